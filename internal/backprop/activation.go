@@ -1,0 +1,127 @@
+package backprop
+
+import "math"
+
+// ActivationSpec is a parameter-free element-wise nonlinearity (or softmax
+// over the last axis). Output shape equals input shape. With y = f(x) and
+// dy = dL/dy, each kind's backward is written in terms of y:
+//
+//	relu:    y = max(x, 0)                   dx = dy * [x > 0]   (0 at x = 0, as PyTorch)
+//	sigmoid: y = 1 / (1 + exp(-x))           dx = dy * y * (1 - y)
+//	tanh:    y = tanh(x)                     dx = dy * (1 - y^2)
+//	softmax: y_i = exp(x_i) / sum_j exp(x_j) over the last axis
+//	                                         dx_i = y_i * (dy_i - sum_j dy_j y_j)
+type ActivationSpec struct {
+	Fn string // "relu", "sigmoid", "tanh" or "softmax"
+	In []int
+}
+
+// Activations lists the activation kinds in config order.
+var Activations = []string{"relu", "sigmoid", "tanh", "softmax"}
+
+func (s ActivationSpec) Kind() string        { return s.Fn }
+func (s ActivationSpec) InShape() []int      { return s.In }
+func (s ActivationSpec) OutShape() []int     { return s.In }
+func (s ActivationSpec) Params() []ParamSpec { return nil }
+func (s ActivationSpec) FLOPs() int64        { return int64(Prod(s.In)) }
+
+func (s ActivationSpec) new32(_ []*Param[float32], maxBatch int) Layer[float32] {
+	return newActivation[float32](s, maxBatch)
+}
+func (s ActivationSpec) new64(_ []*Param[float64], maxBatch int) Layer[float64] {
+	return newActivation[float64](s, maxBatch)
+}
+
+type activation[T Float] struct {
+	fn    string
+	size  int // elements per sample
+	last  int // length of the last axis (softmax)
+	y, dx []T
+}
+
+func newActivation[T Float](s ActivationSpec, maxBatch int) *activation[T] {
+	size := Prod(s.In)
+	return &activation[T]{fn: s.Fn, size: size, last: s.In[len(s.In)-1],
+		y: make([]T, maxBatch*size), dx: make([]T, maxBatch*size)}
+}
+
+func (l *activation[T]) Forward(_ *Ctx, x []T, n int) []T {
+	m := n * l.size
+	x, y := x[:m], l.y[:m]
+	switch l.fn {
+	case "relu":
+		for i, v := range x {
+			y[i] = max(v, 0)
+		}
+	case "sigmoid":
+		for i, v := range x {
+			y[i] = T(1 / (1 + math.Exp(-float64(v))))
+		}
+	case "tanh":
+		for i, v := range x {
+			y[i] = T(math.Tanh(float64(v)))
+		}
+	case "softmax":
+		for r := 0; r < m; r += l.last {
+			softmaxRow(x[r:r+l.last], y[r:r+l.last])
+		}
+	}
+	return y
+}
+
+func (l *activation[T]) Backward(_ *Ctx, dy []T, n int, needDx bool) []T {
+	if !needDx {
+		return nil
+	}
+	m := n * l.size
+	dy, y, dx := dy[:m], l.y[:m], l.dx[:m]
+	switch l.fn {
+	case "relu":
+		for i, v := range y {
+			if v > 0 {
+				dx[i] = dy[i]
+			} else {
+				dx[i] = 0
+			}
+		}
+	case "sigmoid":
+		for i, v := range y {
+			dx[i] = dy[i] * v * (1 - v)
+		}
+	case "tanh":
+		for i, v := range y {
+			dx[i] = dy[i] * (1 - v*v)
+		}
+	case "softmax":
+		for r := 0; r < m; r += l.last {
+			yr, dyr, dxr := y[r:r+l.last], dy[r:r+l.last], dx[r:r+l.last]
+			var dot float64
+			for j, v := range yr {
+				dot += float64(dyr[j]) * float64(v)
+			}
+			for j, v := range yr {
+				dxr[j] = T(float64(v) * (float64(dyr[j]) - dot))
+			}
+		}
+	}
+	return dx
+}
+
+// softmaxRow writes softmax(x) into y, subtracting the maximum first so
+// that exp never overflows.
+func softmaxRow[T Float](x, y []T) {
+	mx := x[0]
+	for _, v := range x {
+		mx = max(mx, v)
+	}
+	var sum float64
+	for j, v := range x {
+		e := math.Exp(float64(v - mx))
+		y[j] = T(e)
+		sum += e
+	}
+	inv := 1 / sum
+	for j := range y {
+		y[j] = T(float64(y[j]) * inv)
+	}
+}

@@ -1,0 +1,41 @@
+// Package backprop is nettrain's forward/backward engine: the layers, the
+// losses, and the Network that strings them together.
+//
+// # Conventions
+//
+//   - Numbers are float32 (the default, for speed) or float64 (for gradient
+//     checks and golden tests). Every layer is written once, generic over
+//     Float, so both precisions run the same code path.
+//   - Tensors are plain row-major slices with the batch as the leading
+//     dimension: a dense activation is (n, features), an image batch is
+//     (n, channels, height, width) (NCHW, as in PyTorch), a sequence batch
+//     is (n, time, features). Shapes are per sample and fixed when the
+//     network is built; the batch size n varies per call, up to the
+//     maximum the network was built for.
+//   - Gradients are true gradients (dL/dx, not the negative "delta" of some
+//     textbooks). Backward accumulates into parameter gradients (+=);
+//     Network.ZeroGrad clears them, so fan-in needs no special case.
+//   - Buffers are allocated once, when a network is built for a maximum
+//     batch size, and reused: a steady-state training step allocates
+//     nothing. A layer owns its output and input-gradient buffers; the slice
+//     Forward or Backward returns stays valid until the next call.
+//   - Inputs are never modified: Forward does not write x, Backward does not
+//     write dy.
+//   - All parameters live in one flat slab (Network.W) mirrored by one flat
+//     gradient slab (Network.G); each Param's W and G are views into them.
+//     Optimizers and gradient clipping work on the flat slabs.
+//   - Matrix products go through one helper, Gemm, which dispatches to the
+//     fast float32 kernel (package gemm) or gonum's blas64. Results never
+//     depend on the number of threads: work is split over output rows or
+//     columns only, never over a reduction.
+//   - Programmer errors (shape mismatches that model validation rules out)
+//     panic; everything a user can cause is reported as an error by the
+//     model and data packages before a network is built.
+//
+// # Layers
+//
+// Each layer kind lives in one file with its Spec (shape inference and
+// parameter shapes, non-generic, built by package model from the YAML
+// config) and its Layer implementation with Forward and Backward side by
+// side. The doc comment of each layer states its math.
+package backprop

@@ -1,0 +1,116 @@
+package backprop
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+)
+
+// CheckOptions controls GradCheck.
+type CheckOptions struct {
+	// Eps is the central-difference step: dL/dw ~ (L(w+eps) - L(w-eps)) / 2eps.
+	Eps float64
+	// MaxPerTensor caps the entries checked per tensor: tensors with more
+	// entries are checked on a seeded random subset of this size (0: all).
+	MaxPerTensor int
+	// Seed picks the subset and seeds the RNG of stochastic layers (every
+	// loss evaluation reuses the same RNG state, so dropout masks agree).
+	Seed uint64
+	// Input also checks dL/dx of the network input.
+	Input bool
+}
+
+// CheckResult is the agreement of analytic and numeric gradients for one
+// tensor. The error of an entry is |analytic - numeric| / max(|analytic|,
+// |numeric|, 1e-6): relative where the gradient is not tiny.
+type CheckResult struct {
+	Layer    int    // layer index, -1 for the network input
+	Kind     string // layer kind, "input" for the network input
+	Tensor   string // state_dict name, or "input"
+	Checked  int    // entries compared
+	Total    int    // entries in the tensor
+	MaxErr   float64
+	MaxAbs   float64 // largest |analytic - numeric|
+	WorstIdx int     // entry with the largest error
+	Analytic float64 // at WorstIdx
+	Numeric  float64 // at WorstIdx
+}
+
+// GradCheck compares the analytic gradients of net (computed by Backward) on
+// one batch with central finite differences of the loss, for every
+// parameter tensor and, optionally, the input. The network should be float64
+// for the differences to be meaningful. Parameters and x are restored.
+func GradCheck(net *Network[float64], x []float64, t Target[float64], n int, opt CheckOptions) []CheckResult {
+	if opt.Eps == 0 {
+		opt.Eps = 1e-6
+	}
+	ctx := &Ctx{Train: true}
+	loss := func() float64 {
+		ctx.RNG = rand.New(rand.NewPCG(opt.Seed, 0x9e3779b97f4a7c15))
+		y := net.Forward(ctx, x, n)
+		m, _, _ := net.Loss.Forward(y, t, n)
+		return m
+	}
+	net.ZeroGrad()
+	loss()
+	dx := net.Backward(ctx, net.Loss.Grad(n), n, opt.Input)
+	grad := append([]float64(nil), net.G...)
+	var dxCopy []float64
+	if opt.Input {
+		dxCopy = append([]float64(nil), dx...)
+	}
+	pick := rand.New(rand.NewPCG(opt.Seed, 1))
+	check := func(vals, analytic []float64) CheckResult {
+		r := CheckResult{Total: len(vals)}
+		idx := pickEntries(len(vals), opt.MaxPerTensor, pick)
+		for _, i := range idx {
+			old := vals[i]
+			vals[i] = old + opt.Eps
+			lp := loss()
+			vals[i] = old - opt.Eps
+			lm := loss()
+			vals[i] = old
+			num := (lp - lm) / (2 * opt.Eps)
+			a := analytic[i]
+			abs := math.Abs(a - num)
+			e := abs / math.Max(math.Max(math.Abs(a), math.Abs(num)), 1e-6)
+			if e > r.MaxErr || math.IsNaN(e) || r.Checked == 0 {
+				r.MaxErr, r.WorstIdx, r.Analytic, r.Numeric = e, i, a, num
+			}
+			r.MaxAbs = math.Max(r.MaxAbs, abs)
+			r.Checked++
+		}
+		return r
+	}
+	var res []CheckResult
+	if opt.Input {
+		r := check(x[:n*Prod(net.In)], dxCopy)
+		r.Layer, r.Kind, r.Tensor = -1, "input", "input"
+		res = append(res, r)
+	}
+	for li, ps := range net.ByLayer {
+		for _, p := range ps {
+			r := check(p.W, grad[p.Offset:p.Offset+len(p.W)])
+			r.Layer, r.Kind, r.Tensor = li, net.Specs[li].Kind(), p.Name
+			res = append(res, r)
+		}
+	}
+	// Leave the network with the analytic gradients of the unperturbed batch.
+	copy(net.G, grad)
+	return res
+}
+
+// pickEntries returns all indexes of a tensor of size n, or a sorted seeded
+// random subset of k of them when 0 < k < n.
+func pickEntries(n, k int, rng *rand.Rand) []int {
+	if k <= 0 || k >= n {
+		idx := make([]int, n)
+		for i := range idx {
+			idx[i] = i
+		}
+		return idx
+	}
+	perm := rng.Perm(n)[:k]
+	slices.Sort(perm)
+	return perm
+}

@@ -1,0 +1,114 @@
+package backprop
+
+import (
+	"math/rand/v2"
+)
+
+// Ctx carries what a forward or backward pass needs besides tensors.
+// The zero value is usable: evaluation mode, gonum GEMMs, no RNG.
+type Ctx struct {
+	// Train selects training behaviour (dropout active). False: evaluation.
+	Train bool
+	// RNG drives stochastic layers (dropout). Nil is fine when no layer needs it.
+	RNG *rand.Rand
+	// Sgemm and Dgemm multiply matrices; nil selects gonum's implementations.
+	Sgemm SgemmFunc
+	Dgemm DgemmFunc
+}
+
+func (c *Ctx) sgemm() SgemmFunc {
+	if c == nil || c.Sgemm == nil {
+		return GonumSgemm
+	}
+	return c.Sgemm
+}
+
+func (c *Ctx) dgemm() DgemmFunc {
+	if c == nil || c.Dgemm == nil {
+		return GonumDgemm
+	}
+	return c.Dgemm
+}
+
+// Layer is one differentiable stage of a network, working on whole batches.
+//
+// Forward computes y = f(x) for n samples: x is (n, in...) row-major and the
+// returned y is (n, out...), owned by the layer and valid until the next
+// Forward. Backward takes dy = dL/dy for the batch of the last Forward, adds
+// dL/dW to the gradients of the layer's parameters (accumulating), and
+// returns dx = dL/dx, owned by the layer. When needDx is false (the first
+// layer of a network) Backward may skip computing dx and return nil.
+type Layer[T Float] interface {
+	Forward(ctx *Ctx, x []T, n int) []T
+	Backward(ctx *Ctx, dy []T, n int, needDx bool) []T
+}
+
+// Spec describes a configured layer independently of the element type: its
+// kind, input and output shapes per sample, and its parameters. Package
+// model builds Specs from the YAML config (validating shapes); NewNetwork
+// turns them into Layers.
+type Spec interface {
+	// Kind is the config name of the layer kind, e.g. "dense".
+	Kind() string
+	// InShape and OutShape are per-sample shapes.
+	InShape() []int
+	OutShape() []int
+	// Params lists the layer's parameters in PyTorch state_dict order.
+	Params() []ParamSpec
+	// FLOPs is the number of floating-point operations of the forward pass
+	// for one sample (multiply-add = 2), for throughput reports.
+	FLOPs() int64
+
+	new32(p []*Param[float32], maxBatch int) Layer[float32]
+	new64(p []*Param[float64], maxBatch int) Layer[float64]
+}
+
+// ParamSpec is one parameter tensor of a layer.
+type ParamSpec struct {
+	Name  string // suffix after the layer index, e.g. "weight" -> "0.weight"
+	Shape []int
+	Init  Init
+}
+
+// Init says how a parameter tensor is initialised.
+type Init struct {
+	// Kind is "uniform" (U(-Bound, Bound)), "constant" (every entry Value)
+	// or "normal" (N(0, Bound^2)).
+	Kind  string
+	Bound float64
+	Value float64
+}
+
+// Uniform is U(-bound, bound), PyTorch's default for Linear, Conv2d and LSTM
+// weights with bound = 1/sqrt(fan_in) (kaiming_uniform with a = sqrt(5)).
+func Uniform(bound float64) Init { return Init{Kind: "uniform", Bound: bound} }
+
+// Constant fills a parameter with v.
+func Constant(v float64) Init { return Init{Kind: "constant", Value: v} }
+
+// Param is one parameter tensor: values W and gradient G, both views into
+// the network's flat slabs.
+type Param[T Float] struct {
+	Name  string // state_dict name, e.g. "0.weight"
+	Shape []int
+	W     []T
+	G     []T
+	Init  Init
+	// Offset is the position of W in Network.W (and of G in Network.G).
+	Offset int
+}
+
+func newLayer[T Float](s Spec, p []*Param[T], maxBatch int) Layer[T] {
+	if Is32[T]() {
+		ps := make([]*Param[float32], len(p))
+		for i := range p {
+			ps[i] = any(p[i]).(*Param[float32])
+		}
+		return any(s.new32(ps, maxBatch)).(Layer[T])
+	}
+	ps := make([]*Param[float64], len(p))
+	for i := range p {
+		ps[i] = any(p[i]).(*Param[float64])
+	}
+	return any(s.new64(ps, maxBatch)).(Layer[T])
+}

@@ -1,0 +1,154 @@
+package backprop
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+)
+
+// Network is a sequence of layers with a loss, built for batches of up to
+// MaxBatch samples. Its parameter names follow PyTorch's nn.Sequential
+// state_dict: "<layer index>.<name>", the index counting every layer of the
+// config's list, parameter-free ones included.
+type Network[T Float] struct {
+	In       []int // per-sample input shape
+	Specs    []Spec
+	Layers   []Layer[T]
+	Params   []*Param[T]   // all parameters, in state_dict order
+	ByLayer  [][]*Param[T] // the parameters of each layer
+	W, G     []T           // flat parameter and gradient slabs
+	Loss     *LossFn[T]
+	MaxBatch int
+
+	// Outs[i] is layer i's output from the last Forward and Dx[i] its input
+	// gradient from the last Backward (nil for layer 0 unless the input
+	// gradient was asked for); views into layer buffers, for tracing.
+	Outs, Dx [][]T
+}
+
+// NewNetwork builds a network for the given per-sample input shape, layer
+// specs (as validated by package model) and loss kind, allocating every
+// buffer for batches of up to maxBatch samples. Parameters are zero until
+// Init or a checkpoint sets them.
+func NewNetwork[T Float](in []int, specs []Spec, loss string, maxBatch int) *Network[T] {
+	net := &Network[T]{In: in, Specs: specs, MaxBatch: maxBatch}
+	total := 0
+	for _, s := range specs {
+		for _, p := range s.Params() {
+			total += Prod(p.Shape)
+		}
+	}
+	net.W = make([]T, total)
+	net.G = make([]T, total)
+	off := 0
+	for i, s := range specs {
+		var ps []*Param[T]
+		for _, sp := range s.Params() {
+			size := Prod(sp.Shape)
+			p := &Param[T]{
+				Name:   fmt.Sprintf("%d.%s", i, sp.Name),
+				Shape:  sp.Shape,
+				W:      net.W[off : off+size : off+size],
+				G:      net.G[off : off+size : off+size],
+				Init:   sp.Init,
+				Offset: off,
+			}
+			off += size
+			ps = append(ps, p)
+			net.Params = append(net.Params, p)
+		}
+		net.ByLayer = append(net.ByLayer, ps)
+		net.Layers = append(net.Layers, newLayer(s, ps, maxBatch))
+	}
+	out := in
+	if len(specs) > 0 {
+		out = specs[len(specs)-1].OutShape()
+	}
+	net.Loss = NewLoss[T](loss, out, maxBatch)
+	net.Outs = make([][]T, len(specs))
+	net.Dx = make([][]T, len(specs))
+	return net
+}
+
+// OutShape is the per-sample shape of the network's output.
+func (net *Network[T]) OutShape() []int {
+	if len(net.Specs) == 0 {
+		return net.In
+	}
+	return net.Specs[len(net.Specs)-1].OutShape()
+}
+
+// Init draws every parameter from its initialiser with rng. Values are drawn
+// in float64 and rounded to T, so float32 and float64 networks built from the
+// same seed start from the same (rounded) weights.
+func (net *Network[T]) Init(rng *rand.Rand) {
+	for _, p := range net.Params {
+		switch p.Init.Kind {
+		case "uniform":
+			b := p.Init.Bound
+			for i := range p.W {
+				p.W[i] = T(b * (2*rng.Float64() - 1))
+			}
+		case "normal":
+			for i := range p.W {
+				p.W[i] = T(p.Init.Bound * rng.NormFloat64())
+			}
+		case "constant":
+			for i := range p.W {
+				p.W[i] = T(p.Init.Value)
+			}
+		default:
+			panic(fmt.Sprintf("backprop: parameter %s has unknown init %q", p.Name, p.Init.Kind))
+		}
+	}
+}
+
+// Forward runs a batch of n samples x (n, In...) through every layer and
+// returns the output (n, out...).
+func (net *Network[T]) Forward(ctx *Ctx, x []T, n int) []T {
+	if n > net.MaxBatch {
+		panic(fmt.Sprintf("backprop: batch of %d exceeds the network's maximum %d", n, net.MaxBatch))
+	}
+	for i, l := range net.Layers {
+		x = l.Forward(ctx, x, n)
+		net.Outs[i] = x
+	}
+	return x
+}
+
+// Backward propagates dy = dL/dy (n, out...) back through every layer,
+// accumulating parameter gradients into G. It returns dL/dx for the input
+// when needDx is true, else nil.
+func (net *Network[T]) Backward(ctx *Ctx, dy []T, n int, needDx bool) []T {
+	for i := len(net.Layers) - 1; i >= 0; i-- {
+		dy = net.Layers[i].Backward(ctx, dy, n, i > 0 || needDx)
+		net.Dx[i] = dy
+	}
+	return dy
+}
+
+// ZeroGrad clears every parameter gradient.
+func (net *Network[T]) ZeroGrad() { clear(net.G) }
+
+// NumParams is the number of scalar parameters.
+func (net *Network[T]) NumParams() int { return len(net.W) }
+
+// GradNorm is the Euclidean norm of the whole gradient slab, accumulated in
+// float64 in a fixed order.
+func (net *Network[T]) GradNorm() float64 {
+	var s float64
+	for _, g := range net.G {
+		s += float64(g) * float64(g)
+	}
+	return math.Sqrt(s)
+}
+
+// Param returns the parameter with the given state_dict name, or nil.
+func (net *Network[T]) Param(name string) *Param[T] {
+	for _, p := range net.Params {
+		if p.Name == name {
+			return p
+		}
+	}
+	return nil
+}

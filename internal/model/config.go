@@ -1,0 +1,302 @@
+package model
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/viper"
+	"gopkg.in/yaml.v3"
+
+	"github.com/nettrain/nettrain/internal/backprop"
+	"github.com/nettrain/nettrain/internal/optim"
+)
+
+// Config is a whole nettrain config file. Every field documents its default;
+// Default returns a Config holding them.
+type Config struct {
+	// Name names the run; the run directory is runs/<name>. Default: the
+	// config file's base name.
+	Name string `yaml:"name"`
+	// Seed fixes initialisation, the validation split, shuffling and
+	// dropout. Default 1.
+	Seed uint64 `yaml:"seed"`
+	// DType is float32 (default) or float64.
+	DType      string           `yaml:"dtype"`
+	Data       DataConfig       `yaml:"data"`
+	Model      ModelConfig      `yaml:"model"`
+	Loss       string           `yaml:"loss"` // cross_entropy (default), mse or half_sse
+	Optimizer  OptimizerConfig  `yaml:"optimizer"`
+	Training   TrainingConfig   `yaml:"training"`
+	Checkpoint CheckpointConfig `yaml:"checkpoint"`
+
+	// File is the path the config was read from; Dir its directory, against
+	// which relative data paths are resolved.
+	File string `yaml:"-" json:"-"`
+	Dir  string `yaml:"-" json:"-"`
+	// Resolved is the config after overrides, as YAML (comments kept).
+	Resolved []byte `yaml:"-" json:"-"`
+	graph    *Graph
+}
+
+// DataConfig says where the data comes from.
+type DataConfig struct {
+	// Train is required: an alias (mnist:train, fashion-mnist:train) or a
+	// path to an IDX images file, a CSV file or a safetensors file.
+	Train string `yaml:"train"`
+	// Test is optional, same forms; used by eval --split test.
+	Test string `yaml:"test"`
+	// Validation is an optional separate validation set. Without it,
+	// ValidationSplit of the training set (seeded) is held out.
+	Validation string `yaml:"validation"`
+	// ValidationSplit is the held-out fraction of Train, in [0, 1). Default 0.1.
+	ValidationSplit float64 `yaml:"validation_split"`
+	// Normalize is unit (default: bytes scaled to [0, 1], floats unchanged),
+	// none, standardize or minmax (per feature, fitted on the training part).
+	Normalize string    `yaml:"normalize"`
+	CSV       CSVConfig `yaml:"csv"`
+}
+
+// CSVConfig selects columns of CSV data files.
+type CSVConfig struct {
+	// Header: null (default) detects a header row; true or false forces it.
+	Header *bool `yaml:"header"`
+	// Label is the label or target column, by name or 0-based index.
+	// Default: the last column.
+	Label string `yaml:"label"`
+	// Targets are several regression target columns (instead of Label).
+	Targets []string `yaml:"targets"`
+	// Features are the input columns by name or index. Default: all others.
+	Features []string `yaml:"features"`
+}
+
+// ModelConfig is the network.
+type ModelConfig struct {
+	// Input is the per-sample input shape, e.g. [784] or [1, 28, 28].
+	// Data whose samples have the same number of values is viewed in this
+	// shape (a 28x28 image as 784 values).
+	Input []int `yaml:"input"`
+	// InitFrom is an optional safetensors file with initial weights
+	// (PyTorch state_dict names).
+	InitFrom *string       `yaml:"init_from"`
+	Layers   []LayerConfig `yaml:"layers"`
+}
+
+// TrainingConfig is the training loop.
+type TrainingConfig struct {
+	Epochs int `yaml:"epochs"` // default 1
+	// Steps, when set, stops training after this many optimizer steps.
+	Steps     *int `yaml:"steps"`
+	BatchSize int  `yaml:"batch_size"` // default 64
+	Shuffle   bool `yaml:"shuffle"`    // default true
+	// Threads is the number of threads; null (default) uses every core.
+	Threads *int `yaml:"threads"`
+	// ClipNorm rescales the gradient when its global L2 norm exceeds it
+	// (torch.nn.utils.clip_grad_norm_); null: off.
+	ClipNorm *float64 `yaml:"clip_norm"`
+	// ClipValue clamps every gradient entry to [-v, v]; null: off.
+	ClipValue *float64 `yaml:"clip_value"`
+}
+
+// CheckpointConfig controls checkpoint files.
+type CheckpointConfig struct {
+	// EveryEpochs writes last.safetensors every N epochs. Default 1.
+	EveryEpochs int `yaml:"every_epochs"`
+}
+
+// Default returns a config with every default set.
+func Default() *Config {
+	c := &Config{
+		Seed:  1,
+		DType: "float32",
+		Data:  DataConfig{ValidationSplit: 0.1, Normalize: "unit"},
+		Loss:  backprop.CrossEntropy,
+		Training: TrainingConfig{
+			Epochs: 1, BatchSize: 64, Shuffle: true,
+		},
+		Checkpoint: CheckpointConfig{EveryEpochs: 1},
+	}
+	c.Optimizer.Name = "adam"
+	c.Optimizer.Optim, _ = optim.Defaults("adam")
+	return c
+}
+
+// Load reads, overrides, decodes and validates the config at path. sets are
+// --set key=value overrides; NETTRAIN_* environment variables apply too
+// (--set wins over the environment, both over the file).
+func Load(path string, sets []string) (*Config, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, &Error{File: path, Msg: "cannot read config: " + osErr(err)}
+	}
+	return Parse(path, src, sets, viper.New())
+}
+
+func osErr(err error) string {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+var yamlLineRe = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// Parse is Load on config text; v is the viper instance that layers
+// overrides (a fresh viper.New() in normal use).
+func Parse(file string, src []byte, sets []string, v *viper.Viper) (*Config, error) {
+	d := &decoder{file: file, origins: map[*yaml.Node]string{}}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(src, &doc); err != nil {
+		msg := err.Error()
+		if m := yamlLineRe.FindStringSubmatch(msg); m != nil {
+			line, _ := strconv.Atoi(m[1])
+			return nil, &Error{File: file, Line: line, Col: 1, Msg: "invalid YAML: " + m[2]}
+		}
+		return nil, &Error{File: file, Msg: "invalid YAML: " + strings.TrimPrefix(msg, "yaml: ")}
+	}
+	if len(doc.Content) == 0 {
+		return nil, &Error{File: file, Msg: "the config is empty; see configs/mnist-mlp.yaml for an example"}
+	}
+	root := resolve(doc.Content[0])
+	if root.Kind != yaml.MappingNode {
+		return nil, d.errAt(root, "", "a config is a mapping of keys (name, data, model, ...), got %s", describe(root))
+	}
+	if err := d.applyOverrides(root, sets, v); err != nil {
+		return nil, err
+	}
+	c := Default()
+	c.File = file
+	c.Dir = filepath.Dir(file)
+	if err := d.decodeStruct(root, reflectValue(c), ""); err != nil {
+		return nil, err
+	}
+	if c.Name == "" {
+		base := filepath.Base(file)
+		c.Name = strings.TrimSuffix(base, filepath.Ext(base))
+	}
+	if err := c.validate(d, root); err != nil {
+		return nil, err
+	}
+	resolved, err := yaml.Marshal(&doc)
+	if err != nil {
+		return nil, &Error{File: file, Msg: "cannot encode the resolved config: " + err.Error()}
+	}
+	c.Resolved = resolved
+	return c, nil
+}
+
+// validate checks values that decoding alone cannot, and infers every
+// layer's shape.
+func (c *Config) validate(d *decoder, root *yaml.Node) error {
+	at := func(path string) *yaml.Node {
+		n := root
+		for _, p := range strings.Split(path, ".") {
+			_, n = keyNode(n, p)
+		}
+		if n == nil {
+			return root
+		}
+		return n
+	}
+	enum := func(path, val string, allowed []string) error {
+		for _, a := range allowed {
+			if val == a {
+				return nil
+			}
+		}
+		return d.errAt(at(path), path, "unknown value %q%s; expected one of: %s", val, didYouMean(val, allowed), strings.Join(allowed, ", "))
+	}
+	if err := enum("dtype", c.DType, []string{"float32", "float64"}); err != nil {
+		return err
+	}
+	if err := enum("loss", c.Loss, backprop.Losses); err != nil {
+		return err
+	}
+	if err := enum("data.normalize", c.Data.Normalize, []string{"unit", "none", "standardize", "minmax"}); err != nil {
+		return err
+	}
+	if c.Data.Train == "" {
+		return d.errAt(at("data"), "data.train", "required: the training data (mnist:train, fashion-mnist:train, or a path to IDX, CSV or safetensors)")
+	}
+	if s := c.Data.ValidationSplit; s < 0 || s >= 1 {
+		return d.errAt(at("data.validation_split"), "data.validation_split", "must be in [0, 1), got %g", s)
+	}
+	if c.Training.Epochs < 1 {
+		return d.errAt(at("training.epochs"), "training.epochs", "must be at least 1, got %d", c.Training.Epochs)
+	}
+	if s := c.Training.Steps; s != nil && *s < 1 {
+		return d.errAt(at("training.steps"), "training.steps", "must be at least 1 (or null for no limit), got %d", *s)
+	}
+	if c.Training.BatchSize < 1 {
+		return d.errAt(at("training.batch_size"), "training.batch_size", "must be at least 1, got %d", c.Training.BatchSize)
+	}
+	if t := c.Training.Threads; t != nil && *t < 1 {
+		return d.errAt(at("training.threads"), "training.threads", "must be at least 1 (or null for every core), got %d", *t)
+	}
+	if v := c.Training.ClipNorm; v != nil && !(*v > 0) {
+		return d.errAt(at("training.clip_norm"), "training.clip_norm", "must be > 0 (or null for no clipping), got %g", *v)
+	}
+	if v := c.Training.ClipValue; v != nil && !(*v > 0) {
+		return d.errAt(at("training.clip_value"), "training.clip_value", "must be > 0 (or null for no clipping), got %g", *v)
+	}
+	if c.Checkpoint.EveryEpochs < 1 {
+		return d.errAt(at("checkpoint.every_epochs"), "checkpoint.every_epochs", "must be at least 1, got %d", c.Checkpoint.EveryEpochs)
+	}
+	if err := c.Optimizer.Optim.Validate(); err != nil {
+		var ke *optim.KeyError
+		if errors.As(err, &ke) {
+			key, _, _ := strings.Cut(ke.Key, "[")
+			return d.errAt(at("optimizer."+key), "optimizer."+ke.Key, "%s", ke.Msg)
+		}
+		return d.errAt(at("optimizer"), "optimizer", "%v", err)
+	}
+	g, err := c.buildGraph(d, at("model"))
+	if err != nil {
+		return err
+	}
+	c.graph = g
+	return nil
+}
+
+// Graph is the validated network: input shape, one Spec per layer, loss.
+func (c *Config) Graph() *Graph { return c.graph }
+
+// Hash is a SHA-256 of the decoded config (comments and formatting do not
+// count), identifying the config a checkpoint came from.
+func (c *Config) Hash() string {
+	b, _ := json.Marshal(c)
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}
+
+// ModelHash is a SHA-256 of the model section alone: two configs with the
+// same ModelHash have interchangeable checkpoints.
+func (c *Config) ModelHash() string {
+	b, _ := json.Marshal(struct {
+		M ModelConfig
+		L string
+	}{c.Model, c.Loss})
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}
+
+// Path resolves a path from the config against the config's directory.
+func (c *Config) Path(p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(c.Dir, p)
+}
+
+// Describe is a one-line description of the config for logs.
+func (c *Config) Describe() string {
+	return fmt.Sprintf("%s (%s, %d layers, loss %s, optimizer %s)", c.Name, c.DType, len(c.Model.Layers), c.Loss, c.Optimizer.Name)
+}

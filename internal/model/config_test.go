@@ -1,0 +1,137 @@
+package model
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/spf13/viper"
+
+	"github.com/nettrain/nettrain/internal/backprop"
+	"github.com/nettrain/nettrain/internal/optim"
+)
+
+const base = `name: t
+data:
+  train: mnist:train
+model:
+  input: [784]
+  layers:
+    - dense: {units: 16}
+    - relu
+    - dense: {units: 10}
+optimizer: {name: sgd, lr: 0.1, momentum: 0.9}
+training:
+  epochs: 2
+`
+
+func parse(t *testing.T, src string, sets ...string) (*Config, error) {
+	t.Helper()
+	return Parse("c.yaml", []byte(src), sets, viper.New())
+}
+
+func TestParseGood(t *testing.T) {
+	c, err := parse(t, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Training.Epochs != 2 || c.Training.BatchSize != 64 || c.Seed != 1 || c.DType != "float32" {
+		t.Errorf("decoded %+v", c.Training)
+	}
+	sgd := c.Optimizer.Optim.(*optim.SGDConfig)
+	if sgd.LR != 0.1 || sgd.Momentum != 0.9 || sgd.Nesterov {
+		t.Errorf("optimizer %+v", sgd)
+	}
+	g := c.Graph()
+	if len(g.Specs) != 3 || g.Specs[2].OutShape()[0] != 10 {
+		t.Errorf("graph %+v", g)
+	}
+	if d := g.Specs[0].(backprop.DenseSpec); !d.Bias || d.Units != 16 {
+		t.Errorf("dense spec %+v", d)
+	}
+}
+
+func TestOverrides(t *testing.T) {
+	t.Setenv("NETTRAIN_TRAINING_BATCH_SIZE", "32")
+	t.Setenv("NETTRAIN_TRAINING_EPOCHS", "7") // --set wins over the environment
+	c, err := parse(t, base, "training.epochs=5", "optimizer.lr=0.01", "model.layers.0.dense.units=64", "seed=9")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Training.Epochs != 5 || c.Training.BatchSize != 32 || c.Seed != 9 {
+		t.Errorf("training %+v seed %d", c.Training, c.Seed)
+	}
+	if lr := c.Optimizer.Optim.LearningRate(); lr != 0.01 {
+		t.Errorf("lr %v", lr)
+	}
+	if u := c.Graph().Specs[0].(backprop.DenseSpec).Units; u != 64 {
+		t.Errorf("units %d", u)
+	}
+	if !strings.Contains(string(c.Resolved), "units: 64") {
+		t.Errorf("resolved config does not show the override:\n%s", c.Resolved)
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		src  string
+		sets []string
+		env  [2]string
+		want string
+	}{
+		{"unknown key", strings.Replace(base, "epochs: 2", "epochz: 2", 1), nil, [2]string{},
+			`c.yaml:12:3: training.epochz: unknown key (did you mean "epochs"?)`},
+		{"wrong type", strings.Replace(base, "epochs: 2", "epochs: three", 1), nil, [2]string{},
+			`c.yaml:12:11: training.epochs: expected an integer, got "three"`},
+		{"float for int", strings.Replace(base, "epochs: 2", "epochs: 2.5", 1), nil, [2]string{},
+			`training.epochs: expected an integer, got the number 2.5`},
+		{"zero epochs", strings.Replace(base, "epochs: 2", "epochs: 0", 1), nil, [2]string{},
+			`c.yaml:12:11: training.epochs: must be at least 1, got 0`},
+		{"unknown layer", strings.Replace(base, "- relu", "- rellu", 1), nil, [2]string{},
+			`c.yaml:8:7: model.layers[1]: unknown layer kind "rellu" (did you mean "relu"?)`},
+		{"zero units", strings.Replace(base, "units: 16", "units: 0", 1), nil, [2]string{},
+			`c.yaml:7:22: layer 0 (dense): units: must be at least 1, got 0`},
+		{"unknown layer param", strings.Replace(base, "units: 16", "unit: 16", 1), nil, [2]string{},
+			`c.yaml:7:15: model.layers[0].dense.unit: unknown key (did you mean "units"?)`},
+		{"unknown optimizer", strings.Replace(base, "name: sgd", "name: adamm", 1), nil, [2]string{},
+			`c.yaml:10:19: optimizer.name: unknown optimizer "adamm" (did you mean "adam"?)`},
+		{"key of another optimizer", strings.Replace(base, "momentum: 0.9", "betas: [0.9, 0.99]", 1), nil, [2]string{},
+			`c.yaml:10:33: optimizer.betas: unknown key`},
+		{"bad optimizer value", strings.Replace(base, "lr: 0.1", "lr: -1", 1), nil, [2]string{},
+			`c.yaml:10:28: optimizer.lr: must be >= 0, got -1`},
+		{"bad set", base, []string{"training.epochs=abc"}, [2]string{},
+			`--set training.epochs=abc: training.epochs: expected an integer, got "abc"`},
+		{"unknown set key", base, []string{"training.epochz=1"}, [2]string{},
+			`--set training.epochz=1: training.epochz: unknown key (did you mean "epochs"?)`},
+		{"bad env", base, nil, [2]string{"NETTRAIN_TRAINING_BATCH_SIZE", "-3"},
+			`NETTRAIN_TRAINING_BATCH_SIZE=-3: training.batch_size: must be at least 1, got -3`},
+		{"set index out of range", base, []string{"model.layers.7.dense.units=3"}, [2]string{},
+			`model.layers is a list of 3 entries`},
+		{"bad yaml", "name: [a\n", nil, [2]string{}, `c.yaml:`},
+		{"empty", "", nil, [2]string{}, `c.yaml: the config is empty`},
+		{"missing train", strings.Replace(base, "train: mnist:train", "test: mnist:test", 1), nil, [2]string{},
+			`data.train: required`},
+		{"softmax before cross_entropy", strings.Replace(base, "dense: {units: 10}", "dense: {units: 10}\n    - softmax", 1), nil, [2]string{},
+			`layer 3 (softmax): cross_entropy takes logits`},
+		{"layer with two keys", strings.Replace(base, "- dense: {units: 16}", "- dense: {units: 16}\n      relu: null", 1), nil, [2]string{},
+			`a layer is one kind with its parameters`},
+		{"relu with params", strings.Replace(base, "- relu", "- relu: {units: 3}", 1), nil, [2]string{},
+			`relu takes no parameters`},
+		{"bad dtype", "dtype: float16\n" + base, nil, [2]string{}, `c.yaml:1:8: dtype: unknown value "float16"`},
+		{"input missing", strings.Replace(base, "input: [784]", "input: []", 1), nil, [2]string{}, `model.input: required`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.env[0] != "" {
+				t.Setenv(tc.env[0], tc.env[1])
+			}
+			_, err := parse(t, tc.src, tc.sets...)
+			if err == nil {
+				t.Fatalf("no error, want %q", tc.want)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error\n  %s\nwant it to contain\n  %s", err, tc.want)
+			}
+		})
+	}
+}

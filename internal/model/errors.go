@@ -1,0 +1,85 @@
+package model
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Error is a problem with a config, located as precisely as possible: the
+// file with line:column of the offending node, or the override (--set or
+// environment variable) it came from.
+type Error struct {
+	File      string // config file
+	Line, Col int    // 1-based; 0 when the value came from an override
+	Origin    string // "--set key=value" or "NETTRAIN_X=value" for overrides
+	Path      string // config path, e.g. "training.epochs" or "layer 3 (maxpool2d)"
+	Msg       string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	switch {
+	case e.Origin != "":
+		b.WriteString(e.Origin)
+	case e.Line > 0:
+		fmt.Fprintf(&b, "%s:%d:%d", e.File, e.Line, e.Col)
+	default:
+		b.WriteString(e.File)
+	}
+	if e.Path != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Path)
+	}
+	b.WriteString(": ")
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// didYouMean returns ` (did you mean "x"?)` for the candidate closest to
+// word, or "" when none is close.
+func didYouMean(word string, candidates []string) string {
+	best, bestD := "", 1<<30
+	for _, c := range candidates {
+		d := editDistance(strings.ToLower(word), strings.ToLower(c))
+		if d < bestD {
+			best, bestD = c, d
+		}
+	}
+	limit := 2
+	if len(word) <= 3 {
+		limit = 1
+	}
+	if best == "" || bestD > limit && !strings.HasPrefix(best, word) {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %q?)", best)
+}
+
+// oneOf formats the allowed values of an enumeration.
+func oneOf(vals []string) string {
+	v := append([]string(nil), vals...)
+	sort.Strings(v)
+	return strings.Join(v, ", ")
+}
+
+// editDistance is the Levenshtein distance of a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

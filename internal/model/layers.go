@@ -1,0 +1,153 @@
+package model
+
+import (
+	"fmt"
+	"reflect"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/nettrain/nettrain/internal/backprop"
+)
+
+// LayerConfig is one entry of model.layers: either a bare kind ("relu") or a
+// one-key mapping from the kind to its parameters ({dense: {units: 256}}).
+type LayerConfig struct {
+	Kind   string
+	Params any // pointer to the kind's params struct; nil for kinds without parameters
+
+	node, paramsNode *yaml.Node
+}
+
+// layerKind is one registry entry: how to decode a kind's parameters and
+// how to turn them and an input shape into a validated backprop.Spec.
+type layerKind struct {
+	// params returns a new params struct holding the kind's defaults, or
+	// nil when the kind takes no parameters.
+	params func() any
+	// build checks the parameters against the per-sample input shape and
+	// returns the layer's Spec. Errors about one parameter are keyErrs.
+	build func(p any, in []int) (backprop.Spec, error)
+	// doc is a one-line description for the README and `--help`.
+	doc string
+}
+
+// keyError is a problem with one parameter of a layer.
+type keyError struct{ key, msg string }
+
+func (e *keyError) Error() string { return e.key + ": " + e.msg }
+
+func keyErr(key, format string, args ...any) error {
+	return &keyError{key, fmt.Sprintf(format, args...)}
+}
+
+// kinds is the layer registry: a layer kind is known here and in its own
+// file in package backprop, nowhere else.
+var kinds = map[string]layerKind{}
+
+func registerLayer(name string, k layerKind) { kinds[name] = k }
+
+// LayerKinds lists the known layer kinds.
+func LayerKinds() []string {
+	names := make([]string, 0, len(kinds))
+	for n := range kinds {
+		names = append(names, n)
+	}
+	return names
+}
+
+func (l *LayerConfig) decodeNode(d *decoder, n *yaml.Node, path string) error {
+	l.node = n
+	var kindNode, params *yaml.Node
+	switch {
+	case n.Kind == yaml.ScalarNode && !isNull(n):
+		kindNode = n
+	case n.Kind == yaml.MappingNode && len(n.Content) == 2:
+		kindNode, params = n.Content[0], resolve(n.Content[1])
+	case n.Kind == yaml.MappingNode:
+		keys := []string{}
+		for i := 0; i < len(n.Content); i += 2 {
+			keys = append(keys, n.Content[i].Value)
+		}
+		return d.errAt(n, path, "a layer is one kind with its parameters, e.g. {dense: {units: 10}}; got %d keys %v (indent the parameters under the kind)", len(keys), keys)
+	default:
+		return d.errAt(n, path, "expected a layer such as relu or {dense: {units: 10}}, got %s", describe(n))
+	}
+	l.Kind = kindNode.Value
+	k, ok := kinds[l.Kind]
+	if !ok {
+		return d.errAt(kindNode, path, "unknown layer kind %q%s; known: %s", l.Kind, didYouMean(l.Kind, LayerKinds()), oneOf(LayerKinds()))
+	}
+	l.paramsNode = params
+	if k.params == nil {
+		if params != nil && !isNull(params) && !(params.Kind == yaml.MappingNode && len(params.Content) == 0) {
+			return d.errAt(params, path+"."+l.Kind, "%s takes no parameters, got %s", l.Kind, describe(params))
+		}
+		return nil
+	}
+	l.Params = k.params()
+	if params == nil || isNull(params) {
+		return nil
+	}
+	return d.decodeStruct(params, reflect.ValueOf(l.Params).Elem(), path+"."+l.Kind)
+}
+
+// MarshalJSON encodes the kind with its parameters (for the config hash).
+func (l LayerConfig) MarshalJSON() ([]byte, error) {
+	return jsonMarshal(map[string]any{l.Kind: l.Params})
+}
+
+// Graph is a validated network: the input shape and one Spec per layer.
+type Graph struct {
+	Input []int
+	Specs []backprop.Spec
+	Loss  string
+}
+
+func (c *Config) buildGraph(d *decoder, modelNode *yaml.Node) (*Graph, error) {
+	_, inNode := keyNode(modelNode, "input")
+	if inNode == nil {
+		inNode = modelNode
+	}
+	if len(c.Model.Input) == 0 {
+		return nil, d.errAt(inNode, "model.input", "required: the shape of one input sample, e.g. [784] or [1, 28, 28]")
+	}
+	for i, v := range c.Model.Input {
+		if v < 1 {
+			return nil, d.errAt(inNode, "model.input", "every dimension must be at least 1, got %d at position %d", v, i)
+		}
+	}
+	if len(c.Model.Layers) == 0 {
+		_, ln := keyNode(modelNode, "layers")
+		if ln == nil {
+			ln = modelNode
+		}
+		return nil, d.errAt(ln, "model.layers", "required: at least one layer")
+	}
+	g := &Graph{Input: c.Model.Input, Loss: c.Loss}
+	in := c.Model.Input
+	for i, l := range c.Model.Layers {
+		spec, err := kinds[l.Kind].build(l.Params, in)
+		if err != nil {
+			where := fmt.Sprintf("layer %d (%s)", i, l.Kind)
+			if ke, ok := err.(*keyError); ok {
+				kn, vn := keyNode(l.paramsNode, ke.key)
+				if vn == nil {
+					vn = kn
+				}
+				if vn == nil {
+					vn = l.node
+				}
+				return nil, d.errAt(vn, where, "%s: %s", ke.key, ke.msg)
+			}
+			return nil, d.errAt(l.node, where, "%v", err)
+		}
+		g.Specs = append(g.Specs, spec)
+		in = spec.OutShape()
+	}
+	last := c.Model.Layers[len(c.Model.Layers)-1]
+	if c.Loss == backprop.CrossEntropy && last.Kind == "softmax" {
+		return nil, d.errAt(last.node, fmt.Sprintf("layer %d (softmax)", len(c.Model.Layers)-1),
+			"cross_entropy takes logits and applies softmax itself (as torch.nn.CrossEntropyLoss); remove this softmax layer, or use loss mse or half_sse on probabilities")
+	}
+	return g, nil
+}

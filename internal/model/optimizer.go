@@ -1,0 +1,54 @@
+package model
+
+import (
+	"encoding/json"
+	"reflect"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/nettrain/nettrain/internal/optim"
+)
+
+// OptimizerConfig is the optimizer mapping: `name` picks the optimizer, the
+// other keys are its hyperparameters (each optimizer's own, with torch.optim's
+// defaults), e.g. {name: sgd, lr: 0.1, momentum: 0.9}.
+type OptimizerConfig struct {
+	Name  string
+	Optim optim.Config
+}
+
+func (o *OptimizerConfig) decodeNode(d *decoder, n *yaml.Node, path string) error {
+	if n.Kind == yaml.ScalarNode && !isNull(n) {
+		// optimizer: adam
+		return o.setName(d, n, n.Value, path)
+	}
+	if n.Kind != yaml.MappingNode {
+		return d.errAt(n, path, "expected a mapping such as {name: adam, lr: 0.001}, got %s", describe(n))
+	}
+	if _, nn := keyNode(n, "name"); nn != nil {
+		if nn.Kind != yaml.ScalarNode || isNull(nn) {
+			return d.errAt(nn, path+".name", "expected an optimizer name, got %s", describe(nn))
+		}
+		if err := o.setName(d, nn, nn.Value, path+".name"); err != nil {
+			return err
+		}
+	}
+	return d.decodeFields(n, reflect.ValueOf(o.Optim).Elem(), path, map[string]bool{"name": true})
+}
+
+func (o *OptimizerConfig) setName(d *decoder, n *yaml.Node, name, path string) error {
+	c, ok := optim.Defaults(name)
+	if !ok {
+		return d.errAt(n, path, "unknown optimizer %q%s; known: %s", name, didYouMean(name, optim.Names()), oneOf(optim.Names()))
+	}
+	o.Name, o.Optim = name, c
+	return nil
+}
+
+// MarshalJSON encodes the name with the hyperparameters (for the config hash).
+func (o OptimizerConfig) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Name  string
+		Optim optim.Config
+	}{o.Name, o.Optim})
+}

@@ -1,0 +1,213 @@
+package model
+
+import (
+	"fmt"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/viper"
+	"gopkg.in/yaml.v3"
+
+	"github.com/nettrain/nettrain/internal/optim"
+)
+
+// EnvPrefix is the prefix of environment variables that override config
+// keys: NETTRAIN_TRAINING_EPOCHS=1 sets training.epochs.
+const EnvPrefix = "NETTRAIN"
+
+// EnvName is the environment variable that overrides a config key.
+func EnvName(key string) string {
+	return EnvPrefix + "_" + strings.ToUpper(strings.NewReplacer(".", "_", "-", "_").Replace(key))
+}
+
+// applyOverrides layers --set key=value overrides (highest precedence) and
+// NETTRAIN_* environment variables over the file's node tree, through a
+// viper instance: viper resolves which source wins for each key, the node
+// tree keeps line:column for everything that came from the file.
+func (d *decoder) applyOverrides(root *yaml.Node, sets []string, v *viper.Viper) error {
+	setKeys := map[string]string{} // key -> "--set key=value"
+	for _, s := range sets {
+		key, val, ok := strings.Cut(s, "=")
+		key = strings.TrimSpace(key)
+		if !ok || key == "" {
+			return &Error{Origin: "--set " + s, Msg: "expected key=value, e.g. --set training.epochs=1"}
+		}
+		v.Set(key, val)
+		setKeys[strings.ToLower(key)] = "--set " + s
+	}
+	v.SetEnvPrefix(EnvPrefix)
+	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_", "-", "_"))
+	v.AutomaticEnv()
+
+	keys := map[string]bool{}
+	for k := range setKeys {
+		keys[k] = true
+	}
+	for _, k := range schemaKeys() {
+		keys[k] = true
+	}
+	leafPaths(root, "", keys)
+	sorted := make([]string, 0, len(keys))
+	for k := range keys {
+		sorted = append(sorted, k)
+	}
+	sort.Strings(sorted)
+	for _, key := range sorted {
+		val := v.Get(key)
+		if _, isMap := val.(map[string]any); val == nil || isMap {
+			continue // unset, or only deeper keys are set (handled on their own)
+		}
+		origin, ok := setKeys[key]
+		if !ok {
+			origin = EnvName(key)
+		}
+		s, ok := val.(string)
+		if !ok {
+			s = fmt.Sprint(val)
+		}
+		if _, fromSet := setKeys[key]; !fromSet {
+			origin = fmt.Sprintf("%s=%s", origin, s)
+		}
+		if err := d.setPath(root, key, s, origin); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// setPath replaces (or adds) the node at the dotted key path with value
+// parsed as YAML, remembering the override as its origin.
+func (d *decoder) setPath(root *yaml.Node, key, value, origin string) error {
+	var val yaml.Node
+	if err := yaml.Unmarshal([]byte(value), &val); err != nil {
+		return &Error{Origin: origin, Path: key, Msg: "value is not valid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}
+	}
+	nv := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Value: "null"}
+	if len(val.Content) > 0 {
+		nv = val.Content[0]
+	}
+	d.markOrigin(nv, origin)
+	parts := strings.Split(key, ".")
+	n := root
+	for i, p := range parts {
+		last := i == len(parts)-1
+		switch n.Kind {
+		case yaml.MappingNode:
+			_, child := keyNode(n, p)
+			if child == nil {
+				kn := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: p}
+				d.origins[kn] = origin
+				if last {
+					n.Content = append(n.Content, kn, nv)
+					return nil
+				}
+				child = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+				d.origins[child] = origin
+				n.Content = append(n.Content, kn, child)
+			} else if last {
+				for j := 1; j < len(n.Content); j += 2 {
+					if n.Content[j-1].Value == p {
+						n.Content[j] = nv
+					}
+				}
+				return nil
+			}
+			n = child
+		case yaml.SequenceNode:
+			idx, err := strconv.Atoi(p)
+			if err != nil || idx < 0 || idx >= len(n.Content) {
+				return &Error{Origin: origin, Path: strings.Join(parts[:i+1], "."),
+					Msg: fmt.Sprintf("%s is a list of %d entries; use an index from 0 to %d", strings.Join(parts[:i], "."), len(n.Content), len(n.Content)-1)}
+			}
+			if last {
+				n.Content[idx] = nv
+				return nil
+			}
+			n = resolve(n.Content[idx])
+			if n.Kind == yaml.ScalarNode && i+1 < len(parts) {
+				// "- relu" written as a scalar: turn it into {relu: {}} so params can be set.
+				kn := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: n.Value, Line: n.Line, Column: n.Column}
+				n.Kind, n.Tag, n.Value = yaml.MappingNode, "!!map", ""
+				n.Content = []*yaml.Node{kn, {Kind: yaml.MappingNode, Tag: "!!map", Line: n.Line, Column: n.Column}}
+			}
+		default:
+			return &Error{Origin: origin, Path: strings.Join(parts[:i], "."),
+				Msg: fmt.Sprintf("is %s, so it has no key %q", describe(n), p)}
+		}
+	}
+	return nil
+}
+
+func (d *decoder) markOrigin(n *yaml.Node, origin string) {
+	d.origins[n] = origin
+	for _, c := range n.Content {
+		d.markOrigin(c, origin)
+	}
+}
+
+// leafPaths adds the dotted paths of every scalar in the tree to keys.
+func leafPaths(n *yaml.Node, prefix string, keys map[string]bool) {
+	n = resolve(n)
+	if n == nil {
+		return
+	}
+	switch n.Kind {
+	case yaml.DocumentNode:
+		for _, c := range n.Content {
+			leafPaths(c, prefix, keys)
+		}
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			leafPaths(n.Content[i+1], joinPath(prefix, strings.ToLower(n.Content[i].Value)), keys)
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			leafPaths(c, fmt.Sprintf("%s.%d", prefix, i), keys)
+		}
+	default:
+		if prefix != "" {
+			keys[prefix] = true
+		}
+	}
+}
+
+// schemaKeys lists the dotted paths of every scalar or list key of the config
+// schema (and every optimizer's hyperparameters), so that an environment
+// variable can set a key the file does not mention.
+func schemaKeys() []string {
+	var keys []string
+	var walk func(t reflect.Type, prefix string)
+	walk = func(t reflect.Type, prefix string) {
+		for t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		if t.Kind() != reflect.Struct || reflect.PointerTo(t).Implements(nodeDecoderType) {
+			if prefix != "" {
+				keys = append(keys, prefix)
+			}
+			return
+		}
+		for i := 0; i < t.NumField(); i++ {
+			name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+			if name == "" || name == "-" {
+				continue
+			}
+			if t.Field(i).Type == reflect.TypeFor[OptimizerConfig]() {
+				keys = append(keys, joinPath(prefix, name)+".name")
+				for _, on := range optim.Names() {
+					c, _ := optim.Defaults(on)
+					walk(reflect.TypeOf(c), joinPath(prefix, name))
+				}
+				continue
+			}
+			if t.Field(i).Type == reflect.TypeFor[[]LayerConfig]() {
+				continue
+			}
+			walk(t.Field(i).Type, joinPath(prefix, name))
+		}
+	}
+	walk(reflect.TypeFor[Config](), "")
+	return keys
+}

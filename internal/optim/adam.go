@@ -1,0 +1,111 @@
+package optim
+
+import (
+	"math"
+
+	"github.com/nettrain/nettrain/internal/backprop"
+)
+
+// AdamConfig is Adam (Kingma and Ba, 2015) as torch.optim.Adam. With
+// gradient g, step t (counted from 1), betas (b1, b2), weight decay lambda
+// (L2, added to the gradient; see adamw for the decoupled form):
+//
+//	g  = g + lambda w                       (if lambda != 0)
+//	m  = b1 m + (1 - b1) g
+//	v  = b2 v + (1 - b2) g^2
+//	vmax = max(vmax, v)                     (amsgrad; on the raw v, before bias correction)
+//	denom = sqrt(v or vmax) / sqrt(1 - b2^t) + eps
+//	w  = w - (lr / (1 - b1^t)) m / denom
+//
+// in torch's order of operations. Defaults as torch: lr 0.001, betas
+// (0.9, 0.999), eps 1e-8, weight_decay 0, amsgrad false.
+type AdamConfig struct {
+	LR          float64    `yaml:"lr"`
+	Betas       [2]float64 `yaml:"betas"`
+	Eps         float64    `yaml:"eps"`
+	WeightDecay float64    `yaml:"weight_decay"`
+	AMSGrad     bool       `yaml:"amsgrad"`
+}
+
+func init() {
+	register("adam", func() Config { return &AdamConfig{LR: 1e-3, Betas: [2]float64{0.9, 0.999}, Eps: 1e-8} })
+}
+
+func (c *AdamConfig) Kind() string               { return "adam" }
+func (c *AdamConfig) LearningRate() float64      { return c.LR }
+func (c *AdamConfig) SetLearningRate(lr float64) { c.LR = lr }
+
+func (c *AdamConfig) Validate() error {
+	if err := checkLR(c.LR); err != nil {
+		return err
+	}
+	if err := checkRange("betas[0]", c.Betas[0], 0, 1, true); err != nil {
+		return err
+	}
+	if err := checkRange("betas[1]", c.Betas[1], 0, 1, true); err != nil {
+		return err
+	}
+	if !(c.Eps >= 0) {
+		return errKey("eps", "must be >= 0, got %g", c.Eps)
+	}
+	if !(c.WeightDecay >= 0) {
+		return errKey("weight_decay", "must be >= 0, got %g", c.WeightDecay)
+	}
+	return nil
+}
+
+func (c *AdamConfig) new32(n int) Optimizer[float32] { return newAdam[float32](*c, n) }
+func (c *AdamConfig) new64(n int) Optimizer[float64] { return newAdam[float64](*c, n) }
+
+type adam[T backprop.Float] struct {
+	cfg        AdamConfig
+	lr         float64
+	steps      int64
+	m, v, vmax []T
+}
+
+func newAdam[T backprop.Float](c AdamConfig, n int) *adam[T] {
+	o := &adam[T]{cfg: c, lr: c.LR, m: make([]T, n), v: make([]T, n)}
+	if c.AMSGrad {
+		o.vmax = make([]T, n)
+	}
+	return o
+}
+
+func (o *adam[T]) Step(w, g []T) {
+	o.steps++
+	t := float64(o.steps)
+	b1, b2 := o.cfg.Betas[0], o.cfg.Betas[1]
+	bc1 := 1 - math.Pow(b1, t)
+	bc2sqrt := T(math.Sqrt(1 - math.Pow(b2, t)))
+	stepSize := T(-o.lr / bc1)
+	tb1, tb2, c1, c2 := T(b1), T(b2), T(1-b1), T(1-b2)
+	eps, wd := T(o.cfg.Eps), T(o.cfg.WeightDecay)
+	m, v := o.m[:len(w)], o.v[:len(w)]
+	for i, gi := range g[:len(w)] {
+		if wd != 0 {
+			gi += wd * w[i]
+		}
+		m[i] = m[i]*tb1 + gi*c1
+		v[i] = v[i]*tb2 + c2*gi*gi
+		vi := v[i]
+		if o.vmax != nil {
+			o.vmax[i] = max(o.vmax[i], vi)
+			vi = o.vmax[i]
+		}
+		denom := T(math.Sqrt(float64(vi)))/bc2sqrt + eps
+		w[i] += stepSize * m[i] / denom
+	}
+}
+
+func (o *adam[T]) LR() float64      { return o.lr }
+func (o *adam[T]) SetLR(lr float64) { o.lr = lr }
+func (o *adam[T]) Steps() int64     { return o.steps }
+func (o *adam[T]) SetSteps(n int64) { o.steps = n }
+func (o *adam[T]) Slots() []Slot[T] {
+	s := []Slot[T]{{"exp_avg", o.m}, {"exp_avg_sq", o.v}}
+	if o.vmax != nil {
+		s = append(s, Slot[T]{"max_exp_avg_sq", o.vmax})
+	}
+	return s
+}

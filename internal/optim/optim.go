@@ -1,0 +1,114 @@
+package optim
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/nettrain/nettrain/internal/backprop"
+)
+
+// Optimizer updates a network's flat parameter slab from its gradient slab.
+// Every optimizer here is element-wise, so one update over the flat slab is
+// exactly PyTorch's update of each parameter tensor in turn.
+type Optimizer[T backprop.Float] interface {
+	// Step applies one update to w given the gradient g (same length).
+	// It never modifies g.
+	Step(w, g []T)
+	// LR is the learning rate in effect; SetLR changes it (schedules).
+	LR() float64
+	SetLR(lr float64)
+	// Slots are the optimizer's per-parameter state vectors, each as long
+	// as w, for checkpoints. Restoring means copying into them.
+	Slots() []Slot[T]
+	// Steps is the number of updates done so far (torch's "step" state);
+	// SetSteps restores it on resume.
+	Steps() int64
+	SetSteps(n int64)
+}
+
+// Slot is one named state vector, e.g. Adam's "exp_avg".
+type Slot[T backprop.Float] struct {
+	Name string
+	Data []T
+}
+
+// Config is an optimizer's validated hyperparameters; each kind's config
+// type knows how to build the optimizer for either precision.
+type Config interface {
+	// Kind is the config name, e.g. "adam".
+	Kind() string
+	// LearningRate is the configured base learning rate.
+	LearningRate() float64
+	// SetLearningRate changes the base learning rate (for sweeps).
+	SetLearningRate(lr float64)
+	// Validate checks the hyperparameters; the error names the key.
+	Validate() error
+
+	new32(n int) Optimizer[float32]
+	new64(n int) Optimizer[float64]
+}
+
+// New builds the optimizer described by c for n parameters.
+func New[T backprop.Float](c Config, n int) Optimizer[T] {
+	if backprop.Is32[T]() {
+		return any(c.new32(n)).(Optimizer[T])
+	}
+	return any(c.new64(n)).(Optimizer[T])
+}
+
+// registry maps each optimizer name to a constructor of its config with the
+// defaults torch.optim uses.
+var registry = map[string]func() Config{}
+
+func register(name string, defaults func() Config) { registry[name] = defaults }
+
+// Defaults returns the named optimizer's config with torch.optim's defaults,
+// or false for an unknown name.
+func Defaults(name string) (Config, bool) {
+	f, ok := registry[name]
+	if !ok {
+		return nil, false
+	}
+	return f(), true
+}
+
+// Names lists the known optimizer names, sorted.
+func Names() []string {
+	names := make([]string, 0, len(registry))
+	for n := range registry {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// errKey formats a validation error for one hyperparameter.
+func errKey(key string, format string, args ...any) error {
+	return &KeyError{Key: key, Msg: fmt.Sprintf(format, args...)}
+}
+
+// KeyError is a validation error of one hyperparameter.
+type KeyError struct {
+	Key string
+	Msg string
+}
+
+func (e *KeyError) Error() string { return e.Key + ": " + e.Msg }
+
+func checkLR(lr float64) error {
+	if !(lr >= 0) {
+		return errKey("lr", "must be >= 0, got %g", lr)
+	}
+	return nil
+}
+
+func checkRange(key string, v, lo, hi float64, hiOpen bool) error {
+	if v < lo || v > hi || (hiOpen && v == hi) || v != v {
+		br := "]"
+		if hiOpen {
+			br = ")"
+		}
+		return errKey(key, "must be in [%g, %g%s, got %g", lo, hi, br, v)
+	}
+	return nil
+}

@@ -1,0 +1,106 @@
+package optim
+
+import "github.com/nettrain/nettrain/internal/backprop"
+
+// SGDConfig is stochastic gradient descent with optional momentum, as
+// torch.optim.SGD (Sutskever et al., 2013, for Nesterov momentum). With
+// parameters w, gradient g, momentum mu, dampening tau, weight decay lambda
+// and learning rate lr, one step is
+//
+//	g = g + lambda w                      (if lambda != 0)
+//	if mu != 0:
+//	    b = g                             (first step)
+//	    b = mu b + (1 - tau) g            (later steps)
+//	    g = g + mu b   if nesterov, else  g = b
+//	w = w - lr g
+//
+// Defaults as torch: lr 0.001, momentum 0, dampening 0, weight_decay 0,
+// nesterov false. Nesterov needs momentum > 0 and dampening 0.
+type SGDConfig struct {
+	LR          float64 `yaml:"lr"`
+	Momentum    float64 `yaml:"momentum"`
+	Dampening   float64 `yaml:"dampening"`
+	WeightDecay float64 `yaml:"weight_decay"`
+	Nesterov    bool    `yaml:"nesterov"`
+}
+
+func init() {
+	register("sgd", func() Config { return &SGDConfig{LR: 1e-3} })
+}
+
+func (c *SGDConfig) Kind() string               { return "sgd" }
+func (c *SGDConfig) LearningRate() float64      { return c.LR }
+func (c *SGDConfig) SetLearningRate(lr float64) { c.LR = lr }
+
+func (c *SGDConfig) Validate() error {
+	if err := checkLR(c.LR); err != nil {
+		return err
+	}
+	if !(c.Momentum >= 0) {
+		return errKey("momentum", "must be >= 0, got %g", c.Momentum)
+	}
+	if !(c.WeightDecay >= 0) {
+		return errKey("weight_decay", "must be >= 0, got %g", c.WeightDecay)
+	}
+	if err := checkRange("dampening", c.Dampening, 0, 1, false); err != nil {
+		return err
+	}
+	if c.Nesterov && (c.Momentum <= 0 || c.Dampening != 0) {
+		return errKey("nesterov", "needs momentum > 0 and dampening 0 (as torch.optim.SGD)")
+	}
+	return nil
+}
+
+func (c *SGDConfig) new32(n int) Optimizer[float32] { return newSGD[float32](*c, n) }
+func (c *SGDConfig) new64(n int) Optimizer[float64] { return newSGD[float64](*c, n) }
+
+type sgd[T backprop.Float] struct {
+	cfg   SGDConfig
+	lr    float64
+	steps int64
+	buf   []T // momentum buffer (nil without momentum)
+}
+
+func newSGD[T backprop.Float](c SGDConfig, n int) *sgd[T] {
+	o := &sgd[T]{cfg: c, lr: c.LR}
+	if c.Momentum != 0 {
+		o.buf = make([]T, n)
+	}
+	return o
+}
+
+func (o *sgd[T]) Step(w, g []T) {
+	lr, wd := T(o.lr), T(o.cfg.WeightDecay)
+	mu, damp := T(o.cfg.Momentum), T(1-o.cfg.Dampening)
+	first := o.steps == 0
+	for i, gi := range g {
+		if wd != 0 {
+			gi += wd * w[i]
+		}
+		if o.buf != nil {
+			b := gi
+			if !first {
+				b = mu*o.buf[i] + damp*gi
+			}
+			o.buf[i] = b
+			if o.cfg.Nesterov {
+				gi += mu * b
+			} else {
+				gi = b
+			}
+		}
+		w[i] -= lr * gi
+	}
+	o.steps++
+}
+
+func (o *sgd[T]) LR() float64      { return o.lr }
+func (o *sgd[T]) SetLR(lr float64) { o.lr = lr }
+func (o *sgd[T]) Steps() int64     { return o.steps }
+func (o *sgd[T]) SetSteps(n int64) { o.steps = n }
+func (o *sgd[T]) Slots() []Slot[T] {
+	if o.buf == nil {
+		return nil
+	}
+	return []Slot[T]{{"momentum_buffer", o.buf}}
+}
