@@ -1,0 +1,164 @@
+package data
+
+import (
+	"math"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// twoFeatures is 4 samples of 2 byte features, labelled.
+func twoFeatures() *Dataset {
+	return &Dataset{Source: "t", Shape: []int{2}, N: 4,
+		U8:     []uint8{0, 10, 255, 10, 100, 10, 50, 10},
+		Labels: []int32{0, 1, 1, 0}, NumClasses: 2}
+}
+
+func TestFit(t *testing.T) {
+	ds := twoFeatures()
+	// Train on samples 0 and 1 only; sample 2 (100) and 3 (50) must not
+	// influence the fit.
+	train := Subset{DS: ds, Idx: []int{0, 1}}
+	tests := []struct {
+		method        Method
+		offset, scale []float64
+	}{
+		{None, []float64{0, 0}, []float64{1, 1}},
+		{Unit, []float64{0, 0}, []float64{1.0 / 255, 1.0 / 255}},
+		// feature 0 over train: 0, 255 -> mean 127.5, std 127.5; feature 1 constant.
+		{Standardize, []float64{127.5, 10}, []float64{1 / 127.5, 1}},
+		{MinMax, []float64{0, 10}, []float64{1.0 / 255, 1}},
+	}
+	for _, tt := range tests {
+		n, err := Fit(train, tt.method)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n.Method != tt.method || !near(n.Offset, tt.offset) || !near(n.Scale, tt.scale) {
+			t.Errorf("%s: offset %v scale %v, want %v %v", tt.method, n.Offset, n.Scale, tt.offset, tt.scale)
+		}
+	}
+	// Fitting on the other half gives other statistics.
+	other, _ := Fit(Subset{DS: ds, Idx: []int{2, 3}}, Standardize)
+	if !near(other.Offset, []float64{75, 10}) {
+		t.Errorf("fit on samples 2, 3: offset %v", other.Offset)
+	}
+	// Float data: unit leaves values alone.
+	fds := seqDataset(4)
+	n, _ := Fit(All(fds), Unit)
+	if !near(n.Scale, []float64{1}) {
+		t.Errorf("unit on floats: scale %v", n.Scale)
+	}
+
+	if _, err := Fit(train, "zscore"); err == nil || err.Error() != `unknown normalisation "zscore" (want one of [none unit standardize minmax])` {
+		t.Errorf("unknown method: %v", err)
+	}
+	if _, err := Fit(Subset{DS: ds}, MinMax); err == nil || err.Error() != "t: cannot fit minmax normalisation on no samples" {
+		t.Errorf("empty subset: %v", err)
+	}
+}
+
+func near(a, b []float64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if math.Abs(a[i]-b[i]) > 1e-12*math.Max(1, math.Abs(b[i])) {
+			return false
+		}
+	}
+	return true
+}
+
+func TestFillBatch(t *testing.T) {
+	ds := twoFeatures()
+	s := Subset{DS: ds, Idx: []int{3, 0, 2}}
+	norm, _ := Fit(Subset{DS: ds, Idx: []int{0, 1}}, MinMax)
+
+	x := make([]float32, 4)
+	labels := make([]int32, 2)
+	FillBatch(s, []int{2, 0}, nil, x, labels, nil) // samples 2 and 3, raw
+	if !reflect.DeepEqual(x, []float32{100, 10, 50, 10}) || !reflect.DeepEqual(labels, []int32{1, 0}) {
+		t.Errorf("raw: x %v labels %v", x, labels)
+	}
+	x64 := make([]float64, 4)
+	FillBatch(s, []int{1, 2}, norm, x64, nil, nil) // samples 0 and 2
+	if !near(x64, []float64{0, 0, 100.0 / 255, 0}) {
+		t.Errorf("minmax float64: %v", x64)
+	}
+
+	// Float features and regression targets.
+	rds := &Dataset{Source: "r", Shape: []int{1}, N: 3, F32: []float32{1, 2, 3}, Targets: []float32{10, 11, 20, 21, 30, 31}, TargetDim: 2}
+	rs := All(rds)
+	std, _ := Fit(rs, Standardize) // mean 2, std sqrt(2/3)
+	xr := make([]float64, 2)
+	tg := make([]float64, 4)
+	FillBatch(rs, []int{2, 0}, std, xr, nil, tg)
+	if !near(xr, []float64{1 / math.Sqrt(2.0/3), -1 / math.Sqrt(2.0/3)}) || !near(tg, []float64{30, 31, 10, 11}) {
+		t.Errorf("regression: x %v targets %v", xr, tg)
+	}
+	xr32 := make([]float32, 1)
+	FillBatch(rs, []int{1}, nil, xr32, nil, nil)
+	if xr32[0] != 2 {
+		t.Errorf("raw float: %v", xr32)
+	}
+}
+
+func TestFillBatchAllocatesNothing(t *testing.T) {
+	ds := &Dataset{Source: "big", Shape: []int{1, 28, 28}, N: 256, U8: make([]uint8, 256*784), Labels: make([]int32, 256), NumClasses: 10}
+	s := All(ds)
+	norm, _ := Fit(s, Standardize)
+	pos := make([]int, s.Len())
+	s.Order(pos, 1, 1)
+	x32 := make([]float32, 64*784)
+	x64 := make([]float64, 64*784)
+	labels := make([]int32, 64)
+	for name, f := range map[string]func(){
+		"float32 normalised": func() { FillBatch(s, pos[:64], norm, x32, labels, nil) },
+		"float64 normalised": func() { FillBatch(s, pos[64:128], norm, x64, labels, nil) },
+		"float32 raw":        func() { FillBatch(s, pos[:64], nil, x32, labels, nil) },
+	} {
+		if allocs := testing.AllocsPerRun(20, f); allocs != 0 {
+			t.Errorf("%s: %v allocations per call", name, allocs)
+		}
+	}
+}
+
+func TestFillBatchPanics(t *testing.T) {
+	ds := twoFeatures()
+	s := All(ds)
+	tests := []struct {
+		name string
+		call func()
+		want string
+	}{
+		{"short x", func() { FillBatch(s, []int{0, 1}, nil, make([]float32, 3), nil, nil) }, "x has length 3, want 2 samples x 2 features"},
+		{"targets of a classification set", func() { FillBatch(s, []int{0}, nil, make([]float32, 2), nil, make([]float32, 1)) }, "targets has length 1"},
+		{"wrong normalizer", func() { FillBatch(s, []int{0}, &Normalizer{}, make([]float32, 2), nil, nil) }, "normalizer has 0 offsets"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			defer func() {
+				r := recover()
+				if msg, _ := r.(string); !strings.Contains(msg, tt.want) {
+					t.Errorf("panic %v, want %q", r, tt.want)
+				}
+			}()
+			tt.call()
+		})
+	}
+}
+
+func BenchmarkFillBatchMNIST(b *testing.B) {
+	ds := &Dataset{Source: "b", Shape: []int{1, 28, 28}, N: 1024, U8: make([]uint8, 1024*784), Labels: make([]int32, 1024), NumClasses: 10}
+	s := All(ds)
+	norm, _ := Fit(s, Unit)
+	pos := make([]int, s.Len())
+	s.Order(pos, 1, 1)
+	x := make([]float32, 128*784)
+	labels := make([]int32, 128)
+	b.ReportAllocs()
+	for b.Loop() {
+		FillBatch(s, pos[:128], norm, x, labels, nil)
+	}
+}

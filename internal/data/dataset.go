@@ -1,0 +1,230 @@
+package data
+
+import (
+	"fmt"
+	"math"
+	"math/bits"
+	"math/rand/v2"
+	"slices"
+)
+
+// Dataset is a labelled data set held in memory, in its most compact form.
+type Dataset struct {
+	// Source says where the data came from, for messages: a path or an
+	// alias such as "mnist:train".
+	Source string
+	// Shape is the per-sample feature shape: [1 rows cols] for IDX images
+	// (channels first), [F] for CSV, x's shape without its first dimension
+	// for safetensors.
+	Shape []int
+	// N is the number of samples.
+	N int
+	// U8 holds the N*FeatureLen() feature values, sample-major, when the
+	// source stores unsigned bytes (IDX ubyte, safetensors U8); else nil.
+	U8 []uint8
+	// F32 holds the feature values otherwise; nil when U8 is used.
+	F32 []float32
+	// Labels holds the N class labels (0 <= label < NumClasses) for
+	// classification; nil for regression.
+	Labels []int32
+	// NumClasses is the number of classes: max label + 1, or more when the
+	// source says so (10 for MNIST, len(ClassNames) for named classes); 0
+	// for regression.
+	NumClasses int
+	// ClassNames names the classes when the source names them (CSV labels
+	// that are not integers): class i is ClassNames[i], the names in
+	// sorted order. Nil when classes are plain integers.
+	ClassNames []string
+	// Targets holds N*TargetDim regression targets, sample-major; nil for
+	// classification.
+	Targets []float32
+	// TargetDim is the number of regression targets per sample; 0 for
+	// classification.
+	TargetDim int
+}
+
+// FeatureLen returns the number of feature values per sample, the product
+// of Shape.
+func (ds *Dataset) FeatureLen() int {
+	n := 1
+	for _, d := range ds.Shape {
+		n *= d
+	}
+	return n
+}
+
+// Check verifies that the fields agree with each other. Every loader calls
+// it; a Dataset built by hand should be checked before use.
+func (ds *Dataset) Check() error {
+	errf := func(format string, args ...any) error {
+		return fmt.Errorf("%s: %s", ds.Source, fmt.Sprintf(format, args...))
+	}
+	if ds.N <= 0 {
+		return errf("has no samples")
+	}
+	f := 1
+	for _, d := range ds.Shape {
+		if d <= 0 {
+			return errf("sample shape %v has a dimension that is not positive", ds.Shape)
+		}
+		if f > math.MaxInt/d {
+			return errf("sample shape %v is too large", ds.Shape)
+		}
+		f *= d
+	}
+	if ds.N > math.MaxInt/f {
+		return errf("%d samples of shape %v is too large", ds.N, ds.Shape)
+	}
+	switch {
+	case (ds.U8 == nil) == (ds.F32 == nil):
+		return errf("exactly one of U8 and F32 must hold the features")
+	case ds.U8 != nil && len(ds.U8) != ds.N*f:
+		return errf("has %d feature bytes, want %d samples x %d", len(ds.U8), ds.N, f)
+	case ds.F32 != nil && len(ds.F32) != ds.N*f:
+		return errf("has %d feature values, want %d samples x %d", len(ds.F32), ds.N, f)
+	case (ds.Labels == nil) == (ds.Targets == nil):
+		return errf("exactly one of Labels and Targets must be set")
+	}
+	if ds.Labels != nil {
+		if len(ds.Labels) != ds.N {
+			return errf("has %d labels for %d samples", len(ds.Labels), ds.N)
+		}
+		if ds.NumClasses < 1 {
+			return errf("NumClasses is %d", ds.NumClasses)
+		}
+		if ds.ClassNames != nil && len(ds.ClassNames) != ds.NumClasses {
+			return errf("has %d class names for %d classes", len(ds.ClassNames), ds.NumClasses)
+		}
+		for i, l := range ds.Labels {
+			if l < 0 || int(l) >= ds.NumClasses {
+				return errf("sample %d has label %d, want 0 to %d", i, l, ds.NumClasses-1)
+			}
+		}
+	}
+	if ds.Targets != nil {
+		if ds.TargetDim < 1 || len(ds.Targets) != ds.N*ds.TargetDim {
+			return errf("has %d targets, want %d samples x %d", len(ds.Targets), ds.N, ds.TargetDim)
+		}
+	}
+	return nil
+}
+
+// Subset is a view of some samples of a data set: sample i of the subset
+// is sample Idx[i] of DS. Subsets share DS; nothing is copied.
+type Subset struct {
+	DS  *Dataset
+	Idx []int
+}
+
+// All returns the subset of every sample of ds, in order.
+func All(ds *Dataset) Subset {
+	idx := make([]int, ds.N)
+	for i := range idx {
+		idx[i] = i
+	}
+	return Subset{DS: ds, Idx: idx}
+}
+
+// Len returns the number of samples in s.
+func (s Subset) Len() int { return len(s.Idx) }
+
+// Split divides ds at random into a training and a validation subset, the
+// latter holding round(valFraction*N) samples. The split is a pure function
+// of (N, valFraction, seed); each subset lists its samples in increasing
+// order. valFraction 0 gives an empty validation subset.
+func Split(ds *Dataset, valFraction float64, seed uint64) (train, val Subset, err error) {
+	if !(valFraction >= 0 && valFraction < 1) {
+		return Subset{}, Subset{}, fmt.Errorf("%s: validation fraction %v must be at least 0 and less than 1", ds.Source, valFraction)
+	}
+	nVal := int(math.Round(valFraction * float64(ds.N)))
+	switch {
+	case valFraction > 0 && nVal == 0:
+		return Subset{}, Subset{}, fmt.Errorf("%s: validation fraction %v of %d samples is less than one sample; use a larger fraction, or 0 for no validation", ds.Source, valFraction, ds.N)
+	case nVal >= ds.N:
+		return Subset{}, Subset{}, fmt.Errorf("%s: validation fraction %v of %d samples leaves no training samples", ds.Source, valFraction, ds.N)
+	}
+	perm := make([]int, ds.N)
+	for i := range perm {
+		perm[i] = i
+	}
+	var src rand.PCG
+	src.Seed(splitmix(seed), splitmix(streamSplit))
+	shuffle(perm, &src)
+	val = Subset{DS: ds, Idx: perm[:nVal:nVal]}
+	train = Subset{DS: ds, Idx: perm[nVal:]}
+	slices.Sort(val.Idx)
+	slices.Sort(train.Idx)
+	return train, val, nil
+}
+
+// Stream tags keep the random streams of splitting and of each epoch's
+// order apart.
+const (
+	streamSplit = 0x73706c6974       // "split"
+	streamEpoch = 0x65706f6368 << 20 // "epoch", shifted clear of the epoch number
+)
+
+// Order fills dst (len s.Len()) with a random permutation of the positions
+// 0..s.Len()-1, to be passed to FillBatch in consecutive slices. The
+// permutation is a pure function of (s.Len(), seed, epoch), so training
+// can resume in the middle of an epoch by recomputing it and skipping the
+// batches already done. Order allocates nothing.
+func (s Subset) Order(dst []int, seed uint64, epoch int) {
+	if len(dst) != len(s.Idx) {
+		panic(fmt.Sprintf("data: Order: dst has length %d, subset has %d samples", len(dst), len(s.Idx)))
+	}
+	Permutation(dst, seed, epoch)
+}
+
+// Permutation fills dst with a random permutation of 0..len(dst)-1, a pure
+// function of (len(dst), seed, epoch) that no Go release changes. It
+// allocates nothing.
+func Permutation(dst []int, seed uint64, epoch int) {
+	for i := range dst {
+		dst[i] = i
+	}
+	var src rand.PCG
+	src.Seed(splitmix(seed), splitmix(streamEpoch+uint64(epoch)))
+	shuffle(dst, &src)
+}
+
+// Sequential returns the positions 0..n-1, the order for evaluation.
+func Sequential(n int) []int {
+	p := make([]int, n)
+	for i := range p {
+		p[i] = i
+	}
+	return p
+}
+
+// shuffle is a Fisher-Yates shuffle driven directly by the PCG source, so
+// that the result depends only on the PCG algorithm (fixed by math/rand/v2)
+// and not on how a Go release implements Shuffle or IntN.
+func shuffle(p []int, src *rand.PCG) {
+	for i := len(p) - 1; i > 0; i-- {
+		j := int(uint64n(src, uint64(i+1)))
+		p[i], p[j] = p[j], p[i]
+	}
+}
+
+// uint64n returns a uniform value in [0, n) by Lemire's multiply-and-reject
+// method.
+func uint64n(src *rand.PCG, n uint64) uint64 {
+	hi, lo := bits.Mul64(src.Uint64(), n)
+	if lo < n {
+		thresh := -n % n
+		for lo < thresh {
+			hi, lo = bits.Mul64(src.Uint64(), n)
+		}
+	}
+	return hi
+}
+
+// splitmix scrambles a seed (SplitMix64's finaliser), so that nearby seeds
+// give unrelated PCG states.
+func splitmix(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
+	x = (x ^ x>>27) * 0x94d049bb133111eb
+	return x ^ x>>31
+}

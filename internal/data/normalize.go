@@ -1,0 +1,119 @@
+package data
+
+import (
+	"fmt"
+	"math"
+)
+
+// Method is a normalisation method.
+type Method string
+
+// The normalisation methods. Each is fitted per feature (per value
+// position within a sample, e.g. per pixel) on a training subset.
+const (
+	// None leaves values as stored (bytes stay 0..255).
+	None Method = "none"
+	// Unit maps bytes to [0, 1] (x/255); float data is left unchanged.
+	Unit Method = "unit"
+	// Standardize maps each feature to zero mean and unit variance:
+	// (x - mean) / std, with the population std; a constant feature
+	// (std 0) is only centred.
+	Standardize Method = "standardize"
+	// MinMax maps each feature to [0, 1]: (x - min) / (max - min); a
+	// constant feature maps to 0.
+	MinMax Method = "minmax"
+)
+
+// Methods lists the normalisation methods, for messages and help texts.
+var Methods = []Method{None, Unit, Standardize, MinMax}
+
+// Normalizer is a fitted per-feature affine map, applied by FillBatch as
+//
+//	x'[j] = (x[j] - Offset[j]) * Scale[j]
+//
+// where j runs over the FeatureLen() values of a sample. It holds plain
+// data so that it can be saved with a checkpoint.
+type Normalizer struct {
+	Method Method
+	Offset []float64
+	Scale  []float64
+}
+
+// Fit fits a normalizer of the given method on the samples of s, which
+// should be the training subset only, so that nothing is learnt from
+// validation or test data.
+func Fit(s Subset, method Method) (*Normalizer, error) {
+	ds := s.DS
+	f := ds.FeatureLen()
+	n := &Normalizer{Method: method, Offset: make([]float64, f), Scale: make([]float64, f)}
+	for j := range n.Scale {
+		n.Scale[j] = 1
+	}
+	switch method {
+	case None:
+		return n, nil
+	case Unit:
+		if ds.U8 != nil {
+			for j := range n.Scale {
+				n.Scale[j] = 1.0 / 255
+			}
+		}
+		return n, nil
+	case Standardize, MinMax:
+	default:
+		return nil, fmt.Errorf("unknown normalisation %q (want one of %v)", method, Methods)
+	}
+	if s.Len() == 0 {
+		return nil, fmt.Errorf("%s: cannot fit %s normalisation on no samples", ds.Source, method)
+	}
+	if method == MinMax {
+		lo, hi := n.Offset, make([]float64, f)
+		for j := range lo {
+			lo[j], hi[j] = math.Inf(1), math.Inf(-1)
+		}
+		for _, i := range s.Idx {
+			forEach(ds, i, func(j int, v float64) {
+				lo[j] = min(lo[j], v)
+				hi[j] = max(hi[j], v)
+			})
+		}
+		for j := range lo {
+			if hi[j] > lo[j] {
+				n.Scale[j] = 1 / (hi[j] - lo[j])
+			}
+		}
+		return n, nil
+	}
+	// Standardize, in two passes for accuracy.
+	mean := n.Offset
+	for _, i := range s.Idx {
+		forEach(ds, i, func(j int, v float64) { mean[j] += v })
+	}
+	for j := range mean {
+		mean[j] /= float64(s.Len())
+	}
+	ss := make([]float64, f)
+	for _, i := range s.Idx {
+		forEach(ds, i, func(j int, v float64) { d := v - mean[j]; ss[j] += d * d })
+	}
+	for j := range ss {
+		if std := math.Sqrt(ss[j] / float64(s.Len())); std > 0 {
+			n.Scale[j] = 1 / std
+		}
+	}
+	return n, nil
+}
+
+// forEach calls fn for every feature value of sample i.
+func forEach(ds *Dataset, i int, fn func(j int, v float64)) {
+	f := ds.FeatureLen()
+	if ds.U8 != nil {
+		for j, v := range ds.U8[i*f : (i+1)*f] {
+			fn(j, float64(v))
+		}
+		return
+	}
+	for j, v := range ds.F32[i*f : (i+1)*f] {
+		fn(j, float64(v))
+	}
+}

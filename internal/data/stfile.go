@@ -1,0 +1,114 @@
+package data
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/nettrain/nettrain/internal/safetensors"
+)
+
+// ReadSafetensors reads a data set from a safetensors file holding exactly
+// two tensors:
+//
+//	x  (N, ...)  features: U8 (kept as bytes) or any float dtype (as float32)
+//	y  (N)       class labels, any integer dtype, 0 <= label
+//	   or (N) or (N, D) regression targets, any float dtype
+//
+// The sample shape is x's shape without N ([1] when x is (N)). The number
+// of classes is max label + 1, or the metadata entry "num_classes" when
+// present (it must be at least that).
+func ReadSafetensors(path string) (*Dataset, error) {
+	f, err := safetensors.Read(path)
+	if err != nil {
+		return nil, err
+	}
+	return fromSafetensors(path, f)
+}
+
+func fromSafetensors(path string, f *safetensors.File) (*Dataset, error) {
+	errf := func(format string, args ...any) error {
+		return fmt.Errorf("%s: %s", path, fmt.Sprintf(format, args...))
+	}
+	for _, name := range f.Names() {
+		if name != "x" && name != "y" {
+			return nil, errf("unexpected tensor %q: a data file holds x (features) and y (labels or targets)", name)
+		}
+	}
+	xi, ok := f.Info("x")
+	if !ok {
+		return nil, errf("no tensor \"x\": a data file holds x (features) and y (labels or targets)")
+	}
+	yi, ok := f.Info("y")
+	if !ok {
+		return nil, errf("no tensor \"y\": a data file holds x (features) and y (labels or targets)")
+	}
+	if len(xi.Shape) == 0 || xi.Shape[0] == 0 {
+		return nil, errf("tensor \"x\" has shape %v; want (N, ...) with N > 0 samples", xi.Shape)
+	}
+	n := xi.Shape[0]
+	ds := &Dataset{Source: path, N: n, Shape: append([]int{}, xi.Shape[1:]...)}
+	if len(ds.Shape) == 0 {
+		ds.Shape = []int{1}
+	}
+	var err error
+	switch {
+	case xi.DType == safetensors.U8:
+		ds.U8, _, err = f.Uint8("x")
+	case xi.DType.IsFloat():
+		ds.F32, _, err = f.Float32("x")
+	default:
+		return nil, errf("tensor \"x\" has dtype %s; want U8 or a float dtype", xi.DType)
+	}
+	if err != nil {
+		return nil, err
+	}
+
+	if len(yi.Shape) == 0 || yi.Shape[0] != n {
+		return nil, errf("tensor \"y\" has shape %v but x has %d samples; want (%d) or (%d, D)", yi.Shape, n, n, n)
+	}
+	switch {
+	case yi.DType.IsInt():
+		if len(yi.Shape) != 1 {
+			return nil, errf("tensor \"y\" holds integer labels, so its shape must be (%d), got %v", n, yi.Shape)
+		}
+		if ds.Labels, _, err = f.Int32("y"); err != nil {
+			return nil, err
+		}
+		for i, l := range ds.Labels {
+			if l < 0 {
+				return nil, errf("tensor \"y\": label %d of sample %d is negative; class ids run from 0", l, i)
+			}
+			if l == 1<<31-1 {
+				return nil, errf("tensor \"y\": label %d of sample %d is too large", l, i)
+			}
+			ds.NumClasses = max(ds.NumClasses, int(l)+1)
+		}
+		if s, ok := f.Metadata["num_classes"]; ok {
+			k, err := strconv.Atoi(s)
+			if err != nil || k < ds.NumClasses {
+				return nil, errf("metadata num_classes = %q, but the labels need at least %d classes", s, ds.NumClasses)
+			}
+			ds.NumClasses = k
+		}
+	case yi.DType.IsFloat():
+		if len(yi.Shape) > 2 {
+			return nil, errf("tensor \"y\" holds regression targets, so its shape must be (%d) or (%d, D), got %v", n, n, yi.Shape)
+		}
+		ds.TargetDim = 1
+		if len(yi.Shape) == 2 {
+			ds.TargetDim = yi.Shape[1]
+		}
+		if ds.TargetDim == 0 {
+			return nil, errf("tensor \"y\" has shape %v: no targets", yi.Shape)
+		}
+		if ds.Targets, _, err = f.Float32("y"); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, errf("tensor \"y\" has dtype %s; want an integer dtype (labels) or a float dtype (targets)", yi.DType)
+	}
+	if err := ds.Check(); err != nil {
+		return nil, err
+	}
+	return ds, nil
+}

@@ -1,0 +1,111 @@
+package data
+
+import (
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/nettrain/nettrain/internal/safetensors"
+)
+
+func writeST(t *testing.T, dir, name string, tensors []safetensors.Tensor, meta map[string]string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := safetensors.Write(p, tensors, meta); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestReadSafetensors(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name    string
+		tensors []safetensors.Tensor
+		meta    map[string]string
+		want    Dataset
+	}{
+		{
+			name: "bytes and int64 labels",
+			tensors: []safetensors.Tensor{
+				{Name: "x", Shape: []int{2, 1, 2, 2}, Data: []uint8{1, 2, 3, 4, 5, 6, 7, 8}},
+				{Name: "y", Shape: []int{2}, Data: []int64{3, 1}},
+			},
+			want: Dataset{Shape: []int{1, 2, 2}, N: 2, U8: []uint8{1, 2, 3, 4, 5, 6, 7, 8}, Labels: []int32{3, 1}, NumClasses: 4},
+		},
+		{
+			name: "num_classes from metadata, y first in file",
+			tensors: []safetensors.Tensor{
+				{Name: "y", Shape: []int{2}, Data: []uint8{0, 1}},
+				{Name: "x", Shape: []int{2}, Data: []float64{0.5, -1}},
+			},
+			meta: map[string]string{"num_classes": "10"},
+			want: Dataset{Shape: []int{1}, N: 2, F32: []float32{0.5, -1}, Labels: []int32{0, 1}, NumClasses: 10},
+		},
+		{
+			name: "float targets (N, D)",
+			tensors: []safetensors.Tensor{
+				{Name: "x", Shape: []int{2, 3}, Data: []float32{1, 2, 3, 4, 5, 6}},
+				{Name: "y", Shape: []int{2, 2}, Data: []float32{0.1, 0.2, 0.3, 0.4}},
+			},
+			want: Dataset{Shape: []int{3}, N: 2, F32: []float32{1, 2, 3, 4, 5, 6}, Targets: []float32{0.1, 0.2, 0.3, 0.4}, TargetDim: 2},
+		},
+		{
+			name: "float targets (N)",
+			tensors: []safetensors.Tensor{
+				{Name: "x", DType: safetensors.F16, Shape: []int{2, 1}, Data: []uint16{0x3c00, 0xc000}},
+				{Name: "y", Shape: []int{2}, Data: []float64{7, 8}},
+			},
+			want: Dataset{Shape: []int{1}, N: 2, F32: []float32{1, -2}, Targets: []float32{7, 8}, TargetDim: 1},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := writeST(t, dir, "d.safetensors", tt.tensors, tt.meta)
+			got, err := ReadSafetensors(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := tt.want
+			want.Source = p
+			if !reflect.DeepEqual(*got, want) {
+				t.Errorf("got\n  %+v\nwant\n  %+v", *got, want)
+			}
+		})
+	}
+}
+
+func TestReadSafetensorsErrors(t *testing.T) {
+	dir := t.TempDir()
+	x := safetensors.Tensor{Name: "x", Shape: []int{2, 2}, Data: []float32{1, 2, 3, 4}}
+	y := safetensors.Tensor{Name: "y", Shape: []int{2}, Data: []int32{0, 1}}
+	tests := []struct {
+		name    string
+		tensors []safetensors.Tensor
+		meta    map[string]string
+		want    string // after "PATH: "
+	}{
+		{"no x", []safetensors.Tensor{y}, nil, `no tensor "x": a data file holds x (features) and y (labels or targets)`},
+		{"no y", []safetensors.Tensor{x}, nil, `no tensor "y": a data file holds x (features) and y (labels or targets)`},
+		{"extra tensor", []safetensors.Tensor{x, y, {Name: "z", Shape: []int{1}, Data: []uint8{1}}}, nil, `unexpected tensor "z"`},
+		{"scalar x", []safetensors.Tensor{{Name: "x", Data: []float32{1}}, y}, nil, `tensor "x" has shape []; want (N, ...) with N > 0 samples`},
+		{"int x", []safetensors.Tensor{{Name: "x", Shape: []int{2}, Data: []int32{1, 2}}, y}, nil, `tensor "x" has dtype I32; want U8 or a float dtype`},
+		{"count mismatch", []safetensors.Tensor{x, {Name: "y", Shape: []int{3}, Data: []int32{0, 1, 2}}}, nil, `tensor "y" has shape [3] but x has 2 samples; want (2) or (2, D)`},
+		{"2-D labels", []safetensors.Tensor{x, {Name: "y", Shape: []int{2, 1}, Data: []int32{0, 1}}}, nil, `tensor "y" holds integer labels, so its shape must be (2), got [2 1]`},
+		{"negative label", []safetensors.Tensor{x, {Name: "y", Shape: []int{2}, Data: []int8{0, -3}}}, nil, `tensor "y": label -3 of sample 1 is negative; class ids run from 0`},
+		{"label beyond int32", []safetensors.Tensor{x, {Name: "y", Shape: []int{2}, Data: []int64{0, 1 << 40}}}, nil, `tensor "y": element 1 is 1099511627776, out of range for Int32`},
+		{"bool labels", []safetensors.Tensor{x, {Name: "y", Shape: []int{2}, Data: []bool{true, false}}}, nil, `tensor "y" has dtype BOOL; want an integer dtype (labels) or a float dtype (targets)`},
+		{"3-D targets", []safetensors.Tensor{x, {Name: "y", Shape: []int{2, 1, 1}, Data: []float32{0, 1}}}, nil, `tensor "y" holds regression targets, so its shape must be (2) or (2, D), got [2 1 1]`},
+		{"bad num_classes", []safetensors.Tensor{x, y}, map[string]string{"num_classes": "1"}, `metadata num_classes = "1", but the labels need at least 2 classes`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := writeST(t, dir, "d.safetensors", tt.tensors, tt.meta)
+			_, err := ReadSafetensors(p)
+			if want := p + ": " + tt.want; err == nil || !strings.HasPrefix(err.Error(), want) {
+				t.Errorf("error:\n  %v\nwant prefix\n  %s", err, want)
+			}
+		})
+	}
+}
