@@ -17,6 +17,9 @@ func init() {
 		params: func() any { return &DenseParams{Bias: true} },
 		build: func(p any, in []int) (backprop.Spec, error) {
 			dp := p.(*DenseParams)
+			if len(in) > 2 {
+				return nil, fmt.Errorf("input is %v; dense works on the last axis of a vector or a (time, features) sequence: add a flatten layer before it", in)
+			}
 			if dp.Units < 1 {
 				return nil, keyErr("units", "must be at least 1, got %d", dp.Units)
 			}

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"github.com/nettrain/nettrain/internal/model"
+	"github.com/nettrain/nettrain/internal/train"
+)
+
+// EvalOptions are the parsed arguments of `nettrain eval`.
+type EvalOptions struct {
+	IO         *IOStreams
+	Config     string
+	Sets       []string
+	Checkpoint string
+	Split      string
+	JSON       bool
+	Threads    int
+}
+
+// NewCmdEval builds `nettrain eval`.
+func NewCmdEval(s *IOStreams, runF func(*EvalOptions) error) *cobra.Command {
+	opts := &EvalOptions{IO: s}
+	cmd := &cobra.Command{
+		Use:   "eval CONFIG --checkpoint FILE",
+		Short: "Evaluate a checkpoint on the test, validation or training data",
+		Long: `Evaluate a checkpoint: the loss, and for classification the accuracy,
+per-class precision, recall and F1 and the confusion matrix; for regression
+the MSE and MAE.`,
+		Args: configArg,
+		RunE: func(c *cobra.Command, args []string) error {
+			opts.Config = args[0]
+			switch opts.Split {
+			case "test", "validation", "train":
+			default:
+				return usageError{fmt.Errorf("--split must be test, validation or train, got %q", opts.Split)}
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return runEval(opts)
+		},
+	}
+	addSetFlag(cmd, &opts.Sets)
+	cmd.Flags().StringVar(&opts.Checkpoint, "checkpoint", "", "checkpoint to evaluate (required)")
+	cmd.Flags().StringVar(&opts.Split, "split", "test", "data to evaluate on: test, validation or train")
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print JSON")
+	cmd.Flags().IntVar(&opts.Threads, "threads", 0, "threads to use (default: every core)")
+	cmd.MarkFlagRequired("checkpoint")
+	return cmd
+}
+
+func runEval(o *EvalOptions) error {
+	cfg, err := model.Load(o.Config, o.Sets)
+	if err != nil {
+		return err
+	}
+	r, err := train.EvalCheckpoint(cfg, o.Checkpoint, o.Split, o.Threads)
+	if err != nil {
+		return err
+	}
+	if o.JSON {
+		return writeJSON(o.IO.Out, r)
+	}
+	printEval(o.IO.Out, o, r)
+	return nil
+}
+
+func printEval(w io.Writer, o *EvalOptions, r train.EvalResult) {
+	fmt.Fprintf(w, "%s on the %s split (%d samples)\n", o.Checkpoint, o.Split, r.Count)
+	fmt.Fprintf(w, "loss      %.6f\n", r.Loss)
+	if r.Accuracy != nil {
+		fmt.Fprintf(w, "accuracy  %.4f\n\n", *r.Accuracy)
+		rows := [][]string{{"class", "precision", "recall", "f1", "support"}}
+		for c := 0; c < r.Classes; c++ {
+			support := 0
+			for _, v := range r.Confusion[c] {
+				support += v
+			}
+			rows = append(rows, []string{fmt.Sprint(c), fmt.Sprintf("%.4f", r.Precision[c]),
+				fmt.Sprintf("%.4f", r.Recall[c]), fmt.Sprintf("%.4f", r.F1[c]), fmt.Sprint(support)})
+		}
+		printTable(w, rows, []bool{true, true, true, true, true})
+		fmt.Fprintln(w, "\nconfusion matrix (rows: true class, columns: predicted)")
+		cm := [][]string{{""}}
+		for c := 0; c < r.Classes; c++ {
+			cm[0] = append(cm[0], fmt.Sprint(c))
+		}
+		right := []bool{true}
+		for c := 0; c < r.Classes; c++ {
+			row := []string{fmt.Sprint(c)}
+			for _, v := range r.Confusion[c] {
+				row = append(row, fmt.Sprint(v))
+			}
+			cm = append(cm, row)
+			right = append(right, true)
+		}
+		printTable(w, cm, right)
+	}
+	if r.MSE != nil {
+		fmt.Fprintf(w, "mse       %.6g\nmae       %.6g\n", *r.MSE, *r.MAE)
+	}
+}

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func streams() (*IOStreams, *bytes.Buffer, *bytes.Buffer) {
+	var out, errOut bytes.Buffer
+	return &IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}, &out, &errOut
+}
+
+func TestTrainFlags(t *testing.T) {
+	s, _, _ := streams()
+	var got *TrainOptions
+	cmd := NewCmdTrain(s, func(o *TrainOptions) error { got = o; return nil })
+	cmd.SetArgs([]string{"c.yaml", "--set", "training.epochs=1", "--set", "optimizer.lr=0.1", "--out", "d", "--resume", "r.safetensors", "--threads", "2"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if got.Config != "c.yaml" || len(got.Sets) != 2 || got.Sets[1] != "optimizer.lr=0.1" || got.OutDir != "d" || got.Resume != "r.safetensors" || got.Threads != 2 {
+		t.Errorf("parsed %+v", got)
+	}
+}
+
+func TestEvalFlags(t *testing.T) {
+	s, _, _ := streams()
+	var got *EvalOptions
+	cmd := NewCmdEval(s, func(o *EvalOptions) error { got = o; return nil })
+	cmd.SetArgs([]string{"c.yaml", "--checkpoint", "x.safetensors", "--split", "validation", "--json"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if got.Checkpoint != "x.safetensors" || got.Split != "validation" || !got.JSON {
+		t.Errorf("parsed %+v", got)
+	}
+}
+
+func TestMainExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("name: x\ntraining: {epochz: 1}\n"), 0o644)
+	tests := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"train"}, exitUsage, "needs exactly one CONFIG file argument"},
+		{[]string{"train", bad}, exitError, bad + `:2:12: training.epochz: unknown key (did you mean "epochs"?)`},
+		{[]string{"train", filepath.Join(dir, "missing.yaml")}, exitError, "missing.yaml: cannot read config: no such file or directory"},
+		{[]string{"eval", bad}, exitUsage, `required flag(s) "checkpoint" not set`},
+		{[]string{"eval", bad, "--checkpoint", "x", "--split", "dev"}, exitUsage, "--split must be test, validation or train"},
+		{[]string{"frobnicate"}, exitUsage, "unknown command"},
+		{[]string{"train", bad, "--bogus"}, exitUsage, "unknown flag: --bogus"},
+	}
+	for _, tc := range tests {
+		s, _, errOut := streams()
+		code := Main(tc.args, s)
+		msg := errOut.String()
+		if code != tc.code || !strings.Contains(msg, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want exit %d containing %q", tc.args, code, msg, tc.code, tc.want)
+		}
+		if strings.Count(strings.TrimSpace(msg), "\n") > 0 || strings.Contains(msg, "goroutine") {
+			t.Errorf("%v: want one line, got %q", tc.args, msg)
+		}
+	}
+}
+
+func TestSummary(t *testing.T) {
+	s, out, _ := streams()
+	if code := Main([]string{"summary", "../../configs/mnist-mlp.yaml"}, s); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, want := range []string{"0  dense  (256)         200,960", "Total parameters: 235,146"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, out)
+		}
+	}
+}

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/mattn/go-isatty"
+	"github.com/spf13/cobra"
+)
+
+// IOStreams are the command's input and outputs, injected so tests can
+// capture them.
+type IOStreams struct {
+	In     io.Reader
+	Out    io.Writer
+	ErrOut io.Writer
+	// Terminal is true when ErrOut is a terminal (progress bars).
+	Terminal bool
+}
+
+// DefaultStreams are the process's standard streams.
+func DefaultStreams() *IOStreams {
+	return &IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr,
+		Terminal: isatty.IsTerminal(os.Stderr.Fd()) || isatty.IsCygwinTerminal(os.Stderr.Fd())}
+}
+
+// Exit codes.
+const (
+	exitOK       = 0
+	exitError    = 1
+	exitUsage    = 2
+	exitInternal = 70
+)
+
+// usageError marks errors in the command line itself.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+
+// ExitError carries a specific exit code (e.g. 130 after SIGINT).
+type ExitError struct {
+	Code int
+	Err  error
+}
+
+func (e *ExitError) Error() string { return e.Err.Error() }
+
+// NewRootCmd builds the nettrain command tree.
+func NewRootCmd(s *IOStreams) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "nettrain",
+		Short: "Train neural networks described in YAML files",
+		Long: `nettrain trains neural networks (MLPs, CNNs with pooling, sliding-window LSTMs)
+described in YAML config files, with PyTorch-exact layers and optimizers.
+
+  nettrain train configs/mnist-mlp.yaml
+  nettrain eval configs/mnist-mlp.yaml --checkpoint runs/mnist-mlp/best.safetensors
+  nettrain summary configs/mnist-mlp.yaml`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetIn(s.In)
+	root.SetOut(s.Out)
+	root.SetErr(s.ErrOut)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usageError{fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())}
+	})
+	root.AddCommand(
+		NewCmdTrain(s, nil),
+		NewCmdEval(s, nil),
+		NewCmdSummary(s, nil),
+	)
+	return root
+}
+
+// Main runs nettrain with args and returns the process exit code. Errors
+// are printed as one line; panics are caught and reported without a stack
+// trace.
+func Main(args []string, s *IOStreams) (code int) {
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(s.ErrOut, "nettrain: internal error: %v\nThis is a bug in nettrain; please report it with the command and config that caused it.\n", r)
+			code = exitInternal
+		}
+	}()
+	root := NewRootCmd(s)
+	root.SetArgs(args)
+	err := root.Execute()
+	if err == nil {
+		return exitOK
+	}
+	fmt.Fprintln(s.ErrOut, "nettrain: "+strings.TrimSpace(err.Error()))
+	var ue usageError
+	var ee *ExitError
+	switch {
+	case errors.As(err, &ee):
+		return ee.Code
+	case errors.As(err, &ue), isCobraUsage(err):
+		return exitUsage
+	}
+	return exitError
+}
+
+// isCobraUsage recognises cobra's own argument errors.
+func isCobraUsage(err error) bool {
+	m := err.Error()
+	return strings.HasPrefix(m, "unknown command") || strings.HasPrefix(m, "accepts ") ||
+		strings.HasPrefix(m, "requires at least") || strings.Contains(m, "unknown flag") ||
+		strings.HasPrefix(m, "required flag")
+}
+
+// exactArgs is cobra.ExactArgs with a message that says what is missing.
+func configArg(c *cobra.Command, args []string) error {
+	if len(args) != 1 {
+		return usageError{fmt.Errorf("%s needs exactly one CONFIG file argument, got %d (usage: %s)", c.CommandPath(), len(args), c.UseLine())}
+	}
+	return nil
+}

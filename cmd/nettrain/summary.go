@@ -1,0 +1,164 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/nettrain/nettrain/internal/backprop"
+	"github.com/nettrain/nettrain/internal/model"
+)
+
+// SummaryOptions are the parsed arguments of `nettrain summary`.
+type SummaryOptions struct {
+	IO     *IOStreams
+	Config string
+	Sets   []string
+	JSON   bool
+}
+
+// NewCmdSummary builds `nettrain summary`.
+func NewCmdSummary(s *IOStreams, runF func(*SummaryOptions) error) *cobra.Command {
+	opts := &SummaryOptions{IO: s}
+	cmd := &cobra.Command{
+		Use:   "summary CONFIG",
+		Short: "Show each layer's output shape and parameter count",
+		Args:  configArg,
+		RunE: func(c *cobra.Command, args []string) error {
+			opts.Config = args[0]
+			if runF != nil {
+				return runF(opts)
+			}
+			return runSummary(opts)
+		},
+	}
+	addSetFlag(cmd, &opts.Sets)
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print JSON")
+	return cmd
+}
+
+// LayerSummary is one row of the summary.
+type LayerSummary struct {
+	Index  int            `json:"index"`
+	Kind   string         `json:"kind"`
+	Input  []int          `json:"input_shape"`
+	Output []int          `json:"output_shape"`
+	Params int            `json:"params"`
+	Shapes map[string]any `json:"param_shapes,omitempty"`
+}
+
+// Summary is the whole table.
+type Summary struct {
+	Name        string         `json:"name"`
+	DType       string         `json:"dtype"`
+	Input       []int          `json:"input_shape"`
+	Layers      []LayerSummary `json:"layers"`
+	TotalParams int            `json:"total_params"`
+	Loss        string         `json:"loss"`
+}
+
+// Summarize lists a validated config's layers.
+func Summarize(cfg *model.Config) Summary {
+	g := cfg.Graph()
+	s := Summary{Name: cfg.Name, DType: cfg.DType, Input: g.Input, Loss: g.Loss}
+	for i, sp := range g.Specs {
+		ls := LayerSummary{Index: i, Kind: sp.Kind(), Input: sp.InShape(), Output: sp.OutShape()}
+		for _, p := range sp.Params() {
+			if ls.Shapes == nil {
+				ls.Shapes = map[string]any{}
+			}
+			ls.Shapes[p.Name] = p.Shape
+			ls.Params += backprop.Prod(p.Shape)
+		}
+		s.TotalParams += ls.Params
+		s.Layers = append(s.Layers, ls)
+	}
+	return s
+}
+
+func runSummary(o *SummaryOptions) error {
+	cfg, err := model.Load(o.Config, o.Sets)
+	if err != nil {
+		return err
+	}
+	s := Summarize(cfg)
+	if o.JSON {
+		return writeJSON(o.IO.Out, s)
+	}
+	printSummary(o.IO.Out, s)
+	return nil
+}
+
+func printSummary(w io.Writer, s Summary) {
+	fmt.Fprintf(w, "Model %q (%s), input %s, loss %s\n", s.Name, s.DType, shapeStr(s.Input), s.Loss)
+	rows := [][]string{{"#", "layer", "output shape", "params"}}
+	for _, l := range s.Layers {
+		rows = append(rows, []string{fmt.Sprint(l.Index), l.Kind, shapeStr(l.Output), commas(l.Params)})
+	}
+	printTable(w, rows, []bool{true, false, false, true})
+	fmt.Fprintf(w, "Total parameters: %s\n", commas(s.TotalParams))
+}
+
+func shapeStr(s []int) string {
+	parts := make([]string, len(s))
+	for i, v := range s {
+		parts[i] = fmt.Sprint(v)
+	}
+	return "(" + strings.Join(parts, ", ") + ")"
+}
+
+// commas formats n with thousands separators.
+func commas(n int) string {
+	s := fmt.Sprint(n)
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 && s[i-1] != '-' {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// printTable prints rows with aligned columns (right-aligned where right[i]).
+func printTable(w io.Writer, rows [][]string, right []bool) {
+	widths := make([]int, len(rows[0]))
+	for _, r := range rows {
+		for i, c := range r {
+			widths[i] = max(widths[i], len(c))
+		}
+	}
+	for ri, r := range rows {
+		var b strings.Builder
+		for i, c := range r {
+			if i > 0 {
+				b.WriteString("  ")
+			}
+			pad := strings.Repeat(" ", widths[i]-len(c))
+			if right[i] {
+				b.WriteString(pad + c)
+			} else if i == len(r)-1 {
+				b.WriteString(c)
+			} else {
+				b.WriteString(c + pad)
+			}
+		}
+		fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
+		if ri == 0 {
+			total := len(widths)*2 - 2
+			for _, wd := range widths {
+				total += wd
+			}
+			fmt.Fprintln(w, strings.Repeat("-", total))
+		}
+	}
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

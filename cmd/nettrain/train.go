@@ -1,0 +1,63 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/nettrain/nettrain/internal/model"
+	"github.com/nettrain/nettrain/internal/train"
+)
+
+// TrainOptions are the parsed arguments of `nettrain train`.
+type TrainOptions struct {
+	IO        *IOStreams
+	Config    string
+	Sets      []string
+	OutDir    string
+	Resume    string
+	Overwrite bool
+	Threads   int
+}
+
+// NewCmdTrain builds `nettrain train`; runF replaces runTrain in tests.
+func NewCmdTrain(s *IOStreams, runF func(*TrainOptions) error) *cobra.Command {
+	opts := &TrainOptions{IO: s}
+	cmd := &cobra.Command{
+		Use:   "train CONFIG",
+		Short: "Train the network a config describes",
+		Long: `Train the network a config describes, writing into the run directory
+(default runs/<name>/): config.yaml (the resolved config), metrics.csv and
+metrics.jsonl (one row per epoch), last.safetensors and best.safetensors
+(best by validation loss).`,
+		Args: configArg,
+		RunE: func(c *cobra.Command, args []string) error {
+			opts.Config = args[0]
+			if runF != nil {
+				return runF(opts)
+			}
+			return runTrain(opts)
+		},
+	}
+	addSetFlag(cmd, &opts.Sets)
+	cmd.Flags().StringVar(&opts.OutDir, "out", "", "run directory (default runs/<config name>)")
+	cmd.Flags().StringVar(&opts.Resume, "resume", "", "continue training from this checkpoint")
+	cmd.Flags().BoolVar(&opts.Overwrite, "overwrite", false, "start afresh in an existing run directory")
+	cmd.Flags().IntVar(&opts.Threads, "threads", 0, "threads to use (default: training.threads, else every core)")
+	return cmd
+}
+
+func addSetFlag(cmd *cobra.Command, sets *[]string) {
+	cmd.Flags().StringArrayVar(sets, "set", nil, "override a config key, e.g. --set training.epochs=1 (repeatable)")
+}
+
+func runTrain(o *TrainOptions) error {
+	cfg, err := model.Load(o.Config, o.Sets)
+	if err != nil {
+		return err
+	}
+	to := train.Options{OutDir: o.OutDir, Resume: o.Resume, Overwrite: o.Overwrite, Log: o.IO.Out, Threads: o.Threads}
+	if o.IO.Terminal {
+		to.Progress = o.IO.ErrOut
+	}
+	_, err = train.Run(cfg, to)
+	return err
+}

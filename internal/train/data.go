@@ -1,0 +1,170 @@
+package train
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/nettrain/nettrain/internal/backprop"
+	"github.com/nettrain/nettrain/internal/data"
+	"github.com/nettrain/nettrain/internal/model"
+)
+
+// Data is a config's data, split and normalised, ready for batches.
+type Data[T backprop.Float] struct {
+	Train Split[T]
+	Val   Split[T] // nil without validation data
+	// Classes > 0 when the targets are class labels.
+	Classes int
+	// ClassNames names the classes when the data does (CSV labels).
+	ClassNames []string
+	// Norm is fitted on the training part only.
+	Norm *data.Normalizer
+
+	cfg *model.Config
+}
+
+// tabular is a Split of a data.Subset: one sample per row, one label (or a
+// target vector) per sample.
+type tabular[T backprop.Float] struct {
+	sub  data.Subset
+	norm *data.Normalizer
+	feat int // values per sample
+	tdim int // regression targets per sample
+}
+
+func (s *tabular[T]) Len() int { return s.sub.Len() }
+
+func (s *tabular[T]) Fill(pos []int, x []T, labels []int32, values []T) {
+	n := len(pos)
+	if labels != nil {
+		labels = labels[:n]
+	}
+	if values != nil {
+		values = values[:n*s.tdim]
+	}
+	data.FillBatch(s.sub, pos, s.norm, x[:n*s.feat], labels, values)
+}
+
+func (c *Data[T]) split(sub data.Subset) Split[T] {
+	return &tabular[T]{sub: sub, norm: c.Norm, feat: sub.DS.FeatureLen(), tdim: sub.DS.TargetDim}
+}
+
+func loadOptions(cfg *model.Config) data.LoadOptions {
+	o := data.LoadOptions{BaseDir: cfg.Dir}
+	c := cfg.Data.CSV
+	if c.Header != nil {
+		o.CSV.Header = data.HeaderAbsent
+		if *c.Header {
+			o.CSV.Header = data.HeaderPresent
+		}
+	}
+	o.CSV.Features = c.Features
+	o.CSV.Task = data.Classification
+	if cfg.Loss != backprop.CrossEntropy {
+		o.CSV.Task = data.Regression
+	}
+	switch {
+	case len(c.Targets) > 0:
+		o.CSV.Labels = c.Targets
+	case c.Label != "":
+		o.CSV.Labels = []string{c.Label}
+	}
+	return o
+}
+
+// LoadData loads the config's training data, holds out the validation part
+// (or loads data.validation), fits the normaliser on the training part, and
+// checks that the data fits the model and the loss.
+func LoadData[T backprop.Float](cfg *model.Config) (*Data[T], error) {
+	ds, err := data.Load(cfg.Data.Train, loadOptions(cfg))
+	if err != nil {
+		return nil, err
+	}
+	if err := checkFit(cfg, ds); err != nil {
+		return nil, err
+	}
+	d := &Data[T]{Classes: ds.NumClasses, ClassNames: ds.ClassNames, cfg: cfg}
+	var trainSub, valSub data.Subset
+	if cfg.Data.Validation != "" {
+		trainSub = data.All(ds)
+		vds, err := data.Load(cfg.Data.Validation, loadOptions(cfg))
+		if err != nil {
+			return nil, err
+		}
+		if err := checkFit(cfg, vds); err != nil {
+			return nil, err
+		}
+		valSub = data.All(vds)
+	} else {
+		trainSub, valSub, err = data.Split(ds, cfg.Data.ValidationSplit, cfg.Seed)
+		if err != nil {
+			return nil, fmt.Errorf("%s: data.validation_split: %w", cfg.File, err)
+		}
+	}
+	if trainSub.Len() == 0 {
+		return nil, fmt.Errorf("%s: no training samples left after holding out data.validation_split = %g of %d", cfg.File, cfg.Data.ValidationSplit, ds.N)
+	}
+	d.Norm, err = data.Fit(trainSub, data.Method(cfg.Data.Normalize))
+	if err != nil {
+		return nil, err
+	}
+	d.Train = d.split(trainSub)
+	if valSub.Len() > 0 {
+		d.Val = d.split(valSub)
+	}
+	return d, nil
+}
+
+// LoadTest loads data.test, normalised like the training data.
+func (d *Data[T]) LoadTest() (Split[T], error) {
+	if d.cfg.Data.Test == "" {
+		return nil, fmt.Errorf("%s: data.test is not set; add it to the config or evaluate with --split validation", d.cfg.File)
+	}
+	ds, err := data.Load(d.cfg.Data.Test, loadOptions(d.cfg))
+	if err != nil {
+		return nil, err
+	}
+	if err := checkFit(d.cfg, ds); err != nil {
+		return nil, err
+	}
+	return d.split(data.All(ds)), nil
+}
+
+// checkFit reports data that does not fit the model or the loss, naming
+// both shapes.
+func checkFit(cfg *model.Config, ds *data.Dataset) error {
+	g := cfg.Graph()
+	in := backprop.Prod(g.Input)
+	if ds.FeatureLen() != in {
+		return fmt.Errorf("%s: the samples of %s have shape %v (%d values), but model.input is %v (%d values)",
+			cfg.File, ds.Source, ds.Shape, ds.FeatureLen(), g.Input, in)
+	}
+	out := g.Input
+	if len(g.Specs) > 0 {
+		out = g.Specs[len(g.Specs)-1].OutShape()
+	}
+	width := out[len(out)-1]
+	last := fmt.Sprintf("layer %d (%s)", len(g.Specs)-1, cfg.Model.Layers[len(g.Specs)-1].Kind)
+	if ds.Labels == nil {
+		if cfg.Loss == backprop.CrossEntropy {
+			return fmt.Errorf("%s: loss cross_entropy needs class labels, but %s holds regression targets; use loss mse for regression", cfg.File, ds.Source)
+		}
+		if ds.TargetDim != backprop.Prod(out) {
+			return fmt.Errorf("%s: %s has %d regression targets per sample, but the model's output %s is %v (%d values)",
+				cfg.File, ds.Source, ds.TargetDim, last, out, backprop.Prod(out))
+		}
+		return nil
+	}
+	if positions := backprop.Prod(out) / width; positions != 1 {
+		return fmt.Errorf("%s: the model's output is %v: one prediction of %d classes for each of %d positions, but %s has one label per sample; is a flatten layer missing before the dense layers?",
+			cfg.File, out, width, positions, ds.Source)
+	}
+	if width < ds.NumClasses {
+		return fmt.Errorf("%s: %s has %d classes, but %s outputs %d values; it needs one per class",
+			cfg.File, ds.Source, ds.NumClasses, last, width)
+	}
+	if cfg.Loss != backprop.CrossEntropy && !slices.Equal(out, []int{width}) {
+		return fmt.Errorf("%s: with class labels, loss %s compares %s's output %v with one-hot labels; it must be a vector", cfg.File, cfg.Loss, last, out)
+	}
+	return nil
+}

@@ -1,0 +1,157 @@
+package train
+
+import (
+	"math"
+
+	"github.com/nettrain/nettrain/internal/backprop"
+)
+
+// Split is a set of samples a network can be trained or evaluated on.
+type Split[T backprop.Float] interface {
+	// Len is the number of samples.
+	Len() int
+	// Fill writes the samples at positions pos (in [0, Len())) into x
+	// (len(pos) rows of the model's input) and their targets into labels
+	// (classification: one label per output position) or values
+	// (regression: shaped like the output); the other is nil. It does not
+	// allocate.
+	Fill(pos []int, x []T, labels []int32, values []T)
+}
+
+// EvalResult summarises a network's predictions on a split.
+type EvalResult struct {
+	Loss  float64 `json:"loss"`
+	Count int     `json:"samples"`
+	// Classification (cross_entropy, or mse/half_sse against labels).
+	Accuracy  *float64  `json:"accuracy,omitempty"`
+	Classes   int       `json:"classes,omitempty"`
+	Confusion [][]int   `json:"confusion,omitempty"` // [true][predicted]
+	Precision []float64 `json:"precision,omitempty"`
+	Recall    []float64 `json:"recall,omitempty"`
+	F1        []float64 `json:"f1,omitempty"`
+	// Regression.
+	MSE *float64 `json:"mse,omitempty"`
+	MAE *float64 `json:"mae,omitempty"`
+}
+
+// batchBuf holds one batch's input and targets.
+type batchBuf[T backprop.Float] struct {
+	x      []T
+	labels []int32
+	values []T
+	pos    []int
+}
+
+func newBatchBuf[T backprop.Float](net *backprop.Network[T], classify bool) *batchBuf[T] {
+	b := &batchBuf[T]{x: make([]T, net.MaxBatch*backprop.Prod(net.In)), pos: make([]int, net.MaxBatch)}
+	if classify {
+		b.labels = make([]int32, net.MaxBatch*net.Loss.Positions())
+	} else {
+		b.values = make([]T, net.MaxBatch*backprop.Prod(net.OutShape()))
+	}
+	return b
+}
+
+func (b *batchBuf[T]) target(n, positions, outSize int) backprop.Target[T] {
+	if b.labels != nil {
+		return backprop.Target[T]{Labels: b.labels[:n*positions]}
+	}
+	return backprop.Target[T]{Values: b.values[:n*outSize]}
+}
+
+// Evaluate runs net over every sample of s in evaluation mode, in batches
+// of net.MaxBatch, and reports the loss and classification or regression
+// metrics. classes > 0 means the targets are class labels.
+func Evaluate[T backprop.Float](ctx *backprop.Ctx, net *backprop.Network[T], s Split[T], classes int) EvalResult {
+	ectx := *ctx
+	ectx.Train = false
+	classify := classes > 0
+	buf := newBatchBuf(net, classify)
+	out := net.OutShape()
+	outSize := backprop.Prod(out)
+	width := out[len(out)-1]
+	positions := net.Loss.Positions()
+	var r EvalResult
+	var lossSum, absSum, sqSum float64
+	var lossCount, valCount int
+	if classify {
+		r.Classes = max(classes, width)
+		r.Confusion = make([][]int, r.Classes)
+		for i := range r.Confusion {
+			r.Confusion[i] = make([]int, r.Classes)
+		}
+	}
+	for start := 0; start < s.Len(); start += net.MaxBatch {
+		n := min(net.MaxBatch, s.Len()-start)
+		pos := buf.pos[:n]
+		for i := range pos {
+			pos[i] = start + i
+		}
+		s.Fill(pos, buf.x, buf.labels, buf.values)
+		y := net.Forward(&ectx, buf.x, n)
+		_, sum, cnt := net.Loss.Forward(y, buf.target(n, positions, outSize), n)
+		lossSum += sum
+		lossCount += cnt
+		if classify {
+			for p := 0; p < n*positions; p++ {
+				row := y[p*width : (p+1)*width]
+				r.Confusion[buf.labels[p]][argmax(row)]++
+			}
+		} else {
+			for i, v := range y[:n*outSize] {
+				d := float64(v) - float64(buf.values[i])
+				absSum += math.Abs(d)
+				sqSum += d * d
+			}
+			valCount += n * outSize
+		}
+		r.Count += n
+	}
+	if lossCount > 0 {
+		r.Loss = lossSum / float64(lossCount)
+	}
+	if classify {
+		r.Precision = make([]float64, r.Classes)
+		r.Recall = make([]float64, r.Classes)
+		r.F1 = make([]float64, r.Classes)
+		correct, total := 0, 0
+		for c := 0; c < r.Classes; c++ {
+			tp, rowSum, colSum := r.Confusion[c][c], 0, 0
+			for k := 0; k < r.Classes; k++ {
+				rowSum += r.Confusion[c][k]
+				colSum += r.Confusion[k][c]
+			}
+			correct += tp
+			total += rowSum
+			r.Precision[c] = ratio(tp, colSum)
+			r.Recall[c] = ratio(tp, rowSum)
+			if p, q := r.Precision[c], r.Recall[c]; p+q > 0 {
+				r.F1[c] = 2 * p * q / (p + q)
+			}
+		}
+		acc := ratio(correct, total)
+		r.Accuracy = &acc
+	} else if valCount > 0 {
+		mse, mae := sqSum/float64(valCount), absSum/float64(valCount)
+		r.MSE, r.MAE = &mse, &mae
+	}
+	return r
+}
+
+func ratio(a, b int) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}
+
+// argmax is the index of the largest value (the first on ties).
+func argmax[T backprop.Float](v []T) int {
+	best := 0
+	for i, x := range v {
+		if x > v[best] {
+			best = i
+		}
+	}
+	return best
+}

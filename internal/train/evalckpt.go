@@ -1,0 +1,49 @@
+package train
+
+import (
+	"fmt"
+
+	"github.com/nettrain/nettrain/internal/backprop"
+	"github.com/nettrain/nettrain/internal/model"
+)
+
+// EvalCheckpoint loads a checkpoint into the config's network and evaluates
+// it on the named split: "test", "validation" or "train".
+func EvalCheckpoint(cfg *model.Config, path, split string, threads int) (EvalResult, error) {
+	if cfg.DType == "float64" {
+		return evalCheckpoint[float64](cfg, path, split, threads)
+	}
+	return evalCheckpoint[float32](cfg, path, split, threads)
+}
+
+func evalCheckpoint[T backprop.Float](cfg *model.Config, path, split string, threads int) (EvalResult, error) {
+	f, _, err := ReadCheckpoint(path)
+	if err != nil {
+		return EvalResult{}, err
+	}
+	ds, err := LoadData[T](cfg)
+	if err != nil {
+		return EvalResult{}, err
+	}
+	var s Split[T]
+	switch split {
+	case "train":
+		s = ds.Train
+	case "validation":
+		if ds.Val == nil || ds.Val.Len() == 0 {
+			return EvalResult{}, fmt.Errorf("%s: there is no validation data (data.validation_split is 0 and data.validation is not set)", cfg.File)
+		}
+		s = ds.Val
+	case "test":
+		if s, err = ds.LoadTest(); err != nil {
+			return EvalResult{}, err
+		}
+	}
+	net := backprop.NewNetwork[T](cfg.Graph().Input, cfg.Graph().Specs, cfg.Loss, cfg.Training.BatchSize)
+	if err := LoadWeights(f, net, layerNamer(cfg)); err != nil {
+		return EvalResult{}, err
+	}
+	pool := NewPool(Threads(cfg, threads))
+	defer pool.Close()
+	return Evaluate(pool.Ctx(), net, s, ds.Classes), nil
+}

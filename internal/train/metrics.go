@@ -1,0 +1,152 @@
+package train
+
+import (
+	"bufio"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// Row is one line of metrics.csv / metrics.jsonl: the state at the end of
+// an epoch (or at the step training stopped).
+type Row struct {
+	Epoch       int      `json:"epoch"`
+	Step        int64    `json:"step"`
+	TrainLoss   float64  `json:"train_loss"`
+	ValLoss     *float64 `json:"val_loss"`     // null without a validation set
+	ValAccuracy *float64 `json:"val_accuracy"` // classification only
+	ValMAE      *float64 `json:"val_mae"`      // regression only
+	LR          float64  `json:"lr"`
+	GradNorm    float64  `json:"grad_norm"` // mean over the epoch's steps, before clipping
+	SamplesPerS float64  `json:"samples_per_s"`
+	ElapsedS    float64  `json:"elapsed_s"`
+}
+
+var metricsHeader = []string{"epoch", "step", "train_loss", "val_loss", "val_accuracy", "val_mae", "lr", "grad_norm", "samples_per_s", "elapsed_s"}
+
+func fmtFloat(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+
+func fmtOpt(v *float64) string {
+	if v == nil {
+		return ""
+	}
+	return fmtFloat(*v)
+}
+
+func (r Row) csv() []string {
+	return []string{strconv.Itoa(r.Epoch), strconv.FormatInt(r.Step, 10), fmtFloat(r.TrainLoss),
+		fmtOpt(r.ValLoss), fmtOpt(r.ValAccuracy), fmtOpt(r.ValMAE), fmtFloat(r.LR), fmtFloat(r.GradNorm),
+		strconv.FormatFloat(r.SamplesPerS, 'f', 1, 64), strconv.FormatFloat(r.ElapsedS, 'f', 3, 64)}
+}
+
+// metricsLog appends rows to metrics.csv and metrics.jsonl, one line at a
+// time, flushed and synced, so a killed run's metrics are complete up to its
+// last finished row.
+type metricsLog struct {
+	csvF, jsonF *os.File
+	rows        int
+}
+
+// openMetrics opens the metrics files of dir. keep is the number of rows to
+// keep from an earlier run (resume); rows beyond it (written after the
+// checkpoint being resumed) are dropped, so none is duplicated.
+func openMetrics(dir string, keep int) (*metricsLog, error) {
+	csvPath, jsonPath := dir+"/metrics.csv", dir+"/metrics.jsonl"
+	if err := truncateLines(csvPath, keep+1); err != nil {
+		return nil, err
+	}
+	if err := truncateLines(jsonPath, keep); err != nil {
+		return nil, err
+	}
+	m := &metricsLog{rows: keep}
+	var err error
+	if m.csvF, err = os.OpenFile(csvPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644); err != nil {
+		return nil, fmt.Errorf("cannot open metrics: %w", err)
+	}
+	if m.jsonF, err = os.OpenFile(jsonPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644); err != nil {
+		m.csvF.Close()
+		return nil, fmt.Errorf("cannot open metrics: %w", err)
+	}
+	if st, _ := m.csvF.Stat(); st != nil && st.Size() == 0 {
+		if _, err := m.csvF.WriteString(strings.Join(metricsHeader, ",") + "\n"); err != nil {
+			m.close()
+			return nil, fmt.Errorf("cannot write %s: %w", csvPath, err)
+		}
+	}
+	return m, nil
+}
+
+// truncateLines keeps the first n lines of path (if it exists).
+func truncateLines(path string, n int) error {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("cannot open metrics: %w", err)
+	}
+	defer f.Close()
+	r := bufio.NewReader(f)
+	var off int64
+	for i := 0; i < n; i++ {
+		line, err := r.ReadString('\n')
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("cannot read %s: %w", path, err)
+		}
+		off += int64(len(line))
+	}
+	return f.Truncate(off)
+}
+
+func (m *metricsLog) write(r Row) error {
+	var b strings.Builder
+	w := csv.NewWriter(&b)
+	w.Write(r.csv())
+	w.Flush()
+	if _, err := m.csvF.WriteString(b.String()); err != nil {
+		return fmt.Errorf("cannot append to metrics.csv: %w", err)
+	}
+	j, _ := json.Marshal(sanitize(r))
+	if _, err := m.jsonF.Write(append(j, '\n')); err != nil {
+		return fmt.Errorf("cannot append to metrics.jsonl: %w", err)
+	}
+	m.csvF.Sync()
+	m.jsonF.Sync()
+	m.rows++
+	return nil
+}
+
+// sanitize replaces non-finite numbers (a diverged loss) by null in JSON.
+func sanitize(r Row) map[string]any {
+	m := map[string]any{}
+	fin := func(v float64) any {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil
+		}
+		return v
+	}
+	m["epoch"], m["step"] = r.Epoch, r.Step
+	m["train_loss"], m["lr"], m["grad_norm"] = fin(r.TrainLoss), r.LR, fin(r.GradNorm)
+	for k, v := range map[string]*float64{"val_loss": r.ValLoss, "val_accuracy": r.ValAccuracy, "val_mae": r.ValMAE} {
+		if v == nil {
+			m[k] = nil
+		} else {
+			m[k] = fin(*v)
+		}
+	}
+	m["samples_per_s"], m["elapsed_s"] = math.Round(r.SamplesPerS*10)/10, math.Round(r.ElapsedS*1000)/1000
+	return m
+}
+
+func (m *metricsLog) close() {
+	m.csvF.Close()
+	m.jsonF.Close()
+}

@@ -1,0 +1,198 @@
+package train
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/spf13/viper"
+
+	"github.com/nettrain/nettrain/internal/model"
+	"github.com/nettrain/nettrain/internal/safetensors"
+)
+
+// writeBlobs writes a small 3-class classification CSV: points around three
+// centres in 4-D.
+func writeBlobs(t *testing.T, dir string, n int) string {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(7, 7))
+	var b strings.Builder
+	b.WriteString("a,b,c,d,label\n")
+	for i := 0; i < n; i++ {
+		c := i % 3
+		for k := 0; k < 4; k++ {
+			fmt.Fprintf(&b, "%.4f,", float64(c*(k%2))+rng.NormFloat64()*0.5)
+		}
+		fmt.Fprintf(&b, "%d\n", c)
+	}
+	path := filepath.Join(dir, "blobs.csv")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+const blobsConfig = `name: blobs
+seed: 3
+data:
+  train: blobs.csv
+  validation_split: 0.2
+  normalize: standardize
+model:
+  input: [4]
+  layers:
+    - dense: {units: 16}
+    - relu
+    - dropout: {p: 0.2}
+    - dense: {units: 3}
+optimizer: {name: adam, lr: 0.01}
+training: {epochs: 3, batch_size: 16}
+`
+
+func loadConfig(t *testing.T, dir, src string, sets ...string) *model.Config {
+	t.Helper()
+	path := filepath.Join(dir, "c.yaml")
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := model.Parse(path, []byte(src), sets, viper.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+func weights(t *testing.T, path string) map[string][]float32 {
+	t.Helper()
+	f, err := safetensors.Read(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string][]float32{}
+	for _, name := range f.Names() {
+		v, _, err := f.Float32(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m[name] = v
+	}
+	return m
+}
+
+func sameWeights(t *testing.T, a, b map[string][]float32) {
+	t.Helper()
+	if len(a) != len(b) {
+		t.Fatalf("%d tensors vs %d", len(a), len(b))
+	}
+	for name, va := range a {
+		vb := b[name]
+		for i := range va {
+			if va[i] != vb[i] {
+				t.Fatalf("%s[%d]: %v vs %v", name, i, va[i], vb[i])
+			}
+		}
+	}
+}
+
+// stable drops the timing columns of metrics.csv.
+func stable(t *testing.T, path string) []string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []string
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		f := strings.Split(line, ",")
+		rows = append(rows, strings.Join(f[:len(f)-2], ","))
+	}
+	return rows
+}
+
+func TestRunIsDeterministic(t *testing.T) {
+	dir := t.TempDir()
+	writeBlobs(t, dir, 200)
+	cfg := loadConfig(t, dir, blobsConfig)
+	for _, out := range []string{"a", "b"} {
+		if _, err := Run(cfg, Options{OutDir: filepath.Join(dir, out), Threads: map[string]int{"a": 1, "b": 2}[out]}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sameWeights(t, weights(t, filepath.Join(dir, "a/last.safetensors")), weights(t, filepath.Join(dir, "b/last.safetensors")))
+	ra, rb := stable(t, filepath.Join(dir, "a/metrics.csv")), stable(t, filepath.Join(dir, "b/metrics.csv"))
+	if strings.Join(ra, "\n") != strings.Join(rb, "\n") {
+		t.Errorf("metrics differ:\n%s\n---\n%s", ra, rb)
+	}
+	if len(ra) != 4 {
+		t.Errorf("want a header and 3 rows, got %q", ra)
+	}
+}
+
+func TestResumeMidEpochIsBitIdentical(t *testing.T) {
+	dir := t.TempDir()
+	writeBlobs(t, dir, 200) // 160 training samples: 10 batches per epoch
+	full := loadConfig(t, dir, blobsConfig)
+	if _, err := Run(full, Options{OutDir: filepath.Join(dir, "full")}); err != nil {
+		t.Fatal(err)
+	}
+	// Stop after 14 steps (inside epoch 2), then resume to the end.
+	part := loadConfig(t, dir, blobsConfig, "training.steps=14")
+	res, err := Run(part, Options{OutDir: filepath.Join(dir, "split")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Stopped {
+		t.Fatal("training.steps did not stop the run")
+	}
+	if _, err := Run(full, Options{OutDir: filepath.Join(dir, "split"), Resume: filepath.Join(dir, "split/last.safetensors")}); err != nil {
+		t.Fatal(err)
+	}
+	sameWeights(t, weights(t, filepath.Join(dir, "full/last.safetensors")), weights(t, filepath.Join(dir, "split/last.safetensors")))
+	sameWeights(t, weights(t, filepath.Join(dir, "full/best.safetensors")), weights(t, filepath.Join(dir, "split/best.safetensors")))
+	a, b := stable(t, filepath.Join(dir, "full/metrics.csv")), stable(t, filepath.Join(dir, "split/metrics.csv"))
+	if strings.Join(a, "\n") != strings.Join(b, "\n") {
+		t.Errorf("metrics differ:\n%s\n---\n%s", strings.Join(a, "\n"), strings.Join(b, "\n"))
+	}
+}
+
+func TestRunDirIsNotClobbered(t *testing.T) {
+	dir := t.TempDir()
+	writeBlobs(t, dir, 60)
+	cfg := loadConfig(t, dir, blobsConfig, "training.epochs=1")
+	out := filepath.Join(dir, "run")
+	if _, err := Run(cfg, Options{OutDir: out}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Run(cfg, Options{OutDir: out})
+	if err == nil || !strings.Contains(err.Error(), "--resume") || !strings.Contains(err.Error(), "--overwrite") {
+		t.Fatalf("second run into the same directory: %v", err)
+	}
+	if _, err := Run(cfg, Options{OutDir: out, Overwrite: true}); err != nil {
+		t.Fatalf("--overwrite: %v", err)
+	}
+}
+
+func TestCheckpointMismatch(t *testing.T) {
+	dir := t.TempDir()
+	writeBlobs(t, dir, 60)
+	cfg := loadConfig(t, dir, blobsConfig, "training.epochs=1")
+	out := filepath.Join(dir, "run")
+	if _, err := Run(cfg, Options{OutDir: out}); err != nil {
+		t.Fatal(err)
+	}
+	other := loadConfig(t, dir, blobsConfig, "model.layers.0.dense.units=8")
+	_, err := EvalCheckpoint(other, filepath.Join(out, "last.safetensors"), "train", 1)
+	if err == nil || !strings.Contains(err.Error(), `tensor "0.weight" has shape [16 4], but layer 0 (dense) needs [8 4]`) {
+		t.Fatalf("loading into a different architecture: %v", err)
+	}
+	r, err := EvalCheckpoint(cfg, filepath.Join(out, "last.safetensors"), "validation", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Accuracy == nil || r.Count != 12 || len(r.Confusion) != 3 {
+		t.Errorf("eval result %+v", r)
+	}
+}

@@ -1,0 +1,148 @@
+package train
+
+import (
+	"math"
+	"math/rand/v2"
+	"time"
+
+	"github.com/nettrain/nettrain/internal/backprop"
+	"github.com/nettrain/nettrain/internal/data"
+	"github.com/nettrain/nettrain/internal/model"
+	"github.com/nettrain/nettrain/internal/optim"
+)
+
+// RNG streams: each use of randomness has its own PCG stream seeded by the
+// config's seed, so changing one (say, the optimizer) never shifts another
+// (initial weights, batch order).
+const (
+	streamInit    = 1
+	streamSplit   = 2
+	streamDropout = 4
+)
+
+// InitNetwork builds the config's network for batches of up to maxBatch and
+// initialises it: from model.init_from when set, else PyTorch's default
+// initialisers drawn from the seed.
+func InitNetwork[T backprop.Float](cfg *model.Config, maxBatch int) (*backprop.Network[T], error) {
+	g := cfg.Graph()
+	net := backprop.NewNetwork[T](g.Input, g.Specs, g.Loss, maxBatch)
+	net.Init(rand.New(rand.NewPCG(cfg.Seed, streamInit)))
+	if cfg.Model.InitFrom != nil && *cfg.Model.InitFrom != "" {
+		f, _, err := ReadCheckpoint(cfg.Path(*cfg.Model.InitFrom))
+		if err != nil {
+			return nil, err
+		}
+		if err := LoadWeights(f, net, layerNamer(cfg)); err != nil {
+			return nil, err
+		}
+	}
+	return net, nil
+}
+
+// layerNamer describes layer i of the config for messages.
+func layerNamer(cfg *model.Config) func(int) string {
+	return func(i int) string {
+		return "layer " + itoa(i) + " (" + cfg.Model.Layers[i].Kind + ")"
+	}
+}
+
+// Trainer runs training steps and epochs of one network on one split. It
+// holds every buffer a step needs, so steps do not allocate.
+type Trainer[T backprop.Float] struct {
+	Cfg   *model.Config
+	Net   *backprop.Network[T]
+	Opt   optim.Optimizer[T]
+	Ctx   *backprop.Ctx
+	Train Split[T]
+	// Classes > 0 when targets are class labels.
+	Classes int
+
+	buf     *batchBuf[T]
+	dropout *rand.PCG
+}
+
+// NewTrainer prepares a trainer; the dropout RNG starts from the seed.
+func NewTrainer[T backprop.Float](cfg *model.Config, net *backprop.Network[T], opt optim.Optimizer[T], ctx *backprop.Ctx, train Split[T], classes int) *Trainer[T] {
+	t := &Trainer[T]{Cfg: cfg, Net: net, Opt: opt, Ctx: ctx, Train: train, Classes: classes,
+		buf: newBatchBuf(net, classes > 0), dropout: rand.NewPCG(cfg.Seed, streamDropout)}
+	t.Ctx.RNG = rand.New(t.dropout)
+	t.Ctx.Train = true
+	return t
+}
+
+// Step trains on the samples at positions pos of the training split: zero
+// the gradients, forward, loss, backward, clip, update. It returns the batch
+// loss and the gradient norm before clipping.
+func (t *Trainer[T]) Step(pos []int) (loss, gradNorm float64) {
+	n := len(pos)
+	net := t.Net
+	t.Train.Fill(pos, t.buf.x, t.buf.labels, t.buf.values)
+	net.ZeroGrad()
+	t.Ctx.Train = true
+	y := net.Forward(t.Ctx, t.buf.x, n)
+	loss, _, _ = net.Loss.Forward(y, t.buf.target(n, net.Loss.Positions(), backprop.Prod(net.OutShape())), n)
+	net.Backward(t.Ctx, net.Loss.Grad(n), n, false)
+	gradNorm = net.GradNorm()
+	if c := t.Cfg.Training.ClipValue; c != nil {
+		optim.ClipValue(net.G, *c)
+	}
+	if c := t.Cfg.Training.ClipNorm; c != nil {
+		optim.ClipNorm(net.G, gradNorm, *c)
+	}
+	t.Opt.Step(net.W, net.G)
+	return loss, gradNorm
+}
+
+// Permutation is the order of the training samples in an epoch: a pure
+// function of the seed and the epoch (data.Permutation), so a resumed run
+// sees the same order.
+func Permutation(n int, seed uint64, epoch int, shuffle bool) []int {
+	p := make([]int, n)
+	if !shuffle {
+		for i := range p {
+			p[i] = i
+		}
+		return p
+	}
+	data.Permutation(p, seed, epoch)
+	return p
+}
+
+// EpochStats accumulates what an epoch's metrics row reports.
+type EpochStats struct {
+	LossSum   float64 // sum of batch losses weighted by batch size
+	Samples   int
+	NormSum   float64
+	Steps     int
+	Start     time.Time
+	TrainTime time.Duration
+}
+
+func (e *EpochStats) add(loss, norm float64, n int) {
+	e.LossSum += loss * float64(n)
+	e.Samples += n
+	e.NormSum += norm
+	e.Steps++
+}
+
+// Loss is the epoch's mean training loss.
+func (e *EpochStats) Loss() float64 {
+	if e.Samples == 0 {
+		return math.NaN()
+	}
+	return e.LossSum / float64(e.Samples)
+}
+
+// DropoutState returns the dropout RNG state for a checkpoint.
+func (t *Trainer[T]) DropoutState() []byte {
+	b, _ := t.dropout.MarshalBinary()
+	return b
+}
+
+// SetDropoutState restores the dropout RNG from a checkpoint.
+func (t *Trainer[T]) SetDropoutState(b []byte) error {
+	if len(b) == 0 {
+		return nil
+	}
+	return t.dropout.UnmarshalBinary(b)
+}
