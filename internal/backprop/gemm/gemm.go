@@ -1,0 +1,313 @@
+package gemm
+
+import "fmt"
+
+//go:generate go run -C asm . -out ../kernels_amd64.s -stubs ../kernels_amd64.go -pkg gemm -tables ../ktables_amd64.go
+
+// Sgemm computes C = alpha*op(A)*op(B) + beta*C for row-major float32
+// matrices on the calling goroutine.
+//
+// op(X) is X, or X^T when the matching transpose flag is set; op(A) is
+// m x k, op(B) is k x n and C is m x n. lda, ldb and ldc are row strides
+// (the BLAS row-major convention, as in gonum's blas32.Gemm): A is stored
+// as m rows of k values (k rows of m values when tA), B as k rows of n
+// values (n rows of k values when tB). Only C is written. beta == 0 means C
+// is overwritten, so NaNs already in C do not propagate; alpha == 0 or
+// k == 0 reduce the call to C = beta*C without reading A or B.
+//
+// Sgemm panics on negative dimensions, strides shorter than a row and
+// slices too short for the matrices they hold. It does not allocate once
+// its packing buffers exist (they are kept in a small free list).
+func Sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	checkArgs(tA, tB, m, n, k, a, lda, b, ldb, c, ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 || alpha == 0 {
+		scaleC(m, n, beta, c, ldc)
+		return
+	}
+	j := job{tA: tA, tB: tB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc}
+	j.plan = makePlan(activeKernels(), tA, tB, m, n, k)
+	var ws *workspace
+	if j.plan.packs() {
+		ws = getWorkspace()
+	}
+	j.run(ws, 0, m, 0, n)
+	if ws != nil {
+		putWorkspace(ws)
+	}
+}
+
+// checkArgs panics, gonum style, when the arguments cannot describe the
+// matrices: these are programmer errors, never data-dependent ones.
+func checkArgs(tA, tB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	if m < 0 || n < 0 || k < 0 {
+		panic(fmt.Sprintf("gemm: negative dimension (m=%d, n=%d, k=%d)", m, n, k))
+	}
+	aRows, aCols := m, k
+	if tA {
+		aRows, aCols = k, m
+	}
+	bRows, bCols := k, n
+	if tB {
+		bRows, bCols = n, k
+	}
+	checkMatrix("A", aRows, aCols, a, lda)
+	checkMatrix("B", bRows, bCols, b, ldb)
+	checkMatrix("C", m, n, c, ldc)
+}
+
+func checkMatrix(name string, rows, cols int, x []float32, ld int) {
+	if ld < max(1, cols) {
+		panic(fmt.Sprintf("gemm: bad stride for %s: ld%s=%d < max(1, %d columns)", name, lowerName(name), ld, cols))
+	}
+	if rows == 0 || cols == 0 {
+		return
+	}
+	if need := (rows-1)*ld + cols; len(x) < need {
+		panic(fmt.Sprintf("gemm: %s too short: len=%d, need %d for %dx%d with ld%s=%d", name, len(x), need, rows, cols, lowerName(name), ld))
+	}
+}
+
+func lowerName(name string) string {
+	switch name {
+	case "A":
+		return "a"
+	case "B":
+		return "b"
+	}
+	return "c"
+}
+
+// scaleC sets C = beta*C (C = 0 when beta == 0).
+func scaleC(m, n int, beta float32, c []float32, ldc int) {
+	if beta == 1 {
+		return
+	}
+	for i := 0; i < m; i++ {
+		row := c[i*ldc : i*ldc+n]
+		if beta == 0 {
+			clear(row)
+			continue
+		}
+		for j := range row {
+			row[j] *= beta
+		}
+	}
+}
+
+// kernelSet is one implementation of the micro-kernels and its blocking
+// parameters. The blocking (kc in particular) is fixed per set, never per
+// call or per thread, which keeps results independent of the thread count.
+type kernelSet struct {
+	name string
+
+	// Outer-product register tile: mr rows by nr columns of C.
+	mr, nr int
+	// kc is the k-block (depth of a packed panel); nc the width of a
+	// packed block of B (a multiple of nr).
+	kc, nc int
+	// outer computes an mr' x nr' tile (mr' <= mr, nr' <= nr):
+	// C = alpha*sum_p A(i,p)*B(p,j) + beta*C, beta ignored when beta0,
+	// with A(i,p) = a[p*as+i], B(p,j) = b[p*bs+j], C(i,j) = c[i*ldc+j].
+	outer func(mr, nr, k int, a []float32, as int, b []float32, bs int, c []float32, ldc int, alpha, beta float32, beta0 bool)
+
+	// Dot-product tile for C = A*B^T with rows of A and B read along k:
+	// dmr rows of A by dnr rows of B.
+	dmr, dnr int
+	// dot computes an mr' x nr' tile (mr' <= dmr, nr' <= dnr) over the
+	// whole of k: A(i,p) = a[i*lda+p], B(j,p) = b[j*ldb+p].
+	dot func(mr, nr, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32, beta0 bool)
+}
+
+// plan is what one call decides once for the whole of C, before any split
+// between threads: which kernel set, which loop nest and which operands to
+// pack. Everything that changes the arithmetic (the set, dot versus outer)
+// is fixed here; packing only moves values, so it does not.
+type plan struct {
+	ks    *kernelSet
+	dot   bool // C = A*B^T through ks.dot (tA == false, tB == true)
+	packA bool // pack A slivers (always when !tA on the outer path)
+	packB bool // pack B panels (always when tB on the outer path)
+}
+
+func (p *plan) packs() bool { return !p.dot && (p.packA || p.packB) }
+
+// Tuning thresholds for makePlan, measured on the machine described in
+// doc.go; they only move work between equivalent code paths.
+var (
+	// dotMaxK: the dot-product path reads whole rows of A and B; beyond
+	// this depth the packed path keeps the panels in cache instead.
+	dotMaxK = 2048
+	// dotMaxMN: the dot path is used when min(m, n) is at most this.
+	dotMaxMN = 256
+	// directBMaxRows: B is read in place (not packed) when m is at most
+	// this many rows, so that it is reused too few times to pay for a copy.
+	directBMaxRows = 32
+	// directAMaxCols: op(A) = A^T is read in place when n is at most this.
+	directAMaxCols = 64
+)
+
+func makePlan(ks *kernelSet, tA, tB bool, m, n, k int) plan {
+	p := plan{ks: ks}
+	if !tA && tB && k <= dotMaxK && (min(m, n) <= dotMaxMN || m*n*k <= 1<<21) {
+		p.dot = true
+		return p
+	}
+	p.packA = !tA || n > directAMaxCols
+	p.packB = tB || m > directBMaxRows
+	return p
+}
+
+// job is one GEMM call, shared read-only by the threads working on it.
+type job struct {
+	tA, tB  bool
+	m, n, k int
+	alpha   float32
+	a       []float32
+	lda     int
+	b       []float32
+	ldb     int
+	beta    float32
+	c       []float32
+	ldc     int
+	plan
+}
+
+// run computes the block C[i0:i1, j0:j1] of the job.
+func (j *job) run(ws *workspace, i0, i1, j0, j1 int) {
+	a, b, c := j.a, j.b, j.c
+	if j.tA {
+		a = a[i0:]
+	} else {
+		a = a[i0*j.lda:]
+	}
+	if j.tB {
+		b = b[j0*j.ldb:]
+	} else {
+		b = b[j0:]
+	}
+	c = c[i0*j.ldc+j0:]
+	m, n := i1-i0, j1-j0
+	if j.dot {
+		dotGemm(j.ks, m, n, j.k, j.alpha, a, j.lda, b, j.ldb, j.beta, c, j.ldc)
+		return
+	}
+	outerGemm(ws, &j.plan, j.tA, j.tB, m, n, j.k, j.alpha, a, j.lda, b, j.ldb, j.beta, c, j.ldc)
+}
+
+// dotL2 is the budget, in bytes, for the rows of A that the dot loop keeps
+// in L2 while it sweeps over the rows of B.
+const dotL2 = 256 << 10
+
+// dotGemm computes C = alpha*A*B^T + beta*C with A m x k and B n x k, both
+// row-major, one dmr x dnr tile at a time over the full depth k.
+func dotGemm(ks *kernelSet, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	mr, nr := ks.dmr, ks.dnr
+	mc := max(mr, dotL2/(4*k)/mr*mr)
+	beta0 := beta == 0
+	for ic := 0; ic < m; ic += mc {
+		ie := min(ic+mc, m)
+		for jr := 0; jr < n; jr += nr {
+			w := min(nr, n-jr)
+			bj := b[jr*ldb:]
+			for ir := ic; ir < ie; ir += mr {
+				ks.dot(min(mr, ie-ir), w, k, a[ir*lda:], lda, bj, ldb, c[ir*ldc+jr:], ldc, alpha, beta, beta0)
+			}
+		}
+	}
+}
+
+// outerGemm is the Goto/BLIS loop nest around the outer-product kernel:
+//
+//	for jc over n in steps of nc:       B block kc x nc (packed: in L2)
+//	  for pc over k in steps of kc:
+//	    pack B[pc:pc+kc, jc:jc+nc] into nr-wide slivers (if packB)
+//	    for ir over m in steps of mr:   A sliver mr x kc (packed: in L1)
+//	      pack A[ir:ir+mr, pc:pc+kc] (if packA)
+//	      for jr over the block in steps of nr:
+//	        kernel: C[ir:ir+mr, jc+jr:jc+jr+nr] (+)= A sliver * B sliver
+//
+// The first k-block applies beta; later ones accumulate with beta = 1.
+func outerGemm(ws *workspace, p *plan, tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	ks := p.ks
+	MR, NR, KC, NC := ks.mr, ks.nr, ks.kc, ks.nc
+	if p.packs() {
+		ws.ensure(ks)
+	}
+	for jc := 0; jc < n; jc += NC {
+		nc := min(NC, n-jc)
+		for pc := 0; pc < k; pc += KC {
+			kc := min(KC, k-pc)
+			bt, b0 := beta, beta == 0
+			if pc > 0 {
+				bt, b0 = 1, false
+			}
+			// B block: element (p, j) of op(B)[pc:, jc:] is
+			// bp[(j/NR)*bsl + p*bs + j%NR] when packed, bp[p*bs + j] when not.
+			var bp []float32
+			bs, bsl := NR, kc*NR
+			if p.packB {
+				bp = ws.b[:kc*roundUp(nc, NR)]
+				packB(bp, tB, b, ldb, pc, kc, jc, nc, NR)
+			} else {
+				bp = b[pc*ldb+jc:]
+				bs, bsl = ldb, NR
+			}
+			for ir := 0; ir < m; ir += MR {
+				mr := min(MR, m-ir)
+				var ap []float32
+				as := MR
+				if p.packA {
+					ap = ws.a[:kc*MR]
+					packA(ap, tA, a, lda, ir, mr, pc, kc, MR)
+				} else {
+					ap = a[pc*lda+ir:]
+					as = lda
+				}
+				cr := c[ir*ldc+jc:]
+				for jr, s := 0, 0; jr < nc; jr, s = jr+NR, s+1 {
+					ks.outer(mr, min(NR, nc-jr), kc, ap, as, bp[s*bsl:], bs, cr[jr:], ldc, alpha, bt, b0)
+				}
+			}
+		}
+	}
+}
+
+func roundUp(x, to int) int { return (x + to - 1) / to * to }
+
+// workspace holds the packing buffers of one thread.
+type workspace struct {
+	a []float32 // one A sliver: kc x mr
+	b []float32 // one B block: kc x nc (nc rounded up to nr)
+}
+
+func (w *workspace) ensure(ks *kernelSet) {
+	if n := ks.kc * ks.mr; len(w.a) < n {
+		w.a = make([]float32, n)
+	}
+	if n := ks.kc * roundUp(ks.nc, ks.nr); len(w.b) < n {
+		w.b = make([]float32, n)
+	}
+}
+
+// wsFree keeps the workspaces of finished Sgemm calls so that steady-state
+// calls do not allocate (unlike a sync.Pool, it is not emptied by the GC).
+var wsFree = make(chan *workspace, 16)
+
+func getWorkspace() *workspace {
+	select {
+	case w := <-wsFree:
+		return w
+	default:
+		return new(workspace)
+	}
+}
+
+func putWorkspace(w *workspace) {
+	select {
+	case wsFree <- w:
+	default:
+	}
+}
