@@ -72,6 +72,8 @@ described in YAML config files, with PyTorch-exact layers and optimizers.
 		NewCmdTrain(s, nil),
 		NewCmdEval(s, nil),
 		NewCmdSummary(s, nil),
+		NewCmdTrace(s, nil),
+		NewCmdGradCheck(s, nil),
 	)
 	return root
 }

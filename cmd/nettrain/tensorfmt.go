@@ -1,0 +1,56 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/nettrain/nettrain/internal/train"
+)
+
+// formatTensor prints t with nested brackets like numpy, each number with
+// %.6g. Tensors of more than limit values are summarised: each axis shows
+// its first and last 3 entries around "...".
+func formatTensor(t train.Tensor, limit int, indent string) string {
+	summarise := limit > 0 && len(t.Data) > limit
+	var b strings.Builder
+	var rec func(dim, off int, pad string)
+	stride := func(dim int) int {
+		s := 1
+		for _, d := range t.Shape[dim+1:] {
+			s *= d
+		}
+		return s
+	}
+	rec = func(dim, off int, pad string) {
+		if dim == len(t.Shape) {
+			fmt.Fprintf(&b, "%.6g", t.Data[off])
+			return
+		}
+		b.WriteByte('[')
+		n, st := t.Shape[dim], stride(dim)
+		for i := 0; i < n; i++ {
+			if summarise && n > 6 && i == 3 {
+				if dim == len(t.Shape)-1 {
+					b.WriteString(" ...,")
+				} else {
+					b.WriteString("\n" + pad + " ...,")
+				}
+				i = n - 3
+			}
+			if i > 0 {
+				if dim == len(t.Shape)-1 {
+					b.WriteString(" ")
+				} else {
+					b.WriteString(strings.Repeat("\n", len(t.Shape)-dim-1) + pad + " ")
+				}
+			}
+			rec(dim+1, off+i*st, pad+" ")
+		}
+		b.WriteByte(']')
+	}
+	if len(t.Shape) == 0 {
+		return fmt.Sprintf("%.6g", t.Data[0])
+	}
+	rec(0, 0, indent)
+	return b.String()
+}

@@ -1,0 +1,201 @@
+package train
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/nettrain/nettrain/internal/backprop"
+	"github.com/nettrain/nettrain/internal/data"
+	"github.com/nettrain/nettrain/internal/model"
+)
+
+// Tensor is a tensor copied out of the engine for reports, in float64.
+type Tensor struct {
+	Shape []int     `json:"shape"`
+	Data  []float64 `json:"data"`
+}
+
+func tensorOf[T backprop.Float](shape []int, v []T) Tensor {
+	d := make([]float64, len(v))
+	for i, x := range v {
+		d[i] = float64(x)
+	}
+	return Tensor{Shape: shape, Data: d}
+}
+
+// TraceParam is a parameter's value and gradient.
+type TraceParam struct {
+	Name  string `json:"name"`
+	Value Tensor `json:"value"`
+	Grad  Tensor `json:"grad"`
+}
+
+// TraceLayer is one layer's forward output and backward gradients.
+type TraceLayer struct {
+	Index      int          `json:"index"`
+	Kind       string       `json:"kind"`
+	Output     Tensor       `json:"output"`      // y
+	GradOutput Tensor       `json:"grad_output"` // dL/dy, the delta arriving from above
+	GradInput  *Tensor      `json:"grad_input"`  // dL/dx, the delta passed below
+	Params     []TraceParam `json:"params,omitempty"`
+}
+
+// Trace is one forward and backward pass, layer by layer.
+type Trace struct {
+	Samples int          `json:"samples"`
+	Input   Tensor       `json:"input"`
+	Labels  []int32      `json:"labels,omitempty"`
+	Targets *Tensor      `json:"targets,omitempty"`
+	Loss    float64      `json:"loss"`
+	LossFn  string       `json:"loss_fn"`
+	Layers  []TraceLayer `json:"layers"`
+}
+
+// TraceOptions says what to trace.
+type TraceOptions struct {
+	Weights string // checkpoint or weights file; "" = the config's initialisation
+	Input   string // data file (any format data.Load reads); "" = the training data
+	Samples int    // how many samples (from the start of the data)
+}
+
+// loadSamples returns the first n samples of the trace/gradcheck input as a
+// Split: from a data file when given, else the training data (before the
+// validation split, normalised like training).
+func loadSamples[T backprop.Float](cfg *model.Config, input string) (Split[T], int, error) {
+	d, err := LoadData[T](cfg)
+	if err != nil {
+		return nil, 0, err
+	}
+	if input == "" {
+		return d.Train, d.Classes, nil
+	}
+	ds, err := data.Load(input, data.LoadOptions{CSV: loadOptions(cfg).CSV})
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := checkFit(cfg, ds); err != nil {
+		return nil, 0, err
+	}
+	return d.split(data.All(ds)), ds.NumClasses, nil
+}
+
+// RunTrace runs samples forward and backward in float64 and records every
+// layer's output, the gradients flowing through it and its parameters'
+// gradients.
+func RunTrace(cfg *model.Config, o TraceOptions) (*Trace, error) {
+	s, classes, err := loadSamples[float64](cfg, o.Input)
+	if err != nil {
+		return nil, err
+	}
+	n := min(max(o.Samples, 1), s.Len())
+	net, err := InitNetwork[float64](cfg, n)
+	if err != nil {
+		return nil, err
+	}
+	if o.Weights != "" {
+		f, _, err := ReadCheckpoint(o.Weights)
+		if err != nil {
+			return nil, err
+		}
+		if err := LoadWeights(f, net, layerNamer(cfg)); err != nil {
+			return nil, err
+		}
+	}
+	buf := newBatchBuf(net, classes > 0)
+	pos := buf.pos[:n]
+	for i := range pos {
+		pos[i] = i
+	}
+	s.Fill(pos, buf.x, buf.labels, buf.values)
+	out := net.OutShape()
+	tgt := buf.target(n, net.Loss.Positions(), backprop.Prod(out))
+	ctx := &backprop.Ctx{Train: true, RNG: rand.New(rand.NewPCG(cfg.Seed, streamDropout))}
+	y := net.Forward(ctx, buf.x[:n*backprop.Prod(net.In)], n)
+	loss, _, _ := net.Loss.Forward(y, tgt, n)
+	net.ZeroGrad()
+	net.Backward(ctx, net.Loss.Grad(n), n, true)
+
+	batched := func(shape []int) []int { return append([]int{n}, shape...) }
+	tr := &Trace{Samples: n, Input: tensorOf(batched(net.In), buf.x[:n*backprop.Prod(net.In)]), Loss: loss, LossFn: cfg.Loss}
+	if tgt.Labels != nil {
+		tr.Labels = append([]int32(nil), tgt.Labels...)
+	} else {
+		t := tensorOf(batched(out), tgt.Values)
+		tr.Targets = &t
+	}
+	for i, sp := range net.Specs {
+		gy := net.Loss.Grad(n)
+		if i+1 < len(net.Specs) {
+			gy = net.Dx[i+1]
+		}
+		l := TraceLayer{Index: i, Kind: sp.Kind(),
+			Output:     tensorOf(batched(sp.OutShape()), net.Outs[i]),
+			GradOutput: tensorOf(batched(sp.OutShape()), gy)}
+		gx := tensorOf(batched(sp.InShape()), net.Dx[i])
+		l.GradInput = &gx
+		for _, p := range net.ByLayer[i] {
+			l.Params = append(l.Params, TraceParam{Name: p.Name, Value: tensorOf(p.Shape, p.W), Grad: tensorOf(p.Shape, p.G)})
+		}
+		tr.Layers = append(tr.Layers, l)
+	}
+	return tr, nil
+}
+
+// GradCheckOptions says what to check.
+type GradCheckOptions struct {
+	Samples    int     // batch size of the check
+	MaxEntries int     // entries checked per tensor (seeded subset of larger ones); 0 = all
+	Tol        float64 // pass threshold for the maximum relative error
+	Jitter     float64 // uniform noise added to the inputs to move them off ties and kinks
+}
+
+// GradCheckReport is the result per tensor and the verdict.
+type GradCheckReport struct {
+	Results []backprop.CheckResult `json:"results"`
+	Tol     float64                `json:"tolerance"`
+	Pass    bool                   `json:"pass"`
+	Loss    float64                `json:"loss"`
+}
+
+// RunGradCheck builds the config's network in float64 and compares the
+// analytic gradient of every parameter tensor and of the input with central
+// finite differences on a batch of training samples.
+func RunGradCheck(cfg *model.Config, o GradCheckOptions) (*GradCheckReport, error) {
+	s, classes, err := loadSamples[float64](cfg, "")
+	if err != nil {
+		return nil, err
+	}
+	n := min(max(o.Samples, 1), s.Len())
+	net, err := InitNetwork[float64](cfg, n)
+	if err != nil {
+		return nil, err
+	}
+	buf := newBatchBuf(net, classes > 0)
+	pos := buf.pos[:n]
+	for i := range pos {
+		pos[i] = i
+	}
+	s.Fill(pos, buf.x, buf.labels, buf.values)
+	x := buf.x[:n*backprop.Prod(net.In)]
+	if o.Jitter > 0 {
+		rng := rand.New(rand.NewPCG(cfg.Seed, 99))
+		for i := range x {
+			x[i] += o.Jitter * (2*rng.Float64() - 1)
+		}
+	}
+	tgt := buf.target(n, net.Loss.Positions(), backprop.Prod(net.OutShape()))
+	res := backprop.GradCheck(net, x, tgt, n, backprop.CheckOptions{MaxPerTensor: o.MaxEntries, Seed: cfg.Seed, Input: true})
+	rep := &GradCheckReport{Results: res, Tol: o.Tol, Pass: true}
+	for _, r := range res {
+		if !(r.MaxErr <= o.Tol) {
+			rep.Pass = false
+		}
+	}
+	y := net.Forward(&backprop.Ctx{Train: true, RNG: rand.New(rand.NewPCG(cfg.Seed, 0x9e3779b97f4a7c15))}, x, n)
+	rep.Loss, _, _ = net.Loss.Forward(y, tgt, n)
+	if math.IsNaN(rep.Loss) {
+		return nil, fmt.Errorf("the loss is NaN on these samples; gradients cannot be checked")
+	}
+	return rep, nil
+}
