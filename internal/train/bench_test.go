@@ -11,7 +11,7 @@ import (
 // synthetic is a Split of zeros with label 0, for timing steps without data.
 type synthetic[T backprop.Float] struct{ n int }
 
-func (s synthetic[T]) Len() int                                         { return s.n }
+func (s synthetic[T]) Len() int                                          { return s.n }
 func (s synthetic[T]) Fill(pos []int, x []T, labels []int32, values []T) {}
 
 // benchStep times one training step of a shipped config at its batch size.

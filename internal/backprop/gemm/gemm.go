@@ -105,9 +105,10 @@ type kernelSet struct {
 
 	// Outer-product register tile: mr rows by nr columns of C.
 	mr, nr int
-	// kc is the k-block (depth of a packed panel); nc the width of a
-	// packed block of B (a multiple of nr).
-	kc, nc int
+	// kc is the k-block (depth of the packed panels); mc the height of a
+	// packed panel of A (a multiple of mr); nc the width of a packed block
+	// of B (a multiple of nr).
+	kc, mc, nc int
 	// outer computes an mr' x nr' tile (mr' <= mr, nr' <= nr):
 	// C = alpha*sum_p A(i,p)*B(p,j) + beta*C, beta ignored when beta0,
 	// with A(i,p) = a[p*as+i], B(p,j) = b[p*bs+j], C(i,j) = c[i*ldc+j].
@@ -221,70 +222,96 @@ func dotGemm(ks *kernelSet, m, n, k int, alpha float32, a []float32, lda int, b 
 
 // outerGemm is the Goto/BLIS loop nest around the outer-product kernel:
 //
-//	for jc over n in steps of nc:       B block kc x nc (packed: in L2)
-//	  for pc over k in steps of kc:
-//	    pack B[pc:pc+kc, jc:jc+nc] into nr-wide slivers (if packB)
-//	    for ir over m in steps of mr:   A sliver mr x kc (packed: in L1)
-//	      pack A[ir:ir+mr, pc:pc+kc] (if packA)
-//	      for jr over the block in steps of nr:
-//	        kernel: C[ir:ir+mr, jc+jr:jc+jr+nr] (+)= A sliver * B sliver
+//	for pc over k in steps of kc:
+//	  for ic over m in steps of mc:
+//	    pack A[ic:ic+mc, pc:pc+kc] into mr-row slivers (if packA)
+//	    for jc over n in steps of nc:
+//	      pack B[pc:pc+kc, jc:jc+nc] into nr-wide slivers (if packB; L2)
+//	      for each A sliver (up to mr rows; in L1 while jr runs):
+//	        for jr over the block in steps of nr:
+//	          kernel: C[rows, jc+jr:jc+jr+nr] (+)= A sliver * B sliver
 //
 // The first k-block applies beta; later ones accumulate with beta = 1.
+// The rows of a panel are dealt evenly to ceil(mc/mr) slivers (64 rows
+// with mr = 12 make slivers of 11 and 10 rows rather than 5 x 12 + 4): all
+// kernel variants do the same arithmetic per element, so only speed
+// depends on the tiling.
 func outerGemm(ws *workspace, p *plan, tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	ks := p.ks
-	MR, NR, KC, NC := ks.mr, ks.nr, ks.kc, ks.nc
+	MR, NR, KC, MC, NC := ks.mr, ks.nr, ks.kc, ks.mc, ks.nc
 	if p.packs() {
 		ws.ensure(ks)
 	}
-	for jc := 0; jc < n; jc += NC {
-		nc := min(NC, n-jc)
-		for pc := 0; pc < k; pc += KC {
-			kc := min(KC, k-pc)
-			bt, b0 := beta, beta == 0
-			if pc > 0 {
-				bt, b0 = 1, false
-			}
-			// B block: element (p, j) of op(B)[pc:, jc:] is
-			// bp[(j/NR)*bsl + p*bs + j%NR] when packed, bp[p*bs + j] when not.
-			var bp []float32
-			bs, bsl := NR, kc*NR
-			if p.packB {
-				bp = ws.b[:kc*roundUp(nc, NR)]
-				packB(bp, tB, b, ldb, pc, kc, jc, nc, NR)
-			} else {
-				bp = b[pc*ldb+jc:]
-				bs, bsl = ldb, NR
-			}
-			for ir := 0; ir < m; ir += MR {
-				mr := min(MR, m-ir)
-				var ap []float32
-				as := MR
-				if p.packA {
-					ap = ws.a[:kc*MR]
-					packA(ap, tA, a, lda, ir, mr, pc, kc, MR)
-				} else {
-					ap = a[pc*lda+ir:]
-					as = lda
+	// Panels of A: as few as fit in MC rows, of even heights.
+	panels := (m + MC - 1) / MC
+	MC = (m + panels - 1) / panels
+	for pc := 0; pc < k; pc += KC {
+		kc := min(KC, k-pc)
+		bt, b0 := beta, beta == 0
+		if pc > 0 {
+			bt, b0 = 1, false
+		}
+		for ic := 0; ic < m; ic += MC {
+			mc := min(MC, m-ic)
+			slivers := (mc + MR - 1) / MR
+			rows, extra := mc/slivers, mc%slivers // sliver s has rows+1 rows if s < extra
+			if p.packA {
+				for s, ir := 0, ic; s < slivers; s++ {
+					mr := rows + b2i(s < extra)
+					packA(ws.a[s*kc*MR:(s+1)*kc*MR], tA, a, lda, ir, mr, pc, kc, MR)
+					ir += mr
 				}
-				cr := c[ir*ldc+jc:]
-				for jr, s := 0, 0; jr < nc; jr, s = jr+NR, s+1 {
-					ks.outer(mr, min(NR, nc-jr), kc, ap, as, bp[s*bsl:], bs, cr[jr:], ldc, alpha, bt, b0)
+			}
+			for jc := 0; jc < n; jc += NC {
+				nc := min(NC, n-jc)
+				// B block: element (p, j) of op(B)[pc:, jc:] is
+				// bp[(j/NR)*bsl + p*bs + j%NR] when packed, bp[p*bs + j] when not.
+				var bp []float32
+				bs, bsl := NR, kc*NR
+				if p.packB {
+					bp = ws.b[:kc*roundUp(nc, NR)]
+					packB(bp, tB, b, ldb, pc, kc, jc, nc, NR)
+				} else {
+					bp = b[pc*ldb+jc:]
+					bs, bsl = ldb, NR
+				}
+				for s, ir := 0, ic; s < slivers; s++ {
+					mr := rows + b2i(s < extra)
+					var ap []float32
+					as := MR
+					if p.packA {
+						ap = ws.a[s*kc*MR:]
+					} else {
+						ap, as = a[pc*lda+ir:], lda
+					}
+					cr := c[ir*ldc+jc:]
+					for jr, t := 0, 0; jr < nc; jr, t = jr+NR, t+1 {
+						ks.outer(mr, min(NR, nc-jr), kc, ap, as, bp[t*bsl:], bs, cr[jr:], ldc, alpha, bt, b0)
+					}
+					ir += mr
 				}
 			}
 		}
 	}
 }
 
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 func roundUp(x, to int) int { return (x + to - 1) / to * to }
 
 // workspace holds the packing buffers of one thread.
 type workspace struct {
-	a []float32 // one A sliver: kc x mr
+	a []float32 // one A panel: kc x mc
 	b []float32 // one B block: kc x nc (nc rounded up to nr)
 }
 
 func (w *workspace) ensure(ks *kernelSet) {
-	if n := ks.kc * ks.mr; len(w.a) < n {
+	if n := ks.kc * roundUp(ks.mc, ks.mr); len(w.a) < n {
 		w.a = make([]float32, n)
 	}
 	if n := ks.kc * roundUp(ks.nc, ks.nr); len(w.b) < n {

@@ -9,7 +9,7 @@ package gemm
 var genericKernels = &kernelSet{
 	name: "generic",
 	mr:   4, nr: 4,
-	kc: 256, nc: 512,
+	kc: 256, mc: 256, nc: 512,
 	outer: outerGeneric,
 	dmr:   2, dnr: 2,
 	dot: dotGeneric,

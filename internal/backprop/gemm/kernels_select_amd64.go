@@ -9,7 +9,7 @@ import "golang.org/x/sys/cpu"
 var avx512Kernels = &kernelSet{
 	name: "avx512",
 	mr:   outer512Rows, nr: 16 * outer512Vecs,
-	kc: 256, nc: 512,
+	kc: 256, mc: 85 * outer512Rows, nc: 512,
 	outer: outerAVX512,
 	dmr:   dot512Rows, dnr: dot512Cols,
 	dot: dotAVX512,
@@ -18,7 +18,7 @@ var avx512Kernels = &kernelSet{
 var avx2Kernels = &kernelSet{
 	name: "avx2",
 	mr:   outer256Rows, nr: 8 * outer256Vecs,
-	kc: 256, nc: 512,
+	kc: 256, mc: 170 * outer256Rows, nc: 512,
 	outer: outerAVX2,
 	dmr:   dot256Rows, dnr: dot256Cols,
 	dot: dotAVX2,
@@ -34,13 +34,6 @@ func supportedKernels() []*kernelSet {
 		s = append(s, avx2Kernels)
 	}
 	return append(s, genericKernels)
-}
-
-func b2i(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 func outerAVX512(mr, nr, k int, a []float32, as int, b []float32, bs int, c []float32, ldc int, alpha, beta float32, beta0 bool) {
