@@ -24,7 +24,9 @@ Extending
   pick its output instead of wrapping it, so "2.weight_ih_l0" stays
   unnested). Then add NETWORK_CASES that use it.
 - A new network case: one NETWORK_CASES row (layers in nettrain's YAML
-  layer syntax, input shape, loss, targets, batch size).
+  layer syntax, input shape, loss, targets, batch size, and optionally
+  fixed parameters, input and targets instead of seeded draws). Cases with
+  max pooling or ReLU must keep MARGIN (checked; see there).
 - A new optimizer: one OPTIMIZERS row (the torch.optim class and its
   option combinations, keyed with nettrain's YAML hyperparameter names,
   which are torch's keyword names), plus one row in the Go test's table in
@@ -37,6 +39,7 @@ floats are printed with Python's repr, which round-trips float64 exactly.
 import json
 import os
 import sys
+import warnings
 import zlib
 
 # torch picks its CPU kernels (and with them the rounding of reductions)
@@ -48,6 +51,7 @@ if os.environ.setdefault("ATEN_CPU_CAPABILITY", "default") != "default":
 import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
+from torch.nn.modules.utils import _pair  # noqa: E402
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 NET_DIR = os.path.join(ROOT, "internal", "backprop", "testdata", "golden")
@@ -79,14 +83,112 @@ def activation(make):
     return build
 
 
-# kind -> builder(params, in_shape) -> (module, out_shape). Future kinds
-# (conv2d, maxpool2d, avgpool2d, lstm) are one entry each.
+def pair(v, what):
+    """An integer (square) or [height, width], as nettrain's Pair."""
+    if isinstance(v, int) and not isinstance(v, bool):
+        return (v, v)
+    if isinstance(v, list) and len(v) == 2 and all(isinstance(x, int) for x in v):
+        return tuple(v)
+    raise ValueError("%s: expected an integer or [height, width], got %r" % (what, v))
+
+
+def image(kind, in_shape):
+    if len(in_shape) != 3:
+        raise ValueError("%s needs a (channels, height, width) input, got %s" % (kind, in_shape))
+    return in_shape
+
+
+def shape_of(module, in_shape):
+    """The per-sample output shape, from a forward pass on zeros (which
+    draws nothing from the generator)."""
+    with torch.no_grad():
+        return list(module(torch.zeros([1] + list(in_shape))).shape[1:])
+
+
+def conv2d(params, in_shape):
+    """conv2d: {filters, kernel, stride, padding, bias}: nn.Conv2d, weight
+    (F, C, KH, KW). padding is an integer, [height, width], "valid" (0) or
+    "same" (torch's padding="same": stride 1, an even kernel's extra row
+    and column at the bottom and right)."""
+    check_keys("conv2d", params, ["filters", "kernel", "stride", "padding", "bias"])
+    c = image("conv2d", in_shape)[0]
+    padding = params.get("padding", 0)
+    if padding == "valid":
+        padding = 0
+    if padding != "same":
+        padding = pair(padding, "conv2d padding")
+    module = nn.Conv2d(c, params["filters"], pair(params["kernel"], "conv2d kernel"),
+                       stride=pair(params.get("stride", 1), "conv2d stride"), padding=padding,
+                       bias=params.get("bias", True))
+    return module, shape_of(module, in_shape)
+
+
+def pool2d(kind, cls):
+    """maxpool2d / avgpool2d: {size, stride (default: size), padding}:
+    nn.MaxPool2d / nn.AvgPool2d with torch's defaults (ceil_mode False;
+    count_include_pad True for the average)."""
+    def build(params, in_shape):
+        check_keys(kind, params, ["size", "stride", "padding"])
+        image(kind, in_shape)
+        size = pair(params["size"], "pool size")
+        module = cls(size, stride=pair(params.get("stride", list(size)), "pool stride"),
+                     padding=pair(params.get("padding", 0), "pool padding"))
+        return module, shape_of(module, in_shape)
+    return build
+
+
+class GlobalAvgPool(nn.AdaptiveAvgPool2d):
+    """global_avgpool: nn.AdaptiveAvgPool2d(1) then a flatten, (C, H, W) ->
+    (C), as one module so the layer indices stay nettrain's."""
+
+    def __init__(self):
+        super().__init__(1)
+
+    def forward(self, x):
+        return super().forward(x).flatten(1)
+
+
+def global_avgpool(params, in_shape):
+    if params:
+        raise ValueError("global_avgpool takes no parameters, got %r" % params)
+    image("global_avgpool", in_shape)
+    return GlobalAvgPool(), in_shape[:1]
+
+
+def flatten(params, in_shape):
+    """flatten: nn.Flatten(), (d1, d2, ...) -> (d1*d2*...) in row-major
+    (NCHW) order."""
+    if params:
+        raise ValueError("flatten takes no parameters, got %r" % params)
+    n = 1
+    for d in in_shape:
+        n *= d
+    return nn.Flatten(), [n]
+
+
+def dropout(params, in_shape):
+    """dropout: {p}: nn.Dropout. Its mask is random (torch's generator vs
+    nettrain's), so a golden case can only use p: 0, the identity."""
+    check_keys("dropout", params, ["p"])
+    if params.get("p", 0.5) != 0:
+        raise ValueError("dropout: golden cases need p: 0 (the masks of torch and nettrain differ)")
+    return nn.Dropout(0.0), list(in_shape)
+
+
+# kind -> builder(params, in_shape) -> (module, out_shape). A future kind
+# (lstm) is one entry.
 LAYERS = {
     "dense": dense,
     "relu": activation(nn.ReLU),
     "sigmoid": activation(nn.Sigmoid),
     "tanh": activation(nn.Tanh),
     "softmax": activation(lambda: nn.Softmax(dim=-1)),
+    "conv2d": conv2d,
+    "maxpool2d": pool2d("maxpool2d", nn.MaxPool2d),
+    "avgpool2d": pool2d("avgpool2d", nn.AvgPool2d),
+    "global_avgpool": global_avgpool,
+    "flatten": flatten,
+    "dropout": dropout,
 }
 
 
@@ -175,8 +277,13 @@ TRAIN_STEPS = 3
 # per row of the last axis; "values": reals shaped like the output), and the
 # batch size.
 
-def case(name, input_shape, layers, loss, targets, batch):
-    return {"name": name, "input": input_shape, "layers": layers, "loss": loss, "targets": targets, "batch": batch}
+def case(name, input_shape, layers, loss, targets, batch, fixed=None):
+    """fixed, when given, replaces the seeded draws with chosen values:
+    {"params": {state_dict name: nested list}, "x": ..., "values": ...}."""
+    c = {"name": name, "input": input_shape, "layers": layers, "loss": loss, "targets": targets, "batch": batch}
+    if fixed is not None:
+        c["fixed"] = fixed
+    return c
 
 
 NETWORK_CASES = [
@@ -193,7 +300,60 @@ NETWORK_CASES = [
     case("seq_ce", [3, 4], [{"dense": {"units": 6}}, "tanh", {"dense": {"units": 5}}], "cross_entropy", "labels", 4),
     case("seq_mse_values", [3, 4], [{"dense": {"units": 5}}, "sigmoid", {"dense": {"units": 2}}], "mse", "values", 3),
     case("batch1_relu_ce", [5], [{"dense": {"units": 6}}, "relu", {"dense": {"units": 3}}], "cross_entropy", "labels", 1),
+
+    # CNN layers. A 4-D output goes to mse/half_sse against values, or to
+    # cross_entropy with one label per row of its last (width) axis; but not
+    # a conv2d with bias straight into cross_entropy: every row's softmax
+    # gradient sums to 0, so the bias gradient is exactly 0 and only its
+    # rounding noise would be compared (and amplified by Adam).
+    case("conv2d_1ch_3x3", [1, 6, 6], [{"conv2d": {"filters": 2, "kernel": 3}}], "mse", "values", 2),
+    case("conv2d_3to4_stride2_pad1", [3, 7, 7], [{"conv2d": {"filters": 4, "kernel": 3, "stride": 2, "padding": 1}}],
+         "mse", "values", 2),
+    case("conv2d_rect_kernel", [2, 5, 7], [{"conv2d": {"filters": 3, "kernel": [2, 4], "stride": [1, 2], "padding": [0, 1]}}],
+         "half_sse", "values", 2),
+    case("conv2d_same_even_kernel", [2, 5, 6], [{"conv2d": {"filters": 3, "kernel": 4, "padding": "same"}}],
+         "mse", "values", 2),
+    case("conv2d_no_bias_valid", [2, 5, 5], [{"conv2d": {"filters": 3, "kernel": 3, "padding": "valid", "bias": False}}],
+         "cross_entropy", "labels", 2),
+    case("maxpool2d_2x2", [2, 4, 6], [{"maxpool2d": {"size": 2}}], "mse", "values", 2),
+    case("maxpool2d_3x3_stride1", [2, 5, 6], [{"maxpool2d": {"size": 3, "stride": 1}}], "half_sse", "values", 2),
+    case("maxpool2d_3x3_stride2_pad1", [3, 6, 5], [{"maxpool2d": {"size": 3, "stride": 2, "padding": 1}}],
+         "mse", "values", 2),
+    case("avgpool2d_2x2", [2, 4, 6], [{"avgpool2d": {"size": 2}}], "mse", "values", 2),
+    case("avgpool2d_3x3_stride2_pad1", [3, 5, 6], [{"avgpool2d": {"size": 3, "stride": 2, "padding": 1}}],
+         "half_sse", "values", 2),
+    case("global_avgpool_dense", [3, 4, 5], ["global_avgpool", {"dense": {"units": 3}}], "cross_entropy", "labels", 4),
+    case("cnn_ce", [2, 8, 8], [{"conv2d": {"filters": 4, "kernel": 3, "padding": 1}}, "relu", {"maxpool2d": {"size": 2}},
+                               {"conv2d": {"filters": 6, "kernel": 3, "padding": 1}}, "relu", {"avgpool2d": {"size": 2}},
+                               "flatten", {"dense": {"units": 3}}],
+         "cross_entropy", "labels", 2),
+    # The hand-worked example of internal/backprop/worked_example_test.go,
+    # with its weights, input and target.
+    case("worked_example", [1, 5, 5], [{"conv2d": {"filters": 1, "kernel": 2}}, {"maxpool2d": {"size": 2}}, "sigmoid",
+                                       "flatten", {"dense": {"units": 2}}, "sigmoid"],
+         "half_sse", "values", 1, fixed={
+             "params": {
+                 "0.weight": [[[[1, -1], [0.5, 0]]]],
+                 "0.bias": [-0.5],
+                 "4.weight": [[1, -1, 0.5, 1], [-0.5, 1, 1, -2]],
+                 "4.bias": [0, -0.5],
+             },
+             "x": [[[[0, 1, 3, 3, 3],
+                     [0, 3, 2, 3, 3],
+                     [3, 2, 1, 1, 3],
+                     [2, 0, 0, 1, 3],
+                     [1, 2, 0, 1, 0]]]],
+             "values": [[1, 0]],
+         }),
 ]
+
+# Max pooling and ReLU are only piecewise differentiable: every case keeps
+# a margin, relative to the largest value of the layer's input, between the
+# maximum of each pooling window and the runner-up and between each ReLU
+# input and 0, so that float32's rounding in the Go test cannot pick a
+# different winner or side than torch did (checked in every forward pass,
+# training steps included).
+MARGIN = 1e-5
 
 
 # ---------------------------------------------------------------------------
@@ -218,16 +378,56 @@ def make_targets(c, out_shape, n):
     return torch.randn([n] + out_shape)
 
 
-def train(c, opt_name, options):
-    """Trains a freshly seeded copy of case c for TRAIN_STEPS steps on its
-    batch; returns the loss before each step and the final parameters."""
+def setup(c):
+    """Seeds the generator with the case's name and draws, in this order,
+    the network's initial parameters, the input batch and the targets;
+    a case's fixed values then replace the draws."""
     torch.manual_seed(seed_of(c["name"]))
     model, out_shape = build_network(c["layers"], c["input"])
     x = torch.randn([c["batch"]] + c["input"])
     t = make_targets(c, out_shape, c["batch"])
+    fixed = c.get("fixed")
+    if fixed:
+        state = model.state_dict()
+        assert list(fixed["params"]) == list(state), (c["name"], list(state))
+        with torch.no_grad():
+            for k, v in state.items():
+                v.copy_(torch.tensor(fixed["params"][k], dtype=v.dtype).reshape(v.shape))
+        x = torch.tensor(fixed["x"], dtype=x.dtype).reshape(x.shape)
+        assert c["targets"] == "values"
+        t = torch.tensor(fixed["values"], dtype=t.dtype).reshape(t.shape)
+    return model, x, t
+
+
+def check_margins(c, model, x):
+    """Asserts the MARGIN of every max pooling window and ReLU input."""
+    h = x.detach()
+    with torch.no_grad():
+        for i, m in enumerate(model):
+            scale = h.abs().max().item()
+            if isinstance(m, nn.ReLU):
+                assert h.abs().min().item() >= MARGIN * scale, (c["name"], i, "ReLU input near 0")
+            if isinstance(m, nn.MaxPool2d):
+                (kh, kw), (sh, sw), (ph, pw) = map(_pair, (m.kernel_size, m.stride, m.padding))
+                win = F.pad(h, (pw, pw, ph, ph), value=float("-inf")).unfold(2, kh, sh).unfold(3, kw, sw)
+                top = win.reshape(win.shape[:4] + (kh * kw,)).topk(2, dim=-1).values
+                gap = top[..., 0] - top[..., 1]
+                # A window of zeros after a ReLU (all its inputs negative) is
+                # a harmless tie: the ReLU passes no gradient to any of them.
+                after_relu = i > 0 and isinstance(model[i - 1], nn.ReLU)
+                ok = (gap >= MARGIN * scale) | ((top[..., 0] == 0) & after_relu)
+                assert ok.all().item(), (c["name"], i, "max pooling window with a near tie")
+            h = m(h)
+
+
+def train(c, opt_name, options):
+    """Trains a freshly seeded copy of case c for TRAIN_STEPS steps on its
+    batch; returns the loss before each step and the final parameters."""
+    model, x, t = setup(c)
     opt = OPTIMIZERS[opt_name][0](model.parameters(), **options)
     losses = []
     for _ in range(TRAIN_STEPS):
+        check_margins(c, model, x)
         opt.zero_grad()
         loss = LOSSES[c["loss"]](model(x), t)
         loss.backward()
@@ -237,11 +437,9 @@ def train(c, opt_name, options):
 
 
 def network_case(c):
-    torch.manual_seed(seed_of(c["name"]))
-    model, out_shape = build_network(c["layers"], c["input"])
+    model, x, t = setup(c)
     params = named(model)
-    x = torch.randn([c["batch"]] + c["input"])
-    t = make_targets(c, out_shape, c["batch"])
+    check_margins(c, model, x)
 
     x.requires_grad_(True)
     outs, h = [], x
@@ -256,12 +454,14 @@ def network_case(c):
 
     res = dict(c)
     del res["targets"]
+    res.pop("fixed", None)
     res.update(params=params, x=tensor(x))
     res["labels" if c["targets"] == "labels" else "values"] = tensor(t)
     res.update(outs=[tensor(o) for o in outs], loss_value=loss.item(), dx=tensor(x.grad),
                grads=[dict(name=k, **tensor(p.grad)) for k, p in model.named_parameters()])
     res["training"] = []
-    for run, opt_name, options in NETWORK_TRAINING:
+    # A network without parameters (pooling alone) has nothing to train.
+    for run, opt_name, options in NETWORK_TRAINING if params else []:
         losses, final = train(c, opt_name, options)
         assert losses[0] == loss.item(), (c["name"], run)
         res["training"].append(dict(name=run, optimizer=opt_name, options=options, losses=losses, params=final))
@@ -338,6 +538,10 @@ def write(path, obj):
 
 
 def main():
+    # padding="same" with an even kernel makes torch pad a copy of the input
+    # (the extra row and column at the bottom and right) and warn about the
+    # copy; the values are unaffected.
+    warnings.filterwarnings("ignore", message="Using padding='same' with even kernel lengths")
     torch.set_default_dtype(torch.float64)
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
