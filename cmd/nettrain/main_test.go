@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -77,6 +79,52 @@ func TestSummary(t *testing.T) {
 	for _, want := range []string{"0  dense  (256)         200,960", "Total parameters: 235,146"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("summary lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// TestTraceWorkedExample runs `nettrain trace --json` on the shipped config
+// of the hand-worked CNN example and checks values worked out by hand in
+// internal/backprop/worked_example_test.go.
+func TestTraceWorkedExample(t *testing.T) {
+	s, out, errOut := streams()
+	if code := Main([]string{"trace", "../../configs/cnn-worked-example.yaml", "--json"}, s); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var tr struct {
+		Loss   float64 `json:"loss"`
+		Layers []struct {
+			Kind      string `json:"kind"`
+			GradInput struct {
+				Data []float64 `json:"data"`
+			} `json:"grad_input"`
+			Params []struct {
+				Name string `json:"name"`
+				Grad struct {
+					Data []float64 `json:"data"`
+				} `json:"grad"`
+			} `json:"params"`
+		} `json:"layers"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &tr); err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(tr.Loss-0.16009548348560951) > 1e-15 {
+		t.Errorf("loss %.17g", tr.Loss)
+	}
+	dK := tr.Layers[0].Params[0].Grad.Data
+	want := []float64{0.0012301083458960532, -0.00022556257182956625, 0.080519704028468435, 0.037005682850444640}
+	for i := range want {
+		if math.Abs(dK[i]-want[i]) > 1e-15 {
+			t.Errorf("dK[%d] = %.17g, want %.17g", i, dK[i], want[i])
+		}
+	}
+	// Max pooling routes each delta to its window's winner: (1,1), (0,3), (3,0), (2,2).
+	dx := tr.Layers[1].GradInput.Data
+	for i, v := range dx {
+		winner := i == 5 || i == 3 || i == 12 || i == 10
+		if (v != 0) != winner {
+			t.Errorf("maxpool dL/dx[%d] = %v", i, v)
 		}
 	}
 }
