@@ -10,6 +10,7 @@ import (
 
 	"github.com/nettrain/nettrain/internal/backprop"
 	"github.com/nettrain/nettrain/internal/model"
+	"github.com/nettrain/nettrain/internal/train"
 )
 
 // SummaryOptions are the parsed arguments of `nettrain summary`.
@@ -83,6 +84,12 @@ func runSummary(o *SummaryOptions) error {
 	cfg, err := model.Load(o.Config, o.Sets)
 	if err != nil {
 		return err
+	}
+	if cfg.Graph() == nil {
+		// The model takes sizes from the data: load it.
+		if _, err := train.LoadData[float32](cfg); err != nil {
+			return err
+		}
 	}
 	s := Summarize(cfg)
 	if o.JSON {

@@ -72,6 +72,9 @@ func GradCheck(net *Network[float64], x []float64, t Target[float64], n int, opt
 	dx := net.Backward(ctx, net.Loss.Grad(n), n, opt.Input)
 	grad := append([]float64(nil), net.G...)
 	var dxCopy []float64
+	if DiscreteInput(net.Specs) {
+		opt.Input = false // token ids have no gradient
+	}
 	if opt.Input {
 		dxCopy = append([]float64(nil), dx...)
 	}

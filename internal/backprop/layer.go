@@ -2,23 +2,26 @@ package backprop
 
 import (
 	"math/rand/v2"
+
+	"github.com/nettrain/nettrain/internal/backprop/gemm"
 )
 
 // Ctx carries what a forward or backward pass needs besides tensors.
-// The zero value is usable: evaluation mode, gonum GEMMs, no RNG.
+// The zero value is usable: evaluation mode, single-threaded GEMMs, no RNG.
 type Ctx struct {
 	// Train selects training behaviour (dropout active). False: evaluation.
 	Train bool
 	// RNG drives stochastic layers (dropout). Nil is fine when no layer needs it.
 	RNG *rand.Rand
-	// Sgemm and Dgemm multiply matrices; nil selects gonum's implementations.
+	// Sgemm and Dgemm multiply matrices; nil selects the single-threaded
+	// fast kernel (gemm.Sgemm) and gonum's Dgemm.
 	Sgemm SgemmFunc
 	Dgemm DgemmFunc
 }
 
 func (c *Ctx) sgemm() SgemmFunc {
 	if c == nil || c.Sgemm == nil {
-		return GonumSgemm
+		return gemm.Sgemm
 	}
 	return c.Sgemm
 }
@@ -77,6 +80,15 @@ type Init struct {
 	Kind  string
 	Bound float64
 	Value float64
+	// Ranges then set parts of the flat tensor to constants (an LSTM's
+	// forget-gate bias).
+	Ranges []InitRange
+}
+
+// InitRange sets entries [Lo, Hi) of a parameter to Value.
+type InitRange struct {
+	Lo, Hi int
+	Value  float64
 }
 
 // Uniform is U(-bound, bound), PyTorch's default for Linear, Conv2d and LSTM

@@ -100,6 +100,11 @@ func (net *Network[T]) Init(rng *rand.Rand) {
 		default:
 			panic(fmt.Sprintf("backprop: parameter %s has unknown init %q", p.Name, p.Init.Kind))
 		}
+		for _, r := range p.Init.Ranges {
+			for i := r.Lo; i < r.Hi; i++ {
+				p.W[i] = T(r.Value)
+			}
+		}
 	}
 }
 

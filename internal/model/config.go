@@ -42,8 +42,10 @@ type Config struct {
 	File string `yaml:"-" json:"-"`
 	Dir  string `yaml:"-" json:"-"`
 	// Resolved is the config after overrides, as YAML (comments kept).
-	Resolved []byte `yaml:"-" json:"-"`
-	graph    *Graph
+	Resolved  []byte `yaml:"-" json:"-"`
+	graph     *Graph
+	dec       *decoder
+	modelNode *yaml.Node
 }
 
 // DataConfig says where the data comes from.
@@ -258,7 +260,8 @@ func (c *Config) validate(d *decoder, root *yaml.Node) error {
 		}
 		return d.errAt(at("optimizer"), "optimizer", "%v", err)
 	}
-	g, err := c.buildGraph(d, at("model"))
+	c.dec, c.modelNode = d, at("model")
+	g, err := c.buildGraph(d, c.modelNode, nil)
 	if err != nil {
 		return err
 	}
@@ -267,7 +270,23 @@ func (c *Config) validate(d *decoder, root *yaml.Node) error {
 }
 
 // Graph is the validated network: input shape, one Spec per layer, loss.
+// It is nil until BindData when the model takes sizes from the data
+// (model.input omitted, embedding, onehot, units: classes).
 func (c *Config) Graph() *Graph { return c.graph }
+
+// BindData builds the graph with what the model takes from the data,
+// checking every layer again; errors carry the config's line:column.
+func (c *Config) BindData(info DataInfo) error {
+	g, err := c.buildGraph(c.dec, c.modelNode, &info)
+	if err != nil {
+		return err
+	}
+	if g == nil {
+		return &Error{File: c.File, Path: "model", Msg: "cannot build the model from the data"}
+	}
+	c.graph = g
+	return nil
+}
 
 // Hash is a SHA-256 of the decoded config (comments and formatting do not
 // count), identifying the config a checkpoint came from.

@@ -118,7 +118,7 @@ func TestConfigErrors(t *testing.T) {
 		{"relu with params", strings.Replace(base, "- relu", "- relu: {units: 3}", 1), nil, [2]string{},
 			`relu takes no parameters`},
 		{"bad dtype", "dtype: float16\n" + base, nil, [2]string{}, `c.yaml:1:8: dtype: unknown value "float16"`},
-		{"input missing", strings.Replace(base, "input: [784]", "input: []", 1), nil, [2]string{}, `model.input: required`},
+		{"input zero", strings.Replace(base, "input: [784]", "input: [0, 3]", 1), nil, [2]string{}, `c.yaml:5:10: model.input: every dimension must be at least 1, got 0 at position 0`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -133,5 +133,40 @@ func TestConfigErrors(t *testing.T) {
 				t.Errorf("error\n  %s\nwant it to contain\n  %s", err, tc.want)
 			}
 		})
+	}
+}
+
+func TestGraphFromData(t *testing.T) {
+	src := `data: {train: x.txt}
+model:
+  layers:
+    - embedding: {dim: 8}
+    - lstm: {units: 16}
+    - dense: {units: classes}
+`
+	c, err := parse(t, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Graph() != nil {
+		t.Fatal("graph built before the data is known")
+	}
+	if err := c.BindData(DataInfo{Input: []int{32}, Classes: 40, Vocab: 40, Tokens: true}); err != nil {
+		t.Fatal(err)
+	}
+	g := c.Graph()
+	if e := g.Specs[0].(backprop.EmbeddingSpec); e.Vocab != 40 || e.Dim != 8 {
+		t.Errorf("embedding %+v", e)
+	}
+	if d := g.Specs[2].(backprop.DenseSpec); d.Units != 40 {
+		t.Errorf("dense units %d", d.Units)
+	}
+	err = c.BindData(DataInfo{Input: []int{32, 3}})
+	if err == nil || !strings.Contains(err.Error(), "c.yaml:4:7: layer 0 (embedding): takes a sequence of token ids (T), got the input shape [32 3]") {
+		t.Errorf("embedding on numbers: %v", err)
+	}
+	_, err = parse(t, strings.Replace(src, "  layers:\n    - embedding: {dim: 8}\n", "  input: [32]\n  layers:\n    - relu\n    - embedding: {dim: 8, vocab: 9}\n", 1))
+	if err == nil || !strings.Contains(err.Error(), "must be the first layer") {
+		t.Errorf("embedding after another layer: %v", err)
 	}
 }

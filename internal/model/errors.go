@@ -83,3 +83,5 @@ func editDistance(a, b string) int {
 	}
 	return prev[len(b)]
 }
+
+func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }

@@ -103,7 +103,7 @@ func init() {
 		params: func() any {
 			return &Conv2DParams{Stride: Pair{1, 1, true}, Padding: Padding{Pair: Pair{set: true}}, Bias: true}
 		},
-		build: func(p any, in []int) (backprop.Spec, error) {
+		build: func(p any, in []int, _ *DataInfo) (backprop.Spec, error) {
 			cp := p.(*Conv2DParams)
 			if err := need3D(in, "; set model.input to [channels, height, width]"); err != nil {
 				return nil, err
@@ -145,7 +145,7 @@ func init() {
 	for _, op := range []string{"max", "avg"} {
 		registerLayer(op+"pool2d", layerKind{
 			params: func() any { return &PoolParams{Padding: Pair{set: true}} },
-			build: func(p any, in []int) (backprop.Spec, error) {
+			build: func(p any, in []int, _ *DataInfo) (backprop.Spec, error) {
 				pp := p.(*PoolParams)
 				if err := need3D(in, ""); err != nil {
 					return nil, err
@@ -179,7 +179,7 @@ func init() {
 		})
 	}
 	registerLayer("global_avgpool", layerKind{
-		build: func(_ any, in []int) (backprop.Spec, error) {
+		build: func(_ any, in []int, _ *DataInfo) (backprop.Spec, error) {
 			if err := need3D(in, ""); err != nil {
 				return nil, err
 			}
@@ -188,14 +188,14 @@ func init() {
 		doc: "average of each channel over all positions: (C, H, W) -> (C)",
 	})
 	registerLayer("flatten", layerKind{
-		build: func(_ any, in []int) (backprop.Spec, error) {
+		build: func(_ any, in []int, _ *DataInfo) (backprop.Spec, error) {
 			return backprop.FlattenSpec{In: in}, nil
 		},
 		doc: "view each sample as one axis (C*H*W values, NCHW order)",
 	})
 	registerLayer("dropout", layerKind{
 		params: func() any { return &DropoutParams{P: 0.5} },
-		build: func(p any, in []int) (backprop.Spec, error) {
+		build: func(p any, in []int, _ *DataInfo) (backprop.Spec, error) {
 			dp := p.(*DropoutParams)
 			if dp.P < 0 || dp.P >= 1 {
 				return nil, keyErr("p", "must be in [0, 1), got %g", dp.P)

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
 
@@ -26,10 +27,27 @@ type layerKind struct {
 	params func() any
 	// build checks the parameters against the per-sample input shape and
 	// returns the layer's Spec. Errors about one parameter are keyErrs.
-	build func(p any, in []int) (backprop.Spec, error)
+	// Kinds that need facts about the data (a vocabulary size, the number
+	// of classes) read them from info, and return errNeedsData while info
+	// is not known yet.
+	build func(p any, in []int, info *DataInfo) (backprop.Spec, error)
 	// doc is a one-line description for the README and `--help`.
 	doc string
 }
+
+// DataInfo is what the model may take from the data: the sample shape (when
+// model.input is omitted), the number of classes (dense units: classes) and
+// the vocabulary size of token data (embedding, onehot).
+type DataInfo struct {
+	Input   []int
+	Classes int
+	Vocab   int
+	// Tokens is true when the samples are token ids (text).
+	Tokens bool
+}
+
+// errNeedsData defers building the graph until the data is loaded.
+var errNeedsData = errors.New("needs the data")
 
 // keyError is a problem with one parameter of a layer.
 type keyError struct{ key, msg string }
@@ -103,15 +121,19 @@ type Graph struct {
 	Loss  string
 }
 
-func (c *Config) buildGraph(d *decoder, modelNode *yaml.Node) (*Graph, error) {
+func (c *Config) buildGraph(d *decoder, modelNode *yaml.Node, info *DataInfo) (*Graph, error) {
 	_, inNode := keyNode(modelNode, "input")
 	if inNode == nil {
 		inNode = modelNode
 	}
-	if len(c.Model.Input) == 0 {
-		return nil, d.errAt(inNode, "model.input", "required: the shape of one input sample, e.g. [784] or [1, 28, 28]")
+	input := c.Model.Input
+	if len(input) == 0 {
+		if info == nil {
+			return nil, nil // taken from the data once it is loaded
+		}
+		input = info.Input
 	}
-	for i, v := range c.Model.Input {
+	for i, v := range input {
 		if v < 1 {
 			return nil, d.errAt(inNode, "model.input", "every dimension must be at least 1, got %d at position %d", v, i)
 		}
@@ -123,10 +145,13 @@ func (c *Config) buildGraph(d *decoder, modelNode *yaml.Node) (*Graph, error) {
 		}
 		return nil, d.errAt(ln, "model.layers", "required: at least one layer")
 	}
-	g := &Graph{Input: c.Model.Input, Loss: c.Loss}
-	in := c.Model.Input
+	g := &Graph{Input: input, Loss: c.Loss}
+	in := input
 	for i, l := range c.Model.Layers {
-		spec, err := kinds[l.Kind].build(l.Params, in)
+		spec, err := kinds[l.Kind].build(l.Params, in, info)
+		if err == errNeedsData {
+			return nil, nil
+		}
 		if err != nil {
 			where := fmt.Sprintf("layer %d (%s)", i, l.Kind)
 			if ke, ok := err.(*keyError); ok {
@@ -141,6 +166,9 @@ func (c *Config) buildGraph(d *decoder, modelNode *yaml.Node) (*Graph, error) {
 			}
 			return nil, d.errAt(l.node, where, "%v", err)
 		}
+		if i > 0 && backprop.DiscreteInput([]backprop.Spec{spec}) {
+			return nil, d.errAt(l.node, where(i, l.Kind), "takes token ids, so it must be the first layer")
+		}
 		g.Specs = append(g.Specs, spec)
 		in = spec.OutShape()
 	}
@@ -151,3 +179,5 @@ func (c *Config) buildGraph(d *decoder, modelNode *yaml.Node) (*Graph, error) {
 	}
 	return g, nil
 }
+
+func where(i int, kind string) string { return fmt.Sprintf("layer %d (%s)", i, kind) }

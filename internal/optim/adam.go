@@ -81,8 +81,18 @@ func (o *adam[T]) Step(w, g []T) {
 	stepSize := T(-o.lr / bc1)
 	tb1, tb2, c1, c2 := T(b1), T(b2), T(1-b1), T(1-b2)
 	eps, wd := T(o.cfg.Eps), T(o.cfg.WeightDecay)
-	m, v := o.m[:len(w)], o.v[:len(w)]
-	for i, gi := range g[:len(w)] {
+	m, v, g := o.m[:len(w)], o.v[:len(w)], g[:len(w)]
+	if wd == 0 && o.vmax == nil {
+		// The common case, without branches in the loop.
+		for i, gi := range g {
+			mi := m[i]*tb1 + gi*c1
+			vi := v[i]*tb2 + c2*gi*gi
+			m[i], v[i] = mi, vi
+			w[i] += stepSize * mi / (T(math.Sqrt(float64(vi)))/bc2sqrt + eps)
+		}
+		return
+	}
+	for i, gi := range g {
 		if wd != 0 {
 			gi += wd * w[i]
 		}

@@ -80,6 +80,11 @@ func LoadData[T backprop.Float](cfg *model.Config) (*Data[T], error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Graph() == nil {
+		if err := cfg.BindData(model.DataInfo{Input: ds.Shape, Classes: ds.NumClasses}); err != nil {
+			return nil, err
+		}
+	}
 	if err := checkFit(cfg, ds); err != nil {
 		return nil, err
 	}

@@ -2,21 +2,24 @@ package train
 
 import (
 	"github.com/nettrain/nettrain/internal/backprop"
+	"github.com/nettrain/nettrain/internal/backprop/gemm"
 )
 
 // Pool is the compute resources of a run: the GEMM threads.
 type Pool struct {
-	threads int
+	g *gemm.Pool
 }
 
 // NewPool starts a pool of the given number of threads.
-func NewPool(threads int) *Pool { return &Pool{threads: threads} }
+func NewPool(threads int) *Pool { return &Pool{g: gemm.NewPool(threads)} }
 
 // Threads is the pool's thread count.
-func (p *Pool) Threads() int { return p.threads }
+func (p *Pool) Threads() int { return p.g.Threads() }
 
-// Ctx returns an engine context that computes on the pool.
-func (p *Pool) Ctx() *backprop.Ctx { return &backprop.Ctx{} }
+// Ctx returns an engine context that computes on the pool: float32 GEMMs
+// run on the pool's fast kernels; float64 GEMMs (checks, golden tests) on
+// gonum.
+func (p *Pool) Ctx() *backprop.Ctx { return &backprop.Ctx{Sgemm: p.g.Sgemm} }
 
 // Close stops the pool's threads.
-func (p *Pool) Close() {}
+func (p *Pool) Close() { p.g.Close() }

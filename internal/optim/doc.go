@@ -1,0 +1,49 @@
+// Package optim holds nettrain's optimizers: each one exactly as torch.optim
+// defines it (update rule, order of operations and defaults), and gradient
+// clipping.
+//
+// # Interface
+//
+// An Optimizer updates a network's flat parameter slab w from its gradient
+// slab g (package backprop keeps every parameter in one slab). Every rule
+// here is element-wise, so one pass over the slab is exactly PyTorch's
+// update of each parameter tensor in turn. Per-parameter state (momentum
+// buffers, moment estimates) are slabs of the same length, exposed as Slots
+// for checkpoints; the step count t is exposed as Steps.
+//
+// Hyperparameters come from a Config, one type per optimizer with the yaml
+// keys of the config file and torch's defaults (Defaults(name)); Validate
+// names the offending key. Scalars (bias corrections, step sizes) are
+// computed in float64 and the element-wise arithmetic is done in the
+// network's precision, as torch does for float32 and float64 tensors.
+//
+// # Update rules
+//
+// With parameters w, gradient g, learning rate lr and step t = 1, 2, ...:
+//
+// sgd (momentum mu, dampening tau, weight decay lambda, nesterov):
+//
+//	g = g + lambda w
+//	b = g                           at t = 1 (when mu != 0)
+//	b = mu b + (1 - tau) g          at t > 1
+//	g = g + mu b  (nesterov)   or   g = b
+//	w = w - lr g
+//
+// adam (betas b1, b2, eps, weight decay lambda, amsgrad):
+//
+//	g    = g + lambda w
+//	m    = b1 m + (1 - b1) g
+//	v    = b2 v + (1 - b2) g^2
+//	vmax = max(vmax, v)                         (amsgrad: on the raw v)
+//	w    = w - (lr / (1 - b1^t)) m / (sqrt(v or vmax) / sqrt(1 - b2^t) + eps)
+//
+// # Clipping
+//
+// ClipNorm (torch.nn.utils.clip_grad_norm_) scales the whole gradient by
+// max_norm / (norm + 1e-6) when that is below 1; ClipValue
+// (clip_grad_value_) clamps each entry to [-v, v].
+//
+// The golden tests (testdata/, made by scripts/golden/gen.py with PyTorch)
+// replay 10 steps of each optimizer and option combination and require
+// agreement to 1e-6 relative.
+package optim
