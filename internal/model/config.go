@@ -64,6 +64,36 @@ type DataConfig struct {
 	// none, standardize or minmax (per feature, fitted on the training part).
 	Normalize string    `yaml:"normalize"`
 	CSV       CSVConfig `yaml:"csv"`
+	// Sequence, when set, reads data.train as one long sequence (a text or
+	// a numeric series) cut into sliding windows; the validation part is
+	// the last validation_split of the sequence.
+	Sequence *SequenceConfig `yaml:"sequence"`
+}
+
+// decodeNode fills the defaults before decoding the keys given.
+func (s *SequenceConfig) decodeNode(d *decoder, n *yaml.Node, path string) error {
+	*s = SequenceConfig{Kind: "text", Stride: 1, Horizon: 1, Target: "next"}
+	return d.decodeStruct(n, reflectValue(s), path)
+}
+
+// SequenceConfig cuts a long sequence into sliding windows.
+type SequenceConfig struct {
+	// Kind is text (characters of a UTF-8 file; the samples are token ids
+	// for an embedding or onehot layer) or series (numeric CSV columns).
+	Kind string `yaml:"kind"`
+	// Window is the number of steps each sample sees. Required.
+	Window int `yaml:"window"`
+	// Stride is the step between window starts. Default 1.
+	Stride int `yaml:"stride"`
+	// Horizon is how far ahead the target is. Default 1.
+	Horizon int `yaml:"horizon"`
+	// Target is next (default: the value Horizon steps after the window,
+	// many-to-one) or sequence (the window shifted by Horizon, many-to-many).
+	Target string `yaml:"target"`
+	// Inputs and Targets are the series' input and target columns by name.
+	// Default: every column as input; targets the same as inputs.
+	Inputs  []string `yaml:"inputs"`
+	Targets []string `yaml:"targets"`
 }
 
 // CSVConfig selects columns of CSV data files.
@@ -224,6 +254,28 @@ func (c *Config) validate(d *decoder, root *yaml.Node) error {
 	}
 	if err := enum("data.normalize", c.Data.Normalize, []string{"unit", "none", "standardize", "minmax"}); err != nil {
 		return err
+	}
+	if sq := c.Data.Sequence; sq != nil {
+		if err := enum("data.sequence.kind", sq.Kind, []string{"text", "series"}); err != nil {
+			return err
+		}
+		if err := enum("data.sequence.target", sq.Target, []string{"next", "sequence"}); err != nil {
+			return err
+		}
+		for _, k := range []struct {
+			key string
+			v   int
+		}{{"window", sq.Window}, {"stride", sq.Stride}, {"horizon", sq.Horizon}} {
+			if k.v < 1 {
+				return d.errAt(at("data.sequence."+k.key), "data.sequence."+k.key, "must be at least 1, got %d", k.v)
+			}
+		}
+		if sq.Kind == "text" && (len(sq.Inputs) > 0 || len(sq.Targets) > 0) {
+			return d.errAt(at("data.sequence"), "data.sequence", "inputs and targets pick columns of a series; a text has none")
+		}
+		if c.Data.Test != "" || c.Data.Validation != "" {
+			return d.errAt(at("data"), "data", "sequence data is split chronologically: the validation part is the last validation_split of data.train; data.test and data.validation do not apply")
+		}
 	}
 	if c.Data.Train == "" {
 		return d.errAt(at("data"), "data.train", "required: the training data (mnist:train, fashion-mnist:train, or a path to IDX, CSV or safetensors)")

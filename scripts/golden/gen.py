@@ -175,8 +175,84 @@ def dropout(params, in_shape):
     return nn.Dropout(0.0), list(in_shape)
 
 
-# kind -> builder(params, in_shape) -> (module, out_shape). A future kind
-# (lstm) is one entry.
+class LSTM(nn.LSTM):
+    """lstm: nn.LSTM(batch_first=True) with a zero initial state, returning
+    the output sequence (N, T, H) when return_sequences, else its last step
+    (N, H). A subclass rather than a wrapper, so that its state_dict keys
+    stay nn.LSTM's ("<i>.weight_ih_l0", ...) under nn.Sequential."""
+
+    def __init__(self, input_size, units, layers, return_sequences):
+        super().__init__(input_size, units, num_layers=layers, batch_first=True)
+        self.return_sequences = return_sequences
+
+    def forward(self, x):
+        out, _ = super().forward(x)
+        return out if self.return_sequences else out[:, -1]
+
+
+def lstm(params, in_shape):
+    """lstm: {units, layers (1), return_sequences (false), forget_bias
+    (null)} on a (T, I) input. torch draws the parameters (its own
+    U(-1/sqrt(H), 1/sqrt(H)) init); forget_bias then sets them as nettrain's
+    init does: the forget block (rows H..2H) of every layer's bias_ih to it
+    and of bias_hh to 0. The test loads the parameters, so this only makes
+    the case start where a forget_bias network starts; it draws nothing."""
+    check_keys("lstm", params, ["units", "layers", "return_sequences", "forget_bias"])
+    if len(in_shape) != 2:
+        raise ValueError("lstm needs a (time steps, features) input, got %s" % in_shape)
+    units, seq = params["units"], params.get("return_sequences", False)
+    module = LSTM(in_shape[1], units, params.get("layers", 1), seq)
+    fb = params.get("forget_bias")
+    if fb is not None:
+        with torch.no_grad():
+            for l in range(module.num_layers):
+                getattr(module, "bias_ih_l%d" % l)[units:2 * units] = fb
+                getattr(module, "bias_hh_l%d" % l)[units:2 * units] = 0
+    return module, ([in_shape[0], units] if seq else [units])
+
+
+def tokens(kind, params, in_shape):
+    """The vocabulary of a layer that takes token ids (T). The YAML can
+    leave vocab to the data; a golden case has no data, so it must give it."""
+    if len(in_shape) != 1:
+        raise ValueError("%s takes a sequence of token ids (T), got %s" % (kind, in_shape))
+    if not isinstance(params.get("vocab"), int):
+        raise ValueError("%s: a golden case must give vocab" % kind)
+    return params["vocab"]
+
+
+class Embedding(nn.Embedding):
+    """embedding: {dim, vocab}: nn.Embedding(vocab, dim), weight (V, D)
+    drawn N(0, 1) by torch. Takes token ids (T) -> (T, dim)."""
+    token_input = True
+
+
+def embedding(params, in_shape):
+    check_keys("embedding", params, ["dim", "vocab"])
+    vocab = tokens("embedding", params, in_shape)
+    return Embedding(vocab, params["dim"]), [in_shape[0], params["dim"]]
+
+
+class OneHot(nn.Module):
+    """onehot: {vocab}: F.one_hot in the default dtype, (T) -> (T, vocab);
+    no parameters."""
+    token_input = True
+
+    def __init__(self, vocab):
+        super().__init__()
+        self.num_embeddings = vocab
+
+    def forward(self, x):
+        return F.one_hot(x, self.num_embeddings).to(torch.get_default_dtype())
+
+
+def onehot(params, in_shape):
+    check_keys("onehot", params, ["vocab"])
+    vocab = tokens("onehot", params, in_shape)
+    return OneHot(vocab), [in_shape[0], vocab]
+
+
+# kind -> builder(params, in_shape) -> (module, out_shape).
 LAYERS = {
     "dense": dense,
     "relu": activation(nn.ReLU),
@@ -189,6 +265,9 @@ LAYERS = {
     "global_avgpool": global_avgpool,
     "flatten": flatten,
     "dropout": dropout,
+    "lstm": lstm,
+    "embedding": embedding,
+    "onehot": onehot,
 }
 
 
@@ -204,6 +283,8 @@ def build_network(layers, in_shape):
         else:
             (kind, params), = entry.items()
         module, shape = LAYERS[kind](params or {}, shape)
+        if getattr(module, "token_input", False) and modules:
+            raise ValueError("%s takes token ids: it must be the first layer" % kind)
         modules.append(module)
     return nn.Sequential(*modules), shape
 
@@ -345,6 +426,27 @@ NETWORK_CASES = [
                      [1, 2, 0, 1, 0]]]],
              "values": [[1, 0]],
          }),
+
+    # Sequence layers: lstm on (T, I) inputs, embedding and onehot on token
+    # ids (T). Many-to-one cases end in the last step's h (H); with
+    # return_sequences the dense layer applies to every step and
+    # cross_entropy takes one label per step.
+    case("lstm_ce", [5, 3], [{"lstm": {"units": 4}}, {"dense": {"units": 3}}], "cross_entropy", "labels", 3),
+    case("lstm_2layers_mse", [4, 2], [{"lstm": {"units": 3, "layers": 2}}, {"dense": {"units": 2}}],
+         "mse", "values", 2),
+    case("lstm_seq_ce", [5, 3], [{"lstm": {"units": 4, "return_sequences": True}}, {"dense": {"units": 3}}],
+         "cross_entropy", "labels", 2),
+    case("lstm_2layers_seq_half_sse", [4, 2],
+         [{"lstm": {"units": 3, "layers": 2, "return_sequences": True}}, {"dense": {"units": 2}}],
+         "half_sse", "values", 3),
+    case("lstm_forget_bias", [4, 3], [{"lstm": {"units": 3, "forget_bias": 1.0}}, {"dense": {"units": 2}}],
+         "mse", "values", 2),
+    case("embedding_lstm_ce", [6], [{"embedding": {"dim": 3, "vocab": 7}}, {"lstm": {"units": 4}}, {"dense": {"units": 7}}],
+         "cross_entropy", "labels", 3),
+    case("onehot_lstm_seq_ce", [5], [{"onehot": {"vocab": 5}}, {"lstm": {"units": 3, "return_sequences": True}},
+                                     {"dense": {"units": 5}}],
+         "cross_entropy", "labels", 2),
+    case("lstm_t1", [1, 3], [{"lstm": {"units": 4}}, {"dense": {"units": 2}}], "mse", "values", 3),
 ]
 
 # Max pooling and ReLU are only piecewise differentiable: every case keeps
@@ -378,13 +480,25 @@ def make_targets(c, out_shape, n):
     return torch.randn([n] + out_shape)
 
 
+def token_vocab(model):
+    """The vocabulary when the network takes token ids (an embedding or
+    onehot first layer), else None."""
+    first = model[0] if len(model) else None
+    return first.num_embeddings if getattr(first, "token_input", False) else None
+
+
 def setup(c):
     """Seeds the generator with the case's name and draws, in this order,
-    the network's initial parameters, the input batch and the targets;
-    a case's fixed values then replace the draws."""
+    the network's initial parameters, the input batch (N(0, 1) values, or
+    token ids uniform over the vocabulary) and the targets; a case's fixed
+    values then replace the draws."""
     torch.manual_seed(seed_of(c["name"]))
     model, out_shape = build_network(c["layers"], c["input"])
-    x = torch.randn([c["batch"]] + c["input"])
+    vocab = token_vocab(model)
+    if vocab is None:
+        x = torch.randn([c["batch"]] + c["input"])
+    else:
+        x = torch.randint(0, vocab, [c["batch"]] + c["input"])
     t = make_targets(c, out_shape, c["batch"])
     fixed = c.get("fixed")
     if fixed:
@@ -394,7 +508,7 @@ def setup(c):
             for k, v in state.items():
                 v.copy_(torch.tensor(fixed["params"][k], dtype=v.dtype).reshape(v.shape))
         x = torch.tensor(fixed["x"], dtype=x.dtype).reshape(x.shape)
-        assert c["targets"] == "values"
+        assert c["targets"] == "values" and vocab is None
         t = torch.tensor(fixed["values"], dtype=t.dtype).reshape(t.shape)
     return model, x, t
 
@@ -441,7 +555,10 @@ def network_case(c):
     params = named(model)
     check_margins(c, model, x)
 
-    x.requires_grad_(True)
+    # Token ids have no gradient: no dx for those cases.
+    token_input = token_vocab(model) is not None
+    if not token_input:
+        x.requires_grad_(True)
     outs, h = [], x
     for m in model:
         h = m(h)
@@ -455,10 +572,13 @@ def network_case(c):
     res = dict(c)
     del res["targets"]
     res.pop("fixed", None)
-    res.update(params=params, x=tensor(x))
+    # Token ids are written as the float values nettrain is given.
+    res.update(params=params, x=tensor(x.to(torch.get_default_dtype()) if token_input else x))
     res["labels" if c["targets"] == "labels" else "values"] = tensor(t)
-    res.update(outs=[tensor(o) for o in outs], loss_value=loss.item(), dx=tensor(x.grad),
-               grads=[dict(name=k, **tensor(p.grad)) for k, p in model.named_parameters()])
+    res.update(outs=[tensor(o) for o in outs], loss_value=loss.item())
+    if not token_input:
+        res["dx"] = tensor(x.grad)
+    res["grads"] = [dict(name=k, **tensor(p.grad)) for k, p in model.named_parameters()]
     res["training"] = []
     # A network without parameters (pooling alone) has nothing to train.
     for run, opt_name, options in NETWORK_TRAINING if params else []:
