@@ -72,6 +72,13 @@ func runEval(o *EvalOptions) error {
 func printEval(w io.Writer, o *EvalOptions, r train.EvalResult) {
 	fmt.Fprintf(w, "%s on the %s split (%d samples)\n", o.Checkpoint, o.Split, r.Count)
 	fmt.Fprintf(w, "loss      %.6f\n", r.Loss)
+	if b := r.Baseline; b != nil {
+		if b.MSE != nil {
+			fmt.Fprintf(w, "baseline  %s: mse %.6g, mae %.6g\n", b.Name, *b.MSE, *b.MAE)
+		} else {
+			fmt.Fprintf(w, "baseline  %s: loss %.6f (the model is %.3f nats better)\n", b.Name, b.Loss, b.Loss-r.Loss)
+		}
+	}
 	if r.Accuracy != nil {
 		fmt.Fprintf(w, "accuracy  %.4f\n\n", *r.Accuracy)
 		rows := [][]string{{"class", "precision", "recall", "f1", "support"}}
@@ -80,18 +87,22 @@ func printEval(w io.Writer, o *EvalOptions, r train.EvalResult) {
 			for _, v := range r.Confusion[c] {
 				support += v
 			}
-			rows = append(rows, []string{fmt.Sprint(c), fmt.Sprintf("%.4f", r.Precision[c]),
+			rows = append(rows, []string{className(r, c), fmt.Sprintf("%.4f", r.Precision[c]),
 				fmt.Sprintf("%.4f", r.Recall[c]), fmt.Sprintf("%.4f", r.F1[c]), fmt.Sprint(support)})
 		}
 		printTable(w, rows, []bool{true, true, true, true, true})
+		if r.Classes > 20 {
+			fmt.Fprintf(w, "\n(the %dx%d confusion matrix is in the --json output)\n", r.Classes, r.Classes)
+			goto regression
+		}
 		fmt.Fprintln(w, "\nconfusion matrix (rows: true class, columns: predicted)")
-		cm := [][]string{{""}}
+		cm := [][]string{{"true\\pred"}}
 		for c := 0; c < r.Classes; c++ {
-			cm[0] = append(cm[0], fmt.Sprint(c))
+			cm[0] = append(cm[0], className(r, c))
 		}
 		right := []bool{true}
 		for c := 0; c < r.Classes; c++ {
-			row := []string{fmt.Sprint(c)}
+			row := []string{className(r, c)}
 			for _, v := range r.Confusion[c] {
 				row = append(row, fmt.Sprint(v))
 			}
@@ -100,7 +111,16 @@ func printEval(w io.Writer, o *EvalOptions, r train.EvalResult) {
 		}
 		printTable(w, cm, right)
 	}
+regression:
 	if r.MSE != nil {
 		fmt.Fprintf(w, "mse       %.6g\nmae       %.6g\n", *r.MSE, *r.MAE)
 	}
+}
+
+// className labels class c: its name when the data names classes.
+func className(r train.EvalResult, c int) string {
+	if c < len(r.ClassNames) {
+		return fmt.Sprintf("%q", r.ClassNames[c])
+	}
+	return fmt.Sprint(c)
 }

@@ -74,6 +74,8 @@ described in YAML config files, with PyTorch-exact layers and optimizers.
 		NewCmdSummary(s, nil),
 		NewCmdTrace(s, nil),
 		NewCmdGradCheck(s, nil),
+		NewCmdGenerate(s, nil),
+		NewCmdPredict(s, nil),
 	)
 	return root
 }

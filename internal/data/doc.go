@@ -87,4 +87,51 @@
 // mismatches are programming errors and panic. Everything a user can cause
 // (bad files, bad options, a bad validation fraction or normalisation
 // name) is an error.
+//
+// # Sequences
+//
+// For sliding-window models (LSTMs), a Sequence is one long sequence held
+// once in memory, O(length) whatever the window: a text as token ids
+// (uint16 per character, or int32 when the vocabulary has more than 65536
+// tokens), a series as float32 values (length x columns). LoadSequence
+// (ParseText, ParseSeriesCSV) reads it with SeqOptions, which start from
+// DefaultSeqOptions: zero window, stride or horizon are errors, not
+// defaults.
+//
+//   - text: a UTF-8 file, one position per character (rune). A leading
+//     byte order mark is dropped and each invalid byte reads as U+FFFD.
+//     Vocab[0] is "<unk>"; Vocab[1:] are the characters of the training
+//     region, sorted by rune. A character seen only in validation is
+//     <unk>. Encode and Decode map text to ids and back.
+//   - series: a CSV with a header row; Inputs and Targets pick columns by
+//     name (default: every column, and the targets are the inputs). Only
+//     those columns are parsed and stored. Normalisation (none, unit,
+//     standardize, minmax, per column) is fitted on the training region
+//     and applied to inputs and targets; Denormalize undoes it.
+//
+// A window starting at s has inputs at s..s+W-1 (W = Window); its target
+// is the value at s+W-1+H (H = Horizon; target next, many-to-one) or the
+// values at s+H..s+W-1+H (target sequence, many-to-many). It uses the W+H
+// positions [s, s+W+H), its Span.
+//
+// The split is chronological. With validation fraction v of N positions,
+// cut = N - round(v*N): validation windows lie entirely within [cut, N)
+// (ValStart) and training windows entirely within [0, cut-(W+H-1))
+// (TrainEnd), so a gap of W+H-1 unused positions separates the two
+// regions (stricter than disjointness needs, like the purge gap of
+// time-series cross-validation: at least W+H-1 unused positions lie
+// between the last position any training window uses and the first any
+// validation window uses). Within a region, windows start at
+// its first position and every Stride positions after, as long as they
+// fit. v = 0 gives no validation windows and a training region of the
+// whole sequence. A region too short for one window is an error that
+// gives the sizes. The vocabulary and the normalisation are fitted on
+// [0, TrainEnd) only.
+//
+// Windows is a view (sequence, first start, count): window i starts at
+// First + i*Stride. FillWindows[T float32 | float64] writes windows into
+// caller buffers, allocating nothing, with the shapes InputShape and
+// TargetShape give per window. FuzzSeriesCSV checks that no CSV makes
+// the series reader panic and that what it accepts splits without
+// leakage.
 package data

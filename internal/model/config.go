@@ -94,6 +94,10 @@ type SequenceConfig struct {
 	// Default: every column as input; targets the same as inputs.
 	Inputs  []string `yaml:"inputs"`
 	Targets []string `yaml:"targets"`
+	// Difference models a series' changes from one step to the next
+	// instead of its levels (horizon 1 only); eval and predict report
+	// errors of the level forecast (last level + predicted change).
+	Difference bool `yaml:"difference"`
 }
 
 // CSVConfig selects columns of CSV data files.

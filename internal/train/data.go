@@ -19,6 +19,8 @@ type Data[T backprop.Float] struct {
 	ClassNames []string
 	// Norm is fitted on the training part only.
 	Norm *data.Normalizer
+	// Seq is the sequence of data.sequence configs (nil otherwise).
+	Seq *data.Sequence
 
 	cfg *model.Config
 }
@@ -76,6 +78,9 @@ func loadOptions(cfg *model.Config) data.LoadOptions {
 // (or loads data.validation), fits the normaliser on the training part, and
 // checks that the data fits the model and the loss.
 func LoadData[T backprop.Float](cfg *model.Config) (*Data[T], error) {
+	if cfg.Data.Sequence != nil {
+		return loadSequence[T](cfg)
+	}
 	ds, err := data.Load(cfg.Data.Train, loadOptions(cfg))
 	if err != nil {
 		return nil, err
@@ -122,6 +127,9 @@ func LoadData[T backprop.Float](cfg *model.Config) (*Data[T], error) {
 
 // LoadTest loads data.test, normalised like the training data.
 func (d *Data[T]) LoadTest() (Split[T], error) {
+	if d.Seq != nil {
+		return nil, fmt.Errorf("%s: sequence data has no test split (the validation part is the last data.validation_split of the sequence); evaluate with --split validation", d.cfg.File)
+	}
 	if d.cfg.Data.Test == "" {
 		return nil, fmt.Errorf("%s: data.test is not set; add it to the config or evaluate with --split validation", d.cfg.File)
 	}

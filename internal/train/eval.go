@@ -23,15 +23,32 @@ type EvalResult struct {
 	Loss  float64 `json:"loss"`
 	Count int     `json:"samples"`
 	// Classification (cross_entropy, or mse/half_sse against labels).
-	Accuracy  *float64  `json:"accuracy,omitempty"`
-	Classes   int       `json:"classes,omitempty"`
-	Confusion [][]int   `json:"confusion,omitempty"` // [true][predicted]
-	Precision []float64 `json:"precision,omitempty"`
-	Recall    []float64 `json:"recall,omitempty"`
-	F1        []float64 `json:"f1,omitempty"`
-	// Regression.
+	Accuracy *float64 `json:"accuracy,omitempty"`
+	Classes  int      `json:"classes,omitempty"`
+	// ClassNames names the classes when the data does (CSV class names,
+	// the characters of a text).
+	ClassNames []string  `json:"class_names,omitempty"`
+	Confusion  [][]int   `json:"confusion,omitempty"` // [true][predicted]
+	Precision  []float64 `json:"precision,omitempty"`
+	Recall     []float64 `json:"recall,omitempty"`
+	F1         []float64 `json:"f1,omitempty"`
+	// Regression (for a series, in the series' units).
 	MSE *float64 `json:"mse,omitempty"`
 	MAE *float64 `json:"mae,omitempty"`
+	// Baseline is a trivial predictor's score on the same data (sequence
+	// data): the number the model has to beat.
+	Baseline *Baseline `json:"baseline,omitempty"`
+}
+
+// denormalizer is a Split whose regression targets are normalised; denorm
+// maps target element k of a sample back to the data's units.
+type denormalizer interface {
+	denorm(k int, v float64) float64
+}
+
+// baseliner is a Split with a trivial predictor to compare with.
+type baseliner interface {
+	baseline() *Baseline
 }
 
 // batchBuf holds one batch's input and targets.
@@ -97,6 +114,14 @@ func Evaluate[T backprop.Float](ctx *backprop.Ctx, net *backprop.Network[T], s S
 				row := y[p*width : (p+1)*width]
 				r.Confusion[buf.labels[p]][argmax(row)]++
 			}
+		} else if dn, ok := s.(denormalizer); ok {
+			for i, v := range y[:n*outSize] {
+				k := i % outSize
+				d := dn.denorm(k, float64(v)) - dn.denorm(k, float64(buf.values[i]))
+				absSum += math.Abs(d)
+				sqSum += d * d
+			}
+			valCount += n * outSize
 		} else {
 			for i, v := range y[:n*outSize] {
 				d := float64(v) - float64(buf.values[i])
@@ -109,6 +134,9 @@ func Evaluate[T backprop.Float](ctx *backprop.Ctx, net *backprop.Network[T], s S
 	}
 	if lossCount > 0 {
 		r.Loss = lossSum / float64(lossCount)
+	}
+	if b, ok := s.(baseliner); ok {
+		r.Baseline = b.baseline()
 	}
 	if classify {
 		r.Precision = make([]float64, r.Classes)

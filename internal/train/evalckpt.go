@@ -45,5 +45,7 @@ func evalCheckpoint[T backprop.Float](cfg *model.Config, path, split string, thr
 	}
 	pool := NewPool(Threads(cfg, threads))
 	defer pool.Close()
-	return Evaluate(pool.Ctx(), net, s, ds.Classes), nil
+	r := Evaluate(pool.Ctx(), net, s, ds.Classes)
+	r.ClassNames = ds.ClassNames
+	return r, nil
 }

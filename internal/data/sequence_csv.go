@@ -1,0 +1,259 @@
+package data
+
+import (
+	"bufio"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// ParseSeriesCSV reads a numeric series from the CSV r, one time step per
+// row; name labels messages and becomes the Source. The header row is
+// required: columns are picked by name (opts.Inputs, opts.Targets). Only
+// the columns picked are parsed and stored, as float32, so other columns
+// (a date, say) may hold anything. Errors give the 1-based line and the
+// column. The normalisation (opts.Normalize) is fitted per column on the
+// training region only.
+func ParseSeriesCSV(name string, r io.Reader, opts SeqOptions) (seq *Sequence, train, val Windows, err error) {
+	fail := func(err error) (*Sequence, Windows, Windows, error) { return nil, Windows{}, Windows{}, err }
+	if err := opts.check(name, SeqSeries); err != nil {
+		return fail(err)
+	}
+	br := bufio.NewReader(r)
+	if bom, _ := br.Peek(3); bomPrefix(bom) != nil {
+		br.Discard(3)
+	}
+	cr := csv.NewReader(br)
+	cr.FieldsPerRecord = -1 // checked here, with a better message
+	cr.ReuseRecord = true
+	cr.TrimLeadingSpace = true
+	csvErr := func(err error) error {
+		var pe *csv.ParseError
+		if errors.As(err, &pe) {
+			return fmt.Errorf("%s:%d: malformed CSV: %v", name, pe.Line, pe.Err)
+		}
+		return fmt.Errorf("%s: %v", name, err)
+	}
+
+	rec, err := cr.Read()
+	if errors.Is(err, io.EOF) {
+		return fail(fmt.Errorf("%s: file is empty", name))
+	}
+	if err != nil {
+		return fail(csvErr(err))
+	}
+	headerLine, _ := cr.FieldPos(0)
+	header := slices.Clone(rec)
+	allNumeric := true
+	for i := range header {
+		header[i] = strings.TrimSpace(header[i])
+		if _, err := strconv.ParseFloat(header[i], 64); err != nil {
+			allNumeric = false
+		}
+	}
+	if allNumeric {
+		return fail(fmt.Errorf("%s:%d: the first row (%s) holds numbers, but a series CSV needs a header row naming its columns",
+			name, headerLine, truncate(strings.Join(header, ", "))))
+	}
+	ncols := len(header)
+	colName := func(j int) string { return fmt.Sprintf("column %q (index %d)", header[j], j) }
+
+	// Resolve the columns: file indexes of the inputs and targets.
+	resolve := func(refs []string, role string) ([]int, error) {
+		if len(refs) == 0 {
+			return nil, nil
+		}
+		cols := make([]int, len(refs))
+		for k, ref := range refs {
+			ref = strings.TrimSpace(ref)
+			j, err := seriesColumn(ref, header)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %s column %s", name, role, err)
+			}
+			if slices.Contains(cols[:k], j) {
+				return nil, fmt.Errorf("%s: %s column %q is named twice", name, role, ref)
+			}
+			cols[k] = j
+		}
+		return cols, nil
+	}
+	inFile, err := resolve(opts.Inputs, "input")
+	if err != nil {
+		return fail(err)
+	}
+	outFile, err := resolve(opts.Targets, "target")
+	if err != nil {
+		return fail(err)
+	}
+	if inFile == nil {
+		inFile = make([]int, ncols)
+		for j := range inFile {
+			inFile[j] = j
+		}
+	}
+	if outFile == nil {
+		outFile = inFile
+	}
+	// Stored columns: the union, in file order.
+	stored := slices.Concat(inFile, outFile)
+	slices.Sort(stored)
+	stored = slices.Compact(stored)
+	seq = &Sequence{Source: name, Kind: SeqSeries}
+	for _, j := range stored {
+		seq.Columns = append(seq.Columns, header[j])
+	}
+	toStored := func(file []int) []int {
+		idx := make([]int, len(file))
+		for k, j := range file {
+			idx[k], _ = slices.BinarySearch(stored, j)
+		}
+		return idx
+	}
+	seq.In, seq.Out = toStored(inFile), toStored(outFile)
+	// byDefault reports whether column j was picked only because Inputs
+	// was left empty, for a hint when it is not numeric.
+	byDefault := func(j int) bool {
+		return len(opts.Inputs) == 0 && !(len(opts.Targets) > 0 && slices.Contains(outFile, j))
+	}
+
+	for {
+		rec, err = cr.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return fail(csvErr(err))
+		}
+		line, _ := cr.FieldPos(0)
+		switch {
+		case len(rec) < ncols:
+			return fail(fmt.Errorf("%s:%d: row has %d fields, but the header on line %d has %d (%s is missing)",
+				name, line, len(rec), headerLine, ncols, colName(len(rec))))
+		case len(rec) > ncols:
+			return fail(fmt.Errorf("%s:%d: row has %d fields, but the header on line %d has %d (field %d has no column)",
+				name, line, len(rec), headerLine, ncols, ncols+1))
+		}
+		for _, j := range stored {
+			v, problem := parseCell(rec[j])
+			if problem != "" {
+				l, _ := cr.FieldPos(j)
+				msg := fmt.Sprintf("%s:%d: %s: %q %s", name, l, colName(j), truncate(rec[j]), problem)
+				if byDefault(j) {
+					msg += " (inputs default to every column; name the numeric ones)"
+				}
+				return fail(errors.New(msg))
+			}
+			seq.values = append(seq.values, v)
+		}
+		seq.N++
+	}
+	if seq.N < 2 {
+		return fail(fmt.Errorf("%s: has %d data rows after the header; a series needs at least 2", name, seq.N))
+	}
+	seq.values = slices.Clip(seq.values)
+	if opts.Difference {
+		c := len(stored)
+		seq.levels = seq.values
+		seq.values = make([]float32, (seq.N-1)*c)
+		for i := range seq.values {
+			seq.values[i] = seq.levels[i+c] - seq.levels[i]
+		}
+		seq.N--
+		seq.Differenced = true
+	}
+	trainEnd, valStart, err := splitRegions(name, seq.N, opts)
+	if err != nil {
+		return fail(err)
+	}
+	seq.setSpec(opts, trainEnd, valStart)
+	seq.Norm = fitColumns(seq.values[:trainEnd*len(stored)], len(stored), opts.Normalize)
+	train, val = seq.split()
+	return seq, train, val, nil
+}
+
+// seriesColumn finds a column by its header name.
+func seriesColumn(ref string, header []string) (int, error) {
+	found := -1
+	for j, h := range header {
+		if h == ref {
+			if found >= 0 {
+				return 0, fmt.Errorf("%q is ambiguous: columns %d and %d both have that name", ref, found, j)
+			}
+			found = j
+		}
+	}
+	if found < 0 {
+		return 0, fmt.Errorf("%q not found (columns: %s)", ref, strings.Join(header, ", "))
+	}
+	return found, nil
+}
+
+// parseCell parses a numeric cell as float32; problem says what is wrong
+// with it, or is empty.
+func parseCell(cell string) (v float32, problem string) {
+	s := strings.TrimSpace(cell)
+	f, err := strconv.ParseFloat(s, 32)
+	switch {
+	case s == "":
+		return 0, "is empty; want a number"
+	case err != nil && errors.Is(err, strconv.ErrRange):
+		return 0, "is out of float32 range"
+	case err != nil:
+		return 0, "is not a number"
+	case math.IsNaN(f) || math.IsInf(f, 0):
+		return 0, "is not a finite number"
+	}
+	return float32(f), ""
+}
+
+// fitColumns fits a per-column normalisation on rows of c values
+// (position-major), which must be the training region only. The methods
+// are those of Fit: Unit leaves float data unchanged.
+func fitColumns(rows []float32, c int, method Method) *Normalizer {
+	n := &Normalizer{Method: method, Offset: make([]float64, c), Scale: make([]float64, c)}
+	for j := range n.Scale {
+		n.Scale[j] = 1
+	}
+	m := len(rows) / c // at least 2: the training region holds a window
+	switch method {
+	case MinMax:
+		lo, hi := n.Offset, make([]float64, c)
+		for j := range lo {
+			lo[j], hi[j] = math.Inf(1), math.Inf(-1)
+		}
+		for i, v := range rows {
+			j := i % c
+			lo[j] = min(lo[j], float64(v))
+			hi[j] = max(hi[j], float64(v))
+		}
+		for j := range lo {
+			if hi[j] > lo[j] {
+				n.Scale[j] = 1 / (hi[j] - lo[j])
+			}
+		}
+	case Standardize: // two passes, for accuracy
+		mean := n.Offset
+		for i, v := range rows {
+			mean[i%c] += float64(v)
+		}
+		for j := range mean {
+			mean[j] /= float64(m)
+		}
+		ss := make([]float64, c)
+		for i, v := range rows {
+			d := float64(v) - mean[i%c]
+			ss[i%c] += d * d
+		}
+		for j := range ss {
+			if std := math.Sqrt(ss[j] / float64(m)); std > 0 {
+				n.Scale[j] = 1 / std
+			}
+		}
+	}
+	return n
+}

@@ -1,0 +1,110 @@
+// Package plots draws nettrain's line charts (predictions against actual
+// values, loss curves, learning-rate sensitivity) with gonum.org/v1/plot,
+// as PNG or SVG by the file extension.
+package plots
+
+import (
+	"fmt"
+	"image/color"
+	"path/filepath"
+	"strings"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+)
+
+// Series is one labelled line, with an optional band (Lo, Hi around Y, e.g.
+// the spread over seeds) drawn shaded behind it.
+type Series struct {
+	Label  string
+	X, Y   []float64
+	Lo, Hi []float64 // optional, same length as X
+	Dashed bool
+	Points bool // mark the points
+}
+
+// Chart is a line chart.
+type Chart struct {
+	Title, XLabel, YLabel string
+	LogX, LogY            bool
+	Series                []Series
+}
+
+// palette is a colour-blind-friendly set (Okabe-Ito).
+var palette = []color.RGBA{
+	{0, 114, 178, 255}, {213, 94, 0, 255}, {0, 158, 115, 255}, {204, 121, 167, 255},
+	{230, 159, 0, 255}, {86, 180, 233, 255}, {0, 0, 0, 255}, {240, 228, 66, 255},
+}
+
+// Save draws the chart into path; the extension (.png or .svg) picks the
+// format.
+func (c Chart) Save(path string, width, height vg.Length) error {
+	p := plot.New()
+	p.Title.Text = c.Title
+	p.X.Label.Text = c.XLabel
+	p.Y.Label.Text = c.YLabel
+	if c.LogX {
+		p.X.Scale = plot.LogScale{}
+		p.X.Tick.Marker = plot.LogTicks{Prec: -1}
+	}
+	if c.LogY {
+		p.Y.Scale = plot.LogScale{}
+		p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+	}
+	p.Legend.Top = true
+	p.Add(plotter.NewGrid())
+	for i, s := range c.Series {
+		col := palette[i%len(palette)]
+		if len(s.Lo) == len(s.X) && len(s.Hi) == len(s.X) && len(s.X) > 1 {
+			poly := make(plotter.XYs, 0, 2*len(s.X))
+			for k := range s.X {
+				poly = append(poly, plotter.XY{X: s.X[k], Y: s.Hi[k]})
+			}
+			for k := len(s.X) - 1; k >= 0; k-- {
+				poly = append(poly, plotter.XY{X: s.X[k], Y: s.Lo[k]})
+			}
+			band, err := plotter.NewPolygon(poly)
+			if err != nil {
+				return fmt.Errorf("plot %s: %w", path, err)
+			}
+			band.Color = color.RGBA{col.R, col.G, col.B, 60}
+			band.LineStyle.Width = 0
+			p.Add(band)
+		}
+		xys := make(plotter.XYs, len(s.X))
+		for k := range s.X {
+			xys[k] = plotter.XY{X: s.X[k], Y: s.Y[k]}
+		}
+		line, err := plotter.NewLine(xys)
+		if err != nil {
+			return fmt.Errorf("plot %s: series %q: %w", path, s.Label, err)
+		}
+		line.Color = col
+		line.Width = vg.Points(1.5)
+		if s.Dashed {
+			line.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+		}
+		p.Add(line)
+		if s.Points {
+			sc, err := plotter.NewScatter(xys)
+			if err != nil {
+				return fmt.Errorf("plot %s: %w", path, err)
+			}
+			sc.GlyphStyle.Color = col
+			sc.GlyphStyle.Shape = draw.CircleGlyph{}
+			sc.GlyphStyle.Radius = vg.Points(2)
+			p.Add(sc)
+		}
+		p.Legend.Add(s.Label, line)
+	}
+	ext := strings.TrimPrefix(strings.ToLower(filepath.Ext(path)), ".")
+	if ext != "png" && ext != "svg" {
+		return fmt.Errorf("plot %s: unknown image format %q (png or svg)", path, ext)
+	}
+	if err := p.Save(width, height, path); err != nil {
+		return fmt.Errorf("cannot write plot %s: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,188 @@
+package train
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/nettrain/nettrain/internal/backprop"
+	"github.com/nettrain/nettrain/internal/data"
+	"github.com/nettrain/nettrain/internal/model"
+)
+
+// windowSplit is a Split of sliding windows over one sequence.
+type windowSplit[T backprop.Float] struct {
+	w          data.Windows
+	inLen, tgt int // input values and target values (or labels) per window
+}
+
+func (s *windowSplit[T]) Len() int { return s.w.Len() }
+
+func (s *windowSplit[T]) Fill(pos []int, x []T, labels []int32, values []T) {
+	n := len(pos)
+	if labels != nil {
+		labels = labels[:n*s.tgt]
+	}
+	if values != nil {
+		values = values[:n*s.tgt]
+	}
+	data.FillWindows(s.w, pos, x[:n*s.inLen], labels, values)
+}
+
+// denorm maps target element k of a window (row-major over TargetShape)
+// back to the series' units.
+func (s *windowSplit[T]) denorm(k int, v float64) float64 {
+	seq := s.w.Seq
+	return seq.Denormalize(seq.Out[k%len(seq.Out)], v)
+}
+
+// baseline is the trivial predictor to beat on the windows: for a text,
+// the training character frequencies (add-one smoothed over the
+// vocabulary), scored by cross-entropy; for a series, the last observed
+// value (the value Horizon steps before each target), scored by MSE and MAE
+// in the series' units.
+func (s *windowSplit[T]) baseline() *Baseline {
+	seq, w := s.w.Seq, s.w
+	if w.Len() == 0 {
+		return nil
+	}
+	targets := func(i int) []int { // positions of window i's targets
+		start := w.Start(i)
+		if seq.Target == data.TargetSequence {
+			p := make([]int, seq.Window)
+			for k := range p {
+				p[k] = start + k + seq.Horizon
+			}
+			return p
+		}
+		return []int{start + seq.Window - 1 + seq.Horizon}
+	}
+	if seq.Kind == data.SeqText {
+		counts := make([]float64, seq.NumClasses())
+		for p := 0; p < seq.TrainEnd; p++ {
+			counts[seq.Token(p)]++
+		}
+		total := float64(seq.TrainEnd + len(counts))
+		var sum float64
+		var n int
+		for i := 0; i < w.Len(); i++ {
+			for _, p := range targets(i) {
+				sum -= math.Log((counts[seq.Token(p)] + 1) / total)
+				n++
+			}
+		}
+		return &Baseline{Name: "training character frequencies", Loss: sum / float64(n)}
+	}
+	var sq, ab float64
+	var n int
+	for i := 0; i < w.Len(); i++ {
+		for _, p := range targets(i) {
+			for _, col := range seq.Out {
+				// The last value forecast: the level Horizon steps before.
+				d := seq.Level(p-seq.Horizon, col) - seq.Level(p, col)
+				sq += d * d
+				ab += math.Abs(d)
+				n++
+			}
+		}
+	}
+	mse, mae := sq/float64(n), ab/float64(n)
+	return &Baseline{Name: "last value", MSE: &mse, MAE: &mae}
+}
+
+// Baseline is a trivial predictor's score on the same split.
+type Baseline struct {
+	Name string   `json:"name"`
+	Loss float64  `json:"loss,omitempty"` // text: cross-entropy in nats
+	MSE  *float64 `json:"mse,omitempty"`  // series, in the series' units
+	MAE  *float64 `json:"mae,omitempty"`
+}
+
+func seqOptions(cfg *model.Config) data.SeqOptions {
+	sq := cfg.Data.Sequence
+	o := data.DefaultSeqOptions(data.SeqKind(sq.Kind), sq.Window)
+	o.Stride, o.Horizon, o.Target = sq.Stride, sq.Horizon, data.SeqTarget(sq.Target)
+	o.Validation = cfg.Data.ValidationSplit
+	o.Inputs, o.Targets = sq.Inputs, sq.Targets
+	o.Difference = sq.Difference
+	if o.Kind == data.SeqSeries {
+		o.Normalize = data.Method(cfg.Data.Normalize)
+		if o.Normalize == data.Unit {
+			o.Normalize = data.None // unit scales bytes; a series' floats stay as they are
+		}
+	}
+	return o
+}
+
+// loadSequence is LoadData for data.sequence configs.
+func loadSequence[T backprop.Float](cfg *model.Config) (*Data[T], error) {
+	seq, tr, val, err := data.LoadSequence(cfg.Path(cfg.Data.Train), seqOptions(cfg))
+	if err != nil {
+		return nil, err
+	}
+	text := seq.Kind == data.SeqText
+	if cfg.Graph() == nil || text {
+		info := model.DataInfo{Input: seq.InputShape(), Classes: seq.NumClasses(), Vocab: seq.NumClasses(), Tokens: text}
+		if err := cfg.BindData(info); err != nil {
+			return nil, err
+		}
+	}
+	if err := checkSeqFit(cfg, seq); err != nil {
+		return nil, err
+	}
+	d := &Data[T]{Seq: seq, cfg: cfg}
+	if text {
+		d.Classes = seq.NumClasses()
+		d.ClassNames = seq.Vocab
+	}
+	mk := func(w data.Windows) Split[T] {
+		return &windowSplit[T]{w: w, inLen: seq.InputLen(), tgt: max(1, seq.TargetLen())}
+	}
+	d.Train = mk(tr)
+	if val.Len() > 0 {
+		d.Val = mk(val)
+	}
+	return d, nil
+}
+
+// checkSeqFit reports a model whose input or output does not fit the
+// windows.
+func checkSeqFit(cfg *model.Config, seq *data.Sequence) error {
+	g := cfg.Graph()
+	if in := backprop.Prod(g.Input); in != seq.InputLen() {
+		return fmt.Errorf("%s: the windows have shape %v (%d values), but model.input is %v (%d values); omit model.input to take it from the data",
+			cfg.File, seq.InputShape(), seq.InputLen(), g.Input, in)
+	}
+	if backprop.DiscreteInput(g.Specs) != (seq.Kind == data.SeqText) {
+		if seq.Kind == data.SeqText {
+			return fmt.Errorf("%s: a text's windows are token ids: start the model with an embedding or onehot layer", cfg.File)
+		}
+		return fmt.Errorf("%s: layer 0 (%s) takes token ids, but a series holds numbers", cfg.File, g.Specs[0].Kind())
+	}
+	out := g.Specs[len(g.Specs)-1].OutShape()
+	last := fmt.Sprintf("layer %d (%s)", len(g.Specs)-1, g.Specs[len(g.Specs)-1].Kind())
+	width := out[len(out)-1]
+	if seq.Kind == data.SeqText {
+		if cfg.Loss != backprop.CrossEntropy {
+			return fmt.Errorf("%s: a text model predicts characters: use loss cross_entropy", cfg.File)
+		}
+		want := 1
+		if seq.Target == data.TargetSequence {
+			want = seq.Window
+		}
+		if got := backprop.Prod(out) / width; got != want {
+			return fmt.Errorf("%s: with data.sequence.target %s each window has %d target character(s), but %s outputs %v: %d prediction(s); use lstm return_sequences: %v",
+				cfg.File, seq.Target, want, last, out, got, want > 1)
+		}
+		if width < seq.NumClasses() {
+			return fmt.Errorf("%s: the text has %d distinct characters (with <unk>), but %s outputs %d values; use dense units: classes", cfg.File, seq.NumClasses(), last, width)
+		}
+		return nil
+	}
+	if cfg.Loss == backprop.CrossEntropy {
+		return fmt.Errorf("%s: a series is a regression: use loss mse or half_sse", cfg.File)
+	}
+	if backprop.Prod(out) != seq.TargetLen() {
+		return fmt.Errorf("%s: each window has targets of shape %v (%d values), but %s outputs %v", cfg.File, seq.TargetShape(), seq.TargetLen(), last, out)
+	}
+	return nil
+}

@@ -1,0 +1,255 @@
+package train
+
+import (
+	"encoding/csv"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"gonum.org/v1/plot/vg"
+
+	"github.com/nettrain/nettrain/internal/backprop"
+	"github.com/nettrain/nettrain/internal/data"
+	"github.com/nettrain/nettrain/internal/model"
+	"github.com/nettrain/nettrain/internal/plots"
+)
+
+// loadForInference loads a sequence config's data and a checkpoint into a
+// network built for batches of up to maxBatch.
+func loadForInference(cfg *model.Config, ckpt string, maxBatch int) (*Data[float64], *backprop.Network[float64], error) {
+	if cfg.Data.Sequence == nil {
+		return nil, nil, fmt.Errorf("%s: this command works on sequence models (data.sequence)", cfg.File)
+	}
+	d, err := LoadData[float64](cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	f, _, err := ReadCheckpoint(ckpt)
+	if err != nil {
+		return nil, nil, err
+	}
+	g := cfg.Graph()
+	net := backprop.NewNetwork[float64](g.Input, g.Specs, g.Loss, maxBatch)
+	if err := LoadWeights(f, net, layerNamer(cfg)); err != nil {
+		return nil, nil, err
+	}
+	return d, net, nil
+}
+
+// GenerateOptions are the arguments of `nettrain generate`.
+type GenerateOptions struct {
+	Checkpoint  string
+	Prime       string
+	Length      int
+	Temperature float64 // 0: always the most likely character
+	Seed        uint64
+}
+
+// Generate samples text from a character model: it feeds the last window
+// of characters (the prime, left-padded with spaces when shorter than a
+// window), draws the next character from softmax(logits / temperature),
+// appends it and slides the window. It returns the prime followed by the
+// generated characters.
+func Generate(cfg *model.Config, o GenerateOptions) (string, error) {
+	d, net, err := loadForInference(cfg, o.Checkpoint, 1)
+	if err != nil {
+		return "", err
+	}
+	seq := d.Seq
+	if seq.Kind != data.SeqText {
+		return "", fmt.Errorf("%s: generate samples text; this model forecasts a series (use predict)", cfg.File)
+	}
+	w := seq.Window
+	ids := seq.Encode(o.Prime)
+	if len(ids) < w {
+		padID := seq.Encode(" ")[0] // <unk> (0) when the text has no spaces
+		prefix := make([]int32, w-len(ids))
+		for i := range prefix {
+			prefix[i] = padID
+		}
+		ids = append(prefix, ids...)
+	}
+	rng := rand.New(rand.NewPCG(o.Seed, 0x67656e))
+	x := make([]float64, w)
+	probs := make([]float64, seq.NumClasses())
+	var out []int32
+	for range o.Length {
+		for i, id := range ids[len(ids)-w:] {
+			x[i] = float64(id)
+		}
+		y := net.Forward(&backprop.Ctx{}, x, 1)
+		logits := y[len(y)-net.Loss.Classes():] // the last step's prediction
+		next := sample(logits[:len(probs)], probs, o.Temperature, rng)
+		ids = append(ids, int32(next))
+		out = append(out, int32(next))
+	}
+	return o.Prime + seq.Decode(out), nil
+}
+
+// sample draws an index from softmax(logits / temperature) (argmax when
+// temperature is 0).
+func sample(logits, probs []float64, temperature float64, rng *rand.Rand) int {
+	if temperature <= 0 {
+		best := 0
+		for i, v := range logits {
+			if v > logits[best] {
+				best = i
+			}
+		}
+		return best
+	}
+	mx := math.Inf(-1)
+	for _, v := range logits {
+		mx = math.Max(mx, v)
+	}
+	var sum float64
+	for i, v := range logits {
+		probs[i] = math.Exp((v - mx) / temperature)
+		sum += probs[i]
+	}
+	u := rng.Float64() * sum
+	for i, p := range probs {
+		u -= p
+		if u < 0 {
+			return i
+		}
+	}
+	return len(probs) - 1
+}
+
+// Prediction is one forecast of a series' validation part.
+type Prediction struct {
+	Row       int       // row of the data file (0-based, after the header)
+	Actual    []float64 // per target column, in the series' units
+	Predicted []float64
+	Naive     []float64 // the last known value
+}
+
+// PredictResult is the forecasts of the validation windows.
+type PredictResult struct {
+	Columns     []string
+	Predictions []Prediction
+	MSE, MAE    float64 // of the model
+	NaiveMSE    float64
+	NaiveMAE    float64
+	CSV, Plots  []string // files written
+}
+
+// Predict forecasts every validation window of a series model (the last
+// target position of each window), in the series' units: for a differenced
+// series, the last level plus the predicted change. It writes the
+// forecasts as CSV to csvPath and, when plotPath is not empty, plots them
+// against the actual values and the naive last-value forecast.
+func Predict(cfg *model.Config, ckpt, csvPath, plotPath string) (*PredictResult, error) {
+	d, net, err := loadForInference(cfg, ckpt, cfg.Training.BatchSize)
+	if err != nil {
+		return nil, err
+	}
+	seq := d.Seq
+	if seq.Kind != data.SeqSeries {
+		return nil, fmt.Errorf("%s: predict forecasts a series; this is a text model (use generate)", cfg.File)
+	}
+	if d.Val == nil {
+		return nil, fmt.Errorf("%s: there is no validation part to forecast (data.validation_split is 0)", cfg.File)
+	}
+	val := d.Val.(*windowSplit[float64])
+	res := &PredictResult{}
+	for _, c := range seq.Out {
+		res.Columns = append(res.Columns, seq.Columns[c])
+	}
+	nOut := len(seq.Out)
+	outSize := backprop.Prod(net.OutShape())
+	buf := newBatchBuf(net, false)
+	for start := 0; start < val.Len(); start += net.MaxBatch {
+		n := min(net.MaxBatch, val.Len()-start)
+		pos := buf.pos[:n]
+		for i := range pos {
+			pos[i] = start + i
+		}
+		val.Fill(pos, buf.x, nil, buf.values)
+		y := net.Forward(&backprop.Ctx{}, buf.x, n)
+		for i := 0; i < n; i++ {
+			p := val.w.Start(start+i) + seq.Window - 1 + seq.Horizon // last target position
+			pr := Prediction{Row: p}
+			if seq.Differenced {
+				pr.Row = p + 1
+			}
+			for k, col := range seq.Out {
+				v := seq.Denormalize(col, y[i*outSize+outSize-nOut+k])
+				if seq.Differenced {
+					v += seq.Level(p-1, col)
+				}
+				actual, naive := seq.Level(p, col), seq.Level(p-seq.Horizon, col)
+				pr.Actual = append(pr.Actual, actual)
+				pr.Predicted = append(pr.Predicted, v)
+				pr.Naive = append(pr.Naive, naive)
+				res.MSE += (v - actual) * (v - actual)
+				res.MAE += math.Abs(v - actual)
+				res.NaiveMSE += (naive - actual) * (naive - actual)
+				res.NaiveMAE += math.Abs(naive - actual)
+			}
+			res.Predictions = append(res.Predictions, pr)
+		}
+	}
+	cnt := float64(len(res.Predictions) * nOut)
+	res.MSE, res.MAE, res.NaiveMSE, res.NaiveMAE = res.MSE/cnt, res.MAE/cnt, res.NaiveMSE/cnt, res.NaiveMAE/cnt
+	if err := writePredictions(csvPath, res); err != nil {
+		return nil, err
+	}
+	res.CSV = []string{csvPath}
+	if plotPath != "" {
+		for k, name := range res.Columns {
+			path := plotPath
+			if len(res.Columns) > 1 {
+				path = strings.TrimSuffix(plotPath, ".png") + "-" + name + ".png"
+			}
+			var xs, act, pred, naive []float64
+			for _, p := range res.Predictions {
+				xs = append(xs, float64(p.Row))
+				act = append(act, p.Actual[k])
+				pred = append(pred, p.Predicted[k])
+				naive = append(naive, p.Naive[k])
+			}
+			ch := plots.Chart{
+				Title:  fmt.Sprintf("%s: %s, validation forecasts (MSE %.4g, naive %.4g)", cfg.Name, name, res.MSE, res.NaiveMSE),
+				XLabel: "row of " + filepath.Base(seq.Source), YLabel: name,
+				Series: []plots.Series{
+					{Label: "actual", X: xs, Y: act, Points: true},
+					{Label: "predicted", X: xs, Y: pred, Points: true},
+					{Label: "naive (last value)", X: xs, Y: naive, Dashed: true},
+				},
+			}
+			if err := ch.Save(path, 8*vg.Inch, 4*vg.Inch); err != nil {
+				return nil, err
+			}
+			res.Plots = append(res.Plots, path)
+		}
+	}
+	return res, nil
+}
+
+func writePredictions(path string, r *PredictResult) error {
+	var b strings.Builder
+	w := csv.NewWriter(&b)
+	head := []string{"row"}
+	for _, c := range r.Columns {
+		head = append(head, "actual_"+c, "predicted_"+c, "naive_"+c)
+	}
+	w.Write(head)
+	for _, p := range r.Predictions {
+		rec := []string{strconv.Itoa(p.Row)}
+		for k := range r.Columns {
+			rec = append(rec, fmtFloat(p.Actual[k]), strconv.FormatFloat(p.Predicted[k], 'g', 8, 64), fmtFloat(p.Naive[k]))
+		}
+		w.Write(rec)
+	}
+	w.Flush()
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		return fmt.Errorf("cannot write predictions: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,137 @@
+package train
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const alphabetConfig = `name: abc
+data:
+  train: abc.txt
+  validation_split: 0.1
+  sequence: {kind: text, window: 3}
+model:
+  layers:
+    - onehot
+    - lstm: {units: 16}
+    - dense: {units: classes}
+optimizer: {name: adam, lr: 0.02}
+training: {epochs: 12, batch_size: 16}
+`
+
+func TestAlphabetLSTM(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "abc.txt"), []byte(strings.Repeat("ABCDEFGHIJKLMNOPQRSTUVWXYZ", 20)), 0o644)
+	cfg := loadConfig(t, dir, alphabetConfig)
+	out := filepath.Join(dir, "run")
+	res, err := Run(cfg, Options{OutDir: out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := res.Rows[len(res.Rows)-1]
+	if *last.ValAccuracy != 1 {
+		t.Errorf("validation accuracy %v, want 1", *last.ValAccuracy)
+	}
+	r, err := EvalCheckpoint(cfg, filepath.Join(out, "best.safetensors"), "validation", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Baseline == nil || r.Baseline.Loss < r.Loss+2 || len(r.ClassNames) != 27 || r.ClassNames[0] != "<unk>" {
+		t.Errorf("eval %+v baseline %+v", r, r.Baseline)
+	}
+	text, err := Generate(cfg, GenerateOptions{Checkpoint: filepath.Join(out, "best.safetensors"), Prime: "XYZ", Length: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text != "XYZABCDEFGHIJ" {
+		t.Errorf("generated %q", text)
+	}
+	if _, err := EvalCheckpoint(cfg, filepath.Join(out, "best.safetensors"), "test", 1); err == nil || !strings.Contains(err.Error(), "no test split") {
+		t.Errorf("test split of a sequence: %v", err)
+	}
+}
+
+func TestSeriesLSTMPredict(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("t,v\n")
+	for i := 0; i < 80; i++ {
+		b.WriteString(itoa(i) + "," + itoa(10+i+[]int{0, 3, 5, 3}[i%4]+[]int{0, 1, 0, 2, 1, 0, 2}[i%7]) + "\n")
+	}
+	os.WriteFile(filepath.Join(dir, "s.csv"), []byte(b.String()), 0o644)
+	src := `name: s
+data:
+  train: s.csv
+  validation_split: 0.2
+  normalize: standardize
+  sequence: {kind: series, window: 4, inputs: [v], difference: true}
+model:
+  layers:
+    - lstm: {units: 8}
+    - dense: {units: 1}
+loss: mse
+optimizer: {name: adam, lr: 0.02}
+training: {epochs: 60, batch_size: 8}
+`
+	cfg := loadConfig(t, dir, src)
+	out := filepath.Join(dir, "run")
+	if _, err := Run(cfg, Options{OutDir: out}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Predict(cfg, filepath.Join(out, "best.safetensors"), filepath.Join(out, "p.csv"), filepath.Join(out, "p.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A trend plus a period-4 pattern: the change model beats the last value.
+	if !(r.MSE < r.NaiveMSE/4) {
+		t.Errorf("model MSE %v, naive %v", r.MSE, r.NaiveMSE)
+	}
+	for _, f := range []string{"p.csv", "p.png"} {
+		if st, err := os.Stat(filepath.Join(out, f)); err != nil || st.Size() == 0 {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+	ev, err := EvalCheckpoint(cfg, filepath.Join(out, "best.safetensors"), "validation", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// eval runs in the config's float32, predict in float64.
+	if ev.MSE == nil || abs(*ev.MSE-r.MSE) > 1e-4*r.MSE || ev.Baseline == nil || abs(*ev.Baseline.MSE-r.NaiveMSE) > 1e-9 {
+		t.Errorf("eval mse %v baseline %+v; predict mse %v naive %v", *ev.MSE, ev.Baseline, r.MSE, r.NaiveMSE)
+	}
+}
+
+func abs(v float64) float64 { return max(v, -v) }
+
+func TestSequenceBadInput(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "abc.txt"), []byte("ABCDEFGHIJ"), 0o644)
+	os.WriteFile(filepath.Join(dir, "long.txt"), []byte(strings.Repeat("ABCDEFGHIJ", 10)), 0o644)
+	os.WriteFile(filepath.Join(dir, "empty.txt"), nil, 0o644)
+	os.WriteFile(filepath.Join(dir, "s.csv"), []byte("a,b\n1,2\n3,4\n5,6\n7,8\n"), 0o644)
+	tests := []struct {
+		sets []string
+		want string
+	}{
+		{[]string{"data.sequence.window=20"}, "abc.txt"},
+		{[]string{"data.train=empty.txt"}, "empty.txt"},
+		{[]string{"data.validation_split=0.9"}, "abc.txt: validation fraction 0.9"},
+		{[]string{"data.train=s.csv", "data.sequence.kind=series", "data.sequence.inputs=[c]"}, `s.csv`},
+		{[]string{"data.train=long.txt", "model.layers.0=lstm"}, "layer 0 (lstm): needs a sequence input (time steps, features), got [3]; text needs an embedding or onehot layer first"},
+		{[]string{"data.train=long.txt", "model.layers.2.dense.units=5"}, "the text has 11 distinct characters (with <unk>), but layer 2 (dense) outputs 5 values; use dense units: classes"},
+	}
+	for _, tc := range tests {
+		cfg := loadConfig(t, dir, alphabetConfig, tc.sets...)
+		_, err := Run(cfg, Options{OutDir: filepath.Join(dir, "run")})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: %v, want %q", tc.sets, err, tc.want)
+		} else {
+			t.Logf("%v: %v", tc.sets, err)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "run", "metrics.csv")); err == nil {
+			t.Errorf("%v: training started", tc.sets)
+		}
+	}
+}
