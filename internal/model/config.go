@@ -29,11 +29,13 @@ type Config struct {
 	// dropout. Default 1.
 	Seed uint64 `yaml:"seed"`
 	// DType is float32 (default) or float64.
-	DType      string           `yaml:"dtype"`
-	Data       DataConfig       `yaml:"data"`
-	Model      ModelConfig      `yaml:"model"`
-	Loss       string           `yaml:"loss"` // cross_entropy (default), mse or half_sse
-	Optimizer  OptimizerConfig  `yaml:"optimizer"`
+	DType     string          `yaml:"dtype"`
+	Data      DataConfig      `yaml:"data"`
+	Model     ModelConfig     `yaml:"model"`
+	Loss      string          `yaml:"loss"` // cross_entropy (default), mse or half_sse
+	Optimizer OptimizerConfig `yaml:"optimizer"`
+	// Schedule is the learning-rate schedule (default constant).
+	Schedule   ScheduleSpec     `yaml:"schedule"`
 	Training   TrainingConfig   `yaml:"training"`
 	Checkpoint CheckpointConfig `yaml:"checkpoint"`
 
@@ -161,6 +163,8 @@ func Default() *Config {
 	}
 	c.Optimizer.Name = "adam"
 	c.Optimizer.Optim, _ = optim.Defaults("adam")
+	c.Schedule.Name = "constant"
+	c.Schedule.Sched, _ = optim.ScheduleDefaults("constant")
 	return c
 }
 
@@ -317,6 +321,13 @@ func (c *Config) validate(d *decoder, root *yaml.Node) error {
 		return d.errAt(at("optimizer"), "optimizer", "%v", err)
 	}
 	c.dec, c.modelNode = d, at("model")
+	if err := c.Schedule.Sched.Validate(); err != nil {
+		var ke *optim.KeyError
+		if errors.As(err, &ke) {
+			return d.errAt(at("schedule."+ke.Key), "schedule."+ke.Key, "%s", ke.Msg)
+		}
+		return d.errAt(at("schedule"), "schedule", "%v", err)
+	}
 	g, err := c.buildGraph(d, c.modelNode, nil)
 	if err != nil {
 		return err

@@ -197,19 +197,28 @@ func (d *decoder) decodeScalar(n *yaml.Node, v reflect.Value, path string) error
 	panic(fmt.Sprintf("model: cannot decode into %s", v.Type()))
 }
 
-// fieldsOf maps the yaml names of a struct's fields to field indexes.
-func fieldsOf(t reflect.Type) (map[string]int, []string) {
-	idx := map[string]int{}
+// fieldsOf maps the yaml names of a struct's fields to their index paths,
+// flattening embedded structs tagged ",inline".
+func fieldsOf(t reflect.Type) (map[string][]int, []string) {
+	idx := map[string][]int{}
 	var names []string
-	for i := 0; i < t.NumField(); i++ {
-		tag := t.Field(i).Tag.Get("yaml")
-		name, _, _ := strings.Cut(tag, ",")
-		if name == "" || name == "-" {
-			continue
+	var walk func(t reflect.Type, prefix []int)
+	walk = func(t reflect.Type, prefix []int) {
+		for i := 0; i < t.NumField(); i++ {
+			name, opts, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+			path := append(append([]int(nil), prefix...), i)
+			if name == "" && opts == "inline" {
+				walk(t.Field(i).Type, path)
+				continue
+			}
+			if name == "" || name == "-" {
+				continue
+			}
+			idx[name] = path
+			names = append(names, name)
 		}
-		idx[name] = i
-		names = append(names, name)
 	}
+	walk(t, nil)
 	return idx, names
 }
 
@@ -247,7 +256,7 @@ func (d *decoder) decodeFields(n *yaml.Node, v reflect.Value, path string, skip 
 			}
 			return d.errAt(k, kp, "unknown key%s; known keys %s: %s", didYouMean(key, names), where, oneOf(names))
 		}
-		if err := d.decode(val, v.Field(fi), kp); err != nil {
+		if err := d.decode(val, v.FieldByIndex(fi), kp); err != nil {
 			return err
 		}
 	}

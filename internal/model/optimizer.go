@@ -52,3 +52,44 @@ func (o OptimizerConfig) MarshalJSON() ([]byte, error) {
 		Optim optim.Config
 	}{o.Name, o.Optim})
 }
+
+// ScheduleSpec is the schedule mapping: `name` picks the learning-rate
+// schedule, the other keys are its parameters, e.g. {name: cosine, warmup: 2}.
+type ScheduleSpec struct {
+	Name  string
+	Sched optim.ScheduleConfig
+}
+
+func (s *ScheduleSpec) decodeNode(d *decoder, n *yaml.Node, path string) error {
+	set := func(nn *yaml.Node, name, p string) error {
+		c, ok := optim.ScheduleDefaults(name)
+		if !ok {
+			return d.errAt(nn, p, "unknown schedule %q%s; known: %s", name, didYouMean(name, optim.ScheduleNames()), oneOf(optim.ScheduleNames()))
+		}
+		s.Name, s.Sched = name, c
+		return nil
+	}
+	if n.Kind == yaml.ScalarNode && !isNull(n) {
+		return set(n, n.Value, path)
+	}
+	if n.Kind != yaml.MappingNode {
+		return d.errAt(n, path, "expected a mapping such as {name: cosine, warmup: 1}, got %s", describe(n))
+	}
+	if _, nn := keyNode(n, "name"); nn != nil {
+		if nn.Kind != yaml.ScalarNode || isNull(nn) {
+			return d.errAt(nn, path+".name", "expected a schedule name, got %s", describe(nn))
+		}
+		if err := set(nn, nn.Value, path+".name"); err != nil {
+			return err
+		}
+	}
+	return d.decodeFields(n, reflect.ValueOf(s.Sched).Elem(), path, map[string]bool{"name": true})
+}
+
+// MarshalJSON encodes the name with the parameters (for the config hash).
+func (s ScheduleSpec) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Name  string
+		Sched optim.ScheduleConfig
+	}{s.Name, s.Sched})
+}

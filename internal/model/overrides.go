@@ -190,7 +190,11 @@ func schemaKeys() []string {
 			return
 		}
 		for i := 0; i < t.NumField(); i++ {
-			name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+			name, opts, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+			if name == "" && opts == "inline" {
+				walk(t.Field(i).Type, prefix)
+				continue
+			}
 			if name == "" || name == "-" {
 				continue
 			}
@@ -198,6 +202,14 @@ func schemaKeys() []string {
 				keys = append(keys, joinPath(prefix, name)+".name")
 				for _, on := range optim.Names() {
 					c, _ := optim.Defaults(on)
+					walk(reflect.TypeOf(c), joinPath(prefix, name))
+				}
+				continue
+			}
+			if t.Field(i).Type == reflect.TypeFor[ScheduleSpec]() {
+				keys = append(keys, joinPath(prefix, name)+".name")
+				for _, sn := range optim.ScheduleNames() {
+					c, _ := optim.ScheduleDefaults(sn)
 					walk(reflect.TypeOf(c), joinPath(prefix, name))
 				}
 				continue

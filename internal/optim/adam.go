@@ -59,6 +59,7 @@ func (c *AdamConfig) new64(n int) Optimizer[float64] { return newAdam[float64](*
 
 type adam[T backprop.Float] struct {
 	cfg        AdamConfig
+	decoupled  bool // AdamW: weight decay applied to w, not added to g
 	lr         float64
 	steps      int64
 	m, v, vmax []T
@@ -82,6 +83,15 @@ func (o *adam[T]) Step(w, g []T) {
 	tb1, tb2, c1, c2 := T(b1), T(b2), T(1-b1), T(1-b2)
 	eps, wd := T(o.cfg.Eps), T(o.cfg.WeightDecay)
 	m, v, g := o.m[:len(w)], o.v[:len(w)], g[:len(w)]
+	if o.decoupled {
+		if o.cfg.WeightDecay != 0 {
+			decay := T(1 - o.lr*o.cfg.WeightDecay)
+			for i := range w {
+				w[i] *= decay
+			}
+		}
+		wd = 0
+	}
 	if wd == 0 && o.vmax == nil {
 		// The common case, without branches in the loop.
 		for i, gi := range g {
@@ -118,4 +128,37 @@ func (o *adam[T]) Slots() []Slot[T] {
 		s = append(s, Slot[T]{"max_exp_avg_sq", o.vmax})
 	}
 	return s
+}
+
+// AdamWConfig is AdamW (Loshchilov and Hutter, 2019) as torch.optim.AdamW:
+// Adam with decoupled weight decay, applied to the weights before the Adam
+// update instead of being added to the gradient:
+//
+//	w = w (1 - lr lambda)
+//	then the Adam update of w with g (no L2 term)
+//
+// Defaults as torch: lr 0.001, betas (0.9, 0.999), eps 1e-8,
+// weight_decay 0.01, amsgrad false.
+type AdamWConfig struct {
+	AdamConfig `yaml:",inline"`
+}
+
+func init() {
+	register("adamw", func() Config {
+		return &AdamWConfig{AdamConfig{LR: 1e-3, Betas: [2]float64{0.9, 0.999}, Eps: 1e-8, WeightDecay: 1e-2}}
+	})
+}
+
+func (c *AdamWConfig) Kind() string { return "adamw" }
+
+func (c *AdamWConfig) new32(n int) Optimizer[float32] {
+	o := newAdam[float32](c.AdamConfig, n)
+	o.decoupled = true
+	return o
+}
+
+func (c *AdamWConfig) new64(n int) Optimizer[float64] {
+	o := newAdam[float64](c.AdamConfig, n)
+	o.decoupled = true
+	return o
 }

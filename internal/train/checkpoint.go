@@ -46,6 +46,8 @@ type State struct {
 	EpochNormSum float64
 	EpochSteps   int
 	ElapsedS     float64 // training seconds before this checkpoint
+	// Sched is the learning-rate scheduler's state (plateau).
+	Sched map[string]string
 }
 
 // SaveCheckpoint writes net's parameters, the optimizer's state (when opt is
@@ -72,6 +74,9 @@ func SaveCheckpoint[T backprop.Float](path string, net *backprop.Network[T], opt
 		"epoch_norm_sum": strconv.FormatFloat(st.EpochNormSum, 'g', -1, 64),
 		"epoch_steps":    strconv.Itoa(st.EpochSteps),
 		"elapsed_s":      strconv.FormatFloat(st.ElapsedS, 'g', -1, 64),
+	}
+	for k, v := range st.Sched {
+		meta[k] = v
 	}
 	if opt != nil {
 		meta["optimizer"] = st.Optimizer
@@ -148,6 +153,12 @@ func parseState(path string, m map[string]string) (State, error) {
 	}
 	st.Optimizer = m["optimizer"]
 	st.ConfigHash, st.ModelHash, st.DType, st.Config = m["config_hash"], m["model_hash"], m["dtype"], m["config"]
+	st.Sched = map[string]string{}
+	for k, v := range m {
+		if strings.HasPrefix(k, "sched_") {
+			st.Sched[k] = v
+		}
+	}
 	if err == nil {
 		st.RNG, err = base64.StdEncoding.DecodeString(m["rng"])
 		if err != nil {

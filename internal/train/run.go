@@ -150,6 +150,10 @@ func run[T backprop.Float](cfg *model.Config, o Options) (*Result, error) {
 	res := &Result{RunDir: dir}
 	n := ds.Train.Len()
 	nb := (n + bs - 1) / bs
+	sched := NewScheduler(cfg, nb)
+	if err := sched.Restore(st.Sched); err != nil {
+		return nil, fmt.Errorf("%s: %v", o.Resume, err)
+	}
 	start := time.Now().Add(-time.Duration(st.ElapsedS * float64(time.Second)))
 	// save writes a checkpoint; keepRows is the number of metrics rows a
 	// resume from it keeps (a partial epoch's row is dropped and redone).
@@ -164,6 +168,7 @@ func run[T backprop.Float](cfg *model.Config, o Options) (*Result, error) {
 			st.EpochLossSum, st.EpochSamples, st.EpochNormSum, st.EpochSteps = es.LossSum, es.Samples, es.NormSum, es.Steps
 		}
 		st.ElapsedS = time.Since(start).Seconds()
+		st.Sched = sched.State()
 		return SaveCheckpoint(filepath.Join(dir, name), net, opt, st)
 	}
 	fmt.Fprintf(logw, "training %s: %d training samples, %d validation, %d parameters, %d threads, run directory %s\n",
@@ -176,6 +181,9 @@ func run[T backprop.Float](cfg *model.Config, o Options) (*Result, error) {
 			es.LossSum, es.Samples, es.NormSum, es.Steps = st.EpochLossSum, st.EpochSamples, st.EpochNormSum, st.EpochSteps
 		}
 		doneBefore := es.Samples
+		if !sched.PerStep() {
+			opt.SetLR(sched.LR(epoch))
+		}
 		var bar *progressbar.ProgressBar
 		if o.Progress != nil {
 			bar = newBar(o.Progress, int64(n), fmt.Sprintf("epoch %d/%d", epoch+1, cfg.Training.Epochs))
@@ -183,6 +191,9 @@ func run[T backprop.Float](cfg *model.Config, o Options) (*Result, error) {
 		}
 		for b := st.BatchInEpoch; b < nb; b++ {
 			pos := perm[b*bs : min((b+1)*bs, n)]
+			if sched.PerStep() {
+				opt.SetLR(sched.LR(int(st.Step)))
+			}
 			loss, norm := tr.Step(pos)
 			es.add(loss, norm, len(pos))
 			st.Step++
@@ -220,6 +231,7 @@ func run[T backprop.Float](cfg *model.Config, o Options) (*Result, error) {
 			if improved = score < st.BestValLoss; improved {
 				st.BestValLoss = score
 			}
+			sched.Observe(score)
 		} else if _, err := os.Stat(filepath.Join(dir, "best.safetensors")); err != nil {
 			// Stopped inside the first epoch: these weights are the best so
 			// far, but the record stays with whole epochs so that a resumed

@@ -132,14 +132,24 @@ func TestRunIsDeterministic(t *testing.T) {
 }
 
 func TestResumeMidEpochIsBitIdentical(t *testing.T) {
+	for _, sched := range []string{"", "schedule={name: cosine, interval: step, warmup: 5}", "schedule={name: plateau, patience: 0, factor: 0.5}", "optimizer={name: nadam}"} {
+		t.Run(sched, func(t *testing.T) { testResume(t, sched) })
+	}
+}
+
+func testResume(t *testing.T, set string) {
 	dir := t.TempDir()
 	writeBlobs(t, dir, 200) // 160 training samples: 10 batches per epoch
-	full := loadConfig(t, dir, blobsConfig)
+	var sets []string
+	if set != "" {
+		sets = append(sets, set)
+	}
+	full := loadConfig(t, dir, blobsConfig, sets...)
 	if _, err := Run(full, Options{OutDir: filepath.Join(dir, "full")}); err != nil {
 		t.Fatal(err)
 	}
 	// Stop after 14 steps (inside epoch 2), then resume to the end.
-	part := loadConfig(t, dir, blobsConfig, "training.steps=14")
+	part := loadConfig(t, dir, blobsConfig, append(sets, "training.steps=14")...)
 	res, err := Run(part, Options{OutDir: filepath.Join(dir, "split")})
 	if err != nil {
 		t.Fatal(err)

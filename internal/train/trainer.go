@@ -146,3 +146,15 @@ func (t *Trainer[T]) SetDropoutState(b []byte) error {
 	}
 	return t.dropout.UnmarshalBinary(b)
 }
+
+// NewScheduler starts the config's learning-rate schedule for a run of
+// training.epochs epochs of batchesPerEpoch steps. training.steps, an early
+// stop, does not change the schedule, so a run stopped by it and resumed
+// follows the same rates as one that was not.
+func NewScheduler(cfg *model.Config, batchesPerEpoch int) *optim.Scheduler {
+	total := cfg.Training.Epochs
+	if optim.PerStep(cfg.Schedule.Sched) {
+		total *= batchesPerEpoch
+	}
+	return optim.NewScheduler(cfg.Schedule.Sched, cfg.Optimizer.Optim.LearningRate(), total)
+}

@@ -1,0 +1,87 @@
+package optim
+
+import (
+	"math"
+
+	"github.com/nettrain/nettrain/internal/backprop"
+)
+
+// AdadeltaConfig is AdaDelta (Zeiler, 2012) as torch.optim.Adadelta, with
+// running averages v (squared gradients) and u (squared updates):
+//
+//	g  = g + lambda w                         (if lambda != 0)
+//	v  = rho v + (1 - rho) g^2
+//	dx = sqrt(u + eps) / sqrt(v + eps) * g
+//	u  = rho u + (1 - rho) dx^2
+//	w  = w - lr dx
+//
+// Defaults as torch: lr 1.0, rho 0.9, eps 1e-6, weight_decay 0.
+type AdadeltaConfig struct {
+	LR          float64 `yaml:"lr"`
+	Rho         float64 `yaml:"rho"`
+	Eps         float64 `yaml:"eps"`
+	WeightDecay float64 `yaml:"weight_decay"`
+}
+
+func init() {
+	register("adadelta", func() Config { return &AdadeltaConfig{LR: 1.0, Rho: 0.9, Eps: 1e-6} })
+}
+
+func (c *AdadeltaConfig) Kind() string               { return "adadelta" }
+func (c *AdadeltaConfig) LearningRate() float64      { return c.LR }
+func (c *AdadeltaConfig) SetLearningRate(lr float64) { c.LR = lr }
+
+func (c *AdadeltaConfig) Validate() error {
+	if err := checkLR(c.LR); err != nil {
+		return err
+	}
+	if err := checkRange("rho", c.Rho, 0, 1, false); err != nil {
+		return err
+	}
+	if !(c.Eps >= 0) {
+		return errKey("eps", "must be >= 0, got %g", c.Eps)
+	}
+	if !(c.WeightDecay >= 0) {
+		return errKey("weight_decay", "must be >= 0, got %g", c.WeightDecay)
+	}
+	return nil
+}
+
+func (c *AdadeltaConfig) new32(n int) Optimizer[float32] { return newAdadelta[float32](*c, n) }
+func (c *AdadeltaConfig) new64(n int) Optimizer[float64] { return newAdadelta[float64](*c, n) }
+
+type adadelta[T backprop.Float] struct {
+	cfg   AdadeltaConfig
+	lr    float64
+	steps int64
+	v, u  []T
+}
+
+func newAdadelta[T backprop.Float](c AdadeltaConfig, n int) *adadelta[T] {
+	return &adadelta[T]{cfg: c, lr: c.LR, v: make([]T, n), u: make([]T, n)}
+}
+
+func (o *adadelta[T]) Step(w, g []T) {
+	o.steps++
+	rho, c1, eps := T(o.cfg.Rho), T(1-o.cfg.Rho), T(o.cfg.Eps)
+	wd, lr := T(o.cfg.WeightDecay), T(o.lr)
+	v, u := o.v[:len(w)], o.u[:len(w)]
+	for i, gi := range g[:len(w)] {
+		if wd != 0 {
+			gi += wd * w[i]
+		}
+		v[i] = v[i]*rho + c1*gi*gi
+		std := T(math.Sqrt(float64(v[i] + eps)))
+		dx := T(math.Sqrt(float64(u[i]+eps))) / std * gi
+		u[i] = u[i]*rho + c1*dx*dx
+		w[i] += -lr * dx
+	}
+}
+
+func (o *adadelta[T]) LR() float64      { return o.lr }
+func (o *adadelta[T]) SetLR(lr float64) { o.lr = lr }
+func (o *adadelta[T]) Steps() int64     { return o.steps }
+func (o *adadelta[T]) SetSteps(n int64) { o.steps = n }
+func (o *adadelta[T]) Slots() []Slot[T] {
+	return []Slot[T]{{"square_avg", o.v}, {"acc_delta", o.u}}
+}

@@ -1,0 +1,87 @@
+package optim
+
+import (
+	"math"
+
+	"github.com/nettrain/nettrain/internal/backprop"
+)
+
+// AdagradConfig is AdaGrad (Duchi, Hazan and Singer, 2011) as
+// torch.optim.Adagrad. The accumulator s starts at
+// initial_accumulator_value; at step t:
+//
+//	g   = g + lambda w                      (if lambda != 0)
+//	clr = lr / (1 + (t - 1) lr_decay)
+//	s   = s + g^2
+//	w   = w - clr g / (sqrt(s) + eps)
+//
+// Defaults as torch: lr 0.01, lr_decay 0, weight_decay 0,
+// initial_accumulator_value 0, eps 1e-10.
+type AdagradConfig struct {
+	LR                      float64 `yaml:"lr"`
+	LRDecay                 float64 `yaml:"lr_decay"`
+	WeightDecay             float64 `yaml:"weight_decay"`
+	InitialAccumulatorValue float64 `yaml:"initial_accumulator_value"`
+	Eps                     float64 `yaml:"eps"`
+}
+
+func init() {
+	register("adagrad", func() Config { return &AdagradConfig{LR: 1e-2, Eps: 1e-10} })
+}
+
+func (c *AdagradConfig) Kind() string               { return "adagrad" }
+func (c *AdagradConfig) LearningRate() float64      { return c.LR }
+func (c *AdagradConfig) SetLearningRate(lr float64) { c.LR = lr }
+
+func (c *AdagradConfig) Validate() error {
+	if err := checkLR(c.LR); err != nil {
+		return err
+	}
+	for _, k := range []struct {
+		key string
+		v   float64
+	}{{"lr_decay", c.LRDecay}, {"weight_decay", c.WeightDecay}, {"initial_accumulator_value", c.InitialAccumulatorValue}, {"eps", c.Eps}} {
+		if !(k.v >= 0) {
+			return errKey(k.key, "must be >= 0, got %g", k.v)
+		}
+	}
+	return nil
+}
+
+func (c *AdagradConfig) new32(n int) Optimizer[float32] { return newAdagrad[float32](*c, n) }
+func (c *AdagradConfig) new64(n int) Optimizer[float64] { return newAdagrad[float64](*c, n) }
+
+type adagrad[T backprop.Float] struct {
+	cfg   AdagradConfig
+	lr    float64
+	steps int64
+	sum   []T
+}
+
+func newAdagrad[T backprop.Float](c AdagradConfig, n int) *adagrad[T] {
+	o := &adagrad[T]{cfg: c, lr: c.LR, sum: make([]T, n)}
+	for i := range o.sum {
+		o.sum[i] = T(c.InitialAccumulatorValue)
+	}
+	return o
+}
+
+func (o *adagrad[T]) Step(w, g []T) {
+	o.steps++
+	clr := T(-o.lr / (1 + float64(o.steps-1)*o.cfg.LRDecay))
+	wd, eps := T(o.cfg.WeightDecay), T(o.cfg.Eps)
+	s := o.sum[:len(w)]
+	for i, gi := range g[:len(w)] {
+		if wd != 0 {
+			gi += wd * w[i]
+		}
+		s[i] += gi * gi
+		w[i] += clr * gi / (T(math.Sqrt(float64(s[i]))) + eps)
+	}
+}
+
+func (o *adagrad[T]) LR() float64      { return o.lr }
+func (o *adagrad[T]) SetLR(lr float64) { o.lr = lr }
+func (o *adagrad[T]) Steps() int64     { return o.steps }
+func (o *adagrad[T]) SetSteps(n int64) { o.steps = n }
+func (o *adagrad[T]) Slots() []Slot[T] { return []Slot[T]{{"sum", o.sum}} }

@@ -1,0 +1,120 @@
+package optim
+
+import (
+	"math"
+
+	"github.com/nettrain/nettrain/internal/backprop"
+)
+
+// NAdamConfig is NAdam (Dozat, 2016: Adam with Nesterov momentum) as
+// torch.optim.NAdam, with the momentum schedule
+// mu_t = b1 (1 - 0.5 * 0.96^(t psi)) (psi = momentum_decay) and
+// M_t = mu_1 ... mu_t:
+//
+//	g = g + lambda w                                   (if lambda != 0)
+//	m = b1 m + (1 - b1) g
+//	v = b2 v + (1 - b2) g^2
+//	denom = sqrt(v / (1 - b2^t)) + eps
+//	w = w - lr (1 - mu_t) / (1 - M_t) g / denom
+//	      - lr mu_{t+1} / (1 - M_t mu_{t+1}) m / denom
+//
+// Defaults as torch: lr 0.002, betas (0.9, 0.999), eps 1e-8,
+// weight_decay 0, momentum_decay 0.004.
+type NAdamConfig struct {
+	LR            float64    `yaml:"lr"`
+	Betas         [2]float64 `yaml:"betas"`
+	Eps           float64    `yaml:"eps"`
+	WeightDecay   float64    `yaml:"weight_decay"`
+	MomentumDecay float64    `yaml:"momentum_decay"`
+}
+
+func init() {
+	register("nadam", func() Config {
+		return &NAdamConfig{LR: 2e-3, Betas: [2]float64{0.9, 0.999}, Eps: 1e-8, MomentumDecay: 4e-3}
+	})
+}
+
+func (c *NAdamConfig) Kind() string               { return "nadam" }
+func (c *NAdamConfig) LearningRate() float64      { return c.LR }
+func (c *NAdamConfig) SetLearningRate(lr float64) { c.LR = lr }
+
+func (c *NAdamConfig) Validate() error {
+	if err := checkLR(c.LR); err != nil {
+		return err
+	}
+	if err := checkRange("betas[0]", c.Betas[0], 0, 1, true); err != nil {
+		return err
+	}
+	if err := checkRange("betas[1]", c.Betas[1], 0, 1, true); err != nil {
+		return err
+	}
+	for _, k := range []struct {
+		key string
+		v   float64
+	}{{"eps", c.Eps}, {"weight_decay", c.WeightDecay}, {"momentum_decay", c.MomentumDecay}} {
+		if !(k.v >= 0) {
+			return errKey(k.key, "must be >= 0, got %g", k.v)
+		}
+	}
+	return nil
+}
+
+func (c *NAdamConfig) new32(n int) Optimizer[float32] { return newNAdam[float32](*c, n) }
+func (c *NAdamConfig) new64(n int) Optimizer[float64] { return newNAdam[float64](*c, n) }
+
+type nadam[T backprop.Float] struct {
+	cfg       NAdamConfig
+	lr        float64
+	steps     int64
+	muProduct float64 // M_t, a function of the step count
+	m, v      []T
+}
+
+func newNAdam[T backprop.Float](c NAdamConfig, n int) *nadam[T] {
+	return &nadam[T]{cfg: c, lr: c.LR, muProduct: 1, m: make([]T, n), v: make([]T, n)}
+}
+
+func (o *nadam[T]) mu(t int64) float64 {
+	return o.cfg.Betas[0] * (1 - 0.5*math.Pow(0.96, float64(t)*o.cfg.MomentumDecay))
+}
+
+func (o *nadam[T]) Step(w, g []T) {
+	o.steps++
+	t := o.steps
+	b1, b2 := o.cfg.Betas[0], o.cfg.Betas[1]
+	bc2 := T(1 - math.Pow(b2, float64(t)))
+	mu, muNext := o.mu(t), o.mu(t+1)
+	o.muProduct *= mu
+	muProductNext := o.muProduct * muNext
+	c1 := T(-o.lr * (1 - mu) / (1 - o.muProduct))
+	c2 := T(-o.lr * muNext / (1 - muProductNext))
+	tb1, tb2, a1, a2 := T(b1), T(b2), T(1-b1), T(1-b2)
+	eps, wd := T(o.cfg.Eps), T(o.cfg.WeightDecay)
+	m, v := o.m[:len(w)], o.v[:len(w)]
+	for i, gi := range g[:len(w)] {
+		if wd != 0 {
+			gi += wd * w[i]
+		}
+		m[i] = m[i]*tb1 + gi*a1
+		v[i] = v[i]*tb2 + a2*gi*gi
+		denom := T(math.Sqrt(float64(v[i]/bc2))) + eps
+		w[i] += c1 * gi / denom
+		w[i] += c2 * m[i] / denom
+	}
+}
+
+func (o *nadam[T]) LR() float64      { return o.lr }
+func (o *nadam[T]) SetLR(lr float64) { o.lr = lr }
+func (o *nadam[T]) Steps() int64     { return o.steps }
+
+// SetSteps restores the step count and recomputes M_t exactly as the steps
+// did, so a resumed run continues bit-identically.
+func (o *nadam[T]) SetSteps(n int64) {
+	o.steps = n
+	o.muProduct = 1
+	for t := int64(1); t <= n; t++ {
+		o.muProduct *= o.mu(t)
+	}
+}
+
+func (o *nadam[T]) Slots() []Slot[T] { return []Slot[T]{{"exp_avg", o.m}, {"exp_avg_sq", o.v}} }

@@ -1,0 +1,117 @@
+package optim
+
+import (
+	"math"
+
+	"github.com/nettrain/nettrain/internal/backprop"
+)
+
+// RMSpropConfig is RMSProp (Hinton, Lecture 6e of "Neural Networks for
+// Machine Learning", 2012; centered as Graves, 2013) as torch.optim.RMSprop:
+//
+//	g   = g + lambda w                       (if lambda != 0)
+//	v   = alpha v + (1 - alpha) g^2
+//	m   = alpha m + (1 - alpha) g            (centered)
+//	avg = sqrt(v - m^2) + eps   (centered)   or   sqrt(v) + eps
+//	b   = mu b + g / avg;  w = w - lr b      (momentum mu > 0)
+//	w   = w - lr g / avg                     (otherwise)
+//
+// Defaults as torch: lr 0.01, alpha 0.99, eps 1e-8, weight_decay 0,
+// momentum 0, centered false.
+type RMSpropConfig struct {
+	LR          float64 `yaml:"lr"`
+	Alpha       float64 `yaml:"alpha"`
+	Eps         float64 `yaml:"eps"`
+	WeightDecay float64 `yaml:"weight_decay"`
+	Momentum    float64 `yaml:"momentum"`
+	Centered    bool    `yaml:"centered"`
+}
+
+func init() {
+	register("rmsprop", func() Config { return &RMSpropConfig{LR: 1e-2, Alpha: 0.99, Eps: 1e-8} })
+}
+
+func (c *RMSpropConfig) Kind() string               { return "rmsprop" }
+func (c *RMSpropConfig) LearningRate() float64      { return c.LR }
+func (c *RMSpropConfig) SetLearningRate(lr float64) { c.LR = lr }
+
+func (c *RMSpropConfig) Validate() error {
+	if err := checkLR(c.LR); err != nil {
+		return err
+	}
+	if err := checkRange("alpha", c.Alpha, 0, 1, false); err != nil {
+		return err
+	}
+	for _, k := range []struct {
+		key string
+		v   float64
+	}{{"eps", c.Eps}, {"weight_decay", c.WeightDecay}, {"momentum", c.Momentum}} {
+		if !(k.v >= 0) {
+			return errKey(k.key, "must be >= 0, got %g", k.v)
+		}
+	}
+	return nil
+}
+
+func (c *RMSpropConfig) new32(n int) Optimizer[float32] { return newRMSprop[float32](*c, n) }
+func (c *RMSpropConfig) new64(n int) Optimizer[float64] { return newRMSprop[float64](*c, n) }
+
+type rmsprop[T backprop.Float] struct {
+	cfg     RMSpropConfig
+	lr      float64
+	steps   int64
+	v, m, b []T
+}
+
+func newRMSprop[T backprop.Float](c RMSpropConfig, n int) *rmsprop[T] {
+	o := &rmsprop[T]{cfg: c, lr: c.LR, v: make([]T, n)}
+	if c.Centered {
+		o.m = make([]T, n)
+	}
+	if c.Momentum > 0 {
+		o.b = make([]T, n)
+	}
+	return o
+}
+
+func (o *rmsprop[T]) Step(w, g []T) {
+	o.steps++
+	a, c1, eps := T(o.cfg.Alpha), T(1-o.cfg.Alpha), T(o.cfg.Eps)
+	wd, lr, mu := T(o.cfg.WeightDecay), T(o.lr), T(o.cfg.Momentum)
+	v := o.v[:len(w)]
+	for i, gi := range g[:len(w)] {
+		if wd != 0 {
+			gi += wd * w[i]
+		}
+		v[i] = v[i]*a + c1*gi*gi
+		var avg T
+		if o.m != nil {
+			o.m[i] = o.m[i]*a + gi*c1
+			avg = T(math.Sqrt(float64(v[i] + -1*o.m[i]*o.m[i])))
+		} else {
+			avg = T(math.Sqrt(float64(v[i])))
+		}
+		avg += eps
+		if o.b != nil {
+			o.b[i] = o.b[i]*mu + gi/avg
+			w[i] += -lr * o.b[i]
+		} else {
+			w[i] += -lr * gi / avg
+		}
+	}
+}
+
+func (o *rmsprop[T]) LR() float64      { return o.lr }
+func (o *rmsprop[T]) SetLR(lr float64) { o.lr = lr }
+func (o *rmsprop[T]) Steps() int64     { return o.steps }
+func (o *rmsprop[T]) SetSteps(n int64) { o.steps = n }
+func (o *rmsprop[T]) Slots() []Slot[T] {
+	s := []Slot[T]{{"square_avg", o.v}}
+	if o.b != nil {
+		s = append(s, Slot[T]{"momentum_buffer", o.b})
+	}
+	if o.m != nil {
+		s = append(s, Slot[T]{"grad_avg", o.m})
+	}
+	return s
+}
