@@ -23,7 +23,8 @@ import (
 // one batch and its targets, and what torch computed in float64: every
 // layer's output, the loss, dL/dx (none for token-id inputs, which have no
 // gradient), every parameter gradient, and the loss before each of a few
-// training steps and the parameters after them for several optimizers. The
+// training steps and the parameters after them for several optimizers
+// (and, for the cases that have them, 10-step runs of every optimizer). The
 // test builds the network through model.Parse, as the CLI does, copies the
 // parameters in, and compares every tensor.
 //
@@ -34,14 +35,17 @@ import (
 // tolerance on the max-norm relative error of every tensor (see relErr).
 // float64 is the check against torch; float32 rounds torch's float64
 // parameters and inputs and computes in float32, so it can only agree to a
-// few float32 ulps times the depth of the computation.
+// few float32 ulps times the depth of the computation. optTol is the
+// tolerance of the 10-step optimizer runs (optimizer_training): in float64
+// the optimizers' own 1e-6 (internal/optim's golden test).
 var goldenPrecisions = []struct {
-	name string
-	tol  float64
-	run  func(t *testing.T, c *goldenCase, tol float64) (float64, string)
+	name   string
+	tol    float64
+	optTol float64
+	run    func(t *testing.T, c *goldenCase, tol, optTol float64) (float64, string)
 }{
-	{"float64", 1e-5, runGolden[float64]},
-	{"float32", 1e-4, runGolden[float32]},
+	{"float64", 1e-5, 1e-6, runGolden[float64]},
+	{"float32", 1e-4, 1e-5, runGolden[float32]},
 }
 
 type goldenTensor struct {
@@ -79,10 +83,13 @@ type goldenCase struct {
 	Grads     []namedTensor  `json:"grads"` // dL/dW, state_dict order
 
 	Training []goldenRun `json:"training"`
+	// OptimizerTraining are longer runs (10 steps) of every optimizer,
+	// held to optTol; only some cases have them.
+	OptimizerTraining []goldenRun `json:"optimizer_training"`
 }
 
-// goldenRun is a few training steps on the case's batch: zero_grad,
-// forward, loss, backward, optimizer step.
+// goldenRun is training steps on the case's batch: zero_grad, forward,
+// loss, backward, optimizer step.
 type goldenRun struct {
 	Name      string          `json:"name"`
 	Optimizer string          `json:"optimizer"`
@@ -104,7 +111,7 @@ func TestGoldenNetworks(t *testing.T) {
 		t.Run(c.Name, func(t *testing.T) {
 			for _, p := range goldenPrecisions {
 				t.Run(p.name, func(t *testing.T) {
-					worst, where := p.run(t, c, p.tol)
+					worst, where := p.run(t, c, p.tol, p.optTol)
 					t.Logf("max relative error %.3g (%s; tolerance %g)", worst, where, p.tol)
 				})
 			}
@@ -175,7 +182,7 @@ func check[T backprop.Float](ck *checker, name string, got []T, want []float64) 
 
 // runGolden checks one case in precision T and returns the largest relative
 // error and the tensor it was in.
-func runGolden[T backprop.Float](t *testing.T, c *goldenCase, tol float64) (float64, string) {
+func runGolden[T backprop.Float](t *testing.T, c *goldenCase, tol, optTol float64) (float64, string) {
 	cfg, err := parseConfig(c, "", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -222,23 +229,43 @@ func runGolden[T backprop.Float](t *testing.T, c *goldenCase, tol float64) (floa
 
 	// Training steps from the same initial parameters, one run per optimizer.
 	for _, run := range c.Training {
-		cfg, err := parseConfig(c, run.Optimizer, run.Options)
-		if err != nil {
-			t.Fatalf("%s: %v", run.Name, err)
+		train(t, ck, c, &run, net, ctx, x, target)
+	}
+	if len(c.OptimizerTraining) > 0 {
+		ok := &checker{t: t, tol: optTol}
+		for _, run := range c.OptimizerTraining {
+			train(t, ok, c, &run, net, ctx, x, target)
 		}
-		setParams(t, net, c.Params)
-		opt := optim.New[T](cfg.Optimizer.Optim, net.NumParams())
-		for step, want := range run.Losses {
-			net.ZeroGrad()
-			y := net.Forward(ctx, x, n)
-			mean, _, _ := net.Loss.Forward(y, target, n)
-			net.Backward(ctx, net.Loss.Grad(n), n, false)
-			opt.Step(net.W, net.G)
-			check(ck, fmt.Sprintf("%s: loss at step %d", run.Name, step+1), []float64{mean}, []float64{want})
-		}
-		checkParams(t, ck, run.Name+": final ", net, run.Params, func(p *backprop.Param[T]) []T { return p.W })
+		t.Logf("%d-step optimizer runs: max relative error %.3g (%s; tolerance %g)",
+			len(c.OptimizerTraining[0].Losses), ok.worst, ok.where, optTol)
 	}
 	return ck.worst, ck.where
+}
+
+// train replays a training run from the case's initial parameters with the
+// optimizer the config builds, checking the loss before every step and the
+// final parameters.
+func train[T backprop.Float](t *testing.T, ck *checker, c *goldenCase, run *goldenRun, net *backprop.Network[T], ctx *backprop.Ctx, x []T, target backprop.Target[T]) {
+	t.Helper()
+	cfg, err := parseConfig(c, run.Optimizer, run.Options)
+	if err != nil {
+		t.Fatalf("%s: %v", run.Name, err)
+	}
+	if cfg.Optimizer.Optim.Kind() != run.Optimizer {
+		t.Fatalf("%s: the config built optimizer %q", run.Name, cfg.Optimizer.Optim.Kind())
+	}
+	n := c.Batch
+	setParams(t, net, c.Params)
+	opt := optim.New[T](cfg.Optimizer.Optim, net.NumParams())
+	for step, want := range run.Losses {
+		net.ZeroGrad()
+		y := net.Forward(ctx, x, n)
+		mean, _, _ := net.Loss.Forward(y, target, n)
+		net.Backward(ctx, net.Loss.Grad(n), n, false)
+		opt.Step(net.W, net.G)
+		check(ck, fmt.Sprintf("%s: loss at step %d", run.Name, step+1), []float64{mean}, []float64{want})
+	}
+	checkParams(t, ck, run.Name+": final ", net, run.Params, func(p *backprop.Param[T]) []T { return p.W })
 }
 
 // setParams copies torch's parameters in, checking that the network has

@@ -22,26 +22,58 @@ import (
 // start vector w0, a fixed sequence of gradients, and for every option
 // combination the parameters torch.optim reaches after each step and its
 // final state. The test replays the gradients through optim.New and
-// compares after every step.
+// compares after every step, then resumes from every intermediate step (a
+// fresh optimizer given the slots and SetSteps, as a checkpoint restores
+// it) and compares the rest of the trajectory again.
 
 // goldenOptimizers has one row per optimizer with a PyTorch trajectory file.
 // Adding an optimizer: a row here, a row in gen.py's OPTIMIZERS, regenerate.
 var goldenOptimizers = []string{
 	"sgd",
 	"adam",
+	"adagrad",
+	"adadelta",
+	"rmsprop",
+	"adamw",
+	"nadam",
+}
+
+// notSlots are the entries of torch's optimizer state that nettrain keeps
+// no slot for, by optimizer, each with a check of torch's final value
+// against the rule nettrain derives it by.
+var notSlots = map[string]map[string]func(cfg optim.Config, steps int, torch float64) (want float64, ok bool){
+	// NAdam's mu_product M_t = mu_1 ... mu_t is a function of the step
+	// count, which nettrain recomputes (SetSteps) instead of storing; the
+	// resume check of replay shows the recomputation continues torch's
+	// trajectory. Here: torch's M_t is the product of the documented
+	// mu_t = b1 (1 - 0.5 0.96^(t psi)).
+	"nadam": {"mu_product": func(cfg optim.Config, steps int, torch float64) (float64, bool) {
+		c := cfg.(*optim.NAdamConfig)
+		prod := 1.0
+		for t := 1; t <= steps; t++ {
+			prod *= c.Betas[0] * (1 - 0.5*math.Pow(0.96, float64(t)*c.MomentumDecay))
+		}
+		return prod, math.Abs(prod-torch) <= 1e-12*math.Abs(torch)
+	}},
 }
 
 // Tolerances on the max-norm relative error (see relErr) after every step.
 // float64 is the tight check against torch; float32 shows the float32
 // instantiation follows the same math (its params and gradients are the
 // float64 values rounded, so it cannot be tighter than about 1e-7 per step).
+//
+// In float64 the update w_k - w0 is also held to the tolerance, relative to
+// torch's (so a small learning rate cannot hide a wrong update behind the
+// size of w). float32 cannot do this: rounding w0 to float32 alone is a few
+// 1e-8 of w, which is more than 1e-5 of a small update.
 var goldenPrecisions = []struct {
-	name string
-	tol  float64
-	run  func(t *testing.T, g *goldenFile, c *goldenTrajectory, tol float64) float64
+	name    string
+	tol     float64
+	checkDW bool
+	run     func(t *testing.T, g *goldenFile, c *goldenTrajectory, tol float64, checkDW bool) float64
 }{
-	{"float64", 1e-6, replay[float64]},
-	{"float32", 1e-5, replay[float32]},
+	{"float64", 1e-6, true, replay[float64]},
+	{"float32", 1e-5, false, replay[float32]},
 }
 
 type goldenTensor struct {
@@ -50,15 +82,18 @@ type goldenTensor struct {
 }
 
 type goldenFile struct {
-	Generator          string             `json:"generator"`
-	Torch              string             `json:"torch"`
-	ATenCPUCapability  string             `json:"aten_cpu_capability"`
-	CPUCapabilityUsage string             `json:"cpu_capability_usage"`
-	DType              string             `json:"dtype"`
-	Optimizer          string             `json:"optimizer"`
-	W0                 []float64          `json:"w0"`
-	Grads              [][]float64        `json:"grads"`
-	Cases              []goldenTrajectory `json:"cases"`
+	Generator          string `json:"generator"`
+	Torch              string `json:"torch"`
+	ATenCPUCapability  string `json:"aten_cpu_capability"`
+	CPUCapabilityUsage string `json:"cpu_capability_usage"`
+	DType              string `json:"dtype"`
+	Optimizer          string `json:"optimizer"`
+	// TorchKwargs are the arguments given to the torch class besides the
+	// options, when there are any (see gen.py's TORCH_KWARGS).
+	TorchKwargs map[string]any     `json:"torch_kwargs"`
+	W0          []float64          `json:"w0"`
+	Grads       [][]float64        `json:"grads"`
+	Cases       []goldenTrajectory `json:"cases"`
 }
 
 type goldenTrajectory struct {
@@ -86,7 +121,7 @@ func TestGoldenOptimizers(t *testing.T) {
 			for _, c := range g.Cases {
 				for _, p := range goldenPrecisions {
 					t.Run(c.Name+"/"+p.name, func(t *testing.T) {
-						worst := p.run(t, g, &c, p.tol)
+						worst := p.run(t, g, &c, p.tol, p.checkDW)
 						t.Logf("max relative error %.3g (tolerance %g)", worst, p.tol)
 					})
 				}
@@ -129,9 +164,10 @@ func goldenConfig(name string, options []byte) (optim.Config, error) {
 }
 
 // replay runs the case's gradients through a T optimizer and checks the
-// parameters after every step and the final state; it returns the largest
-// relative error seen.
-func replay[T backprop.Float](t *testing.T, g *goldenFile, c *goldenTrajectory, tol float64) float64 {
+// parameters after every step (and, with checkDW, the update w - w0), the
+// final state, and the runs resumed after every step; it returns the
+// largest relative error seen.
+func replay[T backprop.Float](t *testing.T, g *goldenFile, c *goldenTrajectory, tol float64, checkDW bool) float64 {
 	cfg, err := goldenConfig(g.Optimizer, c.Options)
 	if err != nil {
 		t.Fatal(err)
@@ -143,6 +179,8 @@ func replay[T backprop.Float](t *testing.T, g *goldenFile, c *goldenTrajectory, 
 	w, grad := convert[T](g.W0), make([]T, n)
 	opt := optim.New[T](cfg, n)
 	worst := 0.0
+	// The parameters and slots after every step, for the resume check.
+	ws, slots := make([][]T, len(g.Grads)), make([][]optim.Slot[T], len(g.Grads))
 	for k, gk := range g.Grads {
 		copy(grad, convert[T](gk))
 		before := slices.Clone(grad)
@@ -157,13 +195,61 @@ func replay[T backprop.Float](t *testing.T, g *goldenFile, c *goldenTrajectory, 
 			t.Fatalf("after step %d: relative error %.3g > %g at [%d]: got %.17g, torch %.17g",
 				k+1, e, tol, i, w[i], c.Params[k][i])
 		}
+		if checkDW {
+			dw, want := make([]float64, n), make([]float64, n)
+			for i := range dw {
+				dw[i], want[i] = float64(w[i])-g.W0[i], c.Params[k][i]-g.W0[i]
+			}
+			e, i := relErr(dw, want)
+			worst = max(worst, e)
+			if !(e <= tol) {
+				t.Fatalf("after step %d: relative error of the update w - w0 %.3g > %g at [%d]: got %.17g, torch %.17g",
+					k+1, e, tol, i, dw[i], want[i])
+			}
+		}
+		ws[k] = slices.Clone(w)
+		for _, s := range opt.Slots() {
+			slots[k] = append(slots[k], optim.Slot[T]{Name: s.Name, Data: slices.Clone(s.Data)})
+		}
 	}
-	return max(worst, checkState(t, opt, c.State, len(g.Grads), tol))
+	worst = max(worst, checkState(t, opt, g.Optimizer, cfg, c.State, len(g.Grads), tol))
+
+	// Resume after every step k: a fresh optimizer given the slots and the
+	// step count, as a checkpoint restores it, must continue exactly as
+	// the uninterrupted run (bit for bit) and so as torch.
+	for k := 1; k < len(g.Grads); k++ {
+		w := slices.Clone(ws[k-1])
+		opt := optim.New[T](cfg, n)
+		fresh := opt.Slots()
+		if len(fresh) != len(slots[k-1]) {
+			t.Fatalf("resume after step %d: %d slots, the run had %d", k, len(fresh), len(slots[k-1]))
+		}
+		for i, s := range fresh {
+			if s.Name != slots[k-1][i].Name {
+				t.Fatalf("resume after step %d: slot %d is %q, the run had %q", k, i, s.Name, slots[k-1][i].Name)
+			}
+			copy(s.Data, slots[k-1][i].Data)
+		}
+		opt.SetSteps(int64(k))
+		for j := k; j < len(g.Grads); j++ {
+			opt.Step(w, convert[T](g.Grads[j]))
+			e, i := relErr(w, c.Params[j])
+			worst = max(worst, e)
+			if !(e <= tol) {
+				t.Fatalf("resumed after step %d, after step %d: relative error %.3g > %g at [%d]: got %.17g, torch %.17g",
+					k, j+1, e, tol, i, w[i], c.Params[j][i])
+			}
+			if !slices.Equal(w, ws[j]) {
+				t.Fatalf("resumed after step %d, after step %d: differs from the uninterrupted run", k, j+1)
+			}
+		}
+	}
+	return worst
 }
 
 // checkState compares the optimizer's slots with torch's state tensors of
 // the same names (both ways) and its step count with torch's "step".
-func checkState[T backprop.Float](t *testing.T, opt optim.Optimizer[T], state map[string]json.RawMessage, steps int, tol float64) float64 {
+func checkState[T backprop.Float](t *testing.T, opt optim.Optimizer[T], optimizer string, cfg optim.Config, state map[string]json.RawMessage, steps int, tol float64) float64 {
 	t.Helper()
 	if got := opt.Steps(); got != int64(steps) {
 		t.Errorf("Steps() = %d after %d steps", got, steps)
@@ -192,6 +278,19 @@ func checkState[T backprop.Float](t *testing.T, opt optim.Optimizer[T], state ma
 			var step float64
 			if err := json.Unmarshal(raw, &step); err != nil || step != float64(steps) {
 				t.Errorf("torch state step = %s, want %d", raw, steps)
+			}
+			continue
+		}
+		if check, ok := notSlots[optimizer][name]; ok {
+			if slots[name] {
+				t.Errorf("torch state %q is listed as not a slot, but nettrain has a slot of that name", name)
+			}
+			var v float64
+			if err := json.Unmarshal(raw, &v); err != nil {
+				t.Fatalf("state %q: %v", name, err)
+			}
+			if want, ok := check(cfg, steps, v); !ok {
+				t.Errorf("torch state %s = %.17g, nettrain's rule gives %.17g", name, v, want)
 			}
 			continue
 		}

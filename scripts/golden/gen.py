@@ -11,6 +11,7 @@ tests compare the engine against; the Go tests never run Python.
 
     internal/backprop/testdata/golden/<case>.json   one file per NETWORK_CASES entry
     internal/optim/testdata/<optimizer>.json        one file per OPTIMIZERS entry
+    internal/optim/testdata/schedules.json          the SCHEDULES cases
 
 Everything is seeded, single-threaded and float64, so a rerun with the same
 torch version rewrites the same bytes.
@@ -30,7 +31,9 @@ Extending
 - A new optimizer: one OPTIMIZERS row (the torch.optim class and its
   option combinations, keyed with nettrain's YAML hyperparameter names,
   which are torch's keyword names), plus one row in the Go test's table in
-  internal/optim/golden_test.go.
+  internal/optim/golden_test.go, and OPTIMIZER_TRAINING rows (its 10-step
+  runs on the mlp_optimizers_ce network).
+- A new schedule: a torch_scheduler branch and SCHEDULES rows.
 
 JSON layout: a tensor is {"shape": [...], "data": [row-major values]};
 floats are printed with Python's repr, which round-trips float64 exactly.
@@ -335,7 +338,71 @@ OPTIMIZERS = {
         ("betas_eps", {"lr": 0.05, "betas": [0.5, 0.9], "eps": 0.1}),
         ("betas_eps_amsgrad", {"lr": 0.05, "betas": [0.8, 0.99], "eps": 1e-3, "amsgrad": True}),
     ]),
+    # The rows below start from torch's defaults ({} is every default, and
+    # the other rows change one option at a time on top of a larger lr, so
+    # that the updates are not small next to the parameters).
+    "adagrad": (torch.optim.Adagrad, [
+        ("default", {}),
+        ("lr", {"lr": 0.1}),
+        ("lr_decay", {"lr": 0.1, "lr_decay": 0.05}),
+        ("initial_accumulator_value", {"lr": 0.1, "initial_accumulator_value": 0.5}),
+        ("eps", {"lr": 0.1, "eps": 0.1}),
+        ("weight_decay", {"lr": 0.1, "weight_decay": 0.1}),
+        ("all", {"lr": 0.1, "lr_decay": 0.05, "initial_accumulator_value": 0.5, "eps": 0.1, "weight_decay": 0.1}),
+    ]),
+    "adadelta": (torch.optim.Adadelta, [
+        ("default", {}),
+        ("rho", {"rho": 0.5}),
+        ("eps", {"eps": 1e-2}),
+        ("lr", {"lr": 0.5}),
+        ("weight_decay", {"weight_decay": 0.1}),
+        ("all", {"lr": 0.5, "rho": 0.8, "eps": 1e-3, "weight_decay": 0.1}),
+    ]),
+    "rmsprop": (torch.optim.RMSprop, [
+        ("default", {}),
+        ("alpha", {"alpha": 0.8}),
+        ("eps", {"eps": 0.1}),
+        ("momentum", {"momentum": 0.9}),
+        ("centered", {"centered": True}),
+        ("centered_momentum", {"centered": True, "momentum": 0.9}),
+        ("weight_decay", {"weight_decay": 0.1}),
+        ("all", {"lr": 0.05, "alpha": 0.9, "eps": 1e-3, "weight_decay": 0.1, "momentum": 0.5, "centered": True}),
+    ]),
+    "adamw": (torch.optim.AdamW, [
+        ("default", {}),
+        ("lr", {"lr": 0.05}),
+        ("weight_decay", {"lr": 0.05, "weight_decay": 0.5}),
+        ("no_weight_decay", {"lr": 0.05, "weight_decay": 0}),
+        ("amsgrad", {"lr": 0.05, "amsgrad": True}),
+        ("betas_eps", {"lr": 0.05, "betas": [0.5, 0.9], "eps": 0.1}),
+        ("betas_eps_amsgrad_weight_decay", {"lr": 0.05, "betas": [0.8, 0.99], "eps": 1e-3, "amsgrad": True,
+                                            "weight_decay": 0.5}),
+    ]),
+    "nadam": (torch.optim.NAdam, [
+        ("default", {}),
+        ("lr", {"lr": 0.05}),
+        ("momentum_decay", {"lr": 0.05, "momentum_decay": 0.1}),
+        ("weight_decay", {"lr": 0.05, "weight_decay": 0.1}),
+        ("betas_eps", {"lr": 0.05, "betas": [0.5, 0.9], "eps": 0.1}),
+        ("all", {"lr": 0.05, "betas": [0.8, 0.99], "eps": 1e-3, "weight_decay": 0.1, "momentum_decay": 0.1}),
+    ]),
 }
+
+# Keyword arguments given to the torch class on top of a row's options;
+# they are not nettrain options, so a file records them apart, under
+# "torch_kwargs".
+#
+# NAdam: torch 1.13's default (single-tensor) NAdam.step computes the
+# second step size with mu_product_next = M_t * mu_t * mu_{t+1} (an extra
+# factor mu_t), against its own documentation (prod_{i=1}^{t+1} mu_i =
+# M_t * mu_{t+1}) and its foreach implementation (M_t * mu_{t+1}). torch
+# 2.0 fixed the single-tensor path (pytorch/pytorch#92699). nettrain follows
+# the documented rule, so the reference is the foreach path.
+TORCH_KWARGS = {"nadam": {"foreach": True}}
+
+
+def make_optimizer(name, params, options):
+    return OPTIMIZERS[name][0](params, **options, **TORCH_KWARGS.get(name, {}))
 
 OPTIM_PARAMS = 20  # length of the parameter vector
 OPTIM_STEPS = 10   # number of gradient steps
@@ -351,6 +418,126 @@ NETWORK_TRAINING = [
 ]
 TRAIN_STEPS = 3
 
+# Runs of OPTIMIZER_TRAIN_STEPS steps, on the network cases that set
+# optimizer_runs, of every optimizer with its defaults ({}: the config's
+# `optimizer: {name: ...}` alone) and with non-default options:
+# (name, optimizer, options). The Go test holds them to the optimizer
+# trajectories' tolerance.
+OPTIMIZER_TRAINING = [
+    ("sgd", "sgd", {"lr": 0.1}),
+    ("sgd_momentum_dampening_weight_decay", "sgd", {"lr": 0.1, "momentum": 0.9, "dampening": 0.3, "weight_decay": 0.01}),
+    ("sgd_nesterov", "sgd", {"lr": 0.1, "momentum": 0.9, "nesterov": True}),
+    ("adam", "adam", {}),
+    ("adam_amsgrad_betas_eps_weight_decay", "adam",
+     {"lr": 0.01, "betas": [0.8, 0.99], "eps": 1e-6, "amsgrad": True, "weight_decay": 0.1}),
+    ("adagrad", "adagrad", {}),
+    ("adagrad_lr_decay_initial_accumulator_value", "adagrad",
+     {"lr": 0.1, "lr_decay": 0.05, "initial_accumulator_value": 0.1, "eps": 1e-6, "weight_decay": 0.01}),
+    ("adadelta", "adadelta", {}),
+    ("adadelta_rho_eps_weight_decay", "adadelta", {"lr": 0.5, "rho": 0.8, "eps": 1e-3, "weight_decay": 0.01}),
+    ("rmsprop", "rmsprop", {}),
+    ("rmsprop_centered_momentum", "rmsprop",
+     {"lr": 0.005, "alpha": 0.9, "eps": 1e-6, "momentum": 0.5, "centered": True, "weight_decay": 0.01}),
+    ("adamw", "adamw", {}),
+    ("adamw_amsgrad_weight_decay", "adamw", {"lr": 0.01, "betas": [0.8, 0.99], "amsgrad": True, "weight_decay": 0.5}),
+    ("nadam", "nadam", {}),
+    ("nadam_momentum_decay_weight_decay", "nadam",
+     {"lr": 0.01, "betas": [0.8, 0.99], "eps": 1e-6, "momentum_decay": 0.1, "weight_decay": 0.01}),
+]
+OPTIMIZER_TRAIN_STEPS = 10
+
+
+# ---------------------------------------------------------------------------
+# Learning-rate schedules (internal/optim/testdata/schedules.json): nettrain
+# schedules next to torch.optim.lr_scheduler, the learning rate of every
+# interval (epoch) over SCHEDULE_INTERVALS intervals. A row is (case name,
+# nettrain schedule, options under nettrain's YAML names, base lr); the
+# torch scheduler and its arguments follow from the schedule (see
+# torch_scheduler). A plateau row also has the validation losses, one per
+# epoch.
+
+SCHEDULE_INTERVALS = 20
+
+# Validation losses with plateaus: improvements, a gain under the default
+# relative threshold (0.84996 against 0.85 * (1 - 1e-4)), long flat
+# stretches, a bump, and a late improvement.
+PLATEAU_LOSSES = [1.0, 0.9, 0.85, 0.85, 0.86, 0.85, 0.84996, 0.84, 0.84, 0.84, 0.84, 0.84, 0.84, 0.84, 0.84, 0.84,
+                  0.84, 0.84, 0.84, 0.84, 0.7, 0.71, 0.72, 0.7, 0.69999, 0.7, 0.7, 0.7, 0.65, 0.65]
+# Small steady gains of 1%, then flat: a gain counts or not depending on
+# threshold.
+PLATEAU_LOSSES_SLOW = [1.0 * 0.99 ** i for i in range(12)] + [0.99 ** 11] * 10
+
+SCHEDULES = [
+    ("step", "step", {"step_size": 3}, 0.1),
+    ("step_gamma", "step", {"step_size": 4, "gamma": 0.5}, 0.05),
+    ("step_size_1", "step", {"step_size": 1, "gamma": 0.9}, 1.0),
+    ("exponential", "exponential", {"gamma": 0.9}, 0.1),
+    ("exponential_half", "exponential", {"gamma": 0.5}, 1.0),
+    # t_max defaults to the intervals of the run: torch's T_max = 20.
+    ("cosine", "cosine", {}, 0.1),
+    ("cosine_eta_min", "cosine", {"t_max": 20, "eta_min": 0.01}, 0.1),
+    # Past t_max the cosine goes back up (torch's closed form and its
+    # recursive get_lr both do).
+    ("cosine_t_max_8_eta_min", "cosine", {"t_max": 8, "eta_min": 0.001}, 0.1),
+    ("cosine_t_max_5", "cosine", {"t_max": 5}, 1.0),
+    ("plateau", "plateau", {}, 0.1, PLATEAU_LOSSES),
+    ("plateau_factor_patience", "plateau", {"factor": 0.5, "patience": 2}, 0.1, PLATEAU_LOSSES),
+    ("plateau_threshold_cooldown", "plateau", {"factor": 0.5, "patience": 1, "threshold": 0.05, "cooldown": 2}, 0.1,
+     PLATEAU_LOSSES),
+    ("plateau_min_lr", "plateau", {"factor": 0.2, "patience": 0, "cooldown": 1, "min_lr": 0.003}, 0.1, PLATEAU_LOSSES),
+    ("plateau_threshold_slow", "plateau", {"factor": 0.5, "patience": 1, "threshold": 0.02}, 0.1, PLATEAU_LOSSES_SLOW),
+    ("plateau_slow", "plateau", {"factor": 0.5, "patience": 1, "threshold": 0.005}, 0.1, PLATEAU_LOSSES_SLOW),
+    # torch skips a reduction smaller than its eps (1e-8): 4e-8 -> 2e-8 is
+    # applied, 2e-8 -> 1e-8 is not.
+    ("plateau_eps", "plateau", {"factor": 0.5, "patience": 0, "threshold": 0}, 4e-8, PLATEAU_LOSSES),
+]
+
+
+def torch_scheduler(kind, options, opt, total):
+    """The torch.optim.lr_scheduler equivalent of a nettrain schedule, with
+    its arguments (nettrain's t_max is torch's T_max, by default the
+    intervals of the run)."""
+    sched = torch.optim.lr_scheduler
+    o = dict(options)
+    if kind == "step":
+        return sched.StepLR(opt, **o)
+    if kind == "exponential":
+        return sched.ExponentialLR(opt, **o)
+    if kind == "cosine":
+        return sched.CosineAnnealingLR(opt, T_max=o.pop("t_max", total), **o)
+    if kind == "plateau":
+        return sched.ReduceLROnPlateau(opt, mode="min", threshold_mode="rel", **o)
+    raise ValueError("no torch scheduler for %s" % kind)
+
+
+def schedule_case(row):
+    """The learning rate of every interval, as torch sets it in the
+    optimizer's param_groups: lr[0] before any scheduler step, lr[i+1]
+    after the i-th step (given the i-th loss for a plateau). A plateau case
+    also records the scheduler's state after every step."""
+    name, kind, options, base = row[:4]
+    losses = row[4] if len(row) > 4 else None
+    steps = len(losses) if losses is not None else SCHEDULE_INTERVALS - 1
+    total = steps + 1
+    p = nn.Parameter(torch.zeros(1))
+    opt = torch.optim.SGD([p], lr=base)
+    sched = torch_scheduler(kind, options, opt, total)
+    lrs, states = [opt.param_groups[0]["lr"]], []
+    for i in range(steps):
+        opt.step()  # no gradient: nothing changes, but the scheduler sees a step
+        if losses is None:
+            sched.step()
+        else:
+            sched.step(losses[i])
+            states.append(dict(best=sched.best, num_bad_epochs=sched.num_bad_epochs,
+                               cooldown_counter=sched.cooldown_counter))
+        lrs.append(opt.param_groups[0]["lr"])
+    res = dict(name=name, schedule=kind, options=options, base_lr=base, total=total,
+               torch=type(sched).__name__, lr=lrs)
+    if losses is not None:
+        res.update(losses=losses, state=states)
+    return res
+
 
 # ---------------------------------------------------------------------------
 # Network cases: layers in nettrain's YAML layer syntax, the per-sample
@@ -358,12 +545,15 @@ TRAIN_STEPS = 3
 # per row of the last axis; "values": reals shaped like the output), and the
 # batch size.
 
-def case(name, input_shape, layers, loss, targets, batch, fixed=None):
+def case(name, input_shape, layers, loss, targets, batch, fixed=None, optimizer_runs=False):
     """fixed, when given, replaces the seeded draws with chosen values:
-    {"params": {state_dict name: nested list}, "x": ..., "values": ...}."""
+    {"params": {state_dict name: nested list}, "x": ..., "values": ...}.
+    optimizer_runs adds the OPTIMIZER_TRAINING runs."""
     c = {"name": name, "input": input_shape, "layers": layers, "loss": loss, "targets": targets, "batch": batch}
     if fixed is not None:
         c["fixed"] = fixed
+    if optimizer_runs:
+        c["optimizer_runs"] = True
     return c
 
 
@@ -381,6 +571,9 @@ NETWORK_CASES = [
     case("seq_ce", [3, 4], [{"dense": {"units": 6}}, "tanh", {"dense": {"units": 5}}], "cross_entropy", "labels", 4),
     case("seq_mse_values", [3, 4], [{"dense": {"units": 5}}, "sigmoid", {"dense": {"units": 2}}], "mse", "values", 3),
     case("batch1_relu_ce", [5], [{"dense": {"units": 6}}, "relu", {"dense": {"units": 3}}], "cross_entropy", "labels", 1),
+    # The 10-step runs of every optimizer (OPTIMIZER_TRAINING).
+    case("mlp_optimizers_ce", [4], [{"dense": {"units": 6}}, "relu", {"dense": {"units": 5}}, "tanh", {"dense": {"units": 3}}],
+         "cross_entropy", "labels", 5, optimizer_runs=True),
 
     # CNN layers. A 4-D output goes to mse/half_sse against values, or to
     # cross_entropy with one label per row of its last (width) axis; but not
@@ -534,13 +727,13 @@ def check_margins(c, model, x):
             h = m(h)
 
 
-def train(c, opt_name, options):
-    """Trains a freshly seeded copy of case c for TRAIN_STEPS steps on its
-    batch; returns the loss before each step and the final parameters."""
+def train(c, opt_name, options, steps=TRAIN_STEPS):
+    """Trains a freshly seeded copy of case c for steps steps on its batch;
+    returns the loss before each step and the final parameters."""
     model, x, t = setup(c)
-    opt = OPTIMIZERS[opt_name][0](model.parameters(), **options)
+    opt = make_optimizer(opt_name, model.parameters(), options)
     losses = []
-    for _ in range(TRAIN_STEPS):
+    for _ in range(steps):
         check_margins(c, model, x)
         opt.zero_grad()
         loss = LOSSES[c["loss"]](model(x), t)
@@ -572,6 +765,7 @@ def network_case(c):
     res = dict(c)
     del res["targets"]
     res.pop("fixed", None)
+    res.pop("optimizer_runs", None)
     # Token ids are written as the float values nettrain is given.
     res.update(params=params, x=tensor(x.to(torch.get_default_dtype()) if token_input else x))
     res["labels" if c["targets"] == "labels" else "values"] = tensor(t)
@@ -585,13 +779,20 @@ def network_case(c):
         losses, final = train(c, opt_name, options)
         assert losses[0] == loss.item(), (c["name"], run)
         res["training"].append(dict(name=run, optimizer=opt_name, options=options, losses=losses, params=final))
+    if c.get("optimizer_runs"):
+        res["optimizer_training"] = []
+        for run, opt_name, options in OPTIMIZER_TRAINING:
+            losses, final = train(c, opt_name, options, OPTIMIZER_TRAIN_STEPS)
+            assert losses[0] == loss.item(), (c["name"], run)
+            res["optimizer_training"].append(dict(name=run, optimizer=opt_name, options=options, losses=losses,
+                                                  params=final))
     return res
 
 
 def optimizer_cases(name):
     """The trajectory of every option combination of one optimizer, all on
     the same start vector and gradient sequence."""
-    cls, combos = OPTIMIZERS[name]
+    combos = OPTIMIZERS[name][1]
     torch.manual_seed(seed_of(name))
     w0 = torch.randn(OPTIM_PARAMS)
     # Gradients change scale from step to step (so AMSGrad's running
@@ -602,7 +803,7 @@ def optimizer_cases(name):
     cases, seen = [], set()
     for label, options in combos:
         p = nn.Parameter(w0.clone())
-        opt = cls([p], **options)
+        opt = make_optimizer(name, [p], options)
         traj = []
         for g in grads:
             p.grad = g.clone()
@@ -615,7 +816,11 @@ def optimizer_cases(name):
         state = {k: (tensor(v) if v.dim() > 0 else v.item()) if torch.is_tensor(v) else v
                  for k, v in opt.state[p].items() if v is not None}
         cases.append(dict(name=label, options=options, params=traj, state=state))
-    return dict(optimizer=name, w0=w0.tolist(), grads=grads.tolist(), cases=cases)
+    res = dict(optimizer=name)
+    if name in TORCH_KWARGS:
+        res["torch_kwargs"] = TORCH_KWARGS[name]
+    res.update(w0=w0.tolist(), grads=grads.tolist(), cases=cases)
+    return res
 
 
 def cpu_capability():
@@ -671,6 +876,9 @@ def main():
         write(os.path.join(NET_DIR, c["name"] + ".json"), dict(header(), **network_case(c)))
     for name in OPTIMIZERS:
         write(os.path.join(OPTIM_DIR, name + ".json"), dict(header(), **optimizer_cases(name)))
+    names = [row[0] for row in SCHEDULES]
+    assert len(set(names)) == len(names), "duplicate schedule case names"
+    write(os.path.join(OPTIM_DIR, "schedules.json"), dict(header(), cases=[schedule_case(row) for row in SCHEDULES]))
 
 
 if __name__ == "__main__":

@@ -117,6 +117,12 @@ type kernelSet struct {
 	// Dot-product tile for C = A*B^T with rows of A and B read along k:
 	// dmr rows of A by dnr rows of B.
 	dmr, dnr int
+	// dotBig: use the dot-product path for big products too (when k is
+	// deep enough), not only for skinny ones.
+	dotBig bool
+	// packBMinRows: pack op(B) = B when m is at least this (it is reused
+	// m/mr times); below, the kernel reads B in place.
+	packBMinRows int
 	// dot computes an mr' x nr' tile (mr' <= dmr, nr' <= dnr) over the
 	// whole of k: A(i,p) = a[i*lda+p], B(j,p) = b[j*ldb+p].
 	dot func(mr, nr, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32, beta0 bool)
@@ -129,35 +135,47 @@ type kernelSet struct {
 type plan struct {
 	ks    *kernelSet
 	dot   bool // C = A*B^T through ks.dot (tA == false, tB == true)
-	packA bool // pack A slivers (always when !tA on the outer path)
-	packB bool // pack B panels (always when tB on the outer path)
+	packA bool // pack A into slivers (required when !tA on the outer path)
+	packB bool // pack B into slivers (required when tB on the outer path)
 }
 
 func (p *plan) packs() bool { return !p.dot && (p.packA || p.packB) }
 
-// Tuning thresholds for makePlan, measured on the machine described in
-// doc.go; they only move work between equivalent code paths.
-var (
-	// dotMaxK: the dot-product path reads whole rows of A and B; beyond
-	// this depth the packed path keeps the panels in cache instead.
-	dotMaxK = 2048
-	// dotMaxMN: the dot path is used when min(m, n) is at most this.
-	dotMaxMN = 256
-	// directBMaxRows: B is read in place (not packed) when m is at most
-	// this many rows, so that it is reused too few times to pay for a copy.
-	directBMaxRows = 32
-	// directAMaxCols: op(A) = A^T is read in place when n is at most this.
-	directAMaxCols = 64
+// Thresholds of makePlan, measured on the machine described in doc.go
+// (BenchmarkSgemm and its shapes); they only move work between code paths
+// that give the same results on one thread and on many.
+const (
+	// The dot-product path needs enough depth to amortise the reduction
+	// of its vector accumulators (k >= dotMinK), unless the product is
+	// skinny or small, where avoiding the packing matters more.
+	dotMinK     = 256
+	dotMaxK     = 4096
+	dotSkinnyMN = 64
+	dotSmall    = 1 << 22 // m*n*k
+	// op(A) = A^T is read in place up to this many rows of C; past it the
+	// stride between the rows the kernel reads (m floats) thrashes L1.
+	directAMaxRows = 512
 )
 
+// makePlan chooses the loop nest and the packing for a whole call.
+//
+// Measured here: with AVX-512, reading B in place (op(B) = B) never lost
+// to packing it, even with strides of 4096 floats, and the dot-product
+// kernels beat the packed path on C = A*B^T from k = 256 up; the AVX2
+// kernels need B at twice the rate per flop and want B packed and the
+// outer-product path on big products. A^T is read in place for m <= 512.
 func makePlan(ks *kernelSet, tA, tB bool, m, n, k int) plan {
 	p := plan{ks: ks}
-	if !tA && tB && k <= dotMaxK && (min(m, n) <= dotMaxMN || m*n*k <= 1<<21) {
-		p.dot = true
-		return p
+	if !tA && tB && k <= dotMaxK {
+		skinny := min(m, n) <= dotSkinnyMN || m*n*k <= dotSmall
+		deep := k >= dotMinK && (ks.dotBig || min(m, n) <= 256)
+		if skinny || deep {
+			p.dot = true
+			return p
+		}
 	}
-	p.packA = !tA || n > directAMaxCols
-	p.packB = tB || m > directBMaxRows
+	p.packA = !tA || m > directAMaxRows
+	p.packB = tB || m >= ks.packBMinRows
 	return p
 }
 
@@ -239,9 +257,7 @@ func dotGemm(ks *kernelSet, m, n, k int, alpha float32, a []float32, lda int, b 
 func outerGemm(ws *workspace, p *plan, tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	ks := p.ks
 	MR, NR, KC, MC, NC := ks.mr, ks.nr, ks.kc, ks.mc, ks.nc
-	if p.packs() {
-		ws.ensure(ks)
-	}
+	ws.ensure(p)
 	// Panels of A: as few as fit in MC rows, of even heights.
 	panels := (m + MC - 1) / MC
 	MC = (m + panels - 1) / panels
@@ -310,11 +326,14 @@ type workspace struct {
 	b []float32 // one B block: kc x nc (nc rounded up to nr)
 }
 
-func (w *workspace) ensure(ks *kernelSet) {
-	if n := ks.kc * roundUp(ks.mc, ks.mr); len(w.a) < n {
+// ensure allocates the buffers the plan packs into, once: the sizes
+// depend only on the kernel set.
+func (w *workspace) ensure(p *plan) {
+	ks := p.ks
+	if n := ks.kc * roundUp(ks.mc, ks.mr); p.packA && len(w.a) < n {
 		w.a = make([]float32, n)
 	}
-	if n := ks.kc * roundUp(ks.nc, ks.nr); len(w.b) < n {
+	if n := ks.kc * roundUp(ks.nc, ks.nr); p.packB && len(w.b) < n {
 		w.b = make([]float32, n)
 	}
 }

@@ -327,3 +327,6 @@ func dotAVX2_4x2(kv int, tail int, mask *int32, a *float32, lda int, b *float32,
 
 //go:noescape
 func dotAVX2_4x3(kv int, tail int, mask *int32, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, beta0 int)
+
+//go:noescape
+func transpose4x8AVX(n8 int, dst *float32, ld int, src *float32, lds int)

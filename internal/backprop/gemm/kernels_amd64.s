@@ -17,34 +17,45 @@ TEXT ·outerAVX512_1x1(SB), NOSPLIT, $0-80
 	MOVQ       DI, R8
 	PREFETCHT0 (R8)
 	VPXORD     Z4, Z4, Z4
-	MOVQ       AX, R8
-	SHRQ       $0x02, R8
+	MOVQ       SI, R8
+	SHLQ       $0x03, R8
+	ADDQ       BX, R8
+	MOVQ       AX, R9
+	SHRQ       $0x02, R9
 	ANDQ       $0x00000003, AX
-	TESTQ      R8, R8
+	TESTQ      R9, R9
 	JZ         rem
 
 loop:
+	PREFETCHT0   (R8)
+	ADDQ         SI, R8
 	VMOVUPS      (BX), Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R8)
+	ADDQ         SI, R8
 	VMOVUPS      (BX), Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R8)
+	ADDQ         SI, R8
 	VMOVUPS      (BX), Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R8)
+	ADDQ         SI, R8
 	VMOVUPS      (BX), Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
 	ADDQ         DX, CX
 	ADDQ         SI, BX
-	DECQ         R8
+	DECQ         R9
 	JNZ          loop
 
 rem:
@@ -52,6 +63,8 @@ rem:
 	JZ    done
 
 remloop:
+	PREFETCHT0   (R8)
+	ADDQ         SI, R8
 	VMOVUPS      (BX), Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -94,34 +107,45 @@ TEXT ·outerAVX512_1x1m(SB), NOSPLIT, $0-80
 	MOVQ       DI, R8
 	PREFETCHT0 (R8)
 	VPXORD     Z4, Z4, Z4
-	MOVQ       AX, R8
-	SHRQ       $0x02, R8
+	MOVQ       SI, R8
+	SHLQ       $0x03, R8
+	ADDQ       BX, R8
+	MOVQ       AX, R9
+	SHRQ       $0x02, R9
 	ANDQ       $0x00000003, AX
-	TESTQ      R8, R8
+	TESTQ      R9, R9
 	JZ         rem
 
 loop:
+	PREFETCHT0   (R8)
+	ADDQ         SI, R8
 	VMOVUPS.Z    (BX), K1, Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R8)
+	ADDQ         SI, R8
 	VMOVUPS.Z    (BX), K1, Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R8)
+	ADDQ         SI, R8
 	VMOVUPS.Z    (BX), K1, Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R8)
+	ADDQ         SI, R8
 	VMOVUPS.Z    (BX), K1, Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
 	ADDQ         DX, CX
 	ADDQ         SI, BX
-	DECQ         R8
+	DECQ         R9
 	JNZ          loop
 
 rem:
@@ -129,6 +153,8 @@ rem:
 	JZ    done
 
 remloop:
+	PREFETCHT0   (R8)
+	ADDQ         SI, R8
 	VMOVUPS.Z    (BX), K1, Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -172,13 +198,19 @@ TEXT ·outerAVX512_1x2(SB), NOSPLIT, $0-80
 	VPXORD     Z4, Z4, Z4
 	PREFETCHT0 64(R8)
 	VPXORD     Z5, Z5, Z5
-	MOVQ       AX, R8
-	SHRQ       $0x02, R8
+	MOVQ       SI, R8
+	SHLQ       $0x03, R8
+	ADDQ       BX, R8
+	MOVQ       AX, R9
+	SHRQ       $0x02, R9
 	ANDQ       $0x00000003, AX
-	TESTQ      R8, R8
+	TESTQ      R9, R9
 	JZ         rem
 
 loop:
+	PREFETCHT0   (R8)
+	PREFETCHT0   64(R8)
+	ADDQ         SI, R8
 	VMOVUPS      (BX), Z0
 	VMOVUPS      64(BX), Z1
 	VBROADCASTSS (CX), Z2
@@ -186,6 +218,9 @@ loop:
 	VFMADD231PS  Z1, Z2, Z5
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R8)
+	PREFETCHT0   64(R8)
+	ADDQ         SI, R8
 	VMOVUPS      (BX), Z0
 	VMOVUPS      64(BX), Z1
 	VBROADCASTSS (CX), Z2
@@ -193,6 +228,9 @@ loop:
 	VFMADD231PS  Z1, Z2, Z5
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R8)
+	PREFETCHT0   64(R8)
+	ADDQ         SI, R8
 	VMOVUPS      (BX), Z0
 	VMOVUPS      64(BX), Z1
 	VBROADCASTSS (CX), Z2
@@ -200,6 +238,9 @@ loop:
 	VFMADD231PS  Z1, Z2, Z5
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R8)
+	PREFETCHT0   64(R8)
+	ADDQ         SI, R8
 	VMOVUPS      (BX), Z0
 	VMOVUPS      64(BX), Z1
 	VBROADCASTSS (CX), Z2
@@ -207,7 +248,7 @@ loop:
 	VFMADD231PS  Z1, Z2, Z5
 	ADDQ         DX, CX
 	ADDQ         SI, BX
-	DECQ         R8
+	DECQ         R9
 	JNZ          loop
 
 rem:
@@ -215,6 +256,9 @@ rem:
 	JZ    done
 
 remloop:
+	PREFETCHT0   (R8)
+	PREFETCHT0   64(R8)
+	ADDQ         SI, R8
 	VMOVUPS      (BX), Z0
 	VMOVUPS      64(BX), Z1
 	VBROADCASTSS (CX), Z2
@@ -266,13 +310,19 @@ TEXT ·outerAVX512_1x2m(SB), NOSPLIT, $0-80
 	VPXORD     Z4, Z4, Z4
 	PREFETCHT0 64(R8)
 	VPXORD     Z5, Z5, Z5
-	MOVQ       AX, R8
-	SHRQ       $0x02, R8
+	MOVQ       SI, R8
+	SHLQ       $0x03, R8
+	ADDQ       BX, R8
+	MOVQ       AX, R9
+	SHRQ       $0x02, R9
 	ANDQ       $0x00000003, AX
-	TESTQ      R8, R8
+	TESTQ      R9, R9
 	JZ         rem
 
 loop:
+	PREFETCHT0   (R8)
+	PREFETCHT0   64(R8)
+	ADDQ         SI, R8
 	VMOVUPS      (BX), Z0
 	VMOVUPS.Z    64(BX), K1, Z1
 	VBROADCASTSS (CX), Z2
@@ -280,6 +330,9 @@ loop:
 	VFMADD231PS  Z1, Z2, Z5
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R8)
+	PREFETCHT0   64(R8)
+	ADDQ         SI, R8
 	VMOVUPS      (BX), Z0
 	VMOVUPS.Z    64(BX), K1, Z1
 	VBROADCASTSS (CX), Z2
@@ -287,6 +340,9 @@ loop:
 	VFMADD231PS  Z1, Z2, Z5
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R8)
+	PREFETCHT0   64(R8)
+	ADDQ         SI, R8
 	VMOVUPS      (BX), Z0
 	VMOVUPS.Z    64(BX), K1, Z1
 	VBROADCASTSS (CX), Z2
@@ -294,6 +350,9 @@ loop:
 	VFMADD231PS  Z1, Z2, Z5
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R8)
+	PREFETCHT0   64(R8)
+	ADDQ         SI, R8
 	VMOVUPS      (BX), Z0
 	VMOVUPS.Z    64(BX), K1, Z1
 	VBROADCASTSS (CX), Z2
@@ -301,7 +360,7 @@ loop:
 	VFMADD231PS  Z1, Z2, Z5
 	ADDQ         DX, CX
 	ADDQ         SI, BX
-	DECQ         R8
+	DECQ         R9
 	JNZ          loop
 
 rem:
@@ -309,6 +368,9 @@ rem:
 	JZ    done
 
 remloop:
+	PREFETCHT0   (R8)
+	PREFETCHT0   64(R8)
+	ADDQ         SI, R8
 	VMOVUPS      (BX), Z0
 	VMOVUPS.Z    64(BX), K1, Z1
 	VBROADCASTSS (CX), Z2
@@ -360,13 +422,18 @@ TEXT ·outerAVX512_2x1(SB), NOSPLIT, $0-80
 	ADDQ       R8, R9
 	PREFETCHT0 (R9)
 	VPXORD     Z5, Z5, Z5
-	MOVQ       AX, R9
-	SHRQ       $0x02, R9
+	MOVQ       SI, R9
+	SHLQ       $0x03, R9
+	ADDQ       BX, R9
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
 	ANDQ       $0x00000003, AX
-	TESTQ      R9, R9
+	TESTQ      R10, R10
 	JZ         rem
 
 loop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -374,6 +441,8 @@ loop:
 	VFMADD231PS  Z0, Z3, Z5
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -381,6 +450,8 @@ loop:
 	VFMADD231PS  Z0, Z3, Z5
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -388,6 +459,8 @@ loop:
 	VFMADD231PS  Z0, Z3, Z5
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -395,7 +468,7 @@ loop:
 	VFMADD231PS  Z0, Z3, Z5
 	ADDQ         DX, CX
 	ADDQ         SI, BX
-	DECQ         R9
+	DECQ         R10
 	JNZ          loop
 
 rem:
@@ -403,6 +476,8 @@ rem:
 	JZ    done
 
 remloop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -457,13 +532,18 @@ TEXT ·outerAVX512_2x1m(SB), NOSPLIT, $0-80
 	ADDQ       R8, R9
 	PREFETCHT0 (R9)
 	VPXORD     Z5, Z5, Z5
-	MOVQ       AX, R9
-	SHRQ       $0x02, R9
+	MOVQ       SI, R9
+	SHLQ       $0x03, R9
+	ADDQ       BX, R9
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
 	ANDQ       $0x00000003, AX
-	TESTQ      R9, R9
+	TESTQ      R10, R10
 	JZ         rem
 
 loop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS.Z    (BX), K1, Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -471,6 +551,8 @@ loop:
 	VFMADD231PS  Z0, Z3, Z5
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS.Z    (BX), K1, Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -478,6 +560,8 @@ loop:
 	VFMADD231PS  Z0, Z3, Z5
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS.Z    (BX), K1, Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -485,6 +569,8 @@ loop:
 	VFMADD231PS  Z0, Z3, Z5
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS.Z    (BX), K1, Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -492,7 +578,7 @@ loop:
 	VFMADD231PS  Z0, Z3, Z5
 	ADDQ         DX, CX
 	ADDQ         SI, BX
-	DECQ         R9
+	DECQ         R10
 	JNZ          loop
 
 rem:
@@ -500,6 +586,8 @@ rem:
 	JZ    done
 
 remloop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS.Z    (BX), K1, Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -558,13 +646,19 @@ TEXT ·outerAVX512_2x2(SB), NOSPLIT, $0-80
 	VPXORD     Z6, Z6, Z6
 	PREFETCHT0 64(R9)
 	VPXORD     Z7, Z7, Z7
-	MOVQ       AX, R9
-	SHRQ       $0x02, R9
+	MOVQ       SI, R9
+	SHLQ       $0x03, R9
+	ADDQ       BX, R9
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
 	ANDQ       $0x00000003, AX
-	TESTQ      R9, R9
+	TESTQ      R10, R10
 	JZ         rem
 
 loop:
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS      64(BX), Z1
 	VBROADCASTSS (CX), Z2
@@ -575,6 +669,9 @@ loop:
 	VFMADD231PS  Z1, Z3, Z7
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS      64(BX), Z1
 	VBROADCASTSS (CX), Z2
@@ -585,6 +682,9 @@ loop:
 	VFMADD231PS  Z1, Z3, Z7
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS      64(BX), Z1
 	VBROADCASTSS (CX), Z2
@@ -595,6 +695,9 @@ loop:
 	VFMADD231PS  Z1, Z3, Z7
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS      64(BX), Z1
 	VBROADCASTSS (CX), Z2
@@ -605,7 +708,7 @@ loop:
 	VFMADD231PS  Z1, Z3, Z7
 	ADDQ         DX, CX
 	ADDQ         SI, BX
-	DECQ         R9
+	DECQ         R10
 	JNZ          loop
 
 rem:
@@ -613,6 +716,9 @@ rem:
 	JZ    done
 
 remloop:
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS      64(BX), Z1
 	VBROADCASTSS (CX), Z2
@@ -684,13 +790,19 @@ TEXT ·outerAVX512_2x2m(SB), NOSPLIT, $0-80
 	VPXORD     Z6, Z6, Z6
 	PREFETCHT0 64(R9)
 	VPXORD     Z7, Z7, Z7
-	MOVQ       AX, R9
-	SHRQ       $0x02, R9
+	MOVQ       SI, R9
+	SHLQ       $0x03, R9
+	ADDQ       BX, R9
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
 	ANDQ       $0x00000003, AX
-	TESTQ      R9, R9
+	TESTQ      R10, R10
 	JZ         rem
 
 loop:
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS.Z    64(BX), K1, Z1
 	VBROADCASTSS (CX), Z2
@@ -701,6 +813,9 @@ loop:
 	VFMADD231PS  Z1, Z3, Z7
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS.Z    64(BX), K1, Z1
 	VBROADCASTSS (CX), Z2
@@ -711,6 +826,9 @@ loop:
 	VFMADD231PS  Z1, Z3, Z7
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS.Z    64(BX), K1, Z1
 	VBROADCASTSS (CX), Z2
@@ -721,6 +839,9 @@ loop:
 	VFMADD231PS  Z1, Z3, Z7
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS.Z    64(BX), K1, Z1
 	VBROADCASTSS (CX), Z2
@@ -731,7 +852,7 @@ loop:
 	VFMADD231PS  Z1, Z3, Z7
 	ADDQ         DX, CX
 	ADDQ         SI, BX
-	DECQ         R9
+	DECQ         R10
 	JNZ          loop
 
 rem:
@@ -739,6 +860,9 @@ rem:
 	JZ    done
 
 remloop:
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS.Z    64(BX), K1, Z1
 	VBROADCASTSS (CX), Z2
@@ -809,13 +933,18 @@ TEXT ·outerAVX512_3x1(SB), NOSPLIT, $0-80
 	ADDQ       R8, R9
 	PREFETCHT0 (R9)
 	VPXORD     Z6, Z6, Z6
-	MOVQ       AX, R9
-	SHRQ       $0x02, R9
+	MOVQ       SI, R9
+	SHLQ       $0x03, R9
+	ADDQ       BX, R9
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
 	ANDQ       $0x00000003, AX
-	TESTQ      R9, R9
+	TESTQ      R10, R10
 	JZ         rem
 
 loop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -825,6 +954,8 @@ loop:
 	VFMADD231PS  Z0, Z2, Z6
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -834,6 +965,8 @@ loop:
 	VFMADD231PS  Z0, Z2, Z6
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -843,6 +976,8 @@ loop:
 	VFMADD231PS  Z0, Z2, Z6
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -852,7 +987,7 @@ loop:
 	VFMADD231PS  Z0, Z2, Z6
 	ADDQ         DX, CX
 	ADDQ         SI, BX
-	DECQ         R9
+	DECQ         R10
 	JNZ          loop
 
 rem:
@@ -860,6 +995,8 @@ rem:
 	JZ    done
 
 remloop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -926,13 +1063,18 @@ TEXT ·outerAVX512_3x1m(SB), NOSPLIT, $0-80
 	ADDQ       R8, R9
 	PREFETCHT0 (R9)
 	VPXORD     Z6, Z6, Z6
-	MOVQ       AX, R9
-	SHRQ       $0x02, R9
+	MOVQ       SI, R9
+	SHLQ       $0x03, R9
+	ADDQ       BX, R9
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
 	ANDQ       $0x00000003, AX
-	TESTQ      R9, R9
+	TESTQ      R10, R10
 	JZ         rem
 
 loop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS.Z    (BX), K1, Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -942,6 +1084,8 @@ loop:
 	VFMADD231PS  Z0, Z2, Z6
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS.Z    (BX), K1, Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -951,6 +1095,8 @@ loop:
 	VFMADD231PS  Z0, Z2, Z6
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS.Z    (BX), K1, Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -960,6 +1106,8 @@ loop:
 	VFMADD231PS  Z0, Z2, Z6
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS.Z    (BX), K1, Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -969,7 +1117,7 @@ loop:
 	VFMADD231PS  Z0, Z2, Z6
 	ADDQ         DX, CX
 	ADDQ         SI, BX
-	DECQ         R9
+	DECQ         R10
 	JNZ          loop
 
 rem:
@@ -977,6 +1125,8 @@ rem:
 	JZ    done
 
 remloop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS.Z    (BX), K1, Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -1050,13 +1200,19 @@ TEXT ·outerAVX512_3x2(SB), NOSPLIT, $0-80
 	VPXORD     Z8, Z8, Z8
 	PREFETCHT0 64(R9)
 	VPXORD     Z9, Z9, Z9
-	MOVQ       AX, R9
-	SHRQ       $0x02, R9
+	MOVQ       SI, R9
+	SHLQ       $0x03, R9
+	ADDQ       BX, R9
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
 	ANDQ       $0x00000003, AX
-	TESTQ      R9, R9
+	TESTQ      R10, R10
 	JZ         rem
 
 loop:
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS      64(BX), Z1
 	VBROADCASTSS (CX), Z2
@@ -1070,6 +1226,9 @@ loop:
 	VFMADD231PS  Z1, Z2, Z9
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS      64(BX), Z1
 	VBROADCASTSS (CX), Z2
@@ -1083,6 +1242,9 @@ loop:
 	VFMADD231PS  Z1, Z2, Z9
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS      64(BX), Z1
 	VBROADCASTSS (CX), Z2
@@ -1096,6 +1258,9 @@ loop:
 	VFMADD231PS  Z1, Z2, Z9
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS      64(BX), Z1
 	VBROADCASTSS (CX), Z2
@@ -1109,7 +1274,7 @@ loop:
 	VFMADD231PS  Z1, Z2, Z9
 	ADDQ         DX, CX
 	ADDQ         SI, BX
-	DECQ         R9
+	DECQ         R10
 	JNZ          loop
 
 rem:
@@ -1117,6 +1282,9 @@ rem:
 	JZ    done
 
 remloop:
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS      64(BX), Z1
 	VBROADCASTSS (CX), Z2
@@ -1208,13 +1376,19 @@ TEXT ·outerAVX512_3x2m(SB), NOSPLIT, $0-80
 	VPXORD     Z8, Z8, Z8
 	PREFETCHT0 64(R9)
 	VPXORD     Z9, Z9, Z9
-	MOVQ       AX, R9
-	SHRQ       $0x02, R9
+	MOVQ       SI, R9
+	SHLQ       $0x03, R9
+	ADDQ       BX, R9
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
 	ANDQ       $0x00000003, AX
-	TESTQ      R9, R9
+	TESTQ      R10, R10
 	JZ         rem
 
 loop:
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS.Z    64(BX), K1, Z1
 	VBROADCASTSS (CX), Z2
@@ -1228,6 +1402,9 @@ loop:
 	VFMADD231PS  Z1, Z2, Z9
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS.Z    64(BX), K1, Z1
 	VBROADCASTSS (CX), Z2
@@ -1241,6 +1418,9 @@ loop:
 	VFMADD231PS  Z1, Z2, Z9
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS.Z    64(BX), K1, Z1
 	VBROADCASTSS (CX), Z2
@@ -1254,6 +1434,9 @@ loop:
 	VFMADD231PS  Z1, Z2, Z9
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS.Z    64(BX), K1, Z1
 	VBROADCASTSS (CX), Z2
@@ -1267,7 +1450,7 @@ loop:
 	VFMADD231PS  Z1, Z2, Z9
 	ADDQ         DX, CX
 	ADDQ         SI, BX
-	DECQ         R9
+	DECQ         R10
 	JNZ          loop
 
 rem:
@@ -1275,6 +1458,9 @@ rem:
 	JZ    done
 
 remloop:
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS.Z    64(BX), K1, Z1
 	VBROADCASTSS (CX), Z2
@@ -1364,13 +1550,18 @@ TEXT ·outerAVX512_4x1(SB), NOSPLIT, $0-80
 	ADDQ       R8, R9
 	PREFETCHT0 (R9)
 	VPXORD     Z7, Z7, Z7
-	MOVQ       AX, R9
-	SHRQ       $0x02, R9
+	MOVQ       SI, R9
+	SHLQ       $0x03, R9
+	ADDQ       BX, R9
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
 	ANDQ       $0x00000003, AX
-	TESTQ      R9, R9
+	TESTQ      R10, R10
 	JZ         rem
 
 loop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -1382,6 +1573,8 @@ loop:
 	VFMADD231PS  Z0, Z3, Z7
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -1393,6 +1586,8 @@ loop:
 	VFMADD231PS  Z0, Z3, Z7
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -1404,6 +1599,8 @@ loop:
 	VFMADD231PS  Z0, Z3, Z7
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -1415,7 +1612,7 @@ loop:
 	VFMADD231PS  Z0, Z3, Z7
 	ADDQ         DX, CX
 	ADDQ         SI, BX
-	DECQ         R9
+	DECQ         R10
 	JNZ          loop
 
 rem:
@@ -1423,6 +1620,8 @@ rem:
 	JZ    done
 
 remloop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -1501,13 +1700,18 @@ TEXT ·outerAVX512_4x1m(SB), NOSPLIT, $0-80
 	ADDQ       R8, R9
 	PREFETCHT0 (R9)
 	VPXORD     Z7, Z7, Z7
-	MOVQ       AX, R9
-	SHRQ       $0x02, R9
+	MOVQ       SI, R9
+	SHLQ       $0x03, R9
+	ADDQ       BX, R9
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
 	ANDQ       $0x00000003, AX
-	TESTQ      R9, R9
+	TESTQ      R10, R10
 	JZ         rem
 
 loop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS.Z    (BX), K1, Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -1519,6 +1723,8 @@ loop:
 	VFMADD231PS  Z0, Z3, Z7
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS.Z    (BX), K1, Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -1530,6 +1736,8 @@ loop:
 	VFMADD231PS  Z0, Z3, Z7
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS.Z    (BX), K1, Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -1541,6 +1749,8 @@ loop:
 	VFMADD231PS  Z0, Z3, Z7
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS.Z    (BX), K1, Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -1552,7 +1762,7 @@ loop:
 	VFMADD231PS  Z0, Z3, Z7
 	ADDQ         DX, CX
 	ADDQ         SI, BX
-	DECQ         R9
+	DECQ         R10
 	JNZ          loop
 
 rem:
@@ -1560,6 +1770,8 @@ rem:
 	JZ    done
 
 remloop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS.Z    (BX), K1, Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -1648,13 +1860,19 @@ TEXT ·outerAVX512_4x2(SB), NOSPLIT, $0-80
 	VPXORD     Z10, Z10, Z10
 	PREFETCHT0 64(R9)
 	VPXORD     Z11, Z11, Z11
-	MOVQ       AX, R9
-	SHRQ       $0x02, R9
+	MOVQ       SI, R9
+	SHLQ       $0x03, R9
+	ADDQ       BX, R9
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
 	ANDQ       $0x00000003, AX
-	TESTQ      R9, R9
+	TESTQ      R10, R10
 	JZ         rem
 
 loop:
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS      64(BX), Z1
 	VBROADCASTSS (CX), Z2
@@ -1671,6 +1889,9 @@ loop:
 	VFMADD231PS  Z1, Z3, Z11
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS      64(BX), Z1
 	VBROADCASTSS (CX), Z2
@@ -1687,6 +1908,9 @@ loop:
 	VFMADD231PS  Z1, Z3, Z11
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS      64(BX), Z1
 	VBROADCASTSS (CX), Z2
@@ -1703,6 +1927,9 @@ loop:
 	VFMADD231PS  Z1, Z3, Z11
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS      64(BX), Z1
 	VBROADCASTSS (CX), Z2
@@ -1719,7 +1946,7 @@ loop:
 	VFMADD231PS  Z1, Z3, Z11
 	ADDQ         DX, CX
 	ADDQ         SI, BX
-	DECQ         R9
+	DECQ         R10
 	JNZ          loop
 
 rem:
@@ -1727,6 +1954,9 @@ rem:
 	JZ    done
 
 remloop:
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS      64(BX), Z1
 	VBROADCASTSS (CX), Z2
@@ -1838,13 +2068,19 @@ TEXT ·outerAVX512_4x2m(SB), NOSPLIT, $0-80
 	VPXORD     Z10, Z10, Z10
 	PREFETCHT0 64(R9)
 	VPXORD     Z11, Z11, Z11
-	MOVQ       AX, R9
-	SHRQ       $0x02, R9
+	MOVQ       SI, R9
+	SHLQ       $0x03, R9
+	ADDQ       BX, R9
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
 	ANDQ       $0x00000003, AX
-	TESTQ      R9, R9
+	TESTQ      R10, R10
 	JZ         rem
 
 loop:
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS.Z    64(BX), K1, Z1
 	VBROADCASTSS (CX), Z2
@@ -1861,6 +2097,9 @@ loop:
 	VFMADD231PS  Z1, Z3, Z11
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS.Z    64(BX), K1, Z1
 	VBROADCASTSS (CX), Z2
@@ -1877,6 +2116,9 @@ loop:
 	VFMADD231PS  Z1, Z3, Z11
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS.Z    64(BX), K1, Z1
 	VBROADCASTSS (CX), Z2
@@ -1893,6 +2135,9 @@ loop:
 	VFMADD231PS  Z1, Z3, Z11
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS.Z    64(BX), K1, Z1
 	VBROADCASTSS (CX), Z2
@@ -1909,7 +2154,7 @@ loop:
 	VFMADD231PS  Z1, Z3, Z11
 	ADDQ         DX, CX
 	ADDQ         SI, BX
-	DECQ         R9
+	DECQ         R10
 	JNZ          loop
 
 rem:
@@ -1917,6 +2162,9 @@ rem:
 	JZ    done
 
 remloop:
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS.Z    64(BX), K1, Z1
 	VBROADCASTSS (CX), Z2
@@ -2025,13 +2273,18 @@ TEXT ·outerAVX512_5x1(SB), NOSPLIT, $0-80
 	ADDQ       R8, R9
 	PREFETCHT0 (R9)
 	VPXORD     Z8, Z8, Z8
-	MOVQ       AX, R9
-	SHRQ       $0x02, R9
+	MOVQ       SI, R9
+	SHLQ       $0x03, R9
+	ADDQ       BX, R9
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
 	ANDQ       $0x00000003, AX
-	TESTQ      R9, R9
+	TESTQ      R10, R10
 	JZ         rem
 
 loop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -2045,6 +2298,8 @@ loop:
 	VFMADD231PS  Z0, Z2, Z8
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -2058,6 +2313,8 @@ loop:
 	VFMADD231PS  Z0, Z2, Z8
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -2071,6 +2328,8 @@ loop:
 	VFMADD231PS  Z0, Z2, Z8
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -2084,7 +2343,7 @@ loop:
 	VFMADD231PS  Z0, Z2, Z8
 	ADDQ         DX, CX
 	ADDQ         SI, BX
-	DECQ         R9
+	DECQ         R10
 	JNZ          loop
 
 rem:
@@ -2092,6 +2351,8 @@ rem:
 	JZ    done
 
 remloop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -2182,13 +2443,18 @@ TEXT ·outerAVX512_5x1m(SB), NOSPLIT, $0-80
 	ADDQ       R8, R9
 	PREFETCHT0 (R9)
 	VPXORD     Z8, Z8, Z8
-	MOVQ       AX, R9
-	SHRQ       $0x02, R9
+	MOVQ       SI, R9
+	SHLQ       $0x03, R9
+	ADDQ       BX, R9
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
 	ANDQ       $0x00000003, AX
-	TESTQ      R9, R9
+	TESTQ      R10, R10
 	JZ         rem
 
 loop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS.Z    (BX), K1, Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -2202,6 +2468,8 @@ loop:
 	VFMADD231PS  Z0, Z2, Z8
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS.Z    (BX), K1, Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -2215,6 +2483,8 @@ loop:
 	VFMADD231PS  Z0, Z2, Z8
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS.Z    (BX), K1, Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -2228,6 +2498,8 @@ loop:
 	VFMADD231PS  Z0, Z2, Z8
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS.Z    (BX), K1, Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -2241,7 +2513,7 @@ loop:
 	VFMADD231PS  Z0, Z2, Z8
 	ADDQ         DX, CX
 	ADDQ         SI, BX
-	DECQ         R9
+	DECQ         R10
 	JNZ          loop
 
 rem:
@@ -2249,6 +2521,8 @@ rem:
 	JZ    done
 
 remloop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS.Z    (BX), K1, Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -2352,13 +2626,19 @@ TEXT ·outerAVX512_5x2(SB), NOSPLIT, $0-80
 	VPXORD     Z12, Z12, Z12
 	PREFETCHT0 64(R9)
 	VPXORD     Z13, Z13, Z13
-	MOVQ       AX, R9
-	SHRQ       $0x02, R9
+	MOVQ       SI, R9
+	SHLQ       $0x03, R9
+	ADDQ       BX, R9
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
 	ANDQ       $0x00000003, AX
-	TESTQ      R9, R9
+	TESTQ      R10, R10
 	JZ         rem
 
 loop:
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS      64(BX), Z1
 	VBROADCASTSS (CX), Z2
@@ -2378,6 +2658,9 @@ loop:
 	VFMADD231PS  Z1, Z2, Z13
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS      64(BX), Z1
 	VBROADCASTSS (CX), Z2
@@ -2397,6 +2680,9 @@ loop:
 	VFMADD231PS  Z1, Z2, Z13
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS      64(BX), Z1
 	VBROADCASTSS (CX), Z2
@@ -2416,6 +2702,9 @@ loop:
 	VFMADD231PS  Z1, Z2, Z13
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS      64(BX), Z1
 	VBROADCASTSS (CX), Z2
@@ -2435,7 +2724,7 @@ loop:
 	VFMADD231PS  Z1, Z2, Z13
 	ADDQ         DX, CX
 	ADDQ         SI, BX
-	DECQ         R9
+	DECQ         R10
 	JNZ          loop
 
 rem:
@@ -2443,6 +2732,9 @@ rem:
 	JZ    done
 
 remloop:
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS      64(BX), Z1
 	VBROADCASTSS (CX), Z2
@@ -2574,13 +2866,19 @@ TEXT ·outerAVX512_5x2m(SB), NOSPLIT, $0-80
 	VPXORD     Z12, Z12, Z12
 	PREFETCHT0 64(R9)
 	VPXORD     Z13, Z13, Z13
-	MOVQ       AX, R9
-	SHRQ       $0x02, R9
+	MOVQ       SI, R9
+	SHLQ       $0x03, R9
+	ADDQ       BX, R9
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
 	ANDQ       $0x00000003, AX
-	TESTQ      R9, R9
+	TESTQ      R10, R10
 	JZ         rem
 
 loop:
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS.Z    64(BX), K1, Z1
 	VBROADCASTSS (CX), Z2
@@ -2600,6 +2898,9 @@ loop:
 	VFMADD231PS  Z1, Z2, Z13
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS.Z    64(BX), K1, Z1
 	VBROADCASTSS (CX), Z2
@@ -2619,6 +2920,9 @@ loop:
 	VFMADD231PS  Z1, Z2, Z13
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS.Z    64(BX), K1, Z1
 	VBROADCASTSS (CX), Z2
@@ -2638,6 +2942,9 @@ loop:
 	VFMADD231PS  Z1, Z2, Z13
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS.Z    64(BX), K1, Z1
 	VBROADCASTSS (CX), Z2
@@ -2657,7 +2964,7 @@ loop:
 	VFMADD231PS  Z1, Z2, Z13
 	ADDQ         DX, CX
 	ADDQ         SI, BX
-	DECQ         R9
+	DECQ         R10
 	JNZ          loop
 
 rem:
@@ -2665,6 +2972,9 @@ rem:
 	JZ    done
 
 remloop:
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS.Z    64(BX), K1, Z1
 	VBROADCASTSS (CX), Z2
@@ -2792,13 +3102,18 @@ TEXT ·outerAVX512_6x1(SB), NOSPLIT, $0-80
 	ADDQ       R8, R9
 	PREFETCHT0 (R9)
 	VPXORD     Z9, Z9, Z9
-	MOVQ       AX, R9
-	SHRQ       $0x02, R9
+	MOVQ       SI, R9
+	SHLQ       $0x03, R9
+	ADDQ       BX, R9
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
 	ANDQ       $0x00000003, AX
-	TESTQ      R9, R9
+	TESTQ      R10, R10
 	JZ         rem
 
 loop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -2814,6 +3129,8 @@ loop:
 	VFMADD231PS  Z0, Z3, Z9
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -2829,6 +3146,8 @@ loop:
 	VFMADD231PS  Z0, Z3, Z9
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -2844,6 +3163,8 @@ loop:
 	VFMADD231PS  Z0, Z3, Z9
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -2859,7 +3180,7 @@ loop:
 	VFMADD231PS  Z0, Z3, Z9
 	ADDQ         DX, CX
 	ADDQ         SI, BX
-	DECQ         R9
+	DECQ         R10
 	JNZ          loop
 
 rem:
@@ -2867,6 +3188,8 @@ rem:
 	JZ    done
 
 remloop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -2969,13 +3292,18 @@ TEXT ·outerAVX512_6x1m(SB), NOSPLIT, $0-80
 	ADDQ       R8, R9
 	PREFETCHT0 (R9)
 	VPXORD     Z9, Z9, Z9
-	MOVQ       AX, R9
-	SHRQ       $0x02, R9
+	MOVQ       SI, R9
+	SHLQ       $0x03, R9
+	ADDQ       BX, R9
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
 	ANDQ       $0x00000003, AX
-	TESTQ      R9, R9
+	TESTQ      R10, R10
 	JZ         rem
 
 loop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS.Z    (BX), K1, Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -2991,6 +3319,8 @@ loop:
 	VFMADD231PS  Z0, Z3, Z9
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS.Z    (BX), K1, Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -3006,6 +3336,8 @@ loop:
 	VFMADD231PS  Z0, Z3, Z9
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS.Z    (BX), K1, Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -3021,6 +3353,8 @@ loop:
 	VFMADD231PS  Z0, Z3, Z9
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS.Z    (BX), K1, Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -3036,7 +3370,7 @@ loop:
 	VFMADD231PS  Z0, Z3, Z9
 	ADDQ         DX, CX
 	ADDQ         SI, BX
-	DECQ         R9
+	DECQ         R10
 	JNZ          loop
 
 rem:
@@ -3044,6 +3378,8 @@ rem:
 	JZ    done
 
 remloop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS.Z    (BX), K1, Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -3162,13 +3498,19 @@ TEXT ·outerAVX512_6x2(SB), NOSPLIT, $0-80
 	VPXORD     Z14, Z14, Z14
 	PREFETCHT0 64(R9)
 	VPXORD     Z15, Z15, Z15
-	MOVQ       AX, R9
-	SHRQ       $0x02, R9
+	MOVQ       SI, R9
+	SHLQ       $0x03, R9
+	ADDQ       BX, R9
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
 	ANDQ       $0x00000003, AX
-	TESTQ      R9, R9
+	TESTQ      R10, R10
 	JZ         rem
 
 loop:
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS      64(BX), Z1
 	VBROADCASTSS (CX), Z2
@@ -3191,6 +3533,9 @@ loop:
 	VFMADD231PS  Z1, Z3, Z15
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS      64(BX), Z1
 	VBROADCASTSS (CX), Z2
@@ -3213,6 +3558,9 @@ loop:
 	VFMADD231PS  Z1, Z3, Z15
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS      64(BX), Z1
 	VBROADCASTSS (CX), Z2
@@ -3235,6 +3583,9 @@ loop:
 	VFMADD231PS  Z1, Z3, Z15
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS      64(BX), Z1
 	VBROADCASTSS (CX), Z2
@@ -3257,7 +3608,7 @@ loop:
 	VFMADD231PS  Z1, Z3, Z15
 	ADDQ         DX, CX
 	ADDQ         SI, BX
-	DECQ         R9
+	DECQ         R10
 	JNZ          loop
 
 rem:
@@ -3265,6 +3616,9 @@ rem:
 	JZ    done
 
 remloop:
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS      64(BX), Z1
 	VBROADCASTSS (CX), Z2
@@ -3416,13 +3770,19 @@ TEXT ·outerAVX512_6x2m(SB), NOSPLIT, $0-80
 	VPXORD     Z14, Z14, Z14
 	PREFETCHT0 64(R9)
 	VPXORD     Z15, Z15, Z15
-	MOVQ       AX, R9
-	SHRQ       $0x02, R9
+	MOVQ       SI, R9
+	SHLQ       $0x03, R9
+	ADDQ       BX, R9
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
 	ANDQ       $0x00000003, AX
-	TESTQ      R9, R9
+	TESTQ      R10, R10
 	JZ         rem
 
 loop:
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS.Z    64(BX), K1, Z1
 	VBROADCASTSS (CX), Z2
@@ -3445,6 +3805,9 @@ loop:
 	VFMADD231PS  Z1, Z3, Z15
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS.Z    64(BX), K1, Z1
 	VBROADCASTSS (CX), Z2
@@ -3467,6 +3830,9 @@ loop:
 	VFMADD231PS  Z1, Z3, Z15
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS.Z    64(BX), K1, Z1
 	VBROADCASTSS (CX), Z2
@@ -3489,6 +3855,9 @@ loop:
 	VFMADD231PS  Z1, Z3, Z15
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS.Z    64(BX), K1, Z1
 	VBROADCASTSS (CX), Z2
@@ -3511,7 +3880,7 @@ loop:
 	VFMADD231PS  Z1, Z3, Z15
 	ADDQ         DX, CX
 	ADDQ         SI, BX
-	DECQ         R9
+	DECQ         R10
 	JNZ          loop
 
 rem:
@@ -3519,6 +3888,9 @@ rem:
 	JZ    done
 
 remloop:
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS.Z    64(BX), K1, Z1
 	VBROADCASTSS (CX), Z2
@@ -3665,13 +4037,18 @@ TEXT ·outerAVX512_7x1(SB), NOSPLIT, $0-80
 	ADDQ       R8, R9
 	PREFETCHT0 (R9)
 	VPXORD     Z10, Z10, Z10
-	MOVQ       AX, R9
-	SHRQ       $0x02, R9
+	MOVQ       SI, R9
+	SHLQ       $0x03, R9
+	ADDQ       BX, R9
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
 	ANDQ       $0x00000003, AX
-	TESTQ      R9, R9
+	TESTQ      R10, R10
 	JZ         rem
 
 loop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -3689,6 +4066,8 @@ loop:
 	VFMADD231PS  Z0, Z2, Z10
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -3706,6 +4085,8 @@ loop:
 	VFMADD231PS  Z0, Z2, Z10
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -3723,6 +4104,8 @@ loop:
 	VFMADD231PS  Z0, Z2, Z10
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -3740,7 +4123,7 @@ loop:
 	VFMADD231PS  Z0, Z2, Z10
 	ADDQ         DX, CX
 	ADDQ         SI, BX
-	DECQ         R9
+	DECQ         R10
 	JNZ          loop
 
 rem:
@@ -3748,6 +4131,8 @@ rem:
 	JZ    done
 
 remloop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -3862,13 +4247,18 @@ TEXT ·outerAVX512_7x1m(SB), NOSPLIT, $0-80
 	ADDQ       R8, R9
 	PREFETCHT0 (R9)
 	VPXORD     Z10, Z10, Z10
-	MOVQ       AX, R9
-	SHRQ       $0x02, R9
+	MOVQ       SI, R9
+	SHLQ       $0x03, R9
+	ADDQ       BX, R9
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
 	ANDQ       $0x00000003, AX
-	TESTQ      R9, R9
+	TESTQ      R10, R10
 	JZ         rem
 
 loop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS.Z    (BX), K1, Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -3886,6 +4276,8 @@ loop:
 	VFMADD231PS  Z0, Z2, Z10
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS.Z    (BX), K1, Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -3903,6 +4295,8 @@ loop:
 	VFMADD231PS  Z0, Z2, Z10
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS.Z    (BX), K1, Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -3920,6 +4314,8 @@ loop:
 	VFMADD231PS  Z0, Z2, Z10
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS.Z    (BX), K1, Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -3937,7 +4333,7 @@ loop:
 	VFMADD231PS  Z0, Z2, Z10
 	ADDQ         DX, CX
 	ADDQ         SI, BX
-	DECQ         R9
+	DECQ         R10
 	JNZ          loop
 
 rem:
@@ -3945,6 +4341,8 @@ rem:
 	JZ    done
 
 remloop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS.Z    (BX), K1, Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -4078,13 +4476,19 @@ TEXT ·outerAVX512_7x2(SB), NOSPLIT, $0-80
 	VPXORD     Z16, Z16, Z16
 	PREFETCHT0 64(R9)
 	VPXORD     Z17, Z17, Z17
-	MOVQ       AX, R9
-	SHRQ       $0x02, R9
+	MOVQ       SI, R9
+	SHLQ       $0x03, R9
+	ADDQ       BX, R9
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
 	ANDQ       $0x00000003, AX
-	TESTQ      R9, R9
+	TESTQ      R10, R10
 	JZ         rem
 
 loop:
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS      64(BX), Z1
 	VBROADCASTSS (CX), Z2
@@ -4110,6 +4514,9 @@ loop:
 	VFMADD231PS  Z1, Z2, Z17
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS      64(BX), Z1
 	VBROADCASTSS (CX), Z2
@@ -4135,6 +4542,9 @@ loop:
 	VFMADD231PS  Z1, Z2, Z17
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS      64(BX), Z1
 	VBROADCASTSS (CX), Z2
@@ -4160,6 +4570,9 @@ loop:
 	VFMADD231PS  Z1, Z2, Z17
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS      64(BX), Z1
 	VBROADCASTSS (CX), Z2
@@ -4185,7 +4598,7 @@ loop:
 	VFMADD231PS  Z1, Z2, Z17
 	ADDQ         DX, CX
 	ADDQ         SI, BX
-	DECQ         R9
+	DECQ         R10
 	JNZ          loop
 
 rem:
@@ -4193,6 +4606,9 @@ rem:
 	JZ    done
 
 remloop:
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS      64(BX), Z1
 	VBROADCASTSS (CX), Z2
@@ -4364,13 +4780,19 @@ TEXT ·outerAVX512_7x2m(SB), NOSPLIT, $0-80
 	VPXORD     Z16, Z16, Z16
 	PREFETCHT0 64(R9)
 	VPXORD     Z17, Z17, Z17
-	MOVQ       AX, R9
-	SHRQ       $0x02, R9
+	MOVQ       SI, R9
+	SHLQ       $0x03, R9
+	ADDQ       BX, R9
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
 	ANDQ       $0x00000003, AX
-	TESTQ      R9, R9
+	TESTQ      R10, R10
 	JZ         rem
 
 loop:
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS.Z    64(BX), K1, Z1
 	VBROADCASTSS (CX), Z2
@@ -4396,6 +4818,9 @@ loop:
 	VFMADD231PS  Z1, Z2, Z17
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS.Z    64(BX), K1, Z1
 	VBROADCASTSS (CX), Z2
@@ -4421,6 +4846,9 @@ loop:
 	VFMADD231PS  Z1, Z2, Z17
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS.Z    64(BX), K1, Z1
 	VBROADCASTSS (CX), Z2
@@ -4446,6 +4874,9 @@ loop:
 	VFMADD231PS  Z1, Z2, Z17
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS.Z    64(BX), K1, Z1
 	VBROADCASTSS (CX), Z2
@@ -4471,7 +4902,7 @@ loop:
 	VFMADD231PS  Z1, Z2, Z17
 	ADDQ         DX, CX
 	ADDQ         SI, BX
-	DECQ         R9
+	DECQ         R10
 	JNZ          loop
 
 rem:
@@ -4479,6 +4910,9 @@ rem:
 	JZ    done
 
 remloop:
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS.Z    64(BX), K1, Z1
 	VBROADCASTSS (CX), Z2
@@ -4644,13 +5078,18 @@ TEXT ·outerAVX512_8x1(SB), NOSPLIT, $0-80
 	ADDQ       R8, R9
 	PREFETCHT0 (R9)
 	VPXORD     Z11, Z11, Z11
-	MOVQ       AX, R9
-	SHRQ       $0x02, R9
+	MOVQ       SI, R9
+	SHLQ       $0x03, R9
+	ADDQ       BX, R9
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
 	ANDQ       $0x00000003, AX
-	TESTQ      R9, R9
+	TESTQ      R10, R10
 	JZ         rem
 
 loop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -4670,6 +5109,8 @@ loop:
 	VFMADD231PS  Z0, Z3, Z11
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -4689,6 +5130,8 @@ loop:
 	VFMADD231PS  Z0, Z3, Z11
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -4708,6 +5151,8 @@ loop:
 	VFMADD231PS  Z0, Z3, Z11
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -4727,7 +5172,7 @@ loop:
 	VFMADD231PS  Z0, Z3, Z11
 	ADDQ         DX, CX
 	ADDQ         SI, BX
-	DECQ         R9
+	DECQ         R10
 	JNZ          loop
 
 rem:
@@ -4735,6 +5180,8 @@ rem:
 	JZ    done
 
 remloop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -4861,13 +5308,18 @@ TEXT ·outerAVX512_8x1m(SB), NOSPLIT, $0-80
 	ADDQ       R8, R9
 	PREFETCHT0 (R9)
 	VPXORD     Z11, Z11, Z11
-	MOVQ       AX, R9
-	SHRQ       $0x02, R9
+	MOVQ       SI, R9
+	SHLQ       $0x03, R9
+	ADDQ       BX, R9
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
 	ANDQ       $0x00000003, AX
-	TESTQ      R9, R9
+	TESTQ      R10, R10
 	JZ         rem
 
 loop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS.Z    (BX), K1, Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -4887,6 +5339,8 @@ loop:
 	VFMADD231PS  Z0, Z3, Z11
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS.Z    (BX), K1, Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -4906,6 +5360,8 @@ loop:
 	VFMADD231PS  Z0, Z3, Z11
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS.Z    (BX), K1, Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -4925,6 +5381,8 @@ loop:
 	VFMADD231PS  Z0, Z3, Z11
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS.Z    (BX), K1, Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -4944,7 +5402,7 @@ loop:
 	VFMADD231PS  Z0, Z3, Z11
 	ADDQ         DX, CX
 	ADDQ         SI, BX
-	DECQ         R9
+	DECQ         R10
 	JNZ          loop
 
 rem:
@@ -4952,6 +5410,8 @@ rem:
 	JZ    done
 
 remloop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS.Z    (BX), K1, Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -5100,13 +5560,19 @@ TEXT ·outerAVX512_8x2(SB), NOSPLIT, $0-80
 	VPXORD     Z18, Z18, Z18
 	PREFETCHT0 64(R9)
 	VPXORD     Z19, Z19, Z19
-	MOVQ       AX, R9
-	SHRQ       $0x02, R9
+	MOVQ       SI, R9
+	SHLQ       $0x03, R9
+	ADDQ       BX, R9
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
 	ANDQ       $0x00000003, AX
-	TESTQ      R9, R9
+	TESTQ      R10, R10
 	JZ         rem
 
 loop:
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS      64(BX), Z1
 	VBROADCASTSS (CX), Z2
@@ -5135,6 +5601,9 @@ loop:
 	VFMADD231PS  Z1, Z3, Z19
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS      64(BX), Z1
 	VBROADCASTSS (CX), Z2
@@ -5163,6 +5632,9 @@ loop:
 	VFMADD231PS  Z1, Z3, Z19
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS      64(BX), Z1
 	VBROADCASTSS (CX), Z2
@@ -5191,6 +5663,9 @@ loop:
 	VFMADD231PS  Z1, Z3, Z19
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS      64(BX), Z1
 	VBROADCASTSS (CX), Z2
@@ -5219,7 +5694,7 @@ loop:
 	VFMADD231PS  Z1, Z3, Z19
 	ADDQ         DX, CX
 	ADDQ         SI, BX
-	DECQ         R9
+	DECQ         R10
 	JNZ          loop
 
 rem:
@@ -5227,6 +5702,9 @@ rem:
 	JZ    done
 
 remloop:
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS      64(BX), Z1
 	VBROADCASTSS (CX), Z2
@@ -5418,13 +5896,19 @@ TEXT ·outerAVX512_8x2m(SB), NOSPLIT, $0-80
 	VPXORD     Z18, Z18, Z18
 	PREFETCHT0 64(R9)
 	VPXORD     Z19, Z19, Z19
-	MOVQ       AX, R9
-	SHRQ       $0x02, R9
+	MOVQ       SI, R9
+	SHLQ       $0x03, R9
+	ADDQ       BX, R9
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
 	ANDQ       $0x00000003, AX
-	TESTQ      R9, R9
+	TESTQ      R10, R10
 	JZ         rem
 
 loop:
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS.Z    64(BX), K1, Z1
 	VBROADCASTSS (CX), Z2
@@ -5453,6 +5937,9 @@ loop:
 	VFMADD231PS  Z1, Z3, Z19
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS.Z    64(BX), K1, Z1
 	VBROADCASTSS (CX), Z2
@@ -5481,6 +5968,9 @@ loop:
 	VFMADD231PS  Z1, Z3, Z19
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS.Z    64(BX), K1, Z1
 	VBROADCASTSS (CX), Z2
@@ -5509,6 +5999,9 @@ loop:
 	VFMADD231PS  Z1, Z3, Z19
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS.Z    64(BX), K1, Z1
 	VBROADCASTSS (CX), Z2
@@ -5537,7 +6030,7 @@ loop:
 	VFMADD231PS  Z1, Z3, Z19
 	ADDQ         DX, CX
 	ADDQ         SI, BX
-	DECQ         R9
+	DECQ         R10
 	JNZ          loop
 
 rem:
@@ -5545,6 +6038,9 @@ rem:
 	JZ    done
 
 remloop:
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS.Z    64(BX), K1, Z1
 	VBROADCASTSS (CX), Z2
@@ -5729,13 +6225,18 @@ TEXT ·outerAVX512_9x1(SB), NOSPLIT, $0-80
 	ADDQ       R8, R9
 	PREFETCHT0 (R9)
 	VPXORD     Z12, Z12, Z12
-	MOVQ       AX, R9
-	SHRQ       $0x02, R9
+	MOVQ       SI, R9
+	SHLQ       $0x03, R9
+	ADDQ       BX, R9
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
 	ANDQ       $0x00000003, AX
-	TESTQ      R9, R9
+	TESTQ      R10, R10
 	JZ         rem
 
 loop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -5757,6 +6258,8 @@ loop:
 	VFMADD231PS  Z0, Z2, Z12
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -5778,6 +6281,8 @@ loop:
 	VFMADD231PS  Z0, Z2, Z12
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -5799,6 +6304,8 @@ loop:
 	VFMADD231PS  Z0, Z2, Z12
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -5820,7 +6327,7 @@ loop:
 	VFMADD231PS  Z0, Z2, Z12
 	ADDQ         DX, CX
 	ADDQ         SI, BX
-	DECQ         R9
+	DECQ         R10
 	JNZ          loop
 
 rem:
@@ -5828,6 +6335,8 @@ rem:
 	JZ    done
 
 remloop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -5966,13 +6475,18 @@ TEXT ·outerAVX512_9x1m(SB), NOSPLIT, $0-80
 	ADDQ       R8, R9
 	PREFETCHT0 (R9)
 	VPXORD     Z12, Z12, Z12
-	MOVQ       AX, R9
-	SHRQ       $0x02, R9
+	MOVQ       SI, R9
+	SHLQ       $0x03, R9
+	ADDQ       BX, R9
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
 	ANDQ       $0x00000003, AX
-	TESTQ      R9, R9
+	TESTQ      R10, R10
 	JZ         rem
 
 loop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS.Z    (BX), K1, Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -5994,6 +6508,8 @@ loop:
 	VFMADD231PS  Z0, Z2, Z12
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS.Z    (BX), K1, Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -6015,6 +6531,8 @@ loop:
 	VFMADD231PS  Z0, Z2, Z12
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS.Z    (BX), K1, Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -6036,6 +6554,8 @@ loop:
 	VFMADD231PS  Z0, Z2, Z12
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS.Z    (BX), K1, Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -6057,7 +6577,7 @@ loop:
 	VFMADD231PS  Z0, Z2, Z12
 	ADDQ         DX, CX
 	ADDQ         SI, BX
-	DECQ         R9
+	DECQ         R10
 	JNZ          loop
 
 rem:
@@ -6065,6 +6585,8 @@ rem:
 	JZ    done
 
 remloop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS.Z    (BX), K1, Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -6228,13 +6750,19 @@ TEXT ·outerAVX512_9x2(SB), NOSPLIT, $0-80
 	VPXORD     Z20, Z20, Z20
 	PREFETCHT0 64(R9)
 	VPXORD     Z21, Z21, Z21
-	MOVQ       AX, R9
-	SHRQ       $0x02, R9
+	MOVQ       SI, R9
+	SHLQ       $0x03, R9
+	ADDQ       BX, R9
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
 	ANDQ       $0x00000003, AX
-	TESTQ      R9, R9
+	TESTQ      R10, R10
 	JZ         rem
 
 loop:
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS      64(BX), Z1
 	VBROADCASTSS (CX), Z2
@@ -6266,6 +6794,9 @@ loop:
 	VFMADD231PS  Z1, Z2, Z21
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS      64(BX), Z1
 	VBROADCASTSS (CX), Z2
@@ -6297,6 +6828,9 @@ loop:
 	VFMADD231PS  Z1, Z2, Z21
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS      64(BX), Z1
 	VBROADCASTSS (CX), Z2
@@ -6328,6 +6862,9 @@ loop:
 	VFMADD231PS  Z1, Z2, Z21
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS      64(BX), Z1
 	VBROADCASTSS (CX), Z2
@@ -6359,7 +6896,7 @@ loop:
 	VFMADD231PS  Z1, Z2, Z21
 	ADDQ         DX, CX
 	ADDQ         SI, BX
-	DECQ         R9
+	DECQ         R10
 	JNZ          loop
 
 rem:
@@ -6367,6 +6904,9 @@ rem:
 	JZ    done
 
 remloop:
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS      64(BX), Z1
 	VBROADCASTSS (CX), Z2
@@ -6578,13 +7118,19 @@ TEXT ·outerAVX512_9x2m(SB), NOSPLIT, $0-80
 	VPXORD     Z20, Z20, Z20
 	PREFETCHT0 64(R9)
 	VPXORD     Z21, Z21, Z21
-	MOVQ       AX, R9
-	SHRQ       $0x02, R9
+	MOVQ       SI, R9
+	SHLQ       $0x03, R9
+	ADDQ       BX, R9
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
 	ANDQ       $0x00000003, AX
-	TESTQ      R9, R9
+	TESTQ      R10, R10
 	JZ         rem
 
 loop:
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS.Z    64(BX), K1, Z1
 	VBROADCASTSS (CX), Z2
@@ -6616,6 +7162,9 @@ loop:
 	VFMADD231PS  Z1, Z2, Z21
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS.Z    64(BX), K1, Z1
 	VBROADCASTSS (CX), Z2
@@ -6647,6 +7196,9 @@ loop:
 	VFMADD231PS  Z1, Z2, Z21
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS.Z    64(BX), K1, Z1
 	VBROADCASTSS (CX), Z2
@@ -6678,6 +7230,9 @@ loop:
 	VFMADD231PS  Z1, Z2, Z21
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS.Z    64(BX), K1, Z1
 	VBROADCASTSS (CX), Z2
@@ -6709,7 +7264,7 @@ loop:
 	VFMADD231PS  Z1, Z2, Z21
 	ADDQ         DX, CX
 	ADDQ         SI, BX
-	DECQ         R9
+	DECQ         R10
 	JNZ          loop
 
 rem:
@@ -6717,6 +7272,9 @@ rem:
 	JZ    done
 
 remloop:
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS.Z    64(BX), K1, Z1
 	VBROADCASTSS (CX), Z2
@@ -6920,13 +7478,18 @@ TEXT ·outerAVX512_10x1(SB), NOSPLIT, $0-80
 	ADDQ       R8, R9
 	PREFETCHT0 (R9)
 	VPXORD     Z13, Z13, Z13
-	MOVQ       AX, R9
-	SHRQ       $0x02, R9
+	MOVQ       SI, R9
+	SHLQ       $0x03, R9
+	ADDQ       BX, R9
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
 	ANDQ       $0x00000003, AX
-	TESTQ      R9, R9
+	TESTQ      R10, R10
 	JZ         rem
 
 loop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -6950,6 +7513,8 @@ loop:
 	VFMADD231PS  Z0, Z3, Z13
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -6973,6 +7538,8 @@ loop:
 	VFMADD231PS  Z0, Z3, Z13
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -6996,6 +7563,8 @@ loop:
 	VFMADD231PS  Z0, Z3, Z13
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -7019,7 +7588,7 @@ loop:
 	VFMADD231PS  Z0, Z3, Z13
 	ADDQ         DX, CX
 	ADDQ         SI, BX
-	DECQ         R9
+	DECQ         R10
 	JNZ          loop
 
 rem:
@@ -7027,6 +7596,8 @@ rem:
 	JZ    done
 
 remloop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -7177,13 +7748,18 @@ TEXT ·outerAVX512_10x1m(SB), NOSPLIT, $0-80
 	ADDQ       R8, R9
 	PREFETCHT0 (R9)
 	VPXORD     Z13, Z13, Z13
-	MOVQ       AX, R9
-	SHRQ       $0x02, R9
+	MOVQ       SI, R9
+	SHLQ       $0x03, R9
+	ADDQ       BX, R9
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
 	ANDQ       $0x00000003, AX
-	TESTQ      R9, R9
+	TESTQ      R10, R10
 	JZ         rem
 
 loop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS.Z    (BX), K1, Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -7207,6 +7783,8 @@ loop:
 	VFMADD231PS  Z0, Z3, Z13
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS.Z    (BX), K1, Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -7230,6 +7808,8 @@ loop:
 	VFMADD231PS  Z0, Z3, Z13
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS.Z    (BX), K1, Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -7253,6 +7833,8 @@ loop:
 	VFMADD231PS  Z0, Z3, Z13
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS.Z    (BX), K1, Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -7276,7 +7858,7 @@ loop:
 	VFMADD231PS  Z0, Z3, Z13
 	ADDQ         DX, CX
 	ADDQ         SI, BX
-	DECQ         R9
+	DECQ         R10
 	JNZ          loop
 
 rem:
@@ -7284,6 +7866,8 @@ rem:
 	JZ    done
 
 remloop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS.Z    (BX), K1, Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -7462,13 +8046,19 @@ TEXT ·outerAVX512_10x2(SB), NOSPLIT, $0-80
 	VPXORD     Z22, Z22, Z22
 	PREFETCHT0 64(R9)
 	VPXORD     Z23, Z23, Z23
-	MOVQ       AX, R9
-	SHRQ       $0x02, R9
+	MOVQ       SI, R9
+	SHLQ       $0x03, R9
+	ADDQ       BX, R9
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
 	ANDQ       $0x00000003, AX
-	TESTQ      R9, R9
+	TESTQ      R10, R10
 	JZ         rem
 
 loop:
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS      64(BX), Z1
 	VBROADCASTSS (CX), Z2
@@ -7503,6 +8093,9 @@ loop:
 	VFMADD231PS  Z1, Z3, Z23
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS      64(BX), Z1
 	VBROADCASTSS (CX), Z2
@@ -7537,6 +8130,9 @@ loop:
 	VFMADD231PS  Z1, Z3, Z23
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS      64(BX), Z1
 	VBROADCASTSS (CX), Z2
@@ -7571,6 +8167,9 @@ loop:
 	VFMADD231PS  Z1, Z3, Z23
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS      64(BX), Z1
 	VBROADCASTSS (CX), Z2
@@ -7605,7 +8204,7 @@ loop:
 	VFMADD231PS  Z1, Z3, Z23
 	ADDQ         DX, CX
 	ADDQ         SI, BX
-	DECQ         R9
+	DECQ         R10
 	JNZ          loop
 
 rem:
@@ -7613,6 +8212,9 @@ rem:
 	JZ    done
 
 remloop:
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS      64(BX), Z1
 	VBROADCASTSS (CX), Z2
@@ -7844,13 +8446,19 @@ TEXT ·outerAVX512_10x2m(SB), NOSPLIT, $0-80
 	VPXORD     Z22, Z22, Z22
 	PREFETCHT0 64(R9)
 	VPXORD     Z23, Z23, Z23
-	MOVQ       AX, R9
-	SHRQ       $0x02, R9
+	MOVQ       SI, R9
+	SHLQ       $0x03, R9
+	ADDQ       BX, R9
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
 	ANDQ       $0x00000003, AX
-	TESTQ      R9, R9
+	TESTQ      R10, R10
 	JZ         rem
 
 loop:
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS.Z    64(BX), K1, Z1
 	VBROADCASTSS (CX), Z2
@@ -7885,6 +8493,9 @@ loop:
 	VFMADD231PS  Z1, Z3, Z23
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS.Z    64(BX), K1, Z1
 	VBROADCASTSS (CX), Z2
@@ -7919,6 +8530,9 @@ loop:
 	VFMADD231PS  Z1, Z3, Z23
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS.Z    64(BX), K1, Z1
 	VBROADCASTSS (CX), Z2
@@ -7953,6 +8567,9 @@ loop:
 	VFMADD231PS  Z1, Z3, Z23
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS.Z    64(BX), K1, Z1
 	VBROADCASTSS (CX), Z2
@@ -7987,7 +8604,7 @@ loop:
 	VFMADD231PS  Z1, Z3, Z23
 	ADDQ         DX, CX
 	ADDQ         SI, BX
-	DECQ         R9
+	DECQ         R10
 	JNZ          loop
 
 rem:
@@ -7995,6 +8612,9 @@ rem:
 	JZ    done
 
 remloop:
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS.Z    64(BX), K1, Z1
 	VBROADCASTSS (CX), Z2
@@ -8217,13 +8837,18 @@ TEXT ·outerAVX512_11x1(SB), NOSPLIT, $0-80
 	ADDQ       R8, R9
 	PREFETCHT0 (R9)
 	VPXORD     Z14, Z14, Z14
-	MOVQ       AX, R9
-	SHRQ       $0x02, R9
+	MOVQ       SI, R9
+	SHLQ       $0x03, R9
+	ADDQ       BX, R9
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
 	ANDQ       $0x00000003, AX
-	TESTQ      R9, R9
+	TESTQ      R10, R10
 	JZ         rem
 
 loop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -8249,6 +8874,8 @@ loop:
 	VFMADD231PS  Z0, Z2, Z14
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -8274,6 +8901,8 @@ loop:
 	VFMADD231PS  Z0, Z2, Z14
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -8299,6 +8928,8 @@ loop:
 	VFMADD231PS  Z0, Z2, Z14
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -8324,7 +8955,7 @@ loop:
 	VFMADD231PS  Z0, Z2, Z14
 	ADDQ         DX, CX
 	ADDQ         SI, BX
-	DECQ         R9
+	DECQ         R10
 	JNZ          loop
 
 rem:
@@ -8332,6 +8963,8 @@ rem:
 	JZ    done
 
 remloop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -8494,13 +9127,18 @@ TEXT ·outerAVX512_11x1m(SB), NOSPLIT, $0-80
 	ADDQ       R8, R9
 	PREFETCHT0 (R9)
 	VPXORD     Z14, Z14, Z14
-	MOVQ       AX, R9
-	SHRQ       $0x02, R9
+	MOVQ       SI, R9
+	SHLQ       $0x03, R9
+	ADDQ       BX, R9
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
 	ANDQ       $0x00000003, AX
-	TESTQ      R9, R9
+	TESTQ      R10, R10
 	JZ         rem
 
 loop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS.Z    (BX), K1, Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -8526,6 +9164,8 @@ loop:
 	VFMADD231PS  Z0, Z2, Z14
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS.Z    (BX), K1, Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -8551,6 +9191,8 @@ loop:
 	VFMADD231PS  Z0, Z2, Z14
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS.Z    (BX), K1, Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -8576,6 +9218,8 @@ loop:
 	VFMADD231PS  Z0, Z2, Z14
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS.Z    (BX), K1, Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -8601,7 +9245,7 @@ loop:
 	VFMADD231PS  Z0, Z2, Z14
 	ADDQ         DX, CX
 	ADDQ         SI, BX
-	DECQ         R9
+	DECQ         R10
 	JNZ          loop
 
 rem:
@@ -8609,6 +9253,8 @@ rem:
 	JZ    done
 
 remloop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS.Z    (BX), K1, Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -8802,13 +9448,19 @@ TEXT ·outerAVX512_11x2(SB), NOSPLIT, $0-80
 	VPXORD     Z24, Z24, Z24
 	PREFETCHT0 64(R9)
 	VPXORD     Z25, Z25, Z25
-	MOVQ       AX, R9
-	SHRQ       $0x02, R9
+	MOVQ       SI, R9
+	SHLQ       $0x03, R9
+	ADDQ       BX, R9
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
 	ANDQ       $0x00000003, AX
-	TESTQ      R9, R9
+	TESTQ      R10, R10
 	JZ         rem
 
 loop:
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS      64(BX), Z1
 	VBROADCASTSS (CX), Z2
@@ -8846,6 +9498,9 @@ loop:
 	VFMADD231PS  Z1, Z2, Z25
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS      64(BX), Z1
 	VBROADCASTSS (CX), Z2
@@ -8883,6 +9538,9 @@ loop:
 	VFMADD231PS  Z1, Z2, Z25
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS      64(BX), Z1
 	VBROADCASTSS (CX), Z2
@@ -8920,6 +9578,9 @@ loop:
 	VFMADD231PS  Z1, Z2, Z25
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS      64(BX), Z1
 	VBROADCASTSS (CX), Z2
@@ -8957,7 +9618,7 @@ loop:
 	VFMADD231PS  Z1, Z2, Z25
 	ADDQ         DX, CX
 	ADDQ         SI, BX
-	DECQ         R9
+	DECQ         R10
 	JNZ          loop
 
 rem:
@@ -8965,6 +9626,9 @@ rem:
 	JZ    done
 
 remloop:
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS      64(BX), Z1
 	VBROADCASTSS (CX), Z2
@@ -9216,13 +9880,19 @@ TEXT ·outerAVX512_11x2m(SB), NOSPLIT, $0-80
 	VPXORD     Z24, Z24, Z24
 	PREFETCHT0 64(R9)
 	VPXORD     Z25, Z25, Z25
-	MOVQ       AX, R9
-	SHRQ       $0x02, R9
+	MOVQ       SI, R9
+	SHLQ       $0x03, R9
+	ADDQ       BX, R9
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
 	ANDQ       $0x00000003, AX
-	TESTQ      R9, R9
+	TESTQ      R10, R10
 	JZ         rem
 
 loop:
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS.Z    64(BX), K1, Z1
 	VBROADCASTSS (CX), Z2
@@ -9260,6 +9930,9 @@ loop:
 	VFMADD231PS  Z1, Z2, Z25
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS.Z    64(BX), K1, Z1
 	VBROADCASTSS (CX), Z2
@@ -9297,6 +9970,9 @@ loop:
 	VFMADD231PS  Z1, Z2, Z25
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS.Z    64(BX), K1, Z1
 	VBROADCASTSS (CX), Z2
@@ -9334,6 +10010,9 @@ loop:
 	VFMADD231PS  Z1, Z2, Z25
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS.Z    64(BX), K1, Z1
 	VBROADCASTSS (CX), Z2
@@ -9371,7 +10050,7 @@ loop:
 	VFMADD231PS  Z1, Z2, Z25
 	ADDQ         DX, CX
 	ADDQ         SI, BX
-	DECQ         R9
+	DECQ         R10
 	JNZ          loop
 
 rem:
@@ -9379,6 +10058,9 @@ rem:
 	JZ    done
 
 remloop:
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS.Z    64(BX), K1, Z1
 	VBROADCASTSS (CX), Z2
@@ -9620,13 +10302,18 @@ TEXT ·outerAVX512_12x1(SB), NOSPLIT, $0-80
 	ADDQ       R8, R9
 	PREFETCHT0 (R9)
 	VPXORD     Z15, Z15, Z15
-	MOVQ       AX, R9
-	SHRQ       $0x02, R9
+	MOVQ       SI, R9
+	SHLQ       $0x03, R9
+	ADDQ       BX, R9
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
 	ANDQ       $0x00000003, AX
-	TESTQ      R9, R9
+	TESTQ      R10, R10
 	JZ         rem
 
 loop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -9654,6 +10341,8 @@ loop:
 	VFMADD231PS  Z0, Z3, Z15
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -9681,6 +10370,8 @@ loop:
 	VFMADD231PS  Z0, Z3, Z15
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -9708,6 +10399,8 @@ loop:
 	VFMADD231PS  Z0, Z3, Z15
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -9735,7 +10428,7 @@ loop:
 	VFMADD231PS  Z0, Z3, Z15
 	ADDQ         DX, CX
 	ADDQ         SI, BX
-	DECQ         R9
+	DECQ         R10
 	JNZ          loop
 
 rem:
@@ -9743,6 +10436,8 @@ rem:
 	JZ    done
 
 remloop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -9917,13 +10612,18 @@ TEXT ·outerAVX512_12x1m(SB), NOSPLIT, $0-80
 	ADDQ       R8, R9
 	PREFETCHT0 (R9)
 	VPXORD     Z15, Z15, Z15
-	MOVQ       AX, R9
-	SHRQ       $0x02, R9
+	MOVQ       SI, R9
+	SHLQ       $0x03, R9
+	ADDQ       BX, R9
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
 	ANDQ       $0x00000003, AX
-	TESTQ      R9, R9
+	TESTQ      R10, R10
 	JZ         rem
 
 loop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS.Z    (BX), K1, Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -9951,6 +10651,8 @@ loop:
 	VFMADD231PS  Z0, Z3, Z15
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS.Z    (BX), K1, Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -9978,6 +10680,8 @@ loop:
 	VFMADD231PS  Z0, Z3, Z15
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS.Z    (BX), K1, Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -10005,6 +10709,8 @@ loop:
 	VFMADD231PS  Z0, Z3, Z15
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS.Z    (BX), K1, Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -10032,7 +10738,7 @@ loop:
 	VFMADD231PS  Z0, Z3, Z15
 	ADDQ         DX, CX
 	ADDQ         SI, BX
-	DECQ         R9
+	DECQ         R10
 	JNZ          loop
 
 rem:
@@ -10040,6 +10746,8 @@ rem:
 	JZ    done
 
 remloop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS.Z    (BX), K1, Z0
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z0, Z2, Z4
@@ -10248,13 +10956,19 @@ TEXT ·outerAVX512_12x2(SB), NOSPLIT, $0-80
 	VPXORD     Z26, Z26, Z26
 	PREFETCHT0 64(R9)
 	VPXORD     Z27, Z27, Z27
-	MOVQ       AX, R9
-	SHRQ       $0x02, R9
+	MOVQ       SI, R9
+	SHLQ       $0x03, R9
+	ADDQ       BX, R9
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
 	ANDQ       $0x00000003, AX
-	TESTQ      R9, R9
+	TESTQ      R10, R10
 	JZ         rem
 
 loop:
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS      64(BX), Z1
 	VBROADCASTSS (CX), Z2
@@ -10295,6 +11009,9 @@ loop:
 	VFMADD231PS  Z1, Z3, Z27
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS      64(BX), Z1
 	VBROADCASTSS (CX), Z2
@@ -10335,6 +11052,9 @@ loop:
 	VFMADD231PS  Z1, Z3, Z27
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS      64(BX), Z1
 	VBROADCASTSS (CX), Z2
@@ -10375,6 +11095,9 @@ loop:
 	VFMADD231PS  Z1, Z3, Z27
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS      64(BX), Z1
 	VBROADCASTSS (CX), Z2
@@ -10415,7 +11138,7 @@ loop:
 	VFMADD231PS  Z1, Z3, Z27
 	ADDQ         DX, CX
 	ADDQ         SI, BX
-	DECQ         R9
+	DECQ         R10
 	JNZ          loop
 
 rem:
@@ -10423,6 +11146,9 @@ rem:
 	JZ    done
 
 remloop:
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS      64(BX), Z1
 	VBROADCASTSS (CX), Z2
@@ -10694,13 +11420,19 @@ TEXT ·outerAVX512_12x2m(SB), NOSPLIT, $0-80
 	VPXORD     Z26, Z26, Z26
 	PREFETCHT0 64(R9)
 	VPXORD     Z27, Z27, Z27
-	MOVQ       AX, R9
-	SHRQ       $0x02, R9
+	MOVQ       SI, R9
+	SHLQ       $0x03, R9
+	ADDQ       BX, R9
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
 	ANDQ       $0x00000003, AX
-	TESTQ      R9, R9
+	TESTQ      R10, R10
 	JZ         rem
 
 loop:
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS.Z    64(BX), K1, Z1
 	VBROADCASTSS (CX), Z2
@@ -10741,6 +11473,9 @@ loop:
 	VFMADD231PS  Z1, Z3, Z27
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS.Z    64(BX), K1, Z1
 	VBROADCASTSS (CX), Z2
@@ -10781,6 +11516,9 @@ loop:
 	VFMADD231PS  Z1, Z3, Z27
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS.Z    64(BX), K1, Z1
 	VBROADCASTSS (CX), Z2
@@ -10821,6 +11559,9 @@ loop:
 	VFMADD231PS  Z1, Z3, Z27
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS.Z    64(BX), K1, Z1
 	VBROADCASTSS (CX), Z2
@@ -10861,7 +11602,7 @@ loop:
 	VFMADD231PS  Z1, Z3, Z27
 	ADDQ         DX, CX
 	ADDQ         SI, BX
-	DECQ         R9
+	DECQ         R10
 	JNZ          loop
 
 rem:
@@ -10869,6 +11610,9 @@ rem:
 	JZ    done
 
 remloop:
+	PREFETCHT0   (R9)
+	PREFETCHT0   64(R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Z0
 	VMOVUPS.Z    64(BX), K1, Z1
 	VBROADCASTSS (CX), Z2
@@ -11093,34 +11837,45 @@ TEXT ·outerAVX2_1x1(SB), NOSPLIT, $0-80
 	MOVQ       DI, R8
 	PREFETCHT0 (R8)
 	VXORPS     Y0, Y0, Y0
-	MOVQ       AX, R8
-	SHRQ       $0x02, R8
+	MOVQ       SI, R8
+	SHLQ       $0x03, R8
+	ADDQ       BX, R8
+	MOVQ       AX, R9
+	SHRQ       $0x02, R9
 	ANDQ       $0x00000003, AX
-	TESTQ      R8, R8
+	TESTQ      R9, R9
 	JZ         rem
 
 loop:
+	PREFETCHT0   (R8)
+	ADDQ         SI, R8
 	VMOVUPS      (BX), Y12
 	VBROADCASTSS (CX), Y14
 	VFMADD231PS  Y12, Y14, Y0
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R8)
+	ADDQ         SI, R8
 	VMOVUPS      (BX), Y12
 	VBROADCASTSS (CX), Y14
 	VFMADD231PS  Y12, Y14, Y0
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R8)
+	ADDQ         SI, R8
 	VMOVUPS      (BX), Y12
 	VBROADCASTSS (CX), Y14
 	VFMADD231PS  Y12, Y14, Y0
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R8)
+	ADDQ         SI, R8
 	VMOVUPS      (BX), Y12
 	VBROADCASTSS (CX), Y14
 	VFMADD231PS  Y12, Y14, Y0
 	ADDQ         DX, CX
 	ADDQ         SI, BX
-	DECQ         R8
+	DECQ         R9
 	JNZ          loop
 
 rem:
@@ -11128,6 +11883,8 @@ rem:
 	JZ    done
 
 remloop:
+	PREFETCHT0   (R8)
+	ADDQ         SI, R8
 	VMOVUPS      (BX), Y12
 	VBROADCASTSS (CX), Y14
 	VFMADD231PS  Y12, Y14, Y0
@@ -11170,34 +11927,45 @@ TEXT ·outerAVX2_1x1m(SB), NOSPLIT, $0-80
 	MOVQ       DI, R8
 	PREFETCHT0 (R8)
 	VXORPS     Y0, Y0, Y0
-	MOVQ       AX, R8
-	SHRQ       $0x02, R8
+	MOVQ       SI, R8
+	SHLQ       $0x03, R8
+	ADDQ       BX, R8
+	MOVQ       AX, R9
+	SHRQ       $0x02, R9
 	ANDQ       $0x00000003, AX
-	TESTQ      R8, R8
+	TESTQ      R9, R9
 	JZ         rem
 
 loop:
+	PREFETCHT0   (R8)
+	ADDQ         SI, R8
 	VMASKMOVPS   (BX), Y15, Y12
 	VBROADCASTSS (CX), Y14
 	VFMADD231PS  Y12, Y14, Y0
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R8)
+	ADDQ         SI, R8
 	VMASKMOVPS   (BX), Y15, Y12
 	VBROADCASTSS (CX), Y14
 	VFMADD231PS  Y12, Y14, Y0
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R8)
+	ADDQ         SI, R8
 	VMASKMOVPS   (BX), Y15, Y12
 	VBROADCASTSS (CX), Y14
 	VFMADD231PS  Y12, Y14, Y0
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R8)
+	ADDQ         SI, R8
 	VMASKMOVPS   (BX), Y15, Y12
 	VBROADCASTSS (CX), Y14
 	VFMADD231PS  Y12, Y14, Y0
 	ADDQ         DX, CX
 	ADDQ         SI, BX
-	DECQ         R8
+	DECQ         R9
 	JNZ          loop
 
 rem:
@@ -11205,6 +11973,8 @@ rem:
 	JZ    done
 
 remloop:
+	PREFETCHT0   (R8)
+	ADDQ         SI, R8
 	VMASKMOVPS   (BX), Y15, Y12
 	VBROADCASTSS (CX), Y14
 	VFMADD231PS  Y12, Y14, Y0
@@ -11247,13 +12017,18 @@ TEXT ·outerAVX2_1x2(SB), NOSPLIT, $0-80
 	PREFETCHT0 (R8)
 	VXORPS     Y0, Y0, Y0
 	VXORPS     Y1, Y1, Y1
-	MOVQ       AX, R8
-	SHRQ       $0x02, R8
+	MOVQ       SI, R8
+	SHLQ       $0x03, R8
+	ADDQ       BX, R8
+	MOVQ       AX, R9
+	SHRQ       $0x02, R9
 	ANDQ       $0x00000003, AX
-	TESTQ      R8, R8
+	TESTQ      R9, R9
 	JZ         rem
 
 loop:
+	PREFETCHT0   (R8)
+	ADDQ         SI, R8
 	VMOVUPS      (BX), Y12
 	VMOVUPS      32(BX), Y13
 	VBROADCASTSS (CX), Y14
@@ -11261,6 +12036,8 @@ loop:
 	VFMADD231PS  Y13, Y14, Y1
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R8)
+	ADDQ         SI, R8
 	VMOVUPS      (BX), Y12
 	VMOVUPS      32(BX), Y13
 	VBROADCASTSS (CX), Y14
@@ -11268,6 +12045,8 @@ loop:
 	VFMADD231PS  Y13, Y14, Y1
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R8)
+	ADDQ         SI, R8
 	VMOVUPS      (BX), Y12
 	VMOVUPS      32(BX), Y13
 	VBROADCASTSS (CX), Y14
@@ -11275,6 +12054,8 @@ loop:
 	VFMADD231PS  Y13, Y14, Y1
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R8)
+	ADDQ         SI, R8
 	VMOVUPS      (BX), Y12
 	VMOVUPS      32(BX), Y13
 	VBROADCASTSS (CX), Y14
@@ -11282,7 +12063,7 @@ loop:
 	VFMADD231PS  Y13, Y14, Y1
 	ADDQ         DX, CX
 	ADDQ         SI, BX
-	DECQ         R8
+	DECQ         R9
 	JNZ          loop
 
 rem:
@@ -11290,6 +12071,8 @@ rem:
 	JZ    done
 
 remloop:
+	PREFETCHT0   (R8)
+	ADDQ         SI, R8
 	VMOVUPS      (BX), Y12
 	VMOVUPS      32(BX), Y13
 	VBROADCASTSS (CX), Y14
@@ -11340,13 +12123,18 @@ TEXT ·outerAVX2_1x2m(SB), NOSPLIT, $0-80
 	PREFETCHT0 (R8)
 	VXORPS     Y0, Y0, Y0
 	VXORPS     Y1, Y1, Y1
-	MOVQ       AX, R8
-	SHRQ       $0x02, R8
+	MOVQ       SI, R8
+	SHLQ       $0x03, R8
+	ADDQ       BX, R8
+	MOVQ       AX, R9
+	SHRQ       $0x02, R9
 	ANDQ       $0x00000003, AX
-	TESTQ      R8, R8
+	TESTQ      R9, R9
 	JZ         rem
 
 loop:
+	PREFETCHT0   (R8)
+	ADDQ         SI, R8
 	VMOVUPS      (BX), Y12
 	VMASKMOVPS   32(BX), Y15, Y13
 	VBROADCASTSS (CX), Y14
@@ -11354,6 +12142,8 @@ loop:
 	VFMADD231PS  Y13, Y14, Y1
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R8)
+	ADDQ         SI, R8
 	VMOVUPS      (BX), Y12
 	VMASKMOVPS   32(BX), Y15, Y13
 	VBROADCASTSS (CX), Y14
@@ -11361,6 +12151,8 @@ loop:
 	VFMADD231PS  Y13, Y14, Y1
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R8)
+	ADDQ         SI, R8
 	VMOVUPS      (BX), Y12
 	VMASKMOVPS   32(BX), Y15, Y13
 	VBROADCASTSS (CX), Y14
@@ -11368,6 +12160,8 @@ loop:
 	VFMADD231PS  Y13, Y14, Y1
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R8)
+	ADDQ         SI, R8
 	VMOVUPS      (BX), Y12
 	VMASKMOVPS   32(BX), Y15, Y13
 	VBROADCASTSS (CX), Y14
@@ -11375,7 +12169,7 @@ loop:
 	VFMADD231PS  Y13, Y14, Y1
 	ADDQ         DX, CX
 	ADDQ         SI, BX
-	DECQ         R8
+	DECQ         R9
 	JNZ          loop
 
 rem:
@@ -11383,6 +12177,8 @@ rem:
 	JZ    done
 
 remloop:
+	PREFETCHT0   (R8)
+	ADDQ         SI, R8
 	VMOVUPS      (BX), Y12
 	VMASKMOVPS   32(BX), Y15, Y13
 	VBROADCASTSS (CX), Y14
@@ -11434,13 +12230,18 @@ TEXT ·outerAVX2_2x1(SB), NOSPLIT, $0-80
 	ADDQ       R8, R9
 	PREFETCHT0 (R9)
 	VXORPS     Y1, Y1, Y1
-	MOVQ       AX, R9
-	SHRQ       $0x02, R9
+	MOVQ       SI, R9
+	SHLQ       $0x03, R9
+	ADDQ       BX, R9
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
 	ANDQ       $0x00000003, AX
-	TESTQ      R9, R9
+	TESTQ      R10, R10
 	JZ         rem
 
 loop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Y12
 	VBROADCASTSS (CX), Y14
 	VFMADD231PS  Y12, Y14, Y0
@@ -11448,6 +12249,8 @@ loop:
 	VFMADD231PS  Y12, Y14, Y1
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Y12
 	VBROADCASTSS (CX), Y14
 	VFMADD231PS  Y12, Y14, Y0
@@ -11455,6 +12258,8 @@ loop:
 	VFMADD231PS  Y12, Y14, Y1
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Y12
 	VBROADCASTSS (CX), Y14
 	VFMADD231PS  Y12, Y14, Y0
@@ -11462,6 +12267,8 @@ loop:
 	VFMADD231PS  Y12, Y14, Y1
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Y12
 	VBROADCASTSS (CX), Y14
 	VFMADD231PS  Y12, Y14, Y0
@@ -11469,7 +12276,7 @@ loop:
 	VFMADD231PS  Y12, Y14, Y1
 	ADDQ         DX, CX
 	ADDQ         SI, BX
-	DECQ         R9
+	DECQ         R10
 	JNZ          loop
 
 rem:
@@ -11477,6 +12284,8 @@ rem:
 	JZ    done
 
 remloop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Y12
 	VBROADCASTSS (CX), Y14
 	VFMADD231PS  Y12, Y14, Y0
@@ -11531,13 +12340,18 @@ TEXT ·outerAVX2_2x1m(SB), NOSPLIT, $0-80
 	ADDQ       R8, R9
 	PREFETCHT0 (R9)
 	VXORPS     Y1, Y1, Y1
-	MOVQ       AX, R9
-	SHRQ       $0x02, R9
+	MOVQ       SI, R9
+	SHLQ       $0x03, R9
+	ADDQ       BX, R9
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
 	ANDQ       $0x00000003, AX
-	TESTQ      R9, R9
+	TESTQ      R10, R10
 	JZ         rem
 
 loop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMASKMOVPS   (BX), Y15, Y12
 	VBROADCASTSS (CX), Y14
 	VFMADD231PS  Y12, Y14, Y0
@@ -11545,6 +12359,8 @@ loop:
 	VFMADD231PS  Y12, Y14, Y1
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMASKMOVPS   (BX), Y15, Y12
 	VBROADCASTSS (CX), Y14
 	VFMADD231PS  Y12, Y14, Y0
@@ -11552,6 +12368,8 @@ loop:
 	VFMADD231PS  Y12, Y14, Y1
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMASKMOVPS   (BX), Y15, Y12
 	VBROADCASTSS (CX), Y14
 	VFMADD231PS  Y12, Y14, Y0
@@ -11559,6 +12377,8 @@ loop:
 	VFMADD231PS  Y12, Y14, Y1
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMASKMOVPS   (BX), Y15, Y12
 	VBROADCASTSS (CX), Y14
 	VFMADD231PS  Y12, Y14, Y0
@@ -11566,7 +12386,7 @@ loop:
 	VFMADD231PS  Y12, Y14, Y1
 	ADDQ         DX, CX
 	ADDQ         SI, BX
-	DECQ         R9
+	DECQ         R10
 	JNZ          loop
 
 rem:
@@ -11574,6 +12394,8 @@ rem:
 	JZ    done
 
 remloop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMASKMOVPS   (BX), Y15, Y12
 	VBROADCASTSS (CX), Y14
 	VFMADD231PS  Y12, Y14, Y0
@@ -11630,13 +12452,18 @@ TEXT ·outerAVX2_2x2(SB), NOSPLIT, $0-80
 	PREFETCHT0 (R9)
 	VXORPS     Y2, Y2, Y2
 	VXORPS     Y3, Y3, Y3
-	MOVQ       AX, R9
-	SHRQ       $0x02, R9
+	MOVQ       SI, R9
+	SHLQ       $0x03, R9
+	ADDQ       BX, R9
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
 	ANDQ       $0x00000003, AX
-	TESTQ      R9, R9
+	TESTQ      R10, R10
 	JZ         rem
 
 loop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Y12
 	VMOVUPS      32(BX), Y13
 	VBROADCASTSS (CX), Y14
@@ -11647,6 +12474,8 @@ loop:
 	VFMADD231PS  Y13, Y14, Y3
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Y12
 	VMOVUPS      32(BX), Y13
 	VBROADCASTSS (CX), Y14
@@ -11657,6 +12486,8 @@ loop:
 	VFMADD231PS  Y13, Y14, Y3
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Y12
 	VMOVUPS      32(BX), Y13
 	VBROADCASTSS (CX), Y14
@@ -11667,6 +12498,8 @@ loop:
 	VFMADD231PS  Y13, Y14, Y3
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Y12
 	VMOVUPS      32(BX), Y13
 	VBROADCASTSS (CX), Y14
@@ -11677,7 +12510,7 @@ loop:
 	VFMADD231PS  Y13, Y14, Y3
 	ADDQ         DX, CX
 	ADDQ         SI, BX
-	DECQ         R9
+	DECQ         R10
 	JNZ          loop
 
 rem:
@@ -11685,6 +12518,8 @@ rem:
 	JZ    done
 
 remloop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Y12
 	VMOVUPS      32(BX), Y13
 	VBROADCASTSS (CX), Y14
@@ -11754,13 +12589,18 @@ TEXT ·outerAVX2_2x2m(SB), NOSPLIT, $0-80
 	PREFETCHT0 (R9)
 	VXORPS     Y2, Y2, Y2
 	VXORPS     Y3, Y3, Y3
-	MOVQ       AX, R9
-	SHRQ       $0x02, R9
+	MOVQ       SI, R9
+	SHLQ       $0x03, R9
+	ADDQ       BX, R9
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
 	ANDQ       $0x00000003, AX
-	TESTQ      R9, R9
+	TESTQ      R10, R10
 	JZ         rem
 
 loop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Y12
 	VMASKMOVPS   32(BX), Y15, Y13
 	VBROADCASTSS (CX), Y14
@@ -11771,6 +12611,8 @@ loop:
 	VFMADD231PS  Y13, Y14, Y3
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Y12
 	VMASKMOVPS   32(BX), Y15, Y13
 	VBROADCASTSS (CX), Y14
@@ -11781,6 +12623,8 @@ loop:
 	VFMADD231PS  Y13, Y14, Y3
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Y12
 	VMASKMOVPS   32(BX), Y15, Y13
 	VBROADCASTSS (CX), Y14
@@ -11791,6 +12635,8 @@ loop:
 	VFMADD231PS  Y13, Y14, Y3
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Y12
 	VMASKMOVPS   32(BX), Y15, Y13
 	VBROADCASTSS (CX), Y14
@@ -11801,7 +12647,7 @@ loop:
 	VFMADD231PS  Y13, Y14, Y3
 	ADDQ         DX, CX
 	ADDQ         SI, BX
-	DECQ         R9
+	DECQ         R10
 	JNZ          loop
 
 rem:
@@ -11809,6 +12655,8 @@ rem:
 	JZ    done
 
 remloop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Y12
 	VMASKMOVPS   32(BX), Y15, Y13
 	VBROADCASTSS (CX), Y14
@@ -11879,13 +12727,18 @@ TEXT ·outerAVX2_3x1(SB), NOSPLIT, $0-80
 	ADDQ       R8, R9
 	PREFETCHT0 (R9)
 	VXORPS     Y2, Y2, Y2
-	MOVQ       AX, R9
-	SHRQ       $0x02, R9
+	MOVQ       SI, R9
+	SHLQ       $0x03, R9
+	ADDQ       BX, R9
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
 	ANDQ       $0x00000003, AX
-	TESTQ      R9, R9
+	TESTQ      R10, R10
 	JZ         rem
 
 loop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Y12
 	VBROADCASTSS (CX), Y14
 	VFMADD231PS  Y12, Y14, Y0
@@ -11895,6 +12748,8 @@ loop:
 	VFMADD231PS  Y12, Y14, Y2
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Y12
 	VBROADCASTSS (CX), Y14
 	VFMADD231PS  Y12, Y14, Y0
@@ -11904,6 +12759,8 @@ loop:
 	VFMADD231PS  Y12, Y14, Y2
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Y12
 	VBROADCASTSS (CX), Y14
 	VFMADD231PS  Y12, Y14, Y0
@@ -11913,6 +12770,8 @@ loop:
 	VFMADD231PS  Y12, Y14, Y2
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Y12
 	VBROADCASTSS (CX), Y14
 	VFMADD231PS  Y12, Y14, Y0
@@ -11922,7 +12781,7 @@ loop:
 	VFMADD231PS  Y12, Y14, Y2
 	ADDQ         DX, CX
 	ADDQ         SI, BX
-	DECQ         R9
+	DECQ         R10
 	JNZ          loop
 
 rem:
@@ -11930,6 +12789,8 @@ rem:
 	JZ    done
 
 remloop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Y12
 	VBROADCASTSS (CX), Y14
 	VFMADD231PS  Y12, Y14, Y0
@@ -11996,13 +12857,18 @@ TEXT ·outerAVX2_3x1m(SB), NOSPLIT, $0-80
 	ADDQ       R8, R9
 	PREFETCHT0 (R9)
 	VXORPS     Y2, Y2, Y2
-	MOVQ       AX, R9
-	SHRQ       $0x02, R9
+	MOVQ       SI, R9
+	SHLQ       $0x03, R9
+	ADDQ       BX, R9
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
 	ANDQ       $0x00000003, AX
-	TESTQ      R9, R9
+	TESTQ      R10, R10
 	JZ         rem
 
 loop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMASKMOVPS   (BX), Y15, Y12
 	VBROADCASTSS (CX), Y14
 	VFMADD231PS  Y12, Y14, Y0
@@ -12012,6 +12878,8 @@ loop:
 	VFMADD231PS  Y12, Y14, Y2
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMASKMOVPS   (BX), Y15, Y12
 	VBROADCASTSS (CX), Y14
 	VFMADD231PS  Y12, Y14, Y0
@@ -12021,6 +12889,8 @@ loop:
 	VFMADD231PS  Y12, Y14, Y2
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMASKMOVPS   (BX), Y15, Y12
 	VBROADCASTSS (CX), Y14
 	VFMADD231PS  Y12, Y14, Y0
@@ -12030,6 +12900,8 @@ loop:
 	VFMADD231PS  Y12, Y14, Y2
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMASKMOVPS   (BX), Y15, Y12
 	VBROADCASTSS (CX), Y14
 	VFMADD231PS  Y12, Y14, Y0
@@ -12039,7 +12911,7 @@ loop:
 	VFMADD231PS  Y12, Y14, Y2
 	ADDQ         DX, CX
 	ADDQ         SI, BX
-	DECQ         R9
+	DECQ         R10
 	JNZ          loop
 
 rem:
@@ -12047,6 +12919,8 @@ rem:
 	JZ    done
 
 remloop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMASKMOVPS   (BX), Y15, Y12
 	VBROADCASTSS (CX), Y14
 	VFMADD231PS  Y12, Y14, Y0
@@ -12117,13 +12991,18 @@ TEXT ·outerAVX2_3x2(SB), NOSPLIT, $0-80
 	PREFETCHT0 (R9)
 	VXORPS     Y4, Y4, Y4
 	VXORPS     Y5, Y5, Y5
-	MOVQ       AX, R9
-	SHRQ       $0x02, R9
+	MOVQ       SI, R9
+	SHLQ       $0x03, R9
+	ADDQ       BX, R9
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
 	ANDQ       $0x00000003, AX
-	TESTQ      R9, R9
+	TESTQ      R10, R10
 	JZ         rem
 
 loop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Y12
 	VMOVUPS      32(BX), Y13
 	VBROADCASTSS (CX), Y14
@@ -12137,6 +13016,8 @@ loop:
 	VFMADD231PS  Y13, Y14, Y5
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Y12
 	VMOVUPS      32(BX), Y13
 	VBROADCASTSS (CX), Y14
@@ -12150,6 +13031,8 @@ loop:
 	VFMADD231PS  Y13, Y14, Y5
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Y12
 	VMOVUPS      32(BX), Y13
 	VBROADCASTSS (CX), Y14
@@ -12163,6 +13046,8 @@ loop:
 	VFMADD231PS  Y13, Y14, Y5
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Y12
 	VMOVUPS      32(BX), Y13
 	VBROADCASTSS (CX), Y14
@@ -12176,7 +13061,7 @@ loop:
 	VFMADD231PS  Y13, Y14, Y5
 	ADDQ         DX, CX
 	ADDQ         SI, BX
-	DECQ         R9
+	DECQ         R10
 	JNZ          loop
 
 rem:
@@ -12184,6 +13069,8 @@ rem:
 	JZ    done
 
 remloop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Y12
 	VMOVUPS      32(BX), Y13
 	VBROADCASTSS (CX), Y14
@@ -12272,13 +13159,18 @@ TEXT ·outerAVX2_3x2m(SB), NOSPLIT, $0-80
 	PREFETCHT0 (R9)
 	VXORPS     Y4, Y4, Y4
 	VXORPS     Y5, Y5, Y5
-	MOVQ       AX, R9
-	SHRQ       $0x02, R9
+	MOVQ       SI, R9
+	SHLQ       $0x03, R9
+	ADDQ       BX, R9
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
 	ANDQ       $0x00000003, AX
-	TESTQ      R9, R9
+	TESTQ      R10, R10
 	JZ         rem
 
 loop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Y12
 	VMASKMOVPS   32(BX), Y15, Y13
 	VBROADCASTSS (CX), Y14
@@ -12292,6 +13184,8 @@ loop:
 	VFMADD231PS  Y13, Y14, Y5
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Y12
 	VMASKMOVPS   32(BX), Y15, Y13
 	VBROADCASTSS (CX), Y14
@@ -12305,6 +13199,8 @@ loop:
 	VFMADD231PS  Y13, Y14, Y5
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Y12
 	VMASKMOVPS   32(BX), Y15, Y13
 	VBROADCASTSS (CX), Y14
@@ -12318,6 +13214,8 @@ loop:
 	VFMADD231PS  Y13, Y14, Y5
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Y12
 	VMASKMOVPS   32(BX), Y15, Y13
 	VBROADCASTSS (CX), Y14
@@ -12331,7 +13229,7 @@ loop:
 	VFMADD231PS  Y13, Y14, Y5
 	ADDQ         DX, CX
 	ADDQ         SI, BX
-	DECQ         R9
+	DECQ         R10
 	JNZ          loop
 
 rem:
@@ -12339,6 +13237,8 @@ rem:
 	JZ    done
 
 remloop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Y12
 	VMASKMOVPS   32(BX), Y15, Y13
 	VBROADCASTSS (CX), Y14
@@ -12428,13 +13328,18 @@ TEXT ·outerAVX2_4x1(SB), NOSPLIT, $0-80
 	ADDQ       R8, R9
 	PREFETCHT0 (R9)
 	VXORPS     Y3, Y3, Y3
-	MOVQ       AX, R9
-	SHRQ       $0x02, R9
+	MOVQ       SI, R9
+	SHLQ       $0x03, R9
+	ADDQ       BX, R9
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
 	ANDQ       $0x00000003, AX
-	TESTQ      R9, R9
+	TESTQ      R10, R10
 	JZ         rem
 
 loop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Y12
 	VBROADCASTSS (CX), Y14
 	VFMADD231PS  Y12, Y14, Y0
@@ -12446,6 +13351,8 @@ loop:
 	VFMADD231PS  Y12, Y14, Y3
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Y12
 	VBROADCASTSS (CX), Y14
 	VFMADD231PS  Y12, Y14, Y0
@@ -12457,6 +13364,8 @@ loop:
 	VFMADD231PS  Y12, Y14, Y3
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Y12
 	VBROADCASTSS (CX), Y14
 	VFMADD231PS  Y12, Y14, Y0
@@ -12468,6 +13377,8 @@ loop:
 	VFMADD231PS  Y12, Y14, Y3
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Y12
 	VBROADCASTSS (CX), Y14
 	VFMADD231PS  Y12, Y14, Y0
@@ -12479,7 +13390,7 @@ loop:
 	VFMADD231PS  Y12, Y14, Y3
 	ADDQ         DX, CX
 	ADDQ         SI, BX
-	DECQ         R9
+	DECQ         R10
 	JNZ          loop
 
 rem:
@@ -12487,6 +13398,8 @@ rem:
 	JZ    done
 
 remloop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Y12
 	VBROADCASTSS (CX), Y14
 	VFMADD231PS  Y12, Y14, Y0
@@ -12565,13 +13478,18 @@ TEXT ·outerAVX2_4x1m(SB), NOSPLIT, $0-80
 	ADDQ       R8, R9
 	PREFETCHT0 (R9)
 	VXORPS     Y3, Y3, Y3
-	MOVQ       AX, R9
-	SHRQ       $0x02, R9
+	MOVQ       SI, R9
+	SHLQ       $0x03, R9
+	ADDQ       BX, R9
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
 	ANDQ       $0x00000003, AX
-	TESTQ      R9, R9
+	TESTQ      R10, R10
 	JZ         rem
 
 loop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMASKMOVPS   (BX), Y15, Y12
 	VBROADCASTSS (CX), Y14
 	VFMADD231PS  Y12, Y14, Y0
@@ -12583,6 +13501,8 @@ loop:
 	VFMADD231PS  Y12, Y14, Y3
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMASKMOVPS   (BX), Y15, Y12
 	VBROADCASTSS (CX), Y14
 	VFMADD231PS  Y12, Y14, Y0
@@ -12594,6 +13514,8 @@ loop:
 	VFMADD231PS  Y12, Y14, Y3
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMASKMOVPS   (BX), Y15, Y12
 	VBROADCASTSS (CX), Y14
 	VFMADD231PS  Y12, Y14, Y0
@@ -12605,6 +13527,8 @@ loop:
 	VFMADD231PS  Y12, Y14, Y3
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMASKMOVPS   (BX), Y15, Y12
 	VBROADCASTSS (CX), Y14
 	VFMADD231PS  Y12, Y14, Y0
@@ -12616,7 +13540,7 @@ loop:
 	VFMADD231PS  Y12, Y14, Y3
 	ADDQ         DX, CX
 	ADDQ         SI, BX
-	DECQ         R9
+	DECQ         R10
 	JNZ          loop
 
 rem:
@@ -12624,6 +13548,8 @@ rem:
 	JZ    done
 
 remloop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMASKMOVPS   (BX), Y15, Y12
 	VBROADCASTSS (CX), Y14
 	VFMADD231PS  Y12, Y14, Y0
@@ -12708,13 +13634,18 @@ TEXT ·outerAVX2_4x2(SB), NOSPLIT, $0-80
 	PREFETCHT0 (R9)
 	VXORPS     Y6, Y6, Y6
 	VXORPS     Y7, Y7, Y7
-	MOVQ       AX, R9
-	SHRQ       $0x02, R9
+	MOVQ       SI, R9
+	SHLQ       $0x03, R9
+	ADDQ       BX, R9
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
 	ANDQ       $0x00000003, AX
-	TESTQ      R9, R9
+	TESTQ      R10, R10
 	JZ         rem
 
 loop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Y12
 	VMOVUPS      32(BX), Y13
 	VBROADCASTSS (CX), Y14
@@ -12731,6 +13662,8 @@ loop:
 	VFMADD231PS  Y13, Y14, Y7
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Y12
 	VMOVUPS      32(BX), Y13
 	VBROADCASTSS (CX), Y14
@@ -12747,6 +13680,8 @@ loop:
 	VFMADD231PS  Y13, Y14, Y7
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Y12
 	VMOVUPS      32(BX), Y13
 	VBROADCASTSS (CX), Y14
@@ -12763,6 +13698,8 @@ loop:
 	VFMADD231PS  Y13, Y14, Y7
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Y12
 	VMOVUPS      32(BX), Y13
 	VBROADCASTSS (CX), Y14
@@ -12779,7 +13716,7 @@ loop:
 	VFMADD231PS  Y13, Y14, Y7
 	ADDQ         DX, CX
 	ADDQ         SI, BX
-	DECQ         R9
+	DECQ         R10
 	JNZ          loop
 
 rem:
@@ -12787,6 +13724,8 @@ rem:
 	JZ    done
 
 remloop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Y12
 	VMOVUPS      32(BX), Y13
 	VBROADCASTSS (CX), Y14
@@ -12894,13 +13833,18 @@ TEXT ·outerAVX2_4x2m(SB), NOSPLIT, $0-80
 	PREFETCHT0 (R9)
 	VXORPS     Y6, Y6, Y6
 	VXORPS     Y7, Y7, Y7
-	MOVQ       AX, R9
-	SHRQ       $0x02, R9
+	MOVQ       SI, R9
+	SHLQ       $0x03, R9
+	ADDQ       BX, R9
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
 	ANDQ       $0x00000003, AX
-	TESTQ      R9, R9
+	TESTQ      R10, R10
 	JZ         rem
 
 loop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Y12
 	VMASKMOVPS   32(BX), Y15, Y13
 	VBROADCASTSS (CX), Y14
@@ -12917,6 +13861,8 @@ loop:
 	VFMADD231PS  Y13, Y14, Y7
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Y12
 	VMASKMOVPS   32(BX), Y15, Y13
 	VBROADCASTSS (CX), Y14
@@ -12933,6 +13879,8 @@ loop:
 	VFMADD231PS  Y13, Y14, Y7
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Y12
 	VMASKMOVPS   32(BX), Y15, Y13
 	VBROADCASTSS (CX), Y14
@@ -12949,6 +13897,8 @@ loop:
 	VFMADD231PS  Y13, Y14, Y7
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Y12
 	VMASKMOVPS   32(BX), Y15, Y13
 	VBROADCASTSS (CX), Y14
@@ -12965,7 +13915,7 @@ loop:
 	VFMADD231PS  Y13, Y14, Y7
 	ADDQ         DX, CX
 	ADDQ         SI, BX
-	DECQ         R9
+	DECQ         R10
 	JNZ          loop
 
 rem:
@@ -12973,6 +13923,8 @@ rem:
 	JZ    done
 
 remloop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Y12
 	VMASKMOVPS   32(BX), Y15, Y13
 	VBROADCASTSS (CX), Y14
@@ -13081,13 +14033,18 @@ TEXT ·outerAVX2_5x1(SB), NOSPLIT, $0-80
 	ADDQ       R8, R9
 	PREFETCHT0 (R9)
 	VXORPS     Y4, Y4, Y4
-	MOVQ       AX, R9
-	SHRQ       $0x02, R9
+	MOVQ       SI, R9
+	SHLQ       $0x03, R9
+	ADDQ       BX, R9
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
 	ANDQ       $0x00000003, AX
-	TESTQ      R9, R9
+	TESTQ      R10, R10
 	JZ         rem
 
 loop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Y12
 	VBROADCASTSS (CX), Y14
 	VFMADD231PS  Y12, Y14, Y0
@@ -13101,6 +14058,8 @@ loop:
 	VFMADD231PS  Y12, Y14, Y4
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Y12
 	VBROADCASTSS (CX), Y14
 	VFMADD231PS  Y12, Y14, Y0
@@ -13114,6 +14073,8 @@ loop:
 	VFMADD231PS  Y12, Y14, Y4
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Y12
 	VBROADCASTSS (CX), Y14
 	VFMADD231PS  Y12, Y14, Y0
@@ -13127,6 +14088,8 @@ loop:
 	VFMADD231PS  Y12, Y14, Y4
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Y12
 	VBROADCASTSS (CX), Y14
 	VFMADD231PS  Y12, Y14, Y0
@@ -13140,7 +14103,7 @@ loop:
 	VFMADD231PS  Y12, Y14, Y4
 	ADDQ         DX, CX
 	ADDQ         SI, BX
-	DECQ         R9
+	DECQ         R10
 	JNZ          loop
 
 rem:
@@ -13148,6 +14111,8 @@ rem:
 	JZ    done
 
 remloop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Y12
 	VBROADCASTSS (CX), Y14
 	VFMADD231PS  Y12, Y14, Y0
@@ -13238,13 +14203,18 @@ TEXT ·outerAVX2_5x1m(SB), NOSPLIT, $0-80
 	ADDQ       R8, R9
 	PREFETCHT0 (R9)
 	VXORPS     Y4, Y4, Y4
-	MOVQ       AX, R9
-	SHRQ       $0x02, R9
+	MOVQ       SI, R9
+	SHLQ       $0x03, R9
+	ADDQ       BX, R9
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
 	ANDQ       $0x00000003, AX
-	TESTQ      R9, R9
+	TESTQ      R10, R10
 	JZ         rem
 
 loop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMASKMOVPS   (BX), Y15, Y12
 	VBROADCASTSS (CX), Y14
 	VFMADD231PS  Y12, Y14, Y0
@@ -13258,6 +14228,8 @@ loop:
 	VFMADD231PS  Y12, Y14, Y4
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMASKMOVPS   (BX), Y15, Y12
 	VBROADCASTSS (CX), Y14
 	VFMADD231PS  Y12, Y14, Y0
@@ -13271,6 +14243,8 @@ loop:
 	VFMADD231PS  Y12, Y14, Y4
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMASKMOVPS   (BX), Y15, Y12
 	VBROADCASTSS (CX), Y14
 	VFMADD231PS  Y12, Y14, Y0
@@ -13284,6 +14258,8 @@ loop:
 	VFMADD231PS  Y12, Y14, Y4
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMASKMOVPS   (BX), Y15, Y12
 	VBROADCASTSS (CX), Y14
 	VFMADD231PS  Y12, Y14, Y0
@@ -13297,7 +14273,7 @@ loop:
 	VFMADD231PS  Y12, Y14, Y4
 	ADDQ         DX, CX
 	ADDQ         SI, BX
-	DECQ         R9
+	DECQ         R10
 	JNZ          loop
 
 rem:
@@ -13305,6 +14281,8 @@ rem:
 	JZ    done
 
 remloop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMASKMOVPS   (BX), Y15, Y12
 	VBROADCASTSS (CX), Y14
 	VFMADD231PS  Y12, Y14, Y0
@@ -13403,13 +14381,18 @@ TEXT ·outerAVX2_5x2(SB), NOSPLIT, $0-80
 	PREFETCHT0 (R9)
 	VXORPS     Y8, Y8, Y8
 	VXORPS     Y9, Y9, Y9
-	MOVQ       AX, R9
-	SHRQ       $0x02, R9
+	MOVQ       SI, R9
+	SHLQ       $0x03, R9
+	ADDQ       BX, R9
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
 	ANDQ       $0x00000003, AX
-	TESTQ      R9, R9
+	TESTQ      R10, R10
 	JZ         rem
 
 loop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Y12
 	VMOVUPS      32(BX), Y13
 	VBROADCASTSS (CX), Y14
@@ -13429,6 +14412,8 @@ loop:
 	VFMADD231PS  Y13, Y14, Y9
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Y12
 	VMOVUPS      32(BX), Y13
 	VBROADCASTSS (CX), Y14
@@ -13448,6 +14433,8 @@ loop:
 	VFMADD231PS  Y13, Y14, Y9
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Y12
 	VMOVUPS      32(BX), Y13
 	VBROADCASTSS (CX), Y14
@@ -13467,6 +14454,8 @@ loop:
 	VFMADD231PS  Y13, Y14, Y9
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Y12
 	VMOVUPS      32(BX), Y13
 	VBROADCASTSS (CX), Y14
@@ -13486,7 +14475,7 @@ loop:
 	VFMADD231PS  Y13, Y14, Y9
 	ADDQ         DX, CX
 	ADDQ         SI, BX
-	DECQ         R9
+	DECQ         R10
 	JNZ          loop
 
 rem:
@@ -13494,6 +14483,8 @@ rem:
 	JZ    done
 
 remloop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Y12
 	VMOVUPS      32(BX), Y13
 	VBROADCASTSS (CX), Y14
@@ -13620,13 +14611,18 @@ TEXT ·outerAVX2_5x2m(SB), NOSPLIT, $0-80
 	PREFETCHT0 (R9)
 	VXORPS     Y8, Y8, Y8
 	VXORPS     Y9, Y9, Y9
-	MOVQ       AX, R9
-	SHRQ       $0x02, R9
+	MOVQ       SI, R9
+	SHLQ       $0x03, R9
+	ADDQ       BX, R9
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
 	ANDQ       $0x00000003, AX
-	TESTQ      R9, R9
+	TESTQ      R10, R10
 	JZ         rem
 
 loop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Y12
 	VMASKMOVPS   32(BX), Y15, Y13
 	VBROADCASTSS (CX), Y14
@@ -13646,6 +14642,8 @@ loop:
 	VFMADD231PS  Y13, Y14, Y9
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Y12
 	VMASKMOVPS   32(BX), Y15, Y13
 	VBROADCASTSS (CX), Y14
@@ -13665,6 +14663,8 @@ loop:
 	VFMADD231PS  Y13, Y14, Y9
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Y12
 	VMASKMOVPS   32(BX), Y15, Y13
 	VBROADCASTSS (CX), Y14
@@ -13684,6 +14684,8 @@ loop:
 	VFMADD231PS  Y13, Y14, Y9
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Y12
 	VMASKMOVPS   32(BX), Y15, Y13
 	VBROADCASTSS (CX), Y14
@@ -13703,7 +14705,7 @@ loop:
 	VFMADD231PS  Y13, Y14, Y9
 	ADDQ         DX, CX
 	ADDQ         SI, BX
-	DECQ         R9
+	DECQ         R10
 	JNZ          loop
 
 rem:
@@ -13711,6 +14713,8 @@ rem:
 	JZ    done
 
 remloop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Y12
 	VMASKMOVPS   32(BX), Y15, Y13
 	VBROADCASTSS (CX), Y14
@@ -13838,13 +14842,18 @@ TEXT ·outerAVX2_6x1(SB), NOSPLIT, $0-80
 	ADDQ       R8, R9
 	PREFETCHT0 (R9)
 	VXORPS     Y5, Y5, Y5
-	MOVQ       AX, R9
-	SHRQ       $0x02, R9
+	MOVQ       SI, R9
+	SHLQ       $0x03, R9
+	ADDQ       BX, R9
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
 	ANDQ       $0x00000003, AX
-	TESTQ      R9, R9
+	TESTQ      R10, R10
 	JZ         rem
 
 loop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Y12
 	VBROADCASTSS (CX), Y14
 	VFMADD231PS  Y12, Y14, Y0
@@ -13860,6 +14869,8 @@ loop:
 	VFMADD231PS  Y12, Y14, Y5
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Y12
 	VBROADCASTSS (CX), Y14
 	VFMADD231PS  Y12, Y14, Y0
@@ -13875,6 +14886,8 @@ loop:
 	VFMADD231PS  Y12, Y14, Y5
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Y12
 	VBROADCASTSS (CX), Y14
 	VFMADD231PS  Y12, Y14, Y0
@@ -13890,6 +14903,8 @@ loop:
 	VFMADD231PS  Y12, Y14, Y5
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Y12
 	VBROADCASTSS (CX), Y14
 	VFMADD231PS  Y12, Y14, Y0
@@ -13905,7 +14920,7 @@ loop:
 	VFMADD231PS  Y12, Y14, Y5
 	ADDQ         DX, CX
 	ADDQ         SI, BX
-	DECQ         R9
+	DECQ         R10
 	JNZ          loop
 
 rem:
@@ -13913,6 +14928,8 @@ rem:
 	JZ    done
 
 remloop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Y12
 	VBROADCASTSS (CX), Y14
 	VFMADD231PS  Y12, Y14, Y0
@@ -14015,13 +15032,18 @@ TEXT ·outerAVX2_6x1m(SB), NOSPLIT, $0-80
 	ADDQ       R8, R9
 	PREFETCHT0 (R9)
 	VXORPS     Y5, Y5, Y5
-	MOVQ       AX, R9
-	SHRQ       $0x02, R9
+	MOVQ       SI, R9
+	SHLQ       $0x03, R9
+	ADDQ       BX, R9
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
 	ANDQ       $0x00000003, AX
-	TESTQ      R9, R9
+	TESTQ      R10, R10
 	JZ         rem
 
 loop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMASKMOVPS   (BX), Y15, Y12
 	VBROADCASTSS (CX), Y14
 	VFMADD231PS  Y12, Y14, Y0
@@ -14037,6 +15059,8 @@ loop:
 	VFMADD231PS  Y12, Y14, Y5
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMASKMOVPS   (BX), Y15, Y12
 	VBROADCASTSS (CX), Y14
 	VFMADD231PS  Y12, Y14, Y0
@@ -14052,6 +15076,8 @@ loop:
 	VFMADD231PS  Y12, Y14, Y5
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMASKMOVPS   (BX), Y15, Y12
 	VBROADCASTSS (CX), Y14
 	VFMADD231PS  Y12, Y14, Y0
@@ -14067,6 +15093,8 @@ loop:
 	VFMADD231PS  Y12, Y14, Y5
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMASKMOVPS   (BX), Y15, Y12
 	VBROADCASTSS (CX), Y14
 	VFMADD231PS  Y12, Y14, Y0
@@ -14082,7 +15110,7 @@ loop:
 	VFMADD231PS  Y12, Y14, Y5
 	ADDQ         DX, CX
 	ADDQ         SI, BX
-	DECQ         R9
+	DECQ         R10
 	JNZ          loop
 
 rem:
@@ -14090,6 +15118,8 @@ rem:
 	JZ    done
 
 remloop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMASKMOVPS   (BX), Y15, Y12
 	VBROADCASTSS (CX), Y14
 	VFMADD231PS  Y12, Y14, Y0
@@ -14202,13 +15232,18 @@ TEXT ·outerAVX2_6x2(SB), NOSPLIT, $0-80
 	PREFETCHT0 (R9)
 	VXORPS     Y10, Y10, Y10
 	VXORPS     Y11, Y11, Y11
-	MOVQ       AX, R9
-	SHRQ       $0x02, R9
+	MOVQ       SI, R9
+	SHLQ       $0x03, R9
+	ADDQ       BX, R9
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
 	ANDQ       $0x00000003, AX
-	TESTQ      R9, R9
+	TESTQ      R10, R10
 	JZ         rem
 
 loop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Y12
 	VMOVUPS      32(BX), Y13
 	VBROADCASTSS (CX), Y14
@@ -14231,6 +15266,8 @@ loop:
 	VFMADD231PS  Y13, Y14, Y11
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Y12
 	VMOVUPS      32(BX), Y13
 	VBROADCASTSS (CX), Y14
@@ -14253,6 +15290,8 @@ loop:
 	VFMADD231PS  Y13, Y14, Y11
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Y12
 	VMOVUPS      32(BX), Y13
 	VBROADCASTSS (CX), Y14
@@ -14275,6 +15314,8 @@ loop:
 	VFMADD231PS  Y13, Y14, Y11
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Y12
 	VMOVUPS      32(BX), Y13
 	VBROADCASTSS (CX), Y14
@@ -14297,7 +15338,7 @@ loop:
 	VFMADD231PS  Y13, Y14, Y11
 	ADDQ         DX, CX
 	ADDQ         SI, BX
-	DECQ         R9
+	DECQ         R10
 	JNZ          loop
 
 rem:
@@ -14305,6 +15346,8 @@ rem:
 	JZ    done
 
 remloop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Y12
 	VMOVUPS      32(BX), Y13
 	VBROADCASTSS (CX), Y14
@@ -14450,13 +15493,18 @@ TEXT ·outerAVX2_6x2m(SB), NOSPLIT, $0-80
 	PREFETCHT0 (R9)
 	VXORPS     Y10, Y10, Y10
 	VXORPS     Y11, Y11, Y11
-	MOVQ       AX, R9
-	SHRQ       $0x02, R9
+	MOVQ       SI, R9
+	SHLQ       $0x03, R9
+	ADDQ       BX, R9
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
 	ANDQ       $0x00000003, AX
-	TESTQ      R9, R9
+	TESTQ      R10, R10
 	JZ         rem
 
 loop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Y12
 	VMASKMOVPS   32(BX), Y15, Y13
 	VBROADCASTSS (CX), Y14
@@ -14479,6 +15527,8 @@ loop:
 	VFMADD231PS  Y13, Y14, Y11
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Y12
 	VMASKMOVPS   32(BX), Y15, Y13
 	VBROADCASTSS (CX), Y14
@@ -14501,6 +15551,8 @@ loop:
 	VFMADD231PS  Y13, Y14, Y11
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Y12
 	VMASKMOVPS   32(BX), Y15, Y13
 	VBROADCASTSS (CX), Y14
@@ -14523,6 +15575,8 @@ loop:
 	VFMADD231PS  Y13, Y14, Y11
 	ADDQ         DX, CX
 	ADDQ         SI, BX
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Y12
 	VMASKMOVPS   32(BX), Y15, Y13
 	VBROADCASTSS (CX), Y14
@@ -14545,7 +15599,7 @@ loop:
 	VFMADD231PS  Y13, Y14, Y11
 	ADDQ         DX, CX
 	ADDQ         SI, BX
-	DECQ         R9
+	DECQ         R10
 	JNZ          loop
 
 rem:
@@ -14553,6 +15607,8 @@ rem:
 	JZ    done
 
 remloop:
+	PREFETCHT0   (R9)
+	ADDQ         SI, R9
 	VMOVUPS      (BX), Y12
 	VMASKMOVPS   32(BX), Y15, Y13
 	VBROADCASTSS (CX), Y14
@@ -19797,5 +20853,50 @@ store3_1:
 
 store3_2:
 	VMOVSS X13, 8(AX)
+	VZEROUPPER
+	RET
+
+// func transpose4x8AVX(n8 int, dst *float32, ld int, src *float32, lds int)
+// Requires: AVX
+TEXT ·transpose4x8AVX(SB), NOSPLIT, $0-40
+	MOVQ  n8+0(FP), AX
+	MOVQ  dst+8(FP), CX
+	MOVQ  ld+16(FP), DX
+	MOVQ  src+24(FP), BX
+	MOVQ  lds+32(FP), SI
+	LEAQ  (BX)(SI*2), DI
+	LEAQ  (DX)(DX*2), R8
+	TESTQ AX, AX
+	JZ    done
+
+loop:
+	VMOVUPS      (BX), Y0
+	VMOVUPS      (BX)(SI*1), Y1
+	VMOVUPS      (DI), Y2
+	VMOVUPS      (DI)(SI*1), Y3
+	VUNPCKLPS    Y1, Y0, Y4
+	VUNPCKHPS    Y1, Y0, Y5
+	VUNPCKLPS    Y3, Y2, Y6
+	VUNPCKHPS    Y3, Y2, Y7
+	VSHUFPS      $0x44, Y6, Y4, Y0
+	VSHUFPS      $0xee, Y6, Y4, Y1
+	VSHUFPS      $0x44, Y7, Y5, Y2
+	VSHUFPS      $0xee, Y7, Y5, Y3
+	VMOVUPS      X0, (CX)
+	VMOVUPS      X1, (CX)(DX*1)
+	VMOVUPS      X2, (CX)(DX*2)
+	VMOVUPS      X3, (CX)(R8*1)
+	LEAQ         (CX)(DX*4), CX
+	VEXTRACTF128 $0x01, Y0, (CX)
+	VEXTRACTF128 $0x01, Y1, (CX)(DX*1)
+	VEXTRACTF128 $0x01, Y2, (CX)(DX*2)
+	VEXTRACTF128 $0x01, Y3, (CX)(R8*1)
+	LEAQ         (CX)(DX*4), CX
+	ADDQ         $0x20, BX
+	ADDQ         $0x20, DI
+	DECQ         AX
+	JNZ          loop
+
+done:
 	VZEROUPPER
 	RET

@@ -10,22 +10,20 @@ package gemm
 func packA(dst []float32, tA bool, a []float32, lda, i0, mr, p0, kc, MR int) {
 	if tA {
 		for p := 0; p < kc; p++ {
-			src := a[(p0+p)*lda+i0:]
-			copy(dst[p*MR:p*MR+mr], src[:mr])
+			copy(dst[p*MR:p*MR+mr], a[(p0+p)*lda+i0:][:mr])
 		}
 		return
 	}
 	i := 0
 	for ; i+4 <= mr; i += 4 {
-		r0 := a[(i0+i)*lda+p0:][:kc]
-		r1 := a[(i0+i+1)*lda+p0:][:kc]
-		r2 := a[(i0+i+2)*lda+p0:][:kc]
-		r3 := a[(i0+i+3)*lda+p0:][:kc]
-		d := dst[i:]
-		for p := range r0 {
-			q := d[p*MR : p*MR+4]
-			q[0], q[1], q[2], q[3] = r0[p], r1[p], r2[p], r3[p]
-		}
+		transpose4(dst[i:], MR, a[(i0+i)*lda+p0:], lda, kc)
+	}
+	if i < mr && mr >= 4 {
+		// The last rows again as a group of four, overlapping the previous
+		// group (rewriting the same values).
+		i = mr - 4
+		transpose4(dst[i:], MR, a[(i0+i)*lda+p0:], lda, kc)
+		i = mr
 	}
 	for ; i < mr; i++ {
 		r := a[(i0+i)*lda+p0:][:kc]
@@ -33,6 +31,31 @@ func packA(dst []float32, tA bool, a []float32, lda, i0, mr, p0, kc, MR int) {
 		for p, v := range r {
 			d[p*MR] = v
 		}
+	}
+}
+
+// transpose4 writes src[r*lds+p] to d[p*ld+r] for the four rows r < 4 and
+// every p < n: four rows of a matrix become n groups of four contiguous
+// values. With AVX it runs eight columns at a time in assembly.
+func transpose4(d []float32, ld int, src []float32, lds, n int) {
+	p := 0
+	if n8 := n / 8; n8 > 0 && transpose4x8 != nil {
+		_ = src[3*lds+8*n8-1] // the assembly reads rows 0..3, 8*n8 values each
+		_ = d[(8*n8-1)*ld+3]  // and writes 8*n8 groups of four
+		transpose4x8(n8, &d[0], 4*ld, &src[0], 4*lds)
+		p = 8 * n8
+	}
+	if p == n {
+		return
+	}
+	r0 := src[p:n]
+	r1 := src[lds+p : lds+n]
+	r2 := src[2*lds+p : 2*lds+n]
+	r3 := src[3*lds+p : 3*lds+n]
+	d = d[p*ld:]
+	for q := range r0 {
+		g := d[q*ld : q*ld+4]
+		g[0], g[1], g[2], g[3] = r0[q], r1[q], r2[q], r3[q]
 	}
 }
 
@@ -55,15 +78,12 @@ func packB(dst []float32, tB bool, b []float32, ldb, p0, kc, j0, nc, NR int) {
 		}
 		j := 0
 		for ; j+4 <= w; j += 4 {
-			r0 := b[(j0+jj+j)*ldb+p0:][:kc]
-			r1 := b[(j0+jj+j+1)*ldb+p0:][:kc]
-			r2 := b[(j0+jj+j+2)*ldb+p0:][:kc]
-			r3 := b[(j0+jj+j+3)*ldb+p0:][:kc]
-			dj := d[j:]
-			for p := range r0 {
-				q := dj[p*NR : p*NR+4]
-				q[0], q[1], q[2], q[3] = r0[p], r1[p], r2[p], r3[p]
-			}
+			transpose4(d[j:], NR, b[(j0+jj+j)*ldb+p0:], ldb, kc)
+		}
+		if j < w && w >= 4 {
+			j = w - 4 // overlap the previous group, as in packA
+			transpose4(d[j:], NR, b[(j0+jj+j)*ldb+p0:], ldb, kc)
+			j = w
 		}
 		for ; j < w; j++ {
 			r := b[(j0+jj+j)*ldb+p0:][:kc]

@@ -11,46 +11,53 @@ import (
 // persistent workers started by NewPool. Each of them owns its packing
 // buffers, so a call in steady state allocates nothing.
 //
-// A call splits C into blocks of whole register tiles (rows or columns,
-// whichever balances better) and gives each goroutine one block over the
-// full depth k. Every element of C is thus computed by one goroutine with
-// the same operations as on one thread: results are bit-identical for any
-// thread count. Calls on one Pool are serialised; the zero Pool is not
-// usable, use NewPool.
+// A call cuts C into chunks of whole register tiles (rows or columns,
+// whichever costs less) and the goroutines claim chunks from a shared
+// counter until none is left, each chunk over the full depth k. Every
+// element of C is thus computed by one goroutine with the same operations
+// as on one thread: the bits of the result depend neither on the number
+// of threads nor on which goroutine ran which chunk. Claiming (rather than
+// one fixed block per goroutine) lets the running goroutines take the work
+// of one that has not started yet, as when the OS has descheduled its
+// thread on a busy machine.
 //
-// Hand-off: the caller publishes the job and bumps a generation counter;
-// workers spin on that counter for a short while after each job (GEMMs in a
-// training step come back to back) and then park on a channel. The caller
-// runs its own block and spins until the workers are done.
+// Calls on one Pool are serialised; the zero Pool is not usable, use
+// NewPool.
 type Pool struct {
 	threads int
 	mu      sync.Mutex // serialises Sgemm calls
 	workers []poolWorker
 	ws      []workspace // ws[0] is the caller's, ws[i] worker i's
-	jb      job
 
-	gen     atomic.Uint64 // bumped once per job (and by Close)
-	pending atomic.Int32  // blocks of the current job not finished yet
-	closing atomic.Bool
-	closed  bool
-	exited  sync.WaitGroup
+	// The current job and its cut; written by the caller before it
+	// publishes the job in state, read by whoever claims a chunk.
+	jb     job
+	alongM bool
+	step   int
+
+	// state is gen<<32 | chunks<<16 | next: the job generation, its
+	// number of chunks and the next chunk to claim, in one word so that a
+	// claim (a CAS) can never mix two jobs.
+	state        atomic.Uint64
+	remaining    atomic.Int32 // chunks of the current job not finished
+	callerParked atomic.Bool  // the caller is (about to be) blocked on done
+	done         chan struct{}
+	closing      atomic.Bool
+	closed       bool
+	exited       sync.WaitGroup
 }
 
-// poolWorker is the mailbox of one worker goroutine.
+// poolWorker is the parking place of one worker goroutine.
 type poolWorker struct {
-	task   task          // written by the caller before gen is bumped
 	parked atomic.Bool   // the worker is (about to be) blocked on wake
-	wake   chan struct{} // capacity 1: a token means "look at gen again"
-	_      [64]byte      // keep mailboxes on separate cache lines
+	wake   chan struct{} // capacity 1: a token means "look at state again"
+	_      [64]byte      // keep workers on separate cache lines
 }
 
-// task is the block C[i0:i1, j0:j1] of the current job; an empty task
-// (i0 == i1) means "nothing for you this time".
-type task struct{ i0, i1, j0, j1 int }
-
-// spinTime is how long an idle worker polls for the next job before it
-// parks. Waking a parked goroutine costs tens of microseconds here, as much
-// as a whole small GEMM.
+// spinTime is how long a goroutine with nothing to do polls before it
+// parks: idle workers between jobs (GEMMs in a training step come back to
+// back), and the caller waiting for the last chunks. Waking a parked
+// goroutine costs tens of microseconds here, as much as a small GEMM.
 const spinTime = 50 * time.Microsecond
 
 // NewPool starts a pool of threads goroutines (GOMAXPROCS when threads < 1).
@@ -58,73 +65,13 @@ func NewPool(threads int) *Pool {
 	if threads < 1 {
 		threads = runtime.GOMAXPROCS(0)
 	}
-	p := &Pool{threads: threads, workers: make([]poolWorker, threads), ws: make([]workspace, threads)}
+	p := &Pool{threads: threads, workers: make([]poolWorker, threads), ws: make([]workspace, threads), done: make(chan struct{}, 1)}
 	for i := 1; i < threads; i++ {
 		p.workers[i].wake = make(chan struct{}, 1)
 		p.exited.Add(1)
 		go p.work(i)
 	}
 	return p
-}
-
-func (p *Pool) work(id int) {
-	defer p.exited.Done()
-	w := &p.workers[id]
-	var seen uint64 // gen is 0 until the first job, which may be published before this goroutine runs
-	for {
-		seen = p.waitGen(w, seen)
-		if p.closing.Load() {
-			return
-		}
-		if t := w.task; t.i0 < t.i1 {
-			p.jb.run(&p.ws[id], t.i0, t.i1, t.j0, t.j1)
-		}
-		p.pending.Add(-1)
-	}
-}
-
-// waitGen returns once the generation differs from seen: it spins for
-// spinTime, then parks until the caller sends a wake token.
-func (p *Pool) waitGen(w *poolWorker, seen uint64) uint64 {
-	var start time.Time
-	for i := 0; ; i++ {
-		if g := p.gen.Load(); g != seen {
-			return g
-		}
-		if i%64 != 63 {
-			continue
-		}
-		if start.IsZero() {
-			start = time.Now()
-			continue
-		}
-		if time.Since(start) < spinTime {
-			runtime.Gosched()
-			continue
-		}
-		w.parked.Store(true)
-		if g := p.gen.Load(); g != seen { // re-check: the caller may have missed parked
-			w.parked.Store(false)
-			return g
-		}
-		<-w.wake
-		w.parked.Store(false)
-		start = time.Time{}
-	}
-}
-
-// publish bumps the generation and wakes the parked workers.
-func (p *Pool) publish() {
-	p.gen.Add(1)
-	for i := 1; i < p.threads; i++ {
-		w := &p.workers[i]
-		if w.parked.Load() {
-			select {
-			case w.wake <- struct{}{}:
-			default:
-			}
-		}
-	}
 }
 
 // Threads returns the number of goroutines a call may use.
@@ -139,7 +86,7 @@ func (p *Pool) Close() {
 	}
 	p.closed = true
 	p.closing.Store(true)
-	p.publish()
+	p.publish(0)
 	p.exited.Wait()
 }
 
@@ -168,57 +115,184 @@ func (p *Pool) Sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda i
 	if 2*m*n*k < minParallelFlops {
 		threads = 1
 	}
-	parts, alongM, step := split(&p.jb.plan, m, n, threads)
-	if parts > 1 {
-		for t := 1; t < p.threads; t++ {
-			p.workers[t].task = task{}
-			if t < parts {
-				p.workers[t].task = p.block(t, alongM, step)
-			}
-		}
-		p.pending.Store(int32(p.threads - 1))
-		p.publish()
-	}
-	t0 := p.block(0, alongM, step)
-	p.jb.run(&p.ws[0], t0.i0, t0.i1, t0.j0, t0.j1)
-	if parts > 1 {
-		for i := 0; p.pending.Load() != 0; i++ {
-			if i%64 == 63 {
-				runtime.Gosched()
-			}
-		}
+	var chunks int
+	chunks, p.alongM, p.step = split(&p.jb.plan, m, n, k, threads)
+	if chunks == 1 {
+		p.jb.run(&p.ws[0], 0, m, 0, n)
+	} else {
+		p.remaining.Store(int32(chunks))
+		gen := p.publish(chunks)
+		p.claim(gen, &p.ws[0])
+		p.waitDone()
 	}
 	p.jb = job{} // drop the references to the caller's slices
 }
 
-// block returns part t of the split: rows [t*step, (t+1)*step) of C when
-// alongM, else columns.
-func (p *Pool) block(t int, alongM bool, step int) task {
-	if alongM {
-		return task{i0: t * step, i1: min((t+1)*step, p.jb.m), j0: 0, j1: p.jb.n}
+// publish starts a new generation with the given number of chunks and
+// wakes the parked workers. It returns the generation.
+func (p *Pool) publish(chunks int) uint32 {
+	gen := uint32(p.state.Load()>>32) + 1
+	p.state.Store(uint64(gen)<<32 | uint64(chunks)<<16)
+	for i := 1; i < p.threads; i++ {
+		w := &p.workers[i]
+		if w.parked.Load() {
+			select {
+			case w.wake <- struct{}{}:
+			default:
+			}
+		}
 	}
-	return task{i0: 0, i1: p.jb.m, j0: t * step, j1: min((t+1)*step, p.jb.n)}
+	return gen
 }
 
-// split chooses how to cut C between up to threads goroutines: along rows
-// or columns, in steps that are whole register tiles of the plan's kernel,
-// minimising the largest block (ties go to columns). It returns the number
-// of parts, the direction and the step.
-func split(pl *plan, m, n, threads int) (parts int, alongM bool, step int) {
+// claim runs chunks of generation gen until none is left to claim.
+func (p *Pool) claim(gen uint32, ws *workspace) {
+	for {
+		s := p.state.Load()
+		next, chunks := int(s&0xffff), int(s>>16&0xffff)
+		if uint32(s>>32) != gen || next >= chunks {
+			return
+		}
+		if !p.state.CompareAndSwap(s, s+1) {
+			continue
+		}
+		// The claim succeeded, so the job is current and unfinished: its
+		// fields are stable until remaining reaches 0.
+		lo, hi := next*p.step, (next+1)*p.step
+		if p.alongM {
+			p.jb.run(ws, lo, min(hi, p.jb.m), 0, p.jb.n)
+		} else {
+			p.jb.run(ws, 0, p.jb.m, lo, min(hi, p.jb.n))
+		}
+		if p.remaining.Add(-1) == 0 && p.callerParked.Load() {
+			select {
+			case p.done <- struct{}{}:
+			default:
+			}
+		}
+	}
+}
+
+// waitDone returns once every chunk of the current job is finished: it
+// spins for spinTime, then parks until the last worker sends a token.
+func (p *Pool) waitDone() {
+	var sp spinner
+	for p.remaining.Load() != 0 {
+		if sp.spin() {
+			continue
+		}
+		p.callerParked.Store(true)
+		if p.remaining.Load() != 0 { // re-check: the last worker may have missed callerParked
+			<-p.done
+		}
+		p.callerParked.Store(false)
+		sp = spinner{}
+	}
+}
+
+func (p *Pool) work(id int) {
+	defer p.exited.Done()
+	w := &p.workers[id]
+	var seen uint32 // generation 0 is no job: the first job may be published before this goroutine runs
+	for {
+		seen = p.waitGen(w, seen)
+		if p.closing.Load() {
+			return
+		}
+		p.claim(seen, &p.ws[id])
+	}
+}
+
+// waitGen returns the generation once it differs from seen: it spins for
+// spinTime, then parks until publish sends a wake token.
+func (p *Pool) waitGen(w *poolWorker, seen uint32) uint32 {
+	var sp spinner
+	for {
+		if g := uint32(p.state.Load() >> 32); g != seen {
+			return g
+		}
+		if sp.spin() {
+			continue
+		}
+		w.parked.Store(true)
+		if g := uint32(p.state.Load() >> 32); g != seen { // re-check: publish may have missed parked
+			w.parked.Store(false)
+			return g
+		}
+		<-w.wake
+		w.parked.Store(false)
+		sp = spinner{}
+	}
+}
+
+// spinner bounds a polling loop to spinTime, yielding to other goroutines
+// every 64 polls.
+type spinner struct {
+	n     int
+	start time.Time
+}
+
+// spin reports whether to keep polling.
+func (s *spinner) spin() bool {
+	s.n++
+	if s.n%64 != 0 {
+		return true
+	}
+	if s.start.IsZero() {
+		s.start = time.Now()
+		return true
+	}
+	if time.Since(s.start) < spinTime {
+		runtime.Gosched()
+		return true
+	}
+	return false
+}
+
+// packCost is the cost of packing one element, in flops of kernel time
+// (about half a nanosecond at 100 GFLOP/s).
+const packCost = 64
+
+// minChunkFlops keeps chunks big enough that claiming one and re-reading
+// its operands stays small next to its work (about 5 microseconds).
+const minChunkFlops = 1 << 19
+
+// chunksPerThread: two chunks per goroutine let the others take over the
+// work of one that starts late; more cost locality (each chunk re-reads
+// its operands) for no measurable gain here.
+const chunksPerThread = 2
+
+// split cuts C for up to threads goroutines: along rows or columns, in
+// chunks of whole register tiles of the plan's kernel, about
+// chunksPerThread per goroutine. It picks the direction with the smaller
+// estimated time, counting the packing that every chunk repeats (cutting
+// along columns makes each chunk pack its rows of A, if the plan packs A;
+// along rows, its columns of B); ties go to columns. It returns the number
+// of chunks, the direction and the step (rows or columns per chunk).
+func split(pl *plan, m, n, k, threads int) (chunks int, alongM bool, step int) {
+	if threads <= 1 {
+		return 1, false, n
+	}
 	mu, nu := pl.ks.mr, pl.ks.nr
 	if pl.dot {
 		mu, nu = pl.ks.dmr, pl.ks.dnr
 	}
-	if threads <= 1 {
-		return 1, false, n
+	want := max(threads, min(threads*chunksPerThread, 2*m*n*k/minChunkFlops))
+	cut := func(dim, unit, other int, dup bool) (parts, step, cost int) {
+		tiles := (dim + unit - 1) / unit
+		parts = min(want, tiles, 0xffff)
+		step = (tiles + parts - 1) / parts * unit
+		parts = (dim + step - 1) / step
+		per := 2 * min(step, dim) * other * k
+		if dup {
+			per += packCost * k * other
+		}
+		return parts, step, (parts + threads - 1) / threads * per
 	}
-	tilesM, tilesN := (m+mu-1)/mu, (n+nu-1)/nu
-	stepM := (tilesM + threads - 1) / threads * mu
-	stepN := (tilesN + threads - 1) / threads * nu
-	workM := min(stepM, m) * n
-	workN := min(stepN, n) * m
-	if workM < workN {
-		return (m + stepM - 1) / stepM, true, stepM
+	pm, sm, cm := cut(m, mu, n, !pl.dot && pl.packB)
+	pn, sn, cn := cut(n, nu, m, !pl.dot && pl.packA)
+	if cm < cn {
+		return pm, true, sm
 	}
-	return (n + stepN - 1) / stepN, false, stepN
+	return pn, false, sn
 }

@@ -9,8 +9,8 @@
 // assembly), kernels_amd64.go (the Go declarations) and
 // ktables_amd64.go (tables mapping a tile shape to its kernel).
 //
-// Four families are generated (see the package documentation of gemm for
-// the maths and the calling conventions):
+// Four kernel families and one packing helper are generated (see the
+// package documentation of gemm for the maths and the calling conventions):
 //
 //   - outerAVX512_RxV[m]: outer-product kernel, R rows of C times V zmm
 //     vectors (16 columns each), R in 1..12, V in 1..2. The "m" variant
@@ -20,6 +20,8 @@
 //   - dotAVX512_RxN: dot-product kernel for C = A*B^T with both operands
 //     read along k, R in 1..4 rows of A, N in 1..6 rows of B.
 //   - dotAVX2_RxN: the same with ymm vectors, R in 1..4, N in 1..3.
+//   - transpose4x8AVX: four rows by eight columns transposed at a time,
+//     the inner loop of packing A (op(A) = A) and B (op(B) = B^T).
 //
 // Every variant of a family performs, for each element of C, exactly the
 // same sequence of floating-point operations; only the number of elements
@@ -52,6 +54,9 @@ const (
 	dot256Rows   = 4
 	dot256Cols   = 3
 	unroll       = 4 // k-loop unrolling of the outer-product kernels
+	// The outer-product kernels prefetch the row of b 1<<prefetchShift
+	// steps ahead (b is often read in place, with a large stride).
+	prefetchShift = 3
 )
 
 var (
@@ -96,6 +101,7 @@ func main() {
 			dot256(r, n)
 		}
 	}
+	transpose4x8()
 	Generate()
 	if err := writeTables(*tables); err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -150,7 +156,16 @@ func outer512(rows, vecs int, masked bool) {
 		}
 	}
 
+	// pf runs prefetchDist rows of b ahead of the loads.
+	pf := GP64()
+	MOVQ(bs, pf)
+	SHLQ(U8(prefetchShift), pf)
+	ADDQ(b, pf)
 	body := func() {
+		for v := 0; v < vecs; v++ {
+			PREFETCHT0(Mem{Base: pf, Disp: 64 * v})
+		}
+		ADDQ(bs, pf)
 		for v := 0; v < vecs; v++ {
 			m := Mem{Base: b, Disp: 64 * v}
 			if masked && v == vecs-1 {
@@ -251,7 +266,13 @@ func outer256(rows, vecs int, masked bool) {
 		}
 	}
 
+	pf := GP64()
+	MOVQ(bs, pf)
+	SHLQ(U8(prefetchShift), pf)
+	ADDQ(b, pf)
 	body := func() {
+		PREFETCHT0(Mem{Base: pf})
+		ADDQ(bs, pf)
 		for v := 0; v < vecs; v++ {
 			m := Mem{Base: b, Disp: 32 * v}
 			if masked && v == vecs-1 {
@@ -623,6 +644,62 @@ func dot256(rows, cols int) {
 			ADDQ(ldc, c)
 		}
 	}
+	VZEROUPPER()
+	RET()
+}
+
+// transpose4x8 emits the packing helper
+//
+//	func transpose4x8AVX(n8 int, dst *float32, ld int, src *float32, lds int)
+//
+// which reads four rows of 8*n8 floats, row r at src + r*lds (bytes), and
+// writes column q (four floats: the q-th value of each row) at
+// dst + q*ld (bytes). It is the inner loop of packing op(A) = A and
+// op(B) = B^T; it only moves values.
+func transpose4x8() {
+	TEXT("transpose4x8AVX", NOSPLIT, "func(n8 int, dst *float32, ld int, src *float32, lds int)")
+	Pragma("noescape")
+	n := Load(Param("n8"), GP64())
+	dst := Load(Param("dst"), GP64())
+	ld := Load(Param("ld"), GP64())
+	src := Load(Param("src"), GP64())
+	lds := Load(Param("lds"), GP64())
+	s2 := GP64()
+	LEAQ(Mem{Base: src, Index: lds, Scale: 2}, s2)
+	ld3 := GP64()
+	LEAQ(Mem{Base: ld, Index: ld, Scale: 2}, ld3)
+	TESTQ(n, n)
+	JZ(LabelRef("done"))
+	Label("loop")
+	VMOVUPS(Mem{Base: src}, Y0)
+	VMOVUPS(Mem{Base: src, Index: lds, Scale: 1}, Y1)
+	VMOVUPS(Mem{Base: s2}, Y2)
+	VMOVUPS(Mem{Base: s2, Index: lds, Scale: 1}, Y3)
+	// t0 = r0_0 r1_0 r0_1 r1_1 | r0_4 r1_4 r0_5 r1_5, t1 = the _2,_3 | _6,_7 pairs.
+	VUNPCKLPS(Y1, Y0, Y4)
+	VUNPCKHPS(Y1, Y0, Y5)
+	VUNPCKLPS(Y3, Y2, Y6)
+	VUNPCKHPS(Y3, Y2, Y7)
+	// Columns q | q+4 in Y0..Y3.
+	VSHUFPS(U8(0x44), Y6, Y4, Y0)
+	VSHUFPS(U8(0xEE), Y6, Y4, Y1)
+	VSHUFPS(U8(0x44), Y7, Y5, Y2)
+	VSHUFPS(U8(0xEE), Y7, Y5, Y3)
+	VMOVUPS(X0, Mem{Base: dst})
+	VMOVUPS(X1, Mem{Base: dst, Index: ld, Scale: 1})
+	VMOVUPS(X2, Mem{Base: dst, Index: ld, Scale: 2})
+	VMOVUPS(X3, Mem{Base: dst, Index: ld3, Scale: 1})
+	LEAQ(Mem{Base: dst, Index: ld, Scale: 4}, dst)
+	VEXTRACTF128(U8(1), Y0, Mem{Base: dst})
+	VEXTRACTF128(U8(1), Y1, Mem{Base: dst, Index: ld, Scale: 1})
+	VEXTRACTF128(U8(1), Y2, Mem{Base: dst, Index: ld, Scale: 2})
+	VEXTRACTF128(U8(1), Y3, Mem{Base: dst, Index: ld3, Scale: 1})
+	LEAQ(Mem{Base: dst, Index: ld, Scale: 4}, dst)
+	ADDQ(U8(32), src)
+	ADDQ(U8(32), s2)
+	DECQ(n)
+	JNZ(LabelRef("loop"))
+	Label("done")
 	VZEROUPPER()
 	RET()
 }
