@@ -76,6 +76,7 @@ described in YAML config files, with PyTorch-exact layers and optimizers.
 		NewCmdGradCheck(s, nil),
 		NewCmdGenerate(s, nil),
 		NewCmdPredict(s, nil),
+		NewCmdCompare(s, nil),
 	)
 	return root
 }

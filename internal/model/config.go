@@ -38,6 +38,7 @@ type Config struct {
 	Schedule   ScheduleSpec     `yaml:"schedule"`
 	Training   TrainingConfig   `yaml:"training"`
 	Checkpoint CheckpointConfig `yaml:"checkpoint"`
+	Compare    CompareConfig    `yaml:"compare"`
 
 	// File is the path the config was read from; Dir its directory, against
 	// which relative data paths are resolved.
@@ -143,6 +144,26 @@ type TrainingConfig struct {
 	ClipValue *float64 `yaml:"clip_value"`
 }
 
+// CompareConfig sets up `nettrain compare-optimizers` (flags override it).
+type CompareConfig struct {
+	// Optimizers to compare; default every one (sgd, momentum, nesterov,
+	// adagrad, adadelta, rmsprop, adam, adamw, nadam).
+	Optimizers []string `yaml:"optimizers"`
+	// GridPoints is the size of the default learning-rate grid: log-spaced
+	// over two decades either side of each optimizer's default. Default 7.
+	GridPoints int `yaml:"grid_points"`
+	// LRGrid gives explicit learning rates for some optimizers.
+	LRGrid map[string][]float64 `yaml:"lr_grid"`
+	// Seeds is the number of seeds of the final runs. Default 3.
+	Seeds int `yaml:"seeds"`
+	// EvalsPerEpoch is how often per epoch the validation loss is measured
+	// for the learning curves. Default 10.
+	EvalsPerEpoch int `yaml:"evals_per_epoch"`
+	// TargetLoss is the validation loss "steps to target" counts to;
+	// null (default): 1.25 times the lowest mean best validation loss.
+	TargetLoss *float64 `yaml:"target_loss"`
+}
+
 // CheckpointConfig controls checkpoint files.
 type CheckpointConfig struct {
 	// EveryEpochs writes last.safetensors every N epochs. Default 1.
@@ -160,6 +181,7 @@ func Default() *Config {
 			Epochs: 1, BatchSize: 64, Shuffle: true,
 		},
 		Checkpoint: CheckpointConfig{EveryEpochs: 1},
+		Compare:    CompareConfig{GridPoints: 7, Seeds: 3, EvalsPerEpoch: 10},
 	}
 	c.Optimizer.Name = "adam"
 	c.Optimizer.Optim, _ = optim.Defaults("adam")
@@ -308,6 +330,14 @@ func (c *Config) validate(d *decoder, root *yaml.Node) error {
 	}
 	if v := c.Training.ClipValue; v != nil && !(*v > 0) {
 		return d.errAt(at("training.clip_value"), "training.clip_value", "must be > 0 (or null for no clipping), got %g", *v)
+	}
+	for _, k := range []struct {
+		key string
+		v   int
+	}{{"grid_points", c.Compare.GridPoints}, {"seeds", c.Compare.Seeds}, {"evals_per_epoch", c.Compare.EvalsPerEpoch}} {
+		if k.v < 1 {
+			return d.errAt(at("compare."+k.key), "compare."+k.key, "must be at least 1, got %d", k.v)
+		}
 	}
 	if c.Checkpoint.EveryEpochs < 1 {
 		return d.errAt(at("checkpoint.every_epochs"), "checkpoint.every_epochs", "must be at least 1, got %d", c.Checkpoint.EveryEpochs)

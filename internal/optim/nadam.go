@@ -20,6 +20,11 @@ import (
 //
 // Defaults as torch: lr 0.002, betas (0.9, 0.999), eps 1e-8,
 // weight_decay 0, momentum_decay 0.004.
+//
+// This is the rule torch documents and computes since 2.0. Torch 1.13's
+// default single-tensor code multiplied one extra mu_t into M_t mu_{t+1}
+// (pytorch/pytorch#92699, fixed in 2.0); its foreach path, which the golden
+// tests use as the 1.13 reference, follows the documented rule.
 type NAdamConfig struct {
 	LR            float64    `yaml:"lr"`
 	Betas         [2]float64 `yaml:"betas"`

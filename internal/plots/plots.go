@@ -6,6 +6,7 @@ package plots
 import (
 	"fmt"
 	"image/color"
+	"math"
 	"path/filepath"
 	"strings"
 
@@ -32,15 +33,31 @@ type Chart struct {
 	Series                []Series
 }
 
-// palette is a colour-blind-friendly set (Okabe-Ito).
+// palette is the Okabe-Ito colour-blind-friendly set plus two; series
+// beyond it reuse the colours with dashed lines.
 var palette = []color.RGBA{
 	{0, 114, 178, 255}, {213, 94, 0, 255}, {0, 158, 115, 255}, {204, 121, 167, 255},
-	{230, 159, 0, 255}, {86, 180, 233, 255}, {0, 0, 0, 255}, {240, 228, 66, 255},
+	{230, 159, 0, 255}, {86, 180, 233, 255}, {0, 0, 0, 255}, {200, 180, 0, 255},
+	{128, 128, 128, 255}, {140, 70, 20, 255},
 }
 
 // Save draws the chart into path; the extension (.png or .svg) picks the
 // format.
-func (c Chart) Save(path string, width, height vg.Length) error {
+func (c Chart) Save(path string, width, height vg.Length) (err error) {
+	defer func() {
+		if r := recover(); r != nil { // gonum/plot panics on some degenerate inputs
+			err = fmt.Errorf("cannot draw plot %s: %v", path, r)
+		}
+	}()
+	// A log axis needs positive values and a range; fall back to a linear
+	// axis when the data have none.
+	lo, hi := c.extent()
+	if c.LogX && !(lo[0] > 0) {
+		c.LogX = false
+	}
+	if c.LogY && !(lo[1] > 0) {
+		c.LogY = false
+	}
 	p := plot.New()
 	p.Title.Text = c.Title
 	p.X.Label.Text = c.XLabel
@@ -48,13 +65,20 @@ func (c Chart) Save(path string, width, height vg.Length) error {
 	if c.LogX {
 		p.X.Scale = plot.LogScale{}
 		p.X.Tick.Marker = plot.LogTicks{Prec: -1}
+		if lo[0] == hi[0] {
+			p.X.Min, p.X.Max = lo[0]/10, hi[0]*10
+		}
 	}
 	if c.LogY {
 		p.Y.Scale = plot.LogScale{}
 		p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+		if lo[1] == hi[1] {
+			p.Y.Min, p.Y.Max = lo[1]/10, hi[1]*10
+		}
 	}
 	p.Legend.Top = true
 	p.Add(plotter.NewGrid())
+	// Bands first, so that every line is drawn above every band.
 	for i, s := range c.Series {
 		col := palette[i%len(palette)]
 		if len(s.Lo) == len(s.X) && len(s.Hi) == len(s.X) && len(s.X) > 1 {
@@ -69,10 +93,17 @@ func (c Chart) Save(path string, width, height vg.Length) error {
 			if err != nil {
 				return fmt.Errorf("plot %s: %w", path, err)
 			}
-			band.Color = color.RGBA{col.R, col.G, col.B, 60}
+			// An opaque tint (the colour blended with white): translucent
+			// fills get dark fringes from the PNG rasteriser.
+			tint := func(c uint8) uint8 { return uint8(255 - (255-int(c))*25/100) }
+			band.Color = color.RGBA{tint(col.R), tint(col.G), tint(col.B), 255}
 			band.LineStyle.Width = 0
+			band.LineStyle.Color = color.Transparent
 			p.Add(band)
 		}
+	}
+	for i, s := range c.Series {
+		col := palette[i%len(palette)]
 		xys := make(plotter.XYs, len(s.X))
 		for k := range s.X {
 			xys[k] = plotter.XY{X: s.X[k], Y: s.Y[k]}
@@ -83,7 +114,7 @@ func (c Chart) Save(path string, width, height vg.Length) error {
 		}
 		line.Color = col
 		line.Width = vg.Points(1.5)
-		if s.Dashed {
+		if s.Dashed || i >= len(palette) {
 			line.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
 		}
 		p.Add(line)
@@ -107,4 +138,23 @@ func (c Chart) Save(path string, width, height vg.Length) error {
 		return fmt.Errorf("cannot write plot %s: %w", path, err)
 	}
 	return nil
+}
+
+// extent returns the smallest and largest x and y of every series.
+func (c Chart) extent() (lo, hi [2]float64) {
+	lo = [2]float64{math.Inf(1), math.Inf(1)}
+	hi = [2]float64{math.Inf(-1), math.Inf(-1)}
+	for _, s := range c.Series {
+		for k := range s.X {
+			lo[0], hi[0] = math.Min(lo[0], s.X[k]), math.Max(hi[0], s.X[k])
+			ys := []float64{s.Y[k]}
+			if len(s.Lo) == len(s.X) {
+				ys = append(ys, s.Lo[k], s.Hi[k])
+			}
+			for _, y := range ys {
+				lo[1], hi[1] = math.Min(lo[1], y), math.Max(hi[1], y)
+			}
+		}
+	}
+	return lo, hi
 }

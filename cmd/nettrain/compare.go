@@ -1,0 +1,168 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/nettrain/nettrain/internal/compare"
+	"github.com/nettrain/nettrain/internal/model"
+)
+
+// CompareOptions are the parsed arguments of `nettrain compare-optimizers`.
+type CompareOptions struct {
+	IO            *IOStreams
+	Config        string
+	Sets          []string
+	Optimizers    []string
+	LRGrid        int
+	Seeds         int
+	Epochs        int
+	Steps         int
+	Workers       int
+	EvalsPerEpoch int
+	Out           string
+	Shard         string
+	Phase         string
+	Tuned         []string
+	TargetLoss    float64
+}
+
+// NewCmdCompare builds `nettrain compare-optimizers` and its `report`.
+func NewCmdCompare(s *IOStreams, runF func(*CompareOptions) error) *cobra.Command {
+	opts := &CompareOptions{IO: s}
+	cmd := &cobra.Command{
+		Use:   "compare-optimizers CONFIG",
+		Short: "Compare optimizers fairly on your model and data",
+		Long: `Compare optimizers on the config's model and data with a fair, reproducible
+protocol: tune each optimizer's learning rate on a log-spaced grid (by default
+7 rates over two decades either side of its default) by validation loss with
+one seed, then rerun each at its chosen rate with several seeds and report
+mean and spread. Every trial has the same budget, starts from the same weights
+and sees the same batches for a given seed. Writes trials.csv, summary.md,
+summary.json and plots (PNG, SVG) into the output directory, and resumes
+from the trials already there.
+
+Optimizers: ` + strings.Join(compare.VariantNames(), ", ") + `
+(momentum and nesterov are SGD with momentum 0.9).
+
+Scale-out: run --phase tune --shard I/N on N machines, then --phase final
+--shard I/N --tuned DIR... (all tuning directories), then merge with
+  nettrain compare-optimizers report DIR... --out DIR`,
+		Args: configArg,
+		RunE: func(c *cobra.Command, args []string) error {
+			opts.Config = args[0]
+			if runF != nil {
+				return runF(opts)
+			}
+			return runCompare(c, opts)
+		},
+	}
+	addSetFlag(cmd, &opts.Sets)
+	f := cmd.Flags()
+	f.StringSliceVar(&opts.Optimizers, "optimizers", nil, "optimizers to compare (default: compare.optimizers, else all)")
+	f.IntVar(&opts.LRGrid, "lr-grid", 0, "learning rates per optimizer (default: compare.grid_points, 7)")
+	f.IntVar(&opts.Seeds, "seeds", 0, "seeds of the final runs (default: compare.seeds, 3)")
+	f.IntVar(&opts.Epochs, "epochs", 0, "epochs per trial (default: training.epochs)")
+	f.IntVar(&opts.Steps, "steps", 0, "cap on steps per trial (default: training.steps)")
+	f.IntVar(&opts.Workers, "workers", runtime.NumCPU(), "trials in parallel (each single-threaded)")
+	f.IntVar(&opts.EvalsPerEpoch, "evals-per-epoch", 0, "validation measurements per epoch (default: compare.evals_per_epoch, 10)")
+	f.StringVar(&opts.Out, "out", "", "output directory (default runs/<name>-compare)")
+	f.StringVar(&opts.Shard, "shard", "", "run only shard I of N of the trial list, as I/N")
+	f.StringVar(&opts.Phase, "phase", "all", "all, tune or final (sharded sweeps run tune, then final)")
+	f.StringArrayVar(&opts.Tuned, "tuned", nil, "directory with tuning results of other shards (phase final; repeatable)")
+	f.Float64Var(&opts.TargetLoss, "target-loss", 0, "validation loss for \"steps to target\" (default: compare.target_loss, else 1.25 x the lowest mean best)")
+	cmd.AddCommand(newCmdCompareReport(s))
+	return cmd
+}
+
+func runCompare(c *cobra.Command, o *CompareOptions) error {
+	cfg, err := model.Load(o.Config, o.Sets)
+	if err != nil {
+		return err
+	}
+	cc := cfg.Compare
+	co := compare.Options{
+		Optimizers: cc.Optimizers, LRGrid: cc.GridPoints, LRs: cc.LRGrid, Seeds: cc.Seeds, Seed: cfg.Seed,
+		Epochs: cfg.Training.Epochs, Steps: cfg.Training.Steps, Workers: o.Workers, EvalsPerEpoch: cc.EvalsPerEpoch,
+		Phase: o.Phase, Tuned: o.Tuned, OutDir: o.Out, TargetLoss: cc.TargetLoss, Log: o.IO.Out,
+	}
+	if len(co.Optimizers) == 0 {
+		co.Optimizers = compare.VariantNames()
+	}
+	fl := c.Flags()
+	if fl.Changed("optimizers") {
+		co.Optimizers = o.Optimizers
+	}
+	if fl.Changed("lr-grid") {
+		co.LRGrid = o.LRGrid
+	}
+	if fl.Changed("seeds") {
+		co.Seeds = o.Seeds
+	}
+	if fl.Changed("epochs") {
+		co.Epochs = o.Epochs
+	}
+	if fl.Changed("steps") {
+		co.Steps = &o.Steps
+	}
+	if fl.Changed("evals-per-epoch") {
+		co.EvalsPerEpoch = o.EvalsPerEpoch
+	}
+	if fl.Changed("target-loss") {
+		co.TargetLoss = &o.TargetLoss
+	}
+	if co.OutDir == "" {
+		co.OutDir = filepath.Join("runs", cfg.Name+"-compare")
+	}
+	if o.Shard != "" {
+		i, n, ok := parseShard(o.Shard)
+		if !ok {
+			return usageError{fmt.Errorf("--shard wants I/N with 1 <= I <= N, got %q", o.Shard)}
+		}
+		co.Shard, co.Shards = i, n
+	}
+	if o.IO.Terminal {
+		co.Progress = o.IO.ErrOut
+	}
+	_, err = compare.Run(cfg, co)
+	return err
+}
+
+func parseShard(s string) (i, n int, ok bool) {
+	a, b, found := strings.Cut(s, "/")
+	if !found {
+		return 0, 0, false
+	}
+	i, err1 := strconv.Atoi(a)
+	n, err2 := strconv.Atoi(b)
+	return i, n, err1 == nil && err2 == nil && i >= 1 && i <= n
+}
+
+func newCmdCompareReport(s *IOStreams) *cobra.Command {
+	var out string
+	var target float64
+	cmd := &cobra.Command{
+		Use:   "report DIR...",
+		Short: "Merge the trial records of several runs (shards) into one summary",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(c *cobra.Command, dirs []string) error {
+			if out == "" {
+				out = dirs[0]
+			}
+			var t *float64
+			if c.Flags().Changed("target-loss") {
+				t = &target
+			}
+			_, err := compare.ReportDirs(dirs, out, t, s.Out)
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&out, "out", "", "where to write the merged report (default: the first DIR)")
+	cmd.Flags().Float64Var(&target, "target-loss", 0, "validation loss for \"steps to target\"")
+	return cmd
+}

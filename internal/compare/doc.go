@@ -1,0 +1,44 @@
+// Package compare runs nettrain's optimizer comparison: a fair,
+// reproducible protocol (after the DeepOBS benchmark, on the user's own
+// model and data) that answers "which optimizer should I use here?" with
+// measurements.
+//
+// # Protocol
+//
+//  1. Tune: for each optimizer, train once per learning rate of a
+//     log-spaced grid (by default 7 points spanning two decades either side
+//     of the optimizer's torch default), with the config's seed, and pick
+//     the rate with the lowest validation loss. Test data is never used.
+//  2. Final: train each optimizer at its chosen rate with several seeds
+//     (seed, seed+1, ...), and report the mean and spread. The first seed's
+//     run is the tuning run itself, reused rather than repeated.
+//
+// Every trial has the same budget (epochs or steps). For a given seed,
+// every trial starts from the same initial weights, holds out the same
+// validation samples and sees the same mini-batches in the same order,
+// whatever the optimizer: initialisation, splitting and shuffling draw from
+// their own seeded streams. A trial whose batch loss becomes NaN or infinite,
+// or exceeds 10 times its first batch loss, stops early and is reported as
+// diverged; the others go on.
+//
+// # Files
+//
+// trials.jsonl holds one record per finished trial (its key, budget, and
+// learning curve), appended as trials finish: a rerun with the same output
+// directory skips finished trials and reruns unfinished ones. From the
+// records the report writes trials.csv, summary.md (also printed),
+// summary.json and the plots (PNG and SVG): validation loss over training
+// for each optimizer at its chosen rate (mean, with the range over seeds as
+// a band) and the best validation loss against the learning rate (how
+// sensitive each optimizer is to tuning).
+//
+// # Scale-out
+//
+// The trial list has a fixed order. --shard I/N runs every N-th trial
+// starting at the I-th, so N processes (a Kubernetes Indexed Job, a Slurm
+// job array; examples in deploy/) cover it disjointly. The final phase
+// needs every tuning result, so a sharded sweep runs in two stages:
+// --phase tune on every shard, then --phase final --tuned DIR... on every
+// shard, then `compare-optimizers report DIR...` merges the records of all
+// shards into the same summary a single process writes.
+package compare

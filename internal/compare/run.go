@@ -1,0 +1,376 @@
+package compare
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/nettrain/nettrain/internal/backprop"
+	"github.com/nettrain/nettrain/internal/model"
+	"github.com/nettrain/nettrain/internal/train"
+)
+
+// Options are the choices of one comparison.
+type Options struct {
+	Optimizers []string             // variant names, in report order
+	LRGrid     int                  // grid points per optimizer
+	LRs        map[string][]float64 // explicit grids, overriding LRGrid
+	Seeds      int                  // seeds of the final phase
+	Seed       uint64               // first seed (the config's)
+	Epochs     int                  // budget, the same for every trial
+	Steps      *int                 // optional step cap
+	Workers    int                  // trials in parallel
+	// EvalsPerEpoch is how often per epoch the validation loss is measured.
+	EvalsPerEpoch int
+	Phase         string   // all, tune or final
+	Shard, Shards int      // 1-based shard index and count; 0 count: no sharding
+	Tuned         []string // directories with tuning records (phase final)
+	OutDir        string
+	TargetLoss    *float64
+	Log           io.Writer // notes and the summary
+	Progress      io.Writer // progress bar (a terminal), or nil
+}
+
+func (o *Options) grid(name string) []float64 {
+	if g, ok := o.LRs[name]; ok {
+		g = append([]float64(nil), g...)
+		sort.Float64s(g)
+		return g
+	}
+	v, _ := variant(name)
+	return Grid(v.DefaultLR(), o.LRGrid)
+}
+
+// Validate checks the options against the known variants.
+func (o *Options) Validate() error {
+	if len(o.Optimizers) == 0 {
+		return errors.New("no optimizers to compare")
+	}
+	for _, n := range o.Optimizers {
+		if _, ok := variant(n); !ok {
+			return fmt.Errorf("unknown optimizer %q in --optimizers; known: %v", n, VariantNames())
+		}
+	}
+	for n, g := range o.LRs {
+		if !slices.Contains(o.Optimizers, n) {
+			return fmt.Errorf("compare.lr_grid names %q, which is not compared (optimizers: %v)", n, o.Optimizers)
+		}
+		for _, lr := range g {
+			if !(lr > 0) {
+				return fmt.Errorf("compare.lr_grid.%s: learning rates must be > 0, got %g", n, lr)
+			}
+		}
+	}
+	switch {
+	case o.LRGrid < 1:
+		return fmt.Errorf("--lr-grid must be at least 1, got %d", o.LRGrid)
+	case o.Seeds < 1:
+		return fmt.Errorf("--seeds must be at least 1, got %d", o.Seeds)
+	case o.Epochs < 1:
+		return fmt.Errorf("--epochs must be at least 1, got %d", o.Epochs)
+	case o.Steps != nil && *o.Steps < 1:
+		return fmt.Errorf("--steps must be at least 1, got %d", *o.Steps)
+	case o.Workers < 1:
+		return fmt.Errorf("--workers must be at least 1, got %d", o.Workers)
+	case o.Phase != "all" && o.Phase != "tune" && o.Phase != "final":
+		return fmt.Errorf("--phase must be all, tune or final, got %q", o.Phase)
+	case o.Shards > 0 && (o.Shard < 1 || o.Shard > o.Shards):
+		return fmt.Errorf("--shard %d/%d: the index must be between 1 and %d", o.Shard, o.Shards, o.Shards)
+	case o.Shards > 1 && o.Phase == "all":
+		return errors.New("a sharded sweep runs in two stages: --phase tune on every shard, then --phase final --tuned DIR... (the tuning output directories) on every shard, then `compare-optimizers report DIR...`")
+	}
+	return nil
+}
+
+// Run runs the comparison the options describe (resuming from the records
+// already in OutDir) and, unless sharded, writes the report.
+func Run(cfg *model.Config, o Options) (*Summary, error) {
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	if o.Log == nil {
+		o.Log = io.Discard
+	}
+	if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
+		return nil, fmt.Errorf("cannot create output directory: %w", err)
+	}
+	sweep := sweepHash(cfg, &o)
+	if err := repairRecords(o.OutDir); err != nil {
+		return nil, err
+	}
+	own, err := readRecords(o.OutDir)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range own {
+		if r.Sweep != sweep {
+			return nil, fmt.Errorf("%s already holds trials of a different sweep (another model, data or budget); use another --out directory", o.OutDir)
+		}
+	}
+	r := &runner{cfg: cfg, o: &o, sweep: sweep, done: map[Key]Record{}}
+	for _, rec := range own {
+		r.done[rec.Key] = rec
+	}
+	if cfg.DType == "float64" {
+		err = runPhases[float64](r)
+	} else {
+		err = runPhases[float32](r)
+	}
+	if err != nil {
+		return nil, err
+	}
+	recs, err := readRecords(o.OutDir)
+	if err != nil {
+		return nil, err
+	}
+	if o.Shards > 1 {
+		fmt.Fprintf(o.Log, "shard %d/%d done: %d trial records in %s; merge the shards with `nettrain compare-optimizers report DIR...`\n",
+			o.Shard, o.Shards, len(recs), filepath.Join(o.OutDir, recordsFile))
+		return nil, nil
+	}
+	return Report(cfg.Name, o.Optimizers, [][]Record{recs}, o.OutDir, o.TargetLoss, o.Log)
+}
+
+type runner struct {
+	cfg   *model.Config
+	o     *Options
+	sweep string
+	mu    sync.Mutex
+	done  map[Key]Record
+}
+
+func runPhases[T backprop.Float](r *runner) error {
+	o := r.o
+	data := &dataCache[T]{cfg: r.cfg, bySeed: map[uint64]*dataEntry[T]{}}
+	if o.Phase == "all" || o.Phase == "tune" {
+		if err := runKeys(r, data, shardOf(tuneKeys(o), o.Shard, o.Shards), "tuning"); err != nil {
+			return err
+		}
+	}
+	if o.Phase == "tune" {
+		return nil
+	}
+	tuned := r.records()
+	for _, dir := range o.Tuned {
+		recs, err := readRecords(dir)
+		if err != nil {
+			return err
+		}
+		for _, rec := range recs {
+			if rec.Sweep != r.sweep {
+				return fmt.Errorf("%s holds trials of a different sweep (another model, data or budget)", dir)
+			}
+		}
+		tuned = append(tuned, recs...)
+	}
+	want := tuneKeys(o)
+	have := map[Key]bool{}
+	for _, rec := range tuned {
+		have[rec.Key] = true
+	}
+	var missing []string
+	for _, k := range want {
+		if !have[k] {
+			missing = append(missing, k.String())
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("the final phase needs every tuning result; %d are missing (e.g. %s): run --phase tune for every shard first and pass their directories with --tuned", len(missing), missing[0])
+	}
+	chosen := choose(tuned)
+	finals := shardOf(finalKeys(o, chosen), o.Shard, o.Shards)
+	// The first seed's final run is its tuning run: reuse it.
+	byKey := map[Key]Record{}
+	for _, rec := range tuned {
+		byKey[rec.Key] = rec
+	}
+	var todo []Key
+	for _, k := range finals {
+		t := k
+		t.Phase = "tune"
+		if rec, ok := byKey[t]; ok {
+			if _, done := r.done[k]; !done {
+				rec.Key = k
+				if err := r.append(rec); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		todo = append(todo, k)
+	}
+	return runKeys(r, data, todo, "final runs")
+}
+
+func (r *runner) records() []Record {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []Record
+	for _, rec := range r.done {
+		out = append(out, rec)
+	}
+	return out
+}
+
+// append records a finished trial: one JSON line, written and synced.
+func (r *runner) append(rec Record) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	b, err := json.Marshal(recordJSON(rec))
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(filepath.Join(r.o.OutDir, recordsFile), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		return fmt.Errorf("cannot record a trial: %w", err)
+	}
+	defer f.Close()
+	if _, err := f.Write(append(b, '\n')); err != nil {
+		return fmt.Errorf("cannot record a trial: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("cannot record a trial: %w", err)
+	}
+	r.done[rec.Key] = rec
+	return nil
+}
+
+// recordJSON replaces non-finite numbers (diverged runs) by null.
+func recordJSON(r Record) Record {
+	fin := func(v float64) float64 {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return -1
+		}
+		return v
+	}
+	r.FinalVal, r.BestVal = fin(r.FinalVal), fin(r.BestVal)
+	curve := make([]train.CurvePoint, len(r.Curve))
+	for i, p := range r.Curve {
+		p.TrainLoss, p.ValLoss = fin(p.TrainLoss), fin(p.ValLoss)
+		curve[i] = p
+	}
+	r.Curve = curve
+	return r
+}
+
+type dataEntry[T backprop.Float] struct {
+	once sync.Once
+	cfg  *model.Config // the config (with the seed) the data was loaded for
+	d    *train.Data[T]
+	err  error
+}
+
+// dataCache loads the data once per seed (the validation split depends on
+// the seed) and shares it between trials: batches only read it.
+type dataCache[T backprop.Float] struct {
+	cfg    *model.Config
+	mu     sync.Mutex
+	bySeed map[uint64]*dataEntry[T]
+}
+
+func (c *dataCache[T]) get(seed uint64) (*train.Data[T], *model.Config, error) {
+	c.mu.Lock()
+	e, ok := c.bySeed[seed]
+	if !ok {
+		e = &dataEntry[T]{}
+		c.bySeed[seed] = e
+	}
+	c.mu.Unlock()
+	e.once.Do(func() {
+		cfg := *c.cfg
+		cfg.Seed = seed
+		e.cfg = &cfg
+		e.d, e.err = train.LoadData[T](e.cfg)
+	})
+	cfg := *e.cfg // each trial sets its own optimizer
+	return e.d, &cfg, e.err
+}
+
+// runKeys runs the trials not done yet on o.Workers goroutines, each trial
+// single-threaded.
+func runKeys[T backprop.Float](r *runner, data *dataCache[T], keys []Key, what string) error {
+	var todo []Key
+	for _, k := range keys {
+		if _, ok := r.done[k]; !ok {
+			todo = append(todo, k)
+		}
+	}
+	if skipped := len(keys) - len(todo); skipped > 0 {
+		fmt.Fprintf(r.o.Log, "%s: %d of %d trials already done in %s, skipped\n", what, skipped, len(keys), r.o.OutDir)
+	}
+	if len(todo) == 0 {
+		return nil
+	}
+	var bar *progressbar.ProgressBar
+	if r.o.Progress != nil {
+		bar = progressbar.NewOptions(len(todo), progressbar.OptionSetWriter(r.o.Progress),
+			progressbar.OptionSetDescription(what), progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true),
+			progressbar.OptionSetWidth(30), progressbar.OptionThrottle(200*time.Millisecond))
+	}
+	jobs := make(chan Key)
+	errs := make(chan error, len(todo))
+	var wg sync.WaitGroup
+	for range min(r.o.Workers, len(todo)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			pool := train.NewPool(1)
+			defer pool.Close()
+			for k := range jobs {
+				rec, err := runTrial(r, data, pool, k)
+				if err == nil {
+					err = r.append(rec)
+				}
+				if err != nil {
+					errs <- fmt.Errorf("trial %s: %w", k, err)
+					continue
+				}
+				if bar != nil {
+					bar.Add(1)
+				} else {
+					status := fmt.Sprintf("best val loss %.4g", rec.BestVal)
+					if rec.Diverged {
+						status = fmt.Sprintf("diverged at step %d", rec.DivergedAt)
+					}
+					fmt.Fprintf(r.o.Log, "%s done: %s (%.1fs)\n", k, status, rec.WallS)
+				}
+			}
+		}()
+	}
+	for _, k := range todo {
+		jobs <- k
+	}
+	close(jobs)
+	wg.Wait()
+	if bar != nil {
+		bar.Finish()
+		fmt.Fprintln(r.o.Progress)
+	}
+	close(errs)
+	return <-errs // nil when no trial failed
+}
+
+func runTrial[T backprop.Float](r *runner, data *dataCache[T], pool *train.Pool, k Key) (Record, error) {
+	d, cfg, err := data.get(k.Seed)
+	if err != nil {
+		return Record{}, err
+	}
+	v, _ := variant(k.Optimizer)
+	cfg.Optimizer = model.OptimizerConfig{Name: v.Optimizer, Optim: v.config(k.LR)}
+	res, err := train.RunTrial(cfg, d, pool, train.TrialOptions{
+		Epochs: r.o.Epochs, Steps: r.o.Steps, EvalsPerEpoch: r.o.EvalsPerEpoch, DivergeFactor: 10})
+	if err != nil {
+		return Record{}, err
+	}
+	return Record{Key: k, Sweep: r.sweep, TrialResult: res}, nil
+}
