@@ -2,6 +2,7 @@ package train
 
 import (
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/nettrain/nettrain/internal/backprop"
@@ -21,6 +22,8 @@ type Data[T backprop.Float] struct {
 	Norm *data.Normalizer
 	// Seq is the sequence of data.sequence configs (nil otherwise).
 	Seq *data.Sequence
+	// targetMean is the training targets' mean (regression).
+	targetMean []float64
 
 	cfg *model.Config
 }
@@ -32,6 +35,27 @@ type tabular[T backprop.Float] struct {
 	norm *data.Normalizer
 	feat int // values per sample
 	tdim int // regression targets per sample
+	// mean is the training targets' mean (regression), the baseline.
+	mean []float64
+}
+
+// baseline is, for regression, the MSE and MAE of always predicting the
+// training targets' mean.
+func (s *tabular[T]) baseline() *Baseline {
+	if s.mean == nil || s.sub.Len() == 0 {
+		return nil
+	}
+	var sq, ab float64
+	for _, i := range s.sub.Idx {
+		for k := 0; k < s.tdim; k++ {
+			d := float64(s.sub.DS.Targets[i*s.tdim+k]) - s.mean[k]
+			sq += d * d
+			ab += math.Abs(d)
+		}
+	}
+	n := float64(s.sub.Len() * s.tdim)
+	mse, mae := sq/n, ab/n
+	return &Baseline{Name: "training mean", MSE: &mse, MAE: &mae}
 }
 
 func (s *tabular[T]) Len() int { return s.sub.Len() }
@@ -48,7 +72,7 @@ func (s *tabular[T]) Fill(pos []int, x []T, labels []int32, values []T) {
 }
 
 func (c *Data[T]) split(sub data.Subset) Split[T] {
-	return &tabular[T]{sub: sub, norm: c.Norm, feat: sub.DS.FeatureLen(), tdim: sub.DS.TargetDim}
+	return &tabular[T]{sub: sub, norm: c.Norm, feat: sub.DS.FeatureLen(), tdim: sub.DS.TargetDim, mean: c.targetMean}
 }
 
 func loadOptions(cfg *model.Config) data.LoadOptions {
@@ -117,6 +141,17 @@ func LoadData[T backprop.Float](cfg *model.Config) (*Data[T], error) {
 	d.Norm, err = data.Fit(trainSub, data.Method(cfg.Data.Normalize))
 	if err != nil {
 		return nil, err
+	}
+	if td := ds.TargetDim; ds.Targets != nil && td > 0 {
+		d.targetMean = make([]float64, td)
+		for _, i := range trainSub.Idx {
+			for k := 0; k < td; k++ {
+				d.targetMean[k] += float64(ds.Targets[i*td+k])
+			}
+		}
+		for k := range d.targetMean {
+			d.targetMean[k] /= float64(trainSub.Len())
+		}
 	}
 	d.Train = d.split(trainSub)
 	if valSub.Len() > 0 {
