@@ -100,6 +100,9 @@ func Main(args []string, s *IOStreams) (code int) {
 	fmt.Fprintln(s.ErrOut, "nettrain: "+strings.TrimSpace(err.Error()))
 	var ue usageError
 	var ee *ExitError
+	if code, ok := interruptCode(err); ok {
+		return code
+	}
 	switch {
 	case errors.As(err, &ee):
 		return ee.Code

@@ -54,7 +54,9 @@ func runTrain(o *TrainOptions) error {
 	if err != nil {
 		return err
 	}
-	to := train.Options{OutDir: o.OutDir, Resume: o.Resume, Overwrite: o.Overwrite, Log: o.IO.Out, Threads: o.Threads}
+	interrupt, stop := watchSignals(o.IO.ErrOut)
+	defer stop()
+	to := train.Options{OutDir: o.OutDir, Resume: o.Resume, Overwrite: o.Overwrite, Log: o.IO.Out, Threads: o.Threads, Interrupt: interrupt}
 	if o.IO.Terminal {
 		to.Progress = o.IO.ErrOut
 	}

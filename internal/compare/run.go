@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -39,6 +40,21 @@ type Options struct {
 	TargetLoss    *float64
 	Log           io.Writer // notes and the summary
 	Progress      io.Writer // progress bar (a terminal), or nil
+	// Interrupt delivers SIGINT/SIGTERM: running trials stop after their
+	// current step (unrecorded, to be rerun), finished ones stay recorded,
+	// and Run returns an *Interrupted.
+	Interrupt <-chan os.Signal
+}
+
+// Interrupted reports a comparison stopped by a signal.
+type Interrupted struct {
+	Signal os.Signal
+	Dir    string
+	Done   int
+}
+
+func (e *Interrupted) Error() string {
+	return fmt.Sprintf("interrupted by %s; %d finished trials are recorded in %s; run the same command again to continue", train.SignalName(e.Signal), e.Done, filepath.Join(e.Dir, recordsFile))
 }
 
 func (o *Options) grid(name string) []float64 {
@@ -319,6 +335,7 @@ func runKeys[T backprop.Float](r *runner, data *dataCache[T], keys []Key, what s
 	}
 	jobs := make(chan Key)
 	errs := make(chan error, len(todo))
+	var abort atomic.Bool
 	var wg sync.WaitGroup
 	for range min(r.o.Workers, len(todo)) {
 		wg.Add(1)
@@ -327,7 +344,10 @@ func runKeys[T backprop.Float](r *runner, data *dataCache[T], keys []Key, what s
 			pool := train.NewPool(1)
 			defer pool.Close()
 			for k := range jobs {
-				rec, err := runTrial(r, data, pool, k)
+				rec, err := runTrial(r, data, pool, k, &abort)
+				if errors.Is(err, train.ErrAborted) {
+					continue
+				}
 				if err == nil {
 					err = r.append(rec)
 				}
@@ -347,11 +367,37 @@ func runKeys[T backprop.Float](r *runner, data *dataCache[T], keys []Key, what s
 			}
 		}()
 	}
+	var sig os.Signal
+dispatch:
 	for _, k := range todo {
-		jobs <- k
+		select {
+		case jobs <- k:
+		case sig = <-r.o.Interrupt:
+			abort.Store(true)
+			break dispatch
+		}
 	}
 	close(jobs)
+	if sig == nil {
+		// Watch for a signal while the last trials run.
+		done := make(chan struct{})
+		go func() {
+			wg.Wait()
+			close(done)
+		}()
+		select {
+		case <-done:
+		case sig = <-r.o.Interrupt:
+			abort.Store(true)
+		}
+	}
 	wg.Wait()
+	if sig != nil {
+		if bar != nil {
+			fmt.Fprintln(r.o.Progress)
+		}
+		return &Interrupted{Signal: sig, Dir: r.o.OutDir, Done: len(r.records())}
+	}
 	if bar != nil {
 		bar.Finish()
 		fmt.Fprintln(r.o.Progress)
@@ -360,7 +406,7 @@ func runKeys[T backprop.Float](r *runner, data *dataCache[T], keys []Key, what s
 	return <-errs // nil when no trial failed
 }
 
-func runTrial[T backprop.Float](r *runner, data *dataCache[T], pool *train.Pool, k Key) (Record, error) {
+func runTrial[T backprop.Float](r *runner, data *dataCache[T], pool *train.Pool, k Key, abort *atomic.Bool) (Record, error) {
 	d, cfg, err := data.get(k.Seed)
 	if err != nil {
 		return Record{}, err
@@ -368,7 +414,7 @@ func runTrial[T backprop.Float](r *runner, data *dataCache[T], pool *train.Pool,
 	v, _ := variant(k.Optimizer)
 	cfg.Optimizer = model.OptimizerConfig{Name: v.Optimizer, Optim: v.config(k.LR)}
 	res, err := train.RunTrial(cfg, d, pool, train.TrialOptions{
-		Epochs: r.o.Epochs, Steps: r.o.Steps, EvalsPerEpoch: r.o.EvalsPerEpoch, DivergeFactor: 10})
+		Epochs: r.o.Epochs, Steps: r.o.Steps, EvalsPerEpoch: r.o.EvalsPerEpoch, DivergeFactor: 10, Abort: abort})
 	if err != nil {
 		return Record{}, err
 	}

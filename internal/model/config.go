@@ -142,6 +142,14 @@ type TrainingConfig struct {
 	ClipNorm *float64 `yaml:"clip_norm"`
 	// ClipValue clamps every gradient entry to [-v, v]; null: off.
 	ClipValue *float64 `yaml:"clip_value"`
+	// OnNaN says what a non-finite loss or gradient does: stop (default:
+	// stop with a diagnosis), skip_batch (drop that batch's update) or
+	// rollback (reload the last good checkpoint and halve the learning
+	// rate).
+	OnNaN string `yaml:"on_nan"`
+	// MemoryLimit refuses a model and batch whose buffers would need more
+	// memory, e.g. "4GiB"; null (default): the machine's memory.
+	MemoryLimit *string `yaml:"memory_limit"`
 }
 
 // CompareConfig sets up `nettrain compare-optimizers` (flags override it).
@@ -168,6 +176,12 @@ type CompareConfig struct {
 type CheckpointConfig struct {
 	// EveryEpochs writes last.safetensors every N epochs. Default 1.
 	EveryEpochs int `yaml:"every_epochs"`
+	// EverySteps also writes step-<N>.safetensors every N steps; null
+	// (default): none.
+	EverySteps *int `yaml:"every_steps"`
+	// Keep is how many step checkpoints to keep (the newest); best and
+	// last are always kept. Default 3.
+	Keep int `yaml:"keep"`
 }
 
 // Default returns a config with every default set.
@@ -178,9 +192,9 @@ func Default() *Config {
 		Data:  DataConfig{ValidationSplit: 0.1, Normalize: "unit"},
 		Loss:  backprop.CrossEntropy,
 		Training: TrainingConfig{
-			Epochs: 1, BatchSize: 64, Shuffle: true,
+			Epochs: 1, BatchSize: 64, Shuffle: true, OnNaN: "stop",
 		},
-		Checkpoint: CheckpointConfig{EveryEpochs: 1},
+		Checkpoint: CheckpointConfig{EveryEpochs: 1, Keep: 3},
 		Compare:    CompareConfig{GridPoints: 7, Seeds: 3, EvalsPerEpoch: 10},
 	}
 	c.Optimizer.Name = "adam"
@@ -339,6 +353,20 @@ func (c *Config) validate(d *decoder, root *yaml.Node) error {
 			return d.errAt(at("compare."+k.key), "compare."+k.key, "must be at least 1, got %d", k.v)
 		}
 	}
+	if err := enum("training.on_nan", c.Training.OnNaN, []string{"stop", "skip_batch", "rollback"}); err != nil {
+		return err
+	}
+	if m := c.Training.MemoryLimit; m != nil {
+		if _, err := ParseBytes(*m); err != nil {
+			return d.errAt(at("training.memory_limit"), "training.memory_limit", "%v", err)
+		}
+	}
+	if s := c.Checkpoint.EverySteps; s != nil && *s < 1 {
+		return d.errAt(at("checkpoint.every_steps"), "checkpoint.every_steps", "must be at least 1 (or null for none), got %d", *s)
+	}
+	if c.Checkpoint.Keep < 1 {
+		return d.errAt(at("checkpoint.keep"), "checkpoint.keep", "must be at least 1, got %d", c.Checkpoint.Keep)
+	}
 	if c.Checkpoint.EveryEpochs < 1 {
 		return d.errAt(at("checkpoint.every_epochs"), "checkpoint.every_epochs", "must be at least 1, got %d", c.Checkpoint.EveryEpochs)
 	}
@@ -415,4 +443,25 @@ func (c *Config) Path(p string) string {
 // Describe is a one-line description of the config for logs.
 func (c *Config) Describe() string {
 	return fmt.Sprintf("%s (%s, %d layers, loss %s, optimizer %s)", c.Name, c.DType, len(c.Model.Layers), c.Loss, c.Optimizer.Name)
+}
+
+// ParseBytes reads a size such as "512MiB", "4GiB", "2GB" or "1000000".
+func ParseBytes(s string) (int64, error) {
+	t := strings.TrimSpace(s)
+	units := []struct {
+		suffix string
+		mult   float64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12}, {"B", 1}}
+	mult := 1.0
+	for _, u := range units {
+		if strings.HasSuffix(t, u.suffix) {
+			t, mult = strings.TrimSpace(strings.TrimSuffix(t, u.suffix)), u.mult
+			break
+		}
+	}
+	v, err := strconv.ParseFloat(t, 64)
+	if err != nil || !(v > 0) {
+		return 0, fmt.Errorf("expected a positive size such as 512MiB or 4GiB, got %q", s)
+	}
+	return int64(v * mult), nil
 }

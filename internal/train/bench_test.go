@@ -1,18 +1,19 @@
 package train
 
 import (
+	"flag"
 	"testing"
 
-	"github.com/nettrain/nettrain/internal/backprop"
 	"github.com/nettrain/nettrain/internal/model"
 	"github.com/nettrain/nettrain/internal/optim"
 )
 
-// synthetic is a Split of zeros with label 0, for timing steps without data.
-type synthetic[T backprop.Float] struct{ n int }
-
-func (s synthetic[T]) Len() int                                          { return s.n }
-func (s synthetic[T]) Fill(pos []int, x []T, labels []int32, values []T) {}
+// benchThreads overrides training.threads in the step benchmarks:
+//
+//	go test ./internal/train -run xxx -bench StepMNISTCNN -args -threads 1
+//
+// 0 (the default) keeps the config's setting (all cores).
+var benchThreads = flag.Int("threads", 0, "threads of the step benchmarks (0: the config's training.threads)")
 
 // benchStep times one training step of a shipped config at its batch size.
 func benchStep(b *testing.B, path string) {
@@ -21,15 +22,22 @@ func benchStep(b *testing.B, path string) {
 		b.Fatal(err)
 	}
 	bs := cfg.Training.BatchSize
+	d, err := LoadData[float32](cfg) // binds sizes taken from the data
+	if err != nil {
+		b.Fatal(err)
+	}
 	net, err := InitNetwork[float32](cfg, bs)
 	if err != nil {
 		b.Fatal(err)
 	}
 	opt := optim.New[float32](cfg.Optimizer.Optim, net.NumParams())
-	pool := NewPool(Threads(cfg, 0))
+	pool := NewPool(Threads(cfg, *benchThreads))
 	defer pool.Close()
-	tr := NewTrainer(cfg, net, opt, pool.Ctx(), synthetic[float32]{bs}, 10)
+	tr := NewTrainer(cfg, net, opt, pool.Ctx(), d.Train, d.Classes)
 	pos := make([]int, bs)
+	for i := range pos {
+		pos[i] = i
+	}
 	tr.Step(pos)
 	b.ReportAllocs()
 	for b.Loop() {
@@ -40,3 +48,5 @@ func benchStep(b *testing.B, path string) {
 
 func BenchmarkStepMNISTMLP(b *testing.B) { benchStep(b, "../../configs/mnist-mlp.yaml") }
 func BenchmarkStepMNISTCNN(b *testing.B) { benchStep(b, "../../configs/mnist-cnn.yaml") }
+
+func BenchmarkStepTextLSTM(b *testing.B) { benchStep(b, "../../configs/text-lstm.yaml") }

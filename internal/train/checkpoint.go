@@ -2,10 +2,13 @@ package train
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
+	"hash/crc32"
 	"slices"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/nettrain/nettrain/internal/backprop"
 	"github.com/nettrain/nettrain/internal/optim"
@@ -48,6 +51,11 @@ type State struct {
 	ElapsedS     float64 // training seconds before this checkpoint
 	// Sched is the learning-rate scheduler's state (plateau).
 	Sched map[string]string
+	// LRScale multiplies the scheduled learning rate: halved by each
+	// rollback after a non-finite loss (training.on_nan: rollback).
+	LRScale float64
+	// Skipped counts batches skipped for non-finite values (skip_batch).
+	Skipped int
 }
 
 // SaveCheckpoint writes net's parameters, the optimizer's state (when opt is
@@ -74,6 +82,8 @@ func SaveCheckpoint[T backprop.Float](path string, net *backprop.Network[T], opt
 		"epoch_norm_sum": strconv.FormatFloat(st.EpochNormSum, 'g', -1, 64),
 		"epoch_steps":    strconv.Itoa(st.EpochSteps),
 		"elapsed_s":      strconv.FormatFloat(st.ElapsedS, 'g', -1, 64),
+		"lr_scale":       strconv.FormatFloat(st.LRScale, 'g', -1, 64),
+		"skipped":        strconv.Itoa(st.Skipped),
 	}
 	for k, v := range st.Sched {
 		meta[k] = v
@@ -92,8 +102,60 @@ func SaveCheckpoint[T backprop.Float](path string, net *backprop.Network[T], opt
 			}
 		}
 	}
+	sums := map[string]string{}
+	for _, t := range ts {
+		sums[t.Name] = fmt.Sprintf("%08x", crc32.Checksum(rawBytes(t.Data), castagnoli))
+	}
+	js, _ := json.Marshal(sums)
+	meta["checksums"] = string(js)
 	if err := safetensors.Write(path, ts, meta); err != nil {
 		return fmt.Errorf("cannot write checkpoint: %w", err)
+	}
+	return nil
+}
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// rawBytes views a float slice as its little-endian bytes (the machine's
+// order on every platform nettrain builds for, as safetensors stores).
+func rawBytes(data any) []byte {
+	switch v := data.(type) {
+	case []float32:
+		return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(v))), 4*len(v))
+	case []float64:
+		return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(v))), 8*len(v))
+	}
+	panic(fmt.Sprintf("train: no raw bytes for %T", data))
+}
+
+// verifyChecksums checks every tensor against the CRC-32C values a
+// checkpoint carries (files without them, e.g. from PyTorch, pass).
+func verifyChecksums(f *safetensors.File) error {
+	js, ok := f.Metadata["checksums"]
+	if !ok {
+		return nil
+	}
+	var sums map[string]string
+	if err := json.Unmarshal([]byte(js), &sums); err != nil {
+		return fmt.Errorf("%s: the checksums in the header are unreadable: %v", f.Path, err)
+	}
+	for _, name := range f.Names() {
+		want, ok := sums[name]
+		if !ok {
+			return fmt.Errorf("%s: tensor %q has no checksum; the file was altered after nettrain wrote it", f.Path, name)
+		}
+		raw, _, err := f.Raw(name)
+		if err != nil {
+			return err
+		}
+		if got := fmt.Sprintf("%08x", crc32.Checksum(raw, castagnoli)); got != want {
+			return fmt.Errorf("%s: tensor %q fails its checksum (crc32c %s, expected %s): the file is corrupt", f.Path, name, got, want)
+		}
+	}
+	for name := range sums {
+		if _, ok := f.Info(name); !ok {
+			return fmt.Errorf("%s: tensor %q is missing; the file was altered after nettrain wrote it", f.Path, name)
+		}
 	}
 	return nil
 }
@@ -102,6 +164,9 @@ func SaveCheckpoint[T backprop.Float](path string, net *backprop.Network[T], opt
 func ReadCheckpoint(path string) (*safetensors.File, State, error) {
 	f, err := safetensors.Read(path)
 	if err != nil {
+		return nil, State{}, err
+	}
+	if err := verifyChecksums(f); err != nil {
 		return nil, State{}, err
 	}
 	st, err := parseState(path, f.Metadata)
@@ -144,6 +209,10 @@ func parseState(path string, m map[string]string) (State, error) {
 	st.EpochLossSum = getf("epoch_loss_sum")
 	st.EpochNormSum = getf("epoch_norm_sum")
 	st.ElapsedS = getf("elapsed_s")
+	st.LRScale = getf("lr_scale")
+	if m["skipped"] != "" {
+		st.Skipped = int(geti("skipped"))
+	}
 	if m["epoch_samples"] != "" {
 		st.EpochSamples = int(geti("epoch_samples"))
 		st.EpochSteps = int(geti("epoch_steps"))

@@ -146,6 +146,23 @@ func sanitize(r Row) map[string]any {
 	return m
 }
 
+// truncate drops rows beyond the first keep (a rollback).
+func (m *metricsLog) truncate(keep int) error {
+	if keep >= m.rows {
+		return nil
+	}
+	for _, f := range []struct {
+		file  *os.File
+		lines int
+	}{{m.csvF, keep + 1}, {m.jsonF, keep}} {
+		if err := truncateLines(f.file.Name(), f.lines); err != nil {
+			return err
+		}
+	}
+	m.rows = keep
+	return nil
+}
+
 func (m *metricsLog) close() {
 	m.csvF.Close()
 	m.jsonF.Close()

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sort"
+	"syscall"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -31,6 +33,9 @@ type Options struct {
 	Progress io.Writer
 	// Threads overrides training.threads when > 0.
 	Threads int
+	// Interrupt delivers SIGINT/SIGTERM: training finishes the current
+	// step, saves last.safetensors and returns an *InterruptedError.
+	Interrupt <-chan os.Signal
 }
 
 // Result is what a finished run reports.
@@ -96,169 +101,395 @@ func prepareDir(dir string, o Options) error {
 	return nil
 }
 
-func run[T backprop.Float](cfg *model.Config, o Options) (*Result, error) {
-	logw := o.Log
-	if logw == nil {
-		logw = io.Discard
+// InterruptedError reports a run stopped by a signal after saving a
+// checkpoint.
+type InterruptedError struct {
+	Signal     os.Signal
+	Checkpoint string
+	Config     string
+	Step       int64
+}
+
+func (e *InterruptedError) Error() string {
+	return fmt.Sprintf("interrupted by %s after step %d; saved %s; resume with: nettrain train %s --resume %s",
+		SignalName(e.Signal), e.Step, e.Checkpoint, e.Config, e.Checkpoint)
+}
+
+// SignalName is "SIGINT", "SIGTERM", or the signal's own description.
+func SignalName(s os.Signal) string {
+	switch s {
+	case syscall.SIGINT:
+		return "SIGINT"
+	case syscall.SIGTERM:
+		return "SIGTERM"
 	}
-	ds, err := LoadData[T](cfg)
-	if err != nil {
+	return s.String()
+}
+
+// DivergedError reports a non-finite loss or gradient that stopped
+// training (training.on_nan: stop, or too many rollbacks).
+type DivergedError struct {
+	Step  int64
+	Loss  float64
+	Where string
+	Last  string // the last good checkpoint
+	Hint  string
+}
+
+func (e *DivergedError) Error() string {
+	return fmt.Sprintf("training diverged at step %d: the loss is %v; the first non-finite value is %s; the last good checkpoint is %s%s",
+		e.Step, e.Loss, e.Where, e.Last, e.Hint)
+}
+
+// maxRollbacks bounds training.on_nan: rollback.
+const maxRollbacks = 8
+
+// session is one training run in progress: its network, optimizer, data,
+// position and files.
+type session[T backprop.Float] struct {
+	cfg   *model.Config
+	o     Options
+	log   io.Writer
+	ds    *Data[T]
+	net   *backprop.Network[T]
+	opt   optim.Optimizer[T]
+	tr    *Trainer[T]
+	sched *optim.Scheduler
+	dir   string
+	st    State
+	mlog  *metricsLog
+	start time.Time
+	es    EpochStats
+	res   *Result
+	nb    int
+}
+
+func run[T backprop.Float](cfg *model.Config, o Options) (*Result, error) {
+	s := &session[T]{cfg: cfg, o: o, log: o.Log, res: &Result{}}
+	if s.log == nil {
+		s.log = io.Discard
+	}
+	var err error
+	if s.ds, err = LoadData[T](cfg); err != nil {
+		return nil, err
+	}
+	if err := CheckMemory[T](cfg); err != nil {
 		return nil, err
 	}
 	bs := cfg.Training.BatchSize
-	net, err := InitNetwork[T](cfg, bs)
-	if err != nil {
+	if s.net, err = InitNetwork[T](cfg, bs); err != nil {
 		return nil, err
 	}
-	opt := optim.New[T](cfg.Optimizer.Optim, net.NumParams())
+	s.opt = optim.New[T](cfg.Optimizer.Optim, s.net.NumParams())
 	pool := NewPool(Threads(cfg, o.Threads))
 	defer pool.Close()
-	ctx := pool.Ctx()
-	tr := NewTrainer(cfg, net, opt, ctx, ds.Train, ds.Classes)
-
-	dir := o.RunDir(cfg)
-	if err := prepareDir(dir, o); err != nil {
+	s.tr = NewTrainer(cfg, s.net, s.opt, pool.Ctx(), s.ds.Train, s.ds.Classes)
+	s.dir = o.RunDir(cfg)
+	s.res.RunDir = s.dir
+	if err := prepareDir(s.dir, o); err != nil {
 		return nil, err
 	}
-	st := State{BestValLoss: math.Inf(1)}
+	n := s.ds.Train.Len()
+	s.nb = (n + bs - 1) / bs
+	s.sched = NewScheduler(cfg, s.nb)
+	s.st = State{BestValLoss: math.Inf(1), LRScale: 1}
 	if o.Resume != "" {
-		f, rs, err := ReadCheckpoint(o.Resume)
-		if err != nil {
+		if err := s.restore(o.Resume); err != nil {
 			return nil, err
 		}
-		if err := LoadWeights(f, net, layerNamer(cfg)); err != nil {
-			return nil, err
-		}
-		if err := LoadOptimizer(f, rs, net, opt, cfg.Optimizer.Name); err != nil {
-			return nil, err
-		}
-		if err := tr.SetDropoutState(rs.RNG); err != nil {
-			return nil, fmt.Errorf("%s: bad RNG state: %v", o.Resume, err)
-		}
-		st = rs
-		fmt.Fprintf(logw, "resuming %s at epoch %d, step %d\n", o.Resume, st.Epoch+1, st.Step)
+		fmt.Fprintf(s.log, "resuming %s at epoch %d, step %d\n", o.Resume, s.st.Epoch+1, s.st.Step)
 	}
-	if err := writeFileAtomic(filepath.Join(dir, "config.yaml"), cfg.Resolved); err != nil {
+	if err := writeFileAtomic(filepath.Join(s.dir, "config.yaml"), cfg.Resolved); err != nil {
 		return nil, err
 	}
-	mlog, err := openMetrics(dir, st.MetricsRows)
-	if err != nil {
+	if s.mlog, err = openMetrics(s.dir, s.st.MetricsRows); err != nil {
 		return nil, err
 	}
-	defer mlog.close()
+	defer s.mlog.close()
+	s.start = time.Now().Add(-time.Duration(s.st.ElapsedS * float64(time.Second)))
+	if o.Resume == "" {
+		// A first last.safetensors: the last good state rollback and
+		// interruption can always fall back to.
+		if err := s.save("last.safetensors", 0); err != nil {
+			return nil, err
+		}
+	}
+	fmt.Fprintf(s.log, "training %s: %d training samples, %d validation, %d parameters, %d threads, run directory %s\n",
+		cfg.Describe(), n, lenOf(s.ds.Val), s.net.NumParams(), pool.Threads(), s.dir)
+	if err := s.loop(); err != nil {
+		return s.res, err
+	}
+	return s.res, nil
+}
 
-	res := &Result{RunDir: dir}
-	n := ds.Train.Len()
-	nb := (n + bs - 1) / bs
-	sched := NewScheduler(cfg, nb)
-	if err := sched.Restore(st.Sched); err != nil {
-		return nil, fmt.Errorf("%s: %v", o.Resume, err)
+// restore loads a checkpoint's weights, optimizer state, position and RNG
+// state into the session.
+func (s *session[T]) restore(path string) error {
+	f, rs, err := ReadCheckpoint(path)
+	if err != nil {
+		return err
 	}
-	start := time.Now().Add(-time.Duration(st.ElapsedS * float64(time.Second)))
-	// save writes a checkpoint; keepRows is the number of metrics rows a
-	// resume from it keeps (a partial epoch's row is dropped and redone).
-	save := func(name string, es *EpochStats, keepRows int) error {
-		st.MetricsRows = keepRows
-		st.RNG = tr.DropoutState()
-		st.ConfigHash, st.ModelHash = cfg.Hash(), cfg.ModelHash()
-		st.Optimizer = cfg.Optimizer.Name
-		st.Config = string(cfg.Resolved)
-		st.EpochLossSum, st.EpochSamples, st.EpochNormSum, st.EpochSteps = 0, 0, 0, 0
-		if st.BatchInEpoch > 0 {
-			st.EpochLossSum, st.EpochSamples, st.EpochNormSum, st.EpochSteps = es.LossSum, es.Samples, es.NormSum, es.Steps
+	if err := LoadWeights(f, s.net, layerNamer(s.cfg)); err != nil {
+		return err
+	}
+	if err := LoadOptimizer(f, rs, s.net, s.opt, s.cfg.Optimizer.Name); err != nil {
+		return err
+	}
+	if err := s.tr.SetDropoutState(rs.RNG); err != nil {
+		return fmt.Errorf("%s: bad RNG state: %v", path, err)
+	}
+	if err := s.sched.Restore(rs.Sched); err != nil {
+		return fmt.Errorf("%s: %v", path, err)
+	}
+	if rs.ModelHash != "" && rs.ModelHash != s.cfg.ModelHash() {
+		fmt.Fprintf(s.log, "note: %s was written for a different model section of the config; its tensors fit, so training continues\n", path)
+	}
+	if rs.LRScale == 0 {
+		rs.LRScale = 1
+	}
+	s.st = rs
+	return nil
+}
+
+// save writes a checkpoint into the run directory. keepRows is the number
+// of metrics rows a resume from it keeps (a partial epoch's row is dropped
+// and redone).
+func (s *session[T]) save(name string, keepRows int) error {
+	st := &s.st
+	st.MetricsRows = keepRows
+	st.RNG = s.tr.DropoutState()
+	st.ConfigHash, st.ModelHash = s.cfg.Hash(), s.cfg.ModelHash()
+	st.Optimizer = s.cfg.Optimizer.Name
+	st.Config = string(s.cfg.Resolved)
+	st.EpochLossSum, st.EpochSamples, st.EpochNormSum, st.EpochSteps = 0, 0, 0, 0
+	if st.BatchInEpoch > 0 {
+		st.EpochLossSum, st.EpochSamples, st.EpochNormSum, st.EpochSteps = s.es.LossSum, s.es.Samples, s.es.NormSum, s.es.Steps
+	}
+	if !s.start.IsZero() {
+		st.ElapsedS = time.Since(s.start).Seconds()
+	}
+	st.Sched = s.sched.State()
+	return SaveCheckpoint(filepath.Join(s.dir, name), s.net, s.opt, *st)
+}
+
+// setLR applies the schedule (times the rollback scale) for interval i.
+func (s *session[T]) setLR(i int) { s.opt.SetLR(s.sched.LR(i) * s.st.LRScale) }
+
+// stepCheckpoint writes step-<N>.safetensors and keeps the newest
+// checkpoint.keep of them.
+func (s *session[T]) stepCheckpoint() error {
+	name := fmt.Sprintf("step-%09d.safetensors", s.st.Step)
+	if err := s.save(name, s.mlog.rows); err != nil {
+		return err
+	}
+	old, _ := filepath.Glob(filepath.Join(s.dir, "step-*.safetensors"))
+	sort.Strings(old)
+	for len(old) > s.cfg.Checkpoint.Keep {
+		if err := os.Remove(old[0]); err != nil {
+			return fmt.Errorf("cannot remove an old checkpoint: %w", err)
 		}
-		st.ElapsedS = time.Since(start).Seconds()
-		st.Sched = sched.State()
-		return SaveCheckpoint(filepath.Join(dir, name), net, opt, st)
+		old = old[1:]
 	}
-	fmt.Fprintf(logw, "training %s: %d training samples, %d validation, %d parameters, %d threads, run directory %s\n",
-		cfg.Describe(), n, lenOf(ds.Val), net.NumParams(), pool.Threads(), dir)
-	for st.Epoch < cfg.Training.Epochs && !res.Stopped {
+	return nil
+}
+
+// interrupted reports a pending signal, without blocking.
+func (s *session[T]) interrupted() os.Signal {
+	select {
+	case sig := <-s.o.Interrupt:
+		return sig
+	default:
+		return nil
+	}
+}
+
+func (s *session[T]) loop() error {
+	cfg, st := s.cfg, &s.st
+	n, bs := s.ds.Train.Len(), cfg.Training.BatchSize
+	rollbacks := 0
+epochs:
+	for st.Epoch < cfg.Training.Epochs && !s.res.Stopped {
 		epoch := st.Epoch
 		perm := Permutation(n, cfg.Seed, epoch, cfg.Training.Shuffle)
-		es := EpochStats{Start: time.Now()}
+		s.es = EpochStats{Start: time.Now()}
 		if st.BatchInEpoch > 0 {
-			es.LossSum, es.Samples, es.NormSum, es.Steps = st.EpochLossSum, st.EpochSamples, st.EpochNormSum, st.EpochSteps
+			s.es.LossSum, s.es.Samples, s.es.NormSum, s.es.Steps = st.EpochLossSum, st.EpochSamples, st.EpochNormSum, st.EpochSteps
 		}
-		doneBefore := es.Samples
-		if !sched.PerStep() {
-			opt.SetLR(sched.LR(epoch))
+		doneBefore := s.es.Samples
+		if !s.sched.PerStep() {
+			s.setLR(epoch)
 		}
 		var bar *progressbar.ProgressBar
-		if o.Progress != nil {
-			bar = newBar(o.Progress, int64(n), fmt.Sprintf("epoch %d/%d", epoch+1, cfg.Training.Epochs))
+		if s.o.Progress != nil {
+			bar = newBar(s.o.Progress, int64(n), fmt.Sprintf("epoch %d/%d", epoch+1, cfg.Training.Epochs))
 			bar.Set64(int64(min(st.BatchInEpoch*bs, n)))
 		}
-		for b := st.BatchInEpoch; b < nb; b++ {
+		for b := st.BatchInEpoch; b < s.nb; b++ {
 			pos := perm[b*bs : min((b+1)*bs, n)]
-			if sched.PerStep() {
-				opt.SetLR(sched.LR(int(st.Step)))
+			if s.sched.PerStep() {
+				s.setLR(int(st.Step))
 			}
-			loss, norm := tr.Step(pos)
-			es.add(loss, norm, len(pos))
+			loss, norm, ok := s.tr.Step(pos)
+			if !ok {
+				switch cfg.Training.OnNaN {
+				case "skip_batch":
+					st.Skipped++
+					fmt.Fprintf(s.log, "step %d: the loss or gradient is not finite (%s); batch skipped (%d so far)\n",
+						st.Step+1, Diagnose(s.net, layerNamer(cfg)), st.Skipped)
+				case "rollback":
+					if rollbacks++; rollbacks > maxRollbacks {
+						return &DivergedError{Step: st.Step + 1, Loss: loss, Where: Diagnose(s.net, layerNamer(cfg)), Last: filepath.Join(s.dir, "last.safetensors"),
+							Hint: fmt.Sprintf(" (gave up after %d rollbacks, the learning rate down to x%g; lower optimizer.lr)", maxRollbacks, st.LRScale)}
+					}
+					where, failed := Diagnose(s.net, layerNamer(cfg)), st.Step+1
+					last := filepath.Join(s.dir, "last.safetensors")
+					scale := st.LRScale / 2
+					if err := s.restore(last); err != nil {
+						return fmt.Errorf("rollback after a non-finite loss at step %d: %w", st.Step+1, err)
+					}
+					st.LRScale = scale
+					if err := s.mlog.truncate(st.MetricsRows); err != nil {
+						return err
+					}
+					fmt.Fprintf(s.log, "step %d: the loss or gradient is not finite (%s); rolled back to %s (epoch %d, step %d) and halved the learning rate (x%g)\n",
+						failed, where, last, st.Epoch+1, st.Step, st.LRScale)
+					if bar != nil {
+						bar.Finish()
+						fmt.Fprintln(s.o.Progress)
+					}
+					continue epochs
+				default:
+					return &DivergedError{Step: st.Step + 1, Loss: loss, Where: Diagnose(s.net, layerNamer(cfg)), Last: filepath.Join(s.dir, "last.safetensors"),
+						Hint: " (training.on_nan: skip_batch or rollback would continue)"}
+				}
+			} else {
+				s.es.add(loss, norm, len(pos))
+			}
 			st.Step++
 			st.BatchInEpoch = b + 1
 			if bar != nil {
-				bar.Describe(fmt.Sprintf("epoch %d/%d loss %.4f", epoch+1, cfg.Training.Epochs, es.Loss()))
+				bar.Describe(fmt.Sprintf("epoch %d/%d loss %.4f", epoch+1, cfg.Training.Epochs, s.es.Loss()))
 				bar.Add(len(pos))
 			}
-			if s := cfg.Training.Steps; s != nil && st.Step >= int64(*s) {
-				res.Stopped = true
+			if e := cfg.Checkpoint.EverySteps; e != nil && st.Step%int64(*e) == 0 && st.BatchInEpoch < s.nb {
+				if err := s.stepCheckpoint(); err != nil {
+					return err
+				}
+			}
+			if sig := s.interrupted(); sig != nil && st.BatchInEpoch < s.nb {
+				if err := s.save("last.safetensors", s.mlog.rows); err != nil {
+					return err
+				}
+				return &InterruptedError{Signal: sig, Checkpoint: filepath.Join(s.dir, "last.safetensors"), Config: cfg.File, Step: st.Step}
+			}
+			if lim := cfg.Training.Steps; lim != nil && st.Step >= int64(*lim) {
+				s.res.Stopped = true
 				break
 			}
 		}
-		es.TrainTime = time.Since(es.Start)
 		if bar != nil {
 			bar.Finish()
-			fmt.Fprintln(o.Progress)
+			fmt.Fprintln(s.o.Progress)
 		}
-		complete := st.BatchInEpoch == nb
-		if complete {
-			st.Epoch++
-			st.BatchInEpoch = 0
+		if err := s.endEpoch(epoch, doneBefore); err != nil {
+			return err
 		}
-		row := Row{Epoch: epoch + 1, Step: st.Step, TrainLoss: es.Loss(), LR: opt.LR(),
-			GradNorm:    es.NormSum / math.Max(1, float64(es.Steps)),
-			SamplesPerS: float64(es.Samples-doneBefore) / es.TrainTime.Seconds(), ElapsedS: time.Since(start).Seconds()}
-		score := es.Loss() // without a validation set, "best" is by training loss
-		if ds.Val != nil && ds.Val.Len() > 0 {
-			ev := Evaluate(ctx, net, ds.Val, ds.Classes)
-			row.ValLoss, row.ValAccuracy, row.ValMAE = &ev.Loss, ev.Accuracy, ev.MAE
-			score = ev.Loss
-		}
-		improved := false
-		if complete {
-			if improved = score < st.BestValLoss; improved {
-				st.BestValLoss = score
-			}
-			sched.Observe(score)
-		} else if _, err := os.Stat(filepath.Join(dir, "best.safetensors")); err != nil {
-			// Stopped inside the first epoch: these weights are the best so
-			// far, but the record stays with whole epochs so that a resumed
-			// run decides "best" exactly as an uninterrupted one.
-			improved = true
-		}
-		if err := mlog.write(row); err != nil {
-			return nil, err
-		}
-		res.Rows = append(res.Rows, row)
-		fmt.Fprintln(logw, row.Line())
-		keep := mlog.rows
-		if !complete {
-			keep-- // a resumed run redoes this epoch's row
-		}
-		if improved {
-			if err := save("best.safetensors", &es, keep); err != nil {
-				return nil, err
-			}
-		}
-		if st.Epoch%cfg.Checkpoint.EveryEpochs == 0 || st.Epoch == cfg.Training.Epochs || !complete {
-			if err := save("last.safetensors", &es, keep); err != nil {
-				return nil, err
-			}
+		if sig := s.interrupted(); sig != nil && st.Epoch < cfg.Training.Epochs {
+			return &InterruptedError{Signal: sig, Checkpoint: filepath.Join(s.dir, "last.safetensors"), Config: cfg.File, Step: st.Step}
 		}
 	}
-	return res, nil
+	return nil
+}
+
+// endEpoch evaluates, writes the metrics row and the checkpoints after the
+// epoch's batches (all of them, or up to training.steps).
+func (s *session[T]) endEpoch(epoch, doneBefore int) error {
+	cfg, st := s.cfg, &s.st
+	s.es.TrainTime = time.Since(s.es.Start)
+	complete := st.BatchInEpoch == s.nb
+	if complete {
+		st.Epoch++
+		st.BatchInEpoch = 0
+	}
+	row := Row{Epoch: epoch + 1, Step: st.Step, TrainLoss: s.es.Loss(), LR: s.opt.LR(),
+		GradNorm:    s.es.NormSum / math.Max(1, float64(s.es.Steps)),
+		SamplesPerS: float64(s.es.Samples-doneBefore) / s.es.TrainTime.Seconds(), ElapsedS: time.Since(s.start).Seconds()}
+	score := s.es.Loss() // without a validation set, "best" is by training loss
+	if s.ds.Val != nil && s.ds.Val.Len() > 0 {
+		ev := Evaluate(s.tr.Ctx, s.net, s.ds.Val, s.ds.Classes)
+		row.ValLoss, row.ValAccuracy, row.ValMAE = &ev.Loss, ev.Accuracy, ev.MAE
+		score = ev.Loss
+	}
+	improved := false
+	if complete {
+		if improved = score < st.BestValLoss; improved {
+			st.BestValLoss = score
+		}
+		s.sched.Observe(score)
+	} else if _, err := os.Stat(filepath.Join(s.dir, "best.safetensors")); err != nil {
+		// Stopped inside the first epoch: these weights are the best so
+		// far, but the record stays with whole epochs so that a resumed
+		// run decides "best" exactly as an uninterrupted one.
+		improved = true
+	}
+	if err := s.mlog.write(row); err != nil {
+		return err
+	}
+	s.res.Rows = append(s.res.Rows, row)
+	fmt.Fprintln(s.log, row.Line())
+	keep := s.mlog.rows
+	if !complete {
+		keep-- // a resumed run redoes this epoch's row
+	}
+	if improved {
+		if err := s.save("best.safetensors", keep); err != nil {
+			return err
+		}
+	}
+	if st.Epoch%cfg.Checkpoint.EveryEpochs == 0 || st.Epoch == cfg.Training.Epochs || !complete {
+		if err := s.save("last.safetensors", keep); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CheckMemory refuses a model and batch whose buffers would need more than
+// training.memory_limit (default: the machine's memory).
+func CheckMemory[T backprop.Float](cfg *model.Config) error {
+	limit, what := machineMemory(), "the machine's memory"
+	if m := cfg.Training.MemoryLimit; m != nil {
+		limit, _ = model.ParseBytes(*m)
+		what = "training.memory_limit " + *m
+	}
+	if limit <= 0 {
+		return nil
+	}
+	g := cfg.Graph()
+	size := int64(4)
+	if !backprop.Is32[T]() {
+		size = 8
+	}
+	slots := len(optim.New[T](cfg.Optimizer.Optim, 0).Slots())
+	need := backprop.EstimateBytes(g.Input, g.Specs, cfg.Training.BatchSize, size, slots)
+	if need > limit {
+		return fmt.Errorf("%s: the model with batch size %d needs about %s for its parameters, optimizer state and batch buffers, more than %s (%s); use a smaller batch or model, or raise training.memory_limit",
+			cfg.File, cfg.Training.BatchSize, humanBytes(need), what, humanBytes(limit))
+	}
+	return nil
+}
+
+func humanBytes(b int64) string {
+	const unit = 1024
+	if b < unit {
+		return fmt.Sprintf("%d B", b)
+	}
+	div, exp := int64(unit), 0
+	for n := b / unit; n >= unit; n /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(b)/float64(div), "KMGTPE"[exp])
 }
 
 func lenOf[T backprop.Float](s Split[T]) int {

@@ -72,8 +72,10 @@ func NewTrainer[T backprop.Float](cfg *model.Config, net *backprop.Network[T], o
 
 // Step trains on the samples at positions pos of the training split: zero
 // the gradients, forward, loss, backward, clip, update. It returns the batch
-// loss and the gradient norm before clipping.
-func (t *Trainer[T]) Step(pos []int) (loss, gradNorm float64) {
+// loss and the gradient norm before clipping. When either is not finite,
+// Step applies no update and returns ok false; the network's outputs and
+// gradients are left for Diagnose.
+func (t *Trainer[T]) Step(pos []int) (loss, gradNorm float64, ok bool) {
 	n := len(pos)
 	net := t.Net
 	t.Train.Fill(pos, t.buf.x, t.buf.labels, t.buf.values)
@@ -83,6 +85,9 @@ func (t *Trainer[T]) Step(pos []int) (loss, gradNorm float64) {
 	loss, _, _ = net.Loss.Forward(y, t.buf.target(n, net.Loss.Positions(), backprop.Prod(net.OutShape())), n)
 	net.Backward(t.Ctx, net.Loss.Grad(n), n, false)
 	gradNorm = net.GradNorm()
+	if math.IsNaN(loss) || math.IsInf(loss, 0) || math.IsNaN(gradNorm) || math.IsInf(gradNorm, 0) {
+		return loss, gradNorm, false
+	}
 	if c := t.Cfg.Training.ClipValue; c != nil {
 		optim.ClipValue(net.G, *c)
 	}
@@ -90,7 +95,37 @@ func (t *Trainer[T]) Step(pos []int) (loss, gradNorm float64) {
 		optim.ClipNorm(net.G, gradNorm, *c)
 	}
 	t.Opt.Step(net.W, net.G)
-	return loss, gradNorm
+	return loss, gradNorm, true
+}
+
+// Diagnose names where a non-finite value first appeared in the last step:
+// the first layer whose output is not finite, else (going backwards, as
+// backprop does) the first whose parameter or input gradient is not.
+func Diagnose[T backprop.Float](net *backprop.Network[T], kinds func(int) string) string {
+	finite := func(v []T) bool {
+		for _, x := range v {
+			if f := float64(x); math.IsNaN(f) || math.IsInf(f, 0) {
+				return false
+			}
+		}
+		return true
+	}
+	for i := range net.Layers {
+		if !finite(net.Outs[i]) {
+			return "the output of " + kinds(i)
+		}
+	}
+	for i := len(net.Layers) - 1; i >= 0; i-- {
+		for _, p := range net.ByLayer[i] {
+			if !finite(p.G) {
+				return "the gradient of " + p.Name + " in " + kinds(i)
+			}
+		}
+		if i > 0 && !finite(net.Dx[i]) {
+			return "the input gradient of " + kinds(i)
+		}
+	}
+	return "the loss (every layer's values are finite)"
 }
 
 // Permutation is the order of the training samples in an epoch: a pure

@@ -1,7 +1,9 @@
 package train
 
 import (
+	"errors"
 	"math"
+	"sync/atomic"
 	"time"
 
 	"github.com/nettrain/nettrain/internal/backprop"
@@ -19,7 +21,13 @@ type TrialOptions struct {
 	// DivergeFactor stops the trial when a batch loss is non-finite or
 	// exceeds DivergeFactor times the first batch's loss.
 	DivergeFactor float64
+	// Abort, when set during the trial, stops it after the current step
+	// with ErrAborted (an interrupted comparison).
+	Abort *atomic.Bool
 }
+
+// ErrAborted is returned by a trial stopped through TrialOptions.Abort.
+var ErrAborted = errors.New("trial aborted")
 
 // CurvePoint is one measurement of a trial's learning curve.
 type CurvePoint struct {
@@ -95,12 +103,15 @@ train:
 				opt.SetLR(sched.LR(int(res.Steps)))
 			}
 			pos := perm[b*bs : min((b+1)*bs, n)]
-			loss, _ := tr.Step(pos)
+			loss, _, ok := tr.Step(pos)
 			res.Steps++
 			if res.Steps == 1 {
 				first = loss
 			}
-			if math.IsNaN(loss) || math.IsInf(loss, 0) || (o.DivergeFactor > 0 && loss > o.DivergeFactor*first) {
+			if o.Abort != nil && o.Abort.Load() {
+				return TrialResult{}, ErrAborted
+			}
+			if !ok || (o.DivergeFactor > 0 && loss > o.DivergeFactor*first) {
 				res.Diverged, res.DivergedAt = true, res.Steps
 				break train
 			}

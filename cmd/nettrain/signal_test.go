@@ -1,0 +1,161 @@
+package main
+
+import (
+	"bufio"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/nettrain/nettrain/internal/safetensors"
+)
+
+// writeSignalData writes a data set big enough that an epoch takes a
+// noticeable time: 8192 samples of 64 features, 10 classes.
+func writeSignalData(t *testing.T, dir string) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(9, 9))
+	const n, d = 8192, 64
+	x := make([]float32, n*d)
+	y := make([]int32, n)
+	for i := range y {
+		y[i] = int32(rng.IntN(10))
+		for k := 0; k < d; k++ {
+			x[i*d+k] = float32(rng.NormFloat64()) + float32(y[i]%4)*float32(k%3)
+		}
+	}
+	err := safetensors.Write(filepath.Join(dir, "d.safetensors"), []safetensors.Tensor{
+		{Name: "x", Shape: []int{n, d}, Data: x}, {Name: "y", Shape: []int{n}, Data: y}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "c.yaml"), []byte(`name: sig
+data: {train: d.safetensors, validation_split: 0.1}
+model:
+  input: [64]
+  layers:
+    - dense: {units: 512}
+    - relu
+    - dropout: {p: 0.1}
+    - dense: {units: 512}
+    - relu
+    - dense: {units: 10}
+optimizer: {name: adam, lr: 0.0005}
+training: {epochs: 2, batch_size: 8, threads: 1}
+`), 0o644)
+}
+
+// TestSIGINTResumesBitIdentically sends SIGINT to a real `nettrain train`
+// mid-epoch, resumes it, and compares the final weights byte for byte with
+// an uninterrupted run.
+func TestSIGINTResumesBitIdentically(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a few seconds")
+	}
+	dir := t.TempDir()
+	writeSignalData(t, dir)
+	runNettrain(t, dir, "train", "c.yaml", "--out", "full")
+
+	cmd := nettrainCmd(t, dir, "train", "c.yaml", "--out", "cut")
+	stdout, _ := cmd.StdoutPipe()
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() { // wait for training to start, then let it run a while
+		if strings.HasPrefix(sc.Text(), "training ") {
+			break
+		}
+	}
+	time.Sleep(400 * time.Millisecond)
+	cmd.Process.Signal(syscall.SIGINT)
+	var out strings.Builder
+	for sc.Scan() {
+		out.WriteString(sc.Text() + "\n")
+	}
+	err := cmd.Wait()
+	ee, ok := err.(*exec.ExitError)
+	if !ok || ee.ExitCode() != 130 {
+		t.Fatalf("interrupted run: %v (want exit 130)\nstdout:\n%s\nstderr:\n%s", err, out.String(), stderr.String())
+	}
+	msg := stderr.String()
+	if !strings.Contains(msg, "resume with: nettrain train c.yaml --resume cut/last.safetensors") {
+		t.Errorf("no resume hint:\n%s", msg)
+	}
+	t.Logf("interrupted: %s", strings.TrimSpace(msg))
+	runNettrain(t, dir, "train", "c.yaml", "--out", "cut", "--resume", "cut/last.safetensors")
+
+	a, _ := os.ReadFile(filepath.Join(dir, "full/last.safetensors"))
+	b, _ := os.ReadFile(filepath.Join(dir, "cut/last.safetensors"))
+	fa, err1 := safetensors.Parse(a)
+	fb, err2 := safetensors.Parse(b)
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
+	for _, name := range fa.Names() {
+		ra, _, _ := fa.Raw(name)
+		rb, _, err := fb.Raw(name)
+		if err != nil || string(ra) != string(rb) {
+			t.Errorf("tensor %s differs after the interrupted and resumed run", name)
+		}
+	}
+	ma, mb := stableMetrics(t, filepath.Join(dir, "full/metrics.csv")), stableMetrics(t, filepath.Join(dir, "cut/metrics.csv"))
+	if ma != mb {
+		t.Errorf("metrics differ:\n%s\n---\n%s", ma, mb)
+	}
+}
+
+// TestSecondSignalExitsAtOnce: a second signal does not wait, and the last
+// checkpoint on disk stays readable.
+func TestSecondSignalExitsAtOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a few seconds")
+	}
+	dir := t.TempDir()
+	writeSignalData(t, dir)
+	cmd := nettrainCmd(t, dir, "train", "c.yaml", "--out", "run")
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		if strings.HasPrefix(sc.Text(), "training ") {
+			break
+		}
+	}
+	time.Sleep(300 * time.Millisecond)
+	cmd.Process.Signal(syscall.SIGTERM)
+	cmd.Process.Signal(syscall.SIGTERM)
+	go func() {
+		for sc.Scan() {
+		}
+	}()
+	err := cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 143 {
+		t.Fatalf("run: %v, want exit 143", err)
+	}
+	if _, err := safetensors.Read(filepath.Join(dir, "run/last.safetensors")); err != nil {
+		t.Errorf("the last checkpoint is damaged: %v", err)
+	}
+}
+
+func stableMetrics(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []string
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		f := strings.Split(line, ",")
+		rows = append(rows, strings.Join(f[:len(f)-2], ","))
+	}
+	return strings.Join(rows, "\n")
+}
