@@ -97,7 +97,11 @@ func Main(args []string, s *IOStreams) (code int) {
 	if err == nil {
 		return exitOK
 	}
-	fmt.Fprintln(s.ErrOut, "nettrain: "+strings.TrimSpace(err.Error()))
+	msg := strings.TrimSpace(err.Error())
+	// Cobra's suggestions come on extra lines: keep the message on one.
+	msg = strings.ReplaceAll(msg, "\n\nDid you mean this?\n\t", "; did you mean ")
+	msg = strings.Join(strings.Fields(strings.ReplaceAll(msg, "\n", " ")), " ")
+	fmt.Fprintln(s.ErrOut, "nettrain: "+msg)
 	var ue usageError
 	var ee *ExitError
 	if code, ok := interruptCode(err); ok {

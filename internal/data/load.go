@@ -64,6 +64,9 @@ func Load(spec string, opts LoadOptions) (*Dataset, error) {
 	if !filepath.IsAbs(path) && opts.BaseDir != "" {
 		path = filepath.Join(opts.BaseDir, path)
 	}
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return nil, fmt.Errorf("%s is a directory, not a data file", path)
+	}
 	base := strings.ToLower(filepath.Base(path))
 	switch {
 	case strings.HasSuffix(base, ".csv"):

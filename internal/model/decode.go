@@ -17,7 +17,12 @@ import (
 type decoder struct {
 	file    string
 	origins map[*yaml.Node]string // nodes that came from --set or the environment
+	// visits counts decoded nodes; aliases can make a small file expand
+	// exponentially (or loop), so decoding stops at maxVisits.
+	visits int
 }
+
+const maxVisits = 1 << 20
 
 // nodeDecoder is implemented by config types that decode themselves
 // (polymorphic entries such as layers and the optimizer).
@@ -75,6 +80,9 @@ var nodeDecoderType = reflect.TypeFor[nodeDecoder]()
 
 // decode sets v from node n; path names v in messages.
 func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) error {
+	if d.visits++; d.visits > maxVisits {
+		return d.errAt(n, path, "the config expands to more than %d values (aliases referring to themselves or to each other many times)", maxVisits)
+	}
 	n = resolve(n)
 	if v.CanAddr() && v.Addr().Type().Implements(nodeDecoderType) {
 		return v.Addr().Interface().(nodeDecoder).decodeNode(d, n, path)

@@ -141,6 +141,9 @@ func (d *decoder) setPath(root *yaml.Node, key, value, origin string) error {
 }
 
 func (d *decoder) markOrigin(n *yaml.Node, origin string) {
+	if n.Kind == yaml.AliasNode {
+		return
+	}
 	d.origins[n] = origin
 	for _, c := range n.Content {
 		d.markOrigin(c, origin)
@@ -149,9 +152,8 @@ func (d *decoder) markOrigin(n *yaml.Node, origin string) {
 
 // leafPaths adds the dotted paths of every scalar in the tree to keys.
 func leafPaths(n *yaml.Node, prefix string, keys map[string]bool) {
-	n = resolve(n)
-	if n == nil {
-		return
+	if n == nil || n.Kind == yaml.AliasNode || len(keys) > 100000 {
+		return // aliases repeat what their anchor already listed
 	}
 	switch n.Kind {
 	case yaml.DocumentNode:

@@ -3,8 +3,10 @@ package train
 import (
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/crc32"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -164,6 +166,10 @@ func verifyChecksums(f *safetensors.File) error {
 func ReadCheckpoint(path string) (*safetensors.File, State, error) {
 	f, err := safetensors.Read(path)
 	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			return nil, State{}, fmt.Errorf("%s: cannot read checkpoint: %v", path, pe.Err)
+		}
 		return nil, State{}, err
 	}
 	if err := verifyChecksums(f); err != nil {

@@ -1,8 +1,10 @@
 package train
 
 import (
+	"errors"
 	"fmt"
 	"math"
+	"os"
 	"slices"
 
 	"github.com/nettrain/nettrain/internal/backprop"
@@ -107,7 +109,7 @@ func LoadData[T backprop.Float](cfg *model.Config) (*Data[T], error) {
 	}
 	ds, err := data.Load(cfg.Data.Train, loadOptions(cfg))
 	if err != nil {
-		return nil, err
+		return nil, dataErr(cfg, "data.train", err)
 	}
 	if cfg.Graph() == nil {
 		if err := cfg.BindData(model.DataInfo{Input: ds.Shape, Classes: ds.NumClasses}); err != nil {
@@ -123,7 +125,7 @@ func LoadData[T backprop.Float](cfg *model.Config) (*Data[T], error) {
 		trainSub = data.All(ds)
 		vds, err := data.Load(cfg.Data.Validation, loadOptions(cfg))
 		if err != nil {
-			return nil, err
+			return nil, dataErr(cfg, "data.validation", err)
 		}
 		if err := checkFit(cfg, vds); err != nil {
 			return nil, err
@@ -170,7 +172,7 @@ func (d *Data[T]) LoadTest() (Split[T], error) {
 	}
 	ds, err := data.Load(d.cfg.Data.Test, loadOptions(d.cfg))
 	if err != nil {
-		return nil, err
+		return nil, dataErr(d.cfg, "data.test", err)
 	}
 	if err := checkFit(d.cfg, ds); err != nil {
 		return nil, err
@@ -215,4 +217,14 @@ func checkFit(cfg *model.Config, ds *data.Dataset) error {
 		return fmt.Errorf("%s: with class labels, loss %s compares %s's output %v with one-hot labels; it must be a vector", cfg.File, cfg.Loss, last, out)
 	}
 	return nil
+}
+
+// dataErr gives a data file that cannot be opened or read the config key
+// that names it; other data errors already name the file and place.
+func dataErr(cfg *model.Config, key string, err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %s: cannot read %s: %v", cfg.File, key, pe.Path, pe.Err)
+	}
+	return err
 }

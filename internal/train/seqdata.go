@@ -117,7 +117,7 @@ func seqOptions(cfg *model.Config) data.SeqOptions {
 func loadSequence[T backprop.Float](cfg *model.Config) (*Data[T], error) {
 	seq, tr, val, err := data.LoadSequence(cfg.Path(cfg.Data.Train), seqOptions(cfg))
 	if err != nil {
-		return nil, err
+		return nil, dataErr(cfg, "data.train", err)
 	}
 	text := seq.Kind == data.SeqText
 	if cfg.Graph() == nil || text {
