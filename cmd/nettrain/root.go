@@ -77,6 +77,7 @@ described in YAML config files, with PyTorch-exact layers and optimizers.
 		NewCmdGenerate(s, nil),
 		NewCmdPredict(s, nil),
 		NewCmdCompare(s, nil),
+		NewCmdBench(s, nil),
 	)
 	return root
 }
