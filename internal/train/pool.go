@@ -5,8 +5,7 @@ import (
 	"github.com/nettrain/nettrain/internal/backprop/gemm"
 )
 
-// Pool is the compute resources of a run: the threads that run GEMMs and
-// the engine's parallel loops.
+// Pool is the compute resources of a run: the GEMM threads.
 type Pool struct {
 	g *gemm.Pool
 }
@@ -18,10 +17,9 @@ func NewPool(threads int) *Pool { return &Pool{g: gemm.NewPool(threads)} }
 func (p *Pool) Threads() int { return p.g.Threads() }
 
 // Ctx returns an engine context that computes on the pool: float32 GEMMs
-// run on the pool's fast kernels, and the layers' parallel loops
-// (im2col, pooling, element-wise maps) on its threads; float64 GEMMs
-// (checks, golden tests) on gonum.
-func (p *Pool) Ctx() *backprop.Ctx { return &backprop.Ctx{Pool: p.g} }
+// run on the pool's fast kernels; float64 GEMMs (checks, golden tests) on
+// gonum.
+func (p *Pool) Ctx() *backprop.Ctx { return &backprop.Ctx{Sgemm: p.g.Sgemm} }
 
 // Close stops the pool's threads.
 func (p *Pool) Close() { p.g.Close() }
