@@ -1,0 +1,159 @@
+#!/usr/bin/env python3
+"""PyTorch twins of nettrain's canonical workloads, for bench/compare.sh.
+
+Each run trains one workload for a fixed number of steps after a warm-up
+and prints one JSON line: {"workload", "threads", "blas_threads",
+"samples_per_s", ...}. The networks, batch sizes and optimizers are those
+of configs/mnist-mlp.yaml, configs/mnist-cnn.yaml and configs/text-lstm.yaml
+(one-hot input, LSTM 128, dense on the last step, Adam). Only the training
+steps are timed; data are in memory as tensors, batches are slices of a
+fixed random permutation, as nettrain's bench does.
+
+  python3 bench/pytorch_twin.py --workload mlp --threads 1 --blas-threads 1
+  python3 bench/pytorch_twin.py --workload gemm --threads 1
+
+Needs Debian's python3-torch (/usr/bin/python3); MNIST from MNIST_DIR (the
+GoMNIST module's data directory, which compare.sh finds), the text from
+TEXT_FILE (default /usr/share/common-licenses/GPL-3).
+"""
+import argparse
+import ctypes
+import ctypes.util
+import gzip
+import json
+import os
+import struct
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def set_threads(torch_threads, blas_threads):
+    """torch.set_num_threads does not reach the OpenBLAS that Debian's torch
+    multiplies in; set both."""
+    torch.set_num_threads(torch_threads)
+    for name in ("openblas", "openblas64", "openblaso", "openblasp"):
+        path = ctypes.util.find_library(name)
+        if path:
+            try:
+                ctypes.CDLL(path).openblas_set_num_threads(blas_threads)
+                return
+            except (OSError, AttributeError):
+                pass
+
+
+def read_idx(path):
+    opener = gzip.open if open(path, "rb").read(2) == b"\x1f\x8b" else open
+    with opener(path, "rb") as f:
+        raw = f.read()
+    ndim = raw[3]
+    dims = struct.unpack(">" + "I" * ndim, raw[4:4 + 4 * ndim])
+    return torch.frombuffer(bytearray(raw[4 + 4 * ndim:]), dtype=torch.uint8).reshape(dims)
+
+
+def mnist():
+    d = os.environ.get("MNIST_DIR")
+    if not d:
+        raise SystemExit("set MNIST_DIR to the GoMNIST data directory (bench/compare.sh does)")
+    x = read_idx(os.path.join(d, "train-images-idx3-ubyte.gz")).float().div_(255)
+    y = read_idx(os.path.join(d, "train-labels-idx1-ubyte.gz")).long()
+    return x, y
+
+
+def text_windows(window=32):
+    path = os.environ.get("TEXT_FILE", "/usr/share/common-licenses/GPL-3")
+    text = open(path, encoding="utf-8", errors="replace").read()
+    vocab = sorted(set(text))
+    idx = {c: i for i, c in enumerate(vocab)}
+    codes = torch.tensor([idx[c] for c in text], dtype=torch.long)
+    n = len(codes) - window
+    starts = torch.arange(n)
+    x = torch.stack([codes[s:s + window] for s in range(n)])
+    y = codes[starts + window]
+    return x, y, len(vocab)
+
+
+class CharLSTM(nn.Module):
+    def __init__(self, vocab, hidden=128):
+        super().__init__()
+        self.vocab = vocab
+        self.lstm = nn.LSTM(vocab, hidden, batch_first=True)
+        self.fc = nn.Linear(hidden, vocab)
+
+    def forward(self, codes):
+        out, _ = self.lstm(F.one_hot(codes, self.vocab).float())
+        return self.fc(out[:, -1])
+
+
+def workload(name):
+    if name == "mlp":
+        x, y = mnist()
+        model = nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10))
+        return model, x.view(-1, 784), y, 1e-3
+    if name == "cnn":
+        x, y = mnist()
+        model = nn.Sequential(
+            nn.Conv2d(1, 16, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2, 2),
+            nn.Conv2d(16, 32, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2, 2),
+            nn.Flatten(), nn.Linear(32 * 7 * 7, 128), nn.ReLU(), nn.Linear(128, 10))
+        return model, x.view(-1, 1, 28, 28), y, 1e-3
+    if name == "lstm":
+        x, y, v = text_windows()
+        return CharLSTM(v), x, y, 2e-3
+    raise SystemExit(f"unknown workload {name}")
+
+
+def train(name, steps, warmup, batch):
+    torch.manual_seed(1)
+    model, x, y, lr = workload(name)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    perm = torch.randperm(x.shape[0], generator=torch.Generator().manual_seed(1))
+    def step(i):
+        idx = perm[(i * batch) % (x.shape[0] - batch):][:batch]
+        opt.zero_grad(set_to_none=True)
+        F.cross_entropy(model(x[idx]), y[idx]).backward()
+        opt.step()
+    for i in range(warmup):
+        step(i)
+    t = time.perf_counter()
+    for i in range(steps):
+        step(warmup + i)
+    secs = time.perf_counter() - t
+    return steps * batch / secs
+
+
+def gemm(n=1024, reps=5):
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    torch.mm(a, b)
+    best = float("inf")
+    for _ in range(reps):
+        t = time.perf_counter()
+        torch.mm(a, b)
+        best = min(best, time.perf_counter() - t)
+    return 2 * n ** 3 / best / 1e9
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--workload", required=True, choices=["mlp", "cnn", "lstm", "gemm"])
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--blas-threads", type=int, default=None)
+    ap.add_argument("--steps", type=int, default=200)
+    ap.add_argument("--warmup", type=int, default=10)
+    ap.add_argument("--batch", type=int, default=64)
+    a = ap.parse_args()
+    blas = a.blas_threads if a.blas_threads is not None else a.threads
+    set_threads(a.threads, blas)
+    rec = {"workload": a.workload, "threads": a.threads, "blas_threads": blas, "torch": torch.__version__}
+    if a.workload == "gemm":
+        rec["gflops"] = gemm()
+        rec["openblas_coretype"] = os.environ.get("OPENBLAS_CORETYPE", "")
+    else:
+        rec["samples_per_s"] = train(a.workload, a.steps, a.warmup, a.batch)
+    print(json.dumps(rec))
+
+
+if __name__ == "__main__":
+    main()
