@@ -1,10 +1,16 @@
 package backprop
 
-import "math"
+import (
+	"math"
+
+	"github.com/nettrain/nettrain/internal/backprop/vec"
+)
 
 // ActivationSpec is a parameter-free element-wise nonlinearity (or softmax
 // over the last axis). Output shape equals input shape. With y = f(x) and
-// dy = dL/dy, each kind's backward is written in terms of y:
+// dy = dL/dy, each kind's backward is written in terms of y (the element-wise
+// kinds run package vec's kernels; in float32, sigmoid and tanh are its
+// approximations, within 3 ulp):
 //
 //	relu:    y = max(x, 0)                   dx = dy * [x > 0]   (0 at x = 0, as PyTorch)
 //	sigmoid: y = 1 / (1 + exp(-x))           dx = dy * y * (1 - y)
@@ -50,17 +56,11 @@ func (l *activation[T]) Forward(_ *Ctx, x []T, n int) []T {
 	x, y := x[:m], l.y[:m]
 	switch l.fn {
 	case "relu":
-		for i, v := range x {
-			y[i] = max(v, 0)
-		}
+		vec.ReLU(y, x)
 	case "sigmoid":
-		for i, v := range x {
-			y[i] = T(1 / (1 + math.Exp(-float64(v))))
-		}
+		vec.Sigmoid(y, x)
 	case "tanh":
-		for i, v := range x {
-			y[i] = T(math.Tanh(float64(v)))
-		}
+		vec.Tanh(y, x)
 	case "softmax":
 		for r := 0; r < m; r += l.last {
 			softmaxRow(x[r:r+l.last], y[r:r+l.last])
@@ -77,21 +77,11 @@ func (l *activation[T]) Backward(_ *Ctx, dy []T, n int, needDx bool) []T {
 	dy, y, dx := dy[:m], l.y[:m], l.dx[:m]
 	switch l.fn {
 	case "relu":
-		for i, v := range y {
-			if v > 0 {
-				dx[i] = dy[i]
-			} else {
-				dx[i] = 0
-			}
-		}
+		vec.ReLUBackward(dx, dy, y)
 	case "sigmoid":
-		for i, v := range y {
-			dx[i] = dy[i] * v * (1 - v)
-		}
+		vec.SigmoidBackward(dx, dy, y)
 	case "tanh":
-		for i, v := range y {
-			dx[i] = dy[i] * (1 - v*v)
-		}
+		vec.TanhBackward(dx, dy, y)
 	case "softmax":
 		for r := 0; r < m; r += l.last {
 			yr, dyr, dxr := y[r:r+l.last], dy[r:r+l.last], dx[r:r+l.last]

@@ -3,6 +3,8 @@ package backprop
 import (
 	"fmt"
 	"math"
+
+	"github.com/nettrain/nettrain/internal/backprop/vec"
 )
 
 // LSTMSpec is a (stacked) LSTM over sequences (T, I), PyTorch's nn.LSTM with
@@ -30,7 +32,19 @@ import (
 //	dW_ih += dz^T x    dW_hh += dz^T h_prev    db_ih, db_hh += sum dz    dx = dz W_ih
 //
 // The input projections of all steps are one GEMM over the batch and time;
-// each step adds W_hh h_{t-1} for the whole batch with one more GEMM.
+// each step adds W_hh h_{t-1} for the whole batch with one more GEMM (with
+// W_hh transposed once per Forward, so that the GEMM reads it in place).
+// The gate formulas of a row (sample, step) are one fused kernel each way,
+// vec.LSTMForward and vec.LSTMBackward.
+//
+// OneHot marks an input of one-hot rows over In[1] = V symbols (the layer
+// follows a onehot layer; package model sets it). Then x_t W_ih^T is
+// column id_t of W_ih, a gather, and dW_ih += dz^T x adds each dz_t to
+// column id_t, a scatter-add: the first layer costs O(4H) per step instead
+// of O(4H V), and no input gradient is computed (Backward returns nil:
+// token ids have none). The parameters are the same, so checkpoints do not
+// change; the forward values are the same bits as the GEMM's (a product
+// with exact 0s and one 1 adds nothing else).
 //
 // Parameters per layer l: "weight_ih_l<l>" (4H, I_l), "weight_hh_l<l>" (4H, H),
 // "bias_ih_l<l>" (4H), "bias_hh_l<l>" (4H), all U(-1/sqrt(H), 1/sqrt(H)) as
@@ -42,6 +56,10 @@ type LSTMSpec struct {
 	Layers          int
 	ReturnSequences bool
 	ForgetBias      *float64
+	// OneHot: every input row is one-hot (exactly one 1, the rest 0), so
+	// the first layer gathers and scatters columns of W_ih. Forward panics
+	// on a row that is not one-hot.
+	OneHot bool
 }
 
 func (s LSTMSpec) Kind() string   { return "lstm" }
@@ -101,21 +119,34 @@ type lstm[T Float] struct {
 	seqOut   bool
 	layers   []*lstmLayer[T]
 	y        []T // (n, H): the last step's output when !seqOut
-	dlast    []T // (n, T, H): dy spread over the steps when !seqOut
 }
 
-// lstmLayer is one layer of the stack with its buffers, all (n, T, .).
+// lstmLayer is one layer of the stack with its buffers. The input x, the
+// output hs and the input gradient dx are (n, T, .) like every sequence;
+// the internal buffers are (T, n, .), row q = t*n + s for sample s at step
+// t, so that the rows of one step are contiguous: the per-step GEMMs read
+// and write them without strides and the gate kernels stream through
+// memory instead of hopping between samples.
 type lstmLayer[T Float] struct {
 	in, h, steps       int
 	wih, whh, bih, bhh *Param[T]
-	x                  []T // input of the last Forward (not owned)
-	bias               []T // b_ih + b_hh
-	gates              []T // (n, T, 4H): z, then the activated i, f, g, o
-	c, tc              []T // (n, T, H): c_t and tanh(c_t)
-	hs, hprev          []T // (n, T, H): h_t and h_{t-1} (zero at t = 0)
-	dz                 []T // (n, T, 4H)
-	dh, dc             []T // (n, H): carried from step t+1
-	dx                 []T // (n, T, in)
+	bias               []T       // b_ih + b_hh
+	xT                 []T       // (T, n, in): the input, time-major
+	gates              []T       // (T, n, 4H): z, then the activated i, f, g, o
+	c, tc              []T       // (T, n, H): c_t and tanh(c_t)
+	hprev              []T       // (T, n, H): h_{t-1} (zero at t = 0)
+	hs                 []T       // (n, T, H): the output h_t
+	zeros              []T       // (H): c_{-1}, and dy where there is none
+	whhT               []T       // (H, 4H): W_hh^T of the last Forward
+	dz                 []T       // (T, n, 4H)
+	dh, dc             []T       // (n, H): carried from step t+1
+	dxT, dx            []T       // (T, n, in) and (n, T, in)
+	dbias              []float64 // (4H): sum of dz over rows
+
+	// One-hot input (nil otherwise): the token id of each row (T, n),
+	// W_ih^T (V, 4H) for the gather and its gradient for the scatter-add.
+	ids         []int32
+	wihT, dwihT []T
 }
 
 func newLSTM[T Float](s LSTMSpec, p []*Param[T], maxBatch int) *lstm[T] {
@@ -124,19 +155,26 @@ func newLSTM[T Float](s LSTMSpec, p []*Param[T], maxBatch int) *lstm[T] {
 	for k := 0; k < s.Layers; k++ {
 		in := s.layerIn(k)
 		nt := maxBatch * steps
-		l.layers = append(l.layers, &lstmLayer[T]{
+		ly := &lstmLayer[T]{
 			in: in, h: h, steps: steps,
 			wih: p[4*k], whh: p[4*k+1], bih: p[4*k+2], bhh: p[4*k+3],
 			bias:  make([]T, 4*h),
 			gates: make([]T, nt*4*h), dz: make([]T, nt*4*h),
 			c: make([]T, nt*h), tc: make([]T, nt*h), hs: make([]T, nt*h), hprev: make([]T, nt*h),
+			zeros: make([]T, h), whhT: make([]T, h*4*h),
 			dh: make([]T, maxBatch*h), dc: make([]T, maxBatch*h),
-			dx: make([]T, nt*in),
-		})
+			dbias: make([]float64, 4*h),
+		}
+		if k == 0 && s.OneHot {
+			ly.ids = make([]int32, nt)
+			ly.wihT, ly.dwihT = make([]T, in*4*h), make([]T, in*4*h)
+		} else {
+			ly.xT, ly.dxT, ly.dx = make([]T, nt*in), make([]T, nt*in), make([]T, nt*in)
+		}
+		l.layers = append(l.layers, ly)
 	}
 	if !l.seqOut {
 		l.y = make([]T, maxBatch*h)
-		l.dlast = make([]T, maxBatch*steps*h)
 	}
 	return l
 }
@@ -157,120 +195,176 @@ func (l *lstm[T]) Forward(ctx *Ctx, x []T, n int) []T {
 }
 
 func (l *lstm[T]) Backward(ctx *Ctx, dy []T, n int, needDx bool) []T {
-	if !l.seqOut {
-		// Only the last step received a gradient.
-		d := l.dlast[:n*l.steps*l.h]
-		clear(d)
-		for s := 0; s < n; s++ {
-			copy(d[(s*l.steps+l.steps-1)*l.h:(s*l.steps+l.steps)*l.h], dy[s*l.h:(s+1)*l.h])
-		}
-		dy = d
-	}
+	// Without return_sequences only the last step of the top layer
+	// received a gradient: dy is (n, H), the other steps' is zero.
+	lastOnly := !l.seqOut
 	for k := len(l.layers) - 1; k >= 0; k-- {
-		dy = l.layers[k].backward(ctx, dy, n, k > 0 || needDx)
+		dy = l.layers[k].backward(ctx, dy, n, k > 0 || needDx, lastOnly)
+		lastOnly = false
 	}
 	return dy
 }
 
-func sigmoid(v float64) float64 { return 1 / (1 + math.Exp(-v)) }
-
 func (ly *lstmLayer[T]) forward(ctx *Ctx, x []T, n int) {
-	h, h4, steps := ly.h, 4*ly.h, ly.steps
+	h, h4, steps, in := ly.h, 4*ly.h, ly.steps, ly.in
 	nt := n * steps
-	ly.x = x[:nt*ly.in]
 	gates := ly.gates[:nt*h4]
 	for j := range ly.bias {
 		ly.bias[j] = ly.bih.W[j] + ly.bhh.W[j]
 	}
-	for r := 0; r < nt; r++ {
-		copy(gates[r*h4:(r+1)*h4], ly.bias)
+	if ly.ids != nil {
+		// z = b + column id of W_ih, for every step of every sample.
+		ids := ly.ids[:nt]
+		oneHotIDs(x[:nt*in], in, n, steps, ids)
+		transpose(ly.wihT, ly.wih.W, h4, in)
+		for q, id := range ids {
+			z := gates[q*h4 : (q+1)*h4]
+			copy(z, ly.bias)
+			vec.Add(z, ly.wihT[int(id)*h4:(int(id)+1)*h4])
+		}
+	} else {
+		xT := ly.xT[:nt*in]
+		for s := 0; s < n; s++ {
+			for t := 0; t < steps; t++ {
+				copy(xT[(t*n+s)*in:(t*n+s+1)*in], x[(s*steps+t)*in:])
+			}
+		}
+		for q := 0; q < nt; q++ {
+			copy(gates[q*h4:(q+1)*h4], ly.bias)
+		}
+		// z = x W_ih^T + b for every step of every sample at once.
+		Gemm(ctx, false, true, nt, h4, in, 1, xT, in, ly.wih.W, in, 1, gates, h4)
 	}
-	// z = x W_ih^T + b for every step of every sample at once.
-	Gemm(ctx, false, true, nt, h4, ly.in, 1, ly.x, ly.in, ly.wih.W, ly.in, 1, gates, h4)
+	transpose(ly.whhT, ly.whh.W, h4, h)
+	clear(ly.hprev[:n*h])
 	for t := 0; t < steps; t++ {
+		q0 := t * n
 		if t > 0 {
-			// z_t += h_{t-1} W_hh^T for the whole batch (rows strided by T).
-			Gemm(ctx, false, true, n, h4, h, 1, ly.hprev[t*h:], steps*h, ly.whh.W, h, 1, gates[t*h4:], steps*h4)
+			// z_t += h_{t-1} W_hh^T for the whole batch.
+			Gemm(ctx, false, false, n, h4, h, 1, ly.hprev[q0*h:], h, ly.whhT, h4, 1, gates[q0*h4:], h4)
 		}
 		for s := 0; s < n; s++ {
-			r := s*steps + t
-			z := gates[r*h4 : (r+1)*h4]
-			c, tc, hs := ly.c[r*h:(r+1)*h], ly.tc[r*h:(r+1)*h], ly.hs[r*h:(r+1)*h]
-			var cprev []T
+			q := q0 + s
+			cprev := ly.zeros
 			if t > 0 {
-				cprev = ly.c[(r-1)*h : r*h]
+				cprev = ly.c[(q-n)*h : (q-n+1)*h]
 			}
-			for j := 0; j < h; j++ {
-				i := T(sigmoid(float64(z[j])))
-				f := T(sigmoid(float64(z[h+j])))
-				g := T(math.Tanh(float64(z[2*h+j])))
-				o := T(sigmoid(float64(z[3*h+j])))
-				z[j], z[h+j], z[2*h+j], z[3*h+j] = i, f, g, o
-				cv := i * g
-				if cprev != nil {
-					cv += f * cprev[j]
-				}
-				c[j] = cv
-				tc[j] = T(math.Tanh(float64(cv)))
-				hs[j] = o * tc[j]
-			}
+			hs := ly.hs[(s*steps+t)*h : (s*steps+t+1)*h]
+			vec.LSTMForward(gates[q*h4:(q+1)*h4], cprev, ly.c[q*h:(q+1)*h], ly.tc[q*h:(q+1)*h], hs)
 			if t+1 < steps {
-				copy(ly.hprev[(r+1)*h:(r+2)*h], hs)
-			}
-			if t == 0 {
-				clear(ly.hprev[r*h : (r+1)*h])
+				copy(ly.hprev[(q+n)*h:(q+n+1)*h], hs)
 			}
 		}
 	}
 }
 
-func (ly *lstmLayer[T]) backward(ctx *Ctx, dy []T, n int, needDx bool) []T {
-	h, h4, steps := ly.h, 4*ly.h, ly.steps
+// backward takes dy (n, T, H), or (n, H) for the last step only when
+// lastOnly.
+func (ly *lstmLayer[T]) backward(ctx *Ctx, dy []T, n int, needDx, lastOnly bool) []T {
+	h, h4, steps, in := ly.h, 4*ly.h, ly.steps, ly.in
 	nt := n * steps
 	dz, dh, dc := ly.dz[:nt*h4], ly.dh[:n*h], ly.dc[:n*h]
 	clear(dh)
 	clear(dc)
 	for t := steps - 1; t >= 0; t-- {
+		q0 := t * n
 		for s := 0; s < n; s++ {
-			r := s*steps + t
-			a := ly.gates[r*h4 : (r+1)*h4]
-			tc, dyr := ly.tc[r*h:(r+1)*h], dy[r*h:(r+1)*h]
-			dzr := dz[r*h4 : (r+1)*h4]
-			dhs, dcs := dh[s*h:(s+1)*h], dc[s*h:(s+1)*h]
-			for j := 0; j < h; j++ {
-				i, f, g, o := a[j], a[h+j], a[2*h+j], a[3*h+j]
-				dhv := dyr[j] + dhs[j]
-				dcv := dhv*o*(1-tc[j]*tc[j]) + dcs[j]
-				var cp T
-				if t > 0 {
-					cp = ly.c[(r-1)*h+j]
-				}
-				dzr[j] = dcv * g * i * (1 - i)
-				dzr[h+j] = dcv * cp * f * (1 - f)
-				dzr[2*h+j] = dcv * i * (1 - g*g)
-				dzr[3*h+j] = dhv * tc[j] * o * (1 - o)
-				dcs[j] = dcv * f
+			q := q0 + s
+			cprev := ly.zeros
+			if t > 0 {
+				cprev = ly.c[(q-n)*h : (q-n+1)*h]
 			}
+			dyr := ly.zeros
+			switch {
+			case !lastOnly:
+				dyr = dy[(s*steps+t)*h : (s*steps+t+1)*h]
+			case t == steps-1:
+				dyr = dy[s*h : (s+1)*h]
+			}
+			vec.LSTMBackward(dz[q*h4:(q+1)*h4], ly.gates[q*h4:(q+1)*h4], ly.tc[q*h:(q+1)*h],
+				dyr, dh[s*h:(s+1)*h], dc[s*h:(s+1)*h], cprev)
 		}
 		if t > 0 {
 			// dh for step t-1 = dz_t W_hh, for the whole batch.
-			Gemm(ctx, false, false, n, h, h4, 1, dz[t*h4:], steps*h4, ly.whh.W, h, 0, dh, h)
+			Gemm(ctx, false, false, n, h, h4, 1, dz[q0*h4:], h4, ly.whh.W, h, 0, dh, h)
 		}
 	}
-	Gemm(ctx, true, false, h4, ly.in, nt, 1, dz, h4, ly.x, ly.in, 1, ly.wih.G, ly.in)
-	Gemm(ctx, true, false, h4, h, nt, 1, dz, h4, ly.hprev[:nt*h], h, 1, ly.whh.G, h)
-	for j := 0; j < h4; j++ {
-		var sum float64
-		for r := 0; r < nt; r++ {
-			sum += float64(dz[r*h4+j])
+	if ly.ids != nil {
+		// dW_ih[:, id] += dz_q for every row q, summed in order of q in
+		// W_ih^T's layout, then added to the gradient.
+		dwT := ly.dwihT
+		clear(dwT)
+		for q, id := range ly.ids[:nt] {
+			vec.Add(dwT[int(id)*h4:(int(id)+1)*h4], dz[q*h4:(q+1)*h4])
 		}
+		g := ly.wih.G
+		for v := 0; v < in; v++ {
+			for k, d := range dwT[v*h4 : (v+1)*h4] {
+				g[k*in+v] += d
+			}
+		}
+	} else {
+		Gemm(ctx, true, false, h4, in, nt, 1, dz, h4, ly.xT, in, 1, ly.wih.G, in)
+	}
+	// dW_hh += dz^T h_prev over the steps t >= 1 (h_{-1} = 0).
+	if steps > 1 {
+		Gemm(ctx, true, false, h4, h, nt-n, 1, dz[n*h4:], h4, ly.hprev[n*h:nt*h], h, 1, ly.whh.G, h)
+	}
+	// db = sum of dz over rows, in float64 in order of rows.
+	clear(ly.dbias)
+	for q := 0; q < nt; q++ {
+		vec.AddWiden(ly.dbias, dz[q*h4:(q+1)*h4])
+	}
+	for j, sum := range ly.dbias {
 		ly.bih.G[j] += T(sum)
 		ly.bhh.G[j] += T(sum)
 	}
-	if !needDx {
+	if !needDx || ly.ids != nil {
 		return nil
 	}
-	dx := ly.dx[:nt*ly.in]
-	Gemm(ctx, false, false, nt, ly.in, h4, 1, dz, h4, ly.wih.W, ly.in, 0, dx, ly.in)
+	dxT, dx := ly.dxT[:nt*in], ly.dx[:nt*in]
+	Gemm(ctx, false, false, nt, in, h4, 1, dz, h4, ly.wih.W, in, 0, dxT, in)
+	for s := 0; s < n; s++ {
+		for t := 0; t < steps; t++ {
+			copy(dx[(s*steps+t)*in:(s*steps+t+1)*in], dxT[(t*n+s)*in:])
+		}
+	}
 	return dx
+}
+
+// oneHotIDs sets ids[t*n+s] to the position of the 1 in row (s, t) of x
+// (n, T, v); it panics unless every row is one-hot.
+func oneHotIDs[T Float](x []T, v, n, steps int, ids []int32) {
+	for r := 0; r < n*steps; r++ {
+		id := -1
+		for k, e := range x[r*v : (r+1)*v] {
+			if e != 0 {
+				if e != 1 || id >= 0 {
+					panic(fmt.Sprintf("backprop: lstm with one-hot input: row %d is not one-hot", r))
+				}
+				id = k
+			}
+		}
+		if id < 0 {
+			panic(fmt.Sprintf("backprop: lstm with one-hot input: row %d is all zeros", r))
+		}
+		ids[(r%steps)*n+r/steps] = int32(id)
+	}
+}
+
+// transpose sets dst (cols, rows) to src^T, src (rows, cols), in tiles
+// that stay in L1.
+func transpose[T Float](dst, src []T, rows, cols int) {
+	const b = 16
+	for i0 := 0; i0 < rows; i0 += b {
+		i1 := min(i0+b, rows)
+		for j0 := 0; j0 < cols; j0 += b {
+			for j := j0; j < min(j0+b, cols); j++ {
+				d := dst[j*rows+i0 : j*rows+i1]
+				for i := range d {
+					d[i] = src[(i0+i)*cols+j]
+				}
+			}
+		}
+	}
 }

@@ -57,6 +57,18 @@ func TestGradCheckLSTM(t *testing.T) {
 			func(in []int) Spec { return LSTMSpec{In: in, Units: 3, Layers: 1, ReturnSequences: true} },
 			func(in []int) Spec { return denseS(in, 5) },
 		}, CrossEntropy, 2, 5, false},
+		// The one-hot fast path (gather and scatter-add of W_ih columns), as
+		// package model builds it after a onehot layer.
+		{"onehot-gather", []int{4}, []func([]int) Spec{
+			func(in []int) Spec { return OneHotSpec{In: in, Vocab: 5} },
+			func(in []int) Spec { return LSTMSpec{In: in, Units: 3, Layers: 1, ReturnSequences: true, OneHot: true} },
+			func(in []int) Spec { return denseS(in, 5) },
+		}, CrossEntropy, 2, 5, false},
+		{"onehot-gather-two-layers", []int{3}, []func([]int) Spec{
+			func(in []int) Spec { return OneHotSpec{In: in, Vocab: 4} },
+			func(in []int) Spec { return LSTMSpec{In: in, Units: 3, Layers: 2, OneHot: true} },
+			func(in []int) Spec { return denseS(in, 4) },
+		}, CrossEntropy, 3, 4, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -99,5 +111,105 @@ func TestLSTMForgetBiasInit(t *testing.T) {
 	}
 	if bih[0] == 0 || bih[0] == 1 {
 		t.Fatalf("input-gate bias not drawn: %v", bih)
+	}
+}
+
+// TestLSTMOneHotMatchesDense runs the same network with the one-hot fast
+// path and with the dense input GEMM: the forward pass is the same bits
+// (a GEMM with one-hot rows adds exact zeros), the gradients agree to
+// rounding (the scatter-add sums dW_ih in another order), and the fast
+// path returns no input gradient.
+func TestLSTMOneHotMatchesDense(t *testing.T) {
+	t.Run("float64", func(t *testing.T) { testOneHotMatchesDense[float64](t, 1e-13) })
+	t.Run("float32", func(t *testing.T) { testOneHotMatchesDense[float32](t, 1e-5) })
+}
+
+func testOneHotMatchesDense[T Float](t *testing.T, tol float64) {
+	const vocab, steps, n = 7, 6, 5
+	build := func(oneHot bool) *Network[T] {
+		in := []int{steps}
+		specs := chain(in,
+			func(in []int) Spec { return OneHotSpec{In: in, Vocab: vocab} },
+			func(in []int) Spec {
+				return LSTMSpec{In: in, Units: 9, Layers: 2, ReturnSequences: true, OneHot: oneHot}
+			},
+			func(in []int) Spec { return denseS(in, vocab) },
+		)
+		net := NewNetwork[T](in, specs, CrossEntropy, n)
+		net.Init(rand.New(rand.NewPCG(3, 3)))
+		return net
+	}
+	rng := rand.New(rand.NewPCG(4, 4))
+	x := make([]T, n*steps)
+	labels := make([]int32, n*steps)
+	for i := range x {
+		x[i] = T(rng.IntN(vocab))
+		labels[i] = int32(rng.IntN(vocab))
+	}
+	var outs [2][]T
+	var grads [2][]T
+	var dxs [2][]T
+	for k, oneHot := range []bool{false, true} {
+		net := build(oneHot)
+		ctx := &Ctx{Train: true}
+		y := net.Forward(ctx, x, n)
+		net.Loss.Forward(y, Target[T]{Labels: labels}, n)
+		net.ZeroGrad()
+		net.Backward(ctx, net.Loss.Grad(n), n, true)
+		outs[k] = append([]T(nil), y...)
+		grads[k] = append([]T(nil), net.G...)
+		dxs[k] = net.Dx[1]
+	}
+	for i := range outs[0] {
+		if outs[0][i] != outs[1][i] {
+			t.Fatalf("output %d: dense %v, one-hot %v", i, outs[0][i], outs[1][i])
+		}
+	}
+	for i := range grads[0] {
+		a, b := float64(grads[0][i]), float64(grads[1][i])
+		if math.Abs(a-b) > tol*math.Max(1, math.Abs(a)) {
+			t.Fatalf("gradient %d: dense %v, one-hot %v", i, a, b)
+		}
+	}
+	if dxs[0] == nil || dxs[1] != nil {
+		t.Errorf("lstm input gradient: dense %d values, one-hot %d (want none)", len(dxs[0]), len(dxs[1]))
+	}
+}
+
+func TestLSTMOneHotRejectsOtherRows(t *testing.T) {
+	s := LSTMSpec{In: []int{2, 3}, Units: 2, Layers: 1, OneHot: true}
+	net := NewNetwork[float32](s.In, []Spec{s}, MSE, 1)
+	defer func() {
+		if recover() == nil {
+			t.Error("no panic on a row that is not one-hot")
+		}
+	}()
+	net.Forward(nil, []float32{0, 1, 0, 0.5, 0, 0}, 1)
+}
+
+// TestLSTMStepAllocatesNothing is TestTrainStepAllocatesNothing for the
+// text model: onehot, lstm (one-hot path), dense, with the gradient norm.
+func TestLSTMStepAllocatesNothing(t *testing.T) {
+	in := []int{8}
+	specs := chain(in,
+		func(in []int) Spec { return OneHotSpec{In: in, Vocab: 11} },
+		func(in []int) Spec { return LSTMSpec{In: in, Units: 16, Layers: 1, OneHot: true} },
+		func(in []int) Spec { return denseS(in, 11) },
+	)
+	net := NewNetwork[float32](in, specs, CrossEntropy, 4)
+	net.Init(rand.New(rand.NewPCG(1, 1)))
+	x := make([]float32, 4*8)
+	labels := make([]int32, 4)
+	ctx := &Ctx{Train: true}
+	step := func() {
+		net.ZeroGrad()
+		y := net.Forward(ctx, x, 4)
+		net.Loss.Forward(y, Target[float32]{Labels: labels}, 4)
+		net.Backward(ctx, net.Loss.Grad(4), 4, false)
+		_ = net.GradNorm()
+	}
+	step()
+	if a := testing.AllocsPerRun(5, step); a != 0 {
+		t.Errorf("training step allocates %v times", a)
 	}
 }

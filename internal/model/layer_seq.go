@@ -70,6 +70,13 @@ func init() {
 			return backprop.LSTMSpec{In: in, Units: lp.Units, Layers: lp.Layers,
 				ReturnSequences: lp.ReturnSequences, ForgetBias: lp.ForgetBias}, nil
 		},
+		// Right after a onehot layer the input rows are one-hot: the input
+		// projection becomes a gather of columns of W_ih (LSTMSpec.OneHot).
+		link: func(spec, prev backprop.Spec) backprop.Spec {
+			s := spec.(backprop.LSTMSpec)
+			_, s.OneHot = prev.(backprop.OneHotSpec)
+			return s
+		},
 		doc: "LSTM with backprop through time, PyTorch nn.LSTM layout (gates i, f, g, o)",
 	})
 	registerLayer("embedding", layerKind{

@@ -31,6 +31,10 @@ type layerKind struct {
 	// of classes) read them from info, and return errNeedsData while info
 	// is not known yet.
 	build func(p any, in []int, info *DataInfo) (backprop.Spec, error)
+	// link, when set, adapts the built spec to the spec of the layer before
+	// it (an lstm after a onehot layer reads one-hot rows); it sees a valid
+	// pair of specs and cannot fail. Nil for most kinds.
+	link func(spec, prev backprop.Spec) backprop.Spec
 	// doc is a one-line description for the README and `--help`.
 	doc string
 }
@@ -168,6 +172,9 @@ func (c *Config) buildGraph(d *decoder, modelNode *yaml.Node, info *DataInfo) (*
 		}
 		if i > 0 && backprop.DiscreteInput([]backprop.Spec{spec}) {
 			return nil, d.errAt(l.node, where(i, l.Kind), "takes token ids, so it must be the first layer")
+		}
+		if link := kinds[l.Kind].link; link != nil && i > 0 {
+			spec = link(spec, g.Specs[i-1])
 		}
 		g.Specs = append(g.Specs, spec)
 		in = spec.OutShape()

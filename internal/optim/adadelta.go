@@ -1,9 +1,8 @@
 package optim
 
 import (
-	"math"
-
 	"github.com/nettrain/nettrain/internal/backprop"
+	"github.com/nettrain/nettrain/internal/backprop/vec"
 )
 
 // AdadeltaConfig is AdaDelta (Zeiler, 2012) as torch.optim.Adadelta, with
@@ -63,19 +62,9 @@ func newAdadelta[T backprop.Float](c AdadeltaConfig, n int) *adadelta[T] {
 
 func (o *adadelta[T]) Step(w, g []T) {
 	o.steps++
-	rho, c1, eps := T(o.cfg.Rho), T(1-o.cfg.Rho), T(o.cfg.Eps)
-	wd, lr := T(o.cfg.WeightDecay), T(o.lr)
-	v, u := o.v[:len(w)], o.u[:len(w)]
-	for i, gi := range g[:len(w)] {
-		if wd != 0 {
-			gi += wd * w[i]
-		}
-		v[i] = v[i]*rho + c1*gi*gi
-		std := T(math.Sqrt(float64(v[i] + eps)))
-		dx := T(math.Sqrt(float64(u[i]+eps))) / std * gi
-		u[i] = u[i]*rho + c1*dx*dx
-		w[i] += -lr * dx
-	}
+	p := vec.AdadeltaParams[T]{Rho: T(o.cfg.Rho), C1: T(1 - o.cfg.Rho), Eps: T(o.cfg.Eps),
+		WeightDecay: T(o.cfg.WeightDecay), NegLR: -T(o.lr)}
+	vec.Adadelta(w, g[:len(w)], o.v[:len(w)], o.u[:len(w)], &p)
 }
 
 func (o *adadelta[T]) LR() float64      { return o.lr }

@@ -1,9 +1,8 @@
 package optim
 
 import (
-	"math"
-
 	"github.com/nettrain/nettrain/internal/backprop"
+	"github.com/nettrain/nettrain/internal/backprop/vec"
 )
 
 // AdagradConfig is AdaGrad (Duchi, Hazan and Singer, 2011) as
@@ -68,16 +67,9 @@ func newAdagrad[T backprop.Float](c AdagradConfig, n int) *adagrad[T] {
 
 func (o *adagrad[T]) Step(w, g []T) {
 	o.steps++
-	clr := T(-o.lr / (1 + float64(o.steps-1)*o.cfg.LRDecay))
-	wd, eps := T(o.cfg.WeightDecay), T(o.cfg.Eps)
-	s := o.sum[:len(w)]
-	for i, gi := range g[:len(w)] {
-		if wd != 0 {
-			gi += wd * w[i]
-		}
-		s[i] += gi * gi
-		w[i] += clr * gi / (T(math.Sqrt(float64(s[i]))) + eps)
-	}
+	p := vec.AdagradParams[T]{CLR: T(-o.lr / (1 + float64(o.steps-1)*o.cfg.LRDecay)),
+		WeightDecay: T(o.cfg.WeightDecay), Eps: T(o.cfg.Eps)}
+	vec.Adagrad(w, g[:len(w)], o.sum[:len(w)], &p)
 }
 
 func (o *adagrad[T]) LR() float64      { return o.lr }

@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/nettrain/nettrain/internal/backprop"
+	"github.com/nettrain/nettrain/internal/backprop/vec"
 )
 
 // AdamConfig is Adam (Kingma and Ba, 2015) as torch.optim.Adam. With
@@ -80,42 +81,19 @@ func (o *adam[T]) Step(w, g []T) {
 	bc1 := 1 - math.Pow(b1, t)
 	bc2sqrt := T(math.Sqrt(1 - math.Pow(b2, t)))
 	stepSize := T(-o.lr / bc1)
-	tb1, tb2, c1, c2 := T(b1), T(b2), T(1-b1), T(1-b2)
-	eps, wd := T(o.cfg.Eps), T(o.cfg.WeightDecay)
-	m, v, g := o.m[:len(w)], o.v[:len(w)], g[:len(w)]
+	p := vec.AdamParams[T]{B1: T(b1), C1: T(1 - b1), B2: T(b2), C2: T(1 - b2),
+		StepSize: stepSize, BC2Sqrt: bc2sqrt, Eps: T(o.cfg.Eps), WeightDecay: T(o.cfg.WeightDecay)}
 	if o.decoupled {
 		if o.cfg.WeightDecay != 0 {
-			decay := T(1 - o.lr*o.cfg.WeightDecay)
-			for i := range w {
-				w[i] *= decay
-			}
+			vec.Scale(w, T(1-o.lr*o.cfg.WeightDecay))
 		}
-		wd = 0
+		p.WeightDecay = 0
 	}
-	if wd == 0 && o.vmax == nil {
-		// The common case, without branches in the loop.
-		for i, gi := range g {
-			mi := m[i]*tb1 + gi*c1
-			vi := v[i]*tb2 + c2*gi*gi
-			m[i], v[i] = mi, vi
-			w[i] += stepSize * mi / (T(math.Sqrt(float64(vi)))/bc2sqrt + eps)
-		}
-		return
+	var vmax []T
+	if o.vmax != nil {
+		vmax = o.vmax[:len(w)]
 	}
-	for i, gi := range g {
-		if wd != 0 {
-			gi += wd * w[i]
-		}
-		m[i] = m[i]*tb1 + gi*c1
-		v[i] = v[i]*tb2 + c2*gi*gi
-		vi := v[i]
-		if o.vmax != nil {
-			o.vmax[i] = max(o.vmax[i], vi)
-			vi = o.vmax[i]
-		}
-		denom := T(math.Sqrt(float64(vi)))/bc2sqrt + eps
-		w[i] += stepSize * m[i] / denom
-	}
+	vec.Adam(w, g[:len(w)], o.m[:len(w)], o.v[:len(w)], vmax, &p)
 }
 
 func (o *adam[T]) LR() float64      { return o.lr }

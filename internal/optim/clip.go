@@ -1,6 +1,9 @@
 package optim
 
-import "github.com/nettrain/nettrain/internal/backprop"
+import (
+	"github.com/nettrain/nettrain/internal/backprop"
+	"github.com/nettrain/nettrain/internal/backprop/vec"
+)
 
 // ClipNorm rescales g in place so that its L2 norm is at most maxNorm, as
 // torch.nn.utils.clip_grad_norm_: with norm = ||g||_2 (passed in, already
@@ -10,10 +13,7 @@ func ClipNorm[T backprop.Float](g []T, norm, maxNorm float64) {
 	if coef >= 1 {
 		return
 	}
-	c := T(coef)
-	for i := range g {
-		g[i] *= c
-	}
+	vec.Scale(g, T(coef))
 }
 
 // ClipValue clamps every entry of g to [-v, v], as

@@ -11,6 +11,11 @@
 // buffers, moment estimates) are slabs of the same length, exposed as Slots
 // for checkpoints; the step count t is exposed as Steps.
 //
+// The element-wise update of each optimizer but nadam runs as one kernel of
+// package vec (assembly for float32), which performs the same rounded
+// operations in the same order as a scalar loop over the rule (kernels_test.go
+// keeps such loops and checks the bits), with or without the assembly.
+//
 // Hyperparameters come from a Config, one type per optimizer with the yaml
 // keys of the config file and torch's defaults (Defaults(name)); Validate
 // names the offending key. Scalars (bias corrections, step sizes) are

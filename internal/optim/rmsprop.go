@@ -1,9 +1,8 @@
 package optim
 
 import (
-	"math"
-
 	"github.com/nettrain/nettrain/internal/backprop"
+	"github.com/nettrain/nettrain/internal/backprop/vec"
 )
 
 // RMSpropConfig is RMSProp (Hinton, Lecture 6e of "Neural Networks for
@@ -76,29 +75,16 @@ func newRMSprop[T backprop.Float](c RMSpropConfig, n int) *rmsprop[T] {
 
 func (o *rmsprop[T]) Step(w, g []T) {
 	o.steps++
-	a, c1, eps := T(o.cfg.Alpha), T(1-o.cfg.Alpha), T(o.cfg.Eps)
-	wd, lr, mu := T(o.cfg.WeightDecay), T(o.lr), T(o.cfg.Momentum)
-	v := o.v[:len(w)]
-	for i, gi := range g[:len(w)] {
-		if wd != 0 {
-			gi += wd * w[i]
-		}
-		v[i] = v[i]*a + c1*gi*gi
-		var avg T
-		if o.m != nil {
-			o.m[i] = o.m[i]*a + gi*c1
-			avg = T(math.Sqrt(float64(v[i] + -1*o.m[i]*o.m[i])))
-		} else {
-			avg = T(math.Sqrt(float64(v[i])))
-		}
-		avg += eps
-		if o.b != nil {
-			o.b[i] = o.b[i]*mu + gi/avg
-			w[i] += -lr * o.b[i]
-		} else {
-			w[i] += -lr * gi / avg
-		}
+	p := vec.RMSpropParams[T]{Alpha: T(o.cfg.Alpha), C1: T(1 - o.cfg.Alpha), Eps: T(o.cfg.Eps),
+		WeightDecay: T(o.cfg.WeightDecay), NegLR: -T(o.lr), Momentum: T(o.cfg.Momentum)}
+	var m, b []T
+	if o.m != nil {
+		m = o.m[:len(w)]
 	}
+	if o.b != nil {
+		b = o.b[:len(w)]
+	}
+	vec.RMSprop(w, g[:len(w)], o.v[:len(w)], m, b, &p)
 }
 
 func (o *rmsprop[T]) LR() float64      { return o.lr }

@@ -1,6 +1,9 @@
 package optim
 
-import "github.com/nettrain/nettrain/internal/backprop"
+import (
+	"github.com/nettrain/nettrain/internal/backprop"
+	"github.com/nettrain/nettrain/internal/backprop/vec"
+)
 
 // SGDConfig is stochastic gradient descent with optional momentum, as
 // torch.optim.SGD (Sutskever et al., 2013, for Nesterov momentum). With
@@ -70,27 +73,13 @@ func newSGD[T backprop.Float](c SGDConfig, n int) *sgd[T] {
 }
 
 func (o *sgd[T]) Step(w, g []T) {
-	lr, wd := T(o.lr), T(o.cfg.WeightDecay)
-	mu, damp := T(o.cfg.Momentum), T(1-o.cfg.Dampening)
-	first := o.steps == 0
-	for i, gi := range g {
-		if wd != 0 {
-			gi += wd * w[i]
-		}
-		if o.buf != nil {
-			b := gi
-			if !first {
-				b = mu*o.buf[i] + damp*gi
-			}
-			o.buf[i] = b
-			if o.cfg.Nesterov {
-				gi += mu * b
-			} else {
-				gi = b
-			}
-		}
-		w[i] -= lr * gi
+	p := vec.SGDParams[T]{LR: T(o.lr), WeightDecay: T(o.cfg.WeightDecay),
+		Momentum: T(o.cfg.Momentum), Damp: T(1 - o.cfg.Dampening)}
+	var buf []T
+	if o.buf != nil {
+		buf = o.buf[:len(w)]
 	}
+	vec.SGD(w, g[:len(w)], buf, &p, o.cfg.Nesterov, o.steps == 0)
 	o.steps++
 }
 
