@@ -163,6 +163,13 @@ type runner struct {
 	sweep string
 	mu    sync.Mutex
 	done  map[Key]Record
+	logMu sync.Mutex // workers share the log
+}
+
+func (r *runner) logf(format string, args ...any) {
+	r.logMu.Lock()
+	defer r.logMu.Unlock()
+	fmt.Fprintf(r.o.Log, format, args...)
 }
 
 func runPhases[T backprop.Float](r *runner) error {
@@ -362,7 +369,7 @@ func runKeys[T backprop.Float](r *runner, data *dataCache[T], keys []Key, what s
 					if rec.Diverged {
 						status = fmt.Sprintf("diverged at step %d", rec.DivergedAt)
 					}
-					fmt.Fprintf(r.o.Log, "%s done: %s (%.1fs)\n", k, status, rec.WallS)
+					r.logf("%s done: %s (%.1fs)\n", k, status, rec.WallS)
 				}
 			}
 		}()
