@@ -206,3 +206,42 @@ func TestCheckpointMismatch(t *testing.T) {
 		t.Errorf("eval result %+v", r)
 	}
 }
+
+// TestResumeCNN: a CNN's checkpoint (PyTorch conv layout) resumes
+// bit-identically from the middle of an epoch too.
+func TestResumeCNN(t *testing.T) {
+	dir := t.TempDir()
+	writeBlobs(t, dir, 200)
+	src := strings.Replace(blobsConfig, `  input: [4]
+  layers:
+    - dense: {units: 16}
+    - relu
+    - dropout: {p: 0.2}
+    - dense: {units: 3}`, `  input: [1, 2, 2]
+  layers:
+    - conv2d: {filters: 4, kernel: 2, padding: 1}
+    - relu
+    - maxpool2d: {size: 2, stride: 1}
+    - dropout: {p: 0.2}
+    - flatten
+    - dense: {units: 3}`, 1)
+	full := loadConfig(t, dir, src)
+	if full.Graph().Specs[0].Kind() != "conv2d" {
+		t.Fatal("the CNN config did not apply")
+	}
+	if _, err := Run(full, Options{OutDir: filepath.Join(dir, "full")}); err != nil {
+		t.Fatal(err)
+	}
+	part := loadConfig(t, dir, src, "training.steps=13")
+	if _, err := Run(part, Options{OutDir: filepath.Join(dir, "split")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Run(full, Options{OutDir: filepath.Join(dir, "split"), Resume: filepath.Join(dir, "split/last.safetensors")}); err != nil {
+		t.Fatal(err)
+	}
+	sameWeights(t, weights(t, filepath.Join(dir, "full/last.safetensors")), weights(t, filepath.Join(dir, "split/last.safetensors")))
+	w := weights(t, filepath.Join(dir, "full/last.safetensors"))
+	if len(w["0.weight"]) != 4*1*2*2 || len(w["0.bias"]) != 4 {
+		t.Errorf("conv2d tensors: %d weights, %d biases", len(w["0.weight"]), len(w["0.bias"]))
+	}
+}
