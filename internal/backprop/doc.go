@@ -28,6 +28,12 @@
 //     fast float32 kernel (package gemm) or gonum's blas64. Results never
 //     depend on the number of threads: work is split over output rows or
 //     columns only, never over a reduction.
+//   - Other work inside a layer runs in parallel through Ctx.For, on the
+//     same threads as the GEMMs: chunks of samples, planes or elements
+//     fixed by the shapes (never by the thread count), each output written
+//     by one chunk, partial sums (a convolution's dW per chunk of samples)
+//     added in chunk order. Products inside a chunk run on its goroutine.
+//     So training gives the same bits on any number of threads.
 //   - Programmer errors (shape mismatches that model validation rules out)
 //     panic; everything a user can cause is reported as an error by the
 //     model and data packages before a network is built.

@@ -7,23 +7,86 @@ import (
 )
 
 // Ctx carries what a forward or backward pass needs besides tensors.
-// The zero value is usable: evaluation mode, single-threaded GEMMs, no RNG.
+// The zero value is usable: evaluation mode, everything on the calling
+// goroutine, no RNG.
 type Ctx struct {
 	// Train selects training behaviour (dropout active). False: evaluation.
 	Train bool
 	// RNG drives stochastic layers (dropout). Nil is fine when no layer needs it.
 	RNG *rand.Rand
-	// Sgemm and Dgemm multiply matrices; nil selects the single-threaded
-	// fast kernel (gemm.Sgemm) and gonum's Dgemm.
+	// Pool runs the engine's parallel loops (Ctx.For) and, unless Sgemm is
+	// set, its float32 GEMMs on its threads. Nil: the calling goroutine.
+	Pool *gemm.Pool
+	// Sgemm and Dgemm multiply whole-batch matrices; nil selects Pool.Sgemm
+	// (gemm.Sgemm without a pool) and gonum's Dgemm. Products computed
+	// inside a parallel loop (per-sample convolution GEMMs) always run on
+	// the loop's goroutine: gemm.Sgemm, or Dgemm for float64.
 	Sgemm SgemmFunc
 	Dgemm DgemmFunc
 }
 
-func (c *Ctx) sgemm() SgemmFunc {
-	if c == nil || c.Sgemm == nil {
-		return gemm.Sgemm
+// Task is the body of a parallel loop (Ctx.For): Run(w, lo, hi) processes
+// items [lo, hi) on goroutine w, 0 <= w < Ctx.Threads().
+type Task = gemm.Task
+
+// ElemGrain is the chunk of Ctx.For loops over the elements of a tensor
+// (element-wise maps): 16K values, 64 KB of float32, several microseconds
+// of work, so that the hand-off to a worker (about a microsecond) stays
+// small.
+const ElemGrain = 1 << 14
+
+// For runs t over [0, n) in chunks of grain items ([0, grain), [grain,
+// 2*grain), ...), on the context's pool, or in order on the caller without
+// one. The chunks never depend on the thread count, so a loop whose chunks
+// write disjoint outputs (or per-chunk partial results combined in chunk
+// order afterwards) gives the same bits on any number of threads. t.Run
+// must not call ctx's GEMMs or For (use gemmSerial inside). Passing a
+// pointer to a task struct kept in the layer does not allocate.
+//
+// An element-wise map y = f(x) over m values is
+//
+//	type reluTask[T Float] struct{ x, y []T }
+//	func (t *reluTask[T]) Run(_, lo, hi int) { /* y[lo:hi] = f(x[lo:hi]) */ }
+//
+//	l.task.x, l.task.y = x[:m], y[:m] // l.task is a field of the layer
+//	ctx.For(m, ElemGrain, &l.task)
+func (c *Ctx) For(n, grain int, t Task) {
+	var p *gemm.Pool
+	if c != nil {
+		p = c.Pool
 	}
-	return c.Sgemm
+	p.For(n, grain, t)
+}
+
+// Threads is the number of goroutines For may use: w in Task.Run is below it.
+func (c *Ctx) Threads() int {
+	if c == nil {
+		return 1
+	}
+	return c.Pool.Threads()
+}
+
+func (c *Ctx) sgemm() SgemmFunc {
+	switch {
+	case c == nil:
+		return gemm.Sgemm
+	case c.Sgemm != nil:
+		return c.Sgemm
+	case c.Pool != nil:
+		return c.Pool.Sgemm
+	}
+	return gemm.Sgemm
+}
+
+// gemmSerial is Gemm on the calling goroutine, for products inside a
+// parallel loop: gemm.Sgemm for float32 (bit-identical to the pool's
+// GEMM), the context's Dgemm for float64.
+func gemmSerial[T Float](ctx *Ctx, tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	if Is32[T]() {
+		gemm.Sgemm(tA, tB, m, n, k, float32(alpha), as32(a), lda, as32(b), ldb, float32(beta), as32(c), ldc)
+		return
+	}
+	ctx.dgemm()(tA, tB, m, n, k, float64(alpha), as64(a), lda, as64(b), ldb, float64(beta), as64(c), ldc)
 }
 
 func (c *Ctx) dgemm() DgemmFunc {

@@ -3,6 +3,8 @@ package backprop
 import (
 	"fmt"
 	"math"
+
+	"github.com/nettrain/nettrain/internal/backprop/gemm"
 )
 
 // Pool2DSpec is 2-D max or average pooling over NCHW images, PyTorch's
@@ -58,21 +60,34 @@ func (s Pool2DSpec) new64(_ []*Param[float64], maxBatch int) Layer[float64] {
 type pool2d[T Float] struct {
 	s       Pool2DSpec
 	max     bool
+	fast    bool // max, 2x2 windows, stride 2, no padding
+	tiles   bool // fast, and the windows cover the input exactly
 	c, h, w int
 	oh, ow  int
+	grain   int     // planes per chunk of the parallel loops
 	argmax  []int32 // max: flat index in the input plane of each output's maximum
 	y, dx   []T
+
+	// The current call, for the tasks.
+	x, dy []T
+	fwd   poolForward[T]
+	bwd   poolBackward[T]
 }
 
 func newPool2D[T Float](s Pool2DSpec, maxBatch int) *pool2d[T] {
 	oh, ow := s.OutHW()
 	l := &pool2d[T]{s: s, max: s.Op == "max", c: s.In[0], h: s.In[1], w: s.In[2], oh: oh, ow: ow}
+	l.fast = l.max && s.KH == 2 && s.KW == 2 && s.SH == 2 && s.SW == 2 && s.PH == 0 && s.PW == 0
+	l.tiles = l.fast && l.h == 2*oh && l.w == 2*ow
 	out := maxBatch * l.c * oh * ow
 	l.y = make([]T, out)
 	l.dx = make([]T, maxBatch*l.c*l.h*l.w)
 	if l.max {
 		l.argmax = make([]int32, out)
 	}
+	// Chunks of at least 8K input values.
+	l.grain = max(1, (8<<10)/(l.h*l.w))
+	l.fwd.l, l.bwd.l = l, l
 	return l
 }
 
@@ -85,59 +100,153 @@ func (l *pool2d[T]) window(i, j int) (i0, i1, j0, j1 int) {
 	return max(i0, 0), i1, max(j0, 0), j1
 }
 
-func (l *pool2d[T]) Forward(_ *Ctx, x []T, n int) []T {
+func (l *pool2d[T]) Forward(ctx *Ctx, x []T, n int) []T {
 	planes := n * l.c
+	l.x = x[:planes*l.h*l.w]
+	ctx.For(planes, l.grain, &l.fwd)
+	l.x = nil
+	return l.y[:planes*l.oh*l.ow]
+}
+
+// poolForward pools the planes [lo, hi).
+type poolForward[T Float] struct{ l *pool2d[T] }
+
+func (t *poolForward[T]) Run(_, lo, hi int) {
+	l := t.l
 	in, out := l.h*l.w, l.oh*l.ow
-	y := l.y[:planes*out]
-	inv := 1 / T(l.s.KH*l.s.KW)
-	for p := 0; p < planes; p++ {
-		xp := x[p*in : (p+1)*in]
-		yp := y[p*out : (p+1)*out]
-		for i := 0; i < l.oh; i++ {
-			for j := 0; j < l.ow; j++ {
-				i0, i1, j0, j1 := l.window(i, j)
-				if l.max {
-					best, at := T(math.Inf(-1)), int32(i0*l.w+j0)
-					for a := i0; a < i1; a++ {
-						for b := j0; b < j1; b++ {
-							if v := xp[a*l.w+b]; v > best || v != v {
-								best, at = v, int32(a*l.w+b)
-								if v != v {
-									goto done
-								}
-							}
-						}
-					}
-				done:
-					yp[i*l.ow+j] = best
-					l.argmax[p*out+i*l.ow+j] = at
-				} else {
-					var sum T
-					for a := i0; a < i1; a++ {
-						for _, v := range xp[a*l.w+j0 : a*l.w+j1] {
-							sum += v
-						}
-					}
-					yp[i*l.ow+j] = sum * inv
-				}
+	for p := lo; p < hi; p++ {
+		xp, yp := l.x[p*in:(p+1)*in], l.y[p*out:(p+1)*out]
+		switch {
+		case l.fast:
+			am := l.argmax[p*out : (p+1)*out]
+			if !Is32[T]() || !gemm.MaxPool2x2(as32(yp), am, as32(xp), l.w, l.oh, l.ow) {
+				maxPool2x2(yp, am, xp, l.w, l.oh, l.ow)
+			}
+		case l.max:
+			l.maxPlane(yp, l.argmax[p*out:(p+1)*out], xp)
+		default:
+			l.avgPlane(yp, xp)
+		}
+	}
+}
+
+// maxPool2x2 is max pooling of one plane x (rows of w values) over 2x2
+// windows with stride 2, oh x ow outputs. Within a window the candidates
+// are taken in row-major order: a later value wins only if it is greater
+// (the first maximum on ties) or NaN (then it is the result: the first NaN
+// wins), as maxPlane.
+func maxPool2x2[T Float](y []T, argmax []int32, x []T, w, oh, ow int) {
+	for i := 0; i < oh; i++ {
+		r0, r1 := x[2*i*w:][:2*ow], x[(2*i+1)*w:][:2*ow]
+		yr, ar := y[i*ow:][:ow], argmax[i*ow:][:ow]
+		base := int32(2 * i * w)
+		for j := range yr {
+			a, b, c, d := r0[2*j], r0[2*j+1], r1[2*j], r1[2*j+1]
+			best, at := a, int32(2*j)
+			if b > best {
+				best, at = b, int32(2*j+1)
+			}
+			if c > best {
+				best, at = c, int32(w+2*j)
+			}
+			if d > best {
+				best, at = d, int32(w+2*j+1)
+			}
+			if s := (a + b) + (c + d); s != s { // a NaN (or +Inf and -Inf)
+				best, at = max2x2Slow(a, b, c, d, int32(2*j), int32(w))
+			}
+			yr[j], ar[j] = best, base+at
+		}
+	}
+}
+
+// max2x2Slow is the maximum of a window a, b (row 0), c, d (row 1) taken
+// as maxPlane does, with NaNs, and its position, a's being j in a plane of
+// rows of w values.
+func max2x2Slow[T Float](a, b, c, d T, j, w int32) (T, int32) {
+	best, at := T(math.Inf(-1)), j
+	for k, v := range [4]T{a, b, c, d} {
+		if v > best || v != v {
+			best, at = v, j+int32(k%2)+int32(k/2)*w
+			if v != v {
+				break
 			}
 		}
 	}
-	return y
+	return best, at
 }
 
-func (l *pool2d[T]) Backward(_ *Ctx, dy []T, n int, needDx bool) []T {
+// maxPlane is max pooling of one plane, any window, stride and padding.
+func (l *pool2d[T]) maxPlane(yp []T, argmax []int32, xp []T) {
+	for i := 0; i < l.oh; i++ {
+		for j := 0; j < l.ow; j++ {
+			i0, i1, j0, j1 := l.window(i, j)
+			best, at := T(math.Inf(-1)), int32(i0*l.w+j0)
+		window:
+			for a := i0; a < i1; a++ {
+				for b := j0; b < j1; b++ {
+					if v := xp[a*l.w+b]; v > best || v != v {
+						best, at = v, int32(a*l.w+b)
+						if v != v {
+							break window
+						}
+					}
+				}
+			}
+			yp[i*l.ow+j] = best
+			argmax[i*l.ow+j] = at
+		}
+	}
+}
+
+// avgPlane is average pooling of one plane.
+func (l *pool2d[T]) avgPlane(yp, xp []T) {
+	inv := 1 / T(l.s.KH*l.s.KW)
+	for i := 0; i < l.oh; i++ {
+		for j := 0; j < l.ow; j++ {
+			i0, i1, j0, j1 := l.window(i, j)
+			var sum T
+			for a := i0; a < i1; a++ {
+				for _, v := range xp[a*l.w+j0 : a*l.w+j1] {
+					sum += v
+				}
+			}
+			yp[i*l.ow+j] = sum * inv
+		}
+	}
+}
+
+func (l *pool2d[T]) Backward(ctx *Ctx, dy []T, n int, needDx bool) []T {
 	if !needDx {
 		return nil
 	}
 	planes := n * l.c
+	l.dy = dy[:planes*l.oh*l.ow]
+	ctx.For(planes, l.grain, &l.bwd)
+	l.dy = nil
+	return l.dx[:planes*l.h*l.w]
+}
+
+// poolBackward computes dx for the planes [lo, hi).
+type poolBackward[T Float] struct{ l *pool2d[T] }
+
+func (t *poolBackward[T]) Run(_, lo, hi int) {
+	l := t.l
 	in, out := l.h*l.w, l.oh*l.ow
-	dx := l.dx[:planes*in]
-	clear(dx)
 	inv := 1 / T(l.s.KH*l.s.KW)
-	for p := 0; p < planes; p++ {
-		dxp := dx[p*in : (p+1)*in]
-		dyp := dy[p*out : (p+1)*out]
+	for p := lo; p < hi; p++ {
+		dxp := l.dx[p*in : (p+1)*in]
+		dyp := l.dy[p*out : (p+1)*out]
+		if l.tiles {
+			// The windows tile the plane: every input gets its window's
+			// gradient or 0, no accumulation.
+			am := l.argmax[p*out : (p+1)*out]
+			if !Is32[T]() || !gemm.MaxUnpool2x2(as32(dxp), as32(dyp), am, l.w, l.oh, l.ow) {
+				maxUnpool2x2(dxp, dyp, am, l.w, l.oh, l.ow)
+			}
+			continue
+		}
+		clear(dxp)
 		if l.max {
 			for o, g := range dyp {
 				dxp[l.argmax[p*out+o]] += g
@@ -157,7 +266,32 @@ func (l *pool2d[T]) Backward(_ *Ctx, dy []T, n int, needDx bool) []T {
 			}
 		}
 	}
-	return dx
+}
+
+// maxUnpool2x2 routes dy to the recorded maxima of 2x2 windows with stride
+// 2 that tile a plane of (2*oh, 2*ow) = (h, w) values, writing every input.
+func maxUnpool2x2[T Float](dx, dy []T, argmax []int32, w, oh, ow int) {
+	for i := 0; i < oh; i++ {
+		r0, r1 := dx[2*i*w:][:2*ow], dx[(2*i+1)*w:][:2*ow]
+		gr, ar := dy[i*ow:][:ow], argmax[i*ow:][:ow]
+		base := int32(2 * i * w)
+		for j, g := range gr {
+			at := ar[j] - base - int32(2*j) // 0, 1, w, w+1
+			r0[2*j], r0[2*j+1], r1[2*j], r1[2*j+1] = 0, 0, 0, 0
+			switch at {
+			case 0:
+				r0[2*j] = g
+			case 1:
+				r0[2*j+1] = g
+			default:
+				if at == int32(w) {
+					r1[2*j] = g
+				} else {
+					r1[2*j+1] = g
+				}
+			}
+		}
+	}
 }
 
 // GlobalAvgPoolSpec averages each channel of (C, H, W) over all positions,
@@ -180,37 +314,65 @@ func (s GlobalAvgPoolSpec) new64(_ []*Param[float64], maxBatch int) Layer[float6
 type globalAvg[T Float] struct {
 	c, hw int
 	y, dx []T
+
+	// The current call, for the tasks.
+	x, dy []T
+	fwd   globalAvgForward[T]
+	bwd   globalAvgBackward[T]
 }
 
 func newGlobalAvg[T Float](s GlobalAvgPoolSpec, maxBatch int) *globalAvg[T] {
 	c, hw := s.In[0], Prod(s.In[1:])
-	return &globalAvg[T]{c: c, hw: hw, y: make([]T, maxBatch*c), dx: make([]T, maxBatch*c*hw)}
+	l := &globalAvg[T]{c: c, hw: hw, y: make([]T, maxBatch*c), dx: make([]T, maxBatch*c*hw)}
+	l.fwd.l, l.bwd.l = l, l
+	return l
 }
 
-func (l *globalAvg[T]) Forward(_ *Ctx, x []T, n int) []T {
-	y := l.y[:n*l.c]
-	for p := range y {
+// grain is the planes per chunk of the parallel loops: 8K values or more.
+func (l *globalAvg[T]) grain() int { return max(1, (8<<10)/l.hw) }
+
+func (l *globalAvg[T]) Forward(ctx *Ctx, x []T, n int) []T {
+	l.x = x[:n*l.c*l.hw]
+	ctx.For(n*l.c, l.grain(), &l.fwd)
+	l.x = nil
+	return l.y[:n*l.c]
+}
+
+// globalAvgForward averages the planes [lo, hi).
+type globalAvgForward[T Float] struct{ l *globalAvg[T] }
+
+func (t *globalAvgForward[T]) Run(_, lo, hi int) {
+	l := t.l
+	for p := lo; p < hi; p++ {
 		var sum float64
-		for _, v := range x[p*l.hw : (p+1)*l.hw] {
+		for _, v := range l.x[p*l.hw : (p+1)*l.hw] {
 			sum += float64(v)
 		}
-		y[p] = T(sum / float64(l.hw))
+		l.y[p] = T(sum / float64(l.hw))
 	}
-	return y
 }
 
-func (l *globalAvg[T]) Backward(_ *Ctx, dy []T, n int, needDx bool) []T {
+func (l *globalAvg[T]) Backward(ctx *Ctx, dy []T, n int, needDx bool) []T {
 	if !needDx {
 		return nil
 	}
-	dx := l.dx[:n*l.c*l.hw]
+	l.dy = dy[:n*l.c]
+	ctx.For(n*l.c, l.grain(), &l.bwd)
+	l.dy = nil
+	return l.dx[:n*l.c*l.hw]
+}
+
+// globalAvgBackward spreads dy over the planes [lo, hi).
+type globalAvgBackward[T Float] struct{ l *globalAvg[T] }
+
+func (t *globalAvgBackward[T]) Run(_, lo, hi int) {
+	l := t.l
 	inv := 1 / T(l.hw)
-	for p, g := range dy[:n*l.c] {
-		g *= inv
-		row := dx[p*l.hw : (p+1)*l.hw]
+	for p := lo; p < hi; p++ {
+		g := l.dy[p] * inv
+		row := l.dx[p*l.hw : (p+1)*l.hw]
 		for i := range row {
 			row[i] = g
 		}
 	}
-	return dx
 }

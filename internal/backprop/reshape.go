@@ -59,6 +59,17 @@ type dropout[T Float] struct {
 	size        int
 	train       bool // whether the last Forward dropped anything
 	mask, y, dx []T
+	bwd         mulTask[T]
+}
+
+// mulTask is the element-wise product z = x * m of a parallel loop.
+type mulTask[T Float] struct{ z, x, m []T }
+
+func (t *mulTask[T]) Run(_, lo, hi int) {
+	z, x, m := t.z[lo:hi], t.x[lo:hi], t.m[lo:hi]
+	for i, v := range x {
+		z[i] = v * m[i]
+	}
 }
 
 func newDropout[T Float](s DropoutSpec, maxBatch int) *dropout[T] {
@@ -66,6 +77,8 @@ func newDropout[T Float](s DropoutSpec, maxBatch int) *dropout[T] {
 	return &dropout[T]{p: s.P, size: Prod(s.In), mask: make([]T, m), y: make([]T, m), dx: make([]T, m)}
 }
 
+// Forward draws the mask in order from the context's RNG (the stream must
+// not depend on the thread count), so it runs on the caller.
 func (l *dropout[T]) Forward(ctx *Ctx, x []T, n int) []T {
 	m := n * l.size
 	l.train = ctx != nil && ctx.Train && l.p > 0
@@ -88,7 +101,7 @@ func (l *dropout[T]) Forward(ctx *Ctx, x []T, n int) []T {
 	return y
 }
 
-func (l *dropout[T]) Backward(_ *Ctx, dy []T, n int, needDx bool) []T {
+func (l *dropout[T]) Backward(ctx *Ctx, dy []T, n int, needDx bool) []T {
 	if !needDx {
 		return nil
 	}
@@ -97,8 +110,8 @@ func (l *dropout[T]) Backward(_ *Ctx, dy []T, n int, needDx bool) []T {
 		return dy[:m]
 	}
 	dx := l.dx[:m]
-	for i, g := range dy[:m] {
-		dx[i] = g * l.mask[i]
-	}
+	l.bwd = mulTask[T]{z: dx, x: dy[:m], m: l.mask[:m]}
+	ctx.For(m, ElemGrain, &l.bwd)
+	l.bwd = mulTask[T]{}
 	return dx
 }

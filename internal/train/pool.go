@@ -5,7 +5,8 @@ import (
 	"github.com/nettrain/nettrain/internal/backprop/gemm"
 )
 
-// Pool is the compute resources of a run: the GEMM threads.
+// Pool is the compute resources of a run: the threads that run GEMMs and
+// the engine's parallel loops.
 type Pool struct {
 	g *gemm.Pool
 }
@@ -17,9 +18,10 @@ func NewPool(threads int) *Pool { return &Pool{g: gemm.NewPool(threads)} }
 func (p *Pool) Threads() int { return p.g.Threads() }
 
 // Ctx returns an engine context that computes on the pool: float32 GEMMs
-// run on the pool's fast kernels; float64 GEMMs (checks, golden tests) on
-// gonum.
-func (p *Pool) Ctx() *backprop.Ctx { return &backprop.Ctx{Sgemm: p.g.Sgemm} }
+// run on the pool's fast kernels, and the layers' parallel loops
+// (im2col, pooling, element-wise maps) on its threads; float64 GEMMs
+// (checks, golden tests) on gonum.
+func (p *Pool) Ctx() *backprop.Ctx { return &backprop.Ctx{Pool: p.g} }
 
 // Close stops the pool's threads.
 func (p *Pool) Close() { p.g.Close() }

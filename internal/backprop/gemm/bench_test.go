@@ -83,3 +83,46 @@ func BenchmarkSgemm(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSgemmRows reports GFLOP/s (2mnk per call, on the padded grid)
+// for the stride-1 convolutions of the MNIST CNN read in place: the
+// forward products of conv1 (1 -> 16 channels, 28x28, pitch 30) and conv2
+// (16 -> 32, 14x14, pitch 16), with the bias row, and the transposed
+// convolution of conv2 (dx, 32 -> 16).
+func BenchmarkSgemmRows(b *testing.B) {
+	for _, c := range []struct {
+		name                string
+		m, ch, k5, oh, rows int
+		pitch               int
+		bias                bool
+	}{
+		{"conv1_fwd_16x840x26", 16, 1, 5, 28, 32, 30, true},
+		{"conv2_fwd_32x224x401", 32, 16, 5, 14, 18, 16, true},
+		{"conv2_dx_16x224x800", 16, 32, 5, 14, 18, 16, false},
+	} {
+		rng := rand.New(rand.NewPCG(1, 1))
+		cs, n := c.rows*c.pitch, c.oh*c.pitch
+		img := randMatrix(rng, 1, c.ch*cs+c.k5+n, c.ch*cs+c.k5+n)
+		var offs []int
+		for ch := 0; ch < c.ch; ch++ {
+			for u := 0; u < c.k5; u++ {
+				for v := 0; v < c.k5; v++ {
+					offs = append(offs, ch*cs+u*c.pitch+v)
+				}
+			}
+		}
+		if c.bias {
+			offs = append(offs, c.ch*cs+c.k5)
+		}
+		k := len(offs)
+		a := randMatrix(rng, k, c.m, c.m)
+		cc := make([]float32, c.m*n)
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				SgemmRows(true, c.m, n, k, 1, a, c.m, img, offs, 0, cc, n)
+			}
+			b.ReportMetric(2*float64(c.m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}

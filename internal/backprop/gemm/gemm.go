@@ -123,6 +123,10 @@ type kernelSet struct {
 	// packBMinRows: pack op(B) = B when m is at least this (it is reused
 	// m/mr times); below, the kernel reads B in place.
 	packBMinRows int
+	// outerRows is outer with the rows of B through a table of offsets:
+	// B(p,j) = b[offs[p]+j] (SgemmRows). Nil: SgemmRows packs B instead.
+	outerRows func(mr, nr, k int, a []float32, as int, b []float32, offs []int, c []float32, ldc int, alpha, beta float32, beta0 bool)
+
 	// dot computes an mr' x nr' tile (mr' <= dmr, nr' <= dnr) over the
 	// whole of k: A(i,p) = a[i*lda+p], B(j,p) = b[j*ldb+p].
 	dot func(mr, nr, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32, beta0 bool)

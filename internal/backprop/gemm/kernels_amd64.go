@@ -149,6 +149,150 @@ func outerAVX512_12x2(k int, a *float32, as int, b *float32, bs int, c *float32,
 func outerAVX512_12x2m(k int, a *float32, as int, b *float32, bs int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
 
 //go:noescape
+func outerAVX512r_1x1(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+
+//go:noescape
+func outerAVX512r_1x1m(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+
+//go:noescape
+func outerAVX512r_1x2(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+
+//go:noescape
+func outerAVX512r_1x2m(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+
+//go:noescape
+func outerAVX512r_2x1(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+
+//go:noescape
+func outerAVX512r_2x1m(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+
+//go:noescape
+func outerAVX512r_2x2(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+
+//go:noescape
+func outerAVX512r_2x2m(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+
+//go:noescape
+func outerAVX512r_3x1(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+
+//go:noescape
+func outerAVX512r_3x1m(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+
+//go:noescape
+func outerAVX512r_3x2(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+
+//go:noescape
+func outerAVX512r_3x2m(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+
+//go:noescape
+func outerAVX512r_4x1(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+
+//go:noescape
+func outerAVX512r_4x1m(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+
+//go:noescape
+func outerAVX512r_4x2(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+
+//go:noescape
+func outerAVX512r_4x2m(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+
+//go:noescape
+func outerAVX512r_5x1(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+
+//go:noescape
+func outerAVX512r_5x1m(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+
+//go:noescape
+func outerAVX512r_5x2(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+
+//go:noescape
+func outerAVX512r_5x2m(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+
+//go:noescape
+func outerAVX512r_6x1(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+
+//go:noescape
+func outerAVX512r_6x1m(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+
+//go:noescape
+func outerAVX512r_6x2(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+
+//go:noescape
+func outerAVX512r_6x2m(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+
+//go:noescape
+func outerAVX512r_7x1(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+
+//go:noescape
+func outerAVX512r_7x1m(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+
+//go:noescape
+func outerAVX512r_7x2(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+
+//go:noescape
+func outerAVX512r_7x2m(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+
+//go:noescape
+func outerAVX512r_8x1(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+
+//go:noescape
+func outerAVX512r_8x1m(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+
+//go:noescape
+func outerAVX512r_8x2(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+
+//go:noescape
+func outerAVX512r_8x2m(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+
+//go:noescape
+func outerAVX512r_9x1(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+
+//go:noescape
+func outerAVX512r_9x1m(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+
+//go:noescape
+func outerAVX512r_9x2(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+
+//go:noescape
+func outerAVX512r_9x2m(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+
+//go:noescape
+func outerAVX512r_10x1(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+
+//go:noescape
+func outerAVX512r_10x1m(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+
+//go:noescape
+func outerAVX512r_10x2(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+
+//go:noescape
+func outerAVX512r_10x2m(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+
+//go:noescape
+func outerAVX512r_11x1(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+
+//go:noescape
+func outerAVX512r_11x1m(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+
+//go:noescape
+func outerAVX512r_11x2(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+
+//go:noescape
+func outerAVX512r_11x2m(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+
+//go:noescape
+func outerAVX512r_12x1(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+
+//go:noescape
+func outerAVX512r_12x1m(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+
+//go:noescape
+func outerAVX512r_12x2(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+
+//go:noescape
+func outerAVX512r_12x2m(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+
+//go:noescape
 func outerAVX2_1x1(k int, a *float32, as int, b *float32, bs int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask *int32)
 
 //go:noescape
@@ -330,3 +474,15 @@ func dotAVX2_4x3(kv int, tail int, mask *int32, a *float32, lda int, b *float32,
 
 //go:noescape
 func transpose4x8AVX(n8 int, dst *float32, ld int, src *float32, lds int)
+
+//go:noescape
+func copy2DAVX(n1 int, n2 int, cols int, dst *float32, d1 int, d2 int, src *float32, s1 int, s2 int)
+
+//go:noescape
+func copy2DAVX512(n1 int, n2 int, cols int, dst *float32, d1 int, d2 int, src *float32, s1 int, s2 int)
+
+//go:noescape
+func maxPool2x2AVX512(oh int, ow int, x *float32, w int, y *float32, argmax *int32)
+
+//go:noescape
+func maxUnpool2x2AVX512(oh int, ow int, dy *float32, argmax *int32, w int, dx *float32)

@@ -11824,6 +11824,11322 @@ overwrite:
 	VZEROUPPER
 	RET
 
+// func outerAVX512r_1x1(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·outerAVX512r_1x1(SB), NOSPLIT, $0-80
+	MOVQ       k+0(FP), AX
+	MOVQ       a+8(FP), CX
+	MOVQ       as+16(FP), DX
+	MOVQ       b+24(FP), BX
+	MOVQ       offs+32(FP), SI
+	MOVQ       c+40(FP), R8
+	MOVQ       ldc+48(FP), DI
+	MOVQ       R8, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z4, Z4, Z4
+	MOVQ       AX, R9
+	SHRQ       $0x02, R9
+	ANDQ       $0x00000003, AX
+	TESTQ      R9, R9
+	JZ         rem
+
+loop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	ADDQ         DX, CX
+	DECQ         R9
+	JNZ          loop
+
+rem:
+	TESTQ AX, AX
+	JZ    done
+
+remloop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	ADDQ         DX, CX
+	DECQ         AX
+	JNZ          remloop
+
+done:
+	VBROADCASTSS alpha+56(FP), Z0
+	MOVQ         beta0+64(FP), AX
+	TESTQ        AX, AX
+	JNZ          overwrite
+	VBROADCASTSS beta+60(FP), Z1
+	MOVQ         R8, DI
+	VMULPS       Z0, Z4, Z4
+	VFMADD231PS  (DI), Z1, Z4
+	VMOVUPS      Z4, (DI)
+	VZEROUPPER
+	RET
+
+overwrite:
+	VMULPS  Z0, Z4, Z4
+	VMOVUPS Z4, (R8)
+	VZEROUPPER
+	RET
+
+// func outerAVX512r_1x1m(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·outerAVX512r_1x1m(SB), NOSPLIT, $0-80
+	MOVQ       k+0(FP), AX
+	MOVQ       a+8(FP), CX
+	MOVQ       as+16(FP), DX
+	MOVQ       b+24(FP), BX
+	MOVQ       offs+32(FP), SI
+	MOVQ       c+40(FP), R8
+	MOVQ       ldc+48(FP), DI
+	MOVQ       mask+72(FP), DI
+	KMOVW      DI, K1
+	MOVQ       R8, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z4, Z4, Z4
+	MOVQ       AX, R9
+	SHRQ       $0x02, R9
+	ANDQ       $0x00000003, AX
+	TESTQ      R9, R9
+	JZ         rem
+
+loop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS.Z    (BX)(DI*4), K1, Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS.Z    (BX)(DI*4), K1, Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS.Z    (BX)(DI*4), K1, Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS.Z    (BX)(DI*4), K1, Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	ADDQ         DX, CX
+	DECQ         R9
+	JNZ          loop
+
+rem:
+	TESTQ AX, AX
+	JZ    done
+
+remloop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS.Z    (BX)(DI*4), K1, Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	ADDQ         DX, CX
+	DECQ         AX
+	JNZ          remloop
+
+done:
+	VBROADCASTSS alpha+56(FP), Z0
+	MOVQ         beta0+64(FP), AX
+	TESTQ        AX, AX
+	JNZ          overwrite
+	VBROADCASTSS beta+60(FP), Z1
+	MOVQ         R8, DI
+	VMULPS       Z0, Z4, Z4
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z4
+	VMOVUPS      Z4, K1, (DI)
+	VZEROUPPER
+	RET
+
+overwrite:
+	VMULPS  Z0, Z4, Z4
+	VMOVUPS Z4, K1, (R8)
+	VZEROUPPER
+	RET
+
+// func outerAVX512r_1x2(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·outerAVX512r_1x2(SB), NOSPLIT, $0-80
+	MOVQ       k+0(FP), AX
+	MOVQ       a+8(FP), CX
+	MOVQ       as+16(FP), DX
+	MOVQ       b+24(FP), BX
+	MOVQ       offs+32(FP), SI
+	MOVQ       c+40(FP), R8
+	MOVQ       ldc+48(FP), DI
+	MOVQ       R8, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z4, Z4, Z4
+	PREFETCHT0 64(DI)
+	VPXORD     Z5, Z5, Z5
+	MOVQ       AX, R9
+	SHRQ       $0x02, R9
+	ANDQ       $0x00000003, AX
+	TESTQ      R9, R9
+	JZ         rem
+
+loop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS      64(BX)(DI*4), Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS      64(BX)(DI*4), Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS      64(BX)(DI*4), Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS      64(BX)(DI*4), Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	ADDQ         DX, CX
+	DECQ         R9
+	JNZ          loop
+
+rem:
+	TESTQ AX, AX
+	JZ    done
+
+remloop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS      64(BX)(DI*4), Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	ADDQ         DX, CX
+	DECQ         AX
+	JNZ          remloop
+
+done:
+	VBROADCASTSS alpha+56(FP), Z0
+	MOVQ         beta0+64(FP), AX
+	TESTQ        AX, AX
+	JNZ          overwrite
+	VBROADCASTSS beta+60(FP), Z1
+	MOVQ         R8, DI
+	VMULPS       Z0, Z4, Z4
+	VFMADD231PS  (DI), Z1, Z4
+	VMOVUPS      Z4, (DI)
+	VMULPS       Z0, Z5, Z5
+	VFMADD231PS  64(DI), Z1, Z5
+	VMOVUPS      Z5, 64(DI)
+	VZEROUPPER
+	RET
+
+overwrite:
+	VMULPS  Z0, Z4, Z4
+	VMOVUPS Z4, (R8)
+	VMULPS  Z0, Z5, Z5
+	VMOVUPS Z5, 64(R8)
+	VZEROUPPER
+	RET
+
+// func outerAVX512r_1x2m(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·outerAVX512r_1x2m(SB), NOSPLIT, $0-80
+	MOVQ       k+0(FP), AX
+	MOVQ       a+8(FP), CX
+	MOVQ       as+16(FP), DX
+	MOVQ       b+24(FP), BX
+	MOVQ       offs+32(FP), SI
+	MOVQ       c+40(FP), R8
+	MOVQ       ldc+48(FP), DI
+	MOVQ       mask+72(FP), DI
+	KMOVW      DI, K1
+	MOVQ       R8, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z4, Z4, Z4
+	PREFETCHT0 64(DI)
+	VPXORD     Z5, Z5, Z5
+	MOVQ       AX, R9
+	SHRQ       $0x02, R9
+	ANDQ       $0x00000003, AX
+	TESTQ      R9, R9
+	JZ         rem
+
+loop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS.Z    64(BX)(DI*4), K1, Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS.Z    64(BX)(DI*4), K1, Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS.Z    64(BX)(DI*4), K1, Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS.Z    64(BX)(DI*4), K1, Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	ADDQ         DX, CX
+	DECQ         R9
+	JNZ          loop
+
+rem:
+	TESTQ AX, AX
+	JZ    done
+
+remloop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS.Z    64(BX)(DI*4), K1, Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	ADDQ         DX, CX
+	DECQ         AX
+	JNZ          remloop
+
+done:
+	VBROADCASTSS alpha+56(FP), Z0
+	MOVQ         beta0+64(FP), AX
+	TESTQ        AX, AX
+	JNZ          overwrite
+	VBROADCASTSS beta+60(FP), Z1
+	MOVQ         R8, DI
+	VMULPS       Z0, Z4, Z4
+	VFMADD231PS  (DI), Z1, Z4
+	VMOVUPS      Z4, (DI)
+	VMULPS       Z0, Z5, Z5
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z5
+	VMOVUPS      Z5, K1, 64(DI)
+	VZEROUPPER
+	RET
+
+overwrite:
+	VMULPS  Z0, Z4, Z4
+	VMOVUPS Z4, (R8)
+	VMULPS  Z0, Z5, Z5
+	VMOVUPS Z5, K1, 64(R8)
+	VZEROUPPER
+	RET
+
+// func outerAVX512r_2x1(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·outerAVX512r_2x1(SB), NOSPLIT, $0-80
+	MOVQ       k+0(FP), AX
+	MOVQ       a+8(FP), CX
+	MOVQ       as+16(FP), DX
+	MOVQ       b+24(FP), BX
+	MOVQ       offs+32(FP), SI
+	MOVQ       c+40(FP), R8
+	MOVQ       ldc+48(FP), R9
+	MOVQ       R8, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z4, Z4, Z4
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z5, Z5, Z5
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
+	ANDQ       $0x00000003, AX
+	TESTQ      R10, R10
+	JZ         rem
+
+loop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	ADDQ         DX, CX
+	DECQ         R10
+	JNZ          loop
+
+rem:
+	TESTQ AX, AX
+	JZ    done
+
+remloop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	ADDQ         DX, CX
+	DECQ         AX
+	JNZ          remloop
+
+done:
+	VBROADCASTSS alpha+56(FP), Z0
+	MOVQ         beta0+64(FP), AX
+	TESTQ        AX, AX
+	JNZ          overwrite
+	VBROADCASTSS beta+60(FP), Z1
+	MOVQ         R8, DI
+	VMULPS       Z0, Z4, Z4
+	VFMADD231PS  (DI), Z1, Z4
+	VMOVUPS      Z4, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z5, Z5
+	VFMADD231PS  (DI), Z1, Z5
+	VMOVUPS      Z5, (DI)
+	VZEROUPPER
+	RET
+
+overwrite:
+	VMULPS  Z0, Z4, Z4
+	VMOVUPS Z4, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z5, Z5
+	VMOVUPS Z5, (R8)
+	VZEROUPPER
+	RET
+
+// func outerAVX512r_2x1m(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·outerAVX512r_2x1m(SB), NOSPLIT, $0-80
+	MOVQ       k+0(FP), AX
+	MOVQ       a+8(FP), CX
+	MOVQ       as+16(FP), DX
+	MOVQ       b+24(FP), BX
+	MOVQ       offs+32(FP), SI
+	MOVQ       c+40(FP), R8
+	MOVQ       ldc+48(FP), R9
+	MOVQ       mask+72(FP), DI
+	KMOVW      DI, K1
+	MOVQ       R8, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z4, Z4, Z4
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z5, Z5, Z5
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
+	ANDQ       $0x00000003, AX
+	TESTQ      R10, R10
+	JZ         rem
+
+loop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS.Z    (BX)(DI*4), K1, Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS.Z    (BX)(DI*4), K1, Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS.Z    (BX)(DI*4), K1, Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS.Z    (BX)(DI*4), K1, Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	ADDQ         DX, CX
+	DECQ         R10
+	JNZ          loop
+
+rem:
+	TESTQ AX, AX
+	JZ    done
+
+remloop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS.Z    (BX)(DI*4), K1, Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	ADDQ         DX, CX
+	DECQ         AX
+	JNZ          remloop
+
+done:
+	VBROADCASTSS alpha+56(FP), Z0
+	MOVQ         beta0+64(FP), AX
+	TESTQ        AX, AX
+	JNZ          overwrite
+	VBROADCASTSS beta+60(FP), Z1
+	MOVQ         R8, DI
+	VMULPS       Z0, Z4, Z4
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z4
+	VMOVUPS      Z4, K1, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z5, Z5
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z5
+	VMOVUPS      Z5, K1, (DI)
+	VZEROUPPER
+	RET
+
+overwrite:
+	VMULPS  Z0, Z4, Z4
+	VMOVUPS Z4, K1, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z5, Z5
+	VMOVUPS Z5, K1, (R8)
+	VZEROUPPER
+	RET
+
+// func outerAVX512r_2x2(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·outerAVX512r_2x2(SB), NOSPLIT, $0-80
+	MOVQ       k+0(FP), AX
+	MOVQ       a+8(FP), CX
+	MOVQ       as+16(FP), DX
+	MOVQ       b+24(FP), BX
+	MOVQ       offs+32(FP), SI
+	MOVQ       c+40(FP), R8
+	MOVQ       ldc+48(FP), R9
+	MOVQ       R8, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z4, Z4, Z4
+	PREFETCHT0 64(DI)
+	VPXORD     Z5, Z5, Z5
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z6, Z6, Z6
+	PREFETCHT0 64(DI)
+	VPXORD     Z7, Z7, Z7
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
+	ANDQ       $0x00000003, AX
+	TESTQ      R10, R10
+	JZ         rem
+
+loop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS      64(BX)(DI*4), Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS      64(BX)(DI*4), Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS      64(BX)(DI*4), Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS      64(BX)(DI*4), Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	ADDQ         DX, CX
+	DECQ         R10
+	JNZ          loop
+
+rem:
+	TESTQ AX, AX
+	JZ    done
+
+remloop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS      64(BX)(DI*4), Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	ADDQ         DX, CX
+	DECQ         AX
+	JNZ          remloop
+
+done:
+	VBROADCASTSS alpha+56(FP), Z0
+	MOVQ         beta0+64(FP), AX
+	TESTQ        AX, AX
+	JNZ          overwrite
+	VBROADCASTSS beta+60(FP), Z1
+	MOVQ         R8, DI
+	VMULPS       Z0, Z4, Z4
+	VFMADD231PS  (DI), Z1, Z4
+	VMOVUPS      Z4, (DI)
+	VMULPS       Z0, Z5, Z5
+	VFMADD231PS  64(DI), Z1, Z5
+	VMOVUPS      Z5, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z6, Z6
+	VFMADD231PS  (DI), Z1, Z6
+	VMOVUPS      Z6, (DI)
+	VMULPS       Z0, Z7, Z7
+	VFMADD231PS  64(DI), Z1, Z7
+	VMOVUPS      Z7, 64(DI)
+	VZEROUPPER
+	RET
+
+overwrite:
+	VMULPS  Z0, Z4, Z4
+	VMOVUPS Z4, (R8)
+	VMULPS  Z0, Z5, Z5
+	VMOVUPS Z5, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z6, Z6
+	VMOVUPS Z6, (R8)
+	VMULPS  Z0, Z7, Z7
+	VMOVUPS Z7, 64(R8)
+	VZEROUPPER
+	RET
+
+// func outerAVX512r_2x2m(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·outerAVX512r_2x2m(SB), NOSPLIT, $0-80
+	MOVQ       k+0(FP), AX
+	MOVQ       a+8(FP), CX
+	MOVQ       as+16(FP), DX
+	MOVQ       b+24(FP), BX
+	MOVQ       offs+32(FP), SI
+	MOVQ       c+40(FP), R8
+	MOVQ       ldc+48(FP), R9
+	MOVQ       mask+72(FP), DI
+	KMOVW      DI, K1
+	MOVQ       R8, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z4, Z4, Z4
+	PREFETCHT0 64(DI)
+	VPXORD     Z5, Z5, Z5
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z6, Z6, Z6
+	PREFETCHT0 64(DI)
+	VPXORD     Z7, Z7, Z7
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
+	ANDQ       $0x00000003, AX
+	TESTQ      R10, R10
+	JZ         rem
+
+loop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS.Z    64(BX)(DI*4), K1, Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS.Z    64(BX)(DI*4), K1, Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS.Z    64(BX)(DI*4), K1, Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS.Z    64(BX)(DI*4), K1, Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	ADDQ         DX, CX
+	DECQ         R10
+	JNZ          loop
+
+rem:
+	TESTQ AX, AX
+	JZ    done
+
+remloop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS.Z    64(BX)(DI*4), K1, Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	ADDQ         DX, CX
+	DECQ         AX
+	JNZ          remloop
+
+done:
+	VBROADCASTSS alpha+56(FP), Z0
+	MOVQ         beta0+64(FP), AX
+	TESTQ        AX, AX
+	JNZ          overwrite
+	VBROADCASTSS beta+60(FP), Z1
+	MOVQ         R8, DI
+	VMULPS       Z0, Z4, Z4
+	VFMADD231PS  (DI), Z1, Z4
+	VMOVUPS      Z4, (DI)
+	VMULPS       Z0, Z5, Z5
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z5
+	VMOVUPS      Z5, K1, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z6, Z6
+	VFMADD231PS  (DI), Z1, Z6
+	VMOVUPS      Z6, (DI)
+	VMULPS       Z0, Z7, Z7
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z7
+	VMOVUPS      Z7, K1, 64(DI)
+	VZEROUPPER
+	RET
+
+overwrite:
+	VMULPS  Z0, Z4, Z4
+	VMOVUPS Z4, (R8)
+	VMULPS  Z0, Z5, Z5
+	VMOVUPS Z5, K1, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z6, Z6
+	VMOVUPS Z6, (R8)
+	VMULPS  Z0, Z7, Z7
+	VMOVUPS Z7, K1, 64(R8)
+	VZEROUPPER
+	RET
+
+// func outerAVX512r_3x1(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·outerAVX512r_3x1(SB), NOSPLIT, $0-80
+	MOVQ       k+0(FP), AX
+	MOVQ       a+8(FP), CX
+	MOVQ       as+16(FP), DX
+	MOVQ       b+24(FP), BX
+	MOVQ       offs+32(FP), SI
+	MOVQ       c+40(FP), R8
+	MOVQ       ldc+48(FP), R9
+	MOVQ       R8, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z4, Z4, Z4
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z5, Z5, Z5
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z6, Z6, Z6
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
+	ANDQ       $0x00000003, AX
+	TESTQ      R10, R10
+	JZ         rem
+
+loop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	ADDQ         DX, CX
+	DECQ         R10
+	JNZ          loop
+
+rem:
+	TESTQ AX, AX
+	JZ    done
+
+remloop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	ADDQ         DX, CX
+	DECQ         AX
+	JNZ          remloop
+
+done:
+	VBROADCASTSS alpha+56(FP), Z0
+	MOVQ         beta0+64(FP), AX
+	TESTQ        AX, AX
+	JNZ          overwrite
+	VBROADCASTSS beta+60(FP), Z1
+	MOVQ         R8, DI
+	VMULPS       Z0, Z4, Z4
+	VFMADD231PS  (DI), Z1, Z4
+	VMOVUPS      Z4, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z5, Z5
+	VFMADD231PS  (DI), Z1, Z5
+	VMOVUPS      Z5, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z6, Z6
+	VFMADD231PS  (DI), Z1, Z6
+	VMOVUPS      Z6, (DI)
+	VZEROUPPER
+	RET
+
+overwrite:
+	VMULPS  Z0, Z4, Z4
+	VMOVUPS Z4, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z5, Z5
+	VMOVUPS Z5, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z6, Z6
+	VMOVUPS Z6, (R8)
+	VZEROUPPER
+	RET
+
+// func outerAVX512r_3x1m(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·outerAVX512r_3x1m(SB), NOSPLIT, $0-80
+	MOVQ       k+0(FP), AX
+	MOVQ       a+8(FP), CX
+	MOVQ       as+16(FP), DX
+	MOVQ       b+24(FP), BX
+	MOVQ       offs+32(FP), SI
+	MOVQ       c+40(FP), R8
+	MOVQ       ldc+48(FP), R9
+	MOVQ       mask+72(FP), DI
+	KMOVW      DI, K1
+	MOVQ       R8, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z4, Z4, Z4
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z5, Z5, Z5
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z6, Z6, Z6
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
+	ANDQ       $0x00000003, AX
+	TESTQ      R10, R10
+	JZ         rem
+
+loop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS.Z    (BX)(DI*4), K1, Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS.Z    (BX)(DI*4), K1, Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS.Z    (BX)(DI*4), K1, Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS.Z    (BX)(DI*4), K1, Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	ADDQ         DX, CX
+	DECQ         R10
+	JNZ          loop
+
+rem:
+	TESTQ AX, AX
+	JZ    done
+
+remloop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS.Z    (BX)(DI*4), K1, Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	ADDQ         DX, CX
+	DECQ         AX
+	JNZ          remloop
+
+done:
+	VBROADCASTSS alpha+56(FP), Z0
+	MOVQ         beta0+64(FP), AX
+	TESTQ        AX, AX
+	JNZ          overwrite
+	VBROADCASTSS beta+60(FP), Z1
+	MOVQ         R8, DI
+	VMULPS       Z0, Z4, Z4
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z4
+	VMOVUPS      Z4, K1, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z5, Z5
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z5
+	VMOVUPS      Z5, K1, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z6, Z6
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z6
+	VMOVUPS      Z6, K1, (DI)
+	VZEROUPPER
+	RET
+
+overwrite:
+	VMULPS  Z0, Z4, Z4
+	VMOVUPS Z4, K1, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z5, Z5
+	VMOVUPS Z5, K1, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z6, Z6
+	VMOVUPS Z6, K1, (R8)
+	VZEROUPPER
+	RET
+
+// func outerAVX512r_3x2(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·outerAVX512r_3x2(SB), NOSPLIT, $0-80
+	MOVQ       k+0(FP), AX
+	MOVQ       a+8(FP), CX
+	MOVQ       as+16(FP), DX
+	MOVQ       b+24(FP), BX
+	MOVQ       offs+32(FP), SI
+	MOVQ       c+40(FP), R8
+	MOVQ       ldc+48(FP), R9
+	MOVQ       R8, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z4, Z4, Z4
+	PREFETCHT0 64(DI)
+	VPXORD     Z5, Z5, Z5
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z6, Z6, Z6
+	PREFETCHT0 64(DI)
+	VPXORD     Z7, Z7, Z7
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z8, Z8, Z8
+	PREFETCHT0 64(DI)
+	VPXORD     Z9, Z9, Z9
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
+	ANDQ       $0x00000003, AX
+	TESTQ      R10, R10
+	JZ         rem
+
+loop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS      64(BX)(DI*4), Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS      64(BX)(DI*4), Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS      64(BX)(DI*4), Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS      64(BX)(DI*4), Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	ADDQ         DX, CX
+	DECQ         R10
+	JNZ          loop
+
+rem:
+	TESTQ AX, AX
+	JZ    done
+
+remloop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS      64(BX)(DI*4), Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	ADDQ         DX, CX
+	DECQ         AX
+	JNZ          remloop
+
+done:
+	VBROADCASTSS alpha+56(FP), Z0
+	MOVQ         beta0+64(FP), AX
+	TESTQ        AX, AX
+	JNZ          overwrite
+	VBROADCASTSS beta+60(FP), Z1
+	MOVQ         R8, DI
+	VMULPS       Z0, Z4, Z4
+	VFMADD231PS  (DI), Z1, Z4
+	VMOVUPS      Z4, (DI)
+	VMULPS       Z0, Z5, Z5
+	VFMADD231PS  64(DI), Z1, Z5
+	VMOVUPS      Z5, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z6, Z6
+	VFMADD231PS  (DI), Z1, Z6
+	VMOVUPS      Z6, (DI)
+	VMULPS       Z0, Z7, Z7
+	VFMADD231PS  64(DI), Z1, Z7
+	VMOVUPS      Z7, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z8, Z8
+	VFMADD231PS  (DI), Z1, Z8
+	VMOVUPS      Z8, (DI)
+	VMULPS       Z0, Z9, Z9
+	VFMADD231PS  64(DI), Z1, Z9
+	VMOVUPS      Z9, 64(DI)
+	VZEROUPPER
+	RET
+
+overwrite:
+	VMULPS  Z0, Z4, Z4
+	VMOVUPS Z4, (R8)
+	VMULPS  Z0, Z5, Z5
+	VMOVUPS Z5, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z6, Z6
+	VMOVUPS Z6, (R8)
+	VMULPS  Z0, Z7, Z7
+	VMOVUPS Z7, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z8, Z8
+	VMOVUPS Z8, (R8)
+	VMULPS  Z0, Z9, Z9
+	VMOVUPS Z9, 64(R8)
+	VZEROUPPER
+	RET
+
+// func outerAVX512r_3x2m(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·outerAVX512r_3x2m(SB), NOSPLIT, $0-80
+	MOVQ       k+0(FP), AX
+	MOVQ       a+8(FP), CX
+	MOVQ       as+16(FP), DX
+	MOVQ       b+24(FP), BX
+	MOVQ       offs+32(FP), SI
+	MOVQ       c+40(FP), R8
+	MOVQ       ldc+48(FP), R9
+	MOVQ       mask+72(FP), DI
+	KMOVW      DI, K1
+	MOVQ       R8, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z4, Z4, Z4
+	PREFETCHT0 64(DI)
+	VPXORD     Z5, Z5, Z5
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z6, Z6, Z6
+	PREFETCHT0 64(DI)
+	VPXORD     Z7, Z7, Z7
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z8, Z8, Z8
+	PREFETCHT0 64(DI)
+	VPXORD     Z9, Z9, Z9
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
+	ANDQ       $0x00000003, AX
+	TESTQ      R10, R10
+	JZ         rem
+
+loop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS.Z    64(BX)(DI*4), K1, Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS.Z    64(BX)(DI*4), K1, Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS.Z    64(BX)(DI*4), K1, Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS.Z    64(BX)(DI*4), K1, Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	ADDQ         DX, CX
+	DECQ         R10
+	JNZ          loop
+
+rem:
+	TESTQ AX, AX
+	JZ    done
+
+remloop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS.Z    64(BX)(DI*4), K1, Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	ADDQ         DX, CX
+	DECQ         AX
+	JNZ          remloop
+
+done:
+	VBROADCASTSS alpha+56(FP), Z0
+	MOVQ         beta0+64(FP), AX
+	TESTQ        AX, AX
+	JNZ          overwrite
+	VBROADCASTSS beta+60(FP), Z1
+	MOVQ         R8, DI
+	VMULPS       Z0, Z4, Z4
+	VFMADD231PS  (DI), Z1, Z4
+	VMOVUPS      Z4, (DI)
+	VMULPS       Z0, Z5, Z5
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z5
+	VMOVUPS      Z5, K1, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z6, Z6
+	VFMADD231PS  (DI), Z1, Z6
+	VMOVUPS      Z6, (DI)
+	VMULPS       Z0, Z7, Z7
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z7
+	VMOVUPS      Z7, K1, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z8, Z8
+	VFMADD231PS  (DI), Z1, Z8
+	VMOVUPS      Z8, (DI)
+	VMULPS       Z0, Z9, Z9
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z9
+	VMOVUPS      Z9, K1, 64(DI)
+	VZEROUPPER
+	RET
+
+overwrite:
+	VMULPS  Z0, Z4, Z4
+	VMOVUPS Z4, (R8)
+	VMULPS  Z0, Z5, Z5
+	VMOVUPS Z5, K1, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z6, Z6
+	VMOVUPS Z6, (R8)
+	VMULPS  Z0, Z7, Z7
+	VMOVUPS Z7, K1, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z8, Z8
+	VMOVUPS Z8, (R8)
+	VMULPS  Z0, Z9, Z9
+	VMOVUPS Z9, K1, 64(R8)
+	VZEROUPPER
+	RET
+
+// func outerAVX512r_4x1(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·outerAVX512r_4x1(SB), NOSPLIT, $0-80
+	MOVQ       k+0(FP), AX
+	MOVQ       a+8(FP), CX
+	MOVQ       as+16(FP), DX
+	MOVQ       b+24(FP), BX
+	MOVQ       offs+32(FP), SI
+	MOVQ       c+40(FP), R8
+	MOVQ       ldc+48(FP), R9
+	MOVQ       R8, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z4, Z4, Z4
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z5, Z5, Z5
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z6, Z6, Z6
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z7, Z7, Z7
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
+	ANDQ       $0x00000003, AX
+	TESTQ      R10, R10
+	JZ         rem
+
+loop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	ADDQ         DX, CX
+	DECQ         R10
+	JNZ          loop
+
+rem:
+	TESTQ AX, AX
+	JZ    done
+
+remloop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	ADDQ         DX, CX
+	DECQ         AX
+	JNZ          remloop
+
+done:
+	VBROADCASTSS alpha+56(FP), Z0
+	MOVQ         beta0+64(FP), AX
+	TESTQ        AX, AX
+	JNZ          overwrite
+	VBROADCASTSS beta+60(FP), Z1
+	MOVQ         R8, DI
+	VMULPS       Z0, Z4, Z4
+	VFMADD231PS  (DI), Z1, Z4
+	VMOVUPS      Z4, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z5, Z5
+	VFMADD231PS  (DI), Z1, Z5
+	VMOVUPS      Z5, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z6, Z6
+	VFMADD231PS  (DI), Z1, Z6
+	VMOVUPS      Z6, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z7, Z7
+	VFMADD231PS  (DI), Z1, Z7
+	VMOVUPS      Z7, (DI)
+	VZEROUPPER
+	RET
+
+overwrite:
+	VMULPS  Z0, Z4, Z4
+	VMOVUPS Z4, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z5, Z5
+	VMOVUPS Z5, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z6, Z6
+	VMOVUPS Z6, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z7, Z7
+	VMOVUPS Z7, (R8)
+	VZEROUPPER
+	RET
+
+// func outerAVX512r_4x1m(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·outerAVX512r_4x1m(SB), NOSPLIT, $0-80
+	MOVQ       k+0(FP), AX
+	MOVQ       a+8(FP), CX
+	MOVQ       as+16(FP), DX
+	MOVQ       b+24(FP), BX
+	MOVQ       offs+32(FP), SI
+	MOVQ       c+40(FP), R8
+	MOVQ       ldc+48(FP), R9
+	MOVQ       mask+72(FP), DI
+	KMOVW      DI, K1
+	MOVQ       R8, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z4, Z4, Z4
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z5, Z5, Z5
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z6, Z6, Z6
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z7, Z7, Z7
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
+	ANDQ       $0x00000003, AX
+	TESTQ      R10, R10
+	JZ         rem
+
+loop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS.Z    (BX)(DI*4), K1, Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS.Z    (BX)(DI*4), K1, Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS.Z    (BX)(DI*4), K1, Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS.Z    (BX)(DI*4), K1, Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	ADDQ         DX, CX
+	DECQ         R10
+	JNZ          loop
+
+rem:
+	TESTQ AX, AX
+	JZ    done
+
+remloop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS.Z    (BX)(DI*4), K1, Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	ADDQ         DX, CX
+	DECQ         AX
+	JNZ          remloop
+
+done:
+	VBROADCASTSS alpha+56(FP), Z0
+	MOVQ         beta0+64(FP), AX
+	TESTQ        AX, AX
+	JNZ          overwrite
+	VBROADCASTSS beta+60(FP), Z1
+	MOVQ         R8, DI
+	VMULPS       Z0, Z4, Z4
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z4
+	VMOVUPS      Z4, K1, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z5, Z5
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z5
+	VMOVUPS      Z5, K1, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z6, Z6
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z6
+	VMOVUPS      Z6, K1, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z7, Z7
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z7
+	VMOVUPS      Z7, K1, (DI)
+	VZEROUPPER
+	RET
+
+overwrite:
+	VMULPS  Z0, Z4, Z4
+	VMOVUPS Z4, K1, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z5, Z5
+	VMOVUPS Z5, K1, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z6, Z6
+	VMOVUPS Z6, K1, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z7, Z7
+	VMOVUPS Z7, K1, (R8)
+	VZEROUPPER
+	RET
+
+// func outerAVX512r_4x2(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·outerAVX512r_4x2(SB), NOSPLIT, $0-80
+	MOVQ       k+0(FP), AX
+	MOVQ       a+8(FP), CX
+	MOVQ       as+16(FP), DX
+	MOVQ       b+24(FP), BX
+	MOVQ       offs+32(FP), SI
+	MOVQ       c+40(FP), R8
+	MOVQ       ldc+48(FP), R9
+	MOVQ       R8, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z4, Z4, Z4
+	PREFETCHT0 64(DI)
+	VPXORD     Z5, Z5, Z5
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z6, Z6, Z6
+	PREFETCHT0 64(DI)
+	VPXORD     Z7, Z7, Z7
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z8, Z8, Z8
+	PREFETCHT0 64(DI)
+	VPXORD     Z9, Z9, Z9
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z10, Z10, Z10
+	PREFETCHT0 64(DI)
+	VPXORD     Z11, Z11, Z11
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
+	ANDQ       $0x00000003, AX
+	TESTQ      R10, R10
+	JZ         rem
+
+loop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS      64(BX)(DI*4), Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS      64(BX)(DI*4), Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS      64(BX)(DI*4), Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS      64(BX)(DI*4), Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	ADDQ         DX, CX
+	DECQ         R10
+	JNZ          loop
+
+rem:
+	TESTQ AX, AX
+	JZ    done
+
+remloop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS      64(BX)(DI*4), Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	ADDQ         DX, CX
+	DECQ         AX
+	JNZ          remloop
+
+done:
+	VBROADCASTSS alpha+56(FP), Z0
+	MOVQ         beta0+64(FP), AX
+	TESTQ        AX, AX
+	JNZ          overwrite
+	VBROADCASTSS beta+60(FP), Z1
+	MOVQ         R8, DI
+	VMULPS       Z0, Z4, Z4
+	VFMADD231PS  (DI), Z1, Z4
+	VMOVUPS      Z4, (DI)
+	VMULPS       Z0, Z5, Z5
+	VFMADD231PS  64(DI), Z1, Z5
+	VMOVUPS      Z5, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z6, Z6
+	VFMADD231PS  (DI), Z1, Z6
+	VMOVUPS      Z6, (DI)
+	VMULPS       Z0, Z7, Z7
+	VFMADD231PS  64(DI), Z1, Z7
+	VMOVUPS      Z7, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z8, Z8
+	VFMADD231PS  (DI), Z1, Z8
+	VMOVUPS      Z8, (DI)
+	VMULPS       Z0, Z9, Z9
+	VFMADD231PS  64(DI), Z1, Z9
+	VMOVUPS      Z9, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z10, Z10
+	VFMADD231PS  (DI), Z1, Z10
+	VMOVUPS      Z10, (DI)
+	VMULPS       Z0, Z11, Z11
+	VFMADD231PS  64(DI), Z1, Z11
+	VMOVUPS      Z11, 64(DI)
+	VZEROUPPER
+	RET
+
+overwrite:
+	VMULPS  Z0, Z4, Z4
+	VMOVUPS Z4, (R8)
+	VMULPS  Z0, Z5, Z5
+	VMOVUPS Z5, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z6, Z6
+	VMOVUPS Z6, (R8)
+	VMULPS  Z0, Z7, Z7
+	VMOVUPS Z7, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z8, Z8
+	VMOVUPS Z8, (R8)
+	VMULPS  Z0, Z9, Z9
+	VMOVUPS Z9, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z10, Z10
+	VMOVUPS Z10, (R8)
+	VMULPS  Z0, Z11, Z11
+	VMOVUPS Z11, 64(R8)
+	VZEROUPPER
+	RET
+
+// func outerAVX512r_4x2m(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·outerAVX512r_4x2m(SB), NOSPLIT, $0-80
+	MOVQ       k+0(FP), AX
+	MOVQ       a+8(FP), CX
+	MOVQ       as+16(FP), DX
+	MOVQ       b+24(FP), BX
+	MOVQ       offs+32(FP), SI
+	MOVQ       c+40(FP), R8
+	MOVQ       ldc+48(FP), R9
+	MOVQ       mask+72(FP), DI
+	KMOVW      DI, K1
+	MOVQ       R8, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z4, Z4, Z4
+	PREFETCHT0 64(DI)
+	VPXORD     Z5, Z5, Z5
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z6, Z6, Z6
+	PREFETCHT0 64(DI)
+	VPXORD     Z7, Z7, Z7
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z8, Z8, Z8
+	PREFETCHT0 64(DI)
+	VPXORD     Z9, Z9, Z9
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z10, Z10, Z10
+	PREFETCHT0 64(DI)
+	VPXORD     Z11, Z11, Z11
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
+	ANDQ       $0x00000003, AX
+	TESTQ      R10, R10
+	JZ         rem
+
+loop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS.Z    64(BX)(DI*4), K1, Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS.Z    64(BX)(DI*4), K1, Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS.Z    64(BX)(DI*4), K1, Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS.Z    64(BX)(DI*4), K1, Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	ADDQ         DX, CX
+	DECQ         R10
+	JNZ          loop
+
+rem:
+	TESTQ AX, AX
+	JZ    done
+
+remloop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS.Z    64(BX)(DI*4), K1, Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	ADDQ         DX, CX
+	DECQ         AX
+	JNZ          remloop
+
+done:
+	VBROADCASTSS alpha+56(FP), Z0
+	MOVQ         beta0+64(FP), AX
+	TESTQ        AX, AX
+	JNZ          overwrite
+	VBROADCASTSS beta+60(FP), Z1
+	MOVQ         R8, DI
+	VMULPS       Z0, Z4, Z4
+	VFMADD231PS  (DI), Z1, Z4
+	VMOVUPS      Z4, (DI)
+	VMULPS       Z0, Z5, Z5
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z5
+	VMOVUPS      Z5, K1, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z6, Z6
+	VFMADD231PS  (DI), Z1, Z6
+	VMOVUPS      Z6, (DI)
+	VMULPS       Z0, Z7, Z7
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z7
+	VMOVUPS      Z7, K1, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z8, Z8
+	VFMADD231PS  (DI), Z1, Z8
+	VMOVUPS      Z8, (DI)
+	VMULPS       Z0, Z9, Z9
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z9
+	VMOVUPS      Z9, K1, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z10, Z10
+	VFMADD231PS  (DI), Z1, Z10
+	VMOVUPS      Z10, (DI)
+	VMULPS       Z0, Z11, Z11
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z11
+	VMOVUPS      Z11, K1, 64(DI)
+	VZEROUPPER
+	RET
+
+overwrite:
+	VMULPS  Z0, Z4, Z4
+	VMOVUPS Z4, (R8)
+	VMULPS  Z0, Z5, Z5
+	VMOVUPS Z5, K1, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z6, Z6
+	VMOVUPS Z6, (R8)
+	VMULPS  Z0, Z7, Z7
+	VMOVUPS Z7, K1, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z8, Z8
+	VMOVUPS Z8, (R8)
+	VMULPS  Z0, Z9, Z9
+	VMOVUPS Z9, K1, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z10, Z10
+	VMOVUPS Z10, (R8)
+	VMULPS  Z0, Z11, Z11
+	VMOVUPS Z11, K1, 64(R8)
+	VZEROUPPER
+	RET
+
+// func outerAVX512r_5x1(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·outerAVX512r_5x1(SB), NOSPLIT, $0-80
+	MOVQ       k+0(FP), AX
+	MOVQ       a+8(FP), CX
+	MOVQ       as+16(FP), DX
+	MOVQ       b+24(FP), BX
+	MOVQ       offs+32(FP), SI
+	MOVQ       c+40(FP), R8
+	MOVQ       ldc+48(FP), R9
+	MOVQ       R8, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z4, Z4, Z4
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z5, Z5, Z5
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z6, Z6, Z6
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z7, Z7, Z7
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z8, Z8, Z8
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
+	ANDQ       $0x00000003, AX
+	TESTQ      R10, R10
+	JZ         rem
+
+loop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	ADDQ         DX, CX
+	DECQ         R10
+	JNZ          loop
+
+rem:
+	TESTQ AX, AX
+	JZ    done
+
+remloop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	ADDQ         DX, CX
+	DECQ         AX
+	JNZ          remloop
+
+done:
+	VBROADCASTSS alpha+56(FP), Z0
+	MOVQ         beta0+64(FP), AX
+	TESTQ        AX, AX
+	JNZ          overwrite
+	VBROADCASTSS beta+60(FP), Z1
+	MOVQ         R8, DI
+	VMULPS       Z0, Z4, Z4
+	VFMADD231PS  (DI), Z1, Z4
+	VMOVUPS      Z4, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z5, Z5
+	VFMADD231PS  (DI), Z1, Z5
+	VMOVUPS      Z5, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z6, Z6
+	VFMADD231PS  (DI), Z1, Z6
+	VMOVUPS      Z6, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z7, Z7
+	VFMADD231PS  (DI), Z1, Z7
+	VMOVUPS      Z7, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z8, Z8
+	VFMADD231PS  (DI), Z1, Z8
+	VMOVUPS      Z8, (DI)
+	VZEROUPPER
+	RET
+
+overwrite:
+	VMULPS  Z0, Z4, Z4
+	VMOVUPS Z4, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z5, Z5
+	VMOVUPS Z5, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z6, Z6
+	VMOVUPS Z6, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z7, Z7
+	VMOVUPS Z7, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z8, Z8
+	VMOVUPS Z8, (R8)
+	VZEROUPPER
+	RET
+
+// func outerAVX512r_5x1m(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·outerAVX512r_5x1m(SB), NOSPLIT, $0-80
+	MOVQ       k+0(FP), AX
+	MOVQ       a+8(FP), CX
+	MOVQ       as+16(FP), DX
+	MOVQ       b+24(FP), BX
+	MOVQ       offs+32(FP), SI
+	MOVQ       c+40(FP), R8
+	MOVQ       ldc+48(FP), R9
+	MOVQ       mask+72(FP), DI
+	KMOVW      DI, K1
+	MOVQ       R8, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z4, Z4, Z4
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z5, Z5, Z5
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z6, Z6, Z6
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z7, Z7, Z7
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z8, Z8, Z8
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
+	ANDQ       $0x00000003, AX
+	TESTQ      R10, R10
+	JZ         rem
+
+loop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS.Z    (BX)(DI*4), K1, Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS.Z    (BX)(DI*4), K1, Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS.Z    (BX)(DI*4), K1, Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS.Z    (BX)(DI*4), K1, Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	ADDQ         DX, CX
+	DECQ         R10
+	JNZ          loop
+
+rem:
+	TESTQ AX, AX
+	JZ    done
+
+remloop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS.Z    (BX)(DI*4), K1, Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	ADDQ         DX, CX
+	DECQ         AX
+	JNZ          remloop
+
+done:
+	VBROADCASTSS alpha+56(FP), Z0
+	MOVQ         beta0+64(FP), AX
+	TESTQ        AX, AX
+	JNZ          overwrite
+	VBROADCASTSS beta+60(FP), Z1
+	MOVQ         R8, DI
+	VMULPS       Z0, Z4, Z4
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z4
+	VMOVUPS      Z4, K1, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z5, Z5
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z5
+	VMOVUPS      Z5, K1, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z6, Z6
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z6
+	VMOVUPS      Z6, K1, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z7, Z7
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z7
+	VMOVUPS      Z7, K1, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z8, Z8
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z8
+	VMOVUPS      Z8, K1, (DI)
+	VZEROUPPER
+	RET
+
+overwrite:
+	VMULPS  Z0, Z4, Z4
+	VMOVUPS Z4, K1, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z5, Z5
+	VMOVUPS Z5, K1, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z6, Z6
+	VMOVUPS Z6, K1, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z7, Z7
+	VMOVUPS Z7, K1, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z8, Z8
+	VMOVUPS Z8, K1, (R8)
+	VZEROUPPER
+	RET
+
+// func outerAVX512r_5x2(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·outerAVX512r_5x2(SB), NOSPLIT, $0-80
+	MOVQ       k+0(FP), AX
+	MOVQ       a+8(FP), CX
+	MOVQ       as+16(FP), DX
+	MOVQ       b+24(FP), BX
+	MOVQ       offs+32(FP), SI
+	MOVQ       c+40(FP), R8
+	MOVQ       ldc+48(FP), R9
+	MOVQ       R8, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z4, Z4, Z4
+	PREFETCHT0 64(DI)
+	VPXORD     Z5, Z5, Z5
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z6, Z6, Z6
+	PREFETCHT0 64(DI)
+	VPXORD     Z7, Z7, Z7
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z8, Z8, Z8
+	PREFETCHT0 64(DI)
+	VPXORD     Z9, Z9, Z9
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z10, Z10, Z10
+	PREFETCHT0 64(DI)
+	VPXORD     Z11, Z11, Z11
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z12, Z12, Z12
+	PREFETCHT0 64(DI)
+	VPXORD     Z13, Z13, Z13
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
+	ANDQ       $0x00000003, AX
+	TESTQ      R10, R10
+	JZ         rem
+
+loop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS      64(BX)(DI*4), Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS      64(BX)(DI*4), Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS      64(BX)(DI*4), Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS      64(BX)(DI*4), Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	ADDQ         DX, CX
+	DECQ         R10
+	JNZ          loop
+
+rem:
+	TESTQ AX, AX
+	JZ    done
+
+remloop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS      64(BX)(DI*4), Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	ADDQ         DX, CX
+	DECQ         AX
+	JNZ          remloop
+
+done:
+	VBROADCASTSS alpha+56(FP), Z0
+	MOVQ         beta0+64(FP), AX
+	TESTQ        AX, AX
+	JNZ          overwrite
+	VBROADCASTSS beta+60(FP), Z1
+	MOVQ         R8, DI
+	VMULPS       Z0, Z4, Z4
+	VFMADD231PS  (DI), Z1, Z4
+	VMOVUPS      Z4, (DI)
+	VMULPS       Z0, Z5, Z5
+	VFMADD231PS  64(DI), Z1, Z5
+	VMOVUPS      Z5, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z6, Z6
+	VFMADD231PS  (DI), Z1, Z6
+	VMOVUPS      Z6, (DI)
+	VMULPS       Z0, Z7, Z7
+	VFMADD231PS  64(DI), Z1, Z7
+	VMOVUPS      Z7, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z8, Z8
+	VFMADD231PS  (DI), Z1, Z8
+	VMOVUPS      Z8, (DI)
+	VMULPS       Z0, Z9, Z9
+	VFMADD231PS  64(DI), Z1, Z9
+	VMOVUPS      Z9, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z10, Z10
+	VFMADD231PS  (DI), Z1, Z10
+	VMOVUPS      Z10, (DI)
+	VMULPS       Z0, Z11, Z11
+	VFMADD231PS  64(DI), Z1, Z11
+	VMOVUPS      Z11, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z12, Z12
+	VFMADD231PS  (DI), Z1, Z12
+	VMOVUPS      Z12, (DI)
+	VMULPS       Z0, Z13, Z13
+	VFMADD231PS  64(DI), Z1, Z13
+	VMOVUPS      Z13, 64(DI)
+	VZEROUPPER
+	RET
+
+overwrite:
+	VMULPS  Z0, Z4, Z4
+	VMOVUPS Z4, (R8)
+	VMULPS  Z0, Z5, Z5
+	VMOVUPS Z5, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z6, Z6
+	VMOVUPS Z6, (R8)
+	VMULPS  Z0, Z7, Z7
+	VMOVUPS Z7, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z8, Z8
+	VMOVUPS Z8, (R8)
+	VMULPS  Z0, Z9, Z9
+	VMOVUPS Z9, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z10, Z10
+	VMOVUPS Z10, (R8)
+	VMULPS  Z0, Z11, Z11
+	VMOVUPS Z11, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z12, Z12
+	VMOVUPS Z12, (R8)
+	VMULPS  Z0, Z13, Z13
+	VMOVUPS Z13, 64(R8)
+	VZEROUPPER
+	RET
+
+// func outerAVX512r_5x2m(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·outerAVX512r_5x2m(SB), NOSPLIT, $0-80
+	MOVQ       k+0(FP), AX
+	MOVQ       a+8(FP), CX
+	MOVQ       as+16(FP), DX
+	MOVQ       b+24(FP), BX
+	MOVQ       offs+32(FP), SI
+	MOVQ       c+40(FP), R8
+	MOVQ       ldc+48(FP), R9
+	MOVQ       mask+72(FP), DI
+	KMOVW      DI, K1
+	MOVQ       R8, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z4, Z4, Z4
+	PREFETCHT0 64(DI)
+	VPXORD     Z5, Z5, Z5
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z6, Z6, Z6
+	PREFETCHT0 64(DI)
+	VPXORD     Z7, Z7, Z7
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z8, Z8, Z8
+	PREFETCHT0 64(DI)
+	VPXORD     Z9, Z9, Z9
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z10, Z10, Z10
+	PREFETCHT0 64(DI)
+	VPXORD     Z11, Z11, Z11
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z12, Z12, Z12
+	PREFETCHT0 64(DI)
+	VPXORD     Z13, Z13, Z13
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
+	ANDQ       $0x00000003, AX
+	TESTQ      R10, R10
+	JZ         rem
+
+loop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS.Z    64(BX)(DI*4), K1, Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS.Z    64(BX)(DI*4), K1, Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS.Z    64(BX)(DI*4), K1, Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS.Z    64(BX)(DI*4), K1, Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	ADDQ         DX, CX
+	DECQ         R10
+	JNZ          loop
+
+rem:
+	TESTQ AX, AX
+	JZ    done
+
+remloop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS.Z    64(BX)(DI*4), K1, Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	ADDQ         DX, CX
+	DECQ         AX
+	JNZ          remloop
+
+done:
+	VBROADCASTSS alpha+56(FP), Z0
+	MOVQ         beta0+64(FP), AX
+	TESTQ        AX, AX
+	JNZ          overwrite
+	VBROADCASTSS beta+60(FP), Z1
+	MOVQ         R8, DI
+	VMULPS       Z0, Z4, Z4
+	VFMADD231PS  (DI), Z1, Z4
+	VMOVUPS      Z4, (DI)
+	VMULPS       Z0, Z5, Z5
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z5
+	VMOVUPS      Z5, K1, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z6, Z6
+	VFMADD231PS  (DI), Z1, Z6
+	VMOVUPS      Z6, (DI)
+	VMULPS       Z0, Z7, Z7
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z7
+	VMOVUPS      Z7, K1, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z8, Z8
+	VFMADD231PS  (DI), Z1, Z8
+	VMOVUPS      Z8, (DI)
+	VMULPS       Z0, Z9, Z9
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z9
+	VMOVUPS      Z9, K1, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z10, Z10
+	VFMADD231PS  (DI), Z1, Z10
+	VMOVUPS      Z10, (DI)
+	VMULPS       Z0, Z11, Z11
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z11
+	VMOVUPS      Z11, K1, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z12, Z12
+	VFMADD231PS  (DI), Z1, Z12
+	VMOVUPS      Z12, (DI)
+	VMULPS       Z0, Z13, Z13
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z13
+	VMOVUPS      Z13, K1, 64(DI)
+	VZEROUPPER
+	RET
+
+overwrite:
+	VMULPS  Z0, Z4, Z4
+	VMOVUPS Z4, (R8)
+	VMULPS  Z0, Z5, Z5
+	VMOVUPS Z5, K1, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z6, Z6
+	VMOVUPS Z6, (R8)
+	VMULPS  Z0, Z7, Z7
+	VMOVUPS Z7, K1, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z8, Z8
+	VMOVUPS Z8, (R8)
+	VMULPS  Z0, Z9, Z9
+	VMOVUPS Z9, K1, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z10, Z10
+	VMOVUPS Z10, (R8)
+	VMULPS  Z0, Z11, Z11
+	VMOVUPS Z11, K1, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z12, Z12
+	VMOVUPS Z12, (R8)
+	VMULPS  Z0, Z13, Z13
+	VMOVUPS Z13, K1, 64(R8)
+	VZEROUPPER
+	RET
+
+// func outerAVX512r_6x1(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·outerAVX512r_6x1(SB), NOSPLIT, $0-80
+	MOVQ       k+0(FP), AX
+	MOVQ       a+8(FP), CX
+	MOVQ       as+16(FP), DX
+	MOVQ       b+24(FP), BX
+	MOVQ       offs+32(FP), SI
+	MOVQ       c+40(FP), R8
+	MOVQ       ldc+48(FP), R9
+	MOVQ       R8, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z4, Z4, Z4
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z5, Z5, Z5
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z6, Z6, Z6
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z7, Z7, Z7
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z8, Z8, Z8
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z9, Z9, Z9
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
+	ANDQ       $0x00000003, AX
+	TESTQ      R10, R10
+	JZ         rem
+
+loop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z9
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z9
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z9
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z9
+	ADDQ         DX, CX
+	DECQ         R10
+	JNZ          loop
+
+rem:
+	TESTQ AX, AX
+	JZ    done
+
+remloop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z9
+	ADDQ         DX, CX
+	DECQ         AX
+	JNZ          remloop
+
+done:
+	VBROADCASTSS alpha+56(FP), Z0
+	MOVQ         beta0+64(FP), AX
+	TESTQ        AX, AX
+	JNZ          overwrite
+	VBROADCASTSS beta+60(FP), Z1
+	MOVQ         R8, DI
+	VMULPS       Z0, Z4, Z4
+	VFMADD231PS  (DI), Z1, Z4
+	VMOVUPS      Z4, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z5, Z5
+	VFMADD231PS  (DI), Z1, Z5
+	VMOVUPS      Z5, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z6, Z6
+	VFMADD231PS  (DI), Z1, Z6
+	VMOVUPS      Z6, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z7, Z7
+	VFMADD231PS  (DI), Z1, Z7
+	VMOVUPS      Z7, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z8, Z8
+	VFMADD231PS  (DI), Z1, Z8
+	VMOVUPS      Z8, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z9, Z9
+	VFMADD231PS  (DI), Z1, Z9
+	VMOVUPS      Z9, (DI)
+	VZEROUPPER
+	RET
+
+overwrite:
+	VMULPS  Z0, Z4, Z4
+	VMOVUPS Z4, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z5, Z5
+	VMOVUPS Z5, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z6, Z6
+	VMOVUPS Z6, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z7, Z7
+	VMOVUPS Z7, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z8, Z8
+	VMOVUPS Z8, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z9, Z9
+	VMOVUPS Z9, (R8)
+	VZEROUPPER
+	RET
+
+// func outerAVX512r_6x1m(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·outerAVX512r_6x1m(SB), NOSPLIT, $0-80
+	MOVQ       k+0(FP), AX
+	MOVQ       a+8(FP), CX
+	MOVQ       as+16(FP), DX
+	MOVQ       b+24(FP), BX
+	MOVQ       offs+32(FP), SI
+	MOVQ       c+40(FP), R8
+	MOVQ       ldc+48(FP), R9
+	MOVQ       mask+72(FP), DI
+	KMOVW      DI, K1
+	MOVQ       R8, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z4, Z4, Z4
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z5, Z5, Z5
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z6, Z6, Z6
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z7, Z7, Z7
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z8, Z8, Z8
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z9, Z9, Z9
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
+	ANDQ       $0x00000003, AX
+	TESTQ      R10, R10
+	JZ         rem
+
+loop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS.Z    (BX)(DI*4), K1, Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z9
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS.Z    (BX)(DI*4), K1, Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z9
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS.Z    (BX)(DI*4), K1, Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z9
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS.Z    (BX)(DI*4), K1, Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z9
+	ADDQ         DX, CX
+	DECQ         R10
+	JNZ          loop
+
+rem:
+	TESTQ AX, AX
+	JZ    done
+
+remloop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS.Z    (BX)(DI*4), K1, Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z9
+	ADDQ         DX, CX
+	DECQ         AX
+	JNZ          remloop
+
+done:
+	VBROADCASTSS alpha+56(FP), Z0
+	MOVQ         beta0+64(FP), AX
+	TESTQ        AX, AX
+	JNZ          overwrite
+	VBROADCASTSS beta+60(FP), Z1
+	MOVQ         R8, DI
+	VMULPS       Z0, Z4, Z4
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z4
+	VMOVUPS      Z4, K1, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z5, Z5
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z5
+	VMOVUPS      Z5, K1, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z6, Z6
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z6
+	VMOVUPS      Z6, K1, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z7, Z7
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z7
+	VMOVUPS      Z7, K1, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z8, Z8
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z8
+	VMOVUPS      Z8, K1, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z9, Z9
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z9
+	VMOVUPS      Z9, K1, (DI)
+	VZEROUPPER
+	RET
+
+overwrite:
+	VMULPS  Z0, Z4, Z4
+	VMOVUPS Z4, K1, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z5, Z5
+	VMOVUPS Z5, K1, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z6, Z6
+	VMOVUPS Z6, K1, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z7, Z7
+	VMOVUPS Z7, K1, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z8, Z8
+	VMOVUPS Z8, K1, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z9, Z9
+	VMOVUPS Z9, K1, (R8)
+	VZEROUPPER
+	RET
+
+// func outerAVX512r_6x2(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·outerAVX512r_6x2(SB), NOSPLIT, $0-80
+	MOVQ       k+0(FP), AX
+	MOVQ       a+8(FP), CX
+	MOVQ       as+16(FP), DX
+	MOVQ       b+24(FP), BX
+	MOVQ       offs+32(FP), SI
+	MOVQ       c+40(FP), R8
+	MOVQ       ldc+48(FP), R9
+	MOVQ       R8, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z4, Z4, Z4
+	PREFETCHT0 64(DI)
+	VPXORD     Z5, Z5, Z5
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z6, Z6, Z6
+	PREFETCHT0 64(DI)
+	VPXORD     Z7, Z7, Z7
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z8, Z8, Z8
+	PREFETCHT0 64(DI)
+	VPXORD     Z9, Z9, Z9
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z10, Z10, Z10
+	PREFETCHT0 64(DI)
+	VPXORD     Z11, Z11, Z11
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z12, Z12, Z12
+	PREFETCHT0 64(DI)
+	VPXORD     Z13, Z13, Z13
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z14, Z14, Z14
+	PREFETCHT0 64(DI)
+	VPXORD     Z15, Z15, Z15
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
+	ANDQ       $0x00000003, AX
+	TESTQ      R10, R10
+	JZ         rem
+
+loop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS      64(BX)(DI*4), Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z14
+	VFMADD231PS  Z1, Z3, Z15
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS      64(BX)(DI*4), Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z14
+	VFMADD231PS  Z1, Z3, Z15
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS      64(BX)(DI*4), Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z14
+	VFMADD231PS  Z1, Z3, Z15
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS      64(BX)(DI*4), Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z14
+	VFMADD231PS  Z1, Z3, Z15
+	ADDQ         DX, CX
+	DECQ         R10
+	JNZ          loop
+
+rem:
+	TESTQ AX, AX
+	JZ    done
+
+remloop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS      64(BX)(DI*4), Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z14
+	VFMADD231PS  Z1, Z3, Z15
+	ADDQ         DX, CX
+	DECQ         AX
+	JNZ          remloop
+
+done:
+	VBROADCASTSS alpha+56(FP), Z0
+	MOVQ         beta0+64(FP), AX
+	TESTQ        AX, AX
+	JNZ          overwrite
+	VBROADCASTSS beta+60(FP), Z1
+	MOVQ         R8, DI
+	VMULPS       Z0, Z4, Z4
+	VFMADD231PS  (DI), Z1, Z4
+	VMOVUPS      Z4, (DI)
+	VMULPS       Z0, Z5, Z5
+	VFMADD231PS  64(DI), Z1, Z5
+	VMOVUPS      Z5, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z6, Z6
+	VFMADD231PS  (DI), Z1, Z6
+	VMOVUPS      Z6, (DI)
+	VMULPS       Z0, Z7, Z7
+	VFMADD231PS  64(DI), Z1, Z7
+	VMOVUPS      Z7, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z8, Z8
+	VFMADD231PS  (DI), Z1, Z8
+	VMOVUPS      Z8, (DI)
+	VMULPS       Z0, Z9, Z9
+	VFMADD231PS  64(DI), Z1, Z9
+	VMOVUPS      Z9, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z10, Z10
+	VFMADD231PS  (DI), Z1, Z10
+	VMOVUPS      Z10, (DI)
+	VMULPS       Z0, Z11, Z11
+	VFMADD231PS  64(DI), Z1, Z11
+	VMOVUPS      Z11, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z12, Z12
+	VFMADD231PS  (DI), Z1, Z12
+	VMOVUPS      Z12, (DI)
+	VMULPS       Z0, Z13, Z13
+	VFMADD231PS  64(DI), Z1, Z13
+	VMOVUPS      Z13, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z14, Z14
+	VFMADD231PS  (DI), Z1, Z14
+	VMOVUPS      Z14, (DI)
+	VMULPS       Z0, Z15, Z15
+	VFMADD231PS  64(DI), Z1, Z15
+	VMOVUPS      Z15, 64(DI)
+	VZEROUPPER
+	RET
+
+overwrite:
+	VMULPS  Z0, Z4, Z4
+	VMOVUPS Z4, (R8)
+	VMULPS  Z0, Z5, Z5
+	VMOVUPS Z5, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z6, Z6
+	VMOVUPS Z6, (R8)
+	VMULPS  Z0, Z7, Z7
+	VMOVUPS Z7, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z8, Z8
+	VMOVUPS Z8, (R8)
+	VMULPS  Z0, Z9, Z9
+	VMOVUPS Z9, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z10, Z10
+	VMOVUPS Z10, (R8)
+	VMULPS  Z0, Z11, Z11
+	VMOVUPS Z11, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z12, Z12
+	VMOVUPS Z12, (R8)
+	VMULPS  Z0, Z13, Z13
+	VMOVUPS Z13, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z14, Z14
+	VMOVUPS Z14, (R8)
+	VMULPS  Z0, Z15, Z15
+	VMOVUPS Z15, 64(R8)
+	VZEROUPPER
+	RET
+
+// func outerAVX512r_6x2m(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·outerAVX512r_6x2m(SB), NOSPLIT, $0-80
+	MOVQ       k+0(FP), AX
+	MOVQ       a+8(FP), CX
+	MOVQ       as+16(FP), DX
+	MOVQ       b+24(FP), BX
+	MOVQ       offs+32(FP), SI
+	MOVQ       c+40(FP), R8
+	MOVQ       ldc+48(FP), R9
+	MOVQ       mask+72(FP), DI
+	KMOVW      DI, K1
+	MOVQ       R8, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z4, Z4, Z4
+	PREFETCHT0 64(DI)
+	VPXORD     Z5, Z5, Z5
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z6, Z6, Z6
+	PREFETCHT0 64(DI)
+	VPXORD     Z7, Z7, Z7
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z8, Z8, Z8
+	PREFETCHT0 64(DI)
+	VPXORD     Z9, Z9, Z9
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z10, Z10, Z10
+	PREFETCHT0 64(DI)
+	VPXORD     Z11, Z11, Z11
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z12, Z12, Z12
+	PREFETCHT0 64(DI)
+	VPXORD     Z13, Z13, Z13
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z14, Z14, Z14
+	PREFETCHT0 64(DI)
+	VPXORD     Z15, Z15, Z15
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
+	ANDQ       $0x00000003, AX
+	TESTQ      R10, R10
+	JZ         rem
+
+loop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS.Z    64(BX)(DI*4), K1, Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z14
+	VFMADD231PS  Z1, Z3, Z15
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS.Z    64(BX)(DI*4), K1, Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z14
+	VFMADD231PS  Z1, Z3, Z15
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS.Z    64(BX)(DI*4), K1, Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z14
+	VFMADD231PS  Z1, Z3, Z15
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS.Z    64(BX)(DI*4), K1, Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z14
+	VFMADD231PS  Z1, Z3, Z15
+	ADDQ         DX, CX
+	DECQ         R10
+	JNZ          loop
+
+rem:
+	TESTQ AX, AX
+	JZ    done
+
+remloop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS.Z    64(BX)(DI*4), K1, Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z14
+	VFMADD231PS  Z1, Z3, Z15
+	ADDQ         DX, CX
+	DECQ         AX
+	JNZ          remloop
+
+done:
+	VBROADCASTSS alpha+56(FP), Z0
+	MOVQ         beta0+64(FP), AX
+	TESTQ        AX, AX
+	JNZ          overwrite
+	VBROADCASTSS beta+60(FP), Z1
+	MOVQ         R8, DI
+	VMULPS       Z0, Z4, Z4
+	VFMADD231PS  (DI), Z1, Z4
+	VMOVUPS      Z4, (DI)
+	VMULPS       Z0, Z5, Z5
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z5
+	VMOVUPS      Z5, K1, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z6, Z6
+	VFMADD231PS  (DI), Z1, Z6
+	VMOVUPS      Z6, (DI)
+	VMULPS       Z0, Z7, Z7
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z7
+	VMOVUPS      Z7, K1, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z8, Z8
+	VFMADD231PS  (DI), Z1, Z8
+	VMOVUPS      Z8, (DI)
+	VMULPS       Z0, Z9, Z9
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z9
+	VMOVUPS      Z9, K1, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z10, Z10
+	VFMADD231PS  (DI), Z1, Z10
+	VMOVUPS      Z10, (DI)
+	VMULPS       Z0, Z11, Z11
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z11
+	VMOVUPS      Z11, K1, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z12, Z12
+	VFMADD231PS  (DI), Z1, Z12
+	VMOVUPS      Z12, (DI)
+	VMULPS       Z0, Z13, Z13
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z13
+	VMOVUPS      Z13, K1, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z14, Z14
+	VFMADD231PS  (DI), Z1, Z14
+	VMOVUPS      Z14, (DI)
+	VMULPS       Z0, Z15, Z15
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z15
+	VMOVUPS      Z15, K1, 64(DI)
+	VZEROUPPER
+	RET
+
+overwrite:
+	VMULPS  Z0, Z4, Z4
+	VMOVUPS Z4, (R8)
+	VMULPS  Z0, Z5, Z5
+	VMOVUPS Z5, K1, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z6, Z6
+	VMOVUPS Z6, (R8)
+	VMULPS  Z0, Z7, Z7
+	VMOVUPS Z7, K1, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z8, Z8
+	VMOVUPS Z8, (R8)
+	VMULPS  Z0, Z9, Z9
+	VMOVUPS Z9, K1, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z10, Z10
+	VMOVUPS Z10, (R8)
+	VMULPS  Z0, Z11, Z11
+	VMOVUPS Z11, K1, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z12, Z12
+	VMOVUPS Z12, (R8)
+	VMULPS  Z0, Z13, Z13
+	VMOVUPS Z13, K1, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z14, Z14
+	VMOVUPS Z14, (R8)
+	VMULPS  Z0, Z15, Z15
+	VMOVUPS Z15, K1, 64(R8)
+	VZEROUPPER
+	RET
+
+// func outerAVX512r_7x1(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·outerAVX512r_7x1(SB), NOSPLIT, $0-80
+	MOVQ       k+0(FP), AX
+	MOVQ       a+8(FP), CX
+	MOVQ       as+16(FP), DX
+	MOVQ       b+24(FP), BX
+	MOVQ       offs+32(FP), SI
+	MOVQ       c+40(FP), R8
+	MOVQ       ldc+48(FP), R9
+	MOVQ       R8, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z4, Z4, Z4
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z5, Z5, Z5
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z6, Z6, Z6
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z7, Z7, Z7
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z8, Z8, Z8
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z9, Z9, Z9
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z10, Z10, Z10
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
+	ANDQ       $0x00000003, AX
+	TESTQ      R10, R10
+	JZ         rem
+
+loop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z9
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z10
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z9
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z10
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z9
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z10
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z9
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z10
+	ADDQ         DX, CX
+	DECQ         R10
+	JNZ          loop
+
+rem:
+	TESTQ AX, AX
+	JZ    done
+
+remloop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z9
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z10
+	ADDQ         DX, CX
+	DECQ         AX
+	JNZ          remloop
+
+done:
+	VBROADCASTSS alpha+56(FP), Z0
+	MOVQ         beta0+64(FP), AX
+	TESTQ        AX, AX
+	JNZ          overwrite
+	VBROADCASTSS beta+60(FP), Z1
+	MOVQ         R8, DI
+	VMULPS       Z0, Z4, Z4
+	VFMADD231PS  (DI), Z1, Z4
+	VMOVUPS      Z4, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z5, Z5
+	VFMADD231PS  (DI), Z1, Z5
+	VMOVUPS      Z5, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z6, Z6
+	VFMADD231PS  (DI), Z1, Z6
+	VMOVUPS      Z6, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z7, Z7
+	VFMADD231PS  (DI), Z1, Z7
+	VMOVUPS      Z7, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z8, Z8
+	VFMADD231PS  (DI), Z1, Z8
+	VMOVUPS      Z8, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z9, Z9
+	VFMADD231PS  (DI), Z1, Z9
+	VMOVUPS      Z9, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z10, Z10
+	VFMADD231PS  (DI), Z1, Z10
+	VMOVUPS      Z10, (DI)
+	VZEROUPPER
+	RET
+
+overwrite:
+	VMULPS  Z0, Z4, Z4
+	VMOVUPS Z4, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z5, Z5
+	VMOVUPS Z5, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z6, Z6
+	VMOVUPS Z6, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z7, Z7
+	VMOVUPS Z7, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z8, Z8
+	VMOVUPS Z8, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z9, Z9
+	VMOVUPS Z9, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z10, Z10
+	VMOVUPS Z10, (R8)
+	VZEROUPPER
+	RET
+
+// func outerAVX512r_7x1m(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·outerAVX512r_7x1m(SB), NOSPLIT, $0-80
+	MOVQ       k+0(FP), AX
+	MOVQ       a+8(FP), CX
+	MOVQ       as+16(FP), DX
+	MOVQ       b+24(FP), BX
+	MOVQ       offs+32(FP), SI
+	MOVQ       c+40(FP), R8
+	MOVQ       ldc+48(FP), R9
+	MOVQ       mask+72(FP), DI
+	KMOVW      DI, K1
+	MOVQ       R8, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z4, Z4, Z4
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z5, Z5, Z5
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z6, Z6, Z6
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z7, Z7, Z7
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z8, Z8, Z8
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z9, Z9, Z9
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z10, Z10, Z10
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
+	ANDQ       $0x00000003, AX
+	TESTQ      R10, R10
+	JZ         rem
+
+loop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS.Z    (BX)(DI*4), K1, Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z9
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z10
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS.Z    (BX)(DI*4), K1, Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z9
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z10
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS.Z    (BX)(DI*4), K1, Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z9
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z10
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS.Z    (BX)(DI*4), K1, Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z9
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z10
+	ADDQ         DX, CX
+	DECQ         R10
+	JNZ          loop
+
+rem:
+	TESTQ AX, AX
+	JZ    done
+
+remloop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS.Z    (BX)(DI*4), K1, Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z9
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z10
+	ADDQ         DX, CX
+	DECQ         AX
+	JNZ          remloop
+
+done:
+	VBROADCASTSS alpha+56(FP), Z0
+	MOVQ         beta0+64(FP), AX
+	TESTQ        AX, AX
+	JNZ          overwrite
+	VBROADCASTSS beta+60(FP), Z1
+	MOVQ         R8, DI
+	VMULPS       Z0, Z4, Z4
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z4
+	VMOVUPS      Z4, K1, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z5, Z5
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z5
+	VMOVUPS      Z5, K1, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z6, Z6
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z6
+	VMOVUPS      Z6, K1, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z7, Z7
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z7
+	VMOVUPS      Z7, K1, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z8, Z8
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z8
+	VMOVUPS      Z8, K1, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z9, Z9
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z9
+	VMOVUPS      Z9, K1, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z10, Z10
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z10
+	VMOVUPS      Z10, K1, (DI)
+	VZEROUPPER
+	RET
+
+overwrite:
+	VMULPS  Z0, Z4, Z4
+	VMOVUPS Z4, K1, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z5, Z5
+	VMOVUPS Z5, K1, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z6, Z6
+	VMOVUPS Z6, K1, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z7, Z7
+	VMOVUPS Z7, K1, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z8, Z8
+	VMOVUPS Z8, K1, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z9, Z9
+	VMOVUPS Z9, K1, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z10, Z10
+	VMOVUPS Z10, K1, (R8)
+	VZEROUPPER
+	RET
+
+// func outerAVX512r_7x2(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·outerAVX512r_7x2(SB), NOSPLIT, $0-80
+	MOVQ       k+0(FP), AX
+	MOVQ       a+8(FP), CX
+	MOVQ       as+16(FP), DX
+	MOVQ       b+24(FP), BX
+	MOVQ       offs+32(FP), SI
+	MOVQ       c+40(FP), R8
+	MOVQ       ldc+48(FP), R9
+	MOVQ       R8, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z4, Z4, Z4
+	PREFETCHT0 64(DI)
+	VPXORD     Z5, Z5, Z5
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z6, Z6, Z6
+	PREFETCHT0 64(DI)
+	VPXORD     Z7, Z7, Z7
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z8, Z8, Z8
+	PREFETCHT0 64(DI)
+	VPXORD     Z9, Z9, Z9
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z10, Z10, Z10
+	PREFETCHT0 64(DI)
+	VPXORD     Z11, Z11, Z11
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z12, Z12, Z12
+	PREFETCHT0 64(DI)
+	VPXORD     Z13, Z13, Z13
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z14, Z14, Z14
+	PREFETCHT0 64(DI)
+	VPXORD     Z15, Z15, Z15
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z16, Z16, Z16
+	PREFETCHT0 64(DI)
+	VPXORD     Z17, Z17, Z17
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
+	ANDQ       $0x00000003, AX
+	TESTQ      R10, R10
+	JZ         rem
+
+loop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS      64(BX)(DI*4), Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z14
+	VFMADD231PS  Z1, Z3, Z15
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z16
+	VFMADD231PS  Z1, Z2, Z17
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS      64(BX)(DI*4), Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z14
+	VFMADD231PS  Z1, Z3, Z15
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z16
+	VFMADD231PS  Z1, Z2, Z17
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS      64(BX)(DI*4), Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z14
+	VFMADD231PS  Z1, Z3, Z15
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z16
+	VFMADD231PS  Z1, Z2, Z17
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS      64(BX)(DI*4), Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z14
+	VFMADD231PS  Z1, Z3, Z15
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z16
+	VFMADD231PS  Z1, Z2, Z17
+	ADDQ         DX, CX
+	DECQ         R10
+	JNZ          loop
+
+rem:
+	TESTQ AX, AX
+	JZ    done
+
+remloop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS      64(BX)(DI*4), Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z14
+	VFMADD231PS  Z1, Z3, Z15
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z16
+	VFMADD231PS  Z1, Z2, Z17
+	ADDQ         DX, CX
+	DECQ         AX
+	JNZ          remloop
+
+done:
+	VBROADCASTSS alpha+56(FP), Z0
+	MOVQ         beta0+64(FP), AX
+	TESTQ        AX, AX
+	JNZ          overwrite
+	VBROADCASTSS beta+60(FP), Z1
+	MOVQ         R8, DI
+	VMULPS       Z0, Z4, Z4
+	VFMADD231PS  (DI), Z1, Z4
+	VMOVUPS      Z4, (DI)
+	VMULPS       Z0, Z5, Z5
+	VFMADD231PS  64(DI), Z1, Z5
+	VMOVUPS      Z5, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z6, Z6
+	VFMADD231PS  (DI), Z1, Z6
+	VMOVUPS      Z6, (DI)
+	VMULPS       Z0, Z7, Z7
+	VFMADD231PS  64(DI), Z1, Z7
+	VMOVUPS      Z7, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z8, Z8
+	VFMADD231PS  (DI), Z1, Z8
+	VMOVUPS      Z8, (DI)
+	VMULPS       Z0, Z9, Z9
+	VFMADD231PS  64(DI), Z1, Z9
+	VMOVUPS      Z9, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z10, Z10
+	VFMADD231PS  (DI), Z1, Z10
+	VMOVUPS      Z10, (DI)
+	VMULPS       Z0, Z11, Z11
+	VFMADD231PS  64(DI), Z1, Z11
+	VMOVUPS      Z11, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z12, Z12
+	VFMADD231PS  (DI), Z1, Z12
+	VMOVUPS      Z12, (DI)
+	VMULPS       Z0, Z13, Z13
+	VFMADD231PS  64(DI), Z1, Z13
+	VMOVUPS      Z13, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z14, Z14
+	VFMADD231PS  (DI), Z1, Z14
+	VMOVUPS      Z14, (DI)
+	VMULPS       Z0, Z15, Z15
+	VFMADD231PS  64(DI), Z1, Z15
+	VMOVUPS      Z15, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z16, Z16
+	VFMADD231PS  (DI), Z1, Z16
+	VMOVUPS      Z16, (DI)
+	VMULPS       Z0, Z17, Z17
+	VFMADD231PS  64(DI), Z1, Z17
+	VMOVUPS      Z17, 64(DI)
+	VZEROUPPER
+	RET
+
+overwrite:
+	VMULPS  Z0, Z4, Z4
+	VMOVUPS Z4, (R8)
+	VMULPS  Z0, Z5, Z5
+	VMOVUPS Z5, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z6, Z6
+	VMOVUPS Z6, (R8)
+	VMULPS  Z0, Z7, Z7
+	VMOVUPS Z7, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z8, Z8
+	VMOVUPS Z8, (R8)
+	VMULPS  Z0, Z9, Z9
+	VMOVUPS Z9, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z10, Z10
+	VMOVUPS Z10, (R8)
+	VMULPS  Z0, Z11, Z11
+	VMOVUPS Z11, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z12, Z12
+	VMOVUPS Z12, (R8)
+	VMULPS  Z0, Z13, Z13
+	VMOVUPS Z13, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z14, Z14
+	VMOVUPS Z14, (R8)
+	VMULPS  Z0, Z15, Z15
+	VMOVUPS Z15, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z16, Z16
+	VMOVUPS Z16, (R8)
+	VMULPS  Z0, Z17, Z17
+	VMOVUPS Z17, 64(R8)
+	VZEROUPPER
+	RET
+
+// func outerAVX512r_7x2m(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·outerAVX512r_7x2m(SB), NOSPLIT, $0-80
+	MOVQ       k+0(FP), AX
+	MOVQ       a+8(FP), CX
+	MOVQ       as+16(FP), DX
+	MOVQ       b+24(FP), BX
+	MOVQ       offs+32(FP), SI
+	MOVQ       c+40(FP), R8
+	MOVQ       ldc+48(FP), R9
+	MOVQ       mask+72(FP), DI
+	KMOVW      DI, K1
+	MOVQ       R8, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z4, Z4, Z4
+	PREFETCHT0 64(DI)
+	VPXORD     Z5, Z5, Z5
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z6, Z6, Z6
+	PREFETCHT0 64(DI)
+	VPXORD     Z7, Z7, Z7
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z8, Z8, Z8
+	PREFETCHT0 64(DI)
+	VPXORD     Z9, Z9, Z9
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z10, Z10, Z10
+	PREFETCHT0 64(DI)
+	VPXORD     Z11, Z11, Z11
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z12, Z12, Z12
+	PREFETCHT0 64(DI)
+	VPXORD     Z13, Z13, Z13
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z14, Z14, Z14
+	PREFETCHT0 64(DI)
+	VPXORD     Z15, Z15, Z15
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z16, Z16, Z16
+	PREFETCHT0 64(DI)
+	VPXORD     Z17, Z17, Z17
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
+	ANDQ       $0x00000003, AX
+	TESTQ      R10, R10
+	JZ         rem
+
+loop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS.Z    64(BX)(DI*4), K1, Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z14
+	VFMADD231PS  Z1, Z3, Z15
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z16
+	VFMADD231PS  Z1, Z2, Z17
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS.Z    64(BX)(DI*4), K1, Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z14
+	VFMADD231PS  Z1, Z3, Z15
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z16
+	VFMADD231PS  Z1, Z2, Z17
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS.Z    64(BX)(DI*4), K1, Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z14
+	VFMADD231PS  Z1, Z3, Z15
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z16
+	VFMADD231PS  Z1, Z2, Z17
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS.Z    64(BX)(DI*4), K1, Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z14
+	VFMADD231PS  Z1, Z3, Z15
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z16
+	VFMADD231PS  Z1, Z2, Z17
+	ADDQ         DX, CX
+	DECQ         R10
+	JNZ          loop
+
+rem:
+	TESTQ AX, AX
+	JZ    done
+
+remloop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS.Z    64(BX)(DI*4), K1, Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z14
+	VFMADD231PS  Z1, Z3, Z15
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z16
+	VFMADD231PS  Z1, Z2, Z17
+	ADDQ         DX, CX
+	DECQ         AX
+	JNZ          remloop
+
+done:
+	VBROADCASTSS alpha+56(FP), Z0
+	MOVQ         beta0+64(FP), AX
+	TESTQ        AX, AX
+	JNZ          overwrite
+	VBROADCASTSS beta+60(FP), Z1
+	MOVQ         R8, DI
+	VMULPS       Z0, Z4, Z4
+	VFMADD231PS  (DI), Z1, Z4
+	VMOVUPS      Z4, (DI)
+	VMULPS       Z0, Z5, Z5
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z5
+	VMOVUPS      Z5, K1, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z6, Z6
+	VFMADD231PS  (DI), Z1, Z6
+	VMOVUPS      Z6, (DI)
+	VMULPS       Z0, Z7, Z7
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z7
+	VMOVUPS      Z7, K1, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z8, Z8
+	VFMADD231PS  (DI), Z1, Z8
+	VMOVUPS      Z8, (DI)
+	VMULPS       Z0, Z9, Z9
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z9
+	VMOVUPS      Z9, K1, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z10, Z10
+	VFMADD231PS  (DI), Z1, Z10
+	VMOVUPS      Z10, (DI)
+	VMULPS       Z0, Z11, Z11
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z11
+	VMOVUPS      Z11, K1, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z12, Z12
+	VFMADD231PS  (DI), Z1, Z12
+	VMOVUPS      Z12, (DI)
+	VMULPS       Z0, Z13, Z13
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z13
+	VMOVUPS      Z13, K1, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z14, Z14
+	VFMADD231PS  (DI), Z1, Z14
+	VMOVUPS      Z14, (DI)
+	VMULPS       Z0, Z15, Z15
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z15
+	VMOVUPS      Z15, K1, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z16, Z16
+	VFMADD231PS  (DI), Z1, Z16
+	VMOVUPS      Z16, (DI)
+	VMULPS       Z0, Z17, Z17
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z17
+	VMOVUPS      Z17, K1, 64(DI)
+	VZEROUPPER
+	RET
+
+overwrite:
+	VMULPS  Z0, Z4, Z4
+	VMOVUPS Z4, (R8)
+	VMULPS  Z0, Z5, Z5
+	VMOVUPS Z5, K1, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z6, Z6
+	VMOVUPS Z6, (R8)
+	VMULPS  Z0, Z7, Z7
+	VMOVUPS Z7, K1, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z8, Z8
+	VMOVUPS Z8, (R8)
+	VMULPS  Z0, Z9, Z9
+	VMOVUPS Z9, K1, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z10, Z10
+	VMOVUPS Z10, (R8)
+	VMULPS  Z0, Z11, Z11
+	VMOVUPS Z11, K1, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z12, Z12
+	VMOVUPS Z12, (R8)
+	VMULPS  Z0, Z13, Z13
+	VMOVUPS Z13, K1, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z14, Z14
+	VMOVUPS Z14, (R8)
+	VMULPS  Z0, Z15, Z15
+	VMOVUPS Z15, K1, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z16, Z16
+	VMOVUPS Z16, (R8)
+	VMULPS  Z0, Z17, Z17
+	VMOVUPS Z17, K1, 64(R8)
+	VZEROUPPER
+	RET
+
+// func outerAVX512r_8x1(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·outerAVX512r_8x1(SB), NOSPLIT, $0-80
+	MOVQ       k+0(FP), AX
+	MOVQ       a+8(FP), CX
+	MOVQ       as+16(FP), DX
+	MOVQ       b+24(FP), BX
+	MOVQ       offs+32(FP), SI
+	MOVQ       c+40(FP), R8
+	MOVQ       ldc+48(FP), R9
+	MOVQ       R8, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z4, Z4, Z4
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z5, Z5, Z5
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z6, Z6, Z6
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z7, Z7, Z7
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z8, Z8, Z8
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z9, Z9, Z9
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z10, Z10, Z10
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z11, Z11, Z11
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
+	ANDQ       $0x00000003, AX
+	TESTQ      R10, R10
+	JZ         rem
+
+loop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z9
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z10
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z11
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z9
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z10
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z11
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z9
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z10
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z11
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z9
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z10
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z11
+	ADDQ         DX, CX
+	DECQ         R10
+	JNZ          loop
+
+rem:
+	TESTQ AX, AX
+	JZ    done
+
+remloop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z9
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z10
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z11
+	ADDQ         DX, CX
+	DECQ         AX
+	JNZ          remloop
+
+done:
+	VBROADCASTSS alpha+56(FP), Z0
+	MOVQ         beta0+64(FP), AX
+	TESTQ        AX, AX
+	JNZ          overwrite
+	VBROADCASTSS beta+60(FP), Z1
+	MOVQ         R8, DI
+	VMULPS       Z0, Z4, Z4
+	VFMADD231PS  (DI), Z1, Z4
+	VMOVUPS      Z4, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z5, Z5
+	VFMADD231PS  (DI), Z1, Z5
+	VMOVUPS      Z5, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z6, Z6
+	VFMADD231PS  (DI), Z1, Z6
+	VMOVUPS      Z6, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z7, Z7
+	VFMADD231PS  (DI), Z1, Z7
+	VMOVUPS      Z7, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z8, Z8
+	VFMADD231PS  (DI), Z1, Z8
+	VMOVUPS      Z8, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z9, Z9
+	VFMADD231PS  (DI), Z1, Z9
+	VMOVUPS      Z9, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z10, Z10
+	VFMADD231PS  (DI), Z1, Z10
+	VMOVUPS      Z10, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z11, Z11
+	VFMADD231PS  (DI), Z1, Z11
+	VMOVUPS      Z11, (DI)
+	VZEROUPPER
+	RET
+
+overwrite:
+	VMULPS  Z0, Z4, Z4
+	VMOVUPS Z4, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z5, Z5
+	VMOVUPS Z5, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z6, Z6
+	VMOVUPS Z6, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z7, Z7
+	VMOVUPS Z7, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z8, Z8
+	VMOVUPS Z8, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z9, Z9
+	VMOVUPS Z9, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z10, Z10
+	VMOVUPS Z10, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z11, Z11
+	VMOVUPS Z11, (R8)
+	VZEROUPPER
+	RET
+
+// func outerAVX512r_8x1m(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·outerAVX512r_8x1m(SB), NOSPLIT, $0-80
+	MOVQ       k+0(FP), AX
+	MOVQ       a+8(FP), CX
+	MOVQ       as+16(FP), DX
+	MOVQ       b+24(FP), BX
+	MOVQ       offs+32(FP), SI
+	MOVQ       c+40(FP), R8
+	MOVQ       ldc+48(FP), R9
+	MOVQ       mask+72(FP), DI
+	KMOVW      DI, K1
+	MOVQ       R8, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z4, Z4, Z4
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z5, Z5, Z5
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z6, Z6, Z6
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z7, Z7, Z7
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z8, Z8, Z8
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z9, Z9, Z9
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z10, Z10, Z10
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z11, Z11, Z11
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
+	ANDQ       $0x00000003, AX
+	TESTQ      R10, R10
+	JZ         rem
+
+loop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS.Z    (BX)(DI*4), K1, Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z9
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z10
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z11
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS.Z    (BX)(DI*4), K1, Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z9
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z10
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z11
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS.Z    (BX)(DI*4), K1, Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z9
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z10
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z11
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS.Z    (BX)(DI*4), K1, Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z9
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z10
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z11
+	ADDQ         DX, CX
+	DECQ         R10
+	JNZ          loop
+
+rem:
+	TESTQ AX, AX
+	JZ    done
+
+remloop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS.Z    (BX)(DI*4), K1, Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z9
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z10
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z11
+	ADDQ         DX, CX
+	DECQ         AX
+	JNZ          remloop
+
+done:
+	VBROADCASTSS alpha+56(FP), Z0
+	MOVQ         beta0+64(FP), AX
+	TESTQ        AX, AX
+	JNZ          overwrite
+	VBROADCASTSS beta+60(FP), Z1
+	MOVQ         R8, DI
+	VMULPS       Z0, Z4, Z4
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z4
+	VMOVUPS      Z4, K1, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z5, Z5
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z5
+	VMOVUPS      Z5, K1, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z6, Z6
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z6
+	VMOVUPS      Z6, K1, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z7, Z7
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z7
+	VMOVUPS      Z7, K1, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z8, Z8
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z8
+	VMOVUPS      Z8, K1, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z9, Z9
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z9
+	VMOVUPS      Z9, K1, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z10, Z10
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z10
+	VMOVUPS      Z10, K1, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z11, Z11
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z11
+	VMOVUPS      Z11, K1, (DI)
+	VZEROUPPER
+	RET
+
+overwrite:
+	VMULPS  Z0, Z4, Z4
+	VMOVUPS Z4, K1, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z5, Z5
+	VMOVUPS Z5, K1, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z6, Z6
+	VMOVUPS Z6, K1, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z7, Z7
+	VMOVUPS Z7, K1, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z8, Z8
+	VMOVUPS Z8, K1, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z9, Z9
+	VMOVUPS Z9, K1, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z10, Z10
+	VMOVUPS Z10, K1, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z11, Z11
+	VMOVUPS Z11, K1, (R8)
+	VZEROUPPER
+	RET
+
+// func outerAVX512r_8x2(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·outerAVX512r_8x2(SB), NOSPLIT, $0-80
+	MOVQ       k+0(FP), AX
+	MOVQ       a+8(FP), CX
+	MOVQ       as+16(FP), DX
+	MOVQ       b+24(FP), BX
+	MOVQ       offs+32(FP), SI
+	MOVQ       c+40(FP), R8
+	MOVQ       ldc+48(FP), R9
+	MOVQ       R8, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z4, Z4, Z4
+	PREFETCHT0 64(DI)
+	VPXORD     Z5, Z5, Z5
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z6, Z6, Z6
+	PREFETCHT0 64(DI)
+	VPXORD     Z7, Z7, Z7
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z8, Z8, Z8
+	PREFETCHT0 64(DI)
+	VPXORD     Z9, Z9, Z9
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z10, Z10, Z10
+	PREFETCHT0 64(DI)
+	VPXORD     Z11, Z11, Z11
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z12, Z12, Z12
+	PREFETCHT0 64(DI)
+	VPXORD     Z13, Z13, Z13
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z14, Z14, Z14
+	PREFETCHT0 64(DI)
+	VPXORD     Z15, Z15, Z15
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z16, Z16, Z16
+	PREFETCHT0 64(DI)
+	VPXORD     Z17, Z17, Z17
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z18, Z18, Z18
+	PREFETCHT0 64(DI)
+	VPXORD     Z19, Z19, Z19
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
+	ANDQ       $0x00000003, AX
+	TESTQ      R10, R10
+	JZ         rem
+
+loop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS      64(BX)(DI*4), Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z14
+	VFMADD231PS  Z1, Z3, Z15
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z16
+	VFMADD231PS  Z1, Z2, Z17
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z18
+	VFMADD231PS  Z1, Z3, Z19
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS      64(BX)(DI*4), Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z14
+	VFMADD231PS  Z1, Z3, Z15
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z16
+	VFMADD231PS  Z1, Z2, Z17
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z18
+	VFMADD231PS  Z1, Z3, Z19
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS      64(BX)(DI*4), Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z14
+	VFMADD231PS  Z1, Z3, Z15
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z16
+	VFMADD231PS  Z1, Z2, Z17
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z18
+	VFMADD231PS  Z1, Z3, Z19
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS      64(BX)(DI*4), Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z14
+	VFMADD231PS  Z1, Z3, Z15
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z16
+	VFMADD231PS  Z1, Z2, Z17
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z18
+	VFMADD231PS  Z1, Z3, Z19
+	ADDQ         DX, CX
+	DECQ         R10
+	JNZ          loop
+
+rem:
+	TESTQ AX, AX
+	JZ    done
+
+remloop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS      64(BX)(DI*4), Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z14
+	VFMADD231PS  Z1, Z3, Z15
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z16
+	VFMADD231PS  Z1, Z2, Z17
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z18
+	VFMADD231PS  Z1, Z3, Z19
+	ADDQ         DX, CX
+	DECQ         AX
+	JNZ          remloop
+
+done:
+	VBROADCASTSS alpha+56(FP), Z0
+	MOVQ         beta0+64(FP), AX
+	TESTQ        AX, AX
+	JNZ          overwrite
+	VBROADCASTSS beta+60(FP), Z1
+	MOVQ         R8, DI
+	VMULPS       Z0, Z4, Z4
+	VFMADD231PS  (DI), Z1, Z4
+	VMOVUPS      Z4, (DI)
+	VMULPS       Z0, Z5, Z5
+	VFMADD231PS  64(DI), Z1, Z5
+	VMOVUPS      Z5, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z6, Z6
+	VFMADD231PS  (DI), Z1, Z6
+	VMOVUPS      Z6, (DI)
+	VMULPS       Z0, Z7, Z7
+	VFMADD231PS  64(DI), Z1, Z7
+	VMOVUPS      Z7, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z8, Z8
+	VFMADD231PS  (DI), Z1, Z8
+	VMOVUPS      Z8, (DI)
+	VMULPS       Z0, Z9, Z9
+	VFMADD231PS  64(DI), Z1, Z9
+	VMOVUPS      Z9, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z10, Z10
+	VFMADD231PS  (DI), Z1, Z10
+	VMOVUPS      Z10, (DI)
+	VMULPS       Z0, Z11, Z11
+	VFMADD231PS  64(DI), Z1, Z11
+	VMOVUPS      Z11, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z12, Z12
+	VFMADD231PS  (DI), Z1, Z12
+	VMOVUPS      Z12, (DI)
+	VMULPS       Z0, Z13, Z13
+	VFMADD231PS  64(DI), Z1, Z13
+	VMOVUPS      Z13, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z14, Z14
+	VFMADD231PS  (DI), Z1, Z14
+	VMOVUPS      Z14, (DI)
+	VMULPS       Z0, Z15, Z15
+	VFMADD231PS  64(DI), Z1, Z15
+	VMOVUPS      Z15, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z16, Z16
+	VFMADD231PS  (DI), Z1, Z16
+	VMOVUPS      Z16, (DI)
+	VMULPS       Z0, Z17, Z17
+	VFMADD231PS  64(DI), Z1, Z17
+	VMOVUPS      Z17, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z18, Z18
+	VFMADD231PS  (DI), Z1, Z18
+	VMOVUPS      Z18, (DI)
+	VMULPS       Z0, Z19, Z19
+	VFMADD231PS  64(DI), Z1, Z19
+	VMOVUPS      Z19, 64(DI)
+	VZEROUPPER
+	RET
+
+overwrite:
+	VMULPS  Z0, Z4, Z4
+	VMOVUPS Z4, (R8)
+	VMULPS  Z0, Z5, Z5
+	VMOVUPS Z5, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z6, Z6
+	VMOVUPS Z6, (R8)
+	VMULPS  Z0, Z7, Z7
+	VMOVUPS Z7, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z8, Z8
+	VMOVUPS Z8, (R8)
+	VMULPS  Z0, Z9, Z9
+	VMOVUPS Z9, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z10, Z10
+	VMOVUPS Z10, (R8)
+	VMULPS  Z0, Z11, Z11
+	VMOVUPS Z11, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z12, Z12
+	VMOVUPS Z12, (R8)
+	VMULPS  Z0, Z13, Z13
+	VMOVUPS Z13, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z14, Z14
+	VMOVUPS Z14, (R8)
+	VMULPS  Z0, Z15, Z15
+	VMOVUPS Z15, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z16, Z16
+	VMOVUPS Z16, (R8)
+	VMULPS  Z0, Z17, Z17
+	VMOVUPS Z17, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z18, Z18
+	VMOVUPS Z18, (R8)
+	VMULPS  Z0, Z19, Z19
+	VMOVUPS Z19, 64(R8)
+	VZEROUPPER
+	RET
+
+// func outerAVX512r_8x2m(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·outerAVX512r_8x2m(SB), NOSPLIT, $0-80
+	MOVQ       k+0(FP), AX
+	MOVQ       a+8(FP), CX
+	MOVQ       as+16(FP), DX
+	MOVQ       b+24(FP), BX
+	MOVQ       offs+32(FP), SI
+	MOVQ       c+40(FP), R8
+	MOVQ       ldc+48(FP), R9
+	MOVQ       mask+72(FP), DI
+	KMOVW      DI, K1
+	MOVQ       R8, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z4, Z4, Z4
+	PREFETCHT0 64(DI)
+	VPXORD     Z5, Z5, Z5
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z6, Z6, Z6
+	PREFETCHT0 64(DI)
+	VPXORD     Z7, Z7, Z7
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z8, Z8, Z8
+	PREFETCHT0 64(DI)
+	VPXORD     Z9, Z9, Z9
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z10, Z10, Z10
+	PREFETCHT0 64(DI)
+	VPXORD     Z11, Z11, Z11
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z12, Z12, Z12
+	PREFETCHT0 64(DI)
+	VPXORD     Z13, Z13, Z13
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z14, Z14, Z14
+	PREFETCHT0 64(DI)
+	VPXORD     Z15, Z15, Z15
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z16, Z16, Z16
+	PREFETCHT0 64(DI)
+	VPXORD     Z17, Z17, Z17
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z18, Z18, Z18
+	PREFETCHT0 64(DI)
+	VPXORD     Z19, Z19, Z19
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
+	ANDQ       $0x00000003, AX
+	TESTQ      R10, R10
+	JZ         rem
+
+loop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS.Z    64(BX)(DI*4), K1, Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z14
+	VFMADD231PS  Z1, Z3, Z15
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z16
+	VFMADD231PS  Z1, Z2, Z17
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z18
+	VFMADD231PS  Z1, Z3, Z19
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS.Z    64(BX)(DI*4), K1, Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z14
+	VFMADD231PS  Z1, Z3, Z15
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z16
+	VFMADD231PS  Z1, Z2, Z17
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z18
+	VFMADD231PS  Z1, Z3, Z19
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS.Z    64(BX)(DI*4), K1, Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z14
+	VFMADD231PS  Z1, Z3, Z15
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z16
+	VFMADD231PS  Z1, Z2, Z17
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z18
+	VFMADD231PS  Z1, Z3, Z19
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS.Z    64(BX)(DI*4), K1, Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z14
+	VFMADD231PS  Z1, Z3, Z15
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z16
+	VFMADD231PS  Z1, Z2, Z17
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z18
+	VFMADD231PS  Z1, Z3, Z19
+	ADDQ         DX, CX
+	DECQ         R10
+	JNZ          loop
+
+rem:
+	TESTQ AX, AX
+	JZ    done
+
+remloop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS.Z    64(BX)(DI*4), K1, Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z14
+	VFMADD231PS  Z1, Z3, Z15
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z16
+	VFMADD231PS  Z1, Z2, Z17
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z18
+	VFMADD231PS  Z1, Z3, Z19
+	ADDQ         DX, CX
+	DECQ         AX
+	JNZ          remloop
+
+done:
+	VBROADCASTSS alpha+56(FP), Z0
+	MOVQ         beta0+64(FP), AX
+	TESTQ        AX, AX
+	JNZ          overwrite
+	VBROADCASTSS beta+60(FP), Z1
+	MOVQ         R8, DI
+	VMULPS       Z0, Z4, Z4
+	VFMADD231PS  (DI), Z1, Z4
+	VMOVUPS      Z4, (DI)
+	VMULPS       Z0, Z5, Z5
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z5
+	VMOVUPS      Z5, K1, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z6, Z6
+	VFMADD231PS  (DI), Z1, Z6
+	VMOVUPS      Z6, (DI)
+	VMULPS       Z0, Z7, Z7
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z7
+	VMOVUPS      Z7, K1, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z8, Z8
+	VFMADD231PS  (DI), Z1, Z8
+	VMOVUPS      Z8, (DI)
+	VMULPS       Z0, Z9, Z9
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z9
+	VMOVUPS      Z9, K1, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z10, Z10
+	VFMADD231PS  (DI), Z1, Z10
+	VMOVUPS      Z10, (DI)
+	VMULPS       Z0, Z11, Z11
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z11
+	VMOVUPS      Z11, K1, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z12, Z12
+	VFMADD231PS  (DI), Z1, Z12
+	VMOVUPS      Z12, (DI)
+	VMULPS       Z0, Z13, Z13
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z13
+	VMOVUPS      Z13, K1, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z14, Z14
+	VFMADD231PS  (DI), Z1, Z14
+	VMOVUPS      Z14, (DI)
+	VMULPS       Z0, Z15, Z15
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z15
+	VMOVUPS      Z15, K1, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z16, Z16
+	VFMADD231PS  (DI), Z1, Z16
+	VMOVUPS      Z16, (DI)
+	VMULPS       Z0, Z17, Z17
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z17
+	VMOVUPS      Z17, K1, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z18, Z18
+	VFMADD231PS  (DI), Z1, Z18
+	VMOVUPS      Z18, (DI)
+	VMULPS       Z0, Z19, Z19
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z19
+	VMOVUPS      Z19, K1, 64(DI)
+	VZEROUPPER
+	RET
+
+overwrite:
+	VMULPS  Z0, Z4, Z4
+	VMOVUPS Z4, (R8)
+	VMULPS  Z0, Z5, Z5
+	VMOVUPS Z5, K1, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z6, Z6
+	VMOVUPS Z6, (R8)
+	VMULPS  Z0, Z7, Z7
+	VMOVUPS Z7, K1, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z8, Z8
+	VMOVUPS Z8, (R8)
+	VMULPS  Z0, Z9, Z9
+	VMOVUPS Z9, K1, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z10, Z10
+	VMOVUPS Z10, (R8)
+	VMULPS  Z0, Z11, Z11
+	VMOVUPS Z11, K1, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z12, Z12
+	VMOVUPS Z12, (R8)
+	VMULPS  Z0, Z13, Z13
+	VMOVUPS Z13, K1, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z14, Z14
+	VMOVUPS Z14, (R8)
+	VMULPS  Z0, Z15, Z15
+	VMOVUPS Z15, K1, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z16, Z16
+	VMOVUPS Z16, (R8)
+	VMULPS  Z0, Z17, Z17
+	VMOVUPS Z17, K1, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z18, Z18
+	VMOVUPS Z18, (R8)
+	VMULPS  Z0, Z19, Z19
+	VMOVUPS Z19, K1, 64(R8)
+	VZEROUPPER
+	RET
+
+// func outerAVX512r_9x1(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·outerAVX512r_9x1(SB), NOSPLIT, $0-80
+	MOVQ       k+0(FP), AX
+	MOVQ       a+8(FP), CX
+	MOVQ       as+16(FP), DX
+	MOVQ       b+24(FP), BX
+	MOVQ       offs+32(FP), SI
+	MOVQ       c+40(FP), R8
+	MOVQ       ldc+48(FP), R9
+	MOVQ       R8, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z4, Z4, Z4
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z5, Z5, Z5
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z6, Z6, Z6
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z7, Z7, Z7
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z8, Z8, Z8
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z9, Z9, Z9
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z10, Z10, Z10
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z11, Z11, Z11
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z12, Z12, Z12
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
+	ANDQ       $0x00000003, AX
+	TESTQ      R10, R10
+	JZ         rem
+
+loop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z9
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z10
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z11
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z9
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z10
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z11
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z9
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z10
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z11
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z9
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z10
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z11
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	ADDQ         DX, CX
+	DECQ         R10
+	JNZ          loop
+
+rem:
+	TESTQ AX, AX
+	JZ    done
+
+remloop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z9
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z10
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z11
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	ADDQ         DX, CX
+	DECQ         AX
+	JNZ          remloop
+
+done:
+	VBROADCASTSS alpha+56(FP), Z0
+	MOVQ         beta0+64(FP), AX
+	TESTQ        AX, AX
+	JNZ          overwrite
+	VBROADCASTSS beta+60(FP), Z1
+	MOVQ         R8, DI
+	VMULPS       Z0, Z4, Z4
+	VFMADD231PS  (DI), Z1, Z4
+	VMOVUPS      Z4, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z5, Z5
+	VFMADD231PS  (DI), Z1, Z5
+	VMOVUPS      Z5, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z6, Z6
+	VFMADD231PS  (DI), Z1, Z6
+	VMOVUPS      Z6, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z7, Z7
+	VFMADD231PS  (DI), Z1, Z7
+	VMOVUPS      Z7, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z8, Z8
+	VFMADD231PS  (DI), Z1, Z8
+	VMOVUPS      Z8, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z9, Z9
+	VFMADD231PS  (DI), Z1, Z9
+	VMOVUPS      Z9, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z10, Z10
+	VFMADD231PS  (DI), Z1, Z10
+	VMOVUPS      Z10, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z11, Z11
+	VFMADD231PS  (DI), Z1, Z11
+	VMOVUPS      Z11, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z12, Z12
+	VFMADD231PS  (DI), Z1, Z12
+	VMOVUPS      Z12, (DI)
+	VZEROUPPER
+	RET
+
+overwrite:
+	VMULPS  Z0, Z4, Z4
+	VMOVUPS Z4, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z5, Z5
+	VMOVUPS Z5, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z6, Z6
+	VMOVUPS Z6, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z7, Z7
+	VMOVUPS Z7, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z8, Z8
+	VMOVUPS Z8, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z9, Z9
+	VMOVUPS Z9, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z10, Z10
+	VMOVUPS Z10, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z11, Z11
+	VMOVUPS Z11, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z12, Z12
+	VMOVUPS Z12, (R8)
+	VZEROUPPER
+	RET
+
+// func outerAVX512r_9x1m(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·outerAVX512r_9x1m(SB), NOSPLIT, $0-80
+	MOVQ       k+0(FP), AX
+	MOVQ       a+8(FP), CX
+	MOVQ       as+16(FP), DX
+	MOVQ       b+24(FP), BX
+	MOVQ       offs+32(FP), SI
+	MOVQ       c+40(FP), R8
+	MOVQ       ldc+48(FP), R9
+	MOVQ       mask+72(FP), DI
+	KMOVW      DI, K1
+	MOVQ       R8, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z4, Z4, Z4
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z5, Z5, Z5
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z6, Z6, Z6
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z7, Z7, Z7
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z8, Z8, Z8
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z9, Z9, Z9
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z10, Z10, Z10
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z11, Z11, Z11
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z12, Z12, Z12
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
+	ANDQ       $0x00000003, AX
+	TESTQ      R10, R10
+	JZ         rem
+
+loop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS.Z    (BX)(DI*4), K1, Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z9
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z10
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z11
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS.Z    (BX)(DI*4), K1, Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z9
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z10
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z11
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS.Z    (BX)(DI*4), K1, Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z9
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z10
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z11
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS.Z    (BX)(DI*4), K1, Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z9
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z10
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z11
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	ADDQ         DX, CX
+	DECQ         R10
+	JNZ          loop
+
+rem:
+	TESTQ AX, AX
+	JZ    done
+
+remloop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS.Z    (BX)(DI*4), K1, Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z9
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z10
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z11
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	ADDQ         DX, CX
+	DECQ         AX
+	JNZ          remloop
+
+done:
+	VBROADCASTSS alpha+56(FP), Z0
+	MOVQ         beta0+64(FP), AX
+	TESTQ        AX, AX
+	JNZ          overwrite
+	VBROADCASTSS beta+60(FP), Z1
+	MOVQ         R8, DI
+	VMULPS       Z0, Z4, Z4
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z4
+	VMOVUPS      Z4, K1, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z5, Z5
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z5
+	VMOVUPS      Z5, K1, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z6, Z6
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z6
+	VMOVUPS      Z6, K1, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z7, Z7
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z7
+	VMOVUPS      Z7, K1, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z8, Z8
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z8
+	VMOVUPS      Z8, K1, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z9, Z9
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z9
+	VMOVUPS      Z9, K1, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z10, Z10
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z10
+	VMOVUPS      Z10, K1, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z11, Z11
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z11
+	VMOVUPS      Z11, K1, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z12, Z12
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z12
+	VMOVUPS      Z12, K1, (DI)
+	VZEROUPPER
+	RET
+
+overwrite:
+	VMULPS  Z0, Z4, Z4
+	VMOVUPS Z4, K1, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z5, Z5
+	VMOVUPS Z5, K1, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z6, Z6
+	VMOVUPS Z6, K1, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z7, Z7
+	VMOVUPS Z7, K1, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z8, Z8
+	VMOVUPS Z8, K1, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z9, Z9
+	VMOVUPS Z9, K1, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z10, Z10
+	VMOVUPS Z10, K1, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z11, Z11
+	VMOVUPS Z11, K1, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z12, Z12
+	VMOVUPS Z12, K1, (R8)
+	VZEROUPPER
+	RET
+
+// func outerAVX512r_9x2(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·outerAVX512r_9x2(SB), NOSPLIT, $0-80
+	MOVQ       k+0(FP), AX
+	MOVQ       a+8(FP), CX
+	MOVQ       as+16(FP), DX
+	MOVQ       b+24(FP), BX
+	MOVQ       offs+32(FP), SI
+	MOVQ       c+40(FP), R8
+	MOVQ       ldc+48(FP), R9
+	MOVQ       R8, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z4, Z4, Z4
+	PREFETCHT0 64(DI)
+	VPXORD     Z5, Z5, Z5
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z6, Z6, Z6
+	PREFETCHT0 64(DI)
+	VPXORD     Z7, Z7, Z7
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z8, Z8, Z8
+	PREFETCHT0 64(DI)
+	VPXORD     Z9, Z9, Z9
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z10, Z10, Z10
+	PREFETCHT0 64(DI)
+	VPXORD     Z11, Z11, Z11
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z12, Z12, Z12
+	PREFETCHT0 64(DI)
+	VPXORD     Z13, Z13, Z13
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z14, Z14, Z14
+	PREFETCHT0 64(DI)
+	VPXORD     Z15, Z15, Z15
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z16, Z16, Z16
+	PREFETCHT0 64(DI)
+	VPXORD     Z17, Z17, Z17
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z18, Z18, Z18
+	PREFETCHT0 64(DI)
+	VPXORD     Z19, Z19, Z19
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z20, Z20, Z20
+	PREFETCHT0 64(DI)
+	VPXORD     Z21, Z21, Z21
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
+	ANDQ       $0x00000003, AX
+	TESTQ      R10, R10
+	JZ         rem
+
+loop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS      64(BX)(DI*4), Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z14
+	VFMADD231PS  Z1, Z3, Z15
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z16
+	VFMADD231PS  Z1, Z2, Z17
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z18
+	VFMADD231PS  Z1, Z3, Z19
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z20
+	VFMADD231PS  Z1, Z2, Z21
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS      64(BX)(DI*4), Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z14
+	VFMADD231PS  Z1, Z3, Z15
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z16
+	VFMADD231PS  Z1, Z2, Z17
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z18
+	VFMADD231PS  Z1, Z3, Z19
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z20
+	VFMADD231PS  Z1, Z2, Z21
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS      64(BX)(DI*4), Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z14
+	VFMADD231PS  Z1, Z3, Z15
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z16
+	VFMADD231PS  Z1, Z2, Z17
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z18
+	VFMADD231PS  Z1, Z3, Z19
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z20
+	VFMADD231PS  Z1, Z2, Z21
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS      64(BX)(DI*4), Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z14
+	VFMADD231PS  Z1, Z3, Z15
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z16
+	VFMADD231PS  Z1, Z2, Z17
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z18
+	VFMADD231PS  Z1, Z3, Z19
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z20
+	VFMADD231PS  Z1, Z2, Z21
+	ADDQ         DX, CX
+	DECQ         R10
+	JNZ          loop
+
+rem:
+	TESTQ AX, AX
+	JZ    done
+
+remloop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS      64(BX)(DI*4), Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z14
+	VFMADD231PS  Z1, Z3, Z15
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z16
+	VFMADD231PS  Z1, Z2, Z17
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z18
+	VFMADD231PS  Z1, Z3, Z19
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z20
+	VFMADD231PS  Z1, Z2, Z21
+	ADDQ         DX, CX
+	DECQ         AX
+	JNZ          remloop
+
+done:
+	VBROADCASTSS alpha+56(FP), Z0
+	MOVQ         beta0+64(FP), AX
+	TESTQ        AX, AX
+	JNZ          overwrite
+	VBROADCASTSS beta+60(FP), Z1
+	MOVQ         R8, DI
+	VMULPS       Z0, Z4, Z4
+	VFMADD231PS  (DI), Z1, Z4
+	VMOVUPS      Z4, (DI)
+	VMULPS       Z0, Z5, Z5
+	VFMADD231PS  64(DI), Z1, Z5
+	VMOVUPS      Z5, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z6, Z6
+	VFMADD231PS  (DI), Z1, Z6
+	VMOVUPS      Z6, (DI)
+	VMULPS       Z0, Z7, Z7
+	VFMADD231PS  64(DI), Z1, Z7
+	VMOVUPS      Z7, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z8, Z8
+	VFMADD231PS  (DI), Z1, Z8
+	VMOVUPS      Z8, (DI)
+	VMULPS       Z0, Z9, Z9
+	VFMADD231PS  64(DI), Z1, Z9
+	VMOVUPS      Z9, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z10, Z10
+	VFMADD231PS  (DI), Z1, Z10
+	VMOVUPS      Z10, (DI)
+	VMULPS       Z0, Z11, Z11
+	VFMADD231PS  64(DI), Z1, Z11
+	VMOVUPS      Z11, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z12, Z12
+	VFMADD231PS  (DI), Z1, Z12
+	VMOVUPS      Z12, (DI)
+	VMULPS       Z0, Z13, Z13
+	VFMADD231PS  64(DI), Z1, Z13
+	VMOVUPS      Z13, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z14, Z14
+	VFMADD231PS  (DI), Z1, Z14
+	VMOVUPS      Z14, (DI)
+	VMULPS       Z0, Z15, Z15
+	VFMADD231PS  64(DI), Z1, Z15
+	VMOVUPS      Z15, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z16, Z16
+	VFMADD231PS  (DI), Z1, Z16
+	VMOVUPS      Z16, (DI)
+	VMULPS       Z0, Z17, Z17
+	VFMADD231PS  64(DI), Z1, Z17
+	VMOVUPS      Z17, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z18, Z18
+	VFMADD231PS  (DI), Z1, Z18
+	VMOVUPS      Z18, (DI)
+	VMULPS       Z0, Z19, Z19
+	VFMADD231PS  64(DI), Z1, Z19
+	VMOVUPS      Z19, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z20, Z20
+	VFMADD231PS  (DI), Z1, Z20
+	VMOVUPS      Z20, (DI)
+	VMULPS       Z0, Z21, Z21
+	VFMADD231PS  64(DI), Z1, Z21
+	VMOVUPS      Z21, 64(DI)
+	VZEROUPPER
+	RET
+
+overwrite:
+	VMULPS  Z0, Z4, Z4
+	VMOVUPS Z4, (R8)
+	VMULPS  Z0, Z5, Z5
+	VMOVUPS Z5, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z6, Z6
+	VMOVUPS Z6, (R8)
+	VMULPS  Z0, Z7, Z7
+	VMOVUPS Z7, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z8, Z8
+	VMOVUPS Z8, (R8)
+	VMULPS  Z0, Z9, Z9
+	VMOVUPS Z9, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z10, Z10
+	VMOVUPS Z10, (R8)
+	VMULPS  Z0, Z11, Z11
+	VMOVUPS Z11, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z12, Z12
+	VMOVUPS Z12, (R8)
+	VMULPS  Z0, Z13, Z13
+	VMOVUPS Z13, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z14, Z14
+	VMOVUPS Z14, (R8)
+	VMULPS  Z0, Z15, Z15
+	VMOVUPS Z15, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z16, Z16
+	VMOVUPS Z16, (R8)
+	VMULPS  Z0, Z17, Z17
+	VMOVUPS Z17, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z18, Z18
+	VMOVUPS Z18, (R8)
+	VMULPS  Z0, Z19, Z19
+	VMOVUPS Z19, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z20, Z20
+	VMOVUPS Z20, (R8)
+	VMULPS  Z0, Z21, Z21
+	VMOVUPS Z21, 64(R8)
+	VZEROUPPER
+	RET
+
+// func outerAVX512r_9x2m(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·outerAVX512r_9x2m(SB), NOSPLIT, $0-80
+	MOVQ       k+0(FP), AX
+	MOVQ       a+8(FP), CX
+	MOVQ       as+16(FP), DX
+	MOVQ       b+24(FP), BX
+	MOVQ       offs+32(FP), SI
+	MOVQ       c+40(FP), R8
+	MOVQ       ldc+48(FP), R9
+	MOVQ       mask+72(FP), DI
+	KMOVW      DI, K1
+	MOVQ       R8, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z4, Z4, Z4
+	PREFETCHT0 64(DI)
+	VPXORD     Z5, Z5, Z5
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z6, Z6, Z6
+	PREFETCHT0 64(DI)
+	VPXORD     Z7, Z7, Z7
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z8, Z8, Z8
+	PREFETCHT0 64(DI)
+	VPXORD     Z9, Z9, Z9
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z10, Z10, Z10
+	PREFETCHT0 64(DI)
+	VPXORD     Z11, Z11, Z11
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z12, Z12, Z12
+	PREFETCHT0 64(DI)
+	VPXORD     Z13, Z13, Z13
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z14, Z14, Z14
+	PREFETCHT0 64(DI)
+	VPXORD     Z15, Z15, Z15
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z16, Z16, Z16
+	PREFETCHT0 64(DI)
+	VPXORD     Z17, Z17, Z17
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z18, Z18, Z18
+	PREFETCHT0 64(DI)
+	VPXORD     Z19, Z19, Z19
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z20, Z20, Z20
+	PREFETCHT0 64(DI)
+	VPXORD     Z21, Z21, Z21
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
+	ANDQ       $0x00000003, AX
+	TESTQ      R10, R10
+	JZ         rem
+
+loop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS.Z    64(BX)(DI*4), K1, Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z14
+	VFMADD231PS  Z1, Z3, Z15
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z16
+	VFMADD231PS  Z1, Z2, Z17
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z18
+	VFMADD231PS  Z1, Z3, Z19
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z20
+	VFMADD231PS  Z1, Z2, Z21
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS.Z    64(BX)(DI*4), K1, Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z14
+	VFMADD231PS  Z1, Z3, Z15
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z16
+	VFMADD231PS  Z1, Z2, Z17
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z18
+	VFMADD231PS  Z1, Z3, Z19
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z20
+	VFMADD231PS  Z1, Z2, Z21
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS.Z    64(BX)(DI*4), K1, Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z14
+	VFMADD231PS  Z1, Z3, Z15
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z16
+	VFMADD231PS  Z1, Z2, Z17
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z18
+	VFMADD231PS  Z1, Z3, Z19
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z20
+	VFMADD231PS  Z1, Z2, Z21
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS.Z    64(BX)(DI*4), K1, Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z14
+	VFMADD231PS  Z1, Z3, Z15
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z16
+	VFMADD231PS  Z1, Z2, Z17
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z18
+	VFMADD231PS  Z1, Z3, Z19
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z20
+	VFMADD231PS  Z1, Z2, Z21
+	ADDQ         DX, CX
+	DECQ         R10
+	JNZ          loop
+
+rem:
+	TESTQ AX, AX
+	JZ    done
+
+remloop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS.Z    64(BX)(DI*4), K1, Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z14
+	VFMADD231PS  Z1, Z3, Z15
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z16
+	VFMADD231PS  Z1, Z2, Z17
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z18
+	VFMADD231PS  Z1, Z3, Z19
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z20
+	VFMADD231PS  Z1, Z2, Z21
+	ADDQ         DX, CX
+	DECQ         AX
+	JNZ          remloop
+
+done:
+	VBROADCASTSS alpha+56(FP), Z0
+	MOVQ         beta0+64(FP), AX
+	TESTQ        AX, AX
+	JNZ          overwrite
+	VBROADCASTSS beta+60(FP), Z1
+	MOVQ         R8, DI
+	VMULPS       Z0, Z4, Z4
+	VFMADD231PS  (DI), Z1, Z4
+	VMOVUPS      Z4, (DI)
+	VMULPS       Z0, Z5, Z5
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z5
+	VMOVUPS      Z5, K1, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z6, Z6
+	VFMADD231PS  (DI), Z1, Z6
+	VMOVUPS      Z6, (DI)
+	VMULPS       Z0, Z7, Z7
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z7
+	VMOVUPS      Z7, K1, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z8, Z8
+	VFMADD231PS  (DI), Z1, Z8
+	VMOVUPS      Z8, (DI)
+	VMULPS       Z0, Z9, Z9
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z9
+	VMOVUPS      Z9, K1, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z10, Z10
+	VFMADD231PS  (DI), Z1, Z10
+	VMOVUPS      Z10, (DI)
+	VMULPS       Z0, Z11, Z11
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z11
+	VMOVUPS      Z11, K1, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z12, Z12
+	VFMADD231PS  (DI), Z1, Z12
+	VMOVUPS      Z12, (DI)
+	VMULPS       Z0, Z13, Z13
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z13
+	VMOVUPS      Z13, K1, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z14, Z14
+	VFMADD231PS  (DI), Z1, Z14
+	VMOVUPS      Z14, (DI)
+	VMULPS       Z0, Z15, Z15
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z15
+	VMOVUPS      Z15, K1, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z16, Z16
+	VFMADD231PS  (DI), Z1, Z16
+	VMOVUPS      Z16, (DI)
+	VMULPS       Z0, Z17, Z17
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z17
+	VMOVUPS      Z17, K1, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z18, Z18
+	VFMADD231PS  (DI), Z1, Z18
+	VMOVUPS      Z18, (DI)
+	VMULPS       Z0, Z19, Z19
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z19
+	VMOVUPS      Z19, K1, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z20, Z20
+	VFMADD231PS  (DI), Z1, Z20
+	VMOVUPS      Z20, (DI)
+	VMULPS       Z0, Z21, Z21
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z21
+	VMOVUPS      Z21, K1, 64(DI)
+	VZEROUPPER
+	RET
+
+overwrite:
+	VMULPS  Z0, Z4, Z4
+	VMOVUPS Z4, (R8)
+	VMULPS  Z0, Z5, Z5
+	VMOVUPS Z5, K1, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z6, Z6
+	VMOVUPS Z6, (R8)
+	VMULPS  Z0, Z7, Z7
+	VMOVUPS Z7, K1, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z8, Z8
+	VMOVUPS Z8, (R8)
+	VMULPS  Z0, Z9, Z9
+	VMOVUPS Z9, K1, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z10, Z10
+	VMOVUPS Z10, (R8)
+	VMULPS  Z0, Z11, Z11
+	VMOVUPS Z11, K1, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z12, Z12
+	VMOVUPS Z12, (R8)
+	VMULPS  Z0, Z13, Z13
+	VMOVUPS Z13, K1, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z14, Z14
+	VMOVUPS Z14, (R8)
+	VMULPS  Z0, Z15, Z15
+	VMOVUPS Z15, K1, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z16, Z16
+	VMOVUPS Z16, (R8)
+	VMULPS  Z0, Z17, Z17
+	VMOVUPS Z17, K1, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z18, Z18
+	VMOVUPS Z18, (R8)
+	VMULPS  Z0, Z19, Z19
+	VMOVUPS Z19, K1, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z20, Z20
+	VMOVUPS Z20, (R8)
+	VMULPS  Z0, Z21, Z21
+	VMOVUPS Z21, K1, 64(R8)
+	VZEROUPPER
+	RET
+
+// func outerAVX512r_10x1(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·outerAVX512r_10x1(SB), NOSPLIT, $0-80
+	MOVQ       k+0(FP), AX
+	MOVQ       a+8(FP), CX
+	MOVQ       as+16(FP), DX
+	MOVQ       b+24(FP), BX
+	MOVQ       offs+32(FP), SI
+	MOVQ       c+40(FP), R8
+	MOVQ       ldc+48(FP), R9
+	MOVQ       R8, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z4, Z4, Z4
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z5, Z5, Z5
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z6, Z6, Z6
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z7, Z7, Z7
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z8, Z8, Z8
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z9, Z9, Z9
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z10, Z10, Z10
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z11, Z11, Z11
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z12, Z12, Z12
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z13, Z13, Z13
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
+	ANDQ       $0x00000003, AX
+	TESTQ      R10, R10
+	JZ         rem
+
+loop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z9
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z10
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z11
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VBROADCASTSS 36(CX), Z3
+	VFMADD231PS  Z0, Z3, Z13
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z9
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z10
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z11
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VBROADCASTSS 36(CX), Z3
+	VFMADD231PS  Z0, Z3, Z13
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z9
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z10
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z11
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VBROADCASTSS 36(CX), Z3
+	VFMADD231PS  Z0, Z3, Z13
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z9
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z10
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z11
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VBROADCASTSS 36(CX), Z3
+	VFMADD231PS  Z0, Z3, Z13
+	ADDQ         DX, CX
+	DECQ         R10
+	JNZ          loop
+
+rem:
+	TESTQ AX, AX
+	JZ    done
+
+remloop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z9
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z10
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z11
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VBROADCASTSS 36(CX), Z3
+	VFMADD231PS  Z0, Z3, Z13
+	ADDQ         DX, CX
+	DECQ         AX
+	JNZ          remloop
+
+done:
+	VBROADCASTSS alpha+56(FP), Z0
+	MOVQ         beta0+64(FP), AX
+	TESTQ        AX, AX
+	JNZ          overwrite
+	VBROADCASTSS beta+60(FP), Z1
+	MOVQ         R8, DI
+	VMULPS       Z0, Z4, Z4
+	VFMADD231PS  (DI), Z1, Z4
+	VMOVUPS      Z4, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z5, Z5
+	VFMADD231PS  (DI), Z1, Z5
+	VMOVUPS      Z5, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z6, Z6
+	VFMADD231PS  (DI), Z1, Z6
+	VMOVUPS      Z6, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z7, Z7
+	VFMADD231PS  (DI), Z1, Z7
+	VMOVUPS      Z7, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z8, Z8
+	VFMADD231PS  (DI), Z1, Z8
+	VMOVUPS      Z8, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z9, Z9
+	VFMADD231PS  (DI), Z1, Z9
+	VMOVUPS      Z9, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z10, Z10
+	VFMADD231PS  (DI), Z1, Z10
+	VMOVUPS      Z10, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z11, Z11
+	VFMADD231PS  (DI), Z1, Z11
+	VMOVUPS      Z11, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z12, Z12
+	VFMADD231PS  (DI), Z1, Z12
+	VMOVUPS      Z12, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z13, Z13
+	VFMADD231PS  (DI), Z1, Z13
+	VMOVUPS      Z13, (DI)
+	VZEROUPPER
+	RET
+
+overwrite:
+	VMULPS  Z0, Z4, Z4
+	VMOVUPS Z4, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z5, Z5
+	VMOVUPS Z5, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z6, Z6
+	VMOVUPS Z6, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z7, Z7
+	VMOVUPS Z7, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z8, Z8
+	VMOVUPS Z8, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z9, Z9
+	VMOVUPS Z9, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z10, Z10
+	VMOVUPS Z10, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z11, Z11
+	VMOVUPS Z11, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z12, Z12
+	VMOVUPS Z12, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z13, Z13
+	VMOVUPS Z13, (R8)
+	VZEROUPPER
+	RET
+
+// func outerAVX512r_10x1m(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·outerAVX512r_10x1m(SB), NOSPLIT, $0-80
+	MOVQ       k+0(FP), AX
+	MOVQ       a+8(FP), CX
+	MOVQ       as+16(FP), DX
+	MOVQ       b+24(FP), BX
+	MOVQ       offs+32(FP), SI
+	MOVQ       c+40(FP), R8
+	MOVQ       ldc+48(FP), R9
+	MOVQ       mask+72(FP), DI
+	KMOVW      DI, K1
+	MOVQ       R8, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z4, Z4, Z4
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z5, Z5, Z5
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z6, Z6, Z6
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z7, Z7, Z7
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z8, Z8, Z8
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z9, Z9, Z9
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z10, Z10, Z10
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z11, Z11, Z11
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z12, Z12, Z12
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z13, Z13, Z13
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
+	ANDQ       $0x00000003, AX
+	TESTQ      R10, R10
+	JZ         rem
+
+loop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS.Z    (BX)(DI*4), K1, Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z9
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z10
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z11
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VBROADCASTSS 36(CX), Z3
+	VFMADD231PS  Z0, Z3, Z13
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS.Z    (BX)(DI*4), K1, Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z9
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z10
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z11
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VBROADCASTSS 36(CX), Z3
+	VFMADD231PS  Z0, Z3, Z13
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS.Z    (BX)(DI*4), K1, Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z9
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z10
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z11
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VBROADCASTSS 36(CX), Z3
+	VFMADD231PS  Z0, Z3, Z13
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS.Z    (BX)(DI*4), K1, Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z9
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z10
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z11
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VBROADCASTSS 36(CX), Z3
+	VFMADD231PS  Z0, Z3, Z13
+	ADDQ         DX, CX
+	DECQ         R10
+	JNZ          loop
+
+rem:
+	TESTQ AX, AX
+	JZ    done
+
+remloop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS.Z    (BX)(DI*4), K1, Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z9
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z10
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z11
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VBROADCASTSS 36(CX), Z3
+	VFMADD231PS  Z0, Z3, Z13
+	ADDQ         DX, CX
+	DECQ         AX
+	JNZ          remloop
+
+done:
+	VBROADCASTSS alpha+56(FP), Z0
+	MOVQ         beta0+64(FP), AX
+	TESTQ        AX, AX
+	JNZ          overwrite
+	VBROADCASTSS beta+60(FP), Z1
+	MOVQ         R8, DI
+	VMULPS       Z0, Z4, Z4
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z4
+	VMOVUPS      Z4, K1, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z5, Z5
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z5
+	VMOVUPS      Z5, K1, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z6, Z6
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z6
+	VMOVUPS      Z6, K1, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z7, Z7
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z7
+	VMOVUPS      Z7, K1, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z8, Z8
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z8
+	VMOVUPS      Z8, K1, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z9, Z9
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z9
+	VMOVUPS      Z9, K1, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z10, Z10
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z10
+	VMOVUPS      Z10, K1, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z11, Z11
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z11
+	VMOVUPS      Z11, K1, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z12, Z12
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z12
+	VMOVUPS      Z12, K1, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z13, Z13
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z13
+	VMOVUPS      Z13, K1, (DI)
+	VZEROUPPER
+	RET
+
+overwrite:
+	VMULPS  Z0, Z4, Z4
+	VMOVUPS Z4, K1, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z5, Z5
+	VMOVUPS Z5, K1, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z6, Z6
+	VMOVUPS Z6, K1, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z7, Z7
+	VMOVUPS Z7, K1, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z8, Z8
+	VMOVUPS Z8, K1, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z9, Z9
+	VMOVUPS Z9, K1, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z10, Z10
+	VMOVUPS Z10, K1, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z11, Z11
+	VMOVUPS Z11, K1, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z12, Z12
+	VMOVUPS Z12, K1, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z13, Z13
+	VMOVUPS Z13, K1, (R8)
+	VZEROUPPER
+	RET
+
+// func outerAVX512r_10x2(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·outerAVX512r_10x2(SB), NOSPLIT, $0-80
+	MOVQ       k+0(FP), AX
+	MOVQ       a+8(FP), CX
+	MOVQ       as+16(FP), DX
+	MOVQ       b+24(FP), BX
+	MOVQ       offs+32(FP), SI
+	MOVQ       c+40(FP), R8
+	MOVQ       ldc+48(FP), R9
+	MOVQ       R8, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z4, Z4, Z4
+	PREFETCHT0 64(DI)
+	VPXORD     Z5, Z5, Z5
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z6, Z6, Z6
+	PREFETCHT0 64(DI)
+	VPXORD     Z7, Z7, Z7
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z8, Z8, Z8
+	PREFETCHT0 64(DI)
+	VPXORD     Z9, Z9, Z9
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z10, Z10, Z10
+	PREFETCHT0 64(DI)
+	VPXORD     Z11, Z11, Z11
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z12, Z12, Z12
+	PREFETCHT0 64(DI)
+	VPXORD     Z13, Z13, Z13
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z14, Z14, Z14
+	PREFETCHT0 64(DI)
+	VPXORD     Z15, Z15, Z15
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z16, Z16, Z16
+	PREFETCHT0 64(DI)
+	VPXORD     Z17, Z17, Z17
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z18, Z18, Z18
+	PREFETCHT0 64(DI)
+	VPXORD     Z19, Z19, Z19
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z20, Z20, Z20
+	PREFETCHT0 64(DI)
+	VPXORD     Z21, Z21, Z21
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z22, Z22, Z22
+	PREFETCHT0 64(DI)
+	VPXORD     Z23, Z23, Z23
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
+	ANDQ       $0x00000003, AX
+	TESTQ      R10, R10
+	JZ         rem
+
+loop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS      64(BX)(DI*4), Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z14
+	VFMADD231PS  Z1, Z3, Z15
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z16
+	VFMADD231PS  Z1, Z2, Z17
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z18
+	VFMADD231PS  Z1, Z3, Z19
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z20
+	VFMADD231PS  Z1, Z2, Z21
+	VBROADCASTSS 36(CX), Z3
+	VFMADD231PS  Z0, Z3, Z22
+	VFMADD231PS  Z1, Z3, Z23
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS      64(BX)(DI*4), Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z14
+	VFMADD231PS  Z1, Z3, Z15
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z16
+	VFMADD231PS  Z1, Z2, Z17
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z18
+	VFMADD231PS  Z1, Z3, Z19
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z20
+	VFMADD231PS  Z1, Z2, Z21
+	VBROADCASTSS 36(CX), Z3
+	VFMADD231PS  Z0, Z3, Z22
+	VFMADD231PS  Z1, Z3, Z23
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS      64(BX)(DI*4), Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z14
+	VFMADD231PS  Z1, Z3, Z15
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z16
+	VFMADD231PS  Z1, Z2, Z17
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z18
+	VFMADD231PS  Z1, Z3, Z19
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z20
+	VFMADD231PS  Z1, Z2, Z21
+	VBROADCASTSS 36(CX), Z3
+	VFMADD231PS  Z0, Z3, Z22
+	VFMADD231PS  Z1, Z3, Z23
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS      64(BX)(DI*4), Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z14
+	VFMADD231PS  Z1, Z3, Z15
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z16
+	VFMADD231PS  Z1, Z2, Z17
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z18
+	VFMADD231PS  Z1, Z3, Z19
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z20
+	VFMADD231PS  Z1, Z2, Z21
+	VBROADCASTSS 36(CX), Z3
+	VFMADD231PS  Z0, Z3, Z22
+	VFMADD231PS  Z1, Z3, Z23
+	ADDQ         DX, CX
+	DECQ         R10
+	JNZ          loop
+
+rem:
+	TESTQ AX, AX
+	JZ    done
+
+remloop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS      64(BX)(DI*4), Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z14
+	VFMADD231PS  Z1, Z3, Z15
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z16
+	VFMADD231PS  Z1, Z2, Z17
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z18
+	VFMADD231PS  Z1, Z3, Z19
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z20
+	VFMADD231PS  Z1, Z2, Z21
+	VBROADCASTSS 36(CX), Z3
+	VFMADD231PS  Z0, Z3, Z22
+	VFMADD231PS  Z1, Z3, Z23
+	ADDQ         DX, CX
+	DECQ         AX
+	JNZ          remloop
+
+done:
+	VBROADCASTSS alpha+56(FP), Z0
+	MOVQ         beta0+64(FP), AX
+	TESTQ        AX, AX
+	JNZ          overwrite
+	VBROADCASTSS beta+60(FP), Z1
+	MOVQ         R8, DI
+	VMULPS       Z0, Z4, Z4
+	VFMADD231PS  (DI), Z1, Z4
+	VMOVUPS      Z4, (DI)
+	VMULPS       Z0, Z5, Z5
+	VFMADD231PS  64(DI), Z1, Z5
+	VMOVUPS      Z5, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z6, Z6
+	VFMADD231PS  (DI), Z1, Z6
+	VMOVUPS      Z6, (DI)
+	VMULPS       Z0, Z7, Z7
+	VFMADD231PS  64(DI), Z1, Z7
+	VMOVUPS      Z7, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z8, Z8
+	VFMADD231PS  (DI), Z1, Z8
+	VMOVUPS      Z8, (DI)
+	VMULPS       Z0, Z9, Z9
+	VFMADD231PS  64(DI), Z1, Z9
+	VMOVUPS      Z9, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z10, Z10
+	VFMADD231PS  (DI), Z1, Z10
+	VMOVUPS      Z10, (DI)
+	VMULPS       Z0, Z11, Z11
+	VFMADD231PS  64(DI), Z1, Z11
+	VMOVUPS      Z11, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z12, Z12
+	VFMADD231PS  (DI), Z1, Z12
+	VMOVUPS      Z12, (DI)
+	VMULPS       Z0, Z13, Z13
+	VFMADD231PS  64(DI), Z1, Z13
+	VMOVUPS      Z13, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z14, Z14
+	VFMADD231PS  (DI), Z1, Z14
+	VMOVUPS      Z14, (DI)
+	VMULPS       Z0, Z15, Z15
+	VFMADD231PS  64(DI), Z1, Z15
+	VMOVUPS      Z15, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z16, Z16
+	VFMADD231PS  (DI), Z1, Z16
+	VMOVUPS      Z16, (DI)
+	VMULPS       Z0, Z17, Z17
+	VFMADD231PS  64(DI), Z1, Z17
+	VMOVUPS      Z17, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z18, Z18
+	VFMADD231PS  (DI), Z1, Z18
+	VMOVUPS      Z18, (DI)
+	VMULPS       Z0, Z19, Z19
+	VFMADD231PS  64(DI), Z1, Z19
+	VMOVUPS      Z19, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z20, Z20
+	VFMADD231PS  (DI), Z1, Z20
+	VMOVUPS      Z20, (DI)
+	VMULPS       Z0, Z21, Z21
+	VFMADD231PS  64(DI), Z1, Z21
+	VMOVUPS      Z21, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z22, Z22
+	VFMADD231PS  (DI), Z1, Z22
+	VMOVUPS      Z22, (DI)
+	VMULPS       Z0, Z23, Z23
+	VFMADD231PS  64(DI), Z1, Z23
+	VMOVUPS      Z23, 64(DI)
+	VZEROUPPER
+	RET
+
+overwrite:
+	VMULPS  Z0, Z4, Z4
+	VMOVUPS Z4, (R8)
+	VMULPS  Z0, Z5, Z5
+	VMOVUPS Z5, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z6, Z6
+	VMOVUPS Z6, (R8)
+	VMULPS  Z0, Z7, Z7
+	VMOVUPS Z7, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z8, Z8
+	VMOVUPS Z8, (R8)
+	VMULPS  Z0, Z9, Z9
+	VMOVUPS Z9, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z10, Z10
+	VMOVUPS Z10, (R8)
+	VMULPS  Z0, Z11, Z11
+	VMOVUPS Z11, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z12, Z12
+	VMOVUPS Z12, (R8)
+	VMULPS  Z0, Z13, Z13
+	VMOVUPS Z13, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z14, Z14
+	VMOVUPS Z14, (R8)
+	VMULPS  Z0, Z15, Z15
+	VMOVUPS Z15, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z16, Z16
+	VMOVUPS Z16, (R8)
+	VMULPS  Z0, Z17, Z17
+	VMOVUPS Z17, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z18, Z18
+	VMOVUPS Z18, (R8)
+	VMULPS  Z0, Z19, Z19
+	VMOVUPS Z19, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z20, Z20
+	VMOVUPS Z20, (R8)
+	VMULPS  Z0, Z21, Z21
+	VMOVUPS Z21, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z22, Z22
+	VMOVUPS Z22, (R8)
+	VMULPS  Z0, Z23, Z23
+	VMOVUPS Z23, 64(R8)
+	VZEROUPPER
+	RET
+
+// func outerAVX512r_10x2m(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·outerAVX512r_10x2m(SB), NOSPLIT, $0-80
+	MOVQ       k+0(FP), AX
+	MOVQ       a+8(FP), CX
+	MOVQ       as+16(FP), DX
+	MOVQ       b+24(FP), BX
+	MOVQ       offs+32(FP), SI
+	MOVQ       c+40(FP), R8
+	MOVQ       ldc+48(FP), R9
+	MOVQ       mask+72(FP), DI
+	KMOVW      DI, K1
+	MOVQ       R8, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z4, Z4, Z4
+	PREFETCHT0 64(DI)
+	VPXORD     Z5, Z5, Z5
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z6, Z6, Z6
+	PREFETCHT0 64(DI)
+	VPXORD     Z7, Z7, Z7
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z8, Z8, Z8
+	PREFETCHT0 64(DI)
+	VPXORD     Z9, Z9, Z9
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z10, Z10, Z10
+	PREFETCHT0 64(DI)
+	VPXORD     Z11, Z11, Z11
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z12, Z12, Z12
+	PREFETCHT0 64(DI)
+	VPXORD     Z13, Z13, Z13
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z14, Z14, Z14
+	PREFETCHT0 64(DI)
+	VPXORD     Z15, Z15, Z15
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z16, Z16, Z16
+	PREFETCHT0 64(DI)
+	VPXORD     Z17, Z17, Z17
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z18, Z18, Z18
+	PREFETCHT0 64(DI)
+	VPXORD     Z19, Z19, Z19
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z20, Z20, Z20
+	PREFETCHT0 64(DI)
+	VPXORD     Z21, Z21, Z21
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z22, Z22, Z22
+	PREFETCHT0 64(DI)
+	VPXORD     Z23, Z23, Z23
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
+	ANDQ       $0x00000003, AX
+	TESTQ      R10, R10
+	JZ         rem
+
+loop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS.Z    64(BX)(DI*4), K1, Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z14
+	VFMADD231PS  Z1, Z3, Z15
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z16
+	VFMADD231PS  Z1, Z2, Z17
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z18
+	VFMADD231PS  Z1, Z3, Z19
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z20
+	VFMADD231PS  Z1, Z2, Z21
+	VBROADCASTSS 36(CX), Z3
+	VFMADD231PS  Z0, Z3, Z22
+	VFMADD231PS  Z1, Z3, Z23
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS.Z    64(BX)(DI*4), K1, Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z14
+	VFMADD231PS  Z1, Z3, Z15
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z16
+	VFMADD231PS  Z1, Z2, Z17
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z18
+	VFMADD231PS  Z1, Z3, Z19
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z20
+	VFMADD231PS  Z1, Z2, Z21
+	VBROADCASTSS 36(CX), Z3
+	VFMADD231PS  Z0, Z3, Z22
+	VFMADD231PS  Z1, Z3, Z23
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS.Z    64(BX)(DI*4), K1, Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z14
+	VFMADD231PS  Z1, Z3, Z15
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z16
+	VFMADD231PS  Z1, Z2, Z17
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z18
+	VFMADD231PS  Z1, Z3, Z19
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z20
+	VFMADD231PS  Z1, Z2, Z21
+	VBROADCASTSS 36(CX), Z3
+	VFMADD231PS  Z0, Z3, Z22
+	VFMADD231PS  Z1, Z3, Z23
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS.Z    64(BX)(DI*4), K1, Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z14
+	VFMADD231PS  Z1, Z3, Z15
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z16
+	VFMADD231PS  Z1, Z2, Z17
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z18
+	VFMADD231PS  Z1, Z3, Z19
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z20
+	VFMADD231PS  Z1, Z2, Z21
+	VBROADCASTSS 36(CX), Z3
+	VFMADD231PS  Z0, Z3, Z22
+	VFMADD231PS  Z1, Z3, Z23
+	ADDQ         DX, CX
+	DECQ         R10
+	JNZ          loop
+
+rem:
+	TESTQ AX, AX
+	JZ    done
+
+remloop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS.Z    64(BX)(DI*4), K1, Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z14
+	VFMADD231PS  Z1, Z3, Z15
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z16
+	VFMADD231PS  Z1, Z2, Z17
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z18
+	VFMADD231PS  Z1, Z3, Z19
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z20
+	VFMADD231PS  Z1, Z2, Z21
+	VBROADCASTSS 36(CX), Z3
+	VFMADD231PS  Z0, Z3, Z22
+	VFMADD231PS  Z1, Z3, Z23
+	ADDQ         DX, CX
+	DECQ         AX
+	JNZ          remloop
+
+done:
+	VBROADCASTSS alpha+56(FP), Z0
+	MOVQ         beta0+64(FP), AX
+	TESTQ        AX, AX
+	JNZ          overwrite
+	VBROADCASTSS beta+60(FP), Z1
+	MOVQ         R8, DI
+	VMULPS       Z0, Z4, Z4
+	VFMADD231PS  (DI), Z1, Z4
+	VMOVUPS      Z4, (DI)
+	VMULPS       Z0, Z5, Z5
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z5
+	VMOVUPS      Z5, K1, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z6, Z6
+	VFMADD231PS  (DI), Z1, Z6
+	VMOVUPS      Z6, (DI)
+	VMULPS       Z0, Z7, Z7
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z7
+	VMOVUPS      Z7, K1, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z8, Z8
+	VFMADD231PS  (DI), Z1, Z8
+	VMOVUPS      Z8, (DI)
+	VMULPS       Z0, Z9, Z9
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z9
+	VMOVUPS      Z9, K1, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z10, Z10
+	VFMADD231PS  (DI), Z1, Z10
+	VMOVUPS      Z10, (DI)
+	VMULPS       Z0, Z11, Z11
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z11
+	VMOVUPS      Z11, K1, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z12, Z12
+	VFMADD231PS  (DI), Z1, Z12
+	VMOVUPS      Z12, (DI)
+	VMULPS       Z0, Z13, Z13
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z13
+	VMOVUPS      Z13, K1, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z14, Z14
+	VFMADD231PS  (DI), Z1, Z14
+	VMOVUPS      Z14, (DI)
+	VMULPS       Z0, Z15, Z15
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z15
+	VMOVUPS      Z15, K1, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z16, Z16
+	VFMADD231PS  (DI), Z1, Z16
+	VMOVUPS      Z16, (DI)
+	VMULPS       Z0, Z17, Z17
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z17
+	VMOVUPS      Z17, K1, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z18, Z18
+	VFMADD231PS  (DI), Z1, Z18
+	VMOVUPS      Z18, (DI)
+	VMULPS       Z0, Z19, Z19
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z19
+	VMOVUPS      Z19, K1, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z20, Z20
+	VFMADD231PS  (DI), Z1, Z20
+	VMOVUPS      Z20, (DI)
+	VMULPS       Z0, Z21, Z21
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z21
+	VMOVUPS      Z21, K1, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z22, Z22
+	VFMADD231PS  (DI), Z1, Z22
+	VMOVUPS      Z22, (DI)
+	VMULPS       Z0, Z23, Z23
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z23
+	VMOVUPS      Z23, K1, 64(DI)
+	VZEROUPPER
+	RET
+
+overwrite:
+	VMULPS  Z0, Z4, Z4
+	VMOVUPS Z4, (R8)
+	VMULPS  Z0, Z5, Z5
+	VMOVUPS Z5, K1, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z6, Z6
+	VMOVUPS Z6, (R8)
+	VMULPS  Z0, Z7, Z7
+	VMOVUPS Z7, K1, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z8, Z8
+	VMOVUPS Z8, (R8)
+	VMULPS  Z0, Z9, Z9
+	VMOVUPS Z9, K1, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z10, Z10
+	VMOVUPS Z10, (R8)
+	VMULPS  Z0, Z11, Z11
+	VMOVUPS Z11, K1, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z12, Z12
+	VMOVUPS Z12, (R8)
+	VMULPS  Z0, Z13, Z13
+	VMOVUPS Z13, K1, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z14, Z14
+	VMOVUPS Z14, (R8)
+	VMULPS  Z0, Z15, Z15
+	VMOVUPS Z15, K1, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z16, Z16
+	VMOVUPS Z16, (R8)
+	VMULPS  Z0, Z17, Z17
+	VMOVUPS Z17, K1, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z18, Z18
+	VMOVUPS Z18, (R8)
+	VMULPS  Z0, Z19, Z19
+	VMOVUPS Z19, K1, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z20, Z20
+	VMOVUPS Z20, (R8)
+	VMULPS  Z0, Z21, Z21
+	VMOVUPS Z21, K1, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z22, Z22
+	VMOVUPS Z22, (R8)
+	VMULPS  Z0, Z23, Z23
+	VMOVUPS Z23, K1, 64(R8)
+	VZEROUPPER
+	RET
+
+// func outerAVX512r_11x1(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·outerAVX512r_11x1(SB), NOSPLIT, $0-80
+	MOVQ       k+0(FP), AX
+	MOVQ       a+8(FP), CX
+	MOVQ       as+16(FP), DX
+	MOVQ       b+24(FP), BX
+	MOVQ       offs+32(FP), SI
+	MOVQ       c+40(FP), R8
+	MOVQ       ldc+48(FP), R9
+	MOVQ       R8, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z4, Z4, Z4
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z5, Z5, Z5
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z6, Z6, Z6
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z7, Z7, Z7
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z8, Z8, Z8
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z9, Z9, Z9
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z10, Z10, Z10
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z11, Z11, Z11
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z12, Z12, Z12
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z13, Z13, Z13
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z14, Z14, Z14
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
+	ANDQ       $0x00000003, AX
+	TESTQ      R10, R10
+	JZ         rem
+
+loop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z9
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z10
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z11
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VBROADCASTSS 36(CX), Z3
+	VFMADD231PS  Z0, Z3, Z13
+	VBROADCASTSS 40(CX), Z2
+	VFMADD231PS  Z0, Z2, Z14
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z9
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z10
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z11
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VBROADCASTSS 36(CX), Z3
+	VFMADD231PS  Z0, Z3, Z13
+	VBROADCASTSS 40(CX), Z2
+	VFMADD231PS  Z0, Z2, Z14
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z9
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z10
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z11
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VBROADCASTSS 36(CX), Z3
+	VFMADD231PS  Z0, Z3, Z13
+	VBROADCASTSS 40(CX), Z2
+	VFMADD231PS  Z0, Z2, Z14
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z9
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z10
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z11
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VBROADCASTSS 36(CX), Z3
+	VFMADD231PS  Z0, Z3, Z13
+	VBROADCASTSS 40(CX), Z2
+	VFMADD231PS  Z0, Z2, Z14
+	ADDQ         DX, CX
+	DECQ         R10
+	JNZ          loop
+
+rem:
+	TESTQ AX, AX
+	JZ    done
+
+remloop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z9
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z10
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z11
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VBROADCASTSS 36(CX), Z3
+	VFMADD231PS  Z0, Z3, Z13
+	VBROADCASTSS 40(CX), Z2
+	VFMADD231PS  Z0, Z2, Z14
+	ADDQ         DX, CX
+	DECQ         AX
+	JNZ          remloop
+
+done:
+	VBROADCASTSS alpha+56(FP), Z0
+	MOVQ         beta0+64(FP), AX
+	TESTQ        AX, AX
+	JNZ          overwrite
+	VBROADCASTSS beta+60(FP), Z1
+	MOVQ         R8, DI
+	VMULPS       Z0, Z4, Z4
+	VFMADD231PS  (DI), Z1, Z4
+	VMOVUPS      Z4, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z5, Z5
+	VFMADD231PS  (DI), Z1, Z5
+	VMOVUPS      Z5, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z6, Z6
+	VFMADD231PS  (DI), Z1, Z6
+	VMOVUPS      Z6, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z7, Z7
+	VFMADD231PS  (DI), Z1, Z7
+	VMOVUPS      Z7, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z8, Z8
+	VFMADD231PS  (DI), Z1, Z8
+	VMOVUPS      Z8, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z9, Z9
+	VFMADD231PS  (DI), Z1, Z9
+	VMOVUPS      Z9, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z10, Z10
+	VFMADD231PS  (DI), Z1, Z10
+	VMOVUPS      Z10, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z11, Z11
+	VFMADD231PS  (DI), Z1, Z11
+	VMOVUPS      Z11, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z12, Z12
+	VFMADD231PS  (DI), Z1, Z12
+	VMOVUPS      Z12, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z13, Z13
+	VFMADD231PS  (DI), Z1, Z13
+	VMOVUPS      Z13, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z14, Z14
+	VFMADD231PS  (DI), Z1, Z14
+	VMOVUPS      Z14, (DI)
+	VZEROUPPER
+	RET
+
+overwrite:
+	VMULPS  Z0, Z4, Z4
+	VMOVUPS Z4, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z5, Z5
+	VMOVUPS Z5, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z6, Z6
+	VMOVUPS Z6, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z7, Z7
+	VMOVUPS Z7, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z8, Z8
+	VMOVUPS Z8, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z9, Z9
+	VMOVUPS Z9, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z10, Z10
+	VMOVUPS Z10, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z11, Z11
+	VMOVUPS Z11, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z12, Z12
+	VMOVUPS Z12, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z13, Z13
+	VMOVUPS Z13, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z14, Z14
+	VMOVUPS Z14, (R8)
+	VZEROUPPER
+	RET
+
+// func outerAVX512r_11x1m(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·outerAVX512r_11x1m(SB), NOSPLIT, $0-80
+	MOVQ       k+0(FP), AX
+	MOVQ       a+8(FP), CX
+	MOVQ       as+16(FP), DX
+	MOVQ       b+24(FP), BX
+	MOVQ       offs+32(FP), SI
+	MOVQ       c+40(FP), R8
+	MOVQ       ldc+48(FP), R9
+	MOVQ       mask+72(FP), DI
+	KMOVW      DI, K1
+	MOVQ       R8, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z4, Z4, Z4
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z5, Z5, Z5
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z6, Z6, Z6
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z7, Z7, Z7
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z8, Z8, Z8
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z9, Z9, Z9
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z10, Z10, Z10
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z11, Z11, Z11
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z12, Z12, Z12
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z13, Z13, Z13
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z14, Z14, Z14
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
+	ANDQ       $0x00000003, AX
+	TESTQ      R10, R10
+	JZ         rem
+
+loop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS.Z    (BX)(DI*4), K1, Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z9
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z10
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z11
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VBROADCASTSS 36(CX), Z3
+	VFMADD231PS  Z0, Z3, Z13
+	VBROADCASTSS 40(CX), Z2
+	VFMADD231PS  Z0, Z2, Z14
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS.Z    (BX)(DI*4), K1, Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z9
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z10
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z11
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VBROADCASTSS 36(CX), Z3
+	VFMADD231PS  Z0, Z3, Z13
+	VBROADCASTSS 40(CX), Z2
+	VFMADD231PS  Z0, Z2, Z14
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS.Z    (BX)(DI*4), K1, Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z9
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z10
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z11
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VBROADCASTSS 36(CX), Z3
+	VFMADD231PS  Z0, Z3, Z13
+	VBROADCASTSS 40(CX), Z2
+	VFMADD231PS  Z0, Z2, Z14
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS.Z    (BX)(DI*4), K1, Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z9
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z10
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z11
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VBROADCASTSS 36(CX), Z3
+	VFMADD231PS  Z0, Z3, Z13
+	VBROADCASTSS 40(CX), Z2
+	VFMADD231PS  Z0, Z2, Z14
+	ADDQ         DX, CX
+	DECQ         R10
+	JNZ          loop
+
+rem:
+	TESTQ AX, AX
+	JZ    done
+
+remloop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS.Z    (BX)(DI*4), K1, Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z9
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z10
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z11
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VBROADCASTSS 36(CX), Z3
+	VFMADD231PS  Z0, Z3, Z13
+	VBROADCASTSS 40(CX), Z2
+	VFMADD231PS  Z0, Z2, Z14
+	ADDQ         DX, CX
+	DECQ         AX
+	JNZ          remloop
+
+done:
+	VBROADCASTSS alpha+56(FP), Z0
+	MOVQ         beta0+64(FP), AX
+	TESTQ        AX, AX
+	JNZ          overwrite
+	VBROADCASTSS beta+60(FP), Z1
+	MOVQ         R8, DI
+	VMULPS       Z0, Z4, Z4
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z4
+	VMOVUPS      Z4, K1, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z5, Z5
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z5
+	VMOVUPS      Z5, K1, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z6, Z6
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z6
+	VMOVUPS      Z6, K1, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z7, Z7
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z7
+	VMOVUPS      Z7, K1, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z8, Z8
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z8
+	VMOVUPS      Z8, K1, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z9, Z9
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z9
+	VMOVUPS      Z9, K1, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z10, Z10
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z10
+	VMOVUPS      Z10, K1, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z11, Z11
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z11
+	VMOVUPS      Z11, K1, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z12, Z12
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z12
+	VMOVUPS      Z12, K1, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z13, Z13
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z13
+	VMOVUPS      Z13, K1, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z14, Z14
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z14
+	VMOVUPS      Z14, K1, (DI)
+	VZEROUPPER
+	RET
+
+overwrite:
+	VMULPS  Z0, Z4, Z4
+	VMOVUPS Z4, K1, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z5, Z5
+	VMOVUPS Z5, K1, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z6, Z6
+	VMOVUPS Z6, K1, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z7, Z7
+	VMOVUPS Z7, K1, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z8, Z8
+	VMOVUPS Z8, K1, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z9, Z9
+	VMOVUPS Z9, K1, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z10, Z10
+	VMOVUPS Z10, K1, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z11, Z11
+	VMOVUPS Z11, K1, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z12, Z12
+	VMOVUPS Z12, K1, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z13, Z13
+	VMOVUPS Z13, K1, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z14, Z14
+	VMOVUPS Z14, K1, (R8)
+	VZEROUPPER
+	RET
+
+// func outerAVX512r_11x2(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·outerAVX512r_11x2(SB), NOSPLIT, $0-80
+	MOVQ       k+0(FP), AX
+	MOVQ       a+8(FP), CX
+	MOVQ       as+16(FP), DX
+	MOVQ       b+24(FP), BX
+	MOVQ       offs+32(FP), SI
+	MOVQ       c+40(FP), R8
+	MOVQ       ldc+48(FP), R9
+	MOVQ       R8, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z4, Z4, Z4
+	PREFETCHT0 64(DI)
+	VPXORD     Z5, Z5, Z5
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z6, Z6, Z6
+	PREFETCHT0 64(DI)
+	VPXORD     Z7, Z7, Z7
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z8, Z8, Z8
+	PREFETCHT0 64(DI)
+	VPXORD     Z9, Z9, Z9
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z10, Z10, Z10
+	PREFETCHT0 64(DI)
+	VPXORD     Z11, Z11, Z11
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z12, Z12, Z12
+	PREFETCHT0 64(DI)
+	VPXORD     Z13, Z13, Z13
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z14, Z14, Z14
+	PREFETCHT0 64(DI)
+	VPXORD     Z15, Z15, Z15
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z16, Z16, Z16
+	PREFETCHT0 64(DI)
+	VPXORD     Z17, Z17, Z17
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z18, Z18, Z18
+	PREFETCHT0 64(DI)
+	VPXORD     Z19, Z19, Z19
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z20, Z20, Z20
+	PREFETCHT0 64(DI)
+	VPXORD     Z21, Z21, Z21
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z22, Z22, Z22
+	PREFETCHT0 64(DI)
+	VPXORD     Z23, Z23, Z23
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z24, Z24, Z24
+	PREFETCHT0 64(DI)
+	VPXORD     Z25, Z25, Z25
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
+	ANDQ       $0x00000003, AX
+	TESTQ      R10, R10
+	JZ         rem
+
+loop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS      64(BX)(DI*4), Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z14
+	VFMADD231PS  Z1, Z3, Z15
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z16
+	VFMADD231PS  Z1, Z2, Z17
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z18
+	VFMADD231PS  Z1, Z3, Z19
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z20
+	VFMADD231PS  Z1, Z2, Z21
+	VBROADCASTSS 36(CX), Z3
+	VFMADD231PS  Z0, Z3, Z22
+	VFMADD231PS  Z1, Z3, Z23
+	VBROADCASTSS 40(CX), Z2
+	VFMADD231PS  Z0, Z2, Z24
+	VFMADD231PS  Z1, Z2, Z25
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS      64(BX)(DI*4), Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z14
+	VFMADD231PS  Z1, Z3, Z15
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z16
+	VFMADD231PS  Z1, Z2, Z17
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z18
+	VFMADD231PS  Z1, Z3, Z19
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z20
+	VFMADD231PS  Z1, Z2, Z21
+	VBROADCASTSS 36(CX), Z3
+	VFMADD231PS  Z0, Z3, Z22
+	VFMADD231PS  Z1, Z3, Z23
+	VBROADCASTSS 40(CX), Z2
+	VFMADD231PS  Z0, Z2, Z24
+	VFMADD231PS  Z1, Z2, Z25
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS      64(BX)(DI*4), Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z14
+	VFMADD231PS  Z1, Z3, Z15
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z16
+	VFMADD231PS  Z1, Z2, Z17
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z18
+	VFMADD231PS  Z1, Z3, Z19
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z20
+	VFMADD231PS  Z1, Z2, Z21
+	VBROADCASTSS 36(CX), Z3
+	VFMADD231PS  Z0, Z3, Z22
+	VFMADD231PS  Z1, Z3, Z23
+	VBROADCASTSS 40(CX), Z2
+	VFMADD231PS  Z0, Z2, Z24
+	VFMADD231PS  Z1, Z2, Z25
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS      64(BX)(DI*4), Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z14
+	VFMADD231PS  Z1, Z3, Z15
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z16
+	VFMADD231PS  Z1, Z2, Z17
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z18
+	VFMADD231PS  Z1, Z3, Z19
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z20
+	VFMADD231PS  Z1, Z2, Z21
+	VBROADCASTSS 36(CX), Z3
+	VFMADD231PS  Z0, Z3, Z22
+	VFMADD231PS  Z1, Z3, Z23
+	VBROADCASTSS 40(CX), Z2
+	VFMADD231PS  Z0, Z2, Z24
+	VFMADD231PS  Z1, Z2, Z25
+	ADDQ         DX, CX
+	DECQ         R10
+	JNZ          loop
+
+rem:
+	TESTQ AX, AX
+	JZ    done
+
+remloop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS      64(BX)(DI*4), Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z14
+	VFMADD231PS  Z1, Z3, Z15
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z16
+	VFMADD231PS  Z1, Z2, Z17
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z18
+	VFMADD231PS  Z1, Z3, Z19
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z20
+	VFMADD231PS  Z1, Z2, Z21
+	VBROADCASTSS 36(CX), Z3
+	VFMADD231PS  Z0, Z3, Z22
+	VFMADD231PS  Z1, Z3, Z23
+	VBROADCASTSS 40(CX), Z2
+	VFMADD231PS  Z0, Z2, Z24
+	VFMADD231PS  Z1, Z2, Z25
+	ADDQ         DX, CX
+	DECQ         AX
+	JNZ          remloop
+
+done:
+	VBROADCASTSS alpha+56(FP), Z0
+	MOVQ         beta0+64(FP), AX
+	TESTQ        AX, AX
+	JNZ          overwrite
+	VBROADCASTSS beta+60(FP), Z1
+	MOVQ         R8, DI
+	VMULPS       Z0, Z4, Z4
+	VFMADD231PS  (DI), Z1, Z4
+	VMOVUPS      Z4, (DI)
+	VMULPS       Z0, Z5, Z5
+	VFMADD231PS  64(DI), Z1, Z5
+	VMOVUPS      Z5, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z6, Z6
+	VFMADD231PS  (DI), Z1, Z6
+	VMOVUPS      Z6, (DI)
+	VMULPS       Z0, Z7, Z7
+	VFMADD231PS  64(DI), Z1, Z7
+	VMOVUPS      Z7, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z8, Z8
+	VFMADD231PS  (DI), Z1, Z8
+	VMOVUPS      Z8, (DI)
+	VMULPS       Z0, Z9, Z9
+	VFMADD231PS  64(DI), Z1, Z9
+	VMOVUPS      Z9, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z10, Z10
+	VFMADD231PS  (DI), Z1, Z10
+	VMOVUPS      Z10, (DI)
+	VMULPS       Z0, Z11, Z11
+	VFMADD231PS  64(DI), Z1, Z11
+	VMOVUPS      Z11, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z12, Z12
+	VFMADD231PS  (DI), Z1, Z12
+	VMOVUPS      Z12, (DI)
+	VMULPS       Z0, Z13, Z13
+	VFMADD231PS  64(DI), Z1, Z13
+	VMOVUPS      Z13, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z14, Z14
+	VFMADD231PS  (DI), Z1, Z14
+	VMOVUPS      Z14, (DI)
+	VMULPS       Z0, Z15, Z15
+	VFMADD231PS  64(DI), Z1, Z15
+	VMOVUPS      Z15, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z16, Z16
+	VFMADD231PS  (DI), Z1, Z16
+	VMOVUPS      Z16, (DI)
+	VMULPS       Z0, Z17, Z17
+	VFMADD231PS  64(DI), Z1, Z17
+	VMOVUPS      Z17, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z18, Z18
+	VFMADD231PS  (DI), Z1, Z18
+	VMOVUPS      Z18, (DI)
+	VMULPS       Z0, Z19, Z19
+	VFMADD231PS  64(DI), Z1, Z19
+	VMOVUPS      Z19, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z20, Z20
+	VFMADD231PS  (DI), Z1, Z20
+	VMOVUPS      Z20, (DI)
+	VMULPS       Z0, Z21, Z21
+	VFMADD231PS  64(DI), Z1, Z21
+	VMOVUPS      Z21, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z22, Z22
+	VFMADD231PS  (DI), Z1, Z22
+	VMOVUPS      Z22, (DI)
+	VMULPS       Z0, Z23, Z23
+	VFMADD231PS  64(DI), Z1, Z23
+	VMOVUPS      Z23, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z24, Z24
+	VFMADD231PS  (DI), Z1, Z24
+	VMOVUPS      Z24, (DI)
+	VMULPS       Z0, Z25, Z25
+	VFMADD231PS  64(DI), Z1, Z25
+	VMOVUPS      Z25, 64(DI)
+	VZEROUPPER
+	RET
+
+overwrite:
+	VMULPS  Z0, Z4, Z4
+	VMOVUPS Z4, (R8)
+	VMULPS  Z0, Z5, Z5
+	VMOVUPS Z5, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z6, Z6
+	VMOVUPS Z6, (R8)
+	VMULPS  Z0, Z7, Z7
+	VMOVUPS Z7, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z8, Z8
+	VMOVUPS Z8, (R8)
+	VMULPS  Z0, Z9, Z9
+	VMOVUPS Z9, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z10, Z10
+	VMOVUPS Z10, (R8)
+	VMULPS  Z0, Z11, Z11
+	VMOVUPS Z11, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z12, Z12
+	VMOVUPS Z12, (R8)
+	VMULPS  Z0, Z13, Z13
+	VMOVUPS Z13, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z14, Z14
+	VMOVUPS Z14, (R8)
+	VMULPS  Z0, Z15, Z15
+	VMOVUPS Z15, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z16, Z16
+	VMOVUPS Z16, (R8)
+	VMULPS  Z0, Z17, Z17
+	VMOVUPS Z17, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z18, Z18
+	VMOVUPS Z18, (R8)
+	VMULPS  Z0, Z19, Z19
+	VMOVUPS Z19, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z20, Z20
+	VMOVUPS Z20, (R8)
+	VMULPS  Z0, Z21, Z21
+	VMOVUPS Z21, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z22, Z22
+	VMOVUPS Z22, (R8)
+	VMULPS  Z0, Z23, Z23
+	VMOVUPS Z23, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z24, Z24
+	VMOVUPS Z24, (R8)
+	VMULPS  Z0, Z25, Z25
+	VMOVUPS Z25, 64(R8)
+	VZEROUPPER
+	RET
+
+// func outerAVX512r_11x2m(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·outerAVX512r_11x2m(SB), NOSPLIT, $0-80
+	MOVQ       k+0(FP), AX
+	MOVQ       a+8(FP), CX
+	MOVQ       as+16(FP), DX
+	MOVQ       b+24(FP), BX
+	MOVQ       offs+32(FP), SI
+	MOVQ       c+40(FP), R8
+	MOVQ       ldc+48(FP), R9
+	MOVQ       mask+72(FP), DI
+	KMOVW      DI, K1
+	MOVQ       R8, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z4, Z4, Z4
+	PREFETCHT0 64(DI)
+	VPXORD     Z5, Z5, Z5
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z6, Z6, Z6
+	PREFETCHT0 64(DI)
+	VPXORD     Z7, Z7, Z7
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z8, Z8, Z8
+	PREFETCHT0 64(DI)
+	VPXORD     Z9, Z9, Z9
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z10, Z10, Z10
+	PREFETCHT0 64(DI)
+	VPXORD     Z11, Z11, Z11
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z12, Z12, Z12
+	PREFETCHT0 64(DI)
+	VPXORD     Z13, Z13, Z13
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z14, Z14, Z14
+	PREFETCHT0 64(DI)
+	VPXORD     Z15, Z15, Z15
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z16, Z16, Z16
+	PREFETCHT0 64(DI)
+	VPXORD     Z17, Z17, Z17
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z18, Z18, Z18
+	PREFETCHT0 64(DI)
+	VPXORD     Z19, Z19, Z19
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z20, Z20, Z20
+	PREFETCHT0 64(DI)
+	VPXORD     Z21, Z21, Z21
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z22, Z22, Z22
+	PREFETCHT0 64(DI)
+	VPXORD     Z23, Z23, Z23
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z24, Z24, Z24
+	PREFETCHT0 64(DI)
+	VPXORD     Z25, Z25, Z25
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
+	ANDQ       $0x00000003, AX
+	TESTQ      R10, R10
+	JZ         rem
+
+loop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS.Z    64(BX)(DI*4), K1, Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z14
+	VFMADD231PS  Z1, Z3, Z15
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z16
+	VFMADD231PS  Z1, Z2, Z17
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z18
+	VFMADD231PS  Z1, Z3, Z19
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z20
+	VFMADD231PS  Z1, Z2, Z21
+	VBROADCASTSS 36(CX), Z3
+	VFMADD231PS  Z0, Z3, Z22
+	VFMADD231PS  Z1, Z3, Z23
+	VBROADCASTSS 40(CX), Z2
+	VFMADD231PS  Z0, Z2, Z24
+	VFMADD231PS  Z1, Z2, Z25
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS.Z    64(BX)(DI*4), K1, Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z14
+	VFMADD231PS  Z1, Z3, Z15
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z16
+	VFMADD231PS  Z1, Z2, Z17
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z18
+	VFMADD231PS  Z1, Z3, Z19
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z20
+	VFMADD231PS  Z1, Z2, Z21
+	VBROADCASTSS 36(CX), Z3
+	VFMADD231PS  Z0, Z3, Z22
+	VFMADD231PS  Z1, Z3, Z23
+	VBROADCASTSS 40(CX), Z2
+	VFMADD231PS  Z0, Z2, Z24
+	VFMADD231PS  Z1, Z2, Z25
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS.Z    64(BX)(DI*4), K1, Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z14
+	VFMADD231PS  Z1, Z3, Z15
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z16
+	VFMADD231PS  Z1, Z2, Z17
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z18
+	VFMADD231PS  Z1, Z3, Z19
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z20
+	VFMADD231PS  Z1, Z2, Z21
+	VBROADCASTSS 36(CX), Z3
+	VFMADD231PS  Z0, Z3, Z22
+	VFMADD231PS  Z1, Z3, Z23
+	VBROADCASTSS 40(CX), Z2
+	VFMADD231PS  Z0, Z2, Z24
+	VFMADD231PS  Z1, Z2, Z25
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS.Z    64(BX)(DI*4), K1, Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z14
+	VFMADD231PS  Z1, Z3, Z15
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z16
+	VFMADD231PS  Z1, Z2, Z17
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z18
+	VFMADD231PS  Z1, Z3, Z19
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z20
+	VFMADD231PS  Z1, Z2, Z21
+	VBROADCASTSS 36(CX), Z3
+	VFMADD231PS  Z0, Z3, Z22
+	VFMADD231PS  Z1, Z3, Z23
+	VBROADCASTSS 40(CX), Z2
+	VFMADD231PS  Z0, Z2, Z24
+	VFMADD231PS  Z1, Z2, Z25
+	ADDQ         DX, CX
+	DECQ         R10
+	JNZ          loop
+
+rem:
+	TESTQ AX, AX
+	JZ    done
+
+remloop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS.Z    64(BX)(DI*4), K1, Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z14
+	VFMADD231PS  Z1, Z3, Z15
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z16
+	VFMADD231PS  Z1, Z2, Z17
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z18
+	VFMADD231PS  Z1, Z3, Z19
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z20
+	VFMADD231PS  Z1, Z2, Z21
+	VBROADCASTSS 36(CX), Z3
+	VFMADD231PS  Z0, Z3, Z22
+	VFMADD231PS  Z1, Z3, Z23
+	VBROADCASTSS 40(CX), Z2
+	VFMADD231PS  Z0, Z2, Z24
+	VFMADD231PS  Z1, Z2, Z25
+	ADDQ         DX, CX
+	DECQ         AX
+	JNZ          remloop
+
+done:
+	VBROADCASTSS alpha+56(FP), Z0
+	MOVQ         beta0+64(FP), AX
+	TESTQ        AX, AX
+	JNZ          overwrite
+	VBROADCASTSS beta+60(FP), Z1
+	MOVQ         R8, DI
+	VMULPS       Z0, Z4, Z4
+	VFMADD231PS  (DI), Z1, Z4
+	VMOVUPS      Z4, (DI)
+	VMULPS       Z0, Z5, Z5
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z5
+	VMOVUPS      Z5, K1, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z6, Z6
+	VFMADD231PS  (DI), Z1, Z6
+	VMOVUPS      Z6, (DI)
+	VMULPS       Z0, Z7, Z7
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z7
+	VMOVUPS      Z7, K1, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z8, Z8
+	VFMADD231PS  (DI), Z1, Z8
+	VMOVUPS      Z8, (DI)
+	VMULPS       Z0, Z9, Z9
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z9
+	VMOVUPS      Z9, K1, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z10, Z10
+	VFMADD231PS  (DI), Z1, Z10
+	VMOVUPS      Z10, (DI)
+	VMULPS       Z0, Z11, Z11
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z11
+	VMOVUPS      Z11, K1, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z12, Z12
+	VFMADD231PS  (DI), Z1, Z12
+	VMOVUPS      Z12, (DI)
+	VMULPS       Z0, Z13, Z13
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z13
+	VMOVUPS      Z13, K1, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z14, Z14
+	VFMADD231PS  (DI), Z1, Z14
+	VMOVUPS      Z14, (DI)
+	VMULPS       Z0, Z15, Z15
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z15
+	VMOVUPS      Z15, K1, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z16, Z16
+	VFMADD231PS  (DI), Z1, Z16
+	VMOVUPS      Z16, (DI)
+	VMULPS       Z0, Z17, Z17
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z17
+	VMOVUPS      Z17, K1, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z18, Z18
+	VFMADD231PS  (DI), Z1, Z18
+	VMOVUPS      Z18, (DI)
+	VMULPS       Z0, Z19, Z19
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z19
+	VMOVUPS      Z19, K1, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z20, Z20
+	VFMADD231PS  (DI), Z1, Z20
+	VMOVUPS      Z20, (DI)
+	VMULPS       Z0, Z21, Z21
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z21
+	VMOVUPS      Z21, K1, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z22, Z22
+	VFMADD231PS  (DI), Z1, Z22
+	VMOVUPS      Z22, (DI)
+	VMULPS       Z0, Z23, Z23
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z23
+	VMOVUPS      Z23, K1, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z24, Z24
+	VFMADD231PS  (DI), Z1, Z24
+	VMOVUPS      Z24, (DI)
+	VMULPS       Z0, Z25, Z25
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z25
+	VMOVUPS      Z25, K1, 64(DI)
+	VZEROUPPER
+	RET
+
+overwrite:
+	VMULPS  Z0, Z4, Z4
+	VMOVUPS Z4, (R8)
+	VMULPS  Z0, Z5, Z5
+	VMOVUPS Z5, K1, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z6, Z6
+	VMOVUPS Z6, (R8)
+	VMULPS  Z0, Z7, Z7
+	VMOVUPS Z7, K1, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z8, Z8
+	VMOVUPS Z8, (R8)
+	VMULPS  Z0, Z9, Z9
+	VMOVUPS Z9, K1, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z10, Z10
+	VMOVUPS Z10, (R8)
+	VMULPS  Z0, Z11, Z11
+	VMOVUPS Z11, K1, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z12, Z12
+	VMOVUPS Z12, (R8)
+	VMULPS  Z0, Z13, Z13
+	VMOVUPS Z13, K1, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z14, Z14
+	VMOVUPS Z14, (R8)
+	VMULPS  Z0, Z15, Z15
+	VMOVUPS Z15, K1, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z16, Z16
+	VMOVUPS Z16, (R8)
+	VMULPS  Z0, Z17, Z17
+	VMOVUPS Z17, K1, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z18, Z18
+	VMOVUPS Z18, (R8)
+	VMULPS  Z0, Z19, Z19
+	VMOVUPS Z19, K1, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z20, Z20
+	VMOVUPS Z20, (R8)
+	VMULPS  Z0, Z21, Z21
+	VMOVUPS Z21, K1, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z22, Z22
+	VMOVUPS Z22, (R8)
+	VMULPS  Z0, Z23, Z23
+	VMOVUPS Z23, K1, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z24, Z24
+	VMOVUPS Z24, (R8)
+	VMULPS  Z0, Z25, Z25
+	VMOVUPS Z25, K1, 64(R8)
+	VZEROUPPER
+	RET
+
+// func outerAVX512r_12x1(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·outerAVX512r_12x1(SB), NOSPLIT, $0-80
+	MOVQ       k+0(FP), AX
+	MOVQ       a+8(FP), CX
+	MOVQ       as+16(FP), DX
+	MOVQ       b+24(FP), BX
+	MOVQ       offs+32(FP), SI
+	MOVQ       c+40(FP), R8
+	MOVQ       ldc+48(FP), R9
+	MOVQ       R8, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z4, Z4, Z4
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z5, Z5, Z5
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z6, Z6, Z6
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z7, Z7, Z7
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z8, Z8, Z8
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z9, Z9, Z9
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z10, Z10, Z10
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z11, Z11, Z11
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z12, Z12, Z12
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z13, Z13, Z13
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z14, Z14, Z14
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z15, Z15, Z15
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
+	ANDQ       $0x00000003, AX
+	TESTQ      R10, R10
+	JZ         rem
+
+loop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z9
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z10
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z11
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VBROADCASTSS 36(CX), Z3
+	VFMADD231PS  Z0, Z3, Z13
+	VBROADCASTSS 40(CX), Z2
+	VFMADD231PS  Z0, Z2, Z14
+	VBROADCASTSS 44(CX), Z3
+	VFMADD231PS  Z0, Z3, Z15
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z9
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z10
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z11
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VBROADCASTSS 36(CX), Z3
+	VFMADD231PS  Z0, Z3, Z13
+	VBROADCASTSS 40(CX), Z2
+	VFMADD231PS  Z0, Z2, Z14
+	VBROADCASTSS 44(CX), Z3
+	VFMADD231PS  Z0, Z3, Z15
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z9
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z10
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z11
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VBROADCASTSS 36(CX), Z3
+	VFMADD231PS  Z0, Z3, Z13
+	VBROADCASTSS 40(CX), Z2
+	VFMADD231PS  Z0, Z2, Z14
+	VBROADCASTSS 44(CX), Z3
+	VFMADD231PS  Z0, Z3, Z15
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z9
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z10
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z11
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VBROADCASTSS 36(CX), Z3
+	VFMADD231PS  Z0, Z3, Z13
+	VBROADCASTSS 40(CX), Z2
+	VFMADD231PS  Z0, Z2, Z14
+	VBROADCASTSS 44(CX), Z3
+	VFMADD231PS  Z0, Z3, Z15
+	ADDQ         DX, CX
+	DECQ         R10
+	JNZ          loop
+
+rem:
+	TESTQ AX, AX
+	JZ    done
+
+remloop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z9
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z10
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z11
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VBROADCASTSS 36(CX), Z3
+	VFMADD231PS  Z0, Z3, Z13
+	VBROADCASTSS 40(CX), Z2
+	VFMADD231PS  Z0, Z2, Z14
+	VBROADCASTSS 44(CX), Z3
+	VFMADD231PS  Z0, Z3, Z15
+	ADDQ         DX, CX
+	DECQ         AX
+	JNZ          remloop
+
+done:
+	VBROADCASTSS alpha+56(FP), Z0
+	MOVQ         beta0+64(FP), AX
+	TESTQ        AX, AX
+	JNZ          overwrite
+	VBROADCASTSS beta+60(FP), Z1
+	MOVQ         R8, DI
+	VMULPS       Z0, Z4, Z4
+	VFMADD231PS  (DI), Z1, Z4
+	VMOVUPS      Z4, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z5, Z5
+	VFMADD231PS  (DI), Z1, Z5
+	VMOVUPS      Z5, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z6, Z6
+	VFMADD231PS  (DI), Z1, Z6
+	VMOVUPS      Z6, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z7, Z7
+	VFMADD231PS  (DI), Z1, Z7
+	VMOVUPS      Z7, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z8, Z8
+	VFMADD231PS  (DI), Z1, Z8
+	VMOVUPS      Z8, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z9, Z9
+	VFMADD231PS  (DI), Z1, Z9
+	VMOVUPS      Z9, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z10, Z10
+	VFMADD231PS  (DI), Z1, Z10
+	VMOVUPS      Z10, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z11, Z11
+	VFMADD231PS  (DI), Z1, Z11
+	VMOVUPS      Z11, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z12, Z12
+	VFMADD231PS  (DI), Z1, Z12
+	VMOVUPS      Z12, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z13, Z13
+	VFMADD231PS  (DI), Z1, Z13
+	VMOVUPS      Z13, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z14, Z14
+	VFMADD231PS  (DI), Z1, Z14
+	VMOVUPS      Z14, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z15, Z15
+	VFMADD231PS  (DI), Z1, Z15
+	VMOVUPS      Z15, (DI)
+	VZEROUPPER
+	RET
+
+overwrite:
+	VMULPS  Z0, Z4, Z4
+	VMOVUPS Z4, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z5, Z5
+	VMOVUPS Z5, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z6, Z6
+	VMOVUPS Z6, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z7, Z7
+	VMOVUPS Z7, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z8, Z8
+	VMOVUPS Z8, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z9, Z9
+	VMOVUPS Z9, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z10, Z10
+	VMOVUPS Z10, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z11, Z11
+	VMOVUPS Z11, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z12, Z12
+	VMOVUPS Z12, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z13, Z13
+	VMOVUPS Z13, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z14, Z14
+	VMOVUPS Z14, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z15, Z15
+	VMOVUPS Z15, (R8)
+	VZEROUPPER
+	RET
+
+// func outerAVX512r_12x1m(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·outerAVX512r_12x1m(SB), NOSPLIT, $0-80
+	MOVQ       k+0(FP), AX
+	MOVQ       a+8(FP), CX
+	MOVQ       as+16(FP), DX
+	MOVQ       b+24(FP), BX
+	MOVQ       offs+32(FP), SI
+	MOVQ       c+40(FP), R8
+	MOVQ       ldc+48(FP), R9
+	MOVQ       mask+72(FP), DI
+	KMOVW      DI, K1
+	MOVQ       R8, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z4, Z4, Z4
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z5, Z5, Z5
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z6, Z6, Z6
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z7, Z7, Z7
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z8, Z8, Z8
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z9, Z9, Z9
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z10, Z10, Z10
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z11, Z11, Z11
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z12, Z12, Z12
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z13, Z13, Z13
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z14, Z14, Z14
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z15, Z15, Z15
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
+	ANDQ       $0x00000003, AX
+	TESTQ      R10, R10
+	JZ         rem
+
+loop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS.Z    (BX)(DI*4), K1, Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z9
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z10
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z11
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VBROADCASTSS 36(CX), Z3
+	VFMADD231PS  Z0, Z3, Z13
+	VBROADCASTSS 40(CX), Z2
+	VFMADD231PS  Z0, Z2, Z14
+	VBROADCASTSS 44(CX), Z3
+	VFMADD231PS  Z0, Z3, Z15
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS.Z    (BX)(DI*4), K1, Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z9
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z10
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z11
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VBROADCASTSS 36(CX), Z3
+	VFMADD231PS  Z0, Z3, Z13
+	VBROADCASTSS 40(CX), Z2
+	VFMADD231PS  Z0, Z2, Z14
+	VBROADCASTSS 44(CX), Z3
+	VFMADD231PS  Z0, Z3, Z15
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS.Z    (BX)(DI*4), K1, Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z9
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z10
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z11
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VBROADCASTSS 36(CX), Z3
+	VFMADD231PS  Z0, Z3, Z13
+	VBROADCASTSS 40(CX), Z2
+	VFMADD231PS  Z0, Z2, Z14
+	VBROADCASTSS 44(CX), Z3
+	VFMADD231PS  Z0, Z3, Z15
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS.Z    (BX)(DI*4), K1, Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z9
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z10
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z11
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VBROADCASTSS 36(CX), Z3
+	VFMADD231PS  Z0, Z3, Z13
+	VBROADCASTSS 40(CX), Z2
+	VFMADD231PS  Z0, Z2, Z14
+	VBROADCASTSS 44(CX), Z3
+	VFMADD231PS  Z0, Z3, Z15
+	ADDQ         DX, CX
+	DECQ         R10
+	JNZ          loop
+
+rem:
+	TESTQ AX, AX
+	JZ    done
+
+remloop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS.Z    (BX)(DI*4), K1, Z0
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z5
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z6
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z7
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z9
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z10
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z11
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VBROADCASTSS 36(CX), Z3
+	VFMADD231PS  Z0, Z3, Z13
+	VBROADCASTSS 40(CX), Z2
+	VFMADD231PS  Z0, Z2, Z14
+	VBROADCASTSS 44(CX), Z3
+	VFMADD231PS  Z0, Z3, Z15
+	ADDQ         DX, CX
+	DECQ         AX
+	JNZ          remloop
+
+done:
+	VBROADCASTSS alpha+56(FP), Z0
+	MOVQ         beta0+64(FP), AX
+	TESTQ        AX, AX
+	JNZ          overwrite
+	VBROADCASTSS beta+60(FP), Z1
+	MOVQ         R8, DI
+	VMULPS       Z0, Z4, Z4
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z4
+	VMOVUPS      Z4, K1, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z5, Z5
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z5
+	VMOVUPS      Z5, K1, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z6, Z6
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z6
+	VMOVUPS      Z6, K1, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z7, Z7
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z7
+	VMOVUPS      Z7, K1, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z8, Z8
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z8
+	VMOVUPS      Z8, K1, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z9, Z9
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z9
+	VMOVUPS      Z9, K1, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z10, Z10
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z10
+	VMOVUPS      Z10, K1, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z11, Z11
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z11
+	VMOVUPS      Z11, K1, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z12, Z12
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z12
+	VMOVUPS      Z12, K1, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z13, Z13
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z13
+	VMOVUPS      Z13, K1, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z14, Z14
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z14
+	VMOVUPS      Z14, K1, (DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z15, Z15
+	VMOVUPS.Z    (DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z15
+	VMOVUPS      Z15, K1, (DI)
+	VZEROUPPER
+	RET
+
+overwrite:
+	VMULPS  Z0, Z4, Z4
+	VMOVUPS Z4, K1, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z5, Z5
+	VMOVUPS Z5, K1, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z6, Z6
+	VMOVUPS Z6, K1, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z7, Z7
+	VMOVUPS Z7, K1, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z8, Z8
+	VMOVUPS Z8, K1, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z9, Z9
+	VMOVUPS Z9, K1, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z10, Z10
+	VMOVUPS Z10, K1, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z11, Z11
+	VMOVUPS Z11, K1, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z12, Z12
+	VMOVUPS Z12, K1, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z13, Z13
+	VMOVUPS Z13, K1, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z14, Z14
+	VMOVUPS Z14, K1, (R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z15, Z15
+	VMOVUPS Z15, K1, (R8)
+	VZEROUPPER
+	RET
+
+// func outerAVX512r_12x2(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·outerAVX512r_12x2(SB), NOSPLIT, $0-80
+	MOVQ       k+0(FP), AX
+	MOVQ       a+8(FP), CX
+	MOVQ       as+16(FP), DX
+	MOVQ       b+24(FP), BX
+	MOVQ       offs+32(FP), SI
+	MOVQ       c+40(FP), R8
+	MOVQ       ldc+48(FP), R9
+	MOVQ       R8, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z4, Z4, Z4
+	PREFETCHT0 64(DI)
+	VPXORD     Z5, Z5, Z5
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z6, Z6, Z6
+	PREFETCHT0 64(DI)
+	VPXORD     Z7, Z7, Z7
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z8, Z8, Z8
+	PREFETCHT0 64(DI)
+	VPXORD     Z9, Z9, Z9
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z10, Z10, Z10
+	PREFETCHT0 64(DI)
+	VPXORD     Z11, Z11, Z11
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z12, Z12, Z12
+	PREFETCHT0 64(DI)
+	VPXORD     Z13, Z13, Z13
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z14, Z14, Z14
+	PREFETCHT0 64(DI)
+	VPXORD     Z15, Z15, Z15
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z16, Z16, Z16
+	PREFETCHT0 64(DI)
+	VPXORD     Z17, Z17, Z17
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z18, Z18, Z18
+	PREFETCHT0 64(DI)
+	VPXORD     Z19, Z19, Z19
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z20, Z20, Z20
+	PREFETCHT0 64(DI)
+	VPXORD     Z21, Z21, Z21
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z22, Z22, Z22
+	PREFETCHT0 64(DI)
+	VPXORD     Z23, Z23, Z23
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z24, Z24, Z24
+	PREFETCHT0 64(DI)
+	VPXORD     Z25, Z25, Z25
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z26, Z26, Z26
+	PREFETCHT0 64(DI)
+	VPXORD     Z27, Z27, Z27
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
+	ANDQ       $0x00000003, AX
+	TESTQ      R10, R10
+	JZ         rem
+
+loop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS      64(BX)(DI*4), Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z14
+	VFMADD231PS  Z1, Z3, Z15
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z16
+	VFMADD231PS  Z1, Z2, Z17
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z18
+	VFMADD231PS  Z1, Z3, Z19
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z20
+	VFMADD231PS  Z1, Z2, Z21
+	VBROADCASTSS 36(CX), Z3
+	VFMADD231PS  Z0, Z3, Z22
+	VFMADD231PS  Z1, Z3, Z23
+	VBROADCASTSS 40(CX), Z2
+	VFMADD231PS  Z0, Z2, Z24
+	VFMADD231PS  Z1, Z2, Z25
+	VBROADCASTSS 44(CX), Z3
+	VFMADD231PS  Z0, Z3, Z26
+	VFMADD231PS  Z1, Z3, Z27
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS      64(BX)(DI*4), Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z14
+	VFMADD231PS  Z1, Z3, Z15
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z16
+	VFMADD231PS  Z1, Z2, Z17
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z18
+	VFMADD231PS  Z1, Z3, Z19
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z20
+	VFMADD231PS  Z1, Z2, Z21
+	VBROADCASTSS 36(CX), Z3
+	VFMADD231PS  Z0, Z3, Z22
+	VFMADD231PS  Z1, Z3, Z23
+	VBROADCASTSS 40(CX), Z2
+	VFMADD231PS  Z0, Z2, Z24
+	VFMADD231PS  Z1, Z2, Z25
+	VBROADCASTSS 44(CX), Z3
+	VFMADD231PS  Z0, Z3, Z26
+	VFMADD231PS  Z1, Z3, Z27
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS      64(BX)(DI*4), Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z14
+	VFMADD231PS  Z1, Z3, Z15
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z16
+	VFMADD231PS  Z1, Z2, Z17
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z18
+	VFMADD231PS  Z1, Z3, Z19
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z20
+	VFMADD231PS  Z1, Z2, Z21
+	VBROADCASTSS 36(CX), Z3
+	VFMADD231PS  Z0, Z3, Z22
+	VFMADD231PS  Z1, Z3, Z23
+	VBROADCASTSS 40(CX), Z2
+	VFMADD231PS  Z0, Z2, Z24
+	VFMADD231PS  Z1, Z2, Z25
+	VBROADCASTSS 44(CX), Z3
+	VFMADD231PS  Z0, Z3, Z26
+	VFMADD231PS  Z1, Z3, Z27
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS      64(BX)(DI*4), Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z14
+	VFMADD231PS  Z1, Z3, Z15
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z16
+	VFMADD231PS  Z1, Z2, Z17
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z18
+	VFMADD231PS  Z1, Z3, Z19
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z20
+	VFMADD231PS  Z1, Z2, Z21
+	VBROADCASTSS 36(CX), Z3
+	VFMADD231PS  Z0, Z3, Z22
+	VFMADD231PS  Z1, Z3, Z23
+	VBROADCASTSS 40(CX), Z2
+	VFMADD231PS  Z0, Z2, Z24
+	VFMADD231PS  Z1, Z2, Z25
+	VBROADCASTSS 44(CX), Z3
+	VFMADD231PS  Z0, Z3, Z26
+	VFMADD231PS  Z1, Z3, Z27
+	ADDQ         DX, CX
+	DECQ         R10
+	JNZ          loop
+
+rem:
+	TESTQ AX, AX
+	JZ    done
+
+remloop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS      64(BX)(DI*4), Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z14
+	VFMADD231PS  Z1, Z3, Z15
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z16
+	VFMADD231PS  Z1, Z2, Z17
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z18
+	VFMADD231PS  Z1, Z3, Z19
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z20
+	VFMADD231PS  Z1, Z2, Z21
+	VBROADCASTSS 36(CX), Z3
+	VFMADD231PS  Z0, Z3, Z22
+	VFMADD231PS  Z1, Z3, Z23
+	VBROADCASTSS 40(CX), Z2
+	VFMADD231PS  Z0, Z2, Z24
+	VFMADD231PS  Z1, Z2, Z25
+	VBROADCASTSS 44(CX), Z3
+	VFMADD231PS  Z0, Z3, Z26
+	VFMADD231PS  Z1, Z3, Z27
+	ADDQ         DX, CX
+	DECQ         AX
+	JNZ          remloop
+
+done:
+	VBROADCASTSS alpha+56(FP), Z0
+	MOVQ         beta0+64(FP), AX
+	TESTQ        AX, AX
+	JNZ          overwrite
+	VBROADCASTSS beta+60(FP), Z1
+	MOVQ         R8, DI
+	VMULPS       Z0, Z4, Z4
+	VFMADD231PS  (DI), Z1, Z4
+	VMOVUPS      Z4, (DI)
+	VMULPS       Z0, Z5, Z5
+	VFMADD231PS  64(DI), Z1, Z5
+	VMOVUPS      Z5, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z6, Z6
+	VFMADD231PS  (DI), Z1, Z6
+	VMOVUPS      Z6, (DI)
+	VMULPS       Z0, Z7, Z7
+	VFMADD231PS  64(DI), Z1, Z7
+	VMOVUPS      Z7, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z8, Z8
+	VFMADD231PS  (DI), Z1, Z8
+	VMOVUPS      Z8, (DI)
+	VMULPS       Z0, Z9, Z9
+	VFMADD231PS  64(DI), Z1, Z9
+	VMOVUPS      Z9, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z10, Z10
+	VFMADD231PS  (DI), Z1, Z10
+	VMOVUPS      Z10, (DI)
+	VMULPS       Z0, Z11, Z11
+	VFMADD231PS  64(DI), Z1, Z11
+	VMOVUPS      Z11, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z12, Z12
+	VFMADD231PS  (DI), Z1, Z12
+	VMOVUPS      Z12, (DI)
+	VMULPS       Z0, Z13, Z13
+	VFMADD231PS  64(DI), Z1, Z13
+	VMOVUPS      Z13, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z14, Z14
+	VFMADD231PS  (DI), Z1, Z14
+	VMOVUPS      Z14, (DI)
+	VMULPS       Z0, Z15, Z15
+	VFMADD231PS  64(DI), Z1, Z15
+	VMOVUPS      Z15, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z16, Z16
+	VFMADD231PS  (DI), Z1, Z16
+	VMOVUPS      Z16, (DI)
+	VMULPS       Z0, Z17, Z17
+	VFMADD231PS  64(DI), Z1, Z17
+	VMOVUPS      Z17, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z18, Z18
+	VFMADD231PS  (DI), Z1, Z18
+	VMOVUPS      Z18, (DI)
+	VMULPS       Z0, Z19, Z19
+	VFMADD231PS  64(DI), Z1, Z19
+	VMOVUPS      Z19, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z20, Z20
+	VFMADD231PS  (DI), Z1, Z20
+	VMOVUPS      Z20, (DI)
+	VMULPS       Z0, Z21, Z21
+	VFMADD231PS  64(DI), Z1, Z21
+	VMOVUPS      Z21, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z22, Z22
+	VFMADD231PS  (DI), Z1, Z22
+	VMOVUPS      Z22, (DI)
+	VMULPS       Z0, Z23, Z23
+	VFMADD231PS  64(DI), Z1, Z23
+	VMOVUPS      Z23, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z24, Z24
+	VFMADD231PS  (DI), Z1, Z24
+	VMOVUPS      Z24, (DI)
+	VMULPS       Z0, Z25, Z25
+	VFMADD231PS  64(DI), Z1, Z25
+	VMOVUPS      Z25, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z26, Z26
+	VFMADD231PS  (DI), Z1, Z26
+	VMOVUPS      Z26, (DI)
+	VMULPS       Z0, Z27, Z27
+	VFMADD231PS  64(DI), Z1, Z27
+	VMOVUPS      Z27, 64(DI)
+	VZEROUPPER
+	RET
+
+overwrite:
+	VMULPS  Z0, Z4, Z4
+	VMOVUPS Z4, (R8)
+	VMULPS  Z0, Z5, Z5
+	VMOVUPS Z5, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z6, Z6
+	VMOVUPS Z6, (R8)
+	VMULPS  Z0, Z7, Z7
+	VMOVUPS Z7, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z8, Z8
+	VMOVUPS Z8, (R8)
+	VMULPS  Z0, Z9, Z9
+	VMOVUPS Z9, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z10, Z10
+	VMOVUPS Z10, (R8)
+	VMULPS  Z0, Z11, Z11
+	VMOVUPS Z11, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z12, Z12
+	VMOVUPS Z12, (R8)
+	VMULPS  Z0, Z13, Z13
+	VMOVUPS Z13, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z14, Z14
+	VMOVUPS Z14, (R8)
+	VMULPS  Z0, Z15, Z15
+	VMOVUPS Z15, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z16, Z16
+	VMOVUPS Z16, (R8)
+	VMULPS  Z0, Z17, Z17
+	VMOVUPS Z17, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z18, Z18
+	VMOVUPS Z18, (R8)
+	VMULPS  Z0, Z19, Z19
+	VMOVUPS Z19, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z20, Z20
+	VMOVUPS Z20, (R8)
+	VMULPS  Z0, Z21, Z21
+	VMOVUPS Z21, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z22, Z22
+	VMOVUPS Z22, (R8)
+	VMULPS  Z0, Z23, Z23
+	VMOVUPS Z23, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z24, Z24
+	VMOVUPS Z24, (R8)
+	VMULPS  Z0, Z25, Z25
+	VMOVUPS Z25, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z26, Z26
+	VMOVUPS Z26, (R8)
+	VMULPS  Z0, Z27, Z27
+	VMOVUPS Z27, 64(R8)
+	VZEROUPPER
+	RET
+
+// func outerAVX512r_12x2m(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·outerAVX512r_12x2m(SB), NOSPLIT, $0-80
+	MOVQ       k+0(FP), AX
+	MOVQ       a+8(FP), CX
+	MOVQ       as+16(FP), DX
+	MOVQ       b+24(FP), BX
+	MOVQ       offs+32(FP), SI
+	MOVQ       c+40(FP), R8
+	MOVQ       ldc+48(FP), R9
+	MOVQ       mask+72(FP), DI
+	KMOVW      DI, K1
+	MOVQ       R8, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z4, Z4, Z4
+	PREFETCHT0 64(DI)
+	VPXORD     Z5, Z5, Z5
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z6, Z6, Z6
+	PREFETCHT0 64(DI)
+	VPXORD     Z7, Z7, Z7
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z8, Z8, Z8
+	PREFETCHT0 64(DI)
+	VPXORD     Z9, Z9, Z9
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z10, Z10, Z10
+	PREFETCHT0 64(DI)
+	VPXORD     Z11, Z11, Z11
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z12, Z12, Z12
+	PREFETCHT0 64(DI)
+	VPXORD     Z13, Z13, Z13
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z14, Z14, Z14
+	PREFETCHT0 64(DI)
+	VPXORD     Z15, Z15, Z15
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z16, Z16, Z16
+	PREFETCHT0 64(DI)
+	VPXORD     Z17, Z17, Z17
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z18, Z18, Z18
+	PREFETCHT0 64(DI)
+	VPXORD     Z19, Z19, Z19
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z20, Z20, Z20
+	PREFETCHT0 64(DI)
+	VPXORD     Z21, Z21, Z21
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z22, Z22, Z22
+	PREFETCHT0 64(DI)
+	VPXORD     Z23, Z23, Z23
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z24, Z24, Z24
+	PREFETCHT0 64(DI)
+	VPXORD     Z25, Z25, Z25
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	VPXORD     Z26, Z26, Z26
+	PREFETCHT0 64(DI)
+	VPXORD     Z27, Z27, Z27
+	MOVQ       AX, R10
+	SHRQ       $0x02, R10
+	ANDQ       $0x00000003, AX
+	TESTQ      R10, R10
+	JZ         rem
+
+loop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS.Z    64(BX)(DI*4), K1, Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z14
+	VFMADD231PS  Z1, Z3, Z15
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z16
+	VFMADD231PS  Z1, Z2, Z17
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z18
+	VFMADD231PS  Z1, Z3, Z19
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z20
+	VFMADD231PS  Z1, Z2, Z21
+	VBROADCASTSS 36(CX), Z3
+	VFMADD231PS  Z0, Z3, Z22
+	VFMADD231PS  Z1, Z3, Z23
+	VBROADCASTSS 40(CX), Z2
+	VFMADD231PS  Z0, Z2, Z24
+	VFMADD231PS  Z1, Z2, Z25
+	VBROADCASTSS 44(CX), Z3
+	VFMADD231PS  Z0, Z3, Z26
+	VFMADD231PS  Z1, Z3, Z27
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS.Z    64(BX)(DI*4), K1, Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z14
+	VFMADD231PS  Z1, Z3, Z15
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z16
+	VFMADD231PS  Z1, Z2, Z17
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z18
+	VFMADD231PS  Z1, Z3, Z19
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z20
+	VFMADD231PS  Z1, Z2, Z21
+	VBROADCASTSS 36(CX), Z3
+	VFMADD231PS  Z0, Z3, Z22
+	VFMADD231PS  Z1, Z3, Z23
+	VBROADCASTSS 40(CX), Z2
+	VFMADD231PS  Z0, Z2, Z24
+	VFMADD231PS  Z1, Z2, Z25
+	VBROADCASTSS 44(CX), Z3
+	VFMADD231PS  Z0, Z3, Z26
+	VFMADD231PS  Z1, Z3, Z27
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS.Z    64(BX)(DI*4), K1, Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z14
+	VFMADD231PS  Z1, Z3, Z15
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z16
+	VFMADD231PS  Z1, Z2, Z17
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z18
+	VFMADD231PS  Z1, Z3, Z19
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z20
+	VFMADD231PS  Z1, Z2, Z21
+	VBROADCASTSS 36(CX), Z3
+	VFMADD231PS  Z0, Z3, Z22
+	VFMADD231PS  Z1, Z3, Z23
+	VBROADCASTSS 40(CX), Z2
+	VFMADD231PS  Z0, Z2, Z24
+	VFMADD231PS  Z1, Z2, Z25
+	VBROADCASTSS 44(CX), Z3
+	VFMADD231PS  Z0, Z3, Z26
+	VFMADD231PS  Z1, Z3, Z27
+	ADDQ         DX, CX
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS.Z    64(BX)(DI*4), K1, Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z14
+	VFMADD231PS  Z1, Z3, Z15
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z16
+	VFMADD231PS  Z1, Z2, Z17
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z18
+	VFMADD231PS  Z1, Z3, Z19
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z20
+	VFMADD231PS  Z1, Z2, Z21
+	VBROADCASTSS 36(CX), Z3
+	VFMADD231PS  Z0, Z3, Z22
+	VFMADD231PS  Z1, Z3, Z23
+	VBROADCASTSS 40(CX), Z2
+	VFMADD231PS  Z0, Z2, Z24
+	VFMADD231PS  Z1, Z2, Z25
+	VBROADCASTSS 44(CX), Z3
+	VFMADD231PS  Z0, Z3, Z26
+	VFMADD231PS  Z1, Z3, Z27
+	ADDQ         DX, CX
+	DECQ         R10
+	JNZ          loop
+
+rem:
+	TESTQ AX, AX
+	JZ    done
+
+remloop:
+	MOVQ         (SI), DI
+	ADDQ         $0x08, SI
+	VMOVUPS      (BX)(DI*4), Z0
+	VMOVUPS.Z    64(BX)(DI*4), K1, Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z0, Z2, Z4
+	VFMADD231PS  Z1, Z2, Z5
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z0, Z3, Z6
+	VFMADD231PS  Z1, Z3, Z7
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z0, Z2, Z8
+	VFMADD231PS  Z1, Z2, Z9
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z0, Z3, Z10
+	VFMADD231PS  Z1, Z3, Z11
+	VBROADCASTSS 16(CX), Z2
+	VFMADD231PS  Z0, Z2, Z12
+	VFMADD231PS  Z1, Z2, Z13
+	VBROADCASTSS 20(CX), Z3
+	VFMADD231PS  Z0, Z3, Z14
+	VFMADD231PS  Z1, Z3, Z15
+	VBROADCASTSS 24(CX), Z2
+	VFMADD231PS  Z0, Z2, Z16
+	VFMADD231PS  Z1, Z2, Z17
+	VBROADCASTSS 28(CX), Z3
+	VFMADD231PS  Z0, Z3, Z18
+	VFMADD231PS  Z1, Z3, Z19
+	VBROADCASTSS 32(CX), Z2
+	VFMADD231PS  Z0, Z2, Z20
+	VFMADD231PS  Z1, Z2, Z21
+	VBROADCASTSS 36(CX), Z3
+	VFMADD231PS  Z0, Z3, Z22
+	VFMADD231PS  Z1, Z3, Z23
+	VBROADCASTSS 40(CX), Z2
+	VFMADD231PS  Z0, Z2, Z24
+	VFMADD231PS  Z1, Z2, Z25
+	VBROADCASTSS 44(CX), Z3
+	VFMADD231PS  Z0, Z3, Z26
+	VFMADD231PS  Z1, Z3, Z27
+	ADDQ         DX, CX
+	DECQ         AX
+	JNZ          remloop
+
+done:
+	VBROADCASTSS alpha+56(FP), Z0
+	MOVQ         beta0+64(FP), AX
+	TESTQ        AX, AX
+	JNZ          overwrite
+	VBROADCASTSS beta+60(FP), Z1
+	MOVQ         R8, DI
+	VMULPS       Z0, Z4, Z4
+	VFMADD231PS  (DI), Z1, Z4
+	VMOVUPS      Z4, (DI)
+	VMULPS       Z0, Z5, Z5
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z5
+	VMOVUPS      Z5, K1, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z6, Z6
+	VFMADD231PS  (DI), Z1, Z6
+	VMOVUPS      Z6, (DI)
+	VMULPS       Z0, Z7, Z7
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z7
+	VMOVUPS      Z7, K1, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z8, Z8
+	VFMADD231PS  (DI), Z1, Z8
+	VMOVUPS      Z8, (DI)
+	VMULPS       Z0, Z9, Z9
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z9
+	VMOVUPS      Z9, K1, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z10, Z10
+	VFMADD231PS  (DI), Z1, Z10
+	VMOVUPS      Z10, (DI)
+	VMULPS       Z0, Z11, Z11
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z11
+	VMOVUPS      Z11, K1, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z12, Z12
+	VFMADD231PS  (DI), Z1, Z12
+	VMOVUPS      Z12, (DI)
+	VMULPS       Z0, Z13, Z13
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z13
+	VMOVUPS      Z13, K1, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z14, Z14
+	VFMADD231PS  (DI), Z1, Z14
+	VMOVUPS      Z14, (DI)
+	VMULPS       Z0, Z15, Z15
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z15
+	VMOVUPS      Z15, K1, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z16, Z16
+	VFMADD231PS  (DI), Z1, Z16
+	VMOVUPS      Z16, (DI)
+	VMULPS       Z0, Z17, Z17
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z17
+	VMOVUPS      Z17, K1, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z18, Z18
+	VFMADD231PS  (DI), Z1, Z18
+	VMOVUPS      Z18, (DI)
+	VMULPS       Z0, Z19, Z19
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z19
+	VMOVUPS      Z19, K1, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z20, Z20
+	VFMADD231PS  (DI), Z1, Z20
+	VMOVUPS      Z20, (DI)
+	VMULPS       Z0, Z21, Z21
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z21
+	VMOVUPS      Z21, K1, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z22, Z22
+	VFMADD231PS  (DI), Z1, Z22
+	VMOVUPS      Z22, (DI)
+	VMULPS       Z0, Z23, Z23
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z23
+	VMOVUPS      Z23, K1, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z24, Z24
+	VFMADD231PS  (DI), Z1, Z24
+	VMOVUPS      Z24, (DI)
+	VMULPS       Z0, Z25, Z25
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z25
+	VMOVUPS      Z25, K1, 64(DI)
+	ADDQ         R9, DI
+	VMULPS       Z0, Z26, Z26
+	VFMADD231PS  (DI), Z1, Z26
+	VMOVUPS      Z26, (DI)
+	VMULPS       Z0, Z27, Z27
+	VMOVUPS.Z    64(DI), K1, Z2
+	VFMADD231PS  Z1, Z2, Z27
+	VMOVUPS      Z27, K1, 64(DI)
+	VZEROUPPER
+	RET
+
+overwrite:
+	VMULPS  Z0, Z4, Z4
+	VMOVUPS Z4, (R8)
+	VMULPS  Z0, Z5, Z5
+	VMOVUPS Z5, K1, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z6, Z6
+	VMOVUPS Z6, (R8)
+	VMULPS  Z0, Z7, Z7
+	VMOVUPS Z7, K1, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z8, Z8
+	VMOVUPS Z8, (R8)
+	VMULPS  Z0, Z9, Z9
+	VMOVUPS Z9, K1, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z10, Z10
+	VMOVUPS Z10, (R8)
+	VMULPS  Z0, Z11, Z11
+	VMOVUPS Z11, K1, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z12, Z12
+	VMOVUPS Z12, (R8)
+	VMULPS  Z0, Z13, Z13
+	VMOVUPS Z13, K1, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z14, Z14
+	VMOVUPS Z14, (R8)
+	VMULPS  Z0, Z15, Z15
+	VMOVUPS Z15, K1, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z16, Z16
+	VMOVUPS Z16, (R8)
+	VMULPS  Z0, Z17, Z17
+	VMOVUPS Z17, K1, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z18, Z18
+	VMOVUPS Z18, (R8)
+	VMULPS  Z0, Z19, Z19
+	VMOVUPS Z19, K1, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z20, Z20
+	VMOVUPS Z20, (R8)
+	VMULPS  Z0, Z21, Z21
+	VMOVUPS Z21, K1, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z22, Z22
+	VMOVUPS Z22, (R8)
+	VMULPS  Z0, Z23, Z23
+	VMOVUPS Z23, K1, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z24, Z24
+	VMOVUPS Z24, (R8)
+	VMULPS  Z0, Z25, Z25
+	VMOVUPS Z25, K1, 64(R8)
+	ADDQ    R9, R8
+	VMULPS  Z0, Z26, Z26
+	VMOVUPS Z26, (R8)
+	VMULPS  Z0, Z27, Z27
+	VMOVUPS Z27, K1, 64(R8)
+	VZEROUPPER
+	RET
+
 // func outerAVX2_1x1(k int, a *float32, as int, b *float32, bs int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask *int32)
 // Requires: AVX, FMA3, MMX+
 TEXT ·outerAVX2_1x1(SB), NOSPLIT, $0-80
@@ -20896,6 +32212,367 @@ loop:
 	ADDQ         $0x20, DI
 	DECQ         AX
 	JNZ          loop
+
+done:
+	VZEROUPPER
+	RET
+
+// func copy2DAVX(n1 int, n2 int, cols int, dst *float32, d1 int, d2 int, src *float32, s1 int, s2 int)
+// Requires: AVX
+TEXT ·copy2DAVX(SB), NOSPLIT, $0-72
+	MOVQ  n1+0(FP), AX
+	MOVQ  dst+24(FP), CX
+	MOVQ  src+48(FP), DX
+	MOVQ  cols+16(FP), BX
+	SHLQ  $0x02, BX
+	SUBQ  $0x20, BX
+	TESTQ AX, AX
+	JZ    done
+
+outer:
+	MOVQ  CX, SI
+	MOVQ  DX, DI
+	MOVQ  n2+8(FP), R9
+	TESTQ R9, R9
+	JZ    next
+
+row:
+	XORQ R8, R8
+	CMPQ R8, BX
+	JGE  last
+
+vec:
+	VMOVUPS (DI)(R8*1), Y0
+	VMOVUPS Y0, (SI)(R8*1)
+	ADDQ    $0x20, R8
+	CMPQ    R8, BX
+	JL      vec
+
+last:
+	VMOVUPS (DI)(BX*1), Y0
+	VMOVUPS Y0, (SI)(BX*1)
+	ADDQ    d2+40(FP), SI
+	ADDQ    s2+64(FP), DI
+	DECQ    R9
+	JNZ     row
+
+next:
+	ADDQ d1+32(FP), CX
+	ADDQ s1+56(FP), DX
+	DECQ AX
+	JNZ  outer
+
+done:
+	VZEROUPPER
+	RET
+
+// func copy2DAVX512(n1 int, n2 int, cols int, dst *float32, d1 int, d2 int, src *float32, s1 int, s2 int)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·copy2DAVX512(SB), NOSPLIT, $0-72
+	MOVQ  n1+0(FP), AX
+	MOVQ  dst+24(FP), CX
+	MOVQ  src+48(FP), DX
+	MOVQ  cols+16(FP), BX
+	LEAQ  -1(BX), SI
+	SHRQ  $0x04, SI
+	SHLQ  $0x04, SI
+	SUBQ  SI, BX
+	MOVQ  $0x00000001, DI
+	SHLXQ BX, DI, BX
+	DECQ  BX
+	KMOVW BX, K1
+	SHLQ  $0x02, SI
+	TESTQ AX, AX
+	JZ    done
+
+outer:
+	MOVQ  CX, BX
+	MOVQ  DX, DI
+	MOVQ  n2+8(FP), R9
+	TESTQ R9, R9
+	JZ    next
+
+row:
+	XORQ R8, R8
+	CMPQ R8, SI
+	JGE  last
+
+vec:
+	VMOVUPS (DI)(R8*1), Z0
+	VMOVUPS Z0, (BX)(R8*1)
+	ADDQ    $0x40, R8
+	CMPQ    R8, SI
+	JL      vec
+
+last:
+	VMOVUPS.Z (DI)(SI*1), K1, Z0
+	VMOVUPS   Z0, K1, (BX)(SI*1)
+	ADDQ      d2+40(FP), BX
+	ADDQ      s2+64(FP), DI
+	DECQ      R9
+	JNZ       row
+
+next:
+	ADDQ d1+32(FP), CX
+	ADDQ s1+56(FP), DX
+	DECQ AX
+	JNZ  outer
+
+done:
+	VZEROUPPER
+	RET
+
+DATA pool_even<>+0(SB)/4, $0x00000000
+DATA pool_even<>+4(SB)/4, $0x00000002
+DATA pool_even<>+8(SB)/4, $0x00000004
+DATA pool_even<>+12(SB)/4, $0x00000006
+DATA pool_even<>+16(SB)/4, $0x00000008
+DATA pool_even<>+20(SB)/4, $0x0000000a
+DATA pool_even<>+24(SB)/4, $0x0000000c
+DATA pool_even<>+28(SB)/4, $0x0000000e
+DATA pool_even<>+32(SB)/4, $0x00000010
+DATA pool_even<>+36(SB)/4, $0x00000012
+DATA pool_even<>+40(SB)/4, $0x00000014
+DATA pool_even<>+44(SB)/4, $0x00000016
+DATA pool_even<>+48(SB)/4, $0x00000018
+DATA pool_even<>+52(SB)/4, $0x0000001a
+DATA pool_even<>+56(SB)/4, $0x0000001c
+DATA pool_even<>+60(SB)/4, $0x0000001e
+GLOBL pool_even<>(SB), RODATA|NOPTR, $64
+
+DATA pool_odd<>+0(SB)/4, $0x00000001
+DATA pool_odd<>+4(SB)/4, $0x00000003
+DATA pool_odd<>+8(SB)/4, $0x00000005
+DATA pool_odd<>+12(SB)/4, $0x00000007
+DATA pool_odd<>+16(SB)/4, $0x00000009
+DATA pool_odd<>+20(SB)/4, $0x0000000b
+DATA pool_odd<>+24(SB)/4, $0x0000000d
+DATA pool_odd<>+28(SB)/4, $0x0000000f
+DATA pool_odd<>+32(SB)/4, $0x00000011
+DATA pool_odd<>+36(SB)/4, $0x00000013
+DATA pool_odd<>+40(SB)/4, $0x00000015
+DATA pool_odd<>+44(SB)/4, $0x00000017
+DATA pool_odd<>+48(SB)/4, $0x00000019
+DATA pool_odd<>+52(SB)/4, $0x0000001b
+DATA pool_odd<>+56(SB)/4, $0x0000001d
+DATA pool_odd<>+60(SB)/4, $0x0000001f
+GLOBL pool_odd<>(SB), RODATA|NOPTR, $64
+
+DATA pool_ziplo<>+0(SB)/4, $0x00000000
+DATA pool_ziplo<>+4(SB)/4, $0x00000010
+DATA pool_ziplo<>+8(SB)/4, $0x00000001
+DATA pool_ziplo<>+12(SB)/4, $0x00000011
+DATA pool_ziplo<>+16(SB)/4, $0x00000002
+DATA pool_ziplo<>+20(SB)/4, $0x00000012
+DATA pool_ziplo<>+24(SB)/4, $0x00000003
+DATA pool_ziplo<>+28(SB)/4, $0x00000013
+DATA pool_ziplo<>+32(SB)/4, $0x00000004
+DATA pool_ziplo<>+36(SB)/4, $0x00000014
+DATA pool_ziplo<>+40(SB)/4, $0x00000005
+DATA pool_ziplo<>+44(SB)/4, $0x00000015
+DATA pool_ziplo<>+48(SB)/4, $0x00000006
+DATA pool_ziplo<>+52(SB)/4, $0x00000016
+DATA pool_ziplo<>+56(SB)/4, $0x00000007
+DATA pool_ziplo<>+60(SB)/4, $0x00000017
+GLOBL pool_ziplo<>(SB), RODATA|NOPTR, $64
+
+DATA pool_ziphi<>+0(SB)/4, $0x00000008
+DATA pool_ziphi<>+4(SB)/4, $0x00000018
+DATA pool_ziphi<>+8(SB)/4, $0x00000009
+DATA pool_ziphi<>+12(SB)/4, $0x00000019
+DATA pool_ziphi<>+16(SB)/4, $0x0000000a
+DATA pool_ziphi<>+20(SB)/4, $0x0000001a
+DATA pool_ziphi<>+24(SB)/4, $0x0000000b
+DATA pool_ziphi<>+28(SB)/4, $0x0000001b
+DATA pool_ziphi<>+32(SB)/4, $0x0000000c
+DATA pool_ziphi<>+36(SB)/4, $0x0000001c
+DATA pool_ziphi<>+40(SB)/4, $0x0000000d
+DATA pool_ziphi<>+44(SB)/4, $0x0000001d
+DATA pool_ziphi<>+48(SB)/4, $0x0000000e
+DATA pool_ziphi<>+52(SB)/4, $0x0000001e
+DATA pool_ziphi<>+56(SB)/4, $0x0000000f
+DATA pool_ziphi<>+60(SB)/4, $0x0000001f
+GLOBL pool_ziphi<>(SB), RODATA|NOPTR, $64
+
+// func maxPool2x2AVX512(oh int, ow int, x *float32, w int, y *float32, argmax *int32)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·maxPool2x2AVX512(SB), NOSPLIT, $0-48
+	MOVQ         oh+0(FP), AX
+	MOVQ         ow+8(FP), CX
+	MOVQ         x+16(FP), DX
+	MOVQ         w+24(FP), BX
+	MOVQ         y+32(FP), SI
+	MOVQ         argmax+40(FP), DI
+	VMOVDQU32    pool_even<>+0(SB), Z31
+	VMOVDQU32    pool_odd<>+0(SB), Z30
+	MOVQ         $0x00000001, R8
+	VPBROADCASTD R8, Z29
+	VPBROADCASTD BX, Z28
+	LEAQ         1(BX), R8
+	VPBROADCASTD R8, Z27
+	MOVQ         BX, R9
+	SHLQ         $0x02, R9
+	XORQ         R10, R10
+	TESTQ        AX, AX
+	JZ           done
+
+row:
+	XORQ R11, R11
+
+group:
+	MOVQ CX, R8
+	SUBQ R11, R8
+	CMPQ R8, $0x10
+	JLE  rem_0
+	MOVQ $0x00000010, R8
+
+rem_0:
+	MOVQ         $0x00000001, R13
+	SHLXQ        R8, R13, R12
+	DECQ         R12
+	KMOVW        R12, K1
+	ADDQ         R8, R8
+	SHLXQ        R8, R13, R12
+	DECQ         R12
+	KMOVW        R12, K2
+	SHRQ         $0x10, R12
+	KMOVW        R12, K3
+	LEAQ         (DX)(R11*8), R8
+	VMOVUPS.Z    (R8), K2, Z0
+	VMOVUPS.Z    64(R8), K3, Z1
+	VMOVUPS.Z    (R8)(R9*1), K2, Z3
+	VMOVUPS.Z    64(R8)(R9*1), K3, Z4
+	VMOVAPS      Z0, Z2
+	VPERMT2PS    Z1, Z31, Z2
+	VPERMT2PS    Z1, Z30, Z0
+	VMOVAPS      Z3, Z5
+	VPERMT2PS    Z4, Z31, Z5
+	VPERMT2PS    Z4, Z30, Z3
+	VPXORD       Z7, Z7, Z7
+	VCMPPS       $0x03, Z2, Z2, K4
+	VCMPPS       $0x1e, Z2, Z0, K5
+	VCMPPS       $0x03, Z0, Z0, K6
+	KORW         K5, K6, K5
+	KANDNW       K5, K4, K5
+	VMOVAPS      Z0, K5, Z2
+	VMOVDQA32    Z29, K5, Z7
+	KANDW        K5, K6, K6
+	KORW         K4, K6, K4
+	VCMPPS       $0x1e, Z2, Z5, K5
+	VCMPPS       $0x03, Z5, Z5, K6
+	KORW         K5, K6, K5
+	KANDNW       K5, K4, K5
+	VMOVAPS      Z5, K5, Z2
+	VMOVDQA32    Z28, K5, Z7
+	KANDW        K5, K6, K6
+	KORW         K4, K6, K4
+	VCMPPS       $0x1e, Z2, Z3, K5
+	VCMPPS       $0x03, Z3, Z3, K6
+	KORW         K5, K6, K5
+	KANDNW       K5, K4, K5
+	VMOVAPS      Z3, K5, Z2
+	VMOVDQA32    Z27, K5, Z7
+	KANDW        K5, K6, K6
+	KORW         K4, K6, K4
+	LEAQ         (R10)(R11*2), R8
+	VPBROADCASTD R8, Z8
+	VPADDD       Z31, Z8, Z8
+	VPADDD       Z7, Z8, Z8
+	VMOVUPS      Z2, K1, (SI)(R11*4)
+	VMOVDQU32    Z8, K1, (DI)(R11*4)
+	ADDQ         $0x10, R11
+	CMPQ         R11, CX
+	JL           group
+	LEAQ         (DX)(R9*2), DX
+	LEAQ         (R10)(BX*2), R10
+	LEAQ         (SI)(CX*4), SI
+	LEAQ         (DI)(CX*4), DI
+	DECQ         AX
+	JNZ          row
+
+done:
+	VZEROUPPER
+	RET
+
+// func maxUnpool2x2AVX512(oh int, ow int, dy *float32, argmax *int32, w int, dx *float32)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·maxUnpool2x2AVX512(SB), NOSPLIT, $0-48
+	MOVQ         oh+0(FP), AX
+	MOVQ         ow+8(FP), CX
+	MOVQ         dy+16(FP), DX
+	MOVQ         argmax+24(FP), BX
+	MOVQ         w+32(FP), SI
+	MOVQ         dx+40(FP), DI
+	VMOVDQU32    pool_even<>+0(SB), Z31
+	VMOVDQU32    pool_ziplo<>+0(SB), Z26
+	VMOVDQU32    pool_ziphi<>+0(SB), Z25
+	MOVQ         $0x00000001, R8
+	VPBROADCASTD R8, Z29
+	VPBROADCASTD SI, Z28
+	LEAQ         1(SI), R8
+	VPBROADCASTD R8, Z27
+	VPXORD       Z24, Z24, Z24
+	MOVQ         SI, R9
+	SHLQ         $0x02, R9
+	XORQ         R10, R10
+	TESTQ        AX, AX
+	JZ           done
+
+row:
+	XORQ R11, R11
+
+group:
+	MOVQ CX, R8
+	SUBQ R11, R8
+	CMPQ R8, $0x10
+	JLE  rem_1
+	MOVQ $0x00000010, R8
+
+rem_1:
+	MOVQ         $0x00000001, R13
+	SHLXQ        R8, R13, R12
+	DECQ         R12
+	KMOVW        R12, K1
+	ADDQ         R8, R8
+	SHLXQ        R8, R13, R12
+	DECQ         R12
+	KMOVW        R12, K2
+	SHRQ         $0x10, R12
+	KMOVW        R12, K3
+	VMOVUPS.Z    (DX)(R11*4), K1, Z0
+	VMOVDQU32.Z  (BX)(R11*4), K1, Z1
+	LEAQ         (R10)(R11*2), R8
+	VPBROADCASTD R8, Z8
+	VPADDD       Z31, Z8, Z8
+	VPSUBD       Z8, Z1, Z1
+	VPCMPEQD     Z24, Z1, K4
+	VMOVAPS.Z    Z0, K4, Z2
+	VPCMPEQD     Z29, Z1, K4
+	VMOVAPS.Z    Z0, K4, Z3
+	VPCMPEQD     Z28, Z1, K4
+	VMOVAPS.Z    Z0, K4, Z4
+	VPCMPEQD     Z27, Z1, K4
+	VMOVAPS.Z    Z0, K4, Z5
+	LEAQ         (DI)(R11*8), R8
+	VMOVAPS      Z2, Z6
+	VPERMT2PS    Z3, Z26, Z6
+	VPERMT2PS    Z3, Z25, Z2
+	VMOVUPS      Z6, K2, (R8)
+	VMOVUPS      Z2, K3, 64(R8)
+	VMOVAPS      Z4, Z6
+	VPERMT2PS    Z5, Z26, Z6
+	VPERMT2PS    Z5, Z25, Z4
+	VMOVUPS      Z6, K2, (R8)(R9*1)
+	VMOVUPS      Z4, K3, 64(R8)(R9*1)
+	ADDQ         $0x10, R11
+	CMPQ         R11, CX
+	JL           group
+	LEAQ         (DI)(R9*2), DI
+	LEAQ         (R10)(SI*2), R10
+	LEAQ         (DX)(CX*4), DX
+	LEAQ         (BX)(CX*4), BX
+	DECQ         AX
+	JNZ          row
 
 done:
 	VZEROUPPER

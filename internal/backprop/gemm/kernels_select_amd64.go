@@ -18,6 +18,7 @@ var avx512Kernels = &kernelSet{
 	mc:           85 * outer512Rows, // 1020
 	nc:           512,
 	outer:        outerAVX512,
+	outerRows:    outerAVX512r,
 	dmr:          dot512Rows,
 	dnr:          dot512Cols,
 	dot:          dotAVX512,
@@ -49,6 +50,30 @@ var transpose4x8 = func() func(n8 int, dst *float32, ld int, src *float32, lds i
 	return nil
 }()
 
+// copy2DAsm is the assembly of Copy2D (see copy.go) for rows of at least
+// copy2DMin values: with AVX-512, 16 floats at a time and a masked tail;
+// with AVX, 8 at a time, the last 8 overlapping the previous ones.
+var copy2DAsm, copy2DMin = func() (func(n1, n2, cols int, dst *float32, d1, d2 int, src *float32, s1, s2 int), int) {
+	switch {
+	case cpu.X86.HasAVX512F && cpu.X86.HasBMI2:
+		return copy2DAVX512, 1
+	case cpu.X86.HasAVX:
+		return copy2DAVX, 8
+	}
+	return nil, 0
+}()
+
+// hasMaxPoolAsm: maxPool2x2AVX512 and maxUnpool2x2AVX512 can run.
+var hasMaxPoolAsm = cpu.X86.HasAVX512F && cpu.X86.HasBMI2
+
+func maxPool2x2Asm(oh, ow int, x *float32, w int, y *float32, argmax *int32) {
+	maxPool2x2AVX512(oh, ow, x, w, y, argmax)
+}
+
+func maxUnpool2x2Asm(oh, ow int, dy *float32, argmax *int32, w int, dx *float32) {
+	maxUnpool2x2AVX512(oh, ow, dy, argmax, w, dx)
+}
+
 // supportedKernels lists the kernel sets this CPU can run, fastest first.
 func supportedKernels() []*kernelSet {
 	var s []*kernelSet
@@ -71,6 +96,17 @@ func outerAVX512(mr, nr, k int, a []float32, as int, b []float32, bs int, c []fl
 	outer512Tab[mr-1][nv-1][masked](k, &a[0], 4*as, &b[0], 4*bs, &c[0], 4*ldc, alpha, beta, b2i(beta0), mask)
 }
 
+func outerAVX512r(mr, nr, k int, a []float32, as int, b []float32, offs []int, c []float32, ldc int, alpha, beta float32, beta0 bool) {
+	nv := (nr + 15) >> 4
+	rem := nr - (nv-1)*16
+	masked, mask := 0, 0xffff
+	if rem != 16 {
+		masked, mask = 1, 1<<rem-1
+	}
+	_ = offs[k-1]
+	outer512rTab[mr-1][nv-1][masked](k, &a[0], 4*as, &b[0], &offs[0], &c[0], 4*ldc, alpha, beta, b2i(beta0), mask)
+}
+
 // avx2Mask[8-r:] is a VMASKMOVPS mask selecting the first r lanes.
 var avx2Mask = [16]int32{-1, -1, -1, -1, -1, -1, -1, -1}
 
@@ -88,4 +124,21 @@ func dotAVX512(mr, nr, k int, a []float32, lda int, b []float32, ldb int, c []fl
 func dotAVX2(mr, nr, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32, beta0 bool) {
 	tail := k & 7
 	dot256Tab[mr-1][nr-1](k>>3, tail, &avx2Mask[8-tail], &a[0], 4*lda, &b[0], 4*ldb, &c[0], 4*ldc, alpha, beta, b2i(beta0))
+}
+
+// moreCopy2DImpls returns the AVX version of Copy2D when the AVX-512 one
+// is the active one, for tests.
+func moreCopy2DImpls() []struct {
+	name string
+	fn   func(n1, n2, cols int, dst *float32, d1, d2 int, src *float32, s1, s2 int)
+	min  int
+} {
+	if copy2DMin == 1 && cpu.X86.HasAVX {
+		return []struct {
+			name string
+			fn   func(n1, n2, cols int, dst *float32, d1, d2 int, src *float32, s1, s2 int)
+			min  int
+		}{{"avx", copy2DAVX, 8}}
+	}
+	return nil
 }

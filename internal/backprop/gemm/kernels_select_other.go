@@ -8,3 +8,28 @@ func supportedKernels() []*kernelSet { return []*kernelSet{genericKernels} }
 
 // transpose4x8 has no assembly here: transpose4 runs in Go.
 var transpose4x8 func(n8 int, dst *float32, ld int, src *float32, lds int)
+
+// copy2DAsm has no assembly here: Copy2D runs in Go.
+var (
+	copy2DAsm func(n1, n2, cols int, dst *float32, d1, d2 int, src *float32, s1, s2 int)
+	copy2DMin int
+)
+
+// No max-pooling assembly here: MaxPool2x2 and MaxUnpool2x2 report false.
+const hasMaxPoolAsm = false
+
+func maxPool2x2Asm(oh, ow int, x *float32, w int, y *float32, argmax *int32) {
+	panic("gemm: no max-pooling assembly")
+}
+
+func maxUnpool2x2Asm(oh, ow int, dy *float32, argmax *int32, w int, dx *float32) {
+	panic("gemm: no max-pooling assembly")
+}
+
+func moreCopy2DImpls() []struct {
+	name string
+	fn   func(n1, n2, cols int, dst *float32, d1, d2 int, src *float32, s1, s2 int)
+	min  int
+} {
+	return nil
+}

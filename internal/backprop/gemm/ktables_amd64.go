@@ -32,6 +32,22 @@ var outer512Tab = [outer512Rows][outer512Vecs][2]func(k int, a *float32, as int,
 	{{outerAVX512_12x1, outerAVX512_12x1m}, {outerAVX512_12x2, outerAVX512_12x2m}},
 }
 
+// outer512rTab[r-1][v-1][masked] is the AVX-512 outer-product kernel for r rows and v vectors, rows of b through a table of offsets.
+var outer512rTab = [outer512Rows][outer512Vecs][2]func(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int){
+	{{outerAVX512r_1x1, outerAVX512r_1x1m}, {outerAVX512r_1x2, outerAVX512r_1x2m}},
+	{{outerAVX512r_2x1, outerAVX512r_2x1m}, {outerAVX512r_2x2, outerAVX512r_2x2m}},
+	{{outerAVX512r_3x1, outerAVX512r_3x1m}, {outerAVX512r_3x2, outerAVX512r_3x2m}},
+	{{outerAVX512r_4x1, outerAVX512r_4x1m}, {outerAVX512r_4x2, outerAVX512r_4x2m}},
+	{{outerAVX512r_5x1, outerAVX512r_5x1m}, {outerAVX512r_5x2, outerAVX512r_5x2m}},
+	{{outerAVX512r_6x1, outerAVX512r_6x1m}, {outerAVX512r_6x2, outerAVX512r_6x2m}},
+	{{outerAVX512r_7x1, outerAVX512r_7x1m}, {outerAVX512r_7x2, outerAVX512r_7x2m}},
+	{{outerAVX512r_8x1, outerAVX512r_8x1m}, {outerAVX512r_8x2, outerAVX512r_8x2m}},
+	{{outerAVX512r_9x1, outerAVX512r_9x1m}, {outerAVX512r_9x2, outerAVX512r_9x2m}},
+	{{outerAVX512r_10x1, outerAVX512r_10x1m}, {outerAVX512r_10x2, outerAVX512r_10x2m}},
+	{{outerAVX512r_11x1, outerAVX512r_11x1m}, {outerAVX512r_11x2, outerAVX512r_11x2m}},
+	{{outerAVX512r_12x1, outerAVX512r_12x1m}, {outerAVX512r_12x2, outerAVX512r_12x2m}},
+}
+
 // outer256Tab[r-1][v-1][masked] is the AVX2 outer-product kernel for r rows and v vectors.
 var outer256Tab = [outer256Rows][outer256Vecs][2]func(k int, a *float32, as int, b *float32, bs int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask *int32){
 	{{outerAVX2_1x1, outerAVX2_1x1m}, {outerAVX2_1x2, outerAVX2_1x2m}},

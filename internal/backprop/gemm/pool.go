@@ -21,8 +21,11 @@ import (
 // of one that has not started yet, as when the OS has descheduled its
 // thread on a busy machine.
 //
-// Calls on one Pool are serialised; the zero Pool is not usable, use
-// NewPool.
+// Besides GEMMs, a Pool runs parallel loops (For) on the same goroutines.
+//
+// Calls on one Pool (Sgemm and For) are serialised; the zero Pool is not
+// usable, use NewPool. A nil *Pool runs For on the caller and reports one
+// thread.
 type Pool struct {
 	threads int
 	mu      sync.Mutex // serialises Sgemm calls
@@ -30,10 +33,14 @@ type Pool struct {
 	ws      []workspace // ws[0] is the caller's, ws[i] worker i's
 
 	// The current job and its cut; written by the caller before it
-	// publishes the job in state, read by whoever claims a chunk.
+	// publishes the job in state, read by whoever claims a chunk. When
+	// task is set the job is a For loop over [0, forN) in chunks of step
+	// items, and jb is unused.
 	jb     job
 	alongM bool
 	step   int
+	task   Task
+	forN   int
 
 	// state is gen<<32 | chunks<<16 | next: the job generation, its
 	// number of chunks and the next chunk to claim, in one word so that a
@@ -55,10 +62,14 @@ type poolWorker struct {
 }
 
 // spinTime is how long a goroutine with nothing to do polls before it
-// parks: idle workers between jobs (GEMMs in a training step come back to
-// back), and the caller waiting for the last chunks. Waking a parked
-// goroutine costs tens of microseconds here, as much as a small GEMM.
-const spinTime = 50 * time.Microsecond
+// parks: idle workers between jobs (GEMMs and parallel loops in a training
+// step come back to back, with serial stretches of a few hundred
+// microseconds between them: an element-wise layer, the optimizer), and
+// the caller waiting for the last chunks. Waking a parked goroutine costs
+// tens of microseconds here, as much as a small GEMM. Measured on the MNIST
+// CNN step with 2 threads: 50us 9.2 ms, 200us 9.1 ms, 500us 8.7 ms, 2ms
+// 8.9 ms.
+const spinTime = 500 * time.Microsecond
 
 // NewPool starts a pool of threads goroutines (GOMAXPROCS when threads < 1).
 func NewPool(threads int) *Pool {
@@ -74,8 +85,14 @@ func NewPool(threads int) *Pool {
 	return p
 }
 
-// Threads returns the number of goroutines a call may use.
-func (p *Pool) Threads() int { return p.threads }
+// Threads returns the number of goroutines a call may use (1 for a nil
+// Pool).
+func (p *Pool) Threads() int {
+	if p == nil {
+		return 1
+	}
+	return p.threads
+}
 
 // Close stops the workers. The Pool must not be used afterwards.
 func (p *Pool) Close() {
@@ -122,10 +139,72 @@ func (p *Pool) Sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda i
 	} else {
 		p.remaining.Store(int32(chunks))
 		gen := p.publish(chunks)
-		p.claim(gen, &p.ws[0])
+		p.claim(gen, 0)
 		p.waitDone()
 	}
 	p.jb = job{} // drop the references to the caller's slices
+}
+
+// Task is the body of a parallel loop run by Pool.For. Run(w, lo, hi)
+// processes the items [lo, hi) on goroutine w of the pool (0 <= w <
+// Threads(); 0 is the caller), so that a task can keep scratch space per
+// goroutine. Run must not call the pool (Sgemm or For): that deadlocks.
+//
+// A task is usually a small struct stored in the object that runs the loop
+// (a layer), its fields set before each call: passing a pointer to it as a
+// Task does not allocate, unlike a closure.
+type Task interface {
+	Run(w, lo, hi int)
+}
+
+// maxChunks is the most chunks one call can have (they are counted in 16
+// bits of the pool's state word).
+const maxChunks = 0xffff
+
+// For runs t over the items [0, n) cut into chunks of grain items: [0,
+// grain), [grain, 2*grain), ..., the last one possibly shorter; each chunk
+// is one call of t.Run. The chunks depend only on n and grain, never on the
+// number of threads, and every chunk runs exactly once: a task whose chunks
+// write disjoint outputs, or reduce into per-chunk slots combined in chunk
+// order afterwards, gives bit-identical results for any thread count. The
+// order in which chunks run, and which goroutine runs which, is not
+// specified. For returns when every chunk is done. It panics if grain < 1
+// or n/grain exceeds 65535 chunks.
+//
+// With one thread, one chunk, or a nil Pool, the chunks run in order on the
+// caller. Nothing in For allocates.
+func (p *Pool) For(n, grain int, t Task) {
+	if grain < 1 {
+		panic("gemm: For with grain < 1")
+	}
+	if n <= 0 {
+		return
+	}
+	chunks := (n + grain - 1) / grain
+	if chunks > maxChunks {
+		panic("gemm: For with more than 65535 chunks")
+	}
+	if p == nil || p.threads == 1 || chunks == 1 {
+		if p != nil {
+			p.mu.Lock()
+			defer p.mu.Unlock()
+		}
+		for lo := 0; lo < n; lo += grain {
+			t.Run(0, lo, min(lo+grain, n))
+		}
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		panic("gemm: For on a closed Pool")
+	}
+	p.task, p.forN, p.step = t, n, grain
+	p.remaining.Store(int32(chunks))
+	gen := p.publish(chunks)
+	p.claim(gen, 0)
+	p.waitDone()
+	p.task = nil // drop the reference to the caller's task
 }
 
 // publish starts a new generation with the given number of chunks and
@@ -145,8 +224,9 @@ func (p *Pool) publish(chunks int) uint32 {
 	return gen
 }
 
-// claim runs chunks of generation gen until none is left to claim.
-func (p *Pool) claim(gen uint32, ws *workspace) {
+// claim runs chunks of generation gen on goroutine id until none is left
+// to claim.
+func (p *Pool) claim(gen uint32, id int) {
 	for {
 		s := p.state.Load()
 		next, chunks := int(s&0xffff), int(s>>16&0xffff)
@@ -159,10 +239,13 @@ func (p *Pool) claim(gen uint32, ws *workspace) {
 		// The claim succeeded, so the job is current and unfinished: its
 		// fields are stable until remaining reaches 0.
 		lo, hi := next*p.step, (next+1)*p.step
-		if p.alongM {
-			p.jb.run(ws, lo, min(hi, p.jb.m), 0, p.jb.n)
-		} else {
-			p.jb.run(ws, 0, p.jb.m, lo, min(hi, p.jb.n))
+		switch {
+		case p.task != nil:
+			p.task.Run(id, lo, min(hi, p.forN))
+		case p.alongM:
+			p.jb.run(&p.ws[id], lo, min(hi, p.jb.m), 0, p.jb.n)
+		default:
+			p.jb.run(&p.ws[id], 0, p.jb.m, lo, min(hi, p.jb.n))
 		}
 		if p.remaining.Add(-1) == 0 && p.callerParked.Load() {
 			select {
@@ -199,7 +282,7 @@ func (p *Pool) work(id int) {
 		if p.closing.Load() {
 			return
 		}
-		p.claim(seen, &p.ws[id])
+		p.claim(seen, id)
 	}
 }
 

@@ -15,6 +15,9 @@
 //   - outerAVX512_RxV[m]: outer-product kernel, R rows of C times V zmm
 //     vectors (16 columns each), R in 1..12, V in 1..2. The "m" variant
 //     masks the last vector of columns with opmask K1.
+//   - outerAVX512r_RxV[m]: the same with the rows of B read through a
+//     table of offsets (SgemmRows: an image read in place by a
+//     convolution).
 //   - outerAVX2_RxV[m]: the same with ymm vectors (8 columns), R in 1..6,
 //     V in 1..2, masked through VMASKMOVPS.
 //   - dotAVX512_RxN: dot-product kernel for C = A*B^T with both operands
@@ -22,6 +25,11 @@
 //   - dotAVX2_RxN: the same with ymm vectors, R in 1..4, N in 1..3.
 //   - transpose4x8AVX: four rows by eight columns transposed at a time,
 //     the inner loop of packing A (op(A) = A) and B (op(B) = B^T).
+//   - copy2DAVX, copy2DAVX512: a two-level strided copy of rows (Copy2D:
+//     the data movement of im2col and of NCHW scatters), with ymm vectors
+//     (the last one overlapping) or zmm vectors (the last one masked).
+//   - maxPool2x2AVX512, maxUnpool2x2AVX512: max pooling over 2x2 windows
+//     with stride 2 and its backward routing, 16 windows at a time.
 //
 // Every variant of a family performs, for each element of C, exactly the
 // same sequence of floating-point operations; only the number of elements
@@ -69,10 +77,11 @@ var (
 )
 
 const (
-	sigOuter512 = "func(k int, a *float32, as int, b *float32, bs int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)"
-	sigOuter256 = "func(k int, a *float32, as int, b *float32, bs int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask *int32)"
-	sigDot512   = "func(kv int, tail int, mask int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, beta0 int)"
-	sigDot256   = "func(kv int, tail int, mask *int32, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, beta0 int)"
+	sigOuter512  = "func(k int, a *float32, as int, b *float32, bs int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)"
+	sigOuter256  = "func(k int, a *float32, as int, b *float32, bs int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask *int32)"
+	sigOuter512r = "func(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int)"
+	sigDot512    = "func(kv int, tail int, mask int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, beta0 int)"
+	sigDot256    = "func(kv int, tail int, mask *int32, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, beta0 int)"
 )
 
 func main() {
@@ -83,6 +92,12 @@ func main() {
 		for v := 1; v <= outer512Vecs; v++ {
 			outer512(r, v, false)
 			outer512(r, v, true)
+		}
+	}
+	for r := 1; r <= outer512Rows; r++ {
+		for v := 1; v <= outer512Vecs; v++ {
+			outer512r(r, v, false)
+			outer512r(r, v, true)
 		}
 	}
 	for r := 1; r <= outer256Rows; r++ {
@@ -102,6 +117,10 @@ func main() {
 		}
 	}
 	transpose4x8()
+	copy2D()
+	copy2D512()
+	maxPool2x2()
+	maxUnpool2x2()
 	Generate()
 	if err := writeTables(*tables); err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -126,14 +145,31 @@ func dotName(isa string, r, n int) string { return fmt.Sprintf("dot%s_%dx%d", is
 // outside mask are neither read from b or C nor written to C.
 // Registers: Z0,Z1 hold a row of b, Z2,Z3 broadcasts of a, Z4.. the
 // accumulators (row r, vector v in Z[4+r*vecs+v]).
-func outer512(rows, vecs int, masked bool) {
-	TEXT(outerName("AVX512", rows, vecs, masked), NOSPLIT, sigOuter512)
+func outer512(rows, vecs int, masked bool) { outer512x(rows, vecs, masked, false) }
+
+// outer512r is outer512 with the rows of b read through a table of
+// offsets: b(p,j) at b + 4*(offs[p] + j), offs an []int. (No prefetch:
+// the rows are meant to be in cache, an image read in place.)
+func outer512r(rows, vecs int, masked bool) { outer512x(rows, vecs, masked, true) }
+
+func outer512x(rows, vecs int, masked, rowsB bool) {
+	name, sig := outerName("AVX512", rows, vecs, masked), sigOuter512
+	if rowsB {
+		name, sig = outerName("AVX512r", rows, vecs, masked), sigOuter512r
+	}
+	TEXT(name, NOSPLIT, sig)
 	Pragma("noescape")
 	k := Load(Param("k"), GP64())
 	a := Load(Param("a"), GP64())
 	as := Load(Param("as"), GP64())
 	b := Load(Param("b"), GP64())
-	bs := Load(Param("bs"), GP64())
+	var bs, offs, off Register
+	if rowsB {
+		offs = Load(Param("offs"), GP64())
+		off = GP64()
+	} else {
+		bs = Load(Param("bs"), GP64())
+	}
 	c := Load(Param("c"), GP64())
 	ldc := Load(Param("ldc"), GP64())
 	if masked {
@@ -157,17 +193,28 @@ func outer512(rows, vecs int, masked bool) {
 	}
 
 	// pf runs prefetchDist rows of b ahead of the loads.
-	pf := GP64()
-	MOVQ(bs, pf)
-	SHLQ(U8(prefetchShift), pf)
-	ADDQ(b, pf)
+	var pf Register
+	if !rowsB {
+		pf = GP64()
+		MOVQ(bs, pf)
+		SHLQ(U8(prefetchShift), pf)
+		ADDQ(b, pf)
+	}
 	body := func() {
-		for v := 0; v < vecs; v++ {
-			PREFETCHT0(Mem{Base: pf, Disp: 64 * v})
+		if rowsB {
+			MOVQ(Mem{Base: offs}, off)
+			ADDQ(U8(8), offs)
+		} else {
+			for v := 0; v < vecs; v++ {
+				PREFETCHT0(Mem{Base: pf, Disp: 64 * v})
+			}
+			ADDQ(bs, pf)
 		}
-		ADDQ(bs, pf)
 		for v := 0; v < vecs; v++ {
 			m := Mem{Base: b, Disp: 64 * v}
+			if rowsB {
+				m = Mem{Base: b, Index: off, Scale: 4, Disp: 64 * v}
+			}
 			if masked && v == vecs-1 {
 				VMOVUPS_Z(m, K1, zmm[v])
 			} else {
@@ -182,7 +229,9 @@ func outer512(rows, vecs int, masked bool) {
 			}
 		}
 		ADDQ(as, a)
-		ADDQ(bs, b)
+		if !rowsB {
+			ADDQ(bs, b)
+		}
 	}
 	kloops(k, body)
 
@@ -704,6 +753,347 @@ func transpose4x8() {
 	RET()
 }
 
+// copy2D emits the two-level row copy behind Copy2D:
+//
+//	for i < n1, j < n2: copy cols floats from src + i*s1 + j*s2 to dst + i*d1 + j*d2
+//
+// (byte strides), with cols >= 8. A row is copied eight floats at a time,
+// the last eight ending at the row's end (overlapping the previous ones
+// when cols is not a multiple of 8: the same values are stored twice), so
+// nothing outside a row is read or written.
+func copy2D() {
+	TEXT("copy2DAVX", NOSPLIT, "func(n1 int, n2 int, cols int, dst *float32, d1 int, d2 int, src *float32, s1 int, s2 int)")
+	Pragma("noescape")
+	n1 := Load(Param("n1"), GP64())
+	dRow := Load(Param("dst"), GP64())
+	sRow := Load(Param("src"), GP64())
+	tail := Load(Param("cols"), GP64())
+	SHLQ(U8(2), tail)
+	SUBQ(U8(32), tail) // byte offset of the last eight floats
+	d, s, j, i2 := GP64(), GP64(), GP64(), GP64()
+	TESTQ(n1, n1)
+	JZ(LabelRef("done"))
+	Label("outer")
+	MOVQ(dRow, d)
+	MOVQ(sRow, s)
+	Load(Param("n2"), i2)
+	TESTQ(i2, i2)
+	JZ(LabelRef("next"))
+	Label("row")
+	XORQ(j, j)
+	CMPQ(j, tail)
+	JGE(LabelRef("last"))
+	Label("vec")
+	VMOVUPS(Mem{Base: s, Index: j, Scale: 1}, Y0)
+	VMOVUPS(Y0, Mem{Base: d, Index: j, Scale: 1})
+	ADDQ(U8(32), j)
+	CMPQ(j, tail)
+	JL(LabelRef("vec"))
+	Label("last")
+	VMOVUPS(Mem{Base: s, Index: tail, Scale: 1}, Y0)
+	VMOVUPS(Y0, Mem{Base: d, Index: tail, Scale: 1})
+	ADDQ(paramAddr("d2"), d)
+	ADDQ(paramAddr("s2"), s)
+	DECQ(i2)
+	JNZ(LabelRef("row"))
+	Label("next")
+	ADDQ(paramAddr("d1"), dRow)
+	ADDQ(paramAddr("s1"), sRow)
+	DECQ(n1)
+	JNZ(LabelRef("outer"))
+	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
+// copy2D512 is copy2D with zmm vectors and an opmask for the last one:
+// 16 floats at a time, the tail (1 to 16 floats) under K1, so that a row
+// of up to 16 floats (im2col of a 14-wide image) is one load and one
+// store.
+func copy2D512() {
+	TEXT("copy2DAVX512", NOSPLIT, "func(n1 int, n2 int, cols int, dst *float32, d1 int, d2 int, src *float32, s1 int, s2 int)")
+	Pragma("noescape")
+	n1 := Load(Param("n1"), GP64())
+	dRow := Load(Param("dst"), GP64())
+	sRow := Load(Param("src"), GP64())
+	cols := GP64()
+	Load(Param("cols"), cols)
+	// tail = byte offset of the last (masked) vector: 64*((cols-1)/16);
+	// K1 = its lanes: 1<<(cols - 16*((cols-1)/16)) - 1.
+	tail, m, one := GP64(), GP64(), GP64()
+	LEAQ(Mem{Base: cols, Disp: -1}, tail)
+	SHRQ(U8(4), tail)
+	SHLQ(U8(4), tail) // 16*((cols-1)/16) floats
+	MOVQ(cols, m)
+	SUBQ(tail, m)
+	MOVQ(U32(1), one)
+	SHLXQ(m, one, m)
+	DECQ(m)
+	KMOVW(m.As32(), K1)
+	SHLQ(U8(2), tail)
+	d, s, j, i2 := GP64(), GP64(), GP64(), GP64()
+	TESTQ(n1, n1)
+	JZ(LabelRef("done"))
+	Label("outer")
+	MOVQ(dRow, d)
+	MOVQ(sRow, s)
+	Load(Param("n2"), i2)
+	TESTQ(i2, i2)
+	JZ(LabelRef("next"))
+	Label("row")
+	XORQ(j, j)
+	CMPQ(j, tail)
+	JGE(LabelRef("last"))
+	Label("vec")
+	VMOVUPS(Mem{Base: s, Index: j, Scale: 1}, Z0)
+	VMOVUPS(Z0, Mem{Base: d, Index: j, Scale: 1})
+	ADDQ(U8(64), j)
+	CMPQ(j, tail)
+	JL(LabelRef("vec"))
+	Label("last")
+	VMOVUPS_Z(Mem{Base: s, Index: tail, Scale: 1}, K1, Z0)
+	VMOVUPS(Z0, K1, Mem{Base: d, Index: tail, Scale: 1})
+	ADDQ(paramAddr("d2"), d)
+	ADDQ(paramAddr("s2"), s)
+	DECQ(i2)
+	JNZ(LabelRef("row"))
+	Label("next")
+	ADDQ(paramAddr("d1"), dRow)
+	ADDQ(paramAddr("s1"), sRow)
+	DECQ(n1)
+	JNZ(LabelRef("outer"))
+	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
+// int32Table declares a read-only table of 16 int32 values.
+func int32Table(name string, v func(i int) int) Mem {
+	m := GLOBL(name, RODATA|NOPTR)
+	for i := 0; i < 16; i++ {
+		DATA(4*i, U32(v(i)))
+	}
+	return m
+}
+
+var (
+	evenIdx  Mem // 0, 2, ..., 30: the even lanes of two zmm (and twice the lane index)
+	oddIdx   Mem // 1, 3, ..., 31
+	zipLoIdx Mem // 0, 16, 1, 17, ..., 7, 23: interleave the low halves of two zmm
+	zipHiIdx Mem // 8, 24, ..., 15, 31
+)
+
+func poolTables() {
+	if evenIdx.Symbol.Name != "" {
+		return
+	}
+	evenIdx = int32Table("pool_even", func(i int) int { return 2 * i })
+	oddIdx = int32Table("pool_odd", func(i int) int { return 2*i + 1 })
+	zipLoIdx = int32Table("pool_ziplo", func(i int) int { return i/2 + 16*(i%2) })
+	zipHiIdx = int32Table("pool_ziphi", func(i int) int { return 8 + i/2 + 16*(i%2) })
+}
+
+// poolMasks sets K1 to the first rem lanes (the windows of a group) and
+// K2, K3 to the first 2*rem lanes of two zmm (their inputs in a row):
+// rem = min(16, ow - j0).
+func poolMasks(ow, j0 Register) {
+	rem, m := GP64(), GP64()
+	MOVQ(ow, rem)
+	SUBQ(j0, rem)
+	CMPQ(rem, U8(16))
+	JLE(LabelRef("rem_" + poolLabel()))
+	MOVQ(U32(16), rem)
+	Label("rem_" + poolLabel())
+	// K1 = 1<<rem - 1 (SHLX: BMI2)
+	one := GP64()
+	MOVQ(U32(1), one)
+	SHLXQ(rem, one, m)
+	DECQ(m)
+	KMOVW(m.As32(), K1)
+	// K2:K3 = 1<<(2*rem) - 1
+	ADDQ(rem, rem)
+	SHLXQ(rem, one, m)
+	DECQ(m)
+	KMOVW(m.As32(), K2)
+	SHRQ(U8(16), m)
+	KMOVW(m.As32(), K3)
+}
+
+var poolLabelN = 0
+
+func poolLabel() string { return fmt.Sprint(poolLabelN) }
+
+// maxPool2x2 emits max pooling of rows of 2x2 windows with stride 2:
+//
+//	for i < oh, j < ow: the window x[2i][2j], x[2i][2j+1], x[2i+1][2j],
+//	x[2i+1][2j+1] (rows of w values) gives y[i*ow+j] and argmax[i*ow+j],
+//	the flat index of its maximum in x
+//
+// with the scalar code's rule: candidates in row-major order, a later one
+// wins if it is greater (ordered compare, so the first maximum on ties)
+// or NaN, and a NaN ends the window. Per group of 16 windows of a row: the
+// two input rows are loaded (2 zmm each) and split into the four
+// candidates a, b, c, d by even and odd lanes; the rule is evaluated with
+// opmasks (take = (v > best or v is NaN) and no NaN taken yet).
+func maxPool2x2() {
+	poolTables()
+	TEXT("maxPool2x2AVX512", NOSPLIT, "func(oh int, ow int, x *float32, w int, y *float32, argmax *int32)")
+	Pragma("noescape")
+	oh := Load(Param("oh"), GP64())
+	ow := Load(Param("ow"), GP64())
+	x := Load(Param("x"), GP64())
+	w := GP64()
+	Load(Param("w"), w)
+	y := Load(Param("y"), GP64())
+	am := Load(Param("argmax"), GP64())
+	// Z31 even lanes, Z30 odd lanes, Z29 = 1, Z28 = w, Z27 = w+1 (offsets
+	// of b, c, d from a).
+	VMOVDQU32(evenIdx, Z31)
+	VMOVDQU32(oddIdx, Z30)
+	t := GP64()
+	MOVQ(U32(1), t)
+	VPBROADCASTD(t.As32(), Z29)
+	VPBROADCASTD(w.As32(), Z28)
+	LEAQ(Mem{Base: w, Disp: 1}, t)
+	VPBROADCASTD(t.As32(), Z27)
+	wb := GP64() // w in bytes
+	MOVQ(w, wb)
+	SHLQ(U8(2), wb)
+	base := GP64() // 2*i*w, the flat index of the row pair
+	XORQ(base, base)
+	j0 := GP64()
+	TESTQ(oh, oh)
+	JZ(LabelRef("done"))
+	Label("row")
+	XORQ(j0, j0)
+	Label("group")
+	poolMasks(ow, j0)
+	poolLabelN++
+	r0 := GP64()
+	LEAQ(Mem{Base: x, Index: j0, Scale: 8}, r0) // x + 8*j0 bytes = 2*j0 floats
+	// Row 0: Z2 = a (even), Z0 = b (odd); row 1: Z5 = c, Z3 = d.
+	VMOVUPS_Z(Mem{Base: r0}, K2, Z0)
+	VMOVUPS_Z(Mem{Base: r0, Disp: 64}, K3, Z1)
+	VMOVUPS_Z(Mem{Base: r0, Index: wb, Scale: 1}, K2, Z3)
+	VMOVUPS_Z(Mem{Base: r0, Index: wb, Scale: 1, Disp: 64}, K3, Z4)
+	VMOVAPS(Z0, Z2)
+	VPERMT2PS(Z1, Z31, Z2)
+	VPERMT2PS(Z1, Z30, Z0)
+	VMOVAPS(Z3, Z5)
+	VPERMT2PS(Z4, Z31, Z5)
+	VPERMT2PS(Z4, Z30, Z3)
+	// best = Z2 (a), offset Z7 = 0, K4 = a NaN has been taken.
+	VPXORD(Z7, Z7, Z7)
+	VCMPPS(U8(3), Z2, Z2, K4)
+	for _, c := range []struct{ v, off VecPhysical }{{Z0, Z29}, {Z5, Z28}, {Z3, Z27}} {
+		VCMPPS(U8(0x1E), Z2, c.v, K5) // v > best (ordered)
+		VCMPPS(U8(3), c.v, c.v, K6)   // v is NaN
+		KORW(K5, K6, K5)
+		KANDNW(K5, K4, K5) // take = (v > best or NaN) and not done
+		VMOVAPS(c.v, K5, Z2)
+		VMOVDQA32(c.off, K5, Z7)
+		KANDW(K5, K6, K6)
+		KORW(K4, K6, K4)
+	}
+	// argmax = base + 2*(j0 + lane) + offset
+	LEAQ(Mem{Base: base, Index: j0, Scale: 2}, t)
+	VPBROADCASTD(t.As32(), Z8)
+	VPADDD(Z31, Z8, Z8)
+	VPADDD(Z7, Z8, Z8)
+	VMOVUPS(Z2, K1, Mem{Base: y, Index: j0, Scale: 4})
+	VMOVDQU32(Z8, K1, Mem{Base: am, Index: j0, Scale: 4})
+	ADDQ(U8(16), j0)
+	CMPQ(j0, ow)
+	JL(LabelRef("group"))
+	// Next row pair.
+	LEAQ(Mem{Base: x, Index: wb, Scale: 2}, x)
+	LEAQ(Mem{Base: base, Index: w, Scale: 2}, base)
+	LEAQ(Mem{Base: y, Index: ow, Scale: 4}, y)
+	LEAQ(Mem{Base: am, Index: ow, Scale: 4}, am)
+	DECQ(oh)
+	JNZ(LabelRef("row"))
+	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
+// maxUnpool2x2 emits the backward of maxPool2x2 when the windows tile the
+// input: every input of window (i, j) gets dy[i*ow+j] if it is the
+// recorded maximum, else 0.
+func maxUnpool2x2() {
+	poolTables()
+	TEXT("maxUnpool2x2AVX512", NOSPLIT, "func(oh int, ow int, dy *float32, argmax *int32, w int, dx *float32)")
+	Pragma("noescape")
+	oh := Load(Param("oh"), GP64())
+	ow := Load(Param("ow"), GP64())
+	dy := Load(Param("dy"), GP64())
+	am := Load(Param("argmax"), GP64())
+	w := GP64()
+	Load(Param("w"), w)
+	dx := Load(Param("dx"), GP64())
+	VMOVDQU32(evenIdx, Z31)
+	VMOVDQU32(zipLoIdx, Z26)
+	VMOVDQU32(zipHiIdx, Z25)
+	t := GP64()
+	MOVQ(U32(1), t)
+	VPBROADCASTD(t.As32(), Z29)
+	VPBROADCASTD(w.As32(), Z28)
+	LEAQ(Mem{Base: w, Disp: 1}, t)
+	VPBROADCASTD(t.As32(), Z27)
+	VPXORD(Z24, Z24, Z24)
+	wb := GP64()
+	MOVQ(w, wb)
+	SHLQ(U8(2), wb)
+	base := GP64()
+	XORQ(base, base)
+	j0 := GP64()
+	TESTQ(oh, oh)
+	JZ(LabelRef("done"))
+	Label("row")
+	XORQ(j0, j0)
+	Label("group")
+	poolMasks(ow, j0)
+	poolLabelN++
+	VMOVUPS_Z(Mem{Base: dy, Index: j0, Scale: 4}, K1, Z0)
+	VMOVDQU32_Z(Mem{Base: am, Index: j0, Scale: 4}, K1, Z1)
+	// Z1 = argmax - (base + 2*(j0 + lane)): 0, 1, w or w+1
+	LEAQ(Mem{Base: base, Index: j0, Scale: 2}, t)
+	VPBROADCASTD(t.As32(), Z8)
+	VPADDD(Z31, Z8, Z8)
+	VPSUBD(Z8, Z1, Z1)
+	for i, off := range []VecPhysical{Z24, Z29, Z28, Z27} {
+		VPCMPEQD(off, Z1, K4)
+		VMOVAPS_Z(Z0, K4, zmm[2+i]) // Z2 = a, Z3 = b, Z4 = c, Z5 = d
+	}
+	r0 := GP64()
+	LEAQ(Mem{Base: dx, Index: j0, Scale: 8}, r0)
+	for row, pair := range [][2]VecPhysical{{Z2, Z3}, {Z4, Z5}} {
+		a, b := pair[0], pair[1]
+		VMOVAPS(a, Z6)
+		VPERMT2PS(b, Z26, Z6) // a0 b0 a1 b1 ... a7 b7
+		VPERMT2PS(b, Z25, a)  // a8 b8 ... a15 b15
+		m := Mem{Base: r0}
+		if row == 1 {
+			m = Mem{Base: r0, Index: wb, Scale: 1}
+		}
+		VMOVUPS(Z6, K2, m)
+		m.Disp = 64
+		VMOVUPS(a, K3, m)
+	}
+	ADDQ(U8(16), j0)
+	CMPQ(j0, ow)
+	JL(LabelRef("group"))
+	LEAQ(Mem{Base: dx, Index: wb, Scale: 2}, dx)
+	LEAQ(Mem{Base: base, Index: w, Scale: 2}, base)
+	LEAQ(Mem{Base: dy, Index: ow, Scale: 4}, dy)
+	LEAQ(Mem{Base: am, Index: ow, Scale: 4}, am)
+	DECQ(oh)
+	JNZ(LabelRef("row"))
+	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
 // writeTables writes the Go tables that map a tile shape to its kernel.
 func writeTables(path string) error {
 	var w bytes.Buffer
@@ -721,6 +1111,16 @@ func writeTables(path string) error {
 		fmt.Fprintf(&w, "\t{")
 		for v := 1; v <= outer512Vecs; v++ {
 			fmt.Fprintf(&w, "{%s, %s}, ", outerName("AVX512", r, v, false), outerName("AVX512", r, v, true))
+		}
+		fmt.Fprintf(&w, "},\n")
+	}
+	fmt.Fprintf(&w, "}\n\n")
+	fmt.Fprintf(&w, "// outer512rTab[r-1][v-1][masked] is the AVX-512 outer-product kernel for r rows and v vectors, rows of b through a table of offsets.\n")
+	fmt.Fprintf(&w, "var outer512rTab = [outer512Rows][outer512Vecs][2]func(k int, a *float32, as int, b *float32, offs *int, c *float32, ldc int, alpha float32, beta float32, beta0 int, mask int){\n")
+	for r := 1; r <= outer512Rows; r++ {
+		fmt.Fprintf(&w, "\t{")
+		for v := 1; v <= outer512Vecs; v++ {
+			fmt.Fprintf(&w, "{%s, %s}, ", outerName("AVX512r", r, v, false), outerName("AVX512r", r, v, true))
 		}
 		fmt.Fprintf(&w, "},\n")
 	}
