@@ -74,22 +74,7 @@ func ParseCSV(name string, r io.Reader, opts CSVOptions) (*Dataset, error) {
 	if task != Classification && task != Regression {
 		return nil, fmt.Errorf("%s: unknown task %q (want %q or %q)", name, opts.Task, Classification, Regression)
 	}
-	br := bufio.NewReader(r)
-	if bom, _ := br.Peek(3); string(bom) == "\ufeff" {
-		br.Discard(3) // a UTF-8 byte order mark
-	}
-	cr := csv.NewReader(br)
-	cr.FieldsPerRecord = -1 // checked here, with a better message
-	cr.ReuseRecord = true
-	cr.TrimLeadingSpace = true
-
-	csvErr := func(err error) error {
-		var pe *csv.ParseError
-		if errors.As(err, &pe) {
-			return fmt.Errorf("%s:%d: malformed CSV: %v", name, pe.Line, pe.Err)
-		}
-		return fmt.Errorf("%s: %v", name, err)
-	}
+	cr, csvErr := newCSVReader(name, r)
 
 	rec, err := cr.Read()
 	if errors.Is(err, io.EOF) {
@@ -341,4 +326,26 @@ func truncate(s string) string {
 		return s
 	}
 	return s[:40] + "..."
+}
+
+// newCSVReader returns a reader of CSV records from r (a UTF-8 byte order
+// mark skipped, rows of any length: callers check them with better
+// messages) and the function that words its errors with the file name and
+// line.
+func newCSVReader(name string, r io.Reader) (*csv.Reader, func(error) error) {
+	br := bufio.NewReader(r)
+	if bom, _ := br.Peek(3); string(bom) == "\ufeff" {
+		br.Discard(3)
+	}
+	cr := csv.NewReader(br)
+	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = true
+	cr.TrimLeadingSpace = true
+	return cr, func(err error) error {
+		var pe *csv.ParseError
+		if errors.As(err, &pe) {
+			return fmt.Errorf("%s:%d: malformed CSV: %v", name, pe.Line, pe.Err)
+		}
+		return fmt.Errorf("%s: %v", name, err)
+	}
 }

@@ -1,8 +1,6 @@
 package data
 
 import (
-	"bufio"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -24,21 +22,7 @@ func ParseSeriesCSV(name string, r io.Reader, opts SeqOptions) (seq *Sequence, t
 	if err := opts.check(name, SeqSeries); err != nil {
 		return fail(err)
 	}
-	br := bufio.NewReader(r)
-	if bom, _ := br.Peek(3); bomPrefix(bom) != nil {
-		br.Discard(3)
-	}
-	cr := csv.NewReader(br)
-	cr.FieldsPerRecord = -1 // checked here, with a better message
-	cr.ReuseRecord = true
-	cr.TrimLeadingSpace = true
-	csvErr := func(err error) error {
-		var pe *csv.ParseError
-		if errors.As(err, &pe) {
-			return fmt.Errorf("%s:%d: malformed CSV: %v", name, pe.Line, pe.Err)
-		}
-		return fmt.Errorf("%s: %v", name, err)
-	}
+	cr, csvErr := newCSVReader(name, r)
 
 	rec, err := cr.Read()
 	if errors.Is(err, io.EOF) {
