@@ -48,6 +48,9 @@ func formatTensor(t train.Tensor, limit int, indent string) string {
 		}
 		b.WriteByte(']')
 	}
+	if len(t.Data) == 0 {
+		return "[]"
+	}
 	if len(t.Shape) == 0 {
 		return fmt.Sprintf("%.6g", t.Data[0])
 	}

@@ -93,12 +93,19 @@ func printTrace(w io.Writer, tr *train.Trace, limit int) {
 	fmt.Fprintf(w, "\n== backward (gradients of the loss)\n")
 	for i := len(tr.Layers) - 1; i >= 0; i-- {
 		l := tr.Layers[i]
-		fmt.Fprintf(w, "\nlayer %d %s\n  dL/dy (delta from above) %s\n    %s\n", l.Index, l.Kind, shapeStr(l.GradOutput.Shape), f(l.GradOutput))
+		fmt.Fprintf(w, "\nlayer %d %s\n", l.Index, l.Kind)
+		if l.GradOutput != nil {
+			fmt.Fprintf(w, "  dL/dy (delta from above) %s\n    %s\n", shapeStr(l.GradOutput.Shape), f(*l.GradOutput))
+		} else {
+			fmt.Fprintf(w, "  dL/dy: not needed (the layer above takes token ids)\n")
+		}
 		for _, p := range l.Params {
 			fmt.Fprintf(w, "  dL/d%s %s\n    %s\n", p.Name, shapeStr(p.Grad.Shape), f(p.Grad))
 		}
 		if l.GradInput != nil {
 			fmt.Fprintf(w, "  dL/dx (passed below) %s\n    %s\n", shapeStr(l.GradInput.Shape), f(*l.GradInput))
+		} else {
+			fmt.Fprintf(w, "  dL/dx: none (the input is token ids)\n")
 		}
 	}
 }

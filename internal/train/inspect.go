@@ -36,8 +36,8 @@ type TraceLayer struct {
 	Index      int          `json:"index"`
 	Kind       string       `json:"kind"`
 	Output     Tensor       `json:"output"`      // y
-	GradOutput Tensor       `json:"grad_output"` // dL/dy, the delta arriving from above
-	GradInput  *Tensor      `json:"grad_input"`  // dL/dx, the delta passed below
+	GradOutput *Tensor      `json:"grad_output"` // dL/dy, the delta arriving from above (nil: not needed)
+	GradInput  *Tensor      `json:"grad_input"`  // dL/dx, the delta passed below (nil: token ids have none)
 	Params     []TraceParam `json:"params,omitempty"`
 }
 
@@ -129,11 +129,15 @@ func RunTrace(cfg *model.Config, o TraceOptions) (*Trace, error) {
 		if i+1 < len(net.Specs) {
 			gy = net.Dx[i+1]
 		}
-		l := TraceLayer{Index: i, Kind: sp.Kind(),
-			Output:     tensorOf(batched(sp.OutShape()), net.Outs[i]),
-			GradOutput: tensorOf(batched(sp.OutShape()), gy)}
-		gx := tensorOf(batched(sp.InShape()), net.Dx[i])
-		l.GradInput = &gx
+		l := TraceLayer{Index: i, Kind: sp.Kind(), Output: tensorOf(batched(sp.OutShape()), net.Outs[i])}
+		if len(gy) > 0 { // empty when the layer above takes its input as token ids
+			g := tensorOf(batched(sp.OutShape()), gy)
+			l.GradOutput = &g
+		}
+		if len(net.Dx[i]) > 0 && !(i == 0 && backprop.DiscreteInput(net.Specs)) {
+			gx := tensorOf(batched(sp.InShape()), net.Dx[i])
+			l.GradInput = &gx
+		}
 		for _, p := range net.ByLayer[i] {
 			l.Params = append(l.Params, TraceParam{Name: p.Name, Value: tensorOf(p.Shape, p.W), Grad: tensorOf(p.Shape, p.G)})
 		}
@@ -178,7 +182,7 @@ func RunGradCheck(cfg *model.Config, o GradCheckOptions) (*GradCheckReport, erro
 	}
 	s.Fill(pos, buf.x, buf.labels, buf.values)
 	x := buf.x[:n*backprop.Prod(net.In)]
-	if o.Jitter > 0 {
+	if o.Jitter > 0 && !backprop.DiscreteInput(net.Specs) { // token ids stay ids
 		rng := rand.New(rand.NewPCG(cfg.Seed, 99))
 		for i := range x {
 			x[i] += o.Jitter * (2*rng.Float64() - 1)

@@ -1,0 +1,36 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestShippedConfigs runs summary, trace and a small gradcheck on every
+// config in configs/: each must load its data, build, and pass.
+func TestShippedConfigs(t *testing.T) {
+	paths, _ := filepath.Glob("../../configs/*.yaml")
+	if len(paths) < 8 {
+		t.Fatalf("only %d configs", len(paths))
+	}
+	for _, p := range paths {
+		t.Run(filepath.Base(p), func(t *testing.T) {
+			if strings.Contains(p, "fashion") {
+				if _, err := os.Stat("/usr/share/datasets/fashion-mnist"); err != nil {
+					t.Skip("Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)")
+				}
+			}
+			for _, args := range [][]string{
+				{"summary", p},
+				{"trace", p, "--json"},
+				{"gradcheck", p, "--samples", "1", "--max-entries", "6"},
+			} {
+				s, out, errOut := streams()
+				if code := Main(args, s); code != 0 {
+					t.Errorf("%v: exit %d: %s\n%s", args, code, errOut, out)
+				}
+			}
+		})
+	}
+}
