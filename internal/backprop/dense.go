@@ -3,6 +3,8 @@ package backprop
 import (
 	"fmt"
 	"math"
+
+	"github.com/nettrain/nettrain/internal/backprop/vec"
 )
 
 // DenseSpec is a fully connected layer, PyTorch's nn.Linear: it maps the last
@@ -98,12 +100,8 @@ func (l *dense[T]) Backward(ctx *Ctx, dy []T, n int, needDx bool) []T {
 	Gemm(ctx, true, false, l.out, l.in, r, 1, dy, l.out, l.x, l.in, 1, l.w.G, l.in)
 	if l.b != nil {
 		// db += sum over rows of dy
-		db := l.b.G
 		for i := 0; i < r; i++ {
-			row := dy[i*l.out : (i+1)*l.out]
-			for j, v := range row {
-				db[j] += v
-			}
+			vec.Add(l.b.G, dy[i*l.out:(i+1)*l.out])
 		}
 	}
 	if !needDx {

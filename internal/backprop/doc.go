@@ -28,12 +28,19 @@
 //     fast float32 kernel (package gemm) or gonum's blas64. Results never
 //     depend on the number of threads: work is split over output rows or
 //     columns only, never over a reduction.
-//   - Other work inside a layer runs in parallel through Ctx.For, on the
-//     same threads as the GEMMs: chunks of samples, planes or elements
-//     fixed by the shapes (never by the thread count), each output written
-//     by one chunk, partial sums (a convolution's dW per chunk of samples)
-//     added in chunk order. Products inside a chunk run on its goroutine.
-//     So training gives the same bits on any number of threads.
+//   - Other work runs in parallel through Ctx.For, on the same threads as
+//     the GEMMs: inside layers (activations, dropout, pooling, im2col, the
+//     LSTM's recurrence per chunk of samples, embedding and one-hot rows),
+//     the loss (ForwardCtx), zeroing and the norm of the gradient slab
+//     (ZeroGradCtx, GradNormCtx) and, in package train, the batch filling
+//     and the optimizer's update. Chunks of samples, rows, planes or
+//     elements are fixed by the shapes (never by the thread count), each
+//     output is written by one chunk, and partial sums (a convolution's dW
+//     per chunk of samples, a loss or a squared norm per chunk) are added
+//     in chunk order. Products inside a chunk run on its goroutine. So
+//     training gives the same bits on any number of threads. The methods
+//     without a context (Loss.Forward, ZeroGrad, GradNorm) run the same
+//     chunks in order on the caller and give the same bits.
 //   - Programmer errors (shape mismatches that model validation rules out)
 //     panic; everything a user can cause is reported as an error by the
 //     model and data packages before a network is built.

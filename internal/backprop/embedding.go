@@ -48,43 +48,95 @@ type embedding[T Float] struct {
 	w                 *Param[T]
 	ids               []T // input of the last Forward (not owned)
 	y, dx             []T
+	dy                []T // Backward's dy during the call
+	badRow            []int
+	fwd               embeddingForward[T]
+	bwd               embeddingBackward[T]
 }
 
+// tokenGrain is the chunk, in tokens, of the embedding and onehot loops.
+const tokenGrain = 512
+
 func newEmbedding[T Float](s EmbeddingSpec, w *Param[T], maxBatch int) *embedding[T] {
-	return &embedding[T]{steps: s.In[0], vocab: s.Vocab, dim: s.Dim, w: w,
-		y: make([]T, maxBatch*s.In[0]*s.Dim), dx: make([]T, maxBatch*s.In[0])}
+	rows := maxBatch * s.In[0]
+	l := &embedding[T]{steps: s.In[0], vocab: s.Vocab, dim: s.Dim, w: w,
+		y: make([]T, rows*s.Dim), dx: make([]T, rows), badRow: make([]int, (rows+tokenGrain-1)/tokenGrain)}
+	l.fwd.l, l.bwd.l = l, l
+	return l
 }
 
 func tokenID[T Float](v T, vocab int) int {
-	id := int(v)
-	if T(id) != v || id < 0 || id >= vocab {
+	id, ok := validToken(v, vocab)
+	if !ok {
 		panic(fmt.Sprintf("backprop: token id %v outside the vocabulary [0, %d)", v, vocab))
 	}
 	return id
 }
 
-func (l *embedding[T]) Forward(_ *Ctx, x []T, n int) []T {
-	l.ids = x[:n*l.steps]
-	y := l.y[:n*l.steps*l.dim]
-	for r, v := range l.ids {
-		id := tokenID(v, l.vocab)
-		copy(y[r*l.dim:(r+1)*l.dim], l.w.W[id*l.dim:(id+1)*l.dim])
-	}
-	return y
+func validToken[T Float](v T, vocab int) (int, bool) {
+	id := int(v)
+	return id, T(id) == v && id >= 0 && id < vocab
 }
 
-func (l *embedding[T]) Backward(_ *Ctx, dy []T, n int, needDx bool) []T {
-	for r, v := range l.ids {
-		id := int(v)
-		g := l.w.G[id*l.dim : (id+1)*l.dim]
-		for j, d := range dy[r*l.dim : (r+1)*l.dim] {
-			g[j] += d
+// checkTokens panics, on the caller's goroutine, on the first token that a
+// parallel loop over ids found outside the vocabulary: badRow holds per
+// chunk of tokenGrain tokens the first bad one, or -1.
+func checkTokens[T Float](ids []T, badRow []int, vocab int) {
+	for _, r := range badRow[:(len(ids)+tokenGrain-1)/tokenGrain] {
+		if r >= 0 {
+			tokenID(ids[r], vocab)
 		}
 	}
+}
+
+func (l *embedding[T]) Forward(ctx *Ctx, x []T, n int) []T {
+	l.ids = x[:n*l.steps]
+	ctx.For(len(l.ids), tokenGrain, &l.fwd)
+	checkTokens(l.ids, l.badRow, l.vocab)
+	return l.y[:n*l.steps*l.dim]
+}
+
+// embeddingForward copies the rows of W of the tokens [lo, hi).
+type embeddingForward[T Float] struct{ l *embedding[T] }
+
+func (t *embeddingForward[T]) Run(_, lo, hi int) {
+	l := t.l
+	bad := -1
+	for r := lo; r < hi; r++ {
+		id, ok := validToken(l.ids[r], l.vocab)
+		if !ok {
+			bad = r
+			break
+		}
+		copy(l.y[r*l.dim:(r+1)*l.dim], l.w.W[id*l.dim:(id+1)*l.dim])
+	}
+	l.badRow[lo/tokenGrain] = bad
+}
+
+func (l *embedding[T]) Backward(ctx *Ctx, dy []T, n int, needDx bool) []T {
+	// dW[id_r] += dy[r] in order of r, for chunks of at least 16 columns.
+	l.dy = dy
+	ctx.For(l.dim, max(16, ElemGrain/max(1, len(l.ids))), &l.bwd)
+	l.dy = nil
 	if !needDx {
 		return nil
 	}
 	return l.dx[:n*l.steps] // ids have no gradient
+}
+
+// embeddingBackward adds dy to the rows of dW of the tokens, for the
+// columns [lo, hi) (tokens repeat, so rows cannot be split).
+type embeddingBackward[T Float] struct{ l *embedding[T] }
+
+func (t *embeddingBackward[T]) Run(_, lo, hi int) {
+	l := t.l
+	for r, v := range l.ids {
+		id := int(v)
+		g := l.w.G[id*l.dim+lo : id*l.dim+hi]
+		for j, d := range l.dy[r*l.dim+lo : r*l.dim+hi] {
+			g[j] += d
+		}
+	}
 }
 
 // OneHotSpec expands token ids (T) into one-hot vectors (T, Vocab):
@@ -110,19 +162,44 @@ func (s OneHotSpec) new64(_ []*Param[float64], maxBatch int) Layer[float64] {
 type onehot[T Float] struct {
 	steps, vocab int
 	y, dx        []T
+	x            []T // Forward's input during the call
+	badRow       []int
+	fwd          onehotForward[T]
 }
 
 func newOneHot[T Float](s OneHotSpec, maxBatch int) *onehot[T] {
-	return &onehot[T]{steps: s.In[0], vocab: s.Vocab, y: make([]T, maxBatch*s.In[0]*s.Vocab), dx: make([]T, maxBatch*s.In[0])}
+	rows := maxBatch * s.In[0]
+	l := &onehot[T]{steps: s.In[0], vocab: s.Vocab, y: make([]T, rows*s.Vocab), dx: make([]T, rows),
+		badRow: make([]int, (rows+tokenGrain-1)/tokenGrain)}
+	l.fwd.l = l
+	return l
 }
 
-func (l *onehot[T]) Forward(_ *Ctx, x []T, n int) []T {
-	y := l.y[:n*l.steps*l.vocab]
+func (l *onehot[T]) Forward(ctx *Ctx, x []T, n int) []T {
+	l.x = x[:n*l.steps]
+	ctx.For(len(l.x), tokenGrain, &l.fwd)
+	checkTokens(l.x, l.badRow, l.vocab)
+	l.x = nil
+	return l.y[:n*l.steps*l.vocab]
+}
+
+// onehotForward writes the one-hot rows of the tokens [lo, hi).
+type onehotForward[T Float] struct{ l *onehot[T] }
+
+func (t *onehotForward[T]) Run(_, lo, hi int) {
+	l := t.l
+	y := l.y[lo*l.vocab : hi*l.vocab]
 	clear(y)
-	for r, v := range x[:n*l.steps] {
-		y[r*l.vocab+tokenID(v, l.vocab)] = 1
+	bad := -1
+	for r, v := range l.x[lo:hi] {
+		id, ok := validToken(v, l.vocab)
+		if !ok {
+			bad = lo + r
+			break
+		}
+		y[r*l.vocab+id] = 1
 	}
-	return y
+	l.badRow[lo/tokenGrain] = bad
 }
 
 func (l *onehot[T]) Backward(_ *Ctx, _ []T, n int, needDx bool) []T {

@@ -3,6 +3,7 @@ package backprop
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/nettrain/nettrain/internal/backprop/vec"
 )
@@ -27,15 +28,22 @@ import (
 //	di  = dc * g   df = dc * c_{t-1}   dg = dc * i
 //	dz_i = di * i (1 - i)   dz_f = df * f (1 - f)   dz_g = dg * (1 - g^2)
 //
-// and, summed over every step of every sample (one GEMM each):
+// and, summed over every step of every sample:
 //
 //	dW_ih += dz^T x    dW_hh += dz^T h_prev    db_ih, db_hh += sum dz    dx = dz W_ih
 //
-// The input projections of all steps are one GEMM over the batch and time;
-// each step adds W_hh h_{t-1} for the whole batch with one more GEMM (with
-// W_hh transposed once per Forward, so that the GEMM reads it in place).
-// The gate formulas of a row (sample, step) are one fused kernel each way,
-// vec.LSTMForward and vec.LSTMBackward.
+// The input projections of all steps are one GEMM over the batch and time.
+// The recurrence runs in parallel over chunks of samples (Ctx.For; at most
+// four chunks, fixed by the batch size): samples do not interact, so each
+// chunk runs all its steps on one goroutine, each step one GEMM adding
+// W_hh h_{t-1} for the chunk's samples (with W_hh transposed once per
+// Forward, so that the GEMM reads it in place) and one fused gate kernel
+// per row (vec.LSTMForward); backward likewise (vec.LSTMBackward, then dh
+// = dz W_hh for the chunk). A row of a GEMM is the same bits whichever
+// rows it is computed with, so the forward pass is the same bits as
+// whole-batch products. db, and for one-hot input dW_ih, are summed per
+// chunk (in float64 for db) while its rows are in cache, and the chunks'
+// sums added in chunk order: the same bits on any number of threads.
 //
 // OneHot marks an input of one-hot rows over In[1] = V symbols (the layer
 // follows a onehot layer; package model sets it). Then x_t W_ih^T is
@@ -142,12 +150,53 @@ type lstmLayer[T Float] struct {
 	dh, dc             []T       // (n, H): carried from step t+1
 	dxT, dx            []T       // (T, n, in) and (n, T, in)
 	dbias              []float64 // (4H): sum of dz over rows
+	dbPart             []float64 // (chunks, 4H): the sum of each chunk of samples
 
 	// One-hot input (nil otherwise): the token id of each row (T, n),
-	// W_ih^T (V, 4H) for the gather and its gradient for the scatter-add.
+	// W_ih^T (V, 4H) for the gather and its gradient for the scatter-add,
+	// and per chunk of ids the first row that is not one-hot. dwPart
+	// (chunks, V, 4H) holds each chunk of samples' scatter-add, unless it
+	// would be larger than lstmMaxPart values (a large vocabulary): then
+	// dwPart is nil and the scatter-add is a pass over dz per chunk of
+	// gate columns.
 	ids         []int32
 	wihT, dwihT []T
+	dwPart      []T
+	badRow      []int
+
+	// The parallel loops and what they work on during a call.
+	ctx      *Ctx
+	n        int
+	x, dy    []T
+	lastOnly bool
+	seq      lstmSeqTask[T]   // the recurrence, per chunk of samples
+	cols     lstmColsTask[T]  // one-hot dW_ih without dwPart, per chunk of gate columns
+	sum      lstmSumTask[T]   // one-hot dW_ih from dwPart, per chunk of symbols
+	rows     lstmRowsTask[T]  // layout changes, per chunk of samples
+	idTask   lstmIDsTask[T]   // oneHotIDs, per chunk of rows
+	trans    transposeTask[T] // W_ih^T and W_hh^T
 }
+
+// lstmChunks is the most chunks of samples the recurrence is cut into:
+// the samples of a chunk run through every step on one goroutine (their
+// per-step products as one GEMM of that many rows), independently of the
+// other chunks. Four chunks of a batch of 64 keep both threads of a
+// two-core machine busy (each claims two, so one that starts late is
+// covered) while the per-step GEMMs keep 16 rows.
+const lstmChunks = 4
+
+// lstmGrain is the chunk, in samples, of the recurrence for a batch of n:
+// at least 8 samples, at most lstmChunks chunks.
+func lstmGrain(n int) int { return max(8, (n+lstmChunks-1)/lstmChunks) }
+
+// lstmColGrain is the chunk, in gate columns (of 4H), of the one-hot
+// weight gradient without per-chunk parts: each chunk sums its columns
+// over every row in order of rows.
+const lstmColGrain = 64
+
+// lstmMaxPart bounds the per-chunk parts of the one-hot weight gradient,
+// in values (16 MB of float32).
+var lstmMaxPart = 1 << 22
 
 func newLSTM[T Float](s LSTMSpec, p []*Param[T], maxBatch int) *lstm[T] {
 	steps, h := s.In[0], s.Units
@@ -165,12 +214,19 @@ func newLSTM[T Float](s LSTMSpec, p []*Param[T], maxBatch int) *lstm[T] {
 			dh: make([]T, maxBatch*h), dc: make([]T, maxBatch*h),
 			dbias: make([]float64, 4*h),
 		}
+		chunks := lstmChunks
+		ly.dbPart = make([]float64, chunks*4*h)
 		if k == 0 && s.OneHot {
 			ly.ids = make([]int32, nt)
 			ly.wihT, ly.dwihT = make([]T, in*4*h), make([]T, in*4*h)
+			ly.badRow = make([]int, (nt+lstmIDGrain-1)/lstmIDGrain)
+			if chunks*in*4*h <= lstmMaxPart {
+				ly.dwPart = make([]T, chunks*in*4*h)
+			}
 		} else {
 			ly.xT, ly.dxT, ly.dx = make([]T, nt*in), make([]T, nt*in), make([]T, nt*in)
 		}
+		ly.seq.ly, ly.cols.ly, ly.sum.ly, ly.rows.ly, ly.idTask.ly = ly, ly, ly, ly, ly
 		l.layers = append(l.layers, ly)
 	}
 	if !l.seqOut {
@@ -208,43 +264,122 @@ func (l *lstm[T]) Backward(ctx *Ctx, dy []T, n int, needDx bool) []T {
 func (ly *lstmLayer[T]) forward(ctx *Ctx, x []T, n int) {
 	h, h4, steps, in := ly.h, 4*ly.h, ly.steps, ly.in
 	nt := n * steps
-	gates := ly.gates[:nt*h4]
+	ly.ctx, ly.n, ly.x = ctx, n, x[:nt*in]
 	for j := range ly.bias {
 		ly.bias[j] = ly.bih.W[j] + ly.bhh.W[j]
 	}
 	if ly.ids != nil {
-		// z = b + column id of W_ih, for every step of every sample.
-		ids := ly.ids[:nt]
-		oneHotIDs(x[:nt*in], in, n, steps, ids)
-		transpose(ly.wihT, ly.wih.W, h4, in)
-		for q, id := range ids {
-			z := gates[q*h4 : (q+1)*h4]
-			copy(z, ly.bias)
-			vec.Add(z, ly.wihT[int(id)*h4:(int(id)+1)*h4])
+		// The id of every row; the gather of W_ih's columns is part of
+		// the recurrence below.
+		ctx.For(nt, lstmIDGrain, &ly.idTask)
+		for _, r := range ly.badRow[:(nt+lstmIDGrain-1)/lstmIDGrain] {
+			if r < 0 {
+				continue
+			}
+			if slices.ContainsFunc(ly.x[r*in:(r+1)*in], func(e T) bool { return e != 0 }) {
+				panic(fmt.Sprintf("backprop: lstm with one-hot input: row %d is not one-hot", r))
+			}
+			panic(fmt.Sprintf("backprop: lstm with one-hot input: row %d is all zeros", r))
 		}
+		ly.transposeOn(ctx, ly.wihT, ly.wih.W, h4, in)
 	} else {
-		xT := ly.xT[:nt*in]
-		for s := 0; s < n; s++ {
-			for t := 0; t < steps; t++ {
-				copy(xT[(t*n+s)*in:(t*n+s+1)*in], x[(s*steps+t)*in:])
+		// xT = x time-major and z = b in every row, then
+		// z += x W_ih^T for every step of every sample at once.
+		ly.rows.fwd = true
+		ctx.For(n, lstmRowGrain(steps*(in+h4)), &ly.rows)
+		Gemm(ctx, false, true, nt, h4, in, 1, ly.xT[:nt*in], in, ly.wih.W, in, 1, ly.gates[:nt*h4], h4)
+	}
+	ly.transposeOn(ctx, ly.whhT, ly.whh.W, h4, h)
+	ly.seq.fwd = true
+	ctx.For(n, lstmGrain(n), &ly.seq)
+	ly.ctx, ly.x = nil, nil
+}
+
+// backward takes dy (n, T, H), or (n, H) for the last step only when
+// lastOnly.
+func (ly *lstmLayer[T]) backward(ctx *Ctx, dy []T, n int, needDx, lastOnly bool) []T {
+	h, h4, steps, in := ly.h, 4*ly.h, ly.steps, ly.in
+	nt := n * steps
+	dz := ly.dz[:nt*h4]
+	ly.ctx, ly.n, ly.dy, ly.lastOnly = ctx, n, dy, lastOnly
+	ly.seq.fwd = false
+	ctx.For(n, lstmGrain(n), &ly.seq)
+	chunks := (n + lstmGrain(n) - 1) / lstmGrain(n)
+	switch {
+	case ly.ids == nil:
+		Gemm(ctx, true, false, h4, in, nt, 1, dz, h4, ly.xT, in, 1, ly.wih.G, in)
+	case ly.dwPart != nil:
+		ly.sum.chunks = chunks
+		ctx.For(in, max(1, ElemGrain/(chunks*h4)), &ly.sum)
+	default:
+		ctx.For(h4, lstmColGrain, &ly.cols)
+	}
+	// db = the chunks' sums, added in chunk order.
+	clear(ly.dbias)
+	for c := range chunks {
+		for j, v := range ly.dbPart[c*h4 : (c+1)*h4] {
+			ly.dbias[j] += v
+		}
+	}
+	// dW_hh += dz^T h_prev over the steps t >= 1 (h_{-1} = 0).
+	if steps > 1 {
+		Gemm(ctx, true, false, h4, h, nt-n, 1, dz[n*h4:], h4, ly.hprev[n*h:nt*h], h, 1, ly.whh.G, h)
+	}
+	for j, sum := range ly.dbias {
+		ly.bih.G[j] += T(sum)
+		ly.bhh.G[j] += T(sum)
+	}
+	var dx []T
+	if needDx && ly.ids == nil {
+		Gemm(ctx, false, false, nt, in, h4, 1, dz, h4, ly.wih.W, in, 0, ly.dxT[:nt*in], in)
+		ly.rows.fwd = false
+		ctx.For(n, lstmRowGrain(steps*in), &ly.rows)
+		dx = ly.dx[:nt*in]
+	}
+	ly.ctx, ly.dy = nil, nil
+	return dx
+}
+
+// lstmSeqTask runs the recurrence of the samples [lo, hi) through every
+// step, forward (fwd) or backward: the rows of one step of these samples
+// are contiguous (q = t*n + s), so each step is one GEMM of hi-lo rows and
+// a gate kernel per row, on the chunk's goroutine. Samples do not
+// interact, so chunks are independent, and a row of a GEMM is the same
+// bits whichever rows are computed with it.
+type lstmSeqTask[T Float] struct {
+	ly  *lstmLayer[T]
+	fwd bool
+}
+
+func (t *lstmSeqTask[T]) Run(_, lo, hi int) {
+	if t.fwd {
+		t.ly.forwardSamples(lo, hi)
+	} else {
+		t.ly.backwardSamples(lo, hi)
+	}
+}
+
+func (ly *lstmLayer[T]) forwardSamples(lo, hi int) {
+	h, h4, steps, n := ly.h, 4*ly.h, ly.steps, ly.n
+	gates := ly.gates
+	clear(ly.hprev[lo*h : hi*h])
+	for t := 0; t < steps; t++ {
+		q0 := t*n + lo
+		if ly.ids != nil {
+			// z = b + column id of W_ih.
+			for q := q0; q < q0+hi-lo; q++ {
+				id := int(ly.ids[q])
+				z := gates[q*h4 : (q+1)*h4]
+				copy(z, ly.bias)
+				vec.Add(z, ly.wihT[id*h4:(id+1)*h4])
 			}
 		}
-		for q := 0; q < nt; q++ {
-			copy(gates[q*h4:(q+1)*h4], ly.bias)
-		}
-		// z = x W_ih^T + b for every step of every sample at once.
-		Gemm(ctx, false, true, nt, h4, in, 1, xT, in, ly.wih.W, in, 1, gates, h4)
-	}
-	transpose(ly.whhT, ly.whh.W, h4, h)
-	clear(ly.hprev[:n*h])
-	for t := 0; t < steps; t++ {
-		q0 := t * n
 		if t > 0 {
-			// z_t += h_{t-1} W_hh^T for the whole batch.
-			Gemm(ctx, false, false, n, h4, h, 1, ly.hprev[q0*h:], h, ly.whhT, h4, 1, gates[q0*h4:], h4)
+			// z_t += h_{t-1} W_hh^T for the chunk's samples.
+			gemmSerial(ly.ctx, false, false, hi-lo, h4, h, 1, ly.hprev[q0*h:], h, ly.whhT, h4, 1, gates[q0*h4:], h4)
 		}
-		for s := 0; s < n; s++ {
-			q := q0 + s
+		for s := lo; s < hi; s++ {
+			q := t*n + s
 			cprev := ly.zeros
 			if t > 0 {
 				cprev = ly.c[(q-n)*h : (q-n+1)*h]
@@ -258,106 +393,226 @@ func (ly *lstmLayer[T]) forward(ctx *Ctx, x []T, n int) {
 	}
 }
 
-// backward takes dy (n, T, H), or (n, H) for the last step only when
-// lastOnly.
-func (ly *lstmLayer[T]) backward(ctx *Ctx, dy []T, n int, needDx, lastOnly bool) []T {
-	h, h4, steps, in := ly.h, 4*ly.h, ly.steps, ly.in
-	nt := n * steps
-	dz, dh, dc := ly.dz[:nt*h4], ly.dh[:n*h], ly.dc[:n*h]
-	clear(dh)
-	clear(dc)
+// backwardSamples also sums the chunk's gate gradients: over its rows in
+// the order it computes them (steps from last to first, samples in order),
+// in float64 into its part of dbPart, and for a one-hot input into its
+// part of dwPart (W_ih^T's layout), when there is one.
+func (ly *lstmLayer[T]) backwardSamples(lo, hi int) {
+	h, h4, steps, n := ly.h, 4*ly.h, ly.steps, ly.n
+	dz, dh, dc, dy := ly.dz, ly.dh, ly.dc, ly.dy
+	c := lo / lstmGrain(n)
+	db := ly.dbPart[c*h4 : (c+1)*h4]
+	var dw []T
+	if ly.dwPart != nil {
+		dw = ly.dwPart[c*ly.in*h4 : (c+1)*ly.in*h4]
+		clear(dw)
+	}
+	clear(db)
+	clear(dh[lo*h : hi*h])
+	clear(dc[lo*h : hi*h])
 	for t := steps - 1; t >= 0; t-- {
-		q0 := t * n
-		for s := 0; s < n; s++ {
-			q := q0 + s
+		q0 := t*n + lo
+		for s := lo; s < hi; s++ {
+			q := t*n + s
 			cprev := ly.zeros
 			if t > 0 {
 				cprev = ly.c[(q-n)*h : (q-n+1)*h]
 			}
 			dyr := ly.zeros
 			switch {
-			case !lastOnly:
+			case !ly.lastOnly:
 				dyr = dy[(s*steps+t)*h : (s*steps+t+1)*h]
 			case t == steps-1:
 				dyr = dy[s*h : (s+1)*h]
 			}
-			vec.LSTMBackward(dz[q*h4:(q+1)*h4], ly.gates[q*h4:(q+1)*h4], ly.tc[q*h:(q+1)*h],
+			dzq := dz[q*h4 : (q+1)*h4]
+			vec.LSTMBackward(dzq, ly.gates[q*h4:(q+1)*h4], ly.tc[q*h:(q+1)*h],
 				dyr, dh[s*h:(s+1)*h], dc[s*h:(s+1)*h], cprev)
+			vec.AddWiden(db, dzq)
+			if dw != nil {
+				id := int(ly.ids[q])
+				vec.Add(dw[id*h4:(id+1)*h4], dzq)
+			}
 		}
 		if t > 0 {
-			// dh for step t-1 = dz_t W_hh, for the whole batch.
-			Gemm(ctx, false, false, n, h, h4, 1, dz[q0*h4:], h4, ly.whh.W, h, 0, dh, h)
+			// dh for step t-1 = dz_t W_hh, for the chunk's samples.
+			gemmSerial(ly.ctx, false, false, hi-lo, h, h4, 1, dz[q0*h4:], h4, ly.whh.W, h, 0, dh[lo*h:], h)
 		}
 	}
-	if ly.ids != nil {
-		// dW_ih[:, id] += dz_q for every row q, summed in order of q in
-		// W_ih^T's layout, then added to the gradient.
-		dwT := ly.dwihT
-		clear(dwT)
-		for q, id := range ly.ids[:nt] {
-			vec.Add(dwT[int(id)*h4:(int(id)+1)*h4], dz[q*h4:(q+1)*h4])
-		}
-		g := ly.wih.G
-		for v := 0; v < in; v++ {
-			for k, d := range dwT[v*h4 : (v+1)*h4] {
-				g[k*in+v] += d
-			}
-		}
-	} else {
-		Gemm(ctx, true, false, h4, in, nt, 1, dz, h4, ly.xT, in, 1, ly.wih.G, in)
-	}
-	// dW_hh += dz^T h_prev over the steps t >= 1 (h_{-1} = 0).
-	if steps > 1 {
-		Gemm(ctx, true, false, h4, h, nt-n, 1, dz[n*h4:], h4, ly.hprev[n*h:nt*h], h, 1, ly.whh.G, h)
-	}
-	// db = sum of dz over rows, in float64 in order of rows.
-	clear(ly.dbias)
-	for q := 0; q < nt; q++ {
-		vec.AddWiden(ly.dbias, dz[q*h4:(q+1)*h4])
-	}
-	for j, sum := range ly.dbias {
-		ly.bih.G[j] += T(sum)
-		ly.bhh.G[j] += T(sum)
-	}
-	if !needDx || ly.ids != nil {
-		return nil
-	}
-	dxT, dx := ly.dxT[:nt*in], ly.dx[:nt*in]
-	Gemm(ctx, false, false, nt, in, h4, 1, dz, h4, ly.wih.W, in, 0, dxT, in)
-	for s := 0; s < n; s++ {
-		for t := 0; t < steps; t++ {
-			copy(dx[(s*steps+t)*in:(s*steps+t+1)*in], dxT[(t*n+s)*in:])
-		}
-	}
-	return dx
 }
 
-// oneHotIDs sets ids[t*n+s] to the position of the 1 in row (s, t) of x
-// (n, T, v); it panics unless every row is one-hot.
-func oneHotIDs[T Float](x []T, v, n, steps int, ids []int32) {
-	for r := 0; r < n*steps; r++ {
-		id := -1
-		for k, e := range x[r*v : (r+1)*v] {
-			if e != 0 {
-				if e != 1 || id >= 0 {
-					panic(fmt.Sprintf("backprop: lstm with one-hot input: row %d is not one-hot", r))
-				}
-				id = k
+// lstmColsTask is the one-hot dW_ih without per-chunk parts, for the gate
+// columns [lo, hi) of 4H: dW_ih[:, id] += dz_q for every row q, summed in
+// order of q in W_ih^T's layout, then added to the gradient.
+type lstmColsTask[T Float] struct{ ly *lstmLayer[T] }
+
+func (t *lstmColsTask[T]) Run(_, lo, hi int) {
+	ly := t.ly
+	h4, nt, in := 4*ly.h, ly.n*ly.steps, ly.in
+	dz, dwT := ly.dz[:nt*h4], ly.dwihT
+	for v := 0; v < in; v++ {
+		clear(dwT[v*h4+lo : v*h4+hi])
+	}
+	for q, id := range ly.ids[:nt] {
+		vec.Add(dwT[int(id)*h4+lo:int(id)*h4+hi], dz[q*h4+lo:q*h4+hi])
+	}
+	g := ly.wih.G
+	for k := lo; k < hi; k++ {
+		gk := g[k*in : (k+1)*in]
+		for v := range gk {
+			gk[v] += dwT[v*h4+k]
+		}
+	}
+}
+
+// lstmSumTask is the one-hot dW_ih from the chunks' parts, for the symbols
+// [lo, hi): row v of W_ih^T's gradient is the sum of the parts' rows v in
+// chunk order, then added to column v of the gradient.
+type lstmSumTask[T Float] struct {
+	ly     *lstmLayer[T]
+	chunks int
+}
+
+func (t *lstmSumTask[T]) Run(_, lo, hi int) {
+	ly := t.ly
+	h4, in := 4*ly.h, ly.in
+	g := ly.wih.G
+	for v := lo; v < hi; v++ {
+		d := ly.dwihT[v*h4 : (v+1)*h4]
+		copy(d, ly.dwPart[v*h4:(v+1)*h4])
+		for c := 1; c < t.chunks; c++ {
+			vec.Add(d, ly.dwPart[(c*in+v)*h4:(c*in+v+1)*h4])
+		}
+		for k, x := range d {
+			g[k*in+v] += x
+		}
+	}
+}
+
+// lstmRowGrain is the chunk, in samples, of the layout changes between
+// (n, T, .) and (T, n, .), for samples of size values: about ElemGrain
+// values.
+func lstmRowGrain(size int) int { return max(1, ElemGrain/max(1, size)) }
+
+// lstmRowsTask moves the samples [lo, hi) between the (n, T, .) and
+// (T, n, .) layouts: forward (fwd), x into xT and the bias into every row
+// of gates; backward, dxT into dx.
+type lstmRowsTask[T Float] struct {
+	ly  *lstmLayer[T]
+	fwd bool
+}
+
+func (t *lstmRowsTask[T]) Run(_, lo, hi int) {
+	ly := t.ly
+	in, h4, steps, n := ly.in, 4*ly.h, ly.steps, ly.n
+	for s := lo; s < hi; s++ {
+		for st := 0; st < steps; st++ {
+			q, r := st*n+s, s*steps+st
+			if t.fwd {
+				copy(ly.xT[q*in:(q+1)*in], ly.x[r*in:(r+1)*in])
+				copy(ly.gates[q*h4:(q+1)*h4], ly.bias)
+			} else {
+				copy(ly.dx[r*in:(r+1)*in], ly.dxT[q*in:(q+1)*in])
 			}
 		}
-		if id < 0 {
-			panic(fmt.Sprintf("backprop: lstm with one-hot input: row %d is all zeros", r))
-		}
-		ids[(r%steps)*n+r/steps] = int32(id)
 	}
+}
+
+// lstmIDGrain is the chunk, in rows, of the one-hot id scan.
+const lstmIDGrain = 256
+
+// lstmIDsTask sets ids[t*n+s] to the position of the 1 in row r = s*T+t
+// of x (n, T, V), for the rows [lo, hi), and records in badRow the first
+// row of the chunk that is not one-hot (-1 if none): Forward panics on the
+// caller's goroutine.
+type lstmIDsTask[T Float] struct{ ly *lstmLayer[T] }
+
+func (t *lstmIDsTask[T]) Run(_, lo, hi int) {
+	ly := t.ly
+	v, steps, n := ly.in, ly.steps, ly.n
+	bad := -1
+	s, st := lo/steps, lo%steps
+	for r := lo; r < hi; r++ {
+		var id int
+		if Is32[T]() {
+			id = oneHotPos(as32(ly.x[r*v : (r+1)*v]))
+		} else {
+			id = oneHotPos(ly.x[r*v : (r+1)*v])
+		}
+		if id < 0 {
+			bad = r
+			break
+		}
+		ly.ids[st*n+s] = int32(id)
+		if st++; st == steps {
+			s, st = s+1, 0
+		}
+	}
+	ly.badRow[lo/lstmIDGrain] = bad
+}
+
+// oneHotPos returns the position of the 1 in a one-hot row, or -1 if the
+// row is all zeros, -2 if it is not one-hot. float32 rows are skipped
+// eight values at a time while their bits are all zero (-0 has a set bit
+// and takes the slow path, where it counts as zero).
+func oneHotPos[T Float](row []T) int {
+	id, k := -1, 0
+	if r32, ok := any(row).([]float32); ok {
+		for ; k+8 <= len(r32); k += 8 {
+			b := r32[k : k+8 : k+8]
+			if math.Float32bits(b[0])|math.Float32bits(b[1])|math.Float32bits(b[2])|math.Float32bits(b[3])|
+				math.Float32bits(b[4])|math.Float32bits(b[5])|math.Float32bits(b[6])|math.Float32bits(b[7]) == 0 {
+				continue
+			}
+			for j, e := range b {
+				if e != 0 {
+					if e != 1 || id >= 0 {
+						return -2
+					}
+					id = k + j
+				}
+			}
+		}
+	}
+	for ; k < len(row); k++ {
+		if e := row[k]; e != 0 {
+			if e != 1 || id >= 0 {
+				return -2
+			}
+			id = k
+		}
+	}
+	return id
+}
+
+// transposeOn sets dst (cols, rows) to src^T, src (rows, cols), on ctx's
+// threads, in chunks of 16 rows of src.
+func (ly *lstmLayer[T]) transposeOn(ctx *Ctx, dst, src []T, rows, cols int) {
+	ly.trans = transposeTask[T]{dst: dst, src: src, rows: rows, cols: cols}
+	ctx.For(rows, 16*max(1, 4096/(16*cols)), &ly.trans)
+	ly.trans = transposeTask[T]{}
+}
+
+// transposeTask is transpose for the rows [lo, hi) of src.
+type transposeTask[T Float] struct {
+	dst, src   []T
+	rows, cols int
+}
+
+func (t *transposeTask[T]) Run(_, lo, hi int) {
+	transposeRows(t.dst, t.src, t.rows, t.cols, lo, hi)
 }
 
 // transpose sets dst (cols, rows) to src^T, src (rows, cols), in tiles
 // that stay in L1.
-func transpose[T Float](dst, src []T, rows, cols int) {
+func transpose[T Float](dst, src []T, rows, cols int) { transposeRows(dst, src, rows, cols, 0, rows) }
+
+// transposeRows is transpose for the rows [lo, hi) of src: it writes the
+// columns [lo, hi) of dst.
+func transposeRows[T Float](dst, src []T, rows, cols, lo, hi int) {
 	const b = 16
-	for i0 := 0; i0 < rows; i0 += b {
-		i1 := min(i0+b, rows)
+	for i0 := lo; i0 < hi; i0 += b {
+		i1 := min(i0+b, hi)
 		for j0 := 0; j0 < cols; j0 += b {
 			for j := j0; j < min(j0+b, cols); j++ {
 				d := dst[j*rows+i0 : j*rows+i1]

@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/nettrain/nettrain/internal/backprop/gemm"
 )
 
 func TestGradCheckLSTM(t *testing.T) {
@@ -196,20 +198,42 @@ func TestLSTMStepAllocatesNothing(t *testing.T) {
 		func(in []int) Spec { return LSTMSpec{In: in, Units: 16, Layers: 1, OneHot: true} },
 		func(in []int) Spec { return denseS(in, 11) },
 	)
-	net := NewNetwork[float32](in, specs, CrossEntropy, 4)
-	net.Init(rand.New(rand.NewPCG(1, 1)))
-	x := make([]float32, 4*8)
-	labels := make([]int32, 4)
-	ctx := &Ctx{Train: true}
-	step := func() {
-		net.ZeroGrad()
-		y := net.Forward(ctx, x, 4)
-		net.Loss.Forward(y, Target[float32]{Labels: labels}, 4)
-		net.Backward(ctx, net.Loss.Grad(4), 4, false)
-		_ = net.GradNorm()
+	for _, threads := range []int{0, 2} {
+		var pool *gemm.Pool
+		if threads > 0 {
+			pool = gemm.NewPool(threads)
+		}
+		const n = 20
+		net := NewNetwork[float32](in, specs, CrossEntropy, n)
+		net.Init(rand.New(rand.NewPCG(1, 1)))
+		x := make([]float32, n*8)
+		labels := make([]int32, n)
+		ctx := &Ctx{Train: true, Pool: pool}
+		step := func() {
+			net.ZeroGradCtx(ctx)
+			y := net.Forward(ctx, x, n)
+			net.Loss.ForwardCtx(ctx, y, Target[float32]{Labels: labels}, n)
+			net.Backward(ctx, net.Loss.Grad(n), n, false)
+			_ = net.GradNormCtx(ctx)
+		}
+		for range 3 {
+			step()
+		}
+		if a := testing.AllocsPerRun(5, step); a != 0 {
+			t.Errorf("threads %d: training step allocates %v times", threads, a)
+		}
+		if pool != nil {
+			pool.Close()
+		}
 	}
-	step()
-	if a := testing.AllocsPerRun(5, step); a != 0 {
-		t.Errorf("training step allocates %v times", a)
-	}
+}
+
+// TestLSTMOneHotWithoutParts is TestLSTMOneHotMatchesDense with the
+// one-hot weight gradient summed per chunk of gate columns, the path of
+// vocabularies too large for per-chunk parts.
+func TestLSTMOneHotWithoutParts(t *testing.T) {
+	defer func(m int) { lstmMaxPart = m }(lstmMaxPart)
+	lstmMaxPart = 0
+	t.Run("float64", func(t *testing.T) { testOneHotMatchesDense[float64](t, 1e-13) })
+	t.Run("float32", func(t *testing.T) { testOneHotMatchesDense[float32](t, 1e-5) })
 }

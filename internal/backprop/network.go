@@ -26,7 +26,16 @@ type Network[T Float] struct {
 	// gradient from the last Backward (nil for layer 0 unless the input
 	// gradient was asked for); views into layer buffers, for tracing.
 	Outs, Dx [][]T
+
+	norm  sumSquaresTask[T] // GradNorm's loop, with a slot per chunk
+	clear clearTask[T]      // ZeroGrad's loop
 }
+
+// SlabGrain is the chunk, in values, of the parallel loops over the flat
+// parameter and gradient slabs: ZeroGradCtx, GradNormCtx's partial sums,
+// and the trainer's clipping and optimizer update. It is a multiple of the
+// 32 lanes of vec.SumSquares.
+const SlabGrain = ElemGrain
 
 // NewNetwork builds a network for the given per-sample input shape, layer
 // specs (as validated by package model) and loss kind, allocating every
@@ -69,6 +78,7 @@ func NewNetwork[T Float](in []int, specs []Spec, loss string, maxBatch int) *Net
 	net.Loss = NewLoss[T](loss, out, maxBatch)
 	net.Outs = make([][]T, len(specs))
 	net.Dx = make([][]T, len(specs))
+	net.norm.part = make([]float64, (total+SlabGrain-1)/SlabGrain)
 	return net
 }
 
@@ -134,18 +144,55 @@ func (net *Network[T]) Backward(ctx *Ctx, dy []T, n int, needDx bool) []T {
 	return dy
 }
 
-// ZeroGrad clears every parameter gradient.
-func (net *Network[T]) ZeroGrad() { clear(net.G) }
+// ZeroGrad clears every parameter gradient, on the calling goroutine.
+func (net *Network[T]) ZeroGrad() { net.ZeroGradCtx(nil) }
+
+// ZeroGradCtx is ZeroGrad on ctx's threads.
+func (net *Network[T]) ZeroGradCtx(ctx *Ctx) {
+	net.clear.x = net.G
+	ctx.For(len(net.G), SlabGrain, &net.clear)
+	net.clear.x = nil
+}
+
+// clearTask zeroes x, one chunk at a time.
+type clearTask[T Float] struct{ x []T }
+
+func (t *clearTask[T]) Run(_, lo, hi int) { clear(t.x[lo:hi]) }
 
 // NumParams is the number of scalar parameters.
 func (net *Network[T]) NumParams() int { return len(net.W) }
 
-// GradNorm is the Euclidean norm of the whole gradient slab, accumulated in
-// float64 in a fixed order (vec.SumSquares: 32 interleaved partial sums
-// and a fixed reduction tree), so it is the same bits on every run.
-func (net *Network[T]) GradNorm() float64 {
-	return math.Sqrt(vec.SumSquares(net.G))
+// GradNorm is the Euclidean norm of the whole gradient slab, computed on
+// the calling goroutine; see GradNormCtx.
+func (net *Network[T]) GradNorm() float64 { return net.GradNormCtx(nil) }
+
+// GradNormCtx is the Euclidean norm of the whole gradient slab, on ctx's
+// threads. It is accumulated in float64 in a fixed order: the slab is cut
+// into chunks of SlabGrain values, each chunk's sum of squares is
+// vec.SumSquares (32 interleaved partial sums and a fixed reduction tree),
+// and the chunks' sums are added in chunk order. The chunks depend only on
+// the slab's length, so the norm is the same bits on every run and any
+// number of threads.
+func (net *Network[T]) GradNormCtx(ctx *Ctx) float64 {
+	t := &net.norm
+	t.x = net.G
+	ctx.For(len(net.G), SlabGrain, t)
+	t.x = nil
+	var sum float64
+	for _, p := range t.part {
+		sum += p
+	}
+	return math.Sqrt(sum)
 }
+
+// sumSquaresTask sets part[c] to the sum of squares of chunk c of x
+// (chunks of SlabGrain values).
+type sumSquaresTask[T Float] struct {
+	x    []T
+	part []float64
+}
+
+func (t *sumSquaresTask[T]) Run(_, lo, hi int) { t.part[lo/SlabGrain] = vec.SumSquares(t.x[lo:hi]) }
 
 // Param returns the parameter with the given state_dict name, or nil.
 func (net *Network[T]) Param(name string) *Param[T] {

@@ -34,6 +34,11 @@ func FillBatch[T float32 | float64](s Subset, pos []int, norm *Normalizer, x []T
 		i := s.Idx[p]
 		dst := x[k*f : (k+1)*f]
 		switch {
+		case ds.U8 != nil && norm != nil && norm.byteLUT != nil:
+			lut := norm.byteLUT
+			for j, v := range ds.U8[i*f : (i+1)*f] {
+				dst[j] = T(lut[v])
+			}
 		case ds.U8 != nil && norm != nil:
 			src := ds.U8[i*f : (i+1)*f]
 			off, sc := norm.Offset[:f], norm.Scale[:f]

@@ -162,3 +162,32 @@ func BenchmarkFillBatchMNIST(b *testing.B) {
 		FillBatch(s, pos[:128], norm, x, labels, nil)
 	}
 }
+
+// TestFillBatchLUTSameBits: the byte lookup table gives exactly the values
+// the per-feature formula gives.
+func TestFillBatchLUTSameBits(t *testing.T) {
+	ds := &Dataset{Source: "t", Shape: []int{256}, N: 1, U8: make([]uint8, 256), Labels: []int32{0}, NumClasses: 1}
+	for v := range ds.U8 {
+		ds.U8[v] = uint8(v)
+	}
+	all := All(ds)
+	for _, m := range []Method{Unit, None} {
+		n, err := Fit(all, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n.byteLUT == nil {
+			t.Fatalf("%s: no lookup table", m)
+		}
+		slow := *n
+		slow.byteLUT = nil
+		a, b := make([]float32, 256), make([]float32, 256)
+		FillBatch(all, []int{0}, n, a, nil, nil)
+		FillBatch(all, []int{0}, &slow, b, nil, nil)
+		for i := range a {
+			if a[i] != b[i] {
+				t.Fatalf("%s: byte %d: %v with the table, %v without", m, i, a[i], b[i])
+			}
+		}
+	}
+}

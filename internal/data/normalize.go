@@ -37,6 +37,29 @@ type Normalizer struct {
 	Method Method
 	Offset []float64
 	Scale  []float64
+	// byteLUT maps each byte value through the normalisation when every
+	// feature has the same offset and scale (unit, none): FillBatch then
+	// looks bytes up instead of computing, with the same bits.
+	byteLUT *[256]float64
+}
+
+// withLUT builds the byte lookup table when the normalisation is the same
+// for every feature.
+func (n *Normalizer) withLUT() *Normalizer {
+	for j := range n.Offset {
+		if n.Offset[j] != n.Offset[0] || n.Scale[j] != n.Scale[0] {
+			return n
+		}
+	}
+	if len(n.Offset) == 0 {
+		return n
+	}
+	var lut [256]float64
+	for v := range lut {
+		lut[v] = (float64(v) - n.Offset[0]) * n.Scale[0]
+	}
+	n.byteLUT = &lut
+	return n
 }
 
 // Fit fits a normalizer of the given method on the samples of s, which
@@ -51,14 +74,14 @@ func Fit(s Subset, method Method) (*Normalizer, error) {
 	}
 	switch method {
 	case None:
-		return n, nil
+		return n.withLUT(), nil
 	case Unit:
 		if ds.U8 != nil {
 			for j := range n.Scale {
 				n.Scale[j] = 1.0 / 255
 			}
 		}
-		return n, nil
+		return n.withLUT(), nil
 	case Standardize, MinMax:
 	default:
 		return nil, fmt.Errorf("unknown normalisation %q (want one of %v)", method, Methods)

@@ -54,6 +54,7 @@ type adadelta[T backprop.Float] struct {
 	lr    float64
 	steps int64
 	v, u  []T
+	p     vec.AdadeltaParams[T] // the scalars of the step begun by Begin
 }
 
 func newAdadelta[T backprop.Float](c AdadeltaConfig, n int) *adadelta[T] {
@@ -61,10 +62,18 @@ func newAdadelta[T backprop.Float](c AdadeltaConfig, n int) *adadelta[T] {
 }
 
 func (o *adadelta[T]) Step(w, g []T) {
+	o.Begin()
+	o.Update(w, g, 0, len(w))
+}
+
+func (o *adadelta[T]) Begin() {
 	o.steps++
-	p := vec.AdadeltaParams[T]{Rho: T(o.cfg.Rho), C1: T(1 - o.cfg.Rho), Eps: T(o.cfg.Eps),
+	o.p = vec.AdadeltaParams[T]{Rho: T(o.cfg.Rho), C1: T(1 - o.cfg.Rho), Eps: T(o.cfg.Eps),
 		WeightDecay: T(o.cfg.WeightDecay), NegLR: -T(o.lr)}
-	vec.Adadelta(w, g[:len(w)], o.v[:len(w)], o.u[:len(w)], &p)
+}
+
+func (o *adadelta[T]) Update(w, g []T, lo, hi int) {
+	vec.Adadelta(w[lo:hi], g[lo:hi], o.v[lo:hi], o.u[lo:hi], &o.p)
 }
 
 func (o *adadelta[T]) LR() float64      { return o.lr }

@@ -55,6 +55,7 @@ type adagrad[T backprop.Float] struct {
 	lr    float64
 	steps int64
 	sum   []T
+	p     vec.AdagradParams[T] // the scalars of the step begun by Begin
 }
 
 func newAdagrad[T backprop.Float](c AdagradConfig, n int) *adagrad[T] {
@@ -66,10 +67,18 @@ func newAdagrad[T backprop.Float](c AdagradConfig, n int) *adagrad[T] {
 }
 
 func (o *adagrad[T]) Step(w, g []T) {
+	o.Begin()
+	o.Update(w, g, 0, len(w))
+}
+
+func (o *adagrad[T]) Begin() {
 	o.steps++
-	p := vec.AdagradParams[T]{CLR: T(-o.lr / (1 + float64(o.steps-1)*o.cfg.LRDecay)),
+	o.p = vec.AdagradParams[T]{CLR: T(-o.lr / (1 + float64(o.steps-1)*o.cfg.LRDecay)),
 		WeightDecay: T(o.cfg.WeightDecay), Eps: T(o.cfg.Eps)}
-	vec.Adagrad(w, g[:len(w)], o.sum[:len(w)], &p)
+}
+
+func (o *adagrad[T]) Update(w, g []T, lo, hi int) {
+	vec.Adagrad(w[lo:hi], g[lo:hi], o.sum[lo:hi], &o.p)
 }
 
 func (o *adagrad[T]) LR() float64      { return o.lr }

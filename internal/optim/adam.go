@@ -64,6 +64,11 @@ type adam[T backprop.Float] struct {
 	lr         float64
 	steps      int64
 	m, v, vmax []T
+
+	// The scalars of the step begun by Begin.
+	p     vec.AdamParams[T]
+	decay T // AdamW: w is first scaled by decay (when scale)
+	scale bool
 }
 
 func newAdam[T backprop.Float](c AdamConfig, n int) *adam[T] {
@@ -75,25 +80,38 @@ func newAdam[T backprop.Float](c AdamConfig, n int) *adam[T] {
 }
 
 func (o *adam[T]) Step(w, g []T) {
+	o.Begin()
+	o.Update(w, g, 0, len(w))
+}
+
+func (o *adam[T]) Begin() {
 	o.steps++
 	t := float64(o.steps)
 	b1, b2 := o.cfg.Betas[0], o.cfg.Betas[1]
 	bc1 := 1 - math.Pow(b1, t)
 	bc2sqrt := T(math.Sqrt(1 - math.Pow(b2, t)))
 	stepSize := T(-o.lr / bc1)
-	p := vec.AdamParams[T]{B1: T(b1), C1: T(1 - b1), B2: T(b2), C2: T(1 - b2),
+	o.p = vec.AdamParams[T]{B1: T(b1), C1: T(1 - b1), B2: T(b2), C2: T(1 - b2),
 		StepSize: stepSize, BC2Sqrt: bc2sqrt, Eps: T(o.cfg.Eps), WeightDecay: T(o.cfg.WeightDecay)}
+	o.scale = false
 	if o.decoupled {
 		if o.cfg.WeightDecay != 0 {
-			vec.Scale(w, T(1-o.lr*o.cfg.WeightDecay))
+			o.scale, o.decay = true, T(1-o.lr*o.cfg.WeightDecay)
 		}
-		p.WeightDecay = 0
+		o.p.WeightDecay = 0
+	}
+}
+
+func (o *adam[T]) Update(w, g []T, lo, hi int) {
+	w = w[lo:hi]
+	if o.scale {
+		vec.Scale(w, o.decay)
 	}
 	var vmax []T
 	if o.vmax != nil {
-		vmax = o.vmax[:len(w)]
+		vmax = o.vmax[lo:hi]
 	}
-	vec.Adam(w, g[:len(w)], o.m[:len(w)], o.v[:len(w)], vmax, &p)
+	vec.Adam(w, g[lo:hi], o.m[lo:hi], o.v[lo:hi], vmax, &o.p)
 }
 
 func (o *adam[T]) LR() float64      { return o.lr }

@@ -11,6 +11,14 @@
 // buffers, moment estimates) are slabs of the same length, exposed as Slots
 // for checkpoints; the step count t is exposed as Steps.
 //
+// Step runs an update on the calling goroutine. A caller with threads
+// splits it: Begin advances the step count and computes the step's scalars
+// (bias corrections, step sizes) once, then Update(w, g, lo, hi) applies
+// the update to any range of the slab, concurrently for disjoint ranges.
+// As the rules are element-wise, every cut gives the bits of Step; the
+// trainer runs Update over fixed chunks on the engine's threads, fused
+// with gradient clipping.
+//
 // The element-wise update of each optimizer but nadam runs as one kernel of
 // package vec (assembly for float32), which performs the same rounded
 // operations in the same order as a scalar loop over the rule (kernels_test.go

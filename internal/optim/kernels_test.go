@@ -145,3 +145,68 @@ func TestKernelsMatchScalarLoops(t *testing.T) {
 		})
 	}
 }
+
+// TestUpdateInRangesMatchesStep runs every optimizer once through Step and
+// once through Begin and Update over uneven ranges in scrambled order, and
+// compares weights and slots bit for bit.
+func TestUpdateInRangesMatchesStep(t *testing.T) {
+	const n, steps = 1001, 4
+	var cfgs []Config
+	for _, name := range Names() {
+		c, _ := Defaults(name)
+		cfgs = append(cfgs, c)
+	}
+	cfgs = append(cfgs,
+		&SGDConfig{LR: 0.05, Momentum: 0.9, Nesterov: true, WeightDecay: 0.01},
+		&SGDConfig{LR: 0.05, Momentum: 0.9, Dampening: 0.3},
+		&AdamConfig{LR: 3e-3, Betas: [2]float64{0.9, 0.999}, Eps: 1e-8, WeightDecay: 0.01, AMSGrad: true},
+		&RMSpropConfig{LR: 1e-2, Alpha: 0.99, Eps: 1e-8, Momentum: 0.5, Centered: true},
+	)
+	for i, c := range cfgs {
+		for _, dtype := range []string{"float32", "float64"} {
+			t.Run(fmt.Sprintf("%d-%s/%s", i, c.Kind(), dtype), func(t *testing.T) {
+				if dtype == "float32" {
+					testUpdateInRanges[float32](t, c, n, steps)
+				} else {
+					testUpdateInRanges[float64](t, c, n, steps)
+				}
+			})
+		}
+	}
+}
+
+func testUpdateInRanges[T float32 | float64](t *testing.T, c Config, n, steps int) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	w1 := make([]T, n)
+	for i := range w1 {
+		w1[i] = T(rng.NormFloat64())
+	}
+	w2 := append([]T(nil), w1...)
+	o1, o2 := New[T](c, n), New[T](c, n)
+	cuts := []int{0, 1, 33, 34, 500, 511, 1000, n}
+	order := []int{3, 0, 6, 2, 5, 1, 4}
+	for range steps {
+		g := make([]T, n)
+		for i := range g {
+			g[i] = T(0.1 * rng.NormFloat64())
+		}
+		o1.Step(w1, g)
+		o2.Begin()
+		for _, k := range order {
+			o2.Update(w2, g, cuts[k], cuts[k+1])
+		}
+	}
+	for i := range w1 {
+		if w1[i] != w2[i] {
+			t.Fatalf("w[%d] = %v in ranges, %v by Step", i, w2[i], w1[i])
+		}
+	}
+	s1, s2 := o1.Slots(), o2.Slots()
+	for k := range s1 {
+		for i := range s1[k].Data {
+			if s1[k].Data[i] != s2[k].Data[i] {
+				t.Fatalf("%s[%d] = %v in ranges, %v by Step", s1[k].Name, i, s2[k].Data[i], s1[k].Data[i])
+			}
+		}
+	}
+}

@@ -73,6 +73,9 @@ type nadam[T backprop.Float] struct {
 	steps     int64
 	muProduct float64 // M_t, a function of the step count
 	m, v      []T
+
+	// The scalars of the step begun by Begin.
+	c1, c2, bc2 T
 }
 
 func newNAdam[T backprop.Float](c NAdamConfig, n int) *nadam[T] {
@@ -84,19 +87,29 @@ func (o *nadam[T]) mu(t int64) float64 {
 }
 
 func (o *nadam[T]) Step(w, g []T) {
+	o.Begin()
+	o.Update(w, g, 0, len(w))
+}
+
+func (o *nadam[T]) Begin() {
 	o.steps++
 	t := o.steps
-	b1, b2 := o.cfg.Betas[0], o.cfg.Betas[1]
-	bc2 := T(1 - math.Pow(b2, float64(t)))
+	b2 := o.cfg.Betas[1]
+	o.bc2 = T(1 - math.Pow(b2, float64(t)))
 	mu, muNext := o.mu(t), o.mu(t+1)
 	o.muProduct *= mu
 	muProductNext := o.muProduct * muNext
-	c1 := T(-o.lr * (1 - mu) / (1 - o.muProduct))
-	c2 := T(-o.lr * muNext / (1 - muProductNext))
+	o.c1 = T(-o.lr * (1 - mu) / (1 - o.muProduct))
+	o.c2 = T(-o.lr * muNext / (1 - muProductNext))
+}
+
+func (o *nadam[T]) Update(w, g []T, lo, hi int) {
+	b1, b2 := o.cfg.Betas[0], o.cfg.Betas[1]
 	tb1, tb2, a1, a2 := T(b1), T(b2), T(1-b1), T(1-b2)
 	eps, wd := T(o.cfg.Eps), T(o.cfg.WeightDecay)
-	m, v := o.m[:len(w)], o.v[:len(w)]
-	for i, gi := range g[:len(w)] {
+	c1, c2, bc2 := o.c1, o.c2, o.bc2
+	w, m, v := w[lo:hi], o.m[lo:hi], o.v[lo:hi]
+	for i, gi := range g[lo:hi] {
 		if wd != 0 {
 			gi += wd * w[i]
 		}

@@ -11,9 +11,20 @@ import (
 // Every optimizer here is element-wise, so one update over the flat slab is
 // exactly PyTorch's update of each parameter tensor in turn.
 type Optimizer[T backprop.Float] interface {
-	// Step applies one update to w given the gradient g (same length).
-	// It never modifies g.
+	// Step applies one update to w given the gradient g (same length), on
+	// the calling goroutine: Begin, then Update over the whole of w. It
+	// never modifies g.
 	Step(w, g []T)
+	// Begin starts the next update: it advances the step count and
+	// computes the scalars of the step (bias corrections, step sizes)
+	// once, for the Update calls that follow.
+	Begin()
+	// Update applies the update prepared by Begin to the elements [lo, hi)
+	// of w (and of the state slots), from the same elements of g. Every
+	// element's result depends only on that element, so any cut of
+	// [0, len(w)) into ranges gives the bits of Step, and calls on
+	// disjoint ranges may run on different goroutines at once.
+	Update(w, g []T, lo, hi int)
 	// LR is the learning rate in effect; SetLR changes it (schedules).
 	LR() float64
 	SetLR(lr float64)

@@ -60,6 +60,7 @@ type rmsprop[T backprop.Float] struct {
 	lr      float64
 	steps   int64
 	v, m, b []T
+	p       vec.RMSpropParams[T] // the scalars of the step begun by Begin
 }
 
 func newRMSprop[T backprop.Float](c RMSpropConfig, n int) *rmsprop[T] {
@@ -74,17 +75,25 @@ func newRMSprop[T backprop.Float](c RMSpropConfig, n int) *rmsprop[T] {
 }
 
 func (o *rmsprop[T]) Step(w, g []T) {
+	o.Begin()
+	o.Update(w, g, 0, len(w))
+}
+
+func (o *rmsprop[T]) Begin() {
 	o.steps++
-	p := vec.RMSpropParams[T]{Alpha: T(o.cfg.Alpha), C1: T(1 - o.cfg.Alpha), Eps: T(o.cfg.Eps),
+	o.p = vec.RMSpropParams[T]{Alpha: T(o.cfg.Alpha), C1: T(1 - o.cfg.Alpha), Eps: T(o.cfg.Eps),
 		WeightDecay: T(o.cfg.WeightDecay), NegLR: -T(o.lr), Momentum: T(o.cfg.Momentum)}
+}
+
+func (o *rmsprop[T]) Update(w, g []T, lo, hi int) {
 	var m, b []T
 	if o.m != nil {
-		m = o.m[:len(w)]
+		m = o.m[lo:hi]
 	}
 	if o.b != nil {
-		b = o.b[:len(w)]
+		b = o.b[lo:hi]
 	}
-	vec.RMSprop(w, g[:len(w)], o.v[:len(w)], m, b, &p)
+	vec.RMSprop(w[lo:hi], g[lo:hi], o.v[lo:hi], m, b, &o.p)
 }
 
 func (o *rmsprop[T]) LR() float64      { return o.lr }

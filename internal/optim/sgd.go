@@ -62,6 +62,10 @@ type sgd[T backprop.Float] struct {
 	lr    float64
 	steps int64
 	buf   []T // momentum buffer (nil without momentum)
+
+	// The step begun by Begin: its scalars, and whether it is the first.
+	p     vec.SGDParams[T]
+	first bool
 }
 
 func newSGD[T backprop.Float](c SGDConfig, n int) *sgd[T] {
@@ -73,14 +77,23 @@ func newSGD[T backprop.Float](c SGDConfig, n int) *sgd[T] {
 }
 
 func (o *sgd[T]) Step(w, g []T) {
-	p := vec.SGDParams[T]{LR: T(o.lr), WeightDecay: T(o.cfg.WeightDecay),
+	o.Begin()
+	o.Update(w, g, 0, len(w))
+}
+
+func (o *sgd[T]) Begin() {
+	o.p = vec.SGDParams[T]{LR: T(o.lr), WeightDecay: T(o.cfg.WeightDecay),
 		Momentum: T(o.cfg.Momentum), Damp: T(1 - o.cfg.Dampening)}
+	o.first = o.steps == 0
+	o.steps++
+}
+
+func (o *sgd[T]) Update(w, g []T, lo, hi int) {
 	var buf []T
 	if o.buf != nil {
-		buf = o.buf[:len(w)]
+		buf = o.buf[lo:hi]
 	}
-	vec.SGD(w, g[:len(w)], buf, &p, o.cfg.Nesterov, o.steps == 0)
-	o.steps++
+	vec.SGD(w[lo:hi], g[lo:hi], buf, &o.p, o.cfg.Nesterov, o.first)
 }
 
 func (o *sgd[T]) LR() float64      { return o.lr }

@@ -2,14 +2,12 @@ package train
 
 import (
 	"math"
-	"math/rand/v2"
 	"os"
 	"runtime"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/nettrain/nettrain/internal/backprop"
 	"github.com/nettrain/nettrain/internal/model"
 	"github.com/nettrain/nettrain/internal/optim"
 )
@@ -68,13 +66,10 @@ func Bench(cfg *model.Config, o BenchOptions) (*BenchResult, error) {
 	pool := NewPool(Threads(cfg, o.Threads))
 	defer pool.Close()
 	ctx := pool.Ctx()
-	ctx.Train = true
-	ctx.RNG = rand.New(rand.NewPCG(cfg.Seed, streamDropout))
-	buf := newBatchBuf(net, d.Classes > 0)
+	tr := NewTrainer(cfg, net, opt, ctx, d.Train, d.Classes) // ctx: training, dropout RNG from the seed
 	n := min(bs, d.Train.Len())
-	pos := buf.pos[:n]
+	pos := make([]int, n)
 	perm := Permutation(d.Train.Len(), cfg.Seed, 0, true)
-	out := net.OutShape()
 	r := &BenchResult{Config: cfg.File, Threads: pool.Threads(), BatchSize: n, Steps: o.Steps}
 	fwd := make([]time.Duration, len(net.Layers))
 	bwd := make([]time.Duration, len(net.Layers))
@@ -83,10 +78,9 @@ func Bench(cfg *model.Config, o BenchOptions) (*BenchResult, error) {
 		start := (s * n) % max(1, d.Train.Len()-n+1)
 		copy(pos, perm[start:start+n])
 		t0 := time.Now()
-		d.Train.Fill(pos, buf.x, buf.labels, buf.values)
+		x, target := tr.Fill(pos)
 		t1 := time.Now()
-		net.ZeroGrad()
-		x := buf.x
+		net.ZeroGradCtx(ctx)
 		for i, l := range net.Layers {
 			a := time.Now()
 			x = l.Forward(ctx, x, n)
@@ -96,7 +90,7 @@ func Bench(cfg *model.Config, o BenchOptions) (*BenchResult, error) {
 			}
 		}
 		t2 := time.Now()
-		net.Loss.Forward(x, buf.target(n, net.Loss.Positions(), backprop.Prod(out)), n)
+		loss, _, _ := net.Loss.ForwardCtx(ctx, x, target, n)
 		dy := net.Loss.Grad(n)
 		t3 := time.Now()
 		for i := len(net.Layers) - 1; i >= 0; i-- {
@@ -107,11 +101,7 @@ func Bench(cfg *model.Config, o BenchOptions) (*BenchResult, error) {
 			}
 		}
 		t4 := time.Now()
-		norm := net.GradNorm()
-		if c := cfg.Training.ClipNorm; c != nil {
-			optim.ClipNorm(net.G, norm, *c)
-		}
-		opt.Step(net.W, net.G)
+		tr.Update(loss) // gradient norm, clipping, update
 		t5 := time.Now()
 		if timed {
 			dataT += t1.Sub(t0)

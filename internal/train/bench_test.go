@@ -15,30 +15,54 @@ import (
 // 0 (the default) keeps the config's setting (all cores).
 var benchThreads = flag.Int("threads", 0, "threads of the step benchmarks (0: the config's training.threads)")
 
-// benchStep times one training step of a shipped config at its batch size.
-func benchStep(b *testing.B, path string) {
+// stepTrainer builds the trainer of a shipped config on threads (0: the
+// config's training.threads) and the positions of its first batch.
+func stepTrainer(tb testing.TB, path string, threads int) (*Trainer[float32], []int, func()) {
 	cfg, err := model.Load(path, nil)
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	bs := cfg.Training.BatchSize
 	d, err := LoadData[float32](cfg) // binds sizes taken from the data
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	net, err := InitNetwork[float32](cfg, bs)
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	opt := optim.New[float32](cfg.Optimizer.Optim, net.NumParams())
-	pool := NewPool(Threads(cfg, *benchThreads))
-	defer pool.Close()
+	pool := NewPool(Threads(cfg, threads))
 	tr := NewTrainer(cfg, net, opt, pool.Ctx(), d.Train, d.Classes)
 	pos := make([]int, bs)
 	for i := range pos {
 		pos[i] = i
 	}
-	tr.Step(pos)
+	for range 5 { // warm up: every goroutine's buffers exist
+		tr.Step(pos)
+	}
+	return tr, pos, pool.Close
+}
+
+// TestTrainerStepAllocatesNothing checks Trainer.Step, every part of it on
+// a pool, on the shipped MLP and LSTM configs.
+func TestTrainerStepAllocatesNothing(t *testing.T) {
+	for _, path := range []string{"../../configs/mnist-mlp.yaml", "../../configs/text-lstm.yaml"} {
+		for _, threads := range []int{1, 2} {
+			tr, pos, done := stepTrainer(t, path, threads)
+			if a := testing.AllocsPerRun(5, func() { tr.Step(pos) }); a != 0 {
+				t.Errorf("%s, %d threads: Trainer.Step allocates %v times", path, threads, a)
+			}
+			done()
+		}
+	}
+}
+
+// benchStep times one training step of a shipped config at its batch size.
+func benchStep(b *testing.B, path string) {
+	tr, pos, done := stepTrainer(b, path, *benchThreads)
+	defer done()
+	bs := len(pos)
 	b.ReportAllocs()
 	for b.Loop() {
 		tr.Step(pos)

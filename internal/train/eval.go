@@ -14,7 +14,8 @@ type Split[T backprop.Float] interface {
 	// (len(pos) rows of the model's input) and their targets into labels
 	// (classification: one label per output position) or values
 	// (regression: shaped like the output); the other is nil. It does not
-	// allocate.
+	// allocate, and it only reads the split, so concurrent calls filling
+	// disjoint buffers are safe (the trainer fills a batch in parallel).
 	Fill(pos []int, x []T, labels []int32, values []T)
 }
 

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/nettrain/nettrain/internal/backprop"
+	"github.com/nettrain/nettrain/internal/backprop/vec"
 	"github.com/nettrain/nettrain/internal/data"
 	"github.com/nettrain/nettrain/internal/model"
 	"github.com/nettrain/nettrain/internal/optim"
@@ -59,12 +60,18 @@ type Trainer[T backprop.Float] struct {
 
 	buf     *batchBuf[T]
 	dropout *rand.PCG
+	outSize int // values per sample of the network's output
+	fill    fillTask[T]
+	update  updateTask[T]
 }
 
 // NewTrainer prepares a trainer; the dropout RNG starts from the seed.
 func NewTrainer[T backprop.Float](cfg *model.Config, net *backprop.Network[T], opt optim.Optimizer[T], ctx *backprop.Ctx, train Split[T], classes int) *Trainer[T] {
 	t := &Trainer[T]{Cfg: cfg, Net: net, Opt: opt, Ctx: ctx, Train: train, Classes: classes,
-		buf: newBatchBuf(net, classes > 0), dropout: rand.NewPCG(cfg.Seed, streamDropout)}
+		buf: newBatchBuf(net, classes > 0), dropout: rand.NewPCG(cfg.Seed, streamDropout),
+		outSize: backprop.Prod(net.OutShape())}
+	t.fill = fillTask[T]{t: t, in: backprop.Prod(net.In), positions: net.Loss.Positions()}
+	t.update.t = t
 	t.Ctx.RNG = rand.New(t.dropout)
 	t.Ctx.Train = true
 	return t
@@ -78,24 +85,101 @@ func NewTrainer[T backprop.Float](cfg *model.Config, net *backprop.Network[T], o
 func (t *Trainer[T]) Step(pos []int) (loss, gradNorm float64, ok bool) {
 	n := len(pos)
 	net := t.Net
-	t.Train.Fill(pos, t.buf.x, t.buf.labels, t.buf.values)
-	net.ZeroGrad()
+	x, target := t.Fill(pos)
+	net.ZeroGradCtx(t.Ctx)
 	t.Ctx.Train = true
-	y := net.Forward(t.Ctx, t.buf.x, n)
-	loss, _, _ = net.Loss.Forward(y, t.buf.target(n, net.Loss.Positions(), backprop.Prod(net.OutShape())), n)
+	y := net.Forward(t.Ctx, x, n)
+	loss, _, _ = net.Loss.ForwardCtx(t.Ctx, y, target, n)
 	net.Backward(t.Ctx, net.Loss.Grad(n), n, false)
-	gradNorm = net.GradNorm()
-	if math.IsNaN(loss) || math.IsInf(loss, 0) || math.IsNaN(gradNorm) || math.IsInf(gradNorm, 0) {
-		return loss, gradNorm, false
+	gradNorm, ok = t.Update(loss)
+	return loss, gradNorm, ok
+}
+
+// Fill writes the samples at positions pos of the training split into
+// the trainer's batch buffers, on the context's threads (chunks of
+// samples, each through Split.Fill), and returns the input (len(pos),
+// In...) and the targets.
+func (t *Trainer[T]) Fill(pos []int) (x []T, target backprop.Target[T]) {
+	n := len(pos)
+	t.fill.pos = pos
+	t.Ctx.For(n, max(1, fillGrain/max(1, t.fill.in)), &t.fill)
+	t.fill.pos = nil
+	return t.buf.x[:n*t.fill.in], t.buf.target(n, t.fill.positions, t.outSize)
+}
+
+// fillGrain is the chunk of the batch filling loop, in values of input.
+const fillGrain = 8192
+
+// fillTask fills the batch rows [lo, hi): each chunk is one Split.Fill
+// call on its part of the buffers (Fill only reads the split).
+type fillTask[T backprop.Float] struct {
+	t             *Trainer[T]
+	pos           []int
+	in, positions int // input values and labels per sample
+}
+
+func (f *fillTask[T]) Run(_, lo, hi int) {
+	b := f.t.buf
+	var labels []int32
+	var values []T
+	if b.labels != nil {
+		labels = b.labels[lo*f.positions:]
 	}
+	if b.values != nil {
+		values = b.values[lo*f.t.outSize:]
+	}
+	f.t.Train.Fill(f.pos[lo:hi], b.x[lo*f.in:], labels, values)
+}
+
+// Update ends a step whose gradients are in the network's slab: the
+// gradient norm, and unless it or loss is not finite (then ok is false and
+// nothing changes), clipping and the optimizer's update. All of it runs on
+// the context's threads, in chunks of backprop.SlabGrain values fixed by
+// the slab's length: the norm's partial sums are added in chunk order,
+// and clipping and the update are element-wise, fused in one pass (clip
+// then update each chunk), so the result is the same bits on any number of
+// threads.
+func (t *Trainer[T]) Update(loss float64) (gradNorm float64, ok bool) {
+	net := t.Net
+	gradNorm = net.GradNormCtx(t.Ctx)
+	if math.IsNaN(loss) || math.IsInf(loss, 0) || math.IsNaN(gradNorm) || math.IsInf(gradNorm, 0) {
+		return gradNorm, false
+	}
+	u := &t.update
+	u.clipValue, u.clipNorm = false, false
 	if c := t.Cfg.Training.ClipValue; c != nil {
-		optim.ClipValue(net.G, *c)
+		u.clipValue, u.value = true, *c
 	}
 	if c := t.Cfg.Training.ClipNorm; c != nil {
-		optim.ClipNorm(net.G, gradNorm, *c)
+		// As optim.ClipNorm: scale when the factor is below 1.
+		if coef := *c / (gradNorm + 1e-6); coef < 1 {
+			u.clipNorm, u.coef = true, T(coef)
+		}
 	}
-	t.Opt.Step(net.W, net.G)
-	return loss, gradNorm, true
+	t.Opt.Begin()
+	t.Ctx.For(len(net.W), backprop.SlabGrain, u)
+	return gradNorm, true
+}
+
+// updateTask clips the gradient and applies the optimizer's update begun
+// by Begin, for the slab values [lo, hi).
+type updateTask[T backprop.Float] struct {
+	t                   *Trainer[T]
+	clipValue, clipNorm bool
+	value               float64 // clip_value
+	coef                T       // clip_norm's factor
+}
+
+func (u *updateTask[T]) Run(_, lo, hi int) {
+	net := u.t.Net
+	g := net.G[lo:hi]
+	if u.clipValue {
+		optim.ClipValue(g, u.value)
+	}
+	if u.clipNorm {
+		vec.Scale(g, u.coef)
+	}
+	u.t.Opt.Update(net.W, net.G, lo, hi)
 }
 
 // Diagnose names where a non-finite value first appeared in the last step:

@@ -87,11 +87,16 @@
 //
 // # Threads and determinism
 //
-// A Pool cuts C into chunks, about two per goroutine, along rows or along
-// columns (whichever is estimated faster, counting the packing that each
-// chunk repeats), with cut points on whole register tiles of the plan's
-// kernel; the caller and the workers claim chunks from a shared counter
-// until none is left. Each chunk is computed over the full depth k with
+// A Pool cuts C into chunks, about two per goroutine, of as nearly equal
+// sizes as possible, along rows or along columns (whichever is estimated
+// faster, counting what each chunk repeats: the packing on the
+// outer-product path, the reading of the uncut operand on the dot-product
+// path, so that the goroutines share the smaller operand and split the
+// larger); the caller and the workers claim chunks from a shared word
+// until none is left, the caller from the first chunk up, the workers
+// from the last down, so that a goroutine tends to get the same part of C
+// (and of each parallel loop) call after call and its cache keeps what it
+// last wrote. Each chunk is computed over the full depth k with
 // the same plan (same kernel set, same loop nest, same kc) as a
 // single-threaded call; k is never split between threads and no partial
 // sums are combined across threads. Every element of C is therefore
@@ -111,7 +116,8 @@
 //
 // All kernel variants of a set (fewer rows, masked columns) perform exactly
 // these operations per element, which also makes the result independent of
-// how a block is cut into tiles (panels of A are dealt evenly into slivers,
+// where the chunks end (inside a register tile or not) and of how a block
+// is cut into tiles (panels of A are dealt evenly into slivers,
 // so a thread's tiling may differ from the single-threaded one). Results
 // are thus bit-identical for 1, 2, 3 or 4 threads and between repeated
 // calls; they differ, within rounding, between kernel sets.

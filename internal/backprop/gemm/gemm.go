@@ -331,13 +331,18 @@ type workspace struct {
 }
 
 // ensure allocates the buffers the plan packs into, once: the sizes
-// depend only on the kernel set.
+// depend only on the kernel set. A plan that packs either operand gets
+// both buffers, so that a workspace taken from the free list by a later
+// plan that packs the other does not allocate in the middle of training.
 func (w *workspace) ensure(p *plan) {
 	ks := p.ks
-	if n := ks.kc * roundUp(ks.mc, ks.mr); p.packA && len(w.a) < n {
+	if !p.packA && !p.packB {
+		return
+	}
+	if n := ks.kc * roundUp(ks.mc, ks.mr); len(w.a) < n {
 		w.a = make([]float32, n)
 	}
-	if n := ks.kc * roundUp(ks.nc, ks.nr); p.packB && len(w.b) < n {
+	if n := ks.kc * roundUp(ks.nc, ks.nr); len(w.b) < n {
 		w.b = make([]float32, n)
 	}
 }

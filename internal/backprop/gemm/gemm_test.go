@@ -369,29 +369,33 @@ func TestThreadsBitIdentical(t *testing.T) {
 	})
 }
 
-func TestSplitIsTileAligned(t *testing.T) {
+func TestSplitCoversEvenly(t *testing.T) {
 	for _, ks := range supportedKernels() {
 		for _, dot := range []bool{false, true} {
 			pl := &plan{ks: ks, dot: dot}
-			mu, nu := ks.mr, ks.nr
-			if dot {
-				mu, nu = ks.dmr, ks.dnr
-			}
-			for _, s := range [][2]int{{64, 256}, {1024, 1024}, {7, 5}, {256, 784}, {64, 10}, {100, 1}, {5000, 3}} {
+			for _, s := range [][2]int{{64, 256}, {1024, 1024}, {7, 5}, {256, 784}, {64, 10}, {100, 1}, {5000, 3}, {64, 512}, {512, 128}} {
 				for threads := 1; threads <= 5; threads++ {
-					parts, alongM, step := split(pl, s[0], s[1], 100, threads)
-					if parts < 1 || parts > threads*chunksPerThread || threads == 1 && parts != 1 {
-						t.Fatalf("%s dot=%v %v threads=%d: %d parts", ks.name, dot, s, threads, parts)
+					ct := split(pl, s[0], s[1], 100, threads)
+					if ct.parts < 1 || ct.parts > threads*chunksPerThread || threads == 1 && ct.parts != 1 {
+						t.Fatalf("%s dot=%v %v threads=%d: %d parts", ks.name, dot, s, threads, ct.parts)
 					}
-					unit, dim := nu, s[1]
-					if alongM {
-						unit, dim = mu, s[0]
+					dim := s[1]
+					if ct.alongM {
+						dim = s[0]
 					}
-					if parts > 1 && step%unit != 0 {
-						t.Fatalf("%s dot=%v %v threads=%d: step %d not a multiple of the tile %d", ks.name, dot, s, threads, step, unit)
+					small, big, end := dim, 0, 0
+					for c := 0; c < ct.parts; c++ {
+						lo, hi := ct.bounds(c, dim)
+						if lo != end || hi <= lo || lo%ct.unit != 0 {
+							t.Fatalf("%s dot=%v %v threads=%d: chunk %d is [%d, %d) after %d (unit %d)", ks.name, dot, s, threads, c, lo, hi, end, ct.unit)
+						}
+						end = hi
+						if c < ct.parts-1 {
+							small, big = min(small, hi-lo), max(big, hi-lo)
+						}
 					}
-					if (parts-1)*step >= dim || parts*step < dim {
-						t.Fatalf("%s dot=%v %v threads=%d: %d parts of %d do not cover %d", ks.name, dot, s, threads, parts, step, dim)
+					if end != dim || ct.parts > 1 && big-small > ct.unit {
+						t.Fatalf("%s dot=%v %v threads=%d: chunks cover %d of %d, sizes %d to %d (unit %d)", ks.name, dot, s, threads, end, dim, small, big, ct.unit)
 					}
 				}
 			}

@@ -11,9 +11,10 @@ import (
 // persistent workers started by NewPool. Each of them owns its packing
 // buffers, so a call in steady state allocates nothing.
 //
-// A call cuts C into chunks of whole register tiles (rows or columns,
+// A call cuts C into chunks of about equal size (rows or columns,
 // whichever costs less) and the goroutines claim chunks from a shared
-// counter until none is left, each chunk over the full depth k. Every
+// word until none is left (the caller from the front, the workers from
+// the back), each chunk over the full depth k. Every
 // element of C is thus computed by one goroutine with the same operations
 // as on one thread: the bits of the result depend neither on the number
 // of threads nor on which goroutine ran which chunk. Claiming (rather than
@@ -36,15 +37,15 @@ type Pool struct {
 	// publishes the job in state, read by whoever claims a chunk. When
 	// task is set the job is a For loop over [0, forN) in chunks of step
 	// items, and jb is unused.
-	jb     job
-	alongM bool
-	step   int
-	task   Task
-	forN   int
+	jb   job
+	cut  cut
+	step int
+	task Task
+	forN int
 
-	// state is gen<<32 | chunks<<16 | next: the job generation, its
-	// number of chunks and the next chunk to claim, in one word so that a
-	// claim (a CAS) can never mix two jobs.
+	// state is gen<<32 | back<<16 | front: the job generation and the
+	// unclaimed chunks [front, back), in one word so that a claim (a CAS)
+	// can never mix two jobs. The caller claims front, the workers back-1.
 	state        atomic.Uint64
 	remaining    atomic.Int32 // chunks of the current job not finished
 	callerParked atomic.Bool  // the caller is (about to be) blocked on done
@@ -132,9 +133,8 @@ func (p *Pool) Sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda i
 	if 2*m*n*k < minParallelFlops {
 		threads = 1
 	}
-	var chunks int
-	chunks, p.alongM, p.step = split(&p.jb.plan, m, n, k, threads)
-	if chunks == 1 {
+	p.cut = split(&p.jb.plan, m, n, k, threads)
+	if chunks := p.cut.parts; chunks == 1 {
 		p.jb.run(&p.ws[0], 0, m, 0, n)
 	} else {
 		p.remaining.Store(int32(chunks))
@@ -225,27 +225,36 @@ func (p *Pool) publish(chunks int) uint32 {
 }
 
 // claim runs chunks of generation gen on goroutine id until none is left
-// to claim.
+// to claim: the caller (id 0) takes them from the first up, the workers
+// from the last down. Which goroutine runs which chunk does not change the
+// result; claiming from both ends gives each goroutine about the same
+// part of every call from one call to the next, so that what it writes
+// tends to be in its own cache already, not in another core's.
 func (p *Pool) claim(gen uint32, id int) {
 	for {
 		s := p.state.Load()
-		next, chunks := int(s&0xffff), int(s>>16&0xffff)
-		if uint32(s>>32) != gen || next >= chunks {
+		front, back := int(s&0xffff), int(s>>16&0xffff)
+		if uint32(s>>32) != gen || front >= back {
 			return
 		}
-		if !p.state.CompareAndSwap(s, s+1) {
+		next, claimed := front, s+1
+		if id > 0 {
+			next, claimed = back-1, s-1<<16
+		}
+		if !p.state.CompareAndSwap(s, claimed) {
 			continue
 		}
 		// The claim succeeded, so the job is current and unfinished: its
 		// fields are stable until remaining reaches 0.
-		lo, hi := next*p.step, (next+1)*p.step
 		switch {
 		case p.task != nil:
-			p.task.Run(id, lo, min(hi, p.forN))
-		case p.alongM:
-			p.jb.run(&p.ws[id], lo, min(hi, p.jb.m), 0, p.jb.n)
+			p.task.Run(id, next*p.step, min((next+1)*p.step, p.forN))
+		case p.cut.alongM:
+			lo, hi := p.cut.bounds(next, p.jb.m)
+			p.jb.run(&p.ws[id], lo, hi, 0, p.jb.n)
 		default:
-			p.jb.run(&p.ws[id], 0, p.jb.m, lo, min(hi, p.jb.n))
+			lo, hi := p.cut.bounds(next, p.jb.n)
+			p.jb.run(&p.ws[id], 0, p.jb.m, lo, hi)
 		}
 		if p.remaining.Add(-1) == 0 && p.callerParked.Load() {
 			select {
@@ -340,42 +349,82 @@ const packCost = 64
 // its operands stays small next to its work (about 5 microseconds).
 const minChunkFlops = 1 << 19
 
+// readCost is the cost of an element of an operand that every chunk of a
+// dot-product call streams in full (all of B when C is cut along rows,
+// all of A along columns), in flops of kernel time. Counting it makes
+// the goroutines split the larger operand and share the smaller one:
+// fewer bytes through the caches, and in a dense layer's forward pass
+// (X W^T, W the larger) each goroutine reads only its rows of W, so that
+// the optimizer's update of W later writes lines no other core holds.
+const readCost = 16
+
 // chunksPerThread: two chunks per goroutine let the others take over the
 // work of one that starts late; more cost locality (each chunk re-reads
 // its operands) for no measurable gain here.
 const chunksPerThread = 2
 
+// cut is how a Pool call divides C: into parts chunks along rows (alongM)
+// or columns, dealing units of unit rows or columns as evenly as possible
+// (the first units%parts chunks get one more).
+type cut struct {
+	alongM             bool
+	parts, unit, units int
+}
+
+// bounds returns the rows or columns [lo, hi) of chunk c, dim the rows or
+// columns of C.
+func (ct *cut) bounds(c, dim int) (lo, hi int) {
+	q, r := ct.units/ct.parts, ct.units%ct.parts
+	lo = (c*q + min(c, r)) * ct.unit
+	hi = lo + (q+b2i(c < r))*ct.unit
+	return lo, min(hi, dim)
+}
+
 // split cuts C for up to threads goroutines: along rows or columns, in
-// chunks of whole register tiles of the plan's kernel, about
-// chunksPerThread per goroutine. It picks the direction with the smaller
-// estimated time, counting the packing that every chunk repeats (cutting
-// along columns makes each chunk pack its rows of A, if the plan packs A;
-// along rows, its columns of B); ties go to columns. It returns the number
-// of chunks, the direction and the step (rows or columns per chunk).
-func split(pl *plan, m, n, k, threads int) (chunks int, alongM bool, step int) {
+// about chunksPerThread chunks per goroutine of as nearly equal sizes as
+// whole units allow, and picks the direction with the smaller estimated
+// time, counting what every chunk repeats: on the outer-product path the
+// packing (cutting along columns makes each chunk pack its rows of A, if
+// the plan packs A; along rows, its columns of B), on the dot-product
+// path the reading of the operand it does not cut (readCost). Ties go to
+// rows: each goroutine's part of C is then one contiguous block, as are
+// the chunks of the element-wise loops that read it next (a gradient
+// slab, an activation).
+//
+// A chunk may end inside a register tile: every kernel variant (fewer
+// rows, masked columns) does the same operations per element, so the cut
+// does not change the bits. The units follow what a chunk's edge costs:
+// the dot-product kernel's tile (a partial one costs its fixed reduction);
+// four rows on the outer-product path (a chunk's rows are dealt evenly
+// into slivers, and the kernel's time is about proportional to the rows
+// of a sliver); half a register tile of columns there (one vector, which
+// costs the same masked or not).
+func split(pl *plan, m, n, k, threads int) cut {
 	if threads <= 1 {
-		return 1, false, n
+		return cut{parts: 1, unit: n, units: 1}
 	}
-	mu, nu := pl.ks.mr, pl.ks.nr
+	um, un := min(4, pl.ks.mr), max(1, pl.ks.nr/2)
 	if pl.dot {
-		mu, nu = pl.ks.dmr, pl.ks.dnr
+		um, un = pl.ks.dmr, pl.ks.dnr
 	}
 	want := max(threads, min(threads*chunksPerThread, 2*m*n*k/minChunkFlops))
-	cut := func(dim, unit, other int, dup bool) (parts, step, cost int) {
-		tiles := (dim + unit - 1) / unit
-		parts = min(want, tiles, 0xffff)
-		step = (tiles + parts - 1) / parts * unit
-		parts = (dim + step - 1) / step
-		per := 2 * min(step, dim) * other * k
-		if dup {
+	try := func(alongM bool, dim, unit, other int, dup bool) (cut, int) {
+		units := (dim + unit - 1) / unit
+		ct := cut{alongM: alongM, parts: min(want, units, maxChunks), unit: unit, units: units}
+		size := min((units+ct.parts-1)/ct.parts*unit, dim)
+		per := 2 * size * other * k
+		switch {
+		case pl.dot:
+			per += readCost * k * other
+		case dup:
 			per += packCost * k * other
 		}
-		return parts, step, (parts + threads - 1) / threads * per
+		return ct, (ct.parts + threads - 1) / threads * per
 	}
-	pm, sm, cm := cut(m, mu, n, !pl.dot && pl.packB)
-	pn, sn, cn := cut(n, nu, m, !pl.dot && pl.packA)
-	if cm < cn {
-		return pm, true, sm
+	cm, tm := try(true, m, um, n, pl.packB)
+	cn, tn := try(false, n, un, m, pl.packA)
+	if tm <= tn {
+		return cm
 	}
-	return pn, false, sn
+	return cn
 }
