@@ -55,6 +55,12 @@ func (c *Ctx) For(n, grain int, t Task) {
 	if c != nil {
 		p = c.Pool
 	}
+	// The pool takes at most gemm.MaxChunks chunks: for very large n, grow
+	// the grain by a whole factor (so chunk boundaries stay multiples of
+	// the grain the caller chose; the chunking still depends only on n).
+	if chunks := (n + grain - 1) / grain; grain > 0 && chunks > gemm.MaxChunks {
+		grain *= (chunks + gemm.MaxChunks - 1) / gemm.MaxChunks
+	}
 	p.For(n, grain, t)
 }
 

@@ -174,3 +174,20 @@ func TestThreadsBitIdenticalTraining(t *testing.T) {
 		})
 	}
 }
+
+// countTask counts the elements its chunks cover.
+type countTask struct{ n []int64 }
+
+func (c *countTask) Run(_, lo, hi int) { c.n[0] += int64(hi - lo) }
+
+// TestForManyChunks: a huge range with a small grain does not exceed the
+// pool's chunk limit; the grain grows instead.
+func TestForManyChunks(t *testing.T) {
+	n := 70000 * 16
+	task := &countTask{n: make([]int64, 1)}
+	var ctx backprop.Ctx // no pool: chunks run in order on the caller
+	ctx.For(n, 8, task)
+	if task.n[0] != int64(n) {
+		t.Fatalf("covered %d of %d", task.n[0], n)
+	}
+}

@@ -159,7 +159,10 @@ type Task interface {
 
 // maxChunks is the most chunks one call can have (they are counted in 16
 // bits of the pool's state word).
-const maxChunks = 0xffff
+const maxChunks = MaxChunks
+
+// MaxChunks is the most chunks For accepts in one call.
+const MaxChunks = 0xffff
 
 // For runs t over the items [0, n) cut into chunks of grain items: [0,
 // grain), [grain, 2*grain), ..., the last one possibly shorter; each chunk
