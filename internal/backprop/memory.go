@@ -1,5 +1,7 @@
 package backprop
 
+import "math"
+
 // workspacer is implemented by layers that keep buffers beyond their
 // output and input gradient (a convolution's patch matrix, an LSTM's gates
 // and states): WorkspaceElems is their size per sample, in elements.
@@ -13,20 +15,34 @@ type workspacer interface {
 // plus every layer's output, input gradient and workspace for a batch, and
 // the loss gradient. It is what NewNetwork allocates, up to small per-layer
 // bookkeeping.
+//
+// Sizes are summed in float64 and the result saturates at math.MaxInt64,
+// so an absurd config reads as "too big", never as a wrapped-around number.
 func EstimateBytes(in []int, specs []Spec, maxBatch int, elemSize int64, optimizerSlots int) int64 {
-	var params, perSample int64
+	prod := func(dims []int) float64 {
+		p := 1.0
+		for _, d := range dims {
+			p *= float64(d)
+		}
+		return p
+	}
+	var params, perSample float64
 	for _, s := range specs {
 		for _, p := range s.Params() {
-			params += int64(Prod(p.Shape))
+			params += prod(p.Shape)
 		}
-		perSample += int64(Prod(s.InShape())) + int64(Prod(s.OutShape()))
+		perSample += prod(s.InShape()) + prod(s.OutShape())
 		if w, ok := s.(workspacer); ok {
-			perSample += w.WorkspaceElems()
+			perSample += float64(w.WorkspaceElems())
 		}
 	}
 	if len(specs) > 0 {
-		perSample += int64(Prod(specs[len(specs)-1].OutShape())) // loss gradient
+		perSample += prod(specs[len(specs)-1].OutShape()) // loss gradient
 	}
-	perSample += int64(Prod(in)) // the batch buffer
-	return elemSize * (params*int64(2+optimizerSlots) + perSample*int64(maxBatch))
+	perSample += prod(in) // the batch buffer
+	b := float64(elemSize) * (params*float64(2+optimizerSlots) + perSample*float64(maxBatch))
+	if b >= math.MaxInt64 {
+		return math.MaxInt64
+	}
+	return int64(b)
 }

@@ -39,7 +39,10 @@ func evalCheckpoint[T backprop.Float](cfg *model.Config, path, split string, thr
 			return EvalResult{}, err
 		}
 	}
-	net := backprop.NewNetwork[T](cfg.Graph().Input, cfg.Graph().Specs, cfg.Loss, cfg.Training.BatchSize)
+	net, err := newNetwork[T](cfg, cfg.Training.BatchSize)
+	if err != nil {
+		return EvalResult{}, err
+	}
 	if err := LoadWeights(f, net, layerNamer(cfg)); err != nil {
 		return EvalResult{}, err
 	}

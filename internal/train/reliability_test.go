@@ -131,3 +131,20 @@ func TestCheckpointWriteFailure(t *testing.T) {
 		t.Errorf("unwritable run directory: %v", err)
 	}
 }
+
+// TestAbsurdSizes: every command that builds a network refuses one that
+// cannot fit, with an estimate, instead of crashing on the allocation.
+func TestAbsurdSizes(t *testing.T) {
+	dir := t.TempDir()
+	writeBlobs(t, dir, 60)
+	cfg := loadConfig(t, dir, blobsConfig, "model.layers.0.dense.units=4000000000000", "training.epochs=1")
+	if _, err := Run(cfg, Options{OutDir: filepath.Join(dir, "run")}); err == nil || !strings.Contains(err.Error(), "needs about") {
+		t.Errorf("train: %v", err)
+	}
+	if _, err := RunTrace(cfg, TraceOptions{Samples: 1}); err == nil || !strings.Contains(err.Error(), "needs about") {
+		t.Errorf("trace: %v", err)
+	}
+	if _, err := EvalCheckpoint(cfg, filepath.Join(dir, "none.safetensors"), "train", 1); err == nil {
+		t.Error("eval of an absurd model succeeded")
+	}
+}

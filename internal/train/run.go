@@ -455,8 +455,13 @@ func (s *session[T]) endEpoch(epoch, doneBefore int) error {
 }
 
 // CheckMemory refuses a model and batch whose buffers would need more than
-// training.memory_limit (default: the machine's memory).
+// training.memory_limit (default: the machine's memory), for batches of
+// training.batch_size.
 func CheckMemory[T backprop.Float](cfg *model.Config) error {
+	return checkMemory[T](cfg, cfg.Training.BatchSize)
+}
+
+func checkMemory[T backprop.Float](cfg *model.Config, maxBatch int) error {
 	limit, what := machineMemory(), "the machine's memory"
 	if m := cfg.Training.MemoryLimit; m != nil {
 		limit, _ = model.ParseBytes(*m)
@@ -471,12 +476,22 @@ func CheckMemory[T backprop.Float](cfg *model.Config) error {
 		size = 8
 	}
 	slots := len(optim.New[T](cfg.Optimizer.Optim, 0).Slots())
-	need := backprop.EstimateBytes(g.Input, g.Specs, cfg.Training.BatchSize, size, slots)
-	if need > limit {
+	need := backprop.EstimateBytes(g.Input, g.Specs, maxBatch, size, slots)
+	if need > limit || need < 0 {
 		return fmt.Errorf("%s: the model with batch size %d needs about %s for its parameters, optimizer state and batch buffers, more than %s (%s); use a smaller batch or model, or raise training.memory_limit",
-			cfg.File, cfg.Training.BatchSize, humanBytes(need), what, humanBytes(limit))
+			cfg.File, maxBatch, humanBytes(need), what, humanBytes(limit))
 	}
 	return nil
+}
+
+// newNetwork builds the config's network for batches of up to maxBatch,
+// after checking that it fits in memory.
+func newNetwork[T backprop.Float](cfg *model.Config, maxBatch int) (*backprop.Network[T], error) {
+	if err := checkMemory[T](cfg, maxBatch); err != nil {
+		return nil, err
+	}
+	g := cfg.Graph()
+	return backprop.NewNetwork[T](g.Input, g.Specs, g.Loss, maxBatch), nil
 }
 
 func humanBytes(b int64) string {

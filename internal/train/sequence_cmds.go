@@ -32,8 +32,10 @@ func loadForInference(cfg *model.Config, ckpt string, maxBatch int) (*Data[float
 	if err != nil {
 		return nil, nil, err
 	}
-	g := cfg.Graph()
-	net := backprop.NewNetwork[float64](g.Input, g.Specs, g.Loss, maxBatch)
+	net, err := newNetwork[float64](cfg, maxBatch)
+	if err != nil {
+		return nil, nil, err
+	}
 	if err := LoadWeights(f, net, layerNamer(cfg)); err != nil {
 		return nil, nil, err
 	}

@@ -25,8 +25,10 @@ const (
 // initialises it: from model.init_from when set, else PyTorch's default
 // initialisers drawn from the seed.
 func InitNetwork[T backprop.Float](cfg *model.Config, maxBatch int) (*backprop.Network[T], error) {
-	g := cfg.Graph()
-	net := backprop.NewNetwork[T](g.Input, g.Specs, g.Loss, maxBatch)
+	net, err := newNetwork[T](cfg, maxBatch)
+	if err != nil {
+		return nil, err
+	}
 	net.Init(rand.New(rand.NewPCG(cfg.Seed, streamInit)))
 	if cfg.Model.InitFrom != nil && *cfg.Model.InitFrom != "" {
 		f, _, err := ReadCheckpoint(cfg.Path(*cfg.Model.InitFrom))
