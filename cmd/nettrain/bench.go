@@ -34,6 +34,9 @@ threads, allocations per step and peak memory.`,
 		Args: configArg,
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.Config = args[0]
+			if opts.Threads < 0 {
+				return usageError{fmt.Errorf("--threads must be at least 1 (or 0 for the config's setting), got %d", opts.Threads)}
+			}
 			if opts.Steps < 1 {
 				return usageError{fmt.Errorf("--steps must be at least 1, got %d", opts.Steps)}
 			}
@@ -67,7 +70,11 @@ func runBench(o *BenchOptions) error {
 }
 
 func printBench(w io.Writer, r *train.BenchResult) {
-	fmt.Fprintf(w, "%s: batch %d, %d threads, %d steps\n", r.Config, r.BatchSize, r.Threads, r.Steps)
+	threads := fmt.Sprintf("%d threads", r.Threads)
+	if r.Threads == 1 {
+		threads = "1 thread"
+	}
+	fmt.Fprintf(w, "%s: batch %d, %s, %d steps\n", r.Config, r.BatchSize, threads, r.Steps)
 	fmt.Fprintf(w, "%.0f samples/s, %.3f ms per step\n\n", r.SamplesPerS, r.StepMS)
 	rows := [][]string{{"#", "layer", "forward ms", "backward ms", "GFLOP", "GFLOP/s"}}
 	for _, l := range r.Layers {
@@ -81,7 +88,7 @@ func printBench(w io.Writer, r *train.BenchResult) {
 		[]string{"", "loss", fmt.Sprintf("%.3f", r.LossMS), "", "", ""},
 		[]string{"", "optimizer", "", fmt.Sprintf("%.3f", r.OptimizerMS), "", ""})
 	printTable(w, rows, []bool{true, false, true, true, true, true})
-	fmt.Fprintf(w, "\n%.3f GFLOP per step, %.1f GFLOP/s: %.0f%% of the float32 GEMM peak on %d threads (%.1f GFLOP/s)\n",
-		r.GFLOPPerStep, r.GFLOPS, 100*r.GFLOPS/r.PeakGFLOPS, r.Threads, r.PeakGFLOPS)
+	fmt.Fprintf(w, "\n%.3f GFLOP per step, %.1f GFLOP/s: %.0f%% of the float32 GEMM peak on %s (%.1f GFLOP/s)\n",
+		r.GFLOPPerStep, r.GFLOPS, 100*r.GFLOPS/r.PeakGFLOPS, threads, r.PeakGFLOPS)
 	fmt.Fprintf(w, "%.2f allocations per step, peak resident memory %.0f MiB\n", r.AllocsPerStep, r.PeakRSSMiB)
 }

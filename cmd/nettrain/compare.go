@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -52,7 +53,8 @@ Optimizers: ` + strings.Join(compare.VariantNames(), ", ") + `
 
 Scale-out: run --phase tune --shard I/N on N machines, then --phase final
 --shard I/N --tuned DIR... (all tuning directories), then merge with
-  nettrain compare-optimizers report DIR... --out DIR`,
+  nettrain compare-optimizers report DIR... --out DIR
+(without --out, the report goes into the first DIR).`,
 		Args: configArg,
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.Config = args[0]
@@ -149,23 +151,40 @@ func parseShard(s string) (i, n int, ok bool) {
 func newCmdCompareReport(s *IOStreams) *cobra.Command {
 	var out string
 	var target float64
+	var partial bool
 	cmd := &cobra.Command{
 		Use:   "report DIR...",
 		Short: "Merge the trial records of several runs (shards) into one summary",
-		Args:  cobra.MinimumNArgs(1),
+		Long: `Merge the trial records (trials.jsonl) of the output directories of one sweep,
+typically its sharded --phase tune and --phase final runs, and write
+trials.csv, summary.md, summary.json and the plots.
+
+Without --out the report is written into the first DIR (replacing the report
+files there; the trial records are left alone).
+
+The report needs every trial the sweep expects: each optimizer's tuning run at
+every rate of its grid, and a final run for every seed of each optimizer with a
+chosen rate. When some are missing (a shard's directory left out, a phase not
+run yet) it lists them and fails; --partial writes the report of what there is,
+with a warning.`,
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(c *cobra.Command, dirs []string) error {
 			if out == "" {
 				out = dirs[0]
 			}
 			var t *float64
 			if c.Flags().Changed("target-loss") {
+				if !(target > 0) || math.IsInf(target, 0) {
+					return usageError{fmt.Errorf("--target-loss must be a finite validation loss > 0, got %g", target)}
+				}
 				t = &target
 			}
-			_, err := compare.ReportDirs(dirs, out, t, s.Out)
+			_, err := compare.ReportDirs(dirs, compare.ReportOptions{Out: out, Target: t, Partial: partial, Log: s.Out})
 			return err
 		},
 	}
 	cmd.Flags().StringVar(&out, "out", "", "where to write the merged report (default: the first DIR)")
 	cmd.Flags().Float64Var(&target, "target-loss", 0, "validation loss for \"steps to target\"")
+	cmd.Flags().BoolVar(&partial, "partial", false, "write the report even if trials are missing, with a warning")
 	return cmd
 }

@@ -110,6 +110,49 @@ func TestCompareShardsAsProcesses(t *testing.T) {
 	if tableA != tableB {
 		t.Errorf("summaries differ:\n%s\n---\n%s", tableA, tableB)
 	}
+	if !strings.HasPrefix(string(sumB), "# Optimizer comparison: sweep\n") {
+		t.Errorf("the merged report is not titled after the config:\n%s", sumB)
+	}
+	if !strings.Contains(out, "Report written to merged\n") {
+		t.Errorf("report does not say where it wrote:\n%s", out)
+	}
+	// Incomplete shard sets are refused, saying what is missing.
+	for _, c := range []struct {
+		dirs []string
+		want string
+	}{
+		{[]string{"tune-1"}, "nettrain: incomplete: sgd has tuning runs for 1 of 3 learning rates"},
+		{tuned, "nettrain: incomplete: no final runs (run --phase final): merge every shard's directory"},
+		{dirs[:5], "has final runs for 1 of 2 seeds (seed "},
+	} {
+		cmd := nettrainCmd(t, dir, append([]string{"compare-optimizers", "report", "--out", "refused"}, c.dirs...)...)
+		b, err := cmd.CombinedOutput()
+		if err == nil || !strings.Contains(string(b), c.want) || strings.Contains(string(b), "NaN") || strings.Count(string(b), "\n") != 1 {
+			t.Errorf("report %v: %v\n%s", c.dirs, err, b)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "refused")); err == nil {
+		t.Errorf("a refused report wrote files")
+	}
+	// --partial writes it, with a warning.
+	out = runNettrain(t, dir, append([]string{"compare-optimizers", "report", "--partial", "--out", "partial"}, dirs[:5]...)...)
+	md, _ := os.ReadFile(filepath.Join(dir, "partial/summary.md"))
+	for _, text := range []string{out, string(md)} {
+		if !strings.Contains(text, "**Warning: incomplete report, some trials are missing:** ") || !strings.Contains(text, "has final runs for 1 of 2 seeds") {
+			t.Errorf("partial report without a warning:\n%s", text)
+		}
+	}
+	if !strings.Contains(out, "\nwarning: incomplete report: ") {
+		t.Errorf("no warning line on stdout:\n%s", out)
+	}
+	// Without --out, the report goes into the first directory, and says so.
+	out = runNettrain(t, dir, append([]string{"compare-optimizers", "report"}, dirs...)...)
+	if !strings.Contains(out, "Report written to tune-1\n") {
+		t.Errorf("report without --out:\n%s", out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "tune-1/summary.md")); err != nil {
+		t.Error(err)
+	}
 	// A final phase without every tuning result refuses to guess.
 	cmd := nettrainCmd(t, dir, "compare-optimizers", "c.yaml", "--phase", "final", "--shard", "1/3", "--out", "x", "--tuned", "tune-1")
 	if b, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(b), "the final phase needs every tuning result") {
@@ -124,4 +167,56 @@ func section(s, from, to string) string {
 		return s
 	}
 	return s[i:j]
+}
+
+func TestCompareReportHelpAndFlags(t *testing.T) {
+	s, out, _ := streams()
+	if code := Main([]string{"compare-optimizers", "report", "--help"}, s); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, want := range []string{"Without --out the report is written into the first DIR", "--partial"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("help lacks %q:\n%s", want, out.String())
+		}
+	}
+	s, _, errOut := streams()
+	if code := Main([]string{"compare-optimizers", "report", t.TempDir(), "--target-loss", "0"}, s); code != exitUsage ||
+		errOut.String() != "nettrain: --target-loss must be a finite validation loss > 0, got 0\n" {
+		t.Errorf("exit %d: %s", code, errOut.String())
+	}
+}
+
+// TestCompareBadOptions: the comparison's settings, from the config or the
+// flags, are checked before any trial runs.
+func TestCompareBadOptions(t *testing.T) {
+	dir := t.TempDir()
+	writeSmallSweep(t, dir)
+	base, _ := os.ReadFile(filepath.Join(dir, "c.yaml"))
+	cfg := strings.Replace(string(base), "compare: {optimizers: [sgd, momentum, adagrad, adam], grid_points: 3, seeds: 2, evals_per_epoch: 2}\n", "", 1)
+	for _, c := range []struct {
+		compare string
+		args    []string
+		want    string
+	}{
+		{"compare: {lr_grid: {sgd: []}}", nil, "compare.lr_grid.sgd is empty: give at least one learning rate, or remove it to use the default grid"},
+		{"compare: {optimizers: [sgd, sgd]}", nil, `compare.optimizers or --optimizers lists "sgd" twice`},
+		{"compare: {optimizers: [sgd, adamm]}", nil,
+			`unknown optimizer "adamm" in compare.optimizers or --optimizers (did you mean "adam"?); known: sgd, momentum, nesterov, adagrad, adadelta, rmsprop, adam, adamw, nadam`},
+		{"", []string{"--optimizers", "sgd,adamm"}, `unknown optimizer "adamm" in compare.optimizers or --optimizers (did you mean "adam"?)`},
+		{"compare: {target_loss: 0}", nil, "compare.target_loss or --target-loss must be a finite validation loss > 0, got 0"},
+		{"compare: {target_loss: -0.5}", nil, "compare.target_loss or --target-loss must be a finite validation loss > 0, got -0.5"},
+		{"", []string{"--target-loss", "-1"}, "compare.target_loss or --target-loss must be a finite validation loss > 0, got -1"},
+	} {
+		path := filepath.Join(dir, "bad.yaml")
+		os.WriteFile(path, []byte(cfg+c.compare+"\n"), 0o644)
+		s, _, errOut := streams()
+		args := append([]string{"compare-optimizers", path, "--out", filepath.Join(dir, "out")}, c.args...)
+		code := Main(args, s)
+		if code == 0 || !strings.HasPrefix(errOut.String(), "nettrain: "+c.want) {
+			t.Errorf("%s %v: exit %d, %q\nwant %q", c.compare, c.args, code, errOut.String(), c.want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out", "trials.jsonl")); err == nil {
+		t.Error("a trial ran")
+	}
 }

@@ -33,6 +33,9 @@ the MSE and MAE.`,
 		Args: configArg,
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.Config = args[0]
+			if opts.Threads < 0 {
+				return usageError{fmt.Errorf("--threads must be at least 1 (or 0 for the config's setting), got %d", opts.Threads)}
+			}
 			switch opts.Split {
 			case "test", "validation", "train":
 			default:

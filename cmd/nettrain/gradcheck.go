@@ -40,6 +40,12 @@ failure.`,
 			if opts.Samples < 1 {
 				return usageError{fmt.Errorf("--samples must be at least 1, got %d", opts.Samples)}
 			}
+			if !(opts.Tol > 0) {
+				return usageError{fmt.Errorf("--tol must be > 0, got %g", opts.Tol)}
+			}
+			if opts.MaxEntries < 0 || opts.Jitter < 0 {
+				return usageError{fmt.Errorf("--max-entries and --jitter must be >= 0")}
+			}
 			if runF != nil {
 				return runF(opts)
 			}

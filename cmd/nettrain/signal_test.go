@@ -85,7 +85,7 @@ func TestSIGINTResumesBitIdentically(t *testing.T) {
 		t.Fatalf("interrupted run: %v (want exit 130)\nstdout:\n%s\nstderr:\n%s", err, out.String(), stderr.String())
 	}
 	msg := stderr.String()
-	if !strings.Contains(msg, "resume with: nettrain train c.yaml --resume cut/last.safetensors") {
+	if !strings.Contains(msg, "resume with: nettrain train c.yaml --out cut --resume cut/last.safetensors") {
 		t.Errorf("no resume hint:\n%s", msg)
 	}
 	t.Logf("interrupted: %s", strings.TrimSpace(msg))

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"fmt"
+	"strings"
+
 	"github.com/spf13/cobra"
 
 	"github.com/nettrain/nettrain/internal/model"
@@ -31,6 +34,9 @@ metrics.jsonl (one row per epoch), last.safetensors and best.safetensors
 		Args: configArg,
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.Config = args[0]
+			if opts.Threads < 0 {
+				return usageError{fmt.Errorf("--threads must be at least 1 (or 0 for the config's setting), got %d", opts.Threads)}
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -45,6 +51,27 @@ metrics.jsonl (one row per epoch), last.safetensors and best.safetensors
 	return cmd
 }
 
+// resumeHint is the command line that continues this run (without
+// --resume): the same config and overrides, the same --out.
+func resumeHint(o *TrainOptions) string {
+	parts := []string{"nettrain", "train", shellQuote(o.Config)}
+	for _, s := range o.Sets {
+		parts = append(parts, "--set", shellQuote(s))
+	}
+	if o.OutDir != "" {
+		parts = append(parts, "--out", shellQuote(o.OutDir))
+	}
+	return strings.Join(parts, " ")
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && !strings.ContainsAny(s, " \t\n'\"\\$`*?[]{}()<>|&;!#~") {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
 func addSetFlag(cmd *cobra.Command, sets *[]string) {
 	cmd.Flags().StringArrayVar(sets, "set", nil, "override a config key, e.g. --set training.epochs=1 (repeatable)")
 }
@@ -56,7 +83,8 @@ func runTrain(o *TrainOptions) error {
 	}
 	interrupt, stop := watchSignals(o.IO.ErrOut)
 	defer stop()
-	to := train.Options{OutDir: o.OutDir, Resume: o.Resume, Overwrite: o.Overwrite, Log: o.IO.Out, Threads: o.Threads, Interrupt: interrupt}
+	to := train.Options{OutDir: o.OutDir, Resume: o.Resume, Overwrite: o.Overwrite, Log: o.IO.Out, Threads: o.Threads, Interrupt: interrupt,
+		ResumeHint: resumeHint(o)}
 	if o.IO.Terminal {
 		to.Progress = o.IO.ErrOut
 	}

@@ -35,17 +35,17 @@ type CheckOptions struct {
 // numeric derivative's rounding error, ~1e-16 |L| / eps, would dominate a
 // relative measure) the difference is judged against the floor.
 type CheckResult struct {
-	Layer    int    // layer index, -1 for the network input
-	Kind     string // layer kind, "input" for the network input
-	Tensor   string // state_dict name, or "input"
-	Checked  int    // entries compared
-	Skipped  int    // entries skipped as non-differentiable points (see KinkTol)
-	Total    int    // entries in the tensor
-	MaxErr   float64
-	MaxAbs   float64 // largest |analytic - numeric|
-	WorstIdx int     // entry with the largest error
-	Analytic float64 // at WorstIdx
-	Numeric  float64 // at WorstIdx
+	Layer    int     `json:"layer"`          // layer index, -1 for the network input
+	Kind     string  `json:"kind"`           // layer kind, "input" for the network input
+	Tensor   string  `json:"tensor"`         // state_dict name, or "input"
+	Checked  int     `json:"checked"`        // entries compared
+	Skipped  int     `json:"skipped"`        // entries skipped as non-differentiable points (see KinkTol)
+	Total    int     `json:"total"`          // entries in the tensor
+	MaxErr   float64 `json:"max_rel_error"`  // the largest error (see above)
+	MaxAbs   float64 `json:"max_abs_error"`  // largest |analytic - numeric|
+	WorstIdx int     `json:"worst_index"`    // entry with the largest error
+	Analytic float64 `json:"worst_analytic"` // at WorstIdx
+	Numeric  float64 `json:"worst_numeric"`  // at WorstIdx
 }
 
 // GradCheck compares the analytic gradients of net (computed by Backward) on

@@ -107,10 +107,17 @@ func (s LSTMSpec) Params() []ParamSpec {
 	return ps
 }
 
+// FLOPs counts the products the layer computes; with a one-hot input the
+// first layer's input projection is a lookup, not a product, and is not
+// counted.
 func (s LSTMSpec) FLOPs() int64 {
 	var f int64
 	for l := 0; l < s.Layers; l++ {
-		f += int64(s.In[0]) * (2*4*int64(s.Units)*int64(s.layerIn(l)+s.Units) + 20*int64(s.Units))
+		in := int64(s.layerIn(l))
+		if l == 0 && s.OneHot {
+			in = 0
+		}
+		f += int64(s.In[0]) * (2*4*int64(s.Units)*(in+int64(s.Units)) + 20*int64(s.Units))
 	}
 	return f
 }

@@ -41,4 +41,13 @@
 // --phase tune on every shard, then --phase final --tuned DIR... on every
 // shard, then `compare-optimizers report DIR...` merges the records of all
 // shards into the same summary a single process writes.
+//
+// Every record also carries the sweep's plan: the config's name, the
+// optimizers, each one's grid, the first seed and the number of seeds. The
+// report checks the merged records against it, every tuning run of every
+// grid and every final seed of each optimizer with a chosen rate, and
+// refuses to rank an incomplete set (a shard's directory left out, a phase
+// not run yet), listing what is missing; with --partial it writes the
+// report anyway, marked incomplete. Records outside the plan (e.g. of an
+// earlier run with other settings in the same directory) are left out.
 package compare

@@ -50,11 +50,13 @@ type OptimizerSummary struct {
 	Reached      int      `json:"seeds_reaching_target"`
 	WallMean     float64  `json:"wall_s_mean"`
 	finalRecords []Record
+	tuneMissing  int // grid rates without a tuning run (a partial report)
 }
 
 // Summary is the comparison's result.
 type Summary struct {
 	Name       string             `json:"name"`
+	Incomplete []string           `json:"incomplete,omitempty"` // missing trials (a partial report)
 	Target     float64            `json:"target_val_loss"`
 	Optimizers []OptimizerSummary `json:"optimizers"` // ranked, best first
 	Findings   []string           `json:"findings"`
@@ -99,11 +101,39 @@ func stepsTo(r Record, target float64) int64 {
 	return -1
 }
 
+// ReportOptions are the choices of a report.
+type ReportOptions struct {
+	// Plan is what the sweep expects; nil: the plans the records carry.
+	Plan *Plan
+	// Name titles the report when neither the plan nor the records name
+	// the config (records of an older nettrain).
+	Name   string
+	Out    string   // output directory
+	Target *float64 // the validation loss "steps to target" counts to; nil: the default
+	// Partial writes the report of incomplete records, with a warning,
+	// instead of failing with an *IncompleteError.
+	Partial bool
+	Log     io.Writer // the summary and notes
+}
+
+// IncompleteError reports records that lack trials their sweep expects.
+type IncompleteError struct {
+	Missing []string // what is missing, one item per optimizer or phase
+}
+
+func (e *IncompleteError) Error() string {
+	return "incomplete: " + strings.Join(e.Missing, "; ") +
+		": merge every shard's directory (tuning and final phases) into one report, or pass --partial to report what there is"
+}
+
+func validTarget(v float64) bool { return v > 0 && !math.IsInf(v, 0) }
+
 // Report writes trials.csv, summary.md, summary.json and the plots into
-// out from the records of one or more runs (shards), and prints the summary
-// to log. order is the optimizers' report order (nil: as found); target, if
-// not nil, is the validation loss that "steps to target" counts to.
-func Report(name string, order []string, sets [][]Record, out string, target *float64, log io.Writer) (*Summary, error) {
+// o.Out from the records of one or more runs (shards), and prints the
+// summary to o.Log. Unless o.Partial, it fails when a trial the plan
+// expects is missing.
+func Report(sets [][]Record, o ReportOptions) (*Summary, error) {
+	log := o.Log
 	if log == nil {
 		log = io.Discard
 	}
@@ -112,7 +142,7 @@ func Report(name string, order []string, sets [][]Record, out string, target *fl
 		all = append(all, s...)
 	}
 	if len(all) == 0 {
-		return nil, fmt.Errorf("no trial records to report (is %s the output directory of a comparison?)", out)
+		return nil, fmt.Errorf("no trial records to report (is %s the output directory of a comparison?)", o.Out)
 	}
 	sweep := all[0].Sweep
 	for _, r := range all {
@@ -120,33 +150,45 @@ func Report(name string, order []string, sets [][]Record, out string, target *fl
 			return nil, fmt.Errorf("the records come from different sweeps (another model, data or budget): %s and %s", sweep, r.Sweep)
 		}
 	}
-	if order == nil {
-		for _, r := range all {
-			if !slices.Contains(order, r.Optimizer) {
-				order = append(order, r.Optimizer)
-			}
-		}
-		rank := func(n string) int {
-			if i := slices.Index(VariantNames(), n); i >= 0 {
-				return i
-			}
-			return 1 << 20
-		}
-		slices.SortStableFunc(order, func(a, b string) int { return rank(a) - rank(b) })
+	if o.Target != nil && !validTarget(*o.Target) {
+		return nil, fmt.Errorf("the target validation loss must be a finite number > 0, got %g", *o.Target)
 	}
-	recs := merge(order, sets...)
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		return nil, fmt.Errorf("cannot create %s: %w", out, err)
+	plan := o.Plan
+	if plan == nil {
+		var err error
+		if plan, err = planOf(all); err != nil {
+			return nil, err
+		}
+		if plan.Config == "" {
+			fmt.Fprintln(log, "note: these records were written by an older nettrain and do not say which trials the sweep expects; completeness is judged from the records themselves")
+		}
 	}
-	sum := &Summary{Name: name}
+	name := plan.Config
+	if name == "" {
+		name = o.Name
+	}
+	order := plan.Optimizers
+	recs, dropped, missing, tuneMissing := check(plan, merge(order, sets...))
+	if len(missing) > 0 && !o.Partial {
+		return nil, &IncompleteError{Missing: missing}
+	}
+	if dropped > 0 {
+		fmt.Fprintf(log, "note: %d trial record(s) outside this sweep's plan (other optimizers, learning rates or seeds, e.g. of an earlier run in the same directory) are left out\n", dropped)
+	}
+	if err := os.MkdirAll(o.Out, 0o755); err != nil {
+		return nil, fmt.Errorf("cannot create %s: %w", o.Out, err)
+	}
+	sum := &Summary{Name: name, Incomplete: missing}
 	for _, opt := range order {
-		sum.Optimizers = append(sum.Optimizers, summarise(opt, recs))
+		s := summarise(opt, recs)
+		s.tuneMissing = tuneMissing[opt]
+		sum.Optimizers = append(sum.Optimizers, s)
 	}
 	// The target: 1.25 times the lowest mean best validation loss, a level
 	// the leading optimizers reach, so that "fastest" tells them apart.
 	sum.Target = math.NaN()
-	if target != nil {
-		sum.Target = *target
+	if o.Target != nil {
+		sum.Target = *o.Target
 	} else {
 		for _, s := range sum.Optimizers {
 			if s.Seeds > 0 && finite(s.BestMean) && !(s.BestMean >= sum.Target) {
@@ -187,21 +229,202 @@ func Report(name string, order []string, sets [][]Record, out string, target *fl
 		return 0
 	})
 	sum.Findings = findings(sum)
-	files, err := writeOutputs(sum, recs, out)
+	files, err := writeOutputs(sum, recs, o.Out)
 	if err != nil {
 		return nil, err
 	}
 	sum.Files = files
 	sum.Markdown = markdown(sum)
-	if err := os.WriteFile(filepath.Join(out, "summary.md"), []byte(sum.Markdown), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(o.Out, "summary.md"), []byte(sum.Markdown), 0o644); err != nil {
 		return nil, fmt.Errorf("cannot write summary: %w", err)
 	}
 	js, _ := json.MarshalIndent(sanitized(sum), "", "  ")
-	if err := os.WriteFile(filepath.Join(out, "summary.json"), append(js, '\n'), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(o.Out, "summary.json"), append(js, '\n'), 0o644); err != nil {
 		return nil, fmt.Errorf("cannot write summary: %w", err)
 	}
 	fmt.Fprint(log, sum.Markdown)
+	fmt.Fprintf(log, "\nReport written to %s\n", o.Out)
+	if len(missing) > 0 {
+		fmt.Fprintf(log, "warning: incomplete report: %s\n", strings.Join(missing, "; "))
+	}
 	return sum, nil
+}
+
+// planOf is the plan the records carry: the union of their optimizers and
+// grids, and the most seeds of the final runs (shards run with the same
+// settings carry the same plan; a directory reused with more seeds, more).
+// Records without a plan (an older nettrain) give one inferred from the
+// records themselves.
+func planOf(recs []Record) (*Plan, error) {
+	var p *Plan
+	finalSeeds, anySeeds := 0, 0
+	for _, r := range recs {
+		q := r.Plan
+		if q == nil {
+			continue
+		}
+		if p == nil {
+			p = &Plan{Config: q.Config, Grids: map[string][]float64{}, Seed: q.Seed}
+		}
+		if q.Seed != p.Seed {
+			return nil, fmt.Errorf("the records come from sweeps with different seeds (%d and %d): report them separately", p.Seed, q.Seed)
+		}
+		for _, n := range q.Optimizers {
+			if !slices.Contains(p.Optimizers, n) {
+				p.Optimizers = append(p.Optimizers, n)
+			}
+			for _, lr := range q.Grids[n] {
+				if !slices.Contains(p.Grids[n], lr) {
+					p.Grids[n] = append(p.Grids[n], lr)
+				}
+			}
+		}
+		anySeeds = max(anySeeds, q.Seeds)
+		if r.Phase == "final" {
+			finalSeeds = max(finalSeeds, q.Seeds)
+		}
+	}
+	if p != nil {
+		// The tuning phase does not use the number of seeds: the final
+		// runs' plans say it.
+		p.Seeds = anySeeds
+		if finalSeeds > 0 {
+			p.Seeds = finalSeeds
+		}
+		for _, g := range p.Grids {
+			sort.Float64s(g)
+		}
+		return p, nil
+	}
+	// Inferred: what the records show.
+	p = &Plan{Grids: map[string][]float64{}}
+	first := true
+	for _, r := range recs {
+		if !slices.Contains(p.Optimizers, r.Optimizer) {
+			p.Optimizers = append(p.Optimizers, r.Optimizer)
+		}
+		if r.Phase == "tune" {
+			if !slices.Contains(p.Grids[r.Optimizer], r.LR) {
+				p.Grids[r.Optimizer] = append(p.Grids[r.Optimizer], r.LR)
+			}
+			if first || r.Seed < p.Seed {
+				p.Seed, first = r.Seed, false
+			}
+		}
+	}
+	for _, r := range recs {
+		if first || r.Seed < p.Seed {
+			p.Seed, first = r.Seed, false
+		}
+		if r.Phase == "final" && r.Seed >= p.Seed {
+			p.Seeds = max(p.Seeds, int(r.Seed-p.Seed)+1)
+		}
+	}
+	for _, g := range p.Grids {
+		sort.Float64s(g)
+	}
+	rank := func(n string) int {
+		if i := slices.Index(VariantNames(), n); i >= 0 {
+			return i
+		}
+		return 1 << 20
+	}
+	slices.SortStableFunc(p.Optimizers, func(a, b string) int { return rank(a) - rank(b) })
+	return p, nil
+}
+
+// check keeps the records the plan expects (dropping the others: other
+// optimizers, rates or seeds) and lists the expected trials that are
+// missing. tuneMissing counts each optimizer's missing tuning runs.
+func check(p *Plan, recs []Record) (kept []Record, dropped int, missing []string, tuneMissing map[string]int) {
+	tuned := map[string][]Record{}
+	var finals []Record
+	for _, r := range recs {
+		switch {
+		case !slices.Contains(p.Optimizers, r.Optimizer):
+		case r.Phase == "tune" && r.Seed == p.Seed && slices.Contains(p.Grids[r.Optimizer], r.LR):
+			tuned[r.Optimizer] = append(tuned[r.Optimizer], r)
+			kept = append(kept, r)
+			continue
+		case r.Phase == "final" && r.Seed >= p.Seed && r.Seed < p.Seed+uint64(p.Seeds):
+			finals = append(finals, r)
+			continue
+		}
+		dropped++
+	}
+	tuneMissing = map[string]int{}
+	chosen := map[string]float64{}
+	anyTuned := len(kept) > 0
+	var tuneItems []string
+	for _, n := range p.Optimizers {
+		var lack []string
+		for _, lr := range p.Grids[n] {
+			if !slices.ContainsFunc(tuned[n], func(r Record) bool { return r.LR == lr }) {
+				lack = append(lack, g4(lr))
+			}
+		}
+		tuneMissing[n] = len(lack)
+		if len(lack) > 0 {
+			tuneItems = append(tuneItems, fmt.Sprintf("%s has tuning runs for %d of %d learning rates (%s missing)",
+				n, len(p.Grids[n])-len(lack), len(p.Grids[n]), plural("lr", lack)))
+		} else if lr, ok := choose(tuned[n])[n]; ok {
+			chosen[n] = lr
+		}
+	}
+	if anyTuned {
+		missing = append(missing, tuneItems...)
+	} else {
+		missing = append(missing, "no tuning runs (run --phase tune)")
+	}
+	// Final runs: at the chosen rate, once tuning is complete (before, the
+	// rate is not known and every final record is kept).
+	seeds := map[string][]uint64{}
+	nFinal := 0
+	for _, r := range finals {
+		if tuneMissing[r.Optimizer] == 0 {
+			if lr, ok := chosen[r.Optimizer]; !ok || r.LR != lr {
+				dropped++
+				continue
+			}
+		}
+		seeds[r.Optimizer] = append(seeds[r.Optimizer], r.Seed)
+		kept = append(kept, r)
+		nFinal++
+	}
+	expectFinal := len(chosen) > 0 || len(tuneItems) > 0
+	switch {
+	case nFinal == 0 && expectFinal && anyTuned:
+		missing = append(missing, "no final runs (run --phase final)")
+	case nFinal > 0:
+		for _, n := range p.Optimizers {
+			if _, ok := chosen[n]; !ok {
+				continue
+			}
+			var lack []string
+			for s := range uint64(p.Seeds) {
+				if !slices.Contains(seeds[n], p.Seed+s) {
+					lack = append(lack, strconv.FormatUint(p.Seed+s, 10))
+				}
+			}
+			if len(lack) > 0 {
+				missing = append(missing, fmt.Sprintf("%s has final runs for %d of %d seeds (%s missing)",
+					n, p.Seeds-len(lack), p.Seeds, plural("seed", lack)))
+			}
+		}
+	}
+	return kept, dropped, missing, tuneMissing
+}
+
+// plural lists items after a noun: "seed 6", "seeds 6, 7", at most 6
+// items and a count of the rest.
+func plural(noun string, items []string) string {
+	if len(items) != 1 {
+		noun += "s"
+	}
+	if len(items) > 6 {
+		items = append(items[:5:5], fmt.Sprintf("and %d more", len(items)-5))
+	}
+	return noun + " " + strings.Join(items, ", ")
 }
 
 func summarise(opt string, recs []Record) OptimizerSummary {
@@ -244,6 +467,12 @@ func summarise(opt string, recs []Record) OptimizerSummary {
 			s.Robust++
 		}
 	}
+	// The final runs are at the rate chosen from every tuning run, which a
+	// partial report may lack.
+	if f := s.finalRecords; len(f) > 0 && !slices.ContainsFunc(f, func(r Record) bool { return r.LR != f[0].LR }) {
+		lr := f[0].LR
+		s.ChosenLR = &lr
+	}
 	var bests, finals, accs, walls []float64
 	for _, r := range s.finalRecords {
 		walls = append(walls, r.WallS)
@@ -276,6 +505,15 @@ func summarise(opt string, recs []Record) OptimizerSummary {
 
 func g4(v float64) string { return strconv.FormatFloat(v, 'g', 4, 64) }
 
+// lrText is a chosen rate, or "?" when none is known (a partial report
+// whose final runs disagree on it).
+func lrText(lr *float64) string {
+	if lr == nil {
+		return "?"
+	}
+	return g4(*lr)
+}
+
 // findings states what the numbers show, and only that.
 func findings(sum *Summary) []string {
 	var f []string
@@ -285,12 +523,32 @@ func findings(sum *Summary) []string {
 			ranked = append(ranked, s)
 		}
 	}
-	if len(ranked) == 0 {
-		return []string{"No optimizer finished a run without diverging; nothing can be ranked."}
+	hasFinal := false
+	for _, s := range sum.Optimizers {
+		hasFinal = hasFinal || s.Seeds > 0 || len(s.finalRecords) > 0
 	}
+	switch {
+	case len(ranked) > 0:
+		f = append(f, rankFinding(ranked))
+	case hasFinal:
+		f = append(f, "No optimizer finished a final run without diverging; nothing can be ranked.")
+	case len(sum.Incomplete) > 0:
+		f = append(f, "There are no final runs yet; nothing can be ranked.")
+	default:
+		f = append(f, "Every optimizer diverged at every learning rate of its grid; nothing can be ranked.")
+	}
+	if l := ranked; len(l) > 2 {
+		f = append(f, fmt.Sprintf("Highest validation loss among those that finished: %s (%s).", l[len(l)-1].Name, g4(l[len(l)-1].BestMean)))
+	}
+	f = append(f, moreFindings(sum)...)
+	return f
+}
+
+// rankFinding states the leader and how far ahead of the runner-up it is.
+func rankFinding(ranked []OptimizerSummary) string {
 	a := ranked[0]
 	line := fmt.Sprintf("Lowest validation loss: %s, %s ± %s over %d seed(s) at learning rate %s.",
-		a.Name, g4(a.BestMean), g4(a.BestStd), a.Seeds, g4(*a.ChosenLR))
+		a.Name, g4(a.BestMean), g4(a.BestStd), a.Seeds, lrText(a.ChosenLR))
 	if len(ranked) > 1 {
 		b := ranked[1]
 		gap := b.BestMean - a.BestMean
@@ -304,10 +562,12 @@ func findings(sum *Summary) []string {
 			line += fmt.Sprintf(" It leads the runner-up, %s (%s ± %s), by %s, more than the spread over seeds.", b.Name, g4(b.BestMean), g4(b.BestStd), g4(gap))
 		}
 	}
-	f = append(f, line)
-	if l := ranked[len(ranked)-1]; len(ranked) > 2 {
-		f = append(f, fmt.Sprintf("Highest validation loss among those that finished: %s (%s).", l.Name, g4(l.BestMean)))
-	}
+	return line
+}
+
+// moreFindings: speed, robustness, divergence, and grid edges.
+func moreFindings(sum *Summary) []string {
+	var f []string
 	// Speed to the target.
 	var fast []OptimizerSummary
 	var never []string
@@ -345,7 +605,7 @@ func findings(sum *Summary) []string {
 	// Robustness to the learning rate.
 	var rob []OptimizerSummary
 	for _, s := range sum.Optimizers {
-		if len(s.Grid) > 1 {
+		if len(s.Grid) > 1 && s.tuneMissing == 0 {
 			rob = append(rob, s)
 		}
 	}
@@ -378,7 +638,7 @@ func findings(sum *Summary) []string {
 	}
 	// Chosen rates at the edge of their grid.
 	for _, s := range sum.Optimizers {
-		if s.ChosenLR == nil || len(s.Grid) < 2 {
+		if s.ChosenLR == nil || len(s.Grid) < 2 || s.tuneMissing > 0 {
 			continue
 		}
 		switch *s.ChosenLR {
@@ -389,7 +649,13 @@ func findings(sum *Summary) []string {
 		}
 	}
 	for _, s := range sum.Optimizers {
-		if s.ChosenLR == nil {
+		switch {
+		case s.ChosenLR != nil:
+		case len(s.Grid) == 0:
+			f = append(f, fmt.Sprintf("%s has no tuning runs yet.", s.Name))
+		case s.tuneMissing > 0:
+			f = append(f, fmt.Sprintf("%s diverged at every learning rate tuned so far (%d of %d).", s.Name, len(s.Grid), len(s.Grid)+s.tuneMissing))
+		default:
 			f = append(f, fmt.Sprintf("%s diverged at every learning rate of its grid and has no final runs.", s.Name))
 		}
 	}
@@ -399,6 +665,9 @@ func findings(sum *Summary) []string {
 func markdown(sum *Summary) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Optimizer comparison: %s\n\n", sum.Name)
+	if len(sum.Incomplete) > 0 {
+		fmt.Fprintf(&b, "**Warning: incomplete report, some trials are missing:** %s. The rankings and findings below cover only the trials present.\n\n", strings.Join(sum.Incomplete, "; "))
+	}
 	b.WriteString("Each optimizer's learning rate was tuned on a grid (lowest validation loss, one seed), then rerun with several seeds; ranked by the mean over seeds of the best validation loss.\n\n")
 	b.WriteString("| rank | optimizer | lr | best val loss (mean ± sd) | min-max | final val loss | best val acc | steps to target | good lrs | diverged |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|---|---|\n")
@@ -420,7 +689,16 @@ func markdown(sum *Summary) string {
 		}
 		fmt.Fprintf(&b, "| %d | %s | %s | %s | %s | %s | %s | %s | %d/%d | %d |\n", i+1, s.Name, lr, best, mm, fin, acc, steps, s.Robust, len(s.Grid), len(s.Diverged))
 	}
-	fmt.Fprintf(&b, "\nTarget validation loss: %s. Good lrs: grid rates within %.0f%% of the optimizer's best validation loss.\n\n## Findings\n\n", g4(sum.Target), (robustWithin-1)*100)
+	target := "Target validation loss: " + g4(sum.Target) + "."
+	if !finite(sum.Target) {
+		target = "No target validation loss: there are no final runs."
+		for _, s := range sum.Optimizers {
+			if len(s.finalRecords) > 0 {
+				target = "No target validation loss: no final run finished without diverging."
+			}
+		}
+	}
+	fmt.Fprintf(&b, "\n%s Good lrs: grid rates within %.0f%% of the optimizer's best validation loss.\n\n## Findings\n\n", target, (robustWithin-1)*100)
 	for _, f := range sum.Findings {
 		b.WriteString("- " + f + "\n")
 	}
@@ -507,7 +785,7 @@ func writeOutputs(sum *Summary, recs []Record, out string) ([]string, error) {
 		for _, r := range rs {
 			n = min(n, len(r.Curve))
 		}
-		ser := plots.Series{Label: fmt.Sprintf("%s (lr %s)", s.Name, g4(*s.ChosenLR))}
+		ser := plots.Series{Label: fmt.Sprintf("%s (lr %s)", s.Name, lrText(s.ChosenLR))}
 		for i := 0; i < n; i++ {
 			var vals []float64
 			for _, r := range rs {
@@ -554,10 +832,10 @@ func writeOutputs(sum *Summary, recs []Record, out string) ([]string, error) {
 }
 
 // ReportDirs merges the trial records of several output directories
-// (shards of one sweep) and writes the report into out.
-func ReportDirs(dirs []string, out string, target *float64, log io.Writer) (*Summary, error) {
+// (shards of one sweep) and writes the report into o.Out (o.Name: the
+// first directory's, when the records do not name the config).
+func ReportDirs(dirs []string, o ReportOptions) (*Summary, error) {
 	var sets [][]Record
-	name := ""
 	for _, d := range dirs {
 		recs, err := readRecords(d)
 		if err != nil {
@@ -567,9 +845,9 @@ func ReportDirs(dirs []string, out string, target *float64, log io.Writer) (*Sum
 			return nil, fmt.Errorf("%s holds no trial records (%s)", d, recordsFile)
 		}
 		sets = append(sets, recs)
-		if name == "" {
-			name = filepath.Base(filepath.Clean(d))
-		}
 	}
-	return Report(strings.TrimSuffix(name, "-compare"), nil, sets, out, target, log)
+	if o.Name == "" && len(dirs) > 0 {
+		o.Name = strings.TrimSuffix(filepath.Base(filepath.Clean(dirs[0])), "-compare")
+	}
+	return Report(sets, o)
 }

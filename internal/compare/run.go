@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -72,20 +74,37 @@ func (o *Options) Validate() error {
 	if len(o.Optimizers) == 0 {
 		return errors.New("no optimizers to compare")
 	}
-	for _, n := range o.Optimizers {
+	known := strings.Join(VariantNames(), ", ")
+	for i, n := range o.Optimizers {
 		if _, ok := variant(n); !ok {
-			return fmt.Errorf("unknown optimizer %q in --optimizers; known: %v", n, VariantNames())
+			return fmt.Errorf("unknown optimizer %q in compare.optimizers or --optimizers%s; known: %s", n, didYouMean(n, VariantNames()), known)
+		}
+		if slices.Contains(o.Optimizers[:i], n) {
+			return fmt.Errorf("compare.optimizers or --optimizers lists %q twice", n)
 		}
 	}
-	for n, g := range o.LRs {
-		if !slices.Contains(o.Optimizers, n) {
-			return fmt.Errorf("compare.lr_grid names %q, which is not compared (optimizers: %v)", n, o.Optimizers)
+	for _, n := range slices.Sorted(maps.Keys(o.LRs)) {
+		g := o.LRs[n]
+		if _, ok := variant(n); !ok {
+			return fmt.Errorf("compare.lr_grid names unknown optimizer %q%s; known: %s", n, didYouMean(n, VariantNames()), known)
 		}
-		for _, lr := range g {
-			if !(lr > 0) {
-				return fmt.Errorf("compare.lr_grid.%s: learning rates must be > 0, got %g", n, lr)
+		if !slices.Contains(o.Optimizers, n) {
+			return fmt.Errorf("compare.lr_grid names %q, which is not compared (optimizers: %s)", n, strings.Join(o.Optimizers, ", "))
+		}
+		if len(g) == 0 {
+			return fmt.Errorf("compare.lr_grid.%s is empty: give at least one learning rate, or remove it to use the default grid", n)
+		}
+		for i, lr := range g {
+			if !(lr > 0) || math.IsInf(lr, 0) {
+				return fmt.Errorf("compare.lr_grid.%s: learning rates must be finite and > 0, got %g", n, lr)
+			}
+			if slices.Contains(g[:i], lr) {
+				return fmt.Errorf("compare.lr_grid.%s lists %g twice", n, lr)
 			}
 		}
+	}
+	if t := o.TargetLoss; t != nil && !validTarget(*t) {
+		return fmt.Errorf("compare.target_loss or --target-loss must be a finite validation loss > 0, got %g", *t)
 	}
 	switch {
 	case o.LRGrid < 1:
@@ -121,6 +140,7 @@ func Run(cfg *model.Config, o Options) (*Summary, error) {
 		return nil, fmt.Errorf("cannot create output directory: %w", err)
 	}
 	sweep := sweepHash(cfg, &o)
+	plan := o.plan(cfg.Name)
 	if err := repairRecords(o.OutDir); err != nil {
 		return nil, err
 	}
@@ -133,7 +153,7 @@ func Run(cfg *model.Config, o Options) (*Summary, error) {
 			return nil, fmt.Errorf("%s already holds trials of a different sweep (another model, data or budget); use another --out directory", o.OutDir)
 		}
 	}
-	r := &runner{cfg: cfg, o: &o, sweep: sweep, done: map[Key]Record{}}
+	r := &runner{cfg: cfg, o: &o, sweep: sweep, plan: plan, done: map[Key]Record{}}
 	for _, rec := range own {
 		r.done[rec.Key] = rec
 	}
@@ -154,13 +174,27 @@ func Run(cfg *model.Config, o Options) (*Summary, error) {
 			o.Shard, o.Shards, len(recs), filepath.Join(o.OutDir, recordsFile))
 		return nil, nil
 	}
-	return Report(cfg.Name, o.Optimizers, [][]Record{recs}, o.OutDir, o.TargetLoss, o.Log)
+	sets := [][]Record{recs}
+	if o.Phase == "final" {
+		// The tuning records live in the --tuned directories.
+		for _, dir := range o.Tuned {
+			t, err := readRecords(dir)
+			if err != nil {
+				return nil, err
+			}
+			sets = append(sets, t)
+		}
+	}
+	// Partial: --phase tune reports the tuning runs, with a warning that
+	// the final runs are still to come.
+	return Report(sets, ReportOptions{Plan: plan, Out: o.OutDir, Target: o.TargetLoss, Partial: true, Log: o.Log})
 }
 
 type runner struct {
 	cfg   *model.Config
 	o     *Options
 	sweep string
+	plan  *Plan
 	mu    sync.Mutex
 	done  map[Key]Record
 	logMu sync.Mutex // workers share the log
@@ -224,6 +258,7 @@ func runPhases[T backprop.Float](r *runner) error {
 		if rec, ok := byKey[t]; ok {
 			if _, done := r.done[k]; !done {
 				rec.Key = k
+				rec.Plan = r.plan
 				if err := r.append(rec); err != nil {
 					return err
 				}
@@ -425,5 +460,5 @@ func runTrial[T backprop.Float](r *runner, data *dataCache[T], pool *train.Pool,
 	if err != nil {
 		return Record{}, err
 	}
-	return Record{Key: k, Sweep: r.sweep, TrialResult: res}, nil
+	return Record{Key: k, Sweep: r.sweep, Plan: r.plan, TrialResult: res}, nil
 }

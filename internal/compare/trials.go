@@ -114,7 +114,71 @@ func (k Key) String() string {
 type Record struct {
 	Key
 	Sweep string `json:"sweep"` // hash of everything else that shapes the trial
+	// Plan is what the sweep that ran the trial expects, so that a report
+	// of merged shards can tell which trials are missing. Records written
+	// before it existed have none.
+	Plan *Plan `json:"plan,omitempty"`
 	train.TrialResult
+}
+
+// Plan is what a sweep expects: every rate of each optimizer's grid tuned
+// with the first seed, then Seeds final runs (seeds Seed, Seed+1, ...) of
+// each optimizer that has a chosen rate.
+type Plan struct {
+	Config     string               `json:"config"` // the config's name
+	Optimizers []string             `json:"optimizers"`
+	Grids      map[string][]float64 `json:"lr_grids"` // per optimizer, ascending
+	Seed       uint64               `json:"seed"`     // first seed
+	Seeds      int                  `json:"seeds"`    // seeds of the final runs
+}
+
+// plan is the options' plan for the config named name.
+func (o *Options) plan(name string) *Plan {
+	p := &Plan{Config: name, Optimizers: slices.Clone(o.Optimizers), Grids: map[string][]float64{}, Seed: o.Seed, Seeds: o.Seeds}
+	for _, n := range o.Optimizers {
+		p.Grids[n] = o.grid(n)
+	}
+	return p
+}
+
+// didYouMean returns ` (did you mean "x"?)` for the candidate closest to
+// word, or "" when none is close.
+func didYouMean(word string, candidates []string) string {
+	best, bestD := "", 1<<30
+	for _, c := range candidates {
+		if d := editDistance(strings.ToLower(word), strings.ToLower(c)); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	limit := 2
+	if len(word) <= 3 {
+		limit = 1
+	}
+	if best == "" || bestD > limit && !strings.HasPrefix(best, word) {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %q?)", best)
+}
+
+// editDistance is the Levenshtein distance of a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
 
 // sweepHash identifies the model, data, loss, batch size and budget, so

@@ -30,9 +30,15 @@ const (
 type Task string
 
 const (
-	// Classification: one label column of class ids (non-negative
-	// integers) or class names (any other text; ids are given in sorted
-	// name order). The empty Task means Classification.
+	// Classification: one label column of class ids or class names. The
+	// column holds class ids when every label in it is a number; each must
+	// then be a whole number from 0, written as an integer or not ("3",
+	// "3.0", "3e0" are class 3; "1.5" is an error). When any label is not
+	// a number, the column holds class names and every label is a name,
+	// "1" and "1.0" included (two different names); ids are given in
+	// sorted name order. NaN and Inf count as numbers (and are not class
+	// ids). With CSVOptions.Classes, the training mapping decides instead.
+	// The empty Task means Classification.
 	Classification Task = "classification"
 	// Regression: one or more columns of numeric targets.
 	Regression Task = "regression"
@@ -52,6 +58,14 @@ type CSVOptions struct {
 	Features []string
 	// Task is Classification (also when empty) or Regression.
 	Task Task
+	// Classes, when not nil, is the training data's class mapping
+	// (Dataset.ClassMap of the training set): validation and test files
+	// are read with it. With Names, every label is a class name looked up
+	// in Names; with integer ids, every label must be a class id below
+	// NumClasses. An unknown name or an id out of range is an error. The
+	// Dataset gets NumClasses and ClassNames from the mapping. Ignored
+	// for Regression.
+	Classes *ClassMap
 }
 
 // ReadCSV reads a CSV data set from path.
@@ -74,6 +88,15 @@ func ParseCSV(name string, r io.Reader, opts CSVOptions) (*Dataset, error) {
 	if task != Classification && task != Regression {
 		return nil, fmt.Errorf("%s: unknown task %q (want %q or %q)", name, opts.Task, Classification, Regression)
 	}
+	classes := opts.Classes
+	if task == Regression {
+		classes = nil
+	}
+	if classes != nil {
+		if err := classes.check(name); err != nil {
+			return nil, err
+		}
+	}
 	cr, csvErr := newCSVReader(name, r)
 
 	rec, err := cr.Read()
@@ -85,6 +108,9 @@ func ParseCSV(name string, r io.Reader, opts CSVOptions) (*Dataset, error) {
 	}
 	ncols := len(rec)
 	firstLine, _ := cr.FieldPos(0)
+	if sep := otherSeparator(rec[0]); ncols == 1 && sep != "" {
+		return nil, fmt.Errorf("%s:%d: the first row is a single field, %q, which looks separated by %s; nettrain reads comma-separated files", name, firstLine, truncate(rec[0]), sep)
+	}
 
 	var header []string
 	switch opts.Header {
@@ -186,7 +212,9 @@ func ParseCSV(name string, r io.Reader, opts CSVOptions) (*Dataset, error) {
 			return float32(v), nil
 		}
 		msg := fmt.Sprintf("%s:%d: %s: %q %s", name, line, colName(j), truncate(cell), problem)
-		if line == firstLine && opts.Header == HeaderAuto {
+		if sep := otherSeparator(s); sep != "" {
+			msg += fmt.Sprintf(" (the file looks separated by %s; nettrain reads comma-separated files)", sep)
+		} else if line == firstLine && opts.Header == HeaderAuto {
 			msg += " (if line 1 is a header row, set the header option to true)"
 		}
 		return 0, errors.New(msg)
@@ -246,7 +274,7 @@ func ParseCSV(name string, r io.Reader, opts CSVOptions) (*Dataset, error) {
 
 	if task == Regression {
 		ds.TargetDim = len(labelCols)
-	} else if err := setLabels(ds, rawLabels, names, nameLine, colName(labelCols[0])); err != nil {
+	} else if err := setLabels(ds, rawLabels, names, nameLine, colName(labelCols[0]), classes); err != nil {
 		return nil, err
 	}
 	if err := ds.Check(); err != nil {
@@ -255,33 +283,66 @@ func ParseCSV(name string, r io.Reader, opts CSVOptions) (*Dataset, error) {
 	return ds, nil
 }
 
-// setLabels turns label texts into class ids: integers when every text is
-// one, else names numbered in sorted order.
-func setLabels(ds *Dataset, raw []int32, names []string, lines []int, col string) error {
-	ids := make([]int32, len(names))
-	allInt := true
-	for k, s := range names {
-		v, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
-			allInt = false
-			break
-		}
-		if v < 0 {
-			return fmt.Errorf("%s:%d: %s: class id %d is negative; class ids run from 0", ds.Source, lines[k], col, v)
-		}
-		if v >= math.MaxInt32 {
-			return fmt.Errorf("%s:%d: %s: class id %d is too large", ds.Source, lines[k], col, v)
-		}
-		ids[k] = int32(v)
-		ds.NumClasses = max(ds.NumClasses, int(v)+1)
+// setLabels turns label texts into class ids. texts are the distinct
+// labels, lines where each first appears; raw gives each row's index into
+// texts. Without a mapping cm, the column holds class ids when every text
+// is a number, else class names numbered in sorted order; with one, cm
+// decides (see CSVOptions.Classes).
+func setLabels(ds *Dataset, raw []int32, texts []string, lines []int, col string, cm *ClassMap) error {
+	errf := func(k int, format string, args ...any) error {
+		return fmt.Errorf("%s:%d: %s: %s", ds.Source, lines[k], col, fmt.Sprintf(format, args...))
 	}
-	if !allInt {
-		ds.NumClasses = len(names)
-		ds.ClassNames = slices.Clone(names)
+	ids := make([]int32, len(texts))
+	named := cm != nil && cm.Names != nil
+	if cm == nil {
+		named = slices.ContainsFunc(texts, func(s string) bool { return !isNumber(s) })
+	}
+	switch {
+	case named && cm != nil:
+		index := make(map[string]int32, len(cm.Names))
+		for i, n := range cm.Names {
+			index[n] = int32(i)
+		}
+		for k, s := range texts {
+			id, ok := index[s]
+			if !ok {
+				return errf(k, "unknown class %q; the training classes are %s", truncate(s), listNames(cm.Names))
+			}
+			ids[k] = id
+		}
+		ds.NumClasses, ds.ClassNames = cm.NumClasses, slices.Clone(cm.Names)
+	case named:
+		ds.NumClasses = len(texts)
+		ds.ClassNames = slices.Clone(texts)
 		slices.Sort(ds.ClassNames)
-		for k, s := range names {
+		for k, s := range texts {
 			i, _ := slices.BinarySearch(ds.ClassNames, s)
 			ids[k] = int32(i)
+		}
+	default:
+		for k, s := range texts {
+			if !isNumber(s) { // only with a mapping of integer ids
+				return errf(k, "label %q is not a class id (%s)", truncate(s), cm.describe())
+			}
+			v, _ := strconv.ParseFloat(s, 64) // ±Inf when out of range
+			switch {
+			case math.IsNaN(v) || !math.IsInf(v, 0) && v != math.Trunc(v):
+				if cm != nil {
+					return errf(k, "label %s is not a class id (%s)", truncate(s), cm.describe())
+				}
+				return errf(k, "label %s is not a class id (class ids are whole numbers from 0)", truncate(s))
+			case v < 0:
+				return errf(k, "class id %s is negative; class ids run from 0", truncate(s))
+			case cm != nil && v >= float64(cm.NumClasses):
+				return errf(k, "class id %s is not a training class (%s)", truncate(s), cm.describe())
+			case v >= math.MaxInt32:
+				return errf(k, "class id %s is too large", truncate(s))
+			}
+			ids[k] = int32(v)
+			ds.NumClasses = max(ds.NumClasses, int(v)+1)
+		}
+		if cm != nil {
+			ds.NumClasses = cm.NumClasses
 		}
 	}
 	ds.Labels = make([]int32, len(raw))
@@ -289,6 +350,40 @@ func setLabels(ds *Dataset, raw []int32, names []string, lines []int, col string
 		ds.Labels[i] = ids[r]
 	}
 	return nil
+}
+
+// isNumber reports whether a label is a number: anything strconv.ParseFloat
+// reads, out of range or not ("1", "1.0", "3e0", "-2", "1e999", "NaN").
+func isNumber(s string) bool {
+	_, err := strconv.ParseFloat(s, 64)
+	return err == nil || errors.Is(err, strconv.ErrRange)
+}
+
+// listNames lists class names for a message: quoted, at most 20.
+func listNames(names []string) string {
+	const most = 20
+	q := make([]string, 0, min(len(names), most))
+	for _, n := range names[:min(len(names), most)] {
+		q = append(q, strconv.Quote(truncate(n)))
+	}
+	s := strings.Join(q, ", ")
+	if len(names) > most {
+		s += fmt.Sprintf(", ... (%d in all)", len(names))
+	}
+	return s
+}
+
+// otherSeparator says how a CSV field looks separated when it holds
+// semicolons or tabs ("';'", "tabs"), else "".
+func otherSeparator(s string) string {
+	semi, tabs := strings.Count(s, ";"), strings.Count(s, "\t")
+	switch {
+	case tabs > 0 && tabs >= semi:
+		return "tabs"
+	case semi > 0:
+		return "';'"
+	}
+	return ""
 }
 
 // resolveColumn finds a column by header name or 0-based index.

@@ -1,6 +1,7 @@
 package data
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -66,6 +67,45 @@ func TestParseCSV(t *testing.T) {
 			want: Dataset{N: 1, F32: []float32{1, 2}, Targets: []float32{3}, TargetDim: 1},
 		},
 		{
+			name: "integer ids written as floats",
+			in:   "1,1.0\n2,2.00\n3,3e0\n4,0\n5,-0\n6,+2\n",
+			want: Dataset{N: 6, F32: []float32{1, 2, 3, 4, 5, 6}, Labels: []int32{1, 2, 3, 0, 0, 2}, NumClasses: 4},
+		},
+		{
+			name: "one float-written id among integers keeps integer ids",
+			in:   "a,y\n1,0\n2,1.0\n3,10\n4,1\n",
+			want: Dataset{N: 4, F32: []float32{1, 2, 3, 4}, Labels: []int32{0, 1, 10, 1}, NumClasses: 11},
+		},
+		{
+			name: "a word makes every label a name, numbers too",
+			in:   "a,y\n1,0\n2,cat\n3,1.0\n4,1\n",
+			want: Dataset{N: 4, F32: []float32{1, 2, 3, 4}, Labels: []int32{0, 3, 2, 1}, NumClasses: 4, ClassNames: []string{"0", "1", "1.0", "cat"}},
+		},
+		{
+			name: "training names: a file with only some classes gets the training ids",
+			in:   "a,y\n1,dog\n2,cat\n3,dog\n",
+			opts: CSVOptions{Classes: &ClassMap{NumClasses: 3, Names: []string{"bird", "cat", "dog"}}},
+			want: Dataset{N: 3, F32: []float32{1, 2, 3}, Labels: []int32{2, 1, 2}, NumClasses: 3, ClassNames: []string{"bird", "cat", "dog"}},
+		},
+		{
+			name: "training names: numbers are looked up as names",
+			in:   "a,y\n1,1.0\n2,0\n",
+			opts: CSVOptions{Classes: &ClassMap{NumClasses: 4, Names: []string{"0", "1", "1.0", "cat"}}},
+			want: Dataset{N: 2, F32: []float32{1, 2}, Labels: []int32{2, 0}, NumClasses: 4, ClassNames: []string{"0", "1", "1.0", "cat"}},
+		},
+		{
+			name: "training ids: the training class count",
+			in:   "a,y\n1,3\n2,1.0\n",
+			opts: CSVOptions{Classes: &ClassMap{NumClasses: 10}},
+			want: Dataset{N: 2, F32: []float32{1, 2}, Labels: []int32{3, 1}, NumClasses: 10},
+		},
+		{
+			name: "the mapping is ignored for regression",
+			in:   "a,t\n1,2.5\n",
+			opts: CSVOptions{Task: Regression, Classes: &ClassMap{NumClasses: 2, Names: []string{"x", "y"}}},
+			want: Dataset{N: 1, F32: []float32{1}, Targets: []float32{2.5}, TargetDim: 1},
+		},
+		{
 			name: "byte order mark, CRLF, blank lines, quotes",
 			in:   "\ufeff\"a\",b,label\r\n\r\n\"1\",2,x\r\n3,4,y\r\n",
 			want: Dataset{N: 2, F32: []float32{1, 2, 3, 4}, Labels: []int32{0, 1}, NumClasses: 2, ClassNames: []string{"x", "y"}},
@@ -119,6 +159,37 @@ func TestParseCSVErrors(t *testing.T) {
 		{"no features", "y\n1\n", CSVOptions{}, "d.csv: no feature columns: the file has 1 columns and all are labels"},
 		{"unknown task", "1,2\n", CSVOptions{Task: "clustering"}, `d.csv: unknown task "clustering" (want "classification" or "regression")`},
 		{"bad quote", "a,b\n1,\"2\n", CSVOptions{}, `d.csv:2: malformed CSV: extraneous or missing " in quoted-field`},
+
+		// Integer class ids: whole numbers, however written.
+		{"fractional label", "a,y\n1,0\n2,1\n3,1.5\n", CSVOptions{}, `d.csv:4: column "y" (index 1): label 1.5 is not a class id (class ids are whole numbers from 0)`},
+		{"NaN label", "a,y\n1,0\n2,NaN\n", CSVOptions{}, `d.csv:3: column "y" (index 1): label NaN is not a class id (class ids are whole numbers from 0)`},
+		{"negative float label", "a,y\n1,0\n2,-1.0\n", CSVOptions{}, `d.csv:3: column "y" (index 1): class id -1.0 is negative; class ids run from 0`},
+		{"label beyond float64", "a,y\n1,0\n2,1e999\n", CSVOptions{}, `d.csv:3: column "y" (index 1): class id 1e999 is too large`},
+
+		// Files separated by something other than commas.
+		{"semicolons", "a;b;label\n1;2;x\n", CSVOptions{}, `d.csv:1: the first row is a single field, "a;b;label", which looks separated by ';'; nettrain reads comma-separated files`},
+		{"tabs", "a\tb\tlabel\n1\t2\t0\n", CSVOptions{}, `d.csv:1: the first row is a single field, "a\tb\tlabel", which looks separated by tabs; nettrain reads comma-separated files`},
+		{"tabs without header", "\n1\t2\t0\n", CSVOptions{Labels: []string{"0"}}, `d.csv:2: the first row is a single field, "1\t2\t0", which looks separated by tabs; nettrain reads comma-separated files`},
+		{"semicolons and decimal commas", "1,5;2,5;0\n", CSVOptions{}, `d.csv:1: column index 1: "5;2" is not a number (the file looks separated by ';'; nettrain reads comma-separated files)`},
+
+		// Reading with the training mapping.
+		{"unknown class", "a,y\n1,cat\n2,fish\n", CSVOptions{Classes: &ClassMap{NumClasses: 3, Names: []string{"bird", "cat", "dog"}}},
+			`d.csv:3: column "y" (index 1): unknown class "fish"; the training classes are "bird", "cat", "dog"`},
+		{"unknown class among many", "a,y\n1,c24\n2,c25\n", CSVOptions{Classes: &ClassMap{NumClasses: 25, Names: manyNames(25)}},
+			`d.csv:3: column "y" (index 1): unknown class "c25"; the training classes are "c00", "c01", "c02", "c03", "c04", "c05", "c06", "c07", "c08", "c09", "c10", "c11", "c12", "c13", "c14", "c15", "c16", "c17", "c18", "c19", ... (25 in all)`},
+		{"id beyond the training classes", "a,y\n1,0\n2,3\n", CSVOptions{Classes: &ClassMap{NumClasses: 3}},
+			`d.csv:3: column "y" (index 1): class id 3 is not a training class (the training data has 3 classes, ids 0 to 2)`},
+		{"id beyond a single training class", "a,y\n1,0\n2,1.0\n", CSVOptions{Classes: &ClassMap{NumClasses: 1}},
+			`d.csv:3: column "y" (index 1): class id 1.0 is not a training class (the training data has 1 class, id 0)`},
+		{"name where the training data has ids", "a,y\n1,0\n2,cat\n", CSVOptions{Classes: &ClassMap{NumClasses: 3}},
+			`d.csv:3: column "y" (index 1): label "cat" is not a class id (the training data has 3 classes, ids 0 to 2)`},
+		{"fraction where the training data has ids", "a,y\n1,1.5\n", CSVOptions{Classes: &ClassMap{NumClasses: 3}},
+			`d.csv:2: column "y" (index 1): label 1.5 is not a class id (the training data has 3 classes, ids 0 to 2)`},
+		{"negative where the training data has ids", "a,y\n1,-1\n", CSVOptions{Classes: &ClassMap{NumClasses: 3}},
+			`d.csv:2: column "y" (index 1): class id -1 is negative; class ids run from 0`},
+		{"mapping without classes", "a,y\n1,0\n", CSVOptions{Classes: &ClassMap{}}, "d.csv: bad class mapping: 0 classes, want at least 1"},
+		{"mapping with too few names", "a,y\n1,0\n", CSVOptions{Classes: &ClassMap{NumClasses: 3, Names: []string{"a", "b"}}}, "d.csv: bad class mapping: 2 names for 3 classes"},
+		{"mapping naming a class twice", "a,y\n1,0\n", CSVOptions{Classes: &ClassMap{NumClasses: 2, Names: []string{"a", "a"}}}, `d.csv: bad class mapping: class "a" is named twice`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -138,5 +209,67 @@ func TestParseCSVMultilineLines(t *testing.T) {
 	want := `d.csv:4: column "a" (index 0): "bad" is not a number`
 	if err == nil || err.Error() != want {
 		t.Errorf("error:\n  %v\nwant\n  %s", err, want)
+	}
+}
+
+// manyNames returns the class names c00, c01, ... (n of them).
+func manyNames(n int) []string {
+	names := make([]string, n)
+	for i := range names {
+		names[i] = fmt.Sprintf("c%02d", i)
+	}
+	return names
+}
+
+// TestCSVTrainingMapping reads validation files with the training set's
+// mapping, as the training code does.
+func TestCSVTrainingMapping(t *testing.T) {
+	tests := []struct {
+		name       string
+		train, val string
+		wantTrain  []int32
+		wantVal    []int32
+		classes    int
+		names      []string
+	}{
+		{
+			name:  "named classes, validation without bird",
+			train: "a,y\n1,bird\n2,cat\n3,dog\n",
+			val:   "a,y\n1,cat\n2,dog\n",
+			// Read on its own, the validation file would map cat to 0.
+			wantTrain: []int32{0, 1, 2}, wantVal: []int32{1, 2}, classes: 3, names: []string{"bird", "cat", "dog"},
+		},
+		{
+			name:      "float-written ids in training, clean integers in validation",
+			train:     "a,y\n1,0\n2,1.0\n3,10\n4,2\n",
+			val:       "a,y\n1,10\n2,2\n",
+			wantTrain: []int32{0, 1, 10, 2}, wantVal: []int32{10, 2}, classes: 11,
+		},
+		{
+			name:      "validation with fewer integer classes",
+			train:     "a,y\n1,0\n2,5\n",
+			val:       "a,y\n1,1\n",
+			wantTrain: []int32{0, 5}, wantVal: []int32{1}, classes: 6,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			train, err := ParseCSV("train.csv", strings.NewReader(tt.train), CSVOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			val, err := ParseCSV("val.csv", strings.NewReader(tt.val), CSVOptions{Classes: train.ClassMap()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, ds := range []*Dataset{train, val} {
+				if ds.NumClasses != tt.classes || !reflect.DeepEqual(ds.ClassNames, tt.names) {
+					t.Errorf("%s: %d classes %q, want %d %q", ds.Source, ds.NumClasses, ds.ClassNames, tt.classes, tt.names)
+				}
+			}
+			if !reflect.DeepEqual(train.Labels, tt.wantTrain) || !reflect.DeepEqual(val.Labels, tt.wantVal) {
+				t.Errorf("labels: train %v, validation %v; want %v, %v", train.Labels, val.Labels, tt.wantTrain, tt.wantVal)
+			}
+		})
 	}
 }

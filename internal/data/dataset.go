@@ -28,12 +28,14 @@ type Dataset struct {
 	// classification; nil for regression.
 	Labels []int32
 	// NumClasses is the number of classes: max label + 1, or more when the
-	// source says so (10 for MNIST, len(ClassNames) for named classes); 0
-	// for regression.
+	// source says so (10 for MNIST, len(ClassNames) for named classes, the
+	// training data's count when loaded with a ClassMap); 0 for
+	// regression.
 	NumClasses int
-	// ClassNames names the classes when the source names them (CSV labels
-	// that are not integers): class i is ClassNames[i], the names in
-	// sorted order. Nil when classes are plain integers.
+	// ClassNames names the classes when the source names them (a CSV label
+	// column with a value that is not a number): class i is ClassNames[i],
+	// the names in sorted order. When loaded with a ClassMap, its Names.
+	// Nil when classes are plain integers.
 	ClassNames []string
 	// Targets holds N*TargetDim regression targets, sample-major; nil for
 	// classification.
@@ -41,6 +43,82 @@ type Dataset struct {
 	// TargetDim is the number of regression targets per sample; 0 for
 	// classification.
 	TargetDim int
+}
+
+// ClassMap is the class mapping of a training data set. Validation and
+// test data are read with it (LoadOptions.Classes, CSVOptions.Classes) so
+// that their labels get the training ids: a class name maps to its index
+// in Names, whatever names the file itself holds; a class id or name the
+// training data does not have is an error; and the Dataset read gets the
+// training NumClasses and ClassNames. It applies to class labels only
+// and is ignored for regression targets.
+type ClassMap struct {
+	// NumClasses is the number of training classes; ids run from 0 to
+	// NumClasses-1. It must be at least 1.
+	NumClasses int
+	// Names names the classes (class i is Names[i]) when the training
+	// labels are names; then it has NumClasses distinct entries, and a CSV
+	// label column is read as names, every value (also "1") looked up
+	// in Names. Nil when the training labels are integer ids; then every
+	// CSV label must be a class id below NumClasses. Formats that store
+	// integer labels (IDX, safetensors) give class ids either way: with
+	// Names, id i stands for Names[i].
+	Names []string
+}
+
+// ClassMap returns the mapping that reads validation and test data with
+// ds's classes; nil when ds holds regression targets.
+func (ds *Dataset) ClassMap() *ClassMap {
+	if ds.Labels == nil {
+		return nil
+	}
+	return &ClassMap{NumClasses: ds.NumClasses, Names: slices.Clone(ds.ClassNames)}
+}
+
+// check reports a mapping that cannot be used; name labels the message.
+func (cm *ClassMap) check(name string) error {
+	if cm.NumClasses < 1 {
+		return fmt.Errorf("%s: bad class mapping: %d classes, want at least 1", name, cm.NumClasses)
+	}
+	if cm.Names == nil {
+		return nil
+	}
+	if len(cm.Names) != cm.NumClasses {
+		return fmt.Errorf("%s: bad class mapping: %d names for %d classes", name, len(cm.Names), cm.NumClasses)
+	}
+	seen := make(map[string]bool, len(cm.Names))
+	for _, n := range cm.Names {
+		if seen[n] {
+			return fmt.Errorf("%s: bad class mapping: class %q is named twice", name, n)
+		}
+		seen[n] = true
+	}
+	return nil
+}
+
+// describe says what classes the training data has, for messages.
+func (cm *ClassMap) describe() string {
+	if cm.NumClasses == 1 {
+		return "the training data has 1 class, id 0"
+	}
+	return fmt.Sprintf("the training data has %d classes, ids 0 to %d", cm.NumClasses, cm.NumClasses-1)
+}
+
+// useClasses gives ds, whose integer labels were read from a file, the
+// training classes cm: every label must be below cm.NumClasses. what
+// names the labels in messages (a file, a tensor). A nil cm or a
+// regression data set leaves ds as it is.
+func (ds *Dataset) useClasses(cm *ClassMap, what string) error {
+	if cm == nil || ds.Labels == nil {
+		return nil
+	}
+	for i, l := range ds.Labels {
+		if int(l) >= cm.NumClasses {
+			return fmt.Errorf("%s: label %d of sample %d is not a training class (%s)", what, l, i, cm.describe())
+		}
+	}
+	ds.NumClasses, ds.ClassNames = cm.NumClasses, slices.Clone(cm.Names)
+	return nil
 }
 
 // FeatureLen returns the number of feature values per sample, the product

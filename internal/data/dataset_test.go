@@ -158,3 +158,23 @@ func TestCheck(t *testing.T) {
 		t.Errorf("good data set: %v", err)
 	}
 }
+
+func TestClassMap(t *testing.T) {
+	named := &Dataset{Labels: []int32{0}, NumClasses: 2, ClassNames: []string{"cat", "dog"}}
+	cm := named.ClassMap()
+	if want := (&ClassMap{NumClasses: 2, Names: []string{"cat", "dog"}}); !reflect.DeepEqual(cm, want) {
+		t.Errorf("named: ClassMap() = %+v, want %+v", cm, want)
+	}
+	cm.Names[0] = "changed"
+	if named.ClassNames[0] != "cat" {
+		t.Errorf("ClassMap shares its names with the data set")
+	}
+	ids := &Dataset{Labels: []int32{0}, NumClasses: 7}
+	if cm, want := ids.ClassMap(), (&ClassMap{NumClasses: 7}); !reflect.DeepEqual(cm, want) {
+		t.Errorf("ids: ClassMap() = %+v, want %+v", cm, want)
+	}
+	regression := &Dataset{Targets: []float32{1}, TargetDim: 1}
+	if cm := regression.ClassMap(); cm != nil {
+		t.Errorf("regression: ClassMap() = %+v, want nil", cm)
+	}
+}

@@ -19,14 +19,40 @@
 //
 //   - mnist:train, mnist:test, fashion-mnist:train, fashion-mnist:test:
 //     the built-in sets, found by a Locator (below);
-//   - a .csv file (ReadCSV with CSVOptions);
+//   - a .csv file (ReadCSV with CSVOptions), comma-separated: a first
+//     row that is one field holding semicolons or tabs is reported as a
+//     file separated by those;
 //   - a .safetensors file with tensors x (N, ...) and y (ReadSafetensors);
 //   - an IDX images file, raw or gzipped, whose name contains
-//     "images-idx3"; its labels file has "labels-idx1" in its place
-//     (LoadIDX).
+//     "images-idx3" (train-images-idx3-ubyte, as MNIST names it) or
+//     "images.idx3" (train-images.idx3-ubyte, as Kaggle does); its labels
+//     file has "labels-idx1" or "labels.idx1" in its place (LoadIDX).
 //
 // Relative paths are resolved against LoadOptions.BaseDir, the config
 // file's directory.
+//
+// # Class labels
+//
+// A CSV label column holds class ids when every label in it is a number
+// (as strconv.ParseFloat reads it, NaN and Inf included); each must then
+// be a whole number from 0, however written: "3", "3.0" and "3e0" are
+// class 3, while "1.5", "NaN" or "-1" is an error naming the line and
+// column. When any label is not a number the column holds class names,
+// and then every label is a name ("1" and "1.0" are two names); class i
+// is the i-th name in sorted order (ClassNames).
+//
+// Validation and test data must use the training data's classes, not
+// their own: a validation file holding only cat and dog would otherwise
+// number them 0 and 1 where training had bird, cat, dog. The training
+// code passes the training set's mapping, Dataset.ClassMap(), as
+// LoadOptions.Classes (CSVOptions.Classes for ParseCSV). Then a CSV
+// label column is read as the training data's: names looked up in the
+// training names (any other name is an error naming the file, line,
+// column, the label and the training classes), or integer ids below the
+// training class count (anything else is an error). Integer labels of
+// IDX and safetensors files must be below the training class count too.
+// The Dataset read has the training NumClasses and ClassNames, so the
+// caller needs no checks of its own.
 //
 // Readers treat their input as hostile: every size in a header is checked
 // against the data actually present before memory is allocated for it (an
@@ -54,7 +80,8 @@
 //     dataset-fashion-mnist package installs it.
 //
 // Each directory holds {train,t10k}-{images-idx3,labels-idx1}-ubyte,
-// gzipped (.gz) or not. When nothing is found the error lists every place
+// gzipped (.gz) or not, or the same with Kaggle's names
+// ({train,t10k}-{images.idx3,labels.idx1}-ubyte). When nothing is found the error lists every place
 // looked and the command that gets the data. The Locator's fields
 // (environment, home directory, go command runner, Fashion directory) are
 // injectable for tests.

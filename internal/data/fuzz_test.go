@@ -2,6 +2,7 @@ package data
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -37,18 +38,22 @@ func FuzzIDX(f *testing.F) {
 }
 
 // FuzzCSV checks that no input makes the CSV reader panic, under a few
-// option sets, and that what it accepts passes Dataset.Check. The seed
+// option sets (some with a training class mapping), and that what it
+// accepts passes Dataset.Check and has the mapping's classes. The seed
 // corpus is in testdata/fuzz/FuzzCSV.
 func FuzzCSV(f *testing.F) {
 	f.Add("a,b,label\n1,2,x\n3,4,y\n", uint8(0))
 	f.Add("1,2,0\n3,4,1\n", uint8(1))
 	f.Fuzz(func(t *testing.T, in string, mode uint8) {
-		opts := []CSVOptions{
+		all := []CSVOptions{
 			{},
 			{Header: HeaderAbsent, Labels: []string{"0"}},
 			{Header: HeaderPresent, Task: Regression},
 			{Task: Regression, Labels: []string{"0", "1"}, Features: []string{"2"}},
-		}[mode%4]
+			{Classes: &ClassMap{NumClasses: 3, Names: []string{"x", "y", "1"}}},
+			{Header: HeaderAbsent, Classes: &ClassMap{NumClasses: 4}},
+		}
+		opts := all[int(mode)%len(all)]
 		ds, err := ParseCSV("fuzz.csv", strings.NewReader(in), opts)
 		if err != nil {
 			if !strings.HasPrefix(err.Error(), "fuzz.csv") {
@@ -58,6 +63,9 @@ func FuzzCSV(f *testing.F) {
 		}
 		if err := ds.Check(); err != nil {
 			t.Fatalf("accepted an inconsistent data set: %v", err)
+		}
+		if cm := opts.Classes; cm != nil && (ds.NumClasses != cm.NumClasses || !slices.Equal(ds.ClassNames, cm.Names)) {
+			t.Fatalf("read with %+v, got %d classes %q", *cm, ds.NumClasses, ds.ClassNames)
 		}
 	})
 }

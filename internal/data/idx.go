@@ -297,14 +297,39 @@ func fromIDX(imagesPath string, img *IDX, labelsPath string, lab *IDX) (*Dataset
 	return ds, nil
 }
 
+// idxTags pairs the name parts that mark an IDX images file with those of
+// its labels file, both ways: "images-idx3" (MNIST's own
+// train-images-idx3-ubyte) and "images.idx3" (Kaggle's
+// train-images.idx3-ubyte).
+var idxTags = map[string]string{
+	"images-idx3": "labels-idx1", "labels-idx1": "images-idx3",
+	"images.idx3": "labels.idx1", "labels.idx1": "images.idx3",
+}
+
 // idxLabelsPath derives the labels file of an IDX images file by replacing
-// "images-idx3" with "labels-idx1" in its base name.
-func idxLabelsPath(imagesPath string) (string, bool) {
-	dir, base := splitPath(imagesPath)
-	if !strings.Contains(base, "images-idx3") {
-		return "", false
+// "images-idx3" with "labels-idx1" in its base name, or "images.idx3"
+// with "labels.idx1"; it also returns the two parts.
+func idxLabelsPath(imagesPath string) (labels, imagesTag, labelsTag string, ok bool) {
+	return idxPartner(imagesPath, "images-idx3", "images.idx3")
+}
+
+// idxImagesPath derives the images file of an IDX labels file, the other
+// way round; it also returns the labels file's part.
+func idxImagesPath(labelsPath string) (images, labelsTag string, ok bool) {
+	images, labelsTag, _, ok = idxPartner(labelsPath, "labels-idx1", "labels.idx1")
+	return images, labelsTag, ok
+}
+
+// idxPartner replaces the first of tags found in p's base name with its
+// partner in idxTags.
+func idxPartner(p string, tags ...string) (partner, tag, partnerTag string, ok bool) {
+	dir, base := splitPath(p)
+	for _, t := range tags {
+		if strings.Contains(base, t) {
+			return dir + strings.Replace(base, t, idxTags[t], 1), t, idxTags[t], true
+		}
 	}
-	return dir + strings.Replace(base, "images-idx3", "labels-idx1", 1), true
+	return "", "", "", false
 }
 
 // splitPath splits after the last slash (either kind).

@@ -16,6 +16,13 @@ type LoadOptions struct {
 	CSV CSVOptions
 	// Locator finds the built-in data sets; nil means DefaultLocator().
 	Locator *Locator
+	// Classes, when not nil, is the training data's class mapping
+	// (Dataset.ClassMap of the training set), for loading validation and
+	// test data: labels get the training ids, a class the training data
+	// does not have is an error, and the Dataset gets the training
+	// NumClasses and ClassNames (see ClassMap). It applies to every
+	// format and replaces CSV.Classes; nil reads each file on its own.
+	Classes *ClassMap
 }
 
 // aliases are the built-in data sets, each with a train and a test split.
@@ -27,11 +34,17 @@ var aliases = map[string]int{"mnist": 10, "fashion-mnist": 10} // name -> classe
 //	path.csv          (with opts.CSV)
 //	path.safetensors  (tensors x and y)
 //	path of an IDX images file, raw or gzipped, whose name contains
-//	"images-idx3"; its labels file is the same path with "labels-idx1"
-//	in place of "images-idx3"
+//	"images-idx3" (train-images-idx3-ubyte) or "images.idx3" (Kaggle's
+//	train-images.idx3-ubyte); its labels file is the same path with
+//	"labels-idx1" or "labels.idx1" in its place
 func Load(spec string, opts LoadOptions) (*Dataset, error) {
 	if spec == "" {
 		return nil, fmt.Errorf("no data source given")
+	}
+	if opts.Classes != nil {
+		if err := opts.Classes.check(spec); err != nil {
+			return nil, err
+		}
 	}
 	if set, split, ok := strings.Cut(spec, ":"); ok && isAliasLike(set) && !strings.ContainsAny(split, `./\`) {
 		classes, known := aliases[set]
@@ -57,6 +70,9 @@ func Load(spec string, opts LoadOptions) (*Dataset, error) {
 			return nil, fmt.Errorf("%s: labels go up to %d, but %s has %d classes", images, ds.NumClasses-1, set, classes)
 		}
 		ds.Source, ds.NumClasses = spec, classes
+		if err := ds.useClasses(opts.Classes, labels); err != nil {
+			return nil, err
+		}
 		return ds, nil
 	}
 
@@ -70,21 +86,35 @@ func Load(spec string, opts LoadOptions) (*Dataset, error) {
 	base := strings.ToLower(filepath.Base(path))
 	switch {
 	case strings.HasSuffix(base, ".csv"):
-		return ReadCSV(path, opts.CSV)
+		csvOpts := opts.CSV
+		if opts.Classes != nil {
+			csvOpts.Classes = opts.Classes
+		}
+		return ReadCSV(path, csvOpts)
 	case strings.HasSuffix(base, ".safetensors"):
-		return ReadSafetensors(path)
+		return readSafetensors(path, opts.Classes)
 	}
-	labels, ok := idxLabelsPath(path)
+	labels, imagesTag, labelsTag, ok := idxLabelsPath(path)
 	if !ok {
-		return nil, fmt.Errorf("%s: cannot tell the format: want a .csv or .safetensors file, an IDX images file whose name contains \"images-idx3\", or one of mnist:train, mnist:test, fashion-mnist:train, fashion-mnist:test", path)
+		if images, labelsTag, ok := idxImagesPath(path); ok {
+			return nil, fmt.Errorf("%s: is an IDX labels file; give its images file, %s (the name with %s in place of %s)", path, images, idxTags[labelsTag], labelsTag)
+		}
+		return nil, fmt.Errorf("%s: cannot tell the format: want a .csv or .safetensors file, an IDX images file whose name contains \"images-idx3\" or \"images.idx3\", or one of mnist:train, mnist:test, fashion-mnist:train, fashion-mnist:test", path)
 	}
 	if _, err := os.Stat(path); err != nil {
 		return nil, err
 	}
 	if _, err := os.Stat(labels); err != nil {
-		return nil, fmt.Errorf("%s: labels file %s not found (its name is the images file's with labels-idx1 in place of images-idx3)", path, labels)
+		return nil, fmt.Errorf("%s: labels file %s not found (its name is the images file's with %s in place of %s)", path, labels, labelsTag, imagesTag)
 	}
-	return LoadIDX(path, labels)
+	ds, err := LoadIDX(path, labels)
+	if err != nil {
+		return nil, err
+	}
+	if err := ds.useClasses(opts.Classes, labels); err != nil {
+		return nil, err
+	}
+	return ds, nil
 }
 
 // isAliasLike reports whether s could be the name part of an alias: lower

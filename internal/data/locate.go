@@ -102,12 +102,22 @@ func idxNames(split string) (images, labels string) {
 }
 
 // findPair looks for split's images and labels files in dir, each gzipped
-// (name.gz) or not.
+// (name.gz) or not, named as MNIST names them (train-images-idx3-ubyte)
+// or else as Kaggle does (train-images.idx3-ubyte).
 func findPair(dir, split string) (images, labels string, ok bool) {
 	im, lb := idxNames(split)
-	images, ok1 := findFile(dir, im)
-	labels, ok2 := findFile(dir, lb)
-	return images, labels, ok1 && ok2
+	for _, dots := range []bool{false, true} {
+		if dots {
+			im = strings.Replace(im, "-idx3", ".idx3", 1)
+			lb = strings.Replace(lb, "-idx1", ".idx1", 1)
+		}
+		images, ok1 := findFile(dir, im)
+		labels, ok2 := findFile(dir, lb)
+		if ok1 && ok2 {
+			return images, labels, true
+		}
+	}
+	return "", "", false
 }
 
 func findFile(dir, name string) (string, bool) {

@@ -129,6 +129,17 @@ func TestLocator(t *testing.T) {
 			want: result{"nd/mnist/train-images-idx3-ubyte.gz", "nd/mnist/train-labels-idx1-ubyte"},
 		},
 		{
+			name: "NETTRAIN_DATA/mnist with Kaggle's names",
+			setup: func(t *testing.T, root string, w *fakeWorld) {
+				dir := filepath.Join(root, "nd", "mnist")
+				writeFile(t, dir, "train-images.idx3-ubyte", tinyImages)
+				writeFile(t, dir, "train-labels.idx1-ubyte", tinyLabels)
+				w.env["NETTRAIN_DATA"] = filepath.Join(root, "nd")
+			},
+			set: "mnist", split: "train",
+			want: result{"nd/mnist/train-images.idx3-ubyte", "nd/mnist/train-labels.idx1-ubyte"},
+		},
+		{
 			name: "NETTRAIN_DATA flat is MNIST",
 			setup: func(t *testing.T, root string, w *fakeWorld) {
 				tinySet(t, filepath.Join(root, "nd"))

@@ -16,16 +16,24 @@ import (
 //
 // The sample shape is x's shape without N ([1] when x is (N)). The number
 // of classes is max label + 1, or the metadata entry "num_classes" when
-// present (it must be at least that).
+// present (it must be at least that). Load with LoadOptions.Classes also
+// requires every label to be below the training class count, and
+// num_classes, when present, to equal it.
 func ReadSafetensors(path string) (*Dataset, error) {
+	return readSafetensors(path, nil)
+}
+
+// readSafetensors reads a safetensors data set whose integer labels must
+// be classes of cm (nil: any class).
+func readSafetensors(path string, cm *ClassMap) (*Dataset, error) {
 	f, err := safetensors.Read(path)
 	if err != nil {
 		return nil, err
 	}
-	return fromSafetensors(path, f)
+	return fromSafetensors(path, f, cm)
 }
 
-func fromSafetensors(path string, f *safetensors.File) (*Dataset, error) {
+func fromSafetensors(path string, f *safetensors.File, cm *ClassMap) (*Dataset, error) {
 	errf := func(format string, args ...any) error {
 		return fmt.Errorf("%s: %s", path, fmt.Sprintf(format, args...))
 	}
@@ -88,7 +96,13 @@ func fromSafetensors(path string, f *safetensors.File) (*Dataset, error) {
 			if err != nil || k < ds.NumClasses {
 				return nil, errf("metadata num_classes = %q, but the labels need at least %d classes", s, ds.NumClasses)
 			}
+			if cm != nil && k != cm.NumClasses {
+				return nil, errf("metadata num_classes = %q, but %s", s, cm.describe())
+			}
 			ds.NumClasses = k
+		}
+		if err := ds.useClasses(cm, path+`: tensor "y"`); err != nil {
+			return nil, err
 		}
 	case yi.DType.IsFloat():
 		if len(yi.Shape) > 2 {

@@ -109,3 +109,53 @@ func TestReadSafetensorsErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestReadSafetensorsClasses reads integer labels with a training
+// mapping.
+func TestReadSafetensorsClasses(t *testing.T) {
+	dir := t.TempDir()
+	x := safetensors.Tensor{Name: "x", Shape: []int{2, 1}, Data: []float32{1, 2}}
+	y := safetensors.Tensor{Name: "y", Shape: []int{2}, Data: []uint8{0, 3}}
+	targets := safetensors.Tensor{Name: "y", Shape: []int{2}, Data: []float32{0.5, 3}}
+	tests := []struct {
+		name    string
+		tensors []safetensors.Tensor
+		meta    map[string]string
+		cm      *ClassMap
+		want    Dataset // Source filled in by the test
+		wantErr string  // after "PATH: "; replaces want
+	}{
+		{name: "ids take the training class count", tensors: []safetensors.Tensor{x, y}, cm: &ClassMap{NumClasses: 10},
+			want: Dataset{Shape: []int{1}, N: 2, F32: []float32{1, 2}, Labels: []int32{0, 3}, NumClasses: 10}},
+		{name: "ids index the training names", tensors: []safetensors.Tensor{x, y}, cm: &ClassMap{NumClasses: 4, Names: []string{"a", "b", "c", "d"}},
+			want: Dataset{Shape: []int{1}, N: 2, F32: []float32{1, 2}, Labels: []int32{0, 3}, NumClasses: 4, ClassNames: []string{"a", "b", "c", "d"}}},
+		{name: "metadata agreeing with the training data", tensors: []safetensors.Tensor{x, y}, meta: map[string]string{"num_classes": "5"}, cm: &ClassMap{NumClasses: 5},
+			want: Dataset{Shape: []int{1}, N: 2, F32: []float32{1, 2}, Labels: []int32{0, 3}, NumClasses: 5}},
+		{name: "regression targets ignore the mapping", tensors: []safetensors.Tensor{x, targets}, cm: &ClassMap{NumClasses: 2},
+			want: Dataset{Shape: []int{1}, N: 2, F32: []float32{1, 2}, Targets: []float32{0.5, 3}, TargetDim: 1}},
+		{name: "label beyond the training classes", tensors: []safetensors.Tensor{x, y}, cm: &ClassMap{NumClasses: 3},
+			wantErr: `tensor "y": label 3 of sample 1 is not a training class (the training data has 3 classes, ids 0 to 2)`},
+		{name: "metadata disagreeing with the training data", tensors: []safetensors.Tensor{x, y}, meta: map[string]string{"num_classes": "4"}, cm: &ClassMap{NumClasses: 12},
+			wantErr: `metadata num_classes = "4", but the training data has 12 classes, ids 0 to 11`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := writeST(t, dir, "d.safetensors", tt.tensors, tt.meta)
+			got, err := readSafetensors(p, tt.cm)
+			if tt.wantErr != "" {
+				if want := p + ": " + tt.wantErr; err == nil || err.Error() != want {
+					t.Errorf("error:\n  %v\nwant\n  %s", err, want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := tt.want
+			want.Source = p
+			if !reflect.DeepEqual(*got, want) {
+				t.Errorf("got\n  %+v\nwant\n  %+v", *got, want)
+			}
+		})
+	}
+}

@@ -261,6 +261,7 @@ func Parse(file string, src []byte, sets []string, v *viper.Viper) (*Config, err
 	if err := c.validate(d, root); err != nil {
 		return nil, err
 	}
+	absolutePaths(root, c.Dir)
 	resolved, err := yaml.Marshal(&doc)
 	if err != nil {
 		return nil, &Error{File: file, Msg: "cannot encode the resolved config: " + err.Error()}
@@ -272,13 +273,16 @@ func Parse(file string, src []byte, sets []string, v *viper.Viper) (*Config, err
 // validate checks values that decoding alone cannot, and infers every
 // layer's shape.
 func (c *Config) validate(d *decoder, root *yaml.Node) error {
+	// at finds the node of a dotted path, or the deepest one that exists
+	// (a missing key is reported where its mapping is).
 	at := func(path string) *yaml.Node {
 		n := root
 		for _, p := range strings.Split(path, ".") {
-			_, n = keyNode(n, p)
-		}
-		if n == nil {
-			return root
+			_, next := keyNode(n, p)
+			if next == nil {
+				return n
+			}
+			n = next
 		}
 		return n
 	}
@@ -298,6 +302,9 @@ func (c *Config) validate(d *decoder, root *yaml.Node) error {
 	}
 	if err := enum("data.normalize", c.Data.Normalize, []string{"unit", "none", "standardize", "minmax"}); err != nil {
 		return err
+	}
+	if c.Data.CSV.Label != "" && len(c.Data.CSV.Targets) > 0 {
+		return d.errAt(at("data.csv"), "data.csv", "give label (one column) or targets (several regression columns), not both")
 	}
 	if sq := c.Data.Sequence; sq != nil {
 		if err := enum("data.sequence.kind", sq.Kind, []string{"text", "series"}); err != nil {
@@ -320,6 +327,9 @@ func (c *Config) validate(d *decoder, root *yaml.Node) error {
 		if c.Data.Test != "" || c.Data.Validation != "" {
 			return d.errAt(at("data"), "data", "sequence data is split chronologically: the validation part is the last validation_split of data.train; data.test and data.validation do not apply")
 		}
+	}
+	if c.Name != filepath.Base(c.Name) || c.Name == "." || c.Name == ".." || strings.ContainsAny(c.Name, `/\`) {
+		return d.errAt(at("name"), "name", "must be a plain name (it names the run directory runs/<name>), got %q", c.Name)
 	}
 	if c.Data.Train == "" {
 		return d.errAt(at("data"), "data.train", "required: the training data (mnist:train, fashion-mnist:train, or a path to IDX, CSV or safetensors)")
@@ -432,6 +442,49 @@ func (c *Config) ModelHash() string {
 	return hex.EncodeToString(h[:])
 }
 
+// ResumeSections hashes the parts of a config that a resumed run must share
+// with the run that wrote its checkpoint: everything that shapes the
+// trajectory. training.epochs, training.steps, training.threads,
+// training.on_nan, training.memory_limit, checkpoint, compare and name may
+// change between the two.
+func (c *Config) ResumeSections() map[string]string {
+	h := func(v any) string {
+		b, _ := json.Marshal(v)
+		s := sha256.Sum256(b)
+		return hex.EncodeToString(s[:8])
+	}
+	data := c.Data // with its paths made absolute, however the config named them
+	for _, p := range []*string{&data.Train, &data.Test, &data.Validation} {
+		if *p != "" && !filepath.IsAbs(*p) && !aliasRe.MatchString(*p) {
+			if a, err := filepath.Abs(filepath.Join(c.Dir, *p)); err == nil {
+				*p = a
+			}
+		}
+	}
+	mdl := c.Model
+	if p := mdl.InitFrom; p != nil && *p != "" && !filepath.IsAbs(*p) {
+		if a, err := filepath.Abs(filepath.Join(c.Dir, *p)); err == nil {
+			mdl.InitFrom = &a
+		}
+	}
+	return map[string]string{
+		"seed":  h(c.Seed),
+		"dtype": h(c.DType),
+		"data":  h(data),
+		"model": h(struct {
+			M ModelConfig
+			L string
+		}{mdl, c.Loss}),
+		"optimizer": h(c.Optimizer),
+		"schedule":  h(c.Schedule),
+		"training": h(struct {
+			B      int
+			S      bool
+			CN, CV *float64
+		}{c.Training.BatchSize, c.Training.Shuffle, c.Training.ClipNorm, c.Training.ClipValue}),
+	}
+}
+
 // Path resolves a path from the config against the config's directory.
 func (c *Config) Path(p string) string {
 	if p == "" || filepath.IsAbs(p) {
@@ -464,4 +517,26 @@ func ParseBytes(s string) (int64, error) {
 		return 0, fmt.Errorf("expected a positive size such as 512MiB or 4GiB, got %q", s)
 	}
 	return int64(v * mult), nil
+}
+
+// aliasRe matches the built-in data sets (mnist:train), which are not paths.
+var aliasRe = regexp.MustCompile(`^[a-z0-9-]+:[a-z]+$`)
+
+// absolutePaths rewrites the relative paths of the resolved config (data
+// files, init_from) as absolute ones, so that the copy saved in a run
+// directory (and in checkpoints) loads from anywhere.
+func absolutePaths(root *yaml.Node, dir string) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return
+	}
+	for _, path := range [][]string{{"data", "train"}, {"data", "test"}, {"data", "validation"}, {"model", "init_from"}} {
+		_, n := keyNode(root, path[0])
+		_, v := keyNode(n, path[1])
+		if v == nil || v.Kind != yaml.ScalarNode || isNull(v) || v.Value == "" || filepath.IsAbs(v.Value) || aliasRe.MatchString(v.Value) {
+			continue
+		}
+		v.Value = filepath.Join(abs, v.Value)
+		v.Style = 0
+	}
 }

@@ -152,6 +152,10 @@ func describeLen(n *yaml.Node) string {
 }
 
 func (d *decoder) decodeScalar(n *yaml.Node, v reflect.Value, path string) error {
+	if isNull(n) && v.Kind() == reflect.String {
+		v.SetString("") // null: unset, as the reference documents optional paths
+		return nil
+	}
 	if n.Kind != yaml.ScalarNode || isNull(n) {
 		want := map[reflect.Kind]string{reflect.String: "a string", reflect.Bool: "true or false",
 			reflect.Float64: "a number"}[v.Kind()]

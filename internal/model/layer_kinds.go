@@ -19,9 +19,11 @@ type DenseParams struct {
 type Units struct {
 	N       int
 	Classes bool
+	set     bool
 }
 
 func (u *Units) decodeNode(d *decoder, n *yaml.Node, path string) error {
+	u.set = true
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!str" && n.Value == "classes" {
 		u.Classes = true
 		return nil
@@ -41,6 +43,9 @@ func (u Units) MarshalJSON() ([]byte, error) {
 
 // resolve returns the width, from the data when it is "classes".
 func (u Units) resolve(info *DataInfo) (int, error) {
+	if !u.set {
+		return 0, keyErr("units", "required: the number of outputs, or classes for one per class of the data")
+	}
 	if !u.Classes {
 		return u.N, nil
 	}

@@ -137,10 +137,15 @@ func (c *Config) buildGraph(d *decoder, modelNode *yaml.Node, info *DataInfo) (*
 		}
 		input = info.Input
 	}
+	size := 1.0
 	for i, v := range input {
 		if v < 1 {
 			return nil, d.errAt(inNode, "model.input", "every dimension must be at least 1, got %d at position %d", v, i)
 		}
+		size *= float64(v)
+	}
+	if size > maxValues {
+		return nil, d.errAt(inNode, "model.input", "%v is %.3g values per sample, more than nettrain supports (2^40)", input, size)
 	}
 	if len(c.Model.Layers) == 0 {
 		_, ln := keyNode(modelNode, "layers")
@@ -178,6 +183,9 @@ func (c *Config) buildGraph(d *decoder, modelNode *yaml.Node, info *DataInfo) (*
 		}
 		g.Specs = append(g.Specs, spec)
 		in = spec.OutShape()
+		if err := checkSize(spec); err != nil {
+			return nil, d.errAt(l.node, where(i, l.Kind), "%v", err)
+		}
 	}
 	last := c.Model.Layers[len(c.Model.Layers)-1]
 	if c.Loss == backprop.CrossEntropy && last.Kind == "softmax" {
@@ -188,3 +196,29 @@ func (c *Config) buildGraph(d *decoder, modelNode *yaml.Node, info *DataInfo) (*
 }
 
 func where(i int, kind string) string { return fmt.Sprintf("layer %d (%s)", i, kind) }
+
+// maxValues bounds a layer's output per sample and its parameters (2^40
+// values, terabytes): beyond it products of sizes could overflow.
+const maxValues = 1 << 40
+
+// checkSize refuses shapes too large to be real, before anything overflows.
+func checkSize(s backprop.Spec) error {
+	size := func(dims []int) float64 {
+		p := 1.0
+		for _, d := range dims {
+			p *= float64(d)
+		}
+		return p
+	}
+	if v := size(s.OutShape()); v > maxValues {
+		return fmt.Errorf("the output %v has %.3g values per sample, more than nettrain supports (2^40)", s.OutShape(), v)
+	}
+	params := 0.0
+	for _, p := range s.Params() {
+		params += size(p.Shape)
+	}
+	if params > maxValues {
+		return fmt.Errorf("%.3g parameters, more than nettrain supports (2^40)", params)
+	}
+	return nil
+}

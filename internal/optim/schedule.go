@@ -120,6 +120,9 @@ func (c *CosineSchedule) rate(lr0 float64, j, rest int, _ *Scheduler) float64 {
 func (*PlateauSchedule) rate(_ float64, _, _ int, s *Scheduler) float64 { return s.lr }
 
 func (s *StepSchedule) Validate() error {
+	if s.StepSize == 0 {
+		return errKey("step_size", "required: the number of intervals between reductions, e.g. 10")
+	}
 	if s.StepSize < 1 {
 		return errKey("step_size", "must be at least 1, got %d", s.StepSize)
 	}
@@ -130,8 +133,11 @@ func (s *StepSchedule) Validate() error {
 }
 
 func (s *ExponentialSchedule) Validate() error {
+	if s.Gamma == 0 {
+		return errKey("gamma", "required: the factor per interval, e.g. 0.95")
+	}
 	if !(s.Gamma > 0) {
-		return errKey("gamma", "required, > 0 (e.g. 0.95), got %g", s.Gamma)
+		return errKey("gamma", "must be > 0, got %g", s.Gamma)
 	}
 	return s.validate()
 }

@@ -58,6 +58,9 @@ type State struct {
 	LRScale float64
 	// Skipped counts batches skipped for non-finite values (skip_batch).
 	Skipped int
+	// Sections are the config's resume sections (model.Config.
+	// ResumeSections): a resume must match them.
+	Sections map[string]string
 }
 
 // SaveCheckpoint writes net's parameters, the optimizer's state (when opt is
@@ -89,6 +92,10 @@ func SaveCheckpoint[T backprop.Float](path string, net *backprop.Network[T], opt
 	}
 	for k, v := range st.Sched {
 		meta[k] = v
+	}
+	if st.Sections != nil {
+		js, _ := json.Marshal(st.Sections)
+		meta["resume_sections"] = string(js)
 	}
 	if opt != nil {
 		meta["optimizer"] = st.Optimizer
@@ -228,6 +235,11 @@ func parseState(path string, m map[string]string) (State, error) {
 	}
 	st.Optimizer = m["optimizer"]
 	st.ConfigHash, st.ModelHash, st.DType, st.Config = m["config_hash"], m["model_hash"], m["dtype"], m["config"]
+	if js := m["resume_sections"]; js != "" {
+		if e := json.Unmarshal([]byte(js), &st.Sections); e != nil && err == nil {
+			err = fmt.Errorf("%s: metadata \"resume_sections\" is unreadable: %v", path, e)
+		}
+	}
 	st.Sched = map[string]string{}
 	for k, v := range m {
 		if strings.HasPrefix(k, "sched_") {
@@ -318,4 +330,16 @@ func readInto[T backprop.Float](f *safetensors.File, name string, dst []T) error
 		dst[i] = T(v[i])
 	}
 	return nil
+}
+
+// sectionsDiffer lists the resume sections in which cfg differs from the
+// checkpoint's (none when the checkpoint does not record them).
+func sectionsDiffer(st State, cfg map[string]string) []string {
+	var d []string
+	for _, k := range []string{"seed", "dtype", "data", "model", "optimizer", "schedule", "training"} {
+		if v, ok := st.Sections[k]; ok && v != cfg[k] {
+			d = append(d, k)
+		}
+	}
+	return d
 }

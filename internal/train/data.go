@@ -24,8 +24,10 @@ type Data[T backprop.Float] struct {
 	Norm *data.Normalizer
 	// Seq is the sequence of data.sequence configs (nil otherwise).
 	Seq *data.Sequence
-	// targetMean is the training targets' mean (regression).
+	// targetMean is the training targets' mean (regression); classFreq
+	// counts the training labels per class (classification).
 	targetMean []float64
+	classFreq  []float64
 
 	cfg *model.Config
 }
@@ -39,12 +41,43 @@ type tabular[T backprop.Float] struct {
 	tdim int // regression targets per sample
 	// mean is the training targets' mean (regression), the baseline.
 	mean []float64
+	// freq counts the training labels per class (classification), for the
+	// baseline of predicting the training class frequencies.
+	freq []float64
 }
 
 // baseline is, for regression, the MSE and MAE of always predicting the
 // training targets' mean.
 func (s *tabular[T]) baseline() *Baseline {
-	if s.mean == nil || s.sub.Len() == 0 {
+	if s.sub.Len() == 0 {
+		return nil
+	}
+	if s.freq != nil && s.sub.DS.Labels != nil {
+		// Predict the training class frequencies (add-one smoothed): the
+		// loss of knowing nothing but the class balance, and the accuracy
+		// of always answering the most frequent class.
+		total, most := 0.0, 0
+		for c, n := range s.freq {
+			total += n + 1
+			if n > s.freq[most] {
+				most = c
+			}
+		}
+		var loss float64
+		hits := 0
+		for _, i := range s.sub.Idx {
+			c := int(s.sub.DS.Labels[i])
+			if c < len(s.freq) {
+				loss -= math.Log((s.freq[c] + 1) / total)
+			}
+			if c == most {
+				hits++
+			}
+		}
+		acc := float64(hits) / float64(s.sub.Len())
+		return &Baseline{Name: "training class frequencies", Loss: loss / float64(s.sub.Len()), Accuracy: &acc}
+	}
+	if s.mean == nil {
 		return nil
 	}
 	var sq, ab float64
@@ -74,7 +107,7 @@ func (s *tabular[T]) Fill(pos []int, x []T, labels []int32, values []T) {
 }
 
 func (c *Data[T]) split(sub data.Subset) Split[T] {
-	return &tabular[T]{sub: sub, norm: c.Norm, feat: sub.DS.FeatureLen(), tdim: sub.DS.TargetDim, mean: c.targetMean}
+	return &tabular[T]{sub: sub, norm: c.Norm, feat: sub.DS.FeatureLen(), tdim: sub.DS.TargetDim, mean: c.targetMean, freq: c.classFreq}
 }
 
 func loadOptions(cfg *model.Config) data.LoadOptions {
@@ -123,7 +156,9 @@ func LoadData[T backprop.Float](cfg *model.Config) (*Data[T], error) {
 	var trainSub, valSub data.Subset
 	if cfg.Data.Validation != "" {
 		trainSub = data.All(ds)
-		vds, err := data.Load(cfg.Data.Validation, loadOptions(cfg))
+		vo := loadOptions(cfg)
+		vo.Classes = ds.ClassMap() // the training classes
+		vds, err := data.Load(cfg.Data.Validation, vo)
 		if err != nil {
 			return nil, dataErr(cfg, "data.validation", err)
 		}
@@ -143,6 +178,14 @@ func LoadData[T backprop.Float](cfg *model.Config) (*Data[T], error) {
 	d.Norm, err = data.Fit(trainSub, data.Method(cfg.Data.Normalize))
 	if err != nil {
 		return nil, err
+	}
+	if ds.Labels != nil {
+		d.classFreq = make([]float64, max(ds.NumClasses, 1))
+		for _, i := range trainSub.Idx {
+			if c := int(ds.Labels[i]); c < len(d.classFreq) {
+				d.classFreq[c]++
+			}
+		}
 	}
 	if td := ds.TargetDim; ds.Targets != nil && td > 0 {
 		d.targetMean = make([]float64, td)
@@ -170,7 +213,9 @@ func (d *Data[T]) LoadTest() (Split[T], error) {
 	if d.cfg.Data.Test == "" {
 		return nil, fmt.Errorf("%s: data.test is not set; add it to the config or evaluate with --split validation", d.cfg.File)
 	}
-	ds, err := data.Load(d.cfg.Data.Test, loadOptions(d.cfg))
+	o := loadOptions(d.cfg)
+	o.Classes = d.classMap()
+	ds, err := data.Load(d.cfg.Data.Test, o)
 	if err != nil {
 		return nil, dataErr(d.cfg, "data.test", err)
 	}
@@ -219,12 +264,21 @@ func checkFit(cfg *model.Config, ds *data.Dataset) error {
 	return nil
 }
 
-// dataErr gives a data file that cannot be opened or read the config key
-// that names it; other data errors already name the file and place.
+// dataErr puts the config and the key that named the data in front of a
+// data error (which names the data file and the place in it itself).
 func dataErr(cfg *model.Config, key string, err error) error {
 	var pe *os.PathError
 	if errors.As(err, &pe) {
 		return fmt.Errorf("%s: %s: cannot read %s: %v", cfg.File, key, pe.Path, pe.Err)
 	}
-	return err
+	return fmt.Errorf("%s: %s: %w", cfg.File, key, err)
+}
+
+// classMap is the training classes, for reading validation and test files
+// with them (nil for regression).
+func (d *Data[T]) classMap() *data.ClassMap {
+	if d.Classes == 0 || d.Seq != nil {
+		return nil
+	}
+	return &data.ClassMap{NumClasses: d.Classes, Names: d.ClassNames}
 }

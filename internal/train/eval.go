@@ -30,6 +30,7 @@ type EvalResult struct {
 	// the characters of a text).
 	ClassNames []string  `json:"class_names,omitempty"`
 	Confusion  [][]int   `json:"confusion,omitempty"` // [true][predicted]
+	Support    []int     `json:"support,omitempty"`   // true samples per class
 	Precision  []float64 `json:"precision,omitempty"`
 	Recall     []float64 `json:"recall,omitempty"`
 	F1         []float64 `json:"f1,omitempty"`
@@ -152,6 +153,7 @@ func Evaluate[T backprop.Float](ctx *backprop.Ctx, net *backprop.Network[T], s S
 			}
 			correct += tp
 			total += rowSum
+			r.Support = append(r.Support, rowSum)
 			r.Precision[c] = ratio(tp, colSum)
 			r.Recall[c] = ratio(tp, rowSum)
 			if p, q := r.Precision[c], r.Recall[c]; p+q > 0 {

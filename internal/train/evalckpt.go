@@ -17,9 +17,20 @@ func EvalCheckpoint(cfg *model.Config, path, split string, threads int) (EvalRes
 }
 
 func evalCheckpoint[T backprop.Float](cfg *model.Config, path, split string, threads int) (EvalResult, error) {
-	f, _, err := ReadCheckpoint(path)
+	f, st, err := ReadCheckpoint(path)
 	if err != nil {
 		return EvalResult{}, err
+	}
+	if split != "test" {
+		// The validation split depends on the seed and the data: with
+		// others, "validation" would hold samples the model trained on.
+		cur := cfg.ResumeSections()
+		for _, k := range []string{"seed", "data"} {
+			if v, ok := st.Sections[k]; ok && v != cur[k] {
+				return EvalResult{}, fmt.Errorf("%s was trained with a different %s than %s sets now, so the %s split would not be the one held out in training; evaluate with the config and --set options the run used (its resolved copy is config.yaml in the run directory)",
+					path, k, cfg.File, split)
+			}
+		}
 	}
 	ds, err := LoadData[T](cfg)
 	if err != nil {

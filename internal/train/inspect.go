@@ -70,7 +70,7 @@ func loadSamples[T backprop.Float](cfg *model.Config, input string) (Split[T], i
 	if input == "" {
 		return d.Train, d.Classes, nil
 	}
-	ds, err := data.Load(input, data.LoadOptions{CSV: loadOptions(cfg).CSV})
+	ds, err := data.Load(input, data.LoadOptions{CSV: loadOptions(cfg).CSV, Classes: d.classMap()})
 	if err != nil {
 		return nil, 0, err
 	}

@@ -2,6 +2,8 @@ package train
 
 import (
 	"errors"
+	"fmt"
+	"github.com/nettrain/nettrain/internal/model"
 	"os"
 	"path/filepath"
 	"strings"
@@ -29,17 +31,18 @@ func TestOnNaN(t *testing.T) {
 		t.Errorf("the last good checkpoint is unreadable: %v", err)
 	}
 
+	// Skipping goes on while batches keep failing, up to a limit.
 	var log strings.Builder
 	cfg = loadConfig(t, dir, blobsConfig, append(huge, "training.on_nan=skip_batch")...)
-	res, err := Run(cfg, Options{OutDir: filepath.Join(dir, "skip"), Log: &log})
-	if err != nil || len(res.Rows) != 3 || !strings.Contains(log.String(), "batch skipped") {
-		t.Errorf("on_nan skip_batch: %v, %d rows\n%s", err, len(res.Rows), log.String())
+	_, err = Run(cfg, Options{OutDir: filepath.Join(dir, "skip"), Log: &log})
+	if err == nil || !strings.Contains(err.Error(), "gave up after 10 batches in a row were skipped") || !strings.Contains(log.String(), "batch skipped") {
+		t.Errorf("on_nan skip_batch: %v\n%s", err, log.String())
 	}
 
 	// Rollback halves the rate until training is stable again.
 	log.Reset()
 	cfg = loadConfig(t, dir, blobsConfig, "optimizer={name: sgd, lr: 50}", "training.on_nan=rollback")
-	res, err = Run(cfg, Options{OutDir: filepath.Join(dir, "rollback"), Log: &log})
+	res, err := Run(cfg, Options{OutDir: filepath.Join(dir, "rollback"), Log: &log})
 	if err != nil {
 		t.Fatalf("on_nan rollback: %v\n%s", err, log.String())
 	}
@@ -137,7 +140,7 @@ func TestCheckpointWriteFailure(t *testing.T) {
 func TestAbsurdSizes(t *testing.T) {
 	dir := t.TempDir()
 	writeBlobs(t, dir, 60)
-	cfg := loadConfig(t, dir, blobsConfig, "model.layers.0.dense.units=4000000000000", "training.epochs=1")
+	cfg := loadConfig(t, dir, blobsConfig, "model.layers.0.dense.units=100000000000", "training.epochs=1")
 	if _, err := Run(cfg, Options{OutDir: filepath.Join(dir, "run")}); err == nil || !strings.Contains(err.Error(), "needs about") {
 		t.Errorf("train: %v", err)
 	}
@@ -146,5 +149,124 @@ func TestAbsurdSizes(t *testing.T) {
 	}
 	if _, err := EvalCheckpoint(cfg, filepath.Join(dir, "none.safetensors"), "train", 1); err == nil {
 		t.Error("eval of an absurd model succeeded")
+	}
+}
+
+func TestResumeSafety(t *testing.T) {
+	dir := t.TempDir()
+	writeBlobs(t, dir, 120)
+	t.Chdir(dir)
+	cfg := loadConfig(t, dir, blobsConfig, "training.epochs=1")
+	if _, err := Run(cfg, Options{OutDir: "a"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Run(cfg, Options{OutDir: "b"}); err != nil {
+		t.Fatal(err)
+	}
+	// Resuming a into b's directory would clobber b.
+	more := loadConfig(t, dir, blobsConfig, "training.epochs=2")
+	if _, err := Run(more, Options{OutDir: "b", Resume: "a/last.safetensors"}); err == nil || !strings.Contains(err.Error(), "already holds another run") {
+		t.Errorf("resume into another run's directory: %v", err)
+	}
+	// Without --out, a resume continues in the checkpoint's directory; more
+	// epochs are allowed.
+	res, err := Run(more, Options{Resume: "a/last.safetensors"})
+	if err != nil || res.RunDir != "a" || len(res.Rows) != 1 {
+		t.Fatalf("resume: %v, %+v", err, res)
+	}
+	// A different seed (another validation split) or optimizer is refused.
+	other := loadConfig(t, dir, blobsConfig, "training.epochs=3", "seed=4", "optimizer.lr=0.5")
+	_, err = Run(other, Options{Resume: "a/last.safetensors"})
+	if err == nil || !strings.Contains(err.Error(), "was trained with a different seed, optimizer than") {
+		t.Errorf("resume with another seed and rate: %v", err)
+	}
+	// A run stopped by training.steps is done: resuming it adds no step.
+	steps := loadConfig(t, dir, blobsConfig, "training.steps=5")
+	if _, err := Run(steps, Options{OutDir: "c"}); err != nil {
+		t.Fatal(err)
+	}
+	var log strings.Builder
+	if _, err := Run(steps, Options{Resume: "c/last.safetensors", Log: &log}); err != nil || !strings.Contains(log.String(), "nothing to do") {
+		t.Errorf("resume at the step limit: %v\n%s", err, log.String())
+	}
+	if _, st, _ := ReadCheckpoint("c/last.safetensors"); st.Step != 5 {
+		t.Errorf("step %d after resuming a finished run, want 5", st.Step)
+	}
+	// --overwrite clears step checkpoints and stale temporary files too.
+	os.WriteFile("a/step-000000099.safetensors", []byte("x"), 0o644)
+	os.WriteFile("a/.last.safetensors.tmp123", []byte("x"), 0o644)
+	if _, err := Run(cfg, Options{OutDir: "a", Overwrite: true}); err != nil {
+		t.Fatal(err)
+	}
+	left, _ := filepath.Glob("a/*step-*")
+	tmp, _ := filepath.Glob("a/.*tmp*")
+	if len(left)+len(tmp) > 0 {
+		t.Errorf("left behind: %v %v", left, tmp)
+	}
+	if st, _ := os.Stat("a/config.yaml"); st == nil || st.Mode().Perm() != 0o644 {
+		t.Errorf("config.yaml mode %v", st.Mode())
+	}
+}
+
+// TestEvalSplitGuard: evaluating on the validation split with another seed
+// (another split) is refused; the run's own config.yaml works from anywhere.
+func TestEvalSplitGuard(t *testing.T) {
+	dir := t.TempDir()
+	writeBlobs(t, dir, 120)
+	cfg := loadConfig(t, dir, blobsConfig, "training.epochs=1", "seed=7")
+	out := filepath.Join(dir, "run")
+	if _, err := Run(cfg, Options{OutDir: out}); err != nil {
+		t.Fatal(err)
+	}
+	plain := loadConfig(t, dir, blobsConfig)
+	if _, err := EvalCheckpoint(plain, filepath.Join(out, "best.safetensors"), "validation", 1); err == nil || !strings.Contains(err.Error(), "different seed") {
+		t.Errorf("validation with another seed: %v", err)
+	}
+	saved, err := model.Load(filepath.Join(out, "config.yaml"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := EvalCheckpoint(saved, filepath.Join(out, "best.safetensors"), "validation", 1); err != nil {
+		t.Errorf("eval with the run's config.yaml: %v", err)
+	}
+}
+
+// TestClassesFromTraining: validation and test files are read with the
+// training file's classes.
+func TestClassesFromTraining(t *testing.T) {
+	dir := t.TempDir()
+	var tr, va, te strings.Builder
+	tr.WriteString("x,y\n")
+	for i := 0; i < 60; i++ {
+		fmt.Fprintf(&tr, "%d,%s\n", i%3, []string{"bird", "cat", "dog"}[i%3])
+	}
+	va.WriteString("x,y\n1,cat\n2,dog\n1,cat\n")
+	te.WriteString("x,y\n1,cat\n0,fish\n")
+	os.WriteFile(filepath.Join(dir, "tr.csv"), []byte(tr.String()), 0o644)
+	os.WriteFile(filepath.Join(dir, "va.csv"), []byte(va.String()), 0o644)
+	os.WriteFile(filepath.Join(dir, "te.csv"), []byte(te.String()), 0o644)
+	src := `name: cls
+data: {train: tr.csv, validation: va.csv, test: te.csv, normalize: none}
+model:
+  input: [1]
+  layers: [{dense: {units: 8}}, tanh, {dense: {units: 3}}]
+optimizer: {name: adam, lr: 0.05}
+training: {epochs: 30, batch_size: 10}
+`
+	cfg := loadConfig(t, dir, src)
+	out := filepath.Join(dir, "run")
+	if _, err := Run(cfg, Options{OutDir: out}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := EvalCheckpoint(cfg, filepath.Join(out, "best.safetensors"), "validation", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// "cat" is class 1 and "dog" class 2 as in training, not 0 and 1.
+	if r.Support[0] != 0 || r.Support[1] != 2 || r.Support[2] != 1 || *r.Accuracy != 1 {
+		t.Errorf("validation support %v accuracy %v", r.Support, *r.Accuracy)
+	}
+	if _, err := EvalCheckpoint(cfg, filepath.Join(out, "best.safetensors"), "test", 1); err == nil || !strings.Contains(err.Error(), `unknown class "fish"`) {
+		t.Errorf("test file with an unknown class: %v", err)
 	}
 }

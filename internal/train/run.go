@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strings"
 	"syscall"
 	"time"
 
@@ -36,6 +37,10 @@ type Options struct {
 	// Interrupt delivers SIGINT/SIGTERM: training finishes the current
 	// step, saves last.safetensors and returns an *InterruptedError.
 	Interrupt <-chan os.Signal
+	// ResumeHint is the command line that resumes this run, without
+	// --resume (e.g. "nettrain train c.yaml --set training.epochs=2"),
+	// for the message after an interruption.
+	ResumeHint string
 }
 
 // Result is what a finished run reports.
@@ -46,10 +51,14 @@ type Result struct {
 	Stopped bool
 }
 
-// RunDir is the run directory for cfg under o.
+// RunDir is the run directory for cfg under o: --out, else the resumed
+// checkpoint's directory, else runs/<name>.
 func (o Options) RunDir(cfg *model.Config) string {
-	if o.OutDir != "" {
+	switch {
+	case o.OutDir != "":
 		return o.OutDir
+	case o.Resume != "":
+		return filepath.Dir(o.Resume)
 	}
 	return filepath.Join("runs", cfg.Name)
 }
@@ -77,28 +86,54 @@ func Run(cfg *model.Config, o Options) (*Result, error) {
 var runFiles = []string{"config.yaml", "metrics.csv", "metrics.jsonl", "last.safetensors", "best.safetensors"}
 
 // prepareDir creates the run directory, refusing to clobber an earlier run
-// unless asked to.
+// unless asked to, and removes what an interrupted write left behind.
 func prepareDir(dir string, o Options) error {
-	if o.Resume == "" {
+	sameRun := o.Resume != "" && sameDir(dir, filepath.Dir(o.Resume))
+	if !sameRun {
 		for _, f := range runFiles {
-			if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
-				if !o.Overwrite {
-					return fmt.Errorf("run directory %s already holds a run (%s); pass --resume %s to continue it, --overwrite to start over, or --out DIR for a new directory",
-						dir, f, filepath.Join(dir, "last.safetensors"))
-				}
-				for _, g := range runFiles {
-					if err := os.Remove(filepath.Join(dir, g)); err != nil && !os.IsNotExist(err) {
-						return fmt.Errorf("cannot clear run directory: %w", err)
-					}
-				}
-				break
+			if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+				continue
 			}
+			if !o.Overwrite {
+				if o.Resume != "" {
+					return fmt.Errorf("run directory %s already holds another run (%s); resume into the checkpoint's own directory (leave out --out), choose an empty --out, or pass --overwrite", dir, f)
+				}
+				return fmt.Errorf("run directory %s already holds a run (%s); pass --resume %s to continue it, --overwrite to start over, or --out DIR for a new directory",
+					dir, f, filepath.Join(dir, "last.safetensors"))
+			}
+			old, _ := filepath.Glob(filepath.Join(dir, "step-*.safetensors"))
+			for _, g := range append(old, runFileList(dir)...) {
+				if err := os.Remove(g); err != nil && !os.IsNotExist(err) {
+					return fmt.Errorf("cannot clear run directory: %w", err)
+				}
+			}
+			break
 		}
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("cannot create run directory: %w", err)
 	}
+	// Temporary files of writes a killed process never finished.
+	stale, _ := filepath.Glob(filepath.Join(dir, ".*.tmp*"))
+	more, _ := filepath.Glob(filepath.Join(dir, ".tmp-*"))
+	for _, f := range append(stale, more...) {
+		os.Remove(f)
+	}
 	return nil
+}
+
+func runFileList(dir string) []string {
+	var l []string
+	for _, f := range runFiles {
+		l = append(l, filepath.Join(dir, f))
+	}
+	return l
+}
+
+func sameDir(a, b string) bool {
+	x, err1 := filepath.Abs(a)
+	y, err2 := filepath.Abs(b)
+	return err1 == nil && err2 == nil && x == y
 }
 
 // InterruptedError reports a run stopped by a signal after saving a
@@ -106,13 +141,13 @@ func prepareDir(dir string, o Options) error {
 type InterruptedError struct {
 	Signal     os.Signal
 	Checkpoint string
-	Config     string
+	Hint       string // the command line that resumes, without --resume
 	Step       int64
 }
 
 func (e *InterruptedError) Error() string {
-	return fmt.Sprintf("interrupted by %s after step %d; saved %s; resume with: nettrain train %s --resume %s",
-		SignalName(e.Signal), e.Step, e.Checkpoint, e.Config, e.Checkpoint)
+	return fmt.Sprintf("interrupted by %s after step %d; saved %s; resume with: %s --resume %s",
+		SignalName(e.Signal), e.Step, e.Checkpoint, e.Hint, e.Checkpoint)
 }
 
 // SignalName is "SIGINT", "SIGTERM", or the signal's own description.
@@ -141,8 +176,12 @@ func (e *DivergedError) Error() string {
 		e.Step, e.Loss, e.Where, e.Last, e.Hint)
 }
 
-// maxRollbacks bounds training.on_nan: rollback.
-const maxRollbacks = 8
+// maxRollbacks bounds training.on_nan: rollback, and maxSkipsInARow
+// training.on_nan: skip_batch.
+const (
+	maxRollbacks   = 8
+	maxSkipsInARow = 10
+)
 
 // session is one training run in progress: its network, optimizer, data,
 // position and files.
@@ -214,8 +253,8 @@ func run[T backprop.Float](cfg *model.Config, o Options) (*Result, error) {
 			return nil, err
 		}
 	}
-	fmt.Fprintf(s.log, "training %s: %d training samples, %d validation, %d parameters, %d threads, run directory %s\n",
-		cfg.Describe(), n, lenOf(s.ds.Val), s.net.NumParams(), pool.Threads(), s.dir)
+	fmt.Fprintf(s.log, "training %s: %d training samples, %d validation, %d parameters, %s, run directory %s\n",
+		cfg.Describe(), n, lenOf(s.ds.Val), s.net.NumParams(), plural(pool.Threads(), "thread"), s.dir)
 	if err := s.loop(); err != nil {
 		return s.res, err
 	}
@@ -241,8 +280,9 @@ func (s *session[T]) restore(path string) error {
 	if err := s.sched.Restore(rs.Sched); err != nil {
 		return fmt.Errorf("%s: %v", path, err)
 	}
-	if rs.ModelHash != "" && rs.ModelHash != s.cfg.ModelHash() {
-		fmt.Fprintf(s.log, "note: %s was written for a different model section of the config; its tensors fit, so training continues\n", path)
+	if d := sectionsDiffer(rs, s.cfg.ResumeSections()); len(d) > 0 {
+		return fmt.Errorf("%s was trained with a different %s than %s sets now, so resuming would not continue the same run; resume with the same config and --set options (only training.epochs, training.steps, training.threads, training.on_nan, training.memory_limit and checkpoint settings may change), or start a new run from these weights with model.init_from",
+			path, strings.Join(d, ", "), s.cfg.File)
 	}
 	if rs.LRScale == 0 {
 		rs.LRScale = 1
@@ -269,7 +309,16 @@ func (s *session[T]) save(name string, keepRows int) error {
 		st.ElapsedS = time.Since(s.start).Seconds()
 	}
 	st.Sched = s.sched.State()
+	st.Sections = s.cfg.ResumeSections()
 	return SaveCheckpoint(filepath.Join(s.dir, name), s.net, s.opt, *st)
+}
+
+// hint is the command line that resumes this run.
+func (s *session[T]) hint() string {
+	if s.o.ResumeHint != "" {
+		return s.o.ResumeHint
+	}
+	return "nettrain train " + s.cfg.File
 }
 
 // setLR applies the schedule (times the rollback scale) for interval i.
@@ -306,7 +355,12 @@ func (s *session[T]) interrupted() os.Signal {
 func (s *session[T]) loop() error {
 	cfg, st := s.cfg, &s.st
 	n, bs := s.ds.Train.Len(), cfg.Training.BatchSize
-	rollbacks := 0
+	rollbacks, skippedInARow := 0, 0
+	if lim := cfg.Training.Steps; lim != nil && st.Step >= int64(*lim) {
+		fmt.Fprintf(s.log, "the run already made %d steps (training.steps is %d): nothing to do\n", st.Step, *lim)
+		s.res.Stopped = true
+		return nil
+	}
 epochs:
 	for st.Epoch < cfg.Training.Epochs && !s.res.Stopped {
 		epoch := st.Epoch
@@ -333,6 +387,10 @@ epochs:
 			if !ok {
 				switch cfg.Training.OnNaN {
 				case "skip_batch":
+					if skippedInARow++; skippedInARow > maxSkipsInARow {
+						return &DivergedError{Step: st.Step + 1, Loss: loss, Where: Diagnose(s.net, layerNamer(cfg)), Last: filepath.Join(s.dir, "last.safetensors"),
+							Hint: fmt.Sprintf(" (gave up after %d batches in a row were skipped; lower optimizer.lr)", maxSkipsInARow)}
+					}
 					st.Skipped++
 					fmt.Fprintf(s.log, "step %d: the loss or gradient is not finite (%s); batch skipped (%d so far)\n",
 						st.Step+1, Diagnose(s.net, layerNamer(cfg)), st.Skipped)
@@ -364,6 +422,7 @@ epochs:
 				}
 			} else {
 				s.es.add(loss, norm, len(pos))
+				skippedInARow = 0
 			}
 			st.Step++
 			st.BatchInEpoch = b + 1
@@ -380,7 +439,7 @@ epochs:
 				if err := s.save("last.safetensors", s.mlog.rows); err != nil {
 					return err
 				}
-				return &InterruptedError{Signal: sig, Checkpoint: filepath.Join(s.dir, "last.safetensors"), Config: cfg.File, Step: st.Step}
+				return &InterruptedError{Signal: sig, Checkpoint: filepath.Join(s.dir, "last.safetensors"), Hint: s.hint(), Step: st.Step}
 			}
 			if lim := cfg.Training.Steps; lim != nil && st.Step >= int64(*lim) {
 				s.res.Stopped = true
@@ -395,7 +454,7 @@ epochs:
 			return err
 		}
 		if sig := s.interrupted(); sig != nil && st.Epoch < cfg.Training.Epochs {
-			return &InterruptedError{Signal: sig, Checkpoint: filepath.Join(s.dir, "last.safetensors"), Config: cfg.File, Step: st.Step}
+			return &InterruptedError{Signal: sig, Checkpoint: filepath.Join(s.dir, "last.safetensors"), Hint: s.hint(), Step: st.Step}
 		}
 	}
 	return nil
@@ -550,6 +609,9 @@ func writeFileAtomic(path string, b []byte) error {
 	}
 	_, err = tmp.Write(b)
 	if err == nil {
+		err = tmp.Chmod(0o644)
+	}
+	if err == nil {
 		err = tmp.Sync()
 	}
 	if cerr := tmp.Close(); err == nil {
@@ -563,4 +625,12 @@ func writeFileAtomic(path string, b []byte) error {
 		return fmt.Errorf("cannot write %s: %w", path, err)
 	}
 	return nil
+}
+
+// plural is "1 thread" or "2 threads".
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }

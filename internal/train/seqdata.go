@@ -91,10 +91,11 @@ func (s *windowSplit[T]) baseline() *Baseline {
 
 // Baseline is a trivial predictor's score on the same split.
 type Baseline struct {
-	Name string   `json:"name"`
-	Loss float64  `json:"loss,omitempty"` // text: cross-entropy in nats
-	MSE  *float64 `json:"mse,omitempty"`  // series, in the series' units
-	MAE  *float64 `json:"mae,omitempty"`
+	Name     string   `json:"name"`
+	Loss     float64  `json:"loss,omitempty"`     // classification: cross-entropy in nats
+	Accuracy *float64 `json:"accuracy,omitempty"` // classification: always the most frequent class
+	MSE      *float64 `json:"mse,omitempty"`      // series, in the series' units
+	MAE      *float64 `json:"mae,omitempty"`
 }
 
 func seqOptions(cfg *model.Config) data.SeqOptions {

@@ -245,7 +245,9 @@ func writePredictions(path string, r *PredictResult) error {
 	for _, p := range r.Predictions {
 		rec := []string{strconv.Itoa(p.Row)}
 		for k := range r.Columns {
-			rec = append(rec, fmtFloat(p.Actual[k]), strconv.FormatFloat(p.Predicted[k], 'g', 8, 64), fmtFloat(p.Naive[k]))
+			// The series is stored as float32: print its values at that
+			// precision (no 0.5291000008583069 for 0.5291).
+			rec = append(rec, strconv.FormatFloat(p.Actual[k], 'g', -1, 32), strconv.FormatFloat(p.Predicted[k], 'g', 8, 64), strconv.FormatFloat(p.Naive[k], 'g', -1, 32))
 		}
 		w.Write(rec)
 	}
