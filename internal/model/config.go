@@ -234,7 +234,11 @@ func Parse(file string, src []byte, sets []string, v *viper.Viper) (*Config, err
 		msg := err.Error()
 		if m := yamlLineRe.FindStringSubmatch(msg); m != nil {
 			line, _ := strconv.Atoi(m[1])
-			return nil, &Error{File: file, Line: line, Col: 1, Msg: "invalid YAML: " + m[2]}
+			text := m[2]
+			if lines := strings.Split(string(src), "\n"); line >= 1 && line <= len(lines) && strings.Contains(lines[line-1], "\t") {
+				text += " (this line has a tab: YAML indents with spaces only)"
+			}
+			return nil, &Error{File: file, Line: line, Col: 1, Msg: "invalid YAML: " + text}
 		}
 		return nil, &Error{File: file, Msg: "invalid YAML: " + strings.TrimPrefix(msg, "yaml: ")}
 	}
