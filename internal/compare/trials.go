@@ -141,45 +141,8 @@ func (o *Options) plan(name string) *Plan {
 	return p
 }
 
-// didYouMean returns ` (did you mean "x"?)` for the candidate closest to
-// word, or "" when none is close.
-func didYouMean(word string, candidates []string) string {
-	best, bestD := "", 1<<30
-	for _, c := range candidates {
-		if d := editDistance(strings.ToLower(word), strings.ToLower(c)); d < bestD {
-			best, bestD = c, d
-		}
-	}
-	limit := 2
-	if len(word) <= 3 {
-		limit = 1
-	}
-	if best == "" || bestD > limit && !strings.HasPrefix(best, word) {
-		return ""
-	}
-	return fmt.Sprintf(" (did you mean %q?)", best)
-}
-
-// editDistance is the Levenshtein distance of a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
-}
+// didYouMean is model.DidYouMean: one wording of suggestions everywhere.
+func didYouMean(word string, candidates []string) string { return model.DidYouMean(word, candidates) }
 
 // sweepHash identifies the model, data, loss, batch size and budget, so
 // that records of a different sweep are never mixed in.

@@ -36,8 +36,10 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
-// didYouMean returns ` (did you mean "x"?)` for the candidate closest to
+// DidYouMean returns ` (did you mean "x"?)` for the candidate closest to
 // word, or "" when none is close.
+func DidYouMean(word string, candidates []string) string { return didYouMean(word, candidates) }
+
 func didYouMean(word string, candidates []string) string {
 	best, bestD := "", 1<<30
 	for _, c := range candidates {
