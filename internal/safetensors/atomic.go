@@ -52,14 +52,25 @@ func syncDir(dir string) error {
 	return d.Close()
 }
 
+// WriteFile writes data to path atomically, as Write writes a safetensors
+// file: through a temporary file in the same directory, synced and renamed
+// over path, the directory synced; on failure path is untouched and the
+// error says what failed. nettrain writes every run file this way.
+func WriteFile(path string, data []byte) error {
+	return writeAtomic(path, osFS, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
 // writeAtomic writes a file through write into a temporary file next to
 // path and renames it over path. See Write.
 func writeAtomic(path string, fsys fileSystem, write func(io.Writer) error) (err error) {
 	fail := func(what string, err error) error {
-		return fmt.Errorf("safetensors: cannot write %s: %s: %w%s", path, what, cause(err), hint(err, false))
+		return fmt.Errorf("cannot write %s: %s: %w%s", path, what, cause(err), hint(err, false))
 	}
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
-		return fmt.Errorf("safetensors: cannot write %s: it is a directory", path)
+		return fmt.Errorf("cannot write %s: it is a directory", path)
 	}
 	mode := fs.FileMode(0o644)
 	if fi, err := os.Stat(path); err == nil {
@@ -68,7 +79,7 @@ func writeAtomic(path string, fsys fileSystem, write func(io.Writer) error) (err
 	dir := filepath.Dir(path)
 	f, err := fsys.createTemp(dir, "."+filepath.Base(path)+".tmp*")
 	if err != nil {
-		return fmt.Errorf("safetensors: cannot write %s: cannot create a temporary file in %s: %w%s", path, dir, cause(err), hint(err, true))
+		return fmt.Errorf("cannot write %s: cannot create a temporary file in %s: %w%s", path, dir, cause(err), hint(err, true))
 	}
 	tmp := f.Name()
 	closed, renamed := false, false
@@ -99,7 +110,7 @@ func writeAtomic(path string, fsys fileSystem, write func(io.Writer) error) (err
 	}
 	renamed = true
 	if err := fsys.syncDir(dir); err != nil {
-		return fmt.Errorf("safetensors: wrote %s but could not sync directory %s, so the file may not survive a crash: %w", path, dir, cause(err))
+		return fmt.Errorf("wrote %s but could not sync directory %s, so the file may not survive a crash: %w", path, dir, cause(err))
 	}
 	return nil
 }

@@ -98,7 +98,7 @@ func TestWriteReadOnlyDir(t *testing.T) {
 		t.Skip("directory permissions are not enforced for this user")
 	}
 	err := Write(path, sample, nil)
-	want := "safetensors: cannot write " + path + ": cannot create a temporary file in " + dir + ": permission denied (the directory is not writable by this user)"
+	want := "cannot write " + path + ": cannot create a temporary file in " + dir + ": permission denied (the directory is not writable by this user)"
 	if err == nil || err.Error() != want {
 		t.Errorf("error = %v\nwant %s", err, want)
 	}
@@ -121,7 +121,7 @@ func TestWriteBadPath(t *testing.T) {
 		t.Errorf("missing dir: %v", err)
 	}
 	err = Write(dir, sample, nil)
-	if err == nil || err.Error() != "safetensors: cannot write "+dir+": it is a directory" {
+	if err == nil || err.Error() != "cannot write "+dir+": it is a directory" {
 		t.Errorf("directory: %v", err)
 	}
 }
@@ -171,7 +171,7 @@ func TestWriteInjectedFailures(t *testing.T) {
 		file       failFile
 		renameErr  error
 		syncDirErr error
-		want       string // after "safetensors: cannot write PATH: "
+		want       string // after "cannot write PATH: "
 		renamed    bool   // the new file is in place despite the error
 	}{
 		{name: "read-only file system", createErr: pathErr("open", syscall.EROFS),
@@ -230,7 +230,7 @@ func TestWriteInjectedFailures(t *testing.T) {
 				t.Fatal("no error")
 			}
 			if tt.renamed {
-				want := "safetensors: wrote " + path + " but could not sync directory " + dir + ", so the file may not survive a crash: input/output error"
+				want := "wrote " + path + " but could not sync directory " + dir + ", so the file may not survive a crash: input/output error"
 				if err.Error() != want {
 					t.Errorf("error = %v\nwant %s", err, want)
 				}
@@ -239,7 +239,7 @@ func TestWriteInjectedFailures(t *testing.T) {
 				}
 				return
 			}
-			want := "safetensors: cannot write " + path + ": " + strings.NewReplacer("DIR", dir, "TMP", tmp).Replace(tt.want)
+			want := "cannot write " + path + ": " + strings.NewReplacer("DIR", dir, "TMP", tmp).Replace(tt.want)
 			if err.Error() != want {
 				t.Errorf("error = %v\nwant %s", err, want)
 			}

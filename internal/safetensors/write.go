@@ -282,7 +282,7 @@ func Marshal(tensors []Tensor, metadata map[string]string) ([]byte, error) {
 func Write(path string, tensors []Tensor, metadata map[string]string) error {
 	l, err := plan(tensors, metadata)
 	if err != nil {
-		return fmt.Errorf("safetensors: cannot write %s: %v", path, err)
+		return fmt.Errorf("cannot write %s: %v", path, err)
 	}
 	return writeAtomic(path, osFS, func(w io.Writer) error {
 		bw := bufio.NewWriterSize(w, 1<<20)

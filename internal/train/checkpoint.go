@@ -117,10 +117,7 @@ func SaveCheckpoint[T backprop.Float](path string, net *backprop.Network[T], opt
 	}
 	js, _ := json.Marshal(sums)
 	meta["checksums"] = string(js)
-	if err := safetensors.Write(path, ts, meta); err != nil {
-		return fmt.Errorf("cannot write checkpoint: %w", err)
-	}
-	return nil
+	return safetensors.Write(path, ts, meta)
 }
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)

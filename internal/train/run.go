@@ -17,6 +17,7 @@ import (
 	"github.com/nettrain/nettrain/internal/backprop"
 	"github.com/nettrain/nettrain/internal/model"
 	"github.com/nettrain/nettrain/internal/optim"
+	"github.com/nettrain/nettrain/internal/safetensors"
 )
 
 // Options are the choices of one `nettrain train` invocation.
@@ -238,7 +239,7 @@ func run[T backprop.Float](cfg *model.Config, o Options) (*Result, error) {
 		}
 		fmt.Fprintf(s.log, "resuming %s at epoch %d, step %d\n", o.Resume, s.st.Epoch+1, s.st.Step)
 	}
-	if err := writeFileAtomic(filepath.Join(s.dir, "config.yaml"), cfg.Resolved); err != nil {
+	if err := safetensors.WriteFile(filepath.Join(s.dir, "config.yaml"), cfg.Resolved); err != nil {
 		return nil, err
 	}
 	if s.mlog, err = openMetrics(s.dir, s.st.MetricsRows); err != nil {
@@ -599,32 +600,6 @@ func newBar(w io.Writer, total int64, desc string) *progressbar.ProgressBar {
 		progressbar.OptionSetWidth(30),
 		progressbar.OptionSetPredictTime(true),
 	)
-}
-
-// writeFileAtomic writes b to path through a temporary file and a rename.
-func writeFileAtomic(path string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-*")
-	if err != nil {
-		return fmt.Errorf("cannot write %s: %w", path, err)
-	}
-	_, err = tmp.Write(b)
-	if err == nil {
-		err = tmp.Chmod(0o644)
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("cannot write %s: %w", path, err)
-	}
-	return nil
 }
 
 // plural is "1 thread" or "2 threads".

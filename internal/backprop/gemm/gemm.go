@@ -273,15 +273,7 @@ func outerGemm(ws *workspace, p *plan, tA, tB bool, m, n, k int, alpha float32, 
 		}
 		for ic := 0; ic < m; ic += MC {
 			mc := min(MC, m-ic)
-			slivers := (mc + MR - 1) / MR
-			rows, extra := mc/slivers, mc%slivers // sliver s has rows+1 rows if s < extra
-			if p.packA {
-				for s, ir := 0, ic; s < slivers; s++ {
-					mr := rows + b2i(s < extra)
-					packA(ws.a[s*kc*MR:(s+1)*kc*MR], tA, a, lda, ir, mr, pc, kc, MR)
-					ir += mr
-				}
-			}
+			slivers, rows, extra := packSlivers(ws, p.packA, tA, a, lda, ic, mc, pc, kc, MR)
 			for jc := 0; jc < n; jc += NC {
 				nc := min(NC, n-jc)
 				// B block: element (p, j) of op(B)[pc:, jc:] is
@@ -365,4 +357,20 @@ func putWorkspace(w *workspace) {
 	case wsFree <- w:
 	default:
 	}
+}
+
+// packSlivers deals mc rows of op(A), from row ic, to register-tile slivers
+// of at most mr rows (sliver s has rows+1 rows if s < extra) and packs
+// their k-block [pc, pc+kc) into ws.a when pack is set.
+func packSlivers(ws *workspace, pack, tA bool, a []float32, lda, ic, mc, pc, kc, mr int) (slivers, rows, extra int) {
+	slivers = (mc + mr - 1) / mr
+	rows, extra = mc/slivers, mc%slivers
+	if pack {
+		for s, ir := 0, ic; s < slivers; s++ {
+			n := rows + b2i(s < extra)
+			packA(ws.a[s*kc*mr:(s+1)*kc*mr], tA, a, lda, ir, n, pc, kc, mr)
+			ir += n
+		}
+	}
+	return slivers, rows, extra
 }

@@ -79,15 +79,7 @@ func outerGemmRows(ws *workspace, p *plan, tA bool, m, n, k int, alpha float32, 
 		}
 		for ic := 0; ic < m; ic += MC {
 			mc := min(MC, m-ic)
-			slivers := (mc + MR - 1) / MR
-			rows, extra := mc/slivers, mc%slivers
-			if p.packA {
-				for s, ir := 0, ic; s < slivers; s++ {
-					mr := rows + b2i(s < extra)
-					packA(ws.a[s*kc*MR:(s+1)*kc*MR], tA, a, lda, ir, mr, pc, kc, MR)
-					ir += mr
-				}
-			}
+			slivers, rows, extra := packSlivers(ws, p.packA, tA, a, lda, ic, mc, pc, kc, MR)
 			for jc := 0; jc < n; jc += NC {
 				nc := min(NC, n-jc)
 				var bp []float32
