@@ -1,0 +1,146 @@
+// Package safeio opens and reads the files a user names (configs, data
+// files, checkpoints) so that no file can make nettrain hang or exhaust
+// memory.
+//
+// Invariants:
+//   - Only regular files are read. A FIFO, a character device such as
+//     /dev/zero, a socket or a directory is refused with an error naming
+//     the path and what it is, also when reached through a symlink. The
+//     file is opened non-blocking and checked with fstat on the open
+//     descriptor, so a FIFO without a writer cannot block the open and a
+//     path swapped between a check and the open cannot slip through.
+//   - Every read is bounded: ReadFile refuses a file larger than its limit
+//     before reading it, and never reads more than limit bytes even if the
+//     file grows while it is read.
+//
+// Errors are *os.PathError values (for "cannot open" failures) or plain
+// errors whose text names the path; they never panic.
+package safeio
+
+import (
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"syscall"
+)
+
+// Open opens path for reading if it is a regular file, and returns the file
+// and its size.
+func Open(path string) (*os.File, int64, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, 0, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, 0, err
+	}
+	if !st.Mode().IsRegular() {
+		f.Close()
+		return nil, 0, fmt.Errorf("%s is %s, not a regular file; nettrain reads only regular files", path, describeMode(st.Mode()))
+	}
+	// Back to blocking reads (a regular file ignores the flag, but be
+	// explicit for the file's later users).
+	if err := syscall.SetNonblock(int(f.Fd()), false); err != nil {
+		f.Close()
+		return nil, 0, err
+	}
+	return f, st.Size(), nil
+}
+
+// describeMode names a non-regular file type for messages.
+func describeMode(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe (FIFO)"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	}
+	return "a special file"
+}
+
+// TooLargeError reports a file larger than what may be read of it.
+type TooLargeError struct {
+	Path  string
+	Size  int64 // the file's size (at least Limit+1 when it grew)
+	Limit int64
+	What  string // what the limit is, e.g. "training.memory_limit 64MiB"
+}
+
+func (e *TooLargeError) Error() string {
+	what := e.What
+	if what == "" {
+		what = "the limit"
+	}
+	return fmt.Sprintf("%s is %s, more than %s (%s) allows", e.Path, Bytes(e.Size), what, Bytes(e.Limit))
+}
+
+// ReadFile reads the whole regular file at path, refusing one larger than
+// limit bytes (limit <= 0: no limit beyond the file's size at open).
+// what names the limit in the error.
+func ReadFile(path string, limit int64, what string) ([]byte, error) {
+	f, size, err := Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if limit > 0 && size > limit {
+		return nil, &TooLargeError{Path: path, Size: size, Limit: limit, What: what}
+	}
+	max := size
+	if limit > 0 {
+		max = limit
+	}
+	// Read at most max+1 bytes: one more than allowed tells a file that
+	// grew after the stat.
+	b := make([]byte, 0, size)
+	b, err = readAll(io.LimitReader(f, max+1), b)
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > max {
+		if limit > 0 {
+			return nil, &TooLargeError{Path: path, Size: int64(len(b)), Limit: limit, What: what}
+		}
+		return nil, fmt.Errorf("%s grew while it was read (from %d bytes); is another process writing it?", path, size)
+	}
+	return b, nil
+}
+
+func readAll(r io.Reader, b []byte) ([]byte, error) {
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+	}
+}
+
+// Bytes formats a byte count for messages: "512 B", "1.5 MiB".
+func Bytes(b int64) string {
+	const unit = 1024
+	if b < unit {
+		return fmt.Sprintf("%d B", b)
+	}
+	div, exp := int64(unit), 0
+	for n := b / unit; n >= unit; n /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(b)/float64(div), "KMGTPE"[exp])
+}
