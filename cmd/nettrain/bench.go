@@ -6,8 +6,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/nettrain/nettrain/internal/inspect"
 	"github.com/nettrain/nettrain/internal/model"
-	"github.com/nettrain/nettrain/internal/train"
 )
 
 // BenchOptions are the parsed arguments of `nettrain bench`.
@@ -58,7 +58,7 @@ func runBench(o *BenchOptions) error {
 	if err != nil {
 		return err
 	}
-	r, err := train.Bench(cfg, train.BenchOptions{Steps: o.Steps, Threads: o.Threads})
+	r, err := inspect.Bench(cfg, inspect.BenchOptions{Steps: o.Steps, Threads: o.Threads})
 	if err != nil {
 		return err
 	}
@@ -69,7 +69,7 @@ func runBench(o *BenchOptions) error {
 	return nil
 }
 
-func printBench(w io.Writer, r *train.BenchResult) {
+func printBench(w io.Writer, r *inspect.BenchResult) {
 	threads := fmt.Sprintf("%d threads", r.Threads)
 	if r.Threads == 1 {
 		threads = "1 thread"

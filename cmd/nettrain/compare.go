@@ -131,7 +131,7 @@ func runCompare(c *cobra.Command, o *CompareOptions) error {
 	if o.IO.Terminal {
 		co.Progress = o.IO.ErrOut
 	}
-	interrupt, stop := watchSignals(o.IO.ErrOut)
+	interrupt, stop := watchSignals(o.IO)
 	defer stop()
 	co.Interrupt = interrupt
 	_, err = compare.Run(cfg, co)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/nettrain/nettrain/internal/infer"
 	"github.com/nettrain/nettrain/internal/model"
 	"github.com/nettrain/nettrain/internal/train"
 )
@@ -61,7 +62,7 @@ func runEval(o *EvalOptions) error {
 	if err != nil {
 		return err
 	}
-	r, err := train.EvalCheckpoint(cfg, o.Checkpoint, o.Split, o.Threads)
+	r, err := infer.EvalCheckpoint(cfg, o.Checkpoint, infer.Split(o.Split), o.Threads)
 	if err != nil {
 		return err
 	}
@@ -83,41 +84,46 @@ func printEval(w io.Writer, o *EvalOptions, r train.EvalResult) {
 		}
 	}
 	if r.Accuracy != nil {
-		fmt.Fprintf(w, "accuracy  %.4f\n\n", *r.Accuracy)
-		rows := [][]string{{"class", "precision", "recall", "f1", "support"}}
-		for c := 0; c < r.Classes; c++ {
-			support := 0
-			for _, v := range r.Confusion[c] {
-				support += v
-			}
-			rows = append(rows, []string{className(r, c), fmt.Sprintf("%.4f", r.Precision[c]),
-				fmt.Sprintf("%.4f", r.Recall[c]), fmt.Sprintf("%.4f", r.F1[c]), fmt.Sprint(support)})
-		}
-		printTable(w, rows, []bool{true, true, true, true, true})
-		if r.Classes > 20 {
-			fmt.Fprintf(w, "\n(the %dx%d confusion matrix is in the --json output)\n", r.Classes, r.Classes)
-			goto regression
-		}
-		fmt.Fprintln(w, "\nconfusion matrix (rows: true class, columns: predicted)")
-		cm := [][]string{{"true\\pred"}}
-		for c := 0; c < r.Classes; c++ {
-			cm[0] = append(cm[0], className(r, c))
-		}
-		right := []bool{true}
-		for c := 0; c < r.Classes; c++ {
-			row := []string{className(r, c)}
-			for _, v := range r.Confusion[c] {
-				row = append(row, fmt.Sprint(v))
-			}
-			cm = append(cm, row)
-			right = append(right, true)
-		}
-		printTable(w, cm, right)
+		printClassification(w, r)
 	}
-regression:
 	if r.MSE != nil {
 		fmt.Fprintf(w, "mse       %.6g\nmae       %.6g\n", *r.MSE, *r.MAE)
 	}
+}
+
+// printClassification prints the accuracy, the per-class scores and, for
+// up to 20 classes, the confusion matrix.
+func printClassification(w io.Writer, r train.EvalResult) {
+	fmt.Fprintf(w, "accuracy  %.4f\n\n", *r.Accuracy)
+	rows := [][]string{{"class", "precision", "recall", "f1", "support"}}
+	for c := 0; c < r.Classes; c++ {
+		support := 0
+		for _, v := range r.Confusion[c] {
+			support += v
+		}
+		rows = append(rows, []string{className(r, c), fmt.Sprintf("%.4f", r.Precision[c]),
+			fmt.Sprintf("%.4f", r.Recall[c]), fmt.Sprintf("%.4f", r.F1[c]), fmt.Sprint(support)})
+	}
+	printTable(w, rows, []bool{true, true, true, true, true})
+	if r.Classes > 20 {
+		fmt.Fprintf(w, "\n(the %dx%d confusion matrix is in the --json output)\n", r.Classes, r.Classes)
+		return
+	}
+	fmt.Fprintln(w, "\nconfusion matrix (rows: true class, columns: predicted)")
+	cm := [][]string{{"true\\pred"}}
+	for c := 0; c < r.Classes; c++ {
+		cm[0] = append(cm[0], className(r, c))
+	}
+	right := []bool{true}
+	for c := 0; c < r.Classes; c++ {
+		row := []string{className(r, c)}
+		for _, v := range r.Confusion[c] {
+			row = append(row, fmt.Sprint(v))
+		}
+		cm = append(cm, row)
+		right = append(right, true)
+	}
+	printTable(w, cm, right)
 }
 
 // className labels class c: its name when the data names classes.

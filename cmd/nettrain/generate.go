@@ -5,8 +5,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/nettrain/nettrain/internal/infer"
 	"github.com/nettrain/nettrain/internal/model"
-	"github.com/nettrain/nettrain/internal/train"
 )
 
 // GenerateOptions are the parsed arguments of `nettrain generate`.
@@ -14,7 +14,7 @@ type GenerateOptions struct {
 	IO     *IOStreams
 	Config string
 	Sets   []string
-	train.GenerateOptions
+	infer.GenerateOptions
 }
 
 // NewCmdGenerate builds `nettrain generate`.
@@ -57,7 +57,7 @@ func runGenerate(o *GenerateOptions) error {
 	if err != nil {
 		return err
 	}
-	text, err := train.Generate(cfg, o.GenerateOptions)
+	text, err := infer.Generate(cfg, o.GenerateOptions)
 	if err != nil {
 		return err
 	}

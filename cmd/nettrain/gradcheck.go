@@ -6,8 +6,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/nettrain/nettrain/internal/inspect"
 	"github.com/nettrain/nettrain/internal/model"
-	"github.com/nettrain/nettrain/internal/train"
 )
 
 // GradCheckOptions are the parsed arguments of `nettrain gradcheck`.
@@ -66,7 +66,7 @@ func runGradCheck(o *GradCheckOptions) error {
 	if err != nil {
 		return err
 	}
-	rep, err := train.RunGradCheck(cfg, train.GradCheckOptions{Samples: o.Samples, MaxEntries: o.MaxEntries, Tol: o.Tol, Jitter: o.Jitter})
+	rep, err := inspect.RunGradCheck(cfg, inspect.GradCheckOptions{Samples: o.Samples, MaxEntries: o.MaxEntries, Tol: o.Tol, Jitter: o.Jitter})
 	if err != nil {
 		return err
 	}
@@ -83,7 +83,7 @@ func runGradCheck(o *GradCheckOptions) error {
 	return nil
 }
 
-func printGradCheck(w io.Writer, rep *train.GradCheckReport) {
+func printGradCheck(w io.Writer, rep *inspect.GradCheckReport) {
 	rows := [][]string{{"layer", "kind", "tensor", "checked", "skipped", "max rel err", "max abs err", "verdict"}}
 	for _, r := range rep.Results {
 		layer := fmt.Sprint(r.Layer)
@@ -103,5 +103,5 @@ func printGradCheck(w io.Writer, rep *train.GradCheckReport) {
 	if !rep.Pass {
 		verdict = "FAIL"
 	}
-	fmt.Fprintf(w, "loss %.6g; tolerance %g: %s\n", rep.Loss, rep.Tol, verdict)
+	fmt.Fprintf(w, "on %s: loss %.6g; tolerance %g: %s\n", rep.Source, rep.Loss, rep.Tol, verdict)
 }

@@ -6,8 +6,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/nettrain/nettrain/internal/infer"
 	"github.com/nettrain/nettrain/internal/model"
-	"github.com/nettrain/nettrain/internal/train"
 )
 
 // PredictOptions are the parsed arguments of `nettrain predict`.
@@ -62,7 +62,7 @@ func runPredict(o *PredictOptions) error {
 	if plot == "" && !o.NoPlot {
 		plot = filepath.Join(filepath.Dir(out), "predictions.png")
 	}
-	r, err := train.Predict(cfg, o.Checkpoint, out, plot)
+	r, err := infer.Predict(cfg, o.Checkpoint, out, plot)
 	if err != nil {
 		return err
 	}

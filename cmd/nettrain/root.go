@@ -19,11 +19,14 @@ type IOStreams struct {
 	ErrOut io.Writer
 	// Terminal is true when ErrOut is a terminal (progress bars).
 	Terminal bool
+	// Exit ends the process at once with a code: the second SIGINT or
+	// SIGTERM during a long command. The only os.Exit is here and in main.
+	Exit func(code int)
 }
 
 // DefaultStreams are the process's standard streams.
 func DefaultStreams() *IOStreams {
-	return &IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr,
+	return &IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr, Exit: os.Exit,
 		Terminal: isatty.IsTerminal(os.Stderr.Fd()) || isatty.IsCygwinTerminal(os.Stderr.Fd())}
 }
 

@@ -61,9 +61,8 @@ type Summary struct {
 	Loss        string         `json:"loss"`
 }
 
-// Summarize lists a validated config's layers.
-func Summarize(cfg *model.Config) Summary {
-	g := cfg.Graph()
+// Summarize lists the layers of a config's model graph g.
+func Summarize(cfg *model.Config, g *model.Graph) Summary {
 	s := Summary{Name: cfg.Name, DType: cfg.DType, Input: g.Input, Loss: g.Loss}
 	for i, sp := range g.Specs {
 		ls := LayerSummary{Index: i, Kind: sp.Kind(), Input: sp.InShape(), Output: sp.OutShape()}
@@ -85,13 +84,11 @@ func runSummary(o *SummaryOptions) error {
 	if err != nil {
 		return err
 	}
-	if cfg.Graph() == nil {
-		// The model takes sizes from the data: load it.
-		if _, err := train.LoadData[float32](cfg); err != nil {
-			return err
-		}
+	g, err := train.Graph(cfg)
+	if err != nil {
+		return err
 	}
-	s := Summarize(cfg)
+	s := Summarize(cfg, g)
 	if o.JSON {
 		return writeJSON(o.IO.Out, s)
 	}

@@ -4,13 +4,13 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/nettrain/nettrain/internal/train"
+	"github.com/nettrain/nettrain/internal/inspect"
 )
 
 // formatTensor prints t with nested brackets like numpy, each number with
 // %.6g. Tensors of more than limit values are summarised: each axis shows
 // its first and last 3 entries around "...".
-func formatTensor(t train.Tensor, limit int, indent string) string {
+func formatTensor(t inspect.Tensor, limit int, indent string) string {
 	summarise := limit > 0 && len(t.Data) > limit
 	var b strings.Builder
 	var rec func(dim, off int, pad string)

@@ -6,8 +6,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/nettrain/nettrain/internal/inspect"
 	"github.com/nettrain/nettrain/internal/model"
-	"github.com/nettrain/nettrain/internal/train"
 )
 
 // TraceOptions are the parsed arguments of `nettrain trace`.
@@ -63,7 +63,7 @@ func runTrace(o *TraceOptions) error {
 	if err != nil {
 		return err
 	}
-	tr, err := train.RunTrace(cfg, train.TraceOptions{Weights: o.Weights, Input: o.Input, Samples: o.Samples})
+	tr, err := inspect.RunTrace(cfg, inspect.TraceOptions{Weights: o.Weights, Input: o.Input, Samples: o.Samples})
 	if err != nil {
 		return err
 	}
@@ -74,9 +74,9 @@ func runTrace(o *TraceOptions) error {
 	return nil
 }
 
-func printTrace(w io.Writer, tr *train.Trace, limit int) {
-	f := func(t train.Tensor) string { return formatTensor(t, limit, "    ") }
-	fmt.Fprintf(w, "== forward (%d sample(s), float64)\n\ninput %s\n    %s\n", tr.Samples, shapeStr(tr.Input.Shape), f(tr.Input))
+func printTrace(w io.Writer, tr *inspect.Trace, limit int) {
+	f := func(t inspect.Tensor) string { return formatTensor(t, limit, "    ") }
+	fmt.Fprintf(w, "== forward (%s, float64)\n\ninput %s\n    %s\n", tr.Source, shapeStr(tr.Input.Shape), f(tr.Input))
 	for _, l := range tr.Layers {
 		fmt.Fprintf(w, "\nlayer %d %s -> output %s\n", l.Index, l.Kind, shapeStr(l.Output.Shape))
 		for _, p := range l.Params {

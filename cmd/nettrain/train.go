@@ -7,7 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/nettrain/nettrain/internal/model"
-	"github.com/nettrain/nettrain/internal/train"
+	"github.com/nettrain/nettrain/internal/session"
 )
 
 // TrainOptions are the parsed arguments of `nettrain train`.
@@ -81,13 +81,13 @@ func runTrain(o *TrainOptions) error {
 	if err != nil {
 		return err
 	}
-	interrupt, stop := watchSignals(o.IO.ErrOut)
+	interrupt, stop := watchSignals(o.IO)
 	defer stop()
-	to := train.Options{OutDir: o.OutDir, Resume: o.Resume, Overwrite: o.Overwrite, Log: o.IO.Out, Threads: o.Threads, Interrupt: interrupt,
+	to := session.Options{OutDir: o.OutDir, Resume: o.Resume, Overwrite: o.Overwrite, Log: o.IO.Out, Threads: o.Threads, Interrupt: interrupt,
 		ResumeHint: resumeHint(o)}
 	if o.IO.Terminal {
 		to.Progress = o.IO.ErrOut
 	}
-	_, err = train.Run(cfg, to)
+	_, err = session.Run(cfg, to)
 	return err
 }

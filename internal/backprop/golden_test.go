@@ -180,6 +180,16 @@ func check[T backprop.Float](ck *checker, name string, got []T, want []float64) 
 	}
 }
 
+// mustGraph builds a config's model, failing the test on an error.
+func mustGraph(t *testing.T, cfg *model.Config) *model.Graph {
+	t.Helper()
+	g, err := model.Build(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
 // runGolden checks one case in precision T and returns the largest relative
 // error and the tensor it was in.
 func runGolden[T backprop.Float](t *testing.T, c *goldenCase, tol, optTol float64) (float64, string) {
@@ -187,7 +197,7 @@ func runGolden[T backprop.Float](t *testing.T, c *goldenCase, tol, optTol float6
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := cfg.Graph()
+	g := mustGraph(t, cfg)
 	if g.Loss != c.Loss || !slices.Equal(g.Input, c.Input) {
 		t.Fatalf("config has loss %s, input %v", g.Loss, g.Input)
 	}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/nettrain/nettrain/internal/backprop"
 	"github.com/nettrain/nettrain/internal/model"
+	"github.com/nettrain/nettrain/internal/session"
 	"github.com/nettrain/nettrain/internal/train"
 )
 
@@ -56,7 +57,7 @@ type Interrupted struct {
 }
 
 func (e *Interrupted) Error() string {
-	return fmt.Sprintf("interrupted by %s; %d finished trials are recorded in %s; run the same command again to continue", train.SignalName(e.Signal), e.Done, filepath.Join(e.Dir, recordsFile))
+	return fmt.Sprintf("interrupted by %s; %d finished trials are recorded in %s; run the same command again to continue", session.SignalName(e.Signal), e.Done, filepath.Join(e.Dir, recordsFile))
 }
 
 func (o *Options) grid(name string) []float64 {
@@ -312,7 +313,7 @@ func recordJSON(r Record) Record {
 		return v
 	}
 	r.FinalVal, r.BestVal = fin(r.FinalVal), fin(r.BestVal)
-	curve := make([]train.CurvePoint, len(r.Curve))
+	curve := make([]CurvePoint, len(r.Curve))
 	for i, p := range r.Curve {
 		p.TrainLoss, p.ValLoss = fin(p.TrainLoss), fin(p.ValLoss)
 		curve[i] = p
@@ -323,8 +324,7 @@ func recordJSON(r Record) Record {
 
 type dataEntry[T backprop.Float] struct {
 	once sync.Once
-	cfg  *model.Config // the config (with the seed) the data was loaded for
-	d    *train.Data[T]
+	m    *train.Model[T] // the config with the seed, its data and graph
 	err  error
 }
 
@@ -336,7 +336,7 @@ type dataCache[T backprop.Float] struct {
 	bySeed map[uint64]*dataEntry[T]
 }
 
-func (c *dataCache[T]) get(seed uint64) (*train.Data[T], *model.Config, error) {
+func (c *dataCache[T]) get(seed uint64) (*train.Model[T], error) {
 	c.mu.Lock()
 	e, ok := c.bySeed[seed]
 	if !ok {
@@ -347,11 +347,9 @@ func (c *dataCache[T]) get(seed uint64) (*train.Data[T], *model.Config, error) {
 	e.once.Do(func() {
 		cfg := *c.cfg
 		cfg.Seed = seed
-		e.cfg = &cfg
-		e.d, e.err = train.LoadData[T](e.cfg)
+		e.m, e.err = train.LoadWithData[T](&cfg, "to compare optimizers")
 	})
-	cfg := *e.cfg // each trial sets its own optimizer
-	return e.d, &cfg, e.err
+	return e.m, e.err
 }
 
 // runKeys runs the trials not done yet on o.Workers goroutines, each trial
@@ -387,7 +385,7 @@ func runKeys[T backprop.Float](r *runner, data *dataCache[T], keys []Key, what s
 			defer pool.Close()
 			for k := range jobs {
 				rec, err := runTrial(r, data, pool, k, &abort)
-				if errors.Is(err, train.ErrAborted) {
+				if errors.Is(err, ErrAborted) {
 					continue
 				}
 				if err == nil {
@@ -449,13 +447,16 @@ dispatch:
 }
 
 func runTrial[T backprop.Float](r *runner, data *dataCache[T], pool *train.Pool, k Key, abort *atomic.Bool) (Record, error) {
-	d, cfg, err := data.get(k.Seed)
+	m, err := data.get(k.Seed)
 	if err != nil {
 		return Record{}, err
 	}
 	v, _ := variant(k.Optimizer)
+	cfg := *m.Config // the trial's own optimizer
 	cfg.Optimizer = model.OptimizerConfig{Name: v.Optimizer, Optim: v.config(k.LR)}
-	res, err := train.RunTrial(cfg, d, pool, train.TrialOptions{
+	trial := *m
+	trial.Config = &cfg
+	res, err := RunTrial(&trial, pool, TrialOptions{
 		Epochs: r.o.Epochs, Steps: r.o.Steps, EvalsPerEpoch: r.o.EvalsPerEpoch, DivergeFactor: 10, Abort: abort})
 	if err != nil {
 		return Record{}, err

@@ -14,7 +14,6 @@ import (
 
 	"github.com/nettrain/nettrain/internal/model"
 	"github.com/nettrain/nettrain/internal/optim"
-	"github.com/nettrain/nettrain/internal/train"
 )
 
 // Variant is an optimizer as the comparison names it: a torch.optim
@@ -118,7 +117,7 @@ type Record struct {
 	// of merged shards can tell which trials are missing. Records written
 	// before it existed have none.
 	Plan *Plan `json:"plan,omitempty"`
-	train.TrialResult
+	TrialResult
 }
 
 // Plan is what a sweep expects: every rate of each optimizer's grid tuned

@@ -41,7 +41,7 @@ func TestConvShapesAndParams(t *testing.T) {
 			t.Errorf("%s: %v", tc.layer, err)
 			continue
 		}
-		s := c.Graph().Specs[0]
+		s := mustBuild(t, c, nil).Specs[0]
 		n := 0
 		for _, p := range s.Params() {
 			n += backprop.Prod(p.Shape)

@@ -45,10 +45,11 @@ type Config struct {
 	File string `yaml:"-" json:"-"`
 	Dir  string `yaml:"-" json:"-"`
 	// Resolved is the config after overrides, as YAML (comments kept).
-	Resolved  []byte `yaml:"-" json:"-"`
-	graph     *Graph
-	dec       *decoder
-	modelNode *yaml.Node
+	Resolved []byte `yaml:"-" json:"-"`
+	// dec and modelNode locate the model's errors for Build; set by
+	// Parse, never changed afterwards.
+	dec                 *decoder
+	modelNode, dataNode *yaml.Node
 }
 
 // DataConfig says where the data comes from.
@@ -146,11 +147,21 @@ type TrainingConfig struct {
 	// stop with a diagnosis), skip_batch (drop that batch's update) or
 	// rollback (reload the last good checkpoint and halve the learning
 	// rate).
-	OnNaN string `yaml:"on_nan"`
+	OnNaN OnNaN `yaml:"on_nan"`
 	// MemoryLimit refuses a model and batch whose buffers would need more
 	// memory, e.g. "4GiB"; null (default): the machine's memory.
 	MemoryLimit *string `yaml:"memory_limit"`
 }
+
+// OnNaN is what training does when a step's loss or gradient is not
+// finite (training.on_nan).
+type OnNaN string
+
+const (
+	OnNaNStop      OnNaN = "stop"       // stop with a diagnosis
+	OnNaNSkipBatch OnNaN = "skip_batch" // drop the batch's update
+	OnNaNRollback  OnNaN = "rollback"   // reload the last checkpoint, halve the rate
+)
 
 // CompareConfig sets up `nettrain compare-optimizers` (flags override it).
 type CompareConfig struct {
@@ -192,7 +203,7 @@ func Default() *Config {
 		Data:  DataConfig{ValidationSplit: 0.1, Normalize: "unit"},
 		Loss:  backprop.CrossEntropy,
 		Training: TrainingConfig{
-			Epochs: 1, BatchSize: 64, Shuffle: true, OnNaN: "stop",
+			Epochs: 1, BatchSize: 64, Shuffle: true, OnNaN: OnNaNStop,
 		},
 		Checkpoint: CheckpointConfig{EveryEpochs: 1, Keep: 3},
 		Compare:    CompareConfig{GridPoints: 7, Seeds: 3, EvalsPerEpoch: 10},
@@ -335,9 +346,6 @@ func (c *Config) validate(d *decoder, root *yaml.Node) error {
 	if c.Name != filepath.Base(c.Name) || c.Name == "." || c.Name == ".." || strings.ContainsAny(c.Name, `/\`) {
 		return d.errAt(at("name"), "name", "must be a plain name (it names the run directory runs/<name>), got %q", c.Name)
 	}
-	if c.Data.Train == "" {
-		return d.errAt(at("data"), "data.train", "required: the training data (mnist:train, fashion-mnist:train, or a path to IDX, CSV or safetensors)")
-	}
 	if s := c.Data.ValidationSplit; s < 0 || s >= 1 {
 		return d.errAt(at("data.validation_split"), "data.validation_split", "must be in [0, 1), got %g", s)
 	}
@@ -367,7 +375,7 @@ func (c *Config) validate(d *decoder, root *yaml.Node) error {
 			return d.errAt(at("compare."+k.key), "compare."+k.key, "must be at least 1, got %d", k.v)
 		}
 	}
-	if err := enum("training.on_nan", c.Training.OnNaN, []string{"stop", "skip_batch", "rollback"}); err != nil {
+	if err := enum("training.on_nan", string(c.Training.OnNaN), []string{string(OnNaNStop), string(OnNaNSkipBatch), string(OnNaNRollback)}); err != nil {
 		return err
 	}
 	if m := c.Training.MemoryLimit; m != nil {
@@ -392,7 +400,10 @@ func (c *Config) validate(d *decoder, root *yaml.Node) error {
 		}
 		return d.errAt(at("optimizer"), "optimizer", "%v", err)
 	}
-	c.dec, c.modelNode = d, at("model")
+	c.dec, c.modelNode, c.dataNode = d, at("model"), at("data")
+	if c.Data.Train == "" && (c.Data.Sequence != nil || c.Data.Test != "" || c.Data.Validation != "") {
+		return d.errAt(at("data"), "data.train", "required with data.sequence, data.test or data.validation: the training data (mnist:train, fashion-mnist:train, or a path to IDX, CSV or safetensors)")
+	}
 	if err := c.Schedule.Sched.Validate(); err != nil {
 		var ke *optim.KeyError
 		if errors.As(err, &ke) {
@@ -400,31 +411,20 @@ func (c *Config) validate(d *decoder, root *yaml.Node) error {
 		}
 		return d.errAt(at("schedule"), "schedule", "%v", err)
 	}
-	g, err := c.buildGraph(d, c.modelNode, nil)
-	if err != nil {
-		return err
-	}
-	c.graph = g
 	return nil
 }
 
-// Graph is the validated network: input shape, one Spec per layer, loss.
-// It is nil until BindData when the model takes sizes from the data
-// (model.input omitted, embedding, onehot, units: classes).
-func (c *Config) Graph() *Graph { return c.graph }
-
-// BindData builds the graph with what the model takes from the data,
-// checking every layer again; errors carry the config's line:column.
-func (c *Config) BindData(info DataInfo) error {
-	g, err := c.buildGraph(c.dec, c.modelNode, &info)
-	if err != nil {
-		return err
+// RequireData returns nil when the config names training data, else the
+// error a command that needs data (train, eval, compare-optimizers)
+// reports: data.train is required to do what.
+func (c *Config) RequireData(what string) error {
+	if c.Data.Train != "" {
+		return nil
 	}
-	if g == nil {
-		return &Error{File: c.File, Path: "model", Msg: "cannot build the model from the data"}
+	if what != "" {
+		what = " " + what
 	}
-	c.graph = g
-	return nil
+	return c.dec.errAt(c.dataNode, "data.train", "required%s: the training data (mnist:train, fashion-mnist:train, or a path to IDX, CSV or safetensors)", what)
 }
 
 // Hash is a SHA-256 of the decoded config (comments and formatting do not

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -27,7 +28,26 @@ training:
 
 func parse(t *testing.T, src string, sets ...string) (*Config, error) {
 	t.Helper()
-	return Parse("c.yaml", []byte(src), sets, viper.New())
+	c, err := Parse("c.yaml", []byte(src), sets, viper.New())
+	if err != nil {
+		return nil, err
+	}
+	// Shape errors come from Build; a model that takes sizes from the
+	// data is built later, with the data.
+	if _, err := Build(c, nil); err != nil && !errors.Is(err, ErrNeedsData) {
+		return nil, err
+	}
+	return c, nil
+}
+
+// mustBuild builds c's graph with info, failing the test on an error.
+func mustBuild(t *testing.T, c *Config, info *DataInfo) *Graph {
+	t.Helper()
+	g, err := Build(c, info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
 }
 
 func TestParseGood(t *testing.T) {
@@ -42,7 +62,7 @@ func TestParseGood(t *testing.T) {
 	if sgd.LR != 0.1 || sgd.Momentum != 0.9 || sgd.Nesterov {
 		t.Errorf("optimizer %+v", sgd)
 	}
-	g := c.Graph()
+	g := mustBuild(t, c, nil)
 	if len(g.Specs) != 3 || g.Specs[2].OutShape()[0] != 10 {
 		t.Errorf("graph %+v", g)
 	}
@@ -64,7 +84,7 @@ func TestOverrides(t *testing.T) {
 	if lr := c.Optimizer.Optim.LearningRate(); lr != 0.01 {
 		t.Errorf("lr %v", lr)
 	}
-	if u := c.Graph().Specs[0].(backprop.DenseSpec).Units; u != 64 {
+	if u := mustBuild(t, c, nil).Specs[0].(backprop.DenseSpec).Units; u != 64 {
 		t.Errorf("units %d", u)
 	}
 	if !strings.Contains(string(c.Resolved), "units: 64") {
@@ -149,20 +169,17 @@ model:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Graph() != nil {
-		t.Fatal("graph built before the data is known")
+	if _, err := Build(c, nil); !errors.Is(err, ErrNeedsData) || !strings.Contains(err.Error(), "c.yaml:3:3: model.input: not set") {
+		t.Fatalf("building without the data: %v", err)
 	}
-	if err := c.BindData(DataInfo{Input: []int{32}, Classes: 40, Vocab: 40, Tokens: true}); err != nil {
-		t.Fatal(err)
-	}
-	g := c.Graph()
+	g := mustBuild(t, c, &DataInfo{Input: []int{32}, Classes: 40, Vocab: 40, Tokens: true})
 	if e := g.Specs[0].(backprop.EmbeddingSpec); e.Vocab != 40 || e.Dim != 8 {
 		t.Errorf("embedding %+v", e)
 	}
 	if d := g.Specs[2].(backprop.DenseSpec); d.Units != 40 {
 		t.Errorf("dense units %d", d.Units)
 	}
-	err = c.BindData(DataInfo{Input: []int{32, 3}})
+	_, err = Build(c, &DataInfo{Input: []int{32, 3}})
 	if err == nil || !strings.Contains(err.Error(), "c.yaml:4:7: layer 0 (embedding): takes a sequence of token ids (T), got the input shape [32 3]") {
 		t.Errorf("embedding on numbers: %v", err)
 	}

@@ -15,7 +15,12 @@ type Error struct {
 	Origin    string // "--set key=value" or "NETTRAIN_X=value" for overrides
 	Path      string // config path, e.g. "training.epochs" or "layer 3 (maxpool2d)"
 	Msg       string
+
+	cause error // what errors.Is sees (ErrNeedsData), or nil
 }
+
+// Unwrap returns the error's cause, if any (ErrNeedsData).
+func (e *Error) Unwrap() error { return e.cause }
 
 func (e *Error) Error() string {
 	var b strings.Builder

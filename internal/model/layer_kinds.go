@@ -50,7 +50,7 @@ func (u Units) resolve(info *DataInfo) (int, error) {
 		return u.N, nil
 	}
 	if info == nil {
-		return 0, errNeedsData
+		return 0, &needsData{key: "units", what: "is \"classes\", the number of classes in the data"}
 	}
 	if info.Classes < 1 {
 		return 0, keyErr("units", "\"classes\" needs class labels, but the data has none (a regression target)")

@@ -38,7 +38,7 @@ func vocabOf(v *int, info *DataInfo) (int, error) {
 		return *v, nil
 	}
 	if info == nil {
-		return 0, errNeedsData
+		return 0, &needsData{key: "vocab", what: "is not set: the vocabulary size of the data"}
 	}
 	if !info.Tokens {
 		return 0, errorf("takes token ids (text data with data.sequence.kind: text), but the data holds numbers")

@@ -33,10 +33,7 @@ training: {epochs: 1}
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := c.BindData(DataInfo{Input: []int{8}, Classes: 6, Vocab: 6, Tokens: true}); err != nil {
-			t.Fatal(err)
-		}
-		s := c.Graph().Specs[1].(backprop.LSTMSpec)
+		s := mustBuild(t, c, &DataInfo{Input: []int{8}, Classes: 6, Vocab: 6, Tokens: true}).Specs[1].(backprop.LSTMSpec)
 		if s.OneHot != tc.oneHot {
 			t.Errorf("%s: LSTMSpec.OneHot = %v", tc.first, s.OneHot)
 		}

@@ -1,7 +1,6 @@
 package model
 
 import (
-	"errors"
 	"fmt"
 	"reflect"
 
@@ -28,8 +27,8 @@ type layerKind struct {
 	// build checks the parameters against the per-sample input shape and
 	// returns the layer's Spec. Errors about one parameter are keyErrs.
 	// Kinds that need facts about the data (a vocabulary size, the number
-	// of classes) read them from info, and return errNeedsData while info
-	// is not known yet.
+	// of classes) read them from info, and return a *needsData while info
+	// is nil (no data).
 	build func(p any, in []int, info *DataInfo) (backprop.Spec, error)
 	// link, when set, adapts the built spec to the spec of the layer before
 	// it (an lstm after a onehot layer reads one-hot rows); it sees a valid
@@ -50,8 +49,11 @@ type DataInfo struct {
 	Tokens bool
 }
 
-// errNeedsData defers building the graph until the data is loaded.
-var errNeedsData = errors.New("needs the data")
+// needsData is returned by a layer's build when info is nil and the layer
+// takes a size from the data: key is the parameter, what says what it takes.
+type needsData struct{ key, what string }
+
+func (e *needsData) Error() string { return e.key + ": " + e.what }
 
 // keyError is a problem with one parameter of a layer.
 type keyError struct{ key, msg string }
@@ -117,85 +119,6 @@ func (l *LayerConfig) decodeNode(d *decoder, n *yaml.Node, path string) error {
 func (l LayerConfig) MarshalJSON() ([]byte, error) {
 	return jsonMarshal(map[string]any{l.Kind: l.Params})
 }
-
-// Graph is a validated network: the input shape and one Spec per layer.
-type Graph struct {
-	Input []int
-	Specs []backprop.Spec
-	Loss  string
-}
-
-func (c *Config) buildGraph(d *decoder, modelNode *yaml.Node, info *DataInfo) (*Graph, error) {
-	_, inNode := keyNode(modelNode, "input")
-	if inNode == nil {
-		inNode = modelNode
-	}
-	input := c.Model.Input
-	if len(input) == 0 {
-		if info == nil {
-			return nil, nil // taken from the data once it is loaded
-		}
-		input = info.Input
-	}
-	size := 1.0
-	for i, v := range input {
-		if v < 1 {
-			return nil, d.errAt(inNode, "model.input", "every dimension must be at least 1, got %d at position %d", v, i)
-		}
-		size *= float64(v)
-	}
-	if size > maxValues {
-		return nil, d.errAt(inNode, "model.input", "%v is %.3g values per sample, more than nettrain supports (2^40)", input, size)
-	}
-	if len(c.Model.Layers) == 0 {
-		_, ln := keyNode(modelNode, "layers")
-		if ln == nil {
-			ln = modelNode
-		}
-		return nil, d.errAt(ln, "model.layers", "required: at least one layer")
-	}
-	g := &Graph{Input: input, Loss: c.Loss}
-	in := input
-	for i, l := range c.Model.Layers {
-		spec, err := kinds[l.Kind].build(l.Params, in, info)
-		if err == errNeedsData {
-			return nil, nil
-		}
-		if err != nil {
-			where := fmt.Sprintf("layer %d (%s)", i, l.Kind)
-			if ke, ok := err.(*keyError); ok {
-				kn, vn := keyNode(l.paramsNode, ke.key)
-				if vn == nil {
-					vn = kn
-				}
-				if vn == nil {
-					vn = l.node
-				}
-				return nil, d.errAt(vn, where, "%s: %s", ke.key, ke.msg)
-			}
-			return nil, d.errAt(l.node, where, "%v", err)
-		}
-		if i > 0 && backprop.DiscreteInput([]backprop.Spec{spec}) {
-			return nil, d.errAt(l.node, where(i, l.Kind), "takes token ids, so it must be the first layer")
-		}
-		if link := kinds[l.Kind].link; link != nil && i > 0 {
-			spec = link(spec, g.Specs[i-1])
-		}
-		g.Specs = append(g.Specs, spec)
-		in = spec.OutShape()
-		if err := checkSize(spec); err != nil {
-			return nil, d.errAt(l.node, where(i, l.Kind), "%v", err)
-		}
-	}
-	last := c.Model.Layers[len(c.Model.Layers)-1]
-	if c.Loss == backprop.CrossEntropy && last.Kind == "softmax" {
-		return nil, d.errAt(last.node, fmt.Sprintf("layer %d (softmax)", len(c.Model.Layers)-1),
-			"cross_entropy takes logits and applies softmax itself (as torch.nn.CrossEntropyLoss); remove this softmax layer, or use loss mse or half_sse on probabilities")
-	}
-	return g, nil
-}
-
-func where(i int, kind string) string { return fmt.Sprintf("layer %d (%s)", i, kind) }
 
 // maxValues bounds a layer's output per sample and its parameters (2^40
 // values, terabytes): beyond it products of sizes could overflow.

@@ -23,11 +23,12 @@ func stepTrainer(tb testing.TB, path string, threads int) (*Trainer[float32], []
 		tb.Fatal(err)
 	}
 	bs := cfg.Training.BatchSize
-	d, err := LoadData[float32](cfg) // binds sizes taken from the data
+	m, err := Load[float32](cfg)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	net, err := InitNetwork[float32](cfg, bs)
+	d := m.Data
+	net, err := m.InitNetwork(bs)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -29,7 +29,8 @@ type Data[T backprop.Float] struct {
 	targetMean []float64
 	classFreq  []float64
 
-	cfg *model.Config
+	cfg   *model.Config
+	graph *model.Graph // built against this data
 }
 
 // tabular is a Split of a data.Subset: one sample per row, one label (or a
@@ -133,10 +134,11 @@ func loadOptions(cfg *model.Config) data.LoadOptions {
 	return o
 }
 
-// LoadData loads the config's training data, holds out the validation part
-// (or loads data.validation), fits the normaliser on the training part, and
-// checks that the data fits the model and the loss.
-func LoadData[T backprop.Float](cfg *model.Config) (*Data[T], error) {
+// loadData loads the config's training data, builds the model against it,
+// holds out the validation part (or loads data.validation), fits the
+// normaliser on the training part, and checks that the data fits the model
+// and the loss.
+func loadData[T backprop.Float](cfg *model.Config) (*Data[T], error) {
 	if cfg.Data.Sequence != nil {
 		return loadSequence[T](cfg)
 	}
@@ -144,15 +146,14 @@ func LoadData[T backprop.Float](cfg *model.Config) (*Data[T], error) {
 	if err != nil {
 		return nil, dataErr(cfg, "data.train", err)
 	}
-	if cfg.Graph() == nil {
-		if err := cfg.BindData(model.DataInfo{Input: ds.Shape, Classes: ds.NumClasses}); err != nil {
-			return nil, err
-		}
-	}
-	if err := checkFit(cfg, ds); err != nil {
+	g, err := model.Build(cfg, &model.DataInfo{Input: ds.Shape, Classes: ds.NumClasses})
+	if err != nil {
 		return nil, err
 	}
-	d := &Data[T]{Classes: ds.NumClasses, ClassNames: ds.ClassNames, cfg: cfg}
+	d := &Data[T]{Classes: ds.NumClasses, ClassNames: ds.ClassNames, cfg: cfg, graph: g}
+	if err := d.checkFit(ds); err != nil {
+		return nil, err
+	}
 	var trainSub, valSub data.Subset
 	if cfg.Data.Validation != "" {
 		trainSub = data.All(ds)
@@ -162,7 +163,7 @@ func LoadData[T backprop.Float](cfg *model.Config) (*Data[T], error) {
 		if err != nil {
 			return nil, dataErr(cfg, "data.validation", err)
 		}
-		if err := checkFit(cfg, vds); err != nil {
+		if err := d.checkFit(vds); err != nil {
 			return nil, err
 		}
 		valSub = data.All(vds)
@@ -219,7 +220,7 @@ func (d *Data[T]) LoadTest() (Split[T], error) {
 	if err != nil {
 		return nil, dataErr(d.cfg, "data.test", err)
 	}
-	if err := checkFit(d.cfg, ds); err != nil {
+	if err := d.checkFit(ds); err != nil {
 		return nil, err
 	}
 	return d.split(data.All(ds)), nil
@@ -227,8 +228,8 @@ func (d *Data[T]) LoadTest() (Split[T], error) {
 
 // checkFit reports data that does not fit the model or the loss, naming
 // both shapes.
-func checkFit(cfg *model.Config, ds *data.Dataset) error {
-	g := cfg.Graph()
+func (d *Data[T]) checkFit(ds *data.Dataset) error {
+	cfg, g := d.cfg, d.graph
 	in := backprop.Prod(g.Input)
 	if ds.FeatureLen() != in {
 		return fmt.Errorf("%s: the samples of %s have shape %v (%d values), but model.input is %v (%d values)",
@@ -272,6 +273,23 @@ func dataErr(cfg *model.Config, key string, err error) error {
 		return fmt.Errorf("%s: %s: cannot read %s: %v", cfg.File, key, pe.Path, pe.Err)
 	}
 	return fmt.Errorf("%s: %s: %w", cfg.File, key, err)
+}
+
+// LoadFile reads a data file (any format data.Load reads) with the
+// training data's classes and normalisation, checked against the model:
+// the samples `trace --input` follows.
+func (d *Data[T]) LoadFile(path string) (Split[T], error) {
+	if d.Seq != nil {
+		return nil, fmt.Errorf("%s: a sequence model reads windows of data.train; other input files do not apply", d.cfg.File)
+	}
+	ds, err := data.Load(path, data.LoadOptions{CSV: loadOptions(d.cfg).CSV, Classes: d.classMap()})
+	if err != nil {
+		return nil, err
+	}
+	if err := d.checkFit(ds); err != nil {
+		return nil, err
+	}
+	return d.split(data.All(ds)), nil
 }
 
 // classMap is the training classes, for reading validation and test files

@@ -53,31 +53,6 @@ type baseliner interface {
 	baseline() *Baseline
 }
 
-// batchBuf holds one batch's input and targets.
-type batchBuf[T backprop.Float] struct {
-	x      []T
-	labels []int32
-	values []T
-	pos    []int
-}
-
-func newBatchBuf[T backprop.Float](net *backprop.Network[T], classify bool) *batchBuf[T] {
-	b := &batchBuf[T]{x: make([]T, net.MaxBatch*backprop.Prod(net.In)), pos: make([]int, net.MaxBatch)}
-	if classify {
-		b.labels = make([]int32, net.MaxBatch*net.Loss.Positions())
-	} else {
-		b.values = make([]T, net.MaxBatch*backprop.Prod(net.OutShape()))
-	}
-	return b
-}
-
-func (b *batchBuf[T]) target(n, positions, outSize int) backprop.Target[T] {
-	if b.labels != nil {
-		return backprop.Target[T]{Labels: b.labels[:n*positions]}
-	}
-	return backprop.Target[T]{Values: b.values[:n*outSize]}
-}
-
 // Evaluate runs net over every sample of s in evaluation mode, in batches
 // of net.MaxBatch, and reports the loss and classification or regression
 // metrics. classes > 0 means the targets are class labels.
@@ -85,7 +60,7 @@ func Evaluate[T backprop.Float](ctx *backprop.Ctx, net *backprop.Network[T], s S
 	ectx := *ctx
 	ectx.Train = false
 	classify := classes > 0
-	buf := newBatchBuf(net, classify)
+	buf := NewBatch(net, classify)
 	out := net.OutShape()
 	outSize := backprop.Prod(out)
 	width := out[len(out)-1]
@@ -102,31 +77,27 @@ func Evaluate[T backprop.Float](ctx *backprop.Ctx, net *backprop.Network[T], s S
 	}
 	for start := 0; start < s.Len(); start += net.MaxBatch {
 		n := min(net.MaxBatch, s.Len()-start)
-		pos := buf.pos[:n]
-		for i := range pos {
-			pos[i] = start + i
-		}
-		s.Fill(pos, buf.x, buf.labels, buf.values)
-		y := net.Forward(&ectx, buf.x, n)
-		_, sum, cnt := net.Loss.Forward(y, buf.target(n, positions, outSize), n)
+		x := buf.FillFirst(s, start, n)
+		y := net.Forward(&ectx, x, n)
+		_, sum, cnt := net.Loss.Forward(y, buf.Target(n), n)
 		lossSum += sum
 		lossCount += cnt
 		if classify {
 			for p := 0; p < n*positions; p++ {
 				row := y[p*width : (p+1)*width]
-				r.Confusion[buf.labels[p]][argmax(row)]++
+				r.Confusion[buf.Labels[p]][argmax(row)]++
 			}
 		} else if dn, ok := s.(denormalizer); ok {
 			for i, v := range y[:n*outSize] {
 				k := i % outSize
-				d := dn.denorm(k, float64(v)) - dn.denorm(k, float64(buf.values[i]))
+				d := dn.denorm(k, float64(v)) - dn.denorm(k, float64(buf.Values[i]))
 				absSum += math.Abs(d)
 				sqSum += d * d
 			}
 			valCount += n * outSize
 		} else {
 			for i, v := range y[:n*outSize] {
-				d := float64(v) - float64(buf.values[i])
+				d := float64(v) - float64(buf.Values[i])
 				absSum += math.Abs(d)
 				sqSum += d * d
 			}

@@ -9,15 +9,15 @@ import (
 	"github.com/nettrain/nettrain/internal/model"
 )
 
-// windowSplit is a Split of sliding windows over one sequence.
-type windowSplit[T backprop.Float] struct {
-	w          data.Windows
+// Windows is a Split of sliding windows over one sequence.
+type Windows[T backprop.Float] struct {
+	W          data.Windows
 	inLen, tgt int // input values and target values (or labels) per window
 }
 
-func (s *windowSplit[T]) Len() int { return s.w.Len() }
+func (s *Windows[T]) Len() int { return s.W.Len() }
 
-func (s *windowSplit[T]) Fill(pos []int, x []T, labels []int32, values []T) {
+func (s *Windows[T]) Fill(pos []int, x []T, labels []int32, values []T) {
 	n := len(pos)
 	if labels != nil {
 		labels = labels[:n*s.tgt]
@@ -25,13 +25,13 @@ func (s *windowSplit[T]) Fill(pos []int, x []T, labels []int32, values []T) {
 	if values != nil {
 		values = values[:n*s.tgt]
 	}
-	data.FillWindows(s.w, pos, x[:n*s.inLen], labels, values)
+	data.FillWindows(s.W, pos, x[:n*s.inLen], labels, values)
 }
 
 // denorm maps target element k of a window (row-major over TargetShape)
 // back to the series' units.
-func (s *windowSplit[T]) denorm(k int, v float64) float64 {
-	seq := s.w.Seq
+func (s *Windows[T]) denorm(k int, v float64) float64 {
+	seq := s.W.Seq
 	return seq.Denormalize(seq.Out[k%len(seq.Out)], v)
 }
 
@@ -40,8 +40,8 @@ func (s *windowSplit[T]) denorm(k int, v float64) float64 {
 // vocabulary), scored by cross-entropy; for a series, the last observed
 // value (the value Horizon steps before each target), scored by MSE and MAE
 // in the series' units.
-func (s *windowSplit[T]) baseline() *Baseline {
-	seq, w := s.w.Seq, s.w
+func (s *Windows[T]) baseline() *Baseline {
+	seq, w := s.W.Seq, s.W
 	if w.Len() == 0 {
 		return nil
 	}
@@ -121,22 +121,21 @@ func loadSequence[T backprop.Float](cfg *model.Config) (*Data[T], error) {
 		return nil, dataErr(cfg, "data.train", err)
 	}
 	text := seq.Kind == data.SeqText
-	if cfg.Graph() == nil || text {
-		info := model.DataInfo{Input: seq.InputShape(), Classes: seq.NumClasses(), Vocab: seq.NumClasses(), Tokens: text}
-		if err := cfg.BindData(info); err != nil {
-			return nil, err
-		}
-	}
-	if err := checkSeqFit(cfg, seq); err != nil {
+	info := model.DataInfo{Input: seq.InputShape(), Classes: seq.NumClasses(), Vocab: seq.NumClasses(), Tokens: text}
+	g, err := model.Build(cfg, &info)
+	if err != nil {
 		return nil, err
 	}
-	d := &Data[T]{Seq: seq, cfg: cfg}
+	if err := checkSeqFit(cfg, g, seq); err != nil {
+		return nil, err
+	}
+	d := &Data[T]{Seq: seq, cfg: cfg, graph: g}
 	if text {
 		d.Classes = seq.NumClasses()
 		d.ClassNames = seq.Vocab
 	}
 	mk := func(w data.Windows) Split[T] {
-		return &windowSplit[T]{w: w, inLen: seq.InputLen(), tgt: max(1, seq.TargetLen())}
+		return &Windows[T]{W: w, inLen: seq.InputLen(), tgt: max(1, seq.TargetLen())}
 	}
 	d.Train = mk(tr)
 	if val.Len() > 0 {
@@ -147,8 +146,7 @@ func loadSequence[T backprop.Float](cfg *model.Config) (*Data[T], error) {
 
 // checkSeqFit reports a model whose input or output does not fit the
 // windows.
-func checkSeqFit(cfg *model.Config, seq *data.Sequence) error {
-	g := cfg.Graph()
+func checkSeqFit(cfg *model.Config, g *model.Graph, seq *data.Sequence) error {
 	if in := backprop.Prod(g.Input); in != seq.InputLen() {
 		return fmt.Errorf("%s: the windows have shape %v (%d values), but model.input is %v (%d values); omit model.input to take it from the data",
 			cfg.File, seq.InputShape(), seq.InputLen(), g.Input, in)

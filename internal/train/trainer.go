@@ -3,7 +3,6 @@ package train
 import (
 	"math"
 	"math/rand/v2"
-	"time"
 
 	"github.com/nettrain/nettrain/internal/backprop"
 	"github.com/nettrain/nettrain/internal/backprop/vec"
@@ -11,43 +10,6 @@ import (
 	"github.com/nettrain/nettrain/internal/model"
 	"github.com/nettrain/nettrain/internal/optim"
 )
-
-// RNG streams: each use of randomness has its own PCG stream seeded by the
-// config's seed, so changing one (say, the optimizer) never shifts another
-// (initial weights, batch order).
-const (
-	streamInit    = 1
-	streamSplit   = 2
-	streamDropout = 4
-)
-
-// InitNetwork builds the config's network for batches of up to maxBatch and
-// initialises it: from model.init_from when set, else PyTorch's default
-// initialisers drawn from the seed.
-func InitNetwork[T backprop.Float](cfg *model.Config, maxBatch int) (*backprop.Network[T], error) {
-	net, err := newNetwork[T](cfg, maxBatch)
-	if err != nil {
-		return nil, err
-	}
-	net.Init(rand.New(rand.NewPCG(cfg.Seed, streamInit)))
-	if cfg.Model.InitFrom != nil && *cfg.Model.InitFrom != "" {
-		f, _, err := ReadCheckpoint(cfg.Path(*cfg.Model.InitFrom))
-		if err != nil {
-			return nil, err
-		}
-		if err := LoadWeights(f, net, layerNamer(cfg)); err != nil {
-			return nil, err
-		}
-	}
-	return net, nil
-}
-
-// layerNamer describes layer i of the config for messages.
-func layerNamer(cfg *model.Config) func(int) string {
-	return func(i int) string {
-		return "layer " + itoa(i) + " (" + cfg.Model.Layers[i].Kind + ")"
-	}
-}
 
 // Trainer runs training steps and epochs of one network on one split. It
 // holds every buffer a step needs, so steps do not allocate.
@@ -59,10 +21,11 @@ type Trainer[T backprop.Float] struct {
 	Train Split[T]
 	// Classes > 0 when targets are class labels.
 	Classes int
+	// Times, when not nil, collects where each step's time goes (bench).
+	Times *StepTimes
 
-	buf     *batchBuf[T]
+	buf     *Batch[T]
 	dropout *rand.PCG
-	outSize int // values per sample of the network's output
 	fill    fillTask[T]
 	update  updateTask[T]
 }
@@ -70,9 +33,8 @@ type Trainer[T backprop.Float] struct {
 // NewTrainer prepares a trainer; the dropout RNG starts from the seed.
 func NewTrainer[T backprop.Float](cfg *model.Config, net *backprop.Network[T], opt optim.Optimizer[T], ctx *backprop.Ctx, train Split[T], classes int) *Trainer[T] {
 	t := &Trainer[T]{Cfg: cfg, Net: net, Opt: opt, Ctx: ctx, Train: train, Classes: classes,
-		buf: newBatchBuf(net, classes > 0), dropout: rand.NewPCG(cfg.Seed, streamDropout),
-		outSize: backprop.Prod(net.OutShape())}
-	t.fill = fillTask[T]{t: t, in: backprop.Prod(net.In), positions: net.Loss.Positions()}
+		buf: NewBatch(net, classes > 0), dropout: rand.NewPCG(cfg.Seed, StreamDropout)}
+	t.fill = fillTask[T]{t: t, in: backprop.Prod(net.In), positions: net.Loss.Positions(), outSize: backprop.Prod(net.OutShape())}
 	t.update.t = t
 	t.Ctx.RNG = rand.New(t.dropout)
 	t.Ctx.Train = true
@@ -85,6 +47,9 @@ func NewTrainer[T backprop.Float](cfg *model.Config, net *backprop.Network[T], o
 // Step applies no update and returns ok false; the network's outputs and
 // gradients are left for Diagnose.
 func (t *Trainer[T]) Step(pos []int) (loss, gradNorm float64, ok bool) {
+	if t.Times != nil {
+		return t.timedStep(pos)
+	}
 	n := len(pos)
 	net := t.Net
 	x, target := t.Fill(pos)
@@ -106,7 +71,7 @@ func (t *Trainer[T]) Fill(pos []int) (x []T, target backprop.Target[T]) {
 	t.fill.pos = pos
 	t.Ctx.For(n, max(1, fillGrain/max(1, t.fill.in)), &t.fill)
 	t.fill.pos = nil
-	return t.buf.x[:n*t.fill.in], t.buf.target(n, t.fill.positions, t.outSize)
+	return t.buf.X[:n*t.fill.in], t.buf.Target(n)
 }
 
 // fillGrain is the chunk of the batch filling loop, in values of input.
@@ -118,19 +83,20 @@ type fillTask[T backprop.Float] struct {
 	t             *Trainer[T]
 	pos           []int
 	in, positions int // input values and labels per sample
+	outSize       int // output values per sample
 }
 
 func (f *fillTask[T]) Run(_, lo, hi int) {
 	b := f.t.buf
 	var labels []int32
 	var values []T
-	if b.labels != nil {
-		labels = b.labels[lo*f.positions:]
+	if b.Labels != nil {
+		labels = b.Labels[lo*f.positions:]
 	}
-	if b.values != nil {
-		values = b.values[lo*f.t.outSize:]
+	if b.Values != nil {
+		values = b.Values[lo*f.outSize:]
 	}
-	f.t.Train.Fill(f.pos[lo:hi], b.x[lo*f.in:], labels, values)
+	f.t.Train.Fill(f.pos[lo:hi], b.X[lo*f.in:], labels, values)
 }
 
 // Update ends a step whose gradients are in the network's slab: the
@@ -229,31 +195,6 @@ func Permutation(n int, seed uint64, epoch int, shuffle bool) []int {
 	return p
 }
 
-// EpochStats accumulates what an epoch's metrics row reports.
-type EpochStats struct {
-	LossSum   float64 // sum of batch losses weighted by batch size
-	Samples   int
-	NormSum   float64
-	Steps     int
-	Start     time.Time
-	TrainTime time.Duration
-}
-
-func (e *EpochStats) add(loss, norm float64, n int) {
-	e.LossSum += loss * float64(n)
-	e.Samples += n
-	e.NormSum += norm
-	e.Steps++
-}
-
-// Loss is the epoch's mean training loss.
-func (e *EpochStats) Loss() float64 {
-	if e.Samples == 0 {
-		return math.NaN()
-	}
-	return e.LossSum / float64(e.Samples)
-}
-
 // DropoutState returns the dropout RNG state for a checkpoint.
 func (t *Trainer[T]) DropoutState() []byte {
 	b, _ := t.dropout.MarshalBinary()
@@ -266,16 +207,4 @@ func (t *Trainer[T]) SetDropoutState(b []byte) error {
 		return nil
 	}
 	return t.dropout.UnmarshalBinary(b)
-}
-
-// NewScheduler starts the config's learning-rate schedule for a run of
-// training.epochs epochs of batchesPerEpoch steps. training.steps, an early
-// stop, does not change the schedule, so a run stopped by it and resumed
-// follows the same rates as one that was not.
-func NewScheduler(cfg *model.Config, batchesPerEpoch int) *optim.Scheduler {
-	total := cfg.Training.Epochs
-	if optim.PerStep(cfg.Schedule.Sched) {
-		total *= batchesPerEpoch
-	}
-	return optim.NewScheduler(cfg.Schedule.Sched, cfg.Optimizer.Optim.LearningRate(), total)
 }

@@ -1,4 +1,4 @@
-package train
+package inspect
 
 import (
 	"fmt"
@@ -6,8 +6,8 @@ import (
 	"math/rand/v2"
 
 	"github.com/nettrain/nettrain/internal/backprop"
-	"github.com/nettrain/nettrain/internal/data"
 	"github.com/nettrain/nettrain/internal/model"
+	"github.com/nettrain/nettrain/internal/train"
 )
 
 // Tensor is a tensor copied out of the engine for reports, in float64.
@@ -43,7 +43,10 @@ type TraceLayer struct {
 
 // Trace is one forward and backward pass, layer by layer.
 type Trace struct {
-	Samples int          `json:"samples"`
+	Samples int `json:"samples"`
+	// Source says where the samples came from (random ones for a config
+	// without data).
+	Source  string       `json:"source"`
 	Input   Tensor       `json:"input"`
 	Labels  []int32      `json:"labels,omitempty"`
 	Targets *Tensor      `json:"targets,omitempty"`
@@ -59,65 +62,40 @@ type TraceOptions struct {
 	Samples int    // how many samples (from the start of the data)
 }
 
-// loadSamples returns the first n samples of the trace/gradcheck input as a
-// Split: from a data file when given, else the training data (before the
-// validation split, normalised like training).
-func loadSamples[T backprop.Float](cfg *model.Config, input string) (Split[T], int, error) {
-	d, err := LoadData[T](cfg)
-	if err != nil {
-		return nil, 0, err
-	}
-	if input == "" {
-		return d.Train, d.Classes, nil
-	}
-	ds, err := data.Load(input, data.LoadOptions{CSV: loadOptions(cfg).CSV, Classes: d.classMap()})
-	if err != nil {
-		return nil, 0, err
-	}
-	if err := checkFit(cfg, ds); err != nil {
-		return nil, 0, err
-	}
-	return d.split(data.All(ds)), ds.NumClasses, nil
-}
-
 // RunTrace runs samples forward and backward in float64 and records every
 // layer's output, the gradients flowing through it and its parameters'
 // gradients.
 func RunTrace(cfg *model.Config, o TraceOptions) (*Trace, error) {
-	s, classes, err := loadSamples[float64](cfg, o.Input)
+	m, err := train.Load[float64](cfg)
 	if err != nil {
 		return nil, err
 	}
-	n := min(max(o.Samples, 1), s.Len())
-	net, err := InitNetwork[float64](cfg, n)
+	in, err := inputOf(m, o.Input, o.Samples)
+	if err != nil {
+		return nil, err
+	}
+	n := in.n
+	net, err := m.InitNetwork(n)
 	if err != nil {
 		return nil, err
 	}
 	if o.Weights != "" {
-		f, _, err := ReadCheckpoint(o.Weights)
-		if err != nil {
-			return nil, err
-		}
-		if err := LoadWeights(f, net, layerNamer(cfg)); err != nil {
+		if err := m.LoadWeights(net, o.Weights); err != nil {
 			return nil, err
 		}
 	}
-	buf := newBatchBuf(net, classes > 0)
-	pos := buf.pos[:n]
-	for i := range pos {
-		pos[i] = i
-	}
-	s.Fill(pos, buf.x, buf.labels, buf.values)
+	buf := train.NewBatch(net, in.classes > 0)
+	x := buf.FillFirst(in.split, 0, n)
 	out := net.OutShape()
-	tgt := buf.target(n, net.Loss.Positions(), backprop.Prod(out))
-	ctx := &backprop.Ctx{Train: true, RNG: rand.New(rand.NewPCG(cfg.Seed, streamDropout))}
-	y := net.Forward(ctx, buf.x[:n*backprop.Prod(net.In)], n)
+	tgt := buf.Target(n)
+	ctx := &backprop.Ctx{Train: true, RNG: rand.New(rand.NewPCG(cfg.Seed, train.StreamDropout))}
+	y := net.Forward(ctx, x, n)
 	loss, _, _ := net.Loss.Forward(y, tgt, n)
 	net.ZeroGrad()
 	net.Backward(ctx, net.Loss.Grad(n), n, true)
 
 	batched := func(shape []int) []int { return append([]int{n}, shape...) }
-	tr := &Trace{Samples: n, Input: tensorOf(batched(net.In), buf.x[:n*backprop.Prod(net.In)]), Loss: loss, LossFn: cfg.Loss}
+	tr := &Trace{Samples: n, Source: in.source, Input: tensorOf(batched(net.In), x), Loss: loss, LossFn: cfg.Loss}
 	if tgt.Labels != nil {
 		tr.Labels = append([]int32(nil), tgt.Labels...)
 	} else {
@@ -156,6 +134,9 @@ type GradCheckOptions struct {
 
 // GradCheckReport is the result per tensor and the verdict.
 type GradCheckReport struct {
+	// Source says where the samples came from (random ones for a config
+	// without data).
+	Source  string                 `json:"source"`
 	Results []backprop.CheckResult `json:"results"`
 	Tol     float64                `json:"tolerance"`
 	Pass    bool                   `json:"pass"`
@@ -166,31 +147,30 @@ type GradCheckReport struct {
 // analytic gradient of every parameter tensor and of the input with central
 // finite differences on a batch of training samples.
 func RunGradCheck(cfg *model.Config, o GradCheckOptions) (*GradCheckReport, error) {
-	s, classes, err := loadSamples[float64](cfg, "")
+	m, err := train.Load[float64](cfg)
 	if err != nil {
 		return nil, err
 	}
-	n := min(max(o.Samples, 1), s.Len())
-	net, err := InitNetwork[float64](cfg, n)
+	in, err := inputOf(m, "", o.Samples)
 	if err != nil {
 		return nil, err
 	}
-	buf := newBatchBuf(net, classes > 0)
-	pos := buf.pos[:n]
-	for i := range pos {
-		pos[i] = i
+	n := in.n
+	net, err := m.InitNetwork(n)
+	if err != nil {
+		return nil, err
 	}
-	s.Fill(pos, buf.x, buf.labels, buf.values)
-	x := buf.x[:n*backprop.Prod(net.In)]
+	buf := train.NewBatch(net, in.classes > 0)
+	x := buf.FillFirst(in.split, 0, n)
 	if o.Jitter > 0 && !backprop.DiscreteInput(net.Specs) { // token ids stay ids
 		rng := rand.New(rand.NewPCG(cfg.Seed, 99))
 		for i := range x {
 			x[i] += o.Jitter * (2*rng.Float64() - 1)
 		}
 	}
-	tgt := buf.target(n, net.Loss.Positions(), backprop.Prod(net.OutShape()))
+	tgt := buf.Target(n)
 	res := backprop.GradCheck(net, x, tgt, n, backprop.CheckOptions{MaxPerTensor: o.MaxEntries, Seed: cfg.Seed, Input: true})
-	rep := &GradCheckReport{Results: res, Tol: o.Tol, Pass: true}
+	rep := &GradCheckReport{Results: res, Tol: o.Tol, Pass: true, Source: in.source}
 	for _, r := range res {
 		if !(r.MaxErr <= o.Tol) {
 			rep.Pass = false

@@ -1,4 +1,4 @@
-package train
+package session
 
 import (
 	"bufio"
@@ -10,6 +10,9 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
 )
 
 // Row is one line of metrics.csv / metrics.jsonl: the state at the end of
@@ -166,4 +169,32 @@ func (m *metricsLog) truncate(keep int) error {
 func (m *metricsLog) close() {
 	m.csvF.Close()
 	m.jsonF.Close()
+}
+
+// Line formats a metrics row for the log.
+func (r Row) Line() string {
+	s := fmt.Sprintf("epoch %d  step %d  train_loss %.4f", r.Epoch, r.Step, r.TrainLoss)
+	if r.ValLoss != nil {
+		s += fmt.Sprintf("  val_loss %.4f", *r.ValLoss)
+	}
+	if r.ValAccuracy != nil {
+		s += fmt.Sprintf("  val_acc %.4f", *r.ValAccuracy)
+	}
+	if r.ValMAE != nil {
+		s += fmt.Sprintf("  val_mae %.4g", *r.ValMAE)
+	}
+	return s + fmt.Sprintf("  lr %.3g  grad_norm %.3g  %.0f samples/s  %.1fs", r.LR, r.GradNorm, r.SamplesPerS, r.ElapsedS)
+}
+
+func newBar(w io.Writer, total int64, desc string) *progressbar.ProgressBar {
+	return progressbar.NewOptions64(total,
+		progressbar.OptionSetWriter(w),
+		progressbar.OptionSetDescription(desc),
+		progressbar.OptionShowCount(),
+		progressbar.OptionShowIts(),
+		progressbar.OptionSetItsString("samples"),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionSetWidth(30),
+		progressbar.OptionSetPredictTime(true),
+	)
 }

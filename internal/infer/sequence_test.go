@@ -1,10 +1,14 @@
-package train
+package infer
 
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/nettrain/nettrain/internal/session"
+	"github.com/nettrain/nettrain/internal/testutil"
 )
 
 const alphabetConfig = `name: abc
@@ -24,9 +28,9 @@ training: {epochs: 12, batch_size: 16}
 func TestAlphabetLSTM(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "abc.txt"), []byte(strings.Repeat("ABCDEFGHIJKLMNOPQRSTUVWXYZ", 20)), 0o644)
-	cfg := loadConfig(t, dir, alphabetConfig)
+	cfg := testutil.LoadConfig(t, dir, alphabetConfig)
 	out := filepath.Join(dir, "run")
-	res, err := Run(cfg, Options{OutDir: out})
+	res, err := session.Run(cfg, session.Options{OutDir: out})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +62,7 @@ func TestSeriesLSTMPredict(t *testing.T) {
 	var b strings.Builder
 	b.WriteString("t,v\n")
 	for i := 0; i < 80; i++ {
-		b.WriteString(itoa(i) + "," + itoa(10+i+[]int{0, 3, 5, 3}[i%4]+[]int{0, 1, 0, 2, 1, 0, 2}[i%7]) + "\n")
+		b.WriteString(strconv.Itoa(i) + "," + strconv.Itoa(10+i+[]int{0, 3, 5, 3}[i%4]+[]int{0, 1, 0, 2, 1, 0, 2}[i%7]) + "\n")
 	}
 	os.WriteFile(filepath.Join(dir, "s.csv"), []byte(b.String()), 0o644)
 	src := `name: s
@@ -75,9 +79,9 @@ loss: mse
 optimizer: {name: adam, lr: 0.02}
 training: {epochs: 60, batch_size: 8}
 `
-	cfg := loadConfig(t, dir, src)
+	cfg := testutil.LoadConfig(t, dir, src)
 	out := filepath.Join(dir, "run")
-	if _, err := Run(cfg, Options{OutDir: out}); err != nil {
+	if _, err := session.Run(cfg, session.Options{OutDir: out}); err != nil {
 		t.Fatal(err)
 	}
 	r, err := Predict(cfg, filepath.Join(out, "best.safetensors"), filepath.Join(out, "p.csv"), filepath.Join(out, "p.png"))
@@ -123,8 +127,8 @@ func TestSequenceBadInput(t *testing.T) {
 		{[]string{"data.train=long.txt", "model.layers.2.dense.units=5"}, "the text has 11 distinct characters (with <unk>), but layer 2 (dense) outputs 5 values; use dense units: classes"},
 	}
 	for _, tc := range tests {
-		cfg := loadConfig(t, dir, alphabetConfig, tc.sets...)
-		_, err := Run(cfg, Options{OutDir: filepath.Join(dir, "run")})
+		cfg := testutil.LoadConfig(t, dir, alphabetConfig, tc.sets...)
+		_, err := session.Run(cfg, session.Options{OutDir: filepath.Join(dir, "run")})
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v: %v, want %q", tc.sets, err, tc.want)
 		} else {

@@ -1,4 +1,4 @@
-package train
+package session
 
 import (
 	"fmt"
@@ -8,10 +8,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/spf13/viper"
-
 	"github.com/nettrain/nettrain/internal/model"
 	"github.com/nettrain/nettrain/internal/safetensors"
+	"github.com/nettrain/nettrain/internal/testutil"
+
+	"github.com/nettrain/nettrain/internal/infer"
 )
 
 // writeBlobs writes a small 3-class classification CSV: points around three
@@ -54,15 +55,7 @@ training: {epochs: 3, batch_size: 16}
 
 func loadConfig(t *testing.T, dir, src string, sets ...string) *model.Config {
 	t.Helper()
-	path := filepath.Join(dir, "c.yaml")
-	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := model.Parse(path, []byte(src), sets, viper.New())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cfg
+	return testutil.LoadConfig(t, dir, src, sets...)
 }
 
 func weights(t *testing.T, path string) map[string][]float32 {
@@ -194,11 +187,11 @@ func TestCheckpointMismatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	other := loadConfig(t, dir, blobsConfig, "model.layers.0.dense.units=8")
-	_, err := EvalCheckpoint(other, filepath.Join(out, "last.safetensors"), "train", 1)
+	_, err := infer.EvalCheckpoint(other, filepath.Join(out, "last.safetensors"), "train", 1)
 	if err == nil || !strings.Contains(err.Error(), `tensor "0.weight" has shape [16 4], but layer 0 (dense) needs [8 4]`) {
 		t.Fatalf("loading into a different architecture: %v", err)
 	}
-	r, err := EvalCheckpoint(cfg, filepath.Join(out, "last.safetensors"), "validation", 1)
+	r, err := infer.EvalCheckpoint(cfg, filepath.Join(out, "last.safetensors"), "validation", 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,7 +219,7 @@ func TestResumeCNN(t *testing.T) {
     - flatten
     - dense: {units: 3}`, 1)
 	full := loadConfig(t, dir, src)
-	if full.Graph().Specs[0].Kind() != "conv2d" {
+	if g, err := model.Build(full, nil); err != nil || g.Specs[0].Kind() != "conv2d" {
 		t.Fatal("the CNN config did not apply")
 	}
 	if _, err := Run(full, Options{OutDir: filepath.Join(dir, "full")}); err != nil {

@@ -1,4 +1,4 @@
-package train
+package infer
 
 import (
 	"encoding/csv"
@@ -16,30 +16,27 @@ import (
 	"github.com/nettrain/nettrain/internal/data"
 	"github.com/nettrain/nettrain/internal/model"
 	"github.com/nettrain/nettrain/internal/plots"
+	"github.com/nettrain/nettrain/internal/train"
 )
 
 // loadForInference loads a sequence config's data and a checkpoint into a
 // network built for batches of up to maxBatch.
-func loadForInference(cfg *model.Config, ckpt string, maxBatch int) (*Data[float64], *backprop.Network[float64], error) {
+func loadForInference(cfg *model.Config, ckpt string, maxBatch int) (*train.Data[float64], *backprop.Network[float64], error) {
 	if cfg.Data.Sequence == nil {
 		return nil, nil, fmt.Errorf("%s: this command works on sequence models (data.sequence)", cfg.File)
 	}
-	d, err := LoadData[float64](cfg)
+	m, err := train.LoadWithData[float64](cfg, "for a sequence model")
 	if err != nil {
 		return nil, nil, err
 	}
-	f, _, err := ReadCheckpoint(ckpt)
+	net, err := m.NewNetwork(maxBatch)
 	if err != nil {
 		return nil, nil, err
 	}
-	net, err := newNetwork[float64](cfg, maxBatch)
-	if err != nil {
+	if err := m.LoadWeights(net, ckpt); err != nil {
 		return nil, nil, err
 	}
-	if err := LoadWeights(f, net, layerNamer(cfg)); err != nil {
-		return nil, nil, err
-	}
-	return d, net, nil
+	return m.Data, net, nil
 }
 
 // GenerateOptions are the arguments of `nettrain generate`.
@@ -158,24 +155,23 @@ func Predict(cfg *model.Config, ckpt, csvPath, plotPath string) (*PredictResult,
 	if d.Val == nil {
 		return nil, fmt.Errorf("%s: there is no validation part to forecast (data.validation_split is 0)", cfg.File)
 	}
-	val := d.Val.(*windowSplit[float64])
+	val, ok := d.Val.(*train.Windows[float64])
+	if !ok {
+		return nil, fmt.Errorf("%s: predict forecasts the windows of a series", cfg.File)
+	}
 	res := &PredictResult{}
 	for _, c := range seq.Out {
 		res.Columns = append(res.Columns, seq.Columns[c])
 	}
 	nOut := len(seq.Out)
 	outSize := backprop.Prod(net.OutShape())
-	buf := newBatchBuf(net, false)
+	buf := train.NewBatch(net, false)
 	for start := 0; start < val.Len(); start += net.MaxBatch {
 		n := min(net.MaxBatch, val.Len()-start)
-		pos := buf.pos[:n]
-		for i := range pos {
-			pos[i] = start + i
-		}
-		val.Fill(pos, buf.x, nil, buf.values)
-		y := net.Forward(&backprop.Ctx{}, buf.x, n)
+		x := buf.FillFirst(val, start, n)
+		y := net.Forward(&backprop.Ctx{}, x, n)
 		for i := 0; i < n; i++ {
-			p := val.w.Start(start+i) + seq.Window - 1 + seq.Horizon // last target position
+			p := val.W.Start(start+i) + seq.Window - 1 + seq.Horizon // last target position
 			pr := Prediction{Row: p}
 			if seq.Differenced {
 				pr.Row = p + 1

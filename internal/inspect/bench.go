@@ -1,4 +1,4 @@
-package train
+package inspect
 
 import (
 	"math"
@@ -8,8 +8,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nettrain/nettrain/internal/backprop"
 	"github.com/nettrain/nettrain/internal/model"
 	"github.com/nettrain/nettrain/internal/optim"
+	"github.com/nettrain/nettrain/internal/train"
 )
 
 // BenchOptions are the choices of `nettrain bench`.
@@ -53,87 +55,46 @@ type BenchResult struct {
 // whose input gradient is not needed). The peak is a 1024^3 float32 GEMM
 // on the same threads.
 func Bench(cfg *model.Config, o BenchOptions) (*BenchResult, error) {
-	d, err := LoadData[float32](cfg)
+	m, err := train.LoadWithData[float32](cfg, "to benchmark the training step")
 	if err != nil {
 		return nil, err
 	}
+	d := m.Data
 	bs := cfg.Training.BatchSize
-	net, err := InitNetwork[float32](cfg, bs)
+	net, err := m.InitNetwork(bs)
 	if err != nil {
 		return nil, err
 	}
 	opt := optim.New[float32](cfg.Optimizer.Optim, net.NumParams())
-	pool := NewPool(Threads(cfg, o.Threads))
+	pool := train.NewPool(train.Threads(cfg, o.Threads))
 	defer pool.Close()
-	ctx := pool.Ctx()
-	tr := NewTrainer(cfg, net, opt, ctx, d.Train, d.Classes) // ctx: training, dropout RNG from the seed
-	n := min(bs, d.Train.Len())
-	pos := make([]int, n)
-	perm := Permutation(d.Train.Len(), cfg.Seed, 0, true)
-	r := &BenchResult{Config: cfg.File, Threads: pool.Threads(), BatchSize: n, Steps: o.Steps}
-	fwd := make([]time.Duration, len(net.Layers))
-	bwd := make([]time.Duration, len(net.Layers))
-	var dataT, lossT, optT time.Duration
-	step := func(s int, timed bool) {
-		start := (s * n) % max(1, d.Train.Len()-n+1)
-		copy(pos, perm[start:start+n])
-		t0 := time.Now()
-		x, target := tr.Fill(pos)
-		t1 := time.Now()
-		net.ZeroGradCtx(ctx)
-		for i, l := range net.Layers {
-			a := time.Now()
-			x = l.Forward(ctx, x, n)
-			net.Outs[i] = x
-			if timed {
-				fwd[i] += time.Since(a)
-			}
-		}
-		t2 := time.Now()
-		loss, _, _ := net.Loss.ForwardCtx(ctx, x, target, n)
-		dy := net.Loss.Grad(n)
-		t3 := time.Now()
-		for i := len(net.Layers) - 1; i >= 0; i-- {
-			a := time.Now()
-			dy = net.Layers[i].Backward(ctx, dy, n, i > 0)
-			if timed {
-				bwd[i] += time.Since(a)
-			}
-		}
-		t4 := time.Now()
-		tr.Update(loss) // gradient norm, clipping, update
-		t5 := time.Now()
-		if timed {
-			dataT += t1.Sub(t0)
-			lossT += t3.Sub(t2)
-			optT += t5.Sub(t4)
-		}
+	tr := train.NewTrainer(cfg, net, opt, pool.Ctx(), d.Train, d.Classes) // training mode, dropout RNG from the seed
+	tr.Times = &train.StepTimes{}
+	h := &benchHooks{warmup: benchWarmup}
+	loop := train.NewLoop(tr, nil, h) // no validation: only steps are timed
+	loop.Epochs = math.MaxInt32
+	loop.MaxSteps = int64(benchWarmup + o.Steps)
+	if err := loop.Run(); err != nil {
+		return nil, err
 	}
-	for s := 0; s < 10; s++ {
-		step(s, false)
-	}
-	var ms0, ms1 runtime.MemStats
-	runtime.ReadMemStats(&ms0)
-	begin := time.Now()
-	for s := 0; s < o.Steps; s++ {
-		step(s, true)
-	}
-	elapsed := time.Since(begin)
-	runtime.ReadMemStats(&ms1)
+	elapsed := time.Since(h.begin)
+	runtime.ReadMemStats(&h.ms1)
+	r := &BenchResult{Config: cfg.File, Threads: pool.Threads(), BatchSize: min(bs, d.Train.Len()), Steps: o.Steps}
 	steps := float64(o.Steps)
+	tm := tr.Times
 	perStep := func(t time.Duration) float64 { return t.Seconds() * 1000 / steps }
 	r.StepMS = elapsed.Seconds() * 1000 / steps
-	r.SamplesPerS = float64(n) * steps / elapsed.Seconds()
-	r.DataMS, r.LossMS, r.OptimizerMS = perStep(dataT), perStep(lossT), perStep(optT)
-	r.AllocsPerStep = float64(ms1.Mallocs-ms0.Mallocs) / steps
+	r.SamplesPerS = float64(h.samples) / elapsed.Seconds()
+	r.DataMS, r.LossMS, r.OptimizerMS = perStep(tm.Fill), perStep(tm.Loss), perStep(tm.Update)
+	r.AllocsPerStep = float64(h.ms1.Mallocs-h.ms0.Mallocs) / steps
 	for i, sp := range net.Specs {
 		mult := 3.0
 		if i == 0 {
 			mult = 2
 		}
-		g := mult * float64(sp.FLOPs()) * float64(n) / 1e9
+		g := mult * float64(sp.FLOPs()) * float64(r.BatchSize) / 1e9
 		r.GFLOPPerStep += g
-		r.Layers = append(r.Layers, LayerTime{Index: i, Kind: sp.Kind(), ForwardMS: perStep(fwd[i]), BackwardMS: perStep(bwd[i]), GFLOP: g})
+		r.Layers = append(r.Layers, LayerTime{Index: i, Kind: sp.Kind(), ForwardMS: perStep(tm.Forward[i]), BackwardMS: perStep(tm.Backward[i]), GFLOP: g})
 	}
 	r.GFLOPS = r.GFLOPPerStep / (r.StepMS / 1000)
 	r.PeakGFLOPS = gemmPeak(pool)
@@ -141,8 +102,35 @@ func Bench(cfg *model.Config, o BenchOptions) (*BenchResult, error) {
 	return r, nil
 }
 
+// benchWarmup is the number of untimed steps before the timed ones: every
+// buffer and every goroutine's workspace exists after them.
+const benchWarmup = 10
+
+// benchHooks start the clock once the warm-up steps are done and count the
+// timed samples.
+type benchHooks struct {
+	train.NoHooks[float32]
+	warmup   int
+	samples  int
+	begin    time.Time
+	ms0, ms1 runtime.MemStats
+}
+
+func (h *benchHooks) Stepped(l *train.Loop[float32], s train.StepInfo) error {
+	switch {
+	case l.Pos.Step == int64(h.warmup):
+		l.Trainer.Times.Reset()
+		runtime.ReadMemStats(&h.ms0)
+		h.begin = time.Now()
+	case l.Pos.Step > int64(h.warmup):
+		h.samples += s.Samples
+	}
+	return nil
+}
+
 // gemmPeak measures the pool's float32 GEMM on 1024^3 (best of a few runs).
-func gemmPeak(p *Pool) float64 {
+func gemmPeak(p *train.Pool) float64 {
+	ctx := p.Ctx()
 	const m = 1024
 	a := make([]float32, m*m)
 	b := make([]float32, m*m)
@@ -153,7 +141,7 @@ func gemmPeak(p *Pool) float64 {
 	best := math.Inf(1)
 	for range 4 {
 		t := time.Now()
-		p.g.Sgemm(false, false, m, m, m, 1, a, m, b, m, 0, c, m)
+		backprop.Gemm(ctx, false, false, m, m, m, 1, a, m, b, m, 0, c, m)
 		best = math.Min(best, time.Since(t).Seconds())
 	}
 	return 2 * m * m * m / best / 1e9

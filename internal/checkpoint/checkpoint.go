@@ -1,4 +1,4 @@
-package train
+package checkpoint
 
 import (
 	"encoding/base64"
@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"math"
 	"os"
 	"slices"
 	"strconv"
@@ -17,13 +18,6 @@ import (
 	"github.com/nettrain/nettrain/internal/safetensors"
 )
 
-// Checkpoint files are safetensors files. Parameters use PyTorch
-// nn.Sequential state_dict names and layouts ("0.weight" (out, in), ...), so
-// `model.load_state_dict(safetensors.torch.load_file(path), strict=False)`
-// loads them into the equivalent torch model. Optimizer state vectors are
-// extra tensors named "optimizer.<slot>.<parameter>" (e.g.
-// "optimizer.exp_avg.0.weight"); everything else (progress, RNG state,
-// config hashes) is in the header's __metadata__.
 const (
 	checkpointFormat = "nettrain-checkpoint/1"
 	optimPrefix      = "optimizer."
@@ -63,9 +57,9 @@ type State struct {
 	Sections map[string]string
 }
 
-// SaveCheckpoint writes net's parameters, the optimizer's state (when opt is
+// Save writes net's parameters, the optimizer's state (when opt is
 // not nil) and st to path, atomically.
-func SaveCheckpoint[T backprop.Float](path string, net *backprop.Network[T], opt optim.Optimizer[T], st State) error {
+func Save[T backprop.Float](path string, net *backprop.Network[T], opt optim.Optimizer[T], st State) error {
 	var ts []safetensors.Tensor
 	for _, p := range net.Params {
 		ts = append(ts, safetensors.Tensor{Name: p.Name, Shape: p.Shape, Data: p.W})
@@ -131,7 +125,7 @@ func rawBytes(data any) []byte {
 	case []float64:
 		return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(v))), 8*len(v))
 	}
-	panic(fmt.Sprintf("train: no raw bytes for %T", data))
+	panic(fmt.Sprintf("checkpoint: no raw bytes for %T", data))
 }
 
 // verifyChecksums checks every tensor against the CRC-32C values a
@@ -166,8 +160,8 @@ func verifyChecksums(f *safetensors.File) error {
 	return nil
 }
 
-// ReadCheckpoint opens and validates a checkpoint file.
-func ReadCheckpoint(path string) (*safetensors.File, State, error) {
+// Read opens and validates a checkpoint file.
+func Read(path string) (*safetensors.File, State, error) {
 	f, err := safetensors.Read(path)
 	if err != nil {
 		var pe *os.PathError
@@ -184,7 +178,7 @@ func ReadCheckpoint(path string) (*safetensors.File, State, error) {
 }
 
 func parseState(path string, m map[string]string) (State, error) {
-	st := State{BestValLoss: inf}
+	st := State{BestValLoss: math.Inf(1)}
 	if m["format"] != checkpointFormat {
 		// A plain weights file (e.g. exported from PyTorch): no state.
 		return st, nil
@@ -329,9 +323,9 @@ func readInto[T backprop.Float](f *safetensors.File, name string, dst []T) error
 	return nil
 }
 
-// sectionsDiffer lists the resume sections in which cfg differs from the
+// SectionsDiffer lists the resume sections in which cfg differs from the
 // checkpoint's (none when the checkpoint does not record them).
-func sectionsDiffer(st State, cfg map[string]string) []string {
+func SectionsDiffer(st State, cfg map[string]string) []string {
 	var d []string
 	for _, k := range []string{"seed", "dtype", "data", "model", "optimizer", "schedule", "training"} {
 		if v, ok := st.Sections[k]; ok && v != cfg[k] {

@@ -1,4 +1,4 @@
-package train
+package session
 
 import (
 	"errors"
@@ -8,6 +8,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/nettrain/nettrain/internal/checkpoint"
+	"github.com/nettrain/nettrain/internal/infer"
+	"github.com/nettrain/nettrain/internal/inspect"
 )
 
 func TestOnNaN(t *testing.T) {
@@ -27,7 +31,7 @@ func TestOnNaN(t *testing.T) {
 			t.Errorf("message lacks %q: %v", want, err)
 		}
 	}
-	if _, _, err := ReadCheckpoint(filepath.Join(dir, "stop", "last.safetensors")); err != nil {
+	if _, _, err := checkpoint.Read(filepath.Join(dir, "stop", "last.safetensors")); err != nil {
 		t.Errorf("the last good checkpoint is unreadable: %v", err)
 	}
 
@@ -49,7 +53,7 @@ func TestOnNaN(t *testing.T) {
 	if !strings.Contains(log.String(), "rolled back to") || len(res.Rows) != 3 {
 		t.Errorf("rollback log:\n%s", log.String())
 	}
-	_, st, err := ReadCheckpoint(filepath.Join(dir, "rollback", "last.safetensors"))
+	_, st, err := checkpoint.Read(filepath.Join(dir, "rollback", "last.safetensors"))
 	if err != nil || !(st.LRScale < 1) {
 		t.Errorf("after rollbacks: lr scale %v, %v", st.LRScale, err)
 	}
@@ -80,7 +84,7 @@ func TestCorruptCheckpoints(t *testing.T) {
 		{filepath.Join(dir, "missing.safetensors"), "missing.safetensors"},
 	}
 	for _, tc := range tests {
-		_, err := EvalCheckpoint(cfg, tc.path, "train", 1)
+		_, err := infer.EvalCheckpoint(cfg, tc.path, "train", 1)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v, want %q", filepath.Base(tc.path), err, tc.want)
 		} else {
@@ -144,10 +148,10 @@ func TestAbsurdSizes(t *testing.T) {
 	if _, err := Run(cfg, Options{OutDir: filepath.Join(dir, "run")}); err == nil || !strings.Contains(err.Error(), "needs about") {
 		t.Errorf("train: %v", err)
 	}
-	if _, err := RunTrace(cfg, TraceOptions{Samples: 1}); err == nil || !strings.Contains(err.Error(), "needs about") {
+	if _, err := inspect.RunTrace(cfg, inspect.TraceOptions{Samples: 1}); err == nil || !strings.Contains(err.Error(), "needs about") {
 		t.Errorf("trace: %v", err)
 	}
-	if _, err := EvalCheckpoint(cfg, filepath.Join(dir, "none.safetensors"), "train", 1); err == nil {
+	if _, err := infer.EvalCheckpoint(cfg, filepath.Join(dir, "none.safetensors"), "train", 1); err == nil {
 		t.Error("eval of an absurd model succeeded")
 	}
 }
@@ -189,7 +193,7 @@ func TestResumeSafety(t *testing.T) {
 	if _, err := Run(steps, Options{Resume: "c/last.safetensors", Log: &log}); err != nil || !strings.Contains(log.String(), "nothing to do") {
 		t.Errorf("resume at the step limit: %v\n%s", err, log.String())
 	}
-	if _, st, _ := ReadCheckpoint("c/last.safetensors"); st.Step != 5 {
+	if _, st, _ := checkpoint.Read("c/last.safetensors"); st.Step != 5 {
 		t.Errorf("step %d after resuming a finished run, want 5", st.Step)
 	}
 	// --overwrite clears step checkpoints and stale temporary files too.
@@ -219,14 +223,14 @@ func TestEvalSplitGuard(t *testing.T) {
 		t.Fatal(err)
 	}
 	plain := loadConfig(t, dir, blobsConfig)
-	if _, err := EvalCheckpoint(plain, filepath.Join(out, "best.safetensors"), "validation", 1); err == nil || !strings.Contains(err.Error(), "different seed") {
+	if _, err := infer.EvalCheckpoint(plain, filepath.Join(out, "best.safetensors"), "validation", 1); err == nil || !strings.Contains(err.Error(), "different seed") {
 		t.Errorf("validation with another seed: %v", err)
 	}
 	saved, err := model.Load(filepath.Join(out, "config.yaml"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := EvalCheckpoint(saved, filepath.Join(out, "best.safetensors"), "validation", 1); err != nil {
+	if _, err := infer.EvalCheckpoint(saved, filepath.Join(out, "best.safetensors"), "validation", 1); err != nil {
 		t.Errorf("eval with the run's config.yaml: %v", err)
 	}
 }
@@ -258,7 +262,7 @@ training: {epochs: 30, batch_size: 10}
 	if _, err := Run(cfg, Options{OutDir: out}); err != nil {
 		t.Fatal(err)
 	}
-	r, err := EvalCheckpoint(cfg, filepath.Join(out, "best.safetensors"), "validation", 1)
+	r, err := infer.EvalCheckpoint(cfg, filepath.Join(out, "best.safetensors"), "validation", 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -266,7 +270,7 @@ training: {epochs: 30, batch_size: 10}
 	if r.Support[0] != 0 || r.Support[1] != 2 || r.Support[2] != 1 || *r.Accuracy != 1 {
 		t.Errorf("validation support %v accuracy %v", r.Support, *r.Accuracy)
 	}
-	if _, err := EvalCheckpoint(cfg, filepath.Join(out, "best.safetensors"), "test", 1); err == nil || !strings.Contains(err.Error(), `unknown class "fish"`) {
+	if _, err := infer.EvalCheckpoint(cfg, filepath.Join(out, "best.safetensors"), "test", 1); err == nil || !strings.Contains(err.Error(), `unknown class "fish"`) {
 		t.Errorf("test file with an unknown class: %v", err)
 	}
 }

@@ -1,0 +1,151 @@
+package compare
+
+import (
+	"errors"
+	"math"
+	"sync/atomic"
+	"time"
+
+	"github.com/nettrain/nettrain/internal/backprop"
+	"github.com/nettrain/nettrain/internal/optim"
+	"github.com/nettrain/nettrain/internal/train"
+)
+
+// TrialOptions set the budget and bookkeeping of one comparison trial.
+type TrialOptions struct {
+	Epochs int  // epochs to train
+	Steps  *int // optional cap on optimizer steps
+	// EvalsPerEpoch is how many times per epoch the validation loss is
+	// measured for the learning curve (at least once, at the epoch's end).
+	EvalsPerEpoch int
+	// DivergeFactor stops the trial when a batch loss is non-finite or
+	// exceeds DivergeFactor times the first batch's loss.
+	DivergeFactor float64
+	// Abort, when set during the trial, stops it after the current step
+	// with ErrAborted (an interrupted comparison).
+	Abort *atomic.Bool
+}
+
+// ErrAborted is returned by a trial stopped through TrialOptions.Abort.
+var ErrAborted = errors.New("trial aborted")
+
+// CurvePoint is one measurement of a trial's learning curve.
+type CurvePoint struct {
+	Step      int64    `json:"step"`
+	Epoch     float64  `json:"epoch"`      // fractional epochs done
+	TrainLoss float64  `json:"train_loss"` // mean batch loss since the previous point
+	ValLoss   float64  `json:"val_loss"`
+	ValAcc    *float64 `json:"val_accuracy,omitempty"`
+}
+
+// TrialResult is what a trial reports.
+type TrialResult struct {
+	Curve      []CurvePoint `json:"curve"`
+	Steps      int64        `json:"steps"`
+	Diverged   bool         `json:"diverged"`
+	DivergedAt int64        `json:"diverged_at,omitempty"` // step
+	FinalVal   float64      `json:"final_val_loss"`
+	BestVal    float64      `json:"best_val_loss"`
+	FinalAcc   *float64     `json:"final_val_accuracy,omitempty"`
+	BestAcc    *float64     `json:"best_val_accuracy,omitempty"`
+	WallS      float64      `json:"wall_s"`
+}
+
+// RunTrial trains the config's network (its seed, optimizer and learning
+// rate as set in m's config) on m's data for the given budget, in memory,
+// through the same train.Loop as `nettrain train`, and records its
+// validation learning curve. Two trials with the same seed start from the
+// same weights and see the same batches in the same order, whatever their
+// optimizer: initialisation and shuffling have their own seeded streams.
+func RunTrial[T backprop.Float](m *train.Model[T], pool *train.Pool, o TrialOptions) (TrialResult, error) {
+	start := time.Now()
+	cfg, d := m.Config, m.Data
+	net, err := m.InitNetwork(cfg.Training.BatchSize)
+	if err != nil {
+		return TrialResult{}, err
+	}
+	opt := optim.New[T](cfg.Optimizer.Optim, net.NumParams())
+	tr := train.NewTrainer(cfg, net, opt, pool.Ctx(), d.Train, d.Classes)
+	h := &trialHooks[T]{o: o, res: TrialResult{BestVal: math.Inf(1)}}
+	loop := train.NewLoop(tr, d.Val, h)
+	loop.Epochs, loop.MaxSteps = o.Epochs, 0
+	if o.Steps != nil {
+		loop.MaxSteps = int64(*o.Steps)
+	}
+	loop.EvalsPerEpoch = o.EvalsPerEpoch
+	if err := loop.Run(); err != nil {
+		return TrialResult{}, err
+	}
+	res := h.res
+	if res.Diverged {
+		res.FinalVal = math.NaN()
+	}
+	res.WallS = time.Since(start).Seconds()
+	return res, nil
+}
+
+// trialHooks record a trial's learning curve and stop it when it diverges
+// or is aborted.
+type trialHooks[T backprop.Float] struct {
+	train.NoHooks[T]
+	o   TrialOptions
+	res TrialResult
+	// first is the first step's loss (the divergence reference); sumLoss
+	// and sumN the training loss since the last curve point.
+	first   float64
+	sumLoss float64
+	sumN    int
+}
+
+func (h *trialHooks[T]) AfterStep(l *train.Loop[T], s train.StepInfo) (train.Action, error) {
+	h.res.Steps++
+	if h.res.Steps == 1 {
+		h.first = s.Loss
+	}
+	if h.o.Abort != nil && h.o.Abort.Load() {
+		return train.Stop, ErrAborted
+	}
+	if !s.OK || (h.o.DivergeFactor > 0 && s.Loss > h.o.DivergeFactor*h.first) {
+		h.res.Diverged, h.res.DivergedAt = true, h.res.Steps
+		return train.Stop, nil
+	}
+	h.sumLoss += s.Loss * float64(s.Samples)
+	h.sumN += s.Samples
+	return train.Continue, nil
+}
+
+// Measure records a point inside an epoch.
+func (h *trialHooks[T]) Measure(l *train.Loop[T], val *train.EvalResult) error {
+	h.point(l, val)
+	return nil
+}
+
+// EpochEnd records the point at the end of an epoch (or where the step
+// budget ended it).
+func (h *trialHooks[T]) EpochEnd(l *train.Loop[T], e train.EpochEnd) error {
+	h.point(l, e.Val)
+	return nil
+}
+
+// point appends a curve point at the loop's position: the validation loss
+// (the training loss since the previous point without validation data).
+func (h *trialHooks[T]) point(l *train.Loop[T], val *train.EvalResult) {
+	pos, res := l.Pos, &h.res
+	epoch := float64(pos.Epoch) + float64(pos.BatchInEpoch)/float64(l.Batches())
+	p := CurvePoint{Step: res.Steps, Epoch: epoch, TrainLoss: h.sumLoss / math.Max(1, float64(h.sumN))}
+	h.sumLoss, h.sumN = 0, 0
+	if val != nil {
+		p.ValLoss, p.ValAcc = val.Loss, val.Accuracy
+	} else {
+		p.ValLoss = p.TrainLoss
+	}
+	res.Curve = append(res.Curve, p)
+	res.FinalVal, res.FinalAcc = p.ValLoss, p.ValAcc
+	if p.ValLoss < res.BestVal {
+		res.BestVal = p.ValLoss
+	}
+	if p.ValAcc != nil && (res.BestAcc == nil || *p.ValAcc > *res.BestAcc) {
+		a := *p.ValAcc
+		res.BestAcc = &a
+	}
+}

@@ -1,0 +1,10 @@
+// Package infer uses trained models: it evaluates a checkpoint on a split
+// of the config's data (EvalCheckpoint, `nettrain eval`), forecasts a
+// series (Predict) and samples text from a character model (Generate).
+//
+// Invariants: the data is prepared exactly as in training (the same
+// split, classes and normalisation, fitted on the training part: it comes
+// from train.Load), and a checkpoint is read through package checkpoint,
+// which verifies every tensor's checksum and shape before use. Nothing
+// here writes into a run directory; output files are written atomically.
+package infer

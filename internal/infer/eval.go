@@ -1,0 +1,82 @@
+package infer
+
+import (
+	"fmt"
+
+	"github.com/nettrain/nettrain/internal/backprop"
+	"github.com/nettrain/nettrain/internal/checkpoint"
+	"github.com/nettrain/nettrain/internal/model"
+	"github.com/nettrain/nettrain/internal/train"
+)
+
+// Split names the data a checkpoint is evaluated on.
+type Split string
+
+const (
+	Test       Split = "test"
+	Validation Split = "validation"
+	Training   Split = "train"
+)
+
+// Splits lists the splits in the order `eval --split` documents them.
+var Splits = []Split{Test, Validation, Training}
+
+// EvalCheckpoint loads a checkpoint into the config's network and evaluates
+// it on the named split.
+func EvalCheckpoint(cfg *model.Config, path string, split Split, threads int) (train.EvalResult, error) {
+	if cfg.DType == "float64" {
+		return evalCheckpoint[float64](cfg, path, split, threads)
+	}
+	return evalCheckpoint[float32](cfg, path, split, threads)
+}
+
+func evalCheckpoint[T backprop.Float](cfg *model.Config, path string, split Split, threads int) (train.EvalResult, error) {
+	f, st, err := checkpoint.Read(path)
+	if err != nil {
+		return train.EvalResult{}, err
+	}
+	if split != Test {
+		// The validation split depends on the seed and the data: with
+		// others, "validation" would hold samples the model trained on.
+		cur := cfg.ResumeSections()
+		for _, k := range []string{"seed", "data"} {
+			if v, ok := st.Sections[k]; ok && v != cur[k] {
+				return train.EvalResult{}, fmt.Errorf("%s was trained with a different %s than %s sets now, so the %s split would not be the one held out in training; evaluate with the config and --set options the run used (its resolved copy is config.yaml in the run directory)",
+					path, k, cfg.File, split)
+			}
+		}
+	}
+	m, err := train.LoadWithData[T](cfg, "to evaluate")
+	if err != nil {
+		return train.EvalResult{}, err
+	}
+	ds := m.Data
+	var s train.Split[T]
+	switch split {
+	case Training:
+		s = ds.Train
+	case Validation:
+		if ds.Val == nil || ds.Val.Len() == 0 {
+			return train.EvalResult{}, fmt.Errorf("%s: there is no validation data (data.validation_split is 0 and data.validation is not set)", cfg.File)
+		}
+		s = ds.Val
+	case Test:
+		if s, err = ds.LoadTest(); err != nil {
+			return train.EvalResult{}, err
+		}
+	default:
+		return train.EvalResult{}, fmt.Errorf("unknown split %q (want test, validation or train)", split)
+	}
+	net, err := m.NewNetwork(cfg.Training.BatchSize)
+	if err != nil {
+		return train.EvalResult{}, err
+	}
+	if err := checkpoint.LoadWeights(f, net, m.LayerName); err != nil {
+		return train.EvalResult{}, err
+	}
+	pool := train.NewPool(train.Threads(cfg, threads))
+	defer pool.Close()
+	r := train.Evaluate(pool.Ctx(), net, s, ds.Classes)
+	r.ClassNames = ds.ClassNames
+	return r, nil
+}

@@ -1,0 +1,22 @@
+// Package session runs `nettrain train`: one training run with its run
+// directory. It plugs into train.Loop as its hooks and owns everything a
+// run keeps besides the loop's position: the run directory (never
+// overwritten silently), config.yaml, metrics.csv and metrics.jsonl (one
+// row per epoch, appended, flushed and synced row by row), the
+// checkpoints (last, best, step-N), resume, interruption by a signal, and
+// training.on_nan's policies (stop with a diagnosis, skip the batch, roll
+// back to the last checkpoint with half the learning rate).
+//
+// Invariants:
+//   - Resume is bit-identical: a run interrupted at any step and resumed
+//     from its last checkpoint gives the same weights and metrics rows
+//     (wall-clock columns aside) as one that was not. A checkpoint records
+//     the loop's position, the epoch's running sums, the RNG and schedule
+//     state and the metrics rows to keep; a resume refuses a config that
+//     changes the trajectory (checkpoint.SectionsDiffer).
+//   - Every file is written atomically or appended a whole row at a time:
+//     a crash at any moment leaves a run that resumes.
+//   - Nothing here exits the process: interruption and divergence are
+//     errors (*InterruptedError, *DivergedError) the command maps to exit
+//     codes.
+package session

@@ -1,0 +1,28 @@
+// Package train is the training machinery every command shares: a config
+// made ready to run (Load: the data loaded, split and normalised, and the
+// model built against it, once), the network's initialisation, one
+// training step (Trainer), the one epoch driver (Loop) with its hooks, and
+// evaluation (Evaluate).
+//
+// The commands are built on it and do not reach into it: package session
+// runs `nettrain train` (run directory, checkpoints, resume, metrics) as
+// hooks on a Loop, package compare runs its trials on the same Loop,
+// package inspect (trace, gradcheck, bench) and package infer (eval,
+// predict, generate) use Model, Batch and Evaluate.
+//
+// Invariants:
+//   - Randomness comes from PCG streams of the config's seed, one stream
+//     per use (StreamInit, StreamSplit, StreamDropout, StreamInput), so
+//     that changing one use (the optimizer, the validation split) never
+//     shifts another (initial weights, batch order).
+//   - The order of the training samples in an epoch is a pure function of
+//     the seed and the epoch (Permutation): a resumed run, a comparison
+//     trial and `train` see the same batches.
+//   - A step allocates nothing; every buffer is sized once for the
+//     network's largest batch (Batch, Trainer).
+//   - Every parallel loop works in chunks fixed by the data's size, never
+//     by the thread count: the same seed gives the same bits on any number
+//     of threads.
+//   - A Model does not change after Load; the config it holds is never
+//     modified.
+package train

@@ -1,0 +1,171 @@
+package train
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+
+	"github.com/nettrain/nettrain/internal/backprop"
+	"github.com/nettrain/nettrain/internal/checkpoint"
+	"github.com/nettrain/nettrain/internal/model"
+	"github.com/nettrain/nettrain/internal/optim"
+	"github.com/nettrain/nettrain/internal/safeio"
+)
+
+// RNG streams: each use of randomness has its own PCG stream seeded by the
+// config's seed, so changing one (say, the optimizer) never shifts another
+// (initial weights, batch order).
+const (
+	StreamInit    = 1
+	StreamSplit   = 2
+	StreamDropout = 4
+	// StreamInput draws the random samples of a model-only config
+	// (summary, trace and gradcheck without data).
+	StreamInput = 5
+)
+
+// Model is a config made ready to run: its data loaded, split and
+// normalised, and its graph built against the data, once. Nothing in it
+// changes afterwards.
+type Model[T backprop.Float] struct {
+	Config *model.Config
+	Graph  *model.Graph
+	// Data is nil for a model-only config (no data.train): its model
+	// states its input shape and output size.
+	Data *Data[T]
+}
+
+// Load loads the config's data, when it names any, and builds the model:
+// from the model section alone for a model-only config (an error names
+// the keys to set when the model takes sizes from the data).
+func Load[T backprop.Float](cfg *model.Config) (*Model[T], error) {
+	if cfg.Data.Train == "" {
+		g, err := model.Build(cfg, nil)
+		if err != nil {
+			return nil, err
+		}
+		return &Model[T]{Config: cfg, Graph: g}, nil
+	}
+	d, err := loadData[T](cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Model[T]{Config: cfg, Graph: d.graph, Data: d}, nil
+}
+
+// LoadWithData is Load for commands that need data: without data.train it
+// fails with the config's "data.train: required <what>" error.
+func LoadWithData[T backprop.Float](cfg *model.Config, what string) (*Model[T], error) {
+	if err := cfg.RequireData(what); err != nil {
+		return nil, err
+	}
+	return Load[T](cfg)
+}
+
+// LayerName describes layer i for messages: "layer 3 (conv2d)".
+func (m *Model[T]) LayerName(i int) string {
+	return fmt.Sprintf("layer %d (%s)", i, m.Config.Model.Layers[i].Kind)
+}
+
+// Classes is the number of classes of the targets (0: regression): from
+// the data, or for a model-only config, the width of the output when the
+// loss is cross_entropy.
+func (m *Model[T]) Classes() int {
+	if m.Data != nil {
+		return m.Data.Classes
+	}
+	if m.Graph.Loss == backprop.CrossEntropy {
+		out := m.Graph.OutShape()
+		return out[len(out)-1]
+	}
+	return 0
+}
+
+// CheckMemory refuses a model and batch whose buffers would need more than
+// training.memory_limit (default: the machine's memory).
+func (m *Model[T]) CheckMemory(maxBatch int) error {
+	cfg := m.Config
+	limit, what := machineMemory(), "the machine's memory"
+	if l := cfg.Training.MemoryLimit; l != nil {
+		limit, _ = model.ParseBytes(*l)
+		what = "training.memory_limit " + *l
+	}
+	if limit <= 0 {
+		return nil
+	}
+	size := int64(4)
+	if !backprop.Is32[T]() {
+		size = 8
+	}
+	slots := len(optim.New[T](cfg.Optimizer.Optim, 0).Slots())
+	need := backprop.EstimateBytes(m.Graph.Input, m.Graph.Specs, maxBatch, size, slots)
+	if need > limit || need < 0 {
+		return fmt.Errorf("%s: the model with batch size %d needs about %s for its parameters, optimizer state and batch buffers, more than %s (%s); use a smaller batch or model, or raise training.memory_limit",
+			cfg.File, maxBatch, safeio.Bytes(need), what, safeio.Bytes(limit))
+	}
+	return nil
+}
+
+// NewNetwork builds the network for batches of up to maxBatch, after
+// checking that it fits in memory. Its parameters are zero: see
+// InitNetwork.
+func (m *Model[T]) NewNetwork(maxBatch int) (*backprop.Network[T], error) {
+	if err := m.CheckMemory(maxBatch); err != nil {
+		return nil, err
+	}
+	g := m.Graph
+	return backprop.NewNetwork[T](g.Input, g.Specs, g.Loss, maxBatch), nil
+}
+
+// InitNetwork is NewNetwork initialised: from model.init_from when set,
+// else PyTorch's default initialisers drawn from the seed's init stream.
+func (m *Model[T]) InitNetwork(maxBatch int) (*backprop.Network[T], error) {
+	net, err := m.NewNetwork(maxBatch)
+	if err != nil {
+		return nil, err
+	}
+	cfg := m.Config
+	net.Init(rand.New(rand.NewPCG(cfg.Seed, StreamInit)))
+	if p := cfg.Model.InitFrom; p != nil && *p != "" {
+		if err := m.LoadWeights(net, cfg.Path(*p)); err != nil {
+			return nil, err
+		}
+	}
+	return net, nil
+}
+
+// LoadWeights reads a checkpoint or weights file into net's parameters.
+func (m *Model[T]) LoadWeights(net *backprop.Network[T], path string) error {
+	f, _, err := checkpoint.Read(path)
+	if err != nil {
+		return err
+	}
+	return checkpoint.LoadWeights(f, net, m.LayerName)
+}
+
+// Threads is the number of threads a run uses: override when > 0, else
+// training.threads, else every core.
+func Threads(cfg *model.Config, override int) int {
+	if override > 0 {
+		return override
+	}
+	if t := cfg.Training.Threads; t != nil {
+		return *t
+	}
+	return runtime.NumCPU()
+}
+
+// Graph builds the config's model: from the model section alone when it
+// states every size (no data is read), else against the config's data.
+func Graph(cfg *model.Config) (*model.Graph, error) {
+	g, err := model.Build(cfg, nil)
+	if err == nil || !errors.Is(err, model.ErrNeedsData) || cfg.Data.Train == "" {
+		return g, err
+	}
+	m, err := Load[float32](cfg)
+	if err != nil {
+		return nil, err
+	}
+	return m.Graph, nil
+}
