@@ -58,11 +58,17 @@ type TrialResult struct {
 // same weights and see the same batches in the same order, whatever their
 // optimizer: initialisation and shuffling have their own seeded streams.
 func RunTrial[T backprop.Float](m *train.Model[T], pool *train.Pool, o TrialOptions) (TrialResult, error) {
+	res, _, err := trainTrial(m, pool, o)
+	return res, err
+}
+
+// trainTrial is RunTrial, also returning the trained network.
+func trainTrial[T backprop.Float](m *train.Model[T], pool *train.Pool, o TrialOptions) (TrialResult, *backprop.Network[T], error) {
 	start := time.Now()
 	cfg, d := m.Config, m.Data
 	net, err := m.InitNetwork(cfg.Training.BatchSize)
 	if err != nil {
-		return TrialResult{}, err
+		return TrialResult{}, nil, err
 	}
 	opt := optim.New[T](cfg.Optimizer.Optim, net.NumParams())
 	tr := train.NewTrainer(cfg, net, opt, pool.Ctx(), d.Train, d.Classes)
@@ -74,14 +80,14 @@ func RunTrial[T backprop.Float](m *train.Model[T], pool *train.Pool, o TrialOpti
 	}
 	loop.EvalsPerEpoch = o.EvalsPerEpoch
 	if err := loop.Run(); err != nil {
-		return TrialResult{}, err
+		return TrialResult{}, nil, err
 	}
 	res := h.res
 	if res.Diverged {
 		res.FinalVal = math.NaN()
 	}
 	res.WallS = time.Since(start).Seconds()
-	return res, nil
+	return res, net, nil
 }
 
 // trialHooks record a trial's learning curve and stop it when it diverges

@@ -31,6 +31,9 @@ func EvalCheckpoint(cfg *model.Config, path string, split Split, threads int) (t
 }
 
 func evalCheckpoint[T backprop.Float](cfg *model.Config, path string, split Split, threads int) (train.EvalResult, error) {
+	if err := cfg.RequireData("to evaluate"); err != nil {
+		return train.EvalResult{}, err
+	}
 	f, st, err := checkpoint.Read(path)
 	if err != nil {
 		return train.EvalResult{}, err

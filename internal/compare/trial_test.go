@@ -1,0 +1,87 @@
+package compare
+
+import (
+	"math"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/nettrain/nettrain/internal/safetensors"
+	"github.com/nettrain/nettrain/internal/session"
+	"github.com/nettrain/nettrain/internal/train"
+)
+
+// TestTrialEqualsTrain: a comparison trial and `nettrain train` with the
+// same config, optimizer, learning rate and seed train the same network:
+// byte-identical weights, and the same validation losses at the same
+// steps. They run through one loop (train.Loop); this holds them to it.
+func TestTrialEqualsTrain(t *testing.T) {
+	tests := []struct {
+		name string
+		sets []string
+	}{
+		{"adam", nil},
+		{"sgd momentum, step schedule per step", []string{"optimizer.name=sgd", "optimizer.lr=0.05", "optimizer.momentum=0.9", "schedule.name=step", "schedule.step_size=7", "schedule.interval=step"}},
+		{"rmsprop, plateau on the training loss (no validation)", []string{"optimizer.name=rmsprop", "schedule.name=plateau", "schedule.patience=0", "data.validation_split=0", "training.epochs=4"}},
+		{"nadam, stopped by training.steps inside an epoch", []string{"optimizer.name=nadam", "training.steps=17"}},
+		{"adamw with clipping", []string{"optimizer.name=adamw", "training.clip_norm=0.5", "training.clip_value=0.1"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeBlobs(t, dir)
+			cfg := config(t, dir, tc.sets...)
+			out := filepath.Join(dir, "run")
+			res, err := session.Run(cfg, session.Options{OutDir: out, Threads: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := train.LoadWithData[float32](cfg, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			pool := train.NewPool(2)
+			defer pool.Close()
+			o := TrialOptions{Epochs: cfg.Training.Epochs, Steps: cfg.Training.Steps, EvalsPerEpoch: 4}
+			trial, net, err := trainTrial(m, pool, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Weights: the trial's network against train's last checkpoint.
+			f, err := safetensors.Read(filepath.Join(out, "last.safetensors"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range net.Params {
+				w, _, err := f.Float32(p.Name)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i := range w {
+					if math.Float32bits(w[i]) != math.Float32bits(p.W[i]) {
+						t.Fatalf("%s[%d]: train %v, trial %v", p.Name, i, w[i], p.W[i])
+					}
+				}
+			}
+			// Validation losses at the steps where train measured them.
+			if len(res.Rows) == 0 {
+				t.Fatal("train wrote no metrics rows")
+			}
+			for _, row := range res.Rows {
+				if row.ValLoss == nil {
+					continue
+				}
+				k := slices.IndexFunc(trial.Curve, func(p CurvePoint) bool { return p.Step == row.Step })
+				if k < 0 {
+					t.Fatalf("the trial has no point at step %d (train's epoch %d)", row.Step, row.Epoch)
+				}
+				if trial.Curve[k].ValLoss != *row.ValLoss {
+					t.Errorf("step %d: validation loss train %v, trial %v", row.Step, *row.ValLoss, trial.Curve[k].ValLoss)
+				}
+			}
+			if last := res.Rows[len(res.Rows)-1]; trial.Steps != last.Step {
+				t.Errorf("trial made %d steps, train %d", trial.Steps, last.Step)
+			}
+		})
+	}
+}
