@@ -1,6 +1,7 @@
 package backprop
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/nettrain/nettrain/internal/backprop/vec"
@@ -155,5 +156,16 @@ func softmaxRow[T Float](x, y []T) {
 	inv := 1 / sum
 	for j := range y {
 		y[j] = T(float64(y[j]) * inv)
+	}
+}
+
+func init() {
+	for _, fn := range Activations {
+		Register(fn, Kind{
+			Build: func(_ any, in []int, _ *DataInfo) (Spec, error) {
+				return ActivationSpec{Fn: fn, In: in}, nil
+			},
+			Doc: fmt.Sprintf("%s activation", fn),
+		})
 	}
 }

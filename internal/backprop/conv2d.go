@@ -616,3 +616,58 @@ func (l *conv2d[T]) col2im(dx, dcol []T) {
 		}
 	}
 }
+
+// Conv2DParams are the parameters of a conv2d layer.
+type Conv2DParams struct {
+	Filters int     `yaml:"filters"`
+	Kernel  Pair    `yaml:"kernel"`
+	Stride  Pair    `yaml:"stride"`  // default 1
+	Padding Padding `yaml:"padding"` // default 0
+	Bias    bool    `yaml:"bias"`    // default true
+}
+
+func init() {
+	Register("conv2d", Kind{
+		Params: func() any {
+			return &Conv2DParams{Stride: Pair{1, 1, true}, Padding: Padding{Pair: Pair{set: true}}, Bias: true}
+		},
+		Build: func(p any, in []int, _ *DataInfo) (Spec, error) {
+			cp := p.(*Conv2DParams)
+			if err := need3D(in, "; set model.input to [channels, height, width]"); err != nil {
+				return nil, err
+			}
+			if cp.Filters < 1 {
+				return nil, ParamErr("filters", "must be at least 1, got %d", cp.Filters)
+			}
+			if !cp.Kernel.set {
+				return nil, ParamErr("kernel", "required: the kernel size, e.g. 5 or [3, 5]")
+			}
+			if cp.Kernel.H < 1 || cp.Kernel.W < 1 {
+				return nil, ParamErr("kernel", "must be at least 1, got [%d, %d]", cp.Kernel.H, cp.Kernel.W)
+			}
+			if cp.Stride.H < 1 || cp.Stride.W < 1 {
+				return nil, ParamErr("stride", "must be at least 1, got [%d, %d]", cp.Stride.H, cp.Stride.W)
+			}
+			s := Conv2DSpec{In: in, Filters: cp.Filters, KH: cp.Kernel.H, KW: cp.Kernel.W,
+				SH: cp.Stride.H, SW: cp.Stride.W, Bias: cp.Bias}
+			if cp.Padding.Same {
+				if s.SH != 1 || s.SW != 1 {
+					return nil, ParamErr("padding", "\"same\" needs stride 1 (as in PyTorch), got stride [%d, %d]", s.SH, s.SW)
+				}
+				s.PadT, s.PadL = (s.KH-1)/2, (s.KW-1)/2
+				s.PadB, s.PadR = s.KH-1-s.PadT, s.KW-1-s.PadL
+			} else {
+				if cp.Padding.H < 0 || cp.Padding.W < 0 {
+					return nil, ParamErr("padding", "must be >= 0, got [%d, %d]", cp.Padding.H, cp.Padding.W)
+				}
+				s.PadT, s.PadB, s.PadL, s.PadR = cp.Padding.H, cp.Padding.H, cp.Padding.W, cp.Padding.W
+			}
+			if oh, ow := s.OutHW(); oh < 1 || ow < 1 {
+				return nil, fmt.Errorf("kernel %dx%d does not fit the input %v padded to %dx%d",
+					s.KH, s.KW, in, in[1]+s.PadT+s.PadB, in[2]+s.PadL+s.PadR)
+			}
+			return s, nil
+		},
+		Doc: "2-D convolution (NCHW), PyTorch nn.Conv2d layout",
+	})
+}

@@ -112,3 +112,30 @@ func (l *dense[T]) Backward(ctx *Ctx, dy []T, n int, needDx bool) []T {
 	Gemm(ctx, false, false, r, l.in, l.out, 1, dy, l.out, l.w.W, l.in, 0, dx, l.in)
 	return dx
 }
+
+// DenseParams are the config parameters of a dense (fully connected) layer.
+type DenseParams struct {
+	Units Units `yaml:"units"`
+	Bias  bool  `yaml:"bias"` // default true
+}
+
+func init() {
+	Register("dense", Kind{
+		Params: func() any { return &DenseParams{Bias: true} },
+		Build: func(p any, in []int, info *DataInfo) (Spec, error) {
+			dp := p.(*DenseParams)
+			if len(in) > 2 {
+				return nil, fmt.Errorf("input is %v; dense works on the last axis of a vector or a (time, features) sequence: add a flatten layer before it", in)
+			}
+			units, err := dp.Units.Resolve(info)
+			if err != nil {
+				return nil, err
+			}
+			if units < 1 {
+				return nil, ParamErr("units", "must be at least 1, got %d", units)
+			}
+			return DenseSpec{In: in, Units: units, Bias: dp.Bias}, nil
+		},
+		Doc: "fully connected layer on the last axis: y = x W^T + b",
+	})
+}

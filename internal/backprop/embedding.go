@@ -208,3 +208,60 @@ func (l *onehot[T]) Backward(_ *Ctx, _ []T, n int, needDx bool) []T {
 	}
 	return l.dx[:n*l.steps]
 }
+
+// EmbeddingParams are the parameters of an embedding layer.
+type EmbeddingParams struct {
+	Dim int `yaml:"dim"`
+	// Vocab is the number of token ids; null (default) takes the data's
+	// vocabulary size.
+	Vocab *int `yaml:"vocab"`
+}
+
+// OneHotParams are the parameters of a onehot layer.
+type OneHotParams struct {
+	Vocab *int `yaml:"vocab"` // null (default): the data's vocabulary size
+}
+
+// need1D refuses an input that is not a sequence of token ids (T).
+func need1D(in []int) error {
+	if len(in) != 1 {
+		return fmt.Errorf("takes a sequence of token ids (T), got the input shape %v", in)
+	}
+	return nil
+}
+
+func init() {
+	Register("embedding", Kind{
+		Params: func() any { return &EmbeddingParams{} },
+		Build: func(p any, in []int, info *DataInfo) (Spec, error) {
+			ep := p.(*EmbeddingParams)
+			if err := need1D(in); err != nil {
+				return nil, err
+			}
+			if ep.Dim < 1 {
+				return nil, ParamErr("dim", "must be at least 1, got %d", ep.Dim)
+			}
+			v, err := vocabOf(ep.Vocab, info)
+			if err != nil {
+				return nil, err
+			}
+			return EmbeddingSpec{In: in, Vocab: v, Dim: ep.Dim}, nil
+		},
+		Doc: "token ids -> learned vectors (T) -> (T, dim), PyTorch nn.Embedding",
+	})
+	Register("onehot", Kind{
+		Params: func() any { return &OneHotParams{} },
+		Build: func(p any, in []int, info *DataInfo) (Spec, error) {
+			op := p.(*OneHotParams)
+			if err := need1D(in); err != nil {
+				return nil, err
+			}
+			v, err := vocabOf(op.Vocab, info)
+			if err != nil {
+				return nil, err
+			}
+			return OneHotSpec{In: in, Vocab: v}, nil
+		},
+		Doc: "token ids -> one-hot vectors (T) -> (T, vocab)",
+	})
+}

@@ -630,3 +630,41 @@ func transposeRows[T Float](dst, src []T, rows, cols, lo, hi int) {
 		}
 	}
 }
+
+// LSTMParams are the parameters of an lstm layer.
+type LSTMParams struct {
+	Units           int  `yaml:"units"`
+	Layers          int  `yaml:"layers"`           // stacked layers, default 1
+	ReturnSequences bool `yaml:"return_sequences"` // default false: the last step only
+	// ForgetBias sets the forget-gate bias at initialisation (1 is the
+	// common choice); null (default) keeps PyTorch's uniform initialisation.
+	ForgetBias *float64 `yaml:"forget_bias"`
+}
+
+func init() {
+	Register("lstm", Kind{
+		Params: func() any { return &LSTMParams{Layers: 1} },
+		Build: func(p any, in []int, _ *DataInfo) (Spec, error) {
+			lp := p.(*LSTMParams)
+			if len(in) != 2 {
+				return nil, fmt.Errorf("needs a sequence input (time steps, features), got %v; text needs an embedding or onehot layer first", in)
+			}
+			if lp.Units < 1 {
+				return nil, ParamErr("units", "must be at least 1, got %d", lp.Units)
+			}
+			if lp.Layers < 1 {
+				return nil, ParamErr("layers", "must be at least 1, got %d", lp.Layers)
+			}
+			return LSTMSpec{In: in, Units: lp.Units, Layers: lp.Layers,
+				ReturnSequences: lp.ReturnSequences, ForgetBias: lp.ForgetBias}, nil
+		},
+		// Right after a onehot layer the input rows are one-hot: the input
+		// projection becomes a gather of columns of W_ih (LSTMSpec.OneHot).
+		Link: func(spec, prev Spec) Spec {
+			s := spec.(LSTMSpec)
+			_, s.OneHot = prev.(OneHotSpec)
+			return s
+		},
+		Doc: "LSTM with backprop through time, PyTorch nn.LSTM layout (gates i, f, g, o)",
+	})
+}

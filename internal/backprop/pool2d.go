@@ -376,3 +376,58 @@ func (t *globalAvgBackward[T]) Run(_, lo, hi int) {
 		}
 	}
 }
+
+// PoolParams are the parameters of maxpool2d and avgpool2d.
+type PoolParams struct {
+	Size    Pair `yaml:"size"`
+	Stride  Pair `yaml:"stride"`  // default: the size
+	Padding Pair `yaml:"padding"` // default 0; at most half the size
+}
+
+func init() {
+	for _, op := range []string{"max", "avg"} {
+		Register(op+"pool2d", Kind{
+			Params: func() any { return &PoolParams{Padding: Pair{set: true}} },
+			Build: func(p any, in []int, _ *DataInfo) (Spec, error) {
+				pp := p.(*PoolParams)
+				if err := need3D(in, ""); err != nil {
+					return nil, err
+				}
+				if !pp.Size.set {
+					return nil, ParamErr("size", "required: the window size, e.g. 2 or [2, 3]")
+				}
+				if pp.Size.H < 1 || pp.Size.W < 1 {
+					return nil, ParamErr("size", "must be at least 1, got [%d, %d]", pp.Size.H, pp.Size.W)
+				}
+				stride := pp.Stride
+				if !stride.set {
+					stride = pp.Size
+				}
+				if stride.H < 1 || stride.W < 1 {
+					return nil, ParamErr("stride", "must be at least 1, got [%d, %d]", stride.H, stride.W)
+				}
+				if pp.Padding.H < 0 || pp.Padding.W < 0 || 2*pp.Padding.H > pp.Size.H || 2*pp.Padding.W > pp.Size.W {
+					return nil, ParamErr("padding", "must be between 0 and half the window size [%d, %d], got [%d, %d]",
+						pp.Size.H, pp.Size.W, pp.Padding.H, pp.Padding.W)
+				}
+				s := Pool2DSpec{Op: op, In: in, KH: pp.Size.H, KW: pp.Size.W, SH: stride.H, SW: stride.W,
+					PH: pp.Padding.H, PW: pp.Padding.W}
+				if oh, ow := s.OutHW(); oh < 1 || ow < 1 {
+					return nil, fmt.Errorf("the %dx%d window does not fit the input %v padded to %dx%d",
+						s.KH, s.KW, in, in[1]+2*s.PH, in[2]+2*s.PW)
+				}
+				return s, nil
+			},
+			Doc: op + " pooling over 2-D windows",
+		})
+	}
+	Register("global_avgpool", Kind{
+		Build: func(_ any, in []int, _ *DataInfo) (Spec, error) {
+			if err := need3D(in, ""); err != nil {
+				return nil, err
+			}
+			return GlobalAvgPoolSpec{In: in}, nil
+		},
+		Doc: "average of each channel over all positions: (C, H, W) -> (C)",
+	})
+}

@@ -115,3 +115,28 @@ func (l *dropout[T]) Backward(ctx *Ctx, dy []T, n int, needDx bool) []T {
 	l.bwd = mulTask[T]{}
 	return dx
 }
+
+// DropoutParams are the parameters of dropout.
+type DropoutParams struct {
+	P float64 `yaml:"p"` // drop probability, default 0.5 (as torch.nn.Dropout)
+}
+
+func init() {
+	Register("flatten", Kind{
+		Build: func(_ any, in []int, _ *DataInfo) (Spec, error) {
+			return FlattenSpec{In: in}, nil
+		},
+		Doc: "view each sample as one axis (C*H*W values, NCHW order)",
+	})
+	Register("dropout", Kind{
+		Params: func() any { return &DropoutParams{P: 0.5} },
+		Build: func(p any, in []int, _ *DataInfo) (Spec, error) {
+			dp := p.(*DropoutParams)
+			if dp.P < 0 || dp.P >= 1 {
+				return nil, ParamErr("p", "must be in [0, 1), got %g", dp.P)
+			}
+			return DropoutSpec{In: in, P: dp.P}, nil
+		},
+		Doc: "inverted dropout (training only)",
+	})
+}

@@ -71,14 +71,15 @@ func Build(c *Config, info *DataInfo) (*Graph, error) {
 	g := &Graph{Input: input, Loss: c.Loss}
 	in := input
 	for i, l := range c.Model.Layers {
-		spec, err := kinds[l.Kind].build(l.Params, in, info)
+		kind, _ := backprop.LookupKind(l.Kind) // decoding checked the name
+		spec, err := kind.Build(l.Params, in, info)
 		if err != nil {
 			return nil, layerError(d, l, i, err)
 		}
 		if i > 0 && backprop.DiscreteInput([]backprop.Spec{spec}) {
 			return nil, d.errAt(l.node, where(i, l.Kind), "takes token ids, so it must be the first layer")
 		}
-		if link := kinds[l.Kind].link; link != nil && i > 0 {
+		if link := kind.Link; link != nil && i > 0 {
 			spec = link(spec, g.Specs[i-1])
 		}
 		g.Specs = append(g.Specs, spec)
@@ -96,7 +97,7 @@ func Build(c *Config, info *DataInfo) (*Graph, error) {
 }
 
 // layerError locates a layer's build error: at the offending parameter's
-// value for a keyError or needsData, else at the layer.
+// value for a backprop.ParamError or NeedsDataError, else at the layer.
 func layerError(d *decoder, l LayerConfig, i int, err error) error {
 	at := func(key string) *yaml.Node {
 		kn, vn := keyNode(l.paramsNode, key)
@@ -108,13 +109,13 @@ func layerError(d *decoder, l LayerConfig, i int, err error) error {
 		}
 		return vn
 	}
-	var ke *keyError
-	var nd *needsData
+	var ke *backprop.ParamError
+	var nd *backprop.NeedsDataError
 	switch {
 	case errors.As(err, &ke):
-		return d.errAt(at(ke.key), where(i, l.Kind), "%s: %s", ke.key, ke.msg)
+		return d.errAt(at(ke.Key), where(i, l.Kind), "%s: %s", ke.Key, ke.Msg)
 	case errors.As(err, &nd):
-		e := d.errAt(at(nd.key), where(i, l.Kind), "%s: %s, and there is no data; set %s or give data.train", nd.key, nd.what, nd.key)
+		e := d.errAt(at(nd.Key), where(i, l.Kind), "%s: %s, and there is no data; set %s or give data.train", nd.Key, nd.What, nd.Key)
 		e.cause = ErrNeedsData
 		return e
 	}

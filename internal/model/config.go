@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -77,7 +78,7 @@ type DataConfig struct {
 // decodeNode fills the defaults before decoding the keys given.
 func (s *SequenceConfig) decodeNode(d *decoder, n *yaml.Node, path string) error {
 	*s = SequenceConfig{Kind: "text", Stride: 1, Horizon: 1, Target: "next"}
-	return d.decodeStruct(n, reflectValue(s), path)
+	return d.decodeStruct(n, reflect.ValueOf(s).Elem(), path)
 }
 
 // SequenceConfig cuts a long sequence into sliding windows.
@@ -266,7 +267,7 @@ func Parse(file string, src []byte, sets []string, v *viper.Viper) (*Config, err
 	c := Default()
 	c.File = file
 	c.Dir = filepath.Dir(file)
-	if err := d.decodeStruct(root, reflectValue(c), ""); err != nil {
+	if err := d.decodeStruct(root, reflect.ValueOf(c).Elem(), ""); err != nil {
 		return nil, err
 	}
 	if c.Name == "" {

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/nettrain/nettrain/internal/backprop"
 )
 
 // decoder decodes yaml.Node trees into Go values strictly: every mapping key
@@ -76,7 +78,10 @@ func describe(n *yaml.Node) string {
 	return fmt.Sprintf("%q", n.Value)
 }
 
-var nodeDecoderType = reflect.TypeFor[nodeDecoder]()
+var (
+	nodeDecoderType = reflect.TypeFor[nodeDecoder]()
+	paramValueType  = reflect.TypeFor[backprop.ParamValue]()
+)
 
 // decode sets v from node n; path names v in messages.
 func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) error {
@@ -86,6 +91,9 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) error {
 	n = resolve(n)
 	if v.CanAddr() && v.Addr().Type().Implements(nodeDecoderType) {
 		return v.Addr().Interface().(nodeDecoder).decodeNode(d, n, path)
+	}
+	if v.CanAddr() && v.Addr().Type().Implements(paramValueType) {
+		return v.Addr().Interface().(backprop.ParamValue).DecodeParam(paramNode{d, n, path})
 	}
 	switch v.Kind() {
 	case reflect.Pointer:
@@ -294,4 +302,44 @@ func keyNode(n *yaml.Node, key string) (k, v *yaml.Node) {
 		}
 	}
 	return nil, nil
+}
+
+// paramNode hands a YAML value to a layer parameter type that decodes
+// itself (backprop.ParamValue), locating its errors at the value.
+type paramNode struct {
+	d    *decoder
+	n    *yaml.Node
+	path string
+}
+
+func (p paramNode) IsInt() bool { return p.n.Kind == yaml.ScalarNode && p.n.Tag == "!!int" }
+
+func (p paramNode) Int() (int, error) {
+	var i int
+	err := p.d.decodeScalar(p.n, reflect.ValueOf(&i).Elem(), p.path)
+	return i, err
+}
+
+func (p paramNode) String() (string, bool) {
+	if p.n.Kind == yaml.ScalarNode && p.n.Tag == "!!str" {
+		return p.n.Value, true
+	}
+	return "", false
+}
+
+func (p paramNode) List() []backprop.ParamNode {
+	if p.n.Kind != yaml.SequenceNode {
+		return nil
+	}
+	l := make([]backprop.ParamNode, len(p.n.Content))
+	for i, c := range p.n.Content {
+		l[i] = paramNode{p.d, resolve(c), fmt.Sprintf("%s[%d]", p.path, i)}
+	}
+	return l
+}
+
+func (p paramNode) Describe() string { return describeLen(p.n) }
+
+func (p paramNode) Errorf(format string, args ...any) error {
+	return p.d.errAt(p.n, p.path, format, args...)
 }

@@ -90,5 +90,3 @@ func editDistance(a, b string) int {
 	}
 	return prev[len(b)]
 }
-
-func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }

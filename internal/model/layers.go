@@ -1,6 +1,7 @@
 package model
 
 import (
+	"encoding/json"
 	"fmt"
 	"reflect"
 
@@ -18,66 +19,12 @@ type LayerConfig struct {
 	node, paramsNode *yaml.Node
 }
 
-// layerKind is one registry entry: how to decode a kind's parameters and
-// how to turn them and an input shape into a validated backprop.Spec.
-type layerKind struct {
-	// params returns a new params struct holding the kind's defaults, or
-	// nil when the kind takes no parameters.
-	params func() any
-	// build checks the parameters against the per-sample input shape and
-	// returns the layer's Spec. Errors about one parameter are keyErrs.
-	// Kinds that need facts about the data (a vocabulary size, the number
-	// of classes) read them from info, and return a *needsData while info
-	// is nil (no data).
-	build func(p any, in []int, info *DataInfo) (backprop.Spec, error)
-	// link, when set, adapts the built spec to the spec of the layer before
-	// it (an lstm after a onehot layer reads one-hot rows); it sees a valid
-	// pair of specs and cannot fail. Nil for most kinds.
-	link func(spec, prev backprop.Spec) backprop.Spec
-	// doc is a one-line description for the README and `--help`.
-	doc string
-}
+// DataInfo is what the model may take from the data (see
+// backprop.DataInfo).
+type DataInfo = backprop.DataInfo
 
-// DataInfo is what the model may take from the data: the sample shape (when
-// model.input is omitted), the number of classes (dense units: classes) and
-// the vocabulary size of token data (embedding, onehot).
-type DataInfo struct {
-	Input   []int
-	Classes int
-	Vocab   int
-	// Tokens is true when the samples are token ids (text).
-	Tokens bool
-}
-
-// needsData is returned by a layer's build when info is nil and the layer
-// takes a size from the data: key is the parameter, what says what it takes.
-type needsData struct{ key, what string }
-
-func (e *needsData) Error() string { return e.key + ": " + e.what }
-
-// keyError is a problem with one parameter of a layer.
-type keyError struct{ key, msg string }
-
-func (e *keyError) Error() string { return e.key + ": " + e.msg }
-
-func keyErr(key, format string, args ...any) error {
-	return &keyError{key, fmt.Sprintf(format, args...)}
-}
-
-// kinds is the layer registry: a layer kind is known here and in its own
-// file in package backprop, nowhere else.
-var kinds = map[string]layerKind{}
-
-func registerLayer(name string, k layerKind) { kinds[name] = k }
-
-// LayerKinds lists the known layer kinds.
-func LayerKinds() []string {
-	names := make([]string, 0, len(kinds))
-	for n := range kinds {
-		names = append(names, n)
-	}
-	return names
-}
+// LayerKinds lists the known layer kinds (the backprop registry's).
+func LayerKinds() []string { return backprop.KindNames() }
 
 func (l *LayerConfig) decodeNode(d *decoder, n *yaml.Node, path string) error {
 	l.node = n
@@ -97,18 +44,18 @@ func (l *LayerConfig) decodeNode(d *decoder, n *yaml.Node, path string) error {
 		return d.errAt(n, path, "expected a layer such as relu or {dense: {units: 10}}, got %s", describe(n))
 	}
 	l.Kind = kindNode.Value
-	k, ok := kinds[l.Kind]
+	k, ok := backprop.LookupKind(l.Kind)
 	if !ok {
 		return d.errAt(kindNode, path, "unknown layer kind %q%s; known: %s", l.Kind, didYouMean(l.Kind, LayerKinds()), oneOf(LayerKinds()))
 	}
 	l.paramsNode = params
-	if k.params == nil {
+	if k.Params == nil {
 		if params != nil && !isNull(params) && !(params.Kind == yaml.MappingNode && len(params.Content) == 0) {
 			return d.errAt(params, path+"."+l.Kind, "%s takes no parameters, got %s", l.Kind, describe(params))
 		}
 		return nil
 	}
-	l.Params = k.params()
+	l.Params = k.Params()
 	if params == nil || isNull(params) {
 		return nil
 	}
@@ -117,7 +64,7 @@ func (l *LayerConfig) decodeNode(d *decoder, n *yaml.Node, path string) error {
 
 // MarshalJSON encodes the kind with its parameters (for the config hash).
 func (l LayerConfig) MarshalJSON() ([]byte, error) {
-	return jsonMarshal(map[string]any{l.Kind: l.Params})
+	return json.Marshal(map[string]any{l.Kind: l.Params})
 }
 
 // maxValues bounds a layer's output per sample and its parameters (2^40

@@ -35,3 +35,24 @@ func TestREADMEConfigReference(t *testing.T) {
 		t.Errorf("decoded %+v", c.Training)
 	}
 }
+
+// TestEveryLayerKindIsDocumented: each registered layer kind has a row in
+// the README's Layers table.
+func TestEveryLayerKindIsDocumented(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(b)
+	start := strings.Index(readme, "### Layers")
+	end := strings.Index(readme[start+1:], "\n### ")
+	if start < 0 || end < 0 {
+		t.Fatal("no Layers section in the README")
+	}
+	table := readme[start : start+1+end]
+	for _, kind := range LayerKinds() {
+		if !strings.Contains(table, "| `"+kind+"`") && !strings.Contains(table, "| `"+kind+":") && !strings.Contains(table, ", `"+kind+"`") {
+			t.Errorf("layer kind %s has no row in the README's Layers table", kind)
+		}
+	}
+}

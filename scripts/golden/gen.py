@@ -86,6 +86,12 @@ def activation(make):
     return build
 
 
+def leaky_relu(params, in_shape):
+    """leaky_relu: {negative_slope}: nn.LeakyReLU (default slope 0.01)."""
+    check_keys("leaky_relu", params, ["negative_slope"])
+    return nn.LeakyReLU(params.get("negative_slope", 0.01)), list(in_shape)
+
+
 def pair(v, what):
     """An integer (square) or [height, width], as nettrain's Pair."""
     if isinstance(v, int) and not isinstance(v, bool):
@@ -259,6 +265,7 @@ def onehot(params, in_shape):
 LAYERS = {
     "dense": dense,
     "relu": activation(nn.ReLU),
+    "leaky_relu": leaky_relu,
     "sigmoid": activation(nn.Sigmoid),
     "tanh": activation(nn.Tanh),
     "softmax": activation(lambda: nn.Softmax(dim=-1)),
@@ -570,6 +577,13 @@ NETWORK_CASES = [
          "cross_entropy", "labels", 5),
     case("seq_ce", [3, 4], [{"dense": {"units": 6}}, "tanh", {"dense": {"units": 5}}], "cross_entropy", "labels", 4),
     case("seq_mse_values", [3, 4], [{"dense": {"units": 5}}, "sigmoid", {"dense": {"units": 2}}], "mse", "values", 3),
+    case("leaky_relu_ce", [6], [{"dense": {"units": 8}}, {"leaky_relu": {"negative_slope": 0.1}}, {"dense": {"units": 4}}],
+         "cross_entropy", "labels", 5),
+    case("leaky_relu_default_mse", [3, 4], [{"dense": {"units": 6}}, "leaky_relu", {"dense": {"units": 2}}], "mse", "values", 3),
+    # Dropout's masks are nettrain's own (seeded), so its golden case is
+    # p: 0, the identity in training and evaluation alike.
+    case("dropout_p0_ce", [5], [{"dense": {"units": 6}}, "tanh", {"dropout": {"p": 0}}, {"dense": {"units": 3}}],
+         "cross_entropy", "labels", 4),
     case("batch1_relu_ce", [5], [{"dense": {"units": 6}}, "relu", {"dense": {"units": 3}}], "cross_entropy", "labels", 1),
     # The 10-step runs of every optimizer (OPTIMIZER_TRAINING).
     case("mlp_optimizers_ce", [4], [{"dense": {"units": 6}}, "relu", {"dense": {"units": 5}}, "tanh", {"dense": {"units": 3}}],
@@ -712,7 +726,7 @@ def check_margins(c, model, x):
     with torch.no_grad():
         for i, m in enumerate(model):
             scale = h.abs().max().item()
-            if isinstance(m, nn.ReLU):
+            if isinstance(m, (nn.ReLU, nn.LeakyReLU)):
                 assert h.abs().min().item() >= MARGIN * scale, (c["name"], i, "ReLU input near 0")
             if isinstance(m, nn.MaxPool2d):
                 (kh, kw), (sh, sw), (ph, pw) = map(_pair, (m.kernel_size, m.stride, m.padding))

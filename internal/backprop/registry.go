@@ -1,0 +1,117 @@
+package backprop
+
+import (
+	"fmt"
+	"sort"
+)
+
+// The layer registry: every layer kind a config can name is registered
+// here, from its own file, by an init function next to its Spec, Forward
+// and Backward. The config decoder (package model) knows kinds only
+// through this registry: adding a kind touches its own file and nothing
+// else.
+
+// Kind is one entry of the layer registry: how a config's parameters for
+// the kind are decoded and turned into a validated Spec.
+type Kind struct {
+	// Params returns a new parameter struct holding the kind's defaults
+	// (its fields' yaml tags name the config keys; a field whose type is a
+	// ParamValue decodes itself), or nil when the kind takes no
+	// parameters.
+	Params func() any
+	// Build checks the parameters (as Params returned them, decoded)
+	// against the per-sample input shape and returns the layer's Spec.
+	// Errors about one parameter are *ParamError (ParamErr), so that the
+	// decoder reports them at that key's line and column. A kind that
+	// takes a size from the data (the number of classes, a vocabulary)
+	// reads it from info and returns a *NeedsDataError while info is nil.
+	Build func(p any, in []int, info *DataInfo) (Spec, error)
+	// Link, when set, adapts the built spec to the spec of the layer
+	// before it (an lstm after a onehot layer reads one-hot rows); it sees
+	// a valid pair of specs and cannot fail. Nil for most kinds.
+	Link func(spec, prev Spec) Spec
+	// Doc is a one-line description.
+	Doc string
+}
+
+var kinds = map[string]Kind{}
+
+// Register adds a layer kind under the name configs use. It panics when
+// the name is taken or the entry has no Build (programmer errors, found at
+// start-up).
+func Register(name string, k Kind) {
+	if _, dup := kinds[name]; dup {
+		panic("backprop: layer kind " + name + " registered twice")
+	}
+	if k.Build == nil {
+		panic("backprop: layer kind " + name + " has no Build")
+	}
+	kinds[name] = k
+}
+
+// LookupKind returns the registered kind of that name.
+func LookupKind(name string) (Kind, bool) {
+	k, ok := kinds[name]
+	return k, ok
+}
+
+// KindNames lists the registered layer kinds, sorted.
+func KindNames() []string {
+	names := make([]string, 0, len(kinds))
+	for n := range kinds {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// DataInfo is what a layer may take from the data: the sample shape (when
+// model.input is omitted), the number of classes (dense units: classes)
+// and the vocabulary size of token data (embedding, onehot).
+type DataInfo struct {
+	Input   []int
+	Classes int
+	Vocab   int
+	// Tokens is true when the samples are token ids (text).
+	Tokens bool
+}
+
+// ParamError is a problem with one parameter of a layer: Key names it.
+type ParamError struct{ Key, Msg string }
+
+func (e *ParamError) Error() string { return e.Key + ": " + e.Msg }
+
+// ParamErr returns a *ParamError for key with a formatted message.
+func ParamErr(key, format string, args ...any) error {
+	return &ParamError{key, fmt.Sprintf(format, args...)}
+}
+
+// NeedsDataError is returned by Build when info is nil and the layer takes
+// a size from the data: Key is the parameter, What says what it takes.
+type NeedsDataError struct{ Key, What string }
+
+func (e *NeedsDataError) Error() string { return e.Key + ": " + e.What }
+
+// ParamValue is a parameter type that decodes itself from the config: a
+// size given as 5 or [3, 5], padding "same", units: classes.
+type ParamValue interface {
+	DecodeParam(n ParamNode) error
+}
+
+// ParamNode is one value of a layer's parameters as the config decoder
+// hands it to a ParamValue. Errors it returns are located at the value
+// (file, line and column, or the --set override it came from).
+type ParamNode interface {
+	// IsInt reports whether the value is an integer.
+	IsInt() bool
+	// Int decodes the value as an integer.
+	Int() (int, error)
+	// String returns the value when it is a string.
+	String() (string, bool)
+	// List returns the elements of a list (nil when it is not one).
+	List() []ParamNode
+	// Describe names the value for messages: `"full"`, "a list of 3".
+	Describe() string
+	// Errorf returns an error located at the value.
+	Errorf(format string, args ...any) error
+}
