@@ -46,7 +46,11 @@ func (l *LayerConfig) decodeNode(d *decoder, n *yaml.Node, path string) error {
 	l.Kind = kindNode.Value
 	k, ok := backprop.LookupKind(l.Kind)
 	if !ok {
-		return d.errAt(kindNode, path, "unknown layer kind %q%s; known: %s", l.Kind, didYouMean(l.Kind, LayerKinds()), oneOf(LayerKinds()))
+		// A close name is suggested; otherwise every known kind is listed.
+		if hint := didYouMean(l.Kind, LayerKinds()); hint != "" {
+			return d.errAt(kindNode, path, "unknown layer kind %q%s", l.Kind, hint)
+		}
+		return d.errAt(kindNode, path, "unknown layer kind %q; known: %s", l.Kind, oneOf(LayerKinds()))
 	}
 	l.paramsNode = params
 	if k.Params == nil {
