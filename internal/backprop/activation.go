@@ -19,14 +19,24 @@ import (
 //	softmax: y_i = exp(x_i) / sum_j exp(x_j) over the last axis
 //	                                         dx_i = y_i * (dy_i - sum_j dy_j y_j)
 type ActivationSpec struct {
-	Fn string // "relu", "sigmoid", "tanh" or "softmax"
+	Fn ActivationFn
 	In []int
 }
 
-// Activations lists the activation kinds in config order.
-var Activations = []string{"relu", "sigmoid", "tanh", "softmax"}
+// ActivationFn names an activation ActivationSpec computes.
+type ActivationFn string
 
-func (s ActivationSpec) Kind() string        { return s.Fn }
+const (
+	ReLU    ActivationFn = "relu"
+	Sigmoid ActivationFn = "sigmoid"
+	Tanh    ActivationFn = "tanh"
+	Softmax ActivationFn = "softmax"
+)
+
+// Activations lists the activation kinds in config order.
+var Activations = []ActivationFn{ReLU, Sigmoid, Tanh, Softmax}
+
+func (s ActivationSpec) Kind() string        { return string(s.Fn) }
 func (s ActivationSpec) InShape() []int      { return s.In }
 func (s ActivationSpec) OutShape() []int     { return s.In }
 func (s ActivationSpec) Params() []ParamSpec { return nil }
@@ -40,7 +50,7 @@ func (s ActivationSpec) new64(_ []*Param[float64], maxBatch int) Layer[float64] 
 }
 
 type activation[T Float] struct {
-	fn    string
+	fn    ActivationFn
 	size  int // elements per sample
 	last  int // length of the last axis (softmax)
 	y, dx []T
@@ -66,7 +76,7 @@ func (l *activation[T]) run(ctx *Ctx, fwd bool, x, dy []T, n int) {
 	m := n * l.size
 	t := &l.task
 	t.fwd, t.x, t.dy = fwd, x, dy
-	if l.fn == "softmax" {
+	if l.fn == Softmax {
 		ctx.For(m/l.last, l.softmaxGrain(), t)
 	} else {
 		ctx.For(m, ElemGrain, t)
@@ -98,20 +108,20 @@ type activationTask[T Float] struct {
 
 func (t *activationTask[T]) Run(_, lo, hi int) {
 	l := t.l
-	if l.fn == "softmax" {
+	if l.fn == Softmax {
 		lo, hi = lo*l.last, hi*l.last
 	}
 	y := l.y[lo:hi]
 	if t.fwd {
 		x := t.x[lo:hi]
 		switch l.fn {
-		case "relu":
+		case ReLU:
 			vec.ReLU(y, x)
-		case "sigmoid":
+		case Sigmoid:
 			vec.Sigmoid(y, x)
-		case "tanh":
+		case Tanh:
 			vec.Tanh(y, x)
-		case "softmax":
+		case Softmax:
 			for r := 0; r < len(x); r += l.last {
 				softmaxRow(x[r:r+l.last], y[r:r+l.last])
 			}
@@ -120,13 +130,13 @@ func (t *activationTask[T]) Run(_, lo, hi int) {
 	}
 	dy, dx := t.dy[lo:hi], l.dx[lo:hi]
 	switch l.fn {
-	case "relu":
+	case ReLU:
 		vec.ReLUBackward(dx, dy, y)
-	case "sigmoid":
+	case Sigmoid:
 		vec.SigmoidBackward(dx, dy, y)
-	case "tanh":
+	case Tanh:
 		vec.TanhBackward(dx, dy, y)
-	case "softmax":
+	case Softmax:
 		for r := 0; r < len(y); r += l.last {
 			yr, dyr, dxr := y[r:r+l.last], dy[r:r+l.last], dx[r:r+l.last]
 			var dot float64
@@ -161,7 +171,7 @@ func softmaxRow[T Float](x, y []T) {
 
 func init() {
 	for _, fn := range Activations {
-		Register(fn, Kind{
+		Register(string(fn), Kind{
 			Build: func(_ any, in []int, _ *DataInfo) (Spec, error) {
 				return ActivationSpec{Fn: fn, In: in}, nil
 			},

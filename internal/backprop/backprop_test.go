@@ -11,8 +11,8 @@ import (
 // Tolerances for central-difference checks in float64.
 const gradTol = 1e-6
 
-func denseS(in []int, units int) DenseSpec   { return DenseSpec{In: in, Units: units, Bias: true} }
-func act(fn string, in []int) ActivationSpec { return ActivationSpec{Fn: fn, In: in} }
+func denseS(in []int, units int) DenseSpec         { return DenseSpec{In: in, Units: units, Bias: true} }
+func act(fn ActivationFn, in []int) ActivationSpec { return ActivationSpec{Fn: fn, In: in} }
 
 // randomBatch fills x with values in [-1, 1) and makes targets for the loss.
 func randomBatch(net *Network[float64], n int, seed uint64) ([]float64, Target[float64]) {

@@ -10,7 +10,7 @@ func conv(in []int, f, kh, kw, sh, sw, pt, pl, pb, pr int) Conv2DSpec {
 	return Conv2DSpec{In: in, Filters: f, KH: kh, KW: kw, SH: sh, SW: sw, PadT: pt, PadL: pl, PadB: pb, PadR: pr, Bias: true}
 }
 
-func pool(op string, in []int, k, s, p int) Pool2DSpec {
+func pool(op PoolOp, in []int, k, s, p int) Pool2DSpec {
 	return Pool2DSpec{Op: op, In: in, KH: k, KW: k, SH: s, SW: s, PH: p, PW: p}
 }
 

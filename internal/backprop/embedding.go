@@ -34,7 +34,7 @@ func (s EmbeddingSpec) OutShape() []int     { return []int{s.In[0], s.Dim} }
 func (s EmbeddingSpec) FLOPs() int64        { return 0 }
 func (s EmbeddingSpec) DiscreteInput() bool { return true }
 func (s EmbeddingSpec) Params() []ParamSpec {
-	return []ParamSpec{{Name: "weight", Shape: []int{s.Vocab, s.Dim}, Init: Init{Kind: "normal", Bound: 1}}}
+	return []ParamSpec{{Name: "weight", Shape: []int{s.Vocab, s.Dim}, Init: Init{Kind: InitNormal, Bound: 1}}}
 }
 func (s EmbeddingSpec) new32(p []*Param[float32], maxBatch int) Layer[float32] {
 	return newEmbedding(s, p[0], maxBatch)

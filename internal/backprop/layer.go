@@ -144,15 +144,22 @@ type ParamSpec struct {
 
 // Init says how a parameter tensor is initialised.
 type Init struct {
-	// Kind is "uniform" (U(-Bound, Bound)), "constant" (every entry Value)
-	// or "normal" (N(0, Bound^2)).
-	Kind  string
+	Kind  InitKind
 	Bound float64
 	Value float64
 	// Ranges then set parts of the flat tensor to constants (an LSTM's
 	// forget-gate bias).
 	Ranges []InitRange
 }
+
+// InitKind is how a parameter tensor's entries are drawn.
+type InitKind string
+
+const (
+	InitUniform  InitKind = "uniform"  // U(-Bound, Bound)
+	InitNormal   InitKind = "normal"   // N(0, Bound^2)
+	InitConstant InitKind = "constant" // every entry Value
+)
 
 // InitRange sets entries [Lo, Hi) of a parameter to Value.
 type InitRange struct {
@@ -162,10 +169,10 @@ type InitRange struct {
 
 // Uniform is U(-bound, bound), PyTorch's default for Linear, Conv2d and LSTM
 // weights with bound = 1/sqrt(fan_in) (kaiming_uniform with a = sqrt(5)).
-func Uniform(bound float64) Init { return Init{Kind: "uniform", Bound: bound} }
+func Uniform(bound float64) Init { return Init{Kind: InitUniform, Bound: bound} }
 
 // Constant fills a parameter with v.
-func Constant(v float64) Init { return Init{Kind: "constant", Value: v} }
+func Constant(v float64) Init { return Init{Kind: InitConstant, Value: v} }
 
 // Param is one parameter tensor: values W and gradient G, both views into
 // the network's flat slabs.

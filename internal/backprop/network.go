@@ -96,16 +96,16 @@ func (net *Network[T]) OutShape() []int {
 func (net *Network[T]) Init(rng *rand.Rand) {
 	for _, p := range net.Params {
 		switch p.Init.Kind {
-		case "uniform":
+		case InitUniform:
 			b := p.Init.Bound
 			for i := range p.W {
 				p.W[i] = T(b * (2*rng.Float64() - 1))
 			}
-		case "normal":
+		case InitNormal:
 			for i := range p.W {
 				p.W[i] = T(p.Init.Bound * rng.NormFloat64())
 			}
-		case "constant":
+		case InitConstant:
 			for i := range p.W {
 				p.W[i] = T(p.Init.Value)
 			}

@@ -18,16 +18,25 @@ import (
 //	     PyTorch) is recorded, and backward routes dy there:
 //	     dx[argmax] += dy[s,c,i,j] (gradients of overlapping windows add up)
 //	avg: y[s,c,i,j] = (1/(KH*KW)) * sum over the window of x (padding counts as 0)
-//	     dx[p] += dy[s,c,i,j] / (KH*KW) for every input p of the window
+//
+// PoolOp is what a pooling window computes.
+type PoolOp string
+
+const (
+	PoolMax PoolOp = "max" // the window's maximum (maxpool2d)
+	PoolAvg PoolOp = "avg" // the window's mean (avgpool2d)
+)
+
+// dx[p] += dy[s,c,i,j] / (KH*KW) for every input p of the window
 type Pool2DSpec struct {
-	Op     string // "max" or "avg"
-	In     []int  // [C, H, W]
+	Op     PoolOp
+	In     []int // [C, H, W]
 	KH, KW int
 	SH, SW int
 	PH, PW int
 }
 
-func (s Pool2DSpec) Kind() string        { return s.Op + "pool2d" }
+func (s Pool2DSpec) Kind() string        { return string(s.Op) + "pool2d" }
 func (s Pool2DSpec) InShape() []int      { return s.In }
 func (s Pool2DSpec) Params() []ParamSpec { return nil }
 
@@ -76,7 +85,7 @@ type pool2d[T Float] struct {
 
 func newPool2D[T Float](s Pool2DSpec, maxBatch int) *pool2d[T] {
 	oh, ow := s.OutHW()
-	l := &pool2d[T]{s: s, max: s.Op == "max", c: s.In[0], h: s.In[1], w: s.In[2], oh: oh, ow: ow}
+	l := &pool2d[T]{s: s, max: s.Op == PoolMax, c: s.In[0], h: s.In[1], w: s.In[2], oh: oh, ow: ow}
 	l.fast = l.max && s.KH == 2 && s.KW == 2 && s.SH == 2 && s.SW == 2 && s.PH == 0 && s.PW == 0
 	l.tiles = l.fast && l.h == 2*oh && l.w == 2*ow
 	out := maxBatch * l.c * oh * ow
@@ -385,8 +394,8 @@ type PoolParams struct {
 }
 
 func init() {
-	for _, op := range []string{"max", "avg"} {
-		Register(op+"pool2d", Kind{
+	for _, op := range []PoolOp{PoolMax, PoolAvg} {
+		Register(string(op)+"pool2d", Kind{
 			Params: func() any { return &PoolParams{Padding: Pair{set: true}} },
 			Build: func(p any, in []int, _ *DataInfo) (Spec, error) {
 				pp := p.(*PoolParams)
@@ -418,7 +427,7 @@ func init() {
 				}
 				return s, nil
 			},
-			Doc: op + " pooling over 2-D windows",
+			Doc: string(op) + " pooling over 2-D windows",
 		})
 	}
 	Register("global_avgpool", Kind{

@@ -89,7 +89,7 @@ func Build(c *Config, info *DataInfo) (*Graph, error) {
 		}
 	}
 	last := c.Model.Layers[len(c.Model.Layers)-1]
-	if c.Loss == backprop.CrossEntropy && last.Kind == "softmax" {
+	if c.Loss == backprop.CrossEntropy && last.Kind == string(backprop.Softmax) {
 		return nil, d.errAt(last.node, where(len(c.Model.Layers)-1, "softmax"),
 			"cross_entropy takes logits and applies softmax itself (as torch.nn.CrossEntropyLoss); remove this softmax layer, or use loss mse or half_sse on probabilities")
 	}
