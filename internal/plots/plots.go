@@ -1,6 +1,3 @@
-// Package plots draws nettrain's line charts (predictions against actual
-// values, loss curves, learning-rate sensitivity) with gonum.org/v1/plot,
-// as PNG or SVG by the file extension.
 package plots
 
 import (
