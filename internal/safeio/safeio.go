@@ -97,10 +97,14 @@ func (e *TooLargeError) Error() string {
 	if what == "" {
 		what = "the limit"
 	}
-	if e.Content != "" {
-		return fmt.Sprintf("%s: %s needs %s of memory, more than %s (%s) allows", e.Path, e.Content, Bytes(e.Size), what, Bytes(e.Limit))
+	size, lim := Bytes(e.Size), Bytes(e.Limit)
+	if size == lim { // "1.0 MiB, more than ... (1.0 MiB)": give the bytes
+		size, lim = fmt.Sprintf("%d bytes", e.Size), fmt.Sprintf("%d bytes", e.Limit)
 	}
-	return fmt.Sprintf("%s is %s, more than %s (%s) allows", e.Path, Bytes(e.Size), what, Bytes(e.Limit))
+	if e.Content != "" {
+		return fmt.Sprintf("%s: %s needs %s of memory, more than %s (%s) allows", e.Path, e.Content, size, what, lim)
+	}
+	return fmt.Sprintf("%s is %s, more than %s (%s) allows", e.Path, size, what, lim)
 }
 
 // LimitSize returns a reader of the first size bytes of r, a file opened

@@ -118,6 +118,8 @@ func TestTooLargeErrorMessage(t *testing.T) {
 			"a.bin is 3.0 MiB, more than training.memory_limit 1MiB (1.0 MiB) allows"},
 		{TooLargeError{Path: "a.idx", Size: 3 << 20, Limit: 1 << 20, Content: "the data set (dimensions [3145728] of 0x08 unsigned byte)"},
 			"a.idx: the data set (dimensions [3145728] of 0x08 unsigned byte) needs 3.0 MiB of memory, more than the limit (1.0 MiB) allows"},
+		{TooLargeError{Path: "a.csv:12", Size: 2003, Limit: 2002, What: "x", Content: "the data read up to this line"},
+			"a.csv:12: the data read up to this line needs 2003 bytes of memory, more than x (2002 bytes) allows"},
 	}
 	for _, tc := range tests {
 		if got := tc.err.Error(); got != tc.want {
