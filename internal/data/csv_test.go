@@ -273,3 +273,30 @@ func TestCSVTrainingMapping(t *testing.T) {
 		})
 	}
 }
+
+func TestOpenQuoteColumn(t *testing.T) {
+	tests := []struct {
+		line string
+		want int
+	}{
+		{``, 0},
+		{`1,2,3`, 0},
+		{`"a"`, 0},
+		{`"a`, 1},
+		{`1,"a`, 3},
+		{`1,  "a`, 5},
+		{`1,"a,b`, 3},
+		{`1,"a"",b`, 3},
+		{`1,"a""`, 3},
+		{`1,"a","b`, 7},
+		{`1,"a"x,"b`, 0}, // a stray quote: the csv.Reader places that error itself
+		{`x"y,"b`, 5},    // a bare quote does not start a quoted field
+		{"1,\t\"b", 4},
+		{`1,"a" `, 0},
+	}
+	for _, tt := range tests {
+		if got := openQuoteColumn([]byte(tt.line)); got != tt.want {
+			t.Errorf("openQuoteColumn(%q) = %d, want %d", tt.line, got, tt.want)
+		}
+	}
+}
