@@ -158,7 +158,22 @@ func TestParseCSVErrors(t *testing.T) {
 		{"two class labels", "a,b,y\n1,2,3\n", CSVOptions{Labels: []string{"b", "y"}}, "d.csv: classification needs exactly one label column, got 2 (b, y)"},
 		{"no features", "y\n1\n", CSVOptions{}, "d.csv: no feature columns: the file has 1 columns and all are labels"},
 		{"unknown task", "1,2\n", CSVOptions{Task: "clustering"}, `d.csv: unknown task "clustering" (want "classification" or "regression")`},
-		{"bad quote", "a,b\n1,\"2\n", CSVOptions{}, `d.csv:2: malformed CSV: extraneous or missing " in quoted-field`},
+		{"bad quote", "a,b\n1,\"2\n", CSVOptions{}, `d.csv:2:3: malformed CSV: extraneous or missing " in quoted-field: the quoted field that starts here is still open at the end of the file`},
+
+		// Malformed rows are reported where the row, or the quoted field,
+		// starts, not where the reader gives up.
+		{"quote left open on line 6", "a,b\n1,2\n3,4\n5,6\n7,8\n9,\"10\n11,12\n13,14\n", CSVOptions{},
+			`d.csv:6:3: malformed CSV: extraneous or missing " in quoted-field: the quoted field that starts here runs to line 8, column 7`},
+		{"quote left open after blank lines and spaces", "a,b\n1,2\n\n\n  \"3,4\n5,6\n", CSVOptions{},
+			`d.csv:5:3: malformed CSV: extraneous or missing " in quoted-field: the quoted field that starts here runs to line 6, column 5`},
+		{"quote left open with CRLF", "a,b\r\n1,2\r\n3,\"4\r\n5,6\r\n", CSVOptions{},
+			`d.csv:3:3: malformed CSV: extraneous or missing " in quoted-field: the quoted field that starts here runs to line 4, column 5`},
+		{"escaped quote, then left open", "a,b\n1,\"2\"\"\n3\n", CSVOptions{},
+			`d.csv:2:3: malformed CSV: extraneous or missing " in quoted-field: the quoted field that starts here runs to line 3, column 3`},
+		{"stray quote after a field on two lines", "a,b\n1,\"x\ny\"z\n", CSVOptions{},
+			`d.csv:2:3: malformed CSV: extraneous or missing " in quoted-field: the quoted field that starts here runs to line 3, column 2`},
+		{"stray quote on one line", "a,b\n1,\"2\"x\n", CSVOptions{}, `d.csv:2:5: malformed CSV: extraneous or missing " in quoted-field`},
+		{"bare quote", "a,b\n1,2\n3,x\"y\n", CSVOptions{}, `d.csv:3:4: malformed CSV: bare " in non-quoted-field`},
 
 		// Integer class ids: whole numbers, however written.
 		{"fractional label", "a,y\n1,0\n2,1\n3,1.5\n", CSVOptions{}, `d.csv:4: column "y" (index 1): label 1.5 is not a class id (class ids are whole numbers from 0)`},

@@ -17,7 +17,9 @@ import (
 // ParseSeriesCSV: a UTF-8 byte order mark skipped, rows of any length
 // (callers check them with better messages), leading spaces trimmed. With
 // a limit, the text of one row may not exceed it, so that a quote left
-// open cannot make the reader hold a whole file as one field.
+// open cannot make the reader hold a whole file as one field. Its errors
+// name the file and the line (and column) where the failing row or
+// quoted field starts, not where the reader gave up.
 type csvReader struct {
 	*csv.Reader
 	name string
@@ -113,17 +115,25 @@ func (c *csvReader) tooLong() error {
 	return fmt.Errorf("%s:%d: the row that starts on this line is longer than %s (%s) allows", c.name, c.rowLine, what, safeio.Bytes(c.lim.max))
 }
 
-// fail words an error of the csv.Reader with the file name and line.
+// fail words an error of the csv.Reader: the position where the row, or
+// the quoted field, that fails starts, and where the reader gave up.
 func (c *csvReader) fail(err error) error {
 	var pe *csv.ParseError
 	var grew *safeio.GrewError
 	switch {
 	case errors.As(err, &grew):
 		return grew
-	case errors.As(err, &pe):
-		return fmt.Errorf("%s:%d: malformed CSV: %v", c.name, pe.Line, pe.Err)
+	case !errors.As(err, &pe):
+		return fmt.Errorf("%s: %v", c.name, err)
+	case pe.Err == csv.ErrQuote && c.openCol > 0 && pe.Line == pe.StartLine:
+		// The field's line was the last: the file ended in the field.
+		return fmt.Errorf("%s:%d:%d: malformed CSV: %v: the quoted field that starts here is still open at the end of the file", c.name, pe.StartLine, c.openCol, pe.Err)
+	case pe.Err == csv.ErrQuote && c.openCol > 0:
+		return fmt.Errorf("%s:%d:%d: malformed CSV: %v: the quoted field that starts here runs to line %d, column %d", c.name, pe.StartLine, c.openCol, pe.Err, pe.Line, pe.Column)
+	case pe.StartLine != pe.Line:
+		return fmt.Errorf("%s:%d: malformed CSV: %v in the row that starts on this line, at line %d, column %d", c.name, pe.StartLine, pe.Err, pe.Line, pe.Column)
 	}
-	return fmt.Errorf("%s: %v", c.name, err)
+	return fmt.Errorf("%s:%d:%d: malformed CSV: %v", c.name, pe.Line, pe.Column, pe.Err)
 }
 
 // peekRow looks at the start of the next row without consuming it: blank

@@ -85,7 +85,9 @@
 //   - gzip is recognised by its magic bytes; truncated data and trailing
 //     garbage are errors giving the expected and actual sizes.
 //   - Messages are one line naming the file and, for CSV, the 1-based line
-//     and the column (name and 0-based index).
+//     and the column (name and 0-based index). A malformed CSV row is
+//     reported where it starts, and a quote left open at the line and
+//     byte column of its opening quote, not where the reader gave up.
 //
 // FuzzIDX and FuzzCSV check that no input makes a reader panic.
 //
