@@ -22,7 +22,8 @@
 //   - a .csv file (ReadCSV with CSVOptions), comma-separated: a first
 //     row that is one field holding semicolons or tabs is reported as a
 //     file separated by those;
-//   - a .safetensors file with tensors x (N, ...) and y (ReadSafetensors);
+//   - a .safetensors file with tensors x (N, ...) and y (ReadSafetensors),
+//     features and regression targets finite;
 //   - an IDX images file, raw or gzipped, whose name contains
 //     "images-idx3" (train-images-idx3-ubyte, as MNIST names it) or
 //     "images.idx3" (train-images.idx3-ubyte, as Kaggle does); its labels
@@ -83,7 +84,10 @@
 //     row may not exceed the limit either, so a quote left open is
 //     refused after reading about the limit, not the rest of the file.
 //   - gzip is recognised by its magic bytes; truncated data and trailing
-//     garbage are errors giving the expected and actual sizes.
+//     garbage are errors giving the expected and actual sizes; features
+//     and regression targets must be finite in every format (NaN or Inf
+//     is an error naming the line and column, or the element and, for
+//     safetensors, the tensor).
 //   - Messages are one line naming the file and, for CSV, the 1-based line
 //     and the column (name and 0-based index). A malformed CSV row is
 //     reported where it starts, and a quote left open at the line and

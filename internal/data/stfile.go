@@ -1,7 +1,9 @@
 package data
 
 import (
+	"encoding/binary"
 	"fmt"
+	"math"
 	"strconv"
 
 	"github.com/nettrain/nettrain/internal/safetensors"
@@ -19,6 +21,10 @@ import (
 // present (it must be at least that). Load with LoadOptions.Classes also
 // requires every label to be below the training class count, and
 // num_classes, when present, to equal it.
+//
+// Features and regression targets must be finite: a NaN or an infinity,
+// or an F64 value beyond float32's range, is an error naming the tensor
+// and the element.
 func ReadSafetensors(path string) (*Dataset, error) {
 	return readSafetensors(path, nil, limit{})
 }
@@ -82,7 +88,7 @@ func fromSafetensors(path string, f *safetensors.File, cm *ClassMap, lim limit) 
 	if xi.DType == safetensors.U8 {
 		ds.U8, _, err = f.Uint8("x")
 	} else {
-		ds.F32, _, err = f.Float32("x")
+		ds.F32, err = finiteFloat32(path, f, "x")
 	}
 	if err != nil {
 		return nil, err
@@ -129,7 +135,7 @@ func fromSafetensors(path string, f *safetensors.File, cm *ClassMap, lim limit) 
 		if ds.TargetDim == 0 {
 			return nil, errf("tensor \"y\" has shape %v: no targets", yi.Shape)
 		}
-		if ds.Targets, _, err = f.Float32("y"); err != nil {
+		if ds.Targets, err = finiteFloat32(path, f, "y"); err != nil {
 			return nil, err
 		}
 	default:
@@ -139,4 +145,32 @@ func fromSafetensors(path string, f *safetensors.File, cm *ClassMap, lim limit) 
 		return nil, err
 	}
 	return ds, nil
+}
+
+// finiteFloat32 returns the values of the named float tensor as float32,
+// refusing a NaN or an infinity, or an F64 value beyond float32's range
+// (which would become an infinity), in the words of the IDX reader.
+func finiteFloat32(path string, f *safetensors.File, name string) ([]float32, error) {
+	raw, info, err := f.Raw(name)
+	if err != nil {
+		return nil, err
+	}
+	if info.DType == safetensors.F64 {
+		for i := range len(raw) / 8 {
+			d := math.Float64frombits(binary.LittleEndian.Uint64(raw[8*i:]))
+			if math.IsNaN(d) || math.IsInf(d, 0) || math.Abs(d) > math.MaxFloat32 {
+				return nil, fmt.Errorf("%s: tensor %q: element %d is %v; data must be finite and within float32 range", path, name, i, d)
+			}
+		}
+	}
+	v, _, err := f.Float32(name)
+	if err != nil {
+		return nil, err
+	}
+	for i, x := range v {
+		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+			return nil, fmt.Errorf("%s: tensor %q: element %d is %v; data must be finite", path, name, i, x)
+		}
+	}
+	return v, nil
 }
