@@ -403,6 +403,27 @@ func listNames(names []string) string {
 	return s
 }
 
+// listColumns lists header names for a message, on one line: a plain
+// name as it is, any other (empty, or holding a comma, a quote or a
+// character that is not printable, such as a line end) quoted; long
+// names shortened; at most 20.
+func listColumns(header []string) string {
+	const most = 20
+	q := make([]string, 0, min(len(header), most))
+	for _, h := range header[:min(len(header), most)] {
+		h = truncate(h)
+		if h == "" || strings.ContainsAny(h, `,"`) || strconv.Quote(h) != `"`+h+`"` {
+			h = strconv.Quote(h)
+		}
+		q = append(q, h)
+	}
+	s := strings.Join(q, ", ")
+	if len(header) > most {
+		s += fmt.Sprintf(", ... (%d in all)", len(header))
+	}
+	return s
+}
+
 // otherSeparator says how a CSV field looks separated when it holds
 // semicolons or tabs ("';'", "tabs"), else "".
 func otherSeparator(s string) string {
@@ -438,7 +459,7 @@ func resolveColumn(ref string, header []string, ncols int) (int, error) {
 	case err != nil && header == nil:
 		return 0, fmt.Errorf("%q: the file has no header row, so columns are named by 0-based index", ref)
 	case err != nil:
-		return 0, fmt.Errorf("%q not found (columns: %s)", ref, strings.Join(header, ", "))
+		return 0, fmt.Errorf("%q not found (columns: %s)", ref, listColumns(header))
 	case j < 0 || j >= ncols:
 		return 0, fmt.Errorf("index %d is out of range: the file has %d columns (0 to %d)", j, ncols, ncols-1)
 	}

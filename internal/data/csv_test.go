@@ -151,6 +151,7 @@ func TestParseCSVErrors(t *testing.T) {
 		{"huge class id", "1,0\n2,99999999999\n", CSVOptions{}, `d.csv:2: column index 1: class id 99999999999 is too large`},
 		{"missing column name", "a,b,c\n1,2,3\n", CSVOptions{Labels: []string{"z"}}, `d.csv: label column "z" not found (columns: a, b, c)`},
 		{"missing feature name", "a,b,c\n1,2,3\n", CSVOptions{Features: []string{"a", "q"}}, `d.csv: feature column "q" not found (columns: a, b, c)`},
+		{"column names that need quotes", "\"x\ny\",\"a,b\",,c\n1,2,3,4\n", CSVOptions{Labels: []string{"z"}}, `d.csv: label column "z" not found (columns: "x\ny", "a,b", "", c)`},
 		{"name without header", "1,2,3\n", CSVOptions{Labels: []string{"y"}}, `d.csv: label column "y": the file has no header row, so columns are named by 0-based index`},
 		{"index out of range", "1,2,3\n", CSVOptions{Labels: []string{"3"}}, `d.csv: label column index 3 is out of range: the file has 3 columns (0 to 2)`},
 		{"ambiguous name", "a,a,y\n1,2,3\n", CSVOptions{Features: []string{"a"}}, `d.csv: feature column "a" is ambiguous: columns 0 and 1 both have that name`},

@@ -182,7 +182,7 @@ func seriesColumn(ref string, header []string) (int, error) {
 		}
 	}
 	if found < 0 {
-		return 0, fmt.Errorf("%q not found (columns: %s)", ref, strings.Join(header, ", "))
+		return 0, fmt.Errorf("%q not found (columns: %s)", ref, listColumns(header))
 	}
 	return found, nil
 }
