@@ -93,7 +93,8 @@
 //     reported where it starts, and a quote left open at the line and
 //     byte column of its opening quote, not where the reader gave up.
 //
-// FuzzIDX and FuzzCSV check that no input makes a reader panic.
+// FuzzIDX, FuzzCSV, FuzzSeriesCSV and FuzzSafetensorsData check that no
+// input makes a reader panic, with and without a limit.
 //
 // # Finding MNIST and Fashion-MNIST
 //
