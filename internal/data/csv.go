@@ -1,16 +1,15 @@
 package data
 
 import (
-	"bufio"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/nettrain/nettrain/internal/safeio"
 )
 
 // Header says whether a CSV file starts with a header row.
@@ -68,19 +67,34 @@ type CSVOptions struct {
 	Classes *ClassMap
 }
 
-// ReadCSV reads a CSV data set from path.
+// ReadCSV reads a CSV data set from path, a regular file (a FIFO or a
+// device such as /dev/zero is refused at once), reading at most the size
+// it had when it was opened.
 func ReadCSV(path string, opts CSVOptions) (*Dataset, error) {
-	f, err := os.Open(path)
+	return readCSV(path, opts, limit{})
+}
+
+// readCSV is ReadCSV with a limit on the memory of the data set.
+func readCSV(path string, opts CSVOptions, lim limit) (*Dataset, error) {
+	f, size, err := safeio.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	return ParseCSV(path, f, opts)
+	return parseCSV(path, safeio.LimitSize(f, path, size), opts, lim)
 }
 
 // ParseCSV reads a CSV data set from r; name labels messages and becomes
-// the Dataset's Source. Errors give the 1-based line and the column.
+// the Dataset's Source. Errors give the 1-based line and the column; a
+// malformed row is reported where it starts (a quote left open: where its
+// field starts).
 func ParseCSV(name string, r io.Reader, opts CSVOptions) (*Dataset, error) {
+	return parseCSV(name, r, opts, limit{})
+}
+
+// parseCSV is ParseCSV with a limit on the memory of the data set, which
+// also bounds the text of one row.
+func parseCSV(name string, r io.Reader, opts CSVOptions, lim limit) (*Dataset, error) {
 	task := opts.Task
 	if task == "" {
 		task = Classification
@@ -97,14 +111,14 @@ func ParseCSV(name string, r io.Reader, opts CSVOptions) (*Dataset, error) {
 			return nil, err
 		}
 	}
-	cr, csvErr := newCSVReader(name, r)
+	cr := newCSVReader(name, r, lim)
 
-	rec, err := cr.Read()
+	rec, err := cr.next()
 	if errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("%s: file is empty", name)
 	}
 	if err != nil {
-		return nil, csvErr(err)
+		return nil, err
 	}
 	ncols := len(rec)
 	firstLine, _ := cr.FieldPos(0)
@@ -220,19 +234,34 @@ func ParseCSV(name string, r io.Reader, opts CSVOptions) (*Dataset, error) {
 		return 0, errors.New(msg)
 	}
 
+	// The memory the data set needs, counted as rows are read: a float32
+	// per feature and target, an int32 per label read and another per
+	// label converted, and the text of each class name.
+	rowBytes := int64(4 * len(featCols))
+	if task == Regression {
+		rowBytes += int64(4 * len(labelCols))
+	} else {
+		rowBytes += 8
+	}
+	var memBytes int64
+
 	if header == nil {
 		// The first record is data: process it below with the rest.
-	} else if rec, err = cr.Read(); errors.Is(err, io.EOF) {
+	} else if rec, err = cr.next(); errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("%s: has a header row but no data rows", name)
 	}
-	for ; ; rec, err = cr.Read() {
+	for ; ; rec, err = cr.next() {
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return nil, csvErr(err)
+			return nil, err
 		}
 		line, _ := cr.FieldPos(0)
+		memBytes += rowBytes
+		if err := lim.check(fmt.Sprintf("%s:%d", name, line), "the data read up to this line", memBytes); err != nil {
+			return nil, err
+		}
 		if len(rec) != ncols {
 			return nil, fmt.Errorf("%s:%d: row has %d fields, but line %d has %d", name, line, len(rec), firstLine, ncols)
 		}
@@ -264,6 +293,7 @@ func ParseCSV(name string, r io.Reader, opts CSVOptions) (*Dataset, error) {
 				id = int32(len(names))
 				nameIdx[text] = id
 				names = append(names, text)
+				memBytes += int64(len(text))
 				l, _ := cr.FieldPos(labelCols[0])
 				nameLine = append(nameLine, l)
 			}
@@ -373,6 +403,27 @@ func listNames(names []string) string {
 	return s
 }
 
+// listColumns lists header names for a message, on one line: a plain
+// name as it is, any other (empty, or holding a comma, a quote or a
+// character that is not printable, such as a line end) quoted; long
+// names shortened; at most 20.
+func listColumns(header []string) string {
+	const most = 20
+	q := make([]string, 0, min(len(header), most))
+	for _, h := range header[:min(len(header), most)] {
+		h = truncate(h)
+		if h == "" || strings.ContainsAny(h, `,"`) || strconv.Quote(h) != `"`+h+`"` {
+			h = strconv.Quote(h)
+		}
+		q = append(q, h)
+	}
+	s := strings.Join(q, ", ")
+	if len(header) > most {
+		s += fmt.Sprintf(", ... (%d in all)", len(header))
+	}
+	return s
+}
+
 // otherSeparator says how a CSV field looks separated when it holds
 // semicolons or tabs ("';'", "tabs"), else "".
 func otherSeparator(s string) string {
@@ -408,7 +459,7 @@ func resolveColumn(ref string, header []string, ncols int) (int, error) {
 	case err != nil && header == nil:
 		return 0, fmt.Errorf("%q: the file has no header row, so columns are named by 0-based index", ref)
 	case err != nil:
-		return 0, fmt.Errorf("%q not found (columns: %s)", ref, strings.Join(header, ", "))
+		return 0, fmt.Errorf("%q not found (columns: %s)", ref, listColumns(header))
 	case j < 0 || j >= ncols:
 		return 0, fmt.Errorf("index %d is out of range: the file has %d columns (0 to %d)", j, ncols, ncols-1)
 	}
@@ -421,26 +472,4 @@ func truncate(s string) string {
 		return s
 	}
 	return s[:40] + "..."
-}
-
-// newCSVReader returns a reader of CSV records from r (a UTF-8 byte order
-// mark skipped, rows of any length: callers check them with better
-// messages) and the function that words its errors with the file name and
-// line.
-func newCSVReader(name string, r io.Reader) (*csv.Reader, func(error) error) {
-	br := bufio.NewReader(r)
-	if bom, _ := br.Peek(3); string(bom) == "\ufeff" {
-		br.Discard(3)
-	}
-	cr := csv.NewReader(br)
-	cr.FieldsPerRecord = -1
-	cr.ReuseRecord = true
-	cr.TrimLeadingSpace = true
-	return cr, func(err error) error {
-		var pe *csv.ParseError
-		if errors.As(err, &pe) {
-			return fmt.Errorf("%s:%d: malformed CSV: %v", name, pe.Line, pe.Err)
-		}
-		return fmt.Errorf("%s: %v", name, err)
-	}
 }

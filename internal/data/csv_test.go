@@ -151,6 +151,7 @@ func TestParseCSVErrors(t *testing.T) {
 		{"huge class id", "1,0\n2,99999999999\n", CSVOptions{}, `d.csv:2: column index 1: class id 99999999999 is too large`},
 		{"missing column name", "a,b,c\n1,2,3\n", CSVOptions{Labels: []string{"z"}}, `d.csv: label column "z" not found (columns: a, b, c)`},
 		{"missing feature name", "a,b,c\n1,2,3\n", CSVOptions{Features: []string{"a", "q"}}, `d.csv: feature column "q" not found (columns: a, b, c)`},
+		{"column names that need quotes", "\"x\ny\",\"a,b\",,c\n1,2,3,4\n", CSVOptions{Labels: []string{"z"}}, `d.csv: label column "z" not found (columns: "x\ny", "a,b", "", c)`},
 		{"name without header", "1,2,3\n", CSVOptions{Labels: []string{"y"}}, `d.csv: label column "y": the file has no header row, so columns are named by 0-based index`},
 		{"index out of range", "1,2,3\n", CSVOptions{Labels: []string{"3"}}, `d.csv: label column index 3 is out of range: the file has 3 columns (0 to 2)`},
 		{"ambiguous name", "a,a,y\n1,2,3\n", CSVOptions{Features: []string{"a"}}, `d.csv: feature column "a" is ambiguous: columns 0 and 1 both have that name`},
@@ -158,7 +159,22 @@ func TestParseCSVErrors(t *testing.T) {
 		{"two class labels", "a,b,y\n1,2,3\n", CSVOptions{Labels: []string{"b", "y"}}, "d.csv: classification needs exactly one label column, got 2 (b, y)"},
 		{"no features", "y\n1\n", CSVOptions{}, "d.csv: no feature columns: the file has 1 columns and all are labels"},
 		{"unknown task", "1,2\n", CSVOptions{Task: "clustering"}, `d.csv: unknown task "clustering" (want "classification" or "regression")`},
-		{"bad quote", "a,b\n1,\"2\n", CSVOptions{}, `d.csv:2: malformed CSV: extraneous or missing " in quoted-field`},
+		{"bad quote", "a,b\n1,\"2\n", CSVOptions{}, `d.csv:2:3: malformed CSV: extraneous or missing " in quoted-field: the quoted field that starts here is still open at the end of the file`},
+
+		// Malformed rows are reported where the row, or the quoted field,
+		// starts, not where the reader gives up.
+		{"quote left open on line 6", "a,b\n1,2\n3,4\n5,6\n7,8\n9,\"10\n11,12\n13,14\n", CSVOptions{},
+			`d.csv:6:3: malformed CSV: extraneous or missing " in quoted-field: the quoted field that starts here runs to line 8, column 7`},
+		{"quote left open after blank lines and spaces", "a,b\n1,2\n\n\n  \"3,4\n5,6\n", CSVOptions{},
+			`d.csv:5:3: malformed CSV: extraneous or missing " in quoted-field: the quoted field that starts here runs to line 6, column 5`},
+		{"quote left open with CRLF", "a,b\r\n1,2\r\n3,\"4\r\n5,6\r\n", CSVOptions{},
+			`d.csv:3:3: malformed CSV: extraneous or missing " in quoted-field: the quoted field that starts here runs to line 4, column 5`},
+		{"escaped quote, then left open", "a,b\n1,\"2\"\"\n3\n", CSVOptions{},
+			`d.csv:2:3: malformed CSV: extraneous or missing " in quoted-field: the quoted field that starts here runs to line 3, column 3`},
+		{"stray quote after a field on two lines", "a,b\n1,\"x\ny\"z\n", CSVOptions{},
+			`d.csv:2:3: malformed CSV: extraneous or missing " in quoted-field: the quoted field that starts here runs to line 3, column 2`},
+		{"stray quote on one line", "a,b\n1,\"2\"x\n", CSVOptions{}, `d.csv:2:5: malformed CSV: extraneous or missing " in quoted-field`},
+		{"bare quote", "a,b\n1,2\n3,x\"y\n", CSVOptions{}, `d.csv:3:4: malformed CSV: bare " in non-quoted-field`},
 
 		// Integer class ids: whole numbers, however written.
 		{"fractional label", "a,y\n1,0\n2,1\n3,1.5\n", CSVOptions{}, `d.csv:4: column "y" (index 1): label 1.5 is not a class id (class ids are whole numbers from 0)`},
@@ -271,5 +287,32 @@ func TestCSVTrainingMapping(t *testing.T) {
 				t.Errorf("labels: train %v, validation %v; want %v, %v", train.Labels, val.Labels, tt.wantTrain, tt.wantVal)
 			}
 		})
+	}
+}
+
+func TestOpenQuoteColumn(t *testing.T) {
+	tests := []struct {
+		line string
+		want int
+	}{
+		{``, 0},
+		{`1,2,3`, 0},
+		{`"a"`, 0},
+		{`"a`, 1},
+		{`1,"a`, 3},
+		{`1,  "a`, 5},
+		{`1,"a,b`, 3},
+		{`1,"a"",b`, 3},
+		{`1,"a""`, 3},
+		{`1,"a","b`, 7},
+		{`1,"a"x,"b`, 0}, // a stray quote: the csv.Reader places that error itself
+		{`x"y,"b`, 5},    // a bare quote does not start a quoted field
+		{"1,\t\"b", 4},
+		{`1,"a" `, 0},
+	}
+	for _, tt := range tests {
+		if got := openQuoteColumn([]byte(tt.line)); got != tt.want {
+			t.Errorf("openQuoteColumn(%q) = %d, want %d", tt.line, got, tt.want)
+		}
 	}
 }

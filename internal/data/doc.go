@@ -22,7 +22,8 @@
 //   - a .csv file (ReadCSV with CSVOptions), comma-separated: a first
 //     row that is one field holding semicolons or tabs is reported as a
 //     file separated by those;
-//   - a .safetensors file with tensors x (N, ...) and y (ReadSafetensors);
+//   - a .safetensors file with tensors x (N, ...) and y (ReadSafetensors),
+//     features and regression targets finite;
 //   - an IDX images file, raw or gzipped, whose name contains
 //     "images-idx3" (train-images-idx3-ubyte, as MNIST names it) or
 //     "images.idx3" (train-images.idx3-ubyte, as Kaggle does); its labels
@@ -54,13 +55,46 @@
 // The Dataset read has the training NumClasses and ClassNames, so the
 // caller needs no checks of its own.
 //
-// Readers treat their input as hostile: every size in a header is checked
-// against the data actually present before memory is allocated for it (an
-// IDX header claiming 10^12 elements costs nothing), gzip is recognised by
-// its magic bytes, truncated data and trailing garbage are errors giving
-// the expected and actual sizes, and messages name the file and, for CSV,
-// the 1-based line and the column (name and 0-based index). FuzzIDX and
-// FuzzCSV check that no input makes a reader panic.
+// Readers treat their input as hostile:
+//
+//   - Files are opened through internal/safeio: only regular files are
+//     read. A FIFO (even one without a writer), a device such as /dev/zero
+//     or a directory, also behind a symlink, is refused at once with one
+//     line naming the path. A streamed file is read up to the size it had
+//     when it was opened; one that grows meanwhile is an error.
+//   - Every size in a header is checked against the data actually present
+//     before memory is allocated for it (an IDX header claiming 10^12
+//     elements costs nothing), and no reader reads past what its format
+//     claims: an IDX reader reads the data its header claims and at most
+//     1 KiB more to report trailing garbage, so a gzip stream that goes
+//     on inflating after the data is refused without being inflated.
+//   - LoadOptions.MaxBytes (and SeqOptions.MaxBytes) bound the memory a
+//     reader fills, with LimitName naming the limit in messages (e.g.
+//     "training.memory_limit 64MiB"); 0 means no limit. A data set that
+//     needs more is refused before the memory is allocated, with a
+//     *safeio.TooLargeError naming the file, the size needed and the
+//     limit: IDX images and labels as their headers claim (a byte per
+//     unsigned byte, a float32 per other element, 5 bytes per label),
+//     before any data is read or inflated; a safetensors file as its size
+//     (refused before it is read) and then with its tensors converted; a
+//     text file as its size, then with 2 or 4 bytes of token id per
+//     character; CSV rows as they add up (4 bytes per feature, target or
+//     series value, 8 per class label, and the class names' text),
+//     refused at the line where they pass the limit. The text of one CSV
+//     row may not exceed the limit either, so a quote left open is
+//     refused after reading about the limit, not the rest of the file.
+//   - gzip is recognised by its magic bytes; truncated data and trailing
+//     garbage are errors giving the expected and actual sizes; features
+//     and regression targets must be finite in every format (NaN or Inf
+//     is an error naming the line and column, or the element and, for
+//     safetensors, the tensor).
+//   - Messages are one line naming the file and, for CSV, the 1-based line
+//     and the column (name and 0-based index). A malformed CSV row is
+//     reported where it starts, and a quote left open at the line and
+//     byte column of its opening quote, not where the reader gave up.
+//
+// FuzzIDX, FuzzCSV, FuzzSeriesCSV and FuzzSafetensorsData check that no
+// input makes a reader panic, with and without a limit.
 //
 // # Finding MNIST and Fashion-MNIST
 //

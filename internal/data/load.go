@@ -23,6 +23,17 @@ type LoadOptions struct {
 	// NumClasses and ClassNames (see ClassMap). It applies to every
 	// format and replaces CSV.Classes; nil reads each file on its own.
 	Classes *ClassMap
+	// MaxBytes bounds the memory, in bytes, that reading the data set may
+	// fill: the data set itself, plus the file's bytes for formats read
+	// whole (safetensors). A data set that needs more, as its header or
+	// size claims (IDX, safetensors) or as its rows add up (CSV), is
+	// refused before the memory is allocated, with a *safeio.TooLargeError
+	// naming the file, the size needed and the limit. 0 means no limit;
+	// a negative value is an error.
+	MaxBytes int64
+	// LimitName names MaxBytes in messages, e.g.
+	// "training.memory_limit 64MiB"; empty reads "the limit".
+	LimitName string
 }
 
 // aliases are the built-in data sets, each with a train and a test split.
@@ -40,6 +51,10 @@ var aliases = map[string]int{"mnist": 10, "fashion-mnist": 10} // name -> classe
 func Load(spec string, opts LoadOptions) (*Dataset, error) {
 	if spec == "" {
 		return nil, fmt.Errorf("no data source given")
+	}
+	lim, err := newLimit(spec, opts.MaxBytes, opts.LimitName)
+	if err != nil {
+		return nil, err
 	}
 	if opts.Classes != nil {
 		if err := opts.Classes.check(spec); err != nil {
@@ -62,7 +77,7 @@ func Load(spec string, opts LoadOptions) (*Dataset, error) {
 		if err != nil {
 			return nil, err
 		}
-		ds, err := LoadIDX(images, labels)
+		ds, err := loadIDX(images, labels, lim)
 		if err != nil {
 			return nil, err
 		}
@@ -90,9 +105,9 @@ func Load(spec string, opts LoadOptions) (*Dataset, error) {
 		if opts.Classes != nil {
 			csvOpts.Classes = opts.Classes
 		}
-		return ReadCSV(path, csvOpts)
+		return readCSV(path, csvOpts, lim)
 	case strings.HasSuffix(base, ".safetensors"):
-		return readSafetensors(path, opts.Classes)
+		return readSafetensors(path, opts.Classes, lim)
 	}
 	labels, imagesTag, labelsTag, ok := idxLabelsPath(path)
 	if !ok {
@@ -107,7 +122,7 @@ func Load(spec string, opts LoadOptions) (*Dataset, error) {
 	if _, err := os.Stat(labels); err != nil {
 		return nil, fmt.Errorf("%s: labels file %s not found (its name is the images file's with %s in place of %s)", path, labels, labelsTag, imagesTag)
 	}
-	ds, err := LoadIDX(path, labels)
+	ds, err := loadIDX(path, labels, lim)
 	if err != nil {
 		return nil, err
 	}

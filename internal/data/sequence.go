@@ -3,8 +3,9 @@ package data
 import (
 	"fmt"
 	"math"
-	"os"
 	"slices"
+
+	"github.com/nettrain/nettrain/internal/safeio"
 )
 
 // SeqKind is the kind of a sequence source.
@@ -65,6 +66,17 @@ type SeqOptions struct {
 	// model of the levels cannot. It needs Horizon 1, so that a predicted
 	// change plus the last known level is a genuine one-step forecast.
 	Difference bool
+	// MaxBytes bounds the memory, in bytes, that reading the sequence may
+	// fill: a text's bytes and token ids, a series' stored values (twice
+	// with Difference). A text file larger than that is refused before it
+	// is read; a sequence that needs more is refused before the memory is
+	// allocated, with a *safeio.TooLargeError naming the file, the size
+	// needed and the limit. 0 means no limit; a negative value is an
+	// error.
+	MaxBytes int64
+	// LimitName names MaxBytes in messages, e.g.
+	// "training.memory_limit 64MiB"; empty reads "the limit".
+	LimitName string
 }
 
 // DefaultSeqOptions returns the options a config starts from: the given
@@ -96,6 +108,8 @@ func (o SeqOptions) check(name string, kind SeqKind) error {
 		return errf("unknown target %q (want %q or %q)", o.Target, TargetNext, TargetSequence)
 	case !(o.Validation >= 0 && o.Validation < 1):
 		return errf("validation fraction %v must be at least 0 and less than 1", o.Validation)
+	case o.MaxBytes < 0:
+		return errf("byte limit %d is negative (0 means no limit)", o.MaxBytes)
 	}
 	if kind == SeqText {
 		if len(o.Inputs) > 0 || len(o.Targets) > 0 {
@@ -162,20 +176,28 @@ type Sequence struct {
 	values []float32
 }
 
+// limit returns the memory limit of the options, which check accepted.
+func (o SeqOptions) limit() limit {
+	return limit{max: o.MaxBytes, name: o.LimitName}
+}
+
 // UnknownToken is Vocab[0], the token of characters absent from the
 // training region.
 const UnknownToken = "<unk>"
 
 // LoadSequence reads the sequence at path (opts.Kind says which reader)
 // and returns it with its training and validation windows. The path is
-// used as given.
+// used as given; it must name a regular file (a FIFO or a device such as
+// /dev/zero is refused at once), which is read up to the size it had when
+// it was opened. A text file larger than opts.MaxBytes is refused before
+// it is read.
 func LoadSequence(path string, opts SeqOptions) (seq *Sequence, train, val Windows, err error) {
 	switch opts.Kind {
 	case SeqText:
 		if err := opts.check(path, SeqText); err != nil {
 			return nil, Windows{}, Windows{}, err
 		}
-		b, err := os.ReadFile(path)
+		b, err := safeio.ReadFile(path, opts.MaxBytes, opts.LimitName)
 		if err != nil {
 			return nil, Windows{}, Windows{}, err
 		}
@@ -184,12 +206,12 @@ func LoadSequence(path string, opts SeqOptions) (seq *Sequence, train, val Windo
 		if err := opts.check(path, SeqSeries); err != nil {
 			return nil, Windows{}, Windows{}, err
 		}
-		f, err := os.Open(path)
+		f, size, err := safeio.Open(path)
 		if err != nil {
 			return nil, Windows{}, Windows{}, err
 		}
 		defer f.Close()
-		return ParseSeriesCSV(path, f, opts)
+		return ParseSeriesCSV(path, safeio.LimitSize(f, path, size), opts)
 	}
 	return nil, Windows{}, Windows{}, fmt.Errorf("%s: unknown sequence kind %q (want %q or %q)", path, opts.Kind, SeqText, SeqSeries)
 }

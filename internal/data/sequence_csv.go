@@ -16,20 +16,22 @@ import (
 // the columns picked are parsed and stored, as float32, so other columns
 // (a date, say) may hold anything. Errors give the 1-based line and the
 // column. The normalisation (opts.Normalize) is fitted per column on the
-// training region only.
+// training region only. A series whose stored values would need more than
+// opts.MaxBytes is refused as soon as the rows read add up to more.
 func ParseSeriesCSV(name string, r io.Reader, opts SeqOptions) (seq *Sequence, train, val Windows, err error) {
 	fail := func(err error) (*Sequence, Windows, Windows, error) { return nil, Windows{}, Windows{}, err }
 	if err := opts.check(name, SeqSeries); err != nil {
 		return fail(err)
 	}
-	cr, csvErr := newCSVReader(name, r)
+	lim := opts.limit()
+	cr := newCSVReader(name, r, lim)
 
-	rec, err := cr.Read()
+	rec, err := cr.next()
 	if errors.Is(err, io.EOF) {
 		return fail(fmt.Errorf("%s: file is empty", name))
 	}
 	if err != nil {
-		return fail(csvErr(err))
+		return fail(err)
 	}
 	headerLine, _ := cr.FieldPos(0)
 	header := slices.Clone(rec)
@@ -105,15 +107,19 @@ func ParseSeriesCSV(name string, r io.Reader, opts SeqOptions) (seq *Sequence, t
 		return len(opts.Inputs) == 0 && !(len(opts.Targets) > 0 && slices.Contains(outFile, j))
 	}
 
+	rowBytes := int64(4 * len(stored)) // a float32 per stored column
 	for {
-		rec, err = cr.Read()
+		rec, err = cr.next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return fail(csvErr(err))
+			return fail(err)
 		}
 		line, _ := cr.FieldPos(0)
+		if err := lim.check(fmt.Sprintf("%s:%d", name, line), "the series read up to this line", mulBytes(int64(seq.N+1), rowBytes)); err != nil {
+			return fail(err)
+		}
 		switch {
 		case len(rec) < ncols:
 			return fail(fmt.Errorf("%s:%d: row has %d fields, but the header on line %d has %d (%s is missing)",
@@ -142,6 +148,10 @@ func ParseSeriesCSV(name string, r io.Reader, opts SeqOptions) (seq *Sequence, t
 	seq.values = slices.Clip(seq.values)
 	if opts.Difference {
 		c := len(stored)
+		// The levels stay, and the changes take as much again.
+		if err := lim.check(name, "the differenced series, with its levels,", mulBytes(int64(2*len(seq.values)), 4)); err != nil {
+			return fail(err)
+		}
 		seq.levels = seq.values
 		seq.values = make([]float32, (seq.N-1)*c)
 		for i := range seq.values {
@@ -172,7 +182,7 @@ func seriesColumn(ref string, header []string) (int, error) {
 		}
 	}
 	if found < 0 {
-		return 0, fmt.Errorf("%q not found (columns: %s)", ref, strings.Join(header, ", "))
+		return 0, fmt.Errorf("%q not found (columns: %s)", ref, listColumns(header))
 	}
 	return found, nil
 }

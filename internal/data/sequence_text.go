@@ -15,7 +15,8 @@ import (
 // only (see Sequence.Vocab). Token ids are stored as uint16 when the
 // vocabulary has at most 65536 tokens, else as int32, so the sequence
 // costs 2 (or 4) bytes per character besides text, which the caller may
-// drop afterwards.
+// drop afterwards. Text and token ids together may not need more than
+// opts.MaxBytes.
 func ParseText(name string, text []byte, opts SeqOptions) (seq *Sequence, train, val Windows, err error) {
 	if err := opts.check(name, SeqText); err != nil {
 		return nil, Windows{}, Windows{}, err
@@ -62,8 +63,16 @@ func ParseText(name string, text []byte, opts SeqOptions) (seq *Sequence, train,
 		}
 	}
 
-	// Token ids for every position.
-	if len(seq.Vocab) <= 1<<16 {
+	// Token ids for every position, checked against the limit first.
+	idBytes := int64(2)
+	if len(seq.Vocab) > 1<<16 {
+		idBytes = 4
+	}
+	content := fmt.Sprintf("the text and its token ids (%d bytes per character)", idBytes)
+	if err := opts.limit().check(name, content, int64(len(text))+mulBytes(int64(n), idBytes)); err != nil {
+		return nil, Windows{}, Windows{}, err
+	}
+	if idBytes == 2 {
 		seq.ids16 = make([]uint16, n)
 		encodeInto(seq, seq.ids16, text)
 	} else {

@@ -1,7 +1,9 @@
 package data
 
 import (
+	"encoding/binary"
 	"fmt"
+	"math"
 	"strconv"
 
 	"github.com/nettrain/nettrain/internal/safetensors"
@@ -19,21 +21,26 @@ import (
 // present (it must be at least that). Load with LoadOptions.Classes also
 // requires every label to be below the training class count, and
 // num_classes, when present, to equal it.
+//
+// Features and regression targets must be finite: a NaN or an infinity,
+// or an F64 value beyond float32's range, is an error naming the tensor
+// and the element.
 func ReadSafetensors(path string) (*Dataset, error) {
-	return readSafetensors(path, nil)
+	return readSafetensors(path, nil, limit{})
 }
 
 // readSafetensors reads a safetensors data set whose integer labels must
-// be classes of cm (nil: any class).
-func readSafetensors(path string, cm *ClassMap) (*Dataset, error) {
-	f, err := safetensors.Read(path)
+// be classes of cm (nil: any class), within the memory limit lim: the
+// file, and then the file and the converted tensors together.
+func readSafetensors(path string, cm *ClassMap, lim limit) (*Dataset, error) {
+	f, err := safetensors.ReadLimit(path, lim.max, lim.name)
 	if err != nil {
 		return nil, err
 	}
-	return fromSafetensors(path, f, cm)
+	return fromSafetensors(path, f, cm, lim)
 }
 
-func fromSafetensors(path string, f *safetensors.File, cm *ClassMap) (*Dataset, error) {
+func fromSafetensors(path string, f *safetensors.File, cm *ClassMap, lim limit) (*Dataset, error) {
 	errf := func(format string, args ...any) error {
 		return fmt.Errorf("%s: %s", path, fmt.Sprintf(format, args...))
 	}
@@ -58,22 +65,35 @@ func fromSafetensors(path string, f *safetensors.File, cm *ClassMap) (*Dataset, 
 	if len(ds.Shape) == 0 {
 		ds.Shape = []int{1}
 	}
-	var err error
-	switch {
-	case xi.DType == safetensors.U8:
-		ds.U8, _, err = f.Uint8("x")
-	case xi.DType.IsFloat():
-		ds.F32, _, err = f.Float32("x")
-	default:
+	if xi.DType != safetensors.U8 && !xi.DType.IsFloat() {
 		return nil, errf("tensor \"x\" has dtype %s; want U8 or a float dtype", xi.DType)
+	}
+	if len(yi.Shape) == 0 || yi.Shape[0] != n {
+		return nil, errf("tensor \"y\" has shape %v but x has %d samples; want (%d) or (%d, D)", yi.Shape, n, n, n)
+	}
+	// The file's tensors stay in memory while they are converted: x to
+	// bytes (U8) or float32, y to int32 labels or float32 targets.
+	held := int64(xi.End-xi.Begin) + int64(yi.End-yi.Begin)
+	xSize := int64(4)
+	if xi.DType == safetensors.U8 {
+		xSize = 1
+	}
+	need := held + mulBytes(int64(xi.NumElements()), xSize) + mulBytes(int64(yi.NumElements()), 4)
+	content := fmt.Sprintf("the data set (x %s %v and y %s %v, held as read and as converted)", xi.DType, xi.Shape, yi.DType, yi.Shape)
+	if err := lim.check(path, content, need); err != nil {
+		return nil, err
+	}
+
+	var err error
+	if xi.DType == safetensors.U8 {
+		ds.U8, _, err = f.Uint8("x")
+	} else {
+		ds.F32, err = finiteFloat32(path, f, "x")
 	}
 	if err != nil {
 		return nil, err
 	}
 
-	if len(yi.Shape) == 0 || yi.Shape[0] != n {
-		return nil, errf("tensor \"y\" has shape %v but x has %d samples; want (%d) or (%d, D)", yi.Shape, n, n, n)
-	}
 	switch {
 	case yi.DType.IsInt():
 		if len(yi.Shape) != 1 {
@@ -115,7 +135,7 @@ func fromSafetensors(path string, f *safetensors.File, cm *ClassMap) (*Dataset, 
 		if ds.TargetDim == 0 {
 			return nil, errf("tensor \"y\" has shape %v: no targets", yi.Shape)
 		}
-		if ds.Targets, _, err = f.Float32("y"); err != nil {
+		if ds.Targets, err = finiteFloat32(path, f, "y"); err != nil {
 			return nil, err
 		}
 	default:
@@ -125,4 +145,32 @@ func fromSafetensors(path string, f *safetensors.File, cm *ClassMap) (*Dataset, 
 		return nil, err
 	}
 	return ds, nil
+}
+
+// finiteFloat32 returns the values of the named float tensor as float32,
+// refusing a NaN or an infinity, or an F64 value beyond float32's range
+// (which would become an infinity), in the words of the IDX reader.
+func finiteFloat32(path string, f *safetensors.File, name string) ([]float32, error) {
+	raw, info, err := f.Raw(name)
+	if err != nil {
+		return nil, err
+	}
+	if info.DType == safetensors.F64 {
+		for i := range len(raw) / 8 {
+			d := math.Float64frombits(binary.LittleEndian.Uint64(raw[8*i:]))
+			if math.IsNaN(d) || math.IsInf(d, 0) || math.Abs(d) > math.MaxFloat32 {
+				return nil, fmt.Errorf("%s: tensor %q: element %d is %v; data must be finite and within float32 range", path, name, i, d)
+			}
+		}
+	}
+	v, _, err := f.Float32(name)
+	if err != nil {
+		return nil, err
+	}
+	for i, x := range v {
+		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+			return nil, fmt.Errorf("%s: tensor %q: element %d is %v; data must be finite", path, name, i, x)
+		}
+	}
+	return v, nil
 }

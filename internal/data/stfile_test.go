@@ -1,6 +1,7 @@
 package data
 
 import (
+	"math"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -76,6 +77,8 @@ func TestReadSafetensors(t *testing.T) {
 	}
 }
 
+var nan32 = float32(math.NaN())
+
 func TestReadSafetensorsErrors(t *testing.T) {
 	dir := t.TempDir()
 	x := safetensors.Tensor{Name: "x", Shape: []int{2, 2}, Data: []float32{1, 2, 3, 4}}
@@ -98,6 +101,16 @@ func TestReadSafetensorsErrors(t *testing.T) {
 		{"bool labels", []safetensors.Tensor{x, {Name: "y", Shape: []int{2}, Data: []bool{true, false}}}, nil, `tensor "y" has dtype BOOL; want an integer dtype (labels) or a float dtype (targets)`},
 		{"3-D targets", []safetensors.Tensor{x, {Name: "y", Shape: []int{2, 1, 1}, Data: []float32{0, 1}}}, nil, `tensor "y" holds regression targets, so its shape must be (2) or (2, D), got [2 1 1]`},
 		{"bad num_classes", []safetensors.Tensor{x, y}, map[string]string{"num_classes": "1"}, `metadata num_classes = "1", but the labels need at least 2 classes`},
+
+		// Features and targets must be finite, as in CSV and IDX files.
+		{"NaN feature", []safetensors.Tensor{{Name: "x", Shape: []int{2, 2}, Data: []float32{1, 2, 3, nan32}}, y}, nil, `tensor "x": element 3 is NaN; data must be finite`},
+		{"infinite feature", []safetensors.Tensor{{Name: "x", Shape: []int{2, 2}, Data: []float32{1, float32(math.Inf(-1)), 3, 4}}, y}, nil, `tensor "x": element 1 is -Inf; data must be finite`},
+		{"F16 infinity", []safetensors.Tensor{{Name: "x", DType: safetensors.F16, Shape: []int{2, 1}, Data: []uint16{0x3c00, 0x7c00}}, y}, nil, `tensor "x": element 1 is +Inf; data must be finite`},
+		{"BF16 NaN", []safetensors.Tensor{{Name: "x", DType: safetensors.BF16, Shape: []int{2, 1}, Data: []uint16{0x7fc0, 0}}, y}, nil, `tensor "x": element 0 is NaN; data must be finite`},
+		{"F64 beyond float32", []safetensors.Tensor{{Name: "x", Shape: []int{2, 2}, Data: []float64{1, 2, 1e300, 4}}, y}, nil, `tensor "x": element 2 is 1e+300; data must be finite and within float32 range`},
+		{"F64 NaN", []safetensors.Tensor{{Name: "x", Shape: []int{2, 1}, Data: []float64{1, math.NaN()}}, y}, nil, `tensor "x": element 1 is NaN; data must be finite and within float32 range`},
+		{"NaN target", []safetensors.Tensor{x, {Name: "y", Shape: []int{2}, Data: []float32{0.5, nan32}}}, nil, `tensor "y": element 1 is NaN; data must be finite`},
+		{"infinite target (N, D)", []safetensors.Tensor{x, {Name: "y", Shape: []int{2, 2}, Data: []float64{0, 1, math.Inf(1), 3}}}, nil, `tensor "y": element 2 is +Inf; data must be finite and within float32 range`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -141,7 +154,7 @@ func TestReadSafetensorsClasses(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p := writeST(t, dir, "d.safetensors", tt.tensors, tt.meta)
-			got, err := readSafetensors(p, tt.cm)
+			got, err := readSafetensors(p, tt.cm, limit{})
 			if tt.wantErr != "" {
 				if want := p + ": " + tt.wantErr; err == nil || err.Error() != want {
 					t.Errorf("error:\n  %v\nwant\n  %s", err, want)

@@ -11,7 +11,14 @@
 //     path swapped between a check and the open cannot slip through.
 //   - Every read is bounded: ReadFile refuses a file larger than its limit
 //     before reading it, and never reads more than limit bytes even if the
-//     file grows while it is read.
+//     file grows while it is read. Readers that stream a file wrap it in
+//     LimitSize, which ends it at the size Open returned and fails when the
+//     file grows, so a file another process keeps appending to cannot make
+//     a reader run without end.
+//   - A file whose header or size claims more memory than a caller's limit
+//     is refused with a *TooLargeError, which names the file, the size and
+//     the limit; Content says what needs the memory when it is not the
+//     file's bytes themselves (the data set an IDX header describes, say).
 //
 // Errors are *os.PathError values (for "cannot open" failures) or plain
 // errors whose text names the path; they never panic.
@@ -67,12 +74,22 @@ func describeMode(m fs.FileMode) string {
 	return "a special file"
 }
 
-// TooLargeError reports a file larger than what may be read of it.
+// TooLargeError reports a file larger than what may be read of it, or a
+// file whose content would need more memory than a limit allows.
 type TooLargeError struct {
-	Path  string
-	Size  int64 // the file's size (at least Limit+1 when it grew)
+	// Path names the file; it may carry a line ("d.csv:12") when Content
+	// is about a part of the file.
+	Path string
+	// Size is the file's size (at least Limit+1 when it grew), or the
+	// memory Content needs.
+	Size  int64
 	Limit int64
 	What  string // what the limit is, e.g. "training.memory_limit 64MiB"
+	// Content, when not empty, says what needs Size bytes of memory, as a
+	// singular noun phrase ("the data set (dimensions [60000 28 28] of
+	// 0x08 unsigned byte and 60000 labels)"); empty means the file itself
+	// is Size bytes.
+	Content string
 }
 
 func (e *TooLargeError) Error() string {
@@ -80,7 +97,58 @@ func (e *TooLargeError) Error() string {
 	if what == "" {
 		what = "the limit"
 	}
-	return fmt.Sprintf("%s is %s, more than %s (%s) allows", e.Path, Bytes(e.Size), what, Bytes(e.Limit))
+	size, lim := Bytes(e.Size), Bytes(e.Limit)
+	if size == lim { // "1.0 MiB, more than ... (1.0 MiB)": give the bytes
+		size, lim = fmt.Sprintf("%d bytes", e.Size), fmt.Sprintf("%d bytes", e.Limit)
+	}
+	if e.Content != "" {
+		return fmt.Sprintf("%s: %s needs %s of memory, more than %s (%s) allows", e.Path, e.Content, size, what, lim)
+	}
+	return fmt.Sprintf("%s is %s, more than %s (%s) allows", e.Path, size, what, lim)
+}
+
+// LimitSize returns a reader of the first size bytes of r, a file opened
+// with Open (which returned size), that fails with a *GrewError when r
+// holds more: the file grew while it was read. A reader that streams a
+// file through it reads at most size+1 bytes of it.
+func LimitSize(r io.Reader, path string, size int64) io.Reader {
+	return &sizedReader{r: r, path: path, size: size, left: size}
+}
+
+type sizedReader struct {
+	r          io.Reader
+	path       string
+	size, left int64
+}
+
+func (s *sizedReader) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if s.left <= 0 {
+		// At the size: one byte more means the file grew.
+		var one [1]byte
+		if n, _ := s.r.Read(one[:]); n > 0 {
+			return 0, &GrewError{Path: s.path, Size: s.size}
+		}
+		return 0, io.EOF
+	}
+	if int64(len(p)) > s.left {
+		p = p[:s.left]
+	}
+	n, err := s.r.Read(p)
+	s.left -= int64(n)
+	return n, err
+}
+
+// GrewError reports a file that grew while it was read.
+type GrewError struct {
+	Path string
+	Size int64 // the size when it was opened
+}
+
+func (e *GrewError) Error() string {
+	return fmt.Sprintf("%s grew while it was read (from %d bytes); is another process writing it?", e.Path, e.Size)
 }
 
 // ReadFile reads the whole regular file at path, refusing one larger than
@@ -110,7 +178,7 @@ func ReadFile(path string, limit int64, what string) ([]byte, error) {
 		if limit > 0 {
 			return nil, &TooLargeError{Path: path, Size: int64(len(b)), Limit: limit, What: what}
 		}
-		return nil, fmt.Errorf("%s grew while it was read (from %d bytes); is another process writing it?", path, size)
+		return nil, &GrewError{Path: path, Size: size}
 	}
 	return b, nil
 }

@@ -2,6 +2,7 @@ package safeio
 
 import (
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -62,5 +63,67 @@ func TestReadFile(t *testing.T) {
 				t.Fatalf("want a *TooLargeError, got %T", err)
 			}
 		})
+	}
+}
+
+// TestLimitSize checks that a streamed file ends at the size it had when
+// it was opened, and that a file that grew is an error, not more data.
+func TestLimitSize(t *testing.T) {
+	tests := []struct {
+		name    string
+		content string
+		size    int64
+		want    string // read text
+		wantErr bool
+	}{
+		{"exact", "hello", 5, "hello", false},
+		{"empty", "", 0, "", false},
+		{"grew", "hello, world", 5, "hello", true},
+		{"shorter than said", "hel", 5, "hel", false}, // the format reader reports truncation
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := LimitSize(strings.NewReader(tc.content), "f", tc.size)
+			var got []byte
+			buf := make([]byte, 2)
+			var err error
+			for {
+				var n int
+				n, err = r.Read(buf)
+				got = append(got, buf[:n]...)
+				if err != nil {
+					break
+				}
+			}
+			if string(got) != tc.want {
+				t.Errorf("read %q, want %q", got, tc.want)
+			}
+			var ge *GrewError
+			if tc.wantErr != errors.As(err, &ge) || !tc.wantErr && err != io.EOF {
+				t.Errorf("error %v, want a *GrewError: %v", err, tc.wantErr)
+			}
+			if tc.wantErr && err.Error() != "f grew while it was read (from 5 bytes); is another process writing it?" {
+				t.Errorf("message %q", err)
+			}
+		})
+	}
+}
+
+func TestTooLargeErrorMessage(t *testing.T) {
+	tests := []struct {
+		err  TooLargeError
+		want string
+	}{
+		{TooLargeError{Path: "a.bin", Size: 3 << 20, Limit: 1 << 20, What: "training.memory_limit 1MiB"},
+			"a.bin is 3.0 MiB, more than training.memory_limit 1MiB (1.0 MiB) allows"},
+		{TooLargeError{Path: "a.idx", Size: 3 << 20, Limit: 1 << 20, Content: "the data set (dimensions [3145728] of 0x08 unsigned byte)"},
+			"a.idx: the data set (dimensions [3145728] of 0x08 unsigned byte) needs 3.0 MiB of memory, more than the limit (1.0 MiB) allows"},
+		{TooLargeError{Path: "a.csv:12", Size: 2003, Limit: 2002, What: "x", Content: "the data read up to this line"},
+			"a.csv:12: the data read up to this line needs 2003 bytes of memory, more than x (2002 bytes) allows"},
+	}
+	for _, tc := range tests {
+		if got := tc.err.Error(); got != tc.want {
+			t.Errorf("got\n  %s\nwant\n  %s", got, tc.want)
+		}
 	}
 }

@@ -17,7 +17,14 @@
 //
 // Read (a path) and Parse (bytes) validate the whole file up front, so the
 // accessors only convert. Read loads the whole file into memory; Parse
-// keeps a reference to its input, which must then not be modified. The
+// keeps a reference to its input, which must then not be modified. Read
+// opens only regular files (through internal/safeio): a FIFO, a device
+// such as /dev/zero or a directory, also behind a symlink, is refused at
+// once with one line naming the path, and it reads at most the size the
+// file had when it was opened. ReadLimit(path, max, what) also refuses,
+// before reading it, a file larger than max bytes, with a
+// *safeio.TooLargeError whose message names the path, the size and the
+// limit (what names it, e.g. "training.memory_limit 64MiB"). The
 // checks cover everything a corrupt or hostile file can get wrong, each
 // reported as an error naming the file and, where there is one, the
 // tensor:

@@ -6,11 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/bits"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/nettrain/nettrain/internal/safeio"
 )
 
 // MaxHeaderSize is the largest JSON header the reader accepts (100 MB), as
@@ -55,11 +56,25 @@ func (t TensorInfo) NumElements() int {
 	return n
 }
 
-// Read reads and parses the safetensors file at path. The whole file is
-// read into memory; nothing larger than the file is allocated while
-// validating it.
+// Read reads and parses the safetensors file at path, which must be a
+// regular file: a FIFO, a device such as /dev/zero or a directory is
+// refused at once, without reading it. The whole file is read into memory
+// (at most its size when it was opened); nothing larger than the file is
+// allocated while validating it.
 func Read(path string) (*File, error) {
-	b, err := os.ReadFile(path)
+	return ReadLimit(path, 0, "")
+}
+
+// ReadLimit is Read for a file of at most max bytes: a larger file is
+// refused before it is read, with a *safeio.TooLargeError naming the path,
+// its size and the limit, which what names in the message (e.g.
+// "training.memory_limit 64MiB"). max 0 means no limit beyond the file's
+// size; a negative max is an error.
+func ReadLimit(path string, max int64, what string) (*File, error) {
+	if max < 0 {
+		return nil, fmt.Errorf("safetensors: %s: byte limit %d is negative", path, max)
+	}
+	b, err := safeio.ReadFile(path, max, what)
 	if err != nil {
 		return nil, fmt.Errorf("safetensors: %w", err)
 	}

@@ -1,0 +1,130 @@
+package safetensors
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime/metrics"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/nettrain/nettrain/internal/safeio"
+)
+
+// bounded runs fn and keeps a failure of it bounded: it fails the test
+// when fn has not returned after timeout (a read that blocks), and crashes
+// the test binary, rather than the machine, when the heap grows by more
+// than maxHeap while fn runs (a read that never ends).
+func bounded(t *testing.T, timeout time.Duration, maxHeap uint64, fn func()) {
+	t.Helper()
+	heap := func() uint64 {
+		s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+		metrics.Read(s)
+		return s[0].Value.Uint64()
+	}
+	done := make(chan struct{})
+	base := heap()
+	go func() {
+		defer close(done)
+		fn()
+	}()
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(timeout)
+	for {
+		select {
+		case <-done:
+			return
+		case <-deadline:
+			t.Fatalf("still running after %v: the reader blocks or reads without end", timeout)
+		case <-tick.C:
+			if h := heap(); h > base+maxHeap {
+				panic(fmt.Sprintf("%s: the heap grew by %d bytes while reading: a read without end (stopped here, before it takes the machine down)", t.Name(), h-base))
+			}
+		}
+	}
+}
+
+// TestReadNonRegular checks that a checkpoint path that is not a regular
+// file is refused at once, in one line naming it.
+func TestReadNonRegular(t *testing.T) {
+	dir := t.TempDir()
+	zero := filepath.Join(dir, "zero.safetensors")
+	if err := os.Symlink("/dev/zero", zero); err != nil {
+		t.Fatal(err)
+	}
+	fifo := filepath.Join(dir, "fifo.safetensors")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Skip(err)
+	}
+	tests := []struct {
+		name, path, want string
+	}{
+		{"symlink to /dev/zero", zero, "is a character device, not a regular file"},
+		{"fifo without a writer", fifo, "is a named pipe (FIFO), not a regular file"},
+		{"directory", dir, "is a directory, not a regular file"},
+	}
+	for _, tc := range tests {
+		for _, limit := range []int64{0, 1 << 20} {
+			t.Run(fmt.Sprintf("%s/limit %d", tc.name, limit), func(t *testing.T) {
+				var err error
+				bounded(t, 5*time.Second, 64<<20, func() { _, err = ReadLimit(tc.path, limit, "the test limit") })
+				if err == nil || !strings.Contains(err.Error(), tc.path+" "+tc.want) || strings.Contains(err.Error(), "\n") {
+					t.Errorf("error %q, want one line with %q", err, tc.path+" "+tc.want)
+				}
+			})
+		}
+	}
+	var err error
+	bounded(t, 5*time.Second, 64<<20, func() { _, err = Read(zero) })
+	if err == nil || !strings.Contains(err.Error(), zero+" is a character device") {
+		t.Errorf("Read: error %v", err)
+	}
+}
+
+// TestReadLimit checks that ReadLimit refuses a file larger than its
+// limit before reading it, and reads one within it as Read does.
+func TestReadLimit(t *testing.T) {
+	dir := t.TempDir()
+	b, err := Marshal([]Tensor{{Name: "w", Shape: []int{256}, Data: make([]float32, 256)}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "w.safetensors")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	size := int64(len(b))
+	tests := []struct {
+		name  string
+		limit int64
+		want  string // "" = success
+	}{
+		{"no limit", 0, ""},
+		{"exactly the size", size, ""},
+		{"one byte short", size - 1, fmt.Sprintf("safetensors: %s is %d bytes, more than training.memory_limit 1KiB (%d bytes) allows", path, size, size-1)},
+		{"half the size", size / 2, fmt.Sprintf("safetensors: %s is %s, more than training.memory_limit 1KiB (%s) allows", path, safeio.Bytes(size), safeio.Bytes(size/2))},
+		{"negative", -1, fmt.Sprintf("safetensors: %s: byte limit -1 is negative", path)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f, err := ReadLimit(path, tc.limit, "training.memory_limit 1KiB")
+			if tc.want == "" {
+				if err != nil || len(f.Names()) != 1 {
+					t.Fatalf("ReadLimit = %v, %v", f, err)
+				}
+				return
+			}
+			if err == nil || err.Error() != tc.want {
+				t.Fatalf("error:\n  %v\nwant\n  %s", err, tc.want)
+			}
+			var te *safeio.TooLargeError
+			if tc.limit > 0 && !errors.As(err, &te) {
+				t.Errorf("want a *safeio.TooLargeError, got %T", err)
+			}
+		})
+	}
+}
