@@ -2,6 +2,7 @@ package compare
 
 import (
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -84,9 +85,33 @@ func sanitized(sum *Summary) any {
 	return c
 }
 
-func writeOutputs(sum *Summary, recs []Record, out string) ([]string, error) {
-	var files []string
-	// trials.csv
+// writeOutputs writes the report into out: trials.csv, the plots, then
+// summary.md and summary.json, which list the files written. It sets
+// sum.Files and sum.Markdown.
+func writeOutputs(sum *Summary, recs []Record, out string) error {
+	if err := writeTrialsCSV(sum, recs, out); err != nil {
+		return err
+	}
+	files := []string{"trials.csv", "summary.md", "summary.json"}
+	plotted, err := writePlots(sum, out)
+	if err != nil {
+		return err
+	}
+	sum.Files = append(files, plotted...)
+	sum.Markdown = markdown(sum)
+	if err := os.WriteFile(filepath.Join(out, "summary.md"), []byte(sum.Markdown), 0o644); err != nil {
+		return fmt.Errorf("cannot write summary: %w", err)
+	}
+	js, _ := json.MarshalIndent(sanitized(sum), "", "  ")
+	if err := os.WriteFile(filepath.Join(out, "summary.json"), append(js, '\n'), 0o644); err != nil {
+		return fmt.Errorf("cannot write summary: %w", err)
+	}
+	return nil
+}
+
+// writeTrialsCSV writes trials.csv: one row per trial, in the records'
+// order.
+func writeTrialsCSV(sum *Summary, recs []Record, out string) error {
 	var b strings.Builder
 	w := csv.NewWriter(&b)
 	w.Write([]string{"phase", "optimizer", "lr", "seed", "final_val_loss", "best_val_loss", "final_val_accuracy", "best_val_accuracy", "steps_to_target", "steps", "wall_s", "diverged"})
@@ -116,10 +141,15 @@ func writeOutputs(sum *Summary, recs []Record, out string) ([]string, error) {
 	}
 	w.Flush()
 	if err := os.WriteFile(filepath.Join(out, "trials.csv"), []byte(b.String()), 0o644); err != nil {
-		return nil, fmt.Errorf("cannot write trials.csv: %w", err)
+		return fmt.Errorf("cannot write trials.csv: %w", err)
 	}
-	files = append(files, "trials.csv", "summary.md", "summary.json")
+	return nil
+}
 
+// writePlots writes the plots that have data, as PNG and SVG, and lists
+// their files.
+func writePlots(sum *Summary, out string) ([]string, error) {
+	var files []string
 	// Learning curves at the chosen rates: mean over seeds, band min-max.
 	curves := plots.Chart{Title: sum.Name + ": validation loss at each optimizer's chosen learning rate",
 		XLabel: "epoch", YLabel: "validation loss (mean over seeds, band: min-max)"}

@@ -1,7 +1,6 @@
 package compare
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -174,18 +173,8 @@ func Report(sets [][]Record, o ReportOptions) (*Summary, error) {
 		return 0
 	})
 	sum.Findings = findings(sum)
-	files, err := writeOutputs(sum, recs, o.Out)
-	if err != nil {
+	if err := writeOutputs(sum, recs, o.Out); err != nil {
 		return nil, err
-	}
-	sum.Files = files
-	sum.Markdown = markdown(sum)
-	if err := os.WriteFile(filepath.Join(o.Out, "summary.md"), []byte(sum.Markdown), 0o644); err != nil {
-		return nil, fmt.Errorf("cannot write summary: %w", err)
-	}
-	js, _ := json.MarshalIndent(sanitized(sum), "", "  ")
-	if err := os.WriteFile(filepath.Join(o.Out, "summary.json"), append(js, '\n'), 0o644); err != nil {
-		return nil, fmt.Errorf("cannot write summary: %w", err)
 	}
 	fmt.Fprint(log, sum.Markdown)
 	fmt.Fprintf(log, "\nReport written to %s\n", o.Out)
