@@ -8,6 +8,26 @@ import (
 	"strings"
 )
 
+// Plan is what a sweep expects: every rate of each optimizer's grid tuned
+// with the first seed, then Seeds final runs (seeds Seed, Seed+1, ...) of
+// each optimizer that has a chosen rate.
+type Plan struct {
+	Config     string               `json:"config"` // the config's name
+	Optimizers []string             `json:"optimizers"`
+	Grids      map[string][]float64 `json:"lr_grids"` // per optimizer, ascending
+	Seed       uint64               `json:"seed"`     // first seed
+	Seeds      int                  `json:"seeds"`    // seeds of the final runs
+}
+
+// plan is the options' plan for the config named name.
+func (o *Options) plan(name string) *Plan {
+	p := &Plan{Config: name, Optimizers: slices.Clone(o.Optimizers), Grids: map[string][]float64{}, Seed: o.Seed, Seeds: o.Seeds}
+	for _, n := range o.Optimizers {
+		p.Grids[n] = o.grid(n)
+	}
+	return p
+}
+
 // IncompleteError reports records that lack trials their sweep expects.
 type IncompleteError struct {
 	Missing []string // what is missing, one item per optimizer or phase
