@@ -28,7 +28,7 @@ type CompareOptions struct {
 	EvalsPerEpoch int
 	Out           string
 	Shard         string
-	Phase         string
+	Phase         compare.Phase
 	Tuned         []string
 	TargetLoss    float64
 }
@@ -75,7 +75,7 @@ Scale-out: run --phase tune --shard I/N on N machines, then --phase final
 	f.IntVar(&opts.EvalsPerEpoch, "evals-per-epoch", 0, "validation measurements per epoch (default: compare.evals_per_epoch, 10)")
 	f.StringVar(&opts.Out, "out", "", "output directory (default runs/<name>-compare)")
 	f.StringVar(&opts.Shard, "shard", "", "run only shard I of N of the trial list, as I/N")
-	f.StringVar(&opts.Phase, "phase", "all", "all, tune or final (sharded sweeps run tune, then final)")
+	f.StringVar((*string)(&opts.Phase), "phase", string(compare.PhaseAll), "all, tune or final (sharded sweeps run tune, then final)")
 	f.StringArrayVar(&opts.Tuned, "tuned", nil, "directory with tuning results of other shards (phase final; repeatable)")
 	f.Float64Var(&opts.TargetLoss, "target-loss", 0, "validation loss for \"steps to target\" (default: compare.target_loss, else 1.25 x the lowest mean best)")
 	cmd.AddCommand(newCmdCompareReport(s))

@@ -24,7 +24,7 @@ type Options struct {
 	Workers    int                  // trials in parallel
 	// EvalsPerEpoch is how often per epoch the validation loss is measured.
 	EvalsPerEpoch int
-	Phase         string   // all, tune or final
+	Phase         Phase    // PhaseAll, PhaseTune or PhaseFinal
 	Shard, Shards int      // 1-based shard index and count; 0 count: no sharding
 	Tuned         []string // directories with tuning records (phase final)
 	OutDir        string
@@ -97,11 +97,11 @@ func (o *Options) Validate() error {
 		return fmt.Errorf("--steps must be at least 1, got %d", *o.Steps)
 	case o.Workers < 1:
 		return fmt.Errorf("--workers must be at least 1, got %d", o.Workers)
-	case o.Phase != "all" && o.Phase != "tune" && o.Phase != "final":
+	case o.Phase != PhaseAll && o.Phase != PhaseTune && o.Phase != PhaseFinal:
 		return fmt.Errorf("--phase must be all, tune or final, got %q", o.Phase)
 	case o.Shards > 0 && (o.Shard < 1 || o.Shard > o.Shards):
 		return fmt.Errorf("--shard %d/%d: the index must be between 1 and %d", o.Shard, o.Shards, o.Shards)
-	case o.Shards > 1 && o.Phase == "all":
+	case o.Shards > 1 && o.Phase == PhaseAll:
 		return errors.New("a sharded sweep runs in two stages: --phase tune on every shard, then --phase final --tuned DIR... (the tuning output directories) on every shard, then `compare-optimizers report DIR...`")
 	}
 	return nil

@@ -136,7 +136,7 @@ func writeTrialsCSV(sum *Summary, recs []Record, out string) error {
 		if r.Diverged {
 			div = "yes"
 		}
-		w.Write([]string{r.Phase, r.Optimizer, num(r.LR), strconv.FormatUint(r.Seed, 10), num(r.FinalVal), num(r.BestVal),
+		w.Write([]string{string(r.Phase), r.Optimizer, num(r.LR), strconv.FormatUint(r.Seed, 10), num(r.FinalVal), num(r.BestVal),
 			opt(r.FinalAcc), opt(r.BestAcc), st, strconv.FormatInt(r.Steps, 10), strconv.FormatFloat(r.WallS, 'f', 2, 64), div})
 	}
 	w.Flush()

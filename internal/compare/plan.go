@@ -68,7 +68,7 @@ func planOf(recs []Record) (*Plan, error) {
 			}
 		}
 		anySeeds = max(anySeeds, q.Seeds)
-		if r.Phase == "final" {
+		if r.Phase == PhaseFinal {
 			finalSeeds = max(finalSeeds, q.Seeds)
 		}
 	}
@@ -91,7 +91,7 @@ func planOf(recs []Record) (*Plan, error) {
 		if !slices.Contains(p.Optimizers, r.Optimizer) {
 			p.Optimizers = append(p.Optimizers, r.Optimizer)
 		}
-		if r.Phase == "tune" {
+		if r.Phase == PhaseTune {
 			if !slices.Contains(p.Grids[r.Optimizer], r.LR) {
 				p.Grids[r.Optimizer] = append(p.Grids[r.Optimizer], r.LR)
 			}
@@ -104,7 +104,7 @@ func planOf(recs []Record) (*Plan, error) {
 		if first || r.Seed < p.Seed {
 			p.Seed, first = r.Seed, false
 		}
-		if r.Phase == "final" && r.Seed >= p.Seed {
+		if r.Phase == PhaseFinal && r.Seed >= p.Seed {
 			p.Seeds = max(p.Seeds, int(r.Seed-p.Seed)+1)
 		}
 	}
@@ -130,11 +130,11 @@ func check(p *Plan, recs []Record) (kept []Record, dropped int, missing []string
 	for _, r := range recs {
 		switch {
 		case !slices.Contains(p.Optimizers, r.Optimizer):
-		case r.Phase == "tune" && r.Seed == p.Seed && slices.Contains(p.Grids[r.Optimizer], r.LR):
+		case r.Phase == PhaseTune && r.Seed == p.Seed && slices.Contains(p.Grids[r.Optimizer], r.LR):
 			tuned[r.Optimizer] = append(tuned[r.Optimizer], r)
 			kept = append(kept, r)
 			continue
-		case r.Phase == "final" && r.Seed >= p.Seed && r.Seed < p.Seed+uint64(p.Seeds):
+		case r.Phase == PhaseFinal && r.Seed >= p.Seed && r.Seed < p.Seed+uint64(p.Seeds):
 			finals = append(finals, r)
 			continue
 		}

@@ -155,7 +155,7 @@ func merge(order []string, sets ...[]Record) []Record {
 	slices.SortStableFunc(out, func(a, b Record) int {
 		switch {
 		case a.Phase != b.Phase:
-			return strings.Compare(b.Phase, a.Phase) // tune before final
+			return strings.Compare(string(b.Phase), string(a.Phase)) // tune before final
 		case a.Optimizer != b.Optimizer:
 			if d := rank(a.Optimizer) - rank(b.Optimizer); d != 0 {
 				return d

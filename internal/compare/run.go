@@ -77,7 +77,7 @@ func Run(cfg *model.Config, o Options) (*Summary, error) {
 		return nil, nil
 	}
 	sets := [][]Record{recs}
-	if o.Phase == "final" {
+	if o.Phase == PhaseFinal {
 		// The tuning records live in the --tuned directories.
 		for _, dir := range o.Tuned {
 			t, err := readRecords(dir)
@@ -111,12 +111,12 @@ func (r *runner) logf(format string, args ...any) {
 func runPhases[T backprop.Float](r *runner) error {
 	o := r.o
 	data := &dataCache[T]{cfg: r.cfg, bySeed: map[uint64]*dataEntry[T]{}}
-	if o.Phase == "all" || o.Phase == "tune" {
+	if o.Phase == PhaseAll || o.Phase == PhaseTune {
 		if err := runKeys(r, data, shardOf(tuneKeys(o), o.Shard, o.Shards), "tuning"); err != nil {
 			return err
 		}
 	}
-	if o.Phase == "tune" {
+	if o.Phase == PhaseTune {
 		return nil
 	}
 	tuned := r.records()
@@ -156,7 +156,7 @@ func runPhases[T backprop.Float](r *runner) error {
 	var todo []Key
 	for _, k := range finals {
 		t := k
-		t.Phase = "tune"
+		t.Phase = PhaseTune
 		if rec, ok := byKey[t]; ok {
 			if _, done := r.done[k]; !done {
 				rec.Key = k

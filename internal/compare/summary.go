@@ -196,10 +196,10 @@ func summarise(opt string, recs []Record) OptimizerSummary {
 			s.Diverged = append(s.Diverged, r.Key)
 		}
 		switch r.Phase {
-		case "tune":
+		case PhaseTune:
 			tune[r.LR] = r
 			s.Grid = append(s.Grid, r.LR)
-		case "final":
+		case PhaseFinal:
 			s.finalRecords = append(s.finalRecords, r)
 		}
 	}

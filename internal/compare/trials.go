@@ -10,9 +10,20 @@ import (
 	"github.com/nettrain/nettrain/internal/model"
 )
 
+// Phase is a stage of the protocol: a trial's phase (tune or final), or
+// the stages one run covers (also all). It is written as its string in
+// trials.jsonl, trials.csv and summary.json.
+type Phase string
+
+const (
+	PhaseTune  Phase = "tune"  // the learning-rate grid, with the first seed
+	PhaseFinal Phase = "final" // the chosen rate, with every seed
+	PhaseAll   Phase = "all"   // Options.Phase only: tune, then final
+)
+
 // Key identifies a trial.
 type Key struct {
-	Phase     string  `json:"phase"` // tune or final
+	Phase     Phase   `json:"phase"` // PhaseTune or PhaseFinal
 	Optimizer string  `json:"optimizer"`
 	LR        float64 `json:"lr"`
 	Seed      uint64  `json:"seed"`
@@ -46,7 +57,7 @@ func tuneKeys(o *Options) []Key {
 	var ks []Key
 	for _, name := range o.Optimizers {
 		for _, lr := range o.grid(name) {
-			ks = append(ks, Key{Phase: "tune", Optimizer: name, LR: lr, Seed: o.Seed})
+			ks = append(ks, Key{Phase: PhaseTune, Optimizer: name, LR: lr, Seed: o.Seed})
 		}
 	}
 	return ks
@@ -62,7 +73,7 @@ func finalKeys(o *Options, chosen map[string]float64) []Key {
 			continue
 		}
 		for s := 0; s < o.Seeds; s++ {
-			ks = append(ks, Key{Phase: "final", Optimizer: name, LR: lr, Seed: o.Seed + uint64(s)})
+			ks = append(ks, Key{Phase: PhaseFinal, Optimizer: name, LR: lr, Seed: o.Seed + uint64(s)})
 		}
 	}
 	return ks
@@ -89,7 +100,7 @@ func shardOf(ks []Key, i, n int) []Key {
 func choose(recs []Record) map[string]float64 {
 	best := map[string]Record{}
 	for _, r := range recs {
-		if r.Phase != "tune" || r.Diverged || math.IsNaN(r.BestVal) || math.IsInf(r.BestVal, 0) {
+		if r.Phase != PhaseTune || r.Diverged || math.IsNaN(r.BestVal) || math.IsInf(r.BestVal, 0) {
 			continue
 		}
 		b, ok := best[r.Optimizer]
