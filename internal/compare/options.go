@@ -10,6 +10,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/nettrain/nettrain/internal/model"
 )
 
 // Options are the choices of one comparison.
@@ -57,7 +59,7 @@ func (o *Options) Validate() error {
 	known := strings.Join(VariantNames(), ", ")
 	for i, n := range o.Optimizers {
 		if _, ok := variant(n); !ok {
-			return fmt.Errorf("unknown optimizer %q in compare.optimizers or --optimizers%s; known: %s", n, didYouMean(n, VariantNames()), known)
+			return fmt.Errorf("unknown optimizer %q in compare.optimizers or --optimizers%s; known: %s", n, model.DidYouMean(n, VariantNames()), known)
 		}
 		if slices.Contains(o.Optimizers[:i], n) {
 			return fmt.Errorf("compare.optimizers or --optimizers lists %q twice", n)
@@ -66,7 +68,7 @@ func (o *Options) Validate() error {
 	for _, n := range slices.Sorted(maps.Keys(o.LRs)) {
 		g := o.LRs[n]
 		if _, ok := variant(n); !ok {
-			return fmt.Errorf("compare.lr_grid names unknown optimizer %q%s; known: %s", n, didYouMean(n, VariantNames()), known)
+			return fmt.Errorf("compare.lr_grid names unknown optimizer %q%s; known: %s", n, model.DidYouMean(n, VariantNames()), known)
 		}
 		if !slices.Contains(o.Optimizers, n) {
 			return fmt.Errorf("compare.lr_grid names %q, which is not compared (optimizers: %s)", n, strings.Join(o.Optimizers, ", "))

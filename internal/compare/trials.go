@@ -33,9 +33,6 @@ func (k Key) String() string {
 	return fmt.Sprintf("%s %s lr=%g seed=%d", k.Phase, k.Optimizer, k.LR, k.Seed)
 }
 
-// didYouMean is model.DidYouMean: one wording of suggestions everywhere.
-func didYouMean(word string, candidates []string) string { return model.DidYouMean(word, candidates) }
-
 // sweepHash identifies the model, data, loss, batch size and budget, so
 // that records of a different sweep are never mixed in.
 func sweepHash(cfg *model.Config, o *Options) string {
