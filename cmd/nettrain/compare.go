@@ -31,6 +31,15 @@ type CompareOptions struct {
 	Phase         compare.Phase
 	Tuned         []string
 	TargetLoss    float64
+	// Which of the flags that override the config were given, recorded by
+	// RunE: only those replace the config's compare and training settings.
+	OptimizersProvided    bool
+	LRGridProvided        bool
+	SeedsProvided         bool
+	EpochsProvided        bool
+	StepsProvided         bool
+	EvalsPerEpochProvided bool
+	TargetLossProvided    bool
 }
 
 // NewCmdCompare builds `nettrain compare-optimizers` and its `report`.
@@ -58,10 +67,18 @@ Scale-out: run --phase tune --shard I/N on N machines, then --phase final
 		Args: configArg,
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.Config = args[0]
+			fl := c.Flags()
+			opts.OptimizersProvided = fl.Changed("optimizers")
+			opts.LRGridProvided = fl.Changed("lr-grid")
+			opts.SeedsProvided = fl.Changed("seeds")
+			opts.EpochsProvided = fl.Changed("epochs")
+			opts.StepsProvided = fl.Changed("steps")
+			opts.EvalsPerEpochProvided = fl.Changed("evals-per-epoch")
+			opts.TargetLossProvided = fl.Changed("target-loss")
 			if runF != nil {
 				return runF(opts)
 			}
-			return runCompare(c, opts)
+			return runCompare(opts)
 		},
 	}
 	addSetFlag(cmd, &opts.Sets)
@@ -82,7 +99,7 @@ Scale-out: run --phase tune --shard I/N on N machines, then --phase final
 	return cmd
 }
 
-func runCompare(c *cobra.Command, o *CompareOptions) error {
+func runCompare(o *CompareOptions) error {
 	cfg, err := model.Load(o.Config, o.Sets)
 	if err != nil {
 		return err
@@ -96,26 +113,25 @@ func runCompare(c *cobra.Command, o *CompareOptions) error {
 	if len(co.Optimizers) == 0 {
 		co.Optimizers = compare.VariantNames()
 	}
-	fl := c.Flags()
-	if fl.Changed("optimizers") {
+	if o.OptimizersProvided {
 		co.Optimizers = o.Optimizers
 	}
-	if fl.Changed("lr-grid") {
+	if o.LRGridProvided {
 		co.LRGrid = o.LRGrid
 	}
-	if fl.Changed("seeds") {
+	if o.SeedsProvided {
 		co.Seeds = o.Seeds
 	}
-	if fl.Changed("epochs") {
+	if o.EpochsProvided {
 		co.Epochs = o.Epochs
 	}
-	if fl.Changed("steps") {
+	if o.StepsProvided {
 		co.Steps = &o.Steps
 	}
-	if fl.Changed("evals-per-epoch") {
+	if o.EvalsPerEpochProvided {
 		co.EvalsPerEpoch = o.EvalsPerEpoch
 	}
-	if fl.Changed("target-loss") {
+	if o.TargetLossProvided {
 		co.TargetLoss = &o.TargetLoss
 	}
 	if co.OutDir == "" {
