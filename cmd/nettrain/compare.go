@@ -95,7 +95,7 @@ Scale-out: run --phase tune --shard I/N on N machines, then --phase final
 	f.StringVar((*string)(&opts.Phase), "phase", string(compare.PhaseAll), "all, tune or final (sharded sweeps run tune, then final)")
 	f.StringArrayVar(&opts.Tuned, "tuned", nil, "directory with tuning results of other shards (phase final; repeatable)")
 	f.Float64Var(&opts.TargetLoss, "target-loss", 0, "validation loss for \"steps to target\" (default: compare.target_loss, else 1.25 x the lowest mean best)")
-	cmd.AddCommand(newCmdCompareReport(s))
+	cmd.AddCommand(newCmdCompareReport(s, nil))
 	return cmd
 }
 
@@ -164,10 +164,22 @@ func parseShard(s string) (i, n int, ok bool) {
 	return i, n, err1 == nil && err2 == nil && i >= 1 && i <= n
 }
 
-func newCmdCompareReport(s *IOStreams) *cobra.Command {
-	var out string
-	var target float64
-	var partial bool
+// CompareReportOptions are the parsed arguments of
+// `nettrain compare-optimizers report`.
+type CompareReportOptions struct {
+	IO         *IOStreams
+	Dirs       []string
+	Out        string // "": the first of Dirs
+	TargetLoss float64
+	// TargetLossProvided records, from RunE, that --target-loss was given.
+	TargetLossProvided bool
+	Partial            bool
+}
+
+// newCmdCompareReport builds `nettrain compare-optimizers report`; runF
+// replaces runCompareReport in tests.
+func newCmdCompareReport(s *IOStreams, runF func(*CompareReportOptions) error) *cobra.Command {
+	opts := &CompareReportOptions{IO: s}
 	cmd := &cobra.Command{
 		Use:   "report DIR...",
 		Short: "Merge the trial records of several runs (shards) into one summary",
@@ -185,22 +197,31 @@ run yet) it lists them and fails; --partial writes the report of what there is,
 with a warning.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(c *cobra.Command, dirs []string) error {
-			if out == "" {
-				out = dirs[0]
+			opts.Dirs = dirs
+			opts.TargetLossProvided = c.Flags().Changed("target-loss")
+			if opts.TargetLossProvided && (!(opts.TargetLoss > 0) || math.IsInf(opts.TargetLoss, 0)) {
+				return usageError{fmt.Errorf("--target-loss must be a finite validation loss > 0, got %g", opts.TargetLoss)}
 			}
-			var t *float64
-			if c.Flags().Changed("target-loss") {
-				if !(target > 0) || math.IsInf(target, 0) {
-					return usageError{fmt.Errorf("--target-loss must be a finite validation loss > 0, got %g", target)}
-				}
-				t = &target
+			if runF != nil {
+				return runF(opts)
 			}
-			_, err := compare.ReportDirs(dirs, compare.ReportOptions{Out: out, Target: t, Partial: partial, Log: s.Out})
-			return err
+			return runCompareReport(opts)
 		},
 	}
-	cmd.Flags().StringVar(&out, "out", "", "where to write the merged report (default: the first DIR)")
-	cmd.Flags().Float64Var(&target, "target-loss", 0, "validation loss for \"steps to target\"")
-	cmd.Flags().BoolVar(&partial, "partial", false, "write the report even if trials are missing, with a warning")
+	cmd.Flags().StringVar(&opts.Out, "out", "", "where to write the merged report (default: the first DIR)")
+	cmd.Flags().Float64Var(&opts.TargetLoss, "target-loss", 0, "validation loss for \"steps to target\"")
+	cmd.Flags().BoolVar(&opts.Partial, "partial", false, "write the report even if trials are missing, with a warning")
 	return cmd
+}
+
+func runCompareReport(o *CompareReportOptions) error {
+	ro := compare.ReportOptions{Out: o.Out, Partial: o.Partial, Log: o.IO.Out}
+	if ro.Out == "" {
+		ro.Out = o.Dirs[0]
+	}
+	if o.TargetLossProvided {
+		ro.Target = &o.TargetLoss
+	}
+	_, err := compare.ReportDirs(o.Dirs, ro)
+	return err
 }

@@ -256,3 +256,25 @@ func TestCompareFlags(t *testing.T) {
 		t.Errorf("given flags not recorded: %+v", got)
 	}
 }
+
+func TestCompareReportFlags(t *testing.T) {
+	s, _, _ := streams()
+	var got *CompareReportOptions
+	cmd := newCmdCompareReport(s, func(o *CompareReportOptions) error { got = o; return nil })
+	cmd.SetArgs([]string{"a", "b", "--out", "m", "--target-loss", "0.25", "--partial"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got.Dirs, []string{"a", "b"}) || got.Out != "m" || got.TargetLoss != 0.25 || !got.TargetLossProvided || !got.Partial {
+		t.Errorf("parsed %+v", got)
+	}
+	got = nil
+	cmd = newCmdCompareReport(s, func(o *CompareReportOptions) error { got = o; return nil })
+	cmd.SetArgs([]string{"a"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if got.Out != "" || got.TargetLossProvided || got.Partial {
+		t.Errorf("defaults parsed as %+v", got)
+	}
+}
