@@ -167,6 +167,7 @@ func plural(noun string, items []string) string {
 	return noun + " " + strings.Join(items, ", ")
 }
 
+// g4 formats v with 4 significant digits.
 func g4(v float64) string { return strconv.FormatFloat(v, 'g', 4, 64) }
 
 // lrText is a chosen rate, or "?" when none is known (a partial report

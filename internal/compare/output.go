@@ -15,6 +15,8 @@ import (
 	"github.com/nettrain/nettrain/internal/plots"
 )
 
+// markdown is summary.md: the ranked table, the target, the findings and
+// the files written.
 func markdown(sum *Summary) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Optimizer comparison: %s\n\n", sum.Name)

@@ -184,6 +184,9 @@ func Report(sets [][]Record, o ReportOptions) (*Summary, error) {
 	return sum, nil
 }
 
+// summarise reduces one optimizer's records: its tuning grid and chosen
+// rate, robustness, divergences and the statistics of its final runs (the
+// steps to the target are set by Report, once the target is known).
 func summarise(opt string, recs []Record) OptimizerSummary {
 	v, _ := variant(opt)
 	s := OptimizerSummary{Name: opt, About: v.About}
