@@ -28,9 +28,18 @@ type CompareOptions struct {
 	EvalsPerEpoch int
 	Out           string
 	Shard         string
-	Phase         string
+	Phase         compare.Phase
 	Tuned         []string
 	TargetLoss    float64
+	// Which of the flags that override the config were given, recorded by
+	// RunE: only those replace the config's compare and training settings.
+	OptimizersProvided    bool
+	LRGridProvided        bool
+	SeedsProvided         bool
+	EpochsProvided        bool
+	StepsProvided         bool
+	EvalsPerEpochProvided bool
+	TargetLossProvided    bool
 }
 
 // NewCmdCompare builds `nettrain compare-optimizers` and its `report`.
@@ -58,10 +67,18 @@ Scale-out: run --phase tune --shard I/N on N machines, then --phase final
 		Args: configArg,
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.Config = args[0]
+			fl := c.Flags()
+			opts.OptimizersProvided = fl.Changed("optimizers")
+			opts.LRGridProvided = fl.Changed("lr-grid")
+			opts.SeedsProvided = fl.Changed("seeds")
+			opts.EpochsProvided = fl.Changed("epochs")
+			opts.StepsProvided = fl.Changed("steps")
+			opts.EvalsPerEpochProvided = fl.Changed("evals-per-epoch")
+			opts.TargetLossProvided = fl.Changed("target-loss")
 			if runF != nil {
 				return runF(opts)
 			}
-			return runCompare(c, opts)
+			return runCompare(opts)
 		},
 	}
 	addSetFlag(cmd, &opts.Sets)
@@ -75,14 +92,14 @@ Scale-out: run --phase tune --shard I/N on N machines, then --phase final
 	f.IntVar(&opts.EvalsPerEpoch, "evals-per-epoch", 0, "validation measurements per epoch (default: compare.evals_per_epoch, 10)")
 	f.StringVar(&opts.Out, "out", "", "output directory (default runs/<name>-compare)")
 	f.StringVar(&opts.Shard, "shard", "", "run only shard I of N of the trial list, as I/N")
-	f.StringVar(&opts.Phase, "phase", "all", "all, tune or final (sharded sweeps run tune, then final)")
+	f.StringVar((*string)(&opts.Phase), "phase", string(compare.PhaseAll), "all, tune or final (sharded sweeps run tune, then final)")
 	f.StringArrayVar(&opts.Tuned, "tuned", nil, "directory with tuning results of other shards (phase final; repeatable)")
 	f.Float64Var(&opts.TargetLoss, "target-loss", 0, "validation loss for \"steps to target\" (default: compare.target_loss, else 1.25 x the lowest mean best)")
-	cmd.AddCommand(newCmdCompareReport(s))
+	cmd.AddCommand(newCmdCompareReport(s, nil))
 	return cmd
 }
 
-func runCompare(c *cobra.Command, o *CompareOptions) error {
+func runCompare(o *CompareOptions) error {
 	cfg, err := model.Load(o.Config, o.Sets)
 	if err != nil {
 		return err
@@ -96,26 +113,25 @@ func runCompare(c *cobra.Command, o *CompareOptions) error {
 	if len(co.Optimizers) == 0 {
 		co.Optimizers = compare.VariantNames()
 	}
-	fl := c.Flags()
-	if fl.Changed("optimizers") {
+	if o.OptimizersProvided {
 		co.Optimizers = o.Optimizers
 	}
-	if fl.Changed("lr-grid") {
+	if o.LRGridProvided {
 		co.LRGrid = o.LRGrid
 	}
-	if fl.Changed("seeds") {
+	if o.SeedsProvided {
 		co.Seeds = o.Seeds
 	}
-	if fl.Changed("epochs") {
+	if o.EpochsProvided {
 		co.Epochs = o.Epochs
 	}
-	if fl.Changed("steps") {
+	if o.StepsProvided {
 		co.Steps = &o.Steps
 	}
-	if fl.Changed("evals-per-epoch") {
+	if o.EvalsPerEpochProvided {
 		co.EvalsPerEpoch = o.EvalsPerEpoch
 	}
-	if fl.Changed("target-loss") {
+	if o.TargetLossProvided {
 		co.TargetLoss = &o.TargetLoss
 	}
 	if co.OutDir == "" {
@@ -148,10 +164,22 @@ func parseShard(s string) (i, n int, ok bool) {
 	return i, n, err1 == nil && err2 == nil && i >= 1 && i <= n
 }
 
-func newCmdCompareReport(s *IOStreams) *cobra.Command {
-	var out string
-	var target float64
-	var partial bool
+// CompareReportOptions are the parsed arguments of
+// `nettrain compare-optimizers report`.
+type CompareReportOptions struct {
+	IO         *IOStreams
+	Dirs       []string
+	Out        string // "": the first of Dirs
+	TargetLoss float64
+	// TargetLossProvided records, from RunE, that --target-loss was given.
+	TargetLossProvided bool
+	Partial            bool
+}
+
+// newCmdCompareReport builds `nettrain compare-optimizers report`; runF
+// replaces runCompareReport in tests.
+func newCmdCompareReport(s *IOStreams, runF func(*CompareReportOptions) error) *cobra.Command {
+	opts := &CompareReportOptions{IO: s}
 	cmd := &cobra.Command{
 		Use:   "report DIR...",
 		Short: "Merge the trial records of several runs (shards) into one summary",
@@ -169,22 +197,31 @@ run yet) it lists them and fails; --partial writes the report of what there is,
 with a warning.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(c *cobra.Command, dirs []string) error {
-			if out == "" {
-				out = dirs[0]
+			opts.Dirs = dirs
+			opts.TargetLossProvided = c.Flags().Changed("target-loss")
+			if opts.TargetLossProvided && (!(opts.TargetLoss > 0) || math.IsInf(opts.TargetLoss, 0)) {
+				return usageError{fmt.Errorf("--target-loss must be a finite validation loss > 0, got %g", opts.TargetLoss)}
 			}
-			var t *float64
-			if c.Flags().Changed("target-loss") {
-				if !(target > 0) || math.IsInf(target, 0) {
-					return usageError{fmt.Errorf("--target-loss must be a finite validation loss > 0, got %g", target)}
-				}
-				t = &target
+			if runF != nil {
+				return runF(opts)
 			}
-			_, err := compare.ReportDirs(dirs, compare.ReportOptions{Out: out, Target: t, Partial: partial, Log: s.Out})
-			return err
+			return runCompareReport(opts)
 		},
 	}
-	cmd.Flags().StringVar(&out, "out", "", "where to write the merged report (default: the first DIR)")
-	cmd.Flags().Float64Var(&target, "target-loss", 0, "validation loss for \"steps to target\"")
-	cmd.Flags().BoolVar(&partial, "partial", false, "write the report even if trials are missing, with a warning")
+	cmd.Flags().StringVar(&opts.Out, "out", "", "where to write the merged report (default: the first DIR)")
+	cmd.Flags().Float64Var(&opts.TargetLoss, "target-loss", 0, "validation loss for \"steps to target\"")
+	cmd.Flags().BoolVar(&opts.Partial, "partial", false, "write the report even if trials are missing, with a warning")
 	return cmd
+}
+
+func runCompareReport(o *CompareReportOptions) error {
+	ro := compare.ReportOptions{Out: o.Out, Partial: o.Partial, Log: o.IO.Out}
+	if ro.Out == "" {
+		ro.Out = o.Dirs[0]
+	}
+	if o.TargetLossProvided {
+		ro.Target = &o.TargetLoss
+	}
+	_, err := compare.ReportDirs(o.Dirs, ro)
+	return err
 }

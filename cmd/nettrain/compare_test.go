@@ -6,8 +6,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/nettrain/nettrain/internal/compare"
 )
 
 // TestMain lets the test binary act as nettrain, so tests can run real
@@ -218,5 +221,60 @@ func TestCompareBadOptions(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "out", "trials.jsonl")); err == nil {
 		t.Error("a trial ran")
+	}
+}
+
+// TestCompareFlags: argv to parsed options, including which of the flags
+// that override the config were given.
+func TestCompareFlags(t *testing.T) {
+	parse := func(args ...string) *CompareOptions {
+		t.Helper()
+		s, _, _ := streams()
+		var got *CompareOptions
+		cmd := NewCmdCompare(s, func(o *CompareOptions) error { got = o; return nil })
+		cmd.SetArgs(args)
+		if err := cmd.Execute(); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	got := parse("c.yaml")
+	if got.Config != "c.yaml" || got.Phase != compare.PhaseAll || got.OptimizersProvided || got.LRGridProvided || got.SeedsProvided ||
+		got.EpochsProvided || got.StepsProvided || got.EvalsPerEpochProvided || got.TargetLossProvided {
+		t.Errorf("defaults parsed as %+v", got)
+	}
+	got = parse("c.yaml", "--optimizers", "sgd,adam", "--lr-grid", "2", "--seeds", "3", "--epochs", "4", "--steps", "0",
+		"--evals-per-epoch", "5", "--target-loss", "0.5", "--phase", "final", "--shard", "2/3", "--tuned", "a", "--tuned", "b",
+		"--workers", "6", "--out", "o", "--set", "seed=2")
+	if !slices.Equal(got.Optimizers, []string{"sgd", "adam"}) || got.LRGrid != 2 || got.Seeds != 3 || got.Epochs != 4 || got.Steps != 0 ||
+		got.EvalsPerEpoch != 5 || got.TargetLoss != 0.5 || got.Phase != compare.PhaseFinal || got.Shard != "2/3" ||
+		!slices.Equal(got.Tuned, []string{"a", "b"}) || got.Workers != 6 || got.Out != "o" || !slices.Equal(got.Sets, []string{"seed=2"}) {
+		t.Errorf("parsed %+v", got)
+	}
+	if !got.OptimizersProvided || !got.LRGridProvided || !got.SeedsProvided || !got.EpochsProvided || !got.StepsProvided ||
+		!got.EvalsPerEpochProvided || !got.TargetLossProvided {
+		t.Errorf("given flags not recorded: %+v", got)
+	}
+}
+
+func TestCompareReportFlags(t *testing.T) {
+	s, _, _ := streams()
+	var got *CompareReportOptions
+	cmd := newCmdCompareReport(s, func(o *CompareReportOptions) error { got = o; return nil })
+	cmd.SetArgs([]string{"a", "b", "--out", "m", "--target-loss", "0.25", "--partial"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got.Dirs, []string{"a", "b"}) || got.Out != "m" || got.TargetLoss != 0.25 || !got.TargetLossProvided || !got.Partial {
+		t.Errorf("parsed %+v", got)
+	}
+	got = nil
+	cmd = newCmdCompareReport(s, func(o *CompareReportOptions) error { got = o; return nil })
+	cmd.SetArgs([]string{"a"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if got.Out != "" || got.TargetLossProvided || got.Partial {
+		t.Errorf("defaults parsed as %+v", got)
 	}
 }

@@ -59,7 +59,7 @@ func config(t *testing.T, dir string, sets ...string) *model.Config {
 
 func options(cfg *model.Config, out string) Options {
 	return Options{Optimizers: []string{"sgd", "momentum", "adam"}, LRGrid: 3, Seeds: 2, Seed: cfg.Seed,
-		Epochs: cfg.Training.Epochs, Workers: 2, EvalsPerEpoch: 3, Phase: "all", OutDir: out}
+		Epochs: cfg.Training.Epochs, Workers: 2, EvalsPerEpoch: 3, Phase: PhaseAll, OutDir: out}
 }
 
 func TestGrid(t *testing.T) {
@@ -214,7 +214,7 @@ func TestFindingsFromNumbers(t *testing.T) {
 	sum := &Summary{Target: 0.5, Optimizers: []OptimizerSummary{
 		{Name: "adam", ChosenLR: lr(1e-3), Grid: []float64{1e-4, 1e-3, 1e-2}, Robust: 2, Seeds: 3, BestMean: 0.30, BestStd: 0.01, StepsMedian: lr(120)},
 		{Name: "sgd", ChosenLR: lr(1e-1), Grid: []float64{1e-3, 1e-2, 1e-1}, Robust: 1, Seeds: 3, BestMean: 0.40, BestStd: 0.02, StepsMedian: lr(300),
-			Diverged: []Key{{Phase: "tune", Optimizer: "sgd", LR: 1, Seed: 1}}},
+			Diverged: []Key{{Phase: PhaseTune, Optimizer: "sgd", LR: 1, Seed: 1}}},
 		{Name: "adagrad", Grid: []float64{1e-3, 1}, BestMean: math.NaN()},
 	}}
 	f := strings.Join(findings(sum), "\n")

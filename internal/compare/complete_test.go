@@ -46,7 +46,7 @@ func TestValidate(t *testing.T) {
 		{"target NaN", func(o *Options) { o.TargetLoss = &nan },
 			"compare.target_loss or --target-loss must be a finite validation loss > 0, got NaN"},
 	} {
-		o := Options{Optimizers: []string{"sgd", "momentum", "adam"}, LRGrid: 3, Seeds: 2, Epochs: 1, Workers: 1, Phase: "all"}
+		o := Options{Optimizers: []string{"sgd", "momentum", "adam"}, LRGrid: 3, Seeds: 2, Epochs: 1, Workers: 1, Phase: PhaseAll}
 		if err := o.Validate(); err != nil {
 			t.Fatalf("valid options refused: %v", err)
 		}
@@ -66,7 +66,7 @@ func shardedSweep(t *testing.T, dir string) (tune, final []string) {
 	cfg := config(t, dir)
 	for i := 1; i <= 2; i++ {
 		o := options(cfg, filepath.Join(dir, fmt.Sprintf("tune-%d", i)))
-		o.Phase, o.Shard, o.Shards = "tune", i, 2
+		o.Phase, o.Shard, o.Shards = PhaseTune, i, 2
 		o.Seeds = 3 // the tuning phase does not use it: the final shards' 2 count
 		if _, err := Run(cfg, o); err != nil {
 			t.Fatal(err)
@@ -75,7 +75,7 @@ func shardedSweep(t *testing.T, dir string) (tune, final []string) {
 	}
 	for i := 1; i <= 2; i++ {
 		o := options(cfg, filepath.Join(dir, fmt.Sprintf("final-%d", i)))
-		o.Phase, o.Shard, o.Shards, o.Tuned = "final", i, 2, tune
+		o.Phase, o.Shard, o.Shards, o.Tuned = PhaseFinal, i, 2, tune
 		if _, err := Run(cfg, o); err != nil {
 			t.Fatal(err)
 		}
@@ -258,7 +258,7 @@ func TestRunTunePhaseAndReusedDirectory(t *testing.T) {
 	writeBlobs(t, dir)
 	cfg := config(t, dir)
 	o := options(cfg, filepath.Join(dir, "out"))
-	o.Phase = "tune"
+	o.Phase = PhaseTune
 	var log strings.Builder
 	o.Log = &log
 	sum, err := Run(cfg, o)
@@ -269,7 +269,7 @@ func TestRunTunePhaseAndReusedDirectory(t *testing.T) {
 		strings.Contains(sum.Markdown, "NaN") || strings.Contains(sum.Markdown, "diverged at every") {
 		t.Errorf("tuning-only report:\n%s", sum.Markdown)
 	}
-	o.Phase = "all"
+	o.Phase = PhaseAll
 	o.Optimizers = []string{"adam", "sgd"}
 	log.Reset()
 	if sum, err = Run(cfg, o); err != nil {
@@ -290,7 +290,7 @@ func TestRunTunePhaseAndReusedDirectory(t *testing.T) {
 }
 
 func TestReportRejectsBadTarget(t *testing.T) {
-	recs := []Record{{Key: Key{Phase: "tune", Optimizer: "sgd", LR: 0.1, Seed: 1}, Sweep: "x"}}
+	recs := []Record{{Key: Key{Phase: PhaseTune, Optimizer: "sgd", LR: 0.1, Seed: 1}, Sweep: "x"}}
 	for _, v := range []float64{0, -1, math.NaN(), math.Inf(1)} {
 		if _, err := Report([][]Record{recs}, ReportOptions{Out: t.TempDir(), Target: &v}); err == nil || !strings.Contains(err.Error(), "must be a finite number > 0") {
 			t.Errorf("target %g: %v", v, err)

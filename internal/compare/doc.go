@@ -50,4 +50,20 @@
 // not run yet), listing what is missing; with --partial it writes the
 // report anyway, marked incomplete. Records outside the plan (e.g. of an
 // earlier run with other settings in the same directory) are left out.
+//
+// # Source layout
+//
+// options.go holds Options and their validation; variants.go the
+// optimizers compared and their learning-rate grids; trials.go a trial's
+// Key and Phase and the fixed trial list (tuneKeys, finalKeys, shardOf)
+// with the choice of each optimizer's rate (choose). run.go runs the
+// trials not yet recorded on a pool of workers, each through RunTrial
+// (trial.go), and records.go reads, repairs, appends to and merges
+// trials.jsonl. The report needs only records, which carry their plan: plan.go says what a
+// sweep expects and what is missing (Plan, planOf, check,
+// IncompleteError); summary.go reduces the records to one
+// OptimizerSummary per optimizer, sets the target and ranks them (Report,
+// ReportDirs); stats.go holds the statistics, findings.go the findings in
+// prose, and output.go writes trials.csv, the plots, summary.md and
+// summary.json.
 package compare

@@ -1,17 +1,11 @@
 package compare
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"maps"
-	"math"
 	"os"
 	"path/filepath"
-	"slices"
-	"sort"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -24,31 +18,6 @@ import (
 	"github.com/nettrain/nettrain/internal/train"
 )
 
-// Options are the choices of one comparison.
-type Options struct {
-	Optimizers []string             // variant names, in report order
-	LRGrid     int                  // grid points per optimizer
-	LRs        map[string][]float64 // explicit grids, overriding LRGrid
-	Seeds      int                  // seeds of the final phase
-	Seed       uint64               // first seed (the config's)
-	Epochs     int                  // budget, the same for every trial
-	Steps      *int                 // optional step cap
-	Workers    int                  // trials in parallel
-	// EvalsPerEpoch is how often per epoch the validation loss is measured.
-	EvalsPerEpoch int
-	Phase         string   // all, tune or final
-	Shard, Shards int      // 1-based shard index and count; 0 count: no sharding
-	Tuned         []string // directories with tuning records (phase final)
-	OutDir        string
-	TargetLoss    *float64
-	Log           io.Writer // notes and the summary
-	Progress      io.Writer // progress bar (a terminal), or nil
-	// Interrupt delivers SIGINT/SIGTERM: running trials stop after their
-	// current step (unrecorded, to be rerun), finished ones stay recorded,
-	// and Run returns an *Interrupted.
-	Interrupt <-chan os.Signal
-}
-
 // Interrupted reports a comparison stopped by a signal.
 type Interrupted struct {
 	Signal os.Signal
@@ -58,74 +27,6 @@ type Interrupted struct {
 
 func (e *Interrupted) Error() string {
 	return fmt.Sprintf("interrupted by %s; %d finished trials are recorded in %s; run the same command again to continue", session.SignalName(e.Signal), e.Done, filepath.Join(e.Dir, recordsFile))
-}
-
-func (o *Options) grid(name string) []float64 {
-	if g, ok := o.LRs[name]; ok {
-		g = append([]float64(nil), g...)
-		sort.Float64s(g)
-		return g
-	}
-	v, _ := variant(name)
-	return Grid(v.DefaultLR(), o.LRGrid)
-}
-
-// Validate checks the options against the known variants.
-func (o *Options) Validate() error {
-	if len(o.Optimizers) == 0 {
-		return errors.New("no optimizers to compare")
-	}
-	known := strings.Join(VariantNames(), ", ")
-	for i, n := range o.Optimizers {
-		if _, ok := variant(n); !ok {
-			return fmt.Errorf("unknown optimizer %q in compare.optimizers or --optimizers%s; known: %s", n, didYouMean(n, VariantNames()), known)
-		}
-		if slices.Contains(o.Optimizers[:i], n) {
-			return fmt.Errorf("compare.optimizers or --optimizers lists %q twice", n)
-		}
-	}
-	for _, n := range slices.Sorted(maps.Keys(o.LRs)) {
-		g := o.LRs[n]
-		if _, ok := variant(n); !ok {
-			return fmt.Errorf("compare.lr_grid names unknown optimizer %q%s; known: %s", n, didYouMean(n, VariantNames()), known)
-		}
-		if !slices.Contains(o.Optimizers, n) {
-			return fmt.Errorf("compare.lr_grid names %q, which is not compared (optimizers: %s)", n, strings.Join(o.Optimizers, ", "))
-		}
-		if len(g) == 0 {
-			return fmt.Errorf("compare.lr_grid.%s is empty: give at least one learning rate, or remove it to use the default grid", n)
-		}
-		for i, lr := range g {
-			if !(lr > 0) || math.IsInf(lr, 0) {
-				return fmt.Errorf("compare.lr_grid.%s: learning rates must be finite and > 0, got %g", n, lr)
-			}
-			if slices.Contains(g[:i], lr) {
-				return fmt.Errorf("compare.lr_grid.%s lists %g twice", n, lr)
-			}
-		}
-	}
-	if t := o.TargetLoss; t != nil && !validTarget(*t) {
-		return fmt.Errorf("compare.target_loss or --target-loss must be a finite validation loss > 0, got %g", *t)
-	}
-	switch {
-	case o.LRGrid < 1:
-		return fmt.Errorf("--lr-grid must be at least 1, got %d", o.LRGrid)
-	case o.Seeds < 1:
-		return fmt.Errorf("--seeds must be at least 1, got %d", o.Seeds)
-	case o.Epochs < 1:
-		return fmt.Errorf("--epochs must be at least 1, got %d", o.Epochs)
-	case o.Steps != nil && *o.Steps < 1:
-		return fmt.Errorf("--steps must be at least 1, got %d", *o.Steps)
-	case o.Workers < 1:
-		return fmt.Errorf("--workers must be at least 1, got %d", o.Workers)
-	case o.Phase != "all" && o.Phase != "tune" && o.Phase != "final":
-		return fmt.Errorf("--phase must be all, tune or final, got %q", o.Phase)
-	case o.Shards > 0 && (o.Shard < 1 || o.Shard > o.Shards):
-		return fmt.Errorf("--shard %d/%d: the index must be between 1 and %d", o.Shard, o.Shards, o.Shards)
-	case o.Shards > 1 && o.Phase == "all":
-		return errors.New("a sharded sweep runs in two stages: --phase tune on every shard, then --phase final --tuned DIR... (the tuning output directories) on every shard, then `compare-optimizers report DIR...`")
-	}
-	return nil
 }
 
 // Run runs the comparison the options describe (resuming from the records
@@ -176,7 +77,7 @@ func Run(cfg *model.Config, o Options) (*Summary, error) {
 		return nil, nil
 	}
 	sets := [][]Record{recs}
-	if o.Phase == "final" {
+	if o.Phase == PhaseFinal {
 		// The tuning records live in the --tuned directories.
 		for _, dir := range o.Tuned {
 			t, err := readRecords(dir)
@@ -210,12 +111,12 @@ func (r *runner) logf(format string, args ...any) {
 func runPhases[T backprop.Float](r *runner) error {
 	o := r.o
 	data := &dataCache[T]{cfg: r.cfg, bySeed: map[uint64]*dataEntry[T]{}}
-	if o.Phase == "all" || o.Phase == "tune" {
+	if o.Phase == PhaseAll || o.Phase == PhaseTune {
 		if err := runKeys(r, data, shardOf(tuneKeys(o), o.Shard, o.Shards), "tuning"); err != nil {
 			return err
 		}
 	}
-	if o.Phase == "tune" {
+	if o.Phase == PhaseTune {
 		return nil
 	}
 	tuned := r.records()
@@ -255,7 +156,7 @@ func runPhases[T backprop.Float](r *runner) error {
 	var todo []Key
 	for _, k := range finals {
 		t := k
-		t.Phase = "tune"
+		t.Phase = PhaseTune
 		if rec, ok := byKey[t]; ok {
 			if _, done := r.done[k]; !done {
 				rec.Key = k
@@ -281,45 +182,15 @@ func (r *runner) records() []Record {
 	return out
 }
 
-// append records a finished trial: one JSON line, written and synced.
+// append records a finished trial in the output directory and as done.
 func (r *runner) append(rec Record) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	b, err := json.Marshal(recordJSON(rec))
-	if err != nil {
+	if err := appendRecord(r.o.OutDir, rec); err != nil {
 		return err
-	}
-	f, err := os.OpenFile(filepath.Join(r.o.OutDir, recordsFile), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
-	if err != nil {
-		return fmt.Errorf("cannot record a trial: %w", err)
-	}
-	defer f.Close()
-	if _, err := f.Write(append(b, '\n')); err != nil {
-		return fmt.Errorf("cannot record a trial: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("cannot record a trial: %w", err)
 	}
 	r.done[rec.Key] = rec
 	return nil
-}
-
-// recordJSON replaces non-finite numbers (diverged runs) by null.
-func recordJSON(r Record) Record {
-	fin := func(v float64) float64 {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return -1
-		}
-		return v
-	}
-	r.FinalVal, r.BestVal = fin(r.FinalVal), fin(r.BestVal)
-	curve := make([]CurvePoint, len(r.Curve))
-	for i, p := range r.Curve {
-		p.TrainLoss, p.ValLoss = fin(p.TrainLoss), fin(p.ValLoss)
-		curve[i] = p
-	}
-	r.Curve = curve
-	return r
 }
 
 type dataEntry[T backprop.Float] struct {

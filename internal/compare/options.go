@@ -1,0 +1,110 @@
+package compare
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"math"
+	"os"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/nettrain/nettrain/internal/model"
+)
+
+// Options are the choices of one comparison.
+type Options struct {
+	Optimizers []string             // variant names, in report order
+	LRGrid     int                  // grid points per optimizer
+	LRs        map[string][]float64 // explicit grids, overriding LRGrid
+	Seeds      int                  // seeds of the final phase
+	Seed       uint64               // first seed (the config's)
+	Epochs     int                  // budget, the same for every trial
+	Steps      *int                 // optional step cap
+	Workers    int                  // trials in parallel
+	// EvalsPerEpoch is how often per epoch the validation loss is measured.
+	EvalsPerEpoch int
+	Phase         Phase    // PhaseAll, PhaseTune or PhaseFinal
+	Shard, Shards int      // 1-based shard index and count; 0 count: no sharding
+	Tuned         []string // directories with tuning records (phase final)
+	OutDir        string
+	TargetLoss    *float64
+	Log           io.Writer // notes and the summary
+	Progress      io.Writer // progress bar (a terminal), or nil
+	// Interrupt delivers SIGINT/SIGTERM: running trials stop after their
+	// current step (unrecorded, to be rerun), finished ones stay recorded,
+	// and Run returns an *Interrupted.
+	Interrupt <-chan os.Signal
+}
+
+// grid is the named optimizer's learning rates, ascending: its explicit
+// grid (LRs), else LRGrid points around its default.
+func (o *Options) grid(name string) []float64 {
+	if g, ok := o.LRs[name]; ok {
+		g = append([]float64(nil), g...)
+		sort.Float64s(g)
+		return g
+	}
+	v, _ := variant(name)
+	return Grid(v.DefaultLR(), o.LRGrid)
+}
+
+// Validate checks the options against the known variants.
+func (o *Options) Validate() error {
+	if len(o.Optimizers) == 0 {
+		return errors.New("no optimizers to compare")
+	}
+	known := strings.Join(VariantNames(), ", ")
+	for i, n := range o.Optimizers {
+		if _, ok := variant(n); !ok {
+			return fmt.Errorf("unknown optimizer %q in compare.optimizers or --optimizers%s; known: %s", n, model.DidYouMean(n, VariantNames()), known)
+		}
+		if slices.Contains(o.Optimizers[:i], n) {
+			return fmt.Errorf("compare.optimizers or --optimizers lists %q twice", n)
+		}
+	}
+	for _, n := range slices.Sorted(maps.Keys(o.LRs)) {
+		g := o.LRs[n]
+		if _, ok := variant(n); !ok {
+			return fmt.Errorf("compare.lr_grid names unknown optimizer %q%s; known: %s", n, model.DidYouMean(n, VariantNames()), known)
+		}
+		if !slices.Contains(o.Optimizers, n) {
+			return fmt.Errorf("compare.lr_grid names %q, which is not compared (optimizers: %s)", n, strings.Join(o.Optimizers, ", "))
+		}
+		if len(g) == 0 {
+			return fmt.Errorf("compare.lr_grid.%s is empty: give at least one learning rate, or remove it to use the default grid", n)
+		}
+		for i, lr := range g {
+			if !(lr > 0) || math.IsInf(lr, 0) {
+				return fmt.Errorf("compare.lr_grid.%s: learning rates must be finite and > 0, got %g", n, lr)
+			}
+			if slices.Contains(g[:i], lr) {
+				return fmt.Errorf("compare.lr_grid.%s lists %g twice", n, lr)
+			}
+		}
+	}
+	if t := o.TargetLoss; t != nil && !validTarget(*t) {
+		return fmt.Errorf("compare.target_loss or --target-loss must be a finite validation loss > 0, got %g", *t)
+	}
+	switch {
+	case o.LRGrid < 1:
+		return fmt.Errorf("--lr-grid must be at least 1, got %d", o.LRGrid)
+	case o.Seeds < 1:
+		return fmt.Errorf("--seeds must be at least 1, got %d", o.Seeds)
+	case o.Epochs < 1:
+		return fmt.Errorf("--epochs must be at least 1, got %d", o.Epochs)
+	case o.Steps != nil && *o.Steps < 1:
+		return fmt.Errorf("--steps must be at least 1, got %d", *o.Steps)
+	case o.Workers < 1:
+		return fmt.Errorf("--workers must be at least 1, got %d", o.Workers)
+	case o.Phase != PhaseAll && o.Phase != PhaseTune && o.Phase != PhaseFinal:
+		return fmt.Errorf("--phase must be all, tune or final, got %q", o.Phase)
+	case o.Shards > 0 && (o.Shard < 1 || o.Shard > o.Shards):
+		return fmt.Errorf("--shard %d/%d: the index must be between 1 and %d", o.Shard, o.Shards, o.Shards)
+	case o.Shards > 1 && o.Phase == PhaseAll:
+		return errors.New("a sharded sweep runs in two stages: --phase tune on every shard, then --phase final --tuned DIR... (the tuning output directories) on every shard, then `compare-optimizers report DIR...`")
+	}
+	return nil
+}

@@ -1,0 +1,216 @@
+package compare
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"gonum.org/v1/plot/vg"
+
+	"github.com/nettrain/nettrain/internal/plots"
+)
+
+// markdown is summary.md: the ranked table, the target, the findings and
+// the files written.
+func markdown(sum *Summary) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Optimizer comparison: %s\n\n", sum.Name)
+	if len(sum.Incomplete) > 0 {
+		fmt.Fprintf(&b, "**Warning: incomplete report, some trials are missing:** %s. The rankings and findings below cover only the trials present.\n\n", strings.Join(sum.Incomplete, "; "))
+	}
+	b.WriteString("Each optimizer's learning rate was tuned on a grid (lowest validation loss, one seed), then rerun with several seeds; ranked by the mean over seeds of the best validation loss.\n\n")
+	b.WriteString("| rank | optimizer | lr | best val loss (mean ± sd) | min-max | final val loss | best val acc | steps to target | good lrs | diverged |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|---|\n")
+	for i, s := range sum.Optimizers {
+		lr, best, mm, fin, acc, steps := "-", "-", "-", "-", "-", "-"
+		if s.ChosenLR != nil {
+			lr = g4(*s.ChosenLR)
+		}
+		if s.Seeds > 0 {
+			best = fmt.Sprintf("%s ± %s (%d)", g4(s.BestMean), g4(s.BestStd), s.Seeds)
+			mm = g4(s.BestMin) + "-" + g4(s.BestMax)
+			fin = g4(s.FinalMean)
+		}
+		if s.AccMean != nil {
+			acc = fmt.Sprintf("%.4f", *s.AccMean)
+		}
+		if s.StepsMedian != nil {
+			steps = fmt.Sprintf("%.0f", *s.StepsMedian)
+		}
+		fmt.Fprintf(&b, "| %d | %s | %s | %s | %s | %s | %s | %s | %d/%d | %d |\n", i+1, s.Name, lr, best, mm, fin, acc, steps, s.Robust, len(s.Grid), len(s.Diverged))
+	}
+	target := "Target validation loss: " + g4(sum.Target) + "."
+	if !finite(sum.Target) {
+		target = "No target validation loss: there are no final runs."
+		for _, s := range sum.Optimizers {
+			if len(s.finalRecords) > 0 {
+				target = "No target validation loss: no final run finished without diverging."
+			}
+		}
+	}
+	fmt.Fprintf(&b, "\n%s Good lrs: grid rates within %.0f%% of the optimizer's best validation loss.\n\n## Findings\n\n", target, (robustWithin-1)*100)
+	for _, f := range sum.Findings {
+		b.WriteString("- " + f + "\n")
+	}
+	if len(sum.Files) > 0 {
+		b.WriteString("\n## Files\n\n")
+		for _, f := range sum.Files {
+			fmt.Fprintf(&b, "- %s\n", f)
+		}
+	}
+	return b.String()
+}
+
+// sanitized replaces NaN (not encodable in JSON) by -1 markers in a copy.
+func sanitized(sum *Summary) any {
+	c := *sum
+	c.Optimizers = append([]OptimizerSummary(nil), sum.Optimizers...)
+	fix := func(v *float64) {
+		if !finite(*v) {
+			*v = -1
+		}
+	}
+	fix(&c.Target)
+	for i := range c.Optimizers {
+		s := &c.Optimizers[i]
+		fix(&s.BestMean)
+		fix(&s.BestStd)
+		fix(&s.BestMin)
+		fix(&s.BestMax)
+		fix(&s.FinalMean)
+	}
+	return c
+}
+
+// writeOutputs writes the report into out: trials.csv, the plots, then
+// summary.md and summary.json, which list the files written. It sets
+// sum.Files and sum.Markdown.
+func writeOutputs(sum *Summary, recs []Record, out string) error {
+	if err := writeTrialsCSV(sum, recs, out); err != nil {
+		return err
+	}
+	files := []string{"trials.csv", "summary.md", "summary.json"}
+	plotted, err := writePlots(sum, out)
+	if err != nil {
+		return err
+	}
+	sum.Files = append(files, plotted...)
+	sum.Markdown = markdown(sum)
+	if err := os.WriteFile(filepath.Join(out, "summary.md"), []byte(sum.Markdown), 0o644); err != nil {
+		return fmt.Errorf("cannot write summary: %w", err)
+	}
+	js, _ := json.MarshalIndent(sanitized(sum), "", "  ")
+	if err := os.WriteFile(filepath.Join(out, "summary.json"), append(js, '\n'), 0o644); err != nil {
+		return fmt.Errorf("cannot write summary: %w", err)
+	}
+	return nil
+}
+
+// writeTrialsCSV writes trials.csv: one row per trial, in the records'
+// order.
+func writeTrialsCSV(sum *Summary, recs []Record, out string) error {
+	var b strings.Builder
+	w := csv.NewWriter(&b)
+	w.Write([]string{"phase", "optimizer", "lr", "seed", "final_val_loss", "best_val_loss", "final_val_accuracy", "best_val_accuracy", "steps_to_target", "steps", "wall_s", "diverged"})
+	num := func(v float64) string {
+		if !finite(v) {
+			return ""
+		}
+		return strconv.FormatFloat(v, 'g', -1, 64)
+	}
+	opt := func(v *float64) string {
+		if v == nil {
+			return ""
+		}
+		return num(*v)
+	}
+	for _, r := range recs {
+		st := ""
+		if s := stepsTo(r, sum.Target); s >= 0 {
+			st = strconv.FormatInt(s, 10)
+		}
+		div := "no"
+		if r.Diverged {
+			div = "yes"
+		}
+		w.Write([]string{string(r.Phase), r.Optimizer, num(r.LR), strconv.FormatUint(r.Seed, 10), num(r.FinalVal), num(r.BestVal),
+			opt(r.FinalAcc), opt(r.BestAcc), st, strconv.FormatInt(r.Steps, 10), strconv.FormatFloat(r.WallS, 'f', 2, 64), div})
+	}
+	w.Flush()
+	if err := os.WriteFile(filepath.Join(out, "trials.csv"), []byte(b.String()), 0o644); err != nil {
+		return fmt.Errorf("cannot write trials.csv: %w", err)
+	}
+	return nil
+}
+
+// writePlots writes the plots that have data, as PNG and SVG, and lists
+// their files.
+func writePlots(sum *Summary, out string) ([]string, error) {
+	var files []string
+	// Learning curves at the chosen rates: mean over seeds, band min-max.
+	curves := plots.Chart{Title: sum.Name + ": validation loss at each optimizer's chosen learning rate",
+		XLabel: "epoch", YLabel: "validation loss (mean over seeds, band: min-max)"}
+	for _, s := range sum.Optimizers {
+		var rs []Record
+		for _, r := range s.finalRecords {
+			if !r.Diverged && len(r.Curve) > 0 {
+				rs = append(rs, r)
+			}
+		}
+		if len(rs) == 0 {
+			continue
+		}
+		n := len(rs[0].Curve)
+		for _, r := range rs {
+			n = min(n, len(r.Curve))
+		}
+		ser := plots.Series{Label: fmt.Sprintf("%s (lr %s)", s.Name, lrText(s.ChosenLR))}
+		for i := 0; i < n; i++ {
+			var vals []float64
+			for _, r := range rs {
+				vals = append(vals, r.Curve[i].ValLoss)
+			}
+			m, _ := meanStd(vals)
+			ser.X = append(ser.X, rs[0].Curve[i].Epoch)
+			ser.Y = append(ser.Y, m)
+			ser.Lo = append(ser.Lo, slices.Min(vals))
+			ser.Hi = append(ser.Hi, slices.Max(vals))
+		}
+		curves.Series = append(curves.Series, ser)
+	}
+	// Sensitivity: best validation loss of each tuning run against its rate.
+	sens := plots.Chart{Title: sum.Name + ": sensitivity to the learning rate (tuning runs)",
+		XLabel: "learning rate", YLabel: "best validation loss (diverged runs omitted)", LogX: true, LogY: true}
+	for _, s := range sum.Optimizers {
+		ser := plots.Series{Label: s.Name, Points: true}
+		for i, lr := range s.Grid {
+			if s.TuneBest[i] != nil {
+				ser.X = append(ser.X, lr)
+				ser.Y = append(ser.Y, *s.TuneBest[i])
+			}
+		}
+		if len(ser.X) > 0 {
+			sens.Series = append(sens.Series, ser)
+		}
+	}
+	for _, p := range []struct {
+		chart plots.Chart
+		name  string
+	}{{curves, "curves"}, {sens, "lr-sensitivity"}} {
+		if len(p.chart.Series) == 0 {
+			continue
+		}
+		for _, ext := range []string{".png", ".svg"} {
+			if err := p.chart.Save(filepath.Join(out, p.name+ext), 9*vg.Inch, 5*vg.Inch); err != nil {
+				return nil, err
+			}
+			files = append(files, p.name+ext)
+		}
+	}
+	return files, nil
+}

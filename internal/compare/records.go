@@ -1,0 +1,173 @@
+package compare
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// Record is one finished trial in trials.jsonl.
+type Record struct {
+	Key
+	Sweep string `json:"sweep"` // hash of everything else that shapes the trial
+	// Plan is what the sweep that ran the trial expects, so that a report
+	// of merged shards can tell which trials are missing. Records written
+	// before it existed have none.
+	Plan *Plan `json:"plan,omitempty"`
+	TrialResult
+}
+
+const recordsFile = "trials.jsonl"
+
+// appendRecord appends a finished trial to dir/trials.jsonl: one JSON
+// line, written and synced.
+func appendRecord(dir string, rec Record) error {
+	b, err := json.Marshal(recordJSON(rec))
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(filepath.Join(dir, recordsFile), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		return fmt.Errorf("cannot record a trial: %w", err)
+	}
+	defer f.Close()
+	if _, err := f.Write(append(b, '\n')); err != nil {
+		return fmt.Errorf("cannot record a trial: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("cannot record a trial: %w", err)
+	}
+	return nil
+}
+
+// recordJSON replaces non-finite numbers (diverged runs), which JSON
+// cannot hold, by -1 markers.
+func recordJSON(r Record) Record {
+	fin := func(v float64) float64 {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return -1
+		}
+		return v
+	}
+	r.FinalVal, r.BestVal = fin(r.FinalVal), fin(r.BestVal)
+	curve := make([]CurvePoint, len(r.Curve))
+	for i, p := range r.Curve {
+		p.TrainLoss, p.ValLoss = fin(p.TrainLoss), fin(p.ValLoss)
+		curve[i] = p
+	}
+	r.Curve = curve
+	return r
+}
+
+// repairRecords drops a last line that a killed process left incomplete,
+// so that records appended later start on a line of their own.
+func repairRecords(dir string) error {
+	path := filepath.Join(dir, recordsFile)
+	b, err := os.ReadFile(path)
+	if os.IsNotExist(err) || len(b) == 0 {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	end := len(b)
+	if b[end-1] == '\n' {
+		end--
+	}
+	start := strings.LastIndexByte(string(b[:end]), '\n') + 1
+	var r Record
+	if json.Unmarshal(b[start:end], &r) == nil {
+		return nil
+	}
+	if err := os.Truncate(path, int64(start)); err != nil {
+		return fmt.Errorf("cannot repair %s: %w", path, err)
+	}
+	return nil
+}
+
+// readRecords reads dir/trials.jsonl (missing: none). A truncated last line
+// (a process killed while writing) is ignored.
+func readRecords(dir string) ([]Record, error) {
+	f, err := os.Open(filepath.Join(dir, recordsFile))
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var lines []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<28)
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	var recs []Record
+	for i, text := range lines {
+		if strings.TrimSpace(text) == "" {
+			continue
+		}
+		var r Record
+		if err := json.Unmarshal([]byte(text), &r); err != nil {
+			if i == len(lines)-1 {
+				break // cut short by a killed process: that trial reruns
+			}
+			return nil, fmt.Errorf("%s:%d: not a trial record: %v", filepath.Join(dir, recordsFile), i+1, err)
+		}
+		if r.BestVal < 0 { // written as -1: no finite value (diverged)
+			r.BestVal = math.NaN()
+		}
+		if r.FinalVal < 0 {
+			r.FinalVal = math.NaN()
+		}
+		recs = append(recs, r)
+	}
+	return recs, nil
+}
+
+// merge combines records, keeping one per key and sweep, and sorts them in
+// the fixed trial order (phase, optimizer order, rate, seed).
+func merge(order []string, sets ...[]Record) []Record {
+	seen := map[Key]bool{}
+	var out []Record
+	for _, recs := range sets {
+		for _, r := range recs {
+			if !seen[r.Key] {
+				seen[r.Key] = true
+				out = append(out, r)
+			}
+		}
+	}
+	rank := func(name string) int {
+		if i := slices.Index(order, name); i >= 0 {
+			return i
+		}
+		return len(order)
+	}
+	slices.SortStableFunc(out, func(a, b Record) int {
+		switch {
+		case a.Phase != b.Phase:
+			return strings.Compare(string(b.Phase), string(a.Phase)) // tune before final
+		case a.Optimizer != b.Optimizer:
+			if d := rank(a.Optimizer) - rank(b.Optimizer); d != 0 {
+				return d
+			}
+			return strings.Compare(a.Optimizer, b.Optimizer)
+		case a.LR != b.LR:
+			if a.LR < b.LR {
+				return -1
+			}
+			return 1
+		}
+		return int(a.Seed) - int(b.Seed)
+	})
+	return out
+}

@@ -1,0 +1,285 @@
+package compare
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// robustWithin is the margin of the robustness measure: a learning rate
+// counts as good when its best validation loss is within this factor of
+// the optimizer's best.
+const robustWithin = 1.2
+
+// defaultTargetFactor sets the default target validation loss: this
+// factor times the lowest mean best validation loss of the final runs.
+const defaultTargetFactor = 1.25
+
+// OptimizerSummary is one optimizer's results.
+type OptimizerSummary struct {
+	Name     string    `json:"optimizer"`
+	About    string    `json:"about"`
+	Grid     []float64 `json:"lr_grid"`
+	ChosenLR *float64  `json:"chosen_lr"` // nil when every tuning run diverged
+	// TuneBest is the best validation loss of each grid rate's tuning run
+	// (null where it diverged).
+	TuneBest []*float64 `json:"tune_best_val_loss"`
+	Robust   int        `json:"robust_lrs"` // grid rates within robustWithin of the best
+	Diverged []Key      `json:"diverged"`   // every diverged trial
+	// Final phase, over seeds.
+	Seeds        int      `json:"seeds"`
+	BestMean     float64  `json:"best_val_loss_mean"`
+	BestStd      float64  `json:"best_val_loss_std"`
+	BestMin      float64  `json:"best_val_loss_min"`
+	BestMax      float64  `json:"best_val_loss_max"`
+	FinalMean    float64  `json:"final_val_loss_mean"`
+	AccMean      *float64 `json:"best_val_accuracy_mean,omitempty"`
+	StepsMedian  *float64 `json:"steps_to_target_median"` // nil when no seed reached it
+	Reached      int      `json:"seeds_reaching_target"`
+	WallMean     float64  `json:"wall_s_mean"`
+	finalRecords []Record
+	tuneMissing  int // grid rates without a tuning run (a partial report)
+}
+
+// Summary is the comparison's result.
+type Summary struct {
+	Name       string             `json:"name"`
+	Incomplete []string           `json:"incomplete,omitempty"` // missing trials (a partial report)
+	Target     float64            `json:"target_val_loss"`
+	Optimizers []OptimizerSummary `json:"optimizers"` // ranked, best first
+	Findings   []string           `json:"findings"`
+	Files      []string           `json:"files"`
+	Markdown   string             `json:"-"`
+}
+
+// ReportOptions are the choices of a report.
+type ReportOptions struct {
+	// Plan is what the sweep expects; nil: the plans the records carry.
+	Plan *Plan
+	// Name titles the report when neither the plan nor the records name
+	// the config (records of an older nettrain).
+	Name   string
+	Out    string   // output directory
+	Target *float64 // the validation loss "steps to target" counts to; nil: the default
+	// Partial writes the report of incomplete records, with a warning,
+	// instead of failing with an *IncompleteError.
+	Partial bool
+	Log     io.Writer // the summary and notes
+}
+
+// Report writes trials.csv, summary.md, summary.json and the plots into
+// o.Out from the records of one or more runs (shards), and prints the
+// summary to o.Log. Unless o.Partial, it fails when a trial the plan
+// expects is missing.
+func Report(sets [][]Record, o ReportOptions) (*Summary, error) {
+	log := o.Log
+	if log == nil {
+		log = io.Discard
+	}
+	var all []Record
+	for _, s := range sets {
+		all = append(all, s...)
+	}
+	if len(all) == 0 {
+		return nil, fmt.Errorf("no trial records to report (is %s the output directory of a comparison?)", o.Out)
+	}
+	sweep := all[0].Sweep
+	for _, r := range all {
+		if r.Sweep != sweep {
+			return nil, fmt.Errorf("the records come from different sweeps (another model, data or budget): %s and %s", sweep, r.Sweep)
+		}
+	}
+	if o.Target != nil && !validTarget(*o.Target) {
+		return nil, fmt.Errorf("the target validation loss must be a finite number > 0, got %g", *o.Target)
+	}
+	plan := o.Plan
+	if plan == nil {
+		var err error
+		if plan, err = planOf(all); err != nil {
+			return nil, err
+		}
+		if plan.Config == "" {
+			fmt.Fprintln(log, "note: these records were written by an older nettrain and do not say which trials the sweep expects; completeness is judged from the records themselves")
+		}
+	}
+	name := plan.Config
+	if name == "" {
+		name = o.Name
+	}
+	order := plan.Optimizers
+	recs, dropped, missing, tuneMissing := check(plan, merge(order, sets...))
+	if len(missing) > 0 && !o.Partial {
+		return nil, &IncompleteError{Missing: missing}
+	}
+	if dropped > 0 {
+		fmt.Fprintf(log, "note: %d trial record(s) outside this sweep's plan (other optimizers, learning rates or seeds, e.g. of an earlier run in the same directory) are left out\n", dropped)
+	}
+	if err := os.MkdirAll(o.Out, 0o755); err != nil {
+		return nil, fmt.Errorf("cannot create %s: %w", o.Out, err)
+	}
+	sum := &Summary{Name: name, Incomplete: missing}
+	for _, opt := range order {
+		s := summarise(opt, recs)
+		s.tuneMissing = tuneMissing[opt]
+		sum.Optimizers = append(sum.Optimizers, s)
+	}
+	// The target: 1.25 times the lowest mean best validation loss, a level
+	// the leading optimizers reach, so that "fastest" tells them apart.
+	sum.Target = math.NaN()
+	if o.Target != nil {
+		sum.Target = *o.Target
+	} else {
+		for _, s := range sum.Optimizers {
+			if s.Seeds > 0 && finite(s.BestMean) && !(s.BestMean >= sum.Target) {
+				sum.Target = s.BestMean
+			}
+		}
+		sum.Target = roundSig(defaultTargetFactor * sum.Target)
+	}
+	for i := range sum.Optimizers {
+		s := &sum.Optimizers[i]
+		var steps []float64
+		for _, r := range s.finalRecords {
+			if st := stepsTo(r, sum.Target); st >= 0 {
+				steps = append(steps, float64(st))
+			}
+		}
+		s.Reached = len(steps)
+		if len(steps) > 0 {
+			m := median(steps)
+			s.StepsMedian = &m
+		}
+	}
+	// Rank by mean best validation loss; optimizers without final runs last.
+	slices.SortStableFunc(sum.Optimizers, func(a, b OptimizerSummary) int {
+		av, bv := a.BestMean, b.BestMean
+		if a.Seeds == 0 || !finite(av) {
+			av = math.Inf(1)
+		}
+		if b.Seeds == 0 || !finite(bv) {
+			bv = math.Inf(1)
+		}
+		switch {
+		case av < bv:
+			return -1
+		case av > bv:
+			return 1
+		}
+		return 0
+	})
+	sum.Findings = findings(sum)
+	if err := writeOutputs(sum, recs, o.Out); err != nil {
+		return nil, err
+	}
+	fmt.Fprint(log, sum.Markdown)
+	fmt.Fprintf(log, "\nReport written to %s\n", o.Out)
+	if len(missing) > 0 {
+		fmt.Fprintf(log, "warning: incomplete report: %s\n", strings.Join(missing, "; "))
+	}
+	return sum, nil
+}
+
+// summarise reduces one optimizer's records: its tuning grid and chosen
+// rate, robustness, divergences and the statistics of its final runs (the
+// steps to the target are set by Report, once the target is known).
+func summarise(opt string, recs []Record) OptimizerSummary {
+	v, _ := variant(opt)
+	s := OptimizerSummary{Name: opt, About: v.About}
+	tune := map[float64]Record{}
+	for _, r := range recs {
+		if r.Optimizer != opt {
+			continue
+		}
+		if r.Diverged {
+			s.Diverged = append(s.Diverged, r.Key)
+		}
+		switch r.Phase {
+		case PhaseTune:
+			tune[r.LR] = r
+			s.Grid = append(s.Grid, r.LR)
+		case PhaseFinal:
+			s.finalRecords = append(s.finalRecords, r)
+		}
+	}
+	sort.Float64s(s.Grid)
+	best := math.Inf(1)
+	for _, lr := range s.Grid {
+		r := tune[lr]
+		if r.Diverged || !finite(r.BestVal) {
+			s.TuneBest = append(s.TuneBest, nil)
+			continue
+		}
+		b := r.BestVal
+		s.TuneBest = append(s.TuneBest, &b)
+		if b < best || b == best && s.ChosenLR != nil && lr < *s.ChosenLR {
+			best = b
+			l := lr
+			s.ChosenLR = &l
+		}
+	}
+	for _, b := range s.TuneBest {
+		if b != nil && *b <= robustWithin*best {
+			s.Robust++
+		}
+	}
+	// The final runs are at the rate chosen from every tuning run, which a
+	// partial report may lack.
+	if f := s.finalRecords; len(f) > 0 && !slices.ContainsFunc(f, func(r Record) bool { return r.LR != f[0].LR }) {
+		lr := f[0].LR
+		s.ChosenLR = &lr
+	}
+	var bests, finals, accs, walls []float64
+	for _, r := range s.finalRecords {
+		walls = append(walls, r.WallS)
+		if r.Diverged || !finite(r.BestVal) {
+			continue
+		}
+		bests = append(bests, r.BestVal)
+		finals = append(finals, r.FinalVal)
+		if r.BestAcc != nil {
+			accs = append(accs, *r.BestAcc)
+		}
+	}
+	s.Seeds = len(bests)
+	s.BestMean, s.BestStd, s.BestMin, s.BestMax = math.NaN(), math.NaN(), math.NaN(), math.NaN()
+	s.FinalMean = math.NaN()
+	if len(bests) > 0 {
+		s.BestMean, s.BestStd = meanStd(bests)
+		s.BestMin, s.BestMax = slices.Min(bests), slices.Max(bests)
+		s.FinalMean, _ = meanStd(finals)
+	}
+	if len(accs) > 0 {
+		m, _ := meanStd(accs)
+		s.AccMean = &m
+	}
+	if len(walls) > 0 {
+		s.WallMean, _ = meanStd(walls)
+	}
+	return s
+}
+
+// ReportDirs merges the trial records of several output directories
+// (shards of one sweep) and writes the report into o.Out (o.Name: the
+// first directory's, when the records do not name the config).
+func ReportDirs(dirs []string, o ReportOptions) (*Summary, error) {
+	var sets [][]Record
+	for _, d := range dirs {
+		recs, err := readRecords(d)
+		if err != nil {
+			return nil, err
+		}
+		if len(recs) == 0 {
+			return nil, fmt.Errorf("%s holds no trial records (%s)", d, recordsFile)
+		}
+		sets = append(sets, recs)
+	}
+	if o.Name == "" && len(dirs) > 0 {
+		o.Name = strings.TrimSuffix(filepath.Base(filepath.Clean(dirs[0])), "-compare")
+	}
+	return Report(sets, o)
+}
