@@ -208,9 +208,9 @@ func Default() *Config {
 // --set key=value overrides; NETTRAIN_* environment variables apply too
 // (--set wins over the environment, both over the file).
 func Load(path string, sets []string) (*Config, error) {
-	src, err := os.ReadFile(path)
+	src, err := readConfig(path)
 	if err != nil {
-		return nil, &Error{File: path, Msg: "cannot read config: " + osErr(err)}
+		return nil, err
 	}
 	return Parse(path, src, sets, viper.New())
 }
