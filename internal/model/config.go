@@ -230,7 +230,11 @@ var yamlLineRe = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 func Parse(file string, src []byte, sets []string, v *viper.Viper) (*Config, error) {
 	d := &decoder{file: file, origins: map[*yaml.Node]string{}}
 	var doc yaml.Node
-	if err := yaml.Unmarshal(src, &doc); err != nil {
+	if err := unmarshalOne(file, src, &doc); err != nil {
+		var e *Error
+		if errors.As(err, &e) {
+			return nil, e
+		}
 		msg := err.Error()
 		if m := yamlLineRe.FindStringSubmatch(msg); m != nil {
 			line, _ := strconv.Atoi(m[1])
