@@ -336,8 +336,8 @@ func (c *Config) validate(d *decoder, root *yaml.Node) error {
 			return d.errAt(at("data"), "data", "sequence data is split chronologically: the validation part is the last validation_split of data.train; data.test and data.validation do not apply")
 		}
 	}
-	if c.Name != filepath.Base(c.Name) || c.Name == "." || c.Name == ".." || strings.ContainsAny(c.Name, `/\`) {
-		return d.errAt(at("name"), "name", "must be a plain name (it names the run directory runs/<name>), got %q", c.Name)
+	if err := c.checkName(d, at("name")); err != nil {
+		return err
 	}
 	if c.Data.Train == "" {
 		return d.errAt(at("data"), "data.train", "required: the training data (mnist:train, fashion-mnist:train, or a path to IDX, CSV or safetensors)")

@@ -3,6 +3,8 @@ package model
 import (
 	"strings"
 	"testing"
+
+	"github.com/spf13/viper"
 )
 
 // check runs Parse on each case: want "" means the config loads, otherwise
@@ -49,4 +51,48 @@ func TestMultipleDocuments(t *testing.T) {
 		{name: "empty first document", src: "---\n---\n" + base, want: strings.Replace(second, ":13:", ":2:", 1)},
 		{name: "invalid second document", src: base + "--- [\n", want: "c.yaml:13:1: invalid YAML: did not find expected node content"},
 	})
+}
+
+// TestRunNames: the run name names the directory runs/<name> and appears in
+// messages, so only a safe set is allowed, and a refused name is printed
+// quoted (control characters escaped, a long name cut).
+func TestRunNames(t *testing.T) {
+	named := func(yamlName string) string { return strings.Replace(base, "name: t", "name: "+yamlName, 1) }
+	rule := "must be 1 to 100 ASCII letters, digits, '.', '_' or '-', not starting with '.' or '-' (it names the run directory runs/<name>); got "
+	long := strings.Repeat("a", 101)
+	tests := []parseCase{
+		{name: "letters digits dot underscore dash", src: named("mnist-mlp_2.v1")},
+		{name: "leading underscore", src: named("_x")},
+		{name: "100 characters", src: named(strings.Repeat("a", 100))},
+		{name: "newline", src: named(`"a\nb"`), want: `c.yaml:1:7: name: ` + rule + `"a\nb"`},
+		{name: "only spaces", src: named(`"   "`), want: `c.yaml:1:7: name: ` + rule + `"   "`},
+		{name: "NUL", src: named(`"a\0b"`), want: `c.yaml:1:7: name: ` + rule + `"a\x00b"`},
+		{name: "escape sequence", src: named(`"\e[31mred"`), want: `c.yaml:1:7: name: ` + rule + `"\x1b[31mred"`},
+		{name: "leading dot", src: named(".hidden"), want: `c.yaml:1:7: name: ` + rule + `".hidden"`},
+		{name: "dot dot", src: named(`".."`), want: `c.yaml:1:7: name: ` + rule + `".."`},
+		{name: "leading dash", src: named(`"-rf"`), want: `c.yaml:1:7: name: ` + rule + `"-rf"`},
+		{name: "slash", src: named("a/b"), want: `c.yaml:1:7: name: ` + rule + `"a/b"`},
+		{name: "space inside", src: named("my run"), want: `c.yaml:1:7: name: ` + rule + `"my run"`},
+		{name: "non-ASCII letter", src: named("résumé"), want: `c.yaml:1:7: name: ` + rule + `"résumé"`},
+		{name: "101 characters", src: named(long), want: `c.yaml:1:7: name: ` + rule + `"` + long + `"`},
+		{name: "very long name is cut", src: named(strings.Repeat("é", 5000)), want: `c.yaml:1:7: name: ` + rule + `"` + strings.Repeat("é", 40) + `"... (10000 bytes)`},
+		{name: "from --set", src: base, sets: []string{"name=-x"}, want: `--set name=-x: name: ` + rule + `"-x"`},
+	}
+	check(t, tests)
+	// Without a name key the run is named after the file; a file name
+	// outside the safe set says so.
+	noName := strings.Replace(base, "name: t\n", "", 1)
+	for _, tc := range []struct{ file, want string }{
+		{"dir/mnist-2.yaml", ""},
+		{"dir/my config.yaml", `dir/my config.yaml: name: the run name "my config" comes from the config file's name, but it ` + rule[:strings.Index(rule, ";")] + `: add a name: key to the config`},
+		{"dir/.yaml", `dir/.yaml: name: the run name "" comes from the config file's name, but it ` + rule[:strings.Index(rule, ";")] + `: add a name: key to the config`},
+	} {
+		c, err := Parse(tc.file, []byte(noName), nil, viper.New())
+		switch {
+		case tc.want == "" && (err != nil || c.Name != "mnist-2"):
+			t.Errorf("%s: %v %+v", tc.file, err, c)
+		case tc.want != "" && (err == nil || err.Error() != tc.want):
+			t.Errorf("%s: error\n  %v\nwant\n  %s", tc.file, err, tc.want)
+		}
+	}
 }
