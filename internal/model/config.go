@@ -371,6 +371,9 @@ func (c *Config) validate(d *decoder, root *yaml.Node) error {
 			return d.errAt(at("compare."+k.key), "compare."+k.key, "must be at least 1, got %d", k.v)
 		}
 	}
+	if err := c.checkCaps(d, at); err != nil {
+		return err
+	}
 	if err := enum("training.on_nan", c.Training.OnNaN, []string{"stop", "skip_batch", "rollback"}); err != nil {
 		return err
 	}

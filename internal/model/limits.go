@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/nettrain/nettrain/internal/safeio"
 )
 
@@ -28,4 +30,53 @@ func readConfig(path string) ([]byte, error) {
 		msg = "it " + rest // "it is a named pipe (FIFO), not a regular file; ..."
 	}
 	return nil, &Error{File: path, Msg: "cannot read config: " + msg}
+}
+
+// Caps on counts in the config. Each bounds memory or loop sizes that a
+// typo (1e6 threads) would otherwise turn into gigabytes; no real use
+// comes near them. The command-line flags that override these keys
+// (--threads, --lr-grid, --seeds, --evals-per-epoch) are checked against
+// the same numbers.
+const (
+	// MaxThreads bounds training.threads (each thread has its own buffers).
+	MaxThreads = 1024
+	// MaxBatchSize bounds training.batch_size (buffers are sized for a batch).
+	MaxBatchSize = 1 << 20
+	// MaxEpochs bounds training.epochs, so that the schedule's length in
+	// steps (epochs times batches per epoch) cannot overflow.
+	MaxEpochs = 1_000_000
+	// MaxCheckpointKeep bounds checkpoint.keep.
+	MaxCheckpointKeep = 10_000
+	// MaxGridPoints bounds compare.grid_points (runs per optimizer).
+	MaxGridPoints = 1000
+	// MaxSeeds bounds compare.seeds (final runs per optimizer).
+	MaxSeeds = 1000
+	// MaxEvalsPerEpoch bounds compare.evals_per_epoch (points per
+	// learning curve and epoch).
+	MaxEvalsPerEpoch = 10_000
+)
+
+// checkCaps refuses counts above their cap; at finds a key's node.
+func (c *Config) checkCaps(d *decoder, at func(string) *yaml.Node) error {
+	threads := 0
+	if c.Training.Threads != nil {
+		threads = *c.Training.Threads
+	}
+	for _, k := range []struct {
+		key    string
+		v, max int
+	}{
+		{"training.epochs", c.Training.Epochs, MaxEpochs},
+		{"training.batch_size", c.Training.BatchSize, MaxBatchSize},
+		{"training.threads", threads, MaxThreads},
+		{"checkpoint.keep", c.Checkpoint.Keep, MaxCheckpointKeep},
+		{"compare.grid_points", c.Compare.GridPoints, MaxGridPoints},
+		{"compare.seeds", c.Compare.Seeds, MaxSeeds},
+		{"compare.evals_per_epoch", c.Compare.EvalsPerEpoch, MaxEvalsPerEpoch},
+	} {
+		if k.v > k.max {
+			return d.errAt(at(k.key), k.key, "must be at most %d, got %d", k.max, k.v)
+		}
+	}
+	return nil
 }

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -95,4 +96,36 @@ func TestRunNames(t *testing.T) {
 			t.Errorf("%s: error\n  %v\nwant\n  %s", tc.file, err, tc.want)
 		}
 	}
+}
+
+// TestCountCaps: counts that size allocations or loops are capped at a
+// stated maximum, which itself is accepted.
+func TestCountCaps(t *testing.T) {
+	tests := []parseCase{}
+	for _, k := range []struct {
+		key string
+		max int
+	}{
+		{"training.epochs", MaxEpochs},
+		{"training.batch_size", MaxBatchSize},
+		{"training.threads", MaxThreads},
+		{"checkpoint.keep", MaxCheckpointKeep},
+		{"compare.grid_points", MaxGridPoints},
+		{"compare.seeds", MaxSeeds},
+		{"compare.evals_per_epoch", MaxEvalsPerEpoch},
+	} {
+		set := func(v int) []string { return []string{fmt.Sprintf("%s=%d", k.key, v)} }
+		tests = append(tests,
+			parseCase{name: k.key + " at the maximum", src: base, sets: set(k.max)},
+			parseCase{name: k.key + " over the maximum", src: base, sets: set(k.max + 1),
+				want: fmt.Sprintf("--set %s=%d: %s: must be at most %d, got %d", k.key, k.max+1, k.key, k.max, k.max+1)},
+		)
+	}
+	tests = append(tests,
+		parseCase{name: "threads in the file", src: base + "  threads: 1000000\n",
+			want: "c.yaml:13:12: training.threads: must be at most 1024, got 1000000"},
+		parseCase{name: "seeds from the environment", src: base, env: map[string]string{"NETTRAIN_COMPARE_SEEDS": "5000"},
+			want: "NETTRAIN_COMPARE_SEEDS=5000: compare.seeds: must be at most 1000, got 5000"},
+	)
+	check(t, tests)
 }
