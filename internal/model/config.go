@@ -312,7 +312,7 @@ func (c *Config) validate(d *decoder, root *yaml.Node) error {
 		return err
 	}
 	if c.Data.CSV.Label != "" && len(c.Data.CSV.Targets) > 0 {
-		return d.errAt(at("data.csv"), "data.csv", "give label (one column) or targets (several regression columns), not both")
+		return d.errIn(at("data.csv"), "data.csv", "give label (one column) or targets (several regression columns), not both")
 	}
 	if sq := c.Data.Sequence; sq != nil {
 		if err := enum("data.sequence.kind", sq.Kind, []string{"text", "series"}); err != nil {
@@ -330,17 +330,17 @@ func (c *Config) validate(d *decoder, root *yaml.Node) error {
 			}
 		}
 		if sq.Kind == "text" && (len(sq.Inputs) > 0 || len(sq.Targets) > 0) {
-			return d.errAt(at("data.sequence"), "data.sequence", "inputs and targets pick columns of a series; a text has none")
+			return d.errIn(at("data.sequence"), "data.sequence", "inputs and targets pick columns of a series; a text has none")
 		}
 		if c.Data.Test != "" || c.Data.Validation != "" {
-			return d.errAt(at("data"), "data", "sequence data is split chronologically: the validation part is the last validation_split of data.train; data.test and data.validation do not apply")
+			return d.errIn(at("data"), "data", "sequence data is split chronologically: the validation part is the last validation_split of data.train; data.test and data.validation do not apply")
 		}
 	}
 	if err := c.checkName(d, at("name")); err != nil {
 		return err
 	}
 	if c.Data.Train == "" {
-		return d.errAt(at("data"), "data.train", "required: the training data (mnist:train, fashion-mnist:train, or a path to IDX, CSV or safetensors)")
+		return d.errAt(at("data.train"), "data.train", "required: the training data (mnist:train, fashion-mnist:train, or a path to IDX, CSV or safetensors)")
 	}
 	if s := c.Data.ValidationSplit; s < 0 || s >= 1 {
 		return d.errAt(at("data.validation_split"), "data.validation_split", "must be in [0, 1), got %g", s)
@@ -395,17 +395,17 @@ func (c *Config) validate(d *decoder, root *yaml.Node) error {
 		var ke *optim.KeyError
 		if errors.As(err, &ke) {
 			key, _, _ := strings.Cut(ke.Key, "[")
-			return d.errAt(at("optimizer."+key), "optimizer."+ke.Key, "%s", ke.Msg)
+			return d.withOverrides(d.errAt(at("optimizer."+key), "optimizer."+ke.Key, "%s", ke.Msg), "optimizer")
 		}
-		return d.errAt(at("optimizer"), "optimizer", "%v", err)
+		return d.withOverrides(d.errAt(at("optimizer"), "optimizer", "%v", err), "optimizer")
 	}
 	c.dec, c.modelNode = d, at("model")
 	if err := c.Schedule.Sched.Validate(); err != nil {
 		var ke *optim.KeyError
 		if errors.As(err, &ke) {
-			return d.errAt(at("schedule."+ke.Key), "schedule."+ke.Key, "%s", ke.Msg)
+			return d.withOverrides(d.errAt(at("schedule."+ke.Key), "schedule."+ke.Key, "%s", ke.Msg), "schedule")
 		}
-		return d.errAt(at("schedule"), "schedule", "%v", err)
+		return d.withOverrides(d.errAt(at("schedule"), "schedule", "%v", err), "schedule")
 	}
 	g, err := c.buildGraph(d, c.modelNode, nil)
 	if err != nil {

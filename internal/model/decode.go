@@ -17,6 +17,11 @@ import (
 type decoder struct {
 	file    string
 	origins map[*yaml.Node]string // nodes that came from --set or the environment
+	// changed holds, for mappings and lists of the file whose contents an
+	// override changed, those overrides; applied every override in order
+	// (see blame.go).
+	changed map[*yaml.Node][]string
+	applied []applied
 	// visits counts decoded nodes; aliases can make a small file expand
 	// exponentially (or loop), so decoding stops at maxVisits.
 	visits int

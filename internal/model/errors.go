@@ -8,7 +8,8 @@ import (
 
 // Error is a problem with a config, located as precisely as possible: the
 // file with line:column of the offending node, or the override (--set or
-// environment variable) it came from.
+// environment variable) it came from. With both an Origin and a Line, the
+// override (or several, separated by ", ") changed what is at Line:Col.
 type Error struct {
 	File      string // config file
 	Line, Col int    // 1-based; 0 when the value came from an override
@@ -20,6 +21,8 @@ type Error struct {
 func (e *Error) Error() string {
 	var b strings.Builder
 	switch {
+	case e.Origin != "" && e.Line > 0:
+		fmt.Fprintf(&b, "%s (%s:%d:%d)", e.Origin, e.File, e.Line, e.Col)
 	case e.Origin != "":
 		b.WriteString(e.Origin)
 	case e.Line > 0:

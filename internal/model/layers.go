@@ -90,7 +90,7 @@ func (l *LayerConfig) decodeNode(d *decoder, n *yaml.Node, path string) error {
 		for i := 0; i < len(n.Content); i += 2 {
 			keys = append(keys, n.Content[i].Value)
 		}
-		return d.errAt(n, path, "a layer is one kind with its parameters, e.g. {dense: {units: 10}}; got %d keys %v (indent the parameters under the kind)", len(keys), keys)
+		return d.errIn(n, path, "a layer is one kind with its parameters, e.g. {dense: {units: 10}}; got %d keys %v (indent the parameters under the kind)", len(keys), keys)
 	default:
 		return d.errAt(n, path, "expected a layer such as relu or {dense: {units: 10}}, got %s", describe(n))
 	}
@@ -171,12 +171,12 @@ func (c *Config) buildGraph(d *decoder, modelNode *yaml.Node, info *DataInfo) (*
 				if vn == nil {
 					vn = l.node
 				}
-				return nil, d.errAt(vn, where, "%s: %s", ke.key, ke.msg)
+				return nil, d.withOverrides(d.errAt(vn, where, "%s: %s", ke.key, ke.msg), fmt.Sprintf("model.layers.%d", i))
 			}
-			return nil, d.errAt(l.node, where, "%v", err)
+			return nil, d.withOverrides(d.errAt(l.node, where, "%v", err), "model")
 		}
 		if i > 0 && backprop.DiscreteInput([]backprop.Spec{spec}) {
-			return nil, d.errAt(l.node, where(i, l.Kind), "takes token ids, so it must be the first layer")
+			return nil, d.withOverrides(d.errAt(l.node, where(i, l.Kind), "takes token ids, so it must be the first layer"), "model")
 		}
 		if link := kinds[l.Kind].link; link != nil && i > 0 {
 			spec = link(spec, g.Specs[i-1])
@@ -184,13 +184,13 @@ func (c *Config) buildGraph(d *decoder, modelNode *yaml.Node, info *DataInfo) (*
 		g.Specs = append(g.Specs, spec)
 		in = spec.OutShape()
 		if err := checkSize(spec); err != nil {
-			return nil, d.errAt(l.node, where(i, l.Kind), "%v", err)
+			return nil, d.withOverrides(d.errAt(l.node, where(i, l.Kind), "%v", err), "model")
 		}
 	}
 	last := c.Model.Layers[len(c.Model.Layers)-1]
 	if c.Loss == backprop.CrossEntropy && last.Kind == "softmax" {
-		return nil, d.errAt(last.node, fmt.Sprintf("layer %d (softmax)", len(c.Model.Layers)-1),
-			"cross_entropy takes logits and applies softmax itself (as torch.nn.CrossEntropyLoss); remove this softmax layer, or use loss mse or half_sse on probabilities")
+		return nil, d.withOverrides(d.errAt(last.node, fmt.Sprintf("layer %d (softmax)", len(c.Model.Layers)-1),
+			"cross_entropy takes logits and applies softmax itself (as torch.nn.CrossEntropyLoss); remove this softmax layer, or use loss mse or half_sse on probabilities"), "model", "loss")
 	}
 	return g, nil
 }

@@ -89,6 +89,7 @@ func (d *decoder) setPath(root *yaml.Node, key, value, origin string) error {
 		nv = val.Content[0]
 	}
 	d.markOrigin(nv, origin)
+	d.applied = append(d.applied, applied{key, origin})
 	parts := strings.Split(key, ".")
 	n := root
 	for i, p := range parts {
@@ -99,6 +100,7 @@ func (d *decoder) setPath(root *yaml.Node, key, value, origin string) error {
 			if child == nil {
 				kn := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: p}
 				d.origins[kn] = origin
+				d.noteChange(n, origin)
 				if last {
 					n.Content = append(n.Content, kn, nv)
 					return nil
@@ -107,6 +109,7 @@ func (d *decoder) setPath(root *yaml.Node, key, value, origin string) error {
 				d.origins[child] = origin
 				n.Content = append(n.Content, kn, child)
 			} else if last {
+				d.noteChange(n, origin)
 				for j := 1; j < len(n.Content); j += 2 {
 					if n.Content[j-1].Value == p {
 						n.Content[j] = nv
@@ -122,6 +125,7 @@ func (d *decoder) setPath(root *yaml.Node, key, value, origin string) error {
 					Msg: fmt.Sprintf("%s is a list of %d entries; use an index from 0 to %d", strings.Join(parts[:i], "."), len(n.Content), len(n.Content)-1)}
 			}
 			if last {
+				d.noteChange(n, origin)
 				n.Content[idx] = nv
 				return nil
 			}
@@ -131,6 +135,8 @@ func (d *decoder) setPath(root *yaml.Node, key, value, origin string) error {
 				kn := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: n.Value, Line: n.Line, Column: n.Column}
 				n.Kind, n.Tag, n.Value = yaml.MappingNode, "!!map", ""
 				n.Content = []*yaml.Node{kn, {Kind: yaml.MappingNode, Tag: "!!map", Line: n.Line, Column: n.Column}}
+				d.origins[n.Content[1]] = origin
+				d.noteChange(n, origin)
 			}
 		default:
 			return &Error{Origin: origin, Path: strings.Join(parts[:i], "."),

@@ -129,3 +129,49 @@ func TestCountCaps(t *testing.T) {
 	)
 	check(t, tests)
 }
+
+// TestOverrideErrorsNameTheOverride: an error caused by a --set or NETTRAIN_*
+// override names it. A node the override set gives the override alone; a
+// mapping it changed, or a combination of values (layer shapes, an
+// optimizer's or a schedule's hyperparameters), gives the override and the
+// file position. Errors in the file that no override touched stay on the
+// file alone.
+func TestOverrideErrorsNameTheOverride(t *testing.T) {
+	csv := strings.Replace(base, "train: mnist:train", "train: d.csv\n  csv: {label: y}", 1)
+	series := strings.Replace(base, "train: mnist:train", "train: d.csv\n  sequence: {kind: series, window: 4, inputs: [a]}", 1)
+	nesterov := strings.Replace(base, "momentum: 0.9", "momentum: 0.9, nesterov: true", 1)
+	softmax := strings.Replace(base, "dense: {units: 10}", "dense: {units: 10}\n    - softmax", 1) + "loss: mse\n"
+	conv := cnnConfig("[1, 8, 8]", "conv2d: {filters: 2, kernel: 3, padding: same}", "flatten", "dense: {units: 2}")
+	check(t, []parseCase{
+		{name: "a layer kind added to a layer", src: base, sets: []string{"model.layers.0.conv2d.filters=3"},
+			want: "--set model.layers.0.conv2d.filters=3 (c.yaml:7:7): model.layers[0]: a layer is one kind with its parameters, e.g. {dense: {units: 10}}; got 2 keys [dense conv2d] (indent the parameters under the kind)"},
+		{name: "required value emptied", src: base, sets: []string{"data.train="},
+			want: "--set data.train=: data.train: required: the training data (mnist:train, fashion-mnist:train, or a path to IDX, CSV or safetensors)"},
+		{name: "required value emptied by the environment", src: base, env: map[string]string{"NETTRAIN_DATA_TRAIN": "null"},
+			want: "NETTRAIN_DATA_TRAIN=null: data.train: required: the training data (mnist:train, fashion-mnist:train, or a path to IDX, CSV or safetensors)"},
+		{name: "csv targets added beside a label", src: csv, sets: []string{"data.csv.targets=[a, b]"},
+			want: "--set data.csv.targets=[a, b] (c.yaml:4:8): data.csv: give label (one column) or targets (several regression columns), not both"},
+		{name: "sequence made text with inputs", src: series, sets: []string{"data.sequence.kind=text"},
+			want: "--set data.sequence.kind=text (c.yaml:4:13): data.sequence: inputs and targets pick columns of a series; a text has none"},
+		{name: "test set added to sequence data", src: series, sets: []string{"data.test=t.csv"},
+			want: "--set data.test=t.csv (c.yaml:3:3): data: sequence data is split chronologically: the validation part is the last validation_split of data.train; data.test and data.validation do not apply"},
+		{name: "optimizer renamed under its hyperparameters", src: base, sets: []string{"optimizer.name=adam"},
+			want: "--set optimizer.name=adam (c.yaml:10:33): optimizer.momentum: unknown key; known keys in optimizer: amsgrad, betas, eps, lr, weight_decay"},
+		{name: "optimizer hyperparameters that no longer fit together", src: nesterov, sets: []string{"optimizer.momentum=0"},
+			want: "--set optimizer.momentum=0 (c.yaml:10:58): optimizer.nesterov: needs momentum > 0 and dampening 0 (as torch.optim.SGD)"},
+		{name: "schedule renamed to one with a required key", src: base + "schedule: {name: constant}\n", sets: []string{"schedule.name=step"},
+			want: "--set schedule.name=step (c.yaml:13:11): schedule.step_size: required: the number of intervals between reductions, e.g. 10"},
+		{name: "input shape the layers do not fit", src: base, sets: []string{"model.input=[1,2,2]"},
+			want: "--set model.input=[1,2,2] (c.yaml:7:7): layer 0 (dense): input is [1 2 2]; dense works on the last axis of a vector or a (time, features) sequence: add a flatten layer before it"},
+		{name: "loss that does not fit the last layer", src: softmax, sets: []string{"loss=cross_entropy"},
+			want: "--set loss=cross_entropy (c.yaml:10:7): layer 3 (softmax): cross_entropy takes logits and applies softmax itself (as torch.nn.CrossEntropyLoss); remove this softmax layer, or use loss mse or half_sse on probabilities"},
+		{name: "layer parameters that no longer fit together", src: conv, sets: []string{"model.layers.0.conv2d.stride=2"},
+			want: "--set model.layers.0.conv2d.stride=2 (c.yaml:5:48): layer 0 (conv2d): padding: \"same\" needs stride 1 (as in PyTorch), got stride [2, 2]"},
+		{name: "parameters given to a bare layer", src: base, sets: []string{"model.layers.1.relu.x=1"},
+			want: "--set model.layers.1.relu.x=1: model.layers[1].relu: relu takes no parameters, got a mapping"},
+		{name: "an error in another layer stays on the file", src: strings.Replace(base, "units: 10", "units: 0", 1), sets: []string{"model.layers.0.dense.units=64"},
+			want: "c.yaml:9:22: layer 2 (dense): units: must be at least 1, got 0"},
+		{name: "a missing key stays on the file", src: strings.Replace(base, "train: mnist:train", "validation: v.csv", 1), sets: []string{"data.test=t.csv"},
+			want: "c.yaml:3:3: data.train: required: the training data (mnist:train, fashion-mnist:train, or a path to IDX, CSV or safetensors)"},
+	})
+}
