@@ -49,12 +49,19 @@ func (d *decoder) applyOverrides(root *yaml.Node, sets []string, v *viper.Viper)
 		keys[k] = true
 	}
 	leafPaths(root, "", keys)
+	addSections(keys)
 	sorted := make([]string, 0, len(keys))
 	for k := range keys {
 		sorted = append(sorted, k)
 	}
 	sort.Strings(sorted)
+	if err := overlappingOverrides(sorted, setKeys); err != nil {
+		return err
+	}
 	for _, key := range sorted {
+		if _, fromSet := setKeys[key]; reservedEnv[key] && !fromSet {
+			continue
+		}
 		val := v.Get(key)
 		if _, isMap := val.(map[string]any); val == nil || isMap {
 			continue // unset, or only deeper keys are set (handled on their own)

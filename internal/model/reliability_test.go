@@ -175,3 +175,75 @@ func TestOverrideErrorsNameTheOverride(t *testing.T) {
 			want: "c.yaml:3:3: data.train: required: the training data (mnist:train, fashion-mnist:train, or a path to IDX, CSV or safetensors)"},
 	})
 }
+
+// TestEnvironmentSections: an environment variable naming a whole section
+// (or list entry) applies exactly as the --set of that key does; one naming
+// no config key is ignored; a section and a key inside it cannot both be
+// overridden, from any source.
+func TestEnvironmentSections(t *testing.T) {
+	hash := func(t *testing.T, env map[string]string, sets ...string) string {
+		t.Helper()
+		for k, v := range env {
+			t.Setenv(k, v)
+		}
+		c, err := parse(t, base, sets...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.Hash()
+	}
+	plain := hash(t, nil)
+	for _, tc := range []struct {
+		env     map[string]string
+		set     string // the equivalent --set; "" when the variable is ignored
+		changes bool
+	}{
+		{map[string]string{"NETTRAIN_OPTIMIZER": "sgd"}, "optimizer=sgd", true},
+		{map[string]string{"NETTRAIN_OPTIMIZER": "{name: adam, lr: 0.01}"}, "optimizer={name: adam, lr: 0.01}", true},
+		{map[string]string{"NETTRAIN_TRAINING": "{epochs: 4}"}, "training={epochs: 4}", true},
+		{map[string]string{"NETTRAIN_MODEL_LAYERS_1": "tanh"}, "model.layers.1=tanh", true},
+		{map[string]string{"NETTRAIN_MODEL_LAYERS_0_DENSE": "{units: 8}"}, "model.layers.0.dense={units: 8}", true},
+		// NETTRAIN_DATA is the directory of the built-in data sets.
+		{map[string]string{"NETTRAIN_DATA": "/nonexistent"}, "", false},
+		{map[string]string{"NETTRAIN_DATA": "/nonexistent"}, "data.train=mnist:train", false},
+		{map[string]string{"NETTRAIN_NO_SUCH_KEY": "1", "NETTRAIN_TRAINING_EPOCHZ": "3"}, "", false},
+	} {
+		want := plain // computed before the variables are set
+		if tc.changes {
+			want = hash(t, nil, tc.set)
+		}
+		t.Run(fmt.Sprint(tc.env), func(t *testing.T) {
+			var got string
+			if tc.changes || tc.set == "" {
+				got = hash(t, tc.env)
+			} else {
+				got = hash(t, tc.env, tc.set)
+			}
+			if got != want {
+				t.Fatalf("the config differs from the one with --set %q (%s)", tc.set, map[bool]string{true: "the variable was ignored", false: "wrong value"}[got == plain])
+			}
+		})
+	}
+	conflict := func(inner, section, key string) string {
+		return inner + ": " + key + ": conflicts with " + section + ", which replaces all of optimizer: give optimizer as one value, or set only keys inside it"
+	}
+	check(t, []parseCase{
+		{name: "section variable with a bad value", src: base, env: map[string]string{"NETTRAIN_TRAINING": "5"},
+			want: "NETTRAIN_TRAINING=5: training: expected a mapping, got the integer 5"},
+		{name: "the same value with --set", src: base, sets: []string{"training=5"},
+			want: "--set training=5: training: expected a mapping, got the integer 5"},
+		{name: "model section variable", src: base, env: map[string]string{"NETTRAIN_MODEL": "x"},
+			want: `NETTRAIN_MODEL=x: model: expected a mapping, got "x"`},
+		{name: "--set section and --set key inside", src: base, sets: []string{"optimizer=sgd", "optimizer.lr=0.5"},
+			want: conflict("--set optimizer.lr=0.5", "--set optimizer=sgd", "optimizer.lr")},
+		{name: "--set key inside before --set section", src: base, sets: []string{"optimizer.lr=0.5", "optimizer=sgd"},
+			want: conflict("--set optimizer.lr=0.5", "--set optimizer=sgd", "optimizer.lr")},
+		{name: "section variable and --set key inside", src: base, sets: []string{"optimizer.lr=0.5"}, env: map[string]string{"NETTRAIN_OPTIMIZER": "sgd"},
+			want: conflict("--set optimizer.lr=0.5", "NETTRAIN_OPTIMIZER=sgd", "optimizer.lr")},
+		{name: "--set section and variable of a key inside", src: base, sets: []string{"optimizer=sgd"}, env: map[string]string{"NETTRAIN_OPTIMIZER_LR": "0.5"},
+			want: conflict("NETTRAIN_OPTIMIZER_LR=0.5", "--set optimizer=sgd", "optimizer.lr")},
+		{name: "section variable and variable of a key inside", src: base, env: map[string]string{"NETTRAIN_OPTIMIZER": "sgd", "NETTRAIN_OPTIMIZER_LR": "0.5"},
+			want: conflict("NETTRAIN_OPTIMIZER_LR=0.5", "NETTRAIN_OPTIMIZER=sgd", "optimizer.lr")},
+		{name: "the same key from both: --set wins", src: base, sets: []string{"optimizer.lr=0.5"}, env: map[string]string{"NETTRAIN_OPTIMIZER_LR": "-1"}},
+	})
+}
