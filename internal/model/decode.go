@@ -135,8 +135,12 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) error {
 			return d.errAt(n, path, "expected a mapping, got %s", describe(n))
 		}
 		m := reflect.MakeMap(v.Type())
+		seen := map[string]*yaml.Node{}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, val := n.Content[i], n.Content[i+1]
+			if err := d.checkKey(k, path+"."+k.Value, seen); err != nil {
+				return err
+			}
 			ev := reflect.New(v.Type().Elem()).Elem()
 			if err := d.decode(val, ev, path+"."+k.Value); err != nil {
 				return err
@@ -168,6 +172,9 @@ func (d *decoder) decodeScalar(n *yaml.Node, v reflect.Value, path string) error
 			want = "an integer"
 		}
 		return d.errAt(n, path, "expected %s, got %s", want, describe(n))
+	}
+	if msg, ok := outOfRange(n, v); ok {
+		return d.errAt(n, path, "%s", msg)
 	}
 	switch v.Kind() {
 	case reflect.String:
@@ -253,15 +260,14 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) error
 // skipping keys in skip (handled by the caller).
 func (d *decoder) decodeFields(n *yaml.Node, v reflect.Value, path string, skip map[string]bool) error {
 	idx, names := fieldsOf(v.Type())
-	seen := map[string]bool{}
+	seen := map[string]*yaml.Node{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, val := n.Content[i], n.Content[i+1]
 		key := k.Value
 		kp := joinPath(path, key)
-		if seen[key] {
-			return d.errAt(k, kp, "key appears twice")
+		if err := d.checkKey(k, kp, seen); err != nil {
+			return err
 		}
-		seen[key] = true
 		if skip[key] {
 			continue
 		}

@@ -9,11 +9,13 @@
 // MaxConfigSize bytes. A config is one YAML document; a second one (after
 // ---) is an error at the line where it starts. Decoding is strict: an
 // unknown key, a key given twice, a value of the wrong type or out of range
-// is an error, never ignored or replaced by a default. Counts that size
-// memory or loops are capped (MaxThreads, MaxBatchSize, MaxEpochs,
-// MaxCheckpointKeep, MaxGridPoints, MaxSeeds, MaxEvalsPerEpoch), and the
-// run name, which names the directory runs/<name>, is limited to a safe set
-// of at most MaxNameLength characters.
+// is an error, never ignored or replaced by a default; so is a YAML merge
+// key (<<), which the node tree does not expand. Aliases are followed, up
+// to 2^20 decoded values in all. Counts that size memory or loops are
+// capped (MaxThreads, MaxBatchSize, MaxEpochs, MaxCheckpointKeep,
+// MaxGridPoints, MaxSeeds, MaxEvalsPerEpoch), and the run name, which
+// names the directory runs/<name>, is limited to a safe set of at most
+// MaxNameLength characters.
 //
 // # Overrides
 //
@@ -43,5 +45,8 @@
 // override set; both ("--set key=value (file:line:col): ...") when an
 // override changed a mapping or list of the file, or changed one of the
 // values that an error about several values together depends on (a
-// layer's input shape, an optimizer's hyperparameters).
+// layer's input shape, an optimizer's hyperparameters). A message is one
+// line: control characters, bidirectional overrides and bytes that are not
+// UTF-8 are escaped as %q escapes them, so nothing in a config or on the
+// command line reaches the terminal raw.
 package model

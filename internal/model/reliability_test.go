@@ -247,3 +247,79 @@ func TestEnvironmentSections(t *testing.T) {
 		{name: "the same key from both: --set wins", src: base, sets: []string{"optimizer.lr=0.5"}, env: map[string]string{"NETTRAIN_OPTIMIZER_LR": "-1"}},
 	})
 }
+
+// TestDecoderEdgeCases: every odd input the decoder meets gives one clear
+// line: numbers beyond their type, keys given twice or differing in case,
+// merge keys, control characters, alias bombs, deep nesting.
+func TestDecoderEdgeCases(t *testing.T) {
+	epochs := func(v string) string { return strings.Replace(base, "epochs: 2", "epochs: "+v, 1) }
+	lr := func(v string) string { return strings.Replace(base, "lr: 0.1", "lr: "+v, 1) }
+	check(t, []parseCase{
+		{name: "integer beyond int64", src: epochs("99999999999999999999"),
+			want: "c.yaml:12:11: training.epochs: 99999999999999999999 is too large: at most 9223372036854775807"},
+		{name: "integer just beyond int64", src: epochs("9223372036854775808"),
+			want: "c.yaml:12:11: training.epochs: 9223372036854775808 is too large: at most 9223372036854775807"},
+		{name: "integer below int64", src: epochs("-99999999999999999999"),
+			want: "c.yaml:12:11: training.epochs: -99999999999999999999 is too small: at least -9223372036854775808"},
+		{name: "hexadecimal beyond int64", src: epochs("0xFFFFFFFFFFFFFFFFFF"),
+			want: "c.yaml:12:11: training.epochs: 0xFFFFFFFFFFFFFFFFFF is too large: at most 9223372036854775807"},
+		{name: "seed beyond uint64", src: "seed: 99999999999999999999\n" + base,
+			want: "c.yaml:1:7: seed: 99999999999999999999 is too large: at most 18446744073709551615"},
+		{name: "largest seed", src: "seed: 18446744073709551615\n" + base},
+		{name: "quoted integer stays a string", src: epochs(`"3"`),
+			want: `c.yaml:12:11: training.epochs: expected an integer, got "3"`},
+		{name: "number beyond float64", src: lr("1e400"),
+			want: "c.yaml:10:28: optimizer.lr: 1e400 is outside the range of a 64-bit floating-point number"},
+		{name: "negative number beyond float64", src: lr("-1e400"),
+			want: "c.yaml:10:28: optimizer.lr: -1e400 is outside the range of a 64-bit floating-point number"},
+		{name: "number beyond float64 from --set", src: base, sets: []string{"optimizer.lr=1e999"},
+			want: "--set optimizer.lr=1e999: optimizer.lr: 1e999 is outside the range of a 64-bit floating-point number"},
+		{name: "key differing in case", src: strings.Replace(base, "training:", "Training:", 1),
+			want: `c.yaml:11:1: Training: unknown key (did you mean "training"?); known keys here: checkpoint, compare, data, dtype, loss, model, name, optimizer, schedule, seed, training`},
+		{name: "key given twice", src: epochs("2\n  epochs: 3"),
+			want: "c.yaml:13:3: training.epochs: key appears twice (first at line 12, column 3)"},
+		{name: "map key given twice", src: base + "compare: {lr_grid: {adam: [0.1], adam: [0.2]}}\n",
+			want: "c.yaml:13:34: compare.lr_grid.adam: key appears twice (first at line 13, column 21)"},
+		{name: "merge key", src: strings.Replace(base, "training:\n  epochs: 2", "training:\n  <<: {epochs: 2}", 1),
+			want: "c.yaml:12:3: training.<<: YAML merge keys (<<: *anchor) are not supported; write the keys out, or use an alias (*anchor) for the whole value"},
+		{name: "control characters in a key", src: epochs(`2` + "\n" + `  "ep\e[31mochs": 2`),
+			want: `c.yaml:13:3: training.ep\x1b[31mochs: unknown key; known keys in training: batch_size, clip_norm, clip_value, epochs, memory_limit, on_nan, shuffle, steps, threads`},
+		{name: "control characters in a --set", src: base, sets: []string{"name=a\x1b[2Jb\nc"},
+			want: `--set name=a\x1b[2Jb\nc: name: value is not valid YAML: control characters are not allowed`},
+		{name: "bidi override in a key", src: epochs(`2` + "\n" + `  "ep\u202eochs": 2`),
+			want: `c.yaml:13:3: training.ep\u202eochs: unknown key; known keys in training: batch_size, clip_norm, clip_value, epochs, memory_limit, on_nan, shuffle, steps, threads`},
+		{name: "deep nesting", src: "name: " + strings.Repeat("[", 20000),
+			want: "c.yaml: invalid YAML: exceeded max depth of 10000"},
+	})
+	// An alias bomb: 3000 references to a list of 1000 numbers would be 3
+	// million values; decoding stops at maxVisits.
+	var b strings.Builder
+	b.WriteString(base + "compare:\n  lr_grid:\n    x0: &a [" + strings.Repeat("1, ", 999) + "1]\n")
+	for i := 1; i < 3000; i++ {
+		fmt.Fprintf(&b, "    x%d: *a\n", i)
+	}
+	_, err := parse(t, b.String())
+	if err == nil || !strings.Contains(err.Error(), "the config expands to more than 1048576 values") || strings.Contains(err.Error(), "\n") {
+		t.Errorf("alias bomb: %v", err)
+	}
+}
+
+// TestErrorIsOneSafeLine: whatever a file name, key or override holds, the
+// message is one line without raw control characters or broken UTF-8.
+func TestErrorIsOneSafeLine(t *testing.T) {
+	for _, tc := range []struct {
+		err  Error
+		want string
+	}{
+		{Error{File: "c.yaml", Line: 3, Col: 1, Path: "name", Msg: "plain"}, "c.yaml:3:1: name: plain"},
+		{Error{File: "a\nb.yaml", Msg: "x"}, `a\nb.yaml: x`},
+		{Error{File: "a\xffb.yaml", Msg: "x"}, `a\xffb.yaml: x`},
+		{Error{Origin: "--set k=\x1b]0;title\a", Path: "k", Msg: "x"}, `--set k=\x1b]0;title\a: k: x`},
+		{Error{File: "c.yaml", Line: 1, Col: 1, Path: "ke\x00y", Msg: "tab\there"}, `c.yaml:1:1: ke\x00y: tab\there`},
+		{Error{File: "ünï.yaml", Msg: "é"}, "ünï.yaml: é"},
+	} {
+		if got := tc.err.Error(); got != tc.want {
+			t.Errorf("%+v:\n  %s\nwant\n  %s", tc.err, got, tc.want)
+		}
+	}
+}
