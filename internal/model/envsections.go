@@ -12,6 +12,12 @@ import (
 // are: NETTRAIN_DATA_TRAIN).
 var reservedEnv = map[string]bool{"data": true}
 
+// maxKeyDepth bounds the dotted parts of the file's paths looked up as
+// overrides: no config key has more (model.layers.0.conv2d.kernel.0 has 6),
+// and looking up every section of a path thousands of levels deep would
+// take time cubic in its depth.
+const maxKeyDepth = 8
+
 // addSections adds to keys every section and list entry that holds one of
 // them, so that NETTRAIN_OPTIMIZER=sgd applies as --set optimizer=sgd does.
 func addSections(keys map[string]bool) {

@@ -165,8 +165,8 @@ func (d *decoder) markOrigin(n *yaml.Node, origin string) {
 
 // leafPaths adds the dotted paths of every scalar in the tree to keys.
 func leafPaths(n *yaml.Node, prefix string, keys map[string]bool) {
-	if n == nil || n.Kind == yaml.AliasNode || len(keys) > 100000 {
-		return // aliases repeat what their anchor already listed
+	if n == nil || n.Kind == yaml.AliasNode || len(keys) > 100000 || strings.Count(prefix, ".") >= maxKeyDepth {
+		return // aliases repeat what their anchor already listed; no key is that deep
 	}
 	switch n.Kind {
 	case yaml.DocumentNode:

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spf13/viper"
 )
@@ -321,5 +322,35 @@ func TestErrorIsOneSafeLine(t *testing.T) {
 		if got := tc.err.Error(); got != tc.want {
 			t.Errorf("%+v:\n  %s\nwant\n  %s", tc.err, got, tc.want)
 		}
+	}
+}
+
+// TestDeepNestingIsCheap: a small config nested thousands of levels deep
+// (within yaml.v3's depth limit) is refused in milliseconds; looking up
+// overrides for every section of it once took cubic time.
+func TestDeepNestingIsCheap(t *testing.T) {
+	for _, tc := range []struct{ name, src, want string }{
+		{"mappings", "name: t\nx: " + strings.Repeat("{a: ", 5000) + "1" + strings.Repeat("}", 5000) + "\n",
+			"c.yaml:2:1: x: unknown key; known keys here: checkpoint, compare, data, dtype, loss, model, name, optimizer, schedule, seed, training"},
+		{"lists", "name: t\nx: " + strings.Repeat("[", 5000) + "1" + strings.Repeat("]", 5000) + "\n",
+			"c.yaml:2:1: x: unknown key; known keys here: checkpoint, compare, data, dtype, loss, model, name, optimizer, schedule, seed, training"},
+		{"under a known key", strings.Replace(base, "epochs: 2", "epochs: "+strings.Repeat("[", 5000)+"1"+strings.Repeat("]", 5000), 1),
+			"c.yaml:12:11: training.epochs: expected an integer, got a list"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			done := make(chan error, 1)
+			go func() {
+				_, err := parse(t, tc.src)
+				done <- err
+			}()
+			select {
+			case err := <-done:
+				if err == nil || err.Error() != tc.want {
+					t.Fatalf("error\n  %v\nwant\n  %s", err, tc.want)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("Parse did not return within 5 s")
+			}
+		})
 	}
 }
