@@ -3,6 +3,8 @@ package model
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -47,7 +49,8 @@ const (
 	MaxEpochs = 1_000_000
 	// MaxCheckpointKeep bounds checkpoint.keep.
 	MaxCheckpointKeep = 10_000
-	// MaxGridPoints bounds compare.grid_points (runs per optimizer).
+	// MaxGridPoints bounds compare.grid_points (runs per optimizer) and
+	// the length of each explicit compare.lr_grid list.
 	MaxGridPoints = 1000
 	// MaxSeeds bounds compare.seeds (final runs per optimizer).
 	MaxSeeds = 1000
@@ -76,6 +79,13 @@ func (c *Config) checkCaps(d *decoder, at func(string) *yaml.Node) error {
 	} {
 		if k.v > k.max {
 			return d.errAt(at(k.key), k.key, "must be at most %d, got %d", k.max, k.v)
+		}
+	}
+	// An explicit grid is one run per learning rate, like grid_points.
+	for _, name := range slices.Sorted(maps.Keys(c.Compare.LRGrid)) {
+		if n := len(c.Compare.LRGrid[name]); n > MaxGridPoints {
+			key := "compare.lr_grid." + name
+			return d.errAt(at(key), key, "must list at most %d learning rates, got %d", MaxGridPoints, n)
 		}
 	}
 	return nil

@@ -102,6 +102,13 @@ func TestRunNames(t *testing.T) {
 // TestCountCaps: counts that size allocations or loops are capped at a
 // stated maximum, which itself is accepted.
 func TestCountCaps(t *testing.T) {
+	grid := func(n int) string {
+		lrs := make([]string, n)
+		for i := range lrs {
+			lrs[i] = fmt.Sprint(i + 1)
+		}
+		return "[" + strings.Join(lrs, ", ") + "]"
+	}
 	tests := []parseCase{}
 	for _, k := range []struct {
 		key string
@@ -127,6 +134,10 @@ func TestCountCaps(t *testing.T) {
 			want: "c.yaml:13:12: training.threads: must be at most 1024, got 1000000"},
 		parseCase{name: "seeds from the environment", src: base, env: map[string]string{"NETTRAIN_COMPARE_SEEDS": "5000"},
 			want: "NETTRAIN_COMPARE_SEEDS=5000: compare.seeds: must be at most 1000, got 5000"},
+		// An explicit grid is as many runs as grid_points.
+		parseCase{name: "explicit grid at the maximum", src: base + "compare: {lr_grid: {sgd: " + grid(MaxGridPoints) + "}}\n"},
+		parseCase{name: "explicit grid over the maximum", src: base + "compare: {lr_grid: {sgd: " + grid(MaxGridPoints+1) + "}}\n",
+			want: "c.yaml:13:26: compare.lr_grid.sgd: must list at most 1000 learning rates, got 1001"},
 	)
 	check(t, tests)
 }
