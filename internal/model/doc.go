@@ -13,7 +13,8 @@
 // key (<<), which the node tree does not expand. Aliases are followed, up
 // to 2^20 decoded values in all. Counts that size memory or loops are
 // capped (MaxThreads, MaxBatchSize, MaxEpochs, MaxCheckpointKeep,
-// MaxGridPoints, MaxSeeds, MaxEvalsPerEpoch), and the run name, which
+// MaxGridPoints, MaxSeeds, MaxEvalsPerEpoch, MaxLSTMLayers; layer sizes
+// are bounded by their number of values), and the run name, which
 // names the directory runs/<name>, is limited to a safe set of at most
 // MaxNameLength characters.
 //

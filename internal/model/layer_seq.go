@@ -67,6 +67,9 @@ func init() {
 			if lp.Layers < 1 {
 				return nil, keyErr("layers", "must be at least 1, got %d", lp.Layers)
 			}
+			if lp.Layers > MaxLSTMLayers {
+				return nil, keyErr("layers", "must be at most %d, got %d", MaxLSTMLayers, lp.Layers)
+			}
 			return backprop.LSTMSpec{In: in, Units: lp.Units, Layers: lp.Layers,
 				ReturnSequences: lp.ReturnSequences, ForgetBias: lp.ForgetBias}, nil
 		},

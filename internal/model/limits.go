@@ -90,3 +90,8 @@ func (c *Config) checkCaps(d *decoder, at func(string) *yaml.Node) error {
 	}
 	return nil
 }
+
+// MaxLSTMLayers bounds an lstm layer's stacked layers (PyTorch's
+// num_layers): each is four parameter tensors, listed before any size is
+// checked, so 10^8 of them exhausted memory while the config was read.
+const MaxLSTMLayers = 1000

@@ -102,6 +102,9 @@ func TestRunNames(t *testing.T) {
 // TestCountCaps: counts that size allocations or loops are capped at a
 // stated maximum, which itself is accepted.
 func TestCountCaps(t *testing.T) {
+	lstm := func(n int) string {
+		return fmt.Sprintf("data: {train: x.csv}\nmodel:\n  input: [4, 1]\n  layers:\n    - lstm: {units: 1, layers: %d}\n    - dense: {units: 3}\n", n)
+	}
 	grid := func(n int) string {
 		lrs := make([]string, n)
 		for i := range lrs {
@@ -134,6 +137,11 @@ func TestCountCaps(t *testing.T) {
 			want: "c.yaml:13:12: training.threads: must be at most 1024, got 1000000"},
 		parseCase{name: "seeds from the environment", src: base, env: map[string]string{"NETTRAIN_COMPARE_SEEDS": "5000"},
 			want: "NETTRAIN_COMPARE_SEEDS=5000: compare.seeds: must be at most 1000, got 5000"},
+		// Each stacked LSTM layer is four parameter tensors, listed before
+		// any size check: 10^8 of them ran out of memory in Load.
+		parseCase{name: "lstm layers at the maximum", src: lstm(MaxLSTMLayers)},
+		parseCase{name: "lstm layers over the maximum", src: lstm(100_000_000),
+			want: "c.yaml:5:32: layer 0 (lstm): layers: must be at most 1000, got 100000000"},
 		// An explicit grid is as many runs as grid_points.
 		parseCase{name: "explicit grid at the maximum", src: base + "compare: {lr_grid: {sgd: " + grid(MaxGridPoints) + "}}\n"},
 		parseCase{name: "explicit grid over the maximum", src: base + "compare: {lr_grid: {sgd: " + grid(MaxGridPoints+1) + "}}\n",
