@@ -631,6 +631,10 @@ func transposeRows[T Float](dst, src []T, rows, cols, lo, hi int) {
 	}
 }
 
+// MaxLSTMLayers bounds an lstm layer's stacked layers: a config cannot
+// make it allocate per-layer state without limit.
+const MaxLSTMLayers = 1000
+
 // LSTMParams are the parameters of an lstm layer.
 type LSTMParams struct {
 	Units           int  `yaml:"units"`
@@ -654,6 +658,9 @@ func init() {
 			}
 			if lp.Layers < 1 {
 				return nil, ParamErr("layers", "must be at least 1, got %d", lp.Layers)
+			}
+			if lp.Layers > MaxLSTMLayers {
+				return nil, ParamErr("layers", "must be at most %d, got %d", MaxLSTMLayers, lp.Layers)
 			}
 			return LSTMSpec{In: in, Units: lp.Units, Layers: lp.Layers,
 				ReturnSequences: lp.ReturnSequences, ForgetBias: lp.ForgetBias}, nil

@@ -77,7 +77,7 @@ func Build(c *Config, info *DataInfo) (*Graph, error) {
 			return nil, layerError(d, l, i, err)
 		}
 		if i > 0 && backprop.DiscreteInput([]backprop.Spec{spec}) {
-			return nil, d.errAt(l.node, where(i, l.Kind), "takes token ids, so it must be the first layer")
+			return nil, d.withOverrides(d.errAt(l.node, where(i, l.Kind), "takes token ids, so it must be the first layer"), "model")
 		}
 		if link := kind.Link; link != nil && i > 0 {
 			spec = link(spec, g.Specs[i-1])
@@ -85,13 +85,13 @@ func Build(c *Config, info *DataInfo) (*Graph, error) {
 		g.Specs = append(g.Specs, spec)
 		in = spec.OutShape()
 		if err := checkSize(spec); err != nil {
-			return nil, d.errAt(l.node, where(i, l.Kind), "%v", err)
+			return nil, d.withOverrides(d.errAt(l.node, where(i, l.Kind), "%v", err), "model")
 		}
 	}
 	last := c.Model.Layers[len(c.Model.Layers)-1]
 	if c.Loss == backprop.CrossEntropy && last.Kind == string(backprop.Softmax) {
-		return nil, d.errAt(last.node, where(len(c.Model.Layers)-1, "softmax"),
-			"cross_entropy takes logits and applies softmax itself (as torch.nn.CrossEntropyLoss); remove this softmax layer, or use loss mse or half_sse on probabilities")
+		return nil, d.withOverrides(d.errAt(last.node, where(len(c.Model.Layers)-1, "softmax"),
+			"cross_entropy takes logits and applies softmax itself (as torch.nn.CrossEntropyLoss); remove this softmax layer, or use loss mse or half_sse on probabilities"), "model", "loss")
 	}
 	return g, nil
 }
@@ -113,13 +113,13 @@ func layerError(d *decoder, l LayerConfig, i int, err error) error {
 	var nd *backprop.NeedsDataError
 	switch {
 	case errors.As(err, &ke):
-		return d.errAt(at(ke.Key), where(i, l.Kind), "%s: %s", ke.Key, ke.Msg)
+		return d.withOverrides(d.errAt(at(ke.Key), where(i, l.Kind), "%s: %s", ke.Key, ke.Msg), fmt.Sprintf("model.layers.%d", i))
 	case errors.As(err, &nd):
 		e := d.errAt(at(nd.Key), where(i, l.Kind), "%s: %s, and there is no data; set %s or give data.train", nd.Key, nd.What, nd.Key)
 		e.cause = ErrNeedsData
 		return e
 	}
-	return d.errAt(l.node, where(i, l.Kind), "%v", err)
+	return d.withOverrides(d.errAt(l.node, where(i, l.Kind), "%v", err), "model")
 }
 
 func where(i int, kind string) string { return fmt.Sprintf("layer %d (%s)", i, kind) }

@@ -220,9 +220,9 @@ func Default() *Config {
 // --set key=value overrides; NETTRAIN_* environment variables apply too
 // (--set wins over the environment, both over the file).
 func Load(path string, sets []string) (*Config, error) {
-	src, err := os.ReadFile(path)
+	src, err := readConfig(path)
 	if err != nil {
-		return nil, &Error{File: path, Msg: "cannot read config: " + osErr(err)}
+		return nil, err
 	}
 	return Parse(path, src, sets, viper.New())
 }
@@ -242,7 +242,11 @@ var yamlLineRe = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 func Parse(file string, src []byte, sets []string, v *viper.Viper) (*Config, error) {
 	d := &decoder{file: file, origins: map[*yaml.Node]string{}}
 	var doc yaml.Node
-	if err := yaml.Unmarshal(src, &doc); err != nil {
+	if err := unmarshalOne(file, src, &doc); err != nil {
+		var e *Error
+		if errors.As(err, &e) {
+			return nil, e
+		}
 		msg := err.Error()
 		if m := yamlLineRe.FindStringSubmatch(msg); m != nil {
 			line, _ := strconv.Atoi(m[1])
@@ -320,7 +324,7 @@ func (c *Config) validate(d *decoder, root *yaml.Node) error {
 		return err
 	}
 	if c.Data.CSV.Label != "" && len(c.Data.CSV.Targets) > 0 {
-		return d.errAt(at("data.csv"), "data.csv", "give label (one column) or targets (several regression columns), not both")
+		return d.errIn(at("data.csv"), "data.csv", "give label (one column) or targets (several regression columns), not both")
 	}
 	if sq := c.Data.Sequence; sq != nil {
 		if err := enum("data.sequence.kind", sq.Kind, []string{"text", "series"}); err != nil {
@@ -338,14 +342,14 @@ func (c *Config) validate(d *decoder, root *yaml.Node) error {
 			}
 		}
 		if sq.Kind == "text" && (len(sq.Inputs) > 0 || len(sq.Targets) > 0) {
-			return d.errAt(at("data.sequence"), "data.sequence", "inputs and targets pick columns of a series; a text has none")
+			return d.errIn(at("data.sequence"), "data.sequence", "inputs and targets pick columns of a series; a text has none")
 		}
 		if c.Data.Test != "" || c.Data.Validation != "" {
-			return d.errAt(at("data"), "data", "sequence data is split chronologically: the validation part is the last validation_split of data.train; data.test and data.validation do not apply")
+			return d.errIn(at("data"), "data", "sequence data is split chronologically: the validation part is the last validation_split of data.train; data.test and data.validation do not apply")
 		}
 	}
-	if c.Name != filepath.Base(c.Name) || c.Name == "." || c.Name == ".." || strings.ContainsAny(c.Name, `/\`) {
-		return d.errAt(at("name"), "name", "must be a plain name (it names the run directory runs/<name>), got %q", c.Name)
+	if err := c.checkName(d, at("name")); err != nil {
+		return err
 	}
 	if s := c.Data.ValidationSplit; s < 0 || s >= 1 {
 		return d.errAt(at("data.validation_split"), "data.validation_split", "must be in [0, 1), got %g", s)
@@ -376,6 +380,9 @@ func (c *Config) validate(d *decoder, root *yaml.Node) error {
 			return d.errAt(at("compare."+k.key), "compare."+k.key, "must be at least 1, got %d", k.v)
 		}
 	}
+	if err := c.checkCaps(d, at); err != nil {
+		return err
+	}
 	if err := enum("training.on_nan", string(c.Training.OnNaN), []string{string(OnNaNStop), string(OnNaNSkipBatch), string(OnNaNRollback)}); err != nil {
 		return err
 	}
@@ -397,20 +404,20 @@ func (c *Config) validate(d *decoder, root *yaml.Node) error {
 		var ke *optim.KeyError
 		if errors.As(err, &ke) {
 			key, _, _ := strings.Cut(ke.Key, "[")
-			return d.errAt(at("optimizer."+key), "optimizer."+ke.Key, "%s", ke.Msg)
+			return d.withOverrides(d.errAt(at("optimizer."+key), "optimizer."+ke.Key, "%s", ke.Msg), "optimizer")
 		}
-		return d.errAt(at("optimizer"), "optimizer", "%v", err)
+		return d.withOverrides(d.errAt(at("optimizer"), "optimizer", "%v", err), "optimizer")
 	}
-	c.dec, c.modelNode, c.dataNode = d, at("model"), at("data")
+	c.dec, c.modelNode, c.dataNode = d, at("model"), at("data.train")
 	if c.Data.Train == "" && (c.Data.Sequence != nil || c.Data.Test != "" || c.Data.Validation != "") {
-		return d.errAt(at("data"), "data.train", "required with data.sequence, data.test or data.validation: the training data (mnist:train, fashion-mnist:train, or a path to IDX, CSV or safetensors)")
+		return c.RequireData("with data.sequence, data.test or data.validation")
 	}
 	if err := c.Schedule.Sched.Validate(); err != nil {
 		var ke *optim.KeyError
 		if errors.As(err, &ke) {
-			return d.errAt(at("schedule."+ke.Key), "schedule."+ke.Key, "%s", ke.Msg)
+			return d.withOverrides(d.errAt(at("schedule."+ke.Key), "schedule."+ke.Key, "%s", ke.Msg), "schedule")
 		}
-		return d.errAt(at("schedule"), "schedule", "%v", err)
+		return d.withOverrides(d.errAt(at("schedule"), "schedule", "%v", err), "schedule")
 	}
 	return nil
 }
@@ -425,7 +432,13 @@ func (c *Config) RequireData(what string) error {
 	if what != "" {
 		what = " " + what
 	}
-	return c.dec.errAt(c.dataNode, "data.train", "required%s: the training data (mnist:train, fashion-mnist:train, or a path to IDX, CSV or safetensors)", what)
+	// The key itself when the config has it (an override may have emptied
+	// it), else the place it is missing from, which the file is to blame for.
+	errAt := c.dec.errAt
+	if c.dataNode != nil && c.dataNode.Kind == yaml.ScalarNode {
+		errAt = c.dec.errIn
+	}
+	return errAt(c.dataNode, "data.train", "required%s: the training data (mnist:train, fashion-mnist:train, or a path to IDX, CSV or safetensors)", what)
 }
 
 // Hash is a SHA-256 of the decoded config (comments and formatting do not

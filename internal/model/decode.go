@@ -19,6 +19,11 @@ import (
 type decoder struct {
 	file    string
 	origins map[*yaml.Node]string // nodes that came from --set or the environment
+	// changed holds, for mappings and lists of the file whose contents an
+	// override changed, those overrides; applied every override in order
+	// (see blame.go).
+	changed map[*yaml.Node][]string
+	applied []applied
 	// visits counts decoded nodes; aliases can make a small file expand
 	// exponentially (or loop), so decoding stops at maxVisits.
 	visits int
@@ -138,8 +143,12 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) error {
 			return d.errAt(n, path, "expected a mapping, got %s", describe(n))
 		}
 		m := reflect.MakeMap(v.Type())
+		seen := map[string]*yaml.Node{}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, val := n.Content[i], n.Content[i+1]
+			if err := d.checkKey(k, path+"."+k.Value, seen); err != nil {
+				return err
+			}
 			ev := reflect.New(v.Type().Elem()).Elem()
 			if err := d.decode(val, ev, path+"."+k.Value); err != nil {
 				return err
@@ -171,6 +180,9 @@ func (d *decoder) decodeScalar(n *yaml.Node, v reflect.Value, path string) error
 			want = "an integer"
 		}
 		return d.errAt(n, path, "expected %s, got %s", want, describe(n))
+	}
+	if msg, ok := outOfRange(n, v); ok {
+		return d.errAt(n, path, "%s", msg)
 	}
 	switch v.Kind() {
 	case reflect.String:
@@ -256,15 +268,14 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) error
 // skipping keys in skip (handled by the caller).
 func (d *decoder) decodeFields(n *yaml.Node, v reflect.Value, path string, skip map[string]bool) error {
 	idx, names := fieldsOf(v.Type())
-	seen := map[string]bool{}
+	seen := map[string]*yaml.Node{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, val := n.Content[i], n.Content[i+1]
 		key := k.Value
 		kp := joinPath(path, key)
-		if seen[key] {
-			return d.errAt(k, kp, "key appears twice")
+		if err := d.checkKey(k, kp, seen); err != nil {
+			return err
 		}
-		seen[key] = true
 		if skip[key] {
 			continue
 		}

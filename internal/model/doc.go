@@ -23,4 +23,53 @@
 // Resolved holds the config after overrides, with relative paths made
 // absolute, exactly as a run saves it; Hash and ResumeSections depend only
 // on decoded values, never on formatting or comments.
+//
+// # Reading
+//
+// Load reads the config with package safeio: only a regular file (a FIFO,
+// a device or a directory is refused without blocking) of at most
+// MaxConfigSize bytes. A config is one YAML document; a second one (after
+// ---) is an error at the line where it starts. Decoding is strict: an
+// unknown key, a key given twice, a value of the wrong type or out of range
+// is an error, never ignored or replaced by a default; so is a YAML merge
+// key (<<), which the node tree does not expand. Aliases are followed, up
+// to 2^20 decoded values in all. Counts that size memory or loops are
+// capped (MaxThreads, MaxBatchSize, MaxEpochs, MaxCheckpointKeep,
+// MaxGridPoints, MaxSeeds, MaxEvalsPerEpoch, MaxLSTMLayers; layer sizes
+// are bounded by their number of values), and the run name, which
+// names the directory runs/<name>, is limited to a safe set of at most
+// MaxNameLength characters.
+//
+// # Overrides
+//
+// --set key=value (Load's sets) and NETTRAIN_<KEY> environment variables
+// override the file, as viper layers them: for one key, --set wins over
+// the environment, and both over the file. The key is dotted, list entries
+// by index (model.layers.0.dense.units); the variable is the key in upper
+// case with '.' and '-' as '_' (EnvName: NETTRAIN_TRAINING_BATCH_SIZE). The
+// value is YAML, so it can be a whole section or list entry:
+// --set optimizer=sgd, --set 'training={epochs: 3}', or the same from the
+// environment, NETTRAIN_OPTIMIZER=sgd, which replaces the section just as
+// the --set does (and NETTRAIN_TRAINING=5 is the same error as
+// --set training=5). Variables that name no config key are ignored, and so
+// is NETTRAIN_DATA, which is the directory of the built-in data sets, not
+// the data section. An empty variable counts as unset (viper's default).
+//
+// A section and a key inside it cannot both be overridden, whether by two
+// --set flags, two variables or one of each (--set optimizer=sgd with
+// --set optimizer.lr=0.1): the result would depend on their order, so it is
+// an error that names both; give the section as one value instead.
+//
+// # Errors
+//
+// Every error is an *Error located as precisely as possible: file:line:col
+// of the node for values from the file; the override alone
+// ("--set key=value: ..." or "NETTRAIN_X=value: ...") for values an
+// override set; both ("--set key=value (file:line:col): ...") when an
+// override changed a mapping or list of the file, or changed one of the
+// values that an error about several values together depends on (a
+// layer's input shape, an optimizer's hyperparameters). A message is one
+// line: control characters, bidirectional overrides and bytes that are not
+// UTF-8 are escaped as %q escapes them, so nothing in a config or on the
+// command line reaches the terminal raw.
 package model

@@ -3,12 +3,15 @@ package model
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Error is a problem with a config, located as precisely as possible: the
 // file with line:column of the offending node, or the override (--set or
-// environment variable) it came from.
+// environment variable) it came from. With both an Origin and a Line, the
+// override (or several, separated by ", ") changed what is at Line:Col.
 type Error struct {
 	File      string // config file
 	Line, Col int    // 1-based; 0 when the value came from an override
@@ -25,6 +28,8 @@ func (e *Error) Unwrap() error { return e.cause }
 func (e *Error) Error() string {
 	var b strings.Builder
 	switch {
+	case e.Origin != "" && e.Line > 0:
+		fmt.Fprintf(&b, "%s (%s:%d:%d)", e.Origin, e.File, e.Line, e.Col)
 	case e.Origin != "":
 		b.WriteString(e.Origin)
 	case e.Line > 0:
@@ -38,6 +43,31 @@ func (e *Error) Error() string {
 	}
 	b.WriteString(": ")
 	b.WriteString(e.Msg)
+	return printable(b.String())
+}
+
+// printable escapes what a terminal would act on or hide (newlines, escape
+// sequences, NUL, bidirectional overrides: every rune that %q escapes, and
+// bytes that are not UTF-8), so a message is one line that shows what the
+// config holds.
+func printable(s string) string {
+	if utf8.ValidString(s) && !strings.ContainsFunc(s, func(r rune) bool { return !strconv.IsPrint(r) }) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case strconv.IsPrint(r):
+			b.WriteString(s[i : i+size])
+		default:
+			q := strconv.QuoteRune(r) // '\x1b'
+			b.WriteString(q[1 : len(q)-1])
+		}
+		i += size
+	}
 	return b.String()
 }
 

@@ -39,7 +39,7 @@ func (l *LayerConfig) decodeNode(d *decoder, n *yaml.Node, path string) error {
 		for i := 0; i < len(n.Content); i += 2 {
 			keys = append(keys, n.Content[i].Value)
 		}
-		return d.errAt(n, path, "a layer is one kind with its parameters, e.g. {dense: {units: 10}}; got %d keys %v (indent the parameters under the kind)", len(keys), keys)
+		return d.errIn(n, path, "a layer is one kind with its parameters, e.g. {dense: {units: 10}}; got %d keys %v (indent the parameters under the kind)", len(keys), keys)
 	default:
 		return d.errAt(n, path, "expected a layer such as relu or {dense: {units: 10}}, got %s", describe(n))
 	}

@@ -33,7 +33,8 @@ func (o *OptimizerConfig) decodeNode(d *decoder, n *yaml.Node, path string) erro
 			return err
 		}
 	}
-	return d.decodeFields(n, reflect.ValueOf(o.Optim).Elem(), path, map[string]bool{"name": true})
+	// A key the file gives may not exist for a name an override gave.
+	return d.withOverrides(d.decodeFields(n, reflect.ValueOf(o.Optim).Elem(), path, map[string]bool{"name": true}), path+".name")
 }
 
 func (o *OptimizerConfig) setName(d *decoder, n *yaml.Node, name, path string) error {
@@ -83,7 +84,7 @@ func (s *ScheduleSpec) decodeNode(d *decoder, n *yaml.Node, path string) error {
 			return err
 		}
 	}
-	return d.decodeFields(n, reflect.ValueOf(s.Sched).Elem(), path, map[string]bool{"name": true})
+	return d.withOverrides(d.decodeFields(n, reflect.ValueOf(s.Sched).Elem(), path, map[string]bool{"name": true}), path+".name")
 }
 
 // MarshalJSON encodes the name with the parameters (for the config hash).

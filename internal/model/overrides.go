@@ -49,12 +49,19 @@ func (d *decoder) applyOverrides(root *yaml.Node, sets []string, v *viper.Viper)
 		keys[k] = true
 	}
 	leafPaths(root, "", keys)
+	addSections(keys)
 	sorted := make([]string, 0, len(keys))
 	for k := range keys {
 		sorted = append(sorted, k)
 	}
 	sort.Strings(sorted)
+	if err := overlappingOverrides(sorted, setKeys); err != nil {
+		return err
+	}
 	for _, key := range sorted {
+		if _, fromSet := setKeys[key]; reservedEnv[key] && !fromSet {
+			continue
+		}
 		val := v.Get(key)
 		if _, isMap := val.(map[string]any); val == nil || isMap {
 			continue // unset, or only deeper keys are set (handled on their own)
@@ -89,6 +96,7 @@ func (d *decoder) setPath(root *yaml.Node, key, value, origin string) error {
 		nv = val.Content[0]
 	}
 	d.markOrigin(nv, origin)
+	d.applied = append(d.applied, applied{key, origin})
 	parts := strings.Split(key, ".")
 	n := root
 	for i, p := range parts {
@@ -99,6 +107,7 @@ func (d *decoder) setPath(root *yaml.Node, key, value, origin string) error {
 			if child == nil {
 				kn := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: p}
 				d.origins[kn] = origin
+				d.noteChange(n, origin)
 				if last {
 					n.Content = append(n.Content, kn, nv)
 					return nil
@@ -107,6 +116,7 @@ func (d *decoder) setPath(root *yaml.Node, key, value, origin string) error {
 				d.origins[child] = origin
 				n.Content = append(n.Content, kn, child)
 			} else if last {
+				d.noteChange(n, origin)
 				for j := 1; j < len(n.Content); j += 2 {
 					if n.Content[j-1].Value == p {
 						n.Content[j] = nv
@@ -122,6 +132,7 @@ func (d *decoder) setPath(root *yaml.Node, key, value, origin string) error {
 					Msg: fmt.Sprintf("%s is a list of %d entries; use an index from 0 to %d", strings.Join(parts[:i], "."), len(n.Content), len(n.Content)-1)}
 			}
 			if last {
+				d.noteChange(n, origin)
 				n.Content[idx] = nv
 				return nil
 			}
@@ -131,6 +142,8 @@ func (d *decoder) setPath(root *yaml.Node, key, value, origin string) error {
 				kn := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: n.Value, Line: n.Line, Column: n.Column}
 				n.Kind, n.Tag, n.Value = yaml.MappingNode, "!!map", ""
 				n.Content = []*yaml.Node{kn, {Kind: yaml.MappingNode, Tag: "!!map", Line: n.Line, Column: n.Column}}
+				d.origins[n.Content[1]] = origin
+				d.noteChange(n, origin)
 			}
 		default:
 			return &Error{Origin: origin, Path: strings.Join(parts[:i], "."),
@@ -152,8 +165,8 @@ func (d *decoder) markOrigin(n *yaml.Node, origin string) {
 
 // leafPaths adds the dotted paths of every scalar in the tree to keys.
 func leafPaths(n *yaml.Node, prefix string, keys map[string]bool) {
-	if n == nil || n.Kind == yaml.AliasNode || len(keys) > 100000 {
-		return // aliases repeat what their anchor already listed
+	if n == nil || n.Kind == yaml.AliasNode || len(keys) > 100000 || strings.Count(prefix, ".") >= maxKeyDepth {
+		return // aliases repeat what their anchor already listed; no key is that deep
 	}
 	switch n.Kind {
 	case yaml.DocumentNode:
