@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/nettrain/nettrain/internal/backprop/gemm"
+	"github.com/nettrain/nettrain/internal/gemm"
 )
 
 // Conv2DSpec is a 2-D convolution over NCHW images, PyTorch's nn.Conv2d

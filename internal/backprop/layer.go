@@ -3,7 +3,7 @@ package backprop
 import (
 	"math/rand/v2"
 
-	"github.com/nettrain/nettrain/internal/backprop/gemm"
+	"github.com/nettrain/nettrain/internal/gemm"
 )
 
 // Ctx carries what a forward or backward pass needs besides tensors.

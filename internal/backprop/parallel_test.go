@@ -6,7 +6,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/nettrain/nettrain/internal/backprop/gemm"
+	"github.com/nettrain/nettrain/internal/gemm"
 )
 
 // mnistCNN is configs/mnist-cnn.yaml: two 5x5 convolutions with ReLU and

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/nettrain/nettrain/internal/backprop/gemm"
+	"github.com/nettrain/nettrain/internal/gemm"
 )
 
 // Pool2DSpec is 2-D max or average pooling over NCHW images, PyTorch's

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/nettrain/nettrain/internal/backprop"
-	"github.com/nettrain/nettrain/internal/backprop/gemm"
+	"github.com/nettrain/nettrain/internal/gemm"
 	"github.com/nettrain/nettrain/internal/optim"
 )
 

@@ -2,7 +2,7 @@ package train
 
 import (
 	"github.com/nettrain/nettrain/internal/backprop"
-	"github.com/nettrain/nettrain/internal/backprop/gemm"
+	"github.com/nettrain/nettrain/internal/gemm"
 )
 
 // Pool is the compute resources of a run: the threads that run GEMMs and

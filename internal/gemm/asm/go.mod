@@ -1,4 +1,4 @@
-module github.com/nettrain/nettrain/internal/backprop/gemm/asm
+module github.com/nettrain/nettrain/internal/gemm/asm
 
 go 1.26.8
 

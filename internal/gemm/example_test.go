@@ -3,7 +3,7 @@ package gemm_test
 import (
 	"fmt"
 
-	"github.com/nettrain/nettrain/internal/backprop/gemm"
+	"github.com/nettrain/nettrain/internal/gemm"
 )
 
 // A dense layer's forward pass, Y = X * W^T, for a batch of 2 inputs of 3
