@@ -41,10 +41,11 @@ var benchShapes = []struct {
 
 // BenchmarkSgemm reports GFLOP/s (2mnk per call) for each shape with
 // gonum's blas32.Gemm as the yardstick, the package function on one
-// thread, a Pool of 2, and the AVX2 kernels forced on one thread.
+// thread, a Parallel on a pool of 2, and the AVX2 kernels forced on one
+// thread.
 func BenchmarkSgemm(b *testing.B) {
-	pool := NewPool(2)
-	defer pool.Close()
+	pool, stop := newParallel(2)
+	defer stop()
 	for _, s := range benchShapes {
 		rng := rand.New(rand.NewPCG(1, 1))
 		o := newOperands(rng, gemmCase{tA: s.tA, tB: s.tB, m: s.m, n: s.n, k: s.k})

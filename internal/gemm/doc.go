@@ -1,9 +1,9 @@
 // Package gemm is the float32 matrix multiply behind nettrain's GEMM
 // helper: C = alpha*op(A)*op(B) + beta*C on row-major matrices, with
-// op(X) = X or X^T, single-threaded (Sgemm) or on a Pool of goroutines
-// (Pool.Sgemm). SgemmRef is the obvious triple loop it is tested against.
-// The Pool also runs the engine's parallel loops (Pool.For), and the
-// package holds the engine's other assembly kernels (see Beyond the GEMM).
+// op(X) = X or X^T, single-threaded (Sgemm) or on the goroutines of a
+// parallel.Pool (Parallel.Sgemm). SgemmRef is the obvious triple loop it
+// is tested against. Two relatives share its kernels and loop nest:
+// SgemmRows and Copy2D (see Beyond the product).
 //
 // # Contract
 //
@@ -87,19 +87,19 @@
 //
 // # Threads and determinism
 //
-// A Pool cuts C into chunks, about two per goroutine, of as nearly equal
-// sizes as possible, along rows or along columns (whichever is estimated
-// faster, counting what each chunk repeats: the packing on the
+// A Parallel cuts C into chunks, about two per goroutine, of as nearly
+// equal sizes as possible, along rows or along columns (whichever is
+// estimated faster, counting what each chunk repeats: the packing on the
 // outer-product path, the reading of the uncut operand on the dot-product
 // path, so that the goroutines share the smaller operand and split the
-// larger); the caller and the workers claim chunks from a shared word
-// until none is left, the caller from the first chunk up, the workers
-// from the last down, so that a goroutine tends to get the same part of C
-// (and of each parallel loop) call after call and its cache keeps what it
-// last wrote. Each chunk is computed over the full depth k with
-// the same plan (same kernel set, same loop nest, same kc) as a
-// single-threaded call; k is never split between threads and no partial
-// sums are combined across threads. Every element of C is therefore
+// larger), and runs them as one parallel loop over the chunk indices
+// (parallel.Pool.For with grain 1): the caller claims chunks from the
+// first up, the workers from the last down, so that a goroutine tends to
+// get the same part of C (and of each element-wise loop that reads it
+// next) call after call and its cache keeps what it last wrote. Each chunk
+// is computed over the full depth k with the same plan (same kernel set,
+// same loop nest, same kc) as a single-threaded call; k is never split
+// between threads and no partial sums are combined across threads. Every element of C is therefore
 // produced by the same sequence of floating-point operations whatever the
 // thread count:
 //
@@ -122,33 +122,20 @@
 // are thus bit-identical for 1, 2, 3 or 4 threads and between repeated
 // calls; they differ, within rounding, between kernel sets.
 //
-// Workers are persistent goroutines started by NewPool. A call publishes
-// the job in one atomic word (generation, chunk count, next chunk), so a
-// claim can never mix two jobs; idle workers poll it for 500 microseconds
-// after each job (spanning the serial stretches of a training step), then
-// park on a channel, because waking a parked goroutine costs as much as a
-// whole small GEMM. The caller likewise polls
-// for the last chunks before parking. Nothing in the hand-off allocates.
-// Calls below 2^20 flops stay on the caller's goroutine.
+// The threads are those of package parallel: persistent workers and a
+// hand-off that allocates nothing. Calls below 2^20 flops stay on the
+// caller's goroutine.
 //
 // # Memory
 //
 // Packing buffers (one A panel, kc x mc, and one B block, kc x nc: about
-// 1.5 MB with AVX-512) belong to a workspace: one per Pool goroutine, and
-// a free list for the package-level Sgemm. They are allocated on the first
-// call that packs and reused, so steady-state calls allocate nothing; the
-// dot-product path uses no buffer at all.
+// 1.5 MB with AVX-512) belong to a workspace: one per goroutine of a
+// Parallel's pool, and a free list for the package-level Sgemm. They are
+// allocated on the first call that packs and reused, so steady-state calls
+// allocate nothing; the dot-product path uses no buffer at all.
 //
-// # Beyond the GEMM
+// # Beyond the product
 //
-// The package is also the home of the engine's other amd64 kernels and of
-// its threads:
-//
-//   - Pool.For runs a parallel loop on a pool's goroutines, cut into
-//     chunks fixed by the caller (never by the thread count): a layer's
-//     im2col, pooling, element-wise work. Tasks are small structs
-//     implementing Task, kept by their owner, so a call allocates nothing.
-//     GEMMs and loops share the hand-off described above.
 //   - SgemmRows is Sgemm with op(B) = B given as rows at arbitrary offsets
 //     of one slice (they may overlap): a stride-1 convolution reads its
 //     zero-padded image in place as the patch matrix, with no im2col. It

@@ -306,8 +306,8 @@ func TestPanics(t *testing.T) {
 		{"short B", func() { Sgemm(false, true, 2, 20, 6, 1, buf, 6, buf, 6, 0, buf, 20) }, "B too short"},
 		{"short C", func() { Sgemm(false, false, 11, 10, 1, 1, buf, 1, buf, 10, 0, buf, 10) }, "C too short"},
 		{"pool short C", func() {
-			p := NewPool(2)
-			defer p.Close()
+			p, stop := newParallel(2)
+			defer stop()
 			p.Sgemm(false, false, 11, 10, 1, 1, buf, 1, buf, 10, 0, buf, 10)
 		}, "C too short"},
 		{"ref short A", func() { SgemmRef(false, false, 20, 2, 6, 1, buf, 6, buf, 2, 0, buf, 2) }, "A too short"},
@@ -329,12 +329,12 @@ func TestPanics(t *testing.T) {
 // TestThreadsBitIdentical checks the determinism contract: the bits of C
 // do not depend on the number of threads, and repeated calls agree.
 func TestThreadsBitIdentical(t *testing.T) {
-	pools := []*Pool{NewPool(1), NewPool(2), NewPool(3), NewPool(4)}
-	defer func() {
-		for _, p := range pools {
-			p.Close()
-		}
-	}()
+	var pools []*Parallel
+	for threads := 1; threads <= 4; threads++ {
+		p, stop := newParallel(threads)
+		defer stop()
+		pools = append(pools, p)
+	}
 	forEachKernels(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(9, 10))
 		var cases []gemmCase
@@ -354,13 +354,13 @@ func TestThreadsBitIdentical(t *testing.T) {
 			c0 := append([]float32(nil), o.c...)
 			want := append([]float32(nil), c0...)
 			Sgemm(tc.tA, tc.tB, tc.m, tc.n, tc.k, tc.alpha, o.a, o.lda, o.b, o.ldb, tc.beta, want, o.ldc)
-			for _, p := range pools {
+			for pi, p := range pools {
 				for rep := 0; rep < 2; rep++ {
 					got := append([]float32(nil), c0...)
 					p.Sgemm(tc.tA, tc.tB, tc.m, tc.n, tc.k, tc.alpha, o.a, o.lda, o.b, o.ldb, tc.beta, got, o.ldc)
 					for i := range got {
 						if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-							t.Fatalf("%v: threads=%d rep=%d: C[%d] = %v, single-threaded %v", tc, p.Threads(), rep, i, got[i], want[i])
+							t.Fatalf("%v: threads=%d rep=%d: C[%d] = %v, single-threaded %v", tc, pi+1, rep, i, got[i], want[i])
 						}
 					}
 				}
@@ -404,10 +404,10 @@ func TestSplitCoversEvenly(t *testing.T) {
 }
 
 // TestNoAllocs checks that steady-state calls, on one thread and through a
-// Pool, allocate nothing on every loop nest.
+// Parallel, allocate nothing on every loop nest.
 func TestNoAllocs(t *testing.T) {
-	pool := NewPool(2)
-	defer pool.Close()
+	pool, stop := newParallel(2)
+	defer stop()
 	shapes := []struct {
 		tA, tB  bool
 		m, n, k int
@@ -428,31 +428,10 @@ func TestNoAllocs(t *testing.T) {
 				t.Errorf("Sgemm %+v: %v allocs per call", s, n)
 			}
 			if n := testing.AllocsPerRun(5, pt); n != 0 {
-				t.Errorf("Pool.Sgemm %+v: %v allocs per call", s, n)
+				t.Errorf("Parallel.Sgemm %+v: %v allocs per call", s, n)
 			}
 		}
 	})
-}
-
-func TestPoolCloseTwiceAndThreads(t *testing.T) {
-	p := NewPool(3)
-	if p.Threads() != 3 {
-		t.Fatalf("Threads() = %d, want 3", p.Threads())
-	}
-	p.Close()
-	p.Close()
-	q := NewPool(0)
-	defer q.Close()
-	if q.Threads() < 1 {
-		t.Fatal("NewPool(0) has no threads")
-	}
-	defer func() {
-		if r := recover(); r == nil {
-			t.Fatal("Sgemm on a closed pool did not panic")
-		}
-	}()
-	c := make([]float32, 1)
-	p.Sgemm(false, false, 1, 1, 1, 1, []float32{1}, 1, []float32{1}, 1, 0, c, 1)
 }
 
 func TestKernelName(t *testing.T) {
@@ -463,11 +442,11 @@ func TestKernelName(t *testing.T) {
 	t.Logf("kernels: %s", name)
 }
 
-// TestConcurrentCalls runs the package function and one shared Pool from
-// several goroutines at once (run it with -race).
+// TestConcurrentCalls runs the package function and one shared Parallel
+// from several goroutines at once (run it with -race).
 func TestConcurrentCalls(t *testing.T) {
-	pool := NewPool(2)
-	defer pool.Close()
+	pool, stop := newParallel(2)
+	defer stop()
 	rng := rand.New(rand.NewPCG(13, 14))
 	tc := gemmCase{tB: true, m: 40, n: 70, k: 300, alpha: 1, beta: 0}
 	o := newOperands(rng, tc)

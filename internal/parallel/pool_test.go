@@ -1,4 +1,4 @@
-package gemm
+package parallel
 
 import (
 	"sync/atomic"
@@ -47,6 +47,34 @@ func TestForRunsEveryChunkOnce(t *testing.T) {
 	}
 }
 
+// orderTask records which goroutine ran each chunk of grain 1.
+type orderTask struct{ by []atomic.Int32 }
+
+func (t *orderTask) Run(w, lo, hi int) {
+	for i := lo; i < hi; i++ {
+		t.by[i].Store(int32(w))
+	}
+}
+
+// TestForClaimsFromBothEnds checks the claiming order that keeps a
+// goroutine on the same items call after call: the caller's chunks are a
+// prefix, the workers' a suffix.
+func TestForClaimsFromBothEnds(t *testing.T) {
+	for _, threads := range []int{2, 3} {
+		p := NewPool(threads)
+		task := &orderTask{by: make([]atomic.Int32, 64)}
+		for range 50 {
+			p.For(len(task.by), 1, task)
+			for i := 1; i < len(task.by); i++ {
+				if task.by[i-1].Load() != 0 && task.by[i].Load() == 0 {
+					t.Fatalf("threads %d: chunk %d ran on the caller after chunk %d on worker %d", threads, i, i-1, task.by[i-1].Load())
+				}
+			}
+		}
+		p.Close()
+	}
+}
+
 // sumTask writes one partial sum per chunk.
 type sumTask struct {
 	x, part []float32
@@ -61,9 +89,9 @@ func (t *sumTask) Run(_, lo, hi int) {
 	t.part[lo/t.grain] = s
 }
 
-// TestForInterleavesWithSgemm alternates For and Sgemm on one pool, and
-// checks that neither allocates.
-func TestForInterleavesWithSgemm(t *testing.T) {
+// TestForSameBitsAndNoAllocs repeats a loop of per-chunk partial sums and
+// checks that it gives the same partials and does not allocate.
+func TestForSameBitsAndNoAllocs(t *testing.T) {
 	p := NewPool(3)
 	defer p.Close()
 	x := make([]float32, 1<<16)
@@ -71,21 +99,40 @@ func TestForInterleavesWithSgemm(t *testing.T) {
 		x[i] = float32(i%17) - 8
 	}
 	task := &sumTask{x: x, part: make([]float32, len(x)/256), grain: 256}
-	a, b, c := make([]float32, 128*128), make([]float32, 128*128), make([]float32, 128*128)
-	run := func() {
-		p.For(len(x), task.grain, task)
-		p.Sgemm(false, false, 128, 128, 128, 1, a, 128, b, 128, 0, c, 128)
-	}
+	run := func() { p.For(len(x), task.grain, task) }
 	run()
 	want := append([]float32(nil), task.part...)
 	if n := testing.AllocsPerRun(20, run); n != 0 {
-		t.Errorf("For + Sgemm: %v allocs per call", n)
+		t.Errorf("For: %v allocs per call", n)
 	}
 	for i := range want {
 		if task.part[i] != want[i] {
 			t.Fatalf("partial %d changed between calls: %v vs %v", i, task.part[i], want[i])
 		}
 	}
+}
+
+func TestCloseTwiceAndThreads(t *testing.T) {
+	p := NewPool(3)
+	if p.Threads() != 3 {
+		t.Fatalf("Threads() = %d, want 3", p.Threads())
+	}
+	p.Close()
+	p.Close()
+	q := NewPool(0)
+	defer q.Close()
+	if q.Threads() < 1 {
+		t.Fatal("NewPool(0) has no threads")
+	}
+	if (*Pool)(nil).Threads() != 1 {
+		t.Fatal("a nil Pool does not report one thread")
+	}
+	defer func() {
+		if r := recover(); r == nil {
+			t.Fatal("For on a closed pool did not panic")
+		}
+	}()
+	p.For(1, 1, &sumTask{x: []float32{1}, part: []float32{0}, grain: 1})
 }
 
 func TestForPanics(t *testing.T) {
