@@ -2,7 +2,7 @@ package optim
 
 import (
 	"github.com/nettrain/nettrain/internal/backprop"
-	"github.com/nettrain/nettrain/internal/backprop/vec"
+	"github.com/nettrain/nettrain/internal/simd"
 )
 
 // AdadeltaConfig is AdaDelta (Zeiler, 2012) as torch.optim.Adadelta, with
@@ -54,7 +54,7 @@ type adadelta[T backprop.Float] struct {
 	lr    float64
 	steps int64
 	v, u  []T
-	p     vec.AdadeltaParams[T] // the scalars of the step begun by Begin
+	p     simd.AdadeltaParams[T] // the scalars of the step begun by Begin
 }
 
 func newAdadelta[T backprop.Float](c AdadeltaConfig, n int) *adadelta[T] {
@@ -68,12 +68,12 @@ func (o *adadelta[T]) Step(w, g []T) {
 
 func (o *adadelta[T]) Begin() {
 	o.steps++
-	o.p = vec.AdadeltaParams[T]{Rho: T(o.cfg.Rho), C1: T(1 - o.cfg.Rho), Eps: T(o.cfg.Eps),
+	o.p = simd.AdadeltaParams[T]{Rho: T(o.cfg.Rho), C1: T(1 - o.cfg.Rho), Eps: T(o.cfg.Eps),
 		WeightDecay: T(o.cfg.WeightDecay), NegLR: -T(o.lr)}
 }
 
 func (o *adadelta[T]) Update(w, g []T, lo, hi int) {
-	vec.Adadelta(w[lo:hi], g[lo:hi], o.v[lo:hi], o.u[lo:hi], &o.p)
+	simd.Adadelta(w[lo:hi], g[lo:hi], o.v[lo:hi], o.u[lo:hi], &o.p)
 }
 
 func (o *adadelta[T]) LR() float64      { return o.lr }

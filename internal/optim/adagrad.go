@@ -2,7 +2,7 @@ package optim
 
 import (
 	"github.com/nettrain/nettrain/internal/backprop"
-	"github.com/nettrain/nettrain/internal/backprop/vec"
+	"github.com/nettrain/nettrain/internal/simd"
 )
 
 // AdagradConfig is AdaGrad (Duchi, Hazan and Singer, 2011) as
@@ -55,7 +55,7 @@ type adagrad[T backprop.Float] struct {
 	lr    float64
 	steps int64
 	sum   []T
-	p     vec.AdagradParams[T] // the scalars of the step begun by Begin
+	p     simd.AdagradParams[T] // the scalars of the step begun by Begin
 }
 
 func newAdagrad[T backprop.Float](c AdagradConfig, n int) *adagrad[T] {
@@ -73,12 +73,12 @@ func (o *adagrad[T]) Step(w, g []T) {
 
 func (o *adagrad[T]) Begin() {
 	o.steps++
-	o.p = vec.AdagradParams[T]{CLR: T(-o.lr / (1 + float64(o.steps-1)*o.cfg.LRDecay)),
+	o.p = simd.AdagradParams[T]{CLR: T(-o.lr / (1 + float64(o.steps-1)*o.cfg.LRDecay)),
 		WeightDecay: T(o.cfg.WeightDecay), Eps: T(o.cfg.Eps)}
 }
 
 func (o *adagrad[T]) Update(w, g []T, lo, hi int) {
-	vec.Adagrad(w[lo:hi], g[lo:hi], o.sum[lo:hi], &o.p)
+	simd.Adagrad(w[lo:hi], g[lo:hi], o.sum[lo:hi], &o.p)
 }
 
 func (o *adagrad[T]) LR() float64      { return o.lr }

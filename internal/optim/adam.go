@@ -4,7 +4,7 @@ import (
 	"math"
 
 	"github.com/nettrain/nettrain/internal/backprop"
-	"github.com/nettrain/nettrain/internal/backprop/vec"
+	"github.com/nettrain/nettrain/internal/simd"
 )
 
 // AdamConfig is Adam (Kingma and Ba, 2015) as torch.optim.Adam. With
@@ -66,7 +66,7 @@ type adam[T backprop.Float] struct {
 	m, v, vmax []T
 
 	// The scalars of the step begun by Begin.
-	p     vec.AdamParams[T]
+	p     simd.AdamParams[T]
 	decay T // AdamW: w is first scaled by decay (when scale)
 	scale bool
 }
@@ -91,7 +91,7 @@ func (o *adam[T]) Begin() {
 	bc1 := 1 - math.Pow(b1, t)
 	bc2sqrt := T(math.Sqrt(1 - math.Pow(b2, t)))
 	stepSize := T(-o.lr / bc1)
-	o.p = vec.AdamParams[T]{B1: T(b1), C1: T(1 - b1), B2: T(b2), C2: T(1 - b2),
+	o.p = simd.AdamParams[T]{B1: T(b1), C1: T(1 - b1), B2: T(b2), C2: T(1 - b2),
 		StepSize: stepSize, BC2Sqrt: bc2sqrt, Eps: T(o.cfg.Eps), WeightDecay: T(o.cfg.WeightDecay)}
 	o.scale = false
 	if o.decoupled {
@@ -105,13 +105,13 @@ func (o *adam[T]) Begin() {
 func (o *adam[T]) Update(w, g []T, lo, hi int) {
 	w = w[lo:hi]
 	if o.scale {
-		vec.Scale(w, o.decay)
+		simd.Scale(w, o.decay)
 	}
 	var vmax []T
 	if o.vmax != nil {
 		vmax = o.vmax[lo:hi]
 	}
-	vec.Adam(w, g[lo:hi], o.m[lo:hi], o.v[lo:hi], vmax, &o.p)
+	simd.Adam(w, g[lo:hi], o.m[lo:hi], o.v[lo:hi], vmax, &o.p)
 }
 
 func (o *adam[T]) LR() float64      { return o.lr }

@@ -20,7 +20,7 @@
 // with gradient clipping.
 //
 // The element-wise update of each optimizer but nadam runs as one kernel of
-// package vec (assembly for float32), which performs the same rounded
+// package simd (assembly for float32), which performs the same rounded
 // operations in the same order as a scalar loop over the rule (kernels_test.go
 // keeps such loops and checks the bits), with or without the assembly.
 //

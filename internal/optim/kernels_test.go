@@ -8,7 +8,7 @@ import (
 )
 
 // The scalar loops the optimizers ran before their updates moved to
-// package vec, kept as the specification of the order of operations: the
+// package simd, kept as the specification of the order of operations: the
 // float32 optimizers must reproduce them to the bit.
 
 func scalarAdam(c AdamConfig, decoupled bool, steps int64, lr float64, w, g, m, v, vmax []float32) {

@@ -2,7 +2,7 @@ package optim
 
 import (
 	"github.com/nettrain/nettrain/internal/backprop"
-	"github.com/nettrain/nettrain/internal/backprop/vec"
+	"github.com/nettrain/nettrain/internal/simd"
 )
 
 // RMSpropConfig is RMSProp (Hinton, Lecture 6e of "Neural Networks for
@@ -60,7 +60,7 @@ type rmsprop[T backprop.Float] struct {
 	lr      float64
 	steps   int64
 	v, m, b []T
-	p       vec.RMSpropParams[T] // the scalars of the step begun by Begin
+	p       simd.RMSpropParams[T] // the scalars of the step begun by Begin
 }
 
 func newRMSprop[T backprop.Float](c RMSpropConfig, n int) *rmsprop[T] {
@@ -81,7 +81,7 @@ func (o *rmsprop[T]) Step(w, g []T) {
 
 func (o *rmsprop[T]) Begin() {
 	o.steps++
-	o.p = vec.RMSpropParams[T]{Alpha: T(o.cfg.Alpha), C1: T(1 - o.cfg.Alpha), Eps: T(o.cfg.Eps),
+	o.p = simd.RMSpropParams[T]{Alpha: T(o.cfg.Alpha), C1: T(1 - o.cfg.Alpha), Eps: T(o.cfg.Eps),
 		WeightDecay: T(o.cfg.WeightDecay), NegLR: -T(o.lr), Momentum: T(o.cfg.Momentum)}
 }
 
@@ -93,7 +93,7 @@ func (o *rmsprop[T]) Update(w, g []T, lo, hi int) {
 	if o.b != nil {
 		b = o.b[lo:hi]
 	}
-	vec.RMSprop(w[lo:hi], g[lo:hi], o.v[lo:hi], m, b, &o.p)
+	simd.RMSprop(w[lo:hi], g[lo:hi], o.v[lo:hi], m, b, &o.p)
 }
 
 func (o *rmsprop[T]) LR() float64      { return o.lr }

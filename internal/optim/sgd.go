@@ -2,7 +2,7 @@ package optim
 
 import (
 	"github.com/nettrain/nettrain/internal/backprop"
-	"github.com/nettrain/nettrain/internal/backprop/vec"
+	"github.com/nettrain/nettrain/internal/simd"
 )
 
 // SGDConfig is stochastic gradient descent with optional momentum, as
@@ -64,7 +64,7 @@ type sgd[T backprop.Float] struct {
 	buf   []T // momentum buffer (nil without momentum)
 
 	// The step begun by Begin: its scalars, and whether it is the first.
-	p     vec.SGDParams[T]
+	p     simd.SGDParams[T]
 	first bool
 }
 
@@ -82,7 +82,7 @@ func (o *sgd[T]) Step(w, g []T) {
 }
 
 func (o *sgd[T]) Begin() {
-	o.p = vec.SGDParams[T]{LR: T(o.lr), WeightDecay: T(o.cfg.WeightDecay),
+	o.p = simd.SGDParams[T]{LR: T(o.lr), WeightDecay: T(o.cfg.WeightDecay),
 		Momentum: T(o.cfg.Momentum), Damp: T(1 - o.cfg.Dampening)}
 	o.first = o.steps == 0
 	o.steps++
@@ -93,7 +93,7 @@ func (o *sgd[T]) Update(w, g []T, lo, hi int) {
 	if o.buf != nil {
 		buf = o.buf[lo:hi]
 	}
-	vec.SGD(w[lo:hi], g[lo:hi], buf, &o.p, o.cfg.Nesterov, o.first)
+	simd.SGD(w[lo:hi], g[lo:hi], buf, &o.p, o.cfg.Nesterov, o.first)
 }
 
 func (o *sgd[T]) LR() float64      { return o.lr }

@@ -6,10 +6,10 @@ import (
 	"time"
 
 	"github.com/nettrain/nettrain/internal/backprop"
-	"github.com/nettrain/nettrain/internal/backprop/vec"
 	"github.com/nettrain/nettrain/internal/data"
 	"github.com/nettrain/nettrain/internal/model"
 	"github.com/nettrain/nettrain/internal/optim"
+	"github.com/nettrain/nettrain/internal/simd"
 )
 
 // RNG streams: each use of randomness has its own PCG stream seeded by the
@@ -179,7 +179,7 @@ func (u *updateTask[T]) Run(_, lo, hi int) {
 		optim.ClipValue(g, u.value)
 	}
 	if u.clipNorm {
-		vec.Scale(g, u.coef)
+		simd.Scale(g, u.coef)
 	}
 	u.t.Opt.Update(net.W, net.G, lo, hi)
 }

@@ -1,4 +1,4 @@
-module github.com/nettrain/nettrain/internal/backprop/vec/asm
+module github.com/nettrain/nettrain/internal/simd/asm
 
 go 1.26.8
 

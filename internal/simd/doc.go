@@ -1,4 +1,4 @@
-// Package vec holds nettrain's element-wise kernels over flat slices: the
+// Package simd holds nettrain's element-wise kernels over flat slices: the
 // optimizer updates (Adam with L2 decay and AMSGrad, SGD with momentum and
 // Nesterov, AdaGrad, RMSprop, AdaDelta), gradient norms (SumSquares),
 // Scale, Axpy, Add, AddWiden, ReLU, Exp, Sigmoid, Tanh with their
@@ -72,8 +72,8 @@
 // program in ./asm, a separate module so that the main module does not
 // depend on avo. Run
 //
-//	go generate ./internal/backprop/vec
+//	go generate ./internal/simd
 //
 // and commit the four generated files. The kernel bodies are plain Go
 // functions in asm/main.go, written once for both vector widths.
-package vec
+package simd

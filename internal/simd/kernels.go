@@ -1,8 +1,8 @@
-package vec
+package simd
 
 import "unsafe"
 
-//go:generate go run -C asm . -out ../kernels_amd64.s -stubs ../kernels_amd64.go -pkg vec -tables ../dispatch_amd64.go
+//go:generate go run -C asm . -out ../kernels_amd64.s -stubs ../kernels_amd64.go -pkg simd -tables ../dispatch_amd64.go
 
 // kernelSet is a named choice of kernels. id 0 is the pure-Go reference;
 // 1 (AVX-512) and 2 (AVX2) select the generated assembly through the
@@ -33,7 +33,7 @@ func useKernels(name string) (restore func()) {
 			return func() { fast = old }
 		}
 	}
-	panic("vec: kernel set " + name + " is not supported on this CPU")
+	panic("simd: kernel set " + name + " is not supported on this CPU")
 }
 
 // asm returns the assembly kernel set to use for element type T, or 0 for

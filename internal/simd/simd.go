@@ -1,4 +1,4 @@
-package vec
+package simd
 
 // Float is the element type: float32 (assembly kernels) or float64 (the
 // pure-Go reference).
@@ -7,7 +7,7 @@ type Float interface{ float32 | float64 }
 func same(n int, name string, s ...int) {
 	for _, l := range s {
 		if l != n {
-			panic("vec: " + name + ": slices of different lengths")
+			panic("simd: " + name + ": slices of different lengths")
 		}
 	}
 }

@@ -1,6 +1,6 @@
 //go:build !amd64 || purego
 
-package vec
+package simd
 
 // supportedKernels lists the kernel sets this CPU can run: without the
 // amd64 assembly only the pure-Go one.
