@@ -480,9 +480,3 @@ func copy2DAVX(n1 int, n2 int, cols int, dst *float32, d1 int, d2 int, src *floa
 
 //go:noescape
 func copy2DAVX512(n1 int, n2 int, cols int, dst *float32, d1 int, d2 int, src *float32, s1 int, s2 int)
-
-//go:noescape
-func maxPool2x2AVX512(oh int, ow int, x *float32, w int, y *float32, argmax *int32)
-
-//go:noescape
-func maxUnpool2x2AVX512(oh int, ow int, dy *float32, argmax *int32, w int, dx *float32)

@@ -63,17 +63,6 @@ var copy2DAsm, copy2DMin = func() (func(n1, n2, cols int, dst *float32, d1, d2 i
 	return nil, 0
 }()
 
-// hasMaxPoolAsm: maxPool2x2AVX512 and maxUnpool2x2AVX512 can run.
-var hasMaxPoolAsm = cpu.X86.HasAVX512F && cpu.X86.HasBMI2
-
-func maxPool2x2Asm(oh, ow int, x *float32, w int, y *float32, argmax *int32) {
-	maxPool2x2AVX512(oh, ow, x, w, y, argmax)
-}
-
-func maxUnpool2x2Asm(oh, ow int, dy *float32, argmax *int32, w int, dx *float32) {
-	maxUnpool2x2AVX512(oh, ow, dy, argmax, w, dx)
-}
-
 // supportedKernels lists the kernel sets this CPU can run, fastest first.
 func supportedKernels() []*kernelSet {
 	var s []*kernelSet

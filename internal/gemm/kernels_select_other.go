@@ -15,17 +15,6 @@ var (
 	copy2DMin int
 )
 
-// No max-pooling assembly here: MaxPool2x2 and MaxUnpool2x2 report false.
-const hasMaxPoolAsm = false
-
-func maxPool2x2Asm(oh, ow int, x *float32, w int, y *float32, argmax *int32) {
-	panic("gemm: no max-pooling assembly")
-}
-
-func maxUnpool2x2Asm(oh, ow int, dy *float32, argmax *int32, w int, dx *float32) {
-	panic("gemm: no max-pooling assembly")
-}
-
 func moreCopy2DImpls() []struct {
 	name string
 	fn   func(n1, n2, cols int, dst *float32, d1, d2 int, src *float32, s1, s2 int)

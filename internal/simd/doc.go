@@ -63,6 +63,16 @@
 // the length (32 interleaved lanes, then a fixed tree), identical on all
 // sets, so a gradient norm is reproducible to the bit.
 //
+// # Max pooling
+//
+// MaxPool2x2 and MaxUnpool2x2 are max pooling over 2x2 windows with stride
+// 2 and its backward, 16 windows at a time with AVX-512 opmasks (a branch
+// per window mispredicts on real data), with PyTorch's rule for ties and
+// NaNs. They are float32 only and have no pure-Go twin here: they report
+// false without AVX-512F and BMI2 (whatever kernel set is in use), and the
+// caller (package backprop's pooling layer) runs its own loop, which the
+// tests compare them with.
+//
 // # Regenerating the assembly
 //
 // kernels_amd64.s (the kernels), kernels_amd64.go (their Go declarations),

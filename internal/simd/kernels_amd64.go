@@ -243,3 +243,9 @@ func sumsqAVX2(n int, x *float32, lanes *[32]float64)
 
 //go:noescape
 func addwidenAVX2(n int, dst *float64, x *float32)
+
+//go:noescape
+func maxPool2x2AVX512(oh int, ow int, x *float32, w int, y *float32, argmax *int32)
+
+//go:noescape
+func maxUnpool2x2AVX512(oh int, ow int, dy *float32, argmax *int32, w int, dx *float32)

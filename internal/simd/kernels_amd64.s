@@ -6373,3 +6373,259 @@ loop:
 done:
 	VZEROUPPER
 	RET
+
+DATA pool_even<>+0(SB)/4, $0x00000000
+DATA pool_even<>+4(SB)/4, $0x00000002
+DATA pool_even<>+8(SB)/4, $0x00000004
+DATA pool_even<>+12(SB)/4, $0x00000006
+DATA pool_even<>+16(SB)/4, $0x00000008
+DATA pool_even<>+20(SB)/4, $0x0000000a
+DATA pool_even<>+24(SB)/4, $0x0000000c
+DATA pool_even<>+28(SB)/4, $0x0000000e
+DATA pool_even<>+32(SB)/4, $0x00000010
+DATA pool_even<>+36(SB)/4, $0x00000012
+DATA pool_even<>+40(SB)/4, $0x00000014
+DATA pool_even<>+44(SB)/4, $0x00000016
+DATA pool_even<>+48(SB)/4, $0x00000018
+DATA pool_even<>+52(SB)/4, $0x0000001a
+DATA pool_even<>+56(SB)/4, $0x0000001c
+DATA pool_even<>+60(SB)/4, $0x0000001e
+GLOBL pool_even<>(SB), RODATA|NOPTR, $64
+
+DATA pool_odd<>+0(SB)/4, $0x00000001
+DATA pool_odd<>+4(SB)/4, $0x00000003
+DATA pool_odd<>+8(SB)/4, $0x00000005
+DATA pool_odd<>+12(SB)/4, $0x00000007
+DATA pool_odd<>+16(SB)/4, $0x00000009
+DATA pool_odd<>+20(SB)/4, $0x0000000b
+DATA pool_odd<>+24(SB)/4, $0x0000000d
+DATA pool_odd<>+28(SB)/4, $0x0000000f
+DATA pool_odd<>+32(SB)/4, $0x00000011
+DATA pool_odd<>+36(SB)/4, $0x00000013
+DATA pool_odd<>+40(SB)/4, $0x00000015
+DATA pool_odd<>+44(SB)/4, $0x00000017
+DATA pool_odd<>+48(SB)/4, $0x00000019
+DATA pool_odd<>+52(SB)/4, $0x0000001b
+DATA pool_odd<>+56(SB)/4, $0x0000001d
+DATA pool_odd<>+60(SB)/4, $0x0000001f
+GLOBL pool_odd<>(SB), RODATA|NOPTR, $64
+
+DATA pool_ziplo<>+0(SB)/4, $0x00000000
+DATA pool_ziplo<>+4(SB)/4, $0x00000010
+DATA pool_ziplo<>+8(SB)/4, $0x00000001
+DATA pool_ziplo<>+12(SB)/4, $0x00000011
+DATA pool_ziplo<>+16(SB)/4, $0x00000002
+DATA pool_ziplo<>+20(SB)/4, $0x00000012
+DATA pool_ziplo<>+24(SB)/4, $0x00000003
+DATA pool_ziplo<>+28(SB)/4, $0x00000013
+DATA pool_ziplo<>+32(SB)/4, $0x00000004
+DATA pool_ziplo<>+36(SB)/4, $0x00000014
+DATA pool_ziplo<>+40(SB)/4, $0x00000005
+DATA pool_ziplo<>+44(SB)/4, $0x00000015
+DATA pool_ziplo<>+48(SB)/4, $0x00000006
+DATA pool_ziplo<>+52(SB)/4, $0x00000016
+DATA pool_ziplo<>+56(SB)/4, $0x00000007
+DATA pool_ziplo<>+60(SB)/4, $0x00000017
+GLOBL pool_ziplo<>(SB), RODATA|NOPTR, $64
+
+DATA pool_ziphi<>+0(SB)/4, $0x00000008
+DATA pool_ziphi<>+4(SB)/4, $0x00000018
+DATA pool_ziphi<>+8(SB)/4, $0x00000009
+DATA pool_ziphi<>+12(SB)/4, $0x00000019
+DATA pool_ziphi<>+16(SB)/4, $0x0000000a
+DATA pool_ziphi<>+20(SB)/4, $0x0000001a
+DATA pool_ziphi<>+24(SB)/4, $0x0000000b
+DATA pool_ziphi<>+28(SB)/4, $0x0000001b
+DATA pool_ziphi<>+32(SB)/4, $0x0000000c
+DATA pool_ziphi<>+36(SB)/4, $0x0000001c
+DATA pool_ziphi<>+40(SB)/4, $0x0000000d
+DATA pool_ziphi<>+44(SB)/4, $0x0000001d
+DATA pool_ziphi<>+48(SB)/4, $0x0000000e
+DATA pool_ziphi<>+52(SB)/4, $0x0000001e
+DATA pool_ziphi<>+56(SB)/4, $0x0000000f
+DATA pool_ziphi<>+60(SB)/4, $0x0000001f
+GLOBL pool_ziphi<>(SB), RODATA|NOPTR, $64
+
+// func maxPool2x2AVX512(oh int, ow int, x *float32, w int, y *float32, argmax *int32)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·maxPool2x2AVX512(SB), NOSPLIT, $0-48
+	MOVQ         oh+0(FP), AX
+	MOVQ         ow+8(FP), CX
+	MOVQ         x+16(FP), DX
+	MOVQ         w+24(FP), BX
+	MOVQ         y+32(FP), SI
+	MOVQ         argmax+40(FP), DI
+	VMOVDQU32    pool_even<>+0(SB), Z31
+	VMOVDQU32    pool_odd<>+0(SB), Z30
+	MOVQ         $0x00000001, R8
+	VPBROADCASTD R8, Z29
+	VPBROADCASTD BX, Z28
+	LEAQ         1(BX), R8
+	VPBROADCASTD R8, Z27
+	MOVQ         BX, R9
+	SHLQ         $0x02, R9
+	XORQ         R10, R10
+	TESTQ        AX, AX
+	JZ           done
+
+row:
+	XORQ R11, R11
+
+group:
+	MOVQ CX, R8
+	SUBQ R11, R8
+	CMPQ R8, $0x10
+	JLE  rem_0
+	MOVQ $0x00000010, R8
+
+rem_0:
+	MOVQ         $0x00000001, R13
+	SHLXQ        R8, R13, R12
+	DECQ         R12
+	KMOVW        R12, K1
+	ADDQ         R8, R8
+	SHLXQ        R8, R13, R12
+	DECQ         R12
+	KMOVW        R12, K2
+	SHRQ         $0x10, R12
+	KMOVW        R12, K3
+	LEAQ         (DX)(R11*8), R8
+	VMOVUPS.Z    (R8), K2, Z0
+	VMOVUPS.Z    64(R8), K3, Z1
+	VMOVUPS.Z    (R8)(R9*1), K2, Z3
+	VMOVUPS.Z    64(R8)(R9*1), K3, Z4
+	VMOVAPS      Z0, Z2
+	VPERMT2PS    Z1, Z31, Z2
+	VPERMT2PS    Z1, Z30, Z0
+	VMOVAPS      Z3, Z5
+	VPERMT2PS    Z4, Z31, Z5
+	VPERMT2PS    Z4, Z30, Z3
+	VPXORD       Z7, Z7, Z7
+	VCMPPS       $0x03, Z2, Z2, K4
+	VCMPPS       $0x1e, Z2, Z0, K5
+	VCMPPS       $0x03, Z0, Z0, K6
+	KORW         K5, K6, K5
+	KANDNW       K5, K4, K5
+	VMOVAPS      Z0, K5, Z2
+	VMOVDQA32    Z29, K5, Z7
+	KANDW        K5, K6, K6
+	KORW         K4, K6, K4
+	VCMPPS       $0x1e, Z2, Z5, K5
+	VCMPPS       $0x03, Z5, Z5, K6
+	KORW         K5, K6, K5
+	KANDNW       K5, K4, K5
+	VMOVAPS      Z5, K5, Z2
+	VMOVDQA32    Z28, K5, Z7
+	KANDW        K5, K6, K6
+	KORW         K4, K6, K4
+	VCMPPS       $0x1e, Z2, Z3, K5
+	VCMPPS       $0x03, Z3, Z3, K6
+	KORW         K5, K6, K5
+	KANDNW       K5, K4, K5
+	VMOVAPS      Z3, K5, Z2
+	VMOVDQA32    Z27, K5, Z7
+	KANDW        K5, K6, K6
+	KORW         K4, K6, K4
+	LEAQ         (R10)(R11*2), R8
+	VPBROADCASTD R8, Z8
+	VPADDD       Z31, Z8, Z8
+	VPADDD       Z7, Z8, Z8
+	VMOVUPS      Z2, K1, (SI)(R11*4)
+	VMOVDQU32    Z8, K1, (DI)(R11*4)
+	ADDQ         $0x10, R11
+	CMPQ         R11, CX
+	JL           group
+	LEAQ         (DX)(R9*2), DX
+	LEAQ         (R10)(BX*2), R10
+	LEAQ         (SI)(CX*4), SI
+	LEAQ         (DI)(CX*4), DI
+	DECQ         AX
+	JNZ          row
+
+done:
+	VZEROUPPER
+	RET
+
+// func maxUnpool2x2AVX512(oh int, ow int, dy *float32, argmax *int32, w int, dx *float32)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·maxUnpool2x2AVX512(SB), NOSPLIT, $0-48
+	MOVQ         oh+0(FP), AX
+	MOVQ         ow+8(FP), CX
+	MOVQ         dy+16(FP), DX
+	MOVQ         argmax+24(FP), BX
+	MOVQ         w+32(FP), SI
+	MOVQ         dx+40(FP), DI
+	VMOVDQU32    pool_even<>+0(SB), Z31
+	VMOVDQU32    pool_ziplo<>+0(SB), Z26
+	VMOVDQU32    pool_ziphi<>+0(SB), Z25
+	MOVQ         $0x00000001, R8
+	VPBROADCASTD R8, Z29
+	VPBROADCASTD SI, Z28
+	LEAQ         1(SI), R8
+	VPBROADCASTD R8, Z27
+	VPXORD       Z24, Z24, Z24
+	MOVQ         SI, R9
+	SHLQ         $0x02, R9
+	XORQ         R10, R10
+	TESTQ        AX, AX
+	JZ           done
+
+row:
+	XORQ R11, R11
+
+group:
+	MOVQ CX, R8
+	SUBQ R11, R8
+	CMPQ R8, $0x10
+	JLE  rem_1
+	MOVQ $0x00000010, R8
+
+rem_1:
+	MOVQ         $0x00000001, R13
+	SHLXQ        R8, R13, R12
+	DECQ         R12
+	KMOVW        R12, K1
+	ADDQ         R8, R8
+	SHLXQ        R8, R13, R12
+	DECQ         R12
+	KMOVW        R12, K2
+	SHRQ         $0x10, R12
+	KMOVW        R12, K3
+	VMOVUPS.Z    (DX)(R11*4), K1, Z0
+	VMOVDQU32.Z  (BX)(R11*4), K1, Z1
+	LEAQ         (R10)(R11*2), R8
+	VPBROADCASTD R8, Z8
+	VPADDD       Z31, Z8, Z8
+	VPSUBD       Z8, Z1, Z1
+	VPCMPEQD     Z24, Z1, K4
+	VMOVAPS.Z    Z0, K4, Z2
+	VPCMPEQD     Z29, Z1, K4
+	VMOVAPS.Z    Z0, K4, Z3
+	VPCMPEQD     Z28, Z1, K4
+	VMOVAPS.Z    Z0, K4, Z4
+	VPCMPEQD     Z27, Z1, K4
+	VMOVAPS.Z    Z0, K4, Z5
+	LEAQ         (DI)(R11*8), R8
+	VMOVAPS      Z2, Z6
+	VPERMT2PS    Z3, Z26, Z6
+	VPERMT2PS    Z3, Z25, Z2
+	VMOVUPS      Z6, K2, (R8)
+	VMOVUPS      Z2, K3, 64(R8)
+	VMOVAPS      Z4, Z6
+	VPERMT2PS    Z5, Z26, Z6
+	VPERMT2PS    Z5, Z25, Z4
+	VMOVUPS      Z6, K2, (R8)(R9*1)
+	VMOVUPS      Z4, K3, 64(R8)(R9*1)
+	ADDQ         $0x10, R11
+	CMPQ         R11, CX
+	JL           group
+	LEAQ         (DI)(R9*2), DI
+	LEAQ         (R10)(SI*2), R10
+	LEAQ         (DX)(CX*4), DX
+	LEAQ         (BX)(CX*4), BX
+	DECQ         AX
+	JNZ          row
+
+done:
+	VZEROUPPER
+	RET

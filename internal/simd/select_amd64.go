@@ -17,3 +17,15 @@ func supportedKernels() []*kernelSet {
 	}
 	return append(s, genericSet)
 }
+
+// hasMaxPoolAsm: maxPool2x2AVX512 and maxUnpool2x2AVX512 can run. They do
+// not depend on the kernel set in use (useKernels), only on the CPU.
+var hasMaxPoolAsm = cpu.X86.HasAVX512F && cpu.X86.HasBMI2
+
+func maxPool2x2Asm(oh, ow int, x *float32, w int, y *float32, argmax *int32) {
+	maxPool2x2AVX512(oh, ow, x, w, y, argmax)
+}
+
+func maxUnpool2x2Asm(oh, ow int, dy *float32, argmax *int32, w int, dx *float32) {
+	maxUnpool2x2AVX512(oh, ow, dy, argmax, w, dx)
+}

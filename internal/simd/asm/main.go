@@ -5,11 +5,11 @@
 //
 //	go run -C asm . -out ../kernels_amd64.s -stubs ../kernels_amd64.go -pkg simd -tables ../dispatch_amd64.go
 //
-// Every kernel exists twice, for AVX-512 (zmm, 16 lanes, opmask tails) and
-// for AVX2+FMA (ymm, 8 lanes, VMASKMOVPS tails), emitted by the same Go
-// code (the kern type below abstracts the few instructions that differ),
-// so both perform the same operations in the same order and give the same
-// bits. Three shapes of kernel are generated:
+// Every kernel but max pooling exists twice, for AVX-512 (zmm, 16 lanes,
+// opmask tails) and for AVX2+FMA (ymm, 8 lanes, VMASKMOVPS tails), emitted
+// by the same Go code (the kern type below abstracts the few instructions
+// that differ), so both perform the same operations in the same order and
+// give the same bits. Four shapes of kernel are generated:
 //
 //   - map kernels: an element-wise body over n elements of a few streams
 //     (flat slices), one vector per iteration, the last partial vector
@@ -22,6 +22,9 @@
 //     i mod 32), returned to Go, which adds the tail and reduces in a
 //     fixed order.
 //   - addwiden: float64 += float32, whole vectors only (Go does the tail).
+//   - maxPool2x2AVX512, maxUnpool2x2AVX512 (maxpool.go): max pooling over
+//     2x2 windows with stride 2 and its backward routing, 16 windows at a
+//     time, AVX-512 only.
 //
 // The arithmetic kernels (optimizers, scale, axpy, add, relu, the
 // backward formulas) use one instruction per Go operation of the pure-Go
@@ -804,6 +807,8 @@ func main() {
 		sumsq(in)
 		addwiden(in)
 	}
+	maxPool2x2()
+	maxUnpool2x2()
 	Generate()
 	if err := checkAVX2(flag.Lookup("out").Value.String()); err != nil {
 		fmt.Fprintln(os.Stderr, err)

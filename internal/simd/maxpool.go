@@ -1,4 +1,4 @@
-package gemm
+package simd
 
 import "fmt"
 
@@ -45,12 +45,12 @@ func MaxUnpool2x2(dx, dy []float32, argmax []int32, w, oh, ow int) bool {
 
 func checkPool(name string, ny, nargmax, nx, w, oh, ow int) {
 	if oh < 0 || ow < 0 || w < 2*ow {
-		panic(fmt.Sprintf("gemm: %s with oh=%d, ow=%d, w=%d", name, oh, ow, w))
+		panic(fmt.Sprintf("simd: %s with oh=%d, ow=%d, w=%d", name, oh, ow, w))
 	}
 	if oh == 0 || ow == 0 {
 		return
 	}
 	if ny < oh*ow || nargmax < oh*ow || nx < (2*oh-1)*w+2*ow {
-		panic(fmt.Sprintf("gemm: %s slices too short for %dx%d windows on rows of %d", name, oh, ow, w))
+		panic(fmt.Sprintf("simd: %s slices too short for %dx%d windows on rows of %d", name, oh, ow, w))
 	}
 }
