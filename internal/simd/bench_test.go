@@ -26,14 +26,14 @@ func BenchmarkKernels(b *testing.B) {
 		bytes int // per element
 		run   func()
 	}
-	ap := AdamParams[float32]{B1: 0.9, C1: 0.1, B2: 0.999, C2: 0.001, StepSize: -1e-3, BC2Sqrt: 0.03, Eps: 1e-8}
+	ap := AdamParams{B1: 0.9, C1: 0.1, B2: 0.999, C2: 0.001, StepSize: -1e-3, BC2Sqrt: 0.03, Eps: 1e-8}
 	kernels := []kernel{
 		{"adam", n, 4*4 + 3*4, func() { Adam(w, g, s1, s2, nil, &ap) }},
 		{"adam_amsgrad", n, 5*4 + 4*4, func() { Adam(w, g, s1, s2, s3, &ap) }},
-		{"sgd_momentum", n, 3*4 + 2*4, func() { SGD(w, g, s1, &SGDParams[float32]{LR: 1e-3, Momentum: 0.9, Damp: 1}, false, false) }},
-		{"adagrad", n, 3*4 + 2*4, func() { Adagrad(w, g, s1, &AdagradParams[float32]{CLR: -1e-3, Eps: 1e-10}) }},
-		{"rmsprop", n, 3*4 + 2*4, func() { RMSprop(w, g, s1, nil, nil, &RMSpropParams[float32]{Alpha: 0.99, C1: 0.01, NegLR: -1e-3}) }},
-		{"adadelta", n, 4*4 + 3*4, func() { Adadelta(w, g, s1, s2, &AdadeltaParams[float32]{Rho: 0.9, C1: 0.1, Eps: 1e-6, NegLR: -1}) }},
+		{"sgd_momentum", n, 3*4 + 2*4, func() { SGD(w, g, s1, &SGDParams{LR: 1e-3, Momentum: 0.9, Damp: 1}, false, false) }},
+		{"adagrad", n, 3*4 + 2*4, func() { Adagrad(w, g, s1, &AdagradParams{CLR: -1e-3, Eps: 1e-10}) }},
+		{"rmsprop", n, 3*4 + 2*4, func() { RMSprop(w, g, s1, nil, nil, &RMSpropParams{Alpha: 0.99, C1: 0.01, NegLR: -1e-3}) }},
+		{"adadelta", n, 4*4 + 3*4, func() { Adadelta(w, g, s1, s2, &AdadeltaParams{Rho: 0.9, C1: 0.1, Eps: 1e-6, NegLR: -1}) }},
 		{"sumsq", n, 4, func() { _ = SumSquares(g) }},
 		{"scale", n, 8, func() { Scale(y, 0.999) }},
 		{"axpy", n, 12, func() { Axpy(y, 1e-3, g) }},
@@ -52,7 +52,7 @@ func BenchmarkKernels(b *testing.B) {
 	for _, s := range supportedKernels() {
 		for _, k := range kernels {
 			b.Run(fmt.Sprintf("%s/%s", k.name, s.name), func(b *testing.B) {
-				defer useKernels(s.name)()
+				defer UseKernels(s.name)()
 				b.ReportAllocs()
 				b.SetBytes(int64(k.elems * k.bytes))
 				for b.Loop() {

@@ -16,16 +16,27 @@ type kernelSet struct {
 var genericSet = &kernelSet{name: "generic", id: 0, lanes: 1}
 
 // fast is the kernel set in use: the first of supportedKernels, chosen
-// once at start-up (tests switch it with useKernels).
+// once at start-up (tests switch it with UseKernels).
 var fast = supportedKernels()[0]
 
 // Kernels names the kernel set in use: "avx512", "avx2" or "generic".
 func Kernels() string { return fast.name }
 
-// useKernels switches to the named kernel set and returns a function that
-// switches back; it panics if this CPU cannot run the set. For tests and
-// benchmarks only: it is not safe while kernels run.
-func useKernels(name string) (restore func()) {
+// KernelSets names the kernel sets this CPU can run, fastest first: some
+// of "avx512", "avx2", then always "generic".
+func KernelSets() []string {
+	var names []string
+	for _, s := range supportedKernels() {
+		names = append(names, s.name)
+	}
+	return names
+}
+
+// UseKernels switches to the named kernel set (one of KernelSets) and
+// returns a function that switches back; it panics if this CPU cannot run
+// the set. For tests and benchmarks, here and in the packages whose
+// references the kernels twin (optim): it is not safe while kernels run.
+func UseKernels(name string) (restore func()) {
 	old := fast
 	for _, s := range supportedKernels() {
 		if s.name == name {

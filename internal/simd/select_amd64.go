@@ -19,7 +19,7 @@ func supportedKernels() []*kernelSet {
 }
 
 // hasMaxPoolAsm: maxPool2x2AVX512 and maxUnpool2x2AVX512 can run. They do
-// not depend on the kernel set in use (useKernels), only on the CPU.
+// not depend on the kernel set in use (UseKernels), only on the CPU.
 var hasMaxPoolAsm = cpu.X86.HasAVX512F && cpu.X86.HasBMI2
 
 func maxPool2x2Asm(oh, ow int, x *float32, w int, y *float32, argmax *int32) {

@@ -27,10 +27,10 @@
 //     time, AVX-512 only.
 //
 // The arithmetic kernels (optimizers, scale, axpy, add, relu, the
-// backward formulas) use one instruction per Go operation of the pure-Go
-// reference in package simd (a multiply and an add, never a fused
-// multiply-add, where the reference rounds twice), so they are
-// bit-identical to it. exp, sigmoid and tanh are polynomial
+// backward formulas) use one instruction per Go operation of their pure-Go
+// reference (ref.go in package simd; package optim's for the optimizers):
+// a multiply and an add, never a fused multiply-add, where the reference
+// rounds twice. So they are bit-identical to it. exp, sigmoid and tanh are polynomial
 // approximations (see expv and tanhv).
 package main
 
@@ -511,8 +511,9 @@ func ps(names ...string) []param {
 	return r
 }
 
-// Optimizer kernels. Each is the element-wise body of the reference in
-// package simd (ref.go), one instruction per rounded operation.
+// Optimizer kernels. Each is the element-wise body of its reference in
+// package optim (adamRef, sgdRef, adagradRef, rmspropRef, adadeltaRef), one
+// instruction per rounded operation.
 func optimizers() {
 	// adam: p = [b1, c1, b2, c2, step, bc2sqrt, eps, wd]; variant bit 0:
 	// L2 weight decay, bit 1: AMSGrad.
