@@ -122,6 +122,17 @@ func (s LSTMSpec) FLOPs() int64 {
 	return f
 }
 
+// WorkspaceElems is an LSTM's per-sample state over the window: the gates
+// and their gradients (2 x 4H), the cell, tanh(cell), output and previous
+// output (4 x H) per step and layer, and the transposed inputs.
+func (s LSTMSpec) WorkspaceElems() int64 {
+	var e int64
+	for l := 0; l < s.Layers; l++ {
+		e += int64(s.In[0]) * int64(12*s.Units+3*s.layerIn(l))
+	}
+	return e
+}
+
 func (s LSTMSpec) new32(p []*Param[float32], maxBatch int) Layer[float32] {
 	return newLSTM(s, p, maxBatch)
 }
