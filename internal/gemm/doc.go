@@ -2,8 +2,10 @@
 // helper: C = alpha*op(A)*op(B) + beta*C on row-major matrices, with
 // op(X) = X or X^T, single-threaded (Sgemm) or on the goroutines of a
 // parallel.Pool (Parallel.Sgemm). SgemmRef is the obvious triple loop it
-// is tested against. Two relatives share its kernels and loop nest:
-// SgemmRows and Copy2D (see Beyond the product).
+// is tested against. It also holds SgemmRows (a product that reads B
+// through row offsets) and Copy2D (the strided copy around products):
+// see Beyond the product. Who allocates: the caller owns A, B and C; the
+// package owns its packing workspaces (see Memory).
 //
 // # Contract
 //
