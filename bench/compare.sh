@@ -39,7 +39,7 @@ echo "|---|---|---|---|---|"
 for w in $WORKLOADS; do
   for t in $THREADS; do
     if [ "$w" = gemm ]; then
-      go test ./internal/backprop/gemm -run xxx -bench 'Sgemm/square_1024_NN/(st|pool2)$' -count "$ROUNDS" > "$tmp/gemm.txt"
+      go test ./internal/gemm -run xxx -bench 'Sgemm/square_1024_NN/(st|pool2)$' -count "$ROUNDS" > "$tmp/gemm.txt"
       impl=st; [ "$t" -ge 2 ] && impl=pool2
       ours=$(grep "square_1024_NN/$impl-" "$tmp/gemm.txt" | grep -o '[0-9.]* GFLOP/s' | awk '{print $1}' | median)
       for mode in haswell avx512; do

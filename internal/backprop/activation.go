@@ -4,13 +4,13 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/nettrain/nettrain/internal/backprop/vec"
+	"github.com/nettrain/nettrain/internal/simd"
 )
 
 // ActivationSpec is a parameter-free element-wise nonlinearity (or softmax
 // over the last axis). Output shape equals input shape. With y = f(x) and
 // dy = dL/dy, each kind's backward is written in terms of y (the element-wise
-// kinds run package vec's kernels; in float32, sigmoid and tanh are its
+// kinds run package simd's kernels; in float32, sigmoid and tanh are its
 // approximations, within 3 ulp):
 //
 //	relu:    y = max(x, 0)                   dx = dy * [x > 0]   (0 at x = 0, as PyTorch)
@@ -116,11 +116,11 @@ func (t *activationTask[T]) Run(_, lo, hi int) {
 		x := t.x[lo:hi]
 		switch l.fn {
 		case ReLU:
-			vec.ReLU(y, x)
+			simd.ReLU(y, x)
 		case Sigmoid:
-			vec.Sigmoid(y, x)
+			simd.Sigmoid(y, x)
 		case Tanh:
-			vec.Tanh(y, x)
+			simd.Tanh(y, x)
 		case Softmax:
 			for r := 0; r < len(x); r += l.last {
 				softmaxRow(x[r:r+l.last], y[r:r+l.last])
@@ -131,11 +131,11 @@ func (t *activationTask[T]) Run(_, lo, hi int) {
 	dy, dx := t.dy[lo:hi], l.dx[lo:hi]
 	switch l.fn {
 	case ReLU:
-		vec.ReLUBackward(dx, dy, y)
+		simd.ReLUBackward(dx, dy, y)
 	case Sigmoid:
-		vec.SigmoidBackward(dx, dy, y)
+		simd.SigmoidBackward(dx, dy, y)
 	case Tanh:
-		vec.TanhBackward(dx, dy, y)
+		simd.TanhBackward(dx, dy, y)
 	case Softmax:
 		for r := 0; r < len(y); r += l.last {
 			yr, dyr, dxr := y[r:r+l.last], dy[r:r+l.last], dx[r:r+l.last]

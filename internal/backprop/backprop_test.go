@@ -5,7 +5,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/nettrain/nettrain/internal/backprop/gemm"
+	"github.com/nettrain/nettrain/internal/gemm"
+	"github.com/nettrain/nettrain/internal/parallel"
 )
 
 // Tolerances for central-difference checks in float64.
@@ -189,15 +190,15 @@ func TestTrainStepAllocatesNothing(t *testing.T) {
 	in := []int{784}
 	specs := []Spec{denseS(in, 256), act("relu", []int{256}), denseS([]int{256}, 128), act("relu", []int{128}), denseS([]int{128}, 10)}
 	for _, threads := range []int{0, 2} {
-		var pool *gemm.Pool
+		var pool *parallel.Pool
 		if threads > 0 {
-			pool = gemm.NewPool(threads)
+			pool = parallel.NewPool(threads)
 		}
 		net := NewNetwork[float32](in, specs, CrossEntropy, 64)
 		net.Init(rand.New(rand.NewPCG(1, 1)))
 		x := make([]float32, 64*784)
 		labels := make([]int32, 64)
-		ctx := &Ctx{Train: true, Pool: pool}
+		ctx := &Ctx{Train: true, Pool: pool, Gemm: gemm.NewParallel(pool)}
 		step := func() {
 			net.ZeroGradCtx(ctx)
 			y := net.Forward(ctx, x, 64)

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/nettrain/nettrain/internal/backprop/gemm"
+	"github.com/nettrain/nettrain/internal/gemm"
 )
 
 // Conv2DSpec is a 2-D convolution over NCHW images, PyTorch's nn.Conv2d
@@ -81,6 +81,15 @@ func (s Conv2DSpec) Params() []ParamSpec {
 func (s Conv2DSpec) FLOPs() int64 {
 	oh, ow := s.OutHW()
 	return 2 * int64(s.Filters) * int64(oh*ow) * int64(s.fanIn())
+}
+
+// WorkspaceElems approximates a convolution's buffers beyond its output and
+// input gradient, per sample: the padded image and the output grid the
+// per-sample products write (the per-thread scratch is small and bounded).
+func (s Conv2DSpec) WorkspaceElems() int64 {
+	oh, ow := s.OutHW()
+	padded := int64(s.In[0]) * int64(s.In[1]+s.PadT+s.PadB) * int64(s.In[2]+s.PadL+s.PadR)
+	return padded + int64(s.Filters)*int64(oh*ow)
 }
 
 func (s Conv2DSpec) String() string {

@@ -5,7 +5,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/nettrain/nettrain/internal/backprop/gemm"
+	"github.com/nettrain/nettrain/internal/gemm"
+	"github.com/nettrain/nettrain/internal/parallel"
 )
 
 // BenchmarkCNNLayers times the forward and backward pass of each layer of
@@ -16,8 +17,8 @@ func BenchmarkCNNLayers(b *testing.B) {
 	in, specs := mnistCNN()
 	const n = 64
 	for _, threads := range []int{1, 2} {
-		pool := gemm.NewPool(threads)
-		ctx := &Ctx{Train: true, Pool: pool}
+		pool := parallel.NewPool(threads)
+		ctx := &Ctx{Train: true, Pool: pool, Gemm: gemm.NewParallel(pool)}
 		net := NewNetwork[float32](in, specs, CrossEntropy, n)
 		net.Init(rand.New(rand.NewPCG(1, 1)))
 		x := make([]float32, n*Prod(in))

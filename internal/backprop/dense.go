@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/nettrain/nettrain/internal/backprop/vec"
+	"github.com/nettrain/nettrain/internal/simd"
 )
 
 // DenseSpec is a fully connected layer, PyTorch's nn.Linear: it maps the last
@@ -101,7 +101,7 @@ func (l *dense[T]) Backward(ctx *Ctx, dy []T, n int, needDx bool) []T {
 	if l.b != nil {
 		// db += sum over rows of dy
 		for i := 0; i < r; i++ {
-			vec.Add(l.b.G, dy[i*l.out:(i+1)*l.out])
+			simd.Add(l.b.G, dy[i*l.out:(i+1)*l.out])
 		}
 	}
 	if !needDx {

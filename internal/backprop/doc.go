@@ -25,11 +25,17 @@
 //     gradient slab (Network.G); each Param's W and G are views into them.
 //     Optimizers and gradient clipping work on the flat slabs.
 //   - Matrix products go through one helper, Gemm, which dispatches to the
-//     fast float32 kernel (package gemm) or gonum's blas64. Results never
-//     depend on the number of threads: work is split over output rows or
-//     columns only, never over a reduction.
-//   - Other work runs in parallel through Ctx.For, on the same threads as
-//     the GEMMs: inside layers (activations, dropout, pooling, im2col, the
+//     fast float32 kernel (package gemm: Ctx.Gemm on the pool's threads, or
+//     gemm.Sgemm on the caller) or gonum's blas64. Results never depend on
+//     the number of threads: work is split over output rows or columns
+//     only, never over a reduction.
+//   - Element-wise work (activations and their backward, the LSTM gates,
+//     bias gradients, sums of squares, 2x2 max pooling) runs package simd's
+//     kernels, whose float32 assembly gives the bits of their references
+//     (the transcendental approximations excepted, see simd).
+//   - Other work runs in parallel through Ctx.For, on the threads of
+//     Ctx.Pool (package parallel), the same threads as the GEMMs: inside
+//     layers (activations, dropout, pooling, im2col, the
 //     LSTM's recurrence per chunk of samples, embedding and one-hot rows),
 //     the loss (ForwardCtx), zeroing and the norm of the gradient slab
 //     (ZeroGradCtx, GradNormCtx) and, in package train, the batch filling

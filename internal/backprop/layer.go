@@ -3,7 +3,8 @@ package backprop
 import (
 	"math/rand/v2"
 
-	"github.com/nettrain/nettrain/internal/backprop/gemm"
+	"github.com/nettrain/nettrain/internal/gemm"
+	"github.com/nettrain/nettrain/internal/parallel"
 )
 
 // Ctx carries what a forward or backward pass needs besides tensors.
@@ -14,20 +15,24 @@ type Ctx struct {
 	Train bool
 	// RNG drives stochastic layers (dropout). Nil is fine when no layer needs it.
 	RNG *rand.Rand
-	// Pool runs the engine's parallel loops (Ctx.For) and, unless Sgemm is
-	// set, its float32 GEMMs on its threads. Nil: the calling goroutine.
-	Pool *gemm.Pool
-	// Sgemm and Dgemm multiply whole-batch matrices; nil selects Pool.Sgemm
-	// (gemm.Sgemm without a pool) and gonum's Dgemm. Products computed
-	// inside a parallel loop (per-sample convolution GEMMs) always run on
-	// the loop's goroutine: gemm.Sgemm, or Dgemm for float64.
+	// Pool runs the engine's parallel loops (Ctx.For) on its threads. Nil:
+	// the calling goroutine.
+	Pool *parallel.Pool
+	// Gemm runs the float32 GEMMs, unless Sgemm is set, on the threads of
+	// its pool: normally gemm.NewParallel(Pool). Nil: gemm.Sgemm on the
+	// calling goroutine.
+	Gemm *gemm.Parallel
+	// Sgemm and Dgemm multiply whole-batch matrices; nil selects Gemm.Sgemm
+	// (gemm.Sgemm without it) and gonum's Dgemm. Products computed inside
+	// a parallel loop (per-sample convolution GEMMs) always run on the
+	// loop's goroutine: gemm.Sgemm, or Dgemm for float64.
 	Sgemm SgemmFunc
 	Dgemm DgemmFunc
 }
 
 // Task is the body of a parallel loop (Ctx.For): Run(w, lo, hi) processes
 // items [lo, hi) on goroutine w, 0 <= w < Ctx.Threads().
-type Task = gemm.Task
+type Task = parallel.Task
 
 // ElemGrain is the chunk of Ctx.For loops over the elements of a tensor
 // (element-wise maps): 16K values, 64 KB of float32, several microseconds
@@ -51,15 +56,15 @@ const ElemGrain = 1 << 14
 //	l.task.x, l.task.y = x[:m], y[:m] // l.task is a field of the layer
 //	ctx.For(m, ElemGrain, &l.task)
 func (c *Ctx) For(n, grain int, t Task) {
-	var p *gemm.Pool
+	var p *parallel.Pool
 	if c != nil {
 		p = c.Pool
 	}
-	// The pool takes at most gemm.MaxChunks chunks: for very large n, grow
-	// the grain by a whole factor (so chunk boundaries stay multiples of
-	// the grain the caller chose; the chunking still depends only on n).
-	if chunks := (n + grain - 1) / grain; grain > 0 && chunks > gemm.MaxChunks {
-		grain *= (chunks + gemm.MaxChunks - 1) / gemm.MaxChunks
+	// The pool takes at most parallel.MaxChunks chunks: for very large n,
+	// grow the grain by a whole factor (so chunk boundaries stay multiples
+	// of the grain the caller chose; the chunking still depends only on n).
+	if chunks := (n + grain - 1) / grain; grain > 0 && chunks > parallel.MaxChunks {
+		grain *= (chunks + parallel.MaxChunks - 1) / parallel.MaxChunks
 	}
 	p.For(n, grain, t)
 }
@@ -78,8 +83,8 @@ func (c *Ctx) sgemm() SgemmFunc {
 		return gemm.Sgemm
 	case c.Sgemm != nil:
 		return c.Sgemm
-	case c.Pool != nil:
-		return c.Pool.Sgemm
+	case c.Gemm != nil:
+		return c.Gemm.Sgemm
 	}
 	return gemm.Sgemm
 }

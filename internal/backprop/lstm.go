@@ -5,7 +5,7 @@ import (
 	"math"
 	"slices"
 
-	"github.com/nettrain/nettrain/internal/backprop/vec"
+	"github.com/nettrain/nettrain/internal/simd"
 )
 
 // LSTMSpec is a (stacked) LSTM over sequences (T, I), PyTorch's nn.LSTM with
@@ -38,7 +38,7 @@ import (
 // chunk runs all its steps on one goroutine, each step one GEMM adding
 // W_hh h_{t-1} for the chunk's samples (with W_hh transposed once per
 // Forward, so that the GEMM reads it in place) and one fused gate kernel
-// per row (vec.LSTMForward); backward likewise (vec.LSTMBackward, then dh
+// per row (simd.LSTMForward); backward likewise (simd.LSTMBackward, then dh
 // = dz W_hh for the chunk). A row of a GEMM is the same bits whichever
 // rows it is computed with, so the forward pass is the same bits as
 // whole-batch products. db, and for one-hot input dW_ih, are summed per
@@ -120,6 +120,17 @@ func (s LSTMSpec) FLOPs() int64 {
 		f += int64(s.In[0]) * (2*4*int64(s.Units)*(in+int64(s.Units)) + 20*int64(s.Units))
 	}
 	return f
+}
+
+// WorkspaceElems is an LSTM's per-sample state over the window: the gates
+// and their gradients (2 x 4H), the cell, tanh(cell), output and previous
+// output (4 x H) per step and layer, and the transposed inputs.
+func (s LSTMSpec) WorkspaceElems() int64 {
+	var e int64
+	for l := 0; l < s.Layers; l++ {
+		e += int64(s.In[0]) * int64(12*s.Units+3*s.layerIn(l))
+	}
+	return e
 }
 
 func (s LSTMSpec) new32(p []*Param[float32], maxBatch int) Layer[float32] {
@@ -378,7 +389,7 @@ func (ly *lstmLayer[T]) forwardSamples(lo, hi int) {
 				id := int(ly.ids[q])
 				z := gates[q*h4 : (q+1)*h4]
 				copy(z, ly.bias)
-				vec.Add(z, ly.wihT[id*h4:(id+1)*h4])
+				simd.Add(z, ly.wihT[id*h4:(id+1)*h4])
 			}
 		}
 		if t > 0 {
@@ -392,7 +403,7 @@ func (ly *lstmLayer[T]) forwardSamples(lo, hi int) {
 				cprev = ly.c[(q-n)*h : (q-n+1)*h]
 			}
 			hs := ly.hs[(s*steps+t)*h : (s*steps+t+1)*h]
-			vec.LSTMForward(gates[q*h4:(q+1)*h4], cprev, ly.c[q*h:(q+1)*h], ly.tc[q*h:(q+1)*h], hs)
+			simd.LSTMForward(gates[q*h4:(q+1)*h4], cprev, ly.c[q*h:(q+1)*h], ly.tc[q*h:(q+1)*h], hs)
 			if t+1 < steps {
 				copy(ly.hprev[(q+n)*h:(q+n+1)*h], hs)
 			}
@@ -433,12 +444,12 @@ func (ly *lstmLayer[T]) backwardSamples(lo, hi int) {
 				dyr = dy[s*h : (s+1)*h]
 			}
 			dzq := dz[q*h4 : (q+1)*h4]
-			vec.LSTMBackward(dzq, ly.gates[q*h4:(q+1)*h4], ly.tc[q*h:(q+1)*h],
+			simd.LSTMBackward(dzq, ly.gates[q*h4:(q+1)*h4], ly.tc[q*h:(q+1)*h],
 				dyr, dh[s*h:(s+1)*h], dc[s*h:(s+1)*h], cprev)
-			vec.AddWiden(db, dzq)
+			simd.AddWiden(db, dzq)
 			if dw != nil {
 				id := int(ly.ids[q])
-				vec.Add(dw[id*h4:(id+1)*h4], dzq)
+				simd.Add(dw[id*h4:(id+1)*h4], dzq)
 			}
 		}
 		if t > 0 {
@@ -461,7 +472,7 @@ func (t *lstmColsTask[T]) Run(_, lo, hi int) {
 		clear(dwT[v*h4+lo : v*h4+hi])
 	}
 	for q, id := range ly.ids[:nt] {
-		vec.Add(dwT[int(id)*h4+lo:int(id)*h4+hi], dz[q*h4+lo:q*h4+hi])
+		simd.Add(dwT[int(id)*h4+lo:int(id)*h4+hi], dz[q*h4+lo:q*h4+hi])
 	}
 	g := ly.wih.G
 	for k := lo; k < hi; k++ {
@@ -488,7 +499,7 @@ func (t *lstmSumTask[T]) Run(_, lo, hi int) {
 		d := ly.dwihT[v*h4 : (v+1)*h4]
 		copy(d, ly.dwPart[v*h4:(v+1)*h4])
 		for c := 1; c < t.chunks; c++ {
-			vec.Add(d, ly.dwPart[(c*in+v)*h4:(c*in+v+1)*h4])
+			simd.Add(d, ly.dwPart[(c*in+v)*h4:(c*in+v+1)*h4])
 		}
 		for k, x := range d {
 			g[k*in+v] += x

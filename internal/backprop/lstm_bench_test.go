@@ -5,7 +5,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/nettrain/nettrain/internal/backprop/gemm"
+	"github.com/nettrain/nettrain/internal/gemm"
+	"github.com/nettrain/nettrain/internal/parallel"
 )
 
 // BenchmarkLSTMLayer times the forward and backward pass of the LSTM of
@@ -15,8 +16,8 @@ func BenchmarkLSTMLayer(b *testing.B) {
 	const n, steps, vocab, units = 64, 32, 76, 128
 	s := LSTMSpec{In: []int{steps, vocab}, Units: units, Layers: 1, OneHot: true}
 	for _, threads := range []int{1, 2} {
-		pool := gemm.NewPool(threads)
-		ctx := &Ctx{Train: true, Pool: pool}
+		pool := parallel.NewPool(threads)
+		ctx := &Ctx{Train: true, Pool: pool, Gemm: gemm.NewParallel(pool)}
 		net := NewNetwork[float32](s.In, []Spec{s}, MSE, n)
 		net.Init(rand.New(rand.NewPCG(1, 1)))
 		rng := rand.New(rand.NewPCG(2, 2))

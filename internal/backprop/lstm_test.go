@@ -5,7 +5,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/nettrain/nettrain/internal/backprop/gemm"
+	"github.com/nettrain/nettrain/internal/gemm"
+	"github.com/nettrain/nettrain/internal/parallel"
 )
 
 func TestGradCheckLSTM(t *testing.T) {
@@ -199,16 +200,16 @@ func TestLSTMStepAllocatesNothing(t *testing.T) {
 		func(in []int) Spec { return denseS(in, 11) },
 	)
 	for _, threads := range []int{0, 2} {
-		var pool *gemm.Pool
+		var pool *parallel.Pool
 		if threads > 0 {
-			pool = gemm.NewPool(threads)
+			pool = parallel.NewPool(threads)
 		}
 		const n = 20
 		net := NewNetwork[float32](in, specs, CrossEntropy, n)
 		net.Init(rand.New(rand.NewPCG(1, 1)))
 		x := make([]float32, n*8)
 		labels := make([]int32, n)
-		ctx := &Ctx{Train: true, Pool: pool}
+		ctx := &Ctx{Train: true, Pool: pool, Gemm: gemm.NewParallel(pool)}
 		step := func() {
 			net.ZeroGradCtx(ctx)
 			y := net.Forward(ctx, x, n)

@@ -46,23 +46,3 @@ func EstimateBytes(in []int, specs []Spec, maxBatch int, elemSize int64, optimiz
 	}
 	return int64(b)
 }
-
-// WorkspaceElems approximates a convolution's buffers beyond its output and
-// input gradient, per sample: the padded image and the output grid the
-// per-sample products write (the per-thread scratch is small and bounded).
-func (s Conv2DSpec) WorkspaceElems() int64 {
-	oh, ow := s.OutHW()
-	padded := int64(s.In[0]) * int64(s.In[1]+s.PadT+s.PadB) * int64(s.In[2]+s.PadL+s.PadR)
-	return padded + int64(s.Filters)*int64(oh*ow)
-}
-
-// WorkspaceElems is an LSTM's per-sample state over the window: the gates
-// and their gradients (2 x 4H), the cell, tanh(cell), output and previous
-// output (4 x H) per step and layer, and the transposed inputs.
-func (s LSTMSpec) WorkspaceElems() int64 {
-	var e int64
-	for l := 0; l < s.Layers; l++ {
-		e += int64(s.In[0]) * int64(12*s.Units+3*s.layerIn(l))
-	}
-	return e
-}

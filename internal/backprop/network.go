@@ -5,7 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"github.com/nettrain/nettrain/internal/backprop/vec"
+	"github.com/nettrain/nettrain/internal/simd"
 )
 
 // Network is a sequence of layers with a loss, built for batches of up to
@@ -34,7 +34,7 @@ type Network[T Float] struct {
 // SlabGrain is the chunk, in values, of the parallel loops over the flat
 // parameter and gradient slabs: ZeroGradCtx, GradNormCtx's partial sums,
 // and the trainer's clipping and optimizer update. It is a multiple of the
-// 32 lanes of vec.SumSquares.
+// 32 lanes of simd.SumSquares.
 const SlabGrain = ElemGrain
 
 // NewNetwork builds a network for the given per-sample input shape, layer
@@ -169,7 +169,7 @@ func (net *Network[T]) GradNorm() float64 { return net.GradNormCtx(nil) }
 // GradNormCtx is the Euclidean norm of the whole gradient slab, on ctx's
 // threads. It is accumulated in float64 in a fixed order: the slab is cut
 // into chunks of SlabGrain values, each chunk's sum of squares is
-// vec.SumSquares (32 interleaved partial sums and a fixed reduction tree),
+// simd.SumSquares (32 interleaved partial sums and a fixed reduction tree),
 // and the chunks' sums are added in chunk order. The chunks depend only on
 // the slab's length, so the norm is the same bits on every run and any
 // number of threads.
@@ -192,7 +192,7 @@ type sumSquaresTask[T Float] struct {
 	part []float64
 }
 
-func (t *sumSquaresTask[T]) Run(_, lo, hi int) { t.part[lo/SlabGrain] = vec.SumSquares(t.x[lo:hi]) }
+func (t *sumSquaresTask[T]) Run(_, lo, hi int) { t.part[lo/SlabGrain] = simd.SumSquares(t.x[lo:hi]) }
 
 // Param returns the parameter with the given state_dict name, or nil.
 func (net *Network[T]) Param(name string) *Param[T] {

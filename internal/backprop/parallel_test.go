@@ -6,7 +6,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/nettrain/nettrain/internal/backprop/gemm"
+	"github.com/nettrain/nettrain/internal/gemm"
+	"github.com/nettrain/nettrain/internal/parallel"
 )
 
 // mnistCNN is configs/mnist-cnn.yaml: two 5x5 convolutions with ReLU and
@@ -103,8 +104,8 @@ func TestThreadsBitIdenticalCNN(t *testing.T) {
 			in, specs := tc.arch()
 			wantW, wantY := trainSteps[float32](in, specs, &Ctx{}, tc.n, 3)
 			for _, threads := range []int{1, 2, 3, 4} {
-				pool := gemm.NewPool(threads)
-				w, y := trainSteps[float32](in, specs, &Ctx{Pool: pool}, tc.n, 3)
+				pool := parallel.NewPool(threads)
+				w, y := trainSteps[float32](in, specs, &Ctx{Pool: pool, Gemm: gemm.NewParallel(pool)}, tc.n, 3)
 				pool.Close()
 				for i := range wantW {
 					if math.Float32bits(w[i]) != math.Float32bits(wantW[i]) {
@@ -126,15 +127,15 @@ func TestThreadsBitIdenticalCNN(t *testing.T) {
 func TestTrainStepAllocatesNothingCNN(t *testing.T) {
 	in, specs := mnistCNN()
 	for _, threads := range []int{0, 2} {
-		var pool *gemm.Pool
+		var pool *parallel.Pool
 		if threads > 0 {
-			pool = gemm.NewPool(threads)
+			pool = parallel.NewPool(threads)
 		}
 		net := NewNetwork[float32](in, specs, CrossEntropy, 64)
 		net.Init(rand.New(rand.NewPCG(1, 1)))
 		x := make([]float32, 64*Prod(in))
 		labels := make([]int32, 64)
-		ctx := &Ctx{Train: true, Pool: pool}
+		ctx := &Ctx{Train: true, Pool: pool, Gemm: gemm.NewParallel(pool)}
 		step := func() {
 			net.ZeroGrad()
 			y := net.Forward(ctx, x, 64)
@@ -208,8 +209,9 @@ var convSpecs = []Conv2DSpec{
 // pool of 3 threads, to rounding), on the table above and on random
 // geometries.
 func TestConvMatchesNaiveBackward(t *testing.T) {
-	pool := gemm.NewPool(3)
+	pool := parallel.NewPool(3)
 	defer pool.Close()
+	pg := gemm.NewParallel(pool)
 	specs := append([]Conv2DSpec(nil), convSpecs...)
 	rng := rand.New(rand.NewPCG(21, 21))
 	for len(specs) < len(convSpecs)+60 {
@@ -266,7 +268,7 @@ func TestConvMatchesNaiveBackward(t *testing.T) {
 			for i, v := range net.W {
 				n32.W[i] = float32(v)
 			}
-			ctx = &Ctx{Pool: pool}
+			ctx = &Ctx{Pool: pool, Gemm: pg}
 			to64 := func(v []float32) []float64 {
 				out := make([]float64, len(v))
 				for i, f := range v {

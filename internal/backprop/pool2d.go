@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/nettrain/nettrain/internal/backprop/gemm"
+	"github.com/nettrain/nettrain/internal/simd"
 )
 
 // Pool2DSpec is 2-D max or average pooling over NCHW images, PyTorch's
@@ -128,7 +128,7 @@ func (t *poolForward[T]) Run(_, lo, hi int) {
 		switch {
 		case l.fast:
 			am := l.argmax[p*out : (p+1)*out]
-			if !Is32[T]() || !gemm.MaxPool2x2(as32(yp), am, as32(xp), l.w, l.oh, l.ow) {
+			if !Is32[T]() || !simd.MaxPool2x2(as32(yp), am, as32(xp), l.w, l.oh, l.ow) {
 				maxPool2x2(yp, am, xp, l.w, l.oh, l.ow)
 			}
 		case l.max:
@@ -250,7 +250,7 @@ func (t *poolBackward[T]) Run(_, lo, hi int) {
 			// The windows tile the plane: every input gets its window's
 			// gradient or 0, no accumulation.
 			am := l.argmax[p*out : (p+1)*out]
-			if !Is32[T]() || !gemm.MaxUnpool2x2(as32(dxp), as32(dyp), am, l.w, l.oh, l.ow) {
+			if !Is32[T]() || !simd.MaxUnpool2x2(as32(dxp), as32(dyp), am, l.w, l.oh, l.ow) {
 				maxUnpool2x2(dxp, dyp, am, l.w, l.oh, l.ow)
 			}
 			continue

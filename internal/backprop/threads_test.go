@@ -6,8 +6,9 @@ import (
 	"testing"
 
 	"github.com/nettrain/nettrain/internal/backprop"
-	"github.com/nettrain/nettrain/internal/backprop/gemm"
+	"github.com/nettrain/nettrain/internal/gemm"
 	"github.com/nettrain/nettrain/internal/optim"
+	"github.com/nettrain/nettrain/internal/parallel"
 )
 
 // stepRun is what a few training steps produce: the weights, the optimizer
@@ -151,8 +152,8 @@ func TestThreadsBitIdenticalTraining(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			want := trainOn(c.in, c.specs, c.loss, &backprop.Ctx{}, c.x, c.tgt, c.n, steps)
 			for _, threads := range []int{1, 2, 3} {
-				pool := gemm.NewPool(threads)
-				got := trainOn(c.in, c.specs, c.loss, &backprop.Ctx{Pool: pool}, c.x, c.tgt, c.n, steps)
+				pool := parallel.NewPool(threads)
+				got := trainOn(c.in, c.specs, c.loss, &backprop.Ctx{Pool: pool, Gemm: gemm.NewParallel(pool)}, c.x, c.tgt, c.n, steps)
 				pool.Close()
 				for s := range want.losses {
 					if got.losses[s] != want.losses[s] || got.norms[s] != want.norms[s] {

@@ -2,7 +2,7 @@ package optim
 
 import (
 	"github.com/nettrain/nettrain/internal/backprop"
-	"github.com/nettrain/nettrain/internal/backprop/vec"
+	"github.com/nettrain/nettrain/internal/simd"
 )
 
 // AdadeltaConfig is AdaDelta (Zeiler, 2012) as torch.optim.Adadelta, with
@@ -54,7 +54,11 @@ type adadelta[T backprop.Float] struct {
 	lr    float64
 	steps int64
 	v, u  []T
-	p     vec.AdadeltaParams[T] // the scalars of the step begun by Begin
+
+	// The scalars of the step begun by Begin, for the reference and (in
+	// float32) the SIMD kernel.
+	p adadeltaParams[T]
+	k simd.AdadeltaParams
 }
 
 func newAdadelta[T backprop.Float](c AdadeltaConfig, n int) *adadelta[T] {
@@ -68,12 +72,50 @@ func (o *adadelta[T]) Step(w, g []T) {
 
 func (o *adadelta[T]) Begin() {
 	o.steps++
-	o.p = vec.AdadeltaParams[T]{Rho: T(o.cfg.Rho), C1: T(1 - o.cfg.Rho), Eps: T(o.cfg.Eps),
+	o.p = adadeltaParams[T]{Rho: T(o.cfg.Rho), C1: T(1 - o.cfg.Rho), Eps: T(o.cfg.Eps),
 		WeightDecay: T(o.cfg.WeightDecay), NegLR: -T(o.lr)}
+	o.k = simd.AdadeltaParams{Rho: float32(o.p.Rho), C1: float32(o.p.C1), Eps: float32(o.p.Eps),
+		WeightDecay: float32(o.p.WeightDecay), NegLR: float32(o.p.NegLR)}
 }
 
 func (o *adadelta[T]) Update(w, g []T, lo, hi int) {
-	vec.Adadelta(w[lo:hi], g[lo:hi], o.v[lo:hi], o.u[lo:hi], &o.p)
+	w, g, v, u := w[lo:hi], g[lo:hi], o.v[lo:hi], o.u[lo:hi]
+	if !backprop.Is32[T]() || !simd.Adadelta(f32(w), f32(g), f32(v), f32(u), &o.k) {
+		adadeltaRef(w, g, v, u, &o.p)
+	}
+}
+
+// adadeltaParams are the scalars of one AdaDelta step, rounded to T.
+type adadeltaParams[T backprop.Float] struct {
+	Rho, C1     T // rho and 1 - rho
+	Eps         T
+	WeightDecay T
+	NegLR       T // -lr
+}
+
+// adadeltaRef is one AdaDelta step of every element (torch.optim.Adadelta):
+//
+//	g  = g + wd w                          (WeightDecay != 0)
+//	v  = v rho + (c1 g) g
+//	dx = (sqrt(u + eps) / sqrt(v + eps)) g
+//	u  = u rho + (c1 dx) dx
+//	w  = w + (-lr) dx
+//
+// It is the float64 path, the float32 path without SIMD, and the
+// specification of simd.Adadelta, which gives its bits.
+func adadeltaRef[T backprop.Float](w, g, v, u []T, p *adadeltaParams[T]) {
+	for i := range w {
+		gi := g[i]
+		if p.WeightDecay != 0 {
+			gi = gi + T(p.WeightDecay*w[i])
+		}
+		sq := T(v[i]*p.Rho) + T(T(p.C1*gi)*gi)
+		v[i] = sq
+		std := sqrt(sq + p.Eps)
+		dx := T(sqrt(u[i]+p.Eps)/std) * gi
+		u[i] = T(u[i]*p.Rho) + T(T(p.C1*dx)*dx)
+		w[i] = w[i] + T(p.NegLR*dx)
+	}
 }
 
 func (o *adadelta[T]) LR() float64      { return o.lr }

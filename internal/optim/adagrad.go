@@ -2,7 +2,7 @@ package optim
 
 import (
 	"github.com/nettrain/nettrain/internal/backprop"
-	"github.com/nettrain/nettrain/internal/backprop/vec"
+	"github.com/nettrain/nettrain/internal/simd"
 )
 
 // AdagradConfig is AdaGrad (Duchi, Hazan and Singer, 2011) as
@@ -55,7 +55,11 @@ type adagrad[T backprop.Float] struct {
 	lr    float64
 	steps int64
 	sum   []T
-	p     vec.AdagradParams[T] // the scalars of the step begun by Begin
+
+	// The scalars of the step begun by Begin, for the reference and (in
+	// float32) the SIMD kernel.
+	p adagradParams[T]
+	k simd.AdagradParams
 }
 
 func newAdagrad[T backprop.Float](c AdagradConfig, n int) *adagrad[T] {
@@ -73,12 +77,43 @@ func (o *adagrad[T]) Step(w, g []T) {
 
 func (o *adagrad[T]) Begin() {
 	o.steps++
-	o.p = vec.AdagradParams[T]{CLR: T(-o.lr / (1 + float64(o.steps-1)*o.cfg.LRDecay)),
+	o.p = adagradParams[T]{CLR: T(-o.lr / (1 + float64(o.steps-1)*o.cfg.LRDecay)),
 		WeightDecay: T(o.cfg.WeightDecay), Eps: T(o.cfg.Eps)}
+	o.k = simd.AdagradParams{CLR: float32(o.p.CLR), WeightDecay: float32(o.p.WeightDecay), Eps: float32(o.p.Eps)}
 }
 
 func (o *adagrad[T]) Update(w, g []T, lo, hi int) {
-	vec.Adagrad(w[lo:hi], g[lo:hi], o.sum[lo:hi], &o.p)
+	w, g, sum := w[lo:hi], g[lo:hi], o.sum[lo:hi]
+	if !backprop.Is32[T]() || !simd.Adagrad(f32(w), f32(g), f32(sum), &o.k) {
+		adagradRef(w, g, sum, &o.p)
+	}
+}
+
+// adagradParams are the scalars of one AdaGrad step, rounded to T.
+type adagradParams[T backprop.Float] struct {
+	CLR         T // -lr / (1 + (t-1) lr_decay)
+	WeightDecay T
+	Eps         T
+}
+
+// adagradRef is one AdaGrad step of every element (torch.optim.Adagrad):
+//
+//	g = g + wd w                        (WeightDecay != 0)
+//	s = s + g g
+//	w = w + (clr g) / (sqrt(s) + eps)
+//
+// It is the float64 path, the float32 path without SIMD, and the
+// specification of simd.Adagrad, which gives its bits.
+func adagradRef[T backprop.Float](w, g, sum []T, p *adagradParams[T]) {
+	for i := range w {
+		gi := g[i]
+		if p.WeightDecay != 0 {
+			gi = gi + T(p.WeightDecay*w[i])
+		}
+		s := sum[i] + T(gi*gi)
+		sum[i] = s
+		w[i] = w[i] + T(p.CLR*gi)/(sqrt(s)+p.Eps)
+	}
 }
 
 func (o *adagrad[T]) LR() float64      { return o.lr }

@@ -4,7 +4,7 @@ import (
 	"math"
 
 	"github.com/nettrain/nettrain/internal/backprop"
-	"github.com/nettrain/nettrain/internal/backprop/vec"
+	"github.com/nettrain/nettrain/internal/simd"
 )
 
 // AdamConfig is Adam (Kingma and Ba, 2015) as torch.optim.Adam. With
@@ -65,8 +65,10 @@ type adam[T backprop.Float] struct {
 	steps      int64
 	m, v, vmax []T
 
-	// The scalars of the step begun by Begin.
-	p     vec.AdamParams[T]
+	// The scalars of the step begun by Begin, for the reference and (in
+	// float32) the SIMD kernel.
+	p     adamParams[T]
+	k     simd.AdamParams
 	decay T // AdamW: w is first scaled by decay (when scale)
 	scale bool
 }
@@ -91,7 +93,7 @@ func (o *adam[T]) Begin() {
 	bc1 := 1 - math.Pow(b1, t)
 	bc2sqrt := T(math.Sqrt(1 - math.Pow(b2, t)))
 	stepSize := T(-o.lr / bc1)
-	o.p = vec.AdamParams[T]{B1: T(b1), C1: T(1 - b1), B2: T(b2), C2: T(1 - b2),
+	o.p = adamParams[T]{B1: T(b1), C1: T(1 - b1), B2: T(b2), C2: T(1 - b2),
 		StepSize: stepSize, BC2Sqrt: bc2sqrt, Eps: T(o.cfg.Eps), WeightDecay: T(o.cfg.WeightDecay)}
 	o.scale = false
 	if o.decoupled {
@@ -100,18 +102,74 @@ func (o *adam[T]) Begin() {
 		}
 		o.p.WeightDecay = 0
 	}
+	p := &o.p
+	o.k = simd.AdamParams{B1: float32(p.B1), C1: float32(p.C1), B2: float32(p.B2), C2: float32(p.C2),
+		StepSize: float32(p.StepSize), BC2Sqrt: float32(p.BC2Sqrt), Eps: float32(p.Eps), WeightDecay: float32(p.WeightDecay)}
 }
 
 func (o *adam[T]) Update(w, g []T, lo, hi int) {
 	w = w[lo:hi]
 	if o.scale {
-		vec.Scale(w, o.decay)
+		simd.Scale(w, o.decay)
 	}
 	var vmax []T
 	if o.vmax != nil {
 		vmax = o.vmax[lo:hi]
 	}
-	vec.Adam(w, g[lo:hi], o.m[lo:hi], o.v[lo:hi], vmax, &o.p)
+	g, m, v := g[lo:hi], o.m[lo:hi], o.v[lo:hi]
+	if !backprop.Is32[T]() || !simd.Adam(f32(w), f32(g), f32(m), f32(v), f32(vmax), &o.k) {
+		adamRef(w, g, m, v, vmax, &o.p)
+	}
+}
+
+// adamParams are the scalars of one Adam step, computed in float64 by
+// Begin and rounded to T.
+type adamParams[T backprop.Float] struct {
+	B1, C1      T // beta1 and 1 - beta1
+	B2, C2      T // beta2 and 1 - beta2
+	StepSize    T // -lr / (1 - beta1^t)
+	BC2Sqrt     T // sqrt(1 - beta2^t)
+	Eps         T
+	WeightDecay T // L2 term added to the gradient; 0 for none (and for adamw)
+}
+
+// adamRef is one Adam update of every element, in torch.optim.Adam's
+// single-tensor order of operations:
+//
+//	g    = g + wd w                          (WeightDecay != 0)
+//	m    = m b1 + g c1
+//	v    = v b2 + (c2 g) g
+//	vmax = max(vmax, v);  v' = vmax          (vmax != nil: AMSGrad), else v' = v
+//	w    = w + (step m) / (sqrt(v')/bc2sqrt + eps)
+//
+// with step = -lr / (1 - b1^t) and bc2sqrt = sqrt(1 - b2^t). max is x86's
+// (v when either is NaN), as in the kernel. It is the float64 path, the
+// float32 path without SIMD, and the specification of simd.Adam, which
+// gives its bits. m, v and vmax (may be nil) are updated; g is read only.
+func adamRef[T backprop.Float](w, g, m, v, vmax []T, p *adamParams[T]) {
+	for i := range w {
+		wi, gi := w[i], g[i]
+		if p.WeightDecay != 0 {
+			gi = gi + T(p.WeightDecay*wi)
+		}
+		mi := T(m[i]*p.B1) + T(gi*p.C1)
+		vi := T(v[i]*p.B2) + T(T(p.C2*gi)*gi)
+		m[i], v[i] = mi, vi
+		if vmax != nil {
+			vi = maxNaN(vmax[i], vi)
+			vmax[i] = vi
+		}
+		denom := T(sqrt(vi)/p.BC2Sqrt) + p.Eps
+		w[i] = wi + T(p.StepSize*mi)/denom
+	}
+}
+
+// maxNaN is x86's max: a > b ? a : b (so b when either is NaN).
+func maxNaN[T backprop.Float](a, b T) T {
+	if a > b {
+		return a
+	}
+	return b
 }
 
 func (o *adam[T]) LR() float64      { return o.lr }

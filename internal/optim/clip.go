@@ -2,7 +2,7 @@ package optim
 
 import (
 	"github.com/nettrain/nettrain/internal/backprop"
-	"github.com/nettrain/nettrain/internal/backprop/vec"
+	"github.com/nettrain/nettrain/internal/simd"
 )
 
 // ClipNorm rescales g in place so that its L2 norm is at most maxNorm, as
@@ -13,7 +13,7 @@ func ClipNorm[T backprop.Float](g []T, norm, maxNorm float64) {
 	if coef >= 1 {
 		return
 	}
-	vec.Scale(g, T(coef))
+	simd.Scale(g, T(coef))
 }
 
 // ClipValue clamps every entry of g to [-v, v], as

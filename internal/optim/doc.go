@@ -19,10 +19,20 @@
 // trainer runs Update over fixed chunks on the engine's threads, fused
 // with gradient clipping.
 //
-// The element-wise update of each optimizer but nadam runs as one kernel of
-// package vec (assembly for float32), which performs the same rounded
-// operations in the same order as a scalar loop over the rule (kernels_test.go
-// keeps such loops and checks the bits), with or without the assembly.
+// # Reference and kernel
+//
+// The element-wise update of each optimizer is written out in this
+// package as a pure-Go reference beside the optimizer (adamRef in adam.go,
+// sgdRef in sgd.go, adagradRef, rmspropRef, adadeltaRef), with the update
+// rule in its doc comment and every rounding marked by an explicit
+// conversion. (nadam has no kernel: its update is the loop in its Update.)
+// float64 always runs the reference. float32 runs the optimizer's SIMD kernel in package simd
+// (simd.Adam, simd.SGD, ...: assembly performing the same rounded
+// operations in the same order) when the CPU has one, and the reference
+// otherwise. The two give the same bits: simd_test.go checks every
+// variant on every kernel set, and kernels_test.go keeps the scalar loops
+// the optimizers ran before there were kernels and checks the bits of a
+// few steps against them.
 //
 // Hyperparameters come from a Config, one type per optimizer with the yaml
 // keys of the config file and torch's defaults (Defaults(name)); Validate

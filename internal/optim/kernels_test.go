@@ -7,9 +7,9 @@ import (
 	"testing"
 )
 
-// The scalar loops the optimizers ran before their updates moved to
-// package vec, kept as the specification of the order of operations: the
-// float32 optimizers must reproduce them to the bit.
+// The scalar loops the optimizers ran before their updates became SIMD
+// kernels, kept as the specification of the order of operations: the
+// float32 optimizers (kernel or reference) must reproduce them to the bit.
 
 func scalarAdam(c AdamConfig, decoupled bool, steps int64, lr float64, w, g, m, v, vmax []float32) {
 	t := float64(steps)

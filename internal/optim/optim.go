@@ -2,7 +2,9 @@ package optim
 
 import (
 	"fmt"
+	"math"
 	"sort"
+	"unsafe"
 
 	"github.com/nettrain/nettrain/internal/backprop"
 )
@@ -122,4 +124,19 @@ func checkRange(key string, v, lo, hi float64, hiOpen bool) error {
 		return errKey(key, "must be in [%g, %g%s, got %g", lo, hi, br, v)
 	}
 	return nil
+}
+
+// The element-wise references (adamRef, sgdRef, ...) write every rounding
+// as an explicit T(...) conversion: it keeps the compiler from fusing a
+// multiply and an add into an FMA (which the Go spec allows, and which
+// arm64 and GOAMD64=v3 do), so a reference rounds exactly where its SIMD
+// kernel in package simd does, and the two give the same bits.
+
+// sqrt is the correctly rounded square root in T (as VSQRTPS).
+func sqrt[T backprop.Float](x T) T { return T(math.Sqrt(float64(x))) }
+
+// f32 reinterprets s as []float32 (nil stays nil) for the SIMD kernels;
+// T must be float32 (backprop.Is32[T]).
+func f32[T backprop.Float](s []T) []float32 {
+	return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(s))), len(s))
 }

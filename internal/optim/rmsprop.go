@@ -2,7 +2,7 @@ package optim
 
 import (
 	"github.com/nettrain/nettrain/internal/backprop"
-	"github.com/nettrain/nettrain/internal/backprop/vec"
+	"github.com/nettrain/nettrain/internal/simd"
 )
 
 // RMSpropConfig is RMSProp (Hinton, Lecture 6e of "Neural Networks for
@@ -60,7 +60,11 @@ type rmsprop[T backprop.Float] struct {
 	lr      float64
 	steps   int64
 	v, m, b []T
-	p       vec.RMSpropParams[T] // the scalars of the step begun by Begin
+
+	// The scalars of the step begun by Begin, for the reference and (in
+	// float32) the SIMD kernel.
+	p rmspropParams[T]
+	k simd.RMSpropParams
 }
 
 func newRMSprop[T backprop.Float](c RMSpropConfig, n int) *rmsprop[T] {
@@ -81,8 +85,10 @@ func (o *rmsprop[T]) Step(w, g []T) {
 
 func (o *rmsprop[T]) Begin() {
 	o.steps++
-	o.p = vec.RMSpropParams[T]{Alpha: T(o.cfg.Alpha), C1: T(1 - o.cfg.Alpha), Eps: T(o.cfg.Eps),
+	o.p = rmspropParams[T]{Alpha: T(o.cfg.Alpha), C1: T(1 - o.cfg.Alpha), Eps: T(o.cfg.Eps),
 		WeightDecay: T(o.cfg.WeightDecay), NegLR: -T(o.lr), Momentum: T(o.cfg.Momentum)}
+	o.k = simd.RMSpropParams{Alpha: float32(o.p.Alpha), C1: float32(o.p.C1), Eps: float32(o.p.Eps),
+		WeightDecay: float32(o.p.WeightDecay), NegLR: float32(o.p.NegLR), Momentum: float32(o.p.Momentum)}
 }
 
 func (o *rmsprop[T]) Update(w, g []T, lo, hi int) {
@@ -93,7 +99,57 @@ func (o *rmsprop[T]) Update(w, g []T, lo, hi int) {
 	if o.b != nil {
 		b = o.b[lo:hi]
 	}
-	vec.RMSprop(w[lo:hi], g[lo:hi], o.v[lo:hi], m, b, &o.p)
+	w, g, v := w[lo:hi], g[lo:hi], o.v[lo:hi]
+	if !backprop.Is32[T]() || !simd.RMSprop(f32(w), f32(g), f32(v), f32(m), f32(b), &o.k) {
+		rmspropRef(w, g, v, m, b, &o.p)
+	}
+}
+
+// rmspropParams are the scalars of one RMSprop step, rounded to T.
+type rmspropParams[T backprop.Float] struct {
+	Alpha, C1   T // alpha and 1 - alpha
+	Eps         T
+	WeightDecay T
+	NegLR       T // -lr
+	Momentum    T
+}
+
+// rmspropRef is one RMSprop step of every element (torch.optim.RMSprop):
+//
+//	g = g + wd w                                       (WeightDecay != 0)
+//	v = v alpha + (c1 g) g
+//	m = m alpha + g c1;  avg = sqrt(v - m m) + eps     (m != nil: centered)
+//	                     avg = sqrt(v) + eps           (otherwise)
+//	b = b mu + g/avg;    w = w + (-lr) b               (b != nil: momentum)
+//	                     w = w + ((-lr) g) / avg       (otherwise)
+//
+// It is the float64 path, the float32 path without SIMD, and the
+// specification of simd.RMSprop, which gives its bits.
+func rmspropRef[T backprop.Float](w, g, v, m, b []T, p *rmspropParams[T]) {
+	for i := range w {
+		gi := g[i]
+		if p.WeightDecay != 0 {
+			gi = gi + T(p.WeightDecay*w[i])
+		}
+		sq := T(v[i]*p.Alpha) + T(T(p.C1*gi)*gi)
+		v[i] = sq
+		var avg T
+		if m != nil {
+			mi := T(m[i]*p.Alpha) + T(gi*p.C1)
+			m[i] = mi
+			avg = sqrt(sq - T(mi*mi))
+		} else {
+			avg = sqrt(sq)
+		}
+		avg = avg + p.Eps
+		if b != nil {
+			bi := T(b[i]*p.Momentum) + gi/avg
+			b[i] = bi
+			w[i] = w[i] + T(p.NegLR*bi)
+		} else {
+			w[i] = w[i] + T(p.NegLR*gi)/avg
+		}
+	}
 }
 
 func (o *rmsprop[T]) LR() float64      { return o.lr }

@@ -2,7 +2,7 @@ package optim
 
 import (
 	"github.com/nettrain/nettrain/internal/backprop"
-	"github.com/nettrain/nettrain/internal/backprop/vec"
+	"github.com/nettrain/nettrain/internal/simd"
 )
 
 // SGDConfig is stochastic gradient descent with optional momentum, as
@@ -63,8 +63,10 @@ type sgd[T backprop.Float] struct {
 	steps int64
 	buf   []T // momentum buffer (nil without momentum)
 
-	// The step begun by Begin: its scalars, and whether it is the first.
-	p     vec.SGDParams[T]
+	// The step begun by Begin: its scalars (for the reference and, in
+	// float32, the SIMD kernel), and whether it is the first.
+	p     sgdParams[T]
+	k     simd.SGDParams
 	first bool
 }
 
@@ -82,8 +84,10 @@ func (o *sgd[T]) Step(w, g []T) {
 }
 
 func (o *sgd[T]) Begin() {
-	o.p = vec.SGDParams[T]{LR: T(o.lr), WeightDecay: T(o.cfg.WeightDecay),
+	o.p = sgdParams[T]{LR: T(o.lr), WeightDecay: T(o.cfg.WeightDecay),
 		Momentum: T(o.cfg.Momentum), Damp: T(1 - o.cfg.Dampening)}
+	o.k = simd.SGDParams{LR: float32(o.p.LR), WeightDecay: float32(o.p.WeightDecay),
+		Momentum: float32(o.p.Momentum), Damp: float32(o.p.Damp)}
 	o.first = o.steps == 0
 	o.steps++
 }
@@ -93,7 +97,50 @@ func (o *sgd[T]) Update(w, g []T, lo, hi int) {
 	if o.buf != nil {
 		buf = o.buf[lo:hi]
 	}
-	vec.SGD(w[lo:hi], g[lo:hi], buf, &o.p, o.cfg.Nesterov, o.first)
+	w, g = w[lo:hi], g[lo:hi]
+	if !backprop.Is32[T]() || !simd.SGD(f32(w), f32(g), f32(buf), &o.k, o.cfg.Nesterov, o.first) {
+		sgdRef(w, g, buf, &o.p, o.cfg.Nesterov, o.first)
+	}
+}
+
+// sgdParams are the scalars of one SGD step, rounded to T.
+type sgdParams[T backprop.Float] struct {
+	LR          T
+	WeightDecay T // 0 for none
+	Momentum    T
+	Damp        T // 1 - dampening
+}
+
+// sgdRef is one SGD step of every element (torch.optim.SGD):
+//
+//	g = g + wd w                                      (WeightDecay != 0)
+//	b = g (first step), else b = mu b + damp g        (buf != nil)
+//	g = g + mu b (nesterov), else g = b               (buf != nil)
+//	w = w - lr g
+//
+// buf is the momentum buffer (nil without momentum). It is the float64
+// path, the float32 path without SIMD, and the specification of simd.SGD,
+// which gives its bits.
+func sgdRef[T backprop.Float](w, g, buf []T, p *sgdParams[T], nesterov, first bool) {
+	for i := range w {
+		gi := g[i]
+		if p.WeightDecay != 0 {
+			gi = gi + T(p.WeightDecay*w[i])
+		}
+		if buf != nil {
+			b := gi
+			if !first {
+				b = T(p.Momentum*buf[i]) + T(p.Damp*gi)
+			}
+			buf[i] = b
+			if nesterov {
+				gi = gi + T(p.Momentum*b)
+			} else {
+				gi = b
+			}
+		}
+		w[i] = w[i] - T(p.LR*gi)
+	}
 }
 
 func (o *sgd[T]) LR() float64      { return o.lr }

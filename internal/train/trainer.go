@@ -5,10 +5,10 @@ import (
 	"math/rand/v2"
 
 	"github.com/nettrain/nettrain/internal/backprop"
-	"github.com/nettrain/nettrain/internal/backprop/vec"
 	"github.com/nettrain/nettrain/internal/data"
 	"github.com/nettrain/nettrain/internal/model"
 	"github.com/nettrain/nettrain/internal/optim"
+	"github.com/nettrain/nettrain/internal/simd"
 )
 
 // Trainer runs training steps and epochs of one network on one split. It
@@ -145,7 +145,7 @@ func (u *updateTask[T]) Run(_, lo, hi int) {
 		optim.ClipValue(g, u.value)
 	}
 	if u.clipNorm {
-		vec.Scale(g, u.coef)
+		simd.Scale(g, u.coef)
 	}
 	u.t.Opt.Update(net.W, net.G, lo, hi)
 }

@@ -1,7 +1,0 @@
-//go:build !amd64 || purego
-
-package vec
-
-// supportedKernels lists the kernel sets this CPU can run: without the
-// amd64 assembly only the pure-Go one.
-func supportedKernels() []*kernelSet { return []*kernelSet{genericSet} }

@@ -1,0 +1,164 @@
+// Package gemm is the float32 matrix multiply behind nettrain's GEMM
+// helper: C = alpha*op(A)*op(B) + beta*C on row-major matrices, with
+// op(X) = X or X^T, single-threaded (Sgemm) or on the goroutines of a
+// parallel.Pool (Parallel.Sgemm). SgemmRef is the obvious triple loop it
+// is tested against. It also holds SgemmRows (a product that reads B
+// through row offsets) and Copy2D (the strided copy around products):
+// see Beyond the product. Who allocates: the caller owns A, B and C; the
+// package owns its packing workspaces (see Memory).
+//
+// # Contract
+//
+// The arguments follow BLAS's row-major convention (gonum's blas32.Gemm):
+// op(A) is m x k, op(B) is k x n, C is m x n, and lda, ldb, ldc are the row
+// strides of the matrices as stored (A is k x m when tA, B is n x k when
+// tB). Only C is written, and only its m x n elements (the padding of
+// strided rows is left alone). beta == 0 overwrites C, so NaNs in C do not
+// propagate; alpha == 0 or k == 0 scale C by beta without reading A or B. C
+// must not overlap A or B. Negative sizes, strides shorter than a row and
+// slices too short for the matrices are programmer errors and panic with a
+// "gemm: ..." message; nothing else can fail.
+//
+// # Loop nests
+//
+// Every call is planned once, for the whole of C (makePlan), into one of
+// two loop nests:
+//
+// Outer product, Goto/BLIS style (outerGemm). k is cut into blocks of kc;
+// for each block, A is cut into panels of at most mc rows and packed into
+// slivers of up to mr rows, element (i, p) of a sliver at p*mr+i, so the
+// values the kernel broadcasts at step p are contiguous. Each sliver (12 x
+// 256 floats = 12 KB) stays in L1 while the kernel sweeps it over a block
+// of nc columns of B in steps of nr, updating one mr x nr tile of C per
+// call: acc = sum_p a(i,p)*b(p,j), C = alpha*acc + beta*C, with beta = 1
+// after the first k-block. B is packed into slivers of nr columns, element
+// (p, j) at p*nr+j, one kc x nc block at a time (512 KB, in L2).
+//
+// The kernel takes the k-stride of both operands as arguments, so an
+// operand already laid out as it reads it is used in place when packing
+// does not pay: op(A) = A^T (stored k x m) while m <= 512, and op(B) = B
+// (stored k x n) always with the AVX-512 kernels (measured faster than
+// packing, even for strides of 4096 floats) and while m < 256 with the
+// AVX2 kernels, which need B at twice the rate per flop. op(A) = A and
+// op(B) = B^T must be transposed, so they are always packed.
+//
+// Dot product (dotGemm), for C = A*B^T (tA false, tB true): the forward
+// pass of a dense layer. Rows of A and rows of B are both contiguous along
+// k, so the kernel reads them in place, with no packing at all: a dmr x dnr
+// tile of vector accumulators (4 x 6 zmm, 4 x 3 ymm) accumulates 16 (or 8)
+// partial sums per element over the whole of k and reduces them at the end.
+// Rows of A are grouped so that the group stays in L2 while the rows of B
+// stream past. The reduction and epilogue cost a fixed hundred-odd
+// instructions per tile, so this path is taken for k <= 4096 when the
+// product is skinny (min(m, n) <= 64) or small (m*n*k <= 2^22), or when k
+// >= 256 and, with the AVX2 kernels, min(m, n) <= 256; otherwise C = A*B^T
+// goes through the outer-product nest with B^T packed.
+//
+// makePlan holds these thresholds; they move work between code paths
+// without changing what a thread count does to the bits (see below).
+//
+// # Kernels
+//
+// Three kernel sets exist (kernelSet); one is chosen at start-up from
+// golang.org/x/sys/cpu, the first this CPU supports:
+//
+//	set      CPU features                 outer tile         dot tile   kc   mc    nc
+//	avx512   AVX-512F+VL, AVX2, FMA       12 x 32 (2 zmm)    4 x 6      256  1020  512
+//	avx2     AVX2, FMA                     6 x 16 (2 ymm)    4 x 3      256  1020  512
+//	generic  any (pure Go)                 4 x 2 (scalars)   2 x 2      256   256  512
+//
+// The 12 x 32 AVX-512 tile uses 24 zmm accumulators, 2 for a row of B and 2
+// for broadcasts of A: per k step, 2 loads and 12 broadcasts feed 24 FMAs,
+// and the row of B 8 steps ahead is prefetched (B is often read in place
+// with a large stride). The AVX2 6 x 16 tile is the classic Haswell shape
+// (12 accumulators of 16 ymm registers). Packing op(A) = A and op(B) = B^T
+// is a transpose, done four rows by eight columns at a time by a small AVX
+// routine (transpose4x8AVX) when the CPU has AVX; packing only moves
+// values, so it plays no part in the results. Edges need no padding and no
+// scalar clean-up: there is a kernel variant for every row count up to mr,
+// and the last vector of columns is masked (opmask K1 on AVX-512,
+// VMASKMOVPS on AVX2), so a masked lane is never read from B or C nor
+// written to C. On this package's reference machine (AMD EPYC Zen 4, where
+// a zmm FMA is two 256-bit halves) both sets peak near 112 GFLOP/s per
+// core; AVX-512 wins on edges and skinny shapes thanks to its masks and 32
+// registers. The build tag purego, or any GOARCH but amd64, leaves only the
+// generic set.
+//
+// Tests force a set with useKernels("avx2"), useKernels("generic"), and run
+// every accuracy and determinism test on each set the CPU supports.
+//
+// # Threads and determinism
+//
+// A Parallel cuts C into chunks, about two per goroutine, of as nearly
+// equal sizes as possible, along rows or along columns (whichever is
+// estimated faster, counting what each chunk repeats: the packing on the
+// outer-product path, the reading of the uncut operand on the dot-product
+// path, so that the goroutines share the smaller operand and split the
+// larger), and runs them as one parallel loop over the chunk indices
+// (parallel.Pool.For with grain 1): the caller claims chunks from the
+// first up, the workers from the last down, so that a goroutine tends to
+// get the same part of C (and of each element-wise loop that reads it
+// next) call after call and its cache keeps what it last wrote. Each chunk
+// is computed over the full depth k with the same plan (same kernel set,
+// same loop nest, same kc) as a single-threaded call; k is never split
+// between threads and no partial sums are combined across threads. Every element of C is therefore
+// produced by the same sequence of floating-point operations whatever the
+// thread count:
+//
+//   - outer product: for each k-block in order, acc = 0; acc += a*b for p
+//     in order (one FMA per step); acc *= alpha; C = beta*C + acc (FMA),
+//     with beta = 1 after the first block;
+//   - dot product: 16 (or 8) lane-wise chains over k (a product of the
+//     first k mod 16 elements, then one FMA per vector), then a fixed
+//     reduction tree, then the same epilogue;
+//   - the generic set follows the same pattern in scalars (its dot product
+//     keeps four partial sums), with a multiply and an add in place of each
+//     FMA: every product is rounded by a float32 conversion, so the
+//     compiler cannot fuse some of them and not others.
+//
+// All kernel variants of a set (fewer rows, masked columns) perform exactly
+// these operations per element, which also makes the result independent of
+// where the chunks end (inside a register tile or not) and of how a block
+// is cut into tiles (panels of A are dealt evenly into slivers,
+// so a thread's tiling may differ from the single-threaded one). Results
+// are thus bit-identical for 1, 2, 3 or 4 threads and between repeated
+// calls; they differ, within rounding, between kernel sets.
+//
+// The threads are those of package parallel: persistent workers and a
+// hand-off that allocates nothing. Calls below 2^20 flops stay on the
+// caller's goroutine.
+//
+// # Memory
+//
+// Packing buffers (one A panel, kc x mc, and one B block, kc x nc: about
+// 1.5 MB with AVX-512) belong to a workspace: one per goroutine of a
+// Parallel's pool, and a free list for the package-level Sgemm. They are
+// allocated on the first call that packs and reused, so steady-state calls
+// allocate nothing; the dot-product path uses no buffer at all.
+//
+// # Beyond the product
+//
+//   - SgemmRows is Sgemm with op(B) = B given as rows at arbitrary offsets
+//     of one slice (they may overlap): a stride-1 convolution reads its
+//     zero-padded image in place as the patch matrix, with no im2col. It
+//     takes the outer-product nest; the AVX-512 kernels have variants
+//     (outerAVX512r_*) that load each row of B through the offset table,
+//     the other sets pack B from the rows. Its results are bit-identical
+//     to Sgemm's on the materialised B.
+//   - Copy2D copies a two-level grid of short rows (im2col, the scatter of
+//     a product into NCHW), 16 floats at a time under a mask with
+//     AVX-512, 8 at a time (the last 8 overlapping) with AVX.
+//
+// # Regenerating the assembly
+//
+// kernels_amd64.s (the kernels, transpose4x8AVX and Copy2D's),
+// kernels_amd64.go (their Go declarations) and ktables_amd64.go (tile
+// shape to kernel tables) are generated by the avo program in ./asm, a
+// separate module so that the main module does not depend on avo. Run
+//
+//	go generate ./internal/gemm
+//
+// which runs `go run -C asm . -out ../kernels_amd64.s ...`, and commit the
+// three generated files. The tile shapes are constants at the top of
+// asm/main.go.
+package gemm

@@ -1,0 +1,244 @@
+package optim
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/nettrain/nettrain/internal/simd"
+)
+
+// The float32 SIMD kernels of package simd against the references here,
+// bit for bit, for every variant of every optimizer, on every kernel set
+// this CPU runs (moved from package simd with the references).
+
+// forEachSIMDSet runs f once per SIMD kernel set this CPU supports (none
+// on a CPU without AVX2 and FMA, or in a purego build).
+func forEachSIMDSet(t *testing.T, f func(t *testing.T)) {
+	ran := false
+	for _, name := range simd.KernelSets() {
+		if name == "generic" {
+			continue
+		}
+		ran = true
+		t.Run(name, func(t *testing.T) {
+			defer simd.UseKernels(name)()
+			f(t)
+		})
+	}
+	if !ran {
+		t.Skip("no SIMD kernel set on this CPU or build")
+	}
+}
+
+// lengths covers empty, partial vectors of both widths, and several full
+// vectors with every tail length.
+var lengths = []int{0, 1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 32, 33, 47, 63, 64, 65, 100, 1037}
+
+func randSlice(rng *rand.Rand, n int, lo, hi float64) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = float32(lo + (hi-lo)*rng.Float64())
+	}
+	return s
+}
+
+func bitsEqual(a, b float32) bool {
+	return math.Float32bits(a) == math.Float32bits(b) || (a != a && b != b)
+}
+
+func checkBits(t *testing.T, what string, got, want []float32) {
+	t.Helper()
+	for i := range want {
+		if !bitsEqual(got[i], want[i]) {
+			t.Fatalf("%s[%d] = %v (%#x), reference %v (%#x)", what, i, got[i], math.Float32bits(got[i]), want[i], math.Float32bits(want[i]))
+		}
+	}
+}
+
+func clone(s []float32) []float32 { return append([]float32(nil), s...) }
+
+// offset returns a copy of s starting at an odd float offset into a larger
+// buffer, so kernels see unaligned data followed by guard values that must
+// survive.
+func offset(s []float32, guard float32) ([]float32, []float32) {
+	buf := make([]float32, len(s)+5)
+	for i := range buf {
+		buf[i] = guard
+	}
+	copy(buf[3:], s)
+	return buf[3 : 3+len(s)], buf
+}
+
+func checkGuard(t *testing.T, buf []float32, n int, guard float32) {
+	t.Helper()
+	for _, i := range []int{0, 1, 2, 3 + n, 4 + n} {
+		if !bitsEqual(buf[i], guard) {
+			t.Fatalf("kernel wrote outside its slice: buf[%d] = %v", i, buf[i])
+		}
+	}
+}
+
+func TestSIMDMatchesReference(t *testing.T) {
+	type opt struct {
+		name  string
+		slots int
+		run   func(w, g []float32, s [][]float32, ref bool) bool
+	}
+	adam := func(wd float32, ams bool) func(w, g []float32, s [][]float32, ref bool) bool {
+		p := simd.AdamParams{B1: 0.9, C1: 0.1, B2: 0.999, C2: 1 - 0.999, StepSize: -0.0123, BC2Sqrt: 0.0447, Eps: 1e-8, WeightDecay: wd}
+		rp := adamParams[float32](p)
+		return func(w, g []float32, s [][]float32, ref bool) bool {
+			var vmax []float32
+			if ams {
+				vmax = s[2]
+			}
+			if ref {
+				adamRef(w, g, s[0], s[1], vmax, &rp)
+				return true
+			}
+			return simd.Adam(w, g, s[0], s[1], vmax, &p)
+		}
+	}
+	sgd := func(wd float32, mom, nest, first bool) func(w, g []float32, s [][]float32, ref bool) bool {
+		p := simd.SGDParams{LR: 0.05, WeightDecay: wd, Momentum: 0.9, Damp: 0.7}
+		rp := sgdParams[float32](p)
+		return func(w, g []float32, s [][]float32, ref bool) bool {
+			var buf []float32
+			if mom {
+				buf = s[0]
+			}
+			if ref {
+				sgdRef(w, g, buf, &rp, nest, first)
+				return true
+			}
+			return simd.SGD(w, g, buf, &p, nest, first)
+		}
+	}
+	rms := func(wd float32, centered, mom bool) func(w, g []float32, s [][]float32, ref bool) bool {
+		p := simd.RMSpropParams{Alpha: 0.99, C1: 1 - 0.99, Eps: 1e-8, WeightDecay: wd, NegLR: -0.01, Momentum: 0.9}
+		rp := rmspropParams[float32](p)
+		return func(w, g []float32, s [][]float32, ref bool) bool {
+			var m, b []float32
+			if centered {
+				m = s[1]
+			}
+			if mom {
+				b = s[2]
+			}
+			if ref {
+				rmspropRef(w, g, s[0], m, b, &rp)
+				return true
+			}
+			return simd.RMSprop(w, g, s[0], m, b, &p)
+		}
+	}
+	var opts []opt
+	for _, wd := range []float32{0, 0.01} {
+		for _, ams := range []bool{false, true} {
+			opts = append(opts, opt{fmt.Sprintf("adam/wd=%g/amsgrad=%v", wd, ams), 3, adam(wd, ams)})
+		}
+		for _, m := range []struct{ mom, nest, first bool }{{false, false, false}, {true, false, true}, {true, false, false}, {true, true, true}, {true, true, false}} {
+			opts = append(opts, opt{fmt.Sprintf("sgd/wd=%g/%+v", wd, m), 1, sgd(wd, m.mom, m.nest, m.first)})
+		}
+		for _, c := range []bool{false, true} {
+			for _, mom := range []bool{false, true} {
+				opts = append(opts, opt{fmt.Sprintf("rmsprop/wd=%g/centered=%v/momentum=%v", wd, c, mom), 3, rms(wd, c, mom)})
+			}
+		}
+		pa := simd.AdagradParams{CLR: -0.01, WeightDecay: wd, Eps: 1e-10}
+		rpa := adagradParams[float32](pa)
+		opts = append(opts, opt{fmt.Sprintf("adagrad/wd=%g", wd), 1, func(w, g []float32, s [][]float32, ref bool) bool {
+			if ref {
+				adagradRef(w, g, s[0], &rpa)
+				return true
+			}
+			return simd.Adagrad(w, g, s[0], &pa)
+		}})
+		pd := simd.AdadeltaParams{Rho: 0.9, C1: 0.1, Eps: 1e-6, WeightDecay: wd, NegLR: -1}
+		rpd := adadeltaParams[float32](pd)
+		opts = append(opts, opt{fmt.Sprintf("adadelta/wd=%g", wd), 2, func(w, g []float32, s [][]float32, ref bool) bool {
+			if ref {
+				adadeltaRef(w, g, s[0], s[1], &rpd)
+				return true
+			}
+			return simd.Adadelta(w, g, s[0], s[1], &pd)
+		}})
+	}
+	forEachSIMDSet(t, func(t *testing.T) {
+		for _, o := range opts {
+			t.Run(o.name, func(t *testing.T) {
+				rng := rand.New(rand.NewPCG(1, 2))
+				for _, n := range lengths {
+					w0, g := randSlice(rng, n, -1, 1), randSlice(rng, n, -0.1, 0.1)
+					var s0 [][]float32
+					for k := 0; k < o.slots; k++ {
+						s0 = append(s0, randSlice(rng, n, 0, 0.01))
+					}
+					// Three steps, so the state evolves (and vmax sees both cases).
+					wr, wk := clone(w0), clone(w0)
+					wk, wbuf := offset(wk, -7)
+					var sr, sk [][]float32
+					for _, s := range s0 {
+						sr = append(sr, clone(s))
+						sk = append(sk, clone(s))
+					}
+					for step := 0; step < 3; step++ {
+						o.run(wr, g, sr, true)
+						if !o.run(wk, g, sk, false) {
+							t.Fatal("the kernel reported that it did not run")
+						}
+						g = randSlice(rng, n, -0.1, 0.1)
+					}
+					checkBits(t, fmt.Sprintf("n=%d w", n), wk, wr)
+					checkGuard(t, wbuf, n, -7)
+					for k := range sr {
+						checkBits(t, fmt.Sprintf("n=%d slot %d", n, k), sk[k], sr[k])
+					}
+				}
+			})
+		}
+	})
+}
+
+// TestAdamRefFloat64 checks one float64 step of the reference against the
+// formula (float64 never runs a kernel).
+func TestAdamRefFloat64(t *testing.T) {
+	w, g, m, v := []float64{1}, []float64{0.5}, []float64{0}, []float64{0}
+	adamRef(w, g, m, v, nil, &adamParams[float64]{B1: 0.9, C1: 0.1, B2: 0.999, C2: 0.001, StepSize: -0.01, BC2Sqrt: math.Sqrt(0.001), Eps: 1e-8})
+	if want := 1 - 0.01*0.05/(math.Sqrt(0.001*0.25)/math.Sqrt(0.001)+1e-8); math.Abs(w[0]-want) > 1e-15 {
+		t.Errorf("adam float64: %v, want %v", w[0], want)
+	}
+}
+
+// TestUpdateAllocatesNothing runs Begin and Update of every optimizer in
+// both precisions and on every kernel set, and counts allocations.
+func TestUpdateAllocatesNothing(t *testing.T) {
+	const n = 1000
+	var cfgs []Config
+	for _, name := range Names() {
+		c, _ := Defaults(name)
+		cfgs = append(cfgs, c)
+	}
+	cfgs = append(cfgs, &AdamConfig{LR: 3e-3, Betas: [2]float64{0.9, 0.999}, Eps: 1e-8, WeightDecay: 0.01, AMSGrad: true},
+		&RMSpropConfig{LR: 1e-2, Alpha: 0.99, Eps: 1e-8, Momentum: 0.5, Centered: true})
+	for _, set := range simd.KernelSets() {
+		restore := simd.UseKernels(set)
+		for _, c := range cfgs {
+			o32, o64 := New[float32](c, n), New[float64](c, n)
+			w32, g32 := make([]float32, n), make([]float32, n)
+			w64, g64 := make([]float64, n), make([]float64, n)
+			if a := testing.AllocsPerRun(5, func() {
+				o32.Begin()
+				o32.Update(w32, g32, 0, n/2)
+				o32.Update(w32, g32, n/2, n)
+				o64.Begin()
+				o64.Update(w64, g64, 0, n)
+			}); a != 0 {
+				t.Errorf("%s on %s: %v allocations per step", c.Kind(), set, a)
+			}
+		}
+		restore()
+	}
+}

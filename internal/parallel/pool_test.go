@@ -1,0 +1,149 @@
+package parallel
+
+import (
+	"sync/atomic"
+	"testing"
+)
+
+// countTask records which chunks ran, on which goroutine.
+type countTask struct {
+	grain   int
+	hits    []atomic.Int32 // per item
+	bad     atomic.Int32   // chunks with wrong bounds or worker index
+	threads int
+}
+
+func (t *countTask) Run(w, lo, hi int) {
+	if w < 0 || w >= t.threads || lo%t.grain != 0 || hi <= lo || hi-lo > t.grain || (hi-lo < t.grain && hi != len(t.hits)) {
+		t.bad.Add(1)
+	}
+	for i := lo; i < hi; i++ {
+		t.hits[i].Add(1)
+	}
+}
+
+func TestForRunsEveryChunkOnce(t *testing.T) {
+	pools := []*Pool{nil, NewPool(1), NewPool(2), NewPool(3), NewPool(4)}
+	defer func() {
+		for _, p := range pools[1:] {
+			p.Close()
+		}
+	}()
+	for _, p := range pools {
+		for _, c := range []struct{ n, grain int }{{0, 1}, {1, 1}, {1, 5}, {7, 1}, {64, 4}, {65, 4}, {1000, 7}, {100000, 3}} {
+			task := &countTask{grain: c.grain, hits: make([]atomic.Int32, c.n), threads: p.Threads()}
+			for range 3 { // repeated calls reuse the workers
+				p.For(c.n, c.grain, task)
+			}
+			if b := task.bad.Load(); b != 0 {
+				t.Errorf("threads %d, n %d, grain %d: %d chunks with wrong bounds or goroutine", p.Threads(), c.n, c.grain, b)
+			}
+			for i := range task.hits {
+				if h := task.hits[i].Load(); h != 3 {
+					t.Fatalf("threads %d, n %d, grain %d: item %d ran %d times in 3 calls", p.Threads(), c.n, c.grain, i, h)
+				}
+			}
+		}
+	}
+}
+
+// orderTask records which goroutine ran each chunk of grain 1.
+type orderTask struct{ by []atomic.Int32 }
+
+func (t *orderTask) Run(w, lo, hi int) {
+	for i := lo; i < hi; i++ {
+		t.by[i].Store(int32(w))
+	}
+}
+
+// TestForClaimsFromBothEnds checks the claiming order that keeps a
+// goroutine on the same items call after call: the caller's chunks are a
+// prefix, the workers' a suffix.
+func TestForClaimsFromBothEnds(t *testing.T) {
+	for _, threads := range []int{2, 3} {
+		p := NewPool(threads)
+		task := &orderTask{by: make([]atomic.Int32, 64)}
+		for range 50 {
+			p.For(len(task.by), 1, task)
+			for i := 1; i < len(task.by); i++ {
+				if task.by[i-1].Load() != 0 && task.by[i].Load() == 0 {
+					t.Fatalf("threads %d: chunk %d ran on the caller after chunk %d on worker %d", threads, i, i-1, task.by[i-1].Load())
+				}
+			}
+		}
+		p.Close()
+	}
+}
+
+// sumTask writes one partial sum per chunk.
+type sumTask struct {
+	x, part []float32
+	grain   int
+}
+
+func (t *sumTask) Run(_, lo, hi int) {
+	var s float32
+	for _, v := range t.x[lo:hi] {
+		s += v
+	}
+	t.part[lo/t.grain] = s
+}
+
+// TestForSameBitsAndNoAllocs repeats a loop of per-chunk partial sums and
+// checks that it gives the same partials and does not allocate.
+func TestForSameBitsAndNoAllocs(t *testing.T) {
+	p := NewPool(3)
+	defer p.Close()
+	x := make([]float32, 1<<16)
+	for i := range x {
+		x[i] = float32(i%17) - 8
+	}
+	task := &sumTask{x: x, part: make([]float32, len(x)/256), grain: 256}
+	run := func() { p.For(len(x), task.grain, task) }
+	run()
+	want := append([]float32(nil), task.part...)
+	if n := testing.AllocsPerRun(20, run); n != 0 {
+		t.Errorf("For: %v allocs per call", n)
+	}
+	for i := range want {
+		if task.part[i] != want[i] {
+			t.Fatalf("partial %d changed between calls: %v vs %v", i, task.part[i], want[i])
+		}
+	}
+}
+
+func TestCloseTwiceAndThreads(t *testing.T) {
+	p := NewPool(3)
+	if p.Threads() != 3 {
+		t.Fatalf("Threads() = %d, want 3", p.Threads())
+	}
+	p.Close()
+	p.Close()
+	q := NewPool(0)
+	defer q.Close()
+	if q.Threads() < 1 {
+		t.Fatal("NewPool(0) has no threads")
+	}
+	if (*Pool)(nil).Threads() != 1 {
+		t.Fatal("a nil Pool does not report one thread")
+	}
+	defer func() {
+		if r := recover(); r == nil {
+			t.Fatal("For on a closed pool did not panic")
+		}
+	}()
+	p.For(1, 1, &sumTask{x: []float32{1}, part: []float32{0}, grain: 1})
+}
+
+func TestForPanics(t *testing.T) {
+	for _, c := range []struct{ n, grain int }{{10, 0}, {1 << 20, 1}} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("For(%d, %d) did not panic", c.n, c.grain)
+				}
+			}()
+			(*Pool)(nil).For(c.n, c.grain, &sumTask{})
+		}()
+	}
+}
