@@ -324,7 +324,7 @@ func runTrial[T backprop.Float](r *runner, data *dataCache[T], pool *train.Pool,
 	}
 	v, _ := variant(k.Optimizer)
 	cfg := *m.Config // the trial's own optimizer
-	cfg.Optimizer = model.OptimizerConfig{Name: v.Optimizer, Optim: v.config(k.LR)}
+	cfg.Optimizer = model.OptimizerConfig{Name: v.Optimizer, Optim: v.Config(k.LR)}
 	trial := *m
 	trial.Config = &cfg
 	res, err := RunTrial(&trial, pool, TrialOptions{

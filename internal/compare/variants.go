@@ -6,62 +6,28 @@ import (
 	"github.com/nettrain/nettrain/internal/optim"
 )
 
-// Variant is an optimizer as the comparison names it: a torch.optim
-// optimizer with torch's defaults, plus settings for the classic variants
-// (SGD with momentum, with Nesterov momentum).
-type Variant struct {
-	Name      string
-	Optimizer string
-	Momentum  float64
-	Nesterov  bool
-	About     string
-}
+// Variant is an optimizer as the comparison names it (optim.Variant): a
+// registered optimizer with torch's defaults, or one of its classic
+// settings. The list comes from the optimizer registry, so a new optimizer
+// is compared without a change here.
+type Variant = optim.Variant
 
-// Variants are the optimizers compared by default, in report order.
-var Variants = []Variant{
-	{Name: "sgd", Optimizer: "sgd", About: "plain stochastic gradient descent"},
-	{Name: "momentum", Optimizer: "sgd", Momentum: 0.9, About: "SGD with momentum 0.9"},
-	{Name: "nesterov", Optimizer: "sgd", Momentum: 0.9, Nesterov: true, About: "SGD with Nesterov momentum 0.9"},
-	{Name: "adagrad", Optimizer: "adagrad", About: "AdaGrad"},
-	{Name: "adadelta", Optimizer: "adadelta", About: "AdaDelta"},
-	{Name: "rmsprop", Optimizer: "rmsprop", About: "RMSProp"},
-	{Name: "adam", Optimizer: "adam", About: "Adam"},
-	{Name: "adamw", Optimizer: "adamw", About: "AdamW (decoupled weight decay 0.01)"},
-	{Name: "nadam", Optimizer: "nadam", About: "NAdam"},
-}
-
-// VariantNames lists the variant names.
+// VariantNames lists the variant names in report order.
 func VariantNames() []string {
 	var n []string
-	for _, v := range Variants {
+	for _, v := range optim.Variants() {
 		n = append(n, v.Name)
 	}
 	return n
 }
 
 func variant(name string) (Variant, bool) {
-	for _, v := range Variants {
+	for _, v := range optim.Variants() {
 		if v.Name == name {
 			return v, true
 		}
 	}
 	return Variant{}, false
-}
-
-// config returns the variant's optimizer config at learning rate lr.
-func (v Variant) config(lr float64) optim.Config {
-	c, _ := optim.Defaults(v.Optimizer)
-	c.SetLearningRate(lr)
-	if s, ok := c.(*optim.SGDConfig); ok {
-		s.Momentum, s.Nesterov = v.Momentum, v.Nesterov
-	}
-	return c
-}
-
-// DefaultLR is the variant's torch default learning rate.
-func (v Variant) DefaultLR() float64 {
-	c, _ := optim.Defaults(v.Optimizer)
-	return c.LearningRate()
 }
 
 // Grid is n learning rates log-spaced over two decades either side of

@@ -191,12 +191,12 @@ model:
 
 func TestEveryOptimizerDecodes(t *testing.T) {
 	for _, tc := range []struct{ src, want string }{
-		{"{name: adamw, lr: 0.01, weight_decay: 0.1, amsgrad: true}", `&{AdamConfig:{LR:0.01 Betas:[0.9 0.999] Eps:1e-08 WeightDecay:0.1 AMSGrad:true}}`},
-		{"{name: adagrad, lr_decay: 0.01, initial_accumulator_value: 0.1}", `&{LR:0.01 LRDecay:0.01 WeightDecay:0 InitialAccumulatorValue:0.1 Eps:1e-10}`},
-		{"{name: adadelta, rho: 0.95}", `&{LR:1 Rho:0.95 Eps:1e-06 WeightDecay:0}`},
-		{"{name: rmsprop, momentum: 0.9, centered: true}", `&{LR:0.01 Alpha:0.99 Eps:1e-08 WeightDecay:0 Momentum:0.9 Centered:true}`},
-		{"{name: nadam, momentum_decay: 0.005}", `&{LR:0.002 Betas:[0.9 0.999] Eps:1e-08 WeightDecay:0 MomentumDecay:0.005}`},
-		{"sgd", `&{LR:0.001 Momentum:0 Dampening:0 WeightDecay:0 Nesterov:false}`},
+		{"{name: adamw, lr: 0.01, weight_decay: 0.1, amsgrad: true}", `&{AdamConfig:{Rate:{LR:0.01} Betas:[0.9 0.999] Eps:1e-08 WeightDecay:0.1 AMSGrad:true}}`},
+		{"{name: adagrad, lr_decay: 0.01, initial_accumulator_value: 0.1}", `&{Rate:{LR:0.01} LRDecay:0.01 WeightDecay:0 InitialAccumulatorValue:0.1 Eps:1e-10}`},
+		{"{name: adadelta, rho: 0.95}", `&{Rate:{LR:1} Rho:0.95 Eps:1e-06 WeightDecay:0}`},
+		{"{name: rmsprop, momentum: 0.9, centered: true}", `&{Rate:{LR:0.01} Alpha:0.99 Eps:1e-08 WeightDecay:0 Momentum:0.9 Centered:true}`},
+		{"{name: nadam, momentum_decay: 0.005}", `&{Rate:{LR:0.002} Betas:[0.9 0.999] Eps:1e-08 WeightDecay:0 MomentumDecay:0.005}`},
+		{"sgd", `&{Rate:{LR:0.001} Momentum:0 Dampening:0 WeightDecay:0 Nesterov:false}`},
 	} {
 		c, err := parse(t, strings.Replace(base, "{name: sgd, lr: 0.1, momentum: 0.9}", tc.src, 1))
 		if err != nil {

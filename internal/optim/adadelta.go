@@ -16,19 +16,16 @@ import (
 //
 // Defaults as torch: lr 1.0, rho 0.9, eps 1e-6, weight_decay 0.
 type AdadeltaConfig struct {
-	LR          float64 `yaml:"lr"`
+	Rate        `yaml:",inline"`
 	Rho         float64 `yaml:"rho"`
 	Eps         float64 `yaml:"eps"`
 	WeightDecay float64 `yaml:"weight_decay"`
 }
 
 func init() {
-	register("adadelta", func() Config { return &AdadeltaConfig{LR: 1.0, Rho: 0.9, Eps: 1e-6} })
+	register("adadelta", func() Config { return &AdadeltaConfig{Rate: Rate{1.0}, Rho: 0.9, Eps: 1e-6} },
+		Variant{Name: "adadelta", Rank: 5, About: "AdaDelta"})
 }
-
-func (c *AdadeltaConfig) Kind() string               { return "adadelta" }
-func (c *AdadeltaConfig) LearningRate() float64      { return c.LR }
-func (c *AdadeltaConfig) SetLearningRate(lr float64) { c.LR = lr }
 
 func (c *AdadeltaConfig) Validate() error {
 	if err := checkLR(c.LR); err != nil {
@@ -37,11 +34,8 @@ func (c *AdadeltaConfig) Validate() error {
 	if err := checkRange("rho", c.Rho, 0, 1, false); err != nil {
 		return err
 	}
-	if !(c.Eps >= 0) {
-		return errKey("eps", "must be >= 0, got %g", c.Eps)
-	}
-	if !(c.WeightDecay >= 0) {
-		return errKey("weight_decay", "must be >= 0, got %g", c.WeightDecay)
+	if err := nonNegative(param{"eps", c.Eps}, param{"weight_decay", c.WeightDecay}); err != nil {
+		return err
 	}
 	return nil
 }
@@ -50,10 +44,9 @@ func (c *AdadeltaConfig) new32(n int) Optimizer[float32] { return newAdadelta[fl
 func (c *AdadeltaConfig) new64(n int) Optimizer[float64] { return newAdadelta[float64](*c, n) }
 
 type adadelta[T backprop.Float] struct {
-	cfg   AdadeltaConfig
-	lr    float64
-	steps int64
-	v, u  []T
+	cfg  AdadeltaConfig
+	base // learning rate and step count
+	v, u []T
 
 	// The scalars of the step begun by Begin, for the reference and (in
 	// float32) the SIMD kernel.
@@ -62,12 +55,7 @@ type adadelta[T backprop.Float] struct {
 }
 
 func newAdadelta[T backprop.Float](c AdadeltaConfig, n int) *adadelta[T] {
-	return &adadelta[T]{cfg: c, lr: c.LR, v: make([]T, n), u: make([]T, n)}
-}
-
-func (o *adadelta[T]) Step(w, g []T) {
-	o.Begin()
-	o.Update(w, g, 0, len(w))
+	return &adadelta[T]{cfg: c, base: base{lr: c.LR}, v: make([]T, n), u: make([]T, n)}
 }
 
 func (o *adadelta[T]) Begin() {
@@ -118,10 +106,6 @@ func adadeltaRef[T backprop.Float](w, g, v, u []T, p *adadeltaParams[T]) {
 	}
 }
 
-func (o *adadelta[T]) LR() float64      { return o.lr }
-func (o *adadelta[T]) SetLR(lr float64) { o.lr = lr }
-func (o *adadelta[T]) Steps() int64     { return o.steps }
-func (o *adadelta[T]) SetSteps(n int64) { o.steps = n }
 func (o *adadelta[T]) Slots() []Slot[T] {
 	return []Slot[T]{{"square_avg", o.v}, {"acc_delta", o.u}}
 }

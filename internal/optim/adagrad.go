@@ -17,7 +17,7 @@ import (
 // Defaults as torch: lr 0.01, lr_decay 0, weight_decay 0,
 // initial_accumulator_value 0, eps 1e-10.
 type AdagradConfig struct {
-	LR                      float64 `yaml:"lr"`
+	Rate                    `yaml:",inline"`
 	LRDecay                 float64 `yaml:"lr_decay"`
 	WeightDecay             float64 `yaml:"weight_decay"`
 	InitialAccumulatorValue float64 `yaml:"initial_accumulator_value"`
@@ -25,24 +25,16 @@ type AdagradConfig struct {
 }
 
 func init() {
-	register("adagrad", func() Config { return &AdagradConfig{LR: 1e-2, Eps: 1e-10} })
+	register("adagrad", func() Config { return &AdagradConfig{Rate: Rate{1e-2}, Eps: 1e-10} },
+		Variant{Name: "adagrad", Rank: 4, About: "AdaGrad"})
 }
-
-func (c *AdagradConfig) Kind() string               { return "adagrad" }
-func (c *AdagradConfig) LearningRate() float64      { return c.LR }
-func (c *AdagradConfig) SetLearningRate(lr float64) { c.LR = lr }
 
 func (c *AdagradConfig) Validate() error {
 	if err := checkLR(c.LR); err != nil {
 		return err
 	}
-	for _, k := range []struct {
-		key string
-		v   float64
-	}{{"lr_decay", c.LRDecay}, {"weight_decay", c.WeightDecay}, {"initial_accumulator_value", c.InitialAccumulatorValue}, {"eps", c.Eps}} {
-		if !(k.v >= 0) {
-			return errKey(k.key, "must be >= 0, got %g", k.v)
-		}
+	if err := nonNegative(param{"lr_decay", c.LRDecay}, param{"weight_decay", c.WeightDecay}, param{"initial_accumulator_value", c.InitialAccumulatorValue}, param{"eps", c.Eps}); err != nil {
+		return err
 	}
 	return nil
 }
@@ -51,10 +43,9 @@ func (c *AdagradConfig) new32(n int) Optimizer[float32] { return newAdagrad[floa
 func (c *AdagradConfig) new64(n int) Optimizer[float64] { return newAdagrad[float64](*c, n) }
 
 type adagrad[T backprop.Float] struct {
-	cfg   AdagradConfig
-	lr    float64
-	steps int64
-	sum   []T
+	cfg  AdagradConfig
+	base // learning rate and step count
+	sum  []T
 
 	// The scalars of the step begun by Begin, for the reference and (in
 	// float32) the SIMD kernel.
@@ -63,16 +54,11 @@ type adagrad[T backprop.Float] struct {
 }
 
 func newAdagrad[T backprop.Float](c AdagradConfig, n int) *adagrad[T] {
-	o := &adagrad[T]{cfg: c, lr: c.LR, sum: make([]T, n)}
+	o := &adagrad[T]{cfg: c, base: base{lr: c.LR}, sum: make([]T, n)}
 	for i := range o.sum {
 		o.sum[i] = T(c.InitialAccumulatorValue)
 	}
 	return o
-}
-
-func (o *adagrad[T]) Step(w, g []T) {
-	o.Begin()
-	o.Update(w, g, 0, len(w))
 }
 
 func (o *adagrad[T]) Begin() {
@@ -116,8 +102,4 @@ func adagradRef[T backprop.Float](w, g, sum []T, p *adagradParams[T]) {
 	}
 }
 
-func (o *adagrad[T]) LR() float64      { return o.lr }
-func (o *adagrad[T]) SetLR(lr float64) { o.lr = lr }
-func (o *adagrad[T]) Steps() int64     { return o.steps }
-func (o *adagrad[T]) SetSteps(n int64) { o.steps = n }
 func (o *adagrad[T]) Slots() []Slot[T] { return []Slot[T]{{"sum", o.sum}} }

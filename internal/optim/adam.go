@@ -21,7 +21,7 @@ import (
 // in torch's order of operations. Defaults as torch: lr 0.001, betas
 // (0.9, 0.999), eps 1e-8, weight_decay 0, amsgrad false.
 type AdamConfig struct {
-	LR          float64    `yaml:"lr"`
+	Rate        `yaml:",inline"`
 	Betas       [2]float64 `yaml:"betas"`
 	Eps         float64    `yaml:"eps"`
 	WeightDecay float64    `yaml:"weight_decay"`
@@ -29,12 +29,9 @@ type AdamConfig struct {
 }
 
 func init() {
-	register("adam", func() Config { return &AdamConfig{LR: 1e-3, Betas: [2]float64{0.9, 0.999}, Eps: 1e-8} })
+	register("adam", func() Config { return &AdamConfig{Rate: Rate{1e-3}, Betas: [2]float64{0.9, 0.999}, Eps: 1e-8} },
+		Variant{Name: "adam", Rank: 7, About: "Adam"})
 }
-
-func (c *AdamConfig) Kind() string               { return "adam" }
-func (c *AdamConfig) LearningRate() float64      { return c.LR }
-func (c *AdamConfig) SetLearningRate(lr float64) { c.LR = lr }
 
 func (c *AdamConfig) Validate() error {
 	if err := checkLR(c.LR); err != nil {
@@ -46,11 +43,8 @@ func (c *AdamConfig) Validate() error {
 	if err := checkRange("betas[1]", c.Betas[1], 0, 1, true); err != nil {
 		return err
 	}
-	if !(c.Eps >= 0) {
-		return errKey("eps", "must be >= 0, got %g", c.Eps)
-	}
-	if !(c.WeightDecay >= 0) {
-		return errKey("weight_decay", "must be >= 0, got %g", c.WeightDecay)
+	if err := nonNegative(param{"eps", c.Eps}, param{"weight_decay", c.WeightDecay}); err != nil {
+		return err
 	}
 	return nil
 }
@@ -61,8 +55,7 @@ func (c *AdamConfig) new64(n int) Optimizer[float64] { return newAdam[float64](*
 type adam[T backprop.Float] struct {
 	cfg        AdamConfig
 	decoupled  bool // AdamW: weight decay applied to w, not added to g
-	lr         float64
-	steps      int64
+	base            // learning rate and step count
 	m, v, vmax []T
 
 	// The scalars of the step begun by Begin, for the reference and (in
@@ -74,16 +67,11 @@ type adam[T backprop.Float] struct {
 }
 
 func newAdam[T backprop.Float](c AdamConfig, n int) *adam[T] {
-	o := &adam[T]{cfg: c, lr: c.LR, m: make([]T, n), v: make([]T, n)}
+	o := &adam[T]{cfg: c, base: base{lr: c.LR}, m: make([]T, n), v: make([]T, n)}
 	if c.AMSGrad {
 		o.vmax = make([]T, n)
 	}
 	return o
-}
-
-func (o *adam[T]) Step(w, g []T) {
-	o.Begin()
-	o.Update(w, g, 0, len(w))
 }
 
 func (o *adam[T]) Begin() {
@@ -172,10 +160,6 @@ func maxNaN[T backprop.Float](a, b T) T {
 	return b
 }
 
-func (o *adam[T]) LR() float64      { return o.lr }
-func (o *adam[T]) SetLR(lr float64) { o.lr = lr }
-func (o *adam[T]) Steps() int64     { return o.steps }
-func (o *adam[T]) SetSteps(n int64) { o.steps = n }
 func (o *adam[T]) Slots() []Slot[T] {
 	s := []Slot[T]{{"exp_avg", o.m}, {"exp_avg_sq", o.v}}
 	if o.vmax != nil {
@@ -199,11 +183,9 @@ type AdamWConfig struct {
 
 func init() {
 	register("adamw", func() Config {
-		return &AdamWConfig{AdamConfig{LR: 1e-3, Betas: [2]float64{0.9, 0.999}, Eps: 1e-8, WeightDecay: 1e-2}}
-	})
+		return &AdamWConfig{AdamConfig{Rate: Rate{1e-3}, Betas: [2]float64{0.9, 0.999}, Eps: 1e-8, WeightDecay: 1e-2}}
+	}, Variant{Name: "adamw", Rank: 8, About: "AdamW (decoupled weight decay 0.01)"})
 }
-
-func (c *AdamWConfig) Kind() string { return "adamw" }
 
 func (c *AdamWConfig) new32(n int) Optimizer[float32] {
 	o := newAdam[float32](c.AdamConfig, n)

@@ -26,18 +26,6 @@ import (
 // fresh optimizer given the slots and SetSteps, as a checkpoint restores
 // it) and compares the rest of the trajectory again.
 
-// goldenOptimizers has one row per optimizer with a PyTorch trajectory file.
-// Adding an optimizer: a row here, a row in gen.py's OPTIMIZERS, regenerate.
-var goldenOptimizers = []string{
-	"sgd",
-	"adam",
-	"adagrad",
-	"adadelta",
-	"rmsprop",
-	"adamw",
-	"nadam",
-}
-
 // notSlots are the entries of torch's optimizer state that nettrain keeps
 // no slot for, by optimizer, each with a check of torch's final value
 // against the rule nettrain derives it by.
@@ -108,8 +96,11 @@ type goldenTrajectory struct {
 	State map[string]json.RawMessage `json:"state"`
 }
 
+// TestGoldenOptimizers replays every registered optimizer's trajectories:
+// an optimizer without testdata/<name>.json (a row in gen.py's OPTIMIZERS,
+// regenerated) fails here.
 func TestGoldenOptimizers(t *testing.T) {
-	for _, name := range goldenOptimizers {
+	for _, name := range optim.Names() {
 		t.Run(name, func(t *testing.T) {
 			g := loadGolden(t, filepath.Join("testdata", name+".json"))
 			if g.Optimizer != name {
@@ -184,7 +175,7 @@ func replay[T backprop.Float](t *testing.T, g *goldenFile, c *goldenTrajectory, 
 	for k, gk := range g.Grads {
 		copy(grad, convert[T](gk))
 		before := slices.Clone(grad)
-		opt.Step(w, grad)
+		optim.Step(opt, w, grad)
 		if !slices.Equal(grad, before) {
 			t.Errorf("step %d modified the gradient", k+1)
 		}
@@ -232,7 +223,7 @@ func replay[T backprop.Float](t *testing.T, g *goldenFile, c *goldenTrajectory, 
 		}
 		opt.SetSteps(int64(k))
 		for j := k; j < len(g.Grads); j++ {
-			opt.Step(w, convert[T](g.Grads[j]))
+			optim.Step(opt, w, convert[T](g.Grads[j]))
 			e, i := relErr(w, c.Params[j])
 			worst = max(worst, e)
 			if !(e <= tol) {
@@ -351,4 +342,33 @@ func relErr[T backprop.Float](got []T, want []float64) (float64, int) {
 		scale = max(scale, math.Abs(w))
 	}
 	return diff / max(scale, 1e-12), worst
+}
+
+// TestEveryOptimizerIsDocumented: each registered optimizer has a row in the
+// README's optimizer table, and each comparison variant names a registered
+// optimizer.
+func TestEveryOptimizerIsDocumented(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(b)
+	start := strings.Index(readme, "### Optimizers and schedules")
+	if start < 0 {
+		t.Fatal("no Optimizers section in the README")
+	}
+	section := readme[start:]
+	if end := strings.Index(section[1:], "\n### "); end > 0 {
+		section = section[:end+1]
+	}
+	for _, name := range optim.Names() {
+		if !strings.Contains(section, "| `"+name+"` |") {
+			t.Errorf("optimizer %s has no row in the README's optimizer table", name)
+		}
+	}
+	for _, v := range optim.Variants() {
+		if _, ok := optim.Defaults(v.Optimizer); !ok || v.Name == "" || v.About == "" {
+			t.Errorf("variant %+v", v)
+		}
+	}
 }

@@ -78,12 +78,12 @@ func TestKernelsMatchScalarLoops(t *testing.T) {
 	for _, wd := range []float64{0, 0.01} {
 		for _, ams := range []bool{false, true} {
 			for _, dec := range []bool{false, true} {
-				c := AdamConfig{LR: 3e-3, Betas: [2]float64{0.9, 0.999}, Eps: 1e-8, WeightDecay: wd, AMSGrad: ams}
+				c := AdamConfig{Rate: Rate{3e-3}, Betas: [2]float64{0.9, 0.999}, Eps: 1e-8, WeightDecay: wd, AMSGrad: ams}
 				var cfg Config = &c
 				if dec {
 					cfg = &AdamWConfig{c}
 				}
-				runs = append(runs, run{fmt.Sprintf("%s/wd=%g/amsgrad=%v", cfg.Kind(), wd, ams), cfg, func(step int64, w, g []float32, s [][]float32) {
+				runs = append(runs, run{fmt.Sprintf("%T/wd=%g/amsgrad=%v", cfg, wd, ams), cfg, func(step int64, w, g []float32, s [][]float32) {
 					var vmax []float32
 					if ams {
 						vmax = s[2]
@@ -96,7 +96,7 @@ func TestKernelsMatchScalarLoops(t *testing.T) {
 			mu   float64
 			nest bool
 		}{{0, false}, {0.9, false}, {0.9, true}} {
-			c := SGDConfig{LR: 0.05, Momentum: m.mu, WeightDecay: wd, Nesterov: m.nest}
+			c := SGDConfig{Rate: Rate{0.05}, Momentum: m.mu, WeightDecay: wd, Nesterov: m.nest}
 			if !m.nest && m.mu != 0 {
 				c.Dampening = 0.3
 			}
@@ -127,7 +127,7 @@ func TestKernelsMatchScalarLoops(t *testing.T) {
 				for i := range g {
 					g[i] = float32(0.1 * rng.NormFloat64())
 				}
-				opt.Step(w, g)
+				Step(opt, w, g)
 				r.scalar(step, ws, g, slots)
 			}
 			for i := range w {
@@ -157,14 +157,14 @@ func TestUpdateInRangesMatchesStep(t *testing.T) {
 		cfgs = append(cfgs, c)
 	}
 	cfgs = append(cfgs,
-		&SGDConfig{LR: 0.05, Momentum: 0.9, Nesterov: true, WeightDecay: 0.01},
-		&SGDConfig{LR: 0.05, Momentum: 0.9, Dampening: 0.3},
-		&AdamConfig{LR: 3e-3, Betas: [2]float64{0.9, 0.999}, Eps: 1e-8, WeightDecay: 0.01, AMSGrad: true},
-		&RMSpropConfig{LR: 1e-2, Alpha: 0.99, Eps: 1e-8, Momentum: 0.5, Centered: true},
+		&SGDConfig{Rate: Rate{0.05}, Momentum: 0.9, Nesterov: true, WeightDecay: 0.01},
+		&SGDConfig{Rate: Rate{0.05}, Momentum: 0.9, Dampening: 0.3},
+		&AdamConfig{Rate: Rate{3e-3}, Betas: [2]float64{0.9, 0.999}, Eps: 1e-8, WeightDecay: 0.01, AMSGrad: true},
+		&RMSpropConfig{Rate: Rate{1e-2}, Alpha: 0.99, Eps: 1e-8, Momentum: 0.5, Centered: true},
 	)
 	for i, c := range cfgs {
 		for _, dtype := range []string{"float32", "float64"} {
-			t.Run(fmt.Sprintf("%d-%s/%s", i, c.Kind(), dtype), func(t *testing.T) {
+			t.Run(fmt.Sprintf("%d-%T/%s", i, c, dtype), func(t *testing.T) {
 				if dtype == "float32" {
 					testUpdateInRanges[float32](t, c, n, steps)
 				} else {
@@ -190,7 +190,7 @@ func testUpdateInRanges[T float32 | float64](t *testing.T, c Config, n, steps in
 		for i := range g {
 			g[i] = T(0.1 * rng.NormFloat64())
 		}
-		o1.Step(w1, g)
+		Step(o1, w1, g)
 		o2.Begin()
 		for _, k := range order {
 			o2.Update(w2, g, cuts[k], cuts[k+1])

@@ -26,7 +26,7 @@ import (
 // (pytorch/pytorch#92699, fixed in 2.0); its foreach path, which the golden
 // tests use as the 1.13 reference, follows the documented rule.
 type NAdamConfig struct {
-	LR            float64    `yaml:"lr"`
+	Rate          `yaml:",inline"`
 	Betas         [2]float64 `yaml:"betas"`
 	Eps           float64    `yaml:"eps"`
 	WeightDecay   float64    `yaml:"weight_decay"`
@@ -35,13 +35,9 @@ type NAdamConfig struct {
 
 func init() {
 	register("nadam", func() Config {
-		return &NAdamConfig{LR: 2e-3, Betas: [2]float64{0.9, 0.999}, Eps: 1e-8, MomentumDecay: 4e-3}
-	})
+		return &NAdamConfig{Rate: Rate{2e-3}, Betas: [2]float64{0.9, 0.999}, Eps: 1e-8, MomentumDecay: 4e-3}
+	}, Variant{Name: "nadam", Rank: 9, About: "NAdam"})
 }
-
-func (c *NAdamConfig) Kind() string               { return "nadam" }
-func (c *NAdamConfig) LearningRate() float64      { return c.LR }
-func (c *NAdamConfig) SetLearningRate(lr float64) { c.LR = lr }
 
 func (c *NAdamConfig) Validate() error {
 	if err := checkLR(c.LR); err != nil {
@@ -53,13 +49,8 @@ func (c *NAdamConfig) Validate() error {
 	if err := checkRange("betas[1]", c.Betas[1], 0, 1, true); err != nil {
 		return err
 	}
-	for _, k := range []struct {
-		key string
-		v   float64
-	}{{"eps", c.Eps}, {"weight_decay", c.WeightDecay}, {"momentum_decay", c.MomentumDecay}} {
-		if !(k.v >= 0) {
-			return errKey(k.key, "must be >= 0, got %g", k.v)
-		}
+	if err := nonNegative(param{"eps", c.Eps}, param{"weight_decay", c.WeightDecay}, param{"momentum_decay", c.MomentumDecay}); err != nil {
+		return err
 	}
 	return nil
 }
@@ -69,8 +60,7 @@ func (c *NAdamConfig) new64(n int) Optimizer[float64] { return newNAdam[float64]
 
 type nadam[T backprop.Float] struct {
 	cfg       NAdamConfig
-	lr        float64
-	steps     int64
+	base              // learning rate and step count
 	muProduct float64 // M_t, a function of the step count
 	m, v      []T
 
@@ -79,16 +69,11 @@ type nadam[T backprop.Float] struct {
 }
 
 func newNAdam[T backprop.Float](c NAdamConfig, n int) *nadam[T] {
-	return &nadam[T]{cfg: c, lr: c.LR, muProduct: 1, m: make([]T, n), v: make([]T, n)}
+	return &nadam[T]{cfg: c, base: base{lr: c.LR}, muProduct: 1, m: make([]T, n), v: make([]T, n)}
 }
 
 func (o *nadam[T]) mu(t int64) float64 {
 	return o.cfg.Betas[0] * (1 - 0.5*math.Pow(0.96, float64(t)*o.cfg.MomentumDecay))
-}
-
-func (o *nadam[T]) Step(w, g []T) {
-	o.Begin()
-	o.Update(w, g, 0, len(w))
 }
 
 func (o *nadam[T]) Begin() {
@@ -120,10 +105,6 @@ func (o *nadam[T]) Update(w, g []T, lo, hi int) {
 		w[i] += c2 * m[i] / denom
 	}
 }
-
-func (o *nadam[T]) LR() float64      { return o.lr }
-func (o *nadam[T]) SetLR(lr float64) { o.lr = lr }
-func (o *nadam[T]) Steps() int64     { return o.steps }
 
 // SetSteps restores the step count and recomputes M_t exactly as the steps
 // did, so a resumed run continues bit-identically.

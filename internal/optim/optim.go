@@ -3,7 +3,6 @@ package optim
 import (
 	"fmt"
 	"math"
-	"sort"
 	"unsafe"
 
 	"github.com/nettrain/nettrain/internal/backprop"
@@ -13,10 +12,6 @@ import (
 // Every optimizer here is element-wise, so one update over the flat slab is
 // exactly PyTorch's update of each parameter tensor in turn.
 type Optimizer[T backprop.Float] interface {
-	// Step applies one update to w given the gradient g (same length), on
-	// the calling goroutine: Begin, then Update over the whole of w. It
-	// never modifies g.
-	Step(w, g []T)
 	// Begin starts the next update: it advances the step count and
 	// computes the scalars of the step (bias corrections, step sizes)
 	// once, for the Update calls that follow.
@@ -48,8 +43,6 @@ type Slot[T backprop.Float] struct {
 // Config is an optimizer's validated hyperparameters; each kind's config
 // type knows how to build the optimizer for either precision.
 type Config interface {
-	// Kind is the config name, e.g. "adam".
-	Kind() string
 	// LearningRate is the configured base learning rate.
 	LearningRate() float64
 	// SetLearningRate changes the base learning rate (for sweeps).
@@ -67,32 +60,6 @@ func New[T backprop.Float](c Config, n int) Optimizer[T] {
 		return any(c.new32(n)).(Optimizer[T])
 	}
 	return any(c.new64(n)).(Optimizer[T])
-}
-
-// registry maps each optimizer name to a constructor of its config with the
-// defaults torch.optim uses.
-var registry = map[string]func() Config{}
-
-func register(name string, defaults func() Config) { registry[name] = defaults }
-
-// Defaults returns the named optimizer's config with torch.optim's defaults,
-// or false for an unknown name.
-func Defaults(name string) (Config, bool) {
-	f, ok := registry[name]
-	if !ok {
-		return nil, false
-	}
-	return f(), true
-}
-
-// Names lists the known optimizer names, sorted.
-func Names() []string {
-	names := make([]string, 0, len(registry))
-	for n := range registry {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
 }
 
 // errKey formats a validation error for one hyperparameter.

@@ -18,7 +18,7 @@ import (
 // Defaults as torch: lr 0.01, alpha 0.99, eps 1e-8, weight_decay 0,
 // momentum 0, centered false.
 type RMSpropConfig struct {
-	LR          float64 `yaml:"lr"`
+	Rate        `yaml:",inline"`
 	Alpha       float64 `yaml:"alpha"`
 	Eps         float64 `yaml:"eps"`
 	WeightDecay float64 `yaml:"weight_decay"`
@@ -27,12 +27,9 @@ type RMSpropConfig struct {
 }
 
 func init() {
-	register("rmsprop", func() Config { return &RMSpropConfig{LR: 1e-2, Alpha: 0.99, Eps: 1e-8} })
+	register("rmsprop", func() Config { return &RMSpropConfig{Rate: Rate{1e-2}, Alpha: 0.99, Eps: 1e-8} },
+		Variant{Name: "rmsprop", Rank: 6, About: "RMSProp"})
 }
-
-func (c *RMSpropConfig) Kind() string               { return "rmsprop" }
-func (c *RMSpropConfig) LearningRate() float64      { return c.LR }
-func (c *RMSpropConfig) SetLearningRate(lr float64) { c.LR = lr }
 
 func (c *RMSpropConfig) Validate() error {
 	if err := checkLR(c.LR); err != nil {
@@ -41,13 +38,8 @@ func (c *RMSpropConfig) Validate() error {
 	if err := checkRange("alpha", c.Alpha, 0, 1, false); err != nil {
 		return err
 	}
-	for _, k := range []struct {
-		key string
-		v   float64
-	}{{"eps", c.Eps}, {"weight_decay", c.WeightDecay}, {"momentum", c.Momentum}} {
-		if !(k.v >= 0) {
-			return errKey(k.key, "must be >= 0, got %g", k.v)
-		}
+	if err := nonNegative(param{"eps", c.Eps}, param{"weight_decay", c.WeightDecay}, param{"momentum", c.Momentum}); err != nil {
+		return err
 	}
 	return nil
 }
@@ -57,8 +49,7 @@ func (c *RMSpropConfig) new64(n int) Optimizer[float64] { return newRMSprop[floa
 
 type rmsprop[T backprop.Float] struct {
 	cfg     RMSpropConfig
-	lr      float64
-	steps   int64
+	base    // learning rate and step count
 	v, m, b []T
 
 	// The scalars of the step begun by Begin, for the reference and (in
@@ -68,7 +59,7 @@ type rmsprop[T backprop.Float] struct {
 }
 
 func newRMSprop[T backprop.Float](c RMSpropConfig, n int) *rmsprop[T] {
-	o := &rmsprop[T]{cfg: c, lr: c.LR, v: make([]T, n)}
+	o := &rmsprop[T]{cfg: c, base: base{lr: c.LR}, v: make([]T, n)}
 	if c.Centered {
 		o.m = make([]T, n)
 	}
@@ -76,11 +67,6 @@ func newRMSprop[T backprop.Float](c RMSpropConfig, n int) *rmsprop[T] {
 		o.b = make([]T, n)
 	}
 	return o
-}
-
-func (o *rmsprop[T]) Step(w, g []T) {
-	o.Begin()
-	o.Update(w, g, 0, len(w))
 }
 
 func (o *rmsprop[T]) Begin() {
@@ -152,10 +138,6 @@ func rmspropRef[T backprop.Float](w, g, v, m, b []T, p *rmspropParams[T]) {
 	}
 }
 
-func (o *rmsprop[T]) LR() float64      { return o.lr }
-func (o *rmsprop[T]) SetLR(lr float64) { o.lr = lr }
-func (o *rmsprop[T]) Steps() int64     { return o.steps }
-func (o *rmsprop[T]) SetSteps(n int64) { o.steps = n }
 func (o *rmsprop[T]) Slots() []Slot[T] {
 	s := []Slot[T]{{"square_avg", o.v}}
 	if o.b != nil {

@@ -20,7 +20,7 @@ import (
 // Defaults as torch: lr 0.001, momentum 0, dampening 0, weight_decay 0,
 // nesterov false. Nesterov needs momentum > 0 and dampening 0.
 type SGDConfig struct {
-	LR          float64 `yaml:"lr"`
+	Rate        `yaml:",inline"`
 	Momentum    float64 `yaml:"momentum"`
 	Dampening   float64 `yaml:"dampening"`
 	WeightDecay float64 `yaml:"weight_decay"`
@@ -28,22 +28,21 @@ type SGDConfig struct {
 }
 
 func init() {
-	register("sgd", func() Config { return &SGDConfig{LR: 1e-3} })
+	register("sgd", func() Config { return &SGDConfig{Rate: Rate{1e-3}} },
+		Variant{Name: "sgd", Rank: 1, About: "plain stochastic gradient descent"},
+		Variant{Name: "momentum", Rank: 2, About: "SGD with momentum 0.9", Set: func(c Config) { c.(*SGDConfig).Momentum = 0.9 }},
+		Variant{Name: "nesterov", Rank: 3, About: "SGD with Nesterov momentum 0.9", Set: func(c Config) {
+			s := c.(*SGDConfig)
+			s.Momentum, s.Nesterov = 0.9, true
+		}})
 }
-
-func (c *SGDConfig) Kind() string               { return "sgd" }
-func (c *SGDConfig) LearningRate() float64      { return c.LR }
-func (c *SGDConfig) SetLearningRate(lr float64) { c.LR = lr }
 
 func (c *SGDConfig) Validate() error {
 	if err := checkLR(c.LR); err != nil {
 		return err
 	}
-	if !(c.Momentum >= 0) {
-		return errKey("momentum", "must be >= 0, got %g", c.Momentum)
-	}
-	if !(c.WeightDecay >= 0) {
-		return errKey("weight_decay", "must be >= 0, got %g", c.WeightDecay)
+	if err := nonNegative(param{"momentum", c.Momentum}, param{"weight_decay", c.WeightDecay}); err != nil {
+		return err
 	}
 	if err := checkRange("dampening", c.Dampening, 0, 1, false); err != nil {
 		return err
@@ -58,10 +57,9 @@ func (c *SGDConfig) new32(n int) Optimizer[float32] { return newSGD[float32](*c,
 func (c *SGDConfig) new64(n int) Optimizer[float64] { return newSGD[float64](*c, n) }
 
 type sgd[T backprop.Float] struct {
-	cfg   SGDConfig
-	lr    float64
-	steps int64
-	buf   []T // momentum buffer (nil without momentum)
+	cfg  SGDConfig
+	base     // learning rate and step count
+	buf  []T // momentum buffer (nil without momentum)
 
 	// The step begun by Begin: its scalars (for the reference and, in
 	// float32, the SIMD kernel), and whether it is the first.
@@ -71,16 +69,11 @@ type sgd[T backprop.Float] struct {
 }
 
 func newSGD[T backprop.Float](c SGDConfig, n int) *sgd[T] {
-	o := &sgd[T]{cfg: c, lr: c.LR}
+	o := &sgd[T]{cfg: c, base: base{lr: c.LR}}
 	if c.Momentum != 0 {
 		o.buf = make([]T, n)
 	}
 	return o
-}
-
-func (o *sgd[T]) Step(w, g []T) {
-	o.Begin()
-	o.Update(w, g, 0, len(w))
 }
 
 func (o *sgd[T]) Begin() {
@@ -143,10 +136,6 @@ func sgdRef[T backprop.Float](w, g, buf []T, p *sgdParams[T], nesterov, first bo
 	}
 }
 
-func (o *sgd[T]) LR() float64      { return o.lr }
-func (o *sgd[T]) SetLR(lr float64) { o.lr = lr }
-func (o *sgd[T]) Steps() int64     { return o.steps }
-func (o *sgd[T]) SetSteps(n int64) { o.steps = n }
 func (o *sgd[T]) Slots() []Slot[T] {
 	if o.buf == nil {
 		return nil

@@ -221,8 +221,8 @@ func TestUpdateAllocatesNothing(t *testing.T) {
 		c, _ := Defaults(name)
 		cfgs = append(cfgs, c)
 	}
-	cfgs = append(cfgs, &AdamConfig{LR: 3e-3, Betas: [2]float64{0.9, 0.999}, Eps: 1e-8, WeightDecay: 0.01, AMSGrad: true},
-		&RMSpropConfig{LR: 1e-2, Alpha: 0.99, Eps: 1e-8, Momentum: 0.5, Centered: true})
+	cfgs = append(cfgs, &AdamConfig{Rate: Rate{3e-3}, Betas: [2]float64{0.9, 0.999}, Eps: 1e-8, WeightDecay: 0.01, AMSGrad: true},
+		&RMSpropConfig{Rate: Rate{1e-2}, Alpha: 0.99, Eps: 1e-8, Momentum: 0.5, Centered: true})
 	for _, set := range simd.KernelSets() {
 		restore := simd.UseKernels(set)
 		for _, c := range cfgs {
@@ -236,7 +236,7 @@ func TestUpdateAllocatesNothing(t *testing.T) {
 				o64.Begin()
 				o64.Update(w64, g64, 0, n)
 			}); a != 0 {
-				t.Errorf("%s on %s: %v allocations per step", c.Kind(), set, a)
+				t.Errorf("%T on %s: %v allocations per step", c, set, a)
 			}
 		}
 		restore()
