@@ -1,0 +1,162 @@
+package model
+
+import (
+	"errors"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/nettrain/nettrain/internal/backprop"
+	"github.com/nettrain/nettrain/internal/optim"
+)
+
+// validate checks values that decoding alone cannot, and infers every
+// layer's shape.
+func (c *Config) validate(d *decoder, root *yaml.Node) error {
+	// at finds the node of a dotted path, or the deepest one that exists
+	// (a missing key is reported where its mapping is).
+	at := func(path string) *yaml.Node {
+		n := root
+		for _, p := range strings.Split(path, ".") {
+			_, next := keyNode(n, p)
+			if next == nil {
+				return n
+			}
+			n = next
+		}
+		return n
+	}
+	enum := func(path, val string, allowed []string) error {
+		for _, a := range allowed {
+			if val == a {
+				return nil
+			}
+		}
+		return d.errAt(at(path), path, "unknown value %q%s; expected one of: %s", val, didYouMean(val, allowed), strings.Join(allowed, ", "))
+	}
+	if err := enum("dtype", c.DType, []string{"float32", "float64"}); err != nil {
+		return err
+	}
+	if err := enum("loss", c.Loss, backprop.Losses); err != nil {
+		return err
+	}
+	if err := enum("data.normalize", c.Data.Normalize, []string{"unit", "none", "standardize", "minmax"}); err != nil {
+		return err
+	}
+	if c.Data.CSV.Label != "" && len(c.Data.CSV.Targets) > 0 {
+		return d.errIn(at("data.csv"), "data.csv", "give label (one column) or targets (several regression columns), not both")
+	}
+	if sq := c.Data.Sequence; sq != nil {
+		if err := enum("data.sequence.kind", sq.Kind, []string{"text", "series"}); err != nil {
+			return err
+		}
+		if err := enum("data.sequence.target", sq.Target, []string{"next", "sequence"}); err != nil {
+			return err
+		}
+		for _, k := range []struct {
+			key string
+			v   int
+		}{{"window", sq.Window}, {"stride", sq.Stride}, {"horizon", sq.Horizon}} {
+			if k.v < 1 {
+				return d.errAt(at("data.sequence."+k.key), "data.sequence."+k.key, "must be at least 1, got %d", k.v)
+			}
+		}
+		if sq.Kind == "text" && (len(sq.Inputs) > 0 || len(sq.Targets) > 0) {
+			return d.errIn(at("data.sequence"), "data.sequence", "inputs and targets pick columns of a series; a text has none")
+		}
+		if c.Data.Test != "" || c.Data.Validation != "" {
+			return d.errIn(at("data"), "data", "sequence data is split chronologically: the validation part is the last validation_split of data.train; data.test and data.validation do not apply")
+		}
+	}
+	if err := c.checkName(d, at("name")); err != nil {
+		return err
+	}
+	if s := c.Data.ValidationSplit; s < 0 || s >= 1 {
+		return d.errAt(at("data.validation_split"), "data.validation_split", "must be in [0, 1), got %g", s)
+	}
+	if c.Training.Epochs < 1 {
+		return d.errAt(at("training.epochs"), "training.epochs", "must be at least 1, got %d", c.Training.Epochs)
+	}
+	if s := c.Training.Steps; s != nil && *s < 1 {
+		return d.errAt(at("training.steps"), "training.steps", "must be at least 1 (or null for no limit), got %d", *s)
+	}
+	if c.Training.BatchSize < 1 {
+		return d.errAt(at("training.batch_size"), "training.batch_size", "must be at least 1, got %d", c.Training.BatchSize)
+	}
+	if t := c.Training.Threads; t != nil && *t < 1 {
+		return d.errAt(at("training.threads"), "training.threads", "must be at least 1 (or null for every core), got %d", *t)
+	}
+	if v := c.Training.ClipNorm; v != nil && !(*v > 0) {
+		return d.errAt(at("training.clip_norm"), "training.clip_norm", "must be > 0 (or null for no clipping), got %g", *v)
+	}
+	if v := c.Training.ClipValue; v != nil && !(*v > 0) {
+		return d.errAt(at("training.clip_value"), "training.clip_value", "must be > 0 (or null for no clipping), got %g", *v)
+	}
+	for _, k := range []struct {
+		key string
+		v   int
+	}{{"grid_points", c.Compare.GridPoints}, {"seeds", c.Compare.Seeds}, {"evals_per_epoch", c.Compare.EvalsPerEpoch}} {
+		if k.v < 1 {
+			return d.errAt(at("compare."+k.key), "compare."+k.key, "must be at least 1, got %d", k.v)
+		}
+	}
+	if err := c.checkCaps(d, at); err != nil {
+		return err
+	}
+	if err := enum("training.on_nan", string(c.Training.OnNaN), []string{string(OnNaNStop), string(OnNaNSkipBatch), string(OnNaNRollback)}); err != nil {
+		return err
+	}
+	if m := c.Training.MemoryLimit; m != nil {
+		if _, err := ParseBytes(*m); err != nil {
+			return d.errAt(at("training.memory_limit"), "training.memory_limit", "%v", err)
+		}
+	}
+	if s := c.Checkpoint.EverySteps; s != nil && *s < 1 {
+		return d.errAt(at("checkpoint.every_steps"), "checkpoint.every_steps", "must be at least 1 (or null for none), got %d", *s)
+	}
+	if c.Checkpoint.Keep < 1 {
+		return d.errAt(at("checkpoint.keep"), "checkpoint.keep", "must be at least 1, got %d", c.Checkpoint.Keep)
+	}
+	if c.Checkpoint.EveryEpochs < 1 {
+		return d.errAt(at("checkpoint.every_epochs"), "checkpoint.every_epochs", "must be at least 1, got %d", c.Checkpoint.EveryEpochs)
+	}
+	if err := c.Optimizer.Optim.Validate(); err != nil {
+		var ke *optim.KeyError
+		if errors.As(err, &ke) {
+			key, _, _ := strings.Cut(ke.Key, "[")
+			return d.withOverrides(d.errAt(at("optimizer."+key), "optimizer."+ke.Key, "%s", ke.Msg), "optimizer")
+		}
+		return d.withOverrides(d.errAt(at("optimizer"), "optimizer", "%v", err), "optimizer")
+	}
+	c.dec, c.modelNode, c.dataNode = d, at("model"), at("data.train")
+	if c.Data.Train == "" && (c.Data.Sequence != nil || c.Data.Test != "" || c.Data.Validation != "") {
+		return c.RequireData("with data.sequence, data.test or data.validation")
+	}
+	if err := c.Schedule.Sched.Validate(); err != nil {
+		var ke *optim.KeyError
+		if errors.As(err, &ke) {
+			return d.withOverrides(d.errAt(at("schedule."+ke.Key), "schedule."+ke.Key, "%s", ke.Msg), "schedule")
+		}
+		return d.withOverrides(d.errAt(at("schedule"), "schedule", "%v", err), "schedule")
+	}
+	return nil
+}
+
+// RequireData returns nil when the config names training data, else the
+// error a command that needs data (train, eval, compare-optimizers)
+// reports: data.train is required to do what.
+func (c *Config) RequireData(what string) error {
+	if c.Data.Train != "" {
+		return nil
+	}
+	if what != "" {
+		what = " " + what
+	}
+	// The key itself when the config has it (an override may have emptied
+	// it), else the place it is missing from, which the file is to blame for.
+	errAt := c.dec.errAt
+	if c.dataNode != nil && c.dataNode.Kind == yaml.ScalarNode {
+		errAt = c.dec.errIn
+	}
+	return errAt(c.dataNode, "data.train", "required%s: the training data (mnist:train, fashion-mnist:train, or a path to IDX, CSV or safetensors)", what)
+}
