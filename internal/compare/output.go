@@ -4,7 +4,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
-	"os"
+	"github.com/nettrain/nettrain/internal/safeio"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -101,11 +101,11 @@ func writeOutputs(sum *Summary, recs []Record, out string) error {
 	}
 	sum.Files = append(files, plotted...)
 	sum.Markdown = markdown(sum)
-	if err := os.WriteFile(filepath.Join(out, "summary.md"), []byte(sum.Markdown), 0o644); err != nil {
+	if err := safeio.WriteFile(filepath.Join(out, "summary.md"), []byte(sum.Markdown)); err != nil {
 		return fmt.Errorf("cannot write summary: %w", err)
 	}
 	js, _ := json.MarshalIndent(sanitized(sum), "", "  ")
-	if err := os.WriteFile(filepath.Join(out, "summary.json"), append(js, '\n'), 0o644); err != nil {
+	if err := safeio.WriteFile(filepath.Join(out, "summary.json"), append(js, '\n')); err != nil {
 		return fmt.Errorf("cannot write summary: %w", err)
 	}
 	return nil
@@ -142,7 +142,7 @@ func writeTrialsCSV(sum *Summary, recs []Record, out string) error {
 			opt(r.FinalAcc), opt(r.BestAcc), st, strconv.FormatInt(r.Steps, 10), strconv.FormatFloat(r.WallS, 'f', 2, 64), div})
 	}
 	w.Flush()
-	if err := os.WriteFile(filepath.Join(out, "trials.csv"), []byte(b.String()), 0o644); err != nil {
+	if err := safeio.WriteFile(filepath.Join(out, "trials.csv"), []byte(b.String())); err != nil {
 		return fmt.Errorf("cannot write trials.csv: %w", err)
 	}
 	return nil

@@ -3,9 +3,9 @@ package infer
 import (
 	"encoding/csv"
 	"fmt"
+	"github.com/nettrain/nettrain/internal/safeio"
 	"math"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -248,7 +248,7 @@ func writePredictions(path string, r *PredictResult) error {
 		w.Write(rec)
 	}
 	w.Flush()
-	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+	if err := safeio.WriteFile(path, []byte(b.String())); err != nil {
 		return fmt.Errorf("cannot write predictions: %w", err)
 	}
 	return nil

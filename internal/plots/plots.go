@@ -3,6 +3,7 @@ package plots
 import (
 	"fmt"
 	"image/color"
+	"io"
 	"math"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,8 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/nettrain/nettrain/internal/safeio"
 )
 
 // Series is one labelled line, with an optional band (Lo, Hi around Y, e.g.
@@ -131,10 +134,15 @@ func (c Chart) Save(path string, width, height vg.Length) (err error) {
 	if ext != "png" && ext != "svg" {
 		return fmt.Errorf("plot %s: unknown image format %q (png or svg)", path, ext)
 	}
-	if err := p.Save(width, height, path); err != nil {
-		return fmt.Errorf("cannot write plot %s: %w", path, err)
+	wt, err := p.WriterTo(width, height, ext)
+	if err != nil {
+		return fmt.Errorf("plot %s: %w", path, err)
 	}
-	return nil
+	// Atomically, as every file nettrain writes.
+	return safeio.WriteWith(path, func(w io.Writer) error {
+		_, err := wt.WriteTo(w)
+		return err
+	})
 }
 
 // extent returns the smallest and largest x and y of every series.

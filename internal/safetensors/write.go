@@ -1,6 +1,8 @@
 package safetensors
 
 import (
+	"github.com/nettrain/nettrain/internal/safeio"
+
 	"bufio"
 	"bytes"
 	"encoding/binary"
@@ -284,7 +286,7 @@ func Write(path string, tensors []Tensor, metadata map[string]string) error {
 	if err != nil {
 		return fmt.Errorf("cannot write %s: %v", path, err)
 	}
-	return writeAtomic(path, osFS, func(w io.Writer) error {
+	return safeio.WriteWith(path, func(w io.Writer) error {
 		bw := bufio.NewWriterSize(w, 1<<20)
 		if err := encode(bw, l, tensors); err != nil {
 			return err

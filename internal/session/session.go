@@ -2,6 +2,7 @@ package session
 
 import (
 	"fmt"
+	"github.com/nettrain/nettrain/internal/safeio"
 	"io"
 	"math"
 	"os"
@@ -16,7 +17,6 @@ import (
 	"github.com/nettrain/nettrain/internal/checkpoint"
 	"github.com/nettrain/nettrain/internal/model"
 	"github.com/nettrain/nettrain/internal/optim"
-	"github.com/nettrain/nettrain/internal/safetensors"
 	"github.com/nettrain/nettrain/internal/train"
 )
 
@@ -128,7 +128,7 @@ func run[T backprop.Float](cfg *model.Config, o Options) (*Result, error) {
 		}
 		fmt.Fprintf(s.log, "resuming %s at epoch %d, step %d\n", o.Resume, s.st.Epoch+1, s.st.Step)
 	}
-	if err := safetensors.WriteFile(filepath.Join(s.dir, "config.yaml"), cfg.Resolved); err != nil {
+	if err := safeio.WriteFile(filepath.Join(s.dir, "config.yaml"), cfg.Resolved); err != nil {
 		return nil, err
 	}
 	if s.metrics, err = openMetrics(s.dir, s.st.MetricsRows); err != nil {

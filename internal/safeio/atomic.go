@@ -1,4 +1,4 @@
-package safetensors
+package safeio
 
 import (
 	"errors"
@@ -52,10 +52,10 @@ func syncDir(dir string) error {
 	return d.Close()
 }
 
-// WriteFile writes data to path atomically, as Write writes a safetensors
-// file: through a temporary file in the same directory, synced and renamed
-// over path, the directory synced; on failure path is untouched and the
-// error says what failed. nettrain writes every run file this way.
+// WriteFile writes data to path atomically: through a temporary file in
+// the same directory, synced and renamed over path, the directory synced;
+// on failure path is untouched and the error says what failed. nettrain
+// writes every file it produces this way (or through WriteWith).
 func WriteFile(path string, data []byte) error {
 	return writeAtomic(path, osFS, func(w io.Writer) error {
 		_, err := w.Write(data)
@@ -63,8 +63,13 @@ func WriteFile(path string, data []byte) error {
 	})
 }
 
+// WriteWith is WriteFile for content that write streams into the file.
+func WriteWith(path string, write func(io.Writer) error) error {
+	return writeAtomic(path, osFS, write)
+}
+
 // writeAtomic writes a file through write into a temporary file next to
-// path and renames it over path. See Write.
+// path and renames it over path. See WriteFile.
 func writeAtomic(path string, fsys fileSystem, write func(io.Writer) error) (err error) {
 	fail := func(what string, err error) error {
 		return fmt.Errorf("cannot write %s: %s: %w%s", path, what, cause(err), hint(err, false))
