@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/nettrain/nettrain/internal/testutil"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,7 +19,7 @@ func TestShippedConfigs(t *testing.T) {
 		t.Run(filepath.Base(p), func(t *testing.T) {
 			if strings.Contains(p, "fashion") {
 				if _, err := os.Stat("/usr/share/datasets/fashion-mnist"); err != nil {
-					t.Skip("Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)")
+					testutil.NeedData(t, "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)")
 				}
 			}
 			for _, args := range [][]string{

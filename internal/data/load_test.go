@@ -1,6 +1,7 @@
 package data
 
 import (
+	"github.com/nettrain/nettrain/internal/testutil"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -184,7 +185,7 @@ func TestLoadRealMNIST(t *testing.T) {
 	}
 	loc := DefaultLocator()
 	if _, _, err := loc.Find("mnist", "train"); err != nil {
-		t.Skipf("MNIST cannot be obtained here: %v", err)
+		testutil.NeedData(t, "MNIST cannot be obtained here: %v", err)
 	}
 	opts := LoadOptions{Locator: loc}
 	train, err := Load("mnist:train", opts)
@@ -216,7 +217,7 @@ func TestLoadRealFashionMNIST(t *testing.T) {
 		t.Skip("loads Fashion-MNIST")
 	}
 	if _, err := os.Stat(FashionMNISTDir); err != nil {
-		t.Skipf("Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist): %v", err)
+		testutil.NeedData(t, "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist): %v", err)
 	}
 	ds, err := Load("fashion-mnist:test", LoadOptions{Locator: &Locator{
 		Getenv: func(string) string { return "" }, FashionDir: FashionMNISTDir,

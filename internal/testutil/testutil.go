@@ -26,3 +26,15 @@ func LoadConfig(t testing.TB, dir, src string, sets ...string) *model.Config {
 	}
 	return cfg
 }
+
+// NeedData skips a test whose data cannot be had here (a Debian package not
+// installed, no module proxy), saying why; in CI (CI=true), where .ci/run
+// installs that data, it fails instead, so a missing install is never a
+// silent skip.
+func NeedData(t testing.TB, format string, args ...any) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("CI: "+format, args...)
+	}
+	t.Skipf(format, args...)
+}
