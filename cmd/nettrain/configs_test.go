@@ -31,6 +31,9 @@ func TestShippedConfigs(t *testing.T) {
 				if code := Main(args, s); code != 0 {
 					t.Errorf("%v: exit %d: %s\n%s", args, code, errOut, out)
 				}
+				if args[0] == "gradcheck" && (!strings.Contains(out.String(), ": PASS") || strings.Contains(out.String(), "NOT CHECKED")) {
+					t.Errorf("%v: not a pass with every tensor checked:\n%s", args, out)
+				}
 			}
 		})
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -12,14 +13,15 @@ import (
 
 // GradCheckOptions are the parsed arguments of `nettrain gradcheck`.
 type GradCheckOptions struct {
-	IO         *IOStreams
-	Config     string
-	Sets       []string
-	Samples    int
-	MaxEntries int
-	Tol        float64
-	Jitter     float64
-	JSON       bool
+	IO             *IOStreams
+	Config         string
+	Sets           []string
+	Samples        int
+	MaxEntries     int
+	Tol            float64
+	Jitter         float64
+	AllowUnchecked bool
+	JSON           bool
 }
 
 // NewCmdGradCheck builds `nettrain gradcheck`.
@@ -57,6 +59,7 @@ failure.`,
 	cmd.Flags().IntVar(&opts.MaxEntries, "max-entries", 64, "entries checked per tensor; larger tensors get a seeded random subset (0: all)")
 	cmd.Flags().Float64Var(&opts.Tol, "tol", 1e-6, "largest relative error that passes")
 	cmd.Flags().Float64Var(&opts.Jitter, "jitter", 1e-3, "uniform noise added to the inputs so that no value sits exactly on a ReLU kink or a max-pooling tie")
+	cmd.Flags().BoolVar(&opts.AllowUnchecked, "allow-unchecked", false, "pass even when every sampled entry of a tensor sat on a kink or tie and nothing of it was checked")
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print JSON")
 	return cmd
 }
@@ -66,7 +69,7 @@ func runGradCheck(o *GradCheckOptions) error {
 	if err != nil {
 		return err
 	}
-	rep, err := inspect.RunGradCheck(cfg, inspect.GradCheckOptions{Samples: o.Samples, MaxEntries: o.MaxEntries, Tol: o.Tol, Jitter: o.Jitter})
+	rep, err := inspect.RunGradCheck(cfg, inspect.GradCheckOptions{Samples: o.Samples, MaxEntries: o.MaxEntries, Tol: o.Tol, Jitter: o.Jitter, AllowUnchecked: o.AllowUnchecked})
 	if err != nil {
 		return err
 	}
@@ -76,6 +79,9 @@ func runGradCheck(o *GradCheckOptions) error {
 		}
 	} else {
 		printGradCheck(o.IO.Out, rep)
+	}
+	if len(rep.Unchecked) > 0 && !o.AllowUnchecked {
+		return fmt.Errorf("gradient check failed: nothing of %s was checked (every sampled entry sat on a kink or tie); use more --samples or --max-entries, or --allow-unchecked", strings.Join(rep.Unchecked, ", "))
 	}
 	if !rep.Pass {
 		return fmt.Errorf("gradient check failed: some relative errors exceed %g", rep.Tol)
@@ -91,7 +97,9 @@ func printGradCheck(w io.Writer, rep *inspect.GradCheckReport) {
 			layer = "-"
 		}
 		verdict := "ok"
-		if !(r.MaxErr <= rep.Tol) {
+		if r.Checked == 0 && r.Total > 0 {
+			verdict = "NOT CHECKED (every sampled entry sat on a kink or tie)"
+		} else if !(r.MaxErr <= rep.Tol) {
 			verdict = fmt.Sprintf("FAIL (entry %d: analytic %.6g, numeric %.6g)", r.WorstIdx, r.Analytic, r.Numeric)
 		}
 		rows = append(rows, []string{layer, r.Kind, r.Tensor, fmt.Sprintf("%d/%d", r.Checked, r.Total), fmt.Sprint(r.Skipped),

@@ -130,6 +130,9 @@ type GradCheckOptions struct {
 	MaxEntries int     // entries checked per tensor (seeded subset of larger ones); 0 = all
 	Tol        float64 // pass threshold for the maximum relative error
 	Jitter     float64 // uniform noise added to the inputs to move them off ties and kinks
+	// AllowUnchecked lets a tensor none of whose sampled entries could be
+	// checked (all at kinks or ties) pass; by default it fails the check.
+	AllowUnchecked bool
 }
 
 // GradCheckReport is the result per tensor and the verdict.
@@ -140,7 +143,10 @@ type GradCheckReport struct {
 	Results []backprop.CheckResult `json:"results"`
 	Tol     float64                `json:"tolerance"`
 	Pass    bool                   `json:"pass"`
-	Loss    float64                `json:"loss"`
+	// Unchecked names the tensors none of whose sampled entries could be
+	// checked: a pass that checked nothing is not a pass.
+	Unchecked []string `json:"unchecked,omitempty"`
+	Loss      float64  `json:"loss"`
 }
 
 // RunGradCheck builds the config's network in float64 and compares the
@@ -170,16 +176,32 @@ func RunGradCheck(cfg *model.Config, o GradCheckOptions) (*GradCheckReport, erro
 	}
 	tgt := buf.Target(n)
 	res := backprop.GradCheck(net, x, tgt, n, backprop.CheckOptions{MaxPerTensor: o.MaxEntries, Seed: cfg.Seed, Input: true})
-	rep := &GradCheckReport{Results: res, Tol: o.Tol, Pass: true, Source: in.source}
-	for _, r := range res {
-		if !(r.MaxErr <= o.Tol) {
-			rep.Pass = false
-		}
-	}
+	rep := &GradCheckReport{Results: res, Tol: o.Tol, Source: in.source}
+	rep.Pass, rep.Unchecked = judge(res, o.Tol, o.AllowUnchecked)
 	y := net.Forward(&backprop.Ctx{Train: true, RNG: rand.New(rand.NewPCG(cfg.Seed, 0x9e3779b97f4a7c15))}, x, n)
 	rep.Loss, _, _ = net.Loss.Forward(y, tgt, n)
 	if math.IsNaN(rep.Loss) {
 		return nil, fmt.Errorf("the loss is NaN on these samples; gradients cannot be checked")
 	}
 	return rep, nil
+}
+
+// judge is the check's verdict: it passes when every tensor's largest
+// relative error is within tol and every tensor had an entry checked (a
+// tensor whose sampled entries all sat on kinks or ties fails unless
+// allowUnchecked). unchecked names those tensors.
+func judge(res []backprop.CheckResult, tol float64, allowUnchecked bool) (pass bool, unchecked []string) {
+	pass = true
+	for _, r := range res {
+		if !(r.MaxErr <= tol) {
+			pass = false
+		}
+		if r.Checked == 0 && r.Total > 0 {
+			unchecked = append(unchecked, r.Tensor)
+			if !allowUnchecked {
+				pass = false
+			}
+		}
+	}
+	return pass, unchecked
 }
