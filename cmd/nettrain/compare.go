@@ -75,6 +75,20 @@ Scale-out: run --phase tune --shard I/N on N machines, then --phase final
 			opts.StepsProvided = fl.Changed("steps")
 			opts.EvalsPerEpochProvided = fl.Changed("evals-per-epoch")
 			opts.TargetLossProvided = fl.Changed("target-loss")
+			for _, c := range []struct {
+				flag      string
+				v, lo, hi int
+				given     bool
+			}{
+				{"--lr-grid", opts.LRGrid, 1, model.MaxGridPoints, opts.LRGridProvided},
+				{"--seeds", opts.Seeds, 1, model.MaxSeeds, opts.SeedsProvided},
+				{"--evals-per-epoch", opts.EvalsPerEpoch, 1, model.MaxEvalsPerEpoch, opts.EvalsPerEpochProvided},
+				{"--workers", opts.Workers, 1, model.MaxThreads, true},
+			} {
+				if c.given && (c.v < c.lo || c.v > c.hi) {
+					return usageError{fmt.Errorf("%s must be between %d and %d, got %d", c.flag, c.lo, c.hi, c.v)}
+				}
+			}
 			if runF != nil {
 				return runF(opts)
 			}

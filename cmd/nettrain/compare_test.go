@@ -278,3 +278,18 @@ func TestCompareReportFlags(t *testing.T) {
 		t.Errorf("defaults parsed as %+v", got)
 	}
 }
+
+// TestCompareCountCaps: counts on the command line that would size memory
+// or goroutines without bound are refused as usage errors, at once.
+func TestCompareCountCaps(t *testing.T) {
+	for _, args := range [][]string{
+		{"--lr-grid", "1000000000"}, {"--lr-grid", "0"}, {"--seeds", "100000000"},
+		{"--evals-per-epoch", "0"}, {"--workers", "100000000"}, {"--workers", "0"},
+	} {
+		s, _, errOut := streams()
+		code := Main(append([]string{"compare-optimizers", "../../configs/regression-mlp.yaml"}, args...), s)
+		if code != exitUsage || !strings.Contains(errOut.String(), "must be between 1 and") {
+			t.Errorf("%v: exit %d: %s", args, code, errOut)
+		}
+	}
+}
