@@ -17,6 +17,9 @@ import (
 // nettrain processes.
 func TestMain(m *testing.M) {
 	if os.Getenv("GO_TEST_AS_NETTRAIN") == "1" {
+		if mib := os.Getenv("GO_TEST_MEMORY_MIB"); mib != "" {
+			capMemory(mib)
+		}
 		os.Exit(Main(os.Args[1:], DefaultStreams()))
 	}
 	os.Exit(m.Run())
