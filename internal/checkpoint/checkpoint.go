@@ -19,8 +19,13 @@ import (
 )
 
 const (
-	checkpointFormat = "nettrain-checkpoint/1"
-	optimPrefix      = "optimizer."
+	// checkpointFormat is the "format" Save writes: format 2 carries a
+	// checksum of its metadata (metadataChecksumKey).
+	checkpointFormat = "nettrain-checkpoint/2"
+	// formatV1 is the format before the metadata checksum; it still reads.
+	formatV1            = "nettrain-checkpoint/1"
+	metadataChecksumKey = "metadata_checksum"
+	optimPrefix         = "optimizer."
 )
 
 // State is the training progress stored in a checkpoint's metadata.
@@ -55,6 +60,15 @@ type State struct {
 	// Sections are the config's resume sections (model.Config.
 	// ResumeSections): a resume must match them.
 	Sections map[string]string
+	// Format is the metadata's "format" as read ("" when the file has
+	// none); Save ignores it.
+	Format string
+	// Plain is set by Read for a file without nettrain's training state: no
+	// metadata (weights exported from PyTorch, or stripped) or a format
+	// this version does not know. Its weights load (model.init_from,
+	// eval), but it records no position in a run and cannot be resumed.
+	// The zero value is a nettrain checkpoint.
+	Plain bool
 }
 
 // Save writes net's parameters, the optimizer's state (when opt is
@@ -111,7 +125,50 @@ func Save[T backprop.Float](path string, net *backprop.Network[T], opt optim.Opt
 	}
 	js, _ := json.Marshal(sums)
 	meta["checksums"] = string(js)
+	meta[metadataChecksumKey] = MetadataChecksum(meta)
 	return safetensors.Write(path, ts, meta)
+}
+
+// MetadataChecksum is the CRC-32C, as 8 lower-case hex digits, of the
+// canonical encoding of meta: every entry but "metadata_checksum" itself,
+// sorted by key (bytewise), each as "<len(key)>:<key><len(value)>:<value>"
+// with the lengths in bytes, in decimal. Save stores it under
+// "metadata_checksum"; Read verifies it.
+func MetadataChecksum(meta map[string]string) string {
+	keys := make([]string, 0, len(meta))
+	for k := range meta {
+		if k != metadataChecksumKey {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	var b []byte
+	for _, k := range keys {
+		b = strconv.AppendInt(b, int64(len(k)), 10)
+		b = append(b, ':')
+		b = append(b, k...)
+		b = strconv.AppendInt(b, int64(len(meta[k])), 10)
+		b = append(b, ':')
+		b = append(b, meta[k]...)
+	}
+	return fmt.Sprintf("%08x", crc32.Checksum(b, castagnoli))
+}
+
+// verifyMetadata checks the metadata against its checksum: whenever the
+// file carries one, and a format-2 checkpoint must (files of format 1 and
+// plain weights files have none).
+func verifyMetadata(f *safetensors.File) error {
+	want, ok := f.Metadata[metadataChecksumKey]
+	if !ok {
+		if f.Metadata["format"] == checkpointFormat {
+			return fmt.Errorf("%s: the metadata has no %q, which a %s file must have: the file was altered after nettrain wrote it", f.Path, metadataChecksumKey, checkpointFormat)
+		}
+		return nil
+	}
+	if got := MetadataChecksum(f.Metadata); got != want {
+		return fmt.Errorf("%s: the metadata fails its checksum (crc32c %s, expected %s): the file is corrupt or was edited", f.Path, got, want)
+	}
+	return nil
 }
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -170,66 +227,60 @@ func Read(path string) (*safetensors.File, State, error) {
 		}
 		return nil, State{}, err
 	}
+	if err := verifyMetadata(f); err != nil {
+		return nil, State{}, err
+	}
 	if err := verifyChecksums(f); err != nil {
 		return nil, State{}, err
 	}
 	st, err := parseState(path, f.Metadata)
-	return f, st, err
+	if err != nil {
+		return nil, State{}, err
+	}
+	return f, st, nil
 }
 
+// maxCount bounds every count in the metadata (2^53: exact in a float64,
+// and far beyond any real run), so that arithmetic on them cannot
+// overflow.
+const maxCount = 1 << 53
+
+// parseState reads and range-checks the training state in a checkpoint's
+// metadata. Every field is checked on its own (counts are whole numbers
+// from 0 to maxCount, sums and rates finite and non-negative: every loss
+// nettrain has is >= 0) and against the others; the checks against the
+// config and the data are the resume's (package session).
 func parseState(path string, m map[string]string) (State, error) {
-	st := State{BestValLoss: math.Inf(1)}
-	if m["format"] != checkpointFormat {
+	st := State{BestValLoss: math.Inf(1), Format: m["format"]}
+	if st.Format != checkpointFormat && st.Format != formatV1 {
 		// A plain weights file (e.g. exported from PyTorch): no state.
+		st.Plain = true
 		return st, nil
 	}
-	var err error
-	geti := func(k string) int64 {
-		if err != nil {
-			return 0
+	r := &metaReader{path: path, m: m}
+	st.Epoch = int(r.count("epoch", true))
+	st.BatchInEpoch = int(r.count("batch_in_epoch", true))
+	st.Step = r.count("step", true)
+	st.MetricsRows = int(r.count("metrics_rows", true))
+	st.BestValLoss = r.number("best_val_loss", math.Inf(1), 0, true)
+	st.LR = r.number("lr", 0, 0, false)
+	st.EpochLossSum = r.number("epoch_loss_sum", 0, 0, false)
+	st.EpochNormSum = r.number("epoch_norm_sum", 0, 0, false)
+	st.ElapsedS = r.number("elapsed_s", 0, 0, false)
+	if m["lr_scale"] != "" {
+		// Rollbacks halve it from 1; 0 (absent) means 1.
+		if st.LRScale = r.number("lr_scale", 0, 0, false); r.err == nil && !(st.LRScale > 0 && st.LRScale <= 1) {
+			r.fail("lr_scale", "must be in (0, 1]")
 		}
-		v, e := strconv.ParseInt(m[k], 10, 64)
-		if e != nil {
-			err = fmt.Errorf("%s: metadata %q is %q, not an integer", path, k, m[k])
-		}
-		return v
 	}
-	getf := func(k string) float64 {
-		if err != nil || m[k] == "" {
-			return 0
-		}
-		v, e := strconv.ParseFloat(m[k], 64)
-		if e != nil {
-			err = fmt.Errorf("%s: metadata %q is %q, not a number", path, k, m[k])
-		}
-		return v
-	}
-	st.Epoch = int(geti("epoch"))
-	st.BatchInEpoch = int(geti("batch_in_epoch"))
-	st.Step = geti("step")
-	st.MetricsRows = int(geti("metrics_rows"))
-	st.BestValLoss = getf("best_val_loss")
-	st.LR = getf("lr")
-	st.EpochLossSum = getf("epoch_loss_sum")
-	st.EpochNormSum = getf("epoch_norm_sum")
-	st.ElapsedS = getf("elapsed_s")
-	st.LRScale = getf("lr_scale")
-	if m["skipped"] != "" {
-		st.Skipped = int(geti("skipped"))
-	}
-	if m["epoch_samples"] != "" {
-		st.EpochSamples = int(geti("epoch_samples"))
-		st.EpochSteps = int(geti("epoch_steps"))
-	}
-	if m["optimizer_steps"] != "" {
-		st.OptimSteps = geti("optimizer_steps")
-	}
+	st.Skipped = int(r.count("skipped", false))
+	st.EpochSamples = int(r.count("epoch_samples", false))
+	st.EpochSteps = int(r.count("epoch_steps", false))
+	st.OptimSteps = r.count("optimizer_steps", false)
 	st.Optimizer = m["optimizer"]
 	st.ConfigHash, st.ModelHash, st.DType, st.Config = m["config_hash"], m["model_hash"], m["dtype"], m["config"]
-	if js := m["resume_sections"]; js != "" {
-		if e := json.Unmarshal([]byte(js), &st.Sections); e != nil && err == nil {
-			err = fmt.Errorf("%s: metadata \"resume_sections\" is unreadable: %v", path, e)
-		}
+	if r.err == nil && st.DType != "" && st.DType != "float32" && st.DType != "float64" {
+		r.fail("dtype", "must be float32 or float64")
 	}
 	st.Sched = map[string]string{}
 	for k, v := range m {
@@ -237,13 +288,86 @@ func parseState(path string, m map[string]string) (State, error) {
 			st.Sched[k] = v
 		}
 	}
-	if err == nil {
-		st.RNG, err = base64.StdEncoding.DecodeString(m["rng"])
-		if err != nil {
-			err = fmt.Errorf("%s: metadata \"rng\" is not base64: %v", path, err)
+	// The learning-rate scheduler's state (optim.Scheduler.State).
+	r.number("sched_lr", 0, 0, false)
+	r.number("sched_best", math.Inf(1), math.Inf(-1), false)
+	r.count("sched_bad", false)
+	r.count("sched_cooldown", false)
+	// The fields against each other.
+	r.atMost("optimizer_steps", st.OptimSteps, "step", st.Step)
+	r.atMost("skipped", int64(st.Skipped), "step", st.Step)
+	r.atMost("metrics_rows", int64(st.MetricsRows), "epoch", int64(st.Epoch)) // a row per finished epoch at most
+	r.atMost("epoch_steps", int64(st.EpochSteps), "batch_in_epoch", int64(st.BatchInEpoch))
+	r.atMost("epoch_steps", int64(st.EpochSteps), "epoch_samples", int64(st.EpochSamples))
+	if r.err == nil && st.Step < int64(st.BatchInEpoch) {
+		r.err = fmt.Errorf("%s: metadata \"step\" is %d, less than \"batch_in_epoch\" (%d)", path, st.Step, st.BatchInEpoch)
+	}
+	if js := m["resume_sections"]; js != "" && r.err == nil {
+		if e := json.Unmarshal([]byte(js), &st.Sections); e != nil {
+			r.err = fmt.Errorf("%s: metadata \"resume_sections\" is unreadable: %v", path, e)
 		}
 	}
-	return st, err
+	if r.err == nil {
+		var e error
+		if st.RNG, e = base64.StdEncoding.DecodeString(m["rng"]); e != nil {
+			r.err = fmt.Errorf("%s: metadata \"rng\" is not base64: %v", path, e)
+		}
+	}
+	return st, r.err
+}
+
+// metaReader parses metadata fields, keeping the first error.
+type metaReader struct {
+	path string
+	m    map[string]string
+	err  error
+}
+
+func (r *metaReader) fail(k, why string) {
+	if r.err == nil {
+		r.err = fmt.Errorf("%s: metadata %q is %q: %s", r.path, k, r.m[k], why)
+	}
+}
+
+// count reads a whole number from 0 to maxCount (0 when the key is
+// absent and not required).
+func (r *metaReader) count(k string, required bool) int64 {
+	s, ok := r.m[k]
+	if r.err != nil || !ok && !required {
+		return 0
+	}
+	v, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || v < 0 || v > maxCount {
+		r.fail(k, fmt.Sprintf("must be a whole number from 0 to %d", int64(maxCount)))
+		return 0
+	}
+	return v
+}
+
+// number reads a float in [lo, +Inf), or also exactly +Inf (-Inf) when
+// hi (lo) is that infinity; absent is missing unless not required.
+func (r *metaReader) number(k string, hi, lo float64, required bool) float64 {
+	s, ok := r.m[k]
+	if r.err != nil || (!ok || s == "") && !required {
+		return 0
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	switch {
+	case err != nil && !errors.Is(err, strconv.ErrRange), math.IsNaN(v):
+		r.fail(k, "must be a number")
+	case math.IsInf(v, 1) && !math.IsInf(hi, 1), math.IsInf(v, -1) && !math.IsInf(lo, -1):
+		r.fail(k, "must be finite")
+	case v < lo:
+		r.fail(k, fmt.Sprintf("must be >= %g", lo))
+	}
+	return v
+}
+
+// atMost checks that field a is at most field b.
+func (r *metaReader) atMost(a string, va int64, b string, vb int64) {
+	if r.err == nil && va > vb {
+		r.err = fmt.Errorf("%s: metadata %q is %d, more than %q (%d)", r.path, a, va, b, vb)
+	}
 }
 
 // LoadWeights copies the parameters stored in f into net, converting the
