@@ -372,8 +372,9 @@ func (r *metaReader) atMost(a string, va int64, b string, vb int64) {
 
 // LoadWeights copies the parameters stored in f into net, converting the
 // element type if needed. Every parameter of net must be present with the
-// right shape, and f must hold no parameter net lacks (optimizer tensors
-// aside); errors name the tensor and, through layerOf, the layer.
+// right shape and finite values, and f must hold no parameter net lacks
+// (optimizer tensors aside); errors name the tensor (and the index of a
+// value that is not finite) and, through layerOf, the layer.
 func LoadWeights[T backprop.Float](f *safetensors.File, net *backprop.Network[T], layerOf func(i int) string) error {
 	want := map[string]bool{}
 	for li, ps := range net.ByLayer {
@@ -386,7 +387,7 @@ func LoadWeights[T backprop.Float](f *safetensors.File, net *backprop.Network[T]
 			if !slices.Equal(info.Shape, p.Shape) {
 				return fmt.Errorf("%s: tensor %q has shape %v, but %s needs %v", f.Path, p.Name, info.Shape, layerOf(li), p.Shape)
 			}
-			if err := readInto(f, p.Name, p.W); err != nil {
+			if err := readInto(f, "tensor", p.Name, p.Shape, p.W, ""); err != nil {
 				return err
 			}
 		}
@@ -399,7 +400,10 @@ func LoadWeights[T backprop.Float](f *safetensors.File, net *backprop.Network[T]
 	return nil
 }
 
-// LoadOptimizer restores the optimizer's slots and step count from f.
+// LoadOptimizer restores the optimizer's slots and step count from f. Every
+// value must be finite, and those of the slots that accumulate squares
+// (exp_avg_sq, max_exp_avg_sq, square_avg, acc_delta, sum) >= 0; errors
+// name the tensor and the index.
 func LoadOptimizer[T backprop.Float](f *safetensors.File, st State, net *backprop.Network[T], opt optim.Optimizer[T], name string) error {
 	if st.Optimizer != "" && st.Optimizer != name {
 		return fmt.Errorf("%s: the checkpoint was trained with optimizer %s, the config asks for %s; resume with the same optimizer or start from these weights with model.init_from", f.Path, st.Optimizer, name)
@@ -414,7 +418,7 @@ func LoadOptimizer[T backprop.Float](f *safetensors.File, st State, net *backpro
 			if !slices.Equal(info.Shape, p.Shape) {
 				return fmt.Errorf("%s: optimizer state %q has shape %v, want %v", f.Path, tn, info.Shape, p.Shape)
 			}
-			if err := readInto(f, tn, s.Data[p.Offset:p.Offset+len(p.W)]); err != nil {
+			if err := readInto(f, "optimizer state", tn, p.Shape, s.Data[p.Offset:p.Offset+len(p.W)], s.Name); err != nil {
 				return err
 			}
 		}
@@ -426,11 +430,33 @@ func LoadOptimizer[T backprop.Float](f *safetensors.File, st State, net *backpro
 	return nil
 }
 
-func readInto[T backprop.Float](f *safetensors.File, name string, dst []T) error {
-	if backprop.Is32[T]() {
+// nonNegativeSlots are the optimizer state vectors that hold sums or
+// averages of squares: a negative value in one is a corrupt file (it
+// would put NaN into the update's square root).
+var nonNegativeSlots = map[string]bool{
+	"exp_avg_sq":     true, // adam, adamw, nadam
+	"max_exp_avg_sq": true, // adam and adamw with amsgrad
+	"square_avg":     true, // rmsprop, adadelta
+	"acc_delta":      true, // adadelta
+	"sum":            true, // adagrad
+}
+
+// readInto copies tensor name (shaped shape) into dst, converting the
+// element type, and refuses a value that is not finite (also after the
+// conversion: a float64 beyond float32's range) or, for a slot in
+// nonNegativeSlots, negative; the error names the tensor and the index.
+// what is "tensor" or "optimizer state"; slot is the optimizer slot's
+// name ("" for a parameter).
+func readInto[T backprop.Float](f *safetensors.File, what, name string, shape []int, dst []T, slot string) error {
+	info, _ := f.Info(name)
+	nonNeg := nonNegativeSlots[slot]
+	if backprop.Is32[T]() && info.DType != safetensors.F64 {
 		v, _, err := f.Float32(name)
 		if err != nil {
 			return err
+		}
+		if i, ok := checkValues(v, nonNeg); !ok {
+			return badValue(f.Path, what, name, slot, float64(v[i]), 32, shape, i)
 		}
 		for i := range dst {
 			dst[i] = T(v[i])
@@ -441,10 +467,55 @@ func readInto[T backprop.Float](f *safetensors.File, name string, dst []T) error
 	if err != nil {
 		return err
 	}
+	bits := 32
+	if info.DType == safetensors.F64 {
+		bits = 64
+	}
+	if i, ok := checkValues(v, nonNeg); !ok {
+		return badValue(f.Path, what, name, slot, v[i], bits, shape, i)
+	}
 	for i := range dst {
 		dst[i] = T(v[i])
+		if math.IsInf(float64(dst[i]), 0) {
+			return fmt.Errorf("%s: %s %q holds %g at index %v, beyond the range of %s", f.Path, what, name, v[i], index(shape, i), backprop.DTypeName[T]())
+		}
 	}
 	return nil
+}
+
+// checkValues returns the index of the first value that is not finite, or
+// negative when nonNeg, and false; else true.
+func checkValues[S float32 | float64](v []S, nonNeg bool) (int, bool) {
+	for i, x := range v {
+		f := float64(x)
+		if math.IsNaN(f) || math.IsInf(f, 0) || nonNeg && f < 0 {
+			return i, false
+		}
+	}
+	return 0, true
+}
+
+// badValue describes value x (printed with bits of precision, as stored)
+// at flat index i of a tensor that checkValues refused.
+func badValue(path, what, name, slot string, x float64, bits int, shape []int, i int) error {
+	v := strconv.FormatFloat(x, 'g', -1, bits)
+	if !math.IsNaN(x) && !math.IsInf(x, 0) {
+		return fmt.Errorf("%s: %s %q holds %s at index %v; %s must be >= 0 (it accumulates squares): the file is corrupt", path, what, name, v, index(shape, i), slot)
+	}
+	return fmt.Errorf("%s: %s %q holds %s at index %v; a checkpoint's values must be finite (was it saved from a run that diverged?)", path, what, name, v, index(shape, i))
+}
+
+// index is the position of flat element i in a row-major tensor of the
+// given shape.
+func index(shape []int, i int) []int {
+	idx := make([]int, len(shape))
+	for k := len(shape) - 1; k >= 0; k-- {
+		if shape[k] > 0 {
+			idx[k] = i % shape[k]
+			i /= shape[k]
+		}
+	}
+	return idx
 }
 
 // SectionsDiffer lists the resume sections in which cfg differs from the
