@@ -14,6 +14,14 @@
 //     the loop's position, the epoch's running sums, the RNG and schedule
 //     state and the metrics rows to keep; a resume refuses a config that
 //     changes the trajectory (checkpoint.SectionsDiffer).
+//   - A resume checks the checkpoint before it touches the run directory:
+//     it must hold nettrain's training state (not a plain weights file),
+//     and its position must fit the config and the data (batch_in_epoch
+//     below the batches per epoch, epoch within training.epochs, step =
+//     epoch * batches + batch_in_epoch), and metrics_rows must be exactly
+//     the rows of metrics.csv for the epochs up to the checkpoint's, so
+//     that no row of a finished epoch is ever dropped. Errors name the
+//     file and the field.
 //   - Every file is written atomically or appended a whole row at a time:
 //     a crash at any moment leaves a run that resumes.
 //   - Nothing here exits the process: interruption and divergence are

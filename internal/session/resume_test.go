@@ -1,0 +1,187 @@
+package session
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nettrain/nettrain/internal/checkpoint/cktest"
+)
+
+// interruptedRun trains blobs (160 training samples: 10 batches of 16 per
+// epoch) and stops after 14 steps, inside epoch 2: its last.safetensors
+// is at epoch 1, batch 4, step 14, and keeps 1 of the 2 rows of
+// metrics.csv (the second is epoch 2's partial row, which a resume redoes).
+func interruptedRun(t *testing.T, dir, out string) {
+	t.Helper()
+	cfg := loadConfig(t, dir, blobsConfig, "training.steps=14")
+	if _, err := Run(cfg, Options{OutDir: out}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// copyRun copies the files of run directory src into a new directory dst.
+func copyRun(t *testing.T, src, dst string) {
+	t.Helper()
+	if err := os.CopyFS(dst, os.DirFS(src)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// snapshot is the name and content of every file in dir.
+func snapshot(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	m := map[string]string{}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		b, _ := os.ReadFile(filepath.Join(dir, e.Name()))
+		m[e.Name()] = string(b)
+	}
+	return m
+}
+
+// sameFiles reports the first difference between two snapshots.
+func sameFiles(a, b map[string]string) string {
+	for name, v := range a {
+		if w, ok := b[name]; !ok {
+			return name + " was removed"
+		} else if v != w {
+			return name + " changed"
+		}
+	}
+	for name := range b {
+		if _, ok := a[name]; !ok {
+			return name + " was created"
+		}
+	}
+	return ""
+}
+
+// TestResumeChecksTheCheckpoint: a resume refuses a checkpoint whose
+// metadata (with valid checksums) does not fit the config, the data or the
+// run directory, and one without nettrain's training state, with one line
+// naming the file and the field, before it changes anything in the run
+// directory (no file is written, removed or changed). Before, these looped forever writing NaN rows, deleted
+// metrics rows, or restarted the run at epoch 1.
+func TestResumeChecksTheCheckpoint(t *testing.T) {
+	dir := t.TempDir()
+	writeBlobs(t, dir, 200)
+	orig := filepath.Join(dir, "orig")
+	interruptedRun(t, dir, orig)
+
+	set := func(kv ...string) func(map[string]string, map[string]any) {
+		return func(meta map[string]string, _ map[string]any) {
+			for i := 0; i < len(kv); i += 2 {
+				if kv[i+1] == "" {
+					delete(meta, kv[i])
+				} else {
+					meta[kv[i]] = kv[i+1]
+				}
+			}
+		}
+	}
+	tests := []struct {
+		name  string
+		edit  func(map[string]string, map[string]any)
+		setup func(run string) // changes the run directory
+		want  string           // |-separated parts, in order
+	}{
+		{name: "batch_in_epoch at the epoch's end", edit: set("batch_in_epoch", "10", "step", "20"),
+			want: `metadata "batch_in_epoch" is 10, but an epoch has 10 batches`},
+		{name: "batch_in_epoch beyond the epoch", edit: set("batch_in_epoch", "26", "step", "36"),
+			want: `metadata "batch_in_epoch" is 26, but an epoch has 10 batches`},
+		{name: "epoch beyond training.epochs", edit: set("epoch", "4", "step", "44"),
+			want: `metadata "epoch" is 4, but training.epochs is 3`},
+		{name: "step off the position", edit: set("step", "15"),
+			want: `metadata "step" is 15, but epoch 1 and batch 4 of 10 batches per epoch make 14 steps`},
+		{name: "more epoch samples than batches done", edit: set("epoch_samples", "65"),
+			want: `metadata "epoch_samples" is 65, more than the 64 samples of the 4 batches done`},
+		{name: "metrics_rows short of the finished epochs", edit: set("metrics_rows", "0"),
+			want: `metadata "metrics_rows" is 0, but |metrics.csv holds 1 row of the epochs up to 1 (the checkpoint's)`},
+		{name: "metrics_rows beyond metrics.csv", setup: func(run string) {
+			os.WriteFile(filepath.Join(run, "metrics.csv"), []byte(strings.Join(metricsHeader, ",")+"\n"), 0o644)
+		}, want: `metadata "metrics_rows" is 1, but |metrics.csv holds 0 rows`},
+		{name: "no metadata", edit: func(meta map[string]string, _ map[string]any) { clear(meta) },
+			want: "holds no nettrain training state"},
+		{name: "unknown format", edit: set("format", "nettrain-checkpoint/9"),
+			want: `metadata "format" is "nettrain-checkpoint/9"`},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			run := filepath.Join(dir, "run"+string(rune('a'+i)))
+			copyRun(t, orig, run)
+			last := filepath.Join(run, "last.safetensors")
+			if tc.edit != nil {
+				if err := cktest.Edit(last, last, tc.edit); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tc.setup != nil {
+				tc.setup(run)
+			}
+			before := snapshot(t, run)
+			cfg := loadConfig(t, dir, blobsConfig)
+			done := make(chan error, 1)
+			go func() {
+				_, err := Run(cfg, Options{Resume: last})
+				done <- err
+			}()
+			var err error
+			select {
+			case err = <-done:
+			case <-time.After(30 * time.Second):
+				t.Fatal("the resume is still running after 30s")
+			}
+			if err == nil || !containsInOrder(err.Error(), strings.Split(tc.want, "|")) || !strings.Contains(err.Error(), last) {
+				t.Fatalf("resume: %v\nwant an error naming %s and containing %s", err, last, tc.want)
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("the message takes more than one line: %q", err)
+			}
+			if d := sameFiles(before, snapshot(t, run)); d != "" {
+				t.Errorf("the refused resume changed the run directory: %s", d)
+			}
+		})
+	}
+}
+
+// containsInOrder reports whether s holds every part, in order.
+func containsInOrder(s string, parts []string) bool {
+	for _, p := range parts {
+		i := strings.Index(s, p)
+		if i < 0 {
+			return false
+		}
+		s = s[i+len(p):]
+	}
+	return true
+}
+
+// TestResumeIntoANewDirectoryTwice: a run resumed into a new --out
+// directory starts its metrics there, and its own checkpoints count the
+// rows that directory holds, so it resumes again (the rows of the first
+// directory's epochs are not there to keep).
+func TestResumeIntoANewDirectoryTwice(t *testing.T) {
+	dir := t.TempDir()
+	writeBlobs(t, dir, 200)
+	interruptedRun(t, dir, filepath.Join(dir, "a"))
+	// Into b, stopping again inside epoch 3; then on to the end in b.
+	steps := loadConfig(t, dir, blobsConfig, "training.steps=25")
+	if _, err := Run(steps, Options{OutDir: filepath.Join(dir, "b"), Resume: filepath.Join(dir, "a", "last.safetensors")}); err != nil {
+		t.Fatal(err)
+	}
+	full := loadConfig(t, dir, blobsConfig)
+	res, err := Run(full, Options{Resume: filepath.Join(dir, "b", "last.safetensors")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := stable(t, filepath.Join(dir, "b", "metrics.csv"))
+	if len(rows) != 3 || !strings.HasPrefix(rows[1], "2,") || !strings.HasPrefix(rows[2], "3,") || len(res.Rows) != 1 {
+		t.Errorf("b's metrics: %q", rows)
+	}
+}
