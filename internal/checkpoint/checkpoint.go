@@ -60,6 +60,9 @@ type State struct {
 	// Sections are the config's resume sections (model.Config.
 	// ResumeSections): a resume must match them.
 	Sections map[string]string
+	// Data fingerprints the data files the run read (train.Data.
+	// Fingerprints); nil in checkpoints of format 1 and plain files.
+	Data []DataFingerprint
 	// Format is the metadata's "format" as read ("" when the file has
 	// none); Save ignores it.
 	Format string
@@ -104,6 +107,10 @@ func Save[T backprop.Float](path string, net *backprop.Network[T], opt optim.Opt
 	if st.Sections != nil {
 		js, _ := json.Marshal(st.Sections)
 		meta["resume_sections"] = string(js)
+	}
+	if st.Data != nil {
+		js, _ := json.Marshal(st.Data)
+		meta["data_fingerprint"] = string(js)
 	}
 	if opt != nil {
 		meta["optimizer"] = st.Optimizer
@@ -306,6 +313,9 @@ func parseState(path string, m map[string]string) (State, error) {
 		if e := json.Unmarshal([]byte(js), &st.Sections); e != nil {
 			r.err = fmt.Errorf("%s: metadata \"resume_sections\" is unreadable: %v", path, e)
 		}
+	}
+	if js, ok := m["data_fingerprint"]; ok && r.err == nil {
+		st.Data, r.err = parseFingerprints(path, js)
 	}
 	if r.err == nil {
 		var e error

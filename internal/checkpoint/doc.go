@@ -6,8 +6,8 @@
 // loads them into the equivalent torch model. Optimizer state vectors are
 // extra tensors named "optimizer.<slot>.<parameter>" (e.g.
 // "optimizer.exp_avg.0.weight"); everything else (the position in the
-// run, RNG and schedule state, config hashes) is in the header's
-// __metadata__ (State).
+// run, RNG and schedule state, config hashes, the fingerprints of the data
+// the run read: DataFingerprint) is in the header's __metadata__ (State).
 //
 // Invariants: Save writes atomically (a temporary file, synced and
 // renamed: a crash never leaves a half-written checkpoint in place); every

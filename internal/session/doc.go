@@ -13,7 +13,9 @@
 //     (wall-clock columns aside) as one that was not. A checkpoint records
 //     the loop's position, the epoch's running sums, the RNG and schedule
 //     state and the metrics rows to keep; a resume refuses a config that
-//     changes the trajectory (checkpoint.SectionsDiffer).
+//     changes the trajectory (checkpoint.SectionsDiffer) and data whose
+//     contents changed (checkpoint.DataDiffers: the fingerprints train.Load
+//     computes, which every checkpoint records).
 //   - A resume checks the checkpoint before it touches the run directory:
 //     it must hold nettrain's training state (not a plain weights file),
 //     and its position must fit the config and the data (batch_in_epoch

@@ -15,8 +15,8 @@ import (
 
 // checkState refuses a checkpoint the session cannot continue from: one
 // without nettrain's training state, one trained with another config
-// (checkpoint.SectionsDiffer), or one whose position does not fit this
-// config and its data. Package checkpoint has range-checked each field
+// (checkpoint.SectionsDiffer) or on other data (checkpoint.DataDiffers),
+// or one whose position does not fit this config and its data. Package checkpoint has range-checked each field
 // already; these are the checks that need the config and the data. The
 // run directory's metrics are checked by checkMetrics.
 func (s *session[T]) checkState(path string, rs checkpoint.State) error {
@@ -29,6 +29,10 @@ func (s *session[T]) checkState(path string, rs checkpoint.State) error {
 	if d := checkpoint.SectionsDiffer(rs, s.cfg.ResumeSections()); len(d) > 0 {
 		return fmt.Errorf("%s was trained with a different %s than %s sets now, so resuming would not continue the same run; resume with the same config and --set options (only training.epochs, training.steps, training.threads, training.on_nan, training.memory_limit and checkpoint settings may change), or start a new run from these weights with model.init_from",
 			path, strings.Join(d, ", "), s.cfg.File)
+	}
+	if d := checkpoint.DataDiffers(rs.Data, s.m.Data.Fingerprints); d != "" {
+		return fmt.Errorf("%s was trained on other data than %s reads now: %s; resume with the data the run was trained on, or start a new run from these weights with model.init_from",
+			path, s.cfg.File, d)
 	}
 	nb, bs, epochs := s.loop.Batches(), s.cfg.Training.BatchSize, s.loop.Epochs
 	if rs.BatchInEpoch >= nb {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/nettrain/nettrain/internal/checkpoint/cktest"
+	"github.com/nettrain/nettrain/internal/infer"
 )
 
 // interruptedRun trains blobs (160 training samples: 10 batches of 16 per
@@ -183,5 +184,75 @@ func TestResumeIntoANewDirectoryTwice(t *testing.T) {
 	rows := stable(t, filepath.Join(dir, "b", "metrics.csv"))
 	if len(rows) != 3 || !strings.HasPrefix(rows[1], "2,") || !strings.HasPrefix(rows[2], "3,") || len(res.Rows) != 1 {
 		t.Errorf("b's metrics: %q", rows)
+	}
+}
+
+// TestChangedDataIsRefused: a resume, and an evaluation on the training or
+// validation split, refuse data whose contents differ from what the
+// checkpoint was trained on, naming the data key and what changed. Before,
+// a CSV shrunk after an interruption resumed into an endless loop of
+// identical rows, and changed values went unnoticed (only the config's text
+// was hashed).
+func TestChangedDataIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	writeBlobs(t, dir, 200)
+	orig := filepath.Join(dir, "orig")
+	interruptedRun(t, dir, orig)
+	csv := filepath.Join(dir, "blobs.csv")
+	good, _ := os.ReadFile(csv)
+	lines := strings.SplitAfter(string(good), "\n")
+	edited := append([]string(nil), lines...)
+	edited[7] = "9,9,9,9,1\n" // one sample's values, the same count
+
+	tests := []struct {
+		name string
+		data string
+		want string
+	}{
+		{"shrunk", strings.Join(lines[:181], ""), "data.train (blobs.csv): the file has 180 samples, the checkpoint was trained on 200"},
+		{"grown", string(good) + "1,1,1,1,2\n", "data.train (blobs.csv): the file has 201 samples, the checkpoint was trained on 200"},
+		{"one sample changed", strings.Join(edited, ""), "data.train (blobs.csv): the samples differ from those the checkpoint was trained on (the same 200 samples"},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			os.WriteFile(csv, []byte(tc.data), 0o644)
+			defer os.WriteFile(csv, good, 0o644)
+			run := filepath.Join(dir, "run"+string(rune('a'+i)))
+			copyRun(t, orig, run)
+			last := filepath.Join(run, "last.safetensors")
+			before := snapshot(t, run)
+			cfg := loadConfig(t, dir, blobsConfig)
+			done := make(chan error, 1)
+			go func() {
+				_, err := Run(cfg, Options{Resume: last})
+				done <- err
+			}()
+			var err error
+			select {
+			case err = <-done:
+			case <-time.After(30 * time.Second):
+				t.Fatal("the resume is still running after 30s")
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), last) {
+				t.Errorf("resume: %v\nwant an error naming %s and containing %s", err, last, tc.want)
+			}
+			if d := sameFiles(before, snapshot(t, run)); d != "" {
+				t.Errorf("the refused resume changed the run directory: %s", d)
+			}
+			for _, split := range []infer.Split{infer.Validation, infer.Training} {
+				_, err := infer.EvalCheckpoint(cfg, last, split, 1)
+				if err == nil || !strings.Contains(err.Error(), tc.want) {
+					t.Errorf("eval --split %s: %v\nwant an error containing %s", split, err, tc.want)
+				}
+			}
+		})
+	}
+	// The data as it was: both work.
+	cfg := loadConfig(t, dir, blobsConfig)
+	if _, err := infer.EvalCheckpoint(cfg, filepath.Join(orig, "last.safetensors"), infer.Validation, 1); err != nil {
+		t.Errorf("eval on the unchanged data: %v", err)
+	}
+	if _, err := Run(cfg, Options{Resume: filepath.Join(orig, "last.safetensors")}); err != nil {
+		t.Errorf("resume on the unchanged data: %v", err)
 	}
 }

@@ -214,6 +214,7 @@ func (s *session[T]) save(name string, keepRows int) error {
 	}
 	st.Sched = s.loop.Sched.State()
 	st.Sections = s.cfg.ResumeSections()
+	st.Data = s.m.Data.Fingerprints
 	return checkpoint.Save(filepath.Join(s.dir, name), s.net, s.opt, *st)
 }
 
