@@ -26,6 +26,11 @@
 //     file and the field.
 //   - Every file is written atomically or appended a whole row at a time:
 //     a crash at any moment leaves a run that resumes.
+//   - One run at a time in a run directory: a run holds nettrain.lock
+//     (flock(2), the file holding its pid) from before it reads anything
+//     there until it ends, and removes it; a second run fails at once
+//     naming the first's pid. The kernel releases the flock of a killed
+//     process, so its leftover lock file is taken over.
 //   - Nothing here exits the process: interruption and divergence are
 //     errors (*InterruptedError, *DivergedError) the command maps to exit
 //     codes.

@@ -118,9 +118,16 @@ func run[T backprop.Float](cfg *model.Config, o Options) (*Result, error) {
 	s.dir = o.RunDir(cfg)
 	s.res.RunDir = s.dir
 	s.st = checkpoint.State{BestValLoss: math.Inf(1), LRScale: 1}
+	// One run at a time in a directory; the lock comes first, so that no
+	// other run changes the files while this one checks and uses them.
+	lock, err := lockDir(s.dir, s.log)
+	if err != nil {
+		return nil, err
+	}
+	defer lock.unlock()
 	if o.Resume != "" {
-		// Everything about the checkpoint is checked before the run
-		// directory is touched.
+		// Everything about the checkpoint is checked before anything in
+		// the run directory changes.
 		if err := s.restore(o.Resume); err != nil {
 			return nil, err
 		}
