@@ -39,13 +39,34 @@ func loadForInference(cfg *model.Config, ckpt string, maxBatch int) (*train.Data
 	return m.Data, net, nil
 }
 
+// MaxGenerateLength caps GenerateOptions.Length: the text is held in
+// memory, and each character is one forward pass.
+const MaxGenerateLength = 1_000_000
+
 // GenerateOptions are the arguments of `nettrain generate`.
 type GenerateOptions struct {
-	Checkpoint  string
-	Prime       string
-	Length      int
-	Temperature float64 // 0: always the most likely character
+	Checkpoint string
+	Prime      string
+	// Length is the number of characters to generate, 0 to
+	// MaxGenerateLength.
+	Length int
+	// Temperature is a finite number >= 0; 0: always the most likely
+	// character.
+	Temperature float64
 	Seed        uint64
+}
+
+// check refuses options Generate cannot honour.
+func (o GenerateOptions) check() error {
+	switch {
+	case o.Length < 0:
+		return fmt.Errorf("generate: length %d is negative", o.Length)
+	case o.Length > MaxGenerateLength:
+		return fmt.Errorf("generate: length %d is more than the %d characters generate writes at most", o.Length, MaxGenerateLength)
+	case !(o.Temperature >= 0) || math.IsInf(o.Temperature, 1):
+		return fmt.Errorf("generate: temperature %s is not a finite number >= 0", strconv.FormatFloat(o.Temperature, 'g', -1, 64))
+	}
+	return nil
 }
 
 // Generate samples text from a character model: it feeds the last window
@@ -54,6 +75,9 @@ type GenerateOptions struct {
 // appends it and slides the window. It returns the prime followed by the
 // generated characters.
 func Generate(cfg *model.Config, o GenerateOptions) (string, error) {
+	if err := o.check(); err != nil {
+		return "", err
+	}
 	d, net, err := loadForInference(cfg, o.Checkpoint, 1)
 	if err != nil {
 		return "", err
