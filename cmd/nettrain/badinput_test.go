@@ -14,7 +14,8 @@ var update = flag.Bool("update", false, "rewrite the expected messages of testda
 // TestBadInput runs every case of testdata/badinput: a directory holding
 // the files of one broken setup, `args` (the command line), `want` (the
 // one-line message, after "nettrain: ") and `exitcode`. Every case must exit
-// non-zero with exactly that one line: no panic, no stack trace.
+// non-zero with exactly that one line: no panic, no stack trace, and no
+// file written, changed or removed in its directory.
 func TestBadInput(t *testing.T) {
 	cases, err := filepath.Glob("testdata/badinput/*")
 	if err != nil || len(cases) < 30 {
@@ -30,9 +31,13 @@ func TestBadInput(t *testing.T) {
 			}
 			args, _ := os.ReadFile(filepath.Join(abs, "args"))
 			t.Chdir(work)
+			before := tree(t, work)
 			s, _, errOut := streams()
 			code := Main(strings.Fields(string(args)), s)
 			msg := errOut.String()
+			if d := treeDiff(before, tree(t, work)); d != "" {
+				t.Errorf("the command changed its directory: %s", d)
+			}
 			if code == 0 {
 				t.Fatalf("exit 0; stderr %q", msg)
 			}
@@ -55,4 +60,45 @@ func TestBadInput(t *testing.T) {
 			}
 		})
 	}
+}
+
+// tree maps every file under dir (and every directory, to "") to its
+// content.
+func tree(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	m := map[string]string{}
+	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, path)
+		if d.IsDir() {
+			m[rel+"/"] = ""
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		m[rel] = string(b)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// treeDiff names the first difference between two trees.
+func treeDiff(a, b map[string]string) string {
+	for name, v := range a {
+		if w, ok := b[name]; !ok {
+			return name + " was removed"
+		} else if v != w {
+			return name + " was changed"
+		}
+	}
+	for name := range b {
+		if _, ok := a[name]; !ok {
+			return name + " was created"
+		}
+	}
+	return ""
 }
