@@ -36,7 +36,7 @@ type fixture struct {
 	name string // the optimizer's name in the config
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	dir := t.TempDir()
 	cfg := testutil.LoadConfig(t, dir, tiny)

@@ -32,7 +32,7 @@ func copyRun(t *testing.T, src, dst string) {
 }
 
 // snapshot is the name and content of every file in dir.
-func snapshot(t *testing.T, dir string) map[string]string {
+func snapshot(t testing.TB, dir string) map[string]string {
 	t.Helper()
 	m := map[string]string{}
 	entries, err := os.ReadDir(dir)

@@ -30,6 +30,17 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // carries one, "metadata_checksum", and writes the result to dst. A nil
 // edit copies the file with fresh checksums.
 func Edit(src, dst string, edit func(meta map[string]string, tensors map[string]any)) error {
+	return edit1(src, dst, edit, true)
+}
+
+// EditStale is Edit without recomputing "metadata_checksum": it keeps the
+// value the edit leaves, so that the metadata no longer matches it (a
+// corrupt file). The tensors' checksums are still made valid.
+func EditStale(src, dst string, edit func(meta map[string]string, tensors map[string]any)) error {
+	return edit1(src, dst, edit, false)
+}
+
+func edit1(src, dst string, edit func(meta map[string]string, tensors map[string]any), fixMeta bool) error {
 	f, err := safetensors.Read(src)
 	if err != nil {
 		return err
@@ -70,7 +81,7 @@ func Edit(src, dst string, edit func(meta map[string]string, tensors map[string]
 		js, _ := json.Marshal(sums)
 		meta["checksums"] = string(js)
 	}
-	if _, ok := meta["metadata_checksum"]; ok {
+	if _, ok := meta["metadata_checksum"]; ok && fixMeta {
 		meta["metadata_checksum"] = MetadataChecksum(meta)
 	}
 	return safetensors.Write(dst, ts, meta)
