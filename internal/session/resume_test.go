@@ -256,3 +256,40 @@ func TestChangedDataIsRefused(t *testing.T) {
 		t.Errorf("resume on the unchanged data: %v", err)
 	}
 }
+
+// TestPlainWeightsStillLoad: a checkpoint without nettrain's metadata (as
+// exported from PyTorch, or stripped), which a resume refuses, still works
+// as model.init_from and for eval.
+func TestPlainWeightsStillLoad(t *testing.T) {
+	dir := t.TempDir()
+	writeBlobs(t, dir, 60)
+	cfg := loadConfig(t, dir, blobsConfig, "training.epochs=1")
+	if _, err := Run(cfg, Options{OutDir: filepath.Join(dir, "run")}); err != nil {
+		t.Fatal(err)
+	}
+	plain := filepath.Join(dir, "plain.safetensors")
+	err := cktest.Edit(filepath.Join(dir, "run", "last.safetensors"), plain, func(meta map[string]string, ts map[string]any) {
+		clear(meta)
+		for name := range ts {
+			if strings.HasPrefix(name, "optimizer.") {
+				delete(ts, name)
+			}
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := infer.EvalCheckpoint(cfg, plain, infer.Validation, 1); err != nil {
+		t.Errorf("eval: %v", err)
+	}
+	init := loadConfig(t, dir, blobsConfig, "training.epochs=1", "model.init_from="+plain)
+	if _, err := Run(init, Options{OutDir: filepath.Join(dir, "init")}); err != nil {
+		t.Errorf("model.init_from: %v", err)
+	}
+	if _, err := Run(cfg, Options{OutDir: filepath.Join(dir, "resumed"), Resume: plain}); err == nil || !strings.Contains(err.Error(), "holds no nettrain training state") {
+		t.Errorf("resume: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "resumed")); !os.IsNotExist(err) {
+		t.Errorf("the refused resume left its directory behind: %v", err)
+	}
+}
