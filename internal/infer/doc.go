@@ -8,6 +8,8 @@
 // which verifies every checksum, shape and value before use. Evaluating
 // on the validation or training split refuses a config whose seed, data
 // section or data contents (checkpoint.DataDiffers) differ from the run's:
-// those splits would not be the run's. Nothing
+// those splits would not be the run's. Predict and Generate refuse changed
+// data too: a text's vocabulary and a series' normalisation and
+// validation part come from it. Nothing
 // here writes into a run directory; output files are written atomically.
 package infer

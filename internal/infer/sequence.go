@@ -13,6 +13,7 @@ import (
 	"gonum.org/v1/plot/vg"
 
 	"github.com/nettrain/nettrain/internal/backprop"
+	"github.com/nettrain/nettrain/internal/checkpoint"
 	"github.com/nettrain/nettrain/internal/data"
 	"github.com/nettrain/nettrain/internal/model"
 	"github.com/nettrain/nettrain/internal/plots"
@@ -20,7 +21,10 @@ import (
 )
 
 // loadForInference loads a sequence config's data and a checkpoint into a
-// network built for batches of up to maxBatch.
+// network built for batches of up to maxBatch. The checkpoint must have
+// been trained on the same data (checkpoint.DataDiffers): a text's
+// vocabulary, a series' normalisation and its validation part all come
+// from it.
 func loadForInference(cfg *model.Config, ckpt string, maxBatch int) (*train.Data[float64], *backprop.Network[float64], error) {
 	if cfg.Data.Sequence == nil {
 		return nil, nil, fmt.Errorf("%s: this command works on sequence models (data.sequence)", cfg.File)
@@ -29,11 +33,19 @@ func loadForInference(cfg *model.Config, ckpt string, maxBatch int) (*train.Data
 	if err != nil {
 		return nil, nil, err
 	}
+	f, st, err := checkpoint.Read(ckpt)
+	if err != nil {
+		return nil, nil, err
+	}
+	if d := checkpoint.DataDiffers(st.Data, m.Data.Fingerprints); d != "" {
+		return nil, nil, fmt.Errorf("%s was trained on other data than %s reads now: %s; the vocabulary, normalisation and validation part come from the data, so use the data the run was trained on",
+			ckpt, cfg.File, d)
+	}
 	net, err := m.NewNetwork(maxBatch)
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := m.LoadWeights(net, ckpt); err != nil {
+	if err := checkpoint.LoadWeights(f, net, m.LayerName); err != nil {
 		return nil, nil, err
 	}
 	return m.Data, net, nil

@@ -56,6 +56,13 @@ func TestAlphabetLSTM(t *testing.T) {
 	if _, err := EvalCheckpoint(cfg, filepath.Join(out, "best.safetensors"), "test", 1); err == nil || !strings.Contains(err.Error(), "no test split") {
 		t.Errorf("test split of a sequence: %v", err)
 	}
+	// The text changed since: its vocabulary may map characters to other
+	// ids, so generate (and predict, eval) refuse.
+	os.WriteFile(filepath.Join(dir, "abc.txt"), []byte(strings.Repeat("ABCDEFGHIJKLMNOPQRSTUVWXYZ", 19)+"abcdefghijklmnopqrstuvwxyz"), 0o644)
+	_, err = Generate(cfg, GenerateOptions{Checkpoint: filepath.Join(out, "best.safetensors"), Prime: "XYZ", Length: 10})
+	if want := "data.train (abc.txt): the characters differ from those the checkpoint was trained on (the same 520 characters"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("generate on a changed text: %v\nwant %s", err, want)
+	}
 }
 
 func TestSeriesLSTMPredict(t *testing.T) {
