@@ -269,14 +269,14 @@ func parseState(path string, m map[string]string) (State, error) {
 	st.BatchInEpoch = int(r.count("batch_in_epoch", true))
 	st.Step = r.count("step", true)
 	st.MetricsRows = int(r.count("metrics_rows", true))
-	st.BestValLoss = r.number("best_val_loss", math.Inf(1), 0, true)
-	st.LR = r.number("lr", 0, 0, false)
-	st.EpochLossSum = r.number("epoch_loss_sum", 0, 0, false)
-	st.EpochNormSum = r.number("epoch_norm_sum", 0, 0, false)
-	st.ElapsedS = r.number("elapsed_s", 0, 0, false)
+	st.BestValLoss = r.number("best_val_loss", true, true) // +Inf: no validation loss yet
+	st.LR = r.number("lr", false, false)
+	st.EpochLossSum = r.number("epoch_loss_sum", false, false)
+	st.EpochNormSum = r.number("epoch_norm_sum", false, false)
+	st.ElapsedS = r.number("elapsed_s", false, false)
 	if m["lr_scale"] != "" {
 		// Rollbacks halve it from 1; 0 (absent) means 1.
-		if st.LRScale = r.number("lr_scale", 0, 0, false); r.err == nil && !(st.LRScale > 0 && st.LRScale <= 1) {
+		if st.LRScale = r.number("lr_scale", false, false); r.err == nil && !(st.LRScale > 0 && st.LRScale <= 1) {
 			r.fail("lr_scale", "must be in (0, 1]")
 		}
 	}
@@ -295,9 +295,10 @@ func parseState(path string, m map[string]string) (State, error) {
 			st.Sched[k] = v
 		}
 	}
-	// The learning-rate scheduler's state (optim.Scheduler.State).
-	r.number("sched_lr", 0, 0, false)
-	r.number("sched_best", math.Inf(1), math.Inf(-1), false)
+	// The learning-rate scheduler's state (optim.Scheduler.State); its
+	// best loss starts at +Inf.
+	r.number("sched_lr", false, false)
+	r.number("sched_best", false, true)
 	r.count("sched_bad", false)
 	r.count("sched_cooldown", false)
 	// The fields against each other.
@@ -354,21 +355,21 @@ func (r *metaReader) count(k string, required bool) int64 {
 	return v
 }
 
-// number reads a float in [lo, +Inf), or also exactly +Inf (-Inf) when
-// hi (lo) is that infinity; absent is missing unless not required.
-func (r *metaReader) number(k string, hi, lo float64, required bool) float64 {
+// number reads a number >= 0, finite or, when inf, +Inf (0 when the key
+// is absent or empty and not required).
+func (r *metaReader) number(k string, required, inf bool) float64 {
 	s, ok := r.m[k]
 	if r.err != nil || (!ok || s == "") && !required {
 		return 0
 	}
-	v, err := strconv.ParseFloat(s, 64)
+	v, err := strconv.ParseFloat(s, 64) // out of range: ±Inf with an error
 	switch {
 	case err != nil && !errors.Is(err, strconv.ErrRange), math.IsNaN(v):
 		r.fail(k, "must be a number")
-	case math.IsInf(v, 1) && !math.IsInf(hi, 1), math.IsInf(v, -1) && !math.IsInf(lo, -1):
+	case v < 0:
+		r.fail(k, "must be >= 0")
+	case math.IsInf(v, 1) && !inf:
 		r.fail(k, "must be finite")
-	case v < lo:
-		r.fail(k, fmt.Sprintf("must be >= %g", lo))
 	}
 	return v
 }
