@@ -39,7 +39,7 @@ func FuzzResumeMetadata(f *testing.F) {
 	origRows := csvRows(f, filepath.Join(template, "metrics.csv"))
 
 	for _, k := range resumeKeys {
-		for i, v := range []string{"\x00", "-1", "0", "1", "2", "3", "4", "5", "16", "17", "99", "NaN", "+Inf", "1e3", "", "x"} {
+		for i, v := range []string{"\x00", "-1", "0", "2", "5", "17", "NaN", "+Inf", "x"} {
 			f.Add(k, v, "", "", i%3 != 0)
 		}
 	}

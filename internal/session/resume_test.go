@@ -185,6 +185,14 @@ func TestResumeIntoANewDirectoryTwice(t *testing.T) {
 	if len(rows) != 3 || !strings.HasPrefix(rows[1], "2,") || !strings.HasPrefix(rows[2], "3,") || len(res.Rows) != 1 {
 		t.Errorf("b's metrics: %q", rows)
 	}
+	// Into b again with --overwrite: b's rows belong to the run being
+	// replaced, not to a's checkpoint, and are cleared.
+	if _, err := Run(full, Options{OutDir: filepath.Join(dir, "b"), Resume: filepath.Join(dir, "a", "last.safetensors"), Overwrite: true}); err != nil {
+		t.Fatal(err)
+	}
+	if rows := stable(t, filepath.Join(dir, "b", "metrics.csv")); len(rows) != 3 || !strings.HasPrefix(rows[1], "2,") {
+		t.Errorf("b's metrics after --overwrite: %q", rows)
+	}
 }
 
 // TestChangedDataIsRefused: a resume, and an evaluation on the training or

@@ -127,18 +127,23 @@ func run[T backprop.Float](cfg *model.Config, o Options) (*Result, error) {
 	defer lock.unlock()
 	if o.Resume != "" {
 		// Everything about the checkpoint is checked before anything in
-		// the run directory changes.
+		// the run directory changes: the metrics too when the run goes on
+		// in the checkpoint's directory (another directory starts its own
+		// metrics, or holds another run, which prepareDir refuses or
+		// clears).
 		if err := s.restore(o.Resume); err != nil {
 			return nil, err
+		}
+		if sameDir(s.dir, filepath.Dir(o.Resume)) {
+			if err := checkMetrics(s.dir, o.Resume, s.st); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if err := prepareDir(s.dir, o); err != nil {
 		return nil, err
 	}
 	if o.Resume != "" {
-		if err := checkMetrics(s.dir, o.Resume, s.st); err != nil {
-			return nil, err
-		}
 		fmt.Fprintf(s.log, "resuming %s at epoch %d, step %d\n", o.Resume, s.st.Epoch+1, s.st.Step)
 	}
 	if err := safetensors.WriteFile(filepath.Join(s.dir, "config.yaml"), cfg.Resolved); err != nil {
