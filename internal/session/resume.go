@@ -16,9 +16,10 @@ import (
 // checkState refuses a checkpoint the session cannot continue from: one
 // without nettrain's training state, one trained with another config
 // (checkpoint.SectionsDiffer) or on other data (checkpoint.DataDiffers),
-// or one whose position does not fit this config and its data. Package checkpoint has range-checked each field
-// already; these are the checks that need the config and the data. The
-// run directory's metrics are checked by checkMetrics.
+// or one whose position does not fit this config and its data. Package
+// checkpoint has range-checked each field already; these are the checks
+// that need the config and the data. The run directory's metrics are
+// checked by checkMetrics.
 func (s *session[T]) checkState(path string, rs checkpoint.State) error {
 	if rs.Plain {
 		if rs.Format == "" {
@@ -49,9 +50,9 @@ func (s *session[T]) checkState(path string, rs checkpoint.State) error {
 		return fmt.Errorf("%s: metadata \"step\" is %d, but epoch %d and batch %d of %d batches per epoch make %d steps: the checkpoint does not fit this config's data",
 			path, rs.Step, rs.Epoch, rs.BatchInEpoch, nb, want)
 	}
-	if max := int64(rs.BatchInEpoch) * int64(bs); int64(rs.EpochSamples) > max {
+	if most := int64(rs.BatchInEpoch) * int64(bs); int64(rs.EpochSamples) > most {
 		return fmt.Errorf("%s: metadata \"epoch_samples\" is %d, more than the %d samples of the %d batches done in the epoch",
-			path, rs.EpochSamples, max, rs.BatchInEpoch)
+			path, rs.EpochSamples, most, rs.BatchInEpoch)
 	}
 	return nil
 }
