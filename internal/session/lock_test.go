@@ -105,13 +105,16 @@ func TestStaleLockIsTakenOver(t *testing.T) {
 		t.Errorf("the lock file outlived the run: %v", err)
 	}
 
-	// Another process holds the lock: a child that locks the file and
-	// waits.
-	holder := exec.Command("flock", lock, "sleep", "30")
+	// Another process holds the lock: flock(1) locks the file and becomes
+	// a sleep that keeps holding it (--no-fork: killing it ends the hold).
+	holder := exec.Command("flock", "--no-fork", lock, "sleep", "30")
 	if err := holder.Start(); err != nil {
 		t.Skip("no flock command:", err)
 	}
-	defer holder.Process.Kill()
+	defer func() {
+		holder.Process.Kill()
+		holder.Wait()
+	}()
 	for deadline := time.Now().Add(10 * time.Second); ; {
 		if _, err := os.Stat(lock); err == nil {
 			break
