@@ -34,8 +34,8 @@ threads, allocations per step and peak memory.`,
 		Args: configArg,
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.Config = args[0]
-			if opts.Threads < 0 {
-				return usageError{fmt.Errorf("--threads must be at least 1 (or 0 for the config's setting), got %d", opts.Threads)}
+			if err := checkThreads(opts.Threads); err != nil {
+				return err
 			}
 			if opts.Steps < 1 {
 				return usageError{fmt.Errorf("--steps must be at least 1, got %d", opts.Steps)}
@@ -48,7 +48,7 @@ threads, allocations per step and peak memory.`,
 	}
 	addSetFlag(cmd, &opts.Sets)
 	cmd.Flags().IntVar(&opts.Steps, "steps", 100, "timed steps")
-	cmd.Flags().IntVar(&opts.Threads, "threads", 0, "threads (default: training.threads, else every core)")
+	cmd.Flags().IntVar(&opts.Threads, "threads", 0, fmt.Sprintf("threads, at most %d (default: training.threads, else every core)", maxThreads))
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print JSON")
 	return cmd
 }

@@ -34,8 +34,8 @@ the MSE and MAE.`,
 		Args: configArg,
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.Config = args[0]
-			if opts.Threads < 0 {
-				return usageError{fmt.Errorf("--threads must be at least 1 (or 0 for the config's setting), got %d", opts.Threads)}
+			if err := checkThreads(opts.Threads); err != nil {
+				return err
 			}
 			switch opts.Split {
 			case "test", "validation", "train":
@@ -52,7 +52,7 @@ the MSE and MAE.`,
 	cmd.Flags().StringVar(&opts.Checkpoint, "checkpoint", "", "checkpoint to evaluate (required)")
 	cmd.Flags().StringVar(&opts.Split, "split", "test", "data to evaluate on: test, validation or train")
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print JSON")
-	cmd.Flags().IntVar(&opts.Threads, "threads", 0, "threads to use (default: every core)")
+	cmd.Flags().IntVar(&opts.Threads, "threads", 0, fmt.Sprintf("threads to use, at most %d (default: every core)", maxThreads))
 	cmd.MarkFlagRequired("checkpoint")
 	return cmd
 }

@@ -30,11 +30,8 @@ Temperature 0 always takes the most likely character.`,
 		Args: configArg,
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.Config = args[0]
-			if opts.Length < 0 {
-				return usageError{fmt.Errorf("--length must be >= 0, got %d", opts.Length)}
-			}
-			if opts.Temperature < 0 {
-				return usageError{fmt.Errorf("--temperature must be >= 0, got %g", opts.Temperature)}
+			if err := checkGenerate(opts); err != nil {
+				return err
 			}
 			if runF != nil {
 				return runF(opts)
@@ -45,8 +42,8 @@ Temperature 0 always takes the most likely character.`,
 	addSetFlag(cmd, &opts.Sets)
 	cmd.Flags().StringVar(&opts.Checkpoint, "checkpoint", "", "checkpoint of the model (required)")
 	cmd.Flags().StringVar(&opts.Prime, "prime", "", "text to start from")
-	cmd.Flags().IntVar(&opts.Length, "length", 200, "characters to generate")
-	cmd.Flags().Float64Var(&opts.Temperature, "temperature", 1, "sampling temperature (0: most likely character)")
+	cmd.Flags().IntVar(&opts.Length, "length", 200, fmt.Sprintf("characters to generate (at most %d)", infer.MaxGenerateLength))
+	cmd.Flags().Float64Var(&opts.Temperature, "temperature", 1, "sampling temperature, a finite number >= 0 (0: most likely character)")
 	cmd.Flags().Uint64Var(&opts.Seed, "seed", 1, "seed of the sampling")
 	cmd.MarkFlagRequired("checkpoint")
 	return cmd

@@ -34,8 +34,8 @@ metrics.jsonl (one row per epoch), last.safetensors and best.safetensors
 		Args: configArg,
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.Config = args[0]
-			if opts.Threads < 0 {
-				return usageError{fmt.Errorf("--threads must be at least 1 (or 0 for the config's setting), got %d", opts.Threads)}
+			if err := checkThreads(opts.Threads); err != nil {
+				return err
 			}
 			if runF != nil {
 				return runF(opts)
@@ -47,7 +47,7 @@ metrics.jsonl (one row per epoch), last.safetensors and best.safetensors
 	cmd.Flags().StringVar(&opts.OutDir, "out", "", "run directory (default runs/<config name>)")
 	cmd.Flags().StringVar(&opts.Resume, "resume", "", "continue training from this checkpoint")
 	cmd.Flags().BoolVar(&opts.Overwrite, "overwrite", false, "start afresh in an existing run directory")
-	cmd.Flags().IntVar(&opts.Threads, "threads", 0, "threads to use (default: training.threads, else every core)")
+	cmd.Flags().IntVar(&opts.Threads, "threads", 0, fmt.Sprintf("threads to use, at most %d (default: training.threads, else every core)", maxThreads))
 	return cmd
 }
 

@@ -19,8 +19,13 @@ import (
 )
 
 const (
-	checkpointFormat = "nettrain-checkpoint/1"
-	optimPrefix      = "optimizer."
+	// checkpointFormat is the "format" Save writes: format 2 carries a
+	// checksum of its metadata (metadataChecksumKey).
+	checkpointFormat = "nettrain-checkpoint/2"
+	// formatV1 is the format before the metadata checksum; it still reads.
+	formatV1            = "nettrain-checkpoint/1"
+	metadataChecksumKey = "metadata_checksum"
+	optimPrefix         = "optimizer."
 )
 
 // State is the training progress stored in a checkpoint's metadata.
@@ -55,6 +60,18 @@ type State struct {
 	// Sections are the config's resume sections (model.Config.
 	// ResumeSections): a resume must match them.
 	Sections map[string]string
+	// Data fingerprints the data files the run read (train.Data.
+	// Fingerprints); nil in checkpoints of format 1 and plain files.
+	Data []DataFingerprint
+	// Format is the metadata's "format" as read ("" when the file has
+	// none); Save ignores it.
+	Format string
+	// Plain is set by Read for a file without nettrain's training state: no
+	// metadata (weights exported from PyTorch, or stripped) or a format
+	// this version does not know. Its weights load (model.init_from,
+	// eval), but it records no position in a run and cannot be resumed.
+	// The zero value is a nettrain checkpoint.
+	Plain bool
 }
 
 // Save writes net's parameters, the optimizer's state (when opt is
@@ -91,6 +108,10 @@ func Save[T backprop.Float](path string, net *backprop.Network[T], opt optim.Opt
 		js, _ := json.Marshal(st.Sections)
 		meta["resume_sections"] = string(js)
 	}
+	if st.Data != nil {
+		js, _ := json.Marshal(st.Data)
+		meta["data_fingerprint"] = string(js)
+	}
 	if opt != nil {
 		meta["optimizer"] = st.Optimizer
 		meta["optimizer_steps"] = strconv.FormatInt(opt.Steps(), 10)
@@ -111,7 +132,50 @@ func Save[T backprop.Float](path string, net *backprop.Network[T], opt optim.Opt
 	}
 	js, _ := json.Marshal(sums)
 	meta["checksums"] = string(js)
+	meta[metadataChecksumKey] = MetadataChecksum(meta)
 	return safetensors.Write(path, ts, meta)
+}
+
+// MetadataChecksum is the CRC-32C, as 8 lower-case hex digits, of the
+// canonical encoding of meta: every entry but "metadata_checksum" itself,
+// sorted by key (bytewise), each as "<len(key)>:<key><len(value)>:<value>"
+// with the lengths in bytes, in decimal. Save stores it under
+// "metadata_checksum"; Read verifies it.
+func MetadataChecksum(meta map[string]string) string {
+	keys := make([]string, 0, len(meta))
+	for k := range meta {
+		if k != metadataChecksumKey {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	var b []byte
+	for _, k := range keys {
+		b = strconv.AppendInt(b, int64(len(k)), 10)
+		b = append(b, ':')
+		b = append(b, k...)
+		b = strconv.AppendInt(b, int64(len(meta[k])), 10)
+		b = append(b, ':')
+		b = append(b, meta[k]...)
+	}
+	return fmt.Sprintf("%08x", crc32.Checksum(b, castagnoli))
+}
+
+// verifyMetadata checks the metadata against its checksum: whenever the
+// file carries one, and a format-2 checkpoint must (files of format 1 and
+// plain weights files have none).
+func verifyMetadata(f *safetensors.File) error {
+	want, ok := f.Metadata[metadataChecksumKey]
+	if !ok {
+		if f.Metadata["format"] == checkpointFormat {
+			return fmt.Errorf("%s: the metadata has no %q, which a %s file must have: the file was altered after nettrain wrote it", f.Path, metadataChecksumKey, checkpointFormat)
+		}
+		return nil
+	}
+	if got := MetadataChecksum(f.Metadata); got != want {
+		return fmt.Errorf("%s: the metadata fails its checksum (crc32c %s, expected %s): the file is corrupt or was edited", f.Path, got, want)
+	}
+	return nil
 }
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -170,66 +234,60 @@ func Read(path string) (*safetensors.File, State, error) {
 		}
 		return nil, State{}, err
 	}
+	if err := verifyMetadata(f); err != nil {
+		return nil, State{}, err
+	}
 	if err := verifyChecksums(f); err != nil {
 		return nil, State{}, err
 	}
 	st, err := parseState(path, f.Metadata)
-	return f, st, err
+	if err != nil {
+		return nil, State{}, err
+	}
+	return f, st, nil
 }
 
+// maxCount bounds every count in the metadata (2^53: exact in a float64,
+// and far beyond any real run), so that arithmetic on them cannot
+// overflow.
+const maxCount = 1 << 53
+
+// parseState reads and range-checks the training state in a checkpoint's
+// metadata. Every field is checked on its own (counts are whole numbers
+// from 0 to maxCount, sums and rates finite and non-negative: every loss
+// nettrain has is >= 0) and against the others; the checks against the
+// config and the data are the resume's (package session).
 func parseState(path string, m map[string]string) (State, error) {
-	st := State{BestValLoss: math.Inf(1)}
-	if m["format"] != checkpointFormat {
+	st := State{BestValLoss: math.Inf(1), Format: m["format"]}
+	if st.Format != checkpointFormat && st.Format != formatV1 {
 		// A plain weights file (e.g. exported from PyTorch): no state.
+		st.Plain = true
 		return st, nil
 	}
-	var err error
-	geti := func(k string) int64 {
-		if err != nil {
-			return 0
+	r := &metaReader{path: path, m: m}
+	st.Epoch = int(r.count("epoch", true))
+	st.BatchInEpoch = int(r.count("batch_in_epoch", true))
+	st.Step = r.count("step", true)
+	st.MetricsRows = int(r.count("metrics_rows", true))
+	st.BestValLoss = r.number("best_val_loss", true, true) // +Inf: no validation loss yet
+	st.LR = r.number("lr", false, false)
+	st.EpochLossSum = r.number("epoch_loss_sum", false, false)
+	st.EpochNormSum = r.number("epoch_norm_sum", false, false)
+	st.ElapsedS = r.number("elapsed_s", false, false)
+	if m["lr_scale"] != "" {
+		// Rollbacks halve it from 1; 0 (absent) means 1.
+		if st.LRScale = r.number("lr_scale", false, false); r.err == nil && !(st.LRScale > 0 && st.LRScale <= 1) {
+			r.fail("lr_scale", "must be in (0, 1]")
 		}
-		v, e := strconv.ParseInt(m[k], 10, 64)
-		if e != nil {
-			err = fmt.Errorf("%s: metadata %q is %q, not an integer", path, k, m[k])
-		}
-		return v
 	}
-	getf := func(k string) float64 {
-		if err != nil || m[k] == "" {
-			return 0
-		}
-		v, e := strconv.ParseFloat(m[k], 64)
-		if e != nil {
-			err = fmt.Errorf("%s: metadata %q is %q, not a number", path, k, m[k])
-		}
-		return v
-	}
-	st.Epoch = int(geti("epoch"))
-	st.BatchInEpoch = int(geti("batch_in_epoch"))
-	st.Step = geti("step")
-	st.MetricsRows = int(geti("metrics_rows"))
-	st.BestValLoss = getf("best_val_loss")
-	st.LR = getf("lr")
-	st.EpochLossSum = getf("epoch_loss_sum")
-	st.EpochNormSum = getf("epoch_norm_sum")
-	st.ElapsedS = getf("elapsed_s")
-	st.LRScale = getf("lr_scale")
-	if m["skipped"] != "" {
-		st.Skipped = int(geti("skipped"))
-	}
-	if m["epoch_samples"] != "" {
-		st.EpochSamples = int(geti("epoch_samples"))
-		st.EpochSteps = int(geti("epoch_steps"))
-	}
-	if m["optimizer_steps"] != "" {
-		st.OptimSteps = geti("optimizer_steps")
-	}
+	st.Skipped = int(r.count("skipped", false))
+	st.EpochSamples = int(r.count("epoch_samples", false))
+	st.EpochSteps = int(r.count("epoch_steps", false))
+	st.OptimSteps = r.count("optimizer_steps", false)
 	st.Optimizer = m["optimizer"]
 	st.ConfigHash, st.ModelHash, st.DType, st.Config = m["config_hash"], m["model_hash"], m["dtype"], m["config"]
-	if js := m["resume_sections"]; js != "" {
-		if e := json.Unmarshal([]byte(js), &st.Sections); e != nil && err == nil {
-			err = fmt.Errorf("%s: metadata \"resume_sections\" is unreadable: %v", path, e)
-		}
+	if r.err == nil && st.DType != "" && st.DType != "float32" && st.DType != "float64" {
+		r.fail("dtype", "must be float32 or float64")
 	}
 	st.Sched = map[string]string{}
 	for k, v := range m {
@@ -237,19 +295,97 @@ func parseState(path string, m map[string]string) (State, error) {
 			st.Sched[k] = v
 		}
 	}
-	if err == nil {
-		st.RNG, err = base64.StdEncoding.DecodeString(m["rng"])
-		if err != nil {
-			err = fmt.Errorf("%s: metadata \"rng\" is not base64: %v", path, err)
+	// The learning-rate scheduler's state (optim.Scheduler.State); its
+	// best loss starts at +Inf.
+	r.number("sched_lr", false, false)
+	r.number("sched_best", false, true)
+	r.count("sched_bad", false)
+	r.count("sched_cooldown", false)
+	// The fields against each other.
+	r.atMost("optimizer_steps", st.OptimSteps, "step", st.Step)
+	r.atMost("skipped", int64(st.Skipped), "step", st.Step)
+	r.atMost("metrics_rows", int64(st.MetricsRows), "epoch", int64(st.Epoch)) // a row per finished epoch at most
+	r.atMost("epoch_steps", int64(st.EpochSteps), "batch_in_epoch", int64(st.BatchInEpoch))
+	r.atMost("epoch_steps", int64(st.EpochSteps), "epoch_samples", int64(st.EpochSamples))
+	if r.err == nil && st.Step < int64(st.BatchInEpoch) {
+		r.err = fmt.Errorf("%s: metadata \"step\" is %d, less than \"batch_in_epoch\" (%d)", path, st.Step, st.BatchInEpoch)
+	}
+	if js := m["resume_sections"]; js != "" && r.err == nil {
+		if e := json.Unmarshal([]byte(js), &st.Sections); e != nil {
+			r.err = fmt.Errorf("%s: metadata \"resume_sections\" is unreadable: %v", path, e)
 		}
 	}
-	return st, err
+	if js, ok := m["data_fingerprint"]; ok && r.err == nil {
+		st.Data, r.err = parseFingerprints(path, js)
+	}
+	if r.err == nil {
+		var e error
+		if st.RNG, e = base64.StdEncoding.DecodeString(m["rng"]); e != nil {
+			r.err = fmt.Errorf("%s: metadata \"rng\" is not base64: %v", path, e)
+		}
+	}
+	return st, r.err
+}
+
+// metaReader parses metadata fields, keeping the first error.
+type metaReader struct {
+	path string
+	m    map[string]string
+	err  error
+}
+
+func (r *metaReader) fail(k, why string) {
+	if r.err == nil {
+		r.err = fmt.Errorf("%s: metadata %q is %q: %s", r.path, k, r.m[k], why)
+	}
+}
+
+// count reads a whole number from 0 to maxCount (0 when the key is
+// absent and not required).
+func (r *metaReader) count(k string, required bool) int64 {
+	s, ok := r.m[k]
+	if r.err != nil || !ok && !required {
+		return 0
+	}
+	v, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || v < 0 || v > maxCount {
+		r.fail(k, fmt.Sprintf("must be a whole number from 0 to %d", int64(maxCount)))
+		return 0
+	}
+	return v
+}
+
+// number reads a number >= 0, finite or, when inf, +Inf (0 when the key
+// is absent or empty and not required).
+func (r *metaReader) number(k string, required, inf bool) float64 {
+	s, ok := r.m[k]
+	if r.err != nil || (!ok || s == "") && !required {
+		return 0
+	}
+	v, err := strconv.ParseFloat(s, 64) // out of range: ±Inf with an error
+	switch {
+	case err != nil && !errors.Is(err, strconv.ErrRange), math.IsNaN(v):
+		r.fail(k, "must be a number")
+	case v < 0:
+		r.fail(k, "must be >= 0")
+	case math.IsInf(v, 1) && !inf:
+		r.fail(k, "must be finite")
+	}
+	return v
+}
+
+// atMost checks that field a is at most field b.
+func (r *metaReader) atMost(a string, va int64, b string, vb int64) {
+	if r.err == nil && va > vb {
+		r.err = fmt.Errorf("%s: metadata %q is %d, more than %q (%d)", r.path, a, va, b, vb)
+	}
 }
 
 // LoadWeights copies the parameters stored in f into net, converting the
 // element type if needed. Every parameter of net must be present with the
-// right shape, and f must hold no parameter net lacks (optimizer tensors
-// aside); errors name the tensor and, through layerOf, the layer.
+// right shape and finite values, and f must hold no parameter net lacks
+// (optimizer tensors aside); errors name the tensor (and the index of a
+// value that is not finite) and, through layerOf, the layer.
 func LoadWeights[T backprop.Float](f *safetensors.File, net *backprop.Network[T], layerOf func(i int) string) error {
 	want := map[string]bool{}
 	for li, ps := range net.ByLayer {
@@ -262,7 +398,7 @@ func LoadWeights[T backprop.Float](f *safetensors.File, net *backprop.Network[T]
 			if !slices.Equal(info.Shape, p.Shape) {
 				return fmt.Errorf("%s: tensor %q has shape %v, but %s needs %v", f.Path, p.Name, info.Shape, layerOf(li), p.Shape)
 			}
-			if err := readInto(f, p.Name, p.W); err != nil {
+			if err := readInto(f, "tensor", p.Name, p.Shape, p.W, ""); err != nil {
 				return err
 			}
 		}
@@ -275,7 +411,10 @@ func LoadWeights[T backprop.Float](f *safetensors.File, net *backprop.Network[T]
 	return nil
 }
 
-// LoadOptimizer restores the optimizer's slots and step count from f.
+// LoadOptimizer restores the optimizer's slots and step count from f. Every
+// value must be finite, and those of the slots that accumulate squares
+// (exp_avg_sq, max_exp_avg_sq, square_avg, acc_delta, sum) >= 0; errors
+// name the tensor and the index.
 func LoadOptimizer[T backprop.Float](f *safetensors.File, st State, net *backprop.Network[T], opt optim.Optimizer[T], name string) error {
 	if st.Optimizer != "" && st.Optimizer != name {
 		return fmt.Errorf("%s: the checkpoint was trained with optimizer %s, the config asks for %s; resume with the same optimizer or start from these weights with model.init_from", f.Path, st.Optimizer, name)
@@ -290,7 +429,7 @@ func LoadOptimizer[T backprop.Float](f *safetensors.File, st State, net *backpro
 			if !slices.Equal(info.Shape, p.Shape) {
 				return fmt.Errorf("%s: optimizer state %q has shape %v, want %v", f.Path, tn, info.Shape, p.Shape)
 			}
-			if err := readInto(f, tn, s.Data[p.Offset:p.Offset+len(p.W)]); err != nil {
+			if err := readInto(f, "optimizer state", tn, p.Shape, s.Data[p.Offset:p.Offset+len(p.W)], s.Name); err != nil {
 				return err
 			}
 		}
@@ -302,11 +441,33 @@ func LoadOptimizer[T backprop.Float](f *safetensors.File, st State, net *backpro
 	return nil
 }
 
-func readInto[T backprop.Float](f *safetensors.File, name string, dst []T) error {
-	if backprop.Is32[T]() {
+// nonNegativeSlots are the optimizer state vectors that hold sums or
+// averages of squares: a negative value in one is a corrupt file (it
+// would put NaN into the update's square root).
+var nonNegativeSlots = map[string]bool{
+	"exp_avg_sq":     true, // adam, adamw, nadam
+	"max_exp_avg_sq": true, // adam and adamw with amsgrad
+	"square_avg":     true, // rmsprop, adadelta
+	"acc_delta":      true, // adadelta
+	"sum":            true, // adagrad
+}
+
+// readInto copies tensor name (shaped shape) into dst, converting the
+// element type, and refuses a value that is not finite (also after the
+// conversion: a float64 beyond float32's range) or, for a slot in
+// nonNegativeSlots, negative; the error names the tensor and the index.
+// what is "tensor" or "optimizer state"; slot is the optimizer slot's
+// name ("" for a parameter).
+func readInto[T backprop.Float](f *safetensors.File, what, name string, shape []int, dst []T, slot string) error {
+	info, _ := f.Info(name)
+	nonNeg := nonNegativeSlots[slot]
+	if backprop.Is32[T]() && info.DType != safetensors.F64 {
 		v, _, err := f.Float32(name)
 		if err != nil {
 			return err
+		}
+		if i, ok := checkValues(v, nonNeg); !ok {
+			return badValue(f.Path, what, name, slot, float64(v[i]), 32, shape, i)
 		}
 		for i := range dst {
 			dst[i] = T(v[i])
@@ -317,10 +478,55 @@ func readInto[T backprop.Float](f *safetensors.File, name string, dst []T) error
 	if err != nil {
 		return err
 	}
+	bits := 32
+	if info.DType == safetensors.F64 {
+		bits = 64
+	}
+	if i, ok := checkValues(v, nonNeg); !ok {
+		return badValue(f.Path, what, name, slot, v[i], bits, shape, i)
+	}
 	for i := range dst {
 		dst[i] = T(v[i])
+		if math.IsInf(float64(dst[i]), 0) {
+			return fmt.Errorf("%s: %s %q holds %g at index %v, beyond the range of %s", f.Path, what, name, v[i], index(shape, i), backprop.DTypeName[T]())
+		}
 	}
 	return nil
+}
+
+// checkValues returns the index of the first value that is not finite, or
+// negative when nonNeg, and false; else true.
+func checkValues[S float32 | float64](v []S, nonNeg bool) (int, bool) {
+	for i, x := range v {
+		f := float64(x)
+		if math.IsNaN(f) || math.IsInf(f, 0) || nonNeg && f < 0 {
+			return i, false
+		}
+	}
+	return 0, true
+}
+
+// badValue describes value x (printed with bits of precision, as stored)
+// at flat index i of a tensor that checkValues refused.
+func badValue(path, what, name, slot string, x float64, bits int, shape []int, i int) error {
+	v := strconv.FormatFloat(x, 'g', -1, bits)
+	if !math.IsNaN(x) && !math.IsInf(x, 0) {
+		return fmt.Errorf("%s: %s %q holds %s at index %v; %s must be >= 0 (it accumulates squares): the file is corrupt", path, what, name, v, index(shape, i), slot)
+	}
+	return fmt.Errorf("%s: %s %q holds %s at index %v; a checkpoint's values must be finite (was it saved from a run that diverged?)", path, what, name, v, index(shape, i))
+}
+
+// index is the position of flat element i in a row-major tensor of the
+// given shape.
+func index(shape []int, i int) []int {
+	idx := make([]int, len(shape))
+	for k := len(shape) - 1; k >= 0; k-- {
+		if shape[k] > 0 {
+			idx[k] = i % shape[k]
+			i /= shape[k]
+		}
+	}
+	return idx
 }
 
 // SectionsDiffer lists the resume sections in which cfg differs from the

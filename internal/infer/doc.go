@@ -5,6 +5,11 @@
 // Invariants: the data is prepared exactly as in training (the same
 // split, classes and normalisation, fitted on the training part: it comes
 // from train.Load), and a checkpoint is read through package checkpoint,
-// which verifies every tensor's checksum and shape before use. Nothing
+// which verifies every checksum, shape and value before use. Evaluating
+// on the validation or training split refuses a config whose seed, data
+// section or data contents (checkpoint.DataDiffers) differ from the run's:
+// those splits would not be the run's. Predict and Generate refuse changed
+// data too: a text's vocabulary and a series' normalisation and
+// validation part come from it. Nothing
 // here writes into a run directory; output files are written atomically.
 package infer

@@ -54,6 +54,14 @@ func evalCheckpoint[T backprop.Float](cfg *model.Config, path string, split Spli
 		return train.EvalResult{}, err
 	}
 	ds := m.Data
+	if split != Test {
+		// The same goes for the data's contents: the split of other data
+		// is not the one the run held out (or trained on).
+		if d := checkpoint.DataDiffers(st.Data, ds.Fingerprints); d != "" {
+			return train.EvalResult{}, fmt.Errorf("%s was trained on other data than %s reads now: %s; the %s split would not be the one the run used; evaluate with the data the run was trained on",
+				path, cfg.File, d, split)
+		}
+	}
 	var s train.Split[T]
 	switch split {
 	case Training:

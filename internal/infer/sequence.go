@@ -13,6 +13,7 @@ import (
 	"gonum.org/v1/plot/vg"
 
 	"github.com/nettrain/nettrain/internal/backprop"
+	"github.com/nettrain/nettrain/internal/checkpoint"
 	"github.com/nettrain/nettrain/internal/data"
 	"github.com/nettrain/nettrain/internal/model"
 	"github.com/nettrain/nettrain/internal/plots"
@@ -20,7 +21,10 @@ import (
 )
 
 // loadForInference loads a sequence config's data and a checkpoint into a
-// network built for batches of up to maxBatch.
+// network built for batches of up to maxBatch. The checkpoint must have
+// been trained on the same data (checkpoint.DataDiffers): a text's
+// vocabulary, a series' normalisation and its validation part all come
+// from it.
 func loadForInference(cfg *model.Config, ckpt string, maxBatch int) (*train.Data[float64], *backprop.Network[float64], error) {
 	if cfg.Data.Sequence == nil {
 		return nil, nil, fmt.Errorf("%s: this command works on sequence models (data.sequence)", cfg.File)
@@ -29,23 +33,52 @@ func loadForInference(cfg *model.Config, ckpt string, maxBatch int) (*train.Data
 	if err != nil {
 		return nil, nil, err
 	}
+	f, st, err := checkpoint.Read(ckpt)
+	if err != nil {
+		return nil, nil, err
+	}
+	if d := checkpoint.DataDiffers(st.Data, m.Data.Fingerprints); d != "" {
+		return nil, nil, fmt.Errorf("%s was trained on other data than %s reads now: %s; the vocabulary, normalisation and validation part come from the data, so use the data the run was trained on",
+			ckpt, cfg.File, d)
+	}
 	net, err := m.NewNetwork(maxBatch)
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := m.LoadWeights(net, ckpt); err != nil {
+	if err := checkpoint.LoadWeights(f, net, m.LayerName); err != nil {
 		return nil, nil, err
 	}
 	return m.Data, net, nil
 }
 
+// MaxGenerateLength caps GenerateOptions.Length: the text is held in
+// memory, and each character is one forward pass.
+const MaxGenerateLength = 1_000_000
+
 // GenerateOptions are the arguments of `nettrain generate`.
 type GenerateOptions struct {
-	Checkpoint  string
-	Prime       string
-	Length      int
-	Temperature float64 // 0: always the most likely character
+	Checkpoint string
+	Prime      string
+	// Length is the number of characters to generate, 0 to
+	// MaxGenerateLength.
+	Length int
+	// Temperature is a finite number >= 0; 0: always the most likely
+	// character.
+	Temperature float64
 	Seed        uint64
+}
+
+// check refuses options Generate cannot honour.
+func (o GenerateOptions) check() error {
+	switch {
+	case o.Length < 0:
+		return fmt.Errorf("generate: length %d is negative", o.Length)
+	case o.Length > MaxGenerateLength:
+		return fmt.Errorf("generate: length %d is more than the %d characters generate writes at most", o.Length, MaxGenerateLength)
+	case !(o.Temperature >= 0) || math.IsInf(o.Temperature, 1):
+		return fmt.Errorf("generate: temperature %s is not a finite number >= 0", strconv.FormatFloat(o.Temperature, 'g', -1, 64))
+	}
+	return nil
 }
 
 // Generate samples text from a character model: it feeds the last window
@@ -54,6 +87,9 @@ type GenerateOptions struct {
 // appends it and slides the window. It returns the prime followed by the
 // generated characters.
 func Generate(cfg *model.Config, o GenerateOptions) (string, error) {
+	if err := o.check(); err != nil {
+		return "", err
+	}
 	d, net, err := loadForInference(cfg, o.Checkpoint, 1)
 	if err != nil {
 		return "", err

@@ -1,6 +1,7 @@
 package infer
 
 import (
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -54,6 +55,13 @@ func TestAlphabetLSTM(t *testing.T) {
 	}
 	if _, err := EvalCheckpoint(cfg, filepath.Join(out, "best.safetensors"), "test", 1); err == nil || !strings.Contains(err.Error(), "no test split") {
 		t.Errorf("test split of a sequence: %v", err)
+	}
+	// The text changed since: its vocabulary may map characters to other
+	// ids, so generate (and predict, eval) refuse.
+	os.WriteFile(filepath.Join(dir, "abc.txt"), []byte(strings.Repeat("ABCDEFGHIJKLMNOPQRSTUVWXYZ", 19)+"abcdefghijklmnopqrstuvwxyz"), 0o644)
+	_, err = Generate(cfg, GenerateOptions{Checkpoint: filepath.Join(out, "best.safetensors"), Prime: "XYZ", Length: 10})
+	if want := "data.train (abc.txt): the characters differ from those the checkpoint was trained on (the same 520 characters"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("generate on a changed text: %v\nwant %s", err, want)
 	}
 }
 
@@ -136,6 +144,28 @@ func TestSequenceBadInput(t *testing.T) {
 		}
 		if _, err := os.Stat(filepath.Join(dir, "run", "metrics.csv")); err == nil {
 			t.Errorf("%v: training started", tc.sets)
+		}
+	}
+}
+
+// TestGenerateChecksItsOptions: Generate refuses, before loading anything,
+// a length beyond MaxGenerateLength and a temperature that is not a finite
+// number >= 0 (a NaN temperature used to sample from NaN probabilities).
+func TestGenerateChecksItsOptions(t *testing.T) {
+	dir := t.TempDir()
+	cfg := testutil.LoadConfig(t, dir, alphabetConfig)
+	for _, tc := range []struct {
+		o    GenerateOptions
+		want string
+	}{
+		{GenerateOptions{Length: MaxGenerateLength + 1}, "length 1000001 is more than the 1000000 characters generate writes at most"},
+		{GenerateOptions{Length: -1}, "length -1 is negative"},
+		{GenerateOptions{Length: 5, Temperature: math.NaN()}, "temperature NaN is not a finite number >= 0"},
+		{GenerateOptions{Length: 5, Temperature: math.Inf(1)}, "temperature +Inf is not a finite number >= 0"},
+	} {
+		tc.o.Checkpoint = filepath.Join(dir, "none.safetensors")
+		if _, err := Generate(cfg, tc.o); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: %v, want %q", tc.o, err, tc.want)
 		}
 	}
 }

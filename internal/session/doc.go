@@ -13,9 +13,24 @@
 //     (wall-clock columns aside) as one that was not. A checkpoint records
 //     the loop's position, the epoch's running sums, the RNG and schedule
 //     state and the metrics rows to keep; a resume refuses a config that
-//     changes the trajectory (checkpoint.SectionsDiffer).
+//     changes the trajectory (checkpoint.SectionsDiffer) and data whose
+//     contents changed (checkpoint.DataDiffers: the fingerprints train.Load
+//     computes, which every checkpoint records).
+//   - A resume checks the checkpoint before it touches the run directory:
+//     it must hold nettrain's training state (not a plain weights file),
+//     and its position must fit the config and the data (batch_in_epoch
+//     below the batches per epoch, epoch within training.epochs, step =
+//     epoch * batches + batch_in_epoch), and metrics_rows must be exactly
+//     the rows of metrics.csv for the epochs up to the checkpoint's, so
+//     that no row of a finished epoch is ever dropped. Errors name the
+//     file and the field.
 //   - Every file is written atomically or appended a whole row at a time:
 //     a crash at any moment leaves a run that resumes.
+//   - One run at a time in a run directory: a run holds nettrain.lock
+//     (flock(2), the file holding its pid) from before it reads anything
+//     there until it ends, and removes it; a second run fails at once
+//     naming the first's pid. The kernel releases the flock of a killed
+//     process, so its leftover lock file is taken over.
 //   - Nothing here exits the process: interruption and divergence are
 //     errors (*InterruptedError, *DivergedError) the command maps to exit
 //     codes.

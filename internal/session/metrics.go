@@ -57,17 +57,19 @@ type metricsLog struct {
 
 // openMetrics opens the metrics files of dir. keep is the number of rows to
 // keep from an earlier run (resume); rows beyond it (written after the
-// checkpoint being resumed) are dropped, so none is duplicated.
+// checkpoint being resumed) are dropped, so none is duplicated. The log
+// counts the rows the directory holds: fewer than keep when a run is
+// resumed into a new directory, which starts its metrics afresh.
 func openMetrics(dir string, keep int) (*metricsLog, error) {
 	csvPath, jsonPath := dir+"/metrics.csv", dir+"/metrics.jsonl"
-	if err := truncateLines(csvPath, keep+1); err != nil {
+	lines, err := truncateLines(csvPath, keep+1)
+	if err != nil {
 		return nil, err
 	}
-	if err := truncateLines(jsonPath, keep); err != nil {
+	if _, err := truncateLines(jsonPath, keep); err != nil {
 		return nil, err
 	}
-	m := &metricsLog{rows: keep}
-	var err error
+	m := &metricsLog{rows: max(lines-1, 0)}
 	if m.csvF, err = os.OpenFile(csvPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644); err != nil {
 		return nil, fmt.Errorf("cannot open metrics: %w", err)
 	}
@@ -84,29 +86,32 @@ func openMetrics(dir string, keep int) (*metricsLog, error) {
 	return m, nil
 }
 
-// truncateLines keeps the first n lines of path (if it exists).
-func truncateLines(path string, n int) error {
+// truncateLines keeps the first n lines of path (if it exists), drops a
+// last line without its newline (a row a crash cut short), and returns
+// the number of lines kept.
+func truncateLines(path string, n int) (int, error) {
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if os.IsNotExist(err) {
-		return nil
+		return 0, nil
 	}
 	if err != nil {
-		return fmt.Errorf("cannot open metrics: %w", err)
+		return 0, fmt.Errorf("cannot open metrics: %w", err)
 	}
 	defer f.Close()
 	r := bufio.NewReader(f)
 	var off int64
-	for i := 0; i < n; i++ {
+	kept := 0
+	for ; kept < n; kept++ {
 		line, err := r.ReadString('\n')
 		if err == io.EOF {
-			return nil
+			break
 		}
 		if err != nil {
-			return fmt.Errorf("cannot read %s: %w", path, err)
+			return 0, fmt.Errorf("cannot read %s: %w", path, err)
 		}
 		off += int64(len(line))
 	}
-	return f.Truncate(off)
+	return kept, f.Truncate(off)
 }
 
 func (m *metricsLog) write(r Row) error {
@@ -158,7 +163,7 @@ func (m *metricsLog) truncate(keep int) error {
 		file  *os.File
 		lines int
 	}{{m.csvF, keep + 1}, {m.jsonF, keep}} {
-		if err := truncateLines(f.file.Name(), f.lines); err != nil {
+		if _, err := truncateLines(f.file.Name(), f.lines); err != nil {
 			return err
 		}
 	}

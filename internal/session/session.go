@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -118,14 +117,33 @@ func run[T backprop.Float](cfg *model.Config, o Options) (*Result, error) {
 	s.loop.Pos.LRScale = 1
 	s.dir = o.RunDir(cfg)
 	s.res.RunDir = s.dir
-	if err := prepareDir(s.dir, o); err != nil {
+	s.st = checkpoint.State{BestValLoss: math.Inf(1), LRScale: 1}
+	// One run at a time in a directory; the lock comes first, so that no
+	// other run changes the files while this one checks and uses them.
+	lock, err := lockDir(s.dir, s.log)
+	if err != nil {
 		return nil, err
 	}
-	s.st = checkpoint.State{BestValLoss: math.Inf(1), LRScale: 1}
+	defer lock.unlock()
 	if o.Resume != "" {
+		// Everything about the checkpoint is checked before anything in
+		// the run directory changes: the metrics too when the run goes on
+		// in the checkpoint's directory (another directory starts its own
+		// metrics, or holds another run, which prepareDir refuses or
+		// clears).
 		if err := s.restore(o.Resume); err != nil {
 			return nil, err
 		}
+		if sameDir(s.dir, filepath.Dir(o.Resume)) {
+			if err := checkMetrics(s.dir, o.Resume, s.st); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := prepareDir(s.dir, o); err != nil {
+		return nil, err
+	}
+	if o.Resume != "" {
 		fmt.Fprintf(s.log, "resuming %s at epoch %d, step %d\n", o.Resume, s.st.Epoch+1, s.st.Step)
 	}
 	if err := safeio.WriteFile(filepath.Join(s.dir, "config.yaml"), cfg.Resolved); err != nil {
@@ -154,10 +172,14 @@ func run[T backprop.Float](cfg *model.Config, o Options) (*Result, error) {
 }
 
 // restore loads a checkpoint's weights, optimizer state, position and RNG
-// state into the session.
+// state into the session, after checking that this config and its data
+// can continue from it (checkState).
 func (s *session[T]) restore(path string) error {
 	f, rs, err := checkpoint.Read(path)
 	if err != nil {
+		return err
+	}
+	if err := s.checkState(path, rs); err != nil {
 		return err
 	}
 	if err := checkpoint.LoadWeights(f, s.net, s.m.LayerName); err != nil {
@@ -171,10 +193,6 @@ func (s *session[T]) restore(path string) error {
 	}
 	if err := s.loop.Sched.Restore(rs.Sched); err != nil {
 		return fmt.Errorf("%s: %v", path, err)
-	}
-	if d := checkpoint.SectionsDiffer(rs, s.cfg.ResumeSections()); len(d) > 0 {
-		return fmt.Errorf("%s was trained with a different %s than %s sets now, so resuming would not continue the same run; resume with the same config and --set options (only training.epochs, training.steps, training.threads, training.on_nan, training.memory_limit and checkpoint settings may change), or start a new run from these weights with model.init_from",
-			path, strings.Join(d, ", "), s.cfg.File)
 	}
 	if rs.LRScale == 0 {
 		rs.LRScale = 1
@@ -208,6 +226,7 @@ func (s *session[T]) save(name string, keepRows int) error {
 	}
 	st.Sched = s.loop.Sched.State()
 	st.Sections = s.cfg.ResumeSections()
+	st.Data = s.m.Data.Fingerprints
 	return checkpoint.Save(filepath.Join(s.dir, name), s.net, s.opt, *st)
 }
 

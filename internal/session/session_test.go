@@ -17,7 +17,7 @@ import (
 
 // writeBlobs writes a small 3-class classification CSV: points around three
 // centres in 4-D.
-func writeBlobs(t *testing.T, dir string, n int) string {
+func writeBlobs(t testing.TB, dir string, n int) string {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(7, 7))
 	var b strings.Builder
@@ -53,7 +53,7 @@ optimizer: {name: adam, lr: 0.01}
 training: {epochs: 3, batch_size: 16}
 `
 
-func loadConfig(t *testing.T, dir, src string, sets ...string) *model.Config {
+func loadConfig(t testing.TB, dir, src string, sets ...string) *model.Config {
 	t.Helper()
 	return testutil.LoadConfig(t, dir, src, sets...)
 }

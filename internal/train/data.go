@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/nettrain/nettrain/internal/backprop"
+	"github.com/nettrain/nettrain/internal/checkpoint"
 	"github.com/nettrain/nettrain/internal/data"
 	"github.com/nettrain/nettrain/internal/model"
 )
@@ -24,6 +25,10 @@ type Data[T backprop.Float] struct {
 	Norm *data.Normalizer
 	// Seq is the sequence of data.sequence configs (nil otherwise).
 	Seq *data.Sequence
+	// Fingerprints identify the data files read (data.train, and
+	// data.validation when set), computed once at load: checkpoints record
+	// them, and a resume or an evaluation compares them.
+	Fingerprints []checkpoint.DataFingerprint
 	// targetMean is the training targets' mean (regression); classFreq
 	// counts the training labels per class (classification).
 	targetMean []float64
@@ -150,7 +155,8 @@ func loadData[T backprop.Float](cfg *model.Config) (*Data[T], error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &Data[T]{Classes: ds.NumClasses, ClassNames: ds.ClassNames, cfg: cfg, graph: g}
+	d := &Data[T]{Classes: ds.NumClasses, ClassNames: ds.ClassNames, cfg: cfg, graph: g,
+		Fingerprints: []checkpoint.DataFingerprint{fingerprintDataset("data.train", cfg.Data.Train, cfg.Path(cfg.Data.Train), ds)}}
 	if err := d.checkFit(ds); err != nil {
 		return nil, err
 	}
@@ -167,6 +173,7 @@ func loadData[T backprop.Float](cfg *model.Config) (*Data[T], error) {
 			return nil, err
 		}
 		valSub = data.All(vds)
+		d.Fingerprints = append(d.Fingerprints, fingerprintDataset("data.validation", cfg.Data.Validation, cfg.Path(cfg.Data.Validation), vds))
 	} else {
 		trainSub, valSub, err = data.Split(ds, cfg.Data.ValidationSplit, cfg.Seed)
 		if err != nil {

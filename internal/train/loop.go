@@ -1,6 +1,7 @@
 package train
 
 import (
+	"fmt"
 	"math"
 	"time"
 
@@ -194,9 +195,16 @@ func (l *Loop[T]) setLR(i int) {
 }
 
 // Run trains from Pos until Epochs epochs are done, MaxSteps steps are
-// made, or a hook stops it.
+// made, or a hook stops it. A Pos no run can be at (a batch outside the
+// epoch, a negative count) is an error: resumes validate their checkpoint
+// before they set Pos, so this is the last guard against a loop that
+// would never finish an epoch.
 func (l *Loop[T]) Run() error {
 	pos := &l.Pos
+	if pos.Epoch < 0 || pos.BatchInEpoch < 0 || pos.BatchInEpoch >= l.batches || pos.Step < int64(pos.BatchInEpoch) {
+		return fmt.Errorf("train: cannot start at epoch %d, batch %d, step %d: an epoch has %d batches (0 to %d)",
+			pos.Epoch, pos.BatchInEpoch, pos.Step, l.batches, l.batches-1)
+	}
 	if l.MaxSteps > 0 && pos.Step >= l.MaxSteps {
 		l.Stopped = true
 		return nil

@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/nettrain/nettrain/internal/backprop"
+	"github.com/nettrain/nettrain/internal/checkpoint"
 	"github.com/nettrain/nettrain/internal/data"
 	"github.com/nettrain/nettrain/internal/model"
 )
@@ -129,7 +130,8 @@ func loadSequence[T backprop.Float](cfg *model.Config) (*Data[T], error) {
 	if err := checkSeqFit(cfg, g, seq); err != nil {
 		return nil, err
 	}
-	d := &Data[T]{Seq: seq, cfg: cfg, graph: g}
+	d := &Data[T]{Seq: seq, cfg: cfg, graph: g,
+		Fingerprints: []checkpoint.DataFingerprint{fingerprintSequence(cfg.Data.Train, cfg.Path(cfg.Data.Train), seq)}}
 	if text {
 		d.Classes = seq.NumClasses()
 		d.ClassNames = seq.Vocab

@@ -1,0 +1,42 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+
+	"github.com/nettrain/nettrain/internal/infer"
+	"github.com/nettrain/nettrain/internal/model"
+)
+
+// maxThreads caps --threads (train, eval, bench): each thread gets its own
+// buffers, so 1e6 threads allocate gigabytes. It is the config's cap on
+// training.threads.
+const maxThreads = model.MaxThreads
+
+// checkThreads validates a --threads value: 0 (the config's setting) or 1
+// to maxThreads.
+func checkThreads(n int) error {
+	switch {
+	case n < 0:
+		return usageError{fmt.Errorf("--threads must be at least 1 (or 0 for the config's setting), got %d", n)}
+	case n > maxThreads:
+		return usageError{fmt.Errorf("--threads must be at most %d (the cap of training.threads), got %d", maxThreads, n)}
+	}
+	return nil
+}
+
+// checkGenerate validates generate's --length (0 to
+// infer.MaxGenerateLength: the text is held in memory) and --temperature
+// (a finite number >= 0).
+func checkGenerate(o *GenerateOptions) error {
+	switch {
+	case o.Length < 0:
+		return usageError{fmt.Errorf("--length must be >= 0, got %d", o.Length)}
+	case o.Length > infer.MaxGenerateLength:
+		return usageError{fmt.Errorf("--length must be at most %d characters, got %d", infer.MaxGenerateLength, o.Length)}
+	case !(o.Temperature >= 0) || math.IsInf(o.Temperature, 1):
+		return usageError{fmt.Errorf("--temperature must be a finite number >= 0, got %s", strconv.FormatFloat(o.Temperature, 'g', -1, 64))}
+	}
+	return nil
+}

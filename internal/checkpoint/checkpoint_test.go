@@ -1,0 +1,207 @@
+package checkpoint_test
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/nettrain/nettrain/internal/backprop"
+	"github.com/nettrain/nettrain/internal/checkpoint"
+	"github.com/nettrain/nettrain/internal/checkpoint/cktest"
+	"github.com/nettrain/nettrain/internal/optim"
+	"github.com/nettrain/nettrain/internal/testutil"
+	"github.com/nettrain/nettrain/internal/train"
+)
+
+// tiny is a model-only config: 4 -> 5 -> 3, trained with AMSGrad so that
+// every non-negative Adam slot (exp_avg_sq, max_exp_avg_sq) is saved.
+const tiny = `name: tiny
+model:
+  input: [4]
+  layers: [{dense: {units: 5}}, tanh, {dense: {units: 3}}]
+optimizer: {name: adam, lr: 0.01, amsgrad: true}
+training: {epochs: 3, batch_size: 8}
+`
+
+// fixture is a network, its optimizer and a saved checkpoint of them in
+// the middle of epoch 3 (epoch 2 done, 3 batches into the next).
+type fixture struct {
+	dir  string
+	path string // the checkpoint
+	net  *backprop.Network[float32]
+	opt  optim.Optimizer[float32]
+	m    *train.Model[float32]
+	name string // the optimizer's name in the config
+}
+
+func newFixture(t testing.TB) *fixture {
+	t.Helper()
+	dir := t.TempDir()
+	cfg := testutil.LoadConfig(t, dir, tiny)
+	m, err := train.Load[float32](cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	net, err := m.InitNetwork(8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt := optim.New[float32](cfg.Optimizer.Optim, net.NumParams())
+	for _, s := range opt.Slots() {
+		for i := range s.Data {
+			s.Data[i] = float32(i%7) * 0.01 // every slot >= 0, as after training
+		}
+	}
+	opt.SetSteps(23)
+	st := checkpoint.State{Epoch: 2, BatchInEpoch: 3, Step: 23, BestValLoss: 0.5, MetricsRows: 2, RNG: []byte("0123456789abcdef"),
+		LR: 0.01, Optimizer: cfg.Optimizer.Name, Config: string(cfg.Resolved), EpochLossSum: 2.5, EpochSamples: 24, EpochNormSum: 1.5,
+		EpochSteps: 3, ElapsedS: 1.25, LRScale: 1, Sched: map[string]string{"sched_lr": "0.01", "sched_best": "+Inf", "sched_bad": "0", "sched_cooldown": "0"},
+		Sections: cfg.ResumeSections()}
+	path := filepath.Join(dir, "ck.safetensors")
+	if err := checkpoint.Save(path, net, opt, st); err != nil {
+		t.Fatal(err)
+	}
+	return &fixture{dir: dir, path: path, net: net, opt: opt, m: m, name: cfg.Optimizer.Name}
+}
+
+// edited writes a copy of the fixture's checkpoint changed by edit, with
+// valid checksums.
+func (fx *fixture) edited(t *testing.T, name string, edit func(meta map[string]string, tensors map[string]any)) string {
+	t.Helper()
+	p := filepath.Join(fx.dir, name+".safetensors")
+	if err := cktest.Edit(fx.path, p, edit); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// set is an edit that sets metadata entries ("" deletes one).
+func set(kv ...string) func(map[string]string, map[string]any) {
+	return func(meta map[string]string, _ map[string]any) {
+		for i := 0; i < len(kv); i += 2 {
+			if kv[i+1] == "" {
+				delete(meta, kv[i])
+			} else {
+				meta[kv[i]] = kv[i+1]
+			}
+		}
+	}
+}
+
+// TestReadChecksMetadata: the metadata is checksummed and every field is
+// range-checked when a checkpoint is read; errors name the file and the
+// field.
+func TestReadChecksMetadata(t *testing.T) {
+	fx := newFixture(t)
+	good, err := os.ReadFile(fx.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One bit of batch_in_epoch's value, "3" (0x33) -> "7" (0x37), in the
+	// file as written: no checksum of a tensor covers it.
+	flipped := bytes.Replace(good, []byte(`"batch_in_epoch":"3"`), []byte(`"batch_in_epoch":"7"`), 1)
+	if bytes.Equal(flipped, good) {
+		t.Fatal("batch_in_epoch not found in the header")
+	}
+	flip := filepath.Join(fx.dir, "flip.safetensors")
+	os.WriteFile(flip, flipped, 0o644)
+
+	tests := []struct {
+		name string
+		path string // a prepared file, else the fixture edited by edit
+		edit func(map[string]string, map[string]any)
+		want string
+	}{
+		{name: "bit flip in batch_in_epoch", path: flip, want: "metadata fails its checksum"},
+		{name: "negative batch_in_epoch", edit: set("batch_in_epoch", "-1"), want: `"batch_in_epoch" is "-1"`},
+		{name: "negative step", edit: set("step", "-23"), want: `"step" is "-23"`},
+		{name: "negative epoch", edit: set("epoch", "-1"), want: `"epoch" is "-1"`},
+		{name: "negative metrics_rows", edit: set("metrics_rows", "-2"), want: `"metrics_rows" is "-2"`},
+		{name: "negative optimizer_steps", edit: set("optimizer_steps", "-1"), want: `"optimizer_steps" is "-1"`},
+		{name: "negative epoch_samples", edit: set("epoch_samples", "-8"), want: `"epoch_samples" is "-8"`},
+		{name: "negative epoch_steps", edit: set("epoch_steps", "-1"), want: `"epoch_steps" is "-1"`},
+		{name: "negative skipped", edit: set("skipped", "-1"), want: `"skipped" is "-1"`},
+		{name: "huge epoch", edit: set("epoch", "99999999999999999999"), want: `"epoch" is "99999999999999999999"`},
+		{name: "epoch beyond 2^53", edit: set("epoch", "9007199254740993"), want: `"epoch" is "9007199254740993"`},
+		{name: "fractional step", edit: set("step", "23.5"), want: `"step" is "23.5"`},
+		{name: "missing step", edit: set("step", ""), want: `"step"`},
+		{name: "NaN best_val_loss", edit: set("best_val_loss", "NaN"), want: `"best_val_loss" is "NaN"`},
+		{name: "negative best_val_loss", edit: set("best_val_loss", "-1"), want: `"best_val_loss" is "-1"`},
+		{name: "NaN lr", edit: set("lr", "NaN"), want: `"lr" is "NaN"`},
+		{name: "negative lr", edit: set("lr", "-0.01"), want: `"lr" is "-0.01"`},
+		{name: "infinite lr", edit: set("lr", "+Inf"), want: `"lr" is "+Inf"`},
+		{name: "zero lr_scale", edit: set("lr_scale", "0"), want: `"lr_scale" is "0"`},
+		{name: "lr_scale above 1", edit: set("lr_scale", "2"), want: `"lr_scale" is "2"`},
+		{name: "NaN epoch_loss_sum", edit: set("epoch_loss_sum", "NaN"), want: `"epoch_loss_sum" is "NaN"`},
+		{name: "infinite epoch_norm_sum", edit: set("epoch_norm_sum", "Inf"), want: `"epoch_norm_sum" is "Inf"`},
+		{name: "negative elapsed_s", edit: set("elapsed_s", "-3"), want: `"elapsed_s" is "-3"`},
+		{name: "NaN sched_lr", edit: set("sched_lr", "NaN"), want: `"sched_lr" is "NaN"`},
+		{name: "negative sched_bad", edit: set("sched_bad", "-1"), want: `"sched_bad" is "-1"`},
+		{name: "unknown dtype", edit: set("dtype", "float16"), want: `"dtype" is "float16"`},
+		{name: "optimizer_steps beyond step", edit: set("optimizer_steps", "24"), want: `"optimizer_steps" is 24, more than "step" (23)`},
+		{name: "skipped beyond step", edit: set("skipped", "24"), want: `"skipped" is 24, more than "step" (23)`},
+		{name: "metrics_rows beyond epoch", edit: set("metrics_rows", "3"), want: `"metrics_rows" is 3, more than "epoch" (2)`},
+		{name: "epoch_steps beyond batch_in_epoch", edit: set("epoch_steps", "4"), want: `"epoch_steps" is 4, more than "batch_in_epoch" (3)`},
+		{name: "step short of the batches done", edit: set("step", "2", "optimizer_steps", "2"), want: `"step" is 2, less than "batch_in_epoch" (3)`},
+		{name: "format 2 without its checksum", edit: set("metadata_checksum", ""), want: `the metadata has no "metadata_checksum"`},
+		{name: "rng not base64", edit: set("rng", "!!"), want: `"rng"`},
+		{name: "sections unreadable", edit: set("resume_sections", "{"), want: `"resume_sections"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := tc.path
+			if p == "" {
+				p = fx.edited(t, strings.ReplaceAll(tc.name, " ", "-"), tc.edit)
+			}
+			_, _, err := checkpoint.Read(p)
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), p) {
+				t.Fatalf("Read: %v\nwant an error naming %s and containing %s", err, p, tc.want)
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("the message takes more than one line: %q", err)
+			}
+		})
+	}
+}
+
+// TestReadsValidMetadata: the fixture, and files edited within the ranges,
+// read with the state that was saved.
+func TestReadsValidMetadata(t *testing.T) {
+	fx := newFixture(t)
+	for _, tc := range []struct {
+		name  string
+		edit  func(map[string]string, map[string]any)
+		plain bool
+	}{
+		{"as saved", nil, false},
+		{"no best yet", set("best_val_loss", "+Inf"), false},
+		{"halved rate", set("lr_scale", "0.25"), false},
+		// Format 1, before the metadata checksum, still reads.
+		{"format 1", set("format", "nettrain-checkpoint/1", "metadata_checksum", ""), false},
+		// Without nettrain's format the file is plain weights: no state.
+		{"no format", set("format", ""), true},
+		{"unknown format", set("format", "nettrain-checkpoint/9"), true},
+		{"no metadata", func(meta map[string]string, _ map[string]any) { clear(meta) }, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, st, err := checkpoint.Read(fx.edited(t, strings.ReplaceAll(tc.name, " ", "-"), tc.edit))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Plain != tc.plain {
+				t.Errorf("Plain is %v", st.Plain)
+			}
+			if tc.plain {
+				if st.Epoch != 0 || st.Step != 0 || st.MetricsRows != 0 {
+					t.Errorf("plain state %+v", st)
+				}
+				return
+			}
+			if st.Epoch != 2 || st.BatchInEpoch != 3 || st.Step != 23 || st.MetricsRows != 2 || st.OptimSteps != 23 || st.EpochSamples != 24 {
+				t.Errorf("state %+v", st)
+			}
+		})
+	}
+}

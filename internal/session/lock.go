@@ -1,0 +1,110 @@
+package session
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+)
+
+// lockName is the run directory's lock file: it exists while a run trains
+// there and holds its pid.
+const lockName = "nettrain.lock"
+
+// dirLock is a run directory's lock: lockName, held with flock(2) for as
+// long as the run trains. The kernel drops the flock when the process
+// dies, however it dies, so a lock file left by a killed run is stale by
+// construction and the next run takes it over; the pid in the file is
+// there for the messages.
+type dirLock struct {
+	f    *os.File
+	path string
+	// created is true when lockDir created the directory: unlock removes
+	// it again if nothing else was written into it.
+	created bool
+}
+
+// lockDir creates the run directory if needed and takes its lock, or
+// fails at once, naming the pid of the run that holds it. A stale lock
+// file (its process gone) is taken over, with a note in log.
+func lockDir(dir string, log io.Writer) (*dirLock, error) {
+	_, statErr := os.Stat(dir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("cannot create run directory: %w", err)
+	}
+	l := &dirLock{path: filepath.Join(dir, lockName), created: os.IsNotExist(statErr)}
+	// A few tries: between our open and our flock, the holder may end and
+	// remove the file, leaving us a lock on a file nobody else sees.
+	for try := 0; try < 10; try++ {
+		f, err := os.OpenFile(l.path, os.O_RDWR|os.O_CREATE, 0o644)
+		if err != nil {
+			l.cleanup()
+			return nil, fmt.Errorf("cannot lock run directory %s: %w", dir, err)
+		}
+		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+			pid := readPid(f)
+			f.Close()
+			l.cleanup()
+			if errors.Is(err, syscall.EWOULDBLOCK) {
+				who := "pid unknown"
+				if pid > 0 {
+					who = "pid " + strconv.Itoa(pid)
+				}
+				return nil, fmt.Errorf("run directory %s is in use by another nettrain run (%s, lock file %s): wait for it to end or stop it; two runs in one directory would overwrite each other's checkpoints and metrics",
+					dir, who, l.path)
+			}
+			return nil, fmt.Errorf("cannot lock run directory %s: %v", dir, err)
+		}
+		held, err1 := f.Stat()
+		named, err2 := os.Stat(l.path)
+		if err1 != nil || err2 != nil || !os.SameFile(held, named) {
+			f.Close()
+			continue
+		}
+		if pid := readPid(f); pid > 0 && log != nil {
+			fmt.Fprintf(log, "note: took over the lock of pid %d (%s), which no longer runs here\n", pid, l.path)
+		}
+		if err := f.Truncate(0); err == nil {
+			_, err = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+		}
+		l.f = f
+		return l, nil
+	}
+	l.cleanup()
+	return nil, fmt.Errorf("cannot lock run directory %s: its lock file %s keeps changing", dir, l.path)
+}
+
+// readPid reads the pid in a lock file (0 when there is none).
+func readPid(f *os.File) int {
+	b := make([]byte, 32)
+	n, _ := f.ReadAt(b, 0)
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b[:n])))
+	if err != nil || pid < 1 {
+		return 0
+	}
+	return pid
+}
+
+// unlock removes the lock file, then releases the lock (in this order:
+// whoever opens the file after that finds a new one, see lockDir).
+func (l *dirLock) unlock() {
+	if l == nil || l.f == nil {
+		return
+	}
+	os.Remove(l.path)
+	l.f.Close()
+	l.f = nil
+	l.cleanup()
+}
+
+// cleanup removes the run directory again if lockDir created it and it is
+// still empty (a run that failed before writing anything).
+func (l *dirLock) cleanup() {
+	if l.created {
+		os.Remove(filepath.Dir(l.path)) // fails, harmlessly, unless empty
+	}
+}

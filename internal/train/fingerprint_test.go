@@ -1,0 +1,90 @@
+package train
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/nettrain/nettrain/internal/checkpoint"
+	"github.com/nettrain/nettrain/internal/testutil"
+)
+
+// TestFingerprints: the data's fingerprint follows the data as loaded: the
+// same values written differently fingerprint the same; a changed value,
+// a changed class name or another sample count does not.
+func TestFingerprints(t *testing.T) {
+	csv := func(n int, change func(i int) string) string {
+		var b strings.Builder
+		b.WriteString("x,y,label\n")
+		for i := 0; i < n; i++ {
+			if s := change(i); s != "" {
+				b.WriteString(s)
+				continue
+			}
+			fmt.Fprintf(&b, "%d,%d,%s\n", i%7, i%3, []string{"a", "b"}[i%2])
+		}
+		return b.String()
+	}
+	same := func(int) string { return "" }
+	const tabular = `name: f
+data: {train: d.csv, validation_split: 0.25}
+model: {input: [2], layers: [{dense: {units: 2}}]}
+`
+	const text = `name: f
+data: {train: d.txt, sequence: {kind: text, window: 4}}
+model: {layers: [onehot, {lstm: {units: 2}}, {dense: {units: classes}}]}
+`
+	story := strings.Repeat("the quick brown fox jumps over the lazy dog. ", 20)
+	tests := []struct {
+		name, config, file string
+		a, b               string // two versions of the file
+		same               bool
+		samples            int // of b
+	}{
+		{"csv rewritten with the same values", tabular, "d.csv", csv(40, same), csv(40, func(i int) string {
+			if i == 3 {
+				return "3.0,0.00,b\n"
+			}
+			return ""
+		}), true, 40},
+		{"csv with one value changed", tabular, "d.csv", csv(40, same), csv(40, func(i int) string {
+			if i == 3 {
+				return "3,1,b\n"
+			}
+			return ""
+		}), false, 40},
+		{"csv with a label changed", tabular, "d.csv", csv(40, same), csv(40, func(i int) string {
+			if i == 3 {
+				return "3,0,a\n"
+			}
+			return ""
+		}), false, 40},
+		{"csv with a row dropped", tabular, "d.csv", csv(40, same), csv(39, same), false, 39},
+		{"text unchanged", text, "d.txt", story, story, true, len(story)},
+		{"text with one character changed", text, "d.txt", story, strings.Replace(story, "lazy", "hazy", 1), false, len(story)},
+	}
+	load := func(t *testing.T, dir, config, file, content string) []checkpoint.DataFingerprint {
+		t.Helper()
+		os.WriteFile(filepath.Join(dir, file), []byte(content), 0o644)
+		m, err := Load[float32](testutil.LoadConfig(t, dir, config))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m.Data.Fingerprints
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			a := load(t, dir, tc.config, tc.file, tc.a)
+			b := load(t, dir, tc.config, tc.file, tc.b)
+			if len(b) != 1 || b[0].Key != "data.train" || b[0].Source != tc.file || b[0].Samples != tc.samples || b[0].Size != int64(len(tc.b)) {
+				t.Fatalf("fingerprint %+v", b)
+			}
+			if d := checkpoint.DataDiffers(a, b); (d == "") != tc.same {
+				t.Errorf("DataDiffers: %q, want same: %v", d, tc.same)
+			}
+		})
+	}
+}
