@@ -225,8 +225,12 @@ func verifyChecksums(f *safetensors.File) error {
 }
 
 // Read opens and validates a checkpoint file.
-func Read(path string) (*safetensors.File, State, error) {
-	f, err := safetensors.Read(path)
+func Read(path string) (*safetensors.File, State, error) { return ReadLimit(path, 0, "") }
+
+// ReadLimit is Read refusing a file larger than limit bytes (0: no limit)
+// before reading it; what names the limit in the message.
+func ReadLimit(path string, limit int64, what string) (*safetensors.File, State, error) {
+	f, err := safetensors.ReadLimit(path, limit, what)
 	if err != nil {
 		var pe *os.PathError
 		if errors.As(err, &pe) {

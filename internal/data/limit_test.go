@@ -196,7 +196,7 @@ func TestLoadLimit(t *testing.T) {
 		{"mnist:train", 26, "MNIST/mnist/train-images-idx3-ubyte.gz: the data set (dimensions [3 2 2] of 0x08 unsigned byte and 3 labels) needs 27 B of memory, more than the test limit (26 B) allows"},
 		{"d.safetensors", 7200, ""},
 		{"d.safetensors", 7199, "BASE/d.safetensors: the data set (x F16 [100 10] and y I64 [100], held as read and as converted) needs 7200 bytes of memory, more than the test limit (7199 bytes) allows"},
-		{"d.safetensors", stSize - 1, fmt.Sprintf("safetensors: BASE/d.safetensors is %d bytes, more than the test limit (%d bytes) allows", stSize, stSize-1)},
+		{"d.safetensors", stSize - 1, fmt.Sprintf("BASE/d.safetensors is %d bytes, more than the test limit (%d bytes) allows", stSize, stSize-1)},
 		{"d.csv", -1, "d.csv: byte limit -1 is negative (0 means no limit)"},
 	}
 	for _, tt := range tests {

@@ -34,7 +34,8 @@ func evalCheckpoint[T backprop.Float](cfg *model.Config, path string, split Spli
 	if err := cfg.RequireData("to evaluate"); err != nil {
 		return train.EvalResult{}, err
 	}
-	f, st, err := checkpoint.Read(path)
+	limit, what := train.MemoryLimit(cfg)
+	f, st, err := checkpoint.ReadLimit(path, limit, what)
 	if err != nil {
 		return train.EvalResult{}, err
 	}

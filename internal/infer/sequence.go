@@ -33,7 +33,8 @@ func loadForInference(cfg *model.Config, ckpt string, maxBatch int) (*train.Data
 	if err != nil {
 		return nil, nil, err
 	}
-	f, st, err := checkpoint.Read(ckpt)
+	limit, what := train.MemoryLimit(cfg)
+	f, st, err := checkpoint.ReadLimit(ckpt, limit, what)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -105,8 +105,8 @@ func TestReadLimit(t *testing.T) {
 	}{
 		{"no limit", 0, ""},
 		{"exactly the size", size, ""},
-		{"one byte short", size - 1, fmt.Sprintf("safetensors: %s is %d bytes, more than training.memory_limit 1KiB (%d bytes) allows", path, size, size-1)},
-		{"half the size", size / 2, fmt.Sprintf("safetensors: %s is %s, more than training.memory_limit 1KiB (%s) allows", path, safeio.Bytes(size), safeio.Bytes(size/2))},
+		{"one byte short", size - 1, fmt.Sprintf("%s is %d bytes, more than training.memory_limit 1KiB (%d bytes) allows", path, size, size-1)},
+		{"half the size", size / 2, fmt.Sprintf("%s is %s, more than training.memory_limit 1KiB (%s) allows", path, safeio.Bytes(size), safeio.Bytes(size/2))},
 		{"negative", -1, fmt.Sprintf("safetensors: %s: byte limit -1 is negative", path)},
 	}
 	for _, tc := range tests {

@@ -76,7 +76,7 @@ func ReadLimit(path string, max int64, what string) (*File, error) {
 	}
 	b, err := safeio.ReadFile(path, max, what)
 	if err != nil {
-		return nil, fmt.Errorf("safetensors: %w", err)
+		return nil, err // safeio's errors name the path and the problem
 	}
 	return parse(path, b)
 }

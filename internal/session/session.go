@@ -175,7 +175,8 @@ func run[T backprop.Float](cfg *model.Config, o Options) (*Result, error) {
 // state into the session, after checking that this config and its data
 // can continue from it (checkState).
 func (s *session[T]) restore(path string) error {
-	f, rs, err := checkpoint.Read(path)
+	limit, what := train.MemoryLimit(s.cfg)
+	f, rs, err := checkpoint.ReadLimit(path, limit, what)
 	if err != nil {
 		return err
 	}

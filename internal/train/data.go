@@ -118,6 +118,7 @@ func (c *Data[T]) split(sub data.Subset) Split[T] {
 
 func loadOptions(cfg *model.Config) data.LoadOptions {
 	o := data.LoadOptions{BaseDir: cfg.Dir}
+	o.MaxBytes, o.LimitName = MemoryLimit(cfg)
 	c := cfg.Data.CSV
 	if c.Header != nil {
 		o.CSV.Header = data.HeaderAbsent

@@ -86,11 +86,7 @@ func (m *Model[T]) Classes() int {
 // training.memory_limit (default: the machine's memory).
 func (m *Model[T]) CheckMemory(maxBatch int) error {
 	cfg := m.Config
-	limit, what := machineMemory(), "the machine's memory"
-	if l := cfg.Training.MemoryLimit; l != nil {
-		limit, _ = model.ParseBytes(*l)
-		what = "training.memory_limit " + *l
-	}
+	limit, what := MemoryLimit(cfg)
 	if limit <= 0 {
 		return nil
 	}
@@ -129,7 +125,7 @@ func (m *Model[T]) InitNetwork(maxBatch int) (*backprop.Network[T], error) {
 	net.Init(rand.New(rand.NewPCG(cfg.Seed, StreamInit)))
 	if p := cfg.Model.InitFrom; p != nil && *p != "" {
 		if err := m.LoadWeights(net, cfg.Path(*p)); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%s: model.init_from: %w", cfg.File, err)
 		}
 	}
 	return net, nil
@@ -137,7 +133,8 @@ func (m *Model[T]) InitNetwork(maxBatch int) (*backprop.Network[T], error) {
 
 // LoadWeights reads a checkpoint or weights file into net's parameters.
 func (m *Model[T]) LoadWeights(net *backprop.Network[T], path string) error {
-	f, _, err := checkpoint.Read(path)
+	limit, what := MemoryLimit(m.Config)
+	f, _, err := checkpoint.ReadLimit(path, limit, what)
 	if err != nil {
 		return err
 	}
