@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every fuzz target of nettrain for FUZZTIME each (default 60s):
-#   scripts/fuzz.sh            # about 5 minutes
+#   scripts/fuzz.sh            # about 8 minutes
 #   FUZZTIME=10m scripts/fuzz.sh
 # A finding stops the script with the failing input written under the
 # package's testdata/fuzz/<Target>/ (commit it: it becomes a regression test).
@@ -12,7 +12,10 @@ targets=(
   "./internal/data FuzzIDX"
   "./internal/data FuzzCSV"
   "./internal/data FuzzSeriesCSV"
+  "./internal/data FuzzSafetensorsData"
   "./internal/safetensors FuzzParse"
+  "./internal/checkpoint FuzzReadMetadata"
+  "./internal/session FuzzResumeMetadata"
 )
 for entry in "${targets[@]}"; do
   read -r pkg target <<<"$entry"
