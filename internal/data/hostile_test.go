@@ -1,53 +1,16 @@
 package data
 
 import (
-	"fmt"
+	"github.com/nettrain/nettrain/internal/testutil"
+
 	"os"
 	"path/filepath"
-	"runtime/metrics"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 )
 
-// bounded runs fn and keeps a failure of it bounded: it fails the test
-// when fn has not returned after timeout (a read that blocks), and it
-// crashes the test binary, rather than the machine, when the heap grows
-// by more than maxHeap while fn runs (a read that never ends). A goroutine
-// stuck in a blocking call stays behind until the test binary exits.
-func bounded(t *testing.T, timeout time.Duration, maxHeap uint64, fn func()) {
-	t.Helper()
-	done := make(chan struct{})
-	base := heapBytes()
-	go func() {
-		defer close(done)
-		fn()
-	}()
-	tick := time.NewTicker(time.Millisecond)
-	defer tick.Stop()
-	deadline := time.After(timeout)
-	for {
-		select {
-		case <-done:
-			return
-		case <-deadline:
-			t.Fatalf("still running after %v: the reader blocks or reads without end", timeout)
-		case <-tick.C:
-			if h := heapBytes(); h > base+maxHeap {
-				panic(fmt.Sprintf("%s: the heap grew by %d bytes while reading: a read without end (stopped here, before it takes the machine down)", t.Name(), h-base))
-			}
-		}
-	}
-}
-
-// heapBytes returns the bytes of live and not yet swept heap objects,
-// without stopping the world.
-func heapBytes() uint64 {
-	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	metrics.Read(s)
-	return s[0].Value.Uint64()
-}
 
 // hostile makes, in dir, the kinds of non-regular file a data path must
 // never be read from, each under the given name: a symlink to /dev/zero
@@ -115,7 +78,7 @@ func TestNonRegularFiles(t *testing.T) {
 					writeFile(t, filepath.Dir(p), r.partner, r.partnerData)
 				}
 				var err error
-				bounded(t, 5*time.Second, 64<<20, func() { err = r.read(p) })
+				testutil.Bounded(t, 5*time.Second, 64<<20, func() { err = r.read(p) })
 				checkRefused(t, err, p)
 			})
 		}
@@ -125,7 +88,7 @@ func TestNonRegularFiles(t *testing.T) {
 		t.Run("IDX labels/"+kind, func(t *testing.T) {
 			images := writeFile(t, filepath.Dir(p), "train-images-idx3-ubyte", tinyImages)
 			var err error
-			bounded(t, 5*time.Second, 64<<20, func() { _, err = Load(images, LoadOptions{}) })
+			testutil.Bounded(t, 5*time.Second, 64<<20, func() { _, err = Load(images, LoadOptions{}) })
 			checkRefused(t, err, p)
 		})
 	}

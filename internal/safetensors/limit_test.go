@@ -1,11 +1,12 @@
 package safetensors
 
 import (
+	"github.com/nettrain/nettrain/internal/testutil"
+
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime/metrics"
 	"strings"
 	"syscall"
 	"testing"
@@ -14,39 +15,6 @@ import (
 	"github.com/nettrain/nettrain/internal/safeio"
 )
 
-// bounded runs fn and keeps a failure of it bounded: it fails the test
-// when fn has not returned after timeout (a read that blocks), and crashes
-// the test binary, rather than the machine, when the heap grows by more
-// than maxHeap while fn runs (a read that never ends).
-func bounded(t *testing.T, timeout time.Duration, maxHeap uint64, fn func()) {
-	t.Helper()
-	heap := func() uint64 {
-		s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-		metrics.Read(s)
-		return s[0].Value.Uint64()
-	}
-	done := make(chan struct{})
-	base := heap()
-	go func() {
-		defer close(done)
-		fn()
-	}()
-	tick := time.NewTicker(time.Millisecond)
-	defer tick.Stop()
-	deadline := time.After(timeout)
-	for {
-		select {
-		case <-done:
-			return
-		case <-deadline:
-			t.Fatalf("still running after %v: the reader blocks or reads without end", timeout)
-		case <-tick.C:
-			if h := heap(); h > base+maxHeap {
-				panic(fmt.Sprintf("%s: the heap grew by %d bytes while reading: a read without end (stopped here, before it takes the machine down)", t.Name(), h-base))
-			}
-		}
-	}
-}
 
 // TestReadNonRegular checks that a checkpoint path that is not a regular
 // file is refused at once, in one line naming it.
@@ -71,7 +39,7 @@ func TestReadNonRegular(t *testing.T) {
 		for _, limit := range []int64{0, 1 << 20} {
 			t.Run(fmt.Sprintf("%s/limit %d", tc.name, limit), func(t *testing.T) {
 				var err error
-				bounded(t, 5*time.Second, 64<<20, func() { _, err = ReadLimit(tc.path, limit, "the test limit") })
+				testutil.Bounded(t, 5*time.Second, 64<<20, func() { _, err = ReadLimit(tc.path, limit, "the test limit") })
 				if err == nil || !strings.Contains(err.Error(), tc.path+" "+tc.want) || strings.Contains(err.Error(), "\n") {
 					t.Errorf("error %q, want one line with %q", err, tc.path+" "+tc.want)
 				}
@@ -79,7 +47,7 @@ func TestReadNonRegular(t *testing.T) {
 		}
 	}
 	var err error
-	bounded(t, 5*time.Second, 64<<20, func() { _, err = Read(zero) })
+	testutil.Bounded(t, 5*time.Second, 64<<20, func() { _, err = Read(zero) })
 	if err == nil || !strings.Contains(err.Error(), zero+" is a character device") {
 		t.Errorf("Read: error %v", err)
 	}

@@ -3,9 +3,12 @@
 package testutil
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/metrics"
 	"testing"
+	"time"
 
 	"github.com/spf13/viper"
 
@@ -37,4 +40,42 @@ func NeedData(t testing.TB, format string, args ...any) {
 		t.Fatalf("CI: "+format, args...)
 	}
 	t.Skipf(format, args...)
+}
+
+// Bounded runs fn and keeps a failure of it bounded: it fails the test
+// when fn has not returned after timeout (a read that blocks), and it
+// crashes the test binary, rather than the machine, when the heap grows
+// by more than maxHeap while fn runs (a read that never ends). A goroutine
+// stuck in a blocking call stays behind until the test binary exits.
+func Bounded(t *testing.T, timeout time.Duration, maxHeap uint64, fn func()) {
+	t.Helper()
+	done := make(chan struct{})
+	base := heapBytes()
+	go func() {
+		defer close(done)
+		fn()
+	}()
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(timeout)
+	for {
+		select {
+		case <-done:
+			return
+		case <-deadline:
+			t.Fatalf("still running after %v: the reader blocks or reads without end", timeout)
+		case <-tick.C:
+			if h := heapBytes(); h > base+maxHeap {
+				panic(fmt.Sprintf("%s: the heap grew by %d bytes while reading: a read without end (stopped here, before it takes the machine down)", t.Name(), h-base))
+			}
+		}
+	}
+}
+
+// heapBytes returns the bytes of live and not yet swept heap objects,
+// without stopping the world.
+func heapBytes() uint64 {
+	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
 }
