@@ -11,7 +11,6 @@ import (
 	"time"
 )
 
-
 // hostile makes, in dir, the kinds of non-regular file a data path must
 // never be read from, each under the given name: a symlink to /dev/zero
 // (endless), a FIFO without a writer (an open blocks), a symlink to such

@@ -15,7 +15,6 @@ import (
 	"github.com/nettrain/nettrain/internal/safeio"
 )
 
-
 // TestReadNonRegular checks that a checkpoint path that is not a regular
 // file is refused at once, in one line naming it.
 func TestReadNonRegular(t *testing.T) {
