@@ -65,7 +65,11 @@ func RunTrial[T backprop.Float](m *train.Model[T], pool *train.Pool, o TrialOpti
 // trainTrial is RunTrial, also returning the trained network.
 func trainTrial[T backprop.Float](m *train.Model[T], pool *train.Pool, o TrialOptions) (TrialResult, *backprop.Network[T], error) {
 	start := time.Now()
-	cfg, d := m.Config, m.Data
+	// The trial's budget is the run's: the schedule spans it, as it spans
+	// training.epochs in `nettrain train --set training.epochs=...`.
+	budget := *m.Config
+	budget.Training.Epochs, budget.Training.Steps = o.Epochs, o.Steps
+	cfg, d := &budget, m.Data
 	net, err := m.InitNetwork(cfg.Training.BatchSize)
 	if err != nil {
 		return TrialResult{}, nil, err
@@ -73,11 +77,7 @@ func trainTrial[T backprop.Float](m *train.Model[T], pool *train.Pool, o TrialOp
 	opt := optim.New[T](cfg.Optimizer.Optim, net.NumParams())
 	tr := train.NewTrainer(cfg, net, opt, pool.Ctx(), d.Train, d.Classes)
 	h := &trialHooks[T]{o: o, res: TrialResult{BestVal: math.Inf(1)}}
-	loop := train.NewLoop(tr, d.Val, h)
-	loop.Epochs, loop.MaxSteps = o.Epochs, 0
-	if o.Steps != nil {
-		loop.MaxSteps = int64(*o.Steps)
-	}
+	loop := train.NewLoop(tr, d.Val, h) // epochs and steps from the budget
 	loop.EvalsPerEpoch = o.EvalsPerEpoch
 	if err := loop.Run(); err != nil {
 		return TrialResult{}, nil, err

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/nettrain/nettrain/internal/model"
 	"github.com/nettrain/nettrain/internal/safetensors"
 	"github.com/nettrain/nettrain/internal/session"
 	"github.com/nettrain/nettrain/internal/train"
@@ -83,5 +84,31 @@ func TestTrialEqualsTrain(t *testing.T) {
 				t.Errorf("trial made %d steps, train %d", trial.Steps, last.Step)
 			}
 		})
+	}
+}
+
+// TestTrialBudgetSetsTheSchedule: a trial's epoch budget is the run's, so a
+// cosine schedule spans the trial, as it spans training.epochs in train.
+func TestTrialBudgetSetsTheSchedule(t *testing.T) {
+	dir := t.TempDir()
+	writeBlobs(t, dir)
+	sched := []string{"schedule.name=cosine", "schedule.interval=step", "optimizer.lr=0.05"}
+	long := config(t, dir, append(sched, "training.epochs=50")...)
+	short := config(t, dir, append(sched, "training.epochs=2")...)
+	pool := train.NewPool(1)
+	defer pool.Close()
+	run := func(cfg *model.Config) []float32 {
+		m, err := train.LoadWithData[float32](cfg, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, net, err := trainTrial(m, pool, TrialOptions{Epochs: 2, EvalsPerEpoch: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return append([]float32(nil), net.W...)
+	}
+	if a, b := run(long), run(short); !slices.Equal(a, b) {
+		t.Error("a 2-epoch trial depends on training.epochs: its schedule does not span its budget")
 	}
 }

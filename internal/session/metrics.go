@@ -178,9 +178,9 @@ func (m *metricsLog) close() {
 
 // Line formats a metrics row for the log.
 func (r Row) Line() string {
-	s := fmt.Sprintf("epoch %d  step %d  train_loss %.4f", r.Epoch, r.Step, r.TrainLoss)
+	s := fmt.Sprintf("epoch %d  step %d  train_loss %s", r.Epoch, r.Step, lossText(r.TrainLoss))
 	if r.ValLoss != nil {
-		s += fmt.Sprintf("  val_loss %.4f", *r.ValLoss)
+		s += "  val_loss " + lossText(*r.ValLoss)
 	}
 	if r.ValAccuracy != nil {
 		s += fmt.Sprintf("  val_acc %.4f", *r.ValAccuracy)
@@ -202,4 +202,13 @@ func newBar(w io.Writer, total int64, desc string) *progressbar.ProgressBar {
 		progressbar.OptionSetWidth(30),
 		progressbar.OptionSetPredictTime(true),
 	)
+}
+
+// lossText prints a loss with 4 decimals, or in 4 significant digits when
+// it is too large for that to be readable (a diverging run).
+func lossText(v float64) string {
+	if math.Abs(v) >= 1e6 {
+		return fmt.Sprintf("%.4g", v)
+	}
+	return fmt.Sprintf("%.4f", v)
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/nettrain/nettrain/internal/checkpoint"
@@ -272,5 +273,34 @@ training: {epochs: 30, batch_size: 10}
 	}
 	if _, err := infer.EvalCheckpoint(cfg, filepath.Join(out, "best.safetensors"), "test", 1); err == nil || !strings.Contains(err.Error(), `unknown class "fish"`) {
 		t.Errorf("test file with an unknown class: %v", err)
+	}
+}
+
+// TestInterruptAndStopAtAnEpochsEnd: a signal that arrives during an
+// epoch's last batch stops the run there with last.safetensors saved at
+// that step, and so does training.steps ending on an epoch boundary, even
+// when checkpoint.every_epochs would not save that epoch.
+func TestInterruptAndStopAtAnEpochsEnd(t *testing.T) {
+	dir := t.TempDir()
+	writeBlobs(t, dir, 200)
+	// One batch per epoch: every step is an epoch's last.
+	cfg := loadConfig(t, dir, blobsConfig, "training.batch_size=512", "training.epochs=5", "checkpoint.every_epochs=1000")
+	sig := make(chan os.Signal, 1)
+	sig <- syscall.SIGINT
+	_, err := Run(cfg, Options{OutDir: filepath.Join(dir, "int"), Interrupt: sig})
+	var ie *InterruptedError
+	if !errors.As(err, &ie) || ie.Step != 1 {
+		t.Fatalf("want an interruption after step 1, got %v", err)
+	}
+	if _, st, err := checkpoint.Read(filepath.Join(dir, "int", "last.safetensors")); err != nil || st.Step != 1 || st.Epoch != 1 {
+		t.Errorf("last.safetensors at epoch %d step %d (%v), want epoch 1 step 1", st.Epoch, st.Step, err)
+	}
+	// training.steps on an epoch boundary (2 batches per epoch here).
+	cfg = loadConfig(t, dir, blobsConfig, "training.batch_size=96", "training.epochs=5", "checkpoint.every_epochs=1000", "training.steps=4")
+	if _, err := Run(cfg, Options{OutDir: filepath.Join(dir, "steps")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, st, err := checkpoint.Read(filepath.Join(dir, "steps", "last.safetensors")); err != nil || st.Step != 4 || st.Epoch != 2 {
+		t.Errorf("last.safetensors at epoch %d step %d (%v), want epoch 2 step 4", st.Epoch, st.Step, err)
 	}
 }

@@ -165,6 +165,8 @@ func run[T backprop.Float](cfg *model.Config, o Options) (*Result, error) {
 		cfg.Describe(), d.Train.Len(), lenOf(d.Val), s.net.NumParams(), plural(pool.Threads(), "thread"), s.dir)
 	if lim := s.loop.MaxSteps; lim > 0 && s.loop.Pos.Step >= lim {
 		fmt.Fprintf(s.log, "the run already made %d steps (training.steps is %d): nothing to do\n", s.loop.Pos.Step, lim)
+	} else if s.loop.Pos.Epoch >= s.loop.Epochs {
+		fmt.Fprintf(s.log, "the run already finished its %d epochs (training.epochs is %d): nothing to do; raise training.epochs to train on\n", s.loop.Pos.Epoch, s.loop.Epochs)
 	}
 	err = s.loop.Run()
 	s.res.Stopped = s.loop.Stopped
@@ -355,8 +357,10 @@ func (s *session[T]) Stepped(l *train.Loop[T], st train.StepInfo) error {
 			return err
 		}
 	}
-	if sig := s.interrupted(); sig != nil && inEpoch {
-		return s.interruption(sig, true)
+	if inEpoch { // at an epoch's end, EpochEnd takes the signal
+		if sig := s.interrupted(); sig != nil {
+			return s.interruption(sig, true)
+		}
 	}
 	return nil
 }
@@ -380,10 +384,11 @@ func (s *session[T]) EpochEnd(l *train.Loop[T], e train.EpochEnd) error {
 		if improved = e.Score < st.BestValLoss; improved {
 			st.BestValLoss = e.Score
 		}
-	} else if _, err := os.Stat(filepath.Join(s.dir, "best.safetensors")); err != nil {
+	} else if e.Epoch == 0 && math.IsInf(st.BestValLoss, 1) {
 		// Stopped inside the first epoch: these weights are the best so
 		// far, but the record stays with whole epochs so that a resumed
-		// run decides "best" exactly as an uninterrupted one.
+		// run decides "best" exactly as an uninterrupted one. (A partial
+		// later epoch is never a candidate: best stays with whole epochs.)
 		improved = true
 	}
 	if err := s.metrics.write(row); err != nil {
@@ -400,12 +405,20 @@ func (s *session[T]) EpochEnd(l *train.Loop[T], e train.EpochEnd) error {
 			return err
 		}
 	}
-	if pos.Epoch%s.cfg.Checkpoint.EveryEpochs == 0 || pos.Epoch == l.Epochs || !e.Complete {
+	// A signal that came during the epoch's last batch is taken here.
+	var sig os.Signal
+	if pos.Epoch < l.Epochs {
+		sig = s.interrupted()
+	}
+	// last.safetensors: every checkpoint.every_epochs epochs, and whenever
+	// the run ends here (its last epoch, training.steps, a signal), so that
+	// a resume continues from exactly here.
+	if pos.Epoch%s.cfg.Checkpoint.EveryEpochs == 0 || pos.Epoch == l.Epochs || !e.Complete || l.Stopped || sig != nil {
 		if err := s.save("last.safetensors", keep); err != nil {
 			return err
 		}
 	}
-	if sig := s.interrupted(); sig != nil && pos.Epoch < l.Epochs {
+	if sig != nil {
 		return s.interruption(sig, false)
 	}
 	return nil
