@@ -4311,80 +4311,104 @@ TEXT ·expAVX512(SB), NOSPLIT, $0-24
 	MOVQ x+16(FP), DX
 
 loop:
-	CMPQ        AX, $0x00000010
-	JL          tail
-	VMOVUPS     (DX), Z0
-	VMOVUPS     consts<>+192(SB), Z1
-	VMOVUPS     consts<>+128(SB), Z2
-	VMAXPS      Z0, Z2, Z0
-	VMINPS      Z0, Z1, Z0
-	VMOVUPS     consts<>+320(SB), Z1
-	VFMADD231PS consts<>+256(SB), Z0, Z1
-	VSUBPS      consts<>+320(SB), Z1, Z2
-	VMOVUPS     consts<>+384(SB), Z3
-	VMOVAPS     Z2, Z4
-	VFMADD213PS Z0, Z3, Z4
-	VFMADD231PS consts<>+448(SB), Z2, Z4
-	VMULPS      Z4, Z4, Z0
-	VMOVUPS     consts<>+512(SB), Z2
-	VFMADD213PS consts<>+576(SB), Z4, Z2
-	VFMADD213PS consts<>+640(SB), Z4, Z2
-	VFMADD213PS consts<>+704(SB), Z4, Z2
-	VFMADD213PS consts<>+768(SB), Z4, Z2
-	VFMADD213PS consts<>+832(SB), Z4, Z2
-	VFMADD213PS Z4, Z0, Z2
-	VADDPS      consts<>+0(SB), Z2, Z0
-	VPSUBD      consts<>+320(SB), Z1, Z1
-	VPSRAD      $0x01, Z1, Z2
-	VPSUBD      Z2, Z1, Z1
-	VPADDD      consts<>+896(SB), Z2, Z2
-	VPSLLD      $0x17, Z2, Z2
-	VPADDD      consts<>+896(SB), Z1, Z1
-	VPSLLD      $0x17, Z1, Z1
-	VMULPS      Z2, Z0, Z0
-	VMULPS      Z1, Z0, Z0
-	VMOVUPS     Z0, (CX)
-	ADDQ        $0x00000040, CX
-	ADDQ        $0x00000040, DX
-	SUBQ        $0x00000010, AX
-	JMP         loop
+	CMPQ         AX, $0x00000010
+	JL           tail
+	VMOVUPS      (DX), Z0
+	VBROADCASTSS consts<>+192(SB), Z1
+	VBROADCASTSS consts<>+128(SB), Z2
+	VMAXPS       Z0, Z2, Z0
+	VMINPS       Z0, Z1, Z0
+	VBROADCASTSS consts<>+320(SB), Z1
+	VBROADCASTSS consts<>+256(SB), Z2
+	VFMADD231PS  Z2, Z0, Z1
+	VBROADCASTSS consts<>+320(SB), Z2
+	VSUBPS       Z2, Z1, Z2
+	VBROADCASTSS consts<>+384(SB), Z3
+	VMOVAPS      Z2, Z4
+	VFMADD213PS  Z0, Z3, Z4
+	VBROADCASTSS consts<>+448(SB), Z0
+	VFMADD231PS  Z0, Z2, Z4
+	VMULPS       Z4, Z4, Z0
+	VBROADCASTSS consts<>+512(SB), Z2
+	VBROADCASTSS consts<>+576(SB), Z3
+	VFMADD213PS  Z3, Z4, Z2
+	VBROADCASTSS consts<>+640(SB), Z3
+	VFMADD213PS  Z3, Z4, Z2
+	VBROADCASTSS consts<>+704(SB), Z3
+	VFMADD213PS  Z3, Z4, Z2
+	VBROADCASTSS consts<>+768(SB), Z3
+	VFMADD213PS  Z3, Z4, Z2
+	VBROADCASTSS consts<>+832(SB), Z3
+	VFMADD213PS  Z3, Z4, Z2
+	VFMADD213PS  Z4, Z0, Z2
+	VBROADCASTSS consts<>+0(SB), Z0
+	VADDPS       Z0, Z2, Z0
+	VBROADCASTSS consts<>+320(SB), Z2
+	VPSUBD       Z2, Z1, Z1
+	VPSRAD       $0x01, Z1, Z2
+	VPSUBD       Z2, Z1, Z1
+	VBROADCASTSS consts<>+896(SB), Z3
+	VPADDD       Z3, Z2, Z2
+	VPSLLD       $0x17, Z2, Z2
+	VBROADCASTSS consts<>+896(SB), Z3
+	VPADDD       Z3, Z1, Z1
+	VPSLLD       $0x17, Z1, Z1
+	VMULPS       Z2, Z0, Z0
+	VMULPS       Z1, Z0, Z0
+	VMOVUPS      Z0, (CX)
+	ADDQ         $0x00000040, CX
+	ADDQ         $0x00000040, DX
+	SUBQ         $0x00000010, AX
+	JMP          loop
 
 tail:
-	TESTQ       AX, AX
-	JZ          done
-	LEAQ        kmask<>+0(SB), BX
-	KMOVW       (BX)(AX*2), K1
-	VMOVUPS.Z   (DX), K1, Z0
-	VMOVUPS     consts<>+192(SB), Z1
-	VMOVUPS     consts<>+128(SB), Z2
-	VMAXPS      Z0, Z2, Z0
-	VMINPS      Z0, Z1, Z0
-	VMOVUPS     consts<>+320(SB), Z1
-	VFMADD231PS consts<>+256(SB), Z0, Z1
-	VSUBPS      consts<>+320(SB), Z1, Z2
-	VMOVUPS     consts<>+384(SB), Z3
-	VMOVAPS     Z2, Z4
-	VFMADD213PS Z0, Z3, Z4
-	VFMADD231PS consts<>+448(SB), Z2, Z4
-	VMULPS      Z4, Z4, Z0
-	VMOVUPS     consts<>+512(SB), Z2
-	VFMADD213PS consts<>+576(SB), Z4, Z2
-	VFMADD213PS consts<>+640(SB), Z4, Z2
-	VFMADD213PS consts<>+704(SB), Z4, Z2
-	VFMADD213PS consts<>+768(SB), Z4, Z2
-	VFMADD213PS consts<>+832(SB), Z4, Z2
-	VFMADD213PS Z4, Z0, Z2
-	VADDPS      consts<>+0(SB), Z2, Z0
-	VPSUBD      consts<>+320(SB), Z1, Z1
-	VPSRAD      $0x01, Z1, Z2
-	VPSUBD      Z2, Z1, Z1
-	VPADDD      consts<>+896(SB), Z2, Z2
-	VPSLLD      $0x17, Z2, Z2
-	VPADDD      consts<>+896(SB), Z1, Z1
-	VPSLLD      $0x17, Z1, Z1
-	VMULPS      Z2, Z0, Z0
-	VMULPS      Z1, Z0, Z0
-	VMOVUPS     Z0, K1, (CX)
+	TESTQ        AX, AX
+	JZ           done
+	LEAQ         kmask<>+0(SB), BX
+	KMOVW        (BX)(AX*2), K1
+	VMOVUPS.Z    (DX), K1, Z0
+	VBROADCASTSS consts<>+192(SB), Z1
+	VBROADCASTSS consts<>+128(SB), Z2
+	VMAXPS       Z0, Z2, Z0
+	VMINPS       Z0, Z1, Z0
+	VBROADCASTSS consts<>+320(SB), Z1
+	VBROADCASTSS consts<>+256(SB), Z2
+	VFMADD231PS  Z2, Z0, Z1
+	VBROADCASTSS consts<>+320(SB), Z2
+	VSUBPS       Z2, Z1, Z2
+	VBROADCASTSS consts<>+384(SB), Z3
+	VMOVAPS      Z2, Z4
+	VFMADD213PS  Z0, Z3, Z4
+	VBROADCASTSS consts<>+448(SB), Z0
+	VFMADD231PS  Z0, Z2, Z4
+	VMULPS       Z4, Z4, Z0
+	VBROADCASTSS consts<>+512(SB), Z2
+	VBROADCASTSS consts<>+576(SB), Z3
+	VFMADD213PS  Z3, Z4, Z2
+	VBROADCASTSS consts<>+640(SB), Z3
+	VFMADD213PS  Z3, Z4, Z2
+	VBROADCASTSS consts<>+704(SB), Z3
+	VFMADD213PS  Z3, Z4, Z2
+	VBROADCASTSS consts<>+768(SB), Z3
+	VFMADD213PS  Z3, Z4, Z2
+	VBROADCASTSS consts<>+832(SB), Z3
+	VFMADD213PS  Z3, Z4, Z2
+	VFMADD213PS  Z4, Z0, Z2
+	VBROADCASTSS consts<>+0(SB), Z0
+	VADDPS       Z0, Z2, Z0
+	VBROADCASTSS consts<>+320(SB), Z2
+	VPSUBD       Z2, Z1, Z1
+	VPSRAD       $0x01, Z1, Z2
+	VPSUBD       Z2, Z1, Z1
+	VBROADCASTSS consts<>+896(SB), Z3
+	VPADDD       Z3, Z2, Z2
+	VPSLLD       $0x17, Z2, Z2
+	VBROADCASTSS consts<>+896(SB), Z3
+	VPADDD       Z3, Z1, Z1
+	VPSLLD       $0x17, Z1, Z1
+	VMULPS       Z2, Z0, Z0
+	VMULPS       Z1, Z0, Z0
+	VMOVUPS      Z0, K1, (CX)
 
 done:
 	VZEROUPPER
@@ -4486,88 +4510,116 @@ TEXT ·sigmoidAVX512(SB), NOSPLIT, $0-24
 	MOVQ x+16(FP), DX
 
 loop:
-	CMPQ        AX, $0x00000010
-	JL          tail
-	VMOVUPS     (DX), Z0
-	VPXORD      consts<>+1024(SB), Z0, Z0
-	VMOVUPS     consts<>+192(SB), Z1
-	VMOVUPS     consts<>+128(SB), Z2
-	VMAXPS      Z0, Z2, Z0
-	VMINPS      Z0, Z1, Z0
-	VMOVUPS     consts<>+320(SB), Z1
-	VFMADD231PS consts<>+256(SB), Z0, Z1
-	VSUBPS      consts<>+320(SB), Z1, Z2
-	VMOVUPS     consts<>+384(SB), Z3
-	VMOVAPS     Z2, Z4
-	VFMADD213PS Z0, Z3, Z4
-	VFMADD231PS consts<>+448(SB), Z2, Z4
-	VMULPS      Z4, Z4, Z0
-	VMOVUPS     consts<>+512(SB), Z2
-	VFMADD213PS consts<>+576(SB), Z4, Z2
-	VFMADD213PS consts<>+640(SB), Z4, Z2
-	VFMADD213PS consts<>+704(SB), Z4, Z2
-	VFMADD213PS consts<>+768(SB), Z4, Z2
-	VFMADD213PS consts<>+832(SB), Z4, Z2
-	VFMADD213PS Z4, Z0, Z2
-	VADDPS      consts<>+0(SB), Z2, Z0
-	VPSUBD      consts<>+320(SB), Z1, Z1
-	VPSRAD      $0x01, Z1, Z2
-	VPSUBD      Z2, Z1, Z1
-	VPADDD      consts<>+896(SB), Z2, Z2
-	VPSLLD      $0x17, Z2, Z2
-	VPADDD      consts<>+896(SB), Z1, Z1
-	VPSLLD      $0x17, Z1, Z1
-	VMULPS      Z2, Z0, Z0
-	VMULPS      Z1, Z0, Z0
-	VMOVUPS     consts<>+0(SB), Z1
-	VADDPS      consts<>+0(SB), Z0, Z0
-	VDIVPS      Z0, Z1, Z0
-	VMOVUPS     Z0, (CX)
-	ADDQ        $0x00000040, CX
-	ADDQ        $0x00000040, DX
-	SUBQ        $0x00000010, AX
-	JMP         loop
+	CMPQ         AX, $0x00000010
+	JL           tail
+	VMOVUPS      (DX), Z0
+	VBROADCASTSS consts<>+1024(SB), Z1
+	VPXORD       Z1, Z0, Z0
+	VBROADCASTSS consts<>+192(SB), Z1
+	VBROADCASTSS consts<>+128(SB), Z2
+	VMAXPS       Z0, Z2, Z0
+	VMINPS       Z0, Z1, Z0
+	VBROADCASTSS consts<>+320(SB), Z1
+	VBROADCASTSS consts<>+256(SB), Z2
+	VFMADD231PS  Z2, Z0, Z1
+	VBROADCASTSS consts<>+320(SB), Z2
+	VSUBPS       Z2, Z1, Z2
+	VBROADCASTSS consts<>+384(SB), Z3
+	VMOVAPS      Z2, Z4
+	VFMADD213PS  Z0, Z3, Z4
+	VBROADCASTSS consts<>+448(SB), Z0
+	VFMADD231PS  Z0, Z2, Z4
+	VMULPS       Z4, Z4, Z0
+	VBROADCASTSS consts<>+512(SB), Z2
+	VBROADCASTSS consts<>+576(SB), Z3
+	VFMADD213PS  Z3, Z4, Z2
+	VBROADCASTSS consts<>+640(SB), Z3
+	VFMADD213PS  Z3, Z4, Z2
+	VBROADCASTSS consts<>+704(SB), Z3
+	VFMADD213PS  Z3, Z4, Z2
+	VBROADCASTSS consts<>+768(SB), Z3
+	VFMADD213PS  Z3, Z4, Z2
+	VBROADCASTSS consts<>+832(SB), Z3
+	VFMADD213PS  Z3, Z4, Z2
+	VFMADD213PS  Z4, Z0, Z2
+	VBROADCASTSS consts<>+0(SB), Z0
+	VADDPS       Z0, Z2, Z0
+	VBROADCASTSS consts<>+320(SB), Z2
+	VPSUBD       Z2, Z1, Z1
+	VPSRAD       $0x01, Z1, Z2
+	VPSUBD       Z2, Z1, Z1
+	VBROADCASTSS consts<>+896(SB), Z3
+	VPADDD       Z3, Z2, Z2
+	VPSLLD       $0x17, Z2, Z2
+	VBROADCASTSS consts<>+896(SB), Z3
+	VPADDD       Z3, Z1, Z1
+	VPSLLD       $0x17, Z1, Z1
+	VMULPS       Z2, Z0, Z0
+	VMULPS       Z1, Z0, Z0
+	VBROADCASTSS consts<>+0(SB), Z1
+	VBROADCASTSS consts<>+0(SB), Z2
+	VADDPS       Z2, Z0, Z0
+	VDIVPS       Z0, Z1, Z0
+	VMOVUPS      Z0, (CX)
+	ADDQ         $0x00000040, CX
+	ADDQ         $0x00000040, DX
+	SUBQ         $0x00000010, AX
+	JMP          loop
 
 tail:
-	TESTQ       AX, AX
-	JZ          done
-	LEAQ        kmask<>+0(SB), BX
-	KMOVW       (BX)(AX*2), K1
-	VMOVUPS.Z   (DX), K1, Z0
-	VPXORD      consts<>+1024(SB), Z0, Z0
-	VMOVUPS     consts<>+192(SB), Z1
-	VMOVUPS     consts<>+128(SB), Z2
-	VMAXPS      Z0, Z2, Z0
-	VMINPS      Z0, Z1, Z0
-	VMOVUPS     consts<>+320(SB), Z1
-	VFMADD231PS consts<>+256(SB), Z0, Z1
-	VSUBPS      consts<>+320(SB), Z1, Z2
-	VMOVUPS     consts<>+384(SB), Z3
-	VMOVAPS     Z2, Z4
-	VFMADD213PS Z0, Z3, Z4
-	VFMADD231PS consts<>+448(SB), Z2, Z4
-	VMULPS      Z4, Z4, Z0
-	VMOVUPS     consts<>+512(SB), Z2
-	VFMADD213PS consts<>+576(SB), Z4, Z2
-	VFMADD213PS consts<>+640(SB), Z4, Z2
-	VFMADD213PS consts<>+704(SB), Z4, Z2
-	VFMADD213PS consts<>+768(SB), Z4, Z2
-	VFMADD213PS consts<>+832(SB), Z4, Z2
-	VFMADD213PS Z4, Z0, Z2
-	VADDPS      consts<>+0(SB), Z2, Z0
-	VPSUBD      consts<>+320(SB), Z1, Z1
-	VPSRAD      $0x01, Z1, Z2
-	VPSUBD      Z2, Z1, Z1
-	VPADDD      consts<>+896(SB), Z2, Z2
-	VPSLLD      $0x17, Z2, Z2
-	VPADDD      consts<>+896(SB), Z1, Z1
-	VPSLLD      $0x17, Z1, Z1
-	VMULPS      Z2, Z0, Z0
-	VMULPS      Z1, Z0, Z0
-	VMOVUPS     consts<>+0(SB), Z1
-	VADDPS      consts<>+0(SB), Z0, Z0
-	VDIVPS      Z0, Z1, Z0
-	VMOVUPS     Z0, K1, (CX)
+	TESTQ        AX, AX
+	JZ           done
+	LEAQ         kmask<>+0(SB), BX
+	KMOVW        (BX)(AX*2), K1
+	VMOVUPS.Z    (DX), K1, Z0
+	VBROADCASTSS consts<>+1024(SB), Z1
+	VPXORD       Z1, Z0, Z0
+	VBROADCASTSS consts<>+192(SB), Z1
+	VBROADCASTSS consts<>+128(SB), Z2
+	VMAXPS       Z0, Z2, Z0
+	VMINPS       Z0, Z1, Z0
+	VBROADCASTSS consts<>+320(SB), Z1
+	VBROADCASTSS consts<>+256(SB), Z2
+	VFMADD231PS  Z2, Z0, Z1
+	VBROADCASTSS consts<>+320(SB), Z2
+	VSUBPS       Z2, Z1, Z2
+	VBROADCASTSS consts<>+384(SB), Z3
+	VMOVAPS      Z2, Z4
+	VFMADD213PS  Z0, Z3, Z4
+	VBROADCASTSS consts<>+448(SB), Z0
+	VFMADD231PS  Z0, Z2, Z4
+	VMULPS       Z4, Z4, Z0
+	VBROADCASTSS consts<>+512(SB), Z2
+	VBROADCASTSS consts<>+576(SB), Z3
+	VFMADD213PS  Z3, Z4, Z2
+	VBROADCASTSS consts<>+640(SB), Z3
+	VFMADD213PS  Z3, Z4, Z2
+	VBROADCASTSS consts<>+704(SB), Z3
+	VFMADD213PS  Z3, Z4, Z2
+	VBROADCASTSS consts<>+768(SB), Z3
+	VFMADD213PS  Z3, Z4, Z2
+	VBROADCASTSS consts<>+832(SB), Z3
+	VFMADD213PS  Z3, Z4, Z2
+	VFMADD213PS  Z4, Z0, Z2
+	VBROADCASTSS consts<>+0(SB), Z0
+	VADDPS       Z0, Z2, Z0
+	VBROADCASTSS consts<>+320(SB), Z2
+	VPSUBD       Z2, Z1, Z1
+	VPSRAD       $0x01, Z1, Z2
+	VPSUBD       Z2, Z1, Z1
+	VBROADCASTSS consts<>+896(SB), Z3
+	VPADDD       Z3, Z2, Z2
+	VPSLLD       $0x17, Z2, Z2
+	VBROADCASTSS consts<>+896(SB), Z3
+	VPADDD       Z3, Z1, Z1
+	VPSLLD       $0x17, Z1, Z1
+	VMULPS       Z2, Z0, Z0
+	VMULPS       Z1, Z0, Z0
+	VBROADCASTSS consts<>+0(SB), Z1
+	VBROADCASTSS consts<>+0(SB), Z2
+	VADDPS       Z2, Z0, Z0
+	VDIVPS       Z0, Z1, Z0
+	VMOVUPS      Z0, K1, (CX)
 
 done:
 	VZEROUPPER
@@ -4677,120 +4729,160 @@ TEXT ·tanhAVX512(SB), NOSPLIT, $0-24
 	MOVQ x+16(FP), DX
 
 loop:
-	CMPQ        AX, $0x00000010
-	JL          tail
-	VMOVUPS     (DX), Z0
-	VPANDD      consts<>+960(SB), Z0, Z1
-	VMULPS      Z0, Z0, Z2
-	VMOVUPS     consts<>+1152(SB), Z3
-	VFMADD213PS consts<>+1216(SB), Z2, Z3
-	VFMADD213PS consts<>+1280(SB), Z2, Z3
-	VFMADD213PS consts<>+1344(SB), Z2, Z3
-	VFMADD213PS consts<>+1408(SB), Z2, Z3
-	VMULPS      Z2, Z3, Z2
-	VMOVAPS     Z2, Z2
-	VFMADD213PS Z0, Z0, Z2
-	VADDPS      Z1, Z1, Z3
-	VMOVUPS     consts<>+192(SB), Z6
-	VMOVUPS     consts<>+128(SB), Z7
-	VMAXPS      Z3, Z7, Z3
-	VMINPS      Z3, Z6, Z3
-	VMOVUPS     consts<>+320(SB), Z6
-	VFMADD231PS consts<>+256(SB), Z3, Z6
-	VSUBPS      consts<>+320(SB), Z6, Z7
-	VMOVUPS     consts<>+384(SB), Z8
-	VMOVAPS     Z7, Z9
-	VFMADD213PS Z3, Z8, Z9
-	VFMADD231PS consts<>+448(SB), Z7, Z9
-	VMULPS      Z9, Z9, Z3
-	VMOVUPS     consts<>+512(SB), Z7
-	VFMADD213PS consts<>+576(SB), Z9, Z7
-	VFMADD213PS consts<>+640(SB), Z9, Z7
-	VFMADD213PS consts<>+704(SB), Z9, Z7
-	VFMADD213PS consts<>+768(SB), Z9, Z7
-	VFMADD213PS consts<>+832(SB), Z9, Z7
-	VFMADD213PS Z9, Z3, Z7
-	VADDPS      consts<>+0(SB), Z7, Z3
-	VPSUBD      consts<>+320(SB), Z6, Z6
-	VPSRAD      $0x01, Z6, Z7
-	VPSUBD      Z7, Z6, Z6
-	VPADDD      consts<>+896(SB), Z7, Z7
-	VPSLLD      $0x17, Z7, Z7
-	VPADDD      consts<>+896(SB), Z6, Z6
-	VPSLLD      $0x17, Z6, Z6
-	VMULPS      Z7, Z3, Z3
-	VMULPS      Z6, Z3, Z3
-	VMOVUPS     consts<>+0(SB), Z6
-	VMOVUPS     consts<>+64(SB), Z7
-	VADDPS      consts<>+0(SB), Z3, Z3
-	VDIVPS      Z3, Z7, Z3
-	VSUBPS      Z3, Z6, Z3
-	VCMPPS      $0x01, consts<>+1088(SB), Z1, K1
-	VBLENDMPS   Z2, Z3, K1, Z4
-	VPANDD      consts<>+1024(SB), Z0, Z0
-	VPORD       Z0, Z4, Z0
-	VMOVUPS     Z0, (CX)
-	ADDQ        $0x00000040, CX
-	ADDQ        $0x00000040, DX
-	SUBQ        $0x00000010, AX
-	JMP         loop
+	CMPQ         AX, $0x00000010
+	JL           tail
+	VMOVUPS      (DX), Z0
+	VBROADCASTSS consts<>+960(SB), Z1
+	VPANDD       Z1, Z0, Z1
+	VMULPS       Z0, Z0, Z4
+	VBROADCASTSS consts<>+1152(SB), Z5
+	VBROADCASTSS consts<>+1216(SB), Z6
+	VFMADD213PS  Z6, Z4, Z5
+	VBROADCASTSS consts<>+1280(SB), Z6
+	VFMADD213PS  Z6, Z4, Z5
+	VBROADCASTSS consts<>+1344(SB), Z6
+	VFMADD213PS  Z6, Z4, Z5
+	VBROADCASTSS consts<>+1408(SB), Z6
+	VFMADD213PS  Z6, Z4, Z5
+	VMULPS       Z4, Z5, Z4
+	VMOVAPS      Z4, Z4
+	VFMADD213PS  Z0, Z0, Z4
+	VADDPS       Z1, Z1, Z5
+	VBROADCASTSS consts<>+192(SB), Z6
+	VBROADCASTSS consts<>+128(SB), Z7
+	VMAXPS       Z5, Z7, Z5
+	VMINPS       Z5, Z6, Z5
+	VBROADCASTSS consts<>+320(SB), Z6
+	VBROADCASTSS consts<>+256(SB), Z7
+	VFMADD231PS  Z7, Z5, Z6
+	VBROADCASTSS consts<>+320(SB), Z7
+	VSUBPS       Z7, Z6, Z7
+	VBROADCASTSS consts<>+384(SB), Z8
+	VMOVAPS      Z7, Z9
+	VFMADD213PS  Z5, Z8, Z9
+	VBROADCASTSS consts<>+448(SB), Z5
+	VFMADD231PS  Z5, Z7, Z9
+	VMULPS       Z9, Z9, Z5
+	VBROADCASTSS consts<>+512(SB), Z7
+	VBROADCASTSS consts<>+576(SB), Z8
+	VFMADD213PS  Z8, Z9, Z7
+	VBROADCASTSS consts<>+640(SB), Z8
+	VFMADD213PS  Z8, Z9, Z7
+	VBROADCASTSS consts<>+704(SB), Z8
+	VFMADD213PS  Z8, Z9, Z7
+	VBROADCASTSS consts<>+768(SB), Z8
+	VFMADD213PS  Z8, Z9, Z7
+	VBROADCASTSS consts<>+832(SB), Z8
+	VFMADD213PS  Z8, Z9, Z7
+	VFMADD213PS  Z9, Z5, Z7
+	VBROADCASTSS consts<>+0(SB), Z5
+	VADDPS       Z5, Z7, Z5
+	VBROADCASTSS consts<>+320(SB), Z7
+	VPSUBD       Z7, Z6, Z6
+	VPSRAD       $0x01, Z6, Z7
+	VPSUBD       Z7, Z6, Z6
+	VBROADCASTSS consts<>+896(SB), Z8
+	VPADDD       Z8, Z7, Z7
+	VPSLLD       $0x17, Z7, Z7
+	VBROADCASTSS consts<>+896(SB), Z8
+	VPADDD       Z8, Z6, Z6
+	VPSLLD       $0x17, Z6, Z6
+	VMULPS       Z7, Z5, Z5
+	VMULPS       Z6, Z5, Z5
+	VBROADCASTSS consts<>+0(SB), Z6
+	VBROADCASTSS consts<>+64(SB), Z7
+	VBROADCASTSS consts<>+0(SB), Z8
+	VADDPS       Z8, Z5, Z5
+	VDIVPS       Z5, Z7, Z5
+	VSUBPS       Z5, Z6, Z5
+	VBROADCASTSS consts<>+1088(SB), Z6
+	VCMPPS       $0x01, Z6, Z1, K1
+	VBLENDMPS    Z4, Z5, K1, Z2
+	VBROADCASTSS consts<>+1024(SB), Z1
+	VPANDD       Z1, Z0, Z0
+	VPORD        Z0, Z2, Z0
+	VMOVUPS      Z0, (CX)
+	ADDQ         $0x00000040, CX
+	ADDQ         $0x00000040, DX
+	SUBQ         $0x00000010, AX
+	JMP          loop
 
 tail:
-	TESTQ       AX, AX
-	JZ          done
-	LEAQ        kmask<>+0(SB), BX
-	KMOVW       (BX)(AX*2), K1
-	VMOVUPS.Z   (DX), K1, Z0
-	VPANDD      consts<>+960(SB), Z0, Z1
-	VMULPS      Z0, Z0, Z2
-	VMOVUPS     consts<>+1152(SB), Z3
-	VFMADD213PS consts<>+1216(SB), Z2, Z3
-	VFMADD213PS consts<>+1280(SB), Z2, Z3
-	VFMADD213PS consts<>+1344(SB), Z2, Z3
-	VFMADD213PS consts<>+1408(SB), Z2, Z3
-	VMULPS      Z2, Z3, Z2
-	VMOVAPS     Z2, Z2
-	VFMADD213PS Z0, Z0, Z2
-	VADDPS      Z1, Z1, Z3
-	VMOVUPS     consts<>+192(SB), Z4
-	VMOVUPS     consts<>+128(SB), Z6
-	VMAXPS      Z3, Z6, Z3
-	VMINPS      Z3, Z4, Z3
-	VMOVUPS     consts<>+320(SB), Z4
-	VFMADD231PS consts<>+256(SB), Z3, Z4
-	VSUBPS      consts<>+320(SB), Z4, Z6
-	VMOVUPS     consts<>+384(SB), Z7
-	VMOVAPS     Z6, Z8
-	VFMADD213PS Z3, Z7, Z8
-	VFMADD231PS consts<>+448(SB), Z6, Z8
-	VMULPS      Z8, Z8, Z3
-	VMOVUPS     consts<>+512(SB), Z6
-	VFMADD213PS consts<>+576(SB), Z8, Z6
-	VFMADD213PS consts<>+640(SB), Z8, Z6
-	VFMADD213PS consts<>+704(SB), Z8, Z6
-	VFMADD213PS consts<>+768(SB), Z8, Z6
-	VFMADD213PS consts<>+832(SB), Z8, Z6
-	VFMADD213PS Z8, Z3, Z6
-	VADDPS      consts<>+0(SB), Z6, Z3
-	VPSUBD      consts<>+320(SB), Z4, Z4
-	VPSRAD      $0x01, Z4, Z6
-	VPSUBD      Z6, Z4, Z4
-	VPADDD      consts<>+896(SB), Z6, Z6
-	VPSLLD      $0x17, Z6, Z6
-	VPADDD      consts<>+896(SB), Z4, Z4
-	VPSLLD      $0x17, Z4, Z4
-	VMULPS      Z6, Z3, Z3
-	VMULPS      Z4, Z3, Z3
-	VMOVUPS     consts<>+0(SB), Z4
-	VMOVUPS     consts<>+64(SB), Z6
-	VADDPS      consts<>+0(SB), Z3, Z3
-	VDIVPS      Z3, Z6, Z3
-	VSUBPS      Z3, Z4, Z3
-	VCMPPS      $0x01, consts<>+1088(SB), Z1, K2
-	VBLENDMPS   Z2, Z3, K2, Z5
-	VPANDD      consts<>+1024(SB), Z0, Z0
-	VPORD       Z0, Z5, Z0
-	VMOVUPS     Z0, K1, (CX)
+	TESTQ        AX, AX
+	JZ           done
+	LEAQ         kmask<>+0(SB), BX
+	KMOVW        (BX)(AX*2), K1
+	VMOVUPS.Z    (DX), K1, Z0
+	VBROADCASTSS consts<>+960(SB), Z1
+	VPANDD       Z1, Z0, Z1
+	VMULPS       Z0, Z0, Z2
+	VBROADCASTSS consts<>+1152(SB), Z4
+	VBROADCASTSS consts<>+1216(SB), Z5
+	VFMADD213PS  Z5, Z2, Z4
+	VBROADCASTSS consts<>+1280(SB), Z5
+	VFMADD213PS  Z5, Z2, Z4
+	VBROADCASTSS consts<>+1344(SB), Z5
+	VFMADD213PS  Z5, Z2, Z4
+	VBROADCASTSS consts<>+1408(SB), Z5
+	VFMADD213PS  Z5, Z2, Z4
+	VMULPS       Z2, Z4, Z2
+	VMOVAPS      Z2, Z2
+	VFMADD213PS  Z0, Z0, Z2
+	VADDPS       Z1, Z1, Z4
+	VBROADCASTSS consts<>+192(SB), Z5
+	VBROADCASTSS consts<>+128(SB), Z6
+	VMAXPS       Z4, Z6, Z4
+	VMINPS       Z4, Z5, Z4
+	VBROADCASTSS consts<>+320(SB), Z5
+	VBROADCASTSS consts<>+256(SB), Z6
+	VFMADD231PS  Z6, Z4, Z5
+	VBROADCASTSS consts<>+320(SB), Z6
+	VSUBPS       Z6, Z5, Z6
+	VBROADCASTSS consts<>+384(SB), Z7
+	VMOVAPS      Z6, Z8
+	VFMADD213PS  Z4, Z7, Z8
+	VBROADCASTSS consts<>+448(SB), Z4
+	VFMADD231PS  Z4, Z6, Z8
+	VMULPS       Z8, Z8, Z4
+	VBROADCASTSS consts<>+512(SB), Z6
+	VBROADCASTSS consts<>+576(SB), Z7
+	VFMADD213PS  Z7, Z8, Z6
+	VBROADCASTSS consts<>+640(SB), Z7
+	VFMADD213PS  Z7, Z8, Z6
+	VBROADCASTSS consts<>+704(SB), Z7
+	VFMADD213PS  Z7, Z8, Z6
+	VBROADCASTSS consts<>+768(SB), Z7
+	VFMADD213PS  Z7, Z8, Z6
+	VBROADCASTSS consts<>+832(SB), Z7
+	VFMADD213PS  Z7, Z8, Z6
+	VFMADD213PS  Z8, Z4, Z6
+	VBROADCASTSS consts<>+0(SB), Z4
+	VADDPS       Z4, Z6, Z4
+	VBROADCASTSS consts<>+320(SB), Z6
+	VPSUBD       Z6, Z5, Z5
+	VPSRAD       $0x01, Z5, Z6
+	VPSUBD       Z6, Z5, Z5
+	VBROADCASTSS consts<>+896(SB), Z7
+	VPADDD       Z7, Z6, Z6
+	VPSLLD       $0x17, Z6, Z6
+	VBROADCASTSS consts<>+896(SB), Z7
+	VPADDD       Z7, Z5, Z5
+	VPSLLD       $0x17, Z5, Z5
+	VMULPS       Z6, Z4, Z4
+	VMULPS       Z5, Z4, Z4
+	VBROADCASTSS consts<>+0(SB), Z5
+	VBROADCASTSS consts<>+64(SB), Z6
+	VBROADCASTSS consts<>+0(SB), Z7
+	VADDPS       Z7, Z4, Z4
+	VDIVPS       Z4, Z6, Z4
+	VSUBPS       Z4, Z5, Z4
+	VBROADCASTSS consts<>+1088(SB), Z5
+	VCMPPS       $0x01, Z5, Z1, K2
+	VBLENDMPS    Z2, Z4, K2, Z3
+	VBROADCASTSS consts<>+1024(SB), Z1
+	VPANDD       Z1, Z0, Z0
+	VPORD        Z0, Z3, Z0
+	VMOVUPS      Z0, K1, (CX)
 
 done:
 	VZEROUPPER
@@ -4933,33 +5025,33 @@ TEXT ·sigmoidbAVX512(SB), NOSPLIT, $0-32
 	MOVQ y+24(FP), BX
 
 loop:
-	CMPQ    AX, $0x00000010
-	JL      tail
-	VMOVUPS (BX), Z0
-	VMOVUPS (DX), Z1
-	VMULPS  Z0, Z1, Z1
-	VMOVUPS consts<>+0(SB), Z2
-	VSUBPS  Z0, Z2, Z0
-	VMULPS  Z0, Z1, Z0
-	VMOVUPS Z0, (CX)
-	ADDQ    $0x00000040, CX
-	ADDQ    $0x00000040, DX
-	ADDQ    $0x00000040, BX
-	SUBQ    $0x00000010, AX
-	JMP     loop
+	CMPQ         AX, $0x00000010
+	JL           tail
+	VMOVUPS      (BX), Z0
+	VMOVUPS      (DX), Z1
+	VMULPS       Z0, Z1, Z1
+	VBROADCASTSS consts<>+0(SB), Z2
+	VSUBPS       Z0, Z2, Z0
+	VMULPS       Z0, Z1, Z0
+	VMOVUPS      Z0, (CX)
+	ADDQ         $0x00000040, CX
+	ADDQ         $0x00000040, DX
+	ADDQ         $0x00000040, BX
+	SUBQ         $0x00000010, AX
+	JMP          loop
 
 tail:
-	TESTQ     AX, AX
-	JZ        done
-	LEAQ      kmask<>+0(SB), SI
-	KMOVW     (SI)(AX*2), K1
-	VMOVUPS.Z (BX), K1, Z0
-	VMOVUPS.Z (DX), K1, Z1
-	VMULPS    Z0, Z1, Z1
-	VMOVUPS   consts<>+0(SB), Z2
-	VSUBPS    Z0, Z2, Z0
-	VMULPS    Z0, Z1, Z0
-	VMOVUPS   Z0, K1, (CX)
+	TESTQ        AX, AX
+	JZ           done
+	LEAQ         kmask<>+0(SB), SI
+	KMOVW        (SI)(AX*2), K1
+	VMOVUPS.Z    (BX), K1, Z0
+	VMOVUPS.Z    (DX), K1, Z1
+	VMULPS       Z0, Z1, Z1
+	VBROADCASTSS consts<>+0(SB), Z2
+	VSUBPS       Z0, Z2, Z0
+	VMULPS       Z0, Z1, Z0
+	VMOVUPS      Z0, K1, (CX)
 
 done:
 	VZEROUPPER
@@ -5016,33 +5108,33 @@ TEXT ·tanhbAVX512(SB), NOSPLIT, $0-32
 	MOVQ y+24(FP), BX
 
 loop:
-	CMPQ    AX, $0x00000010
-	JL      tail
-	VMOVUPS (BX), Z0
-	VMOVUPS (DX), Z1
-	VMOVUPS consts<>+0(SB), Z2
-	VMULPS  Z0, Z0, Z0
-	VSUBPS  Z0, Z2, Z0
-	VMULPS  Z0, Z1, Z0
-	VMOVUPS Z0, (CX)
-	ADDQ    $0x00000040, CX
-	ADDQ    $0x00000040, DX
-	ADDQ    $0x00000040, BX
-	SUBQ    $0x00000010, AX
-	JMP     loop
+	CMPQ         AX, $0x00000010
+	JL           tail
+	VMOVUPS      (BX), Z0
+	VMOVUPS      (DX), Z1
+	VBROADCASTSS consts<>+0(SB), Z2
+	VMULPS       Z0, Z0, Z0
+	VSUBPS       Z0, Z2, Z0
+	VMULPS       Z0, Z1, Z0
+	VMOVUPS      Z0, (CX)
+	ADDQ         $0x00000040, CX
+	ADDQ         $0x00000040, DX
+	ADDQ         $0x00000040, BX
+	SUBQ         $0x00000010, AX
+	JMP          loop
 
 tail:
-	TESTQ     AX, AX
-	JZ        done
-	LEAQ      kmask<>+0(SB), SI
-	KMOVW     (SI)(AX*2), K1
-	VMOVUPS.Z (BX), K1, Z0
-	VMOVUPS.Z (DX), K1, Z1
-	VMOVUPS   consts<>+0(SB), Z2
-	VMULPS    Z0, Z0, Z0
-	VSUBPS    Z0, Z2, Z0
-	VMULPS    Z0, Z1, Z0
-	VMOVUPS   Z0, K1, (CX)
+	TESTQ        AX, AX
+	JZ           done
+	LEAQ         kmask<>+0(SB), SI
+	KMOVW        (SI)(AX*2), K1
+	VMOVUPS.Z    (BX), K1, Z0
+	VMOVUPS.Z    (DX), K1, Z1
+	VBROADCASTSS consts<>+0(SB), Z2
+	VMULPS       Z0, Z0, Z0
+	VSUBPS       Z0, Z2, Z0
+	VMULPS       Z0, Z1, Z0
+	VMOVUPS      Z0, K1, (CX)
 
 done:
 	VZEROUPPER
@@ -5104,447 +5196,611 @@ TEXT ·lstmfAVX512(SB), NOSPLIT, $0-48
 	LEAQ (R8)(R8*2), R9
 
 loop:
-	CMPQ        AX, $0x00000010
-	JL          tail
-	VMOVUPS     (CX), Z0
-	VPXORD      consts<>+1024(SB), Z0, Z0
-	VMOVUPS     consts<>+192(SB), Z5
-	VMOVUPS     consts<>+128(SB), Z6
-	VMAXPS      Z0, Z6, Z0
-	VMINPS      Z0, Z5, Z0
-	VMOVUPS     consts<>+320(SB), Z5
-	VFMADD231PS consts<>+256(SB), Z0, Z5
-	VSUBPS      consts<>+320(SB), Z5, Z6
-	VMOVUPS     consts<>+384(SB), Z7
-	VMOVAPS     Z6, Z8
-	VFMADD213PS Z0, Z7, Z8
-	VFMADD231PS consts<>+448(SB), Z6, Z8
-	VMULPS      Z8, Z8, Z0
-	VMOVUPS     consts<>+512(SB), Z6
-	VFMADD213PS consts<>+576(SB), Z8, Z6
-	VFMADD213PS consts<>+640(SB), Z8, Z6
-	VFMADD213PS consts<>+704(SB), Z8, Z6
-	VFMADD213PS consts<>+768(SB), Z8, Z6
-	VFMADD213PS consts<>+832(SB), Z8, Z6
-	VFMADD213PS Z8, Z0, Z6
-	VADDPS      consts<>+0(SB), Z6, Z0
-	VPSUBD      consts<>+320(SB), Z5, Z5
-	VPSRAD      $0x01, Z5, Z6
-	VPSUBD      Z6, Z5, Z5
-	VPADDD      consts<>+896(SB), Z6, Z6
-	VPSLLD      $0x17, Z6, Z6
-	VPADDD      consts<>+896(SB), Z5, Z5
-	VPSLLD      $0x17, Z5, Z5
-	VMULPS      Z6, Z0, Z0
-	VMULPS      Z5, Z0, Z0
-	VMOVUPS     consts<>+0(SB), Z5
-	VADDPS      consts<>+0(SB), Z0, Z0
-	VDIVPS      Z0, Z5, Z0
-	VMOVUPS     Z0, (CX)
-	VMOVUPS     (CX)(R8*1), Z5
-	VPXORD      consts<>+1024(SB), Z5, Z5
-	VMOVUPS     consts<>+192(SB), Z6
-	VMOVUPS     consts<>+128(SB), Z7
-	VMAXPS      Z5, Z7, Z5
-	VMINPS      Z5, Z6, Z5
-	VMOVUPS     consts<>+320(SB), Z6
-	VFMADD231PS consts<>+256(SB), Z5, Z6
-	VSUBPS      consts<>+320(SB), Z6, Z7
-	VMOVUPS     consts<>+384(SB), Z8
-	VMOVAPS     Z7, Z9
-	VFMADD213PS Z5, Z8, Z9
-	VFMADD231PS consts<>+448(SB), Z7, Z9
-	VMULPS      Z9, Z9, Z5
-	VMOVUPS     consts<>+512(SB), Z7
-	VFMADD213PS consts<>+576(SB), Z9, Z7
-	VFMADD213PS consts<>+640(SB), Z9, Z7
-	VFMADD213PS consts<>+704(SB), Z9, Z7
-	VFMADD213PS consts<>+768(SB), Z9, Z7
-	VFMADD213PS consts<>+832(SB), Z9, Z7
-	VFMADD213PS Z9, Z5, Z7
-	VADDPS      consts<>+0(SB), Z7, Z5
-	VPSUBD      consts<>+320(SB), Z6, Z6
-	VPSRAD      $0x01, Z6, Z7
-	VPSUBD      Z7, Z6, Z6
-	VPADDD      consts<>+896(SB), Z7, Z7
-	VPSLLD      $0x17, Z7, Z7
-	VPADDD      consts<>+896(SB), Z6, Z6
-	VPSLLD      $0x17, Z6, Z6
-	VMULPS      Z7, Z5, Z5
-	VMULPS      Z6, Z5, Z5
-	VMOVUPS     consts<>+0(SB), Z6
-	VADDPS      consts<>+0(SB), Z5, Z5
-	VDIVPS      Z5, Z6, Z5
-	VMOVUPS     Z5, (CX)(R8*1)
-	VMOVUPS     (CX)(R8*2), Z6
-	VPANDD      consts<>+960(SB), Z6, Z7
-	VMULPS      Z6, Z6, Z8
-	VMOVUPS     consts<>+1152(SB), Z9
-	VFMADD213PS consts<>+1216(SB), Z8, Z9
-	VFMADD213PS consts<>+1280(SB), Z8, Z9
-	VFMADD213PS consts<>+1344(SB), Z8, Z9
-	VFMADD213PS consts<>+1408(SB), Z8, Z9
-	VMULPS      Z8, Z9, Z8
-	VMOVAPS     Z8, Z8
-	VFMADD213PS Z6, Z6, Z8
-	VADDPS      Z7, Z7, Z9
-	VMOVUPS     consts<>+192(SB), Z10
-	VMOVUPS     consts<>+128(SB), Z11
-	VMAXPS      Z9, Z11, Z9
-	VMINPS      Z9, Z10, Z9
-	VMOVUPS     consts<>+320(SB), Z10
-	VFMADD231PS consts<>+256(SB), Z9, Z10
-	VSUBPS      consts<>+320(SB), Z10, Z11
-	VMOVUPS     consts<>+384(SB), Z12
-	VMOVAPS     Z11, Z13
-	VFMADD213PS Z9, Z12, Z13
-	VFMADD231PS consts<>+448(SB), Z11, Z13
-	VMULPS      Z13, Z13, Z9
-	VMOVUPS     consts<>+512(SB), Z11
-	VFMADD213PS consts<>+576(SB), Z13, Z11
-	VFMADD213PS consts<>+640(SB), Z13, Z11
-	VFMADD213PS consts<>+704(SB), Z13, Z11
-	VFMADD213PS consts<>+768(SB), Z13, Z11
-	VFMADD213PS consts<>+832(SB), Z13, Z11
-	VFMADD213PS Z13, Z9, Z11
-	VADDPS      consts<>+0(SB), Z11, Z9
-	VPSUBD      consts<>+320(SB), Z10, Z10
-	VPSRAD      $0x01, Z10, Z11
-	VPSUBD      Z11, Z10, Z10
-	VPADDD      consts<>+896(SB), Z11, Z11
-	VPSLLD      $0x17, Z11, Z11
-	VPADDD      consts<>+896(SB), Z10, Z10
-	VPSLLD      $0x17, Z10, Z10
-	VMULPS      Z11, Z9, Z9
-	VMULPS      Z10, Z9, Z9
-	VMOVUPS     consts<>+0(SB), Z10
-	VMOVUPS     consts<>+64(SB), Z11
-	VADDPS      consts<>+0(SB), Z9, Z9
-	VDIVPS      Z9, Z11, Z9
-	VSUBPS      Z9, Z10, Z9
-	VCMPPS      $0x01, consts<>+1088(SB), Z7, K1
-	VBLENDMPS   Z8, Z9, K1, Z1
-	VPANDD      consts<>+1024(SB), Z6, Z6
-	VPORD       Z6, Z1, Z6
-	VMOVUPS     Z6, (CX)(R8*2)
-	VMOVUPS     (CX)(R9*1), Z7
-	VPXORD      consts<>+1024(SB), Z7, Z7
-	VMOVUPS     consts<>+192(SB), Z8
-	VMOVUPS     consts<>+128(SB), Z9
-	VMAXPS      Z7, Z9, Z7
-	VMINPS      Z7, Z8, Z7
-	VMOVUPS     consts<>+320(SB), Z8
-	VFMADD231PS consts<>+256(SB), Z7, Z8
-	VSUBPS      consts<>+320(SB), Z8, Z9
-	VMOVUPS     consts<>+384(SB), Z10
-	VMOVAPS     Z9, Z11
-	VFMADD213PS Z7, Z10, Z11
-	VFMADD231PS consts<>+448(SB), Z9, Z11
-	VMULPS      Z11, Z11, Z7
-	VMOVUPS     consts<>+512(SB), Z9
-	VFMADD213PS consts<>+576(SB), Z11, Z9
-	VFMADD213PS consts<>+640(SB), Z11, Z9
-	VFMADD213PS consts<>+704(SB), Z11, Z9
-	VFMADD213PS consts<>+768(SB), Z11, Z9
-	VFMADD213PS consts<>+832(SB), Z11, Z9
-	VFMADD213PS Z11, Z7, Z9
-	VADDPS      consts<>+0(SB), Z9, Z7
-	VPSUBD      consts<>+320(SB), Z8, Z8
-	VPSRAD      $0x01, Z8, Z9
-	VPSUBD      Z9, Z8, Z8
-	VPADDD      consts<>+896(SB), Z9, Z9
-	VPSLLD      $0x17, Z9, Z9
-	VPADDD      consts<>+896(SB), Z8, Z8
-	VPSLLD      $0x17, Z8, Z8
-	VMULPS      Z9, Z7, Z7
-	VMULPS      Z8, Z7, Z7
-	VMOVUPS     consts<>+0(SB), Z8
-	VADDPS      consts<>+0(SB), Z7, Z7
-	VDIVPS      Z7, Z8, Z7
-	VMOVUPS     Z7, (CX)(R9*1)
-	VMOVUPS     (DX), Z8
-	VMULPS      Z8, Z5, Z5
-	VMULPS      Z6, Z0, Z0
-	VADDPS      Z0, Z5, Z0
-	VMOVUPS     Z0, (BX)
-	VPANDD      consts<>+960(SB), Z0, Z5
-	VMULPS      Z0, Z0, Z6
-	VMOVUPS     consts<>+1152(SB), Z8
-	VFMADD213PS consts<>+1216(SB), Z6, Z8
-	VFMADD213PS consts<>+1280(SB), Z6, Z8
-	VFMADD213PS consts<>+1344(SB), Z6, Z8
-	VFMADD213PS consts<>+1408(SB), Z6, Z8
-	VMULPS      Z6, Z8, Z6
-	VMOVAPS     Z6, Z6
-	VFMADD213PS Z0, Z0, Z6
-	VADDPS      Z5, Z5, Z8
-	VMOVUPS     consts<>+192(SB), Z9
-	VMOVUPS     consts<>+128(SB), Z10
-	VMAXPS      Z8, Z10, Z8
-	VMINPS      Z8, Z9, Z8
-	VMOVUPS     consts<>+320(SB), Z9
-	VFMADD231PS consts<>+256(SB), Z8, Z9
-	VSUBPS      consts<>+320(SB), Z9, Z10
-	VMOVUPS     consts<>+384(SB), Z11
-	VMOVAPS     Z10, Z12
-	VFMADD213PS Z8, Z11, Z12
-	VFMADD231PS consts<>+448(SB), Z10, Z12
-	VMULPS      Z12, Z12, Z8
-	VMOVUPS     consts<>+512(SB), Z10
-	VFMADD213PS consts<>+576(SB), Z12, Z10
-	VFMADD213PS consts<>+640(SB), Z12, Z10
-	VFMADD213PS consts<>+704(SB), Z12, Z10
-	VFMADD213PS consts<>+768(SB), Z12, Z10
-	VFMADD213PS consts<>+832(SB), Z12, Z10
-	VFMADD213PS Z12, Z8, Z10
-	VADDPS      consts<>+0(SB), Z10, Z8
-	VPSUBD      consts<>+320(SB), Z9, Z9
-	VPSRAD      $0x01, Z9, Z10
-	VPSUBD      Z10, Z9, Z9
-	VPADDD      consts<>+896(SB), Z10, Z10
-	VPSLLD      $0x17, Z10, Z10
-	VPADDD      consts<>+896(SB), Z9, Z9
-	VPSLLD      $0x17, Z9, Z9
-	VMULPS      Z10, Z8, Z8
-	VMULPS      Z9, Z8, Z8
-	VMOVUPS     consts<>+0(SB), Z9
-	VMOVUPS     consts<>+64(SB), Z10
-	VADDPS      consts<>+0(SB), Z8, Z8
-	VDIVPS      Z8, Z10, Z8
-	VSUBPS      Z8, Z9, Z8
-	VCMPPS      $0x01, consts<>+1088(SB), Z5, K1
-	VBLENDMPS   Z6, Z8, K1, Z2
-	VPANDD      consts<>+1024(SB), Z0, Z0
-	VPORD       Z0, Z2, Z0
-	VMOVUPS     Z0, (SI)
-	VMULPS      Z0, Z7, Z0
-	VMOVUPS     Z0, (DI)
-	ADDQ        $0x00000040, CX
-	ADDQ        $0x00000040, DX
-	ADDQ        $0x00000040, BX
-	ADDQ        $0x00000040, SI
-	ADDQ        $0x00000040, DI
-	SUBQ        $0x00000010, AX
-	JMP         loop
+	CMPQ         AX, $0x00000010
+	JL           tail
+	VMOVUPS      (CX), Z0
+	VBROADCASTSS consts<>+1024(SB), Z1
+	VPXORD       Z1, Z0, Z0
+	VBROADCASTSS consts<>+192(SB), Z1
+	VBROADCASTSS consts<>+128(SB), Z6
+	VMAXPS       Z0, Z6, Z0
+	VMINPS       Z0, Z1, Z0
+	VBROADCASTSS consts<>+320(SB), Z1
+	VBROADCASTSS consts<>+256(SB), Z6
+	VFMADD231PS  Z6, Z0, Z1
+	VBROADCASTSS consts<>+320(SB), Z6
+	VSUBPS       Z6, Z1, Z6
+	VBROADCASTSS consts<>+384(SB), Z7
+	VMOVAPS      Z6, Z8
+	VFMADD213PS  Z0, Z7, Z8
+	VBROADCASTSS consts<>+448(SB), Z0
+	VFMADD231PS  Z0, Z6, Z8
+	VMULPS       Z8, Z8, Z0
+	VBROADCASTSS consts<>+512(SB), Z6
+	VBROADCASTSS consts<>+576(SB), Z7
+	VFMADD213PS  Z7, Z8, Z6
+	VBROADCASTSS consts<>+640(SB), Z7
+	VFMADD213PS  Z7, Z8, Z6
+	VBROADCASTSS consts<>+704(SB), Z7
+	VFMADD213PS  Z7, Z8, Z6
+	VBROADCASTSS consts<>+768(SB), Z7
+	VFMADD213PS  Z7, Z8, Z6
+	VBROADCASTSS consts<>+832(SB), Z7
+	VFMADD213PS  Z7, Z8, Z6
+	VFMADD213PS  Z8, Z0, Z6
+	VBROADCASTSS consts<>+0(SB), Z0
+	VADDPS       Z0, Z6, Z0
+	VBROADCASTSS consts<>+320(SB), Z6
+	VPSUBD       Z6, Z1, Z1
+	VPSRAD       $0x01, Z1, Z6
+	VPSUBD       Z6, Z1, Z1
+	VBROADCASTSS consts<>+896(SB), Z7
+	VPADDD       Z7, Z6, Z6
+	VPSLLD       $0x17, Z6, Z6
+	VBROADCASTSS consts<>+896(SB), Z7
+	VPADDD       Z7, Z1, Z1
+	VPSLLD       $0x17, Z1, Z1
+	VMULPS       Z6, Z0, Z0
+	VMULPS       Z1, Z0, Z0
+	VBROADCASTSS consts<>+0(SB), Z1
+	VBROADCASTSS consts<>+0(SB), Z6
+	VADDPS       Z6, Z0, Z0
+	VDIVPS       Z0, Z1, Z0
+	VMOVUPS      Z0, (CX)
+	VMOVUPS      (CX)(R8*1), Z1
+	VBROADCASTSS consts<>+1024(SB), Z6
+	VPXORD       Z6, Z1, Z1
+	VBROADCASTSS consts<>+192(SB), Z6
+	VBROADCASTSS consts<>+128(SB), Z7
+	VMAXPS       Z1, Z7, Z1
+	VMINPS       Z1, Z6, Z1
+	VBROADCASTSS consts<>+320(SB), Z6
+	VBROADCASTSS consts<>+256(SB), Z7
+	VFMADD231PS  Z7, Z1, Z6
+	VBROADCASTSS consts<>+320(SB), Z7
+	VSUBPS       Z7, Z6, Z7
+	VBROADCASTSS consts<>+384(SB), Z8
+	VMOVAPS      Z7, Z9
+	VFMADD213PS  Z1, Z8, Z9
+	VBROADCASTSS consts<>+448(SB), Z1
+	VFMADD231PS  Z1, Z7, Z9
+	VMULPS       Z9, Z9, Z1
+	VBROADCASTSS consts<>+512(SB), Z7
+	VBROADCASTSS consts<>+576(SB), Z8
+	VFMADD213PS  Z8, Z9, Z7
+	VBROADCASTSS consts<>+640(SB), Z8
+	VFMADD213PS  Z8, Z9, Z7
+	VBROADCASTSS consts<>+704(SB), Z8
+	VFMADD213PS  Z8, Z9, Z7
+	VBROADCASTSS consts<>+768(SB), Z8
+	VFMADD213PS  Z8, Z9, Z7
+	VBROADCASTSS consts<>+832(SB), Z8
+	VFMADD213PS  Z8, Z9, Z7
+	VFMADD213PS  Z9, Z1, Z7
+	VBROADCASTSS consts<>+0(SB), Z1
+	VADDPS       Z1, Z7, Z1
+	VBROADCASTSS consts<>+320(SB), Z7
+	VPSUBD       Z7, Z6, Z6
+	VPSRAD       $0x01, Z6, Z7
+	VPSUBD       Z7, Z6, Z6
+	VBROADCASTSS consts<>+896(SB), Z8
+	VPADDD       Z8, Z7, Z7
+	VPSLLD       $0x17, Z7, Z7
+	VBROADCASTSS consts<>+896(SB), Z8
+	VPADDD       Z8, Z6, Z6
+	VPSLLD       $0x17, Z6, Z6
+	VMULPS       Z7, Z1, Z1
+	VMULPS       Z6, Z1, Z1
+	VBROADCASTSS consts<>+0(SB), Z6
+	VBROADCASTSS consts<>+0(SB), Z7
+	VADDPS       Z7, Z1, Z1
+	VDIVPS       Z1, Z6, Z1
+	VMOVUPS      Z1, (CX)(R8*1)
+	VMOVUPS      (CX)(R8*2), Z6
+	VBROADCASTSS consts<>+960(SB), Z7
+	VPANDD       Z7, Z6, Z7
+	VMULPS       Z6, Z6, Z8
+	VBROADCASTSS consts<>+1152(SB), Z9
+	VBROADCASTSS consts<>+1216(SB), Z10
+	VFMADD213PS  Z10, Z8, Z9
+	VBROADCASTSS consts<>+1280(SB), Z10
+	VFMADD213PS  Z10, Z8, Z9
+	VBROADCASTSS consts<>+1344(SB), Z10
+	VFMADD213PS  Z10, Z8, Z9
+	VBROADCASTSS consts<>+1408(SB), Z10
+	VFMADD213PS  Z10, Z8, Z9
+	VMULPS       Z8, Z9, Z8
+	VMOVAPS      Z8, Z8
+	VFMADD213PS  Z6, Z6, Z8
+	VADDPS       Z7, Z7, Z9
+	VBROADCASTSS consts<>+192(SB), Z10
+	VBROADCASTSS consts<>+128(SB), Z11
+	VMAXPS       Z9, Z11, Z9
+	VMINPS       Z9, Z10, Z9
+	VBROADCASTSS consts<>+320(SB), Z10
+	VBROADCASTSS consts<>+256(SB), Z11
+	VFMADD231PS  Z11, Z9, Z10
+	VBROADCASTSS consts<>+320(SB), Z11
+	VSUBPS       Z11, Z10, Z11
+	VBROADCASTSS consts<>+384(SB), Z12
+	VMOVAPS      Z11, Z13
+	VFMADD213PS  Z9, Z12, Z13
+	VBROADCASTSS consts<>+448(SB), Z9
+	VFMADD231PS  Z9, Z11, Z13
+	VMULPS       Z13, Z13, Z9
+	VBROADCASTSS consts<>+512(SB), Z11
+	VBROADCASTSS consts<>+576(SB), Z12
+	VFMADD213PS  Z12, Z13, Z11
+	VBROADCASTSS consts<>+640(SB), Z12
+	VFMADD213PS  Z12, Z13, Z11
+	VBROADCASTSS consts<>+704(SB), Z12
+	VFMADD213PS  Z12, Z13, Z11
+	VBROADCASTSS consts<>+768(SB), Z12
+	VFMADD213PS  Z12, Z13, Z11
+	VBROADCASTSS consts<>+832(SB), Z12
+	VFMADD213PS  Z12, Z13, Z11
+	VFMADD213PS  Z13, Z9, Z11
+	VBROADCASTSS consts<>+0(SB), Z9
+	VADDPS       Z9, Z11, Z9
+	VBROADCASTSS consts<>+320(SB), Z11
+	VPSUBD       Z11, Z10, Z10
+	VPSRAD       $0x01, Z10, Z11
+	VPSUBD       Z11, Z10, Z10
+	VBROADCASTSS consts<>+896(SB), Z12
+	VPADDD       Z12, Z11, Z11
+	VPSLLD       $0x17, Z11, Z11
+	VBROADCASTSS consts<>+896(SB), Z12
+	VPADDD       Z12, Z10, Z10
+	VPSLLD       $0x17, Z10, Z10
+	VMULPS       Z11, Z9, Z9
+	VMULPS       Z10, Z9, Z9
+	VBROADCASTSS consts<>+0(SB), Z10
+	VBROADCASTSS consts<>+64(SB), Z11
+	VBROADCASTSS consts<>+0(SB), Z12
+	VADDPS       Z12, Z9, Z9
+	VDIVPS       Z9, Z11, Z9
+	VSUBPS       Z9, Z10, Z9
+	VBROADCASTSS consts<>+1088(SB), Z10
+	VCMPPS       $0x01, Z10, Z7, K1
+	VBLENDMPS    Z8, Z9, K1, Z2
+	VBROADCASTSS consts<>+1024(SB), Z7
+	VPANDD       Z7, Z6, Z6
+	VPORD        Z6, Z2, Z6
+	VMOVUPS      Z6, (CX)(R8*2)
+	VMOVUPS      (CX)(R9*1), Z7
+	VBROADCASTSS consts<>+1024(SB), Z8
+	VPXORD       Z8, Z7, Z7
+	VBROADCASTSS consts<>+192(SB), Z8
+	VBROADCASTSS consts<>+128(SB), Z9
+	VMAXPS       Z7, Z9, Z7
+	VMINPS       Z7, Z8, Z7
+	VBROADCASTSS consts<>+320(SB), Z8
+	VBROADCASTSS consts<>+256(SB), Z9
+	VFMADD231PS  Z9, Z7, Z8
+	VBROADCASTSS consts<>+320(SB), Z9
+	VSUBPS       Z9, Z8, Z9
+	VBROADCASTSS consts<>+384(SB), Z10
+	VMOVAPS      Z9, Z11
+	VFMADD213PS  Z7, Z10, Z11
+	VBROADCASTSS consts<>+448(SB), Z7
+	VFMADD231PS  Z7, Z9, Z11
+	VMULPS       Z11, Z11, Z7
+	VBROADCASTSS consts<>+512(SB), Z9
+	VBROADCASTSS consts<>+576(SB), Z10
+	VFMADD213PS  Z10, Z11, Z9
+	VBROADCASTSS consts<>+640(SB), Z10
+	VFMADD213PS  Z10, Z11, Z9
+	VBROADCASTSS consts<>+704(SB), Z10
+	VFMADD213PS  Z10, Z11, Z9
+	VBROADCASTSS consts<>+768(SB), Z10
+	VFMADD213PS  Z10, Z11, Z9
+	VBROADCASTSS consts<>+832(SB), Z10
+	VFMADD213PS  Z10, Z11, Z9
+	VFMADD213PS  Z11, Z7, Z9
+	VBROADCASTSS consts<>+0(SB), Z7
+	VADDPS       Z7, Z9, Z7
+	VBROADCASTSS consts<>+320(SB), Z9
+	VPSUBD       Z9, Z8, Z8
+	VPSRAD       $0x01, Z8, Z9
+	VPSUBD       Z9, Z8, Z8
+	VBROADCASTSS consts<>+896(SB), Z10
+	VPADDD       Z10, Z9, Z9
+	VPSLLD       $0x17, Z9, Z9
+	VBROADCASTSS consts<>+896(SB), Z10
+	VPADDD       Z10, Z8, Z8
+	VPSLLD       $0x17, Z8, Z8
+	VMULPS       Z9, Z7, Z7
+	VMULPS       Z8, Z7, Z7
+	VBROADCASTSS consts<>+0(SB), Z8
+	VBROADCASTSS consts<>+0(SB), Z9
+	VADDPS       Z9, Z7, Z7
+	VDIVPS       Z7, Z8, Z7
+	VMOVUPS      Z7, (CX)(R9*1)
+	VMOVUPS      (DX), Z8
+	VMULPS       Z8, Z1, Z1
+	VMULPS       Z6, Z0, Z0
+	VADDPS       Z0, Z1, Z0
+	VMOVUPS      Z0, (BX)
+	VBROADCASTSS consts<>+960(SB), Z1
+	VPANDD       Z1, Z0, Z1
+	VMULPS       Z0, Z0, Z6
+	VBROADCASTSS consts<>+1152(SB), Z8
+	VBROADCASTSS consts<>+1216(SB), Z9
+	VFMADD213PS  Z9, Z6, Z8
+	VBROADCASTSS consts<>+1280(SB), Z9
+	VFMADD213PS  Z9, Z6, Z8
+	VBROADCASTSS consts<>+1344(SB), Z9
+	VFMADD213PS  Z9, Z6, Z8
+	VBROADCASTSS consts<>+1408(SB), Z9
+	VFMADD213PS  Z9, Z6, Z8
+	VMULPS       Z6, Z8, Z6
+	VMOVAPS      Z6, Z6
+	VFMADD213PS  Z0, Z0, Z6
+	VADDPS       Z1, Z1, Z8
+	VBROADCASTSS consts<>+192(SB), Z9
+	VBROADCASTSS consts<>+128(SB), Z10
+	VMAXPS       Z8, Z10, Z8
+	VMINPS       Z8, Z9, Z8
+	VBROADCASTSS consts<>+320(SB), Z9
+	VBROADCASTSS consts<>+256(SB), Z10
+	VFMADD231PS  Z10, Z8, Z9
+	VBROADCASTSS consts<>+320(SB), Z10
+	VSUBPS       Z10, Z9, Z10
+	VBROADCASTSS consts<>+384(SB), Z11
+	VMOVAPS      Z10, Z12
+	VFMADD213PS  Z8, Z11, Z12
+	VBROADCASTSS consts<>+448(SB), Z8
+	VFMADD231PS  Z8, Z10, Z12
+	VMULPS       Z12, Z12, Z8
+	VBROADCASTSS consts<>+512(SB), Z10
+	VBROADCASTSS consts<>+576(SB), Z11
+	VFMADD213PS  Z11, Z12, Z10
+	VBROADCASTSS consts<>+640(SB), Z11
+	VFMADD213PS  Z11, Z12, Z10
+	VBROADCASTSS consts<>+704(SB), Z11
+	VFMADD213PS  Z11, Z12, Z10
+	VBROADCASTSS consts<>+768(SB), Z11
+	VFMADD213PS  Z11, Z12, Z10
+	VBROADCASTSS consts<>+832(SB), Z11
+	VFMADD213PS  Z11, Z12, Z10
+	VFMADD213PS  Z12, Z8, Z10
+	VBROADCASTSS consts<>+0(SB), Z8
+	VADDPS       Z8, Z10, Z8
+	VBROADCASTSS consts<>+320(SB), Z10
+	VPSUBD       Z10, Z9, Z9
+	VPSRAD       $0x01, Z9, Z10
+	VPSUBD       Z10, Z9, Z9
+	VBROADCASTSS consts<>+896(SB), Z11
+	VPADDD       Z11, Z10, Z10
+	VPSLLD       $0x17, Z10, Z10
+	VBROADCASTSS consts<>+896(SB), Z11
+	VPADDD       Z11, Z9, Z9
+	VPSLLD       $0x17, Z9, Z9
+	VMULPS       Z10, Z8, Z8
+	VMULPS       Z9, Z8, Z8
+	VBROADCASTSS consts<>+0(SB), Z9
+	VBROADCASTSS consts<>+64(SB), Z10
+	VBROADCASTSS consts<>+0(SB), Z11
+	VADDPS       Z11, Z8, Z8
+	VDIVPS       Z8, Z10, Z8
+	VSUBPS       Z8, Z9, Z8
+	VBROADCASTSS consts<>+1088(SB), Z9
+	VCMPPS       $0x01, Z9, Z1, K1
+	VBLENDMPS    Z6, Z8, K1, Z3
+	VBROADCASTSS consts<>+1024(SB), Z1
+	VPANDD       Z1, Z0, Z0
+	VPORD        Z0, Z3, Z0
+	VMOVUPS      Z0, (SI)
+	VMULPS       Z0, Z7, Z0
+	VMOVUPS      Z0, (DI)
+	ADDQ         $0x00000040, CX
+	ADDQ         $0x00000040, DX
+	ADDQ         $0x00000040, BX
+	ADDQ         $0x00000040, SI
+	ADDQ         $0x00000040, DI
+	SUBQ         $0x00000010, AX
+	JMP          loop
 
 tail:
-	TESTQ       AX, AX
-	JZ          done
-	LEAQ        kmask<>+0(SB), R10
-	KMOVW       (R10)(AX*2), K1
-	VMOVUPS.Z   (CX), K1, Z0
-	VPXORD      consts<>+1024(SB), Z0, Z0
-	VMOVUPS     consts<>+192(SB), Z1
-	VMOVUPS     consts<>+128(SB), Z2
-	VMAXPS      Z0, Z2, Z0
-	VMINPS      Z0, Z1, Z0
-	VMOVUPS     consts<>+320(SB), Z1
-	VFMADD231PS consts<>+256(SB), Z0, Z1
-	VSUBPS      consts<>+320(SB), Z1, Z2
-	VMOVUPS     consts<>+384(SB), Z5
-	VMOVAPS     Z2, Z6
-	VFMADD213PS Z0, Z5, Z6
-	VFMADD231PS consts<>+448(SB), Z2, Z6
-	VMULPS      Z6, Z6, Z0
-	VMOVUPS     consts<>+512(SB), Z2
-	VFMADD213PS consts<>+576(SB), Z6, Z2
-	VFMADD213PS consts<>+640(SB), Z6, Z2
-	VFMADD213PS consts<>+704(SB), Z6, Z2
-	VFMADD213PS consts<>+768(SB), Z6, Z2
-	VFMADD213PS consts<>+832(SB), Z6, Z2
-	VFMADD213PS Z6, Z0, Z2
-	VADDPS      consts<>+0(SB), Z2, Z0
-	VPSUBD      consts<>+320(SB), Z1, Z1
-	VPSRAD      $0x01, Z1, Z2
-	VPSUBD      Z2, Z1, Z1
-	VPADDD      consts<>+896(SB), Z2, Z2
-	VPSLLD      $0x17, Z2, Z2
-	VPADDD      consts<>+896(SB), Z1, Z1
-	VPSLLD      $0x17, Z1, Z1
-	VMULPS      Z2, Z0, Z0
-	VMULPS      Z1, Z0, Z0
-	VMOVUPS     consts<>+0(SB), Z1
-	VADDPS      consts<>+0(SB), Z0, Z0
-	VDIVPS      Z0, Z1, Z0
-	VMOVUPS     Z0, K1, (CX)
-	VMOVUPS.Z   (CX)(R8*1), K1, Z1
-	VPXORD      consts<>+1024(SB), Z1, Z1
-	VMOVUPS     consts<>+192(SB), Z2
-	VMOVUPS     consts<>+128(SB), Z5
-	VMAXPS      Z1, Z5, Z1
-	VMINPS      Z1, Z2, Z1
-	VMOVUPS     consts<>+320(SB), Z2
-	VFMADD231PS consts<>+256(SB), Z1, Z2
-	VSUBPS      consts<>+320(SB), Z2, Z5
-	VMOVUPS     consts<>+384(SB), Z6
-	VMOVAPS     Z5, Z7
-	VFMADD213PS Z1, Z6, Z7
-	VFMADD231PS consts<>+448(SB), Z5, Z7
-	VMULPS      Z7, Z7, Z1
-	VMOVUPS     consts<>+512(SB), Z5
-	VFMADD213PS consts<>+576(SB), Z7, Z5
-	VFMADD213PS consts<>+640(SB), Z7, Z5
-	VFMADD213PS consts<>+704(SB), Z7, Z5
-	VFMADD213PS consts<>+768(SB), Z7, Z5
-	VFMADD213PS consts<>+832(SB), Z7, Z5
-	VFMADD213PS Z7, Z1, Z5
-	VADDPS      consts<>+0(SB), Z5, Z1
-	VPSUBD      consts<>+320(SB), Z2, Z2
-	VPSRAD      $0x01, Z2, Z5
-	VPSUBD      Z5, Z2, Z2
-	VPADDD      consts<>+896(SB), Z5, Z5
-	VPSLLD      $0x17, Z5, Z5
-	VPADDD      consts<>+896(SB), Z2, Z2
-	VPSLLD      $0x17, Z2, Z2
-	VMULPS      Z5, Z1, Z1
-	VMULPS      Z2, Z1, Z1
-	VMOVUPS     consts<>+0(SB), Z2
-	VADDPS      consts<>+0(SB), Z1, Z1
-	VDIVPS      Z1, Z2, Z1
-	VMOVUPS     Z1, K1, (CX)(R8*1)
-	VMOVUPS.Z   (CX)(R8*2), K1, Z2
-	VPANDD      consts<>+960(SB), Z2, Z5
-	VMULPS      Z2, Z2, Z6
-	VMOVUPS     consts<>+1152(SB), Z7
-	VFMADD213PS consts<>+1216(SB), Z6, Z7
-	VFMADD213PS consts<>+1280(SB), Z6, Z7
-	VFMADD213PS consts<>+1344(SB), Z6, Z7
-	VFMADD213PS consts<>+1408(SB), Z6, Z7
-	VMULPS      Z6, Z7, Z6
-	VMOVAPS     Z6, Z6
-	VFMADD213PS Z2, Z2, Z6
-	VADDPS      Z5, Z5, Z7
-	VMOVUPS     consts<>+192(SB), Z8
-	VMOVUPS     consts<>+128(SB), Z9
-	VMAXPS      Z7, Z9, Z7
-	VMINPS      Z7, Z8, Z7
-	VMOVUPS     consts<>+320(SB), Z8
-	VFMADD231PS consts<>+256(SB), Z7, Z8
-	VSUBPS      consts<>+320(SB), Z8, Z9
-	VMOVUPS     consts<>+384(SB), Z10
-	VMOVAPS     Z9, Z11
-	VFMADD213PS Z7, Z10, Z11
-	VFMADD231PS consts<>+448(SB), Z9, Z11
-	VMULPS      Z11, Z11, Z7
-	VMOVUPS     consts<>+512(SB), Z9
-	VFMADD213PS consts<>+576(SB), Z11, Z9
-	VFMADD213PS consts<>+640(SB), Z11, Z9
-	VFMADD213PS consts<>+704(SB), Z11, Z9
-	VFMADD213PS consts<>+768(SB), Z11, Z9
-	VFMADD213PS consts<>+832(SB), Z11, Z9
-	VFMADD213PS Z11, Z7, Z9
-	VADDPS      consts<>+0(SB), Z9, Z7
-	VPSUBD      consts<>+320(SB), Z8, Z8
-	VPSRAD      $0x01, Z8, Z9
-	VPSUBD      Z9, Z8, Z8
-	VPADDD      consts<>+896(SB), Z9, Z9
-	VPSLLD      $0x17, Z9, Z9
-	VPADDD      consts<>+896(SB), Z8, Z8
-	VPSLLD      $0x17, Z8, Z8
-	VMULPS      Z9, Z7, Z7
-	VMULPS      Z8, Z7, Z7
-	VMOVUPS     consts<>+0(SB), Z8
-	VMOVUPS     consts<>+64(SB), Z9
-	VADDPS      consts<>+0(SB), Z7, Z7
-	VDIVPS      Z7, Z9, Z7
-	VSUBPS      Z7, Z8, Z7
-	VCMPPS      $0x01, consts<>+1088(SB), Z5, K2
-	VBLENDMPS   Z6, Z7, K2, Z3
-	VPANDD      consts<>+1024(SB), Z2, Z2
-	VPORD       Z2, Z3, Z2
-	VMOVUPS     Z2, K1, (CX)(R8*2)
-	VMOVUPS.Z   (CX)(R9*1), K1, Z3
-	VPXORD      consts<>+1024(SB), Z3, Z3
-	VMOVUPS     consts<>+192(SB), Z5
-	VMOVUPS     consts<>+128(SB), Z6
-	VMAXPS      Z3, Z6, Z3
-	VMINPS      Z3, Z5, Z3
-	VMOVUPS     consts<>+320(SB), Z5
-	VFMADD231PS consts<>+256(SB), Z3, Z5
-	VSUBPS      consts<>+320(SB), Z5, Z6
-	VMOVUPS     consts<>+384(SB), Z7
-	VMOVAPS     Z6, Z8
-	VFMADD213PS Z3, Z7, Z8
-	VFMADD231PS consts<>+448(SB), Z6, Z8
-	VMULPS      Z8, Z8, Z3
-	VMOVUPS     consts<>+512(SB), Z6
-	VFMADD213PS consts<>+576(SB), Z8, Z6
-	VFMADD213PS consts<>+640(SB), Z8, Z6
-	VFMADD213PS consts<>+704(SB), Z8, Z6
-	VFMADD213PS consts<>+768(SB), Z8, Z6
-	VFMADD213PS consts<>+832(SB), Z8, Z6
-	VFMADD213PS Z8, Z3, Z6
-	VADDPS      consts<>+0(SB), Z6, Z3
-	VPSUBD      consts<>+320(SB), Z5, Z5
-	VPSRAD      $0x01, Z5, Z6
-	VPSUBD      Z6, Z5, Z5
-	VPADDD      consts<>+896(SB), Z6, Z6
-	VPSLLD      $0x17, Z6, Z6
-	VPADDD      consts<>+896(SB), Z5, Z5
-	VPSLLD      $0x17, Z5, Z5
-	VMULPS      Z6, Z3, Z3
-	VMULPS      Z5, Z3, Z3
-	VMOVUPS     consts<>+0(SB), Z5
-	VADDPS      consts<>+0(SB), Z3, Z3
-	VDIVPS      Z3, Z5, Z3
-	VMOVUPS     Z3, K1, (CX)(R9*1)
-	VMOVUPS.Z   (DX), K1, Z5
-	VMULPS      Z5, Z1, Z1
-	VMULPS      Z2, Z0, Z0
-	VADDPS      Z0, Z1, Z0
-	VMOVUPS     Z0, K1, (BX)
-	VPANDD      consts<>+960(SB), Z0, Z1
-	VMULPS      Z0, Z0, Z2
-	VMOVUPS     consts<>+1152(SB), Z5
-	VFMADD213PS consts<>+1216(SB), Z2, Z5
-	VFMADD213PS consts<>+1280(SB), Z2, Z5
-	VFMADD213PS consts<>+1344(SB), Z2, Z5
-	VFMADD213PS consts<>+1408(SB), Z2, Z5
-	VMULPS      Z2, Z5, Z2
-	VMOVAPS     Z2, Z2
-	VFMADD213PS Z0, Z0, Z2
-	VADDPS      Z1, Z1, Z5
-	VMOVUPS     consts<>+192(SB), Z6
-	VMOVUPS     consts<>+128(SB), Z7
-	VMAXPS      Z5, Z7, Z5
-	VMINPS      Z5, Z6, Z5
-	VMOVUPS     consts<>+320(SB), Z6
-	VFMADD231PS consts<>+256(SB), Z5, Z6
-	VSUBPS      consts<>+320(SB), Z6, Z7
-	VMOVUPS     consts<>+384(SB), Z8
-	VMOVAPS     Z7, Z9
-	VFMADD213PS Z5, Z8, Z9
-	VFMADD231PS consts<>+448(SB), Z7, Z9
-	VMULPS      Z9, Z9, Z5
-	VMOVUPS     consts<>+512(SB), Z7
-	VFMADD213PS consts<>+576(SB), Z9, Z7
-	VFMADD213PS consts<>+640(SB), Z9, Z7
-	VFMADD213PS consts<>+704(SB), Z9, Z7
-	VFMADD213PS consts<>+768(SB), Z9, Z7
-	VFMADD213PS consts<>+832(SB), Z9, Z7
-	VFMADD213PS Z9, Z5, Z7
-	VADDPS      consts<>+0(SB), Z7, Z5
-	VPSUBD      consts<>+320(SB), Z6, Z6
-	VPSRAD      $0x01, Z6, Z7
-	VPSUBD      Z7, Z6, Z6
-	VPADDD      consts<>+896(SB), Z7, Z7
-	VPSLLD      $0x17, Z7, Z7
-	VPADDD      consts<>+896(SB), Z6, Z6
-	VPSLLD      $0x17, Z6, Z6
-	VMULPS      Z7, Z5, Z5
-	VMULPS      Z6, Z5, Z5
-	VMOVUPS     consts<>+0(SB), Z6
-	VMOVUPS     consts<>+64(SB), Z7
-	VADDPS      consts<>+0(SB), Z5, Z5
-	VDIVPS      Z5, Z7, Z5
-	VSUBPS      Z5, Z6, Z5
-	VCMPPS      $0x01, consts<>+1088(SB), Z1, K2
-	VBLENDMPS   Z2, Z5, K2, Z4
-	VPANDD      consts<>+1024(SB), Z0, Z0
-	VPORD       Z0, Z4, Z0
-	VMOVUPS     Z0, K1, (SI)
-	VMULPS      Z0, Z3, Z0
-	VMOVUPS     Z0, K1, (DI)
+	TESTQ        AX, AX
+	JZ           done
+	LEAQ         kmask<>+0(SB), R10
+	KMOVW        (R10)(AX*2), K1
+	VMOVUPS.Z    (CX), K1, Z0
+	VBROADCASTSS consts<>+1024(SB), Z1
+	VPXORD       Z1, Z0, Z0
+	VBROADCASTSS consts<>+192(SB), Z1
+	VBROADCASTSS consts<>+128(SB), Z2
+	VMAXPS       Z0, Z2, Z0
+	VMINPS       Z0, Z1, Z0
+	VBROADCASTSS consts<>+320(SB), Z1
+	VBROADCASTSS consts<>+256(SB), Z2
+	VFMADD231PS  Z2, Z0, Z1
+	VBROADCASTSS consts<>+320(SB), Z2
+	VSUBPS       Z2, Z1, Z2
+	VBROADCASTSS consts<>+384(SB), Z3
+	VMOVAPS      Z2, Z6
+	VFMADD213PS  Z0, Z3, Z6
+	VBROADCASTSS consts<>+448(SB), Z0
+	VFMADD231PS  Z0, Z2, Z6
+	VMULPS       Z6, Z6, Z0
+	VBROADCASTSS consts<>+512(SB), Z2
+	VBROADCASTSS consts<>+576(SB), Z3
+	VFMADD213PS  Z3, Z6, Z2
+	VBROADCASTSS consts<>+640(SB), Z3
+	VFMADD213PS  Z3, Z6, Z2
+	VBROADCASTSS consts<>+704(SB), Z3
+	VFMADD213PS  Z3, Z6, Z2
+	VBROADCASTSS consts<>+768(SB), Z3
+	VFMADD213PS  Z3, Z6, Z2
+	VBROADCASTSS consts<>+832(SB), Z3
+	VFMADD213PS  Z3, Z6, Z2
+	VFMADD213PS  Z6, Z0, Z2
+	VBROADCASTSS consts<>+0(SB), Z0
+	VADDPS       Z0, Z2, Z0
+	VBROADCASTSS consts<>+320(SB), Z2
+	VPSUBD       Z2, Z1, Z1
+	VPSRAD       $0x01, Z1, Z2
+	VPSUBD       Z2, Z1, Z1
+	VBROADCASTSS consts<>+896(SB), Z3
+	VPADDD       Z3, Z2, Z2
+	VPSLLD       $0x17, Z2, Z2
+	VBROADCASTSS consts<>+896(SB), Z3
+	VPADDD       Z3, Z1, Z1
+	VPSLLD       $0x17, Z1, Z1
+	VMULPS       Z2, Z0, Z0
+	VMULPS       Z1, Z0, Z0
+	VBROADCASTSS consts<>+0(SB), Z1
+	VBROADCASTSS consts<>+0(SB), Z2
+	VADDPS       Z2, Z0, Z0
+	VDIVPS       Z0, Z1, Z0
+	VMOVUPS      Z0, K1, (CX)
+	VMOVUPS.Z    (CX)(R8*1), K1, Z1
+	VBROADCASTSS consts<>+1024(SB), Z2
+	VPXORD       Z2, Z1, Z1
+	VBROADCASTSS consts<>+192(SB), Z2
+	VBROADCASTSS consts<>+128(SB), Z3
+	VMAXPS       Z1, Z3, Z1
+	VMINPS       Z1, Z2, Z1
+	VBROADCASTSS consts<>+320(SB), Z2
+	VBROADCASTSS consts<>+256(SB), Z3
+	VFMADD231PS  Z3, Z1, Z2
+	VBROADCASTSS consts<>+320(SB), Z3
+	VSUBPS       Z3, Z2, Z3
+	VBROADCASTSS consts<>+384(SB), Z6
+	VMOVAPS      Z3, Z7
+	VFMADD213PS  Z1, Z6, Z7
+	VBROADCASTSS consts<>+448(SB), Z1
+	VFMADD231PS  Z1, Z3, Z7
+	VMULPS       Z7, Z7, Z1
+	VBROADCASTSS consts<>+512(SB), Z3
+	VBROADCASTSS consts<>+576(SB), Z6
+	VFMADD213PS  Z6, Z7, Z3
+	VBROADCASTSS consts<>+640(SB), Z6
+	VFMADD213PS  Z6, Z7, Z3
+	VBROADCASTSS consts<>+704(SB), Z6
+	VFMADD213PS  Z6, Z7, Z3
+	VBROADCASTSS consts<>+768(SB), Z6
+	VFMADD213PS  Z6, Z7, Z3
+	VBROADCASTSS consts<>+832(SB), Z6
+	VFMADD213PS  Z6, Z7, Z3
+	VFMADD213PS  Z7, Z1, Z3
+	VBROADCASTSS consts<>+0(SB), Z1
+	VADDPS       Z1, Z3, Z1
+	VBROADCASTSS consts<>+320(SB), Z3
+	VPSUBD       Z3, Z2, Z2
+	VPSRAD       $0x01, Z2, Z3
+	VPSUBD       Z3, Z2, Z2
+	VBROADCASTSS consts<>+896(SB), Z6
+	VPADDD       Z6, Z3, Z3
+	VPSLLD       $0x17, Z3, Z3
+	VBROADCASTSS consts<>+896(SB), Z6
+	VPADDD       Z6, Z2, Z2
+	VPSLLD       $0x17, Z2, Z2
+	VMULPS       Z3, Z1, Z1
+	VMULPS       Z2, Z1, Z1
+	VBROADCASTSS consts<>+0(SB), Z2
+	VBROADCASTSS consts<>+0(SB), Z3
+	VADDPS       Z3, Z1, Z1
+	VDIVPS       Z1, Z2, Z1
+	VMOVUPS      Z1, K1, (CX)(R8*1)
+	VMOVUPS.Z    (CX)(R8*2), K1, Z2
+	VBROADCASTSS consts<>+960(SB), Z3
+	VPANDD       Z3, Z2, Z3
+	VMULPS       Z2, Z2, Z6
+	VBROADCASTSS consts<>+1152(SB), Z7
+	VBROADCASTSS consts<>+1216(SB), Z8
+	VFMADD213PS  Z8, Z6, Z7
+	VBROADCASTSS consts<>+1280(SB), Z8
+	VFMADD213PS  Z8, Z6, Z7
+	VBROADCASTSS consts<>+1344(SB), Z8
+	VFMADD213PS  Z8, Z6, Z7
+	VBROADCASTSS consts<>+1408(SB), Z8
+	VFMADD213PS  Z8, Z6, Z7
+	VMULPS       Z6, Z7, Z6
+	VMOVAPS      Z6, Z6
+	VFMADD213PS  Z2, Z2, Z6
+	VADDPS       Z3, Z3, Z7
+	VBROADCASTSS consts<>+192(SB), Z8
+	VBROADCASTSS consts<>+128(SB), Z9
+	VMAXPS       Z7, Z9, Z7
+	VMINPS       Z7, Z8, Z7
+	VBROADCASTSS consts<>+320(SB), Z8
+	VBROADCASTSS consts<>+256(SB), Z9
+	VFMADD231PS  Z9, Z7, Z8
+	VBROADCASTSS consts<>+320(SB), Z9
+	VSUBPS       Z9, Z8, Z9
+	VBROADCASTSS consts<>+384(SB), Z10
+	VMOVAPS      Z9, Z11
+	VFMADD213PS  Z7, Z10, Z11
+	VBROADCASTSS consts<>+448(SB), Z7
+	VFMADD231PS  Z7, Z9, Z11
+	VMULPS       Z11, Z11, Z7
+	VBROADCASTSS consts<>+512(SB), Z9
+	VBROADCASTSS consts<>+576(SB), Z10
+	VFMADD213PS  Z10, Z11, Z9
+	VBROADCASTSS consts<>+640(SB), Z10
+	VFMADD213PS  Z10, Z11, Z9
+	VBROADCASTSS consts<>+704(SB), Z10
+	VFMADD213PS  Z10, Z11, Z9
+	VBROADCASTSS consts<>+768(SB), Z10
+	VFMADD213PS  Z10, Z11, Z9
+	VBROADCASTSS consts<>+832(SB), Z10
+	VFMADD213PS  Z10, Z11, Z9
+	VFMADD213PS  Z11, Z7, Z9
+	VBROADCASTSS consts<>+0(SB), Z7
+	VADDPS       Z7, Z9, Z7
+	VBROADCASTSS consts<>+320(SB), Z9
+	VPSUBD       Z9, Z8, Z8
+	VPSRAD       $0x01, Z8, Z9
+	VPSUBD       Z9, Z8, Z8
+	VBROADCASTSS consts<>+896(SB), Z10
+	VPADDD       Z10, Z9, Z9
+	VPSLLD       $0x17, Z9, Z9
+	VBROADCASTSS consts<>+896(SB), Z10
+	VPADDD       Z10, Z8, Z8
+	VPSLLD       $0x17, Z8, Z8
+	VMULPS       Z9, Z7, Z7
+	VMULPS       Z8, Z7, Z7
+	VBROADCASTSS consts<>+0(SB), Z8
+	VBROADCASTSS consts<>+64(SB), Z9
+	VBROADCASTSS consts<>+0(SB), Z10
+	VADDPS       Z10, Z7, Z7
+	VDIVPS       Z7, Z9, Z7
+	VSUBPS       Z7, Z8, Z7
+	VBROADCASTSS consts<>+1088(SB), Z8
+	VCMPPS       $0x01, Z8, Z3, K2
+	VBLENDMPS    Z6, Z7, K2, Z4
+	VBROADCASTSS consts<>+1024(SB), Z3
+	VPANDD       Z3, Z2, Z2
+	VPORD        Z2, Z4, Z2
+	VMOVUPS      Z2, K1, (CX)(R8*2)
+	VMOVUPS.Z    (CX)(R9*1), K1, Z3
+	VBROADCASTSS consts<>+1024(SB), Z4
+	VPXORD       Z4, Z3, Z3
+	VBROADCASTSS consts<>+192(SB), Z4
+	VBROADCASTSS consts<>+128(SB), Z6
+	VMAXPS       Z3, Z6, Z3
+	VMINPS       Z3, Z4, Z3
+	VBROADCASTSS consts<>+320(SB), Z4
+	VBROADCASTSS consts<>+256(SB), Z6
+	VFMADD231PS  Z6, Z3, Z4
+	VBROADCASTSS consts<>+320(SB), Z6
+	VSUBPS       Z6, Z4, Z6
+	VBROADCASTSS consts<>+384(SB), Z7
+	VMOVAPS      Z6, Z8
+	VFMADD213PS  Z3, Z7, Z8
+	VBROADCASTSS consts<>+448(SB), Z3
+	VFMADD231PS  Z3, Z6, Z8
+	VMULPS       Z8, Z8, Z3
+	VBROADCASTSS consts<>+512(SB), Z6
+	VBROADCASTSS consts<>+576(SB), Z7
+	VFMADD213PS  Z7, Z8, Z6
+	VBROADCASTSS consts<>+640(SB), Z7
+	VFMADD213PS  Z7, Z8, Z6
+	VBROADCASTSS consts<>+704(SB), Z7
+	VFMADD213PS  Z7, Z8, Z6
+	VBROADCASTSS consts<>+768(SB), Z7
+	VFMADD213PS  Z7, Z8, Z6
+	VBROADCASTSS consts<>+832(SB), Z7
+	VFMADD213PS  Z7, Z8, Z6
+	VFMADD213PS  Z8, Z3, Z6
+	VBROADCASTSS consts<>+0(SB), Z3
+	VADDPS       Z3, Z6, Z3
+	VBROADCASTSS consts<>+320(SB), Z6
+	VPSUBD       Z6, Z4, Z4
+	VPSRAD       $0x01, Z4, Z6
+	VPSUBD       Z6, Z4, Z4
+	VBROADCASTSS consts<>+896(SB), Z7
+	VPADDD       Z7, Z6, Z6
+	VPSLLD       $0x17, Z6, Z6
+	VBROADCASTSS consts<>+896(SB), Z7
+	VPADDD       Z7, Z4, Z4
+	VPSLLD       $0x17, Z4, Z4
+	VMULPS       Z6, Z3, Z3
+	VMULPS       Z4, Z3, Z3
+	VBROADCASTSS consts<>+0(SB), Z4
+	VBROADCASTSS consts<>+0(SB), Z6
+	VADDPS       Z6, Z3, Z3
+	VDIVPS       Z3, Z4, Z3
+	VMOVUPS      Z3, K1, (CX)(R9*1)
+	VMOVUPS.Z    (DX), K1, Z4
+	VMULPS       Z4, Z1, Z1
+	VMULPS       Z2, Z0, Z0
+	VADDPS       Z0, Z1, Z0
+	VMOVUPS      Z0, K1, (BX)
+	VBROADCASTSS consts<>+960(SB), Z1
+	VPANDD       Z1, Z0, Z1
+	VMULPS       Z0, Z0, Z2
+	VBROADCASTSS consts<>+1152(SB), Z4
+	VBROADCASTSS consts<>+1216(SB), Z6
+	VFMADD213PS  Z6, Z2, Z4
+	VBROADCASTSS consts<>+1280(SB), Z6
+	VFMADD213PS  Z6, Z2, Z4
+	VBROADCASTSS consts<>+1344(SB), Z6
+	VFMADD213PS  Z6, Z2, Z4
+	VBROADCASTSS consts<>+1408(SB), Z6
+	VFMADD213PS  Z6, Z2, Z4
+	VMULPS       Z2, Z4, Z2
+	VMOVAPS      Z2, Z2
+	VFMADD213PS  Z0, Z0, Z2
+	VADDPS       Z1, Z1, Z4
+	VBROADCASTSS consts<>+192(SB), Z6
+	VBROADCASTSS consts<>+128(SB), Z7
+	VMAXPS       Z4, Z7, Z4
+	VMINPS       Z4, Z6, Z4
+	VBROADCASTSS consts<>+320(SB), Z6
+	VBROADCASTSS consts<>+256(SB), Z7
+	VFMADD231PS  Z7, Z4, Z6
+	VBROADCASTSS consts<>+320(SB), Z7
+	VSUBPS       Z7, Z6, Z7
+	VBROADCASTSS consts<>+384(SB), Z8
+	VMOVAPS      Z7, Z9
+	VFMADD213PS  Z4, Z8, Z9
+	VBROADCASTSS consts<>+448(SB), Z4
+	VFMADD231PS  Z4, Z7, Z9
+	VMULPS       Z9, Z9, Z4
+	VBROADCASTSS consts<>+512(SB), Z7
+	VBROADCASTSS consts<>+576(SB), Z8
+	VFMADD213PS  Z8, Z9, Z7
+	VBROADCASTSS consts<>+640(SB), Z8
+	VFMADD213PS  Z8, Z9, Z7
+	VBROADCASTSS consts<>+704(SB), Z8
+	VFMADD213PS  Z8, Z9, Z7
+	VBROADCASTSS consts<>+768(SB), Z8
+	VFMADD213PS  Z8, Z9, Z7
+	VBROADCASTSS consts<>+832(SB), Z8
+	VFMADD213PS  Z8, Z9, Z7
+	VFMADD213PS  Z9, Z4, Z7
+	VBROADCASTSS consts<>+0(SB), Z4
+	VADDPS       Z4, Z7, Z4
+	VBROADCASTSS consts<>+320(SB), Z7
+	VPSUBD       Z7, Z6, Z6
+	VPSRAD       $0x01, Z6, Z7
+	VPSUBD       Z7, Z6, Z6
+	VBROADCASTSS consts<>+896(SB), Z8
+	VPADDD       Z8, Z7, Z7
+	VPSLLD       $0x17, Z7, Z7
+	VBROADCASTSS consts<>+896(SB), Z8
+	VPADDD       Z8, Z6, Z6
+	VPSLLD       $0x17, Z6, Z6
+	VMULPS       Z7, Z4, Z4
+	VMULPS       Z6, Z4, Z4
+	VBROADCASTSS consts<>+0(SB), Z6
+	VBROADCASTSS consts<>+64(SB), Z7
+	VBROADCASTSS consts<>+0(SB), Z8
+	VADDPS       Z8, Z4, Z4
+	VDIVPS       Z4, Z7, Z4
+	VSUBPS       Z4, Z6, Z4
+	VBROADCASTSS consts<>+1088(SB), Z6
+	VCMPPS       $0x01, Z6, Z1, K2
+	VBLENDMPS    Z2, Z4, K2, Z5
+	VBROADCASTSS consts<>+1024(SB), Z1
+	VPANDD       Z1, Z0, Z0
+	VPORD        Z0, Z5, Z0
+	VMOVUPS      Z0, K1, (SI)
+	VMULPS       Z0, Z3, Z0
+	VMOVUPS      Z0, K1, (DI)
 
 done:
 	VZEROUPPER
@@ -6027,99 +6283,99 @@ TEXT ·lstmbAVX512(SB), NOSPLIT, $0-64
 	LEAQ (R10)(R10*2), R11
 
 loop:
-	CMPQ    AX, $0x00000010
-	JL      tail
-	VMOVUPS consts<>+0(SB), Z0
-	VMOVUPS (BX), Z1
-	VMOVUPS (DX)(R11*1), Z2
-	VMOVUPS (SI), Z3
-	VMOVUPS (DI), Z4
-	VADDPS  Z4, Z3, Z3
-	VMULPS  Z2, Z3, Z4
-	VMULPS  Z1, Z1, Z5
-	VSUBPS  Z5, Z0, Z5
-	VMULPS  Z5, Z4, Z4
-	VMOVUPS (R8), Z5
-	VADDPS  Z5, Z4, Z4
-	VMULPS  Z1, Z3, Z1
-	VMULPS  Z2, Z1, Z1
-	VSUBPS  Z2, Z0, Z2
-	VMULPS  Z2, Z1, Z1
-	VMOVUPS Z1, (CX)(R11*1)
-	VMOVUPS (DX), Z1
-	VMOVUPS (DX)(R10*2), Z2
-	VMULPS  Z2, Z4, Z3
-	VMULPS  Z1, Z3, Z3
-	VSUBPS  Z1, Z0, Z5
-	VMULPS  Z5, Z3, Z3
-	VMOVUPS Z3, (CX)
-	VMULPS  Z1, Z4, Z1
-	VMULPS  Z2, Z2, Z2
-	VSUBPS  Z2, Z0, Z2
-	VMULPS  Z2, Z1, Z1
-	VMOVUPS Z1, (CX)(R10*2)
-	VMOVUPS (DX)(R10*1), Z1
-	VMOVUPS (R9), Z2
-	VMULPS  Z2, Z4, Z2
-	VMULPS  Z1, Z2, Z2
-	VSUBPS  Z1, Z0, Z0
-	VMULPS  Z0, Z2, Z0
-	VMOVUPS Z0, (CX)(R10*1)
-	VMULPS  Z1, Z4, Z0
-	VMOVUPS Z0, (R8)
-	ADDQ    $0x00000040, CX
-	ADDQ    $0x00000040, DX
-	ADDQ    $0x00000040, BX
-	ADDQ    $0x00000040, SI
-	ADDQ    $0x00000040, DI
-	ADDQ    $0x00000040, R8
-	ADDQ    $0x00000040, R9
-	SUBQ    $0x00000010, AX
-	JMP     loop
+	CMPQ         AX, $0x00000010
+	JL           tail
+	VBROADCASTSS consts<>+0(SB), Z0
+	VMOVUPS      (BX), Z1
+	VMOVUPS      (DX)(R11*1), Z2
+	VMOVUPS      (SI), Z3
+	VMOVUPS      (DI), Z4
+	VADDPS       Z4, Z3, Z3
+	VMULPS       Z2, Z3, Z4
+	VMULPS       Z1, Z1, Z5
+	VSUBPS       Z5, Z0, Z5
+	VMULPS       Z5, Z4, Z4
+	VMOVUPS      (R8), Z5
+	VADDPS       Z5, Z4, Z4
+	VMULPS       Z1, Z3, Z1
+	VMULPS       Z2, Z1, Z1
+	VSUBPS       Z2, Z0, Z2
+	VMULPS       Z2, Z1, Z1
+	VMOVUPS      Z1, (CX)(R11*1)
+	VMOVUPS      (DX), Z1
+	VMOVUPS      (DX)(R10*2), Z2
+	VMULPS       Z2, Z4, Z3
+	VMULPS       Z1, Z3, Z3
+	VSUBPS       Z1, Z0, Z5
+	VMULPS       Z5, Z3, Z3
+	VMOVUPS      Z3, (CX)
+	VMULPS       Z1, Z4, Z1
+	VMULPS       Z2, Z2, Z2
+	VSUBPS       Z2, Z0, Z2
+	VMULPS       Z2, Z1, Z1
+	VMOVUPS      Z1, (CX)(R10*2)
+	VMOVUPS      (DX)(R10*1), Z1
+	VMOVUPS      (R9), Z2
+	VMULPS       Z2, Z4, Z2
+	VMULPS       Z1, Z2, Z2
+	VSUBPS       Z1, Z0, Z0
+	VMULPS       Z0, Z2, Z0
+	VMOVUPS      Z0, (CX)(R10*1)
+	VMULPS       Z1, Z4, Z0
+	VMOVUPS      Z0, (R8)
+	ADDQ         $0x00000040, CX
+	ADDQ         $0x00000040, DX
+	ADDQ         $0x00000040, BX
+	ADDQ         $0x00000040, SI
+	ADDQ         $0x00000040, DI
+	ADDQ         $0x00000040, R8
+	ADDQ         $0x00000040, R9
+	SUBQ         $0x00000010, AX
+	JMP          loop
 
 tail:
-	TESTQ     AX, AX
-	JZ        done
-	LEAQ      kmask<>+0(SB), R12
-	KMOVW     (R12)(AX*2), K1
-	VMOVUPS   consts<>+0(SB), Z0
-	VMOVUPS.Z (BX), K1, Z1
-	VMOVUPS.Z (DX)(R11*1), K1, Z2
-	VMOVUPS.Z (SI), K1, Z3
-	VMOVUPS.Z (DI), K1, Z4
-	VADDPS    Z4, Z3, Z3
-	VMULPS    Z2, Z3, Z4
-	VMULPS    Z1, Z1, Z5
-	VSUBPS    Z5, Z0, Z5
-	VMULPS    Z5, Z4, Z4
-	VMOVUPS.Z (R8), K1, Z5
-	VADDPS    Z5, Z4, Z4
-	VMULPS    Z1, Z3, Z1
-	VMULPS    Z2, Z1, Z1
-	VSUBPS    Z2, Z0, Z2
-	VMULPS    Z2, Z1, Z1
-	VMOVUPS   Z1, K1, (CX)(R11*1)
-	VMOVUPS.Z (DX), K1, Z1
-	VMOVUPS.Z (DX)(R10*2), K1, Z2
-	VMULPS    Z2, Z4, Z3
-	VMULPS    Z1, Z3, Z3
-	VSUBPS    Z1, Z0, Z5
-	VMULPS    Z5, Z3, Z3
-	VMOVUPS   Z3, K1, (CX)
-	VMULPS    Z1, Z4, Z1
-	VMULPS    Z2, Z2, Z2
-	VSUBPS    Z2, Z0, Z2
-	VMULPS    Z2, Z1, Z1
-	VMOVUPS   Z1, K1, (CX)(R10*2)
-	VMOVUPS.Z (DX)(R10*1), K1, Z1
-	VMOVUPS.Z (R9), K1, Z2
-	VMULPS    Z2, Z4, Z2
-	VMULPS    Z1, Z2, Z2
-	VSUBPS    Z1, Z0, Z0
-	VMULPS    Z0, Z2, Z0
-	VMOVUPS   Z0, K1, (CX)(R10*1)
-	VMULPS    Z1, Z4, Z0
-	VMOVUPS   Z0, K1, (R8)
+	TESTQ        AX, AX
+	JZ           done
+	LEAQ         kmask<>+0(SB), R12
+	KMOVW        (R12)(AX*2), K1
+	VBROADCASTSS consts<>+0(SB), Z0
+	VMOVUPS.Z    (BX), K1, Z1
+	VMOVUPS.Z    (DX)(R11*1), K1, Z2
+	VMOVUPS.Z    (SI), K1, Z3
+	VMOVUPS.Z    (DI), K1, Z4
+	VADDPS       Z4, Z3, Z3
+	VMULPS       Z2, Z3, Z4
+	VMULPS       Z1, Z1, Z5
+	VSUBPS       Z5, Z0, Z5
+	VMULPS       Z5, Z4, Z4
+	VMOVUPS.Z    (R8), K1, Z5
+	VADDPS       Z5, Z4, Z4
+	VMULPS       Z1, Z3, Z1
+	VMULPS       Z2, Z1, Z1
+	VSUBPS       Z2, Z0, Z2
+	VMULPS       Z2, Z1, Z1
+	VMOVUPS      Z1, K1, (CX)(R11*1)
+	VMOVUPS.Z    (DX), K1, Z1
+	VMOVUPS.Z    (DX)(R10*2), K1, Z2
+	VMULPS       Z2, Z4, Z3
+	VMULPS       Z1, Z3, Z3
+	VSUBPS       Z1, Z0, Z5
+	VMULPS       Z5, Z3, Z3
+	VMOVUPS      Z3, K1, (CX)
+	VMULPS       Z1, Z4, Z1
+	VMULPS       Z2, Z2, Z2
+	VSUBPS       Z2, Z0, Z2
+	VMULPS       Z2, Z1, Z1
+	VMOVUPS      Z1, K1, (CX)(R10*2)
+	VMOVUPS.Z    (DX)(R10*1), K1, Z1
+	VMOVUPS.Z    (R9), K1, Z2
+	VMULPS       Z2, Z4, Z2
+	VMULPS       Z1, Z2, Z2
+	VSUBPS       Z1, Z0, Z0
+	VMULPS       Z0, Z2, Z0
+	VMOVUPS      Z0, K1, (CX)(R10*1)
+	VMULPS       Z1, Z4, Z0
+	VMOVUPS      Z0, K1, (R8)
 
 done:
 	VZEROUPPER
