@@ -167,7 +167,7 @@ func (e *kern) V() reg.VecVirtual {
 // AVX2 the memory operand of its 32 replicated bytes; for AVX-512 a
 // register broadcast from one lane. The linker aligns the table to 32
 // bytes at most, so a 64-byte operand could straddle two cache lines on
-// every use in a loop (an 8% slower LSTM step, seen when the table moved);
+// every use in a loop (a text LSTM about 6% slower, seen when the table moved);
 // a 4-byte broadcast never does.
 func (e *kern) C(name string) Op {
 	if e.is512() {
