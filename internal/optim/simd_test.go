@@ -1,6 +1,8 @@
 package optim
 
 import (
+	"github.com/nettrain/nettrain/internal/simd/simdtest"
+
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -29,54 +31,6 @@ func forEachSIMDSet(t *testing.T, f func(t *testing.T)) {
 	}
 	if !ran {
 		t.Skip("no SIMD kernel set on this CPU or build")
-	}
-}
-
-// lengths covers empty, partial vectors of both widths, and several full
-// vectors with every tail length.
-var lengths = []int{0, 1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 32, 33, 47, 63, 64, 65, 100, 1037}
-
-func randSlice(rng *rand.Rand, n int, lo, hi float64) []float32 {
-	s := make([]float32, n)
-	for i := range s {
-		s[i] = float32(lo + (hi-lo)*rng.Float64())
-	}
-	return s
-}
-
-func bitsEqual(a, b float32) bool {
-	return math.Float32bits(a) == math.Float32bits(b) || (a != a && b != b)
-}
-
-func checkBits(t *testing.T, what string, got, want []float32) {
-	t.Helper()
-	for i := range want {
-		if !bitsEqual(got[i], want[i]) {
-			t.Fatalf("%s[%d] = %v (%#x), reference %v (%#x)", what, i, got[i], math.Float32bits(got[i]), want[i], math.Float32bits(want[i]))
-		}
-	}
-}
-
-func clone(s []float32) []float32 { return append([]float32(nil), s...) }
-
-// offset returns a copy of s starting at an odd float offset into a larger
-// buffer, so kernels see unaligned data followed by guard values that must
-// survive.
-func offset(s []float32, guard float32) ([]float32, []float32) {
-	buf := make([]float32, len(s)+5)
-	for i := range buf {
-		buf[i] = guard
-	}
-	copy(buf[3:], s)
-	return buf[3 : 3+len(s)], buf
-}
-
-func checkGuard(t *testing.T, buf []float32, n int, guard float32) {
-	t.Helper()
-	for _, i := range []int{0, 1, 2, 3 + n, 4 + n} {
-		if !bitsEqual(buf[i], guard) {
-			t.Fatalf("kernel wrote outside its slice: buf[%d] = %v", i, buf[i])
-		}
 	}
 }
 
@@ -170,31 +124,31 @@ func TestSIMDMatchesReference(t *testing.T) {
 		for _, o := range opts {
 			t.Run(o.name, func(t *testing.T) {
 				rng := rand.New(rand.NewPCG(1, 2))
-				for _, n := range lengths {
-					w0, g := randSlice(rng, n, -1, 1), randSlice(rng, n, -0.1, 0.1)
+				for _, n := range simdtest.Lengths {
+					w0, g := simdtest.RandSlice(rng, n, -1, 1), simdtest.RandSlice(rng, n, -0.1, 0.1)
 					var s0 [][]float32
 					for k := 0; k < o.slots; k++ {
-						s0 = append(s0, randSlice(rng, n, 0, 0.01))
+						s0 = append(s0, simdtest.RandSlice(rng, n, 0, 0.01))
 					}
 					// Three steps, so the state evolves (and vmax sees both cases).
-					wr, wk := clone(w0), clone(w0)
-					wk, wbuf := offset(wk, -7)
+					wr, wk := simdtest.Clone(w0), simdtest.Clone(w0)
+					wk, wbuf := simdtest.Offset(wk, -7)
 					var sr, sk [][]float32
 					for _, s := range s0 {
-						sr = append(sr, clone(s))
-						sk = append(sk, clone(s))
+						sr = append(sr, simdtest.Clone(s))
+						sk = append(sk, simdtest.Clone(s))
 					}
 					for step := 0; step < 3; step++ {
 						o.run(wr, g, sr, true)
 						if !o.run(wk, g, sk, false) {
 							t.Fatal("the kernel reported that it did not run")
 						}
-						g = randSlice(rng, n, -0.1, 0.1)
+						g = simdtest.RandSlice(rng, n, -0.1, 0.1)
 					}
-					checkBits(t, fmt.Sprintf("n=%d w", n), wk, wr)
-					checkGuard(t, wbuf, n, -7)
+					simdtest.CheckBits(t, fmt.Sprintf("n=%d w", n), wk, wr)
+					simdtest.CheckGuard(t, wbuf, n, -7)
 					for k := range sr {
-						checkBits(t, fmt.Sprintf("n=%d slot %d", n, k), sk[k], sr[k])
+						simdtest.CheckBits(t, fmt.Sprintf("n=%d slot %d", n, k), sk[k], sr[k])
 					}
 				}
 			})

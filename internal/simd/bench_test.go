@@ -1,6 +1,8 @@
 package simd
 
 import (
+	"github.com/nettrain/nettrain/internal/simd/simdtest"
+
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -13,8 +15,8 @@ import (
 func BenchmarkKernels(b *testing.B) {
 	const n = 235146
 	rng := rand.New(rand.NewPCG(1, 1))
-	w, g := randSlice(rng, n, -1, 1), randSlice(rng, n, -0.1, 0.1)
-	s1, s2, s3 := randSlice(rng, n, 0, 0.01), randSlice(rng, n, 0, 0.01), randSlice(rng, n, 0, 0.01)
+	w, g := simdtest.RandSlice(rng, n, -1, 1), simdtest.RandSlice(rng, n, -0.1, 0.1)
+	s1, s2, s3 := simdtest.RandSlice(rng, n, 0, 0.01), simdtest.RandSlice(rng, n, 0, 0.01), simdtest.RandSlice(rng, n, 0, 0.01)
 	y := make([]float32, n)
 	acc := make([]float64, n)
 	const h = 128

@@ -1,6 +1,8 @@
 package simd
 
 import (
+	"github.com/nettrain/nettrain/internal/simd/simdtest"
+
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -24,54 +26,6 @@ func forEachSet(t *testing.T, f func(t *testing.T)) {
 			defer UseKernels(s.name)()
 			f(t)
 		})
-	}
-}
-
-// lengths covers empty, partial vectors of both widths, and several full
-// vectors with every tail length.
-var lengths = []int{0, 1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 32, 33, 47, 63, 64, 65, 100, 1037}
-
-func randSlice(rng *rand.Rand, n int, lo, hi float64) []float32 {
-	s := make([]float32, n)
-	for i := range s {
-		s[i] = float32(lo + (hi-lo)*rng.Float64())
-	}
-	return s
-}
-
-func bitsEqual(a, b float32) bool {
-	return math.Float32bits(a) == math.Float32bits(b) || (a != a && b != b)
-}
-
-func checkBits(t *testing.T, what string, got, want []float32) {
-	t.Helper()
-	for i := range want {
-		if !bitsEqual(got[i], want[i]) {
-			t.Fatalf("%s[%d] = %v (%#x), reference %v (%#x)", what, i, got[i], math.Float32bits(got[i]), want[i], math.Float32bits(want[i]))
-		}
-	}
-}
-
-func clone(s []float32) []float32 { return append([]float32(nil), s...) }
-
-// offset returns a copy of s starting at an odd float offset into a larger
-// buffer, so kernels see unaligned data followed by guard values that must
-// survive.
-func offset(s []float32, guard float32) ([]float32, []float32) {
-	buf := make([]float32, len(s)+5)
-	for i := range buf {
-		buf[i] = guard
-	}
-	copy(buf[3:], s)
-	return buf[3 : 3+len(s)], buf
-}
-
-func checkGuard(t *testing.T, buf []float32, n int, guard float32) {
-	t.Helper()
-	for _, i := range []int{0, 1, 2, 3 + n, 4 + n} {
-		if !bitsEqual(buf[i], guard) {
-			t.Fatalf("kernel wrote outside its slice: buf[%d] = %v", i, buf[i])
-		}
 	}
 }
 
@@ -111,24 +65,24 @@ func TestMapsMatchReference(t *testing.T) {
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
 				rng := rand.New(rand.NewPCG(3, 4))
-				for _, n := range lengths {
-					x, y0 := randSlice(rng, n, c.lo, c.hi), randSlice(rng, n, c.lo, c.hi)
+				for _, n := range simdtest.Lengths {
+					x, y0 := simdtest.RandSlice(rng, n, c.lo, c.hi), simdtest.RandSlice(rng, n, c.lo, c.hi)
 					if n > 4 {
 						x[1], x[3] = 0, float32(math.Copysign(0, -1))
 						y0[2] = 0
 					}
-					want, got := clone(y0), clone(y0)
-					got, buf := offset(got, 5)
+					want, got := simdtest.Clone(y0), simdtest.Clone(y0)
+					got, buf := simdtest.Offset(got, 5)
 					if c.binary {
-						dy := randSlice(rng, n, -2, 2)
+						dy := simdtest.RandSlice(rng, n, -2, 2)
 						c.ref2(want, dy, x)
 						c.fast2(got, dy, x)
 					} else {
 						c.ref(want, x)
 						c.fast(got, x)
 					}
-					checkBits(t, fmt.Sprintf("n=%d", n), got, want)
-					checkGuard(t, buf, n, 5)
+					simdtest.CheckBits(t, fmt.Sprintf("n=%d", n), got, want)
+					simdtest.CheckGuard(t, buf, n, 5)
 				}
 			})
 		}
@@ -325,14 +279,14 @@ func TestAssemblySetsAgree(t *testing.T) {
 	}
 	a, b := run(sets[0].name), run(sets[1].name)
 	for k := range a {
-		checkBits(t, fmt.Sprintf("output %d", k), b[k], a[k])
+		simdtest.CheckBits(t, fmt.Sprintf("output %d", k), b[k], a[k])
 	}
 }
 
 func lstmInputs(h int, seed uint64) (z, c, tc, hs []float32) {
 	rng := rand.New(rand.NewPCG(seed, seed))
-	z = randSlice(rng, 4*h, -6, 6)
-	c = append(randSlice(rng, h, -3, 3), make([]float32, h)...) // cprev, c
+	z = simdtest.RandSlice(rng, 4*h, -6, 6)
+	c = append(simdtest.RandSlice(rng, h, -3, 3), make([]float32, h)...) // cprev, c
 	return z, c, make([]float32, h), make([]float32, h)
 }
 
@@ -342,9 +296,9 @@ func lstmInputs(h int, seed uint64) (z, c, tc, hs []float32) {
 // in it; that is the formula's conditioning, not the kernel's).
 func TestLSTMForward(t *testing.T) {
 	forEachSet(t, func(t *testing.T) {
-		for _, n := range lengths {
+		for _, n := range simdtest.Lengths {
 			z, c, tc, h := lstmInputs(n, uint64(n)+1)
-			z0 := clone(z)
+			z0 := simdtest.Clone(z)
 			LSTMForward(z, c[:n], c[n:], tc, h)
 			for j := 0; j < 4*n; j++ {
 				want, tol := sigmoid64(float64(z0[j])), float64(sigmoidULP)
@@ -357,13 +311,13 @@ func TestLSTMForward(t *testing.T) {
 			}
 			for j := 0; j < n; j++ {
 				i, f, g, o := z[j], z[n+j], z[2*n+j], z[3*n+j]
-				if cv := float32(f*c[j]) + float32(i*g); !bitsEqual(c[n+j], cv) {
+				if cv := float32(f*c[j]) + float32(i*g); !simdtest.BitsEqual(c[n+j], cv) {
 					t.Fatalf("n=%d c[%d] = %v, want %v", n, j, c[n+j], cv)
 				}
 				if u := ulps(tc[j], math.Tanh(float64(c[n+j]))); u > tanhULP {
 					t.Fatalf("n=%d tanh(c)[%d] = %v (%.1f ulp)", n, j, tc[j], u)
 				}
-				if !bitsEqual(h[j], o*tc[j]) {
+				if !simdtest.BitsEqual(h[j], o*tc[j]) {
 					t.Fatalf("n=%d h[%d] = %v, want %v", n, j, h[j], o*tc[j])
 				}
 			}
@@ -373,30 +327,30 @@ func TestLSTMForward(t *testing.T) {
 
 func TestLSTMBackwardMatchesReference(t *testing.T) {
 	forEachSet(t, func(t *testing.T) {
-		for _, n := range lengths {
+		for _, n := range simdtest.Lengths {
 			rng := rand.New(rand.NewPCG(uint64(n), 9))
-			a := randSlice(rng, 4*n, 0, 1)
+			a := simdtest.RandSlice(rng, 4*n, 0, 1)
 			for j := 2 * n; j < 3*n; j++ {
 				a[j] = 2*a[j] - 1 // g in (-1, 1)
 			}
-			tc, dy, dh := randSlice(rng, n, -1, 1), randSlice(rng, n, -1, 1), randSlice(rng, n, -1, 1)
-			dc, cprev := randSlice(rng, n, -1, 1), randSlice(rng, n, -2, 2)
+			tc, dy, dh := simdtest.RandSlice(rng, n, -1, 1), simdtest.RandSlice(rng, n, -1, 1), simdtest.RandSlice(rng, n, -1, 1)
+			dc, cprev := simdtest.RandSlice(rng, n, -1, 1), simdtest.RandSlice(rng, n, -2, 2)
 			dz, dzr := make([]float32, 4*n), make([]float32, 4*n)
-			dcr := clone(dc)
-			dz, buf := offset(dz, 9)
+			dcr := simdtest.Clone(dc)
+			dz, buf := simdtest.Offset(dz, 9)
 			lstmBackwardRef(dzr, a, tc, dy, dh, dcr, cprev)
 			LSTMBackward(dz, a, tc, dy, dh, dc, cprev)
-			checkBits(t, fmt.Sprintf("n=%d dz", n), dz, dzr)
-			checkBits(t, fmt.Sprintf("n=%d dc", n), dc, dcr)
-			checkGuard(t, buf, 4*n, 9)
+			simdtest.CheckBits(t, fmt.Sprintf("n=%d dz", n), dz, dzr)
+			simdtest.CheckBits(t, fmt.Sprintf("n=%d dc", n), dc, dcr)
+			simdtest.CheckGuard(t, buf, 4*n, 9)
 		}
 	})
 }
 
 func TestSumSquares(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 11))
-	x := randSlice(rng, 10007, -3, 3)
-	for _, n := range append(lengths, 10007) {
+	x := simdtest.RandSlice(rng, 10007, -3, 3)
+	for _, n := range append(simdtest.Lengths, 10007) {
 		var want []uint64
 		forEachSet(t, func(t *testing.T) {
 			got := SumSquares(x[:n])
@@ -432,8 +386,8 @@ func TestSumSquares(t *testing.T) {
 func TestAddWiden(t *testing.T) {
 	rng := rand.New(rand.NewPCG(12, 12))
 	forEachSet(t, func(t *testing.T) {
-		for _, n := range lengths {
-			x := randSlice(rng, n, -3, 3)
+		for _, n := range simdtest.Lengths {
+			x := simdtest.RandSlice(rng, n, -3, 3)
 			d := make([]float64, n)
 			for i := range d {
 				d[i] = rng.Float64()
@@ -491,13 +445,13 @@ func TestNoAllocations(t *testing.T) {
 
 // TestOptimizerKernelsReport checks that the optimizer kernels report
 // whether they ran (not on the generic set: the caller's reference runs
-// there) and that they check lengths on every set. Their arithmetic is
+// there) and that they check simdtest.Lengths on every set. Their arithmetic is
 // tested against the references in package optim.
 func TestOptimizerKernelsReport(t *testing.T) {
 	w, g, s := []float32{1, 2, 3}, []float32{0.1, 0.2, 0.3}, []float32{0, 0, 0}
 	forEachSet(t, func(t *testing.T) {
 		want := Kernels() != "generic"
-		w0 := clone(w)
+		w0 := simdtest.Clone(w)
 		if got := SGD(w0, g, nil, &SGDParams{LR: 1}, false, true); got != want {
 			t.Fatalf("SGD reported %v", got)
 		}
@@ -514,7 +468,7 @@ func TestOptimizerKernelsReport(t *testing.T) {
 			func() {
 				defer func() {
 					if recover() == nil {
-						t.Errorf("%s with slices of different lengths did not panic", name)
+						t.Errorf("%s with slices of different simdtest.Lengths did not panic", name)
 					}
 				}()
 				call()
