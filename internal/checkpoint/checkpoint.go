@@ -63,6 +63,10 @@ type State struct {
 	// Data fingerprints the data files the run read (train.Data.
 	// Fingerprints); nil in checkpoints of format 1 and plain files.
 	Data []DataFingerprint
+	// Preprocess is the preprocessing fitted on the training data, which
+	// eval, predict and export apply to new inputs; nil in checkpoints
+	// written before it was stored, and in plain files.
+	Preprocess *Preprocess
 	// Format is the metadata's "format" as read ("" when the file has
 	// none); Save ignores it.
 	Format string
@@ -111,6 +115,10 @@ func Save[T backprop.Float](path string, net *backprop.Network[T], opt optim.Opt
 	if st.Data != nil {
 		js, _ := json.Marshal(st.Data)
 		meta["data_fingerprint"] = string(js)
+	}
+	if st.Preprocess != nil {
+		js, _ := json.Marshal(st.Preprocess)
+		meta["preprocess"] = string(js)
 	}
 	if opt != nil {
 		meta["optimizer"] = st.Optimizer
@@ -321,6 +329,9 @@ func parseState(path string, m map[string]string) (State, error) {
 	}
 	if js, ok := m["data_fingerprint"]; ok && r.err == nil {
 		st.Data, r.err = parseFingerprints(path, js)
+	}
+	if js, ok := m["preprocess"]; ok && r.err == nil {
+		st.Preprocess, r.err = parsePreprocess(path, js)
 	}
 	if r.err == nil {
 		var e error

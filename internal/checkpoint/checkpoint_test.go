@@ -2,8 +2,10 @@ package checkpoint_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -58,7 +60,7 @@ func newFixture(t testing.TB) *fixture {
 	st := checkpoint.State{Epoch: 2, BatchInEpoch: 3, Step: 23, BestValLoss: 0.5, MetricsRows: 2, RNG: []byte("0123456789abcdef"),
 		LR: 0.01, Optimizer: cfg.Optimizer.Name, Config: string(cfg.Resolved), EpochLossSum: 2.5, EpochSamples: 24, EpochNormSum: 1.5,
 		EpochSteps: 3, ElapsedS: 1.25, LRScale: 1, Sched: map[string]string{"sched_lr": "0.01", "sched_best": "+Inf", "sched_bad": "0", "sched_cooldown": "0"},
-		Sections: cfg.ResumeSections()}
+		Sections: cfg.ResumeSections(), Preprocess: fixturePreprocess()}
 	path := filepath.Join(dir, "ck.safetensors")
 	if err := checkpoint.Save(path, net, opt, st); err != nil {
 		t.Fatal(err)
@@ -127,6 +129,22 @@ func TestReadChecksMetadata(t *testing.T) {
 		{name: "epoch beyond 2^53", edit: set("epoch", "9007199254740993"), want: `"epoch" is "9007199254740993"`},
 		{name: "fractional step", edit: set("step", "23.5"), want: `"step" is "23.5"`},
 		{name: "missing step", edit: set("step", ""), want: `"step"`},
+		{name: "preprocess not JSON", edit: set("preprocess", "{"), want: `"preprocess" is unreadable`},
+		{name: "preprocess unknown field", edit: set("preprocess", `{"kind":"tabular","input":[4],"bogus":1}`), want: `"preprocess" is unreadable`},
+		{name: "preprocess unknown kind", edit: editPre(func(p map[string]any) { p["kind"] = "audio" }), want: `kind "audio"`},
+		{name: "preprocess huge input", edit: editPre(func(p map[string]any) { p["input"] = []int{1 << 20, 1 << 20} }), want: "input shape [1048576 1048576] is out of range"},
+		{name: "preprocess zero input", edit: editPre(func(p map[string]any) { p["input"] = []int{0} }), want: "input shape [0] is out of range"},
+		{name: "preprocess offsets for other features", edit: editPre(func(p map[string]any) { p["offset"] = []float64{1, 2, 3} }), want: "3 normalisation values for 4 features"},
+		{name: "preprocess offsets without scales", edit: editPre(func(p map[string]any) { p["offset"] = []float64{1} }), want: "1 offsets but 4 scales"},
+		{name: "preprocess class names", edit: editPre(func(p map[string]any) { p["class_names"] = []string{"a"} }), want: "1 class names for 3 classes"},
+		{name: "preprocess classes and targets", edit: editPre(func(p map[string]any) { p["target_dim"] = 2 }), want: "3 classes and 2 regression targets"},
+		{name: "preprocess feature columns", edit: editPre(func(p map[string]any) { p["features"] = []string{"a"} }), want: "1 feature columns for 4 features"},
+		{name: "preprocess bad image", edit: editPre(func(p map[string]any) {
+			p["image"] = map[string]any{"channels": 2, "size": []int{2, 2}, "resize": "nearest"}
+		}), want: "image spec"},
+		{name: "preprocess sequence on tabular", edit: editPre(func(p map[string]any) {
+			p["sequence"] = map[string]any{"window": 2, "horizon": 1, "target": "last"}
+		}), want: "kind tabular with a sequence spec"},
 		{name: "NaN best_val_loss", edit: set("best_val_loss", "NaN"), want: `"best_val_loss" is "NaN"`},
 		{name: "negative best_val_loss", edit: set("best_val_loss", "-1"), want: `"best_val_loss" is "-1"`},
 		{name: "NaN lr", edit: set("lr", "NaN"), want: `"lr" is "NaN"`},
@@ -203,5 +221,40 @@ func TestReadsValidMetadata(t *testing.T) {
 				t.Errorf("state %+v", st)
 			}
 		})
+	}
+}
+
+// fixturePreprocess is the fixture's preprocessing: 4 standardised
+// features from named CSV columns, 3 named classes.
+func fixturePreprocess() *checkpoint.Preprocess {
+	return &checkpoint.Preprocess{Kind: checkpoint.KindTabular, Input: []int{4}, Normalize: "standardize",
+		Offset: []float64{0.5, -1, 2, 1e-300}, Scale: []float64{1, 2, 0.25, 1e300},
+		Features: []string{"a", "b", "c", "d"}, Targets: []string{"label"}, Classes: 3, ClassNames: []string{"x", "y", "z"},
+		ClassFreq: []float64{1, 2, 3}}
+}
+
+// editPre edits the fixture's "preprocess" metadata as JSON.
+func editPre(fn func(map[string]any)) func(map[string]string, map[string]any) {
+	return func(meta map[string]string, _ map[string]any) {
+		var p map[string]any
+		if err := json.Unmarshal([]byte(meta["preprocess"]), &p); err != nil {
+			panic(err)
+		}
+		fn(p)
+		b, _ := json.Marshal(p)
+		meta["preprocess"] = string(b)
+	}
+}
+
+// TestPreprocessRoundTrip: the preprocessing saved is the one read, bit
+// for bit (offsets and scales at the ends of float64's range included).
+func TestPreprocessRoundTrip(t *testing.T) {
+	fx := newFixture(t)
+	_, st, err := checkpoint.Read(fx.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(st.Preprocess, fixturePreprocess()) {
+		t.Errorf("read %+v\nwant %+v", st.Preprocess, fixturePreprocess())
 	}
 }

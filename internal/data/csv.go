@@ -203,6 +203,18 @@ func parseCSV(name string, r io.Reader, opts CSVOptions, lim limit) (*Dataset, e
 	}
 
 	ds := &Dataset{Source: name, Shape: []int{len(featCols)}}
+	ref := func(j int) string {
+		if header != nil {
+			return header[j]
+		}
+		return strconv.Itoa(j)
+	}
+	for _, j := range featCols {
+		ds.FeatureColumns = append(ds.FeatureColumns, ref(j))
+	}
+	for _, j := range labelCols {
+		ds.LabelColumns = append(ds.LabelColumns, ref(j))
+	}
 	var (
 		rawLabels []int32  // per row: index into names
 		names     []string // distinct label texts, in order of appearance

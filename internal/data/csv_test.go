@@ -120,6 +120,8 @@ func TestParseCSV(t *testing.T) {
 			want := tt.want
 			want.Source = "d.csv"
 			want.Shape = []int{len(want.F32) / want.N}
+			// The column names are TestCSVColumns'.
+			got.FeatureColumns, got.LabelColumns = nil, nil
 			if !reflect.DeepEqual(*got, want) {
 				t.Errorf("got\n  %+v\nwant\n  %+v", *got, want)
 			}
@@ -314,5 +316,30 @@ func TestOpenQuoteColumn(t *testing.T) {
 		if got := openQuoteColumn([]byte(tt.line)); got != tt.want {
 			t.Errorf("openQuoteColumn(%q) = %d, want %d", tt.line, got, tt.want)
 		}
+	}
+}
+
+// TestCSVColumns: a data set names the columns its features and labels
+// came from, in the order read: header names, else indexes.
+func TestCSVColumns(t *testing.T) {
+	for _, tt := range []struct {
+		name, in       string
+		opts           CSVOptions
+		feats, targets []string
+	}{
+		{"header, defaults", "a,b,y\n1,2,0\n", CSVOptions{}, []string{"a", "b"}, []string{"y"}},
+		{"header, chosen order", "a,b,c,y\n1,2,3,0\n", CSVOptions{Labels: []string{"a"}, Features: []string{"c", "1"}}, []string{"c", "b"}, []string{"a"}},
+		{"no header", "1,2,0\n", CSVOptions{}, []string{"0", "1"}, []string{"2"}},
+		{"regression targets", "a,b,c\n1,2,3\n", CSVOptions{Task: Regression, Labels: []string{"c", "a"}}, []string{"b"}, []string{"c", "a"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ds, err := ParseCSV("d.csv", strings.NewReader(tt.in), tt.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(ds.FeatureColumns, tt.feats) || !reflect.DeepEqual(ds.LabelColumns, tt.targets) {
+				t.Errorf("columns %q and %q, want %q and %q", ds.FeatureColumns, ds.LabelColumns, tt.feats, tt.targets)
+			}
+		})
 	}
 }

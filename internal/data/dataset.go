@@ -43,6 +43,11 @@ type Dataset struct {
 	// TargetDim is the number of regression targets per sample; 0 for
 	// classification.
 	TargetDim int
+	// FeatureColumns and LabelColumns name the CSV columns the features
+	// and the labels (or targets) were read from, in order: header names,
+	// or 0-based indexes in decimal for a file without a header. Nil for
+	// other formats.
+	FeatureColumns, LabelColumns []string
 }
 
 // ClassMap is the class mapping of a training data set. Validation and

@@ -140,3 +140,18 @@ func forEach(ds *Dataset, i int, fn func(j int, v float64)) {
 		fn(j, float64(v))
 	}
 }
+
+// NewNormalizer returns the normalizer of method with the given per-feature
+// offsets and scales for features values per sample (a checkpoint's
+// fitted values): a single offset and scale apply to every feature.
+func NewNormalizer(method Method, offset, scale []float64, features int) (*Normalizer, error) {
+	if len(offset) != len(scale) || (len(offset) != 1 && len(offset) != features) {
+		return nil, fmt.Errorf("%d offsets and %d scales for %d features", len(offset), len(scale), features)
+	}
+	n := &Normalizer{Method: method, Offset: make([]float64, features), Scale: make([]float64, features)}
+	for j := range features {
+		k := min(j, len(offset)-1)
+		n.Offset[j], n.Scale[j] = offset[k], scale[k]
+	}
+	return n.withLUT(), nil
+}

@@ -31,8 +31,10 @@ func EvalCheckpoint(cfg *model.Config, path string, split Split, threads int) (t
 }
 
 func evalCheckpoint[T backprop.Float](cfg *model.Config, path string, split Split, threads int) (train.EvalResult, error) {
-	if err := cfg.RequireData("to evaluate"); err != nil {
-		return train.EvalResult{}, err
+	if cfg.Data.Train == "" && (split != Test || cfg.Data.Test == "") {
+		if err := cfg.RequireData("to evaluate"); err != nil {
+			return train.EvalResult{}, err
+		}
 	}
 	limit, what := train.MemoryLimit(cfg)
 	f, st, err := checkpoint.ReadLimit(path, limit, what)
@@ -50,7 +52,7 @@ func evalCheckpoint[T backprop.Float](cfg *model.Config, path string, split Spli
 			}
 		}
 	}
-	m, err := train.LoadWithData[T](cfg, "to evaluate")
+	m, err := modelFor[T](cfg, st, split != Test, "to evaluate")
 	if err != nil {
 		return train.EvalResult{}, err
 	}
@@ -91,4 +93,17 @@ func evalCheckpoint[T backprop.Float](cfg *model.Config, path string, split Spli
 	r := train.Evaluate(pool.Ctx(), net, s, ds.Classes)
 	r.ClassNames = ds.ClassNames
 	return r, nil
+}
+
+// modelFor makes the config's model ready for a checkpoint: from the
+// preprocessing the checkpoint stores, without reading the training data,
+// unless needTrain (the validation and training splits are parts of the
+// training data) or the checkpoint predates stored preprocessing; then the
+// training data is read and the normalisation fitted again, as training
+// did.
+func modelFor[T backprop.Float](cfg *model.Config, st checkpoint.State, needTrain bool, what string) (*train.Model[T], error) {
+	if p := st.Preprocess; p != nil && !needTrain && p.Sequence == nil {
+		return train.FromPreprocess[T](cfg, p)
+	}
+	return train.LoadWithData[T](cfg, what)
 }

@@ -230,6 +230,7 @@ func (s *session[T]) save(name string, keepRows int) error {
 	st.Sched = s.loop.Sched.State()
 	st.Sections = s.cfg.ResumeSections()
 	st.Data = s.m.Data.Fingerprints
+	st.Preprocess = s.m.Data.Preprocess()
 	return checkpoint.Save(filepath.Join(s.dir, name), s.net, s.opt, *st)
 }
 

@@ -33,6 +33,15 @@ type Data[T backprop.Float] struct {
 	// counts the training labels per class (classification).
 	targetMean []float64
 	classFreq  []float64
+	// What Preprocess records of the training data: byte features, the
+	// image spec of an image folder, the CSV columns, the target count;
+	// pre is the checkpoint preprocessing a Data made by FromPreprocess
+	// came from.
+	bytes                  bool
+	image                  *checkpoint.ImageSpec
+	featureCols, labelCols []string
+	targetDim              int
+	pre                    *checkpoint.Preprocess
 
 	cfg   *model.Config
 	graph *model.Graph // built against this data
@@ -157,7 +166,8 @@ func loadData[T backprop.Float](cfg *model.Config) (*Data[T], error) {
 		return nil, err
 	}
 	d := &Data[T]{Classes: ds.NumClasses, ClassNames: ds.ClassNames, cfg: cfg, graph: g,
-		Fingerprints: []checkpoint.DataFingerprint{fingerprintDataset("data.train", cfg.Data.Train, cfg.Path(cfg.Data.Train), ds)}}
+		Fingerprints: []checkpoint.DataFingerprint{fingerprintDataset("data.train", cfg.Data.Train, cfg.Path(cfg.Data.Train), ds)},
+		bytes:        ds.U8 != nil, featureCols: ds.FeatureColumns, labelCols: ds.LabelColumns, targetDim: ds.TargetDim}
 	if err := d.checkFit(ds); err != nil {
 		return nil, err
 	}
@@ -249,6 +259,9 @@ func (d *Data[T]) checkFit(ds *data.Dataset) error {
 	}
 	width := out[len(out)-1]
 	last := fmt.Sprintf("layer %d (%s)", len(g.Specs)-1, cfg.Model.Layers[len(g.Specs)-1].Kind)
+	if ds.Labels == nil && ds.Targets == nil {
+		return nil // inputs without labels (predict)
+	}
 	if ds.Labels == nil {
 		if cfg.Loss == backprop.CrossEntropy {
 			return fmt.Errorf("%s: loss cross_entropy needs class labels, but %s holds regression targets; use loss mse for regression", cfg.File, ds.Source)

@@ -1,0 +1,227 @@
+package checkpoint
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+)
+
+// Preprocess is how training turned raw data into the network's input,
+// fitted on the training data and stored with every checkpoint (metadata
+// "preprocess", JSON), so that eval, predict and export apply exactly
+// training's preprocessing to new inputs without reading the training data
+// again.
+//
+// Features are normalised as x' = (x - Offset[j]) * Scale[j] for feature j
+// (data.Normalizer); Offset and Scale have one entry per feature, or one
+// entry for all when every feature has the same (unit, none).
+type Preprocess struct {
+	// Kind says what the raw inputs are: "tabular" (CSV rows or
+	// safetensors x), "images" (bytes from IDX files or image folders),
+	// "series" or "text" (data.sequence).
+	Kind string `json:"kind"`
+	// Input is the shape of one sample as the network takes it.
+	Input []int `json:"input"`
+	// Bytes is true when the features are stored as bytes (IDX, images,
+	// safetensors U8): raw values 0..255 before normalisation.
+	Bytes bool `json:"bytes,omitempty"`
+	// Normalize is the method (data.Method); Offset and Scale its fitted
+	// values.
+	Normalize string    `json:"normalize"`
+	Offset    []float64 `json:"offset,omitempty"`
+	Scale     []float64 `json:"scale,omitempty"`
+	// Features and Targets name the CSV columns the features and the
+	// regression targets (or the class label) came from, in order: the
+	// header's names, or 0-based column indexes in decimal when the file
+	// had no header. Nil for other formats.
+	Features []string `json:"features,omitempty"`
+	Targets  []string `json:"targets,omitempty"`
+	// Classes is the number of classes (0: regression); ClassNames names
+	// them when the data did (class i is ClassNames[i]).
+	Classes    int      `json:"classes,omitempty"`
+	ClassNames []string `json:"class_names,omitempty"`
+	// TargetDim is the number of regression targets per sample.
+	TargetDim int `json:"target_dim,omitempty"`
+	// Image is how image files become samples (image folders); nil for
+	// other data.
+	Image *ImageSpec `json:"image,omitempty"`
+	// Baselines: the training targets' mean (regression) and the training
+	// labels' count per class (classification), for eval's baseline.
+	TargetMean []float64 `json:"target_mean,omitempty"`
+	ClassFreq  []float64 `json:"class_freq,omitempty"`
+	// Sequence is the window layout of a sequence model (Kind series or
+	// text).
+	Sequence *SequenceSpec `json:"sequence,omitempty"`
+}
+
+// ImageSpec is how an image file becomes a sample: decoded, converted to
+// Channels (1: grey, 3: RGB) and resized to Size [H, W] with Resize
+// ("bilinear" or "nearest"), as bytes in CHW order.
+type ImageSpec struct {
+	Channels int    `json:"channels"`
+	Size     [2]int `json:"size"`
+	Resize   string `json:"resize"`
+}
+
+// SequenceSpec is the windowing of a sequence model: Window positions in,
+// the target Horizon positions after the window's last ("next") or after
+// each position ("sequence").
+type SequenceSpec struct {
+	Window  int    `json:"window"`
+	Horizon int    `json:"horizon"`
+	Target  string `json:"target"`
+	// Vocab lists a text's tokens (Vocab[0] is "<unk>").
+	Vocab []string `json:"vocab,omitempty"`
+	// Columns, In and Out are a series' columns and its input and target
+	// columns as indexes into Columns; Offset and Scale (above) have one
+	// entry per column. Differenced: the series holds the changes of the
+	// file's rows.
+	Columns     []string `json:"columns,omitempty"`
+	In          []int    `json:"in,omitempty"`
+	Out         []int    `json:"out,omitempty"`
+	Differenced bool     `json:"differenced,omitempty"`
+}
+
+// Preprocessing kinds.
+const (
+	KindTabular = "tabular"
+	KindImages  = "images"
+	KindSeries  = "series"
+	KindText    = "text"
+)
+
+// Limits on what a checkpoint's preprocessing may claim, so that a
+// hostile file cannot make a reader allocate without bound: the metadata
+// is itself bounded by the safetensors header limit, and these bound what
+// is derived from it.
+const (
+	maxPreprocessValues = 1 << 26 // features of one sample, and names
+	maxImageSide        = 1 << 14
+)
+
+// Features returns the number of values of one sample.
+func (p *Preprocess) FeatureLen() int {
+	n := 1
+	for _, d := range p.Input {
+		n *= d
+	}
+	return n
+}
+
+// OffsetScale returns feature j's offset and scale.
+func (p *Preprocess) OffsetScale(j int) (float64, float64) {
+	o, s := 0.0, 1.0
+	if len(p.Offset) == 1 {
+		o = p.Offset[0]
+	} else if j < len(p.Offset) {
+		o = p.Offset[j]
+	}
+	if len(p.Scale) == 1 {
+		s = p.Scale[0]
+	} else if j < len(p.Scale) {
+		s = p.Scale[j]
+	}
+	return o, s
+}
+
+// CompactNorm returns offset and scale with a single entry when every
+// entry is the same, the form Preprocess stores.
+func CompactNorm(offset, scale []float64) ([]float64, []float64) {
+	same := func(v []float64) bool {
+		for _, x := range v {
+			if x != v[0] {
+				return false
+			}
+		}
+		return true
+	}
+	if len(offset) > 1 && same(offset) && same(scale) {
+		return offset[:1:1], scale[:1:1]
+	}
+	return offset, scale
+}
+
+// parsePreprocess reads and checks the "preprocess" metadata: shapes and
+// counts in range and consistent, every offset and scale finite.
+func parsePreprocess(path, js string) (*Preprocess, error) {
+	bad := func(format string, a ...any) error {
+		return fmt.Errorf("%s: metadata \"preprocess\" is invalid: %s", path, fmt.Sprintf(format, a...))
+	}
+	var p Preprocess
+	d := json.NewDecoder(strings.NewReader(js))
+	d.DisallowUnknownFields()
+	if err := d.Decode(&p); err != nil || d.More() {
+		return nil, fmt.Errorf("%s: metadata \"preprocess\" is unreadable: %v", path, err)
+	}
+	switch p.Kind {
+	case KindTabular, KindImages, KindSeries, KindText:
+	default:
+		return nil, bad("kind %q is not tabular, images, series or text", p.Kind)
+	}
+	if len(p.Input) == 0 || len(p.Input) > 4 {
+		return nil, bad("the input shape %v must have 1 to 4 dimensions", p.Input)
+	}
+	n := 1
+	for _, v := range p.Input {
+		if v < 1 || v > maxPreprocessValues || n*v > maxPreprocessValues {
+			return nil, bad("the input shape %v is out of range", p.Input)
+		}
+		n *= v
+	}
+	want := n
+	if p.Sequence != nil && p.Kind == KindSeries {
+		want = len(p.Sequence.Columns)
+	}
+	for _, v := range [][]float64{p.Offset, p.Scale} {
+		if len(v) != 0 && len(v) != 1 && len(v) != want {
+			return nil, bad("%d normalisation values for %d features", len(v), want)
+		}
+		for _, x := range v {
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				return nil, bad("a normalisation value is not finite")
+			}
+		}
+	}
+	if len(p.Offset) != len(p.Scale) {
+		return nil, bad("%d offsets but %d scales", len(p.Offset), len(p.Scale))
+	}
+	if p.Classes < 0 || p.Classes > maxPreprocessValues || (p.ClassNames != nil && len(p.ClassNames) != p.Classes) {
+		return nil, bad("%d class names for %d classes", len(p.ClassNames), p.Classes)
+	}
+	if p.TargetDim < 0 || p.TargetDim > maxPreprocessValues || (p.Classes > 0) == (p.TargetDim > 0) && p.Kind != KindText {
+		return nil, bad("%d classes and %d regression targets: exactly one must be set", p.Classes, p.TargetDim)
+	}
+	if p.Features != nil && len(p.Features) != n {
+		return nil, bad("%d feature columns for %d features", len(p.Features), n)
+	}
+	if l := len(p.TargetMean); l != 0 && l != p.TargetDim {
+		return nil, bad("%d target means for %d targets", l, p.TargetDim)
+	}
+	if l := len(p.ClassFreq); l != 0 && l != p.Classes {
+		return nil, bad("%d class counts for %d classes", l, p.Classes)
+	}
+	if im := p.Image; im != nil {
+		if im.Channels != 1 && im.Channels != 3 || im.Size[0] < 1 || im.Size[1] < 1 || im.Size[0] > maxImageSide || im.Size[1] > maxImageSide ||
+			!slices.Equal(p.Input, []int{im.Channels, im.Size[0], im.Size[1]}) || (im.Resize != "bilinear" && im.Resize != "nearest") {
+			return nil, bad("the image spec %+v does not fit the input %v", *im, p.Input)
+		}
+	}
+	if sq := p.Sequence; sq != nil {
+		if sq.Window < 1 || sq.Window > maxPreprocessValues || sq.Horizon < 1 || sq.Horizon > maxPreprocessValues || (sq.Target != "next" && sq.Target != "sequence") {
+			return nil, bad("the window %d, horizon %d or target %q is out of range", sq.Window, sq.Horizon, sq.Target)
+		}
+		for _, ix := range [][]int{sq.In, sq.Out} {
+			for _, i := range ix {
+				if i < 0 || i >= len(sq.Columns) {
+					return nil, bad("column index %d of %d columns", i, len(sq.Columns))
+				}
+			}
+		}
+	}
+	if (p.Kind == KindSeries || p.Kind == KindText) != (p.Sequence != nil) {
+		return nil, bad("kind %s with a sequence spec %v", p.Kind, p.Sequence != nil)
+	}
+	return &p, nil
+}

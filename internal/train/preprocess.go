@@ -1,0 +1,120 @@
+package train
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/nettrain/nettrain/internal/backprop"
+	"github.com/nettrain/nettrain/internal/checkpoint"
+	"github.com/nettrain/nettrain/internal/data"
+	"github.com/nettrain/nettrain/internal/model"
+)
+
+// Preprocess returns the preprocessing fitted on the training data, which
+// every checkpoint stores so that eval, predict and export apply exactly
+// training's to new inputs.
+func (d *Data[T]) Preprocess() *checkpoint.Preprocess {
+	p := &checkpoint.Preprocess{
+		Input:      slices.Clone(d.graph.Input),
+		Classes:    d.Classes,
+		ClassNames: slices.Clone(d.ClassNames),
+	}
+	if seq := d.Seq; seq != nil {
+		p.Kind = checkpoint.KindSeries
+		sp := &checkpoint.SequenceSpec{Window: seq.Window, Horizon: seq.Horizon, Target: string(seq.Target)}
+		if seq.Kind == data.SeqText {
+			p.Kind = checkpoint.KindText
+			sp.Vocab = slices.Clone(seq.Vocab)
+			p.ClassNames = nil // the vocabulary names them
+			p.Normalize = string(data.None)
+		} else {
+			p.Classes = 0
+			p.TargetDim = seq.TargetLen()
+			sp.Columns, sp.In, sp.Out = slices.Clone(seq.Columns), slices.Clone(seq.In), slices.Clone(seq.Out)
+			sp.Differenced = seq.Differenced
+			p.Normalize = string(seq.Norm.Method)
+			p.Offset, p.Scale = checkpoint.CompactNorm(slices.Clone(seq.Norm.Offset), slices.Clone(seq.Norm.Scale))
+		}
+		p.Sequence = sp
+		return p
+	}
+	p.Kind = checkpoint.KindTabular
+	if d.bytes && len(p.Input) == 3 {
+		p.Kind = checkpoint.KindImages
+	}
+	p.Bytes = d.bytes
+	p.Image = d.image
+	p.Normalize = string(d.Norm.Method)
+	p.Offset, p.Scale = checkpoint.CompactNorm(slices.Clone(d.Norm.Offset), slices.Clone(d.Norm.Scale))
+	p.Features, p.Targets = slices.Clone(d.featureCols), slices.Clone(d.labelCols)
+	p.TargetDim = d.targetDim
+	p.TargetMean, p.ClassFreq = slices.Clone(d.targetMean), slices.Clone(d.classFreq)
+	return p
+}
+
+// FromPreprocess makes the config's model ready for new inputs from a
+// checkpoint's preprocessing, without reading the training data: the graph
+// is built against the stored input shape and classes, and the Data holds
+// the stored normalisation and classes but no samples (Train and Val are
+// nil). LoadTest and LoadFile read files with it exactly as training did.
+func FromPreprocess[T backprop.Float](cfg *model.Config, p *checkpoint.Preprocess) (*Model[T], error) {
+	info := &model.DataInfo{Input: slices.Clone(p.Input), Classes: p.Classes}
+	if p.Kind == checkpoint.KindText {
+		info.Classes = len(p.Sequence.Vocab)
+		info.Vocab, info.Tokens = info.Classes, true
+	}
+	g, err := model.Build(cfg, info)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Equal(g.Input, p.Input) {
+		return nil, fmt.Errorf("%s: model.input is %v, but the checkpoint's model was trained on inputs of shape %v", cfg.File, g.Input, p.Input)
+	}
+	d := &Data[T]{Classes: info.Classes, ClassNames: p.ClassNames, cfg: cfg, graph: g,
+		bytes: p.Bytes, image: p.Image, featureCols: p.Features, labelCols: p.Targets, targetDim: p.TargetDim,
+		targetMean: p.TargetMean, classFreq: p.ClassFreq, pre: p}
+	if p.Kind == checkpoint.KindText {
+		d.ClassNames = p.Sequence.Vocab
+	}
+	if p.Sequence == nil {
+		n := backprop.Prod(p.Input)
+		off, sc := p.Offset, p.Scale
+		if len(off) == 0 {
+			off, sc = []float64{0}, []float64{1}
+		}
+		if d.Norm, err = data.NewNormalizer(data.Method(p.Normalize), off, sc, n); err != nil {
+			return nil, fmt.Errorf("the checkpoint's normalisation: %v", err)
+		}
+	}
+	return &Model[T]{Config: cfg, Graph: g, Data: d}, nil
+}
+
+// Stored returns the checkpoint preprocessing the Data was made from
+// (FromPreprocess), nil when it was fitted on the training data.
+func (d *Data[T]) Stored() *checkpoint.Preprocess { return d.pre }
+
+// FeatureColumns names the CSV columns the model's features come from
+// (nil when the training data was not a CSV file).
+func (d *Data[T]) FeatureColumns() []string { return d.featureCols }
+
+// LabelColumns names the CSV columns of the labels or regression targets.
+func (d *Data[T]) LabelColumns() []string { return d.labelCols }
+
+// ByteFeatures reports whether the training features were bytes (0..255).
+func (d *Data[T]) ByteFeatures() bool { return d.bytes }
+
+// Image is how image files become samples (nil when the training data
+// was not an image folder).
+func (d *Data[T]) Image() *checkpoint.ImageSpec { return d.image }
+
+// TargetDim is the number of regression targets per sample.
+func (d *Data[T]) TargetDim() int { return d.targetDim }
+
+// SplitOf makes a Split of samples of ds (read by the caller in the
+// training data's format and classes), normalised as the training data.
+func (d *Data[T]) SplitOf(ds *data.Dataset) (Split[T], error) {
+	if err := d.checkFit(ds); err != nil {
+		return nil, err
+	}
+	return d.split(data.All(ds)), nil
+}

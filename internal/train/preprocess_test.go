@@ -1,0 +1,108 @@
+package train
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/nettrain/nettrain/internal/backprop"
+	"github.com/nettrain/nettrain/internal/checkpoint"
+	"github.com/nettrain/nettrain/internal/testutil"
+)
+
+// TestFromPreprocess: a model made from the stored preprocessing (after a
+// JSON round trip, as in a checkpoint) reads a file into the same batches,
+// bit for bit, as the model fitted on the training data, and scores the
+// same baseline; no training data is read.
+func TestFromPreprocess(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("w,h,name,size\n")
+	for i := range 60 {
+		fmt.Fprintf(&b, "%g,%g,%s,%g\n", math.Sin(float64(i))*3, float64(i%7)+0.1, []string{"cat", "dog", "eel"}[i%3], float64(i)/10)
+	}
+	csv := b.String()
+	for _, tc := range []struct{ name, config string }{
+		{"classes by name, standardised", `name: p
+seed: 3
+data: {train: d.csv, validation_split: 0.25, normalize: standardize, csv: {label: name, features: [size, w]}}
+model: {layers: [{dense: {units: 4}}, relu, {dense: {units: 3}}]}
+loss: cross_entropy
+optimizer: {name: sgd, lr: 0.1}
+training: {epochs: 1, batch_size: 8}
+`},
+		{"regression, minmax", `name: p
+seed: 3
+data: {train: d.csv, validation_split: 0.25, normalize: minmax, csv: {targets: [size, h], features: [w]}}
+model: {layers: [{dense: {units: 2}}]}
+loss: mse
+optimizer: {name: sgd, lr: 0.1}
+training: {epochs: 1, batch_size: 8}
+`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			os.WriteFile(filepath.Join(dir, "d.csv"), []byte(csv), 0o644)
+			cfg := testutil.LoadConfig(t, dir, tc.config)
+			fitted, err := Load[float64](cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			js, err := json.Marshal(fitted.Data.Preprocess())
+			if err != nil {
+				t.Fatal(err)
+			}
+			var p checkpoint.Preprocess
+			if err := json.Unmarshal(js, &p); err != nil {
+				t.Fatal(err)
+			}
+			// The training file is gone: the stored model needs none.
+			os.Rename(filepath.Join(dir, "d.csv"), filepath.Join(dir, "new.csv"))
+			stored, err := FromPreprocess[float64](cfg, &p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(stored.Graph.Input, fitted.Graph.Input) || stored.Classes() != fitted.Classes() || !slices.Equal(stored.Data.ClassNames, fitted.Data.ClassNames) {
+				t.Fatalf("stored model: input %v, %d classes %v; fitted: %v, %d %v", stored.Graph.Input, stored.Classes(), stored.Data.ClassNames,
+					fitted.Graph.Input, fitted.Classes(), fitted.Data.ClassNames)
+			}
+			fill := func(m *Model[float64]) ([]float64, []float64, *Baseline) {
+				s, err := m.Data.LoadFile(filepath.Join(dir, "new.csv"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				n := s.Len()
+				pos := make([]int, n)
+				for i := range pos {
+					pos[i] = i
+				}
+				x := make([]float64, n*backprop.Prod(m.Graph.Input))
+				var labels []int32
+				var values []float64
+				if m.Classes() > 0 {
+					labels = make([]int32, n)
+				} else {
+					values = make([]float64, n*m.Data.TargetDim())
+				}
+				s.Fill(pos, x, labels, values)
+				for _, l := range labels {
+					values = append(values, float64(l))
+				}
+				return x, values, s.(baseliner).baseline()
+			}
+			x1, y1, b1 := fill(fitted)
+			x2, y2, b2 := fill(stored)
+			if !slices.Equal(x1, x2) || !slices.Equal(y1, y2) {
+				t.Errorf("batches differ:\n%v %v\n%v %v", x1[:4], y1[:4], x2[:4], y2[:4])
+			}
+			if b1 == nil || !reflect.DeepEqual(*b1, *b2) {
+				t.Errorf("baselines differ: %+v, %+v", b1, b2)
+			}
+		})
+	}
+}
