@@ -1,0 +1,323 @@
+package data
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"image/gif"
+	"image/jpeg"
+	"image/png"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/image/bmp"
+	"golang.org/x/image/draw"
+	"golang.org/x/image/webp"
+
+	"github.com/nettrain/nettrain/internal/safeio"
+)
+
+// ImageOptions says how images become samples: Channels 1 or 3, Size [H, W], Resize "bilinear" or "nearest".
+type ImageOptions struct {
+	// Channels is 1 (grayscale: the luminance Y = 0.299 R + 0.587 G +
+	// 0.114 B, as color.GrayModel and PIL's convert("L") compute it) or 3
+	// (R, G, B; alpha is dropped, not composited, as PIL's
+	// convert("RGB") does).
+	Channels int
+	// Size is the sample's [height, width]; an image of another size is
+	// resized to it.
+	Size [2]int
+	// Resize is "bilinear" (golang.org/x/image/draw's BiLinear: a tent
+	// filter that widens when shrinking, like PIL's bilinear) or
+	// "nearest" (NearestNeighbor); empty means bilinear.
+	Resize string
+}
+
+// MaxImagePixels bounds the width x height an image's header may claim.
+// Headers are read before anything is decoded, so an image claiming more
+// (a decompression bomb: a few KiB of PNG that inflates to gigabytes) is
+// refused without allocating its pixels.
+const MaxImagePixels = 1 << 25
+
+// imageExts are the extensions of the image files read (lower case).
+var imageExts = map[string]bool{".png": true, ".jpg": true, ".jpeg": true, ".gif": true, ".bmp": true, ".webp": true}
+
+// imageExtList names imageExts for messages.
+const imageExtList = ".png, .jpg, .jpeg, .gif, .bmp or .webp"
+
+// IsImageFile reports whether a path's extension is one of the image formats read.
+func IsImageFile(path string) bool {
+	return imageExts[strings.ToLower(filepath.Ext(path))]
+}
+
+// imageFormat is a decoder of one format, recognised by its magic bytes
+// (whatever the file's extension says).
+type imageFormat struct {
+	name   string
+	magic  func(head []byte) bool
+	config func(io.Reader) (image.Config, error)
+	decode func(io.Reader) (image.Image, error)
+}
+
+// imageFormats are the formats read. The standard library's registry
+// (image.Decode) is not used, so that what is read does not depend on
+// which other packages the binary links.
+var imageFormats = []imageFormat{
+	{"PNG", func(h []byte) bool { return strings.HasPrefix(string(h), "\x89PNG\r\n\x1a\n") }, png.DecodeConfig, png.Decode},
+	{"JPEG", func(h []byte) bool { return strings.HasPrefix(string(h), "\xff\xd8") }, jpeg.DecodeConfig, jpeg.Decode},
+	{"GIF", func(h []byte) bool {
+		return strings.HasPrefix(string(h), "GIF87a") || strings.HasPrefix(string(h), "GIF89a")
+	}, gif.DecodeConfig, gif.Decode},
+	{"BMP", func(h []byte) bool { return strings.HasPrefix(string(h), "BM") }, bmp.DecodeConfig, bmp.Decode},
+	{"WebP", func(h []byte) bool { return len(h) >= 12 && string(h[:4]) == "RIFF" && string(h[8:12]) == "WEBP" }, webp.DecodeConfig, webp.Decode},
+}
+
+// imageHeader is what an image's header says.
+type imageHeader struct {
+	format *imageFormat
+	w, h   int
+	gray   bool // the color model is grayscale (Gray or Gray16)
+	bpp    int  // bytes per pixel of the decoded image
+}
+
+// check validates o and returns the bytes of one sample, Channels*H*W.
+func (o ImageOptions) check() (int, error) {
+	if o.Channels != 1 && o.Channels != 3 {
+		return 0, fmt.Errorf("image channels %d: want 1 (grayscale) or 3 (RGB)", o.Channels)
+	}
+	if o.Size[0] < 1 || o.Size[1] < 1 || o.Size[0] > MaxImagePixels/o.Size[1] {
+		return 0, fmt.Errorf("image size %dx%d (height x width): want positive sides and at most %d pixels", o.Size[0], o.Size[1], MaxImagePixels)
+	}
+	if _, err := resizer(o.Resize); err != nil {
+		return 0, err
+	}
+	return o.Channels * o.Size[0] * o.Size[1], nil
+}
+
+// resizer returns the interpolator a Resize name stands for.
+func resizer(name string) (draw.Interpolator, error) {
+	switch name {
+	case "", "bilinear":
+		return draw.BiLinear, nil
+	case "nearest":
+		return draw.NearestNeighbor, nil
+	}
+	return nil, fmt.Errorf("image resize %q: want bilinear or nearest", name)
+}
+
+// ReadImage decodes one image file (PNG, JPEG, GIF, BMP, WebP) into dst, which has Channels*H*W bytes, CHW order, exactly as training folders are read. Errors are one line naming the file.
+//
+// A dst of another length is a programming error and panics.
+func ReadImage(path string, o ImageOptions, dst []uint8) error {
+	n, err := o.check()
+	if err != nil {
+		return fmt.Errorf("%s: %v", path, err)
+	}
+	if len(dst) != n {
+		panic(fmt.Sprintf("data: ReadImage: dst has %d bytes, want %d channels x %d x %d", len(dst), o.Channels, o.Size[0], o.Size[1]))
+	}
+	return readImage(path, o, dst, limit{})
+}
+
+// openImage opens the regular file at path and reads its header,
+// refusing an image of more than MaxImagePixels, or whose decoded pixels
+// would need more than lim. The file is positioned at its start.
+func openImage(path string, lim limit) (*os.File, int64, imageHeader, error) {
+	f, size, err := safeio.Open(path)
+	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			return nil, 0, imageHeader{}, fmt.Errorf("%s: cannot read: %v", path, pe.Err)
+		}
+		return nil, 0, imageHeader{}, err
+	}
+	h, err := readHeader(f, path, size, lim)
+	if err == nil {
+		_, err = f.Seek(0, io.SeekStart)
+	}
+	if err != nil {
+		f.Close()
+		return nil, 0, imageHeader{}, err
+	}
+	return f, size, h, nil
+}
+
+// readHeader reads the header of the image file f of size bytes.
+func readHeader(f *os.File, path string, size int64, lim limit) (imageHeader, error) {
+	var h imageHeader
+	if size == 0 {
+		return h, fmt.Errorf("%s: empty file, want a PNG, JPEG, GIF, BMP or WebP image", path)
+	}
+	r := bufio.NewReader(safeio.LimitSize(f, path, size))
+	head, _ := r.Peek(12)
+	for i := range imageFormats {
+		if imageFormats[i].magic(head) {
+			h.format = &imageFormats[i]
+			break
+		}
+	}
+	if h.format == nil {
+		return h, fmt.Errorf("%s: not a PNG, JPEG, GIF, BMP or WebP image (unrecognised first bytes % x)", path, head[:min(len(head), 8)])
+	}
+	cfg, err := h.format.config(r)
+	if err != nil {
+		return h, decodeErr(path, h.format.name, "header", err)
+	}
+	h.w, h.h = cfg.Width, cfg.Height
+	if h.w < 1 || h.h < 1 {
+		return h, fmt.Errorf("%s: %s image is %dx%d pixels; want at least 1x1", path, h.format.name, h.w, h.h)
+	}
+	if h.w > MaxImagePixels/h.h {
+		return h, fmt.Errorf("%s: %s header claims %dx%d pixels (width x height), more than nettrain reads (%d pixels); is it a decompression bomb?", path, h.format.name, h.w, h.h, MaxImagePixels)
+	}
+	switch cfg.ColorModel {
+	case color.GrayModel:
+		h.gray, h.bpp = true, 1
+	case color.Gray16Model:
+		h.gray, h.bpp = true, 2
+	case color.RGBA64Model, color.NRGBA64Model:
+		h.bpp = 8
+	default:
+		h.bpp = 4
+		if _, ok := cfg.ColorModel.(color.Palette); ok {
+			h.bpp = 1
+		}
+	}
+	need := mulBytes(int64(h.w)*int64(h.h), int64(h.bpp))
+	if err := lim.check(path, fmt.Sprintf("the decoded %s image (%dx%d pixels)", h.format.name, h.w, h.h), need); err != nil {
+		return h, err
+	}
+	return h, nil
+}
+
+// decodeErr words a decoder's error for people: a truncated file says so.
+func decodeErr(path, format, what string, err error) error {
+	var ge *safeio.GrewError
+	if errors.As(err, &ge) {
+		return err
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return fmt.Errorf("%s: %s image is truncated: the file ends inside its %s", path, format, what)
+	}
+	if strings.Contains(err.Error(), "not enough pixel data") { // png's word for compressed data that ends early
+		return fmt.Errorf("%s: %s image is truncated or corrupt: %v", path, format, err)
+	}
+	return fmt.Errorf("%s: corrupt %s image: %v", path, format, err)
+}
+
+// readImage is ReadImage for checked options.
+func readImage(path string, o ImageOptions, dst []uint8, lim limit) error {
+	f, size, h, err := openImage(path, lim)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return decodeInto(f, path, size, h, o, dst)
+}
+
+// decodeInto decodes the image file f (at its start) whose header is h
+// into dst.
+func decodeInto(f *os.File, path string, size int64, h imageHeader, o ImageOptions, dst []uint8) error {
+	img, err := h.format.decode(bufio.NewReader(safeio.LimitSize(f, path, size)))
+	if err != nil {
+		return decodeErr(path, h.format.name, "pixel data", err)
+	}
+	if b := img.Bounds(); b.Dx() != h.w || b.Dy() != h.h {
+		return fmt.Errorf("%s: corrupt %s image: the header says %dx%d pixels, the data %dx%d", path, h.format.name, h.w, h.h, b.Dx(), b.Dy())
+	}
+	toSample(img, o, dst)
+	return nil
+}
+
+// toSample converts img to o.Channels channels, resizes it to o.Size
+// when its size differs, and writes it to dst in CHW order.
+func toSample(img image.Image, o ImageOptions, dst []uint8) {
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	H, W := o.Size[0], o.Size[1]
+	if o.Channels == 1 {
+		g := image.NewGray(image.Rect(0, 0, w, h))
+		for y := 0; y < h; y++ {
+			row := g.Pix[y*g.Stride : y*g.Stride+w]
+			for x := range row {
+				row[x] = grayAt(img, b.Min.X+x, b.Min.Y+y)
+			}
+		}
+		if w != W || h != H {
+			s := image.NewGray(image.Rect(0, 0, W, H))
+			interp, _ := resizer(o.Resize)
+			interp.Scale(s, s.Bounds(), g, g.Bounds(), draw.Src, nil)
+			g = s
+		}
+		copy(dst, g.Pix) // Stride == W
+		return
+	}
+	// An opaque RGBA image: the colours without alpha, so that
+	// premultiplication changes nothing while resizing.
+	c := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := 0; y < h; y++ {
+		row := c.Pix[y*c.Stride : y*c.Stride+4*w]
+		for x := 0; x < w; x++ {
+			r, g, bl := rgbAt(img, b.Min.X+x, b.Min.Y+y)
+			row[4*x], row[4*x+1], row[4*x+2], row[4*x+3] = r, g, bl, 0xff
+		}
+	}
+	if w != W || h != H {
+		s := image.NewRGBA(image.Rect(0, 0, W, H))
+		interp, _ := resizer(o.Resize)
+		interp.Scale(s, s.Bounds(), c, c.Bounds(), draw.Src, nil)
+		c = s
+	}
+	plane := H * W
+	for i := 0; i < plane; i++ {
+		dst[i], dst[plane+i], dst[2*plane+i] = c.Pix[4*i], c.Pix[4*i+1], c.Pix[4*i+2]
+	}
+}
+
+// rgbAt is the colour of pixel (x, y) without its alpha: the stored
+// (non-premultiplied) colour, as PIL's convert("RGB") keeps it. A format
+// that stores premultiplied colour has it divided by alpha first
+// (color.NRGBAModel); a fully transparent pixel then reads black.
+func rgbAt(img image.Image, x, y int) (r, g, b uint8) {
+	switch m := img.(type) {
+	case *image.NRGBA:
+		i := m.PixOffset(x, y)
+		return m.Pix[i], m.Pix[i+1], m.Pix[i+2]
+	case *image.Gray:
+		v := m.Pix[m.PixOffset(x, y)]
+		return v, v, v
+	case *image.YCbCr:
+		c := m.YCbCrAt(x, y)
+		return color.YCbCrToRGB(c.Y, c.Cb, c.Cr)
+	case *image.Paletted:
+		c := color.NRGBAModel.Convert(m.Palette[m.ColorIndexAt(x, y)]).(color.NRGBA)
+		return c.R, c.G, c.B
+	}
+	c := color.NRGBAModel.Convert(img.At(x, y)).(color.NRGBA)
+	return c.R, c.G, c.B
+}
+
+// grayAt is the luminance of pixel (x, y), from its colour without alpha
+// (rgbAt): Y = (19595 R + 38470 G + 7471 B + 2^15) >> 16 on 16-bit
+// values, exactly color.GrayModel's ITU-R BT.601 weights 0.299, 0.587,
+// 0.114 (PIL's convert("L") uses the same weights).
+func grayAt(img image.Image, x, y int) uint8 {
+	switch m := img.(type) {
+	case *image.Gray:
+		return m.Pix[m.PixOffset(x, y)]
+	case *image.Gray16:
+		return m.Pix[m.PixOffset(x, y)] // the high byte
+	}
+	r, g, b := rgbAt(img, x, y)
+	return luminance(r, g, b)
+}
+
+// luminance is color.GrayModel's conversion of an opaque colour.
+func luminance(r, g, b uint8) uint8 {
+	r16, g16, b16 := uint32(r)*0x101, uint32(g)*0x101, uint32(b)*0x101
+	return uint8((19595*r16 + 38470*g16 + 7471*b16 + 1<<15) >> 24)
+}

@@ -1,0 +1,239 @@
+package data
+
+import (
+	"bytes"
+	"encoding/binary"
+	"hash/crc32"
+	"image"
+	"image/color"
+	"image/gif"
+	"image/jpeg"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/image/bmp"
+)
+
+// testImage is a w x h NRGBA image whose pixels all differ, with some
+// transparency (alpha is dropped, never composited).
+func testImage(w, h int) *image.NRGBA {
+	m := image.NewNRGBA(image.Rect(0, 0, w, h))
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			m.SetNRGBA(x, y, color.NRGBA{uint8(40*x + 7), uint8(50*y + 3), uint8(11*x*y + 100), uint8(255 - 60*((x+y)%4))})
+		}
+	}
+	return m
+}
+
+// encode writes img in a format ("png", "gif", "bmp", "jpeg") to path.
+func encode(t *testing.T, path string, img image.Image, format string) {
+	t.Helper()
+	var b bytes.Buffer
+	var err error
+	switch format {
+	case "png":
+		err = png.Encode(&b, img)
+	case "gif":
+		err = gif.Encode(&b, img, nil)
+	case "bmp":
+		err = bmp.Encode(&b, img)
+	case "jpeg":
+		err = jpeg.Encode(&b, img, &jpeg.Options{Quality: 100})
+	default:
+		t.Fatalf("unknown format %q", format)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestReadImageLossless checks the bytes of lossless formats exactly:
+// CHW order, alpha dropped (PNG keeps the colour of a translucent pixel
+// as stored), luminance as color.GrayModel.
+func TestReadImageLossless(t *testing.T) {
+	const w, h = 5, 3
+	src := testImage(w, h)
+	opaque := image.NewNRGBA(src.Rect) // BMP and GIF carry no alpha here
+	for i := 0; i < len(src.Pix); i += 4 {
+		copy(opaque.Pix[i:i+3], src.Pix[i:i+3])
+		opaque.Pix[i+3] = 255
+	}
+	pal := image.NewPaletted(src.Rect, color.Palette{color.NRGBA{1, 2, 3, 255}, color.NRGBA{200, 100, 50, 255}, color.NRGBA{9, 250, 77, 255}})
+	for i := range pal.Pix {
+		pal.Pix[i] = uint8(i % 3)
+	}
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name, format string
+		img          image.Image
+	}{
+		{"a.png", "png", src},
+		{"b.bmp", "bmp", opaque},
+		{"c.gif", "gif", pal},
+		{"d.PNG", "png", pal},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := filepath.Join(dir, tc.name)
+			encode(t, p, tc.img, tc.format)
+			if !IsImageFile(p) {
+				t.Fatalf("IsImageFile(%s) = false", p)
+			}
+			rgb := make([]uint8, 3*h*w)
+			if err := ReadImage(p, ImageOptions{Channels: 3, Size: [2]int{h, w}}, rgb); err != nil {
+				t.Fatal(err)
+			}
+			gray := make([]uint8, h*w)
+			if err := ReadImage(p, ImageOptions{Channels: 1, Size: [2]int{h, w}, Resize: "nearest"}, gray); err != nil {
+				t.Fatal(err)
+			}
+			for y := 0; y < h; y++ {
+				for x := 0; x < w; x++ {
+					c := color.NRGBAModel.Convert(tc.img.At(x, y)).(color.NRGBA)
+					i := y*w + x
+					if got := [3]uint8{rgb[i], rgb[h*w+i], rgb[2*h*w+i]}; got != [3]uint8{c.R, c.G, c.B} {
+						t.Fatalf("pixel (%d, %d): RGB %v, want %v", x, y, got, [3]uint8{c.R, c.G, c.B})
+					}
+					want := color.GrayModel.Convert(color.NRGBA{c.R, c.G, c.B, 255}).(color.Gray).Y
+					if gray[i] != want {
+						t.Fatalf("pixel (%d, %d): gray %d, want %d", x, y, gray[i], want)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestReadImageResize checks resizing: nearest neighbour doubles a 2x2
+// image into 4x4 blocks; bilinear keeps a constant image constant; JPEG
+// and WebP decode to the requested shape.
+func TestReadImageResize(t *testing.T) {
+	dir := t.TempDir()
+	small := image.NewGray(image.Rect(0, 0, 2, 2))
+	copy(small.Pix, []uint8{10, 20, 30, 40})
+	p := filepath.Join(dir, "s.png")
+	encode(t, p, small, "png")
+	got := make([]uint8, 16)
+	if err := ReadImage(p, ImageOptions{Channels: 1, Size: [2]int{4, 4}, Resize: "nearest"}, got); err != nil {
+		t.Fatal(err)
+	}
+	want := []uint8{10, 10, 20, 20, 10, 10, 20, 20, 30, 30, 40, 40, 30, 30, 40, 40}
+	if !bytes.Equal(got, want) {
+		t.Errorf("nearest 2x2 -> 4x4: %v, want %v", got, want)
+	}
+
+	flat := image.NewNRGBA(image.Rect(0, 0, 7, 5))
+	for i := 0; i < len(flat.Pix); i += 4 {
+		copy(flat.Pix[i:], []uint8{90, 60, 30, 128})
+	}
+	p = filepath.Join(dir, "flat.png")
+	encode(t, p, flat, "png")
+	rgb := make([]uint8, 3*3*4)
+	if err := ReadImage(p, ImageOptions{Channels: 3, Size: [2]int{3, 4}, Resize: "bilinear"}, rgb); err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range rgb {
+		if want := []uint8{90, 60, 30}[i/12]; v != want {
+			t.Fatalf("bilinear of a constant image: value %d is %d, want %d", i, v, want)
+		}
+	}
+
+	for i := 3; i < len(flat.Pix); i += 4 {
+		flat.Pix[i] = 255 // JPEG encodes premultiplied colour
+	}
+	p = filepath.Join(dir, "x.jpg")
+	encode(t, p, flat, "jpeg")
+	if err := ReadImage(p, ImageOptions{Channels: 3, Size: [2]int{3, 4}}, rgb); err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range rgb {
+		if want := int([]uint8{90, 60, 30}[i/12]); int(v) < want-3 || int(v) > want+3 {
+			t.Fatalf("JPEG of a constant image: value %d is %d, want about %d", i, v, want)
+		}
+	}
+	g := make([]uint8, 10*8)
+	if err := ReadImage("testdata/images/gopher.webp", ImageOptions{Channels: 1, Size: [2]int{10, 8}}, g); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// pngHeader is a PNG signature and IHDR chunk claiming w x h pixels of
+// 8-bit gray, with a correct CRC, and no pixel data.
+func pngHeader(w, h uint32) []byte {
+	var b bytes.Buffer
+	b.WriteString("\x89PNG\r\n\x1a\n")
+	chunk := make([]byte, 0, 17)
+	chunk = append(chunk, "IHDR"...)
+	chunk = binary.BigEndian.AppendUint32(chunk, w)
+	chunk = binary.BigEndian.AppendUint32(chunk, h)
+	chunk = append(chunk, 8, 0, 0, 0, 0)
+	binary.Write(&b, binary.BigEndian, uint32(13))
+	b.Write(chunk)
+	binary.Write(&b, binary.BigEndian, crc32.ChecksumIEEE(chunk))
+	return b.Bytes()
+}
+
+// TestReadImageBad checks that every bad file is one line naming it and
+// what was expected.
+func TestReadImageBad(t *testing.T) {
+	dir := t.TempDir()
+	var good bytes.Buffer
+	png.Encode(&good, testImage(6, 6))
+	corrupt := bytes.Clone(good.Bytes())
+	corrupt[40] ^= 0xff // inside the IDAT chunk: its CRC no longer matches
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, b, 0o644)
+		return p
+	}
+	loop := filepath.Join(dir, "loop.png")
+	os.Symlink("loop.png", loop)
+	cases := []struct {
+		path string
+		o    ImageOptions
+		want string
+	}{
+		{write("empty.png", nil), ImageOptions{3, [2]int{6, 6}, ""}, "empty.png: empty file, want a PNG, JPEG, GIF, BMP or WebP image"},
+		{write("text.png", []byte("hello, world\n")), ImageOptions{3, [2]int{6, 6}, ""}, "text.png: not a PNG, JPEG, GIF, BMP or WebP image (unrecognised first bytes 68 65 6c 6c 6f 2c 20 77)"},
+		{write("short.png", good.Bytes()[:good.Len()/2]), ImageOptions{3, [2]int{6, 6}, ""}, "short.png: PNG image is truncated or corrupt: png: invalid format: not enough pixel data"},
+		{write("head.png", good.Bytes()[:20]), ImageOptions{3, [2]int{6, 6}, ""}, "head.png: PNG image is truncated: the file ends inside its header"},
+		{write("corrupt.png", corrupt), ImageOptions{3, [2]int{6, 6}, ""}, "corrupt.png: corrupt PNG image: png: invalid format: invalid checksum"},
+		{write("bomb.png", pngHeader(100000, 100000)), ImageOptions{1, [2]int{6, 6}, ""}, "bomb.png: PNG header claims 100000x100000 pixels (width x height), more than nettrain reads (33554432 pixels); is it a decompression bomb?"},
+		{loop, ImageOptions{3, [2]int{6, 6}, ""}, "loop.png: cannot read: too many levels of symbolic links"},
+		{dir, ImageOptions{3, [2]int{6, 6}, ""}, " is a directory, not a regular file"},
+		{write("ok.png", good.Bytes()), ImageOptions{2, [2]int{6, 6}, ""}, "ok.png: image channels 2: want 1 (grayscale) or 3 (RGB)"},
+		{write("ok.png", good.Bytes()), ImageOptions{3, [2]int{6, 6}, "cubic"}, `ok.png: image resize "cubic": want bilinear or nearest`},
+		{write("ok.png", good.Bytes()), ImageOptions{3, [2]int{0, 6}, ""}, "ok.png: image size 0x6 (height x width): want positive sides and at most 33554432 pixels"},
+	}
+	for _, tc := range cases {
+		t.Run(filepath.Base(tc.path), func(t *testing.T) {
+			n := max(tc.o.Channels, 1) * max(tc.o.Size[0], 1) * tc.o.Size[1]
+			err := ReadImage(tc.path, tc.o, make([]uint8, n))
+			if err == nil {
+				t.Fatal("no error")
+			}
+			msg := err.Error()
+			if !strings.Contains(msg, tc.want) || strings.Contains(msg, "\n") || !strings.Contains(msg, tc.path) {
+				t.Errorf("error %q, want one line naming %s and containing %q", msg, tc.path, tc.want)
+			}
+		})
+	}
+}
+
+func TestIsImageFile(t *testing.T) {
+	for p, want := range map[string]bool{"a.png": true, "b.JPG": true, "c.jpeg": true, "d.gif": true, "e.bmp": true, "f.webp": true,
+		"g.tiff": false, "h.csv": false, "png": false, "dir/.png.txt": false} {
+		if got := IsImageFile(p); got != want {
+			t.Errorf("IsImageFile(%q) = %v, want %v", p, got, want)
+		}
+	}
+}
