@@ -99,6 +99,21 @@ var checkpointCases = []struct {
 		edit: func(_ map[string]string, ts map[string]any) { ts["2.weight"].([]float32)[9] = float32(math.NaN()) }},
 	{name: "resume-negative-exp-avg-sq", args: "train config.yaml --resume ck.safetensors",
 		edit: func(_ map[string]string, ts map[string]any) { ts["optimizer.exp_avg_sq.0.bias"].([]float32)[3] = -1 }},
+	{name: "predict-csv-missing-feature", args: "predict config.yaml --checkpoint ck.safetensors new.csv",
+		files: map[string]string{"new.csv": "a,b,d,label\n1,2,3,0\n"}},
+	{name: "predict-csv-bad-value", args: "predict config.yaml --checkpoint ck.safetensors new.csv",
+		files: map[string]string{"new.csv": "d,c,b,a\n1,2,3,4\n1,2,x,4\n"}},
+	{name: "predict-csv-unknown-class", args: "predict config.yaml --checkpoint ck.safetensors new.csv",
+		files: map[string]string{"new.csv": "a,b,c,d,label\n1,2,3,4,7\n"}},
+	{name: "predict-not-an-input", args: "predict config.yaml --checkpoint ck.safetensors notes.txt",
+		files: map[string]string{"notes.txt": "hello\n"}},
+	{name: "predict-images-for-tabular-model", args: "predict config.yaml --checkpoint ck.safetensors img.png",
+		files: map[string]string{"img.png": "\x89PNG\r\n\x1a\n"}},
+	{name: "predict-out-extension", args: "predict config.yaml --checkpoint ck.safetensors d.csv --out p.txt"},
+	{name: "predict-preprocess-huge-input", args: "predict config.yaml --checkpoint ck.safetensors d.csv",
+		edit: func(meta map[string]string, _ map[string]any) {
+			meta["preprocess"] = strings.Replace(meta["preprocess"], `"input":[4]`, `"input":[4294967296,4294967296]`, 1)
+		}},
 	{name: "init-from-nan-weight", args: "train config.yaml --set model.init_from=ck.safetensors --out run",
 		edit: func(_ map[string]string, ts map[string]any) { ts["0.weight"].([]float32)[0] = float32(math.Inf(1)) }},
 }

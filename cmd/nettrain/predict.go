@@ -2,8 +2,12 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"path/filepath"
+	"strings"
+	"text/tabwriter"
 
+	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/nettrain/nettrain/internal/infer"
@@ -16,24 +20,60 @@ type PredictOptions struct {
 	Config     string
 	Sets       []string
 	Checkpoint string
+	Inputs     []string
+	Top        int
 	Out        string
-	Plot       string
-	NoPlot     bool
+	Show       int
+	JSON       bool
+	Threads    int
+	// Sequence models, without inputs.
+	Steps  int
+	Prompt string
+	Plot   string
+	NoPlot bool
 }
 
 // NewCmdPredict builds `nettrain predict`.
 func NewCmdPredict(s *IOStreams, runF func(*PredictOptions) error) *cobra.Command {
 	opts := &PredictOptions{IO: s}
 	cmd := &cobra.Command{
-		Use:   "predict CONFIG --checkpoint FILE",
-		Short: "Forecast a series' validation part, as CSV and a plot",
-		Long: `Forecast every validation window of a series model and write, per window,
-the data row, the actual value, the model's forecast and the naive
-last-value forecast as CSV (default: predictions.csv beside the checkpoint),
-and a plot of them (predictions.png), with the MSE of both.`,
-		Args: configArg,
+		Use:   "predict CONFIG --checkpoint FILE [INPUT...]",
+		Short: "Predict with a trained model: new images, CSV rows or tensors; a series' future; a text's next character",
+		Long: `Run a trained model on new inputs, preprocessed exactly as its training data
+(the normalisation, classes, CSV columns and image size stored in the
+checkpoint). INPUT is an image (PNG, JPEG, GIF, BMP, WebP), a folder of
+images (searched recursively; when its subfolders are named after the
+training classes they are the labels), a CSV file (the feature columns the
+model was trained on, found by name; the label column, when present, gives
+the accuracy or MSE), or a safetensors file with x (and y). Prints a table:
+the input, the predicted class and the top --top probabilities, or the
+regression outputs in the targets' units; --out writes every prediction as
+.csv or .jsonl.
+
+Without INPUT, a series model forecasts its validation part (CSV and a
+plot, with the naive last-value forecast) and, with --steps N, N rows
+beyond the end of its data, feeding each forecast back; a text model gives
+the distribution of the character after --prompt.`,
+		Args: func(c *cobra.Command, args []string) error {
+			if len(args) < 1 {
+				return usageError{fmt.Errorf("%s needs a CONFIG file argument (usage: %s)", c.CommandPath(), c.UseLine())}
+			}
+			return nil
+		},
 		RunE: func(c *cobra.Command, args []string) error {
-			opts.Config = args[0]
+			opts.Config, opts.Inputs = args[0], args[1:]
+			if err := checkThreads(opts.Threads); err != nil {
+				return err
+			}
+			if opts.Top < 1 {
+				return usageError{fmt.Errorf("--top must be at least 1, got %d", opts.Top)}
+			}
+			if opts.Steps < 0 || opts.Steps > infer.MaxForecastSteps {
+				return usageError{fmt.Errorf("--steps must be 0 to %d, got %d", infer.MaxForecastSteps, opts.Steps)}
+			}
+			if len(opts.Inputs) > 0 && (opts.Steps > 0 || c.Flags().Changed("prompt")) {
+				return usageError{fmt.Errorf("--steps and --prompt are for sequence models, which take no INPUT files")}
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -42,9 +82,15 @@ and a plot of them (predictions.png), with the MSE of both.`,
 	}
 	addSetFlag(cmd, &opts.Sets)
 	cmd.Flags().StringVar(&opts.Checkpoint, "checkpoint", "", "checkpoint of the model (required)")
-	cmd.Flags().StringVar(&opts.Out, "out", "", "CSV file to write (default predictions.csv beside the checkpoint)")
-	cmd.Flags().StringVar(&opts.Plot, "plot", "", "PNG file to write (default predictions.png beside the CSV)")
-	cmd.Flags().BoolVar(&opts.NoPlot, "no-plot", false, "do not draw the plot")
+	cmd.Flags().IntVar(&opts.Top, "top", 3, "classes shown per input, most likely first")
+	cmd.Flags().StringVar(&opts.Out, "out", "", "file to write: every prediction as .csv or .jsonl (series: the forecast CSV, default beside the checkpoint)")
+	cmd.Flags().IntVar(&opts.Show, "show", 20, "rows of the table printed when --out is set (0: none); without --out every row is printed")
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the summary as JSON (the predictions go to --out)")
+	cmd.Flags().IntVar(&opts.Threads, "threads", 0, fmt.Sprintf("threads to use, at most %d (default: every core)", maxThreads))
+	cmd.Flags().IntVar(&opts.Steps, "steps", 0, "series: forecast this many rows beyond the end of the data")
+	cmd.Flags().StringVar(&opts.Prompt, "prompt", "", "text model: give the distribution of the character after this text")
+	cmd.Flags().StringVar(&opts.Plot, "plot", "", "series: PNG file to write (default beside the CSV)")
+	cmd.Flags().BoolVar(&opts.NoPlot, "no-plot", false, "series: do not draw the plot")
 	cmd.MarkFlagRequired("checkpoint")
 	return cmd
 }
@@ -54,15 +100,74 @@ func runPredict(o *PredictOptions) error {
 	if err != nil {
 		return err
 	}
+	switch {
+	case len(o.Inputs) > 0:
+		return predictInputs(o, cfg)
+	case o.Prompt != "":
+		probs, unknown, err := infer.NextChars(cfg, o.Checkpoint, o.Prompt, o.Top)
+		if err != nil {
+			return err
+		}
+		if o.JSON {
+			return writeJSON(o.IO.Out, map[string]any{"prompt": o.Prompt, "next": probs, "unknown": unknown})
+		}
+		if len(unknown) > 0 {
+			fmt.Fprintf(o.IO.ErrOut, "note: the training text has no %s: read as <unk>\n", strings.Join(quoteAll(unknown), ", "))
+		}
+		fmt.Fprintf(o.IO.Out, "next character after %q:\n", o.Prompt)
+		tw := tabwriter.NewWriter(o.IO.Out, 0, 0, 2, ' ', 0)
+		for _, p := range probs {
+			fmt.Fprintf(tw, "  %s\t%.4f\n", quoteChar(p.Name), p.Probability)
+		}
+		return tw.Flush()
+	case cfg.Data.Sequence == nil:
+		return usageError{fmt.Errorf("predict: give INPUT files (images, folders of images, CSV or safetensors files) to predict on")}
+	}
 	out := o.Out
 	if out == "" {
 		out = filepath.Join(filepath.Dir(o.Checkpoint), "predictions.csv")
 	}
-	plot := o.Plot
-	if plot == "" && !o.NoPlot {
-		plot = filepath.Join(filepath.Dir(out), "predictions.png")
+	plotFor := func(csv, name string) string {
+		if o.NoPlot {
+			return ""
+		}
+		if o.Plot != "" {
+			return o.Plot
+		}
+		return strings.TrimSuffix(csv, filepath.Ext(csv)) + ".png"
 	}
-	r, err := infer.Predict(cfg, o.Checkpoint, out, plot)
+	if o.Steps > 0 {
+		if o.Out == "" {
+			out = filepath.Join(filepath.Dir(o.Checkpoint), "forecast.csv")
+		}
+		r, err := infer.ForecastAhead(cfg, o.Checkpoint, o.Steps, out, plotFor(out, "forecast"))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(o.IO.Out, "forecast of %d rows beyond row %d of the data (%v):\n", len(r.Rows), r.LastRow, r.Columns)
+		tw := tabwriter.NewWriter(o.IO.Out, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintf(tw, "row\t%s\t\n", strings.Join(r.Columns, "\t"))
+		for i, row := range r.Rows {
+			if i == 10 && len(r.Rows) > 12 {
+				fmt.Fprintf(tw, "...%s\t\n", strings.Repeat("\t...", len(r.Columns)))
+			}
+			if i >= 10 && i < len(r.Rows)-2 && len(r.Rows) > 12 {
+				continue
+			}
+			fmt.Fprintf(tw, "%d", row)
+			for _, v := range r.Values[i] {
+				fmt.Fprintf(tw, "\t%.6g", v)
+			}
+			fmt.Fprintf(tw, "\t\n")
+		}
+		tw.Flush()
+		fmt.Fprintf(o.IO.Out, "wrote %s\n", r.CSV)
+		if r.Plot != "" {
+			fmt.Fprintf(o.IO.Out, "wrote %s\n", r.Plot)
+		}
+		return nil
+	}
+	r, err := infer.ForecastValidation(cfg, o.Checkpoint, out, plotFor(out, "predictions"))
 	if err != nil {
 		return err
 	}
@@ -74,3 +179,135 @@ func runPredict(o *PredictOptions) error {
 	}
 	return nil
 }
+
+func quoteAll(s []string) []string {
+	q := make([]string, len(s))
+	for i, c := range s {
+		q[i] = fmt.Sprintf("%q", c)
+	}
+	return q
+}
+
+// quoteChar shows a character readably: "\n" for a newline, "' '" for a
+// space.
+func quoteChar(s string) string {
+	switch s {
+	case " ":
+		return "' '"
+	case "\n":
+		return `\n`
+	case "\t":
+		return `\t`
+	}
+	return s
+}
+
+// predictInputs runs the model on INPUT files and prints the table and the
+// summary.
+func predictInputs(o *PredictOptions, cfg *model.Config) error {
+	po := infer.InputOptions{Checkpoint: o.Checkpoint, Inputs: o.Inputs, Top: o.Top, Out: o.Out, Threads: o.Threads}
+	table := newPredictionTable(o.IO.Out, o.Top)
+	shown := 0
+	if !o.JSON {
+		po.Each = func(p infer.Prediction) {
+			if o.Out == "" || shown < o.Show {
+				table.row(p)
+				shown++
+				if shown%64 == 0 {
+					table.flush() // the table of many inputs is not held in memory
+				}
+			}
+		}
+	}
+	var bar *progressbar.ProgressBar
+	if o.IO.Terminal {
+		po.Progress = func(done, total int) {
+			if bar == nil {
+				bar = progressbar.NewOptions64(int64(total), progressbar.OptionSetWriter(o.IO.ErrOut),
+					progressbar.OptionSetDescription("predicting"), progressbar.OptionShowCount(), progressbar.OptionShowIts(),
+					progressbar.OptionSetItsString("inputs"), progressbar.OptionSetWidth(30), progressbar.OptionClearOnFinish())
+			}
+			bar.Set(done)
+		}
+	}
+	r, err := infer.PredictInputs(cfg, po)
+	if bar != nil {
+		bar.Finish()
+	}
+	if err != nil {
+		return err
+	}
+	if o.JSON {
+		return writeJSON(o.IO.Out, r)
+	}
+	table.flush()
+	if r.Count > shown {
+		fmt.Fprintf(o.IO.Out, "... %d more in %s\n", r.Count-shown, r.Out)
+	}
+	fmt.Fprintf(o.IO.Out, "%d predictions", r.Count)
+	switch {
+	case r.Accuracy != nil:
+		fmt.Fprintf(o.IO.Out, "; %d labelled: accuracy %.4f", r.Labelled, *r.Accuracy)
+		if r.Loss != nil {
+			fmt.Fprintf(o.IO.Out, ", loss %.6g", *r.Loss)
+		}
+	case r.MSE != nil:
+		fmt.Fprintf(o.IO.Out, "; %d with targets: MSE %.6g, MAE %.6g", r.Labelled, *r.MSE, *r.MAE)
+	}
+	fmt.Fprintln(o.IO.Out)
+	if r.Skipped > 0 {
+		fmt.Fprintf(o.IO.Out, "skipped %d files in the input folders that are not images\n", r.Skipped)
+	}
+	if r.Out != "" {
+		fmt.Fprintf(o.IO.Out, "wrote %s\n", r.Out)
+	}
+	return nil
+}
+
+// predictionTable prints predictions as aligned columns.
+type predictionTable struct {
+	tw     *tabwriter.Writer
+	top    int
+	header bool
+}
+
+func newPredictionTable(w io.Writer, top int) *predictionTable {
+	return &predictionTable{tw: tabwriter.NewWriter(w, 0, 0, 2, ' ', 0), top: top}
+}
+
+func (t *predictionTable) row(p infer.Prediction) {
+	if !t.header {
+		t.header = true
+		if p.Top != nil {
+			fmt.Fprintf(t.tw, "input\tpredicted\tprobability\ttop %d\tlabel\n", len(p.Top))
+		} else {
+			fmt.Fprintf(t.tw, "input\tprediction\ttarget\n")
+		}
+	}
+	if p.Top != nil {
+		var top []string
+		for _, c := range p.Top {
+			top = append(top, fmt.Sprintf("%s %.3f", c.Name, c.Probability))
+		}
+		label := ""
+		if p.Label != nil {
+			label = p.LabelName
+			if *p.Label != p.Top[0].Class {
+				label += " (wrong)"
+			}
+		}
+		fmt.Fprintf(t.tw, "%s\t%s\t%.4f\t%s\t%s\n", p.Input, p.Top[0].Name, p.Top[0].Probability, strings.Join(top, ", "), label)
+		return
+	}
+	fmt.Fprintf(t.tw, "%s\t%s\t%s\n", p.Input, floats(p.Values), floats(p.Targets))
+}
+
+func floats(v []float64) string {
+	s := make([]string, len(v))
+	for i, x := range v {
+		s[i] = fmt.Sprintf("%.6g", x)
+	}
+	return strings.Join(s, " ")
+}
+
+func (t *predictionTable) flush() { t.tw.Flush() }

@@ -222,28 +222,7 @@ func parseCSV(name string, r io.Reader, opts CSVOptions, lim limit) (*Dataset, e
 		nameIdx   = map[string]int32{}
 	)
 	parseNum := func(cell string, line, j int) (float32, error) {
-		s := strings.TrimSpace(cell)
-		v, err := strconv.ParseFloat(s, 32)
-		var problem string
-		switch {
-		case s == "":
-			problem = "is empty; want a number"
-		case err != nil && errors.Is(err, strconv.ErrRange):
-			problem = "is out of float32 range"
-		case err != nil:
-			problem = "is not a number"
-		case math.IsNaN(v) || math.IsInf(v, 0):
-			problem = "is not a finite number"
-		default:
-			return float32(v), nil
-		}
-		msg := fmt.Sprintf("%s:%d: %s: %q %s", name, line, colName(j), truncate(cell), problem)
-		if sep := otherSeparator(s); sep != "" {
-			msg += fmt.Sprintf(" (the file looks separated by %s; nettrain reads comma-separated files)", sep)
-		} else if line == firstLine && opts.Header == HeaderAuto {
-			msg += " (if line 1 is a header row, set the header option to true)"
-		}
-		return 0, errors.New(msg)
+		return parseNumCell(name, cell, line, colName(j), line == firstLine && opts.Header == HeaderAuto)
 	}
 
 	// The memory the data set needs, counted as rows are read: a float32
@@ -484,4 +463,32 @@ func truncate(s string) string {
 		return s
 	}
 	return s[:40] + "..."
+}
+
+// parseNumCell reads a feature or target value: a finite float32. Its error
+// names the file, line and column; firstRow adds the hint that line 1 may
+// be a header.
+func parseNumCell(name, cell string, line int, col string, firstRow bool) (float32, error) {
+	s := strings.TrimSpace(cell)
+	v, err := strconv.ParseFloat(s, 32)
+	var problem string
+	switch {
+	case s == "":
+		problem = "is empty; want a number"
+	case err != nil && errors.Is(err, strconv.ErrRange):
+		problem = "is out of float32 range"
+	case err != nil:
+		problem = "is not a number"
+	case math.IsNaN(v) || math.IsInf(v, 0):
+		problem = "is not a finite number"
+	default:
+		return float32(v), nil
+	}
+	msg := fmt.Sprintf("%s:%d: %s: %q %s", name, line, col, truncate(cell), problem)
+	if sep := otherSeparator(s); sep != "" {
+		msg += fmt.Sprintf(" (the file looks separated by %s; nettrain reads comma-separated files)", sep)
+	} else if firstRow {
+		msg += " (if line 1 is a header row, set the header option to true)"
+	}
+	return 0, errors.New(msg)
 }

@@ -37,10 +37,22 @@ func readSafetensors(path string, cm *ClassMap, lim limit) (*Dataset, error) {
 	if err != nil {
 		return nil, err
 	}
-	return fromSafetensors(path, f, cm, lim)
+	return fromSafetensors(path, f, cm, lim, true)
 }
 
-func fromSafetensors(path string, f *safetensors.File, cm *ClassMap, lim limit) (*Dataset, error) {
+// ReadSafetensorsInputs reads new inputs for a model: tensor x, and y when
+// the file has it (labels of cm's classes, or regression targets), within
+// maxBytes (0: no limit; limitName names it in messages).
+func ReadSafetensorsInputs(path string, cm *ClassMap, maxBytes int64, limitName string) (*Dataset, error) {
+	lim := limit{max: maxBytes, name: limitName}
+	f, err := safetensors.ReadLimit(path, lim.max, lim.name)
+	if err != nil {
+		return nil, err
+	}
+	return fromSafetensors(path, f, cm, lim, false)
+}
+
+func fromSafetensors(path string, f *safetensors.File, cm *ClassMap, lim limit, needY bool) (*Dataset, error) {
 	errf := func(format string, args ...any) error {
 		return fmt.Errorf("%s: %s", path, fmt.Sprintf(format, args...))
 	}
@@ -53,8 +65,10 @@ func fromSafetensors(path string, f *safetensors.File, cm *ClassMap, lim limit) 
 	if !ok {
 		return nil, errf("no tensor \"x\": a data file holds x (features) and y (labels or targets)")
 	}
-	yi, ok := f.Info("y")
-	if !ok {
+	yi, hasY := f.Info("y")
+	if !hasY && !needY {
+		yi = safetensors.TensorInfo{DType: safetensors.U8, Shape: []int{xi.Shape[0]}}
+	} else if !hasY {
 		return nil, errf("no tensor \"y\": a data file holds x (features) and y (labels or targets)")
 	}
 	if len(xi.Shape) == 0 || xi.Shape[0] == 0 {
@@ -95,6 +109,7 @@ func fromSafetensors(path string, f *safetensors.File, cm *ClassMap, lim limit) 
 	}
 
 	switch {
+	case !hasY:
 	case yi.DType.IsInt():
 		if len(yi.Shape) != 1 {
 			return nil, errf("tensor \"y\" holds integer labels, so its shape must be (%d), got %v", n, yi.Shape)
@@ -140,6 +155,9 @@ func fromSafetensors(path string, f *safetensors.File, cm *ClassMap, lim limit) 
 		}
 	default:
 		return nil, errf("tensor \"y\" has dtype %s; want an integer dtype (labels) or a float dtype (targets)", yi.DType)
+	}
+	if !hasY {
+		return ds, nil // inputs only: Check wants labels or targets
 	}
 	if err := ds.Check(); err != nil {
 		return nil, err

@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -100,15 +101,7 @@ func Generate(cfg *model.Config, o GenerateOptions) (string, error) {
 		return "", fmt.Errorf("%s: generate samples text; this model forecasts a series (use predict)", cfg.File)
 	}
 	w := seq.Window
-	ids := seq.Encode(o.Prime)
-	if len(ids) < w {
-		padID := seq.Encode(" ")[0] // <unk> (0) when the text has no spaces
-		prefix := make([]int32, w-len(ids))
-		for i := range prefix {
-			prefix[i] = padID
-		}
-		ids = append(prefix, ids...)
-	}
+	ids := promptIDs(seq, o.Prime)
 	rng := rand.New(rand.NewPCG(o.Seed, 0x67656e))
 	x := make([]float64, w)
 	probs := make([]float64, seq.NumClasses())
@@ -157,30 +150,30 @@ func sample(logits, probs []float64, temperature float64, rng *rand.Rand) int {
 	return len(probs) - 1
 }
 
-// Prediction is one forecast of a series' validation part.
-type Prediction struct {
+// Forecast is one forecast of a series' validation part.
+type Forecast struct {
 	Row       int       // row of the data file (0-based, after the header)
 	Actual    []float64 // per target column, in the series' units
 	Predicted []float64
 	Naive     []float64 // the last known value
 }
 
-// PredictResult is the forecasts of the validation windows.
-type PredictResult struct {
+// ForecastResult is the forecasts of the validation windows.
+type ForecastResult struct {
 	Columns     []string
-	Predictions []Prediction
+	Predictions []Forecast
 	MSE, MAE    float64 // of the model
 	NaiveMSE    float64
 	NaiveMAE    float64
 	CSV, Plots  []string // files written
 }
 
-// Predict forecasts every validation window of a series model (the last
+// ForecastValidation forecasts every validation window of a series model (the last
 // target position of each window), in the series' units: for a differenced
 // series, the last level plus the predicted change. It writes the
 // forecasts as CSV to csvPath and, when plotPath is not empty, plots them
 // against the actual values and the naive last-value forecast.
-func Predict(cfg *model.Config, ckpt, csvPath, plotPath string) (*PredictResult, error) {
+func ForecastValidation(cfg *model.Config, ckpt, csvPath, plotPath string) (*ForecastResult, error) {
 	d, net, err := loadForInference(cfg, ckpt, cfg.Training.BatchSize)
 	if err != nil {
 		return nil, err
@@ -196,7 +189,7 @@ func Predict(cfg *model.Config, ckpt, csvPath, plotPath string) (*PredictResult,
 	if !ok {
 		return nil, fmt.Errorf("%s: predict forecasts the windows of a series", cfg.File)
 	}
-	res := &PredictResult{}
+	res := &ForecastResult{}
 	for _, c := range seq.Out {
 		res.Columns = append(res.Columns, seq.Columns[c])
 	}
@@ -209,7 +202,7 @@ func Predict(cfg *model.Config, ckpt, csvPath, plotPath string) (*PredictResult,
 		y := net.Forward(&backprop.Ctx{}, x, n)
 		for i := 0; i < n; i++ {
 			p := val.W.Start(start+i) + seq.Window - 1 + seq.Horizon // last target position
-			pr := Prediction{Row: p}
+			pr := Forecast{Row: p}
 			if seq.Differenced {
 				pr.Row = p + 1
 			}
@@ -267,7 +260,7 @@ func Predict(cfg *model.Config, ckpt, csvPath, plotPath string) (*PredictResult,
 	return res, nil
 }
 
-func writePredictions(path string, r *PredictResult) error {
+func writePredictions(path string, r *ForecastResult) error {
 	var b strings.Builder
 	w := csv.NewWriter(&b)
 	head := []string{"row"}
@@ -289,4 +282,217 @@ func writePredictions(path string, r *PredictResult) error {
 		return fmt.Errorf("cannot write predictions: %w", err)
 	}
 	return nil
+}
+
+// MaxForecastSteps caps ForecastAhead's steps: each is one forward pass,
+// and the forecast is held in memory.
+const MaxForecastSteps = 1_000_000
+
+// AheadResult is a forecast beyond the end of a series.
+type AheadResult struct {
+	Columns []string
+	// Rows are the forecast rows of the data file (0-based, after the
+	// header), continuing its numbering; Values[i][k] is column k's
+	// forecast for Rows[i], in the series' units.
+	Rows   []int
+	Values [][]float64
+	// LastRow is the last row of the data; Last its values.
+	LastRow   int
+	Last      []float64
+	CSV, Plot string // files written
+}
+
+// ForecastAhead forecasts steps rows beyond the end of a series,
+// recursively: the model forecasts the next row from the last window of
+// the data, the forecast joins the window as if observed, and so on. It
+// needs a model that forecasts one step ahead (horizon 1) every column it
+// reads. It writes the forecast as CSV to csvPath and, when plotPath is not
+// empty, plots the end of the history and the forecast.
+func ForecastAhead(cfg *model.Config, ckpt string, steps int, csvPath, plotPath string) (*AheadResult, error) {
+	if steps < 1 || steps > MaxForecastSteps {
+		return nil, fmt.Errorf("predict: --steps %d is out of range: want 1 to %d", steps, MaxForecastSteps)
+	}
+	d, net, err := loadForInference(cfg, ckpt, 1)
+	if err != nil {
+		return nil, err
+	}
+	seq := d.Seq
+	if seq.Kind != data.SeqSeries {
+		return nil, fmt.Errorf("%s: --steps forecasts a series; this is a text model (use --prompt or generate)", cfg.File)
+	}
+	if seq.Horizon != 1 {
+		return nil, fmt.Errorf("%s: forecasting beyond the data feeds each forecast back as the next row, which needs data.sequence.horizon 1 (it is %d)", cfg.File, seq.Horizon)
+	}
+	for _, c := range seq.In {
+		if !slices.Contains(seq.Out, c) {
+			return nil, fmt.Errorf("%s: forecasting beyond the data feeds each forecast back as the next row, but the model reads column %q, which it does not forecast; make every input column a target", cfg.File, seq.Columns[c])
+		}
+	}
+	W, C := seq.Window, len(seq.Columns)
+	if seq.N < W {
+		return nil, fmt.Errorf("%s: the series has %d rows, fewer than a window (%d)", cfg.File, seq.N, W)
+	}
+	// hist holds the stored values (changes, when differenced) of the last
+	// W positions, row-major, and grows with the forecasts.
+	hist := make([]float64, 0, (W+steps)*C)
+	for p := seq.N - W; p < seq.N; p++ {
+		for c := range C {
+			hist = append(hist, seq.Value(p, c))
+		}
+	}
+	level := make([]float64, C)
+	for c := range C {
+		level[c] = seq.Level(seq.N-1, c)
+	}
+	res := &AheadResult{LastRow: seq.N - 1}
+	if seq.Differenced {
+		res.LastRow = seq.N
+	}
+	for _, c := range seq.Out {
+		res.Columns = append(res.Columns, seq.Columns[c])
+		res.Last = append(res.Last, level[c])
+	}
+	nIn, nOut := len(seq.In), len(seq.Out)
+	outSize := backprop.Prod(net.OutShape())
+	x := make([]float64, W*nIn)
+	for s := range steps {
+		start := len(hist)/C - W
+		for t := range W {
+			for a, c := range seq.In {
+				x[t*nIn+a] = (hist[(start+t)*C+c] - seq.Norm.Offset[c]) * seq.Norm.Scale[c]
+			}
+		}
+		y := net.Forward(&backprop.Ctx{}, x, 1)
+		row := make([]float64, C)
+		out := make([]float64, nOut)
+		for k, c := range seq.Out {
+			v := seq.Denormalize(c, y[outSize-nOut+k])
+			row[c] = v
+			if seq.Differenced {
+				level[c] += v
+				v = level[c]
+			}
+			out[k] = v
+		}
+		hist = append(hist, row...)
+		res.Rows = append(res.Rows, res.LastRow+1+s)
+		res.Values = append(res.Values, out)
+	}
+	if err := writeAhead(csvPath, res); err != nil {
+		return nil, err
+	}
+	res.CSV = csvPath
+	if plotPath != "" {
+		if err := plotAhead(cfg, seq, res, plotPath); err != nil {
+			return nil, err
+		}
+		res.Plot = plotPath
+	}
+	return res, nil
+}
+
+// writeAhead writes a forecast as CSV: row, then one column per target.
+func writeAhead(path string, r *AheadResult) error {
+	var b strings.Builder
+	w := csv.NewWriter(&b)
+	w.Write(append([]string{"row"}, r.Columns...))
+	for i, row := range r.Rows {
+		rec := []string{strconv.Itoa(row)}
+		for _, v := range r.Values[i] {
+			rec = append(rec, strconv.FormatFloat(v, 'g', 8, 64))
+		}
+		w.Write(rec)
+	}
+	w.Flush()
+	if err := safeio.WriteFile(path, []byte(b.String())); err != nil {
+		return fmt.Errorf("cannot write the forecast: %w", err)
+	}
+	return nil
+}
+
+// plotAhead draws the end of the history (as many rows as the forecast,
+// at least 50) and the forecast after it, one panel per target column
+// (one file per column, suffixed with its name, when there are several).
+func plotAhead(cfg *model.Config, seq *data.Sequence, r *AheadResult, plotPath string) error {
+	back := min(max(len(r.Rows), 50), seq.N)
+	for k, name := range r.Columns {
+		col := seq.Out[k]
+		path := plotPath
+		if len(r.Columns) > 1 {
+			path = strings.TrimSuffix(plotPath, ".png") + "-" + name + ".png"
+		}
+		var hx, hy, fx, fy []float64
+		for p := seq.N - back; p < seq.N; p++ {
+			row := p
+			if seq.Differenced {
+				row = p + 1
+			}
+			hx = append(hx, float64(row))
+			hy = append(hy, seq.Level(p, col))
+		}
+		// The forecast line starts at the last observed row, so that the
+		// two lines join.
+		fx, fy = append(fx, float64(r.LastRow)), append(fy, r.Last[k])
+		for i, row := range r.Rows {
+			fx = append(fx, float64(row))
+			fy = append(fy, r.Values[i][k])
+		}
+		ch := plots.Chart{
+			Title:  fmt.Sprintf("%s: %s, %d rows forecast beyond the data", cfg.Name, name, len(r.Rows)),
+			XLabel: "row of " + filepath.Base(seq.Source), YLabel: name,
+			Series: []plots.Series{
+				{Label: "data", X: hx, Y: hy},
+				{Label: "forecast (recursive)", X: fx, Y: fy, Dashed: true, Points: len(fx) <= 60},
+			},
+		}
+		if err := ch.Save(path, 8*vg.Inch, 4*vg.Inch); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// NextChars is the distribution of the character after a prompt: the top
+// characters, most likely first, and the prompt's characters that the
+// training text does not have (read as <unk>).
+func NextChars(cfg *model.Config, ckpt, prompt string, top int) ([]ClassProb, []string, error) {
+	d, net, err := loadForInference(cfg, ckpt, 1)
+	if err != nil {
+		return nil, nil, err
+	}
+	seq := d.Seq
+	if seq.Kind != data.SeqText {
+		return nil, nil, fmt.Errorf("%s: --prompt gives the next character of a text model; this model forecasts a series (use --steps)", cfg.File)
+	}
+	var unknown []string
+	for i, id := range seq.Encode(prompt) {
+		if c := string([]rune(prompt)[i]); id == 0 && !slices.Contains(unknown, c) {
+			unknown = append(unknown, c)
+		}
+	}
+	w := seq.Window
+	ids := promptIDs(seq, prompt)
+	x := make([]float64, w)
+	for i, id := range ids[len(ids)-w:] {
+		x[i] = float64(id)
+	}
+	y := net.Forward(&backprop.Ctx{}, x, 1)
+	logits := y[len(y)-net.Loss.Classes():]
+	probs := softmax(logits[:seq.NumClasses()], true)
+	return topK(probs, max(1, top), seq.Vocab), unknown, nil
+}
+
+// promptIDs encodes a prompt as token ids, left-padded with spaces to a
+// window when shorter.
+func promptIDs(seq *data.Sequence, prompt string) []int32 {
+	ids := seq.Encode(prompt)
+	if w := seq.Window; len(ids) < w {
+		padID := seq.Encode(" ")[0] // <unk> (0) when the text has no spaces
+		prefix := make([]int32, w-len(ids))
+		for i := range prefix {
+			prefix[i] = padID
+		}
+		ids = append(prefix, ids...)
+	}
+	return ids
 }

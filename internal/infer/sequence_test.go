@@ -53,6 +53,16 @@ func TestAlphabetLSTM(t *testing.T) {
 	if text != "XYZABCDEFGHIJ" {
 		t.Errorf("generated %q", text)
 	}
+	next, unknown, err := NextChars(cfg, filepath.Join(out, "best.safetensors"), "KLm", 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(next) != 3 || !(next[0].Probability >= next[1].Probability && next[1].Probability >= next[2].Probability) || len(unknown) != 1 || unknown[0] != "m" {
+		t.Errorf("next after KLm: %+v, unknown %q", next, unknown)
+	}
+	if next, _, _ = NextChars(cfg, filepath.Join(out, "best.safetensors"), "KLM", 1); next[0].Name != "N" || next[0].Probability < 0.9 {
+		t.Errorf("next after KLM: %+v", next)
+	}
 	if _, err := EvalCheckpoint(cfg, filepath.Join(out, "best.safetensors"), "test", 1); err == nil || !strings.Contains(err.Error(), "no test split") {
 		t.Errorf("test split of a sequence: %v", err)
 	}
@@ -92,7 +102,7 @@ training: {epochs: 60, batch_size: 8}
 	if _, err := session.Run(cfg, session.Options{OutDir: out}); err != nil {
 		t.Fatal(err)
 	}
-	r, err := Predict(cfg, filepath.Join(out, "best.safetensors"), filepath.Join(out, "p.csv"), filepath.Join(out, "p.png"))
+	r, err := ForecastValidation(cfg, filepath.Join(out, "best.safetensors"), filepath.Join(out, "p.csv"), filepath.Join(out, "p.png"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,6 +122,32 @@ training: {epochs: 60, batch_size: 8}
 	// eval runs in the config's float32, predict in float64.
 	if ev.MSE == nil || abs(*ev.MSE-r.MSE) > 1e-4*r.MSE || ev.Baseline == nil || abs(*ev.Baseline.MSE-r.NaiveMSE) > 1e-9 {
 		t.Errorf("eval mse %v baseline %+v; predict mse %v naive %v", *ev.MSE, ev.Baseline, r.MSE, r.NaiveMSE)
+	}
+	// Beyond the data: rows 81 to 92 of the file (80 rows, differenced:
+	// the last level is row 80's), close to the series' own continuation,
+	// far closer than repeating the last value.
+	ah, err := ForecastAhead(cfg, filepath.Join(out, "best.safetensors"), 12, filepath.Join(out, "f.csv"), filepath.Join(out, "f.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	level := func(i int) float64 { return float64(10 + i + []int{0, 3, 5, 3}[i%4] + []int{0, 1, 0, 2, 1, 0, 2}[i%7]) }
+	var mse, naive float64
+	for k, row := range ah.Rows {
+		if row != 80+k {
+			t.Fatalf("forecast rows %v, want 80 onwards", ah.Rows)
+		}
+		d := ah.Values[k][0] - level(row)
+		mse += d * d
+		d = level(79) - level(row)
+		naive += d * d
+	}
+	if ah.LastRow != 79 || ah.Last[0] != level(79) || !(mse < naive/4) {
+		t.Errorf("last row %d (%v); forecast MSE %v, naive %v: %v", ah.LastRow, ah.Last, mse/12, naive/12, ah.Values)
+	}
+	for _, f := range []string{"f.csv", "f.png"} {
+		if st, err := os.Stat(filepath.Join(out, f)); err != nil || st.Size() == 0 {
+			t.Errorf("%s: %v", f, err)
+		}
 	}
 }
 

@@ -1,0 +1,486 @@
+package infer
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/nettrain/nettrain/internal/backprop"
+	"github.com/nettrain/nettrain/internal/checkpoint"
+	"github.com/nettrain/nettrain/internal/data"
+	"github.com/nettrain/nettrain/internal/model"
+	"github.com/nettrain/nettrain/internal/safeio"
+	"github.com/nettrain/nettrain/internal/train"
+)
+
+// InputOptions are the arguments of predictions on new inputs.
+type InputOptions struct {
+	Checkpoint string
+	// Inputs are image files, folders of images, CSV files or safetensors
+	// files with x.
+	Inputs []string
+	// Top is the number of most likely classes reported per sample (at
+	// least 1; at most the number of classes).
+	Top int
+	// Out, when set, is a .csv or .jsonl file that receives every
+	// prediction, written atomically.
+	Out string
+	// Threads for the forward passes (0: training.threads, else every
+	// core); image decoding uses every core.
+	Threads int
+	// Each, when set, receives every prediction in input order, as it is
+	// made (the command's table).
+	Each func(Prediction)
+	// Progress, when set, is told the samples done and the total (-1 when
+	// unknown) after every batch.
+	Progress func(done, total int)
+}
+
+// ClassProb is a class and its probability.
+type ClassProb struct {
+	Class       int     `json:"class"`
+	Name        string  `json:"name"`
+	Probability float64 `json:"probability"`
+}
+
+// Prediction is the model's answer for one input sample.
+type Prediction struct {
+	// Input names the sample: an image file, "file.csv:line",
+	// "file.safetensors[i]".
+	Input string `json:"input"`
+	// Top holds the most likely classes, most likely first
+	// (classification); Top[0] is the prediction.
+	Top []ClassProb `json:"top,omitempty"`
+	// Values are the regression outputs, in the targets' own units.
+	Values []float64 `json:"values,omitempty"`
+	// Label is the sample's class when the input has labels (nil: none);
+	// Targets its regression targets.
+	Label     *int      `json:"label,omitempty"`
+	LabelName string    `json:"label_name,omitempty"`
+	Targets   []float64 `json:"targets,omitempty"`
+}
+
+// InputResult sums up predictions on new inputs.
+type InputResult struct {
+	Count int `json:"count"`
+	// Labelled counts the samples with labels or targets; the metrics
+	// below are over them.
+	Labelled int `json:"labelled"`
+	// Classification: the accuracy, and the loss (mean cross-entropy of
+	// the labels under the predicted probabilities, as eval's loss).
+	Accuracy *float64 `json:"accuracy,omitempty"`
+	Loss     *float64 `json:"loss,omitempty"`
+	// Regression: mean squared and absolute errors over every target.
+	MSE *float64 `json:"mse,omitempty"`
+	MAE *float64 `json:"mae,omitempty"`
+	// Classes names the classes (ids as text when the data named none);
+	// Targets the regression outputs.
+	Classes []string `json:"classes,omitempty"`
+	Targets []string `json:"targets,omitempty"`
+	// Skipped counts files in input folders that are not images.
+	Skipped int    `json:"skipped_files,omitempty"`
+	Out     string `json:"out,omitempty"`
+}
+
+// PredictInputs runs a checkpoint's model on new inputs, preprocessed
+// exactly as its training data was (the preprocessing stored in the
+// checkpoint, or fitted again on the config's training data for a
+// checkpoint older than that), streaming them in batches so that memory
+// stays constant however many there are.
+func PredictInputs(cfg *model.Config, o InputOptions) (*InputResult, error) {
+	if cfg.DType == "float64" {
+		return predictInputs[float64](cfg, o)
+	}
+	return predictInputs[float32](cfg, o)
+}
+
+func predictInputs[T backprop.Float](cfg *model.Config, o InputOptions) (*InputResult, error) {
+	if len(o.Inputs) == 0 {
+		return nil, fmt.Errorf("predict: no inputs given")
+	}
+	format := ""
+	if o.Out != "" {
+		switch strings.ToLower(filepath.Ext(o.Out)) {
+		case ".csv":
+			format = "csv"
+		case ".jsonl":
+			format = "jsonl"
+		default:
+			return nil, fmt.Errorf("%s: --out must end in .csv or .jsonl", o.Out)
+		}
+	}
+	limit, what := train.MemoryLimit(cfg)
+	f, st, err := checkpoint.ReadLimit(o.Checkpoint, limit, what)
+	if err != nil {
+		return nil, err
+	}
+	if st.Preprocess == nil {
+		if err := cfg.RequireData("to predict with a checkpoint that does not store its preprocessing (written before nettrain stored it)"); err != nil {
+			return nil, err
+		}
+	}
+	if p := st.Preprocess; p != nil && p.Sequence != nil {
+		return nil, fmt.Errorf("%s: a sequence model predicts from its own data: run predict without inputs (a series forecast, --steps) or with --prompt (a text)", cfg.File)
+	}
+	if cfg.Data.Sequence != nil {
+		return nil, fmt.Errorf("%s: a sequence model predicts from its own data: run predict without inputs (a series forecast, --steps) or with --prompt (a text)", cfg.File)
+	}
+	m, err := modelFor[T](cfg, st, false, "to predict")
+	if err != nil {
+		return nil, err
+	}
+	batch := max(1, cfg.Training.BatchSize)
+	net, err := m.NewNetwork(batch)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkpoint.LoadWeights(f, net, m.LayerName); err != nil {
+		return nil, err
+	}
+	classes := m.Classes()
+	r := &InputResult{}
+	if classes > 0 {
+		for c := range classes {
+			r.Classes = append(r.Classes, className(m.Data.ClassNames, c))
+		}
+	} else {
+		r.Targets = targetNames(m.Data.LabelColumns(), backprop.Prod(net.OutShape()))
+	}
+	top := min(max(o.Top, 1), max(classes, 1))
+
+	// The inputs, checked before anything is computed or written.
+	var sources []source
+	defer func() {
+		for _, s := range sources {
+			s.close()
+		}
+	}()
+	for _, in := range o.Inputs {
+		s, skipped, err := openInput[T](m, in, limit, what)
+		if err != nil {
+			return nil, err
+		}
+		r.Skipped += skipped
+		sources = append(sources, s)
+	}
+	total := 0
+	for _, s := range sources {
+		if n := s.total(); n < 0 || total < 0 {
+			total = -1
+		} else {
+			total += n
+		}
+	}
+
+	pool := train.NewPool(train.Threads(cfg, o.Threads))
+	defer pool.Close()
+	ctx := pool.Ctx()
+	ctx.Train = false
+	var lossSum, sqSum, absSum float64
+	correct, values := 0, 0
+	run := func(emit func(Prediction) error) error {
+		buf := train.NewBatch(net, false)
+		pos := make([]int, batch)
+		for i := range pos {
+			pos[i] = i
+		}
+		for _, src := range sources {
+			for {
+				ds, ids, err := src.next(batch)
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				if err != nil {
+					return err
+				}
+				split, err := m.Data.SplitOf(ds)
+				if err != nil {
+					return err
+				}
+				n := ds.N
+				split.Fill(pos[:n], buf.X, nil, nil)
+				y := net.Forward(ctx, buf.X[:n*backprop.Prod(net.In)], n)
+				width := backprop.Prod(net.OutShape())
+				for i := range n {
+					p := Prediction{Input: ids[i]}
+					row := y[i*width : (i+1)*width]
+					if classes > 0 {
+						probs := softmax(row, cfg.Loss == backprop.CrossEntropy)
+						p.Top = topK(probs, top, m.Data.ClassNames)
+						if ds.Labels != nil {
+							l := int(ds.Labels[i])
+							p.Label, p.LabelName = &l, className(m.Data.ClassNames, l)
+							r.Labelled++
+							if p.Top[0].Class == l {
+								correct++
+							}
+							lossSum -= math.Log(max(probs[l], math.SmallestNonzeroFloat64))
+						}
+					} else {
+						p.Values = make([]float64, width)
+						for k, v := range row {
+							p.Values[k] = float64(v)
+						}
+						if ds.Targets != nil {
+							td := ds.TargetDim
+							r.Labelled++
+							for k := range td {
+								t := float64(ds.Targets[i*td+k])
+								p.Targets = append(p.Targets, t)
+								d := p.Values[k] - t
+								sqSum += d * d
+								absSum += math.Abs(d)
+								values++
+							}
+						}
+					}
+					r.Count++
+					if err := emit(p); err != nil {
+						return err
+					}
+					if o.Each != nil {
+						o.Each(p)
+					}
+				}
+				if o.Progress != nil {
+					o.Progress(r.Count, total)
+				}
+			}
+		}
+		return nil
+	}
+	if o.Out == "" {
+		err = run(func(Prediction) error { return nil })
+	} else {
+		err = safeio.WriteWith(o.Out, func(w io.Writer) error {
+			pw := newPredictionWriter(w, format, r, top)
+			if err := run(pw.write); err != nil {
+				return err
+			}
+			return pw.flush()
+		})
+		r.Out = o.Out
+	}
+	if err != nil {
+		return nil, err
+	}
+	if r.Labelled > 0 && classes > 0 {
+		acc, loss := float64(correct)/float64(r.Labelled), lossSum/float64(r.Labelled)
+		r.Accuracy = &acc
+		if cfg.Loss == backprop.CrossEntropy {
+			r.Loss = &loss
+		}
+	}
+	if values > 0 {
+		mse, mae := sqSum/float64(values), absSum/float64(values)
+		r.MSE, r.MAE = &mse, &mae
+	}
+	return r, nil
+}
+
+// openInput opens one INPUT argument as a source of samples for m.
+func openInput[T backprop.Float](m *train.Model[T], in string, limit int64, what string) (source, int, error) {
+	kind, err := inputKind(in)
+	if err != nil {
+		return nil, 0, err
+	}
+	d := m.Data
+	cm := (*data.ClassMap)(nil)
+	if c := m.Classes(); c > 0 {
+		cm = &data.ClassMap{NumClasses: c, Names: d.ClassNames}
+	}
+	switch kind {
+	case "folder", "image":
+		opts, err := imageOptions(d.Image(), m.Graph.Input, in)
+		if err != nil {
+			return nil, 0, err
+		}
+		s := &imageSource{opts: opts, shape: slices.Clone(m.Graph.Input), workers: runtime.GOMAXPROCS(0)}
+		skipped := 0
+		if kind == "image" {
+			s.files = []string{in}
+		} else if s.files, s.labels, skipped, err = listImages(in, m.Classes(), d.ClassNames); err != nil {
+			return nil, 0, err
+		}
+		if s.labels != nil {
+			s.classes, s.names = cm.NumClasses, cm.Names
+		}
+		return s, skipped, nil
+	case "csv":
+		cols := d.FeatureColumns()
+		if cols == nil {
+			return nil, 0, fmt.Errorf("%s: the model was not trained on a CSV file, so it has no feature columns to find in one; give images or a safetensors file with x", in)
+		}
+		task := data.Classification
+		if m.Classes() == 0 {
+			task = data.Regression
+		}
+		s, err := data.OpenCSVStream(in, data.CSVOptions{Features: cols, Labels: d.LabelColumns(), Task: task, Classes: cm}, limit, what)
+		if err != nil {
+			return nil, 0, err
+		}
+		return &csvSource{s: s, name: in}, 0, nil
+	default:
+		ds, err := data.ReadSafetensorsInputs(in, cm, limit, what)
+		if err != nil {
+			return nil, 0, err
+		}
+		if want := m.Graph.Input; backprop.Prod(ds.Shape) != backprop.Prod(want) {
+			return nil, 0, fmt.Errorf("%s: tensor \"x\" holds samples of shape %v, but the model takes %v", in, ds.Shape, want)
+		}
+		return &setSource{ds: ds}, 0, nil
+	}
+}
+
+// className names class c: its name, or its id when the data named none.
+func className(names []string, c int) string {
+	if c >= 0 && c < len(names) {
+		return names[c]
+	}
+	return strconv.Itoa(c)
+}
+
+// targetNames names the regression outputs: the CSV target columns, or
+// y0, y1, ...
+func targetNames(cols []string, n int) []string {
+	if len(cols) == n {
+		return slices.Clone(cols)
+	}
+	names := make([]string, n)
+	for i := range names {
+		names[i] = "y" + strconv.Itoa(i)
+	}
+	return names
+}
+
+// softmax returns the probabilities of a row of logits (with a
+// cross-entropy loss, whose softmax the network leaves to the loss), or the
+// row itself when the model's outputs are already its scores.
+func softmax[T backprop.Float](row []T, logits bool) []float64 {
+	p := make([]float64, len(row))
+	if !logits {
+		for i, v := range row {
+			p[i] = float64(v)
+		}
+		return p
+	}
+	hi := math.Inf(-1)
+	for _, v := range row {
+		hi = max(hi, float64(v))
+	}
+	sum := 0.0
+	for i, v := range row {
+		p[i] = math.Exp(float64(v) - hi)
+		sum += p[i]
+	}
+	for i := range p {
+		p[i] /= sum
+	}
+	return p
+}
+
+// topK returns the k most likely classes, most likely first (ties: the
+// lower class id first).
+func topK(probs []float64, k int, names []string) []ClassProb {
+	idx := make([]int, len(probs))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int {
+		switch {
+		case probs[a] > probs[b]:
+			return -1
+		case probs[a] < probs[b]:
+			return 1
+		}
+		return 0
+	})
+	out := make([]ClassProb, min(k, len(idx)))
+	for i := range out {
+		c := idx[i]
+		out[i] = ClassProb{Class: c, Name: className(names, c), Probability: probs[c]}
+	}
+	return out
+}
+
+// predictionWriter writes predictions as CSV or JSON lines.
+type predictionWriter struct {
+	format string
+	csv    *csv.Writer
+	enc    *json.Encoder
+	r      *InputResult
+	top    int
+	header bool
+}
+
+func newPredictionWriter(w io.Writer, format string, r *InputResult, top int) *predictionWriter {
+	pw := &predictionWriter{format: format, r: r, top: top}
+	if format == "csv" {
+		pw.csv = csv.NewWriter(w)
+	} else {
+		pw.enc = json.NewEncoder(w)
+	}
+	return pw
+}
+
+func fmtFloat(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+
+func (pw *predictionWriter) write(p Prediction) error {
+	if pw.enc != nil {
+		return pw.enc.Encode(p)
+	}
+	if !pw.header {
+		pw.header = true
+		h := []string{"input"}
+		if pw.r.Classes != nil {
+			h = append(h, "predicted", "probability")
+			for i := 2; i <= pw.top; i++ {
+				h = append(h, fmt.Sprintf("class_%d", i), fmt.Sprintf("probability_%d", i))
+			}
+			h = append(h, "label")
+		} else {
+			h = append(h, pw.r.Targets...)
+			for _, t := range pw.r.Targets {
+				h = append(h, "actual_"+t)
+			}
+		}
+		if err := pw.csv.Write(h); err != nil {
+			return err
+		}
+	}
+	row := []string{p.Input}
+	if p.Top != nil {
+		for _, c := range p.Top {
+			row = append(row, c.Name, fmtFloat(c.Probability))
+		}
+		row = append(row, p.LabelName)
+	} else {
+		for _, v := range p.Values {
+			row = append(row, fmtFloat(v))
+		}
+		for k := range pw.r.Targets {
+			s := ""
+			if k < len(p.Targets) {
+				s = fmtFloat(p.Targets[k])
+			}
+			row = append(row, s)
+		}
+	}
+	return pw.csv.Write(row)
+}
+
+func (pw *predictionWriter) flush() error {
+	if pw.csv != nil {
+		pw.csv.Flush()
+		return pw.csv.Error()
+	}
+	return nil
+}

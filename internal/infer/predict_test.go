@@ -1,0 +1,200 @@
+package infer
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"image"
+	"image/png"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/nettrain/nettrain/internal/data"
+	"github.com/nettrain/nettrain/internal/safetensors"
+	"github.com/nettrain/nettrain/internal/session"
+	"github.com/nettrain/nettrain/internal/testutil"
+)
+
+const mnistPredictConfig = `name: mp
+seed: 2
+data: {train: mnist:train, test: test.safetensors, validation_split: 0.1, normalize: unit}
+model:
+  input: [1, 28, 28]
+  layers: [flatten, {dense: {units: 32}}, relu, {dense: {units: 10}}]
+optimizer: {name: adam, lr: 0.003}
+training: {steps: 150, epochs: 1, batch_size: 64}
+`
+
+// TestPredictImagesEqualsEval: predict on test digits written as PNG files
+// in class folders, and on the same digits as a safetensors file, gives
+// the accuracy and loss eval computes on them, and the same class and
+// probabilities for each digit in both forms: the preprocessing stored in
+// the checkpoint is training's.
+func TestPredictImagesEqualsEval(t *testing.T) {
+	test, err := data.Load("mnist:test", data.LoadOptions{})
+	if err != nil {
+		testutil.NeedData(t, "MNIST: %v", err)
+		return
+	}
+	dir := t.TempDir()
+	const n = 300
+	f := test.FeatureLen()
+	x, y := test.U8[:n*f], test.Labels[:n]
+	if err := safetensors.Write(filepath.Join(dir, "test.safetensors"), []safetensors.Tensor{
+		{Name: "x", Shape: []int{n, 1, 28, 28}, Data: x}, {Name: "y", Shape: []int{n}, Data: y}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	// The digits as PNG files, <label>/<index>.png.
+	name := make([]string, n)
+	for i := range n {
+		img := image.NewGray(image.Rect(0, 0, 28, 28))
+		copy(img.Pix, x[i*f:(i+1)*f])
+		name[i] = filepath.Join(dir, "png", fmt.Sprint(y[i]), fmt.Sprintf("%04d.png", i))
+		os.MkdirAll(filepath.Dir(name[i]), 0o755)
+		w, _ := os.Create(name[i])
+		if err := png.Encode(w, img); err != nil {
+			t.Fatal(err)
+		}
+		w.Close()
+	}
+	os.WriteFile(filepath.Join(dir, "png", "notes.txt"), []byte("not an image"), 0o644)
+	cfg := testutil.LoadConfig(t, dir, mnistPredictConfig)
+	run := filepath.Join(dir, "run")
+	if _, err := session.Run(cfg, session.Options{OutDir: run}); err != nil {
+		t.Fatal(err)
+	}
+	ckpt := filepath.Join(run, "last.safetensors")
+	ev, err := EvalCheckpoint(cfg, ckpt, Test, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *ev.Accuracy < 0.7 {
+		t.Fatalf("the model learnt too little to test with: accuracy %v", *ev.Accuracy)
+	}
+	byInput := map[string]Prediction{}
+	predict := func(input, out string) *InputResult {
+		t.Helper()
+		r, err := PredictInputs(cfg, InputOptions{Checkpoint: ckpt, Inputs: []string{input}, Top: 3, Out: out,
+			Each: func(p Prediction) { byInput[p.Input] = p }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	for _, tc := range []struct{ input, out string }{
+		{filepath.Join(dir, "test.safetensors"), filepath.Join(dir, "st.jsonl")},
+		{filepath.Join(dir, "png"), filepath.Join(dir, "png.csv")},
+	} {
+		r := predict(tc.input, tc.out)
+		if r.Count != n || r.Labelled != n || r.Accuracy == nil || r.Loss == nil {
+			t.Fatalf("%s: %+v", tc.input, r)
+		}
+		if *r.Accuracy != *ev.Accuracy || math.Abs(*r.Loss-ev.Loss) > 1e-6*ev.Loss {
+			t.Errorf("%s: accuracy %v, loss %v; eval: %v, %v", tc.input, *r.Accuracy, *r.Loss, *ev.Accuracy, ev.Loss)
+		}
+	}
+	// Each digit: the same answer from its PNG file and its tensor.
+	for i := range n {
+		a, b := byInput[fmt.Sprintf("test.safetensors[%d]", i)], byInput[name[i]]
+		if a.Top == nil || b.Top == nil {
+			t.Fatalf("digit %d: no prediction (%v, %v)", i, a, b)
+		}
+		for k := range a.Top {
+			if a.Top[k].Class != b.Top[k].Class || math.Abs(a.Top[k].Probability-b.Top[k].Probability) > 1e-6 {
+				t.Fatalf("digit %d: %v from the tensor, %v from the PNG", i, a.Top, b.Top)
+			}
+		}
+		if *a.Label != int(y[i]) || *b.Label != int(y[i]) {
+			t.Fatalf("digit %d: labels %d and %d, want %d", i, *a.Label, *b.Label, y[i])
+		}
+	}
+	// The files written: a row per digit (and a header for CSV).
+	for _, tc := range []struct {
+		file  string
+		lines int
+		first string
+	}{
+		{"st.jsonl", n, `{"input":"test.safetensors[0]","top":[{"class":`},
+		{"png.csv", n + 1, "input,predicted,probability,class_2,probability_2,class_3,probability_3,label"},
+	} {
+		fh, err := os.Open(filepath.Join(dir, tc.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(fh)
+		lines, first := 0, ""
+		for sc.Scan() {
+			if lines == 0 {
+				first = sc.Text()
+			}
+			if strings.HasSuffix(tc.file, ".jsonl") && !json.Valid(sc.Bytes()) {
+				t.Errorf("%s: line %d is not JSON: %s", tc.file, lines+1, sc.Text())
+			}
+			lines++
+		}
+		fh.Close()
+		if lines != tc.lines || !strings.HasPrefix(first, tc.first) {
+			t.Errorf("%s: %d lines starting %q; want %d starting %q", tc.file, lines, first, tc.lines, tc.first)
+		}
+	}
+}
+
+// TestPredictCSV: CSV rows are found by column name whatever the file's
+// column order; a label column, when present, gives the accuracy; without
+// it the rows are only predicted; a missing feature column is named.
+func TestPredictCSV(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("a,b,kind\n")
+	for i := range 200 {
+		a, bb := float64(i%20)/2, float64(i%7)
+		kind := "low"
+		if a+bb > 7 {
+			kind = "high"
+		}
+		fmt.Fprintf(&b, "%g,%g,%s\n", a, bb, kind)
+	}
+	os.WriteFile(filepath.Join(dir, "d.csv"), []byte(b.String()), 0o644)
+	cfg := testutil.LoadConfig(t, dir, `name: c
+seed: 1
+data: {train: d.csv, validation_split: 0.2, normalize: standardize, csv: {label: kind}}
+model: {layers: [{dense: {units: 8}}, tanh, {dense: {units: 2}}]}
+loss: cross_entropy
+optimizer: {name: adam, lr: 0.05}
+training: {epochs: 30, batch_size: 16}
+`)
+	run := filepath.Join(dir, "run")
+	if _, err := session.Run(cfg, session.Options{OutDir: run}); err != nil {
+		t.Fatal(err)
+	}
+	ckpt := filepath.Join(run, "best.safetensors")
+	// New rows: the columns in another order, with and without labels.
+	os.WriteFile(filepath.Join(dir, "labelled.csv"), []byte("kind,note,b,a\nhigh,x,6,9\nlow,y,0,0.5\nhigh,z,5,4.5\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "new.csv"), []byte("b,a\n6,9\n0,0.5\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "bad.csv"), []byte("b,c\n6,9\n"), 0o644)
+	var got []Prediction
+	r, err := PredictInputs(cfg, InputOptions{Checkpoint: ckpt, Inputs: []string{filepath.Join(dir, "labelled.csv"), filepath.Join(dir, "new.csv")}, Top: 2,
+		Each: func(p Prediction) { got = append(got, p) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Count != 5 || r.Labelled != 3 || r.Accuracy == nil || *r.Accuracy != 1 {
+		t.Fatalf("result %+v", r)
+	}
+	want := []string{"high", "low", "high", "high", "low"}
+	for i, p := range got {
+		if p.Top[0].Name != want[i] || len(p.Top) != 2 || math.Abs(p.Top[0].Probability+p.Top[1].Probability-1) > 1e-6 {
+			t.Errorf("row %d (%s): %+v, want %s", i, p.Input, p.Top, want[i])
+		}
+	}
+	if !strings.HasSuffix(got[3].Input, "new.csv:2") || got[3].Label != nil {
+		t.Errorf("an unlabelled row: %+v", got[3])
+	}
+	_, err = PredictInputs(cfg, InputOptions{Checkpoint: ckpt, Inputs: []string{filepath.Join(dir, "bad.csv")}, Top: 1})
+	if err == nil || !strings.Contains(err.Error(), `has no column "a", a feature the model was trained on`) || !strings.Contains(err.Error(), "bad.csv") {
+		t.Errorf("a file without the feature column a: %v", err)
+	}
+}
