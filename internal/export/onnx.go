@@ -2,6 +2,7 @@ package export
 
 import (
 	"fmt"
+	"strings"
 
 	"google.golang.org/protobuf/proto"
 
@@ -151,4 +152,33 @@ func (e *exporter) axis(a int64) string {
 	n := e.g.ints(fmt.Sprintf("axes.%d", a), []int{1}, []int64{a})
 	e.axes[a] = n
 	return n
+}
+
+// Describe summarises a model's inputs and outputs for messages:
+// `input "input" (N, 1, 28, 28) float32; outputs "logits" (N, 10) float32, ...`.
+func Describe(m *pb.ModelProto) string {
+	vi := func(v *pb.ValueInfoProto) string {
+		t := v.GetType().GetTensorType()
+		var d []string
+		for _, x := range t.GetShape().GetDim() {
+			if p := x.GetDimParam(); p != "" {
+				d = append(d, p)
+			} else {
+				d = append(d, fmt.Sprint(x.GetDimValue()))
+			}
+		}
+		elem := strings.ToLower(pb.TensorProto_DataType(t.GetElemType()).String())
+		if elem == "float" {
+			elem = "float32"
+		}
+		return fmt.Sprintf("%q (%s) %s", v.GetName(), strings.Join(d, ", "), elem)
+	}
+	var in, out []string
+	for _, v := range m.GetGraph().GetInput() {
+		in = append(in, vi(v))
+	}
+	for _, v := range m.GetGraph().GetOutput() {
+		out = append(out, vi(v))
+	}
+	return fmt.Sprintf("opset %d; input %s; outputs %s", Opset, strings.Join(in, ", "), strings.Join(out, ", "))
 }
