@@ -186,3 +186,28 @@ func softmax(y []float32, k int) []float64 {
 	}
 	return p
 }
+
+// TestEveryLayerKindIsExported fails when a registered layer kind has no
+// case in layerCases (and so no checked ONNX export).
+func TestEveryLayerKindIsExported(t *testing.T) {
+	seen := map[string]bool{}
+	for _, c := range layerCases {
+		loss := c.loss
+		if loss == "" {
+			loss = "mse"
+		}
+		cfg := testutil.LoadConfig(t, t.TempDir(), fmt.Sprintf("model:\n  input: %s\n  layers: %s\nloss: %s\n", c.input, c.layers, loss))
+		g, err := model.Build(cfg, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		for _, s := range g.Specs {
+			seen[s.Kind()] = true
+		}
+	}
+	for _, k := range backprop.KindNames() {
+		if !seen[k] {
+			t.Errorf("layer kind %s has no case in layerCases: add one (and its nodes in layers.go)", k)
+		}
+	}
+}
