@@ -1,0 +1,99 @@
+package export
+
+import (
+	"fmt"
+
+	"github.com/nettrain/nettrain/internal/backprop"
+)
+
+// layer adds the nodes of layer i (spec s, parameters ps) applied to the
+// value x, (N, s.InShape()...), and returns the name of its output, (N,
+// s.OutShape()...). Parameters become initializers under their state_dict
+// names.
+func (e *exporter) layer(i int, s backprop.Spec, ps []*backprop.Param[float32], x string) (string, error) {
+	g := &e.g
+	out := fmt.Sprintf("%d.out", i)
+	param := func(k int) string { return g.floats(ps[k].Name, ps[k].Shape, ps[k].W) }
+	switch s := s.(type) {
+	case backprop.DenseSpec:
+		return e.dense(s, ps, x, out), nil
+	case backprop.Conv2DSpec:
+		in := []string{x, param(0)}
+		if s.Bias {
+			in = append(in, param(1))
+		}
+		return g.op1("Conv", out, in,
+			attr{"kernel_shape", []int64{int64(s.KH), int64(s.KW)}},
+			attr{"strides", []int64{int64(s.SH), int64(s.SW)}},
+			attr{"pads", []int64{int64(s.PadT), int64(s.PadL), int64(s.PadB), int64(s.PadR)}}), nil
+	case backprop.Pool2DSpec:
+		attrs := []attr{
+			{"kernel_shape", []int64{int64(s.KH), int64(s.KW)}},
+			{"strides", []int64{int64(s.SH), int64(s.SW)}},
+			{"pads", []int64{int64(s.PH), int64(s.PW), int64(s.PH), int64(s.PW)}},
+		}
+		switch s.Op {
+		case backprop.PoolMax:
+			return g.op1("MaxPool", out, []string{x}, attrs...), nil
+		case backprop.PoolAvg:
+			// PyTorch's default: the padding counts as zeros in the mean.
+			return g.op1("AveragePool", out, []string{x}, append(attrs, attr{"count_include_pad", int64(1)})...), nil
+		}
+		return "", fmt.Errorf("unknown pooling %q", s.Op)
+	case backprop.GlobalAvgPoolSpec:
+		x = g.op1("GlobalAveragePool", out+".nc11", []string{x}) // (N, C, 1, 1)
+		return g.op1("Flatten", out, []string{x}, attr{"axis", int64(1)}), nil
+	case backprop.FlattenSpec:
+		return g.op1("Flatten", out, []string{x}, attr{"axis", int64(1)}), nil
+	case backprop.DropoutSpec:
+		return x, nil // identity in evaluation mode
+	case backprop.ActivationSpec:
+		switch s.Fn {
+		case backprop.ReLU:
+			return g.op1("Relu", out, []string{x}), nil
+		case backprop.Sigmoid:
+			return g.op1("Sigmoid", out, []string{x}), nil
+		case backprop.Tanh:
+			return g.op1("Tanh", out, []string{x}), nil
+		case backprop.Softmax:
+			return g.op1("Softmax", out, []string{x}, attr{"axis", int64(-1)}), nil
+		}
+		return "", fmt.Errorf("unknown activation %q", s.Fn)
+	case backprop.LeakyReLUSpec:
+		return g.op1("LeakyRelu", out, []string{x}, attr{"alpha", float32(s.Slope)}), nil
+	case backprop.EmbeddingSpec:
+		// ids (N, T) int64 -> rows of weight (N, T, Dim).
+		return g.op1("Gather", out, []string{param(0), x}, attr{"axis", int64(0)}), nil
+	case backprop.OneHotSpec:
+		depth := g.ints(fmt.Sprintf("%d.depth", i), nil, []int64{int64(s.Vocab)})
+		values := g.floats(fmt.Sprintf("%d.values", i), []int{2}, []float32{0, 1}) // [off, on]
+		return g.op1("OneHot", out, []string{x, depth, values}, attr{"axis", int64(-1)}), nil
+	case backprop.LSTMSpec:
+		return e.lstm(i, s, ps, x), nil
+	}
+	return "", fmt.Errorf("no ONNX export for this layer kind")
+}
+
+// dense is y = x W^T + b on the last axis: Gemm for a vector per sample,
+// MatMul with the transposed weight (and Add) for a (T, in) sequence.
+func (e *exporter) dense(s backprop.DenseSpec, ps []*backprop.Param[float32], x, out string) string {
+	g := &e.g
+	w := g.floats(ps[0].Name, ps[0].Shape, ps[0].W)
+	var b string
+	if s.Bias {
+		b = g.floats(ps[1].Name, ps[1].Shape, ps[1].W)
+	}
+	if len(s.In) == 1 {
+		in := []string{x, w}
+		if s.Bias {
+			in = append(in, b)
+		}
+		return g.op1("Gemm", out, in, attr{"transB", int64(1)})
+	}
+	wt := g.op1("Transpose", ps[0].Name+".T", []string{w}, attr{"perm", []int64{1, 0}})
+	if !s.Bias {
+		return g.op1("MatMul", out, []string{x, wt})
+	}
+	y := g.op1("MatMul", out+".xw", []string{x, wt})
+	return g.op1("Add", out, []string{y, b})
+}

@@ -1,0 +1,146 @@
+package infer
+
+import (
+	"fmt"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/nettrain/nettrain/internal/backprop"
+	"github.com/nettrain/nettrain/internal/checkpoint"
+	"github.com/nettrain/nettrain/internal/export"
+	"github.com/nettrain/nettrain/internal/model"
+	"github.com/nettrain/nettrain/internal/safeio"
+	"github.com/nettrain/nettrain/internal/safetensors"
+	"github.com/nettrain/nettrain/internal/train"
+)
+
+// ExportFormat names a format `nettrain export` writes.
+type ExportFormat string
+
+const (
+	// ONNX is the model with its input normalisation (package export).
+	ONNX ExportFormat = "onnx"
+	// Weights is a safetensors file of the parameters alone.
+	Weights ExportFormat = "safetensors"
+)
+
+// ExportFormats lists the formats, the default first.
+var ExportFormats = []ExportFormat{ONNX, Weights}
+
+// DefaultExportName is the file a format is written to by default
+// (beside the checkpoint).
+func DefaultExportName(f ExportFormat) string {
+	if f == Weights {
+		return "weights.safetensors"
+	}
+	return "model.onnx"
+}
+
+// ExportONNX writes the ONNX model of the checkpoint's network, with the
+// input normalisation of the config's data, to out (atomically), and
+// returns a description of its inputs and outputs.
+func ExportONNX(cfg *model.Config, ckpt, out string) (string, error) {
+	limit, what := train.MemoryLimit(cfg)
+	f, st, err := checkpoint.ReadLimit(ckpt, limit, what)
+	if err != nil {
+		return "", err
+	}
+	m, err := train.Load[float32](cfg)
+	if err != nil {
+		return "", err
+	}
+	if m.Data != nil {
+		// The normalisation is refitted on the training part, which
+		// depends on the seed and the data: with others it would not be
+		// the one the network was trained with.
+		cur := cfg.ResumeSections()
+		for _, k := range []string{"seed", "data"} {
+			if v, ok := st.Sections[k]; ok && v != cur[k] {
+				return "", fmt.Errorf("%s was trained with other %s settings than %s has now, so the input normalisation fitted on the training part would not be the one training used; export with the config and --set options the run used (its resolved copy is config.yaml in the run directory)",
+					ckpt, k, cfg.File)
+			}
+		}
+		if d := checkpoint.DataDiffers(st.Data, m.Data.Fingerprints); d != "" {
+			return "", fmt.Errorf("%s was trained on other data than %s reads now: %s; the input normalisation comes from the data, so export with the data the run was trained on", ckpt, cfg.File, d)
+		}
+	}
+	net, err := m.NewNetwork(1)
+	if err != nil {
+		return "", err
+	}
+	if err := checkpoint.LoadWeights(f, net, m.LayerName); err != nil {
+		return "", err
+	}
+	pm, err := export.ONNX(net, export.Options{
+		Norm:       exportNormalization(m),
+		Classifier: m.Graph.Loss == backprop.CrossEntropy,
+		Name:       cfg.Name,
+	})
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", cfg.File, err)
+	}
+	b, err := proto.Marshal(pm)
+	if err != nil {
+		return "", fmt.Errorf("cannot encode the ONNX model: %w", err)
+	}
+	if err := safeio.WriteFile(out, b); err != nil {
+		return "", err
+	}
+	return export.Describe(pm), nil
+}
+
+// exportNormalization is the input normalisation of an exported model:
+// the one training applies, fitted on the training part of the config's
+// data exactly as training fits it (train.Load). It is the one place that
+// says where the exporter's normalisation comes from (to be read from the
+// checkpoint's metadata once checkpoints hold it). Nil for a model-only
+// config and for token ids; for a series, the normalisation of each input
+// column, applied per feature of the (T, F) window.
+func exportNormalization(m *train.Model[float32]) *export.Normalization {
+	d := m.Data
+	if d == nil {
+		return nil
+	}
+	if s := d.Seq; s != nil {
+		if s.Norm == nil {
+			return nil
+		}
+		n := &export.Normalization{}
+		for _, c := range s.In {
+			n.Offset = append(n.Offset, s.Norm.Offset[c])
+			n.Scale = append(n.Scale, s.Norm.Scale[c])
+		}
+		return n
+	}
+	if d.Norm == nil {
+		return nil
+	}
+	return &export.Normalization{Offset: d.Norm.Offset, Scale: d.Norm.Scale}
+}
+
+// ExportWeights writes the checkpoint's parameters alone (in the config's
+// dtype) to out as safetensors, atomically, and returns how many tensors
+// it wrote. It reads no data unless the model takes a size from it.
+func ExportWeights(cfg *model.Config, ckpt, out string) (int, error) {
+	if cfg.DType == "float64" {
+		return exportWeights[float64](cfg, ckpt, out)
+	}
+	return exportWeights[float32](cfg, ckpt, out)
+}
+
+func exportWeights[T backprop.Float](cfg *model.Config, ckpt, out string) (int, error) {
+	g, err := train.Graph(cfg)
+	if err != nil {
+		return 0, err
+	}
+	m := &train.Model[T]{Config: cfg, Graph: g}
+	net, err := m.NewNetwork(1)
+	if err != nil {
+		return 0, err
+	}
+	if err := m.LoadWeights(net, ckpt); err != nil {
+		return 0, err
+	}
+	ts := export.Weights(net)
+	return len(ts), safetensors.Write(out, ts, nil)
+}
