@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/nettrain/nettrain/internal/backprop"
+	"github.com/nettrain/nettrain/internal/data"
 	"github.com/nettrain/nettrain/internal/export"
 	"github.com/nettrain/nettrain/internal/export/exporttest"
 	"github.com/nettrain/nettrain/internal/infer"
@@ -74,6 +75,9 @@ func TestExportShippedConfigs(t *testing.T) {
 		net        *backprop.Network[float32]
 		x          []float32
 		classifier bool
+		// seq: a series, whose exported output is in its target
+		// columns' units.
+		seq *data.Sequence
 	}
 	var checks []check
 	var jobs []exporttest.Job
@@ -145,7 +149,11 @@ func TestExportShippedConfigs(t *testing.T) {
 			in = exporttest.Int64(dims, raw)
 		}
 		jobs = append(jobs, exporttest.Job{Model: onnx, Inputs: map[string]exporttest.Tensor{export.InputName: in}})
-		checks = append(checks, check{name, onnx, net, x, m.Graph.Loss == backprop.CrossEntropy})
+		var seq *data.Sequence
+		if s := m.Data.Seq; s != nil && s.Norm != nil {
+			seq = s
+		}
+		checks = append(checks, check{name, onnx, net, x, m.Graph.Loss == backprop.CrossEntropy, seq})
 	}
 	outs := exporttest.Run(t, jobs)
 	for i, c := range checks {
@@ -159,6 +167,11 @@ func TestExportShippedConfigs(t *testing.T) {
 					t.Errorf("no %q output", export.ProbabilitiesName)
 				}
 				return
+			}
+			if s := c.seq; s != nil {
+				for j, v := range y {
+					y[j] = float32(s.Denormalize(s.Out[j%len(s.Out)], float64(v)))
+				}
 			}
 			exporttest.Compare(t, export.OutputName, outs[i][export.OutputName], dims, y)
 		})

@@ -45,6 +45,11 @@ type Options struct {
 	// Norm is the input normalisation; nil (or an identity map) adds no
 	// nodes. Token-id inputs take none.
 	Norm *Normalization
+	// Denorm, when set, maps a regressor's output back to the targets'
+	// units, undoing the normalisation training applied to them (a
+	// series'): y = y'/Scale[k] + Offset[k] for feature k of the output's
+	// last axis. Nil adds no nodes.
+	Denorm *Normalization
 	// Classifier names the network's output "logits" and adds
 	// "probabilities"; false names it "output".
 	Classifier bool
@@ -78,6 +83,21 @@ func ONNX(net *backprop.Network[float32], o Options) (*pb.ModelProto, error) {
 		}
 	}
 	out := net.OutShape()
+	if d := o.Denorm; d != nil && !d.identity() {
+		if o.Classifier {
+			return nil, fmt.Errorf("a classifier's output takes no denormalisation")
+		}
+		k := out[len(out)-1]
+		if len(d.Offset) != k || len(d.Scale) != k {
+			return nil, fmt.Errorf("output denormalisation: %d offsets and %d scales for %d output features", len(d.Offset), len(d.Scale), k)
+		}
+		off, scale := make([]float32, k), make([]float32, k)
+		for j := range k {
+			off[j], scale[j] = float32(d.Offset[j]), float32(d.Scale[j])
+		}
+		x = e.g.op1("Div", "denormalize.scaled", []string{x, e.g.floats("denormalize.scale", []int{k}, scale)})
+		x = e.g.op1("Add", "denormalize.out", []string{x, e.g.floats("denormalize.offset", []int{k}, off)})
+	}
 	outputs := []*pb.ValueInfoProto{}
 	if o.Classifier {
 		e.g.op1("Identity", LogitsName, []string{x})

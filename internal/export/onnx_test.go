@@ -26,6 +26,8 @@ type layerCase struct {
 	// normLast: the normalisation has one value per feature of the last
 	// axis, else per value of a sample (norm is drawn when either is set).
 	normSample, normLast bool
+	// denorm: the output is mapped back to the targets' units.
+	denorm bool
 }
 
 var layerCases = []layerCase{
@@ -55,6 +57,7 @@ var layerCases = []layerCase{
 	{name: "classifier", input: "[1, 6, 6]", layers: "[{conv2d: {filters: 2, kernel: 3}}, relu, {maxpool2d: {size: 2}}, flatten, {dense: {units: 5}}]", loss: "cross_entropy"},
 	{name: "normalised per value", input: "[2, 3, 3]", layers: "[flatten, {dense: {units: 3}}]", normSample: true},
 	{name: "normalised per feature of a window", input: "[4, 3]", layers: "[{lstm: {units: 3}}, {dense: {units: 1}}]", normLast: true},
+	{name: "series in and out of its units", input: "[4, 2]", layers: "[{lstm: {units: 3, return_sequences: true}}, {dense: {units: 2}}]", normLast: true, denorm: true},
 }
 
 const batch = 3
@@ -105,6 +108,15 @@ func buildCase(t *testing.T, dir string, i int, c layerCase) (net *backprop.Netw
 			x[j] = float32((float64(raw[j]) - norm.Offset[j%m]) * norm.Scale[j%m])
 		}
 	}
+	if c.denorm {
+		k := g.Specs[len(g.Specs)-1].OutShape()
+		d := &export.Normalization{}
+		for range k[len(k)-1] {
+			d.Offset = append(d.Offset, 100*rng.NormFloat64())
+			d.Scale = append(d.Scale, 0.01+rng.Float64())
+		}
+		opts.Denorm = d
+	}
 	b, err := export.MarshalONNX(net, opts)
 	if err != nil {
 		t.Fatalf("%s: %v", c.name, err)
@@ -154,6 +166,14 @@ func TestONNXLayerKinds(t *testing.T) {
 			b := nets[i]
 			y := b.net.Forward(&backprop.Ctx{}, b.x, batch)
 			dims := append([]int{batch}, b.net.OutShape()...)
+			if d := b.opts.Denorm; d != nil {
+				k := len(d.Offset)
+				u := make([]float32, len(y))
+				for j, v := range y {
+					u[j] = float32(float64(v)/d.Scale[j%k] + d.Offset[j%k])
+				}
+				y = u
+			}
 			if !b.opts.Classifier {
 				exporttest.Compare(t, export.OutputName, outs[i][export.OutputName], dims, y)
 				return

@@ -45,23 +45,30 @@ func ExportONNX(cfg *model.Config, ckpt, out string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	m, err := train.Load[float32](cfg)
-	if err != nil {
-		return "", err
-	}
-	if m.Data != nil {
-		// The normalisation is refitted on the training part, which
-		// depends on the seed and the data: with others it would not be
-		// the one the network was trained with.
-		cur := cfg.ResumeSections()
-		for _, k := range []string{"seed", "data"} {
-			if v, ok := st.Sections[k]; ok && v != cur[k] {
-				return "", fmt.Errorf("%s was trained with other %s settings than %s has now, so the input normalisation fitted on the training part would not be the one training used; export with the config and --set options the run used (its resolved copy is config.yaml in the run directory)",
-					ckpt, k, cfg.File)
-			}
+	var m *train.Model[float32]
+	var norm, denorm *export.Normalization
+	if p := st.Preprocess; p != nil {
+		// The normalisation training fitted, as the checkpoint stores it.
+		if m, err = train.FromPreprocess[float32](cfg, p); err != nil {
+			return "", err
 		}
-		if d := checkpoint.DataDiffers(st.Data, m.Data.Fingerprints); d != "" {
-			return "", fmt.Errorf("%s was trained on other data than %s reads now: %s; the input normalisation comes from the data, so export with the data the run was trained on", ckpt, cfg.File, d)
+		norm, denorm = storedNormalization(p), storedDenormalization(p)
+	} else {
+		// A checkpoint from before the preprocessing was stored: fit the
+		// normalisation again on the training part, as training did.
+		if m, err = train.Load[float32](cfg); err != nil {
+			return "", err
+		}
+		if err := sameTrainingData(cfg, ckpt, st, m); err != nil {
+			return "", err
+		}
+		norm = exportNormalization(m)
+		if d := m.Data; d != nil && d.Seq != nil && d.Seq.Norm != nil {
+			denorm = &export.Normalization{}
+			for _, c := range d.Seq.Out {
+				denorm.Offset = append(denorm.Offset, d.Seq.Norm.Offset[c])
+				denorm.Scale = append(denorm.Scale, d.Seq.Norm.Scale[c])
+			}
 		}
 	}
 	net, err := m.NewNetwork(1)
@@ -72,7 +79,8 @@ func ExportONNX(cfg *model.Config, ckpt, out string) (string, error) {
 		return "", err
 	}
 	pm, err := export.ONNX(net, export.Options{
-		Norm:       exportNormalization(m),
+		Norm:       norm,
+		Denorm:     denorm,
 		Classifier: m.Graph.Loss == backprop.CrossEntropy,
 		Name:       cfg.Name,
 	})
@@ -89,13 +97,68 @@ func ExportONNX(cfg *model.Config, ckpt, out string) (string, error) {
 	return export.Describe(pm), nil
 }
 
-// exportNormalization is the input normalisation of an exported model:
-// the one training applies, fitted on the training part of the config's
-// data exactly as training fits it (train.Load). It is the one place that
-// says where the exporter's normalisation comes from (to be read from the
-// checkpoint's metadata once checkpoints hold it). Nil for a model-only
-// config and for token ids; for a series, the normalisation of each input
-// column, applied per feature of the (T, F) window.
+// sameTrainingData refuses to refit the normalisation of a checkpoint
+// trained with other seed or data settings, or on other data: it depends
+// on the training part, so it would not be the one training used.
+func sameTrainingData(cfg *model.Config, ckpt string, st checkpoint.State, m *train.Model[float32]) error {
+	if m.Data == nil {
+		return nil
+	}
+	cur := cfg.ResumeSections()
+	for _, k := range []string{"seed", "data"} {
+		if v, ok := st.Sections[k]; ok && v != cur[k] {
+			return fmt.Errorf("%s was trained with other %s settings than %s has now, so the input normalisation fitted on the training part would not be the one training used; export with the config and --set options the run used (its resolved copy is config.yaml in the run directory)",
+				ckpt, k, cfg.File)
+		}
+	}
+	if d := checkpoint.DataDiffers(st.Data, m.Data.Fingerprints); d != "" {
+		return fmt.Errorf("%s was trained on other data than %s reads now: %s; the input normalisation comes from the data, so export with the data the run was trained on", ckpt, cfg.File, d)
+	}
+	return nil
+}
+
+// storedNormalization is the input normalisation a checkpoint stores: per
+// feature, or for a series per input column, applied per feature of the
+// (T, F) window. Nil for token ids.
+func storedNormalization(p *checkpoint.Preprocess) *export.Normalization {
+	if p.Kind == checkpoint.KindText || len(p.Offset) == 0 {
+		return nil
+	}
+	n := &export.Normalization{}
+	if sq := p.Sequence; sq != nil {
+		for _, c := range sq.In {
+			o, s := p.OffsetScale(c)
+			n.Offset, n.Scale = append(n.Offset, o), append(n.Scale, s)
+		}
+		return n
+	}
+	for j := range p.FeatureLen() {
+		o, s := p.OffsetScale(j)
+		n.Offset, n.Scale = append(n.Offset, o), append(n.Scale, s)
+	}
+	return n
+}
+
+// storedDenormalization maps a series model's output back to its target
+// columns' units; nil for other models.
+func storedDenormalization(p *checkpoint.Preprocess) *export.Normalization {
+	sq := p.Sequence
+	if sq == nil || p.Kind != checkpoint.KindSeries || len(p.Offset) == 0 {
+		return nil
+	}
+	n := &export.Normalization{}
+	for _, c := range sq.Out {
+		o, s := p.OffsetScale(c)
+		n.Offset, n.Scale = append(n.Offset, o), append(n.Scale, s)
+	}
+	return n
+}
+
+// exportNormalization is the input normalisation of an exported model
+// whose checkpoint does not store it: fitted on the training part of the
+// config's data exactly as training fits it (train.Load). Nil for a
+// model-only config and for token ids; for a series, the normalisation of
+// each input column, applied per feature of the (T, F) window.
 func exportNormalization(m *train.Model[float32]) *export.Normalization {
 	d := m.Data
 	if d == nil {
