@@ -142,8 +142,9 @@ func TestReadChecksMetadata(t *testing.T) {
 		{name: "preprocess bad image", edit: editPre(func(p map[string]any) {
 			p["image"] = map[string]any{"channels": 2, "size": []int{2, 2}, "resize": "nearest"}
 		}), want: "image spec"},
+		{name: "preprocess sample shape", edit: editPre(func(p map[string]any) { p["sample"] = []int{1, 3} }), want: "the sample shape [1 3] does not hold the 4 values"},
 		{name: "preprocess sequence on tabular", edit: editPre(func(p map[string]any) {
-			p["sequence"] = map[string]any{"window": 2, "horizon": 1, "target": "last"}
+			p["sequence"] = map[string]any{"window": 2, "horizon": 1, "target": "next"}
 		}), want: "kind tabular with a sequence spec"},
 		{name: "NaN best_val_loss", edit: set("best_val_loss", "NaN"), want: `"best_val_loss" is "NaN"`},
 		{name: "negative best_val_loss", edit: set("best_val_loss", "-1"), want: `"best_val_loss" is "-1"`},

@@ -24,6 +24,10 @@ type Preprocess struct {
 	Kind string `json:"kind"`
 	// Input is the shape of one sample as the network takes it.
 	Input []int `json:"input"`
+	// Sample is the shape of one sample as the data held it, when it
+	// differs from Input (MNIST's [1, 28, 28] images for an MLP whose
+	// input is [784]); the same number of values.
+	Sample []int `json:"sample,omitempty"`
 	// Bytes is true when the features are stored as bytes (IDX, images,
 	// safetensors U8): raw values 0..255 before normalisation.
 	Bytes bool `json:"bytes,omitempty"`
@@ -126,6 +130,15 @@ func (p *Preprocess) OffsetScale(j int) (float64, float64) {
 	return o, s
 }
 
+// ImageShape is the shape of one sample as the data held it: Sample, or
+// Input when they are the same.
+func (p *Preprocess) ImageShape() []int {
+	if p.Sample != nil {
+		return p.Sample
+	}
+	return p.Input
+}
+
 // CompactNorm returns offset and scale with a single entry when every
 // entry is the same, the form Preprocess stores.
 func CompactNorm(offset, scale []float64) ([]float64, []float64) {
@@ -170,6 +183,18 @@ func parsePreprocess(path, js string) (*Preprocess, error) {
 		}
 		n *= v
 	}
+	if p.Sample != nil {
+		m := 1
+		for _, v := range p.Sample {
+			if v < 1 || v > maxPreprocessValues {
+				return nil, bad("the sample shape %v is out of range", p.Sample)
+			}
+			m *= v
+		}
+		if m != n || len(p.Sample) > 4 {
+			return nil, bad("the sample shape %v does not hold the %d values of the input %v", p.Sample, n, p.Input)
+		}
+	}
 	want := n
 	if p.Sequence != nil && p.Kind == KindSeries {
 		want = len(p.Sequence.Columns)
@@ -204,7 +229,7 @@ func parsePreprocess(path, js string) (*Preprocess, error) {
 	}
 	if im := p.Image; im != nil {
 		if im.Channels != 1 && im.Channels != 3 || im.Size[0] < 1 || im.Size[1] < 1 || im.Size[0] > maxImageSide || im.Size[1] > maxImageSide ||
-			!slices.Equal(p.Input, []int{im.Channels, im.Size[0], im.Size[1]}) || (im.Resize != "bilinear" && im.Resize != "nearest") {
+			!slices.Equal(p.ImageShape(), []int{im.Channels, im.Size[0], im.Size[1]}) || (im.Resize != "bilinear" && im.Resize != "nearest") {
 			return nil, bad("the image spec %+v does not fit the input %v", *im, p.Input)
 		}
 	}

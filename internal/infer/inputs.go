@@ -79,7 +79,7 @@ func imageOptions(p *checkpoint.ImageSpec, input []int, what string) (data.Image
 		return data.ImageOptions{Channels: p.Channels, Size: p.Size, Resize: p.Resize}, nil
 	}
 	if len(input) != 3 || (input[0] != 1 && input[0] != 3) {
-		return data.ImageOptions{}, fmt.Errorf("%s: the model's input is %v, not an image of 1 or 3 channels (C, H, W)", what, input)
+		return data.ImageOptions{}, fmt.Errorf("%s: the model was trained on samples of shape %v, not on images of 1 or 3 channels (C, H, W)", what, input)
 	}
 	return data.ImageOptions{Channels: input[0], Size: [2]int{input[1], input[2]}, Resize: "bilinear"}, nil
 }

@@ -41,6 +41,7 @@ type Data[T backprop.Float] struct {
 	image                  *checkpoint.ImageSpec
 	featureCols, labelCols []string
 	targetDim              int
+	sample                 []int // the data's sample shape
 	pre                    *checkpoint.Preprocess
 
 	cfg   *model.Config
@@ -167,7 +168,7 @@ func loadData[T backprop.Float](cfg *model.Config) (*Data[T], error) {
 	}
 	d := &Data[T]{Classes: ds.NumClasses, ClassNames: ds.ClassNames, cfg: cfg, graph: g,
 		Fingerprints: []checkpoint.DataFingerprint{fingerprintDataset("data.train", cfg.Data.Train, cfg.Path(cfg.Data.Train), ds)},
-		bytes:        ds.U8 != nil, featureCols: ds.FeatureColumns, labelCols: ds.LabelColumns, targetDim: ds.TargetDim}
+		bytes:        ds.U8 != nil, sample: ds.Shape, featureCols: ds.FeatureColumns, labelCols: ds.LabelColumns, targetDim: ds.TargetDim}
 	if err := d.checkFit(ds); err != nil {
 		return nil, err
 	}

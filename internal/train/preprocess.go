@@ -39,7 +39,10 @@ func (d *Data[T]) Preprocess() *checkpoint.Preprocess {
 		return p
 	}
 	p.Kind = checkpoint.KindTabular
-	if d.bytes && len(p.Input) == 3 {
+	if !slices.Equal(d.sample, p.Input) {
+		p.Sample = slices.Clone(d.sample)
+	}
+	if d.bytes && len(p.ImageShape()) == 3 {
 		p.Kind = checkpoint.KindImages
 	}
 	p.Bytes = d.bytes
@@ -71,7 +74,7 @@ func FromPreprocess[T backprop.Float](cfg *model.Config, p *checkpoint.Preproces
 		return nil, fmt.Errorf("%s: model.input is %v, but the checkpoint's model was trained on inputs of shape %v", cfg.File, g.Input, p.Input)
 	}
 	d := &Data[T]{Classes: info.Classes, ClassNames: p.ClassNames, cfg: cfg, graph: g,
-		bytes: p.Bytes, image: p.Image, featureCols: p.Features, labelCols: p.Targets, targetDim: p.TargetDim,
+		bytes: p.Bytes, image: p.Image, sample: p.ImageShape(), featureCols: p.Features, labelCols: p.Targets, targetDim: p.TargetDim,
 		targetMean: p.TargetMean, classFreq: p.ClassFreq, pre: p}
 	if p.Kind == checkpoint.KindText {
 		d.ClassNames = p.Sequence.Vocab
@@ -102,6 +105,10 @@ func (d *Data[T]) LabelColumns() []string { return d.labelCols }
 
 // ByteFeatures reports whether the training features were bytes (0..255).
 func (d *Data[T]) ByteFeatures() bool { return d.bytes }
+
+// SampleShape is the shape of one sample as the training data held it
+// (MNIST's [1, 28, 28] also for an MLP whose input is [784]).
+func (d *Data[T]) SampleShape() []int { return d.sample }
 
 // Image is how image files become samples (nil when the training data
 // was not an image folder).
