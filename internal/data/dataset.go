@@ -43,6 +43,10 @@ type Dataset struct {
 	// TargetDim is the number of regression targets per sample; 0 for
 	// classification.
 	TargetDim int
+	// Skipped lists the files of an image folder that FolderOptions.SkipBad
+	// skipped, each as the one-line error it would otherwise have been;
+	// nil for other sources.
+	Skipped []string
 }
 
 // ClassMap is the class mapping of a training data set. Validation and
