@@ -27,6 +27,9 @@ type Augment struct {
 	// Translate is the largest shift, as a fraction of the width and the
 	// height (0: none).
 	Translate float64
+	// Stream keeps the transformations' random numbers apart from the
+	// seed's other uses (the training code's StreamAugment).
+	Stream uint64
 }
 
 // Active reports whether a changes anything.
@@ -55,10 +58,6 @@ func (a *Augment) Check(ds *Dataset) error {
 	return nil
 }
 
-// streamAugment keeps augmentation's random stream apart from the
-// split's and the epochs' (the training code's StreamAugment).
-const streamAugment = 0x6175676d656e74 // "augment"
-
 // sampleTransform is one sample's draw of an Augment.
 type sampleTransform struct {
 	flip           bool
@@ -69,10 +68,11 @@ type sampleTransform struct {
 }
 
 // draw is the transform of sample i (an index into the data set) in
-// epoch epoch: a pure function of (seed, epoch, i).
+// epoch epoch: a pure function of (seed, a.Stream, epoch, i), from a PCG
+// seeded with both, so no Go release changes it.
 func (a *Augment) draw(seed uint64, epoch, i, h, w int) sampleTransform {
 	var src rand.PCG
-	src.Seed(splitmix(seed^streamAugment), splitmix(uint64(epoch)<<40^uint64(i)))
+	src.Seed(splitmix(seed^splitmix(a.Stream)), splitmix(uint64(epoch)<<40^uint64(i)))
 	var t sampleTransform
 	// Every draw is made whatever is enabled, so that turning one on does
 	// not change the others.

@@ -47,6 +47,10 @@ type Dataset struct {
 	// skipped, each as the one-line error it would otherwise have been;
 	// nil for other sources.
 	Skipped []string
+	// Image, for an image folder, is how its images were read, sizes and
+	// channels settled: ReadImage with it reads another image as these
+	// were. Nil for other sources.
+	Image *ImageOptions
 }
 
 // ClassMap is the class mapping of a training data set. Validation and

@@ -190,7 +190,10 @@ func loadImageFolder(root string, o FolderOptions, cm *ClassMap, lim limit) (*Da
 	if err := checkClassesLeft(root, classes, files); err != nil {
 		return nil, err
 	}
-	ds.Shape, ds.N, ds.U8 = shape, kept, u8[:kept*f:kept*f]
+	ds.Shape, ds.N, ds.U8, ds.Image = shape, kept, u8[:kept*f:kept*f], &iopt
+	if ds.Image.Resize == "" {
+		ds.Image.Resize = "bilinear"
+	}
 	ds.Labels = make([]int32, kept)
 	for i, fl := range files {
 		ds.Labels[i] = fl.label
