@@ -251,7 +251,7 @@ func loadData[T backprop.Float](cfg *model.Config) (*Data[T], error) {
 	var trainSub, valSub data.Subset
 	if cfg.Data.Validation != "" {
 		trainSub = data.All(ds)
-		vo := loadOptions(cfg)
+		vo := d.otherOptions()
 		vo.Classes = ds.ClassMap() // the training classes
 		vds, err := data.Load(cfg.Data.Validation, vo)
 		if err != nil {
@@ -314,7 +314,7 @@ func (d *Data[T]) LoadTest() (Split[T], error) {
 	if d.cfg.Data.Test == "" {
 		return nil, fmt.Errorf("%s: data.test is not set; add it to the config or evaluate with --split validation", d.cfg.File)
 	}
-	o := loadOptions(d.cfg)
+	o := d.otherOptions()
 	o.Classes = d.classMap()
 	ds, err := data.Load(d.cfg.Data.Test, o)
 	if err != nil {
@@ -382,7 +382,7 @@ func (d *Data[T]) LoadFile(path string) (Split[T], error) {
 	if d.Seq != nil {
 		return nil, fmt.Errorf("%s: a sequence model reads windows of data.train; other input files do not apply", d.cfg.File)
 	}
-	lo := loadOptions(d.cfg)
+	lo := d.otherOptions()
 	ds, err := data.Load(path, data.LoadOptions{CSV: lo.CSV, Image: lo.Image, Classes: d.classMap()})
 	if err != nil {
 		return nil, err
@@ -391,6 +391,18 @@ func (d *Data[T]) LoadFile(path string) (Split[T], error) {
 		return nil, err
 	}
 	return d.split(data.All(ds)), nil
+}
+
+// otherOptions are the load options of data read after the training
+// data (validation, test, trace's input): an image folder is read with
+// the channels and size the training folder settled, so that its samples
+// have the training shape even when the config leaves them to the images.
+func (d *Data[T]) otherOptions() data.LoadOptions {
+	o := loadOptions(d.cfg)
+	if d.Image != nil {
+		o.Image.Channels, o.Image.Size = d.Image.Channels, d.Image.Size
+	}
+	return o
 }
 
 // classMap is the training classes, for reading validation and test files

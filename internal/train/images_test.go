@@ -89,3 +89,20 @@ func TestImageKeysNeedImages(t *testing.T) {
 		}
 	}
 }
+
+// TestOtherFoldersTakeTheTrainingShape: a validation folder is read with
+// the channels and size the training folder settled (here: gray 8x8,
+// from the images alone), whatever its own images are.
+func TestOtherFoldersTakeTheTrainingShape(t *testing.T) {
+	dir := t.TempDir()
+	testutil.WriteImageFolder(t, filepath.Join(dir, "images"), 2, 4, 8, 8, false)
+	testutil.WriteImageFolder(t, filepath.Join(dir, "val"), 2, 3, 12, 10, true)
+	cfg := testutil.LoadConfig(t, dir, "name: x\ndata: {train: images, validation: val}\nmodel: {layers: [flatten, {dense: {units: classes}}]}\n")
+	m, err := Load[float32](cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Data.Val.Len() != 6 || *m.Data.Image != (data.ImageOptions{Channels: 1, Size: [2]int{8, 8}, Resize: "bilinear"}) {
+		t.Errorf("%d validation samples, image options %+v", m.Data.Val.Len(), *m.Data.Image)
+	}
+}
