@@ -393,6 +393,18 @@ func (d *Data[T]) LoadFile(path string) (Split[T], error) {
 	return d.split(data.All(ds)), nil
 }
 
+// TrainForEval is the training split without augmentation: what
+// evaluating on the training data reads (eval --split train, trace).
+// Without data.augment it is Train itself.
+func (d *Data[T]) TrainForEval() Split[T] {
+	if t, ok := d.Train.(*tabular[T]); ok && t.aug != nil {
+		plain := *t
+		plain.aug = nil
+		return &plain
+	}
+	return d.Train
+}
+
 // otherOptions are the load options of data read after the training
 // data (validation, test, trace's input): an image folder is read with
 // the channels and size the training folder settled, so that its samples

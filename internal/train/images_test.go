@@ -49,6 +49,9 @@ func TestAugmentedSplit(t *testing.T) {
 			s.Fill(pos, x, make([]int32, len(pos)), nil)
 			return x
 		}
+		if plain := get(m.Data.TrainForEval(), 1); !slices.Equal(plain, get(m.Data.TrainForEval(), 0)) {
+			t.Error("TrainForEval depends on the epoch")
+		}
 		return get(m.Data.Train, 0), get(m.Data.Train, 1), get(m.Data.Val, 0)
 	}
 	a0, a1, av := fill()
