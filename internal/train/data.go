@@ -71,6 +71,11 @@ type tabular[T backprop.Float] struct {
 // nothing.
 func (s *tabular[T]) SetEpoch(epoch int) { s.epoch = epoch }
 
+func (s *tabular[T]) forTrainer() Split[T] {
+	c := *s
+	return &c
+}
+
 // baseline is, for regression, the MSE and MAE of always predicting the
 // training targets' mean.
 func (s *tabular[T]) baseline() *Baseline {

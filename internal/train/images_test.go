@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/nettrain/nettrain/internal/data"
+	"github.com/nettrain/nettrain/internal/optim"
 	"github.com/nettrain/nettrain/internal/testutil"
 )
 
@@ -42,7 +43,7 @@ func TestAugmentedSplit(t *testing.T) {
 		}
 		pos := []int{0, 1, 2, 3}
 		get := func(s Split[float32], epoch int) []float32 {
-			if e, ok := s.(epochSetter); ok {
+			if e, ok := s.(epochSplit[float32]); ok {
 				e.SetEpoch(epoch)
 			}
 			x := make([]float32, len(pos)*3*8*8)
@@ -107,5 +108,31 @@ func TestOtherFoldersTakeTheTrainingShape(t *testing.T) {
 	}
 	if m.Data.Val.Len() != 6 || *m.Data.Image != (data.ImageOptions{Channels: 1, Size: [2]int{8, 8}, Resize: "bilinear"}) {
 		t.Errorf("%d validation samples, image options %+v", m.Data.Val.Len(), *m.Data.Image)
+	}
+}
+
+// TestTrainersHaveTheirOwnEpoch: two trainers on one Data (parallel
+// comparison trials) do not share the epoch of the augmented split.
+func TestTrainersHaveTheirOwnEpoch(t *testing.T) {
+	dir := t.TempDir()
+	testutil.WriteImageFolder(t, filepath.Join(dir, "images"), 2, 8, 8, 8, true)
+	cfg := testutil.LoadConfig(t, dir, imageConfig)
+	m, err := Load[float32](cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := NewPool(1)
+	defer pool.Close()
+	var trainers [2]*Trainer[float32]
+	for i := range trainers {
+		net, err := m.InitNetwork(8)
+		if err != nil {
+			t.Fatal(err)
+		}
+		trainers[i] = NewTrainer(cfg, net, optim.New[float32](cfg.Optimizer.Optim, net.NumParams()), pool.Ctx(), m.Data.Train, m.Data.Classes)
+	}
+	trainers[0].Train.(epochSplit[float32]).SetEpoch(5)
+	if trainers[1].Train.(*tabular[float32]).epoch != 0 || m.Data.Train.(*tabular[float32]).epoch != 0 {
+		t.Error("setting one trainer's epoch set another's")
 	}
 }
