@@ -267,3 +267,19 @@ func FuzzReadImage(f *testing.F) {
 		}
 	})
 }
+
+// TestReadImage16Bit: 16-bit PNGs read as their high bytes, alpha dropped.
+func TestReadImage16Bit(t *testing.T) {
+	m := image.NewNRGBA64(image.Rect(0, 0, 2, 1))
+	m.SetNRGBA64(0, 0, color.NRGBA64{0x1234, 0x5678, 0x9abc, 0x0100})
+	m.SetNRGBA64(1, 0, color.NRGBA64{0xffff, 0x00ff, 0x8000, 0xffff})
+	p := filepath.Join(t.TempDir(), "16.png")
+	encode(t, p, m, "png")
+	got := make([]uint8, 6)
+	if err := ReadImage(p, ImageOptions{Channels: 3, Size: [2]int{1, 2}}, got); err != nil {
+		t.Fatal(err)
+	}
+	if want := []uint8{0x12, 0xff, 0x56, 0x00, 0x9a, 0x80}; !bytes.Equal(got, want) {
+		t.Errorf("got % x, want % x", got, want)
+	}
+}
