@@ -13,6 +13,7 @@ targets=(
   "./internal/data FuzzCSV"
   "./internal/data FuzzSeriesCSV"
   "./internal/data FuzzSafetensorsData"
+  "./internal/data FuzzReadImage"
   "./internal/safetensors FuzzParse"
   "./internal/checkpoint FuzzReadMetadata"
   "./internal/session FuzzResumeMetadata"

@@ -48,6 +48,14 @@ type Dataset struct {
 	// or 0-based indexes in decimal for a file without a header. Nil for
 	// other formats.
 	FeatureColumns, LabelColumns []string
+	// Skipped lists the files of an image folder that FolderOptions.SkipBad
+	// skipped, each as the one-line error it would otherwise have been;
+	// nil for other sources.
+	Skipped []string
+	// Image, for an image folder, is how its images were read, sizes and
+	// channels settled: ReadImage with it reads another image as these
+	// were. Nil for other sources.
+	Image *ImageOptions
 }
 
 // ClassMap is the class mapping of a training data set. Validation and

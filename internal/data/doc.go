@@ -27,7 +27,9 @@
 //   - an IDX images file, raw or gzipped, whose name contains
 //     "images-idx3" (train-images-idx3-ubyte, as MNIST names it) or
 //     "images.idx3" (train-images.idx3-ubyte, as Kaggle does); its labels
-//     file has "labels-idx1" or "labels.idx1" in its place (LoadIDX).
+//     file has "labels-idx1" or "labels.idx1" in its place (LoadIDX);
+//   - a folder with one subfolder of images per class (LoadImageFolder,
+//     with LoadOptions.Image), as torchvision's ImageFolder: see Images.
 //
 // Relative paths are resolved against LoadOptions.BaseDir, the config
 // file's directory.
@@ -93,8 +95,48 @@
 //     reported where it starts, and a quote left open at the line and
 //     byte column of its opening quote, not where the reader gave up.
 //
-// FuzzIDX, FuzzCSV, FuzzSeriesCSV and FuzzSafetensorsData check that no
-// input makes a reader panic, with and without a limit.
+// FuzzIDX, FuzzCSV, FuzzSeriesCSV, FuzzSafetensorsData and FuzzReadImage
+// check that no input makes a reader panic, with and without a limit.
+//
+// # Images
+//
+// An image folder is read as torchvision's ImageFolder reads one: class i
+// is the i-th subfolder in sorted order, ClassNames the folder names, and
+// samples come in order of class, then file name. Validation and test
+// folders use the training classes (LoadOptions.Classes): a folder that
+// is not a training class is an error naming it. Files are PNG, JPEG,
+// GIF (the first frame), BMP and WebP, by extension (IsImageFile) and
+// then by their magic bytes; names starting with "." are ignored, any
+// other file in a class folder is an error unless FolderOptions.SkipBad,
+// which skips and lists it (Dataset.Skipped). ReadImage reads one file
+// the same way, for prediction.
+//
+// Pixels are stored as bytes in U8, shape [C H W], as IDX images are, so
+// normalisation and batches treat both alike. C = 1 is the luminance
+// (color.GrayModel: 0.299 R + 0.587 G + 0.114 B, the weights of PIL's
+// convert("L")); C = 3 is R, G, B with alpha dropped, never composited,
+// as PIL's convert("RGB") does. An image whose size differs from the
+// sample's is resized (golang.org/x/image/draw, BiLinear or
+// NearestNeighbor) after that conversion.
+//
+// Images are hostile input too: each file is opened through safeio;
+// its header is read first and an image claiming more than
+// MaxImagePixels pixels (or whose decoded pixels alone would pass the
+// limit) is refused before it is decoded, so a small file that inflates
+// to gigabytes costs nothing; the data set's N*C*H*W bytes are checked
+// against the limit before they are allocated. Headers and then pixels
+// are read in parallel (GOMAXPROCS workers), each image decoded once
+// into its place; errors are those of the first bad file in sample
+// order, so a message does not depend on scheduling.
+//
+// # Augmentation
+//
+// Augment is a random transformation of image samples for training:
+// horizontal flip, random crop with zero padding, rotation and
+// translation, applied by FillAugmented as one inverse mapping from each
+// output pixel to a source pixel (nearest, zero outside the image). The
+// transform of a sample is a pure function of (seed, epoch, sample
+// index), so a resumed run sees the same batches; it allocates nothing.
 //
 // # Finding MNIST and Fashion-MNIST
 //

@@ -287,6 +287,13 @@ func rgbAt(img image.Image, x, y int) (r, g, b uint8) {
 	case *image.NRGBA:
 		i := m.PixOffset(x, y)
 		return m.Pix[i], m.Pix[i+1], m.Pix[i+2]
+	case *image.RGBA: // an opaque PNG or a BMP
+		if c := m.RGBAAt(x, y); c.A == 0xff {
+			return c.R, c.G, c.B
+		}
+	case *image.NRGBA64: // 16-bit PNG with alpha: the high bytes
+		i := m.PixOffset(x, y)
+		return m.Pix[i], m.Pix[i+2], m.Pix[i+4]
 	case *image.Gray:
 		v := m.Pix[m.PixOffset(x, y)]
 		return v, v, v

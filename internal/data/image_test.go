@@ -237,3 +237,49 @@ func TestIsImageFile(t *testing.T) {
 		}
 	}
 }
+
+// FuzzReadImage checks that no file makes ReadImage panic, whatever its
+// format claims, in both channel counts and with resizing.
+func FuzzReadImage(f *testing.F) {
+	for _, format := range []string{"png", "gif", "bmp", "jpeg"} {
+		p := filepath.Join(f.TempDir(), "seed."+format)
+		encode(&testing.T{}, p, testImage(5, 4), format)
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	if b, err := os.ReadFile("testdata/images/gopher.webp"); err == nil {
+		f.Add(b)
+	}
+	f.Add(pngHeader(1<<16, 1<<16))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p := filepath.Join(t.TempDir(), "f.png")
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range []ImageOptions{{1, [2]int{4, 5}, "nearest"}, {3, [2]int{3, 3}, "bilinear"}} {
+			err := ReadImage(p, o, make([]uint8, o.Channels*o.Size[0]*o.Size[1]))
+			if err != nil && (!strings.HasPrefix(err.Error(), p) || strings.Contains(err.Error(), "\n")) {
+				t.Errorf("error %q does not name the file on one line", err)
+			}
+		}
+	})
+}
+
+// TestReadImage16Bit: 16-bit PNGs read as their high bytes, alpha dropped.
+func TestReadImage16Bit(t *testing.T) {
+	m := image.NewNRGBA64(image.Rect(0, 0, 2, 1))
+	m.SetNRGBA64(0, 0, color.NRGBA64{0x1234, 0x5678, 0x9abc, 0x0100})
+	m.SetNRGBA64(1, 0, color.NRGBA64{0xffff, 0x00ff, 0x8000, 0xffff})
+	p := filepath.Join(t.TempDir(), "16.png")
+	encode(t, p, m, "png")
+	got := make([]uint8, 6)
+	if err := ReadImage(p, ImageOptions{Channels: 3, Size: [2]int{1, 2}}, got); err != nil {
+		t.Fatal(err)
+	}
+	if want := []uint8{0x12, 0xff, 0x56, 0x00, 0x9a, 0x80}; !bytes.Equal(got, want) {
+		t.Errorf("got % x, want % x", got, want)
+	}
+}

@@ -34,6 +34,8 @@ type LoadOptions struct {
 	// LimitName names MaxBytes in messages, e.g.
 	// "training.memory_limit 64MiB"; empty reads "the limit".
 	LimitName string
+	// Image applies to image folders (LoadImageFolder).
+	Image FolderOptions
 }
 
 // aliases are the built-in data sets, each with a train and a test split.
@@ -44,6 +46,7 @@ var aliases = map[string]int{"mnist": 10, "fashion-mnist": 10} // name -> classe
 //	mnist:train, mnist:test, fashion-mnist:train, fashion-mnist:test
 //	path.csv          (with opts.CSV)
 //	path.safetensors  (tensors x and y)
+//	path of a folder with one subfolder of images per class (LoadImageFolder, with opts.Image)
 //	path of an IDX images file, raw or gzipped, whose name contains
 //	"images-idx3" (train-images-idx3-ubyte) or "images.idx3" (Kaggle's
 //	train-images.idx3-ubyte); its labels file is the same path with
@@ -95,10 +98,13 @@ func Load(spec string, opts LoadOptions) (*Dataset, error) {
 	if !filepath.IsAbs(path) && opts.BaseDir != "" {
 		path = filepath.Join(opts.BaseDir, path)
 	}
-	if st, err := os.Stat(path); err == nil && st.IsDir() {
-		return nil, fmt.Errorf("%s is a directory, not a data file", path)
-	}
 	base := strings.ToLower(filepath.Base(path))
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		if _, _, _, idx := idxLabelsPath(path); idx || strings.HasSuffix(base, ".csv") || strings.HasSuffix(base, ".safetensors") {
+			return nil, fmt.Errorf("%s is a directory, not a data file", path)
+		}
+		return loadImageFolder(path, opts.Image, opts.Classes, lim)
+	}
 	switch {
 	case strings.HasSuffix(base, ".csv"):
 		csvOpts := opts.CSV
@@ -111,10 +117,13 @@ func Load(spec string, opts LoadOptions) (*Dataset, error) {
 	}
 	labels, imagesTag, labelsTag, ok := idxLabelsPath(path)
 	if !ok {
+		if IsImageFile(path) {
+			return nil, fmt.Errorf("%s: is a single image; image data is a folder with one subfolder of images per class (give the folder)", path)
+		}
 		if images, labelsTag, ok := idxImagesPath(path); ok {
 			return nil, fmt.Errorf("%s: is an IDX labels file; give its images file, %s (the name with %s in place of %s)", path, images, idxTags[labelsTag], labelsTag)
 		}
-		return nil, fmt.Errorf("%s: cannot tell the format: want a .csv or .safetensors file, an IDX images file whose name contains \"images-idx3\" or \"images.idx3\", or one of mnist:train, mnist:test, fashion-mnist:train, fashion-mnist:test", path)
+		return nil, fmt.Errorf("%s: cannot tell the format: want a .csv or .safetensors file, a folder of class folders of images, an IDX images file whose name contains \"images-idx3\" or \"images.idx3\", or one of mnist:train, mnist:test, fashion-mnist:train, fashion-mnist:test", path)
 	}
 	if _, err := os.Stat(path); err != nil {
 		return nil, err

@@ -68,7 +68,8 @@ func evalCheckpoint[T backprop.Float](cfg *model.Config, path string, split Spli
 	var s train.Split[T]
 	switch split {
 	case Training:
-		s = ds.Train
+		s = ds.TrainForEval() // never augmented
+
 	case Validation:
 		if ds.Val == nil || ds.Val.Len() == 0 {
 			return train.EvalResult{}, fmt.Errorf("%s: there is no validation data (data.validation_split is 0 and data.validation is not set)", cfg.File)

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/nettrain/nettrain/internal/checkpoint"
 	"github.com/nettrain/nettrain/internal/data"
 )
 
@@ -74,9 +73,9 @@ type imageSource struct {
 // imageOptions is how image files become samples for a model: as its
 // training images were read, or, for a model trained on IDX or
 // safetensors images, decoded to its input's channels and size.
-func imageOptions(p *checkpoint.ImageSpec, input []int, what string) (data.ImageOptions, error) {
+func imageOptions(p *data.ImageOptions, input []int, what string) (data.ImageOptions, error) {
 	if p != nil {
-		return data.ImageOptions{Channels: p.Channels, Size: p.Size, Resize: p.Resize}, nil
+		return *p, nil
 	}
 	if len(input) != 3 || (input[0] != 1 && input[0] != 3) {
 		return data.ImageOptions{}, fmt.Errorf("%s: the model was trained on samples of shape %v, not on images of 1 or 3 channels (C, H, W)", what, input)

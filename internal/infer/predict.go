@@ -299,7 +299,7 @@ func openInput[T backprop.Float](m *train.Model[T], in string, limit int64, what
 	}
 	switch kind {
 	case "folder", "image":
-		opts, err := imageOptions(d.Image(), d.SampleShape(), in)
+		opts, err := imageOptions(d.Image, d.SampleShape(), in)
 		if err != nil {
 			return nil, 0, err
 		}

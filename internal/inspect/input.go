@@ -37,7 +37,7 @@ func inputOf(m *train.Model[float64], path string, n int) (input, error) {
 		n = min(n, s.Len())
 		return input{split: s, n: n, classes: m.Data.Classes, source: fmt.Sprintf("the first %d sample(s) of %s", n, path)}, nil
 	}
-	s := m.Data.Train
+	s := m.Data.TrainForEval()
 	n = min(n, s.Len())
 	return input{split: s, n: n, classes: m.Data.Classes, source: fmt.Sprintf("the first %d training sample(s) of %s", n, m.Config.Data.Train)}, nil
 }

@@ -51,6 +51,7 @@ type Config struct {
 	// Parse, never changed afterwards.
 	dec                 *decoder
 	modelNode, dataNode *yaml.Node
+	root                *yaml.Node // the config's mapping, for KeyError
 }
 
 // DataConfig says where the data comes from.
@@ -73,6 +74,78 @@ type DataConfig struct {
 	// a numeric series) cut into sliding windows; the validation part is
 	// the last validation_split of the sequence.
 	Sequence *SequenceConfig `yaml:"sequence"`
+	// Image says how the images of image folders (data.train, test and
+	// validation given as folders of class folders) become samples; null:
+	// the defaults of ImageConfig. An error for other data.
+	Image *ImageConfig `yaml:"image"`
+	// Augment randomly transforms the training images (never validation,
+	// test or prediction inputs); null: none. An error for data that is
+	// not images.
+	Augment *AugmentConfig `yaml:"augment"`
+}
+
+// ImageConfig says how images become samples of shape [channels, height,
+// width].
+type ImageConfig struct {
+	// Channels is 1 (grayscale luminance) or 3 (RGB, alpha dropped).
+	// null (default): model.input's first dimension when model.input is
+	// [1 or 3, H, W], else 1 when every image is grayscale and 3 otherwise.
+	Channels *int `yaml:"channels"`
+	// Size is [height, width]; images of another size are resized. null
+	// (default): model.input's [H, W] when it is [C, H, W], else the
+	// images' own size, which must then be the same for all.
+	Size []int `yaml:"size"`
+	// Resize is bilinear (default) or nearest.
+	Resize string `yaml:"resize"`
+	// SkipBad skips files of a class folder that cannot be read as images
+	// (train warns with their count) instead of stopping. Default false.
+	SkipBad bool `yaml:"skip_bad"`
+}
+
+// decodeNode fills the defaults before decoding the keys given.
+func (c *ImageConfig) decodeNode(d *decoder, n *yaml.Node, path string) error {
+	*c = ImageConfig{Resize: "bilinear"}
+	return d.decodeStruct(n, reflect.ValueOf(c).Elem(), path)
+}
+
+// AugmentConfig is the random transformation of training images, drawn
+// per sample from the seed, the epoch and the sample (so a resumed run
+// sees the same batches). Each is off by default.
+type AugmentConfig struct {
+	// FlipHorizontal flips half the samples left to right.
+	FlipHorizontal bool `yaml:"flip_horizontal"`
+	// RandomCrop pads with zeros and crops the original size at a random
+	// place: a shift of up to padding pixels each way.
+	RandomCrop *RandomCropConfig `yaml:"random_crop"`
+	// Rotate is the largest rotation in degrees (uniform in [-r, r]).
+	Rotate float64 `yaml:"rotate"`
+	// Translate is the largest shift as a fraction of the width and the
+	// height (uniform in [-t, t]).
+	Translate float64 `yaml:"translate"`
+}
+
+// RandomCropConfig is data.augment.random_crop.
+type RandomCropConfig struct {
+	// Padding is the zero padding on each side, at least 1. Required.
+	Padding int `yaml:"padding"`
+}
+
+// KeyError is an error about the config key at a dotted path (e.g.
+// "data.augment") found only once the data is read: located at the key's
+// line:column, or the override that set it.
+func (c *Config) KeyError(path, format string, args ...any) error {
+	if c.dec == nil {
+		return fmt.Errorf("%s: %s: %s", c.File, path, fmt.Sprintf(format, args...))
+	}
+	n := c.root
+	for _, p := range strings.Split(path, ".") {
+		_, next := keyNode(n, p)
+		if next == nil {
+			break
+		}
+		n = next
+	}
+	return c.dec.errAt(n, path, format, args...)
 }
 
 // decodeNode fills the defaults before decoding the keys given.

@@ -68,6 +68,9 @@ func (c *Config) validate(d *decoder, root *yaml.Node) error {
 			return d.errIn(at("data"), "data", "sequence data is split chronologically: the validation part is the last validation_split of data.train; data.test and data.validation do not apply")
 		}
 	}
+	if err := c.checkImage(d, at, enum); err != nil {
+		return err
+	}
 	if err := c.checkName(d, at("name")); err != nil {
 		return err
 	}
@@ -128,7 +131,7 @@ func (c *Config) validate(d *decoder, root *yaml.Node) error {
 		}
 		return d.withOverrides(d.errAt(at("optimizer"), "optimizer", "%v", err), "optimizer")
 	}
-	c.dec, c.modelNode, c.dataNode = d, at("model"), at("data.train")
+	c.dec, c.modelNode, c.dataNode, c.root = d, at("model"), at("data.train"), root
 	if c.Data.Train == "" && (c.Data.Sequence != nil || c.Data.Test != "" || c.Data.Validation != "") {
 		return c.RequireData("with data.sequence, data.test or data.validation")
 	}
@@ -159,4 +162,46 @@ func (c *Config) RequireData(what string) error {
 		errAt = c.dec.errIn
 	}
 	return errAt(c.dataNode, "data.train", "required%s: the training data (mnist:train, fashion-mnist:train, or a path to IDX, CSV or safetensors)", what)
+}
+
+// checkImage validates data.image and data.augment; whether the data is
+// images is known only once it is read (train checks that).
+func (c *Config) checkImage(d *decoder, at func(string) *yaml.Node, enum func(path, val string, allowed []string) error) error {
+	if c.Data.Sequence != nil && (c.Data.Image != nil || c.Data.Augment != nil) {
+		key := "data.image"
+		if c.Data.Image == nil {
+			key = "data.augment"
+		}
+		return d.errAt(at(key), key, "applies to images; data.sequence reads a text or a series")
+	}
+	if im := c.Data.Image; im != nil {
+		if ch := im.Channels; ch != nil && *ch != 1 && *ch != 3 {
+			return d.errAt(at("data.image.channels"), "data.image.channels", "must be 1 (grayscale) or 3 (RGB), got %d", *ch)
+		}
+		if im.Size != nil {
+			if len(im.Size) != 2 {
+				return d.errAt(at("data.image.size"), "data.image.size", "expected [height, width], got a list of %d", len(im.Size))
+			}
+			for i, v := range im.Size {
+				if v < 1 || v > 1<<15 {
+					return d.errAt(at("data.image.size"), "data.image.size", "%s %d: must be 1 to 32768", []string{"height", "width"}[i], v)
+				}
+			}
+		}
+		if err := enum("data.image.resize", im.Resize, []string{"bilinear", "nearest"}); err != nil {
+			return err
+		}
+	}
+	if a := c.Data.Augment; a != nil {
+		if !(a.Rotate >= 0 && a.Rotate <= 180) {
+			return d.errAt(at("data.augment.rotate"), "data.augment.rotate", "must be 0 to 180 degrees, got %g", a.Rotate)
+		}
+		if !(a.Translate >= 0 && a.Translate < 1) {
+			return d.errAt(at("data.augment.translate"), "data.augment.translate", "must be a fraction of the size, at least 0 and less than 1, got %g", a.Translate)
+		}
+		if rc := a.RandomCrop; rc != nil && rc.Padding < 1 {
+			return d.errAt(at("data.augment.random_crop.padding"), "data.augment.random_crop.padding", "must be at least 1 (the zero padding on each side), got %d", rc.Padding)
+		}
+	}
+	return nil
 }

@@ -106,6 +106,7 @@ func run[T backprop.Float](cfg *model.Config, o Options) (*Result, error) {
 		return nil, err
 	}
 	d := s.m.Data
+	warnSkipped(s.log, d.Skipped)
 	if s.net, err = s.m.InitNetwork(cfg.Training.BatchSize); err != nil {
 		return nil, err
 	}
@@ -171,6 +172,22 @@ func run[T backprop.Float](cfg *model.Config, o Options) (*Result, error) {
 	err = s.loop.Run()
 	s.res.Stopped = s.loop.Stopped
 	return s.res, err
+}
+
+// warnSkipped reports the image files data.image.skip_bad skipped: their
+// count and the first few, each with why.
+func warnSkipped(w io.Writer, skipped []string) {
+	if len(skipped) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "warning: data.image.skip_bad skipped %s that could not be read as images:\n", plural(len(skipped), "file"))
+	for i, m := range skipped {
+		if i == 5 {
+			fmt.Fprintf(w, "  ... and %d more\n", len(skipped)-i)
+			break
+		}
+		fmt.Fprintf(w, "  %s\n", m)
+	}
 }
 
 // restore loads a checkpoint's weights, optimizer state, position and RNG

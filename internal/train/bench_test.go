@@ -46,9 +46,10 @@ func stepTrainer(tb testing.TB, path string, threads int) (*Trainer[float32], []
 }
 
 // TestTrainerStepAllocatesNothing checks Trainer.Step, every part of it on
-// a pool, on the shipped MLP and LSTM configs.
+// a pool, on the shipped MLP and LSTM configs and the image CNN, whose
+// batches are augmented.
 func TestTrainerStepAllocatesNothing(t *testing.T) {
-	for _, path := range []string{"../../configs/mnist-mlp.yaml", "../../configs/text-lstm.yaml"} {
+	for _, path := range []string{"../../configs/mnist-mlp.yaml", "../../configs/text-lstm.yaml", "../../configs/shapes-rgb-cnn.yaml"} {
 		for _, threads := range []int{1, 2} {
 			tr, pos, done := stepTrainer(t, path, threads)
 			if a := testing.AllocsPerRun(5, func() { tr.Step(pos) }); a != 0 {

@@ -25,6 +25,13 @@ type Data[T backprop.Float] struct {
 	Norm *data.Normalizer
 	// Seq is the sequence of data.sequence configs (nil otherwise).
 	Seq *data.Sequence
+	// Image, when data.train is an image folder, is how its images were
+	// read (channels and size settled): data.ReadImage with it reads an
+	// image for prediction exactly as training did. Nil otherwise.
+	Image *data.ImageOptions
+	// Skipped lists the files data.image.skip_bad skipped in data.train
+	// and data.validation, each as "key: the error it would have been".
+	Skipped []string
 	// Fingerprints identify the data files read (data.train, and
 	// data.validation when set), computed once at load: checkpoints record
 	// them, and a resume or an evaluation compares them.
@@ -34,11 +41,9 @@ type Data[T backprop.Float] struct {
 	targetMean []float64
 	classFreq  []float64
 	// What Preprocess records of the training data: byte features, the
-	// image spec of an image folder, the CSV columns, the target count;
-	// pre is the checkpoint preprocessing a Data made by FromPreprocess
-	// came from.
+	// CSV columns, the target count, the sample shape; pre is the
+	// checkpoint preprocessing a Data made by FromPreprocess came from.
 	bytes                  bool
-	image                  *checkpoint.ImageSpec
 	featureCols, labelCols []string
 	targetDim              int
 	sample                 []int // the data's sample shape
@@ -60,6 +65,23 @@ type tabular[T backprop.Float] struct {
 	// freq counts the training labels per class (classification), for the
 	// baseline of predicting the training class frequencies.
 	freq []float64
+	// aug, for the training split only, transforms its samples (nil: no
+	// augmentation), drawn from seed and the epoch SetEpoch gave.
+	aug   *data.Augment
+	seed  uint64
+	epoch int
+}
+
+// SetEpoch tells the split which epoch its samples are drawn for: the
+// random augmentation of a sample is a function of (seed, epoch, sample),
+// so a resumed run fills the same batches. Loop calls it at the start of
+// every epoch, before any Fill of the epoch; without augmentation it does
+// nothing.
+func (s *tabular[T]) SetEpoch(epoch int) { s.epoch = epoch }
+
+func (s *tabular[T]) forTrainer() Split[T] {
+	c := *s
+	return &c
 }
 
 // baseline is, for regression, the MSE and MAE of always predicting the
@@ -119,6 +141,10 @@ func (s *tabular[T]) Fill(pos []int, x []T, labels []int32, values []T) {
 	if values != nil {
 		values = values[:n*s.tdim]
 	}
+	if s.aug != nil {
+		data.FillAugmented(s.sub, pos, s.norm, s.aug, s.seed, s.epoch, x[:n*s.feat], labels, values)
+		return
+	}
 	data.FillBatch(s.sub, pos, s.norm, x[:n*s.feat], labels, values)
 }
 
@@ -136,6 +162,7 @@ func loadOptions(cfg *model.Config) data.LoadOptions {
 			o.CSV.Header = data.HeaderPresent
 		}
 	}
+	o.Image = folderOptions(cfg)
 	o.CSV.Features = c.Features
 	o.CSV.Task = data.Classification
 	if cfg.Loss != backprop.CrossEntropy {
@@ -148,6 +175,62 @@ func loadOptions(cfg *model.Config) data.LoadOptions {
 		o.CSV.Labels = []string{c.Label}
 	}
 	return o
+}
+
+// folderOptions are data.image's settings, with model.input's [C, H, W]
+// as the defaults of channels and size when it has that form.
+func folderOptions(cfg *model.Config) data.FolderOptions {
+	o := data.FolderOptions{Resize: "bilinear"}
+	if in := cfg.Model.Input; len(in) == 3 && (in[0] == 1 || in[0] == 3) && in[1] > 0 && in[2] > 0 {
+		o.Channels, o.Size = in[0], [2]int{in[1], in[2]}
+	}
+	if im := cfg.Data.Image; im != nil {
+		if im.Channels != nil {
+			o.Channels = *im.Channels
+		}
+		if len(im.Size) == 2 {
+			o.Size = [2]int{im.Size[0], im.Size[1]}
+		}
+		o.Resize, o.SkipBad = im.Resize, im.SkipBad
+	}
+	return o
+}
+
+// augment is data.augment as the data package applies it, checked
+// against the training data (nil without augmentation).
+func augment(cfg *model.Config, ds *data.Dataset) (*data.Augment, error) {
+	a := cfg.Data.Augment
+	if a == nil {
+		return nil, nil
+	}
+	aug := &data.Augment{FlipHorizontal: a.FlipHorizontal, Rotate: a.Rotate, Translate: a.Translate, Stream: StreamAugment}
+	if a.RandomCrop != nil {
+		aug.CropPadding = a.RandomCrop.Padding
+	}
+	if err := aug.Check(ds); err != nil {
+		return nil, cfg.KeyError("data.augment", "%v", err)
+	}
+	if !aug.Active() {
+		return nil, nil
+	}
+	return aug, nil
+}
+
+// checkImageKeys refuses data.image for data that is not an image folder.
+func checkImageKeys(cfg *model.Config, key, spec string, ds *data.Dataset) error {
+	if cfg.Data.Image != nil && ds.Image == nil {
+		return cfg.KeyError("data.image", "applies to image folders (a folder with one subfolder of images per class), but %s is %s", key, spec)
+	}
+	return nil
+}
+
+// skipped prefixes the files skip_bad skipped in ds with the key.
+func skipped(key string, ds *data.Dataset) []string {
+	var s []string
+	for _, m := range ds.Skipped {
+		s = append(s, key+": "+m)
+	}
+	return s
 }
 
 // loadData loads the config's training data, builds the model against it,
@@ -166,16 +249,23 @@ func loadData[T backprop.Float](cfg *model.Config) (*Data[T], error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &Data[T]{Classes: ds.NumClasses, ClassNames: ds.ClassNames, cfg: cfg, graph: g,
+	d := &Data[T]{Classes: ds.NumClasses, ClassNames: ds.ClassNames, cfg: cfg, graph: g, Image: ds.Image, Skipped: skipped("data.train", ds),
 		Fingerprints: []checkpoint.DataFingerprint{fingerprintDataset("data.train", cfg.Data.Train, cfg.Path(cfg.Data.Train), ds)},
 		bytes:        ds.U8 != nil, sample: ds.Shape, featureCols: ds.FeatureColumns, labelCols: ds.LabelColumns, targetDim: ds.TargetDim}
+	if err := checkImageKeys(cfg, "data.train", cfg.Data.Train, ds); err != nil {
+		return nil, err
+	}
+	aug, err := augment(cfg, ds)
+	if err != nil {
+		return nil, err
+	}
 	if err := d.checkFit(ds); err != nil {
 		return nil, err
 	}
 	var trainSub, valSub data.Subset
 	if cfg.Data.Validation != "" {
 		trainSub = data.All(ds)
-		vo := loadOptions(cfg)
+		vo := d.otherOptions()
 		vo.Classes = ds.ClassMap() // the training classes
 		vds, err := data.Load(cfg.Data.Validation, vo)
 		if err != nil {
@@ -184,6 +274,7 @@ func loadData[T backprop.Float](cfg *model.Config) (*Data[T], error) {
 		if err := d.checkFit(vds); err != nil {
 			return nil, err
 		}
+		d.Skipped = append(d.Skipped, skipped("data.validation", vds)...)
 		valSub = data.All(vds)
 		d.Fingerprints = append(d.Fingerprints, fingerprintDataset("data.validation", cfg.Data.Validation, cfg.Path(cfg.Data.Validation), vds))
 	} else {
@@ -219,6 +310,10 @@ func loadData[T backprop.Float](cfg *model.Config) (*Data[T], error) {
 		}
 	}
 	d.Train = d.split(trainSub)
+	if aug != nil {
+		t := d.Train.(*tabular[T])
+		t.aug, t.seed = aug, cfg.Seed
+	}
 	if valSub.Len() > 0 {
 		d.Val = d.split(valSub)
 	}
@@ -233,7 +328,7 @@ func (d *Data[T]) LoadTest() (Split[T], error) {
 	if d.cfg.Data.Test == "" {
 		return nil, fmt.Errorf("%s: data.test is not set; add it to the config or evaluate with --split validation", d.cfg.File)
 	}
-	o := loadOptions(d.cfg)
+	o := d.otherOptions()
 	o.Classes = d.classMap()
 	ds, err := data.Load(d.cfg.Data.Test, o)
 	if err != nil {
@@ -304,7 +399,8 @@ func (d *Data[T]) LoadFile(path string) (Split[T], error) {
 	if d.Seq != nil {
 		return nil, fmt.Errorf("%s: a sequence model reads windows of data.train; other input files do not apply", d.cfg.File)
 	}
-	ds, err := data.Load(path, data.LoadOptions{CSV: loadOptions(d.cfg).CSV, Classes: d.classMap()})
+	lo := d.otherOptions()
+	ds, err := data.Load(path, data.LoadOptions{CSV: lo.CSV, Image: lo.Image, Classes: d.classMap()})
 	if err != nil {
 		return nil, err
 	}
@@ -312,6 +408,30 @@ func (d *Data[T]) LoadFile(path string) (Split[T], error) {
 		return nil, err
 	}
 	return d.split(data.All(ds)), nil
+}
+
+// TrainForEval is the training split without augmentation: what
+// evaluating on the training data reads (eval --split train, trace).
+// Without data.augment it is Train itself.
+func (d *Data[T]) TrainForEval() Split[T] {
+	if t, ok := d.Train.(*tabular[T]); ok && t.aug != nil {
+		plain := *t
+		plain.aug = nil
+		return &plain
+	}
+	return d.Train
+}
+
+// otherOptions are the load options of data read after the training
+// data (validation, test, trace's input): an image folder is read with
+// the channels and size the training folder settled, so that its samples
+// have the training shape even when the config leaves them to the images.
+func (d *Data[T]) otherOptions() data.LoadOptions {
+	o := loadOptions(d.cfg)
+	if d.Image != nil {
+		o.Image.Channels, o.Image.Size = d.Image.Channels, d.Image.Size
+	}
+	return o
 }
 
 // classMap is the training classes, for reading validation and test files

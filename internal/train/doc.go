@@ -12,12 +12,17 @@
 //
 // Invariants:
 //   - Randomness comes from PCG streams of the config's seed, one stream
-//     per use (StreamInit, StreamSplit, StreamDropout, StreamInput), so
+//     per use (StreamInit, StreamSplit, StreamDropout, StreamInput,
+//     StreamAugment), so
 //     that changing one use (the optimizer, the validation split) never
 //     shifts another (initial weights, batch order).
 //   - The order of the training samples in an epoch is a pure function of
 //     the seed and the epoch (Permutation): a resumed run, a comparison
-//     trial and `train` see the same batches.
+//     trial and `train` see the same batches. So is a sample's random
+//     augmentation (data.augment): a function of (seed, epoch, sample),
+//     with the epoch given to the training split by Loop (SetEpoch)
+//     before the epoch's first batch. Only Data.Train is augmented;
+//     validation, test, Data.TrainForEval and LoadFile never are.
 //   - A step allocates nothing; every buffer is sized once for the
 //     network's largest batch (Batch, Trainer).
 //   - Every parallel loop works in chunks fixed by the data's size, never

@@ -127,6 +127,18 @@ func (NoHooks[T]) EpochEnd(*Loop[T], EpochEnd) error            { return nil }
 
 var _ Hooks[float32] = NoHooks[float32]{}
 
+// epochSplit is a training Split whose samples depend on the epoch
+// (random augmentation): Loop tells it the epoch before the epoch's first
+// batch, also when a run resumes mid-epoch.
+type epochSplit[T backprop.Float] interface {
+	Split[T]
+	SetEpoch(epoch int)
+	// forTrainer returns a copy with an epoch of its own, for one
+	// Trainer: trainers sharing one Data (comparison trials running in
+	// parallel) must not share it.
+	forTrainer() Split[T]
+}
+
 // Loop is the one epoch driver of nettrain: `train`, every comparison
 // trial and `bench` run their steps through it, so they measure the same
 // thing. Each epoch visits the training samples in the order Permutation
@@ -227,6 +239,9 @@ epochs:
 		start := time.Now()
 		if !perStep {
 			l.setLR(epoch)
+		}
+		if e, ok := tr.Train.(epochSplit[T]); ok {
+			e.SetEpoch(epoch)
 		}
 		if err := l.Hooks.EpochStart(l, epoch); err != nil {
 			return err

@@ -23,6 +23,9 @@ const (
 	// StreamInput draws the random samples of a model-only config
 	// (summary, trace and gradcheck without data).
 	StreamInput = 5
+	// StreamAugment draws the random image transformations of
+	// data.augment, per (epoch, sample): see data.Augment.
+	StreamAugment = 6
 )
 
 // Model is a config made ready to run: its data loaded, split and

@@ -46,7 +46,12 @@ func (d *Data[T]) Preprocess() *checkpoint.Preprocess {
 		p.Kind = checkpoint.KindImages
 	}
 	p.Bytes = d.bytes
-	p.Image = d.image
+	if im := d.Image; im != nil {
+		p.Image = &checkpoint.ImageSpec{Channels: im.Channels, Size: im.Size, Resize: im.Resize}
+		if p.Image.Resize == "" {
+			p.Image.Resize = "bilinear"
+		}
+	}
 	p.Normalize = string(d.Norm.Method)
 	p.Offset, p.Scale = checkpoint.CompactNorm(slices.Clone(d.Norm.Offset), slices.Clone(d.Norm.Scale))
 	p.Features, p.Targets = slices.Clone(d.featureCols), slices.Clone(d.labelCols)
@@ -74,10 +79,13 @@ func FromPreprocess[T backprop.Float](cfg *model.Config, p *checkpoint.Preproces
 		return nil, fmt.Errorf("%s: model.input is %v, but the checkpoint's model was trained on inputs of shape %v", cfg.File, g.Input, p.Input)
 	}
 	d := &Data[T]{Classes: info.Classes, ClassNames: p.ClassNames, cfg: cfg, graph: g,
-		bytes: p.Bytes, image: p.Image, sample: p.ImageShape(), featureCols: p.Features, labelCols: p.Targets, targetDim: p.TargetDim,
+		bytes: p.Bytes, sample: p.ImageShape(), featureCols: p.Features, labelCols: p.Targets, targetDim: p.TargetDim,
 		targetMean: p.TargetMean, classFreq: p.ClassFreq, pre: p}
 	if p.Kind == checkpoint.KindText {
 		d.ClassNames = p.Sequence.Vocab
+	}
+	if im := p.Image; im != nil {
+		d.Image = &data.ImageOptions{Channels: im.Channels, Size: im.Size, Resize: im.Resize}
 	}
 	if p.Sequence == nil {
 		n := backprop.Prod(p.Input)
@@ -109,10 +117,6 @@ func (d *Data[T]) ByteFeatures() bool { return d.bytes }
 // SampleShape is the shape of one sample as the training data held it
 // (MNIST's [1, 28, 28] also for an MLP whose input is [784]).
 func (d *Data[T]) SampleShape() []int { return d.sample }
-
-// Image is how image files become samples (nil when the training data
-// was not an image folder).
-func (d *Data[T]) Image() *checkpoint.ImageSpec { return d.image }
 
 // TargetDim is the number of regression targets per sample.
 func (d *Data[T]) TargetDim() int { return d.targetDim }

@@ -30,8 +30,13 @@ type Trainer[T backprop.Float] struct {
 	update  updateTask[T]
 }
 
-// NewTrainer prepares a trainer; the dropout RNG starts from the seed.
+// NewTrainer prepares a trainer; the dropout RNG starts from the seed. A
+// split whose samples depend on the epoch (augmentation) is copied, so
+// that the trainer's Loop sets the epoch of its own copy.
 func NewTrainer[T backprop.Float](cfg *model.Config, net *backprop.Network[T], opt optim.Optimizer[T], ctx *backprop.Ctx, train Split[T], classes int) *Trainer[T] {
+	if e, ok := train.(epochSplit[T]); ok {
+		train = e.forTrainer() // the trainer's own epoch
+	}
 	t := &Trainer[T]{Cfg: cfg, Net: net, Opt: opt, Ctx: ctx, Train: train, Classes: classes,
 		buf: NewBatch(net, classes > 0), dropout: rand.NewPCG(cfg.Seed, StreamDropout)}
 	t.fill = fillTask[T]{t: t, in: backprop.Prod(net.In), positions: net.Loss.Positions(), outSize: backprop.Prod(net.OutShape())}
