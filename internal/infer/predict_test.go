@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/nettrain/nettrain/internal/data"
+	"github.com/nettrain/nettrain/internal/model"
 	"github.com/nettrain/nettrain/internal/safetensors"
 	"github.com/nettrain/nettrain/internal/session"
 	"github.com/nettrain/nettrain/internal/testutil"
@@ -259,5 +260,35 @@ training: {epochs: 1, batch_size: 64, threads: 1}
 	}
 	if r.Count != rows || r.Labelled != rows {
 		t.Errorf("%d predictions, %d labelled; want %d", r.Count, r.Labelled, rows)
+	}
+}
+
+// TestPredictRGBFolderEqualsEval: the shipped RGB image-folder config
+// trains, and predict on its test folder (class subfolders as labels)
+// gives eval's accuracy and loss, the images read with the channels, size
+// and resizing the checkpoint stores.
+func TestPredictRGBFolderEqualsEval(t *testing.T) {
+	cfg, err := model.Load("../../configs/shapes-rgb-cnn.yaml", []string{"training.epochs=12"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := filepath.Join(t.TempDir(), "run")
+	if _, err := session.Run(cfg, session.Options{OutDir: run}); err != nil {
+		t.Fatal(err)
+	}
+	ckpt := filepath.Join(run, "best.safetensors")
+	ev, err := EvalCheckpoint(cfg, ckpt, Test, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := PredictInputs(cfg, InputOptions{Checkpoint: ckpt, Inputs: []string{"../../configs/data/shapes/test"}, Top: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Count != 150 || r.Labelled != 150 || *r.Accuracy != *ev.Accuracy || math.Abs(*r.Loss-ev.Loss) > 1e-6*ev.Loss {
+		t.Errorf("predict: %d inputs, %d labelled, accuracy %v, loss %v; eval: accuracy %v, loss %v", r.Count, r.Labelled, *r.Accuracy, *r.Loss, *ev.Accuracy, ev.Loss)
+	}
+	if *r.Accuracy < 0.6 {
+		t.Errorf("accuracy %v after 12 epochs: hardly better than chance", *r.Accuracy)
 	}
 }
