@@ -9,10 +9,12 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/nettrain/nettrain/internal/checkpoint/cktest"
 	"github.com/nettrain/nettrain/internal/data"
 	"github.com/nettrain/nettrain/internal/model"
 	"github.com/nettrain/nettrain/internal/safetensors"
@@ -194,6 +196,20 @@ training: {epochs: 30, batch_size: 16}
 	}
 	if !strings.HasSuffix(got[3].Input, "new.csv:2") || got[3].Label != nil {
 		t.Errorf("an unlabelled row: %+v", got[3])
+	}
+	// A checkpoint written before the preprocessing was stored: it is
+	// fitted again on the training data, and gives the same answers.
+	old := filepath.Join(dir, "old.safetensors")
+	if err := cktest.Edit(ckpt, old, func(meta map[string]string, _ map[string]any) { delete(meta, "preprocess") }); err != nil {
+		t.Fatal(err)
+	}
+	var again []Prediction
+	if _, err := PredictInputs(cfg, InputOptions{Checkpoint: old, Inputs: []string{filepath.Join(dir, "labelled.csv"), filepath.Join(dir, "new.csv")}, Top: 2,
+		Each: func(p Prediction) { again = append(again, p) }}); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(again, got) {
+		t.Errorf("without stored preprocessing: %+v\nwith: %+v", again, got)
 	}
 	_, err = PredictInputs(cfg, InputOptions{Checkpoint: ckpt, Inputs: []string{filepath.Join(dir, "bad.csv")}, Top: 1})
 	if err == nil || !strings.Contains(err.Error(), `has no column "a", a feature the model was trained on`) || !strings.Contains(err.Error(), "bad.csv") {
