@@ -9,7 +9,7 @@ import (
 )
 
 // runFiles are the files a run writes into its directory.
-var runFiles = []string{"config.yaml", "metrics.csv", "metrics.jsonl", "last.safetensors", "best.safetensors"}
+var runFiles = []string{"config.yaml", "metrics.csv", "metrics.jsonl", "last.safetensors", "best.safetensors", "curves.png", "curves.svg", "status.json"}
 
 // RunDir is the run directory for cfg under o: --out, else the resumed
 // checkpoint's directory, else runs/<name>.

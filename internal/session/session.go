@@ -92,6 +92,8 @@ type session[T backprop.Float] struct {
 	bar *progressbar.ProgressBar
 	// rollbacks and skippedInARow count training.on_nan's actions.
 	rollbacks, skippedInARow int
+	// curvesFailed is set once drawing the curves failed (noted once).
+	curvesFailed bool
 }
 
 var _ train.Hooks[float32] = (*session[float32])(nil)
@@ -231,6 +233,21 @@ func (s *session[T]) save(name string, keepRows int) error {
 	st.Sections = s.cfg.ResumeSections()
 	st.Data = s.m.Data.Fingerprints
 	return checkpoint.Save(filepath.Join(s.dir, name), s.net, s.opt, *st)
+}
+
+// writeRow appends a row to the metrics files and redraws the curves.
+func (s *session[T]) writeRow(row Row) error {
+	if err := s.metrics.write(row); err != nil {
+		return err
+	}
+	s.res.Rows = append(s.res.Rows, row)
+	ax := curveAxis{bySteps: s.cfg.Training.Steps != nil, batches: s.loop.Batches()}
+	if err := writeCurves(s.dir, s.metrics.all, ax); err != nil && !s.curvesFailed {
+		// The curves are a view of the metrics: training goes on.
+		s.curvesFailed = true
+		fmt.Fprintf(s.log, "note: %v; training goes on without curves.png\n", err)
+	}
+	return nil
 }
 
 // hint is the command line that resumes this run.
@@ -391,10 +408,9 @@ func (s *session[T]) EpochEnd(l *train.Loop[T], e train.EpochEnd) error {
 		// later epoch is never a candidate: best stays with whole epochs.)
 		improved = true
 	}
-	if err := s.metrics.write(row); err != nil {
+	if err := s.writeRow(row); err != nil {
 		return err
 	}
-	s.res.Rows = append(s.res.Rows, row)
 	fmt.Fprintln(s.log, row.Line())
 	keep := s.metrics.rows
 	if !e.Complete {
