@@ -193,6 +193,10 @@ func run[T backprop.Float](cfg *model.Config, o Options) (*Result, error) {
 	}
 	err = s.loop.Run()
 	s.res.Stopped = s.loop.Stopped
+	s.writeStatus(err)
+	if err == nil && len(s.metrics.all) > 0 {
+		s.printSummary(s.log)
+	}
 	return s.res, err
 }
 
