@@ -40,6 +40,8 @@ func prepareDir(dir string, o Options) error {
 					dir, f, filepath.Join(dir, "last.safetensors"))
 			}
 			old, _ := filepath.Glob(filepath.Join(dir, "step-*.safetensors"))
+			events, _ := filepath.Glob(filepath.Join(dir, "events.out.tfevents.*"))
+			old = append(old, events...)
 			for _, f := range runFiles {
 				old = append(old, filepath.Join(dir, f))
 			}

@@ -16,6 +16,7 @@ import (
 	"github.com/nettrain/nettrain/internal/checkpoint"
 	"github.com/nettrain/nettrain/internal/model"
 	"github.com/nettrain/nettrain/internal/optim"
+	"github.com/nettrain/nettrain/internal/tfevents"
 	"github.com/nettrain/nettrain/internal/train"
 )
 
@@ -37,6 +38,9 @@ type Options struct {
 	// Interrupt delivers SIGINT/SIGTERM: training finishes the current
 	// step, saves last.safetensors and returns an *InterruptedError.
 	Interrupt <-chan os.Signal
+	// TensorBoard, when not "", writes TensorBoard event files into this
+	// directory (training.tensorboard: the run directory).
+	TensorBoard string
 	// ResumeHint is the command line that resumes this run, without
 	// --resume (e.g. "nettrain train c.yaml --set training.epochs=2"),
 	// for the message after an interruption.
@@ -94,6 +98,8 @@ type session[T backprop.Float] struct {
 	bar *progressbar.ProgressBar
 	// rollbacks and skippedInARow count training.on_nan's actions.
 	rollbacks, skippedInARow int
+	// tb writes TensorBoard event files (nil: off).
+	tb *tfevents.Writer
 	// curvesFailed is set once drawing the curves failed (noted once).
 	curvesFailed bool
 	// epochStart is when this process entered the current epoch, and
@@ -173,6 +179,15 @@ func run[T backprop.Float](cfg *model.Config, o Options) (*Result, error) {
 	}
 	defer s.metrics.close()
 	s.start = time.Now().Add(-time.Duration(s.st.ElapsedS * float64(time.Second)))
+	if tbDir := o.TensorBoard; tbDir != "" || cfg.Training.TensorBoard {
+		if tbDir == "" {
+			tbDir = s.dir
+		}
+		if s.tb, err = tfevents.Create(tbDir, time.Now()); err != nil {
+			return nil, err
+		}
+		defer s.tb.Close()
+	}
 	if o.Resume == "" {
 		// A first last.safetensors: the last good state rollback and
 		// interruption can always fall back to.
@@ -266,6 +281,11 @@ func (s *session[T]) writeRow(row Row) error {
 		return err
 	}
 	s.res.Rows = append(s.res.Rows, row)
+	if s.tb != nil {
+		if err := s.tbRow(row); err != nil {
+			return err
+		}
+	}
 	ax := curveAxis{bySteps: s.cfg.Training.Steps != nil, batches: s.loop.Batches()}
 	if err := writeCurves(s.dir, s.metrics.all, ax); err != nil && !s.curvesFailed {
 		// The curves are a view of the metrics: training goes on.
@@ -273,6 +293,26 @@ func (s *session[T]) writeRow(row Row) error {
 		fmt.Fprintf(s.log, "note: %v; training goes on without curves.png\n", err)
 	}
 	return nil
+}
+
+// tbRow writes a metrics row's values as TensorBoard scalars (the tags
+// name metrics.csv's columns: epoch/train_loss, val/loss, ...) and flushes
+// the event file.
+func (s *session[T]) tbRow(r Row) error {
+	vals := []tfevents.Scalar{{Tag: "epoch/train_loss", Value: r.TrainLoss}, {Tag: "epoch/lr", Value: r.LR},
+		{Tag: "epoch/grad_norm", Value: r.GradNorm}, {Tag: "epoch/epoch", Value: float64(r.Epoch)}}
+	for _, v := range []struct {
+		tag string
+		v   *float64
+	}{{"val/loss", r.ValLoss}, {"val/accuracy", r.ValAccuracy}, {"val/mae", r.ValMAE}} {
+		if v.v != nil {
+			vals = append(vals, tfevents.Scalar{Tag: v.tag, Value: *v.v})
+		}
+	}
+	if err := s.tb.Scalars(r.Step, time.Now(), vals...); err != nil {
+		return err
+	}
+	return s.tb.Flush()
 }
 
 // hint is the command line that resumes this run.
@@ -395,6 +435,12 @@ func (s *session[T]) AfterStep(l *train.Loop[T], st train.StepInfo) (train.Actio
 // after the step when a signal came.
 func (s *session[T]) Stepped(l *train.Loop[T], st train.StepInfo) error {
 	pos := l.Pos
+	if s.tb != nil {
+		if err := s.tb.Scalars(pos.Step, time.Now(), tfevents.Scalar{Tag: "train/loss", Value: st.Loss},
+			tfevents.Scalar{Tag: "train/lr", Value: s.opt.LR()}, tfevents.Scalar{Tag: "train/grad_norm", Value: st.GradNorm}); err != nil {
+			return err
+		}
+	}
 	if s.bar != nil {
 		s.bar.Describe(fmt.Sprintf("epoch %d/%d loss %.4f", pos.Epoch+1, l.Epochs, pos.Stats.Loss()))
 		s.bar.Add(st.Samples)

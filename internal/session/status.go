@@ -110,6 +110,9 @@ func (s *session[T]) printSummary(w io.Writer) {
 	d := s.dir
 	fmt.Fprintf(w, "checkpoints: %s (best), %s (last)\n", filepath.Join(d, "best.safetensors"), filepath.Join(d, "last.safetensors"))
 	fmt.Fprintf(w, "curves: %s (and .svg); metrics: %s\n", filepath.Join(d, "curves.png"), filepath.Join(d, "metrics.csv"))
+	if s.tb != nil {
+		fmt.Fprintf(w, "tensorboard: tensorboard --logdir %s\n", shellQuote(filepath.Dir(s.tb.Path())))
+	}
 	fmt.Fprintf(w, "next: nettrain eval %s --checkpoint %s\n", shellQuote(filepath.Join(d, "config.yaml")), shellQuote(filepath.Join(d, "best.safetensors")))
 }
 
