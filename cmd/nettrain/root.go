@@ -81,6 +81,7 @@ described in YAML config files, with PyTorch-exact layers and optimizers.
 		NewCmdPredict(s, nil),
 		NewCmdCompare(s, nil),
 		NewCmdBench(s, nil),
+		NewCmdBoard(s, nil),
 	)
 	return root
 }

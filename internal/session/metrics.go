@@ -146,6 +146,10 @@ func (m *metricsLog) write(r Row) error {
 	return nil
 }
 
+// JSON is the row as metrics.jsonl holds it: null for a missing or
+// non-finite value.
+func (r Row) JSON() map[string]any { return sanitize(r) }
+
 // sanitize replaces non-finite numbers (a diverged loss) by null in JSON.
 func sanitize(r Row) map[string]any {
 	m := map[string]any{}

@@ -38,6 +38,9 @@ type Options struct {
 	// Interrupt delivers SIGINT/SIGTERM: training finishes the current
 	// step, saves last.safetensors and returns an *InterruptedError.
 	Interrupt <-chan os.Signal
+	// StepDelay, when > 0, pauses after every step: a short run slowed
+	// down to be watched (the board's browser test, demos).
+	StepDelay time.Duration
 	// TensorBoard, when not "", writes TensorBoard event files into this
 	// directory (training.tensorboard: the run directory).
 	TensorBoard string
@@ -435,6 +438,9 @@ func (s *session[T]) AfterStep(l *train.Loop[T], st train.StepInfo) (train.Actio
 // after the step when a signal came.
 func (s *session[T]) Stepped(l *train.Loop[T], st train.StepInfo) error {
 	pos := l.Pos
+	if s.o.StepDelay > 0 {
+		time.Sleep(s.o.StepDelay)
+	}
 	if s.tb != nil {
 		if err := s.tb.Scalars(pos.Step, time.Now(), tfevents.Scalar{Tag: "train/loss", Value: st.Loss},
 			tfevents.Scalar{Tag: "train/lr", Value: s.opt.LR()}, tfevents.Scalar{Tag: "train/grad_norm", Value: st.GradNorm}); err != nil {
