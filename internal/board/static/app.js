@@ -103,10 +103,18 @@ function draw(id, title, xlabel, x, series, log) {
   const opts = {
     title: title, width: chartWidth(), height: 260,
     scales: { x: { time: false }, y: log ? { distr: 3 } : {} },
-    axes: [{ label: xlabel }, { size: 60 }],
+    axes: [{ label: xlabel }, { size: 64, values: (u, vals) => vals.map(tickText) }],
     series: [{ label: xlabel }, ...series.map((s, i) => ({ label: s.label, stroke: colors[i % colors.length], width: 2, points: { show: x.length < 40 }, spanGaps: true }))],
   };
   state.charts[id] = { key: key, plot: new uPlot(opts, data, div) };
+}
+
+// tickText labels an axis value in up to 4 significant digits (uPlot's
+// default rounds small learning rates to equal labels).
+function tickText(v) {
+  if (v === null || v === undefined) return "";
+  if (v !== 0 && (Math.abs(v) >= 1e5 || Math.abs(v) < 1e-4)) return v.toExponential(1);
+  return String(+v.toPrecision(4));
 }
 
 function column(rows, k) { return rows.map((r) => (r[k] === null || r[k] === undefined ? null : r[k])); }
@@ -234,6 +242,16 @@ async function tick() {
   setTimeout(tick, 1000);
 }
 
+// The address may name a run, runs to overlay and a report:
+// #run=NAME&overlay=A,B&report=NAME (each URI-encoded).
+function fromHash() {
+  const p = new URLSearchParams(location.hash.slice(1));
+  if (p.get("run")) state.selected = p.get("run");
+  for (const n of (p.get("overlay") || "").split(",")) if (n) state.ticked.add(n);
+  if (p.get("report")) showReport(p.get("report")).catch(() => {});
+}
+
+fromHash();
 for (const tr of document.querySelectorAll("#runs tbody tr[data-run]")) tr.addEventListener("click", () => selectRun(tr.dataset.run));
 for (const a of document.querySelectorAll("#reports a[data-report]")) a.addEventListener("click", (ev) => { ev.preventDefault(); showReport(a.dataset.report); });
 tick();
