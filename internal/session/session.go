@@ -174,6 +174,11 @@ func run[T backprop.Float](cfg *model.Config, o Options) (*Result, error) {
 	if o.Resume != "" {
 		fmt.Fprintf(s.log, "resuming %s at epoch %d, step %d\n", o.Resume, s.st.Epoch+1, s.st.Step)
 	}
+	// How an earlier process ended no longer holds: this one writes its
+	// own status.json when it ends (a killed run leaves none).
+	if err := os.Remove(filepath.Join(s.dir, StatusFile)); err != nil && !os.IsNotExist(err) {
+		return nil, fmt.Errorf("cannot clear run directory: %w", err)
+	}
 	if err := safeio.WriteFile(filepath.Join(s.dir, "config.yaml"), cfg.Resolved); err != nil {
 		return nil, err
 	}

@@ -138,7 +138,8 @@ var _ Hooks[float32] = NoHooks[float32]{}
 // gives (a pure function of seed and epoch), sets the learning rate from
 // the schedule (per epoch or per step, times Pos.LRScale), steps through
 // the batches, evaluates the validation data at the epoch's end (and
-// EvalsPerEpoch times inside it when set), and lets the schedule observe
+// inside it: EvalsPerEpoch times, and every EvalEvery steps, when set),
+// and lets the schedule observe
 // the epoch's score. Nothing in the loop allocates per step.
 type Loop[T backprop.Float] struct {
 	Trainer *Trainer[T]
