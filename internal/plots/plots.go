@@ -242,7 +242,7 @@ func (c Chart) extent() (lo, hi [2]float64) {
 	return lo, hi
 }
 
-// niceTicks labels about six round values (1, 2 or 5 times a power of
+// niceTicks labels four to eight round values (1, 2 or 5 times a power of
 // ten apart) with four unlabelled ticks between labels: gonum's default
 // often labels only two or three values on a wide axis.
 type niceTicks struct{}
@@ -251,7 +251,7 @@ func (niceTicks) Ticks(min, max float64) []plot.Tick {
 	if !(max > min) || math.IsInf(max-min, 0) {
 		return plot.DefaultTicks{}.Ticks(min, max)
 	}
-	raw := (max - min) / 6
+	raw := (max - min) / 8
 	mag := math.Pow(10, math.Floor(math.Log10(raw)))
 	step := mag
 	for _, m := range []float64{1, 2, 5, 10} {
