@@ -82,6 +82,7 @@ described in YAML config files, with PyTorch-exact layers and optimizers.
 		NewCmdCompare(s, nil),
 		NewCmdBench(s, nil),
 		NewCmdExport(s, nil),
+		NewCmdBoard(s, nil),
 	)
 	return root
 }

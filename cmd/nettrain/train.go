@@ -19,6 +19,9 @@ type TrainOptions struct {
 	Resume    string
 	Overwrite bool
 	Threads   int
+	// TensorBoard is --tensorboard: a directory for TensorBoard event
+	// files.
+	TensorBoard string
 }
 
 // NewCmdTrain builds `nettrain train`; runF replaces runTrain in tests.
@@ -29,8 +32,9 @@ func NewCmdTrain(s *IOStreams, runF func(*TrainOptions) error) *cobra.Command {
 		Short: "Train the network a config describes",
 		Long: `Train the network a config describes, writing into the run directory
 (default runs/<name>/): config.yaml (the resolved config), metrics.csv and
-metrics.jsonl (one row per epoch), last.safetensors and best.safetensors
-(best by validation loss).`,
+metrics.jsonl (one row per evaluation), curves.png and curves.svg,
+last.safetensors and best.safetensors (best by validation loss), and
+status.json when it ends.`,
 		Args: configArg,
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.Config = args[0]
@@ -47,6 +51,7 @@ metrics.jsonl (one row per epoch), last.safetensors and best.safetensors
 	cmd.Flags().StringVar(&opts.OutDir, "out", "", "run directory (default runs/<config name>)")
 	cmd.Flags().StringVar(&opts.Resume, "resume", "", "continue training from this checkpoint")
 	cmd.Flags().BoolVar(&opts.Overwrite, "overwrite", false, "start afresh in an existing run directory")
+	cmd.Flags().StringVar(&opts.TensorBoard, "tensorboard", "", "also write TensorBoard event files into this directory (training.tensorboard: true writes them into the run directory)")
 	cmd.Flags().IntVar(&opts.Threads, "threads", 0, fmt.Sprintf("threads to use, at most %d (default: training.threads, else every core)", maxThreads))
 	return cmd
 }
@@ -84,7 +89,7 @@ func runTrain(o *TrainOptions) error {
 	interrupt, stop := watchSignals(o.IO)
 	defer stop()
 	to := session.Options{OutDir: o.OutDir, Resume: o.Resume, Overwrite: o.Overwrite, Log: o.IO.Out, Threads: o.Threads, Interrupt: interrupt,
-		ResumeHint: resumeHint(o)}
+		ResumeHint: resumeHint(o), TensorBoard: o.TensorBoard}
 	if o.IO.Terminal {
 		to.Progress = o.IO.ErrOut
 	}

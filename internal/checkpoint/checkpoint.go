@@ -57,6 +57,9 @@ type State struct {
 	LRScale float64
 	// Skipped counts batches skipped for non-finite values (skip_batch).
 	Skipped int
+	// EarlyStop is training.early_stopping's progress (nil before its
+	// first evaluation).
+	EarlyStop *EarlyStop
 	// Sections are the config's resume sections (model.Config.
 	// ResumeSections): a resume must match them.
 	Sections map[string]string
@@ -76,6 +79,15 @@ type State struct {
 	// eval), but it records no position in a run and cannot be resumed.
 	// The zero value is a nettrain checkpoint.
 	Plain bool
+}
+
+// EarlyStop is what early stopping has seen: the best value of the
+// monitored metric, the step it was measured at, and the evaluations
+// since then without an improvement.
+type EarlyStop struct {
+	Best     float64 // >= 0 and finite (a loss or an accuracy)
+	BestStep int64
+	Bad      int
 }
 
 // Save writes net's parameters, the optimizer's state (when opt is
@@ -107,6 +119,11 @@ func Save[T backprop.Float](path string, net *backprop.Network[T], opt optim.Opt
 	}
 	for k, v := range st.Sched {
 		meta[k] = v
+	}
+	if es := st.EarlyStop; es != nil {
+		meta["early_stop_best"] = strconv.FormatFloat(es.Best, 'g', -1, 64)
+		meta["early_stop_best_step"] = strconv.FormatInt(es.BestStep, 10)
+		meta["early_stop_bad"] = strconv.Itoa(es.Bad)
 	}
 	if st.Sections != nil {
 		js, _ := json.Marshal(st.Sections)
@@ -316,7 +333,16 @@ func parseState(path string, m map[string]string) (State, error) {
 	// The fields against each other.
 	r.atMost("optimizer_steps", st.OptimSteps, "step", st.Step)
 	r.atMost("skipped", int64(st.Skipped), "step", st.Step)
-	r.atMost("metrics_rows", int64(st.MetricsRows), "epoch", int64(st.Epoch)) // a row per finished epoch at most
+	// A row per finished epoch and per measurement inside one at most.
+	r.atMost("metrics_rows", int64(st.MetricsRows), "epoch + step", int64(st.Epoch)+st.Step)
+	if _, ok := m["early_stop_best"]; ok && r.err == nil {
+		es := &EarlyStop{Best: r.number("early_stop_best", true, false), BestStep: r.count("early_stop_best_step", true),
+			Bad: int(r.count("early_stop_bad", true))}
+		r.atMost("early_stop_best_step", es.BestStep, "step", st.Step)
+		// An evaluation per finished epoch and per step at most.
+		r.atMost("early_stop_bad", int64(es.Bad), "epoch + step", int64(st.Epoch)+st.Step)
+		st.EarlyStop = es
+	}
 	r.atMost("epoch_steps", int64(st.EpochSteps), "batch_in_epoch", int64(st.BatchInEpoch))
 	r.atMost("epoch_steps", int64(st.EpochSteps), "epoch_samples", int64(st.EpochSamples))
 	if r.err == nil && st.Step < int64(st.BatchInEpoch) {

@@ -90,7 +90,7 @@ func FuzzReadMetadata(f *testing.F) {
 		if !(st.BestValLoss >= 0) || !(st.LRScale == 0 || st.LRScale > 0 && st.LRScale <= 1) {
 			t.Errorf("best_val_loss %v, lr_scale %v accepted", st.BestValLoss, st.LRScale)
 		}
-		if st.OptimSteps > st.Step || int64(st.Skipped) > st.Step || st.MetricsRows > st.Epoch || st.EpochSteps > st.BatchInEpoch || st.Step < int64(st.BatchInEpoch) {
+		if st.OptimSteps > st.Step || int64(st.Skipped) > st.Step || int64(st.MetricsRows) > int64(st.Epoch)+st.Step || st.EarlyStop != nil && (int64(st.EarlyStop.Bad) > int64(st.Epoch)+st.Step || st.EarlyStop.BestStep > st.Step || !(st.EarlyStop.Best >= 0) || math.IsInf(st.EarlyStop.Best, 0)) || st.EpochSteps > st.BatchInEpoch || st.Step < int64(st.BatchInEpoch) {
 			t.Errorf("inconsistent state accepted: %+v", st)
 		}
 		// Whatever was accepted loads or is refused with an error, never a

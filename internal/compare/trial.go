@@ -129,6 +129,9 @@ func (h *trialHooks[T]) Measure(l *train.Loop[T], val *train.EvalResult) error {
 // EpochEnd records the point at the end of an epoch (or where the step
 // budget ended it).
 func (h *trialHooks[T]) EpochEnd(l *train.Loop[T], e train.EpochEnd) error {
+	if e.AtMeasure {
+		return nil // Measure recorded this point
+	}
 	h.point(l, e.Val)
 	return nil
 }

@@ -245,6 +245,7 @@ func ForecastValidation(cfg *model.Config, ckpt, csvPath, plotPath string) (*For
 			ch := plots.Chart{
 				Title:  fmt.Sprintf("%s: %s, validation forecasts (MSE %.4g, naive %.4g)", cfg.Name, name, res.MSE, res.NaiveMSE),
 				XLabel: "row of " + filepath.Base(seq.Source), YLabel: name,
+				LegendRoom: 0.35,
 				Series: []plots.Series{
 					{Label: "actual", X: xs, Y: act, Points: true},
 					{Label: "predicted", X: xs, Y: pred, Points: true},
@@ -440,6 +441,7 @@ func plotAhead(cfg *model.Config, seq *data.Sequence, r *AheadResult, plotPath s
 		ch := plots.Chart{
 			Title:  fmt.Sprintf("%s: %s, %d rows forecast beyond the data", cfg.Name, name, len(r.Rows)),
 			XLabel: "row of " + filepath.Base(seq.Source), YLabel: name,
+			LegendRoom: 0.35,
 			Series: []plots.Series{
 				{Label: "data", X: hx, Y: hy},
 				{Label: "forecast (recursive)", X: fx, Y: fy, Dashed: true, Points: len(fx) <= 60},

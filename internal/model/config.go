@@ -225,7 +225,47 @@ type TrainingConfig struct {
 	// MemoryLimit refuses a model and batch whose buffers would need more
 	// memory, e.g. "4GiB"; null (default): the machine's memory.
 	MemoryLimit *string `yaml:"memory_limit"`
+	// EvalEverySteps also evaluates the validation data every N steps
+	// (besides each epoch's end); null (default): at epoch ends only.
+	EvalEverySteps *int `yaml:"eval_every_steps"`
+	// EarlyStopping stops training when the monitored validation metric
+	// stops improving; null (default): off.
+	EarlyStopping *EarlyStopping `yaml:"early_stopping"`
+	// TensorBoard writes TensorBoard event files into the run directory.
+	// Default false.
+	TensorBoard bool `yaml:"tensorboard"`
 }
+
+// EarlyStopping is training.early_stopping: stop when Monitor has not
+// improved by more than MinDelta for Patience evaluations in a row.
+type EarlyStopping struct {
+	// Monitor is val_loss (default) or val_accuracy.
+	Monitor string `yaml:"monitor"`
+	// Patience is the number of evaluations without improvement that
+	// stop the run. Default 5.
+	Patience int `yaml:"patience"`
+	// MinDelta is the least change that counts as an improvement.
+	// Default 0.
+	MinDelta float64 `yaml:"min_delta"`
+	// Mode is min (lower is better) or max; "" (default): min for
+	// val_loss, max for val_accuracy.
+	Mode string `yaml:"mode"`
+}
+
+// decodeNode fills the defaults before decoding the keys given (mode's
+// default depends on monitor: validate sets it).
+func (e *EarlyStopping) decodeNode(d *decoder, n *yaml.Node, path string) error {
+	*e = EarlyStopping{Monitor: MonitorValLoss, Patience: 5}
+	return d.decodeStruct(n, reflect.ValueOf(e).Elem(), path)
+}
+
+// Early-stopping monitors and modes.
+const (
+	MonitorValLoss     = "val_loss"
+	MonitorValAccuracy = "val_accuracy"
+	ModeMin            = "min"
+	ModeMax            = "max"
+)
 
 // OnNaN is what training does when a step's loss or gradient is not
 // finite (training.on_nan).

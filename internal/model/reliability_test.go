@@ -308,11 +308,11 @@ func TestDecoderEdgeCases(t *testing.T) {
 		{name: "merge key", src: strings.Replace(base, "training:\n  epochs: 2", "training:\n  <<: {epochs: 2}", 1),
 			want: "c.yaml:12:3: training.<<: YAML merge keys (<<: *anchor) are not supported; write the keys out, or use an alias (*anchor) for the whole value"},
 		{name: "control characters in a key", src: epochs(`2` + "\n" + `  "ep\e[31mochs": 2`),
-			want: `c.yaml:13:3: training.ep\x1b[31mochs: unknown key; known keys in training: batch_size, clip_norm, clip_value, epochs, memory_limit, on_nan, shuffle, steps, threads`},
+			want: `c.yaml:13:3: training.ep\x1b[31mochs: unknown key; known keys in training: batch_size, clip_norm, clip_value, early_stopping, epochs, eval_every_steps, memory_limit, on_nan, shuffle, steps, tensorboard, threads`},
 		{name: "control characters in a --set", src: base, sets: []string{"name=a\x1b[2Jb\nc"},
 			want: `--set name=a\x1b[2Jb\nc: name: value is not valid YAML: control characters are not allowed`},
 		{name: "bidi override in a key", src: epochs(`2` + "\n" + `  "ep\u202eochs": 2`),
-			want: `c.yaml:13:3: training.ep\u202eochs: unknown key; known keys in training: batch_size, clip_norm, clip_value, epochs, memory_limit, on_nan, shuffle, steps, threads`},
+			want: `c.yaml:13:3: training.ep\u202eochs: unknown key; known keys in training: batch_size, clip_norm, clip_value, early_stopping, epochs, eval_every_steps, memory_limit, on_nan, shuffle, steps, tensorboard, threads`},
 		{name: "deep nesting", src: "name: " + strings.Repeat("[", 20000),
 			want: "c.yaml: invalid YAML: exceeded max depth of 10000"},
 	})

@@ -114,6 +114,32 @@ func (c *Config) validate(d *decoder, root *yaml.Node) error {
 			return d.errAt(at("training.memory_limit"), "training.memory_limit", "%v", err)
 		}
 	}
+	if s := c.Training.EvalEverySteps; s != nil && *s < 1 {
+		return d.errAt(at("training.eval_every_steps"), "training.eval_every_steps", "must be at least 1 (or null for epoch ends only), got %d", *s)
+	}
+	if es := c.Training.EarlyStopping; es != nil {
+		if es.Monitor == "" {
+			es.Monitor = MonitorValLoss
+		}
+		if err := enum("training.early_stopping.monitor", es.Monitor, []string{MonitorValLoss, MonitorValAccuracy}); err != nil {
+			return err
+		}
+		if es.Mode == "" {
+			es.Mode = ModeMin
+			if es.Monitor == MonitorValAccuracy {
+				es.Mode = ModeMax
+			}
+		}
+		if err := enum("training.early_stopping.mode", es.Mode, []string{ModeMin, ModeMax}); err != nil {
+			return err
+		}
+		if es.Patience < 1 {
+			return d.errAt(at("training.early_stopping.patience"), "training.early_stopping.patience", "must be at least 1 (evaluations without improvement before stopping), got %d", es.Patience)
+		}
+		if !(es.MinDelta >= 0) {
+			return d.errAt(at("training.early_stopping.min_delta"), "training.early_stopping.min_delta", "must be >= 0, got %g", es.MinDelta)
+		}
+	}
 	if s := c.Checkpoint.EverySteps; s != nil && *s < 1 {
 		return d.errAt(at("checkpoint.every_steps"), "checkpoint.every_steps", "must be at least 1 (or null for none), got %d", *s)
 	}

@@ -6,12 +6,15 @@ import (
 	"io"
 	"math"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+	"gonum.org/v1/plot/vg/vgsvg"
 
 	"github.com/nettrain/nettrain/internal/safeio"
 )
@@ -31,6 +34,14 @@ type Chart struct {
 	Title, XLabel, YLabel string
 	LogX, LogY            bool
 	Series                []Series
+	// LegendRoom, when > 0, widens the y axis by that fraction of the
+	// data's range (of its decades on a log axis) above the data (below
+	// with LegendBottom), where the legend goes, so that it covers no
+	// curve. 0: the axis fits the data and the legend sits over it.
+	LegendRoom float64
+	// LegendBottom puts the legend in the bottom right corner (top right
+	// by default).
+	LegendBottom bool
 }
 
 // palette is the Okabe-Ito colour-blind-friendly set plus two; series
@@ -43,12 +54,55 @@ var palette = []color.RGBA{
 
 // Save draws the chart into path; the extension (.png or .svg) picks the
 // format.
-func (c Chart) Save(path string, width, height vg.Length) (err error) {
+func (c Chart) Save(path string, width, height vg.Length) error {
+	return SaveStack(path, []Chart{c}, width, height)
+}
+
+// SaveStack draws charts one above the other into one image at path (the
+// panels of a figure, e.g. loss, accuracy and learning rate over the same
+// training), their plot areas aligned; the extension (.png or .svg) picks
+// the format. The file is written atomically.
+func SaveStack(path string, charts []Chart, width, height vg.Length) (err error) {
 	defer func() {
 		if r := recover(); r != nil { // gonum/plot panics on some degenerate inputs
 			err = fmt.Errorf("cannot draw plot %s: %v", path, r)
 		}
 	}()
+	ext := strings.TrimPrefix(strings.ToLower(filepath.Ext(path)), ".")
+	if ext != "png" && ext != "svg" {
+		return fmt.Errorf("plot %s: unknown image format %q (png or svg)", path, ext)
+	}
+	if len(charts) == 0 {
+		return fmt.Errorf("plot %s: no charts", path)
+	}
+	ps := make([][]*plot.Plot, len(charts))
+	for i, c := range charts {
+		p, err := c.plot(path)
+		if err != nil {
+			return err
+		}
+		ps[i] = []*plot.Plot{p}
+	}
+	var canvas vg.CanvasWriterTo
+	if ext == "png" {
+		canvas = vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(width, height), vgimg.UseDPI(96))}
+	} else {
+		canvas = vgsvg.New(width, height)
+	}
+	dc := draw.New(canvas)
+	tiles := draw.Tiles{Rows: len(charts), Cols: 1, PadTop: vg.Points(4), PadBottom: vg.Points(4), PadX: vg.Points(4), PadY: vg.Points(10), PadLeft: vg.Points(4), PadRight: vg.Points(8)}
+	for i, row := range plot.Align(ps, tiles, dc) {
+		ps[i][0].Draw(row[0])
+	}
+	// Atomically, as every file nettrain writes.
+	return safeio.WriteWith(path, func(w io.Writer) error {
+		_, err := canvas.WriteTo(w)
+		return err
+	})
+}
+
+// plot builds the chart's gonum plot; path names it in errors.
+func (c Chart) plot(path string) (*plot.Plot, error) {
 	// A log axis needs positive values and a range; fall back to a linear
 	// axis when the data have none.
 	lo, hi := c.extent()
@@ -64,19 +118,53 @@ func (c Chart) Save(path string, width, height vg.Length) (err error) {
 	p.Y.Label.Text = c.YLabel
 	if c.LogX {
 		p.X.Scale = plot.LogScale{}
-		p.X.Tick.Marker = plot.LogTicks{Prec: -1}
+		p.X.Tick.Marker = logTicks{}
 		if lo[0] == hi[0] {
 			p.X.Min, p.X.Max = lo[0]/10, hi[0]*10
 		}
 	}
 	if c.LogY {
 		p.Y.Scale = plot.LogScale{}
-		p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+		p.Y.Tick.Marker = logTicks{}
 		if lo[1] == hi[1] {
 			p.Y.Min, p.Y.Max = lo[1]/10, hi[1]*10
 		}
 	}
-	p.Legend.Top = true
+	if c.LegendRoom > 0 && lo[1] <= hi[1] {
+		// Room above (or below) the data for the legend, so that it
+		// covers no curve.
+		p.Y.Min, p.Y.Max = lo[1], hi[1]
+		switch {
+		case c.LogY && hi[1] > lo[1]:
+			f := math.Pow(hi[1]/lo[1], c.LegendRoom)
+			if c.LegendBottom {
+				p.Y.Min = lo[1] / f
+			} else {
+				p.Y.Max = hi[1] * f
+			}
+		case c.LogY:
+			// One value: the decade around it, set above.
+			p.Y.Min, p.Y.Max = lo[1]/10, hi[1]*10
+		default:
+			r := hi[1] - lo[1]
+			if r == 0 {
+				r = math.Max(math.Abs(hi[1])*0.1, 1e-3)
+				p.Y.Min, p.Y.Max = lo[1]-r/2, hi[1]+r/2
+			}
+			if c.LegendBottom {
+				p.Y.Min -= r * c.LegendRoom
+			} else {
+				p.Y.Max += r * c.LegendRoom
+			}
+		}
+	}
+	if !c.LogX {
+		p.X.Tick.Marker = niceTicks{}
+	}
+	if !c.LogY {
+		p.Y.Tick.Marker = niceTicks{}
+	}
+	p.Legend.Top = !c.LegendBottom
 	p.Add(plotter.NewGrid())
 	// Bands first, so that every line is drawn above every band.
 	for i, s := range c.Series {
@@ -91,7 +179,7 @@ func (c Chart) Save(path string, width, height vg.Length) (err error) {
 			}
 			band, err := plotter.NewPolygon(poly)
 			if err != nil {
-				return fmt.Errorf("plot %s: %w", path, err)
+				return nil, fmt.Errorf("plot %s: %w", path, err)
 			}
 			// An opaque tint (the colour blended with white): translucent
 			// fills get dark fringes from the PNG rasteriser.
@@ -110,7 +198,7 @@ func (c Chart) Save(path string, width, height vg.Length) (err error) {
 		}
 		line, err := plotter.NewLine(xys)
 		if err != nil {
-			return fmt.Errorf("plot %s: series %q: %w", path, s.Label, err)
+			return nil, fmt.Errorf("plot %s: series %q: %w", path, s.Label, err)
 		}
 		line.Color = col
 		line.Width = vg.Points(1.5)
@@ -121,28 +209,18 @@ func (c Chart) Save(path string, width, height vg.Length) (err error) {
 		if s.Points {
 			sc, err := plotter.NewScatter(xys)
 			if err != nil {
-				return fmt.Errorf("plot %s: %w", path, err)
+				return nil, fmt.Errorf("plot %s: %w", path, err)
 			}
 			sc.GlyphStyle.Color = col
 			sc.GlyphStyle.Shape = draw.CircleGlyph{}
 			sc.GlyphStyle.Radius = vg.Points(2)
 			p.Add(sc)
 		}
-		p.Legend.Add(s.Label, line)
+		if s.Label != "" {
+			p.Legend.Add(s.Label, line)
+		}
 	}
-	ext := strings.TrimPrefix(strings.ToLower(filepath.Ext(path)), ".")
-	if ext != "png" && ext != "svg" {
-		return fmt.Errorf("plot %s: unknown image format %q (png or svg)", path, ext)
-	}
-	wt, err := p.WriterTo(width, height, ext)
-	if err != nil {
-		return fmt.Errorf("plot %s: %w", path, err)
-	}
-	// Atomically, as every file nettrain writes.
-	return safeio.WriteWith(path, func(w io.Writer) error {
-		_, err := wt.WriteTo(w)
-		return err
-	})
+	return p, nil
 }
 
 // extent returns the smallest and largest x and y of every series.
@@ -162,4 +240,73 @@ func (c Chart) extent() (lo, hi [2]float64) {
 		}
 	}
 	return lo, hi
+}
+
+// niceTicks labels four to eight round values (1, 2 or 5 times a power of
+// ten apart) with four unlabelled ticks between labels: gonum's default
+// often labels only two or three values on a wide axis.
+type niceTicks struct{}
+
+func (niceTicks) Ticks(min, max float64) []plot.Tick {
+	if !(max > min) || math.IsInf(max-min, 0) {
+		return plot.DefaultTicks{}.Ticks(min, max)
+	}
+	raw := (max - min) / 8
+	mag := math.Pow(10, math.Floor(math.Log10(raw)))
+	step := mag
+	for _, m := range []float64{1, 2, 5, 10} {
+		if step = m * mag; step >= raw {
+			break
+		}
+	}
+	prec := max0(-int(math.Floor(math.Log10(step))))
+	var ticks []plot.Tick
+	minor := step / 5
+	for k := math.Ceil(min / minor); k*minor <= max; k++ {
+		v := k * minor
+		t := plot.Tick{Value: v}
+		if r := math.Round(v / step); math.Abs(v/step-r) < 1e-6 {
+			t.Value = r * step
+			t.Label = strconv.FormatFloat(t.Value, 'f', prec, 64)
+		}
+		ticks = append(ticks, t)
+	}
+	return ticks
+}
+
+func max0(v int) int {
+	if v < 0 {
+		return 0
+	}
+	return v
+}
+
+// logTicks marks 1 to 9 times each power of ten, labelling 1, 2 and 5
+// times it when the axis spans less than three decades (gonum's LogTicks
+// labels powers of ten only, often a single one on a loss curve) and the
+// powers of ten alone beyond.
+type logTicks struct{}
+
+func (logTicks) Ticks(min, max float64) []plot.Tick {
+	if !(min > 0) || !(max > min) {
+		return plot.LogTicks{Prec: -1}.Ticks(min, max)
+	}
+	lo, hi := math.Floor(math.Log10(min)), math.Ceil(math.Log10(max))
+	wide := hi-lo > 3
+	var ticks []plot.Tick
+	for d := lo; d <= hi; d++ {
+		p := math.Pow(10, d)
+		for m := 1.0; m <= 9; m++ {
+			v := m * p
+			if v < min*(1-1e-9) || v > max*(1+1e-9) {
+				continue
+			}
+			t := plot.Tick{Value: v}
+			if m == 1 || !wide && (m == 2 || m == 5) {
+				t.Label = strconv.FormatFloat(v, 'g', -1, 64)
+			}
+			ticks = append(ticks, t)
+		}
+	}
+	return ticks
 }

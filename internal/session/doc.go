@@ -2,10 +2,14 @@
 // directory. It plugs into train.Loop as its hooks and owns everything a
 // run keeps besides the loop's position: the run directory (never
 // overwritten silently), config.yaml, metrics.csv and metrics.jsonl (one
-// row per epoch, appended, flushed and synced row by row), the
-// checkpoints (last, best, step-N), resume, interruption by a signal, and
-// training.on_nan's policies (stop with a diagnosis, skip the batch, roll
-// back to the last checkpoint with half the learning rate).
+// row per evaluation: each epoch's end and every
+// training.eval_every_steps steps; appended, flushed and synced row by
+// row), curves.png and curves.svg (redrawn at every evaluation),
+// TensorBoard event files (training.tensorboard), status.json (how the
+// run ended), the checkpoints (last, best, step-N), early stopping,
+// resume, interruption by a signal, training.on_nan's policies (stop with
+// a diagnosis, skip the batch, roll back to the last checkpoint with half
+// the learning rate), and the summary printed at the end.
 //
 // Invariants:
 //   - Resume is bit-identical: a run interrupted at any step and resumed
@@ -21,9 +25,13 @@
 //     and its position must fit the config and the data (batch_in_epoch
 //     below the batches per epoch, epoch within training.epochs, step =
 //     epoch * batches + batch_in_epoch), and metrics_rows must be exactly
-//     the rows of metrics.csv for the epochs up to the checkpoint's, so
-//     that no row of a finished epoch is ever dropped. Errors name the
+//     the rows of metrics.csv up to the checkpoint's step (a row at that
+//     very step inside an epoch may be kept or redone), so that no row of
+//     an earlier evaluation is ever dropped. Errors name the
 //     file and the field.
+//   - Early stopping's record (best value, its step, evaluations without
+//     improvement) is part of every checkpoint, so a resumed run stops at
+//     the same evaluation.
 //   - Every file is written atomically or appended a whole row at a time:
 //     a crash at any moment leaves a run that resumes.
 //   - One run at a time in a run directory: a run holds nettrain.lock

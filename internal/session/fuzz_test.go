@@ -14,7 +14,7 @@ import (
 
 // resumeKeys are the metadata keys a resume uses, the fuzz target's seeds.
 var resumeKeys = []string{"format", "epoch", "batch_in_epoch", "step", "best_val_loss", "metrics_rows", "rng", "dtype",
-	"epoch_loss_sum", "epoch_samples", "epoch_norm_sum", "epoch_steps", "elapsed_s", "lr_scale", "skipped", "sched_lr",
+	"epoch_loss_sum", "epoch_samples", "epoch_norm_sum", "epoch_steps", "elapsed_s", "lr_scale", "skipped", "early_stop_best", "early_stop_best_step", "early_stop_bad", "sched_lr",
 	"sched_best", "sched_bad", "sched_cooldown", "resume_sections", "optimizer", "optimizer_steps", "lr", "metadata_checksum",
 	"data_fingerprint"}
 

@@ -108,3 +108,58 @@ func (l *dirLock) cleanup() {
 		os.Remove(filepath.Dir(l.path)) // fails, harmlessly, unless empty
 	}
 }
+
+// LockHeld tells whether a run trains in dir now: whether a process holds
+// the flock of its nettrain.lock, and its pid. It only reads: the kernel's
+// table of locks (/proc/locks) names the lock file's inode; where that
+// table cannot be read, a lock file whose pid is a live process counts as
+// held. (Taking the lock, even shared, to test it could make a run that
+// starts at that moment fail.)
+func LockHeld(dir string) (pid int, held bool) {
+	path := filepath.Join(dir, lockName)
+	st, err := os.Stat(path)
+	if err != nil {
+		return 0, false
+	}
+	f, err := os.Open(path)
+	if err == nil {
+		pid = readPid(f)
+		f.Close()
+	}
+	sys, ok := st.Sys().(*syscall.Stat_t)
+	locks, err := os.ReadFile("/proc/locks")
+	if !ok || err != nil {
+		return pid, pid > 0 && syscall.Kill(pid, 0) != syscall.ESRCH
+	}
+	// Lines read "1: FLOCK  ADVISORY  WRITE 1234 08:01:56789 0 EOF":
+	// the holder's pid, then major:minor:inode.
+	want := ":" + strconv.FormatUint(sys.Ino, 10)
+	for _, line := range strings.Split(string(locks), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 6 || f[1] != "FLOCK" || !strings.HasSuffix(f[5], want) {
+			continue
+		}
+		dev := strings.Split(f[5], ":")
+		if len(dev) != 3 || !sameDev(dev[0], dev[1], uint64(sys.Dev)) {
+			continue
+		}
+		if p, err := strconv.Atoi(f[4]); err == nil && p > 0 {
+			pid = p
+		}
+		return pid, true
+	}
+	return pid, false
+}
+
+// sameDev compares /proc/locks' hexadecimal major and minor device numbers
+// with a stat's device.
+func sameDev(maj, min string, dev uint64) bool {
+	a, err1 := strconv.ParseUint(maj, 16, 32)
+	b, err2 := strconv.ParseUint(min, 16, 32)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	major := (dev >> 8) & 0xfff
+	minor := (dev & 0xff) | ((dev >> 12) & 0xfff00)
+	return a == major && b == minor
+}

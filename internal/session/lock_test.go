@@ -131,3 +131,22 @@ func TestStaleLockIsTakenOver(t *testing.T) {
 		t.Errorf("with the lock held by another process: %v\nwant %s", err, want)
 	}
 }
+
+// TestLockHeld: LockHeld sees a run's lock while it is held, and not after.
+func TestLockHeld(t *testing.T) {
+	dir := t.TempDir()
+	if _, held := LockHeld(dir); held {
+		t.Fatal("held without a lock file")
+	}
+	l, err := lockDir(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pid, held := LockHeld(dir); !held || pid != os.Getpid() {
+		t.Errorf("held %v by %d, want held by %d", held, pid, os.Getpid())
+	}
+	l.unlock()
+	if _, held := LockHeld(dir); held {
+		t.Error("held after unlock")
+	}
+}

@@ -28,6 +28,9 @@ type Row struct {
 	GradNorm    float64  `json:"grad_norm"` // mean over the epoch's steps, before clipping
 	SamplesPerS float64  `json:"samples_per_s"`
 	ElapsedS    float64  `json:"elapsed_s"`
+	// Stop, on the last row of a run that stopped early, says why
+	// (metrics.jsonl only).
+	Stop string `json:"stop,omitempty"`
 }
 
 var metricsHeader = []string{"epoch", "step", "train_loss", "val_loss", "val_accuracy", "val_mae", "lr", "grad_norm", "samples_per_s", "elapsed_s"}
@@ -53,6 +56,8 @@ func (r Row) csv() []string {
 type metricsLog struct {
 	csvF, jsonF *os.File
 	rows        int
+	// all are the rows the directory holds (for the curves).
+	all []Row
 }
 
 // openMetrics opens the metrics files of dir. keep is the number of rows to
@@ -70,6 +75,14 @@ func openMetrics(dir string, keep int) (*metricsLog, error) {
 		return nil, err
 	}
 	m := &metricsLog{rows: max(lines-1, 0)}
+	if m.rows > 0 {
+		if m.all, err = ReadMetrics(jsonPath); err != nil {
+			return nil, err
+		}
+		if len(m.all) != m.rows {
+			return nil, fmt.Errorf("%s holds %d rows, %s %d: restore the metrics, or resume into a new directory with --out", csvPath, m.rows, jsonPath, len(m.all))
+		}
+	}
 	if m.csvF, err = os.OpenFile(csvPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644); err != nil {
 		return nil, fmt.Errorf("cannot open metrics: %w", err)
 	}
@@ -129,8 +142,13 @@ func (m *metricsLog) write(r Row) error {
 	m.csvF.Sync()
 	m.jsonF.Sync()
 	m.rows++
+	m.all = append(m.all, r)
 	return nil
 }
+
+// JSON is the row as metrics.jsonl holds it: null for a missing or
+// non-finite value.
+func (r Row) JSON() map[string]any { return sanitize(r) }
 
 // sanitize replaces non-finite numbers (a diverged loss) by null in JSON.
 func sanitize(r Row) map[string]any {
@@ -151,6 +169,9 @@ func sanitize(r Row) map[string]any {
 		}
 	}
 	m["samples_per_s"], m["elapsed_s"] = math.Round(r.SamplesPerS*10)/10, math.Round(r.ElapsedS*1000)/1000
+	if r.Stop != "" {
+		m["stop"] = r.Stop
+	}
 	return m
 }
 
@@ -168,6 +189,7 @@ func (m *metricsLog) truncate(keep int) error {
 		}
 	}
 	m.rows = keep
+	m.all = m.all[:min(keep, len(m.all))]
 	return nil
 }
 

@@ -59,48 +59,58 @@ func (s *session[T]) checkState(path string, rs checkpoint.State) error {
 
 // checkMetrics refuses to resume from a checkpoint whose metrics_rows does
 // not fit the run directory's metrics.csv: a resume keeps that many rows
-// and drops the rest, so they must be exactly the rows of the epochs up to
-// the checkpoint's (rows of later epochs are redone). A directory without
-// metrics.csv (a resume into a new --out) has nothing to check.
+// and drops the rest, so they must be exactly the rows up to the
+// checkpoint's step (rows of later steps are redone). A row at the
+// checkpoint's own step inside an epoch may be kept (an evaluation,
+// training.eval_every_steps, before the checkpoint) or not (the row of an
+// epoch that training.steps cut short, which a resume redoes); one at an
+// epoch's end is kept. A directory without metrics.csv (a resume into a
+// new --out) has nothing to check.
 func checkMetrics(dir, path string, rs checkpoint.State) error {
 	csvPath := filepath.Join(dir, "metrics.csv")
-	epochs, err := metricsEpochs(csvPath)
+	steps, err := metricsSteps(csvPath)
 	if os.IsNotExist(err) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	upTo := 0 // rows of the epochs up to the checkpoint's, before any later one
-	for upTo < len(epochs) && epochs[upTo] <= rs.Epoch {
+	before, upTo := 0, 0 // rows before the checkpoint's step, and up to it
+	for upTo < len(steps) && steps[upTo] <= rs.Step {
+		if steps[upTo] < rs.Step || rs.BatchInEpoch == 0 {
+			before++
+		}
 		upTo++
 	}
 	switch {
-	case rs.MetricsRows > len(epochs):
+	case rs.MetricsRows > len(steps):
 		return fmt.Errorf("%s: metadata \"metrics_rows\" is %d, but %s holds %s: the metrics do not belong to this checkpoint; restore them, or resume into a new directory with --out",
-			path, rs.MetricsRows, csvPath, plural(len(epochs), "row"))
-	case rs.MetricsRows != upTo:
-		return fmt.Errorf("%s: metadata \"metrics_rows\" is %d, but %s holds %s of the epochs up to %d (the checkpoint's): resuming would keep the wrong rows; restore the metrics, or resume into a new directory with --out",
-			path, rs.MetricsRows, csvPath, plural(upTo, "row"), rs.Epoch)
+			path, rs.MetricsRows, csvPath, plural(len(steps), "row"))
+	case rs.MetricsRows < before:
+		return fmt.Errorf("%s: metadata \"metrics_rows\" is %d, but %s holds %s before step %d (the checkpoint's): resuming would drop them; restore the metrics, or resume into a new directory with --out",
+			path, rs.MetricsRows, csvPath, plural(before, "row"), rs.Step)
+	case rs.MetricsRows > upTo:
+		return fmt.Errorf("%s: metadata \"metrics_rows\" is %d, but %s holds %s up to step %d (the checkpoint's): resuming would keep rows of later steps; restore the metrics, or resume into a new directory with --out",
+			path, rs.MetricsRows, csvPath, plural(upTo, "row"), rs.Step)
 	}
 	return nil
 }
 
-// metricsEpochs reads the epoch column of a metrics.csv: one entry per
+// metricsSteps reads the step column of a metrics.csv: one entry per
 // complete row (a last line without its newline, cut short by a crash, is
-// not a row).
-func metricsEpochs(path string) ([]int, error) {
+// not a row). Steps never decrease from one row to the next.
+func metricsSteps(path string) ([]int64, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
 	r := bufio.NewReader(f)
-	var epochs []int
+	var steps []int64
 	for line := 0; ; line++ {
 		s, err := r.ReadString('\n')
 		if err == io.EOF {
-			return epochs, nil
+			return steps, nil
 		}
 		if err != nil {
 			return nil, fmt.Errorf("cannot read %s: %w", path, err)
@@ -109,13 +119,16 @@ func metricsEpochs(path string) ([]int, error) {
 			continue // the header
 		}
 		rec, err := csv.NewReader(strings.NewReader(s)).Read()
-		if err != nil || len(rec) == 0 {
+		if err != nil || len(rec) < 2 {
 			return nil, fmt.Errorf("%s:%d: not a metrics row (%q); was the file edited?", path, line+1, strings.TrimSpace(s))
 		}
-		e, err := strconv.Atoi(rec[0])
-		if err != nil || e < 1 {
+		if e, err := strconv.Atoi(rec[0]); err != nil || e < 1 {
 			return nil, fmt.Errorf("%s:%d: the epoch is %q, not a number from 1 up; was the file edited?", path, line+1, rec[0])
 		}
-		epochs = append(epochs, e)
+		st, err := strconv.ParseInt(rec[1], 10, 64)
+		if err != nil || st < 0 || len(steps) > 0 && st < steps[len(steps)-1] {
+			return nil, fmt.Errorf("%s:%d: the step is %q, not a count at least the previous row's; was the file edited?", path, line+1, rec[1])
+		}
+		steps = append(steps, st)
 	}
 }

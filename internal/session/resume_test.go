@@ -103,7 +103,7 @@ func TestResumeChecksTheCheckpoint(t *testing.T) {
 		{name: "more epoch samples than batches done", edit: set("epoch_samples", "65"),
 			want: `metadata "epoch_samples" is 65, more than the 64 samples of the 4 batches done`},
 		{name: "metrics_rows short of the finished epochs", edit: set("metrics_rows", "0"),
-			want: `metadata "metrics_rows" is 0, but |metrics.csv holds 1 row of the epochs up to 1 (the checkpoint's)`},
+			want: `metadata "metrics_rows" is 0, but |metrics.csv holds 1 row before step 14 (the checkpoint's)`},
 		{name: "metrics_rows beyond metrics.csv", setup: func(run string) {
 			os.WriteFile(filepath.Join(run, "metrics.csv"), []byte(strings.Join(metricsHeader, ",")+"\n"), 0o644)
 		}, want: `metadata "metrics_rows" is 1, but |metrics.csv holds 0 rows`},

@@ -9,7 +9,7 @@ import (
 )
 
 // runFiles are the files a run writes into its directory.
-var runFiles = []string{"config.yaml", "metrics.csv", "metrics.jsonl", "last.safetensors", "best.safetensors"}
+var runFiles = []string{"config.yaml", "metrics.csv", "metrics.jsonl", "last.safetensors", "best.safetensors", "curves.png", "curves.svg", "status.json"}
 
 // RunDir is the run directory for cfg under o: --out, else the resumed
 // checkpoint's directory, else runs/<name>.
@@ -40,6 +40,8 @@ func prepareDir(dir string, o Options) error {
 					dir, f, filepath.Join(dir, "last.safetensors"))
 			}
 			old, _ := filepath.Glob(filepath.Join(dir, "step-*.safetensors"))
+			events, _ := filepath.Glob(filepath.Join(dir, "events.out.tfevents.*"))
+			old = append(old, events...)
 			for _, f := range runFiles {
 				old = append(old, filepath.Join(dir, f))
 			}

@@ -16,6 +16,7 @@ import (
 	"github.com/nettrain/nettrain/internal/checkpoint"
 	"github.com/nettrain/nettrain/internal/model"
 	"github.com/nettrain/nettrain/internal/optim"
+	"github.com/nettrain/nettrain/internal/tfevents"
 	"github.com/nettrain/nettrain/internal/train"
 )
 
@@ -37,6 +38,12 @@ type Options struct {
 	// Interrupt delivers SIGINT/SIGTERM: training finishes the current
 	// step, saves last.safetensors and returns an *InterruptedError.
 	Interrupt <-chan os.Signal
+	// StepDelay, when > 0, pauses after every step: a short run slowed
+	// down to be watched (the board's browser test, demos).
+	StepDelay time.Duration
+	// TensorBoard, when not "", writes TensorBoard event files into this
+	// directory (training.tensorboard: the run directory).
+	TensorBoard string
 	// ResumeHint is the command line that resumes this run, without
 	// --resume (e.g. "nettrain train c.yaml --set training.epochs=2"),
 	// for the message after an interruption.
@@ -49,6 +56,8 @@ type Result struct {
 	Rows   []Row
 	// Stopped is true when training stopped early (training.steps).
 	Stopped bool
+	// Stop is why early stopping ended the run ("" when it did not).
+	Stop string
 }
 
 // maxRollbacks bounds training.on_nan: rollback, and maxSkipsInARow
@@ -92,6 +101,14 @@ type session[T backprop.Float] struct {
 	bar *progressbar.ProgressBar
 	// rollbacks and skippedInARow count training.on_nan's actions.
 	rollbacks, skippedInARow int
+	// tb writes TensorBoard event files (nil: off).
+	tb *tfevents.Writer
+	// curvesFailed is set once drawing the curves failed (noted once).
+	curvesFailed bool
+	// epochStart is when this process entered the current epoch, and
+	// epochSamples the samples its stats held then.
+	epochStart   time.Time
+	epochSamples int
 }
 
 var _ train.Hooks[float32] = (*session[float32])(nil)
@@ -116,6 +133,17 @@ func run[T backprop.Float](cfg *model.Config, o Options) (*Result, error) {
 	tr := train.NewTrainer(cfg, s.net, s.opt, pool.Ctx(), d.Train, d.Classes)
 	s.loop = train.NewLoop(tr, d.Val, s)
 	s.loop.Pos.LRScale = 1
+	if e := cfg.Training.EvalEverySteps; e != nil {
+		s.loop.EvalEvery = int64(*e)
+	}
+	if es := cfg.Training.EarlyStopping; es != nil {
+		if lenOf(d.Val) == 0 {
+			return nil, fmt.Errorf("%s: training.early_stopping monitors the validation data, and there is none: set data.validation or data.validation_split > 0, or remove early_stopping", cfg.File)
+		}
+		if es.Monitor == model.MonitorValAccuracy && d.Classes == 0 {
+			return nil, fmt.Errorf("%s: training.early_stopping.monitor is val_accuracy, but the targets are not classes (a regression has no accuracy): monitor val_loss", cfg.File)
+		}
+	}
 	s.dir = o.RunDir(cfg)
 	s.res.RunDir = s.dir
 	s.st = checkpoint.State{BestValLoss: math.Inf(1), LRScale: 1}
@@ -147,6 +175,11 @@ func run[T backprop.Float](cfg *model.Config, o Options) (*Result, error) {
 	if o.Resume != "" {
 		fmt.Fprintf(s.log, "resuming %s at epoch %d, step %d\n", o.Resume, s.st.Epoch+1, s.st.Step)
 	}
+	// How an earlier process ended no longer holds: this one writes its
+	// own status.json when it ends (a killed run leaves none).
+	if err := os.Remove(filepath.Join(s.dir, StatusFile)); err != nil && !os.IsNotExist(err) {
+		return nil, fmt.Errorf("cannot clear run directory: %w", err)
+	}
 	if err := safeio.WriteFile(filepath.Join(s.dir, "config.yaml"), cfg.Resolved); err != nil {
 		return nil, err
 	}
@@ -155,6 +188,15 @@ func run[T backprop.Float](cfg *model.Config, o Options) (*Result, error) {
 	}
 	defer s.metrics.close()
 	s.start = time.Now().Add(-time.Duration(s.st.ElapsedS * float64(time.Second)))
+	if tbDir := o.TensorBoard; tbDir != "" || cfg.Training.TensorBoard {
+		if tbDir == "" {
+			tbDir = s.dir
+		}
+		if s.tb, err = tfevents.Create(tbDir, time.Now()); err != nil {
+			return nil, err
+		}
+		defer s.tb.Close()
+	}
 	if o.Resume == "" {
 		// A first last.safetensors: the last good state rollback and
 		// interruption can always fall back to.
@@ -166,11 +208,19 @@ func run[T backprop.Float](cfg *model.Config, o Options) (*Result, error) {
 		cfg.Describe(), d.Train.Len(), lenOf(d.Val), s.net.NumParams(), plural(pool.Threads(), "thread"), s.dir)
 	if lim := s.loop.MaxSteps; lim > 0 && s.loop.Pos.Step >= lim {
 		fmt.Fprintf(s.log, "the run already made %d steps (training.steps is %d): nothing to do\n", s.loop.Pos.Step, lim)
+	} else if es, rec := cfg.Training.EarlyStopping, s.st.EarlyStop; es != nil && rec != nil && rec.Bad >= es.Patience {
+		fmt.Fprintf(s.log, "early stopping ended the run: %s did not improve for %s (patience %d): nothing to do; raise training.early_stopping.patience to train on\n",
+			es.Monitor, plural(rec.Bad, "evaluation"), es.Patience)
+		s.loop.Halted = true
 	} else if s.loop.Pos.Epoch >= s.loop.Epochs {
 		fmt.Fprintf(s.log, "the run already finished its %d epochs (training.epochs is %d): nothing to do; raise training.epochs to train on\n", s.loop.Pos.Epoch, s.loop.Epochs)
 	}
 	err = s.loop.Run()
 	s.res.Stopped = s.loop.Stopped
+	s.writeStatus(err)
+	if err == nil && len(s.metrics.all) > 0 {
+		s.printSummary(s.log)
+	}
 	return s.res, err
 }
 
@@ -251,6 +301,46 @@ func (s *session[T]) save(name string, keepRows int) error {
 	return checkpoint.Save(filepath.Join(s.dir, name), s.net, s.opt, *st)
 }
 
+// writeRow appends a row to the metrics files and redraws the curves.
+func (s *session[T]) writeRow(row Row) error {
+	if err := s.metrics.write(row); err != nil {
+		return err
+	}
+	s.res.Rows = append(s.res.Rows, row)
+	if s.tb != nil {
+		if err := s.tbRow(row); err != nil {
+			return err
+		}
+	}
+	ax := curveAxis{bySteps: s.cfg.Training.Steps != nil, batches: s.loop.Batches()}
+	if err := writeCurves(s.dir, s.metrics.all, ax); err != nil && !s.curvesFailed {
+		// The curves are a view of the metrics: training goes on.
+		s.curvesFailed = true
+		fmt.Fprintf(s.log, "note: %v; training goes on without curves.png\n", err)
+	}
+	return nil
+}
+
+// tbRow writes a metrics row's values as TensorBoard scalars (the tags
+// name metrics.csv's columns: epoch/train_loss, val/loss, ...) and flushes
+// the event file.
+func (s *session[T]) tbRow(r Row) error {
+	vals := []tfevents.Scalar{{Tag: "epoch/train_loss", Value: r.TrainLoss}, {Tag: "epoch/lr", Value: r.LR},
+		{Tag: "epoch/grad_norm", Value: r.GradNorm}, {Tag: "epoch/epoch", Value: float64(r.Epoch)}}
+	for _, v := range []struct {
+		tag string
+		v   *float64
+	}{{"val/loss", r.ValLoss}, {"val/accuracy", r.ValAccuracy}, {"val/mae", r.ValMAE}} {
+		if v.v != nil {
+			vals = append(vals, tfevents.Scalar{Tag: v.tag, Value: *v.v})
+		}
+	}
+	if err := s.tb.Scalars(r.Step, time.Now(), vals...); err != nil {
+		return err
+	}
+	return s.tb.Flush()
+}
+
 // hint is the command line that resumes this run.
 func (s *session[T]) hint() string {
 	if s.o.ResumeHint != "" {
@@ -303,12 +393,18 @@ func (s *session[T]) interruption(sig os.Signal, save bool) error {
 
 // EpochStart shows the epoch's progress bar on a terminal.
 func (s *session[T]) EpochStart(l *train.Loop[T], epoch int) error {
+	s.epochStart, s.epochSamples = time.Now(), l.Pos.Stats.Samples
 	if s.o.Progress != nil {
-		n, bs := s.m.Data.Train.Len(), s.cfg.Training.BatchSize
-		s.bar = newBar(s.o.Progress, int64(n), fmt.Sprintf("epoch %d/%d", epoch+1, l.Epochs))
-		s.bar.Set64(int64(min(l.Pos.BatchInEpoch*bs, n)))
+		s.newBar(l)
 	}
 	return nil
+}
+
+// newBar shows the current epoch's progress bar.
+func (s *session[T]) newBar(l *train.Loop[T]) {
+	n, bs := s.m.Data.Train.Len(), s.cfg.Training.BatchSize
+	s.bar = newBar(s.o.Progress, int64(n), fmt.Sprintf("epoch %d/%d", l.Pos.Epoch+1, l.Epochs))
+	s.bar.Set64(int64(min(l.Pos.BatchInEpoch*bs, n)))
 }
 
 // finishBar ends the current progress bar's line.
@@ -365,6 +461,15 @@ func (s *session[T]) AfterStep(l *train.Loop[T], st train.StepInfo) (train.Actio
 // after the step when a signal came.
 func (s *session[T]) Stepped(l *train.Loop[T], st train.StepInfo) error {
 	pos := l.Pos
+	if s.o.StepDelay > 0 {
+		time.Sleep(s.o.StepDelay)
+	}
+	if s.tb != nil {
+		if err := s.tb.Scalars(pos.Step, time.Now(), tfevents.Scalar{Tag: "train/loss", Value: st.Loss},
+			tfevents.Scalar{Tag: "train/lr", Value: s.opt.LR()}, tfevents.Scalar{Tag: "train/grad_norm", Value: st.GradNorm}); err != nil {
+			return err
+		}
+	}
 	if s.bar != nil {
 		s.bar.Describe(fmt.Sprintf("epoch %d/%d loss %.4f", pos.Epoch+1, l.Epochs, pos.Stats.Loss()))
 		s.bar.Add(st.Samples)
@@ -383,8 +488,95 @@ func (s *session[T]) Stepped(l *train.Loop[T], st train.StepInfo) error {
 	return nil
 }
 
-// Measure is not used: `train` evaluates at the end of each epoch.
-func (s *session[T]) Measure(*train.Loop[T], *train.EvalResult) error { return nil }
+// Measure writes the row of an evaluation inside an epoch
+// (training.eval_every_steps), saves best.safetensors when the validation
+// loss improved, and applies early stopping.
+func (s *session[T]) Measure(l *train.Loop[T], val *train.EvalResult) error {
+	pos, st := l.Pos, &s.st
+	row := s.row(l, pos.Epoch, pos.Stats, s.epochSamples, time.Since(s.epochStart), val)
+	improved := val != nil && val.Loss < st.BestValLoss
+	if improved {
+		st.BestValLoss = val.Loss
+	}
+	row.Stop = s.earlyStop(l, val)
+	if err := s.writeRow(row); err != nil {
+		return err
+	}
+	s.printRow(row)
+	if improved {
+		return s.save("best.safetensors", s.metrics.rows)
+	}
+	return nil
+}
+
+// row is the metrics row of a measurement at the loop's position, in the
+// 0-based epoch, whose stats count samplesBefore samples of an earlier
+// process (resume) and took d in this one.
+func (s *session[T]) row(l *train.Loop[T], epoch int, stats train.EpochStats, samplesBefore int, d time.Duration, val *train.EvalResult) Row {
+	row := Row{Epoch: epoch + 1, Step: l.Pos.Step, TrainLoss: stats.Loss(), LR: s.opt.LR(), GradNorm: stats.GradNorm(),
+		SamplesPerS: float64(stats.Samples-samplesBefore) / d.Seconds(), ElapsedS: time.Since(s.start).Seconds()}
+	if val != nil {
+		row.ValLoss, row.ValAccuracy, row.ValMAE = &val.Loss, val.Accuracy, val.MAE
+	}
+	return row
+}
+
+// printRow logs a row, ending the progress bar's line first.
+func (s *session[T]) printRow(r Row) {
+	s.finishBar()
+	fmt.Fprintln(s.log, r.Line())
+	if r.Stop != "" {
+		fmt.Fprintln(s.log, "stopped: "+r.Stop)
+	}
+	if s.o.Progress != nil && s.loop.Pos.BatchInEpoch > 0 && !s.loop.Halted {
+		s.newBar(s.loop) // for the rest of the epoch
+	}
+}
+
+// earlyStop applies training.early_stopping to an evaluation: it records
+// whether the monitored value improved by more than min_delta and halts
+// the loop after patience evaluations without, returning the reason ("" to
+// go on).
+func (s *session[T]) earlyStop(l *train.Loop[T], val *train.EvalResult) string {
+	es := s.cfg.Training.EarlyStopping
+	if es == nil || val == nil {
+		return ""
+	}
+	v := val.Loss
+	if es.Monitor == model.MonitorValAccuracy {
+		if val.Accuracy == nil {
+			return ""
+		}
+		v = *val.Accuracy
+	}
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		v = math.Inf(1) // never an improvement
+		if es.Mode == model.ModeMax {
+			v = math.Inf(-1)
+		}
+	}
+	rec := s.st.EarlyStop
+	better := rec == nil
+	if rec != nil {
+		if es.Mode == model.ModeMax {
+			better = v > rec.Best+es.MinDelta
+		} else {
+			better = v < rec.Best-es.MinDelta
+		}
+	}
+	switch {
+	case better && !math.IsInf(v, 0):
+		s.st.EarlyStop = &checkpoint.EarlyStop{Best: v, BestStep: l.Pos.Step}
+	case rec != nil:
+		rec.Bad++
+	}
+	if rec = s.st.EarlyStop; rec == nil || rec.Bad < es.Patience {
+		return ""
+	}
+	l.Halted = true
+	return fmt.Sprintf("early stopping: %s did not improve by more than %g for %s (best %.6g at step %d)",
+		es.Monitor, es.MinDelta, plural(rec.Bad, "evaluation"), rec.Best, rec.BestStep)
+}
 
 // EpochEnd writes the epoch's metrics row and the checkpoints: best when
 // the score improved, last every checkpoint.every_epochs epochs, at the
@@ -392,11 +584,27 @@ func (s *session[T]) Measure(*train.Loop[T], *train.EvalResult) error { return n
 func (s *session[T]) EpochEnd(l *train.Loop[T], e train.EpochEnd) error {
 	s.finishBar()
 	pos, st := l.Pos, &s.st
-	row := Row{Epoch: e.Epoch + 1, Step: pos.Step, TrainLoss: e.Stats.Loss(), LR: s.opt.LR(), GradNorm: e.Stats.GradNorm(),
-		SamplesPerS: float64(e.Stats.Samples-e.SamplesBefore) / e.TrainTime.Seconds(), ElapsedS: time.Since(s.start).Seconds()}
-	if e.Val != nil {
-		row.ValLoss, row.ValAccuracy, row.ValMAE = &e.Val.Loss, e.Val.Accuracy, e.Val.MAE
+	if e.AtMeasure {
+		// The run ends at a measurement inside the epoch (early stopping,
+		// training.steps), whose row Measure wrote and a resume keeps.
+		if l.Halted {
+			s.res.Stop = s.res.Rows[len(s.res.Rows)-1].Stop
+		}
+		if e.Epoch == 0 && math.IsInf(st.BestValLoss, 1) {
+			// No validation data: as at the end of a cut first epoch.
+			if err := s.save("best.safetensors", s.metrics.rows); err != nil {
+				return err
+			}
+		}
+		if err := s.save("last.safetensors", s.metrics.rows); err != nil {
+			return err
+		}
+		if sig := s.interrupted(); sig != nil {
+			return s.interruption(sig, false)
+		}
+		return nil
 	}
+	row := s.row(l, e.Epoch, e.Stats, e.SamplesBefore, e.TrainTime, e.Val)
 	improved := false
 	if e.Complete {
 		if improved = e.Score < st.BestValLoss; improved {
@@ -409,11 +617,14 @@ func (s *session[T]) EpochEnd(l *train.Loop[T], e train.EpochEnd) error {
 		// later epoch is never a candidate: best stays with whole epochs.)
 		improved = true
 	}
-	if err := s.metrics.write(row); err != nil {
+	if e.Complete {
+		row.Stop = s.earlyStop(l, e.Val)
+		s.res.Stop = row.Stop
+	}
+	if err := s.writeRow(row); err != nil {
 		return err
 	}
-	s.res.Rows = append(s.res.Rows, row)
-	fmt.Fprintln(s.log, row.Line())
+	s.printRow(row)
 	keep := s.metrics.rows
 	if !e.Complete {
 		keep-- // a resumed run redoes this epoch's row
@@ -431,7 +642,7 @@ func (s *session[T]) EpochEnd(l *train.Loop[T], e train.EpochEnd) error {
 	// last.safetensors: every checkpoint.every_epochs epochs, and whenever
 	// the run ends here (its last epoch, training.steps, a signal), so that
 	// a resume continues from exactly here.
-	if pos.Epoch%s.cfg.Checkpoint.EveryEpochs == 0 || pos.Epoch == l.Epochs || !e.Complete || l.Stopped || sig != nil {
+	if pos.Epoch%s.cfg.Checkpoint.EveryEpochs == 0 || pos.Epoch == l.Epochs || !e.Complete || l.Stopped || l.Halted || sig != nil {
 		if err := s.save("last.safetensors", keep); err != nil {
 			return err
 		}

@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -125,24 +127,36 @@ func TestRunIsDeterministic(t *testing.T) {
 }
 
 func TestResumeMidEpochIsBitIdentical(t *testing.T) {
-	for _, sched := range []string{"", "schedule={name: cosine, interval: step, warmup: 5}", "schedule={name: plateau, patience: 0, factor: 0.5}", "optimizer={name: nadam}"} {
-		t.Run(sched, func(t *testing.T) { testResume(t, sched) })
+	for _, tc := range []struct {
+		sets  []string
+		split int // steps before the interruption
+	}{
+		{nil, 14},
+		{[]string{"schedule={name: cosine, interval: step, warmup: 5}"}, 14},
+		{[]string{"schedule={name: plateau, patience: 0, factor: 0.5}"}, 14},
+		{[]string{"optimizer={name: nadam}"}, 14},
+		// Evaluations inside epochs: split between two, and at one.
+		{[]string{"training.eval_every_steps=4"}, 14},
+		{[]string{"training.eval_every_steps=4"}, 16},
+		{[]string{"training.eval_every_steps=3", "checkpoint.every_steps=3"}, 12},
+		// Early stopping's counter carries over: the run stops at the
+		// same evaluation.
+		{[]string{"training.eval_every_steps=2", "training.early_stopping={patience: 3, min_delta: 0.04}"}, 18},
+		{[]string{"training.early_stopping={monitor: val_accuracy, patience: 1}", "training.epochs=6"}, 14},
+	} {
+		t.Run(strings.Join(tc.sets, ",")+"/"+strconv.Itoa(tc.split), func(t *testing.T) { testResume(t, tc.sets, tc.split) })
 	}
 }
 
-func testResume(t *testing.T, set string) {
+func testResume(t *testing.T, sets []string, split int) {
 	dir := t.TempDir()
 	writeBlobs(t, dir, 200) // 160 training samples: 10 batches per epoch
-	var sets []string
-	if set != "" {
-		sets = append(sets, set)
-	}
 	full := loadConfig(t, dir, blobsConfig, sets...)
 	if _, err := Run(full, Options{OutDir: filepath.Join(dir, "full")}); err != nil {
 		t.Fatal(err)
 	}
-	// Stop after 14 steps (inside epoch 2), then resume to the end.
-	part := loadConfig(t, dir, blobsConfig, append(sets, "training.steps=14")...)
+	// Stop after split steps (inside epoch 2), then resume to the end.
+	part := loadConfig(t, dir, blobsConfig, append(slices.Clone(sets), "training.steps="+strconv.Itoa(split))...)
 	res, err := Run(part, Options{OutDir: filepath.Join(dir, "split")})
 	if err != nil {
 		t.Fatal(err)
@@ -158,6 +172,22 @@ func testResume(t *testing.T, set string) {
 	a, b := stable(t, filepath.Join(dir, "full/metrics.csv")), stable(t, filepath.Join(dir, "split/metrics.csv"))
 	if strings.Join(a, "\n") != strings.Join(b, "\n") {
 		t.Errorf("metrics differ:\n%s\n---\n%s", strings.Join(a, "\n"), strings.Join(b, "\n"))
+	}
+	if testing.Verbose() {
+		t.Logf("%d rows:\n%s", len(a)-1, strings.Join(a, "\n"))
+	}
+	if strings.Contains(strings.Join(sets, ","), "early_stopping") {
+		// Both runs stopped early, at the same evaluation, and say so.
+		for _, run := range []string{"full", "split"} {
+			b, _ := os.ReadFile(filepath.Join(dir, run, "metrics.jsonl"))
+			lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+			if last := lines[len(lines)-1]; !strings.Contains(last, `"stop":"early stopping: val_`) {
+				t.Errorf("%s: the last row does not record the early stop: %s", run, last)
+			}
+		}
+		if len(a) > 30 {
+			t.Errorf("early stopping did not stop the run: %d rows", len(a)-1)
+		}
 	}
 }
 

@@ -90,6 +90,10 @@ type EpochEnd struct {
 	SamplesBefore int
 	// TrainTime is the time spent in the epoch's batches in this run.
 	TrainTime time.Duration
+	// AtMeasure is set when the run ends at a measurement inside the
+	// epoch (a hook halted it there, or MaxSteps falls on it): Val is that
+	// measurement's, already reported to Measure.
+	AtMeasure bool
 }
 
 // Hooks are where a command plugs into the loop: the training session
@@ -108,8 +112,9 @@ type Hooks[T backprop.Float] interface {
 	// checkpoints, progress, interruption).
 	Stepped(l *Loop[T], s StepInfo) error
 	// Measure is called at each measurement point inside an epoch
-	// (Loop.EvalsPerEpoch), with the validation data's evaluation (nil
-	// without validation data).
+	// (Loop.EvalsPerEpoch, Loop.EvalEvery), after the position moved past
+	// the step and before Stepped, with the validation data's evaluation
+	// (nil without validation data).
 	Measure(l *Loop[T], val *EvalResult) error
 	// EpochEnd is called after the epoch's evaluation and, for a complete
 	// epoch, after the schedule observed its score.
@@ -145,7 +150,8 @@ type epochSplit[T backprop.Float] interface {
 // gives (a pure function of seed and epoch), sets the learning rate from
 // the schedule (per epoch or per step, times Pos.LRScale), steps through
 // the batches, evaluates the validation data at the epoch's end (and
-// EvalsPerEpoch times inside it when set), and lets the schedule observe
+// inside it: EvalsPerEpoch times, and every EvalEvery steps, when set),
+// and lets the schedule observe
 // the epoch's score. Nothing in the loop allocates per step.
 type Loop[T backprop.Float] struct {
 	Trainer *Trainer[T]
@@ -161,11 +167,19 @@ type Loop[T backprop.Float] struct {
 	// many times per epoch: after every nb/EvalsPerEpoch batches, when at
 	// least half that many remain before the epoch's end.
 	EvalsPerEpoch int
-	Hooks         Hooks[T]
+	// EvalEvery > 0 also measures after every step whose count is a
+	// multiple of it (training.eval_every_steps), inside epochs: a step
+	// that ends an epoch is measured by the epoch's end.
+	EvalEvery int64
+	Hooks     Hooks[T]
 	// Pos is where the run stands; set it before Run to resume.
 	Pos Position
 	// Stopped is set when MaxSteps ended the run.
 	Stopped bool
+	// Halted is set by a hook (Measure or EpochEnd) to end the run after
+	// this measurement (early stopping). After a Measure, the epoch's end
+	// is reported (EpochEnd.AtMeasure) without another evaluation.
+	Halted bool
 
 	batches int // per epoch
 }
@@ -192,6 +206,17 @@ func NewLoop[T backprop.Float](tr *Trainer[T], val Split[T], hooks Hooks[T]) *Lo
 	}
 	l.Sched = optim.NewScheduler(cfg.Schedule.Sched, cfg.Optimizer.Optim.LearningRate(), total)
 	return l
+}
+
+// measureAt tells whether the loop measures after batch b (1-based count
+// of the batches done in the epoch, before its end) at the current step:
+// every batches (EvalsPerEpoch; 0: never) when at least half that many
+// remain, or at a multiple of EvalEvery steps.
+func (l *Loop[T]) measureAt(b, every int) bool {
+	if every > 0 && b%every == 0 && l.batches-b >= every/2 {
+		return true
+	}
+	return l.EvalEvery > 0 && l.Pos.Step%l.EvalEvery == 0
 }
 
 // Batches is the number of batches per epoch.
@@ -229,7 +254,7 @@ func (l *Loop[T]) Run() error {
 		every = max(1, l.batches/l.EvalsPerEpoch)
 	}
 epochs:
-	for pos.Epoch < l.Epochs && !l.Stopped {
+	for pos.Epoch < l.Epochs && !l.Stopped && !l.Halted {
 		epoch := pos.Epoch
 		perm := Permutation(n, cfg.Seed, epoch, cfg.Training.Shuffle)
 		if pos.BatchInEpoch == 0 {
@@ -268,22 +293,36 @@ epochs:
 			}
 			pos.Step++
 			pos.BatchInEpoch = b + 1
+			last := l.MaxSteps > 0 && pos.Step >= l.MaxSteps
+			// A measurement comes before Stepped, so that a checkpoint
+			// written there (or at a signal) follows it.
+			var measured *EvalResult
+			atMeasure := b+1 < l.batches && l.measureAt(b+1, every)
+			if atMeasure {
+				if l.Val != nil && l.Val.Len() > 0 {
+					ev := Evaluate(tr.Ctx, tr.Net, l.Val, tr.Classes)
+					measured = &ev
+				}
+				if err := l.Hooks.Measure(l, measured); err != nil {
+					return err
+				}
+			}
 			if err := l.Hooks.Stepped(l, s); err != nil {
 				return err
 			}
-			if l.MaxSteps > 0 && pos.Step >= l.MaxSteps {
-				l.Stopped = true
-				break
+			l.Stopped = last
+			if atMeasure && (last || l.Halted) {
+				// The run ends at this measurement: the epoch's end is
+				// reported without another evaluation.
+				e := EpochEnd{Epoch: epoch, Stats: pos.Stats, SamplesBefore: before, TrainTime: time.Since(start),
+					Score: pos.Stats.Loss(), Val: measured, AtMeasure: true}
+				if measured != nil {
+					e.Score = measured.Loss
+				}
+				return l.Hooks.EpochEnd(l, e)
 			}
-			if every > 0 && b+1 < l.batches && (b+1)%every == 0 && l.batches-(b+1) >= every/2 {
-				var val *EvalResult
-				if l.Val != nil && l.Val.Len() > 0 {
-					ev := Evaluate(tr.Ctx, tr.Net, l.Val, tr.Classes)
-					val = &ev
-				}
-				if err := l.Hooks.Measure(l, val); err != nil {
-					return err
-				}
+			if last {
+				break
 			}
 		}
 		e := EpochEnd{Epoch: epoch, Complete: pos.BatchInEpoch == l.batches, Stats: pos.Stats,

@@ -1,0 +1,76 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestBoardArgs: argv to BoardOptions.
+func TestBoardArgs(t *testing.T) {
+	tests := []struct {
+		args      []string
+		dir, addr string
+		wantErr   bool
+	}{
+		{nil, "runs", "127.0.0.1:6006", false},
+		{[]string{"exp"}, "exp", "127.0.0.1:6006", false},
+		{[]string{"exp", "--addr", "127.0.0.1:7000"}, "exp", "127.0.0.1:7000", false},
+		{[]string{"a", "b"}, "", "", true},
+	}
+	for _, tc := range tests {
+		s, _, _ := streams()
+		var got *BoardOptions
+		cmd := NewCmdBoard(s, func(o *BoardOptions) error { got = o; return nil })
+		cmd.SetArgs(tc.args)
+		cmd.SetOut(io.Discard)
+		cmd.SetErr(io.Discard)
+		err := cmd.Execute()
+		if (err != nil) != tc.wantErr {
+			t.Errorf("%q: error %v", tc.args, err)
+			continue
+		}
+		if !tc.wantErr && (got.Dir != tc.dir || got.Addr != tc.addr) {
+			t.Errorf("%q: dir %q addr %q", tc.args, got.Dir, got.Addr)
+		}
+	}
+}
+
+// TestRunBoard: the board serves the runs directory on loopback until
+// stopped, and refuses a directory that does not exist.
+func TestRunBoard(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "r1"), 0o755)
+	os.WriteFile(filepath.Join(dir, "r1", "metrics.jsonl"), []byte(`{"epoch":1,"step":3,"train_loss":1,"val_loss":null,"val_accuracy":null,"val_mae":null,"lr":0.1,"grad_norm":1,"samples_per_s":1,"elapsed_s":1}`+"\n"), 0o644)
+	s, out, _ := streams()
+	stop := make(chan struct{})
+	addr := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- runBoard(&BoardOptions{IO: s, Dir: dir, Addr: "127.0.0.1:0", Stop: stop, Ready: func(a string) { addr <- a }})
+	}()
+	a := <-addr
+	r, err := http.Get("http://" + a + "/api/runs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(r.Body)
+	r.Body.Close()
+	if !strings.Contains(string(b), `"name":"r1"`) || !strings.Contains(string(b), `"status":"interrupted"`) {
+		t.Errorf("/api/runs: %s", b)
+	}
+	close(stop)
+	if err := <-done; err != nil {
+		t.Error(err)
+	}
+	if !strings.Contains(out.String(), "board: http://127.0.0.1:") {
+		t.Errorf("output: %q", out.String())
+	}
+	s, _, _ = streams()
+	if err := runBoard(&BoardOptions{IO: s, Dir: filepath.Join(dir, "none"), Addr: "127.0.0.1:0"}); err == nil || !strings.Contains(err.Error(), "not a directory of runs") {
+		t.Errorf("a missing directory: %v", err)
+	}
+}

@@ -1,0 +1,382 @@
+// Package board serves `nettrain board`: a local web page that lists the
+// training runs under a directory (config, status, best metrics), draws
+// each run's curves and follows a run live while it trains, overlays
+// several runs' curves, and shows compare-optimizers reports.
+//
+// Design: the server only reads. It walks the runs directory on each
+// request (a few levels deep), reads metrics.jsonl, status.json,
+// config.yaml and a report's summary.json with bounded reads
+// (internal/safeio), and tells a running run by the kernel's lock table
+// (session.LockHeld), never by taking the lock. The page is index.html
+// (html/template) with app.js and the vendored uPlot chart library, all
+// embedded in the binary; the script polls /api/runs and /api/run about
+// once a second and puts every string from the files into the page with
+// textContent, never as markup. Runs and reports are named by their path
+// relative to the runs directory; a name that leaves it, or names no run,
+// is refused.
+package board
+
+import (
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"math"
+	"net/http"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/nettrain/nettrain/internal/safeio"
+	"github.com/nettrain/nettrain/internal/session"
+)
+
+//go:embed static
+var static embed.FS
+
+//go:embed index.html
+var indexHTML string
+
+var indexTmpl = template.Must(template.New("index").Parse(indexHTML))
+
+// Limits of what the board reads of a file.
+const (
+	maxConfig  = 1 << 20
+	maxStatus  = 1 << 20
+	maxSummary = 16 << 20
+	maxImage   = 64 << 20
+	// maxDepth is how deep under the runs directory runs are looked for.
+	maxDepth = 4
+)
+
+// Server is the board's HTTP handler over one runs directory.
+type Server struct {
+	dir string
+	mux *http.ServeMux
+}
+
+// New serves the runs and reports under dir.
+func New(dir string) *Server {
+	s := &Server{dir: dir, mux: http.NewServeMux()}
+	sub, _ := fs.Sub(static, "static")
+	s.mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(sub)))
+	s.mux.HandleFunc("GET /{$}", s.index)
+	s.mux.HandleFunc("GET /api/runs", s.apiRuns)
+	s.mux.HandleFunc("GET /api/run", s.apiRun)
+	s.mux.HandleFunc("GET /api/report", s.apiReport)
+	s.mux.HandleFunc("GET /api/image", s.apiImage)
+	return s
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-store")
+	s.mux.ServeHTTP(w, r)
+}
+
+// RunInfo is a run in the list.
+type RunInfo struct {
+	Name   string `json:"name"` // path relative to the runs directory
+	Status string `json:"status"`
+	// Reason is why it stopped (early stopping, the error).
+	Reason string `json:"reason,omitempty"`
+	Pid    int    `json:"pid,omitempty"` // of the training process, while running
+	// Best is the metrics row of the best evaluation, Last the latest
+	// (as in metrics.jsonl: null for a missing value).
+	Best  map[string]any `json:"best"`
+	Last  map[string]any `json:"last"`
+	Rows  int            `json:"rows"`
+	About string         `json:"about"` // the config in a line
+}
+
+// ReportInfo is a compare-optimizers report in the list.
+type ReportInfo struct {
+	Name string `json:"name"`
+}
+
+// Listing is /api/runs.
+type Listing struct {
+	Dir     string       `json:"dir"`
+	Runs    []RunInfo    `json:"runs"`
+	Reports []ReportInfo `json:"reports"`
+}
+
+// Status of a run as the board shows it: session's, plus running and
+// interrupted for a run that stopped without a status.json (killed).
+const (
+	StatusRunning     = "running"
+	StatusInterrupted = session.StatusInterrupted
+)
+
+func (s *Server) index(w http.ResponseWriter, r *http.Request) {
+	l := s.list()
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	if err := indexTmpl.Execute(w, l); err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+	}
+}
+
+func (s *Server) apiRuns(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, s.list())
+}
+
+// list walks the runs directory for runs (a directory with metrics.jsonl
+// or a run's lock) and reports (summary.json beside trials.csv).
+func (s *Server) list() Listing {
+	l := Listing{Dir: s.dir, Runs: []RunInfo{}, Reports: []ReportInfo{}}
+	root := filepath.Clean(s.dir)
+	filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || !d.IsDir() {
+			return nil
+		}
+		rel, _ := filepath.Rel(root, p)
+		if rel != "." && strings.Count(rel, string(filepath.Separator)) >= maxDepth {
+			return filepath.SkipDir
+		}
+		if rel != "." && strings.HasPrefix(d.Name(), ".") {
+			return filepath.SkipDir
+		}
+		name := filepath.ToSlash(rel)
+		if isFile(filepath.Join(p, "summary.json")) && isFile(filepath.Join(p, "trials.csv")) {
+			l.Reports = append(l.Reports, ReportInfo{Name: name})
+		}
+		if isFile(filepath.Join(p, "metrics.jsonl")) || isFile(filepath.Join(p, "nettrain.lock")) {
+			l.Runs = append(l.Runs, s.runInfo(name, p, nil))
+		}
+		return nil
+	})
+	return l
+}
+
+func isFile(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.Mode().IsRegular()
+}
+
+// runInfo describes the run in directory p; rows, when not nil, are its
+// metrics (read here otherwise).
+func (s *Server) runInfo(name, p string, rows []session.Row) RunInfo {
+	ri := RunInfo{Name: name}
+	if rows == nil {
+		rows, _ = readRows(p)
+	}
+	ri.Rows = len(rows)
+	if len(rows) > 0 {
+		ri.Last = rows[len(rows)-1].JSON()
+	}
+	var st struct {
+		Status string          `json:"status"`
+		Reason string          `json:"reason"`
+		Best   json.RawMessage `json:"best"`
+	}
+	hasStatus := false
+	if b, err := safeio.ReadFile(filepath.Join(p, session.StatusFile), maxStatus, "status"); err == nil && json.Unmarshal(b, &st) == nil {
+		hasStatus = true
+	}
+	switch pid, held := session.LockHeld(p); {
+	case held:
+		ri.Status, ri.Pid = StatusRunning, pid
+	case hasStatus && st.Status != "":
+		ri.Status, ri.Reason = st.Status, st.Reason
+	default:
+		ri.Status = StatusInterrupted // killed: no status.json
+	}
+	if b := bestOf(rows); b != nil {
+		ri.Best = b.JSON()
+	}
+	ri.About = about(p)
+	return ri
+}
+
+// bestOf is the row of the lowest validation loss (of the training loss
+// without validation data), as best.safetensors is chosen.
+func bestOf(rows []session.Row) *session.Row {
+	var best *session.Row
+	score := func(r *session.Row) float64 {
+		v := r.TrainLoss
+		if r.ValLoss != nil {
+			v = *r.ValLoss
+		}
+		if v != v { // NaN: never the best
+			return math.Inf(1)
+		}
+		return v
+	}
+	for i := range rows {
+		if r := &rows[i]; best == nil || score(r) < score(best) {
+			best = r
+		}
+	}
+	return best
+}
+
+func readRows(dir string) ([]session.Row, error) {
+	rows, err := session.ReadMetrics(filepath.Join(dir, "metrics.jsonl"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return []session.Row{}, nil
+	}
+	if rows == nil {
+		rows = []session.Row{}
+	}
+	return rows, err
+}
+
+// about summarises a run's config.yaml in a line: optimizer, loss,
+// epochs or steps.
+func about(dir string) string {
+	b, err := safeio.ReadFile(filepath.Join(dir, "config.yaml"), maxConfig, "config")
+	if err != nil {
+		return ""
+	}
+	var c struct {
+		Loss      string         `yaml:"loss"`
+		Optimizer map[string]any `yaml:"optimizer"`
+		Training  map[string]any `yaml:"training"`
+	}
+	if yaml.Unmarshal(b, &c) != nil {
+		return ""
+	}
+	var parts []string
+	if o := c.Optimizer; o != nil {
+		parts = append(parts, fmt.Sprintf("%v lr %v", o["name"], o["lr"]))
+	}
+	if c.Loss != "" {
+		parts = append(parts, c.Loss)
+	}
+	if t := c.Training; t != nil {
+		if v, ok := t["steps"]; ok && v != nil {
+			parts = append(parts, fmt.Sprintf("%v steps", v))
+		} else if v, ok := t["epochs"]; ok {
+			parts = append(parts, fmt.Sprintf("%v epochs", v))
+		}
+		if v, ok := t["batch_size"]; ok {
+			parts = append(parts, fmt.Sprintf("batch %v", v))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// resolve maps a run or report name from a request to its directory,
+// refusing one outside the runs directory.
+func (s *Server) resolve(name string) (string, error) {
+	if name == "" || path.IsAbs(name) || strings.Contains(name, "\\") {
+		return "", fmt.Errorf("bad name %q", name)
+	}
+	clean := path.Clean(name)
+	if clean != "." && (clean == ".." || strings.HasPrefix(clean, "../")) {
+		return "", fmt.Errorf("bad name %q", name)
+	}
+	return filepath.Join(s.dir, filepath.FromSlash(clean)), nil
+}
+
+// RunDetail is /api/run: a run's metrics rows, config and status.
+type RunDetail struct {
+	RunInfo
+	Config  string           `json:"config"`
+	Metrics []map[string]any `json:"metrics"`
+	Error   string           `json:"error,omitempty"`
+}
+
+func (s *Server) apiRun(w http.ResponseWriter, r *http.Request) {
+	name := r.URL.Query().Get("name")
+	dir, err := s.resolve(name)
+	if err != nil || !(isFile(filepath.Join(dir, "metrics.jsonl")) || isFile(filepath.Join(dir, "nettrain.lock"))) {
+		http.Error(w, fmt.Sprintf("no run %q", name), http.StatusNotFound)
+		return
+	}
+	d := RunDetail{}
+	rows, err := readRows(dir)
+	if err != nil {
+		d.Error = err.Error()
+	}
+	d.RunInfo = s.runInfo(path.Clean(name), dir, rows)
+	d.Metrics = make([]map[string]any, len(rows))
+	for i, r := range rows {
+		d.Metrics[i] = r.JSON()
+	}
+	if b, err := safeio.ReadFile(filepath.Join(dir, "config.yaml"), maxConfig, "config"); err == nil {
+		d.Config = string(b)
+	}
+	writeJSON(w, d)
+}
+
+// ReportDetail is /api/report: a comparison's summary.json and the names
+// of its plots.
+type ReportDetail struct {
+	Name    string          `json:"name"`
+	Summary json.RawMessage `json:"summary"`
+	Images  []string        `json:"images"`
+}
+
+// reportImages are the plots a report may have.
+var reportImages = []string{"curves.png", "lr-sensitivity.png"}
+
+func (s *Server) reportDir(w http.ResponseWriter, name string) (string, bool) {
+	dir, err := s.resolve(name)
+	if err != nil || !isFile(filepath.Join(dir, "summary.json")) {
+		http.Error(w, fmt.Sprintf("no report %q", name), http.StatusNotFound)
+		return "", false
+	}
+	return dir, true
+}
+
+func (s *Server) apiReport(w http.ResponseWriter, r *http.Request) {
+	name := r.URL.Query().Get("name")
+	dir, ok := s.reportDir(w, name)
+	if !ok {
+		return
+	}
+	b, err := safeio.ReadFile(filepath.Join(dir, "summary.json"), maxSummary, "summary")
+	if err != nil || !json.Valid(b) {
+		http.Error(w, fmt.Sprintf("%s: unreadable summary.json", name), http.StatusUnprocessableEntity)
+		return
+	}
+	d := ReportDetail{Name: path.Clean(name), Summary: b, Images: []string{}}
+	for _, img := range reportImages {
+		if isFile(filepath.Join(dir, img)) {
+			d.Images = append(d.Images, img)
+		}
+	}
+	writeJSON(w, d)
+}
+
+// apiImage serves a plot of a report (only the names in reportImages) or
+// a run's curves.png.
+func (s *Server) apiImage(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	file := q.Get("file")
+	if !slices.Contains(reportImages, file) {
+		http.Error(w, "no such image", http.StatusNotFound)
+		return
+	}
+	dir, err := s.resolve(q.Get("name"))
+	if err != nil {
+		http.Error(w, "no such image", http.StatusNotFound)
+		return
+	}
+	b, err := safeio.ReadFile(filepath.Join(dir, file), maxImage, "image")
+	if err != nil {
+		http.Error(w, "no such image", http.StatusNotFound)
+		return
+	}
+	w.Header().Set("Content-Type", "image/png")
+	w.Write(b)
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	b, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Write(b)
+}

@@ -1,0 +1,136 @@
+package board
+
+import (
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/nettrain/nettrain/internal/session"
+	"github.com/nettrain/nettrain/internal/testutil"
+)
+
+// writeBlobs writes a small 3-class CSV into dir.
+func writeBlobs(t testing.TB, dir string, n int) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(7, 7))
+	var b strings.Builder
+	b.WriteString("a,b,c,d,label\n")
+	for i := 0; i < n; i++ {
+		c := i % 3
+		for k := 0; k < 4; k++ {
+			fmt.Fprintf(&b, "%.4f,", float64(c*(k%2))+rng.NormFloat64()*0.5)
+		}
+		fmt.Fprintf(&b, "%d\n", c)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "blobs.csv"), []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+const blobsConfig = `name: blobs
+seed: 3
+data:
+  train: blobs.csv
+  validation_split: 0.2
+  normalize: standardize
+model:
+  input: [4]
+  layers:
+    - dense: {units: 16}
+    - relu
+    - dense: {units: 3}
+optimizer: {name: adam, lr: 0.01}
+training: {epochs: 3, batch_size: 16, eval_every_steps: 5}
+`
+
+// train runs blobs into runs/name.
+func train(t testing.TB, dataDir, runs, name string, o session.Options, sets ...string) {
+	t.Helper()
+	cfg := testutil.LoadConfig(t, dataDir, blobsConfig, sets...)
+	o.OutDir = filepath.Join(runs, name)
+	if _, err := session.Run(cfg, o); err != nil {
+		t.Error(err)
+	}
+}
+
+// writeReport writes a compare-optimizers report directory as
+// compare.Report lays it out (summary.json, trials.csv, curves.png).
+func writeReport(t testing.TB, dir, curves string) {
+	t.Helper()
+	os.MkdirAll(dir, 0o755)
+	summary := `{"name":"blobs","target_val_loss":0.9,"optimizers":[
+ {"optimizer":"adam","lr_grid":[0.001,0.01,0.1],"chosen_lr":0.01,"robust_lrs":2,"diverged":[],"seeds":2,"best_val_loss_mean":0.61,"best_val_loss_std":0.02,"final_val_loss_mean":0.63,"best_val_accuracy_mean":0.8,"steps_to_target_median":12},
+ {"optimizer":"sgd <b>","lr_grid":[0.01,0.1,1],"chosen_lr":0.1,"robust_lrs":1,"diverged":[{"optimizer":"sgd","lr":1,"seed":1}],"seeds":2,"best_val_loss_mean":0.8,"best_val_loss_std":0.05,"final_val_loss_mean":0.82,"best_val_accuracy_mean":0.7,"steps_to_target_median":null}],
+ "findings":["adam reached the lowest validation loss <img src=x onerror=alert(1)>","sgd diverged at lr 1"],"files":["curves.png"]}`
+	os.WriteFile(filepath.Join(dir, "summary.json"), []byte(summary), 0o644)
+	os.WriteFile(filepath.Join(dir, "trials.csv"), []byte("phase,optimizer\n"), 0o644)
+	if b, err := os.ReadFile(curves); err == nil {
+		os.WriteFile(filepath.Join(dir, "curves.png"), b, 0o644)
+	}
+}
+
+func get(t *testing.T, srv *httptest.Server, path string) (int, string) {
+	t.Helper()
+	r, err := http.Get(srv.URL + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Body.Close()
+	b, _ := io.ReadAll(r.Body)
+	return r.StatusCode, string(b)
+}
+
+// TestServer: the page lists the runs with every name escaped, the API
+// serves a run's rows and status, and names outside the runs directory or
+// files other than a report's plots are refused.
+func TestServer(t *testing.T) {
+	data, runs := t.TempDir(), t.TempDir()
+	writeBlobs(t, data, 200)
+	train(t, data, runs, "<script>", session.Options{})
+	train(t, data, runs, "steps", session.Options{}, "training.steps=7")
+	writeReport(t, filepath.Join(runs, "cmp"), filepath.Join(runs, "steps", "curves.png"))
+	os.WriteFile(filepath.Join(runs, "secret.txt"), []byte("no"), 0o644)
+	srv := httptest.NewServer(New(runs))
+	defer srv.Close()
+
+	code, page := get(t, srv, "/")
+	if code != 200 || !strings.Contains(page, `<td class="name">&lt;script&gt;</td>`) || strings.Contains(page, "<td class=\"name\"><script>") {
+		t.Errorf("the page does not escape the run name:\n%s", page)
+	}
+	tests := []struct {
+		path string
+		code int
+		has  []string
+	}{
+		{"/api/runs", 200, []string{`"name":"\u003cscript\u003e"`, `"status":"finished"`, `"reports":[{"name":"cmp"}]`}},
+		{"/api/run?name=" + "%3Cscript%3E", 200, []string{`"metrics":[{`, `"val_accuracy":`, `"config":"name: blobs`}},
+		{"/api/run?name=steps", 200, []string{`"rows":2`}}, // an evaluation at step 5 and the cut epoch at 7
+		{"/api/run?name=../" + filepath.Base(runs), 404, nil},
+		{"/api/run?name=/etc", 404, nil},
+		{"/api/run?name=cmp", 404, nil},
+		{"/api/report?name=cmp", 200, []string{`"images":["curves.png"]`, `"findings"`}},
+		{"/api/report?name=steps", 404, nil},
+		{"/api/image?name=cmp&file=curves.png", 200, []string{"PNG"}},
+		{"/api/image?name=.&file=secret.txt", 404, nil},
+		{"/api/image?name=cmp&file=../secret.txt", 404, nil},
+		{"/static/uplot/uPlot.iife.min.js", 200, []string{"uPlot"}},
+		{"/static/uplot/LICENSE", 200, []string{"MIT"}},
+	}
+	for _, tc := range tests {
+		code, body := get(t, srv, tc.path)
+		if code != tc.code {
+			t.Errorf("%s: %d, want %d (%.200s)", tc.path, code, tc.code, body)
+		}
+		for _, h := range tc.has {
+			if !strings.Contains(body, h) {
+				t.Errorf("%s lacks %s: %.300s", tc.path, h, body)
+			}
+		}
+	}
+}

@@ -1,0 +1,139 @@
+package board
+
+import (
+	"context"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/nettrain/nettrain/internal/browsertest"
+	"github.com/nettrain/nettrain/internal/session"
+)
+
+// eval runs a JavaScript expression in the page and decodes its value.
+func eval[T any](t *testing.T, ctx context.Context, expr string) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	if err != nil {
+		t.Fatalf("%s: %v", expr, err)
+	}
+	return v
+}
+
+// waitFor polls a JavaScript condition until it holds, failing after d.
+func waitFor(t *testing.T, ctx context.Context, what, cond string, d time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		if ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool]("!!("+cond+")")); err == nil && ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after %v: %s (%s)", d, what, cond)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestBoardInBrowser drives the board in headless Chromium while a run
+// trains: the run appears as running, its loss curve gains points, a run
+// named <script> shows as text, the overlay draws two runs, the
+// comparison view shows its table, findings and plot, and a screenshot
+// is not blank. NETTRAIN_SCREENSHOT=path keeps the screenshot (the
+// README's docs/board.png).
+func TestBoardInBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a browser test (-short)")
+	}
+	ctx := browsertest.Start(t, 1400, 1000)
+	data, runs := t.TempDir(), t.TempDir()
+	writeBlobs(t, data, 200) // 160 training samples: 10 batches of 16
+	train(t, data, runs, "<script>", session.Options{}, "optimizer.lr=0.003")
+	writeReport(t, filepath.Join(runs, "blobs-compare"), filepath.Join(runs, "<script>", "curves.png"))
+	srv := httptest.NewServer(New(runs))
+	defer srv.Close()
+
+	// The live run: 40 steps, slowed to about 100 ms each, evaluated every
+	// 2 steps.
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		train(t, data, runs, "live", session.Options{StepDelay: 100 * time.Millisecond}, "training.epochs=4", "training.eval_every_steps=2")
+	}()
+	defer wg.Wait()
+
+	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "the live run appears as running",
+		`document.querySelector('tr[data-run="live"] .status.running')`, 20*time.Second)
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`tr[data-run="live"] td.name`))); err != nil {
+		t.Fatal(err)
+	}
+	points := `(state.charts["chart-loss"] ? state.charts["chart-loss"].plot.data[0].length : 0)`
+	waitFor(t, ctx, "the live run's loss curve has points", points+" >= 2", 20*time.Second)
+	n1 := eval[int](t, ctx, points)
+	waitFor(t, ctx, "the loss curve gains points while the run trains", points+" > "+itoa(n1+1), 20*time.Second)
+	if s := eval[string](t, ctx, `document.getElementById("run-status").textContent`); s[:7] != "running" {
+		t.Errorf("the run's status reads %q while it trains", s)
+	}
+
+	// A name from the files is text, not markup.
+	if got := eval[string](t, ctx, `document.querySelector('tr[data-run="<script>"] td.name').textContent`); got != "<script>" {
+		t.Errorf("the run named <script> shows as %q", got)
+	}
+	if n := eval[int](t, ctx, `document.scripts.length`); n != 2 {
+		t.Errorf("%d script elements: a name was parsed as markup", n)
+	}
+
+	// Overlay: tick both runs.
+	for _, name := range []string{"live", "<script>"} {
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`tr[data-run="`+name+`"] input[type=checkbox]`))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, ctx, "the overlay draws both runs",
+		`state.charts["overlay-loss"] && state.charts["overlay-loss"].plot.series.length === 3 && !document.getElementById("overlay-section").hidden`, 10*time.Second)
+
+	// The comparison view.
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`a[data-report="blobs-compare"]`))); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "the comparison's table, findings and plot",
+		`document.querySelectorAll("#report-table tbody tr").length === 2 && document.querySelectorAll("#report-findings li").length === 2 && document.querySelector("#report-images img") && document.querySelector("#report-images img").naturalWidth > 0`, 10*time.Second)
+	if got := eval[string](t, ctx, `document.querySelector("#report-findings li").textContent`); got != "adam reached the lowest validation loss <img src=x onerror=alert(1)>" {
+		t.Errorf("a finding shows as %q", got)
+	}
+	if n := eval[int](t, ctx, `document.querySelectorAll("#report-findings img").length`); n != 0 {
+		t.Error("a finding was parsed as markup")
+	}
+
+	// Back to the top, with the live run selected, for the picture.
+	chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void]("window.scrollTo(0, 0)"))
+	time.Sleep(1200 * time.Millisecond) // one more poll
+	path := os.Getenv("NETTRAIN_SCREENSHOT")
+	if path == "" {
+		path = filepath.Join(t.TempDir(), "board.png")
+	}
+	shot, err := browsertest.Screenshot(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := browsertest.Inspect(shot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Width < 1000 || st.Colours < 64 || st.NonWhite < 0.03 {
+		t.Errorf("the screenshot looks blank: %+v", st)
+	}
+	t.Logf("screenshot %s: %+v", path, st)
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

@@ -1,0 +1,257 @@
+// nettrain board: lists the runs, draws the selected run's curves and the
+// overlay of the ticked runs, and shows comparison reports. Every string
+// from the run directories goes into the page with textContent.
+"use strict";
+
+const colors = ["#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000", "#c8b400"];
+const state = { selected: null, ticked: new Set(), runs: [], charts: {}, report: null };
+
+function el(tag, text, cls) {
+  const e = document.createElement(tag);
+  if (text !== undefined && text !== null) e.textContent = String(text);
+  if (cls) e.className = cls;
+  return e;
+}
+
+function fmt(v, digits) {
+  if (v === null || v === undefined) return "";
+  if (typeof v !== "number") return String(v);
+  return Math.abs(v) >= 1e5 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(3) : v.toFixed(digits === undefined ? 4 : digits);
+}
+
+async function getJSON(url) {
+  const r = await fetch(url, { cache: "no-store" });
+  if (!r.ok) throw new Error(url + ": " + r.status);
+  return r.json();
+}
+
+// ---- the runs table ----
+
+function renderRuns(list) {
+  state.runs = list.runs;
+  const tbody = document.querySelector("#runs tbody");
+  tbody.replaceChildren();
+  if (list.runs.length === 0) {
+    const tr = el("tr", null, "empty");
+    const td = el("td", "no runs yet: nettrain train CONFIG --out " + list.dir + "/NAME");
+    td.colSpan = 8;
+    tr.append(td);
+    tbody.append(tr);
+  }
+  for (const run of list.runs) {
+    const tr = el("tr");
+    tr.dataset.run = run.name;
+    if (run.name === state.selected) tr.classList.add("selected");
+    const box = document.createElement("input");
+    box.type = "checkbox";
+    box.checked = state.ticked.has(run.name);
+    box.addEventListener("click", (ev) => {
+      ev.stopPropagation();
+      if (box.checked) state.ticked.add(run.name); else state.ticked.delete(run.name);
+      refreshOverlay();
+    });
+    const tdBox = el("td");
+    tdBox.append(box);
+    const b = run.best || {};
+    const metric = b.val_accuracy !== null && b.val_accuracy !== undefined ? fmt(b.val_accuracy) :
+      (b.val_mae !== null && b.val_mae !== undefined ? "MAE " + fmt(b.val_mae, 3) : "");
+    const where = run.best ? "epoch " + b.epoch + ", step " + b.step : "";
+    const status = el("span", run.status, "status " + run.status);
+    if (run.reason) status.title = run.reason;
+    const tdStatus = el("td");
+    tdStatus.append(status);
+    tr.append(tdBox, el("td", run.name, "name"), tdStatus, el("td", where),
+      el("td", b.val_loss !== undefined ? fmt(b.val_loss) : "", "num"), el("td", metric, "num"),
+      el("td", run.rows, "num"), el("td", run.about));
+    tr.addEventListener("click", () => selectRun(run.name));
+    tbody.append(tr);
+  }
+}
+
+function renderReports(list) {
+  const ul = document.getElementById("reports");
+  ul.replaceChildren();
+  if (list.reports.length === 0) ul.append(el("li", "none (nettrain compare-optimizers CONFIG)", "empty"));
+  for (const rep of list.reports) {
+    const li = el("li");
+    const a = el("a", rep.name);
+    a.href = "#";
+    a.dataset.report = rep.name;
+    a.addEventListener("click", (ev) => { ev.preventDefault(); showReport(rep.name); });
+    li.append(a);
+    ul.append(li);
+  }
+}
+
+// ---- charts ----
+
+function chartWidth() { return Math.max(320, Math.min(560, Math.floor((window.innerWidth - 140) / 3))); }
+
+// draw makes or updates the uPlot chart in the div id: x values, series
+// [{label, values}], a title and the y scale (log when asked and possible).
+function draw(id, title, xlabel, x, series, log) {
+  const key = id + "|" + series.map((s) => s.label).join("|") + "|" + log;
+  const data = [x, ...series.map((s) => s.values)];
+  const old = state.charts[id];
+  if (old && old.key === key) {
+    old.plot.setData(data);
+    return;
+  }
+  if (old) old.plot.destroy();
+  const div = document.getElementById(id);
+  div.replaceChildren();
+  const opts = {
+    title: title, width: chartWidth(), height: 260,
+    scales: { x: { time: false }, y: log ? { distr: 3 } : {} },
+    axes: [{ label: xlabel }, { size: 64, values: (u, vals) => vals.map(tickText) }],
+    series: [{ label: xlabel }, ...series.map((s, i) => ({ label: s.label, stroke: colors[i % colors.length], width: 2, points: { show: x.length < 40 }, spanGaps: true }))],
+  };
+  state.charts[id] = { key: key, plot: new uPlot(opts, data, div) };
+}
+
+// tickText labels an axis value in up to 4 significant digits (uPlot's
+// default rounds small learning rates to equal labels).
+function tickText(v) {
+  if (v === null || v === undefined) return "";
+  if (v !== 0 && (Math.abs(v) >= 1e5 || Math.abs(v) < 1e-4)) return v.toExponential(1);
+  return String(+v.toPrecision(4));
+}
+
+function column(rows, k) { return rows.map((r) => (r[k] === null || r[k] === undefined ? null : r[k])); }
+
+function wantsLog(arrays) {
+  let lo = Infinity, hi = -Infinity;
+  for (const a of arrays) for (const v of a) if (v !== null && v > 0) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+  return lo > 0 && hi / lo > 10;
+}
+
+function drawRun(d) {
+  const rows = d.metrics;
+  const x = column(rows, "step");
+  const train = column(rows, "train_loss"), val = column(rows, "val_loss");
+  const losses = [{ label: "train loss (running mean over the epoch)", values: train }];
+  if (val.some((v) => v !== null)) losses.push({ label: "validation loss", values: val });
+  draw("chart-loss", "loss", "step", x, losses, wantsLog(losses.map((s) => s.values)));
+  const acc = column(rows, "val_accuracy"), mae = column(rows, "val_mae");
+  const div = document.getElementById("chart-metric");
+  if (acc.some((v) => v !== null)) draw("chart-metric", "validation accuracy", "step", x, [{ label: "validation accuracy", values: acc }], false);
+  else if (mae.some((v) => v !== null)) draw("chart-metric", "validation MAE", "step", x, [{ label: "validation MAE", values: mae }], false);
+  div.hidden = !(acc.some((v) => v !== null) || mae.some((v) => v !== null));
+  draw("chart-lr", "learning rate", "step", x, [{ label: "learning rate", values: column(rows, "lr") }], false);
+}
+
+// ---- the selected run ----
+
+async function selectRun(name) {
+  state.selected = name;
+  for (const tr of document.querySelectorAll("#runs tbody tr")) tr.classList.toggle("selected", tr.dataset.run === name);
+  await refreshRun();
+  document.getElementById("run-section").scrollIntoView({ block: "nearest" });
+}
+
+async function refreshRun() {
+  if (!state.selected) return;
+  const d = await getJSON("/api/run?name=" + encodeURIComponent(state.selected));
+  document.getElementById("run-section").hidden = false;
+  document.getElementById("run-name").textContent = d.name;
+  const st = document.getElementById("run-status");
+  st.textContent = d.status + (d.pid ? " (pid " + d.pid + ")" : "");
+  st.className = "status " + d.status;
+  document.getElementById("run-reason").textContent = d.reason || d.error || "";
+  const cfg = document.getElementById("run-config");
+  if (cfg.textContent !== d.config) cfg.textContent = d.config;
+  drawRun(d);
+}
+
+// ---- overlay of the ticked runs ----
+
+async function refreshOverlay() {
+  const names = [...state.ticked];
+  document.getElementById("overlay-section").hidden = names.length === 0;
+  if (names.length === 0) return;
+  const runs = await Promise.all(names.map((n) => getJSON("/api/run?name=" + encodeURIComponent(n)).catch(() => null)));
+  // One x axis: the union of the runs' steps; a run without a row at a
+  // step has a gap there.
+  const steps = [...new Set(runs.flatMap((r) => (r ? r.metrics.map((m) => m.step) : [])))].sort((a, b) => a - b);
+  const at = (r, k) => {
+    const m = new Map(r.metrics.map((row) => [row.step, row[k]]));
+    return steps.map((s) => (m.has(s) && m.get(s) !== null ? m.get(s) : null));
+  };
+  const ok = runs.filter((r) => r);
+  const loss = ok.map((r) => ({ label: r.name, values: at(r, r.metrics.some((m) => m.val_loss !== null) ? "val_loss" : "train_loss") }));
+  draw("overlay-loss", "validation loss", "step", steps, loss, wantsLog(loss.map((s) => s.values)));
+  const acc = ok.filter((r) => r.metrics.some((m) => m.val_accuracy !== null)).map((r) => ({ label: r.name, values: at(r, "val_accuracy") }));
+  document.getElementById("overlay-metric").hidden = acc.length === 0;
+  if (acc.length > 0) draw("overlay-metric", "validation accuracy", "step", steps, acc, false);
+}
+
+// ---- comparison reports ----
+
+async function showReport(name) {
+  const d = await getJSON("/api/report?name=" + encodeURIComponent(name));
+  state.report = name;
+  const s = d.summary;
+  document.getElementById("report").hidden = false;
+  document.getElementById("report-title").textContent = "Optimizer comparison: " + (s.name || d.name) + " (" + d.name + ")";
+  const cols = [["rank", null], ["optimizer", "optimizer"], ["lr", "chosen_lr"], ["best val loss (mean)", "best_val_loss_mean"],
+    ["sd", "best_val_loss_std"], ["final val loss", "final_val_loss_mean"], ["best val acc", "best_val_accuracy_mean"],
+    ["steps to target", "steps_to_target_median"], ["good lrs", "robust_lrs"], ["diverged", "diverged"]];
+  const head = el("tr");
+  for (const [label] of cols) head.append(el("th", label));
+  document.querySelector("#report-table thead").replaceChildren(head);
+  const body = document.querySelector("#report-table tbody");
+  body.replaceChildren();
+  (s.optimizers || []).forEach((o, i) => {
+    const tr = el("tr");
+    for (const [, k] of cols) {
+      let v = k === null ? i + 1 : o[k];
+      if (k === "diverged") v = (o.diverged || []).length;
+      if (k === "robust_lrs") v = o.robust_lrs + "/" + (o.lr_grid || []).length;
+      tr.append(el("td", typeof v === "number" ? (Number.isInteger(v) ? v : fmt(v)) : (v === null || v === undefined ? "-" : v), "num"));
+    }
+    body.append(tr);
+  });
+  const ul = document.getElementById("report-findings");
+  ul.replaceChildren(...(s.findings || []).map((f) => el("li", f)));
+  const imgs = document.getElementById("report-images");
+  imgs.replaceChildren(...d.images.map((f) => {
+    const img = el("img");
+    img.alt = f;
+    img.src = "/api/image?name=" + encodeURIComponent(d.name) + "&file=" + encodeURIComponent(f);
+    return img;
+  }));
+  document.getElementById("report").scrollIntoView({ block: "nearest" });
+}
+
+// ---- polling ----
+
+async function tick() {
+  const live = document.getElementById("live");
+  try {
+    const list = await getJSON("/api/runs");
+    renderRuns(list);
+    renderReports(list);
+    await refreshRun();
+    await refreshOverlay();
+    live.textContent = "live, updated " + new Date().toLocaleTimeString();
+    live.classList.remove("off");
+  } catch (e) {
+    live.textContent = "cannot reach the board: " + e.message;
+    live.classList.add("off");
+  }
+  setTimeout(tick, 1000);
+}
+
+// The address may name a run, runs to overlay and a report:
+// #run=NAME&overlay=A,B&report=NAME (each URI-encoded).
+function fromHash() {
+  const p = new URLSearchParams(location.hash.slice(1));
+  if (p.get("run")) state.selected = p.get("run");
+  for (const n of (p.get("overlay") || "").split(",")) if (n) state.ticked.add(n);
+  if (p.get("report")) showReport(p.get("report")).catch(() => {});
+}
+
+fromHash();
+for (const tr of document.querySelectorAll("#runs tbody tr[data-run]")) tr.addEventListener("click", () => selectRun(tr.dataset.run));
+for (const a of document.querySelectorAll("#reports a[data-report]")) a.addEventListener("click", (ev) => { ev.preventDefault(); showReport(a.dataset.report); });
+tick();
