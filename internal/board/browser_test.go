@@ -2,6 +2,7 @@ package board
 
 import (
 	"context"
+	"fmt"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -74,7 +75,7 @@ func TestBoardInBrowser(t *testing.T) {
 	}
 	waitFor(t, ctx, "the live run appears as running",
 		`document.querySelector('tr[data-run="live"] .status.running')`, 20*time.Second)
-	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`tr[data-run="live"] td.name`))); err != nil {
+	if err := click(ctx, `tr[data-run="live"] td.name`); err != nil {
 		t.Fatal(err)
 	}
 	points := `(state.charts["chart-loss"] ? state.charts["chart-loss"].plot.data[0].length : 0)`
@@ -95,7 +96,7 @@ func TestBoardInBrowser(t *testing.T) {
 
 	// Overlay: tick both runs.
 	for _, name := range []string{"live", "<script>"} {
-		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`tr[data-run="`+name+`"] input[type=checkbox]`))); err != nil {
+		if err := click(ctx, `tr[data-run="`+name+`"] input[type=checkbox]`); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -103,7 +104,7 @@ func TestBoardInBrowser(t *testing.T) {
 		`state.charts["overlay-loss"] && state.charts["overlay-loss"].plot.series.length === 3 && !document.getElementById("overlay-section").hidden`, 10*time.Second)
 
 	// The comparison view.
-	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`a[data-report="blobs-compare"]`))); err != nil {
+	if err := click(ctx, `a[data-report="blobs-compare"]`); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, ctx, "the comparison's table, findings and plot",
@@ -137,3 +138,18 @@ func TestBoardInBrowser(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// click clicks the element a CSS selector finds, found and clicked in one
+// script: the page redraws its tables every second, so a node looked up
+// first and clicked afterwards may be gone by then.
+func click(ctx context.Context, selector string) error {
+	js := fmt.Sprintf(`(() => { const e = document.querySelector(%q); if (!e) return false; e.click(); return true; })()`, selector)
+	ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](js))
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("no element %s to click", selector)
+	}
+	return nil
+}
