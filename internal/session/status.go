@@ -113,7 +113,11 @@ func (s *session[T]) printSummary(w io.Writer) {
 	if s.tb != nil {
 		fmt.Fprintf(w, "tensorboard: tensorboard --logdir %s\n", shellQuote(filepath.Dir(s.tb.Path())))
 	}
-	fmt.Fprintf(w, "next: nettrain eval %s --checkpoint %s\n", shellQuote(filepath.Join(d, "config.yaml")), shellQuote(filepath.Join(d, "best.safetensors")))
+	split := "" // eval's default, the test data
+	if s.cfg.Data.Test == "" {
+		split = " --split validation"
+	}
+	fmt.Fprintf(w, "next: nettrain eval %s --checkpoint %s%s\n", shellQuote(filepath.Join(d, "config.yaml")), shellQuote(filepath.Join(d, "best.safetensors")), split)
 }
 
 // ending says how the run ended, for the summary.

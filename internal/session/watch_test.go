@@ -35,7 +35,7 @@ func TestCurvesStatusAndSummary(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := append(tc.log, "checkpoints: "+filepath.Join(out, "best.safetensors"), "curves: "+filepath.Join(out, "curves.png"),
-				"next: nettrain eval "+filepath.Join(out, "config.yaml")+" --checkpoint "+filepath.Join(out, "best.safetensors"))
+				"next: nettrain eval "+filepath.Join(out, "config.yaml")+" --checkpoint "+filepath.Join(out, "best.safetensors")+" --split validation\n") // no data.test
 			for _, w := range want {
 				if !strings.Contains(log.String(), w) {
 					t.Errorf("the log lacks %q:\n%s", w, log.String())
