@@ -3,6 +3,9 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -16,29 +19,45 @@ type BenchOptions struct {
 	Config  string
 	Sets    []string
 	Steps   int
-	Threads int
+	Threads []int // one run per entry; 0: the config's setting
 	JSON    bool
+	// Inference times predictions (the evaluation-mode forward pass) at
+	// Batch samples per pass instead of training steps.
+	Inference bool
+	Batch     int
 }
 
 // NewCmdBench builds `nettrain bench`.
 func NewCmdBench(s *IOStreams, runF func(*BenchOptions) error) *cobra.Command {
 	opts := &BenchOptions{IO: s}
+	var threads string
 	cmd := &cobra.Command{
 		Use:   "bench CONFIG",
-		Short: "Time the training step: samples/s, per-layer time, GFLOP/s, allocations",
+		Short: "Time the training step (or predictions): samples/s, per-layer time, GFLOP/s, scaling with threads",
 		Long: `Time the training step of a config (forward, backward and optimizer) at its
 batch size, on its data, after 10 warm-up steps: samples per second, time per
 layer forward and backward (as caffe time does), the loss and optimizer time,
 the GFLOP/s achieved against the machine's float32 GEMM peak on the same
-threads, allocations per step and peak memory.`,
+threads, allocations per step and peak memory.
+
+With --threads 1,2,4 it runs once per thread count and adds a scaling
+table: the speed-up of the step and of each layer, the parallel fraction
+that Amdahl's law gives for it, and what that fraction predicts at 16
+cores. With --inference it times predictions instead: the evaluation-mode
+forward pass with the batch's preprocessing, at --batch samples per pass
+(throughput, and the median and 90th-percentile latency of a pass).`,
 		Args: configArg,
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.Config = args[0]
-			if err := checkThreads(opts.Threads); err != nil {
+			var err error
+			if opts.Threads, err = parseThreadList(threads); err != nil {
 				return err
 			}
 			if opts.Steps < 1 {
 				return usageError{fmt.Errorf("--steps must be at least 1, got %d", opts.Steps)}
+			}
+			if opts.Batch < 0 || opts.Batch > model.MaxBatchSize {
+				return usageError{fmt.Errorf("--batch must be 1 to %d (0: training.batch_size), got %d", model.MaxBatchSize, opts.Batch)}
 			}
 			if runF != nil {
 				return runF(opts)
@@ -47,10 +66,35 @@ threads, allocations per step and peak memory.`,
 		},
 	}
 	addSetFlag(cmd, &opts.Sets)
-	cmd.Flags().IntVar(&opts.Steps, "steps", 100, "timed steps")
-	cmd.Flags().IntVar(&opts.Threads, "threads", 0, fmt.Sprintf("threads, at most %d (default: training.threads, else every core)", maxThreads))
-	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print JSON")
+	cmd.Flags().IntVar(&opts.Steps, "steps", 100, "timed steps (with --inference: timed forward passes)")
+	cmd.Flags().StringVar(&threads, "threads", "0", fmt.Sprintf("threads, at most %d, or a list such as 1,2,4 for a scaling table (default: training.threads, else every core)", maxThreads))
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print JSON (a list with several thread counts)")
+	cmd.Flags().BoolVar(&opts.Inference, "inference", false, "time predictions (evaluation-mode forward passes) instead of training steps")
+	cmd.Flags().IntVar(&opts.Batch, "batch", 0, "with --inference: samples per forward pass (default: training.batch_size)")
 	return cmd
+}
+
+// parseThreadList reads --threads: one count, or a comma-separated list of
+// distinct counts, each checked as --threads is.
+func parseThreadList(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil {
+			return nil, usageError{fmt.Errorf("--threads: %q is not a whole number (want e.g. 2 or 1,2,4)", f)}
+		}
+		if err := checkThreads(n); err != nil {
+			return nil, err
+		}
+		if slices.Contains(out, n) {
+			return nil, usageError{fmt.Errorf("--threads: %d is listed twice", n)}
+		}
+		out = append(out, n)
+	}
+	if len(out) > 1 && slices.Contains(out, 0) {
+		return nil, usageError{fmt.Errorf("--threads: a list names thread counts from 1, got %s", s)}
+	}
+	return out, nil
 }
 
 func runBench(o *BenchOptions) error {
@@ -58,15 +102,82 @@ func runBench(o *BenchOptions) error {
 	if err != nil {
 		return err
 	}
-	r, err := inspect.Bench(cfg, inspect.BenchOptions{Steps: o.Steps, Threads: o.Threads})
-	if err != nil {
-		return err
+	if o.Inference {
+		var rs []*inspect.InferenceResult
+		for _, t := range o.Threads {
+			r, err := inspect.BenchInference(cfg, inspect.InferenceOptions{Batch: o.Batch, Batches: o.Steps, Threads: t})
+			if err != nil {
+				return err
+			}
+			rs = append(rs, r)
+		}
+		if o.JSON {
+			if len(rs) == 1 {
+				return writeJSON(o.IO.Out, rs[0])
+			}
+			return writeJSON(o.IO.Out, rs)
+		}
+		rows := [][]string{{"threads", "batch", "samples/s", "latency ms (median)", "p90 ms"}}
+		for _, r := range rs {
+			rows = append(rows, []string{fmt.Sprint(r.Threads), fmt.Sprint(r.Batch), fmt.Sprintf("%.0f", r.SamplesPerS), fmt.Sprintf("%.3f", r.LatencyMS), fmt.Sprintf("%.3f", r.LatencyP90MS)})
+		}
+		fmt.Fprintf(o.IO.Out, "%s: predictions (evaluation-mode forward pass with the batch's preprocessing), %d timed passes\n", cfg.File, o.Steps)
+		printTable(o.IO.Out, rows, []bool{true, true, true, true, true})
+		return nil
+	}
+	var rs []*inspect.BenchResult
+	for _, t := range o.Threads {
+		r, err := inspect.Bench(cfg, inspect.BenchOptions{Steps: o.Steps, Threads: t})
+		if err != nil {
+			return err
+		}
+		rs = append(rs, r)
 	}
 	if o.JSON {
-		return writeJSON(o.IO.Out, r)
+		if len(rs) == 1 {
+			return writeJSON(o.IO.Out, rs[0])
+		}
+		return writeJSON(o.IO.Out, map[string]any{"runs": rs, "scaling": inspect.Scale(rs)})
 	}
-	printBench(o.IO.Out, r)
+	for i, r := range rs {
+		if i > 0 {
+			fmt.Fprintln(o.IO.Out)
+		}
+		printBench(o.IO.Out, r)
+	}
+	if len(rs) > 1 {
+		fmt.Fprintln(o.IO.Out)
+		printScaling(o.IO.Out, inspect.Scale(rs))
+	}
 	return nil
+}
+
+// printScaling prints the speed-ups of a scaling run.
+func printScaling(w io.Writer, sc *inspect.Scaling) {
+	head := []string{"", "part"}
+	for _, t := range sc.Threads[1:] {
+		head = append(head, fmt.Sprintf("x%d threads", t))
+	}
+	head = append(head, "parallel fraction", fmt.Sprintf("at %d cores", inspect.ProjectCores))
+	rows := [][]string{head}
+	right := []bool{true, false}
+	for range sc.Threads[1:] {
+		right = append(right, true)
+	}
+	right = append(right, true, true)
+	for _, p := range sc.Parts {
+		row := []string{p.Index, p.Name}
+		for _, v := range p.Speedup {
+			row = append(row, fmt.Sprintf("%.2f", v))
+		}
+		frac, proj := "-", "-"
+		if p.ParallelFraction != nil {
+			frac, proj = fmt.Sprintf("%.2f", *p.ParallelFraction), fmt.Sprintf("%.1f", *p.Projected)
+		}
+		rows = append(rows, append(row, frac, proj))
+	}
+	fmt.Fprintf(w, "scaling from %d thread(s) (speed-up of each part's time; parallel fraction p from Amdahl's law, 1/((1-p)+p/n), fitted to the largest thread count; projected speed-up at %d cores):\n", sc.Threads[0], inspect.ProjectCores)
+	printTable(w, rows, right)
 }
 
 func printBench(w io.Writer, r *inspect.BenchResult) {
