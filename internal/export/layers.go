@@ -2,6 +2,7 @@ package export
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/nettrain/nettrain/internal/backprop"
 )
@@ -61,6 +62,14 @@ func (e *exporter) layer(i int, s backprop.Spec, ps []*backprop.Param[float32], 
 		return "", fmt.Errorf("unknown activation %q", s.Fn)
 	case backprop.LeakyReLUSpec:
 		return g.op1("LeakyRelu", out, []string{x}, attr{"alpha", float32(s.Slope)}), nil
+	case backprop.ELUSpec:
+		return g.op1("Elu", out, []string{x}, attr{"alpha", float32(s.Alpha)}), nil
+	case backprop.GELUSpec:
+		return e.gelu(i, s, x, out), nil
+	case backprop.SiLUSpec:
+		// x * Sigmoid(x)
+		sig := g.op1("Sigmoid", out+".sigmoid", []string{x})
+		return g.op1("Mul", out, []string{x, sig}), nil
 	case backprop.EmbeddingSpec:
 		// ids (N, T) int64 -> rows of weight (N, T, Dim).
 		return g.op1("Gather", out, []string{param(0), x}, attr{"axis", int64(0)}), nil
@@ -96,4 +105,26 @@ func (e *exporter) dense(s backprop.DenseSpec, ps []*backprop.Param[float32], x,
 	}
 	y := g.op1("MatMul", out+".xw", []string{x, wt})
 	return g.op1("Add", out, []string{y, b})
+}
+
+// gelu builds GELU from opset-17 operators (the Gelu operator is opset 20):
+//
+//	exact: y = x * 0.5 * (1 + Erf(x * (1/sqrt 2)))
+//	tanh:  y = x * 0.5 * (1 + Tanh(sqrt(2/pi) * (x + 0.044715 * Pow(x, 3))))
+func (e *exporter) gelu(i int, s backprop.GELUSpec, x, out string) string {
+	g := &e.g
+	c := func(name string, v float64) string {
+		return g.floats(fmt.Sprintf("%d.%s", i, name), nil, []float32{float32(v)})
+	}
+	var t string
+	if s.Tanh {
+		x3 := g.op1("Pow", out+".x3", []string{x, c("three", 3)})
+		inner := g.op1("Add", out+".inner", []string{x, g.op1("Mul", out+".cx3", []string{x3, c("c", 0.044715)})})
+		t = g.op1("Tanh", out+".tanh", []string{g.op1("Mul", out+".u", []string{inner, c("k", math.Sqrt(2/math.Pi))})})
+	} else {
+		t = g.op1("Erf", out+".erf", []string{g.op1("Mul", out+".u", []string{x, c("inv_sqrt2", 1/math.Sqrt2)})})
+	}
+	onePlus := g.op1("Add", out+".1p", []string{t, c("one", 1)})
+	half := g.op1("Mul", out+".half", []string{x, c("half", 0.5)})
+	return g.op1("Mul", out, []string{half, onePlus})
 }

@@ -5,9 +5,10 @@ PyTorch is nettrain's numerical reference. This script computes reference
 values with torch in float64 and writes them as JSON testdata that the Go
 tests compare the engine against; the Go tests never run Python.
 
-    ATEN_CPU_CAPABILITY=default /usr/bin/python3 scripts/golden/gen.py
+    ATEN_CPU_CAPABILITY=default /usr/bin/python3 scripts/golden/gen.py [CASE...]
 
-(from the repository root; see scripts/golden/README.md). It writes
+(from the repository root; with CASE names, only those network cases,
+and nothing else; see scripts/golden/README.md). It writes
 
     internal/backprop/testdata/golden/<case>.json   one file per NETWORK_CASES entry
     internal/optim/testdata/<optimizer>.json        one file per OPTIMIZERS entry
@@ -90,6 +91,19 @@ def leaky_relu(params, in_shape):
     """leaky_relu: {negative_slope}: nn.LeakyReLU (default slope 0.01)."""
     check_keys("leaky_relu", params, ["negative_slope"])
     return nn.LeakyReLU(params.get("negative_slope", 0.01)), list(in_shape)
+
+
+def elu(params, in_shape):
+    """elu: {alpha}: nn.ELU (default alpha 1.0)."""
+    check_keys("elu", params, ["alpha"])
+    return nn.ELU(params.get("alpha", 1.0)), list(in_shape)
+
+
+def gelu(params, in_shape):
+    """gelu: {approximate}: nn.GELU, approximate "none" (the exact erf form,
+    the default) or "tanh"."""
+    check_keys("gelu", params, ["approximate"])
+    return nn.GELU(approximate=params.get("approximate", "none")), list(in_shape)
 
 
 def pair(v, what):
@@ -266,6 +280,9 @@ LAYERS = {
     "dense": dense,
     "relu": activation(nn.ReLU),
     "leaky_relu": leaky_relu,
+    "elu": elu,
+    "gelu": gelu,
+    "silu": activation(nn.SiLU),
     "sigmoid": activation(nn.Sigmoid),
     "tanh": activation(nn.Tanh),
     "softmax": activation(lambda: nn.Softmax(dim=-1)),
@@ -584,6 +601,13 @@ NETWORK_CASES = [
     # p: 0, the identity in training and evaluation alike.
     case("dropout_p0_ce", [5], [{"dense": {"units": 6}}, "tanh", {"dropout": {"p": 0}}, {"dense": {"units": 3}}],
          "cross_entropy", "labels", 4),
+    case("elu_ce", [6], [{"dense": {"units": 8}}, {"elu": {"alpha": 0.5}}, {"dense": {"units": 4}}],
+         "cross_entropy", "labels", 5),
+    case("elu_default_seq_mse", [3, 4], [{"dense": {"units": 6}}, "elu", {"dense": {"units": 2}}], "mse", "values", 3),
+    case("gelu_ce", [6], [{"dense": {"units": 8}}, "gelu", {"dense": {"units": 4}}], "cross_entropy", "labels", 5),
+    case("gelu_tanh_seq_mse", [3, 4], [{"dense": {"units": 6}}, {"gelu": {"approximate": "tanh"}}, {"dense": {"units": 2}}],
+         "mse", "values", 3),
+    case("silu_half_sse", [5], [{"dense": {"units": 7}}, "silu", {"dense": {"units": 3}}], "half_sse", "values", 4),
     case("batch1_relu_ce", [5], [{"dense": {"units": 6}}, "relu", {"dense": {"units": 3}}], "cross_entropy", "labels", 1),
     # The 10-step runs of every optimizer (OPTIMIZER_TRAINING).
     case("mlp_optimizers_ce", [4], [{"dense": {"units": 6}}, "relu", {"dense": {"units": 5}}, "tanh", {"dense": {"units": 3}}],
@@ -726,7 +750,7 @@ def check_margins(c, model, x):
     with torch.no_grad():
         for i, m in enumerate(model):
             scale = h.abs().max().item()
-            if isinstance(m, (nn.ReLU, nn.LeakyReLU)):
+            if isinstance(m, (nn.ReLU, nn.LeakyReLU, nn.ELU)):
                 assert h.abs().min().item() >= MARGIN * scale, (c["name"], i, "ReLU input near 0")
             if isinstance(m, nn.MaxPool2d):
                 (kh, kw), (sh, sw), (ph, pw) = map(_pair, (m.kernel_size, m.stride, m.padding))
@@ -886,8 +910,18 @@ def main():
     torch.use_deterministic_algorithms(True)
     names = [c["name"] for c in NETWORK_CASES]
     assert len(set(names)) == len(names), "duplicate case names"
+    # gen.py CASE...: only those network cases (a new case's file, without
+    # rewriting the last bits of the others; see README.md).
+    only = sys.argv[1:]
+    unknown = set(only) - set(names)
+    if unknown:
+        sys.exit("gen.py: no network cases %s" % sorted(unknown))
     for c in NETWORK_CASES:
+        if only and c["name"] not in only:
+            continue
         write(os.path.join(NET_DIR, c["name"] + ".json"), dict(header(), **network_case(c)))
+    if only:
+        return
     for name in OPTIMIZERS:
         write(os.path.join(OPTIM_DIR, name + ".json"), dict(header(), **optimizer_cases(name)))
     names = [row[0] for row in SCHEDULES]
