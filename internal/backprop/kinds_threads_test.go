@@ -29,6 +29,13 @@ var kindNets = []struct {
 		func(in []int) Spec { return SiLUSpec{In: in} },
 		flat, denseTo(5),
 	}, 19},
+	{"layernorm", []int{60, 40}, []func([]int) Spec{
+		denseTo(32),
+		func(in []int) Spec { return LayerNormSpec{In: in, Eps: 1e-5, Affine: true} },
+		denseTo(24),
+		func(in []int) Spec { return LayerNormSpec{In: in, Eps: 1e-3} },
+		flat, denseTo(5),
+	}, 21},
 }
 
 func TestThreadsBitIdenticalLayerKinds(t *testing.T) {

@@ -70,6 +70,22 @@ func (e *exporter) layer(i int, s backprop.Spec, ps []*backprop.Param[float32], 
 		// x * Sigmoid(x)
 		sig := g.op1("Sigmoid", out+".sigmoid", []string{x})
 		return g.op1("Mul", out, []string{x, sig}), nil
+	case backprop.LayerNormSpec:
+		// Over the last axis; without affine, Scale is ones and B absent.
+		d := s.In[len(s.In)-1]
+		scale := ""
+		in := []string{x}
+		if s.Affine {
+			in = append(in, param(0), param(1))
+		} else {
+			ones := make([]float32, d)
+			for j := range ones {
+				ones[j] = 1
+			}
+			scale = g.floats(fmt.Sprintf("%d.ones", i), []int{d}, ones)
+			in = append(in, scale)
+		}
+		return g.op1("LayerNormalization", out, in, attr{"axis", int64(-1)}, attr{"epsilon", float32(s.Eps)}), nil
 	case backprop.EmbeddingSpec:
 		// ids (N, T) int64 -> rows of weight (N, T, Dim).
 		return g.op1("Gather", out, []string{param(0), x}, attr{"axis", int64(0)}), nil

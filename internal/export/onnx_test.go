@@ -50,6 +50,8 @@ var layerCases = []layerCase{
 	{name: "gelu", input: "[3, 6]", layers: "[{dense: {units: 8}}, gelu]"},
 	{name: "gelu tanh", input: "[6]", layers: "[{dense: {units: 8}}, {gelu: {approximate: tanh}}]"},
 	{name: "silu", input: "[6]", layers: "[{dense: {units: 8}}, silu]"},
+	{name: "layernorm", input: "[6]", layers: "[{dense: {units: 8}}, layernorm]"},
+	{name: "layernorm on a sequence, no affine", input: "[3, 5]", layers: "[{layernorm: {eps: 0.01, affine: false}}, {dense: {units: 2}}]"},
 	{name: "dropout", input: "[6]", layers: "[{dense: {units: 8}}, {dropout: {p: 0.5}}, {dense: {units: 3}}]"},
 	{name: "embedding", input: "[4]", layers: "[{embedding: {dim: 3, vocab: 7}}, {dense: {units: 2}}]"},
 	{name: "onehot lstm", input: "[5]", layers: "[{onehot: {vocab: 6}}, {lstm: {units: 4}}, {dense: {units: 6}}]", loss: "cross_entropy"},

@@ -106,6 +106,14 @@ def gelu(params, in_shape):
     return nn.GELU(approximate=params.get("approximate", "none")), list(in_shape)
 
 
+def layernorm(params, in_shape):
+    """layernorm: {eps, affine}: nn.LayerNorm over the last axis, weight and
+    bias (D) when affine (torch's elementwise_affine)."""
+    check_keys("layernorm", params, ["eps", "affine"])
+    return nn.LayerNorm(in_shape[-1], eps=params.get("eps", 1e-5),
+                        elementwise_affine=params.get("affine", True)), list(in_shape)
+
+
 def pair(v, what):
     """An integer (square) or [height, width], as nettrain's Pair."""
     if isinstance(v, int) and not isinstance(v, bool):
@@ -283,6 +291,7 @@ LAYERS = {
     "elu": elu,
     "gelu": gelu,
     "silu": activation(nn.SiLU),
+    "layernorm": layernorm,
     "sigmoid": activation(nn.Sigmoid),
     "tanh": activation(nn.Tanh),
     "softmax": activation(lambda: nn.Softmax(dim=-1)),
@@ -608,6 +617,12 @@ NETWORK_CASES = [
     case("gelu_tanh_seq_mse", [3, 4], [{"dense": {"units": 6}}, {"gelu": {"approximate": "tanh"}}, {"dense": {"units": 2}}],
          "mse", "values", 3),
     case("silu_half_sse", [5], [{"dense": {"units": 7}}, "silu", {"dense": {"units": 3}}], "half_sse", "values", 4),
+    # layernorm starts at weight 1, bias 0 in torch: the training steps
+    # move them, so later steps check them away from the identity.
+    case("layernorm_ce", [6], [{"dense": {"units": 8}}, "layernorm", "tanh", {"dense": {"units": 4}}],
+         "cross_entropy", "labels", 5),
+    case("layernorm_seq_no_affine_mse", [3, 5], [{"dense": {"units": 6}}, {"layernorm": {"eps": 0.01, "affine": False}},
+                                                 {"dense": {"units": 2}}], "mse", "values", 3),
     case("batch1_relu_ce", [5], [{"dense": {"units": 6}}, "relu", {"dense": {"units": 3}}], "cross_entropy", "labels", 1),
     # The 10-step runs of every optimizer (OPTIMIZER_TRAINING).
     case("mlp_optimizers_ce", [4], [{"dense": {"units": 6}}, "relu", {"dense": {"units": 5}}, "tanh", {"dense": {"units": 3}}],
