@@ -36,6 +36,11 @@ var kindNets = []struct {
 		func(in []int) Spec { return LayerNormSpec{In: in, Eps: 1e-3} },
 		flat, denseTo(5),
 	}, 21},
+	{"global_maxpool", []int{3, 30, 30}, []func([]int) Spec{
+		func(in []int) Spec { return conv(in, 6, 3, 3, 1, 1, 1, 1, 1, 1) },
+		func(in []int) Spec { return GlobalMaxPoolSpec{in} },
+		denseTo(4),
+	}, 23},
 }
 
 func TestThreadsBitIdenticalLayerKinds(t *testing.T) {

@@ -44,6 +44,9 @@ func (e *exporter) layer(i int, s backprop.Spec, ps []*backprop.Param[float32], 
 	case backprop.GlobalAvgPoolSpec:
 		x = g.op1("GlobalAveragePool", out+".nc11", []string{x}) // (N, C, 1, 1)
 		return g.op1("Flatten", out, []string{x}, attr{"axis", int64(1)}), nil
+	case backprop.GlobalMaxPoolSpec:
+		x = g.op1("GlobalMaxPool", out+".nc11", []string{x}) // (N, C, 1, 1)
+		return g.op1("Flatten", out, []string{x}, attr{"axis", int64(1)}), nil
 	case backprop.FlattenSpec:
 		return g.op1("Flatten", out, []string{x}, attr{"axis", int64(1)}), nil
 	case backprop.DropoutSpec:

@@ -39,6 +39,7 @@ var layerCases = []layerCase{
 	{name: "maxpool2d overlapping padded", input: "[2, 7, 6]", layers: "[{maxpool2d: {size: 3, stride: 2, padding: 1}}]"},
 	{name: "avgpool2d padded", input: "[2, 7, 6]", layers: "[{avgpool2d: {size: [3, 2], stride: [2, 1], padding: [1, 1]}}]"},
 	{name: "global_avgpool", input: "[3, 4, 5]", layers: "[global_avgpool, {dense: {units: 2}}]"},
+	{name: "global_maxpool", input: "[3, 4, 5]", layers: "[global_maxpool, {dense: {units: 2}}]"},
 	{name: "flatten", input: "[2, 5, 5]", layers: "[{conv2d: {filters: 3, kernel: 3}}, flatten, {dense: {units: 4}}]"},
 	{name: "relu", input: "[6]", layers: "[{dense: {units: 8}}, relu]"},
 	{name: "sigmoid", input: "[6]", layers: "[{dense: {units: 8}}, sigmoid]"},

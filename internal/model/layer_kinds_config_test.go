@@ -23,6 +23,7 @@ func TestLayerKindShapes(t *testing.T) {
 		{"[2, 3, 4]", "silu", []int{2, 3, 4}, 0},
 		{"[5, 8]", "layernorm", []int{5, 8}, 16},
 		{"[8]", "layernorm: {affine: false}", []int{8}, 0},
+		{"[3, 4, 5]", "global_maxpool", []int{3}, 0},
 	}
 	for _, tc := range tests {
 		c, err := parse(t, cnnConfig(tc.input, tc.layer))
@@ -61,6 +62,7 @@ func TestLayerKindConfigErrors(t *testing.T) {
 		{"[4]", []string{"gelu: {approximate: fast}"}, `c.yaml:5:27: layer 0 (gelu): approximate: must be none (the exact erf form) or tanh, got "fast"`},
 		{"[4]", []string{"elu: {alpha: .nan}"}, `c.yaml:5:20: model.layers[0].elu.alpha: expected a finite number, got .nan`},
 		{"[4]", []string{"layernorm: {eps: 0}"}, `c.yaml:5:24: layer 0 (layernorm): eps: must be a positive number, got 0`},
+		{"[4, 5]", []string{"global_maxpool"}, `c.yaml:5:7: layer 0 (global_maxpool): needs a 3-D input (channels, height, width), got [4 5]`},
 		{"[4]", []string{"silu: {beta: 1}"}, `c.yaml:5:13: model.layers[0].silu: silu takes no parameters`},
 	}
 	for _, tc := range tests {

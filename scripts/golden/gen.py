@@ -186,6 +186,24 @@ def global_avgpool(params, in_shape):
     return GlobalAvgPool(), in_shape[:1]
 
 
+class GlobalMaxPool(nn.AdaptiveMaxPool2d):
+    """global_maxpool: nn.AdaptiveMaxPool2d(1) then a flatten, (C, H, W) ->
+    (C), as one module (as GlobalAvgPool)."""
+
+    def __init__(self):
+        super().__init__(1)
+
+    def forward(self, x):
+        return super().forward(x).flatten(1)
+
+
+def global_maxpool(params, in_shape):
+    if params:
+        raise ValueError("global_maxpool takes no parameters, got %r" % params)
+    image("global_maxpool", in_shape)
+    return GlobalMaxPool(), in_shape[:1]
+
+
 def flatten(params, in_shape):
     """flatten: nn.Flatten(), (d1, d2, ...) -> (d1*d2*...) in row-major
     (NCHW) order."""
@@ -299,6 +317,7 @@ LAYERS = {
     "maxpool2d": pool2d("maxpool2d", nn.MaxPool2d),
     "avgpool2d": pool2d("avgpool2d", nn.AvgPool2d),
     "global_avgpool": global_avgpool,
+    "global_maxpool": global_maxpool,
     "flatten": flatten,
     "dropout": dropout,
     "lstm": lstm,
@@ -650,6 +669,9 @@ NETWORK_CASES = [
     case("avgpool2d_3x3_stride2_pad1", [3, 5, 6], [{"avgpool2d": {"size": 3, "stride": 2, "padding": 1}}],
          "half_sse", "values", 2),
     case("global_avgpool_dense", [3, 4, 5], ["global_avgpool", {"dense": {"units": 3}}], "cross_entropy", "labels", 4),
+    case("global_maxpool_dense", [3, 4, 5], ["global_maxpool", {"dense": {"units": 3}}], "cross_entropy", "labels", 4),
+    case("conv2d_global_maxpool_mse", [2, 5, 6], [{"conv2d": {"filters": 4, "kernel": 3, "padding": 1}}, "tanh",
+                                                  "global_maxpool", {"dense": {"units": 2}}], "mse", "values", 3),
     case("cnn_ce", [2, 8, 8], [{"conv2d": {"filters": 4, "kernel": 3, "padding": 1}}, "relu", {"maxpool2d": {"size": 2}},
                                {"conv2d": {"filters": 6, "kernel": 3, "padding": 1}}, "relu", {"avgpool2d": {"size": 2}},
                                "flatten", {"dense": {"units": 3}}],
@@ -777,6 +799,10 @@ def check_margins(c, model, x):
                 after_relu = i > 0 and isinstance(model[i - 1], nn.ReLU)
                 ok = (gap >= MARGIN * scale) | ((top[..., 0] == 0) & after_relu)
                 assert ok.all().item(), (c["name"], i, "max pooling window with a near tie")
+            if isinstance(m, GlobalMaxPool):
+                top = h.flatten(2).topk(2, dim=-1).values
+                assert (top[..., 0] - top[..., 1] >= MARGIN * scale).all().item(), \
+                    (c["name"], i, "global max pooling with a near tie")
             h = m(h)
 
 
