@@ -41,6 +41,14 @@ var kindNets = []struct {
 		func(in []int) Spec { return GlobalMaxPoolSpec{in} },
 		denseTo(4),
 	}, 23},
+	{"conv1d maxpool1d avgpool1d", []int{50, 6}, []func([]int) Spec{
+		conv1(nil, 16, 5, 1, 2, 2, 1, true),
+		func(in []int) Spec { return act("relu", in) },
+		pool1(PoolMax, 3, 2, 1),
+		conv1(nil, 8, 3, 2, 1, 1, 2, false),
+		pool1(PoolAvg, 2, 1, 0),
+		flat, denseTo(3),
+	}, 37},
 }
 
 func TestThreadsBitIdenticalLayerKinds(t *testing.T) {

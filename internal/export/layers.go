@@ -44,6 +44,30 @@ func (e *exporter) layer(i int, s backprop.Spec, ps []*backprop.Param[float32], 
 	case backprop.GlobalAvgPoolSpec:
 		x = g.op1("GlobalAveragePool", out+".nc11", []string{x}) // (N, C, 1, 1)
 		return g.op1("Flatten", out, []string{x}, attr{"axis", int64(1)}), nil
+	case backprop.Conv1DSpec:
+		in := []string{e.toNCT(i, x), param(0)}
+		if s.Bias {
+			in = append(in, param(1))
+		}
+		y := g.op1("Conv", out+".nct", in,
+			attr{"kernel_shape", []int64{int64(s.K)}},
+			attr{"strides", []int64{int64(s.Stride)}},
+			attr{"pads", []int64{int64(s.PadL), int64(s.PadR)}},
+			attr{"dilations", []int64{int64(s.Dilation)}})
+		return g.op1("Transpose", out, []string{y}, attr{"perm", []int64{0, 2, 1}}), nil
+	case backprop.Pool1DSpec:
+		attrs := []attr{
+			{"kernel_shape", []int64{int64(s.K)}},
+			{"strides", []int64{int64(s.Stride)}},
+			{"pads", []int64{int64(s.Pad), int64(s.Pad)}},
+		}
+		op := "MaxPool"
+		if s.Op == backprop.PoolAvg {
+			op = "AveragePool"
+			attrs = append(attrs, attr{"count_include_pad", int64(1)})
+		}
+		y := g.op1(op, out+".nct", []string{e.toNCT(i, x)}, attrs...)
+		return g.op1("Transpose", out, []string{y}, attr{"perm", []int64{0, 2, 1}}), nil
 	case backprop.GlobalMaxPoolSpec:
 		x = g.op1("GlobalMaxPool", out+".nc11", []string{x}) // (N, C, 1, 1)
 		return g.op1("Flatten", out, []string{x}, attr{"axis", int64(1)}), nil
@@ -146,4 +170,10 @@ func (e *exporter) gelu(i int, s backprop.GELUSpec, x, out string) string {
 	onePlus := g.op1("Add", out+".1p", []string{t, c("one", 1)})
 	half := g.op1("Mul", out+".half", []string{x, c("half", 0.5)})
 	return g.op1("Mul", out, []string{half, onePlus})
+}
+
+// toNCT transposes a (N, T, C) sequence to ONNX's (and torch's) channels
+// first (N, C, T) for a 1-D Conv or pooling; its result is transposed back.
+func (e *exporter) toNCT(i int, x string) string {
+	return e.g.op1("Transpose", fmt.Sprintf("%d.nct_in", i), []string{x}, attr{"perm", []int64{0, 2, 1}})
 }

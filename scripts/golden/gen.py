@@ -168,6 +168,59 @@ def pool2d(kind, cls):
     return build
 
 
+def sequence(kind, in_shape):
+    if len(in_shape) != 2:
+        raise ValueError("%s needs a (time steps, features) input, got %s" % (kind, in_shape))
+    return in_shape
+
+
+class ChannelsLast:
+    """A mixin for torch's 1-D layers, which take (N, C, T): nettrain's
+    sequences are (N, T, C), so the input is transposed in and the output
+    back. The module's own parameters (and state_dict keys) are kept."""
+
+    def forward(self, x):
+        return super().forward(x.transpose(1, 2)).transpose(1, 2)
+
+
+class Conv1d(ChannelsLast, nn.Conv1d):
+    pass
+
+
+class MaxPool1d(ChannelsLast, nn.MaxPool1d):
+    pass
+
+
+class AvgPool1d(ChannelsLast, nn.AvgPool1d):
+    pass
+
+
+def conv1d(params, in_shape):
+    """conv1d: {filters, kernel, stride, padding, dilation, bias}: nn.Conv1d
+    on the transposed (C, T) input, weight (F, C, K). padding is an integer,
+    "valid" (0) or "same" (stride 1; an odd total's extra step at the end)."""
+    check_keys("conv1d", params, ["filters", "kernel", "stride", "padding", "dilation", "bias"])
+    c = sequence("conv1d", in_shape)[1]
+    padding = params.get("padding", 0)
+    if padding == "valid":
+        padding = 0
+    module = Conv1d(c, params["filters"], params["kernel"], stride=params.get("stride", 1), padding=padding,
+                    dilation=params.get("dilation", 1), bias=params.get("bias", True))
+    return module, shape_of(module, in_shape)
+
+
+def pool1d(kind, cls):
+    """maxpool1d / avgpool1d: {size, stride (default: size), padding}:
+    nn.MaxPool1d / nn.AvgPool1d on the transposed input, torch's defaults
+    (ceil_mode False; count_include_pad True)."""
+    def build(params, in_shape):
+        check_keys(kind, params, ["size", "stride", "padding"])
+        sequence(kind, in_shape)
+        module = cls(params["size"], stride=params.get("stride", params["size"]), padding=params.get("padding", 0))
+        return module, shape_of(module, in_shape)
+    return build
+
+
 class GlobalAvgPool(nn.AdaptiveAvgPool2d):
     """global_avgpool: nn.AdaptiveAvgPool2d(1) then a flatten, (C, H, W) ->
     (C), as one module so the layer indices stay nettrain's."""
@@ -318,6 +371,9 @@ LAYERS = {
     "avgpool2d": pool2d("avgpool2d", nn.AvgPool2d),
     "global_avgpool": global_avgpool,
     "global_maxpool": global_maxpool,
+    "conv1d": conv1d,
+    "maxpool1d": pool1d("maxpool1d", MaxPool1d),
+    "avgpool1d": pool1d("avgpool1d", AvgPool1d),
     "flatten": flatten,
     "dropout": dropout,
     "lstm": lstm,
@@ -695,6 +751,20 @@ NETWORK_CASES = [
              "values": [[1, 0]],
          }),
 
+    # 1-D layers on (T, C) sequences, as torch's on the transposed (C, T).
+    case("conv1d_k3_mse", [6, 3], [{"conv1d": {"filters": 4, "kernel": 3}}], "mse", "values", 2),
+    case("conv1d_stride2_pad1_dilation2", [9, 2],
+         [{"conv1d": {"filters": 3, "kernel": 3, "stride": 2, "padding": 1, "dilation": 2}}, "tanh",
+          "flatten", {"dense": {"units": 3}}], "cross_entropy", "labels", 3),
+    case("conv1d_same_even_no_bias", [5, 2], [{"conv1d": {"filters": 3, "kernel": 4, "padding": "same", "bias": False}}],
+         "half_sse", "values", 2),
+    case("maxpool1d_2", [6, 3], [{"maxpool1d": {"size": 2}}], "mse", "values", 2),
+    case("maxpool1d_3_stride2_pad1", [7, 2], [{"conv1d": {"filters": 3, "kernel": 2}}, {"maxpool1d": {"size": 3, "stride": 2, "padding": 1}}],
+         "half_sse", "values", 2),
+    case("avgpool1d_3_stride1", [6, 2], [{"avgpool1d": {"size": 3, "stride": 1}}], "mse", "values", 2),
+    case("avgpool1d_3_stride2_pad1", [7, 2], [{"conv1d": {"filters": 3, "kernel": 2}}, {"avgpool1d": {"size": 3, "stride": 2, "padding": 1}}],
+         "mse", "values", 3),
+
     # Sequence layers: lstm on (T, I) inputs, embedding and onehot on token
     # ids (T). Many-to-one cases end in the last step's h (H); with
     # return_sequences the dense layer applies to every step and
@@ -799,6 +869,13 @@ def check_margins(c, model, x):
                 after_relu = i > 0 and isinstance(model[i - 1], nn.ReLU)
                 ok = (gap >= MARGIN * scale) | ((top[..., 0] == 0) & after_relu)
                 assert ok.all().item(), (c["name"], i, "max pooling window with a near tie")
+            if isinstance(m, MaxPool1d):
+                k, st, p = m.kernel_size, m.stride, m.padding
+                win = F.pad(h.transpose(1, 2), (p, p), value=float("-inf")).unfold(2, k, st)
+                top = win.topk(min(2, k), dim=-1).values
+                if k > 1:
+                    assert (top[..., 0] - top[..., 1] >= MARGIN * scale).all().item(), \
+                        (c["name"], i, "1-D max pooling window with a near tie")
             if isinstance(m, GlobalMaxPool):
                 top = h.flatten(2).topk(2, dim=-1).values
                 assert (top[..., 0] - top[..., 1] >= MARGIN * scale).all().item(), \
