@@ -49,6 +49,11 @@ var kindNets = []struct {
 		pool1(PoolAvg, 2, 1, 0),
 		flat, denseTo(3),
 	}, 37},
+	{"gru", []int{12, 5}, []func([]int) Spec{
+		gruS(24, 2, true),
+		gruS(16, 1, false),
+		denseTo(3),
+	}, 45},
 }
 
 func TestThreadsBitIdenticalLayerKinds(t *testing.T) {

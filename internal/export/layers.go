@@ -122,6 +122,8 @@ func (e *exporter) layer(i int, s backprop.Spec, ps []*backprop.Param[float32], 
 		return g.op1("OneHot", out, []string{x, depth, values}, attr{"axis", int64(-1)}), nil
 	case backprop.LSTMSpec:
 		return e.lstm(i, s, ps, x), nil
+	case backprop.GRUSpec:
+		return e.gru(i, s, ps, x), nil
 	}
 	return "", fmt.Errorf("no ONNX export for this layer kind")
 }

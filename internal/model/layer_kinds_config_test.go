@@ -29,6 +29,9 @@ func TestLayerKindShapes(t *testing.T) {
 		{"[12, 3]", "conv1d: {filters: 2, kernel: 3, stride: 2, padding: 1, dilation: 2}", []int{5, 2}, 2*3*3 + 2},
 		{"[12, 3]", "maxpool1d: {size: 2}", []int{6, 3}, 0},
 		{"[12, 3]", "avgpool1d: {size: 3, stride: 2, padding: 1}", []int{6, 3}, 0},
+		// nn.GRU(3, 8): 3*8*(3 + 8) + 2*3*8; a second layer 3*8*(8 + 8) + 2*3*8.
+		{"[12, 3]", "gru: {units: 8}", []int{8}, 312},
+		{"[12, 3]", "gru: {units: 8, layers: 2, return_sequences: true}", []int{12, 8}, 312 + 432},
 	}
 	for _, tc := range tests {
 		c, err := parse(t, cnnConfig(tc.input, tc.layer))
@@ -77,6 +80,9 @@ func TestLayerKindConfigErrors(t *testing.T) {
 		{"[12, 3]", []string{"maxpool1d: {size: 2, padding: 2}"}, `c.yaml:5:37: layer 0 (maxpool1d): padding: must be between 0 and half the window size 2, got 2`},
 		{"[12, 3]", []string{"avgpool1d: {stride: 2}"}, `layer 0 (avgpool1d): size: required: the window length, e.g. 2`},
 		{"[3, 4, 5]", []string{"maxpool1d: {size: 2}"}, `layer 0 (maxpool1d): needs a sequence input (time steps, features), got [3 4 5]`},
+		{"[12]", []string{"gru: {units: 3}"}, `layer 0 (gru): needs a sequence input (time steps, features), got [12]`},
+		{"[12, 3]", []string{"gru: {units: 0}"}, `c.yaml:5:20: layer 0 (gru): units: must be at least 1, got 0`},
+		{"[12, 3]", []string{"gru: {units: 2, layers: 0}"}, `c.yaml:5:31: layer 0 (gru): layers: must be at least 1, got 0`},
 		{"[4]", []string{"silu: {beta: 1}"}, `c.yaml:5:13: model.layers[0].silu: silu takes no parameters`},
 	}
 	for _, tc := range tests {

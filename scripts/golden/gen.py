@@ -313,6 +313,29 @@ def lstm(params, in_shape):
     return module, ([in_shape[0], units] if seq else [units])
 
 
+class GRU(nn.GRU):
+    """gru: nn.GRU(batch_first=True) with a zero initial state, returning the
+    output sequence (N, T, H) when return_sequences, else its last step (N,
+    H); a subclass, as LSTM, so the state_dict keys stay nn.GRU's."""
+
+    def __init__(self, input_size, units, layers, return_sequences):
+        super().__init__(input_size, units, num_layers=layers, batch_first=True)
+        self.return_sequences = return_sequences
+
+    def forward(self, x):
+        out, _ = super().forward(x)
+        return out if self.return_sequences else out[:, -1]
+
+
+def gru(params, in_shape):
+    """gru: {units, layers (1), return_sequences (false)} on a (T, I) input;
+    torch's own U(-1/sqrt(H), 1/sqrt(H)) init draws the parameters."""
+    check_keys("gru", params, ["units", "layers", "return_sequences"])
+    sequence("gru", in_shape)
+    units, seq = params["units"], params.get("return_sequences", False)
+    return GRU(in_shape[1], units, params.get("layers", 1), seq), ([in_shape[0], units] if seq else [units])
+
+
 def tokens(kind, params, in_shape):
     """The vocabulary of a layer that takes token ids (T). The YAML can
     leave vocab to the data; a golden case has no data, so it must give it."""
@@ -377,6 +400,7 @@ LAYERS = {
     "flatten": flatten,
     "dropout": dropout,
     "lstm": lstm,
+    "gru": gru,
     "embedding": embedding,
     "onehot": onehot,
 }
@@ -784,6 +808,17 @@ NETWORK_CASES = [
     case("onehot_lstm_seq_ce", [5], [{"onehot": {"vocab": 5}}, {"lstm": {"units": 3, "return_sequences": True}},
                                      {"dense": {"units": 5}}],
          "cross_entropy", "labels", 2),
+    case("gru_ce", [5, 3], [{"gru": {"units": 4}}, {"dense": {"units": 3}}], "cross_entropy", "labels", 3),
+    case("gru_2layers_mse", [4, 2], [{"gru": {"units": 3, "layers": 2}}, {"dense": {"units": 2}}], "mse", "values", 2),
+    case("gru_seq_ce", [5, 3], [{"gru": {"units": 4, "return_sequences": True}}, {"dense": {"units": 3}}],
+         "cross_entropy", "labels", 2),
+    case("gru_2layers_seq_half_sse", [4, 2], [{"gru": {"units": 3, "layers": 2, "return_sequences": True}},
+                                              {"dense": {"units": 2}}], "half_sse", "values", 3),
+    case("gru_t1", [1, 3], [{"gru": {"units": 4}}, {"dense": {"units": 2}}], "mse", "values", 3),
+    case("embedding_gru_ce", [6], [{"embedding": {"dim": 3, "vocab": 7}}, {"gru": {"units": 4}}, {"dense": {"units": 7}}],
+         "cross_entropy", "labels", 3),
+    case("conv1d_gru_mse", [8, 2], [{"conv1d": {"filters": 3, "kernel": 3, "padding": 1}}, {"gru": {"units": 4}},
+                                    {"dense": {"units": 1}}], "mse", "values", 3),
     case("lstm_t1", [1, 3], [{"lstm": {"units": 4}}, {"dense": {"units": 2}}], "mse", "values", 3),
 ]
 
