@@ -36,7 +36,8 @@
 //   - Other work runs in parallel through Ctx.For, on the threads of
 //     Ctx.Pool (package parallel), the same threads as the GEMMs: inside
 //     layers (activations, dropout, pooling, im2col, the
-//     LSTM's recurrence per chunk of samples, embedding and one-hot rows),
+//     LSTM's and GRU's recurrences per chunk of samples, layernorm's rows,
+//     embedding and one-hot rows),
 //     the loss (ForwardCtx), zeroing and the norm of the gradient slab
 //     (ZeroGradCtx, GradNormCtx) and, in package train, the batch filling
 //     and the optimizer's update. Chunks of samples, rows, planes or

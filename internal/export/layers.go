@@ -2,6 +2,7 @@ package export
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/nettrain/nettrain/internal/backprop"
 )
@@ -43,6 +44,33 @@ func (e *exporter) layer(i int, s backprop.Spec, ps []*backprop.Param[float32], 
 	case backprop.GlobalAvgPoolSpec:
 		x = g.op1("GlobalAveragePool", out+".nc11", []string{x}) // (N, C, 1, 1)
 		return g.op1("Flatten", out, []string{x}, attr{"axis", int64(1)}), nil
+	case backprop.Conv1DSpec:
+		in := []string{e.toNCT(i, x), param(0)}
+		if s.Bias {
+			in = append(in, param(1))
+		}
+		y := g.op1("Conv", out+".nct", in,
+			attr{"kernel_shape", []int64{int64(s.K)}},
+			attr{"strides", []int64{int64(s.Stride)}},
+			attr{"pads", []int64{int64(s.PadL), int64(s.PadR)}},
+			attr{"dilations", []int64{int64(s.Dilation)}})
+		return g.op1("Transpose", out, []string{y}, attr{"perm", []int64{0, 2, 1}}), nil
+	case backprop.Pool1DSpec:
+		attrs := []attr{
+			{"kernel_shape", []int64{int64(s.K)}},
+			{"strides", []int64{int64(s.Stride)}},
+			{"pads", []int64{int64(s.Pad), int64(s.Pad)}},
+		}
+		op := "MaxPool"
+		if s.Op == backprop.PoolAvg {
+			op = "AveragePool"
+			attrs = append(attrs, attr{"count_include_pad", int64(1)})
+		}
+		y := g.op1(op, out+".nct", []string{e.toNCT(i, x)}, attrs...)
+		return g.op1("Transpose", out, []string{y}, attr{"perm", []int64{0, 2, 1}}), nil
+	case backprop.GlobalMaxPoolSpec:
+		x = g.op1("GlobalMaxPool", out+".nc11", []string{x}) // (N, C, 1, 1)
+		return g.op1("Flatten", out, []string{x}, attr{"axis", int64(1)}), nil
 	case backprop.FlattenSpec:
 		return g.op1("Flatten", out, []string{x}, attr{"axis", int64(1)}), nil
 	case backprop.DropoutSpec:
@@ -61,6 +89,30 @@ func (e *exporter) layer(i int, s backprop.Spec, ps []*backprop.Param[float32], 
 		return "", fmt.Errorf("unknown activation %q", s.Fn)
 	case backprop.LeakyReLUSpec:
 		return g.op1("LeakyRelu", out, []string{x}, attr{"alpha", float32(s.Slope)}), nil
+	case backprop.ELUSpec:
+		return g.op1("Elu", out, []string{x}, attr{"alpha", float32(s.Alpha)}), nil
+	case backprop.GELUSpec:
+		return e.gelu(i, s, x, out), nil
+	case backprop.SiLUSpec:
+		// x * Sigmoid(x)
+		sig := g.op1("Sigmoid", out+".sigmoid", []string{x})
+		return g.op1("Mul", out, []string{x, sig}), nil
+	case backprop.LayerNormSpec:
+		// Over the last axis; without affine, Scale is ones and B absent.
+		d := s.In[len(s.In)-1]
+		scale := ""
+		in := []string{x}
+		if s.Affine {
+			in = append(in, param(0), param(1))
+		} else {
+			ones := make([]float32, d)
+			for j := range ones {
+				ones[j] = 1
+			}
+			scale = g.floats(fmt.Sprintf("%d.ones", i), []int{d}, ones)
+			in = append(in, scale)
+		}
+		return g.op1("LayerNormalization", out, in, attr{"axis", int64(-1)}, attr{"epsilon", float32(s.Eps)}), nil
 	case backprop.EmbeddingSpec:
 		// ids (N, T) int64 -> rows of weight (N, T, Dim).
 		return g.op1("Gather", out, []string{param(0), x}, attr{"axis", int64(0)}), nil
@@ -70,6 +122,8 @@ func (e *exporter) layer(i int, s backprop.Spec, ps []*backprop.Param[float32], 
 		return g.op1("OneHot", out, []string{x, depth, values}, attr{"axis", int64(-1)}), nil
 	case backprop.LSTMSpec:
 		return e.lstm(i, s, ps, x), nil
+	case backprop.GRUSpec:
+		return e.gru(i, s, ps, x), nil
 	}
 	return "", fmt.Errorf("no ONNX export for this layer kind")
 }
@@ -96,4 +150,32 @@ func (e *exporter) dense(s backprop.DenseSpec, ps []*backprop.Param[float32], x,
 	}
 	y := g.op1("MatMul", out+".xw", []string{x, wt})
 	return g.op1("Add", out, []string{y, b})
+}
+
+// gelu builds GELU from opset-17 operators (the Gelu operator is opset 20):
+//
+//	exact: y = x * 0.5 * (1 + Erf(x * (1/sqrt 2)))
+//	tanh:  y = x * 0.5 * (1 + Tanh(sqrt(2/pi) * (x + 0.044715 * Pow(x, 3))))
+func (e *exporter) gelu(i int, s backprop.GELUSpec, x, out string) string {
+	g := &e.g
+	c := func(name string, v float64) string {
+		return g.floats(fmt.Sprintf("%d.%s", i, name), nil, []float32{float32(v)})
+	}
+	var t string
+	if s.Tanh {
+		x3 := g.op1("Pow", out+".x3", []string{x, c("three", 3)})
+		inner := g.op1("Add", out+".inner", []string{x, g.op1("Mul", out+".cx3", []string{x3, c("c", 0.044715)})})
+		t = g.op1("Tanh", out+".tanh", []string{g.op1("Mul", out+".u", []string{inner, c("k", math.Sqrt(2/math.Pi))})})
+	} else {
+		t = g.op1("Erf", out+".erf", []string{g.op1("Mul", out+".u", []string{x, c("inv_sqrt2", 1/math.Sqrt2)})})
+	}
+	onePlus := g.op1("Add", out+".1p", []string{t, c("one", 1)})
+	half := g.op1("Mul", out+".half", []string{x, c("half", 0.5)})
+	return g.op1("Mul", out, []string{half, onePlus})
+}
+
+// toNCT transposes a (N, T, C) sequence to ONNX's (and torch's) channels
+// first (N, C, T) for a 1-D Conv or pooling; its result is transposed back.
+func (e *exporter) toNCT(i int, x string) string {
+	return e.g.op1("Transpose", fmt.Sprintf("%d.nct_in", i), []string{x}, attr{"perm", []int64{0, 2, 1}})
 }

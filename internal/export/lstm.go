@@ -16,12 +16,7 @@ var onnxGates = [4]int{0, 3, 1, 2}
 // of h rows of cols values (i, f, g, o), with the blocks in ONNX's order
 // (i, o, f, c).
 func reorderGates(w []float32, h, cols int) []float32 {
-	block := h * cols
-	out := make([]float32, 0, len(w))
-	for _, b := range onnxGates {
-		out = append(out, w[b*block:(b+1)*block]...)
-	}
-	return out
+	return reorderBlocks(w, onnxGates[:], h, cols)
 }
 
 // lstm adds the nodes of a (stacked) LSTM: x (N, T, I) is transposed to

@@ -5,9 +5,10 @@ PyTorch is nettrain's numerical reference. This script computes reference
 values with torch in float64 and writes them as JSON testdata that the Go
 tests compare the engine against; the Go tests never run Python.
 
-    ATEN_CPU_CAPABILITY=default /usr/bin/python3 scripts/golden/gen.py
+    ATEN_CPU_CAPABILITY=default /usr/bin/python3 scripts/golden/gen.py [CASE...]
 
-(from the repository root; see scripts/golden/README.md). It writes
+(from the repository root; with CASE names, only those network cases,
+and nothing else; see scripts/golden/README.md). It writes
 
     internal/backprop/testdata/golden/<case>.json   one file per NETWORK_CASES entry
     internal/optim/testdata/<optimizer>.json        one file per OPTIMIZERS entry
@@ -92,6 +93,27 @@ def leaky_relu(params, in_shape):
     return nn.LeakyReLU(params.get("negative_slope", 0.01)), list(in_shape)
 
 
+def elu(params, in_shape):
+    """elu: {alpha}: nn.ELU (default alpha 1.0)."""
+    check_keys("elu", params, ["alpha"])
+    return nn.ELU(params.get("alpha", 1.0)), list(in_shape)
+
+
+def gelu(params, in_shape):
+    """gelu: {approximate}: nn.GELU, approximate "none" (the exact erf form,
+    the default) or "tanh"."""
+    check_keys("gelu", params, ["approximate"])
+    return nn.GELU(approximate=params.get("approximate", "none")), list(in_shape)
+
+
+def layernorm(params, in_shape):
+    """layernorm: {eps, affine}: nn.LayerNorm over the last axis, weight and
+    bias (D) when affine (torch's elementwise_affine)."""
+    check_keys("layernorm", params, ["eps", "affine"])
+    return nn.LayerNorm(in_shape[-1], eps=params.get("eps", 1e-5),
+                        elementwise_affine=params.get("affine", True)), list(in_shape)
+
+
 def pair(v, what):
     """An integer (square) or [height, width], as nettrain's Pair."""
     if isinstance(v, int) and not isinstance(v, bool):
@@ -146,6 +168,59 @@ def pool2d(kind, cls):
     return build
 
 
+def sequence(kind, in_shape):
+    if len(in_shape) != 2:
+        raise ValueError("%s needs a (time steps, features) input, got %s" % (kind, in_shape))
+    return in_shape
+
+
+class ChannelsLast:
+    """A mixin for torch's 1-D layers, which take (N, C, T): nettrain's
+    sequences are (N, T, C), so the input is transposed in and the output
+    back. The module's own parameters (and state_dict keys) are kept."""
+
+    def forward(self, x):
+        return super().forward(x.transpose(1, 2)).transpose(1, 2)
+
+
+class Conv1d(ChannelsLast, nn.Conv1d):
+    pass
+
+
+class MaxPool1d(ChannelsLast, nn.MaxPool1d):
+    pass
+
+
+class AvgPool1d(ChannelsLast, nn.AvgPool1d):
+    pass
+
+
+def conv1d(params, in_shape):
+    """conv1d: {filters, kernel, stride, padding, dilation, bias}: nn.Conv1d
+    on the transposed (C, T) input, weight (F, C, K). padding is an integer,
+    "valid" (0) or "same" (stride 1; an odd total's extra step at the end)."""
+    check_keys("conv1d", params, ["filters", "kernel", "stride", "padding", "dilation", "bias"])
+    c = sequence("conv1d", in_shape)[1]
+    padding = params.get("padding", 0)
+    if padding == "valid":
+        padding = 0
+    module = Conv1d(c, params["filters"], params["kernel"], stride=params.get("stride", 1), padding=padding,
+                    dilation=params.get("dilation", 1), bias=params.get("bias", True))
+    return module, shape_of(module, in_shape)
+
+
+def pool1d(kind, cls):
+    """maxpool1d / avgpool1d: {size, stride (default: size), padding}:
+    nn.MaxPool1d / nn.AvgPool1d on the transposed input, torch's defaults
+    (ceil_mode False; count_include_pad True)."""
+    def build(params, in_shape):
+        check_keys(kind, params, ["size", "stride", "padding"])
+        sequence(kind, in_shape)
+        module = cls(params["size"], stride=params.get("stride", params["size"]), padding=params.get("padding", 0))
+        return module, shape_of(module, in_shape)
+    return build
+
+
 class GlobalAvgPool(nn.AdaptiveAvgPool2d):
     """global_avgpool: nn.AdaptiveAvgPool2d(1) then a flatten, (C, H, W) ->
     (C), as one module so the layer indices stay nettrain's."""
@@ -162,6 +237,24 @@ def global_avgpool(params, in_shape):
         raise ValueError("global_avgpool takes no parameters, got %r" % params)
     image("global_avgpool", in_shape)
     return GlobalAvgPool(), in_shape[:1]
+
+
+class GlobalMaxPool(nn.AdaptiveMaxPool2d):
+    """global_maxpool: nn.AdaptiveMaxPool2d(1) then a flatten, (C, H, W) ->
+    (C), as one module (as GlobalAvgPool)."""
+
+    def __init__(self):
+        super().__init__(1)
+
+    def forward(self, x):
+        return super().forward(x).flatten(1)
+
+
+def global_maxpool(params, in_shape):
+    if params:
+        raise ValueError("global_maxpool takes no parameters, got %r" % params)
+    image("global_maxpool", in_shape)
+    return GlobalMaxPool(), in_shape[:1]
 
 
 def flatten(params, in_shape):
@@ -220,6 +313,29 @@ def lstm(params, in_shape):
     return module, ([in_shape[0], units] if seq else [units])
 
 
+class GRU(nn.GRU):
+    """gru: nn.GRU(batch_first=True) with a zero initial state, returning the
+    output sequence (N, T, H) when return_sequences, else its last step (N,
+    H); a subclass, as LSTM, so the state_dict keys stay nn.GRU's."""
+
+    def __init__(self, input_size, units, layers, return_sequences):
+        super().__init__(input_size, units, num_layers=layers, batch_first=True)
+        self.return_sequences = return_sequences
+
+    def forward(self, x):
+        out, _ = super().forward(x)
+        return out if self.return_sequences else out[:, -1]
+
+
+def gru(params, in_shape):
+    """gru: {units, layers (1), return_sequences (false)} on a (T, I) input;
+    torch's own U(-1/sqrt(H), 1/sqrt(H)) init draws the parameters."""
+    check_keys("gru", params, ["units", "layers", "return_sequences"])
+    sequence("gru", in_shape)
+    units, seq = params["units"], params.get("return_sequences", False)
+    return GRU(in_shape[1], units, params.get("layers", 1), seq), ([in_shape[0], units] if seq else [units])
+
+
 def tokens(kind, params, in_shape):
     """The vocabulary of a layer that takes token ids (T). The YAML can
     leave vocab to the data; a golden case has no data, so it must give it."""
@@ -266,6 +382,10 @@ LAYERS = {
     "dense": dense,
     "relu": activation(nn.ReLU),
     "leaky_relu": leaky_relu,
+    "elu": elu,
+    "gelu": gelu,
+    "silu": activation(nn.SiLU),
+    "layernorm": layernorm,
     "sigmoid": activation(nn.Sigmoid),
     "tanh": activation(nn.Tanh),
     "softmax": activation(lambda: nn.Softmax(dim=-1)),
@@ -273,9 +393,14 @@ LAYERS = {
     "maxpool2d": pool2d("maxpool2d", nn.MaxPool2d),
     "avgpool2d": pool2d("avgpool2d", nn.AvgPool2d),
     "global_avgpool": global_avgpool,
+    "global_maxpool": global_maxpool,
+    "conv1d": conv1d,
+    "maxpool1d": pool1d("maxpool1d", MaxPool1d),
+    "avgpool1d": pool1d("avgpool1d", AvgPool1d),
     "flatten": flatten,
     "dropout": dropout,
     "lstm": lstm,
+    "gru": gru,
     "embedding": embedding,
     "onehot": onehot,
 }
@@ -584,6 +709,19 @@ NETWORK_CASES = [
     # p: 0, the identity in training and evaluation alike.
     case("dropout_p0_ce", [5], [{"dense": {"units": 6}}, "tanh", {"dropout": {"p": 0}}, {"dense": {"units": 3}}],
          "cross_entropy", "labels", 4),
+    case("elu_ce", [6], [{"dense": {"units": 8}}, {"elu": {"alpha": 0.5}}, {"dense": {"units": 4}}],
+         "cross_entropy", "labels", 5),
+    case("elu_default_seq_mse", [3, 4], [{"dense": {"units": 6}}, "elu", {"dense": {"units": 2}}], "mse", "values", 3),
+    case("gelu_ce", [6], [{"dense": {"units": 8}}, "gelu", {"dense": {"units": 4}}], "cross_entropy", "labels", 5),
+    case("gelu_tanh_seq_mse", [3, 4], [{"dense": {"units": 6}}, {"gelu": {"approximate": "tanh"}}, {"dense": {"units": 2}}],
+         "mse", "values", 3),
+    case("silu_half_sse", [5], [{"dense": {"units": 7}}, "silu", {"dense": {"units": 3}}], "half_sse", "values", 4),
+    # layernorm starts at weight 1, bias 0 in torch: the training steps
+    # move them, so later steps check them away from the identity.
+    case("layernorm_ce", [6], [{"dense": {"units": 8}}, "layernorm", "tanh", {"dense": {"units": 4}}],
+         "cross_entropy", "labels", 5),
+    case("layernorm_seq_no_affine_mse", [3, 5], [{"dense": {"units": 6}}, {"layernorm": {"eps": 0.01, "affine": False}},
+                                                 {"dense": {"units": 2}}], "mse", "values", 3),
     case("batch1_relu_ce", [5], [{"dense": {"units": 6}}, "relu", {"dense": {"units": 3}}], "cross_entropy", "labels", 1),
     # The 10-step runs of every optimizer (OPTIMIZER_TRAINING).
     case("mlp_optimizers_ce", [4], [{"dense": {"units": 6}}, "relu", {"dense": {"units": 5}}, "tanh", {"dense": {"units": 3}}],
@@ -611,6 +749,9 @@ NETWORK_CASES = [
     case("avgpool2d_3x3_stride2_pad1", [3, 5, 6], [{"avgpool2d": {"size": 3, "stride": 2, "padding": 1}}],
          "half_sse", "values", 2),
     case("global_avgpool_dense", [3, 4, 5], ["global_avgpool", {"dense": {"units": 3}}], "cross_entropy", "labels", 4),
+    case("global_maxpool_dense", [3, 4, 5], ["global_maxpool", {"dense": {"units": 3}}], "cross_entropy", "labels", 4),
+    case("conv2d_global_maxpool_mse", [2, 5, 6], [{"conv2d": {"filters": 4, "kernel": 3, "padding": 1}}, "tanh",
+                                                  "global_maxpool", {"dense": {"units": 2}}], "mse", "values", 3),
     case("cnn_ce", [2, 8, 8], [{"conv2d": {"filters": 4, "kernel": 3, "padding": 1}}, "relu", {"maxpool2d": {"size": 2}},
                                {"conv2d": {"filters": 6, "kernel": 3, "padding": 1}}, "relu", {"avgpool2d": {"size": 2}},
                                "flatten", {"dense": {"units": 3}}],
@@ -634,6 +775,20 @@ NETWORK_CASES = [
              "values": [[1, 0]],
          }),
 
+    # 1-D layers on (T, C) sequences, as torch's on the transposed (C, T).
+    case("conv1d_k3_mse", [6, 3], [{"conv1d": {"filters": 4, "kernel": 3}}], "mse", "values", 2),
+    case("conv1d_stride2_pad1_dilation2", [9, 2],
+         [{"conv1d": {"filters": 3, "kernel": 3, "stride": 2, "padding": 1, "dilation": 2}}, "tanh",
+          "flatten", {"dense": {"units": 3}}], "cross_entropy", "labels", 3),
+    case("conv1d_same_even_no_bias", [5, 2], [{"conv1d": {"filters": 3, "kernel": 4, "padding": "same", "bias": False}}],
+         "half_sse", "values", 2),
+    case("maxpool1d_2", [6, 3], [{"maxpool1d": {"size": 2}}], "mse", "values", 2),
+    case("maxpool1d_3_stride2_pad1", [7, 2], [{"conv1d": {"filters": 3, "kernel": 2}}, {"maxpool1d": {"size": 3, "stride": 2, "padding": 1}}],
+         "half_sse", "values", 2),
+    case("avgpool1d_3_stride1", [6, 2], [{"avgpool1d": {"size": 3, "stride": 1}}], "mse", "values", 2),
+    case("avgpool1d_3_stride2_pad1", [7, 2], [{"conv1d": {"filters": 3, "kernel": 2}}, {"avgpool1d": {"size": 3, "stride": 2, "padding": 1}}],
+         "mse", "values", 3),
+
     # Sequence layers: lstm on (T, I) inputs, embedding and onehot on token
     # ids (T). Many-to-one cases end in the last step's h (H); with
     # return_sequences the dense layer applies to every step and
@@ -653,6 +808,17 @@ NETWORK_CASES = [
     case("onehot_lstm_seq_ce", [5], [{"onehot": {"vocab": 5}}, {"lstm": {"units": 3, "return_sequences": True}},
                                      {"dense": {"units": 5}}],
          "cross_entropy", "labels", 2),
+    case("gru_ce", [5, 3], [{"gru": {"units": 4}}, {"dense": {"units": 3}}], "cross_entropy", "labels", 3),
+    case("gru_2layers_mse", [4, 2], [{"gru": {"units": 3, "layers": 2}}, {"dense": {"units": 2}}], "mse", "values", 2),
+    case("gru_seq_ce", [5, 3], [{"gru": {"units": 4, "return_sequences": True}}, {"dense": {"units": 3}}],
+         "cross_entropy", "labels", 2),
+    case("gru_2layers_seq_half_sse", [4, 2], [{"gru": {"units": 3, "layers": 2, "return_sequences": True}},
+                                              {"dense": {"units": 2}}], "half_sse", "values", 3),
+    case("gru_t1", [1, 3], [{"gru": {"units": 4}}, {"dense": {"units": 2}}], "mse", "values", 3),
+    case("embedding_gru_ce", [6], [{"embedding": {"dim": 3, "vocab": 7}}, {"gru": {"units": 4}}, {"dense": {"units": 7}}],
+         "cross_entropy", "labels", 3),
+    case("conv1d_gru_mse", [8, 2], [{"conv1d": {"filters": 3, "kernel": 3, "padding": 1}}, {"gru": {"units": 4}},
+                                    {"dense": {"units": 1}}], "mse", "values", 3),
     case("lstm_t1", [1, 3], [{"lstm": {"units": 4}}, {"dense": {"units": 2}}], "mse", "values", 3),
 ]
 
@@ -726,7 +892,7 @@ def check_margins(c, model, x):
     with torch.no_grad():
         for i, m in enumerate(model):
             scale = h.abs().max().item()
-            if isinstance(m, (nn.ReLU, nn.LeakyReLU)):
+            if isinstance(m, (nn.ReLU, nn.LeakyReLU, nn.ELU)):
                 assert h.abs().min().item() >= MARGIN * scale, (c["name"], i, "ReLU input near 0")
             if isinstance(m, nn.MaxPool2d):
                 (kh, kw), (sh, sw), (ph, pw) = map(_pair, (m.kernel_size, m.stride, m.padding))
@@ -738,6 +904,17 @@ def check_margins(c, model, x):
                 after_relu = i > 0 and isinstance(model[i - 1], nn.ReLU)
                 ok = (gap >= MARGIN * scale) | ((top[..., 0] == 0) & after_relu)
                 assert ok.all().item(), (c["name"], i, "max pooling window with a near tie")
+            if isinstance(m, MaxPool1d):
+                k, st, p = m.kernel_size, m.stride, m.padding
+                win = F.pad(h.transpose(1, 2), (p, p), value=float("-inf")).unfold(2, k, st)
+                top = win.topk(min(2, k), dim=-1).values
+                if k > 1:
+                    assert (top[..., 0] - top[..., 1] >= MARGIN * scale).all().item(), \
+                        (c["name"], i, "1-D max pooling window with a near tie")
+            if isinstance(m, GlobalMaxPool):
+                top = h.flatten(2).topk(2, dim=-1).values
+                assert (top[..., 0] - top[..., 1] >= MARGIN * scale).all().item(), \
+                    (c["name"], i, "global max pooling with a near tie")
             h = m(h)
 
 
@@ -886,8 +1063,18 @@ def main():
     torch.use_deterministic_algorithms(True)
     names = [c["name"] for c in NETWORK_CASES]
     assert len(set(names)) == len(names), "duplicate case names"
+    # gen.py CASE...: only those network cases (a new case's file, without
+    # rewriting the last bits of the others; see README.md).
+    only = sys.argv[1:]
+    unknown = set(only) - set(names)
+    if unknown:
+        sys.exit("gen.py: no network cases %s" % sorted(unknown))
     for c in NETWORK_CASES:
+        if only and c["name"] not in only:
+            continue
         write(os.path.join(NET_DIR, c["name"] + ".json"), dict(header(), **network_case(c)))
+    if only:
+        return
     for name in OPTIMIZERS:
         write(os.path.join(OPTIM_DIR, name + ".json"), dict(header(), **optimizer_cases(name)))
     names = [row[0] for row in SCHEDULES]

@@ -1,0 +1,390 @@
+package backprop
+
+import (
+	"fmt"
+	"math"
+)
+
+// GRUSpec is a (stacked) GRU over sequences (T, I), PyTorch's nn.GRU with
+// batch_first=True, zero initial state, and the same gate order (r, z, n),
+// bias convention and parameter layout, so checkpoints load into the torch
+// module. For each layer l and step t, with x_t its input and h_{-1} = 0:
+//
+//	gi = W_ih x_t + b_ih        gh = W_hh h_{t-1} + b_hh    (3H: r, z, n blocks)
+//	r = sigma(gi_r + gh_r)      z = sigma(gi_z + gh_z)
+//	n = tanh(gi_n + r * gh_n)   (b_hn inside the product, as PyTorch)
+//	h_t = (1 - z) * n + z * h_{t-1}
+//
+// The output is h_0..h_{T-1} of the last layer, (T, H), when
+// ReturnSequences, else h_{T-1}, (H). Backpropagation through time runs the
+// steps in reverse with dh carried from step t+1 (dh = dy_t + dh_{t+1}):
+//
+//	dz = dh * (h_{t-1} - n)     dn = dh * (1 - z)
+//	da_n = dn * (1 - n^2)       da_r = da_n * gh_n * r (1 - r)    da_z = dz * z (1 - z)
+//	dgi = [da_r, da_z, da_n]    dgh = [da_r, da_z, da_n * r]
+//	dh_{t-1} = dh * z + dgh W_hh
+//
+// and, summed over every step of every sample:
+//
+//	dW_ih += dgi^T x    dW_hh += dgh^T h_prev    db_ih += sum dgi    db_hh += sum dgh    dx = dgi W_ih
+//
+// The input projections of all steps are one GEMM over the batch and time;
+// so are the weight gradients and dx. The recurrence runs in parallel over
+// chunks of samples (Ctx.For, at most four chunks, fixed by the batch size,
+// as the LSTM's): each chunk runs all its steps on one goroutine, a step
+// one GEMM for W_hh h_{t-1} of the chunk's samples and the gate maths per
+// row (in float64, rounded once to T). The bias gradients are summed over
+// rows in order, in float64. So the bits never depend on the thread count.
+//
+// Parameters per layer l: "weight_ih_l<l>" (3H, I_l), "weight_hh_l<l>" (3H, H),
+// "bias_ih_l<l>" (3H), "bias_hh_l<l>" (3H), all U(-1/sqrt(H), 1/sqrt(H)) as
+// PyTorch.
+type GRUSpec struct {
+	In              []int // [T, I]
+	Units           int   // H
+	Layers          int
+	ReturnSequences bool
+}
+
+func (s GRUSpec) Kind() string   { return "gru" }
+func (s GRUSpec) InShape() []int { return s.In }
+
+func (s GRUSpec) OutShape() []int {
+	if s.ReturnSequences {
+		return []int{s.In[0], s.Units}
+	}
+	return []int{s.Units}
+}
+
+func (s GRUSpec) layerIn(l int) int {
+	if l == 0 {
+		return s.In[1]
+	}
+	return s.Units
+}
+
+func (s GRUSpec) Params() []ParamSpec {
+	h := s.Units
+	u := Uniform(1 / math.Sqrt(float64(h)))
+	var ps []ParamSpec
+	for l := 0; l < s.Layers; l++ {
+		ps = append(ps,
+			ParamSpec{Name: fmt.Sprintf("weight_ih_l%d", l), Shape: []int{3 * h, s.layerIn(l)}, Init: u},
+			ParamSpec{Name: fmt.Sprintf("weight_hh_l%d", l), Shape: []int{3 * h, h}, Init: u},
+			ParamSpec{Name: fmt.Sprintf("bias_ih_l%d", l), Shape: []int{3 * h}, Init: u},
+			ParamSpec{Name: fmt.Sprintf("bias_hh_l%d", l), Shape: []int{3 * h}, Init: u},
+		)
+	}
+	return ps
+}
+
+func (s GRUSpec) FLOPs() int64 {
+	var f int64
+	for l := 0; l < s.Layers; l++ {
+		f += int64(s.In[0]) * (2*3*int64(s.Units)*(int64(s.layerIn(l))+int64(s.Units)) + 16*int64(s.Units))
+	}
+	return f
+}
+
+// WorkspaceElems is a GRU's per-sample state over the window: the input
+// and recurrent projections and their gradients (4 x 3H), the gates (3H),
+// the previous and current outputs (2 x H) per step and layer, and the
+// transposed input and its gradient.
+func (s GRUSpec) WorkspaceElems() int64 {
+	var e int64
+	for l := 0; l < s.Layers; l++ {
+		e += int64(s.In[0]) * int64(17*s.Units+3*s.layerIn(l))
+	}
+	return e
+}
+
+func (s GRUSpec) new32(p []*Param[float32], maxBatch int) Layer[float32] {
+	return newGRU(s, p, maxBatch)
+}
+func (s GRUSpec) new64(p []*Param[float64], maxBatch int) Layer[float64] {
+	return newGRU(s, p, maxBatch)
+}
+
+type gru[T Float] struct {
+	steps, h int
+	seqOut   bool
+	layers   []*gruLayer[T]
+	y        []T // (n, H): the last step's output when !seqOut
+}
+
+// gruLayer is one layer of the stack with its buffers. The input x, the
+// output hs and the input gradient dx are (n, T, .) like every sequence;
+// the internal buffers are (T, n, .), row q = t*n + s for sample s at step
+// t, so that the rows of one step of a chunk of samples are contiguous for
+// the per-step GEMMs.
+type gruLayer[T Float] struct {
+	in, h, steps       int
+	wih, whh, bih, bhh *Param[T]
+	xT                 []T       // (T, n, in): the input, time-major
+	gi, gh             []T       // (T, n, 3H): W_ih x + b_ih and W_hh h_prev + b_hh
+	gates              []T       // (T, n, 3H): r, z, n
+	hprev              []T       // (T, n, H): h_{t-1} (zero at t = 0)
+	hs                 []T       // (n, T, H): the output h_t
+	dgi, dgh           []T       // (T, n, 3H)
+	dh                 []T       // (n, H): carried from step t+1
+	dxT, dx            []T       // (T, n, in) and (n, T, in)
+	db                 []float64 // (2, 3H): the bias gradients, summed over rows
+
+	// The parallel loops and what they work on during a call.
+	ctx      *Ctx
+	n        int
+	x, dy    []T
+	lastOnly bool
+	seq      gruSeqTask[T]
+	rows     gruRowsTask[T]
+}
+
+func newGRU[T Float](s GRUSpec, p []*Param[T], maxBatch int) *gru[T] {
+	steps, h := s.In[0], s.Units
+	l := &gru[T]{steps: steps, h: h, seqOut: s.ReturnSequences}
+	for k := 0; k < s.Layers; k++ {
+		in := s.layerIn(k)
+		nt := maxBatch * steps
+		ly := &gruLayer[T]{
+			in: in, h: h, steps: steps,
+			wih: p[4*k], whh: p[4*k+1], bih: p[4*k+2], bhh: p[4*k+3],
+			xT: make([]T, nt*in), gi: make([]T, nt*3*h), gh: make([]T, nt*3*h), gates: make([]T, nt*3*h),
+			hprev: make([]T, nt*h), hs: make([]T, nt*h),
+			dgi: make([]T, nt*3*h), dgh: make([]T, nt*3*h), dh: make([]T, maxBatch*h),
+			dxT: make([]T, nt*in), dx: make([]T, nt*in), db: make([]float64, 6*h),
+		}
+		ly.seq.ly, ly.rows.ly = ly, ly
+		l.layers = append(l.layers, ly)
+	}
+	if !l.seqOut {
+		l.y = make([]T, maxBatch*h)
+	}
+	return l
+}
+
+func (l *gru[T]) Forward(ctx *Ctx, x []T, n int) []T {
+	for _, ly := range l.layers {
+		ly.forward(ctx, x, n)
+		x = ly.hs[:n*l.steps*l.h]
+	}
+	if l.seqOut {
+		return x
+	}
+	y := l.y[:n*l.h]
+	for s := 0; s < n; s++ {
+		copy(y[s*l.h:(s+1)*l.h], x[(s*l.steps+l.steps-1)*l.h:])
+	}
+	return y
+}
+
+func (l *gru[T]) Backward(ctx *Ctx, dy []T, n int, needDx bool) []T {
+	// Without return_sequences only the last step of the top layer
+	// received a gradient: dy is (n, H), the other steps' is zero.
+	lastOnly := !l.seqOut
+	for k := len(l.layers) - 1; k >= 0; k-- {
+		dy = l.layers[k].backward(ctx, dy, n, k > 0 || needDx, lastOnly)
+		lastOnly = false
+	}
+	return dy
+}
+
+func (ly *gruLayer[T]) forward(ctx *Ctx, x []T, n int) {
+	h3, in, nt := 3*ly.h, ly.in, n*ly.steps
+	ly.ctx, ly.n, ly.x = ctx, n, x[:nt*in]
+	// xT = x time-major and gi = b_ih in every row, then gi += x W_ih^T
+	// for every step of every sample at once.
+	ly.rows.fwd = true
+	ctx.For(n, lstmRowGrain(ly.steps*(in+h3)), &ly.rows)
+	Gemm(ctx, false, true, nt, h3, in, 1, ly.xT[:nt*in], in, ly.wih.W, in, 1, ly.gi[:nt*h3], h3)
+	ly.seq.fwd = true
+	ctx.For(n, lstmGrain(n), &ly.seq)
+	ly.ctx, ly.x = nil, nil
+}
+
+// backward takes dy (n, T, H), or (n, H) for the last step only when
+// lastOnly.
+func (ly *gruLayer[T]) backward(ctx *Ctx, dy []T, n int, needDx, lastOnly bool) []T {
+	h, h3, in, steps := ly.h, 3*ly.h, ly.in, ly.steps
+	nt := n * steps
+	ly.ctx, ly.n, ly.dy, ly.lastOnly = ctx, n, dy, lastOnly
+	ly.seq.fwd = false
+	ctx.For(n, lstmGrain(n), &ly.seq)
+	dgi, dgh := ly.dgi[:nt*h3], ly.dgh[:nt*h3]
+	// dW_ih += dgi^T x; dW_hh += dgh^T h_prev over the steps t >= 1
+	// (h_{-1} = 0).
+	Gemm(ctx, true, false, h3, in, nt, 1, dgi, h3, ly.xT[:nt*in], in, 1, ly.wih.G, in)
+	if steps > 1 {
+		Gemm(ctx, true, false, h3, h, nt-n, 1, dgh[n*h3:], h3, ly.hprev[n*h:nt*h], h, 1, ly.whh.G, h)
+	}
+	// db_ih, db_hh += the sums of dgi and dgh over rows, in row order.
+	clear(ly.db)
+	dbi, dbh := ly.db[:h3], ly.db[h3:]
+	for q := range nt {
+		for j, v := range dgi[q*h3 : (q+1)*h3] {
+			dbi[j] += float64(v)
+		}
+		for j, v := range dgh[q*h3 : (q+1)*h3] {
+			dbh[j] += float64(v)
+		}
+	}
+	for j := range h3 {
+		ly.bih.G[j] += T(dbi[j])
+		ly.bhh.G[j] += T(dbh[j])
+	}
+	var dx []T
+	if needDx {
+		Gemm(ctx, false, false, nt, in, h3, 1, dgi, h3, ly.wih.W, in, 0, ly.dxT[:nt*in], in)
+		ly.rows.fwd = false
+		ctx.For(n, lstmRowGrain(steps*in), &ly.rows)
+		dx = ly.dx[:nt*in]
+	}
+	ly.ctx, ly.dy = nil, nil
+	return dx
+}
+
+// gruSeqTask runs the recurrence of the samples [lo, hi) through every
+// step, forward (fwd) or backward, on the chunk's goroutine.
+type gruSeqTask[T Float] struct {
+	ly  *gruLayer[T]
+	fwd bool
+}
+
+func (t *gruSeqTask[T]) Run(_, lo, hi int) {
+	if t.fwd {
+		t.ly.forwardSamples(lo, hi)
+	} else {
+		t.ly.backwardSamples(lo, hi)
+	}
+}
+
+func sigm(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
+
+func (ly *gruLayer[T]) forwardSamples(lo, hi int) {
+	h, h3, steps, n := ly.h, 3*ly.h, ly.steps, ly.n
+	for t := 0; t < steps; t++ {
+		q0 := t*n + lo
+		// gh = b_hh (+ h_{t-1} W_hh^T for t > 0) for the chunk's samples.
+		for q := q0; q < q0+hi-lo; q++ {
+			copy(ly.gh[q*h3:(q+1)*h3], ly.bhh.W)
+		}
+		if t > 0 {
+			gemmSerial(ly.ctx, false, true, hi-lo, h3, h, 1, ly.hprev[q0*h:], h, ly.whh.W, h, 1, ly.gh[q0*h3:], h3)
+		}
+		for s := lo; s < hi; s++ {
+			q := t*n + s
+			gi, gh, g := ly.gi[q*h3:(q+1)*h3], ly.gh[q*h3:(q+1)*h3], ly.gates[q*h3:(q+1)*h3]
+			hp := ly.hprev[q*h : (q+1)*h]
+			hs := ly.hs[(s*steps+t)*h : (s*steps+t+1)*h]
+			for j := range h {
+				r := sigm(float64(gi[j]) + float64(gh[j]))
+				z := sigm(float64(gi[h+j]) + float64(gh[h+j]))
+				nn := math.Tanh(float64(gi[2*h+j]) + r*float64(gh[2*h+j]))
+				var prev float64
+				if t > 0 {
+					prev = float64(hp[j])
+				}
+				g[j], g[h+j], g[2*h+j] = T(r), T(z), T(nn)
+				hs[j] = T((1-z)*nn + z*prev)
+			}
+			if t == 0 {
+				clear(hp)
+			}
+			if t+1 < steps {
+				copy(ly.hprev[(q+n)*h:(q+n+1)*h], hs)
+			}
+		}
+	}
+}
+
+func (ly *gruLayer[T]) backwardSamples(lo, hi int) {
+	h, h3, steps, n := ly.h, 3*ly.h, ly.steps, ly.n
+	clear(ly.dh[lo*h : hi*h])
+	for t := steps - 1; t >= 0; t-- {
+		q0 := t*n + lo
+		for s := lo; s < hi; s++ {
+			q := t*n + s
+			var dyr []T
+			switch {
+			case !ly.lastOnly:
+				dyr = ly.dy[(s*steps+t)*h : (s*steps+t+1)*h]
+			case t == steps-1:
+				dyr = ly.dy[s*h : (s+1)*h]
+			}
+			g, gh := ly.gates[q*h3:(q+1)*h3], ly.gh[q*h3:(q+1)*h3]
+			dgi, dgh := ly.dgi[q*h3:(q+1)*h3], ly.dgh[q*h3:(q+1)*h3]
+			hp, dh := ly.hprev[q*h:(q+1)*h], ly.dh[s*h:(s+1)*h]
+			for j := range h {
+				d := float64(dh[j])
+				if dyr != nil {
+					d += float64(dyr[j])
+				}
+				r, z, nn := float64(g[j]), float64(g[h+j]), float64(g[2*h+j])
+				dz := d * (float64(hp[j]) - nn)
+				dan := d * (1 - z) * (1 - nn*nn)
+				dar := dan * float64(gh[2*h+j]) * r * (1 - r)
+				daz := dz * z * (1 - z)
+				dgi[j], dgi[h+j], dgi[2*h+j] = T(dar), T(daz), T(dan)
+				dgh[j], dgh[h+j], dgh[2*h+j] = T(dar), T(daz), T(dan*r)
+				dh[j] = T(d * z)
+			}
+		}
+		if t > 0 {
+			// dh_{t-1} = dh z + dgh W_hh, for the chunk's samples.
+			gemmSerial(ly.ctx, false, false, hi-lo, h, h3, 1, ly.dgh[q0*h3:], h3, ly.whh.W, h, 1, ly.dh[lo*h:], h)
+		}
+	}
+}
+
+// gruRowsTask moves the samples [lo, hi) between the (n, T, .) and
+// (T, n, .) layouts: forward (fwd), x into xT and b_ih into every row of
+// gi; backward, dxT into dx.
+type gruRowsTask[T Float] struct {
+	ly  *gruLayer[T]
+	fwd bool
+}
+
+func (t *gruRowsTask[T]) Run(_, lo, hi int) {
+	ly := t.ly
+	in, h3, steps, n := ly.in, 3*ly.h, ly.steps, ly.n
+	for s := lo; s < hi; s++ {
+		for st := 0; st < steps; st++ {
+			q, r := st*n+s, s*steps+st
+			if t.fwd {
+				copy(ly.xT[q*in:(q+1)*in], ly.x[r*in:(r+1)*in])
+				copy(ly.gi[q*h3:(q+1)*h3], ly.bih.W)
+			} else {
+				copy(ly.dx[r*in:(r+1)*in], ly.dxT[q*in:(q+1)*in])
+			}
+		}
+	}
+}
+
+// GRUParams are the parameters of a gru layer.
+type GRUParams struct {
+	Units           int  `yaml:"units"`
+	Layers          int  `yaml:"layers"`           // stacked layers, default 1
+	ReturnSequences bool `yaml:"return_sequences"` // default false: the last step only
+}
+
+func init() {
+	Register("gru", Kind{
+		Params: func() any { return &GRUParams{Layers: 1} },
+		Build: func(p any, in []int, _ *DataInfo) (Spec, error) {
+			gp := p.(*GRUParams)
+			if len(in) != 2 {
+				return nil, fmt.Errorf("needs a sequence input (time steps, features), got %v; text needs an embedding or onehot layer first", in)
+			}
+			if gp.Units < 1 {
+				return nil, ParamErr("units", "must be at least 1, got %d", gp.Units)
+			}
+			if gp.Layers < 1 {
+				return nil, ParamErr("layers", "must be at least 1, got %d", gp.Layers)
+			}
+			if gp.Layers > MaxLSTMLayers {
+				return nil, ParamErr("layers", "must be at most %d, got %d", MaxLSTMLayers, gp.Layers)
+			}
+			return GRUSpec{In: in, Units: gp.Units, Layers: gp.Layers, ReturnSequences: gp.ReturnSequences}, nil
+		},
+		Doc: "GRU with backprop through time, PyTorch nn.GRU layout (gates r, z, n)",
+	})
+}
