@@ -98,19 +98,31 @@ func (t *leakyReLUTask[T]) Run(_, lo, hi int) {
 
 // LeakyReLUParams are the config parameters of leaky_relu.
 type LeakyReLUParams struct {
-	NegativeSlope float64 `yaml:"negative_slope"` // default 0.01, as torch
+	NegativeSlope *float64 `yaml:"negative_slope,omitempty"` // nil: 0.01, as torch
+	// Slope is another name for negative_slope (Keras' and darknet's
+	// word); set at most one of the two.
+	Slope *float64 `yaml:"slope,omitempty"`
 }
 
 func init() {
 	Register("leaky_relu", Kind{
-		Params: func() any { return &LeakyReLUParams{NegativeSlope: 0.01} },
+		Params: func() any { return &LeakyReLUParams{} },
 		Build: func(p any, in []int, _ *DataInfo) (Spec, error) {
-			s := p.(*LeakyReLUParams).NegativeSlope
+			lp := p.(*LeakyReLUParams)
+			s := 0.01 // torch's default
+			switch {
+			case lp.Slope != nil && lp.NegativeSlope != nil:
+				return nil, ParamErr("slope", "is another name for negative_slope: set one of them")
+			case lp.Slope != nil:
+				s = *lp.Slope
+			case lp.NegativeSlope != nil:
+				s = *lp.NegativeSlope
+			}
 			if math.IsNaN(s) || math.IsInf(s, 0) {
-				return nil, ParamErr("negative_slope", "must be a finite number, got %g", s)
+				return nil, ParamErr(map[bool]string{true: "slope", false: "negative_slope"}[lp.Slope != nil], "must be a finite number, got %g", s)
 			}
 			return LeakyReLUSpec{In: in, Slope: s}, nil
 		},
-		Doc: "leaky ReLU: x for x > 0, negative_slope * x otherwise (nn.LeakyReLU)",
+		Doc: "leaky ReLU: x for x > 0, negative_slope * x otherwise (nn.LeakyReLU); slope is another name for negative_slope",
 	})
 }

@@ -2,6 +2,7 @@ package backprop
 
 import (
 	"math"
+	"strings"
 	"math/rand/v2"
 	"testing"
 )
@@ -51,5 +52,38 @@ func TestLeakyReLU(t *testing.T) {
 		if math.Abs(y[i]-wantY[i]) > 1e-15 || dx[i] != wantDx[i] {
 			t.Errorf("x[%d]: y %v dx %v, want %v %v", i, y[i], dx[i], wantY[i], wantDx[i])
 		}
+	}
+}
+
+// TestLeakyReLUSlopeNames: slope is another name for negative_slope; the
+// default is torch's 0.01; setting both is an error naming slope.
+func TestLeakyReLUSlopeNames(t *testing.T) {
+	v := func(x float64) *float64 { return &x }
+	for _, tc := range []struct {
+		name    string
+		p       LeakyReLUParams
+		want    float64
+		wantErr string
+	}{
+		{"default", LeakyReLUParams{}, 0.01, ""},
+		{"negative_slope", LeakyReLUParams{NegativeSlope: v(0.2)}, 0.2, ""},
+		{"slope", LeakyReLUParams{Slope: v(0.3)}, 0.3, ""},
+		{"both", LeakyReLUParams{NegativeSlope: v(0.2), Slope: v(0.3)}, 0, "slope: is another name for negative_slope"},
+		{"infinite", LeakyReLUParams{Slope: v(math.Inf(1))}, 0, "slope: must be a finite number"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			k, _ := LookupKind("leaky_relu")
+			p := tc.p
+			s, err := k.Build(&p, []int{3}, nil)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil || s.(LeakyReLUSpec).Slope != tc.want {
+				t.Fatalf("spec %+v, error %v; want slope %v", s, err, tc.want)
+			}
+		})
 	}
 }
