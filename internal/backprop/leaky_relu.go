@@ -103,6 +103,7 @@ type LeakyReLUParams struct {
 
 func init() {
 	Register("leaky_relu", Kind{
+		Trace:  activationTrace("leaky_relu", "dL/dy * (1 if z > 0, else negative_slope)"),
 		Params: func() any { return &LeakyReLUParams{NegativeSlope: 0.01} },
 		Build: func(p any, in []int, _ *DataInfo) (Spec, error) {
 			s := p.(*LeakyReLUParams).NegativeSlope

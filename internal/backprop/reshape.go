@@ -123,6 +123,7 @@ type DropoutParams struct {
 
 func init() {
 	Register("flatten", Kind{
+		Trace: TraceDoc{GradIn: "dL/dx = dL/dy viewed in the input's shape (passed below)"},
 		Build: func(_ any, in []int, _ *DataInfo) (Spec, error) {
 			return FlattenSpec{In: in}, nil
 		},

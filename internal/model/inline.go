@@ -1,6 +1,7 @@
 package model
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"reflect"
@@ -57,11 +58,74 @@ func isInline(params reflect.Type, key string, val *yaml.Node) bool {
 	return ft.Kind() == reflect.Bool
 }
 
-// decodeInline reads a nested list of numbers: its shape and row-major
-// values. Ragged lists, empty lists and anything but finite numbers are
-// errors at the offending node.
+// decodeInline reads a parameter tensor given under key: a nested list.
 func (d *decoder) decodeInline(key, n *yaml.Node, path string) (inlineParam, error) {
-	p := inlineParam{Given: Given{Name: key.Value}, key: key, node: n}
+	t, err := d.decodeTensor(n, path, false)
+	if err != nil {
+		return inlineParam{}, err
+	}
+	return inlineParam{Given: Given{Name: key.Value, Shape: t.Shape, Values: t.Values}, key: key, node: n}, nil
+}
+
+// Tensor is a tensor typed in a config (trace.input) or on the command
+// line (trace --input): its shape and row-major values, exactly as
+// strconv.ParseFloat(.., 64) reads them. A single number has shape [].
+type Tensor struct {
+	Shape  []int     `json:"shape"`
+	Values []float64 `json:"values"`
+}
+
+// decodeNode reads a number or a nested list of numbers.
+func (t *Tensor) decodeNode(d *decoder, n *yaml.Node, path string) error {
+	v, err := d.decodeTensor(n, path, true)
+	if err != nil {
+		return err
+	}
+	*t = v
+	return nil
+}
+
+// ParseTensor reads a tensor given on the command line by flag (for
+// messages): a number, a nested list in JSON or YAML flow syntax
+// ("[[1, 2], [3, 4]]"), or numbers separated by commas ("0.3,-0.1"), a
+// list.
+func ParseTensor(flag, text string) (*Tensor, error) {
+	src := strings.TrimSpace(text)
+	if src == "" {
+		return nil, fmt.Errorf("%s: empty; want a number or a list such as [0.5, -1] or 0.5,-1", flag)
+	}
+	if !strings.HasPrefix(src, "[") && strings.Contains(src, ",") {
+		src = "[" + src + "]"
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal([]byte(src), &doc); err != nil || len(doc.Content) != 1 {
+		msg := "not a number or a list"
+		if err != nil {
+			msg = strings.TrimPrefix(err.Error(), "yaml: ")
+		}
+		return nil, fmt.Errorf("%s %q: %s; want a number or a list such as [[0.5, -1], [2, 0]] (JSON or YAML flow syntax)", flag, text, msg)
+	}
+	d := &decoder{file: flag}
+	t, err := d.decodeTensor(doc.Content[0], "", true)
+	if err != nil {
+		var e *Error
+		if errors.As(err, &e) {
+			return nil, fmt.Errorf("%s %q: at column %d: %s", flag, text, e.Col, e.Msg)
+		}
+		return nil, err
+	}
+	return &t, nil
+}
+
+// decodeTensor reads a nested list of numbers (or, with scalar, also a
+// single number): its shape and row-major values. Ragged lists, empty
+// lists and anything but finite numbers are errors at the offending node.
+func (d *decoder) decodeTensor(n *yaml.Node, path string, scalar bool) (Tensor, error) {
+	var p Tensor
+	n = resolve(n)
+	if n.Kind != yaml.SequenceNode && !scalar {
+		return p, d.errAt(n, path, "expected a list of numbers, got %s", describe(n))
+	}
 	var walk func(n *yaml.Node, depth int, at string) error
 	walk = func(n *yaml.Node, depth int, at string) error {
 		if d.visits++; d.visits > maxVisits {
@@ -70,7 +134,7 @@ func (d *decoder) decodeInline(key, n *yaml.Node, path string) (inlineParam, err
 		n = resolve(n)
 		if n.Kind == yaml.SequenceNode {
 			if len(n.Content) == 0 {
-				return d.errAt(n, at, "an empty list; a parameter tensor needs values")
+				return d.errAt(n, at, "an empty list; a tensor needs values")
 			}
 			switch {
 			case depth == len(p.Shape) && len(p.Values) == 0:
@@ -98,7 +162,7 @@ func (d *decoder) decodeInline(key, n *yaml.Node, path string) (inlineParam, err
 		return nil
 	}
 	if err := walk(n, 0, path); err != nil {
-		return inlineParam{}, err
+		return Tensor{}, err
 	}
 	return p, nil
 }
