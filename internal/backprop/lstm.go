@@ -661,7 +661,7 @@ func init() {
 		Trace: TraceDoc{
 			Out:     "h, the hidden state (each step's, or the last)",
 			GradOut: "dL/dh (from above)",
-			GradIn:  "dL/dx, through the gates and back through time (passed below)",
+			GradIn:  "dL/dx (through the gates and back through time; passed below)",
 		},
 		Params: func() any { return &LSTMParams{Layers: 1} },
 		Build: func(p any, in []int, _ *DataInfo) (Spec, error) {

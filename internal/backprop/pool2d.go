@@ -396,9 +396,9 @@ type PoolParams struct {
 // poolTrace names the pooling layers' quantities for trace.
 var poolTrace = map[PoolOp]TraceDoc{
 	PoolMax: {Out: "y = the maximum of each window", GradOut: "dL/dy (from above)",
-		GradIn: "dL/dx: each dL/dy routed to its window's maximum (argmax), added up where windows overlap; 0 elsewhere (passed below)"},
+		GradIn: "dL/dx = each dL/dy routed to its window's maximum (argmax), added up where windows overlap, 0 elsewhere (passed below)"},
 	PoolAvg: {Out: "y = the mean of each window", GradOut: "dL/dy (from above)",
-		GradIn: "dL/dx: each dL/dy spread evenly over its window (divided by its size), added up where windows overlap (passed below)"},
+		GradIn: "dL/dx = each dL/dy spread evenly over its window (divided by its size), added up where windows overlap (passed below)"},
 }
 
 func init() {
