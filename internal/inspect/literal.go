@@ -108,7 +108,7 @@ func literalInput(m *train.Model[float64], o TraceOptions) (input, error) {
 	if vocab := tokenVocab(g); vocab > 0 {
 		for i, v := range lit.Values {
 			if v != math.Trunc(v) || v < 0 || v >= float64(vocab) {
-				return input{}, lit.errf(cfg, "value %d is %g, but the model takes token ids, whole numbers from 0 to %d", i, v, vocab-1)
+				return input{}, lit.errf(cfg, "entry %d is %g, but the model takes token ids, whole numbers from 0 to %d", i, v, vocab-1)
 			}
 		}
 	}
@@ -152,7 +152,7 @@ func setTarget(cfg *model.Config, s *literalSplit, t *Literal, classes int, out 
 		s.labels = make([]int32, len(t.Values))
 		for i, v := range t.Values {
 			if v != math.Trunc(v) || v < 0 || v >= float64(classes) {
-				return t.errf(cfg, "value %d is %g, but a class id is a whole number from 0 to %d (the loss is cross_entropy)", i, v, classes-1)
+				return t.errf(cfg, "entry %d is %g, but class ids are whole numbers from 0 to %d (the loss is cross_entropy)", i, v, classes-1)
 			}
 			s.labels[i] = int32(v)
 		}

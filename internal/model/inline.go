@@ -94,8 +94,10 @@ func ParseTensor(flag, text string) (*Tensor, error) {
 	if src == "" {
 		return nil, fmt.Errorf("%s: empty; want a number or a list such as [0.5, -1] or 0.5,-1", flag)
 	}
+	shift := strings.Index(text, src) // columns of src in text
 	if !strings.HasPrefix(src, "[") && strings.Contains(src, ",") {
 		src = "[" + src + "]"
+		shift--
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal([]byte(src), &doc); err != nil || len(doc.Content) != 1 {
@@ -110,7 +112,7 @@ func ParseTensor(flag, text string) (*Tensor, error) {
 	if err != nil {
 		var e *Error
 		if errors.As(err, &e) {
-			return nil, fmt.Errorf("%s %q: at column %d: %s", flag, text, e.Col, e.Msg)
+			return nil, fmt.Errorf("%s %q: at column %d: %s", flag, text, e.Col+shift, e.Msg)
 		}
 		return nil, err
 	}
