@@ -9,10 +9,13 @@ import (
 )
 
 // TestShippedConfigs runs summary, trace and a small gradcheck on every
-// config in configs/: each must load its data, build, and pass.
+// config in configs/ and configs/learn/: each must load its data, build,
+// and pass.
 func TestShippedConfigs(t *testing.T) {
 	paths, _ := filepath.Glob("../../configs/*.yaml")
-	if len(paths) < 8 {
+	learn, _ := filepath.Glob("../../configs/learn/*.yaml")
+	paths = append(paths, learn...)
+	if len(paths) < 11 {
 		t.Fatalf("only %d configs", len(paths))
 	}
 	for _, p := range paths {

@@ -76,7 +76,7 @@ func TestSummary(t *testing.T) {
 	if code := Main([]string{"summary", "../../configs/mnist-mlp.yaml"}, s); code != 0 {
 		t.Fatalf("exit %d", code)
 	}
-	for _, want := range []string{"0  dense  (256)         200,960", "Total parameters: 235,146"} {
+	for _, want := range []string{"0  dense  (256)         256x784 = 200,704  256     200,960", "Total parameters: 235,146 (234,752 weights, 394 biases)"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("summary lacks %q:\n%s", want, out)
 		}

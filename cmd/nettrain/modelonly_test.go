@@ -30,7 +30,7 @@ func TestModelOnlyConfigs(t *testing.T) {
 		code int
 		want []string // in stdout (code 0) or stderr
 	}{
-		{[]string{"summary", conv}, 0, []string{"(32, 28, 28)", "Total parameters: 2,432"}},
+		{[]string{"summary", conv}, 0, []string{"(32, 28, 28)  32x3x5x5 = 2,400  32", "Total parameters: 2,432 (2,400 weights, 32 biases)"}},
 		{[]string{"summary", conv, "--json"}, 0, []string{`"total_params": 2432`}},
 		{[]string{"trace", conv, "--limit", "4"}, 0, []string{"random sample(s) drawn from seed 1 (the config has no data.train)", "dL/d0.weight"}},
 		{[]string{"gradcheck", conv, "--max-entries", "8"}, 0, []string{"random sample(s) drawn from seed 1", "PASS"}},

@@ -49,6 +49,16 @@ type LayerSummary struct {
 	Output []int          `json:"output_shape"`
 	Params int            `json:"params"`
 	Shapes map[string]any `json:"param_shapes,omitempty"`
+	// Weights and Biases split Params: a parameter whose name starts
+	// with "bias" is a bias (one per unit or filter; an LSTM's per gate
+	// row), every other one a weight (a conv2d's filters x in_channels x
+	// kernel height x kernel width).
+	Weights int `json:"weights"`
+	Biases  int `json:"biases"`
+	// WeightShapes and BiasShapes are the parameter shapes of each kind,
+	// in state_dict order.
+	WeightShapes [][]int `json:"weight_shapes,omitempty"`
+	BiasShapes   [][]int `json:"bias_shapes,omitempty"`
 }
 
 // Summary is the whole table.
@@ -58,7 +68,10 @@ type Summary struct {
 	Input       []int          `json:"input_shape"`
 	Layers      []LayerSummary `json:"layers"`
 	TotalParams int            `json:"total_params"`
-	Loss        string         `json:"loss"`
+	// TotalWeights and TotalBiases split TotalParams.
+	TotalWeights int    `json:"total_weights"`
+	TotalBiases  int    `json:"total_biases"`
+	Loss         string `json:"loss"`
 }
 
 // Summarize lists the layers of a config's model graph g.
@@ -71,9 +84,19 @@ func Summarize(cfg *model.Config, g *model.Graph) Summary {
 				ls.Shapes = map[string]any{}
 			}
 			ls.Shapes[p.Name] = p.Shape
-			ls.Params += backprop.Prod(p.Shape)
+			size := backprop.Prod(p.Shape)
+			ls.Params += size
+			if strings.HasPrefix(p.Name, "bias") {
+				ls.Biases += size
+				ls.BiasShapes = append(ls.BiasShapes, p.Shape)
+			} else {
+				ls.Weights += size
+				ls.WeightShapes = append(ls.WeightShapes, p.Shape)
+			}
 		}
 		s.TotalParams += ls.Params
+		s.TotalWeights += ls.Weights
+		s.TotalBiases += ls.Biases
 		s.Layers = append(s.Layers, ls)
 	}
 	return s
@@ -98,12 +121,33 @@ func runSummary(o *SummaryOptions) error {
 
 func printSummary(w io.Writer, s Summary) {
 	fmt.Fprintf(w, "Model %q (%s), input %s, loss %s\n", s.Name, s.DType, shapeStr(s.Input), s.Loss)
-	rows := [][]string{{"#", "layer", "output shape", "params"}}
+	rows := [][]string{{"#", "layer", "output shape", "weights", "biases", "params"}}
 	for _, l := range s.Layers {
-		rows = append(rows, []string{fmt.Sprint(l.Index), l.Kind, shapeStr(l.Output), commas(l.Params)})
+		rows = append(rows, []string{fmt.Sprint(l.Index), l.Kind, shapeStr(l.Output), sizes(l.WeightShapes, l.Weights), sizes(l.BiasShapes, l.Biases), commas(l.Params)})
 	}
-	printTable(w, rows, []bool{true, false, false, true})
-	fmt.Fprintf(w, "Total parameters: %s\n", commas(s.TotalParams))
+	printTable(w, rows, []bool{true, false, false, false, false, true})
+	fmt.Fprintf(w, "Total parameters: %s (%s weights, %s biases)\n", commas(s.TotalParams), commas(s.TotalWeights), commas(s.TotalBiases))
+}
+
+// sizes writes parameter shapes and their total: "32x3x5x5 = 2,400" (a
+// conv2d's filters x in_channels x kh x kw), "32" for one vector,
+// "128x1 + 128x32 = 4,224" for several; empty without any.
+func sizes(shapes [][]int, total int) string {
+	if len(shapes) == 0 {
+		return ""
+	}
+	parts := make([]string, len(shapes))
+	for i, sh := range shapes {
+		d := make([]string, len(sh))
+		for k, v := range sh {
+			d[k] = commas(v)
+		}
+		parts[i] = strings.Join(d, "x")
+	}
+	if len(shapes) == 1 && len(shapes[0]) == 1 {
+		return parts[0]
+	}
+	return strings.Join(parts, " + ") + " = " + commas(total)
 }
 
 func shapeStr(s []int) string {

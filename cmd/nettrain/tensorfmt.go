@@ -1,16 +1,17 @@
 package main
 
 import (
-	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/nettrain/nettrain/internal/inspect"
 )
 
 // formatTensor prints t with nested brackets like numpy, each number with
-// %.6g. Tensors of more than limit values are summarised: each axis shows
-// its first and last 3 entries around "...".
-func formatTensor(t inspect.Tensor, limit int, indent string) string {
+// digits significant digits (%.<digits>g). Tensors of more than limit
+// values are summarised: each axis shows its first and last 3 entries
+// around "...".
+func formatTensor(t inspect.Tensor, limit int, indent string, digits int) string {
 	summarise := limit > 0 && len(t.Data) > limit
 	var b strings.Builder
 	var rec func(dim, off int, pad string)
@@ -23,7 +24,7 @@ func formatTensor(t inspect.Tensor, limit int, indent string) string {
 	}
 	rec = func(dim, off int, pad string) {
 		if dim == len(t.Shape) {
-			fmt.Fprintf(&b, "%.6g", t.Data[off])
+			b.WriteString(formatNumber(t.Data[off], digits))
 			return
 		}
 		b.WriteByte('[')
@@ -52,8 +53,17 @@ func formatTensor(t inspect.Tensor, limit int, indent string) string {
 		return "[]"
 	}
 	if len(t.Shape) == 0 {
-		return fmt.Sprintf("%.6g", t.Data[0])
+		return formatNumber(t.Data[0], digits)
 	}
 	rec(0, 0, indent)
 	return b.String()
+}
+
+// formatNumber prints v with digits significant digits, %g style; -0
+// prints as 0 (a gradient that is zero, whatever its sign bit).
+func formatNumber(v float64, digits int) string {
+	if v == 0 {
+		v = 0
+	}
+	return strconv.FormatFloat(v, 'g', digits, 64)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -16,10 +17,16 @@ type TraceOptions struct {
 	Config  string
 	Sets    []string
 	Weights string
-	Input   string
-	Samples int
-	Limit   int
-	JSON    bool
+	// Input is a data file, or a sample typed in (it starts with "[" or
+	// is a number).
+	Input      string
+	Target     string
+	OutputGrad string
+	Samples    int
+	Limit      int
+	// Digits is the significant digits printed; 0: trace.digits, else 6.
+	Digits int
+	JSON   bool
 }
 
 // NewCmdTrace builds `nettrain trace`.
@@ -29,19 +36,27 @@ func NewCmdTrace(s *IOStreams, runF func(*TraceOptions) error) *cobra.Command {
 		Use:   "trace CONFIG",
 		Short: "Show one forward and backward pass, layer by layer",
 		Long: `Run one sample (or a small batch) forward and backward, in float64, and print
-layer by layer: the output y, the gradient dL/dy arriving from the layer
-above (the "delta"), the gradient dL/dx passed to the layer below, and each
-parameter with its gradient dL/dW. Follow backprop through conv, pooling and
-dense layers exactly as on paper.
+layer by layer the forward values and the gradients, named as a textbook
+names them: a dense or conv2d layer computes the pre-activation z = W x + b
+and receives dL/dz, the textbook delta; an activation computes y = f(z),
+receives dL/dy and passes dL/dz = dL/dy * f'(z) below; each parameter is
+shown with its gradient dL/dW. Follow backprop exactly as on paper.
 
-Without --weights the config's initialisation is used (model.init_from, or the
-seeded PyTorch-default initialisers); without --input, the first training
-samples.`,
+Without --weights the config's initialisation is used (weights typed in the
+config, model.init_from, or the seeded PyTorch-default initialisers). The
+input is, in order: --input (a data file, or a sample typed in such as
+"[[0.5, -1], [2, 0]]"), the config's trace.input, the first training samples.
+A typed-in sample needs a target (--target or trace.target: a class id for
+cross_entropy, else the output values) or an output gradient (--output-grad
+or trace.output_grad, e.g. "0.3,-0.1": backprop starts from it, no loss).`,
 		Args: configArg,
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.Config = args[0]
 			if opts.Samples < 1 {
 				return usageError{fmt.Errorf("--samples must be at least 1, got %d", opts.Samples)}
+			}
+			if opts.Digits < 0 || opts.Digits > 17 {
+				return usageError{fmt.Errorf("--digits must be from 1 to 17, got %d", opts.Digits)}
 			}
 			if runF != nil {
 				return runF(opts)
@@ -51,11 +66,25 @@ samples.`,
 	}
 	addSetFlag(cmd, &opts.Sets)
 	cmd.Flags().StringVar(&opts.Weights, "weights", "", "checkpoint or safetensors weights to trace")
-	cmd.Flags().StringVar(&opts.Input, "input", "", "data file with the samples (IDX, CSV or safetensors; default: the training data)")
+	cmd.Flags().StringVar(&opts.Input, "input", "", `data file with the samples (IDX, CSV or safetensors; default: trace.input, else the training data), or a sample typed in: "[[0.5, -1], [2, 0]]"`)
+	cmd.Flags().StringVar(&opts.Target, "target", "", `the target typed in: a class id (cross_entropy) or the output values, "1" or "0.5,-1"`)
+	cmd.Flags().StringVar(&opts.OutputGrad, "output-grad", "", `start backprop from this gradient dL/dy at the output instead of a loss: "0.3,-0.1"`)
 	cmd.Flags().IntVar(&opts.Samples, "samples", 1, "number of samples in the batch")
 	cmd.Flags().IntVar(&opts.Limit, "limit", 1000, "summarise tensors with more values than this (0: print everything)")
+	cmd.Flags().IntVar(&opts.Digits, "digits", 0, "significant digits of the numbers printed (default: trace.digits, else 6)")
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print JSON")
 	return cmd
+}
+
+// isLiteral reports whether --input holds a sample typed in rather than a
+// path: a list or a number.
+func isLiteral(s string) bool {
+	s = strings.TrimSpace(s)
+	if strings.HasPrefix(s, "[") {
+		return true
+	}
+	_, err := model.ParseTensor("", s)
+	return err == nil && !strings.ContainsAny(s, "/\\")
 }
 
 func runTrace(o *TraceOptions) error {
@@ -63,49 +92,125 @@ func runTrace(o *TraceOptions) error {
 	if err != nil {
 		return err
 	}
-	tr, err := inspect.RunTrace(cfg, inspect.TraceOptions{Weights: o.Weights, Input: o.Input, Samples: o.Samples})
+	to := inspect.TraceOptions{Weights: o.Weights, Samples: o.Samples}
+	tc := cfg.Trace
+	if tc == nil {
+		tc = &model.TraceConfig{}
+	}
+	// A flag replaces its config key.
+	literal := func(flag, text, key string, fromConfig *model.Tensor) (*inspect.Literal, error) {
+		if text != "" {
+			t, err := model.ParseTensor(flag, text)
+			if err != nil {
+				return nil, usageError{err}
+			}
+			return &inspect.Literal{Tensor: t, Key: flag}, nil
+		}
+		if fromConfig != nil {
+			return &inspect.Literal{Tensor: fromConfig, Key: key}, nil
+		}
+		return nil, nil
+	}
+	switch {
+	case o.Input != "" && isLiteral(o.Input):
+		if to.Literal, err = literal("--input", o.Input, "", nil); err != nil {
+			return err
+		}
+	case o.Input != "":
+		to.Input = o.Input
+	default:
+		to.Literal, _ = literal("", "", "trace.input", tc.Input)
+	}
+	if to.Target, err = literal("--target", o.Target, "trace.target", tc.Target); err != nil {
+		return err
+	}
+	if to.OutputGrad, err = literal("--output-grad", o.OutputGrad, "trace.output_grad", tc.OutputGrad); err != nil {
+		return err
+	}
+	// A flag on one side wins over the config's key on the other.
+	switch {
+	case o.Target != "" && o.OutputGrad == "" && tc.OutputGrad != nil:
+		to.OutputGrad = nil
+	case o.OutputGrad != "" && o.Target == "" && tc.Target != nil:
+		to.Target = nil
+	}
+	tr, err := inspect.RunTrace(cfg, to)
 	if err != nil {
 		return err
 	}
 	if o.JSON {
 		return writeJSON(o.IO.Out, tr)
 	}
-	printTrace(o.IO.Out, tr, o.Limit)
+	digits := 6
+	if tc.Digits != nil {
+		digits = *tc.Digits
+	}
+	if o.Digits > 0 {
+		digits = o.Digits
+	}
+	printTrace(o.IO.Out, tr, o.Limit, digits)
 	return nil
 }
 
-func printTrace(w io.Writer, tr *inspect.Trace, limit int) {
-	f := func(t inspect.Tensor) string { return formatTensor(t, limit, "    ") }
-	fmt.Fprintf(w, "== forward (%s, float64)\n\ninput %s\n    %s\n", tr.Source, shapeStr(tr.Input.Shape), f(tr.Input))
+func printTrace(w io.Writer, tr *inspect.Trace, limit, digits int) {
+	f := func(t inspect.Tensor) string { return formatTensor(t, limit, "    ", digits) }
+	g := func(v float64) string { return formatNumber(v, digits) }
+	fmt.Fprintf(w, "== forward (%s, float64)\n\ninput x %s\n    %s\n", tr.Source, shapeStr(tr.Input.Shape), f(tr.Input))
 	for _, l := range tr.Layers {
 		fmt.Fprintf(w, "\nlayer %d %s -> output %s\n", l.Index, l.Kind, shapeStr(l.Output.Shape))
 		for _, p := range l.Params {
 			fmt.Fprintf(w, "  %s %s\n    %s\n", p.Name, shapeStr(p.Value.Shape), f(p.Value))
 		}
-		fmt.Fprintf(w, "  y\n    %s\n", f(l.Output))
+		fmt.Fprintf(w, "  %s\n    %s\n", labelled(l.Labels.Out, nil), f(l.Output))
 	}
-	fmt.Fprintf(w, "\n== loss %s = %.10g\n", tr.LossFn, tr.Loss)
-	if tr.Labels != nil {
-		fmt.Fprintf(w, "  labels %v\n", tr.Labels)
-	} else if tr.Targets != nil {
-		fmt.Fprintf(w, "  targets\n    %s\n", f(*tr.Targets))
+	if tr.OutputGrad != nil {
+		fmt.Fprintf(w, "\n== no loss: backprop starts from the given output gradient dL/dy %s\n    %s\n", shapeStr(tr.OutputGrad.Shape), f(*tr.OutputGrad))
+	} else {
+		fmt.Fprintf(w, "\n== loss %s = %s\n", tr.LossFn, g(tr.Loss))
+		if tr.Labels != nil {
+			fmt.Fprintf(w, "  labels %v\n", tr.Labels)
+		} else if tr.Targets != nil {
+			fmt.Fprintf(w, "  targets\n    %s\n", f(*tr.Targets))
+		}
 	}
-	fmt.Fprintf(w, "\n== backward (gradients of the loss)\n")
+	if tr.OutputGrad != nil {
+		fmt.Fprintf(w, "\n== backward (gradients from the given dL/dy at the output)\n")
+	} else {
+		fmt.Fprintf(w, "\n== backward (gradients of the loss)\n")
+	}
 	for i := len(tr.Layers) - 1; i >= 0; i-- {
 		l := tr.Layers[i]
 		fmt.Fprintf(w, "\nlayer %d %s\n", l.Index, l.Kind)
 		if l.GradOutput != nil {
-			fmt.Fprintf(w, "  dL/dy (delta from above) %s\n    %s\n", shapeStr(l.GradOutput.Shape), f(*l.GradOutput))
+			fmt.Fprintf(w, "  %s\n    %s\n", labelled(l.Labels.GradOut, l.GradOutput.Shape), f(*l.GradOutput))
 		} else {
 			fmt.Fprintf(w, "  dL/dy: not needed (the layer above takes token ids)\n")
 		}
 		for _, p := range l.Params {
-			fmt.Fprintf(w, "  dL/d%s %s\n    %s\n", p.Name, shapeStr(p.Grad.Shape), f(p.Grad))
+			name := p.Name[strings.IndexByte(p.Name, '.')+1:]
+			formula := ""
+			if s, ok := l.Labels.Params[name]; ok {
+				formula = " = " + s
+			}
+			fmt.Fprintf(w, "  dL/d%s %s%s\n    %s\n", p.Name, shapeStr(p.Grad.Shape), formula, f(p.Grad))
 		}
 		if l.GradInput != nil {
-			fmt.Fprintf(w, "  dL/dx (passed below) %s\n    %s\n", shapeStr(l.GradInput.Shape), f(*l.GradInput))
+			fmt.Fprintf(w, "  %s\n    %s\n", labelled(l.Labels.GradIn, l.GradInput.Shape), f(*l.GradInput))
 		} else {
 			fmt.Fprintf(w, "  dL/dx: none (the input is token ids)\n")
 		}
 	}
+}
+
+// labelled writes a label such as "dL/dz = dL/dy * [z > 0] (...)" with
+// the shape after its symbol, the label's first word: "dL/dz (1, 2) = ...".
+func labelled(label string, shape []int) string {
+	if shape == nil {
+		return label
+	}
+	sym, rest, _ := strings.Cut(label, " ")
+	if rest != "" {
+		rest = " " + rest
+	}
+	return sym + " " + shapeStr(shape) + rest
 }

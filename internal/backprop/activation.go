@@ -169,13 +169,32 @@ func softmaxRow[T Float](x, y []T) {
 	}
 }
 
+// activationDerivative is dL/dz of each activation in terms of dL/dy,
+// for trace.
+var activationDerivative = map[ActivationFn]string{
+	"relu":    "dL/dy * [z > 0]",
+	"sigmoid": "dL/dy * y (1 - y)",
+	"tanh":    "dL/dy * (1 - y^2)",
+	"softmax": "y * (dL/dy - sum(dL/dy * y)) over the last axis",
+}
+
+// activationTrace names an activation's quantities: input z, output y.
+func activationTrace(name, derivative string) TraceDoc {
+	return TraceDoc{
+		Out:     "y = " + name + "(z)",
+		GradOut: "dL/dy (from above)",
+		GradIn:  "dL/dz = " + derivative + " (delta, the textbook delta of the layer below; passed below)",
+	}
+}
+
 func init() {
 	for _, fn := range Activations {
 		Register(string(fn), Kind{
 			Build: func(_ any, in []int, _ *DataInfo) (Spec, error) {
 				return ActivationSpec{Fn: fn, In: in}, nil
 			},
-			Doc: fmt.Sprintf("%s activation", fn),
+			Doc:   fmt.Sprintf("%s activation", fn),
+			Trace: activationTrace(string(fn), activationDerivative[fn]),
 		})
 	}
 }

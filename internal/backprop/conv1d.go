@@ -239,6 +239,12 @@ type Conv1DParams struct {
 
 func init() {
 	Register("conv1d", Kind{
+		Trace: TraceDoc{
+			Out:     "z = W * x + b (pre-activation: one channel per filter, over time)",
+			GradOut: "dL/dz = delta, the textbook delta (from above)",
+			GradIn:  "dL/dx = delta convolved with the flipped filters over time (passed below)",
+			Params:  map[string]string{"weight": "delta correlated with x over time", "bias": "delta summed over time and the batch"},
+		},
 		Params: func() any { return &Conv1DParams{Stride: 1, Dilation: 1, Bias: true} },
 		Build: func(p any, in []int, _ *DataInfo) (Spec, error) {
 			cp := p.(*Conv1DParams)

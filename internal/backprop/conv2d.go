@@ -637,6 +637,12 @@ type Conv2DParams struct {
 
 func init() {
 	Register("conv2d", Kind{
+		Trace: TraceDoc{
+			Out:     "z = W * x + b (pre-activation: one map per filter)",
+			GradOut: "dL/dz = delta, the textbook delta (from above)",
+			GradIn:  "dL/dx = delta convolved with the flipped filters (passed below)",
+			Params:  map[string]string{"weight": "delta correlated with x: each filter weight sums delta * the input it met", "bias": "delta summed over each filter's map"},
+		},
 		Params: func() any {
 			return &Conv2DParams{Stride: Pair{1, 1, true}, Padding: Padding{Pair: Pair{set: true}}, Bias: true}
 		},

@@ -121,6 +121,12 @@ type DenseParams struct {
 
 func init() {
 	Register("dense", Kind{
+		Trace: TraceDoc{
+			Out:     "z = W x + b (pre-activation)",
+			GradOut: "dL/dz = delta, the textbook delta (from above)",
+			GradIn:  "dL/dx = W^T delta (passed below)",
+			Params:  map[string]string{"weight": "delta x^T, summed over the batch", "bias": "delta, summed over the batch"},
+		},
 		Params: func() any { return &DenseParams{Bias: true} },
 		Build: func(p any, in []int, info *DataInfo) (Spec, error) {
 			dp := p.(*DenseParams)

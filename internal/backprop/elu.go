@@ -50,6 +50,7 @@ type ELUParams struct {
 
 func init() {
 	Register("elu", Kind{
+		Trace:  activationTrace("elu", "dL/dy * (1 if z > 0, else alpha exp(z))"),
 		Params: func() any { return &ELUParams{Alpha: 1} },
 		Build: func(p any, in []int, _ *DataInfo) (Spec, error) {
 			a := p.(*ELUParams).Alpha

@@ -232,6 +232,8 @@ func need1D(in []int) error {
 
 func init() {
 	Register("embedding", Kind{
+		Trace: TraceDoc{Out: "y = the rows of weight for the token ids", GradOut: "dL/dy (from above)",
+			GradIn: "none: token ids have no gradient", Params: map[string]string{"weight": "dL/dy added into the row of each token id"}},
 		Params: func() any { return &EmbeddingParams{} },
 		Build: func(p any, in []int, info *DataInfo) (Spec, error) {
 			ep := p.(*EmbeddingParams)
@@ -250,6 +252,7 @@ func init() {
 		Doc: "token ids -> learned vectors (T) -> (T, dim), PyTorch nn.Embedding",
 	})
 	Register("onehot", Kind{
+		Trace:  TraceDoc{Out: "y = one-hot rows of the token ids", GradOut: "dL/dy (from above)", GradIn: "none: token ids have no gradient"},
 		Params: func() any { return &OneHotParams{} },
 		Build: func(p any, in []int, info *DataInfo) (Spec, error) {
 			op := p.(*OneHotParams)

@@ -58,6 +58,7 @@ type GELUParams struct {
 
 func init() {
 	Register("gelu", Kind{
+		Trace:  activationTrace("gelu", "dL/dy * (Phi(z) + z phi(z)), Phi and phi the normal CDF and density (or the derivative of the tanh form)"),
 		Params: func() any { return &GELUParams{Approximate: "none"} },
 		Build: func(p any, in []int, _ *DataInfo) (Spec, error) {
 			switch a := p.(*GELUParams).Approximate; a {

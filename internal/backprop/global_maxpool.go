@@ -94,6 +94,8 @@ func (t *globalMaxTask[T]) Run(_, lo, hi int) {
 
 func init() {
 	Register("global_maxpool", Kind{
+		Trace: TraceDoc{Out: "y = the maximum of each channel's map", GradOut: "dL/dy (from above)",
+			GradIn: "dL/dx = each channel's dL/dy routed to the position of its maximum, 0 elsewhere (passed below)"},
 		Build: func(_ any, in []int, _ *DataInfo) (Spec, error) {
 			if err := need3D(in, ""); err != nil {
 				return nil, err

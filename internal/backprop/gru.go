@@ -368,6 +368,11 @@ type GRUParams struct {
 
 func init() {
 	Register("gru", Kind{
+		Trace: TraceDoc{
+			Out:     "h_t = (1 - z_t) n_t + z_t h_(t-1), gates r, z, n per step (the last step, or every step with return_sequences)",
+			GradOut: "dL/dh (from above)",
+			GradIn:  "dL/dx, through every gate and back through time (passed below)",
+		},
 		Params: func() any { return &GRUParams{Layers: 1} },
 		Build: func(p any, in []int, _ *DataInfo) (Spec, error) {
 			gp := p.(*GRUParams)

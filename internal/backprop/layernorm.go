@@ -201,6 +201,12 @@ type LayerNormParams struct {
 
 func init() {
 	Register("layernorm", Kind{
+		Trace: TraceDoc{
+			Out:     "y = weight * (x - mean) / sqrt(var + eps) + bias, over the last axis",
+			GradOut: "dL/dy (from above)",
+			GradIn:  "dL/dx = (g - mean(g) - x_hat mean(g x_hat)) / sqrt(var + eps), g = dL/dy * weight, x_hat the normalised x (passed below)",
+			Params:  map[string]string{"weight": "dL/dy * x_hat summed over the batch", "bias": "dL/dy summed over the batch"},
+		},
 		Params: func() any { return &LayerNormParams{Eps: 1e-5, Affine: true} },
 		Build: func(p any, in []int, _ *DataInfo) (Spec, error) {
 			lp := p.(*LayerNormParams)

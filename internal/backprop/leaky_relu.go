@@ -106,6 +106,7 @@ type LeakyReLUParams struct {
 
 func init() {
 	Register("leaky_relu", Kind{
+		Trace:  activationTrace("leaky_relu", "dL/dy * (1 if z > 0, else negative_slope)"),
 		Params: func() any { return &LeakyReLUParams{} },
 		Build: func(p any, in []int, _ *DataInfo) (Spec, error) {
 			lp := p.(*LeakyReLUParams)

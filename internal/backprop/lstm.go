@@ -658,6 +658,11 @@ type LSTMParams struct {
 
 func init() {
 	Register("lstm", Kind{
+		Trace: TraceDoc{
+			Out:     "h, the hidden state (each step's, or the last)",
+			GradOut: "dL/dh (from above)",
+			GradIn:  "dL/dx (through the gates and back through time; passed below)",
+		},
 		Params: func() any { return &LSTMParams{Layers: 1} },
 		Build: func(p any, in []int, _ *DataInfo) (Spec, error) {
 			lp := p.(*LSTMParams)

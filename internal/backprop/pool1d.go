@@ -154,6 +154,7 @@ type Pool1DParams struct {
 func init() {
 	for _, op := range []PoolOp{PoolMax, PoolAvg} {
 		Register(string(op)+"pool1d", Kind{
+			Trace:  poolTrace[op],
 			Params: func() any { return &Pool1DParams{} },
 			Build: func(p any, in []int, _ *DataInfo) (Spec, error) {
 				pp := p.(*Pool1DParams)

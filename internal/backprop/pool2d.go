@@ -393,9 +393,18 @@ type PoolParams struct {
 	Padding Pair `yaml:"padding"` // default 0; at most half the size
 }
 
+// poolTrace names the pooling layers' quantities for trace.
+var poolTrace = map[PoolOp]TraceDoc{
+	PoolMax: {Out: "y = the maximum of each window", GradOut: "dL/dy (from above)",
+		GradIn: "dL/dx = each dL/dy routed to its window's maximum (argmax), added up where windows overlap, 0 elsewhere (passed below)"},
+	PoolAvg: {Out: "y = the mean of each window", GradOut: "dL/dy (from above)",
+		GradIn: "dL/dx = each dL/dy spread evenly over its window (divided by its size), added up where windows overlap (passed below)"},
+}
+
 func init() {
 	for _, op := range []PoolOp{PoolMax, PoolAvg} {
 		Register(string(op)+"pool2d", Kind{
+			Trace:  poolTrace[op],
 			Params: func() any { return &PoolParams{Padding: Pair{set: true}} },
 			Build: func(p any, in []int, _ *DataInfo) (Spec, error) {
 				pp := p.(*PoolParams)
@@ -431,6 +440,8 @@ func init() {
 		})
 	}
 	Register("global_avgpool", Kind{
+		Trace: TraceDoc{Out: "y = the mean of each channel's map", GradOut: "dL/dy (from above)",
+			GradIn: "dL/dx = each channel's dL/dy spread evenly over its map (divided by H x W) (passed below)"},
 		Build: func(_ any, in []int, _ *DataInfo) (Spec, error) {
 			if err := need3D(in, ""); err != nil {
 				return nil, err

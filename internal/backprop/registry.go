@@ -32,6 +32,24 @@ type Kind struct {
 	Link func(spec, prev Spec) Spec
 	// Doc is a one-line description.
 	Doc string
+	// Trace names the layer's quantities in `nettrain trace`; the zero
+	// value reads "y" for the output, "dL/dy" for the gradient arriving
+	// from above and "dL/dx" for the one passed below.
+	Trace TraceDoc
+}
+
+// TraceDoc names a layer's output and gradients for a reader following
+// backprop on paper. An affine layer (dense, conv2d) computes the
+// pre-activation z, so the gradient arriving at its output is dL/dz, the
+// textbook delta; an activation y = f(z) receives dL/dy and passes the
+// delta dL/dz = dL/dy * f'(z) below. Empty fields read as the zero
+// value's.
+type TraceDoc struct {
+	Out     string `json:"out"`      // the output, e.g. "z = W x + b (pre-activation)"
+	GradOut string `json:"grad_out"` // the gradient at the output, e.g. "dL/dz = delta, the textbook delta (from above)"
+	GradIn  string `json:"grad_in"`  // the gradient passed below, with its formula
+	// Params maps a parameter name to its gradient's formula.
+	Params map[string]string `json:"params,omitempty"`
 }
 
 var kinds = map[string]Kind{}

@@ -123,12 +123,15 @@ type DropoutParams struct {
 
 func init() {
 	Register("flatten", Kind{
+		Trace: TraceDoc{Out: "y = x viewed as one vector per sample", GradIn: "dL/dx = dL/dy viewed in the input's shape (passed below)"},
 		Build: func(_ any, in []int, _ *DataInfo) (Spec, error) {
 			return FlattenSpec{In: in}, nil
 		},
 		Doc: "view each sample as one axis (C*H*W values, NCHW order)",
 	})
 	Register("dropout", Kind{
+		Trace: TraceDoc{Out: "y = x * mask / (1 - p) in training, x in evaluation", GradOut: "dL/dy (from above)",
+			GradIn: "dL/dx = dL/dy * mask / (1 - p) in training, dL/dy in evaluation (passed below)"},
 		Params: func() any { return &DropoutParams{P: 0.5} },
 		Build: func(p any, in []int, _ *DataInfo) (Spec, error) {
 			dp := p.(*DropoutParams)

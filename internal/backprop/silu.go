@@ -34,6 +34,7 @@ func (siluFn) deriv(x float64) float64 {
 
 func init() {
 	Register("silu", Kind{
+		Trace: activationTrace("silu", "dL/dy * s(z) (1 + z (1 - s(z))), s the sigmoid"),
 		Build: func(_ any, in []int, _ *DataInfo) (Spec, error) {
 			return SiLUSpec{In: in}, nil
 		},

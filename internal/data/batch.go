@@ -24,7 +24,7 @@ func FillBatch[T float32 | float64](s Subset, pos []int, norm *Normalizer, x []T
 	if labels != nil && (ds.Labels == nil || len(labels) != b) {
 		panic(fmt.Sprintf("data: FillBatch: labels has length %d for %d samples of a data set with %d labels", len(labels), b, len(ds.Labels)))
 	}
-	if targets != nil && (ds.Targets == nil || len(targets) != b*ds.TargetDim) {
+	if targets != nil && (!ds.HasTargets() || len(targets) != b*ds.TargetDim) {
 		panic(fmt.Sprintf("data: FillBatch: targets has length %d for %d samples of %d targets", len(targets), b, ds.TargetDim))
 	}
 	if norm != nil && (len(norm.Offset) != f || len(norm.Scale) != f) {
@@ -49,6 +49,16 @@ func FillBatch[T float32 | float64](s Subset, pos []int, norm *Normalizer, x []T
 			for j, v := range ds.U8[i*f : (i+1)*f] {
 				dst[j] = T(v)
 			}
+		case ds.F64 != nil && norm != nil:
+			src := ds.F64[i*f : (i+1)*f]
+			off, sc := norm.Offset[:f], norm.Scale[:f]
+			for j, v := range src {
+				dst[j] = T((v - off[j]) * sc[j])
+			}
+		case ds.F64 != nil:
+			for j, v := range ds.F64[i*f : (i+1)*f] {
+				dst[j] = T(v)
+			}
 		case norm != nil:
 			src := ds.F32[i*f : (i+1)*f]
 			off, sc := norm.Offset[:f], norm.Scale[:f]
@@ -63,8 +73,13 @@ func FillBatch[T float32 | float64](s Subset, pos []int, norm *Normalizer, x []T
 		if labels != nil {
 			labels[k] = ds.Labels[i]
 		}
-		if targets != nil {
-			d := ds.TargetDim
+		switch d := ds.TargetDim; {
+		case targets == nil:
+		case ds.Targets64 != nil:
+			for j, v := range ds.Targets64[i*d : (i+1)*d] {
+				targets[k*d+j] = T(v)
+			}
+		default:
 			for j, v := range ds.Targets[i*d : (i+1)*d] {
 				targets[k*d+j] = T(v)
 			}

@@ -65,6 +65,10 @@ type CSVOptions struct {
 	// Dataset gets NumClasses and ClassNames from the mapping. Ignored
 	// for Regression.
 	Classes *ClassMap
+	// Float64 keeps features and regression targets as float64 (F64,
+	// Targets64), each value as strconv.ParseFloat(.., 64) reads it, for
+	// float64 training; false stores them as float32 (F32, Targets).
+	Float64 bool
 }
 
 // ReadCSV reads a CSV data set from path, a regular file (a FIFO or a
@@ -221,16 +225,21 @@ func parseCSV(name string, r io.Reader, opts CSVOptions, lim limit) (*Dataset, e
 		nameLine  []int    // line where each name first appears
 		nameIdx   = map[string]int32{}
 	)
-	parseNum := func(cell string, line, j int) (float32, error) {
-		return parseNumCell(name, cell, line, colName(j), line == firstLine && opts.Header == HeaderAuto)
+	parseNum := func(cell string, line, j int) (float64, error) {
+		return parseNumCell(name, cell, line, colName(j), line == firstLine && opts.Header == HeaderAuto, opts.Float64)
 	}
 
 	// The memory the data set needs, counted as rows are read: a float32
-	// per feature and target, an int32 per label read and another per
-	// label converted, and the text of each class name.
-	rowBytes := int64(4 * len(featCols))
+	// (float64 with opts.Float64) per feature and target, an int32 per
+	// label read and another per label converted, and the text of each
+	// class name.
+	size := int64(4)
+	if opts.Float64 {
+		size = 8
+	}
+	rowBytes := size * int64(len(featCols))
 	if task == Regression {
-		rowBytes += int64(4 * len(labelCols))
+		rowBytes += size * int64(len(labelCols))
 	} else {
 		rowBytes += 8
 	}
@@ -262,7 +271,7 @@ func parseCSV(name string, r io.Reader, opts CSVOptions, lim limit) (*Dataset, e
 			if err != nil {
 				return nil, err
 			}
-			ds.F32 = append(ds.F32, v)
+			ds.appendFeature(v, opts.Float64)
 		}
 		if task == Regression {
 			for _, j := range labelCols {
@@ -271,7 +280,7 @@ func parseCSV(name string, r io.Reader, opts CSVOptions, lim limit) (*Dataset, e
 				if err != nil {
 					return nil, err
 				}
-				ds.Targets = append(ds.Targets, v)
+				ds.appendTarget(v, opts.Float64)
 			}
 		} else {
 			text := strings.TrimSpace(rec[labelCols[0]])
@@ -465,24 +474,47 @@ func truncate(s string) string {
 	return s[:40] + "..."
 }
 
-// parseNumCell reads a feature or target value: a finite float32. Its error
-// names the file, line and column; firstRow adds the hint that line 1 may
-// be a header.
-func parseNumCell(name, cell string, line int, col string, firstRow bool) (float32, error) {
+// appendFeature appends a feature value to F64 (f64) or F32.
+func (ds *Dataset) appendFeature(v float64, f64 bool) {
+	if f64 {
+		ds.F64 = append(ds.F64, v)
+	} else {
+		ds.F32 = append(ds.F32, float32(v))
+	}
+}
+
+// appendTarget appends a regression target to Targets64 (f64) or Targets.
+func (ds *Dataset) appendTarget(v float64, f64 bool) {
+	if f64 {
+		ds.Targets64 = append(ds.Targets64, v)
+	} else {
+		ds.Targets = append(ds.Targets, float32(v))
+	}
+}
+
+// parseNumCell reads a feature or target value: a finite float32, or a
+// finite float64 when f64 (the value returned is then exactly
+// strconv.ParseFloat(.., 64)'s). Its error names the file, line and
+// column; firstRow adds the hint that line 1 may be a header.
+func parseNumCell(name, cell string, line int, col string, firstRow, f64 bool) (float64, error) {
 	s := strings.TrimSpace(cell)
-	v, err := strconv.ParseFloat(s, 32)
+	bits, kind := 32, "float32"
+	if f64 {
+		bits, kind = 64, "float64"
+	}
+	v, err := strconv.ParseFloat(s, bits)
 	var problem string
 	switch {
 	case s == "":
 		problem = "is empty; want a number"
 	case err != nil && errors.Is(err, strconv.ErrRange):
-		problem = "is out of float32 range"
+		problem = "is out of " + kind + " range"
 	case err != nil:
 		problem = "is not a number"
 	case math.IsNaN(v) || math.IsInf(v, 0):
 		problem = "is not a finite number"
 	default:
-		return float32(v), nil
+		return v, nil
 	}
 	msg := fmt.Sprintf("%s:%d: %s: %q %s", name, line, col, truncate(cell), problem)
 	if sep := otherSeparator(s); sep != "" {

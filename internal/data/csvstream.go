@@ -125,7 +125,8 @@ func (s *CSVStream) colName(j int) string {
 }
 
 // Next reads up to max rows into a Dataset of Shape [features] (F32, and
-// Labels or Targets when the file has labels) and returns the 1-based
+// Labels or Targets when the file has labels; F64 and Targets64 with
+// CSVOptions.Float64) and returns the 1-based
 // line of each row; io.EOF when no row is left.
 func (s *CSVStream) Next(max int) (*Dataset, []int, error) {
 	ds := &Dataset{Source: s.name, Shape: []int{len(s.feat)}}
@@ -152,21 +153,21 @@ func (s *CSVStream) Next(max int) (*Dataset, []int, error) {
 		}
 		for _, j := range s.feat {
 			l, _ := s.cr.FieldPos(j) // of the last row read, also the pending one
-			v, err := parseNumCell(s.name, rec[j], l, s.colName(j), false)
+			v, err := parseNumCell(s.name, rec[j], l, s.colName(j), false, s.opts.Float64)
 			if err != nil {
 				return nil, nil, err
 			}
-			ds.F32 = append(ds.F32, v)
+			ds.appendFeature(v, s.opts.Float64)
 		}
 		switch {
 		case s.lab == nil:
 		case s.opts.Task == Regression:
 			for _, j := range s.lab {
-				v, err := parseNumCell(s.name, rec[j], line, s.colName(j), false)
+				v, err := parseNumCell(s.name, rec[j], line, s.colName(j), false, s.opts.Float64)
 				if err != nil {
 					return nil, nil, err
 				}
-				ds.Targets = append(ds.Targets, v)
+				ds.appendTarget(v, s.opts.Float64)
 			}
 		default:
 			text := strings.TrimSpace(rec[s.lab[0]])

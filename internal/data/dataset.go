@@ -22,8 +22,13 @@ type Dataset struct {
 	// U8 holds the N*FeatureLen() feature values, sample-major, when the
 	// source stores unsigned bytes (IDX ubyte, safetensors U8); else nil.
 	U8 []uint8
-	// F32 holds the feature values otherwise; nil when U8 is used.
+	// F32 holds the feature values otherwise; nil when U8 or F64 is used.
 	F32 []float32
+	// F64 holds the feature values, exactly as the file gives them, when
+	// the data set was loaded for float64 training (LoadOptions.Float64)
+	// from a source of numbers (CSV, safetensors float tensors); nil
+	// otherwise. Bytes stay bytes (U8) either way.
+	F64 []float64
 	// Labels holds the N class labels (0 <= label < NumClasses) for
 	// classification; nil for regression.
 	Labels []int32
@@ -38,8 +43,12 @@ type Dataset struct {
 	// Nil when classes are plain integers.
 	ClassNames []string
 	// Targets holds N*TargetDim regression targets, sample-major; nil for
-	// classification.
+	// classification and when Targets64 holds them.
 	Targets []float32
+	// Targets64 holds the regression targets instead of Targets when the
+	// data set was loaded for float64 training (LoadOptions.Float64);
+	// nil otherwise. Target reads either.
+	Targets64 []float64
 	// TargetDim is the number of regression targets per sample; 0 for
 	// classification.
 	TargetDim int
@@ -167,14 +176,16 @@ func (ds *Dataset) Check() error {
 		return errf("%d samples of shape %v is too large", ds.N, ds.Shape)
 	}
 	switch {
-	case (ds.U8 == nil) == (ds.F32 == nil):
-		return errf("exactly one of U8 and F32 must hold the features")
+	case count(ds.U8 != nil, ds.F32 != nil, ds.F64 != nil) != 1:
+		return errf("exactly one of U8, F32 and F64 must hold the features")
 	case ds.U8 != nil && len(ds.U8) != ds.N*f:
 		return errf("has %d feature bytes, want %d samples x %d", len(ds.U8), ds.N, f)
 	case ds.F32 != nil && len(ds.F32) != ds.N*f:
 		return errf("has %d feature values, want %d samples x %d", len(ds.F32), ds.N, f)
-	case (ds.Labels == nil) == (ds.Targets == nil):
-		return errf("exactly one of Labels and Targets must be set")
+	case ds.F64 != nil && len(ds.F64) != ds.N*f:
+		return errf("has %d feature values, want %d samples x %d", len(ds.F64), ds.N, f)
+	case count(ds.Labels != nil, ds.Targets != nil, ds.Targets64 != nil) != 1:
+		return errf("exactly one of Labels, Targets and Targets64 must be set")
 	}
 	if ds.Labels != nil {
 		if len(ds.Labels) != ds.N {
@@ -192,12 +203,72 @@ func (ds *Dataset) Check() error {
 			}
 		}
 	}
-	if ds.Targets != nil {
-		if ds.TargetDim < 1 || len(ds.Targets) != ds.N*ds.TargetDim {
-			return errf("has %d targets, want %d samples x %d", len(ds.Targets), ds.N, ds.TargetDim)
+	if ds.HasTargets() {
+		if n := ds.targetLen(); ds.TargetDim < 1 || n != ds.N*ds.TargetDim {
+			return errf("has %d targets, want %d samples x %d", n, ds.N, ds.TargetDim)
 		}
 	}
 	return nil
+}
+
+// count counts the true conditions.
+func count(conds ...bool) int {
+	n := 0
+	for _, c := range conds {
+		if c {
+			n++
+		}
+	}
+	return n
+}
+
+// HasTargets reports whether ds holds regression targets (in Targets or
+// Targets64).
+func (ds *Dataset) HasTargets() bool { return ds.Targets != nil || ds.Targets64 != nil }
+
+// targetLen is the number of regression targets held.
+func (ds *Dataset) targetLen() int { return len(ds.Targets) + len(ds.Targets64) }
+
+// Target returns the k-th regression target value of the flat,
+// sample-major array (sample k/TargetDim), from Targets or Targets64.
+func (ds *Dataset) Target(k int) float64 {
+	if ds.Targets64 != nil {
+		return ds.Targets64[k]
+	}
+	return float64(ds.Targets[k])
+}
+
+// Slice returns a view of samples [lo, hi) of ds: the same storage, no
+// copy, with every per-sample array cut to those samples.
+func (ds *Dataset) Slice(lo, hi int) *Dataset {
+	f, td := ds.FeatureLen(), ds.TargetDim
+	c := *ds
+	c.N = hi - lo
+	cut := func(n int) (int, int) { return lo * n, hi * n }
+	if ds.U8 != nil {
+		a, b := cut(f)
+		c.U8 = ds.U8[a:b:b]
+	}
+	if ds.F32 != nil {
+		a, b := cut(f)
+		c.F32 = ds.F32[a:b:b]
+	}
+	if ds.F64 != nil {
+		a, b := cut(f)
+		c.F64 = ds.F64[a:b:b]
+	}
+	if ds.Labels != nil {
+		c.Labels = ds.Labels[lo:hi:hi]
+	}
+	if ds.Targets != nil {
+		a, b := cut(td)
+		c.Targets = ds.Targets[a:b:b]
+	}
+	if ds.Targets64 != nil {
+		a, b := cut(td)
+		c.Targets64 = ds.Targets64[a:b:b]
+	}
+	return &c
 }
 
 // Subset is a view of some samples of a data set: sample i of the subset

@@ -140,9 +140,9 @@ func TestCheck(t *testing.T) {
 		want   string
 	}{
 		{"no samples", func(d *Dataset) { d.N = 0 }, "seq: has no samples"},
-		{"both feature kinds", func(d *Dataset) { d.U8 = []uint8{1, 2, 3} }, "exactly one of U8 and F32"},
+		{"both feature kinds", func(d *Dataset) { d.U8 = []uint8{1, 2, 3} }, "exactly one of U8, F32 and F64"},
 		{"short features", func(d *Dataset) { d.F32 = d.F32[:2] }, "has 2 feature values, want 3 samples x 1"},
-		{"labels and targets", func(d *Dataset) { d.Targets = []float32{1, 2, 3} }, "exactly one of Labels and Targets"},
+		{"labels and targets", func(d *Dataset) { d.Targets = []float32{1, 2, 3} }, "exactly one of Labels, Targets and Targets64"},
 		{"label out of range", func(d *Dataset) { d.Labels[1] = 3 }, "sample 1 has label 3, want 0 to 2"},
 		{"class names", func(d *Dataset) { d.ClassNames = []string{"a"} }, "has 1 class names for 3 classes"},
 		{"bad shape", func(d *Dataset) { d.Shape = []int{0} }, "sample shape [0] has a dimension that is not positive"},

@@ -6,7 +6,12 @@
 // A Dataset holds N samples in their most compact form: features as
 // unsigned bytes (U8) when the source stores bytes, as with MNIST's
 // pixels, else as float32 (F32); class labels as int32 (Labels) or
-// regression targets as float32 (Targets). Everything is sample-major:
+// regression targets as float32 (Targets). For float64 training
+// (LoadOptions.Float64, which train sets under dtype float64) numbers are
+// kept as float64 instead (F64, Targets64): a CSV cell as
+// strconv.ParseFloat(.., 64) reads it, a safetensors F64 tensor as
+// stored, so that no value is rounded to float32 between the file and the
+// loss; bytes stay bytes. Everything is sample-major:
 // sample i's features are the FeatureLen() values starting at
 // i*FeatureLen(), with the per-sample Shape in row-major order (images are
 // [channels rows cols], so a batch is NCHW). Conversion to the training
@@ -210,7 +215,9 @@
 //     name (default: every column, and the targets are the inputs). Only
 //     those columns are parsed and stored. Normalisation (none, unit,
 //     standardize, minmax, per column) is fitted on the training region
-//     and applied to inputs and targets; Denormalize undoes it.
+//     and applied to inputs and targets; Denormalize undoes it. With
+//     SeqOptions.Float64 the values are float64 (and differences are
+//     taken in float64).
 //
 // A window starting at s has inputs at s..s+W-1 (W = Window); its target
 // is the value at s+W-1+H (H = Horizon; target next, many-to-one) or the

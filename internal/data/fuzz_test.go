@@ -135,7 +135,7 @@ func FuzzSafetensorsData(f *testing.F) {
 		if limited {
 			lim = limit{256, "the fuzz limit"}
 		}
-		ds, err := fromSafetensors("fuzz.safetensors", file, nil, lim, true)
+		ds, err := fromSafetensors("fuzz.safetensors", file, nil, lim, true, len(b)%2 == 1)
 		if err != nil {
 			if strings.Contains(err.Error(), "\n") {
 				t.Fatalf("error is more than one line: %q", err)

@@ -36,6 +36,13 @@ type LoadOptions struct {
 	LimitName string
 	// Image applies to image folders (LoadImageFolder).
 	Image FolderOptions
+	// Float64 reads numbers for float64 training: CSV features and
+	// targets as float64 (as CSVOptions.Float64, which it sets) and the
+	// float tensors of a safetensors file as float64 (F64, Targets64),
+	// so that no value is rounded to float32 on its way to the loss.
+	// Bytes (IDX, images, safetensors U8) stay bytes, and IDX float
+	// data stays float32.
+	Float64 bool
 }
 
 // aliases are the built-in data sets, each with a train and a test split.
@@ -108,12 +115,13 @@ func Load(spec string, opts LoadOptions) (*Dataset, error) {
 	switch {
 	case strings.HasSuffix(base, ".csv"):
 		csvOpts := opts.CSV
+		csvOpts.Float64 = csvOpts.Float64 || opts.Float64
 		if opts.Classes != nil {
 			csvOpts.Classes = opts.Classes
 		}
 		return readCSV(path, csvOpts, lim)
 	case strings.HasSuffix(base, ".safetensors"):
-		return readSafetensors(path, opts.Classes, lim)
+		return readSafetensors(path, opts.Classes, lim, opts.Float64)
 	}
 	labels, imagesTag, labelsTag, ok := idxLabelsPath(path)
 	if !ok {

@@ -136,6 +136,12 @@ func forEach(ds *Dataset, i int, fn func(j int, v float64)) {
 		}
 		return
 	}
+	if ds.F64 != nil {
+		for j, v := range ds.F64[i*f : (i+1)*f] {
+			fn(j, v)
+		}
+		return
+	}
 	for j, v := range ds.F32[i*f : (i+1)*f] {
 		fn(j, float64(v))
 	}

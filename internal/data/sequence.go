@@ -77,6 +77,10 @@ type SeqOptions struct {
 	// LimitName names MaxBytes in messages, e.g.
 	// "training.memory_limit 64MiB"; empty reads "the limit".
 	LimitName string
+	// Float64 stores a series' values as float64, each as
+	// strconv.ParseFloat(.., 64) reads it (and differences taken in
+	// float64), for float64 training; false stores float32.
+	Float64 bool
 }
 
 // DefaultSeqOptions returns the options a config starts from: the given
@@ -124,7 +128,8 @@ func (o SeqOptions) check(name string, kind SeqKind) error {
 }
 
 // Sequence is one long sequence held once in memory, compactly: token ids
-// of a text or float32 values of a series. Windows are views of it.
+// of a text or float32 values of a series (float64 with SeqOptions.Float64).
+// Windows are views of it.
 type Sequence struct {
 	// Source says where the sequence came from, for messages: a path.
 	Source string
@@ -162,6 +167,7 @@ type Sequence struct {
 	// levels Level returns.
 	Differenced bool
 	levels      []float32 // the file's rows when Differenced
+	levels64    []float64 // the same with SeqOptions.Float64
 
 	// Text storage: token ids, position-major, uint16 when the vocabulary
 	// has at most 65536 tokens (ids16), else int32 (ids32).
@@ -172,8 +178,10 @@ type Sequence struct {
 	runes []rune
 	ascii [128]int32
 
-	// Series storage: N*len(Columns) raw values, position-major.
-	values []float32
+	// Series storage: N*len(Columns) raw values, position-major, in
+	// values, or in values64 with SeqOptions.Float64.
+	values   []float32
+	values64 []float64
 }
 
 // limit returns the memory limit of the options, which check accepted.
@@ -347,10 +355,11 @@ func (s *Sequence) TargetLen() int {
 func (s *Sequence) NumClasses() int { return len(s.Vocab) }
 
 // StorageBytes returns the size of the stored sequence in bytes: 2 or 4
-// per position of a text, 4*len(Columns) per position of a series. It
+// per position of a text, 4*len(Columns) (8*len(Columns) with
+// SeqOptions.Float64) per position of a series. It
 // does not grow with the number of windows.
 func (s *Sequence) StorageBytes() int {
-	return 2*len(s.ids16) + 4*len(s.ids32) + 4*len(s.values)
+	return 2*len(s.ids16) + 4*len(s.ids32) + 4*len(s.values) + 8*len(s.values64)
 }
 
 // Token returns the token id at position pos of a text.
@@ -378,6 +387,9 @@ func (s *Sequence) Value(pos, col int) float64 {
 	if col < 0 || col >= c {
 		panic(fmt.Sprintf("data: Value: column %d out of range: there are %d", col, c))
 	}
+	if s.values64 != nil {
+		return s.values64[pos*c+col]
+	}
 	return float64(s.values[pos*c+col])
 }
 
@@ -397,6 +409,9 @@ func (s *Sequence) Denormalize(col int, v float64) float64 {
 func (s *Sequence) Level(pos, col int) float64 {
 	if !s.Differenced {
 		return s.Value(pos, col)
+	}
+	if s.levels64 != nil {
+		return s.levels64[(pos+1)*len(s.Columns)+col]
 	}
 	return float64(s.levels[(pos+1)*len(s.Columns)+col])
 }

@@ -46,7 +46,11 @@ func FillWindows[T float32 | float64](w Windows, pos []int, x []T, labels []int3
 	if targets != nil && len(targets) != n*s.TargetLen() {
 		panic(fmt.Sprintf("data: FillWindows: targets has length %d, want %d windows x %d targets", len(targets), n, s.TargetLen()))
 	}
-	fillSeries(w, pos, x, targets)
+	if s.values64 != nil {
+		fillSeries(w, pos, s.values64, x, targets)
+	} else {
+		fillSeries(w, pos, s.values, x, targets)
+	}
 }
 
 // fillText is FillWindows for a text stored as ids.
@@ -73,12 +77,12 @@ func fillText[T float32 | float64, I uint16 | int32](w Windows, pos []int, ids [
 }
 
 // fillSeries is FillWindows for a series.
-func fillSeries[T float32 | float64](w Windows, pos []int, x []T, targets []T) {
+func fillSeries[T, E float32 | float64](w Windows, pos []int, values []E, x []T, targets []T) {
 	s := w.Seq
 	W, H := s.Window, s.Horizon
 	c, nIn, nOut := len(s.Columns), len(s.In), len(s.Out)
 	off, sc := s.Norm.Offset[:c], s.Norm.Scale[:c]
-	row := func(p int) []float32 { return s.values[p*c : (p+1)*c] }
+	row := func(p int) []E { return values[p*c : (p+1)*c] }
 	for k, p := range pos {
 		st := w.Start(p)
 		xs := x[k*W*nIn : (k+1)*W*nIn]
@@ -100,7 +104,7 @@ func fillSeries[T float32 | float64](w Windows, pos []int, x []T, targets []T) {
 
 // normRow writes the normalised values of the columns cols of one row:
 // dst[a] = (row[cols[a]] - off[cols[a]]) * sc[cols[a]].
-func normRow[T float32 | float64](dst []T, row []float32, cols []int, off, sc []float64) {
+func normRow[T, E float32 | float64](dst []T, row []E, cols []int, off, sc []float64) {
 	for a, c := range cols {
 		dst[a] = T((float64(row[c]) - off[c]) * sc[c])
 	}

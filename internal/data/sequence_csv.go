@@ -107,7 +107,11 @@ func ParseSeriesCSV(name string, r io.Reader, opts SeqOptions) (seq *Sequence, t
 		return len(opts.Inputs) == 0 && !(len(opts.Targets) > 0 && slices.Contains(outFile, j))
 	}
 
-	rowBytes := int64(4 * len(stored)) // a float32 per stored column
+	size := int64(4) // a float32 per stored column, or a float64
+	if opts.Float64 {
+		size = 8
+	}
+	rowBytes := size * int64(len(stored))
 	for {
 		rec, err = cr.next()
 		if errors.Is(err, io.EOF) {
@@ -129,7 +133,7 @@ func ParseSeriesCSV(name string, r io.Reader, opts SeqOptions) (seq *Sequence, t
 				name, line, len(rec), headerLine, ncols, ncols+1))
 		}
 		for _, j := range stored {
-			v, problem := parseCell(rec[j])
+			v, problem := parseCell(rec[j], opts.Float64)
 			if problem != "" {
 				l, _ := cr.FieldPos(j)
 				msg := fmt.Sprintf("%s:%d: %s: %q %s", name, l, colName(j), truncate(rec[j]), problem)
@@ -138,25 +142,26 @@ func ParseSeriesCSV(name string, r io.Reader, opts SeqOptions) (seq *Sequence, t
 				}
 				return fail(errors.New(msg))
 			}
-			seq.values = append(seq.values, v)
+			if opts.Float64 {
+				seq.values64 = append(seq.values64, v)
+			} else {
+				seq.values = append(seq.values, float32(v))
+			}
 		}
 		seq.N++
 	}
 	if seq.N < 2 {
 		return fail(fmt.Errorf("%s: has %d data rows after the header; a series needs at least 2", name, seq.N))
 	}
-	seq.values = slices.Clip(seq.values)
+	seq.values, seq.values64 = slices.Clip(seq.values), slices.Clip(seq.values64)
 	if opts.Difference {
 		c := len(stored)
 		// The levels stay, and the changes take as much again.
-		if err := lim.check(name, "the differenced series, with its levels,", mulBytes(int64(2*len(seq.values)), 4)); err != nil {
+		if err := lim.check(name, "the differenced series, with its levels,", mulBytes(int64(2*(len(seq.values)+len(seq.values64))), size)); err != nil {
 			return fail(err)
 		}
-		seq.levels = seq.values
-		seq.values = make([]float32, (seq.N-1)*c)
-		for i := range seq.values {
-			seq.values[i] = seq.levels[i+c] - seq.levels[i]
-		}
+		seq.levels, seq.values = seq.values, difference(seq.values, c)
+		seq.levels64, seq.values64 = seq.values64, difference(seq.values64, c)
 		seq.N--
 		seq.Differenced = true
 	}
@@ -165,7 +170,11 @@ func ParseSeriesCSV(name string, r io.Reader, opts SeqOptions) (seq *Sequence, t
 		return fail(err)
 	}
 	seq.setSpec(opts, trainEnd, valStart)
-	seq.Norm = fitColumns(seq.values[:trainEnd*len(stored)], len(stored), opts.Normalize)
+	if opts.Float64 {
+		seq.Norm = fitColumns(seq.values64[:trainEnd*len(stored)], len(stored), opts.Normalize)
+	} else {
+		seq.Norm = fitColumns(seq.values[:trainEnd*len(stored)], len(stored), opts.Normalize)
+	}
 	train, val = seq.split()
 	return seq, train, val, nil
 }
@@ -187,28 +196,45 @@ func seriesColumn(ref string, header []string) (int, error) {
 	return found, nil
 }
 
-// parseCell parses a numeric cell as float32; problem says what is wrong
-// with it, or is empty.
-func parseCell(cell string) (v float32, problem string) {
+// difference returns the changes from one row of c values to the next of
+// rows (position-major): one row fewer; nil for nil.
+func difference[E float32 | float64](rows []E, c int) []E {
+	if rows == nil {
+		return nil
+	}
+	d := make([]E, len(rows)-c)
+	for i := range d {
+		d[i] = rows[i+c] - rows[i]
+	}
+	return d
+}
+
+// parseCell parses a numeric cell as float32, or as float64 when f64;
+// problem says what is wrong with it, or is empty.
+func parseCell(cell string, f64 bool) (v float64, problem string) {
 	s := strings.TrimSpace(cell)
-	f, err := strconv.ParseFloat(s, 32)
+	bits, kind := 32, "float32"
+	if f64 {
+		bits, kind = 64, "float64"
+	}
+	f, err := strconv.ParseFloat(s, bits)
 	switch {
 	case s == "":
 		return 0, "is empty; want a number"
 	case err != nil && errors.Is(err, strconv.ErrRange):
-		return 0, "is out of float32 range"
+		return 0, "is out of " + kind + " range"
 	case err != nil:
 		return 0, "is not a number"
 	case math.IsNaN(f) || math.IsInf(f, 0):
 		return 0, "is not a finite number"
 	}
-	return float32(f), ""
+	return f, ""
 }
 
 // fitColumns fits a per-column normalisation on rows of c values
 // (position-major), which must be the training region only. The methods
 // are those of Fit: Unit leaves float data unchanged.
-func fitColumns(rows []float32, c int, method Method) *Normalizer {
+func fitColumns[E float32 | float64](rows []E, c int, method Method) *Normalizer {
 	n := &Normalizer{Method: method, Offset: make([]float64, c), Scale: make([]float64, c)}
 	for j := range n.Scale {
 		n.Scale[j] = 1

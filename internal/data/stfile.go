@@ -12,7 +12,8 @@ import (
 // ReadSafetensors reads a data set from a safetensors file holding exactly
 // two tensors:
 //
-//	x  (N, ...)  features: U8 (kept as bytes) or any float dtype (as float32)
+//	x  (N, ...)  features: U8 (kept as bytes) or any float dtype (as float32;
+//	             as float64 when loaded with LoadOptions.Float64)
 //	y  (N)       class labels, any integer dtype, 0 <= label
 //	   or (N) or (N, D) regression targets, any float dtype
 //
@@ -26,33 +27,35 @@ import (
 // or an F64 value beyond float32's range, is an error naming the tensor
 // and the element.
 func ReadSafetensors(path string) (*Dataset, error) {
-	return readSafetensors(path, nil, limit{})
+	return readSafetensors(path, nil, limit{}, false)
 }
 
 // readSafetensors reads a safetensors data set whose integer labels must
 // be classes of cm (nil: any class), within the memory limit lim: the
-// file, and then the file and the converted tensors together.
-func readSafetensors(path string, cm *ClassMap, lim limit) (*Dataset, error) {
+// file, and then the file and the converted tensors together. f64 keeps
+// float tensors as float64 (F64, Targets64).
+func readSafetensors(path string, cm *ClassMap, lim limit, f64 bool) (*Dataset, error) {
 	f, err := safetensors.ReadLimit(path, lim.max, lim.name)
 	if err != nil {
 		return nil, err
 	}
-	return fromSafetensors(path, f, cm, lim, true)
+	return fromSafetensors(path, f, cm, lim, true, f64)
 }
 
 // ReadSafetensorsInputs reads new inputs for a model: tensor x, and y when
 // the file has it (labels of cm's classes, or regression targets), within
-// maxBytes (0: no limit; limitName names it in messages).
-func ReadSafetensorsInputs(path string, cm *ClassMap, maxBytes int64, limitName string) (*Dataset, error) {
+// maxBytes (0: no limit; limitName names it in messages); f64 keeps float
+// tensors as float64, for a float64 model.
+func ReadSafetensorsInputs(path string, cm *ClassMap, maxBytes int64, limitName string, f64 bool) (*Dataset, error) {
 	lim := limit{max: maxBytes, name: limitName}
 	f, err := safetensors.ReadLimit(path, lim.max, lim.name)
 	if err != nil {
 		return nil, err
 	}
-	return fromSafetensors(path, f, cm, lim, false)
+	return fromSafetensors(path, f, cm, lim, false, f64)
 }
 
-func fromSafetensors(path string, f *safetensors.File, cm *ClassMap, lim limit, needY bool) (*Dataset, error) {
+func fromSafetensors(path string, f *safetensors.File, cm *ClassMap, lim limit, needY, f64 bool) (*Dataset, error) {
 	errf := func(format string, args ...any) error {
 		return fmt.Errorf("%s: %s", path, fmt.Sprintf(format, args...))
 	}
@@ -88,20 +91,26 @@ func fromSafetensors(path string, f *safetensors.File, cm *ClassMap, lim limit, 
 	// The file's tensors stay in memory while they are converted: x to
 	// bytes (U8) or float32, y to int32 labels or float32 targets.
 	held := int64(xi.End-xi.Begin) + int64(yi.End-yi.Begin)
-	xSize := int64(4)
+	xSize, ySize := int64(4), int64(4)
+	if f64 {
+		xSize, ySize = 8, 8
+	}
 	if xi.DType == safetensors.U8 {
 		xSize = 1
 	}
-	need := held + mulBytes(int64(xi.NumElements()), xSize) + mulBytes(int64(yi.NumElements()), 4)
+	need := held + mulBytes(int64(xi.NumElements()), xSize) + mulBytes(int64(yi.NumElements()), ySize)
 	content := fmt.Sprintf("the data set (x %s %v and y %s %v, held as read and as converted)", xi.DType, xi.Shape, yi.DType, yi.Shape)
 	if err := lim.check(path, content, need); err != nil {
 		return nil, err
 	}
 
 	var err error
-	if xi.DType == safetensors.U8 {
+	switch {
+	case xi.DType == safetensors.U8:
 		ds.U8, _, err = f.Uint8("x")
-	} else {
+	case f64:
+		ds.F64, err = finiteFloat64(path, f, "x")
+	default:
 		ds.F32, err = finiteFloat32(path, f, "x")
 	}
 	if err != nil {
@@ -150,7 +159,12 @@ func fromSafetensors(path string, f *safetensors.File, cm *ClassMap, lim limit, 
 		if ds.TargetDim == 0 {
 			return nil, errf("tensor \"y\" has shape %v: no targets", yi.Shape)
 		}
-		if ds.Targets, err = finiteFloat32(path, f, "y"); err != nil {
+		if f64 {
+			ds.Targets64, err = finiteFloat64(path, f, "y")
+		} else {
+			ds.Targets, err = finiteFloat32(path, f, "y")
+		}
+		if err != nil {
 			return nil, err
 		}
 	default:
@@ -187,6 +201,22 @@ func finiteFloat32(path string, f *safetensors.File, name string) ([]float32, er
 	}
 	for i, x := range v {
 		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+			return nil, fmt.Errorf("%s: tensor %q: element %d is %v; data must be finite", path, name, i, x)
+		}
+	}
+	return v, nil
+}
+
+// finiteFloat64 returns the values of the named float tensor as float64
+// (F64 as stored, narrower dtypes converted exactly), refusing a NaN or an
+// infinity.
+func finiteFloat64(path string, f *safetensors.File, name string) ([]float64, error) {
+	v, _, err := f.Float64(name)
+	if err != nil {
+		return nil, err
+	}
+	for i, x := range v {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
 			return nil, fmt.Errorf("%s: tensor %q: element %d is %v; data must be finite", path, name, i, x)
 		}
 	}

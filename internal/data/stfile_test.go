@@ -154,7 +154,7 @@ func TestReadSafetensorsClasses(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p := writeST(t, dir, "d.safetensors", tt.tensors, tt.meta)
-			got, err := readSafetensors(p, tt.cm, limit{})
+			got, err := readSafetensors(p, tt.cm, limit{}, false)
 			if tt.wantErr != "" {
 				if want := p + ": " + tt.wantErr; err == nil || err.Error() != want {
 					t.Errorf("error:\n  %v\nwant\n  %s", err, want)

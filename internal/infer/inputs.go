@@ -229,19 +229,7 @@ func (s *setSource) next(max int) (*data.Dataset, []string, error) {
 	if n <= 0 {
 		return nil, nil, io.EOF
 	}
-	f := s.ds.FeatureLen()
-	c := &data.Dataset{Source: s.ds.Source, Shape: s.ds.Shape, N: n, NumClasses: s.ds.NumClasses, ClassNames: s.ds.ClassNames, TargetDim: s.ds.TargetDim}
-	if s.ds.U8 != nil {
-		c.U8 = s.ds.U8[s.pos*f : (s.pos+n)*f]
-	} else {
-		c.F32 = s.ds.F32[s.pos*f : (s.pos+n)*f]
-	}
-	if s.ds.Labels != nil {
-		c.Labels = s.ds.Labels[s.pos : s.pos+n]
-	}
-	if s.ds.Targets != nil {
-		c.Targets = s.ds.Targets[s.pos*s.ds.TargetDim : (s.pos+n)*s.ds.TargetDim]
-	}
+	c := s.ds.Slice(s.pos, s.pos+n)
 	ids := make([]string, n)
 	for i := range ids {
 		ids[i] = fmt.Sprintf("%s[%d]", filepath.Base(s.ds.Source), s.pos+i)

@@ -229,11 +229,11 @@ func predictInputs[T backprop.Float](cfg *model.Config, o InputOptions) (*InputR
 						for k, v := range row {
 							p.Values[k] = float64(v)
 						}
-						if ds.Targets != nil {
+						if ds.HasTargets() {
 							td := ds.TargetDim
 							r.Labelled++
 							for k := range td {
-								t := float64(ds.Targets[i*td+k])
+								t := ds.Target(i*td + k)
 								p.Targets = append(p.Targets, t)
 								d := p.Values[k] - t
 								sqSum += d * d
@@ -293,6 +293,7 @@ func openInput[T backprop.Float](m *train.Model[T], in string, limit int64, what
 		return nil, 0, err
 	}
 	d := m.Data
+	f64 := !backprop.Is32[T]() // a float64 model reads numbers as float64
 	cm := (*data.ClassMap)(nil)
 	if c := m.Classes(); c > 0 {
 		cm = &data.ClassMap{NumClasses: c, Names: d.ClassNames}
@@ -323,13 +324,13 @@ func openInput[T backprop.Float](m *train.Model[T], in string, limit int64, what
 		if m.Classes() == 0 {
 			task = data.Regression
 		}
-		s, err := data.OpenCSVStream(in, data.CSVOptions{Features: cols, Labels: d.LabelColumns(), Task: task, Classes: cm}, limit, what)
+		s, err := data.OpenCSVStream(in, data.CSVOptions{Features: cols, Labels: d.LabelColumns(), Task: task, Classes: cm, Float64: f64}, limit, what)
 		if err != nil {
 			return nil, 0, err
 		}
 		return &csvSource{s: s, name: in}, 0, nil
 	default:
-		ds, err := data.ReadSafetensorsInputs(in, cm, limit, what)
+		ds, err := data.ReadSafetensorsInputs(in, cm, limit, what, f64)
 		if err != nil {
 			return nil, 0, err
 		}

@@ -35,10 +35,14 @@ type TraceParam struct {
 type TraceLayer struct {
 	Index      int          `json:"index"`
 	Kind       string       `json:"kind"`
-	Output     Tensor       `json:"output"`      // y
-	GradOutput *Tensor      `json:"grad_output"` // dL/dy, the delta arriving from above (nil: not needed)
-	GradInput  *Tensor      `json:"grad_input"`  // dL/dx, the delta passed below (nil: token ids have none)
+	Output     Tensor       `json:"output"`      // the layer's output (y; z for dense and conv2d)
+	GradOutput *Tensor      `json:"grad_output"` // dL/d(output), arriving from above (nil: not needed)
+	GradInput  *Tensor      `json:"grad_input"`  // dL/d(input), passed below (nil: token ids have none)
 	Params     []TraceParam `json:"params,omitempty"`
+	// Labels name the output and the gradients as a textbook does: an
+	// affine layer's output is z and dL/dz the delta; an activation
+	// takes z, gives y = f(z), receives dL/dy and passes dL/dz below.
+	Labels backprop.TraceDoc `json:"labels"`
 }
 
 // Trace is one forward and backward pass, layer by layer.
@@ -46,13 +50,16 @@ type Trace struct {
 	Samples int `json:"samples"`
 	// Source says where the samples came from (random ones for a config
 	// without data).
-	Source  string       `json:"source"`
-	Input   Tensor       `json:"input"`
-	Labels  []int32      `json:"labels,omitempty"`
-	Targets *Tensor      `json:"targets,omitempty"`
-	Loss    float64      `json:"loss"`
-	LossFn  string       `json:"loss_fn"`
-	Layers  []TraceLayer `json:"layers"`
+	Source  string  `json:"source"`
+	Input   Tensor  `json:"input"`
+	Labels  []int32 `json:"labels,omitempty"`
+	Targets *Tensor `json:"targets,omitempty"`
+	Loss    float64 `json:"loss"`    // 0 when backprop starts from OutputGrad
+	LossFn  string  `json:"loss_fn"` // NoLoss when backprop starts from OutputGrad
+	// OutputGrad is the gradient dL/dy at the network's output that
+	// backprop started from, when given instead of a loss.
+	OutputGrad *Tensor      `json:"output_grad,omitempty"`
+	Layers     []TraceLayer `json:"layers"`
 }
 
 // TraceOptions says what to trace.
@@ -60,7 +67,21 @@ type TraceOptions struct {
 	Weights string // checkpoint or weights file; "" = the config's initialisation
 	Input   string // data file (any format data.Load reads); "" = the training data
 	Samples int    // how many samples (from the start of the data)
+	// Literal, when not nil, is the input typed in (trace --input
+	// "[[...]]" or trace.input) instead of a file's samples: the
+	// network's input as given, no normalisation.
+	Literal *Literal
+	// Target, when not nil, is the target typed in: class ids for
+	// cross_entropy, else the output values; it replaces the data's.
+	Target *Literal
+	// OutputGrad, when not nil, is the gradient dL/dy at the output that
+	// backprop starts from, instead of the loss's.
+	OutputGrad *Literal
 }
+
+// NoLoss is Trace.LossFn when backprop starts from a given output
+// gradient.
+const NoLoss = "none"
 
 // RunTrace runs samples forward and backward in float64 and records every
 // layer's output, the gradients flowing through it and its parameters'
@@ -70,11 +91,40 @@ func RunTrace(cfg *model.Config, o TraceOptions) (*Trace, error) {
 	if err != nil {
 		return nil, err
 	}
-	in, err := inputOf(m, o.Input, o.Samples)
+	if o.Target != nil && o.OutputGrad != nil {
+		return nil, fmt.Errorf("%s and %s both say where backprop starts: a target starts it from the loss, an output gradient from the output; give one", o.Target.Key, o.OutputGrad.Key)
+	}
+	var in input
+	if o.Literal != nil {
+		in, err = literalInput(m, o)
+	} else {
+		in, err = inputOf(m, o.Input, o.Samples)
+	}
 	if err != nil {
 		return nil, err
 	}
 	n := in.n
+	if o.Target != nil && o.Literal == nil {
+		t := &literalSplit{perVals: backprop.Prod(m.Graph.OutShape())}
+		if in.classes > 0 {
+			t.perLab = t.perVals / in.classes
+		}
+		if err := setTarget(cfg, t, o.Target, in.classes, m.Graph.OutShape(), n); err != nil {
+			return nil, err
+		}
+		in.split = overrideTarget{in.split, t}
+	}
+	var gradOut []float64
+	if g := o.OutputGrad; g != nil {
+		k, err := g.samples(cfg, m.Graph.OutShape(), "the model's output")
+		if err != nil {
+			return nil, err
+		}
+		if k != n {
+			return nil, g.errf(cfg, "gives the output gradient of %d sample(s), but the input has %d", k, n)
+		}
+		gradOut = g.Values
+	}
 	net, err := m.InitNetwork(n)
 	if err != nil {
 		return nil, err
@@ -90,24 +140,33 @@ func RunTrace(cfg *model.Config, o TraceOptions) (*Trace, error) {
 	tgt := buf.Target(n)
 	ctx := &backprop.Ctx{Train: true, RNG: rand.New(rand.NewPCG(cfg.Seed, train.StreamDropout))}
 	y := net.Forward(ctx, x, n)
-	loss, _, _ := net.Loss.Forward(y, tgt, n)
-	net.ZeroGrad()
-	net.Backward(ctx, net.Loss.Grad(n), n, true)
-
 	batched := func(shape []int) []int { return append([]int{n}, shape...) }
-	tr := &Trace{Samples: n, Source: in.source, Input: tensorOf(batched(net.In), x), Loss: loss, LossFn: cfg.Loss}
-	if tgt.Labels != nil {
-		tr.Labels = append([]int32(nil), tgt.Labels...)
+	tr := &Trace{Samples: n, Source: in.source, Input: tensorOf(batched(net.In), x), LossFn: cfg.Loss}
+	if gradOut == nil {
+		tr.Loss, _, _ = net.Loss.Forward(y, tgt, n)
+		gradOut = net.Loss.Grad(n)
 	} else {
+		tr.LossFn = NoLoss
+		g := tensorOf(batched(out), gradOut)
+		tr.OutputGrad = &g
+	}
+	net.ZeroGrad()
+	net.Backward(ctx, gradOut, n, true)
+
+	switch {
+	case tr.LossFn == NoLoss:
+	case tgt.Labels != nil:
+		tr.Labels = append([]int32(nil), tgt.Labels...)
+	default:
 		t := tensorOf(batched(out), tgt.Values)
 		tr.Targets = &t
 	}
 	for i, sp := range net.Specs {
-		gy := net.Loss.Grad(n)
+		gy := gradOut
 		if i+1 < len(net.Specs) {
 			gy = net.Dx[i+1]
 		}
-		l := TraceLayer{Index: i, Kind: sp.Kind(), Output: tensorOf(batched(sp.OutShape()), net.Outs[i])}
+		l := TraceLayer{Index: i, Kind: sp.Kind(), Output: tensorOf(batched(sp.OutShape()), net.Outs[i]), Labels: labelsOf(sp.Kind())}
 		if len(gy) > 0 { // empty when the layer above takes its input as token ids
 			g := tensorOf(batched(sp.OutShape()), gy)
 			l.GradOutput = &g
@@ -122,6 +181,23 @@ func RunTrace(cfg *model.Config, o TraceOptions) (*Trace, error) {
 		tr.Layers = append(tr.Layers, l)
 	}
 	return tr, nil
+}
+
+// labelsOf names a layer kind's quantities: the registry's names with the
+// defaults filled in.
+func labelsOf(kind string) backprop.TraceDoc {
+	k, _ := backprop.LookupKind(kind)
+	d := k.Trace
+	if d.Out == "" {
+		d.Out = "y"
+	}
+	if d.GradOut == "" {
+		d.GradOut = "dL/dy (from above)"
+	}
+	if d.GradIn == "" {
+		d.GradIn = "dL/dx (passed below)"
+	}
+	return d
 }
 
 // GradCheckOptions says what to check.

@@ -15,6 +15,11 @@ type Graph struct {
 	Input []int
 	Specs []backprop.Spec
 	Loss  string
+	// Given holds, per layer, the parameter values typed in the config
+	// (checked against the layer's parameters and shapes); nil entries
+	// for layers without any. They override the initialisers and
+	// model.init_from.
+	Given [][]Given
 }
 
 // OutShape is the per-sample shape of the network's output.
@@ -82,7 +87,12 @@ func Build(c *Config, info *DataInfo) (*Graph, error) {
 		if link := kind.Link; link != nil && i > 0 {
 			spec = link(spec, g.Specs[i-1])
 		}
+		given, err := checkGiven(d, l, i, spec)
+		if err != nil {
+			return nil, err
+		}
 		g.Specs = append(g.Specs, spec)
+		g.Given = append(g.Given, given)
 		in = spec.OutShape()
 		if err := checkSize(spec); err != nil {
 			return nil, d.withOverrides(d.errAt(l.node, where(i, l.Kind), "%v", err), "model")

@@ -40,6 +40,9 @@ type Config struct {
 	Training   TrainingConfig   `yaml:"training"`
 	Checkpoint CheckpointConfig `yaml:"checkpoint"`
 	Compare    CompareConfig    `yaml:"compare"`
+	// Trace is what `nettrain trace` follows when its flags do not say;
+	// nil (default): the first training samples.
+	Trace *TraceConfig `yaml:"trace" json:"trace,omitempty"`
 
 	// File is the path the config was read from; Dir its directory, against
 	// which relative data paths are resolved.
@@ -295,6 +298,24 @@ type CompareConfig struct {
 	// TargetLoss is the validation loss "steps to target" counts to;
 	// null (default): 1.25 times the lowest mean best validation loss.
 	TargetLoss *float64 `yaml:"target_loss"`
+}
+
+// TraceConfig sets up `nettrain trace` (its flags override it): a hand
+// example's input, target or output gradient typed in the config.
+type TraceConfig struct {
+	// Input is one sample, shaped as model.input (or a list of samples),
+	// given to the network as it is (no normalisation). Null (default):
+	// the first training samples, or random ones without data.
+	Input *Tensor `yaml:"input"`
+	// Target is the target of the sample: a class id for cross_entropy
+	// (or a list, one per sample or position), else the output values.
+	Target *Tensor `yaml:"target"`
+	// OutputGrad starts backprop from this gradient dL/dy at the
+	// network's output (shaped as the output) instead of a loss's.
+	OutputGrad *Tensor `yaml:"output_grad"`
+	// Digits is the number of significant digits trace prints. Null
+	// (default): 6.
+	Digits *int `yaml:"digits"`
 }
 
 // CheckpointConfig controls checkpoint files.

@@ -17,6 +17,9 @@ type LayerConfig struct {
 	Params any // pointer to the kind's params struct; nil for kinds without parameters
 
 	node, paramsNode *yaml.Node
+	// inline are the parameter tensors typed in the config (see Given),
+	// in the order given; Build checks them against the layer.
+	inline []inlineParam
 }
 
 // DataInfo is what the model may take from the data (see
@@ -63,12 +66,38 @@ func (l *LayerConfig) decodeNode(d *decoder, n *yaml.Node, path string) error {
 	if params == nil || isNull(params) {
 		return nil
 	}
-	return d.decodeStruct(params, reflect.ValueOf(l.Params).Elem(), path+"."+l.Kind)
+	if params.Kind != yaml.MappingNode {
+		return d.decodeStruct(params, reflect.ValueOf(l.Params).Elem(), path+"."+l.Kind)
+	}
+	skip := map[string]bool{}
+	pt := reflect.TypeOf(l.Params).Elem()
+	for i := 0; i+1 < len(params.Content); i += 2 {
+		key, val := params.Content[i], resolve(params.Content[i+1])
+		if !isInline(pt, key.Value, val) || skip[key.Value] {
+			continue // a repeated key is decodeFields' error
+		}
+		p, err := d.decodeInline(key, val, path+"."+l.Kind+"."+key.Value)
+		if err != nil {
+			return err
+		}
+		skip[key.Value] = true
+		l.inline = append(l.inline, p)
+	}
+	return d.decodeFields(params, reflect.ValueOf(l.Params).Elem(), path+"."+l.Kind, skip)
 }
 
-// MarshalJSON encodes the kind with its parameters (for the config hash).
+// MarshalJSON encodes the kind with its parameters (for the config hash),
+// and the parameter values typed in the config when there are any.
 func (l LayerConfig) MarshalJSON() ([]byte, error) {
-	return json.Marshal(map[string]any{l.Kind: l.Params})
+	m := map[string]any{l.Kind: l.Params}
+	if len(l.inline) > 0 {
+		given := map[string]Given{}
+		for _, p := range l.inline {
+			given[p.Name] = p.Given
+		}
+		m["given"] = given
+	}
+	return json.Marshal(m)
 }
 
 // maxValues bounds a layer's output per sample and its parameters (2^40

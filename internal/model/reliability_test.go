@@ -300,7 +300,7 @@ func TestDecoderEdgeCases(t *testing.T) {
 		{name: "number beyond float64 from --set", src: base, sets: []string{"optimizer.lr=1e999"},
 			want: "--set optimizer.lr=1e999: optimizer.lr: 1e999 is outside the range of a 64-bit floating-point number"},
 		{name: "key differing in case", src: strings.Replace(base, "training:", "Training:", 1),
-			want: `c.yaml:11:1: Training: unknown key (did you mean "training"?); known keys here: checkpoint, compare, data, dtype, loss, model, name, optimizer, schedule, seed, training`},
+			want: `c.yaml:11:1: Training: unknown key (did you mean "training"?); known keys here: checkpoint, compare, data, dtype, loss, model, name, optimizer, schedule, seed, trace, training`},
 		{name: "key given twice", src: epochs("2\n  epochs: 3"),
 			want: "c.yaml:13:3: training.epochs: key appears twice (first at line 12, column 3)"},
 		{name: "map key given twice", src: base + "compare: {lr_grid: {adam: [0.1], adam: [0.2]}}\n",
@@ -355,9 +355,9 @@ func TestErrorIsOneSafeLine(t *testing.T) {
 func TestDeepNestingIsCheap(t *testing.T) {
 	for _, tc := range []struct{ name, src, want string }{
 		{"mappings", "name: t\nx: " + strings.Repeat("{a: ", 5000) + "1" + strings.Repeat("}", 5000) + "\n",
-			"c.yaml:2:1: x: unknown key; known keys here: checkpoint, compare, data, dtype, loss, model, name, optimizer, schedule, seed, training"},
+			"c.yaml:2:1: x: unknown key; known keys here: checkpoint, compare, data, dtype, loss, model, name, optimizer, schedule, seed, trace, training"},
 		{"lists", "name: t\nx: " + strings.Repeat("[", 5000) + "1" + strings.Repeat("]", 5000) + "\n",
-			"c.yaml:2:1: x: unknown key; known keys here: checkpoint, compare, data, dtype, loss, model, name, optimizer, schedule, seed, training"},
+			"c.yaml:2:1: x: unknown key; known keys here: checkpoint, compare, data, dtype, loss, model, name, optimizer, schedule, seed, trace, training"},
 		{"under a known key", strings.Replace(base, "epochs: 2", "epochs: "+strings.Repeat("[", 5000)+"1"+strings.Repeat("]", 5000), 1),
 			"c.yaml:12:11: training.epochs: expected an integer, got a list"},
 	} {

@@ -121,7 +121,7 @@ func (s *tabular[T]) baseline() *Baseline {
 	var sq, ab float64
 	for _, i := range s.sub.Idx {
 		for k := 0; k < s.tdim; k++ {
-			d := float64(s.sub.DS.Targets[i*s.tdim+k]) - s.mean[k]
+			d := s.sub.DS.Target(i*s.tdim+k) - s.mean[k]
 			sq += d * d
 			ab += math.Abs(d)
 		}
@@ -153,7 +153,8 @@ func (c *Data[T]) split(sub data.Subset) Split[T] {
 }
 
 func loadOptions(cfg *model.Config) data.LoadOptions {
-	o := data.LoadOptions{BaseDir: cfg.Dir}
+	// Under dtype float64 numbers stay float64 from the file to the loss.
+	o := data.LoadOptions{BaseDir: cfg.Dir, Float64: cfg.DType == "float64"}
 	o.MaxBytes, o.LimitName = MemoryLimit(cfg)
 	c := cfg.Data.CSV
 	if c.Header != nil {
@@ -298,11 +299,11 @@ func loadData[T backprop.Float](cfg *model.Config) (*Data[T], error) {
 			}
 		}
 	}
-	if td := ds.TargetDim; ds.Targets != nil && td > 0 {
+	if td := ds.TargetDim; ds.HasTargets() && td > 0 {
 		d.targetMean = make([]float64, td)
 		for _, i := range trainSub.Idx {
 			for k := 0; k < td; k++ {
-				d.targetMean[k] += float64(ds.Targets[i*td+k])
+				d.targetMean[k] += ds.Target(i*td + k)
 			}
 		}
 		for k := range d.targetMean {
@@ -355,7 +356,7 @@ func (d *Data[T]) checkFit(ds *data.Dataset) error {
 	}
 	width := out[len(out)-1]
 	last := fmt.Sprintf("layer %d (%s)", len(g.Specs)-1, cfg.Model.Layers[len(g.Specs)-1].Kind)
-	if ds.Labels == nil && ds.Targets == nil {
+	if ds.Labels == nil && !ds.HasTargets() {
 		return nil // inputs without labels (predict)
 	}
 	if ds.Labels == nil {
@@ -400,7 +401,7 @@ func (d *Data[T]) LoadFile(path string) (Split[T], error) {
 		return nil, fmt.Errorf("%s: a sequence model reads windows of data.train; other input files do not apply", d.cfg.File)
 	}
 	lo := d.otherOptions()
-	ds, err := data.Load(path, data.LoadOptions{CSV: lo.CSV, Image: lo.Image, Classes: d.classMap()})
+	ds, err := data.Load(path, data.LoadOptions{CSV: lo.CSV, Image: lo.Image, Classes: d.classMap(), Float64: lo.Float64})
 	if err != nil {
 		return nil, err
 	}

@@ -28,11 +28,28 @@ func fingerprintDataset(key, spec, path string, ds *data.Dataset) checkpoint.Dat
 		writeInts(h, int64(d))
 	}
 	writeStrings(h, ds.ClassNames)
+	// Float64 data (dtype float64) is hashed as its float32 rounding, the
+	// values float32 data of the same file holds (but for the rare decimal
+	// that rounds differently via float64): checkpoints written before
+	// data was kept in float64 resume. A change beyond float32's
+	// precision alone goes unnoticed.
 	writeArray(h, 'u', ds.U8)
-	writeArray(h, 'f', ds.F32)
+	writeArray(h, 'f', orRounded(ds.F32, ds.F64))
 	writeArray(h, 'l', ds.Labels)
-	writeArray(h, 't', ds.Targets)
+	writeArray(h, 't', orRounded(ds.Targets, ds.Targets64))
 	return checkpoint.DataFingerprint{Key: key, Source: spec, Size: fileSize(path), Samples: ds.N, Unit: "samples", Hash: fmt.Sprintf("%016x", h.Sum64())}
+}
+
+// orRounded is v32, or v64 rounded to float32 when v32 is nil.
+func orRounded(v32 []float32, v64 []float64) []float32 {
+	if v32 != nil || v64 == nil {
+		return v32
+	}
+	r := make([]float32, len(v64))
+	for i, v := range v64 {
+		r[i] = float32(v)
+	}
+	return r
 }
 
 // fingerprintSequence fingerprints a sequence read for data.train from

@@ -88,3 +88,32 @@ model: {layers: [onehot, {lstm: {units: 2}}, {dense: {units: classes}}]}
 		})
 	}
 }
+
+// TestFingerprintOfFloat64Data: under dtype float64 the data is kept in
+// float64 but fingerprints as its float32 rounding, the same as under
+// float32, so checkpoints written before float64 data resume.
+func TestFingerprintOfFloat64Data(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "d.csv"), []byte("a,b,t\n0.1,0.123456789012,1.5\n2,-3.3333333333333,0.25\n"), 0o644)
+	const config = `name: f
+data: {train: d.csv, validation_split: 0, normalize: none}
+model: {input: [2], layers: [{dense: {units: 1}}]}
+loss: mse
+`
+	m32, err := Load[float32](testutil.LoadConfig(t, dir, config))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m64, err := Load[float64](testutil.LoadConfig(t, dir, config, "dtype=float64"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := checkpoint.DataDiffers(m32.Data.Fingerprints, m64.Data.Fingerprints); d != "" {
+		t.Errorf("float64 data fingerprints differently: %s", d)
+	}
+	x := make([]float64, 2)
+	m64.Data.Train.Fill([]int{0}, x, nil, make([]float64, 1))
+	if x[1] != 0.123456789012 {
+		t.Errorf("float64 batch holds %.17g, want the file's 0.123456789012", x[1])
+	}
+}

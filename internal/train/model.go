@@ -118,7 +118,9 @@ func (m *Model[T]) NewNetwork(maxBatch int) (*backprop.Network[T], error) {
 }
 
 // InitNetwork is NewNetwork initialised: from model.init_from when set,
-// else PyTorch's default initialisers drawn from the seed's init stream.
+// else PyTorch's default initialisers drawn from the seed's init stream;
+// then parameter values typed in the config (model.Graph.Given) replace
+// either.
 func (m *Model[T]) InitNetwork(maxBatch int) (*backprop.Network[T], error) {
 	net, err := m.NewNetwork(maxBatch)
 	if err != nil {
@@ -131,7 +133,24 @@ func (m *Model[T]) InitNetwork(maxBatch int) (*backprop.Network[T], error) {
 			return nil, fmt.Errorf("%s: model.init_from: %w", cfg.File, err)
 		}
 	}
+	SetGiven(net, m.Graph)
 	return net, nil
+}
+
+// SetGiven copies the parameter values typed in the config into net,
+// rounded to T.
+func SetGiven[T backprop.Float](net *backprop.Network[T], g *model.Graph) {
+	for i, given := range g.Given {
+		for _, gv := range given {
+			for _, p := range net.ByLayer[i] {
+				if p.Name == fmt.Sprintf("%d.%s", i, gv.Name) {
+					for k, v := range gv.Values {
+						p.W[k] = T(v)
+					}
+				}
+			}
+		}
+	}
 }
 
 // LoadWeights reads a checkpoint or weights file into net's parameters.

@@ -107,6 +107,7 @@ func seqOptions(cfg *model.Config) data.SeqOptions {
 	o.MaxBytes, o.LimitName = MemoryLimit(cfg)
 	o.Inputs, o.Targets = sq.Inputs, sq.Targets
 	o.Difference = sq.Difference
+	o.Float64 = cfg.DType == "float64" // values stay float64 from the file to the loss
 	if o.Kind == data.SeqSeries {
 		o.Normalize = data.Method(cfg.Data.Normalize)
 		if o.Normalize == data.Unit {

@@ -13,6 +13,9 @@ and nothing else; see scripts/golden/README.md). It writes
     internal/backprop/testdata/golden/<case>.json   one file per NETWORK_CASES entry
     internal/optim/testdata/<optimizer>.json        one file per OPTIMIZERS entry
     internal/optim/testdata/schedules.json          the SCHEDULES cases
+    internal/session/testdata/parity/<case>.json    one file per PARITY_CASES entry
+
+`gen.py parity` writes only the PARITY_CASES files.
 
 Everything is seeded, single-threaded and float64, so a rerun with the same
 torch version rewrites the same bytes.
@@ -60,6 +63,7 @@ from torch.nn.modules.utils import _pair  # noqa: E402
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 NET_DIR = os.path.join(ROOT, "internal", "backprop", "testdata", "golden")
 OPTIM_DIR = os.path.join(ROOT, "internal", "optim", "testdata")
+PARITY_DIR = os.path.join(ROOT, "internal", "session", "testdata", "parity")
 
 
 # ---------------------------------------------------------------------------
@@ -1014,6 +1018,82 @@ def optimizer_cases(name):
     return res
 
 
+# ---------------------------------------------------------------------------
+# End-to-end float64 parity: `nettrain train` with dtype float64 on a data
+# file, against torch on the same numbers (internal/session/parity_test.go).
+# The data are drawn with many significant digits (N(0, 1) values, or a
+# series of them), so that storing any of them in float32 on the way from
+# the file to the loss shows as an error of about 1e-8. Training is full
+# batch (batch_size = the number of samples, no validation, no
+# normalisation), so that nettrain's shuffling only reorders the sum of the
+# batch's gradients: PARITY_STEPS epochs are PARITY_STEPS optimizer steps.
+#
+#   kind "csv":          tabular samples, written by the Go test as a CSV
+#                        file (features, then targets or a label column)
+#   kind "safetensors":  tensors x (N, ...) F64 and y (N) I64 labels or F64
+#                        values, written by the Go test as a safetensors file
+#   kind "series":       a series (rows x columns) in a CSV file, read with
+#                        data.sequence (window, target next, horizon 1):
+#                        window i is rows i..i+window-1 of the inputs, its
+#                        target the row after it of the targets.
+
+PARITY_STEPS = 3
+
+PARITY_CASES = [
+    {"name": "mlp_csv_mse", "kind": "csv", "input": [3], "samples": 6,
+     "layers": [{"dense": {"units": 5}}, "tanh", {"dense": {"units": 4}}, "relu", {"dense": {"units": 2}}],
+     "loss": "mse", "targets": "values", "optimizer": "sgd", "options": {"lr": 0.1, "momentum": 0.9}},
+    {"name": "cnn_safetensors_ce", "kind": "safetensors", "input": [1, 6, 6], "samples": 4,
+     "layers": [{"conv2d": {"filters": 2, "kernel": 3}}, "relu", {"maxpool2d": {"size": 2, "stride": 1}},
+                "flatten", {"dense": {"units": 3}}],
+     "loss": "cross_entropy", "targets": "labels", "optimizer": "adam", "options": {"lr": 0.01}},
+    {"name": "lstm_series_half_sse", "kind": "series", "columns": ["a", "b"], "inputs": ["a", "b"], "target_cols": ["a"],
+     "rows": 11, "window": 4,
+     "layers": [{"lstm": {"units": 3}}, {"dense": {"units": 1}}],
+     "loss": "half_sse", "optimizer": "sgd", "options": {"lr": 0.2}},
+]
+
+
+def parity_case(c):
+    """Draws a case's data and initial parameters (seeded by its name), trains
+    them PARITY_STEPS full-batch steps and returns what the Go test needs."""
+    torch.manual_seed(seed_of(c["name"]))
+    res = {k: v for k, v in c.items()}
+    if c["kind"] == "series":
+        rows = torch.randn(c["rows"], len(c["columns"]))
+        ins = [c["columns"].index(k) for k in c["inputs"]]
+        outs = [c["columns"].index(k) for k in c["target_cols"]]
+        w = c["window"]
+        n = c["rows"] - w
+        x = torch.stack([rows[i:i + w, ins] for i in range(n)])
+        t = torch.stack([rows[i + w, outs] for i in range(n)])
+        res["input"] = [w, len(ins)]
+        res["series"] = tensor(rows)
+        model, _ = build_network(c["layers"], res["input"])
+    else:
+        model, out_shape = build_network(c["layers"], c["input"])
+        n = c["samples"]
+        x = torch.randn([n] + c["input"])
+        if c["targets"] == "labels":
+            t = torch.randint(0, out_shape[-1], [n])
+        else:
+            t = torch.randn([n] + out_shape)
+        res["x"] = tensor(x)
+        res["labels" if c["targets"] == "labels" else "values"] = tensor(t)
+    res["params"] = named(model)
+    opt = make_optimizer(c["optimizer"], model.parameters(), c["options"])
+    losses = []
+    for _ in range(PARITY_STEPS):
+        check_margins(c, model, x)
+        opt.zero_grad()
+        loss = LOSSES[c["loss"]](model(x), t)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    res.update(steps=PARITY_STEPS, losses=losses, final=named(model))
+    return res
+
+
 def cpu_capability():
     for line in torch.__config__.show().splitlines():
         if "CPU capability usage" in line:
@@ -1061,6 +1141,10 @@ def main():
     torch.set_default_dtype(torch.float64)
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
+    for c in PARITY_CASES:
+        write(os.path.join(PARITY_DIR, c["name"] + ".json"), dict(header(), **parity_case(c)))
+    if sys.argv[1:] == ["parity"]:
+        return
     names = [c["name"] for c in NETWORK_CASES]
     assert len(set(names)) == len(names), "duplicate case names"
     # gen.py CASE...: only those network cases (a new case's file, without
