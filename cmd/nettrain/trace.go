@@ -8,6 +8,7 @@ import (
 
 	"github.com/nettrain/nettrain/internal/inspect"
 	"github.com/nettrain/nettrain/internal/model"
+	"github.com/nettrain/nettrain/internal/tracepage"
 )
 
 // TraceOptions are the parsed arguments of `nettrain trace`.
@@ -20,6 +21,8 @@ type TraceOptions struct {
 	Samples int
 	Limit   int
 	JSON    bool
+	HTML    string // --html FILE: the trace as a page of pictures
+	PNG     string // --png FILE: the trace as a static picture
 }
 
 // NewCmdTrace builds `nettrain trace`.
@@ -55,6 +58,8 @@ samples.`,
 	cmd.Flags().IntVar(&opts.Samples, "samples", 1, "number of samples in the batch")
 	cmd.Flags().IntVar(&opts.Limit, "limit", 1000, "summarise tensors with more values than this (0: print everything)")
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print JSON")
+	cmd.Flags().StringVar(&opts.HTML, "html", "", "also write the trace as pictures: one self-contained HTML page (heatmaps, formulas on hover)")
+	cmd.Flags().StringVar(&opts.PNG, "png", "", "also write the trace as a static PNG picture")
 	return cmd
 }
 
@@ -65,6 +70,9 @@ func runTrace(o *TraceOptions) error {
 	}
 	tr, err := inspect.RunTrace(cfg, inspect.TraceOptions{Weights: o.Weights, Input: o.Input, Samples: o.Samples})
 	if err != nil {
+		return err
+	}
+	if err := tracepage.WriteFiles(cfg, tr, o.HTML, o.PNG); err != nil {
 		return err
 	}
 	if o.JSON {
