@@ -109,11 +109,28 @@
       const C = shape[0], gc = C <= 4 ? C : Math.ceil(Math.sqrt(C));
       return { ph: shape[1], pw: shape[2], planes: C, gc: gc, gr: Math.ceil(C / gc), n: n };
     }
+    if (shape.length === 4 && shape[1] === 1) return layoutOf([shape[0], shape[2], shape[3]]);
     if (shape.length === 4) return { ph: shape[2], pw: shape[3], planes: shape[0] * shape[1], gc: shape[1], gr: shape[0], n: n };
     if (shape.length === 2) return { ph: shape[0], pw: shape[1], planes: 1, gc: 1, gr: 1, n: n };
     if (n <= 40) return { ph: 1, pw: n, planes: 1, gc: 1, gr: 1, n: n };
     const cols = Math.ceil(Math.sqrt(n));
     return { ph: Math.ceil(n / cols), pw: cols, planes: 1, gc: 1, gr: 1, n: n, wrapped: true };
+  }
+
+  // scaleFor sizes a grid of tw x th cells in at most maxPx pixels each
+  // way: square cells of up to 44 pixels (whole pixels from 3 up), or,
+  // when a side has more cells than pixels, that side downscaled.
+  function scaleFor(tw, th, maxPx) {
+    let kx = Math.min(44, maxPx / tw), ky = Math.min(44, maxPx / th);
+    if (kx >= 1 && ky >= 1) {
+      let k = Math.min(kx, ky);
+      if (k >= 3) k = Math.floor(k);
+      if (th * k < 8) ky = Math.min(44, 8 / th); // a thin strip stays visible
+      else ky = k;
+      kx = k;
+    } else if (kx < 1 && ky >= 1) ky = Math.min(ky, 2);
+    else if (ky < 1 && kx >= 1) kx = Math.min(kx, 2);
+    return { kx: kx, ky: ky, w: Math.max(1, Math.round(tw * kx)), h: Math.max(1, Math.round(th * ky)) };
   }
 
   // panel draws one tensor (one sample's values d, shaped shape) as a
@@ -125,13 +142,13 @@
     let sub = "(" + opt.shape.join(", ") + ")";
     if (lay.wrapped) sub += ", drawn in rows of " + lay.pw;
     if (opt.sub) sub += " " + opt.sub;
-    box.appendChild(el("div", "sub", sub));
     const gap = lay.planes > 1 ? 1 : 0;
     const tw = lay.gc * lay.pw + (lay.gc - 1) * gap, th = lay.gr * lay.ph + (lay.gr - 1) * gap;
-    let k = Math.min(44, (opt.maxPx || 260) / Math.max(tw, th));
-    if (k >= 1) k = Math.floor(k);
-    if (th * k < 8 && k < 44) k = Math.min(44, 8 / th); // a thin strip stays visible
-    const cw = Math.max(1, Math.round(tw * k)), ch = Math.max(1, Math.round(th * k));
+    const sz = scaleFor(tw, th, opt.maxPx || 260);
+    const kx = sz.kx, ky = sz.ky, k = Math.min(kx, ky);
+    const cw = sz.w, ch = sz.h;
+    if (kx < 1 || ky < 1) sub += ", downscaled: a pixel shows its block's largest |value|; hover reads each value";
+    box.appendChild(el("div", "sub", sub));
     const cv = document.createElement("canvas");
     const dpr = window.devicePixelRatio || 1;
     cv.width = Math.round(cw * dpr);
@@ -146,35 +163,62 @@
     leg.appendChild(el("span", "", short(m)));
     box.appendChild(leg);
     const d = opt.data;
-    // cell origin (in cells) of flat index i
+    // cell (in cells) of flat index i
     const at = (i) => {
       const per = lay.ph * lay.pw, p = Math.floor(i / per), r = i % per;
       return [(p % lay.gc) * (lay.pw + gap) + (r % lay.pw), Math.floor(p / lay.gc) * (lay.ph + gap) + Math.floor(r / lay.pw)];
     };
-    // the base image at one pixel per cell
-    const base = document.createElement("canvas");
-    base.width = tw;
-    base.height = th;
-    const bctx = base.getContext("2d");
-    const img = bctx.createImageData(tw, th);
-    for (let q = 0; q < img.data.length; q += 4) {
-      img.data[q] = img.data[q + 1] = img.data[q + 2] = 236;
-      img.data[q + 3] = 255;
-    }
+    // the flat index at each cell of the grid (-1 in gaps)
+    const cellIdx = new Int32Array(tw * th).fill(-1);
     for (let i = 0; i < lay.n; i++) {
-      const [x, y] = at(i), c = colour(d[i], m), q = (y * tw + x) * 4;
-      img.data[q] = c[0];
-      img.data[q + 1] = c[1];
-      img.data[q + 2] = c[2];
+      const [x, y] = at(i);
+      cellIdx[y * tw + x] = i;
+    }
+    // the base image: one pixel per cell, or per block of cells when
+    // downscaled (the block's largest |value|, so that sparse values show)
+    const bw = kx < 1 ? cw : tw, bh = ky < 1 ? ch : th;
+    const base = document.createElement("canvas");
+    base.width = bw;
+    base.height = bh;
+    const bctx = base.getContext("2d");
+    const img = bctx.createImageData(bw, bh);
+    for (let py = 0; py < bh; py++) {
+      const y0 = ky < 1 ? Math.floor(py / ky) : py, y1 = ky < 1 ? Math.max(y0 + 1, Math.min(th, Math.floor((py + 1) / ky))) : py + 1;
+      for (let px = 0; px < bw; px++) {
+        const x0 = kx < 1 ? Math.floor(px / kx) : px, x1 = kx < 1 ? Math.max(x0 + 1, Math.min(tw, Math.floor((px + 1) / kx))) : px + 1;
+        let best = -1, bv = 0;
+        for (let y = y0; y < y1; y++)
+          for (let x = x0; x < x1; x++) {
+            const i = cellIdx[y * tw + x];
+            if (i >= 0 && (best < 0 || Math.abs(d[i]) > Math.abs(bv) || Number.isNaN(d[i]))) {
+              best = i;
+              bv = d[i];
+            }
+          }
+        const c = best < 0 ? [236, 236, 236] : colour(bv, m), q = (py * bw + px) * 4;
+        img.data[q] = c[0];
+        img.data[q + 1] = c[1];
+        img.data[q + 2] = c[2];
+        img.data[q + 3] = 255;
+      }
     }
     bctx.putImageData(img, 0, 0);
     const ctx = cv.getContext("2d");
     function draw(marks) {
       ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-      ctx.imageSmoothingEnabled = k < 1;
+      ctx.imageSmoothingEnabled = false;
       ctx.clearRect(0, 0, cw, ch);
       ctx.drawImage(base, 0, 0, cw, ch);
-      if (k >= 6) {
+      if (lay.planes > 1) {
+        // a frame around each plane, so that zeros (white) show where they are
+        ctx.strokeStyle = "rgba(0,0,0,0.3)";
+        ctx.lineWidth = 1;
+        for (let p = 0; p < lay.planes; p++) {
+          const [x, y] = at(p * lay.ph * lay.pw);
+          ctx.strokeRect(x * kx - 0.5, y * ky - 0.5, lay.pw * kx + 1, lay.ph * ky + 1);
+        }
+      }
+      if (k >= 8) {
         ctx.strokeStyle = "rgba(0,0,0,0.12)";
         ctx.lineWidth = 1;
         for (let i = 0; i < lay.n; i++) {
@@ -196,22 +240,16 @@
         ctx.lineWidth = 2;
         for (const i of mk.cells) {
           const [x, y] = at(i);
-          ctx.strokeRect(x * k + 1, y * k + 1, Math.max(k - 2, 2), Math.max(k - 2, 2));
+          ctx.strokeRect(x * kx + 1, y * ky + 1, Math.max(kx - 2, 2), Math.max(ky - 2, 2));
         }
       }
     }
     draw();
     function cellAt(e) {
       const r = cv.getBoundingClientRect();
-      const cx = Math.floor((e.clientX - r.left) / k), cy = Math.floor((e.clientY - r.top) / k);
+      const cx = Math.floor((e.clientX - r.left) / kx), cy = Math.floor((e.clientY - r.top) / ky);
       if (cx < 0 || cy < 0 || cx >= tw || cy >= th) return -1;
-      const gx = Math.floor(cx / (lay.pw + gap)), gy = Math.floor(cy / (lay.ph + gap));
-      const ix = cx - gx * (lay.pw + gap), iy = cy - gy * (lay.ph + gap);
-      if (ix >= lay.pw || iy >= lay.ph) return -1;
-      const p = gy * lay.gc + gx;
-      if (p >= lay.planes) return -1;
-      const i = p * lay.ph * lay.pw + iy * lay.pw + ix;
-      return i < lay.n ? i : -1;
+      return cellIdx[cy * tw + cx];
     }
     cv.addEventListener("mousemove", (e) => {
       const i = cellAt(e);
@@ -544,7 +582,7 @@
       row.appendChild(p);
       return cv;
     }
-    const cvX = mk(max ? "the windows on x, with an arrow to each window's maximum" : "the windows on x");
+    const cvX = mk(!max ? "the windows on x" : g.oh * g.ow > 64 ? "the windows on x, a dot at each window's maximum (hover for arrows)" : "the windows on x, with an arrow to each window's maximum");
     const cvG = L.grad_input ? mk((L.grad_input ? "dL/dx: each window's dL/dy " + (max ? "routed to its maximum" : "spread evenly") + "; a badge counts the windows adding up in a cell" : "")) : null;
     const cellXY = (h, w) => [(w + pc) * cs, (h + pr) * cs];
     let hl = null; // windows to emphasise
@@ -600,9 +638,10 @@
       const many = g.oh * g.ow > 64;
       for (let i = 0; i < g.oh; i++)
         for (let j = 0; j < g.ow; j++) {
-          const k = i * g.ow + j, col = PALETTE[k % PALETTE.length];
-          const on = hl && hl.some((q) => q[0] === ch && q[1] === i && q[2] === j);
-          const inset = many ? 1 : 2 + (k % 3) * 3;
+          const k = i * g.ow + j, on = hl && hl.some((q) => q[0] === ch && q[1] === i && q[2] === j);
+          // too many windows for colours: grey outlines, a dot at each maximum
+          const col = many && !on ? "#555" : PALETTE[k % PALETTE.length];
+          const inset = many ? 0.5 : 2 + (k % 3) * 3;
           const [x, y] = cellXY(i * g.sh - g.pt, j * g.sw - g.pl);
           ctx.globalAlpha = hl && !on ? 0.25 : 1;
           ctx.strokeStyle = col;
@@ -610,7 +649,13 @@
           ctx.strokeRect(x + inset, y + inset, g.kw * cs - 2 * inset, g.kh * cs - 2 * inset);
           if (max) {
             const a = argmaxOf(L, ch, i, j);
-            if (a >= 0) {
+            if (a >= 0 && many && !on) {
+              const [ax, ay] = cellXY(Math.floor(a / W), a % W);
+              ctx.fillStyle = "#111";
+              ctx.beginPath();
+              ctx.arc(ax + cs / 2, ay + cs / 2, Math.max(1.5, cs * 0.2), 0, 7);
+              ctx.fill();
+            } else if (a >= 0) {
               const [ax, ay] = cellXY(Math.floor(a / W), a % W);
               const x0 = x + (g.kw * cs) / 2, y0 = y + (g.kh * cs) / 2, x1 = ax + cs / 2, y1 = ay + cs / 2;
               const len = Math.hypot(x1 - x0, y1 - y0), stop = cs >= 20 && len > cs * 0.4 ? cs * 0.3 : 0;

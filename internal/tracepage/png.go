@@ -110,7 +110,7 @@ type heat struct {
 	shape    []int
 	scale    float64
 	lay      grid
-	k        float64 // pixels per cell
+	kx, ky   float64 // pixels per cell, across and down
 	w, h     int     // of the map, in pixels
 	pool     *poolMarks
 }
@@ -138,6 +138,9 @@ func layoutOf(shape []int) grid {
 		}
 		return grid{shape[1], shape[2], c, gc, (c + gc - 1) / gc, n, b2i(c > 1)}
 	case 4:
+		if shape[1] == 1 { // one input channel: the filters in a square
+			return layoutOf([]int{shape[0], shape[2], shape[3]})
+		}
 		return grid{shape[2], shape[3], shape[0] * shape[1], shape[1], shape[0], n, b2i(shape[0]*shape[1] > 1)}
 	case 2:
 		return grid{shape[0], shape[1], 1, 1, 1, n, 0}
@@ -176,17 +179,36 @@ func newHeatSized(cap string, data []float64, shape []int, cellMax, panelMaxPx f
 	h := &heat{cap: cap, data: data, shape: shape, lay: layoutOf(shape)}
 	h.scale = maxAbs(data)
 	tw, th := h.lay.cells()
-	k := math.Min(cellMax, panelMaxPx/float64(max(tw, th)))
-	if k >= 1 {
-		k = math.Floor(k)
-	}
-	if float64(th)*k < 8 {
-		k = math.Min(cellMax, 8/float64(th))
-	}
-	h.k = k
-	h.w, h.h = max(1, int(math.Round(float64(tw)*k))), max(1, int(math.Round(float64(th)*k)))
+	h.kx, h.ky = scaleFor(tw, th, cellMax, panelMaxPx)
+	h.w, h.h = max(1, int(math.Round(float64(tw)*h.kx))), max(1, int(math.Round(float64(th)*h.ky)))
 	h.sub = shapeStr(shape) + "  |max| " + short(h.scale)
+	if h.kx < 1 || h.ky < 1 {
+		h.sub += "  (downscaled: largest |value| per pixel)"
+	}
 	return h
+}
+
+// scaleFor sizes a grid of tw x th cells in at most maxPx pixels each way:
+// square cells of up to cellMax pixels (whole pixels from 3 up), or, when a
+// side has more cells than pixels, that side downscaled.
+func scaleFor(tw, th int, cellMax, maxPx float64) (kx, ky float64) {
+	kx, ky = math.Min(cellMax, maxPx/float64(tw)), math.Min(cellMax, maxPx/float64(th))
+	switch {
+	case kx >= 1 && ky >= 1:
+		k := math.Min(kx, ky)
+		if k >= 3 {
+			k = math.Floor(k)
+		}
+		kx, ky = k, k
+		if float64(th)*k < 8 {
+			ky = math.Min(cellMax, 8/float64(th)) // a thin strip stays visible
+		}
+	case kx < 1 && ky >= 1:
+		ky = math.Min(ky, 2)
+	case ky < 1 && kx >= 1:
+		kx = math.Min(kx, 2)
+	}
+	return kx, ky
 }
 
 func maxAbs(d []float64) float64 {
@@ -261,21 +283,47 @@ func (h *heat) draw(img *image.RGBA, f *fonts, x, y int) {
 		cx, cy := h.lay.at(i)
 		idx[cy*tw+cx] = i
 	}
+	k := math.Min(h.kx, h.ky)
 	for py := 0; py < h.h; py++ {
-		cy := min(th-1, int(float64(py)/h.k))
+		cy0 := min(th-1, int(float64(py)/h.ky))
+		cy1 := max(cy0+1, min(th, int(float64(py+1)/h.ky)))
 		for px := 0; px < h.w; px++ {
-			cx := min(tw-1, int(float64(px)/h.k))
-			c := bg
-			if i := idx[cy*tw+cx]; i >= 0 {
-				c = colourOf(h.data[i], h.scale)
+			cx0 := min(tw-1, int(float64(px)/h.kx))
+			cx1 := max(cx0+1, min(tw, int(float64(px+1)/h.kx)))
+			// the block's largest |value|, so that sparse values show
+			best, bv := -1, 0.0
+			for cy := cy0; cy < cy1; cy++ {
+				for cx := cx0; cx < cx1; cx++ {
+					if i := idx[cy*tw+cx]; i >= 0 && (best < 0 || math.Abs(h.data[i]) > math.Abs(bv) || math.IsNaN(h.data[i])) {
+						best, bv = i, h.data[i]
+					}
+				}
 			}
-			if h.k >= 6 && (float64(px) >= float64(cx+1)*h.k-1 || float64(py) >= float64(cy+1)*h.k-1) {
+			c := bg
+			if best >= 0 {
+				c = colourOf(bv, h.scale)
+			}
+			if k >= 12 && (float64(px) >= float64(cx0+1)*k-1 || float64(py) >= float64(cy0+1)*k-1) {
 				c = color.RGBA{c.R * 7 / 8, c.G * 7 / 8, c.B * 7 / 8, 255}
 			}
 			img.SetRGBA(x+px, y0+py, c)
 		}
 	}
-	if h.k >= 28 {
+	// a frame around each plane, so that zeros (white) show where they are
+	frame := color.RGBA{185, 185, 185, 255}
+	for p := 0; p < h.lay.planes; p++ {
+		cx, cy := h.lay.at(p * h.lay.ph * h.lay.pw)
+		ax, ay := float64(x)+float64(cx)*h.kx-1, float64(y0)+float64(cy)*h.ky-1
+		bx, by := ax+float64(h.lay.pw)*h.kx+1, ay+float64(h.lay.ph)*h.ky+1
+		if h.lay.planes == 1 {
+			bx, by = float64(x+h.w), float64(y0+h.h)
+		}
+		line(img, ax, ay, bx, ay, 1, frame)
+		line(img, bx, ay, bx, by, 1, frame)
+		line(img, bx, by, ax, by, 1, frame)
+		line(img, ax, by, ax, ay, 1, frame)
+	}
+	if k >= 28 {
 		for i := 0; i < h.lay.n; i++ {
 			cx, cy := h.lay.at(i)
 			s := short(h.data[i])
@@ -284,11 +332,11 @@ func (h *heat) draw(img *image.RGBA, f *fonts, x, y int) {
 				tc = color.White
 			}
 			face, dy := f.cell, 4
-			if textWidth(face, s) > int(h.k)-4 {
+			if textWidth(face, s) > int(k)-4 {
 				face, dy = f.tiny, 3
 			}
-			tx := x + int(float64(cx)*h.k+h.k/2) - textWidth(face, s)/2
-			ty := y0 + int(float64(cy)*h.k+h.k/2) + dy
+			tx := x + int(float64(cx)*k+k/2) - textWidth(face, s)/2
+			ty := y0 + int(float64(cy)*k+k/2) + dy
 			drawText(img, face, tx, ty, s, tc)
 		}
 	}
@@ -302,7 +350,7 @@ var palette = []color.RGBA{{27, 158, 119, 255}, {217, 95, 2, 255}, {117, 112, 17
 // drawPool outlines each window of channel 0 and draws an arrow from its
 // centre to its maximum.
 func (h *heat) drawPool(img *image.RGBA, x0, y0 int) {
-	g, k := h.pool.g, h.k
+	g, k := h.pool.g, math.Min(h.kx, h.ky)
 	many := g.OutH*g.OutW > 64
 	for i := 0; i < g.OutH; i++ {
 		for j := 0; j < g.OutW; j++ {
@@ -319,6 +367,9 @@ func (h *heat) drawPool(img *image.RGBA, x0, y0 int) {
 			if many {
 				th = 1
 			}
+			if many { // too many windows for colours: grey outlines, a dot at each maximum
+				col = color.RGBA{90, 90, 90, 255}
+			}
 			line(img, ax, ay, bx, ay, th, col)
 			line(img, bx, ay, bx, by, th, col)
 			line(img, bx, by, ax, by, th, col)
@@ -333,6 +384,16 @@ func (h *heat) drawPool(img *image.RGBA, x0, y0 int) {
 			cx, cy := (ax+bx)/2, (ay+by)/2
 			tx := float64(x0) + (float64(a%h.pool.w)+0.5)*k
 			ty := float64(y0) + (float64(a/h.pool.w)+0.5)*k
+			if many {
+				r := math.Max(1.5, k*0.22)
+				for yy := -r; yy <= r; yy++ {
+					line(img, tx-math.Sqrt(r*r-yy*yy), ty+yy, tx+math.Sqrt(r*r-yy*yy), ty+yy, 1, color.RGBA{20, 20, 20, 255})
+				}
+				if k >= 10 {
+					line(img, cx, cy, tx, ty, 1, color.RGBA{20, 20, 20, 255})
+				}
+				continue
+			}
 			// the arrow stops short of the maximum's value, which a ring marks
 			stop := 0.0
 			if l := math.Hypot(tx-cx, ty-cy); k >= 20 && l > k*0.4 {
@@ -422,6 +483,9 @@ func (p *Page) bands() []band {
 			if l.Argmax != nil {
 				h.pool.argmax = l.Argmax[:l.Pool.OutH*l.Pool.OutW]
 				h.cap = "x, the input, with each window's arrow to its maximum (channel 0)"
+				if l.Pool.OutH*l.Pool.OutW > 64 {
+					h.cap = "x, the input: the windows, a dot at each maximum (channel 0)"
+				}
 			}
 			b.fwd = append(b.fwd, h)
 		}
