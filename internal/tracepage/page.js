@@ -535,8 +535,9 @@
         }
       }
       const head = "dL/dx[" + [c, h, w] + "] receives from " + ws.length + (ws.length === 1 ? " window" : " windows") + " containing it:";
-      const tail = parts.length === 0 ? "   sum = 0 (no window routes its gradient here)" :
-        "   sum = " + parts.map(p6).join(" + ") + " = " + p6(sum(parts));
+      const tail = parts.length === 0 ? "   sum = 0 (no window " + (max ? "has its maximum" : "reaches") + " here)" :
+        parts.length === 1 ? "   sum = " + p6(parts[0]) + " (one window)" :
+        "   sum = " + parts.map(p6).join(" + ") + " = " + p6(sum(parts)) + "   (" + parts.length + " overlapping windows add up)";
       return { lines: [head].concat(lines, [tail]), windows: ws.map(([a, b]) => [c, a, b]) };
     }
     return { lines: [], windows: [] };
@@ -837,14 +838,16 @@
       let sub = "";
       if (L.kind === "conv2d" && p.role === "weight") sub = "filters × input channels × kh × kw";
       if (L.kind === "dense" && p.role === "weight") sub = "units × inputs";
-      mkp(key, p.name + " (" + p.role + ")", p.name, p.value, shape, "pv", p, fwd, sub);
+      const sym = p.role === "weight" ? "W" : p.role === "bias" ? "b" : p.name;
+      mkp(key, sym + (sym === p.name ? "" : " = " + p.name), sym, p.value, shape, "pv", p, fwd, sub);
     }
     mkp("y", nm.y[1], nm.y[0], L.output, L.out, "y", null, fwd);
     if (L.grad_output) mkp("gy", nm.gy[1], nm.gy[0], L.grad_output, L.out, "gy", null, bwd);
     else bwd.appendChild(el("div", "note", "dL/dy: not needed (the layer above takes token ids)"));
     for (const p of L.params) {
       const key = "g" + (p.role === "weight" ? "w" : p.role === "bias" ? "b" : p.name);
-      mkp(key, "dL/d" + p.name + (N > 1 ? " (summed over the samples)" : ""), "dL/d" + p.name, p.grad, p.grad.shape, "pg", p, bwd);
+      const sym = p.role === "weight" ? "W" : p.role === "bias" ? "b" : p.name;
+      mkp(key, "dL/d" + sym + (sym === p.name ? "" : " = dL/d" + p.name) + (N > 1 ? " (summed over the samples)" : ""), "dL/d" + sym, p.grad, p.grad.shape, "pg", p, bwd);
     }
     if (L.grad_input) mkp("gx", nm.gx[1], nm.gx[0], L.grad_input, L.in, "gx", null, bwd);
     else bwd.appendChild(el("div", "note", "dL/dx: none (the input is token ids)"));

@@ -468,7 +468,7 @@ func (p *Page) bands() []band {
 		n := pngNames(l.Kind, next, l.Index)
 		b := band{title: fmt.Sprintf("layer %d: %s   %s -> %s", l.Index, l.About, shapeStr(l.In), shapeStr(l.Out)), lines: pngFormulas(l)}
 		for _, pr := range l.Params {
-			b.fwd = append(b.fwd, newHeat(pr.Name+" ("+pr.Role+")", pr.Value.Data, pr.Value.Shape))
+			b.fwd = append(b.fwd, newHeat(symbol(pr)+" = "+pr.Name, pr.Value.Data, pr.Value.Shape))
 		}
 		if l.Pool != nil && len(l.In) == 3 {
 			var in Tensor
@@ -496,7 +496,7 @@ func (p *Page) bands() []band {
 			b.bwd = append(b.bwd, newHeat(n[1], d, s))
 		}
 		for _, pr := range l.Params {
-			b.bwd = append(b.bwd, newHeat("dL/d"+pr.Name, pr.Grad.Data, pr.Grad.Shape))
+			b.bwd = append(b.bwd, newHeat("dL/d"+symbol(pr)+" = dL/d"+pr.Name, pr.Grad.Data, pr.Grad.Shape))
 		}
 		if l.GradInput != nil {
 			d, s := first(*l.GradInput)
@@ -653,4 +653,15 @@ func isActivation(kind string) bool {
 		return true
 	}
 	return false
+}
+
+// symbol is a parameter's name in the formulas: W, b, or its own.
+func symbol(p Param) string {
+	switch p.Role {
+	case "weight":
+		return "W"
+	case "bias":
+		return "b"
+	}
+	return p.Name
 }
