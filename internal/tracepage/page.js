@@ -901,4 +901,6 @@
   }
   render();
   window.traceReady = true;
+  // In a frame (the board's trace view), say so to the page around it.
+  if (window.parent !== window) window.parent.postMessage("nettrain-trace-ready", "*");
 })();

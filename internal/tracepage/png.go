@@ -8,8 +8,6 @@ import (
 	"image/png"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"strconv"
 
 	"golang.org/x/image/font"
@@ -20,6 +18,7 @@ import (
 
 	"github.com/nettrain/nettrain/internal/inspect"
 	"github.com/nettrain/nettrain/internal/model"
+	"github.com/nettrain/nettrain/internal/safeio"
 )
 
 // WriteFiles writes the trace of cfg's network as an HTML page (html, when
@@ -30,39 +29,14 @@ func WriteFiles(cfg *model.Config, tr *inspect.Trace, html, pngPath string) erro
 	}
 	p := Build(cfg, tr)
 	if html != "" {
-		if err := writeFile(html, p.WriteHTML); err != nil {
+		if err := safeio.WriteWith(html, p.WriteHTML); err != nil {
 			return err
 		}
 	}
 	if pngPath != "" {
-		if err := writeFile(pngPath, p.WritePNG); err != nil {
+		if err := safeio.WriteWith(pngPath, p.WritePNG); err != nil {
 			return err
 		}
-	}
-	return nil
-}
-
-// writeFile writes a file through a temporary file beside it, so that a
-// failed write leaves no half file.
-func writeFile(path string, write func(io.Writer) error) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	err = write(f)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp, 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return nil
 }
