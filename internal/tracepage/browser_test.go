@@ -196,8 +196,26 @@ func TestPageInBrowser(t *testing.T) {
 	if !strings.Contains(tip, "(Wᵀδ)[2] = Σ_o W[o,2] δ[o]") || !strings.Contains(tip, "0.5·(-0.0591006) + 1·0.121668") {
 		t.Errorf("the dense layer's tooltip:\n%s", tip)
 	}
-	// Keep the tooltip of the pooling diagram's gradient in the picture.
-	hover(t, ctx, `(() => { const c = document.querySelectorAll('section[data-layer="1"] .pooldiag canvas')[1]; c.scrollIntoView({block: "center"}); const r = c.getBoundingClientRect(); return [r.left + r.width * 0.375, r.top + r.height * 0.375]; })()`)
+	// The pooling layer in view, the mouse on the gradient its diagram
+	// routes to (1,1): the README's picture (docs/trace-page.png).
+	tip = hover(t, ctx, `(() => { document.querySelector('section[data-layer="1"]').scrollIntoView({block: "start"});
+		const c = document.querySelectorAll('section[data-layer="1"] .pooldiag canvas')[1]; const r = c.getBoundingClientRect();
+		return [r.left + r.width * 0.375, r.top + r.height * 0.375]; })()`)
+	if !strings.Contains(tip, "window (0,0): its maximum is here") {
+		t.Errorf("the pooling diagram's tooltip:\n%s", tip)
+	}
+	view, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, err := browsertest.Inspect(view); err != nil || st.Colours < 64 || st.NonWhite < 0.05 {
+		t.Errorf("the view of the pooling layer looks blank: %+v %v", st, err)
+	}
+	if dir := os.Getenv("NETTRAIN_SCREENSHOT_DIR"); dir != "" {
+		if err := os.WriteFile(filepath.Join(dir, "trace-page.png"), view, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	screenshot(t, ctx, "trace-cnn-worked-example.png")
 
 	// Overlapping max pooling (3x3 windows, stride 2) over two channels of
