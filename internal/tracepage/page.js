@@ -83,12 +83,24 @@
   // fitText writes s centred at (x, y) in at most w pixels, with a font
   // of size px or smaller.
   const MONO = "px ui-monospace, DejaVu Sans Mono, monospace";
-  function fitText(ctx, s, x, y, w, px) {
+  function fitText(ctx, v, x, y, w, px) {
+    let s = short(v);
     ctx.font = px + MONO;
-    const tw = ctx.measureText(s).width;
+    let tw = ctx.measureText(s).width;
+    if (tw > w && Math.floor((px * w) / tw) < 9) {
+      s = shorter(v);
+      tw = ctx.measureText(s).width;
+    }
     if (tw > w) ctx.font = Math.max(7, Math.floor((px * w) / tw)) + MONO;
     ctx.fillText(s, x, y);
   }
+  // shorter: 2 significant digits, no leading zero (".0039")
+  const shorter = (v) => {
+    if (!Number.isFinite(v) || v === 0) return short(v);
+    const a = Math.abs(v);
+    const s = a >= 1000 || a < 0.001 ? v.toExponential(0) : String(Number(v.toPrecision(2)));
+    return s.replace(/^(-?)0\./, "$1.");
+  };
 
   // ---- tooltip
   const tip = document.getElementById("tip");
@@ -232,7 +244,7 @@
         for (let i = 0; i < lay.n; i++) {
           const [x, y] = at(i);
           ctx.fillStyle = textColour(d[i], m);
-          fitText(ctx, short(d[i]), x * k + k / 2, y * k + k / 2, k - 4, Math.min(13, Math.floor(k / 3.2)));
+          fitText(ctx, d[i], x * k + k / 2, y * k + k / 2, k - 4, Math.min(13, Math.floor(k / 3.2)));
         }
       }
       for (const mk of marks || []) {
@@ -264,6 +276,7 @@
           lines = lines.concat(opt.hover(i));
         } catch (err) {
           lines.push("(" + err + ")");
+          console.error(err);
         }
       }
       showTip(e, lines);
@@ -606,7 +619,7 @@
           }
           if (cs >= 30) {
             ctx.fillStyle = textColour(v, m);
-            fitText(ctx, short(v), x + cs / 2, y + cs / 2, cs - 6, Math.min(13, Math.floor(cs / 3.2)));
+            fitText(ctx, v, x + cs / 2, y + cs / 2, cs - 6, Math.min(13, Math.floor(cs / 3.2)));
           }
         }
     }

@@ -94,6 +94,7 @@ type poolMarks struct {
 	g      *Geometry
 	argmax []int // of channel 0 of the first sample
 	w      int   // input width
+	routed bool  // the gradient passed below: badges count the windows adding up
 }
 
 type grid struct{ ph, pw, planes, gc, gr, n, gap int }
@@ -206,6 +207,24 @@ func shapeStr(s []int) string {
 	return out + ")"
 }
 
+// shorter formats a value in fewer characters than short: 2 significant
+// digits, no leading zero.
+func shorter(v float64) string {
+	s := short(v)
+	if math.IsNaN(v) || math.IsInf(v, 0) || v == 0 {
+		return s
+	}
+	if a := math.Abs(v); a >= 0.001 && a < 1000 {
+		s = strconv.FormatFloat(v, 'g', 2, 64)
+	}
+	if len(s) > 1 && s[0] == '0' && s[1] == '.' {
+		s = s[1:]
+	} else if len(s) > 2 && s[:3] == "-0." {
+		s = "-" + s[2:]
+	}
+	return s
+}
+
 // short formats a value in a few characters, as written in a cell.
 func short(v float64) string {
 	switch {
@@ -309,13 +328,49 @@ func (h *heat) draw(img *image.RGBA, f *fonts, x, y int) {
 			if textWidth(face, s) > int(k)-4 {
 				face, dy = f.tiny, 3
 			}
+			if textWidth(face, s) > int(k)-3 {
+				s = shorter(h.data[i])
+			}
+			if textWidth(face, s) > int(k)-2 {
+				continue
+			}
 			tx := x + int(float64(cx)*k+k/2) - textWidth(face, s)/2
 			ty := y0 + int(float64(cy)*k+k/2) + dy
 			drawText(img, face, tx, ty, s, tc)
 		}
 	}
-	if h.pool != nil {
+	if h.pool != nil && h.pool.routed {
+		h.drawBadges(img, f, x, y0)
+	} else if h.pool != nil {
 		h.drawPool(img, x, y0)
+	}
+}
+
+// drawBadges marks each cell of the gradient that receives the gradients
+// of two or more windows (their maximum) with their count.
+func (h *heat) drawBadges(img *image.RGBA, f *fonts, x0, y0 int) {
+	k := math.Min(h.kx, h.ky)
+	if k < 16 || h.pool.argmax == nil {
+		return
+	}
+	count := map[int]int{}
+	for _, a := range h.pool.argmax {
+		if a >= 0 {
+			count[a]++
+		}
+	}
+	for a, n := range count {
+		if n < 2 {
+			continue
+		}
+		cx := float64(x0) + float64(a%h.pool.w+1)*k - 8
+		cy := float64(y0) + float64(a/h.pool.w)*k + 8
+		for yy := -6.0; yy <= 6; yy++ {
+			d := math.Sqrt(36 - yy*yy)
+			line(img, cx-d, cy+yy, cx+d, cy+yy, 1, color.RGBA{30, 30, 30, 255})
+		}
+		s := strconv.Itoa(n)
+		drawText(img, f.tiny, int(cx)-textWidth(f.tiny, s)/2, int(cy)+3, s, color.White)
 	}
 }
 
@@ -475,6 +530,14 @@ func (p *Page) bands() []band {
 		if l.GradInput != nil {
 			d, s := first(*l.GradInput)
 			b.bwd = append(b.bwd, newHeat(n[2], d, s))
+			if l.Pool != nil && l.Argmax != nil && len(s) == 3 {
+				h := newHeatSized("dL/dx, channel 0: each window's dL/dy routed to its maximum", d[:s[1]*s[2]], s[1:], 64, 320)
+				h.pool = &poolMarks{g: l.Pool, w: s[2], routed: true, argmax: l.Argmax[:l.Pool.OutH*l.Pool.OutW]}
+				if l.Pool.SH < l.Pool.KH || l.Pool.SW < l.Pool.KW {
+					h.sub += "  (a badge: the number of windows adding up)"
+				}
+				b.bwd = append(b.bwd, h)
+			}
 		}
 		bs = append(bs, b)
 	}
