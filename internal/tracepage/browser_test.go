@@ -246,6 +246,32 @@ func TestPageInBrowser(t *testing.T) {
 	}
 	screenshot(t, ctx, "trace-overlap-cnn.png")
 
+	// The other kinds (a strided padded convolution, leaky_relu, average
+	// pooling with padding, tanh, softmax, mse): every heatmap answers a
+	// hover, without a script error.
+	openPage(t, ctx, &errs, kindsCNN, 2)
+	n := eval[int](t, ctx, `document.querySelectorAll("canvas").length`)
+	silent := 0
+	for i := 0; i < n; i++ {
+		xy := eval[[]float64](t, ctx, fmt.Sprintf(`(() => { const c = document.querySelectorAll("canvas")[%d]; c.scrollIntoView({block: "center"});
+			const r = c.getBoundingClientRect(); return [r.left + Math.min(4, r.width / 2), r.top + Math.min(4, r.height / 2)]; })()`, i))
+		if err := chromedp.Do(ctx, chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, xy[0], xy[1])); err != nil {
+			t.Fatal(err)
+		}
+		if eval[bool](t, ctx, `document.getElementById("tip").hidden`) {
+			silent++
+		}
+	}
+	if silent > 0 {
+		t.Errorf("%d of %d heatmaps show no value on hover at their first cell", silent, n)
+	}
+	tip = hover(t, ctx, cellPoint(`section[data-layer="2"] canvas[data-q="gx"]`, 0, 0, 14, 4))
+	for _, want := range []string{"dL/dx[0,0,0] = ", "receives from 4 windows", "dL/dy / 4", "overlapping windows add up"} {
+		if !strings.Contains(tip, want) {
+			t.Errorf("the average pooling's tooltip lacks %q:\n%s", want, tip)
+		}
+	}
+
 	if e := errs.get(); len(e) > 0 {
 		t.Errorf("script errors: %q", e)
 	}

@@ -597,7 +597,8 @@
       return cv;
     }
     const cvX = mk(!max ? "the windows on x" : g.oh * g.ow > 64 ? "the windows on x, a dot at each window's maximum (hover for arrows)" : "the windows on x, with an arrow to each window's maximum");
-    const cvG = L.grad_input ? mk((L.grad_input ? "dL/dx: each window's dL/dy " + (max ? "routed to its maximum" : "spread evenly") + "; a badge counts the windows adding up in a cell" : "")) : null;
+    const cvG = L.grad_input ? mk(max ? "dL/dx: each window's dL/dy routed to its maximum; a badge counts the windows adding up in a cell" :
+      "dL/dx: each window's dL/dy spread evenly over it; hover a cell for the windows adding up in it") : null;
     const cellXY = (h, w) => [(w + pc) * cs, (h + pr) * cs];
     let hl = null; // windows to emphasise
     function grid(ctx, vals, m) {
@@ -725,7 +726,9 @@
         const r = cv.getBoundingClientRect();
         const w = Math.floor((e.clientX - r.left) / cs) - pc, h = Math.floor((e.clientY - r.top) / cs) - pr;
         if (h < 0 || w < 0 || h >= H || w >= W) {
-          hideTip();
+          if (h >= -pr && w >= -pc && h < H + pr && w < W + pc)
+            showTip(e, ["padding, outside the input: " + (max ? "a window's maximum is never here" : "counts as 0 in the window's mean (the divisor stays " + g.kh * g.kw + ")")]);
+          else hideTip();
           return;
         }
         const i = (ch * H + h) * W + w;

@@ -16,6 +16,7 @@ import (
 const (
 	workedExample = "../../configs/cnn-worked-example.yaml"
 	overlapCNN    = "testdata/overlap-cnn.yaml"
+	kindsCNN      = "testdata/kinds-cnn.yaml"
 )
 
 func traceOf(t *testing.T, path string, samples int) (*model.Config, *inspect.Trace) {
@@ -286,7 +287,7 @@ func TestPNG(t *testing.T) {
 	for _, c := range []struct {
 		path    string
 		samples int
-	}{{workedExample, 1}, {overlapCNN, 2}} {
+	}{{workedExample, 1}, {overlapCNN, 2}, {kindsCNN, 2}} {
 		cfg, tr := traceOf(t, c.path, c.samples)
 		var b bytes.Buffer
 		if err := Build(cfg, tr).WritePNG(&b); err != nil {

@@ -530,12 +530,10 @@ func (p *Page) bands() []band {
 		if l.GradInput != nil {
 			d, s := first(*l.GradInput)
 			b.bwd = append(b.bwd, newHeat(n[2], d, s))
-			if l.Pool != nil && l.Argmax != nil && len(s) == 3 {
+			if l.Pool != nil && l.Argmax != nil && len(s) == 3 && (l.Pool.SH < l.Pool.KH || l.Pool.SW < l.Pool.KW) {
 				h := newHeatSized("dL/dx, channel 0: each window's dL/dy routed to its maximum", d[:s[1]*s[2]], s[1:], 64, 320)
 				h.pool = &poolMarks{g: l.Pool, w: s[2], routed: true, argmax: l.Argmax[:l.Pool.OutH*l.Pool.OutW]}
-				if l.Pool.SH < l.Pool.KH || l.Pool.SW < l.Pool.KW {
-					h.sub += "  (a badge: the number of windows adding up)"
-				}
+				h.sub += "  (a badge: the number of windows adding up)"
 				b.bwd = append(b.bwd, h)
 			}
 		}
