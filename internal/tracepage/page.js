@@ -360,6 +360,7 @@
       const up = D.layers[li + 1];
       return ["= the gradient passed below by layer " + up.index + " (" + up.kind + ")"];
     }
+    if (!D.loss_fn) return ["the gradient given at the output (no loss)"];
     const y = sample(L.output), n = N;
     if ((D.loss_fn === "half_sse" || D.loss_fn === "mse") && D.targets) {
       const t = sample(D.targets)[o];
@@ -890,7 +891,7 @@
     main.appendChild(inCard);
     D.layers.forEach((L, li) => main.appendChild(layerCard(L, li, maxPx)));
     const lc = el("section", "layer loss");
-    lc.appendChild(el("h2", "", "loss " + D.loss_fn + " = " + full(D.loss)));
+    lc.appendChild(el("h2", "", D.loss_fn ? "loss " + D.loss_fn + " = " + full(D.loss) : "no loss: backprop starts from the gradient given at the output"));
     if (D.labels) lc.appendChild(el("div", "", "labels: " + D.labels.join(", ") + (N > 1 ? "   (this sample's: " + D.labels[S] + ")" : "")));
     if (D.targets) {
       const r2 = el("div", "cols");
@@ -904,7 +905,7 @@
   document.getElementById("title").textContent = "nettrain trace" + (D.title ? ": " + D.title : "");
   document.title = "trace " + (D.title || "");
   document.getElementById("summary").textContent =
-    D.source + " · " + N + (N === 1 ? " sample" : " samples") + " · float64 · loss " + D.loss_fn + " = " + full(D.loss) +
+    D.source + " · " + N + (N === 1 ? " sample" : " samples") + " · float64" + (D.loss_fn ? " · loss " + D.loss_fn + " = " + full(D.loss) : "") +
     (D.notes && D.notes.length ? " · " + D.notes.join("; ") : "");
   if (N > 1) {
     const sel = document.getElementById("sample");
