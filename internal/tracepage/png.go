@@ -624,7 +624,7 @@ func (p *Page) Image() (*image.RGBA, error) {
 	if p.Samples > 1 {
 		samples = fmt.Sprintf(" (the first of %d samples shown)", p.Samples)
 	}
-	ts = append(ts, text{f.small, pngMargin, y + 12, fmt.Sprintf("%s%s · loss %s = %.10g · blue negative, white 0, red positive, each map scaled to its |max|", p.Source, samples, p.LossFn, p.Loss), color.Gray{60}})
+	ts = append(ts, text{f.small, pngMargin, y + 12, fmt.Sprintf("%s%s · %s · blue negative, white 0, red positive, each map scaled to its |max|", p.Source, samples, p.lossText()), color.Gray{60}})
 	y += 18
 	ts = append(ts, text{f.small, pngMargin, y + 12, "dense/conv2d: z = W x + b and δ = dL/dz (the textbook delta) arrives from above; activation: y = f(z), dL/dy arrives, δ = dL/dz = dL/dy · f'(z) is passed below", color.Gray{60}})
 	y += 24
@@ -664,7 +664,7 @@ func (p *Page) Image() (*image.RGBA, error) {
 		bottom = max(bottom, place(b.bwd, half+pngMargin, pngWidth-pngMargin))
 		y = bottom + 12
 	}
-	ts = append(ts, text{f.cap, pngMargin, y + 16, fmt.Sprintf("loss %s = %.10g", p.LossFn, p.Loss), color.Black})
+	ts = append(ts, text{f.cap, pngMargin, y + 16, p.lossText(), color.Black})
 	y += 28
 	img := image.NewRGBA(image.Rect(0, 0, pngWidth, y+pngMargin))
 	draw.Draw(img, img.Bounds(), image.White, image.Point{}, draw.Src)
@@ -699,4 +699,12 @@ func symbol(p Param) string {
 		return "b"
 	}
 	return p.Name
+}
+
+// lossText is the loss in words.
+func (p *Page) lossText() string {
+	if p.LossFn == "" {
+		return "no loss: backprop starts from the gradient given at the output"
+	}
+	return fmt.Sprintf("loss %s = %.10g", p.LossFn, p.Loss)
 }
