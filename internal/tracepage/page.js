@@ -691,15 +691,15 @@
       const gctx = cvG.getContext("2d");
       grid(gctx, GX, mG);
       if (max) {
-        // count the windows routed to each cell
-        const cnt = new Map();
+        // the gradients of the windows routed to each cell
+        const parts = new Map();
         for (let i = 0; i < g.oh; i++)
           for (let j = 0; j < g.ow; j++) {
             const a = argmaxOf(L, ch, i, j);
-            if (a >= 0) cnt.set(a, (cnt.get(a) || 0) + 1);
+            if (a >= 0) parts.set(a, (parts.get(a) || []).concat([GY[(ch * g.oh + i) * g.ow + j]]));
           }
-        gctx.font = "bold " + Math.max(8, Math.min(11, Math.floor(cs / 4))) + "px system-ui, sans-serif";
-        for (const [a, n] of cnt) {
+        for (const [a, ps] of parts) {
+          const n = ps.length;
           if (n < 2 || cs < 14) continue;
           const [x, y] = cellXY(Math.floor(a / W), a % W);
           gctx.fillStyle = "#222";
@@ -707,7 +707,17 @@
           gctx.arc(x + cs - 8, y + 8, 7, 0, 7);
           gctx.fill();
           gctx.fillStyle = "#fff";
+          gctx.font = "bold " + Math.max(8, Math.min(11, Math.floor(cs / 4))) + "px system-ui, sans-serif";
           gctx.fillText(n + "", x + cs - 8, y + 8.5);
+          // the sum written out under the value, where it fits
+          if (cs >= 40) {
+            const terms = ps.map((v, k) => (k === 0 ? shorter(v) : (v < 0 ? "−" : "+") + shorter(Math.abs(v)))).join("");
+            gctx.font = "9px ui-monospace, DejaVu Sans Mono, monospace";
+            if (gctx.measureText(terms).width <= cs - 4) {
+              gctx.fillStyle = textColour(GX[(ch * H + Math.floor(a / W)) * W + (a % W)], mG);
+              gctx.fillText(terms, x + cs / 2, y + cs - 7);
+            }
+          }
         }
       }
       if (hl) {

@@ -92,9 +92,10 @@ type heat struct {
 // poolMarks draws pooling windows and arrows to their maxima on a plane.
 type poolMarks struct {
 	g      *Geometry
-	argmax []int // of channel 0 of the first sample
-	w      int   // input width
-	routed bool  // the gradient passed below: badges count the windows adding up
+	argmax []int     // of channel 0 of the first sample
+	w      int       // input width
+	routed bool      // the gradient passed below: badges count the windows adding up
+	dy     []float64 // routed: the gradient arriving, of channel 0 of the first sample
 }
 
 type grid struct{ ph, pw, planes, gc, gr, n, gap int }
@@ -353,15 +354,34 @@ func (h *heat) drawBadges(img *image.RGBA, f *fonts, x0, y0 int) {
 	if k < 16 || h.pool.argmax == nil {
 		return
 	}
-	count := map[int]int{}
-	for _, a := range h.pool.argmax {
+	parts := map[int][]float64{}
+	for n, a := range h.pool.argmax {
 		if a >= 0 {
-			count[a]++
+			parts[a] = append(parts[a], h.pool.dy[n])
 		}
 	}
-	for a, n := range count {
+	for a, ps := range parts {
+		n := len(ps)
 		if n < 2 {
 			continue
+		}
+		// the sum written out under the value, where it fits
+		if k >= 40 {
+			terms := shorter(ps[0])
+			for _, v := range ps[1:] {
+				if v < 0 {
+					terms += "−" + shorter(-v)
+				} else {
+					terms += "+" + shorter(v)
+				}
+			}
+			if w := textWidth(f.tiny, terms); w <= int(k)-4 {
+				var tc color.Color = color.RGBA{17, 17, 17, 255}
+				if v := h.data[a]; h.scale > 0 && math.Abs(v)/h.scale > 0.6 {
+					tc = color.White
+				}
+				drawText(img, f.tiny, x0+int(float64(a%h.pool.w)*k+k/2)-w/2, y0+int(float64(a/h.pool.w+1)*k)-5, terms, tc)
+			}
 		}
 		cx := float64(x0) + float64(a%h.pool.w+1)*k - 8
 		cy := float64(y0) + float64(a/h.pool.w)*k + 8
@@ -533,6 +553,12 @@ func (p *Page) bands() []band {
 			if l.Pool != nil && l.Argmax != nil && len(s) == 3 && (l.Pool.SH < l.Pool.KH || l.Pool.SW < l.Pool.KW) {
 				h := newHeatSized("dL/dx, channel 0: each window's dL/dy routed to its maximum", d[:s[1]*s[2]], s[1:], 64, 320)
 				h.pool = &poolMarks{g: l.Pool, w: s[2], routed: true, argmax: l.Argmax[:l.Pool.OutH*l.Pool.OutW]}
+				if l.GradOutput != nil {
+					dy, _ := first(*l.GradOutput)
+					h.pool.dy = dy[:l.Pool.OutH*l.Pool.OutW]
+				} else {
+					h.pool.dy = make([]float64, l.Pool.OutH*l.Pool.OutW)
+				}
 				h.sub += "  (a badge: the number of windows adding up)"
 				b.bwd = append(b.bwd, h)
 			}
