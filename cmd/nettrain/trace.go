@@ -9,6 +9,7 @@ import (
 
 	"github.com/nettrain/nettrain/internal/inspect"
 	"github.com/nettrain/nettrain/internal/model"
+	"github.com/nettrain/nettrain/internal/tracepage"
 )
 
 // TraceOptions are the parsed arguments of `nettrain trace`.
@@ -27,6 +28,8 @@ type TraceOptions struct {
 	// Digits is the significant digits printed; 0: trace.digits, else 6.
 	Digits int
 	JSON   bool
+	HTML   string // --html FILE: the trace as a page of pictures
+	PNG    string // --png FILE: the trace as a static picture
 }
 
 // NewCmdTrace builds `nettrain trace`.
@@ -73,6 +76,8 @@ or trace.output_grad, e.g. "0.3,-0.1": backprop starts from it, no loss).`,
 	cmd.Flags().IntVar(&opts.Limit, "limit", 1000, "summarise tensors with more values than this (0: print everything)")
 	cmd.Flags().IntVar(&opts.Digits, "digits", 0, "significant digits of the numbers printed (default: trace.digits, else 6)")
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print JSON")
+	cmd.Flags().StringVar(&opts.HTML, "html", "", "also write the trace as pictures: one self-contained HTML page (heatmaps, formulas on hover)")
+	cmd.Flags().StringVar(&opts.PNG, "png", "", "also write the trace as a static PNG picture")
 	return cmd
 }
 
@@ -93,56 +98,44 @@ func runTrace(o *TraceOptions) error {
 		return err
 	}
 	to := inspect.TraceOptions{Weights: o.Weights, Samples: o.Samples}
-	tc := cfg.Trace
-	if tc == nil {
-		tc = &model.TraceConfig{}
-	}
-	// A flag replaces its config key.
-	literal := func(flag, text, key string, fromConfig *model.Tensor) (*inspect.Literal, error) {
-		if text != "" {
-			t, err := model.ParseTensor(flag, text)
-			if err != nil {
-				return nil, usageError{err}
-			}
-			return &inspect.Literal{Tensor: t, Key: flag}, nil
+	// Flags first; the config's trace keys fill the rest (WithConfig).
+	literal := func(flag, text string) (*inspect.Literal, error) {
+		if text == "" {
+			return nil, nil
 		}
-		if fromConfig != nil {
-			return &inspect.Literal{Tensor: fromConfig, Key: key}, nil
+		t, err := model.ParseTensor(flag, text)
+		if err != nil {
+			return nil, usageError{err}
 		}
-		return nil, nil
+		return &inspect.Literal{Tensor: t, Key: flag}, nil
 	}
 	switch {
 	case o.Input != "" && isLiteral(o.Input):
-		if to.Literal, err = literal("--input", o.Input, "", nil); err != nil {
+		if to.Literal, err = literal("--input", o.Input); err != nil {
 			return err
 		}
 	case o.Input != "":
 		to.Input = o.Input
-	default:
-		to.Literal, _ = literal("", "", "trace.input", tc.Input)
 	}
-	if to.Target, err = literal("--target", o.Target, "trace.target", tc.Target); err != nil {
+	if to.Target, err = literal("--target", o.Target); err != nil {
 		return err
 	}
-	if to.OutputGrad, err = literal("--output-grad", o.OutputGrad, "trace.output_grad", tc.OutputGrad); err != nil {
+	if to.OutputGrad, err = literal("--output-grad", o.OutputGrad); err != nil {
 		return err
 	}
-	// A flag on one side wins over the config's key on the other.
-	switch {
-	case o.Target != "" && o.OutputGrad == "" && tc.OutputGrad != nil:
-		to.OutputGrad = nil
-	case o.OutputGrad != "" && o.Target == "" && tc.Target != nil:
-		to.Target = nil
-	}
+	to = to.WithConfig(cfg)
 	tr, err := inspect.RunTrace(cfg, to)
 	if err != nil {
+		return err
+	}
+	if err := tracepage.WriteFiles(cfg, tr, o.HTML, o.PNG); err != nil {
 		return err
 	}
 	if o.JSON {
 		return writeJSON(o.IO.Out, tr)
 	}
 	digits := 6
-	if tc.Digits != nil {
+	if tc := cfg.Trace; tc != nil && tc.Digits != nil {
 		digits = *tc.Digits
 	}
 	if o.Digits > 0 {

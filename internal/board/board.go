@@ -28,6 +28,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -51,6 +52,7 @@ const (
 	maxStatus  = 1 << 20
 	maxSummary = 16 << 20
 	maxImage   = 64 << 20
+	maxTrace   = 256 << 20
 	// maxDepth is how deep under the runs directory runs are looked for.
 	maxDepth = 4
 )
@@ -71,6 +73,7 @@ func New(dir string) *Server {
 	s.mux.HandleFunc("GET /api/run", s.apiRun)
 	s.mux.HandleFunc("GET /api/report", s.apiReport)
 	s.mux.HandleFunc("GET /api/image", s.apiImage)
+	s.mux.HandleFunc("GET /api/trace", s.apiTrace)
 	return s
 }
 
@@ -283,6 +286,9 @@ type RunDetail struct {
 	Config  string           `json:"config"`
 	Metrics []map[string]any `json:"metrics"`
 	Error   string           `json:"error,omitempty"`
+	// Traces are the trace pages in the run's directory (trace*.html, as
+	// nettrain trace --html writes them), sorted.
+	Traces []string `json:"traces"`
 }
 
 func (s *Server) apiRun(w http.ResponseWriter, r *http.Request) {
@@ -305,7 +311,55 @@ func (s *Server) apiRun(w http.ResponseWriter, r *http.Request) {
 	if b, err := safeio.ReadFile(filepath.Join(dir, "config.yaml"), maxConfig, "config"); err == nil {
 		d.Config = string(b)
 	}
+	d.Traces = traces(dir)
 	writeJSON(w, d)
+}
+
+// traceName is the name of a trace page the board shows: trace*.html,
+// with letters, digits, '.', '-' and '_' only.
+var traceName = regexp.MustCompile(`^trace[A-Za-z0-9._-]*\.html$`)
+
+// traces lists the trace pages in a run's directory.
+func traces(dir string) []string {
+	out := []string{}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return out
+	}
+	for _, e := range ents {
+		if traceName.MatchString(e.Name()) && e.Type().IsRegular() {
+			out = append(out, e.Name())
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// apiTrace serves a run's trace page (a name traces lists), read-only, in
+// a sandbox: the page's own inline script and style run, in an opaque
+// origin that cannot reach the board, and it may load nothing.
+func (s *Server) apiTrace(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	file := q.Get("file")
+	dir, err := s.resolve(q.Get("name"))
+	if err != nil || !traceName.MatchString(file) {
+		http.Error(w, "no such trace", http.StatusNotFound)
+		return
+	}
+	p := filepath.Join(dir, file)
+	if st, err := os.Lstat(p); err != nil || !st.Mode().IsRegular() {
+		http.Error(w, "no such trace", http.StatusNotFound)
+		return
+	}
+	b, err := safeio.ReadFile(p, maxTrace, "trace")
+	if err != nil {
+		http.Error(w, "no such trace", http.StatusNotFound)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Security-Policy", "sandbox allow-scripts; default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:")
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	w.Write(b)
 }
 
 // ReportDetail is /api/report: a comparison's summary.json and the names

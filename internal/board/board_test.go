@@ -134,3 +134,61 @@ func TestServer(t *testing.T) {
 		}
 	}
 }
+
+// TestTraces: a run's trace pages (trace*.html) are listed and served
+// read-only in a sandbox; other files, other names, links and paths out of
+// the runs directory are refused.
+func TestTraces(t *testing.T) {
+	runs := t.TempDir()
+	run := filepath.Join(runs, "r1")
+	os.MkdirAll(run, 0o755)
+	os.WriteFile(filepath.Join(run, "metrics.jsonl"), nil, 0o644)
+	page := "<!doctype html><title>t</title><script>window.x = 1</script>"
+	for _, f := range []string{"trace.html", "trace-best.html", "notes.html", "trace.htm", "trace x.html"} {
+		os.WriteFile(filepath.Join(run, f), []byte(page), 0o644)
+	}
+	os.WriteFile(filepath.Join(runs, "secret.html"), []byte("no"), 0o644)
+	if err := os.Symlink(filepath.Join(runs, "secret.html"), filepath.Join(run, "trace-link.html")); err != nil {
+		t.Fatal(err)
+	}
+	os.Mkdir(filepath.Join(run, "trace-dir.html"), 0o755)
+	srv := httptest.NewServer(New(runs))
+	defer srv.Close()
+
+	if _, body := get(t, srv, "/api/run?name=r1"); !strings.Contains(body, `"traces":["trace-best.html","trace.html"]`) {
+		t.Errorf("the run's traces: %.400s", body)
+	}
+	r, err := http.Get(srv.URL + "/api/trace?name=r1&file=trace.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(r.Body)
+	r.Body.Close()
+	if r.StatusCode != 200 || string(b) != page {
+		t.Errorf("trace.html: %d %q", r.StatusCode, b)
+	}
+	if csp := r.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "sandbox allow-scripts") || !strings.Contains(csp, "default-src 'none'") {
+		t.Errorf("trace.html is served with the policy %q", csp)
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "text/html; charset=utf-8" {
+		t.Errorf("trace.html is served as %q", ct)
+	}
+	for _, path := range []string{
+		"/api/trace?name=r1&file=notes.html",
+		"/api/trace?name=r1&file=trace.htm",
+		"/api/trace?name=r1&file=trace%20x.html",
+		"/api/trace?name=r1&file=trace-link.html",
+		"/api/trace?name=r1&file=trace-dir.html",
+		"/api/trace?name=r1&file=trace/../../secret.html",
+		"/api/trace?name=r1&file=trace-none.html",
+		"/api/trace?name=..&file=trace.html",
+		"/api/trace?name=/etc&file=trace.html",
+	} {
+		if code, body := get(t, srv, path); code != 404 {
+			t.Errorf("%s: %d, want 404 (%.100s)", path, code, body)
+		}
+	}
+	if _, body := get(t, srv, "/api/run?name=r1"); strings.Contains(body, "trace-link") || strings.Contains(body, "trace-dir") {
+		t.Errorf("a link or a directory is listed as a trace: %.400s", body)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -14,7 +15,10 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/nettrain/nettrain/internal/browsertest"
+	"github.com/nettrain/nettrain/internal/inspect"
+	"github.com/nettrain/nettrain/internal/model"
 	"github.com/nettrain/nettrain/internal/session"
+	"github.com/nettrain/nettrain/internal/tracepage"
 )
 
 // eval runs a JavaScript expression in the page and decodes its value.
@@ -152,4 +156,78 @@ func click(ctx context.Context, selector string) error {
 		return fmt.Errorf("no element %s to click", selector)
 	}
 	return nil
+}
+
+// TestBoardTraceInBrowser: a run's trace page (nettrain trace --html
+// runs/NAME/trace.html) shows in the board's run view, in a sandboxed
+// frame, and draws there without script errors.
+func TestBoardTraceInBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a browser test (-short)")
+	}
+	ctx := browsertest.Start(t, 1400, 1000)
+	runs := t.TempDir()
+	run := filepath.Join(runs, "worked")
+	os.MkdirAll(run, 0o755)
+	os.WriteFile(filepath.Join(run, "metrics.jsonl"), nil, 0o644)
+	cfg, err := model.Load("../../configs/cnn-worked-example.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := inspect.RunTrace(cfg, inspect.TraceOptions{Samples: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tracepage.WriteFiles(cfg, tr, filepath.Join(run, "trace.html"), ""); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(New(runs))
+	defer srv.Close()
+
+	var mu sync.Mutex
+	var errs []string
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	msgs := chromedp.Console(cctx)
+	go func() {
+		for m, err := range msgs {
+			if err != nil {
+				return
+			}
+			if strings.HasSuffix(m.URL, "/favicon.ico") { // the browser's own request; the board has none
+				continue
+			}
+			if m.Type == chromedp.ConsoleError || m.Type == chromedp.ConsoleException || m.Type == chromedp.ConsoleWarning {
+				mu.Lock()
+				errs = append(errs, m.String()+" "+m.URL)
+				mu.Unlock()
+			}
+		}
+	}()
+	// The trace page tells the page around it when it has drawn.
+	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/#run=worked")); err != nil {
+		t.Fatal(err)
+	}
+	eval[bool](t, ctx, `(window.addEventListener("message", (e) => { if (e.data === "nettrain-trace-ready") window.traceShown = true; }), true)`)
+	waitFor(t, ctx, "the trace page drawn in the run view's frame", `window.traceShown === true && !document.getElementById("trace-frame").hidden`, 20*time.Second)
+	if got := eval[string](t, ctx, `document.querySelector("#trace-links a[data-trace]").textContent`); got != "trace.html" {
+		t.Errorf("the trace link reads %q", got)
+	}
+	time.Sleep(1500 * time.Millisecond) // a poll: the frame is not reloaded
+	if src := eval[string](t, ctx, `document.getElementById("trace-frame").getAttribute("src")`); src != "/api/trace?name=worked&file=trace.html" {
+		t.Errorf("the frame shows %q", src)
+	}
+	chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](`document.getElementById("run-traces").scrollIntoView()`))
+	shot, err := browsertest.Screenshot(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, err := browsertest.Inspect(shot); err != nil || st.Colours < 64 || st.NonWhite < 0.03 {
+		t.Errorf("the screenshot looks blank: %+v %v", st, err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(errs) > 0 {
+		t.Errorf("script errors: %q", errs)
+	}
 }

@@ -194,3 +194,29 @@ func tokenVocab(g *model.Graph) int {
 	}
 	return 0
 }
+
+// WithConfig completes trace options given by flags with the config's
+// trace section: trace.input when no input was given (neither a file nor
+// a sample), trace.target and trace.output_grad when their flags were not
+// given, except that a flag on one side drops the config's key on the
+// other (--target replaces trace.output_grad, --output-grad trace.target:
+// both say where backprop starts).
+func (o TraceOptions) WithConfig(cfg *model.Config) TraceOptions {
+	tc := cfg.Trace
+	if tc == nil {
+		return o
+	}
+	if o.Input == "" && o.Literal == nil && tc.Input != nil {
+		o.Literal = &Literal{Tensor: tc.Input, Key: "trace.input"}
+	}
+	flagTarget, flagGrad := o.Target != nil, o.OutputGrad != nil
+	if !flagTarget && !flagGrad {
+		if tc.Target != nil {
+			o.Target = &Literal{Tensor: tc.Target, Key: "trace.target"}
+		}
+		if tc.OutputGrad != nil {
+			o.OutputGrad = &Literal{Tensor: tc.OutputGrad, Key: "trace.output_grad"}
+		}
+	}
+	return o
+}

@@ -4,7 +4,7 @@
 "use strict";
 
 const colors = ["#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000", "#c8b400"];
-const state = { selected: null, ticked: new Set(), runs: [], charts: {}, report: null };
+const state = { selected: null, ticked: new Set(), runs: [], charts: {}, report: null, traceKey: null };
 
 function el(tag, text, cls) {
   const e = document.createElement(tag);
@@ -161,6 +161,54 @@ async function refreshRun() {
   const cfg = document.getElementById("run-config");
   if (cfg.textContent !== d.config) cfg.textContent = d.config;
   drawRun(d);
+  showTraces(d.name, d.traces || []);
+}
+
+// ---- the selected run's trace pages (trace*.html in its directory) ----
+
+function traceURL(run, file) {
+  return "/api/trace?name=" + encodeURIComponent(run) + "&file=" + encodeURIComponent(file);
+}
+
+// showTraces lists the run's trace pages and shows one in the frame; it
+// redraws only when the list changes, so the page in the frame keeps its
+// state between polls.
+function showTraces(run, traces) {
+  const key = JSON.stringify([run, traces]);
+  if (state.traceKey === key) return;
+  state.traceKey = key;
+  const links = document.getElementById("trace-links");
+  const frame = document.getElementById("trace-frame");
+  links.textContent = "";
+  if (traces.length === 0) {
+    frame.hidden = true;
+    frame.removeAttribute("src");
+    links.appendChild(el("span", "No trace page in this run. Draw one with: "));
+    links.appendChild(el("code", "nettrain trace CONFIG --weights " + run + "/best.safetensors --html " + run + "/trace.html"));
+    links.appendChild(el("span", " (paths under the runs directory)."));
+    return;
+  }
+  const pick = (file) => {
+    frame.src = traceURL(run, file);
+    frame.hidden = false;
+    for (const a of links.querySelectorAll("a[data-trace]")) a.classList.toggle("current", a.dataset.trace === file);
+  };
+  traces.forEach((file, i) => {
+    if (i > 0) links.appendChild(el("span", " · "));
+    const a = el("a", file);
+    a.href = "#";
+    a.dataset.trace = file;
+    a.addEventListener("click", (ev) => { ev.preventDefault(); pick(file); });
+    links.appendChild(a);
+    const open = el("a", "↗");
+    open.href = traceURL(run, file);
+    open.target = "_blank";
+    open.rel = "noopener";
+    open.title = "open in a new tab";
+    links.appendChild(el("span", " "));
+    links.appendChild(open);
+  });
+  pick(traces[0]);
 }
 
 // ---- overlay of the ticked runs ----
