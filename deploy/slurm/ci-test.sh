@@ -19,7 +19,6 @@
 #   bash deploy/slurm/ci-test.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-repo=$(pwd)
 SECONDS=0
 
 fail() { echo "slurm-ci: FAIL: $*" >&2; exit 1; }
@@ -124,7 +123,7 @@ say "cluster up: node $host, $(nproc) CPUs"
 
 # 3. The sweep, as one process and through Slurm.
 cp configs/mnist-mlp.yaml "$work/mnist mlp.yaml"
-flags=(--optimizers sgd,adam --lr-grid 3 --seeds 2 --epochs 3 --evals-per-epoch 2)
+flags=(--optimizers "sgd,adam" --lr-grid 3 --seeds 2 --epochs 3 --evals-per-epoch 2)
 say "single-process sweep"
 "$NETTRAIN" compare-optimizers "$work/mnist mlp.yaml" "${flags[@]}" --workers 2 --out "$work/single" >"$work/single.log"
 

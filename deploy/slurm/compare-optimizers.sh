@@ -19,6 +19,14 @@
 #   scontrol requeue T_I       # T_I as printed at submission; it resumes its
 #                              # shard (finished trials are skipped)
 #
+# Every job is submitted with --requeue (so requeueing works where the
+# cluster's JobRequeue is 0; a lost node requeues its tasks by itself) and
+# --kill-on-invalid-dep=no (so a failed task leaves the next stage pending,
+# not cancelled). Slurm forgets a finished job after MinJobAge (300 s by
+# default): when `scontrol requeue` says "Invalid job id", cancel what is
+# left (scancel T F R) and run this script again with the same arguments;
+# every shard skips its finished trials.
+#
 # Logs (OUT/slurm-<stage>-<task>.log) are opened in append mode, so a rerun
 # task's log follows the first attempt's.
 #
@@ -93,7 +101,7 @@ exec$(q "$nettrain" compare-optimizers "$config" --workers "$cpus" --phase "$pha
 EOF
 }
 
-common=(--parsable --cpus-per-task="$cpus" --mem="$mem" --time="$time" --open-mode=append --kill-on-invalid-dep=no)
+common=(--parsable --cpus-per-task="$cpus" --mem="$mem" --time="$time" --open-mode=append --kill-on-invalid-dep=no --requeue)
 
 tune=$(shard_script tune final | sbatch "${common[@]}" --job-name=nettrain-tune --array=1-"$shards" \
   --output="$logs/slurm-tune-%a.log")
@@ -118,7 +126,7 @@ for i in $(seq 1 "$shards"); do dirs+=("$out/final-$i"); done
 report=$({
   printf '#!/bin/bash\nset -euo pipefail\n'
   printf 'exec%s\n' "$(q "$nettrain" compare-optimizers report "${dirs[@]}" --out "$out/report")"
-} | sbatch --parsable --cpus-per-task=1 --mem="$report_mem" --time="$report_time" --open-mode=append --kill-on-invalid-dep=no \
+} | sbatch --parsable --cpus-per-task=1 --mem="$report_mem" --time="$report_time" --open-mode=append --kill-on-invalid-dep=no --requeue \
   --job-name=nettrain-report --dependency="$final_deps" --output="$logs/slurm-report.log")
 report=${report%%;*}
 printf 'tune=%s\nfinal=%s\nreport=%s\n' "$tune" "$final" "$report" >"$out/slurm-jobs"
