@@ -23,9 +23,10 @@
 # cluster's JobRequeue is 0; a lost node requeues its tasks by itself) and
 # --kill-on-invalid-dep=no (so a failed task leaves the next stage pending,
 # not cancelled). Slurm forgets a finished job after MinJobAge (300 s by
-# default): when `scontrol requeue` says "Invalid job id", cancel what is
-# left (scancel T F R) and run this script again with the same arguments;
-# every shard skips its finished trials.
+# default): after that `scontrol requeue` says "Invalid job id specified"
+# and the next stage stays pending for good; cancel what is left (scancel F
+# R) and run this script again with the same arguments: every shard skips
+# its finished trials.
 #
 # Logs (OUT/slurm-<stage>-<task>.log) are opened in append mode, so a rerun
 # task's log follows the first attempt's.
