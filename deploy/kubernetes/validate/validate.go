@@ -159,6 +159,9 @@ func Check(docs []doc) error {
 			continue
 		}
 		spec, pod := job.Spec, job.Spec.Template.Spec
+		if st := job.Labels["stage"]; (st == "final" || st == "report") && (spec.Suspend == nil || !*spec.Suspend) {
+			bad(d.where, "Job %s (stage %s) must be created suspended, or applying the directory at once starts it before its inputs are complete", job.Name, st)
+		}
 		switch pod.RestartPolicy {
 		case corev1.RestartPolicyNever:
 		case corev1.RestartPolicyOnFailure:

@@ -45,6 +45,7 @@ func TestStrict(t *testing.T) {
 		{"shell syntax", strings.Replace(goodJob, `args: ["echo hi"]`, `args: ["for i in; do"]`, 1), `sh -n rejects`},
 		{"no memory limit", strings.Replace(goodJob, ", limits: {memory: 1Gi}", "", 1), `no memory limit`},
 		{"missing claim", goodJob + "      volumes: [{name: w, persistentVolumeClaim: {claimName: nope}}]\n", `claims "nope"`},
+		{"later stage not suspended", strings.Replace(goodJob, "metadata: {name: j}", "metadata: {name: j, labels: {stage: final}}", 1), `must be created suspended`},
 		{"indexed without shards", strings.Replace(goodJob, "spec:\n  template", "spec:\n  completionMode: Indexed\n  completions: 2\n  template", 1), `no SHARDS`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
