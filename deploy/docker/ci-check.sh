@@ -25,6 +25,9 @@ fi
 grep -qx 'RUN deploy/docker/build-stage.sh /out' Dockerfile || fail "the Dockerfile does not run deploy/docker/build-stage.sh /out"
 grep -qx 'COPY --from=build /out/ /' Dockerfile || fail "the Dockerfile does not copy /out/ to /"
 grep -qx 'ENV NETTRAIN_DATA=/data' Dockerfile || fail "the Dockerfile does not set NETTRAIN_DATA=/data"
+# The build image's Go is the go.mod's release (golang:1.26-... for go 1.26.x).
+go_minor=$(sed -n 's/^go \([0-9]*\.[0-9]*\).*/\1/p' go.mod)
+grep -q "^FROM golang:$go_minor-" Dockerfile || fail "the Dockerfile's build image is not golang:$go_minor-... (go.mod says go $go_minor)"
 
 tmp=$(mktemp -d /tmp/nettrain-docker-ci.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
