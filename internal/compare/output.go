@@ -23,6 +23,9 @@ func markdown(sum *Summary) string {
 	if len(sum.Incomplete) > 0 {
 		fmt.Fprintf(&b, "**Warning: incomplete report, some trials are missing:** %s. The rankings and findings below cover only the trials present.\n\n", strings.Join(sum.Incomplete, "; "))
 	}
+	for _, w := range sum.Warnings {
+		fmt.Fprintf(&b, "**Warning:** %s\n\n", w)
+	}
 	b.WriteString("Each optimizer's learning rate was tuned on a grid (lowest validation loss, one seed), then rerun with several seeds; ranked by the mean over seeds of the best validation loss.\n\n")
 	b.WriteString("| rank | optimizer | lr | best val loss (mean ± sd) | min-max | final val loss | best val acc | steps to target | good lrs | diverged |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|---|---|\n")
@@ -31,8 +34,13 @@ func markdown(sum *Summary) string {
 		if s.ChosenLR != nil {
 			lr = g4(*s.ChosenLR)
 		}
+		rank := strconv.Itoa(i + 1)
 		if s.Seeds > 0 {
 			best = fmt.Sprintf("%s ± %s (%d)", g4(s.BestMean), g4(s.BestStd), s.Seeds)
+			if s.DivergedSeeds > 0 {
+				best = fmt.Sprintf("%s ± %s (%d of %d seeds; %d diverged)", g4(s.BestMean), g4(s.BestStd), s.Seeds, s.Seeds+s.DivergedSeeds, s.DivergedSeeds)
+				rank += " ⚠"
+			}
 			mm = g4(s.BestMin) + "-" + g4(s.BestMax)
 			fin = g4(s.FinalMean)
 		}
@@ -42,7 +50,13 @@ func markdown(sum *Summary) string {
 		if s.StepsMedian != nil {
 			steps = fmt.Sprintf("%.0f", *s.StepsMedian)
 		}
-		fmt.Fprintf(&b, "| %d | %s | %s | %s | %s | %s | %s | %s | %d/%d | %d |\n", i+1, s.Name, lr, best, mm, fin, acc, steps, s.Robust, len(s.Grid), len(s.Diverged))
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %d/%d | %d |\n", rank, s.Name, lr, best, mm, fin, acc, steps, s.Robust, len(s.Grid), len(s.Diverged))
+	}
+	for _, s := range sum.Optimizers {
+		if s.DivergedSeeds > 0 && s.Seeds > 0 {
+			b.WriteString("\n⚠ Some final seeds diverged: these rows are ranked after every row whose seeds all finished (by fewer diverged seeds, then the mean of the seeds that finished), since a mean over the survivors flatters them.\n")
+			break
+		}
 	}
 	target := "Target validation loss: " + g4(sum.Target) + "."
 	if !finite(sum.Target) {

@@ -42,7 +42,7 @@ func Run(cfg *model.Config, o Options) (*Summary, error) {
 		return nil, fmt.Errorf("cannot create output directory: %w", err)
 	}
 	sweep := sweepHash(cfg, &o)
-	plan := o.plan(cfg.Name)
+	plan := o.plan(cfg)
 	if err := repairRecords(o.OutDir); err != nil {
 		return nil, err
 	}
