@@ -24,9 +24,10 @@ func family(name string) string {
 }
 
 // failed reports whether an optimizer failed as a whole: no rate of its
-// grid trained without diverging, or the run at its default rate diverged.
+// grid trained without diverging, a final seed diverged at its chosen
+// rate, or the run at its default rate diverged.
 func failed(s OptimizerSummary) bool {
-	if s.ChosenLR == nil && len(s.Grid) > 0 && s.tuneMissing == 0 {
+	if s.ChosenLR == nil && len(s.Grid) > 0 && s.tuneMissing == 0 || s.DivergedSeeds > 0 {
 		return true
 	}
 	v, ok := variant(s.Name)
@@ -91,9 +92,9 @@ func familyFindings(sum *Summary) []string {
 		for _, s := range members[f] {
 			names = append(names, s.Name)
 		}
-		what := fmt.Sprintf("Every %s variant compared (%s) diverged at its default learning rate or at every rate of its grid.", f, strings.Join(names, ", "))
+		what := fmt.Sprintf("Every %s variant compared (%s) diverged at its default learning rate, at every rate of its grid or in a final run.", f, strings.Join(names, ", "))
 		if len(names) == 1 {
-			what = fmt.Sprintf("%s diverged at its default learning rate or at every rate of its grid.", names[0])
+			what = fmt.Sprintf("%s diverged at its default learning rate, at every rate of its grid or in a final run.", names[0])
 		}
 		if len(g0) == 0 {
 			out = append(out, what+" (These records carry no gradient norms to say why.)")

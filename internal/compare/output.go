@@ -166,49 +166,79 @@ func writeTrialsCSV(sum *Summary, recs []Record, out string) error {
 // their files.
 func writePlots(sum *Summary, out string) ([]string, error) {
 	var files []string
-	// Learning curves at the chosen rates: mean over seeds, band min-max.
-	curves := plots.Chart{Title: sum.Name + ": validation loss at each optimizer's chosen learning rate",
-		XLabel: "epoch", YLabel: "validation loss (mean over seeds, band: min-max)"}
+	xLabel, x := "epoch", func(p CurvePoint) float64 { return p.Epoch }
+	if sum.StepBudget {
+		xLabel, x = "step", func(p CurvePoint) float64 { return float64(p.Step) }
+	}
+	// Learning curves at the chosen rates: mean over seeds, band min-max;
+	// a diverged final run is a cross where it diverged.
+	// (A y label longer than the axis shrinks the axis: details go in
+	// the title.)
+	curves := plots.Chart{Title: sum.Name + ": validation loss at each optimizer's chosen learning rate (mean over seeds, band: min-max)",
+		XLabel: xLabel, YLabel: "validation loss",
+		AutoLogY: true, LegendOutside: true, Distinct: true}
+	epochsPerStep := 0.0
+	for _, s := range sum.Optimizers {
+		for _, r := range s.finalRecords {
+			if n := len(r.Curve); n > 0 && r.Curve[n-1].Step > 0 {
+				epochsPerStep = r.Curve[n-1].Epoch / float64(r.Curve[n-1].Step)
+			}
+		}
+	}
 	for _, s := range sum.Optimizers {
 		var rs []Record
+		ser := plots.Series{Label: fmt.Sprintf("%s (lr %s)", s.Name, lrText(s.ChosenLR))}
 		for _, r := range s.finalRecords {
-			if !r.Diverged && len(r.Curve) > 0 {
+			switch {
+			case r.Diverged:
+				at := float64(r.DivergedAt)
+				if !sum.StepBudget {
+					at *= epochsPerStep
+				}
+				ser.Diverged = append(ser.Diverged, at)
+			case len(r.Curve) > 0:
 				rs = append(rs, r)
 			}
 		}
-		if len(rs) == 0 {
+		if len(rs) == 0 && len(ser.Diverged) == 0 {
 			continue
 		}
-		n := len(rs[0].Curve)
+		n := 0
+		if len(rs) > 0 {
+			n = len(rs[0].Curve)
+		}
 		for _, r := range rs {
 			n = min(n, len(r.Curve))
 		}
-		ser := plots.Series{Label: fmt.Sprintf("%s (lr %s)", s.Name, lrText(s.ChosenLR))}
 		for i := 0; i < n; i++ {
 			var vals []float64
 			for _, r := range rs {
 				vals = append(vals, r.Curve[i].ValLoss)
 			}
 			m, _ := meanStd(vals)
-			ser.X = append(ser.X, rs[0].Curve[i].Epoch)
+			ser.X = append(ser.X, x(rs[0].Curve[i]))
 			ser.Y = append(ser.Y, m)
 			ser.Lo = append(ser.Lo, slices.Min(vals))
 			ser.Hi = append(ser.Hi, slices.Max(vals))
 		}
 		curves.Series = append(curves.Series, ser)
 	}
-	// Sensitivity: best validation loss of each tuning run against its rate.
+	// Sensitivity: best validation loss of each tuning run against its
+	// rate; a diverged run is a cross at the top.
 	sens := plots.Chart{Title: sum.Name + ": sensitivity to the learning rate (tuning runs)",
-		XLabel: "learning rate", YLabel: "best validation loss (diverged runs omitted)", LogX: true, LogY: true}
+		XLabel: "learning rate", YLabel: "best validation loss", LogX: true, AutoLogY: true,
+		LegendOutside: true, Distinct: true}
 	for _, s := range sum.Optimizers {
 		ser := plots.Series{Label: s.Name, Points: true}
 		for i, lr := range s.Grid {
 			if s.TuneBest[i] != nil {
 				ser.X = append(ser.X, lr)
 				ser.Y = append(ser.Y, *s.TuneBest[i])
+			} else {
+				ser.Diverged = append(ser.Diverged, lr)
 			}
 		}
-		if len(ser.X) > 0 {
+		if len(ser.X) > 0 || len(ser.Diverged) > 0 {
 			sens.Series = append(sens.Series, ser)
 		}
 	}
@@ -220,7 +250,7 @@ func writePlots(sum *Summary, out string) ([]string, error) {
 			continue
 		}
 		for _, ext := range []string{".png", ".svg"} {
-			if err := p.chart.Save(filepath.Join(out, p.name+ext), 9*vg.Inch, 5*vg.Inch); err != nil {
+			if err := p.chart.Save(filepath.Join(out, p.name+ext), 10*vg.Inch, 5*vg.Inch); err != nil {
 				return nil, err
 			}
 			files = append(files, p.name+ext)

@@ -20,11 +20,14 @@ type Plan struct {
 	Seed       uint64               `json:"seed"`           // first seed
 	Seeds      int                  `json:"seeds"`          // seeds of the final runs
 	Loss       string               `json:"loss,omitempty"` // the config's loss, for the findings
+	// StepBudget is set when the budget is a number of steps: the plots'
+	// x axis is then in steps.
+	StepBudget bool `json:"step_budget,omitempty"`
 }
 
 // plan is the options' plan for the config.
 func (o *Options) plan(cfg *model.Config) *Plan {
-	p := &Plan{Config: cfg.Name, Loss: cfg.Loss, Optimizers: slices.Clone(o.Optimizers), Grids: map[string][]float64{}, Seed: o.Seed, Seeds: o.Seeds}
+	p := &Plan{Config: cfg.Name, Loss: cfg.Loss, StepBudget: o.Steps != nil, Optimizers: slices.Clone(o.Optimizers), Grids: map[string][]float64{}, Seed: o.Seed, Seeds: o.Seeds}
 	for _, n := range o.Optimizers {
 		p.Grids[n] = o.grid(n)
 	}
@@ -55,7 +58,7 @@ func planOf(recs []Record) (*Plan, error) {
 			continue
 		}
 		if p == nil {
-			p = &Plan{Config: q.Config, Loss: q.Loss, Grids: map[string][]float64{}, Seed: q.Seed}
+			p = &Plan{Config: q.Config, Loss: q.Loss, StepBudget: q.StepBudget, Grids: map[string][]float64{}, Seed: q.Seed}
 		}
 		if q.Seed != p.Seed {
 			return nil, fmt.Errorf("the records come from sweeps with different seeds (%d and %d): report them separately", p.Seed, q.Seed)

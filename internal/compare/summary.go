@@ -58,6 +58,7 @@ type Summary struct {
 	// points, a grid without the default rate).
 	Warnings   []string           `json:"warnings,omitempty"`
 	Loss       string             `json:"loss,omitempty"` // the config's loss
+	StepBudget bool               `json:"step_budget,omitempty"`
 	Target     float64            `json:"target_val_loss"`
 	Optimizers []OptimizerSummary `json:"optimizers"` // ranked, best first
 	Findings   []string           `json:"findings"`
@@ -164,7 +165,7 @@ func Report(sets [][]Record, o ReportOptions) (*Summary, error) {
 		}
 	}
 	slices.SortStableFunc(sum.Optimizers, rankOrder)
-	sum.Loss = plan.Loss
+	sum.Loss, sum.StepBudget = plan.Loss, plan.StepBudget
 	sum.Warnings = gridWarnings(plan)
 	sum.Findings = findings(sum)
 	if err := writeOutputs(sum, recs, o.Out); err != nil {
