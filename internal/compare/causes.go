@@ -105,7 +105,7 @@ func familyFindings(sum *Summary) []string {
 			g4(g), g4(slices.Max(append(gmax, g))), g4(w))
 		if c, ok := optim.Defaults(f); ok && stepScalesWithGradient(f) && w > 0 {
 			lr := c.LearningRate()
-			line += fmt.Sprintf(" A %s step is the learning rate times the gradient: at its default %s, the first step alone moves the weights by %s, %s times their norm.",
+			line += fmt.Sprintf(" An %s step is the learning rate times the gradient: at its default %s, the first step alone moves the weights by %s, %s times their norm.",
 				f, g4(lr), g4(lr*g), g4(lr*g/w))
 		}
 		if isMSE(sum.Loss) && l > largeLoss {

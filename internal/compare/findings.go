@@ -35,6 +35,7 @@ func findings(sum *Summary) []string {
 	}
 	f = append(f, moreFindings(sum)...)
 	f = append(f, familyFindings(sum)...)
+	f = append(f, whyFindings(sum)...)
 	return f
 }
 

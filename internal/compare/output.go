@@ -67,7 +67,9 @@ func markdown(sum *Summary) string {
 			}
 		}
 	}
-	fmt.Fprintf(&b, "\n%s Good lrs: grid rates within %.0f%% of the optimizer's best validation loss.\n\n## Findings\n\n", target, (robustWithin-1)*100)
+	fmt.Fprintf(&b, "\n%s Good lrs: grid rates within %.0f%% of the optimizer's best validation loss.\n\n", target, (robustWithin-1)*100)
+	gradMarkdown(&b, sum)
+	b.WriteString("## Findings\n\n")
 	for _, f := range sum.Findings {
 		b.WriteString("- " + f + "\n")
 	}
@@ -78,6 +80,39 @@ func markdown(sum *Summary) string {
 		}
 	}
 	return b.String()
+}
+
+// gradMarkdown writes the gradient diagnostics of the final runs: per
+// optimizer, and the sparsity of each parameter's gradient.
+func gradMarkdown(b *strings.Builder, sum *Summary) {
+	var all []Record
+	any := false
+	for _, s := range sum.Optimizers {
+		all = append(all, s.finalRecords...)
+		any = any || s.Grad != nil
+	}
+	if !any {
+		return
+	}
+	fmt.Fprintf(b, "## Gradients\n\nMeasured every %d steps on a pair of consecutive steps (medians over the final runs): the step's size relative to the weights, the gradient noise scale (the batch size at which a batch gradient's noise equals its signal) and the fraction of gradient entries that are exactly zero.\n\n", diagEvery)
+	b.WriteString("| optimizer | \\|Δw\\|/\\|w\\| per step | noise scale (samples) | zero gradients |\n|---|---|---|---|\n")
+	for _, s := range sum.Optimizers {
+		if g := s.Grad; g != nil {
+			ns := "-"
+			if g.NoiseScale >= 0 {
+				ns = g4(g.NoiseScale)
+			}
+			fmt.Fprintf(b, "| %s | %s | %s | %s |\n", s.Name, g4(g.UpdateRatio), ns, pct(g.Sparsity))
+		}
+	}
+	if p := gradSummary(all); p != nil && len(p.Params) > 0 {
+		var parts []string
+		for _, q := range p.Params {
+			parts = append(parts, fmt.Sprintf("%s %s", q.Name, pct(q.Sparsity)))
+		}
+		fmt.Fprintf(b, "\nZero gradient entries by parameter (batch %d): %s.\n", p.BatchSize, strings.Join(parts, ", "))
+	}
+	b.WriteString("\n")
 }
 
 // sanitized replaces NaN (not encodable in JSON) by -1 markers in a copy.
@@ -130,7 +165,7 @@ func writeOutputs(sum *Summary, recs []Record, out string) error {
 func writeTrialsCSV(sum *Summary, recs []Record, out string) error {
 	var b strings.Builder
 	w := csv.NewWriter(&b)
-	w.Write([]string{"phase", "optimizer", "lr", "seed", "final_val_loss", "best_val_loss", "final_val_accuracy", "best_val_accuracy", "steps_to_target", "steps", "wall_s", "diverged"})
+	w.Write([]string{"phase", "optimizer", "lr", "seed", "final_val_loss", "best_val_loss", "final_val_accuracy", "best_val_accuracy", "steps_to_target", "steps", "wall_s", "diverged", "grad_sparsity", "noise_scale", "update_ratio"})
 	num := func(v float64) string {
 		if !finite(v) {
 			return ""
@@ -152,8 +187,15 @@ func writeTrialsCSV(sum *Summary, recs []Record, out string) error {
 		if r.Diverged {
 			div = "yes"
 		}
+		sp, ns, ur := "", "", ""
+		if d := r.Grad; d != nil {
+			sp, ur = num(d.Sparsity), num(d.UpdateRatio)
+			if d.NoiseScale >= 0 {
+				ns = num(d.NoiseScale)
+			}
+		}
 		w.Write([]string{string(r.Phase), r.Optimizer, num(r.LR), strconv.FormatUint(r.Seed, 10), num(r.FinalVal), num(r.BestVal),
-			opt(r.FinalAcc), opt(r.BestAcc), st, strconv.FormatInt(r.Steps, 10), strconv.FormatFloat(r.WallS, 'f', 2, 64), div})
+			opt(r.FinalAcc), opt(r.BestAcc), st, strconv.FormatInt(r.Steps, 10), strconv.FormatFloat(r.WallS, 'f', 2, 64), div, sp, ns, ur})
 	}
 	w.Flush()
 	if err := safeio.WriteFile(filepath.Join(out, "trials.csv"), []byte(b.String())); err != nil {

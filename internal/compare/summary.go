@@ -45,9 +45,12 @@ type OptimizerSummary struct {
 	StepsMedian   *float64 `json:"steps_to_target_median"` // nil when no seed reached it
 	Reached       int      `json:"seeds_reaching_target"`
 	WallMean      float64  `json:"wall_s_mean"`
-	finalRecords  []Record
-	tuneRecords   []Record
-	tuneMissing   int // grid rates without a tuning run (a partial report)
+	// Grad is the gradient diagnostics of the final runs (medians; nil
+	// for records without them).
+	Grad         *GradSummary `json:"gradients,omitempty"`
+	finalRecords []Record
+	tuneRecords  []Record
+	tuneMissing  int // grid rates without a tuning run (a partial report)
 }
 
 // Summary is the comparison's result.
@@ -257,6 +260,7 @@ func summarise(opt string, recs []Record) OptimizerSummary {
 	if len(walls) > 0 {
 		s.WallMean, _ = meanStd(walls)
 	}
+	s.Grad = gradSummary(s.finalRecords)
 	return s
 }
 

@@ -56,6 +56,9 @@ type TrialResult struct {
 	FirstGradNorm float64 `json:"first_grad_norm"`
 	MaxGradNorm   float64 `json:"max_grad_norm"`
 	WeightNorm    float64 `json:"init_weight_norm"`
+	// Grad holds the gradient diagnostics (nil: too short a trial, or a
+	// record of an older nettrain).
+	Grad *Diagnostics `json:"gradients,omitempty"`
 }
 
 // RunTrial trains the config's network (its seed, optimizer and learning
@@ -83,13 +86,14 @@ func trainTrial[T backprop.Float](m *train.Model[T], pool *train.Pool, o TrialOp
 	}
 	opt := optim.New[T](cfg.Optimizer.Optim, net.NumParams())
 	tr := train.NewTrainer(cfg, net, opt, pool.Ctx(), d.Train, d.Classes)
-	h := &trialHooks[T]{o: o, res: TrialResult{BestVal: math.Inf(1), WeightNorm: norm(net.W)}}
+	h := &trialHooks[T]{o: o, res: TrialResult{BestVal: math.Inf(1), WeightNorm: norm(net.W)}, probe: newGradProbe(net)}
 	loop := train.NewLoop(tr, d.Val, h) // epochs and steps from the budget
 	loop.EvalsPerEpoch = o.EvalsPerEpoch
 	if err := loop.Run(); err != nil {
 		return TrialResult{}, nil, err
 	}
 	res := h.res
+	res.Grad = h.probe.result()
 	if res.Diverged {
 		res.FinalVal = math.NaN()
 	}
@@ -108,6 +112,7 @@ type trialHooks[T backprop.Float] struct {
 	first   float64
 	sumLoss float64
 	sumN    int
+	probe   *gradProbe[T] // gradient diagnostics
 }
 
 func (h *trialHooks[T]) AfterStep(l *train.Loop[T], s train.StepInfo) (train.Action, error) {
@@ -128,6 +133,8 @@ func (h *trialHooks[T]) AfterStep(l *train.Loop[T], s train.StepInfo) (train.Act
 	}
 	h.sumLoss += s.Loss * float64(s.Samples)
 	h.sumN += s.Samples
+	net := l.Trainer.Net
+	h.probe.observe(h.res.Steps, net.G, net.W, s.Samples)
 	return train.Continue, nil
 }
 
