@@ -23,6 +23,11 @@ type Plan struct {
 	// StepBudget is set when the budget is a number of steps: the plots'
 	// x axis is then in steps.
 	StepBudget bool `json:"step_budget,omitempty"`
+	// Settings are a general sweep's settings, in trial order (each with
+	// Seeds seeds from Seed); a sweep has no optimizers or grids.
+	Settings []string `json:"settings,omitempty"`
+	// Axes name the swept keys, in order.
+	Axes []string `json:"axes,omitempty"`
 }
 
 // plan is the options' plan for the config.
