@@ -81,6 +81,7 @@ described in YAML config files, with PyTorch-exact layers and optimizers.
 		NewCmdPredict(s, nil),
 		NewCmdCompare(s, nil),
 		NewCmdSweep(s, nil),
+		NewCmdGuide(s, nil),
 		NewCmdBench(s, nil),
 		NewCmdExport(s, nil),
 		NewCmdBoard(s, nil),

@@ -273,6 +273,16 @@ func sweepFindings(sum *SweepSummary) []string {
 			}
 		}
 	}
+	var steps []string
+	for _, s := range ok {
+		if s.Steps != ok[0].Steps {
+			for _, t := range ok {
+				steps = append(steps, fmt.Sprintf("%s %d", t.Setting, t.Steps))
+			}
+			f = append(f, "The settings ran different numbers of optimizer steps ("+strings.Join(steps, ", ")+"): the epochs ended the shorter runs first. For an equal number of steps, give --steps and an --epochs large enough not to end any run.")
+			break
+		}
+	}
 	var div []string
 	for _, s := range sum.Settings {
 		if s.DivergedSeeds > 0 {

@@ -18,6 +18,8 @@ type TrialOptions struct {
 	// EvalsPerEpoch is how many times per epoch the validation loss is
 	// measured for the learning curve (at least once, at the epoch's end).
 	EvalsPerEpoch int
+	// EvalEvery > 0 also measures every that many steps.
+	EvalEvery int64
 	// DivergeFactor stops the trial when a batch loss is non-finite or
 	// exceeds DivergeFactor times the first batch's loss.
 	DivergeFactor float64
@@ -89,6 +91,7 @@ func trainTrial[T backprop.Float](m *train.Model[T], pool *train.Pool, o TrialOp
 	h := &trialHooks[T]{o: o, res: TrialResult{BestVal: math.Inf(1), WeightNorm: norm(net.W)}, probe: newGradProbe(net)}
 	loop := train.NewLoop(tr, d.Val, h) // epochs and steps from the budget
 	loop.EvalsPerEpoch = o.EvalsPerEpoch
+	loop.EvalEvery = o.EvalEvery
 	if err := loop.Run(); err != nil {
 		return TrialResult{}, nil, err
 	}

@@ -53,7 +53,8 @@ func sweepHash(cfg *model.Config, o *Options) string {
 		Epochs        int
 		Steps         *int
 		EvalsPerEpoch int
-	}{&c, o.Epochs, o.Steps, o.EvalsPerEpoch})
+		EvalEvery     int64 `json:",omitempty"`
+	}{&c, o.Epochs, o.Steps, o.EvalsPerEpoch, o.EvalEvery})
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:8])
 }
