@@ -112,8 +112,23 @@ func familyFindings(sum *Summary) []string {
 			line += fmt.Sprintf(" The first batch's mean squared error is %s: the regression targets are unscaled (of the order of %s), and the gradient of the squared error grows with them; standardising the target column (or a smaller rate) would address it.",
 				g4(l), g4(math.Sqrt(l)))
 		}
-		if len(survivors) > 0 {
+		switch {
+		case stepScalesWithGradient(f) && len(survivors) > 0:
 			line += " Optimizers that divide each step by a running estimate of the gradient's scale are less exposed to it; these trained: " + strings.Join(survivors, ", ") + "."
+		case !stepScalesWithGradient(f):
+			// An adaptive step does not grow with the gradient: the
+			// default rate itself is too large for this network.
+			line += fmt.Sprintf(" A step of %s moves each weight by about the learning rate whatever the gradient's size, so divergence at its default means the default rate is too large for this network", f)
+			var best []string
+			for _, s := range members[f] {
+				if s.ChosenLR != nil {
+					best = append(best, fmt.Sprintf("%s %s", s.Name, g4(*s.ChosenLR)))
+				}
+			}
+			if len(best) > 0 {
+				line += " (best rate here: " + strings.Join(best, ", ") + ")"
+			}
+			line += "."
 		}
 		out = append(out, line)
 	}

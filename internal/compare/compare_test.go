@@ -212,6 +212,18 @@ func TestFamilyDivergenceNamesTheCause(t *testing.T) {
 	if f := familyFindings(sum); len(f) != 0 {
 		t.Errorf("findings for a family that trained: %v", f)
 	}
+	// An adaptive optimizer diverging at its default: the rate is too
+	// large, and no advice about scaling gradients.
+	var rms []Record
+	for _, lr := range Grid(0.01, 3) {
+		rms = append(rms, tune("rmsprop", lr, lr >= 0.01))
+	}
+	sum = &Summary{Loss: "cross_entropy", Optimizers: []OptimizerSummary{summarise("rmsprop", rms)}}
+	f = strings.Join(familyFindings(sum), "\n")
+	if !strings.Contains(f, "A step of rmsprop moves each weight by about the learning rate whatever the gradient's size, so divergence at its default means the default rate is too large for this network (best rate here: rmsprop 0.0001).") ||
+		strings.Contains(f, "less exposed") || strings.Contains(f, "unscaled") {
+		t.Errorf("adaptive family finding:\n%s", f)
+	}
 }
 
 func TestShardsCoverTheTrialsOnce(t *testing.T) {

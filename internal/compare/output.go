@@ -94,7 +94,7 @@ func gradMarkdown(b *strings.Builder, sum *Summary) {
 	if !any {
 		return
 	}
-	fmt.Fprintf(b, "## Gradients\n\nMeasured every %d steps on a pair of consecutive steps (medians over the final runs): the step's size relative to the weights, the gradient noise scale (the batch size at which a batch gradient's noise equals its signal) and the fraction of gradient entries that are exactly zero.\n\n", diagEvery)
+	fmt.Fprintf(b, "## Gradients\n\nMeasured every %d steps on a pair of consecutive steps (medians over the final runs): the step's size relative to the weights, the gradient noise scale (the batch size at which a batch gradient's noise equals its signal) and the fraction of gradient entries that are exactly zero. A noise scale of - means consecutive gradients did not agree on average (they alternate in sign at a large rate), so it cannot be estimated from them.\n\n", diagEvery)
 	b.WriteString("| optimizer | \\|Δw\\|/\\|w\\| per step | noise scale (samples) | zero gradients |\n|---|---|---|---|\n")
 	for _, s := range sum.Optimizers {
 		if g := s.Grad; g != nil {
