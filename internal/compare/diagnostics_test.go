@@ -3,6 +3,8 @@ package compare
 import (
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -104,6 +106,34 @@ func TestWhyFindings(t *testing.T) {
 	} {
 		if !strings.Contains(f, want) {
 			t.Errorf("findings lack %q:\n%s", want, f)
+		}
+	}
+}
+
+// TestStepBudgetPlotsSteps: with a budget in steps, the curves' x axis is
+// in steps, and every record carries gradient diagnostics.
+func TestStepBudgetPlotsSteps(t *testing.T) {
+	dir := t.TempDir()
+	writeBlobs(t, dir)
+	cfg := config(t, dir)
+	o := options(cfg, filepath.Join(dir, "out"))
+	o.Optimizers, o.Seeds, o.Epochs = []string{"sgd", "adam"}, 1, 100
+	steps := 40
+	o.Steps = &steps
+	if _, err := Run(cfg, o); err != nil {
+		t.Fatal(err)
+	}
+	svg, err := os.ReadFile(filepath.Join(o.OutDir, "curves.svg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(svg), ">step<") || strings.Contains(string(svg), ">epoch<") {
+		t.Error("the curves of a step budget are not against steps")
+	}
+	recs, _ := readRecords(o.OutDir)
+	for _, r := range recs {
+		if r.Grad == nil || r.Grad.Pairs != 2 || r.Steps != 40 {
+			t.Errorf("%v: %d steps, diagnostics %+v", r.Key, r.Steps, r.Grad)
 		}
 	}
 }
