@@ -29,10 +29,10 @@ type Problem struct {
 // measurements do not dominate a short trial.
 var Suite = []Problem{
 	{Name: "mnist-mlp", Kind: "dense images, MLP (MNIST)", Config: "mnist-mlp.yaml",
-		Sets: []string{"data.validation_split=0.02"}, Steps: 400},
+		Sets: []string{"data.validation_split=0.02"}, Steps: 800},
 	{Name: "fashion-mnist-cnn", Kind: "images, CNN (Fashion-MNIST)", Config: "fashion-mnist-cnn.yaml",
-		Sets: []string{"data.validation_split=0.02"}, Steps: 150},
-	{Name: "text-lstm", Kind: "character sequences, LSTM (GPL-3 text)", Config: "text-lstm.yaml", Steps: 250},
-	{Name: "regression-mlp", Kind: "regression with unscaled targets, MLP (diabetes)", Config: "regression-mlp.yaml", Steps: 300},
-	{Name: "licences-bow", Kind: "sparse bag-of-words features, MLP (licence paragraphs)", Config: "licences-bow.yaml", Steps: 300, Licences: true},
+		Sets: []string{"data.validation_split=0.02"}, Steps: 300},
+	{Name: "text-lstm", Kind: "character sequences, LSTM (GPL-3 text)", Config: "text-lstm.yaml", Steps: 500},
+	{Name: "regression-mlp", Kind: "regression with unscaled targets, MLP (diabetes)", Config: "regression-mlp.yaml", Steps: 600},
+	{Name: "licences-bow", Kind: "sparse bag-of-words features, MLP (licence paragraphs)", Config: "licences-bow.yaml", Steps: 600, Licences: true},
 }
