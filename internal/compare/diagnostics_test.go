@@ -98,7 +98,7 @@ func TestWhyFindings(t *testing.T) {
 	f := strings.Join(whyFindings(sum), "\n")
 	for _, want := range []string{
 		"Gradients are sparse: 97% of the gradient of 0.weight (dense) (5000 values) are exact zeros, 90% over all weights",
-		"Here the best adaptive optimizer, adagrad, ranked 1 and the best SGD variant, momentum, ranked 2, as that predicts.",
+		"Here the best adaptive optimizer, adagrad, ranked 1 and the best SGD variant, momentum, ranked 2, within the seed spread of each other",
 		"The gradient noise scale is about 1000 samples against a batch of 32 (31 times the batch): each batch gradient is mostly noise",
 		"Momentum ranked 2, plain sgd 3.",
 		"adagrad 0.001, momentum 0.002, sgd 1e-05.",

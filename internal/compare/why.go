@@ -2,6 +2,7 @@ package compare
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -83,23 +84,26 @@ func whyFindings(sum *Summary) []string {
 	if prob == nil || len(rank) == 0 {
 		return nil
 	}
-	bestOf := func(adaptive bool) (string, int) {
+	bestOf := func(adaptive bool) (OptimizerSummary, int) {
 		for i, s := range sum.Optimizers {
 			if s.Seeds > 0 && (family(s.Name) != "sgd") == adaptive {
-				return s.Name, i + 1
+				return s, i + 1
 			}
 		}
-		return "", 0
+		return OptimizerSummary{}, 0
 	}
-	an, ar := bestOf(true)
-	sn, sr := bestOf(false)
+	a, ar := bestOf(true)
+	sg, sr := bestOf(false)
 	versus := ""
 	if ar > 0 && sr > 0 {
-		versus = fmt.Sprintf(" Here the best adaptive optimizer, %s, ranked %d and the best SGD variant, %s, ranked %d", an, ar, sn, sr)
-		if ar < sr {
-			versus += ", as that predicts."
-		} else {
-			versus += ": the advantage did not show within this budget."
+		versus = fmt.Sprintf(" Here the best adaptive optimizer, %s, ranked %d and the best SGD variant, %s, ranked %d", a.Name, ar, sg.Name, sr)
+		switch {
+		case a.Seeds < 2 || sg.Seeds < 2 || math.Abs(a.BestMean-sg.BestMean) <= a.BestStd+sg.BestStd:
+			versus += ", within the seed spread of each other: these runs do not show an advantage either way."
+		case ar < sr:
+			versus += ", apart by more than the seed spread, consistent with that."
+		default:
+			versus += ", apart by more than the seed spread: the advantage did not show within this budget."
 		}
 	}
 	// Sparsity.

@@ -204,17 +204,61 @@ func acrossProblems(results []Result, lead map[string]int, robust map[string]flo
 		parts = append(parts, fmt.Sprintf("%s on %d", c.name, c.n))
 	}
 	fmt.Fprintf(&b, "Among the leaders (or within the seed spread of the leader) of the %d problems: %s. ", len(results), strings.Join(parts, ", "))
+	var top []string
+	for _, c := range cs {
+		if c.n == cs[0].n {
+			top = append(top, c.name)
+		}
+	}
 	if cs[0].n == len(results) {
-		fmt.Fprintf(&b, "%s was never separated from the best on any problem: it is the measured default to start with. ", cs[0].name)
+		fmt.Fprintf(&b, "Never separated from the best on any problem: %s; start there. ", strings.Join(top, " and "))
 	} else {
-		var top []string
-		for _, c := range cs {
-			if c.n == cs[0].n {
-				top = append(top, c.name)
+		fmt.Fprintf(&b, "No optimizer led on every problem; %s led or tied on the most (%d of %d), so start there and check the row of your kind of data. ", strings.Join(top, " and "), cs[0].n, len(results))
+	}
+	// Whether their default rate was the one chosen: starting with an
+	// optimizer usually means starting at its default.
+	var rates []string
+	for _, name := range top {
+		def, _ := variantDefault(name)
+		at, n := 0, 0
+		var other []string
+		for _, r := range results {
+			for _, s := range r.Summary.Optimizers {
+				if s.Name != name || s.ChosenLR == nil {
+					continue
+				}
+				n++
+				if *s.ChosenLR == def {
+					at++
+				} else {
+					other = append(other, fmt.Sprintf("%s on %s", g3(*s.ChosenLR), r.Problem.Name))
+				}
 			}
 		}
-		fmt.Fprintf(&b, "No optimizer led on every problem; %s led or tied on the most (%d of %d), so start there and check the table row of your kind of data. ", strings.Join(top, " and "), cs[0].n, len(results))
+		line := fmt.Sprintf("%s's default rate %s was the best of its grid on %d of %d problems", name, g3(def), at, n)
+		if len(other) > 0 {
+			line += " (elsewhere " + strings.Join(other, ", ") + ")"
+		}
+		rates = append(rates, line)
 	}
+	b.WriteString(strings.Join(rates, "; ") + ". ")
+	// Mean rank: being "not separated" is weak evidence where the spread
+	// over seeds is large, so the ranks themselves too.
+	sumRank := map[string]int{}
+	for _, r := range results {
+		for i, s := range r.Summary.Optimizers {
+			sumRank[s.Name] += i + 1
+		}
+	}
+	var mr []string
+	order := slices.Clone(compare.VariantNames())
+	sort.SliceStable(order, func(i, j int) bool { return sumRank[order[i]] < sumRank[order[j]] })
+	for _, n := range order {
+		if _, ok := sumRank[n]; ok {
+			mr = append(mr, fmt.Sprintf("%s %.1f", n, float64(sumRank[n])/float64(len(results))))
+		}
+	}
+	fmt.Fprintf(&b, "Mean rank over the problems (where the spread over seeds is large, \"not separated\" is weak evidence): %s. ", strings.Join(mr, ", "))
 	type rob struct {
 		name string
 		v    float64
