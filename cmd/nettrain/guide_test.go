@@ -14,7 +14,17 @@ func TestGuideSmall(t *testing.T) {
 		t.Skip("no licence texts")
 	}
 	dir := t.TempDir()
-	configs, _ := filepath.Abs("../../configs")
+	// A copy of the two problems' configs: the guide writes the licence
+	// data set into the configs' data directory.
+	configs := filepath.Join(dir, "configs")
+	os.MkdirAll(filepath.Join(configs, "data"), 0o755)
+	for _, f := range []string{"regression-mlp.yaml", "licences-bow.yaml", "data/diabetes.csv"} {
+		b, err := os.ReadFile(filepath.Join("../../configs", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(configs, f), b, 0o644)
+	}
 	args := []string{"guide", "--configs", configs, "--out", "g", "--problems", "regression-mlp,licences-bow",
 		"--scale", "0.05", "--lr-grid", "1", "--seeds", "1", "--workers", "2"}
 	out := runNettrain(t, dir, args...)
@@ -31,6 +41,9 @@ func TestGuideSmall(t *testing.T) {
 		if !strings.Contains(string(page), want) {
 			t.Errorf("page lacks %q:\n%s", want, page)
 		}
+	}
+	if _, err := os.Stat(filepath.Join(configs, "data/licences-bow.csv")); err != nil {
+		t.Errorf("the licence data set is not where its config points: %v", err)
 	}
 	runNettrain(t, dir, append(args, "--report")...)
 	again, _ := os.ReadFile(filepath.Join(dir, "g/README.md"))

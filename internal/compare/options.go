@@ -26,9 +26,6 @@ type Options struct {
 	Workers    int                  // trials in parallel
 	// EvalsPerEpoch is how often per epoch the validation loss is measured.
 	EvalsPerEpoch int
-	// EvalEvery > 0 also measures it every that many steps (a step
-	// budget shorter than an epoch).
-	EvalEvery     int64
 	Phase         Phase    // PhaseAll, PhaseTune or PhaseFinal
 	Shard, Shards int      // 1-based shard index and count; 0 count: no sharding
 	Tuned         []string // directories with tuning records (phase final)

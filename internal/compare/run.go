@@ -359,7 +359,7 @@ func runTrial[T backprop.Float](r *runner, pool *train.Pool, k Key, abort *atomi
 		epochs, steps = m.Config.Training.Epochs, m.Config.Training.Steps
 	}
 	res, err := RunTrial(m, pool, TrialOptions{
-		Epochs: epochs, Steps: steps, EvalsPerEpoch: r.o.EvalsPerEpoch, EvalEvery: r.o.EvalEvery, DivergeFactor: 10, Abort: abort})
+		Epochs: epochs, Steps: steps, EvalsPerEpoch: r.o.EvalsPerEpoch, DivergeFactor: 10, Abort: abort})
 	if err != nil {
 		return Record{}, err
 	}

@@ -18,8 +18,6 @@ type TrialOptions struct {
 	// EvalsPerEpoch is how many times per epoch the validation loss is
 	// measured for the learning curve (at least once, at the epoch's end).
 	EvalsPerEpoch int
-	// EvalEvery > 0 also measures every that many steps.
-	EvalEvery int64
 	// DivergeFactor stops the trial when a batch loss is non-finite or
 	// exceeds DivergeFactor times the first batch's loss.
 	DivergeFactor float64
@@ -91,7 +89,10 @@ func trainTrial[T backprop.Float](m *train.Model[T], pool *train.Pool, o TrialOp
 	h := &trialHooks[T]{o: o, res: TrialResult{BestVal: math.Inf(1), WeightNorm: norm(net.W)}, probe: newGradProbe(net)}
 	loop := train.NewLoop(tr, d.Val, h) // epochs and steps from the budget
 	loop.EvalsPerEpoch = o.EvalsPerEpoch
-	loop.EvalEvery = o.EvalEvery
+	if e := cfg.Training.EvalEverySteps; e != nil {
+		// Also every training.eval_every_steps steps, as `train` does.
+		loop.EvalEvery = int64(*e)
+	}
 	if err := loop.Run(); err != nil {
 		return TrialResult{}, nil, err
 	}

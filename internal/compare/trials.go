@@ -53,8 +53,7 @@ func sweepHash(cfg *model.Config, o *Options) string {
 		Epochs        int
 		Steps         *int
 		EvalsPerEpoch int
-		EvalEvery     int64 `json:",omitempty"`
-	}{&c, o.Epochs, o.Steps, o.EvalsPerEpoch, o.EvalEvery})
+	}{&c, o.Epochs, o.Steps, o.EvalsPerEpoch})
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:8])
 }

@@ -104,21 +104,18 @@ func Run(o Options) ([]Result, error) {
 // runProblem runs one problem's comparison in dir (resuming from the
 // records there).
 func runProblem(p Problem, steps int, dir string, o *Options) (*compare.Summary, error) {
-	sets := slices.Clone(p.Sets)
 	if p.Licences {
-		abs, err := filepath.Abs(filepath.Join(o.Out, "data"))
-		if err != nil {
-			return nil, err
-		}
-		d, err := WriteLicenceBOW(LicencesDir, abs)
+		// Where the config's data.train points (configs/data), so that
+		// the config needs no override and its records are the same from
+		// any checkout.
+		d, err := WriteLicenceBOW(LicencesDir, filepath.Join(o.ConfigsDir, "data"))
 		if err != nil {
 			return nil, err
 		}
 		fmt.Fprintf(o.Log, "licence data set: %d paragraphs of %d licences, %d words, %.1f%% of the features non-zero: %s\n",
 			d.Paragraphs, len(d.Classes), d.Vocab, 100*d.Density, d.CSV)
-		sets = append(sets, "data.train="+d.CSV)
 	}
-	cfg, err := model.Load(filepath.Join(o.ConfigsDir, p.Config), sets)
+	cfg, err := model.Load(filepath.Join(o.ConfigsDir, p.Config), problemSets(p, steps))
 	if err != nil {
 		return nil, err
 	}
@@ -126,8 +123,14 @@ func runProblem(p Problem, steps int, dir string, o *Options) (*compare.Summary,
 		Optimizers: compare.VariantNames(), LRGrid: o.LRGrid, Seeds: o.Seeds, Seed: cfg.Seed,
 		// The budget is the steps: epochs never end a trial first.
 		Epochs: math.MaxInt32, Steps: &steps, Workers: o.Workers,
-		EvalsPerEpoch: 1, EvalEvery: int64(max(1, steps/8)),
-		Phase: compare.PhaseAll, OutDir: dir, Log: o.Log, Progress: o.Progress, Interrupt: o.Interrupt,
+		EvalsPerEpoch: 1,
+		Phase:         compare.PhaseAll, OutDir: dir, Log: o.Log, Progress: o.Progress, Interrupt: o.Interrupt,
 	}
 	return compare.Run(cfg, co)
+}
+
+// problemSets are the overrides of problem p's config: its own, and
+// eight validation measurements per trial.
+func problemSets(p Problem, steps int) []string {
+	return append(slices.Clone(p.Sets), fmt.Sprintf("training.eval_every_steps=%d", max(1, steps/8)))
 }

@@ -2,6 +2,7 @@ package guide
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"strconv"
@@ -142,6 +143,7 @@ func Page(results []Result, o *Options) string {
 		b.WriteString("\n")
 	}
 	b.WriteString("\nBold: the leader and the optimizers within the seed spread of it. `@` the chosen learning rate. ⚠: some final seeds diverged (ranked after the complete rows).\n")
+	b.WriteString(shardedForm(results, o))
 	// Why, per problem.
 	b.WriteString("\n## What the gradients say\n\n")
 	for _, r := range results {
@@ -279,4 +281,32 @@ func acrossProblems(results []Result, lead map[string]int, robust map[string]flo
 	}
 	b.WriteString("\n")
 	return b.String()
+}
+
+// shardedForm says how to run one problem's comparison sharded, with the
+// trials (and records) the guide runs, then rebuild the page.
+func shardedForm(results []Result, o *Options) string {
+	if len(results) == 0 {
+		return ""
+	}
+	r := results[0]
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n**Larger budgets, sharded.** Each problem is an ordinary comparison; the guide runs, for %s,\n\n```\n%s\n```\n\n", r.Problem.Name, strings.Join(ProblemCommand(r.Problem, r.Steps, o), " "))
+	b.WriteString("(`" + guideFlagsNote + "`). Run it with `--phase tune --shard I/N`, then `--phase final --shard I/N --tuned DIR...`, merge with `nettrain compare-optimizers report DIR... --out " + o.Out + "/" + r.Problem.Name + "`, and rebuild this page with `nettrain guide --report` (same `--out`, `--lr-grid`, `--seeds`); `--scale` multiplies the steps.\n")
+	return b.String()
+}
+
+// guideFlagsNote explains the flags of ProblemCommand.
+const guideFlagsNote = "--epochs 2147483647: the steps are the budget; training.eval_every_steps: eight measurements per trial"
+
+// ProblemCommand is the compare-optimizers command line that runs the
+// trials the guide runs for problem p at the given step budget (the
+// licence problem's data set: `nettrain guide --write-licences
+// configs/data` writes it).
+func ProblemCommand(p Problem, steps int, o *Options) []string {
+	c := []string{"nettrain compare-optimizers", o.ConfigsDir + "/" + p.Config}
+	for _, s := range problemSets(p, steps) {
+		c = append(c, "--set "+s)
+	}
+	return append(c, fmt.Sprintf("--steps %d --epochs %d --evals-per-epoch 1 --lr-grid %d --seeds %d", steps, math.MaxInt32, o.LRGrid, o.Seeds))
 }

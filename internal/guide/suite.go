@@ -20,7 +20,8 @@ type Problem struct {
 	Sets   []string
 	Steps  int // budget per trial
 	// Licences is set for the problem whose data set is built from the
-	// licence texts at run time (data.train is set to it).
+	// licence texts at run time, into the configs' data directory (where
+	// its config's data.train points).
 	Licences bool
 }
 
