@@ -29,8 +29,16 @@
 // records the report writes trials.csv, summary.md (also printed),
 // summary.json and the plots (PNG and SVG): validation loss over training
 // for each optimizer at its chosen rate (mean, with the range over seeds as
-// a band) and the best validation loss against the learning rate (how
-// sensitive each optimizer is to tuning).
+// a band; against steps when the budget is in steps) and the best
+// validation loss against the learning rate (how sensitive each optimizer
+// is to tuning), diverged trials marked by crosses at the top.
+//
+// # Soundness
+//
+// The default grids always hold each optimizer's default rate; a grid of
+// fewer than 3 rates (or an explicit one without the default) puts a
+// warning at the top of the report; a row with diverged final seeds is
+// ranked after every complete row (rankOrder).
 //
 // # Scale-out
 //
