@@ -236,6 +236,13 @@ func runCompareReport(o *CompareReportOptions) error {
 	if o.TargetLossProvided {
 		ro.Target = &o.TargetLoss
 	}
+	// The records of a general sweep get its report.
+	if sweep, err := compare.IsSweep(o.Dirs[0]); err != nil {
+		return err
+	} else if sweep {
+		_, err := compare.SweepReportDirs(o.Dirs, ro)
+		return err
+	}
 	_, err := compare.ReportDirs(o.Dirs, ro)
 	return err
 }

@@ -80,6 +80,8 @@ described in YAML config files, with PyTorch-exact layers and optimizers.
 		NewCmdGenerate(s, nil),
 		NewCmdPredict(s, nil),
 		NewCmdCompare(s, nil),
+		NewCmdSweep(s, nil),
+		NewCmdGuide(s, nil),
 		NewCmdBench(s, nil),
 		NewCmdExport(s, nil),
 		NewCmdBoard(s, nil),

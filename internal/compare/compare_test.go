@@ -74,6 +74,156 @@ func TestGrid(t *testing.T) {
 	if g := Grid(2, 1); !slices.Equal(g, []float64{2}) {
 		t.Errorf("Grid(2, 1) = %v", g)
 	}
+	// Even sizes: the odd grid one larger, without its largest rate.
+	if g := Grid(1e-3, 2); !slices.Equal(g, []float64{1e-5, 1e-3}) {
+		t.Errorf("Grid(1e-3, 2) = %v", g)
+	}
+	if g := Grid(1e-3, 4); !slices.Equal(g, []float64{1e-5, 1e-4, 1e-3, 1e-2}) {
+		t.Errorf("Grid(1e-3, 4) = %v", g)
+	}
+}
+
+// TestEveryGridHoldsTheDefault: whatever --lr-grid, every optimizer's
+// default grid holds its default rate (with --lr-grid 2, Adam once ran
+// only at 1e-5 and 0.1 and ranked 8th of 9).
+func TestEveryGridHoldsTheDefault(t *testing.T) {
+	for n := 1; n <= 12; n++ {
+		o := Options{Optimizers: VariantNames(), LRGrid: n}
+		for _, name := range o.Optimizers {
+			v, _ := variant(name)
+			g := o.grid(name)
+			if len(g) != n || !slices.Contains(g, v.DefaultLR()) {
+				t.Errorf("--lr-grid %d: %s's grid %v (default %g)", n, name, g, v.DefaultLR())
+			}
+		}
+	}
+}
+
+// TestSmallGridWarns: fewer than 3 rates, or a grid without the default,
+// puts a warning at the top of the report.
+func TestSmallGridWarns(t *testing.T) {
+	p := &Plan{Optimizers: []string{"sgd", "adam"}, Grids: map[string][]float64{"sgd": {1e-5, 1e-3}, "adam": {1e-4, 1e-3, 1e-2}}}
+	w := strings.Join(gridWarnings(p), "\n")
+	if !strings.Contains(w, "The ranking is unreliable: fewer than 3 learning rates were tried (sgd 2)") || strings.Contains(w, "adam 3") {
+		t.Errorf("warnings: %s", w)
+	}
+	p.Grids["sgd"] = []float64{1e-4, 1e-2, 1e-1}
+	w = strings.Join(gridWarnings(p), "\n")
+	if strings.Contains(w, "unreliable") || !strings.Contains(w, "do not contain the optimizer's default learning rate: sgd (default 0.001)") {
+		t.Errorf("warnings: %s", w)
+	}
+	p.Grids["sgd"] = Grid(0.001, 3)
+	if w := gridWarnings(p); len(w) != 0 {
+		t.Errorf("a sound grid warns: %v", w)
+	}
+	sum := &Summary{Name: "x", Warnings: []string{"The ranking is unreliable: x"}, Target: math.NaN()}
+	if md := markdown(sum); !strings.Contains(md, "**Warning:** The ranking is unreliable") {
+		t.Errorf("markdown lacks the warning:\n%s", md)
+	}
+}
+
+// TestDivergedSeedsRankLast: a row with a diverged final seed is marked
+// and ranked after every complete row, even when the mean of its surviving
+// seeds is lower; among such rows, fewer diverged seeds first.
+func TestDivergedSeedsRankLast(t *testing.T) {
+	rec := func(opt string, seed uint64, best float64, div bool) Record {
+		r := Record{Key: Key{Phase: PhaseFinal, Optimizer: opt, LR: 0.1, Seed: seed}}
+		r.BestVal, r.FinalVal, r.Diverged = best, best, div
+		if div {
+			r.BestVal, r.FinalVal = math.NaN(), math.NaN()
+		}
+		return r
+	}
+	recs := []Record{
+		rec("sgd", 1, 0.1, false), rec("sgd", 2, 0.1, true), rec("sgd", 3, 0.1, false), // best mean, one diverged
+		rec("adam", 1, 0.5, false), rec("adam", 2, 0.5, false), rec("adam", 3, 0.5, false),
+		rec("momentum", 1, 0.05, false), rec("momentum", 2, 0.1, true), rec("momentum", 3, 0.1, true),
+		rec("rmsprop", 1, 0.3, false), rec("rmsprop", 2, 0.3, false), rec("rmsprop", 3, 0.3, false),
+	}
+	var ss []OptimizerSummary
+	for _, n := range []string{"momentum", "sgd", "adam", "rmsprop"} {
+		ss = append(ss, summarise(n, recs))
+	}
+	slices.SortStableFunc(ss, rankOrder)
+	var order []string
+	for _, s := range ss {
+		order = append(order, s.Name)
+	}
+	if want := []string{"rmsprop", "adam", "sgd", "momentum"}; !slices.Equal(order, want) {
+		t.Errorf("ranking %v, want %v", order, want)
+	}
+	if ss[2].DivergedSeeds != 1 || ss[2].Seeds != 2 || ss[3].DivergedSeeds != 2 {
+		t.Errorf("diverged seeds: %+v", ss[2:])
+	}
+	md := markdown(&Summary{Name: "x", Optimizers: ss, Target: 1})
+	for _, want := range []string{"| 3 ⚠ | sgd | 0.1 | 0.1 ± 0 (2 of 3 seeds; 1 diverged)", "| 4 ⚠ | momentum", "ranked after every row whose seeds all finished"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, md)
+		}
+	}
+}
+
+// TestFamilyDivergenceNamesTheCause: when every SGD variant diverges on a
+// regression whose first MSE is huge, the findings say so with the
+// measured gradient norm and the step it makes.
+func TestFamilyDivergenceNamesTheCause(t *testing.T) {
+	tune := func(opt string, lr float64, div bool) Record {
+		r := Record{Key: Key{Phase: PhaseTune, Optimizer: opt, LR: lr, Seed: 1}}
+		r.Diverged, r.BestVal = div, 2.0
+		r.FirstLoss, r.FirstGradNorm, r.MaxGradNorm, r.WeightNorm = 3e4, 2e4, 5e4, 8
+		return r
+	}
+	var recs []Record
+	for _, o := range []string{"sgd", "momentum"} {
+		for _, lr := range Grid(0.001, 3) {
+			recs = append(recs, tune(o, lr, lr >= 0.001))
+		}
+	}
+	for _, lr := range Grid(0.001, 3) {
+		recs = append(recs, tune("adam", lr, false))
+	}
+	sum := &Summary{Loss: "mse"}
+	for _, n := range []string{"sgd", "momentum", "adam"} {
+		sum.Optimizers = append(sum.Optimizers, summarise(n, recs))
+	}
+	f := strings.Join(familyFindings(sum), "\n")
+	for _, want := range []string{
+		"Every sgd variant compared (sgd, momentum) diverged at its default learning rate",
+		"the gradient norm at the first step is 2e+04 (largest finite one in any run: 5e+04), against initial weights of norm 8",
+		"at its default 0.001, the first step alone moves the weights by 20, 2.5 times their norm",
+		"The first batch's mean squared error is 3e+04: the regression targets are unscaled (of the order of 173.2)",
+		"these trained: adam",
+	} {
+		if !strings.Contains(f, want) {
+			t.Errorf("findings lack %q:\n%s", want, f)
+		}
+	}
+	// A family with one member that trains at its default names no cause.
+	recs = append(recs[:0:0], recs...)
+	for i := range recs {
+		if recs[i].Optimizer == "momentum" {
+			recs[i].Diverged = false
+		}
+	}
+	sum.Optimizers = nil
+	for _, n := range []string{"sgd", "momentum", "adam"} {
+		sum.Optimizers = append(sum.Optimizers, summarise(n, recs))
+	}
+	if f := familyFindings(sum); len(f) != 0 {
+		t.Errorf("findings for a family that trained: %v", f)
+	}
+	// An adaptive optimizer diverging at its default: the rate is too
+	// large, and no advice about scaling gradients.
+	var rms []Record
+	for _, lr := range Grid(0.01, 3) {
+		rms = append(rms, tune("rmsprop", lr, lr >= 0.01))
+	}
+	sum = &Summary{Loss: "cross_entropy", Optimizers: []OptimizerSummary{summarise("rmsprop", rms)}}
+	f = strings.Join(familyFindings(sum), "\n")
+	if !strings.Contains(f, "A step of rmsprop moves each weight by about the learning rate whatever the gradient's size, so divergence at its default means the default rate is too large for this network (best rate here: rmsprop 0.0001).") ||
+		strings.Contains(f, "less exposed") || strings.Contains(f, "unscaled") {
+		t.Errorf("adaptive family finding:\n%s", f)
+	}
 }
 
 func TestShardsCoverTheTrialsOnce(t *testing.T) {

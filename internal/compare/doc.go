@@ -29,8 +29,16 @@
 // records the report writes trials.csv, summary.md (also printed),
 // summary.json and the plots (PNG and SVG): validation loss over training
 // for each optimizer at its chosen rate (mean, with the range over seeds as
-// a band) and the best validation loss against the learning rate (how
-// sensitive each optimizer is to tuning).
+// a band; against steps when the budget is in steps) and the best
+// validation loss against the learning rate (how sensitive each optimizer
+// is to tuning), diverged trials marked by crosses at the top.
+//
+// # Soundness
+//
+// The default grids always hold each optimizer's default rate; a grid of
+// fewer than 3 rates (or an explicit one without the default) puts a
+// warning at the top of the report; a row with diverged final seeds is
+// ranked after every complete row (rankOrder).
 //
 // # Scale-out
 //
@@ -51,9 +59,29 @@
 // report anyway, marked incomplete. Records outside the plan (e.g. of an
 // earlier run with other settings in the same directory) are left out.
 //
+// # General sweeps
+//
+// Sweep (`nettrain sweep`) runs the same machinery over any config keys: a
+// grid of values per key (every combination) and random draws
+// (log-uniform or uniform, from a stream seeded by the config's seed), each
+// setting with several seeds. Its trials are keys of PhaseSweep whose
+// Setting holds the overrides, applied through the --set machinery
+// (SweepOptions.Load); the runner, the records, resumption, workers and
+// shards are the comparison's. The report (sweepreport.go) ranks the
+// settings and gives the train/validation gap per setting.
+//
+// # Gradient diagnostics
+//
+// Every trial measures its gradients every diagEvery steps on a pair of
+// consecutive steps, into buffers allocated once per trial
+// (diagnostics.go): per-parameter sparsity, the gradient noise scale and
+// the update/weight ratio. why.go turns them into findings; causes.go
+// names the measured cause when a whole optimizer family diverges.
+//
 // # Source layout
 //
-// options.go holds Options and their validation; variants.go the
+// sweep.go and sweepreport.go hold the general sweep. options.go holds
+// Options and their validation; variants.go the
 // optimizers compared and their learning-rate grids; trials.go a trial's
 // Key and Phase and the fixed trial list (tuneKeys, finalKeys, shardOf)
 // with the choice of each optimizer's rate (choose). run.go runs the

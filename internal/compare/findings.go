@@ -34,6 +34,8 @@ func findings(sum *Summary) []string {
 		f = append(f, fmt.Sprintf("Highest validation loss among those that finished: %s (%s).", l[len(l)-1].Name, g4(l[len(l)-1].BestMean)))
 	}
 	f = append(f, moreFindings(sum)...)
+	f = append(f, familyFindings(sum)...)
+	f = append(f, whyFindings(sum)...)
 	return f
 }
 

@@ -23,6 +23,9 @@ func markdown(sum *Summary) string {
 	if len(sum.Incomplete) > 0 {
 		fmt.Fprintf(&b, "**Warning: incomplete report, some trials are missing:** %s. The rankings and findings below cover only the trials present.\n\n", strings.Join(sum.Incomplete, "; "))
 	}
+	for _, w := range sum.Warnings {
+		fmt.Fprintf(&b, "**Warning:** %s\n\n", w)
+	}
 	b.WriteString("Each optimizer's learning rate was tuned on a grid (lowest validation loss, one seed), then rerun with several seeds; ranked by the mean over seeds of the best validation loss.\n\n")
 	b.WriteString("| rank | optimizer | lr | best val loss (mean ± sd) | min-max | final val loss | best val acc | steps to target | good lrs | diverged |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|---|---|\n")
@@ -31,8 +34,13 @@ func markdown(sum *Summary) string {
 		if s.ChosenLR != nil {
 			lr = g4(*s.ChosenLR)
 		}
+		rank := strconv.Itoa(i + 1)
 		if s.Seeds > 0 {
 			best = fmt.Sprintf("%s ± %s (%d)", g4(s.BestMean), g4(s.BestStd), s.Seeds)
+			if s.DivergedSeeds > 0 {
+				best = fmt.Sprintf("%s ± %s (%d of %d seeds; %d diverged)", g4(s.BestMean), g4(s.BestStd), s.Seeds, s.Seeds+s.DivergedSeeds, s.DivergedSeeds)
+				rank += " ⚠"
+			}
 			mm = g4(s.BestMin) + "-" + g4(s.BestMax)
 			fin = g4(s.FinalMean)
 		}
@@ -42,7 +50,13 @@ func markdown(sum *Summary) string {
 		if s.StepsMedian != nil {
 			steps = fmt.Sprintf("%.0f", *s.StepsMedian)
 		}
-		fmt.Fprintf(&b, "| %d | %s | %s | %s | %s | %s | %s | %s | %d/%d | %d |\n", i+1, s.Name, lr, best, mm, fin, acc, steps, s.Robust, len(s.Grid), len(s.Diverged))
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %d/%d | %d |\n", rank, s.Name, lr, best, mm, fin, acc, steps, s.Robust, len(s.Grid), len(s.Diverged))
+	}
+	for _, s := range sum.Optimizers {
+		if s.DivergedSeeds > 0 && s.Seeds > 0 {
+			b.WriteString("\n⚠ Some final seeds diverged: these rows are ranked after every row whose seeds all finished (by fewer diverged seeds, then the mean of the seeds that finished), since a mean over the survivors flatters them.\n")
+			break
+		}
 	}
 	target := "Target validation loss: " + g4(sum.Target) + "."
 	if !finite(sum.Target) {
@@ -53,7 +67,9 @@ func markdown(sum *Summary) string {
 			}
 		}
 	}
-	fmt.Fprintf(&b, "\n%s Good lrs: grid rates within %.0f%% of the optimizer's best validation loss.\n\n## Findings\n\n", target, (robustWithin-1)*100)
+	fmt.Fprintf(&b, "\n%s Good lrs: grid rates within %.0f%% of the optimizer's best validation loss.\n\n", target, (robustWithin-1)*100)
+	gradMarkdown(&b, sum)
+	b.WriteString("## Findings\n\n")
 	for _, f := range sum.Findings {
 		b.WriteString("- " + f + "\n")
 	}
@@ -64,6 +80,39 @@ func markdown(sum *Summary) string {
 		}
 	}
 	return b.String()
+}
+
+// gradMarkdown writes the gradient diagnostics of the final runs: per
+// optimizer, and the sparsity of each parameter's gradient.
+func gradMarkdown(b *strings.Builder, sum *Summary) {
+	var all []Record
+	any := false
+	for _, s := range sum.Optimizers {
+		all = append(all, s.finalRecords...)
+		any = any || s.Grad != nil
+	}
+	if !any {
+		return
+	}
+	fmt.Fprintf(b, "## Gradients\n\nMeasured every %d steps on a pair of consecutive steps (medians over the final runs): the step's size relative to the weights, the gradient noise scale (the batch size at which a batch gradient's noise equals its signal) and the fraction of gradient entries that are exactly zero. A noise scale of - means consecutive gradients did not agree on average (they alternate in sign at a large rate), so it cannot be estimated from them.\n\n", diagEvery)
+	b.WriteString("| optimizer | \\|Δw\\|/\\|w\\| per step | noise scale (samples) | zero gradients |\n|---|---|---|---|\n")
+	for _, s := range sum.Optimizers {
+		if g := s.Grad; g != nil {
+			ns := "-"
+			if g.NoiseScale >= 0 {
+				ns = g4(g.NoiseScale)
+			}
+			fmt.Fprintf(b, "| %s | %s | %s | %s |\n", s.Name, g4(g.UpdateRatio), ns, pct(g.Sparsity))
+		}
+	}
+	if p := gradSummary(all); p != nil && len(p.Params) > 0 {
+		var parts []string
+		for _, q := range p.Params {
+			parts = append(parts, fmt.Sprintf("%s %s", q.Name, pct(q.Sparsity)))
+		}
+		fmt.Fprintf(b, "\nZero gradient entries by parameter (batch %d): %s.\n", p.BatchSize, strings.Join(parts, ", "))
+	}
+	b.WriteString("\n")
 }
 
 // sanitized replaces NaN (not encodable in JSON) by -1 markers in a copy.
@@ -116,7 +165,7 @@ func writeOutputs(sum *Summary, recs []Record, out string) error {
 func writeTrialsCSV(sum *Summary, recs []Record, out string) error {
 	var b strings.Builder
 	w := csv.NewWriter(&b)
-	w.Write([]string{"phase", "optimizer", "lr", "seed", "final_val_loss", "best_val_loss", "final_val_accuracy", "best_val_accuracy", "steps_to_target", "steps", "wall_s", "diverged"})
+	w.Write([]string{"phase", "optimizer", "lr", "seed", "final_val_loss", "best_val_loss", "final_val_accuracy", "best_val_accuracy", "steps_to_target", "steps", "wall_s", "diverged", "grad_sparsity", "noise_scale", "update_ratio"})
 	num := func(v float64) string {
 		if !finite(v) {
 			return ""
@@ -138,8 +187,15 @@ func writeTrialsCSV(sum *Summary, recs []Record, out string) error {
 		if r.Diverged {
 			div = "yes"
 		}
+		sp, ns, ur := "", "", ""
+		if d := r.Grad; d != nil {
+			sp, ur = num(d.Sparsity), num(d.UpdateRatio)
+			if d.NoiseScale >= 0 {
+				ns = num(d.NoiseScale)
+			}
+		}
 		w.Write([]string{string(r.Phase), r.Optimizer, num(r.LR), strconv.FormatUint(r.Seed, 10), num(r.FinalVal), num(r.BestVal),
-			opt(r.FinalAcc), opt(r.BestAcc), st, strconv.FormatInt(r.Steps, 10), strconv.FormatFloat(r.WallS, 'f', 2, 64), div})
+			opt(r.FinalAcc), opt(r.BestAcc), st, strconv.FormatInt(r.Steps, 10), strconv.FormatFloat(r.WallS, 'f', 2, 64), div, sp, ns, ur})
 	}
 	w.Flush()
 	if err := safeio.WriteFile(filepath.Join(out, "trials.csv"), []byte(b.String())); err != nil {
@@ -152,49 +208,79 @@ func writeTrialsCSV(sum *Summary, recs []Record, out string) error {
 // their files.
 func writePlots(sum *Summary, out string) ([]string, error) {
 	var files []string
-	// Learning curves at the chosen rates: mean over seeds, band min-max.
-	curves := plots.Chart{Title: sum.Name + ": validation loss at each optimizer's chosen learning rate",
-		XLabel: "epoch", YLabel: "validation loss (mean over seeds, band: min-max)"}
+	xLabel, x := "epoch", func(p CurvePoint) float64 { return p.Epoch }
+	if sum.StepBudget {
+		xLabel, x = "step", func(p CurvePoint) float64 { return float64(p.Step) }
+	}
+	// Learning curves at the chosen rates: mean over seeds, band min-max;
+	// a diverged final run is a cross where it diverged.
+	// (A y label longer than the axis shrinks the axis: details go in
+	// the title.)
+	curves := plots.Chart{Title: sum.Name + ": validation loss at each optimizer's chosen learning rate (mean over seeds, band: min-max)",
+		XLabel: xLabel, YLabel: "validation loss",
+		AutoLogY: true, LegendOutside: true, Distinct: true}
+	epochsPerStep := 0.0
+	for _, s := range sum.Optimizers {
+		for _, r := range s.finalRecords {
+			if n := len(r.Curve); n > 0 && r.Curve[n-1].Step > 0 {
+				epochsPerStep = r.Curve[n-1].Epoch / float64(r.Curve[n-1].Step)
+			}
+		}
+	}
 	for _, s := range sum.Optimizers {
 		var rs []Record
+		ser := plots.Series{Label: fmt.Sprintf("%s (lr %s)", s.Name, lrText(s.ChosenLR))}
 		for _, r := range s.finalRecords {
-			if !r.Diverged && len(r.Curve) > 0 {
+			switch {
+			case r.Diverged:
+				at := float64(r.DivergedAt)
+				if !sum.StepBudget {
+					at *= epochsPerStep
+				}
+				ser.Diverged = append(ser.Diverged, at)
+			case len(r.Curve) > 0:
 				rs = append(rs, r)
 			}
 		}
-		if len(rs) == 0 {
+		if len(rs) == 0 && len(ser.Diverged) == 0 {
 			continue
 		}
-		n := len(rs[0].Curve)
+		n := 0
+		if len(rs) > 0 {
+			n = len(rs[0].Curve)
+		}
 		for _, r := range rs {
 			n = min(n, len(r.Curve))
 		}
-		ser := plots.Series{Label: fmt.Sprintf("%s (lr %s)", s.Name, lrText(s.ChosenLR))}
 		for i := 0; i < n; i++ {
 			var vals []float64
 			for _, r := range rs {
 				vals = append(vals, r.Curve[i].ValLoss)
 			}
 			m, _ := meanStd(vals)
-			ser.X = append(ser.X, rs[0].Curve[i].Epoch)
+			ser.X = append(ser.X, x(rs[0].Curve[i]))
 			ser.Y = append(ser.Y, m)
 			ser.Lo = append(ser.Lo, slices.Min(vals))
 			ser.Hi = append(ser.Hi, slices.Max(vals))
 		}
 		curves.Series = append(curves.Series, ser)
 	}
-	// Sensitivity: best validation loss of each tuning run against its rate.
+	// Sensitivity: best validation loss of each tuning run against its
+	// rate; a diverged run is a cross at the top.
 	sens := plots.Chart{Title: sum.Name + ": sensitivity to the learning rate (tuning runs)",
-		XLabel: "learning rate", YLabel: "best validation loss (diverged runs omitted)", LogX: true, LogY: true}
+		XLabel: "learning rate", YLabel: "best validation loss", LogX: true, AutoLogY: true,
+		LegendOutside: true, Distinct: true}
 	for _, s := range sum.Optimizers {
 		ser := plots.Series{Label: s.Name, Points: true}
 		for i, lr := range s.Grid {
 			if s.TuneBest[i] != nil {
 				ser.X = append(ser.X, lr)
 				ser.Y = append(ser.Y, *s.TuneBest[i])
+			} else {
+				ser.Diverged = append(ser.Diverged, lr)
 			}
 		}
-		if len(ser.X) > 0 {
+		if len(ser.X) > 0 || len(ser.Diverged) > 0 {
 			sens.Series = append(sens.Series, ser)
 		}
 	}
@@ -206,7 +292,7 @@ func writePlots(sum *Summary, out string) ([]string, error) {
 			continue
 		}
 		for _, ext := range []string{".png", ".svg"} {
-			if err := p.chart.Save(filepath.Join(out, p.name+ext), 9*vg.Inch, 5*vg.Inch); err != nil {
+			if err := p.chart.Save(filepath.Join(out, p.name+ext), 10*vg.Inch, 5*vg.Inch); err != nil {
 				return nil, err
 			}
 			files = append(files, p.name+ext)

@@ -2,6 +2,8 @@ package compare
 
 import (
 	"fmt"
+
+	"github.com/nettrain/nettrain/internal/model"
 	"slices"
 	"sort"
 	"strconv"
@@ -14,14 +16,23 @@ import (
 type Plan struct {
 	Config     string               `json:"config"` // the config's name
 	Optimizers []string             `json:"optimizers"`
-	Grids      map[string][]float64 `json:"lr_grids"` // per optimizer, ascending
-	Seed       uint64               `json:"seed"`     // first seed
-	Seeds      int                  `json:"seeds"`    // seeds of the final runs
+	Grids      map[string][]float64 `json:"lr_grids"`       // per optimizer, ascending
+	Seed       uint64               `json:"seed"`           // first seed
+	Seeds      int                  `json:"seeds"`          // seeds of the final runs
+	Loss       string               `json:"loss,omitempty"` // the config's loss, for the findings
+	// StepBudget is set when the budget is a number of steps: the plots'
+	// x axis is then in steps.
+	StepBudget bool `json:"step_budget,omitempty"`
+	// Settings are a general sweep's settings, in trial order (each with
+	// Seeds seeds from Seed); a sweep has no optimizers or grids.
+	Settings []string `json:"settings,omitempty"`
+	// Axes name the swept keys, in order.
+	Axes []string `json:"axes,omitempty"`
 }
 
-// plan is the options' plan for the config named name.
-func (o *Options) plan(name string) *Plan {
-	p := &Plan{Config: name, Optimizers: slices.Clone(o.Optimizers), Grids: map[string][]float64{}, Seed: o.Seed, Seeds: o.Seeds}
+// plan is the options' plan for the config.
+func (o *Options) plan(cfg *model.Config) *Plan {
+	p := &Plan{Config: cfg.Name, Loss: cfg.Loss, StepBudget: o.Steps != nil, Optimizers: slices.Clone(o.Optimizers), Grids: map[string][]float64{}, Seed: o.Seed, Seeds: o.Seeds}
 	for _, n := range o.Optimizers {
 		p.Grids[n] = o.grid(n)
 	}
@@ -52,7 +63,7 @@ func planOf(recs []Record) (*Plan, error) {
 			continue
 		}
 		if p == nil {
-			p = &Plan{Config: q.Config, Grids: map[string][]float64{}, Seed: q.Seed}
+			p = &Plan{Config: q.Config, Loss: q.Loss, StepBudget: q.StepBudget, Grids: map[string][]float64{}, Seed: q.Seed}
 		}
 		if q.Seed != p.Seed {
 			return nil, fmt.Errorf("the records come from sweeps with different seeds (%d and %d): report them separately", p.Seed, q.Seed)

@@ -38,27 +38,13 @@ func Run(cfg *model.Config, o Options) (*Summary, error) {
 	if o.Log == nil {
 		o.Log = io.Discard
 	}
-	if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
-		return nil, fmt.Errorf("cannot create output directory: %w", err)
-	}
 	sweep := sweepHash(cfg, &o)
-	plan := o.plan(cfg.Name)
-	if err := repairRecords(o.OutDir); err != nil {
-		return nil, err
-	}
-	own, err := readRecords(o.OutDir)
+	plan := o.plan(cfg)
+	r, err := openRunner(&o, sweep, plan)
 	if err != nil {
 		return nil, err
 	}
-	for _, r := range own {
-		if r.Sweep != sweep {
-			return nil, fmt.Errorf("%s already holds trials of a different sweep (another model, data or budget); use another --out directory", o.OutDir)
-		}
-	}
-	r := &runner{cfg: cfg, o: &o, sweep: sweep, plan: plan, done: map[Key]Record{}}
-	for _, rec := range own {
-		r.done[rec.Key] = rec
-	}
+	r.cfg = cfg
 	if cfg.DType == "float64" {
 		err = runPhases[float64](r)
 	} else {
@@ -92,6 +78,33 @@ func Run(cfg *model.Config, o Options) (*Summary, error) {
 	return Report(sets, ReportOptions{Plan: plan, Out: o.OutDir, Target: o.TargetLoss, Partial: true, Log: o.Log})
 }
 
+// openRunner prepares a runner of o's trials in o.OutDir: it creates the
+// directory, repairs and reads the records already there (the trials done),
+// and refuses records of another sweep. Every sweep (compare-optimizers,
+// sweep) runs its trials through a runner.
+func openRunner(o *Options, sweep string, plan *Plan) (*runner, error) {
+	if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
+		return nil, fmt.Errorf("cannot create output directory: %w", err)
+	}
+	if err := repairRecords(o.OutDir); err != nil {
+		return nil, err
+	}
+	own, err := readRecords(o.OutDir)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range own {
+		if r.Sweep != sweep {
+			return nil, fmt.Errorf("%s already holds trials of a different sweep (another model, data or budget); use another --out directory", o.OutDir)
+		}
+	}
+	r := &runner{o: o, sweep: sweep, plan: plan, done: map[Key]Record{}}
+	for _, rec := range own {
+		r.done[rec.Key] = rec
+	}
+	return r, nil
+}
+
 type runner struct {
 	cfg   *model.Config
 	o     *Options
@@ -111,8 +124,9 @@ func (r *runner) logf(format string, args ...any) {
 func runPhases[T backprop.Float](r *runner) error {
 	o := r.o
 	data := &dataCache[T]{cfg: r.cfg, bySeed: map[uint64]*dataEntry[T]{}}
+	build := func(k Key) (*train.Model[T], error) { return optimizerTrial(data, k) }
 	if o.Phase == PhaseAll || o.Phase == PhaseTune {
-		if err := runKeys(r, data, shardOf(tuneKeys(o), o.Shard, o.Shards), "tuning"); err != nil {
+		if err := runKeys(r, shardOf(tuneKeys(o), o.Shard, o.Shards), "tuning", build); err != nil {
 			return err
 		}
 	}
@@ -169,7 +183,7 @@ func runPhases[T backprop.Float](r *runner) error {
 		}
 		todo = append(todo, k)
 	}
-	return runKeys(r, data, todo, "final runs")
+	return runKeys(r, todo, "final runs", build)
 }
 
 func (r *runner) records() []Record {
@@ -225,7 +239,7 @@ func (c *dataCache[T]) get(seed uint64) (*train.Model[T], error) {
 
 // runKeys runs the trials not done yet on o.Workers goroutines, each trial
 // single-threaded.
-func runKeys[T backprop.Float](r *runner, data *dataCache[T], keys []Key, what string) error {
+func runKeys[T backprop.Float](r *runner, keys []Key, what string, build func(Key) (*train.Model[T], error)) error {
 	var todo []Key
 	for _, k := range keys {
 		if _, ok := r.done[k]; !ok {
@@ -255,7 +269,7 @@ func runKeys[T backprop.Float](r *runner, data *dataCache[T], keys []Key, what s
 			pool := train.NewPool(1)
 			defer pool.Close()
 			for k := range jobs {
-				rec, err := runTrial(r, data, pool, k, &abort)
+				rec, err := runTrial(r, pool, k, &abort, build)
 				if errors.Is(err, ErrAborted) {
 					continue
 				}
@@ -317,18 +331,35 @@ dispatch:
 	return <-errs // nil when no trial failed
 }
 
-func runTrial[T backprop.Float](r *runner, data *dataCache[T], pool *train.Pool, k Key, abort *atomic.Bool) (Record, error) {
+// optimizerTrial is the model of a compare-optimizers trial: the config
+// with the key's seed and data, and the key's optimizer at its rate.
+func optimizerTrial[T backprop.Float](data *dataCache[T], k Key) (*train.Model[T], error) {
 	m, err := data.get(k.Seed)
 	if err != nil {
-		return Record{}, err
+		return nil, err
 	}
 	v, _ := variant(k.Optimizer)
 	cfg := *m.Config // the trial's own optimizer
 	cfg.Optimizer = model.OptimizerConfig{Name: v.Optimizer, Optim: v.Config(k.LR)}
 	trial := *m
 	trial.Config = &cfg
-	res, err := RunTrial(&trial, pool, TrialOptions{
-		Epochs: r.o.Epochs, Steps: r.o.Steps, EvalsPerEpoch: r.o.EvalsPerEpoch, DivergeFactor: 10, Abort: abort})
+	return &trial, nil
+}
+
+// runTrial runs the trial of key k on the model build gives.
+func runTrial[T backprop.Float](r *runner, pool *train.Pool, k Key, abort *atomic.Bool, build func(Key) (*train.Model[T], error)) (Record, error) {
+	m, err := build(k)
+	if err != nil {
+		return Record{}, err
+	}
+	// The budget: the options' (every optimizer the same), else the
+	// trial's config's (a sweep may sweep the budget itself).
+	epochs, steps := r.o.Epochs, r.o.Steps
+	if epochs == 0 {
+		epochs, steps = m.Config.Training.Epochs, m.Config.Training.Steps
+	}
+	res, err := RunTrial(m, pool, TrialOptions{
+		Epochs: epochs, Steps: steps, EvalsPerEpoch: r.o.EvalsPerEpoch, DivergeFactor: 10, Abort: abort})
 	if err != nil {
 		return Record{}, err
 	}

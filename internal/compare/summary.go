@@ -31,25 +31,37 @@ type OptimizerSummary struct {
 	TuneBest []*float64 `json:"tune_best_val_loss"`
 	Robust   int        `json:"robust_lrs"` // grid rates within robustWithin of the best
 	Diverged []Key      `json:"diverged"`   // every diverged trial
-	// Final phase, over seeds.
-	Seeds        int      `json:"seeds"`
-	BestMean     float64  `json:"best_val_loss_mean"`
-	BestStd      float64  `json:"best_val_loss_std"`
-	BestMin      float64  `json:"best_val_loss_min"`
-	BestMax      float64  `json:"best_val_loss_max"`
-	FinalMean    float64  `json:"final_val_loss_mean"`
-	AccMean      *float64 `json:"best_val_accuracy_mean,omitempty"`
-	StepsMedian  *float64 `json:"steps_to_target_median"` // nil when no seed reached it
-	Reached      int      `json:"seeds_reaching_target"`
-	WallMean     float64  `json:"wall_s_mean"`
+	// Final phase, over seeds. Seeds counts the final runs that finished
+	// without diverging; DivergedSeeds those that diverged: a row with
+	// diverged seeds is ranked after every complete row.
+	Seeds         int      `json:"seeds"`
+	DivergedSeeds int      `json:"diverged_seeds"`
+	BestMean      float64  `json:"best_val_loss_mean"`
+	BestStd       float64  `json:"best_val_loss_std"`
+	BestMin       float64  `json:"best_val_loss_min"`
+	BestMax       float64  `json:"best_val_loss_max"`
+	FinalMean     float64  `json:"final_val_loss_mean"`
+	AccMean       *float64 `json:"best_val_accuracy_mean,omitempty"`
+	StepsMedian   *float64 `json:"steps_to_target_median"` // nil when no seed reached it
+	Reached       int      `json:"seeds_reaching_target"`
+	WallMean      float64  `json:"wall_s_mean"`
+	// Grad is the gradient diagnostics of the final runs (medians; nil
+	// for records without them).
+	Grad         *GradSummary `json:"gradients,omitempty"`
 	finalRecords []Record
+	tuneRecords  []Record
 	tuneMissing  int // grid rates without a tuning run (a partial report)
 }
 
 // Summary is the comparison's result.
 type Summary struct {
-	Name       string             `json:"name"`
-	Incomplete []string           `json:"incomplete,omitempty"` // missing trials (a partial report)
+	Name       string   `json:"name"`
+	Incomplete []string `json:"incomplete,omitempty"` // missing trials (a partial report)
+	// Warnings say why the ranking may not be trusted (too few grid
+	// points, a grid without the default rate).
+	Warnings   []string           `json:"warnings,omitempty"`
+	Loss       string             `json:"loss,omitempty"` // the config's loss
+	StepBudget bool               `json:"step_budget,omitempty"`
 	Target     float64            `json:"target_val_loss"`
 	Optimizers []OptimizerSummary `json:"optimizers"` // ranked, best first
 	Findings   []string           `json:"findings"`
@@ -155,23 +167,9 @@ func Report(sets [][]Record, o ReportOptions) (*Summary, error) {
 			s.StepsMedian = &m
 		}
 	}
-	// Rank by mean best validation loss; optimizers without final runs last.
-	slices.SortStableFunc(sum.Optimizers, func(a, b OptimizerSummary) int {
-		av, bv := a.BestMean, b.BestMean
-		if a.Seeds == 0 || !finite(av) {
-			av = math.Inf(1)
-		}
-		if b.Seeds == 0 || !finite(bv) {
-			bv = math.Inf(1)
-		}
-		switch {
-		case av < bv:
-			return -1
-		case av > bv:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(sum.Optimizers, rankOrder)
+	sum.Loss, sum.StepBudget = plan.Loss, plan.StepBudget
+	sum.Warnings = gridWarnings(plan)
 	sum.Findings = findings(sum)
 	if err := writeOutputs(sum, recs, o.Out); err != nil {
 		return nil, err
@@ -201,6 +199,7 @@ func summarise(opt string, recs []Record) OptimizerSummary {
 		switch r.Phase {
 		case PhaseTune:
 			tune[r.LR] = r
+			s.tuneRecords = append(s.tuneRecords, r)
 			s.Grid = append(s.Grid, r.LR)
 		case PhaseFinal:
 			s.finalRecords = append(s.finalRecords, r)
@@ -237,6 +236,7 @@ func summarise(opt string, recs []Record) OptimizerSummary {
 	for _, r := range s.finalRecords {
 		walls = append(walls, r.WallS)
 		if r.Diverged || !finite(r.BestVal) {
+			s.DivergedSeeds++
 			continue
 		}
 		bests = append(bests, r.BestVal)
@@ -260,7 +260,67 @@ func summarise(opt string, recs []Record) OptimizerSummary {
 	if len(walls) > 0 {
 		s.WallMean, _ = meanStd(walls)
 	}
+	s.Grad = gradSummary(s.finalRecords)
 	return s
+}
+
+// rankOrder is the ranking rule: first the rows whose every final seed
+// finished, by mean best validation loss; then the rows with diverged
+// seeds, by fewer diverged seeds, then mean best validation loss of the
+// seeds that finished (a mean over the survivors flatters them); last the
+// optimizers without a finished final run.
+func rankOrder(a, b OptimizerSummary) int {
+	class := func(s OptimizerSummary) int {
+		switch {
+		case s.Seeds == 0 || !finite(s.BestMean):
+			return 2
+		case s.DivergedSeeds > 0:
+			return 1
+		}
+		return 0
+	}
+	ca, cb := class(a), class(b)
+	switch {
+	case ca != cb:
+		return ca - cb
+	case ca == 2:
+		return 0
+	case ca == 1 && a.DivergedSeeds != b.DivergedSeeds:
+		return a.DivergedSeeds - b.DivergedSeeds
+	case a.BestMean < b.BestMean:
+		return -1
+	case a.BestMean > b.BestMean:
+		return 1
+	}
+	return 0
+}
+
+// minGridPoints is the smallest grid whose ranking the report trusts: with
+// fewer rates, the chosen one is a guess between two (or none).
+const minGridPoints = 3
+
+// gridWarnings names the optimizers whose grid has fewer than
+// minGridPoints rates, or lacks the default rate (an explicit
+// compare.lr_grid may; the default grids never do).
+func gridWarnings(p *Plan) []string {
+	var w, small, nodef []string
+	for _, n := range p.Optimizers {
+		g := p.Grids[n]
+		if len(g) < minGridPoints {
+			small = append(small, fmt.Sprintf("%s %d", n, len(g)))
+		}
+		if v, ok := variant(n); ok && len(g) > 0 && !slices.Contains(g, v.DefaultLR()) {
+			nodef = append(nodef, fmt.Sprintf("%s (default %s)", n, g4(v.DefaultLR())))
+		}
+	}
+	if len(small) > 0 {
+		w = append(w, fmt.Sprintf("The ranking is unreliable: fewer than %d learning rates were tried (%s); an optimizer can rank low only because its good rates were not on the grid. Use --lr-grid %d or more (7 by default).",
+			minGridPoints, strings.Join(small, ", "), minGridPoints))
+	}
+	if len(nodef) > 0 {
+		w = append(w, "These grids do not contain the optimizer's default learning rate: "+strings.Join(nodef, ", ")+".")
+	}
+	return w
 }
 
 // ReportDirs merges the trial records of several output directories

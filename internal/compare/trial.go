@@ -49,6 +49,16 @@ type TrialResult struct {
 	FinalAcc   *float64     `json:"final_val_accuracy,omitempty"`
 	BestAcc    *float64     `json:"best_val_accuracy,omitempty"`
 	WallS      float64      `json:"wall_s"`
+	// Scale of the problem at the start, for the findings on divergence:
+	// the first batch's loss and gradient norm, the largest finite
+	// gradient norm of the trial, and the norm of the initial weights.
+	FirstLoss     float64 `json:"first_loss"`
+	FirstGradNorm float64 `json:"first_grad_norm"`
+	MaxGradNorm   float64 `json:"max_grad_norm"`
+	WeightNorm    float64 `json:"init_weight_norm"`
+	// Grad holds the gradient diagnostics (nil: too short a trial, or a
+	// record of an older nettrain).
+	Grad *Diagnostics `json:"gradients,omitempty"`
 }
 
 // RunTrial trains the config's network (its seed, optimizer and learning
@@ -76,13 +86,18 @@ func trainTrial[T backprop.Float](m *train.Model[T], pool *train.Pool, o TrialOp
 	}
 	opt := optim.New[T](cfg.Optimizer.Optim, net.NumParams())
 	tr := train.NewTrainer(cfg, net, opt, pool.Ctx(), d.Train, d.Classes)
-	h := &trialHooks[T]{o: o, res: TrialResult{BestVal: math.Inf(1)}}
+	h := &trialHooks[T]{o: o, res: TrialResult{BestVal: math.Inf(1), WeightNorm: norm(net.W)}, probe: newGradProbe(net)}
 	loop := train.NewLoop(tr, d.Val, h) // epochs and steps from the budget
 	loop.EvalsPerEpoch = o.EvalsPerEpoch
+	if e := cfg.Training.EvalEverySteps; e != nil {
+		// Also every training.eval_every_steps steps, as `train` does.
+		loop.EvalEvery = int64(*e)
+	}
 	if err := loop.Run(); err != nil {
 		return TrialResult{}, nil, err
 	}
 	res := h.res
+	res.Grad = h.probe.result()
 	if res.Diverged {
 		res.FinalVal = math.NaN()
 	}
@@ -101,12 +116,17 @@ type trialHooks[T backprop.Float] struct {
 	first   float64
 	sumLoss float64
 	sumN    int
+	probe   *gradProbe[T] // gradient diagnostics
 }
 
 func (h *trialHooks[T]) AfterStep(l *train.Loop[T], s train.StepInfo) (train.Action, error) {
 	h.res.Steps++
 	if h.res.Steps == 1 {
 		h.first = s.Loss
+		h.res.FirstLoss, h.res.FirstGradNorm = finiteOr(s.Loss, -1), finiteOr(s.GradNorm, -1)
+	}
+	if s.OK && s.GradNorm > h.res.MaxGradNorm {
+		h.res.MaxGradNorm = s.GradNorm
 	}
 	if h.o.Abort != nil && h.o.Abort.Load() {
 		return train.Stop, ErrAborted
@@ -117,6 +137,8 @@ func (h *trialHooks[T]) AfterStep(l *train.Loop[T], s train.StepInfo) (train.Act
 	}
 	h.sumLoss += s.Loss * float64(s.Samples)
 	h.sumN += s.Samples
+	net := l.Trainer.Net
+	h.probe.observe(h.res.Steps, net.G, net.W, s.Samples)
 	return train.Continue, nil
 }
 
@@ -157,4 +179,21 @@ func (h *trialHooks[T]) point(l *train.Loop[T], val *train.EvalResult) {
 		a := *p.ValAcc
 		res.BestAcc = &a
 	}
+}
+
+// norm is the Euclidean norm of v.
+func norm[T backprop.Float](v []T) float64 {
+	var s float64
+	for _, x := range v {
+		s += float64(x) * float64(x)
+	}
+	return math.Sqrt(s)
+}
+
+// finiteOr is v, or alt when v is NaN or infinite (JSON holds neither).
+func finiteOr(v, alt float64) float64 {
+	if finite(v) {
+		return v
+	}
+	return alt
 }

@@ -19,6 +19,9 @@ const (
 	PhaseTune  Phase = "tune"  // the learning-rate grid, with the first seed
 	PhaseFinal Phase = "final" // the chosen rate, with every seed
 	PhaseAll   Phase = "all"   // Options.Phase only: tune, then final
+	// PhaseSweep is a trial of a general sweep (nettrain sweep): one
+	// setting of the swept config keys, with one seed.
+	PhaseSweep Phase = "sweep"
 )
 
 // Key identifies a trial.
@@ -27,9 +30,15 @@ type Key struct {
 	Optimizer string  `json:"optimizer"`
 	LR        float64 `json:"lr"`
 	Seed      uint64  `json:"seed"`
+	// Setting is a sweep trial's config overrides, "key=value" items
+	// separated by spaces (PhaseSweep only).
+	Setting string `json:"setting,omitempty"`
 }
 
 func (k Key) String() string {
+	if k.Phase == PhaseSweep {
+		return fmt.Sprintf("sweep %s seed=%d", k.Setting, k.Seed)
+	}
 	return fmt.Sprintf("%s %s lr=%g seed=%d", k.Phase, k.Optimizer, k.LR, k.Seed)
 }
 

@@ -31,14 +31,22 @@ func variant(name string) (Variant, bool) {
 }
 
 // Grid is n learning rates log-spaced over two decades either side of
-// center: center * 10^(-2 + 4k/(n-1)), k = 0..n-1 (just center when n = 1).
+// center, always including center (a grid that misses the default rate
+// can rank an optimizer by rates nobody would use). For odd n it is
+// center * 10^(-2 + 4k/(n-1)), k = 0..n-1; for even n, the odd grid of
+// n+1 points without its largest rate (n = 2: center/100 and center); for
+// n = 1, center alone.
 func Grid(center float64, n int) []float64 {
 	if n == 1 {
 		return []float64{center}
 	}
+	odd := n
+	if n%2 == 0 {
+		odd = n + 1
+	}
 	g := make([]float64, n)
 	for k := range g {
-		g[k] = roundSig(center * math.Pow(10, -2+4*float64(k)/float64(n-1)))
+		g[k] = roundSig(center * math.Pow(10, -2+4*float64(k)/float64(odd-1)))
 	}
 	return g
 }

@@ -27,6 +27,10 @@ type Series struct {
 	Lo, Hi []float64 // optional, same length as X
 	Dashed bool
 	Points bool // mark the points
+	// Diverged are the x positions of runs of this series that diverged
+	// (no finite value to draw): each is marked by a cross at the top of
+	// the plotting area, in the series' colour.
+	Diverged []float64
 }
 
 // Chart is a line chart.
@@ -42,6 +46,16 @@ type Chart struct {
 	// LegendBottom puts the legend in the bottom right corner (top right
 	// by default).
 	LegendBottom bool
+	// LegendOutside puts the legend in a column right of the plotting
+	// area, where it covers nothing (LegendRoom is then not needed).
+	LegendOutside bool
+	// AutoLogY uses a log y axis when the data span more than a factor
+	// of 10 (one spike would otherwise flatten every other curve).
+	AutoLogY bool
+	// Distinct gives every series its own colour, dash pattern and
+	// marker shape (markers at a few points along each line), so that
+	// nine series stay apart, in grey print too.
+	Distinct bool
 }
 
 // palette is the Okabe-Ito colour-blind-friendly set plus two; series
@@ -76,12 +90,18 @@ func SaveStack(path string, charts []Chart, width, height vg.Length) (err error)
 		return fmt.Errorf("plot %s: no charts", path)
 	}
 	ps := make([][]*plot.Plot, len(charts))
+	legends := make([]*plot.Legend, len(charts))
+	var legendW vg.Length
 	for i, c := range charts {
-		p, err := c.plot(path)
+		p, leg, err := c.plot(path)
 		if err != nil {
 			return err
 		}
 		ps[i] = []*plot.Plot{p}
+		if leg != nil {
+			legends[i] = leg
+			legendW = max(legendW, leg.Rectangle(draw.Canvas{}).Size().X)
+		}
 	}
 	var canvas vg.CanvasWriterTo
 	if ext == "png" {
@@ -90,9 +110,21 @@ func SaveStack(path string, charts []Chart, width, height vg.Length) (err error)
 		canvas = vgsvg.New(width, height)
 	}
 	dc := draw.New(canvas)
+	area := dc
+	if legendW > 0 {
+		// The plots keep the left part; the legends get a column on the
+		// right, each beside its own panel.
+		area.Max.X -= legendW + vg.Points(12)
+	}
 	tiles := draw.Tiles{Rows: len(charts), Cols: 1, PadTop: vg.Points(4), PadBottom: vg.Points(4), PadX: vg.Points(4), PadY: vg.Points(10), PadLeft: vg.Points(4), PadRight: vg.Points(8)}
-	for i, row := range plot.Align(ps, tiles, dc) {
+	for i, row := range plot.Align(ps, tiles, area) {
 		ps[i][0].Draw(row[0])
+		if leg := legends[i]; leg != nil {
+			col := dc
+			col.Min.X = area.Max.X + vg.Points(4)
+			col.Min.Y, col.Max.Y = row[0].Min.Y, row[0].Max.Y-vg.Points(24) // below the title's line
+			leg.Draw(col)
+		}
 	}
 	// Atomically, as every file nettrain writes.
 	return safeio.WriteWith(path, func(w io.Writer) error {
@@ -101,11 +133,15 @@ func SaveStack(path string, charts []Chart, width, height vg.Length) (err error)
 	})
 }
 
-// plot builds the chart's gonum plot; path names it in errors.
-func (c Chart) plot(path string) (*plot.Plot, error) {
+// plot builds the chart's gonum plot, and its legend when the legend goes
+// outside (else the plot holds it); path names it in errors.
+func (c Chart) plot(path string) (*plot.Plot, *plot.Legend, error) {
 	// A log axis needs positive values and a range; fall back to a linear
 	// axis when the data have none.
 	lo, hi := c.extent()
+	if c.AutoLogY && lo[1] > 0 && hi[1] > 10*lo[1] {
+		c.LogY = true
+	}
 	if c.LogX && !(lo[0] > 0) {
 		c.LogX = false
 	}
@@ -179,7 +215,7 @@ func (c Chart) plot(path string) (*plot.Plot, error) {
 			}
 			band, err := plotter.NewPolygon(poly)
 			if err != nil {
-				return nil, fmt.Errorf("plot %s: %w", path, err)
+				return nil, nil, fmt.Errorf("plot %s: %w", path, err)
 			}
 			// An opaque tint (the colour blended with white): translucent
 			// fills get dark fringes from the PNG rasteriser.
@@ -190,37 +226,146 @@ func (c Chart) plot(path string) (*plot.Plot, error) {
 			p.Add(band)
 		}
 	}
+	legend := &p.Legend
+	if c.LegendOutside {
+		l := plot.NewLegend()
+		l.Top, l.Left = true, true
+		if c.Distinct {
+			l.Padding = vg.Points(3) // room for the markers
+		}
+		legend = &l
+	}
+	// Diverged runs are crosses in a strip above the data, at the top of
+	// the axis.
+	anyDiverged, top := false, hi[1]
+	for _, s := range c.Series {
+		if len(s.Diverged) > 0 && hi[1] >= lo[1] {
+			switch {
+			case c.LogY && hi[1] > lo[1]:
+				top = hi[1] * math.Pow(hi[1]/lo[1], 0.08)
+			case hi[1] > lo[1]:
+				top = hi[1] + 0.08*(hi[1]-lo[1])
+			default:
+				top = hi[1] + math.Max(math.Abs(hi[1])*0.1, 1e-3)
+			}
+			if c.LegendRoom > 0 && !c.LegendBottom {
+				top = math.Max(top, p.Y.Max)
+			}
+			p.Y.Max = top
+			break
+		}
+	}
 	for i, s := range c.Series {
 		col := palette[i%len(palette)]
+		if c.Distinct {
+			col = distinct[i%len(distinct)]
+		}
 		xys := make(plotter.XYs, len(s.X))
 		for k := range s.X {
 			xys[k] = plotter.XY{X: s.X[k], Y: s.Y[k]}
 		}
-		line, err := plotter.NewLine(xys)
-		if err != nil {
-			return nil, fmt.Errorf("plot %s: series %q: %w", path, s.Label, err)
-		}
-		line.Color = col
-		line.Width = vg.Points(1.5)
-		if s.Dashed || i >= len(palette) {
-			line.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
-		}
-		p.Add(line)
-		if s.Points {
-			sc, err := plotter.NewScatter(xys)
+		thumbs := []plot.Thumbnailer{}
+		if len(xys) > 0 {
+			line, err := plotter.NewLine(xys)
 			if err != nil {
-				return nil, fmt.Errorf("plot %s: %w", path, err)
+				return nil, nil, fmt.Errorf("plot %s: series %q: %w", path, s.Label, err)
+			}
+			line.Color = col
+			line.Width = vg.Points(1.5)
+			switch {
+			case c.Distinct:
+				line.Dashes = dashes[i%len(dashes)]
+			case s.Dashed || i >= len(palette):
+				line.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+			}
+			p.Add(line)
+			thumbs = append(thumbs, line)
+		}
+		if marks := markers(xys, i, s.Points, c.Distinct); len(marks) > 0 {
+			sc, err := plotter.NewScatter(marks)
+			if err != nil {
+				return nil, nil, fmt.Errorf("plot %s: %w", path, err)
 			}
 			sc.GlyphStyle.Color = col
 			sc.GlyphStyle.Shape = draw.CircleGlyph{}
 			sc.GlyphStyle.Radius = vg.Points(2)
+			if c.Distinct {
+				sc.GlyphStyle.Shape = glyphs[i%len(glyphs)]
+				sc.GlyphStyle.Radius = vg.Points(3)
+			}
 			p.Add(sc)
+			thumbs = append(thumbs, sc)
 		}
-		if s.Label != "" {
-			p.Legend.Add(s.Label, line)
+		if len(s.Diverged) > 0 && hi[1] >= lo[1] {
+			var xs plotter.XYs
+			for _, x := range s.Diverged {
+				xs = append(xs, plotter.XY{X: x, Y: top})
+			}
+			sc, err := plotter.NewScatter(xs)
+			if err != nil {
+				return nil, nil, fmt.Errorf("plot %s: %w", path, err)
+			}
+			sc.GlyphStyle = draw.GlyphStyle{Color: col, Shape: draw.CrossGlyph{}, Radius: vg.Points(5)}
+			p.Add(sc)
+			anyDiverged = true
+		}
+		if s.Label != "" && len(thumbs) > 0 {
+			legend.Add(s.Label, thumbs...)
 		}
 	}
-	return p, nil
+	if anyDiverged {
+		// A scatter only for its thumbnail: it is not added to the plot.
+		thumb, _ := plotter.NewScatter(plotter.XYs{{}})
+		thumb.GlyphStyle = draw.GlyphStyle{Color: color.Black, Shape: draw.CrossGlyph{}, Radius: vg.Points(5)}
+		legend.Add("diverged (at the top)", thumb)
+	}
+	if c.LegendOutside {
+		return p, legend, nil
+	}
+	return p, nil, nil
+}
+
+// distinct is nine colours apart from each other and from white (the
+// Okabe-Ito set without its yellow, plus three darker hues), for Distinct
+// charts; with dashes and glyphs each series differs in three ways.
+var distinct = []color.RGBA{
+	{0, 114, 178, 255}, {213, 94, 0, 255}, {0, 158, 115, 255}, {204, 121, 167, 255},
+	{230, 159, 0, 255}, {86, 180, 233, 255}, {0, 0, 0, 255}, {120, 60, 160, 255},
+	{140, 90, 40, 255},
+}
+
+// dashes are the line patterns of Distinct charts: solid, dashed, dotted,
+// dash-dot, long dashes.
+var dashes = [][]vg.Length{
+	nil,
+	{vg.Points(6), vg.Points(3)},
+	{vg.Points(1.5), vg.Points(2.5)},
+	{vg.Points(7), vg.Points(2.5), vg.Points(1.5), vg.Points(2.5)},
+	{vg.Points(12), vg.Points(4)},
+}
+
+// glyphs are the marker shapes of Distinct charts.
+var glyphs = []draw.GlyphDrawer{
+	draw.CircleGlyph{}, draw.SquareGlyph{}, draw.TriangleGlyph{}, draw.RingGlyph{},
+	draw.BoxGlyph{}, draw.PyramidGlyph{}, draw.PlusGlyph{}, draw.CircleGlyph{}, draw.SquareGlyph{},
+}
+
+// markers are the points of series i to mark: every point with Points,
+// else for a Distinct chart about eight points along the line, shifted
+// per series so that coinciding lines keep their markers apart.
+func markers(xys plotter.XYs, i int, points, distinct bool) plotter.XYs {
+	switch {
+	case points:
+		return xys
+	case !distinct || len(xys) == 0:
+		return nil
+	}
+	every := max(1, len(xys)/8)
+	var out plotter.XYs
+	for k := (i * every / 9) % every; k < len(xys); k += every {
+		out = append(out, xys[k])
+	}
+	return out
 }
 
 // extent returns the smallest and largest x and y of every series.
@@ -228,6 +373,9 @@ func (c Chart) extent() (lo, hi [2]float64) {
 	lo = [2]float64{math.Inf(1), math.Inf(1)}
 	hi = [2]float64{math.Inf(-1), math.Inf(-1)}
 	for _, s := range c.Series {
+		for _, x := range s.Diverged {
+			lo[0], hi[0] = math.Min(lo[0], x), math.Max(hi[0], x)
+		}
 		for k := range s.X {
 			lo[0], hi[0] = math.Min(lo[0], s.X[k]), math.Max(hi[0], s.X[k])
 			ys := []float64{s.Y[k]}
@@ -284,7 +432,9 @@ func max0(v int) int {
 // logTicks marks 1 to 9 times each power of ten, labelling 1, 2 and 5
 // times it when the axis spans less than three decades (gonum's LogTicks
 // labels powers of ten only, often a single one on a loss curve) and the
-// powers of ten alone beyond.
+// powers of ten alone beyond. When that labels fewer than three values (an
+// axis inside one decade), every mark is labelled; when even that labels
+// fewer than two, the axis gets niceTicks' round values instead.
 type logTicks struct{}
 
 func (logTicks) Ticks(min, max float64) []plot.Tick {
@@ -294,6 +444,7 @@ func (logTicks) Ticks(min, max float64) []plot.Tick {
 	lo, hi := math.Floor(math.Log10(min)), math.Ceil(math.Log10(max))
 	wide := hi-lo > 3
 	var ticks []plot.Tick
+	labelled := 0
 	for d := lo; d <= hi; d++ {
 		p := math.Pow(10, d)
 		for m := 1.0; m <= 9; m++ {
@@ -304,9 +455,19 @@ func (logTicks) Ticks(min, max float64) []plot.Tick {
 			t := plot.Tick{Value: v}
 			if m == 1 || !wide && (m == 2 || m == 5) {
 				t.Label = strconv.FormatFloat(v, 'g', -1, 64)
+				labelled++
 			}
 			ticks = append(ticks, t)
 		}
 	}
-	return ticks
+	if labelled >= 3 || wide {
+		return ticks
+	}
+	if len(ticks) >= 2 {
+		for i := range ticks {
+			ticks[i].Label = strconv.FormatFloat(ticks[i].Value, 'g', -1, 64)
+		}
+		return ticks
+	}
+	return niceTicks{}.Ticks(min, max)
 }

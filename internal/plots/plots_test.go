@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
 )
 
@@ -36,5 +37,71 @@ func TestSaveDegenerate(t *testing.T) {
 	}
 	if err := (Chart{}).Save(filepath.Join(dir, "x.gif"), vg.Inch, vg.Inch); err == nil {
 		t.Error("a .gif path was accepted")
+	}
+}
+
+// TestDistinctStyles: nine series differ pairwise in colour, dash pattern
+// or marker, and in dash pattern or marker alone (grey print).
+func TestDistinctStyles(t *testing.T) {
+	type style struct{ dash, glyph int }
+	seen := map[style]int{}
+	for i := 0; i < 9; i++ {
+		st := style{i % len(dashes), i % len(glyphs)}
+		if j, ok := seen[st]; ok {
+			t.Errorf("series %d and %d share dash pattern and marker", j, i)
+		}
+		seen[st] = i
+		for j := 0; j < i; j++ {
+			if distinct[i] == distinct[j] {
+				t.Errorf("series %d and %d share a colour", j, i)
+			}
+		}
+	}
+}
+
+// TestLogTicksLabelANarrowAxis: an axis inside one decade still gets at
+// least two labelled ticks (once it had one).
+func TestLogTicksLabelANarrowAxis(t *testing.T) {
+	for _, r := range [][2]float64{{0.31, 0.48}, {2500, 3300}, {0.02, 30}, {1e-5, 100}} {
+		n := 0
+		for _, tk := range (logTicks{}).Ticks(r[0], r[1]) {
+			if tk.Label != "" {
+				n++
+			}
+		}
+		if n < 2 {
+			t.Errorf("axis %v: %d labelled ticks", r, n)
+		}
+	}
+}
+
+// TestAutoLogYAndDiverged: a chart whose data span more than a factor of
+// 10 gets a log y axis; diverged runs widen the axis above the data.
+func TestAutoLogYAndDiverged(t *testing.T) {
+	c := Chart{AutoLogY: true, LegendOutside: true, Distinct: true, Series: []Series{
+		{Label: "a", X: []float64{1, 2, 3}, Y: []float64{1, 100, 2}},
+		{Label: "b", X: []float64{1, 2}, Y: []float64{3, 4}, Diverged: []float64{2.5}},
+	}}
+	p, leg, err := c.plot("x.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := p.Y.Scale.(plot.LogScale); !ok {
+		t.Errorf("y scale %T, want log", p.Y.Scale)
+	}
+	if !(p.Y.Max > 100) {
+		t.Errorf("y max %g: no strip above the data for the crosses", p.Y.Max)
+	}
+	if leg == nil {
+		t.Error("no outside legend")
+	}
+	c.Series[0].Y[1] = 5
+	if p, _, _ = c.plot("x.png"); p.Y.Scale != nil {
+		if _, ok := p.Y.Scale.(plot.LogScale); ok {
+			t.Error("log y for data within a factor of 10")
+		}
+	}
+	if err := c.Save(filepath.Join(t.TempDir(), "c.png"), 6*vg.Inch, 3*vg.Inch); err != nil {
+		t.Error(err)
 	}
 }

@@ -1,0 +1,57 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestGuideSmall runs the guide on two cheap problems with a tiny budget,
+// then rebuilds its page from the records with --report: the same page.
+func TestGuideSmall(t *testing.T) {
+	if _, err := os.Stat("/usr/share/common-licenses/GPL-3"); err != nil {
+		t.Skip("no licence texts")
+	}
+	dir := t.TempDir()
+	// A copy of the two problems' configs: the guide writes the licence
+	// data set into the configs' data directory.
+	configs := filepath.Join(dir, "configs")
+	os.MkdirAll(filepath.Join(configs, "data"), 0o755)
+	for _, f := range []string{"regression-mlp.yaml", "licences-bow.yaml", "data/diabetes.csv"} {
+		b, err := os.ReadFile(filepath.Join("../../configs", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(configs, f), b, 0o644)
+	}
+	args := []string{"guide", "--configs", configs, "--out", "g", "--problems", "regression-mlp,licences-bow",
+		"--scale", "0.05", "--lr-grid", "1", "--seeds", "1", "--workers", "2"}
+	out := runNettrain(t, dir, args...)
+	if !strings.Contains(out, "licence data set: ") || !strings.Contains(out, "The guide is in g/README.md") {
+		t.Errorf("guide printed:\n%s", out)
+	}
+	page, err := os.ReadFile(filepath.Join(dir, "g/README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"## Where to start", "[regression with unscaled targets, MLP (diabetes)](regression-mlp/summary.md)",
+		"[sparse bag-of-words features, MLP (licence paragraphs)](licences-bow/summary.md)", "**Across problems.**",
+		"nettrain guide --out g --lr-grid 1 --seeds 1 --scale 0.05 --problems regression-mlp,licences-bow"} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("page lacks %q:\n%s", want, page)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(configs, "data/licences-bow.csv")); err != nil {
+		t.Errorf("the licence data set is not where its config points: %v", err)
+	}
+	runNettrain(t, dir, append(args, "--report")...)
+	again, _ := os.ReadFile(filepath.Join(dir, "g/README.md"))
+	if string(again) != string(page) {
+		t.Errorf("--report rebuilt another page:\n%s\n---\n%s", page, again)
+	}
+	cmd := nettrainCmd(t, dir, "guide", "--problems", "mnist", "--out", "x")
+	if b, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(b), `unknown problem "mnist"`) {
+		t.Errorf("unknown problem: %v\n%s", err, b)
+	}
+}

@@ -1,0 +1,170 @@
+package compare
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// GradSummary is an optimizer's gradient diagnostics: medians over its
+// final runs at the chosen rate.
+type GradSummary struct {
+	Sparsity    float64     `json:"sparsity"`
+	NoiseScale  float64     `json:"noise_scale"` // samples; -1: not measured
+	UpdateRatio float64     `json:"update_ratio"`
+	BatchSize   int         `json:"batch_size"`
+	Params      []ParamDiag `json:"params"`
+}
+
+// gradSummary is the medians of the records' diagnostics (nil: none).
+func gradSummary(recs []Record) *GradSummary {
+	var sp, ns, ur []float64
+	var params [][]ParamDiag
+	batch := 0
+	for _, r := range recs {
+		d := r.Grad
+		if d == nil {
+			continue
+		}
+		sp = append(sp, d.Sparsity)
+		if d.NoiseScale >= 0 {
+			ns = append(ns, d.NoiseScale)
+		}
+		ur = append(ur, d.UpdateRatio)
+		params = append(params, d.Params)
+		batch = d.BatchSize
+	}
+	if len(sp) == 0 {
+		return nil
+	}
+	g := &GradSummary{Sparsity: median(sp), UpdateRatio: median(ur), NoiseScale: -1, BatchSize: batch}
+	if len(ns) > 0 {
+		g.NoiseScale = median(ns)
+	}
+	for k, p := range params[0] {
+		var v []float64
+		for _, ps := range params {
+			if k < len(ps) {
+				v = append(v, ps[k].Sparsity)
+			}
+		}
+		p.Sparsity = median(v)
+		g.Params = append(g.Params, p)
+	}
+	return g
+}
+
+// Thresholds of the plain-words findings.
+const (
+	sparseGrad    = 0.5  // a parameter whose gradient is this fraction zeros is "sparse"
+	denseGrad     = 0.05 // below this in every parameter, gradients are "dense"
+	noisyBatch    = 4    // noise scale above this many batches: "mostly noise"
+	stalledMotion = 0.1  // total relative weight motion below this: "barely moved"
+)
+
+// whyFindings relate the ranking to the gradient diagnostics in plain
+// words, stating what was measured and which optimizers ranked where.
+func whyFindings(sum *Summary) []string {
+	var f []string
+	rank := map[string]int{}
+	var withGrad []OptimizerSummary
+	var all []Record
+	for i, s := range sum.Optimizers {
+		if s.Seeds > 0 {
+			rank[s.Name] = i + 1
+		}
+		if s.Grad != nil {
+			withGrad = append(withGrad, s)
+		}
+		all = append(all, s.finalRecords...)
+	}
+	prob := gradSummary(all)
+	if prob == nil || len(rank) == 0 {
+		return nil
+	}
+	bestOf := func(adaptive bool) (OptimizerSummary, int) {
+		for i, s := range sum.Optimizers {
+			if s.Seeds > 0 && (family(s.Name) != "sgd") == adaptive {
+				return s, i + 1
+			}
+		}
+		return OptimizerSummary{}, 0
+	}
+	a, ar := bestOf(true)
+	sg, sr := bestOf(false)
+	versus := ""
+	if ar > 0 && sr > 0 {
+		versus = fmt.Sprintf(" Here the best adaptive optimizer, %s, ranked %d and the best SGD variant, %s, ranked %d", a.Name, ar, sg.Name, sr)
+		switch {
+		case a.Seeds < 2 || sg.Seeds < 2 || math.Abs(a.BestMean-sg.BestMean) <= a.BestStd+sg.BestStd:
+			versus += ", within the seed spread of each other: these runs do not show an advantage either way."
+		case ar < sr:
+			versus += ", apart by more than the seed spread, consistent with that."
+		default:
+			versus += ", apart by more than the seed spread: the advantage did not show within this budget."
+		}
+	}
+	// Sparsity.
+	ps := slices.Clone(prob.Params)
+	sort.SliceStable(ps, func(i, j int) bool { return ps[i].Sparsity > ps[j].Sparsity })
+	switch {
+	case len(ps) > 0 && ps[0].Sparsity >= sparseGrad:
+		f = append(f, fmt.Sprintf("Gradients are sparse: %s of the gradient of %s (%d values) are exact zeros, %s over all weights, so in a given batch most of those weights get no signal. Per-parameter adaptive rates (adagrad, rmsprop, adam and its kin) scale each weight's step by its own gradient history, so rarely-updated weights still take full steps when they do get one.%s",
+			pct(ps[0].Sparsity), ps[0].Name, ps[0].Size, pct(prob.Sparsity), versus))
+	case len(ps) > 0 && ps[0].Sparsity < denseGrad:
+		f = append(f, fmt.Sprintf("Gradients are dense (at most %s zeros in any parameter, in %s): sparsity gives per-parameter rates no particular advantage here.", pct(ps[0].Sparsity), ps[0].Name))
+	case len(ps) > 0:
+		f = append(f, fmt.Sprintf("Gradients are partly sparse: %s zeros in %s, %s over all weights.", pct(ps[0].Sparsity), ps[0].Name, pct(prob.Sparsity)))
+	}
+	// Noise.
+	if n, b := prob.NoiseScale, float64(prob.BatchSize); n >= 0 && b > 0 {
+		line := fmt.Sprintf("The gradient noise scale is about %s samples against a batch of %d", g4(n), prob.BatchSize)
+		switch {
+		case n > noisyBatch*b:
+			line += fmt.Sprintf(" (%.0f times the batch): each batch gradient is mostly noise, which favours averaging over steps (momentum, Adam's first moment) or smaller rates.", n/b)
+		case n < b:
+			line += ": batch gradients are accurate, so progress is limited by the step size and the curvature rather than by noise."
+		default:
+			line += ": the noise in a batch gradient is comparable to its signal."
+		}
+		if m, ok := rank["momentum"]; ok {
+			if s, ok := rank["sgd"]; ok {
+				line += fmt.Sprintf(" Momentum ranked %d, plain sgd %d.", m, s)
+			}
+		}
+		f = append(f, line)
+	}
+	// Step sizes.
+	if len(withGrad) > 0 {
+		var parts, stalled []string
+		for _, s := range withGrad {
+			parts = append(parts, fmt.Sprintf("%s %s", s.Name, g4(s.Grad.UpdateRatio)))
+			var steps []float64
+			for _, r := range s.finalRecords {
+				steps = append(steps, float64(r.Steps))
+			}
+			if len(steps) > 0 && s.Grad.UpdateRatio*median(steps) < stalledMotion {
+				stalled = append(stalled, fmt.Sprintf("%s (%s in %.0f steps)", s.Name, pct(s.Grad.UpdateRatio*median(steps)), median(steps)))
+			}
+		}
+		line := "Step size relative to the weights, |Δw|/|w| per step at the chosen rate (in ranking order): " + strings.Join(parts, ", ") + "."
+		if len(stalled) > 0 {
+			line += fmt.Sprintf(" Even added up over the whole budget, these moved the weights by less than %s of their norm, i.e. they barely left the initial weights, which alone can explain their rank: %s.", pct(stalledMotion), strings.Join(stalled, ", "))
+		}
+		f = append(f, line)
+	}
+	return f
+}
+
+// pct formats a fraction as a percentage.
+func pct(v float64) string {
+	switch {
+	case v >= 0.995 && v < 1:
+		return fmt.Sprintf("%.1f%%", 100*v)
+	case v < 0.01 && v > 0:
+		return fmt.Sprintf("%.2g%%", 100*v)
+	}
+	return fmt.Sprintf("%.0f%%", 100*v)
+}

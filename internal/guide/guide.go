@@ -1,0 +1,136 @@
+package guide
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/nettrain/nettrain/internal/compare"
+	"github.com/nettrain/nettrain/internal/model"
+	"github.com/nettrain/nettrain/internal/safeio"
+)
+
+// Options are the choices of a guide run.
+type Options struct {
+	ConfigsDir string   // where the suite's configs are (the repository's configs/)
+	Out        string   // one directory per problem, and README.md
+	Problems   []string // names from Suite; empty: all
+	LRGrid     int      // grid points per optimizer (each grid holds the default)
+	Seeds      int      // seeds of the final runs
+	Workers    int
+	Scale      float64 // multiplies every problem's step budget
+	// ReportOnly rebuilds the page from the problems' records in Out (for
+	// example after running each problem's comparison sharded).
+	ReportOnly bool
+	// Command is the command line that regenerates the page, quoted in it.
+	Command   string
+	Log       io.Writer
+	Progress  io.Writer
+	Interrupt <-chan os.Signal
+}
+
+// Result is one problem's comparison.
+type Result struct {
+	Problem Problem
+	Steps   int
+	Summary *compare.Summary
+}
+
+// problems is the selected part of the suite, in suite order.
+func (o *Options) problems() ([]Problem, error) {
+	if len(o.Problems) == 0 {
+		return Suite, nil
+	}
+	var names []string
+	for _, p := range Suite {
+		names = append(names, p.Name)
+	}
+	var out []Problem
+	for _, n := range o.Problems {
+		i := slices.Index(names, n)
+		if i < 0 {
+			return nil, fmt.Errorf("unknown problem %q%s; known: %s", n, model.DidYouMean(n, names), strings.Join(names, ", "))
+		}
+		out = append(out, Suite[i])
+	}
+	return out, nil
+}
+
+// Run runs (or with ReportOnly, reads) every selected problem's comparison
+// and writes Out/README.md, the guide's page.
+func Run(o Options) ([]Result, error) {
+	if o.Log == nil {
+		o.Log = io.Discard
+	}
+	switch {
+	case o.LRGrid < 1 || o.Seeds < 1 || o.Workers < 1:
+		return nil, errors.New("--lr-grid, --seeds and --workers must be at least 1")
+	case !(o.Scale > 0) || math.IsInf(o.Scale, 0):
+		return nil, fmt.Errorf("--scale must be a finite number > 0, got %g", o.Scale)
+	}
+	probs, err := o.problems()
+	if err != nil {
+		return nil, err
+	}
+	var results []Result
+	for _, p := range probs {
+		dir := filepath.Join(o.Out, p.Name)
+		steps := max(1, int(math.Round(float64(p.Steps)*o.Scale)))
+		var sum *compare.Summary
+		if o.ReportOnly {
+			sum, err = compare.ReportDirs([]string{dir}, compare.ReportOptions{Out: dir, Log: io.Discard})
+		} else {
+			fmt.Fprintf(o.Log, "== %s: %s, %d steps per trial\n", p.Name, p.Kind, steps)
+			sum, err = runProblem(p, steps, dir, &o)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", p.Name, err)
+		}
+		results = append(results, Result{Problem: p, Steps: steps, Summary: sum})
+	}
+	page := Page(results, &o)
+	if err := safeio.WriteFile(filepath.Join(o.Out, "README.md"), []byte(page)); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(o.Log, "\nThe guide is in %s\n", filepath.Join(o.Out, "README.md"))
+	return results, nil
+}
+
+// runProblem runs one problem's comparison in dir (resuming from the
+// records there).
+func runProblem(p Problem, steps int, dir string, o *Options) (*compare.Summary, error) {
+	if p.Licences {
+		// Where the config's data.train points (configs/data), so that
+		// the config needs no override and its records are the same from
+		// any checkout.
+		d, err := WriteLicenceBOW(LicencesDir, filepath.Join(o.ConfigsDir, "data"))
+		if err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(o.Log, "licence data set: %d paragraphs of %d licences, %d words, %.1f%% of the features non-zero: %s\n",
+			d.Paragraphs, len(d.Classes), d.Vocab, 100*d.Density, d.CSV)
+	}
+	cfg, err := model.Load(filepath.Join(o.ConfigsDir, p.Config), problemSets(p, steps))
+	if err != nil {
+		return nil, err
+	}
+	co := compare.Options{
+		Optimizers: compare.VariantNames(), LRGrid: o.LRGrid, Seeds: o.Seeds, Seed: cfg.Seed,
+		// The budget is the steps: epochs never end a trial first.
+		Epochs: math.MaxInt32, Steps: &steps, Workers: o.Workers,
+		EvalsPerEpoch: 1,
+		Phase:         compare.PhaseAll, OutDir: dir, Log: o.Log, Progress: o.Progress, Interrupt: o.Interrupt,
+	}
+	return compare.Run(cfg, co)
+}
+
+// problemSets are the overrides of problem p's config: its own, and
+// eight validation measurements per trial.
+func problemSets(p Problem, steps int) []string {
+	return append(slices.Clone(p.Sets), fmt.Sprintf("training.eval_every_steps=%d", max(1, steps/8)))
+}

@@ -1,0 +1,312 @@
+package guide
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/nettrain/nettrain/internal/compare"
+	"github.com/nettrain/nettrain/internal/optim"
+)
+
+// leaders are the optimizers a problem's measurements cannot tell apart
+// from its leader: every seed finished, and the gap in mean best
+// validation loss to the leader is within the sum of the two standard
+// deviations over seeds (with one seed, only the leader).
+func leaders(sum *compare.Summary) []compare.OptimizerSummary {
+	var ranked []compare.OptimizerSummary
+	for _, s := range sum.Optimizers {
+		if s.Seeds > 0 && s.DivergedSeeds == 0 && s.BestMean == s.BestMean {
+			ranked = append(ranked, s)
+		}
+	}
+	if len(ranked) == 0 {
+		return nil
+	}
+	a := ranked[0]
+	out := []compare.OptimizerSummary{a}
+	for _, b := range ranked[1:] {
+		if a.Seeds >= 2 && b.Seeds >= 2 && b.BestMean-a.BestMean <= a.BestStd+b.BestStd {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+func names(ss []compare.OptimizerSummary) []string {
+	var n []string
+	for _, s := range ss {
+		n = append(n, s.Name)
+	}
+	return n
+}
+
+func g3(v float64) string { return strconv.FormatFloat(v, 'g', 3, 64) }
+
+// Page is the guide's one-page report.
+func Page(results []Result, o *Options) string {
+	var b strings.Builder
+	b.WriteString("# Optimizer guide: which optimizer to start with, by kind of data\n\n")
+	fmt.Fprintf(&b, "Measured by `nettrain guide` with the compare-optimizers protocol on each problem: every optimizer's learning rate tuned on a grid of %d rates around its default (the default included) with one seed, then %d seeds at the chosen rate; the same steps, initial weights and batches for every optimizer. Regenerate with:\n\n```\n%s\n```\n\n", o.LRGrid, o.Seeds, o.Command)
+	b.WriteString("The budgets are small (a few hundred steps per trial, chosen so that the whole guide runs in under an hour on two cores): the rankings say which optimizer makes the most progress early, at a tuned rate, not which reaches the best final model. Each problem's directory holds its full report (summary.md, trials.csv, plots).\n\n")
+	// Where to start.
+	b.WriteString("## Where to start\n\n| kind of data | start with | as good within the seed spread | most robust to the rate | diverged at the default rate or in a final run |\n|---|---|---|---|---|\n")
+	lead := map[string]int{}
+	robust := map[string]float64{}
+	for _, r := range results {
+		s := r.Summary
+		l := leaders(s)
+		start, tied := "-", "-"
+		if len(l) > 0 {
+			start = l[0].Name
+			lead[l[0].Name]++
+			if len(l) > 1 {
+				tied = strings.Join(names(l[1:]), ", ")
+			}
+			for _, x := range l[1:] {
+				lead[x.Name]++
+			}
+		}
+		best := 0
+		var most []string
+		for _, x := range s.Optimizers {
+			if len(x.Grid) > 0 {
+				robust[x.Name] += float64(x.Robust) / float64(len(x.Grid))
+			}
+			switch {
+			case x.Robust > best:
+				best, most = x.Robust, []string{x.Name}
+			case x.Robust == best && best > 0:
+				most = append(most, x.Name)
+			}
+		}
+		var div []string
+		for _, x := range s.Optimizers {
+			if x.DivergedSeeds > 0 || x.ChosenLR == nil || divergedAtDefault(x) {
+				div = append(div, x.Name)
+			}
+		}
+		mostText := "-"
+		switch {
+		case best > 0 && len(most) > 3:
+			mostText = fmt.Sprintf("%d optimizers tie (%d of %d rates)", len(most), best, len(s.Optimizers[0].Grid))
+		case best > 0:
+			mostText = fmt.Sprintf("%s (%d of %d rates)", strings.Join(most, ", "), best, len(s.Optimizers[0].Grid))
+		}
+		divText := "none"
+		if len(div) > 0 {
+			divText = strings.Join(div, ", ")
+		}
+		fmt.Fprintf(&b, "| [%s](%s/summary.md) | %s | %s | %s | %s |\n", r.Problem.Kind, r.Problem.Name, start, tied, mostText, divText)
+	}
+	b.WriteString("\n")
+	b.WriteString(acrossProblems(results, lead, robust))
+	// The matrix.
+	b.WriteString("\n## Rank and best validation loss (mean ± sd over seeds) per problem\n\n| optimizer |")
+	for _, r := range results {
+		fmt.Fprintf(&b, " %s (%d steps) |", r.Problem.Name, r.Steps)
+	}
+	b.WriteString("\n|---|")
+	for range results {
+		b.WriteString("---|")
+	}
+	b.WriteString("\n")
+	for _, name := range compare.VariantNames() {
+		fmt.Fprintf(&b, "| %s |", name)
+		for _, r := range results {
+			cell := "-"
+			for i, s := range r.Summary.Optimizers {
+				if s.Name != name {
+					continue
+				}
+				switch {
+				case s.Seeds == 0:
+					cell = fmt.Sprintf("%d: diverged", i+1)
+				default:
+					cell = fmt.Sprintf("%d: %s ± %s", i+1, g3(s.BestMean), g3(s.BestStd))
+					if s.DivergedSeeds > 0 {
+						cell += fmt.Sprintf(" ⚠ %d diverged", s.DivergedSeeds)
+					}
+					if s.ChosenLR != nil {
+						cell += fmt.Sprintf(" @%s", g3(*s.ChosenLR))
+					}
+				}
+				if slices.Contains(names(leaders(r.Summary)), name) {
+					cell = "**" + cell + "**"
+				}
+			}
+			fmt.Fprintf(&b, " %s |", cell)
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("\nBold: the leader and the optimizers within the seed spread of it. `@` the chosen learning rate. ⚠: some final seeds diverged (ranked after the complete rows).\n")
+	b.WriteString(shardedForm(results, o))
+	// Why, per problem.
+	b.WriteString("\n## What the gradients say\n\n")
+	for _, r := range results {
+		var why []string
+		for _, f := range r.Summary.Findings {
+			if strings.HasPrefix(f, "Gradients are") || strings.HasPrefix(f, "The gradient noise scale") || strings.Contains(f, "diverged at its default learning rate") {
+				why = append(why, f)
+			}
+		}
+		fmt.Fprintf(&b, "- **%s** (plots: [curves](%s/curves.png), [learning-rate sensitivity](%s/lr-sensitivity.png)): %s\n", r.Problem.Name, r.Problem.Name, r.Problem.Name, strings.Join(why, " "))
+	}
+	return b.String()
+}
+
+// divergedAtDefault tells whether the tuning run at the optimizer's
+// default rate diverged.
+func divergedAtDefault(s compare.OptimizerSummary) bool {
+	for _, k := range s.Diverged {
+		if v, ok := variantDefault(s.Name); ok && k.LR == v && k.Phase == compare.PhaseTune {
+			return true
+		}
+	}
+	return false
+}
+
+func variantDefault(name string) (float64, bool) {
+	for _, v := range optim.Variants() {
+		if v.Name == name {
+			return v.DefaultLR(), true
+		}
+	}
+	return 0, false
+}
+
+// acrossProblems states which optimizers led on how many problems, and
+// which were most robust to the rate, only as far as the table shows.
+func acrossProblems(results []Result, lead map[string]int, robust map[string]float64) string {
+	var b strings.Builder
+	type count struct {
+		name string
+		n    int
+	}
+	var cs []count
+	for n, c := range lead {
+		cs = append(cs, count{n, c})
+	}
+	sort.Slice(cs, func(i, j int) bool {
+		if cs[i].n != cs[j].n {
+			return cs[i].n > cs[j].n
+		}
+		return cs[i].name < cs[j].name
+	})
+	b.WriteString("**Across problems.** ")
+	if len(cs) == 0 {
+		b.WriteString("No optimizer finished every seed on any problem.\n")
+		return b.String()
+	}
+	var parts []string
+	for _, c := range cs {
+		parts = append(parts, fmt.Sprintf("%s on %d", c.name, c.n))
+	}
+	fmt.Fprintf(&b, "Among the leaders (or within the seed spread of the leader) of the %d problems: %s. ", len(results), strings.Join(parts, ", "))
+	var top []string
+	for _, c := range cs {
+		if c.n == cs[0].n {
+			top = append(top, c.name)
+		}
+	}
+	if cs[0].n == len(results) {
+		fmt.Fprintf(&b, "Never separated from the best on any problem: %s; start there. ", strings.Join(top, " and "))
+	} else {
+		fmt.Fprintf(&b, "No optimizer led on every problem; %s led or tied on the most (%d of %d), so start there and check the row of your kind of data. ", strings.Join(top, " and "), cs[0].n, len(results))
+	}
+	// Whether their default rate was the one chosen: starting with an
+	// optimizer usually means starting at its default.
+	var rates []string
+	for _, name := range top {
+		def, _ := variantDefault(name)
+		at, n := 0, 0
+		var other []string
+		for _, r := range results {
+			for _, s := range r.Summary.Optimizers {
+				if s.Name != name || s.ChosenLR == nil {
+					continue
+				}
+				n++
+				if *s.ChosenLR == def {
+					at++
+				} else {
+					other = append(other, fmt.Sprintf("%s on %s", g3(*s.ChosenLR), r.Problem.Name))
+				}
+			}
+		}
+		line := fmt.Sprintf("%s's default rate %s was the best of its grid on %d of %d problems", name, g3(def), at, n)
+		if len(other) > 0 {
+			line += " (elsewhere " + strings.Join(other, ", ") + ")"
+		}
+		rates = append(rates, line)
+	}
+	b.WriteString(strings.Join(rates, "; ") + ". ")
+	// Mean rank: being "not separated" is weak evidence where the spread
+	// over seeds is large, so the ranks themselves too.
+	sumRank := map[string]int{}
+	for _, r := range results {
+		for i, s := range r.Summary.Optimizers {
+			sumRank[s.Name] += i + 1
+		}
+	}
+	var mr []string
+	order := slices.Clone(compare.VariantNames())
+	sort.SliceStable(order, func(i, j int) bool { return sumRank[order[i]] < sumRank[order[j]] })
+	for _, n := range order {
+		if _, ok := sumRank[n]; ok {
+			mr = append(mr, fmt.Sprintf("%s %.1f", n, float64(sumRank[n])/float64(len(results))))
+		}
+	}
+	fmt.Fprintf(&b, "Mean rank over the problems (where the spread over seeds is large, \"not separated\" is weak evidence): %s. ", strings.Join(mr, ", "))
+	type rob struct {
+		name string
+		v    float64
+	}
+	var rs []rob
+	for n, v := range robust {
+		rs = append(rs, rob{n, v / float64(len(results))})
+	}
+	sort.Slice(rs, func(i, j int) bool {
+		if rs[i].v != rs[j].v {
+			return rs[i].v > rs[j].v
+		}
+		return rs[i].name < rs[j].name
+	})
+	if len(rs) > 1 {
+		fmt.Fprintf(&b, "Least sensitive to the learning rate, averaged over the problems (the fraction of grid rates within 20%% of the optimizer's best): %s %.0f%%, %s %.0f%%; most sensitive: %s %.0f%%.",
+			rs[0].name, 100*rs[0].v, rs[1].name, 100*rs[1].v, rs[len(rs)-1].name, 100*rs[len(rs)-1].v)
+	}
+	b.WriteString("\n")
+	return b.String()
+}
+
+// shardedForm says how to run one problem's comparison sharded, with the
+// trials (and records) the guide runs, then rebuild the page.
+func shardedForm(results []Result, o *Options) string {
+	if len(results) == 0 {
+		return ""
+	}
+	r := results[0]
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n**Larger budgets, sharded.** Each problem is an ordinary comparison; the guide runs, for %s,\n\n```\n%s\n```\n\n", r.Problem.Name, strings.Join(ProblemCommand(r.Problem, r.Steps, o), " "))
+	b.WriteString("(`" + guideFlagsNote + "`). Run it with `--phase tune --shard I/N`, then `--phase final --shard I/N --tuned DIR...`, merge with `nettrain compare-optimizers report DIR... --out " + o.Out + "/" + r.Problem.Name + "`, and rebuild this page with `nettrain guide --report` (same `--out`, `--lr-grid`, `--seeds`); `--scale` multiplies the steps.\n")
+	return b.String()
+}
+
+// guideFlagsNote explains the flags of ProblemCommand.
+const guideFlagsNote = "--epochs 2147483647: the steps are the budget; training.eval_every_steps: eight measurements per trial"
+
+// ProblemCommand is the compare-optimizers command line that runs the
+// trials the guide runs for problem p at the given step budget (the
+// licence problem's data set: `nettrain guide --write-licences
+// configs/data` writes it).
+func ProblemCommand(p Problem, steps int, o *Options) []string {
+	c := []string{"nettrain compare-optimizers", o.ConfigsDir + "/" + p.Config}
+	for _, s := range problemSets(p, steps) {
+		c = append(c, "--set "+s)
+	}
+	return append(c, fmt.Sprintf("--steps %d --epochs %d --evals-per-epoch 1 --lr-grid %d --seeds %d", steps, math.MaxInt32, o.LRGrid, o.Seeds))
+}
