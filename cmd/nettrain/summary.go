@@ -49,6 +49,11 @@ type LayerSummary struct {
 	Output []int          `json:"output_shape"`
 	Params int            `json:"params"`
 	Shapes map[string]any `json:"param_shapes,omitempty"`
+	// Path is the layer's state_dict prefix: "3", or "3.body.1" for a
+	// layer inside block 3 (Inner), whose parameters its block's row
+	// counts too.
+	Path  string `json:"path"`
+	Inner bool   `json:"inner,omitempty"`
 }
 
 // Summary is the whole table.
@@ -65,16 +70,26 @@ type Summary struct {
 func Summarize(cfg *model.Config, g *model.Graph) Summary {
 	s := Summary{Name: cfg.Name, DType: cfg.DType, Input: g.Input, Loss: g.Loss}
 	for i, sp := range g.Specs {
-		ls := LayerSummary{Index: i, Kind: sp.Kind(), Input: sp.InShape(), Output: sp.OutShape()}
-		for _, p := range sp.Params() {
-			if ls.Shapes == nil {
-				ls.Shapes = map[string]any{}
+		backprop.Walk([]backprop.Spec{sp}, func(path string, sp backprop.Spec) {
+			inner := path != "0"
+			if inner {
+				path = fmt.Sprint(i) + path[1:]
+			} else {
+				path = fmt.Sprint(i)
 			}
-			ls.Shapes[p.Name] = p.Shape
-			ls.Params += backprop.Prod(p.Shape)
-		}
-		s.TotalParams += ls.Params
-		s.Layers = append(s.Layers, ls)
+			ls := LayerSummary{Index: i, Kind: sp.Kind(), Input: sp.InShape(), Output: sp.OutShape(), Path: path, Inner: inner}
+			for _, p := range sp.Params() {
+				if ls.Shapes == nil {
+					ls.Shapes = map[string]any{}
+				}
+				ls.Shapes[p.Name] = p.Shape
+				ls.Params += backprop.Prod(p.Shape)
+			}
+			if !inner {
+				s.TotalParams += ls.Params
+			}
+			s.Layers = append(s.Layers, ls)
+		})
 	}
 	return s
 }
@@ -100,9 +115,13 @@ func printSummary(w io.Writer, s Summary) {
 	fmt.Fprintf(w, "Model %q (%s), input %s, loss %s\n", s.Name, s.DType, shapeStr(s.Input), s.Loss)
 	rows := [][]string{{"#", "layer", "output shape", "params"}}
 	for _, l := range s.Layers {
-		rows = append(rows, []string{fmt.Sprint(l.Index), l.Kind, shapeStr(l.Output), commas(l.Params)})
+		kind := l.Kind
+		if l.Inner {
+			kind = strings.Repeat("  ", (strings.Count(l.Path, ".")+1)/2) + l.Kind
+		}
+		rows = append(rows, []string{l.Path, kind, shapeStr(l.Output), commas(l.Params)})
 	}
-	printTable(w, rows, []bool{true, false, false, true})
+	printTable(w, rows, []bool{false, false, false, true})
 	fmt.Fprintf(w, "Total parameters: %s\n", commas(s.TotalParams))
 }
 

@@ -224,3 +224,110 @@ func TestTrainStepAllocatesNothingBatchNorm(t *testing.T) {
 		}
 	}
 }
+
+func residualS(in []int, proj string, fs ...func([]int) Spec) ResidualSpec {
+	s := ResidualSpec{In: in, Body: chain(in, fs...)}
+	out := s.OutShape()
+	switch proj {
+	case "conv":
+		st := (in[1] + out[1] - 1) / out[1]
+		s.Projection = Conv2DSpec{In: in, Filters: out[0], KH: 1, KW: 1, SH: st, SW: st, Bias: true}
+	case "dense":
+		s.Projection = denseS(in, out[len(out)-1])
+	}
+	return s
+}
+
+// resCNN is a small ResNet: a stem, an identity block and a strided block
+// with a 1x1 conv projection, batchnorm inside both.
+func resCNN() ([]int, []Spec) {
+	in := []int{2, 8, 8}
+	return in, chain(in,
+		func(in []int) Spec { return conv(in, 4, 3, 3, 1, 1, 1, 1, 1, 1) },
+		func(in []int) Spec {
+			return residualS(in, "",
+				func(in []int) Spec { return conv(in, 4, 3, 3, 1, 1, 1, 1, 1, 1) },
+				func(in []int) Spec { return bn(in) },
+				func(in []int) Spec { return act("tanh", in) },
+				func(in []int) Spec { return conv(in, 4, 3, 3, 1, 1, 1, 1, 1, 1) },
+			)
+		},
+		func(in []int) Spec { return act("tanh", in) },
+		func(in []int) Spec {
+			return residualS(in, "conv",
+				func(in []int) Spec { return conv(in, 6, 3, 3, 2, 2, 1, 1, 1, 1) },
+				func(in []int) Spec { return bn(in) },
+			)
+		},
+		func(in []int) Spec { return GlobalAvgPoolSpec{in} },
+		func(in []int) Spec { return denseS(in, 3) },
+	)
+}
+
+func TestGradCheckResidual(t *testing.T) {
+	mlpIn := []int{5}
+	mlp := chain(mlpIn,
+		func(in []int) Spec {
+			return residualS(in, "dense", func(in []int) Spec { return denseS(in, 4) }, func(in []int) Spec { return act("sigmoid", in) })
+		},
+		func(in []int) Spec { return residualS(in, "", func(in []int) Spec { return denseS(in, 4) }) },
+		func(in []int) Spec { return denseS(in, 3) },
+	)
+	cnnIn, cnn := resCNN()
+	for _, tc := range []struct {
+		name  string
+		in    []int
+		specs []Spec
+		n     int
+	}{{"mlp-dense-projection", mlpIn, mlp, 3}, {"cnn-conv-projection-bn", cnnIn, cnn, 3}} {
+		for _, eval := range []bool{false, true} {
+			t.Run(tc.name, func(t *testing.T) {
+				net := NewNetwork[float64](tc.in, tc.specs, CrossEntropy, tc.n)
+				net.Init(rand.New(rand.NewPCG(1, 1)))
+				x, tg := randomBatch(net, tc.n, 3)
+				for _, r := range GradCheck(net, x, tg, tc.n, CheckOptions{Input: true, Seed: 1, Eval: eval}) {
+					if r.MaxErr > gradTol || math.IsNaN(r.MaxErr) || r.Checked == 0 {
+						t.Errorf("eval %v: %s: max relative error %.3g at %d of %d checked", eval, r.Tensor, r.MaxErr, r.WorstIdx, r.Checked)
+					}
+				}
+			})
+		}
+	}
+	if p := NewNetwork[float32](cnnIn, cnn, CrossEntropy, 1).Params[8].Name; p != "3.body.0.weight" {
+		t.Errorf("parameter 8 is %s, want 3.body.0.weight", p)
+	}
+}
+
+// TestThreadsBitIdenticalResidual and the step's allocations, for the
+// residual CNN.
+func TestThreadsBitIdenticalResidual(t *testing.T) {
+	in, specs := resCNN()
+	want := bnRun(in, specs, &Ctx{})
+	for _, threads := range []int{1, 2, 3} {
+		pool := parallel.NewPool(threads)
+		got := bnRun(in, specs, &Ctx{Pool: pool, Gemm: gemm.NewParallel(pool)})
+		pool.Close()
+		for i := range want {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("%d threads: value %d is %v, %v without a pool", threads, i, got[i], want[i])
+			}
+		}
+	}
+	net := NewNetwork[float32](in, specs, CrossEntropy, 16)
+	net.Init(rand.New(rand.NewPCG(1, 1)))
+	x := make([]float32, 16*Prod(in))
+	labels := make([]int32, 16)
+	pool := parallel.NewPool(2)
+	defer pool.Close()
+	ctx := &Ctx{Train: true, Pool: pool, Gemm: gemm.NewParallel(pool)}
+	step := func() {
+		net.ZeroGrad()
+		y := net.Forward(ctx, x, 16)
+		net.Loss.Forward(y, Target[float32]{Labels: labels}, 16)
+		net.Backward(ctx, net.Loss.Grad(16), 16, false)
+	}
+	step()
+	if a := testing.AllocsPerRun(5, step); a != 0 {
+		t.Errorf("training step allocates %v times", a)
+	}
+}
