@@ -78,7 +78,7 @@ func printTrace(w io.Writer, tr *inspect.Trace, limit int) {
 	f := func(t inspect.Tensor) string { return formatTensor(t, limit, "    ") }
 	fmt.Fprintf(w, "== forward (%s, float64)\n\ninput %s\n    %s\n", tr.Source, shapeStr(tr.Input.Shape), f(tr.Input))
 	for _, l := range tr.Layers {
-		fmt.Fprintf(w, "\nlayer %d %s -> output %s\n", l.Index, l.Kind, shapeStr(l.Output.Shape))
+		fmt.Fprintf(w, "\nlayer %s %s -> output %s\n", l.Path, l.Kind, shapeStr(l.Output.Shape))
 		for _, p := range l.Params {
 			fmt.Fprintf(w, "  %s %s\n    %s\n", p.Name, shapeStr(p.Value.Shape), f(p.Value))
 		}
@@ -93,7 +93,7 @@ func printTrace(w io.Writer, tr *inspect.Trace, limit int) {
 	fmt.Fprintf(w, "\n== backward (gradients of the loss)\n")
 	for i := len(tr.Layers) - 1; i >= 0; i-- {
 		l := tr.Layers[i]
-		fmt.Fprintf(w, "\nlayer %d %s\n", l.Index, l.Kind)
+		fmt.Fprintf(w, "\nlayer %s %s\n", l.Path, l.Kind)
 		if l.GradOutput != nil {
 			fmt.Fprintf(w, "  dL/dy (delta from above) %s\n    %s\n", shapeStr(l.GradOutput.Shape), f(*l.GradOutput))
 		} else {

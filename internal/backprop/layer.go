@@ -28,6 +28,9 @@ type Ctx struct {
 	// loop's goroutine: gemm.Sgemm, or Dgemm for float64.
 	Sgemm SgemmFunc
 	Dgemm DgemmFunc
+	// Timing asks blocks (residual) to time their inner layers (Residual's
+	// FwdTime and BwdTime), for bench. False: nothing is timed.
+	Timing bool
 }
 
 // Task is the body of a parallel loop (Ctx.For): Run(w, lo, hi) processes

@@ -3,6 +3,7 @@ package backprop
 import (
 	"fmt"
 	"strconv"
+	"time"
 )
 
 // ResidualSpec is a residual block: a chain of layers (the body) whose
@@ -138,9 +139,12 @@ type Residual[T Float] struct {
 	Outs, Dx [][]T    // per body layer
 	// ProjOut and ProjDx are the projection's output and input gradient.
 	ProjOut, ProjDx []T
-	in, out         int // values per sample
-	y, dx           []T
-	add             addTask[T]
+	// FwdTime and BwdTime accumulate the time of each inner layer (the
+	// body's, then the projection) while Ctx.Timing is set.
+	FwdTime, BwdTime []time.Duration
+	in, out          int // values per sample
+	y, dx            []T
+	add              addTask[T]
 }
 
 func newResidual[T Float](s ResidualSpec, p []*Param[T], maxBatch int) *Residual[T] {
@@ -153,6 +157,7 @@ func newResidual[T Float](s ResidualSpec, p []*Param[T], maxBatch int) *Residual
 		l.Proj = newLayer(s.Projection, parts[len(s.Body)], maxBatch)
 	}
 	l.Outs, l.Dx = make([][]T, len(s.Body)), make([][]T, len(s.Body))
+	l.FwdTime, l.BwdTime = make([]time.Duration, len(s.Children())), make([]time.Duration, len(s.Children()))
 	l.y, l.dx = make([]T, maxBatch*l.out), make([]T, maxBatch*l.in)
 	return l
 }
@@ -168,15 +173,29 @@ func (t *addTask[T]) Run(_, lo, hi int) {
 }
 
 func (l *Residual[T]) Forward(ctx *Ctx, x []T, n int) []T {
+	timing := ctx != nil && ctx.Timing
+	var t0 time.Time
 	h := x
 	for j, b := range l.Body {
+		if timing {
+			t0 = time.Now()
+		}
 		h = b.Forward(ctx, h, n)
 		l.Outs[j] = h
+		if timing {
+			l.FwdTime[j] += time.Since(t0)
+		}
 	}
 	var skip []T
 	if l.Proj != nil {
+		if timing {
+			t0 = time.Now()
+		}
 		skip = l.Proj.Forward(ctx, x, n)
 		l.ProjOut = skip
+		if timing {
+			l.FwdTime[len(l.Body)] += time.Since(t0)
+		}
 	} else {
 		skip = x[:n*l.in] // in == out
 	}
@@ -188,15 +207,29 @@ func (l *Residual[T]) Forward(ctx *Ctx, x []T, n int) []T {
 }
 
 func (l *Residual[T]) Backward(ctx *Ctx, dy []T, n int, needDx bool) []T {
+	timing := ctx != nil && ctx.Timing
+	var t0 time.Time
 	g := dy[:n*l.out]
 	for j := len(l.Body) - 1; j >= 0; j-- {
+		if timing {
+			t0 = time.Now()
+		}
 		g = l.Body[j].Backward(ctx, g, n, j > 0 || needDx)
 		l.Dx[j] = g
+		if timing {
+			l.BwdTime[j] += time.Since(t0)
+		}
 	}
 	var skip []T
 	if l.Proj != nil {
+		if timing {
+			t0 = time.Now()
+		}
 		skip = l.Proj.Backward(ctx, dy[:n*l.out], n, needDx)
 		l.ProjDx = skip
+		if timing {
+			l.BwdTime[len(l.Body)] += time.Since(t0)
+		}
 	} else {
 		skip = dy[:n*l.in] // in == out
 	}

@@ -33,8 +33,12 @@ type TraceParam struct {
 
 // TraceLayer is one layer's forward output and backward gradients.
 type TraceLayer struct {
-	Index      int          `json:"index"`
-	Kind       string       `json:"kind"`
+	Index int    `json:"index"`
+	Kind  string `json:"kind"`
+	// Path is the layer's state_dict prefix: "3", or "3.body.1" for a
+	// layer inside block 3 (Inner); a block's inner rows follow its row.
+	Path       string       `json:"path"`
+	Inner      bool         `json:"inner,omitempty"`
 	Output     Tensor       `json:"output"`      // y
 	GradOutput *Tensor      `json:"grad_output"` // dL/dy, the delta arriving from above (nil: not needed)
 	GradInput  *Tensor      `json:"grad_input"`  // dL/dx, the delta passed below (nil: token ids have none)
@@ -107,7 +111,7 @@ func RunTrace(cfg *model.Config, o TraceOptions) (*Trace, error) {
 		if i+1 < len(net.Specs) {
 			gy = net.Dx[i+1]
 		}
-		l := TraceLayer{Index: i, Kind: sp.Kind(), Output: tensorOf(batched(sp.OutShape()), net.Outs[i])}
+		l := TraceLayer{Index: i, Path: fmt.Sprint(i), Kind: sp.Kind(), Output: tensorOf(batched(sp.OutShape()), net.Outs[i])}
 		if len(gy) > 0 { // empty when the layer above takes its input as token ids
 			g := tensorOf(batched(sp.OutShape()), gy)
 			l.GradOutput = &g
@@ -120,8 +124,46 @@ func RunTrace(cfg *model.Config, o TraceOptions) (*Trace, error) {
 			l.Params = append(l.Params, TraceParam{Name: p.Name, Value: tensorOf(p.Shape, p.W), Grad: tensorOf(p.Shape, p.G)})
 		}
 		tr.Layers = append(tr.Layers, l)
+		tr.Layers = append(tr.Layers, traceInner(i, l.Path, sp, net.Layers[i], append(net.ByLayer[i], net.BufByLayer[i]...), gy, batched)...)
 	}
 	return tr, nil
+}
+
+// traceInner are the rows of a block's inner layers (none for other
+// layers), depth first: the body's layers, each with the output it
+// passed on and the gradients it received and passed below, then the
+// projection's. gy is dL/dy of the block; ps its parameters and buffers.
+func traceInner(i int, path string, sp backprop.Spec, layer backprop.Layer[float64], ps []*backprop.Param[float64], gy []float64, batched func([]int) []int) []TraceLayer {
+	p, ok := sp.(backprop.Parent)
+	r, ok2 := layer.(*backprop.Residual[float64])
+	if !ok || !ok2 {
+		return nil
+	}
+	var rows []TraceLayer
+	names, children := p.ChildNames(), p.Children()
+	parts := backprop.SplitTensors(children, ps)
+	for j, c := range children {
+		out, dx, inner, dy := r.ProjOut, r.ProjDx, r.Proj, gy
+		if j < len(r.Body) {
+			out, dx, inner = r.Outs[j], r.Dx[j], r.Body[j]
+			if j+1 < len(r.Body) {
+				dy = r.Dx[j+1]
+			}
+		}
+		l := TraceLayer{Index: i, Path: path + "." + names[j], Inner: true, Kind: c.Kind(), Output: tensorOf(batched(c.OutShape()), out)}
+		g := tensorOf(batched(c.OutShape()), dy)
+		l.GradOutput = &g
+		if len(dx) > 0 {
+			gx := tensorOf(batched(c.InShape()), dx)
+			l.GradInput = &gx
+		}
+		for _, q := range parts[j][:len(c.Params())] {
+			l.Params = append(l.Params, TraceParam{Name: q.Name, Value: tensorOf(q.Shape, q.W), Grad: tensorOf(q.Shape, q.G)})
+		}
+		rows = append(rows, l)
+		rows = append(rows, traceInner(i, l.Path, c, inner, parts[j], dy, batched)...)
+	}
+	return rows
 }
 
 // GradCheckOptions says what to check.

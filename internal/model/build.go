@@ -140,6 +140,23 @@ func checkBatchNorm(d *decoder, c *Config, specs []backprop.Spec) error {
 	return err
 }
 
+// CheckLastBatch refuses a training split whose last batch of an epoch
+// holds one sample when a batchnorm would then see one value per channel
+// (torch refuses such a batch in training; so would the engine).
+func CheckLastBatch(c *Config, g *Graph, samples int) error {
+	bs := c.Training.BatchSize
+	if bs < 1 || samples%bs != 1 {
+		return nil
+	}
+	var err error
+	backprop.Walk(g.Specs, func(path string, s backprop.Spec) {
+		if b, ok := s.(backprop.BatchNormSpec); ok && err == nil && b.ValuesPerSample() == 1 {
+			err = fmt.Errorf("%s: the training split has %d samples, so with batch_size %d every epoch ends with a batch of 1, and layer %s (batchnorm) on %v would see one value per channel; torch refuses it too (\"Expected more than 1 value per channel when training\"): change training.batch_size or data.validation_split", c.File, samples, bs, path, b.In)
+		}
+	})
+	return err
+}
+
 // layerError locates a layer's build error: at the offending parameter's
 // value for a backprop.ParamError or NeedsDataError, else at the layer.
 // name is the layer's state_dict prefix ("3", "3.body.1"), path its
