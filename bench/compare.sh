@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Side-by-side speed of nettrain and PyTorch on the same machine, in one run:
 # the MNIST MLP, the MNIST CNN and the text LSTM (nettrain bench against
-# bench/pytorch_twin.py, alternating, same threads, batch and model), and a
+# bench/pytorch_twin.py, alternating, same threads, batch and model), the
+# Fashion-MNIST ResNet (WORKLOADS=resnet, against
+# scripts/twins/fashion_resnet.py bench; not in the default list), and a
 # 1024^3 float32 GEMM (nettrain's kernel against OpenBLAS through torch).
 # Prints the ratio nettrain / PyTorch of samples per second (the median of
 # ROUNDS alternating runs each). On two threads PyTorch gets its best
@@ -32,7 +34,12 @@ try: d=json.loads(s)
 except ValueError: d=json.loads(s.strip().splitlines()[-1])
 print(d['$1'])"; }
 
-config() { case $1 in mlp) echo configs/mnist-mlp.yaml;; cnn) echo configs/mnist-cnn.yaml;; lstm) echo configs/text-lstm.yaml;; esac; }
+config() { case $1 in mlp) echo configs/mnist-mlp.yaml;; cnn) echo configs/mnist-cnn.yaml;; lstm) echo configs/text-lstm.yaml;; resnet) echo configs/fashion-mnist-resnet.yaml;; esac; }
+# twin W TORCH_THREADS BLAS_THREADS: one PyTorch run of workload W.
+twin() {
+  if [ "$1" = resnet ]; then $PY scripts/twins/fashion_resnet.py bench --threads "$2" --blas-threads "$3" --steps "$STEPS"
+  else $PY bench/pytorch_twin.py --workload "$1" --threads "$2" --blas-threads "$3" --steps "$STEPS"; fi
+}
 
 echo "| workload | threads | nettrain | PyTorch (torch, OpenBLAS threads) | ratio |"
 echo "|---|---|---|---|---|"
@@ -59,7 +66,7 @@ for w in $WORKLOADS; do
       ours_runs="$ours_runs $(GOMAXPROCS=$t /tmp/nettrain-bench bench "$(config $w)" --threads "$t" --steps "$STEPS" --json | json samples_per_s)"
       for s in $settings; do
         tt=${s%,*}; bt=${s#*,}
-        theirs_runs[$s]="${theirs_runs[$s]:-} $($PY bench/pytorch_twin.py --workload "$w" --threads "$tt" --blas-threads "$bt" --steps "$STEPS" | json samples_per_s)"
+        theirs_runs[$s]="${theirs_runs[$s]:-} $(twin "$w" "$tt" "$bt" | json samples_per_s)"
       done
     done
     ours=$(echo $ours_runs | tr ' ' '\n' | median)

@@ -175,6 +175,9 @@ type GradCheckOptions struct {
 	// AllowUnchecked lets a tensor none of whose sampled entries could be
 	// checked (all at kinks or ties) pass; by default it fails the check.
 	AllowUnchecked bool
+	// Eval checks the evaluation-mode network (batchnorm on its running
+	// statistics); by default the training mode's, as training differentiates.
+	Eval bool
 }
 
 // GradCheckReport is the result per tensor and the verdict.
@@ -217,10 +220,10 @@ func RunGradCheck(cfg *model.Config, o GradCheckOptions) (*GradCheckReport, erro
 		}
 	}
 	tgt := buf.Target(n)
-	res := backprop.GradCheck(net, x, tgt, n, backprop.CheckOptions{MaxPerTensor: o.MaxEntries, Seed: cfg.Seed, Input: true})
+	res := backprop.GradCheck(net, x, tgt, n, backprop.CheckOptions{MaxPerTensor: o.MaxEntries, Seed: cfg.Seed, Input: true, Eval: o.Eval})
 	rep := &GradCheckReport{Results: res, Tol: o.Tol, Source: in.source}
 	rep.Pass, rep.Unchecked = judge(res, o.Tol, o.AllowUnchecked)
-	y := net.Forward(&backprop.Ctx{Train: true, RNG: rand.New(rand.NewPCG(cfg.Seed, 0x9e3779b97f4a7c15))}, x, n)
+	y := net.Forward(&backprop.Ctx{Train: !o.Eval, RNG: rand.New(rand.NewPCG(cfg.Seed, 0x9e3779b97f4a7c15))}, x, n)
 	rep.Loss, _, _ = net.Loss.Forward(y, tgt, n)
 	if math.IsNaN(rep.Loss) {
 		return nil, fmt.Errorf("the loss is NaN on these samples; gradients cannot be checked")
