@@ -24,9 +24,9 @@ the test set.
       times training steps as nettrain bench does (after 10 warm-up steps).
 
 Data: FASHION_MNIST_DIR, default /usr/share/datasets/fashion-mnist (Debian's
-dataset-fashion-mnist). Needs /usr/bin/python3 with python3-torch and
-python3-safetensors is not needed: safetensors files are read and written
-here directly (the format is a JSON header and raw little-endian data).
+dataset-fashion-mnist). Needs /usr/bin/python3 with Debian's python3-torch;
+safetensors files are read and written here directly (a JSON header and
+raw little-endian data), without the safetensors package.
 """
 import argparse
 import ctypes
