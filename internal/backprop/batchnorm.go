@@ -96,8 +96,8 @@ type batchNorm[T Float] struct {
 	rm, rv, nbt     *Param[T]
 	train           bool // the mode of the last Forward
 	x               []T  // the input of the last Forward (not owned)
-	xhat, y, dx     []T
-	invstd          []float64 // per channel, of the last Forward
+	y, dx           []T
+	mean, invstd    []float64 // per channel, of the last Forward
 	fwd, bwd        bnTask[T]
 }
 
@@ -109,8 +109,8 @@ func newBatchNorm[T Float](s BatchNormSpec, p []*Param[T], maxBatch int) *batchN
 	}
 	l.rm, l.rv, l.nbt = p[0], p[1], p[2]
 	m := maxBatch * Prod(s.In)
-	l.xhat, l.y, l.dx = make([]T, m), make([]T, m), make([]T, m)
-	l.invstd = make([]float64, l.c)
+	l.y, l.dx = make([]T, m), make([]T, m)
+	l.mean, l.invstd = make([]float64, l.c), make([]float64, l.c)
 	l.fwd.l, l.bwd.l = l, l
 	return l
 }
@@ -137,26 +137,26 @@ func (t *bnTask[T]) Run(_, lo, hi int) {
 // channel c's inner values.
 func (l *batchNorm[T]) base(i, c int) int { return (i*l.c + c) * l.inner }
 
+// forwardChannel normalises channel c: one pass for the statistics (sums
+// of x - K and its square in float64, K the channel's first value, which
+// keeps the variance free of cancellation), one for y = a x + b' with
+// a = weight invstd and b' = bias - mean a (as torch computes it).
 func (l *batchNorm[T]) forwardChannel(c, rows int, x []T) {
 	var mean, invstd float64
 	if l.train {
-		var sum float64
+		shift := float64(x[l.base(0, c)])
+		var s1, s2 float64
 		for i := 0; i < rows; i++ {
 			for _, v := range x[l.base(i, c) : l.base(i, c)+l.inner] {
-				sum += float64(v)
+				d := float64(v) - shift
+				s1 += d
+				s2 += d * d
 			}
 		}
 		m := float64(rows * l.inner)
-		mean = sum / m
-		var ss float64
-		for i := 0; i < rows; i++ {
-			for _, v := range x[l.base(i, c) : l.base(i, c)+l.inner] {
-				d := float64(v) - mean
-				ss += d * d
-			}
-		}
-		v := ss / m
-		invstd = 1 / math.Sqrt(v+l.eps)
+		mean = shift + s1/m
+		ss := max(0, s2-s1*s1/m) // sum of (x - mean)^2
+		invstd = 1 / math.Sqrt(ss/m+l.eps)
 		mo := l.momentum
 		l.rm.W[c] = T((1-mo)*float64(l.rm.W[c]) + mo*mean)
 		l.rv.W[c] = T((1-mo)*float64(l.rv.W[c]) + mo*ss/(m-1))
@@ -164,30 +164,39 @@ func (l *batchNorm[T]) forwardChannel(c, rows int, x []T) {
 		mean = float64(l.rm.W[c])
 		invstd = 1 / math.Sqrt(float64(l.rv.W[c])+l.eps)
 	}
-	l.invstd[c] = invstd
+	l.mean[c], l.invstd[c] = mean, invstd
 	w, b := 1.0, 0.0
 	if l.w != nil {
 		w, b = float64(l.w.W[c]), float64(l.b.W[c])
 	}
+	a := T(w * invstd)
+	bb := T(b - mean*w*invstd)
 	for i := 0; i < rows; i++ {
 		k := l.base(i, c)
+		y := l.y[k : k+l.inner]
 		for j, v := range x[k : k+l.inner] {
-			h := (float64(v) - mean) * invstd
-			l.xhat[k+j] = T(h)
-			l.y[k+j] = T(w*h + b)
+			y[j] = a*v + bb
 		}
 	}
 }
 
+// backwardChannel: one pass for sum dy and sum dy (x - mean) (float64),
+// one for dx, which in training is
+//
+//	dx = A dy + B x + C,  A = weight invstd,  B = -A invstd mean(dy xhat),
+//	                      C = -A mean(dy) - B mean
 func (l *batchNorm[T]) backwardChannel(c, rows int, dy, dx []T) {
-	var sdy, sdyx float64
+	mean, invstd := l.mean[c], l.invstd[c]
+	var sdy, sdxc float64
 	for i := 0; i < rows; i++ {
 		k := l.base(i, c)
+		xs := l.x[k : k+l.inner]
 		for j, g := range dy[k : k+l.inner] {
 			sdy += float64(g)
-			sdyx += float64(g) * float64(l.xhat[k+j])
+			sdxc += float64(g) * (float64(xs[j]) - mean)
 		}
 	}
+	sdyx := sdxc * invstd // sum dy xhat
 	w := 1.0
 	if l.w != nil {
 		w = float64(l.w.W[c])
@@ -197,22 +206,19 @@ func (l *batchNorm[T]) backwardChannel(c, rows int, dy, dx []T) {
 	if dx == nil {
 		return
 	}
-	scale := w * l.invstd[c]
-	if !l.train {
-		for i := 0; i < rows; i++ {
-			k := l.base(i, c)
-			for j, g := range dy[k : k+l.inner] {
-				dx[k+j] = T(scale * float64(g))
-			}
-		}
-		return
+	A := w * invstd
+	var B, C float64
+	if l.train {
+		m := float64(rows * l.inner)
+		B = -A * invstd * sdyx / m
+		C = -A*sdy/m - B*mean
 	}
-	m := float64(rows * l.inner)
-	mdy, mdyx := sdy/m, sdyx/m
+	a, b, cc := T(A), T(B), T(C)
 	for i := 0; i < rows; i++ {
 		k := l.base(i, c)
+		xs, d := l.x[k:k+l.inner], dx[k:k+l.inner]
 		for j, g := range dy[k : k+l.inner] {
-			dx[k+j] = T(scale * (float64(g) - mdy - float64(l.xhat[k+j])*mdyx))
+			d[j] = a*g + b*xs[j] + cc
 		}
 	}
 }
