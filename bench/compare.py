@@ -16,8 +16,9 @@ results file into the README's tables; nothing is copied by hand.
   bench/compare.sh                       # all workloads, 1 and 2 threads, 3 rounds
   bench/compare.sh --workloads mlp,infer-mlp --threads 1 --rounds 1
 
-Workloads: mlp, cnn, lstm (training samples/s: `nettrain bench` against
-bench/pytorch_twin.py; PyTorch gets its best thread setting: torch and
+Workloads: mlp, cnn, lstm, resnet (training samples/s: `nettrain bench`
+against bench/pytorch_twin.py, or scripts/twins/fashion_resnet.py for the
+Fashion-MNIST ResNet, which is not in the default list; PyTorch gets its best thread setting: torch and
 OpenBLAS threads, with and without OMP_WAIT_POLICY=PASSIVE), gemm
 (1024^3 float32 GFLOP/s: nettrain's kernel against OpenBLAS through torch,
 with the machine's OPENBLAS_CORETYPE and without it), infer-mlp, infer-cnn
@@ -38,7 +39,15 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PY = os.environ.get("PY", "/usr/bin/python3")
-CONFIGS = {"mlp": "configs/mnist-mlp.yaml", "cnn": "configs/mnist-cnn.yaml", "lstm": "configs/text-lstm.yaml"}
+CONFIGS = {"mlp": "configs/mnist-mlp.yaml", "cnn": "configs/mnist-cnn.yaml", "lstm": "configs/text-lstm.yaml",
+           "resnet": "configs/fashion-mnist-resnet.yaml"}
+
+
+def twin(w, tt, bt, steps):
+    """The PyTorch twin's command for training workload w."""
+    if w == "resnet":
+        return [PY, "scripts/twins/fashion_resnet.py", "bench", "--threads", str(tt), "--blas-threads", str(bt), "--steps", str(steps)]
+    return [PY, "bench/pytorch_twin.py", "--workload", w, "--threads", str(tt), "--blas-threads", str(bt), "--steps", str(steps)]
 ENV_PREFIXES = ("OPENBLAS_", "GOTO", "OMP_", "MKL_", "KMP_", "GOMP_", "DNNL_", "ATEN_", "TORCH_", "GOMAXPROCS", "GOGC")
 
 
@@ -183,7 +192,7 @@ def main():
                             if wait:
                                 e["OMP_WAIT_POLICY"] = wait
                             rec.run(dict(base, program="pytorch", torch_threads=tt, blas_threads=bt, omp_wait_policy=wait or None),
-                                    [PY, "bench/pytorch_twin.py", "--workload", w, "--threads", str(tt), "--blas-threads", str(bt), "--steps", str(a.steps)], e)
+                                    twin(w, tt, bt, a.steps), e)
                 elif w == "gemm":
                     e = dict(env, GOMAXPROCS=str(t))
                     # bench's peak_gflops: nettrain's 1024^3 float32 GEMM, best of 4, on t threads

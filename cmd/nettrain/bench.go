@@ -193,12 +193,16 @@ func printBench(w io.Writer, r *inspect.BenchResult) {
 		if t := l.ForwardMS + l.BackwardMS; l.GFLOP > 0 && t > 0 {
 			gf = fmt.Sprintf("%.1f", l.GFLOP/(t/1000))
 		}
-		rows = append(rows, []string{fmt.Sprint(l.Index), l.Kind, fmt.Sprintf("%.3f", l.ForwardMS), fmt.Sprintf("%.3f", l.BackwardMS), fmt.Sprintf("%.4f", l.GFLOP), gf})
+		kind, idx := l.Kind, fmt.Sprint(l.Index)
+		if l.Inner {
+			kind, idx = strings.Repeat("  ", (strings.Count(l.Path, ".")+1)/2)+l.Kind, l.Path
+		}
+		rows = append(rows, []string{idx, kind, fmt.Sprintf("%.3f", l.ForwardMS), fmt.Sprintf("%.3f", l.BackwardMS), fmt.Sprintf("%.4f", l.GFLOP), gf})
 	}
 	rows = append(rows, []string{"", "batch fill", fmt.Sprintf("%.3f", r.DataMS), "", "", ""},
 		[]string{"", "loss", fmt.Sprintf("%.3f", r.LossMS), "", "", ""},
 		[]string{"", "optimizer", "", fmt.Sprintf("%.3f", r.OptimizerMS), "", ""})
-	printTable(w, rows, []bool{true, false, true, true, true, true})
+	printTable(w, rows, []bool{false, false, true, true, true, true})
 	fmt.Fprintf(w, "\n%.3f GFLOP per step, %.1f GFLOP/s: %.0f%% of the float32 GEMM peak on %s (%.1f GFLOP/s)\n",
 		r.GFLOPPerStep, r.GFLOPS, 100*r.GFLOPS/r.PeakGFLOPS, threads, r.PeakGFLOPS)
 	fmt.Fprintf(w, "%.2f allocations per step, peak resident memory %.0f MiB\n", r.AllocsPerStep, r.PeakRSSMiB)

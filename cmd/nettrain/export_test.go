@@ -187,21 +187,36 @@ func checkWeightsFile(t *testing.T, path string, net *backprop.Network[float32])
 		t.Fatal(err)
 	}
 	var got, want []string
+	byName := map[string]*backprop.Param[float32]{}
+	for _, p := range append(net.Params[:len(net.Params):len(net.Params)], net.Buffers...) {
+		byName[p.Name] = p
+		want = append(want, fmt.Sprintf("%s %v", p.Name, p.Shape))
+	}
 	for _, name := range f.Names() {
-		v, shape, err := f.Float32(name)
-		if err != nil {
-			t.Fatal(err)
+		var v []float32
+		var shape []int
+		if info, _ := f.Info(name); info.DType == safetensors.I64 { // num_batches_tracked
+			iv, sh, err := f.Int64(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, x := range iv {
+				v = append(v, float32(x))
+			}
+			shape = sh
+		} else {
+			var err error
+			if v, shape, err = f.Float32(name); err != nil {
+				t.Fatal(err)
+			}
 		}
 		got = append(got, fmt.Sprintf("%s %v", name, shape))
-		if p := net.Param(name); p != nil && !slices.Equal(v, p.W) {
+		if p := byName[name]; p != nil && !slices.Equal(v, p.W) {
 			t.Errorf("%s: %s holds other values than the checkpoint", path, name)
 		}
 	}
-	for _, p := range net.Params {
-		want = append(want, fmt.Sprintf("%s %v", p.Name, p.Shape))
-	}
 	if !slices.Equal(got, want) {
-		t.Errorf("%s holds\n%v\nwant the parameters\n%v", path, got, want)
+		t.Errorf("%s holds\n%v\nwant the parameters and buffers\n%v", path, got, want)
 	}
 	if len(f.Metadata) != 0 {
 		t.Errorf("%s has metadata %v, want none", path, f.Metadata)

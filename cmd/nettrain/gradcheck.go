@@ -21,6 +21,7 @@ type GradCheckOptions struct {
 	Tol            float64
 	Jitter         float64
 	AllowUnchecked bool
+	Eval           bool
 	JSON           bool
 }
 
@@ -60,6 +61,7 @@ failure.`,
 	cmd.Flags().Float64Var(&opts.Tol, "tol", 1e-6, "largest relative error that passes")
 	cmd.Flags().Float64Var(&opts.Jitter, "jitter", 1e-3, "uniform noise added to the inputs so that no value sits exactly on a ReLU kink or a max-pooling tie")
 	cmd.Flags().BoolVar(&opts.AllowUnchecked, "allow-unchecked", false, "pass even when every sampled entry of a tensor sat on a kink or tie and nothing of it was checked")
+	cmd.Flags().BoolVar(&opts.Eval, "eval", false, "check the evaluation-mode network (batchnorm on its running statistics, dropout off) instead of the training mode's")
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print JSON")
 	return cmd
 }
@@ -69,7 +71,7 @@ func runGradCheck(o *GradCheckOptions) error {
 	if err != nil {
 		return err
 	}
-	rep, err := inspect.RunGradCheck(cfg, inspect.GradCheckOptions{Samples: o.Samples, MaxEntries: o.MaxEntries, Tol: o.Tol, Jitter: o.Jitter, AllowUnchecked: o.AllowUnchecked})
+	rep, err := inspect.RunGradCheck(cfg, inspect.GradCheckOptions{Samples: o.Samples, MaxEntries: o.MaxEntries, Tol: o.Tol, Jitter: o.Jitter, AllowUnchecked: o.AllowUnchecked, Eval: o.Eval})
 	if err != nil {
 		return err
 	}

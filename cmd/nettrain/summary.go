@@ -59,6 +59,11 @@ type LayerSummary struct {
 	// in state_dict order.
 	WeightShapes [][]int `json:"weight_shapes,omitempty"`
 	BiasShapes   [][]int `json:"bias_shapes,omitempty"`
+	// Path is the layer's state_dict prefix: "3", or "3.body.1" for a
+	// layer inside block 3 (Inner), whose parameters its block's row
+	// counts too.
+	Path  string `json:"path"`
+	Inner bool   `json:"inner,omitempty"`
 }
 
 // Summary is the whole table.
@@ -78,26 +83,38 @@ type Summary struct {
 func Summarize(cfg *model.Config, g *model.Graph) Summary {
 	s := Summary{Name: cfg.Name, DType: cfg.DType, Input: g.Input, Loss: g.Loss}
 	for i, sp := range g.Specs {
-		ls := LayerSummary{Index: i, Kind: sp.Kind(), Input: sp.InShape(), Output: sp.OutShape()}
-		for _, p := range sp.Params() {
-			if ls.Shapes == nil {
-				ls.Shapes = map[string]any{}
-			}
-			ls.Shapes[p.Name] = p.Shape
-			size := backprop.Prod(p.Shape)
-			ls.Params += size
-			if strings.HasPrefix(p.Name, "bias") {
-				ls.Biases += size
-				ls.BiasShapes = append(ls.BiasShapes, p.Shape)
+		backprop.Walk([]backprop.Spec{sp}, func(path string, sp backprop.Spec) {
+			inner := path != "0"
+			if inner {
+				path = fmt.Sprint(i) + path[1:]
 			} else {
-				ls.Weights += size
-				ls.WeightShapes = append(ls.WeightShapes, p.Shape)
+				path = fmt.Sprint(i)
 			}
-		}
-		s.TotalParams += ls.Params
-		s.TotalWeights += ls.Weights
-		s.TotalBiases += ls.Biases
-		s.Layers = append(s.Layers, ls)
+			ls := LayerSummary{Index: i, Kind: sp.Kind(), Input: sp.InShape(), Output: sp.OutShape(), Path: path, Inner: inner}
+			for _, p := range sp.Params() {
+				if ls.Shapes == nil {
+					ls.Shapes = map[string]any{}
+				}
+				ls.Shapes[p.Name] = p.Shape
+				size := backprop.Prod(p.Shape)
+				ls.Params += size
+				// The parameter's own name, after a block's prefix
+				// ("body.0.bias").
+				if name := p.Name[strings.LastIndex(p.Name, ".")+1:]; strings.HasPrefix(name, "bias") {
+					ls.Biases += size
+					ls.BiasShapes = append(ls.BiasShapes, p.Shape)
+				} else {
+					ls.Weights += size
+					ls.WeightShapes = append(ls.WeightShapes, p.Shape)
+				}
+			}
+			if !inner {
+				s.TotalParams += ls.Params
+				s.TotalWeights += ls.Weights
+				s.TotalBiases += ls.Biases
+			}
+			s.Layers = append(s.Layers, ls)
+		})
 	}
 	return s
 }
@@ -123,9 +140,18 @@ func printSummary(w io.Writer, s Summary) {
 	fmt.Fprintf(w, "Model %q (%s), input %s, loss %s\n", s.Name, s.DType, shapeStr(s.Input), s.Loss)
 	rows := [][]string{{"#", "layer", "output shape", "weights", "biases", "params"}}
 	for _, l := range s.Layers {
-		rows = append(rows, []string{fmt.Sprint(l.Index), l.Kind, shapeStr(l.Output), sizes(l.WeightShapes, l.Weights), sizes(l.BiasShapes, l.Biases), commas(l.Params)})
+		kind := l.Kind
+		if l.Inner {
+			kind = strings.Repeat("  ", (strings.Count(l.Path, ".")+1)/2) + l.Kind
+		}
+		weights, biases := sizes(l.WeightShapes, l.Weights), sizes(l.BiasShapes, l.Biases)
+		if len(l.WeightShapes)+len(l.BiasShapes) > 3 {
+			// A block: its inner rows list the shapes; here the totals.
+			weights, biases = commas(l.Weights), commas(l.Biases)
+		}
+		rows = append(rows, []string{l.Path, kind, shapeStr(l.Output), weights, biases, commas(l.Params)})
 	}
-	printTable(w, rows, []bool{true, false, false, false, false, true})
+	printTable(w, rows, []bool{false, false, false, false, false, true})
 	fmt.Fprintf(w, "Total parameters: %s (%s weights, %s biases)\n", commas(s.TotalParams), commas(s.TotalWeights), commas(s.TotalBiases))
 }
 

@@ -150,7 +150,7 @@ func printTrace(w io.Writer, tr *inspect.Trace, limit, digits int) {
 	g := func(v float64) string { return formatNumber(v, digits) }
 	fmt.Fprintf(w, "== forward (%s, float64)\n\ninput x %s\n    %s\n", tr.Source, shapeStr(tr.Input.Shape), f(tr.Input))
 	for _, l := range tr.Layers {
-		fmt.Fprintf(w, "\nlayer %d %s -> output %s\n", l.Index, l.Kind, shapeStr(l.Output.Shape))
+		fmt.Fprintf(w, "\nlayer %s %s -> output %s\n", l.Path, l.Kind, shapeStr(l.Output.Shape))
 		for _, p := range l.Params {
 			fmt.Fprintf(w, "  %s %s\n    %s\n", p.Name, shapeStr(p.Value.Shape), f(p.Value))
 		}
@@ -173,7 +173,7 @@ func printTrace(w io.Writer, tr *inspect.Trace, limit, digits int) {
 	}
 	for i := len(tr.Layers) - 1; i >= 0; i-- {
 		l := tr.Layers[i]
-		fmt.Fprintf(w, "\nlayer %d %s\n", l.Index, l.Kind)
+		fmt.Fprintf(w, "\nlayer %s %s\n", l.Path, l.Kind)
 		if l.GradOutput != nil {
 			fmt.Fprintf(w, "  %s\n    %s\n", labelled(l.Labels.GradOut, l.GradOutput.Shape), f(*l.GradOutput))
 		} else {

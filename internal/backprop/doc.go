@@ -24,6 +24,11 @@
 //   - All parameters live in one flat slab (Network.W) mirrored by one flat
 //     gradient slab (Network.G); each Param's W and G are views into them.
 //     Optimizers and gradient clipping work on the flat slabs.
+//   - Buffers, a layer's state that is not trained (batchnorm's running
+//     statistics), live in a third slab, Network.B, outside W and G: no
+//     optimizer, weight decay or clipping sees them. A layer updates its
+//     buffers itself, in a training-mode Forward; checkpoints save and
+//     restore them under their state_dict names.
 //   - Matrix products go through one helper, Gemm, which dispatches to the
 //     fast float32 kernel (package gemm: Ctx.Gemm on the pool's threads, or
 //     gemm.Sgemm on the caller) or gonum's blas64. Results never depend on
@@ -58,4 +63,11 @@
 // parameter shapes, non-generic, built by package model from the YAML
 // config) and its Layer implementation with Forward and Backward side by
 // side. The doc comment of each layer states its math.
+//
+// A network is a chain of layers; a block (residual.go) is one layer of
+// the chain holding its own chain of inner layers (ordinary layers, each
+// in its own file), whose Forward runs them and adds the skip path and
+// whose Backward sends the gradient down both paths and adds their input
+// gradients. Its Spec lists the inner layers' parameters under nested
+// names ("3.body.0.weight"); Walk visits nested specs.
 package backprop

@@ -66,16 +66,21 @@ type goldenCase struct {
 	CPUCapabilityUsage string `json:"cpu_capability_usage"`
 	DType              string `json:"dtype"`
 
-	Name   string          `json:"name"`
+	Name string `json:"name"`
+	// Mode is "eval" for a case run in evaluation mode (batchnorm on its
+	// running statistics); "train" or absent: training mode.
+	Mode   string          `json:"mode"`
 	Input  []int           `json:"input"`  // per-sample input shape
 	Layers json.RawMessage `json:"layers"` // nettrain YAML layer list (JSON is YAML)
 	Loss   string          `json:"loss"`
 	Batch  int             `json:"batch"`
 
 	Params []namedTensor `json:"params"` // initial parameters, state_dict order
-	X      goldenTensor  `json:"x"`      // (batch, input...)
-	Labels *goldenTensor `json:"labels"` // class labels (batch, positions...), or
-	Values *goldenTensor `json:"values"` // real targets shaped like the output
+	// Buffers are the initial buffers (batchnorm's running statistics).
+	Buffers []namedTensor `json:"buffers"`
+	X       goldenTensor  `json:"x"`      // (batch, input...)
+	Labels  *goldenTensor `json:"labels"` // class labels (batch, positions...), or
+	Values  *goldenTensor `json:"values"` // real targets shaped like the output
 
 	Outs      []goldenTensor `json:"outs"` // every layer's output
 	LossValue float64        `json:"loss_value"`
@@ -96,6 +101,7 @@ type goldenRun struct {
 	Options   json.RawMessage `json:"options"` // nettrain YAML hyperparameters
 	Losses    []float64       `json:"losses"`  // the loss before each step
 	Params    []namedTensor   `json:"params"`  // the parameters after the last step
+	Buffers   []namedTensor   `json:"buffers"` // the buffers after the last step
 }
 
 func TestGoldenNetworks(t *testing.T) {
@@ -203,7 +209,7 @@ func runGolden[T backprop.Float](t *testing.T, c *goldenCase, tol, optTol float6
 	}
 	n := c.Batch
 	net := backprop.NewNetwork[T](g.Input, g.Specs, g.Loss, n)
-	setParams(t, net, c.Params)
+	setParams(t, net, c.Params, c.Buffers)
 	if want := append([]int{n}, c.Input...); !slices.Equal(c.X.Shape, want) {
 		t.Fatalf("x has shape %v, want %v", c.X.Shape, want)
 	}
@@ -217,7 +223,7 @@ func runGolden[T backprop.Float](t *testing.T, c *goldenCase, tol, optTol float6
 	ck := &checker{t: t, tol: tol}
 
 	// Forward, loss, backward, as torch did with the initial parameters.
-	ctx := &backprop.Ctx{}
+	ctx := &backprop.Ctx{Train: c.Mode != "eval"}
 	y := net.Forward(ctx, x, n)
 	if len(c.Outs) != len(net.Layers) {
 		t.Fatalf("torch recorded %d layer outputs, the network has %d layers", len(c.Outs), len(net.Layers))
@@ -265,7 +271,7 @@ func train[T backprop.Float](t *testing.T, ck *checker, c *goldenCase, run *gold
 		t.Fatalf("%s: the config names optimizer %q", run.Name, cfg.Optimizer.Name)
 	}
 	n := c.Batch
-	setParams(t, net, c.Params)
+	setParams(t, net, c.Params, c.Buffers)
 	opt := optim.New[T](cfg.Optimizer.Optim, net.NumParams())
 	for step, want := range run.Losses {
 		net.ZeroGrad()
@@ -276,14 +282,30 @@ func train[T backprop.Float](t *testing.T, ck *checker, c *goldenCase, run *gold
 		check(ck, fmt.Sprintf("%s: loss at step %d", run.Name, step+1), []float64{mean}, []float64{want})
 	}
 	checkParams(t, ck, run.Name+": final ", net, run.Params, func(p *backprop.Param[T]) []T { return p.W })
+	if len(run.Buffers) != len(net.Buffers) {
+		t.Fatalf("%s: torch has %d buffers, the network %d", run.Name, len(run.Buffers), len(net.Buffers))
+	}
+	for i, w := range run.Buffers {
+		if b := net.Buffers[i]; b.Name != w.Name {
+			t.Fatalf("%s: buffer %d: nettrain %s, torch %s", run.Name, i, b.Name, w.Name)
+		}
+		check(ck, run.Name+": final "+w.Name, net.Buffers[i].W, w.Data)
+	}
 }
 
-// setParams copies torch's parameters in, checking that the network has
-// the same state_dict names, order and shapes.
-func setParams[T backprop.Float](t *testing.T, net *backprop.Network[T], params []namedTensor) {
+// setParams copies torch's parameters and buffers in, checking that the
+// network has the same state_dict names, order and shapes.
+func setParams[T backprop.Float](t *testing.T, net *backprop.Network[T], params, buffers []namedTensor) {
 	t.Helper()
-	if len(params) != len(net.Params) {
-		t.Fatalf("torch has %d parameters, the network %d", len(params), len(net.Params))
+	if len(params) != len(net.Params) || len(buffers) != len(net.Buffers) {
+		t.Fatalf("torch has %d parameters and %d buffers, the network %d and %d", len(params), len(buffers), len(net.Params), len(net.Buffers))
+	}
+	for i, want := range buffers {
+		b := net.Buffers[i]
+		if b.Name != want.Name || !slices.Equal(b.Shape, want.Shape) {
+			t.Fatalf("buffer %d: nettrain %s %v, torch %s %v", i, b.Name, b.Shape, want.Name, want.Shape)
+		}
+		copy(b.W, convert[T](want.Data))
 	}
 	for i, want := range params {
 		p := net.Params[i]

@@ -19,6 +19,9 @@ type CheckOptions struct {
 	Seed uint64
 	// Input also checks dL/dx of the network input.
 	Input bool
+	// Eval checks the evaluation-mode network (batchnorm on its running
+	// statistics, dropout off); by default the training mode's.
+	Eval bool
 	// KinkTol: an entry whose difference quotients with steps eps and eps/2
 	// disagree by more than KinkTol (relative, as the error) straddles a
 	// point where the loss is not differentiable (a ReLU at 0, a tie in max
@@ -59,7 +62,7 @@ func GradCheck(net *Network[float64], x []float64, t Target[float64], n int, opt
 	if opt.KinkTol == 0 {
 		opt.KinkTol = 1e-5
 	}
-	ctx := &Ctx{Train: true}
+	ctx := &Ctx{Train: !opt.Eval}
 	loss := func() float64 {
 		ctx.RNG = rand.New(rand.NewPCG(opt.Seed, 0x9e3779b97f4a7c15))
 		y := net.Forward(ctx, x, n)

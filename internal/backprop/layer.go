@@ -28,6 +28,9 @@ type Ctx struct {
 	// loop's goroutine: gemm.Sgemm, or Dgemm for float64.
 	Sgemm SgemmFunc
 	Dgemm DgemmFunc
+	// Timing asks blocks (residual) to time their inner layers (Residual's
+	// FwdTime and BwdTime), for bench. False: nothing is timed.
+	Timing bool
 }
 
 // Task is the body of a parallel loop (Ctx.For): Run(w, lo, hi) processes
@@ -140,11 +143,33 @@ type Spec interface {
 	new64(p []*Param[float64], maxBatch int) Layer[float64]
 }
 
-// ParamSpec is one parameter tensor of a layer.
+// ParamSpec is one parameter (or buffer) tensor of a layer.
 type ParamSpec struct {
 	Name  string // suffix after the layer index, e.g. "weight" -> "0.weight"
 	Shape []int
 	Init  Init
+	// Int marks a buffer torch keeps as int64 (batchnorm's
+	// num_batches_tracked): held as T in the engine, whole numbers only,
+	// and stored as I64 in checkpoints and exports.
+	Int bool
+}
+
+// BufferSpec is implemented by a Spec whose layer keeps state that is not
+// trained (torch's buffers: batchnorm's running statistics). Buffers live
+// in Network.B, outside the parameter slab, so optimizers, weight decay
+// and gradient clipping never see them; checkpoints save and restore them
+// under their state_dict names. The layer's constructor receives its
+// parameters followed by its buffers (whose G is nil).
+type BufferSpec interface {
+	Buffers() []ParamSpec
+}
+
+// BuffersOf lists a spec's buffers (none for most kinds).
+func BuffersOf(s Spec) []ParamSpec {
+	if b, ok := s.(BufferSpec); ok {
+		return b.Buffers()
+	}
+	return nil
 }
 
 // Init says how a parameter tensor is initialised.
@@ -187,8 +212,11 @@ type Param[T Float] struct {
 	W     []T
 	G     []T
 	Init  Init
-	// Offset is the position of W in Network.W (and of G in Network.G).
+	// Offset is the position of W in Network.W (and of G in Network.G),
+	// or for a buffer, in Network.B.
 	Offset int
+	// Int: a buffer torch keeps as int64 (see ParamSpec.Int).
+	Int bool
 }
 
 func newLayer[T Float](s Spec, p []*Param[T], maxBatch int) Layer[T] {

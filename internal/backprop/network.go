@@ -13,14 +13,20 @@ import (
 // state_dict: "<layer index>.<name>", the index counting every layer of the
 // config's list, parameter-free ones included.
 type Network[T Float] struct {
-	In       []int // per-sample input shape
-	Specs    []Spec
-	Layers   []Layer[T]
-	Params   []*Param[T]   // all parameters, in state_dict order
-	ByLayer  [][]*Param[T] // the parameters of each layer
-	W, G     []T           // flat parameter and gradient slabs
-	Loss     *LossFn[T]
-	MaxBatch int
+	In      []int // per-sample input shape
+	Specs   []Spec
+	Layers  []Layer[T]
+	Params  []*Param[T]   // all parameters, in state_dict order
+	ByLayer [][]*Param[T] // the parameters of each layer
+	W, G    []T           // flat parameter and gradient slabs
+	// Buffers are the layers' untrained state (batchnorm's running
+	// statistics), in state_dict order, views into the flat slab B;
+	// BufByLayer groups them by layer. Their G is nil.
+	Buffers    []*Param[T]
+	BufByLayer [][]*Param[T]
+	B          []T
+	Loss       *LossFn[T]
+	MaxBatch   int
 
 	// Outs[i] is layer i's output from the last Forward and Dx[i] its input
 	// gradient from the last Backward (nil for layer 0 unless the input
@@ -51,7 +57,14 @@ func NewNetwork[T Float](in []int, specs []Spec, loss string, maxBatch int) *Net
 	}
 	net.W = make([]T, total)
 	net.G = make([]T, total)
-	off := 0
+	nbuf := 0
+	for _, s := range specs {
+		for _, b := range BuffersOf(s) {
+			nbuf += Prod(b.Shape)
+		}
+	}
+	net.B = make([]T, nbuf)
+	off, boff := 0, 0
 	for i, s := range specs {
 		var ps []*Param[T]
 		for _, sp := range s.Params() {
@@ -69,7 +82,23 @@ func NewNetwork[T Float](in []int, specs []Spec, loss string, maxBatch int) *Net
 			net.Params = append(net.Params, p)
 		}
 		net.ByLayer = append(net.ByLayer, ps)
-		net.Layers = append(net.Layers, newLayer(s, ps, maxBatch))
+		var bs []*Param[T]
+		for _, sp := range BuffersOf(s) {
+			size := Prod(sp.Shape)
+			b := &Param[T]{
+				Name:   fmt.Sprintf("%d.%s", i, sp.Name),
+				Shape:  sp.Shape,
+				W:      net.B[boff : boff+size : boff+size],
+				Init:   sp.Init,
+				Offset: boff,
+				Int:    sp.Int,
+			}
+			boff += size
+			bs = append(bs, b)
+			net.Buffers = append(net.Buffers, b)
+		}
+		net.BufByLayer = append(net.BufByLayer, bs)
+		net.Layers = append(net.Layers, newLayer(s, append(ps[:len(ps):len(ps)], bs...), maxBatch))
 	}
 	out := in
 	if len(specs) > 0 {
@@ -94,7 +123,9 @@ func (net *Network[T]) OutShape() []int {
 // in float64 and rounded to T, so float32 and float64 networks built from the
 // same seed start from the same (rounded) weights.
 func (net *Network[T]) Init(rng *rand.Rand) {
-	for _, p := range net.Params {
+	// Buffers take constants (no draws), so they do not shift the
+	// parameters' random stream.
+	for _, p := range append(net.Params[:len(net.Params):len(net.Params)], net.Buffers...) {
 		switch p.Init.Kind {
 		case InitUniform:
 			b := p.Init.Bound

@@ -30,6 +30,12 @@ type Kind struct {
 	// before it (an lstm after a onehot layer reads one-hot rows); it sees
 	// a valid pair of specs and cannot fail. Nil for most kinds.
 	Link func(spec, prev Spec) Spec
+	// Block marks a kind whose parameters hold a nested list of layers
+	// (residual): the config gives `kind: [layers...]` or `kind: {layers:
+	// [...], other keys}`; the decoder builds those layers, in order, from
+	// the block's input shape and hands their specs to the parameters
+	// (which implement BlockParams) before Build.
+	Block bool
 	// Doc is a one-line description.
 	Doc string
 	// Trace names the layer's quantities in `nettrain trace`; the zero
@@ -50,6 +56,32 @@ type TraceDoc struct {
 	GradIn  string `json:"grad_in"`  // the gradient passed below, with its formula
 	// Params maps a parameter name to its gradient's formula.
 	Params map[string]string `json:"params,omitempty"`
+}
+
+// Parent is a Spec holding inner layers (a residual block): Children are
+// their specs and ChildNames their state_dict prefixes inside the layer
+// ("body.0", "projection").
+type Parent interface {
+	Children() []Spec
+	ChildNames() []string
+}
+
+// Walk calls f for every spec of specs and, depth first, of their
+// children, with its path of state_dict indexes ("3", "3.body.1").
+func Walk(specs []Spec, f func(path string, s Spec)) {
+	for i, s := range specs {
+		walk(fmt.Sprint(i), s, f)
+	}
+}
+
+func walk(path string, s Spec, f func(string, Spec)) {
+	f(path, s)
+	if p, ok := s.(Parent); ok {
+		names := p.ChildNames()
+		for j, c := range p.Children() {
+			walk(path+"."+names[j], c, f)
+		}
+	}
 }
 
 var kinds = map[string]Kind{}

@@ -93,10 +93,7 @@ type EarlyStop struct {
 // Save writes net's parameters, the optimizer's state (when opt is
 // not nil) and st to path, atomically.
 func Save[T backprop.Float](path string, net *backprop.Network[T], opt optim.Optimizer[T], st State) error {
-	var ts []safetensors.Tensor
-	for _, p := range net.Params {
-		ts = append(ts, safetensors.Tensor{Name: p.Name, Shape: p.Shape, Data: p.W})
-	}
+	ts := WeightTensors(net)
 	meta := map[string]string{
 		"format":         checkpointFormat,
 		"epoch":          strconv.Itoa(st.Epoch),
@@ -161,6 +158,29 @@ func Save[T backprop.Float](path string, net *backprop.Network[T], opt optim.Opt
 	return safetensors.Write(path, ts, meta)
 }
 
+// WeightTensors are net's parameters and then its buffers (batchnorm's
+// running statistics) as safetensors tensors under their state_dict names:
+// what torch's state_dict holds. A buffer torch keeps as int64
+// (num_batches_tracked) is written as I64.
+func WeightTensors[T backprop.Float](net *backprop.Network[T]) []safetensors.Tensor {
+	var ts []safetensors.Tensor
+	for _, p := range net.Params {
+		ts = append(ts, safetensors.Tensor{Name: p.Name, Shape: p.Shape, Data: p.W})
+	}
+	for _, b := range net.Buffers {
+		var data any = b.W
+		if b.Int {
+			v := make([]int64, len(b.W))
+			for i, x := range b.W {
+				v[i] = int64(x)
+			}
+			data = v
+		}
+		ts = append(ts, safetensors.Tensor{Name: b.Name, Shape: b.Shape, Data: data})
+	}
+	return ts
+}
+
 // MetadataChecksum is the CRC-32C, as 8 lower-case hex digits, of the
 // canonical encoding of meta: every entry but "metadata_checksum" itself,
 // sorted by key (bytewise), each as "<len(key)>:<key><len(value)>:<value>"
@@ -212,6 +232,8 @@ func rawBytes(data any) []byte {
 	case []float32:
 		return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(v))), 4*len(v))
 	case []float64:
+		return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(v))), 8*len(v))
+	case []int64:
 		return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(v))), 8*len(v))
 	}
 	panic(fmt.Sprintf("checkpoint: no raw bytes for %T", data))
@@ -422,15 +444,16 @@ func (r *metaReader) atMost(a string, va int64, b string, vb int64) {
 	}
 }
 
-// LoadWeights copies the parameters stored in f into net, converting the
-// element type if needed. Every parameter of net must be present with the
-// right shape and finite values, and f must hold no parameter net lacks
-// (optimizer tensors aside); errors name the tensor (and the index of a
-// value that is not finite) and, through layerOf, the layer.
+// LoadWeights copies the parameters and buffers stored in f into net,
+// converting the element type if needed. Every parameter and buffer of net
+// must be present with the right shape and finite values (an int64 buffer,
+// num_batches_tracked, a whole number >= 0), and f must hold no tensor net
+// lacks (optimizer tensors aside); errors name the tensor (and the index of
+// a value that is not finite) and, through layerOf, the layer.
 func LoadWeights[T backprop.Float](f *safetensors.File, net *backprop.Network[T], layerOf func(i int) string) error {
 	want := map[string]bool{}
-	for li, ps := range net.ByLayer {
-		for _, p := range ps {
+	for li := range net.ByLayer {
+		for _, p := range append(net.ByLayer[li][:len(net.ByLayer[li]):len(net.ByLayer[li])], net.BufByLayer[li]...) {
 			want[p.Name] = true
 			info, ok := f.Info(p.Name)
 			if !ok {
@@ -438,6 +461,12 @@ func LoadWeights[T backprop.Float](f *safetensors.File, net *backprop.Network[T]
 			}
 			if !slices.Equal(info.Shape, p.Shape) {
 				return fmt.Errorf("%s: tensor %q has shape %v, but %s needs %v", f.Path, p.Name, info.Shape, layerOf(li), p.Shape)
+			}
+			if p.Int {
+				if err := readCount(f, p.Name, p.W); err != nil {
+					return err
+				}
+				continue
 			}
 			if err := readInto(f, "tensor", p.Name, p.Shape, p.W, ""); err != nil {
 				return err
@@ -448,6 +477,35 @@ func LoadWeights[T backprop.Float](f *safetensors.File, net *backprop.Network[T]
 		if !want[name] && !strings.HasPrefix(name, optimPrefix) {
 			return fmt.Errorf("%s: tensor %q does not belong to any layer of the config's model (a checkpoint of a different architecture?)", f.Path, name)
 		}
+	}
+	return nil
+}
+
+// readCount reads an integer buffer (num_batches_tracked: I64 in torch's
+// files, any integer or float type accepted) into dst, refusing a value
+// that is negative or not a whole number.
+func readCount[T backprop.Float](f *safetensors.File, name string, dst []T) error {
+	info, _ := f.Info(name)
+	var v []float64
+	if info.DType.IsInt() {
+		iv, _, err := f.Int64(name)
+		if err != nil {
+			return err
+		}
+		for _, x := range iv {
+			v = append(v, float64(x))
+		}
+	} else {
+		var err error
+		if v, _, err = f.Float64(name); err != nil {
+			return err
+		}
+	}
+	for i, x := range v {
+		if !(x >= 0 && x <= maxCount && x == math.Trunc(x)) {
+			return fmt.Errorf("%s: tensor %q holds %v at index %d; it counts batches, a whole number >= 0", f.Path, name, x, i)
+		}
+		dst[i] = T(x)
 	}
 	return nil
 }

@@ -3,7 +3,9 @@
 // A checkpoint is a safetensors file. Parameters use PyTorch nn.Sequential
 // state_dict names and layouts ("0.weight" (out, in), ...), so
 // `model.load_state_dict(safetensors.torch.load_file(path), strict=False)`
-// loads them into the equivalent torch model. Optimizer state vectors are
+// loads them into the equivalent torch model. Buffers (batchnorm's running
+// statistics; num_batches_tracked as I64, as torch keeps it) are saved
+// beside them (WeightTensors) and restored by LoadWeights. Optimizer state vectors are
 // extra tensors named "optimizer.<slot>.<parameter>" (e.g.
 // "optimizer.exp_avg.0.weight"); everything else (the position in the
 // run, RNG and schedule state, config hashes, the fingerprints of the data

@@ -233,6 +233,9 @@ func (c *dataCache[T]) get(seed uint64) (*train.Model[T], error) {
 		cfg := *c.cfg
 		cfg.Seed = seed
 		e.m, e.err = train.LoadWithData[T](&cfg, "to compare optimizers")
+		if e.err == nil {
+			e.err = model.CheckLastBatch(&cfg, e.m.Graph, e.m.Data.Train.Len())
+		}
 	})
 	return e.m, e.err
 }

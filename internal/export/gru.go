@@ -24,7 +24,7 @@ var onnxGRUGates = []int{1, 0, 2}
 func (e *exporter) gru(i int, s backprop.GRUSpec, ps []*backprop.Param[float32], x string) string {
 	g := &e.g
 	h := s.Units
-	pre := fmt.Sprintf("%d", i)
+	pre := fmt.Sprintf("%s%d", e.scope, i)
 	x = g.op1("Transpose", pre+".tni", []string{x}, attr{"perm", []int64{1, 0, 2}})
 	var yh string
 	for l := range s.Layers {

@@ -13,7 +13,7 @@ import (
 // names.
 func (e *exporter) layer(i int, s backprop.Spec, ps []*backprop.Param[float32], x string) (string, error) {
 	g := &e.g
-	out := fmt.Sprintf("%d.out", i)
+	out := fmt.Sprintf("%s%d.out", e.scope, i)
 	param := func(k int) string { return g.floats(ps[k].Name, ps[k].Shape, ps[k].W) }
 	switch s := s.(type) {
 	case backprop.DenseSpec:
@@ -109,7 +109,7 @@ func (e *exporter) layer(i int, s backprop.Spec, ps []*backprop.Param[float32], 
 			for j := range ones {
 				ones[j] = 1
 			}
-			scale = g.floats(fmt.Sprintf("%d.ones", i), []int{d}, ones)
+			scale = g.floats(fmt.Sprintf("%s%d.ones", e.scope, i), []int{d}, ones)
 			in = append(in, scale)
 		}
 		return g.op1("LayerNormalization", out, in, attr{"axis", int64(-1)}, attr{"epsilon", float32(s.Eps)}), nil
@@ -117,13 +117,17 @@ func (e *exporter) layer(i int, s backprop.Spec, ps []*backprop.Param[float32], 
 		// ids (N, T) int64 -> rows of weight (N, T, Dim).
 		return g.op1("Gather", out, []string{param(0), x}, attr{"axis", int64(0)}), nil
 	case backprop.OneHotSpec:
-		depth := g.ints(fmt.Sprintf("%d.depth", i), nil, []int64{int64(s.Vocab)})
-		values := g.floats(fmt.Sprintf("%d.values", i), []int{2}, []float32{0, 1}) // [off, on]
+		depth := g.ints(fmt.Sprintf("%s%d.depth", e.scope, i), nil, []int64{int64(s.Vocab)})
+		values := g.floats(fmt.Sprintf("%s%d.values", e.scope, i), []int{2}, []float32{0, 1}) // [off, on]
 		return g.op1("OneHot", out, []string{x, depth, values}, attr{"axis", int64(-1)}), nil
 	case backprop.LSTMSpec:
 		return e.lstm(i, s, ps, x), nil
 	case backprop.GRUSpec:
 		return e.gru(i, s, ps, x), nil
+	case backprop.BatchNormSpec:
+		return e.batchnorm(s, ps, x, out), nil
+	case backprop.ResidualSpec:
+		return e.residual(i, s, ps, x, out)
 	}
 	return "", fmt.Errorf("no ONNX export for this layer kind")
 }
@@ -159,7 +163,7 @@ func (e *exporter) dense(s backprop.DenseSpec, ps []*backprop.Param[float32], x,
 func (e *exporter) gelu(i int, s backprop.GELUSpec, x, out string) string {
 	g := &e.g
 	c := func(name string, v float64) string {
-		return g.floats(fmt.Sprintf("%d.%s", i, name), nil, []float32{float32(v)})
+		return g.floats(fmt.Sprintf("%s%d.%s", e.scope, i, name), nil, []float32{float32(v)})
 	}
 	var t string
 	if s.Tanh {
@@ -177,5 +181,61 @@ func (e *exporter) gelu(i int, s backprop.GELUSpec, x, out string) string {
 // toNCT transposes a (N, T, C) sequence to ONNX's (and torch's) channels
 // first (N, C, T) for a 1-D Conv or pooling; its result is transposed back.
 func (e *exporter) toNCT(i int, x string) string {
-	return e.g.op1("Transpose", fmt.Sprintf("%d.nct_in", i), []string{x}, attr{"perm", []int64{0, 2, 1}})
+	return e.g.op1("Transpose", fmt.Sprintf("%s%d.nct_in", e.scope, i), []string{x}, attr{"perm", []int64{0, 2, 1}})
+}
+
+// batchnorm is BatchNormalization in inference mode (the running
+// statistics); ps are the weight and bias (with affine) then the buffers.
+// A (T, F) sequence is transposed to (N, F, T) and back, as torch's
+// BatchNorm1d takes it.
+func (e *exporter) batchnorm(s backprop.BatchNormSpec, ps []*backprop.Param[float32], x, out string) string {
+	g := &e.g
+	c := s.OutShape()[0]
+	if len(s.In) == 2 {
+		c = s.In[1]
+	}
+	var w, b string
+	if s.Affine {
+		w, b = g.floats(ps[0].Name, ps[0].Shape, ps[0].W), g.floats(ps[1].Name, ps[1].Shape, ps[1].W)
+		ps = ps[2:]
+	} else {
+		ones, zeros := make([]float32, c), make([]float32, c)
+		for k := range ones {
+			ones[k] = 1
+		}
+		w, b = g.floats(out+".weight", []int{c}, ones), g.floats(out+".bias", []int{c}, zeros)
+	}
+	mean, vr := g.floats(ps[0].Name, ps[0].Shape, ps[0].W), g.floats(ps[1].Name, ps[1].Shape, ps[1].W)
+	if len(s.In) == 2 {
+		x = g.op1("Transpose", out+".nft", []string{x}, attr{"perm", []int64{0, 2, 1}})
+		y := g.op1("BatchNormalization", out+".bn", []string{x, w, b, mean, vr}, attr{"epsilon", float32(s.Eps)})
+		return g.op1("Transpose", out, []string{y}, attr{"perm", []int64{0, 2, 1}})
+	}
+	return g.op1("BatchNormalization", out, []string{x, w, b, mean, vr}, attr{"epsilon", float32(s.Eps)})
+}
+
+// residual exports the block's inner layers (named inside the block's
+// scope) and adds the skip path: Add(projection(x) or x, body(x)).
+func (e *exporter) residual(i int, s backprop.ResidualSpec, ps []*backprop.Param[float32], x, out string) (string, error) {
+	parts := backprop.SplitTensors(s.Children(), ps)
+	scope := e.scope
+	defer func() { e.scope = scope }()
+	h := x
+	for j, c := range s.Body {
+		e.scope = fmt.Sprintf("%s%d.body.", scope, i)
+		var err error
+		if h, err = e.layer(j, c, parts[j], h); err != nil {
+			return "", fmt.Errorf("inner layer body.%d (%s): %w", j, c.Kind(), err)
+		}
+	}
+	skip := x
+	if s.Projection != nil {
+		e.scope = fmt.Sprintf("%s%d.", scope, i)
+		p, err := e.layer(0, s.Projection, parts[len(s.Body)], x)
+		if err != nil {
+			return "", fmt.Errorf("projection: %w", err)
+		}
+		skip = p
+	}
+	return e.g.op1("Add", out, []string{skip, h}), nil
 }

@@ -33,7 +33,7 @@ func reorderGates(w []float32, h, cols int) []float32 {
 func (e *exporter) lstm(i int, s backprop.LSTMSpec, ps []*backprop.Param[float32], x string) string {
 	g := &e.g
 	h := s.Units
-	pre := fmt.Sprintf("%d", i)
+	pre := fmt.Sprintf("%s%d", e.scope, i)
 	x = g.op1("Transpose", pre+".tni", []string{x}, attr{"perm", []int64{1, 0, 2}})
 	var yh string
 	for l := range s.Layers {

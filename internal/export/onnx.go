@@ -78,7 +78,8 @@ func ONNX(net *backprop.Network[float32], o Options) (*pb.ModelProto, error) {
 	}
 	for i, s := range net.Specs {
 		var err error
-		if x, err = e.layer(i, s, net.ByLayer[i], x); err != nil {
+		ps := append(net.ByLayer[i][:len(net.ByLayer[i]):len(net.ByLayer[i])], net.BufByLayer[i]...)
+		if x, err = e.layer(i, s, ps, x); err != nil {
 			return nil, fmt.Errorf("layer %d (%s): %w", i, s.Kind(), err)
 		}
 	}
@@ -139,6 +140,9 @@ func MarshalONNX(net *backprop.Network[float32], o Options) ([]byte, error) {
 type exporter struct {
 	g    graph
 	axes map[int64]string
+	// scope prefixes the names of a block's inner layers' values
+	// ("3.body."); "" at the top.
+	scope string
 }
 
 // normalize adds Sub(x, offset) and Mul(., scale), the constants shaped

@@ -73,6 +73,12 @@ var layerCases = []layerCase{
 	{name: "conv1d gru", input: "[8, 2]", layers: "[{conv1d: {filters: 3, kernel: 3, padding: same}}, {maxpool1d: {size: 2}}, {gru: {units: 4}}, {dense: {units: 1}}]"},
 	{name: "embedding gru", input: "[5]", layers: "[{embedding: {dim: 3, vocab: 9}}, {gru: {units: 4}}, {dense: {units: 9}}]", loss: "cross_entropy"},
 	{name: "embedding lstm lstm", input: "[5]", layers: "[{embedding: {dim: 3, vocab: 9}}, {lstm: {units: 4, return_sequences: true}}, {lstm: {units: 5}}, {dense: {units: 9}}]", loss: "cross_entropy"},
+	{name: "batchnorm 2d", input: "[3, 4, 5]", layers: "[{conv2d: {filters: 4, kernel: 3, padding: 1, bias: false}}, {batchnorm: {eps: 0.001}}]"},
+	{name: "batchnorm 1d no affine", input: "[6]", layers: "[{dense: {units: 5}}, {batchnorm: {affine: false}}]"},
+	{name: "batchnorm on a sequence", input: "[4, 3]", layers: "[batchnorm, {dense: {units: 2}}]"},
+	{name: "residual identity", input: "[2, 5, 5]", layers: "[{residual: [{conv2d: {filters: 2, kernel: 3, padding: 1}}, batchnorm, relu]}, relu]"},
+	{name: "residual conv projection", input: "[2, 6, 6]", layers: "[{residual: {layers: [{conv2d: {filters: 3, kernel: 3, stride: 2, padding: 1}}, batchnorm], projection: conv}}, global_avgpool]"},
+	{name: "residual dense projection", input: "[4]", layers: "[{residual: {layers: [{dense: {units: 3}}, tanh], projection: dense}}, {residual: [{dense: {units: 3}}]}]", loss: "cross_entropy"},
 	{name: "classifier", input: "[1, 6, 6]", layers: "[{conv2d: {filters: 2, kernel: 3}}, relu, {maxpool2d: {size: 2}}, flatten, {dense: {units: 5}}]", loss: "cross_entropy"},
 	{name: "normalised per value", input: "[2, 3, 3]", layers: "[flatten, {dense: {units: 3}}]", normSample: true},
 	{name: "normalised per feature of a window", input: "[4, 3]", layers: "[{lstm: {units: 3}}, {dense: {units: 1}}]", normLast: true},
@@ -97,6 +103,9 @@ func buildCase(t *testing.T, dir string, i int, c layerCase) (net *backprop.Netw
 	net = backprop.NewNetwork[float32](g.Input, g.Specs, g.Loss, batch)
 	rng := rand.New(rand.NewPCG(uint64(i)+1, 7))
 	net.Init(rng)
+	for j := range net.B { // batchnorm's running statistics, > 0
+		net.B[j] = float32(0.5 + rng.Float64())
+	}
 	n := backprop.Prod(g.Input)
 	raw = make([]float32, batch*n)
 	tokens := backprop.DiscreteInput(g.Specs)

@@ -30,6 +30,9 @@ func TestWeights(t *testing.T) {
 				"1.weight_ih_l0 [16 3]", "1.weight_hh_l0 [16 4]", "1.bias_ih_l0 [16]", "1.bias_hh_l0 [16]",
 				"1.weight_ih_l1 [16 4]", "1.weight_hh_l1 [16 4]", "1.bias_ih_l1 [16]", "1.bias_hh_l1 [16]",
 				"2.weight [7 4]", "2.bias [7]"}},
+		{"batchnorm residual", "[2, 4, 4]", "[{residual: {layers: [{conv2d: {filters: 3, kernel: 3, stride: 2, padding: 1, bias: false}}, batchnorm], projection: conv}}]",
+			[]string{"0.body.0.weight [3 2 3 3]", "0.body.1.weight [3]", "0.body.1.bias [3]", "0.projection.weight [3 2 1 1]", "0.projection.bias [3]",
+				"0.body.1.running_mean [3]", "0.body.1.running_var [3]", "0.body.1.num_batches_tracked []"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -42,6 +45,9 @@ func TestWeights(t *testing.T) {
 			for i := range net.W {
 				net.W[i] = float32(i) / 7
 			}
+			for i := range net.B {
+				net.B[i] = float32(i)
+			}
 			path := filepath.Join(dir, "w.safetensors")
 			if err := safetensors.Write(path, export.Weights(net), nil); err != nil {
 				t.Fatal(err)
@@ -52,12 +58,29 @@ func TestWeights(t *testing.T) {
 			}
 			var got []string
 			for _, name := range f.Names() {
+				if info, _ := f.Info(name); info.DType == safetensors.I64 {
+					v, shape, err := f.Int64(name)
+					if err != nil {
+						t.Fatal(err)
+					}
+					got = append(got, fmt.Sprintf("%s %v", name, shape))
+					if b := net.Buffers[len(net.Buffers)-1]; b.Name != name || float32(v[0]) != b.W[0] {
+						t.Errorf("%s: %v, the network's %s holds %v", name, v, b.Name, b.W)
+					}
+					continue
+				}
 				v, shape, err := f.Float32(name)
 				if err != nil {
 					t.Fatal(err)
 				}
 				got = append(got, fmt.Sprintf("%s %v", name, shape))
-				if p := net.Param(name); p == nil || !slices.Equal(v, p.W) {
+				p := net.Param(name)
+				for _, b := range net.Buffers {
+					if b.Name == name {
+						p = b
+					}
+				}
+				if p == nil || !slices.Equal(v, p.W) {
 					t.Errorf("%s: values differ from the network's", name)
 				}
 			}

@@ -1,10 +1,13 @@
 package guide
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/nettrain/nettrain/internal/testutil"
 )
 
 // TestLicenceBOW: symlinked copies count once under the real file's name,
@@ -45,5 +48,34 @@ func TestLicenceBOW(t *testing.T) {
 	}
 	if cl, _ := os.ReadFile(filepath.Join(out1, "licences-bow.classes.txt")); string(cl) != "A-1\nB-2\n" {
 		t.Errorf("classes file %q", cl)
+	}
+}
+
+// TestCommittedLicenceBOW: the data set committed for
+// configs/licences-bow.yaml is what WriteLicenceBOW builds from this
+// machine's /usr/share/common-licenses, so a fresh checkout trains on it
+// and the guide's records stay the same.
+func TestCommittedLicenceBOW(t *testing.T) {
+	const src = "/usr/share/common-licenses"
+	if _, err := os.Stat(src); err != nil {
+		testutil.NeedData(t, "%s is missing: %v", src, err)
+		return
+	}
+	out := t.TempDir()
+	if _, err := WriteLicenceBOW(src, out); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"licences-bow.csv", "licences-bow.classes.txt"} {
+		built, err := os.ReadFile(filepath.Join(out, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		committed, err := os.ReadFile(filepath.Join("..", "..", "configs", "data", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(built, committed) {
+			t.Errorf("configs/data/%s differs from what `nettrain guide --write-licences configs/data` writes from %s (%d bytes against %d): rewrite it", f, src, len(committed), len(built))
+		}
 	}
 }

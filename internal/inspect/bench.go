@@ -1,6 +1,7 @@
 package inspect
 
 import (
+	"fmt"
 	"math"
 	"os"
 	"runtime"
@@ -22,8 +23,13 @@ type BenchOptions struct {
 
 // LayerTime is one layer's share of a training step.
 type LayerTime struct {
-	Index      int     `json:"index"`
-	Kind       string  `json:"kind"`
+	Index int    `json:"index"`
+	Kind  string `json:"kind"`
+	// Path is the layer's state_dict prefix: "3", or "3.body.1" for a
+	// layer inside block 3 (Inner), whose time and FLOPs its block's row
+	// includes.
+	Path       string  `json:"path"`
+	Inner      bool    `json:"inner,omitempty"`
 	ForwardMS  float64 `json:"forward_ms"`
 	BackwardMS float64 `json:"backward_ms"`
 	GFLOP      float64 `json:"gflop"` // forward + backward, per step
@@ -94,12 +100,38 @@ func Bench(cfg *model.Config, o BenchOptions) (*BenchResult, error) {
 		}
 		g := mult * float64(sp.FLOPs()) * float64(r.BatchSize) / 1e9
 		r.GFLOPPerStep += g
-		r.Layers = append(r.Layers, LayerTime{Index: i, Kind: sp.Kind(), ForwardMS: perStep(tm.Forward[i]), BackwardMS: perStep(tm.Backward[i]), GFLOP: g})
+		r.Layers = append(r.Layers, LayerTime{Index: i, Path: fmt.Sprint(i), Kind: sp.Kind(), ForwardMS: perStep(tm.Forward[i]), BackwardMS: perStep(tm.Backward[i]), GFLOP: g})
+		r.Layers = append(r.Layers, innerTimes(fmt.Sprint(i), i, sp, net.Layers[i], perStep, r.BatchSize)...)
 	}
 	r.GFLOPS = r.GFLOPPerStep / (r.StepMS / 1000)
 	r.PeakGFLOPS = gemmPeak(pool)
 	r.PeakRSSMiB = peakRSSMiB()
 	return r, nil
+}
+
+// innerTimes are the rows of a block's inner layers (none for other
+// layers), depth first.
+func innerTimes(path string, i int, sp backprop.Spec, l backprop.Layer[float32], perStep func(time.Duration) float64, bs int) []LayerTime {
+	p, ok := sp.(backprop.Parent)
+	r, ok2 := l.(*backprop.Residual[float32])
+	if !ok || !ok2 {
+		return nil
+	}
+	var rows []LayerTime
+	names := p.ChildNames()
+	for j, c := range p.Children() {
+		var inner backprop.Layer[float32]
+		if j < len(r.Body) {
+			inner = r.Body[j]
+		} else {
+			inner = r.Proj
+		}
+		cp := path + "." + names[j]
+		rows = append(rows, LayerTime{Index: i, Path: cp, Inner: true, Kind: c.Kind(), ForwardMS: perStep(r.FwdTime[j]),
+			BackwardMS: perStep(r.BwdTime[j]), GFLOP: 3 * float64(c.FLOPs()) * float64(bs) / 1e9})
+		rows = append(rows, innerTimes(cp, i, c, inner, perStep, bs)...)
+	}
+	return rows
 }
 
 // benchWarmup is the number of untimed steps before the timed ones: every
@@ -120,12 +152,26 @@ func (h *benchHooks) Stepped(l *train.Loop[float32], s train.StepInfo) error {
 	switch {
 	case l.Pos.Step == int64(h.warmup):
 		l.Trainer.Times.Reset()
+		for _, layer := range l.Trainer.Net.Layers {
+			resetInner(layer)
+		}
 		runtime.ReadMemStats(&h.ms0)
 		h.begin = time.Now()
 	case l.Pos.Step > int64(h.warmup):
 		h.samples += s.Samples
 	}
 	return nil
+}
+
+// resetInner zeroes the inner layers' times of a block.
+func resetInner(l backprop.Layer[float32]) {
+	if r, ok := l.(*backprop.Residual[float32]); ok {
+		clear(r.FwdTime)
+		clear(r.BwdTime)
+		for _, b := range r.Body {
+			resetInner(b)
+		}
+	}
 }
 
 // gemmPeak measures the pool's float32 GEMM on 1024^3 (best of a few runs).

@@ -33,8 +33,12 @@ type TraceParam struct {
 
 // TraceLayer is one layer's forward output and backward gradients.
 type TraceLayer struct {
-	Index      int          `json:"index"`
-	Kind       string       `json:"kind"`
+	Index int    `json:"index"`
+	Kind  string `json:"kind"`
+	// Path is the layer's state_dict prefix: "3", or "3.body.1" for a
+	// layer inside block 3 (Inner); a block's inner rows follow its row.
+	Path       string       `json:"path"`
+	Inner      bool         `json:"inner,omitempty"`
 	Output     Tensor       `json:"output"`      // the layer's output (y; z for dense and conv2d)
 	GradOutput *Tensor      `json:"grad_output"` // dL/d(output), arriving from above (nil: not needed)
 	GradInput  *Tensor      `json:"grad_input"`  // dL/d(input), passed below (nil: token ids have none)
@@ -166,7 +170,7 @@ func RunTrace(cfg *model.Config, o TraceOptions) (*Trace, error) {
 		if i+1 < len(net.Specs) {
 			gy = net.Dx[i+1]
 		}
-		l := TraceLayer{Index: i, Kind: sp.Kind(), Output: tensorOf(batched(sp.OutShape()), net.Outs[i]), Labels: labelsOf(sp.Kind())}
+		l := TraceLayer{Index: i, Path: fmt.Sprint(i), Kind: sp.Kind(), Output: tensorOf(batched(sp.OutShape()), net.Outs[i]), Labels: labelsOf(sp.Kind())}
 		if len(gy) > 0 { // empty when the layer above takes its input as token ids
 			g := tensorOf(batched(sp.OutShape()), gy)
 			l.GradOutput = &g
@@ -179,6 +183,7 @@ func RunTrace(cfg *model.Config, o TraceOptions) (*Trace, error) {
 			l.Params = append(l.Params, TraceParam{Name: p.Name, Value: tensorOf(p.Shape, p.W), Grad: tensorOf(p.Shape, p.G)})
 		}
 		tr.Layers = append(tr.Layers, l)
+		tr.Layers = append(tr.Layers, traceInner(i, l.Path, sp, net.Layers[i], append(net.ByLayer[i], net.BufByLayer[i]...), gy, batched)...)
 	}
 	return tr, nil
 }
@@ -200,6 +205,43 @@ func labelsOf(kind string) backprop.TraceDoc {
 	return d
 }
 
+// traceInner are the rows of a block's inner layers (none for other
+// layers), depth first: the body's layers, each with the output it
+// passed on and the gradients it received and passed below, then the
+// projection's. gy is dL/dy of the block; ps its parameters and buffers.
+func traceInner(i int, path string, sp backprop.Spec, layer backprop.Layer[float64], ps []*backprop.Param[float64], gy []float64, batched func([]int) []int) []TraceLayer {
+	p, ok := sp.(backprop.Parent)
+	r, ok2 := layer.(*backprop.Residual[float64])
+	if !ok || !ok2 {
+		return nil
+	}
+	var rows []TraceLayer
+	names, children := p.ChildNames(), p.Children()
+	parts := backprop.SplitTensors(children, ps)
+	for j, c := range children {
+		out, dx, inner, dy := r.ProjOut, r.ProjDx, r.Proj, gy
+		if j < len(r.Body) {
+			out, dx, inner = r.Outs[j], r.Dx[j], r.Body[j]
+			if j+1 < len(r.Body) {
+				dy = r.Dx[j+1]
+			}
+		}
+		l := TraceLayer{Index: i, Path: path + "." + names[j], Inner: true, Kind: c.Kind(), Output: tensorOf(batched(c.OutShape()), out), Labels: labelsOf(c.Kind())}
+		g := tensorOf(batched(c.OutShape()), dy)
+		l.GradOutput = &g
+		if len(dx) > 0 {
+			gx := tensorOf(batched(c.InShape()), dx)
+			l.GradInput = &gx
+		}
+		for _, q := range parts[j][:len(c.Params())] {
+			l.Params = append(l.Params, TraceParam{Name: q.Name, Value: tensorOf(q.Shape, q.W), Grad: tensorOf(q.Shape, q.G)})
+		}
+		rows = append(rows, l)
+		rows = append(rows, traceInner(i, l.Path, c, inner, parts[j], dy, batched)...)
+	}
+	return rows
+}
+
 // GradCheckOptions says what to check.
 type GradCheckOptions struct {
 	Samples    int     // batch size of the check
@@ -209,6 +251,9 @@ type GradCheckOptions struct {
 	// AllowUnchecked lets a tensor none of whose sampled entries could be
 	// checked (all at kinks or ties) pass; by default it fails the check.
 	AllowUnchecked bool
+	// Eval checks the evaluation-mode network (batchnorm on its running
+	// statistics); by default the training mode's, as training differentiates.
+	Eval bool
 }
 
 // GradCheckReport is the result per tensor and the verdict.
@@ -251,10 +296,10 @@ func RunGradCheck(cfg *model.Config, o GradCheckOptions) (*GradCheckReport, erro
 		}
 	}
 	tgt := buf.Target(n)
-	res := backprop.GradCheck(net, x, tgt, n, backprop.CheckOptions{MaxPerTensor: o.MaxEntries, Seed: cfg.Seed, Input: true})
+	res := backprop.GradCheck(net, x, tgt, n, backprop.CheckOptions{MaxPerTensor: o.MaxEntries, Seed: cfg.Seed, Input: true, Eval: o.Eval})
 	rep := &GradCheckReport{Results: res, Tol: o.Tol, Source: in.source}
 	rep.Pass, rep.Unchecked = judge(res, o.Tol, o.AllowUnchecked)
-	y := net.Forward(&backprop.Ctx{Train: true, RNG: rand.New(rand.NewPCG(cfg.Seed, 0x9e3779b97f4a7c15))}, x, n)
+	y := net.Forward(&backprop.Ctx{Train: !o.Eval, RNG: rand.New(rand.NewPCG(cfg.Seed, 0x9e3779b97f4a7c15))}, x, n)
 	rep.Loss, _, _ = net.Loss.Forward(y, tgt, n)
 	if math.IsNaN(rep.Loss) {
 		return nil, fmt.Errorf("the loss is NaN on these samples; gradients cannot be checked")

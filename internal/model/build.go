@@ -15,11 +15,11 @@ type Graph struct {
 	Input []int
 	Specs []backprop.Spec
 	Loss  string
-	// Given holds, per layer, the parameter values typed in the config
-	// (checked against the layer's parameters and shapes); nil entries
-	// for layers without any. They override the initialisers and
-	// model.init_from.
-	Given [][]Given
+	// Given holds the parameter values typed in the config (checked
+	// against the layers' parameters and shapes), each named by its full
+	// state_dict name ("0.weight", "3.body.1.bias" inside a block). They
+	// override the initialisers and model.init_from.
+	Given []Given
 }
 
 // OutShape is the per-sample shape of the network's output.
@@ -74,41 +74,108 @@ func Build(c *Config, info *DataInfo) (*Graph, error) {
 		return nil, d.errAt(ln, "model.layers", "required: at least one layer")
 	}
 	g := &Graph{Input: input, Loss: c.Loss}
-	in := input
-	for i, l := range c.Model.Layers {
-		kind, _ := backprop.LookupKind(l.Kind) // decoding checked the name
-		spec, err := kind.Build(l.Params, in, info)
-		if err != nil {
-			return nil, layerError(d, l, i, err)
-		}
-		if i > 0 && backprop.DiscreteInput([]backprop.Spec{spec}) {
-			return nil, d.withOverrides(d.errAt(l.node, where(i, l.Kind), "takes token ids, so it must be the first layer"), "model")
-		}
-		if link := kind.Link; link != nil && i > 0 {
-			spec = link(spec, g.Specs[i-1])
-		}
-		given, err := checkGiven(d, l, i, spec)
-		if err != nil {
-			return nil, err
-		}
-		g.Specs = append(g.Specs, spec)
-		g.Given = append(g.Given, given)
-		in = spec.OutShape()
-		if err := checkSize(spec); err != nil {
-			return nil, d.withOverrides(d.errAt(l.node, where(i, l.Kind), "%v", err), "model")
-		}
+	specs, err := buildLayers(d, c.Model.Layers, input, info, "", "model.layers", &g.Given)
+	if err != nil {
+		return nil, err
+	}
+	g.Specs = specs
+	if err := checkBatchNorm(d, c, specs); err != nil {
+		return nil, err
 	}
 	last := c.Model.Layers[len(c.Model.Layers)-1]
 	if c.Loss == backprop.CrossEntropy && last.Kind == string(backprop.Softmax) {
-		return nil, d.withOverrides(d.errAt(last.node, where(len(c.Model.Layers)-1, "softmax"),
+		return nil, d.withOverrides(d.errAt(last.node, where(fmt.Sprint(len(c.Model.Layers)-1), "softmax"),
 			"cross_entropy takes logits and applies softmax itself (as torch.nn.CrossEntropyLoss); remove this softmax layer, or use loss mse or half_sse on probabilities"), "model", "loss")
 	}
 	return g, nil
 }
 
+// buildLayers builds a list of layers (model.layers, or a block's) from
+// the input shape in, in order. name is the state_dict prefix of the list
+// ("" at the top, "3.body." inside block 3) and path its config key.
+// The parameter values typed in the layers are appended to given.
+func buildLayers(d *decoder, layers []LayerConfig, in []int, info *DataInfo, name, path string, given *[]Given) ([]backprop.Spec, error) {
+	var specs []backprop.Spec
+	for i, l := range layers {
+		kind, _ := backprop.LookupKind(l.Kind) // decoding checked the name
+		lname, lpath := fmt.Sprintf("%s%d", name, i), fmt.Sprintf("%s.%d", path, i)
+		if kind.Block {
+			body, err := buildLayers(d, l.Body, in, info, lname+".body.", lpath+"."+l.Kind+".layers", given)
+			if err != nil {
+				return nil, err
+			}
+			l.Params.(backprop.BlockParams).SetBody(body)
+		}
+		spec, err := kind.Build(l.Params, in, info)
+		if err != nil {
+			return nil, layerError(d, l, lname, lpath, err)
+		}
+		if (i > 0 || name != "") && backprop.DiscreteInput([]backprop.Spec{spec}) {
+			return nil, d.withOverrides(d.errAt(l.node, where(lname, l.Kind), "takes token ids, so it must be the first layer"), "model")
+		}
+		if link := kind.Link; link != nil && i > 0 {
+			spec = link(spec, specs[i-1])
+		}
+		gv, err := checkGiven(d, l, lname, spec)
+		if err != nil {
+			return nil, err
+		}
+		for _, v := range gv {
+			v.Name = lname + "." + v.Name
+			*given = append(*given, v)
+		}
+		specs = append(specs, spec)
+		in = spec.OutShape()
+		if err := checkSize(spec); err != nil {
+			return nil, d.withOverrides(d.errAt(l.node, where(lname, l.Kind), "%v", err), "model")
+		}
+	}
+	return specs, nil
+}
+
+// checkBatchNorm refuses training batches that give a batchnorm one value
+// per channel: torch's BatchNorm1d raises "Expected more than 1 value per
+// channel when training" on a batch of one vector.
+func checkBatchNorm(d *decoder, c *Config, specs []backprop.Spec) error {
+	bs := c.Training.BatchSize
+	var err error
+	backprop.Walk(specs, func(path string, s backprop.Spec) {
+		b, ok := s.(backprop.BatchNormSpec)
+		if err != nil || !ok || bs*b.ValuesPerSample() > 1 {
+			return
+		}
+		_, tn := keyNode(c.root, "training")
+		_, n := keyNode(tn, "batch_size")
+		if n == nil {
+			n = c.modelNode
+		}
+		err = d.withOverrides(d.errAt(n, "training.batch_size", "is %d, and layer %s (batchnorm) on %v would see one value per channel in a training batch; torch refuses it too (\"Expected more than 1 value per channel when training\"): use a batch_size of at least 2", bs, path, b.In), "training")
+	})
+	return err
+}
+
+// CheckLastBatch refuses a training split whose last batch of an epoch
+// holds one sample when a batchnorm would then see one value per channel
+// (torch refuses such a batch in training; so would the engine).
+func CheckLastBatch(c *Config, g *Graph, samples int) error {
+	bs := c.Training.BatchSize
+	if bs < 1 || samples%bs != 1 {
+		return nil
+	}
+	var err error
+	backprop.Walk(g.Specs, func(path string, s backprop.Spec) {
+		if b, ok := s.(backprop.BatchNormSpec); ok && err == nil && b.ValuesPerSample() == 1 {
+			err = fmt.Errorf("%s: the training split has %d samples, so with batch_size %d every epoch ends with a batch of 1, and layer %s (batchnorm) on %v would see one value per channel; torch refuses it too (\"Expected more than 1 value per channel when training\"): change training.batch_size or data.validation_split", c.File, samples, bs, path, b.In)
+		}
+	})
+	return err
+}
+
 // layerError locates a layer's build error: at the offending parameter's
 // value for a backprop.ParamError or NeedsDataError, else at the layer.
-func layerError(d *decoder, l LayerConfig, i int, err error) error {
+// name is the layer's state_dict prefix ("3", "3.body.1"), path its
+// config key.
+func layerError(d *decoder, l LayerConfig, name, path string, err error) error {
 	at := func(key string) *yaml.Node {
 		kn, vn := keyNode(l.paramsNode, key)
 		if vn == nil {
@@ -123,13 +190,13 @@ func layerError(d *decoder, l LayerConfig, i int, err error) error {
 	var nd *backprop.NeedsDataError
 	switch {
 	case errors.As(err, &ke):
-		return d.withOverrides(d.errAt(at(ke.Key), where(i, l.Kind), "%s: %s", ke.Key, ke.Msg), fmt.Sprintf("model.layers.%d", i))
+		return d.withOverrides(d.errAt(at(ke.Key), where(name, l.Kind), "%s: %s", ke.Key, ke.Msg), path)
 	case errors.As(err, &nd):
-		e := d.errAt(at(nd.Key), where(i, l.Kind), "%s: %s, and there is no data; set %s or give data.train", nd.Key, nd.What, nd.Key)
+		e := d.errAt(at(nd.Key), where(name, l.Kind), "%s: %s, and there is no data; set %s or give data.train", nd.Key, nd.What, nd.Key)
 		e.cause = ErrNeedsData
 		return e
 	}
-	return d.withOverrides(d.errAt(l.node, where(i, l.Kind), "%v", err), "model")
+	return d.withOverrides(d.errAt(l.node, where(name, l.Kind), "%v", err), "model")
 }
 
-func where(i int, kind string) string { return fmt.Sprintf("layer %d (%s)", i, kind) }
+func where(name, kind string) string { return fmt.Sprintf("layer %s (%s)", name, kind) }

@@ -183,7 +183,7 @@ func inlineNumber(n *yaml.Node) (float64, error) {
 
 // checkGiven matches a layer's inline parameters with its spec's
 // parameters: each must name one, with its shape.
-func checkGiven(d *decoder, l LayerConfig, i int, spec backprop.Spec) ([]Given, error) {
+func checkGiven(d *decoder, l LayerConfig, lname string, spec backprop.Spec) ([]Given, error) {
 	if len(l.inline) == 0 {
 		return nil, nil
 	}
@@ -210,11 +210,11 @@ func checkGiven(d *decoder, l LayerConfig, i int, spec backprop.Spec) ([]Given, 
 			if len(described) > 0 {
 				takes = "the parameters " + strings.Join(described, ", ")
 			}
-			return nil, d.withOverrides(d.errAt(in.key, where(i, l.Kind), "%s: unknown key%s; %s takes the options %s and %s",
+			return nil, d.withOverrides(d.errAt(in.key, where(lname, l.Kind), "%s: unknown key%s; %s takes the options %s and %s",
 				in.Name, didYouMean(in.Name, append(names, options...)), l.Kind, strings.Join(options, ", "), takes), "model")
 		}
 		if !sameShape(in.Shape, ps.Shape) {
-			return nil, d.withOverrides(d.errAt(in.node, where(i, l.Kind), "%s: the values given have shape %s, but the layer's %s is %s%s",
+			return nil, d.withOverrides(d.errAt(in.node, where(lname, l.Kind), "%s: the values given have shape %s, but the layer's %s is %s%s",
 				in.Name, shapeText(in.Shape), in.Name, shapeText(ps.Shape), shapeHint(spec, ps.Name)), "model")
 		}
 		given = append(given, in.Given)

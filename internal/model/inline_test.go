@@ -25,14 +25,14 @@ func TestGivenParams(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(g.Given) != 3 || len(g.Given[0]) != 2 || g.Given[1] != nil || len(g.Given[2]) != 1 {
+	if len(g.Given) != 3 || g.Given[0].Name != "0.weight" || g.Given[1].Name != "0.bias" || g.Given[2].Name != "2.weight" {
 		t.Fatalf("Given: %+v", g.Given)
 	}
-	w := g.Given[0][0]
-	if w.Name != "weight" || !slices.Equal(w.Shape, []int{1, 1, 2, 2}) || !slices.Equal(w.Values, []float64{1, -2, 0.5, 1e-3}) {
+	w := g.Given[0]
+	if !slices.Equal(w.Shape, []int{1, 1, 2, 2}) || !slices.Equal(w.Values, []float64{1, -2, 0.5, 1e-3}) {
 		t.Errorf("conv weight: %+v", w)
 	}
-	if d := g.Given[2][0]; d.Values[7] != 8.123456789012345 {
+	if d := g.Given[2]; d.Values[7] != 8.123456789012345 {
 		t.Errorf("dense weight: %+v", d)
 	}
 	// The hash sees the values.
@@ -53,5 +53,27 @@ func TestGivenParams(t *testing.T) {
 		if err == nil || err.Error() != tc.want {
 			t.Errorf("%s:\n got %v\nwant %s", tc.layer, err, tc.want)
 		}
+	}
+}
+
+// TestGivenInsideABlock: values typed in a residual block's inner layer
+// are named by their full state_dict name.
+func TestGivenInsideABlock(t *testing.T) {
+	c, err := parse(t, `name: b
+model:
+  input: [2]
+  layers:
+    - residual: [{dense: {units: 2, weight: [[1, 2], [3, 4]], bias: [0.5, -0.5]}}, relu]
+    - dense: {units: 1}
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := Build(c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(g.Given) != 2 || g.Given[0].Name != "0.body.0.weight" || g.Given[1].Name != "0.body.0.bias" || g.Given[1].Values[1] != -0.5 {
+		t.Fatalf("Given: %+v", g.Given)
 	}
 }

@@ -15,6 +15,8 @@ import (
 type LayerConfig struct {
 	Kind   string
 	Params any // pointer to the kind's params struct; nil for kinds without parameters
+	// Body are the inner layers of a block kind (residual), nil for others.
+	Body []LayerConfig
 
 	node, paramsNode *yaml.Node
 	// inline are the parameter tensors typed in the config (see Given),
@@ -56,6 +58,9 @@ func (l *LayerConfig) decodeNode(d *decoder, n *yaml.Node, path string) error {
 		return d.errAt(kindNode, path, "unknown layer kind %q; known: %s", l.Kind, oneOf(LayerKinds()))
 	}
 	l.paramsNode = params
+	if k.Block {
+		return l.decodeBlock(d, k, params, path+"."+l.Kind)
+	}
 	if k.Params == nil {
 		if params != nil && !isNull(params) && !(params.Kind == yaml.MappingNode && len(params.Content) == 0) {
 			return d.errAt(params, path+"."+l.Kind, "%s takes no parameters, got %s", l.Kind, describe(params))
@@ -86,18 +91,68 @@ func (l *LayerConfig) decodeNode(d *decoder, n *yaml.Node, path string) error {
 	return d.decodeFields(params, reflect.ValueOf(l.Params).Elem(), path+"."+l.Kind, skip)
 }
 
-// MarshalJSON encodes the kind with its parameters (for the config hash),
-// and the parameter values typed in the config when there are any.
-func (l LayerConfig) MarshalJSON() ([]byte, error) {
-	m := map[string]any{l.Kind: l.Params}
-	if len(l.inline) > 0 {
-		given := map[string]Given{}
-		for _, p := range l.inline {
-			given[p.Name] = p.Given
+// decodeBlock decodes a block kind's parameters: the list of its layers
+// alone, or a mapping with the key layers (that list) and the kind's other
+// parameters.
+func (l *LayerConfig) decodeBlock(d *decoder, k backprop.Kind, params *yaml.Node, path string) error {
+	l.Params = k.Params()
+	layers := params
+	if params != nil && params.Kind == yaml.MappingNode {
+		if err := d.decodeFields(params, reflect.ValueOf(l.Params).Elem(), path, map[string]bool{"layers": true}); err != nil {
+			return err
 		}
-		m["given"] = given
+		var kn *yaml.Node
+		kn, layers = keyNode(params, "layers")
+		if kn == nil {
+			return d.errAt(params, path, "needs layers: the list of the block's layers, e.g. {layers: [{conv2d: {filters: 8, kernel: 3, padding: 1}}, relu]}")
+		}
+		path += ".layers"
 	}
-	return json.Marshal(m)
+	layers = resolve(layers)
+	if layers == nil || layers.Kind != yaml.SequenceNode || len(layers.Content) == 0 {
+		at := layers
+		if at == nil {
+			at = l.node
+		}
+		return d.errAt(at, path, "expected a non-empty list of layers, e.g. [{conv2d: {filters: 8, kernel: 3, padding: 1}}, relu]")
+	}
+	l.Body = make([]LayerConfig, len(layers.Content))
+	for j, c := range layers.Content {
+		if err := d.decode(c, reflect.ValueOf(&l.Body[j]).Elem(), fmt.Sprintf("%s[%d]", path, j)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// MarshalJSON encodes the kind with its parameters (for the config hash),
+// the parameter values typed in the config when there are any (under
+// "given"), and a block's inner layers under "layers".
+func (l LayerConfig) MarshalJSON() ([]byte, error) {
+	if l.Body == nil {
+		m := map[string]any{l.Kind: l.Params}
+		if len(l.inline) > 0 {
+			given := map[string]Given{}
+			for _, p := range l.inline {
+				given[p.Name] = p.Given
+			}
+			m["given"] = given
+		}
+		return json.Marshal(m)
+	}
+	var m map[string]any
+	b, err := json.Marshal(l.Params)
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, err
+	}
+	if m == nil {
+		m = map[string]any{}
+	}
+	m["layers"] = l.Body
+	return json.Marshal(map[string]any{l.Kind: m})
 }
 
 // maxValues bounds a layer's output per sample and its parameters (2^40

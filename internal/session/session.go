@@ -124,6 +124,9 @@ func run[T backprop.Float](cfg *model.Config, o Options) (*Result, error) {
 	}
 	d := s.m.Data
 	warnSkipped(s.log, d.Skipped)
+	if err := model.CheckLastBatch(cfg, s.m.Graph, d.Train.Len()); err != nil {
+		return nil, err
+	}
 	if s.net, err = s.m.InitNetwork(cfg.Training.BatchSize); err != nil {
 		return nil, err
 	}

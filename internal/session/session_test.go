@@ -68,6 +68,16 @@ func weights(t *testing.T, path string) map[string][]float32 {
 	}
 	m := map[string][]float32{}
 	for _, name := range f.Names() {
+		if info, _ := f.Info(name); info.DType.IsInt() {
+			v, _, err := f.Int64(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, x := range v {
+				m[name] = append(m[name], float32(x))
+			}
+			continue
+		}
 		v, _, err := f.Float32(name)
 		if err != nil {
 			t.Fatal(err)
@@ -266,5 +276,55 @@ func TestResumeCNN(t *testing.T) {
 	w := weights(t, filepath.Join(dir, "full/last.safetensors"))
 	if len(w["0.weight"]) != 4*1*2*2 || len(w["0.bias"]) != 4 {
 		t.Errorf("conv2d tensors: %d weights, %d biases", len(w["0.weight"]), len(w["0.bias"]))
+	}
+}
+
+// TestResumeBatchNormResidual: batchnorm's running statistics (buffers)
+// are saved and restored, so a resumed run ends with the same bits, and the
+// optimizer never touches them.
+func TestResumeBatchNormResidual(t *testing.T) {
+	dir := t.TempDir()
+	writeBlobs(t, dir, 200)
+	src := strings.Replace(blobsConfig, `    - dense: {units: 16}
+    - relu
+    - dropout: {p: 0.2}
+    - dense: {units: 3}`, `    - dense: {units: 8, bias: false}
+    - batchnorm
+    - relu
+    - residual:
+        - dense: {units: 8, bias: false}
+        - batchnorm: {momentum: 0.2}
+        - relu
+    - dense: {units: 3}
+optimizer: {name: adamw, lr: 0.01, weight_decay: 0.1}`, 1)
+	src = strings.Replace(src, "optimizer: {name: adam, lr: 0.01}\n", "", 1)
+	full := loadConfig(t, dir, src)
+	if _, err := Run(full, Options{OutDir: filepath.Join(dir, "full")}); err != nil {
+		t.Fatal(err)
+	}
+	part := loadConfig(t, dir, src, "training.steps=13")
+	if _, err := Run(part, Options{OutDir: filepath.Join(dir, "split")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Run(full, Options{OutDir: filepath.Join(dir, "split"), Resume: filepath.Join(dir, "split/last.safetensors")}); err != nil {
+		t.Fatal(err)
+	}
+	a, b := weights(t, filepath.Join(dir, "full/last.safetensors")), weights(t, filepath.Join(dir, "split/last.safetensors"))
+	sameWeights(t, a, b)
+	// 3 epochs of 10 batches (160 training samples, batch 16): every
+	// training step counts one batch, validation none.
+	if n := a["3.body.1.num_batches_tracked"]; len(n) != 1 || n[0] != 30 {
+		t.Errorf("num_batches_tracked %v, want [30]", n)
+	}
+	for _, name := range []string{"1.running_var", "3.body.1.running_mean"} {
+		if len(a[name]) != 8 {
+			t.Errorf("%s: %d values", name, len(a[name]))
+		}
+		if _, ok := a["optimizer.exp_avg."+name]; ok {
+			t.Errorf("the optimizer has state for buffer %s", name)
+		}
+	}
+	if _, ok := a["optimizer.exp_avg.1.weight"]; !ok {
+		t.Error("no optimizer state for the batchnorm weight")
 	}
 }

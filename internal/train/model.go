@@ -140,13 +140,11 @@ func (m *Model[T]) InitNetwork(maxBatch int) (*backprop.Network[T], error) {
 // SetGiven copies the parameter values typed in the config into net,
 // rounded to T.
 func SetGiven[T backprop.Float](net *backprop.Network[T], g *model.Graph) {
-	for i, given := range g.Given {
-		for _, gv := range given {
-			for _, p := range net.ByLayer[i] {
-				if p.Name == fmt.Sprintf("%d.%s", i, gv.Name) {
-					for k, v := range gv.Values {
-						p.W[k] = T(v)
-					}
+	for _, gv := range g.Given {
+		for _, p := range net.Params {
+			if p.Name == gv.Name {
+				for k, v := range gv.Values {
+					p.W[k] = T(v)
 				}
 			}
 		}

@@ -33,6 +33,8 @@ func (t *Trainer[T]) timedStep(pos []int) (loss, gradNorm float64, ok bool) {
 	tm.Fill += time.Since(t0)
 	net.ZeroGradCtx(t.Ctx)
 	t.Ctx.Train = true
+	t.Ctx.Timing = true // blocks time their inner layers too
+	defer func() { t.Ctx.Timing = false }()
 	for i, l := range net.Layers {
 		a := time.Now()
 		x = l.Forward(t.Ctx, x, n)

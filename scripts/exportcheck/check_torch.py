@@ -80,6 +80,11 @@ def main():
         model = ns["model"]
         model.load_state_dict(ns["load_file"](weights), strict=True)
         model.eval()
+        # nettrain trace runs in training mode: batchnorm on the batch's
+        # statistics (dropout stays off: trace's masks are nettrain's own).
+        for m in model.modules():
+            if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+                m.train()
         tr = json.loads(run(nettrain, "trace", cfg, "--weights", weights, "--json", "--samples", "4"))
         x = torch.tensor(tr["input"]["data"], dtype=torch.float32).reshape(tr["input"]["shape"])
         if tr["layers"][0]["kind"] in ("onehot", "embedding"):

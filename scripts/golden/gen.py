@@ -381,6 +381,59 @@ def onehot(params, in_shape):
     return OneHot(vocab), [in_shape[0], vocab]
 
 
+class BatchNormSeq(nn.BatchNorm1d):
+    """batchnorm on a (T, F) sequence: nn.BatchNorm1d takes (N, F, T), so
+    the sequence is transposed in and out; the statistics are per feature
+    over batch and time."""
+
+    def forward(self, x):
+        return super().forward(x.transpose(1, 2)).transpose(1, 2)
+
+
+def batchnorm(params, in_shape):
+    """batchnorm: {momentum, eps, affine}: nn.BatchNorm2d on (C, H, W),
+    nn.BatchNorm1d on (F), BatchNormSeq on (T, F)."""
+    check_keys("batchnorm", params, ["momentum", "eps", "affine"])
+    kw = dict(eps=params.get("eps", 1e-5), momentum=params.get("momentum", 0.1), affine=params.get("affine", True))
+    cls = {1: nn.BatchNorm1d, 2: BatchNormSeq, 3: nn.BatchNorm2d}[len(in_shape)]
+    return cls(in_shape[0] if len(in_shape) != 2 else in_shape[1], **kw), list(in_shape)
+
+
+class Residual(nn.Module):
+    """residual: output = projection(x) (x without one) + body(x); the
+    state_dict keys are "<i>.body.<j>.<name>" and "<i>.projection.<name>"."""
+
+    def __init__(self, body, projection=None):
+        super().__init__()
+        self.body = nn.Sequential(*body)
+        self.projection = projection
+
+    def forward(self, x):
+        return (x if self.projection is None else self.projection(x)) + self.body(x)
+
+
+def residual(params, in_shape):
+    """residual: [layers...] or {layers, projection: conv | dense}: the
+    projection is a 1x1 nn.Conv2d with the stride that gives the body's
+    output size, or an nn.Linear, drawn after the body's layers."""
+    if isinstance(params, list):
+        params = {"layers": params}
+    check_keys("residual", params, ["layers", "projection"])
+    body, out = build_network(params["layers"], in_shape)
+    proj = params.get("projection")
+    if proj is None:
+        assert out == list(in_shape), ("residual without projection changes the shape", in_shape, out)
+        p = None
+    elif proj == "conv":
+        stride = -(-in_shape[1] // out[1])
+        p = nn.Conv2d(in_shape[0], out[0], 1, stride=stride)
+    elif proj == "dense":
+        p = nn.Linear(in_shape[-1], out[-1])
+    else:
+        raise ValueError("residual: projection %r" % proj)
+    return Residual(list(body), p), out
+
+
 # kind -> builder(params, in_shape) -> (module, out_shape).
 LAYERS = {
     "dense": dense,
@@ -407,6 +460,8 @@ LAYERS = {
     "gru": gru,
     "embedding": embedding,
     "onehot": onehot,
+    "batchnorm": batchnorm,
+    "residual": residual,
 }
 
 
@@ -681,11 +736,14 @@ def schedule_case(row):
 # per row of the last axis; "values": reals shaped like the output), and the
 # batch size.
 
-def case(name, input_shape, layers, loss, targets, batch, fixed=None, optimizer_runs=False):
+def case(name, input_shape, layers, loss, targets, batch, fixed=None, optimizer_runs=False, mode="train"):
     """fixed, when given, replaces the seeded draws with chosen values:
     {"params": {state_dict name: nested list}, "x": ..., "values": ...}.
-    optimizer_runs adds the OPTIMIZER_TRAINING runs."""
-    c = {"name": name, "input": input_shape, "layers": layers, "loss": loss, "targets": targets, "batch": batch}
+    optimizer_runs adds the OPTIMIZER_TRAINING runs. mode "eval" runs the
+    network in evaluation mode (model.eval(): batchnorm on its running
+    statistics); it is recorded only for networks with buffers."""
+    c = {"name": name, "mode": mode, "input": input_shape, "layers": layers, "loss": loss, "targets": targets,
+         "batch": batch}
     if fixed is not None:
         c["fixed"] = fixed
     if optimizer_runs:
@@ -824,6 +882,39 @@ NETWORK_CASES = [
     case("conv1d_gru_mse", [8, 2], [{"conv1d": {"filters": 3, "kernel": 3, "padding": 1}}, {"gru": {"units": 4}},
                                     {"dense": {"units": 1}}], "mse", "values", 3),
     case("lstm_t1", [1, 3], [{"lstm": {"units": 4}}, {"dense": {"units": 2}}], "mse", "values", 3),
+
+    # Batch normalisation, in training (batch statistics; the running ones
+    # after the steps are compared too) and evaluation mode.
+    # A bias just before a batchnorm in training has a zero gradient in
+    # theory (the mean is subtracted): those layers have bias false.
+    case("batchnorm2d_train_ce", [2, 5, 5], [{"conv2d": {"filters": 3, "kernel": 3, "padding": 1, "bias": False}}, "batchnorm", "tanh",
+                                             "flatten", {"dense": {"units": 3}}], "cross_entropy", "labels", 3),
+    case("batchnorm2d_eval_mse", [2, 4, 5], [{"conv2d": {"filters": 3, "kernel": 3, "padding": 1}},
+                                             {"batchnorm": {"momentum": 0.2, "eps": 0.001}}, "tanh", "flatten",
+                                             {"dense": {"units": 2}}], "mse", "values", 3, mode="eval"),
+    case("batchnorm1d_train_ce", [5], [{"dense": {"units": 6, "bias": False}}, {"batchnorm": {"momentum": 0.3}}, "sigmoid",
+                                       {"dense": {"units": 3}}], "cross_entropy", "labels", 4),
+    case("batchnorm1d_seq_no_affine_mse", [3, 4], [{"dense": {"units": 5, "bias": False}}, {"batchnorm": {"affine": False}},
+                                                   {"dense": {"units": 2}}], "mse", "values", 2),
+    case("batchnorm1d_eval_batch1_ce", [5], [{"dense": {"units": 4}}, "batchnorm", "tanh", {"dense": {"units": 3}}],
+         "cross_entropy", "labels", 1, mode="eval"),
+    # Residual blocks: identity skip, and projections (1x1 conv with a
+    # stride, dense) for a change of shape; a batchnorm inside one.
+    case("residual_identity_mse", [2, 4, 4], [{"residual": [{"conv2d": {"filters": 2, "kernel": 3, "padding": 1}}, "tanh",
+                                                            {"conv2d": {"filters": 2, "kernel": 3, "padding": 1}}]},
+                                              "tanh", "flatten", {"dense": {"units": 2}}], "mse", "values", 2),
+    case("residual_conv_projection_bn_ce", [2, 5, 5],
+         [{"conv2d": {"filters": 3, "kernel": 3, "padding": 1}},
+          {"residual": {"layers": [{"conv2d": {"filters": 4, "kernel": 3, "stride": 2, "padding": 1, "bias": False}},
+                                   "batchnorm",
+                                   "tanh", {"conv2d": {"filters": 4, "kernel": 3, "padding": 1}}],
+                        "projection": "conv"}},
+          "tanh", "global_avgpool", {"dense": {"units": 3}}], "cross_entropy", "labels", 3),
+    case("residual_dense_projection_ce", [4], [{"residual": {"layers": [{"dense": {"units": 5}}, "sigmoid",
+                                                                        {"dense": {"units": 6}}],
+                                                             "projection": "dense"}},
+                                               {"residual": [{"dense": {"units": 6}}, "tanh"]},
+                                               {"dense": {"units": 3}}], "cross_entropy", "labels", 4),
 ]
 
 # Max pooling and ReLU are only piecewise differentiable: every case keeps
@@ -848,7 +939,14 @@ def tensor(t):
 
 
 def named(module):
-    return [dict(name=k, **tensor(v)) for k, v in module.state_dict().items()]
+    """The parameters (buffers apart), state_dict order."""
+    return [dict(name=k, **tensor(v)) for k, v in module.named_parameters()]
+
+
+def named_buffers(module):
+    """The buffers (batchnorm's running statistics; num_batches_tracked as
+    a float)."""
+    return [dict(name=k, **tensor(v.to(torch.get_default_dtype()))) for k, v in module.named_buffers()]
 
 
 def make_targets(c, out_shape, n):
@@ -871,6 +969,18 @@ def setup(c):
     values then replace the draws."""
     torch.manual_seed(seed_of(c["name"]))
     model, out_shape = build_network(c["layers"], c["input"])
+    # Batchnorm starts at weight 1, bias 0 and running statistics 0, 1:
+    # moved away from them (drawn after the parameters) so every term counts.
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, nn.modules.batchnorm._BatchNorm):
+                if m.affine:
+                    m.weight.uniform_(0.5, 1.5)
+                    m.bias.uniform_(-0.5, 0.5)
+                m.running_mean.uniform_(-0.5, 0.5)
+                m.running_var.uniform_(0.5, 1.5)
+    if c.get("mode") == "eval":
+        model.eval()
     vocab = token_vocab(model)
     if vocab is None:
         x = torch.randn([c["batch"]] + c["input"])
@@ -891,35 +1001,48 @@ def setup(c):
 
 
 def check_margins(c, model, x):
-    """Asserts the MARGIN of every max pooling window and ReLU input."""
-    h = x.detach()
+    """Asserts the MARGIN of every max pooling window and ReLU input (inside
+    residual blocks too); the running statistics are left as they were."""
+    saved = {k: v.clone() for k, v in model.named_buffers()}
     with torch.no_grad():
-        for i, m in enumerate(model):
-            scale = h.abs().max().item()
-            if isinstance(m, (nn.ReLU, nn.LeakyReLU, nn.ELU)):
-                assert h.abs().min().item() >= MARGIN * scale, (c["name"], i, "ReLU input near 0")
-            if isinstance(m, nn.MaxPool2d):
-                (kh, kw), (sh, sw), (ph, pw) = map(_pair, (m.kernel_size, m.stride, m.padding))
-                win = F.pad(h, (pw, pw, ph, ph), value=float("-inf")).unfold(2, kh, sh).unfold(3, kw, sw)
-                top = win.reshape(win.shape[:4] + (kh * kw,)).topk(2, dim=-1).values
-                gap = top[..., 0] - top[..., 1]
-                # A window of zeros after a ReLU (all its inputs negative) is
-                # a harmless tie: the ReLU passes no gradient to any of them.
-                after_relu = i > 0 and isinstance(model[i - 1], nn.ReLU)
-                ok = (gap >= MARGIN * scale) | ((top[..., 0] == 0) & after_relu)
-                assert ok.all().item(), (c["name"], i, "max pooling window with a near tie")
-            if isinstance(m, MaxPool1d):
-                k, st, p = m.kernel_size, m.stride, m.padding
-                win = F.pad(h.transpose(1, 2), (p, p), value=float("-inf")).unfold(2, k, st)
-                top = win.topk(min(2, k), dim=-1).values
-                if k > 1:
-                    assert (top[..., 0] - top[..., 1] >= MARGIN * scale).all().item(), \
-                        (c["name"], i, "1-D max pooling window with a near tie")
-            if isinstance(m, GlobalMaxPool):
-                top = h.flatten(2).topk(2, dim=-1).values
+        check_seq(c, model, x.detach())
+        for k, v in model.named_buffers():
+            v.copy_(saved[k])
+
+
+def check_seq(c, model, h):
+    """Runs h through the modules with check_margins's assertions."""
+    for i, m in enumerate(model):
+        if isinstance(m, Residual):
+            s = h if m.projection is None else m.projection(h)
+            h = s + check_seq(c, m.body, h)
+            continue
+        scale = h.abs().max().item()
+        if isinstance(m, (nn.ReLU, nn.LeakyReLU, nn.ELU)):
+            assert h.abs().min().item() >= MARGIN * scale, (c["name"], i, "ReLU input near 0")
+        if isinstance(m, nn.MaxPool2d):
+            (kh, kw), (sh, sw), (ph, pw) = map(_pair, (m.kernel_size, m.stride, m.padding))
+            win = F.pad(h, (pw, pw, ph, ph), value=float("-inf")).unfold(2, kh, sh).unfold(3, kw, sw)
+            top = win.reshape(win.shape[:4] + (kh * kw,)).topk(2, dim=-1).values
+            gap = top[..., 0] - top[..., 1]
+            # A window of zeros after a ReLU (all its inputs negative) is
+            # a harmless tie: the ReLU passes no gradient to any of them.
+            after_relu = i > 0 and isinstance(model[i - 1], nn.ReLU)
+            ok = (gap >= MARGIN * scale) | ((top[..., 0] == 0) & after_relu)
+            assert ok.all().item(), (c["name"], i, "max pooling window with a near tie")
+        if isinstance(m, MaxPool1d):
+            k, st, p = m.kernel_size, m.stride, m.padding
+            win = F.pad(h.transpose(1, 2), (p, p), value=float("-inf")).unfold(2, k, st)
+            top = win.topk(min(2, k), dim=-1).values
+            if k > 1:
                 assert (top[..., 0] - top[..., 1] >= MARGIN * scale).all().item(), \
-                    (c["name"], i, "global max pooling with a near tie")
-            h = m(h)
+                    (c["name"], i, "1-D max pooling window with a near tie")
+        if isinstance(m, GlobalMaxPool):
+            top = h.flatten(2).topk(2, dim=-1).values
+            assert (top[..., 0] - top[..., 1] >= MARGIN * scale).all().item(), \
+                (c["name"], i, "global max pooling with a near tie")
+        h = m(h)
+    return h
 
 
 def train(c, opt_name, options, steps=TRAIN_STEPS):
@@ -935,12 +1058,13 @@ def train(c, opt_name, options, steps=TRAIN_STEPS):
         loss.backward()
         opt.step()
         losses.append(loss.item())
-    return losses, named(model)
+    return losses, named(model), named_buffers(model)
 
 
 def network_case(c):
     model, x, t = setup(c)
     params = named(model)
+    buffers = named_buffers(model)
     check_margins(c, model, x)
 
     # Token ids have no gradient: no dx for those cases.
@@ -961,8 +1085,13 @@ def network_case(c):
     del res["targets"]
     res.pop("fixed", None)
     res.pop("optimizer_runs", None)
+    if not buffers:
+        res.pop("mode", None)
     # Token ids are written as the float values nettrain is given.
-    res.update(params=params, x=tensor(x.to(torch.get_default_dtype()) if token_input else x))
+    res.update(params=params)
+    if buffers:
+        res.update(buffers=buffers)
+    res.update(x=tensor(x.to(torch.get_default_dtype()) if token_input else x))
     res["labels" if c["targets"] == "labels" else "values"] = tensor(t)
     res.update(outs=[tensor(o) for o in outs], loss_value=loss.item())
     if not token_input:
@@ -971,13 +1100,15 @@ def network_case(c):
     res["training"] = []
     # A network without parameters (pooling alone) has nothing to train.
     for run, opt_name, options in NETWORK_TRAINING if params else []:
-        losses, final = train(c, opt_name, options)
+        losses, final, final_buffers = train(c, opt_name, options)
         assert losses[0] == loss.item(), (c["name"], run)
         res["training"].append(dict(name=run, optimizer=opt_name, options=options, losses=losses, params=final))
+        if final_buffers:
+            res["training"][-1]["buffers"] = final_buffers
     if c.get("optimizer_runs"):
         res["optimizer_training"] = []
         for run, opt_name, options in OPTIMIZER_TRAINING:
-            losses, final = train(c, opt_name, options, OPTIMIZER_TRAIN_STEPS)
+            losses, final, _ = train(c, opt_name, options, OPTIMIZER_TRAIN_STEPS)
             assert losses[0] == loss.item(), (c["name"], run)
             res["optimizer_training"].append(dict(name=run, optimizer=opt_name, options=options, losses=losses,
                                                   params=final))
