@@ -2,6 +2,7 @@ package backprop
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -283,7 +284,7 @@ func init() {
 			out := s.OutShape()
 			switch rp.Projection {
 			case "":
-				if !equalShapes(in, out) {
+				if !slices.Equal(in, out) {
 					return nil, fmt.Errorf("the block's layers turn %v into %v, which cannot be added to the input; add projection: conv (a 1x1 conv2d with a stride) or dense", in, out)
 				}
 			case "conv":
@@ -297,7 +298,7 @@ func init() {
 				}
 				s.Projection = c
 			case "dense":
-				if len(in) > 2 || len(out) != len(in) || !equalShapes(in[:len(in)-1], out[:len(out)-1]) {
+				if len(in) > 2 || len(out) != len(in) || !slices.Equal(in[:len(in)-1], out[:len(out)-1]) {
 					return nil, ParamErr("projection", "dense maps the last axis of a vector or sequence, but the block turns %v into %v", in, out)
 				}
 				s.Projection = DenseSpec{In: in, Units: out[len(out)-1], Bias: true}
@@ -308,16 +309,4 @@ func init() {
 		},
 		Doc: "residual block: the input (or its projection) plus the output of its layers",
 	})
-}
-
-func equalShapes(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

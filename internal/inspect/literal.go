@@ -3,6 +3,7 @@ package inspect
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/nettrain/nettrain/internal/backprop"
@@ -39,35 +40,15 @@ func (l *Literal) samples(cfg *model.Config, shape []int, what string) (int, err
 	per := backprop.Prod(shape)
 	got := l.Shape
 	switch {
-	case sameInts(got, shape):
+	case slices.Equal(got, shape):
 		return 1, nil
-	case len(got) == len(shape)+1 && sameInts(got[1:], shape):
+	case len(got) == len(shape)+1 && slices.Equal(got[1:], shape):
 		return got[0], nil
 	case len(got) <= 1 && len(l.Values)%per == 0:
 		return len(l.Values) / per, nil
 	}
 	return 0, l.errf(cfg, "has shape %s, but %s is %s: give one sample of that shape, a list of them, or its %d values in a flat list",
-		shapeText(got), what, shapeText(shape), per)
-}
-
-func sameInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
-func shapeText(s []int) string {
-	parts := make([]string, len(s))
-	for i, v := range s {
-		parts[i] = fmt.Sprint(v)
-	}
-	return "(" + strings.Join(parts, ", ") + ")"
+		model.ShapeText(got), what, model.ShapeText(shape), per)
 }
 
 // literalSplit is the split of samples typed in: inputs as given, targets
@@ -159,7 +140,7 @@ func setTarget(cfg *model.Config, s *literalSplit, t *Literal, classes int, out 
 		return nil
 	}
 	if len(t.Values) != n*s.perVals {
-		return t.errf(cfg, "has %d value(s), but the output of %d sample(s) has %d (shape %s per sample)", len(t.Values), n, n*s.perVals, shapeText(out))
+		return t.errf(cfg, "has %d value(s), but the output of %d sample(s) has %d (shape %s per sample)", len(t.Values), n, n*s.perVals, model.ShapeText(out))
 	}
 	s.values = t.Values
 	return nil

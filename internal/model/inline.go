@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -191,7 +192,7 @@ func checkGiven(d *decoder, l LayerConfig, lname string, spec backprop.Spec) ([]
 	var names, described []string
 	for _, p := range params {
 		names = append(names, p.Name)
-		described = append(described, p.Name+" "+shapeText(p.Shape))
+		described = append(described, p.Name+" "+ShapeText(p.Shape))
 	}
 	var options []string
 	if l.Params != nil {
@@ -213,29 +214,17 @@ func checkGiven(d *decoder, l LayerConfig, lname string, spec backprop.Spec) ([]
 			return nil, d.withOverrides(d.errAt(in.key, where(lname, l.Kind), "%s: unknown key%s; %s takes the options %s and %s",
 				in.Name, didYouMean(in.Name, append(names, options...)), l.Kind, strings.Join(options, ", "), takes), "model")
 		}
-		if !sameShape(in.Shape, ps.Shape) {
+		if !slices.Equal(in.Shape, ps.Shape) {
 			return nil, d.withOverrides(d.errAt(in.node, where(lname, l.Kind), "%s: the values given have shape %s, but the layer's %s is %s%s",
-				in.Name, shapeText(in.Shape), in.Name, shapeText(ps.Shape), shapeHint(spec, ps.Name)), "model")
+				in.Name, ShapeText(in.Shape), in.Name, ShapeText(ps.Shape), shapeHint(spec, ps.Name)), "model")
 		}
 		given = append(given, in.Given)
 	}
 	return given, nil
 }
 
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
-// shapeText writes a shape as (2, 3), the way the layer table does.
-func shapeText(s []int) string {
+// ShapeText writes a shape as (2, 3), the way the layer table does.
+func ShapeText(s []int) string {
 	parts := make([]string, len(s))
 	for i, v := range s {
 		parts[i] = strconv.Itoa(v)
