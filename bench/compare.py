@@ -19,7 +19,8 @@ results file into the README's tables; nothing is copied by hand.
 Workloads: mlp, cnn, lstm, resnet (training samples/s: `nettrain bench`
 against bench/pytorch_twin.py, or scripts/twins/fashion_resnet.py for the
 Fashion-MNIST ResNet, which is not in the default list; PyTorch gets its best thread setting: torch and
-OpenBLAS threads, with and without OMP_WAIT_POLICY=PASSIVE), gemm
+OpenBLAS threads, with and without OMP_WAIT_POLICY=PASSIVE, with the
+machine's OPENBLAS_CORETYPE and with OpenBLAS's own choice), gemm
 (1024^3 float32 GFLOP/s: nettrain's kernel against OpenBLAS through torch,
 with the machine's OPENBLAS_CORETYPE and without it), infer-mlp, infer-cnn
 (predictions at batch 1 and 64: `nettrain bench --inference` against
@@ -186,13 +187,20 @@ def main():
                     e = dict(env, GOMAXPROCS=str(t))
                     rec.run(dict(base, program="nettrain"), [nt, "bench", CONFIGS[w], "--threads", str(t), "--steps", str(a.steps), "--json"], e)
                     settings = [(t, t)] if t == 1 else [(1, t), (t, 1), (t, t)]
+                    # The machine's OPENBLAS_CORETYPE (if any) and OpenBLAS's own
+                    # choice of kernels: PyTorch gets the better.
+                    cores = [env.get("OPENBLAS_CORETYPE")] + ([None] if env.get("OPENBLAS_CORETYPE") else [])
                     for tt, bt in settings:
                         for wait in ("", "PASSIVE"):
-                            e = dict(env)
-                            if wait:
-                                e["OMP_WAIT_POLICY"] = wait
-                            rec.run(dict(base, program="pytorch", torch_threads=tt, blas_threads=bt, omp_wait_policy=wait or None),
-                                    twin(w, tt, bt, a.steps), e)
+                            for core in cores:
+                                e = dict(env)
+                                e.pop("OPENBLAS_CORETYPE", None)
+                                if core:
+                                    e["OPENBLAS_CORETYPE"] = core
+                                if wait:
+                                    e["OMP_WAIT_POLICY"] = wait
+                                rec.run(dict(base, program="pytorch", torch_threads=tt, blas_threads=bt, omp_wait_policy=wait or None,
+                                             openblas_coretype=core or "(auto)"), twin(w, tt, bt, a.steps), e)
                 elif w == "gemm":
                     e = dict(env, GOMAXPROCS=str(t))
                     # bench's peak_gflops: nettrain's 1024^3 float32 GEMM, best of 4, on t threads

@@ -517,7 +517,7 @@ func (p *Page) bands() []band {
 		n := pngNames(l.Kind, next, l.Index, p.LossFn == "")
 		b := band{title: fmt.Sprintf("layer %d: %s   %s -> %s", l.Index, l.About, shapeStr(l.In), shapeStr(l.Out)), lines: pngFormulas(l)}
 		for _, pr := range l.Params {
-			b.fwd = append(b.fwd, newHeat(symbol(pr)+" = "+pr.Name, pr.Value.Data, pr.Value.Shape))
+			b.fwd = append(b.fwd, newHeat(named(symbol(pr), pr.Name), pr.Value.Data, pr.Value.Shape))
 		}
 		if l.Pool != nil && len(l.In) == 3 {
 			var in Tensor
@@ -545,7 +545,7 @@ func (p *Page) bands() []band {
 			b.bwd = append(b.bwd, newHeat(n[1], d, s))
 		}
 		for _, pr := range l.Params {
-			b.bwd = append(b.bwd, newHeat("dL/d"+symbol(pr)+" = dL/d"+pr.Name, pr.Grad.Data, pr.Grad.Shape))
+			b.bwd = append(b.bwd, newHeat(named("dL/d"+symbol(pr), "dL/d"+pr.Name), pr.Grad.Data, pr.Grad.Shape))
 		}
 		if l.GradInput != nil {
 			d, s := first(*l.GradInput)
@@ -728,6 +728,15 @@ func symbol(p Param) string {
 		return "b"
 	}
 	return p.Name
+}
+
+// named captions a parameter's map: "W = 0.weight", or the name alone
+// when it has no symbol of its own (an LSTM's weight_ih_l0).
+func named(sym, name string) string {
+	if sym == name {
+		return name
+	}
+	return sym + " = " + name
 }
 
 // lossText is the loss in words.
