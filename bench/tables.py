@@ -77,7 +77,7 @@ def tables(machines, runs):
     groups = collections.defaultdict(dict)
     for k, rs in runs.items():
         groups[(k[0], k[1], k[2])][k[3:]] = rs
-    train = [g for g in sorted(groups) if g[0] in ("mlp", "cnn", "lstm")]
+    train = [g for g in sorted(groups) if g[0] in ("mlp", "cnn", "lstm", "resnet")]
     if train:
         out += ["| training | threads | nettrain samples/s | PyTorch samples/s (best setting) | ratio |", "|---|---|---|---|---|"]
         for g in train:
