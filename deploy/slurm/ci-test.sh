@@ -1,6 +1,7 @@
 #!/bin/bash
-# CI test of deploy/slurm/compare-optimizers.sh on a real single-node Slurm
-# (Debian's slurm-wlm and munge; run by .ci/run as root). It:
+# CI test of deploy/slurm/compare-optimizers.sh and deploy/slurm/sweep.sh on
+# a real single-node Slurm (Debian's slurm-wlm and munge; run by .ci/run as
+# root). It:
 #
 #  1. installs slurm-wlm and munge if missing (fails when it cannot);
 #  2. starts munged, slurmctld and slurmd with a minimal slurm.conf in a
@@ -13,7 +14,12 @@
 #  4. runs it again, cancels tuning task 2 while it runs (scancel), requeues
 #     it (scontrol requeue), and checks the pipeline finishes by itself with
 #     the same report and the task's log holds both attempts;
-#  5. stops every daemon it started (also on failure) and prints its runtime.
+#  5. runs a small general sweep (2 learning rates, 2 seeds, 200 steps) as
+#     one process, then through deploy/slurm/sweep.sh with 3 shards, and
+#     checks the merged report equals the single-process one: trials.csv
+#     row for row without the wall seconds, summary.json, summary.md and the
+#     plots byte for byte;
+#  6. stops every daemon it started (also on failure) and prints its runtime.
 #
 # Every path it uses has a space in it, to check the script's quoting.
 #   bash deploy/slurm/ci-test.sh
@@ -198,5 +204,34 @@ same_report "$work/single" "$work/run 2/report"
 grep -q "rerun: the final stage (job $final) waits for this attempt again" "$work/run 2/slurm-tune-2.log" ||
   fail "the rerun task did not reset the final stage's dependency"
 [ "$(wc -l <"$jsonl")" -eq 2 ] || fail "tune-2 has $(wc -l <"$jsonl") records after the rerun, want 2"
-say "the pipeline recovered by itself; the report is unchanged"
+say "the pipeline recovered by itself; the report is unchanged ($SECONDS s so far)"
+
+# 5. A general sweep through deploy/slurm/sweep.sh: 2 learning rates, 2
+# seeds, 200 steps, in 3 shards, against the same sweep as one process.
+# Its shard tasks are written and submitted by the same code (lib.sh) as
+# the comparison's, so step 4's cancel and requeue is not repeated here.
+sflags=(--grid "optimizer.lr=0.001,0.003" --seeds 2 --steps 200 --evals-per-epoch 10)
+say "single-process general sweep"
+"$NETTRAIN" sweep "$work/mnist mlp.yaml" "${sflags[@]}" --workers 2 --out "$work/sweep single" >"$work/sweep single.log"
+say "sharded general sweep (deploy/slurm/sweep.sh), 3 shards"
+o=$(NETTRAIN_SLURM_CPUS=1 NETTRAIN_SLURM_MEM=1G NETTRAIN_SLURM_TIME=15:00 \
+  NETTRAIN_SLURM_REPORT_MEM=512M NETTRAIN_SLURM_REPORT_TIME=5:00 \
+  deploy/slurm/sweep.sh "$work/mnist mlp.yaml" 3 "$work/sweep run" -- "${sflags[@]}")
+echo "$o"
+read -r sweep report < <(echo "$o" | sed -n 's/^submitted: sweep array \([0-9]*\), report \([0-9]*\)$/\1 \2/p')
+[ -n "$report" ] || fail "cannot read the job ids from sweep.sh's output"
+wait_done "$report" 300
+a="$work/sweep single" b="$work/sweep run/report"
+# trials.csv without wall_s (column 9), summary.json (it has no wall
+# seconds), summary.md and the plots byte for byte.
+cmp <(cut -d, -f1-8,10- "$a/trials.csv") <(cut -d, -f1-8,10- "$b/trials.csv") || fail "sweep trials.csv differs: $a vs $b"
+[ "$(wc -l <"$a/trials.csv")" -eq 5 ] || fail "$a/trials.csv has $(wc -l <"$a/trials.csv") lines, want 5"
+for f in summary.json summary.md curves.png curves.svg by-optimizer-lr.png by-optimizer-lr.svg; do
+  cmp "$a/$f" "$b/$f" || fail "sweep $f differs: $a vs $b"
+done
+for i in 1 2 3; do
+  [ "$(job_state "${sweep}_$i")" = COMPLETED ] || fail "sweep task ${sweep}_$i is $(job_state "${sweep}_$i")"
+  grep -q "nettrain sweep shard $i/3, attempt 0" "$work/sweep run/slurm-sweep-$i.log" || fail "slurm-sweep-$i.log lacks its task's start line"
+done
+say "merged sweep report equals the single-process sweep ($SECONDS s so far)"
 say "PASS"

@@ -1,5 +1,6 @@
 // Command validate checks the Kubernetes examples in deploy/kubernetes
-// offline, as CI does (.ci/run runs this module's tests):
+// (compare-optimizers/ and sweep/) offline, as CI does (.ci/run runs this
+// module's tests, which also run the examples' pod scripts locally):
 //
 //	cd deploy/kubernetes/validate && go run . [DIR]   # DIR defaults to ..
 //

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -14,19 +15,55 @@ import (
 	corev1 "k8s.io/api/core/v1"
 )
 
-// TestPodScriptsRunTheSweep runs the pods of the shipped example as the
-// cluster would, one stage after the other: each Job's /bin/sh -c script,
-// once per completion index with JOB_COMPLETION_INDEX set and the
-// ConfigMap's data in the environment, with nettrain built from this
-// repository on PATH. The volume's /work and the image's /configs become
-// temporary and repository directories, and FLAGS a smaller budget (two
-// optimizers, 50 steps). The merged report must equal a single-process
-// run of the same sweep.
-func TestPodScriptsRunTheSweep(t *testing.T) {
+// TestPodScriptsRunTheComparison runs the pods of the compare-optimizers
+// example as the cluster would (see runPods), with FLAGS a smaller budget
+// (two optimizers, 50 steps). The merged report must equal a
+// single-process run of the same comparison.
+func TestPodScriptsRunTheComparison(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a small comparison (-short)")
+	}
+	const flags = "--optimizers sgd,adam --lr-grid 3 --seeds 2 --epochs 1 --steps 50 --evals-per-epoch 2"
+	r := runPods(t, "../compare-optimizers", []string{"tune", "final", "report"}, func(string) string { return flags })
+	r.single(t, append([]string{"compare-optimizers", r.config}, strings.Fields(flags)...))
+	r.sameReport(t, 10, "summary.md", "curves.png", "lr-sensitivity.svg") // 6 tuning runs, 4 final runs
+}
+
+// TestPodScriptsRunTheGeneralSweep runs the pods of the sweep example as
+// the cluster would (see runPods), with the ConfigMap's FLAGS (its grid
+// and seeds) and a smaller budget after them (30 steps). The merged report
+// must equal a single-process sweep with the same flags.
+func TestPodScriptsRunTheGeneralSweep(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a small sweep (-short)")
 	}
-	docs, err := decodeDir(t, "../compare-optimizers")
+	var flags string
+	r := runPods(t, "../sweep", []string{"sweep", "report"}, func(shipped string) string {
+		flags = shipped + " --epochs 1 --steps 30 --evals-per-epoch 10"
+		return flags
+	})
+	r.single(t, append([]string{"sweep", r.config}, strings.Fields(flags)...))
+	// 3 rates x 2 batch sizes x 2 seeds, as the ConfigMap says.
+	r.sameReport(t, 12, "summary.md", "summary.json", "curves.png", "curves.svg")
+}
+
+// podRun is one run of an example's pods: nettrain in bin, the volume's
+// /work in work, the ConfigMap's CONFIG in config; singleOut is where the
+// single-process run writes.
+type podRun struct {
+	bin, work, singleOut, config string
+}
+
+// runPods runs the pods of the example in dir as the cluster would, one
+// stage after the other (the Jobs' stage labels must be stages, in this
+// order): each Job's /bin/sh -c script, once per completion index with
+// JOB_COMPLETION_INDEX set and the ConfigMap's data in the environment,
+// with nettrain built from this repository on PATH. The volume's /work and
+// the image's /configs become temporary and repository directories, and
+// FLAGS becomes flags(the ConfigMap's FLAGS).
+func runPods(t *testing.T, dir string, stages []string, flags func(string) string) podRun {
+	t.Helper()
+	docs, err := decodeDir(t, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,15 +72,13 @@ func TestPodScriptsRunTheSweep(t *testing.T) {
 		t.Fatal(err)
 	}
 	tmp := t.TempDir()
-	bin := filepath.Join(tmp, "bin")
-	build := exec.Command("go", "build", "-o", filepath.Join(bin, "nettrain"), "./cmd/nettrain")
+	r := podRun{bin: filepath.Join(tmp, "bin"), work: filepath.Join(tmp, "work"), singleOut: filepath.Join(tmp, "single")}
+	build := exec.Command("go", "build", "-o", filepath.Join(r.bin, "nettrain"), "./cmd/nettrain")
 	build.Dir = repo
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	work := filepath.Join(tmp, "work")
-	os.MkdirAll(work, 0o755)
-	const flags = "--optimizers sgd,adam --lr-grid 3 --seeds 2 --epochs 1 --steps 50 --evals-per-epoch 2"
+	os.MkdirAll(r.work, 0o755)
 
 	var env []string
 	var jobs []*batchv1.Job
@@ -52,8 +87,11 @@ func TestPodScriptsRunTheSweep(t *testing.T) {
 		case *corev1.ConfigMap:
 			for k, v := range o.Data {
 				v = strings.ReplaceAll(v, "/configs/", filepath.Join(repo, "configs")+"/")
-				if k == "FLAGS" {
-					v = flags
+				switch k {
+				case "FLAGS":
+					v = flags(v)
+				case "CONFIG":
+					r.config = v
 				}
 				env = append(env, k+"="+v)
 			}
@@ -61,9 +99,14 @@ func TestPodScriptsRunTheSweep(t *testing.T) {
 			jobs = append(jobs, o)
 		}
 	}
-	sort.Slice(jobs, func(i, j int) bool { return stageOrder(jobs[i]) < stageOrder(jobs[j]) })
-	if len(jobs) != 3 || stageOrder(jobs[0]) != 0 || stageOrder(jobs[2]) != 2 {
-		t.Fatalf("want the tune, final and report Jobs, got %d Jobs", len(jobs))
+	order := func(j *batchv1.Job) int { return slices.Index(stages, j.Labels["stage"]) }
+	sort.Slice(jobs, func(i, j int) bool { return order(jobs[i]) < order(jobs[j]) })
+	var got []string
+	for _, j := range jobs {
+		got = append(got, j.Labels["stage"])
+	}
+	if !slices.Equal(got, stages) {
+		t.Fatalf("%s: want one Job per stage %v, got stages %v", dir, stages, got)
 	}
 	for _, job := range jobs {
 		n := int32(1)
@@ -71,44 +114,46 @@ func TestPodScriptsRunTheSweep(t *testing.T) {
 			n = *job.Spec.Completions
 		}
 		c := job.Spec.Template.Spec.Containers[0]
-		script := strings.ReplaceAll(c.Args[0], "/work", work)
+		script := strings.ReplaceAll(c.Args[0], "/work", r.work)
 		for i := range n {
 			cmd := exec.Command(c.Command[0], append(c.Command[1:], script)...)
-			cmd.Env = append(append(os.Environ(), env...), "PATH="+bin+":"+os.Getenv("PATH"), fmt.Sprintf("JOB_COMPLETION_INDEX=%d", i))
+			cmd.Env = append(append(os.Environ(), env...), "PATH="+r.bin+":"+os.Getenv("PATH"), fmt.Sprintf("JOB_COMPLETION_INDEX=%d", i))
 			if out, err := cmd.CombinedOutput(); err != nil {
 				t.Fatalf("Job %s, pod %d: %v\n%s", job.Name, i, err, out)
 			}
 		}
 	}
-	var config string
-	for _, e := range env {
-		if v, ok := strings.CutPrefix(e, "CONFIG="); ok {
-			config = v
-		}
-	}
-	single := exec.Command(filepath.Join(bin, "nettrain"), append([]string{"compare-optimizers", config, "--out", filepath.Join(tmp, "single"), "--workers", "2"}, strings.Fields(flags)...)...)
-	if out, err := single.CombinedOutput(); err != nil {
+	return r
+}
+
+// single runs nettrain ARGS... --out r.singleOut --workers 2 in one process.
+func (r podRun) single(t *testing.T, args []string) {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(r.bin, "nettrain"), append(args, "--out", r.singleOut, "--workers", "2")...)
+	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("single-process run: %v\n%s", err, out)
 	}
-	a, b := trialsWithoutWall(t, filepath.Join(tmp, "single/trials.csv")), trialsWithoutWall(t, filepath.Join(work, "report/trials.csv"))
+}
+
+// sameReport checks the pods' report (/work/report) against the
+// single-process run: trials.csv row for row without the wall seconds,
+// with rows trials, and files byte for byte.
+func (r podRun) sameReport(t *testing.T, rows int, files ...string) {
+	t.Helper()
+	a, b := trialsWithoutWall(t, filepath.Join(r.singleOut, "trials.csv")), trialsWithoutWall(t, filepath.Join(r.work, "report/trials.csv"))
 	if a != b {
 		t.Errorf("the pods' report differs from the single-process run:\n%s\n---\n%s", b, a)
 	}
-	if rows := strings.Count(b, "\n"); rows != 10 { // 6 tuning runs, 4 final runs
-		t.Errorf("the report has %d trials, want 10:\n%s", rows, b)
+	if n := strings.Count(b, "\n"); n != rows {
+		t.Errorf("the report has %d trials, want %d:\n%s", n, rows, b)
 	}
-	for _, f := range []string{"summary.md", "curves.png", "lr-sensitivity.svg"} {
-		a, _ := os.ReadFile(filepath.Join(tmp, "single", f))
-		b, err := os.ReadFile(filepath.Join(work, "report", f))
+	for _, f := range files {
+		a, _ := os.ReadFile(filepath.Join(r.singleOut, f))
+		b, err := os.ReadFile(filepath.Join(r.work, "report", f))
 		if err != nil || !bytes.Equal(a, b) {
 			t.Errorf("report/%s differs from the single-process run's (%v)", f, err)
 		}
 	}
-}
-
-// stageOrder orders the Jobs by their stage label: tune, final, report.
-func stageOrder(j *batchv1.Job) int {
-	return map[string]int{"tune": 0, "final": 1, "report": 2}[j.Labels["stage"]]
 }
 
 func decodeDir(t *testing.T, dir string) ([]doc, error) {
@@ -129,20 +174,27 @@ func decodeDir(t *testing.T, dir string) ([]doc, error) {
 	return docs, nil
 }
 
-// trialsWithoutWall reads trials.csv without its wall_s column.
+// trialsWithoutWall reads trials.csv without its wall_s column (found by
+// the header: the comparison's and a sweep's trials.csv differ).
 func trialsWithoutWall(t *testing.T, path string) string {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	header := strings.Split(lines[0], ",")
+	wall := slices.Index(header, "wall_s")
+	if wall < 0 {
+		t.Fatalf("%s: no wall_s column: %s", path, lines[0])
+	}
 	var rows []string
-	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+	for _, line := range lines {
 		f := strings.Split(line, ",")
-		if len(f) != 12 {
-			t.Fatalf("%s: %d columns, want 12: %s", path, len(f), line)
+		if len(f) != len(header) {
+			t.Fatalf("%s: %d columns, want %d: %s", path, len(f), len(header), line)
 		}
-		rows = append(rows, strings.Join(append(f[:10:10], f[11:]...), ","))
+		rows = append(rows, strings.Join(slices.Delete(f, wall, wall+1), ","))
 	}
 	return strings.Join(rows, "\n")
 }

@@ -11,8 +11,8 @@ func TestShippedExamples(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n < 5 {
-		t.Errorf("validated %d documents, want the PVC, the ConfigMap and 3 Jobs", n)
+	if n < 9 {
+		t.Errorf("validated %d documents, want compare-optimizers' PVC, ConfigMap and 3 Jobs and sweep's PVC, ConfigMap and 2 Jobs", n)
 	}
 }
 
