@@ -28,7 +28,7 @@ func Sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []fl
 		return
 	}
 	j := job{tA: tA, tB: tB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc}
-	j.plan = makePlan(activeKernels(), tA, tB, m, n, k)
+	j.plan = makePlan(activeKernels(), tA, tB, m, n, k, ldb)
 	var ws *workspace
 	if j.plan.packs() {
 		ws = getWorkspace()
@@ -120,9 +120,11 @@ type kernelSet struct {
 	// dotBig: use the dot-product path for big products too (when k is
 	// deep enough), not only for skinny ones.
 	dotBig bool
-	// packBMinRows: pack op(B) = B when m is at least this (it is reused
-	// m/mr times); below, the kernel reads B in place.
-	packBMinRows int
+	// packBMinRows, packBMinK, packBStride: pack op(B) = B when m is at
+	// least packBMinRows (it is reused m/mr times), k at least packBMinK
+	// and ldb a multiple of packBStride; otherwise the kernel reads B in
+	// place.
+	packBMinRows, packBMinK, packBStride int
 	// outerRows is outer with the rows of B through a table of offsets:
 	// B(p,j) = b[offs[p]+j] (SgemmRows). Nil: SgemmRows packs B instead.
 	outerRows func(mr, nr, k int, a []float32, as int, b []float32, offs []int, c []float32, ldc int, alpha, beta float32, beta0 bool)
@@ -168,7 +170,7 @@ const (
 // kernels beat the packed path on C = A*B^T from k = 256 up; the AVX2
 // kernels need B at twice the rate per flop and want B packed and the
 // outer-product path on big products. A^T is read in place for m <= 512.
-func makePlan(ks *kernelSet, tA, tB bool, m, n, k int) plan {
+func makePlan(ks *kernelSet, tA, tB bool, m, n, k, ldb int) plan {
 	p := plan{ks: ks}
 	if !tA && tB && k <= dotMaxK {
 		skinny := min(m, n) <= dotSkinnyMN || m*n*k <= dotSmall
@@ -179,7 +181,7 @@ func makePlan(ks *kernelSet, tA, tB bool, m, n, k int) plan {
 		}
 	}
 	p.packA = !tA || m > directAMaxRows
-	p.packB = tB || m >= ks.packBMinRows
+	p.packB = tB || m >= ks.packBMinRows && k >= ks.packBMinK && ldb%max(1, ks.packBStride) == 0
 	return p
 }
 

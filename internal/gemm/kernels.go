@@ -1,8 +1,22 @@
 package gemm
 
-// kernels is the kernel set used by new calls: the first (fastest) one the
-// CPU supports, chosen once at start-up. Tests switch it with useKernels.
-var kernels = supportedKernels()[0]
+// kernels is the kernel set used by new calls: the one Select chooses for
+// this CPU among those the build supports, with its blocking, chosen once
+// at start-up. Tests switch it with useKernels.
+var kernels = selectKernels(hostCPU)
+
+// selectKernels returns the supported kernel set Select names for c, tuned
+// to c's caches; the first supported set when the build lacks it (purego).
+func selectKernels(c CPU) *kernelSet {
+	sel := Select(c)
+	sets := supportedKernels()
+	for _, ks := range sets {
+		if ks.name == sel.Set {
+			return ks.tuned(sel)
+		}
+	}
+	return sets[0].tuned(Select(CPU{}))
+}
 
 func activeKernels() *kernelSet { return kernels }
 
@@ -10,16 +24,41 @@ func activeKernels() *kernelSet { return kernels }
 // "avx512", "avx2" or "generic".
 func KernelName() string { return kernels.name }
 
-// useKernels makes the named kernel set active and returns a function that
-// restores the previous one. It reports false if the CPU (or the build)
-// does not support that set. Not safe to call while GEMMs are running.
+// KernelSelection reports the kernel set and blocking in use, and why.
+func KernelSelection() Selection {
+	return Selection{Set: kernels.name, MC: kernels.mc, NC: kernels.nc, PackBMinRows: kernels.packBMinRows,
+		PackBMinK: kernels.packBMinK, PackBStride: kernels.packBStride, DotBig: kernels.dotBig, Why: Select(hostCPU).Why}
+}
+
+// withoutAbove is c with the features above the named set taken away: the
+// CPU for which Select would choose that set.
+func withoutAbove(c CPU, name string) CPU {
+	switch name {
+	case "avx2":
+		c.AVX512 = false
+	case "generic":
+		c.AVX512, c.AVX2FMA = false, false
+	}
+	return c
+}
+
+// useKernels makes the named kernel set active, with the blocking Select
+// gives it on this machine's caches, and returns a function that restores
+// the previous one. It reports false if the CPU (or the build) does not
+// support that set. Not safe to call while GEMMs are running.
 func useKernels(name string) (restore func(), ok bool) {
 	for _, ks := range supportedKernels() {
 		if ks.name == name {
-			prev := kernels
-			kernels = ks
-			return func() { kernels = prev }, true
+			return useKernelSet(ks.tuned(Select(withoutAbove(hostCPU, name)))), true
 		}
 	}
 	return func() {}, false
+}
+
+// useKernelSet makes ks active and returns the function that restores the
+// previous set.
+func useKernelSet(ks *kernelSet) (restore func()) {
+	prev := kernels
+	kernels = ks
+	return func() { kernels = prev }
 }

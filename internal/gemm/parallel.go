@@ -52,7 +52,7 @@ func (g *Parallel) Sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, l
 	defer g.mu.Unlock()
 	t := &g.task
 	t.jb = job{tA: tA, tB: tB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc}
-	t.jb.plan = makePlan(activeKernels(), tA, tB, m, n, k)
+	t.jb.plan = makePlan(activeKernels(), tA, tB, m, n, k, ldb)
 	threads := g.pool.Threads()
 	if 2*m*n*k < minParallelFlops {
 		threads = 1

@@ -1,0 +1,205 @@
+package gemm
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// selectCases are the CPUs the selection table is tested on: the machine
+// kinds nettrain is measured on and the ones it must not lose on.
+var selectCases = []struct {
+	name string
+	cpu  CPU
+	want Selection
+}{
+	{"Zen 5 (EPYC 9005)", CPU{Vendor: "AMD", Family: 26, AVX512: true, AVX2FMA: true, L1D: 48 << 10, L2: 1 << 20},
+		Selection{Set: "avx512", MC: 1032, NC: 256, PackBMinRows: 256, PackBMinK: 256, PackBStride: 1024}},
+	{"Zen 4 (EPYC 9004), AVX-512 on 256-bit units", CPU{Vendor: "AMD", Family: 25, AVX512: true, AVX2FMA: true, L1D: 32 << 10, L2: 1 << 20},
+		Selection{Set: "avx512", MC: 1032, NC: 512, PackBMinRows: math.MaxInt, DotBig: true}},
+	{"Sapphire Rapids, 2 MiB L2", CPU{Vendor: "Intel", Family: 6, AVX512: true, AVX2FMA: true, L1D: 48 << 10, L2: 2 << 20},
+		Selection{Set: "avx512", MC: 2052, NC: 512, PackBMinRows: 256, PackBMinK: 256, PackBStride: 1024}},
+	{"Skylake-SP, 1 MiB L2", CPU{Vendor: "Intel", Family: 6, AVX512: true, AVX2FMA: true, L1D: 32 << 10, L2: 1 << 20},
+		Selection{Set: "avx512", MC: 1032, NC: 256, PackBMinRows: 256, PackBMinK: 256, PackBStride: 1024}},
+	{"unknown maker with AVX-512: taken as half width", CPU{Vendor: "Other", Family: 7, AVX512: true, AVX2FMA: true, L2: 1 << 20},
+		Selection{Set: "avx512", MC: 1032, NC: 512, PackBMinRows: math.MaxInt, DotBig: true}},
+	{"Zen 3, AVX2 only, 512 KiB L2", CPU{Vendor: "AMD", Family: 25, AVX2FMA: true, L1D: 32 << 10, L2: 512 << 10},
+		Selection{Set: "avx2", MC: 516, NC: 256, PackBMinRows: 256}},
+	{"Haswell, 256 KiB L2", CPU{Vendor: "Intel", Family: 6, AVX2FMA: true, L1D: 32 << 10, L2: 256 << 10},
+		Selection{Set: "avx2", MC: 258, NC: 128, PackBMinRows: 256}},
+	{"L2 not reported: 1 MiB assumed", CPU{Vendor: "AMD", Family: 26, AVX512: true, AVX2FMA: true, L2: -1},
+		Selection{Set: "avx512", MC: 1032, NC: 256, PackBMinRows: 256, PackBMinK: 256, PackBStride: 1024}},
+	{"tiny L2: clamped to 8 slivers and 4 tiles", CPU{Vendor: "Intel", Family: 6, AVX2FMA: true, L2: 16 << 10},
+		Selection{Set: "avx2", MC: 48, NC: 64, PackBMinRows: 256}},
+	{"no AVX2: pure Go", CPU{Vendor: "Intel", Family: 6, L2: 1 << 20},
+		Selection{Set: "generic", MC: 256, NC: 512, PackBMinRows: math.MaxInt, DotBig: true}},
+}
+
+func TestSelectTable(t *testing.T) {
+	for _, tc := range selectCases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := Select(tc.cpu)
+			if got.Why == "" {
+				t.Errorf("no reason given")
+			}
+			got.Why = ""
+			if got != tc.want {
+				t.Errorf("Select = %+v\nwant       %+v", got, tc.want)
+			}
+			if got.MC%map[string]int{"avx512": outerRows512, "avx2": outerRows256, "generic": 4}[got.Set] != 0 {
+				t.Errorf("mc %d is not a whole number of slivers", got.MC)
+			}
+		})
+	}
+}
+
+// TestHostSelection: the active set is the one Select names for this
+// machine, with its blocking.
+func TestHostSelection(t *testing.T) {
+	sel := Select(hostCPU)
+	t.Logf("this machine: %+v -> %s", hostCPU, sel.Why)
+	if KernelName() != sel.Set {
+		found := false
+		for _, ks := range supportedKernels() {
+			found = found || ks.name == sel.Set
+		}
+		if found {
+			t.Fatalf("KernelName() = %q, Select chose %q", KernelName(), sel.Set)
+		}
+	}
+	got := KernelSelection()
+	if got.Set == sel.Set && (got.MC != sel.MC || got.NC != sel.NC || got.PackBMinRows != sel.PackBMinRows || got.DotBig != sel.DotBig) {
+		t.Fatalf("active blocking %+v, Select gave %+v", got, sel)
+	}
+}
+
+// TestEverySelectionMatchesRef runs, for every row of the selection table
+// whose kernel set this machine can execute, products that take each of
+// that row's code paths (dot product, B packed because of its 4 KiB stride
+// or read in place, several panels of A, several blocks of B) against the
+// pure-Go reference, on 1 and 3 threads with the same bits.
+func TestEverySelectionMatchesRef(t *testing.T) {
+	if testing.Short() {
+		t.Skip("large products")
+	}
+	pools := map[int]*Parallel{}
+	for _, th := range []int{1, 3} {
+		p, stop := newParallel(th)
+		defer stop()
+		pools[th] = p
+	}
+	shapes := []gemmCase{
+		{m: 260, n: 1024, k: 260, alpha: 1, beta: 0},                              // ldb = 1024: packed on full-width AVX-512
+		{m: 260, n: 1000, k: 260, alpha: 1, beta: 0.5},                            // read in place
+		{m: 1100, n: 40, k: 270, alpha: 1, beta: 0, padA: 1},                      // two panels of A at mc = 1032
+		{tA: true, m: 270, n: 600, k: 260, alpha: -1, beta: 1, padC: 3},           // A^T in place, B wider than nc
+		{tB: true, m: 300, n: 300, k: 300, alpha: 1, beta: 0},                     // C = A*B^T, big: outer or dot by DotBig
+		{tB: true, m: 64, n: 256, k: 784, alpha: 1, beta: 0},                      // skinny: dot everywhere
+		{tA: true, tB: true, m: 33, n: 530, k: 257, alpha: 0.5, beta: 2, padB: 2}, // both transposed
+	}
+	seen := map[Selection]bool{}
+	for _, sc := range selectCases {
+		if seen[sc.want] {
+			continue // the same blocking as an earlier row
+		}
+		seen[sc.want] = true
+		t.Run(sc.name, func(t *testing.T) {
+			ks := selectKernels(sc.cpu)
+			if ks.name != sc.want.Set {
+				t.Skipf("this machine cannot run the %s kernels", sc.want.Set)
+			}
+			defer useKernelSet(ks)()
+			rng := rand.New(rand.NewPCG(5, 6))
+			for _, tc := range shapes {
+				o := newOperands(rng, tc)
+				c0 := append([]float32(nil), o.c...)
+				var first []float32
+				for _, th := range []int{1, 3} {
+					got := append([]float32(nil), c0...)
+					pools[th].Sgemm(tc.tA, tc.tB, tc.m, tc.n, tc.k, tc.alpha, o.a, o.lda, o.b, o.ldb, tc.beta, got, o.ldc)
+					if first == nil {
+						check(t, tc, o, c0, got)
+						first = got
+						continue
+					}
+					for i := range got {
+						if math.Float32bits(got[i]) != math.Float32bits(first[i]) {
+							t.Fatalf("%+v: 3 threads differ from 1 at C[%d]", tc, i)
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestBlockingKeepsBits: within one kernel set and loop nest, the blocking
+// a CPU's caches choose (mc, nc, which operands are packed) decides only
+// which parts of C are computed when, never how, so two machines with the
+// same kernels but different caches compute the same bits.
+func TestBlockingKeepsBits(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, set := range []string{"avx512", "avx2", "generic"} {
+		var rows []*kernelSet
+		for _, sc := range selectCases {
+			if ks := selectKernels(sc.cpu); ks.name == set && sc.want.Set == set {
+				rows = append(rows, ks)
+			}
+		}
+		if len(rows) < 2 {
+			continue
+		}
+		for _, tc := range []gemmCase{
+			{m: 1100, n: 1024, k: 530, alpha: 1, beta: 0.5},
+			{tA: true, m: 700, n: 300, k: 600, alpha: 1, beta: 0},
+		} {
+			o := newOperands(rng, tc)
+			var first []float32
+			for i, ks := range rows {
+				restore := useKernelSet(ks)
+				got := append([]float32(nil), o.c...)
+				Sgemm(tc.tA, tc.tB, tc.m, tc.n, tc.k, tc.alpha, o.a, o.lda, o.b, o.ldb, tc.beta, got, o.ldc)
+				restore()
+				if i == 0 {
+					first = got
+					continue
+				}
+				for j := range got {
+					if math.Float32bits(got[j]) != math.Float32bits(first[j]) {
+						t.Fatalf("%s, %+v: blocking mc=%d nc=%d gives other bits than mc=%d nc=%d at C[%d]",
+							set, tc, ks.mc, ks.nc, rows[0].mc, rows[0].nc, j)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestPlanFollowsSelection: the shapes TestEverySelectionMatchesRef uses
+// do take the paths the selection table promises.
+func TestPlanFollowsSelection(t *testing.T) {
+	zen5, zen4 := selectKernels(selectCases[0].cpu), selectKernels(selectCases[1].cpu)
+	if zen5.name != "avx512" {
+		t.Skip("no AVX-512 kernels here")
+	}
+	for _, tc := range []struct {
+		name         string
+		ks           *kernelSet
+		tA, tB       bool
+		m, n, k, ldb int
+		dot, packB   bool
+	}{
+		{"zen5 NN ldb 1024: B packed", zen5, false, false, 260, 1024, 260, 1024, false, true},
+		{"zen5 NN ldb 1000: B in place", zen5, false, false, 260, 1000, 260, 1000, false, false},
+		{"zen5 NN shallow: B in place", zen5, false, false, 400, 1024, 32, 1024, false, false},
+		{"zen5 NT big: outer product", zen5, false, true, 300, 300, 300, 300, false, true},
+		{"zen5 NT skinny: dot product", zen5, false, true, 64, 256, 784, 784, true, false},
+		{"zen4 NN ldb 1024: B in place", zen4, false, false, 260, 1024, 260, 1024, false, false},
+		{"zen4 NT big: dot product", zen4, false, true, 300, 300, 300, 300, true, false},
+	} {
+		p := makePlan(tc.ks, tc.tA, tc.tB, tc.m, tc.n, tc.k, tc.ldb)
+		if p.dot != tc.dot || (!p.dot && p.packB != tc.packB) {
+			t.Errorf("%s: plan dot=%v packB=%v, want dot=%v packB=%v", tc.name, p.dot, p.packB, tc.dot, tc.packB)
+		}
+	}
+}
