@@ -434,7 +434,6 @@ func TestNoAllocs(t *testing.T) {
 	})
 }
 
-
 // TestConcurrentCalls runs the package function and one shared Parallel
 // from several goroutines at once (run it with -race).
 func TestConcurrentCalls(t *testing.T) {
