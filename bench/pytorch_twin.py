@@ -11,6 +11,7 @@ fixed random permutation, as nettrain's bench does.
 
   python3 bench/pytorch_twin.py --workload mlp --threads 1 --blas-threads 1
   python3 bench/pytorch_twin.py --workload gemm --threads 1
+  python3 bench/pytorch_twin.py --workload gemm --threads 1 --shapes SHAPES.json
 
 Needs Debian's python3-torch (/usr/bin/python3); MNIST from MNIST_DIR (the
 GoMNIST module's data directory, which compare.sh finds), the text from
@@ -166,15 +167,53 @@ def train(name, steps, warmup, batch):
     return steps * batch / secs
 
 
-def gemm(n=1024, reps=5):
-    a, b = torch.randn(n, n), torch.randn(n, n)
-    torch.mm(a, b)
+def time_mm(ta, tb, m, n, k, min_time=0.02, rounds=5):
+    """Best time in seconds of one C = op(A) op(B) as nettrain's bench times
+    its own (bench --gemm): random operands stored as a BLAS gets them
+    (op(A) = A^T is a transposed view of a k x m tensor), C written by
+    torch.mm(out=), best of 5 rounds of at least 20 ms after a warm-up."""
+    a = torch.randn(k, m).t() if ta else torch.randn(m, k)
+    b = torch.randn(n, k).t() if tb else torch.randn(k, n)
+    c = torch.empty(m, n)
+    for _ in range(3):
+        torch.mm(a, b, out=c)
     best = float("inf")
-    for _ in range(reps):
+    for _ in range(rounds):
+        reps = 0
         t = time.perf_counter()
-        torch.mm(a, b)
-        best = min(best, time.perf_counter() - t)
-    return 2 * n ** 3 / best / 1e9
+        while True:
+            torch.mm(a, b, out=c)
+            reps += 1
+            el = time.perf_counter() - t
+            if el >= min_time and reps >= 3:
+                break
+        best = min(best, el / reps)
+    return best
+
+
+def gemm(n=1024):
+    return 2 * n ** 3 / time_mm(False, False, n, n, n) / 1e9
+
+
+def gemm_shapes(path):
+    """Times the shapes nettrain's `bench --gemm --json` listed (a convolution
+    read in place is timed as the A^T x B product it equals)."""
+    with open(path) as f:
+        listed = json.load(f)
+    out, total_ms, total_gflop = [], 0.0, 0.0
+    for s in listed["shapes"]:
+        best = time_mm(s["ta"], s["tb"], s["m"], s["n"], s["k"])
+        flop = 2 * s["m"] * s["n"] * s["k"]
+        r = {key: s[key] for key in ("ta", "tb", "m", "n", "k", "calls")}
+        if s.get("rows"):
+            r["rows"] = True
+        r["gflops"] = flop / best / 1e9
+        r["ms_per_step"] = s["calls"] * best * 1000
+        total_ms += r["ms_per_step"]
+        total_gflop += s["calls"] * flop / 1e9
+        out.append(r)
+    return {"config": listed["config"], "shapes": out, "ms_per_step": total_ms, "gflop_per_step": total_gflop,
+            "square_1024_gflops": gemm()}
 
 
 def main():
@@ -185,11 +224,15 @@ def main():
     ap.add_argument("--steps", type=int, default=200)
     ap.add_argument("--warmup", type=int, default=10)
     ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--shapes", help="with --workload gemm: nettrain's `bench --gemm --json` output, whose shapes to time")
     a = ap.parse_args()
     blas = a.blas_threads if a.blas_threads is not None else a.threads
     set_threads(a.threads, blas)
     rec = {"workload": a.workload, "threads": a.threads, "blas_threads": blas, "torch": torch.__version__}
-    if a.workload == "gemm":
+    if a.workload == "gemm" and a.shapes:
+        rec.update(gemm_shapes(a.shapes))
+        rec["openblas_coretype"] = os.environ.get("OPENBLAS_CORETYPE", "")
+    elif a.workload == "gemm":
         rec["gflops"] = gemm()
         rec["openblas_coretype"] = os.environ.get("OPENBLAS_CORETYPE", "")
     else:

@@ -25,6 +25,9 @@ type BenchOptions struct {
 	// Batch samples per pass instead of training steps.
 	Inference bool
 	Batch     int
+	// Gemm lists the matrix products of one training step and times each
+	// shape with nettrain's GEMM, as a BLAS would be called.
+	Gemm bool
 }
 
 // NewCmdBench builds `nettrain bench`.
@@ -45,7 +48,10 @@ table: the speed-up of the step and of each layer, the parallel fraction
 that Amdahl's law gives for it, and what that fraction predicts at 16
 cores. With --inference it times predictions instead: the evaluation-mode
 forward pass with the batch's preprocessing, at --batch samples per pass
-(throughput, and the median and 90th-percentile latency of a pass).`,
+(throughput, and the median and 90th-percentile latency of a pass). With
+--gemm it lists the matrix products one training step runs (shape, calls
+per step) and times each with nettrain's GEMM as a BLAS call, best of 5
+rounds: the list bench/compare.sh gives PyTorch's BLAS to time too.`,
 		Args: configArg,
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.Config = args[0]
@@ -59,6 +65,9 @@ forward pass with the batch's preprocessing, at --batch samples per pass
 			if opts.Batch < 0 || opts.Batch > model.MaxBatchSize {
 				return usageError{fmt.Errorf("--batch must be 1 to %d (0: training.batch_size), got %d", model.MaxBatchSize, opts.Batch)}
 			}
+			if opts.Gemm && opts.Inference {
+				return usageError{fmt.Errorf("--gemm and --inference time different things; give one")}
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -71,6 +80,7 @@ forward pass with the batch's preprocessing, at --batch samples per pass
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print JSON (a list with several thread counts)")
 	cmd.Flags().BoolVar(&opts.Inference, "inference", false, "time predictions (evaluation-mode forward passes) instead of training steps")
 	cmd.Flags().IntVar(&opts.Batch, "batch", 0, "with --inference: samples per forward pass (default: training.batch_size)")
+	cmd.Flags().BoolVar(&opts.Gemm, "gemm", false, "list the matrix products of a training step and time each shape")
 	return cmd
 }
 
@@ -101,6 +111,9 @@ func runBench(o *BenchOptions) error {
 	cfg, err := model.Load(o.Config, o.Sets)
 	if err != nil {
 		return err
+	}
+	if o.Gemm {
+		return runBenchGemm(o, cfg)
 	}
 	if o.Inference {
 		var rs []*inspect.InferenceResult
@@ -206,4 +219,43 @@ func printBench(w io.Writer, r *inspect.BenchResult) {
 	fmt.Fprintf(w, "\n%.3f GFLOP per step, %.1f GFLOP/s: %.0f%% of the float32 GEMM peak on %s (%.1f GFLOP/s)\n",
 		r.GFLOPPerStep, r.GFLOPS, 100*r.GFLOPS/r.PeakGFLOPS, threads, r.PeakGFLOPS)
 	fmt.Fprintf(w, "%.2f allocations per step, peak resident memory %.0f MiB\n", r.AllocsPerStep, r.PeakRSSMiB)
+}
+
+// runBenchGemm is `nettrain bench --gemm`.
+func runBenchGemm(o *BenchOptions, cfg *model.Config) error {
+	var rs []*inspect.GemmResult
+	for _, t := range o.Threads {
+		r, err := inspect.BenchGemm(cfg, inspect.BenchOptions{Threads: t})
+		if err != nil {
+			return err
+		}
+		rs = append(rs, r)
+	}
+	if o.JSON {
+		if len(rs) == 1 {
+			return writeJSON(o.IO.Out, rs[0])
+		}
+		return writeJSON(o.IO.Out, rs)
+	}
+	for i, r := range rs {
+		if i > 0 {
+			fmt.Fprintln(o.IO.Out)
+		}
+		threads := fmt.Sprintf("%d threads", r.Threads)
+		if r.Threads == 1 {
+			threads = "1 thread"
+		}
+		fmt.Fprintf(o.IO.Out, "%s: the matrix products of one training step (batch %d), %s, kernels %s (%s)\n", r.Config, r.BatchSize, threads, r.Kernel, r.Selection)
+		rows := [][]string{{"op(A) x op(B)", "m", "n", "k", "calls", "GFLOP/s", "ms per step"}}
+		for _, s := range r.Shapes {
+			op := map[bool]string{false: "A", true: "A^T"}[s.TA] + " x " + map[bool]string{false: "B", true: "B^T"}[s.TB]
+			if s.Rows {
+				op += " (conv, in place)"
+			}
+			rows = append(rows, []string{op, fmt.Sprint(s.M), fmt.Sprint(s.N), fmt.Sprint(s.K), fmt.Sprint(s.Calls), fmt.Sprintf("%.1f", s.GFLOPS), fmt.Sprintf("%.3f", s.MSPerStep)})
+		}
+		printTable(o.IO.Out, rows, []bool{false, true, true, true, true, true, true})
+		fmt.Fprintf(o.IO.Out, "\nall products: %.4f GFLOP, %.3f ms per step (%.1f GFLOP/s); 1024^3: %.1f GFLOP/s\n", r.GFLOPPerStp, r.MSPerStep, r.GFLOPPerStp/(r.MSPerStep/1000), r.Square1024)
+	}
+	return nil
 }

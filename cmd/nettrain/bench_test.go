@@ -27,6 +27,7 @@ func TestBenchFlags(t *testing.T) {
 		{[]string{"c.yaml", "--threads", "0,2"}, nil, false, 0, "a list names thread counts from 1"},
 		{[]string{"c.yaml", "--threads", "5000"}, nil, false, 0, "--threads must be at most"},
 		{[]string{"c.yaml", "--inference", "--batch", "-1"}, nil, false, 0, "--batch must be 1 to"},
+		{[]string{"c.yaml", "--gemm", "--inference"}, nil, false, 0, "--gemm and --inference time different things"},
 	} {
 		s, _, _ := streams()
 		var got *BenchOptions

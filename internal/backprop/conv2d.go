@@ -513,6 +513,9 @@ func (l *conv2d[T]) im2col(col []T, ld int, x, xp []T, r0, r1 int) {
 // with row p of b starting at offs[p]. For float64 it materialises b in
 // tmp (k*n values) and calls the context's Dgemm.
 func gemmRows[T Float](ctx *Ctx, m, n, k int, a []T, lda int, b []T, offs []int, c []T, ldc int, tmp []T) {
+	if ctx != nil && ctx.GemmLog != nil {
+		ctx.GemmLog(GemmCall{TA: true, M: m, N: n, K: k, Rows: true})
+	}
 	if Is32[T]() {
 		gemm.SgemmRows(true, m, n, k, 1, as32(a), lda, as32(b), offs, 0, as32(c), ldc)
 		return

@@ -40,6 +40,9 @@ func GonumDgemm(tA, tB bool, m, n, k int, alpha float64, a []float64, lda int, b
 // for T. It is the engine's one matrix-product helper: every layer's
 // products go through it.
 func Gemm[T Float](ctx *Ctx, tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	if ctx != nil && ctx.GemmLog != nil {
+		ctx.GemmLog(GemmCall{TA: tA, TB: tB, M: m, N: n, K: k})
+	}
 	if Is32[T]() {
 		ctx.sgemm()(tA, tB, m, n, k, float32(alpha), as32(a), lda, as32(b), ldb, float32(beta), as32(c), ldc)
 		return

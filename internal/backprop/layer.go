@@ -31,6 +31,21 @@ type Ctx struct {
 	// Timing asks blocks (residual) to time their inner layers (Residual's
 	// FwdTime and BwdTime), for bench. False: nothing is timed.
 	Timing bool
+	// GemmLog, when set, is told the shape of every matrix product the
+	// context runs, including those inside parallel loops (so it must be
+	// safe for concurrent use): bench's list of the shapes a model
+	// multiplies. Nil: nothing is told (the normal case).
+	GemmLog func(GemmCall)
+}
+
+// GemmCall is the shape of one matrix product: C (M x N) = op(A) op(B)
+// over depth K. Rows marks a product whose B is read through row offsets
+// (a stride-1 convolution on its padded image, gemm.SgemmRows), which
+// computes what the TA, !TB product on the materialised B would.
+type GemmCall struct {
+	TA, TB  bool
+	M, N, K int
+	Rows    bool
 }
 
 // Task is the body of a parallel loop (Ctx.For): Run(w, lo, hi) processes
@@ -96,6 +111,9 @@ func (c *Ctx) sgemm() SgemmFunc {
 // parallel loop: gemm.Sgemm for float32 (bit-identical to the pool's
 // GEMM), the context's Dgemm for float64.
 func gemmSerial[T Float](ctx *Ctx, tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	if ctx != nil && ctx.GemmLog != nil {
+		ctx.GemmLog(GemmCall{TA: tA, TB: tB, M: m, N: n, K: k})
+	}
 	if Is32[T]() {
 		gemm.Sgemm(tA, tB, m, n, k, float32(alpha), as32(a), lda, as32(b), ldb, float32(beta), as32(c), ldc)
 		return

@@ -49,13 +49,16 @@ type Selection struct {
 	// deep and B's row stride is a multiple of PackBStride elements
 	// (PackBMinRows math.MaxInt: never, it is read in place).
 	PackBMinRows, PackBMinK, PackBStride int
-	// DotBig: large C = A*B^T products take the dot-product loop nest.
-	DotBig bool
-	Why    string
+	// Dot: which C = A*B^T products take the dot-product loop nest.
+	Dot DotRule
+	Why string
 }
 
-// defaultL2 stands in for an L2 size CPUID does not report.
-const defaultL2 = 1 << 20
+// defaultL2 and defaultL1D stand in for cache sizes CPUID does not report.
+const (
+	defaultL2  = 1 << 20
+	defaultL1D = 32 << 10
+)
 
 // Select chooses the kernel set and its blocking for a CPU. It is a pure
 // function of the description, so that the choice for CPUs this machine is
@@ -79,17 +82,24 @@ const defaultL2 = 1 << 20
 //     4 KiB apart: read in place, such rows fall on the same cache sets
 //     and pages, and 1024^3 (or n = 2048, 3072) gains 20% from packing,
 //     while at other strides (n = 1000, 1536, 2000) or shallower depths
-//     (400x196x32) reading in place is faster; it takes the outer-product nest for large
-//     C = A*B^T; a half-width one (Zen 4) was measured faster reading B in
-//     place at any size and with the dot-product nest for deep products;
-//     AVX2 packs from 256 rows and keeps the dot-product nest for skinny
-//     products only.
+//     (400x196x32) reading in place is faster;
+//   - such a core also sends C = A*B^T to the outer-product nest unless
+//     it is skinny (min(m, n) <= 48: 64x10x128, 32x48x1568) or between
+//     512 and L1D/(4*(4+6)) deep (64x256x784), where the dot product's 4
+//     rows of A and 6 of B stay in L1: past that depth they stream from
+//     L2 (64x128x1568: outer 170 GFLOP/s, dot 135), below it the
+//     reduction does not pay (64x512x128: 185 against 136);
+//   - a half-width one (Zen 4) was measured faster reading B in place at
+//     any size and with the dot-product nest for deep products; AVX2 packs
+//     from 256 rows and keeps the dot-product nest for skinny products.
 func Select(c CPU) Selection {
 	l2 := c.L2
 	if l2 <= 0 {
 		l2 = defaultL2
 	}
-	s := Selection{Set: "generic", MC: 256, NC: 512, PackBMinRows: math.MaxInt, DotBig: true,
+	big := dotRuleDefault
+	big.Big = true
+	s := Selection{Set: "generic", MC: 256, NC: 512, PackBMinRows: math.MaxInt, Dot: big,
 		Why: "no AVX2+FMA: the pure-Go kernels"}
 	var mr, nr, kc int
 	switch {
@@ -97,17 +107,22 @@ func Select(c CPU) Selection {
 		s.Set, mr, nr, kc = "avx512", outerRows512, 32, 256
 		if c.FullWidthAVX512() {
 			s.NC = roundDown(l2/4/(4*kc), nr)
-			s.PackBMinRows, s.PackBMinK, s.PackBStride, s.DotBig = 256, 256, 1024, false
+			s.PackBMinRows, s.PackBMinK, s.PackBStride = 256, 256, 1024
+			l1 := c.L1D
+			if l1 <= 0 {
+				l1 = defaultL1D
+			}
+			s.Dot = DotRule{Skinny: 48, MinK: 512, DeepMaxK: roundDown(l1/(4*(dotRows512+dotCols512)), 16)}
 			s.Why = "full-width AVX-512"
 		} else {
 			s.NC = roundDown(l2/2/(4*kc), nr)
-			s.PackBMinRows, s.DotBig = math.MaxInt, true
+			s.PackBMinRows, s.Dot = math.MaxInt, big
 			s.Why = "AVX-512 on 256-bit units"
 		}
 	case c.AVX2FMA:
 		s.Set, mr, nr, kc = "avx2", outerRows256, 16, 256
 		s.NC = roundDown(l2/2/(4*kc), nr)
-		s.PackBMinRows, s.DotBig = 256, false
+		s.PackBMinRows, s.Dot = 256, dotRuleDefault
 		s.Why = "AVX2+FMA"
 	default:
 		return s
@@ -132,7 +147,7 @@ func (ks *kernelSet) tuned(sel Selection) *kernelSet {
 		return &t
 	}
 	t.mc, t.nc = sel.MC, sel.NC
-	t.packBMinRows, t.packBMinK, t.packBStride, t.dotBig = sel.PackBMinRows, sel.PackBMinK, sel.PackBStride, sel.DotBig
+	t.packBMinRows, t.packBMinK, t.packBStride, t.dotRule = sel.PackBMinRows, sel.PackBMinK, sel.PackBStride, sel.Dot
 	return &t
 }
 
@@ -142,6 +157,8 @@ func (ks *kernelSet) tuned(sel Selection) *kernelSet {
 const (
 	outerRows512 = 12
 	outerRows256 = 6
+	dotRows512   = 4
+	dotCols512   = 6
 )
 
 // detectCPU describes the machine it runs on.

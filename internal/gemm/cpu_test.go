@@ -14,26 +14,32 @@ var selectCases = []struct {
 	want Selection
 }{
 	{"Zen 5 (EPYC 9005)", CPU{Vendor: "AMD", Family: 26, AVX512: true, AVX2FMA: true, L1D: 48 << 10, L2: 1 << 20},
-		Selection{Set: "avx512", MC: 1032, NC: 256, PackBMinRows: 256, PackBMinK: 256, PackBStride: 1024}},
+		Selection{Set: "avx512", MC: 1032, NC: 256, PackBMinRows: 256, PackBMinK: 256, PackBStride: 1024, Dot: fullDot(1216)}},
 	{"Zen 4 (EPYC 9004), AVX-512 on 256-bit units", CPU{Vendor: "AMD", Family: 25, AVX512: true, AVX2FMA: true, L1D: 32 << 10, L2: 1 << 20},
-		Selection{Set: "avx512", MC: 1032, NC: 512, PackBMinRows: math.MaxInt, DotBig: true}},
+		Selection{Set: "avx512", MC: 1032, NC: 512, PackBMinRows: math.MaxInt, Dot: bigDot}},
 	{"Sapphire Rapids, 2 MiB L2", CPU{Vendor: "Intel", Family: 6, AVX512: true, AVX2FMA: true, L1D: 48 << 10, L2: 2 << 20},
-		Selection{Set: "avx512", MC: 2052, NC: 512, PackBMinRows: 256, PackBMinK: 256, PackBStride: 1024}},
+		Selection{Set: "avx512", MC: 2052, NC: 512, PackBMinRows: 256, PackBMinK: 256, PackBStride: 1024, Dot: fullDot(1216)}},
 	{"Skylake-SP, 1 MiB L2", CPU{Vendor: "Intel", Family: 6, AVX512: true, AVX2FMA: true, L1D: 32 << 10, L2: 1 << 20},
-		Selection{Set: "avx512", MC: 1032, NC: 256, PackBMinRows: 256, PackBMinK: 256, PackBStride: 1024}},
+		Selection{Set: "avx512", MC: 1032, NC: 256, PackBMinRows: 256, PackBMinK: 256, PackBStride: 1024, Dot: fullDot(816)}},
 	{"unknown maker with AVX-512: taken as half width", CPU{Vendor: "Other", Family: 7, AVX512: true, AVX2FMA: true, L2: 1 << 20},
-		Selection{Set: "avx512", MC: 1032, NC: 512, PackBMinRows: math.MaxInt, DotBig: true}},
+		Selection{Set: "avx512", MC: 1032, NC: 512, PackBMinRows: math.MaxInt, Dot: bigDot}},
 	{"Zen 3, AVX2 only, 512 KiB L2", CPU{Vendor: "AMD", Family: 25, AVX2FMA: true, L1D: 32 << 10, L2: 512 << 10},
-		Selection{Set: "avx2", MC: 516, NC: 256, PackBMinRows: 256}},
+		Selection{Set: "avx2", MC: 516, NC: 256, PackBMinRows: 256, Dot: dotRuleDefault}},
 	{"Haswell, 256 KiB L2", CPU{Vendor: "Intel", Family: 6, AVX2FMA: true, L1D: 32 << 10, L2: 256 << 10},
-		Selection{Set: "avx2", MC: 258, NC: 128, PackBMinRows: 256}},
-	{"L2 not reported: 1 MiB assumed", CPU{Vendor: "AMD", Family: 26, AVX512: true, AVX2FMA: true, L2: -1},
-		Selection{Set: "avx512", MC: 1032, NC: 256, PackBMinRows: 256, PackBMinK: 256, PackBStride: 1024}},
+		Selection{Set: "avx2", MC: 258, NC: 128, PackBMinRows: 256, Dot: dotRuleDefault}},
+	{"caches not reported: 32 KiB L1D and 1 MiB L2 assumed", CPU{Vendor: "AMD", Family: 26, AVX512: true, AVX2FMA: true, L2: -1},
+		Selection{Set: "avx512", MC: 1032, NC: 256, PackBMinRows: 256, PackBMinK: 256, PackBStride: 1024, Dot: fullDot(816)}},
 	{"tiny L2: clamped to 8 slivers and 4 tiles", CPU{Vendor: "Intel", Family: 6, AVX2FMA: true, L2: 16 << 10},
-		Selection{Set: "avx2", MC: 48, NC: 64, PackBMinRows: 256}},
+		Selection{Set: "avx2", MC: 48, NC: 64, PackBMinRows: 256, Dot: dotRuleDefault}},
 	{"no AVX2: pure Go", CPU{Vendor: "Intel", Family: 6, L2: 1 << 20},
-		Selection{Set: "generic", MC: 256, NC: 512, PackBMinRows: math.MaxInt, DotBig: true}},
+		Selection{Set: "generic", MC: 256, NC: 512, PackBMinRows: math.MaxInt, Dot: bigDot}},
 }
+
+// bigDot is the Zen 4 rule: the dot-product nest for every deep product.
+var bigDot = DotRule{Skinny: 64, Small: 1 << 22, MinK: 256, DeepMaxK: dotMaxK, Big: true}
+
+// fullDot is the full-width AVX-512 rule with its L1-derived depth limit.
+func fullDot(deepMaxK int) DotRule { return DotRule{Skinny: 48, MinK: 512, DeepMaxK: deepMaxK} }
 
 func TestSelectTable(t *testing.T) {
 	for _, tc := range selectCases {
@@ -68,7 +74,7 @@ func TestHostSelection(t *testing.T) {
 		}
 	}
 	got := KernelSelection()
-	if got.Set == sel.Set && (got.MC != sel.MC || got.NC != sel.NC || got.PackBMinRows != sel.PackBMinRows || got.DotBig != sel.DotBig) {
+	if got.Set == sel.Set && (got.MC != sel.MC || got.NC != sel.NC || got.PackBMinRows != sel.PackBMinRows || got.Dot != sel.Dot) {
 		t.Fatalf("active blocking %+v, Select gave %+v", got, sel)
 	}
 }
@@ -93,7 +99,7 @@ func TestEverySelectionMatchesRef(t *testing.T) {
 		{m: 260, n: 1000, k: 260, alpha: 1, beta: 0.5},                            // read in place
 		{m: 1100, n: 40, k: 270, alpha: 1, beta: 0, padA: 1},                      // two panels of A at mc = 1032
 		{tA: true, m: 270, n: 600, k: 260, alpha: -1, beta: 1, padC: 3},           // A^T in place, B wider than nc
-		{tB: true, m: 300, n: 300, k: 300, alpha: 1, beta: 0},                     // C = A*B^T, big: outer or dot by DotBig
+		{tB: true, m: 300, n: 300, k: 300, alpha: 1, beta: 0},                     // C = A*B^T, big: outer or dot by the rule
 		{tB: true, m: 64, n: 256, k: 784, alpha: 1, beta: 0},                      // skinny: dot everywhere
 		{tA: true, tB: true, m: 33, n: 530, k: 257, alpha: 0.5, beta: 2, padB: 2}, // both transposed
 	}
@@ -193,7 +199,10 @@ func TestPlanFollowsSelection(t *testing.T) {
 		{"zen5 NN ldb 1000: B in place", zen5, false, false, 260, 1000, 260, 1000, false, false},
 		{"zen5 NN shallow: B in place", zen5, false, false, 400, 1024, 32, 1024, false, false},
 		{"zen5 NT big: outer product", zen5, false, true, 300, 300, 300, 300, false, true},
-		{"zen5 NT skinny: dot product", zen5, false, true, 64, 256, 784, 784, true, false},
+		{"zen5 NT in L1 depth: dot product", zen5, false, true, 64, 256, 784, 784, true, false},
+		{"zen5 NT deeper than L1: outer product", zen5, false, true, 64, 128, 1568, 1568, false, true},
+		{"zen5 NT shallow: outer product", zen5, false, true, 64, 512, 128, 128, false, true},
+		{"zen5 NT skinny and deep: dot product", zen5, false, true, 32, 48, 1568, 1568, true, false},
 		{"zen4 NN ldb 1024: B in place", zen4, false, false, 260, 1024, 260, 1024, false, false},
 		{"zen4 NT big: dot product", zen4, false, true, 300, 300, 300, 300, true, false},
 	} {

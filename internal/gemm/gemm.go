@@ -117,9 +117,8 @@ type kernelSet struct {
 	// Dot-product tile for C = A*B^T with rows of A and B read along k:
 	// dmr rows of A by dnr rows of B.
 	dmr, dnr int
-	// dotBig: use the dot-product path for big products too (when k is
-	// deep enough), not only for skinny ones.
-	dotBig bool
+	// dotRule: which C = A*B^T products take the dot-product nest.
+	dotRule DotRule
 	// packBMinRows, packBMinK, packBStride: pack op(B) = B when m is at
 	// least packBMinRows (it is reused m/mr times), k at least packBMinK
 	// and ldb a multiple of packBStride; otherwise the kernel reads B in
@@ -147,34 +146,41 @@ type plan struct {
 
 func (p *plan) packs() bool { return !p.dot && (p.packA || p.packB) }
 
-// Thresholds of makePlan, measured on the machine described in doc.go
+// Thresholds of makePlan, measured on the machines described in doc.go
 // (BenchmarkSgemm and its shapes); they only move work between code paths
 // that give the same results on one thread and on many.
 const (
-	// The dot-product path needs enough depth to amortise the reduction
-	// of its vector accumulators (k >= dotMinK), unless the product is
-	// skinny or small, where avoiding the packing matters more.
-	dotMinK     = 256
-	dotMaxK     = 4096
-	dotSkinnyMN = 64
-	dotSmall    = 1 << 22 // m*n*k
+	// The dot-product path reads whole rows of A and B, up to this depth.
+	dotMaxK = 4096
 	// op(A) = A^T is read in place up to this many rows of C; past it the
 	// stride between the rows the kernel reads (m floats) thrashes L1.
 	directAMaxRows = 512
 )
 
-// makePlan chooses the loop nest and the packing for a whole call.
-//
-// Measured here: with AVX-512, reading B in place (op(B) = B) never lost
-// to packing it, even with strides of 4096 floats, and the dot-product
-// kernels beat the packed path on C = A*B^T from k = 256 up; the AVX2
-// kernels need B at twice the rate per flop and want B packed and the
-// outer-product path on big products. A^T is read in place for m <= 512.
+// DotRule says which products C = A*B^T (A m x k, B n x k) take the
+// dot-product nest, which reads both in place, rather than the
+// outer-product one, which packs both: those at most 4096 deep that are
+// skinny (min(m, n) <= Skinny) or small (m*n*k <= Small), and those deep
+// enough to amortise the reduction of the vector accumulators (MinK <= k
+// <= DeepMaxK) that are not big (min(m, n) <= 256), or big too when Big.
+type DotRule struct {
+	Skinny, Small, MinK, DeepMaxK int
+	Big                           bool
+}
+
+// dotRuleDefault is the rule measured on Zen 4 for the AVX-512 and AVX2
+// sets (Big only with AVX-512) and kept for the pure-Go one.
+var dotRuleDefault = DotRule{Skinny: 64, Small: 1 << 22, MinK: 256, DeepMaxK: dotMaxK}
+
+// makePlan chooses the loop nest and the packing for a whole call, by the
+// kernel set's rules (Select sets them per CPU; see cpu.go).
 func makePlan(ks *kernelSet, tA, tB bool, m, n, k, ldb int) plan {
 	p := plan{ks: ks}
 	if !tA && tB && k <= dotMaxK {
-		skinny := min(m, n) <= dotSkinnyMN || m*n*k <= dotSmall
-		deep := k >= dotMinK && (ks.dotBig || min(m, n) <= 256)
+		r := &ks.dotRule
+		mn := min(m, n)
+		skinny := mn <= r.Skinny || m*n*k <= r.Small
+		deep := k >= r.MinK && k <= r.DeepMaxK && (r.Big || mn <= 256)
 		if skinny || deep {
 			p.dot = true
 			return p

@@ -27,7 +27,7 @@ func KernelName() string { return kernels.name }
 // KernelSelection reports the kernel set and blocking in use, and why.
 func KernelSelection() Selection {
 	return Selection{Set: kernels.name, MC: kernels.mc, NC: kernels.nc, PackBMinRows: kernels.packBMinRows,
-		PackBMinK: kernels.packBMinK, PackBStride: kernels.packBStride, DotBig: kernels.dotBig, Why: Select(hostCPU).Why}
+		PackBMinK: kernels.packBMinK, PackBStride: kernels.packBStride, Dot: kernels.dotRule, Why: Select(hostCPU).Why}
 }
 
 // withoutAbove is c with the features above the named set taken away: the

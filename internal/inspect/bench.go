@@ -174,23 +174,10 @@ func resetInner(l backprop.Layer[float32]) {
 	}
 }
 
-// gemmPeak measures the pool's float32 GEMM on 1024^3 (best of a few runs).
+// gemmPeak measures the pool's float32 GEMM on 1024^3, timed as bench --gemm
+// times its shapes (timeGemm: best of 5 rounds of at least 20 ms).
 func gemmPeak(p *train.Pool) float64 {
-	ctx := p.Ctx()
-	const m = 1024
-	a := make([]float32, m*m)
-	b := make([]float32, m*m)
-	c := make([]float32, m*m)
-	for i := range a {
-		a[i], b[i] = float32(i%7)-3, float32(i%5)-2
-	}
-	best := math.Inf(1)
-	for range 4 {
-		t := time.Now()
-		backprop.Gemm(ctx, false, false, m, m, m, 1, a, m, b, m, 0, c, m)
-		best = math.Min(best, time.Since(t).Seconds())
-	}
-	return 2 * m * m * m / best / 1e9
+	return 2 * 1024 * 1024 * 1024 / timeGemm(p.Ctx(), false, false, 1024, 1024, 1024) / 1e9
 }
 
 // peakRSSMiB is the process's peak resident memory (VmHWM), 0 if unknown.
