@@ -22,7 +22,10 @@ Fashion-MNIST ResNet, which is not in the default list; PyTorch gets its best th
 OpenBLAS threads, with and without OMP_WAIT_POLICY=PASSIVE, with the
 machine's OPENBLAS_CORETYPE and with OpenBLAS's own choice), gemm
 (1024^3 float32 GFLOP/s: nettrain's kernel against OpenBLAS through torch,
-with the machine's OPENBLAS_CORETYPE and without it), infer-mlp, infer-cnn
+with the machine's OPENBLAS_CORETYPE and without it), gemm-mlp, gemm-cnn
+(every matrix product one training step of the MNIST MLP or CNN runs, as
+`nettrain bench --gemm` lists and times them, against torch.mm on the same
+shapes, timed the same way), infer-mlp, infer-cnn
 (predictions at batch 1 and 64: `nettrain bench --inference` against
 onnxruntime-node running nettrain's own ONNX export, scripts/onnxcheck).
 """
@@ -156,7 +159,7 @@ class Recorder:
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--workloads", default="mlp,cnn,lstm,gemm,infer-mlp,infer-cnn")
+    ap.add_argument("--workloads", default="mlp,cnn,lstm,gemm,gemm-mlp,gemm-cnn,infer-mlp,infer-cnn")
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--steps", type=int, default=200)
@@ -212,6 +215,21 @@ def main():
                             e["OPENBLAS_CORETYPE"] = core
                         rec.run(dict(base, program="pytorch", openblas_coretype=core or "(auto)"),
                                 [PY, "bench/pytorch_twin.py", "--workload", "gemm", "--threads", str(t)], e)
+                elif w.startswith("gemm-"):
+                    # The products of one training step: nettrain lists and times
+                    # them, torch.mm times the same list.
+                    e = dict(env, GOMAXPROCS=str(t))
+                    ours = rec.run(dict(base, program="nettrain"), [nt, "bench", CONFIGS[w[5:]], "--gemm", "--threads", str(t), "--json"], e)
+                    shapes = os.path.join(os.path.dirname(nt), f"{w}-{t}-{r}.json")
+                    with open(shapes, "w") as f:
+                        json.dump(ours["result"], f)
+                    for core in (env.get("OPENBLAS_CORETYPE"), None):
+                        e = dict(env)
+                        e.pop("OPENBLAS_CORETYPE", None)
+                        if core:
+                            e["OPENBLAS_CORETYPE"] = core
+                        rec.run(dict(base, program="pytorch", openblas_coretype=core or "(auto)"),
+                                [PY, "bench/pytorch_twin.py", "--workload", "gemm", "--threads", str(t), "--shapes", shapes], e)
                 elif w.startswith("infer-"):
                     cfg = CONFIGS[w[len("infer-"):]]
                     model = os.path.join(os.path.dirname(nt), w + ".onnx")

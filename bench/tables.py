@@ -105,6 +105,9 @@ def tables(machines, runs):
                 core = rs[-1]["result"].get("blas", {}).get("openblas_corename") or k[4]
                 out.append(f"| gemm | {g[1]} | {fmt(*ours[:2], 1)} | {fmt(*m[:2], 1)} ({core}; OPENBLAS_CORETYPE {k[4]}) | {ours[0] / m[0]:.2f} |")
         out.append("")
+    shp = [g for g in sorted(groups) if g[0].startswith("gemm-")]
+    if shp:
+        out += shape_tables(groups, shp)
     inf = [g for g in sorted(groups, key=lambda g: (g[0], g[2] or 0, g[1])) if g[0].startswith("infer-")]
     if inf:
         out += ["| predictions | batch | threads | nettrain samples/s (latency ms) | ONNX Runtime samples/s (latency ms) | ratio |",
@@ -122,6 +125,42 @@ def tables(machines, runs):
     d = sum(r["conditions"]["disturbed"] for rs in runs.values() for r in rs)
     out.append(f"{n} runs recorded, {d} of them disturbed (other processes used more than 10% of a core; marked * where every round was).")
     return "\n".join(out)
+
+
+def shape_key(s):
+    return (s["ta"], s["tb"], s["m"], s["n"], s["k"], bool(s.get("rows")))
+
+
+def shape_tables(groups, shp):
+    """The GEMM of each shape a training step runs: nettrain's GFLOP/s
+    against OpenBLAS's (its faster core type), medians over rounds, and the
+    whole step's products in milliseconds."""
+    out = []
+    for g in shp:
+        ours = next((rs for k, rs in groups[g].items() if k[0] == "nettrain"), None)
+        best = None
+        for k, rs in groups[g].items():
+            if k[0] == "pytorch" and (best is None or med(rs, "ms_per_step")[0] < med(best[1], "ms_per_step")[0]):
+                best = (k, rs)
+        if not ours or not best:
+            continue
+        k, theirs = best
+        core = theirs[-1]["result"].get("blas", {}).get("openblas_corename") or k[4]
+        cfg = ours[-1]["result"]["config"]
+        out += [f"GEMMs of one training step of {cfg} ({g[1]} thread{'s' if g[1] > 1 else ''}; "
+                f"nettrain kernels {ours[-1]['result']['kernel']}: {ours[-1]['result']['selection']}; OpenBLAS {core}):", "",
+                "| op(A) x op(B) | m | n | k | calls per step | nettrain GFLOP/s | OpenBLAS GFLOP/s | ratio |",
+                "|---|---|---|---|---|---|---|---|"]
+        for i, s in enumerate(ours[-1]["result"]["shapes"]):
+            key = shape_key(s)
+            a = statistics.median(next(x["gflops"] for x in r["result"]["shapes"] if shape_key(x) == key) for r in ours)
+            b = statistics.median(next(x["gflops"] for x in r["result"]["shapes"] if shape_key(x) == key) for r in theirs)
+            op = ("A^T" if s["ta"] else "A") + " x " + ("B^T" if s["tb"] else "B") + (" (conv, in place)" if s.get("rows") else "")
+            out.append(f"| {op} | {s['m']} | {s['n']} | {s['k']} | {s['calls']} | {a:.1f} | {b:.1f} | {a / b:.2f} |")
+        ma, mb = med(ours, "ms_per_step"), med(theirs, "ms_per_step")
+        out.append(f"| all products, ms per step | | | | | {fmt(ma[0], ma[1], 3)} | {fmt(mb[0], mb[1], 3)} | {mb[0] / ma[0]:.2f} |")
+        out.append("")
+    return out
 
 
 def main():
