@@ -328,7 +328,7 @@ func (ly *lstmLayer[T]) backward(ctx *Ctx, dy []T, n int, needDx, lastOnly bool)
 		Gemm(ctx, true, false, h4, in, nt, 1, dz, h4, ly.xT, in, 1, ly.wih.G, in)
 	case ly.dwPart != nil:
 		ly.sum.chunks = chunks
-		ctx.For(in, max(1, ElemGrain/(chunks*h4)), &ly.sum)
+		ctx.For(h4, lstmColGrain, &ly.sum)
 	default:
 		ctx.For(h4, lstmColGrain, &ly.cols)
 	}
@@ -483,9 +483,13 @@ func (t *lstmColsTask[T]) Run(_, lo, hi int) {
 	}
 }
 
-// lstmSumTask is the one-hot dW_ih from the chunks' parts, for the symbols
-// [lo, hi): row v of W_ih^T's gradient is the sum of the parts' rows v in
-// chunk order, then added to column v of the gradient.
+// lstmSumTask is the one-hot dW_ih from the chunks' parts, for the gate
+// rows [lo, hi) of the gradient (W_ih is (4H, in)): element (k, v) is the
+// sum of the parts' elements (v, k) of W_ih^T's layout in chunk order,
+// added to the gradient. Cutting by gate rows (not by symbols) gives each
+// goroutine whole rows of the gradient to write: a symbol's column crosses
+// every row, and goroutines writing neighbouring columns would share
+// every cache line of it.
 type lstmSumTask[T Float] struct {
 	ly     *lstmLayer[T]
 	chunks int
@@ -495,14 +499,14 @@ func (t *lstmSumTask[T]) Run(_, lo, hi int) {
 	ly := t.ly
 	h4, in := 4*ly.h, ly.in
 	g := ly.wih.G
-	for v := lo; v < hi; v++ {
-		d := ly.dwihT[v*h4 : (v+1)*h4]
-		copy(d, ly.dwPart[v*h4:(v+1)*h4])
+	for v := 0; v < in; v++ {
+		d := ly.dwihT[v*h4+lo : v*h4+hi]
+		copy(d, ly.dwPart[v*h4+lo:v*h4+hi])
 		for c := 1; c < t.chunks; c++ {
-			simd.Add(d, ly.dwPart[(c*in+v)*h4:(c*in+v+1)*h4])
+			simd.Add(d, ly.dwPart[(c*in+v)*h4+lo:(c*in+v)*h4+hi])
 		}
-		for k, x := range d {
-			g[k*in+v] += x
+		for j, x := range d {
+			g[(lo+j)*in+v] += x
 		}
 	}
 }
