@@ -164,6 +164,37 @@ func (net *Network[T]) Forward(ctx *Ctx, x []T, n int) []T {
 	return x
 }
 
+// reluFuser is a layer that can apply the ReLU that follows it to its
+// output as it writes it, while the values are in cache, instead of in a
+// pass of its own over the whole batch: conv2d.
+type reluFuser interface{ fuseReLU(on bool) }
+
+// Predict is Forward for evaluation and predictions (ctx.Train false):
+// the same output, bit for bit, with a ReLU that follows a layer able to
+// fuse it (conv2d) applied by that layer as it writes each sample, which
+// spares a pass over the largest activations of a CNN. Outs of a fused
+// pair both hold the ReLU's output, so Forward, not Predict, is for
+// inspecting each layer's output (trace).
+func (net *Network[T]) Predict(ctx *Ctx, x []T, n int) []T {
+	if n > net.MaxBatch {
+		panic(fmt.Sprintf("backprop: batch of %d exceeds the network's maximum %d", n, net.MaxBatch))
+	}
+	for i := 0; i < len(net.Layers); i++ {
+		l := net.Layers[i]
+		if f, ok := l.(reluFuser); ok && i+1 < len(net.Layers) && net.Specs[i+1].Kind() == "relu" && (ctx == nil || !ctx.Train) {
+			f.fuseReLU(true)
+			x = l.Forward(ctx, x, n)
+			f.fuseReLU(false)
+			net.Outs[i], net.Outs[i+1] = x, x
+			i++
+			continue
+		}
+		x = l.Forward(ctx, x, n)
+		net.Outs[i] = x
+	}
+	return x
+}
+
 // Backward propagates dy = dL/dy (n, out...) back through every layer,
 // accumulating parameter gradients into G. It returns dL/dx for the input
 // when needDx is true, else nil.

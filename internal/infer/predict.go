@@ -207,7 +207,7 @@ func predictInputs[T backprop.Float](cfg *model.Config, o InputOptions) (*InputR
 				}
 				n := ds.N
 				split.Fill(pos[:n], buf.X, nil, nil)
-				y := net.Forward(ctx, buf.X[:n*backprop.Prod(net.In)], n)
+				y := net.Predict(ctx, buf.X[:n*backprop.Prod(net.In)], n)
 				width := backprop.Prod(net.OutShape())
 				for i := range n {
 					p := Prediction{Input: ids[i]}

@@ -69,7 +69,7 @@ func BenchInference(cfg *model.Config, o InferenceOptions) (*InferenceResult, er
 			start = 0
 		}
 		x := buf.FillFirst(s, start, bs)
-		net.Forward(ctx, x, bs)
+		net.Predict(ctx, x, bs)
 		start += bs
 		if i >= benchWarmup {
 			lat = append(lat, time.Since(t).Seconds()*1000)

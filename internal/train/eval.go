@@ -78,7 +78,7 @@ func Evaluate[T backprop.Float](ctx *backprop.Ctx, net *backprop.Network[T], s S
 	for start := 0; start < s.Len(); start += net.MaxBatch {
 		n := min(net.MaxBatch, s.Len()-start)
 		x := buf.FillFirst(s, start, n)
-		y := net.Forward(&ectx, x, n)
+		y := net.Predict(&ectx, x, n)
 		_, sum, cnt := net.Loss.Forward(y, buf.Target(n), n)
 		lossSum += sum
 		lossCount += cnt
