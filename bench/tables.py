@@ -93,6 +93,7 @@ def tables(machines, runs):
             if ours and theirs:
                 out.append(f"| {g[0]} | {g[1]} | {fmt(*ours[:2])} | {fmt(*theirs[0][:2])} ({theirs[1]}) | {ours[0] / theirs[0][0]:.2f} |")
         out.append("")
+    out += scaling_table(groups, [g for g in train if g[1] == 1])
     gemm = [g for g in sorted(groups) if g[0] == "gemm"]
     if gemm:
         out += ["| 1024^3 float32 GEMM | threads | nettrain GFLOP/s | OpenBLAS GFLOP/s (core type) | ratio |", "|---|---|---|---|---|"]
@@ -125,6 +126,67 @@ def tables(machines, runs):
     d = sum(r["conditions"]["disturbed"] for rs in runs.values() for r in rs)
     out.append(f"{n} runs recorded, {d} of them disturbed (other processes used more than 10% of a core; marked * where every round was).")
     return "\n".join(out)
+
+
+PROJECT = 16
+
+
+def amdahl(speedup, n):
+    """The parallel fraction p with 1/((1-p) + p/n) = speedup, clamped to
+    [0, 1], and what it projects at PROJECT cores (inspect.Scale's model)."""
+    p = min(1.0, max(0.0, (1 - 1 / speedup) / (1 - 1 / n))) if speedup > 0 else 0.0
+    return p, 1 / ((1 - p) + p / PROJECT)
+
+
+def parts(r):
+    """A nettrain bench record's parts: (name, ms per step)."""
+    res = r["result"]
+    out = [(f"{l['index']} {l['kind']}", l["forward_ms"] + l["backward_ms"]) for l in res["layers"] if not l.get("inner")]
+    out += [("batch fill", res["data_ms"]), ("loss", res["loss_ms"]), ("optimizer", res["optimizer_ms"])]
+    return out
+
+
+def scaling_table(groups, ones):
+    """Scaling from 1 thread to the most threads measured, per workload and
+    per part of the step (medians over rounds of nettrain's bench records,
+    each thread count in its own process), with Amdahl's parallel fraction
+    and its projection to 16 cores: the README's model of what to expect."""
+    rows = []
+    for g1 in ones:
+        more = [g for g in groups if g[0] == g1[0] and g[2] == g1[2] and g[1] > 1]
+        if not more:
+            continue
+        gn = max(more, key=lambda g: g[1])
+        n = gn[1]
+        a = next((rs for k, rs in groups[g1].items() if k[0] == "nettrain"), None)
+        b = next((rs for k, rs in groups[gn].items() if k[0] == "nettrain"), None)
+        if not a or not b:
+            continue
+        step1, stepn = med(a, "step_ms")[0], med(b, "step_ms")[0]
+        p1 = collections.defaultdict(list)
+        pn = collections.defaultdict(list)
+        for r in a:
+            for name, ms in parts(r):
+                p1[name].append(ms)
+        for r in b:
+            for name, ms in parts(r):
+                pn[name].append(ms)
+        sp = step1 / stepn
+        p, proj = amdahl(sp, n)
+        rows.append(f"| {g1[0]} | whole step | {step1:.3f} | {stepn:.3f} | {sp:.2f} | {p:.2f} | {proj:.1f} |")
+        for name in p1:
+            t1, tn = statistics.median(p1[name]), statistics.median(pn.get(name, [0]))
+            if t1 < 0.03 * step1 or tn <= 0:
+                continue
+            s = t1 / tn
+            p, proj = amdahl(s, n)
+            rows.append(f"| | {name} | {t1:.3f} | {tn:.3f} | {s:.2f} | {p:.2f} | {proj:.1f} |")
+    if not rows:
+        return []
+    return ["Scaling from 1 thread to " + str(n) + " (nettrain's own records above; parts of at least 3% of the step; "
+            f"parallel fraction p from Amdahl's law, 1/((1-p) + p/n), and its projection to {PROJECT} cores):", "",
+            f"| workload | part | ms at 1 thread | ms at {n} | speed-up | parallel fraction | at {PROJECT} cores |",
+            "|---|---|---|---|---|---|---|"] + rows + [""]
 
 
 def shape_key(s):
