@@ -19,5 +19,11 @@ $PY -c "import torch" 2>/dev/null || { echo "PyTorch missing: apt-get install py
   { echo "OpenBLAS missing: apt-get install libopenblas0-pthread (torch would use the reference BLAS)" >&2; exit 1; }
 [ -d scripts/onnxcheck/node_modules/onnxruntime-node ] || (cd scripts/onnxcheck && npm ci --ignore-scripts >/dev/null)
 out=bench/results/$(date -u +%Y%m%dT%H%M%SZ).jsonl
+prev=
+for a in "$@"; do # an --out of the caller's replaces the default
+  case $a in --out=*) out=${a#--out=} ;; esac
+  [ "$prev" = --out ] && out=$a
+  prev=$a
+done
 PY=$PY $PY bench/compare.py --out "$out" "$@"
 $PY bench/tables.py "$out"

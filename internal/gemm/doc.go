@@ -32,15 +32,18 @@
 // of nc columns of B in steps of nr, updating one mr x nr tile of C per
 // call: acc = sum_p a(i,p)*b(p,j), C = alpha*acc + beta*C, with beta = 1
 // after the first k-block. B is packed into slivers of nr columns, element
-// (p, j) at p*nr+j, one kc x nc block at a time (512 KB, in L2).
+// (p, j) at p*nr+j, one kc x nc block at a time (in L2; see Kernels for
+// mc and nc).
 //
 // The kernel takes the k-stride of both operands as arguments, so an
 // operand already laid out as it reads it is used in place when packing
 // does not pay: op(A) = A^T (stored k x m) while m <= 512, and op(B) = B
-// (stored k x n) always with the AVX-512 kernels (measured faster than
-// packing, even for strides of 4096 floats) and while m < 256 with the
-// AVX2 kernels, which need B at twice the rate per flop. op(A) = A and
-// op(B) = B^T must be transposed, so they are always packed.
+// (stored k x n) by the rules Select sets per CPU (see Kernels): on Zen 4's
+// AVX-512 always, on full-width AVX-512 cores unless C has 256 rows or
+// more, k is 256 or more and B's rows are a multiple of 4 KiB apart, and
+// with the AVX2 kernels while m < 256 (they need B at twice the rate per
+// flop). op(A) = A and op(B) = B^T must be transposed, so they are always
+// packed.
 //
 // Dot product (dotGemm), for C = A*B^T (tA false, tB true): the forward
 // pass of a dense layer. Rows of A and rows of B are both contiguous along
@@ -49,12 +52,16 @@
 // partial sums per element over the whole of k and reduces them at the end.
 // Rows of A are grouped so that the group stays in L2 while the rows of B
 // stream past. The reduction and epilogue cost a fixed hundred-odd
-// instructions per tile, so this path is taken for k <= 4096 when the
-// product is skinny (min(m, n) <= 64) or small (m*n*k <= 2^22), or when k
-// >= 256 and, with the AVX2 kernels, min(m, n) <= 256; otherwise C = A*B^T
-// goes through the outer-product nest with B^T packed.
+// instructions per tile, so this path is taken (DotRule, set per CPU) for k
+// <= 4096 when the product is skinny or small, or deep enough to amortise
+// the reduction: on Zen 4 and with AVX2, skinny is min(m, n) <= 64, small
+// m*n*k <= 2^22 and deep k >= 256 (with AVX2 only while min(m, n) <= 256);
+// on full-width AVX-512 cores, skinny is min(m, n) <= 48 and deep is 512
+// <= k <= L1D/(4*(4+6)), the depth at which the tile's 4 rows of A and 6
+// of B still fit L1, for min(m, n) <= 256. Otherwise C = A*B^T goes through
+// the outer-product nest with B^T packed.
 //
-// makePlan holds these thresholds; they move work between code paths
+// makePlan applies these rules; they move work between code paths
 // without changing what a thread count does to the bits (see below).
 //
 // # Kernels
@@ -75,10 +82,10 @@
 // columns on 1 MiB) and half of it elsewhere. A full-width AVX-512 core
 // packs op(B) = B when m >= 256, k >= 256 and B's rows are a multiple of
 // 4 KiB apart (in place, such rows share cache sets and pages: packing
-// gains 20% at 1024^3 and loses elsewhere), and sends large C = A*B^T to
-// the outer-product nest; Zen 4, whose AVX-512 runs on 256-bit units, reads
-// B in place and keeps the dot-product nest for deep products, as measured
-// on it. KernelSelection reports the choice and why; TestSelectTable holds
+// gains 20% at 1024^3 and loses elsewhere), and sends C = A*B^T to the
+// outer-product nest unless it is skinny or its rows fit L1 (above); Zen 4,
+// whose AVX-512 runs on 256-bit units, reads B in place and keeps the
+// dot-product nest for deep products, as measured on it. KernelSelection reports the choice and why; TestSelectTable holds
 // the choices for the CPU kinds nettrain is measured on and must not lose
 // on, and TestEverySelectionMatchesRef runs each against the reference.
 //
@@ -97,8 +104,8 @@
 // both sets peak near 112 GFLOP/s per core and AVX-512 wins on edges and
 // skinny shapes thanks to its masks and 32 registers; on Zen 5 (full-width
 // FMA) the AVX-512 kernel reaches 227 GFLOP/s per core on L1-resident
-// operands (BenchmarkMicroKernel) and about 205 at 1024^3. The build tag purego, or any GOARCH but amd64, leaves only the
-// generic set.
+// operands (BenchmarkMicroKernel) and about 205 at 1024^3. The build tag
+// purego, or any GOARCH but amd64, leaves only the generic set.
 //
 // Tests force a set with useKernels("avx2"), useKernels("generic"), and run
 // every accuracy and determinism test on each set the CPU supports.
