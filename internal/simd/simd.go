@@ -179,7 +179,8 @@ func LSTMForward[T Float](z, cprev, c, tc, h []T) {
 }
 
 // LSTMBackward computes the gate gradients dz (4H, blocks i, f, g, o) of
-// one row from the activations a (4H) and tanh(c) tc (H) of the forward
+// one row (dz may be a itself: every kernel reads a block of a before it
+// writes that block of dz) from the activations a (4H) and tanh(c) tc (H) of the forward
 // pass, the output gradient dy (H), the gradient dh (H) reaching h_t from
 // step t+1, and c_{t-1} cprev (H, zeros at t = 0); dc (H) holds dL/dc_t
 // from step t+1 and is replaced by its value for step t-1:

@@ -336,13 +336,18 @@ func TestLSTMBackwardMatchesReference(t *testing.T) {
 			tc, dy, dh := simdtest.RandSlice(rng, n, -1, 1), simdtest.RandSlice(rng, n, -1, 1), simdtest.RandSlice(rng, n, -1, 1)
 			dc, cprev := simdtest.RandSlice(rng, n, -1, 1), simdtest.RandSlice(rng, n, -2, 2)
 			dz, dzr := make([]float32, 4*n), make([]float32, 4*n)
-			dcr := simdtest.Clone(dc)
+			dcr, dc0 := simdtest.Clone(dc), simdtest.Clone(dc)
 			dz, buf := simdtest.Offset(dz, 9)
 			lstmBackwardRef(dzr, a, tc, dy, dh, dcr, cprev)
 			LSTMBackward(dz, a, tc, dy, dh, dc, cprev)
 			simdtest.CheckBits(t, fmt.Sprintf("n=%d dz", n), dz, dzr)
 			simdtest.CheckBits(t, fmt.Sprintf("n=%d dc", n), dc, dcr)
 			simdtest.CheckGuard(t, buf, 4*n, 9)
+			// In place, as the LSTM layer calls it: dz over the gates.
+			inPlace := simdtest.Clone(a)
+			LSTMBackward(inPlace, inPlace, tc, dy, dh, dc0, cprev)
+			simdtest.CheckBits(t, fmt.Sprintf("n=%d dz in place", n), inPlace, dzr)
+			simdtest.CheckBits(t, fmt.Sprintf("n=%d dc in place", n), dc0, dcr)
 		}
 	})
 }
