@@ -227,7 +227,7 @@ func newLSTM[T Float](s LSTMSpec, p []*Param[T], maxBatch int) *lstm[T] {
 			wih: p[4*k], whh: p[4*k+1], bih: p[4*k+2], bhh: p[4*k+3],
 			bias:  make([]T, 4*h),
 			gates: make([]T, nt*4*h),
-			c: make([]T, nt*h), tc: make([]T, nt*h), hs: make([]T, nt*h), hprev: make([]T, nt*h),
+			c:     make([]T, nt*h), tc: make([]T, nt*h), hs: make([]T, nt*h), hprev: make([]T, nt*h),
 			zeros: make([]T, h), whhT: make([]T, h*4*h),
 			dh: make([]T, maxBatch*h), dc: make([]T, maxBatch*h),
 			dbias: make([]float64, 4*h),
