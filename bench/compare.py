@@ -131,6 +131,17 @@ def machine():
     return info
 
 
+def coretypes(env):
+    """The environments OpenBLAS's GEMM is timed in: with the machine's
+    OPENBLAS_CORETYPE, if it sets one, and with OpenBLAS's own choice."""
+    for core in (env.get("OPENBLAS_CORETYPE"), None):
+        e = dict(env)
+        e.pop("OPENBLAS_CORETYPE", None)
+        if core:
+            e["OPENBLAS_CORETYPE"] = core
+        yield core, e
+
+
 def median(xs):
     return statistics.median(xs) if xs else None
 
@@ -206,13 +217,10 @@ def main():
                                              openblas_coretype=core or "(auto)"), twin(w, tt, bt, a.steps), e)
                 elif w == "gemm":
                     e = dict(env, GOMAXPROCS=str(t))
-                    # bench's peak_gflops: nettrain's 1024^3 float32 GEMM, best of 4, on t threads
+                    # bench's peak_gflops: nettrain's 1024^3 float32 GEMM on t threads,
+                    # best of 5 rounds of at least 20 ms (as the twin times torch.mm)
                     rec.run(dict(base, program="nettrain"), [nt, "bench", CONFIGS["mlp"], "--threads", str(t), "--steps", "1", "--json"], e)
-                    for core in (env.get("OPENBLAS_CORETYPE"), None):
-                        e = dict(env)
-                        e.pop("OPENBLAS_CORETYPE", None)
-                        if core:
-                            e["OPENBLAS_CORETYPE"] = core
+                    for core, e in coretypes(env):
                         rec.run(dict(base, program="pytorch", openblas_coretype=core or "(auto)"),
                                 [PY, "bench/pytorch_twin.py", "--workload", "gemm", "--threads", str(t)], e)
                 elif w.startswith("gemm-"):
@@ -223,11 +231,7 @@ def main():
                     shapes = os.path.join(os.path.dirname(nt), f"{w}-{t}-{r}.json")
                     with open(shapes, "w") as f:
                         json.dump(ours["result"], f)
-                    for core in (env.get("OPENBLAS_CORETYPE"), None):
-                        e = dict(env)
-                        e.pop("OPENBLAS_CORETYPE", None)
-                        if core:
-                            e["OPENBLAS_CORETYPE"] = core
+                    for core, e in coretypes(env):
                         rec.run(dict(base, program="pytorch", openblas_coretype=core or "(auto)"),
                                 [PY, "bench/pytorch_twin.py", "--workload", "gemm", "--threads", str(t), "--shapes", shapes], e)
                 elif w.startswith("infer-"):

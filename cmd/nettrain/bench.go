@@ -116,19 +116,11 @@ func runBench(o *BenchOptions) error {
 		return runBenchGemm(o, cfg)
 	}
 	if o.Inference {
-		var rs []*inspect.InferenceResult
-		for _, t := range o.Threads {
-			r, err := inspect.BenchInference(cfg, inspect.InferenceOptions{Batch: o.Batch, Batches: o.Steps, Threads: t})
-			if err != nil {
-				return err
-			}
-			rs = append(rs, r)
-		}
-		if o.JSON {
-			if len(rs) == 1 {
-				return writeJSON(o.IO.Out, rs[0])
-			}
-			return writeJSON(o.IO.Out, rs)
+		rs, err := perThreads(o, func(t int) (*inspect.InferenceResult, error) {
+			return inspect.BenchInference(cfg, inspect.InferenceOptions{Batch: o.Batch, Batches: o.Steps, Threads: t})
+		})
+		if err != nil || o.JSON {
+			return writeRuns(o, rs, err)
 		}
 		rows := [][]string{{"threads", "batch", "samples/s", "latency ms (median)", "p90 ms"}}
 		for _, r := range rs {
@@ -138,13 +130,11 @@ func runBench(o *BenchOptions) error {
 		printTable(o.IO.Out, rows, []bool{true, true, true, true, true})
 		return nil
 	}
-	var rs []*inspect.BenchResult
-	for _, t := range o.Threads {
-		r, err := inspect.Bench(cfg, inspect.BenchOptions{Steps: o.Steps, Threads: t})
-		if err != nil {
-			return err
-		}
-		rs = append(rs, r)
+	rs, err := perThreads(o, func(t int) (*inspect.BenchResult, error) {
+		return inspect.Bench(cfg, inspect.BenchOptions{Steps: o.Steps, Threads: t})
+	})
+	if err != nil {
+		return err
 	}
 	if o.JSON {
 		if len(rs) == 1 {
@@ -223,19 +213,11 @@ func printBench(w io.Writer, r *inspect.BenchResult) {
 
 // runBenchGemm is `nettrain bench --gemm`.
 func runBenchGemm(o *BenchOptions, cfg *model.Config) error {
-	var rs []*inspect.GemmResult
-	for _, t := range o.Threads {
-		r, err := inspect.BenchGemm(cfg, inspect.BenchOptions{Threads: t})
-		if err != nil {
-			return err
-		}
-		rs = append(rs, r)
-	}
-	if o.JSON {
-		if len(rs) == 1 {
-			return writeJSON(o.IO.Out, rs[0])
-		}
-		return writeJSON(o.IO.Out, rs)
+	rs, err := perThreads(o, func(t int) (*inspect.GemmResult, error) {
+		return inspect.BenchGemm(cfg, inspect.BenchOptions{Threads: t})
+	})
+	if err != nil || o.JSON {
+		return writeRuns(o, rs, err)
 	}
 	for i, r := range rs {
 		if i > 0 {
@@ -258,4 +240,29 @@ func runBenchGemm(o *BenchOptions, cfg *model.Config) error {
 		fmt.Fprintf(o.IO.Out, "\nall products: %.4f GFLOP, %.3f ms per step (%.1f GFLOP/s); 1024^3: %.1f GFLOP/s\n", r.GFLOPPerStp, r.MSPerStep, r.GFLOPPerStp/(r.MSPerStep/1000), r.Square1024)
 	}
 	return nil
+}
+
+// perThreads runs one benchmark per --threads entry.
+func perThreads[R any](o *BenchOptions, run func(threads int) (R, error)) ([]R, error) {
+	var rs []R
+	for _, t := range o.Threads {
+		r, err := run(t)
+		if err != nil {
+			return nil, err
+		}
+		rs = append(rs, r)
+	}
+	return rs, nil
+}
+
+// writeRuns returns err, or prints the runs as JSON: one object for one
+// thread count, a list for several.
+func writeRuns[R any](o *BenchOptions, rs []R, err error) error {
+	if err != nil {
+		return err
+	}
+	if len(rs) == 1 {
+		return writeJSON(o.IO.Out, rs[0])
+	}
+	return writeJSON(o.IO.Out, rs)
 }
