@@ -237,7 +237,7 @@ func runBenchGemm(o *BenchOptions, cfg *model.Config) error {
 			rows = append(rows, []string{op, fmt.Sprint(s.M), fmt.Sprint(s.N), fmt.Sprint(s.K), fmt.Sprint(s.Calls), fmt.Sprintf("%.1f", s.GFLOPS), fmt.Sprintf("%.3f", s.MSPerStep)})
 		}
 		printTable(o.IO.Out, rows, []bool{false, true, true, true, true, true, true})
-		fmt.Fprintf(o.IO.Out, "\nall products: %.4f GFLOP, %.3f ms per step (%.1f GFLOP/s); 1024^3: %.1f GFLOP/s\n", r.GFLOPPerStp, r.MSPerStep, r.GFLOPPerStp/(r.MSPerStep/1000), r.Square1024)
+		fmt.Fprintf(o.IO.Out, "\nall products: %.4f GFLOP, %.3f ms per step (%.1f GFLOP/s); 1024^3: %.1f GFLOP/s\n", r.GFLOPPerStep, r.MSPerStep, r.GFLOPPerStep/(r.MSPerStep/1000), r.Square1024)
 	}
 	return nil
 }

@@ -2,10 +2,10 @@ package backprop
 
 import (
 	"fmt"
-	"github.com/nettrain/nettrain/internal/simd"
 	"math"
 
 	"github.com/nettrain/nettrain/internal/gemm"
+	"github.com/nettrain/nettrain/internal/simd"
 )
 
 // Conv2DSpec is a 2-D convolution over NCHW images, PyTorch's nn.Conv2d

@@ -51,9 +51,8 @@ func TestPredictEqualsForward(t *testing.T) {
 		net64.Init(rand.New(rand.NewPCG(1, 1)))
 		want64 := append([]float64(nil), net64.Forward(ctx, x64, n)...)
 		check(t, "float64", net64.Predict(ctx, x64, n), want64)
-		if again := widen(net32.Forward(ctx, x32, n)); true {
-			check(t, "Forward after Predict", again, want32) // the fusion is switched off again
-		}
+		// The fusion is switched off again after Predict.
+		check(t, "Forward after Predict", widen(net32.Forward(ctx, x32, n)), want32)
 	}
 }
 

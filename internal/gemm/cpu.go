@@ -143,9 +143,12 @@ func roundDown(x, m int) int { return x / m * m }
 // tuned returns a copy of the kernel set with the blocking of sel.
 func (ks *kernelSet) tuned(sel Selection) *kernelSet {
 	t := *ks
-	if sel.Set != ks.name {
+	if sel.Set != ks.name { // keep the set's built-in blocking
+		t.sel = Selection{Set: t.name, MC: t.mc, NC: t.nc, PackBMinRows: t.packBMinRows, PackBMinK: t.packBMinK,
+			PackBStride: t.packBStride, Dot: t.dotRule, Why: "the set's built-in blocking"}
 		return &t
 	}
+	t.sel = sel
 	t.mc, t.nc = sel.MC, sel.NC
 	t.packBMinRows, t.packBMinK, t.packBStride, t.dotRule = sel.PackBMinRows, sel.PackBMinK, sel.PackBStride, sel.Dot
 	return &t

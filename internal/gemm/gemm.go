@@ -119,6 +119,8 @@ type kernelSet struct {
 	dmr, dnr int
 	// dotRule: which C = A*B^T products take the dot-product nest.
 	dotRule DotRule
+	// sel is the Selection the set was tuned with (tuned), for reports.
+	sel Selection
 	// packBMinRows, packBMinK, packBStride: pack op(B) = B when m is at
 	// least packBMinRows (it is reused m/mr times), k at least packBMinK
 	// and ldb a multiple of packBStride; otherwise the kernel reads B in

@@ -25,10 +25,7 @@ func activeKernels() *kernelSet { return kernels }
 func KernelName() string { return kernels.name }
 
 // KernelSelection reports the kernel set and blocking in use, and why.
-func KernelSelection() Selection {
-	return Selection{Set: kernels.name, MC: kernels.mc, NC: kernels.nc, PackBMinRows: kernels.packBMinRows,
-		PackBMinK: kernels.packBMinK, PackBStride: kernels.packBStride, Dot: kernels.dotRule, Why: Select(hostCPU).Why}
-}
+func KernelSelection() Selection { return kernels.sel }
 
 // withoutAbove is c with the features above the named set taken away: the
 // CPU for which Select would choose that set.

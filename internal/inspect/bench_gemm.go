@@ -34,16 +34,16 @@ type GemmShape struct {
 // GemmResult is what `nettrain bench --gemm` reports: the products of one
 // training step of a config, and the square 1024^3 product for reference.
 type GemmResult struct {
-	Config      string      `json:"config"`
-	Threads     int         `json:"threads"`
-	BatchSize   int         `json:"batch_size"`
-	Kernel      string      `json:"kernel"`
-	Selection   string      `json:"selection"` // why this kernel set and blocking
-	CPU         string      `json:"cpu"`
-	Shapes      []GemmShape `json:"shapes"`
-	MSPerStep   float64     `json:"ms_per_step"` // all the step's products
-	GFLOPPerStp float64     `json:"gflop_per_step"`
-	Square1024  float64     `json:"square_1024_gflops"`
+	Config       string      `json:"config"`
+	Threads      int         `json:"threads"`
+	BatchSize    int         `json:"batch_size"`
+	Kernel       string      `json:"kernel"`
+	Selection    string      `json:"selection"` // why this kernel set and blocking
+	CPU          string      `json:"cpu"`
+	Shapes       []GemmShape `json:"shapes"`
+	MSPerStep    float64     `json:"ms_per_step"` // all the step's products
+	GFLOPPerStep float64     `json:"gflop_per_step"`
+	Square1024   float64     `json:"square_1024_gflops"`
 }
 
 // gemmMinTime is how long each shape is timed in a round; the best of
@@ -81,7 +81,7 @@ func BenchGemm(cfg *model.Config, o BenchOptions) (*GemmResult, error) {
 		s.GFLOPS = flop / best / 1e9
 		s.MSPerStep = float64(s.Calls) * best * 1000
 		r.MSPerStep += s.MSPerStep
-		r.GFLOPPerStp += float64(s.Calls) * flop / 1e9
+		r.GFLOPPerStep += float64(s.Calls) * flop / 1e9
 		r.Shapes = append(r.Shapes, s)
 	}
 	r.Square1024 = 2 * math.Pow(1024, 3) / timeGemm(ctx, false, false, 1024, 1024, 1024) / 1e9
@@ -114,11 +114,8 @@ func recordGemms(cfg *model.Config, m *train.Model[float32], net *backprop.Netwo
 		pos[i] = i
 	}
 	tr.Step(pos)
-	sort.SliceStable(shapes, func(i, j int) bool {
-		fi := float64(shapes[i].Calls) * float64(shapes[i].M*shapes[i].N) * float64(shapes[i].K)
-		fj := float64(shapes[j].Calls) * float64(shapes[j].M*shapes[j].N) * float64(shapes[j].K)
-		return fi > fj
-	})
+	work := func(s GemmShape) float64 { return float64(s.Calls) * float64(s.M) * float64(s.N) * float64(s.K) }
+	sort.SliceStable(shapes, func(i, j int) bool { return work(shapes[i]) > work(shapes[j]) })
 	return shapes
 }
 
