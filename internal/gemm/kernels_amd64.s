@@ -32173,7 +32173,7 @@ store3_2:
 	RET
 
 // func transpose4x8AVX(n8 int, dst *float32, ld int, src *float32, lds int)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·transpose4x8AVX(SB), NOSPLIT, $0-40
 	MOVQ  n8+0(FP), AX
 	MOVQ  dst+8(FP), CX
@@ -32182,10 +32182,16 @@ TEXT ·transpose4x8AVX(SB), NOSPLIT, $0-40
 	MOVQ  lds+32(FP), SI
 	LEAQ  (BX)(SI*2), DI
 	LEAQ  (DX)(DX*2), R8
+	LEAQ  (DI)(SI*2), R9
+	LEAQ  (R9)(SI*2), R10
 	TESTQ AX, AX
 	JZ    done
 
 loop:
+	PREFETCHT0   (R9)
+	PREFETCHT0   (R9)(SI*1)
+	PREFETCHT0   (R10)
+	PREFETCHT0   (R10)(SI*1)
 	VMOVUPS      (BX), Y0
 	VMOVUPS      (BX)(SI*1), Y1
 	VMOVUPS      (DI), Y2
@@ -32210,6 +32216,8 @@ loop:
 	LEAQ         (CX)(DX*4), CX
 	ADDQ         $0x20, BX
 	ADDQ         $0x20, DI
+	ADDQ         $0x20, R9
+	ADDQ         $0x20, R10
 	DECQ         AX
 	JNZ          loop
 

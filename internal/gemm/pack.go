@@ -9,9 +9,7 @@ package gemm
 // (A stored k x m) is a copy of mr contiguous values per p.
 func packA(dst []float32, tA bool, a []float32, lda, i0, mr, p0, kc, MR int) {
 	if tA {
-		for p := 0; p < kc; p++ {
-			copy(dst[p*MR:p*MR+mr], a[(p0+p)*lda+i0:][:mr])
-		}
+		Copy2D(1, kc, mr, dst, 0, MR, a[p0*lda+i0:], 0, lda)
 		return
 	}
 	i := 0
@@ -67,15 +65,19 @@ func transpose4(d []float32, ld int, src []float32, lds, n int) {
 // op(B) = B (k x n) is a copy of up to NR contiguous values per p;
 // op(B) = B^T (B stored n x k) needs a transpose.
 func packB(dst []float32, tB bool, b []float32, ldb, p0, kc, j0, nc, NR int) {
+	if !tB {
+		// Every full sliver in one call, then the narrower last one.
+		full := nc / NR
+		src := b[p0*ldb+j0:]
+		Copy2D(kc, full, NR, dst, NR, kc*NR, src, ldb, NR)
+		if w := nc - full*NR; w > 0 {
+			Copy2D(1, kc, w, dst[full*NR*kc:], 0, NR, src[full*NR:], 0, ldb)
+		}
+		return
+	}
 	for jj := 0; jj < nc; jj += NR {
 		w := min(NR, nc-jj)
 		d := dst[jj*kc:]
-		if !tB {
-			for p := 0; p < kc; p++ {
-				copy(d[p*NR:p*NR+w], b[(p0+p)*ldb+j0+jj:][:w])
-			}
-			continue
-		}
 		j := 0
 		for ; j+4 <= w; j += 4 {
 			transpose4(d[j:], NR, b[(j0+jj+j)*ldb+p0:], ldb, kc)
