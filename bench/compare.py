@@ -174,6 +174,8 @@ def main():
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--steps", type=int, default=200)
+    ap.add_argument("--min-time", default="1s",
+                    help="nettrain bench --min-time: time at least this long (200 of the MLP's 0.3 ms steps would be 60 ms)")
     ap.add_argument("--retries", type=int, default=2, help="repeats of a disturbed run")
     ap.add_argument("--quiet-wait", type=float, default=30, help="seconds to wait for an idle machine before each run")
     ap.add_argument("--out", default=None)
@@ -199,7 +201,8 @@ def main():
                 base = {"kind": "measure", "workload": w, "threads": t, "round": r}
                 if w in CONFIGS:
                     e = dict(env, GOMAXPROCS=str(t))
-                    rec.run(dict(base, program="nettrain"), [nt, "bench", CONFIGS[w], "--threads", str(t), "--steps", str(a.steps), "--json"], e)
+                    rec.run(dict(base, program="nettrain"), [nt, "bench", CONFIGS[w], "--threads", str(t), "--steps", str(a.steps),
+                                                                    "--min-time", a.min_time, "--json"], e)
                     settings = [(t, t)] if t == 1 else [(1, t), (t, 1), (t, t)]
                     # The machine's OPENBLAS_CORETYPE (if any) and OpenBLAS's own
                     # choice of kernels: PyTorch gets the better.

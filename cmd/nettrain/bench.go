@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -15,10 +16,12 @@ import (
 
 // BenchOptions are the parsed arguments of `nettrain bench`.
 type BenchOptions struct {
-	IO      *IOStreams
-	Config  string
-	Sets    []string
-	Steps   int
+	IO     *IOStreams
+	Config string
+	Sets   []string
+	Steps  int
+	// MinTime: with training steps, keep timing until at least this long.
+	MinTime time.Duration
 	Threads []int // one run per entry; 0: the config's setting
 	JSON    bool
 	// Inference times predictions (the evaluation-mode forward pass) at
@@ -41,7 +44,10 @@ func NewCmdBench(s *IOStreams, runF func(*BenchOptions) error) *cobra.Command {
 batch size, on its data, after 10 warm-up steps: samples per second, time per
 layer forward and backward (as caffe time does), the loss and optimizer time,
 the GFLOP/s achieved against the machine's float32 GEMM peak on the same
-threads, allocations per step and peak memory.
+threads, allocations per step and peak memory. It times --steps steps, and
+more until they take --min-time (as go test -benchtime does): a step of a
+fraction of a millisecond timed over a few milliseconds is at the mercy of
+one stall of the machine.
 
 With --threads 1,2,4 it runs once per thread count and adds a scaling
 table: the speed-up of the step and of each layer, the parallel fraction
@@ -62,6 +68,12 @@ rounds: the list bench/compare.sh gives PyTorch's BLAS to time too.`,
 			if opts.Steps < 1 {
 				return usageError{fmt.Errorf("--steps must be at least 1, got %d", opts.Steps)}
 			}
+			if opts.MinTime < 0 || opts.MinTime > time.Hour {
+				return usageError{fmt.Errorf("--min-time must be 0 to 1h, got %s", opts.MinTime)}
+			}
+			if opts.MinTime > 0 && (opts.Gemm || opts.Inference) {
+				return usageError{fmt.Errorf("--min-time applies to training steps; --gemm and --inference time their own way")}
+			}
 			if opts.Batch < 0 || opts.Batch > model.MaxBatchSize {
 				return usageError{fmt.Errorf("--batch must be 1 to %d (0: training.batch_size), got %d", model.MaxBatchSize, opts.Batch)}
 			}
@@ -76,6 +88,7 @@ rounds: the list bench/compare.sh gives PyTorch's BLAS to time too.`,
 	}
 	addSetFlag(cmd, &opts.Sets)
 	cmd.Flags().IntVar(&opts.Steps, "steps", 100, "timed steps (with --inference: timed forward passes)")
+	cmd.Flags().DurationVar(&opts.MinTime, "min-time", 0, "keep timing training steps until they take at least this long, e.g. 2s")
 	cmd.Flags().StringVar(&threads, "threads", "0", fmt.Sprintf("threads, at most %d, or a list such as 1,2,4 for a scaling table (default: training.threads, else every core)", maxThreads))
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print JSON (a list with several thread counts)")
 	cmd.Flags().BoolVar(&opts.Inference, "inference", false, "time predictions (evaluation-mode forward passes) instead of training steps")
@@ -131,7 +144,7 @@ func runBench(o *BenchOptions) error {
 		return nil
 	}
 	rs, err := perThreads(o, func(t int) (*inspect.BenchResult, error) {
-		return inspect.Bench(cfg, inspect.BenchOptions{Steps: o.Steps, Threads: t})
+		return inspect.Bench(cfg, inspect.BenchOptions{Steps: o.Steps, MinTime: o.MinTime, Threads: t})
 	})
 	if err != nil {
 		return err

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -28,6 +29,10 @@ func TestBenchFlags(t *testing.T) {
 		{[]string{"c.yaml", "--threads", "5000"}, nil, false, 0, "--threads must be at most"},
 		{[]string{"c.yaml", "--inference", "--batch", "-1"}, nil, false, 0, "--batch must be 1 to"},
 		{[]string{"c.yaml", "--gemm", "--inference"}, nil, false, 0, "--gemm and --inference time different things"},
+		{[]string{"c.yaml", "--min-time", "2s"}, []int{0}, false, 0, ""},
+		{[]string{"c.yaml", "--min-time", "-1s"}, nil, false, 0, "--min-time must be 0 to 1h"},
+		{[]string{"c.yaml", "--min-time", "2"}, nil, false, 0, "invalid argument"},
+		{[]string{"c.yaml", "--gemm", "--min-time", "1s"}, nil, false, 0, "--min-time applies to training steps"},
 	} {
 		s, _, _ := streams()
 		var got *BenchOptions
@@ -47,9 +52,28 @@ func TestBenchFlags(t *testing.T) {
 	}
 }
 
-// TestBenchScalingTable: a run over two thread counts prints both runs and
-// the scaling table.
-func TestBenchScalingTable(t *testing.T) {
+// TestBenchMinTime: --min-time keeps timing steps past --steps until they
+// have taken that long, and the report counts the steps it timed.
+func TestBenchMinTime(t *testing.T) {
+	cfgPath := writeBenchConfig(t)
+	s, out, errOut := streams()
+	if code := Main([]string{"bench", cfgPath, "--threads", "1", "--steps", "3", "--min-time", "200ms", "--json"}, s); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var r struct {
+		Steps  int     `json:"steps"`
+		StepMS float64 `json:"step_ms"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if r.Steps <= 3 || float64(r.Steps)*r.StepMS < 200 {
+		t.Errorf("%d steps of %.4f ms: want more than 3 steps, at least 200 ms in all", r.Steps, r.StepMS)
+	}
+}
+
+// writeBenchConfig writes a tiny classification config and its data.
+func writeBenchConfig(t *testing.T) string {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "d.csv"), []byte("a,b,y\n1,2,0\n3,4,1\n5,6,0\n7,8,1\n"), 0o644)
 	cfgPath := filepath.Join(dir, "c.yaml")
@@ -60,6 +84,13 @@ loss: cross_entropy
 optimizer: {name: sgd, lr: 0.1}
 training: {epochs: 1, batch_size: 2}
 `), 0o644)
+	return cfgPath
+}
+
+// TestBenchScalingTable: a run over two thread counts prints both runs and
+// the scaling table.
+func TestBenchScalingTable(t *testing.T) {
+	cfgPath := writeBenchConfig(t)
 	s, out, errOut := streams()
 	if code := Main([]string{"bench", cfgPath, "--threads", "1,2", "--steps", "5"}, s); code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)

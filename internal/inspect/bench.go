@@ -17,7 +17,11 @@ import (
 
 // BenchOptions are the choices of `nettrain bench`.
 type BenchOptions struct {
-	Steps   int // timed steps (after 10 warm-up steps)
+	Steps int // timed steps (after 10 warm-up steps), at least
+	// MinTime: time steps until they take at least this long as well (as
+	// go test -benchtime does), so that a short step is not timed over a
+	// few milliseconds in which one stall of the host weighs heavily.
+	MinTime time.Duration
 	Threads int // 0: the config's training.threads, else every core
 }
 
@@ -76,17 +80,16 @@ func Bench(cfg *model.Config, o BenchOptions) (*BenchResult, error) {
 	defer pool.Close()
 	tr := train.NewTrainer(cfg, net, opt, pool.Ctx(), d.Train, d.Classes) // training mode, dropout RNG from the seed
 	tr.Times = &train.StepTimes{}
-	h := &benchHooks{warmup: benchWarmup}
+	h := &benchHooks{warmup: benchWarmup, steps: o.Steps, minTime: o.MinTime}
 	loop := train.NewLoop(tr, nil, h) // no validation: only steps are timed
-	loop.Epochs = math.MaxInt32
-	loop.MaxSteps = int64(benchWarmup + o.Steps)
+	loop.Epochs = math.MaxInt32       // the hooks stop the run
 	if err := loop.Run(); err != nil {
 		return nil, err
 	}
-	elapsed := time.Since(h.begin)
+	elapsed := h.end.Sub(h.begin)
 	runtime.ReadMemStats(&h.ms1)
-	r := &BenchResult{Config: cfg.File, Threads: pool.Threads(), BatchSize: min(bs, d.Train.Len()), Steps: o.Steps}
-	steps := float64(o.Steps)
+	r := &BenchResult{Config: cfg.File, Threads: pool.Threads(), BatchSize: min(bs, d.Train.Len()), Steps: h.timed}
+	steps := float64(h.timed)
 	tm := tr.Times
 	perStep := func(t time.Duration) float64 { return t.Seconds() * 1000 / steps }
 	r.StepMS = elapsed.Seconds() * 1000 / steps
@@ -138,27 +141,42 @@ func innerTimes(path string, i int, sp backprop.Spec, l backprop.Layer[float32],
 // buffer and every goroutine's workspace exists after them.
 const benchWarmup = 10
 
-// benchHooks start the clock once the warm-up steps are done and count the
-// timed samples.
+// benchHooks start the clock once the warm-up steps are done, count the
+// timed steps and samples, and stop the run once there are at least steps
+// of them taking at least minTime.
 type benchHooks struct {
 	train.NoHooks[float32]
-	warmup   int
-	samples  int
-	begin    time.Time
-	ms0, ms1 runtime.MemStats
+	warmup, steps int
+	minTime       time.Duration
+	timed         int // steps since the clock started
+	samples       int
+	begin, end    time.Time
+	ms0, ms1      runtime.MemStats
+}
+
+func (h *benchHooks) AfterStep(l *train.Loop[float32], s train.StepInfo) (train.Action, error) {
+	if l.Pos.Step < int64(h.warmup) { // a warm-up step: the clock starts after it (Stepped)
+		return train.Continue, nil
+	}
+	h.timed++
+	h.samples += s.Samples
+	if h.timed >= h.steps {
+		if now := time.Now(); now.Sub(h.begin) >= h.minTime {
+			h.end = now
+			return train.Stop, nil
+		}
+	}
+	return train.Continue, nil
 }
 
 func (h *benchHooks) Stepped(l *train.Loop[float32], s train.StepInfo) error {
-	switch {
-	case l.Pos.Step == int64(h.warmup):
+	if l.Pos.Step == int64(h.warmup) {
 		l.Trainer.Times.Reset()
 		for _, layer := range l.Trainer.Net.Layers {
 			resetInner(layer)
 		}
 		runtime.ReadMemStats(&h.ms0)
 		h.begin = time.Now()
-	case l.Pos.Step > int64(h.warmup):
-		h.samples += s.Samples
 	}
 	return nil
 }
