@@ -35,7 +35,7 @@ def load(paths):
             for line in f:
                 r = json.loads(line)
                 if r["kind"] == "machine":
-                    machines.append(r)
+                    machines.append(dict(r, _path=path, _index=n))
                     continue
                 group = (r["workload"], r["threads"], r.get("batch"))
                 if owner.setdefault(group, n) != n:
@@ -47,6 +47,8 @@ def load(paths):
                 key = tuple(sorted((k, json.dumps(v)) for k, v in r.items()
                                    if k not in ("attempt", "result", "conditions", "quiet_before")))
                 last[key] = r  # the last attempt of each run
+    for m in machines:  # the workloads each file's figures are taken from
+        m["_workloads"] = sorted({g[0] for g, i in owner.items() if i == m["_index"]})
     for r in last.values():
         k = (r["workload"], r["threads"], r.get("batch"), r["program"], r.get("torch_threads"), r.get("blas_threads"),
              r.get("omp_wait_policy"), r.get("openblas_coretype"))
@@ -68,12 +70,15 @@ def header(m):
     cpu = f"{m.get('model_name', '?')}, CPU family {fam} ({FAMILIES.get(fam, '?')})"
     avx = "AVX-512" if "avx512f" in m.get("flags", []) else "AVX2" if "avx2" in m.get("flags", []) else "no AVX2"
     env = ", ".join(f"{k}={v}" for k, v in m.get("env", {}).items()) or "none"
-    return (f"Measured {m['time']} on {cpu}, {m['ncpu']} cores, {avx}; nettrain {m.get('nettrain_commit', '?')[:10]}, "
+    src = ""
+    if "_path" in m:
+        src = f"{m['_path']} ({', '.join(m['_workloads']) or 'nothing left'}): "
+    return (f"{src}Measured {m['time']} on {cpu}, {m['ncpu']} cores, {avx}; nettrain {m.get('nettrain_commit', '?')[:10]}, "
             f"{m.get('go', '')}; packages {m.get('packages', {})}; BLAS/OpenMP environment: {env}.")
 
 
 def tables(machines, runs):
-    out = [header(m) for m in machines] + [""]
+    out = [line for m in machines for line in (header(m), "")]
     groups = collections.defaultdict(dict)
     for k, rs in runs.items():
         groups[(k[0], k[1], k[2])][k[3:]] = rs
