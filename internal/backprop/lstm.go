@@ -149,10 +149,13 @@ type lstm[T Float] struct {
 
 // lstmLayer is one layer of the stack with its buffers. The input x, the
 // output hs and the input gradient dx are (n, T, .) like every sequence;
-// the internal buffers are (T, n, .), row q = t*n + s for sample s at step
-// t, so that the rows of one step are contiguous: the per-step GEMMs read
-// and write them without strides and the gate kernels stream through
-// memory instead of hopping between samples.
+// the internal buffers hold the rows of each part of samples (lstmGrain)
+// together, time-major within the part: for the part [lo, lo+m), row
+// q = lo*T + t*m + (s-lo) (lstmLayer.row). The rows of one step of a part
+// are contiguous, so the per-step GEMMs read and write them without
+// strides and the gate kernels stream through memory; and all of a part's
+// rows are contiguous, so the goroutine that ran the part's recurrence
+// also sums its dW_hh with one GEMM while they are in its core's cache.
 type lstmLayer[T Float] struct {
 	in, h, steps       int
 	wih, whh, bih, bhh *Param[T]
@@ -169,6 +172,10 @@ type lstmLayer[T Float] struct {
 	dxT, dx            []T       // (T, n, in) and (n, T, in)
 	dbias              []float64 // (4H): sum of dz over rows
 	dbPart             []float64 // (chunks, 4H): the sum of each chunk of samples
+	// dwhhPart (chunks, 4H, H) holds each chunk of samples' dW_hh, unless
+	// it would be larger than lstmMaxPart values: then it is nil and each
+	// chunk's dW_hh is a GEMM on all threads after the recurrence.
+	dwhhPart []T
 
 	// One-hot input (nil otherwise): the token id of each row (T, n),
 	// W_ih^T (V, 4H) for the gather and its gradient for the scatter-add,
@@ -188,6 +195,7 @@ type lstmLayer[T Float] struct {
 	x, dy    []T
 	lastOnly bool
 	seq      lstmSeqTask[T]   // the recurrence, per chunk of samples
+	hhSum    lstmHHSumTask[T] // dW_hh from dwhhPart, per chunk of gate rows
 	cols     lstmColsTask[T]  // one-hot dW_ih without dwPart, per chunk of gate columns
 	sum      lstmSumTask[T]   // one-hot dW_ih from dwPart, per chunk of symbols
 	rows     lstmRowsTask[T]  // layout changes, per chunk of samples
@@ -239,6 +247,9 @@ func newLSTM[T Float](s LSTMSpec, p []*Param[T], maxBatch int) *lstm[T] {
 		ly.dz = ly.gates
 		chunks := lstmChunks
 		ly.dbPart = make([]float64, chunks*4*h)
+		if chunks*4*h*h <= lstmMaxPart {
+			ly.dwhhPart = make([]T, chunks*4*h*h)
+		}
 		if k == 0 && s.OneHot {
 			ly.ids = make([]int32, nt)
 			ly.wihT, ly.dwihT = make([]T, in*4*h), make([]T, in*4*h)
@@ -249,7 +260,7 @@ func newLSTM[T Float](s LSTMSpec, p []*Param[T], maxBatch int) *lstm[T] {
 		} else {
 			ly.xT, ly.dxT, ly.dx = make([]T, nt*in), make([]T, nt*in), make([]T, nt*in)
 		}
-		ly.seq.ly, ly.cols.ly, ly.sum.ly, ly.rows.ly, ly.idTask.ly = ly, ly, ly, ly, ly
+		ly.seq.ly, ly.cols.ly, ly.sum.ly, ly.rows.ly, ly.idTask.ly, ly.hhSum.ly = ly, ly, ly, ly, ly, ly
 		l.layers = append(l.layers, ly)
 	}
 	if !l.seqOut {
@@ -344,9 +355,20 @@ func (ly *lstmLayer[T]) backward(ctx *Ctx, dy []T, n int, needDx, lastOnly bool)
 			ly.dbias[j] += v
 		}
 	}
-	// dW_hh += dz^T h_prev over the steps t >= 1 (h_{-1} = 0).
-	if steps > 1 {
-		Gemm(ctx, true, false, h4, h, nt-n, 1, dz[n*h4:], h4, ly.hprev[n*h:nt*h], h, 1, ly.whh.G, h)
+	// dW_hh += dz^T h_prev over the steps t >= 1 (h_{-1} = 0): the
+	// chunks' products, summed in chunk order.
+	switch {
+	case steps == 1:
+	case ly.dwhhPart != nil:
+		ly.hhSum.chunks = chunks
+		ctx.For(h4, lstmColGrain, &ly.hhSum)
+	default:
+		pg := lstmGrain(n)
+		for lo := 0; lo < n; lo += pg {
+			m := min(pg, n-lo)
+			q := lo*steps + m
+			Gemm(ctx, true, false, h4, h, (steps-1)*m, 1, dz[q*h4:], h4, ly.hprev[q*h:], h, 1, ly.whh.G, h)
+		}
 	}
 	for j, sum := range ly.dbias {
 		ly.bih.G[j] += T(sum)
@@ -365,7 +387,7 @@ func (ly *lstmLayer[T]) backward(ctx *Ctx, dy []T, n int, needDx, lastOnly bool)
 
 // lstmSeqTask runs the recurrence of the samples [lo, hi) through every
 // step, forward (fwd) or backward: the rows of one step of these samples
-// are contiguous (q = t*n + s), so each step is one GEMM of hi-lo rows and
+// are contiguous (lstmLayer.row), so each step is one GEMM of hi-lo rows and
 // a gate kernel per row, on the chunk's goroutine. Samples do not
 // interact, so chunks are independent, and a row of a GEMM is the same
 // bits whichever rows are computed with it.
@@ -383,14 +405,14 @@ func (t *lstmSeqTask[T]) Run(_, lo, hi int) {
 }
 
 func (ly *lstmLayer[T]) forwardSamples(lo, hi int) {
-	h, h4, steps, n := ly.h, 4*ly.h, ly.steps, ly.n
+	h, h4, steps, m := ly.h, 4*ly.h, ly.steps, hi-lo
 	gates := ly.gates
-	clear(ly.hprev[lo*h : hi*h])
+	clear(ly.hprev[lo*steps*h : (lo*steps+m)*h])
 	for t := 0; t < steps; t++ {
-		q0 := t*n + lo
+		q0 := lo*steps + t*m
 		if ly.ids != nil {
 			// z = b + column id of W_ih.
-			for q := q0; q < q0+hi-lo; q++ {
+			for q := q0; q < q0+m; q++ {
 				id := int(ly.ids[q])
 				z := gates[q*h4 : (q+1)*h4]
 				copy(z, ly.bias)
@@ -399,18 +421,18 @@ func (ly *lstmLayer[T]) forwardSamples(lo, hi int) {
 		}
 		if t > 0 {
 			// z_t += h_{t-1} W_hh^T for the chunk's samples.
-			gemmSerial(ly.ctx, false, false, hi-lo, h4, h, 1, ly.hprev[q0*h:], h, ly.whhT, h4, 1, gates[q0*h4:], h4)
+			gemmSerial(ly.ctx, false, false, m, h4, h, 1, ly.hprev[q0*h:], h, ly.whhT, h4, 1, gates[q0*h4:], h4)
 		}
 		for s := lo; s < hi; s++ {
-			q := t*n + s
+			q := q0 + s - lo
 			cprev := ly.zeros
 			if t > 0 {
-				cprev = ly.c[(q-n)*h : (q-n+1)*h]
+				cprev = ly.c[(q-m)*h : (q-m+1)*h]
 			}
 			hs := ly.hs[(s*steps+t)*h : (s*steps+t+1)*h]
 			simd.LSTMForward(gates[q*h4:(q+1)*h4], cprev, ly.c[q*h:(q+1)*h], ly.tc[q*h:(q+1)*h], hs)
 			if t+1 < steps {
-				copy(ly.hprev[(q+n)*h:(q+n+1)*h], hs)
+				copy(ly.hprev[(q+m)*h:(q+m+1)*h], hs)
 			}
 		}
 	}
@@ -419,11 +441,13 @@ func (ly *lstmLayer[T]) forwardSamples(lo, hi int) {
 // backwardSamples also sums the chunk's gate gradients: over its rows in
 // the order it computes them (steps from last to first, samples in order),
 // in float64 into its part of dbPart, and for a one-hot input into its
-// part of dwPart (W_ih^T's layout), when there is one.
+// part of dwPart (W_ih^T's layout), when there is one; then its dW_hh, dz^T
+// h_prev over its rows of the steps t >= 1, into its part of dwhhPart when
+// there is one.
 func (ly *lstmLayer[T]) backwardSamples(lo, hi int) {
-	h, h4, steps, n := ly.h, 4*ly.h, ly.steps, ly.n
+	h, h4, steps, m := ly.h, 4*ly.h, ly.steps, hi-lo
 	dz, dh, dc, dy := ly.dz, ly.dh, ly.dc, ly.dy
-	c := lo / lstmGrain(n)
+	c := lo / lstmGrain(ly.n)
 	db := ly.dbPart[c*h4 : (c+1)*h4]
 	var dw []T
 	if ly.dwPart != nil {
@@ -434,12 +458,12 @@ func (ly *lstmLayer[T]) backwardSamples(lo, hi int) {
 	clear(dh[lo*h : hi*h])
 	clear(dc[lo*h : hi*h])
 	for t := steps - 1; t >= 0; t-- {
-		q0 := t*n + lo
+		q0 := lo*steps + t*m
 		for s := lo; s < hi; s++ {
-			q := t*n + s
+			q := q0 + s - lo
 			cprev := ly.zeros
 			if t > 0 {
-				cprev = ly.c[(q-n)*h : (q-n+1)*h]
+				cprev = ly.c[(q-m)*h : (q-m+1)*h]
 			}
 			dyr := ly.zeros
 			switch {
@@ -459,8 +483,28 @@ func (ly *lstmLayer[T]) backwardSamples(lo, hi int) {
 		}
 		if t > 0 {
 			// dh for step t-1 = dz_t W_hh, for the chunk's samples.
-			gemmSerial(ly.ctx, false, false, hi-lo, h, h4, 1, dz[q0*h4:], h4, ly.whh.W, h, 0, dh[lo*h:], h)
+			gemmSerial(ly.ctx, false, false, m, h, h4, 1, dz[q0*h4:], h4, ly.whh.W, h, 0, dh[lo*h:], h)
 		}
+	}
+	if ly.dwhhPart != nil && steps > 1 {
+		q := lo*steps + m
+		gemmSerial(ly.ctx, true, false, h4, h, (steps-1)*m, 1, dz[q*h4:], h4, ly.hprev[q*h:], h, 0, ly.dwhhPart[c*h4*h:(c+1)*h4*h], h)
+	}
+}
+
+// lstmHHSumTask adds the chunks' dW_hh parts to the gradient in chunk
+// order, for the gate rows [lo, hi) of W_hh (4H, H).
+type lstmHHSumTask[T Float] struct {
+	ly     *lstmLayer[T]
+	chunks int
+}
+
+func (t *lstmHHSumTask[T]) Run(_, lo, hi int) {
+	ly := t.ly
+	h, h4 := ly.h, 4*ly.h
+	g := ly.whh.G[lo*h : hi*h]
+	for c := range t.chunks {
+		simd.Add(g, ly.dwhhPart[c*h4*h+lo*h:c*h4*h+hi*h])
 	}
 }
 
@@ -531,10 +575,10 @@ type lstmRowsTask[T Float] struct {
 
 func (t *lstmRowsTask[T]) Run(_, lo, hi int) {
 	ly := t.ly
-	in, h4, steps, n := ly.in, 4*ly.h, ly.steps, ly.n
+	in, h4, steps := ly.in, 4*ly.h, ly.steps
 	for s := lo; s < hi; s++ {
 		for st := 0; st < steps; st++ {
-			q, r := st*n+s, s*steps+st
+			q, r := ly.row(st, s), s*steps+st
 			if t.fwd {
 				copy(ly.xT[q*in:(q+1)*in], ly.x[r*in:(r+1)*in])
 				copy(ly.gates[q*h4:(q+1)*h4], ly.bias)
@@ -545,10 +589,18 @@ func (t *lstmRowsTask[T]) Run(_, lo, hi int) {
 	}
 }
 
+// row is the row of the internal buffers that holds step t of sample s:
+// the parts of lstmGrain(n) samples one after another, each time-major.
+func (ly *lstmLayer[T]) row(t, s int) int {
+	pg := lstmGrain(ly.n)
+	lo := s / pg * pg
+	return lo*ly.steps + t*min(pg, ly.n-lo) + s - lo
+}
+
 // lstmIDGrain is the chunk, in rows, of the one-hot id scan.
 const lstmIDGrain = 256
 
-// lstmIDsTask sets ids[t*n+s] to the position of the 1 in row r = s*T+t
+// lstmIDsTask sets ids[row(t, s)] to the position of the 1 in row r = s*T+t
 // of x (n, T, V), for the rows [lo, hi), and records in badRow the first
 // row of the chunk that is not one-hot (-1 if none): Forward panics on the
 // caller's goroutine.
@@ -556,7 +608,7 @@ type lstmIDsTask[T Float] struct{ ly *lstmLayer[T] }
 
 func (t *lstmIDsTask[T]) Run(_, lo, hi int) {
 	ly := t.ly
-	v, steps, n := ly.in, ly.steps, ly.n
+	v, steps := ly.in, ly.steps
 	bad := -1
 	s, st := lo/steps, lo%steps
 	for r := lo; r < hi; r++ {
@@ -570,7 +622,7 @@ func (t *lstmIDsTask[T]) Run(_, lo, hi int) {
 			bad = r
 			break
 		}
-		ly.ids[st*n+s] = int32(id)
+		ly.ids[ly.row(st, s)] = int32(id)
 		if st++; st == steps {
 			s, st = s+1, 0
 		}
