@@ -3,6 +3,7 @@ package backprop
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/nettrain/nettrain/internal/gemm"
@@ -237,4 +238,45 @@ func TestLSTMOneHotWithoutParts(t *testing.T) {
 	lstmMaxPart = 0
 	t.Run("float64", func(t *testing.T) { testOneHotMatchesDense[float64](t, 1e-13) })
 	t.Run("float32", func(t *testing.T) { testOneHotMatchesDense[float32](t, 1e-5) })
+}
+
+// TestTransposeBlock checks transposeBlock, setting and adding, against
+// the definition dst[j*ldd+i] (+)= src[i*lds+j] on blocks with and
+// without a remainder of the eight-row loop, and that nothing outside the
+// block is written.
+func TestTransposeBlock(t *testing.T) {
+	for _, c := range []struct{ rows, cols, i0, i1, j0, j1 int }{
+		{1, 1, 0, 1, 0, 1},
+		{8, 3, 0, 8, 0, 3},
+		{13, 7, 0, 13, 0, 7},
+		{76, 512, 0, 76, 64, 128},
+		{512, 76, 40, 93, 0, 76},
+		{9, 9, 2, 2, 0, 9},
+	} {
+		for _, add := range []bool{false, true} {
+			lds, ldd := c.cols+1, c.rows+2
+			src := make([]float64, c.rows*lds)
+			for i := range src {
+				src[i] = float64(i + 1)
+			}
+			dst := make([]float64, c.cols*ldd)
+			want := make([]float64, len(dst))
+			for i := range dst {
+				dst[i], want[i] = -float64(i), -float64(i)
+			}
+			for i := c.i0; i < c.i1; i++ {
+				for j := c.j0; j < c.j1; j++ {
+					if add {
+						want[j*ldd+i] += src[i*lds+j]
+					} else {
+						want[j*ldd+i] = src[i*lds+j]
+					}
+				}
+			}
+			transposeBlock(dst, ldd, src, lds, c.i0, c.i1, c.j0, c.j1, add)
+			if !slices.Equal(dst, want) {
+				t.Errorf("%+v add=%v: got %v, want %v", c, add, dst, want)
+			}
+		}
+	}
 }
