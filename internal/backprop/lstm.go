@@ -164,7 +164,8 @@ type lstmLayer[T Float] struct {
 	gates              []T       // (n*T rows, 4H): z, then the activated i, f, g, o, then dz
 	c, tc              []T       // (n*T rows, H): c_t and tanh(c_t)
 	hprev              []T       // (n*T rows, H): h_{t-1} (zero at t = 0)
-	hs                 []T       // (n, T, H): the output h_t
+	hs                 []T       // (n, T, H): the output h_t (only h_{T-1} unless seqOut)
+	seqOut             bool      // the next layer, or the stack's output, takes every step
 	zeros              []T       // (H): c_{-1}, and dy where there is none
 	whhT               []T       // (H, 4H): W_hh^T of the last Forward
 	dz                 []T       // (n*T rows, 4H): the gates' memory, which backward overwrites with dL/dz
@@ -242,6 +243,7 @@ func newLSTM[T Float](s LSTMSpec, p []*Param[T], maxBatch int) *lstm[T] {
 		// that row's gradient): one buffer of (n*T, 4H) instead of two, and
 		// half the memory traffic of the backward recurrence.
 		ly.dz = ly.gates
+		ly.seqOut = k+1 < s.Layers || s.ReturnSequences
 		chunks := lstmChunks
 		ly.dbPart = make([]float64, chunks*4*h)
 		if chunks*4*h*h <= lstmMaxPart {
@@ -412,10 +414,16 @@ func (ly *lstmLayer[T]) forwardSamples(lo, hi int) {
 			if t > 0 {
 				cprev = ly.c[(q-m)*h : (q-m+1)*h]
 			}
+			// h_t goes to the next step's h_prev, and to the output when
+			// the output has every step, or this is the last.
 			hs := ly.hs[(s*steps+t)*h : (s*steps+t+1)*h]
-			simd.LSTMForward(gates[q*h4:(q+1)*h4], cprev, ly.c[q*h:(q+1)*h], ly.tc[q*h:(q+1)*h], hs)
+			ht := hs
 			if t+1 < steps {
-				copy(ly.hprev[(q+m)*h:(q+m+1)*h], hs)
+				ht = ly.hprev[(q+m)*h : (q+m+1)*h]
+			}
+			simd.LSTMForward(gates[q*h4:(q+1)*h4], cprev, ly.c[q*h:(q+1)*h], ly.tc[q*h:(q+1)*h], ht)
+			if t+1 < steps && ly.seqOut {
+				copy(hs, ht)
 			}
 		}
 	}
