@@ -25,7 +25,10 @@ machine's OPENBLAS_CORETYPE and with OpenBLAS's own choice), gemm
 with the machine's OPENBLAS_CORETYPE and without it), gemm-mlp, gemm-cnn
 (every matrix product one training step of the MNIST MLP or CNN runs, as
 `nettrain bench --gemm` lists and times them, against torch.mm on the same
-shapes, timed the same way), infer-mlp, infer-cnn
+shapes, timed the same way), scale-mlp, scale-cnn, scale-lstm (nettrain's
+scaling with threads: each round one `nettrain bench --threads 1,2`,
+which times the thread counts' steps in turns, so that each round gives
+its own speed-up over the same stretch of time), infer-mlp, infer-cnn
 (predictions at batch 1 and 64: `nettrain bench --inference` against
 onnxruntime-node running nettrain's own ONNX export, scripts/onnxcheck).
 """
@@ -170,9 +173,10 @@ class Recorder:
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--workloads", default="mlp,cnn,lstm,gemm,gemm-mlp,gemm-cnn,infer-mlp,infer-cnn")
+    ap.add_argument("--workloads", default="mlp,cnn,lstm,scale-mlp,scale-cnn,scale-lstm,gemm,gemm-mlp,gemm-cnn,infer-mlp,infer-cnn")
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--scale-rounds", type=int, default=5, help="rounds of the scale-* workloads")
     ap.add_argument("--steps", type=int, default=200)
     ap.add_argument("--min-time", default="1s",
                     help="nettrain bench --min-time: time at least this long (200 of the MLP's 0.3 ms steps would be 60 ms)")
@@ -195,6 +199,21 @@ def main():
                             cwd=d, capture_output=True, text=True, check=True).stdout
         env["MNIST_DIR"] = os.path.join(json.loads(js)["Dir"], "data")
     for w in a.workloads.split(","):
+        if w.startswith("scale-"):
+            # Scaling: nettrain alone, one process per round timing every
+            # thread count in turns of about 0.1 s (`bench --threads 1,2`),
+            # so that a ratio never compares two stretches of time (this
+            # machine's speed drifts as its neighbours come and go).
+            if w[len("scale-"):] not in CONFIGS:
+                raise SystemExit(f"unknown workload {w}")
+            for r in range(a.scale_rounds):
+                log(f"{w}, round {r}")
+                rec.run({"kind": "measure", "workload": w, "threads": max(threads), "thread_list": threads, "round": r,
+                         "program": "nettrain"},
+                        [nt, "bench", CONFIGS[w[len("scale-"):]], "--threads", ",".join(map(str, threads)),
+                         "--steps", str(a.steps), "--min-time", a.min_time, "--json"],
+                        dict(env, GOMAXPROCS=str(max(threads))))
+            continue
         for t in threads:
             log(f"{w}, {t} thread(s)")
             for r in range(a.rounds):

@@ -98,7 +98,7 @@ def tables(machines, runs):
             if ours and theirs:
                 out.append(f"| {g[0]} | {g[1]} | {fmt(*ours[:2])} | {fmt(*theirs[0][:2])} ({theirs[1]}) | {ours[0] / theirs[0][0]:.2f} |")
         out.append("")
-    out += scaling_table(groups, [g for g in train if g[1] == 1])
+    out += scaling_table(groups)
     gemm = [g for g in sorted(groups) if g[0] == "gemm"]
     if gemm:
         out += ["| 1024^3 float32 GEMM | threads | nettrain GFLOP/s | OpenBLAS GFLOP/s (core type) | ratio |", "|---|---|---|---|---|"]
@@ -143,52 +143,80 @@ def amdahl(speedup, n):
     return p, 1 / ((1 - p) + p / PROJECT)
 
 
-def parts(r):
-    """A nettrain bench record's parts: (name, ms per step)."""
-    res = r["result"]
+def parts(res):
+    """A nettrain bench result's parts: (name, ms per step)."""
     out = [(f"{l['index']} {l['kind']}", l["forward_ms"] + l["backward_ms"]) for l in res["layers"] if not l.get("inner")]
     out += [("batch fill", res["data_ms"]), ("loss", res["loss_ms"]), ("optimizer", res["optimizer_ms"])]
     return out
 
 
-def scaling_table(groups, ones):
+def scaling_table(groups):
     """Scaling from 1 thread to the most threads measured, per workload and
-    per part of the step (medians over rounds of nettrain's bench records,
-    each thread count in its own process), with Amdahl's parallel fraction
-    and its projection to 16 cores: the README's model of what to expect."""
+    per part of the step, with Amdahl's parallel fraction and its
+    projection to 16 cores: the README's model of what to expect. A
+    workload's scale-* records (each round one process timing the thread
+    counts in turns) are used when there are any: the speed-up is the
+    median of the rounds' own, with the lowest and highest. Otherwise the
+    medians over rounds of its training records are compared (each thread
+    count measured in its own process, minutes apart)."""
+    names = sorted({g[0].removeprefix("scale-") for g in groups
+                    if g[0].removeprefix("scale-") in ("mlp", "cnn", "lstm", "resnet")})
     rows = []
-    for g1 in ones:
-        more = [g for g in groups if g[0] == g1[0] and g[2] == g1[2] and g[1] > 1]
-        if not more:
-            continue
-        gn = max(more, key=lambda g: g[1])
-        n = gn[1]
-        a = next((rs for k, rs in groups[g1].items() if k[0] == "nettrain"), None)
-        b = next((rs for k, rs in groups[gn].items() if k[0] == "nettrain"), None)
-        if not a or not b:
-            continue
-        step1, stepn = med(a, "step_ms")[0], med(b, "step_ms")[0]
+    n = None
+    for name in names:
+        scale = [g for g in groups if g[0] == "scale-" + name]
+        if scale:
+            recs = next((rs for k, rs in groups[max(scale, key=lambda g: g[1])].items() if k[0] == "nettrain"), None)
+            if not recs:
+                continue
+            a = [r["result"]["runs"][0] for r in recs]
+            b = [r["result"]["runs"][-1] for r in recs]
+            if a[0]["threads"] != 1:
+                continue
+            per = sorted(x["step_ms"] / y["step_ms"] for x, y in zip(a, b))
+            sp = statistics.median(per)
+            spread = f" ({per[0]:.2f} to {per[-1]:.2f} in {len(per)} rounds)"
+            disturbed = all(r["conditions"]["disturbed"] for r in recs)
+            n = b[0]["threads"]
+            step1 = statistics.median(x["step_ms"] for x in a)
+            stepn = statistics.median(y["step_ms"] for y in b)
+        else:
+            more = [g for g in groups if g[0] == name and g[1] > 1]
+            if (name, 1, None) not in groups or not more:
+                continue
+            gn = max(more, key=lambda g: g[1])
+            n = gn[1]
+            ra = next((rs for k, rs in groups[(name, 1, None)].items() if k[0] == "nettrain"), None)
+            rb = next((rs for k, rs in groups[gn].items() if k[0] == "nettrain"), None)
+            if not ra or not rb:
+                continue
+            a, b = [r["result"] for r in ra], [r["result"] for r in rb]
+            step1, stepn = med(ra, "step_ms")[0], med(rb, "step_ms")[0]
+            sp, spread = step1 / stepn, ""
+            disturbed = all(r["conditions"]["disturbed"] for r in ra + rb)
         p1 = collections.defaultdict(list)
         pn = collections.defaultdict(list)
         for r in a:
-            for name, ms in parts(r):
-                p1[name].append(ms)
+            for part, ms in parts(r):
+                p1[part].append(ms)
         for r in b:
-            for name, ms in parts(r):
-                pn[name].append(ms)
-        sp = step1 / stepn
+            for part, ms in parts(r):
+                pn[part].append(ms)
         p, proj = amdahl(sp, n)
-        rows.append(f"| {g1[0]} | whole step | {step1:.3f} | {stepn:.3f} | {sp:.2f} | {p:.2f} | {proj:.1f} |")
-        for name in p1:
-            t1, tn = statistics.median(p1[name]), statistics.median(pn.get(name, [0]))
+        rows.append(f"| {name} | whole step | {step1:.3f} | {stepn:.3f} | {sp:.2f}{'*' if disturbed else ''}{spread} | {p:.2f} | {proj:.1f} |")
+        for part in p1:
+            t1, tn = statistics.median(p1[part]), statistics.median(pn.get(part, [0]))
             if t1 < 0.03 * step1 or tn <= 0:
                 continue
             s = t1 / tn
             p, proj = amdahl(s, n)
-            rows.append(f"| | {name} | {t1:.3f} | {tn:.3f} | {s:.2f} | {p:.2f} | {proj:.1f} |")
+            rows.append(f"| | {part} | {t1:.3f} | {tn:.3f} | {s:.2f} | {p:.2f} | {proj:.1f} |")
     if not rows:
         return []
-    return ["Scaling from 1 thread to " + str(n) + " (nettrain's own records above; parts of at least 3% of the step; "
+    return ["Scaling from 1 thread to " + str(n) + " (nettrain's own records: a workload's scale-* records when there are, "
+            "each round one `nettrain bench --threads 1,2` timing both thread counts in turns of about 0.1 s, "
+            "the whole step's speed-up the median of the rounds' with the lowest and highest; "
+            "parts of at least 3% of the step, medians over rounds; "
             f"parallel fraction p from Amdahl's law, 1/((1-p) + p/n), and its projection to {PROJECT} cores):", "",
             f"| workload | part | ms at 1 thread | ms at {n} | speed-up | parallel fraction | at {PROJECT} cores |",
             "|---|---|---|---|---|---|---|"] + rows + [""]

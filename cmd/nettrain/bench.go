@@ -49,10 +49,12 @@ more until they take --min-time (as go test -benchtime does): a step of a
 fraction of a millisecond timed over a few milliseconds is at the mercy of
 one stall of the machine.
 
-With --threads 1,2,4 it runs once per thread count and adds a scaling
-table: the speed-up of the step and of each layer, the parallel fraction
-that Amdahl's law gives for it, and what that fraction predicts at 16
-cores. With --inference it times predictions instead: the evaluation-mode
+With --threads 1,2,4 it times each thread count and adds a scaling table:
+the speed-up of the step and of each layer, the parallel fraction that
+Amdahl's law gives for it, and what that fraction predicts at 16 cores.
+The thread counts' training steps are timed in turns of about 0.1 s each
+(their networks side by side), so that a machine whose speed drifts over
+the run (a virtual machine's neighbours) slows every thread count alike. With --inference it times predictions instead: the evaluation-mode
 forward pass with the batch's preprocessing, at --batch samples per pass
 (throughput, and the median and 90th-percentile latency of a pass). With
 --gemm it lists the matrix products one training step runs (shape, calls
@@ -143,9 +145,7 @@ func runBench(o *BenchOptions) error {
 		printTable(o.IO.Out, rows, []bool{true, true, true, true, true})
 		return nil
 	}
-	rs, err := perThreads(o, func(t int) (*inspect.BenchResult, error) {
-		return inspect.Bench(cfg, inspect.BenchOptions{Steps: o.Steps, MinTime: o.MinTime, Threads: t})
-	})
+	rs, err := inspect.BenchThreads(cfg, inspect.BenchOptions{Steps: o.Steps, MinTime: o.MinTime}, o.Threads)
 	if err != nil {
 		return err
 	}
@@ -201,7 +201,11 @@ func printBench(w io.Writer, r *inspect.BenchResult) {
 	if r.Threads == 1 {
 		threads = "1 thread"
 	}
-	fmt.Fprintf(w, "%s: batch %d, %s, %d steps\n", r.Config, r.BatchSize, threads, r.Steps)
+	turns := ""
+	if r.Blocks > 1 {
+		turns = fmt.Sprintf(" in %d turns", r.Blocks)
+	}
+	fmt.Fprintf(w, "%s: batch %d, %s, %d steps%s\n", r.Config, r.BatchSize, threads, r.Steps, turns)
 	fmt.Fprintf(w, "%.0f samples/s, %.3f ms per step\n\n", r.SamplesPerS, r.StepMS)
 	rows := [][]string{{"#", "layer", "forward ms", "backward ms", "GFLOP", "GFLOP/s"}}
 	for _, l := range r.Layers {

@@ -72,6 +72,40 @@ func TestBenchMinTime(t *testing.T) {
 	}
 }
 
+// TestBenchThreadsTakeTurns: with several thread counts the timed steps
+// run in turns of about 0.1 s, each count's clock running only in its
+// own turns, until every one has its steps and --min-time.
+func TestBenchThreadsTakeTurns(t *testing.T) {
+	cfgPath := writeBenchConfig(t)
+	s, out, errOut := streams()
+	if code := Main([]string{"bench", cfgPath, "--threads", "1,2", "--steps", "3", "--min-time", "400ms", "--json"}, s); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var r struct {
+		Runs []struct {
+			Threads int     `json:"threads"`
+			Steps   int     `json:"steps"`
+			StepMS  float64 `json:"step_ms"`
+			Blocks  int     `json:"blocks"`
+		} `json:"runs"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if len(r.Runs) != 2 {
+		t.Fatalf("%d runs, want 2: %s", len(r.Runs), out)
+	}
+	for i, run := range r.Runs {
+		ms := float64(run.Steps) * run.StepMS
+		// 400 ms in turns of 100 ms: at least 4 turns, and the clock
+		// counts this run's turns only (not the other's 400 ms or more).
+		if run.Threads != i+1 || run.Blocks < 4 || ms < 400 || ms > 700 {
+			t.Errorf("run %d: %d threads, %d steps of %.4f ms (%.0f ms) in %d turns: want %d threads, 400 to 700 ms in at least 4 turns",
+				i, run.Threads, run.Steps, run.StepMS, ms, run.Blocks, i+1)
+		}
+	}
+}
+
 // writeBenchConfig writes a tiny classification config and its data.
 func writeBenchConfig(t *testing.T) string {
 	dir := t.TempDir()

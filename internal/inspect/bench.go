@@ -56,6 +56,9 @@ type BenchResult struct {
 	PeakGFLOPS    float64     `json:"peak_gflops"` // the machine's float32 GEMM, same threads
 	AllocsPerStep float64     `json:"allocs_per_step"`
 	PeakRSSMiB    float64     `json:"peak_rss_mib"`
+	// Blocks is the number of stretches the timed steps ran in: 1, or
+	// with BenchThreads several, taking turns with the other thread counts.
+	Blocks int `json:"blocks"`
 }
 
 // Bench times the training step of a config: forward and backward per
@@ -65,6 +68,100 @@ type BenchResult struct {
 // whose input gradient is not needed). The peak is a 1024^3 float32 GEMM
 // on the same threads.
 func Bench(cfg *model.Config, o BenchOptions) (*BenchResult, error) {
+	b, err := newBenchRun(cfg, o)
+	if err != nil {
+		return nil, err
+	}
+	defer b.pool.Close()
+	if err := b.loop.Run(); err != nil {
+		return nil, err
+	}
+	return b.result(), nil
+}
+
+// BenchThreads is Bench for each of threads (o.Threads is ignored), with
+// the timed steps of the thread counts interleaved: each runs about
+// benchBlock of steps in turn until every one has its steps and
+// o.MinTime, so that a change in the machine's speed over the run (as a
+// virtual machine's neighbours come and go) weighs on every thread count
+// alike and the speed-ups compare the same stretch of time. One thread
+// count is Bench.
+func BenchThreads(cfg *model.Config, o BenchOptions, threads []int) ([]*BenchResult, error) {
+	if len(threads) == 1 {
+		o.Threads = threads[0]
+		r, err := Bench(cfg, o)
+		return []*BenchResult{r}, err
+	}
+	var runs []*benchRun
+	defer func() {
+		for _, b := range runs {
+			b.pool.Close()
+		}
+	}()
+	for _, t := range threads {
+		o.Threads = t
+		b, err := newBenchRun(cfg, o)
+		if err != nil {
+			return nil, err
+		}
+		b.hooks.turns = &benchTurns{resume: make(chan struct{}), pause: make(chan error), block: benchBlock}
+		runs = append(runs, b)
+		go func() {
+			<-b.hooks.turns.resume
+			var err error
+			if !b.hooks.turns.stop {
+				err = b.loop.Run()
+			}
+			b.hooks.finished = true
+			b.hooks.turns.pause <- err
+		}()
+	}
+	// Give each unfinished run a turn, in order, until all are finished.
+	for left := len(runs); left > 0; {
+		for _, b := range runs {
+			if b.hooks.finished {
+				continue
+			}
+			b.hooks.turns.resume <- struct{}{}
+			if err := <-b.hooks.turns.pause; err != nil {
+				b.hooks.finished = true
+				for _, o := range runs { // let the others' goroutines end
+					if !o.hooks.finished {
+						o.hooks.turns.stop = true
+						o.hooks.turns.resume <- struct{}{}
+						<-o.hooks.turns.pause
+					}
+				}
+				return nil, err
+			}
+			if b.hooks.finished {
+				left--
+			}
+		}
+	}
+	var rs []*BenchResult
+	for _, b := range runs {
+		rs = append(rs, b.result())
+	}
+	return rs, nil
+}
+
+// benchBlock is how long a thread count of BenchThreads runs its timed
+// steps before the next one takes its turn.
+const benchBlock = 100 * time.Millisecond
+
+// benchRun is one thread count's benchmark: its network, trainer and loop.
+type benchRun struct {
+	cfg   *model.Config
+	net   *backprop.Network[float32]
+	pool  *train.Pool
+	tr    *train.Trainer[float32]
+	hooks *benchHooks
+	loop  *train.Loop[float32]
+	bs    int
+}
+
+func newBenchRun(cfg *model.Config, o BenchOptions) (*benchRun, error) {
 	m, err := train.LoadWithData[float32](cfg, "to benchmark the training step")
 	if err != nil {
 		return nil, err
@@ -77,25 +174,25 @@ func Bench(cfg *model.Config, o BenchOptions) (*BenchResult, error) {
 	}
 	opt := optim.New[float32](cfg.Optimizer.Optim, net.NumParams())
 	pool := train.NewPool(train.Threads(cfg, o.Threads))
-	defer pool.Close()
 	tr := train.NewTrainer(cfg, net, opt, pool.Ctx(), d.Train, d.Classes) // training mode, dropout RNG from the seed
 	tr.Times = &train.StepTimes{}
 	h := &benchHooks{warmup: benchWarmup, steps: o.Steps, minTime: o.MinTime}
 	loop := train.NewLoop(tr, nil, h) // no validation: only steps are timed
 	loop.Epochs = math.MaxInt32       // the hooks stop the run
-	if err := loop.Run(); err != nil {
-		return nil, err
-	}
-	elapsed := h.end.Sub(h.begin)
-	runtime.ReadMemStats(&h.ms1)
-	r := &BenchResult{Config: cfg.File, Threads: pool.Threads(), BatchSize: min(bs, d.Train.Len()), Steps: h.timed}
+	return &benchRun{cfg: cfg, net: net, pool: pool, tr: tr, hooks: h, loop: loop, bs: min(bs, d.Train.Len())}, nil
+}
+
+// result is the run's BenchResult once its loop has stopped.
+func (b *benchRun) result() *BenchResult {
+	h, net := b.hooks, b.net
+	r := &BenchResult{Config: b.cfg.File, Threads: b.pool.Threads(), BatchSize: b.bs, Steps: h.timed, Blocks: h.blocks}
 	steps := float64(h.timed)
-	tm := tr.Times
+	tm := b.tr.Times
 	perStep := func(t time.Duration) float64 { return t.Seconds() * 1000 / steps }
-	r.StepMS = elapsed.Seconds() * 1000 / steps
-	r.SamplesPerS = float64(h.samples) / elapsed.Seconds()
+	r.StepMS = h.elapsed.Seconds() * 1000 / steps
+	r.SamplesPerS = float64(h.samples) / h.elapsed.Seconds()
 	r.DataMS, r.LossMS, r.OptimizerMS = perStep(tm.Fill), perStep(tm.Loss), perStep(tm.Update)
-	r.AllocsPerStep = float64(h.ms1.Mallocs-h.ms0.Mallocs) / steps
+	r.AllocsPerStep = float64(h.mallocs) / steps
 	for i, sp := range net.Specs {
 		mult := 3.0
 		if i == 0 {
@@ -107,9 +204,9 @@ func Bench(cfg *model.Config, o BenchOptions) (*BenchResult, error) {
 		r.Layers = append(r.Layers, innerTimes(fmt.Sprint(i), i, sp, net.Layers[i], perStep, r.BatchSize)...)
 	}
 	r.GFLOPS = r.GFLOPPerStep / (r.StepMS / 1000)
-	r.PeakGFLOPS = gemmPeak(pool)
+	r.PeakGFLOPS = gemmPeak(b.pool)
 	r.PeakRSSMiB = peakRSSMiB()
-	return r, nil
+	return r
 }
 
 // innerTimes are the rows of a block's inner layers (none for other
@@ -143,15 +240,30 @@ const benchWarmup = 10
 
 // benchHooks start the clock once the warm-up steps are done, count the
 // timed steps and samples, and stop the run once there are at least steps
-// of them taking at least minTime.
+// of them taking at least minTime. With turns (BenchThreads) they also
+// pause the run after each block of timed steps until its next turn: the
+// clock and the allocation count run only within the blocks.
 type benchHooks struct {
 	train.NoHooks[float32]
 	warmup, steps int
 	minTime       time.Duration
 	timed         int // steps since the clock started
 	samples       int
-	begin, end    time.Time
-	ms0, ms1      runtime.MemStats
+	begin         time.Time     // of the current block
+	elapsed       time.Duration // of the blocks before it
+	blocks        int
+	mallocs       uint64 // allocations within the blocks
+	ms            runtime.MemStats
+	turns         *benchTurns
+	finished      bool // the loop has returned (set by BenchThreads' goroutine)
+}
+
+// benchTurns passes the turn between BenchThreads and one run's loop.
+type benchTurns struct {
+	resume chan struct{} // the run's turn starts
+	pause  chan error    // its turn ends: nil, or the loop's error once it has returned
+	block  time.Duration
+	stop   bool // set before a resume: stop the run (another failed)
 }
 
 func (h *benchHooks) AfterStep(l *train.Loop[float32], s train.StepInfo) (train.Action, error) {
@@ -160,11 +272,19 @@ func (h *benchHooks) AfterStep(l *train.Loop[float32], s train.StepInfo) (train.
 	}
 	h.timed++
 	h.samples += s.Samples
-	if h.timed >= h.steps {
-		if now := time.Now(); now.Sub(h.begin) >= h.minTime {
-			h.end = now
+	now := time.Now()
+	if h.timed >= h.steps && h.elapsed+now.Sub(h.begin) >= h.minTime {
+		h.endBlock(now)
+		return train.Stop, nil
+	}
+	if h.turns != nil && now.Sub(h.begin) >= h.turns.block {
+		h.endBlock(now)
+		h.turns.pause <- nil
+		<-h.turns.resume
+		if h.turns.stop {
 			return train.Stop, nil
 		}
+		h.startBlock()
 	}
 	return train.Continue, nil
 }
@@ -175,10 +295,24 @@ func (h *benchHooks) Stepped(l *train.Loop[float32], s train.StepInfo) error {
 		for _, layer := range l.Trainer.Net.Layers {
 			resetInner(layer)
 		}
-		runtime.ReadMemStats(&h.ms0)
-		h.begin = time.Now()
+		h.startBlock()
 	}
 	return nil
+}
+
+// startBlock starts the clock and the allocation count of a block.
+func (h *benchHooks) startBlock() {
+	runtime.ReadMemStats(&h.ms)
+	h.mallocs -= h.ms.Mallocs
+	h.begin = time.Now()
+}
+
+// endBlock stops them at now.
+func (h *benchHooks) endBlock(now time.Time) {
+	h.elapsed += now.Sub(h.begin)
+	h.blocks++
+	runtime.ReadMemStats(&h.ms)
+	h.mallocs += h.ms.Mallocs
 }
 
 // resetInner zeroes the inner layers' times of a block.
