@@ -206,6 +206,8 @@ def main():
             # machine's speed drifts as its neighbours come and go).
             if w[len("scale-"):] not in CONFIGS:
                 raise SystemExit(f"unknown workload {w}")
+            if len(threads) < 2 or threads[0] != 1:
+                raise SystemExit(f"{w} needs --threads 1 and more thread counts (e.g. 1,2), got {a.threads}")
             for r in range(a.scale_rounds):
                 log(f"{w}, round {r}")
                 rec.run({"kind": "measure", "workload": w, "threads": max(threads), "thread_list": threads, "round": r,

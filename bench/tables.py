@@ -165,14 +165,12 @@ def scaling_table(groups):
     n = None
     for name in names:
         scale = [g for g in groups if g[0] == "scale-" + name]
-        if scale:
-            recs = next((rs for k, rs in groups[max(scale, key=lambda g: g[1])].items() if k[0] == "nettrain"), None)
-            if not recs:
-                continue
+        recs = next((rs for k, rs in groups[max(scale, key=lambda g: g[1])].items() if k[0] == "nettrain"), None) if scale else None
+        # A scale-* record holds the runs of one `bench --threads 1,...`.
+        recs = [r for r in recs or [] if len(r["result"].get("runs", [])) > 1 and r["result"]["runs"][0]["threads"] == 1]
+        if recs:
             a = [r["result"]["runs"][0] for r in recs]
             b = [r["result"]["runs"][-1] for r in recs]
-            if a[0]["threads"] != 1:
-                continue
             per = sorted(x["step_ms"] / y["step_ms"] for x, y in zip(a, b))
             sp = statistics.median(per)
             spread = f" ({per[0]:.2f} to {per[-1]:.2f} in {len(per)} rounds)"
@@ -203,23 +201,23 @@ def scaling_table(groups):
             for part, ms in parts(r):
                 pn[part].append(ms)
         p, proj = amdahl(sp, n)
-        rows.append(f"| {name} | whole step | {step1:.3f} | {stepn:.3f} | {sp:.2f}{'*' if disturbed else ''}{spread} | {p:.2f} | {proj:.1f} |")
+        rows.append(f"| {name} | whole step | {n} | {step1:.3f} | {stepn:.3f} | {sp:.2f}{'*' if disturbed else ''}{spread} | {p:.2f} | {proj:.1f} |")
         for part in p1:
             t1, tn = statistics.median(p1[part]), statistics.median(pn.get(part, [0]))
             if t1 < 0.03 * step1 or tn <= 0:
                 continue
             s = t1 / tn
             p, proj = amdahl(s, n)
-            rows.append(f"| | {part} | {t1:.3f} | {tn:.3f} | {s:.2f} | {p:.2f} | {proj:.1f} |")
+            rows.append(f"| | {part} | | {t1:.3f} | {tn:.3f} | {s:.2f} | {p:.2f} | {proj:.1f} |")
     if not rows:
         return []
-    return ["Scaling from 1 thread to " + str(n) + " (nettrain's own records: a workload's scale-* records when there are, "
-            "each round one `nettrain bench --threads 1,2` timing both thread counts in turns of about 0.1 s, "
+    return ["Scaling from 1 thread to n (nettrain's own records: a workload's scale-* records when there are, "
+            "each round one `nettrain bench --threads 1,...` timing the thread counts in turns of about 0.1 s, "
             "the whole step's speed-up the median of the rounds' with the lowest and highest; "
             "parts of at least 3% of the step, medians over rounds; "
             f"parallel fraction p from Amdahl's law, 1/((1-p) + p/n), and its projection to {PROJECT} cores):", "",
-            f"| workload | part | ms at 1 thread | ms at {n} | speed-up | parallel fraction | at {PROJECT} cores |",
-            "|---|---|---|---|---|---|---|"] + rows + [""]
+            f"| workload | part | n threads | ms at 1 thread | ms at n | speed-up | parallel fraction | at {PROJECT} cores |",
+            "|---|---|---|---|---|---|---|---|"] + rows + [""]
 
 
 def shape_key(s):

@@ -55,7 +55,7 @@ type BenchResult struct {
 	GFLOPS        float64     `json:"gflops"`      // achieved, whole step
 	PeakGFLOPS    float64     `json:"peak_gflops"` // the machine's float32 GEMM, same threads
 	AllocsPerStep float64     `json:"allocs_per_step"`
-	PeakRSSMiB    float64     `json:"peak_rss_mib"`
+	PeakRSSMiB    float64     `json:"peak_rss_mib"` // the process's (with several thread counts, of all their networks)
 	// Blocks is the number of stretches the timed steps ran in: 1, or
 	// with BenchThreads several, taking turns with the other thread counts.
 	Blocks int `json:"blocks"`
@@ -81,11 +81,12 @@ func Bench(cfg *model.Config, o BenchOptions) (*BenchResult, error) {
 
 // BenchThreads is Bench for each of threads (o.Threads is ignored), with
 // the timed steps of the thread counts interleaved: each runs about
-// benchBlock of steps in turn until every one has its steps and
-// o.MinTime, so that a change in the machine's speed over the run (as a
-// virtual machine's neighbours come and go) weighs on every thread count
-// alike and the speed-ups compare the same stretch of time. One thread
-// count is Bench.
+// benchBlock of steps in turn, and all go on taking turns until every one
+// has its steps and o.MinTime, so that a change in the machine's speed
+// over the run (as a virtual machine's neighbours come and go) weighs on
+// every thread count alike and the speed-ups compare the same stretch of
+// time. One thread count is Bench. The networks are all in memory at once:
+// PeakRSSMiB is the process's, for all of them.
 func BenchThreads(cfg *model.Config, o BenchOptions, threads []int) ([]*BenchResult, error) {
 	if len(threads) == 1 {
 		o.Threads = threads[0]
@@ -106,44 +107,73 @@ func BenchThreads(cfg *model.Config, o BenchOptions, threads []int) ([]*BenchRes
 		}
 		b.hooks.turns = &benchTurns{resume: make(chan struct{}), pause: make(chan error), block: benchBlock}
 		runs = append(runs, b)
-		go func() {
-			<-b.hooks.turns.resume
-			var err error
-			if !b.hooks.turns.stop {
-				err = b.loop.Run()
-			}
-			b.hooks.finished = true
-			b.hooks.turns.pause <- err
-		}()
 	}
-	// Give each unfinished run a turn, in order, until all are finished.
-	for left := len(runs); left > 0; {
+	for _, b := range runs {
+		go b.runInTurns()
+	}
+	// A turn for each run in order, until all have what they need; then
+	// each is told to stop at the end of its turn.
+	for {
+		done := true
 		for _, b := range runs {
-			if b.hooks.finished {
-				continue
-			}
 			b.hooks.turns.resume <- struct{}{}
-			if err := <-b.hooks.turns.pause; err != nil {
-				b.hooks.finished = true
-				for _, o := range runs { // let the others' goroutines end
-					if !o.hooks.finished {
-						o.hooks.turns.stop = true
-						o.hooks.turns.resume <- struct{}{}
-						<-o.hooks.turns.pause
-					}
+			if err := <-b.hooks.turns.pause; err != nil || b.hooks.finished {
+				if err == nil {
+					err = fmt.Errorf("the %d-thread run stopped before its steps were timed", b.pool.Threads())
 				}
+				stopTurns(runs)
 				return nil, err
 			}
-			if b.hooks.finished {
-				left--
-			}
+			done = done && b.hooks.enough()
 		}
+		if done {
+			break
+		}
+	}
+	if err := stopTurns(runs); err != nil {
+		return nil, err
 	}
 	var rs []*BenchResult
 	for _, b := range runs {
 		rs = append(rs, b.result())
 	}
 	return rs, nil
+}
+
+// runInTurns runs the loop on its own goroutine as BenchThreads gives it
+// turns; a panic in it (an engine invariant) comes back as an error, as
+// Main's recover would report it on the main goroutine.
+func (b *benchRun) runInTurns() {
+	t := b.hooks.turns
+	var err error
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("internal error in the %d-thread run: %v", b.pool.Threads(), r)
+		}
+		b.hooks.finished = true
+		t.pause <- err
+	}()
+	<-t.resume
+	if !t.stop {
+		err = b.loop.Run()
+	}
+}
+
+// stopTurns ends the loops of the runs not finished yet, each told to stop
+// when its next turn begins, and returns the first error they report.
+func stopTurns(runs []*benchRun) error {
+	var first error
+	for _, b := range runs {
+		if b.hooks.finished {
+			continue
+		}
+		b.hooks.turns.stop = true
+		b.hooks.turns.resume <- struct{}{}
+		if err := <-b.hooks.turns.pause; err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
 }
 
 // benchBlock is how long a thread count of BenchThreads runs its timed
@@ -240,9 +270,10 @@ const benchWarmup = 10
 
 // benchHooks start the clock once the warm-up steps are done, count the
 // timed steps and samples, and stop the run once there are at least steps
-// of them taking at least minTime. With turns (BenchThreads) they also
-// pause the run after each block of timed steps until its next turn: the
-// clock and the allocation count run only within the blocks.
+// of them taking at least minTime. With turns (BenchThreads) they instead
+// pause the run after each block of timed steps until its next turn, and
+// stop it when told to at the start of one: the clock and the allocation
+// count run only within the blocks.
 type benchHooks struct {
 	train.NoHooks[float32]
 	warmup, steps int
@@ -255,7 +286,8 @@ type benchHooks struct {
 	mallocs       uint64 // allocations within the blocks
 	ms            runtime.MemStats
 	turns         *benchTurns
-	finished      bool // the loop has returned (set by BenchThreads' goroutine)
+	hadEnough     bool // a turn has ended with enough steps and time
+	finished      bool // the loop has returned (set by its goroutine before it reports)
 }
 
 // benchTurns passes the turn between BenchThreads and one run's loop.
@@ -273,19 +305,28 @@ func (h *benchHooks) AfterStep(l *train.Loop[float32], s train.StepInfo) (train.
 	h.timed++
 	h.samples += s.Samples
 	now := time.Now()
-	if h.timed >= h.steps && h.elapsed+now.Sub(h.begin) >= h.minTime {
-		h.endBlock(now)
-		return train.Stop, nil
-	}
-	if h.turns != nil && now.Sub(h.begin) >= h.turns.block {
-		h.endBlock(now)
-		h.turns.pause <- nil
-		<-h.turns.resume
-		if h.turns.stop {
+	enough := h.timed >= h.steps && h.elapsed+now.Sub(h.begin) >= h.minTime
+	if h.turns == nil {
+		if enough {
+			h.endBlock(now)
 			return train.Stop, nil
 		}
-		h.startBlock()
+		return train.Continue, nil
 	}
+	// A turn ends after a block, and the first time the run has enough
+	// (so that when every run has enough in its first turn, none waits
+	// out a block); BenchThreads stops the runs once all have enough.
+	if now.Sub(h.begin) < h.turns.block && (h.hadEnough || !enough) {
+		return train.Continue, nil
+	}
+	h.hadEnough = h.hadEnough || enough
+	h.endBlock(now)
+	h.turns.pause <- nil
+	<-h.turns.resume
+	if h.turns.stop {
+		return train.Stop, nil
+	}
+	h.startBlock()
 	return train.Continue, nil
 }
 
@@ -299,6 +340,9 @@ func (h *benchHooks) Stepped(l *train.Loop[float32], s train.StepInfo) error {
 	}
 	return nil
 }
+
+// enough reports whether the run has its steps and its time.
+func (h *benchHooks) enough() bool { return h.timed >= h.steps && h.elapsed >= h.minTime }
 
 // startBlock starts the clock and the allocation count of a block.
 func (h *benchHooks) startBlock() {
