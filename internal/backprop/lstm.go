@@ -133,6 +133,30 @@ func (s LSTMSpec) WorkspaceElems() int64 {
 	return e
 }
 
+// FixedWorkspaceElems counts an LSTM's buffers that do not grow with the
+// batch, per layer: W_hh^T, the summed bias, the chunks' bias sums
+// (float64, counted as two elements), their dW_hh parts when they fit
+// lstmMaxPart, and for one-hot input W_ih^T, its gradient and the chunks'
+// dW_ih parts when they fit.
+func (s LSTMSpec) FixedWorkspaceElems() int64 {
+	var e int64
+	h4, h := int64(4*s.Units), int64(s.Units)
+	for l := 0; l < s.Layers; l++ {
+		e += h*h4 + h4 + 2*lstmChunks*h4
+		if lstmChunks*h4*h <= int64(lstmMaxPart) {
+			e += lstmChunks * h4 * h
+		}
+		if l == 0 && s.OneHot {
+			v := int64(s.In[1])
+			e += 2 * v * h4
+			if lstmChunks*v*h4 <= int64(lstmMaxPart) {
+				e += lstmChunks * v * h4
+			}
+		}
+	}
+	return e
+}
+
 func (s LSTMSpec) new32(p []*Param[float32], maxBatch int) Layer[float32] {
 	return newLSTM(s, p, maxBatch)
 }

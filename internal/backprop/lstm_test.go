@@ -73,6 +73,18 @@ func TestGradCheckLSTM(t *testing.T) {
 			func(in []int) Spec { return LSTMSpec{In: in, Units: 3, Layers: 2, OneHot: true} },
 			func(in []int) Spec { return denseS(in, 4) },
 		}, CrossEntropy, 3, 4, false},
+		// 21 samples: the recurrence's parts are 8, 8 and 5 samples (the
+		// buffers hold each part's rows together, each part sums its own
+		// dW_hh, db and one-hot dW_ih), the last one short.
+		{"parts-two-layers-many-to-many", []int{3, 2}, []func([]int) Spec{
+			func(in []int) Spec { return LSTMSpec{In: in, Units: 3, Layers: 2, ReturnSequences: true} },
+			func(in []int) Spec { return denseS(in, 2) },
+		}, MSE, 21, 0, false},
+		{"parts-onehot-gather-two-layers", []int{3}, []func([]int) Spec{
+			func(in []int) Spec { return OneHotSpec{In: in, Vocab: 4} },
+			func(in []int) Spec { return LSTMSpec{In: in, Units: 3, Layers: 2, OneHot: true} },
+			func(in []int) Spec { return denseS(in, 4) },
+		}, CrossEntropy, 21, 4, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -276,6 +288,30 @@ func TestTransposeBlock(t *testing.T) {
 			transposeBlock(dst, ldd, src, lds, c.i0, c.i1, c.j0, c.j1, add)
 			if !slices.Equal(dst, want) {
 				t.Errorf("%+v add=%v: got %v, want %v", c, add, dst, want)
+			}
+		}
+	}
+}
+
+// TestLSTMFixedWorkspaceElems: the batch-independent buffers an LSTM
+// allocates are what FixedWorkspaceElems (and so EstimateBytes) counts,
+// with per-chunk parts and without (lstmMaxPart exceeded).
+func TestLSTMFixedWorkspaceElems(t *testing.T) {
+	defer func(m int) { lstmMaxPart = m }(lstmMaxPart)
+	for _, maxPart := range []int{lstmMaxPart, 0} {
+		lstmMaxPart = maxPart
+		for _, s := range []LSTMSpec{
+			{In: []int{5, 7}, Units: 6, Layers: 2, OneHot: true},
+			{In: []int{5, 7}, Units: 6, Layers: 3, ReturnSequences: true},
+		} {
+			l := newLSTM(s, NewNetwork[float32](s.In, []Spec{s}, MSE, 1).Params[0:4*s.Layers], 9)
+			var got int64
+			for _, ly := range l.layers {
+				got += int64(len(ly.whhT) + len(ly.bias) + 2*len(ly.dbPart) + len(ly.dwhhPart) +
+					len(ly.wihT) + len(ly.dwihT) + len(ly.dwPart))
+			}
+			if want := s.FixedWorkspaceElems(); got != want {
+				t.Errorf("%+v, lstmMaxPart %d: %d elements allocated, FixedWorkspaceElems %d", s, maxPart, got, want)
 			}
 		}
 	}

@@ -9,6 +9,14 @@ type workspacer interface {
 	WorkspaceElems() int64
 }
 
+// fixedWorkspacer is implemented by layers that also keep buffers whose
+// size does not depend on the batch (an LSTM's transposed weights and its
+// chunks' partial gradients): FixedWorkspaceElems is their size, in
+// elements.
+type fixedWorkspacer interface {
+	FixedWorkspaceElems() int64
+}
+
 // EstimateBytes estimates the memory a network needs for batches of up to
 // maxBatch samples, with elemSize bytes per element and optimizerSlots
 // state vectors per parameter: parameters, gradients and optimizer state,
@@ -26,10 +34,13 @@ func EstimateBytes(in []int, specs []Spec, maxBatch int, elemSize int64, optimiz
 		}
 		return p
 	}
-	var params, perSample float64
+	var params, perSample, fixed float64
 	for _, s := range specs {
 		for _, p := range s.Params() {
 			params += prod(p.Shape)
+		}
+		if w, ok := s.(fixedWorkspacer); ok {
+			fixed += float64(w.FixedWorkspaceElems())
 		}
 		perSample += prod(s.InShape()) + prod(s.OutShape())
 		if w, ok := s.(workspacer); ok {
@@ -40,7 +51,7 @@ func EstimateBytes(in []int, specs []Spec, maxBatch int, elemSize int64, optimiz
 		perSample += prod(specs[len(specs)-1].OutShape()) // loss gradient
 	}
 	perSample += prod(in) // the batch buffer
-	b := float64(elemSize) * (params*float64(2+optimizerSlots) + perSample*float64(maxBatch))
+	b := float64(elemSize) * (params*float64(2+optimizerSlots) + fixed + perSample*float64(maxBatch))
 	if b >= math.MaxInt64 {
 		return math.MaxInt64
 	}
