@@ -172,6 +172,7 @@ def scaling_table(groups):
             a = [r["result"]["runs"][0] for r in recs]
             b = [r["result"]["runs"][-1] for r in recs]
             per = sorted(x["step_ms"] / y["step_ms"] for x, y in zip(a, b))
+            gemm = statistics.median(y["peak_gflops"] / x["peak_gflops"] for x, y in zip(a, b))
             sp = statistics.median(per)
             spread = f" ({per[0]:.2f} to {per[-1]:.2f} in {len(per)} rounds)"
             disturbed = all(r["conditions"]["disturbed"] for r in recs)
@@ -191,6 +192,7 @@ def scaling_table(groups):
             a, b = [r["result"] for r in ra], [r["result"] for r in rb]
             step1, stepn = med(ra, "step_ms")[0], med(rb, "step_ms")[0]
             sp, spread = step1 / stepn, ""
+            gemm = med(rb, "peak_gflops")[0] / med(ra, "peak_gflops")[0]
             disturbed = all(r["conditions"]["disturbed"] for r in ra + rb)
         p1 = collections.defaultdict(list)
         pn = collections.defaultdict(list)
@@ -201,23 +203,24 @@ def scaling_table(groups):
             for part, ms in parts(r):
                 pn[part].append(ms)
         p, proj = amdahl(sp, n)
-        rows.append(f"| {name} | whole step | {n} | {step1:.3f} | {stepn:.3f} | {sp:.2f}{'*' if disturbed else ''}{spread} | {p:.2f} | {proj:.1f} |")
+        rows.append(f"| {name} | whole step | {n} | {step1:.3f} | {stepn:.3f} | {sp:.2f}{'*' if disturbed else ''}{spread} | {gemm:.2f} | {p:.2f} | {proj:.1f} |")
         for part in p1:
             t1, tn = statistics.median(p1[part]), statistics.median(pn.get(part, [0]))
             if t1 < 0.03 * step1 or tn <= 0:
                 continue
             s = t1 / tn
             p, proj = amdahl(s, n)
-            rows.append(f"| | {part} | | {t1:.3f} | {tn:.3f} | {s:.2f} | {p:.2f} | {proj:.1f} |")
+            rows.append(f"| | {part} | | {t1:.3f} | {tn:.3f} | {s:.2f} | | {p:.2f} | {proj:.1f} |")
     if not rows:
         return []
     return ["Scaling from 1 thread to n (nettrain's own records: a workload's scale-* records when there are, "
             "each round one `nettrain bench --threads 1,...` timing the thread counts in turns of about 0.1 s, "
             "the whole step's speed-up the median of the rounds' with the lowest and highest; "
-            "parts of at least 3% of the step, medians over rounds; "
+            "parts of at least 3% of the step, medians over rounds; the 1024^3 float32 GEMM's own speed-up in the same runs "
+            "(bench's peak_gflops, median over rounds), what the machine gave to a product with no synchronisation in it; "
             f"parallel fraction p from Amdahl's law, 1/((1-p) + p/n), and its projection to {PROJECT} cores):", "",
-            f"| workload | part | n threads | ms at 1 thread | ms at n | speed-up | parallel fraction | at {PROJECT} cores |",
-            "|---|---|---|---|---|---|---|---|"] + rows + [""]
+            f"| workload | part | n threads | ms at 1 thread | ms at n | speed-up | GEMM's speed-up | parallel fraction | at {PROJECT} cores |",
+            "|---|---|---|---|---|---|---|---|---|"] + rows + [""]
 
 
 def shape_key(s):
