@@ -41,9 +41,11 @@ import (
 // per row (simd.LSTMForward); backward likewise (simd.LSTMBackward, then dh
 // = dz W_hh for the chunk). A row of a GEMM is the same bits whichever
 // rows it is computed with, so the forward pass is the same bits as
-// whole-batch products. db, and for one-hot input dW_ih, are summed per
-// chunk (in float64 for db) while its rows are in cache, and the chunks'
-// sums added in chunk order: the same bits on any number of threads.
+// whole-batch products. db, dW_hh (one GEMM over the chunk's rows, which
+// are contiguous: lstmLayer.row), and for one-hot input dW_ih, are summed
+// per chunk (in float64 for db) on the goroutine that ran its recurrence,
+// while its rows are in that core's cache, and the chunks' sums added in
+// chunk order: the same bits on any number of threads.
 //
 // OneHot marks an input of one-hot rows over In[1] = V symbols (the layer
 // follows a onehot layer; package model sets it). Then x_t W_ih^T is
