@@ -54,8 +54,10 @@ the speed-up of the step and of each layer, the parallel fraction that
 Amdahl's law gives for it, and what that fraction predicts at 16 cores.
 The thread counts' training steps are timed in turns of about 0.1 s each
 (their networks side by side), so that a machine whose speed drifts over
-the run (a virtual machine's neighbours) slows every thread count alike. With --inference it times predictions instead: the evaluation-mode
-forward pass with the batch's preprocessing, at --batch samples per pass
+the run (a virtual machine's neighbours) slows every thread count alike.
+
+With --inference it times predictions instead: the evaluation-mode forward
+pass with the batch's preprocessing, at --batch samples per pass
 (throughput, and the median and 90th-percentile latency of a pass). With
 --gemm it lists the matrix products one training step runs (shape, calls
 per step) and times each with nettrain's GEMM as a BLAS call, best of 5
