@@ -702,18 +702,9 @@ type transposeTask[T Float] struct {
 	rows, cols int
 }
 
+// Run transposes the rows [lo, hi) of src: the columns [lo, hi) of dst.
 func (t *transposeTask[T]) Run(_, lo, hi int) {
-	transposeRows(t.dst, t.src, t.rows, t.cols, lo, hi)
-}
-
-// transpose sets dst (cols, rows) to src^T, src (rows, cols), in tiles
-// that stay in L1.
-func transpose[T Float](dst, src []T, rows, cols int) { transposeRows(dst, src, rows, cols, 0, rows) }
-
-// transposeRows is transpose for the rows [lo, hi) of src: it writes the
-// columns [lo, hi) of dst.
-func transposeRows[T Float](dst, src []T, rows, cols, lo, hi int) {
-	transposeBlock(dst, rows, src, cols, lo, hi, 0, cols, false)
+	transposeBlock(t.dst, t.rows, t.src, t.cols, lo, hi, 0, t.cols, false)
 }
 
 // transposeBlock sets dst[j*ldd+i] to src[i*lds+j], or adds it (add), for
