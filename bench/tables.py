@@ -179,7 +179,9 @@ def scaling_table(groups):
             n = b[0]["threads"]
             step1 = statistics.median(x["step_ms"] for x in a)
             stepn = statistics.median(y["step_ms"] for y in b)
+            trips = sorted(y["cross_core"]["round_trip_ns"] for y in b if y.get("cross_core"))
         else:
+            trips = []
             more = [g for g in groups if g[0] == name and g[1] > 1]
             if (name, 1, None) not in groups or not more:
                 continue
@@ -203,14 +205,17 @@ def scaling_table(groups):
             for part, ms in parts(r):
                 pn[part].append(ms)
         p, proj = amdahl(sp, n)
-        rows.append(f"| {name} | whole step | {n} | {step1:.3f} | {stepn:.3f} | {sp:.2f}{'*' if disturbed else ''}{spread} | {gemm:.2f} | {p:.2f} | {proj:.1f} |")
+        trip = "-"
+        if trips:
+            trip = f"{statistics.median(trips):.0f}" + (f" ({trips[0]:.0f} to {trips[-1]:.0f})" if len(trips) > 1 else "")
+        rows.append(f"| {name} | whole step | {n} | {step1:.3f} | {stepn:.3f} | {sp:.2f}{'*' if disturbed else ''}{spread} | {gemm:.2f} | {trip} | {p:.2f} | {proj:.1f} |")
         for part in p1:
             t1, tn = statistics.median(p1[part]), statistics.median(pn.get(part, [0]))
             if t1 < 0.03 * step1 or tn <= 0:
                 continue
             s = t1 / tn
             p, proj = amdahl(s, n)
-            rows.append(f"| | {part} | | {t1:.3f} | {tn:.3f} | {s:.2f} | | {p:.2f} | {proj:.1f} |")
+            rows.append(f"| | {part} | | {t1:.3f} | {tn:.3f} | {s:.2f} | | | {p:.2f} | {proj:.1f} |")
     if not rows:
         return []
     return ["Scaling from 1 thread to n (nettrain's own records: a workload's scale-* records when there are, "
@@ -218,9 +223,11 @@ def scaling_table(groups):
             "the whole step's speed-up the median of the rounds' with the lowest and highest; "
             "parts of at least 3% of the step, medians over rounds; the 1024^3 float32 GEMM's own speed-up in the same runs "
             "(bench's peak_gflops, median over rounds), what the machine gave to a product with no synchronisation in it; "
+            "a cache line's round trip between the two cores during the runs (bench's cross_core, median of the rounds' medians, "
+            "lowest to highest; - in records taken before it was measured), what handing data between cores cost; "
             f"parallel fraction p from Amdahl's law, 1/((1-p) + p/n), and its projection to {PROJECT} cores):", "",
-            f"| workload | part | n threads | ms at 1 thread | ms at n | speed-up | GEMM's speed-up | parallel fraction | at {PROJECT} cores |",
-            "|---|---|---|---|---|---|---|---|---|"] + rows + [""]
+            f"| workload | part | n threads | ms at 1 thread | ms at n | speed-up | GEMM's speed-up | round trip ns | parallel fraction | at {PROJECT} cores |",
+            "|---|---|---|---|---|---|---|---|---|---|"] + rows + [""]
 
 
 def shape_key(s):

@@ -208,7 +208,12 @@ func printBench(w io.Writer, r *inspect.BenchResult) {
 		turns = fmt.Sprintf(" in %d turns", r.Blocks)
 	}
 	fmt.Fprintf(w, "%s: batch %d, %s, %d steps%s\n", r.Config, r.BatchSize, threads, r.Steps, turns)
-	fmt.Fprintf(w, "%.0f samples/s, %.3f ms per step\n\n", r.SamplesPerS, r.StepMS)
+	fmt.Fprintf(w, "%.0f samples/s, %.3f ms per step\n", r.SamplesPerS, r.StepMS)
+	if c := r.CrossCore; c != nil {
+		fmt.Fprintf(w, "cores %d and %d during the run: cache-line round trip %.0f ns (%.0f to %.0f, %d measurements), 1 MiB read from the other core +%.1f us\n",
+			c.CPUs[0], c.CPUs[1], c.RoundTripNS, c.RoundTripMinNS, c.RoundTripMaxNS, c.Measurements, c.ReadUSPerMiB)
+	}
+	fmt.Fprintln(w)
 	rows := [][]string{{"#", "layer", "forward ms", "backward ms", "GFLOP", "GFLOP/s"}}
 	for _, l := range r.Layers {
 		gf := "-"

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -87,6 +88,10 @@ func TestBenchThreadsTakeTurns(t *testing.T) {
 			Steps   int     `json:"steps"`
 			StepMS  float64 `json:"step_ms"`
 			Blocks  int     `json:"blocks"`
+			Cross   *struct {
+				RoundTripNS  float64 `json:"round_trip_ns"`
+				Measurements int     `json:"measurements"`
+			} `json:"cross_core"`
 		} `json:"runs"`
 	}
 	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
@@ -102,6 +107,17 @@ func TestBenchThreadsTakeTurns(t *testing.T) {
 		if run.Threads != i+1 || run.Blocks < 4 || ms < 400 || ms > 700 {
 			t.Errorf("run %d: %d threads, %d steps of %.4f ms (%.0f ms) in %d turns: want %d threads, 400 to 700 ms in at least 4 turns",
 				i, run.Threads, run.Steps, run.StepMS, ms, run.Blocks, i+1)
+		}
+	}
+	// The cost of moving data between cores is measured before each round
+	// of turns and at the end, and reported with the 2-thread run only.
+	if c := r.Runs[0].Cross; c != nil {
+		t.Errorf("the 1-thread run reports a cross-core measurement: %+v", *c)
+	}
+	if runtime.NumCPU() >= 2 && runtime.GOMAXPROCS(0) >= 2 {
+		c := r.Runs[1].Cross
+		if c == nil || c.Measurements != r.Runs[1].Blocks+1 || c.RoundTripNS <= 0 {
+			t.Errorf("2-thread run in %d turns: cross_core %+v, want %d measurements of a positive round trip", r.Runs[1].Blocks, c, r.Runs[1].Blocks+1)
 		}
 	}
 }
@@ -129,7 +145,11 @@ func TestBenchScalingTable(t *testing.T) {
 	if code := Main([]string{"bench", cfgPath, "--threads", "1,2", "--steps", "5"}, s); code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	for _, want := range []string{"batch 2, 1 thread, 5 steps", "batch 2, 2 threads, 5 steps", "scaling from 1 thread(s)", "parallel fraction", "whole step"} {
+	wants := []string{"batch 2, 1 thread, 5 steps", "batch 2, 2 threads, 5 steps", "scaling from 1 thread(s)", "parallel fraction", "whole step"}
+	if runtime.NumCPU() >= 2 && runtime.GOMAXPROCS(0) >= 2 {
+		wants = append(wants, "during the run: cache-line round trip")
+	}
+	for _, want := range wants {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}

@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/nettrain/nettrain/internal/backprop"
 	"github.com/nettrain/nettrain/internal/model"
 	"github.com/nettrain/nettrain/internal/optim"
+	"github.com/nettrain/nettrain/internal/parallel"
 	"github.com/nettrain/nettrain/internal/train"
 )
 
@@ -59,6 +61,50 @@ type BenchResult struct {
 	// Blocks is the number of stretches the timed steps ran in: 1, or
 	// with BenchThreads several, taking turns with the other thread counts.
 	Blocks int `json:"blocks"`
+	// CrossCore is what moving data between two cores cost during the
+	// run, measured between its turns (or before and after a run that
+	// took none); nil for one thread, or where it could not be measured.
+	// On a virtual machine it changes from hour to hour, and with it how
+	// a small step scales.
+	CrossCore *CrossCoreStats `json:"cross_core,omitempty"`
+}
+
+// CrossCoreStats summarises the parallel.MeasureCrossCore measurements
+// taken during a benchmark: medians, and the round trip's lowest and
+// highest.
+type CrossCoreStats struct {
+	CPUs           [2]int  `json:"cpus"`
+	RoundTripNS    float64 `json:"round_trip_ns"`
+	RoundTripMinNS float64 `json:"round_trip_min_ns"`
+	RoundTripMaxNS float64 `json:"round_trip_max_ns"`
+	ReadUSPerMiB   float64 `json:"remote_read_us_per_mib"`
+	Measurements   int     `json:"measurements"`
+}
+
+// crossCoreLog collects the cross-core measurements of one benchmark.
+type crossCoreLog struct{ ms []parallel.CrossCore }
+
+// measure adds one measurement, when the machine allows it.
+func (l *crossCoreLog) measure() {
+	if cc, ok := parallel.MeasureCrossCore(); ok {
+		l.ms = append(l.ms, cc)
+	}
+}
+
+// stats summarises the measurements; nil if there are none.
+func (l *crossCoreLog) stats() *CrossCoreStats {
+	if len(l.ms) == 0 {
+		return nil
+	}
+	trips := make([]float64, len(l.ms))
+	reads := make([]float64, len(l.ms))
+	for i, m := range l.ms {
+		trips[i], reads[i] = m.RoundTripNS, m.ReadUSPerMiB
+	}
+	slices.Sort(trips)
+	slices.Sort(reads)
+	return &CrossCoreStats{CPUs: l.ms[0].CPUs, RoundTripNS: trips[len(trips)/2], RoundTripMinNS: trips[0],
+		RoundTripMaxNS: trips[len(trips)-1], ReadUSPerMiB: reads[len(reads)/2], Measurements: len(l.ms)}
 }
 
 // Bench times the training step of a config: forward and backward per
@@ -73,10 +119,19 @@ func Bench(cfg *model.Config, o BenchOptions) (*BenchResult, error) {
 		return nil, err
 	}
 	defer b.pool.Close()
+	var cc crossCoreLog
+	if b.pool.Threads() > 1 {
+		cc.measure()
+	}
 	if err := b.loop.Run(); err != nil {
 		return nil, err
 	}
-	return b.result(), nil
+	r := b.result()
+	if b.pool.Threads() > 1 {
+		cc.measure()
+		r.CrossCore = cc.stats()
+	}
+	return r, nil
 }
 
 // BenchThreads is Bench for each of threads (o.Threads is ignored), with
@@ -112,8 +167,11 @@ func BenchThreads(cfg *model.Config, o BenchOptions, threads []int) ([]*BenchRes
 		go b.runInTurns()
 	}
 	// A turn for each run in order, until all have what they need; then
-	// each is told to stop at the end of its turn.
+	// each is told to stop at the end of its turn. The cost of moving data
+	// between cores is measured before each round of turns and at the end.
+	var cc crossCoreLog
 	for {
+		cc.measure()
 		done := true
 		for _, b := range runs {
 			b.hooks.turns.resume <- struct{}{}
@@ -133,9 +191,14 @@ func BenchThreads(cfg *model.Config, o BenchOptions, threads []int) ([]*BenchRes
 	if err := stopTurns(runs); err != nil {
 		return nil, err
 	}
+	cc.measure()
 	var rs []*BenchResult
 	for _, b := range runs {
-		rs = append(rs, b.result())
+		r := b.result()
+		if r.Threads > 1 {
+			r.CrossCore = cc.stats()
+		}
+		rs = append(rs, r)
 	}
 	return rs, nil
 }

@@ -1,0 +1,5 @@
+//go:build !linux
+
+package parallel
+
+func affinity() (string, bool) { return "", false }
