@@ -3,6 +3,8 @@ package backprop
 import (
 	"fmt"
 	"math"
+
+	"github.com/nettrain/nettrain/internal/simd"
 )
 
 // GRUSpec is a (stacked) GRU over sequences (T, I), PyTorch's nn.GRU with
@@ -257,8 +259,6 @@ func (t *gruSeqTask[T]) Run(_, lo, hi int) {
 	}
 }
 
-func sigm(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
-
 func (ly *gruLayer[T]) forwardSamples(lo, hi int) {
 	h, h3, steps, n := ly.h, 3*ly.h, ly.steps, ly.n
 	for t := 0; t < steps; t++ {
@@ -275,19 +275,23 @@ func (ly *gruLayer[T]) forwardSamples(lo, hi int) {
 			gi, gh, g := ly.gi[q*h3:(q+1)*h3], ly.gh[q*h3:(q+1)*h3], ly.gates[q*h3:(q+1)*h3]
 			hp := ly.hprev[q*h : (q+1)*h]
 			hs := ly.hs[(s*steps+t)*h : (s*steps+t+1)*h]
+			// r, z = sigmoid(gi + gh) over the first two blocks, then
+			// n = tanh(gi_n + r gh_n), with package simd's maps (float32:
+			// its approximations; float64: the exact functions).
+			rz := g[:2*h]
+			copy(rz, gi[:2*h])
+			simd.Add(rz, gh[:2*h])
+			simd.Sigmoid(rz, rz)
 			for j := range h {
-				r := sigm(float64(gi[j]) + float64(gh[j]))
-				z := sigm(float64(gi[h+j]) + float64(gh[h+j]))
-				nn := math.Tanh(float64(gi[2*h+j]) + r*float64(gh[2*h+j]))
-				var prev float64
-				if t > 0 {
-					prev = float64(hp[j])
-				}
-				g[j], g[h+j], g[2*h+j] = T(r), T(z), T(nn)
-				hs[j] = T((1-z)*nn + z*prev)
+				g[2*h+j] = T(float64(gi[2*h+j]) + float64(g[j])*float64(gh[2*h+j]))
 			}
+			simd.Tanh(g[2*h:], g[2*h:])
 			if t == 0 {
 				clear(hp)
+			}
+			for j := range h {
+				z, nn := float64(g[h+j]), float64(g[2*h+j])
+				hs[j] = T((1-z)*nn + z*float64(hp[j]))
 			}
 			if t+1 < steps {
 				copy(ly.hprev[(q+n)*h:(q+n+1)*h], hs)
