@@ -48,6 +48,17 @@
 // The caller likewise polls for the last chunks before parking. Workers
 // live until Close; the Pool must not be used after it.
 //
+// # What a hand-off costs
+//
+// MeasureCrossCore measures what moving data between two cores costs at
+// the moment (a cache line's round trip, the extra time to read 1 MiB
+// another core has just written), pinning two goroutines to two cores for
+// a few tens of milliseconds and restoring their affinity. `nettrain
+// bench` records it between the turns of a multi-threaded run: on a
+// virtual machine it changes with the host's placement of the virtual
+// CPUs, and a step that hands data between the cores at every layer
+// scales with it.
+//
 // # Memory
 //
 // NewPool allocates the pool's state and starts its goroutines; nothing
