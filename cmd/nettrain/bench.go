@@ -166,8 +166,27 @@ func runBench(o *BenchOptions) error {
 	if len(rs) > 1 {
 		fmt.Fprintln(o.IO.Out)
 		printScaling(o.IO.Out, inspect.Scale(rs))
+		if note := crossCoreNote(rs[len(rs)-1].CrossCore); note != "" {
+			fmt.Fprintln(o.IO.Out, note)
+		}
 	}
 	return nil
+}
+
+// slowCrossCoreNS is the round trip above which the scaling table carries
+// a note: two cores that share a cache answer in about 50 to 200 ns; this
+// project's VM gives about 140 ns in some hours and about 480 in others,
+// when small steps scale far less.
+const slowCrossCoreNS = 300
+
+// crossCoreNote explains a scaling table measured while moving data
+// between cores was slow; "" otherwise.
+func crossCoreNote(c *inspect.CrossCoreStats) string {
+	if c == nil || c.RoundTripNS <= slowCrossCoreNS {
+		return ""
+	}
+	return fmt.Sprintf("note: a cache line's round trip between cores %d and %d took %.0f ns during this run (cores that share a cache: about 50 to 200 ns), so every hand-off between the threads cost more than usual; steps that hand data between the cores at every layer (small layers, small batches) scale less than they would on this machine at other times",
+		c.CPUs[0], c.CPUs[1], c.RoundTripNS)
 }
 
 // printScaling prints the speed-ups of a scaling run.

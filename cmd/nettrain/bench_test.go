@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/nettrain/nettrain/internal/inspect"
 )
 
 // TestBenchFlags: --threads takes one count or a list; --batch and
@@ -152,6 +154,25 @@ func TestBenchScalingTable(t *testing.T) {
 	for _, want := range wants {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// TestCrossCoreNote: the scaling table carries a note only when a cache
+// line's round trip was slow during the run.
+func TestCrossCoreNote(t *testing.T) {
+	for _, c := range []struct {
+		cc   *inspect.CrossCoreStats
+		want string // "" for no note
+	}{
+		{nil, ""},
+		{&inspect.CrossCoreStats{CPUs: [2]int{0, 1}, RoundTripNS: 141}, ""},
+		{&inspect.CrossCoreStats{CPUs: [2]int{0, 1}, RoundTripNS: 300}, ""},
+		{&inspect.CrossCoreStats{CPUs: [2]int{2, 5}, RoundTripNS: 478.4}, "between cores 2 and 5 took 478 ns"},
+	} {
+		got := crossCoreNote(c.cc)
+		if (c.want == "") != (got == "") || !strings.Contains(got, c.want) {
+			t.Errorf("crossCoreNote(%+v) = %q, want %q", c.cc, got, c.want)
 		}
 	}
 }
