@@ -55,6 +55,12 @@ Amdahl's law gives for it, and what that fraction predicts at 16 cores.
 The thread counts' training steps are timed in turns of about 0.1 s each
 (their networks side by side), so that a machine whose speed drifts over
 the run (a virtual machine's neighbours) slows every thread count alike.
+Before each round of turns and at the end it also measures, for a few
+tens of milliseconds with two threads pinned to the first two cores the
+process may use, what moving data between two cores costs (a cache
+line's round trip, and the extra time to read 1 MiB the other core has
+just written), and prints it under each multi-threaded run; the scaling
+table ends with a note when the round trip was slow (over 300 ns).
 
 With --inference it times predictions instead: the evaluation-mode forward
 pass with the batch's preprocessing, at --batch samples per pass
@@ -166,8 +172,13 @@ func runBench(o *BenchOptions) error {
 	if len(rs) > 1 {
 		fmt.Fprintln(o.IO.Out)
 		printScaling(o.IO.Out, inspect.Scale(rs))
-		if note := crossCoreNote(rs[len(rs)-1].CrossCore); note != "" {
-			fmt.Fprintln(o.IO.Out, note)
+		for _, r := range rs {
+			if r.CrossCore != nil {
+				if note := crossCoreNote(r.CrossCore); note != "" {
+					fmt.Fprintln(o.IO.Out, note)
+				}
+				break
+			}
 		}
 	}
 	return nil
@@ -175,8 +186,8 @@ func runBench(o *BenchOptions) error {
 
 // slowCrossCoreNS is the round trip above which the scaling table carries
 // a note: two cores that share a cache answer in about 50 to 200 ns; this
-// project's VM gives about 140 ns in some hours and about 480 in others,
-// when small steps scale far less.
+// project's VM gave about 140 ns in some hours and about 480 in others,
+// when small steps scaled far less.
 const slowCrossCoreNS = 300
 
 // crossCoreNote explains a scaling table measured while moving data
@@ -185,8 +196,18 @@ func crossCoreNote(c *inspect.CrossCoreStats) string {
 	if c == nil || c.RoundTripNS <= slowCrossCoreNS {
 		return ""
 	}
-	return fmt.Sprintf("note: a cache line's round trip between cores %d and %d took %.0f ns during this run (cores that share a cache: about 50 to 200 ns), so every hand-off between the threads cost more than usual; steps that hand data between the cores at every layer (small layers, small batches) scale less than they would on this machine at other times",
-		c.CPUs[0], c.CPUs[1], c.RoundTripNS)
+	return fmt.Sprintf("note: a cache line's round trip between %s took %.0f ns during this run (cores that share a cache: about 50 to 200 ns).\n"+
+		"Every hand-off between the threads cost more than usual; steps that hand data between the cores at every layer (small layers, small batches) scale less.\n"+
+		"On a virtual machine this can change from hour to hour with where the host places its CPUs.",
+		coresName(c.CPUs), c.RoundTripNS)
+}
+
+// coresName names the two cores of a cross-core measurement.
+func coresName(cpus [2]int) string {
+	if cpus[0] < 0 {
+		return "two unpinned threads"
+	}
+	return fmt.Sprintf("cores %d and %d", cpus[0], cpus[1])
 }
 
 // printScaling prints the speed-ups of a scaling run.
@@ -229,8 +250,8 @@ func printBench(w io.Writer, r *inspect.BenchResult) {
 	fmt.Fprintf(w, "%s: batch %d, %s, %d steps%s\n", r.Config, r.BatchSize, threads, r.Steps, turns)
 	fmt.Fprintf(w, "%.0f samples/s, %.3f ms per step\n", r.SamplesPerS, r.StepMS)
 	if c := r.CrossCore; c != nil {
-		fmt.Fprintf(w, "cores %d and %d during the run: cache-line round trip %.0f ns (%.0f to %.0f, %d measurements), 1 MiB read from the other core +%.1f us\n",
-			c.CPUs[0], c.CPUs[1], c.RoundTripNS, c.RoundTripMinNS, c.RoundTripMaxNS, c.Measurements, c.ReadUSPerMiB)
+		fmt.Fprintf(w, "%s during the run: cache-line round trip %.0f ns (%.0f to %.0f, %d measurements), 1 MiB read from the other core +%.1f us\n",
+			coresName(c.CPUs), c.RoundTripNS, c.RoundTripMinNS, c.RoundTripMaxNS, c.Measurements, c.ReadUSPerMiB)
 	}
 	fmt.Fprintln(w)
 	rows := [][]string{{"#", "layer", "forward ms", "backward ms", "GFLOP", "GFLOP/s"}}

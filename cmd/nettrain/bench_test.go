@@ -169,6 +169,7 @@ func TestCrossCoreNote(t *testing.T) {
 		{&inspect.CrossCoreStats{CPUs: [2]int{0, 1}, RoundTripNS: 141}, ""},
 		{&inspect.CrossCoreStats{CPUs: [2]int{0, 1}, RoundTripNS: 300}, ""},
 		{&inspect.CrossCoreStats{CPUs: [2]int{2, 5}, RoundTripNS: 478.4}, "between cores 2 and 5 took 478 ns"},
+		{&inspect.CrossCoreStats{CPUs: [2]int{-1, -1}, RoundTripNS: 600}, "between two unpinned threads took 600 ns"},
 	} {
 		got := crossCoreNote(c.cc)
 		if (c.want == "") != (got == "") || !strings.Contains(got, c.want) {

@@ -103,8 +103,18 @@ func (l *crossCoreLog) stats() *CrossCoreStats {
 	}
 	slices.Sort(trips)
 	slices.Sort(reads)
-	return &CrossCoreStats{CPUs: l.ms[0].CPUs, RoundTripNS: trips[len(trips)/2], RoundTripMinNS: trips[0],
-		RoundTripMaxNS: trips[len(trips)-1], ReadUSPerMiB: reads[len(reads)/2], Measurements: len(l.ms)}
+	return &CrossCoreStats{CPUs: l.ms[0].CPUs, RoundTripNS: sortedMedian(trips), RoundTripMinNS: trips[0],
+		RoundTripMaxNS: trips[len(trips)-1], ReadUSPerMiB: sortedMedian(reads), Measurements: len(l.ms)}
+}
+
+// sortedMedian is the median of sorted x (the mean of the middle two for
+// an even count).
+func sortedMedian(x []float64) float64 {
+	n := len(x)
+	if n%2 == 0 {
+		return (x[n/2-1] + x[n/2]) / 2
+	}
+	return x[n/2]
 }
 
 // Bench times the training step of a config: forward and backward per

@@ -3,16 +3,29 @@
 package parallel
 
 import (
-	"fmt"
-
-	"golang.org/x/sys/unix"
+	"os"
+	"path/filepath"
+	"strings"
 )
 
-// affinity is the calling thread's CPU mask, printed.
-func affinity() (string, bool) {
-	var s unix.CPUSet
-	if err := unix.SchedGetaffinity(0, &s); err != nil {
-		return "", false
+// threadAffinities returns the Cpus_allowed_list of every thread of the
+// process (/proc/self/task/*/status), the first being the main thread's.
+func threadAffinities() ([]string, bool) {
+	tasks, err := filepath.Glob("/proc/self/task/*/status")
+	if err != nil || len(tasks) == 0 {
+		return nil, false
 	}
-	return fmt.Sprint(s), true
+	var out []string
+	for _, p := range tasks {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue // the thread has exited
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "Cpus_allowed_list:"); ok {
+				out = append(out, strings.TrimSpace(v))
+			}
+		}
+	}
+	return out, len(out) > 0
 }

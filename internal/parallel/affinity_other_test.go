@@ -2,4 +2,4 @@
 
 package parallel
 
-func affinity() (string, bool) { return "", false }
+func threadAffinities() ([]string, bool) { return nil, false }

@@ -12,31 +12,48 @@ import (
 // move data from one core to another: the cost every parallel loop pays
 // when a goroutine reads what another core wrote (a GEMM's output read by
 // the next layer, a gradient read by the optimizer). On a virtual machine
-// it changes with where the host places the virtual CPUs: on this project's
-// 2-core VM the round trip is about 140 ns in some hours and about 480 ns
-// in others, and a small training step (the MNIST MLP at batch 64) scales
-// from 1 to 2 threads by about 1.75x in the first and about 1.35x in the
-// second, with the same code and the same GEMM speed.
+// it changes with where the host places the virtual CPUs: on this
+// project's 2-core VM on 2026-12-04 the round trip was about 140 ns in
+// some hours and about 480 ns in others, and the MNIST MLP's step at
+// batch 64 scaled from 1 to 2 threads by about 1.75x in the first and
+// about 1.35x in the second, with the same code and the same GEMM speed.
 type CrossCore struct {
-	CPUs         [2]int  `json:"cpus"`                   // the two cores measured (-1, -1: not pinned)
+	CPUs         [2]int  `json:"cpus"`                   // the two cores measured; -1, -1: two unpinned threads
 	RoundTripNS  float64 `json:"round_trip_ns"`          // one cache line there and back: median of rounds
 	ReadUSPerMiB float64 `json:"remote_read_us_per_mib"` // extra time to read 1 MiB the other core just wrote, against reading it from one's own cache
 }
 
 // crossCoreTrips and crossCoreRounds bound MeasureCrossCore to a few tens
-// of milliseconds even at 500 ns a trip.
+// of milliseconds even at 500 ns a trip; crossCoreLimit stops a
+// measurement whose second thread does not answer (both threads on one
+// core), which would otherwise take many minutes.
 const (
 	crossCoreTrips  = 20000 // round trips per round
 	crossCoreRounds = 5
 	crossCoreReads  = 20 // 1 MiB hand-overs
 )
 
+var crossCoreLimit = 2 * time.Second // a variable for the tests
+
+// stallSecondForTest makes the second thread of MeasureCrossCoreOn never
+// answer, for the test of its time limit.
+var stallSecondForTest bool
+
+// sink keeps the sums of the timed reads from being optimised away.
+var sink float32
+
+// CrossCoreCPUs returns the first two cores this process may run on:
+// those MeasureCrossCore measures. Where threads cannot be pinned (not
+// Linux) it returns -1, -1 if the machine has two cores. It reports false
+// on a machine, or a CPU mask, of one core.
+func CrossCoreCPUs() ([2]int, bool) { return twoCPUs() }
+
 // MeasureCrossCore measures CrossCore between the first two cores this
-// process may run on (MeasureCrossCoreOn). It needs two cores and
-// GOMAXPROCS >= 2, and returns false otherwise or when pinning fails. It
-// should run while no other goroutine of the process is busy: it first
-// sleeps twice spinTime, so that the idle workers of the process's pools
-// have parked. It takes about 10 to 60 ms.
+// process may run on (CrossCoreCPUs, MeasureCrossCoreOn). It needs two
+// cores and GOMAXPROCS >= 2, and returns false otherwise or when the
+// measurement fails. It should run while no other goroutine of the
+// process is busy: it first sleeps twice spinTime, so that the idle
+// workers of the process's pools have parked. It takes about 10 to 60 ms.
 func MeasureCrossCore() (CrossCore, bool) {
 	if runtime.GOMAXPROCS(0) < 2 {
 		return CrossCore{}, false
@@ -51,20 +68,42 @@ func MeasureCrossCore() (CrossCore, bool) {
 }
 
 // MeasureCrossCoreOn measures CrossCore between cores a and b, with the
-// calling goroutine pinned to a and another to b (on Linux; elsewhere they
-// run unpinned). The threads' CPU affinity is restored afterwards.
+// calling goroutine pinned to a and another to b (Linux only; -1 for both
+// runs two unpinned threads). The threads' CPU affinity is restored
+// afterwards. It fails if GOMAXPROCS < 2, if a core is not one this
+// process may run on, or if the second thread does not answer within
+// crossCoreLimit.
 func MeasureCrossCoreOn(a, b int) (CrossCore, error) {
-	if a == b {
+	if p := runtime.GOMAXPROCS(0); p < 2 {
+		return CrossCore{}, fmt.Errorf("measuring between two cores needs GOMAXPROCS of at least 2, have %d", p)
+	}
+	if a == b && a >= 0 {
 		return CrossCore{}, fmt.Errorf("cores %d and %d are the same core", a, b)
+	}
+	if (a < 0) != (b < 0) {
+		return CrossCore{}, fmt.Errorf("cores %d and %d: give two cores, or -1 for both (unpinned threads)", a, b)
 	}
 	cc := CrossCore{CPUs: [2]int{a, b}}
 	unpinA, err := pinThread(a)
 	if err != nil {
 		return CrossCore{}, err
 	}
-	defer unpinA()
-
 	var flag, seq atomic.Int64
+	var abort atomic.Bool
+	deadline := time.Now().Add(crossCoreLimit)
+	// late reports, every 4096 polls of a wait, whether the measurement
+	// has run out of time (telling the other thread so).
+	late := func(polls *int) bool {
+		*polls++
+		if *polls&4095 != 0 {
+			return false
+		}
+		if abort.Load() || time.Now().After(deadline) {
+			abort.Store(true)
+			return true
+		}
+		return false
+	}
 	buf := make([]float32, 1<<18) // 1 MiB
 	started := make(chan error, 1)
 	done := make(chan struct{})
@@ -75,14 +114,26 @@ func MeasureCrossCoreOn(a, b int) (CrossCore, error) {
 		if err != nil {
 			return
 		}
-		defer unpinB()
+		defer unpinB() //nolint:errcheck // a thread left pinned stays locked and ends with this goroutine
+		polls := 0
+		if stallSecondForTest {
+			for !late(&polls) {
+			}
+			return
+		}
 		for i := int64(1); i <= crossCoreRounds*crossCoreTrips; i++ {
 			for flag.Load() != 2*i-1 {
+				if late(&polls) {
+					return
+				}
 			}
 			flag.Store(2 * i)
 		}
 		for r := int64(1); r <= crossCoreReads; r++ {
 			for seq.Load() != 2*r-1 {
+				if late(&polls) {
+					return
+				}
 			}
 			for i := range buf {
 				buf[i]++
@@ -90,10 +141,25 @@ func MeasureCrossCoreOn(a, b int) (CrossCore, error) {
 			seq.Store(2 * r)
 		}
 	}()
-	if err := <-started; err != nil {
-		<-done
+	err = <-started
+	if err == nil {
+		err = cc.measure(&flag, &seq, buf, late)
+	}
+	<-done
+	if uerr := unpinA(); uerr != nil && err == nil {
+		err = uerr
+	}
+	if err != nil {
 		return CrossCore{}, err
 	}
+	return cc, nil
+}
+
+// measure is the first thread's side of MeasureCrossCoreOn: the timed
+// round trips, then the timed reads of what the other thread wrote.
+func (cc *CrossCore) measure(flag, seq *atomic.Int64, buf []float32, late func(*int) bool) error {
+	timeout := fmt.Errorf("the second thread did not answer within %v: are both threads on one core (GOMAXPROCS, CPU mask)?", crossCoreLimit)
+	polls := 0
 	trips := make([]float64, 0, crossCoreRounds)
 	i := int64(0)
 	for range crossCoreRounds {
@@ -102,6 +168,9 @@ func MeasureCrossCoreOn(a, b int) (CrossCore, error) {
 			i++
 			flag.Store(2*i - 1)
 			for flag.Load() != 2*i {
+				if late(&polls) {
+					return timeout
+				}
 			}
 		}
 		trips = append(trips, float64(time.Since(t).Nanoseconds())/crossCoreTrips)
@@ -111,6 +180,9 @@ func MeasureCrossCoreOn(a, b int) (CrossCore, error) {
 	for r := int64(1); r <= crossCoreReads; r++ {
 		seq.Store(2*r - 1)
 		for seq.Load() != 2*r {
+			if late(&polls) {
+				return timeout
+			}
 		}
 		t := time.Now()
 		sum += sumLines(buf)
@@ -119,13 +191,10 @@ func MeasureCrossCoreOn(a, b int) (CrossCore, error) {
 		sum += sumLines(buf)
 		extra = append(extra, float64((remote-time.Since(t)).Nanoseconds())/1e3)
 	}
-	<-done
-	if sum == 0.5 { // keep the sums
-		runtime.KeepAlive(buf)
-	}
+	sink = sum
 	cc.RoundTripNS = median(trips)
 	cc.ReadUSPerMiB = max(0, median(extra))
-	return cc, nil
+	return nil
 }
 
 // sumLines reads one value of every 64-byte cache line of x, in four
@@ -141,7 +210,13 @@ func sumLines(x []float32) float32 {
 	return s0 + s1 + s2 + s3
 }
 
+// median sorts x and returns its median (the mean of the middle two for
+// an even count).
 func median(x []float64) float64 {
 	slices.Sort(x)
-	return x[len(x)/2]
+	n := len(x)
+	if n%2 == 0 {
+		return (x[n/2-1] + x[n/2]) / 2
+	}
+	return x[n/2]
 }

@@ -2,23 +2,31 @@ package parallel
 
 import (
 	"runtime"
+	"strings"
 	"testing"
+	"time"
 )
 
-// TestMeasureCrossCore checks that the measurement gives plausible figures
-// on a machine of two or more cores (and refuses on one), and that it
-// leaves the calling thread's CPU affinity as it found it.
-func TestMeasureCrossCore(t *testing.T) {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	before, okBefore := affinity()
-	cc, ok := MeasureCrossCore()
-	if runtime.NumCPU() < 2 || runtime.GOMAXPROCS(0) < 2 {
-		if ok {
+// twoCores skips a test that needs two cores and GOMAXPROCS >= 2, after
+// checking that MeasureCrossCore refuses without them.
+func twoCores(t *testing.T) [2]int {
+	t.Helper()
+	cpus, ok := CrossCoreCPUs()
+	if !ok || runtime.GOMAXPROCS(0) < 2 {
+		if cc, ok := MeasureCrossCore(); ok {
 			t.Fatalf("MeasureCrossCore on %d CPUs (GOMAXPROCS %d) = %+v, true; want false", runtime.NumCPU(), runtime.GOMAXPROCS(0), cc)
 		}
-		return
+		t.Skip("needs two cores and GOMAXPROCS >= 2")
 	}
+	return cpus
+}
+
+// TestMeasureCrossCore checks that the measurement gives plausible figures
+// and leaves every thread's CPU affinity as it found it.
+func TestMeasureCrossCore(t *testing.T) {
+	cpus := twoCores(t)
+	before, okBefore := threadAffinities()
+	cc, ok := MeasureCrossCore()
 	if !ok {
 		t.Fatal("MeasureCrossCore reported false on a machine of two or more cores")
 	}
@@ -30,11 +38,60 @@ func TestMeasureCrossCore(t *testing.T) {
 	if cc.ReadUSPerMiB < 0 || cc.ReadUSPerMiB > 1e5 {
 		t.Errorf("remote read %.1f us per MiB: implausible", cc.ReadUSPerMiB)
 	}
-	if cc.CPUs[0] == cc.CPUs[1] && cc.CPUs[0] >= 0 {
-		t.Errorf("measured core %d against itself", cc.CPUs[0])
+	if cc.CPUs != cpus {
+		t.Errorf("measured cores %v, want the first two allowed, %v", cc.CPUs, cpus)
 	}
-	if after, okAfter := affinity(); okBefore && okAfter && after != before {
-		t.Errorf("the thread's CPU affinity changed from %s to %s", before, after)
+	if after, okAfter := threadAffinities(); okBefore && okAfter {
+		for _, a := range after {
+			if a != before[0] {
+				t.Errorf("a thread's CPU affinity is %s after the measurement, the process's %s before", a, before[0])
+			}
+		}
 	}
 	t.Logf("cores %v: round trip %.0f ns, remote read +%.1f us per MiB", cc.CPUs, cc.RoundTripNS, cc.ReadUSPerMiB)
+}
+
+// TestMeasureCrossCoreOnErrors: bad cores and a lone P are errors naming
+// what was expected, returned at once.
+func TestMeasureCrossCoreOnErrors(t *testing.T) {
+	cpus := twoCores(t)
+	for _, c := range []struct {
+		a, b int
+		want string
+	}{
+		{cpus[0], cpus[0], "are the same core"},
+		{cpus[0], -1, "or -1 for both"},
+		{cpus[0], 1 << 20, "is not one this process may run on"},
+	} {
+		if _, err := MeasureCrossCoreOn(c.a, c.b); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("MeasureCrossCoreOn(%d, %d) = %v, want an error containing %q", c.a, c.b, err, c.want)
+		}
+	}
+	old := runtime.GOMAXPROCS(1)
+	_, err := MeasureCrossCoreOn(cpus[0], cpus[1])
+	runtime.GOMAXPROCS(old)
+	if err == nil || !strings.Contains(err.Error(), "GOMAXPROCS of at least 2") {
+		t.Errorf("with GOMAXPROCS 1: %v, want an error about GOMAXPROCS", err)
+	}
+}
+
+// TestMeasureCrossCoreTimeLimit: a second thread that never answers ends
+// the measurement with an error after the limit, affinity restored.
+func TestMeasureCrossCoreTimeLimit(t *testing.T) {
+	cpus := twoCores(t)
+	defer func(l time.Duration) { crossCoreLimit, stallSecondForTest = l, false }(crossCoreLimit)
+	crossCoreLimit, stallSecondForTest = 50*time.Millisecond, true
+	before, okBefore := threadAffinities()
+	start := time.Now()
+	_, err := MeasureCrossCoreOn(cpus[0], cpus[1])
+	if took := time.Since(start); err == nil || !strings.Contains(err.Error(), "did not answer") || took > 2*time.Second {
+		t.Errorf("stalled second thread: %v after %v, want a timeout error after about 50ms", err, took)
+	}
+	if after, okAfter := threadAffinities(); okBefore && okAfter {
+		for _, a := range after {
+			if a != before[0] {
+				t.Errorf("a thread's CPU affinity is %s after the timeout, the process's %s before", a, before[0])
+			}
+		}
+	}
 }

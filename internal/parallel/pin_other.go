@@ -4,11 +4,13 @@ package parallel
 
 import "runtime"
 
-// twoCPUs reports no cores to pin to: the goroutines run unpinned.
+// twoCPUs reports no cores to pin to (-1, -1: the threads run unpinned),
+// if the machine has two.
 func twoCPUs() ([2]int, bool) { return [2]int{-1, -1}, runtime.NumCPU() >= 2 }
 
-// pinThread only locks the goroutine to its thread.
-func pinThread(int) (unpin func(), err error) {
+// pinThread only locks the goroutine to its thread: threads are not
+// pinned off Linux.
+func pinThread(int) (unpin func() error, err error) {
 	runtime.LockOSThread()
-	return runtime.UnlockOSThread, nil
+	return func() error { runtime.UnlockOSThread(); return nil }, nil
 }

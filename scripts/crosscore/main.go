@@ -2,7 +2,7 @@
 // one core to another, the cost that decides how a small training step
 // scales with threads (README, Performance):
 //
-//	go run ./scripts/crosscore            # cores 0 and 1
+//	go run ./scripts/crosscore            # the first two cores this process may use
 //	go run ./scripts/crosscore -a 0 -b 3
 //
 // It pins two threads to cores a and b and prints the round trip of one
@@ -23,9 +23,17 @@ import (
 )
 
 func main() {
-	a := flag.Int("a", 0, "first core")
-	b := flag.Int("b", 1, "second core")
+	a := flag.Int("a", -1, "first core (default: the first this process may use)")
+	b := flag.Int("b", -1, "second core (default: the second this process may use)")
 	flag.Parse()
+	if *a < 0 && *b < 0 {
+		cpus, ok := parallel.CrossCoreCPUs()
+		if !ok {
+			fmt.Fprintln(os.Stderr, "crosscore: this process may use only one core")
+			os.Exit(1)
+		}
+		*a, *b = cpus[0], cpus[1]
+	}
 	cc, err := parallel.MeasureCrossCoreOn(*a, *b)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "crosscore:", err)

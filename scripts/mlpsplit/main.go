@@ -272,7 +272,8 @@ var phaseNames = []string{"fill", "layer 0", "layer 2", "head (core 0)", "back 2
 type phaseTimes struct{ work, total [2][7]time.Duration }
 
 // phases runs core c's part of one step; sync waits for the other half.
-// The step's batch indices are drawn before it starts.
+// The step's batch indices and count are drawn (by the main goroutine)
+// before its first barrier, and after the last barrier of the step before.
 func (n *net) phases(c int, sync func(), pt *phaseTimes) {
 	sync()
 	work := []func(){
@@ -292,9 +293,7 @@ func (n *net) phases(c int, sync func(), pt *phaseTimes) {
 		t0 := time.Now()
 		f()
 		t1 := time.Now()
-		if i+1 < len(work) {
-			sync()
-		}
+		sync() // after the update too: the next step's draws wait for both halves
 		pt.work[c][i] += t1.Sub(t0)
 		pt.total[c][i] += time.Since(t0)
 	}
