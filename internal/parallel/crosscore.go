@@ -24,16 +24,17 @@ type CrossCore struct {
 }
 
 // crossCoreTrips and crossCoreRounds bound MeasureCrossCore to a few tens
-// of milliseconds even at 500 ns a trip; crossCoreLimit stops a
-// measurement whose second thread does not answer (both threads on one
-// core), which would otherwise take many minutes.
+// of milliseconds even at 500 ns a trip.
 const (
 	crossCoreTrips  = 20000 // round trips per round
 	crossCoreRounds = 5
 	crossCoreReads  = 20 // 1 MiB hand-overs
 )
 
-var crossCoreLimit = 2 * time.Second // a variable for the tests
+// crossCoreLimit stops a measurement whose second thread does not answer
+// (both threads on one core), which would otherwise take many minutes. A
+// variable for the tests.
+var crossCoreLimit = 2 * time.Second
 
 // stallSecondForTest makes the second thread of MeasureCrossCoreOn never
 // answer, for the test of its time limit.
