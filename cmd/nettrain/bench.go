@@ -12,6 +12,7 @@ import (
 
 	"github.com/nettrain/nettrain/internal/inspect"
 	"github.com/nettrain/nettrain/internal/model"
+	"github.com/nettrain/nettrain/internal/parallel"
 )
 
 // BenchOptions are the parsed arguments of `nettrain bench`.
@@ -192,7 +193,7 @@ const slowCrossCoreNS = 300
 
 // crossCoreNote explains a scaling table measured while moving data
 // between cores was slow; "" otherwise.
-func crossCoreNote(c *inspect.CrossCoreStats) string {
+func crossCoreNote(c *parallel.CrossCoreStats) string {
 	if c == nil || c.RoundTripNS <= slowCrossCoreNS {
 		return ""
 	}

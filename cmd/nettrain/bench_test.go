@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/nettrain/nettrain/internal/inspect"
+	"github.com/nettrain/nettrain/internal/parallel"
 )
 
 // TestBenchFlags: --threads takes one count or a list; --batch and
@@ -162,14 +162,14 @@ func TestBenchScalingTable(t *testing.T) {
 // line's round trip was slow during the run.
 func TestCrossCoreNote(t *testing.T) {
 	for _, c := range []struct {
-		cc   *inspect.CrossCoreStats
+		cc   *parallel.CrossCoreStats
 		want string // "" for no note
 	}{
 		{nil, ""},
-		{&inspect.CrossCoreStats{CPUs: [2]int{0, 1}, RoundTripNS: 141}, ""},
-		{&inspect.CrossCoreStats{CPUs: [2]int{0, 1}, RoundTripNS: 300}, ""},
-		{&inspect.CrossCoreStats{CPUs: [2]int{2, 5}, RoundTripNS: 478.4}, "between cores 2 and 5 took 478 ns"},
-		{&inspect.CrossCoreStats{CPUs: [2]int{-1, -1}, RoundTripNS: 600}, "between two unpinned threads took 600 ns"},
+		{&parallel.CrossCoreStats{CPUs: [2]int{0, 1}, RoundTripNS: 141}, ""},
+		{&parallel.CrossCoreStats{CPUs: [2]int{0, 1}, RoundTripNS: 300}, ""},
+		{&parallel.CrossCoreStats{CPUs: [2]int{2, 5}, RoundTripNS: 478.4}, "between cores 2 and 5 took 478 ns"},
+		{&parallel.CrossCoreStats{CPUs: [2]int{-1, -1}, RoundTripNS: 600}, "between two unpinned threads took 600 ns"},
 	} {
 		got := crossCoreNote(c.cc)
 		if (c.want == "") != (got == "") || !strings.Contains(got, c.want) {

@@ -5,7 +5,6 @@ import (
 	"math"
 	"os"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -66,19 +65,7 @@ type BenchResult struct {
 	// took none); nil for one thread, or where it could not be measured.
 	// On a virtual machine it changes from hour to hour, and with it how
 	// a small step scales.
-	CrossCore *CrossCoreStats `json:"cross_core,omitempty"`
-}
-
-// CrossCoreStats summarises the parallel.MeasureCrossCore measurements
-// taken during a benchmark: medians, and the round trip's lowest and
-// highest.
-type CrossCoreStats struct {
-	CPUs           [2]int  `json:"cpus"`
-	RoundTripNS    float64 `json:"round_trip_ns"`
-	RoundTripMinNS float64 `json:"round_trip_min_ns"`
-	RoundTripMaxNS float64 `json:"round_trip_max_ns"`
-	ReadUSPerMiB   float64 `json:"remote_read_us_per_mib"`
-	Measurements   int     `json:"measurements"`
+	CrossCore *parallel.CrossCoreStats `json:"cross_core,omitempty"`
 }
 
 // crossCoreLog collects the cross-core measurements of one benchmark.
@@ -89,32 +76,6 @@ func (l *crossCoreLog) measure() {
 	if cc, ok := parallel.MeasureCrossCore(); ok {
 		l.ms = append(l.ms, cc)
 	}
-}
-
-// stats summarises the measurements; nil if there are none.
-func (l *crossCoreLog) stats() *CrossCoreStats {
-	if len(l.ms) == 0 {
-		return nil
-	}
-	trips := make([]float64, len(l.ms))
-	reads := make([]float64, len(l.ms))
-	for i, m := range l.ms {
-		trips[i], reads[i] = m.RoundTripNS, m.ReadUSPerMiB
-	}
-	slices.Sort(trips)
-	slices.Sort(reads)
-	return &CrossCoreStats{CPUs: l.ms[0].CPUs, RoundTripNS: sortedMedian(trips), RoundTripMinNS: trips[0],
-		RoundTripMaxNS: trips[len(trips)-1], ReadUSPerMiB: sortedMedian(reads), Measurements: len(l.ms)}
-}
-
-// sortedMedian is the median of sorted x (the mean of the middle two for
-// an even count).
-func sortedMedian(x []float64) float64 {
-	n := len(x)
-	if n%2 == 0 {
-		return (x[n/2-1] + x[n/2]) / 2
-	}
-	return x[n/2]
 }
 
 // Bench times the training step of a config: forward and backward per
@@ -139,7 +100,7 @@ func Bench(cfg *model.Config, o BenchOptions) (*BenchResult, error) {
 	r := b.result()
 	if b.pool.Threads() > 1 {
 		cc.measure()
-		r.CrossCore = cc.stats()
+		r.CrossCore = parallel.SummarizeCrossCore(cc.ms)
 	}
 	return r, nil
 }
@@ -206,7 +167,7 @@ func BenchThreads(cfg *model.Config, o BenchOptions, threads []int) ([]*BenchRes
 	for _, b := range runs {
 		r := b.result()
 		if r.Threads > 1 {
-			r.CrossCore = cc.stats()
+			r.CrossCore = parallel.SummarizeCrossCore(cc.ms)
 		}
 		rs = append(rs, r)
 	}

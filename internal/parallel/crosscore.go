@@ -198,6 +198,33 @@ func (cc *CrossCore) measure(flag, seq *atomic.Int64, buf []float32, late func(*
 	return nil
 }
 
+// CrossCoreStats summarises several CrossCore measurements: the medians,
+// and the round trip's lowest and highest.
+type CrossCoreStats struct {
+	CPUs           [2]int  `json:"cpus"`
+	RoundTripNS    float64 `json:"round_trip_ns"`
+	RoundTripMinNS float64 `json:"round_trip_min_ns"`
+	RoundTripMaxNS float64 `json:"round_trip_max_ns"`
+	ReadUSPerMiB   float64 `json:"remote_read_us_per_mib"`
+	Measurements   int     `json:"measurements"`
+}
+
+// SummarizeCrossCore summarises measurements (of the same two cores); nil
+// if there are none.
+func SummarizeCrossCore(ms []CrossCore) *CrossCoreStats {
+	if len(ms) == 0 {
+		return nil
+	}
+	trips := make([]float64, len(ms))
+	reads := make([]float64, len(ms))
+	for i, m := range ms {
+		trips[i], reads[i] = m.RoundTripNS, m.ReadUSPerMiB
+	}
+	trip, read := median(trips), median(reads) // median sorts
+	return &CrossCoreStats{CPUs: ms[0].CPUs, RoundTripNS: trip, RoundTripMinNS: trips[0],
+		RoundTripMaxNS: trips[len(trips)-1], ReadUSPerMiB: read, Measurements: len(ms)}
+}
+
 // sumLines reads one value of every 64-byte cache line of x, in four
 // independent sums, so that the loop is bound by moving lines.
 func sumLines(x []float32) float32 {

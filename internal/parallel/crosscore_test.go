@@ -95,3 +95,25 @@ func TestMeasureCrossCoreTimeLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestSummarizeCrossCore: medians (the mean of the middle two for an even
+// count), lowest and highest round trip, count; nil for no measurements.
+func TestSummarizeCrossCore(t *testing.T) {
+	if s := SummarizeCrossCore(nil); s != nil {
+		t.Errorf("SummarizeCrossCore(nil) = %+v, want nil", s)
+	}
+	for _, c := range []struct {
+		ms   []CrossCore
+		want CrossCoreStats
+	}{
+		{[]CrossCore{{CPUs: [2]int{0, 1}, RoundTripNS: 140, ReadUSPerMiB: 3}},
+			CrossCoreStats{CPUs: [2]int{0, 1}, RoundTripNS: 140, RoundTripMinNS: 140, RoundTripMaxNS: 140, ReadUSPerMiB: 3, Measurements: 1}},
+		{[]CrossCore{{CPUs: [2]int{2, 3}, RoundTripNS: 500, ReadUSPerMiB: 30}, {CPUs: [2]int{2, 3}, RoundTripNS: 100, ReadUSPerMiB: 2},
+			{CPUs: [2]int{2, 3}, RoundTripNS: 480, ReadUSPerMiB: 28}, {CPUs: [2]int{2, 3}, RoundTripNS: 120, ReadUSPerMiB: 4}},
+			CrossCoreStats{CPUs: [2]int{2, 3}, RoundTripNS: 300, RoundTripMinNS: 100, RoundTripMaxNS: 500, ReadUSPerMiB: 16, Measurements: 4}},
+	} {
+		if got := SummarizeCrossCore(c.ms); got == nil || *got != c.want {
+			t.Errorf("SummarizeCrossCore(%+v) = %+v, want %+v", c.ms, got, c.want)
+		}
+	}
+}

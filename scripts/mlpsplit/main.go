@@ -33,6 +33,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/nettrain/nettrain/internal/backprop"
 	"github.com/nettrain/nettrain/internal/gemm"
 	"github.com/nettrain/nettrain/internal/parallel"
 	"github.com/nettrain/nettrain/internal/simd"
@@ -55,7 +56,8 @@ type net struct {
 	labels []uint8
 	idx    []int // the batch's image indices
 	x      []float32
-	target []uint8
+	target []int32
+	ce     *backprop.LossFn[float32]
 
 	w0, g0, m0, v0    []float32 // (h0, in)
 	b0, gb0, mb0, vb0 []float32
@@ -83,7 +85,8 @@ type half struct {
 
 func newNet(rng *rand.Rand) *net {
 	n := &net{data: make([]uint8, images*in), labels: make([]uint8, images), idx: make([]int, batch),
-		x: make([]float32, batch*in), target: make([]uint8, batch), y4: make([]float32, batch*classes), dy4: make([]float32, batch*classes)}
+		x: make([]float32, batch*in), target: make([]int32, batch), y4: make([]float32, batch*classes),
+		ce: backprop.NewLoss[float32](backprop.CrossEntropy, []int{classes}, batch)}
 	for i := range n.data {
 		n.data[i] = uint8(rng.IntN(256))
 	}
@@ -124,7 +127,7 @@ func (n *net) fill(c int) {
 		for j, p := range img {
 			row[j] = float32(p) / 255
 		}
-		n.target[s] = n.labels[n.idx[s]]
+		n.target[s] = int32(n.labels[n.idx[s]])
 	}
 }
 
@@ -162,27 +165,10 @@ func (n *net) head() {
 	for b := range 2 {
 		gemm.Sgemm(false, true, batch, classes, k, 1, n.half[b].a3, k, n.w4[b*k:], h2, 1, n.y4, classes)
 	}
-	var loss float64
-	for s := range batch {
-		row, d := n.y4[s*classes:(s+1)*classes], n.dy4[s*classes:(s+1)*classes]
-		mx := row[0]
-		for _, v := range row {
-			mx = max(mx, v)
-		}
-		var sum float64
-		for j, v := range row {
-			e := math.Exp(float64(v - mx))
-			d[j] = float32(e)
-			sum += e
-		}
-		t := int(n.target[s])
-		loss += math.Log(sum) - float64(row[t]-mx)
-		for j := range d {
-			d[j] = float32(float64(d[j]) / sum / batch)
-		}
-		d[t] -= 1.0 / batch
-	}
-	n.loss = loss / batch
+	// The engine's softmax cross-entropy (mean over the batch) and its
+	// gradient.
+	n.loss, _, _ = n.ce.ForwardCtx(nil, n.y4, backprop.Target[float32]{Labels: n.target}, batch)
+	n.dy4 = n.ce.Grad(batch)
 	for b := range 2 {
 		gemm.Sgemm(true, false, classes, k, batch, 1, n.dy4, classes, n.half[b].a3, k, 0, n.g4[b*k:], h2)
 		gemm.Sgemm(false, false, batch, k, classes, 1, n.dy4, classes, n.w4[b*k:], h2, 0, n.half[b].da3, k)
