@@ -1,7 +1,8 @@
 package backprop
 
 // pointwise is the layer of a parameter-free element-wise map y = f(x)
-// whose derivative is computed from x (elu, gelu, silu): Forward keeps the
+// whose derivative is computed from x (elu, gelu; silu has its own
+// layer on package simd's Sigmoid): Forward keeps the
 // input (owned by the layer below, valid until Backward) and Backward
 // computes dx = dy * f'(x). The kind's file states f and f'; scalarFn
 // carries them. The map runs in chunks of ElemGrain elements (Ctx.For),

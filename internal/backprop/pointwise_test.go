@@ -3,6 +3,8 @@ package backprop
 import (
 	"math"
 	"testing"
+
+	"github.com/nettrain/nettrain/internal/simd"
 )
 
 // TestPointwiseActivations: the gradient check through elu, gelu (exact
@@ -47,5 +49,55 @@ func TestPointwiseActivations(t *testing.T) {
 				t.Errorf("%s at %v: y %.12g dy/dx %.10g, want %.12g %.10g", c.spec.Kind(), x[i], y[i], dx[i], c.want[i], c.dyx[i])
 			}
 		}
+	}
+}
+
+// TestSiLUFloat32: in float32 silu runs on package simd's sigmoid
+// approximation; on every kernel set this CPU has, its output and input
+// gradient stay within a few float32 ulps of the float64 formulas, over
+// a dense grid of inputs (saturation on both sides included), and NaN
+// stays NaN.
+func TestSiLUFloat32(t *testing.T) {
+	var x, dy []float32
+	for v := -100.0; v <= 100; v += 1.0 / 64 {
+		x = append(x, float32(v))
+		dy = append(dy, float32(1+math.Mod(v, 3)))
+	}
+	x = append(x, float32(math.NaN()))
+	dy = append(dy, 1)
+	n := len(x)
+	const eps = 1.0 / (1 << 23) // float32 ulp at 1
+	for _, set := range simd.KernelSets() {
+		t.Run(set, func(t *testing.T) {
+			defer simd.UseKernels(set)()
+			l := newLayer[float32](SiLUSpec{In: []int{n}}, nil, 1)
+			y := l.Forward(&Ctx{}, x, 1)
+			dx := l.Backward(&Ctx{}, dy, 1, true)
+			for i := range n - 1 {
+				xv := float64(x[i])
+				s := 1 / (1 + math.Exp(-xv))
+				wy := xv * s
+				wd := float64(dy[i]) * s * (1 + xv*(1-s))
+				// Error bounds: a few ulps of the result; for the
+				// gradient, a few ulps of sigma carried through
+				// s (1 + x (1 - s)), whose derivative in s is at most
+				// 1 + |x| (it passes through 0 near x = -1.28, and
+				// 1 - s is all rounding error above x = 16); plus, below
+				// x = -87 where sigma is below float32's normal range
+				// (package simd's sigmoid gives 0 there), sigma's error
+				// (up to 2^-126) times what multiplies it.
+				sub := 0x1p-126 * (1 + math.Abs(xv))
+				if e := math.Abs(float64(y[i]) - wy); e > 4*eps*math.Abs(wy)+sub {
+					t.Fatalf("silu(%g) = %g, want %g", xv, y[i], wy)
+				}
+				scale := math.Abs(float64(dy[i])) * s * (1 + math.Abs(xv))
+				if e := math.Abs(float64(dx[i]) - wd); e > 4*eps*scale+math.Abs(float64(dy[i]))*sub {
+					t.Fatalf("silu'(%g) * %g = %g, want %g (%.2g ulp of %g)", xv, dy[i], dx[i], wd, e/(eps*scale), scale)
+				}
+			}
+			if !math.IsNaN(float64(y[n-1])) || !math.IsNaN(float64(dx[n-1])) {
+				t.Errorf("silu(NaN) = %g, gradient %g: want NaN", y[n-1], dx[n-1])
+			}
+		})
 	}
 }
