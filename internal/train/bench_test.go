@@ -49,7 +49,7 @@ func stepTrainer(tb testing.TB, path string, threads int) (*Trainer[float32], []
 // a pool, on the shipped MLP and LSTM configs and the image CNN, whose
 // batches are augmented.
 func TestTrainerStepAllocatesNothing(t *testing.T) {
-	for _, path := range []string{"../../configs/mnist-mlp.yaml", "../../configs/text-lstm.yaml", "../../configs/shapes-rgb-cnn.yaml"} {
+	for _, path := range []string{"../../configs/mnist-mlp.yaml", "../../configs/text-lstm.yaml", "../../configs/shapes-rgb-cnn.yaml", "../../configs/series-gru.yaml", "../../configs/series-lstm.yaml", "../../configs/regression-mlp.yaml", "../../configs/licences-bow.yaml", "../../configs/alphabet-lstm.yaml"} {
 		for _, threads := range []int{1, 2} {
 			tr, pos, done := stepTrainer(t, path, threads)
 			if a := testing.AllocsPerRun(5, func() { tr.Step(pos) }); a != 0 {

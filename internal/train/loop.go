@@ -181,7 +181,8 @@ type Loop[T backprop.Float] struct {
 	// is reported (EpochEnd.AtMeasure) without another evaluation.
 	Halted bool
 
-	batches int // per epoch
+	batches int   // per epoch
+	perm    []int // the epoch's order of the training samples (Permutation)
 }
 
 // NewLoop prepares the loop of a config's training run over tr's training
@@ -193,7 +194,7 @@ func NewLoop[T backprop.Float](tr *Trainer[T], val Split[T], hooks Hooks[T]) *Lo
 	bs := cfg.Training.BatchSize
 	n := tr.Train.Len()
 	nb := (n + bs - 1) / bs
-	l := &Loop[T]{Trainer: tr, Val: val, Epochs: cfg.Training.Epochs, Hooks: hooks, batches: nb}
+	l := &Loop[T]{Trainer: tr, Val: val, Epochs: cfg.Training.Epochs, Hooks: hooks, batches: nb, perm: make([]int, n)}
 	if s := cfg.Training.Steps; s != nil {
 		l.MaxSteps = int64(*s)
 	}
@@ -256,7 +257,7 @@ func (l *Loop[T]) Run() error {
 epochs:
 	for pos.Epoch < l.Epochs && !l.Stopped && !l.Halted {
 		epoch := pos.Epoch
-		perm := Permutation(n, cfg.Seed, epoch, cfg.Training.Shuffle)
+		perm := Permutation(l.perm, cfg.Seed, epoch, cfg.Training.Shuffle)
 		if pos.BatchInEpoch == 0 {
 			pos.Stats = EpochStats{}
 		}

@@ -185,11 +185,11 @@ func Diagnose[T backprop.Float](net *backprop.Network[T], kinds func(int) string
 	return "the loss (every layer's values are finite)"
 }
 
-// Permutation is the order of the training samples in an epoch: a pure
-// function of the seed and the epoch (data.Permutation), so a resumed run
-// sees the same order.
-func Permutation(n int, seed uint64, epoch int, shuffle bool) []int {
-	p := make([]int, n)
+// Permutation writes into p (len(p) = the number of training samples) the
+// order of the training samples in an epoch: a pure function of the seed
+// and the epoch (data.Permutation), so a resumed run sees the same order.
+// It returns p; the caller owns it and reuses it epoch after epoch.
+func Permutation(p []int, seed uint64, epoch int, shuffle bool) []int {
 	if !shuffle {
 		for i := range p {
 			p[i] = i
