@@ -134,6 +134,7 @@ def tables(machines, runs):
 
 
 PROJECT = 16
+SLOW_CORE = 0.6  # bench's slowCoreFraction
 
 
 def amdahl(speedup, n):
@@ -180,8 +181,15 @@ def scaling_table(groups):
             step1 = statistics.median(x["step_ms"] for x in a)
             stepn = statistics.median(y["step_ms"] for y in b)
             trips = sorted(y["cross_core"]["round_trip_ns"] for y in b if y.get("cross_core"))
+            l2 = [y["cross_core"] for y in b if y.get("cross_core", {}).get("l2_read_min_gbs")]
+            slowed = "-"
+            if l2:
+                # A core whose L2 read bandwidth fell below 60% of the
+                # better core's median in some measurement (bench's note).
+                k = sum(min(c["l2_read_min_gbs"]) < SLOW_CORE * max(c["l2_read_gbs"]) for c in l2)
+                slowed = f"{k} of {len(l2)}"
         else:
-            trips = []
+            trips, slowed = [], "-"
             more = [g for g in groups if g[0] == name and g[1] > 1]
             if (name, 1, None) not in groups or not more:
                 continue
@@ -208,14 +216,14 @@ def scaling_table(groups):
         trip = "-"
         if trips:
             trip = f"{statistics.median(trips):.0f}" + (f" ({trips[0]:.0f} to {trips[-1]:.0f})" if len(trips) > 1 else "")
-        rows.append(f"| {name} | whole step | {n} | {step1:.3f} | {stepn:.3f} | {sp:.2f}{'*' if disturbed else ''}{spread} | {gemm:.2f} | {trip} | {p:.2f} | {proj:.1f} |")
+        rows.append(f"| {name} | whole step | {n} | {step1:.3f} | {stepn:.3f} | {sp:.2f}{'*' if disturbed else ''}{spread} | {gemm:.2f} | {trip} | {slowed} | {p:.2f} | {proj:.1f} |")
         for part in p1:
             t1, tn = statistics.median(p1[part]), statistics.median(pn.get(part, [0]))
             if t1 < 0.03 * step1 or tn <= 0:
                 continue
             s = t1 / tn
             p, proj = amdahl(s, n)
-            rows.append(f"| | {part} | | {t1:.3f} | {tn:.3f} | {s:.2f} | | | {p:.2f} | {proj:.1f} |")
+            rows.append(f"| | {part} | | {t1:.3f} | {tn:.3f} | {s:.2f} | | | | {p:.2f} | {proj:.1f} |")
     if not rows:
         return []
     return ["Scaling from 1 thread to n (nettrain's own records: a workload's scale-* records when there are, "
@@ -225,9 +233,11 @@ def scaling_table(groups):
             "(bench's peak_gflops, median over rounds), what the machine gave to a product with no synchronisation in it; "
             "a cache line's round trip between the two cores during the runs (bench's cross_core, median of the rounds' medians, "
             "lowest to highest; - in records taken before it was measured), what handing data between cores cost; "
+            "the rounds in which a core was slowed (its L2 read bandwidth, measured as the round trip is, fell below 60% of the other core's median "
+            "at least once: something else on the host sharing that physical core; - before it was measured); "
             f"parallel fraction p from Amdahl's law, 1/((1-p) + p/n), and its projection to {PROJECT} cores):", "",
-            f"| workload | part | n threads | ms at 1 thread | ms at n | speed-up | GEMM's speed-up | round trip ns | parallel fraction | at {PROJECT} cores |",
-            "|---|---|---|---|---|---|---|---|---|---|"] + rows + [""]
+            f"| workload | part | n threads | ms at 1 thread | ms at n | speed-up | GEMM's speed-up | round trip ns | rounds with a slowed core | parallel fraction | at {PROJECT} cores |",
+            "|---|---|---|---|---|---|---|---|---|---|---|"] + rows + [""]
 
 
 def shape_key(s):

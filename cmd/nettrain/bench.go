@@ -60,8 +60,11 @@ Before each round of turns and at the end it also measures, for a few
 tens of milliseconds with two threads pinned to the first two cores the
 process may use, what moving data between two cores costs (a cache
 line's round trip, and the extra time to read 1 MiB the other core has
-just written), and prints it under each multi-threaded run; the scaling
-table ends with a note when the round trip was slow (over 300 ns).
+just written) and how fast each core reads from its own L2 cache, and
+prints them under each multi-threaded run; the scaling table ends with a
+note when the round trip was slow (over 300 ns), and when a core's L2
+bandwidth fell below 60% of the other's (something else on the host
+running on that physical core).
 
 With --inference it times predictions instead: the evaluation-mode forward
 pass with the batch's preprocessing, at --batch samples per pass
@@ -175,8 +178,10 @@ func runBench(o *BenchOptions) error {
 		printScaling(o.IO.Out, inspect.Scale(rs))
 		for _, r := range rs {
 			if r.CrossCore != nil {
-				if note := crossCoreNote(r.CrossCore); note != "" {
-					fmt.Fprintln(o.IO.Out, note)
+				for _, note := range []string{crossCoreNote(r.CrossCore), slowCoreNote(r.CrossCore)} {
+					if note != "" {
+						fmt.Fprintln(o.IO.Out, note)
+					}
 				}
 				break
 			}
@@ -201,6 +206,42 @@ func crossCoreNote(c *parallel.CrossCoreStats) string {
 		"Every hand-off between the threads cost more than usual; steps that hand data between the cores at every layer (small layers, small batches) scale less.\n"+
 		"On a virtual machine this can change from hour to hour with where the host places its CPUs.",
 		coresName(c.CPUs), c.RoundTripNS)
+}
+
+// slowCoreFraction: a core whose L2 read bandwidth fell below this
+// fraction of the better core's median in some measurement was slowed
+// during the run (on this project's VM a slowed core read at 75 to 85
+// GB/s against 145 to 215).
+const slowCoreFraction = 0.6
+
+// slowCoreNote explains a scaling table measured while a core was slowed
+// by something else on the host; "" otherwise.
+func slowCoreNote(c *parallel.CrossCoreStats) string {
+	if c == nil {
+		return ""
+	}
+	best := max(c.L2ReadGBs[0], c.L2ReadGBs[1])
+	var slow []string
+	for i, lo := range c.L2ReadMinGBs {
+		if lo < slowCoreFraction*best {
+			slow = append(slow, fmt.Sprintf("%s's L2 read bandwidth fell to %.0f GB/s (its median %.0f)", coreName(c.CPUs, i), lo, c.L2ReadGBs[i]))
+		}
+	}
+	if len(slow) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("note: %s, against %.0f GB/s for the better core (the median of %d measurements).\n"+
+		"Something else on the host was most likely running on that physical core: parts of a step that work out of the L2 cache\n"+
+		"(element-wise layers, the optimizer, small products, a recurrence) run up to 1.5x slower there, and a 2-thread step waits for the slower core.",
+		strings.Join(slow, "; "), best, c.Measurements)
+}
+
+// coreName names core i of a cross-core measurement.
+func coreName(cpus [2]int, i int) string {
+	if cpus[0] < 0 {
+		return fmt.Sprintf("thread %d", i)
+	}
+	return fmt.Sprintf("core %d", cpus[i])
 }
 
 // coresName names the two cores of a cross-core measurement.
@@ -253,6 +294,8 @@ func printBench(w io.Writer, r *inspect.BenchResult) {
 	if c := r.CrossCore; c != nil {
 		fmt.Fprintf(w, "%s during the run: cache-line round trip %.0f ns (%.0f to %.0f, %d measurements), 1 MiB read from the other core +%.1f us\n",
 			coresName(c.CPUs), c.RoundTripNS, c.RoundTripMinNS, c.RoundTripMaxNS, c.Measurements, c.ReadUSPerMiB)
+		fmt.Fprintf(w, "each core's L2 read bandwidth: %s %.0f GB/s (lowest %.0f), %s %.0f GB/s (lowest %.0f)\n",
+			coreName(c.CPUs, 0), c.L2ReadGBs[0], c.L2ReadMinGBs[0], coreName(c.CPUs, 1), c.L2ReadGBs[1], c.L2ReadMinGBs[1])
 	}
 	fmt.Fprintln(w)
 	rows := [][]string{{"#", "layer", "forward ms", "backward ms", "GFLOP", "GFLOP/s"}}

@@ -91,8 +91,9 @@ func TestBenchThreadsTakeTurns(t *testing.T) {
 			StepMS  float64 `json:"step_ms"`
 			Blocks  int     `json:"blocks"`
 			Cross   *struct {
-				RoundTripNS  float64 `json:"round_trip_ns"`
-				Measurements int     `json:"measurements"`
+				RoundTripNS  float64    `json:"round_trip_ns"`
+				Measurements int        `json:"measurements"`
+				L2ReadMin    [2]float64 `json:"l2_read_min_gbs"`
 			} `json:"cross_core"`
 		} `json:"runs"`
 	}
@@ -118,8 +119,9 @@ func TestBenchThreadsTakeTurns(t *testing.T) {
 	}
 	if runtime.NumCPU() >= 2 && runtime.GOMAXPROCS(0) >= 2 {
 		c := r.Runs[1].Cross
-		if c == nil || c.Measurements != r.Runs[1].Blocks+1 || c.RoundTripNS <= 0 {
-			t.Errorf("2-thread run in %d turns: cross_core %+v, want %d measurements of a positive round trip", r.Runs[1].Blocks, c, r.Runs[1].Blocks+1)
+		if c == nil || c.Measurements != r.Runs[1].Blocks+1 || c.RoundTripNS <= 0 || c.L2ReadMin[0] <= 0 || c.L2ReadMin[1] <= 0 {
+			t.Errorf("2-thread run in %d turns: cross_core %+v, want %d measurements of a positive round trip and of both cores' L2 bandwidth",
+				r.Runs[1].Blocks, c, r.Runs[1].Blocks+1)
 		}
 	}
 }
@@ -149,7 +151,7 @@ func TestBenchScalingTable(t *testing.T) {
 	}
 	wants := []string{"batch 2, 1 thread, 5 steps", "batch 2, 2 threads, 5 steps", "scaling from 1 thread(s)", "parallel fraction", "whole step"}
 	if runtime.NumCPU() >= 2 && runtime.GOMAXPROCS(0) >= 2 {
-		wants = append(wants, "during the run: cache-line round trip")
+		wants = append(wants, "during the run: cache-line round trip", "each core's L2 read bandwidth: core ")
 	}
 	for _, want := range wants {
 		if !strings.Contains(out.String(), want) {
@@ -174,6 +176,38 @@ func TestCrossCoreNote(t *testing.T) {
 		got := crossCoreNote(c.cc)
 		if (c.want == "") != (got == "") || !strings.Contains(got, c.want) {
 			t.Errorf("crossCoreNote(%+v) = %q, want %q", c.cc, got, c.want)
+		}
+	}
+}
+
+// TestSlowCoreNote: the scaling table carries a note only when a core's
+// L2 read bandwidth fell well below the better core's during the run, and
+// it names that core.
+func TestSlowCoreNote(t *testing.T) {
+	l2 := func(cpus [2]int, med, lo [2]float64) *parallel.CrossCoreStats {
+		return &parallel.CrossCoreStats{CPUs: cpus, Measurements: 5, L2ReadGBs: med, L2ReadMinGBs: lo}
+	}
+	for _, c := range []struct {
+		cc   *parallel.CrossCoreStats
+		want []string // nil for no note
+	}{
+		{nil, nil},
+		{l2([2]int{0, 1}, [2]float64{170, 190}, [2]float64{140, 150}), nil},
+		{l2([2]int{0, 1}, [2]float64{170, 190}, [2]float64{115, 150}), nil}, // 115 > 0.6 * 190
+		{l2([2]int{0, 1}, [2]float64{170, 150}, [2]float64{160, 78}),
+			[]string{"core 1's L2 read bandwidth fell to 78 GB/s (its median 150), against 170 GB/s", "median of 5 measurements"}},
+		{l2([2]int{2, 5}, [2]float64{100, 180}, [2]float64{75, 80}),
+			[]string{"core 2's L2 read bandwidth fell to 75 GB/s (its median 100); core 5's L2 read bandwidth fell to 80 GB/s (its median 180), against 180 GB/s"}},
+		{l2([2]int{-1, -1}, [2]float64{170, 150}, [2]float64{160, 78}), []string{"thread 1's L2 read bandwidth fell to 78 GB/s"}},
+	} {
+		got := slowCoreNote(c.cc)
+		if (c.want == nil) != (got == "") {
+			t.Errorf("slowCoreNote(%+v) = %q, want a note: %v", c.cc, got, c.want != nil)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("slowCoreNote(%+v) = %q, want %q in it", c.cc, got, w)
+			}
 		}
 	}
 }

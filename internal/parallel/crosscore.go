@@ -17,10 +17,22 @@ import (
 // some hours and about 480 ns in others, and the MNIST MLP's step at
 // batch 64 scaled from 1 to 2 threads by about 1.75x in the first and
 // about 1.35x in the second, with the same code and the same GEMM speed.
+//
+// It also measures each core on its own: how fast it reads data in its own
+// L2 cache (L2ReadGBs). On the same VM a core's L2 read bandwidth halved
+// (and its L2 latency doubled) for tens of seconds at a time, on either
+// core, independently of the round trip, most likely while another
+// tenant's thread ran on the same physical core; the GRU's forward pass
+// on that core took 1.3 to 1.5 times as long meanwhile, while a GEMM
+// kernel (its data in L1 and registers) ran at full speed. A 2-thread
+// step then waits for the slowed core.
 type CrossCore struct {
 	CPUs         [2]int  `json:"cpus"`                   // the two cores measured; -1, -1: two unpinned threads
 	RoundTripNS  float64 `json:"round_trip_ns"`          // one cache line there and back: median of rounds
 	ReadUSPerMiB float64 `json:"remote_read_us_per_mib"` // extra time to read 1 MiB the other core just wrote, against reading it from one's own cache
+	// L2ReadGBs is each core's read bandwidth, in GB/s, over a buffer of
+	// l2ProbeBytes in its own cache (best of l2ProbeRounds rounds).
+	L2ReadGBs [2]float64 `json:"l2_read_gbs"`
 }
 
 // crossCoreTrips and crossCoreRounds bound MeasureCrossCore to a few tens
@@ -29,6 +41,16 @@ const (
 	crossCoreTrips  = 20000 // round trips per round
 	crossCoreRounds = 5
 	crossCoreReads  = 20 // 1 MiB hand-overs
+)
+
+// l2ProbeBytes is half the smallest L2 cache of the cores nettrain has
+// kernels for (512 KiB to 2 MiB) and several times their L1 (32 to 48
+// KiB); l2ProbeRounds of l2ProbePasses passes take about half a
+// millisecond per core.
+const (
+	l2ProbeBytes  = 256 << 10
+	l2ProbeRounds = 5
+	l2ProbePasses = 20
 )
 
 // crossCoreLimit stops a measurement whose second thread does not answer
@@ -106,11 +128,16 @@ func MeasureCrossCoreOn(a, b int) (CrossCore, error) {
 		return false
 	}
 	buf := make([]float32, 1<<18) // 1 MiB
+	probe := make([]float32, l2ProbeBytes/4)
 	started := make(chan error, 1)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		unpinB, err := pinThread(b)
+		if err == nil {
+			// The first thread waits on started meanwhile.
+			cc.L2ReadGBs[1] = l2Read(probe)
+		}
 		started <- err
 		if err != nil {
 			return
@@ -144,6 +171,7 @@ func MeasureCrossCoreOn(a, b int) (CrossCore, error) {
 	}()
 	err = <-started
 	if err == nil {
+		cc.L2ReadGBs[0] = l2Read(probe)
 		err = cc.measure(&flag, &seq, buf, late)
 	}
 	<-done
@@ -207,6 +235,10 @@ type CrossCoreStats struct {
 	RoundTripMaxNS float64 `json:"round_trip_max_ns"`
 	ReadUSPerMiB   float64 `json:"remote_read_us_per_mib"`
 	Measurements   int     `json:"measurements"`
+	// Each core's L2 read bandwidth: the median and the lowest of the
+	// measurements, in GB/s.
+	L2ReadGBs    [2]float64 `json:"l2_read_gbs"`
+	L2ReadMinGBs [2]float64 `json:"l2_read_min_gbs"`
 }
 
 // SummarizeCrossCore summarises measurements (of the same two cores); nil
@@ -221,8 +253,34 @@ func SummarizeCrossCore(ms []CrossCore) *CrossCoreStats {
 		trips[i], reads[i] = m.RoundTripNS, m.ReadUSPerMiB
 	}
 	trip, read := median(trips), median(reads) // median sorts
-	return &CrossCoreStats{CPUs: ms[0].CPUs, RoundTripNS: trip, RoundTripMinNS: trips[0],
+	st := &CrossCoreStats{CPUs: ms[0].CPUs, RoundTripNS: trip, RoundTripMinNS: trips[0],
 		RoundTripMaxNS: trips[len(trips)-1], ReadUSPerMiB: read, Measurements: len(ms)}
+	for c := range 2 {
+		l2 := make([]float64, len(ms))
+		for i, m := range ms {
+			l2[i] = m.L2ReadGBs[c]
+		}
+		st.L2ReadGBs[c] = median(l2)
+		st.L2ReadMinGBs[c] = l2[0]
+	}
+	return st
+}
+
+// l2Read returns the calling thread's read bandwidth over x, in GB/s:
+// the best of l2ProbeRounds rounds of l2ProbePasses passes of sumLines,
+// after one pass that brings x into its caches.
+func l2Read(x []float32) float64 {
+	sum := sumLines(x)
+	best := time.Duration(1 << 62)
+	for range l2ProbeRounds {
+		t := time.Now()
+		for range l2ProbePasses {
+			sum += sumLines(x)
+		}
+		best = min(best, time.Since(t))
+	}
+	sink += sum
+	return float64(4*len(x)*l2ProbePasses) / float64(best.Nanoseconds())
 }
 
 // sumLines reads one value of every 64-byte cache line of x, in four

@@ -38,6 +38,13 @@ func TestMeasureCrossCore(t *testing.T) {
 	if cc.ReadUSPerMiB < 0 || cc.ReadUSPerMiB > 1e5 {
 		t.Errorf("remote read %.1f us per MiB: implausible", cc.ReadUSPerMiB)
 	}
+	for c, gbs := range cc.L2ReadGBs {
+		// Reading from L2 moves tens to hundreds of GB/s: not less than
+		// a memory bus, not more than a register file.
+		if gbs < 1 || gbs > 1e4 {
+			t.Errorf("core %d: L2 read %.1f GB/s: implausible", cc.CPUs[c], gbs)
+		}
+	}
 	if cc.CPUs != cpus {
 		t.Errorf("measured cores %v, want the first two allowed, %v", cc.CPUs, cpus)
 	}
@@ -48,7 +55,7 @@ func TestMeasureCrossCore(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("cores %v: round trip %.0f ns, remote read +%.1f us per MiB", cc.CPUs, cc.RoundTripNS, cc.ReadUSPerMiB)
+	t.Logf("cores %v: round trip %.0f ns, remote read +%.1f us per MiB, L2 read %.0f and %.0f GB/s", cc.CPUs, cc.RoundTripNS, cc.ReadUSPerMiB, cc.L2ReadGBs[0], cc.L2ReadGBs[1])
 }
 
 // TestMeasureCrossCoreOnErrors: bad cores and a lone P are errors naming
@@ -106,11 +113,15 @@ func TestSummarizeCrossCore(t *testing.T) {
 		ms   []CrossCore
 		want CrossCoreStats
 	}{
-		{[]CrossCore{{CPUs: [2]int{0, 1}, RoundTripNS: 140, ReadUSPerMiB: 3}},
-			CrossCoreStats{CPUs: [2]int{0, 1}, RoundTripNS: 140, RoundTripMinNS: 140, RoundTripMaxNS: 140, ReadUSPerMiB: 3, Measurements: 1}},
-		{[]CrossCore{{CPUs: [2]int{2, 3}, RoundTripNS: 500, ReadUSPerMiB: 30}, {CPUs: [2]int{2, 3}, RoundTripNS: 100, ReadUSPerMiB: 2},
-			{CPUs: [2]int{2, 3}, RoundTripNS: 480, ReadUSPerMiB: 28}, {CPUs: [2]int{2, 3}, RoundTripNS: 120, ReadUSPerMiB: 4}},
-			CrossCoreStats{CPUs: [2]int{2, 3}, RoundTripNS: 300, RoundTripMinNS: 100, RoundTripMaxNS: 500, ReadUSPerMiB: 16, Measurements: 4}},
+		{[]CrossCore{{CPUs: [2]int{0, 1}, RoundTripNS: 140, ReadUSPerMiB: 3, L2ReadGBs: [2]float64{150, 80}}},
+			CrossCoreStats{CPUs: [2]int{0, 1}, RoundTripNS: 140, RoundTripMinNS: 140, RoundTripMaxNS: 140, ReadUSPerMiB: 3, Measurements: 1,
+				L2ReadGBs: [2]float64{150, 80}, L2ReadMinGBs: [2]float64{150, 80}}},
+		{[]CrossCore{{CPUs: [2]int{2, 3}, RoundTripNS: 500, ReadUSPerMiB: 30, L2ReadGBs: [2]float64{150, 160}},
+			{CPUs: [2]int{2, 3}, RoundTripNS: 100, ReadUSPerMiB: 2, L2ReadGBs: [2]float64{80, 170}},
+			{CPUs: [2]int{2, 3}, RoundTripNS: 480, ReadUSPerMiB: 28, L2ReadGBs: [2]float64{160, 75}},
+			{CPUs: [2]int{2, 3}, RoundTripNS: 120, ReadUSPerMiB: 4, L2ReadGBs: [2]float64{170, 150}}},
+			CrossCoreStats{CPUs: [2]int{2, 3}, RoundTripNS: 300, RoundTripMinNS: 100, RoundTripMaxNS: 500, ReadUSPerMiB: 16, Measurements: 4,
+				L2ReadGBs: [2]float64{155, 155}, L2ReadMinGBs: [2]float64{80, 75}}},
 	} {
 		if got := SummarizeCrossCore(c.ms); got == nil || *got != c.want {
 			t.Errorf("SummarizeCrossCore(%+v) = %+v, want %+v", c.ms, got, c.want)

@@ -9,7 +9,9 @@
 // cache line (a flag written by one core, answered by the other), and the
 // extra time for core a to read 1 MiB that core b has just written,
 // against reading it again from its own cache: the price of every
-// megabyte a step hands from one core to the other. `nettrain bench`
+// megabyte a step hands from one core to the other. It also prints each
+// core's read bandwidth from its own L2 cache, which halves while
+// something else on the host runs on that physical core. `nettrain bench`
 // takes the same measurement (parallel.MeasureCrossCore) between the
 // turns of a multi-threaded run and reports it with the run.
 package main
@@ -41,4 +43,5 @@ func main() {
 	}
 	fmt.Printf("cores %d and %d: a cache line's round trip %.0f ns\n", *a, *b, cc.RoundTripNS)
 	fmt.Printf("reading 1 MiB the other core has just written: %.1f us more than from its own cache\n", cc.ReadUSPerMiB)
+	fmt.Printf("reading from its own L2 cache: core %d %.0f GB/s, core %d %.0f GB/s\n", *a, cc.L2ReadGBs[0], *b, cc.L2ReadGBs[1])
 }
