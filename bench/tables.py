@@ -134,7 +134,7 @@ def tables(machines, runs):
 
 
 PROJECT = 16
-SLOW_CORE = 0.6  # bench's slowCoreFraction
+SLOW_CORE = 0.8  # bench's slowCoreFraction
 
 
 def amdahl(speedup, n):
@@ -181,13 +181,13 @@ def scaling_table(groups):
             step1 = statistics.median(x["step_ms"] for x in a)
             stepn = statistics.median(y["step_ms"] for y in b)
             trips = sorted(y["cross_core"]["round_trip_ns"] for y in b if y.get("cross_core"))
-            l2 = [y["cross_core"] for y in b if y.get("cross_core", {}).get("l2_read_min_gbs")]
+            l2 = [y["cross_core"]["l2_read_gbs"] for y in b if y.get("cross_core", {}).get("l2_read_gbs")]
             slowed = "-"
             if l2:
-                # A core whose L2 read bandwidth fell below 60% of the
-                # better core's median in some measurement (bench's note).
-                k = sum(min(c["l2_read_min_gbs"]) < SLOW_CORE * max(c["l2_read_gbs"]) for c in l2)
-                slowed = f"{k} of {len(l2)}"
+                # Each core's median over the rounds, and the rounds in which
+                # one core read below 80% of the other's speed (bench's note).
+                k = sum(min(c) < SLOW_CORE * max(c) for c in l2)
+                slowed = f"{statistics.median(c[0] for c in l2):.0f} / {statistics.median(c[1] for c in l2):.0f}; {k} of {len(l2)}"
         else:
             trips, slowed = [], "-"
             more = [g for g in groups if g[0] == name and g[1] > 1]
@@ -233,10 +233,10 @@ def scaling_table(groups):
             "(bench's peak_gflops, median over rounds), what the machine gave to a product with no synchronisation in it; "
             "a cache line's round trip between the two cores during the runs (bench's cross_core, median of the rounds' medians, "
             "lowest to highest; - in records taken before it was measured), what handing data between cores cost; "
-            "the rounds in which a core was slowed (its L2 read bandwidth, measured as the round trip is, fell below 60% of the other core's median "
-            "at least once: something else on the host sharing that physical core; - before it was measured); "
+            "each core's read bandwidth from its own L2 cache, measured as the round trip is (medians over rounds), and the rounds in which "
+            "one core read at less than 80% of the other's speed (something else on the host sharing that physical core; - before it was measured); "
             f"parallel fraction p from Amdahl's law, 1/((1-p) + p/n), and its projection to {PROJECT} cores):", "",
-            f"| workload | part | n threads | ms at 1 thread | ms at n | speed-up | GEMM's speed-up | round trip ns | rounds with a slowed core | parallel fraction | at {PROJECT} cores |",
+            f"| workload | part | n threads | ms at 1 thread | ms at n | speed-up | GEMM's speed-up | round trip ns | L2 GB/s per core; rounds with one slowed | parallel fraction | at {PROJECT} cores |",
             "|---|---|---|---|---|---|---|---|---|---|---|"] + rows + [""]
 
 
