@@ -337,7 +337,7 @@ func (t *convForward[T]) Run(w, lo, hi int) {
 		// Y on the grid = Wb (patches of xp in place), then the valid columns.
 		for s := lo; s < hi; s++ {
 			fillPad(&l.px, sc.xp, l.x[s*in:(s+1)*in])
-			gemmRows(l.ctx, l.f, l.gridF, l.kb, l.wb, l.f, sc.xp, l.offF, sc.grid, l.gridF, sc.tmp)
+			gemmRows(l.ctx, w, l.f, l.gridF, l.kb, l.wb, l.f, sc.xp, l.offF, sc.grid, l.gridF, sc.tmp)
 			copy2D(l.f, l.oh, l.ow, l.y[s*out:(s+1)*out], p, l.ow, sc.grid, l.gridF, l.px.pitch)
 			l.fusedReLU(s)
 		}
@@ -352,11 +352,11 @@ func (t *convForward[T]) Run(w, lo, hi int) {
 		l.im2col(sc.col[(s-lo)*p:], ld, xs, sc.xp, 0, l.kb)
 	}
 	if hi-lo == 1 { // straight into y
-		gemmSerial(l.ctx, true, false, l.f, p, l.kb, 1, l.wb, l.f, sc.col, ld, 0, l.y[lo*out:(lo+1)*out], p)
+		gemmSerial(l.ctx, w, true, false, l.f, p, l.kb, 1, l.wb, l.f, sc.col, ld, 0, l.y[lo*out:(lo+1)*out], p)
 		l.fusedReLU(lo)
 		return
 	}
-	gemmSerial(l.ctx, true, false, l.f, (hi-lo)*p, l.kb, 1, l.wb, l.f, sc.col, ld, 0, sc.yc, ld)
+	gemmSerial(l.ctx, w, true, false, l.f, (hi-lo)*p, l.kb, 1, l.wb, l.f, sc.col, ld, 0, sc.yc, ld)
 	for s := lo; s < hi; s++ {
 		copy2D(l.f, 1, p, l.y[s*out:(s+1)*out], p, 0, sc.yc[(s-lo)*p:], ld, 0)
 		l.fusedReLU(s)
@@ -412,7 +412,7 @@ func (t *convBackward[T]) Run(w, lo, hi int) {
 	ld := l.ld()
 	part := l.part[lo/l.g*l.f*l.kb:][:l.f*l.kb]
 	if l.rows {
-		l.dwRows(sc, lo, hi, part)
+		l.dwRows(w, sc, lo, hi, part)
 	} else {
 		// [dW | db] of the chunk = dY col^T, dY the chunk's dy side by side.
 		for s := lo; s < hi; s++ {
@@ -423,7 +423,7 @@ func (t *convBackward[T]) Run(w, lo, hi int) {
 			l.im2col(sc.col[(s-lo)*p:], ld, xs, sc.xp, 0, l.kb)
 			copy2D(l.f, 1, p, sc.yc[(s-lo)*p:], ld, 0, l.dy[s*out:(s+1)*out], p, 0)
 		}
-		gemmSerial(l.ctx, false, true, l.f, l.kb, (hi-lo)*p, 1, sc.yc, ld, sc.col, ld, 0, part, l.kb)
+		gemmSerial(l.ctx, w, false, true, l.f, l.kb, (hi-lo)*p, 1, sc.yc, ld, sc.col, ld, 0, part, l.kb)
 	}
 	if !l.needDx {
 		return
@@ -434,12 +434,12 @@ func (t *convBackward[T]) Run(w, lo, hi int) {
 			// dx[c, h, w] = sum_{u,v,f} wf[(u,v), f, c] * dyp[f, h+u, w+v]:
 			// on the grid, reading dy padded in place, then the valid columns.
 			fillPad(&l.pd, sc.dyp, dys)
-			gemmRows(l.ctx, l.c, l.gridT, len(l.offT), l.wf, l.c, sc.dyp, l.offT, sc.grid, l.gridT, sc.tmp)
+			gemmRows(l.ctx, w, l.c, l.gridT, len(l.offT), l.wf, l.c, sc.dyp, l.offT, sc.grid, l.gridT, sc.tmp)
 			copy2D(l.c, l.h, l.w, dxs, l.h*l.w, l.w, sc.grid, l.gridT, l.pd.pitch)
 			continue
 		}
 		// dcol = W^T dY_s, then dx = col2im(dcol)
-		gemmSerial(l.ctx, true, false, l.kk, p, l.f, 1, l.wt.W, l.kk, dys, p, 0, sc.dcol, p)
+		gemmSerial(l.ctx, w, true, false, l.kk, p, l.f, 1, l.wt.W, l.kk, dys, p, 0, sc.dcol, p)
 		clear(dxs)
 		l.col2im(dxs, sc.dcol)
 	}
@@ -452,7 +452,7 @@ func (t *convBackward[T]) Run(w, lo, hi int) {
 // the product reads it. dY is their dy side by side (gathered into yc),
 // or, when a plane has at least 512 values (a deep enough product), each
 // sample's dy read in place by a product of its own.
-func (l *conv2d[T]) dwRows(sc *convScratch[T], lo, hi int, part []T) {
+func (l *conv2d[T]) dwRows(w int, sc *convScratch[T], lo, hi int, part []T) {
 	in, out, p := l.c*l.h*l.w, l.f*l.plane, l.plane
 	ld, n, xl := l.ld(), (hi-lo)*p, l.px.len()
 	gather := p < 512
@@ -468,7 +468,7 @@ func (l *conv2d[T]) dwRows(sc *convScratch[T], lo, hi int, part []T) {
 			l.im2col(sc.col[(s-lo)*p:], ld, nil, sc.xg[(s-lo)*xl:], r0, r1)
 		}
 		if gather {
-			gemmSerial(l.ctx, false, true, l.f, r1-r0, n, 1, sc.yc, ld, sc.col, ld, 0, part[r0:], l.kb)
+			gemmSerial(l.ctx, w, false, true, l.f, r1-r0, n, 1, sc.yc, ld, sc.col, ld, 0, part[r0:], l.kb)
 			continue
 		}
 		for s := lo; s < hi; s++ {
@@ -476,7 +476,7 @@ func (l *conv2d[T]) dwRows(sc *convScratch[T], lo, hi int, part []T) {
 			if s == lo {
 				beta = 0
 			}
-			gemmSerial(l.ctx, false, true, l.f, r1-r0, p, 1, l.dy[s*out:], p, sc.col[(s-lo)*p:], ld, beta, part[r0:], l.kb)
+			gemmSerial(l.ctx, w, false, true, l.f, r1-r0, p, 1, l.dy[s*out:], p, sc.col[(s-lo)*p:], ld, beta, part[r0:], l.kb)
 		}
 	}
 }
@@ -527,15 +527,20 @@ func (l *conv2d[T]) im2col(col []T, ld int, x, xp []T, r0, r1 int) {
 	}
 }
 
-// gemmRows is gemm.SgemmRows for T: c (m, n) = a^T b, a stored (k, m),
-// with row p of b starting at offs[p]. For float64 it materialises b in
-// tmp (k*n values) and calls the context's Dgemm.
-func gemmRows[T Float](ctx *Ctx, m, n, k int, a []T, lda int, b []T, offs []int, c []T, ldc int, tmp []T) {
+// gemmRows is gemm.SgemmRows for T, run by goroutine w of a parallel
+// loop (in its own workspace, as gemmSerial): c (m, n) = a^T b, a stored
+// (k, m), with row p of b starting at offs[p]. For float64 it
+// materialises b in tmp (k*n values) and calls the context's Dgemm.
+func gemmRows[T Float](ctx *Ctx, w int, m, n, k int, a []T, lda int, b []T, offs []int, c []T, ldc int, tmp []T) {
 	if ctx != nil && ctx.GemmLog != nil {
 		ctx.GemmLog(GemmCall{TA: true, M: m, N: n, K: k, Rows: true})
 	}
 	if Is32[T]() {
-		gemm.SgemmRows(true, m, n, k, 1, as32(a), lda, as32(b), offs, 0, as32(c), ldc)
+		var g *gemm.Parallel
+		if ctx != nil {
+			g = ctx.Gemm
+		}
+		g.SgemmRowsOn(w, true, m, n, k, 1, as32(a), lda, as32(b), offs, 0, as32(c), ldc)
 		return
 	}
 	for p, o := range offs[:k] {

@@ -31,7 +31,8 @@ import (
 //	dW_ih += dgi^T x    dW_hh += dgh^T h_prev    db_ih += sum dgi    db_hh += sum dgh    dx = dgi W_ih
 //
 // The input projections of all steps are one GEMM over the batch and time;
-// so are the weight gradients and dx. The recurrence runs in parallel over
+// so are dW_ih and dx; dW_hh is one GEMM per chunk of samples, added in
+// chunk order. The recurrence runs in parallel over
 // chunks of samples (Ctx.For, at most four chunks, fixed by the batch size,
 // as the LSTM's): each chunk runs all its steps on one goroutine, a step
 // one GEMM for W_hh h_{t-1} of the chunk's samples and the gate maths per
@@ -116,20 +117,25 @@ type gru[T Float] struct {
 
 // gruLayer is one layer of the stack with its buffers. The input x, the
 // output hs and the input gradient dx are (n, T, .) like every sequence;
-// the internal buffers are (T, n, .), row q = t*n + s for sample s at step
-// t, so that the rows of one step of a chunk of samples are contiguous for
-// the per-step GEMMs.
+// the internal buffers hold the rows of each chunk of samples (lstmGrain,
+// as the LSTM's) together, time-major within the chunk: for the chunk
+// [lo, lo+m), row q = lo*T + t*m + (s-lo) (gruLayer.row). The rows of one
+// step of a chunk are contiguous for the per-step GEMMs, and no cache line
+// or prefetched neighbour of a chunk's rows belongs to another chunk: with
+// the chunks' rows interleaved step by step ((T, n, .), as before), the
+// two cores of a 2-thread run stole each other's lines at every step, and
+// each chunk's forward pass took twice as long as on one thread.
 type gruLayer[T Float] struct {
 	in, h, steps       int
 	wih, whh, bih, bhh *Param[T]
-	xT                 []T       // (T, n, in): the input, time-major
-	gi, gh             []T       // (T, n, 3H): W_ih x + b_ih and W_hh h_prev + b_hh
-	gates              []T       // (T, n, 3H): r, z, n
-	hprev              []T       // (T, n, H): h_{t-1} (zero at t = 0)
+	xT                 []T       // (n*T rows, in): the input in the rows' order
+	gi, gh             []T       // (n*T rows, 3H): W_ih x + b_ih and W_hh h_prev + b_hh
+	gates              []T       // (n*T rows, 3H): r, z, n
+	hprev              []T       // (n*T rows, H): h_{t-1} (zero at t = 0)
 	hs                 []T       // (n, T, H): the output h_t
-	dgi, dgh           []T       // (T, n, 3H)
+	dgi, dgh           []T       // (n*T rows, 3H)
 	dh                 []T       // (n, H): carried from step t+1
-	dxT, dx            []T       // (T, n, in) and (n, T, in)
+	dxT, dx            []T       // (n*T rows, in) and (n, T, in)
 	db                 []float64 // (2, 3H): the bias gradients, summed over rows
 
 	// The parallel loops and what they work on during a call.
@@ -193,8 +199,8 @@ func (l *gru[T]) Backward(ctx *Ctx, dy []T, n int, needDx bool) []T {
 func (ly *gruLayer[T]) forward(ctx *Ctx, x []T, n int) {
 	h3, in, nt := 3*ly.h, ly.in, n*ly.steps
 	ly.ctx, ly.n, ly.x = ctx, n, x[:nt*in]
-	// xT = x time-major and gi = b_ih in every row, then gi += x W_ih^T
-	// for every step of every sample at once.
+	// xT = x in the rows' order and gi = b_ih in every row, then gi += x
+	// W_ih^T for every step of every sample at once.
 	ly.rows.fwd = true
 	ctx.For(n, lstmRowGrain(ly.steps*(in+h3)), &ly.rows)
 	Gemm(ctx, false, true, nt, h3, in, 1, ly.xT[:nt*in], in, ly.wih.W, in, 1, ly.gi[:nt*h3], h3)
@@ -213,10 +219,16 @@ func (ly *gruLayer[T]) backward(ctx *Ctx, dy []T, n int, needDx, lastOnly bool) 
 	ctx.For(n, lstmGrain(n), &ly.seq)
 	dgi, dgh := ly.dgi[:nt*h3], ly.dgh[:nt*h3]
 	// dW_ih += dgi^T x; dW_hh += dgh^T h_prev over the steps t >= 1
-	// (h_{-1} = 0).
+	// (h_{-1} = 0): one product per chunk of samples, over its rows of
+	// those steps (contiguous), added in chunk order.
 	Gemm(ctx, true, false, h3, in, nt, 1, dgi, h3, ly.xT[:nt*in], in, 1, ly.wih.G, in)
 	if steps > 1 {
-		Gemm(ctx, true, false, h3, h, nt-n, 1, dgh[n*h3:], h3, ly.hprev[n*h:nt*h], h, 1, ly.whh.G, h)
+		pg := lstmGrain(n)
+		for lo := 0; lo < n; lo += pg {
+			m := min(pg, n-lo)
+			q := lo*steps + m
+			Gemm(ctx, true, false, h3, h, (steps-1)*m, 1, dgh[q*h3:], h3, ly.hprev[q*h:], h, 1, ly.whh.G, h)
+		}
 	}
 	// db_ih, db_hh += the sums of dgi and dgh over rows, in row order.
 	clear(ly.db)
@@ -251,27 +263,27 @@ type gruSeqTask[T Float] struct {
 	fwd bool
 }
 
-func (t *gruSeqTask[T]) Run(_, lo, hi int) {
+func (t *gruSeqTask[T]) Run(w, lo, hi int) {
 	if t.fwd {
-		t.ly.forwardSamples(lo, hi)
+		t.ly.forwardSamples(w, lo, hi)
 	} else {
-		t.ly.backwardSamples(lo, hi)
+		t.ly.backwardSamples(w, lo, hi)
 	}
 }
 
-func (ly *gruLayer[T]) forwardSamples(lo, hi int) {
-	h, h3, steps, n := ly.h, 3*ly.h, ly.steps, ly.n
+func (ly *gruLayer[T]) forwardSamples(w, lo, hi int) {
+	h, h3, steps, m := ly.h, 3*ly.h, ly.steps, hi-lo
 	for t := 0; t < steps; t++ {
-		q0 := t*n + lo
+		q0 := lo*steps + t*m
 		// gh = b_hh (+ h_{t-1} W_hh^T for t > 0) for the chunk's samples.
-		for q := q0; q < q0+hi-lo; q++ {
+		for q := q0; q < q0+m; q++ {
 			copy(ly.gh[q*h3:(q+1)*h3], ly.bhh.W)
 		}
 		if t > 0 {
-			gemmSerial(ly.ctx, false, true, hi-lo, h3, h, 1, ly.hprev[q0*h:], h, ly.whh.W, h, 1, ly.gh[q0*h3:], h3)
+			gemmSerial(ly.ctx, w, false, true, m, h3, h, 1, ly.hprev[q0*h:], h, ly.whh.W, h, 1, ly.gh[q0*h3:], h3)
 		}
 		for s := lo; s < hi; s++ {
-			q := t*n + s
+			q := q0 + s - lo
 			gi, gh, g := ly.gi[q*h3:(q+1)*h3], ly.gh[q*h3:(q+1)*h3], ly.gates[q*h3:(q+1)*h3]
 			hp := ly.hprev[q*h : (q+1)*h]
 			hs := ly.hs[(s*steps+t)*h : (s*steps+t+1)*h]
@@ -294,19 +306,19 @@ func (ly *gruLayer[T]) forwardSamples(lo, hi int) {
 				hs[j] = T((1-z)*nn + z*float64(hp[j]))
 			}
 			if t+1 < steps {
-				copy(ly.hprev[(q+n)*h:(q+n+1)*h], hs)
+				copy(ly.hprev[(q+m)*h:(q+m+1)*h], hs)
 			}
 		}
 	}
 }
 
-func (ly *gruLayer[T]) backwardSamples(lo, hi int) {
-	h, h3, steps, n := ly.h, 3*ly.h, ly.steps, ly.n
+func (ly *gruLayer[T]) backwardSamples(w, lo, hi int) {
+	h, h3, steps, m := ly.h, 3*ly.h, ly.steps, hi-lo
 	clear(ly.dh[lo*h : hi*h])
 	for t := steps - 1; t >= 0; t-- {
-		q0 := t*n + lo
+		q0 := lo*steps + t*m
 		for s := lo; s < hi; s++ {
-			q := t*n + s
+			q := q0 + s - lo
 			var dyr []T
 			switch {
 			case !ly.lastOnly:
@@ -334,14 +346,14 @@ func (ly *gruLayer[T]) backwardSamples(lo, hi int) {
 		}
 		if t > 0 {
 			// dh_{t-1} = dh z + dgh W_hh, for the chunk's samples.
-			gemmSerial(ly.ctx, false, false, hi-lo, h, h3, 1, ly.dgh[q0*h3:], h3, ly.whh.W, h, 1, ly.dh[lo*h:], h)
+			gemmSerial(ly.ctx, w, false, false, m, h, h3, 1, ly.dgh[q0*h3:], h3, ly.whh.W, h, 1, ly.dh[lo*h:], h)
 		}
 	}
 }
 
-// gruRowsTask moves the samples [lo, hi) between the (n, T, .) and
-// (T, n, .) layouts: forward (fwd), x into xT and b_ih into every row of
-// gi; backward, dxT into dx.
+// gruRowsTask moves the samples [lo, hi) between the (n, T, .) layout and
+// the rows' order (gruLayer.row): forward (fwd), x into xT and b_ih into
+// every row of gi; backward, dxT into dx.
 type gruRowsTask[T Float] struct {
 	ly  *gruLayer[T]
 	fwd bool
@@ -349,10 +361,10 @@ type gruRowsTask[T Float] struct {
 
 func (t *gruRowsTask[T]) Run(_, lo, hi int) {
 	ly := t.ly
-	in, h3, steps, n := ly.in, 3*ly.h, ly.steps, ly.n
+	in, h3, steps := ly.in, 3*ly.h, ly.steps
 	for s := lo; s < hi; s++ {
 		for st := 0; st < steps; st++ {
-			q, r := st*n+s, s*steps+st
+			q, r := ly.row(st, s), s*steps+st
 			if t.fwd {
 				copy(ly.xT[q*in:(q+1)*in], ly.x[r*in:(r+1)*in])
 				copy(ly.gi[q*h3:(q+1)*h3], ly.bih.W)
@@ -361,6 +373,14 @@ func (t *gruRowsTask[T]) Run(_, lo, hi int) {
 			}
 		}
 	}
+}
+
+// row is the row of the internal buffers that holds step t of sample s:
+// the chunks of lstmGrain(n) samples one after another, each time-major.
+func (ly *gruLayer[T]) row(t, s int) int {
+	pg := lstmGrain(ly.n)
+	lo := s / pg * pg
+	return lo*ly.steps + t*min(pg, ly.n-lo) + s - lo
 }
 
 // GRUParams are the parameters of a gru layer.

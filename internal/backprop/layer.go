@@ -24,8 +24,9 @@ type Ctx struct {
 	Gemm *gemm.Parallel
 	// Sgemm and Dgemm multiply whole-batch matrices; nil selects Gemm.Sgemm
 	// (gemm.Sgemm without it) and gonum's Dgemm. Products computed inside
-	// a parallel loop (per-sample convolution GEMMs) always run on the
-	// loop's goroutine: gemm.Sgemm, or Dgemm for float64.
+	// a parallel loop (per-sample convolution GEMMs, a recurrence's steps)
+	// always run on the loop's goroutine: Gemm.SgemmOn in that goroutine's
+	// workspace (gemm.Sgemm without Gemm), or Dgemm for float64.
 	Sgemm SgemmFunc
 	Dgemm DgemmFunc
 	// Timing asks blocks (residual) to time their inner layers (Residual's
@@ -108,14 +109,20 @@ func (c *Ctx) sgemm() SgemmFunc {
 }
 
 // gemmSerial is Gemm on the calling goroutine, for products inside a
-// parallel loop: gemm.Sgemm for float32 (bit-identical to the pool's
-// GEMM), the context's Dgemm for float64.
-func gemmSerial[T Float](ctx *Ctx, tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+// parallel loop, run by the loop's goroutine w (the w of Task.Run):
+// float32 through the context's Gemm.SgemmOn, in goroutine w's own
+// workspace (gemm.Sgemm without a Gemm; the same bits either way, and as
+// the pool's GEMM), float64 through the context's Dgemm.
+func gemmSerial[T Float](ctx *Ctx, w int, tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	if ctx != nil && ctx.GemmLog != nil {
 		ctx.GemmLog(GemmCall{TA: tA, TB: tB, M: m, N: n, K: k})
 	}
 	if Is32[T]() {
-		gemm.Sgemm(tA, tB, m, n, k, float32(alpha), as32(a), lda, as32(b), ldb, float32(beta), as32(c), ldc)
+		var g *gemm.Parallel
+		if ctx != nil {
+			g = ctx.Gemm
+		}
+		g.SgemmOn(w, tA, tB, m, n, k, float32(alpha), as32(a), lda, as32(b), ldb, float32(beta), as32(c), ldc)
 		return
 	}
 	ctx.dgemm()(tA, tB, m, n, k, float64(alpha), as64(a), lda, as64(b), ldb, float64(beta), as64(c), ldc)

@@ -407,15 +407,15 @@ type lstmSeqTask[T Float] struct {
 	fwd bool
 }
 
-func (t *lstmSeqTask[T]) Run(_, lo, hi int) {
+func (t *lstmSeqTask[T]) Run(w, lo, hi int) {
 	if t.fwd {
-		t.ly.forwardSamples(lo, hi)
+		t.ly.forwardSamples(w, lo, hi)
 	} else {
-		t.ly.backwardSamples(lo, hi)
+		t.ly.backwardSamples(w, lo, hi)
 	}
 }
 
-func (ly *lstmLayer[T]) forwardSamples(lo, hi int) {
+func (ly *lstmLayer[T]) forwardSamples(w, lo, hi int) {
 	h, h4, steps, m := ly.h, 4*ly.h, ly.steps, hi-lo
 	gates := ly.gates
 	clear(ly.hprev[lo*steps*h : (lo*steps+m)*h])
@@ -432,7 +432,7 @@ func (ly *lstmLayer[T]) forwardSamples(lo, hi int) {
 		}
 		if t > 0 {
 			// z_t += h_{t-1} W_hh^T for the chunk's samples.
-			gemmSerial(ly.ctx, false, false, m, h4, h, 1, ly.hprev[q0*h:], h, ly.whhT, h4, 1, gates[q0*h4:], h4)
+			gemmSerial(ly.ctx, w, false, false, m, h4, h, 1, ly.hprev[q0*h:], h, ly.whhT, h4, 1, gates[q0*h4:], h4)
 		}
 		for s := lo; s < hi; s++ {
 			q := q0 + s - lo
@@ -461,7 +461,7 @@ func (ly *lstmLayer[T]) forwardSamples(lo, hi int) {
 // part of dwPart (W_ih^T's layout), when there is one; then its dW_hh, dz^T
 // h_prev over its rows of the steps t >= 1, into its part of dwhhPart when
 // there is one.
-func (ly *lstmLayer[T]) backwardSamples(lo, hi int) {
+func (ly *lstmLayer[T]) backwardSamples(w, lo, hi int) {
 	h, h4, steps, m := ly.h, 4*ly.h, ly.steps, hi-lo
 	dz, dh, dc, dy := ly.dz, ly.dh, ly.dc, ly.dy
 	c := lo / lstmGrain(ly.n)
@@ -500,12 +500,12 @@ func (ly *lstmLayer[T]) backwardSamples(lo, hi int) {
 		}
 		if t > 0 {
 			// dh for step t-1 = dz_t W_hh, for the chunk's samples.
-			gemmSerial(ly.ctx, false, false, m, h, h4, 1, dz[q0*h4:], h4, ly.whh.W, h, 0, dh[lo*h:], h)
+			gemmSerial(ly.ctx, w, false, false, m, h, h4, 1, dz[q0*h4:], h4, ly.whh.W, h, 0, dh[lo*h:], h)
 		}
 	}
 	if ly.dwhhPart != nil && steps > 1 {
 		q := lo*steps + m
-		gemmSerial(ly.ctx, true, false, h4, h, (steps-1)*m, 1, dz[q*h4:], h4, ly.hprev[q*h:], h, 0, ly.dwhhPart[c*h4*h:(c+1)*h4*h], h)
+		gemmSerial(ly.ctx, w, true, false, h4, h, (steps-1)*m, 1, dz[q*h4:], h4, ly.hprev[q*h:], h, 0, ly.dwhhPart[c*h4*h:(c+1)*h4*h], h)
 	}
 }
 

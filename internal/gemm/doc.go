@@ -155,9 +155,14 @@
 //
 // Packing buffers (one A panel, kc x mc, and one B block, kc x nc: about
 // 1.3 MB with AVX-512 on a 1 MiB L2) belong to a workspace: one per goroutine of a
-// Parallel's pool, and a free list for the package-level Sgemm. They are
-// allocated on the first call that packs and reused, so steady-state calls
-// allocate nothing; the dot-product path uses no buffer at all.
+// Parallel's pool, and a free list for the package-level Sgemm and
+// SgemmRows. A product that goroutine w of the pool runs inside a parallel
+// loop of its own (a recurrence's step, a convolution's sample) goes
+// through Parallel.SgemmOn or SgemmRowsOn, in goroutine w's workspace: on
+// the shared free list, two cores took turns at one channel at every step
+// of an LSTM's recurrence and packed into each other's last buffers. They
+// are allocated on the first call that packs and reused, so steady-state
+// calls allocate nothing; the dot-product path uses no buffer at all.
 //
 // # Beyond the product
 //

@@ -20,6 +20,12 @@ import "fmt"
 // its packing buffers exist (they are kept in a small free list).
 func Sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	checkArgs(tA, tB, m, n, k, a, lda, b, ldb, c, ldc)
+	sgemmWS(nil, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// sgemmWS is Sgemm after the argument checks, in workspace own when it is
+// not nil, else in one from the shared free list.
+func sgemmWS(own *workspace, tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if m == 0 || n == 0 {
 		return
 	}
@@ -29,12 +35,12 @@ func Sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []fl
 	}
 	j := job{tA: tA, tB: tB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc}
 	j.plan = makePlan(activeKernels(), tA, tB, m, n, k, ldb)
-	var ws *workspace
-	if j.plan.packs() {
+	ws := own
+	if ws == nil && j.plan.packs() {
 		ws = getWorkspace()
 	}
 	j.run(ws, 0, m, 0, n)
-	if ws != nil {
+	if ws != nil && own == nil {
 		putWorkspace(ws)
 	}
 }
@@ -351,6 +357,10 @@ func (w *workspace) ensure(p *plan) {
 
 // wsFree keeps the workspaces of finished Sgemm calls so that steady-state
 // calls do not allocate (unlike a sync.Pool, it is not emptied by the GC).
+// It is shared by every goroutine: products inside a pool's parallel loop
+// use their goroutine's own workspace instead (Parallel.SgemmOn), since two
+// cores taking turns at one channel, and at each other's buffers, cost
+// more than a small product.
 var wsFree = make(chan *workspace, 16)
 
 func getWorkspace() *workspace {

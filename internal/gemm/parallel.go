@@ -64,6 +64,37 @@ func (g *Parallel) Sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, l
 	t.jb = job{} // drop the references to the caller's slices
 }
 
+// SgemmOn is Sgemm (the package function) run by goroutine w of the pool
+// inside one of its parallel loops (in a parallel.Task's Run(w, ...)),
+// in that goroutine's own packing workspace: the products of a loop's
+// chunks (a recurrence's steps, a convolution's samples) neither take
+// turns at the package's shared list of workspaces nor pack into buffers
+// another core wrote last. The bits are Sgemm's. It runs on the caller
+// and must not be called while a Parallel.Sgemm of the same pool runs
+// (it cannot be: that call holds the pool). With a nil Parallel, or w
+// outside the pool's goroutines, it is the package Sgemm.
+func (g *Parallel) SgemmOn(w int, tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	checkArgs(tA, tB, m, n, k, a, lda, b, ldb, c, ldc)
+	sgemmWS(g.own(w), tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// SgemmRowsOn is SgemmRows run by goroutine w of the pool inside one of
+// its parallel loops, in that goroutine's own workspace, as SgemmOn.
+func (g *Parallel) SgemmRowsOn(w int, tA bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, offs []int, beta float32, c []float32, ldc int) {
+	checkRowsArgs(tA, m, n, k, a, lda, b, offs, c, ldc)
+	sgemmRowsWS(g.own(w), tA, m, n, k, alpha, a, lda, b, offs, beta, c, ldc)
+}
+
+// own returns goroutine w's workspace, nil when there is none (a nil
+// Parallel, or w out of range): the caller then takes one from the free
+// list.
+func (g *Parallel) own(w int) *workspace {
+	if g == nil || w < 0 || w >= len(g.task.ws) {
+		return nil
+	}
+	return &g.task.ws[w]
+}
+
 // chunkTask runs chunks of one call's cut of C: chunk i is the rows or
 // columns t.cut.bounds(i, ...), computed by goroutine w in its workspace.
 type chunkTask struct {

@@ -1,6 +1,7 @@
 package gemm
 
 import (
+	"math/rand/v2"
 	"testing"
 
 	"github.com/nettrain/nettrain/internal/parallel"
@@ -76,5 +77,104 @@ func TestParallelOnNilPool(t *testing.T) {
 	g.Sgemm(false, false, 2, 2, 2, 1, a, 2, b, 2, 0, c, 2)
 	if want := []float32{19, 22, 43, 50}; c[0] != want[0] || c[1] != want[1] || c[2] != want[2] || c[3] != want[3] {
 		t.Fatalf("C = %v, want %v", c, want)
+	}
+}
+
+// onTask runs, per chunk, one product of its own with SgemmOn and one
+// with SgemmRowsOn on the goroutine that claimed the chunk.
+type onTask struct {
+	g          *Parallel
+	a, b, rowB []float32
+	offs       []int
+	c, cr      [][]float32
+	m, n, k    int
+	tA, tB     bool
+}
+
+func (t *onTask) Run(w, lo, hi int) {
+	for i := lo; i < hi; i++ {
+		ldb := t.n
+		if t.tB {
+			ldb = t.k
+		}
+		lda := t.k
+		if t.tA {
+			lda = t.m
+		}
+		t.g.SgemmOn(w, t.tA, t.tB, t.m, t.n, t.k, 0.5, t.a, lda, t.b, ldb, 1, t.c[i], t.n)
+		t.g.SgemmRowsOn(w, t.tA, t.m, t.n, t.k, 0.5, t.a, lda, t.rowB, t.offs, 0, t.cr[i], t.n)
+	}
+}
+
+// TestSgemmOn: products inside a parallel loop on each goroutine's own
+// workspace (SgemmOn, SgemmRowsOn) give Sgemm's and SgemmRows's bits, on
+// every kernel set and on packing and non-packing plans, allocate nothing
+// once the workspaces have grown, and fall back to the shared workspaces
+// for a nil Parallel or a goroutine index outside the pool.
+func TestSgemmOn(t *testing.T) {
+	for _, set := range []string{"avx512", "avx2", "generic"} {
+		restore, ok := useKernels(set)
+		if !ok {
+			continue
+		}
+		t.Run(set, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(9, 9))
+			for _, c := range []struct {
+				tA, tB  bool
+				m, n, k int
+			}{
+				{false, false, 16, 512, 128}, // an LSTM step: A packed
+				{false, true, 8, 96, 32},     // a GRU step: the dot path
+				{true, false, 96, 32, 88},    // a chunk's dW_hh
+				{false, false, 300, 70, 260}, // two k-blocks
+			} {
+				const chunks = 6
+				b := randMatrix(rng, c.k, c.n, c.n)
+				if c.tB {
+					b = randMatrix(rng, c.n, c.k, c.k)
+				}
+				task := &onTask{g: nil, a: randMatrix(rng, c.m, c.k, c.k), b: b, rowB: randMatrix(rng, 1, c.k+c.n, c.k+c.n),
+					offs: make([]int, c.k), m: c.m, n: c.n, k: c.k, tA: c.tA, tB: c.tB}
+				for p := range task.offs {
+					task.offs[p] = rng.IntN(c.k + 1)
+				}
+				c0 := randMatrix(rng, c.m, c.n, c.n)
+				fresh := func() {
+					task.c, task.cr = make([][]float32, chunks), make([][]float32, chunks)
+					for i := range chunks {
+						task.c[i], task.cr[i] = append([]float32(nil), c0...), make([]float32, c.m*c.n)
+					}
+				}
+				// The reference: a nil Parallel (the package functions) on
+				// the caller.
+				fresh()
+				task.Run(0, 0, chunks)
+				want, wantR := task.c[0], task.cr[0]
+				for _, threads := range []int{1, 2, 3} {
+					p := parallel.NewPool(threads)
+					task.g = NewParallel(p)
+					for _, w := range []int{-1, 0, threads} { // threads: out of range on the caller
+						fresh()
+						if w == 0 {
+							p.For(chunks, 1, task)
+						} else {
+							task.Run(w, 0, chunks)
+						}
+						for i := range chunks {
+							for j := range want {
+								if task.c[i][j] != want[j] || task.cr[i][j] != wantR[j] {
+									t.Fatalf("%+v, %d threads, w %d: chunk %d C[%d] = %v, %v; want %v, %v", c, threads, w, i, j, task.c[i][j], task.cr[i][j], want[j], wantR[j])
+								}
+							}
+						}
+					}
+					if a := testing.AllocsPerRun(5, func() { p.For(chunks, 1, task) }); a != 0 {
+						t.Errorf("%+v, %d threads: %v allocations per loop", c, threads, a)
+					}
+					p.Close()
+				}
+			}
+		})
+		restore()
 	}
 }

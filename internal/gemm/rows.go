@@ -22,6 +22,12 @@ import "fmt"
 // negative or leaves fewer than n values in b, besides Sgemm's checks on A
 // and C.
 func SgemmRows(tA bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, offs []int, beta float32, c []float32, ldc int) {
+	checkRowsArgs(tA, m, n, k, a, lda, b, offs, c, ldc)
+	sgemmRowsWS(nil, tA, m, n, k, alpha, a, lda, b, offs, beta, c, ldc)
+}
+
+// checkRowsArgs panics as SgemmRows documents.
+func checkRowsArgs(tA bool, m, n, k int, a []float32, lda int, b []float32, offs []int, c []float32, ldc int) {
 	if m < 0 || n < 0 || k < 0 {
 		panic(fmt.Sprintf("gemm: negative dimension (m=%d, n=%d, k=%d)", m, n, k))
 	}
@@ -41,6 +47,11 @@ func SgemmRows(tA bool, m, n, k int, alpha float32, a []float32, lda int, b []fl
 			}
 		}
 	}
+}
+
+// sgemmRowsWS is SgemmRows after the argument checks, in workspace own
+// when it is not nil, else in one from the shared free list.
+func sgemmRowsWS(own *workspace, tA bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, offs []int, beta float32, c []float32, ldc int) {
 	if m == 0 || n == 0 {
 		return
 	}
@@ -50,12 +61,12 @@ func SgemmRows(tA bool, m, n, k int, alpha float32, a []float32, lda int, b []fl
 	}
 	ks := activeKernels()
 	p := plan{ks: ks, packA: !tA || m > directAMaxRows, packB: ks.outerRows == nil}
-	var ws *workspace
-	if p.packs() {
+	ws := own
+	if ws == nil && p.packs() {
 		ws = getWorkspace()
 	}
 	outerGemmRows(ws, &p, tA, m, n, k, alpha, a, lda, b, offs, beta, c, ldc)
-	if ws != nil {
+	if ws != nil && own == nil {
 		putWorkspace(ws)
 	}
 }
