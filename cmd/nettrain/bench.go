@@ -210,11 +210,13 @@ func crossCoreNote(c *parallel.CrossCoreStats) string {
 
 // slowCoreFraction: a core whose L2 read bandwidth (the median of the
 // run's measurements) was below this fraction of the other core's was
-// slowed during the run. On this project's VM two healthy cores read
-// within 10% of each other (145 to 215 GB/s, moving together); a core
-// slowed by another tenant read at 75 to 155, and a 2-thread CNN step
-// scaled 1.70x to 1.73x with one core at 72% of the other, against 1.85x
-// in the same minutes without.
+// slowed during the run. A judgment from the first record that has the
+// measurement (bench/results/20261204-round10-scale.jsonl, bench's 256
+// KiB probe): there two healthy cores read at 140 to 215 GB/s, mostly
+// within 15% of each other, and the CNN's 2-thread step scaled 1.70x to
+// 1.73x in four rounds with core 0 at 70 to 74% of core 1, against 1.85x
+// in the round without; rounds at 84 to 86% (the LSTM's 1.74x) are not
+// flagged.
 const slowCoreFraction = 0.8
 
 // slowCoreNote explains a scaling table measured while a core was slowed

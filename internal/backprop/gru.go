@@ -119,12 +119,13 @@ type gru[T Float] struct {
 // output hs and the input gradient dx are (n, T, .) like every sequence;
 // the internal buffers hold the rows of each chunk of samples (lstmGrain,
 // as the LSTM's) together, time-major within the chunk: for the chunk
-// [lo, lo+m), row q = lo*T + t*m + (s-lo) (gruLayer.row). The rows of one
-// step of a chunk are contiguous for the per-step GEMMs, and no cache line
-// or prefetched neighbour of a chunk's rows belongs to another chunk: with
-// the chunks' rows interleaved step by step ((T, n, .), as before), the
-// two cores of a 2-thread run stole each other's lines at every step, and
-// each chunk's forward pass took twice as long as on one thread.
+// [lo, lo+m), row q = lo*T + t*m + (s-lo) (chunkRow). The rows of one
+// step of a chunk are contiguous for the per-step GEMMs, and two chunks
+// meet only once per buffer, not at every step: with the chunks' rows
+// interleaved step by step ((T, n, .), as before), the two cores of a
+// 2-thread run stole each other's cache lines (and the lines their
+// prefetchers fetched) at every step, and each chunk's forward pass took
+// twice as long as on one thread.
 type gruLayer[T Float] struct {
 	in, h, steps       int
 	wih, whh, bih, bhh *Param[T]
@@ -352,7 +353,7 @@ func (ly *gruLayer[T]) backwardSamples(w, lo, hi int) {
 }
 
 // gruRowsTask moves the samples [lo, hi) between the (n, T, .) layout and
-// the rows' order (gruLayer.row): forward (fwd), x into xT and b_ih into
+// the rows' order (chunkRow): forward (fwd), x into xT and b_ih into
 // every row of gi; backward, dxT into dx.
 type gruRowsTask[T Float] struct {
 	ly  *gruLayer[T]
@@ -364,7 +365,7 @@ func (t *gruRowsTask[T]) Run(_, lo, hi int) {
 	in, h3, steps := ly.in, 3*ly.h, ly.steps
 	for s := lo; s < hi; s++ {
 		for st := 0; st < steps; st++ {
-			q, r := ly.row(st, s), s*steps+st
+			q, r := chunkRow(ly.n, steps, st, s), s*steps+st
 			if t.fwd {
 				copy(ly.xT[q*in:(q+1)*in], ly.x[r*in:(r+1)*in])
 				copy(ly.gi[q*h3:(q+1)*h3], ly.bih.W)
@@ -373,14 +374,6 @@ func (t *gruRowsTask[T]) Run(_, lo, hi int) {
 			}
 		}
 	}
-}
-
-// row is the row of the internal buffers that holds step t of sample s:
-// the chunks of lstmGrain(n) samples one after another, each time-major.
-func (ly *gruLayer[T]) row(t, s int) int {
-	pg := lstmGrain(ly.n)
-	lo := s / pg * pg
-	return lo*ly.steps + t*min(pg, ly.n-lo) + s - lo
 }
 
 // GRUParams are the parameters of a gru layer.

@@ -19,8 +19,9 @@ type Ctx struct {
 	// the calling goroutine.
 	Pool *parallel.Pool
 	// Gemm runs the float32 GEMMs, unless Sgemm is set, on the threads of
-	// its pool: normally gemm.NewParallel(Pool). Nil: gemm.Sgemm on the
-	// calling goroutine.
+	// its pool: gemm.NewParallel(Pool) (the products inside Pool's loops
+	// use its per-goroutine workspaces, so it must be built on Pool). Nil:
+	// gemm.Sgemm on the calling goroutine.
 	Gemm *gemm.Parallel
 	// Sgemm and Dgemm multiply whole-batch matrices; nil selects Gemm.Sgemm
 	// (gemm.Sgemm without it) and gonum's Dgemm. Products computed inside

@@ -613,12 +613,17 @@ func (t *lstmRowsTask[T]) Run(_, lo, hi int) {
 	}
 }
 
-// row is the row of the internal buffers that holds step t of sample s:
-// the parts of lstmGrain(n) samples one after another, each time-major.
-func (ly *lstmLayer[T]) row(t, s int) int {
-	pg := lstmGrain(ly.n)
+// row is the row of the internal buffers that holds step t of sample s.
+func (ly *lstmLayer[T]) row(t, s int) int { return chunkRow(ly.n, ly.steps, t, s) }
+
+// chunkRow is the row that holds step t of sample s in a recurrent
+// layer's internal buffers for a batch of n windows of steps steps (the
+// LSTM's and the GRU's): the chunks of lstmGrain(n) samples one after
+// another, each time-major.
+func chunkRow(n, steps, t, s int) int {
+	pg := lstmGrain(n)
 	lo := s / pg * pg
-	return lo*ly.steps + t*min(pg, ly.n-lo) + s - lo
+	return lo*steps + t*min(pg, n-lo) + s - lo
 }
 
 // lstmIDGrain is the chunk, in rows, of the one-hot id scan.

@@ -18,8 +18,10 @@ import (
 // with the same operations as on one thread: the bits of the result depend
 // neither on the number of threads nor on which goroutine ran which chunk.
 //
-// Calls on one Parallel are serialised. A Parallel on a nil
-// *parallel.Pool runs every call on the caller.
+// Sgemm calls on one Parallel are serialised. A Parallel on a nil
+// *parallel.Pool runs every call on the caller. The products of a parallel
+// loop's chunks go through SgemmOn (or SgemmRowsOn), with the goroutine
+// index of the loop, on a Parallel built on that loop's pool.
 type Parallel struct {
 	pool *parallel.Pool
 	mu   sync.Mutex // serialises Sgemm calls: task and ws[0] are shared
@@ -38,7 +40,7 @@ const minParallelFlops = 1 << 20
 
 // Sgemm is Sgemm (see the package function) run on the pool's goroutines.
 // It must not be called from inside a task of the same pool (that
-// deadlocks): a parallel loop's own products call the package Sgemm.
+// deadlocks): a parallel loop's own products call SgemmOn.
 func (g *Parallel) Sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	checkArgs(tA, tB, m, n, k, a, lda, b, ldb, c, ldc)
 	if m == 0 || n == 0 {
@@ -69,10 +71,12 @@ func (g *Parallel) Sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, l
 // in that goroutine's own packing workspace: the products of a loop's
 // chunks (a recurrence's steps, a convolution's samples) neither take
 // turns at the package's shared list of workspaces nor pack into buffers
-// another core wrote last. The bits are Sgemm's. It runs on the caller
-// and must not be called while a Parallel.Sgemm of the same pool runs
-// (it cannot be: that call holds the pool). With a nil Parallel, or w
-// outside the pool's goroutines, it is the package Sgemm.
+// another core wrote last. The bits are Sgemm's. It runs on the caller.
+// No Parallel.Sgemm on g can run meanwhile: Pool.For and Parallel.Sgemm
+// both hold the pool for their whole call, so g must be built on the pool
+// running the loop. With a nil Parallel, a Parallel on a nil pool (which
+// a loop cannot hold), or w outside the pool's goroutines, it is the
+// package Sgemm, on the shared workspaces.
 func (g *Parallel) SgemmOn(w int, tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	checkArgs(tA, tB, m, n, k, a, lda, b, ldb, c, ldc)
 	sgemmWS(g.own(w), tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
@@ -86,10 +90,10 @@ func (g *Parallel) SgemmRowsOn(w int, tA bool, m, n, k int, alpha float32, a []f
 }
 
 // own returns goroutine w's workspace, nil when there is none (a nil
-// Parallel, or w out of range): the caller then takes one from the free
-// list.
+// Parallel or pool, or w out of range): the caller then takes one from
+// the free list.
 func (g *Parallel) own(w int) *workspace {
-	if g == nil || w < 0 || w >= len(g.task.ws) {
+	if g == nil || g.pool == nil || w < 0 || w >= len(g.task.ws) {
 		return nil
 	}
 	return &g.task.ws[w]

@@ -171,6 +171,17 @@ func TestSgemmOn(t *testing.T) {
 					if a := testing.AllocsPerRun(5, func() { p.For(chunks, 1, task) }); a != 0 {
 						t.Errorf("%+v, %d threads: %v allocations per loop", c, threads, a)
 					}
+					// On one thread the loop runs on the caller, goroutine 0:
+					// a product that packs must have packed in its workspace.
+					ldb := c.n
+					if c.tB {
+						ldb = c.k
+					}
+					pl := makePlan(activeKernels(), c.tA, c.tB, c.m, c.n, c.k, ldb)
+					packs := pl.packs() || !c.tA // SgemmRowsOn packs A unless tA
+					if ws := task.g.task.ws[0]; threads == 1 && packs && len(ws.a)+len(ws.b) == 0 {
+						t.Errorf("%+v: the loop's products packed outside goroutine 0's workspace", c)
+					}
 					p.Close()
 				}
 			}

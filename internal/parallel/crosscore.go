@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -61,6 +62,14 @@ var crossCoreLimit = 2 * time.Second
 // stallSecondForTest makes the second thread of MeasureCrossCoreOn never
 // answer, for the test of its time limit.
 var stallSecondForTest bool
+
+// crossCoreMu serialises measurements, which share their buffers (kept
+// between measurements, so that bench's measurements between turns leave
+// no garbage for a collection during the next turn).
+var (
+	crossCoreMu                  sync.Mutex
+	crossCoreBuf, crossCoreProbe []float32
+)
 
 // sink keeps the sums of the timed reads from being optimised away.
 var sink float32
@@ -127,8 +136,16 @@ func MeasureCrossCoreOn(a, b int) (CrossCore, error) {
 		}
 		return false
 	}
-	buf := make([]float32, 1<<18) // 1 MiB
-	probe := make([]float32, l2ProbeBytes/4)
+	crossCoreMu.Lock()
+	defer crossCoreMu.Unlock()
+	if crossCoreBuf == nil {
+		crossCoreBuf, crossCoreProbe = make([]float32, 1<<18), make([]float32, l2ProbeBytes/4) // 1 MiB, and the L2 probe
+	}
+	buf, probe := crossCoreBuf, crossCoreProbe
+	// Each core's L2 bandwidth is measured while the other thread is not
+	// running: this one's before the second starts, the second's while
+	// this one waits on started.
+	cc.L2ReadGBs[0] = l2Read(probe)
 	started := make(chan error, 1)
 	done := make(chan struct{})
 	go func() {
@@ -171,7 +188,6 @@ func MeasureCrossCoreOn(a, b int) (CrossCore, error) {
 	}()
 	err = <-started
 	if err == nil {
-		cc.L2ReadGBs[0] = l2Read(probe)
 		err = cc.measure(&flag, &seq, buf, late)
 	}
 	<-done
@@ -264,6 +280,32 @@ func SummarizeCrossCore(ms []CrossCore) *CrossCoreStats {
 		st.L2ReadMinGBs[c] = l2[0]
 	}
 	return st
+}
+
+// OnCore runs f on the calling goroutine with its thread pinned to core
+// cpu (Linux; elsewhere, and for cpu -1, unpinned), then restores the
+// thread's CPU affinity. It fails if cpu is not a core this process may
+// run on. For probes that time the same work on each core in turn
+// (scripts/coreprobe).
+func OnCore(cpu int, f func()) error {
+	unpin, err := pinThread(cpu)
+	if err != nil {
+		return err
+	}
+	f()
+	return unpin()
+}
+
+// L2ReadGBs returns the calling thread's read bandwidth from its own L2
+// cache, in GB/s: the probe of CrossCore.L2ReadGBs (run it under OnCore
+// to choose the core).
+func L2ReadGBs() float64 {
+	crossCoreMu.Lock()
+	defer crossCoreMu.Unlock()
+	if crossCoreProbe == nil {
+		crossCoreProbe = make([]float32, l2ProbeBytes/4)
+	}
+	return l2Read(crossCoreProbe)
 }
 
 // l2Read returns the calling thread's read bandwidth over x, in GB/s:

@@ -100,7 +100,8 @@ func (p *Pool) Close() {
 // processes the items [lo, hi) on goroutine w of the pool (0 <= w <
 // Threads(); 0 is the caller), so that a task can keep scratch space per
 // goroutine. Run must not call the pool (For, or a GEMM on it): that
-// deadlocks.
+// deadlocks. A product inside Run goes through gemm.Parallel.SgemmOn with
+// Run's w, which runs it on the calling goroutine.
 //
 // A task is usually a small struct stored in the object that runs the loop
 // (a layer), its fields set before each call: passing a pointer to it as a
