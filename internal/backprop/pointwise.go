@@ -1,17 +1,18 @@
 package backprop
 
 // pointwise is the layer of a parameter-free element-wise map y = f(x)
-// whose derivative is computed from x (elu, gelu; silu has its own
-// layer on package simd's Sigmoid): Forward keeps the
+// whose derivative is computed from x (elu, gelu, silu): Forward keeps the
 // input (owned by the layer below, valid until Backward) and Backward
 // computes dx = dy * f'(x). The kind's file states f and f'; scalarFn
 // carries them. The map runs in chunks of ElemGrain elements (Ctx.For),
-// each element on its own, in float64 and rounded once to T, so the bits
-// never depend on the thread count.
+// each element on its own, in float64 and rounded once to T (or by the
+// kind's chunkFn, when it has one), so the bits never depend on the
+// thread count.
 type pointwise[T Float] struct {
 	fn    scalarFn
-	size  int // elements per sample
-	x     []T // the last Forward's input (not owned)
+	chunk chunkFn[T] // fn's vector form, if it has one (silu)
+	size  int        // elements per sample
+	x     []T        // the last Forward's input (not owned)
 	y, dx []T
 	task  pointwiseTask[T]
 }
@@ -22,9 +23,19 @@ type scalarFn interface {
 	deriv(x float64) float64
 }
 
+// chunkFn is a scalarFn that computes whole chunks at once (on package
+// simd's vector maps): y = f(x), and dx = dy * f'(x). Each element's
+// result must depend on that element alone, so that the chunks keep the
+// bits independent of the thread count.
+type chunkFn[T Float] interface {
+	forwardChunk(y, x []T)
+	backwardChunk(dx, dy, x []T)
+}
+
 func newPointwise[T Float](fn scalarFn, in []int, maxBatch int) *pointwise[T] {
 	size := Prod(in)
 	l := &pointwise[T]{fn: fn, size: size, y: make([]T, maxBatch*size), dx: make([]T, maxBatch*size)}
+	l.chunk, _ = fn.(chunkFn[T])
 	l.task.l = l
 	return l
 }
@@ -58,6 +69,14 @@ type pointwiseTask[T Float] struct {
 func (t *pointwiseTask[T]) Run(_, lo, hi int) {
 	l := t.l
 	x := l.x[lo:hi]
+	if l.chunk != nil {
+		if t.dy == nil {
+			l.chunk.forwardChunk(l.y[lo:hi], x)
+		} else {
+			l.chunk.backwardChunk(l.dx[lo:hi], t.dy[lo:hi], x)
+		}
+		return
+	}
 	if t.dy == nil {
 		y := l.y[lo:hi]
 		for i, v := range x {

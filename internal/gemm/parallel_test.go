@@ -110,8 +110,13 @@ func (t *onTask) Run(w, lo, hi int) {
 // workspace (SgemmOn, SgemmRowsOn) give Sgemm's and SgemmRows's bits, on
 // every kernel set and on packing and non-packing plans, allocate nothing
 // once the workspaces have grown, and fall back to the shared workspaces
-// for a nil Parallel or a goroutine index outside the pool.
+// for a nil Parallel, a Parallel without a pool (whose Sgemm would share
+// goroutine 0's workspace with no pool to keep them apart) or a goroutine
+// index outside the pool.
 func TestSgemmOn(t *testing.T) {
+	if ws := NewParallel(nil).own(0); ws != nil {
+		t.Error("a Parallel on a nil pool hands out its caller's workspace to SgemmOn")
+	}
 	for _, set := range []string{"avx512", "avx2", "generic"} {
 		restore, ok := useKernels(set)
 		if !ok {

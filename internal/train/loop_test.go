@@ -8,15 +8,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nettrain/nettrain/internal/model"
 	"github.com/nettrain/nettrain/internal/optim"
 	"github.com/nettrain/nettrain/internal/testutil"
 )
 
-// TestLoopRefusesAPositionOutsideTheRun: Run returns an error, at once,
-// for a starting position no run can be at (a hook or a caller that set
-// Pos from a bad checkpoint); before, a batch beyond the epoch looped
-// forever and a negative one panicked on the permutation's bounds.
-func TestLoopRefusesAPositionOutsideTheRun(t *testing.T) {
+// tinyLoopConfig writes 40 rows of two columns and a config of one dense
+// layer over them with the given training settings.
+func tinyLoopConfig(t *testing.T, training string) *model.Config {
 	dir := t.TempDir()
 	var b strings.Builder
 	b.WriteString("x,y\n")
@@ -24,11 +23,19 @@ func TestLoopRefusesAPositionOutsideTheRun(t *testing.T) {
 		fmt.Fprintf(&b, "%d,%d\n", i%5, i%2)
 	}
 	os.WriteFile(filepath.Join(dir, "d.csv"), []byte(b.String()), 0o644)
-	cfg := testutil.LoadConfig(t, dir, `name: l
+	return testutil.LoadConfig(t, dir, `name: l
 data: {train: d.csv}
 model: {input: [1], layers: [{dense: {units: 2}}]}
-training: {epochs: 2, batch_size: 8}
+training: {`+training+`}
 `)
+}
+
+// TestLoopRefusesAPositionOutsideTheRun: Run returns an error, at once,
+// for a starting position no run can be at (a hook or a caller that set
+// Pos from a bad checkpoint); before, a batch beyond the epoch looped
+// forever and a negative one panicked on the permutation's bounds.
+func TestLoopRefusesAPositionOutsideTheRun(t *testing.T) {
+	cfg := tinyLoopConfig(t, "epochs: 2, batch_size: 8")
 	m, err := Load[float32](cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -77,18 +84,7 @@ training: {epochs: 2, batch_size: 8}
 // epoch of 7 batches, before the loop kept its permutation.
 func TestLoopEpochAllocatesNothing(t *testing.T) {
 	for _, shuffle := range []bool{true, false} {
-		dir := t.TempDir()
-		var b strings.Builder
-		b.WriteString("x,y\n")
-		for i := 0; i < 40; i++ {
-			fmt.Fprintf(&b, "%d,%d\n", i%5, i%2)
-		}
-		os.WriteFile(filepath.Join(dir, "d.csv"), []byte(b.String()), 0o644)
-		cfg := testutil.LoadConfig(t, dir, fmt.Sprintf(`name: l
-data: {train: d.csv}
-model: {input: [1], layers: [{dense: {units: 2}}]}
-training: {epochs: 1, batch_size: 8, shuffle: %v}
-`, shuffle))
+		cfg := tinyLoopConfig(t, fmt.Sprintf("epochs: 1, batch_size: 8, shuffle: %v", shuffle))
 		m, err := Load[float32](cfg)
 		if err != nil {
 			t.Fatal(err)
