@@ -30,9 +30,15 @@ import (
 //
 //	dW_ih += dgi^T x    dW_hh += dgh^T h_prev    db_ih += sum dgi    db_hh += sum dgh    dx = dgi W_ih
 //
-// The input projections of all steps are one GEMM over the batch and time;
-// so are dW_ih and dx; dW_hh is one GEMM per chunk of samples, added in
-// chunk order. The recurrence runs in parallel over
+// Everything but the sum of the weight gradients runs per chunk of
+// samples, on the goroutine of the chunk's recurrence, while its rows are
+// in that core's cache: the input projection of all its steps (one GEMM),
+// then the recurrence; backward, the recurrence, then the chunk's dx (one
+// GEMM), bias sums (float64) and, unless they would take more than
+// lstmMaxPart values, its dW_ih and dW_hh (one GEMM each). The chunks'
+// sums are then added to the gradients in chunk order (without the parts,
+// dW_ih is one GEMM over every row and dW_hh one per chunk, after the
+// recurrence). The recurrence runs in parallel over
 // chunks of samples (Ctx.For, at most four chunks, fixed by the batch size,
 // as the LSTM's): each chunk runs all its steps on one goroutine, a step
 // one GEMM for W_hh h_{t-1} of the chunk's samples and the gate maths per
@@ -101,6 +107,22 @@ func (s GRUSpec) WorkspaceElems() int64 {
 	return e
 }
 
+// FixedWorkspaceElems counts a GRU's buffers that do not grow with the
+// batch, per layer: the chunks' bias sums (float64, counted as two
+// elements each) and, when they fit lstmMaxPart, their dW_ih and dW_hh
+// parts.
+func (s GRUSpec) FixedWorkspaceElems() int64 {
+	var e int64
+	h3 := 3 * int64(s.Units)
+	for l := 0; l < s.Layers; l++ {
+		e += 2 * lstmChunks * 2 * h3
+		if gruParts(s.layerIn(l), s.Units) {
+			e += lstmChunks * h3 * int64(s.layerIn(l)+s.Units)
+		}
+	}
+	return e
+}
+
 func (s GRUSpec) new32(p []*Param[float32], maxBatch int) Layer[float32] {
 	return newGRU(s, p, maxBatch)
 }
@@ -137,15 +159,20 @@ type gruLayer[T Float] struct {
 	dgi, dgh           []T       // (n*T rows, 3H)
 	dh                 []T       // (n, H): carried from step t+1
 	dxT, dx            []T       // (n*T rows, in) and (n, T, in)
-	db                 []float64 // (2, 3H): the bias gradients, summed over rows
+	dbPart             []float64 // (chunks, 6H): each chunk's sums of dgi and dgh over its rows
+	// dwihPart (chunks, 3H, in) and dwhhPart (chunks, 3H, H) hold each
+	// chunk's dW_ih and dW_hh, unless together they would be larger than
+	// lstmMaxPart values: then both are nil.
+	dwihPart, dwhhPart []T
 
 	// The parallel loops and what they work on during a call.
 	ctx      *Ctx
 	n        int
 	x, dy    []T
 	lastOnly bool
+	needDx   bool
 	seq      gruSeqTask[T]
-	rows     gruRowsTask[T]
+	grads    gruGradTask[T]
 }
 
 func newGRU[T Float](s GRUSpec, p []*Param[T], maxBatch int) *gru[T] {
@@ -160,9 +187,12 @@ func newGRU[T Float](s GRUSpec, p []*Param[T], maxBatch int) *gru[T] {
 			xT: make([]T, nt*in), gi: make([]T, nt*3*h), gh: make([]T, nt*3*h), gates: make([]T, nt*3*h),
 			hprev: make([]T, nt*h), hs: make([]T, nt*h),
 			dgi: make([]T, nt*3*h), dgh: make([]T, nt*3*h), dh: make([]T, maxBatch*h),
-			dxT: make([]T, nt*in), dx: make([]T, nt*in), db: make([]float64, 6*h),
+			dxT: make([]T, nt*in), dx: make([]T, nt*in), dbPart: make([]float64, lstmChunks*6*h),
 		}
-		ly.seq.ly, ly.rows.ly = ly, ly
+		if gruParts(in, h) {
+			ly.dwihPart, ly.dwhhPart = make([]T, lstmChunks*3*h*in), make([]T, lstmChunks*3*h*h)
+		}
+		ly.seq.ly, ly.grads.ly = ly, ly
 		l.layers = append(l.layers, ly)
 	}
 	if !l.seqOut {
@@ -197,14 +227,12 @@ func (l *gru[T]) Backward(ctx *Ctx, dy []T, n int, needDx bool) []T {
 	return dy
 }
 
+// gruParts reports whether a layer of in inputs and h units keeps
+// per-chunk dW_ih and dW_hh parts (at most lstmMaxPart values).
+func gruParts(in, h int) bool { return int64(lstmChunks)*3*int64(h)*int64(in+h) <= int64(lstmMaxPart) }
+
 func (ly *gruLayer[T]) forward(ctx *Ctx, x []T, n int) {
-	h3, in, nt := 3*ly.h, ly.in, n*ly.steps
-	ly.ctx, ly.n, ly.x = ctx, n, x[:nt*in]
-	// xT = x in the rows' order and gi = b_ih in every row, then gi += x
-	// W_ih^T for every step of every sample at once.
-	ly.rows.fwd = true
-	ctx.For(n, lstmRowGrain(ly.steps*(in+h3)), &ly.rows)
-	Gemm(ctx, false, true, nt, h3, in, 1, ly.xT[:nt*in], in, ly.wih.W, in, 1, ly.gi[:nt*h3], h3)
+	ly.ctx, ly.n, ly.x = ctx, n, x[:n*ly.steps*ly.in]
 	ly.seq.fwd = true
 	ctx.For(n, lstmGrain(n), &ly.seq)
 	ly.ctx, ly.x = nil, nil
@@ -215,46 +243,28 @@ func (ly *gruLayer[T]) forward(ctx *Ctx, x []T, n int) {
 func (ly *gruLayer[T]) backward(ctx *Ctx, dy []T, n int, needDx, lastOnly bool) []T {
 	h, h3, in, steps := ly.h, 3*ly.h, ly.in, ly.steps
 	nt := n * steps
-	ly.ctx, ly.n, ly.dy, ly.lastOnly = ctx, n, dy, lastOnly
+	ly.ctx, ly.n, ly.dy, ly.lastOnly, ly.needDx = ctx, n, dy, lastOnly, needDx
 	ly.seq.fwd = false
 	ctx.For(n, lstmGrain(n), &ly.seq)
-	dgi, dgh := ly.dgi[:nt*h3], ly.dgh[:nt*h3]
-	// dW_ih += dgi^T x; dW_hh += dgh^T h_prev over the steps t >= 1
-	// (h_{-1} = 0): one product per chunk of samples, over its rows of
-	// those steps (contiguous), added in chunk order.
-	Gemm(ctx, true, false, h3, in, nt, 1, dgi, h3, ly.xT[:nt*in], in, 1, ly.wih.G, in)
-	if steps > 1 {
+	if ly.dwihPart == nil {
+		// dW_ih += dgi^T x over every row; dW_hh += dgh^T h_prev over the
+		// steps t >= 1 (h_{-1} = 0), one product per chunk over its rows
+		// of those steps (contiguous), in chunk order.
+		Gemm(ctx, true, false, h3, in, nt, 1, ly.dgi[:nt*h3], h3, ly.xT[:nt*in], in, 1, ly.wih.G, in)
 		pg := lstmGrain(n)
-		for lo := 0; lo < n; lo += pg {
+		for lo := 0; steps > 1 && lo < n; lo += pg {
 			m := min(pg, n-lo)
 			q := lo*steps + m
-			Gemm(ctx, true, false, h3, h, (steps-1)*m, 1, dgh[q*h3:], h3, ly.hprev[q*h:], h, 1, ly.whh.G, h)
+			Gemm(ctx, true, false, h3, h, (steps-1)*m, 1, ly.dgh[q*h3:], h3, ly.hprev[q*h:], h, 1, ly.whh.G, h)
 		}
 	}
-	// db_ih, db_hh += the sums of dgi and dgh over rows, in row order.
-	clear(ly.db)
-	dbi, dbh := ly.db[:h3], ly.db[h3:]
-	for q := range nt {
-		for j, v := range dgi[q*h3 : (q+1)*h3] {
-			dbi[j] += float64(v)
-		}
-		for j, v := range dgh[q*h3 : (q+1)*h3] {
-			dbh[j] += float64(v)
-		}
-	}
-	for j := range h3 {
-		ly.bih.G[j] += T(dbi[j])
-		ly.bhh.G[j] += T(dbh[j])
-	}
-	var dx []T
-	if needDx {
-		Gemm(ctx, false, false, nt, in, h3, 1, dgi, h3, ly.wih.W, in, 0, ly.dxT[:nt*in], in)
-		ly.rows.fwd = false
-		ctx.For(n, lstmRowGrain(steps*in), &ly.rows)
-		dx = ly.dx[:nt*in]
-	}
+	ly.grads.chunks = (n + lstmGrain(n) - 1) / lstmGrain(n)
+	ctx.For(h3, lstmColGrain, &ly.grads)
 	ly.ctx, ly.dy = nil, nil
-	return dx
+	if needDx {
+		return ly.dx[:nt*in]
+	}
+	return nil
 }
 
 // gruSeqTask runs the recurrence of the samples [lo, hi) through every
@@ -273,7 +283,18 @@ func (t *gruSeqTask[T]) Run(w, lo, hi int) {
 }
 
 func (ly *gruLayer[T]) forwardSamples(w, lo, hi int) {
-	h, h3, steps, m := ly.h, 3*ly.h, ly.steps, hi-lo
+	h, h3, steps, m, in := ly.h, 3*ly.h, ly.steps, hi-lo, ly.in
+	// The chunk's rows of xT (its samples' input) and gi = b_ih, then gi
+	// += xT W_ih^T for every step of its samples at once.
+	r0 := lo * steps
+	for s := lo; s < hi; s++ {
+		for t := range steps {
+			q, r := r0+t*m+s-lo, s*steps+t
+			copy(ly.xT[q*in:(q+1)*in], ly.x[r*in:(r+1)*in])
+			copy(ly.gi[q*h3:(q+1)*h3], ly.bih.W)
+		}
+	}
+	gemmSerial(ly.ctx, w, false, true, steps*m, h3, in, 1, ly.xT[r0*in:], in, ly.wih.W, in, 1, ly.gi[r0*h3:], h3)
 	for t := 0; t < steps; t++ {
 		q0 := lo*steps + t*m
 		// gh = b_hh (+ h_{t-1} W_hh^T for t > 0) for the chunk's samples.
@@ -350,28 +371,69 @@ func (ly *gruLayer[T]) backwardSamples(w, lo, hi int) {
 			gemmSerial(ly.ctx, w, false, false, m, h, h3, 1, ly.dgh[q0*h3:], h3, ly.whh.W, h, 1, ly.dh[lo*h:], h)
 		}
 	}
+	ly.chunkGrads(w, lo, hi)
 }
 
-// gruRowsTask moves the samples [lo, hi) between the (n, T, .) layout and
-// the rows' order (chunkRow): forward (fwd), x into xT and b_ih into
-// every row of gi; backward, dxT into dx.
-type gruRowsTask[T Float] struct {
-	ly  *gruLayer[T]
-	fwd bool
-}
-
-func (t *gruRowsTask[T]) Run(_, lo, hi int) {
-	ly := t.ly
-	in, h3, steps := ly.in, 3*ly.h, ly.steps
-	for s := lo; s < hi; s++ {
-		for st := 0; st < steps; st++ {
-			q, r := chunkRow(ly.n, steps, st, s), s*steps+st
-			if t.fwd {
-				copy(ly.xT[q*in:(q+1)*in], ly.x[r*in:(r+1)*in])
-				copy(ly.gi[q*h3:(q+1)*h3], ly.bih.W)
-			} else {
+// chunkGrads computes, after the chunk [lo, hi)'s backward recurrence, its
+// bias sums into its part of dbPart (float64, over its rows in order), its
+// dW_ih and dW_hh into its parts when there are, and its dx when needed
+// (dxT = dgi W_ih on its rows, then into dx's (n, T, in) layout).
+func (ly *gruLayer[T]) chunkGrads(w, lo, hi int) {
+	h, h3, steps, m, in := ly.h, 3*ly.h, ly.steps, hi-lo, ly.in
+	c, r0, rows := lo/lstmGrain(ly.n), lo*steps, steps*(hi-lo)
+	dgi, dgh := ly.dgi[r0*h3:(r0+rows)*h3], ly.dgh[r0*h3:(r0+rows)*h3]
+	db := ly.dbPart[c*2*h3 : (c+1)*2*h3]
+	clear(db)
+	for q := range rows {
+		simd.AddWiden(db[:h3], dgi[q*h3:(q+1)*h3])
+		simd.AddWiden(db[h3:], dgh[q*h3:(q+1)*h3])
+	}
+	if ly.dwihPart != nil {
+		gemmSerial(ly.ctx, w, true, false, h3, in, rows, 1, dgi, h3, ly.xT[r0*in:], in, 0, ly.dwihPart[c*h3*in:(c+1)*h3*in], in)
+		if steps > 1 {
+			// Over the steps t >= 1 (h_{-1} = 0): the chunk's rows from m on.
+			gemmSerial(ly.ctx, w, true, false, h3, h, rows-m, 1, dgh[m*h3:], h3, ly.hprev[(r0+m)*h:], h, 0, ly.dwhhPart[c*h3*h:(c+1)*h3*h], h)
+		}
+	}
+	if ly.needDx {
+		gemmSerial(ly.ctx, w, false, false, rows, in, h3, 1, dgi, h3, ly.wih.W, in, 0, ly.dxT[r0*in:(r0+rows)*in], in)
+		for s := lo; s < hi; s++ {
+			for t := range steps {
+				q, r := r0+t*m+s-lo, s*steps+t
 				copy(ly.dx[r*in:(r+1)*in], ly.dxT[q*in:(q+1)*in])
 			}
+		}
+	}
+}
+
+// gruGradTask adds the chunks' sums to the gradients in chunk order, for
+// the gate rows [lo, hi) of 3H: the bias sums, and the chunks' dW_ih and
+// dW_hh when the layer keeps them.
+type gruGradTask[T Float] struct {
+	ly     *gruLayer[T]
+	chunks int
+}
+
+func (t *gruGradTask[T]) Run(_, lo, hi int) {
+	ly := t.ly
+	h, h3, in := ly.h, 3*ly.h, ly.in
+	for j := lo; j < hi; j++ {
+		var si, sh float64
+		for c := range t.chunks {
+			si += ly.dbPart[c*2*h3+j]
+			sh += ly.dbPart[c*2*h3+h3+j]
+		}
+		ly.bih.G[j] += T(si)
+		ly.bhh.G[j] += T(sh)
+	}
+	if ly.dwihPart == nil {
+		return
+	}
+	gi, gh := ly.wih.G[lo*in:hi*in], ly.whh.G[lo*h:hi*h]
+	for c := range t.chunks {
+		simd.Add(gi, ly.dwihPart[c*h3*in+lo*in:c*h3*in+hi*in])
+		if ly.steps > 1 {
+			simd.Add(gh, ly.dwhhPart[c*h3*h+lo*h:c*h3*h+hi*h])
 		}
 	}
 }

@@ -102,22 +102,7 @@ func TestThreadsBitIdenticalCNN(t *testing.T) {
 	}{{"mnist-cnn", mnistCNN, 19}, {"mixed", mixedCNN, 11}, {"global-avgpool", globalCNN, 70}} {
 		t.Run(tc.name, func(t *testing.T) {
 			in, specs := tc.arch()
-			wantW, wantY := trainSteps[float32](in, specs, &Ctx{}, tc.n, 3)
-			for _, threads := range []int{1, 2, 3, 4} {
-				pool := parallel.NewPool(threads)
-				w, y := trainSteps[float32](in, specs, &Ctx{Pool: pool, Gemm: gemm.NewParallel(pool)}, tc.n, 3)
-				pool.Close()
-				for i := range wantW {
-					if math.Float32bits(w[i]) != math.Float32bits(wantW[i]) {
-						t.Fatalf("%d threads: weight %d is %v, %v without a pool", threads, i, w[i], wantW[i])
-					}
-				}
-				for i := range wantY {
-					if math.Float32bits(y[i]) != math.Float32bits(wantY[i]) {
-						t.Fatalf("%d threads: output %d is %v, %v without a pool", threads, i, y[i], wantY[i])
-					}
-				}
-			}
+			checkThreadsBitIdentical(t, in, specs, tc.n)
 		})
 	}
 }
