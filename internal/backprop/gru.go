@@ -42,8 +42,9 @@ import (
 // chunks of samples (Ctx.For, at most four chunks, fixed by the batch size,
 // as the LSTM's): each chunk runs all its steps on one goroutine, a step
 // one GEMM for W_hh h_{t-1} of the chunk's samples and the gate maths per
-// row (in float64, rounded once to T). The bias gradients are summed over
-// rows in order, in float64. So the bits never depend on the thread count.
+// row (in float64, rounded once to T). The bias gradients are summed in
+// float64 over each chunk's rows in order, then over the chunks in chunk
+// order. So the bits never depend on the thread count.
 //
 // Parameters per layer l: "weight_ih_l<l>" (3H, I_l), "weight_hh_l<l>" (3H, H),
 // "bias_ih_l<l>" (3H), "bias_hh_l<l>" (3H), all U(-1/sqrt(H), 1/sqrt(H)) as
@@ -98,7 +99,8 @@ func (s GRUSpec) FLOPs() int64 {
 // WorkspaceElems is a GRU's per-sample state over the window: the input
 // and recurrent projections and their gradients (4 x 3H), the gates (3H),
 // the previous and current outputs (2 x H) per step and layer, and the
-// transposed input and its gradient.
+// input in the rows' order, its gradient there and in the (n, T, in)
+// layout (3 x in).
 func (s GRUSpec) WorkspaceElems() int64 {
 	var e int64
 	for l := 0; l < s.Layers; l++ {

@@ -31,6 +31,8 @@ func testGRUGrads(t *testing.T) {
 		{"one step", []int{1, 3}, []func([]int) Spec{gruS(4, 1, false), denseTo(2)}, MSE, 3},
 		{"batch 1", []int{6, 2}, []func([]int) Spec{gruS(3, 1, true)}, MSE, 1},
 		{"several chunks", []int{3, 2}, []func([]int) Spec{gruS(3, 1, false), denseTo(2)}, MSE, 19},
+		{"2 layers, sequences, several chunks", []int{3, 4}, []func([]int) Spec{gruS(4, 2, true), denseTo(2)}, MSE, 19},
+		{"3 layers, one step, several chunks", []int{1, 3}, []func([]int) Spec{gruS(3, 3, false)}, HalfSSE, 11},
 	})
 }
 

@@ -242,7 +242,8 @@ func lstmGrain(n int) int { return max(8, (n+lstmChunks-1)/lstmChunks) }
 
 // lstmColGrain is the chunk, in gate columns (of 4H), of the one-hot
 // weight gradient without per-chunk parts: each chunk sums its columns
-// over every row in order of rows.
+// over every row in order of rows. It is also the chunk, in gate rows,
+// of the sums of the chunks' gradients (4H for the LSTM, 3H for the GRU).
 const lstmColGrain = 64
 
 // lstmMaxPart bounds the per-chunk parts of the one-hot weight gradient,
@@ -617,9 +618,10 @@ func (t *lstmRowsTask[T]) Run(_, lo, hi int) {
 func (ly *lstmLayer[T]) row(t, s int) int { return chunkRow(ly.n, ly.steps, t, s) }
 
 // chunkRow is the row that holds step t of sample s in a recurrent
-// layer's internal buffers for a batch of n windows of steps steps (the
-// LSTM's and the GRU's): the chunks of lstmGrain(n) samples one after
-// another, each time-major.
+// layer's internal buffers for a batch of n windows of steps steps: the
+// chunks of lstmGrain(n) samples one after another, each time-major. The
+// LSTM's and the GRU's buffers have this layout (the GRU, working a chunk
+// at a time, computes it inline: row lo*steps + t*m + s-lo).
 func chunkRow(n, steps, t, s int) int {
 	pg := lstmGrain(n)
 	lo := s / pg * pg

@@ -53,10 +53,10 @@ func TestPointwiseActivations(t *testing.T) {
 }
 
 // TestSiLUFloat32: in float32 silu runs on package simd's sigmoid
-// approximation; on every kernel set this CPU has, its output and input
-// gradient stay within a few float32 ulps of the float64 formulas, over
-// a dense grid of inputs (saturation on both sides included), and NaN
-// stays NaN.
+// approximation (its output is x times the kernel set's sigmoid, to the
+// bit); on every kernel set this CPU has, its output and input gradient
+// stay within a few float32 ulps of the float64 formulas, over a dense
+// grid of inputs (saturation on both sides included), and NaN stays NaN.
 func TestSiLUFloat32(t *testing.T) {
 	var x, dy []float32
 	for v := -100.0; v <= 100; v += 1.0 / 64 {
@@ -93,6 +93,16 @@ func TestSiLUFloat32(t *testing.T) {
 				scale := math.Abs(float64(dy[i])) * s * (1 + math.Abs(xv))
 				if e := math.Abs(float64(dx[i]) - wd); e > 4*eps*scale+math.Abs(float64(dy[i]))*sub {
 					t.Fatalf("silu'(%g) * %g = %g, want %g (%.2g ulp of %g)", xv, dy[i], dx[i], wd, e/(eps*scale), scale)
+				}
+			}
+			// The layer runs the vector form: sigma from the kernel set,
+			// the product in float64 rounded once (so, on the assembly
+			// sets, not the bits of the exact float64 formula).
+			sig := make([]float32, n)
+			simd.Sigmoid(sig, x)
+			for i := range n - 1 {
+				if w := float32(float64(x[i]) * float64(sig[i])); math.Float32bits(y[i]) != math.Float32bits(w) {
+					t.Fatalf("silu(%g) = %g, want %g: x times the kernel set's sigmoid", x[i], y[i], w)
 				}
 			}
 			if !math.IsNaN(float64(y[n-1])) || !math.IsNaN(float64(dx[n-1])) {

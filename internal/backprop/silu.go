@@ -34,8 +34,11 @@ func (s SiLUSpec) new64(_ []*Param[float64], maxBatch int) Layer[float64] {
 }
 
 // siluFn computes silu a chunk at a time (chunkFn), writing sigma(x)
-// where its result goes, then the formula over it; value and deriv are
-// the same formulas one element at a time, in float64.
+// where its result goes, then the formula over it. value and deriv are
+// the formulas one element at a time in float64 with math.Exp (the
+// scalarFn the pointwise layer is built on; the layer runs the chunk
+// form, which in float32 differs from them by simd's approximation of
+// sigma).
 type siluFn[T Float] struct{}
 
 func (siluFn[T]) forwardChunk(y, x []T) {

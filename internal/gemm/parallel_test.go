@@ -89,6 +89,7 @@ type onTask struct {
 	c, cr      [][]float32
 	m, n, k    int
 	tA, tB     bool
+	only       int // 1: SgemmOn only, 2: SgemmRowsOn only, 0: both
 }
 
 func (t *onTask) Run(w, lo, hi int) {
@@ -101,8 +102,12 @@ func (t *onTask) Run(w, lo, hi int) {
 		if t.tA {
 			lda = t.m
 		}
-		t.g.SgemmOn(w, t.tA, t.tB, t.m, t.n, t.k, 0.5, t.a, lda, t.b, ldb, 1, t.c[i], t.n)
-		t.g.SgemmRowsOn(w, t.tA, t.m, t.n, t.k, 0.5, t.a, lda, t.rowB, t.offs, 0, t.cr[i], t.n)
+		if t.only != 2 {
+			t.g.SgemmOn(w, t.tA, t.tB, t.m, t.n, t.k, 0.5, t.a, lda, t.b, ldb, 1, t.c[i], t.n)
+		}
+		if t.only != 1 {
+			t.g.SgemmRowsOn(w, t.tA, t.m, t.n, t.k, 0.5, t.a, lda, t.rowB, t.offs, 0, t.cr[i], t.n)
+		}
 	}
 }
 
@@ -176,17 +181,24 @@ func TestSgemmOn(t *testing.T) {
 					if a := testing.AllocsPerRun(5, func() { p.For(chunks, 1, task) }); a != 0 {
 						t.Errorf("%+v, %d threads: %v allocations per loop", c, threads, a)
 					}
-					// On one thread the loop runs on the caller, goroutine 0:
-					// a product that packs must have packed in its workspace.
-					ldb := c.n
-					if c.tB {
-						ldb = c.k
+					p.Close()
+				}
+				// On one thread a loop runs on the caller, goroutine 0: each
+				// function's products that pack must pack in its workspace.
+				ldb := c.n
+				if c.tB {
+					ldb = c.k
+				}
+				pl := makePlan(activeKernels(), c.tA, c.tB, c.m, c.n, c.k, ldb)
+				for only, packs := range map[int]bool{1: pl.packs(), 2: !c.tA} { // SgemmRowsOn packs A unless tA
+					p := parallel.NewPool(1)
+					task.g, task.only = NewParallel(p), only
+					fresh()
+					p.For(chunks, 1, task)
+					if ws := task.g.task.ws[0]; packs && len(ws.a)+len(ws.b) == 0 {
+						t.Errorf("%+v: the loop's products (only %d) packed outside goroutine 0's workspace", c, only)
 					}
-					pl := makePlan(activeKernels(), c.tA, c.tB, c.m, c.n, c.k, ldb)
-					packs := pl.packs() || !c.tA // SgemmRowsOn packs A unless tA
-					if ws := task.g.task.ws[0]; threads == 1 && packs && len(ws.a)+len(ws.b) == 0 {
-						t.Errorf("%+v: the loop's products packed outside goroutine 0's workspace", c)
-					}
+					task.only = 0
 					p.Close()
 				}
 			}

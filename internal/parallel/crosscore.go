@@ -115,6 +115,10 @@ func MeasureCrossCoreOn(a, b int) (CrossCore, error) {
 	if (a < 0) != (b < 0) {
 		return CrossCore{}, fmt.Errorf("cores %d and %d: give two cores, or -1 for both (unpinned threads)", a, b)
 	}
+	// Measurements share their buffers and must not overlap; the time
+	// limit starts once this one has them.
+	crossCoreMu.Lock()
+	defer crossCoreMu.Unlock()
 	cc := CrossCore{CPUs: [2]int{a, b}}
 	unpinA, err := pinThread(a)
 	if err != nil {
@@ -136,10 +140,11 @@ func MeasureCrossCoreOn(a, b int) (CrossCore, error) {
 		}
 		return false
 	}
-	crossCoreMu.Lock()
-	defer crossCoreMu.Unlock()
 	if crossCoreBuf == nil {
-		crossCoreBuf, crossCoreProbe = make([]float32, 1<<18), make([]float32, l2ProbeBytes/4) // 1 MiB, and the L2 probe
+		crossCoreBuf = make([]float32, 1<<18) // 1 MiB
+	}
+	if crossCoreProbe == nil {
+		crossCoreProbe = make([]float32, l2ProbeBytes/4)
 	}
 	buf, probe := crossCoreBuf, crossCoreProbe
 	// Each core's L2 bandwidth is measured while the other thread is not
