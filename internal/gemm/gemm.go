@@ -35,14 +35,9 @@ func sgemmWS(own *workspace, tA, tB bool, m, n, k int, alpha float32, a []float3
 	}
 	j := job{tA: tA, tB: tB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc}
 	j.plan = makePlan(activeKernels(), tA, tB, m, n, k, ldb)
-	ws := own
-	if ws == nil && j.plan.packs() {
-		ws = getWorkspace()
-	}
+	ws := takeWorkspace(own, j.plan.packs())
 	j.run(ws, 0, m, 0, n)
-	if ws != nil && own == nil {
-		putWorkspace(ws)
-	}
+	releaseWorkspace(own, ws)
 }
 
 // checkArgs panics, gonum style, when the arguments cannot describe the
@@ -369,6 +364,23 @@ func getWorkspace() *workspace {
 		return w
 	default:
 		return new(workspace)
+	}
+}
+
+// takeWorkspace returns own when it is not nil, else, for a plan that
+// packs, one from the free list (nil when it does not pack).
+func takeWorkspace(own *workspace, packs bool) *workspace {
+	if own == nil && packs {
+		return getWorkspace()
+	}
+	return own
+}
+
+// releaseWorkspace returns ws to the free list unless it is the caller's
+// own (or nil).
+func releaseWorkspace(own, ws *workspace) {
+	if ws != nil && ws != own {
+		putWorkspace(ws)
 	}
 }
 

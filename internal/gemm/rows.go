@@ -61,14 +61,9 @@ func sgemmRowsWS(own *workspace, tA bool, m, n, k int, alpha float32, a []float3
 	}
 	ks := activeKernels()
 	p := plan{ks: ks, packA: !tA || m > directAMaxRows, packB: ks.outerRows == nil}
-	ws := own
-	if ws == nil && p.packs() {
-		ws = getWorkspace()
-	}
+	ws := takeWorkspace(own, p.packs())
 	outerGemmRows(ws, &p, tA, m, n, k, alpha, a, lda, b, offs, beta, c, ldc)
-	if ws != nil && own == nil {
-		putWorkspace(ws)
-	}
+	releaseWorkspace(own, ws)
 }
 
 // outerGemmRows is outerGemm (see there) for SgemmRows: op(B) = B with
