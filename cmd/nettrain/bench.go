@@ -176,6 +176,9 @@ func runBench(o *BenchOptions) error {
 	if len(rs) > 1 {
 		fmt.Fprintln(o.IO.Out)
 		printScaling(o.IO.Out, inspect.Scale(rs))
+		if note := fastestNote(rs); note != "" {
+			fmt.Fprintln(o.IO.Out, note)
+		}
 		for _, r := range rs {
 			if r.CrossCore != nil {
 				for _, note := range []string{crossCoreNote(r.CrossCore), slowCoreNote(r.CrossCore)} {
@@ -190,10 +193,48 @@ func runBench(o *BenchOptions) error {
 	return nil
 }
 
+// fastestMargin: fastestNote speaks when the largest thread count's step
+// took at least this many times the fastest one's, well beyond the few
+// per cent by which runs taken in turns differ.
+const fastestMargin = 1.05
+
+// fastestNote tells which thread count trained fastest when it is not the
+// largest one timed (a small step on a machine where handing data between
+// cores is slow): training on fewer threads gives the same bits, sooner.
+// "" otherwise.
+func fastestNote(rs []*inspect.BenchResult) string {
+	if len(rs) < 2 {
+		return ""
+	}
+	best, most := rs[0], rs[0]
+	for _, r := range rs[1:] {
+		if r.StepMS < best.StepMS {
+			best = r
+		}
+		if r.Threads > most.Threads {
+			most = r
+		}
+	}
+	if best.StepMS <= 0 || most.StepMS < fastestMargin*best.StepMS {
+		return ""
+	}
+	return fmt.Sprintf("note: the step was fastest on %s here (%.3f ms, against %.3f ms on %s): train this config with --threads %d\n"+
+		"(or training.threads: %d) on this machine; every thread count gives the same bits.",
+		threadsName(best.Threads), best.StepMS, most.StepMS, threadsName(most.Threads), best.Threads, best.Threads)
+}
+
+// threadsName is "1 thread" or "N threads".
+func threadsName(n int) string {
+	if n == 1 {
+		return "1 thread"
+	}
+	return fmt.Sprintf("%d threads", n)
+}
+
 // slowCrossCoreNS is the round trip above which the scaling table carries
 // a note: two cores that share a cache answer in about 50 to 200 ns; this
-// project's VM gave about 140 ns in some hours and about 480 in others,
-// when small steps scaled far less.
+// project's VM gave about 90 to 150 ns at some times and 430 to 520 at
+// others, when small steps scaled far less.
 const slowCrossCoreNS = 300
 
 // crossCoreNote explains a scaling table measured while moving data
@@ -204,7 +245,7 @@ func crossCoreNote(c *parallel.CrossCoreStats) string {
 	}
 	return fmt.Sprintf("note: a cache line's round trip between %s took %.0f ns during this run (cores that share a cache: about 50 to 200 ns).\n"+
 		"Every hand-off between the threads cost more than usual; steps that hand data between the cores at every layer (small layers, small batches) scale less.\n"+
-		"On a virtual machine this can change from hour to hour with where the host places its CPUs.",
+		"On a virtual machine this can change from one minute or hour to the next with where the host places its CPUs.",
 		coresName(c.CPUs), c.RoundTripNS)
 }
 
@@ -282,10 +323,7 @@ func printScaling(w io.Writer, sc *inspect.Scaling) {
 }
 
 func printBench(w io.Writer, r *inspect.BenchResult) {
-	threads := fmt.Sprintf("%d threads", r.Threads)
-	if r.Threads == 1 {
-		threads = "1 thread"
-	}
+	threads := threadsName(r.Threads)
 	turns := ""
 	if r.Blocks > 1 {
 		turns = fmt.Sprintf(" in %d turns", r.Blocks)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nettrain/nettrain/internal/inspect"
 	"github.com/nettrain/nettrain/internal/parallel"
 )
 
@@ -156,6 +157,33 @@ func TestBenchScalingTable(t *testing.T) {
 	for _, want := range wants {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// TestFastestNote: a run of several thread counts names the fastest one
+// only when it is not the largest and the largest is clearly slower.
+func TestFastestNote(t *testing.T) {
+	run := func(threads int, ms float64) *inspect.BenchResult {
+		return &inspect.BenchResult{Threads: threads, StepMS: ms}
+	}
+	for _, c := range []struct {
+		name string
+		rs   []*inspect.BenchResult
+		want string // "" for no note
+	}{
+		{"one run", []*inspect.BenchResult{run(1, 0.12)}, ""},
+		{"more threads faster", []*inspect.BenchResult{run(1, 0.59), run(2, 0.34)}, ""},
+		{"within the margin", []*inspect.BenchResult{run(1, 0.121), run(2, 0.126)}, ""},
+		{"one thread faster", []*inspect.BenchResult{run(1, 0.121), run(2, 0.135)},
+			"fastest on 1 thread here (0.121 ms, against 0.135 ms on 2 threads): train this config with --threads 1\n(or training.threads: 1)"},
+		{"middle count fastest", []*inspect.BenchResult{run(1, 0.5), run(2, 0.3), run(4, 0.4)},
+			"fastest on 2 threads here (0.300 ms, against 0.400 ms on 4 threads): train this config with --threads 2"},
+		{"largest fastest", []*inspect.BenchResult{run(1, 0.5), run(2, 0.4), run(4, 0.3)}, ""},
+	} {
+		got := fastestNote(c.rs)
+		if (c.want == "") != (got == "") || !strings.Contains(got, c.want) {
+			t.Errorf("%s: fastestNote = %q, want %q", c.name, got, c.want)
 		}
 	}
 }
