@@ -127,6 +127,7 @@ def tables(machines, runs):
                 la, lb = med(a, "latency_ms")[0], med(b, "latency_ms")[0]
                 out.append(f"| {g[0][6:]} | {g[2]} | {g[1]} | {fmt(*ma[:2])} ({la:.3f}) | {fmt(*mb[:2])} ({lb:.3f}) | {ma[0] / mb[0]:.2f} |")
         out.append("")
+    out += goals_table(groups)
     n = sum(len(rs) for rs in runs.values())
     d = sum(r["conditions"]["disturbed"] for rs in runs.values() for r in rs)
     out.append(f"{n} runs recorded, {d} of them disturbed (other processes used more than 10% of a core; marked * where every round was).")
@@ -166,9 +167,7 @@ def scaling_table(groups):
     n = None
     for name in names:
         scale = [g for g in groups if g[0] == "scale-" + name]
-        recs = next((rs for k, rs in groups[max(scale, key=lambda g: g[1])].items() if k[0] == "nettrain"), None) if scale else None
-        # A scale-* record holds the runs of one `bench --threads 1,...`.
-        recs = [r for r in recs or [] if len(r["result"].get("runs", [])) > 1 and r["result"]["runs"][0]["threads"] == 1]
+        recs = scale_records(groups, name)
         if recs:
             a = [r["result"]["runs"][0] for r in recs]
             b = [r["result"]["runs"][-1] for r in recs]
@@ -238,6 +237,81 @@ def scaling_table(groups):
             f"parallel fraction p from Amdahl's law, 1/((1-p) + p/n), and its projection to {PROJECT} cores):", "",
             f"| workload | part | n threads | ms at 1 thread | ms at n | speed-up | GEMM's speed-up | round trip ns | L2 GB/s per core; rounds with one slowed | parallel fraction | at {PROJECT} cores |",
             "|---|---|---|---|---|---|---|---|---|---|---|"] + rows + [""]
+
+
+def scale_records(groups, name):
+    """The nettrain records of workload scale-<name> at its largest thread
+    count, each one `bench --threads 1,...` (runs[0] on 1 thread)."""
+    scale = [g for g in groups if g[0] == "scale-" + name]
+    recs = next((rs for k, rs in groups[max(scale, key=lambda g: g[1])].items() if k[0] == "nettrain"), None) if scale else None
+    return [r for r in recs or [] if len(r["result"].get("runs", [])) > 1 and r["result"]["runs"][0]["threads"] == 1]
+
+
+def by_round(rs, field):
+    """{round: result[field]} over a run's records (the last attempt of each round)."""
+    return {r.get("round", i): r["result"][field] for i, r in enumerate(rs)}
+
+
+def goals_table(groups):
+    """Issue 17's goals against this record: each goal, what the record
+    gives (the median over rounds, as the tables above, and the lowest
+    round), and whether the goal is met by the median and in every round.
+    Goals whose workloads the record lacks are left out."""
+    rows = []
+
+    def row(goal, need, median, rounds, what):
+        low = min(rounds) if rounds else median
+        met = "yes" if median >= need else "no"
+        if rounds:
+            k = sum(v >= need for v in rounds)
+            met += f"; {k} of {len(rounds)} rounds"
+        rows.append(f"| {goal} | {what(median)} (lowest round {what(low)}) | {met} |")
+
+    x = lambda v: f"{v:.2f}x"
+    for g in sorted(g for g in groups if g[0] == "gemm"):
+        ours = next((rs for k, rs in groups[g].items() if k[0] == "nettrain"), None)
+        theirs = [(med(rs, "gflops")[0], rs) for k, rs in groups[g].items()
+                  if k[0] == "pytorch" and (rs[-1]["result"].get("blas", {}).get("openblas_corename") or k[4]) != "Haswell"]
+        if not ours or not theirs:
+            continue
+        best = max(theirs, key=lambda t: t[0])[1]  # OpenBLAS's faster AVX-512 setting
+        a, b = by_round(ours, "peak_gflops"), by_round(best, "gflops")
+        per = [a[i] / b[i] for i in a if i in b]
+        row(f"1024^3 GEMM, {g[1]} thread{'s' if g[1] > 1 else ''}, against OpenBLAS's AVX-512 kernels: at least 1.0x", 1.0,
+            med(ours, "peak_gflops")[0] / med(best, "gflops")[0], per, x)
+    for g in sorted(g for g in groups if g[0].startswith("gemm-")):
+        ours = next((rs for k, rs in groups[g].items() if k[0] == "nettrain"), None)
+        theirs = [rs for k, rs in groups[g].items() if k[0] == "pytorch"]
+        if not ours or not theirs:
+            continue
+        best = min(theirs, key=lambda rs: med(rs, "ms_per_step")[0])
+        worst = min(statistics.median(next(x["gflops"] for x in r["result"]["shapes"] if shape_key(x) == shape_key(s)) for r in ours) /
+                    statistics.median(next(x["gflops"] for x in r["result"]["shapes"] if shape_key(x) == shape_key(s)) for r in best)
+                    for s in ours[-1]["result"]["shapes"])
+        rows.append(f"| every product of the {g[0][5:].upper()}'s training step, {g[1]} thread{'s' if g[1] > 1 else ''}: at least 1.0x OpenBLAS | "
+                    f"{worst:.2f}x on its slowest shape (medians over rounds) | {'yes' if worst >= 1 else 'no'} |")
+    for name, need in (("cnn", 1.8), ("lstm", 1.8), ("mlp", 1.5)):
+        recs = scale_records(groups, name)
+        if not recs:
+            continue
+        per = [r["result"]["runs"][0]["step_ms"] / r["result"]["runs"][-1]["step_ms"] for r in recs]
+        n = recs[0]["result"]["runs"][-1]["threads"]
+        row(f"{name.upper()} training step, {n} threads over 1: at least {need}x", need, statistics.median(per), per, x)
+    inf = []
+    for g in (g for g in groups if g[0].startswith("infer-")):
+        a = next((v for k, v in groups[g].items() if k[0] == "nettrain"), None)
+        b = next((v for k, v in groups[g].items() if k[0] == "onnxruntime"), None)
+        if a and b:
+            inf.append((med(a, "samples_per_s")[0] / med(b, "samples_per_s")[0], f"{g[0][6:].upper()}, batch {g[2]}, {g[1]} thread{'s' if g[1] > 1 else ''}"))
+    if inf:
+        low = min(inf)
+        rows.append(f"| predictions against ONNX Runtime, every configuration: at least 1.0x | "
+                    f"{low[0]:.2f}x at the lowest ({low[1]}) | {'yes' if low[0] >= 1 else 'no'} |")
+    if not rows:
+        return []
+    return ["Issue 17's goals against the records above (medians over rounds, as above, with the lowest round; "
+            "\"k of n rounds\": the rounds that meet the goal on their own):", "",
+            "| goal | measured | met |", "|---|---|---|"] + rows + [""]
 
 
 def shape_key(s):
