@@ -180,6 +180,12 @@ func TestFastestNote(t *testing.T) {
 		{"middle count fastest", []*inspect.BenchResult{run(1, 0.5), run(2, 0.3), run(4, 0.4)},
 			"fastest on 2 threads here (0.300 ms, against 0.400 ms on 4 threads): train this config with --threads 2"},
 		{"largest fastest", []*inspect.BenchResult{run(1, 0.5), run(2, 0.4), run(4, 0.3)}, ""},
+		{"just over the margin", []*inspect.BenchResult{run(1, 0.100), run(2, 0.1052)},
+			"fastest on 1 thread here (0.100 ms, against 0.105 ms on 2 threads)"},
+		{"just under the margin", []*inspect.BenchResult{run(1, 0.100), run(2, 0.1049)}, ""},
+		{"listed from the most threads", []*inspect.BenchResult{run(4, 0.4), run(2, 0.3), run(1, 0.5)},
+			"fastest on 2 threads here (0.300 ms, against 0.400 ms on 4 threads)"},
+		{"listed from the most threads, largest fastest", []*inspect.BenchResult{run(4, 0.3), run(2, 0.4), run(1, 0.5)}, ""},
 	} {
 		got := fastestNote(c.rs)
 		if (c.want == "") != (got == "") || !strings.Contains(got, c.want) {
