@@ -168,7 +168,6 @@ def scaling_table(groups):
     rows = []
     n = None
     for name in names:
-        scale = [g for g in groups if g[0] == "scale-" + name]
         recs = scale_records(groups, name)
         if recs:
             a = [r["result"]["runs"][0] for r in recs]
@@ -249,9 +248,18 @@ def scale_records(groups, name):
     return [r for r in recs or [] if len(r["result"].get("runs", [])) > 1 and r["result"]["runs"][0]["threads"] == 1]
 
 
+def rounds_of(rs):
+    """{round: record} over a run's records (the last attempt of each round)."""
+    return {r.get("round", i): r for i, r in enumerate(rs)}
+
+
 def by_round(rs, field):
-    """{round: result[field]} over a run's records (the last attempt of each round)."""
-    return {r.get("round", i): r["result"][field] for i, r in enumerate(rs)}
+    """{round: result[field]} over a run's records."""
+    return {i: r["result"][field] for i, r in rounds_of(rs).items()}
+
+
+def threads_name(n):
+    return f"{n} thread{'s' if n > 1 else ''}"
 
 
 def goals_table(groups):
@@ -279,7 +287,7 @@ def goals_table(groups):
         best = max(theirs, key=lambda t: t[0])[1]  # OpenBLAS's faster AVX-512 setting
         a, b = by_round(ours, "peak_gflops"), by_round(best, "gflops")
         per = [a[i] / b[i] for i in a if i in b]
-        row(f"1024^3 GEMM, {g[1]} thread{'s' if g[1] > 1 else ''}, against OpenBLAS's AVX-512 kernels: at least 1.0x", 1.0,
+        row(f"1024^3 GEMM, {threads_name(g[1])}, against OpenBLAS's AVX-512 kernels: at least 1.0x", 1.0,
             med(ours, "peak_gflops")[0] / med(best, "gflops")[0], per, x)
     for g in sorted(g for g in groups if g[0].startswith("gemm-")):
         ours = next((rs for k, rs in groups[g].items() if k[0] == "nettrain"), None)
@@ -290,10 +298,9 @@ def goals_table(groups):
         keys = [shape_key(s) for s in ours[-1]["result"]["shapes"]]
         gf = lambda r, key: next(x["gflops"] for x in r["result"]["shapes"] if shape_key(x) == key)
         worst = min(statistics.median(gf(r, key) for r in ours) / statistics.median(gf(r, key) for r in best) for key in keys)
-        a = {r.get("round", i): r for i, r in enumerate(ours)}
-        b = {r.get("round", i): r for i, r in enumerate(best)}
+        a, b = rounds_of(ours), rounds_of(best)
         per = [min(gf(a[i], key) / gf(b[i], key) for key in keys) for i in a if i in b]
-        row(f"every product of the {g[0][5:].upper()}'s training step, {g[1]} thread{'s' if g[1] > 1 else ''}, "
+        row(f"every product of the {g[0][5:].upper()}'s training step, {threads_name(g[1])}, "
             "against OpenBLAS: at least 1.0x on its slowest shape", 1.0, worst, per, x)
     for name, need in (("cnn", 1.8), ("lstm", 1.8), ("mlp", 1.5)):
         recs = scale_records(groups, name)
@@ -309,7 +316,7 @@ def goals_table(groups):
         a = next((v for k, v in groups[g].items() if k[0] == "nettrain"), None)
         b = next((v for k, v in groups[g].items() if k[0] == "onnxruntime"), None)
         if a and b:
-            inf.append((med(a, "samples_per_s")[0] / med(b, "samples_per_s")[0], f"{g[0][6:].upper()}, batch {g[2]}, {g[1]} thread{'s' if g[1] > 1 else ''}"))
+            inf.append((med(a, "samples_per_s")[0] / med(b, "samples_per_s")[0], f"{g[0][6:].upper()}, batch {g[2]}, {threads_name(g[1])}"))
             ra, rb = by_round(a, "samples_per_s"), by_round(b, "samples_per_s")
             for i in ra:
                 if i in rb:
@@ -345,7 +352,7 @@ def shape_tables(groups, shp):
         k, theirs = best
         core = theirs[-1]["result"].get("blas", {}).get("openblas_corename") or k[4]
         cfg = ours[-1]["result"]["config"]
-        out += [f"GEMMs of one training step of {cfg} ({g[1]} thread{'s' if g[1] > 1 else ''}; "
+        out += [f"GEMMs of one training step of {cfg} ({threads_name(g[1])}; "
                 f"nettrain kernels {ours[-1]['result']['kernel']}: {ours[-1]['result']['selection']}; OpenBLAS {core}):", "",
                 "| op(A) x op(B) | m | n | k | calls per step | nettrain GFLOP/s | OpenBLAS GFLOP/s | ratio |",
                 "|---|---|---|---|---|---|---|---|"]

@@ -370,11 +370,7 @@ func runBenchGemm(o *BenchOptions, cfg *model.Config) error {
 		if i > 0 {
 			fmt.Fprintln(o.IO.Out)
 		}
-		threads := fmt.Sprintf("%d threads", r.Threads)
-		if r.Threads == 1 {
-			threads = "1 thread"
-		}
-		fmt.Fprintf(o.IO.Out, "%s: the matrix products of one training step (batch %d), %s, kernels %s (%s)\n", r.Config, r.BatchSize, threads, r.Kernel, r.Selection)
+		fmt.Fprintf(o.IO.Out, "%s: the matrix products of one training step (batch %d), %s, kernels %s (%s)\n", r.Config, r.BatchSize, threadsName(r.Threads), r.Kernel, r.Selection)
 		rows := [][]string{{"op(A) x op(B)", "m", "n", "k", "calls", "GFLOP/s", "ms per step"}}
 		for _, s := range r.Shapes {
 			op := map[bool]string{false: "A", true: "A^T"}[s.TA] + " x " + map[bool]string{false: "B", true: "B^T"}[s.TB]
