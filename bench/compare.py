@@ -9,7 +9,11 @@ environment variables that change a BLAS or OpenMP library, the thread
 settings of both programs, and the BLAS kernel that actually ran. A run
 during which other processes used more than 10% of a core is marked
 "disturbed" and repeated (up to --retries times); before each run the
-script waits (up to --quiet-wait seconds) for a quiet second. The first
+script waits (up to --quiet-wait seconds) for a quiet second. Every
+1-thread run, of either program, runs on the same core (--cpu, default 0):
+on a virtual machine one core can run 1.3 to 1.5 times slower than the
+other for tens of seconds (scripts/coreprobe), and a ratio of two runs the
+OS put on different cores would measure that. The first
 line describes the machine and the programs. bench/tables.py turns a
 results file into the README's tables; nothing is copied by hand.
 
@@ -74,11 +78,13 @@ def children_cpu():
     return t.children_user + t.children_system + t.user + t.system
 
 
-def measured(cmd, env=None):
-    """Runs cmd, returns (its JSON output, the conditions)."""
+def measured(cmd, env=None, cpus=None):
+    """Runs cmd (on the cores cpus only, when given), returns (its JSON
+    output, the conditions)."""
     hz = os.sysconf("SC_CLK_TCK")
+    pin = (lambda: os.sched_setaffinity(0, cpus)) if cpus else None
     s0, own0, t0 = proc_stat(), children_cpu(), time.perf_counter()
-    r = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+    r = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, preexec_fn=pin)
     wall = time.perf_counter() - t0
     s1, own1 = proc_stat(), children_cpu()
     if r.returncode != 0:
@@ -159,10 +165,16 @@ class Recorder:
 
     def run(self, base, cmd, env=None):
         """Measures cmd until a run is undisturbed (or retries run out);
-        records every attempt; returns the last result."""
+        records every attempt; returns the last result. A 1-thread run
+        runs on core --cpu only (both programs on the same core: on a
+        virtual machine one core can run slower than the other for tens of
+        seconds, scripts/coreprobe), recorded as its cpus."""
+        cpus = [self.args.cpu] if base.get("threads") == 1 and self.args.cpu >= 0 else None
+        if cpus:
+            base = dict(base, cpus=cpus)
         for attempt in range(self.args.retries + 1):
             quiet = wait_quiet(self.args.quiet_wait)
-            res, cond = measured(cmd, env)
+            res, cond = measured(cmd, env, cpus)
             rec = dict(base, attempt=attempt, result=res, conditions=cond, quiet_before=quiet)
             self.emit(rec)
             if not cond["disturbed"]:
@@ -182,8 +194,12 @@ def main():
                     help="nettrain bench --min-time: time at least this long (200 of the MLP's 0.3 ms steps would be 60 ms)")
     ap.add_argument("--retries", type=int, default=2, help="repeats of a disturbed run")
     ap.add_argument("--quiet-wait", type=float, default=30, help="seconds to wait for an idle machine before each run")
+    ap.add_argument("--cpu", type=int, default=0,
+                    help="the core every 1-thread run of either program runs on (-1: wherever the OS puts it)")
     ap.add_argument("--out", default=None)
     a = ap.parse_args()
+    if a.cpu >= 0 and a.cpu not in os.sched_getaffinity(0):
+        raise SystemExit(f"--cpu {a.cpu}: not a core this process may run on ({sorted(os.sched_getaffinity(0))})")
     threads = [int(t) for t in a.threads.split(",")]
     out = a.out or os.path.join(ROOT, "bench", "results",
                                 datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ") + ".jsonl")

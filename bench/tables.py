@@ -29,7 +29,7 @@ def load(paths):
     files is taken from the last file that has it (each file is one run:
     ratios are never taken across files)."""
     machines, runs = [], collections.defaultdict(list)
-    last, owner = {}, {}
+    last, owner, cores = {}, {}, collections.defaultdict(set)
     for n, path in enumerate(paths):
         with open(path) as f:
             for line in f:
@@ -38,6 +38,8 @@ def load(paths):
                     machines.append(dict(r, _path=path, _index=n))
                     continue
                 group = (r["workload"], r["threads"], r.get("batch"))
+                if r["threads"] == 1:  # compare.py's --cpu (absent: wherever the OS put it)
+                    cores[n].add(", ".join(map(str, r.get("cpus", []))) or "any")
                 if owner.setdefault(group, n) != n:
                     if owner[group] < n:  # a later file measured it again: drop the earlier
                         last = {k: v for k, v in last.items() if (v["workload"], v["threads"], v.get("batch")) != group}
@@ -49,6 +51,7 @@ def load(paths):
                 last[key] = r  # the last attempt of each run
     for m in machines:  # the workloads each file's figures are taken from
         m["_workloads"] = sorted({g[0] for g, i in owner.items() if i == m["_index"]})
+        m["_cores"] = sorted(cores[m["_index"]])
     for r in last.values():
         k = (r["workload"], r["threads"], r.get("batch"), r["program"], r.get("torch_threads"), r.get("blas_threads"),
              r.get("omp_wait_policy"), r.get("openblas_coretype"))
@@ -73,8 +76,11 @@ def header(m):
     src = ""
     if "_path" in m:
         src = f"{m['_path']} ({', '.join(m['_workloads']) or 'nothing left'}): "
+    pinned = ""
+    if m.get("_cores", ["any"]) != ["any"]:  # older records ran 1-thread runs on any core
+        pinned = f"; 1-thread runs of both programs on core {' or '.join(m['_cores'])}"
     return (f"{src}Measured {m['time']} on {cpu}, {m['ncpu']} cores, {avx}; nettrain {m.get('nettrain_commit', '?')[:10]}, "
-            f"{m.get('go', '')}; packages {m.get('packages', {})}; BLAS/OpenMP environment: {env}.")
+            f"{m.get('go', '')}; packages {m.get('packages', {})}; BLAS/OpenMP environment: {env}{pinned}.")
 
 
 def tables(machines, runs):
