@@ -113,9 +113,12 @@ type conv2d[T Float] struct {
 	g         int // samples per chunk (chunkSamples)
 	rb        int // rows of col per block of the dW product
 	wt, b     *Param[T]
-	// relu: apply a ReLU to each sample's output as it is written, for
-	// Network.Predict (see reluFuser); off otherwise.
+	// relu: apply a ReLU to each sample's output as it is written, and
+	// next: the per-sample layer after it (a pooling layer) to run on each
+	// sample's output then, while it is in the cache that wrote it, for
+	// Network.Predict (see fuser); off and nil otherwise.
 	relu bool
+	next sampleFollower[T]
 
 	// Stride 1: the forward product reads x padded (px) in place through
 	// offF; dx, if tconv, reads dy padded (pd) through offT.
@@ -339,7 +342,7 @@ func (t *convForward[T]) Run(w, lo, hi int) {
 			fillPad(&l.px, sc.xp, l.x[s*in:(s+1)*in])
 			gemmRows(l.ctx, w, l.f, l.gridF, l.kb, l.wb, l.f, sc.xp, l.offF, sc.grid, l.gridF, sc.tmp)
 			copy2D(l.f, l.oh, l.ow, l.y[s*out:(s+1)*out], p, l.ow, sc.grid, l.gridF, l.px.pitch)
-			l.fusedReLU(s)
+			l.finishSample(s)
 		}
 		return
 	}
@@ -353,26 +356,30 @@ func (t *convForward[T]) Run(w, lo, hi int) {
 	}
 	if hi-lo == 1 { // straight into y
 		gemmSerial(l.ctx, w, true, false, l.f, p, l.kb, 1, l.wb, l.f, sc.col, ld, 0, l.y[lo*out:(lo+1)*out], p)
-		l.fusedReLU(lo)
+		l.finishSample(lo)
 		return
 	}
 	gemmSerial(l.ctx, w, true, false, l.f, (hi-lo)*p, l.kb, 1, l.wb, l.f, sc.col, ld, 0, sc.yc, ld)
 	for s := lo; s < hi; s++ {
 		copy2D(l.f, 1, p, l.y[s*out:(s+1)*out], p, 0, sc.yc[(s-lo)*p:], ld, 0)
-		l.fusedReLU(s)
+		l.finishSample(s)
 	}
 }
 
-// fusedReLU applies the fused ReLU, if on, to sample s's output while it
-// is still in the cache that wrote it.
-func (l *conv2d[T]) fusedReLU(s int) {
+// finishSample applies the fused ReLU, if on, to sample s's output while
+// it is still in the cache that wrote it, then runs the fused next layer,
+// if any, on it.
+func (l *conv2d[T]) finishSample(s int) {
 	if l.relu {
 		y := l.y[s*l.f*l.plane : (s+1)*l.f*l.plane]
 		simd.ReLU(y, y)
 	}
+	if l.next != nil {
+		l.next.followSample(l.y, s)
+	}
 }
 
-func (l *conv2d[T]) fuseReLU(on bool) { l.relu = on }
+func (l *conv2d[T]) fuse(relu bool, next sampleFollower[T]) { l.relu, l.next = relu, next }
 
 func (l *conv2d[T]) Backward(ctx *Ctx, dy []T, n int, needDx bool) []T {
 	l.dy, l.needDx, l.ctx = dy[:n*l.f*l.plane], needDx, ctx

@@ -164,16 +164,28 @@ func (net *Network[T]) Forward(ctx *Ctx, x []T, n int) []T {
 	return x
 }
 
-// reluFuser is a layer that can apply the ReLU that follows it to its
-// output as it writes it, while the values are in cache, instead of in a
-// pass of its own over the whole batch: conv2d.
-type reluFuser interface{ fuseReLU(on bool) }
+// fuser is a layer that can finish each sample of its output as it
+// writes it, while the values are in cache, instead of leaving the layers
+// after it a pass each over the whole batch: apply the ReLU that follows
+// it, then run the next layer, if that works sample by sample: conv2d.
+type fuser[T Float] interface {
+	fuse(relu bool, next sampleFollower[T])
+}
+
+// sampleFollower is a layer whose forward pass can run one sample at a
+// time, inside the loop of the layer before it: pool2d. followSample
+// computes sample s's output from the batch x; output is the batch's.
+type sampleFollower[T Float] interface {
+	followSample(x []T, s int)
+	output(n int) []T
+}
 
 // Predict is Forward for evaluation and predictions (ctx.Train false):
-// the same output, bit for bit, with a ReLU that follows a layer able to
-// fuse it (conv2d) applied by that layer as it writes each sample, which
-// spares a pass over the largest activations of a CNN. Outs of a fused
-// pair both hold the ReLU's output, so Forward, not Predict, is for
+// the same output, bit for bit, with a layer able to fuse what follows it
+// (conv2d) applying the ReLU after it and running the pooling layer after
+// that on each sample as it writes it, which spares passes over the
+// largest activations of a CNN. Outs of a fused ReLU holds the ReLU'd
+// output of the layer before it, so Forward, not Predict, is for
 // inspecting each layer's output (trace).
 func (net *Network[T]) Predict(ctx *Ctx, x []T, n int) []T {
 	if n > net.MaxBatch {
@@ -181,16 +193,39 @@ func (net *Network[T]) Predict(ctx *Ctx, x []T, n int) []T {
 	}
 	for i := 0; i < len(net.Layers); i++ {
 		l := net.Layers[i]
-		if f, ok := l.(reluFuser); ok && i+1 < len(net.Layers) && net.Specs[i+1].Kind() == "relu" && (ctx == nil || !ctx.Train) {
-			f.fuseReLU(true)
+		f, ok := l.(fuser[T])
+		if !ok || (ctx != nil && ctx.Train) {
 			x = l.Forward(ctx, x, n)
-			f.fuseReLU(false)
-			net.Outs[i], net.Outs[i+1] = x, x
-			i++
+			net.Outs[i] = x
 			continue
 		}
+		j := i // the last layer the call runs
+		// (A type test rather than Kind, which some specs build with a
+		// string concatenation: Predict does not allocate.)
+		a, relu := ActivationSpec{}, false
+		if j+1 < len(net.Layers) {
+			a, relu = net.Specs[j+1].(ActivationSpec)
+		}
+		relu = relu && a.Fn == ReLU
+		if relu {
+			j++
+		}
+		var next sampleFollower[T]
+		if j+1 < len(net.Layers) {
+			next, _ = net.Layers[j+1].(sampleFollower[T])
+		}
+		f.fuse(relu, next)
 		x = l.Forward(ctx, x, n)
-		net.Outs[i] = x
+		f.fuse(false, nil)
+		for k := i; k <= j; k++ {
+			net.Outs[k] = x
+		}
+		if next != nil {
+			j++
+			x = next.output(n)
+			net.Outs[j] = x
+		}
+		i = j
 	}
 	return x
 }

@@ -120,11 +120,20 @@ func (l *pool2d[T]) Forward(ctx *Ctx, x []T, n int) []T {
 // poolForward pools the planes [lo, hi).
 type poolForward[T Float] struct{ l *pool2d[T] }
 
-func (t *poolForward[T]) Run(_, lo, hi int) {
-	l := t.l
+func (t *poolForward[T]) Run(_, lo, hi int) { t.l.planes(t.l.x, lo, hi) }
+
+// followSample pools sample s of the batch x (its c planes), for a layer
+// that runs this one on each sample's output as it writes it
+// (Network.Predict).
+func (l *pool2d[T]) followSample(x []T, s int) { l.planes(x, s*l.c, (s+1)*l.c) }
+
+func (l *pool2d[T]) output(n int) []T { return l.y[:n*l.c*l.oh*l.ow] }
+
+// planes pools the planes [lo, hi) of x.
+func (l *pool2d[T]) planes(x []T, lo, hi int) {
 	in, out := l.h*l.w, l.oh*l.ow
 	for p := lo; p < hi; p++ {
-		xp, yp := l.x[p*in:(p+1)*in], l.y[p*out:(p+1)*out]
+		xp, yp := x[p*in:(p+1)*in], l.y[p*out:(p+1)*out]
 		switch {
 		case l.fast:
 			am := l.argmax[p*out : (p+1)*out]
