@@ -25,6 +25,7 @@ OMP_WAIT_POLICY), named in the table.
 import argparse
 import collections
 import json
+import math
 import statistics
 import sys
 
@@ -84,7 +85,7 @@ def header(m):
     if "_path" in m:
         src = f"{m['_path']} ({', '.join(m['_workloads']) or 'nothing left'}): "
     pinned = ""
-    if m.get("_cores", ["any"]) != ["any"]:  # older records ran 1-thread runs on any core
+    if m.get("_cores") and m["_cores"] != ["any"]:  # a file without 1-thread runs says nothing  # older records ran 1-thread runs on any core
         pinned = f"; 1-thread runs of both programs on core {' or '.join(m['_cores'])}"
     return (f"{src}Measured {m['time']} on {cpu}, {m['ncpu']} cores, {avx}; nettrain {m.get('nettrain_commit', '?')[:10]}, "
             f"{m.get('go', '')}; packages {m.get('packages', {})}; BLAS/OpenMP environment: {env}{pinned}.")
@@ -345,14 +346,15 @@ def goals_table(groups):
             "| goal | measured | met |", "|---|---|---|"] + rows + [""]
 
 
-FAST_TRIP = 300  # ns: the fast state's round trips are 88 to 154, the slow one's 425 to 520
+FAST_TRIP = 300  # ns: the fast state's round trips are 88 to 154, the slow one's 412 to 520
 SCALE_GOALS = (("cnn", 1.8), ("lstm", 1.8), ("mlp", 1.5))
 
 
 def scale_rounds(groups, name):
     """Each round of workload scale-<name>'s records: (2 threads over 1,
     the round trip in ns or None, (the slower core, its L2 speed as a
-    fraction of the other's) or None, the 1024^3 GEMM's own speed-up)."""
+    fraction of the other's) or None, the 1024^3 GEMM's own speed-up,
+    whether every try of the round was disturbed)."""
     out = []
     for r in scale_records(groups, name):
         a = r["result"]["runs"][0]
@@ -365,8 +367,21 @@ def scale_rounds(groups, name):
             l2 = cc["l2_read_gbs"]
             c = l2.index(min(l2))
             slow = (cc.get("cpus", [0, 1])[c], min(l2) / max(l2))
-        out.append((a["step_ms"] / b["step_ms"], cc.get("round_trip_ns"), slow, b["peak_gflops"] / a["peak_gflops"]))
+        out.append((a["step_ms"] / b["step_ms"], cc.get("round_trip_ns"), slow, b["peak_gflops"] / a["peak_gflops"],
+                    r["conditions"]["disturbed"]))
     return out
+
+
+def below(v, need):
+    """v with two decimals, or, where those would round a value below
+    need up to it, with as many more as it takes, cut rather than rounded
+    (1.796, 1.7999 shown as 1.799: never 1.80 for a miss)."""
+    if v >= need or round(v, 2) < need:
+        return f"{v:.2f}"
+    for d in range(3, 7):
+        if (t := math.floor(v * 10**d) / 10**d) < need:
+            return f"{t:.{d}f}"
+    return f"{v:.6f}"
 
 
 def state(trip, slow):
@@ -397,14 +412,13 @@ def rounds_table(paths):
                 continue
             sp = sorted(r[0] for r in rs)
             met = sum(v >= need for v in sp)
-            # Two decimals, three where two would round a miss up to the goal (1.796).
-            shown = lambda v: f"{v:.2f}" if v >= need or round(v, 2) < need else f"{v:.3f}"
+            shown = lambda v: below(v, need)
             cell = f"{statistics.median(sp):.2f}x ({shown(sp[0])} to {sp[-1]:.2f}), {met} of {len(sp)}"
             trips = sorted(r[1] for r in rs if r[1] is not None)
             if trips:
                 cell += f"; {trips[0]:.0f} to {trips[-1]:.0f} ns"
             misses = []
-            for v, trip, slow, g in rs:
+            for v, trip, slow, g, disturbed in rs:
                 total[name][state(trip, slow)][0] += v >= need
                 total[name][state(trip, slow)][1] += 1
                 gemm.append(g)
@@ -412,7 +426,7 @@ def rounds_table(paths):
                     why = [f"{trip:.0f} ns"] if trip is not None else []
                     if slow and slow[1] < SLOW_CORE:
                         why.append(f"core {slow[0]} at {100 * slow[1]:.0f}%")
-                    misses.append(shown(v) + (f" ({', '.join(why)})" if why else ""))
+                    misses.append(shown(v) + ("*" if disturbed else "") + (f" ({', '.join(why)})" if why else ""))
             if misses:
                 cell += "; below: " + ", ".join(misses)
             cells.append(cell)
@@ -421,7 +435,8 @@ def rounds_table(paths):
         label = path.rsplit("/", 1)[-1].removesuffix(".jsonl")
         when = machines[0]["time"][11:16] if machines else "?"
         rows.append(f"| {label} (started {when}) | " + " | ".join(cells) + f" | {min(gemm):.2f}x to {max(gemm):.2f}x |")
-    names = {"fast": f"fast round trip (under {FAST_TRIP} ns)", "slow": "slow round trip, no core slowed",
+    names = {"fast": f"fast round trip (under {FAST_TRIP} ns), no core seen slowed",
+             "slow": "slow round trip, no core seen slowed",
              "slowed": "a core slowed", "unknown": "round trip not recorded"}
     cells = []
     for name, _ in SCALE_GOALS:
@@ -437,7 +452,9 @@ def rounds_table(paths):
         f"when one core read its L2 cache at less than {100 * SLOW_CORE:.0f}% of the other's speed, that core; the "
         "1024^3 GEMM's own speed-ups in the same rounds; the last row counts the rounds meeting each goal by the "
         f"host's state in them (a round trip under {FAST_TRIP} ns is the fast state, 88 to 154 ns on this VM, "
-        "against 425 to 520 in the slow one; a slowed core counts as that whatever the round trip):", "",
+        "against 412 to 520 in the slow one; a round with a slowed core counts as that whatever its round trip; "
+        "\"no core seen slowed\" includes the rounds before the L2 speeds were measured, rounds 8 and 9; "
+        "a * marks a round all of whose tries were disturbed by other processes):", "",
         "| record | " + " | ".join(f"{n.upper()}, goal {g}x" for n, g in SCALE_GOALS) + " | GEMM's speed-up |",
         "|---|---|---|---|---|"] + rows)
 
