@@ -184,9 +184,9 @@ type sampleFollower[T Float] interface {
 // the same output, bit for bit, with a layer able to fuse what follows it
 // (conv2d) applying the ReLU after it and running the pooling layer after
 // that on each sample as it writes it, which spares passes over the
-// largest activations of a CNN. Outs of a fused ReLU holds the ReLU'd
-// output of the layer before it, so Forward, not Predict, is for
-// inspecting each layer's output (trace).
+// largest activations of a CNN. A convolution's Outs then holds its
+// ReLU'd output, not its own, so Forward, not Predict, is for inspecting
+// each layer's output (trace).
 func (net *Network[T]) Predict(ctx *Ctx, x []T, n int) []T {
 	if n > net.MaxBatch {
 		panic(fmt.Sprintf("backprop: batch of %d exceeds the network's maximum %d", n, net.MaxBatch))
