@@ -85,7 +85,8 @@ def header(m):
     if "_path" in m:
         src = f"{m['_path']} ({', '.join(m['_workloads']) or 'nothing left'}): "
     pinned = ""
-    if m.get("_cores") and m["_cores"] != ["any"]:  # a file without 1-thread runs says nothing  # older records ran 1-thread runs on any core
+    # Older records ran 1-thread runs on any core; a file without 1-thread runs says nothing.
+    if m.get("_cores") and m["_cores"] != ["any"]:
         pinned = f"; 1-thread runs of both programs on core {' or '.join(m['_cores'])}"
     return (f"{src}Measured {m['time']} on {cpu}, {m['ncpu']} cores, {avx}; nettrain {m.get('nettrain_commit', '?')[:10]}, "
             f"{m.get('go', '')}; packages {m.get('packages', {})}; BLAS/OpenMP environment: {env}{pinned}.")
@@ -412,21 +413,21 @@ def rounds_table(paths):
                 continue
             sp = sorted(r[0] for r in rs)
             met = sum(v >= need for v in sp)
-            shown = lambda v: below(v, need)
-            cell = f"{statistics.median(sp):.2f}x ({shown(sp[0])} to {sp[-1]:.2f}), {met} of {len(sp)}"
+            cell = f"{statistics.median(sp):.2f}x ({below(sp[0], need)} to {sp[-1]:.2f}), {met} of {len(sp)}"
             trips = sorted(r[1] for r in rs if r[1] is not None)
             if trips:
                 cell += f"; {trips[0]:.0f} to {trips[-1]:.0f} ns"
             misses = []
             for v, trip, slow, g, disturbed in rs:
-                total[name][state(trip, slow)][0] += v >= need
-                total[name][state(trip, slow)][1] += 1
+                count = total[name][state(trip, slow)]
+                count[0] += v >= need
+                count[1] += 1
                 gemm.append(g)
                 if v < need:
                     why = [f"{trip:.0f} ns"] if trip is not None else []
                     if slow and slow[1] < SLOW_CORE:
                         why.append(f"core {slow[0]} at {100 * slow[1]:.0f}%")
-                    misses.append(shown(v) + ("*" if disturbed else "") + (f" ({', '.join(why)})" if why else ""))
+                    misses.append(below(v, need) + ("*" if disturbed else "") + (f" ({', '.join(why)})" if why else ""))
             if misses:
                 cell += "; below: " + ", ".join(misses)
             cells.append(cell)
