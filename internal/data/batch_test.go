@@ -163,6 +163,31 @@ func BenchmarkFillBatchMNIST(b *testing.B) {
 	}
 }
 
+// BenchmarkFillBatchMNIST60k fills batches of 64 in a shuffled order from a
+// data set of MNIST's size (47 MB of bytes), so that most rows come from
+// memory rather than cache, as in training.
+func BenchmarkFillBatchMNIST60k(b *testing.B) {
+	const n, f = 60000, 784
+	ds := &Dataset{Source: "b", Shape: []int{1, 28, 28}, N: n, U8: make([]uint8, n*f), Labels: make([]int32, n), NumClasses: 10}
+	for i := range ds.U8 {
+		ds.U8[i] = uint8(i * 7)
+	}
+	s := All(ds)
+	norm, _ := Fit(s, Unit)
+	pos := make([]int, s.Len())
+	s.Order(pos, 1, 1)
+	x := make([]float32, 64*f)
+	labels := make([]int32, 64)
+	b.ReportAllocs()
+	off := 0
+	for b.Loop() {
+		FillBatch(s, pos[off:off+64], norm, x, labels, nil)
+		if off += 64; off+64 > n {
+			off = 0
+		}
+	}
+}
+
 // TestFillBatchLUTSameBits: the byte lookup table gives exactly the values
 // the per-feature formula gives.
 func TestFillBatchLUTSameBits(t *testing.T) {

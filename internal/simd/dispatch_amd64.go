@@ -296,3 +296,14 @@ func addwidenAsm(set int, n int, dst *float64, x *float32) {
 		panic("simd: no such kernel")
 	}
 }
+
+func bytesaffineAsm(set int, n int, dst *float32, src *uint8, p *[2]float64) {
+	switch {
+	case set == 1:
+		bytesaffineAVX512(n, dst, src, p)
+	case set == 2:
+		bytesaffineAVX2(n, dst, src, p)
+	default:
+		panic("simd: no such kernel")
+	}
+}

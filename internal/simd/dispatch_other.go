@@ -55,3 +55,7 @@ func lstmbAsm(set int, n int, dz *float32, a *float32, tc *float32, dy *float32,
 func sumsqAsm(set int, n int, x *float32, lanes *[32]float64) { panic("simd: no assembly") }
 
 func addwidenAsm(set int, n int, dst *float64, x *float32) { panic("simd: no assembly") }
+
+func bytesaffineAsm(set int, n int, dst *float32, src *uint8, p *[2]float64) {
+	panic("simd: no assembly")
+}

@@ -239,10 +239,16 @@ func sumsqAVX512(n int, x *float32, lanes *[32]float64)
 func addwidenAVX512(n int, dst *float64, x *float32)
 
 //go:noescape
+func bytesaffineAVX512(n int, dst *float32, src *uint8, p *[2]float64)
+
+//go:noescape
 func sumsqAVX2(n int, x *float32, lanes *[32]float64)
 
 //go:noescape
 func addwidenAVX2(n int, dst *float64, x *float32)
+
+//go:noescape
+func bytesaffineAVX2(n int, dst *float32, src *uint8, p *[2]float64)
 
 //go:noescape
 func maxPool2x2AVX512(oh int, ow int, x *float32, w int, y *float32, argmax *int32)

@@ -6555,6 +6555,40 @@ done:
 	VZEROUPPER
 	RET
 
+// func bytesaffineAVX512(n int, dst *float32, src *uint8, p *[2]float64)
+// Requires: AVX, AVX2, AVX512F
+TEXT ·bytesaffineAVX512(SB), NOSPLIT, $0-32
+	MOVQ         n+0(FP), AX
+	MOVQ         dst+8(FP), CX
+	MOVQ         src+16(FP), DX
+	MOVQ         p+24(FP), BX
+	VBROADCASTSD (BX), Z0
+	VBROADCASTSD 8(BX), Z1
+
+loop:
+	CMPQ      AX, $0x00000010
+	JL        done
+	VPMOVZXBD (DX), Y2
+	VCVTDQ2PD Y2, Z2
+	VSUBPD    Z0, Z2, Z2
+	VMULPD    Z1, Z2, Z2
+	VCVTPD2PS Z2, Y2
+	VMOVUPS   Y2, (CX)
+	VPMOVZXBD 8(DX), Y2
+	VCVTDQ2PD Y2, Z2
+	VSUBPD    Z0, Z2, Z2
+	VMULPD    Z1, Z2, Z2
+	VCVTPD2PS Z2, Y2
+	VMOVUPS   Y2, 32(CX)
+	ADDQ      $0x00000010, DX
+	ADDQ      $0x00000040, CX
+	SUBQ      $0x00000010, AX
+	JMP       loop
+
+done:
+	VZEROUPPER
+	RET
+
 // func sumsqAVX2(n int, x *float32, lanes *[32]float64)
 // Requires: AVX, FMA3
 TEXT ·sumsqAVX2(SB), NOSPLIT, $0-24
@@ -6625,6 +6659,40 @@ loop:
 	ADDQ      $0x00000040, CX
 	SUBQ      $0x00000008, AX
 	JMP       loop
+
+done:
+	VZEROUPPER
+	RET
+
+// func bytesaffineAVX2(n int, dst *float32, src *uint8, p *[2]float64)
+// Requires: AVX
+TEXT ·bytesaffineAVX2(SB), NOSPLIT, $0-32
+	MOVQ         n+0(FP), AX
+	MOVQ         dst+8(FP), CX
+	MOVQ         src+16(FP), DX
+	MOVQ         p+24(FP), BX
+	VBROADCASTSD (BX), Y0
+	VBROADCASTSD 8(BX), Y1
+
+loop:
+	CMPQ       AX, $0x00000008
+	JL         done
+	VPMOVZXBD  (DX), X2
+	VCVTDQ2PD  X2, Y2
+	VSUBPD     Y0, Y2, Y2
+	VMULPD     Y1, Y2, Y2
+	VCVTPD2PSY Y2, X2
+	VMOVUPS    X2, (CX)
+	VPMOVZXBD  4(DX), X2
+	VCVTDQ2PD  X2, Y2
+	VSUBPD     Y0, Y2, Y2
+	VMULPD     Y1, Y2, Y2
+	VCVTPD2PSY Y2, X2
+	VMOVUPS    X2, 16(CX)
+	ADDQ       $0x00000008, DX
+	ADDQ       $0x00000020, CX
+	SUBQ       $0x00000008, AX
+	JMP        loop
 
 done:
 	VZEROUPPER

@@ -18,6 +18,12 @@ func sumSquaresLanes[T Float](lanes *[32]float64, x []T, off int) {
 	}
 }
 
+func bytesAffineRef[T Float](dst []T, src []uint8, offset, scale float64) {
+	for i, v := range src {
+		dst[i] = T((float64(v) - offset) * scale)
+	}
+}
+
 func reluRef[T Float](y, x []T) {
 	for i, v := range x {
 		if v > 0 || v != v {

@@ -87,6 +87,22 @@ func AddWiden[T Float](dst []float64, x []T) {
 	}
 }
 
+// BytesAffine sets dst[i] = T((float64(src[i]) - offset) * scale): the
+// subtraction and the multiplication in float64, each rounded, then one
+// rounding to T, on every path (bytes to normalised pixels).
+func BytesAffine[T Float](dst []T, src []uint8, offset, scale float64) {
+	same(len(dst), "BytesAffine", len(src))
+	done := 0
+	if k := asm[T](); k != 0 {
+		done = len(src) &^ (fast.lanes - 1)
+		if done > 0 {
+			p := [2]float64{offset, scale}
+			bytesaffineAsm(k, done, p32(dst), &src[0], &p)
+		}
+	}
+	bytesAffineRef(dst[done:], src[done:], offset, scale)
+}
+
 // ReLU sets y = max(x, 0): x where x > 0 or x is NaN, else +0.
 func ReLU[T Float](y, x []T) {
 	same(len(y), "ReLU", len(x))

@@ -411,6 +411,47 @@ func TestAddWiden(t *testing.T) {
 	})
 }
 
+// TestBytesAffine: every kernel set gives the bits of the Go expression,
+// for every byte value, at every length (whole vectors and tails), for the
+// normalisations FillBatch uses (unit: 1/255; none: 0 and 1; a mean and a
+// standard deviation) and for parameters that round.
+func TestBytesAffine(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 13))
+	params := []struct{ off, scale float64 }{
+		{0, 1.0 / 255},
+		{0, 1},
+		{33.3184, 1 / 78.5675},
+		{127.5, -1 / 3.0},
+		{1e-300, 1e300},
+		{0, 1e40}, // beyond float32: +Inf
+	}
+	forEachSet(t, func(t *testing.T) {
+		for _, pr := range params {
+			for _, n := range append([]int{256}, simdtest.Lengths...) {
+				src := make([]uint8, n)
+				for i := range src {
+					src[i] = uint8(rng.IntN(256))
+				}
+				if n == 256 {
+					for i := range src {
+						src[i] = uint8(i)
+					}
+				}
+				dst := make([]float32, n)
+				BytesAffine(dst, src, pr.off, pr.scale)
+				dst64 := make([]float64, n)
+				BytesAffine(dst64, src, pr.off, pr.scale)
+				for i, v := range src {
+					want := (float64(v) - pr.off) * pr.scale
+					if math.Float32bits(dst[i]) != math.Float32bits(float32(want)) || dst64[i] != want {
+						t.Fatalf("off %v scale %v n=%d: byte %d gives %v and %v, want %v", pr.off, pr.scale, n, v, dst[i], dst64[i], want)
+					}
+				}
+			}
+		}
+	})
+}
+
 // TestFloat64IsReference checks that the float64 instantiations run the
 // reference (there is no float64 assembly).
 func TestFloat64IsReference(t *testing.T) {

@@ -22,6 +22,8 @@
 //     i mod 32), returned to Go, which adds the tail and reduces in a
 //     fixed order.
 //   - addwiden: float64 += float32, whole vectors only (Go does the tail).
+//   - bytesaffine: float32 = (float64(byte) - offset) * scale, whole
+//     vectors only (Go does the tail).
 //   - maxPool2x2AVX512, maxUnpool2x2AVX512 (maxpool.go): max pooling over
 //     2x2 windows with stride 2 and its backward routing, 16 windows at a
 //     time, AVX-512 only.
@@ -811,6 +813,51 @@ func addwiden(in *isa) {
 	RET()
 }
 
+// bytesaffine emits bytesaffineISA(n int, dst *float32, src *uint8, p *[2]float64):
+// dst[i] = float32((float64(src[i]) - p[0]) * p[1]) for n a multiple of the
+// lanes: a subtraction and a multiplication in float64, each rounded, then
+// one rounding to float32, as Go computes the expression.
+func bytesaffine(in *isa) {
+	TEXT("bytesaffine"+in.name, NOSPLIT, "func(n int, dst *float32, src *uint8, p *[2]float64)")
+	Pragma("noescape")
+	n := Load(Param("n"), GP64())
+	dst := Load(Param("dst"), GP64())
+	src := Load(Param("src"), GP64())
+	pp := Load(Param("p"), GP64())
+	per := in.lanes / 2 // doubles per vector
+	// ints: per int32 lanes; dbl: per float64 lanes; out: per float32 lanes.
+	ints, dbl, out := func() reg.VecVirtual { return XMM() }, func() reg.VecVirtual { return YMM() }, func() reg.VecVirtual { return XMM() }
+	if in == avx512 {
+		ints, dbl, out = func() reg.VecVirtual { return YMM() }, func() reg.VecVirtual { return ZMM() }, func() reg.VecVirtual { return YMM() }
+	}
+	off, sc := dbl(), dbl()
+	VBROADCASTSD(Mem{Base: pp}, off)
+	VBROADCASTSD(Mem{Base: pp, Disp: 8}, sc)
+	Label("loop")
+	CMPQ(n, U32(in.lanes))
+	JL(LabelRef("done"))
+	for h := 0; h < 2; h++ {
+		i, d, o := ints(), dbl(), out()
+		VPMOVZXBD(Mem{Base: src, Disp: per * h}, i)
+		VCVTDQ2PD(i, d)
+		VSUBPD(off, d, d)
+		VMULPD(sc, d, d)
+		if in == avx512 {
+			VCVTPD2PS(d, o)
+		} else {
+			VCVTPD2PSY(d, o)
+		}
+		VMOVUPS(o, Mem{Base: dst, Disp: 4 * per * h})
+	}
+	ADDQ(U32(in.lanes), src)
+	ADDQ(U32(4*in.lanes), dst)
+	SUBQ(U32(in.lanes), n)
+	JMP(LabelRef("loop"))
+	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
 func main() {
 	tables := flag.String("tables", "../dispatch_amd64.go", "Go file receiving the kernel tables")
 	ConstraintExpr("!purego")
@@ -820,6 +867,7 @@ func main() {
 	for _, in := range isas {
 		sumsq(in)
 		addwiden(in)
+		bytesaffine(in)
 	}
 	maxPool2x2()
 	maxUnpool2x2()
@@ -894,7 +942,8 @@ func writeTables(path string) error {
 	}
 	fns = append(fns,
 		fn{"sumsq", "n int, x *float32, lanes *[32]float64", "n, x, lanes", 1, func(in *isa, v int) string { return "sumsq" + in.name }},
-		fn{"addwiden", "n int, dst *float64, x *float32", "n, dst, x", 1, func(in *isa, v int) string { return "addwiden" + in.name }})
+		fn{"addwiden", "n int, dst *float64, x *float32", "n, dst, x", 1, func(in *isa, v int) string { return "addwiden" + in.name }},
+		fn{"bytesaffine", "n int, dst *float32, src *uint8, p *[2]float64", "n, dst, src, p", 1, func(in *isa, v int) string { return "bytesaffine" + in.name }})
 	for _, f := range fns {
 		vp := ""
 		if f.variants > 1 {
