@@ -347,7 +347,7 @@ def goals_table(groups):
             "| goal | measured | met |", "|---|---|---|"] + rows + [""]
 
 
-FAST_TRIP = 300  # ns: the fast state's round trips are 88 to 154, the slow one's 412 to 520
+FAST_TRIP = 300  # ns: on this VM the fast state's round trips are 88 to 154, the slow one's 410 to 520
 SCALE_GOALS = (("cnn", 1.8), ("lstm", 1.8), ("mlp", 1.5))
 
 
@@ -400,6 +400,7 @@ def rounds_table(paths):
     host's state in each round: the README's table of rounds, generated
     rather than copied."""
     rows, total = [], collections.defaultdict(lambda: collections.defaultdict(lambda: [0, 0]))
+    all_trips = []
     for path in paths:
         machines, runs = load([path])
         groups = collections.defaultdict(dict)
@@ -415,6 +416,7 @@ def rounds_table(paths):
             met = sum(v >= need for v in sp)
             cell = f"{statistics.median(sp):.2f}x ({below(sp[0], need)} to {sp[-1]:.2f}), {met} of {len(sp)}"
             trips = sorted(r[1] for r in rs if r[1] is not None)
+            all_trips += trips
             if trips:
                 cell += f"; {trips[0]:.0f} to {trips[-1]:.0f} ns"
             misses = []
@@ -446,14 +448,20 @@ def rounds_table(paths):
         cells.append(f"{met} of {n}: " + "; ".join(f"{names[k]} {t[k][0]} of {t[k][1]}" for k in names if t[k][1]))
     rows.append("| all rounds above | " + " | ".join(cells) + " | |")
     head = ", ".join(f"{n.upper()} (goal {g}x)" for n, g in SCALE_GOALS)
+    fast = [t for t in all_trips if t < FAST_TRIP]
+    slow = [t for t in all_trips if t >= FAST_TRIP]
+
+    def span(ts):
+        return f"{min(ts):.0f} to {max(ts):.0f} ns" if ts else "none recorded"
+    states = f"{span(fast)} in these records, against {span(slow)} in the slow one"
     return "\n".join([
         "Scaling from 1 to 2 threads in each record (each round one `nettrain bench --threads 1,2`): for " + head +
         ", the median of the rounds' speed-ups with the lowest and highest, how many rounds meet the goal, the "
         "rounds' cache-line round trips between the cores, and each round below the goal with its round trip and, "
         f"when one core read its L2 cache at less than {100 * SLOW_CORE:.0f}% of the other's speed, that core; the "
         "1024^3 GEMM's own speed-ups in the same rounds; the last row counts the rounds meeting each goal by the "
-        f"host's state in them (a round trip under {FAST_TRIP} ns is the fast state, 88 to 154 ns on this VM, "
-        "against 412 to 520 in the slow one; a round with a slowed core counts as that whatever its round trip; "
+        f"host's state in them (a round trip under {FAST_TRIP} ns is the fast state, {states}; a round with a "
+        "slowed core counts as that whatever its round trip; "
         "\"no core seen slowed\" includes the rounds before the L2 speeds were measured, rounds 8 and 9; "
         "a * marks a round all of whose tries were disturbed by other processes):", "",
         "| record | " + " | ".join(f"{n.upper()}, goal {g}x" for n, g in SCALE_GOALS) + " | GEMM's speed-up |",

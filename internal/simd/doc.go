@@ -1,7 +1,8 @@
 // Package simd holds nettrain's element-wise kernels over flat slices, in
 // AVX-512 and AVX2 assembly generated with avo: ReLU, Exp, Sigmoid, Tanh
 // and their backward formulas, the fused gate formulas of one LSTM row
-// (LSTMForward, LSTMBackward), Scale, Axpy, Add, AddWiden, gradient norms
+// (LSTMForward, LSTMBackward), Scale, Axpy, Add, AddWiden, bytes to
+// normalised values (BytesAffine, for batch filling), gradient norms
 // (SumSquares), 2x2 max pooling (MaxPool2x2, MaxUnpool2x2), and the
 // float32 kernels of the optimizer updates (Adam, SGD, Adagrad, RMSprop,
 // Adadelta), whose pure-Go references live with the optimizers in package
@@ -19,10 +20,10 @@
 // of goroutines without changing a bit. Output and input may be the same
 // slice, but must not overlap otherwise.
 //
-// The maps, the LSTM gates, Scale, Axpy, Add, AddWiden and SumSquares are
-// generic over float32 and float64 and always do the work: assembly for
-// float32 when the CPU has it, else (and for float64) their pure-Go
-// reference in ref.go. The optimizer kernels and max pooling are float32
+// The maps, the LSTM gates, Scale, Axpy, Add, AddWiden, BytesAffine and
+// SumSquares are generic over float32 and float64 and always do the work:
+// assembly for float32 when the CPU has it, else (and for float64) their
+// pure-Go reference in ref.go. The optimizer kernels and max pooling are float32
 // only and report whether they ran: false means no kernel for this CPU or
 // build, and the caller runs its own reference (package optim's, package
 // backprop's pooling loop).
