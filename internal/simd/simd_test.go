@@ -414,7 +414,8 @@ func TestAddWiden(t *testing.T) {
 // TestBytesAffine: every kernel set gives the bits of the Go expression,
 // for every byte value, at every length (whole vectors and tails), for the
 // normalisations FillBatch uses (unit: 1/255; none: 0 and 1; a mean and a
-// standard deviation) and for parameters that round.
+// standard deviation), for parameters that round, and for -0, infinities
+// and NaN; nothing is written past the slice.
 func TestBytesAffine(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 13))
 	params := []struct{ off, scale float64 }{
@@ -424,6 +425,10 @@ func TestBytesAffine(t *testing.T) {
 		{127.5, -1 / 3.0},
 		{1e-300, 1e300},
 		{0, 1e40}, // beyond float32: +Inf
+		{math.Copysign(0, -1), -1},
+		{math.Inf(1), 1},
+		{0, math.Inf(-1)},
+		{math.NaN(), 1},
 	}
 	forEachSet(t, func(t *testing.T) {
 		for _, pr := range params {
@@ -437,13 +442,18 @@ func TestBytesAffine(t *testing.T) {
 						src[i] = uint8(i)
 					}
 				}
-				dst := make([]float32, n)
-				BytesAffine(dst, src, pr.off, pr.scale)
+				// A guard value after the slice: nothing is written past n.
+				dst := make([]float32, n+1)
+				dst[n] = 7
+				BytesAffine(dst[:n], src, pr.off, pr.scale)
 				dst64 := make([]float64, n)
 				BytesAffine(dst64, src, pr.off, pr.scale)
+				if dst[n] != 7 {
+					t.Fatalf("off %v scale %v n=%d: wrote past the end", pr.off, pr.scale, n)
+				}
 				for i, v := range src {
 					want := (float64(v) - pr.off) * pr.scale
-					if math.Float32bits(dst[i]) != math.Float32bits(float32(want)) || dst64[i] != want {
+					if math.Float32bits(dst[i]) != math.Float32bits(float32(want)) || math.Float64bits(dst64[i]) != math.Float64bits(want) {
 						t.Fatalf("off %v scale %v n=%d: byte %d gives %v and %v, want %v", pr.off, pr.scale, n, v, dst[i], dst64[i], want)
 					}
 				}
