@@ -1,6 +1,10 @@
 package backprop
 
-import "math"
+import (
+	"math"
+
+	"github.com/nettrain/nettrain/internal/simd"
+)
 
 // GELUSpec is PyTorch's nn.GELU, the Gaussian error linear unit, in its
 // exact form (approximate "none") or torch's tanh approximation
@@ -11,6 +15,11 @@ import "math"
 //	      dy/dx = Phi(x) + x * phi(x),  phi(x) = exp(-x^2/2) / sqrt(2 pi)
 //	tanh: u = sqrt(2/pi) * (x + 0.044715 x^3),  y = x/2 * (1 + tanh(u))
 //	      dy/dx = (1 + tanh(u))/2 + x/2 * (1 - tanh^2(u)) * sqrt(2/pi) * (1 + 3 * 0.044715 x^2)
+//
+// float64, and the exact form in float32, compute each element with
+// package math (Erf, Exp, Tanh). The tanh form in float32 runs on package
+// simd's vector sigmoid (geluTanh32), within a few float32 ulps of the
+// float64 formulas (TestGELUTanhFloat32).
 type GELUSpec struct {
 	In   []int
 	Tanh bool // approximate: tanh
@@ -23,7 +32,10 @@ func (s GELUSpec) Params() []ParamSpec { return nil }
 func (s GELUSpec) FLOPs() int64        { return 8 * int64(Prod(s.In)) }
 
 func (s GELUSpec) new32(_ []*Param[float32], maxBatch int) Layer[float32] {
-	return newPointwise[float32](geluFn{s.Tanh}, s.In, maxBatch)
+	if s.Tanh {
+		return newPointwise[float32](geluTanh32{geluFn{true}}, s.In, maxBatch)
+	}
+	return newPointwise[float32](geluFn{}, s.In, maxBatch)
 }
 func (s GELUSpec) new64(_ []*Param[float64], maxBatch int) Layer[float64] {
 	return newPointwise[float64](geluFn{s.Tanh}, s.In, maxBatch)
@@ -49,6 +61,62 @@ func (f geluFn) deriv(x float64) float64 {
 		return 0.5*(1+t) + 0.5*x*(1-t*t)*geluK*(1+3*geluC*x*x)
 	}
 	return 0.5*(1+math.Erf(x/math.Sqrt2)) + x*math.Exp(-0.5*x*x)/math.Sqrt(2*math.Pi)
+}
+
+// geluTanh32 is the tanh form's float32 chunk form (chunkFn). With a = 2u,
+// (1 + tanh(u))/2 = sigma(a) and (1 - tanh^2(u))/4 = sigma(a) (1 -
+// sigma(a)), sigma the logistic sigmoid. It takes m = sigma(-|a|), the
+// smaller of sigma(a) and 1 - sigma(a), from simd.Sigmoid (which is
+// accurate where it is small, as 1 - sigma(a) near 1 is not), and the
+// other as 1 - m; -|a| is rounded to float32 for the vector sigmoid and
+// the rounding's first-order effect, lo * m (1 - m), put back in float64.
+// Each element's result depends on that element alone.
+type geluTanh32 struct{ geluFn }
+
+// geluArg returns -|a| for x (a = 2u), no lower than -200 (sigmoid is 0 in
+// float32 below -103.3, and in package simd's kernels below -88.7),
+// rounded to float32, and the rounding error.
+func geluArg(x float32) (hi float32, lo float64) {
+	xv := float64(x)
+	a := max(-math.Abs(2*geluK*(xv+float64(geluC*xv*xv*xv))), -200) // NaN stays NaN
+	hi = float32(a)
+	return hi, a - float64(hi)
+}
+
+// geluSigma returns sigma(a) and m = sigma(-|a|) for x, from sig =
+// simd.Sigmoid(hi).
+func geluSigma(x, sig float32) (s, m float64) {
+	_, lo := geluArg(x)
+	m = float64(sig)
+	m += lo * m * (1 - m)
+	neg := float64(math.Float32bits(x) >> 31) // a has x's sign
+	return m + (1-neg)*(1-2*m), m
+}
+
+func (f geluTanh32) forwardChunk(y, x []float32) {
+	y = y[:len(x)]
+	for i, v := range x {
+		y[i], _ = geluArg(v)
+	}
+	simd.Sigmoid(y, y)
+	for i, v := range x {
+		s, _ := geluSigma(v, y[i])
+		y[i] = float32(float64(v) * s)
+	}
+}
+
+func (f geluTanh32) backwardChunk(dx, dy, x []float32) {
+	dx, dy = dx[:len(x)], dy[:len(x)]
+	for i, v := range x {
+		dx[i], _ = geluArg(v)
+	}
+	simd.Sigmoid(dx, dx)
+	for i, v := range x {
+		s, m := geluSigma(v, dx[i])
+		xv := float64(v)
+		d := s + 2*xv*m*(1-m)*geluK*(1+3*geluC*xv*xv)
+		dx[i] = float32(float64(dy[i]) * d)
+	}
 }
 
 // GELUParams are the config parameters of gelu.
