@@ -113,23 +113,30 @@ func TestSiLUFloat32(t *testing.T) {
 	}
 }
 
-// TestELUFloat32: in float32 elu runs on package simd's tanh and exp; on
-// every kernel set this CPU has, its output and input gradient stay within
-// a few float32 ulps of the float64 formulas (math.Expm1, math.Exp), over
-// a dense grid, values near 0 (where exp(x) - 1 would cancel), subnormals,
-// -0, the infinities and NaN, for two alphas.
-func TestELUFloat32(t *testing.T) {
-	var x, dy []float32
+// activationInputs returns inputs for the float32 activation tests: a
+// grid over [-100, 100] in steps of 1/64, each of extra and its negation,
+// -0, 0, -Inf, +Inf and NaN last; and gradients from above, 1 to 3.
+func activationInputs(extra ...float64) (x, dy []float32) {
 	for v := -100.0; v <= 100; v += 1.0 / 64 {
 		x = append(x, float32(v))
 	}
-	for _, v := range []float64{1e-3, 1e-5, 1e-8, 1e-20, 1e-38, 1e-40, 1e-45, 0.3, 0.49, 0.51, 1.5, 17, 87, 89} {
+	for _, v := range extra {
 		x = append(x, float32(v), float32(-v))
 	}
 	x = append(x, float32(math.Copysign(0, -1)), 0, float32(math.Inf(-1)), float32(math.Inf(1)), float32(math.NaN()))
 	for i := range x {
 		dy = append(dy, float32(1+math.Mod(float64(i), 3)))
 	}
+	return x, dy
+}
+
+// TestELUFloat32: in float32 elu runs on package simd's tanh and exp; on
+// every kernel set this CPU has, its output and input gradient stay within
+// a few float32 ulps of the float64 formulas (math.Expm1, math.Exp), over
+// a dense grid, values near 0 (where exp(x) - 1 would cancel), subnormals,
+// -0, the infinities and NaN, for two alphas.
+func TestELUFloat32(t *testing.T) {
+	x, dy := activationInputs(1e-3, 1e-5, 1e-8, 1e-20, 1e-38, 1e-40, 1e-45, 0.3, 0.49, 0.51, 1.5, 17, 87, 89)
 	n := len(x)
 	const eps = 1.0 / (1 << 23) // float32 ulp at 1
 	const sub = 0x1p-149 * 4    // below 2^-126: an absolute bound
@@ -173,17 +180,7 @@ func TestELUFloat32(t *testing.T) {
 // form in float64 (geluFn, as PyTorch computes it) cancels to 0 in the
 // left tail, below x = -9, where the float32 form does not.
 func TestGELUTanhFloat32(t *testing.T) {
-	var x, dy []float32
-	for v := -100.0; v <= 100; v += 1.0 / 64 {
-		x = append(x, float32(v))
-	}
-	for _, v := range []float64{1e-3, 1e-8, 1e-30, 1e-40, 0.3, 5.5, 9.99, 10.1, 1e6, 1e13, 1e30} {
-		x = append(x, float32(v), float32(-v))
-	}
-	x = append(x, float32(math.Copysign(0, -1)), 0, float32(math.Inf(-1)), float32(math.Inf(1)), float32(math.NaN()))
-	for i := range x {
-		dy = append(dy, float32(1+math.Mod(float64(i), 3)))
-	}
+	x, dy := activationInputs(1e-3, 1e-8, 1e-30, 1e-40, 0.3, 5.5, 9.99, 10.1, 1e6, 1e13, 1e30)
 	n := len(x)
 	const eps = 1.0 / (1 << 23) // float32 ulp at 1
 	// sigmoid(a) and m = min(sigmoid(a), 1 - sigmoid(a)), a = 2u.
