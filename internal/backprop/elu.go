@@ -60,7 +60,7 @@ type elu32 struct{ eluFn }
 
 func (f elu32) forwardChunk(y, x []float32) {
 	for i, v := range x {
-		y[i] = v * 0.5 // exact (but for subnormals)
+		y[i] = v * 0.5 // exact but below 2^-125
 	}
 	simd.Tanh(y, y)
 	y = y[:len(x)]

@@ -18,8 +18,9 @@ import (
 //
 // float64, and the exact form in float32, compute each element with
 // package math (Erf, Exp, Tanh). The tanh form in float32 runs on package
-// simd's vector sigmoid (geluTanh32), within a few float32 ulps of the
-// float64 formulas (TestGELUTanhFloat32).
+// simd's vector sigmoid (geluTanh32), within a few float32 ulps of its
+// sigmoid form in float64 (TestGELUTanhFloat32), down to about x = -10,
+// where the vector sigmoid flushes values below 2^-126 to 0.
 type GELUSpec struct {
 	In   []int
 	Tanh bool // approximate: tanh
