@@ -188,8 +188,10 @@ func BenchmarkFillBatchMNIST60k(b *testing.B) {
 	}
 }
 
-// TestFillBatchLUTSameBits: the byte lookup table gives exactly the values
-// the per-feature formula gives.
+// TestFillBatchLUTSameBits: with one offset and scale for every feature
+// (the byte lookup table set), FillBatch's row conversion
+// (simd.BytesAffine) gives exactly the values the per-feature formula
+// gives.
 func TestFillBatchLUTSameBits(t *testing.T) {
 	ds := &Dataset{Source: "t", Shape: []int{256}, N: 1, U8: make([]uint8, 256), Labels: []int32{0}, NumClasses: 1}
 	for v := range ds.U8 {

@@ -38,8 +38,10 @@ type Normalizer struct {
 	Offset []float64
 	Scale  []float64
 	// byteLUT maps each byte value through the normalisation when every
-	// feature has the same offset and scale (unit, none): FillBatch then
-	// looks bytes up instead of computing, with the same bits.
+	// feature has the same offset and scale (unit, none): FillAugmented
+	// looks bytes up instead of computing, and FillBatch, seeing it set,
+	// converts whole rows with Offset[0] and Scale[0] (simd.BytesAffine);
+	// both give the per-feature formula's bits.
 	byteLUT *[256]float64
 }
 
