@@ -231,6 +231,17 @@ func tanhAsm(set int, n int, y *float32, x *float32) {
 	}
 }
 
+func normtailAsm(set int, n int, q *float32, d *float32, x *float32) {
+	switch {
+	case set == 1:
+		normtailAVX512(n, q, d, x)
+	case set == 2:
+		normtailAVX2(n, q, d, x)
+	default:
+		panic("simd: no such kernel")
+	}
+}
+
 func sigmoidbAsm(set int, n int, dx *float32, dy *float32, y *float32) {
 	switch {
 	case set == 1:

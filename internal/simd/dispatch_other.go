@@ -40,6 +40,8 @@ func sigmoidAsm(set int, n int, y *float32, x *float32) { panic("simd: no assemb
 
 func tanhAsm(set int, n int, y *float32, x *float32) { panic("simd: no assembly") }
 
+func normtailAsm(set int, n int, q *float32, d *float32, x *float32) { panic("simd: no assembly") }
+
 func sigmoidbAsm(set int, n int, dx *float32, dy *float32, y *float32) { panic("simd: no assembly") }
 
 func tanhbAsm(set int, n int, dx *float32, dy *float32, y *float32) { panic("simd: no assembly") }

@@ -209,6 +209,12 @@ func tanhAVX512(n int, y *float32, x *float32)
 func tanhAVX2(n int, y *float32, x *float32)
 
 //go:noescape
+func normtailAVX512(n int, q *float32, d *float32, x *float32)
+
+//go:noescape
+func normtailAVX2(n int, q *float32, d *float32, x *float32)
+
+//go:noescape
 func sigmoidbAVX512(n int, dx *float32, dy *float32, y *float32)
 
 //go:noescape

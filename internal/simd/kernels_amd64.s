@@ -372,7 +372,279 @@ DATA consts<>+1456(SB)/4, $0xbeaaaa99
 DATA consts<>+1460(SB)/4, $0xbeaaaa99
 DATA consts<>+1464(SB)/4, $0xbeaaaa99
 DATA consts<>+1468(SB)/4, $0xbeaaaa99
-GLOBL consts<>(SB), RODATA|NOPTR, $1472
+DATA consts<>+1472(SB)/4, $0x403504f3
+DATA consts<>+1476(SB)/4, $0x403504f3
+DATA consts<>+1480(SB)/4, $0x403504f3
+DATA consts<>+1484(SB)/4, $0x403504f3
+DATA consts<>+1488(SB)/4, $0x403504f3
+DATA consts<>+1492(SB)/4, $0x403504f3
+DATA consts<>+1496(SB)/4, $0x403504f3
+DATA consts<>+1500(SB)/4, $0x403504f3
+DATA consts<>+1504(SB)/4, $0x403504f3
+DATA consts<>+1508(SB)/4, $0x403504f3
+DATA consts<>+1512(SB)/4, $0x403504f3
+DATA consts<>+1516(SB)/4, $0x403504f3
+DATA consts<>+1520(SB)/4, $0x403504f3
+DATA consts<>+1524(SB)/4, $0x403504f3
+DATA consts<>+1528(SB)/4, $0x403504f3
+DATA consts<>+1532(SB)/4, $0x403504f3
+DATA consts<>+1536(SB)/4, $0x3fb504f3
+DATA consts<>+1540(SB)/4, $0x3fb504f3
+DATA consts<>+1544(SB)/4, $0x3fb504f3
+DATA consts<>+1548(SB)/4, $0x3fb504f3
+DATA consts<>+1552(SB)/4, $0x3fb504f3
+DATA consts<>+1556(SB)/4, $0x3fb504f3
+DATA consts<>+1560(SB)/4, $0x3fb504f3
+DATA consts<>+1564(SB)/4, $0x3fb504f3
+DATA consts<>+1568(SB)/4, $0x3fb504f3
+DATA consts<>+1572(SB)/4, $0x3fb504f3
+DATA consts<>+1576(SB)/4, $0x3fb504f3
+DATA consts<>+1580(SB)/4, $0x3fb504f3
+DATA consts<>+1584(SB)/4, $0x3fb504f3
+DATA consts<>+1588(SB)/4, $0x3fb504f3
+DATA consts<>+1592(SB)/4, $0x3fb504f3
+DATA consts<>+1596(SB)/4, $0x3fb504f3
+DATA consts<>+1600(SB)/4, $0x3f237407
+DATA consts<>+1604(SB)/4, $0x3f237407
+DATA consts<>+1608(SB)/4, $0x3f237407
+DATA consts<>+1612(SB)/4, $0x3f237407
+DATA consts<>+1616(SB)/4, $0x3f237407
+DATA consts<>+1620(SB)/4, $0x3f237407
+DATA consts<>+1624(SB)/4, $0x3f237407
+DATA consts<>+1628(SB)/4, $0x3f237407
+DATA consts<>+1632(SB)/4, $0x3f237407
+DATA consts<>+1636(SB)/4, $0x3f237407
+DATA consts<>+1640(SB)/4, $0x3f237407
+DATA consts<>+1644(SB)/4, $0x3f237407
+DATA consts<>+1648(SB)/4, $0x3f237407
+DATA consts<>+1652(SB)/4, $0x3f237407
+DATA consts<>+1656(SB)/4, $0x3f237407
+DATA consts<>+1660(SB)/4, $0x3f237407
+DATA consts<>+1664(SB)/4, $0xbd3dfaed
+DATA consts<>+1668(SB)/4, $0xbd3dfaed
+DATA consts<>+1672(SB)/4, $0xbd3dfaed
+DATA consts<>+1676(SB)/4, $0xbd3dfaed
+DATA consts<>+1680(SB)/4, $0xbd3dfaed
+DATA consts<>+1684(SB)/4, $0xbd3dfaed
+DATA consts<>+1688(SB)/4, $0xbd3dfaed
+DATA consts<>+1692(SB)/4, $0xbd3dfaed
+DATA consts<>+1696(SB)/4, $0xbd3dfaed
+DATA consts<>+1700(SB)/4, $0xbd3dfaed
+DATA consts<>+1704(SB)/4, $0xbd3dfaed
+DATA consts<>+1708(SB)/4, $0xbd3dfaed
+DATA consts<>+1712(SB)/4, $0xbd3dfaed
+DATA consts<>+1716(SB)/4, $0xbd3dfaed
+DATA consts<>+1720(SB)/4, $0xbd3dfaed
+DATA consts<>+1724(SB)/4, $0xbd3dfaed
+DATA consts<>+1728(SB)/4, $0xbdaa0411
+DATA consts<>+1732(SB)/4, $0xbdaa0411
+DATA consts<>+1736(SB)/4, $0xbdaa0411
+DATA consts<>+1740(SB)/4, $0xbdaa0411
+DATA consts<>+1744(SB)/4, $0xbdaa0411
+DATA consts<>+1748(SB)/4, $0xbdaa0411
+DATA consts<>+1752(SB)/4, $0xbdaa0411
+DATA consts<>+1756(SB)/4, $0xbdaa0411
+DATA consts<>+1760(SB)/4, $0xbdaa0411
+DATA consts<>+1764(SB)/4, $0xbdaa0411
+DATA consts<>+1768(SB)/4, $0xbdaa0411
+DATA consts<>+1772(SB)/4, $0xbdaa0411
+DATA consts<>+1776(SB)/4, $0xbdaa0411
+DATA consts<>+1780(SB)/4, $0xbdaa0411
+DATA consts<>+1784(SB)/4, $0xbdaa0411
+DATA consts<>+1788(SB)/4, $0xbdaa0411
+DATA consts<>+1792(SB)/4, $0x3da7fc8f
+DATA consts<>+1796(SB)/4, $0x3da7fc8f
+DATA consts<>+1800(SB)/4, $0x3da7fc8f
+DATA consts<>+1804(SB)/4, $0x3da7fc8f
+DATA consts<>+1808(SB)/4, $0x3da7fc8f
+DATA consts<>+1812(SB)/4, $0x3da7fc8f
+DATA consts<>+1816(SB)/4, $0x3da7fc8f
+DATA consts<>+1820(SB)/4, $0x3da7fc8f
+DATA consts<>+1824(SB)/4, $0x3da7fc8f
+DATA consts<>+1828(SB)/4, $0x3da7fc8f
+DATA consts<>+1832(SB)/4, $0x3da7fc8f
+DATA consts<>+1836(SB)/4, $0x3da7fc8f
+DATA consts<>+1840(SB)/4, $0x3da7fc8f
+DATA consts<>+1844(SB)/4, $0x3da7fc8f
+DATA consts<>+1848(SB)/4, $0x3da7fc8f
+DATA consts<>+1852(SB)/4, $0x3da7fc8f
+DATA consts<>+1856(SB)/4, $0xbcde0d0b
+DATA consts<>+1860(SB)/4, $0xbcde0d0b
+DATA consts<>+1864(SB)/4, $0xbcde0d0b
+DATA consts<>+1868(SB)/4, $0xbcde0d0b
+DATA consts<>+1872(SB)/4, $0xbcde0d0b
+DATA consts<>+1876(SB)/4, $0xbcde0d0b
+DATA consts<>+1880(SB)/4, $0xbcde0d0b
+DATA consts<>+1884(SB)/4, $0xbcde0d0b
+DATA consts<>+1888(SB)/4, $0xbcde0d0b
+DATA consts<>+1892(SB)/4, $0xbcde0d0b
+DATA consts<>+1896(SB)/4, $0xbcde0d0b
+DATA consts<>+1900(SB)/4, $0xbcde0d0b
+DATA consts<>+1904(SB)/4, $0xbcde0d0b
+DATA consts<>+1908(SB)/4, $0xbcde0d0b
+DATA consts<>+1912(SB)/4, $0xbcde0d0b
+DATA consts<>+1916(SB)/4, $0xbcde0d0b
+DATA consts<>+1920(SB)/4, $0xbb836087
+DATA consts<>+1924(SB)/4, $0xbb836087
+DATA consts<>+1928(SB)/4, $0xbb836087
+DATA consts<>+1932(SB)/4, $0xbb836087
+DATA consts<>+1936(SB)/4, $0xbb836087
+DATA consts<>+1940(SB)/4, $0xbb836087
+DATA consts<>+1944(SB)/4, $0xbb836087
+DATA consts<>+1948(SB)/4, $0xbb836087
+DATA consts<>+1952(SB)/4, $0xbb836087
+DATA consts<>+1956(SB)/4, $0xbb836087
+DATA consts<>+1960(SB)/4, $0xbb836087
+DATA consts<>+1964(SB)/4, $0xbb836087
+DATA consts<>+1968(SB)/4, $0xbb836087
+DATA consts<>+1972(SB)/4, $0xbb836087
+DATA consts<>+1976(SB)/4, $0xbb836087
+DATA consts<>+1980(SB)/4, $0xbb836087
+DATA consts<>+1984(SB)/4, $0x3b8e597e
+DATA consts<>+1988(SB)/4, $0x3b8e597e
+DATA consts<>+1992(SB)/4, $0x3b8e597e
+DATA consts<>+1996(SB)/4, $0x3b8e597e
+DATA consts<>+2000(SB)/4, $0x3b8e597e
+DATA consts<>+2004(SB)/4, $0x3b8e597e
+DATA consts<>+2008(SB)/4, $0x3b8e597e
+DATA consts<>+2012(SB)/4, $0x3b8e597e
+DATA consts<>+2016(SB)/4, $0x3b8e597e
+DATA consts<>+2020(SB)/4, $0x3b8e597e
+DATA consts<>+2024(SB)/4, $0x3b8e597e
+DATA consts<>+2028(SB)/4, $0x3b8e597e
+DATA consts<>+2032(SB)/4, $0x3b8e597e
+DATA consts<>+2036(SB)/4, $0x3b8e597e
+DATA consts<>+2040(SB)/4, $0x3b8e597e
+DATA consts<>+2044(SB)/4, $0x3b8e597e
+DATA consts<>+2048(SB)/4, $0x3a1f7b54
+DATA consts<>+2052(SB)/4, $0x3a1f7b54
+DATA consts<>+2056(SB)/4, $0x3a1f7b54
+DATA consts<>+2060(SB)/4, $0x3a1f7b54
+DATA consts<>+2064(SB)/4, $0x3a1f7b54
+DATA consts<>+2068(SB)/4, $0x3a1f7b54
+DATA consts<>+2072(SB)/4, $0x3a1f7b54
+DATA consts<>+2076(SB)/4, $0x3a1f7b54
+DATA consts<>+2080(SB)/4, $0x3a1f7b54
+DATA consts<>+2084(SB)/4, $0x3a1f7b54
+DATA consts<>+2088(SB)/4, $0x3a1f7b54
+DATA consts<>+2092(SB)/4, $0x3a1f7b54
+DATA consts<>+2096(SB)/4, $0x3a1f7b54
+DATA consts<>+2100(SB)/4, $0x3a1f7b54
+DATA consts<>+2104(SB)/4, $0x3a1f7b54
+DATA consts<>+2108(SB)/4, $0x3a1f7b54
+DATA consts<>+2112(SB)/4, $0xba36d029
+DATA consts<>+2116(SB)/4, $0xba36d029
+DATA consts<>+2120(SB)/4, $0xba36d029
+DATA consts<>+2124(SB)/4, $0xba36d029
+DATA consts<>+2128(SB)/4, $0xba36d029
+DATA consts<>+2132(SB)/4, $0xba36d029
+DATA consts<>+2136(SB)/4, $0xba36d029
+DATA consts<>+2140(SB)/4, $0xba36d029
+DATA consts<>+2144(SB)/4, $0xba36d029
+DATA consts<>+2148(SB)/4, $0xba36d029
+DATA consts<>+2152(SB)/4, $0xba36d029
+DATA consts<>+2156(SB)/4, $0xba36d029
+DATA consts<>+2160(SB)/4, $0xba36d029
+DATA consts<>+2164(SB)/4, $0xba36d029
+DATA consts<>+2168(SB)/4, $0xba36d029
+DATA consts<>+2172(SB)/4, $0xba36d029
+DATA consts<>+2176(SB)/4, $0xb93b5b9b
+DATA consts<>+2180(SB)/4, $0xb93b5b9b
+DATA consts<>+2184(SB)/4, $0xb93b5b9b
+DATA consts<>+2188(SB)/4, $0xb93b5b9b
+DATA consts<>+2192(SB)/4, $0xb93b5b9b
+DATA consts<>+2196(SB)/4, $0xb93b5b9b
+DATA consts<>+2200(SB)/4, $0xb93b5b9b
+DATA consts<>+2204(SB)/4, $0xb93b5b9b
+DATA consts<>+2208(SB)/4, $0xb93b5b9b
+DATA consts<>+2212(SB)/4, $0xb93b5b9b
+DATA consts<>+2216(SB)/4, $0xb93b5b9b
+DATA consts<>+2220(SB)/4, $0xb93b5b9b
+DATA consts<>+2224(SB)/4, $0xb93b5b9b
+DATA consts<>+2228(SB)/4, $0xb93b5b9b
+DATA consts<>+2232(SB)/4, $0xb93b5b9b
+DATA consts<>+2236(SB)/4, $0xb93b5b9b
+DATA consts<>+2240(SB)/4, $0x38a8369a
+DATA consts<>+2244(SB)/4, $0x38a8369a
+DATA consts<>+2248(SB)/4, $0x38a8369a
+DATA consts<>+2252(SB)/4, $0x38a8369a
+DATA consts<>+2256(SB)/4, $0x38a8369a
+DATA consts<>+2260(SB)/4, $0x38a8369a
+DATA consts<>+2264(SB)/4, $0x38a8369a
+DATA consts<>+2268(SB)/4, $0x38a8369a
+DATA consts<>+2272(SB)/4, $0x38a8369a
+DATA consts<>+2276(SB)/4, $0x38a8369a
+DATA consts<>+2280(SB)/4, $0x38a8369a
+DATA consts<>+2284(SB)/4, $0x38a8369a
+DATA consts<>+2288(SB)/4, $0x38a8369a
+DATA consts<>+2292(SB)/4, $0x38a8369a
+DATA consts<>+2296(SB)/4, $0x38a8369a
+DATA consts<>+2300(SB)/4, $0x38a8369a
+DATA consts<>+2304(SB)/4, $0x38048650
+DATA consts<>+2308(SB)/4, $0x38048650
+DATA consts<>+2312(SB)/4, $0x38048650
+DATA consts<>+2316(SB)/4, $0x38048650
+DATA consts<>+2320(SB)/4, $0x38048650
+DATA consts<>+2324(SB)/4, $0x38048650
+DATA consts<>+2328(SB)/4, $0x38048650
+DATA consts<>+2332(SB)/4, $0x38048650
+DATA consts<>+2336(SB)/4, $0x38048650
+DATA consts<>+2340(SB)/4, $0x38048650
+DATA consts<>+2344(SB)/4, $0x38048650
+DATA consts<>+2348(SB)/4, $0x38048650
+DATA consts<>+2352(SB)/4, $0x38048650
+DATA consts<>+2356(SB)/4, $0x38048650
+DATA consts<>+2360(SB)/4, $0x38048650
+DATA consts<>+2364(SB)/4, $0x38048650
+DATA consts<>+2368(SB)/4, $0x41800000
+DATA consts<>+2372(SB)/4, $0x41800000
+DATA consts<>+2376(SB)/4, $0x41800000
+DATA consts<>+2380(SB)/4, $0x41800000
+DATA consts<>+2384(SB)/4, $0x41800000
+DATA consts<>+2388(SB)/4, $0x41800000
+DATA consts<>+2392(SB)/4, $0x41800000
+DATA consts<>+2396(SB)/4, $0x41800000
+DATA consts<>+2400(SB)/4, $0x41800000
+DATA consts<>+2404(SB)/4, $0x41800000
+DATA consts<>+2408(SB)/4, $0x41800000
+DATA consts<>+2412(SB)/4, $0x41800000
+DATA consts<>+2416(SB)/4, $0x41800000
+DATA consts<>+2420(SB)/4, $0x41800000
+DATA consts<>+2424(SB)/4, $0x41800000
+DATA consts<>+2428(SB)/4, $0x41800000
+DATA consts<>+2432(SB)/4, $0xbf000000
+DATA consts<>+2436(SB)/4, $0xbf000000
+DATA consts<>+2440(SB)/4, $0xbf000000
+DATA consts<>+2444(SB)/4, $0xbf000000
+DATA consts<>+2448(SB)/4, $0xbf000000
+DATA consts<>+2452(SB)/4, $0xbf000000
+DATA consts<>+2456(SB)/4, $0xbf000000
+DATA consts<>+2460(SB)/4, $0xbf000000
+DATA consts<>+2464(SB)/4, $0xbf000000
+DATA consts<>+2468(SB)/4, $0xbf000000
+DATA consts<>+2472(SB)/4, $0xbf000000
+DATA consts<>+2476(SB)/4, $0xbf000000
+DATA consts<>+2480(SB)/4, $0xbf000000
+DATA consts<>+2484(SB)/4, $0xbf000000
+DATA consts<>+2488(SB)/4, $0xbf000000
+DATA consts<>+2492(SB)/4, $0xbf000000
+DATA consts<>+2496(SB)/4, $0x3ecc422a
+DATA consts<>+2500(SB)/4, $0x3ecc422a
+DATA consts<>+2504(SB)/4, $0x3ecc422a
+DATA consts<>+2508(SB)/4, $0x3ecc422a
+DATA consts<>+2512(SB)/4, $0x3ecc422a
+DATA consts<>+2516(SB)/4, $0x3ecc422a
+DATA consts<>+2520(SB)/4, $0x3ecc422a
+DATA consts<>+2524(SB)/4, $0x3ecc422a
+DATA consts<>+2528(SB)/4, $0x3ecc422a
+DATA consts<>+2532(SB)/4, $0x3ecc422a
+DATA consts<>+2536(SB)/4, $0x3ecc422a
+DATA consts<>+2540(SB)/4, $0x3ecc422a
+DATA consts<>+2544(SB)/4, $0x3ecc422a
+DATA consts<>+2548(SB)/4, $0x3ecc422a
+DATA consts<>+2552(SB)/4, $0x3ecc422a
+DATA consts<>+2556(SB)/4, $0x3ecc422a
+GLOBL consts<>(SB), RODATA|NOPTR, $2560
 
 DATA tailmask<>+0(SB)/4, $0xffffffff
 DATA tailmask<>+4(SB)/4, $0xffffffff
@@ -5011,6 +5283,387 @@ tail:
 	VANDPS      consts<>+1024(SB), Y1, Y1
 	VORPS       Y1, Y2, Y1
 	VMASKMOVPS  Y1, Y0, (CX)
+
+done:
+	VZEROUPPER
+	RET
+
+// func normtailAVX512(n int, q *float32, d *float32, x *float32)
+// Requires: AVX, AVX512F
+TEXT ·normtailAVX512(SB), NOSPLIT, $0-32
+	MOVQ n+0(FP), AX
+	MOVQ q+8(FP), CX
+	MOVQ d+16(FP), DX
+	MOVQ x+24(FP), BX
+
+loop:
+	CMPQ         AX, $0x00000010
+	JL           tail
+	VBROADCASTSS consts<>+2368(SB), Z0
+	VMOVUPS      (BX), Z1
+	VBROADCASTSS consts<>+960(SB), Z2
+	VPANDD       Z2, Z1, Z1
+	VMINPS       Z1, Z0, Z0
+	VBROADCASTSS consts<>+1472(SB), Z1
+	VSUBPS       Z1, Z0, Z1
+	VBROADCASTSS consts<>+1472(SB), Z2
+	VADDPS       Z2, Z0, Z2
+	VDIVPS       Z2, Z1, Z1
+	VBROADCASTSS consts<>+2304(SB), Z2
+	VBROADCASTSS consts<>+2240(SB), Z3
+	VFMADD213PS  Z3, Z1, Z2
+	VBROADCASTSS consts<>+2176(SB), Z3
+	VFMADD213PS  Z3, Z1, Z2
+	VBROADCASTSS consts<>+2112(SB), Z3
+	VFMADD213PS  Z3, Z1, Z2
+	VBROADCASTSS consts<>+2048(SB), Z3
+	VFMADD213PS  Z3, Z1, Z2
+	VBROADCASTSS consts<>+1984(SB), Z3
+	VFMADD213PS  Z3, Z1, Z2
+	VBROADCASTSS consts<>+1920(SB), Z3
+	VFMADD213PS  Z3, Z1, Z2
+	VBROADCASTSS consts<>+1856(SB), Z3
+	VFMADD213PS  Z3, Z1, Z2
+	VBROADCASTSS consts<>+1792(SB), Z3
+	VFMADD213PS  Z3, Z1, Z2
+	VBROADCASTSS consts<>+1728(SB), Z3
+	VFMADD213PS  Z3, Z1, Z2
+	VBROADCASTSS consts<>+1664(SB), Z3
+	VFMADD213PS  Z3, Z1, Z2
+	VBROADCASTSS consts<>+1600(SB), Z3
+	VFMADD213PS  Z3, Z1, Z2
+	VBROADCASTSS consts<>+1536(SB), Z1
+	VBROADCASTSS consts<>+0(SB), Z3
+	VMOVAPS      Z0, Z4
+	VFMADD213PS  Z3, Z1, Z4
+	VDIVPS       Z4, Z2, Z1
+	VMULPS       Z0, Z0, Z2
+	VBROADCASTSS consts<>+1024(SB), Z3
+	VPXORD       Z3, Z2, Z3
+	VMOVAPS      Z0, Z4
+	VFMADD213PS  Z3, Z0, Z4
+	VBROADCASTSS consts<>+2432(SB), Z0
+	VMULPS       Z0, Z4, Z0
+	VBROADCASTSS consts<>+2432(SB), Z3
+	VMULPS       Z3, Z2, Z2
+	VBROADCASTSS consts<>+192(SB), Z3
+	VBROADCASTSS consts<>+128(SB), Z4
+	VMAXPS       Z2, Z4, Z2
+	VMINPS       Z2, Z3, Z2
+	VBROADCASTSS consts<>+320(SB), Z3
+	VBROADCASTSS consts<>+256(SB), Z4
+	VFMADD231PS  Z4, Z2, Z3
+	VBROADCASTSS consts<>+320(SB), Z4
+	VSUBPS       Z4, Z3, Z4
+	VBROADCASTSS consts<>+384(SB), Z5
+	VMOVAPS      Z4, Z6
+	VFMADD213PS  Z2, Z5, Z6
+	VBROADCASTSS consts<>+448(SB), Z2
+	VFMADD231PS  Z2, Z4, Z6
+	VMULPS       Z6, Z6, Z2
+	VBROADCASTSS consts<>+512(SB), Z4
+	VBROADCASTSS consts<>+576(SB), Z5
+	VFMADD213PS  Z5, Z6, Z4
+	VBROADCASTSS consts<>+640(SB), Z5
+	VFMADD213PS  Z5, Z6, Z4
+	VBROADCASTSS consts<>+704(SB), Z5
+	VFMADD213PS  Z5, Z6, Z4
+	VBROADCASTSS consts<>+768(SB), Z5
+	VFMADD213PS  Z5, Z6, Z4
+	VBROADCASTSS consts<>+832(SB), Z5
+	VFMADD213PS  Z5, Z6, Z4
+	VFMADD213PS  Z6, Z2, Z4
+	VBROADCASTSS consts<>+0(SB), Z2
+	VADDPS       Z2, Z4, Z2
+	VBROADCASTSS consts<>+320(SB), Z4
+	VPSUBD       Z4, Z3, Z3
+	VPSRAD       $0x01, Z3, Z4
+	VPSUBD       Z4, Z3, Z3
+	VBROADCASTSS consts<>+896(SB), Z5
+	VPADDD       Z5, Z4, Z4
+	VPSLLD       $0x17, Z4, Z4
+	VBROADCASTSS consts<>+896(SB), Z5
+	VPADDD       Z5, Z3, Z3
+	VPSLLD       $0x17, Z3, Z3
+	VMULPS       Z4, Z2, Z2
+	VMULPS       Z3, Z2, Z2
+	VMULPS       Z2, Z1, Z1
+	VMOVAPS      Z1, Z3
+	VFMADD213PS  Z1, Z0, Z3
+	VMOVUPS      Z3, (CX)
+	VBROADCASTSS consts<>+2496(SB), Z1
+	VMULPS       Z1, Z2, Z1
+	VMOVAPS      Z1, Z2
+	VFMADD213PS  Z1, Z0, Z2
+	VMOVUPS      Z2, (DX)
+	ADDQ         $0x00000040, CX
+	ADDQ         $0x00000040, DX
+	ADDQ         $0x00000040, BX
+	SUBQ         $0x00000010, AX
+	JMP          loop
+
+tail:
+	TESTQ        AX, AX
+	JZ           done
+	LEAQ         kmask<>+0(SB), SI
+	KMOVW        (SI)(AX*2), K1
+	VBROADCASTSS consts<>+2368(SB), Z0
+	VMOVUPS.Z    (BX), K1, Z1
+	VBROADCASTSS consts<>+960(SB), Z2
+	VPANDD       Z2, Z1, Z1
+	VMINPS       Z1, Z0, Z0
+	VBROADCASTSS consts<>+1472(SB), Z1
+	VSUBPS       Z1, Z0, Z1
+	VBROADCASTSS consts<>+1472(SB), Z2
+	VADDPS       Z2, Z0, Z2
+	VDIVPS       Z2, Z1, Z1
+	VBROADCASTSS consts<>+2304(SB), Z2
+	VBROADCASTSS consts<>+2240(SB), Z3
+	VFMADD213PS  Z3, Z1, Z2
+	VBROADCASTSS consts<>+2176(SB), Z3
+	VFMADD213PS  Z3, Z1, Z2
+	VBROADCASTSS consts<>+2112(SB), Z3
+	VFMADD213PS  Z3, Z1, Z2
+	VBROADCASTSS consts<>+2048(SB), Z3
+	VFMADD213PS  Z3, Z1, Z2
+	VBROADCASTSS consts<>+1984(SB), Z3
+	VFMADD213PS  Z3, Z1, Z2
+	VBROADCASTSS consts<>+1920(SB), Z3
+	VFMADD213PS  Z3, Z1, Z2
+	VBROADCASTSS consts<>+1856(SB), Z3
+	VFMADD213PS  Z3, Z1, Z2
+	VBROADCASTSS consts<>+1792(SB), Z3
+	VFMADD213PS  Z3, Z1, Z2
+	VBROADCASTSS consts<>+1728(SB), Z3
+	VFMADD213PS  Z3, Z1, Z2
+	VBROADCASTSS consts<>+1664(SB), Z3
+	VFMADD213PS  Z3, Z1, Z2
+	VBROADCASTSS consts<>+1600(SB), Z3
+	VFMADD213PS  Z3, Z1, Z2
+	VBROADCASTSS consts<>+1536(SB), Z1
+	VBROADCASTSS consts<>+0(SB), Z3
+	VMOVAPS      Z0, Z4
+	VFMADD213PS  Z3, Z1, Z4
+	VDIVPS       Z4, Z2, Z1
+	VMULPS       Z0, Z0, Z2
+	VBROADCASTSS consts<>+1024(SB), Z3
+	VPXORD       Z3, Z2, Z3
+	VMOVAPS      Z0, Z4
+	VFMADD213PS  Z3, Z0, Z4
+	VBROADCASTSS consts<>+2432(SB), Z0
+	VMULPS       Z0, Z4, Z0
+	VBROADCASTSS consts<>+2432(SB), Z3
+	VMULPS       Z3, Z2, Z2
+	VBROADCASTSS consts<>+192(SB), Z3
+	VBROADCASTSS consts<>+128(SB), Z4
+	VMAXPS       Z2, Z4, Z2
+	VMINPS       Z2, Z3, Z2
+	VBROADCASTSS consts<>+320(SB), Z3
+	VBROADCASTSS consts<>+256(SB), Z4
+	VFMADD231PS  Z4, Z2, Z3
+	VBROADCASTSS consts<>+320(SB), Z4
+	VSUBPS       Z4, Z3, Z4
+	VBROADCASTSS consts<>+384(SB), Z5
+	VMOVAPS      Z4, Z6
+	VFMADD213PS  Z2, Z5, Z6
+	VBROADCASTSS consts<>+448(SB), Z2
+	VFMADD231PS  Z2, Z4, Z6
+	VMULPS       Z6, Z6, Z2
+	VBROADCASTSS consts<>+512(SB), Z4
+	VBROADCASTSS consts<>+576(SB), Z5
+	VFMADD213PS  Z5, Z6, Z4
+	VBROADCASTSS consts<>+640(SB), Z5
+	VFMADD213PS  Z5, Z6, Z4
+	VBROADCASTSS consts<>+704(SB), Z5
+	VFMADD213PS  Z5, Z6, Z4
+	VBROADCASTSS consts<>+768(SB), Z5
+	VFMADD213PS  Z5, Z6, Z4
+	VBROADCASTSS consts<>+832(SB), Z5
+	VFMADD213PS  Z5, Z6, Z4
+	VFMADD213PS  Z6, Z2, Z4
+	VBROADCASTSS consts<>+0(SB), Z2
+	VADDPS       Z2, Z4, Z2
+	VBROADCASTSS consts<>+320(SB), Z4
+	VPSUBD       Z4, Z3, Z3
+	VPSRAD       $0x01, Z3, Z4
+	VPSUBD       Z4, Z3, Z3
+	VBROADCASTSS consts<>+896(SB), Z5
+	VPADDD       Z5, Z4, Z4
+	VPSLLD       $0x17, Z4, Z4
+	VBROADCASTSS consts<>+896(SB), Z5
+	VPADDD       Z5, Z3, Z3
+	VPSLLD       $0x17, Z3, Z3
+	VMULPS       Z4, Z2, Z2
+	VMULPS       Z3, Z2, Z2
+	VMULPS       Z2, Z1, Z1
+	VMOVAPS      Z1, Z3
+	VFMADD213PS  Z1, Z0, Z3
+	VMOVUPS      Z3, K1, (CX)
+	VBROADCASTSS consts<>+2496(SB), Z1
+	VMULPS       Z1, Z2, Z1
+	VMOVAPS      Z1, Z2
+	VFMADD213PS  Z1, Z0, Z2
+	VMOVUPS      Z2, K1, (DX)
+
+done:
+	VZEROUPPER
+	RET
+
+// func normtailAVX2(n int, q *float32, d *float32, x *float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·normtailAVX2(SB), NOSPLIT, $0-32
+	MOVQ n+0(FP), AX
+	MOVQ q+8(FP), CX
+	MOVQ d+16(FP), DX
+	MOVQ x+24(FP), BX
+
+loop:
+	CMPQ        AX, $0x00000008
+	JL          tail
+	VMOVUPS     consts<>+2368(SB), Y0
+	VMOVUPS     (BX), Y1
+	VANDPS      consts<>+960(SB), Y1, Y1
+	VMINPS      Y1, Y0, Y0
+	VSUBPS      consts<>+1472(SB), Y0, Y1
+	VADDPS      consts<>+1472(SB), Y0, Y2
+	VDIVPS      Y2, Y1, Y1
+	VMOVUPS     consts<>+2304(SB), Y2
+	VFMADD213PS consts<>+2240(SB), Y1, Y2
+	VFMADD213PS consts<>+2176(SB), Y1, Y2
+	VFMADD213PS consts<>+2112(SB), Y1, Y2
+	VFMADD213PS consts<>+2048(SB), Y1, Y2
+	VFMADD213PS consts<>+1984(SB), Y1, Y2
+	VFMADD213PS consts<>+1920(SB), Y1, Y2
+	VFMADD213PS consts<>+1856(SB), Y1, Y2
+	VFMADD213PS consts<>+1792(SB), Y1, Y2
+	VFMADD213PS consts<>+1728(SB), Y1, Y2
+	VFMADD213PS consts<>+1664(SB), Y1, Y2
+	VFMADD213PS consts<>+1600(SB), Y1, Y2
+	VMOVUPS     consts<>+1536(SB), Y1
+	VMOVAPS     Y0, Y3
+	VFMADD213PS consts<>+0(SB), Y1, Y3
+	VDIVPS      Y3, Y2, Y1
+	VMULPS      Y0, Y0, Y2
+	VXORPS      consts<>+1024(SB), Y2, Y3
+	VMOVAPS     Y0, Y4
+	VFMADD213PS Y3, Y0, Y4
+	VMULPS      consts<>+2432(SB), Y4, Y0
+	VMULPS      consts<>+2432(SB), Y2, Y2
+	VMOVUPS     consts<>+192(SB), Y3
+	VMOVUPS     consts<>+128(SB), Y4
+	VMAXPS      Y2, Y4, Y2
+	VMINPS      Y2, Y3, Y2
+	VMOVUPS     consts<>+320(SB), Y3
+	VFMADD231PS consts<>+256(SB), Y2, Y3
+	VSUBPS      consts<>+320(SB), Y3, Y4
+	VMOVUPS     consts<>+384(SB), Y5
+	VMOVAPS     Y4, Y6
+	VFMADD213PS Y2, Y5, Y6
+	VFMADD231PS consts<>+448(SB), Y4, Y6
+	VMULPS      Y6, Y6, Y2
+	VMOVUPS     consts<>+512(SB), Y4
+	VFMADD213PS consts<>+576(SB), Y6, Y4
+	VFMADD213PS consts<>+640(SB), Y6, Y4
+	VFMADD213PS consts<>+704(SB), Y6, Y4
+	VFMADD213PS consts<>+768(SB), Y6, Y4
+	VFMADD213PS consts<>+832(SB), Y6, Y4
+	VFMADD213PS Y6, Y2, Y4
+	VADDPS      consts<>+0(SB), Y4, Y2
+	VPSUBD      consts<>+320(SB), Y3, Y3
+	VPSRAD      $0x01, Y3, Y4
+	VPSUBD      Y4, Y3, Y3
+	VPADDD      consts<>+896(SB), Y4, Y4
+	VPSLLD      $0x17, Y4, Y4
+	VPADDD      consts<>+896(SB), Y3, Y3
+	VPSLLD      $0x17, Y3, Y3
+	VMULPS      Y4, Y2, Y2
+	VMULPS      Y3, Y2, Y2
+	VMULPS      Y2, Y1, Y1
+	VMOVAPS     Y1, Y3
+	VFMADD213PS Y1, Y0, Y3
+	VMOVUPS     Y3, (CX)
+	VMULPS      consts<>+2496(SB), Y2, Y1
+	VMOVAPS     Y1, Y2
+	VFMADD213PS Y1, Y0, Y2
+	VMOVUPS     Y2, (DX)
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	ADDQ        $0x00000020, BX
+	SUBQ        $0x00000008, AX
+	JMP         loop
+
+tail:
+	TESTQ       AX, AX
+	JZ          done
+	LEAQ        tailmask<>+0(SB), SI
+	NEGQ        AX
+	VMOVUPS     32(SI)(AX*4), Y0
+	VMOVUPS     consts<>+2368(SB), Y1
+	VMASKMOVPS  (BX), Y0, Y2
+	VANDPS      consts<>+960(SB), Y2, Y2
+	VMINPS      Y2, Y1, Y1
+	VSUBPS      consts<>+1472(SB), Y1, Y2
+	VADDPS      consts<>+1472(SB), Y1, Y3
+	VDIVPS      Y3, Y2, Y2
+	VMOVUPS     consts<>+2304(SB), Y3
+	VFMADD213PS consts<>+2240(SB), Y2, Y3
+	VFMADD213PS consts<>+2176(SB), Y2, Y3
+	VFMADD213PS consts<>+2112(SB), Y2, Y3
+	VFMADD213PS consts<>+2048(SB), Y2, Y3
+	VFMADD213PS consts<>+1984(SB), Y2, Y3
+	VFMADD213PS consts<>+1920(SB), Y2, Y3
+	VFMADD213PS consts<>+1856(SB), Y2, Y3
+	VFMADD213PS consts<>+1792(SB), Y2, Y3
+	VFMADD213PS consts<>+1728(SB), Y2, Y3
+	VFMADD213PS consts<>+1664(SB), Y2, Y3
+	VFMADD213PS consts<>+1600(SB), Y2, Y3
+	VMOVUPS     consts<>+1536(SB), Y2
+	VMOVAPS     Y1, Y4
+	VFMADD213PS consts<>+0(SB), Y2, Y4
+	VDIVPS      Y4, Y3, Y2
+	VMULPS      Y1, Y1, Y3
+	VXORPS      consts<>+1024(SB), Y3, Y4
+	VMOVAPS     Y1, Y5
+	VFMADD213PS Y4, Y1, Y5
+	VMULPS      consts<>+2432(SB), Y5, Y1
+	VMULPS      consts<>+2432(SB), Y3, Y3
+	VMOVUPS     consts<>+192(SB), Y4
+	VMOVUPS     consts<>+128(SB), Y5
+	VMAXPS      Y3, Y5, Y3
+	VMINPS      Y3, Y4, Y3
+	VMOVUPS     consts<>+320(SB), Y4
+	VFMADD231PS consts<>+256(SB), Y3, Y4
+	VSUBPS      consts<>+320(SB), Y4, Y5
+	VMOVUPS     consts<>+384(SB), Y6
+	VMOVAPS     Y5, Y7
+	VFMADD213PS Y3, Y6, Y7
+	VFMADD231PS consts<>+448(SB), Y5, Y7
+	VMULPS      Y7, Y7, Y3
+	VMOVUPS     consts<>+512(SB), Y5
+	VFMADD213PS consts<>+576(SB), Y7, Y5
+	VFMADD213PS consts<>+640(SB), Y7, Y5
+	VFMADD213PS consts<>+704(SB), Y7, Y5
+	VFMADD213PS consts<>+768(SB), Y7, Y5
+	VFMADD213PS consts<>+832(SB), Y7, Y5
+	VFMADD213PS Y7, Y3, Y5
+	VADDPS      consts<>+0(SB), Y5, Y3
+	VPSUBD      consts<>+320(SB), Y4, Y4
+	VPSRAD      $0x01, Y4, Y5
+	VPSUBD      Y5, Y4, Y4
+	VPADDD      consts<>+896(SB), Y5, Y5
+	VPSLLD      $0x17, Y5, Y5
+	VPADDD      consts<>+896(SB), Y4, Y4
+	VPSLLD      $0x17, Y4, Y4
+	VMULPS      Y5, Y3, Y3
+	VMULPS      Y4, Y3, Y3
+	VMULPS      Y3, Y2, Y2
+	VMOVAPS     Y2, Y4
+	VFMADD213PS Y2, Y1, Y4
+	VMASKMOVPS  Y4, Y0, (CX)
+	VMULPS      consts<>+2496(SB), Y3, Y2
+	VMOVAPS     Y2, Y3
+	VFMADD213PS Y2, Y1, Y3
+	VMASKMOVPS  Y3, Y0, (DX)
 
 done:
 	VZEROUPPER

@@ -64,6 +64,14 @@ func tanhRef[T Float](y, x []T) {
 	}
 }
 
+func normalTailRef[T Float](q, d, x []T) {
+	for i, v := range x {
+		f := float64(v)
+		q[i] = T(0.5 * math.Erfc(math.Abs(f)/math.Sqrt2))
+		d[i] = T(math.Exp(-0.5*f*f) / math.Sqrt(2*math.Pi))
+	}
+}
+
 func sigmoidBackwardRef[T Float](dx, dy, y []T) {
 	for i, v := range y {
 		dx[i] = T(dy[i]*v) * (1 - v)
