@@ -16,11 +16,14 @@ import (
 //	tanh: u = sqrt(2/pi) * (x + 0.044715 x^3),  y = x/2 * (1 + tanh(u))
 //	      dy/dx = (1 + tanh(u))/2 + x/2 * (1 - tanh^2(u)) * sqrt(2/pi) * (1 + 3 * 0.044715 x^2)
 //
-// float64, and the exact form in float32, compute each element with
-// package math (Erf, Exp, Tanh). The tanh form in float32 runs on package
-// simd's vector sigmoid (geluTanh32), within a few float32 ulps of its
-// sigmoid form in float64 (TestGELUTanhFloat32), down to about x = -10,
-// where the vector sigmoid flushes values below 2^-126 to 0.
+// float64 computes each element with package math (Erf, Exp, Tanh), as
+// torch does. In float32 the exact form runs on package simd's normal tail
+// and density (geluExact32), within a few float32 ulps of x Phi(x) with
+// Phi from math.Erfc, which stays accurate in the left tail where 1 +
+// erf(x/sqrt 2) cancels (TestGELUExactFloat32); the tanh form runs on the
+// vector sigmoid (geluTanh32), within a few float32 ulps of its sigmoid
+// form in float64 (TestGELUTanhFloat32), down to about x = -10, where the
+// vector sigmoid flushes values below 2^-126 to 0.
 type GELUSpec struct {
 	In   []int
 	Tanh bool // approximate: tanh
@@ -36,7 +39,7 @@ func (s GELUSpec) new32(_ []*Param[float32], maxBatch int) Layer[float32] {
 	if s.Tanh {
 		return newPointwise[float32](geluTanh32{geluFn{true}}, s.In, maxBatch)
 	}
-	return newPointwise[float32](geluFn{}, s.In, maxBatch)
+	return newPointwise[float32](geluExact32{geluFn{}}, s.In, maxBatch)
 }
 func (s GELUSpec) new64(_ []*Param[float64], maxBatch int) Layer[float64] {
 	return newPointwise[float64](geluFn{s.Tanh}, s.In, maxBatch)
@@ -117,6 +120,48 @@ func (f geluTanh32) backwardChunk(dx, dy, x []float32) {
 		xv := float64(v)
 		d := s + 2*xv*m*(1-m)*geluK*(1+3*geluC*xv*xv)
 		dx[i] = float32(float64(dy[i]) * d)
+	}
+}
+
+// geluExact32 is the exact form's float32 chunk form (chunkFn), on
+// simd.NormalTail: q = Phi(-|x|) and phi(x), in blocks of geluBlock
+// elements whose second output goes to a buffer on the stack. Phi(x) is q
+// for x < 0 and 1 - q otherwise (normalCDF), in float64. Each element's
+// result depends on that element alone.
+type geluExact32 struct{ geluFn }
+
+const geluBlock = 256
+
+// normalCDF returns Phi(x) from q = Phi(-|x|): q if x's sign bit is set,
+// else 1 - q (without a branch, which the signs would mispredict).
+func normalCDF(x, q float32) float64 {
+	qv := float64(q)
+	pos := float64(1 - math.Float32bits(x)>>31)
+	return qv + pos*(1-2*qv)
+}
+
+func (f geluExact32) forwardChunk(y, x []float32) {
+	var d [geluBlock]float32
+	for lo := 0; lo < len(x); lo += geluBlock {
+		xs := x[lo:min(lo+geluBlock, len(x))]
+		ys := y[lo : lo+len(xs)]
+		simd.NormalTail(ys, d[:len(xs)], xs)
+		for i, v := range xs {
+			ys[i] = float32(float64(v) * normalCDF(v, ys[i]))
+		}
+	}
+}
+
+func (f geluExact32) backwardChunk(dx, dy, x []float32) {
+	var q [geluBlock]float32
+	for lo := 0; lo < len(x); lo += geluBlock {
+		xs := x[lo:min(lo+geluBlock, len(x))]
+		ds, dys := dx[lo:lo+len(xs)], dy[lo:lo+len(xs)]
+		simd.NormalTail(q[:len(xs)], ds, xs)
+		for i, v := range xs {
+			xv := float64(v)
+			ds[i] = float32(float64(dys[i]) * (normalCDF(v, q[i]) + xv*float64(ds[i])))
+		}
 	}
 }
 

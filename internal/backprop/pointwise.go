@@ -10,7 +10,7 @@ package backprop
 // thread count.
 type pointwise[T Float] struct {
 	fn    scalarFn
-	chunk chunkFn[T] // fn's vector form, if it has one (silu; elu and gelu's tanh form in float32)
+	chunk chunkFn[T] // fn's vector form, if it has one (silu; elu and gelu in float32)
 	size  int        // elements per sample
 	x     []T        // the last Forward's input (not owned)
 	y, dx []T

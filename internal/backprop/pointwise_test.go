@@ -239,3 +239,72 @@ func TestGELUTanhFloat32(t *testing.T) {
 		})
 	}
 }
+
+// TestGELUExactFloat32: in float32 gelu's exact form runs on package
+// simd's normal tail and density; on every kernel set this CPU has, its
+// output and input gradient stay within a few float32 ulps of x Phi(x)
+// and Phi(x) + x phi(x) in float64, over a dense grid (both tails
+// included), values near 0, -0, the infinities and NaN. The reference
+// takes Phi from math.Erfc, which keeps its relative accuracy in the left
+// tail: 1 + erf(x/sqrt 2) (geluFn in float64, as PyTorch computes it)
+// loses it there. Below about x = -13 Phi(x) is under 2^-126, where the
+// kernels flush it to 0: the absolute terms of the bounds.
+func TestGELUExactFloat32(t *testing.T) {
+	x, dy := activationInputs(1e-3, 1e-8, 1e-30, 1e-40, 0.3, 0.75, 5.5, 12.9, 13.5, 1e6, 1e30)
+	n := len(x)
+	const eps = 1.0 / (1 << 23) // float32 ulp at 1
+	f := geluFn{}
+	for _, set := range simd.KernelSets() {
+		t.Run(set, func(t *testing.T) {
+			defer simd.UseKernels(set)()
+			l := newLayer[float32](GELUSpec{In: []int{n}}, nil, 1)
+			y := append([]float32(nil), l.Forward(&Ctx{}, x, 1)...)
+			dx := l.Backward(&Ctx{}, dy, 1, true)
+			worstY, worstD := 0.0, 0.0
+			for i := range n - 1 {
+				xv := float64(x[i])
+				cdf := 0.5 * math.Erfc(-xv/math.Sqrt2)
+				pdf := math.Exp(-0.5*xv*xv) / math.Sqrt(2*math.Pi)
+				wy, wd := xv*cdf, float64(dy[i])*(cdf+xv*pdf)
+				if math.IsInf(xv, 0) {
+					wy, wd = f.value(xv), float64(dy[i])*f.deriv(xv)
+				}
+				if math.IsNaN(wy) || math.IsInf(wy, 0) {
+					if !(math.IsNaN(wy) && math.IsNaN(float64(y[i]))) && float64(y[i]) != wy {
+						t.Fatalf("gelu(%g) = %g, want %g", xv, y[i], wy)
+					}
+				} else {
+					sub := 0x1p-126 * (1 + math.Abs(xv))
+					e := math.Abs(float64(y[i]) - wy)
+					if e > 4*eps*math.Abs(wy)+sub {
+						t.Fatalf("gelu(%g) = %g, want %g (%.2g ulp)", xv, y[i], wy, e/(eps*math.Abs(wy)))
+					}
+					if e > sub {
+						worstY = max(worstY, e/(eps*math.Abs(wy)))
+					}
+				}
+				if math.IsNaN(wd) || math.IsInf(wd, 0) {
+					if !(math.IsNaN(wd) && math.IsNaN(float64(dx[i]))) && float64(dx[i]) != wd {
+						t.Fatalf("gelu'(%g) * %g = %g, want %g", xv, dy[i], dx[i], wd)
+					}
+					continue
+				}
+				// The gradient passes through 0 (near x = -0.75): its
+				// bound is on the size of its two terms.
+				scale := math.Abs(float64(dy[i])) * (cdf + math.Abs(xv*pdf))
+				subd := math.Abs(float64(dy[i])) * 0x1p-126 * (1 + math.Abs(xv))
+				e := math.Abs(float64(dx[i]) - wd)
+				if e > 4*eps*scale+subd {
+					t.Fatalf("gelu'(%g) * %g = %g, want %g (%.2g ulp of %g)", xv, dy[i], dx[i], wd, e/(eps*scale), scale)
+				}
+				if e > subd {
+					worstD = max(worstD, e/(eps*scale))
+				}
+			}
+			t.Logf("worst: output %.2f, gradient %.2f (units of 2^-23 relative)", worstY, worstD)
+			if !math.IsNaN(float64(y[n-1])) || !math.IsNaN(float64(dx[n-1])) {
+				t.Errorf("gelu(NaN) = %g, gradient %g: want NaN", y[n-1], dx[n-1])
+			}
+		})
+	}
+}
