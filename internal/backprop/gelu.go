@@ -82,55 +82,67 @@ type geluTanh32 struct{ geluFn }
 // rounded to float32, and the rounding error.
 func geluArg(x float32) (hi float32, lo float64) {
 	xv := float64(x)
-	a := max(-math.Abs(2*geluK*(xv+float64(geluC*xv*xv*xv))), -200) // NaN stays NaN
+	a := -math.Abs(2 * geluK * (xv + float64(geluC*xv*xv*xv)))
+	if a < -200 { // NaN stays NaN
+		a = -200
+	}
 	hi = float32(a)
 	return hi, a - float64(hi)
 }
 
 // geluSigma returns sigma(a) and m = sigma(-|a|) for x, from sig =
-// simd.Sigmoid(hi).
-func geluSigma(x, sig float32) (s, m float64) {
-	_, lo := geluArg(x)
+// simd.Sigmoid(hi) and lo (geluArg's).
+func geluSigma(x, sig float32, lo float64) (s, m float64) {
 	m = float64(sig)
 	m += lo * m * (1 - m)
 	neg := float64(math.Float32bits(x) >> 31) // a has x's sign
 	return m + (1-neg)*(1-2*m), m
 }
 
+// The chunk forms run in blocks of geluBlock elements, with what they keep
+// between the vector kernel and the rest (geluArg's lo; NormalTail's
+// second output) in an array on the stack.
+const geluBlock = 256
+
 func (f geluTanh32) forwardChunk(y, x []float32) {
-	y = y[:len(x)]
-	for i, v := range x {
-		y[i], _ = geluArg(v)
-	}
-	simd.Sigmoid(y, y)
-	for i, v := range x {
-		s, _ := geluSigma(v, y[i])
-		y[i] = float32(float64(v) * s)
+	var lo [geluBlock]float64
+	for b := 0; b < len(x); b += geluBlock {
+		xs := x[b:min(b+geluBlock, len(x))]
+		ys, ls := y[b:b+len(xs)], lo[:len(xs)]
+		for i, v := range xs {
+			ys[i], ls[i] = geluArg(v)
+		}
+		simd.Sigmoid(ys, ys)
+		for i, v := range xs {
+			s, _ := geluSigma(v, ys[i], ls[i])
+			ys[i] = float32(float64(v) * s)
+		}
 	}
 }
 
 func (f geluTanh32) backwardChunk(dx, dy, x []float32) {
-	dx, dy = dx[:len(x)], dy[:len(x)]
-	for i, v := range x {
-		dx[i], _ = geluArg(v)
-	}
-	simd.Sigmoid(dx, dx)
-	for i, v := range x {
-		s, m := geluSigma(v, dx[i])
-		xv := float64(v)
-		d := s + 2*xv*m*(1-m)*geluK*(1+3*geluC*xv*xv)
-		dx[i] = float32(float64(dy[i]) * d)
+	var lo [geluBlock]float64
+	for b := 0; b < len(x); b += geluBlock {
+		xs := x[b:min(b+geluBlock, len(x))]
+		ds, dys, ls := dx[b:b+len(xs)], dy[b:b+len(xs)], lo[:len(xs)]
+		for i, v := range xs {
+			ds[i], ls[i] = geluArg(v)
+		}
+		simd.Sigmoid(ds, ds)
+		for i, v := range xs {
+			s, m := geluSigma(v, ds[i], ls[i])
+			xv := float64(v)
+			d := s + 2*xv*m*(1-m)*geluK*(1+3*geluC*xv*xv)
+			ds[i] = float32(float64(dys[i]) * d)
+		}
 	}
 }
 
 // geluExact32 is the exact form's float32 chunk form (chunkFn), on
-// simd.NormalTail: q = Phi(-|x|) and phi(x), in blocks of geluBlock
-// elements whose second output goes to a buffer on the stack. Phi(x) is q
+// simd.NormalTail: q = Phi(-|x|) and phi(x), in blocks of geluBlock. Phi(x) is q
 // for x < 0 and 1 - q otherwise (normalCDF), in float64. Each element's
 // result depends on that element alone.
 type geluExact32 struct{ geluFn }
-
-const geluBlock = 256
 
 // normalCDF returns Phi(x) from q = Phi(-|x|): q if x's sign bit is set,
 // else 1 - q (without a branch, which the signs would mispredict).
