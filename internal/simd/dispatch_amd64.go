@@ -242,6 +242,28 @@ func normtailAsm(set int, n int, q *float32, d *float32, x *float32) {
 	}
 }
 
+func affineAsm(set int, n int, y *float32, x *float32, p *float32) {
+	switch {
+	case set == 1:
+		affineAVX512(n, y, x, p)
+	case set == 2:
+		affineAVX2(n, y, x, p)
+	default:
+		panic("simd: no such kernel")
+	}
+}
+
+func affine2Asm(set int, n int, y *float32, u *float32, v *float32, p *float32) {
+	switch {
+	case set == 1:
+		affine2AVX512(n, y, u, v, p)
+	case set == 2:
+		affine2AVX2(n, y, u, v, p)
+	default:
+		panic("simd: no such kernel")
+	}
+}
+
 func sigmoidbAsm(set int, n int, dx *float32, dy *float32, y *float32) {
 	switch {
 	case set == 1:
@@ -314,6 +336,17 @@ func bytesaffineAsm(set int, n int, dst *float32, src *uint8, p *[2]float64) {
 		bytesaffineAVX512(n, dst, src, p)
 	case set == 2:
 		bytesaffineAVX2(n, dst, src, p)
+	default:
+		panic("simd: no such kernel")
+	}
+}
+
+func lanesumsAsm(set int, n int, a *float32, b *float32, p *[2]float64, l *[64]float64) {
+	switch {
+	case set == 1:
+		lanesumsAVX512(n, a, b, p, l)
+	case set == 2:
+		lanesumsAVX2(n, a, b, p, l)
 	default:
 		panic("simd: no such kernel")
 	}

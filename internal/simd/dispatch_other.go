@@ -42,6 +42,12 @@ func tanhAsm(set int, n int, y *float32, x *float32) { panic("simd: no assembly"
 
 func normtailAsm(set int, n int, q *float32, d *float32, x *float32) { panic("simd: no assembly") }
 
+func affineAsm(set int, n int, y *float32, x *float32, p *float32) { panic("simd: no assembly") }
+
+func affine2Asm(set int, n int, y *float32, u *float32, v *float32, p *float32) {
+	panic("simd: no assembly")
+}
+
 func sigmoidbAsm(set int, n int, dx *float32, dy *float32, y *float32) { panic("simd: no assembly") }
 
 func tanhbAsm(set int, n int, dx *float32, dy *float32, y *float32) { panic("simd: no assembly") }
@@ -59,5 +65,9 @@ func sumsqAsm(set int, n int, x *float32, lanes *[32]float64) { panic("simd: no 
 func addwidenAsm(set int, n int, dst *float64, x *float32) { panic("simd: no assembly") }
 
 func bytesaffineAsm(set int, n int, dst *float32, src *uint8, p *[2]float64) {
+	panic("simd: no assembly")
+}
+
+func lanesumsAsm(set int, n int, a *float32, b *float32, p *[2]float64, l *[64]float64) {
 	panic("simd: no assembly")
 }

@@ -215,6 +215,18 @@ func normtailAVX512(n int, q *float32, d *float32, x *float32)
 func normtailAVX2(n int, q *float32, d *float32, x *float32)
 
 //go:noescape
+func affineAVX512(n int, y *float32, x *float32, p *float32)
+
+//go:noescape
+func affineAVX2(n int, y *float32, x *float32, p *float32)
+
+//go:noescape
+func affine2AVX512(n int, y *float32, u *float32, v *float32, p *float32)
+
+//go:noescape
+func affine2AVX2(n int, y *float32, u *float32, v *float32, p *float32)
+
+//go:noescape
 func sigmoidbAVX512(n int, dx *float32, dy *float32, y *float32)
 
 //go:noescape
@@ -248,6 +260,9 @@ func addwidenAVX512(n int, dst *float64, x *float32)
 func bytesaffineAVX512(n int, dst *float32, src *uint8, p *[2]float64)
 
 //go:noescape
+func lanesumsAVX512(n int, a *float32, b *float32, p *[2]float64, l *[64]float64)
+
+//go:noescape
 func sumsqAVX2(n int, x *float32, lanes *[32]float64)
 
 //go:noescape
@@ -255,6 +270,9 @@ func addwidenAVX2(n int, dst *float64, x *float32)
 
 //go:noescape
 func bytesaffineAVX2(n int, dst *float32, src *uint8, p *[2]float64)
+
+//go:noescape
+func lanesumsAVX2(n int, a *float32, b *float32, p *[2]float64, l *[64]float64)
 
 //go:noescape
 func maxPool2x2AVX512(oh int, ow int, x *float32, w int, y *float32, argmax *int32)

@@ -5669,6 +5669,170 @@ done:
 	VZEROUPPER
 	RET
 
+// func affineAVX512(n int, y *float32, x *float32, p *float32)
+// Requires: AVX, AVX512F
+TEXT ·affineAVX512(SB), NOSPLIT, $0-32
+	MOVQ         n+0(FP), AX
+	MOVQ         y+8(FP), CX
+	MOVQ         x+16(FP), DX
+	MOVQ         p+24(FP), BX
+	VBROADCASTSS (BX), Z0
+	VBROADCASTSS 4(BX), Z1
+
+loop:
+	CMPQ    AX, $0x00000010
+	JL      tail
+	VMOVUPS (DX), Z2
+	VMULPS  Z0, Z2, Z2
+	VADDPS  Z1, Z2, Z2
+	VMOVUPS Z2, (CX)
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000010, AX
+	JMP     loop
+
+tail:
+	TESTQ     AX, AX
+	JZ        done
+	LEAQ      kmask<>+0(SB), BX
+	KMOVW     (BX)(AX*2), K1
+	VMOVUPS.Z (DX), K1, Z2
+	VMULPS    Z0, Z2, Z0
+	VADDPS    Z1, Z0, Z0
+	VMOVUPS   Z0, K1, (CX)
+
+done:
+	VZEROUPPER
+	RET
+
+// func affineAVX2(n int, y *float32, x *float32, p *float32)
+// Requires: AVX
+TEXT ·affineAVX2(SB), NOSPLIT, $0-32
+	MOVQ         n+0(FP), AX
+	MOVQ         y+8(FP), CX
+	MOVQ         x+16(FP), DX
+	MOVQ         p+24(FP), BX
+	VBROADCASTSS (BX), Y0
+	VBROADCASTSS 4(BX), Y1
+
+loop:
+	CMPQ    AX, $0x00000008
+	JL      tail
+	VMOVUPS (DX), Y2
+	VMULPS  Y0, Y2, Y2
+	VADDPS  Y1, Y2, Y2
+	VMOVUPS Y2, (CX)
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000008, AX
+	JMP     loop
+
+tail:
+	TESTQ      AX, AX
+	JZ         done
+	LEAQ       tailmask<>+0(SB), BX
+	NEGQ       AX
+	VMOVUPS    32(BX)(AX*4), Y2
+	VMASKMOVPS (DX), Y2, Y3
+	VMULPS     Y0, Y3, Y0
+	VADDPS     Y1, Y0, Y0
+	VMASKMOVPS Y0, Y2, (CX)
+
+done:
+	VZEROUPPER
+	RET
+
+// func affine2AVX512(n int, y *float32, u *float32, v *float32, p *float32)
+// Requires: AVX, AVX512F
+TEXT ·affine2AVX512(SB), NOSPLIT, $0-40
+	MOVQ         n+0(FP), AX
+	MOVQ         y+8(FP), CX
+	MOVQ         u+16(FP), DX
+	MOVQ         v+24(FP), BX
+	MOVQ         p+32(FP), SI
+	VBROADCASTSS (SI), Z0
+	VBROADCASTSS 4(SI), Z1
+	VBROADCASTSS 8(SI), Z2
+
+loop:
+	CMPQ    AX, $0x00000010
+	JL      tail
+	VMOVUPS (DX), Z3
+	VMULPS  Z0, Z3, Z3
+	VMOVUPS (BX), Z4
+	VMULPS  Z1, Z4, Z4
+	VADDPS  Z4, Z3, Z3
+	VADDPS  Z2, Z3, Z3
+	VMOVUPS Z3, (CX)
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	ADDQ    $0x00000040, BX
+	SUBQ    $0x00000010, AX
+	JMP     loop
+
+tail:
+	TESTQ     AX, AX
+	JZ        done
+	LEAQ      kmask<>+0(SB), SI
+	KMOVW     (SI)(AX*2), K1
+	VMOVUPS.Z (DX), K1, Z3
+	VMULPS    Z0, Z3, Z0
+	VMOVUPS.Z (BX), K1, Z3
+	VMULPS    Z1, Z3, Z1
+	VADDPS    Z1, Z0, Z0
+	VADDPS    Z2, Z0, Z0
+	VMOVUPS   Z0, K1, (CX)
+
+done:
+	VZEROUPPER
+	RET
+
+// func affine2AVX2(n int, y *float32, u *float32, v *float32, p *float32)
+// Requires: AVX
+TEXT ·affine2AVX2(SB), NOSPLIT, $0-40
+	MOVQ         n+0(FP), AX
+	MOVQ         y+8(FP), CX
+	MOVQ         u+16(FP), DX
+	MOVQ         v+24(FP), BX
+	MOVQ         p+32(FP), SI
+	VBROADCASTSS (SI), Y0
+	VBROADCASTSS 4(SI), Y1
+	VBROADCASTSS 8(SI), Y2
+
+loop:
+	CMPQ    AX, $0x00000008
+	JL      tail
+	VMOVUPS (DX), Y3
+	VMULPS  Y0, Y3, Y3
+	VMOVUPS (BX), Y4
+	VMULPS  Y1, Y4, Y4
+	VADDPS  Y4, Y3, Y3
+	VADDPS  Y2, Y3, Y3
+	VMOVUPS Y3, (CX)
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	ADDQ    $0x00000020, BX
+	SUBQ    $0x00000008, AX
+	JMP     loop
+
+tail:
+	TESTQ      AX, AX
+	JZ         done
+	LEAQ       tailmask<>+0(SB), SI
+	NEGQ       AX
+	VMOVUPS    32(SI)(AX*4), Y3
+	VMASKMOVPS (DX), Y3, Y4
+	VMULPS     Y0, Y4, Y0
+	VMASKMOVPS (BX), Y3, Y4
+	VMULPS     Y1, Y4, Y1
+	VADDPS     Y1, Y0, Y0
+	VADDPS     Y2, Y0, Y0
+	VMASKMOVPS Y0, Y3, (CX)
+
+done:
+	VZEROUPPER
+	RET
+
 // func sigmoidbAVX512(n int, dx *float32, dy *float32, y *float32)
 // Requires: AVX, AVX512F
 TEXT ·sigmoidbAVX512(SB), NOSPLIT, $0-32
@@ -7242,6 +7406,73 @@ done:
 	VZEROUPPER
 	RET
 
+// func lanesumsAVX512(n int, a *float32, b *float32, p *[2]float64, l *[64]float64)
+// Requires: AVX, AVX512F
+TEXT ·lanesumsAVX512(SB), NOSPLIT, $0-40
+	MOVQ         p+24(FP), AX
+	MOVQ         l+32(FP), CX
+	VBROADCASTSD (AX), Z0
+	VBROADCASTSD 8(AX), Z1
+	MOVQ         n+0(FP), AX
+	MOVQ         a+8(FP), DX
+	MOVQ         b+16(FP), BX
+	VMOVUPD      (CX), Z2
+	VMOVUPD      256(CX), Z3
+	VMOVUPD      64(CX), Z4
+	VMOVUPD      320(CX), Z5
+	VMOVUPD      128(CX), Z6
+	VMOVUPD      384(CX), Z7
+	VMOVUPD      192(CX), Z8
+	VMOVUPD      448(CX), Z9
+
+loop0:
+	CMPQ      AX, $0x00000020
+	JL        done0
+	VCVTPS2PD (DX), Z10
+	VSUBPD    Z0, Z10, Z10
+	VCVTPS2PD (BX), Z11
+	VSUBPD    Z1, Z11, Z11
+	VADDPD    Z10, Z2, Z2
+	VMULPD    Z11, Z10, Z10
+	VADDPD    Z10, Z3, Z3
+	VCVTPS2PD 32(DX), Z10
+	VSUBPD    Z0, Z10, Z10
+	VCVTPS2PD 32(BX), Z11
+	VSUBPD    Z1, Z11, Z11
+	VADDPD    Z10, Z4, Z4
+	VMULPD    Z11, Z10, Z10
+	VADDPD    Z10, Z5, Z5
+	VCVTPS2PD 64(DX), Z10
+	VSUBPD    Z0, Z10, Z10
+	VCVTPS2PD 64(BX), Z11
+	VSUBPD    Z1, Z11, Z11
+	VADDPD    Z10, Z6, Z6
+	VMULPD    Z11, Z10, Z10
+	VADDPD    Z10, Z7, Z7
+	VCVTPS2PD 96(DX), Z10
+	VSUBPD    Z0, Z10, Z10
+	VCVTPS2PD 96(BX), Z11
+	VSUBPD    Z1, Z11, Z11
+	VADDPD    Z10, Z8, Z8
+	VMULPD    Z11, Z10, Z10
+	VADDPD    Z10, Z9, Z9
+	ADDQ      $0x00000080, DX
+	ADDQ      $0x00000080, BX
+	SUBQ      $0x00000020, AX
+	JMP       loop0
+
+done0:
+	VMOVUPD Z2, (CX)
+	VMOVUPD Z3, 256(CX)
+	VMOVUPD Z4, 64(CX)
+	VMOVUPD Z5, 320(CX)
+	VMOVUPD Z6, 128(CX)
+	VMOVUPD Z7, 384(CX)
+	VMOVUPD Z8, 192(CX)
+	VMOVUPD Z9, 448(CX)
+	VZEROUPPER
+	RET
+
 // func sumsqAVX2(n int, x *float32, lanes *[32]float64)
 // Requires: AVX, FMA3
 TEXT ·sumsqAVX2(SB), NOSPLIT, $0-24
@@ -7348,6 +7579,130 @@ loop:
 	JMP        loop
 
 done:
+	VZEROUPPER
+	RET
+
+// func lanesumsAVX2(n int, a *float32, b *float32, p *[2]float64, l *[64]float64)
+// Requires: AVX
+TEXT ·lanesumsAVX2(SB), NOSPLIT, $0-40
+	MOVQ         p+24(FP), AX
+	MOVQ         l+32(FP), CX
+	VBROADCASTSD (AX), Y0
+	VBROADCASTSD 8(AX), Y1
+	MOVQ         n+0(FP), AX
+	MOVQ         a+8(FP), DX
+	MOVQ         b+16(FP), BX
+	VMOVUPD      (CX), Y2
+	VMOVUPD      256(CX), Y3
+	VMOVUPD      32(CX), Y4
+	VMOVUPD      288(CX), Y5
+	VMOVUPD      64(CX), Y6
+	VMOVUPD      320(CX), Y7
+	VMOVUPD      96(CX), Y8
+	VMOVUPD      352(CX), Y9
+
+loop0:
+	CMPQ      AX, $0x00000020
+	JL        done0
+	VCVTPS2PD (DX), Y10
+	VSUBPD    Y0, Y10, Y10
+	VCVTPS2PD (BX), Y11
+	VSUBPD    Y1, Y11, Y11
+	VADDPD    Y10, Y2, Y2
+	VMULPD    Y11, Y10, Y10
+	VADDPD    Y10, Y3, Y3
+	VCVTPS2PD 16(DX), Y10
+	VSUBPD    Y0, Y10, Y10
+	VCVTPS2PD 16(BX), Y11
+	VSUBPD    Y1, Y11, Y11
+	VADDPD    Y10, Y4, Y4
+	VMULPD    Y11, Y10, Y10
+	VADDPD    Y10, Y5, Y5
+	VCVTPS2PD 32(DX), Y10
+	VSUBPD    Y0, Y10, Y10
+	VCVTPS2PD 32(BX), Y11
+	VSUBPD    Y1, Y11, Y11
+	VADDPD    Y10, Y6, Y6
+	VMULPD    Y11, Y10, Y10
+	VADDPD    Y10, Y7, Y7
+	VCVTPS2PD 48(DX), Y10
+	VSUBPD    Y0, Y10, Y10
+	VCVTPS2PD 48(BX), Y11
+	VSUBPD    Y1, Y11, Y11
+	VADDPD    Y10, Y8, Y8
+	VMULPD    Y11, Y10, Y10
+	VADDPD    Y10, Y9, Y9
+	ADDQ      $0x00000080, DX
+	ADDQ      $0x00000080, BX
+	SUBQ      $0x00000020, AX
+	JMP       loop0
+
+done0:
+	VMOVUPD Y2, (CX)
+	VMOVUPD Y3, 256(CX)
+	VMOVUPD Y4, 32(CX)
+	VMOVUPD Y5, 288(CX)
+	VMOVUPD Y6, 64(CX)
+	VMOVUPD Y7, 320(CX)
+	VMOVUPD Y8, 96(CX)
+	VMOVUPD Y9, 352(CX)
+	MOVQ    n+0(FP), AX
+	MOVQ    a+8(FP), DX
+	MOVQ    b+16(FP), BX
+	VMOVUPD 128(CX), Y2
+	VMOVUPD 384(CX), Y3
+	VMOVUPD 160(CX), Y4
+	VMOVUPD 416(CX), Y5
+	VMOVUPD 192(CX), Y6
+	VMOVUPD 448(CX), Y7
+	VMOVUPD 224(CX), Y8
+	VMOVUPD 480(CX), Y9
+
+loop1:
+	CMPQ      AX, $0x00000020
+	JL        done1
+	VCVTPS2PD 64(DX), Y10
+	VSUBPD    Y0, Y10, Y10
+	VCVTPS2PD 64(BX), Y11
+	VSUBPD    Y1, Y11, Y11
+	VADDPD    Y10, Y2, Y2
+	VMULPD    Y11, Y10, Y10
+	VADDPD    Y10, Y3, Y3
+	VCVTPS2PD 80(DX), Y10
+	VSUBPD    Y0, Y10, Y10
+	VCVTPS2PD 80(BX), Y11
+	VSUBPD    Y1, Y11, Y11
+	VADDPD    Y10, Y4, Y4
+	VMULPD    Y11, Y10, Y10
+	VADDPD    Y10, Y5, Y5
+	VCVTPS2PD 96(DX), Y10
+	VSUBPD    Y0, Y10, Y10
+	VCVTPS2PD 96(BX), Y11
+	VSUBPD    Y1, Y11, Y11
+	VADDPD    Y10, Y6, Y6
+	VMULPD    Y11, Y10, Y10
+	VADDPD    Y10, Y7, Y7
+	VCVTPS2PD 112(DX), Y10
+	VSUBPD    Y0, Y10, Y10
+	VCVTPS2PD 112(BX), Y11
+	VSUBPD    Y1, Y11, Y11
+	VADDPD    Y10, Y8, Y8
+	VMULPD    Y11, Y10, Y10
+	VADDPD    Y10, Y9, Y9
+	ADDQ      $0x00000080, DX
+	ADDQ      $0x00000080, BX
+	SUBQ      $0x00000020, AX
+	JMP       loop1
+
+done1:
+	VMOVUPD Y2, 128(CX)
+	VMOVUPD Y3, 384(CX)
+	VMOVUPD Y4, 160(CX)
+	VMOVUPD Y5, 416(CX)
+	VMOVUPD Y6, 192(CX)
+	VMOVUPD Y7, 448(CX)
+	VMOVUPD Y8, 224(CX)
+	VMOVUPD Y9, 480(CX)
 	VZEROUPPER
 	RET
 

@@ -18,6 +18,29 @@ func sumSquaresLanes[T Float](lanes *[32]float64, x []T, off int) {
 	}
 }
 
+// laneSumsRef is LaneSums from lane off on.
+func laneSumsRef[T Float](l *[64]float64, a, b []T, su, sv float64, off int) {
+	for i, x := range a {
+		u := float64(x) - su
+		v := float64(b[i]) - sv
+		j := (off + i) & 31
+		l[j] += u
+		l[32+j] += float64(u * v)
+	}
+}
+
+func affineRef[T Float](y, x []T, a, b T) {
+	for i, v := range x {
+		y[i] = T(v*a) + b
+	}
+}
+
+func affine2Ref[T Float](y, u, v []T, a, b, c T) {
+	for i := range y {
+		y[i] = T(T(u[i]*a)+T(v[i]*b)) + c
+	}
+}
+
 func bytesAffineRef[T Float](dst []T, src []uint8, offset, scale float64) {
 	for i, v := range src {
 		dst[i] = T((float64(v) - offset) * scale)

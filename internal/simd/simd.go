@@ -29,12 +29,59 @@ func SumSquares[T Float](x []T) float64 {
 		}
 	}
 	sumSquaresLanes(&lanes, x[done:], done)
+	return FoldLanes(&lanes)
+}
+
+// FoldLanes returns the sum of 32 lanes in a fixed tree: lane l += lane
+// l+16 for l < 16, then +8, +4, +2, +1 (it overwrites lanes).
+func FoldLanes(lanes *[32]float64) float64 {
 	for w := 16; w >= 1; w >>= 1 {
 		for l := 0; l < w; l++ {
 			lanes[l] += lanes[l+w]
 		}
 	}
 	return lanes[0]
+}
+
+// LaneSums accumulates two sums over a and b (of equal length) in 32
+// float64 lanes each: with u = float64(a[i]) - su and v = float64(b[i]) -
+// sv, it adds u to l[i mod 32] and u*v to l[32 + i mod 32], each operation
+// rounded (no FMA), every lane in order of i. With a = b and su = sv it
+// gives the sums of x - s and (x - s)^2; with su = 0, of g and g (x - s).
+// Every kernel set gives the same bits; FoldLanes adds the lanes up.
+func LaneSums[T Float](l *[64]float64, a, b []T, su, sv float64) {
+	same(len(a), "LaneSums", len(b))
+	done := 0
+	if k := asm[T](); k != 0 {
+		done = len(a) &^ 31
+		if done > 0 {
+			p := [2]float64{su, sv}
+			lanesumsAsm(k, done, p32(a), p32(b), &p, l)
+		}
+	}
+	laneSumsRef(l, a[done:], b[done:], su, sv, done)
+}
+
+// Affine sets y = x a + b (the product rounded, then the sum).
+func Affine[T Float](y, x []T, a, b T) {
+	same(len(y), "Affine", len(x))
+	if k := asm[T](); k != 0 && len(y) > 0 {
+		p := [2]T{a, b}
+		affineAsm(k, len(y), p32(y), p32(x), p32(p[:]))
+		return
+	}
+	affineRef(y, x, a, b)
+}
+
+// Affine2 sets y = (u a + v b) + c, each product and sum rounded.
+func Affine2[T Float](y, u, v []T, a, b, c T) {
+	same(len(y), "Affine2", len(u), len(v))
+	if k := asm[T](); k != 0 && len(y) > 0 {
+		p := [3]T{a, b, c}
+		affine2Asm(k, len(y), p32(y), p32(u), p32(v), p32(p[:]))
+		return
+	}
+	affine2Ref(y, u, v, a, b, c)
 }
 
 // Scale sets x = c x.

@@ -67,6 +67,16 @@ func TestMapsMatchReference(t *testing.T) {
 				y[i] = y[i] + float32(-1.7*v)
 			}
 		}, lo: -3, hi: 3},
+		{name: "affine", fast: func(y, x []float32) { Affine(y, x, 1.3, -0.7) }, ref: func(y, x []float32) {
+			for i, v := range x {
+				y[i] = float32(v*1.3) + -0.7
+			}
+		}, lo: -3, hi: 3},
+		{name: "affine2", binary: true, fast2: func(y, u, v []float32) { Affine2(y, u, v, 1.3, -0.45, 0.2) }, ref2: func(y, u, v []float32) {
+			for i := range y {
+				y[i] = float32(float32(u[i]*1.3)+float32(v[i]*-0.45)) + 0.2
+			}
+		}, lo: -3, hi: 3},
 		{name: "add", fast: func(y, x []float32) { Add(y, x) }, ref: func(y, x []float32) {
 			for i, v := range x {
 				y[i] += v
@@ -443,6 +453,65 @@ func TestSumSquares(t *testing.T) {
 	}
 }
 
+// TestLaneSums checks LaneSums against a sequential sum and for the same
+// bits on every kernel set, starting from lanes that already hold sums,
+// for both uses (sums of x - s and (x - s)^2; of g and g (x - s)), at every
+// length; and that float64 follows the same order.
+func TestLaneSums(t *testing.T) {
+	rng := rand.New(rand.NewPCG(12, 12))
+	a := simdtest.RandSlice(rng, 10007, 3, 5)
+	b := simdtest.RandSlice(rng, 10007, -2, 2)
+	for _, n := range append(simdtest.Lengths, 10007) {
+		for _, c := range []struct {
+			name   string
+			a, b   []float32
+			su, sv float64
+		}{{"shifted squares", a, a, 3.7, 3.7}, {"products", b, a, 0, 4.1}} {
+			var want [][64]float64
+			forEachSet(t, func(t *testing.T) {
+				var l [64]float64
+				for j := range l {
+					l[j] = float64(j) / 7
+				}
+				LaneSums(&l, c.a[:n], c.b[:n], c.su, c.sv)
+				want = append(want, l)
+				var s1, s2 float64
+				for i := range n {
+					u := float64(c.a[i]) - c.su
+					s1 += u
+					s2 += u * (float64(c.b[i]) - c.sv)
+				}
+				var lo, hi [32]float64
+				copy(lo[:], l[:32])
+				copy(hi[:], l[32:])
+				base := 0.0
+				for j := range 32 {
+					base += float64(j) / 7
+				}
+				g1, g2 := FoldLanes(&lo)-base, FoldLanes(&hi)-(base+32*32/7.0)
+				if math.Abs(g1-s1) > 1e-9 || math.Abs(g2-s2) > 1e-9 {
+					t.Fatalf("%s n=%d: sums %v, %v; sequential %v, %v", c.name, n, g1, g2, s1, s2)
+				}
+			})
+			for k := range want {
+				if want[k] != want[0] {
+					t.Fatalf("%s n=%d: kernel sets disagree:\n%v\n%v", c.name, n, want[0], want[k])
+				}
+			}
+		}
+	}
+	a64, b64 := make([]float64, 100), make([]float64, 100)
+	for i := range a64 {
+		a64[i], b64[i] = float64(a[i]), float64(b[i])
+	}
+	var l32, l64 [64]float64
+	LaneSums(&l32, b[:100], a[:100], 0.5, 3)
+	LaneSums(&l64, b64, a64, 0.5, 3)
+	if l32 != l64 {
+		t.Errorf("float64 %v, float32 %v", l64, l32)
+	}
+}
+
 func TestAddWiden(t *testing.T) {
 	rng := rand.New(rand.NewPCG(12, 12))
 	forEachSet(t, func(t *testing.T) {
@@ -546,6 +615,10 @@ func TestNoAllocations(t *testing.T) {
 			Axpy(g, 0.5, w)
 			Sigmoid(w, g)
 			NormalTail(w, m, g)
+			Affine(w, g, 0.5, 1)
+			Affine2(w, g, m, 0.5, 1, 2)
+			var l [64]float64
+			LaneSums(&l, w, g, 0.5, 1)
 			LSTMForward(z, c[:25], c[25:], tc, h)
 			LSTMBackward(dz, z, tc, tc, tc, h, c[:25])
 		})

@@ -725,6 +725,16 @@ func maps() {
 		d := e.mul(ex, e.C("invSqrt2Pi"))
 		e.store(e.fma(d, hl, d), at("d", 0))
 	})
+	// affine: y = x*a + b, p = [a, b] (the product rounded, then the sum).
+	one("affine", ps("y", "x"), 2, func(e *kern, at func(string, int) Mem, p []reg.VecVirtual) {
+		e.store(e.add(e.mul(e.load(at("x", 0)), p[0]), p[1]), at("y", 0))
+	})
+	// affine2: y = (u*a + v*b) + c, p = [a, b, c], each operation rounded.
+	one("affine2", ps("y", "u", "v"), 3, func(e *kern, at func(string, int) Mem, p []reg.VecVirtual) {
+		ua := e.mul(e.load(at("u", 0)), p[0])
+		vb := e.mul(e.load(at("v", 0)), p[1])
+		e.store(e.add(e.add(ua, vb), p[2]), at("y", 0))
+	})
 	// sigmoidb: dx = dy*y*(1-y).
 	one("sigmoidb", ps("dx", "dy", "y"), 0, func(e *kern, at func(string, int) Mem, p []reg.VecVirtual) {
 		y := e.load(at("y", 0))
@@ -822,6 +832,69 @@ func sumsq(in *isa) {
 	RET()
 }
 
+// lanesums emits lanesumsISA(n int, a, b *float32, p *[2]float64, l
+// *[64]float64): for i < n (a multiple of 32), with u = float64(a[i]) -
+// p[0] and v = float64(b[i]) - p[1], l[i mod 32] += u and l[32 + i mod
+// 32] += u*v, each operation rounded (no FMA), every lane in order of i.
+// AVX-512 covers the 32 lanes in one pass (4 + 4 zmm accumulators); AVX2
+// in two passes of 16 lanes, since its 16 ymm registers cannot hold 8 + 8
+// accumulators and the temporaries. Each lane adds the same values in the
+// same order either way.
+func lanesums(in *isa) {
+	TEXT("lanesums"+in.name, NOSPLIT, "func(n int, a *float32, b *float32, p *[2]float64, l *[64]float64)")
+	Pragma("noescape")
+	per := in.lanes / 2 // doubles per vector
+	passes := 32 / (4 * per)
+	newV := func() reg.VecVirtual {
+		if in == avx512 {
+			return ZMM()
+		}
+		return YMM()
+	}
+	pp := Load(Param("p"), GP64())
+	lp := Load(Param("l"), GP64())
+	su, sv := newV(), newV()
+	VBROADCASTSD(Mem{Base: pp}, su)
+	VBROADCASTSD(Mem{Base: pp, Disp: 8}, sv)
+	for h := 0; h < passes; h++ {
+		n := Load(Param("n"), GP64())
+		a := Load(Param("a"), GP64())
+		b := Load(Param("b"), GP64())
+		lane0 := 4 * per * h
+		var acc1, acc2 [4]reg.VecVirtual
+		for k := range 4 {
+			acc1[k], acc2[k] = newV(), newV()
+			VMOVUPD(Mem{Base: lp, Disp: 8 * (lane0 + k*per)}, acc1[k])
+			VMOVUPD(Mem{Base: lp, Disp: 8 * (32 + lane0 + k*per)}, acc2[k])
+		}
+		loop, done := fmt.Sprintf("loop%d", h), fmt.Sprintf("done%d", h)
+		Label(loop)
+		CMPQ(n, U32(32))
+		JL(LabelRef(done))
+		for k := range 4 {
+			u, v := newV(), newV()
+			VCVTPS2PD(Mem{Base: a, Disp: 4 * (lane0 + k*per)}, u)
+			VSUBPD(su, u, u)
+			VCVTPS2PD(Mem{Base: b, Disp: 4 * (lane0 + k*per)}, v)
+			VSUBPD(sv, v, v)
+			VADDPD(u, acc1[k], acc1[k])
+			VMULPD(v, u, u)
+			VADDPD(u, acc2[k], acc2[k])
+		}
+		ADDQ(U32(128), a)
+		ADDQ(U32(128), b)
+		SUBQ(U32(32), n)
+		JMP(LabelRef(loop))
+		Label(done)
+		for k := range 4 {
+			VMOVUPD(acc1[k], Mem{Base: lp, Disp: 8 * (lane0 + k*per)})
+			VMOVUPD(acc2[k], Mem{Base: lp, Disp: 8 * (32 + lane0 + k*per)})
+		}
+	}
+	VZEROUPPER()
+	RET()
+}
+
 // addwiden emits addwidenISA(n int, dst *float64, x *float32):
 // dst[i] += float64(x[i]) for n a multiple of the lanes.
 func addwiden(in *isa) {
@@ -910,6 +983,7 @@ func main() {
 		sumsq(in)
 		addwiden(in)
 		bytesaffine(in)
+		lanesums(in)
 	}
 	maxPool2x2()
 	maxUnpool2x2()
@@ -985,7 +1059,8 @@ func writeTables(path string) error {
 	fns = append(fns,
 		fn{"sumsq", "n int, x *float32, lanes *[32]float64", "n, x, lanes", 1, func(in *isa, v int) string { return "sumsq" + in.name }},
 		fn{"addwiden", "n int, dst *float64, x *float32", "n, dst, x", 1, func(in *isa, v int) string { return "addwiden" + in.name }},
-		fn{"bytesaffine", "n int, dst *float32, src *uint8, p *[2]float64", "n, dst, src, p", 1, func(in *isa, v int) string { return "bytesaffine" + in.name }})
+		fn{"bytesaffine", "n int, dst *float32, src *uint8, p *[2]float64", "n, dst, src, p", 1, func(in *isa, v int) string { return "bytesaffine" + in.name }},
+		fn{"lanesums", "n int, a *float32, b *float32, p *[2]float64, l *[64]float64", "n, a, b, p, l", 1, func(in *isa, v int) string { return "lanesums" + in.name }})
 	for _, f := range fns {
 		vp := ""
 		if f.variants > 1 {
