@@ -3,6 +3,8 @@ package backprop
 import (
 	"fmt"
 	"math"
+
+	"github.com/nettrain/nettrain/internal/simd"
 )
 
 // BatchNormSpec is batch normalisation over channels, PyTorch's
@@ -32,7 +34,8 @@ import (
 // Parameters "weight" (C) = 1 and "bias" (C) = 0 when Affine; buffers
 // "running_mean" (C) = 0, "running_var" (C) = 1 and "num_batches_tracked"
 // (an int64 scalar in torch: shape []) = 0. Sums are float64, per channel
-// in a fixed order, so the result is the same bits on any thread count.
+// in a fixed order that depends only on the shape (channelSums), so the
+// result is the same bits on any thread count.
 type BatchNormSpec struct {
 	In       []int
 	Momentum float64
@@ -145,14 +148,7 @@ func (l *batchNorm[T]) forwardChannel(c, rows int, x []T) {
 	var mean, invstd float64
 	if l.train {
 		shift := float64(x[l.base(0, c)])
-		var s1, s2 float64
-		for i := 0; i < rows; i++ {
-			for _, v := range x[l.base(i, c) : l.base(i, c)+l.inner] {
-				d := float64(v) - shift
-				s1 += d
-				s2 += d * d
-			}
-		}
+		s1, s2 := l.channelSums(c, rows, x, x, shift, shift)
 		m := float64(rows * l.inner)
 		mean = shift + s1/m
 		ss := max(0, s2-s1*s1/m) // sum of (x - mean)^2
@@ -173,11 +169,46 @@ func (l *batchNorm[T]) forwardChannel(c, rows int, x []T) {
 	bb := T(b - mean*w*invstd)
 	for i := 0; i < rows; i++ {
 		k := l.base(i, c)
-		y := l.y[k : k+l.inner]
-		for j, v := range x[k : k+l.inner] {
-			y[j] = a*v + bb
+		y, xs := l.y[k:k+l.inner], x[k:k+l.inner]
+		if l.inner < laneMin {
+			for j, v := range xs {
+				y[j] = T(a*v) + bb
+			}
+			continue
+		}
+		simd.Affine(y, xs, a, bb)
+	}
+}
+
+// laneMin is the least inner size (values per row of a channel) that runs
+// on package simd's kernels; below it a call per row costs more than the
+// vectors gain (batchnorm of vectors has inner = 1).
+const laneMin = 32
+
+// channelSums returns the float64 sums over channel c of u and u v, where
+// u = a - su and v = b - sv: for rows of at least laneMin values in
+// simd.LaneSums' 32 lanes (lane j mod 32 of each row's j-th value, the
+// rows in order, then simd.FoldLanes), else in order. Either way the order
+// depends only on the shape, so the bits never depend on the thread count.
+func (l *batchNorm[T]) channelSums(c, rows int, a, b []T, su, sv float64) (s1, s2 float64) {
+	if l.inner >= laneMin {
+		var lanes [64]float64
+		for i := 0; i < rows; i++ {
+			k := l.base(i, c)
+			simd.LaneSums(&lanes, a[k:k+l.inner], b[k:k+l.inner], su, sv)
+		}
+		return simd.FoldLanes((*[32]float64)(lanes[:32])), simd.FoldLanes((*[32]float64)(lanes[32:]))
+	}
+	for i := 0; i < rows; i++ {
+		k := l.base(i, c)
+		bs := b[k : k+l.inner]
+		for j, x := range a[k : k+l.inner] {
+			u := float64(x) - su
+			s1 += u
+			s2 += float64(u * (float64(bs[j]) - sv))
 		}
 	}
+	return s1, s2
 }
 
 // backwardChannel: one pass for sum dy and sum dy (x - mean) (float64),
@@ -187,15 +218,7 @@ func (l *batchNorm[T]) forwardChannel(c, rows int, x []T) {
 //	                      C = -A mean(dy) - B mean
 func (l *batchNorm[T]) backwardChannel(c, rows int, dy, dx []T) {
 	mean, invstd := l.mean[c], l.invstd[c]
-	var sdy, sdxc float64
-	for i := 0; i < rows; i++ {
-		k := l.base(i, c)
-		xs := l.x[k : k+l.inner]
-		for j, g := range dy[k : k+l.inner] {
-			sdy += float64(g)
-			sdxc += float64(g) * (float64(xs[j]) - mean)
-		}
-	}
+	sdy, sdxc := l.channelSums(c, rows, dy, l.x, 0, mean)
 	sdyx := sdxc * invstd // sum dy xhat
 	w := 1.0
 	if l.w != nil {
@@ -216,10 +239,14 @@ func (l *batchNorm[T]) backwardChannel(c, rows int, dy, dx []T) {
 	a, b, cc := T(A), T(B), T(C)
 	for i := 0; i < rows; i++ {
 		k := l.base(i, c)
-		xs, d := l.x[k:k+l.inner], dx[k:k+l.inner]
-		for j, g := range dy[k : k+l.inner] {
-			d[j] = a*g + b*xs[j] + cc
+		xs, d, g := l.x[k:k+l.inner], dx[k:k+l.inner], dy[k:k+l.inner]
+		if l.inner < laneMin {
+			for j, v := range g {
+				d[j] = T(T(a*v)+T(b*xs[j])) + cc
+			}
+			continue
 		}
+		simd.Affine2(d, g, xs, a, b, cc)
 	}
 }
 

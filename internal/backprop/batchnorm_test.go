@@ -50,6 +50,14 @@ func TestGradCheckBatchNorm(t *testing.T) {
 			func(in []int) Spec { return FlattenSpec{in} },
 			func(in []int) Spec { return denseS(in, 3) },
 		}, CrossEntropy, 3},
+		// 6x7 = 42 values per channel and sample: channelSums' lanes.
+		{"2d-wide", []int{2, 6, 7}, []func([]int) Spec{
+			func(in []int) Spec { return conv(in, 3, 3, 3, 1, 1, 1, 1, 1, 1) },
+			func(in []int) Spec { return bn(in) },
+			func(in []int) Spec { return act("tanh", in) },
+			func(in []int) Spec { return FlattenSpec{in} },
+			func(in []int) Spec { return denseS(in, 3) },
+		}, CrossEntropy, 2},
 		{"2d-batch1", []int{2, 3, 3}, []func([]int) Spec{
 			func(in []int) Spec { return bn(in) },
 			func(in []int) Spec { return FlattenSpec{in} },

@@ -889,6 +889,11 @@ NETWORK_CASES = [
     # theory (the mean is subtracted): those layers have bias false.
     case("batchnorm2d_train_ce", [2, 5, 5], [{"conv2d": {"filters": 3, "kernel": 3, "padding": 1, "bias": False}}, "batchnorm", "tanh",
                                              "flatten", {"dense": {"units": 3}}], "cross_entropy", "labels", 3),
+    # 7x9 = 63 values per channel and sample: the rows run on package
+    # simd's lane sums (a full vector of 32 and a partial one).
+    case("batchnorm2d_wide_train_ce", [2, 7, 9], [{"conv2d": {"filters": 3, "kernel": 3, "padding": 1, "bias": False}},
+                                                  {"batchnorm": {"momentum": 0.2}}, "tanh",
+                                                  "flatten", {"dense": {"units": 3}}], "cross_entropy", "labels", 3),
     case("batchnorm2d_eval_mse", [2, 4, 5], [{"conv2d": {"filters": 3, "kernel": 3, "padding": 1}},
                                              {"batchnorm": {"momentum": 0.2, "eps": 0.001}}, "tanh", "flatten",
                                              {"dense": {"units": 2}}], "mse", "values", 3, mode="eval"),
