@@ -348,11 +348,8 @@ func (t *convForward[T]) Run(w, lo, hi int) {
 	}
 	ld := l.g * p
 	for s := lo; s < hi; s++ {
-		xs := l.x[s*in : (s+1)*in]
-		if l.s.SW == 1 {
-			fillPad(&l.px, sc.xp, xs)
-		}
-		l.im2col(sc.col[(s-lo)*p:], ld, xs, sc.xp, 0, l.kb)
+		fillPad(&l.px, sc.xp, l.x[s*in:(s+1)*in])
+		l.im2col(sc.col[(s-lo)*p:], ld, sc.xp, 0, l.kb)
 	}
 	if hi-lo == 1 { // straight into y
 		gemmSerial(l.ctx, w, true, false, l.f, p, l.kb, 1, l.wb, l.f, sc.col, ld, 0, l.y[lo*out:(lo+1)*out], p)
@@ -423,11 +420,8 @@ func (t *convBackward[T]) Run(w, lo, hi int) {
 	} else {
 		// [dW | db] of the chunk = dY col^T, dY the chunk's dy side by side.
 		for s := lo; s < hi; s++ {
-			xs := l.x[s*in : (s+1)*in]
-			if l.s.SW == 1 {
-				fillPad(&l.px, sc.xp, xs)
-			}
-			l.im2col(sc.col[(s-lo)*p:], ld, xs, sc.xp, 0, l.kb)
+			fillPad(&l.px, sc.xp, l.x[s*in:(s+1)*in])
+			l.im2col(sc.col[(s-lo)*p:], ld, sc.xp, 0, l.kb)
 			copy2D(l.f, 1, p, sc.yc[(s-lo)*p:], ld, 0, l.dy[s*out:(s+1)*out], p, 0)
 		}
 		gemmSerial(l.ctx, w, false, true, l.f, l.kb, (hi-lo)*p, 1, sc.yc, ld, sc.col, ld, 0, part, l.kb)
@@ -472,7 +466,7 @@ func (l *conv2d[T]) dwRows(w int, sc *convScratch[T], lo, hi int, part []T) {
 	for r0 := 0; r0 < l.kb; r0 += l.rb {
 		r1 := min(r0+l.rb, l.kb)
 		for s := lo; s < hi; s++ {
-			l.im2col(sc.col[(s-lo)*p:], ld, nil, sc.xg[(s-lo)*xl:], r0, r1)
+			l.im2col(sc.col[(s-lo)*p:], ld, sc.xg[(s-lo)*xl:], r0, r1)
 		}
 		if gather {
 			gemmSerial(l.ctx, w, false, true, l.f, r1-r0, n, 1, sc.yc, ld, sc.col, ld, 0, part[r0:], l.kb)
@@ -511,26 +505,46 @@ func (t *convReduce[T]) Run(_, lo, hi int) {
 	}
 }
 
-// im2col writes rows [r0, r1) of the patch matrix of one sample x (C, H,
-// W) into col (row r at (r-r0)*ld), the bias row kk as ones: with SW == 1
-// from xp, x padded (px), one Copy2D per run of rows (c, u, v) with the
-// same c and u; else all of it (r0 = 0, r1 = kb) with the general loops.
-func (l *conv2d[T]) im2col(col []T, ld int, x, xp []T, r0, r1 int) {
+// im2col writes rows [r0, r1) of the patch matrix of one sample into col
+// (row r at (r-r0)*ld), the bias row kk as ones, from xp, the sample
+// padded (px): row (c, u, v), output row i, starts at xp[c*cs + (i*SH +
+// u)*pitch + v] and takes every SW-th value (the window of every output
+// position lies inside the padded image, so no read leaves it: see
+// padImage). With SW == 1 one Copy2D per run of rows with the same c and
+// u; else a strided gather per output row.
+func (l *conv2d[T]) im2col(col []T, ld int, xp []T, r0, r1 int) {
 	s := l.s
 	if r1 > l.kk {
 		fill(col[(l.kk-r0)*ld:][:l.plane], 1)
 		r1 = l.kk
 	}
-	if s.SW != 1 {
-		im2col(col, ld, x, l.c, l.h, l.w, s.KH, s.KW, s.SH, s.SW, s.PadT, s.PadL, l.oh, l.ow)
-		return
-	}
 	g := &l.px
 	for r := r0; r < r1; {
 		c, u, v := r/(s.KH*s.KW), r/s.KW%s.KH, r%s.KW
+		src := xp[c*g.cs+u*g.pitch+v:]
+		if s.SW != 1 {
+			gatherStride(col[(r-r0)*ld:][:l.plane], src, l.ow, s.SH*g.pitch, s.SW)
+			r++
+			continue
+		}
 		n := min(s.KW-v, r1-r) // rows (c, u, v..v+n-1): OH rows of OW values each
-		copy2D(n, l.oh, l.ow, col[(r-r0)*ld:], ld, l.ow, xp[c*g.cs+u*g.pitch+v:], 1, s.SH*g.pitch)
+		copy2D(n, l.oh, l.ow, col[(r-r0)*ld:], ld, l.ow, src, 1, s.SH*g.pitch)
 		r += n
+	}
+}
+
+// gatherStride sets o[i*ow + j] = src[i*rowStride + j*stride] for the
+// rows i of o (len(o)/ow of them) and j < ow.
+func gatherStride[T Float](o, src []T, ow, rowStride, stride int) {
+	if ow == 0 {
+		return
+	}
+	span := (ow-1)*stride + 1
+	for i := 0; i+ow <= len(o); i += ow {
+		row, in := o[i:i+ow], src[i/ow*rowStride:][:span]
+		for j := range row {
+			row[j] = in[j*stride]
+		}
 	}
 }
 
@@ -583,44 +597,6 @@ func copy2D[T Float](n1, n2, cols int, dst []T, d1, d2 int, src []T, s1, s2 int)
 	for i := 0; i < n1; i++ {
 		for j := 0; j < n2; j++ {
 			copy(dst[i*d1+j*d2:][:cols], src[i*s1+j*s2:][:cols])
-		}
-	}
-}
-
-// im2col writes the kh x kw patches of one image x (c, h, w), zero-padded
-// by padT rows on top and padL columns on the left (a negative padding
-// crops), into col: row (ch, u, v), column (i, j) is
-//
-//	col[((ch*kh+u)*kw+v)*ld + i*ow + j] = xp[ch, i*sh + u, j*sw + v]
-//
-// for the oh x ow output positions; entries outside x are zero.
-func im2col[T Float](col []T, ld int, x []T, c, h, w, kh, kw, sh, sw, padT, padL, oh, ow int) {
-	plane := oh * ow
-	for ch := 0; ch < c; ch++ {
-		xc := x[ch*h*w:][:h*w]
-		for u := 0; u < kh; u++ {
-			iLo, iHi := span(oh, sh, padT, u, h)
-			for v := 0; v < kw; v++ {
-				jLo, jHi := span(ow, sw, padL, v, w)
-				out := col[((ch*kh+u)*kw+v)*ld:][:plane]
-				clear(out[:iLo*ow])
-				for i := iLo; i < iHi; i++ {
-					o := out[i*ow:][:ow]
-					xr := xc[(i*sh-padT+u)*w:][:w]
-					clear(o[:jLo])
-					switch {
-					case jLo == jHi: // this kernel column only ever sees padding
-					case sw == 1:
-						copy(o[jLo:jHi], xr[jLo-padL+v:])
-					default:
-						for j := jLo; j < jHi; j++ {
-							o[j] = xr[j*sw-padL+v]
-						}
-					}
-					clear(o[jHi:])
-				}
-				clear(out[iHi*ow:])
-			}
 		}
 	}
 }
