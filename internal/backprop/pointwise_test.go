@@ -3,6 +3,7 @@ package backprop
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/nettrain/nettrain/internal/simd"
@@ -248,9 +249,21 @@ func TestGELUTanhFloat32(t *testing.T) {
 // takes Phi from math.Erfc, which keeps its relative accuracy in the left
 // tail: 1 + erf(x/sqrt 2) (geluFn in float64, as PyTorch computes it)
 // loses it there. Below about x = -13 Phi(x) is under 2^-126, where the
-// kernels flush it to 0: the absolute terms of the bounds.
+// kernels underflow gradually to 0: the absolute terms of the bounds. The
+// grid's values are multiples of 1/64, whose squares float32 holds
+// exactly; random values in [-13, 13] and near 0 have inexact squares, so
+// they exercise the exact split of x^2.
 func TestGELUExactFloat32(t *testing.T) {
 	x, dy := activationInputs(1e-3, 1e-8, 1e-30, 1e-40, 0.3, 0.75, 5.5, 12.9, 13.5, 1e6, 1e30)
+	rng := rand.New(rand.NewPCG(9, 9))
+	var extra []float32
+	for i := range 4000 {
+		extra = append(extra, float32(-13+26*rng.Float64()), float32(0.1*(rng.Float64()-0.5)))
+		dy = append(dy, float32(1+i%3), float32(1+i%2))
+	}
+	nan := x[len(x)-1] // NaN stays last
+	x = append(append(x[:len(x)-1], extra...), nan)
+	dy = append(dy, 1)
 	n := len(x)
 	const eps = 1.0 / (1 << 23) // float32 ulp at 1
 	f := geluFn{}

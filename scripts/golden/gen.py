@@ -890,7 +890,8 @@ NETWORK_CASES = [
     case("batchnorm2d_train_ce", [2, 5, 5], [{"conv2d": {"filters": 3, "kernel": 3, "padding": 1, "bias": False}}, "batchnorm", "tanh",
                                              "flatten", {"dense": {"units": 3}}], "cross_entropy", "labels", 3),
     # 7x9 = 63 values per channel and sample: the rows run on package
-    # simd's lane sums (a full vector of 32 and a partial one).
+    # simd's lane sums (32 values in the kernel, the other 31 in its Go
+    # tail).
     case("batchnorm2d_wide_train_ce", [2, 7, 9], [{"conv2d": {"filters": 3, "kernel": 3, "padding": 1, "bias": False}},
                                                   {"batchnorm": {"momentum": 0.2}}, "tanh",
                                                   "flatten", {"dense": {"units": 3}}], "cross_entropy", "labels", 3),

@@ -9,7 +9,7 @@
 // opmask tails) and for AVX2+FMA (ymm, 8 lanes, VMASKMOVPS tails), emitted
 // by the same Go code (the kern type below abstracts the few instructions
 // that differ), so both perform the same operations in the same order and
-// give the same bits. Four shapes of kernel are generated:
+// give the same bits. These shapes of kernel are generated:
 //
 //   - map kernels: an element-wise body over n elements of a few streams
 //     (flat slices), one vector per iteration, the last partial vector
@@ -21,6 +21,9 @@
 //   - sumsq: 32 float64 lanes of sums of squares (element i to lane
 //     i mod 32), returned to Go, which adds the tail and reduces in a
 //     fixed order.
+//   - lanesums: two float64 sums over two float32 streams, 32 lanes each
+//     (element i to lane i mod 32) updated in place, whole groups of 32
+//     only (Go does the tail): batchnorm's statistics.
 //   - addwiden: float64 += float32, whole vectors only (Go does the tail).
 //   - bytesaffine: float32 = (float64(byte) - offset) * scale, whole
 //     vectors only (Go does the tail).
@@ -110,7 +113,8 @@ func init() {
 	defF("t4", -3.33332819422e-1)
 	// normtail: Phi(-|x|) = exp(-x^2/2) h(t) / (1 + K|x|), t = (|x| -
 	// C)/(|x| + C), h a polynomial fitted by scripts/fits/normaltail.py
-	// (whose output these lines are; the fit's relative error 1.2e-8).
+	// (whose output these lines are; the fit's relative error with these
+	// float32 coefficients 1.8e-8).
 	defF("ntC", 2.82842708)
 	defF("ntK", 1.41421354)
 	defF("nt0", 0.638489187)
