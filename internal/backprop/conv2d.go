@@ -534,9 +534,13 @@ func (l *conv2d[T]) im2col(col []T, ld int, xp []T, r0, r1 int) {
 }
 
 // gatherStride sets o[i*ow + j] = src[i*rowStride + j*stride] for the
-// rows i of o (len(o)/ow of them) and j < ow.
+// rows i of o (len(o)/ow of them) and j < ow: in float32 with
+// simd.GatherRows where it can, else with a loop.
 func gatherStride[T Float](o, src []T, ow, rowStride, stride int) {
 	if ow == 0 {
+		return
+	}
+	if Is32[T]() && simd.GatherRows(as32(o), ow, as32(src), rowStride, len(o)/ow, ow, stride) {
 		return
 	}
 	span := (ow-1)*stride + 1

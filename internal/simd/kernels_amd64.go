@@ -278,4 +278,7 @@ func lanesumsAVX2(n int, a *float32, b *float32, p *[2]float64, l *[64]float64)
 func maxPool2x2AVX512(oh int, ow int, x *float32, w int, y *float32, argmax *int32)
 
 //go:noescape
+func gatherRowsAVX512(rows int, src *float32, srcStride int, dst *float32, dstStride int, p *[10]uint64)
+
+//go:noescape
 func maxUnpool2x2AVX512(oh int, ow int, dy *float32, argmax *int32, w int, dx *float32)

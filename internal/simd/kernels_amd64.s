@@ -7878,6 +7878,38 @@ done:
 	VZEROUPPER
 	RET
 
+// func gatherRowsAVX512(rows int, src *float32, srcStride int, dst *float32, dstStride int, p *[10]uint64)
+// Requires: AVX, AVX512F
+TEXT ·gatherRowsAVX512(SB), NOSPLIT, $0-48
+	MOVQ      rows+0(FP), AX
+	MOVQ      src+8(FP), CX
+	MOVQ      srcStride+16(FP), DX
+	MOVQ      dst+24(FP), BX
+	MOVQ      dstStride+32(FP), SI
+	MOVQ      p+40(FP), DI
+	SHLQ      $0x02, DX
+	SHLQ      $0x02, SI
+	VMOVDQU32 (DI), Z0
+	KMOVW     64(DI), K1
+	KMOVW     66(DI), K2
+	KMOVW     68(DI), K3
+	TESTQ     AX, AX
+	JZ        done
+
+row:
+	VMOVUPS.Z (CX), K1, Z1
+	VMOVUPS.Z 64(CX), K2, Z2
+	VPERMT2PS Z2, Z0, Z1
+	VMOVUPS   Z1, K3, (BX)
+	ADDQ      DX, CX
+	ADDQ      SI, BX
+	DECQ      AX
+	JNZ       row
+
+done:
+	VZEROUPPER
+	RET
+
 // func maxUnpool2x2AVX512(oh int, ow int, dy *float32, argmax *int32, w int, dx *float32)
 // Requires: AVX, AVX512F, BMI2
 TEXT ·maxUnpool2x2AVX512(SB), NOSPLIT, $0-48

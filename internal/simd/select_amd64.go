@@ -29,3 +29,11 @@ func maxPool2x2Asm(oh, ow int, x *float32, w int, y *float32, argmax *int32) {
 func maxUnpool2x2Asm(oh, ow int, dy *float32, argmax *int32, w int, dx *float32) {
 	maxUnpool2x2AVX512(oh, ow, dy, argmax, w, dx)
 }
+
+// hasGatherAsm: gatherRowsAVX512 can run (on the CPU alone, like
+// hasMaxPoolAsm).
+var hasGatherAsm = cpu.X86.HasAVX512F
+
+func gatherRowsAsm(rows int, src *float32, srcStride int, dst *float32, dstStride int, p *[10]uint64) {
+	gatherRowsAVX512(rows, src, srcStride, dst, dstStride, p)
+}

@@ -16,3 +16,10 @@ func maxPool2x2Asm(oh, ow int, x *float32, w int, y *float32, argmax *int32) {
 func maxUnpool2x2Asm(oh, ow int, dy *float32, argmax *int32, w int, dx *float32) {
 	panic("simd: no max-pooling assembly")
 }
+
+// No gather assembly here: GatherRows reports false.
+const hasGatherAsm = false
+
+func gatherRowsAsm(rows int, src *float32, srcStride int, dst *float32, dstStride int, p *[10]uint64) {
+	panic("simd: no gather assembly")
+}

@@ -645,6 +645,7 @@ func TestNoAllocations(t *testing.T) {
 			Affine2(w, g, m, 0.5, 1, 2)
 			var l [64]float64
 			LaneSums(&l, w, g, 0.5, 1)
+			GatherRows(w, 10, g, 20, 4, 7, 2)
 			LSTMForward(z, c[:25], c[25:], tc, h)
 			LSTMBackward(dz, z, tc, tc, tc, h, c[:25])
 		})

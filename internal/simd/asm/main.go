@@ -27,6 +27,8 @@
 //   - addwiden: float64 += float32, whole vectors only (Go does the tail).
 //   - bytesaffine: float32 = (float64(byte) - offset) * scale, whole
 //     vectors only (Go does the tail).
+//   - gatherRowsAVX512 (gather.go): rows of a strided gather (a strided
+//     convolution's patch rows), up to 16 values from 32, AVX-512 only.
 //   - maxPool2x2AVX512, maxUnpool2x2AVX512 (maxpool.go): max pooling over
 //     2x2 windows with stride 2 and its backward routing, 16 windows at a
 //     time, AVX-512 only.
@@ -990,6 +992,7 @@ func main() {
 		lanesums(in)
 	}
 	maxPool2x2()
+	gatherRows()
 	maxUnpool2x2()
 	Generate()
 	if err := checkAVX2(flag.Lookup("out").Value.String()); err != nil {
