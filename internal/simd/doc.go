@@ -6,8 +6,9 @@
 // normalised values (BytesAffine, for batch filling), y = a x + b and y =
 // a u + b v + c (Affine, Affine2), float64 sums in 32 lanes (LaneSums,
 // FoldLanes: batchnorm's statistics), gradient norms (SumSquares), 2x2
-// max pooling (MaxPool2x2, MaxUnpool2x2), and the
-// float32 kernels of the optimizer updates (Adam, SGD, Adagrad, RMSprop,
+// max pooling (MaxPool2x2, MaxUnpool2x2), a strided gather of short rows
+// (GatherRows, a strided convolution's patch rows), and the float32
+// kernels of the optimizer updates (Adam, SGD, Adagrad, RMSprop,
 // Adadelta), whose pure-Go references live with the optimizers in package
 // optim.
 //
@@ -27,10 +28,11 @@
 // The maps, the LSTM gates, Scale, Axpy, Add, AddWiden, BytesAffine,
 // Affine, Affine2, LaneSums and SumSquares are generic over float32 and float64 and always do the work:
 // assembly for float32 when the CPU has it, else (and for float64) their
-// pure-Go reference in ref.go. The optimizer kernels and max pooling are float32
-// only and report whether they ran: false means no kernel for this CPU or
-// build, and the caller runs its own reference (package optim's, package
-// backprop's pooling loop).
+// pure-Go reference in ref.go. The optimizer kernels, max pooling and
+// GatherRows are float32 only and report whether they ran: false means no
+// kernel for this CPU or build (or, for GatherRows, a row it does not
+// take), and the caller runs its own reference (package optim's, package
+// backprop's loops).
 //
 // # Kernel sets
 //
