@@ -179,10 +179,14 @@ func chunkSamples(kb, plane int, blocks bool) int {
 }
 
 // padImage is the layout of a zero-padded (c, h, w) image that a stride-1
-// convolution reads in place: rows of pitch = w + max(padL, padR) values
-// (or ow, the output width, if that is more), each its left padding then
-// its w values then zeros, so that the right padding of a row is the left
-// padding of the next; padT + h + padB rows per channel (cs values). For a kh x kw kernel, the values xp[c, i+u, j+v] of the
+// convolution reads in place (and a strided one builds its patch rows
+// from): rows of pitch = w + max(padL, padR) values (or ow, the output
+// width, if that is more), each its left padding then its w values then
+// zeros. A row's right padding is its own trailing pitch - padL - w zeros
+// followed by at most min(padL, padR) values of the next row's left
+// padding (for the last channel's last row, the tail): the last column a
+// window reads, (ow-1)*sw + kw-1, is at most padL + w + padR - 1, and the
+// last row, (oh-1)*sh + kh-1, at most padT + h + padB - 1; padT + h + padB rows per channel (cs values). For a kh x kw kernel, the values xp[c, i+u, j+v] of the
 // output positions (i, j), i < oh, j < pitch (the "grid", whose columns j
 // >= ow are junk), are then consecutive from c*cs + u*pitch + v: row (c,
 // u, v) of the patch matrix on the grid, read in place. Reads of the last
@@ -509,8 +513,8 @@ func (t *convReduce[T]) Run(_, lo, hi int) {
 // (row r at (r-r0)*ld), the bias row kk as ones, from xp, the sample
 // padded (px): row (c, u, v), output row i, starts at xp[c*cs + (i*SH +
 // u)*pitch + v] and takes every SW-th value (the window of every output
-// position lies inside the padded image, so no read leaves it: see
-// padImage). With SW == 1 one Copy2D per run of rows with the same c and
+// position lies inside the padded image, so no read leaves it: the
+// bounds are in padImage's comment). With SW == 1 one Copy2D per run of rows with the same c and
 // u; else a strided gather per output row.
 func (l *conv2d[T]) im2col(col []T, ld int, xp []T, r0, r1 int) {
 	s := l.s
