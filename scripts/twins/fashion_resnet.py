@@ -5,14 +5,18 @@ The same network (nn.Sequential of the layers, the residual blocks as the
 Residual module the README documents, so the state_dict names are
 nettrain's), the same data (Fashion-MNIST, pixels / 255, 10% of the
 training set held out for validation), optimizer (Adam, lr 1e-3), batch
-size (64, reshuffled every epoch) and epochs (3); the model kept is the one
+size (64, reshuffled every epoch) and epochs (--epochs, default 3; the
+README passes 5, the config's);
+the model kept is the one
 with the lowest validation loss (nettrain's best.safetensors), evaluated on
 the test set.
 
-  ATEN_CPU_CAPABILITY=default /usr/bin/python3 scripts/twins/fashion_resnet.py init --seed 1 --out init-s1.safetensors
+  /usr/bin/python3 scripts/twins/fashion_resnet.py init --seed 1 --out init-s1.safetensors
       draws the seed's initial weights with torch's default init and writes
       them, buffers included, for nettrain's model.init_from: both then start
-      from the same weights.
+      from the same weights. The draws depend on the CPU capability torch
+      selects: the README's figures used this machine's (ATEN_CPU_CAPABILITY
+      unset); setting it gives other weights.
   /usr/bin/python3 scripts/twins/fashion_resnet.py train --init init-s1.safetensors --seed 1
       trains the twin from them and prints one JSON line (test accuracy and
       loss, per-epoch validation loss, seconds).
