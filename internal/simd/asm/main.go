@@ -790,6 +790,15 @@ func maps() {
 	})
 }
 
+// fullVec allocates a vector register of the isa's full width (zmm or
+// ymm), for the kernels written outside the kern type.
+func fullVec(in *isa) reg.VecVirtual {
+	if in == avx512 {
+		return ZMM()
+	}
+	return YMM()
+}
+
 // sumsq emits sumsqISA(n int, x *float32, lanes *[32]float64): lane l of
 // lanes receives the sum of x[i]^2 over i = l mod 32, in order of i, in
 // float64 (each square is exact, so an FMA rounds only the sum). n is a
@@ -804,12 +813,7 @@ func sumsq(in *isa) {
 	per := in.lanes / 2 // doubles per vector
 	nacc := 32 / per
 	var acc []reg.VecVirtual
-	newV := func() reg.VecVirtual {
-		if in == avx512 {
-			return ZMM()
-		}
-		return YMM()
-	}
+	newV := func() reg.VecVirtual { return fullVec(in) }
 	for i := 0; i < nacc; i++ {
 		v := newV()
 		if in == avx512 {
@@ -851,12 +855,7 @@ func lanesums(in *isa) {
 	Pragma("noescape")
 	per := in.lanes / 2 // doubles per vector
 	passes := 32 / (4 * per)
-	newV := func() reg.VecVirtual {
-		if in == avx512 {
-			return ZMM()
-		}
-		return YMM()
-	}
+	newV := func() reg.VecVirtual { return fullVec(in) }
 	pp := Load(Param("p"), GP64())
 	lp := Load(Param("l"), GP64())
 	su, sv := newV(), newV()
@@ -910,12 +909,7 @@ func addwiden(in *isa) {
 	dst := Load(Param("dst"), GP64())
 	x := Load(Param("x"), GP64())
 	per := in.lanes / 2
-	newV := func() reg.VecVirtual {
-		if in == avx512 {
-			return ZMM()
-		}
-		return YMM()
-	}
+	newV := func() reg.VecVirtual { return fullVec(in) }
 	Label("loop")
 	CMPQ(n, U32(in.lanes))
 	JL(LabelRef("done"))
