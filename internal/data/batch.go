@@ -46,10 +46,17 @@ func FillBatch[T float32 | float64](s Subset, pos []int, norm *Normalizer, x []T
 			x[0] = T(touchRows(ds.F32, s.Idx, pos, f))
 		}
 	}
+	// The same offset 0 and scale 1 for every feature (normalize: none or
+	// unit on float data): (v - 0) * 1 == v, so float rows are copied.
+	ident := norm == nil || norm.byteLUT != nil && norm.Offset[0] == 0 && norm.Scale[0] == 1
 	for k, p := range pos {
 		i := s.Idx[p]
 		dst := x[k*f : (k+1)*f]
 		switch {
+		case ds.F32 != nil && ident:
+			convertRow(dst, ds.F32[i*f:(i+1)*f])
+		case ds.F64 != nil && ident:
+			convertRow(dst, ds.F64[i*f:(i+1)*f])
 		case ds.U8 != nil && norm != nil && norm.byteLUT != nil:
 			// The same offset and scale for every feature: the bits of
 			// the per-feature formula below, in vectors.
@@ -68,19 +75,11 @@ func FillBatch[T float32 | float64](s Subset, pos []int, norm *Normalizer, x []T
 			for j, v := range src {
 				dst[j] = T((v - off[j]) * sc[j])
 			}
-		case ds.F64 != nil:
-			for j, v := range ds.F64[i*f : (i+1)*f] {
-				dst[j] = T(v)
-			}
-		case norm != nil:
+		default:
 			src := ds.F32[i*f : (i+1)*f]
 			off, sc := norm.Offset[:f], norm.Scale[:f]
 			for j, v := range src {
 				dst[j] = T((float64(v) - off[j]) * sc[j])
-			}
-		default:
-			for j, v := range ds.F32[i*f : (i+1)*f] {
-				dst[j] = T(v)
 			}
 		}
 		if labels != nil {
@@ -97,6 +96,19 @@ func FillBatch[T float32 | float64](s Subset, pos []int, norm *Normalizer, x []T
 				targets[k*d+j] = T(v)
 			}
 		}
+	}
+}
+
+// convertRow sets dst[j] = T(src[j]): a copy when the types are the same.
+func convertRow[T, E float32 | float64](dst []T, src []E) {
+	var t T
+	var e E
+	if unsafe.Sizeof(t) == unsafe.Sizeof(e) && len(src) > 0 { // the same type
+		copy(dst, unsafe.Slice((*T)(unsafe.Pointer(&src[0])), len(src)))
+		return
+	}
+	for j, v := range src {
+		dst[j] = T(v)
 	}
 }
 

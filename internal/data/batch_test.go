@@ -104,6 +104,59 @@ func TestFillBatch(t *testing.T) {
 	}
 }
 
+// TestFillBatchFloatRows: float features, stored as float32 or float64,
+// filled into float32 and float64 batches under each normalisation, give
+// exactly the per-feature formula's values (none and unit copy the rows:
+// (v - 0) * 1 == v, -0 included).
+func TestFillBatchFloatRows(t *testing.T) {
+	vals := []float64{-0.0, 0, 1.5, -2.25e-30, 3.4e38, -1e-45, 0.1, 12345.678, -7, 1e300}
+	const f = 5
+	n := len(vals) / f
+	f32 := make([]float32, len(vals))
+	for i, v := range vals {
+		f32[i] = float32(v)
+	}
+	for _, store := range []string{"float32", "float64"} {
+		ds := &Dataset{Source: "t", Shape: []int{f}, N: n, Labels: make([]int32, n), NumClasses: 1}
+		if store == "float32" {
+			ds.F32 = f32
+		} else {
+			ds.F64 = vals
+		}
+		get := func(i int) float64 {
+			if ds.F32 != nil {
+				return float64(ds.F32[i])
+			}
+			return ds.F64[i]
+		}
+		for _, m := range []Method{"", None, Unit, Standardize, MinMax} {
+			var norm *Normalizer
+			if m != "" {
+				norm, _ = Fit(All(ds), m)
+			}
+			pos := []int{1, 0}
+			x32 := make([]float32, len(pos)*f)
+			x64 := make([]float64, len(pos)*f)
+			FillBatch(All(ds), pos, norm, x32, nil, nil)
+			FillBatch(All(ds), pos, norm, x64, nil, nil)
+			for k, p := range pos {
+				for j := 0; j < f; j++ {
+					v := get(p*f + j)
+					if norm != nil {
+						v = (v - norm.Offset[j]) * norm.Scale[j]
+					}
+					if g := x64[k*f+j]; math.Float64bits(g) != math.Float64bits(v) {
+						t.Errorf("%s storage, %q: float64 batch[%d][%d] = %g, want %g", store, m, k, j, g, v)
+					}
+					if g, w := x32[k*f+j], float32(v); math.Float32bits(g) != math.Float32bits(w) {
+						t.Errorf("%s storage, %q: float32 batch[%d][%d] = %g, want %g", store, m, k, j, g, w)
+					}
+				}
+			}
+		}
+	}
+}
+
 func TestFillBatchAllocatesNothing(t *testing.T) {
 	ds := &Dataset{Source: "big", Shape: []int{1, 28, 28}, N: 256, U8: make([]uint8, 256*784), Labels: make([]int32, 256), NumClasses: 10}
 	s := All(ds)
@@ -113,10 +166,14 @@ func TestFillBatchAllocatesNothing(t *testing.T) {
 	x32 := make([]float32, 64*784)
 	x64 := make([]float64, 64*784)
 	labels := make([]int32, 64)
+	fs := All(&Dataset{Source: "floats", Shape: []int{784}, N: 256, F32: make([]float32, 256*784), Labels: make([]int32, 256), NumClasses: 10})
+	fnorm, _ := Fit(fs, None)
 	for name, f := range map[string]func(){
-		"float32 normalised": func() { FillBatch(s, pos[:64], norm, x32, labels, nil) },
-		"float64 normalised": func() { FillBatch(s, pos[64:128], norm, x64, labels, nil) },
-		"float32 raw":        func() { FillBatch(s, pos[:64], nil, x32, labels, nil) },
+		"float32 normalised":  func() { FillBatch(s, pos[:64], norm, x32, labels, nil) },
+		"float64 normalised":  func() { FillBatch(s, pos[64:128], norm, x64, labels, nil) },
+		"float32 raw":         func() { FillBatch(s, pos[:64], nil, x32, labels, nil) },
+		"float32 rows copied": func() { FillBatch(fs, pos[:64], fnorm, x32, labels, nil) },
+		"float64 rows copied": func() { FillBatch(fs, pos[:64], fnorm, x64, labels, nil) },
 	} {
 		if allocs := testing.AllocsPerRun(20, f); allocs != 0 {
 			t.Errorf("%s: %v allocations per call", name, allocs)
