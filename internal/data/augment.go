@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
+
+	"github.com/nettrain/nettrain/internal/simd"
 )
 
 // Augment is a random transformation of image samples (bytes of shape
@@ -126,7 +129,7 @@ func FillAugmented[T float32 | float64](s Subset, pos []int, norm *Normalizer, a
 	}
 	ds := s.DS
 	c, h, w := ds.Shape[0], ds.Shape[1], ds.Shape[2]
-	f, plane := c*h*w, h*w
+	f := c * h * w
 	var lut *[256]float64
 	if norm != nil {
 		lut = norm.byteLUT
@@ -136,25 +139,85 @@ func FillAugmented[T float32 | float64](s Subset, pos []int, norm *Normalizer, a
 		src := ds.U8[i*f : (i+1)*f]
 		dst := x[k*f : (k+1)*f]
 		t := a.draw(seed, epoch, i, h, w)
-		for oy := 0; oy < h; oy++ {
-			for ox := 0; ox < w; ox++ {
-				sx, sy, in := t.source(ox, oy, h, w)
-				for ch := 0; ch < c; ch++ {
-					j := ch*plane + oy*w + ox
-					var v uint8
-					if in {
-						v = src[ch*plane+sy*w+sx]
-					}
-					switch {
-					case lut != nil:
-						dst[j] = T(lut[v])
-					case norm != nil:
-						dst[j] = T((float64(v) - norm.Offset[j]) * norm.Scale[j])
-					default:
-						dst[j] = T(v)
-					}
+		switch {
+		case !t.affine && norm == nil:
+			shiftRows(dst, src, &t, c, h, w, 0, 1)
+		case !t.affine && lut != nil:
+			shiftRows(dst, src, &t, c, h, w, norm.Offset[0], norm.Scale[0])
+		default:
+			transformPixels(dst, src, &t, c, h, w, norm, lut)
+		}
+	}
+}
+
+// transformPixels writes sample dst as the transform t of src, pixel by
+// pixel through t.source, each value normalised as FillBatch does (by lut
+// when set).
+func transformPixels[T float32 | float64](dst []T, src []uint8, t *sampleTransform, c, h, w int, norm *Normalizer, lut *[256]float64) {
+	plane := h * w
+	for oy := 0; oy < h; oy++ {
+		for ox := 0; ox < w; ox++ {
+			sx, sy, in := t.source(ox, oy, h, w)
+			for ch := 0; ch < c; ch++ {
+				j := ch*plane + oy*w + ox
+				var v uint8
+				if in {
+					v = src[ch*plane+sy*w+sx]
+				}
+				switch {
+				case lut != nil:
+					dst[j] = T(lut[v])
+				case norm != nil:
+					dst[j] = T((float64(v) - norm.Offset[j]) * norm.Scale[j])
+				default:
+					dst[j] = T(v)
 				}
 			}
 		}
+	}
+}
+
+// shiftRows is transformPixels for a transform without rotation or
+// translation (a flip and a crop's shift) when every feature has the same
+// offset and scale: output row oy of a channel is source row oy+dy, shifted
+// by dx and reversed when flipped, so its pixels inside the image are one
+// run of that row, converted by simd.BytesAffine (the bits of the
+// per-feature formula, as in FillBatch), with the padding's value, byte 0
+// normalised, on either side. The same values as transformPixels
+// (TestAugmentRowsMatchPixels), without a call of t.source per pixel.
+func shiftRows[T float32 | float64](dst []T, src []uint8, t *sampleTransform, c, h, w int, offset, scale float64) {
+	plane := h * w
+	pad := T((0 - offset) * scale)
+	// The output columns [lo, hi) whose source column, sx = ox+dx (or
+	// w-1-ox+dx when flipped), lies in [0, w).
+	lo, hi := max(0, -t.dx), min(w, w-t.dx)
+	if t.flip {
+		lo, hi = max(0, t.dx), min(w, w+t.dx)
+	}
+	for ch := 0; ch < c; ch++ {
+		for oy := 0; oy < h; oy++ {
+			row := dst[ch*plane+oy*w : ch*plane+(oy+1)*w]
+			sy := oy + t.dy
+			if sy < 0 || sy >= h || lo >= hi {
+				fillValue(row, pad)
+				continue
+			}
+			fillValue(row[:lo], pad)
+			fillValue(row[hi:], pad)
+			srow := src[ch*plane+sy*w : ch*plane+(sy+1)*w]
+			if t.flip {
+				// ox = lo takes sx = w-1-lo+dx, ox = hi-1 takes w-hi+dx.
+				simd.BytesAffine(row[lo:hi], srow[w-hi+t.dx:w-lo+t.dx], offset, scale)
+				slices.Reverse(row[lo:hi])
+			} else {
+				simd.BytesAffine(row[lo:hi], srow[lo+t.dx:hi+t.dx], offset, scale)
+			}
+		}
+	}
+}
+
+func fillValue[T float32 | float64](s []T, v T) {
+	for i := range s {
+		s[i] = v
 	}
 }

@@ -163,3 +163,56 @@ func TestAugmentCheck(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestAugmentRowsMatchPixels: for flips and crops (paddings up to beyond
+// the image's width, so that whole rows and columns are padding), the row
+// path (shiftRows) gives the bits of the pixel path (transformPixels), in
+// float32 and float64, raw and normalised with one offset and scale.
+func TestAugmentRowsMatchPixels(t *testing.T) {
+	for _, sz := range [][3]int{{1, 1, 1}, {3, 5, 4}, {1, 7, 33}, {2, 16, 17}} {
+		c, h, w := sz[0], sz[1], sz[2]
+		ds := imageSet(3, c, h, w)
+		f := ds.FeatureLen()
+		unit, _ := Fit(All(ds), Unit)
+		shifted := &Normalizer{Method: Standardize, Offset: make([]float64, f), Scale: make([]float64, f)}
+		for j := range shifted.Offset {
+			shifted.Offset[j], shifted.Scale[j] = 33.3, 1/71.7
+		}
+		shifted = shifted.withLUT()
+		for _, norm := range []*Normalizer{nil, unit, shifted} {
+			for _, pad := range []int{0, 1, 3, w + 2} {
+				a := &Augment{FlipHorizontal: true, CropPadding: pad}
+				flips, shifts := 0, 0
+				for i := 0; i < ds.N; i++ {
+					src := ds.U8[i*f : (i+1)*f]
+					for epoch := 0; epoch < 40; epoch++ {
+						tr := a.draw(5, epoch, i, h, w)
+						if tr.flip {
+							flips++
+						}
+						if tr.dx != 0 || tr.dy != 0 {
+							shifts++
+						}
+						off, sc := 0.0, 1.0
+						var lut *[256]float64
+						if norm != nil {
+							off, sc, lut = norm.Offset[0], norm.Scale[0], norm.byteLUT
+						}
+						rows32, px32 := make([]float32, f), make([]float32, f)
+						shiftRows(rows32, src, &tr, c, h, w, off, sc)
+						transformPixels(px32, src, &tr, c, h, w, norm, lut)
+						rows64, px64 := make([]float64, f), make([]float64, f)
+						shiftRows(rows64, src, &tr, c, h, w, off, sc)
+						transformPixels(px64, src, &tr, c, h, w, norm, lut)
+						if !slices.Equal(rows32, px32) || !slices.Equal(rows64, px64) {
+							t.Fatalf("%dx%dx%d, padding %d, flip %v, shift (%d, %d): rows\n%v\npixels\n%v", c, h, w, pad, tr.flip, tr.dx, tr.dy, rows32, px32)
+						}
+					}
+				}
+				if flips == 0 || pad > 0 && shifts == 0 {
+					t.Fatalf("%dx%dx%d, padding %d: %d flips and %d shifts drawn", c, h, w, pad, flips, shifts)
+				}
+			}
+		}
+	}
+}
