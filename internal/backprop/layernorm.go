@@ -3,6 +3,8 @@ package backprop
 import (
 	"fmt"
 	"math"
+
+	"github.com/nettrain/nettrain/internal/simd"
 )
 
 // LayerNormSpec is PyTorch's nn.LayerNorm(normalized_shape=D) over the last
@@ -22,7 +24,11 @@ import (
 // Rows are independent, so the loops run over chunks of rows (Ctx.For, the
 // chunks fixed by the row count); dw and db are summed per chunk in float64
 // and the chunks' sums added in chunk order: the same bits on any number of
-// threads. Statistics are computed in float64.
+// threads. Statistics are computed in float64, the sums in 32 lanes
+// (element j of a row to lane j mod 32, the lanes added in a fixed tree:
+// simd.LaneSums, simd.LNBackSums), and each row's passes run on package
+// simd's vector kernels (simd.LNNormalize, simd.LNBackDx), float32 widened
+// to float64, with the bits of their Go references on every kernel set.
 //
 // Parameters "weight" (D), initialised to 1, and "bias" (D), initialised to
 // 0, as PyTorch (none without Affine).
@@ -73,6 +79,8 @@ type layerNorm[T Float] struct {
 	rstd     []float64 // (rows)
 	y, dx    []T
 	part     []float64 // (chunks, 2D): each chunk's sum of dy*xhat, then of dy
+	ones     []T       // (D) without Affine: the weight the kernels take
+	zeros    []T       // (D) without Affine: the bias
 	x, dy    []T       // the current call
 	fwd, bwd lnTask[T]
 }
@@ -84,9 +92,12 @@ func newLayerNorm[T Float](s LayerNormSpec, p []*Param[T], maxBatch int) *layerN
 		grain: max(1, ElemGrain/(4*d)),
 		xhat:  make([]T, rows*d), rstd: make([]float64, rows),
 		y: make([]T, rows*d), dx: make([]T, rows*d)}
+	l.part = make([]float64, (rows+l.grain-1)/l.grain*2*d)
 	if s.Affine {
 		l.w, l.b = p[0], p[1]
-		l.part = make([]float64, (rows+l.grain-1)/l.grain*2*d)
+	} else {
+		l.ones, l.zeros = make([]T, d), make([]T, d)
+		fill(l.ones, 1)
 	}
 	l.fwd = lnTask[T]{l: l, fwd: true}
 	l.bwd = lnTask[T]{l: l}
@@ -133,63 +144,41 @@ type lnTask[T Float] struct {
 
 func (t *lnTask[T]) Run(_, lo, hi int) {
 	l, d := t.l, t.l.d
+	w, b := l.ones, l.zeros
+	if l.w != nil {
+		w, b = l.w.W, l.b.W
+	}
+	var lanes [64]float64
 	if t.fwd {
 		for r := lo; r < hi; r++ {
 			x, xh, y := l.x[r*d:(r+1)*d], l.xhat[r*d:(r+1)*d], l.y[r*d:(r+1)*d]
-			var mu, v float64
-			for _, e := range x {
-				mu += float64(e)
-			}
-			mu /= float64(d)
-			for _, e := range x {
-				v += (float64(e) - mu) * (float64(e) - mu)
-			}
-			rstd := 1 / math.Sqrt(v/float64(d)+l.eps)
+			lanes = [64]float64{}
+			simd.LaneSums(&lanes, x, x, 0, 0)
+			mu := simd.FoldLanes((*[32]float64)(lanes[:32])) / float64(d)
+			lanes = [64]float64{}
+			simd.LaneSums(&lanes, x, x, mu, mu)
+			rstd := 1 / math.Sqrt(simd.FoldLanes((*[32]float64)(lanes[32:]))/float64(d)+l.eps)
 			l.rstd[r] = rstd
-			for j, e := range x {
-				h := (float64(e) - mu) * rstd
-				xh[j] = T(h)
-				if l.w != nil {
-					y[j] = T(h*float64(l.w.W[j]) + float64(l.b.W[j]))
-				} else {
-					y[j] = T(h)
-				}
+			simd.LNNormalize(y, xh, x, w, b, mu, rstd)
+			if l.w == nil {
+				copy(y, xh) // y = T(h) exactly, -0 included
 			}
 		}
 		return
 	}
-	var part []float64
-	if l.w != nil {
-		c := lo / l.grain
-		part = l.part[c*2*d : (c+1)*2*d]
-		clear(part)
-	}
+	c := lo / l.grain
+	part := l.part[c*2*d : (c+1)*2*d]
+	clear(part)
 	for r := lo; r < hi; r++ {
 		dy, xh := l.dy[r*d:(r+1)*d], l.xhat[r*d:(r+1)*d]
-		var mg, mgx float64 // mean(g), mean(g * xhat)
-		for j, g := range dy {
-			gj := float64(g)
-			if part != nil {
-				part[j] += gj * float64(xh[j])
-				part[d+j] += gj
-				gj *= float64(l.w.W[j])
-			}
-			mg += gj
-			mgx += gj * float64(xh[j])
-		}
+		lanes = [64]float64{}
+		simd.LNBackSums(&lanes, part[:d], part[d:], dy, xh, w)
 		if !t.needDx {
 			continue
 		}
-		mg /= float64(d)
-		mgx /= float64(d)
-		rstd, dx := l.rstd[r], l.dx[r*d:(r+1)*d]
-		for j, g := range dy {
-			gj := float64(g)
-			if l.w != nil {
-				gj *= float64(l.w.W[j])
-			}
-			dx[j] = T(rstd * (gj - mg - float64(xh[j])*mgx))
-		}
+		mg := simd.FoldLanes((*[32]float64)(lanes[:32])) / float64(d)
+		mgx := simd.FoldLanes((*[32]float64)(lanes[32:])) / float64(d)
+		simd.LNBackDx(l.dx[r*d:(r+1)*d], dy, xh, w, l.rstd[r], mg, mgx)
 	}
 }
 

@@ -351,3 +351,36 @@ func lanesumsAsm(set int, n int, a *float32, b *float32, p *[2]float64, l *[64]f
 		panic("simd: no such kernel")
 	}
 }
+
+func lnnormAsm(set int, n int, y *float32, xh *float32, x *float32, w *float32, b *float32, p *[2]float64) {
+	switch {
+	case set == 1:
+		lnnormAVX512(n, y, xh, x, w, b, p)
+	case set == 2:
+		lnnormAVX2(n, y, xh, x, w, b, p)
+	default:
+		panic("simd: no such kernel")
+	}
+}
+
+func lnbsumsAsm(set int, n int, dy *float32, xh *float32, w *float32, pg *float64, pb *float64, l *[64]float64) {
+	switch {
+	case set == 1:
+		lnbsumsAVX512(n, dy, xh, w, pg, pb, l)
+	case set == 2:
+		lnbsumsAVX2(n, dy, xh, w, pg, pb, l)
+	default:
+		panic("simd: no such kernel")
+	}
+}
+
+func lnbdxAsm(set int, n int, dx *float32, dy *float32, xh *float32, w *float32, p *[3]float64) {
+	switch {
+	case set == 1:
+		lnbdxAVX512(n, dx, dy, xh, w, p)
+	case set == 2:
+		lnbdxAVX2(n, dx, dy, xh, w, p)
+	default:
+		panic("simd: no such kernel")
+	}
+}

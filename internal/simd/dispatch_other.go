@@ -71,3 +71,15 @@ func bytesaffineAsm(set int, n int, dst *float32, src *uint8, p *[2]float64) {
 func lanesumsAsm(set int, n int, a *float32, b *float32, p *[2]float64, l *[64]float64) {
 	panic("simd: no assembly")
 }
+
+func lnnormAsm(set int, n int, y *float32, xh *float32, x *float32, w *float32, b *float32, p *[2]float64) {
+	panic("simd: no assembly")
+}
+
+func lnbsumsAsm(set int, n int, dy *float32, xh *float32, w *float32, pg *float64, pb *float64, l *[64]float64) {
+	panic("simd: no assembly")
+}
+
+func lnbdxAsm(set int, n int, dx *float32, dy *float32, xh *float32, w *float32, p *[3]float64) {
+	panic("simd: no assembly")
+}

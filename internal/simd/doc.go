@@ -5,7 +5,8 @@
 // (LSTMForward, LSTMBackward), Scale, Axpy, Add, AddWiden, bytes to
 // normalised values (BytesAffine, for batch filling), y = a x + b and y =
 // a u + b v + c (Affine, Affine2), float64 sums in 32 lanes (LaneSums,
-// FoldLanes: batchnorm's statistics), gradient norms (SumSquares), 2x2
+// FoldLanes: batchnorm's and layernorm's statistics), layernorm's passes
+// over a row (LNNormalize, LNBackSums, LNBackDx), gradient norms (SumSquares), 2x2
 // max pooling (MaxPool2x2, MaxUnpool2x2), a strided gather of short rows
 // (GatherRows, a strided convolution's patch rows), and the float32
 // kernels of the optimizer updates (Adam, SGD, Adagrad, RMSprop,
@@ -19,14 +20,15 @@
 // and all slices of a call have the length the doc comment states; a
 // mismatch is a programmer error and panics. Nothing allocates: the caller
 // owns every buffer. A call is single-threaded and each element's result
-// depends only on that element's inputs (SumSquares and LaneSums, which
-// sum, excepted: see there),
+// depends only on that element's inputs (SumSquares, LaneSums and
+// LNBackSums, which sum, excepted: see there),
 // so a caller may split a slice into sub-ranges and run them on any number
 // of goroutines without changing a bit. Output and input may be the same
 // slice, but must not overlap otherwise.
 //
 // The maps, the LSTM gates, Scale, Axpy, Add, AddWiden, BytesAffine,
-// Affine, Affine2, LaneSums and SumSquares are generic over float32 and float64 and always do the work:
+// Affine, Affine2, LaneSums, the layernorm passes and SumSquares are
+// generic over float32 and float64 and always do the work:
 // assembly for float32 when the CPU has it, else (and for float64) their
 // pure-Go reference in ref.go. The optimizer kernels, max pooling and
 // GatherRows are float32 only and report whether they ran: false means no
@@ -54,7 +56,8 @@
 // # Accuracy
 //
 // The arithmetic kernels (optimizers, Scale, Axpy, Add, AddWiden,
-// BytesAffine, Affine, Affine2, LaneSums, ReLU and every backward formula)
+// BytesAffine, Affine, Affine2, LaneSums, the layernorm passes, ReLU and
+// every backward formula)
 // are bit-identical to their reference on every
 // set: the assembly issues one instruction per rounded operation of the
 // reference, in the same order (a multiply then an add, never an FMA where

@@ -263,6 +263,15 @@ func bytesaffineAVX512(n int, dst *float32, src *uint8, p *[2]float64)
 func lanesumsAVX512(n int, a *float32, b *float32, p *[2]float64, l *[64]float64)
 
 //go:noescape
+func lnnormAVX512(n int, y *float32, xh *float32, x *float32, w *float32, b *float32, p *[2]float64)
+
+//go:noescape
+func lnbsumsAVX512(n int, dy *float32, xh *float32, w *float32, pg *float64, pb *float64, l *[64]float64)
+
+//go:noescape
+func lnbdxAVX512(n int, dx *float32, dy *float32, xh *float32, w *float32, p *[3]float64)
+
+//go:noescape
 func sumsqAVX2(n int, x *float32, lanes *[32]float64)
 
 //go:noescape
@@ -273,6 +282,15 @@ func bytesaffineAVX2(n int, dst *float32, src *uint8, p *[2]float64)
 
 //go:noescape
 func lanesumsAVX2(n int, a *float32, b *float32, p *[2]float64, l *[64]float64)
+
+//go:noescape
+func lnnormAVX2(n int, y *float32, xh *float32, x *float32, w *float32, b *float32, p *[2]float64)
+
+//go:noescape
+func lnbsumsAVX2(n int, dy *float32, xh *float32, w *float32, pg *float64, pb *float64, l *[64]float64)
+
+//go:noescape
+func lnbdxAVX2(n int, dx *float32, dy *float32, xh *float32, w *float32, p *[3]float64)
 
 //go:noescape
 func maxPool2x2AVX512(oh int, ow int, x *float32, w int, y *float32, argmax *int32)

@@ -29,6 +29,33 @@ func laneSumsRef[T Float](l *[64]float64, a, b []T, su, sv float64, off int) {
 	}
 }
 
+func lnNormalizeRef[T Float](y, xh, x, w, b []T, mu, rstd float64) {
+	for i, v := range x {
+		h := (float64(v) - mu) * rstd
+		xh[i] = T(h)
+		y[i] = T(float64(h*float64(w[i])) + float64(b[i]))
+	}
+}
+
+func lnBackSumsRef[T Float](l *[64]float64, pg, pb []float64, dy, xh, w []T, off int) {
+	for i, v := range dy {
+		g, x := float64(v), float64(xh[i])
+		pg[i] += float64(g * x)
+		pb[i] += g
+		gw := float64(g * float64(w[i]))
+		j := (off + i) & 31
+		l[j] += gw
+		l[32+j] += float64(gw * x)
+	}
+}
+
+func lnBackDxRef[T Float](dx, dy, xh, w []T, rstd, mg, mgx float64) {
+	for i, v := range dy {
+		gw := float64(float64(v) * float64(w[i]))
+		dx[i] = T(rstd * (gw - mg - float64(float64(xh[i])*mgx)))
+	}
+}
+
 func affineRef[T Float](y, x []T, a, b T) {
 	for i, v := range x {
 		y[i] = T(v*a) + b

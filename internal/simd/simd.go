@@ -62,6 +62,57 @@ func LaneSums[T Float](l *[64]float64, a, b []T, su, sv float64) {
 	laneSumsRef(l, a[done:], b[done:], su, sv, done)
 }
 
+// LNNormalize is layernorm's forward pass over a row, given its mean mu
+// and 1/std rstd: with h = (float64(x[i]) - mu) * rstd, it sets xh[i] =
+// T(h) and y[i] = T(h*float64(w[i]) + float64(b[i])), each operation
+// rounded in float64 (no FMA), on every path.
+func LNNormalize[T Float](y, xh, x, w, b []T, mu, rstd float64) {
+	same(len(x), "LNNormalize", len(y), len(xh), len(w), len(b))
+	done := 0
+	if k := asm[T](); k != 0 {
+		done = len(x) &^ (fast.lanes - 1)
+		if done > 0 {
+			p := [2]float64{mu, rstd}
+			lnnormAsm(k, done, p32(y), p32(xh), p32(x), p32(w), p32(b), &p)
+		}
+	}
+	lnNormalizeRef(y[done:], xh[done:], x[done:], w[done:], b[done:], mu, rstd)
+}
+
+// LNBackSums is layernorm's backward sums over a row: with g =
+// float64(dy[i]), x = float64(xh[i]) and gw = g*float64(w[i]), it adds g*x
+// to pg[i], g to pb[i], gw to l[i mod 32] and gw*x to l[32 + i mod 32],
+// each operation rounded (no FMA), every lane in order of i. Every kernel
+// set gives the same bits; FoldLanes adds the lanes up.
+func LNBackSums[T Float](l *[64]float64, pg, pb []float64, dy, xh, w []T) {
+	same(len(dy), "LNBackSums", len(xh), len(w), len(pg), len(pb))
+	done := 0
+	if k := asm[T](); k != 0 {
+		done = len(dy) &^ 31
+		if done > 0 {
+			lnbsumsAsm(k, done, p32(dy), p32(xh), p32(w), &pg[0], &pb[0], l)
+		}
+	}
+	lnBackSumsRef(l, pg[done:], pb[done:], dy[done:], xh[done:], w[done:], done)
+}
+
+// LNBackDx is layernorm's input gradient over a row, given its 1/std rstd
+// and the means mg of gw and mgx of gw xh: dx[i] = T(rstd * ((gw - mg) -
+// float64(xh[i])*mgx)) with gw = float64(dy[i])*float64(w[i]), each
+// operation rounded in float64 (no FMA), on every path.
+func LNBackDx[T Float](dx, dy, xh, w []T, rstd, mg, mgx float64) {
+	same(len(dx), "LNBackDx", len(dy), len(xh), len(w))
+	done := 0
+	if k := asm[T](); k != 0 {
+		done = len(dx) &^ (fast.lanes - 1)
+		if done > 0 {
+			p := [3]float64{rstd, mg, mgx}
+			lnbdxAsm(k, done, p32(dx), p32(dy), p32(xh), p32(w), &p)
+		}
+	}
+	lnBackDxRef(dx[done:], dy[done:], xh[done:], w[done:], rstd, mg, mgx)
+}
+
 // Affine sets y = x a + b (the product rounded, then the sum).
 func Affine[T Float](y, x []T, a, b T) {
 	same(len(y), "Affine", len(x))

@@ -688,3 +688,59 @@ func TestOptimizerKernelsReport(t *testing.T) {
 		}
 	})
 }
+
+// TestLayerNormKernels: LNNormalize, LNBackSums and LNBackDx give the
+// bits of their pure-Go references on every kernel set and length
+// (LNBackSums from lanes and parts that already hold sums).
+func TestLayerNormKernels(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 13))
+	const max = 1043
+	x := simdtest.RandSlice(rng, max, -3, 5)
+	w := simdtest.RandSlice(rng, max, -2, 2)
+	b := simdtest.RandSlice(rng, max, -1, 1)
+	dy := simdtest.RandSlice(rng, max, -1, 1)
+	mu, rstd, mg, mgx := 0.73, 1.9, -0.031, 0.47
+	forEachSet(t, func(t *testing.T) {
+		for _, n := range append(simdtest.Lengths, 31, 32, 33, 64, 95, 256, max) {
+			y, xh := make([]float32, n), make([]float32, n)
+			wy, wxh := make([]float32, n), make([]float32, n)
+			LNNormalize(y, xh, x[:n], w[:n], b[:n], mu, rstd)
+			lnNormalizeRef(wy, wxh, x[:n], w[:n], b[:n], mu, rstd)
+			for i := range n {
+				if math.Float32bits(y[i]) != math.Float32bits(wy[i]) || math.Float32bits(xh[i]) != math.Float32bits(wxh[i]) {
+					t.Fatalf("LNNormalize n=%d [%d]: y %v xh %v, want %v %v", n, i, y[i], xh[i], wy[i], wxh[i])
+				}
+			}
+
+			var l, wl [64]float64
+			pg, pb := make([]float64, n), make([]float64, n)
+			for j := range l {
+				l[j] = float64(j) / 7
+			}
+			for i := range pg {
+				pg[i], pb[i] = float64(i)/3, -float64(i)/5
+			}
+			wl = l
+			wpg, wpb := append([]float64(nil), pg...), append([]float64(nil), pb...)
+			LNBackSums(&l, pg, pb, dy[:n], xh, w[:n])
+			lnBackSumsRef(&wl, wpg, wpb, dy[:n], xh, w[:n], 0)
+			if l != wl {
+				t.Fatalf("LNBackSums n=%d: lanes\n%v\nwant\n%v", n, l, wl)
+			}
+			for i := range n {
+				if pg[i] != wpg[i] || pb[i] != wpb[i] {
+					t.Fatalf("LNBackSums n=%d [%d]: parts %v %v, want %v %v", n, i, pg[i], pb[i], wpg[i], wpb[i])
+				}
+			}
+
+			dx, wdx := make([]float32, n), make([]float32, n)
+			LNBackDx(dx, dy[:n], xh, w[:n], rstd, mg, mgx)
+			lnBackDxRef(wdx, dy[:n], xh, w[:n], rstd, mg, mgx)
+			for i := range n {
+				if math.Float32bits(dx[i]) != math.Float32bits(wdx[i]) {
+					t.Fatalf("LNBackDx n=%d [%d]: %v, want %v", n, i, dx[i], wdx[i])
+				}
+			}
+		}
+	})
+}

@@ -784,6 +784,12 @@ NETWORK_CASES = [
          "cross_entropy", "labels", 5),
     case("layernorm_seq_no_affine_mse", [3, 5], [{"dense": {"units": 6}}, {"layernorm": {"eps": 0.01, "affine": False}},
                                                  {"dense": {"units": 2}}], "mse", "values", 3),
+    # 70 and 37 features: the rows run on package simd's layernorm kernels
+    # (whole vectors, groups of 32 for the sums) and their Go tails.
+    case("layernorm_wide_ce", [9], [{"dense": {"units": 70}}, "layernorm", "tanh", {"dense": {"units": 4}}],
+         "cross_entropy", "labels", 5),
+    case("layernorm_wide_seq_no_affine_mse", [3, 5], [{"dense": {"units": 37}}, {"layernorm": {"affine": False}},
+                                                      {"dense": {"units": 2}}], "mse", "values", 3),
     case("batch1_relu_ce", [5], [{"dense": {"units": 6}}, "relu", {"dense": {"units": 3}}], "cross_entropy", "labels", 1),
     # The 10-step runs of every optimizer (OPTIMIZER_TRAINING).
     case("mlp_optimizers_ce", [4], [{"dense": {"units": 6}}, "relu", {"dense": {"units": 5}}, "tanh", {"dense": {"units": 3}}],

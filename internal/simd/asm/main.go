@@ -24,6 +24,10 @@
 //   - lanesums: two float64 sums over two float32 streams, 32 lanes each
 //     (element i to lane i mod 32) updated in place, whole groups of 32
 //     only (Go does the tail): batchnorm's statistics.
+//   - lnnorm, lnbsums, lnbdx: layernorm's passes over a row (normalise
+//     with the affine map; the backward sums, lanes as in lanesums; the
+//     input gradient), float32 widened to float64, whole vectors (lnbsums:
+//     groups of 32) only (Go does the tail).
 //   - addwiden: float64 += float32, whole vectors only (Go does the tail).
 //   - bytesaffine: float32 = (float64(byte) - offset) * scale, whole
 //     vectors only (Go does the tail).
@@ -973,6 +977,179 @@ func bytesaffine(in *isa) {
 	RET()
 }
 
+// halves returns constructors for the registers of a kernel that widens
+// float32 to float64: dbl holds per = lanes/2 doubles (a full vector), out
+// the per floats they round back to (half a vector).
+func halves(in *isa) (dbl, out func() reg.VecVirtual, cvt func(d, o reg.VecVirtual)) {
+	if in == avx512 {
+		return func() reg.VecVirtual { return ZMM() }, func() reg.VecVirtual { return YMM() },
+			func(d, o reg.VecVirtual) { VCVTPD2PS(d, o) }
+	}
+	return func() reg.VecVirtual { return YMM() }, func() reg.VecVirtual { return XMM() },
+		func(d, o reg.VecVirtual) { VCVTPD2PSY(d, o) }
+}
+
+// lnnorm emits lnnormISA(n int, y, xh, x, w, b *float32, p *[2]float64):
+// for n a multiple of the lanes, with h = (float64(x[i]) - p[0]) * p[1],
+// xh[i] = float32(h) and y[i] = float32(h*float64(w[i]) + float64(b[i])),
+// each operation rounded in float64 (no FMA): layernorm's forward pass
+// over a row, given its mean and 1/std.
+func lnnorm(in *isa) {
+	TEXT("lnnorm"+in.name, NOSPLIT, "func(n int, y *float32, xh *float32, x *float32, w *float32, b *float32, p *[2]float64)")
+	Pragma("noescape")
+	n := Load(Param("n"), GP64())
+	y := Load(Param("y"), GP64())
+	xh := Load(Param("xh"), GP64())
+	x := Load(Param("x"), GP64())
+	w := Load(Param("w"), GP64())
+	b := Load(Param("b"), GP64())
+	pp := Load(Param("p"), GP64())
+	per := in.lanes / 2
+	dbl, out, cvt := halves(in)
+	mu, rstd := dbl(), dbl()
+	VBROADCASTSD(Mem{Base: pp}, mu)
+	VBROADCASTSD(Mem{Base: pp, Disp: 8}, rstd)
+	Label("loop")
+	CMPQ(n, U32(in.lanes))
+	JL(LabelRef("done"))
+	for h := 0; h < 2; h++ {
+		off := 4 * per * h
+		d, o := dbl(), out()
+		VCVTPS2PD(Mem{Base: x, Disp: off}, d)
+		VSUBPD(mu, d, d)
+		VMULPD(rstd, d, d)
+		cvt(d, o)
+		VMOVUPS(o, Mem{Base: xh, Disp: off})
+		wv, bv, o2 := dbl(), dbl(), out()
+		VCVTPS2PD(Mem{Base: w, Disp: off}, wv)
+		VMULPD(wv, d, d)
+		VCVTPS2PD(Mem{Base: b, Disp: off}, bv)
+		VADDPD(bv, d, d)
+		cvt(d, o2)
+		VMOVUPS(o2, Mem{Base: y, Disp: off})
+	}
+	for _, r := range []reg.Register{y, xh, x, w, b} {
+		ADDQ(U32(4*in.lanes), r)
+	}
+	SUBQ(U32(in.lanes), n)
+	JMP(LabelRef("loop"))
+	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
+// lnbsums emits lnbsumsISA(n int, dy, xh, w *float32, pg, pb *float64, l
+// *[64]float64): for i < n (a multiple of 32), with g = float64(dy[i]), x
+// = float64(xh[i]) and gw = g*float64(w[i]): pg[i] += g*x, pb[i] += g,
+// l[i mod 32] += gw and l[32 + i mod 32] += gw*x, each operation rounded
+// (no FMA), every lane in order of i: layernorm's backward sums over a row
+// (its weight's and bias's gradients, and the row's two means). Passes as
+// in lanesums.
+func lnbsums(in *isa) {
+	TEXT("lnbsums"+in.name, NOSPLIT, "func(n int, dy *float32, xh *float32, w *float32, pg *float64, pb *float64, l *[64]float64)")
+	Pragma("noescape")
+	per := in.lanes / 2
+	passes := 32 / (4 * per)
+	newV := func() reg.VecVirtual { return fullVec(in) }
+	lp := Load(Param("l"), GP64())
+	for h := 0; h < passes; h++ {
+		n := Load(Param("n"), GP64())
+		dy := Load(Param("dy"), GP64())
+		xh := Load(Param("xh"), GP64())
+		w := Load(Param("w"), GP64())
+		pg := Load(Param("pg"), GP64())
+		pb := Load(Param("pb"), GP64())
+		lane0 := 4 * per * h
+		var acc1, acc2 [4]reg.VecVirtual
+		for k := range 4 {
+			acc1[k], acc2[k] = newV(), newV()
+			VMOVUPD(Mem{Base: lp, Disp: 8 * (lane0 + k*per)}, acc1[k])
+			VMOVUPD(Mem{Base: lp, Disp: 8 * (32 + lane0 + k*per)}, acc2[k])
+		}
+		loop, done := fmt.Sprintf("loop%d", h), fmt.Sprintf("done%d", h)
+		Label(loop)
+		CMPQ(n, U32(32))
+		JL(LabelRef(done))
+		for k := range 4 {
+			e := lane0 + k*per
+			g, x, t, wv := newV(), newV(), newV(), newV()
+			VCVTPS2PD(Mem{Base: dy, Disp: 4 * e}, g)
+			VCVTPS2PD(Mem{Base: xh, Disp: 4 * e}, x)
+			VMULPD(x, g, t)
+			VADDPD(Mem{Base: pg, Disp: 8 * e}, t, t)
+			VMOVUPD(t, Mem{Base: pg, Disp: 8 * e})
+			VADDPD(Mem{Base: pb, Disp: 8 * e}, g, t)
+			VMOVUPD(t, Mem{Base: pb, Disp: 8 * e})
+			VCVTPS2PD(Mem{Base: w, Disp: 4 * e}, wv)
+			VMULPD(wv, g, g)
+			VADDPD(g, acc1[k], acc1[k])
+			VMULPD(x, g, g)
+			VADDPD(g, acc2[k], acc2[k])
+		}
+		for _, r := range []reg.Register{dy, xh, w} {
+			ADDQ(U32(128), r)
+		}
+		ADDQ(U32(256), pg)
+		ADDQ(U32(256), pb)
+		SUBQ(U32(32), n)
+		JMP(LabelRef(loop))
+		Label(done)
+		for k := range 4 {
+			VMOVUPD(acc1[k], Mem{Base: lp, Disp: 8 * (lane0 + k*per)})
+			VMOVUPD(acc2[k], Mem{Base: lp, Disp: 8 * (32 + lane0 + k*per)})
+		}
+	}
+	VZEROUPPER()
+	RET()
+}
+
+// lnbdx emits lnbdxISA(n int, dx, dy, xh, w *float32, p *[3]float64): for
+// n a multiple of the lanes, dx[i] = float32(p[0] * ((gw - p[1]) -
+// float64(xh[i])*p[2])) with gw = float64(dy[i])*float64(w[i]), each
+// operation rounded in float64 (no FMA): layernorm's input gradient over
+// a row, given its 1/std, mean(gw) and mean(gw xh).
+func lnbdx(in *isa) {
+	TEXT("lnbdx"+in.name, NOSPLIT, "func(n int, dx *float32, dy *float32, xh *float32, w *float32, p *[3]float64)")
+	Pragma("noescape")
+	n := Load(Param("n"), GP64())
+	dx := Load(Param("dx"), GP64())
+	dy := Load(Param("dy"), GP64())
+	xh := Load(Param("xh"), GP64())
+	w := Load(Param("w"), GP64())
+	pp := Load(Param("p"), GP64())
+	per := in.lanes / 2
+	dbl, out, cvt := halves(in)
+	rstd, mg, mgx := dbl(), dbl(), dbl()
+	VBROADCASTSD(Mem{Base: pp}, rstd)
+	VBROADCASTSD(Mem{Base: pp, Disp: 8}, mg)
+	VBROADCASTSD(Mem{Base: pp, Disp: 16}, mgx)
+	Label("loop")
+	CMPQ(n, U32(in.lanes))
+	JL(LabelRef("done"))
+	for h := 0; h < 2; h++ {
+		off := 4 * per * h
+		g, wv, x, o := dbl(), dbl(), dbl(), out()
+		VCVTPS2PD(Mem{Base: dy, Disp: off}, g)
+		VCVTPS2PD(Mem{Base: w, Disp: off}, wv)
+		VMULPD(wv, g, g)
+		VSUBPD(mg, g, g)
+		VCVTPS2PD(Mem{Base: xh, Disp: off}, x)
+		VMULPD(mgx, x, x)
+		VSUBPD(x, g, g)
+		VMULPD(rstd, g, g)
+		cvt(g, o)
+		VMOVUPS(o, Mem{Base: dx, Disp: off})
+	}
+	for _, r := range []reg.Register{dx, dy, xh, w} {
+		ADDQ(U32(4*in.lanes), r)
+	}
+	SUBQ(U32(in.lanes), n)
+	JMP(LabelRef("loop"))
+	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
 func main() {
 	tables := flag.String("tables", "../dispatch_amd64.go", "Go file receiving the kernel tables")
 	ConstraintExpr("!purego")
@@ -984,6 +1161,9 @@ func main() {
 		addwiden(in)
 		bytesaffine(in)
 		lanesums(in)
+		lnnorm(in)
+		lnbsums(in)
+		lnbdx(in)
 	}
 	maxPool2x2()
 	gatherRows()
@@ -1061,7 +1241,10 @@ func writeTables(path string) error {
 		fn{"sumsq", "n int, x *float32, lanes *[32]float64", "n, x, lanes", 1, func(in *isa, v int) string { return "sumsq" + in.name }},
 		fn{"addwiden", "n int, dst *float64, x *float32", "n, dst, x", 1, func(in *isa, v int) string { return "addwiden" + in.name }},
 		fn{"bytesaffine", "n int, dst *float32, src *uint8, p *[2]float64", "n, dst, src, p", 1, func(in *isa, v int) string { return "bytesaffine" + in.name }},
-		fn{"lanesums", "n int, a *float32, b *float32, p *[2]float64, l *[64]float64", "n, a, b, p, l", 1, func(in *isa, v int) string { return "lanesums" + in.name }})
+		fn{"lanesums", "n int, a *float32, b *float32, p *[2]float64, l *[64]float64", "n, a, b, p, l", 1, func(in *isa, v int) string { return "lanesums" + in.name }},
+		fn{"lnnorm", "n int, y *float32, xh *float32, x *float32, w *float32, b *float32, p *[2]float64", "n, y, xh, x, w, b, p", 1, func(in *isa, v int) string { return "lnnorm" + in.name }},
+		fn{"lnbsums", "n int, dy *float32, xh *float32, w *float32, pg *float64, pb *float64, l *[64]float64", "n, dy, xh, w, pg, pb, l", 1, func(in *isa, v int) string { return "lnbsums" + in.name }},
+		fn{"lnbdx", "n int, dx *float32, dy *float32, xh *float32, w *float32, p *[3]float64", "n, dx, dy, xh, w, p", 1, func(in *isa, v int) string { return "lnbdx" + in.name }})
 	for _, f := range fns {
 		vp := ""
 		if f.variants > 1 {
