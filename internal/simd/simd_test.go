@@ -628,6 +628,7 @@ func TestFloat64IsReference(t *testing.T) {
 func TestNoAllocations(t *testing.T) {
 	w, g, m, v, vm := make([]float32, 100), make([]float32, 100), make([]float32, 100), make([]float32, 100), make([]float32, 100)
 	z, c, tc, h := lstmInputs(25, 1)
+	pg, pb := make([]float64, 100), make([]float64, 100)
 	dz := make([]float32, 100)
 	forEachSet(t, func(t *testing.T) {
 		allocs := testing.AllocsPerRun(10, func() {
@@ -645,6 +646,9 @@ func TestNoAllocations(t *testing.T) {
 			Affine2(w, g, m, 0.5, 1, 2)
 			var l [64]float64
 			LaneSums(&l, w, g, 0.5, 1)
+			LNNormalize(w, m, g, v, vm, 0.5, 2)
+			LNBackSums(&l, pg, pb, w, g, m)
+			LNBackDx(w, g, m, v, 2, 0.1, 0.2)
 			GatherRows(w, 10, g, 20, 4, 7, 2)
 			LSTMForward(z, c[:25], c[25:], tc, h)
 			LSTMBackward(dz, z, tc, tc, tc, h, c[:25])
