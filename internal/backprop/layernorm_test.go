@@ -17,8 +17,11 @@ func TestLayerNorm(t *testing.T) {
 		{"sequence, eps 0.1", []int{3, 4}, []func([]int) Spec{denseTo(6), ln(0.1, true), denseTo(2)}, HalfSSE, 2},
 		{"first layer, batch 1", []int{2, 5}, []func([]int) Spec{ln(1e-5, true), denseTo(3)}, MSE, 1},
 		{"one feature", []int{4, 1}, []func([]int) Spec{denseTo(1), ln(1e-3, true), denseTo(2)}, MSE, 2},
-		// 70 and 37 features: whole vectors and groups of 32 in package
-		// simd's kernels, the rest in their Go tails.
+		// 70 and 37 features: more than the 32 lanes of the sums, with a
+		// partial last group. The checks run in float64, on package
+		// simd's Go references; the float32 kernels are held to those
+		// bit for bit (simd's TestLayerNormKernels) and run in the golden
+		// cases' float32 runs.
 		{"wide", []int{6}, []func([]int) Spec{denseTo(70), ln(1e-5, true), denseTo(3)}, CrossEntropy, 3},
 		{"wide sequence, no affine", []int{2, 3}, []func([]int) Spec{denseTo(37), ln(1e-5, false), denseTo(2)}, MSE, 2},
 	})

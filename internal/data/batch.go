@@ -2,6 +2,7 @@ package data
 
 import (
 	"fmt"
+	"math"
 	"unsafe"
 
 	"github.com/nettrain/nettrain/internal/simd"
@@ -46,9 +47,10 @@ func FillBatch[T float32 | float64](s Subset, pos []int, norm *Normalizer, x []T
 			x[0] = T(touchRows(ds.F32, s.Idx, pos, f))
 		}
 	}
-	// The same offset 0 and scale 1 for every feature (normalize: none or
-	// unit on float data): (v - 0) * 1 == v, so float rows are copied.
-	ident := norm == nil || norm.byteLUT != nil && norm.Offset[0] == 0 && norm.Scale[0] == 1
+	// The same offset +0 and scale 1 for every feature (normalize: none
+	// or unit on float data): (v - 0) * 1 == v, -0 included, so float rows
+	// are copied. (An offset of -0 would turn -0 into +0.)
+	ident := norm == nil || norm.byteLUT != nil && math.Float64bits(norm.Offset[0]) == 0 && norm.Scale[0] == 1
 	for k, p := range pos {
 		i := s.Idx[p]
 		dst := x[k*f : (k+1)*f]

@@ -105,11 +105,13 @@ func TestFillBatch(t *testing.T) {
 }
 
 // TestFillBatchFloatRows: float features, stored as float32 or float64,
-// filled into float32 and float64 batches under each normalisation, give
-// exactly the per-feature formula's values (none and unit copy the rows:
-// (v - 0) * 1 == v, -0 included).
+// filled into float32 and float64 batches under each normalisation, fitted
+// or restored, give exactly the per-feature formula's values (none and
+// unit copy the rows: (v - 0) * 1 == v, -0 included; an offset of -0 is
+// not the identity).
 func TestFillBatchFloatRows(t *testing.T) {
-	vals := []float64{-0.0, 0, 1.5, -2.25e-30, 3.4e38, -1e-45, 0.1, 12345.678, -7, 1e300}
+	negZero := math.Copysign(0, -1)
+	vals := []float64{negZero, negZero, 1.5, -2.25e-30, 3.4e38, -1e-45, 0.1, 12345.678, -7, 1e300}
 	const f = 5
 	n := len(vals) / f
 	f32 := make([]float32, len(vals))
@@ -129,9 +131,23 @@ func TestFillBatchFloatRows(t *testing.T) {
 			}
 			return ds.F64[i]
 		}
-		for _, m := range []Method{"", None, Unit, Standardize, MinMax} {
+		// Normalisers as a checkpoint restores them (NewNormalizer): one
+		// offset of -0 for every feature (which must not be taken for the
+		// identity), and +0 with a -0 (which must not be taken for one offset).
+		loaded := map[string][2][]float64{
+			"loaded, offset -0":     {{negZero}, {1}},
+			"loaded, offsets +0 -0": {{0, negZero, 0, 0, 0}, {1, 1, 1, 1, 1}},
+			"loaded, identity":      {{0}, {1}},
+		}
+		for _, m := range []Method{"", None, Unit, Standardize, MinMax, "loaded, offset -0", "loaded, offsets +0 -0", "loaded, identity"} {
 			var norm *Normalizer
-			if m != "" {
+			switch p, ok := loaded[string(m)]; {
+			case ok:
+				var err error
+				if norm, err = NewNormalizer(MinMax, p[0], p[1], f); err != nil {
+					t.Fatal(err)
+				}
+			case m != "":
 				norm, _ = Fit(All(ds), m)
 			}
 			pos := []int{1, 0}

@@ -49,7 +49,10 @@ type Normalizer struct {
 // for every feature.
 func (n *Normalizer) withLUT() *Normalizer {
 	for j := range n.Offset {
-		if n.Offset[j] != n.Offset[0] || n.Scale[j] != n.Scale[0] {
+		// Bits, not values: an offset of -0 and one of +0 give a -0
+		// value different signs, and FillBatch copies float rows when
+		// the offset is +0 and the scale 1.
+		if math.Float64bits(n.Offset[j]) != math.Float64bits(n.Offset[0]) || math.Float64bits(n.Scale[j]) != math.Float64bits(n.Scale[0]) {
 			return n
 		}
 	}
