@@ -345,6 +345,9 @@ func (t *convForward[T]) Run(w, lo, hi int) {
 		for s := lo; s < hi; s++ {
 			fillPad(&l.px, sc.xp, l.x[s*in:(s+1)*in])
 			gemmRows(l.ctx, w, l.f, l.gridF, l.kb, l.wb, l.f, sc.xp, l.offF, sc.grid, l.gridF, sc.tmp)
+			if l.next != nil && l.next.followGrid(sc.grid, l.gridF, l.px.pitch, s, l.relu) {
+				continue // pooled from the grid: y is not needed
+			}
 			copy2D(l.f, l.oh, l.ow, l.y[s*out:(s+1)*out], p, l.ow, sc.grid, l.gridF, l.px.pitch)
 			l.finishSample(s)
 		}

@@ -177,6 +177,11 @@ type fuser[T Float] interface {
 // computes sample s's output from the batch x; output is the batch's.
 type sampleFollower[T Float] interface {
 	followSample(x []T, s int)
+	// followGrid is followSample reading sample s's planes in place
+	// from a convolution's grid, plane k at grid[k*planeStride:] in rows
+	// of pitch values, and applying a ReLU to its output when relu is
+	// set. It reports false, doing nothing, when it cannot.
+	followGrid(grid []T, planeStride, pitch, s int, relu bool) bool
 	output(n int) []T
 }
 
@@ -185,7 +190,11 @@ type sampleFollower[T Float] interface {
 // (conv2d) applying the ReLU after it and running the pooling layer after
 // that on each sample as it writes it, which spares passes over the
 // largest activations of a CNN. A convolution's Outs then holds its
-// ReLU'd output, not its own, so Forward, not Predict, is for inspecting
+// ReLU'd output, not its own, and when a 2x2 max pooling follows, the
+// pooling reads the convolution's product in place and applies the ReLU
+// to its own, 4 times smaller, output (the same bits: the maximum of
+// ReLUs is the ReLU of the maximum, NaNs included), and the convolution's
+// and the ReLU's Outs are nil. So Forward, not Predict, is for inspecting
 // each layer's output (trace).
 func (net *Network[T]) Predict(ctx *Ctx, x []T, n int) []T {
 	if n > net.MaxBatch {
@@ -219,6 +228,9 @@ func (net *Network[T]) Predict(ctx *Ctx, x []T, n int) []T {
 		f.fuse(false, nil)
 		for k := i; k <= j; k++ {
 			net.Outs[k] = x
+			if next != nil {
+				net.Outs[k] = nil // perhaps never written (followGrid)
+			}
 		}
 		if next != nil {
 			j++

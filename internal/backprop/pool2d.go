@@ -129,6 +129,29 @@ func (l *pool2d[T]) followSample(x []T, s int) { l.planes(x, s*l.c, (s+1)*l.c) }
 
 func (l *pool2d[T]) output(n int) []T { return l.y[:n*l.c*l.oh*l.ow] }
 
+// followGrid pools sample s from planes in rows of pitch values (see
+// sampleFollower), for the 2x2 windows of stride 2 only, applying a ReLU
+// to the pooled values when relu is set. The argmax it records is
+// relative to the grid's rows, which only a Backward would read, and
+// Predict runs none.
+func (l *pool2d[T]) followGrid(grid []T, planeStride, pitch, s int, relu bool) bool {
+	if !l.fast {
+		return false
+	}
+	out := l.oh * l.ow
+	for c := range l.c {
+		p := s*l.c + c
+		xp, yp, am := grid[c*planeStride:], l.y[p*out:(p+1)*out], l.argmax[p*out:(p+1)*out]
+		if !Is32[T]() || !simd.MaxPool2x2(as32(yp), am, as32(xp), pitch, l.oh, l.ow) {
+			maxPool2x2(yp, am, xp, pitch, l.oh, l.ow)
+		}
+		if relu {
+			simd.ReLU(yp, yp)
+		}
+	}
+	return true
+}
+
 // planes pools the planes [lo, hi) of x.
 func (l *pool2d[T]) planes(x []T, lo, hi int) {
 	in, out := l.h*l.w, l.oh*l.ow

@@ -80,10 +80,40 @@ func predictMatches(t *testing.T, in []int, specs []Spec, nan bool, n, threads i
 		}
 		other[i] = float32(rng.NormFloat64())
 	}
-	// fused: the outputs Predict leaves holding a later layer's (a
-	// convolution's, when a ReLU follows it: Predict's doc).
+	// pooledAway: the outputs Predict leaves nil, a convolution's and its
+	// ReLU's when a pooling layer follows (fused into the convolution);
+	// fused: the outputs it leaves holding a later layer's, a
+	// convolution's when only a ReLU follows (Predict's doc).
+	pooledAway := func(i int) bool {
+		j := i
+		if specs[j].Kind() == "relu" && j > 0 && specs[j-1].Kind() == "conv2d" {
+			j--
+		}
+		if specs[j].Kind() != "conv2d" {
+			return false
+		}
+		k := i + 1
+		if k < len(specs) && specs[k].Kind() == "relu" {
+			k++
+		}
+		return k < len(specs) && specs[k].Kind() == "maxpool2d" || k < len(specs) && specs[k].Kind() == "avgpool2d"
+	}
 	fused := func(i int) bool {
 		return i+1 < len(specs) && specs[i+1].Kind() == "relu" && specs[i].Kind() == "conv2d"
+	}
+	checkOuts := func(t *testing.T, outs [][]float64, got func(i int) []float64, isNil func(i int) bool) {
+		t.Helper()
+		for i := range specs {
+			name := fmt.Sprintf("layer %d (%s)", i, specs[i].Kind())
+			switch {
+			case pooledAway(i):
+				if !isNil(i) {
+					t.Fatalf("%s: Predict left its output set; want nil (pooled from the convolution)", name)
+				}
+			case !fused(i):
+				checkBits(t, name, got(i), outs[i])
+			}
+		}
 	}
 	t.Run("float32", func(t *testing.T) {
 		net := NewNetwork[float32](in, specs, "mse", n)
@@ -97,11 +127,7 @@ func predictMatches(t *testing.T, in []int, specs []Spec, nan bool, n, threads i
 		// left unwritten shows.
 		net.Forward(ctx, other, n)
 		checkBits(t, "output", widen(net.Predict(ctx, x32, n)), want)
-		for i, o := range net.Outs {
-			if !fused(i) {
-				checkBits(t, fmt.Sprintf("layer %d (%s)", i, specs[i].Kind()), widen(o), outs[i])
-			}
-		}
+		checkOuts(t, outs, func(i int) []float64 { return widen(net.Outs[i]) }, func(i int) bool { return net.Outs[i] == nil })
 		if a := testing.AllocsPerRun(3, func() { net.Predict(ctx, x32, n) }); a != 0 {
 			t.Errorf("Predict: %v allocations per call", a)
 		}
@@ -119,11 +145,7 @@ func predictMatches(t *testing.T, in []int, specs []Spec, nan bool, n, threads i
 		}
 		net.Forward(ctx, other64, n)
 		checkBits(t, "output", net.Predict(ctx, x64, n), want)
-		for i, o := range net.Outs {
-			if !fused(i) {
-				checkBits(t, fmt.Sprintf("layer %d (%s)", i, specs[i].Kind()), o, outs[i])
-			}
-		}
+		checkOuts(t, outs, func(i int) []float64 { return net.Outs[i] }, func(i int) bool { return net.Outs[i] == nil })
 	})
 }
 
