@@ -849,30 +849,60 @@ func sumsq(in *isa) {
 // lanesums emits lanesumsISA(n int, a, b *float32, p *[2]float64, l
 // *[64]float64): for i < n (a multiple of 32), with u = float64(a[i]) -
 // p[0] and v = float64(b[i]) - p[1], l[i mod 32] += u and l[32 + i mod
-// 32] += u*v, each operation rounded (no FMA), every lane in order of i.
-// AVX-512 covers the 32 lanes in one pass (4 + 4 zmm accumulators); AVX2
-// in two passes of 16 lanes, since its 16 ymm registers cannot hold 8 + 8
-// accumulators and the temporaries. Each lane adds the same values in the
-// same order either way.
+// 32] += u*v, each operation rounded (no FMA), every lane in order of i
+// (in the passes of lanePasses).
 func lanesums(in *isa) {
 	TEXT("lanesums"+in.name, NOSPLIT, "func(n int, a *float32, b *float32, p *[2]float64, l *[64]float64)")
 	Pragma("noescape")
-	per := in.lanes / 2 // doubles per vector
-	passes := 32 / (4 * per)
 	newV := func() reg.VecVirtual { return fullVec(in) }
 	pp := Load(Param("p"), GP64())
 	lp := Load(Param("l"), GP64())
 	su, sv := newV(), newV()
 	VBROADCASTSD(Mem{Base: pp}, su)
 	VBROADCASTSD(Mem{Base: pp, Disp: 8}, sv)
-	for h := 0; h < passes; h++ {
+	var a, b reg.Register
+	lanePasses(in, lp, func() reg.Register {
 		n := Load(Param("n"), GP64())
-		a := Load(Param("a"), GP64())
-		b := Load(Param("b"), GP64())
+		a = Load(Param("a"), GP64())
+		b = Load(Param("b"), GP64())
+		return n
+	}, func(e int, acc1, acc2 reg.VecVirtual) {
+		u, v := newV(), newV()
+		VCVTPS2PD(Mem{Base: a, Disp: 4 * e}, u)
+		VSUBPD(su, u, u)
+		VCVTPS2PD(Mem{Base: b, Disp: 4 * e}, v)
+		VSUBPD(sv, v, v)
+		VADDPD(u, acc1, acc1)
+		VMULPD(v, u, u)
+		VADDPD(u, acc2, acc2)
+	}, func() {
+		ADDQ(U32(128), a)
+		ADDQ(U32(128), b)
+	})
+	VZEROUPPER()
+	RET()
+}
+
+// lanePasses emits the loop of a kernel that updates two float64 sums in
+// 32 lanes each (lanesums, lnbsums) at l (register lp): element i of a
+// group of 32 goes to lane i of the first sum (acc1) and of the second
+// (acc2). AVX-512 covers the 32 lanes in one pass (4 + 4 zmm
+// accumulators); AVX2 in two passes of 16 lanes, since its 16 ymm
+// registers cannot hold 8 + 8 accumulators and the temporaries, each pass
+// over the elements whose lanes it holds. Each lane adds the same values
+// in the same order either way. start loads n and the kernel's pointers
+// at the start of a pass; body updates the accumulators from the per
+// elements at element offset e of the current group; advance moves the
+// pointers to the next group.
+func lanePasses(in *isa, lp reg.Register, start func() reg.Register, body func(e int, acc1, acc2 reg.VecVirtual), advance func()) {
+	per := in.lanes / 2 // doubles per vector
+	passes := 32 / (4 * per)
+	for h := 0; h < passes; h++ {
+		n := start()
 		lane0 := 4 * per * h
 		var acc1, acc2 [4]reg.VecVirtual
 		for k := range 4 {
-			acc1[k], acc2[k] = newV(), newV()
+			acc1[k], acc2[k] = fullVec(in), fullVec(in)
 			VMOVUPD(Mem{Base: lp, Disp: 8 * (lane0 + k*per)}, acc1[k])
 			VMOVUPD(Mem{Base: lp, Disp: 8 * (32 + lane0 + k*per)}, acc2[k])
 		}
@@ -881,17 +911,9 @@ func lanesums(in *isa) {
 		CMPQ(n, U32(32))
 		JL(LabelRef(done))
 		for k := range 4 {
-			u, v := newV(), newV()
-			VCVTPS2PD(Mem{Base: a, Disp: 4 * (lane0 + k*per)}, u)
-			VSUBPD(su, u, u)
-			VCVTPS2PD(Mem{Base: b, Disp: 4 * (lane0 + k*per)}, v)
-			VSUBPD(sv, v, v)
-			VADDPD(u, acc1[k], acc1[k])
-			VMULPD(v, u, u)
-			VADDPD(u, acc2[k], acc2[k])
+			body(lane0+k*per, acc1[k], acc2[k])
 		}
-		ADDQ(U32(128), a)
-		ADDQ(U32(128), b)
+		advance()
 		SUBQ(U32(32), n)
 		JMP(LabelRef(loop))
 		Label(done)
@@ -900,8 +922,6 @@ func lanesums(in *isa) {
 			VMOVUPD(acc2[k], Mem{Base: lp, Disp: 8 * (32 + lane0 + k*per)})
 		}
 	}
-	VZEROUPPER()
-	RET()
 }
 
 // addwiden emits addwidenISA(n int, dst *float64, x *float32):
@@ -1043,62 +1063,43 @@ func lnnorm(in *isa) {
 // = float64(xh[i]) and gw = g*float64(w[i]): pg[i] += g*x, pb[i] += g,
 // l[i mod 32] += gw and l[32 + i mod 32] += gw*x, each operation rounded
 // (no FMA), every lane in order of i: layernorm's backward sums over a row
-// (its weight's and bias's gradients, and the row's two means). Passes as
-// in lanesums.
+// (its weight's and bias's gradients, and the row's two means), in the
+// passes of lanePasses.
 func lnbsums(in *isa) {
 	TEXT("lnbsums"+in.name, NOSPLIT, "func(n int, dy *float32, xh *float32, w *float32, pg *float64, pb *float64, l *[64]float64)")
 	Pragma("noescape")
-	per := in.lanes / 2
-	passes := 32 / (4 * per)
 	newV := func() reg.VecVirtual { return fullVec(in) }
 	lp := Load(Param("l"), GP64())
-	for h := 0; h < passes; h++ {
+	var dy, xh, w, pg, pb reg.Register
+	lanePasses(in, lp, func() reg.Register {
 		n := Load(Param("n"), GP64())
-		dy := Load(Param("dy"), GP64())
-		xh := Load(Param("xh"), GP64())
-		w := Load(Param("w"), GP64())
-		pg := Load(Param("pg"), GP64())
-		pb := Load(Param("pb"), GP64())
-		lane0 := 4 * per * h
-		var acc1, acc2 [4]reg.VecVirtual
-		for k := range 4 {
-			acc1[k], acc2[k] = newV(), newV()
-			VMOVUPD(Mem{Base: lp, Disp: 8 * (lane0 + k*per)}, acc1[k])
-			VMOVUPD(Mem{Base: lp, Disp: 8 * (32 + lane0 + k*per)}, acc2[k])
-		}
-		loop, done := fmt.Sprintf("loop%d", h), fmt.Sprintf("done%d", h)
-		Label(loop)
-		CMPQ(n, U32(32))
-		JL(LabelRef(done))
-		for k := range 4 {
-			e := lane0 + k*per
-			g, x, t, wv := newV(), newV(), newV(), newV()
-			VCVTPS2PD(Mem{Base: dy, Disp: 4 * e}, g)
-			VCVTPS2PD(Mem{Base: xh, Disp: 4 * e}, x)
-			VMULPD(x, g, t)
-			VADDPD(Mem{Base: pg, Disp: 8 * e}, t, t)
-			VMOVUPD(t, Mem{Base: pg, Disp: 8 * e})
-			VADDPD(Mem{Base: pb, Disp: 8 * e}, g, t)
-			VMOVUPD(t, Mem{Base: pb, Disp: 8 * e})
-			VCVTPS2PD(Mem{Base: w, Disp: 4 * e}, wv)
-			VMULPD(wv, g, g)
-			VADDPD(g, acc1[k], acc1[k])
-			VMULPD(x, g, g)
-			VADDPD(g, acc2[k], acc2[k])
-		}
+		dy = Load(Param("dy"), GP64())
+		xh = Load(Param("xh"), GP64())
+		w = Load(Param("w"), GP64())
+		pg = Load(Param("pg"), GP64())
+		pb = Load(Param("pb"), GP64())
+		return n
+	}, func(e int, acc1, acc2 reg.VecVirtual) {
+		g, x, t, wv := newV(), newV(), newV(), newV()
+		VCVTPS2PD(Mem{Base: dy, Disp: 4 * e}, g)
+		VCVTPS2PD(Mem{Base: xh, Disp: 4 * e}, x)
+		VMULPD(x, g, t)
+		VADDPD(Mem{Base: pg, Disp: 8 * e}, t, t)
+		VMOVUPD(t, Mem{Base: pg, Disp: 8 * e})
+		VADDPD(Mem{Base: pb, Disp: 8 * e}, g, t)
+		VMOVUPD(t, Mem{Base: pb, Disp: 8 * e})
+		VCVTPS2PD(Mem{Base: w, Disp: 4 * e}, wv)
+		VMULPD(wv, g, g)
+		VADDPD(g, acc1, acc1)
+		VMULPD(x, g, g)
+		VADDPD(g, acc2, acc2)
+	}, func() {
 		for _, r := range []reg.Register{dy, xh, w} {
 			ADDQ(U32(128), r)
 		}
 		ADDQ(U32(256), pg)
 		ADDQ(U32(256), pb)
-		SUBQ(U32(32), n)
-		JMP(LabelRef(loop))
-		Label(done)
-		for k := range 4 {
-			VMOVUPD(acc1[k], Mem{Base: lp, Disp: 8 * (lane0 + k*per)})
-			VMOVUPD(acc2[k], Mem{Base: lp, Disp: 8 * (32 + lane0 + k*per)})
-		}
-	}
+	})
 	VZEROUPPER()
 	RET()
 }
