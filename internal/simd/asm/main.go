@@ -924,6 +924,31 @@ func lanePasses(in *isa, lp reg.Register, start func() reg.Register, body func(e
 	}
 }
 
+// step is a pointer a whole-vectors kernel advances by bytes per vector.
+type step struct {
+	r     reg.Register
+	bytes int
+}
+
+// vecLoop emits the loop of a kernel over whole vectors only (the Go
+// side does the tail): while n holds at least a vector's lanes, body for
+// one vector, then each pointer advanced by its step and n by the lanes;
+// then VZEROUPPER and RET.
+func vecLoop(in *isa, n reg.Register, body func(), steps ...step) {
+	Label("loop")
+	CMPQ(n, U32(in.lanes))
+	JL(LabelRef("done"))
+	body()
+	for _, st := range steps {
+		ADDQ(U32(st.bytes), st.r)
+	}
+	SUBQ(U32(in.lanes), n)
+	JMP(LabelRef("loop"))
+	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
 // addwiden emits addwidenISA(n int, dst *float64, x *float32):
 // dst[i] += float64(x[i]) for n a multiple of the lanes.
 func addwiden(in *isa) {
@@ -934,22 +959,14 @@ func addwiden(in *isa) {
 	x := Load(Param("x"), GP64())
 	per := in.lanes / 2
 	newV := func() reg.VecVirtual { return fullVec(in) }
-	Label("loop")
-	CMPQ(n, U32(in.lanes))
-	JL(LabelRef("done"))
-	for h := 0; h < 2; h++ {
-		d := newV()
-		VCVTPS2PD(Mem{Base: x, Disp: 4 * per * h}, d)
-		VADDPD(Mem{Base: dst, Disp: 8 * per * h}, d, d)
-		VMOVUPD(d, Mem{Base: dst, Disp: 8 * per * h})
-	}
-	ADDQ(U32(4*in.lanes), x)
-	ADDQ(U32(8*in.lanes), dst)
-	SUBQ(U32(in.lanes), n)
-	JMP(LabelRef("loop"))
-	Label("done")
-	VZEROUPPER()
-	RET()
+	vecLoop(in, n, func() {
+		for h := 0; h < 2; h++ {
+			d := newV()
+			VCVTPS2PD(Mem{Base: x, Disp: 4 * per * h}, d)
+			VADDPD(Mem{Base: dst, Disp: 8 * per * h}, d, d)
+			VMOVUPD(d, Mem{Base: dst, Disp: 8 * per * h})
+		}
+	}, step{x, 4 * in.lanes}, step{dst, 8 * in.lanes})
 }
 
 // bytesaffine emits bytesaffineISA(n int, dst *float32, src *uint8, p *[2]float64):
@@ -965,36 +982,25 @@ func bytesaffine(in *isa) {
 	pp := Load(Param("p"), GP64())
 	per := in.lanes / 2 // doubles per vector
 	// ints: per int32 lanes; dbl: per float64 lanes; out: per float32 lanes.
-	ints, dbl, out := func() reg.VecVirtual { return XMM() }, func() reg.VecVirtual { return YMM() }, func() reg.VecVirtual { return XMM() }
+	ints := func() reg.VecVirtual { return XMM() }
 	if in == avx512 {
-		ints, dbl, out = func() reg.VecVirtual { return YMM() }, func() reg.VecVirtual { return ZMM() }, func() reg.VecVirtual { return YMM() }
+		ints = func() reg.VecVirtual { return YMM() }
 	}
+	dbl, out, cvt := halves(in)
 	off, sc := dbl(), dbl()
 	VBROADCASTSD(Mem{Base: pp}, off)
 	VBROADCASTSD(Mem{Base: pp, Disp: 8}, sc)
-	Label("loop")
-	CMPQ(n, U32(in.lanes))
-	JL(LabelRef("done"))
-	for h := 0; h < 2; h++ {
-		i, d, o := ints(), dbl(), out()
-		VPMOVZXBD(Mem{Base: src, Disp: per * h}, i)
-		VCVTDQ2PD(i, d)
-		VSUBPD(off, d, d)
-		VMULPD(sc, d, d)
-		if in == avx512 {
-			VCVTPD2PS(d, o)
-		} else {
-			VCVTPD2PSY(d, o)
+	vecLoop(in, n, func() {
+		for h := 0; h < 2; h++ {
+			i, d, o := ints(), dbl(), out()
+			VPMOVZXBD(Mem{Base: src, Disp: per * h}, i)
+			VCVTDQ2PD(i, d)
+			VSUBPD(off, d, d)
+			VMULPD(sc, d, d)
+			cvt(d, o)
+			VMOVUPS(o, Mem{Base: dst, Disp: 4 * per * h})
 		}
-		VMOVUPS(o, Mem{Base: dst, Disp: 4 * per * h})
-	}
-	ADDQ(U32(in.lanes), src)
-	ADDQ(U32(4*in.lanes), dst)
-	SUBQ(U32(in.lanes), n)
-	JMP(LabelRef("loop"))
-	Label("done")
-	VZEROUPPER()
-	RET()
+	}, step{src, in.lanes}, step{dst, 4 * in.lanes})
 }
 
 // halves returns constructors for the registers of a kernel that widens
@@ -1029,33 +1035,24 @@ func lnnorm(in *isa) {
 	mu, rstd := dbl(), dbl()
 	VBROADCASTSD(Mem{Base: pp}, mu)
 	VBROADCASTSD(Mem{Base: pp, Disp: 8}, rstd)
-	Label("loop")
-	CMPQ(n, U32(in.lanes))
-	JL(LabelRef("done"))
-	for h := 0; h < 2; h++ {
-		off := 4 * per * h
-		d, o := dbl(), out()
-		VCVTPS2PD(Mem{Base: x, Disp: off}, d)
-		VSUBPD(mu, d, d)
-		VMULPD(rstd, d, d)
-		cvt(d, o)
-		VMOVUPS(o, Mem{Base: xh, Disp: off})
-		wv, bv, o2 := dbl(), dbl(), out()
-		VCVTPS2PD(Mem{Base: w, Disp: off}, wv)
-		VMULPD(wv, d, d)
-		VCVTPS2PD(Mem{Base: b, Disp: off}, bv)
-		VADDPD(bv, d, d)
-		cvt(d, o2)
-		VMOVUPS(o2, Mem{Base: y, Disp: off})
-	}
-	for _, r := range []reg.Register{y, xh, x, w, b} {
-		ADDQ(U32(4*in.lanes), r)
-	}
-	SUBQ(U32(in.lanes), n)
-	JMP(LabelRef("loop"))
-	Label("done")
-	VZEROUPPER()
-	RET()
+	vecLoop(in, n, func() {
+		for h := 0; h < 2; h++ {
+			off := 4 * per * h
+			d, o := dbl(), out()
+			VCVTPS2PD(Mem{Base: x, Disp: off}, d)
+			VSUBPD(mu, d, d)
+			VMULPD(rstd, d, d)
+			cvt(d, o)
+			VMOVUPS(o, Mem{Base: xh, Disp: off})
+			wv, bv, o2 := dbl(), dbl(), out()
+			VCVTPS2PD(Mem{Base: w, Disp: off}, wv)
+			VMULPD(wv, d, d)
+			VCVTPS2PD(Mem{Base: b, Disp: off}, bv)
+			VADDPD(bv, d, d)
+			cvt(d, o2)
+			VMOVUPS(o2, Mem{Base: y, Disp: off})
+		}
+	}, step{y, 4 * in.lanes}, step{xh, 4 * in.lanes}, step{x, 4 * in.lanes}, step{w, 4 * in.lanes}, step{b, 4 * in.lanes})
 }
 
 // lnbsums emits lnbsumsISA(n int, dy, xh, w *float32, pg, pb *float64, l
@@ -1124,31 +1121,22 @@ func lnbdx(in *isa) {
 	VBROADCASTSD(Mem{Base: pp}, rstd)
 	VBROADCASTSD(Mem{Base: pp, Disp: 8}, mg)
 	VBROADCASTSD(Mem{Base: pp, Disp: 16}, mgx)
-	Label("loop")
-	CMPQ(n, U32(in.lanes))
-	JL(LabelRef("done"))
-	for h := 0; h < 2; h++ {
-		off := 4 * per * h
-		g, wv, x, o := dbl(), dbl(), dbl(), out()
-		VCVTPS2PD(Mem{Base: dy, Disp: off}, g)
-		VCVTPS2PD(Mem{Base: w, Disp: off}, wv)
-		VMULPD(wv, g, g)
-		VSUBPD(mg, g, g)
-		VCVTPS2PD(Mem{Base: xh, Disp: off}, x)
-		VMULPD(mgx, x, x)
-		VSUBPD(x, g, g)
-		VMULPD(rstd, g, g)
-		cvt(g, o)
-		VMOVUPS(o, Mem{Base: dx, Disp: off})
-	}
-	for _, r := range []reg.Register{dx, dy, xh, w} {
-		ADDQ(U32(4*in.lanes), r)
-	}
-	SUBQ(U32(in.lanes), n)
-	JMP(LabelRef("loop"))
-	Label("done")
-	VZEROUPPER()
-	RET()
+	vecLoop(in, n, func() {
+		for h := 0; h < 2; h++ {
+			off := 4 * per * h
+			g, wv, x, o := dbl(), dbl(), dbl(), out()
+			VCVTPS2PD(Mem{Base: dy, Disp: off}, g)
+			VCVTPS2PD(Mem{Base: w, Disp: off}, wv)
+			VMULPD(wv, g, g)
+			VSUBPD(mg, g, g)
+			VCVTPS2PD(Mem{Base: xh, Disp: off}, x)
+			VMULPD(mgx, x, x)
+			VSUBPD(x, g, g)
+			VMULPD(rstd, g, g)
+			cvt(g, o)
+			VMOVUPS(o, Mem{Base: dx, Disp: off})
+		}
+	}, step{dx, 4 * in.lanes}, step{dy, 4 * in.lanes}, step{xh, 4 * in.lanes}, step{w, 4 * in.lanes})
 }
 
 func main() {
