@@ -190,12 +190,12 @@ type sampleFollower[T Float] interface {
 // (conv2d) applying the ReLU after it and running the pooling layer after
 // that on each sample as it writes it, which spares passes over the
 // largest activations of a CNN. A convolution's Outs then holds its
-// ReLU'd output, not its own, and when a 2x2 max pooling follows, the
-// pooling reads the convolution's product in place and applies the ReLU
-// to its own, 4 times smaller, output (the same bits: the maximum of
-// ReLUs is the ReLU of the maximum, NaNs included), and the convolution's
-// and the ReLU's Outs are nil. So Forward, not Predict, is for inspecting
-// each layer's output (trace).
+// ReLU'd output, not its own; when a pooling layer follows, the
+// convolution's and the ReLU's Outs are nil, since a 2x2 max pooling
+// after a stride-1 convolution reads the convolution's product in place
+// and applies the ReLU to its own, 4 times smaller, output (the same
+// bits: the maximum of ReLUs is the ReLU of the maximum, NaNs included).
+// So Forward, not Predict, is for inspecting each layer's output (trace).
 func (net *Network[T]) Predict(ctx *Ctx, x []T, n int) []T {
 	if n > net.MaxBatch {
 		panic(fmt.Sprintf("backprop: batch of %d exceeds the network's maximum %d", n, net.MaxBatch))

@@ -16,7 +16,8 @@ import (
 // output of every layer it runs on its own, on one thread and on two, for
 // convolutions read in place (stride 1) and through im2col (stride 2,
 // with chunks of several samples and of one), in float32 and float64: max
-// pooling's 2x2 kernel fused on planes it tiles and on odd ones, its
+// pooling's 2x2 kernel fused on planes it tiles and on odd ones (pooling a
+// stride-1 convolution's grid in place, and a strided one's output), its
 // general path, average pooling, a pooling layer straight after a
 // convolution, a ReLU after another kind of layer (left as it is), and
 // inputs with NaNs and infinities; at batch sizes of one chunk, of two
@@ -42,6 +43,10 @@ func TestPredictEqualsForward(t *testing.T) {
 				FlattenSpec{c2.OutShape()}, DenseSpec{In: []int{27}, Units: 5, Bias: true}, act(ReLU, []int{5})}
 		}(), false},
 		{"conv maxpool (no ReLU)", in, []Spec{c1, pool(PoolMax, c1o, 2, 2, 0)}, false},
+		{"conv relu maxpool 2x2 on 9x9 planes (stride 1)", []int{2, 9, 9}, func() []Spec {
+			c := conv([]int{2, 9, 9}, 3, 3, 3, 1, 1, 1, 1, 1, 1) // (3, 9, 9), read in place: pooled from its grid
+			return []Spec{c, act(ReLU, c.OutShape()), pool(PoolMax, c.OutShape(), 2, 2, 0)}
+		}(), false},
 		{"conv relu maxpool 3x3/2 pad 1", in, []Spec{c1, act(ReLU, c1o), pool(PoolMax, c1o, 3, 2, 1)}, false},
 		{"conv relu avgpool", in, []Spec{c1, act(ReLU, c1o), pool(PoolAvg, c1o, 2, 2, 0)}, false},
 		{"conv/2 relu maxpool 2x2 on 5x5 planes", in, []Spec{odd, act(ReLU, odd.OutShape()), pool(PoolMax, odd.OutShape(), 2, 2, 0)}, false},
