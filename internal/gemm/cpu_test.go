@@ -101,6 +101,7 @@ func TestEverySelectionMatchesRef(t *testing.T) {
 		{tA: true, m: 270, n: 600, k: 260, alpha: -1, beta: 1, padC: 3},           // A^T in place, B wider than nc
 		{tB: true, m: 300, n: 300, k: 300, alpha: 1, beta: 0},                     // C = A*B^T, big: outer or dot by the rule
 		{tB: true, m: 64, n: 256, k: 784, alpha: 1, beta: 0},                      // skinny: dot everywhere
+		{tB: true, m: 32, n: 48, k: 2500, alpha: 1, beta: 0.5},                    // skinny and deep: dot in k-blocks on AVX-512
 		{tA: true, tB: true, m: 33, n: 530, k: 257, alpha: 0.5, beta: 2, padB: 2}, // both transposed
 	}
 	seen := map[Selection]bool{}

@@ -49,9 +49,13 @@
 // pass of a dense layer. Rows of A and rows of B are both contiguous along
 // k, so the kernel reads them in place, with no packing at all: a dmr x dnr
 // tile of vector accumulators (4 x 6 zmm, 4 x 3 ymm) accumulates 16 (or 8)
-// partial sums per element over the whole of k and reduces them at the end.
-// Rows of A are grouped so that the group stays in L2 while the rows of B
-// stream past. The reduction and epilogue cost a fixed hundred-odd
+// partial sums per element over a k-block and reduces them at the end,
+// into C. The AVX-512 set cuts k deeper than dkc = 1216 into equal blocks
+// of whole vectors (dotBlock: 1568 into two of 784), so that the tile's
+// 4 rows of A and 6 of B fit a 48 KiB L1 (a convolution's dW, 32x48x1568:
+// 145 to 184 GFLOP/s on a Zen 5 core); later blocks add to C. Shallower
+// products, and the other sets, take k in one block. Rows of A are
+// grouped so that the group stays in L2 while the rows of B stream past. The reduction and epilogue cost a fixed hundred-odd
 // instructions per tile, so this path is taken (DotRule, set per CPU) for k
 // <= 4096 when the product is skinny or small, or deep enough to amortise
 // the reduction: on Zen 4 and with AVX2, skinny is min(m, n) <= 64, small
@@ -69,12 +73,12 @@
 // Three kernel sets exist (kernelSet). Select (cpu.go) chooses one at
 // start-up from what CPUID reports (github.com/klauspost/cpuid/v2), the
 // widest the CPU runs, and sets its blocking from the CPU's kind and L2
-// size; kc, which decides the rounding, is a constant of the set:
+// size; kc and dkc, which decide the rounding, are constants of the set:
 //
-//	set      CPU features                 outer tile         dot tile   kc
-//	avx512   AVX-512F+VL, AVX2, FMA       12 x 32 (2 zmm)    4 x 6      256
-//	avx2     AVX2, FMA                     6 x 16 (2 ymm)    4 x 3      256
-//	generic  any (pure Go)                 4 x 2 (scalars)   2 x 2      256
+//	set      CPU features                 outer tile         dot tile   kc    dkc
+//	avx512   AVX-512F+VL, AVX2, FMA       12 x 32 (2 zmm)    4 x 6      256   1216
+//	avx2     AVX2, FMA                     6 x 16 (2 ymm)    4 x 3      256   none
+//	generic  any (pure Go)                 4 x 2 (scalars)   2 x 2      256   none
 //
 // mc (the panel of A) is L2/(4 kc) rounded up to whole slivers: 1032 rows
 // on a 1 MiB L2. nc (the block of B) takes a quarter of L2 on cores that
@@ -131,9 +135,10 @@
 //   - outer product: for each k-block in order, acc = 0; acc += a*b for p
 //     in order (one FMA per step); acc *= alpha; C = beta*C + acc (FMA),
 //     with beta = 1 after the first block;
-//   - dot product: 16 (or 8) lane-wise chains over k (a product of the
-//     first k mod 16 elements, then one FMA per vector), then a fixed
-//     reduction tree, then the same epilogue;
+//   - dot product: for each of dotBlock's k-blocks in order, 16 (or 8)
+//     lane-wise chains over the block (a product of the first elements,
+//     block mod 16, then one FMA per vector), then a fixed reduction tree,
+//     then the same epilogue, with beta = 1 after the first block;
 //   - the generic set follows the same pattern in scalars (its dot product
 //     keeps four partial sums), with a multiply and an add in place of each
 //     FMA: every product is rounded by a float32 conversion, so the

@@ -131,8 +131,12 @@ type kernelSet struct {
 	// B(p,j) = b[offs[p]+j] (SgemmRows). Nil: SgemmRows packs B instead.
 	outerRows func(mr, nr, k int, a []float32, as int, b []float32, offs []int, c []float32, ldc int, alpha, beta float32, beta0 bool)
 
-	// dot computes an mr' x nr' tile (mr' <= dmr, nr' <= dnr) over the
-	// whole of k: A(i,p) = a[i*lda+p], B(j,p) = b[j*ldb+p].
+	// dkc is the deepest k-block of the dot-product nest (0: none, the
+	// whole of k at once): see dotBlock. Like kc it decides the rounding,
+	// so it is fixed per set, never per cache size.
+	dkc int
+	// dot computes an mr' x nr' tile (mr' <= dmr, nr' <= dnr) over k
+	// values: A(i,p) = a[i*lda+p], B(j,p) = b[j*ldb+p].
 	dot func(mr, nr, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32, beta0 bool)
 }
 
@@ -236,21 +240,46 @@ func (j *job) run(ws *workspace, i0, i1, j0, j1 int) {
 const dotL2 = 256 << 10
 
 // dotGemm computes C = alpha*A*B^T + beta*C with A m x k and B n x k, both
-// row-major, one dmr x dnr tile at a time over the full depth k.
+// row-major, one dmr x dnr tile at a time, over k in the blocks dotBlock
+// gives: the first block's sums go into C with beta, each later one's are
+// added to C (beta = 1), in the order of k. While the tiles of A stream
+// past, the dnr rows of B of one block stay in L1; over the whole of a
+// deep k they would not (32x48x1568, a convolution's dW: 145 GFLOP/s in
+// one block, 184 in two of 784, on a Zen 5 core).
 func dotGemm(ks *kernelSet, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	mr, nr := ks.dmr, ks.dnr
-	mc := max(mr, dotL2/(4*k)/mr*mr)
-	beta0 := beta == 0
+	kb := dotBlock(ks.dkc, k)
+	mc := max(mr, dotL2/(4*kb)/mr*mr)
 	for ic := 0; ic < m; ic += mc {
 		ie := min(ic+mc, m)
 		for jr := 0; jr < n; jr += nr {
 			w := min(nr, n-jr)
-			bj := b[jr*ldb:]
-			for ir := ic; ir < ie; ir += mr {
-				ks.dot(min(mr, ie-ir), w, k, a[ir*lda:], lda, bj, ldb, c[ir*ldc+jr:], ldc, alpha, beta, beta0)
+			for p0 := 0; p0 < k; p0 += kb {
+				bt := beta
+				if p0 > 0 {
+					bt = 1
+				}
+				kk, bj := min(kb, k-p0), b[jr*ldb+p0:]
+				for ir := ic; ir < ie; ir += mr {
+					ks.dot(min(mr, ie-ir), w, kk, a[ir*lda+p0:], lda, bj, ldb, c[ir*ldc+jr:], ldc, alpha, bt, bt == 0)
+				}
 			}
 		}
 	}
+}
+
+// dotBlock returns the depth of the k-blocks of a dot-product product k
+// deep, for a kernel set whose deepest block is dkc (a multiple of 16):
+// k itself when it is at most dkc (or dkc is 0), else k cut into the
+// fewest blocks of at most dkc, all but the last the same multiple of 16
+// (whole vectors). It depends on k and the set alone, so the rounding
+// does not depend on the threads or the caches.
+func dotBlock(dkc, k int) int {
+	if dkc <= 0 || k <= dkc {
+		return k
+	}
+	nb := (k + dkc - 1) / dkc
+	return ((k+nb-1)/nb + 15) / 16 * 16
 }
 
 // outerGemm is the Goto/BLIS loop nest around the outer-product kernel:

@@ -224,7 +224,9 @@ func TestPlansMatchRef(t *testing.T) {
 	forEachKernels(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(3, 4))
 		// 1100 rows make two panels of A (mc = 1032 on a 1 MiB L2).
-		shapes := [][3]int{{1, 1, 1}, {13, 35, 19}, {29, 47, 300}, {64, 40, 128}, {12, 530, 33}, {1100, 9, 17}}
+		// 1217 and 2700 take two and three k-blocks on the dot-product
+		// path of the AVX-512 set (dkc 1216), the last with a tail.
+		shapes := [][3]int{{1, 1, 1}, {13, 35, 19}, {29, 47, 300}, {64, 40, 128}, {12, 530, 33}, {1100, 9, 17}, {5, 7, 1217}, {9, 13, 2700}}
 		for _, tr := range transposes {
 			for _, s := range shapes {
 				for _, pl := range allPlans(kernels, tr.tA, tr.tB) {
@@ -238,6 +240,24 @@ func TestPlansMatchRef(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestDotBlock: the dot-product nest cuts k deeper than the set's dkc
+// into the fewest blocks of at most dkc, all but the last the same
+// multiple of 16; k itself otherwise, or when the set has no dkc.
+func TestDotBlock(t *testing.T) {
+	for _, tc := range []struct{ dkc, k, want int }{
+		{0, 5000, 5000}, {1216, 1, 1}, {1216, 1216, 1216}, {1216, 1217, 624},
+		{1216, 1568, 784}, {1216, 2700, 912}, {1216, 3648, 1216}, {1216, 3649, 928},
+	} {
+		got := dotBlock(tc.dkc, tc.k)
+		if got != tc.want {
+			t.Errorf("dotBlock(%d, %d) = %d, want %d", tc.dkc, tc.k, got, tc.want)
+		}
+		if tc.dkc > 0 && tc.k > tc.dkc && (got > tc.dkc || got%16 != 0 || (tc.k+got-1)/got != (tc.k+tc.dkc-1)/tc.dkc) {
+			t.Errorf("dotBlock(%d, %d) = %d: not the fewest blocks of at most dkc in whole vectors", tc.dkc, tc.k, got)
+		}
+	}
 }
 
 // allPlans lists the valid plans for a transpose combination.
