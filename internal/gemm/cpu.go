@@ -86,9 +86,14 @@ const (
 //   - such a core also sends C = A*B^T to the outer-product nest unless
 //     it is skinny (min(m, n) <= 48: 64x10x128, 32x48x1568) or between
 //     512 and L1D/(4*(4+6)) deep (64x256x784), where the dot product's 4
-//     rows of A and 6 of B stay in L1: past that depth they stream from
+//     rows of A and 6 of B stay in L1: past that depth they streamed from
 //     L2 (64x128x1568: outer 170 GFLOP/s, dot 135), below it the
-//     reduction does not pay (64x512x128: 185 against 136);
+//     reduction does not pay (64x512x128: 185 against 136). Since the
+//     AVX-512 dot product cuts k into blocks that fit L1 (dkc), the dot
+//     product gives 187 at 64x128x1568, but the outer product still wins
+//     from 128 rows up (128x256x2048: 189 against 161), and moving the
+//     limit would change the rounding of the shipped CNNs' dense layers
+//     for 0.1% of their step, so it stays;
 //   - a half-width one (Zen 4) was measured faster reading B in place at
 //     any size and with the dot-product nest for deep products; AVX2 packs
 //     from 256 rows and keeps the dot-product nest for skinny products.

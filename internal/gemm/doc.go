@@ -53,9 +53,13 @@
 // into C. The AVX-512 set cuts k deeper than dkc = 1216 into equal blocks
 // of whole vectors (dotBlock: 1568 into two of 784), so that the tile's
 // 4 rows of A and 6 of B fit a 48 KiB L1 (a convolution's dW, 32x48x1568:
-// 145 to 184 GFLOP/s on a Zen 5 core); later blocks add to C. Shallower
-// products, and the other sets, take k in one block. Rows of A are
-// grouped so that the group stays in L2 while the rows of B stream past. The reduction and epilogue cost a fixed hundred-odd
+// 145 to 184 GFLOP/s on a Zen 5 core); later blocks add to C. dkc decides
+// the rounding, so it is the set's constant, the same on Zen 4 and Intel
+// cores (measured on Zen 5 only; on a 32 KiB L1 a block of 1216 does not
+// fit, but no block is deeper than the whole k was). Shallower products,
+// and the other sets, take k in one block. Rows of A over one block are
+// grouped so that the group stays in L2 while the rows of B stream past.
+// The reduction and epilogue cost a fixed hundred-odd
 // instructions per tile, so this path is taken (DotRule, set per CPU) for k
 // <= 4096 when the product is skinny or small, or deep enough to amortise
 // the reduction: on Zen 4 and with AVX2, skinny is min(m, n) <= 64, small

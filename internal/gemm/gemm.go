@@ -235,31 +235,32 @@ func (j *job) run(ws *workspace, i0, i1, j0, j1 int) {
 	outerGemm(ws, &j.plan, j.tA, j.tB, m, n, j.k, j.alpha, a, j.lda, b, j.ldb, j.beta, c, j.ldc)
 }
 
-// dotL2 is the budget, in bytes, for the rows of A that the dot loop keeps
-// in L2 while it sweeps over the rows of B.
+// dotL2 is the budget, in bytes, for the rows of A (over one k-block) that
+// the dot loop keeps in L2 while it sweeps over the rows of B.
 const dotL2 = 256 << 10
 
 // dotGemm computes C = alpha*A*B^T + beta*C with A m x k and B n x k, both
 // row-major, one dmr x dnr tile at a time, over k in the blocks dotBlock
 // gives: the first block's sums go into C with beta, each later one's are
-// added to C (beta = 1), in the order of k. While the tiles of A stream
-// past, the dnr rows of B of one block stay in L1; over the whole of a
-// deep k they would not (32x48x1568, a convolution's dW: 145 GFLOP/s in
-// one block, 184 in two of 784, on a Zen 5 core).
+// added to C (beta = 1), in the order of k. A group of rows of A over one
+// block stays in L2 while the tiles of B's rows go by, and while the tiles
+// of A stream past, the dnr rows of B of one block stay in L1; over the
+// whole of a deep k they would not (32x48x1568, a convolution's dW: 145
+// GFLOP/s in one block, 184 in two of 784, on a Zen 5 core).
 func dotGemm(ks *kernelSet, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	mr, nr := ks.dmr, ks.dnr
 	kb := dotBlock(ks.dkc, k)
 	mc := max(mr, dotL2/(4*kb)/mr*mr)
 	for ic := 0; ic < m; ic += mc {
 		ie := min(ic+mc, m)
-		for jr := 0; jr < n; jr += nr {
-			w := min(nr, n-jr)
-			for p0 := 0; p0 < k; p0 += kb {
-				bt := beta
-				if p0 > 0 {
-					bt = 1
-				}
-				kk, bj := min(kb, k-p0), b[jr*ldb+p0:]
+		for p0 := 0; p0 < k; p0 += kb {
+			bt := beta
+			if p0 > 0 {
+				bt = 1
+			}
+			kk := min(kb, k-p0)
+			for jr := 0; jr < n; jr += nr {
+				w, bj := min(nr, n-jr), b[jr*ldb+p0:]
 				for ir := ic; ir < ie; ir += mr {
 					ks.dot(min(mr, ie-ir), w, kk, a[ir*lda+p0:], lda, bj, ldb, c[ir*ldc+jr:], ldc, alpha, bt, bt == 0)
 				}
