@@ -54,6 +54,13 @@ type Selection struct {
 	Why string
 }
 
+// fullDeepMaxMN bounds the deep products a full-width AVX-512 core sends
+// to the dot-product nest: min(m, n) up to 96 (96x256x784: dot 186
+// GFLOP/s, outer 182 on Zen 5); from 128 up the outer product ties or wins
+// (128x256x784: 185 against 187; 128x512x512: 180-190 against 191-203;
+// 256x256x784: 186 against 193).
+const fullDeepMaxMN = 96
+
 // defaultL2 and defaultL1D stand in for cache sizes CPUID does not report.
 const (
 	defaultL2  = 1 << 20
@@ -85,7 +92,8 @@ const (
 //     (400x196x32) reading in place is faster;
 //   - such a core also sends C = A*B^T to the outer-product nest unless
 //     it is skinny (min(m, n) <= 48: 64x10x128, 32x48x1568) or between
-//     512 and L1D/(4*(4+6)) deep (64x256x784), where the dot product's 4
+//     512 and L1D/(4*(4+6)) deep and not big (min(m, n) <= 96,
+//     fullDeepMaxMN: 64x256x784), where the dot product's 4
 //     rows of A and 6 of B stay in L1: past that depth they streamed from
 //     L2 (64x128x1568: outer 170 GFLOP/s, dot 135), below it the
 //     reduction does not pay (64x512x128: 185 against 136). Since the
@@ -102,9 +110,7 @@ func Select(c CPU) Selection {
 	if l2 <= 0 {
 		l2 = defaultL2
 	}
-	big := dotRuleDefault
-	big.Big = true
-	s := Selection{Set: "generic", MC: 256, NC: 512, PackBMinRows: math.MaxInt, Dot: big,
+	s := Selection{Set: "generic", MC: 256, NC: 512, PackBMinRows: math.MaxInt, Dot: bigDot,
 		Why: "no AVX2+FMA: the pure-Go kernels"}
 	var mr, nr, kc int
 	switch {
@@ -117,11 +123,11 @@ func Select(c CPU) Selection {
 			if l1 <= 0 {
 				l1 = defaultL1D
 			}
-			s.Dot = DotRule{Skinny: 48, MinK: 512, DeepMaxK: roundDown(l1/(4*(dotRows512+dotCols512)), 16)}
+			s.Dot = DotRule{Skinny: 48, MinK: 512, DeepMaxK: roundDown(l1/(4*(dotRows512+dotCols512)), 16), DeepMaxMN: fullDeepMaxMN}
 			s.Why = "full-width AVX-512"
 		} else {
 			s.NC = roundDown(l2/2/(4*kc), nr)
-			s.PackBMinRows, s.Dot = math.MaxInt, big
+			s.PackBMinRows, s.Dot = math.MaxInt, bigDot
 			s.Why = "AVX-512 on 256-bit units"
 		}
 	case c.AVX2FMA:

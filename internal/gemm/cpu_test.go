@@ -35,11 +35,10 @@ var selectCases = []struct {
 		Selection{Set: "generic", MC: 256, NC: 512, PackBMinRows: math.MaxInt, Dot: bigDot}},
 }
 
-// bigDot is the Zen 4 rule: the dot-product nest for every deep product.
-var bigDot = DotRule{Skinny: 64, Small: 1 << 22, MinK: 256, DeepMaxK: dotMaxK, Big: true}
-
 // fullDot is the full-width AVX-512 rule with its L1-derived depth limit.
-func fullDot(deepMaxK int) DotRule { return DotRule{Skinny: 48, MinK: 512, DeepMaxK: deepMaxK} }
+func fullDot(deepMaxK int) DotRule {
+	return DotRule{Skinny: 48, MinK: 512, DeepMaxK: deepMaxK, DeepMaxMN: 96}
+}
 
 func TestSelectTable(t *testing.T) {
 	for _, tc := range selectCases {
@@ -201,6 +200,9 @@ func TestPlanFollowsSelection(t *testing.T) {
 		{"zen5 NN shallow: B in place", zen5, false, false, 400, 1024, 32, 1024, false, false},
 		{"zen5 NT big: outer product", zen5, false, true, 300, 300, 300, 300, false, true},
 		{"zen5 NT in L1 depth: dot product", zen5, false, true, 64, 256, 784, 784, true, false},
+		{"zen5 NT in L1 depth, 96 rows: dot product", zen5, false, true, 96, 256, 784, 784, true, false},
+		{"zen5 NT in L1 depth, 128 rows: outer product", zen5, false, true, 128, 256, 784, 784, false, true},
+		{"zen4 NT in L1 depth, 256 rows: dot product", zen4, false, true, 256, 256, 784, 784, true, false},
 		{"zen5 NT deeper than L1: outer product", zen5, false, true, 64, 128, 1568, 1568, false, true},
 		{"zen5 NT shallow: outer product", zen5, false, true, 64, 512, 128, 128, false, true},
 		{"zen5 NT skinny and deep: dot product", zen5, false, true, 32, 48, 1568, 1568, true, false},

@@ -1,6 +1,9 @@
 package gemm
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 //go:generate go run -C asm . -out ../kernels_amd64.s -stubs ../kernels_amd64.go -pkg gemm -tables ../ktables_amd64.go
 
@@ -169,15 +172,18 @@ const (
 // outer-product one, which packs both: those at most 4096 deep that are
 // skinny (min(m, n) <= Skinny) or small (m*n*k <= Small), and those deep
 // enough to amortise the reduction of the vector accumulators (MinK <= k
-// <= DeepMaxK) that are not big (min(m, n) <= 256), or big too when Big.
+// <= DeepMaxK) that are not big (min(m, n) <= DeepMaxMN).
 type DotRule struct {
-	Skinny, Small, MinK, DeepMaxK int
-	Big                           bool
+	Skinny, Small, MinK, DeepMaxK, DeepMaxMN int
 }
 
-// dotRuleDefault is the rule measured on Zen 4 for the AVX-512 and AVX2
-// sets (Big only with AVX-512) and kept for the pure-Go one.
-var dotRuleDefault = DotRule{Skinny: 64, Small: 1 << 22, MinK: 256, DeepMaxK: dotMaxK}
+// dotRuleDefault is the rule measured on Zen 4 for the AVX2 set (and the
+// AVX-512 one, with no bound on the size of a deep product: bigDot).
+var dotRuleDefault = DotRule{Skinny: 64, Small: 1 << 22, MinK: 256, DeepMaxK: dotMaxK, DeepMaxMN: 256}
+
+// bigDot is dotRuleDefault for deep products of any size: the rule
+// measured on Zen 4 for the AVX-512 set, kept for the pure-Go one.
+var bigDot = DotRule{Skinny: 64, Small: 1 << 22, MinK: 256, DeepMaxK: dotMaxK, DeepMaxMN: math.MaxInt}
 
 // makePlan chooses the loop nest and the packing for a whole call, by the
 // kernel set's rules (Select sets them per CPU; see cpu.go).
@@ -187,7 +193,7 @@ func makePlan(ks *kernelSet, tA, tB bool, m, n, k, ldb int) plan {
 		r := &ks.dotRule
 		mn := min(m, n)
 		skinny := mn <= r.Skinny || m*n*k <= r.Small
-		deep := k >= r.MinK && k <= r.DeepMaxK && (r.Big || mn <= 256)
+		deep := k >= r.MinK && k <= r.DeepMaxK && mn <= r.DeepMaxMN
 		if skinny || deep {
 			p.dot = true
 			return p

@@ -22,7 +22,7 @@ var genericKernels = &kernelSet{
 	dmr:          2,
 	dnr:          2,
 	dot:          dotGeneric,
-	dotRule:      DotRule{Skinny: 64, Small: 1 << 22, MinK: 256, DeepMaxK: dotMaxK, Big: true},
+	dotRule:      bigDot,
 	packBMinRows: math.MaxInt,
 }
 

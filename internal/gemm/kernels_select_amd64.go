@@ -33,7 +33,7 @@ var avx512Kernels = &kernelSet{
 	dnr:          dot512Cols,
 	dkc:          1216, // blocks of 4+6 rows fit a 48 KiB L1 (Zen 5); a constant: it decides the rounding
 	dot:          dotAVX512,
-	dotRule:      DotRule{Skinny: 64, Small: 1 << 22, MinK: 256, DeepMaxK: dotMaxK, Big: true},
+	dotRule:      bigDot,
 	packBMinRows: math.MaxInt,
 }
 
