@@ -97,7 +97,7 @@ const (
 //     rows of A and 6 of B stay in L1: past that depth they streamed from
 //     L2 (64x128x1568: outer 170 GFLOP/s, dot 135), below it the
 //     reduction does not pay (64x512x128: 185 against 136). Since the
-//     AVX-512 dot product cuts k into blocks that fit L1 (dkc), the dot
+//     AVX-512 dot product cuts k into blocks that fit a 48 KiB L1 (dkc), the dot
 //     product gives 187 at 64x128x1568, but the outer product still wins
 //     from 128 rows up (128x256x2048: 189 against 161), and moving the
 //     limit would change the rounding of the shipped CNNs' dense layers

@@ -50,8 +50,9 @@
 // k, so the kernel reads them in place, with no packing at all: a dmr x dnr
 // tile of vector accumulators (4 x 6 zmm, 4 x 3 ymm) accumulates 16 (or 8)
 // partial sums per element over a k-block and reduces them at the end,
-// into C. The AVX-512 set cuts k deeper than dkc = 1216 into equal blocks
-// of whole vectors (dotBlock: 1568 into two of 784), so that the tile's
+// into C. The AVX-512 set cuts k deeper than dkc = 1216 into the fewest
+// blocks of at most dkc, all but the last the same whole number of vectors
+// (dotBlock: 1568 into two of 784), so that the tile's
 // 4 rows of A and 6 of B fit a 48 KiB L1 (a convolution's dW, 32x48x1568:
 // 145 to 184 GFLOP/s on a Zen 5 core); later blocks add to C. dkc decides
 // the rounding, so it is the set's constant, the same on Zen 4 and Intel
@@ -91,7 +92,8 @@
 // packs op(B) = B when m >= 256, k >= 256 and B's rows are a multiple of
 // 4 KiB apart (in place, such rows share cache sets and pages: packing
 // gains 20% at 1024^3 and loses elsewhere), and sends C = A*B^T to the
-// outer-product nest unless it is skinny or its rows fit L1 (above); Zen 4,
+// outer-product nest unless it is skinny, or its rows fit L1 and
+// min(m, n) <= 96 (above); Zen 4,
 // whose AVX-512 runs on 256-bit units, reads B in place and keeps the
 // dot-product nest for deep products, as measured on it. KernelSelection reports the choice and why; TestSelectTable holds
 // the choices for the CPU kinds nettrain is measured on and must not lose
@@ -131,7 +133,7 @@
 // get the same part of C (and of each element-wise loop that reads it
 // next) call after call and its cache keeps what it last wrote. Each chunk
 // is computed over the full depth k with the same plan (same kernel set,
-// same loop nest, same kc) as a single-threaded call; k is never split
+// same loop nest, same kc and dkc) as a single-threaded call; k is never split
 // between threads and no partial sums are combined across threads. Every element of C is therefore
 // produced by the same sequence of floating-point operations whatever the
 // thread count:
