@@ -344,6 +344,9 @@ func printBench(w io.Writer, r *inspect.BenchResult) {
 			gf = fmt.Sprintf("%.1f", l.GFLOP/(t/1000))
 		}
 		kind, idx := l.Kind, fmt.Sprint(l.Index)
+		if l.InNext {
+			kind = fmt.Sprintf("%s (in %d)", l.Kind, l.Index+1)
+		}
 		if l.Inner {
 			kind, idx = strings.Repeat("  ", (strings.Count(l.Path, ".")+1)/2)+l.Kind, l.Path
 		}

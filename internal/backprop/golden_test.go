@@ -223,7 +223,10 @@ func runGolden[T backprop.Float](t *testing.T, c *goldenCase, tol, optTol float6
 	ck := &checker{t: t, tol: tol}
 
 	// Forward, loss, backward, as torch did with the initial parameters.
-	ctx := &backprop.Ctx{Train: c.Mode != "eval"}
+	// Layerwise: every layer's output is compared (a ReLU fused into the
+	// pooling after it keeps none; TestReLUPoolFusedEqualsLayerwise holds
+	// the fused path to these bits).
+	ctx := &backprop.Ctx{Train: c.Mode != "eval", Layerwise: true}
 	y := net.Forward(ctx, x, n)
 	if len(c.Outs) != len(net.Layers) {
 		t.Fatalf("torch recorded %d layer outputs, the network has %d layers", len(c.Outs), len(net.Layers))

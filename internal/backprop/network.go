@@ -30,8 +30,12 @@ type Network[T Float] struct {
 
 	// Outs[i] is layer i's output from the last Forward and Dx[i] its input
 	// gradient from the last Backward (nil for layer 0 unless the input
-	// gradient was asked for); views into layer buffers, for tracing.
+	// gradient was asked for); views into layer buffers, for tracing. A
+	// ReLU fused into the pooling after it has neither, nor has that
+	// pooling a Dx (see ForwardLayer; Ctx.Layerwise keeps them all).
 	Outs, Dx [][]T
+	// fused[i]: the last Forward ran layer i, a ReLU, inside layer i+1.
+	fused []bool
 
 	norm  sumSquaresTask[T] // GradNorm's loop, with a slot per chunk
 	clear clearTask[T]      // ZeroGrad's loop
@@ -107,6 +111,7 @@ func NewNetwork[T Float](in []int, specs []Spec, loss string, maxBatch int) *Net
 	net.Loss = NewLoss[T](loss, out, maxBatch)
 	net.Outs = make([][]T, len(specs))
 	net.Dx = make([][]T, len(specs))
+	net.fused = make([]bool, len(specs))
 	net.norm.part = make([]float64, (total+SlabGrain-1)/SlabGrain)
 	return net
 }
@@ -157,11 +162,47 @@ func (net *Network[T]) Forward(ctx *Ctx, x []T, n int) []T {
 	if n > net.MaxBatch {
 		panic(fmt.Sprintf("backprop: batch of %d exceeds the network's maximum %d", n, net.MaxBatch))
 	}
-	for i, l := range net.Layers {
-		x = l.Forward(ctx, x, n)
-		net.Outs[i] = x
+	for i := 0; i < len(net.Layers); i++ {
+		x, i = net.ForwardLayer(ctx, i, x, n)
 	}
 	return x
+}
+
+// ForwardLayer runs layer i of Forward on x and returns its output and
+// the index of the last layer it ran: i, or i+1 when layer i is a ReLU
+// and layer i+1 a max pooling whose 2x2 windows of stride 2 tile its
+// input. Such a pooling then pools the ReLU's input and applies the ReLU
+// to its own output, 4 times smaller, sparing the ReLU's passes over the
+// larger tensor forward and backward (BackwardLayer), with the same bits
+// (pool2d.forwardReLU); the ReLU's Outs are nil. Unless ctx.Layerwise.
+func (net *Network[T]) ForwardLayer(ctx *Ctx, i int, x []T, n int) ([]T, int) {
+	if p := net.reluPool(ctx, i); p != nil {
+		x = p.forwardReLU(ctx, x, n)
+		net.Outs[i], net.Outs[i+1], net.fused[i], net.fused[i+1] = nil, x, true, false
+		return x, i + 1
+	}
+	x = net.Layers[i].Forward(ctx, x, n)
+	net.Outs[i], net.fused[i] = x, false
+	return x, i
+}
+
+// FusedIntoNext reports whether the last Forward ran layer i inside layer
+// i+1 (ForwardLayer), which then took its time and holds its work.
+func (net *Network[T]) FusedIntoNext(i int) bool { return net.fused[i] }
+
+// reluPool returns layer i+1 when layer i is a ReLU that ForwardLayer
+// runs inside it, else nil.
+func (net *Network[T]) reluPool(ctx *Ctx, i int) *pool2d[T] {
+	if (ctx != nil && ctx.Layerwise) || i+1 >= len(net.Layers) {
+		return nil
+	}
+	if a, ok := net.Layers[i].(*activation[T]); !ok || a.fn != ReLU {
+		return nil
+	}
+	if p, ok := net.Layers[i+1].(*pool2d[T]); ok && p.tiles {
+		return p
+	}
+	return nil
 }
 
 // fuser is a layer that can finish each sample of its output as it
@@ -200,6 +241,7 @@ func (net *Network[T]) Predict(ctx *Ctx, x []T, n int) []T {
 	if n > net.MaxBatch {
 		panic(fmt.Sprintf("backprop: batch of %d exceeds the network's maximum %d", n, net.MaxBatch))
 	}
+	clear(net.fused) // no Backward follows Predict
 	for i := 0; i < len(net.Layers); i++ {
 		l := net.Layers[i]
 		f, ok := l.(fuser[T])
@@ -247,10 +289,29 @@ func (net *Network[T]) Predict(ctx *Ctx, x []T, n int) []T {
 // when needDx is true, else nil.
 func (net *Network[T]) Backward(ctx *Ctx, dy []T, n int, needDx bool) []T {
 	for i := len(net.Layers) - 1; i >= 0; i-- {
-		dy = net.Layers[i].Backward(ctx, dy, n, i > 0 || needDx)
-		net.Dx[i] = dy
+		dy, i = net.BackwardLayer(ctx, i, dy, n, needDx)
 	}
 	return dy
+}
+
+// BackwardLayer runs layer i of Backward on dy and returns its input
+// gradient and the index of the last layer it ran: i, or i-1 when the
+// last Forward ran layer i-1, a ReLU, inside layer i (ForwardLayer); then
+// the pooling routes dy through the ReLU's mask, and the pooling's Dx is
+// nil. needDx is Backward's: whether layer 0 must give its input gradient.
+func (net *Network[T]) BackwardLayer(ctx *Ctx, i int, dy []T, n int, needDx bool) ([]T, int) {
+	if i > 0 && net.fused[i-1] {
+		if i-1 == 0 && !needDx {
+			dy = nil // neither layer has parameters
+		} else {
+			dy = net.Layers[i].(*pool2d[T]).backwardReLU(ctx, dy, n)
+		}
+		net.Dx[i], net.Dx[i-1] = nil, dy
+		return dy, i - 1
+	}
+	dy = net.Layers[i].Backward(ctx, dy, n, i > 0 || needDx)
+	net.Dx[i] = dy
+	return dy, i
 }
 
 // ZeroGrad clears every parameter gradient, on the calling goroutine.

@@ -76,6 +76,7 @@ type pool2d[T Float] struct {
 	grain   int     // planes per chunk of the parallel loops
 	argmax  []int32 // max: flat index in the input plane of each output's maximum
 	y, dx   []T
+	gm      []T // tiles: dy masked by a fused ReLU (backwardReLU)
 
 	// The current call, for the tasks.
 	x, dy []T
@@ -93,6 +94,9 @@ func newPool2D[T Float](s Pool2DSpec, maxBatch int) *pool2d[T] {
 	l.dx = make([]T, maxBatch*l.c*l.h*l.w)
 	if l.max {
 		l.argmax = make([]int32, out)
+	}
+	if l.tiles {
+		l.gm = make([]T, out)
 	}
 	// Chunks of at least 8K input values.
 	l.grain = max(1, (8<<10)/(l.h*l.w))
@@ -117,10 +121,50 @@ func (l *pool2d[T]) Forward(ctx *Ctx, x []T, n int) []T {
 	return l.y[:planes*l.oh*l.ow]
 }
 
-// poolForward pools the planes [lo, hi).
-type poolForward[T Float] struct{ l *pool2d[T] }
+// forwardReLU is a ReLU followed by this pooling, which must be a max
+// pooling whose 2x2 windows of stride 2 tile its input (tiles), in one
+// pass for training (Network.Forward): it pools x, the ReLU's input, and
+// applies the ReLU to its own output, 4 times smaller. The output has the
+// same bits as the two layers' (the maximum of ReLUs is the ReLU of the
+// maximum, NaNs included), and where it is positive the window's maximum
+// is at the same position; where it is not, backwardReLU routes no
+// gradient, as the ReLU's backward would not.
+func (l *pool2d[T]) forwardReLU(ctx *Ctx, x []T, n int) []T {
+	planes := n * l.c
+	l.x, l.fwd.relu = x[:planes*l.h*l.w], true
+	ctx.For(planes, l.grain, &l.fwd)
+	l.x, l.fwd.relu = nil, false
+	return l.y[:planes*l.oh*l.ow]
+}
 
-func (t *poolForward[T]) Run(_, lo, hi int) { t.l.planes(t.l.x, lo, hi) }
+// backwardReLU is this pooling's backward pass followed by the fused
+// ReLU's (see forwardReLU): dy, zeroed where the pooled output is not
+// positive (simd.ReLUBackward on the pooled values), goes to each
+// window's maximum. It returns the ReLU's input gradient, with the bits of
+// the two layers' Backward.
+func (l *pool2d[T]) backwardReLU(ctx *Ctx, dy []T, n int) []T {
+	planes := n * l.c
+	l.dy, l.bwd.relu = dy[:planes*l.oh*l.ow], true
+	ctx.For(planes, l.grain, &l.bwd)
+	l.dy, l.bwd.relu = nil, false
+	return l.dx[:planes*l.h*l.w]
+}
+
+// poolForward pools the planes [lo, hi), and applies the ReLU to them
+// when relu is set (forwardReLU).
+type poolForward[T Float] struct {
+	l    *pool2d[T]
+	relu bool
+}
+
+func (t *poolForward[T]) Run(_, lo, hi int) {
+	l := t.l
+	l.planes(l.x, lo, hi)
+	if t.relu {
+		y := l.y[lo*l.oh*l.ow : hi*l.oh*l.ow]
+		simd.ReLU(y, y)
+	}
+}
 
 // followSample pools sample s of the batch x (its c planes), for a layer
 // that runs this one on each sample's output as it writes it
@@ -268,8 +312,12 @@ func (l *pool2d[T]) Backward(ctx *Ctx, dy []T, n int, needDx bool) []T {
 	return l.dx[:planes*l.h*l.w]
 }
 
-// poolBackward computes dx for the planes [lo, hi).
-type poolBackward[T Float] struct{ l *pool2d[T] }
+// poolBackward computes dx for the planes [lo, hi), through the fused
+// ReLU's mask when relu is set (backwardReLU).
+type poolBackward[T Float] struct {
+	l    *pool2d[T]
+	relu bool
+}
 
 func (t *poolBackward[T]) Run(_, lo, hi int) {
 	l := t.l
@@ -281,6 +329,11 @@ func (t *poolBackward[T]) Run(_, lo, hi int) {
 		if l.tiles {
 			// The windows tile the plane: every input gets its window's
 			// gradient or 0, no accumulation.
+			if t.relu {
+				gm := l.gm[p*out : (p+1)*out]
+				simd.ReLUBackward(gm, dyp, l.y[p*out:(p+1)*out])
+				dyp = gm
+			}
 			am := l.argmax[p*out : (p+1)*out]
 			if !Is32[T]() || !simd.MaxUnpool2x2(as32(dxp), as32(dyp), am, l.w, l.oh, l.ow) {
 				maxUnpool2x2(dxp, dyp, am, l.w, l.oh, l.ow)

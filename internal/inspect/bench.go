@@ -33,8 +33,12 @@ type LayerTime struct {
 	// Path is the layer's state_dict prefix: "3", or "3.body.1" for a
 	// layer inside block 3 (Inner), whose time and FLOPs its block's row
 	// includes.
-	Path       string  `json:"path"`
-	Inner      bool    `json:"inner,omitempty"`
+	Path  string `json:"path"`
+	Inner bool   `json:"inner,omitempty"`
+	// InNext: the layer runs inside the next one (a ReLU in the max
+	// pooling after it, backprop.Network.ForwardLayer), whose times
+	// include it; its own are 0.
+	InNext     bool    `json:"in_next,omitempty"`
 	ForwardMS  float64 `json:"forward_ms"`
 	BackwardMS float64 `json:"backward_ms"`
 	GFLOP      float64 `json:"gflop"` // forward + backward, per step
@@ -264,7 +268,8 @@ func (b *benchRun) result() *BenchResult {
 		}
 		g := mult * float64(sp.FLOPs()) * float64(r.BatchSize) / 1e9
 		r.GFLOPPerStep += g
-		r.Layers = append(r.Layers, LayerTime{Index: i, Path: fmt.Sprint(i), Kind: sp.Kind(), ForwardMS: perStep(tm.Forward[i]), BackwardMS: perStep(tm.Backward[i]), GFLOP: g})
+		r.Layers = append(r.Layers, LayerTime{Index: i, Path: fmt.Sprint(i), Kind: sp.Kind(), InNext: net.FusedIntoNext(i),
+			ForwardMS: perStep(tm.Forward[i]), BackwardMS: perStep(tm.Backward[i]), GFLOP: g})
 		r.Layers = append(r.Layers, innerTimes(fmt.Sprint(i), i, sp, net.Layers[i], perStep, r.BatchSize)...)
 	}
 	r.GFLOPS = r.GFLOPPerStep / (r.StepMS / 1000)

@@ -56,6 +56,9 @@ func Scale(rs []*BenchResult) *Scaling {
 		sc.Parts = append(sc.Parts, p)
 	}
 	for i, l := range rs[0].Layers {
+		if l.InNext {
+			continue // no time of its own: the next layer's includes it
+		}
 		part(fmt.Sprint(i), l.Kind, func(r *BenchResult) float64 { return r.Layers[i].ForwardMS + r.Layers[i].BackwardMS })
 	}
 	part("", "batch fill", func(r *BenchResult) float64 { return r.DataMS })

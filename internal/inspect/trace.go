@@ -142,7 +142,8 @@ func RunTrace(cfg *model.Config, o TraceOptions) (*Trace, error) {
 	x := buf.FillFirst(in.split, 0, n)
 	out := net.OutShape()
 	tgt := buf.Target(n)
-	ctx := &backprop.Ctx{Train: true, RNG: rand.New(rand.NewPCG(cfg.Seed, train.StreamDropout))}
+	// Layerwise: every layer keeps its output and input gradient to show.
+	ctx := &backprop.Ctx{Train: true, Layerwise: true, RNG: rand.New(rand.NewPCG(cfg.Seed, train.StreamDropout))}
 	y := net.Forward(ctx, x, n)
 	batched := func(shape []int) []int { return append([]int{n}, shape...) }
 	tr := &Trace{Samples: n, Source: in.source, Input: tensorOf(batched(net.In), x), LossFn: cfg.Loss}

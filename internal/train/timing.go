@@ -21,7 +21,9 @@ func (s *StepTimes) Reset() {
 }
 
 // timedStep is Step with every stage timed: the layers run one by one, as
-// Network.Forward and Backward run them.
+// Network.Forward and Backward run them (a ReLU that runs inside the
+// pooling after it, Network.ForwardLayer, takes no time of its own: the
+// pooling's includes it).
 func (t *Trainer[T]) timedStep(pos []int) (loss, gradNorm float64, ok bool) {
 	tm, net, n := t.Times, t.Net, len(pos)
 	if len(tm.Forward) != len(net.Layers) {
@@ -35,10 +37,9 @@ func (t *Trainer[T]) timedStep(pos []int) (loss, gradNorm float64, ok bool) {
 	t.Ctx.Train = true
 	t.Ctx.Timing = true // blocks time their inner layers too
 	defer func() { t.Ctx.Timing = false }()
-	for i, l := range net.Layers {
+	for i := 0; i < len(net.Layers); i++ {
 		a := time.Now()
-		x = l.Forward(t.Ctx, x, n)
-		net.Outs[i] = x
+		x, i = net.ForwardLayer(t.Ctx, i, x, n)
 		tm.Forward[i] += time.Since(a)
 	}
 	a := time.Now()
@@ -46,10 +47,9 @@ func (t *Trainer[T]) timedStep(pos []int) (loss, gradNorm float64, ok bool) {
 	dy := net.Loss.Grad(n)
 	tm.Loss += time.Since(a)
 	for i := len(net.Layers) - 1; i >= 0; i-- {
-		a := time.Now()
-		dy = net.Layers[i].Backward(t.Ctx, dy, n, i > 0)
-		net.Dx[i] = dy
-		tm.Backward[i] += time.Since(a)
+		a, j := time.Now(), i
+		dy, i = net.BackwardLayer(t.Ctx, i, dy, n, false)
+		tm.Backward[j] += time.Since(a)
 	}
 	a = time.Now()
 	gradNorm, ok = t.Update(loss)
