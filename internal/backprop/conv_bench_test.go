@@ -18,7 +18,8 @@ func BenchmarkCNNLayers(b *testing.B) {
 	const n = 64
 	for _, threads := range []int{1, 2} {
 		pool := parallel.NewPool(threads)
-		ctx := &Ctx{Train: true, Pool: pool, Gemm: gemm.NewParallel(pool)}
+		// Layerwise: every layer keeps its output and input gradient.
+		ctx := &Ctx{Train: true, Layerwise: true, Pool: pool, Gemm: gemm.NewParallel(pool)}
 		net := NewNetwork[float32](in, specs, CrossEntropy, n)
 		net.Init(rand.New(rand.NewPCG(1, 1)))
 		x := make([]float32, n*Prod(in))

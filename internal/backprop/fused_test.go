@@ -12,9 +12,12 @@ import (
 // TestReLUPoolFusedEqualsLayerwise: Network.Forward and Backward, which
 // run a ReLU inside the 2x2 max pooling after it, give the bits of every
 // layer run on its own (Ctx.Layerwise) — output, loss gradient's input
-// gradient and every parameter gradient — on inputs with zeros, ties,
+// gradient and every parameter gradient, with and without the input
+// gradient asked for — on inputs with zeros of both signs, ties,
 // negatives only, NaNs and infinities, in float32 and float64, on 1 and 2
-// threads; and the fusion does happen where it should, and only there.
+// threads with planes enough for several chunks, and a batch smaller than
+// the network's maximum; and the fusion happens where it should, and only
+// there.
 func TestReLUPoolFusedEqualsLayerwise(t *testing.T) {
 	testReLUPoolFused[float32](t)
 	testReLUPoolFused[float64](t)
@@ -30,6 +33,14 @@ func testReLUPoolFused[T Float](t *testing.T) {
 		{"relu then pool on the input", []int{2, 8, 6}, func(in []int) []Spec {
 			return []Spec{act(ReLU, in), pool(PoolMax, in, 2, 2, 0), FlattenSpec{[]int{2, 4, 3}}, denseS([]int{24}, 5)}
 		}, []int{0}},
+		// 32x32 planes: 8 to a chunk of the pooling's loops, 15 planes.
+		{"relu then pool, several chunks", []int{3, 32, 32}, func(in []int) []Spec {
+			return []Spec{act(ReLU, in), pool(PoolMax, in, 2, 2, 0), FlattenSpec{[]int{3, 16, 16}}, denseS([]int{768}, 4)}
+		}, []int{0}},
+		{"conv, then relu and pool in several chunks", []int{1, 32, 32}, func(in []int) []Spec {
+			return []Spec{conv(in, 3, 3, 3, 1, 1, 1, 1, 1, 1), act(ReLU, []int{3, 32, 32}), pool(PoolMax, []int{3, 32, 32}, 2, 2, 0),
+				FlattenSpec{[]int{3, 16, 16}}, denseS([]int{768}, 4)}
+		}, []int{1}},
 		{"conv, relu, pool twice", []int{1, 12, 12}, func(in []int) []Spec {
 			c1 := conv(in, 4, 3, 3, 1, 1, 1, 1, 1, 1) // (4, 12, 12)
 			c2 := conv([]int{4, 6, 6}, 3, 3, 3, 1, 1, 1, 1, 1, 1)
@@ -47,14 +58,16 @@ func testReLUPoolFused[T Float](t *testing.T) {
 		for _, threads := range []int{1, 2} {
 			pl := parallel.NewPool(threads)
 			for trial := range 8 {
-				const n = 5
+				const n, maxBatch = 5, 7
 				specs := tc.specs(tc.in)
 				rng := rand.New(rand.NewPCG(uint64(trial), 3))
 				x := make([]T, n*Prod(tc.in))
 				for i := range x {
 					switch r := rng.IntN(20); {
-					case r < 4:
+					case r < 2:
 						x[i] = 0
+					case r < 4:
+						x[i] = T(math.Copysign(0, -1))
 					case r == 4 && trial >= 4:
 						x[i] = T(math.NaN())
 					case r == 5 && trial >= 6:
@@ -65,19 +78,26 @@ func testReLUPoolFused[T Float](t *testing.T) {
 						x[i] = T(rng.IntN(7) - 3) // ties
 					}
 				}
-				var outs [2][3][]T // fused, layerwise: y, dx, grads
+				var outs [2][4][]T // fused, layerwise: y, dx, grads, grads without dx
 				for k, layerwise := range []bool{false, true} {
-					net := NewNetwork[T](tc.in, specs, CrossEntropy, n)
+					net := NewNetwork[T](tc.in, specs, CrossEntropy, maxBatch)
 					net.Init(rand.New(rand.NewPCG(7, 7)))
 					ctx := &Ctx{Train: true, Layerwise: layerwise, Pool: pl, Gemm: gemm.NewParallel(pl)}
-					y := net.Forward(ctx, x, n)
 					labels := make([]int32, n)
 					for i := range labels {
 						labels[i] = int32(i % 3)
 					}
-					net.Loss.Forward(y, Target[T]{Labels: labels}, n)
-					dx := net.Backward(ctx, net.Loss.Grad(n), n, true)
-					outs[k] = [3][]T{append([]T(nil), y...), append([]T(nil), dx...), append([]T(nil), net.G...)}
+					for _, needDx := range []bool{true, false} {
+						net.ZeroGrad()
+						y := net.Forward(ctx, x, n)
+						net.Loss.Forward(y, Target[T]{Labels: labels}, n)
+						dx := net.Backward(ctx, net.Loss.Grad(n), n, needDx)
+						if needDx {
+							outs[k][0], outs[k][1], outs[k][2] = append([]T(nil), y...), append([]T(nil), dx...), append([]T(nil), net.G...)
+						} else if outs[k][3] = append([]T(nil), net.G...); dx != nil {
+							t.Fatalf("%s, layerwise %v: Backward without needDx gave an input gradient", tc.name, layerwise)
+						}
+					}
 					for i := range net.Layers {
 						want := !layerwise && contains(tc.fused, i)
 						if net.fused[i] != want || (net.Outs[i] == nil) != want {
@@ -85,7 +105,7 @@ func testReLUPoolFused[T Float](t *testing.T) {
 						}
 					}
 				}
-				for j, what := range []string{"output", "dL/dx", "gradients"} {
+				for j, what := range []string{"output", "dL/dx", "gradients", "gradients without dL/dx"} {
 					f, l := outs[0][j], outs[1][j]
 					for i := range l {
 						if math.Float64bits(float64(f[i])) != math.Float64bits(float64(l[i])) {

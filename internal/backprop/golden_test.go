@@ -246,7 +246,9 @@ func runGolden[T backprop.Float](t *testing.T, c *goldenCase, tol, optTol float6
 	}
 	checkParams(t, ck, "grad ", net, c.Grads, func(p *backprop.Param[T]) []T { return p.G })
 
-	// Training steps from the same initial parameters, one run per optimizer.
+	// Training steps from the same initial parameters, one run per
+	// optimizer, as training runs them (a ReLU inside the pooling after it).
+	ctx = &backprop.Ctx{Train: c.Mode != "eval"}
 	for _, run := range c.Training {
 		train(t, ck, c, &run, net, ctx, x, target)
 	}

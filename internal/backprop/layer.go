@@ -33,10 +33,11 @@ type Ctx struct {
 	// Timing asks blocks (residual) to time their inner layers (Residual's
 	// FwdTime and BwdTime), for bench. False: nothing is timed.
 	Timing bool
-	// Layerwise runs every layer of Network.Forward and Backward on its
-	// own, so that each keeps its output and input gradient in Outs and Dx
-	// (trace). False: a ReLU before a 2x2 max pooling runs inside the
-	// pooling (Network.ForwardLayer), with the same bits.
+	// Layerwise runs every layer of Network.Forward on its own, and so of
+	// the Backward after it, so that each keeps its output and input
+	// gradient in Outs and Dx (trace). False: a ReLU before a max pooling
+	// whose 2x2 windows of stride 2 tile its input runs inside the pooling
+	// (Network.ForwardLayer), with the same bits.
 	Layerwise bool
 	// GemmLog, when set, is told the shape of every matrix product the
 	// context runs, including those inside parallel loops (so it must be

@@ -236,7 +236,8 @@ type sampleFollower[T Float] interface {
 // after a stride-1 convolution reads the convolution's product in place
 // and applies the ReLU to its own, 4 times smaller, output (the same
 // bits: the maximum of ReLUs is the ReLU of the maximum, NaNs included).
-// So Forward, not Predict, is for inspecting each layer's output (trace).
+// So Forward with Ctx.Layerwise, not Predict, is for inspecting each
+// layer's output (trace).
 func (net *Network[T]) Predict(ctx *Ctx, x []T, n int) []T {
 	if n > net.MaxBatch {
 		panic(fmt.Sprintf("backprop: batch of %d exceeds the network's maximum %d", n, net.MaxBatch))

@@ -74,7 +74,9 @@ func TestPredictEqualsForward(t *testing.T) {
 func predictMatches(t *testing.T, in []int, specs []Spec, nan bool, n, threads int) {
 	pool := parallel.NewPool(threads)
 	defer pool.Close()
-	ctx := &Ctx{Pool: pool, Gemm: gemm.NewParallel(pool)}
+	// Layerwise: Forward, the reference, keeps every layer's output
+	// (Predict's fusions do not depend on it).
+	ctx := &Ctx{Layerwise: true, Pool: pool, Gemm: gemm.NewParallel(pool)}
 	rng := rand.New(rand.NewPCG(3, uint64(threads)))
 	x32 := make([]float32, n*Prod(in))
 	other := make([]float32, len(x32))
