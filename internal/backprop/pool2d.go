@@ -113,11 +113,14 @@ func (l *pool2d[T]) window(i, j int) (i0, i1, j0, j1 int) {
 	return max(i0, 0), i1, max(j0, 0), j1
 }
 
-func (l *pool2d[T]) Forward(ctx *Ctx, x []T, n int) []T {
+func (l *pool2d[T]) Forward(ctx *Ctx, x []T, n int) []T { return l.forward(ctx, x, n, false) }
+
+// forward pools x, then applies a ReLU to the output when relu is set.
+func (l *pool2d[T]) forward(ctx *Ctx, x []T, n int, relu bool) []T {
 	planes := n * l.c
-	l.x = x[:planes*l.h*l.w]
+	l.x, l.fwd.relu = x[:planes*l.h*l.w], relu
 	ctx.For(planes, l.grain, &l.fwd)
-	l.x = nil
+	l.x, l.fwd.relu = nil, false
 	return l.y[:planes*l.oh*l.ow]
 }
 
@@ -129,26 +132,14 @@ func (l *pool2d[T]) Forward(ctx *Ctx, x []T, n int) []T {
 // maximum, NaNs included), and where it is positive the window's maximum
 // is at the same position; where it is not, backwardReLU routes no
 // gradient, as the ReLU's backward would not.
-func (l *pool2d[T]) forwardReLU(ctx *Ctx, x []T, n int) []T {
-	planes := n * l.c
-	l.x, l.fwd.relu = x[:planes*l.h*l.w], true
-	ctx.For(planes, l.grain, &l.fwd)
-	l.x, l.fwd.relu = nil, false
-	return l.y[:planes*l.oh*l.ow]
-}
+func (l *pool2d[T]) forwardReLU(ctx *Ctx, x []T, n int) []T { return l.forward(ctx, x, n, true) }
 
 // backwardReLU is this pooling's backward pass followed by the fused
 // ReLU's (see forwardReLU): dy, zeroed where the pooled output is not
 // positive (simd.ReLUBackward on the pooled values), goes to each
 // window's maximum. It returns the ReLU's input gradient, with the bits of
 // the two layers' Backward.
-func (l *pool2d[T]) backwardReLU(ctx *Ctx, dy []T, n int) []T {
-	planes := n * l.c
-	l.dy, l.bwd.relu = dy[:planes*l.oh*l.ow], true
-	ctx.For(planes, l.grain, &l.bwd)
-	l.dy, l.bwd.relu = nil, false
-	return l.dx[:planes*l.h*l.w]
-}
+func (l *pool2d[T]) backwardReLU(ctx *Ctx, dy []T, n int) []T { return l.backward(ctx, dy, n, true) }
 
 // poolForward pools the planes [lo, hi), and applies the ReLU to them
 // when relu is set (forwardReLU).
@@ -305,10 +296,16 @@ func (l *pool2d[T]) Backward(ctx *Ctx, dy []T, n int, needDx bool) []T {
 	if !needDx {
 		return nil
 	}
+	return l.backward(ctx, dy, n, false)
+}
+
+// backward computes dx from dy, through the mask of a fused ReLU when
+// relu is set.
+func (l *pool2d[T]) backward(ctx *Ctx, dy []T, n int, relu bool) []T {
 	planes := n * l.c
-	l.dy = dy[:planes*l.oh*l.ow]
+	l.dy, l.bwd.relu = dy[:planes*l.oh*l.ow], relu
 	ctx.For(planes, l.grain, &l.bwd)
-	l.dy = nil
+	l.dy, l.bwd.relu = nil, false
 	return l.dx[:planes*l.h*l.w]
 }
 
