@@ -24,9 +24,14 @@ Workloads: mlp, cnn, lstm, resnet (training samples/s: `nettrain bench`
 against bench/pytorch_twin.py, or scripts/twins/fashion_resnet.py for the
 Fashion-MNIST ResNet, which is not in the default list; PyTorch gets its best thread setting: torch and
 OpenBLAS threads, with and without OMP_WAIT_POLICY=PASSIVE, with the
-machine's OPENBLAS_CORETYPE and with OpenBLAS's own choice), gemm
+machine's OPENBLAS_CORETYPE and with OpenBLAS's own choice), gemm-pairs
 (1024^3 float32 GFLOP/s: nettrain's kernel against OpenBLAS through torch,
-with the machine's OPENBLAS_CORETYPE and without it), gemm-mlp, gemm-cnn
+with the machine's OPENBLAS_CORETYPE and without it, timed in turns: each
+round --pairs pairs of one nettrain and one OpenBLAS timing a second or
+two apart, each pair its own ratio), gemm (the same product, one nettrain
+run then one OpenBLAS run per round, minutes apart: not in the default
+list, as this machine's speed drifts by more than the two differ),
+gemm-mlp, gemm-cnn
 (every matrix product one training step of the MNIST MLP or CNN runs, as
 `nettrain bench --gemm` lists and times them, against torch.mm on the same
 shapes, timed the same way), scale-mlp, scale-cnn, scale-lstm (nettrain's
@@ -185,13 +190,14 @@ class Recorder:
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--workloads", default="mlp,cnn,lstm,scale-mlp,scale-cnn,scale-lstm,gemm,gemm-mlp,gemm-cnn,infer-mlp,infer-cnn")
+    ap.add_argument("--workloads", default="mlp,cnn,lstm,scale-mlp,scale-cnn,scale-lstm,gemm-pairs,gemm-mlp,gemm-cnn,infer-mlp,infer-cnn")
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--scale-rounds", type=int, default=5, help="rounds of the scale-* workloads")
     ap.add_argument("--steps", type=int, default=200)
     ap.add_argument("--min-time", default="1s",
                     help="nettrain bench --min-time: time at least this long (200 of the MLP's 0.3 ms steps would be 60 ms)")
+    ap.add_argument("--pairs", type=int, default=9, help="pairs of timings in each round of gemm-pairs")
     ap.add_argument("--retries", type=int, default=2, help="repeats of a disturbed run")
     ap.add_argument("--quiet-wait", type=float, default=30, help="seconds to wait for an idle machine before each run")
     ap.add_argument("--cpu", type=int, default=0,
@@ -263,6 +269,14 @@ def main():
                     for core, e in coretypes(env):
                         rec.run(dict(base, program="pytorch", openblas_coretype=core or "(auto)"),
                                 [PY, "bench/pytorch_twin.py", "--workload", "gemm", "--threads", str(t)], e)
+                elif w == "gemm-pairs":
+                    # The 1024^3 product again, nettrain and OpenBLAS timed in
+                    # turns (pairs a second or two apart), so that each pair
+                    # gives a ratio over the same stretch of time.
+                    for core, e in coretypes(env):
+                        rec.run(dict(base, program="pairs", openblas_coretype=core or "(auto)"),
+                                [PY, "bench/pytorch_twin.py", "--workload", "gemm-pairs", "--threads", str(t), "--nettrain", nt,
+                                 "--pairs", str(a.pairs)], e)
                 elif w.startswith("gemm-"):
                     # The products of one training step: nettrain lists and times
                     # them, torch.mm times the same list.

@@ -12,6 +12,7 @@ fixed random permutation, as nettrain's bench does.
   python3 bench/pytorch_twin.py --workload mlp --threads 1 --blas-threads 1
   python3 bench/pytorch_twin.py --workload gemm --threads 1
   python3 bench/pytorch_twin.py --workload gemm --threads 1 --shapes SHAPES.json
+  python3 bench/pytorch_twin.py --workload gemm-pairs --threads 1 --nettrain BIN --pairs 9
 
 Needs Debian's python3-torch (/usr/bin/python3); MNIST from MNIST_DIR (the
 GoMNIST module's data directory, which compare.sh finds), the text from
@@ -23,7 +24,9 @@ import ctypes.util
 import gzip
 import json
 import os
+import statistics
 import struct
+import subprocess
 import time
 
 import torch
@@ -195,6 +198,44 @@ def gemm(n=1024):
     return 2 * n ** 3 / time_mm(False, False, n, n, n) / 1e9
 
 
+def gemm_pairs(nettrain, threads, pairs, pause=0.2):
+    """The 1024^3 product timed in turns: pairs of one nettrain process
+    (`nettrain bench configs/mnist-mlp.yaml --steps 1 --json`: its
+    peak_gflops, timed as time_mm times torch.mm) and one torch.mm timing
+    in this process, the order swapped from one pair to the next, each
+    timing after a pause of `pause` seconds (OpenBLAS's idle threads stop
+    polling in well under that, and nettrain's exit with the process). A
+    pair's two timings are a second or two apart: a speed that drifts over
+    minutes, as this virtual machine's does, slows both alike, and each
+    pair gives a ratio of its own."""
+    env = dict(os.environ, GOMAXPROCS=str(threads))
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+    def ours():
+        time.sleep(pause)
+        r = subprocess.run([nettrain, "bench", "configs/mnist-mlp.yaml", "--threads", str(threads), "--steps", "1", "--json"],
+                           cwd=root, env=env, capture_output=True, text=True)
+        if r.returncode != 0:
+            raise SystemExit(f"{nettrain} bench: exit {r.returncode}\n{r.stderr}")
+        return json.loads(r.stdout)["peak_gflops"]
+
+    def theirs():
+        time.sleep(pause)
+        return gemm()
+
+    out = []
+    for i in range(pairs):
+        if i % 2 == 0:
+            a = ours()
+            b = theirs()
+        else:
+            b = theirs()
+            a = ours()
+        out.append({"first": "nettrain" if i % 2 == 0 else "openblas", "nettrain_gflops": a, "openblas_gflops": b, "ratio": a / b})
+    med = lambda key: statistics.median(p[key] for p in out)
+    return {"pairs": out, "nettrain_gflops": med("nettrain_gflops"), "gflops": med("openblas_gflops"), "ratio": med("ratio")}
+
+
 def gemm_shapes(path):
     """Times the shapes nettrain's `bench --gemm --json` listed (a convolution
     read in place is timed as the A^T x B product it equals)."""
@@ -218,19 +259,26 @@ def gemm_shapes(path):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--workload", required=True, choices=["mlp", "cnn", "lstm", "gemm"])
+    ap.add_argument("--workload", required=True, choices=["mlp", "cnn", "lstm", "gemm", "gemm-pairs"])
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--blas-threads", type=int, default=None)
     ap.add_argument("--steps", type=int, default=200)
     ap.add_argument("--warmup", type=int, default=10)
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--shapes", help="with --workload gemm: nettrain's `bench --gemm --json` output, whose shapes to time")
+    ap.add_argument("--nettrain", help="with --workload gemm-pairs: the nettrain binary")
+    ap.add_argument("--pairs", type=int, default=9, help="with --workload gemm-pairs: how many pairs of timings")
     a = ap.parse_args()
     blas = a.blas_threads if a.blas_threads is not None else a.threads
     set_threads(a.threads, blas)
     rec = {"workload": a.workload, "threads": a.threads, "blas_threads": blas, "torch": torch.__version__}
     if a.workload == "gemm" and a.shapes:
         rec.update(gemm_shapes(a.shapes))
+        rec["openblas_coretype"] = os.environ.get("OPENBLAS_CORETYPE", "")
+    elif a.workload == "gemm-pairs":
+        if not a.nettrain:
+            raise SystemExit("--workload gemm-pairs needs --nettrain BIN")
+        rec.update(gemm_pairs(a.nettrain, a.threads, a.pairs))
         rec["openblas_coretype"] = os.environ.get("OPENBLAS_CORETYPE", "")
     elif a.workload == "gemm":
         rec["gflops"] = gemm()

@@ -126,7 +126,21 @@ def tables(machines, runs):
                 core = rs[-1]["result"].get("blas", {}).get("openblas_corename") or k[4]
                 out.append(f"| gemm | {g[1]} | {fmt(*ours[:2], 1)} | {fmt(*m[:2], 1)} ({core}; OPENBLAS_CORETYPE {k[4]}) | {ours[0] / m[0]:.2f} |")
         out.append("")
-    shp = [g for g in sorted(groups) if g[0].startswith("gemm-")]
+    pairs = [g for g in sorted(groups) if g[0] == "gemm-pairs"]
+    if pairs:
+        out += ["| 1024^3 float32 GEMM, in turns | threads | nettrain GFLOP/s | OpenBLAS GFLOP/s (core type) | "
+                "ratio, median of the pairs (lowest to highest) | pairs at 1.0x or more |", "|---|---|---|---|---|---|"]
+        for g in pairs:
+            for k, rs in sorted(groups[g].items(), key=lambda kv: str(kv[0])):
+                ps = all_pairs(rs)
+                dist = all(r["conditions"]["disturbed"] for r in rs)
+                core = rs[-1]["result"].get("blas", {}).get("openblas_corename") or k[4]
+                rat = [p["ratio"] for p in ps]
+                out.append(f"| gemm-pairs | {g[1]} | {fmt(statistics.median(p['nettrain_gflops'] for p in ps), dist, 1)} | "
+                           f"{fmt(statistics.median(p['openblas_gflops'] for p in ps), dist, 1)} ({core}; OPENBLAS_CORETYPE {k[4]}) | "
+                           f"{statistics.median(rat):.2f} ({min(rat):.2f} to {max(rat):.2f}) | {sum(r >= 1 for r in rat)} of {len(rat)} |")
+        out.append("")
+    shp = [g for g in sorted(groups) if g[0].startswith("gemm-") and g[0] != "gemm-pairs"]
     if shp:
         out += shape_tables(groups, shp)
     inf = [g for g in sorted(groups, key=lambda g: (g[0], g[2] or 0, g[1])) if g[0].startswith("infer-")]
@@ -263,6 +277,17 @@ def scale_records(groups, name):
     return [r for r in recs or [] if len(r["result"].get("runs", [])) > 1 and r["result"]["runs"][0]["threads"] == 1]
 
 
+def all_pairs(rs):
+    """Every pair of timings of a gemm-pairs run's rounds (the last attempt
+    of each round)."""
+    return [p for r in rounds_of(rs).values() for p in r["result"]["pairs"]]
+
+
+def avx512(rs):
+    """Whether OpenBLAS ran its AVX-512 kernels in a run's last record."""
+    return (rs[-1]["result"].get("blas", {}).get("openblas_corename") or "").lower() in AVX512_CORES
+
+
 def rounds_of(rs):
     """{round: record} over a run's records (the last attempt of each round)."""
     return {r.get("round", i): r for i, r in enumerate(rs)}
@@ -293,10 +318,24 @@ def goals_table(groups):
         rows.append(f"| {goal} | {what(median)} (lowest round {what(low)}) | {met} |")
 
     x = lambda v: f"{v:.2f}x"
-    for g in sorted(g for g in groups if g[0] == "gemm"):
+    paired = set()
+    for g in sorted(g for g in groups if g[0] == "gemm-pairs"):
+        theirs = [rs for k, rs in groups[g].items() if k[0] == "pairs" and avx512(rs)]
+        if not theirs:
+            continue
+        # OpenBLAS's faster AVX-512 setting, by its own median over the pairs.
+        best = max(theirs, key=lambda rs: statistics.median(p["openblas_gflops"] for p in all_pairs(rs)))
+        rat = [p["ratio"] for p in all_pairs(best)]
+        per = [r["result"]["ratio"] for r in rounds_of(best).values()]
+        need, m = 1.0, statistics.median(rat)
+        met = "yes" if m >= need else "no"
+        met += f"; {sum(v >= need for v in per)} of {len(per)} rounds, {sum(v >= need for v in rat)} of {len(rat)} pairs"
+        rows.append(f"| 1024^3 GEMM, {threads_name(g[1])}, against OpenBLAS's AVX-512 kernels, timed in turns: at least 1.0x | "
+                    f"{x(m)} (lowest round {x(min(per))}, pairs {x(min(rat))} to {x(max(rat))}) | {met} |")
+        paired.add(g[1])
+    for g in sorted(g for g in groups if g[0] == "gemm" and g[1] not in paired):
         ours = next((rs for k, rs in groups[g].items() if k[0] == "nettrain"), None)
-        theirs = [(med(rs, "gflops")[0], rs) for k, rs in groups[g].items()
-                  if k[0] == "pytorch" and (rs[-1]["result"].get("blas", {}).get("openblas_corename") or "").lower() in AVX512_CORES]
+        theirs = [(med(rs, "gflops")[0], rs) for k, rs in groups[g].items() if k[0] == "pytorch" and avx512(rs)]
         if not ours or not theirs:
             continue
         best = max(theirs, key=lambda t: t[0])[1]  # OpenBLAS's faster AVX-512 setting
@@ -304,7 +343,7 @@ def goals_table(groups):
         per = [a[i] / b[i] for i in a if i in b]
         row(f"1024^3 GEMM, {threads_name(g[1])}, against OpenBLAS's AVX-512 kernels: at least 1.0x", 1.0,
             med(ours, "peak_gflops")[0] / med(best, "gflops")[0], per, x)
-    for g in sorted(g for g in groups if g[0].startswith("gemm-")):
+    for g in sorted(g for g in groups if g[0].startswith("gemm-") and g[0] != "gemm-pairs"):
         ours = next((rs for k, rs in groups[g].items() if k[0] == "nettrain"), None)
         theirs = [rs for k, rs in groups[g].items() if k[0] == "pytorch"]
         if not ours or not theirs:
@@ -342,7 +381,8 @@ def goals_table(groups):
             low[0], [min(v) for v in rounds.values()], x)
     if not rows:
         return []
-    return ["Issue 17's goals against the records above (medians over rounds, as above, with the lowest round; "
+    return ["Issue 17's goals against the records above (medians over rounds, as above, with the lowest round; for the GEMM "
+            "timed in turns, the median of all its pairs, each round's ratio the median of its own; "
             "\"k of n rounds\": the rounds that meet the goal on their own):", "",
             "| goal | measured | met |", "|---|---|---|"] + rows + [""]
 
