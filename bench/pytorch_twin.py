@@ -209,6 +209,7 @@ def gemm_pairs(nettrain, threads, pairs, pause=0.2):
     minutes, as this virtual machine's does, slows both alike, and each
     pair gives a ratio of its own."""
     env = dict(os.environ, GOMAXPROCS=str(threads))
+    env.pop("GLIBC_TUNABLES", None)  # compare.py's setting for PyTorch's malloc
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
     def ours():

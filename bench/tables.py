@@ -109,7 +109,8 @@ def tables(machines, runs):
                     m = med(rs, "samples_per_s")
                     if theirs is None or m[0] > theirs[0][0]:
                         theirs = (m, f"torch {k[1]}, OpenBLAS {k[2]}" + (", OMP_WAIT_POLICY=PASSIVE" if k[3] else "") +
-                                  (f", OPENBLAS_CORETYPE {k[4]}" if k[4] else ""))
+                                  (f", OPENBLAS_CORETYPE {k[4]}" if k[4] else "") +
+                                  (", malloc keeping freed memory" if rs[-1].get("glibc_tunables") else ""))
             if ours and theirs:
                 out.append(f"| {g[0]} | {g[1]} | {fmt(*ours[:2])} | {fmt(*theirs[0][:2])} ({theirs[1]}) | {ours[0] / theirs[0][0]:.2f} |")
         out.append("")
