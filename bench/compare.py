@@ -27,11 +27,12 @@ OpenBLAS threads, with and without OMP_WAIT_POLICY=PASSIVE, with the
 machine's OPENBLAS_CORETYPE and with OpenBLAS's own choice), gemm-pairs
 (1024^3 float32 GFLOP/s: nettrain's kernel against OpenBLAS through torch,
 with the machine's OPENBLAS_CORETYPE and without it, timed in turns: each
-round --pairs pairs of one nettrain and one OpenBLAS timing a second or
-two apart, each pair its own ratio), gemm (the same product, one nettrain
-run then one OpenBLAS run per round, minutes apart: not in the default
-list, as this machine's speed drifts by more than the two differ),
-gemm-mlp, gemm-cnn
+round --pairs pairs of one nettrain and one OpenBLAS timing about a second
+apart, each program first in half of them, each pair its own ratio), gemm
+(the same product, one nettrain run and then one OpenBLAS run per round,
+4 to 5 s apart, nettrain always first: not in the default list, since
+this machine's speed moves by more than the two differ within seconds,
+and 3 rounds give 3 ratios), gemm-mlp, gemm-cnn
 (every matrix product one training step of the MNIST MLP or CNN runs, as
 `nettrain bench --gemm` lists and times them, against torch.mm on the same
 shapes, timed the same way), scale-mlp, scale-cnn, scale-lstm (nettrain's
@@ -208,7 +209,7 @@ def main():
     ap.add_argument("--steps", type=int, default=200)
     ap.add_argument("--min-time", default="1s",
                     help="nettrain bench --min-time: time at least this long (200 of the MLP's 0.3 ms steps would be 60 ms)")
-    ap.add_argument("--pairs", type=int, default=9, help="pairs of timings in each round of gemm-pairs")
+    ap.add_argument("--pairs", type=int, default=10, help="pairs of timings in each round of gemm-pairs (even: each program first in half)")
     ap.add_argument("--retries", type=int, default=2, help="repeats of a disturbed run")
     ap.add_argument("--quiet-wait", type=float, default=30, help="seconds to wait for an idle machine before each run")
     ap.add_argument("--cpu", type=int, default=0,
@@ -286,8 +287,8 @@ def main():
                                 [PY, "bench/pytorch_twin.py", "--workload", "gemm", "--threads", str(t)], e)
                 elif w == "gemm-pairs":
                     # The 1024^3 product again, nettrain and OpenBLAS timed in
-                    # turns (pairs a second or two apart), so that each pair
-                    # gives a ratio over the same stretch of time.
+                    # turns (pairs about a second apart, each program first in
+                    # half), each pair a ratio of its own.
                     for core, e in coretypes(torch_env):
                         rec.run(dict(base, program="pairs", openblas_coretype=core or "(auto)"),
                                 [PY, "bench/pytorch_twin.py", "--workload", "gemm-pairs", "--threads", str(t), "--nettrain", nt,

@@ -12,7 +12,7 @@ fixed random permutation, as nettrain's bench does.
   python3 bench/pytorch_twin.py --workload mlp --threads 1 --blas-threads 1
   python3 bench/pytorch_twin.py --workload gemm --threads 1
   python3 bench/pytorch_twin.py --workload gemm --threads 1 --shapes SHAPES.json
-  python3 bench/pytorch_twin.py --workload gemm-pairs --threads 1 --nettrain BIN --pairs 9
+  python3 bench/pytorch_twin.py --workload gemm-pairs --threads 1 --nettrain BIN --pairs 10
 
 Needs Debian's python3-torch (/usr/bin/python3); MNIST from MNIST_DIR (the
 GoMNIST module's data directory, which compare.sh finds), the text from
@@ -205,9 +205,11 @@ def gemm_pairs(nettrain, threads, pairs, pause=0.2):
     in this process, the order swapped from one pair to the next, each
     timing after a pause of `pause` seconds (OpenBLAS's idle threads stop
     polling in well under that, and nettrain's exit with the process). A
-    pair's two timings are a second or two apart: a speed that drifts over
-    minutes, as this virtual machine's does, slows both alike, and each
-    pair gives a ratio of its own."""
+    pair's two timings are about a second apart, against 4 to 5 s between
+    the two programs' runs in a round of the gemm workload (which always
+    ran nettrain first), and each pair gives a ratio of its own: many
+    ratios, each program first in half of them, on a machine whose speed
+    moves by several percent within seconds."""
     env = dict(os.environ, GOMAXPROCS=str(threads))
     env.pop("GLIBC_TUNABLES", None)  # compare.py's setting for PyTorch's malloc
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -218,7 +220,7 @@ def gemm_pairs(nettrain, threads, pairs, pause=0.2):
                            cwd=root, env=env, capture_output=True, text=True)
         if r.returncode != 0:
             raise SystemExit(f"{nettrain} bench: exit {r.returncode}\n{r.stderr}")
-        return json.loads(r.stdout)["peak_gflops"]
+        return json.loads(r.stdout.strip().splitlines()[-1])["peak_gflops"]
 
     def theirs():
         time.sleep(pause)
@@ -268,7 +270,7 @@ def main():
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--shapes", help="with --workload gemm: nettrain's `bench --gemm --json` output, whose shapes to time")
     ap.add_argument("--nettrain", help="with --workload gemm-pairs: the nettrain binary")
-    ap.add_argument("--pairs", type=int, default=9, help="with --workload gemm-pairs: how many pairs of timings")
+    ap.add_argument("--pairs", type=int, default=10, help="with --workload gemm-pairs: how many pairs of timings (even: each program first in half)")
     a = ap.parse_args()
     blas = a.blas_threads if a.blas_threads is not None else a.threads
     set_threads(a.threads, blas)
@@ -279,7 +281,11 @@ def main():
     elif a.workload == "gemm-pairs":
         if not a.nettrain:
             raise SystemExit("--workload gemm-pairs needs --nettrain BIN")
-        rec.update(gemm_pairs(a.nettrain, a.threads, a.pairs))
+        if a.pairs < 1:
+            raise SystemExit(f"--pairs {a.pairs}: at least 1")
+        if a.blas_threads is not None and a.blas_threads != a.threads:
+            raise SystemExit("--workload gemm-pairs runs both programs on --threads threads: no --blas-threads")
+        rec.update(gemm_pairs(os.path.abspath(a.nettrain), a.threads, a.pairs))
         rec["openblas_coretype"] = os.environ.get("OPENBLAS_CORETYPE", "")
     elif a.workload == "gemm":
         rec["gflops"] = gemm()
