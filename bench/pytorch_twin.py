@@ -220,7 +220,11 @@ def gemm_pairs(nettrain, threads, pairs, pause=0.2):
                            cwd=root, env=env, capture_output=True, text=True)
         if r.returncode != 0:
             raise SystemExit(f"{nettrain} bench: exit {r.returncode}\n{r.stderr}")
-        return json.loads(r.stdout.strip().splitlines()[-1])["peak_gflops"]
+        try:
+            res = json.loads(r.stdout)  # bench --json: one indented object
+        except ValueError:  # other output before it: its last line
+            res = json.loads(r.stdout.strip().splitlines()[-1])
+        return res["peak_gflops"]
 
     def theirs():
         time.sleep(pause)
