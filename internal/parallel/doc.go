@@ -43,10 +43,14 @@
 // not scheduled yet.
 //
 // Idle workers poll the word for spinTime (500 microseconds) after each
-// loop, spanning the serial stretches of a training step, then park on a
-// channel, because waking a parked goroutine costs as much as a small GEMM.
-// The caller likewise polls for the last chunks before parking. Workers
-// live until Close; the Pool must not be used after it.
+// loop, spanning the serial stretches of a training step, then park,
+// because waking a parked goroutine costs as much as a small GEMM. The
+// caller likewise polls for the last chunks before parking. On Linux a
+// goroutine parks in the futex system call on a word of its own, which
+// allocates nothing; a channel (as off Linux) makes the Go runtime
+// allocate a waiter record whenever its caches have none, which a run
+// whose convolutions park in their uneven tails counted as allocations
+// per step. Workers live until Close; the Pool must not be used after it.
 //
 // # What a hand-off costs
 //

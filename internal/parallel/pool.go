@@ -36,8 +36,9 @@ type Pool struct {
 	// can never mix two jobs. The caller claims front, the workers back-1.
 	state        atomic.Uint64
 	remaining    atomic.Int32 // chunks of the current job not finished
-	callerParked atomic.Bool  // the caller is (about to be) blocked on done
-	done         chan struct{}
+	callerParked atomic.Bool  // the caller is (about to be) parked on done
+	done         parker
+	parks        [2]atomic.Uint64 // times the caller, a worker parked (tests look)
 	closing      atomic.Bool
 	closed       bool
 	exited       sync.WaitGroup
@@ -45,9 +46,9 @@ type Pool struct {
 
 // poolWorker is the parking place of one worker goroutine.
 type poolWorker struct {
-	parked atomic.Bool   // the worker is (about to be) blocked on wake
-	wake   chan struct{} // capacity 1: a token means "look at state again"
-	_      [64]byte      // keep workers on separate cache lines
+	parked atomic.Bool // the worker is (about to be) parked on wake
+	wake   parker      // a token means "look at state again"
+	_      [64]byte    // keep workers on separate cache lines
 }
 
 // spinTime is how long a goroutine with nothing to do polls before it
@@ -65,9 +66,10 @@ func NewPool(threads int) *Pool {
 	if threads < 1 {
 		threads = runtime.GOMAXPROCS(0)
 	}
-	p := &Pool{threads: threads, workers: make([]poolWorker, threads), done: make(chan struct{}, 1)}
+	p := &Pool{threads: threads, workers: make([]poolWorker, threads)}
+	p.done.init()
 	for i := 1; i < threads; i++ {
-		p.workers[i].wake = make(chan struct{}, 1)
+		p.workers[i].wake.init()
 		p.exited.Add(1)
 		go p.work(i)
 	}
@@ -168,10 +170,7 @@ func (p *Pool) publish(chunks int) uint32 {
 	for i := 1; i < p.threads; i++ {
 		w := &p.workers[i]
 		if w.parked.Load() {
-			select {
-			case w.wake <- struct{}{}:
-			default:
-			}
+			w.wake.unpark()
 		}
 	}
 	return gen
@@ -201,10 +200,7 @@ func (p *Pool) claim(gen uint32, id int) {
 		// fields are stable until remaining reaches 0.
 		p.task.Run(id, next*p.step, min((next+1)*p.step, p.n))
 		if p.remaining.Add(-1) == 0 && p.callerParked.Load() {
-			select {
-			case p.done <- struct{}{}:
-			default:
-			}
+			p.done.unpark()
 		}
 	}
 }
@@ -219,7 +215,8 @@ func (p *Pool) waitDone() {
 		}
 		p.callerParked.Store(true)
 		if p.remaining.Load() != 0 { // re-check: the last worker may have missed callerParked
-			<-p.done
+			p.parks[0].Add(1)
+			p.done.park()
 		}
 		p.callerParked.Store(false)
 		sp = spinner{}
@@ -255,7 +252,8 @@ func (p *Pool) waitGen(w *poolWorker, seen uint32) uint32 {
 			w.parked.Store(false)
 			return g
 		}
-		<-w.wake
+		p.parks[1].Add(1)
+		w.wake.park()
 		w.parked.Store(false)
 		sp = spinner{}
 	}
