@@ -2,10 +2,11 @@ package parallel
 
 import (
 	"runtime"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/nettrain/nettrain/internal/allocs"
 )
 
 // countTask records which chunks ran, on which goroutine.
@@ -165,42 +166,11 @@ func (t *slowTask) Run(w, _, _ int) {
 	}
 }
 
-// busy keeps the goroutine running for d (time.Sleep would park it, and a
-// sleeping goroutine's timer may grow the timer heap of the scheduler's
-// P it lands on: an allocation that is not the pool's).
+// busy keeps the goroutine running on its core for d, as work does
+// (time.Sleep would park it).
 func busy(d time.Duration) {
 	for start := time.Now(); time.Since(start) < d; {
 	}
-}
-
-// poolAllocs sums the allocations of the memory profile (every one, at
-// MemProfileRate 1) whose stack runs through the pool's code.
-func poolAllocs() int64 {
-	runtime.GC() // the profile is as of the last collection
-	recs := make([]runtime.MemProfileRecord, 1024)
-	for {
-		n, ok := runtime.MemProfile(recs, true)
-		if ok {
-			recs = recs[:n]
-			break
-		}
-		recs = make([]runtime.MemProfileRecord, n+1024)
-	}
-	var sum int64
-	for _, r := range recs {
-		frames := runtime.CallersFrames(r.Stack())
-		for {
-			f, more := frames.Next()
-			if strings.Contains(f.Function, "internal/parallel.(*Pool)") || strings.Contains(f.Function, "internal/parallel.(*parker)") {
-				sum += r.AllocObjects
-				break
-			}
-			if !more {
-				break
-			}
-		}
-	}
-	return sum
 }
 
 // TestParkingAllocatesNothing: a goroutine that waits longer than spinTime
@@ -208,35 +178,36 @@ func poolAllocs() int64 {
 // parking allocates nothing either. Parking on a channel did: the Go
 // runtime allocates a waiter record (a sudog) when its caches have none,
 // until many parks have filled them, and again after each garbage
-// collection (the loop below runs some); nettrain bench showed 0.04 to 0.06 allocations per step on
-// the MNIST CNN at 2 threads, which parks in its convolutions' uneven
-// tails. The test counts the allocations whose stack runs through the
-// pool: a park in a system call may also make the scheduler start a
-// thread (once; Go keeps it), which is not the pool's allocation.
+// collection (the loop below runs some); nettrain bench showed 0.04 to
+// 0.07 allocations per step on the MNIST CNN at 2 threads, which parks in
+// its convolutions' uneven tails. The test counts the allocations whose
+// stack runs through the pool: a park in a system call may also make the
+// scheduler start a thread (once; Go keeps it), which is not the pool's
+// allocation.
 func TestParkingAllocatesNothing(t *testing.T) {
-	defer func(r int) { runtime.MemProfileRate = r }(runtime.MemProfileRate)
-	runtime.MemProfileRate = 1
 	p := NewPool(2)
 	defer p.Close()
 	task := &slowTask{d: 2 * spinTime}
-	before := poolAllocs()
 	// Loop until each goroutine has parked often enough (the timing of a
 	// busy machine decides how often a call parks), or 20 seconds.
 	const want = 50
 	calls := 0
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); calls += 2 {
-		if p.parks[0].Load() >= want && p.parks[1].Load() >= want {
-			break
+	loop := func() {
+		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); calls += 2 {
+			if p.parks[0].Load() >= want && p.parks[1].Load() >= want {
+				break
+			}
+			if calls%20 == 0 {
+				runtime.GC() // empties the runtime's shared cache of waiter records
+			}
+			p.For(2, 1, task)  // the worker wakes: the caller likely runs both chunks
+			p.For(2, 1, task)  // the worker, polling, takes one: the caller parks
+			busy(2 * spinTime) // the worker parks
 		}
-		if calls%20 == 0 {
-			runtime.GC() // empties the runtime's shared cache of waiter records
-		}
-		p.For(2, 1, task)  // the worker wakes: the caller likely runs both chunks
-		p.For(2, 1, task)  // the worker, polling, takes one: the caller parks
-		busy(2 * spinTime) // the worker parks
 	}
+	a := allocs.Through(loop, "github.com/nettrain/nettrain/internal/parallel.(*Pool)", "github.com/nettrain/nettrain/internal/parallel.(*parker)")
 	caller, workers := p.parks[0].Load(), p.parks[1].Load()
-	if a := poolAllocs() - before; a != 0 {
+	if a != 0 {
 		t.Errorf("%d calls in which the caller parked %d times and the worker %d allocated %d times", calls, caller, workers, a)
 	}
 	if caller < want || workers < want {
