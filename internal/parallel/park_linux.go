@@ -4,6 +4,7 @@ package parallel
 
 import (
 	"sync/atomic"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -11,12 +12,17 @@ import (
 
 // parker is where one goroutine parks until another wakes it, without
 // allocating: park blocks the goroutine's thread in the futex(2) system
-// call on token (Go's scheduler hands the thread's P to other goroutines
-// meanwhile), and unpark sets the token and wakes it. Parking on a
-// channel, or on anything else of the sync package, allocates a waiter
-// record (a sudog) whenever the runtime's caches of them are empty, which
-// breaks the pool's zero allocations per step (see
-// TestParkingAllocatesNothing).
+// call on token, and unpark sets the token and wakes it. Receiving from a
+// channel, or waiting in the sync package, allocates a waiter record (a
+// sudog) whenever the runtime's caches of them are empty, which broke the
+// pool's zero allocations per step (see TestParkingAllocatesNothing).
+//
+// A goroutine in a system call keeps its thread, and its P (the
+// scheduler's right to run Go code) until it returns or the runtime's
+// monitor takes the P for other goroutines, after 20 microseconds to 10
+// milliseconds; it then gets it back, or another, on waking. Nothing in a
+// training run waits on that: the parked goroutines are the pool's own,
+// and the goroutine running the step has a P of its own.
 //
 // One token at most is kept: an unpark before the park makes that park
 // return at once, like a send on a channel of capacity 1.
@@ -40,7 +46,12 @@ func (p *parker) park() {
 	for !p.token.CompareAndSwap(1, 0) {
 		// Sleeps only while the token is still 0; returns at a wake-up, a
 		// signal or a token that came first, and the loop looks again.
-		unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(&p.token)), futexWaitPrivate, 0, 0, 0, 0)
+		_, _, e := unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(&p.token)), futexWaitPrivate, 0, 0, 0, 0)
+		if e != 0 && e != unix.EINTR && e != unix.EAGAIN {
+			// No futex here (a seccomp filter, a 32-bit kernel without
+			// the old time call): poll the token rather than spin.
+			time.Sleep(100 * time.Microsecond)
+		}
 	}
 }
 

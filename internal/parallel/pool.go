@@ -38,10 +38,14 @@ type Pool struct {
 	remaining    atomic.Int32 // chunks of the current job not finished
 	callerParked atomic.Bool  // the caller is (about to be) parked on done
 	done         parker
-	parks        [2]atomic.Uint64 // times the caller, a worker parked (tests look)
 	closing      atomic.Bool
 	closed       bool
 	exited       sync.WaitGroup
+
+	// parks counts the times the caller (0) and the workers (1) went to
+	// park (a park may return at once on a token left from before): the
+	// tests look.
+	parks [2]atomic.Uint64
 }
 
 // poolWorker is the parking place of one worker goroutine.
@@ -206,7 +210,7 @@ func (p *Pool) claim(gen uint32, id int) {
 }
 
 // waitDone returns once every chunk of the current job is finished: it
-// spins for spinTime, then parks until the last worker sends a token.
+// spins for spinTime, then parks until the last worker unparks it.
 func (p *Pool) waitDone() {
 	var sp spinner
 	for p.remaining.Load() != 0 {
@@ -237,7 +241,7 @@ func (p *Pool) work(id int) {
 }
 
 // waitGen returns the generation once it differs from seen: it spins for
-// spinTime, then parks until publish sends a wake token.
+// spinTime, then parks until publish unparks it.
 func (p *Pool) waitGen(w *poolWorker, seen uint32) uint32 {
 	var sp spinner
 	for {

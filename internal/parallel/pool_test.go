@@ -185,6 +185,10 @@ func busy(d time.Duration) {
 // scheduler start a thread (once; Go keeps it), which is not the pool's
 // allocation.
 func TestParkingAllocatesNothing(t *testing.T) {
+	// On one P the caller never waits for the worker (it runs the
+	// worker's chunk to the end before the caller runs again): give the
+	// two goroutines a P each, which also works on one core.
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(max(2, runtime.GOMAXPROCS(0))))
 	p := NewPool(2)
 	defer p.Close()
 	task := &slowTask{d: 2 * spinTime}
