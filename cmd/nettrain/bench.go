@@ -103,7 +103,7 @@ rounds: the list bench/compare.sh gives PyTorch's BLAS to time too.`,
 	addSetFlag(cmd, &opts.Sets)
 	cmd.Flags().IntVar(&opts.Steps, "steps", 100, "timed steps (with --inference: timed forward passes)")
 	cmd.Flags().DurationVar(&opts.MinTime, "min-time", 0, "keep timing training steps until they take at least this long, e.g. 2s")
-	cmd.Flags().StringVar(&threads, "threads", "0", fmt.Sprintf("threads, at most %d, or a list such as 1,2,4 for a scaling table (default: training.threads, else every core)", maxThreads))
+	cmd.Flags().StringVar(&threads, "threads", "0", fmt.Sprintf("threads, at most %d, or a list such as 1,2,4 for a scaling table (default: training.threads, else every core the process may use)", maxThreads))
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print JSON (a list with several thread counts)")
 	cmd.Flags().BoolVar(&opts.Inference, "inference", false, "time predictions (evaluation-mode forward passes) instead of training steps")
 	cmd.Flags().IntVar(&opts.Batch, "batch", 0, "with --inference: samples per forward pass (default: training.batch_size)")

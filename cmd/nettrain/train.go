@@ -52,7 +52,7 @@ status.json when it ends.`,
 	cmd.Flags().StringVar(&opts.Resume, "resume", "", "continue training from this checkpoint")
 	cmd.Flags().BoolVar(&opts.Overwrite, "overwrite", false, "start afresh in an existing run directory")
 	cmd.Flags().StringVar(&opts.TensorBoard, "tensorboard", "", "also write TensorBoard event files into this directory (training.tensorboard: true writes them into the run directory)")
-	cmd.Flags().IntVar(&opts.Threads, "threads", 0, fmt.Sprintf("threads to use, at most %d (default: training.threads, else every core)", maxThreads))
+	cmd.Flags().IntVar(&opts.Threads, "threads", 0, fmt.Sprintf("threads to use, at most %d (default: training.threads, else every core the process may use)", maxThreads))
 	return cmd
 }
 

@@ -213,7 +213,9 @@ type TrainingConfig struct {
 	Steps     *int `yaml:"steps"`
 	BatchSize int  `yaml:"batch_size"` // default 64
 	Shuffle   bool `yaml:"shuffle"`    // default true
-	// Threads is the number of threads; null (default) uses every core.
+	// Threads is the number of threads; null (default) uses every core the
+	// process may use (GOMAXPROCS: its CPU affinity mask, a container's CPU
+	// limit).
 	Threads *int `yaml:"threads"`
 	// ClipNorm rescales the gradient when its global L2 norm exceeds it
 	// (torch.nn.utils.clip_grad_norm_); null: off.
