@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -176,8 +177,10 @@ func runBench(o *BenchOptions) error {
 	if len(rs) > 1 {
 		fmt.Fprintln(o.IO.Out)
 		printScaling(o.IO.Out, inspect.Scale(rs))
-		if note := fastestNote(rs); note != "" {
-			fmt.Fprintln(o.IO.Out, note)
+		for _, note := range []string{oversubscribedNote(rs, runtime.GOMAXPROCS(0)), fastestNote(rs)} {
+			if note != "" {
+				fmt.Fprintln(o.IO.Out, note)
+			}
 		}
 		for _, r := range rs {
 			if r.CrossCore != nil {
@@ -221,6 +224,28 @@ func fastestNote(rs []*inspect.BenchResult) string {
 	return fmt.Sprintf("note: the step was fastest on %s here (%.3f ms, against %.3f ms on %s): train this config with --threads %d\n"+
 		"(or training.threads: %d) on this machine; every thread count gives the same bits.",
 		threadsName(best.Threads), best.StepMS, most.StepMS, threadsName(most.Threads), best.Threads, best.Threads)
+}
+
+// oversubscribedNote says when the largest thread count timed is more
+// than the cores the process may use (GOMAXPROCS: its CPU mask, a
+// container's CPU limit): those threads take turns on the cores, so the
+// run measures the sharing and the Amdahl fit to it says nothing about
+// more cores. "" otherwise.
+func oversubscribedNote(rs []*inspect.BenchResult, cores int) string {
+	most := 0
+	for _, r := range rs {
+		most = max(most, r.Threads)
+	}
+	if most <= cores {
+		return ""
+	}
+	cs := "cores"
+	if cores == 1 {
+		cs = "core"
+	}
+	return fmt.Sprintf("note: %s is more than the %d %s this process may use (GOMAXPROCS): beyond %d the threads take turns\n"+
+		"on the cores, so the parallel fractions and 16-core projections above, fitted to %d, do not measure scaling; time at most %d.",
+		threadsName(most), cores, cs, cores, most, cores)
 }
 
 // threadsName is "1 thread" or "N threads".

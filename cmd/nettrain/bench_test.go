@@ -194,6 +194,29 @@ func TestFastestNote(t *testing.T) {
 	}
 }
 
+// TestOversubscribedNote: the scaling table carries a note when a thread
+// count timed is more than the cores the process may use.
+func TestOversubscribedNote(t *testing.T) {
+	run := func(threads int) *inspect.BenchResult { return &inspect.BenchResult{Threads: threads} }
+	for _, c := range []struct {
+		name  string
+		rs    []*inspect.BenchResult
+		cores int
+		want  string // "" for no note
+	}{
+		{"within the cores", []*inspect.BenchResult{run(1), run(2)}, 2, ""},
+		{"one thread, one core", []*inspect.BenchResult{run(1)}, 1, ""},
+		{"more threads than cores", []*inspect.BenchResult{run(1), run(2), run(4)}, 2, "4 threads is more than the 2 cores this process may use (GOMAXPROCS): beyond 2"},
+		{"listed from the most", []*inspect.BenchResult{run(8), run(1)}, 4, "8 threads is more than the 4 cores"},
+		{"one core", []*inspect.BenchResult{run(1), run(2)}, 1, "2 threads is more than the 1 core this"},
+	} {
+		got := oversubscribedNote(c.rs, c.cores)
+		if (c.want == "") != (got == "") || !strings.Contains(got, c.want) {
+			t.Errorf("%s: oversubscribedNote = %q, want %q", c.name, got, c.want)
+		}
+	}
+}
+
 // TestCrossCoreNote: the scaling table carries a note only when a cache
 // line's round trip was slow during the run.
 func TestCrossCoreNote(t *testing.T) {
