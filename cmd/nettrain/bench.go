@@ -140,6 +140,7 @@ func runBench(o *BenchOptions) error {
 	if err != nil {
 		return err
 	}
+	warnThreads(o.IO.ErrOut, cfg, slices.Max(o.Threads))
 	if o.Gemm {
 		return runBenchGemm(o, cfg)
 	}
@@ -244,8 +245,9 @@ func oversubscribedNote(rs []*inspect.BenchResult, cores int) string {
 		cs = "core"
 	}
 	return fmt.Sprintf("note: %s is more than the %d %s this process may use (GOMAXPROCS): beyond %d the threads take turns\n"+
-		"on the cores, so the parallel fractions and 16-core projections above, fitted to %d, do not measure scaling; time at most %d.",
-		threadsName(most), cores, cs, cores, most, cores)
+		"on the cores, so its column above, and the parallel fractions and 16-core projections fitted to it, do not measure scaling:\n"+
+		"time at most %s (e.g. --threads 1,%d).",
+		threadsName(most), cores, cs, cores, threadsName(cores), cores)
 }
 
 // threadsName is "1 thread" or "N threads".

@@ -62,6 +62,7 @@ func runEval(o *EvalOptions) error {
 	if err != nil {
 		return err
 	}
+	warnThreads(o.IO.ErrOut, cfg, o.Threads)
 	r, err := infer.EvalCheckpoint(cfg, o.Checkpoint, infer.Split(o.Split), o.Threads)
 	if err != nil {
 		return err

@@ -2,11 +2,14 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"math"
+	"runtime"
 	"strconv"
 
 	"github.com/nettrain/nettrain/internal/infer"
 	"github.com/nettrain/nettrain/internal/model"
+	"github.com/nettrain/nettrain/internal/train"
 )
 
 // maxThreads caps --threads (train, eval, bench): each thread gets its own
@@ -24,6 +27,15 @@ func checkThreads(n int) error {
 		return usageError{fmt.Errorf("--threads must be at most %d (the cap of training.threads), got %d", maxThreads, n)}
 	}
 	return nil
+}
+
+// warnThreads prints train.ThreadsWarning for a command that runs threads
+// (--threads, else training.threads, else GOMAXPROCS) to w, its standard
+// error, so that --json and predictions on standard output stay clean.
+func warnThreads(w io.Writer, cfg *model.Config, threads int) {
+	if s := train.ThreadsWarning(train.Threads(cfg, threads), runtime.GOMAXPROCS(0)); s != "" {
+		fmt.Fprintln(w, s)
+	}
 }
 
 // checkGenerate validates generate's --length (0 to

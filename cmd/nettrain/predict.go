@@ -205,6 +205,7 @@ func quoteChar(s string) string {
 // predictInputs runs the model on INPUT files and prints the table and the
 // summary.
 func predictInputs(o *PredictOptions, cfg *model.Config) error {
+	warnThreads(o.IO.ErrOut, cfg, o.Threads)
 	po := infer.InputOptions{Checkpoint: o.Checkpoint, Inputs: o.Inputs, Top: o.Top, Out: o.Out, Threads: o.Threads}
 	table := newPredictionTable(o.IO.Out, o.Top)
 	shown := 0

@@ -33,8 +33,9 @@ type InputOptions struct {
 	// Out, when set, is a .csv or .jsonl file that receives every
 	// prediction, written atomically.
 	Out string
-	// Threads for the forward passes (0: training.threads, else every
-	// core); image decoding uses every core.
+	// Threads for the forward passes (0: training.threads, else the
+	// cores the process may use, GOMAXPROCS); image decoding uses
+	// GOMAXPROCS goroutines.
 	Threads int
 	// Each, when set, receives every prediction in input order, as it is
 	// made (the command's table).

@@ -23,7 +23,7 @@ type BenchOptions struct {
 	// go test -benchtime does), so that a short step is not timed over a
 	// few milliseconds in which one stall of the host weighs heavily.
 	MinTime time.Duration
-	Threads int // 0: the config's training.threads, else every core
+	Threads int // 0: the config's training.threads, else GOMAXPROCS (train.Threads)
 }
 
 // LayerTime is one layer's share of a training step.

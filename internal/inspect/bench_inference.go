@@ -13,7 +13,7 @@ import (
 type InferenceOptions struct {
 	Batch   int // samples per forward pass (0: training.batch_size)
 	Batches int // timed batches (after 10 warm-up batches)
-	Threads int // 0: the config's training.threads, else every core
+	Threads int // 0: the config's training.threads, else GOMAXPROCS (train.Threads)
 }
 
 // InferenceResult is the speed of predictions: the evaluation-mode forward

@@ -87,7 +87,7 @@ func (c *Config) validate(d *decoder, root *yaml.Node) error {
 		return d.errAt(at("training.batch_size"), "training.batch_size", "must be at least 1, got %d", c.Training.BatchSize)
 	}
 	if t := c.Training.Threads; t != nil && *t < 1 {
-		return d.errAt(at("training.threads"), "training.threads", "must be at least 1 (or null for every core), got %d", *t)
+		return d.errAt(at("training.threads"), "training.threads", "must be at least 1 (or null for every core the process may use), got %d", *t)
 	}
 	if v := c.Training.ClipNorm; v != nil && !(*v > 0) {
 		return d.errAt(at("training.clip_norm"), "training.clip_norm", "must be > 0 (or null for no clipping), got %g", *v)

@@ -132,9 +132,7 @@ func run[T backprop.Float](cfg *model.Config, o Options) (*Result, error) {
 		return nil, err
 	}
 	s.opt = optim.New[T](cfg.Optimizer.Optim, s.net.NumParams())
-	threads := train.Threads(cfg, o.Threads)
-	warnThreads(s.log, threads, runtime.GOMAXPROCS(0))
-	pool := train.NewPool(threads)
+	pool := train.NewPool(train.Threads(cfg, o.Threads))
 	defer pool.Close()
 	tr := train.NewTrainer(cfg, s.net, s.opt, pool.Ctx(), d.Train, d.Classes)
 	s.loop = train.NewLoop(tr, d.Val, s)
@@ -210,6 +208,9 @@ func run[T backprop.Float](cfg *model.Config, o Options) (*Result, error) {
 			return nil, err
 		}
 	}
+	if w := train.ThreadsWarning(pool.Threads(), runtime.GOMAXPROCS(0)); w != "" {
+		fmt.Fprintln(s.log, w)
+	}
 	fmt.Fprintf(s.log, "training %s: %d training samples, %d validation, %d parameters, %s, run directory %s\n",
 		cfg.Describe(), d.Train.Len(), lenOf(d.Val), s.net.NumParams(), plural(pool.Threads(), "thread"), s.dir)
 	if lim := s.loop.MaxSteps; lim > 0 && s.loop.Pos.Step >= lim {
@@ -232,19 +233,6 @@ func run[T backprop.Float](cfg *model.Config, o Options) (*Result, error) {
 
 // warnSkipped reports the image files data.image.skip_bad skipped: their
 // count and the first few, each with why.
-// warnThreads warns when a run asks for more threads than the cores the
-// process may use (GOMAXPROCS): the extra threads take turns on the
-// cores, and a step runs slower than on as many threads as cores (with
-// GOMAXPROCS=2, the MNIST CNN's step 2.2 times slower on 64 threads than
-// on 2).
-func warnThreads(w io.Writer, threads, cores int) {
-	if threads <= cores {
-		return
-	}
-	fmt.Fprintf(w, "warning: %s on the %s this process may use (GOMAXPROCS): the extra threads take turns on the cores and slow every step; use --threads %d or training.threads: %d\n",
-		plural(threads, "thread"), plural(cores, "core"), cores, cores)
-}
-
 func warnSkipped(w io.Writer, skipped []string) {
 	if len(skipped) == 0 {
 		return

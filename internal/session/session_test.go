@@ -328,23 +328,3 @@ optimizer: {name: adamw, lr: 0.01, weight_decay: 0.1}`, 1)
 		t.Error("no optimizer state for the batchnorm weight")
 	}
 }
-
-// TestWarnThreads: a run warns when it asks for more threads than the
-// cores the process may use, and only then.
-func TestWarnThreads(t *testing.T) {
-	for _, c := range []struct {
-		threads, cores int
-		want           string // "" for no warning
-	}{
-		{1, 2, ""},
-		{2, 2, ""},
-		{4, 2, "warning: 4 threads on the 2 cores this process may use (GOMAXPROCS): the extra threads take turns on the cores and slow every step; use --threads 2 or training.threads: 2\n"},
-		{2, 1, "warning: 2 threads on the 1 core this process may use (GOMAXPROCS)"},
-	} {
-		var b strings.Builder
-		warnThreads(&b, c.threads, c.cores)
-		if got := b.String(); (c.want == "") != (got == "") || !strings.HasPrefix(got, c.want) {
-			t.Errorf("%d threads, %d cores: %q, want %q", c.threads, c.cores, got, c.want)
-		}
-	}
-}
