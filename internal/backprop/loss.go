@@ -104,6 +104,14 @@ func (l *LossFn[T]) ForwardCtx(ctx *Ctx, y []T, t Target[T], n int) (mean, sum f
 		if th := ctx.Threads(); len(k.ex) < th {
 			k.ex = make([][]float64, th)
 		}
+		// Every goroutine's row buffer, here rather than at its first
+		// chunk: which goroutine runs which chunk depends on timing, and a
+		// worker's first chunk may come long after the warm-up.
+		for w := range k.ex {
+			if len(k.ex[w]) < l.classes {
+				k.ex[w] = make([]float64, l.classes)
+			}
+		}
 		k.scale = 1 / float64(rows)
 		ctx.For(rows, l.rowGrain(), k)
 		chunks = (rows + l.rowGrain() - 1) / l.rowGrain()
@@ -145,9 +153,6 @@ func (k *lossTask[T]) Run(w, lo, hi int) {
 		return
 	}
 	cl := l.classes
-	if len(k.ex[w]) < cl {
-		k.ex[w] = make([]float64, cl)
-	}
 	ex := k.ex[w][:cl]
 	for r := lo; r < hi; r++ {
 		z, g := k.y[r*cl:(r+1)*cl], k.dy[r*cl:(r+1)*cl]

@@ -3,6 +3,8 @@ package gemm
 import (
 	"fmt"
 	"math"
+	"sync"
+	"sync/atomic"
 )
 
 //go:generate go run -C asm . -out ../kernels_amd64.s -stubs ../kernels_amd64.go -pkg gemm -tables ../ktables_amd64.go
@@ -367,17 +369,57 @@ func roundUp(x, to int) int { return (x + to - 1) / to * to }
 type workspace struct {
 	a []float32 // one A panel: kc x mc
 	b []float32 // one B block: kc x nc (nc rounded up to nr)
+
+	// group is the set of per-goroutine workspaces of a Parallel that
+	// this one belongs to (nil for the free list's), and sizedFor the
+	// kernel set its buffers were last sized for by the group.
+	group    *wsGroup
+	sizedFor atomic.Pointer[kernelSet]
+}
+
+// wsGroup is a Parallel's workspaces, one per pool goroutine. The first
+// product that packs, on any goroutine, sizes them all: which goroutine
+// runs which chunk of a loop depends on timing, so a worker may pack for
+// the first time long after the warm-up (on a busy machine, say), and its
+// workspace must not allocate then, in the middle of training.
+type wsGroup struct {
+	mu sync.Mutex
+	ws []workspace
 }
 
 // ensure allocates the buffers the plan packs into, once: the sizes
 // depend only on the kernel set. A plan that packs either operand gets
 // both buffers, so that a workspace taken from the free list by a later
-// plan that packs the other does not allocate in the middle of training.
+// plan that packs the other does not allocate in the middle of training;
+// a workspace of a Parallel sizes its whole group (wsGroup).
 func (w *workspace) ensure(p *plan) {
-	ks := p.ks
 	if !p.packA && !p.packB {
 		return
 	}
+	if w.group == nil {
+		w.size(p.ks)
+		return
+	}
+	if w.sizedFor.Load() == p.ks {
+		return
+	}
+	g := w.group
+	g.mu.Lock()
+	for i := range g.ws {
+		if o := &g.ws[i]; o.sizedFor.Load() != p.ks {
+			// Another goroutine's workspace is sized only before its first
+			// packing product, or by itself (sizedFor is not yet p.ks), so
+			// no product is using the buffers replaced here.
+			o.size(p.ks)
+			o.sizedFor.Store(p.ks)
+		}
+	}
+	g.mu.Unlock()
+}
+
+// size allocates the buffers the kernel set packs into, if they are
+// smaller.
+func (w *workspace) size(ks *kernelSet) {
 	if n := ks.kc * roundUp(ks.mc, ks.mr); len(w.a) < n {
 		w.a = make([]float32, n)
 	}

@@ -31,7 +31,11 @@ type Parallel struct {
 // NewParallel returns a Parallel running on p (nil: on the caller). The
 // workspaces are allocated by the first calls that pack.
 func NewParallel(p *parallel.Pool) *Parallel {
-	return &Parallel{pool: p, task: chunkTask{ws: make([]workspace, p.Threads())}}
+	g := &wsGroup{ws: make([]workspace, p.Threads())}
+	for i := range g.ws {
+		g.ws[i].group = g
+	}
+	return &Parallel{pool: p, task: chunkTask{ws: g.ws}}
 }
 
 // minParallelFlops: below this many flops (2mnk) a call stays on the

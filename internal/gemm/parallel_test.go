@@ -195,7 +195,7 @@ func TestSgemmOn(t *testing.T) {
 					task.g, task.only = NewParallel(p), only
 					fresh()
 					p.For(chunks, 1, task)
-					if ws := task.g.task.ws[0]; packs && len(ws.a)+len(ws.b) == 0 {
+					if ws := &task.g.task.ws[0]; packs && len(ws.a)+len(ws.b) == 0 {
 						t.Errorf("%+v: the loop's products (only %d) packed outside goroutine 0's workspace", c, only)
 					}
 					task.only = 0
@@ -204,5 +204,40 @@ func TestSgemmOn(t *testing.T) {
 			}
 		})
 		restore()
+	}
+}
+
+// packOnce runs one packing product with SgemmOn on the goroutine that
+// claims its single chunk (the caller: a loop of one chunk runs there).
+type packOnce struct {
+	g       *Parallel
+	a, b, c []float32
+	n       int
+}
+
+func (t *packOnce) Run(w, _, _ int) {
+	t.g.SgemmOn(w, false, false, t.n, t.n, t.n, 1, t.a, t.n, t.b, t.n, 0, t.c, t.n)
+}
+
+// TestFirstPackSizesEveryWorkspace: the first product that packs, on any
+// goroutine, sizes every goroutine's workspace, so that a worker packing
+// for the first time later (which goroutine runs which chunk depends on
+// timing) allocates nothing in the middle of training. Before, each
+// workspace was sized by its own first packing product: on a busy CI
+// machine TestTrainerStepAllocatesNothing saw 2 allocations (the two
+// buffers) in 20 steps of the shapes CNN on 2 threads.
+func TestFirstPackSizesEveryWorkspace(t *testing.T) {
+	p := parallel.NewPool(3)
+	defer p.Close()
+	n := 300
+	task := &packOnce{g: NewParallel(p), a: make([]float32, n*n), b: make([]float32, n*n), c: make([]float32, n*n), n: n}
+	if pl := makePlan(activeKernels(), false, false, n, n, n, n); !pl.packs() {
+		t.Fatalf("a %d^3 product does not pack with %s: pick a shape that does", n, activeKernels().name)
+	}
+	p.For(1, 1, task)
+	for w := range task.g.task.ws {
+		if ws := &task.g.task.ws[w]; len(ws.a) == 0 || len(ws.b) == 0 {
+			t.Errorf("goroutine %d's workspace is not sized after goroutine 0 packed (a %d, b %d values)", w, len(ws.a), len(ws.b))
+		}
 	}
 }
