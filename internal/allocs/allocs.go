@@ -9,7 +9,9 @@
 package allocs
 
 import (
+	"fmt"
 	"runtime"
+	"sort"
 	"strings"
 )
 
@@ -17,19 +19,34 @@ import (
 // 1, restored afterwards) and returns how many allocations f made whose
 // stack has a function whose full name starts with one of prefixes (a
 // package path such as "github.com/nettrain/nettrain/", or a method such
-// as "github.com/nettrain/nettrain/internal/parallel.(*Pool)").
-func Through(f func(), prefixes ...string) int64 {
+// as "github.com/nettrain/nettrain/internal/parallel.(*Pool)"), and where:
+// each such stack's count and frames, for a test's failure message.
+func Through(f func(), prefixes ...string) (n int64, where string) {
 	defer func(r int) { runtime.MemProfileRate = r }(runtime.MemProfileRate)
 	runtime.MemProfileRate = 1
 	before := count(prefixes)
 	f()
-	return count(prefixes) - before
+	after := count(prefixes)
+	var b strings.Builder
+	keys := make([]string, 0, len(after))
+	for k := range after {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if d := after[k] - before[k]; d != 0 {
+			n += d
+			fmt.Fprintf(&b, "%d at\n%s", d, k)
+		}
+	}
+	return n, b.String()
 }
 
-// count sums the profile's allocations through prefixes. The profile is
-// as of the last completed collection, which may miss the allocations of
-// the cycle before it: two collections bring it up to date.
-func count(prefixes []string) int64 {
+// count sums the profile's allocations through prefixes by stack (its
+// frames, one "function file:line" per line). The profile is as of the
+// last completed collection, which may miss the allocations of the cycle
+// before it: two collections bring it up to date.
+func count(prefixes []string) map[string]int64 {
 	runtime.GC()
 	runtime.GC()
 	recs := make([]runtime.MemProfileRecord, 1024)
@@ -41,30 +58,33 @@ func count(prefixes []string) int64 {
 		}
 		recs = make([]runtime.MemProfileRecord, n+1024)
 	}
-	var sum int64
+	sums := map[string]int64{}
 	for _, r := range recs {
-		if through(r.Stack(), prefixes) {
-			sum += r.AllocObjects
+		if key, ok := through(r.Stack(), prefixes); ok {
+			sums[key] += r.AllocObjects
 		}
 	}
-	return sum
+	return sums
 }
 
 // through reports whether a stack has a function starting with one of
-// prefixes, and not count itself (whose record buffer is not f's).
-func through(stack []uintptr, prefixes []string) bool {
+// prefixes, and not count itself (whose records and keys are not f's),
+// with the stack's frames.
+func through(stack []uintptr, prefixes []string) (string, bool) {
 	frames := runtime.CallersFrames(stack)
 	found := false
+	var b strings.Builder
 	for {
 		f, more := frames.Next()
 		if strings.HasSuffix(f.Function, "internal/allocs.count") {
-			return false
+			return "", false
 		}
 		for _, p := range prefixes {
 			found = found || strings.HasPrefix(f.Function, p)
 		}
+		fmt.Fprintf(&b, "  %s %s:%d\n", f.Function, f.File, f.Line)
 		if !more {
-			return found
+			return b.String(), found
 		}
 	}
 }

@@ -1,6 +1,9 @@
 package allocs
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 var sink []byte
 
@@ -23,8 +26,12 @@ func TestThrough(t *testing.T) {
 		{"seven", 7, "github.com/nettrain/nettrain/internal/allocs.allocate", 7},
 		{"another package", 7, "github.com/nettrain/nettrain/internal/parallel.", 0},
 	} {
-		if got := Through(func() { allocate(c.n) }, c.prefix); got != c.want {
-			t.Errorf("%s: %d allocations through %s, want %d", c.name, got, c.prefix, c.want)
+		got, where := Through(func() { allocate(c.n) }, c.prefix)
+		if got != c.want {
+			t.Errorf("%s: %d allocations through %s, want %d:\n%s", c.name, got, c.prefix, c.want, where)
+		}
+		if c.want > 0 && !strings.Contains(where, "internal/allocs.allocate") {
+			t.Errorf("%s: the report does not name the allocating function:\n%s", c.name, where)
 		}
 	}
 }

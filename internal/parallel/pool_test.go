@@ -209,10 +209,10 @@ func TestParkingAllocatesNothing(t *testing.T) {
 			busy(2 * spinTime) // the worker parks
 		}
 	}
-	a := allocs.Through(loop, "github.com/nettrain/nettrain/internal/parallel.(*Pool)", "github.com/nettrain/nettrain/internal/parallel.(*parker)")
+	a, where := allocs.Through(loop, "github.com/nettrain/nettrain/internal/parallel.(*Pool)", "github.com/nettrain/nettrain/internal/parallel.(*parker)")
 	caller, workers := p.parks[0].Load(), p.parks[1].Load()
 	if a != 0 {
-		t.Errorf("%d calls in which the caller parked %d times and the worker %d allocated %d times", calls, caller, workers, a)
+		t.Errorf("%d calls in which the caller parked %d times and the worker %d allocated %d times:\n%s", calls, caller, workers, a, where)
 	}
 	if caller < want || workers < want {
 		t.Errorf("%d calls in 20 s: the caller parked %d times, the worker %d; want at least %d each", calls, caller, workers, want)

@@ -62,12 +62,12 @@ func TestTrainerStepAllocatesNothing(t *testing.T) {
 			// allocation every few steps (a parked goroutine's, once) goes
 			// unseen. Count every allocation through nettrain's code.
 			const steps = 20
-			if a := allocs.Through(func() {
+			if a, where := allocs.Through(func() {
 				for range steps {
 					tr.Step(pos)
 				}
 			}, "github.com/nettrain/nettrain/"); a != 0 {
-				t.Errorf("%s, %d threads: %d steps allocated %d times in nettrain's code", path, threads, steps, a)
+				t.Errorf("%s, %d threads: %d steps allocated %d times in nettrain's code:\n%s", path, threads, steps, a, where)
 			}
 			done()
 		}
