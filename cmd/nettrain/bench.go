@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -140,7 +139,10 @@ func runBench(o *BenchOptions) error {
 	if err != nil {
 		return err
 	}
-	warnThreads(o.IO.ErrOut, cfg, slices.Max(o.Threads))
+	if len(o.Threads) == 1 || o.Inference || o.Gemm {
+		// A training scaling table says it in a note instead.
+		warnThreads(o.IO.ErrOut, cfg, slices.Max(o.Threads))
+	}
 	if o.Gemm {
 		return runBenchGemm(o, cfg)
 	}
@@ -178,7 +180,7 @@ func runBench(o *BenchOptions) error {
 	if len(rs) > 1 {
 		fmt.Fprintln(o.IO.Out)
 		printScaling(o.IO.Out, inspect.Scale(rs))
-		for _, note := range []string{oversubscribedNote(rs, runtime.GOMAXPROCS(0)), fastestNote(rs)} {
+		for _, note := range []string{oversubscribedNote(rs, parallel.Cores()), fastestNote(rs)} {
 			if note != "" {
 				fmt.Fprintln(o.IO.Out, note)
 			}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 
@@ -12,6 +11,7 @@ import (
 
 	"github.com/nettrain/nettrain/internal/compare"
 	"github.com/nettrain/nettrain/internal/model"
+	"github.com/nettrain/nettrain/internal/parallel"
 )
 
 // CompareOptions are the parsed arguments of `nettrain compare-optimizers`.
@@ -102,7 +102,7 @@ Scale-out: run --phase tune --shard I/N on N machines, then --phase final
 	f.IntVar(&opts.Seeds, "seeds", 0, "seeds of the final runs (default: compare.seeds, 3)")
 	f.IntVar(&opts.Epochs, "epochs", 0, "epochs per trial (default: training.epochs)")
 	f.IntVar(&opts.Steps, "steps", 0, "cap on steps per trial (default: training.steps)")
-	f.IntVar(&opts.Workers, "workers", runtime.GOMAXPROCS(0), "trials in parallel, each single-threaded; the default is GOMAXPROCS, the cores the process may use")
+	f.IntVar(&opts.Workers, "workers", parallel.Cores(), "trials in parallel, each single-threaded; the default is the number of cores the process may use")
 	f.IntVar(&opts.EvalsPerEpoch, "evals-per-epoch", 0, "validation measurements per epoch (default: compare.evals_per_epoch, 10)")
 	f.StringVar(&opts.Out, "out", "", "output directory (default runs/<name>-compare)")
 	f.StringVar(&opts.Shard, "shard", "", "run only shard I of N of the trial list, as I/N")

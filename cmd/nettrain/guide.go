@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"runtime"
 	"strconv"
 	"strings"
 
@@ -10,6 +9,7 @@ import (
 
 	"github.com/nettrain/nettrain/internal/guide"
 	"github.com/nettrain/nettrain/internal/model"
+	"github.com/nettrain/nettrain/internal/parallel"
 )
 
 // GuideOptions are the parsed arguments of `nettrain guide`.
@@ -77,7 +77,7 @@ from --configs).`,
 	f.StringSliceVar(&opts.Problems, "problems", nil, "problems to run (default: all)")
 	f.IntVar(&opts.LRGrid, "lr-grid", 5, "learning rates per optimizer (the default rate always among them)")
 	f.IntVar(&opts.Seeds, "seeds", 3, "seeds of the final runs")
-	f.IntVar(&opts.Workers, "workers", runtime.GOMAXPROCS(0), "trials in parallel, each single-threaded; the default is GOMAXPROCS, the cores the process may use")
+	f.IntVar(&opts.Workers, "workers", parallel.Cores(), "trials in parallel, each single-threaded; the default is the number of cores the process may use")
 	f.Float64Var(&opts.Scale, "scale", 1, "multiply every problem's step budget")
 	f.BoolVar(&opts.Report, "report", false, "only rebuild the page from the records in OUT/<problem>")
 	f.StringVar(&opts.WriteLicences, "write-licences", "", "only write the licence bag-of-words data set into this directory")

@@ -4,11 +4,11 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"runtime"
 	"strconv"
 
 	"github.com/nettrain/nettrain/internal/infer"
 	"github.com/nettrain/nettrain/internal/model"
+	"github.com/nettrain/nettrain/internal/parallel"
 	"github.com/nettrain/nettrain/internal/train"
 )
 
@@ -33,7 +33,7 @@ func checkThreads(n int) error {
 // (--threads, else training.threads, else GOMAXPROCS) to w, its standard
 // error, so that --json and predictions on standard output stay clean.
 func warnThreads(w io.Writer, cfg *model.Config, threads int) {
-	if s := train.ThreadsWarning(train.Threads(cfg, threads), runtime.GOMAXPROCS(0)); s != "" {
+	if s := train.ThreadsWarning(train.Threads(cfg, threads), parallel.Cores()); s != "" {
 		fmt.Fprintln(w, s)
 	}
 }

@@ -3,13 +3,13 @@ package main
 import (
 	"fmt"
 	"path/filepath"
-	"runtime"
 	"strconv"
 
 	"github.com/spf13/cobra"
 
 	"github.com/nettrain/nettrain/internal/compare"
 	"github.com/nettrain/nettrain/internal/model"
+	"github.com/nettrain/nettrain/internal/parallel"
 )
 
 // SweepOptions are the parsed arguments of `nettrain sweep`.
@@ -90,7 +90,7 @@ processes, merged by
 	f.IntVar(&opts.Seeds, "seeds", 3, "seeds per setting")
 	f.IntVar(&opts.Epochs, "epochs", 0, "epochs per trial (default: training.epochs)")
 	f.IntVar(&opts.Steps, "steps", 0, "steps per trial (default: training.steps)")
-	f.IntVar(&opts.Workers, "workers", runtime.GOMAXPROCS(0), "trials in parallel, each single-threaded; the default is GOMAXPROCS, the cores the process may use")
+	f.IntVar(&opts.Workers, "workers", parallel.Cores(), "trials in parallel, each single-threaded; the default is the number of cores the process may use")
 	f.IntVar(&opts.EvalsPerEpoch, "evals-per-epoch", 10, "validation measurements per epoch")
 	f.StringVar(&opts.Out, "out", "", "output directory (default runs/<name>-sweep)")
 	f.StringVar(&opts.Shard, "shard", "", "run only shard I of N of the trial list, as I/N")

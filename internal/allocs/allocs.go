@@ -16,7 +16,9 @@ import (
 )
 
 // Through runs f with every allocation profiled (runtime.MemProfileRate
-// 1, restored afterwards) and returns how many allocations f made whose
+// 1, restored afterwards; values under 16 bytes without pointers, which
+// the runtime packs several to a block, are profiled a block at a time,
+// so some of those go unseen) and returns how many allocations f made whose
 // stack has a function whose full name starts with one of prefixes (a
 // package path such as "github.com/nettrain/nettrain/", or a method such
 // as "github.com/nettrain/nettrain/internal/parallel.(*Pool)"), and where:

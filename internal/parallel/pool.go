@@ -71,9 +71,10 @@ func NewPool(threads int) *Pool {
 		threads = runtime.GOMAXPROCS(0)
 	}
 	p := &Pool{threads: threads, workers: make([]poolWorker, threads)}
-	p.done.init()
+	fits := threads <= Cores()
+	p.done.init(fits)
 	for i := 1; i < threads; i++ {
-		p.workers[i].wake.init()
+		p.workers[i].wake.init(fits)
 		p.exited.Add(1)
 		go p.work(i)
 	}

@@ -185,6 +185,11 @@ func busy(d time.Duration) {
 // scheduler start a thread (once; Go keeps it), which is not the pool's
 // allocation.
 func TestParkingAllocatesNothing(t *testing.T) {
+	if runtime.GOOS != "linux" || runtime.NumCPU() < 2 {
+		// Off Linux, or in a pool larger than the cores, goroutines park
+		// on channels (parker).
+		t.Skipf("parking allocates nothing only in futex(2), on Linux with 2 cores (%s, %d CPUs)", runtime.GOOS, runtime.NumCPU())
+	}
 	// On one P the caller never waits for the worker (it runs the
 	// worker's chunk to the end before the caller runs again): give the
 	// two goroutines a P each, which also works on one core.
@@ -216,5 +221,42 @@ func TestParkingAllocatesNothing(t *testing.T) {
 	}
 	if caller < want || workers < want {
 		t.Errorf("%d calls in 20 s: the caller parked %d times, the worker %d; want at least %d each", calls, caller, workers, want)
+	}
+}
+
+// TestParkingByFit: a pool parks in futex(2) (Linux) when its goroutines
+// fit the cores, and on channels when they do not: each goroutine parked
+// in a system call holds an OS thread, and waking dozens of them onto a
+// few cores made 256 threads on 2 cores train about 60 times slower.
+func TestParkingByFit(t *testing.T) {
+	for _, c := range []struct {
+		threads  int
+		wantChan bool
+	}{
+		{Cores(), runtime.GOOS != "linux"},
+		{Cores() + 1, true},
+		{4 * Cores(), true},
+	} {
+		p := NewPool(c.threads)
+		for i := 1; i < c.threads; i++ {
+			if got := p.workers[i].wake.ch.ch != nil; got != c.wantChan {
+				t.Errorf("%d threads on %d cores: worker %d parks on a channel %v, want %v", c.threads, Cores(), i, got, c.wantChan)
+			}
+		}
+		if got := p.done.ch.ch != nil; got != c.wantChan {
+			t.Errorf("%d threads on %d cores: the caller parks on a channel %v, want %v", c.threads, Cores(), got, c.wantChan)
+		}
+		// A loop that parks on either runs every chunk.
+		task := &countTask{grain: 1, hits: make([]atomic.Int32, 64), threads: c.threads}
+		for range 3 {
+			p.For(64, 1, task)
+			busy(2 * spinTime)
+		}
+		for i := range task.hits {
+			if h := task.hits[i].Load(); h != 3 {
+				t.Fatalf("%d threads: item %d ran %d times in 3 calls", c.threads, i, h)
+			}
+		}
+		p.Close()
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 	"github.com/nettrain/nettrain/internal/checkpoint"
 	"github.com/nettrain/nettrain/internal/model"
 	"github.com/nettrain/nettrain/internal/optim"
+	"github.com/nettrain/nettrain/internal/parallel"
 	"github.com/nettrain/nettrain/internal/tfevents"
 	"github.com/nettrain/nettrain/internal/train"
 )
@@ -208,7 +208,7 @@ func run[T backprop.Float](cfg *model.Config, o Options) (*Result, error) {
 			return nil, err
 		}
 	}
-	if w := train.ThreadsWarning(pool.Threads(), runtime.GOMAXPROCS(0)); w != "" {
+	if w := train.ThreadsWarning(pool.Threads(), parallel.Cores()); w != "" {
 		fmt.Fprintln(s.log, w)
 	}
 	fmt.Fprintf(s.log, "training %s: %d training samples, %d validation, %d parameters, %s, run directory %s\n",

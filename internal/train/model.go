@@ -4,12 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"runtime"
 
 	"github.com/nettrain/nettrain/internal/backprop"
 	"github.com/nettrain/nettrain/internal/checkpoint"
 	"github.com/nettrain/nettrain/internal/model"
 	"github.com/nettrain/nettrain/internal/optim"
+	"github.com/nettrain/nettrain/internal/parallel"
 	"github.com/nettrain/nettrain/internal/safeio"
 )
 
@@ -162,12 +162,12 @@ func (m *Model[T]) LoadWeights(net *backprop.Network[T], path string) error {
 }
 
 // Threads is the number of threads a run uses: override when > 0, else
-// training.threads, else every core the process may use: GOMAXPROCS,
-// which the Go runtime sets from the CPU affinity mask and a container's
-// CPU limit (rounded up, at least 2). runtime.NumCPU ignores the limit:
-// in a pod limited to 2 CPUs on a 64-core node it says 64, and with
-// GOMAXPROCS=2, `nettrain bench --threads 64` ran the MNIST CNN's step
-// 2.2 times slower than --threads 2, the MLP's 1.8 times.
+// training.threads, else every core the process may use
+// (parallel.Cores: GOMAXPROCS, which the Go runtime lowers to a
+// container's CPU limit, rounded up and at least 2). The CPU count alone
+// ignores the limit: in a pod limited to 2 CPUs on a 64-core node it says
+// 64, and with GOMAXPROCS=2, 64 threads trained the MNIST MLP 1.7 to 1.8
+// times slower than 2 (README, Performance).
 func Threads(cfg *model.Config, override int) int {
 	if override > 0 {
 		return override
@@ -175,13 +175,13 @@ func Threads(cfg *model.Config, override int) int {
 	if t := cfg.Training.Threads; t != nil {
 		return *t
 	}
-	return runtime.GOMAXPROCS(0)
+	return parallel.Cores()
 }
 
 // ThreadsWarning is the line a command prints when a run is to use more
-// threads than the cores the process may use (cores: GOMAXPROCS): the
-// extra threads take turns on the cores, which likely slows each step
-// (with GOMAXPROCS=2, 64 threads ran the MNIST CNN's step 2.2 times
+// threads than the cores the process may use (cores: parallel.Cores):
+// the extra threads take turns on the cores, which likely slows the run
+// (with GOMAXPROCS=2, 64 threads trained the MNIST MLP 1.7 to 1.8 times
 // slower than 2). "" when threads <= cores.
 func ThreadsWarning(threads, cores int) string {
 	if threads <= cores {
@@ -192,7 +192,7 @@ func ThreadsWarning(threads, cores int) string {
 		cs = "1 core"
 	}
 	return fmt.Sprintf("warning: %d threads on the %s this process may use (GOMAXPROCS): the extra threads take turns\n"+
-		"on the cores and likely slow each step; use --threads %d or training.threads: %d", threads, cs, cores, cores)
+		"on the cores and likely slow the run; use --threads %d or training.threads: %d", threads, cs, cores, cores)
 }
 
 // Graph builds the config's model: from the model section alone when it
