@@ -25,7 +25,7 @@
 //     deadlocks.
 //   - A nil *Pool is valid: For runs the chunks in order on the caller and
 //     Threads reports 1. So is a Pool of one thread. NewPool(threads < 1)
-//     takes GOMAXPROCS.
+//     takes Cores(): GOMAXPROCS, at most the CPU affinity mask's CPUs.
 //
 // For panics on grain < 1, on more than MaxChunks (65535) chunks, and on a
 // closed Pool: these are programmer errors. Nothing else fails.
@@ -45,12 +45,15 @@
 // Idle workers poll the word for spinTime (500 microseconds) after each
 // loop, spanning the serial stretches of a training step, then park,
 // because waking a parked goroutine costs as much as a small GEMM. The
-// caller likewise polls for the last chunks before parking. On Linux a
-// goroutine parks in the futex system call on a word of its own, which
-// allocates nothing; a channel (as off Linux) makes the Go runtime
-// allocate a waiter record whenever its caches have none, which a run
-// whose convolutions park in their uneven tails counted as allocations
-// per step. Workers live until Close; the Pool must not be used after it.
+// caller likewise polls for the last chunks before parking. On Linux, in
+// a pool that fits the cores (Cores), a goroutine parks in the futex
+// system call on a word of its own, which allocates nothing. Elsewhere
+// it parks on a channel, which makes the Go runtime allocate a waiter
+// record whenever its caches have none (a run whose convolutions park in
+// their uneven tails counted these as allocations per step); so does a
+// larger pool, since each goroutine parked in a system call holds an OS
+// thread, and waking dozens of them onto a few cores was slow. Workers
+// live until Close; the Pool must not be used after it.
 //
 // # What a hand-off costs
 //

@@ -1,7 +1,5 @@
 package parallel
 
-import "runtime"
-
 // chanParker parks a goroutine on a channel of capacity 1: a token means
 // "look again". Receiving makes the Go runtime allocate a waiter record
 // (a sudog) when its caches have none; parking in futex(2) (Linux, a pool
@@ -18,11 +16,3 @@ func (p *chanParker) unpark() {
 	default:
 	}
 }
-
-// Cores is the number of cores the process may use: GOMAXPROCS (the
-// GOMAXPROCS environment variable, else the CPU affinity mask lowered to
-// a container's CPU limit), and no more than the affinity mask's CPUs
-// (runtime.NumCPU) when GOMAXPROCS was set above them. It is the default
-// thread count of a run, and a pool of at most that many goroutines parks
-// in futex(2).
-func Cores() int { return min(runtime.GOMAXPROCS(0), runtime.NumCPU()) }

@@ -65,10 +65,18 @@ type poolWorker struct {
 // 8.9 ms.
 const spinTime = 500 * time.Microsecond
 
-// NewPool starts a pool of threads goroutines (GOMAXPROCS when threads < 1).
+// Cores is the number of cores the process may use: GOMAXPROCS (the
+// GOMAXPROCS environment variable, else the CPU affinity mask lowered to
+// a container's CPU limit), and no more than the affinity mask's CPUs
+// (runtime.NumCPU) when GOMAXPROCS was set above them. It is the default
+// thread count of a run, and a pool of at most that many goroutines parks
+// in futex(2).
+func Cores() int { return min(runtime.GOMAXPROCS(0), runtime.NumCPU()) }
+
+// NewPool starts a pool of threads goroutines (Cores() when threads < 1).
 func NewPool(threads int) *Pool {
 	if threads < 1 {
-		threads = runtime.GOMAXPROCS(0)
+		threads = Cores()
 	}
 	p := &Pool{threads: threads, workers: make([]poolWorker, threads)}
 	fits := threads <= Cores()
