@@ -67,7 +67,8 @@ const spinTime = 500 * time.Microsecond
 
 // Cores is the number of cores the process may use: GOMAXPROCS (the
 // GOMAXPROCS environment variable, else the CPU affinity mask lowered to
-// a container's CPU limit), and no more than the affinity mask's CPUs
+// a container's CPU limit, to 1 under a limit of one CPU or less once
+// FitQuota has run), and no more than the affinity mask's CPUs
 // (runtime.NumCPU) when GOMAXPROCS was set above them. It is the default
 // thread count of a run, and a pool of at most that many goroutines parks
 // in futex(2).

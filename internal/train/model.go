@@ -164,7 +164,8 @@ func (m *Model[T]) LoadWeights(net *backprop.Network[T], path string) error {
 // Threads is the number of threads a run uses: override when > 0, else
 // training.threads, else every core the process may use
 // (parallel.Cores: GOMAXPROCS, which the Go runtime lowers to a
-// container's CPU limit, rounded up and at least 2). The CPU count alone
+// container's CPU limit, rounded up and at least 2, and the command's
+// parallel.FitQuota to 1 under a limit of one CPU). The CPU count alone
 // ignores the limit: in a pod limited to 2 CPUs on a 64-core node it says
 // 64, and with GOMAXPROCS=2, 64 threads trained the MNIST MLP 1.7 to 1.8
 // times slower than 2 (README, Performance).
