@@ -103,7 +103,7 @@ rounds: the list bench/compare.sh gives PyTorch's BLAS to time too.`,
 	addSetFlag(cmd, &opts.Sets)
 	cmd.Flags().IntVar(&opts.Steps, "steps", 100, "timed steps (with --inference: timed forward passes)")
 	cmd.Flags().DurationVar(&opts.MinTime, "min-time", 0, "keep timing training steps until they take at least this long, e.g. 2s")
-	cmd.Flags().StringVar(&threads, "threads", "0", fmt.Sprintf("threads, at most %d, or a list such as 1,2,4 for a scaling table (default: training.threads, else every core the process may use)", maxThreads))
+	cmd.Flags().StringVar(&threads, "threads", "", fmt.Sprintf("threads, at most %d, or a list such as 1,2,4 for a scaling table (default: training.threads, else every core the process may use)", maxThreads))
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print JSON (a list with several thread counts)")
 	cmd.Flags().BoolVar(&opts.Inference, "inference", false, "time predictions (evaluation-mode forward passes) instead of training steps")
 	cmd.Flags().IntVar(&opts.Batch, "batch", 0, "with --inference: samples per forward pass (default: training.batch_size)")
@@ -114,6 +114,9 @@ rounds: the list bench/compare.sh gives PyTorch's BLAS to time too.`,
 // parseThreadList reads --threads: one count, or a comma-separated list of
 // distinct counts, each checked as --threads is.
 func parseThreadList(s string) ([]int, error) {
+	if strings.TrimSpace(s) == "" {
+		return []int{0}, nil // the default: training.threads, else the cores
+	}
 	var out []int
 	for _, f := range strings.Split(s, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
@@ -246,10 +249,19 @@ func oversubscribedNote(rs []*inspect.BenchResult, cores int) string {
 	if cores == 1 {
 		cs = "core"
 	}
-	return fmt.Sprintf("note: %s is more than the %d %s this process may use (GOMAXPROCS): beyond %d the threads take turns\n"+
+	return fmt.Sprintf("note: %s is more than the %d %s this process may use (GOMAXPROCS, at most its CPU mask): beyond %d the threads take turns\n"+
 		"on the cores, so its column above, and the parallel fractions and 16-core projections fitted to it, do not measure scaling:\n"+
 		"time at most %s (e.g. --threads 1,%d).",
 		threadsName(most), cores, cs, cores, threadsName(cores), cores)
+}
+
+// gflopText is a layer's GFLOP per step for the table: "<0.0001" for an
+// element-wise layer's few values, which would read as none.
+func gflopText(g float64) string {
+	if g > 0 && g < 0.00005 {
+		return "<0.0001"
+	}
+	return fmt.Sprintf("%.4f", g)
 }
 
 // threadsName is "1 thread" or "N threads".
@@ -379,7 +391,7 @@ func printBench(w io.Writer, r *inspect.BenchResult) {
 		if l.Inner {
 			kind, idx = strings.Repeat("  ", (strings.Count(l.Path, ".")+1)/2)+l.Kind, l.Path
 		}
-		rows = append(rows, []string{idx, kind, fmt.Sprintf("%.3f", l.ForwardMS), fmt.Sprintf("%.3f", l.BackwardMS), fmt.Sprintf("%.4f", l.GFLOP), gf})
+		rows = append(rows, []string{idx, kind, fmt.Sprintf("%.3f", l.ForwardMS), fmt.Sprintf("%.3f", l.BackwardMS), gflopText(l.GFLOP), gf})
 	}
 	rows = append(rows, []string{"", "batch fill", fmt.Sprintf("%.3f", r.DataMS), "", "", ""},
 		[]string{"", "loss", fmt.Sprintf("%.3f", r.LossMS), "", "", ""},

@@ -25,6 +25,7 @@ func TestBenchFlags(t *testing.T) {
 	}{
 		{[]string{"c.yaml"}, []int{0}, false, 0, ""},
 		{[]string{"c.yaml", "--threads", "2"}, []int{2}, false, 0, ""},
+		{[]string{"c.yaml", "--threads", "0"}, []int{0}, false, 0, ""},
 		{[]string{"c.yaml", "--threads", "1,2,4"}, []int{1, 2, 4}, false, 0, ""},
 		{[]string{"c.yaml", "--inference", "--batch", "1", "--threads", "1,2"}, []int{1, 2}, true, 1, ""},
 		{[]string{"c.yaml", "--threads", "1,x"}, nil, false, 0, `--threads: "x" is not a whole number`},
@@ -206,7 +207,7 @@ func TestOversubscribedNote(t *testing.T) {
 	}{
 		{"within the cores", []*inspect.BenchResult{run(1), run(2)}, 2, ""},
 		{"one thread, one core", []*inspect.BenchResult{run(1)}, 1, ""},
-		{"more threads than cores", []*inspect.BenchResult{run(1), run(2), run(4)}, 2, "4 threads is more than the 2 cores this process may use (GOMAXPROCS): beyond 2"},
+		{"more threads than cores", []*inspect.BenchResult{run(1), run(2), run(4)}, 2, "4 threads is more than the 2 cores this process may use (GOMAXPROCS, at most its CPU mask): beyond 2"},
 		{"listed from the most", []*inspect.BenchResult{run(8), run(1)}, 4, "8 threads is more than the 4 cores"},
 		{"one core", []*inspect.BenchResult{run(1), run(2)}, 1, "2 threads is more than the 1 core this"},
 	} {

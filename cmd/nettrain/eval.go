@@ -52,7 +52,7 @@ the MSE and MAE.`,
 	cmd.Flags().StringVar(&opts.Checkpoint, "checkpoint", "", "checkpoint to evaluate (required)")
 	cmd.Flags().StringVar(&opts.Split, "split", "test", "data to evaluate on: test, validation or train")
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print JSON")
-	cmd.Flags().IntVar(&opts.Threads, "threads", 0, fmt.Sprintf("threads to use, at most %d (default: every core the process may use)", maxThreads))
+	cmd.Flags().IntVar(&opts.Threads, "threads", 0, fmt.Sprintf("threads to use, at most %d (default: training.threads, else every core the process may use)", maxThreads))
 	cmd.MarkFlagRequired("checkpoint")
 	return cmd
 }

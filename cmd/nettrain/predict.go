@@ -86,7 +86,7 @@ the distribution of the character after --prompt.`,
 	cmd.Flags().StringVar(&opts.Out, "out", "", "file to write: every prediction as .csv or .jsonl (series: the forecast CSV, default beside the checkpoint)")
 	cmd.Flags().IntVar(&opts.Show, "show", 20, "rows of the table printed when --out is set (0: none); without --out every row is printed")
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the summary as JSON (the predictions go to --out)")
-	cmd.Flags().IntVar(&opts.Threads, "threads", 0, fmt.Sprintf("threads to use, at most %d (default: every core the process may use)", maxThreads))
+	cmd.Flags().IntVar(&opts.Threads, "threads", 0, fmt.Sprintf("threads to use, at most %d (default: training.threads, else every core the process may use)", maxThreads))
 	cmd.Flags().IntVar(&opts.Steps, "steps", 0, "series: forecast this many rows beyond the end of the data")
 	cmd.Flags().StringVar(&opts.Prompt, "prompt", "", "text model: give the distribution of the character after this text")
 	cmd.Flags().StringVar(&opts.Plot, "plot", "", "series: PNG file to write (default beside the CSV)")

@@ -192,7 +192,7 @@ func ThreadsWarning(threads, cores int) string {
 	if cores == 1 {
 		cs = "1 core"
 	}
-	return fmt.Sprintf("warning: %d threads on the %s this process may use (GOMAXPROCS): the extra threads take turns\n"+
+	return fmt.Sprintf("warning: %d threads on the %s this process may use (GOMAXPROCS, at most its CPU mask): the extra threads take turns\n"+
 		"on the cores and likely slow the run; use --threads %d or training.threads: %d", threads, cs, cores, cores)
 }
 

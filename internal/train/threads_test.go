@@ -42,8 +42,8 @@ func TestThreadsWarning(t *testing.T) {
 	}{
 		{1, 2, ""},
 		{2, 2, ""},
-		{4, 2, "warning: 4 threads on the 2 cores this process may use (GOMAXPROCS): the extra threads take turns\non the cores and likely slow the run; use --threads 2 or training.threads: 2"},
-		{2, 1, "warning: 2 threads on the 1 core this process may use (GOMAXPROCS)"},
+		{4, 2, "warning: 4 threads on the 2 cores this process may use (GOMAXPROCS, at most its CPU mask): the extra threads take turns\non the cores and likely slow the run; use --threads 2 or training.threads: 2"},
+		{2, 1, "warning: 2 threads on the 1 core this process may use (GOMAXPROCS, at most its CPU mask)"},
 	} {
 		if got := ThreadsWarning(c.threads, c.cores); (c.want == "") != (got == "") || !strings.HasPrefix(got, c.want) {
 			t.Errorf("%d threads, %d cores: %q, want %q", c.threads, c.cores, got, c.want)
