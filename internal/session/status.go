@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"path/filepath"
 	"strings"
 	"time"
@@ -29,7 +30,8 @@ const (
 // Status is status.json.
 type Status struct {
 	Status string `json:"status"`
-	// Reason is the early stop's reason or the error's message.
+	// Reason is the early stop's reason, "stopped by training.steps", or
+	// the error's message.
 	Reason string `json:"reason,omitempty"`
 	// Best is the metrics row of the best evaluation (the weights in
 	// best.safetensors); nil before any.
@@ -55,6 +57,8 @@ func (s *session[T]) writeStatus(runErr error) {
 	st := Status{Status: StatusFinished, Reason: s.res.Stop, Steps: s.loop.Pos.Step, Ended: time.Now().UTC().Format(time.RFC3339)}
 	if s.res.Stop != "" {
 		st.Status = StatusStoppedEarly
+	} else if s.loop != nil && s.loop.Stopped {
+		st.Reason = s.ending()
 	}
 	var ie *InterruptedError
 	var de *DivergedError
@@ -106,6 +110,17 @@ func (s *session[T]) printSummary(w io.Writer) {
 			m = append(m, fmt.Sprintf("val_mae %.4g", *b.ValMAE))
 		}
 		fmt.Fprintf(w, "best: epoch %d, step %d: %s\n", b.Epoch, b.Step, strings.Join(m, ", "))
+	} else if n := len(s.metrics.all); n > 0 && s.loop.Stopped && s.loop.Pos.Epoch == 0 {
+		fmt.Fprintf(w, "best: none yet: training.steps stopped the first epoch, and best.safetensors holds the weights at step %d\n", s.metrics.all[n-1].Step)
+	}
+	if n := len(s.metrics.all); n > 0 && s.loop.Stopped {
+		// A stop inside a later epoch is no candidate for best (EpochEnd):
+		// a resumed run then picks best as an uninterrupted one does.
+		if r := s.metrics.all[n-1]; r.ValLoss != nil && *r.ValLoss < s.st.BestValLoss && !math.IsInf(s.st.BestValLoss, 1) {
+			fmt.Fprintf(w, "note: the evaluation at step %d, where training.steps stopped the run inside an epoch, had a lower val_loss (%s)\n"+
+				"but is not a candidate for best, so that a resumed run picks the same best as an uninterrupted one: its weights are in last.safetensors\n",
+				r.Step, lossText(*r.ValLoss))
+		}
 	}
 	d := s.dir
 	fmt.Fprintf(w, "checkpoints: %s (best), %s (last)\n", filepath.Join(d, "best.safetensors"), filepath.Join(d, "last.safetensors"))

@@ -21,11 +21,18 @@ func TestCurvesStatusAndSummary(t *testing.T) {
 		sets   []string
 		status string
 		log    []string
+		reason string // how status.json's begins, "" for none
+		noBest bool   // status.json has no best row
 	}{
-		{"epochs", nil, StatusFinished, []string{"done: finished at step 30 (epoch 3)", "best: epoch 3, step 30: val_loss"}},
-		{"steps", []string{"training.steps=14", "training.eval_every_steps=5"}, StatusFinished, []string{"done: stopped by training.steps at step 14 (epoch 2)"}},
+		{"epochs", nil, StatusFinished, []string{"done: finished at step 30 (epoch 3)", "best: epoch 3, step 30: val_loss"}, "", false},
+		{"steps", []string{"training.steps=14", "training.eval_every_steps=5"}, StatusFinished, []string{"done: stopped by training.steps at step 14 (epoch 2)",
+			// The stop's evaluation beats best, and the summary says why it is not best.
+			"note: the evaluation at step 14, where training.steps stopped the run inside an epoch, had a lower val_loss"}, "stopped by training.steps", false},
+		{"steps-first-epoch", []string{"training.steps=3"}, StatusFinished, []string{"done: stopped by training.steps at step 3 (epoch 1)",
+			"best: none yet: training.steps stopped the first epoch, and best.safetensors holds the weights at step 3"}, "stopped by training.steps", true},
 		{"early", []string{"training.eval_every_steps=2", "training.early_stopping={patience: 3, min_delta: 0.04}"}, StatusStoppedEarly,
-			[]string{"stopped: early stopping: val_loss did not improve by more than 0.04 for 3 evaluations", "done: stopped early at step 26 (epoch 3)"}},
+			[]string{"stopped: early stopping: val_loss did not improve by more than 0.04 for 3 evaluations", "done: stopped early at step 26 (epoch 3)"},
+			"early stopping: val_loss did not improve by more than 0.04 for 3 evaluations", false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -55,8 +62,14 @@ func TestCurvesStatusAndSummary(t *testing.T) {
 			}
 			var st map[string]any
 			b, _ := os.ReadFile(filepath.Join(out, StatusFile))
-			if err := json.Unmarshal(b, &st); err != nil || st["status"] != tc.status || st["best"] == nil {
+			if err := json.Unmarshal(b, &st); err != nil || st["status"] != tc.status || (st["best"] == nil) != tc.noBest {
 				t.Errorf("status.json: %v %s", err, b)
+			}
+			if r, _ := st["reason"].(string); !strings.HasPrefix(r, tc.reason) || (r == "") != (tc.reason == "") {
+				t.Errorf("status.json's reason %q, want it to start with %q", r, tc.reason)
+			}
+			if tc.name == "epochs" && strings.Contains(log.String(), "is not a candidate for best") {
+				t.Errorf("a run of whole epochs has no stop evaluation to explain:\n%s", log.String())
 			}
 		})
 	}
