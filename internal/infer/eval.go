@@ -52,7 +52,7 @@ func evalCheckpoint[T backprop.Float](cfg *model.Config, path string, split Spli
 			}
 		}
 	}
-	m, err := modelFor[T](cfg, st, split != Test, "to evaluate")
+	m, err := modelFor[T](cfg, path, st, split != Test, "to evaluate")
 	if err != nil {
 		return train.EvalResult{}, err
 	}
@@ -102,9 +102,9 @@ func evalCheckpoint[T backprop.Float](cfg *model.Config, path string, split Spli
 // training data) or the checkpoint predates stored preprocessing; then the
 // training data is read and the normalisation fitted again, as training
 // did.
-func modelFor[T backprop.Float](cfg *model.Config, st checkpoint.State, needTrain bool, what string) (*train.Model[T], error) {
+func modelFor[T backprop.Float](cfg *model.Config, ckpt string, st checkpoint.State, needTrain bool, what string) (*train.Model[T], error) {
 	if p := st.Preprocess; p != nil && !needTrain && p.Sequence == nil {
-		return train.FromPreprocess[T](cfg, p)
+		return train.FromPreprocess[T](cfg, p, ckpt)
 	}
 	return train.LoadWithData[T](cfg, what)
 }

@@ -49,7 +49,7 @@ func ExportONNX(cfg *model.Config, ckpt, out string) (string, error) {
 	var norm, denorm *export.Normalization
 	if p := st.Preprocess; p != nil {
 		// The normalisation training fitted, as the checkpoint stores it.
-		if m, err = train.FromPreprocess[float32](cfg, p); err != nil {
+		if m, err = train.FromPreprocess[float32](cfg, p, ckpt); err != nil {
 			return "", err
 		}
 		norm, denorm = storedNormalization(p), storedDenormalization(p)

@@ -134,7 +134,7 @@ func predictInputs[T backprop.Float](cfg *model.Config, o InputOptions) (*InputR
 	if cfg.Data.Sequence != nil {
 		return nil, fmt.Errorf("%s: a sequence model predicts from its own data: run predict without inputs (a series forecast, --steps) or with --prompt (a text)", cfg.File)
 	}
-	m, err := modelFor[T](cfg, st, false, "to predict")
+	m, err := modelFor[T](cfg, o.Checkpoint, st, false, "to predict")
 	if err != nil {
 		return nil, err
 	}

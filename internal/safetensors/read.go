@@ -304,7 +304,7 @@ func parseEntry(raw json.RawMessage, dataLen int) (TensorInfo, error) {
 	case t.Begin > t.End:
 		return t, fmt.Errorf("data_offsets [%d, %d]: begin is after end", t.Begin, t.End)
 	case t.End > dataLen:
-		return t, fmt.Errorf("data_offsets [%d, %d]: end is past the data section, which holds %d bytes", t.Begin, t.End, dataLen)
+		return t, fmt.Errorf("data_offsets [%d, %d]: end is past the data section, which holds %d bytes (is the file cut short?)", t.Begin, t.End, dataLen)
 	case uint64(t.End-t.Begin) != nbytes:
 		return t, fmt.Errorf("data_offsets [%d, %d] span %d bytes, but %s shape %v needs %d elements x %d bytes = %d", t.Begin, t.End, t.End-t.Begin, t.DType, t.Shape, count, size, nbytes)
 	}

@@ -241,7 +241,7 @@ func parseErrorTests() []struct {
 		{"overflowing shape", file(`{`+u8("a", "[4294967296,4294967296]", 0, 1)+`}`, []byte{0}), `tensor "a": U8 shape [4294967296 4294967296] needs more bytes than the whole data section holds (1)`},
 		{"10^12 elements", file(`{"a":{"dtype":"F32","shape":[1000000,1000000],"data_offsets":[0,4000000000000]}}`, []byte{0, 0, 0, 0}), `tensor "a": F32 shape [1000000 1000000] needs more bytes than the whole data section holds (4)`},
 		{"size disagrees with offsets", file(`{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,4]}}`, make([]byte, 8)), `tensor "a": data_offsets [0, 4] span 4 bytes, but F32 shape [2] needs 2 elements x 4 bytes = 8`},
-		{"offsets past data", file(`{`+u8("a", "[2]", 4, 6)+`}`, make([]byte, 4)), `tensor "a": data_offsets [4, 6]: end is past the data section, which holds 4 bytes`},
+		{"offsets past data", file(`{`+u8("a", "[2]", 4, 6)+`}`, make([]byte, 4)), `tensor "a": data_offsets [4, 6]: end is past the data section, which holds 4 bytes (is the file cut short?)`},
 		{"begin after end", file(`{`+u8("a", "[0]", 4, 2)+`}`, make([]byte, 4)), `tensor "a": data_offsets [4, 2]: begin is after end`},
 		{"three offsets", file(`{"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1,2]}}`, []byte{0}), `tensor "a": data_offsets has 3 numbers, want 2`},
 		{"negative offset", file(`{`+u8("a", "[1]", -1, 0)+`}`, []byte{0}), `tensor "a": data_offsets[0]: -1 is negative`},

@@ -65,7 +65,8 @@ func (d *Data[T]) Preprocess() *checkpoint.Preprocess {
 // is built against the stored input shape and classes, and the Data holds
 // the stored normalisation and classes but no samples (Train and Val are
 // nil). LoadTest and LoadFile read files with it exactly as training did.
-func FromPreprocess[T backprop.Float](cfg *model.Config, p *checkpoint.Preprocess) (*Model[T], error) {
+// ckpt names the checkpoint in errors.
+func FromPreprocess[T backprop.Float](cfg *model.Config, p *checkpoint.Preprocess, ckpt string) (*Model[T], error) {
 	info := &model.DataInfo{Input: slices.Clone(p.Input), Classes: p.Classes}
 	if p.Kind == checkpoint.KindText {
 		info.Classes = len(p.Sequence.Vocab)
@@ -76,7 +77,7 @@ func FromPreprocess[T backprop.Float](cfg *model.Config, p *checkpoint.Preproces
 		return nil, err
 	}
 	if !slices.Equal(g.Input, p.Input) {
-		return nil, fmt.Errorf("%s: model.input is %v, but the checkpoint's model was trained on inputs of shape %v", cfg.File, g.Input, p.Input)
+		return nil, fmt.Errorf("%s: model.input is %v, but %s was trained on inputs of shape %v: is it this config's checkpoint?", cfg.File, g.Input, ckpt, p.Input)
 	}
 	d := &Data[T]{Classes: info.Classes, ClassNames: p.ClassNames, cfg: cfg, graph: g,
 		bytes: p.Bytes, sample: p.ImageShape(), featureCols: p.Features, labelCols: p.Targets, targetDim: p.TargetDim,

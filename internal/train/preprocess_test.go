@@ -63,7 +63,7 @@ training: {epochs: 1, batch_size: 8}
 			}
 			// The training file is gone: the stored model needs none.
 			os.Rename(filepath.Join(dir, "d.csv"), filepath.Join(dir, "new.csv"))
-			stored, err := FromPreprocess[float64](cfg, &p)
+			stored, err := FromPreprocess[float64](cfg, &p, "c.safetensors")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -104,5 +104,23 @@ training: {epochs: 1, batch_size: 8}
 				t.Errorf("baselines differ: %+v, %+v", b1, b2)
 			}
 		})
+	}
+}
+
+// TestFromPreprocessOtherInput: a checkpoint of a model with other inputs
+// than the config states is refused naming both files.
+func TestFromPreprocessOtherInput(t *testing.T) {
+	cfg := testutil.LoadConfig(t, t.TempDir(), `name: p
+data: {train: d.csv}
+model: {input: [784], layers: [{dense: {units: 3}}]}
+loss: cross_entropy
+optimizer: {name: sgd, lr: 0.1}
+training: {epochs: 1, batch_size: 8}
+`)
+	p := &checkpoint.Preprocess{Kind: checkpoint.KindImages, Input: []int{1, 28, 28}, Classes: 10}
+	_, err := FromPreprocess[float32](cfg, p, "runs/cnn/best.safetensors")
+	want := "model.input is [784], but runs/cnn/best.safetensors was trained on inputs of shape [1 28 28]"
+	if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), cfg.File) {
+		t.Fatalf("error %v, want %q after the config's name", err, want)
 	}
 }
