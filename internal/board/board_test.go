@@ -96,6 +96,17 @@ func TestServer(t *testing.T) {
 	train(t, data, runs, "steps", session.Options{}, "training.steps=7")
 	writeReport(t, filepath.Join(runs, "cmp"), filepath.Join(runs, "steps", "curves.png"))
 	os.WriteFile(filepath.Join(runs, "secret.txt"), []byte("no"), 0o644)
+	// Hand-made runs: a row without lr (read as NaN), and metrics larger
+	// than the board reads. Each is that run's problem, not the list's.
+	os.MkdirAll(filepath.Join(runs, "nolr"), 0o755)
+	os.WriteFile(filepath.Join(runs, "nolr", "metrics.jsonl"), []byte(`{"epoch":1,"step":1,"train_loss":1.0,"val_loss":1.0}`+"\n"), 0o644)
+	os.MkdirAll(filepath.Join(runs, "huge"), 0o755)
+	if err := os.WriteFile(filepath.Join(runs, "huge", "metrics.jsonl"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(filepath.Join(runs, "huge", "metrics.jsonl"), session.MaxMetricsBytes+1); err != nil {
+		t.Fatal(err)
+	}
 	srv := httptest.NewServer(New(runs))
 	defer srv.Close()
 
@@ -108,7 +119,8 @@ func TestServer(t *testing.T) {
 		code int
 		has  []string
 	}{
-		{"/api/runs", 200, []string{`"name":"\u003cscript\u003e"`, `"status":"finished"`, `"reports":[{"name":"cmp"}]`}},
+		{"/api/runs", 200, []string{`"name":"\u003cscript\u003e"`, `"status":"finished"`, `"reports":[{"name":"cmp"}]`, `"name":"nolr"`, `"name":"huge"`}},
+		{"/api/run?name=nolr", 200, []string{`"lr":null`, `"val_loss":1`}},
 		{"/api/run?name=" + "%3Cscript%3E", 200, []string{`"metrics":[{`, `"val_accuracy":`, `"config":"name: blobs`}},
 		{"/api/run?name=steps", 200, []string{`"rows":2`}}, // an evaluation at step 5 and the cut epoch at 7
 		{"/api/run?name=../" + filepath.Base(runs), 404, nil},

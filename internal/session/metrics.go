@@ -160,7 +160,7 @@ func sanitize(r Row) map[string]any {
 		return v
 	}
 	m["epoch"], m["step"] = r.Epoch, r.Step
-	m["train_loss"], m["lr"], m["grad_norm"] = fin(r.TrainLoss), r.LR, fin(r.GradNorm)
+	m["train_loss"], m["lr"], m["grad_norm"] = fin(r.TrainLoss), fin(r.LR), fin(r.GradNorm)
 	for k, v := range map[string]*float64{"val_loss": r.ValLoss, "val_accuracy": r.ValAccuracy, "val_mae": r.ValMAE} {
 		if v == nil {
 			m[k] = nil
@@ -168,7 +168,7 @@ func sanitize(r Row) map[string]any {
 			m[k] = fin(*v)
 		}
 	}
-	m["samples_per_s"], m["elapsed_s"] = math.Round(r.SamplesPerS*10)/10, math.Round(r.ElapsedS*1000)/1000
+	m["samples_per_s"], m["elapsed_s"] = fin(math.Round(r.SamplesPerS*10)/10), fin(math.Round(r.ElapsedS*1000)/1000)
 	if r.Stop != "" {
 		m["stop"] = r.Stop
 	}

@@ -11,8 +11,11 @@ import (
 )
 
 // MaxMetricsBytes bounds what ReadMetrics reads of a metrics.jsonl: far
-// more than any run writes (a row is about 250 bytes: four million rows).
-const MaxMetricsBytes = 1 << 30
+// more than any run writes (a row is about 250 bytes: a quarter of a
+// million evaluations, each over the whole validation set), and little
+// enough that the board, which reads every run's rows, stays within a
+// few hundred MB whatever a run directory holds.
+const MaxMetricsBytes = 64 << 20
 
 // jsonRow is a metrics.jsonl line as written: null for a missing value or
 // a non-finite one (sanitize).
