@@ -326,3 +326,39 @@ func TestSequenceLimit(t *testing.T) {
 		})
 	}
 }
+
+// TestCSVStreamRowCap: a streamed CSV (predict's inputs) refuses a row
+// longer than MaxStreamRow even when the caller's limit is larger or none,
+// having read about that much: a 1 GB line once took 4.5 GB to refuse.
+func TestCSVStreamRowCap(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "long.csv")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("a,b\n1,2\n")
+	chunk := []byte(strings.Repeat("1", 1<<20)) // 1 MiB of one field
+	for range MaxStreamRow/len(chunk) + 2 {
+		f.Write(chunk)
+	}
+	f.WriteString("1\n")
+	f.Close()
+	for _, lim := range []int64{0, 1 << 40} {
+		s, err := OpenCSVStream(path, CSVOptions{Features: []string{"a"}}, lim, "the memory limit")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rerr error
+		for rerr == nil {
+			var d *Dataset
+			if d, _, rerr = s.Next(100); d == nil && rerr == nil {
+				break
+			}
+		}
+		s.Close()
+		want := "long.csv:3: the row that starts on this line is longer than nettrain's limit on one row of a CSV it streams (16.0 MiB) allows"
+		if rerr == nil || !strings.HasSuffix(rerr.Error(), want) {
+			t.Errorf("limit %d: error %v, want one ending %q", lim, rerr, want)
+		}
+	}
+}
