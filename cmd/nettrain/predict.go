@@ -114,7 +114,11 @@ func runPredict(o *PredictOptions) error {
 		if len(unknown) > 0 {
 			fmt.Fprintf(o.IO.ErrOut, "note: the training text has no %s: read as <unk>\n", strings.Join(quoteAll(unknown), ", "))
 		}
-		fmt.Fprintf(o.IO.Out, "next character after %q:\n", o.Prompt)
+		shown := o.Prompt
+		if r := []rune(shown); len(r) > 60 {
+			shown = "…" + string(r[len(r)-60:]) // the model reads the last window of it
+		}
+		fmt.Fprintf(o.IO.Out, "next character after %q:\n", shown)
 		tw := tabwriter.NewWriter(o.IO.Out, 0, 0, 2, ' ', 0)
 		for _, p := range probs {
 			fmt.Fprintf(tw, "  %s\t%.4f\n", quoteChar(p.Name), p.Probability)

@@ -180,7 +180,7 @@ func ForecastValidation(cfg *model.Config, ckpt, csvPath, plotPath string) (*For
 	}
 	seq := d.Seq
 	if seq.Kind != data.SeqSeries {
-		return nil, fmt.Errorf("%s: predict forecasts a series; this is a text model (use generate)", cfg.File)
+		return nil, fmt.Errorf("%s: predict forecasts a series; this is a text model: give --prompt TEXT for the distribution of the next character, or use generate to write text", cfg.File)
 	}
 	if d.Val == nil {
 		return nil, fmt.Errorf("%s: there is no validation part to forecast (data.validation_split is 0)", cfg.File)
@@ -467,8 +467,9 @@ func NextChars(cfg *model.Config, ckpt, prompt string, top int) ([]ClassProb, []
 		return nil, nil, fmt.Errorf("%s: --prompt gives the next character of a text model; this model forecasts a series (use --steps)", cfg.File)
 	}
 	var unknown []string
+	runes := []rune(prompt)
 	for i, id := range seq.Encode(prompt) {
-		if c := string([]rune(prompt)[i]); id == 0 && !slices.Contains(unknown, c) {
+		if c := string(runes[i]); id == 0 && !slices.Contains(unknown, c) {
 			unknown = append(unknown, c)
 		}
 	}
