@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -89,6 +90,9 @@ Scale-out: run --phase tune --shard I/N on N machines, then --phase final
 					return usageError{fmt.Errorf("%s must be between %d and %d, got %d", c.flag, c.lo, c.hi, c.v)}
 				}
 			}
+			if err := checkCompareFlags(opts); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -113,7 +117,31 @@ Scale-out: run --phase tune --shard I/N on N machines, then --phase final
 	return cmd
 }
 
+// checkCompareFlags refuses a command line that cannot mean anything: an
+// unknown --phase, --epochs or --steps below 1, --tuned outside --phase
+// final.
+func checkCompareFlags(o *CompareOptions) error {
+	switch {
+	case o.Phase != compare.PhaseAll && o.Phase != compare.PhaseTune && o.Phase != compare.PhaseFinal:
+		return usageError{fmt.Errorf("--phase must be all, tune or final, got %q", o.Phase)}
+	case o.EpochsProvided && o.Epochs < 1:
+		return usageError{fmt.Errorf("--epochs must be at least 1, got %d", o.Epochs)}
+	case o.StepsProvided && o.Steps < 1:
+		return usageError{fmt.Errorf("--steps must be at least 1, got %d", o.Steps)}
+	case len(o.Tuned) > 0 && o.Phase != compare.PhaseFinal:
+		return usageError{fmt.Errorf("--tuned gives the tuning shards' directories to --phase final; this is --phase %s", o.Phase)}
+	}
+	return nil
+}
+
 func runCompare(o *CompareOptions) error {
+	// A --tuned directory without tuning records would count as a shard
+	// that ran nothing.
+	for _, dir := range o.Tuned {
+		if _, err := os.Stat(filepath.Join(dir, compare.RecordsFile)); err != nil {
+			return fmt.Errorf("--tuned %s: no %s there: give the --out directory of a --phase tune shard", dir, compare.RecordsFile)
+		}
+	}
 	cfg, err := model.Load(o.Config, o.Sets)
 	if err != nil {
 		return err

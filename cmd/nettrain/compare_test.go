@@ -246,10 +246,10 @@ func TestCompareFlags(t *testing.T) {
 		got.EpochsProvided || got.StepsProvided || got.EvalsPerEpochProvided || got.TargetLossProvided {
 		t.Errorf("defaults parsed as %+v", got)
 	}
-	got = parse("c.yaml", "--optimizers", "sgd,adam", "--lr-grid", "2", "--seeds", "3", "--epochs", "4", "--steps", "0",
+	got = parse("c.yaml", "--optimizers", "sgd,adam", "--lr-grid", "2", "--seeds", "3", "--epochs", "4", "--steps", "7",
 		"--evals-per-epoch", "5", "--target-loss", "0.5", "--phase", "final", "--shard", "2/3", "--tuned", "a", "--tuned", "b",
 		"--workers", "6", "--out", "o", "--set", "seed=2")
-	if !slices.Equal(got.Optimizers, []string{"sgd", "adam"}) || got.LRGrid != 2 || got.Seeds != 3 || got.Epochs != 4 || got.Steps != 0 ||
+	if !slices.Equal(got.Optimizers, []string{"sgd", "adam"}) || got.LRGrid != 2 || got.Seeds != 3 || got.Epochs != 4 || got.Steps != 7 ||
 		got.EvalsPerEpoch != 5 || got.TargetLoss != 0.5 || got.Phase != compare.PhaseFinal || got.Shard != "2/3" ||
 		!slices.Equal(got.Tuned, []string{"a", "b"}) || got.Workers != 6 || got.Out != "o" || !slices.Equal(got.Sets, []string{"seed=2"}) {
 		t.Errorf("parsed %+v", got)
@@ -279,6 +279,29 @@ func TestCompareReportFlags(t *testing.T) {
 	}
 	if got.Out != "" || got.TargetLossProvided || got.Partial {
 		t.Errorf("defaults parsed as %+v", got)
+	}
+}
+
+// TestCompareBadFlags: flags that cannot mean anything are usage errors
+// (exit 2) before anything runs, and a --tuned directory without tuning
+// records is named.
+func TestCompareBadFlags(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"--phase", "bogus"}, exitUsage, `--phase must be all, tune or final, got "bogus"`},
+		{[]string{"--epochs", "-1"}, exitUsage, "--epochs must be at least 1, got -1"},
+		{[]string{"--steps", "-5"}, exitUsage, "--steps must be at least 1, got -5"},
+		{[]string{"--tuned", "x"}, exitUsage, "--tuned gives the tuning shards' directories to --phase final; this is --phase all"},
+		{[]string{"--phase", "final", "--tuned", "/nonexistent"}, 1, "--tuned /nonexistent: no trials.jsonl there: give the --out directory of a --phase tune shard"},
+	} {
+		s, _, errOut := streams()
+		code := Main(append([]string{"compare-optimizers", "../../configs/regression-mlp.yaml", "--out", t.TempDir()}, c.args...), s)
+		if code != c.code || !strings.Contains(errOut.String(), c.want) {
+			t.Errorf("%v: exit %d, want %d: %s\nwant %q", c.args, code, c.code, errOut, c.want)
+		}
 	}
 }
 

@@ -311,7 +311,7 @@ func TestRunReportResumeDivergence(t *testing.T) {
 	}
 	// A second run skips everything; cut the last record in half first, as
 	// a killed process would leave it: only that trial reruns.
-	recPath := filepath.Join(out, recordsFile)
+	recPath := filepath.Join(out, RecordsFile)
 	b, _ := os.ReadFile(recPath)
 	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
 	last := lines[len(lines)-1]

@@ -228,7 +228,7 @@ func TestReportOldRecords(t *testing.T) {
 			lines = append(lines, string(b))
 		}
 	}
-	os.WriteFile(filepath.Join(old, recordsFile), []byte(strings.Join(lines, "\n")+"\n"), 0o644)
+	os.WriteFile(filepath.Join(old, RecordsFile), []byte(strings.Join(lines, "\n")+"\n"), 0o644)
 	var log strings.Builder
 	sum, err := ReportDirs([]string{old}, ReportOptions{Out: old, Log: &log})
 	if err != nil {
@@ -244,7 +244,7 @@ func TestReportOldRecords(t *testing.T) {
 			kept = append(kept, l)
 		}
 	}
-	os.WriteFile(filepath.Join(old, recordsFile), []byte(strings.Join(kept, "\n")+"\n"), 0o644)
+	os.WriteFile(filepath.Join(old, RecordsFile), []byte(strings.Join(kept, "\n")+"\n"), 0o644)
 	if _, err := ReportDirs([]string{old}, ReportOptions{Out: old}); err == nil || !strings.Contains(err.Error(), "adam has final runs for 1 of 2 seeds (seed 6 missing)") {
 		t.Errorf("old records, a final run missing: %v", err)
 	}

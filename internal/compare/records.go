@@ -22,7 +22,9 @@ type Record struct {
 	TrialResult
 }
 
-const recordsFile = "trials.jsonl"
+// RecordsFile is the file of a comparison's or sweep's trial records in its
+// output directory.
+const RecordsFile = "trials.jsonl"
 
 // appendRecord appends a finished trial to dir/trials.jsonl: one JSON
 // line, written and synced.
@@ -31,7 +33,7 @@ func appendRecord(dir string, rec Record) error {
 	if err != nil {
 		return err
 	}
-	f, err := os.OpenFile(filepath.Join(dir, recordsFile), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	f, err := os.OpenFile(filepath.Join(dir, RecordsFile), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
 		return fmt.Errorf("cannot record a trial: %w", err)
 	}
@@ -67,7 +69,7 @@ func recordJSON(r Record) Record {
 // repairRecords drops a last line that a killed process left incomplete,
 // so that records appended later start on a line of their own.
 func repairRecords(dir string) error {
-	path := filepath.Join(dir, recordsFile)
+	path := filepath.Join(dir, RecordsFile)
 	b, err := os.ReadFile(path)
 	if os.IsNotExist(err) || len(b) == 0 {
 		return nil
@@ -93,7 +95,7 @@ func repairRecords(dir string) error {
 // readRecords reads dir/trials.jsonl (missing: none). A truncated last line
 // (a process killed while writing) is ignored.
 func readRecords(dir string) ([]Record, error) {
-	f, err := os.Open(filepath.Join(dir, recordsFile))
+	f, err := os.Open(filepath.Join(dir, RecordsFile))
 	if os.IsNotExist(err) {
 		return nil, nil
 	}
@@ -120,7 +122,7 @@ func readRecords(dir string) ([]Record, error) {
 			if i == len(lines)-1 {
 				break // cut short by a killed process: that trial reruns
 			}
-			return nil, fmt.Errorf("%s:%d: not a trial record: %v", filepath.Join(dir, recordsFile), i+1, err)
+			return nil, fmt.Errorf("%s:%d: not a trial record: %v", filepath.Join(dir, RecordsFile), i+1, err)
 		}
 		if r.BestVal < 0 { // written as -1: no finite value (diverged)
 			r.BestVal = math.NaN()

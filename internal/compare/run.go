@@ -26,7 +26,7 @@ type Interrupted struct {
 }
 
 func (e *Interrupted) Error() string {
-	return fmt.Sprintf("interrupted by %s; %d finished trials are recorded in %s; run the same command again to continue", session.SignalName(e.Signal), e.Done, filepath.Join(e.Dir, recordsFile))
+	return fmt.Sprintf("interrupted by %s; %d finished trials are recorded in %s; run the same command again to continue", session.SignalName(e.Signal), e.Done, filepath.Join(e.Dir, RecordsFile))
 }
 
 // Run runs the comparison the options describe (resuming from the records
@@ -59,7 +59,7 @@ func Run(cfg *model.Config, o Options) (*Summary, error) {
 	}
 	if o.Shards > 1 {
 		fmt.Fprintf(o.Log, "shard %d/%d done: %d trial records in %s; merge the shards with `nettrain compare-optimizers report DIR...`\n",
-			o.Shard, o.Shards, len(recs), filepath.Join(o.OutDir, recordsFile))
+			o.Shard, o.Shards, len(recs), filepath.Join(o.OutDir, RecordsFile))
 		return nil, nil
 	}
 	sets := [][]Record{recs}

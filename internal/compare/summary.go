@@ -334,7 +334,7 @@ func ReportDirs(dirs []string, o ReportOptions) (*Summary, error) {
 			return nil, err
 		}
 		if len(recs) == 0 {
-			return nil, fmt.Errorf("%s holds no trial records (%s)", d, recordsFile)
+			return nil, fmt.Errorf("%s holds no trial records (%s)", d, RecordsFile)
 		}
 		sets = append(sets, recs)
 	}

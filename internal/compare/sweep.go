@@ -248,7 +248,7 @@ func Sweep(o SweepOptions) (*SweepSummary, error) {
 			return nil, err
 		}
 		fmt.Fprintf(o.Log, "shard %d/%d done: %d trial records in %s; merge the shards with `nettrain sweep report DIR...`\n",
-			o.Shard, o.Shards, len(recs), filepath.Join(o.OutDir, recordsFile))
+			o.Shard, o.Shards, len(recs), filepath.Join(o.OutDir, RecordsFile))
 		return nil, nil
 	}
 	recs, err := readRecords(o.OutDir)

@@ -83,7 +83,7 @@ func SweepReportDirs(dirs []string, o ReportOptions) (*SweepSummary, error) {
 			return nil, err
 		}
 		if len(recs) == 0 {
-			return nil, fmt.Errorf("%s holds no trial records (%s)", d, recordsFile)
+			return nil, fmt.Errorf("%s holds no trial records (%s)", d, RecordsFile)
 		}
 		sets = append(sets, recs)
 	}
