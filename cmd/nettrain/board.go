@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -61,13 +62,22 @@ func runBoard(o *BoardOptions) error {
 	if err != nil || !st.IsDir() {
 		return fmt.Errorf("%s: not a directory of runs (nettrain train writes runs/<name>/; pass the directory that holds them)", o.Dir)
 	}
-	host, _, err := net.SplitHostPort(o.Addr)
+	host, port, err := net.SplitHostPort(o.Addr)
 	if err != nil {
-		return fmt.Errorf("--addr %q: expected host:port, e.g. 127.0.0.1:6006", o.Addr)
+		return usageError{fmt.Errorf("--addr %q: expected host:port, e.g. 127.0.0.1:6006", o.Addr)}
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		if _, err := net.LookupPort("tcp", port); err != nil {
+			return usageError{fmt.Errorf("--addr %q: the port must be a number from 0 to 65535 (0 picks a free one)", o.Addr)}
+		}
 	}
 	ln, err := net.Listen("tcp", o.Addr)
 	if err != nil {
-		return fmt.Errorf("cannot listen on %s: %v (is another board running? pick another --addr)", o.Addr, err)
+		hint := ""
+		if errors.Is(err, syscall.EADDRINUSE) {
+			hint = " (is another board running? pick another --addr)"
+		}
+		return fmt.Errorf("cannot listen on %s: %v%s", o.Addr, err, hint)
 	}
 	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
 		fmt.Fprintf(o.IO.ErrOut, "nettrain: note: listening on %s: the board is reachable from other machines, and shows every run's config\n", ln.Addr())

@@ -2,6 +2,7 @@ package main
 
 import (
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -72,5 +73,25 @@ func TestRunBoard(t *testing.T) {
 	s, _, _ = streams()
 	if err := runBoard(&BoardOptions{IO: s, Dir: filepath.Join(dir, "none"), Addr: "127.0.0.1:0"}); err == nil || !strings.Contains(err.Error(), "not a directory of runs") {
 		t.Errorf("a missing directory: %v", err)
+	}
+	// A bad --addr is a usage error (exit 2); a port in use is named as such.
+	for _, c := range []struct{ addr, want string }{
+		{"foo", `--addr "foo": expected host:port`},
+		{"127.0.0.1:99999", `--addr "127.0.0.1:99999": the port must be a number from 0 to 65535`},
+		{"127.0.0.1:-1", `the port must be a number from 0 to 65535`},
+	} {
+		s, _, errOut := streams()
+		if code := Main([]string{"board", dir, "--addr", c.addr}, s); code != exitUsage || !strings.Contains(errOut.String(), c.want) {
+			t.Errorf("--addr %s: exit %d: %s", c.addr, code, errOut)
+		}
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	s, _, _ = streams()
+	if err := runBoard(&BoardOptions{IO: s, Dir: dir, Addr: ln.Addr().String()}); err == nil || !strings.Contains(err.Error(), "is another board running?") {
+		t.Errorf("a port in use: %v", err)
 	}
 }
