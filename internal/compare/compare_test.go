@@ -366,11 +366,13 @@ func TestFindingsFromNumbers(t *testing.T) {
 		{Name: "sgd", ChosenLR: lr(1e-1), Grid: []float64{1e-3, 1e-2, 1e-1}, Robust: 1, Seeds: 3, BestMean: 0.40, BestStd: 0.02, StepsMedian: lr(300),
 			Diverged: []Key{{Phase: PhaseTune, Optimizer: "sgd", LR: 1, Seed: 1}}},
 		{Name: "adagrad", Grid: []float64{1e-3, 1}, BestMean: math.NaN()},
+		{Name: "rmsprop", Grid: []float64{1e-3}, Seeds: 3, BestMean: 0.6, Reached: 1, FinalSeeds: 3},
+		{Name: "adadelta", Grid: []float64{1}, Seeds: 3, BestMean: 0.9, FinalSeeds: 3},
 	}}
 	f := strings.Join(findings(sum), "\n")
 	for _, want := range []string{
 		"Lowest validation loss: adam, 0.3 ± 0.01 over 3 seed(s) at learning rate 0.001. It leads the runner-up, sgd (0.4 ± 0.02), by 0.1, more than the spread over seeds.",
-		"Fastest to the target validation loss 0.5: adam, in a median of 120 steps (sgd 300).",
+		"Fastest to the target validation loss 0.5: adam, in a median of 120 steps (sgd 300). Reached by fewer than half of their seeds: rmsprop (1 of 3 seeds). Never reached it within the budget: adadelta.",
 		"Most robust to the learning rate: adam, within 20% of its best validation loss at 2 of 3 grid rates; least: adagrad (0 of 2).",
 		"Diverged: sgd at 1 (tune, seed 1).",
 		"sgd's best learning rate, 0.1, is the largest of its grid",
@@ -378,6 +380,45 @@ func TestFindingsFromNumbers(t *testing.T) {
 	} {
 		if !strings.Contains(f, want) {
 			t.Errorf("findings lack %q:\n%s", want, f)
+		}
+	}
+}
+
+// TestTargetSteps: the median counts the runs that never reached the
+// target as beyond the budget, so half of them must have.
+func TestTargetSteps(t *testing.T) {
+	run := func(step int64) Record { // reaches 0.5 at step, or never (-1)
+		r := Record{}
+		r.Curve = []CurvePoint{{Step: 10, ValLoss: 2}}
+		if step >= 0 {
+			r.Curve = append(r.Curve, CurvePoint{Step: step, ValLoss: 0.4})
+		}
+		return r
+	}
+	for _, c := range []struct {
+		steps          []int64
+		want           float64 // -1: nil
+		reached, seeds int
+	}{
+		{[]int64{100, 200, 300}, 200, 3, 3},
+		{[]int64{100, 300, -1}, 300, 2, 3},
+		{[]int64{100, -1, -1}, -1, 1, 3},
+		{[]int64{844, -1}, -1, 1, 2}, // one of two seeds is not a median
+		{[]int64{100, 200}, 150, 2, 2},
+		{[]int64{-1}, -1, 0, 1},
+		{nil, -1, 0, 0},
+	} {
+		var recs []Record
+		for _, s := range c.steps {
+			recs = append(recs, run(s))
+		}
+		m, reached, seeds := targetSteps(recs, 0.5)
+		got := -1.0
+		if m != nil {
+			got = *m
+		}
+		if got != c.want || reached != c.reached || seeds != c.seeds {
+			t.Errorf("%v: median %v, %d of %d; want %v, %d of %d", c.steps, got, reached, seeds, c.want, c.reached, c.seeds)
 		}
 	}
 }

@@ -65,12 +65,15 @@ func moreFindings(sum *Summary) []string {
 	var f []string
 	// Speed to the target.
 	var fast []OptimizerSummary
-	var never []string
+	var never, few []string
 	for _, s := range sum.Optimizers {
-		if s.StepsMedian != nil {
+		switch {
+		case s.StepsMedian != nil:
 			fast = append(fast, s)
-		} else if s.Seeds > 0 {
+		case s.Seeds > 0 && s.Reached == 0:
 			never = append(never, s.Name)
+		case s.Seeds > 0:
+			few = append(few, fmt.Sprintf("%s (%d of %d seeds)", s.Name, s.Reached, s.FinalSeeds))
 		}
 	}
 	slices.SortStableFunc(fast, func(x, y OptimizerSummary) int {
@@ -92,6 +95,9 @@ func moreFindings(sum *Summary) []string {
 			line += " (" + strings.Join(others, ", ") + ")"
 		}
 		line += "."
+		if len(few) > 0 {
+			line += fmt.Sprintf(" Reached by fewer than half of their seeds: %s.", strings.Join(few, ", "))
+		}
 		if len(never) > 0 {
 			line += fmt.Sprintf(" Never reached it within the budget: %s.", strings.Join(never, ", "))
 		}

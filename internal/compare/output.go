@@ -50,6 +50,9 @@ func markdown(sum *Summary) string {
 		if s.StepsMedian != nil {
 			steps = fmt.Sprintf("%.0f", *s.StepsMedian)
 		}
+		if s.Reached < s.FinalSeeds && s.Reached > 0 {
+			steps += fmt.Sprintf(" (%d of %d seeds)", s.Reached, s.FinalSeeds)
+		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %d/%d | %d |\n", rank, s.Name, lr, best, mm, fin, acc, steps, s.Robust, len(s.Grid), len(s.Diverged))
 	}
 	for _, s := range sum.Optimizers {

@@ -42,9 +42,13 @@ type OptimizerSummary struct {
 	BestMax       float64  `json:"best_val_loss_max"`
 	FinalMean     float64  `json:"final_val_loss_mean"`
 	AccMean       *float64 `json:"best_val_accuracy_mean,omitempty"`
-	StepsMedian   *float64 `json:"steps_to_target_median"` // nil when no seed reached it
-	Reached       int      `json:"seeds_reaching_target"`
-	WallMean      float64  `json:"wall_s_mean"`
+	// StepsMedian is the median over the final seeds of the steps to the
+	// target, a seed that never reached it counting as beyond the budget:
+	// nil when fewer than half of them reached it.
+	StepsMedian *float64 `json:"steps_to_target_median"`
+	Reached     int      `json:"seeds_reaching_target"`
+	FinalSeeds  int      `json:"final_seeds"` // the final runs Reached is out of
+	WallMean    float64  `json:"wall_s_mean"`
 	// Grad is the gradient diagnostics of the final runs (medians; nil
 	// for records without them).
 	Grad         *GradSummary `json:"gradients,omitempty"`
@@ -155,17 +159,7 @@ func Report(sets [][]Record, o ReportOptions) (*Summary, error) {
 	}
 	for i := range sum.Optimizers {
 		s := &sum.Optimizers[i]
-		var steps []float64
-		for _, r := range s.finalRecords {
-			if st := stepsTo(r, sum.Target); st >= 0 {
-				steps = append(steps, float64(st))
-			}
-		}
-		s.Reached = len(steps)
-		if len(steps) > 0 {
-			m := median(steps)
-			s.StepsMedian = &m
-		}
+		s.StepsMedian, s.Reached, s.FinalSeeds = targetSteps(s.finalRecords, sum.Target)
 	}
 	slices.SortStableFunc(sum.Optimizers, rankOrder)
 	sum.Loss, sum.StepBudget = plan.Loss, plan.StepBudget
@@ -342,4 +336,26 @@ func ReportDirs(dirs []string, o ReportOptions) (*Summary, error) {
 		o.Name = strings.TrimSuffix(filepath.Base(filepath.Clean(dirs[0])), "-compare")
 	}
 	return Report(sets, o)
+}
+
+// targetSteps is the median over the final runs recs of the steps to the
+// target validation loss, a run that never reached it counting as beyond
+// the budget, so that the median exists (is not nil) only when at least
+// half of them got there; and how many of how many did.
+func targetSteps(recs []Record, target float64) (med *float64, reached, seeds int) {
+	var steps []float64
+	for _, r := range recs {
+		st := math.Inf(1)
+		if n := stepsTo(r, target); n >= 0 {
+			st = float64(n)
+			reached++
+		}
+		steps = append(steps, st)
+	}
+	if len(steps) > 0 {
+		if m := median(steps); finite(m) {
+			med = &m
+		}
+	}
+	return med, reached, len(steps)
 }

@@ -205,6 +205,9 @@ func (c Chart) plot(path string) (*plot.Plot, *plot.Legend, error) {
 	// Bands first, so that every line is drawn above every band.
 	for i, s := range c.Series {
 		col := palette[i%len(palette)]
+		if c.Distinct {
+			col = distinct[i%len(distinct)] // the line's colour
+		}
 		if len(s.Lo) == len(s.X) && len(s.Hi) == len(s.X) && len(s.X) > 1 {
 			poly := make(plotter.XYs, 0, 2*len(s.X))
 			for k := range s.X {
@@ -238,13 +241,22 @@ func (c Chart) plot(path string) (*plot.Plot, *plot.Legend, error) {
 	// Diverged runs are crosses in a strip above the data, at the top of
 	// the axis.
 	anyDiverged, top := false, hi[1]
+	nDiverging, kDiverging := 0, 0 // series with diverged runs; drawn so far
+	for _, s := range c.Series {
+		if len(s.Diverged) > 0 {
+			nDiverging++
+		}
+	}
+	// The strip's height, a fraction of the data's range: room for a row
+	// of crosses per series with diverged runs.
+	strip := min(0.3, 0.04*float64(nDiverging+1))
 	for _, s := range c.Series {
 		if len(s.Diverged) > 0 && hi[1] >= lo[1] {
 			switch {
 			case c.LogY && hi[1] > lo[1]:
-				top = hi[1] * math.Pow(hi[1]/lo[1], 0.08)
+				top = hi[1] * math.Pow(hi[1]/lo[1], strip)
 			case hi[1] > lo[1]:
-				top = hi[1] + 0.08*(hi[1]-lo[1])
+				top = hi[1] + strip*(hi[1]-lo[1])
 			default:
 				top = hi[1] + math.Max(math.Abs(hi[1])*0.1, 1e-3)
 			}
@@ -297,9 +309,22 @@ func (c Chart) plot(path string) (*plot.Plot, *plot.Legend, error) {
 			thumbs = append(thumbs, sc)
 		}
 		if len(s.Diverged) > 0 && hi[1] >= lo[1] {
+			// Each series with diverged runs at a height of its own in
+			// the strip, so that crosses at the same x do not hide
+			// one another.
+			y := top
+			if nDiverging > 1 {
+				f := float64(kDiverging+1) / float64(nDiverging)
+				if c.LogY && hi[1] > 0 {
+					y = hi[1] * math.Pow(top/hi[1], 0.1+0.75*f)
+				} else {
+					y = hi[1] + (top-hi[1])*(0.1+0.75*f)
+				}
+			}
+			kDiverging++
 			var xs plotter.XYs
 			for _, x := range s.Diverged {
-				xs = append(xs, plotter.XY{X: x, Y: top})
+				xs = append(xs, plotter.XY{X: x, Y: y})
 			}
 			sc, err := plotter.NewScatter(xs)
 			if err != nil {
