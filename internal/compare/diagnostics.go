@@ -60,6 +60,7 @@ type gradProbe[T backprop.Float] struct {
 	ratio       float64 // sum of |Δw|/|w|
 	batch       int
 	pending     bool // prevG and prevW hold a pair's first step
+	due         bool // a pair is to start at the next full batch
 }
 
 type probeParam struct {
@@ -83,13 +84,20 @@ func newGradProbe[T backprop.Float](net *backprop.Network[T]) *gradProbe[T] {
 // gradient g (as the update used it) and the updated weights w, for a
 // batch of n samples. Only pairs of full batches count (an epoch's last
 // batch may be smaller): the largest n seen is the batch size.
+//
+// A pair starts at every diagEvery-th step, or at the first full batch
+// after it when that step's batch is short (an epoch of diagEvery steps
+// would otherwise never be measured).
 func (p *gradProbe[T]) observe(step int64, g, w []T, n int) {
 	p.batch = max(p.batch, n)
+	due := p.due || step%diagEvery == 0
 	switch {
 	case n < p.batch:
 		p.pending = false
+		p.due = due
 	case p.pending:
 		p.pending = false
+		p.due = step%diagEvery == 0 // a period begins here: its pair next
 		p.countZeros(g)
 		var dd, dot, dw, ww float64
 		for i, x := range g {
@@ -107,11 +115,11 @@ func (p *gradProbe[T]) observe(step int64, g, w []T, n int) {
 			p.ratio += math.Sqrt(dw / ww)
 		}
 		p.pairs++
-	case step%diagEvery == 0:
+	case due:
 		p.countZeros(g)
 		copy(p.prevG, g)
 		copy(p.prevW, w)
-		p.pending = true
+		p.pending, p.due = true, false
 	}
 }
 

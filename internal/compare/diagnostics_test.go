@@ -66,6 +66,24 @@ func TestDiagnosticsOfASyntheticProblem(t *testing.T) {
 	}
 }
 
+// TestProbeEpochsOfDiagEverySteps: when every diagEvery-th step is an
+// epoch's short last batch, the pairs start at the next full batch rather
+// than never (a text LSTM at stride 32 had no gradient numbers).
+func TestProbeEpochsOfDiagEverySteps(t *testing.T) {
+	p := &gradProbe[float64]{prevG: make([]float64, 2), prevW: make([]float64, 2), params: []probeParam{{name: "a", len: 2}}, zeros: make([]int64, 1)}
+	for step := int64(1); step <= 10*diagEvery; step++ {
+		n := 8
+		if step%diagEvery == 0 {
+			n = 3 // the epoch's last batch
+		}
+		p.observe(step, []float64{1, float64(step % 3)}, []float64{1, 1}, n)
+	}
+	// Steps 17-18, 33-34, ...: one pair per epoch after the first.
+	if d := p.result(); d.Pairs != 9 {
+		t.Errorf("%d pairs, want 9", d.Pairs)
+	}
+}
+
 // TestProbeAllocatesNothing: measuring gradients keeps a step free of
 // allocations.
 func TestProbeAllocatesNothing(t *testing.T) {
