@@ -422,3 +422,31 @@ func TestTargetSteps(t *testing.T) {
 		}
 	}
 }
+
+// TestFinalTrainLoss: the training loss at a run's end covers at least
+// its longest interval between points, so that a last point over an
+// epoch's short last batch does not stand alone.
+func TestFinalTrainLoss(t *testing.T) {
+	pts := func(steps []int64, losses []float64) []CurvePoint {
+		var c []CurvePoint
+		for i := range steps {
+			c = append(c, CurvePoint{Step: steps[i], TrainLoss: losses[i]})
+		}
+		return c
+	}
+	for _, c := range []struct {
+		curve []CurvePoint
+		want  float64
+	}{
+		{pts([]int64{10, 20, 30}, []float64{3, 2, 1}), 1},                       // even intervals: the last
+		{pts([]int64{10, 20, 21}, []float64{3, 2, 100}), (2*10 + 100*1) / 11.0}, // a 1-step tail joins the interval before
+		{pts([]int64{5, 10, 12, 13}, []float64{4, 3, 2, 1}), (1*1 + 2*2 + 3*5) / 8.0},
+		{pts([]int64{7}, []float64{2}), 2},
+		{nil, math.NaN()},
+	} {
+		got := finalTrainLoss(c.curve)
+		if !(got == c.want || math.IsNaN(got) && math.IsNaN(c.want)) {
+			t.Errorf("%+v: %g, want %g", c.curve, got, c.want)
+		}
+	}
+}

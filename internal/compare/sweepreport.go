@@ -29,7 +29,8 @@ type SettingSummary struct {
 	FinalMean     float64           `json:"final_val_loss_mean"`
 	TrainMean     float64           `json:"final_train_loss_mean"`
 	// Gap is the final validation loss minus the final training loss
-	// (the mean batch loss over the last measurement interval), mean and
+	// (finalTrainLoss: the mean batch loss over the last measurement
+	// interval, or the last few when it is short), mean and
 	// sd over seeds: how much worse the network does on data it did not
 	// train on.
 	GapMean float64      `json:"gap_mean"`
@@ -186,10 +187,11 @@ func summariseSetting(st string, recs []Record) SettingSummary {
 			s.Steps = r.Steps
 		}
 		last := r.Curve[len(r.Curve)-1]
+		train := finalTrainLoss(r.Curve)
 		bests = append(bests, r.BestVal)
 		finals = append(finals, r.FinalVal)
-		trains = append(trains, last.TrainLoss)
-		gaps = append(gaps, last.ValLoss-last.TrainLoss)
+		trains = append(trains, train)
+		gaps = append(gaps, last.ValLoss-train)
 		if r.BestAcc != nil {
 			accs = append(accs, *r.BestAcc)
 		}
@@ -349,7 +351,8 @@ func writeSweepOutputs(sum *SweepSummary, recs []Record, out string) error {
 	for _, r := range recs {
 		train, gap, acc := "", "", ""
 		if n := len(r.Curve); n > 0 && !r.Diverged {
-			train, gap = num(r.Curve[n-1].TrainLoss), num(r.Curve[n-1].ValLoss-r.Curve[n-1].TrainLoss)
+			t := finalTrainLoss(r.Curve)
+			train, gap = num(t), num(r.Curve[n-1].ValLoss-t)
 		}
 		if r.BestAcc != nil {
 			acc = num(*r.BestAcc)
@@ -405,7 +408,7 @@ func sweepMarkdown(sum *SweepSummary) string {
 	if len(sum.Incomplete) > 0 {
 		fmt.Fprintf(&b, "**Warning: incomplete report, some trials are missing:** %s.\n\n", strings.Join(sum.Incomplete, "; "))
 	}
-	b.WriteString("Each setting trained with every seed at the same budget; ranked by the mean over seeds of the best validation loss (settings with diverged seeds after the others). Gap: final validation loss minus final training loss (the mean batch loss over the last measurement interval).\n\n")
+	b.WriteString("Each setting trained with every seed at the same budget; ranked by the mean over seeds of the best validation loss (settings with diverged seeds after the others). Gap: final validation loss minus final training loss (the mean batch loss over the last measurement interval, or the last few when the last is shorter than the longest, as an epoch's short last batch can make it).\n\n")
 	b.WriteString("| rank | setting | best val loss (mean ± sd) | final val loss | final train loss | gap (mean ± sd) | best val acc | steps | diverged |\n|---|---|---|---|---|---|---|---|---|\n")
 	for i, s := range sum.Settings {
 		best, fin, tr, gap, acc := "-", "-", "-", "-", "-"
@@ -520,4 +523,37 @@ func writeSweepPlots(sum *SweepSummary, out string) ([]string, error) {
 		}
 	}
 	return files, nil
+}
+
+// finalTrainLoss is a run's training loss at its end: the mean of its
+// last points' training losses (each the mean since the point before),
+// weighted by the steps each covers, going back until they cover as many
+// steps as its longest interval between points. The last point alone can
+// cover an epoch's short last batch, a sample or two, whose loss says
+// little (a regression run's last point read 1,870 where its steps ran
+// at 6,000 to 21,000).
+func finalTrainLoss(curve []CurvePoint) float64 {
+	longest := int64(0)
+	for k, p := range curve {
+		prev := int64(0)
+		if k > 0 {
+			prev = curve[k-1].Step
+		}
+		longest = max(longest, p.Step-prev)
+	}
+	var sum float64
+	var steps int64
+	for k := len(curve) - 1; k >= 0 && (steps < longest || steps == 0); k-- {
+		prev := int64(0)
+		if k > 0 {
+			prev = curve[k-1].Step
+		}
+		n := max(1, curve[k].Step-prev)
+		sum += curve[k].TrainLoss * float64(n)
+		steps += n
+	}
+	if steps == 0 {
+		return math.NaN()
+	}
+	return sum / float64(steps)
 }
