@@ -68,6 +68,13 @@ func TestSweepShardsAsProcesses(t *testing.T) {
 	if b, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(b), "incomplete: ") {
 		t.Errorf("report of 2 of 3 shards: %v\n%s", err, b)
 	}
+	// Another sweep of the same config (another key): merging it is
+	// refused, not half reported.
+	runNettrain(t, dir, "sweep", "c.yaml", "--grid", "training.batch_size=20", "--seeds", "2", "--evals-per-epoch", "2", "--out", "other", "--workers", "2")
+	cmd = nettrainCmd(t, dir, "sweep", "report", "--out", "mixed", "single", "other")
+	if b, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(b), `the records come from different sweeps of one config: "training.batch_size=20" is not a setting of the sweep`) {
+		t.Errorf("report of two sweeps: %v\n%s", err, b)
+	}
 	// The comparison's report command reports a sweep too.
 	out = runNettrain(t, dir, append([]string{"compare-optimizers", "report", "--out", "viacompare"}, dirs...)...)
 	if !strings.Contains(out, "# Sweep: ") {

@@ -118,9 +118,16 @@ func SweepReport(sets [][]Record, o ReportOptions) (*SweepSummary, error) {
 			return nil, err
 		}
 	}
-	// Keep one record per expected key, in the plan's order.
+	// Keep one record per expected key, in the plan's order. Merging
+	// directories (the plan from their records), a record of a setting
+	// the plan does not have belongs to another sweep of the config (other
+	// keys or values), which the report would silently leave out.
 	byKey := map[Key]Record{}
 	for _, r := range all {
+		if o.Plan == nil && !slices.Contains(plan.Settings, r.Setting) {
+			return nil, fmt.Errorf("the records come from different sweeps of one config: %q is not a setting of the sweep over %s; report each sweep on its own",
+				r.Setting, strings.Join(plan.Axes, ", "))
+		}
 		if _, ok := byKey[r.Key]; !ok {
 			byKey[r.Key] = r
 		}
