@@ -50,7 +50,13 @@ func TestGuideSmall(t *testing.T) {
 	if string(again) != string(page) {
 		t.Errorf("--report rebuilt another page:\n%s\n---\n%s", page, again)
 	}
-	cmd := nettrainCmd(t, dir, "guide", "--problems", "mnist", "--out", "x")
+	// --report with other flags than the records ran with would describe
+	// them wrongly: refused.
+	cmd := nettrainCmd(t, dir, "guide", "--configs", configs, "--out", "g", "--problems", "regression-mlp,licences-bow", "--report")
+	if b, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(b), "the records were run with 1 rates, 1 seeds and") {
+		t.Errorf("--report without the run's flags: %v\n%s", err, b)
+	}
+	cmd = nettrainCmd(t, dir, "guide", "--problems", "mnist", "--out", "x")
 	if b, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(b), `unknown problem "mnist"`) {
 		t.Errorf("unknown problem: %v\n%s", err, b)
 	}

@@ -63,9 +63,14 @@ type Summary struct {
 	Incomplete []string `json:"incomplete,omitempty"` // missing trials (a partial report)
 	// Warnings say why the ranking may not be trusted (too few grid
 	// points, a grid without the default rate).
-	Warnings   []string           `json:"warnings,omitempty"`
-	Loss       string             `json:"loss,omitempty"` // the config's loss
-	StepBudget bool               `json:"step_budget,omitempty"`
+	Warnings   []string `json:"warnings,omitempty"`
+	Loss       string   `json:"loss,omitempty"` // the config's loss
+	StepBudget bool     `json:"step_budget,omitempty"`
+	// Seeds is the final runs' seeds per optimizer, and Steps the most
+	// steps a trial that did not diverge ran: what the records were run
+	// with.
+	Seeds      int                `json:"seeds,omitempty"`
+	Steps      int64              `json:"steps,omitempty"`
 	Target     float64            `json:"target_val_loss"`
 	Optimizers []OptimizerSummary `json:"optimizers"` // ranked, best first
 	Findings   []string           `json:"findings"`
@@ -138,7 +143,12 @@ func Report(sets [][]Record, o ReportOptions) (*Summary, error) {
 	if err := os.MkdirAll(o.Out, 0o755); err != nil {
 		return nil, fmt.Errorf("cannot create %s: %w", o.Out, err)
 	}
-	sum := &Summary{Name: name, Incomplete: missing}
+	sum := &Summary{Name: name, Incomplete: missing, Seeds: plan.Seeds}
+	for _, r := range recs {
+		if !r.Diverged {
+			sum.Steps = max(sum.Steps, r.Steps)
+		}
+	}
 	for _, opt := range order {
 		s := summarise(opt, recs)
 		s.tuneMissing = tuneMissing[opt]

@@ -84,6 +84,9 @@ func Run(o Options) ([]Result, error) {
 		var sum *compare.Summary
 		if o.ReportOnly {
 			sum, err = compare.ReportDirs([]string{dir}, compare.ReportOptions{Out: dir, Log: io.Discard})
+			if err == nil {
+				err = sameRun(sum, steps, &o)
+			}
 		} else {
 			fmt.Fprintf(o.Log, "== %s: %s, %d steps per trial\n", p.Name, p.Kind, steps)
 			sum, err = runProblem(p, steps, dir, &o)
@@ -99,6 +102,21 @@ func Run(o Options) ([]Result, error) {
 	}
 	fmt.Fprintf(o.Log, "\nThe guide is in %s\n", filepath.Join(o.Out, "README.md"))
 	return results, nil
+}
+
+// sameRun refuses to describe records (--report) as run with other
+// settings than they were: the page states the grid, the seeds and the
+// steps per trial.
+func sameRun(sum *compare.Summary, steps int, o *Options) error {
+	grid := 0
+	for _, s := range sum.Optimizers {
+		grid = max(grid, len(s.Grid))
+	}
+	if grid != o.LRGrid || sum.Seeds != o.Seeds || sum.Steps > 0 && sum.Steps != int64(steps) {
+		return fmt.Errorf("the records were run with %d rates, %d seeds and %d steps per trial, not the %d, %d and %d these flags give: rebuild the page with the flags they ran with (--lr-grid, --seeds, --scale)",
+			grid, sum.Seeds, sum.Steps, o.LRGrid, o.Seeds, steps)
+	}
+	return nil
 }
 
 // runProblem runs one problem's comparison in dir (resuming from the
