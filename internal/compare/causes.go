@@ -26,20 +26,27 @@ func family(name string) string {
 // failed reports whether an optimizer failed as a whole: no rate of its
 // grid trained without diverging, a final seed diverged at its chosen
 // rate, or the run at its default rate diverged.
-func failed(s OptimizerSummary) bool {
-	if s.ChosenLR == nil && len(s.Grid) > 0 && s.tuneMissing == 0 || s.DivergedSeeds > 0 {
-		return true
-	}
-	v, ok := variant(s.Name)
-	if !ok {
-		return false
-	}
-	for _, r := range s.tuneRecords {
-		if r.LR == v.DefaultLR() && r.Diverged {
-			return true
+func failed(s OptimizerSummary) bool { return len(failures(s)) > 0 }
+
+// failures says how an optimizer failed (failed): "at every rate of its
+// grid", else "at its default learning rate (R)"; and "in k of its n
+// final runs".
+func failures(s OptimizerSummary) []string {
+	var why []string
+	if s.ChosenLR == nil && len(s.Grid) > 0 && s.tuneMissing == 0 {
+		why = append(why, "at every rate of its grid")
+	} else if v, ok := variant(s.Name); ok {
+		for _, r := range s.tuneRecords {
+			if r.LR == v.DefaultLR() && r.Diverged {
+				why = append(why, fmt.Sprintf("at its default learning rate (%s)", g4(r.LR)))
+				break
+			}
 		}
 	}
-	return false
+	if s.DivergedSeeds > 0 {
+		why = append(why, fmt.Sprintf("in %d of its %d final runs", s.DivergedSeeds, s.Seeds+s.DivergedSeeds))
+	}
+	return why
 }
 
 // familyFindings names the measured cause when every compared member of an
@@ -88,13 +95,14 @@ func familyFindings(sum *Summary) []string {
 		}
 	}
 	for _, f := range failedFams {
-		var names []string
+		var names, hows []string
 		for _, s := range members[f] {
 			names = append(names, s.Name)
+			hows = append(hows, s.Name+" "+strings.Join(failures(s), " and "))
 		}
-		what := fmt.Sprintf("Every %s variant compared (%s) diverged at its default learning rate, at every rate of its grid or in a final run.", f, strings.Join(names, ", "))
+		what := fmt.Sprintf("Every %s variant compared diverged: %s.", f, strings.Join(hows, "; "))
 		if len(names) == 1 {
-			what = fmt.Sprintf("%s diverged at its default learning rate, at every rate of its grid or in a final run.", names[0])
+			what = fmt.Sprintf("%s diverged %s.", names[0], strings.Join(failures(members[f][0]), " and "))
 		}
 		if len(g0) == 0 {
 			out = append(out, what+" (These records carry no gradient norms to say why.)")

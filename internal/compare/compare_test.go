@@ -188,7 +188,7 @@ func TestFamilyDivergenceNamesTheCause(t *testing.T) {
 	}
 	f := strings.Join(familyFindings(sum), "\n")
 	for _, want := range []string{
-		"Every sgd variant compared (sgd, momentum) diverged at its default learning rate",
+		"Every sgd variant compared diverged: sgd at its default learning rate (0.001); momentum at its default learning rate (0.001).",
 		"the gradient norm at the first step is 2e+04 (largest finite one in any run: 5e+04), against initial weights of norm 8",
 		"at its default 0.001, the first step alone moves the weights by 20, 2.5 times their norm",
 		"The first batch's mean squared error is 3e+04: the regression targets are unscaled (of the order of 173.2)",
