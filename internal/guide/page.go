@@ -261,13 +261,24 @@ func acrossProblems(results []Result, lead map[string]int, robust map[string]flo
 		}
 	}
 	fmt.Fprintf(&b, "Mean rank over the problems (where the spread over seeds is large, \"not separated\" is weak evidence): %s. ", strings.Join(mr, ", "))
+	b.WriteString(sensitivity(robust, len(results)))
+	b.WriteString("\n")
+	return b.String()
+}
+
+// sensitivity is the page's sentence on the learning rate: the
+// optimizers with the largest and the smallest fraction of grid rates
+// within 20% of their best (robust: the fractions summed over n
+// problems), ties named together: a tie broken by name would make one of
+// seven optimizers at 33% "the most sensitive".
+func sensitivity(robust map[string]float64, n int) string {
 	type rob struct {
 		name string
 		v    float64
 	}
 	var rs []rob
-	for n, v := range robust {
-		rs = append(rs, rob{n, v / float64(len(results))})
+	for name, v := range robust {
+		rs = append(rs, rob{name, v / float64(n)})
 	}
 	sort.Slice(rs, func(i, j int) bool {
 		if rs[i].v != rs[j].v {
@@ -275,12 +286,25 @@ func acrossProblems(results []Result, lead map[string]int, robust map[string]flo
 		}
 		return rs[i].name < rs[j].name
 	})
-	if len(rs) > 1 {
-		fmt.Fprintf(&b, "Least sensitive to the learning rate, averaged over the problems (the fraction of grid rates within 20%% of the optimizer's best): %s %.0f%%, %s %.0f%%; most sensitive: %s %.0f%%.",
-			rs[0].name, 100*rs[0].v, rs[1].name, 100*rs[1].v, rs[len(rs)-1].name, 100*rs[len(rs)-1].v)
+	if len(rs) < 2 {
+		return ""
 	}
-	b.WriteString("\n")
-	return b.String()
+	pct := func(v float64) string { return fmt.Sprintf("%.0f%%", 100*v) }
+	with := func(v float64) string {
+		var names []string
+		for _, r := range rs {
+			if pct(r.v) == pct(v) {
+				names = append(names, r.name)
+			}
+		}
+		return strings.Join(names, ", ") + " " + pct(v)
+	}
+	top, bottom := rs[0].v, rs[len(rs)-1].v
+	if pct(top) == pct(bottom) {
+		return "Every optimizer was as sensitive to the learning rate, averaged over the problems (the fraction of grid rates within 20% of the optimizer's best): " + pct(top) + "."
+	}
+	return "Least sensitive to the learning rate, averaged over the problems (the fraction of grid rates within 20% of the optimizer's best): " +
+		with(top) + "; most sensitive: " + with(bottom) + "."
 }
 
 // shardedForm says how to run one problem's comparison sharded, with the
