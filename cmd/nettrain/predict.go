@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -74,6 +75,9 @@ the distribution of the character after --prompt.`,
 			if len(opts.Inputs) > 0 && (opts.Steps > 0 || c.Flags().Changed("prompt")) {
 				return usageError{fmt.Errorf("--steps and --prompt are for sequence models, which take no INPUT files")}
 			}
+			if err := checkSequenceFlags(opts, c.Flags().Changed("prompt")); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -93,6 +97,27 @@ the distribution of the character after --prompt.`,
 	cmd.Flags().BoolVar(&opts.NoPlot, "no-plot", false, "series: do not draw the plot")
 	cmd.MarkFlagRequired("checkpoint")
 	return cmd
+}
+
+// checkSequenceFlags refuses flags of a sequence model's predict that
+// would be ignored or fail only after a file was written: an empty
+// --prompt, --prompt with --steps (a text model's and a series model's),
+// a forecast --out other than .csv, a --plot other than .png or .svg.
+func checkSequenceFlags(o *PredictOptions, promptGiven bool) error {
+	if len(o.Inputs) > 0 {
+		return nil
+	}
+	switch {
+	case promptGiven && o.Prompt == "":
+		return usageError{fmt.Errorf("--prompt is empty: give the text whose next character to predict")}
+	case promptGiven && o.Steps > 0:
+		return usageError{fmt.Errorf("--prompt (a text model's next character) and --steps (a series model's forecast) do not go together")}
+	case o.Out != "" && !promptGiven && !strings.EqualFold(filepath.Ext(o.Out), ".csv"):
+		return usageError{fmt.Errorf("--out %s: a series model's forecasts are written as CSV: name a .csv file", o.Out)}
+	case o.Plot != "" && !slices.Contains([]string{".png", ".svg"}, strings.ToLower(filepath.Ext(o.Plot))):
+		return usageError{fmt.Errorf("--plot %s: the plot is written as PNG or SVG: name a .png or .svg file", o.Plot)}
+	}
+	return nil
 }
 
 func runPredict(o *PredictOptions) error {
@@ -148,6 +173,9 @@ func runPredict(o *PredictOptions) error {
 		if err != nil {
 			return err
 		}
+		if o.JSON {
+			return writeJSON(o.IO.Out, r)
+		}
 		fmt.Fprintf(o.IO.Out, "forecast of %d rows beyond row %d of the data (%v):\n", len(r.Rows), r.LastRow, r.Columns)
 		tw := tabwriter.NewWriter(o.IO.Out, 0, 0, 2, ' ', tabwriter.AlignRight)
 		fmt.Fprintf(tw, "row\t%s\t\n", strings.Join(r.Columns, "\t"))
@@ -174,6 +202,9 @@ func runPredict(o *PredictOptions) error {
 	r, err := infer.ForecastValidation(cfg, o.Checkpoint, out, plotFor(out, "predictions"))
 	if err != nil {
 		return err
+	}
+	if o.JSON {
+		return writeJSON(o.IO.Out, r)
 	}
 	fmt.Fprintf(o.IO.Out, "%d validation forecasts of %v\n", len(r.Predictions), r.Columns)
 	fmt.Fprintf(o.IO.Out, "model:              MSE %.6g  MAE %.6g\n", r.MSE, r.MAE)
@@ -243,6 +274,9 @@ func predictInputs(o *PredictOptions, cfg *model.Config) error {
 		return err
 	}
 	if o.JSON {
+		if o.Out == "" {
+			fmt.Fprintln(o.IO.ErrOut, "note: --json prints the summary; the predictions themselves go to --out FILE.jsonl or FILE.csv, not given")
+		}
 		return writeJSON(o.IO.Out, r)
 	}
 	table.flush()

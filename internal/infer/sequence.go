@@ -152,20 +152,22 @@ func sample(logits, probs []float64, temperature float64, rng *rand.Rand) int {
 
 // Forecast is one forecast of a series' validation part.
 type Forecast struct {
-	Row       int       // row of the data file (0-based, after the header)
-	Actual    []float64 // per target column, in the series' units
-	Predicted []float64
-	Naive     []float64 // the last known value
+	Row       int       `json:"row"`    // row of the data file (0-based, after the header)
+	Actual    []float64 `json:"actual"` // per target column, in the series' units
+	Predicted []float64 `json:"predicted"`
+	Naive     []float64 `json:"naive"` // the last known value
 }
 
 // ForecastResult is the forecasts of the validation windows.
 type ForecastResult struct {
-	Columns     []string
-	Predictions []Forecast
-	MSE, MAE    float64 // of the model
-	NaiveMSE    float64
-	NaiveMAE    float64
-	CSV, Plots  []string // files written
+	Columns     []string   `json:"columns"`
+	Predictions []Forecast `json:"predictions"`
+	MSE         float64    `json:"mse"` // of the model
+	MAE         float64    `json:"mae"`
+	NaiveMSE    float64    `json:"naive_mse"`
+	NaiveMAE    float64    `json:"naive_mae"`
+	CSV         []string   `json:"csv"` // files written
+	Plots       []string   `json:"plots,omitempty"`
 }
 
 // ForecastValidation forecasts every validation window of a series model (the last
@@ -291,16 +293,17 @@ const MaxForecastSteps = 1_000_000
 
 // AheadResult is a forecast beyond the end of a series.
 type AheadResult struct {
-	Columns []string
+	Columns []string `json:"columns"`
 	// Rows are the forecast rows of the data file (0-based, after the
 	// header), continuing its numbering; Values[i][k] is column k's
 	// forecast for Rows[i], in the series' units.
-	Rows   []int
-	Values [][]float64
+	Rows   []int       `json:"rows"`
+	Values [][]float64 `json:"values"`
 	// LastRow is the last row of the data; Last its values.
-	LastRow   int
-	Last      []float64
-	CSV, Plot string // files written
+	LastRow int       `json:"last_row"`
+	Last    []float64 `json:"last"`
+	CSV     string    `json:"csv"` // files written
+	Plot    string    `json:"plot,omitempty"`
 }
 
 // ForecastAhead forecasts steps rows beyond the end of a series,
