@@ -295,21 +295,32 @@ func TestTextEncodeDecode(t *testing.T) {
 // TestParseTextUTF8 checks the byte order mark, invalid bytes and
 // multi-byte characters.
 func TestParseTextUTF8(t *testing.T) {
-	// BOM (dropped), a, a bad byte, é, a truncated € (two bad bytes), b, €.
-	text := []byte("\ufeffa\xff\u00e9\xe2\x82b\u20ac")
-	seq, train, _, err := ParseText("u.txt", text, seqOpts(SeqText, 2, nil))
+	// BOM (dropped), a, é, b, €, then on line 2 a bad byte.
+	good := "\ufeffa\u00e9b\u20ac"
+	seq, train, _, err := ParseText("u.txt", []byte(good+"ab"), seqOpts(SeqText, 2, nil))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if seq.N != 7 || train.Len() != 5 {
-		t.Errorf("N = %d with %d windows, want 7 and 5", seq.N, train.Len())
+	if seq.N != 6 || train.Len() != 4 {
+		t.Errorf("N = %d with %d windows, want 6 and 4", seq.N, train.Len())
 	}
-	if want := []string{"<unk>", "a", "b", "\u00e9", "\u20ac", "\uFFFD"}; !slices.Equal(seq.Vocab, want) {
+	if want := []string{"<unk>", "a", "b", "\u00e9", "\u20ac"}; !slices.Equal(seq.Vocab, want) {
 		t.Errorf("vocabulary %q, want %q", seq.Vocab, want)
 	}
-	for p, want := range []int32{1, 5, 3, 5, 5, 2, 4} {
+	for p, want := range []int32{1, 3, 2, 4, 1, 2} {
 		if got := seq.Token(p); got != want {
 			t.Errorf("Token(%d) = %d, want %d", p, got, want)
+		}
+	}
+	// Bytes that are not UTF-8 (each would read as U+FFFD) are refused at
+	// their line and column, in characters.
+	for _, c := range []struct{ text, want string }{
+		{good + "\nxy\xffz", "u.txt:2:3: byte 0xff is not UTF-8"},
+		{"a\xe2\x82b", "u.txt:1:2: byte 0xe2 is not UTF-8"}, // a truncated €
+		{"\xfe", "u.txt:1:1: byte 0xfe is not UTF-8"},
+	} {
+		if _, _, _, err := ParseText("u.txt", []byte(c.text), seqOpts(SeqText, 1, nil)); err == nil || !strings.HasPrefix(err.Error(), c.want) {
+			t.Errorf("%q: %v, want %q", c.text, err, c.want)
 		}
 	}
 }

@@ -25,6 +25,9 @@ func ParseText(name string, text []byte, opts SeqOptions) (seq *Sequence, train,
 	if len(text) == 0 {
 		return nil, Windows{}, Windows{}, fmt.Errorf("%s: text file is empty", name)
 	}
+	if err := checkUTF8(name, text); err != nil {
+		return nil, Windows{}, Windows{}, err
+	}
 	n := utf8.RuneCount(text)
 	trainEnd, valStart, err := splitRegions(name, n, opts)
 	if err != nil {
@@ -157,4 +160,27 @@ func (s *Sequence) mustBeText(op string) {
 	if s.Kind != SeqText {
 		panic(fmt.Sprintf("data: %s: %s is a %s, not a text", op, s.Source, s.Kind))
 	}
+}
+
+// checkUTF8 names the line and column (in characters) of the first byte
+// of text that is not UTF-8: such bytes would each become one "\ufffd"
+// character of the vocabulary, unnoticed.
+func checkUTF8(name string, text []byte) error {
+	if utf8.Valid(text) {
+		return nil
+	}
+	line, col := 1, 1
+	for i := 0; i < len(text); {
+		r, size := utf8.DecodeRune(text[i:])
+		if r == utf8.RuneError && size <= 1 {
+			return fmt.Errorf("%s:%d:%d: byte 0x%02x is not UTF-8: a text model reads a UTF-8 file (convert it, e.g. with iconv)", name, line, col, text[i])
+		}
+		if r == '\n' {
+			line, col = line+1, 1
+		} else {
+			col++
+		}
+		i += size
+	}
+	return nil
 }
