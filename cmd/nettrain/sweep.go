@@ -76,6 +76,12 @@ processes, merged by
 					return usageError{fmt.Errorf("%s must be between %d and %d, got %d", c.flag, c.lo, c.hi, c.v)}
 				}
 			}
+			switch {
+			case opts.EpochsProvided && opts.Epochs < 1:
+				return usageError{fmt.Errorf("--epochs must be at least 1, got %d", opts.Epochs)}
+			case opts.StepsProvided && opts.Steps < 1:
+				return usageError{fmt.Errorf("--steps must be at least 1, got %d", opts.Steps)}
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -113,6 +119,9 @@ func runSweep(o *SweepOptions) error {
 			return usageError{err}
 		}
 		so.Random = append(so.Random, a)
+	}
+	if err := so.Validate(); err != nil {
+		return usageError{err}
 	}
 	// The budget flags are overrides like any other, before the swept keys.
 	base := append([]string(nil), o.Sets...)

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -97,11 +98,17 @@ func TestSweepBadOptions(t *testing.T) {
 		{[]string{}, "nothing to sweep"},
 		{[]string{"--grid", "training.batch_sise=1,2"}, "training.batch_sise"},
 		{[]string{"--grid", "seed=1,2"}, "sweep seeds with --seeds"},
+		{[]string{"--grid", "training.batch_size=1,2", "--trials", "3"}, "--trials counts random draws"},
+		{[]string{"--grid", "training.batch_size=1,2", "--epochs", "0"}, "--epochs must be at least 1, got 0"},
+		{[]string{"--grid", "training.batch_size=1,2", "--steps", "-5"}, "--steps must be at least 1, got -5"},
 	} {
 		cmd := nettrainCmd(t, dir, append([]string{"sweep", "c.yaml", "--out", "x"}, c.args...)...)
 		b, err := cmd.CombinedOutput()
 		if err == nil || !strings.Contains(string(b), c.want) {
 			t.Errorf("sweep %v: %v\n%s", c.args, err, b)
+		}
+		if ee, ok := err.(*exec.ExitError); (!ok || ee.ExitCode() != exitUsage) && !strings.Contains(c.want, "batch_sise") {
+			t.Errorf("sweep %v: %v, want exit %d", c.args, err, exitUsage)
 		}
 	}
 }

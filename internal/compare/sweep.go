@@ -141,8 +141,9 @@ func Settings(grid, random []Axis, trials int, seed uint64) []string {
 // sets is a setting's overrides.
 func sets(setting string) []string { return strings.Fields(setting) }
 
-// validate checks the options.
-func (o *SweepOptions) validate() error {
+// Validate checks the options that do not need the config: the axes,
+// the counts, the shard.
+func (o *SweepOptions) Validate() error {
 	keys := map[string]bool{}
 	for _, a := range append(append([]Axis(nil), o.Grid...), o.Random...) {
 		if keys[a.Key] {
@@ -198,7 +199,7 @@ func generalHash(cfg *model.Config, evals int) string {
 // Sweep runs the general sweep the options describe (resuming from the
 // records in OutDir) and, unless sharded, writes its report.
 func Sweep(o SweepOptions) (*SweepSummary, error) {
-	if err := o.validate(); err != nil {
+	if err := o.Validate(); err != nil {
 		return nil, err
 	}
 	if o.Log == nil {
