@@ -75,6 +75,9 @@ func runGradCheck(o *GradCheckOptions) error {
 	if err != nil {
 		return err
 	}
+	if o.Samples > rep.Samples {
+		fmt.Fprintf(o.IO.ErrOut, "nettrain: note: --samples %d: the data has %d sample(s); checking those\n", o.Samples, rep.Samples)
+	}
 	if o.JSON {
 		if err := writeJSON(o.IO.Out, rep); err != nil {
 			return err
@@ -83,7 +86,7 @@ func runGradCheck(o *GradCheckOptions) error {
 		printGradCheck(o.IO.Out, rep)
 	}
 	if len(rep.Unchecked) > 0 && !o.AllowUnchecked {
-		return fmt.Errorf("gradient check failed: nothing of %s was checked (every sampled entry sat on a kink or tie); use more --samples or --max-entries, or --allow-unchecked", strings.Join(rep.Unchecked, ", "))
+		return fmt.Errorf("gradient check failed: nothing of %s was checked (every sampled entry sat on a kink or tie); a larger --jitter (e.g. 0.05) moves more inputs off them, other --samples put others on them, --max-entries 0 checks every entry; or --allow-unchecked", strings.Join(rep.Unchecked, ", "))
 	}
 	if !rep.Pass {
 		return fmt.Errorf("gradient check failed: some relative errors exceed %g", rep.Tol)
@@ -113,5 +116,9 @@ func printGradCheck(w io.Writer, rep *inspect.GradCheckReport) {
 	if !rep.Pass {
 		verdict = "FAIL"
 	}
-	fmt.Fprintf(w, "on %s: loss %.6g; tolerance %g: %s\n", rep.Source, rep.Loss, rep.Tol, verdict)
+	jitter := ""
+	if rep.Jitter > 0 {
+		jitter = fmt.Sprintf(" (each input value moved by up to ±%g, --jitter)", rep.Jitter)
+	}
+	fmt.Fprintf(w, "on %s%s: loss %.6g; tolerance %g: %s\n", rep.Source, jitter, rep.Loss, rep.Tol, verdict)
 }

@@ -58,7 +58,7 @@ or trace.output_grad, e.g. "0.3,-0.1": backprop starts from it, no loss).`,
 			if opts.Samples < 1 {
 				return usageError{fmt.Errorf("--samples must be at least 1, got %d", opts.Samples)}
 			}
-			if opts.Digits < 0 || opts.Digits > 17 {
+			if opts.Digits < 0 || opts.Digits > 17 || c.Flags().Changed("digits") && opts.Digits == 0 {
 				return usageError{fmt.Errorf("--digits must be from 1 to 17, got %d", opts.Digits)}
 			}
 			if runF != nil {
@@ -127,6 +127,9 @@ func runTrace(o *TraceOptions) error {
 	tr, err := inspect.RunTrace(cfg, to)
 	if err != nil {
 		return err
+	}
+	if o.Samples > tr.Samples {
+		fmt.Fprintf(o.IO.ErrOut, "nettrain: note: --samples %d: the input has %d sample(s); tracing those\n", o.Samples, tr.Samples)
 	}
 	if err := tracepage.WriteFiles(cfg, tr, o.HTML, o.PNG); err != nil {
 		return err

@@ -269,6 +269,10 @@ type GradCheckReport struct {
 	// checked: a pass that checked nothing is not a pass.
 	Unchecked []string `json:"unchecked,omitempty"`
 	Loss      float64  `json:"loss"`
+	// Jitter is the largest noise added to each input value (0: none,
+	// as for token ids): the loss is of the jittered inputs.
+	Jitter  float64 `json:"jitter"`
+	Samples int     `json:"samples"`
 }
 
 // RunGradCheck builds the config's network in float64 and compares the
@@ -298,7 +302,10 @@ func RunGradCheck(cfg *model.Config, o GradCheckOptions) (*GradCheckReport, erro
 	}
 	tgt := buf.Target(n)
 	res := backprop.GradCheck(net, x, tgt, n, backprop.CheckOptions{MaxPerTensor: o.MaxEntries, Seed: cfg.Seed, Input: true, Eval: o.Eval})
-	rep := &GradCheckReport{Results: res, Tol: o.Tol, Source: in.source}
+	rep := &GradCheckReport{Results: res, Tol: o.Tol, Source: in.source, Samples: n}
+	if o.Jitter > 0 && !backprop.DiscreteInput(net.Specs) {
+		rep.Jitter = o.Jitter
+	}
 	rep.Pass, rep.Unchecked = judge(res, o.Tol, o.AllowUnchecked)
 	y := net.Forward(&backprop.Ctx{Train: !o.Eval, RNG: rand.New(rand.NewPCG(cfg.Seed, 0x9e3779b97f4a7c15))}, x, n)
 	rep.Loss, _, _ = net.Loss.Forward(y, tgt, n)
