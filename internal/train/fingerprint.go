@@ -70,6 +70,9 @@ func fingerprintSequence(spec, path string, seq *data.Sequence) checkpoint.DataF
 		}
 	}
 	unit := "rows"
+	if seq.Differenced {
+		unit = "row-to-row differences" // one fewer than the rows
+	}
 	if seq.Kind == data.SeqText {
 		unit = "characters"
 		for p := 0; p < seq.N; p++ {

@@ -36,6 +36,23 @@ model: {input: [2], layers: [{dense: {units: 2}}]}
 data: {train: d.txt, sequence: {kind: text, window: 4}}
 model: {layers: [onehot, {lstm: {units: 2}}, {dense: {units: classes}}]}
 `
+	const series = `name: f
+data: {train: s.csv, validation_split: 0, sequence: {kind: series, window: 3, inputs: [v], difference: true}}
+model: {layers: [{lstm: {units: 2}}, {dense: {units: 1}}]}
+loss: mse
+`
+	rows := func(change int) string {
+		var b strings.Builder
+		b.WriteString("t,v\n")
+		for i := range 30 {
+			v := i * i
+			if i == change {
+				v++
+			}
+			fmt.Fprintf(&b, "%d,%d\n", i, v)
+		}
+		return b.String()
+	}
 	story := strings.Repeat("the quick brown fox jumps over the lazy dog. ", 20)
 	tests := []struct {
 		name, config, file string
@@ -64,6 +81,8 @@ model: {layers: [onehot, {lstm: {units: 2}}, {dense: {units: classes}}]}
 		{"csv with a row dropped", tabular, "d.csv", csv(40, same), csv(39, same), false, 39},
 		{"text unchanged", text, "d.txt", story, story, true, len(story)},
 		{"text with one character changed", text, "d.txt", story, strings.Replace(story, "lazy", "hazy", 1), false, len(story)},
+		// 30 rows, 29 differences: the count says which it is.
+		{"differenced series with one value changed", series, "s.csv", rows(-1), rows(7), false, 29},
 	}
 	load := func(t *testing.T, dir, config, file, content string) []checkpoint.DataFingerprint {
 		t.Helper()
@@ -82,8 +101,12 @@ model: {layers: [onehot, {lstm: {units: 2}}, {dense: {units: classes}}]}
 			if len(b) != 1 || b[0].Key != "data.train" || b[0].Source != tc.file || b[0].Samples != tc.samples || b[0].Size != int64(len(tc.b)) {
 				t.Fatalf("fingerprint %+v", b)
 			}
-			if d := checkpoint.DataDiffers(a, b); (d == "") != tc.same {
+			d := checkpoint.DataDiffers(a, b)
+			if (d == "") != tc.same {
 				t.Errorf("DataDiffers: %q, want same: %v", d, tc.same)
+			}
+			if tc.config == series && !strings.Contains(d, "the same 29 row-to-row differences, other values") {
+				t.Errorf("DataDiffers: %q, want it to count the differences as such", d)
 			}
 		})
 	}
