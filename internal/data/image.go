@@ -201,7 +201,7 @@ func decodeErr(path, format, what string, err error) error {
 		return err
 	}
 	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-		return fmt.Errorf("%s: %s image is truncated: the file ends inside its %s", path, format, what)
+		return fmt.Errorf("%s: %s image is truncated or corrupt: the file ends inside its %s", path, format, what)
 	}
 	if strings.Contains(err.Error(), "not enough pixel data") { // png's word for compressed data that ends early
 		return fmt.Errorf("%s: %s image is truncated or corrupt: %v", path, format, err)

@@ -205,7 +205,7 @@ func TestReadImageBad(t *testing.T) {
 		{write("empty.png", nil), ImageOptions{3, [2]int{6, 6}, ""}, "empty.png: empty file, want a PNG, JPEG, GIF, BMP or WebP image"},
 		{write("text.png", []byte("hello, world\n")), ImageOptions{3, [2]int{6, 6}, ""}, "text.png: not a PNG, JPEG, GIF, BMP or WebP image (unrecognised first bytes 68 65 6c 6c 6f 2c 20 77)"},
 		{write("short.png", good.Bytes()[:good.Len()/2]), ImageOptions{3, [2]int{6, 6}, ""}, "short.png: PNG image is truncated or corrupt: png: invalid format: not enough pixel data"},
-		{write("head.png", good.Bytes()[:20]), ImageOptions{3, [2]int{6, 6}, ""}, "head.png: PNG image is truncated: the file ends inside its header"},
+		{write("head.png", good.Bytes()[:20]), ImageOptions{3, [2]int{6, 6}, ""}, "head.png: PNG image is truncated or corrupt: the file ends inside its header"},
 		{write("corrupt.png", corrupt), ImageOptions{3, [2]int{6, 6}, ""}, "corrupt.png: corrupt PNG image: png: invalid format: invalid checksum"},
 		{write("bomb.png", pngHeader(100000, 100000)), ImageOptions{1, [2]int{6, 6}, ""}, "bomb.png: PNG header claims 100000x100000 pixels (width x height), more than nettrain reads (33554432 pixels); is it a decompression bomb?"},
 		{loop, ImageOptions{3, [2]int{6, 6}, ""}, "loop.png: cannot read: too many levels of symbolic links"},
