@@ -651,7 +651,7 @@ func (p *Page) Image() (*image.RGBA, error) {
 	y += 24
 	samples := ""
 	if p.Samples > 1 {
-		samples = fmt.Sprintf(" (the first of %d samples shown)", p.Samples)
+		samples = fmt.Sprintf(" (the first of %d samples shown; dL/dW and dL/db summed over all %d)", p.Samples, p.Samples)
 	}
 	ts = append(ts, text{f.small, pngMargin, y + 12, fmt.Sprintf("%s%s · %s · blue negative, white 0, red positive, each map scaled to its |max|", p.Source, samples, p.lossText()), color.Gray{60}})
 	y += 18
