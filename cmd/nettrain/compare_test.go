@@ -303,6 +303,17 @@ func TestCompareBadFlags(t *testing.T) {
 			t.Errorf("%v: exit %d, want %d: %s\nwant %q", c.args, code, c.code, errOut, c.want)
 		}
 	}
+	// A final phase without tuning results fails, and leaves no empty
+	// output directory behind.
+	out := filepath.Join(t.TempDir(), "new")
+	s, _, errOut := streams()
+	if code := Main([]string{"compare-optimizers", "../../configs/regression-mlp.yaml", "--phase", "final", "--out", out}, s); code != 1 ||
+		!strings.Contains(errOut.String(), "the final phase needs every tuning result") {
+		t.Errorf("final without tuning: exit %d: %s", code, errOut)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("the failed run left %s: %v", out, err)
+	}
 }
 
 // TestCompareCountCaps: counts on the command line that would size memory

@@ -51,6 +51,7 @@ func Run(cfg *model.Config, o Options) (*Summary, error) {
 		err = runPhases[float32](r)
 	}
 	if err != nil {
+		r.discard()
 		return nil, err
 	}
 	recs, err := readRecords(o.OutDir)
@@ -83,6 +84,8 @@ func Run(cfg *model.Config, o Options) (*Summary, error) {
 // and refuses records of another sweep. Every sweep (compare-optimizers,
 // sweep) runs its trials through a runner.
 func openRunner(o *Options, sweep string, plan *Plan) (*runner, error) {
+	_, statErr := os.Stat(o.OutDir)
+	created := os.IsNotExist(statErr)
 	if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
 		return nil, fmt.Errorf("cannot create output directory: %w", err)
 	}
@@ -98,7 +101,7 @@ func openRunner(o *Options, sweep string, plan *Plan) (*runner, error) {
 			return nil, fmt.Errorf("%s already holds trials of a different sweep (another model, data or budget); use another --out directory", o.OutDir)
 		}
 	}
-	r := &runner{o: o, sweep: sweep, plan: plan, done: map[Key]Record{}}
+	r := &runner{o: o, sweep: sweep, plan: plan, done: map[Key]Record{}, created: created}
 	for _, rec := range own {
 		r.done[rec.Key] = rec
 	}
@@ -113,6 +116,18 @@ type runner struct {
 	mu    sync.Mutex
 	done  map[Key]Record
 	logMu sync.Mutex // workers share the log
+	// created: openRunner made the output directory, which discard
+	// removes again when a failed run left it empty.
+	created bool
+}
+
+// discard removes the output directory when openRunner made it and the
+// run that failed wrote nothing into it: a failed command leaves no empty
+// directory behind.
+func (r *runner) discard() {
+	if r.created {
+		os.Remove(r.o.OutDir) // fails, harmlessly, unless empty
+	}
 }
 
 func (r *runner) logf(format string, args ...any) {

@@ -241,6 +241,7 @@ func Sweep(o SweepOptions) (*SweepSummary, error) {
 		err = runKeys(r, keys, "sweep", settingTrial[float32](cfgs))
 	}
 	if err != nil {
+		r.discard()
 		return nil, err
 	}
 	if o.Shards > 1 {
