@@ -135,11 +135,12 @@ func checkCompareFlags(o *CompareOptions) error {
 }
 
 func runCompare(o *CompareOptions) error {
-	// A --tuned directory without tuning records would count as a shard
-	// that ran nothing.
+	// A --tuned path that is not a directory (a typo) would count as a
+	// shard that ran nothing (which a shard with no trials of its own
+	// does, writing no records).
 	for _, dir := range o.Tuned {
-		if _, err := os.Stat(filepath.Join(dir, compare.RecordsFile)); err != nil {
-			return fmt.Errorf("--tuned %s: no %s there: give the --out directory of a --phase tune shard", dir, compare.RecordsFile)
+		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+			return fmt.Errorf("--tuned %s: not a directory: give the --out directory of a --phase tune shard", dir)
 		}
 	}
 	cfg, err := model.Load(o.Config, o.Sets)

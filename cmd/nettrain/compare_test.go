@@ -295,7 +295,7 @@ func TestCompareBadFlags(t *testing.T) {
 		{[]string{"--epochs", "-1"}, exitUsage, "--epochs must be at least 1, got -1"},
 		{[]string{"--steps", "-5"}, exitUsage, "--steps must be at least 1, got -5"},
 		{[]string{"--tuned", "x"}, exitUsage, "--tuned gives the tuning shards' directories to --phase final; this is --phase all"},
-		{[]string{"--phase", "final", "--tuned", "/nonexistent"}, 1, "--tuned /nonexistent: no trials.jsonl there: give the --out directory of a --phase tune shard"},
+		{[]string{"--phase", "final", "--tuned", "/nonexistent"}, 1, "--tuned /nonexistent: not a directory: give the --out directory of a --phase tune shard"},
 	} {
 		s, _, errOut := streams()
 		code := Main(append([]string{"compare-optimizers", "../../configs/regression-mlp.yaml", "--out", t.TempDir()}, c.args...), s)

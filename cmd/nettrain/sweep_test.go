@@ -73,8 +73,15 @@ func TestSweepShardsAsProcesses(t *testing.T) {
 	// refused, not half reported.
 	runNettrain(t, dir, "sweep", "c.yaml", "--grid", "training.batch_size=20", "--seeds", "2", "--evals-per-epoch", "2", "--out", "other", "--workers", "2")
 	cmd = nettrainCmd(t, dir, "sweep", "report", "--out", "mixed", "single", "other")
-	if b, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(b), `the records come from different sweeps of one config: "training.batch_size=20" is not a setting of the sweep`) {
+	if b, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(b), `the records come from different sweeps of one config: over model.layers.0.dense.units, training.batch_size, optimizer.lr and over training.batch_size`) {
 		t.Errorf("report of two sweeps: %v\n%s", err, b)
+	}
+	// The same sweep rerun in its directory with another value: its
+	// report holds both runs' settings.
+	runNettrain(t, dir, "sweep", "c.yaml", "--grid", "training.batch_size=20,10", "--seeds", "2", "--evals-per-epoch", "2", "--out", "other", "--workers", "2")
+	out = runNettrain(t, dir, "sweep", "report", "other")
+	if !strings.Contains(out, "training.batch_size=20") || !strings.Contains(out, "training.batch_size=10") {
+		t.Errorf("report of a sweep widened in its directory:\n%s", out)
 	}
 	// The comparison's report command reports a sweep too.
 	out = runNettrain(t, dir, append([]string{"compare-optimizers", "report", "--out", "viacompare"}, dirs...)...)

@@ -53,15 +53,39 @@ type SweepSummary struct {
 	Markdown   string           `json:"-"`
 }
 
-// sweepPlanOf is the plan general-sweep records carry (the first; shards
-// of one sweep carry the same).
+// sweepPlanOf is the plan general-sweep records carry: shards of one
+// sweep carry the same; a sweep rerun in its directory with other values
+// of its keys, or more seeds, adds to it (the union of the settings, in
+// the order first seen, and the most seeds). Records over other keys
+// are of another sweep, refused.
 func sweepPlanOf(recs []Record) (*Plan, error) {
+	var plan *Plan
 	for _, r := range recs {
-		if r.Plan != nil && len(r.Plan.Settings) > 0 {
-			return r.Plan, nil
+		p := r.Plan
+		if p == nil || len(p.Settings) == 0 {
+			continue
 		}
+		if plan == nil {
+			c := *p
+			c.Settings = slices.Clone(p.Settings)
+			plan = &c
+			continue
+		}
+		if !slices.Equal(p.Axes, plan.Axes) {
+			return nil, fmt.Errorf("the records come from different sweeps of one config: over %s and over %s; report each sweep on its own",
+				strings.Join(plan.Axes, ", "), strings.Join(p.Axes, ", "))
+		}
+		for _, st := range p.Settings {
+			if !slices.Contains(plan.Settings, st) {
+				plan.Settings = append(plan.Settings, st)
+			}
+		}
+		plan.Seeds = max(plan.Seeds, p.Seeds)
 	}
-	return nil, fmt.Errorf("these records are not of a general sweep (nettrain sweep)")
+	if plan == nil {
+		return nil, fmt.Errorf("these records are not of a general sweep (nettrain sweep)")
+	}
+	return plan, nil
 }
 
 // IsSweep tells whether the records in dir are a general sweep's (else a
@@ -118,16 +142,9 @@ func SweepReport(sets [][]Record, o ReportOptions) (*SweepSummary, error) {
 			return nil, err
 		}
 	}
-	// Keep one record per expected key, in the plan's order. Merging
-	// directories (the plan from their records), a record of a setting
-	// the plan does not have belongs to another sweep of the config (other
-	// keys or values), which the report would silently leave out.
+	// Keep one record per expected key, in the plan's order.
 	byKey := map[Key]Record{}
 	for _, r := range all {
-		if o.Plan == nil && !slices.Contains(plan.Settings, r.Setting) {
-			return nil, fmt.Errorf("the records come from different sweeps of one config: %q is not a setting of the sweep over %s; report each sweep on its own",
-				r.Setting, strings.Join(plan.Axes, ", "))
-		}
 		if _, ok := byKey[r.Key]; !ok {
 			byKey[r.Key] = r
 		}

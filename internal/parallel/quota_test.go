@@ -88,23 +88,26 @@ func TestFitQuotaInCgroup(t *testing.T) {
 			t.Errorf("removing the test's cgroup: %v", err)
 		}
 	})
-	cpus := min(2, runtime.NumCPU())
+	cpus := runtime.NumCPU() // Go's choice without a quota below it
+	halves := min(2, cpus)   // a quota of 1.5 rounded up
 	for _, c := range []struct {
 		quota         float64 // CPUs; -1: none
 		env           string  // GOMAXPROCS, if set
+		godebug       string  // GODEBUG, if set
 		mask          bool    // narrow the CPU mask after FitQuota
 		before, after int
 		whatGoChooses string
 	}{
 		{quota: 1, before: 2, after: 1, whatGoChooses: "at least 2"},
 		{quota: 0.5, before: 2, after: 1, whatGoChooses: "at least 2"},
-		{quota: 1.5, before: cpus, after: cpus, whatGoChooses: "1.5 rounded up"},
+		{quota: 1.5, before: halves, after: halves, whatGoChooses: "1.5 rounded up"},
 		{quota: 64, before: cpus, after: cpus, whatGoChooses: "the CPUs"},
 		{quota: -1, before: cpus, after: cpus, whatGoChooses: "the CPUs"},
 		{quota: 1, env: "2", before: 2, after: 2, whatGoChooses: "the variable, honoured"},
 		{quota: 1, env: "abc", before: 2, after: 1, whatGoChooses: "at least 2, the variable ignored"},
 		// Not lowered, Go goes on following the CPU mask.
-		{quota: 1.5, mask: true, before: cpus, after: 1, whatGoChooses: "1.5 rounded up, then the mask"},
+		{quota: 1.5, mask: true, before: halves, after: 1, whatGoChooses: "1.5 rounded up, then the mask"},
+		{quota: 1, godebug: "containermaxprocs=0", before: cpus, after: cpus, whatGoChooses: "the CPUs, as GODEBUG asks"},
 	} {
 		name := fmt.Sprintf("quota %g, GOMAXPROCS=%q, mask narrowed %v", c.quota, c.env, c.mask)
 		period := 100000
@@ -134,6 +137,13 @@ func TestFitQuotaInCgroup(t *testing.T) {
 		cmd.Env = append(cmd.Env, "NETTRAIN_QUOTA_CHILD="+mode)
 		if c.env != "" {
 			cmd.Env = append(cmd.Env, "GOMAXPROCS="+c.env)
+		}
+		if c.godebug != "" {
+			cmd.Env = append(cmd.Env, "GODEBUG="+c.godebug)
+		}
+		if _, err := exec.LookPath("taskset"); c.mask && err != nil {
+			t.Logf("%s: skipped: needs taskset (util-linux) to narrow the CPU mask", name)
+			continue
 		}
 		out, err := cmd.CombinedOutput()
 		if err != nil {
