@@ -222,7 +222,7 @@ func bestOf(rows []session.Row) *session.Row {
 }
 
 func readRows(dir string) ([]session.Row, error) {
-	rows, err := session.ReadMetrics(filepath.Join(dir, "metrics.jsonl"))
+	rows, err := session.BoardMetrics(filepath.Join(dir, "metrics.jsonl"))
 	if errors.Is(err, fs.ErrNotExist) {
 		return []session.Row{}, nil
 	}

@@ -10,12 +10,20 @@ import (
 	"github.com/nettrain/nettrain/internal/safeio"
 )
 
-// MaxMetricsBytes bounds what ReadMetrics reads of a metrics.jsonl: far
-// more than any run writes (a row is about 250 bytes: a quarter of a
-// million evaluations, each over the whole validation set), and little
-// enough that the board, which reads every run's rows, stays within a
-// few hundred MB whatever a run directory holds.
+// MaxMetricsBytes bounds what the board reads of a run's metrics.jsonl
+// (BoardMetrics): more than a run writes (a row is about 250 bytes: a
+// quarter of a million evaluations, each over the whole validation set),
+// and little enough that the board, which reads every run's rows on each
+// poll, stays within a few hundred MB whatever a run directory holds.
 const MaxMetricsBytes = 64 << 20
+
+// maxResumeMetricsBytes bounds what a resumed run reads of its own
+// metrics.jsonl: a run may go on past the board's bound (four million
+// evaluations).
+const maxResumeMetricsBytes = 1 << 30
+
+// BoardMetrics is ReadMetrics within MaxMetricsBytes, for the board.
+func BoardMetrics(path string) ([]Row, error) { return readMetrics(path, MaxMetricsBytes) }
 
 // jsonRow is a metrics.jsonl line as written: null for a missing value or
 // a non-finite one (sanitize).
@@ -33,12 +41,13 @@ type jsonRow struct {
 	Stop        string   `json:"stop"`
 }
 
-// ReadMetrics reads the rows of a run's metrics.jsonl (at most
-// MaxMetricsBytes; a last line without its newline, a row a crash or a
-// running writer cut short, is left out). A null train_loss, lr or
-// grad_norm reads as NaN.
-func ReadMetrics(path string) ([]Row, error) {
-	b, err := safeio.ReadFile(path, MaxMetricsBytes, "metrics")
+// ReadMetrics reads the rows of a run's metrics.jsonl (at most 1 GiB; a
+// last line without its newline, a row a crash or a running writer cut
+// short, is left out). A null train_loss, lr or grad_norm reads as NaN.
+func ReadMetrics(path string) ([]Row, error) { return readMetrics(path, maxResumeMetricsBytes) }
+
+func readMetrics(path string, limit int64) ([]Row, error) {
+	b, err := safeio.ReadFile(path, limit, "metrics")
 	if err != nil {
 		return nil, err
 	}
