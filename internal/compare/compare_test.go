@@ -372,7 +372,7 @@ func TestFindingsFromNumbers(t *testing.T) {
 	f := strings.Join(findings(sum), "\n")
 	for _, want := range []string{
 		"Lowest validation loss: adam, 0.3 ± 0.01 over 3 seed(s) at learning rate 0.001. It leads the runner-up, sgd (0.4 ± 0.02), by 0.1, more than the spread over seeds.",
-		"Fastest to the target validation loss 0.5: adam, in a median of 120 steps (sgd 300). Reached by fewer than half of their seeds: rmsprop (1 of 3 seeds). Never reached it within the budget: adadelta.",
+		"Fastest to the target validation loss 0.5: adam, in a median of 120 steps (sgd 300). Reached by only half of their seeds or fewer (no median): rmsprop (1 of 3 seeds). Never reached it within the budget: adadelta.",
 		"Most robust to the learning rate: adam, within 20% of its best validation loss at 2 of 3 grid rates; least: adagrad (0 of 2).",
 		"Diverged: sgd at 1 (tune, seed 1).",
 		"sgd's best learning rate, 0.1, is the largest of its grid",
@@ -385,7 +385,7 @@ func TestFindingsFromNumbers(t *testing.T) {
 }
 
 // TestTargetSteps: the median counts the runs that never reached the
-// target as beyond the budget, so half of them must have.
+// target as beyond the budget, so more than half of them must have.
 func TestTargetSteps(t *testing.T) {
 	run := func(step int64) Record { // reaches 0.5 at step, or never (-1)
 		r := Record{}
@@ -448,5 +448,19 @@ func TestFinalTrainLoss(t *testing.T) {
 		if !(got == c.want || math.IsNaN(got) && math.IsNaN(c.want)) {
 			t.Errorf("%+v: %g, want %g", c.curve, got, c.want)
 		}
+	}
+}
+
+// TestFindingsWithoutAMedian: when no optimizer has a median of steps to
+// the target, the findings still say who reached it in some seeds.
+func TestFindingsWithoutAMedian(t *testing.T) {
+	sum := &Summary{Target: 0.5, Optimizers: []OptimizerSummary{
+		{Name: "adam", Grid: []float64{1e-3}, Seeds: 2, BestMean: 0.4, Reached: 1, FinalSeeds: 2},
+		{Name: "sgd", Grid: []float64{1e-1}, Seeds: 2, BestMean: 0.9, FinalSeeds: 2},
+	}}
+	f := strings.Join(moreFindings(sum), "\n")
+	want := "No optimizer reached the target validation loss 0.5 in more than half of its seeds. Reached by only half of their seeds or fewer (no median): adam (1 of 2 seeds). Never reached it within the budget: sgd."
+	if !strings.Contains(f, want) {
+		t.Errorf("findings lack %q:\n%s", want, f)
 	}
 }

@@ -85,18 +85,21 @@ func moreFindings(sum *Summary) []string {
 		}
 		return 0
 	})
-	if len(fast) > 0 {
-		var others []string
-		for _, s := range fast[1:] {
-			others = append(others, fmt.Sprintf("%s %.0f", s.Name, *s.StepsMedian))
+	if len(fast)+len(few) > 0 {
+		line := fmt.Sprintf("No optimizer reached the target validation loss %s in more than half of its seeds.", g4(sum.Target))
+		if len(fast) > 0 {
+			var others []string
+			for _, s := range fast[1:] {
+				others = append(others, fmt.Sprintf("%s %.0f", s.Name, *s.StepsMedian))
+			}
+			line = fmt.Sprintf("Fastest to the target validation loss %s: %s, in a median of %.0f steps", g4(sum.Target), fast[0].Name, *fast[0].StepsMedian)
+			if len(others) > 0 {
+				line += " (" + strings.Join(others, ", ") + ")"
+			}
+			line += "."
 		}
-		line := fmt.Sprintf("Fastest to the target validation loss %s: %s, in a median of %.0f steps", g4(sum.Target), fast[0].Name, *fast[0].StepsMedian)
-		if len(others) > 0 {
-			line += " (" + strings.Join(others, ", ") + ")"
-		}
-		line += "."
 		if len(few) > 0 {
-			line += fmt.Sprintf(" Reached by fewer than half of their seeds: %s.", strings.Join(few, ", "))
+			line += fmt.Sprintf(" Reached by only half of their seeds or fewer (no median): %s.", strings.Join(few, ", "))
 		}
 		if len(never) > 0 {
 			line += fmt.Sprintf(" Never reached it within the budget: %s.", strings.Join(never, ", "))

@@ -44,7 +44,7 @@ type OptimizerSummary struct {
 	AccMean       *float64 `json:"best_val_accuracy_mean,omitempty"`
 	// StepsMedian is the median over the final seeds of the steps to the
 	// target, a seed that never reached it counting as beyond the budget:
-	// nil when fewer than half of them reached it.
+	// nil unless more than half of them reached it.
 	StepsMedian *float64 `json:"steps_to_target_median"`
 	Reached     int      `json:"seeds_reaching_target"`
 	FinalSeeds  int      `json:"final_seeds"` // the final runs Reached is out of
@@ -350,7 +350,7 @@ func ReportDirs(dirs []string, o ReportOptions) (*Summary, error) {
 
 // targetSteps is the median over the final runs recs of the steps to the
 // target validation loss, a run that never reached it counting as beyond
-// the budget, so that the median exists (is not nil) only when at least
+// the budget, so that the median exists (is not nil) only when more than
 // half of them got there; and how many of how many did.
 func targetSteps(recs []Record, target float64) (med *float64, reached, seeds int) {
 	var steps []float64
