@@ -112,6 +112,8 @@ func checkSequenceFlags(o *PredictOptions, promptGiven bool) error {
 		return usageError{fmt.Errorf("--prompt is empty: give the text whose next character to predict")}
 	case promptGiven && o.Steps > 0:
 		return usageError{fmt.Errorf("--prompt (a text model's next character) and --steps (a series model's forecast) do not go together")}
+	case promptGiven && (o.Out != "" || o.Plot != ""):
+		return usageError{fmt.Errorf("--prompt prints the next character's distribution (--json for JSON); --out and --plot are for a series model's forecasts")}
 	case o.Out != "" && !promptGiven && !strings.EqualFold(filepath.Ext(o.Out), ".csv"):
 		return usageError{fmt.Errorf("--out %s: a series model's forecasts are written as CSV: name a .csv file", o.Out)}
 	case o.Plot != "" && !slices.Contains([]string{".png", ".svg"}, strings.ToLower(filepath.Ext(o.Plot))):
@@ -193,9 +195,8 @@ func runPredict(o *PredictOptions) error {
 			fmt.Fprintf(tw, "\t\n")
 		}
 		tw.Flush()
-		fmt.Fprintf(o.IO.Out, "wrote %s\n", r.CSV)
-		if r.Plot != "" {
-			fmt.Fprintf(o.IO.Out, "wrote %s\n", r.Plot)
+		for _, f := range append(r.CSV, r.Plots...) {
+			fmt.Fprintf(o.IO.Out, "wrote %s\n", f)
 		}
 		return nil
 	}

@@ -20,7 +20,8 @@ func TestPredictSequenceFlags(t *testing.T) {
 		{[]string{"c.yaml", "--checkpoint", "k", "--out", "f.txt"}, "name a .csv file"},
 		{[]string{"c.yaml", "--checkpoint", "k", "--steps", "2", "--plot", "p.txt"}, "name a .png or .svg file"},
 		{[]string{"c.yaml", "--checkpoint", "k", "--steps", "2", "--out", "f.CSV", "--plot", "p.svg"}, ""},
-		{[]string{"c.yaml", "--checkpoint", "k", "--prompt", "abc", "--out", "ignored.jsonl"}, ""},
+		{[]string{"c.yaml", "--checkpoint", "k", "--prompt", "abc", "--out", "p.csv"}, "--out and --plot are for a series model's forecasts"},
+		{[]string{"c.yaml", "--checkpoint", "k", "--prompt", "abc", "--json"}, ""},
 		{[]string{"c.yaml", "--checkpoint", "k", "in.csv", "--out", "p.jsonl"}, ""},
 	})
 }

@@ -233,10 +233,7 @@ func ForecastValidation(cfg *model.Config, ckpt, csvPath, plotPath string) (*For
 	res.CSV = []string{csvPath}
 	if plotPath != "" {
 		for k, name := range res.Columns {
-			path := plotPath
-			if len(res.Columns) > 1 {
-				path = strings.TrimSuffix(plotPath, ".png") + "-" + name + ".png"
-			}
+			path := columnPlot(plotPath, name, len(res.Columns))
 			var xs, act, pred, naive []float64
 			for _, p := range res.Predictions {
 				xs = append(xs, float64(p.Row))
@@ -302,8 +299,19 @@ type AheadResult struct {
 	// LastRow is the last row of the data; Last its values.
 	LastRow int       `json:"last_row"`
 	Last    []float64 `json:"last"`
-	CSV     string    `json:"csv"` // files written
-	Plot    string    `json:"plot,omitempty"`
+	CSV     []string  `json:"csv"`             // the file written
+	Plots   []string  `json:"plots,omitempty"` // one per column
+}
+
+// columnPlot is the plot file of one of n forecast columns: plotPath
+// itself for one, else plotPath with "-<column>" before its extension
+// (kept, and so the format: .png or .svg).
+func columnPlot(plotPath, column string, n int) string {
+	if n == 1 {
+		return plotPath
+	}
+	ext := filepath.Ext(plotPath)
+	return strings.TrimSuffix(plotPath, ext) + "-" + column + ext
 }
 
 // ForecastAhead forecasts steps rows beyond the end of a series,
@@ -385,12 +393,11 @@ func ForecastAhead(cfg *model.Config, ckpt string, steps int, csvPath, plotPath 
 	if err := writeAhead(csvPath, res); err != nil {
 		return nil, err
 	}
-	res.CSV = csvPath
+	res.CSV = []string{csvPath}
 	if plotPath != "" {
 		if err := plotAhead(cfg, seq, res, plotPath); err != nil {
 			return nil, err
 		}
-		res.Plot = plotPath
 	}
 	return res, nil
 }
@@ -421,10 +428,8 @@ func plotAhead(cfg *model.Config, seq *data.Sequence, r *AheadResult, plotPath s
 	back := min(max(len(r.Rows), 50), seq.N)
 	for k, name := range r.Columns {
 		col := seq.Out[k]
-		path := plotPath
-		if len(r.Columns) > 1 {
-			path = strings.TrimSuffix(plotPath, ".png") + "-" + name + ".png"
-		}
+		path := columnPlot(plotPath, name, len(r.Columns))
+		r.Plots = append(r.Plots, path)
 		var hx, hy, fx, fy []float64
 		for p := seq.N - back; p < seq.N; p++ {
 			row := p

@@ -4,6 +4,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -147,6 +148,28 @@ training: {epochs: 60, batch_size: 8}
 	for _, f := range []string{"f.csv", "f.png"} {
 		if st, err := os.Stat(filepath.Join(out, f)); err != nil || st.Size() == 0 {
 			t.Errorf("%s: %v", f, err)
+		}
+	}
+	if want := []string{filepath.Join(out, "f.csv"), filepath.Join(out, "f.png")}; !slices.Equal(append(ah.CSV, ah.Plots...), want) {
+		t.Errorf("files %v %v, want %v", ah.CSV, ah.Plots, want)
+	}
+}
+
+// TestColumnPlot: one plot per forecast column, each keeping the
+// extension (and so the format) asked for.
+func TestColumnPlot(t *testing.T) {
+	for _, c := range []struct {
+		path, column string
+		n            int
+		want         string
+	}{
+		{"f.png", "v", 1, "f.png"},
+		{"f.png", "a", 2, "f-a.png"},
+		{"out/p.svg", "b", 2, "out/p-b.svg"},
+		{"P.PNG", "a", 3, "P-a.PNG"},
+	} {
+		if got := columnPlot(c.path, c.column, c.n); got != c.want {
+			t.Errorf("columnPlot(%q, %q, %d) = %q, want %q", c.path, c.column, c.n, got, c.want)
 		}
 	}
 }
