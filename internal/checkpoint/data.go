@@ -22,7 +22,8 @@ type DataFingerprint struct {
 	Size int64 `json:"size"`
 	// Samples is the number of samples read; of a sequence, its positions.
 	Samples int `json:"samples"`
-	// Unit is what Samples counts: "samples", "characters" or "rows".
+	// Unit is what Samples counts: "samples", "characters", "rows" or
+	// "row-to-row differences" (a differenced series).
 	Unit string `json:"unit"`
 	// Hash is the 64-bit FNV-1a, in 16 hex digits, of the data as loaded:
 	// its shape, classes and every feature, label and target value.

@@ -301,7 +301,7 @@ func sensitivity(robust map[string]float64, n int) string {
 	}
 	top, bottom := rs[0].v, rs[len(rs)-1].v
 	if pct(top) == pct(bottom) {
-		return "Every optimizer was as sensitive to the learning rate, averaged over the problems (the fraction of grid rates within 20% of the optimizer's best): " + pct(top) + "."
+		return "Every optimizer was equally sensitive to the learning rate, averaged over the problems (the fraction of grid rates within 20% of the optimizer's best): " + pct(top) + "."
 	}
 	return "Least sensitive to the learning rate, averaged over the problems (the fraction of grid rates within 20% of the optimizer's best): " +
 		with(top) + "; most sensitive: " + with(bottom) + "."

@@ -294,18 +294,19 @@ func RunGradCheck(cfg *model.Config, o GradCheckOptions) (*GradCheckReport, erro
 	}
 	buf := train.NewBatch(net, in.classes > 0)
 	x := buf.FillFirst(in.split, 0, n)
-	if o.Jitter > 0 && !backprop.DiscreteInput(net.Specs) { // token ids stay ids
+	jitter := 0.0
+	if !backprop.DiscreteInput(net.Specs) { // token ids stay ids
+		jitter = o.Jitter
+	}
+	if jitter > 0 {
 		rng := rand.New(rand.NewPCG(cfg.Seed, 99))
 		for i := range x {
-			x[i] += o.Jitter * (2*rng.Float64() - 1)
+			x[i] += jitter * (2*rng.Float64() - 1)
 		}
 	}
 	tgt := buf.Target(n)
 	res := backprop.GradCheck(net, x, tgt, n, backprop.CheckOptions{MaxPerTensor: o.MaxEntries, Seed: cfg.Seed, Input: true, Eval: o.Eval})
-	rep := &GradCheckReport{Results: res, Tol: o.Tol, Source: in.source, Samples: n}
-	if o.Jitter > 0 && !backprop.DiscreteInput(net.Specs) {
-		rep.Jitter = o.Jitter
-	}
+	rep := &GradCheckReport{Results: res, Tol: o.Tol, Source: in.source, Samples: n, Jitter: jitter}
 	rep.Pass, rep.Unchecked = judge(res, o.Tol, o.AllowUnchecked)
 	y := net.Forward(&backprop.Ctx{Train: !o.Eval, RNG: rand.New(rand.NewPCG(cfg.Seed, 0x9e3779b97f4a7c15))}, x, n)
 	rep.Loss, _, _ = net.Loss.Forward(y, tgt, n)

@@ -66,6 +66,14 @@ var palette = []color.RGBA{
 	{128, 128, 128, 255}, {140, 70, 20, 255},
 }
 
+// color is series i's colour: its line's, its band's, its crosses'.
+func (c Chart) color(i int) color.RGBA {
+	if c.Distinct {
+		return distinct[i%len(distinct)]
+	}
+	return palette[i%len(palette)]
+}
+
 // Save draws the chart into path; the extension (.png or .svg) picks the
 // format.
 func (c Chart) Save(path string, width, height vg.Length) error {
@@ -204,10 +212,7 @@ func (c Chart) plot(path string) (*plot.Plot, *plot.Legend, error) {
 	p.Add(plotter.NewGrid())
 	// Bands first, so that every line is drawn above every band.
 	for i, s := range c.Series {
-		col := palette[i%len(palette)]
-		if c.Distinct {
-			col = distinct[i%len(distinct)] // the line's colour
-		}
+		col := c.color(i)
 		if len(s.Lo) == len(s.X) && len(s.Hi) == len(s.X) && len(s.X) > 1 {
 			poly := make(plotter.XYs, 0, 2*len(s.X))
 			for k := range s.X {
@@ -268,10 +273,7 @@ func (c Chart) plot(path string) (*plot.Plot, *plot.Legend, error) {
 		}
 	}
 	for i, s := range c.Series {
-		col := palette[i%len(palette)]
-		if c.Distinct {
-			col = distinct[i%len(distinct)]
-		}
+		col := c.color(i)
 		xys := make(plotter.XYs, len(s.X))
 		for k := range s.X {
 			xys[k] = plotter.XY{X: s.X[k], Y: s.Y[k]}

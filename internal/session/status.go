@@ -57,7 +57,7 @@ func (s *session[T]) writeStatus(runErr error) {
 	st := Status{Status: StatusFinished, Reason: s.res.Stop, Steps: s.loop.Pos.Step, Ended: time.Now().UTC().Format(time.RFC3339)}
 	if s.res.Stop != "" {
 		st.Status = StatusStoppedEarly
-	} else if s.loop != nil && s.loop.Stopped {
+	} else if s.loop.Stopped {
 		st.Reason = s.ending()
 	}
 	var ie *InterruptedError
