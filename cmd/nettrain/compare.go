@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -128,6 +129,8 @@ func checkCompareFlags(o *CompareOptions) error {
 		return usageError{fmt.Errorf("--epochs must be at least 1, got %d", o.Epochs)}
 	case o.StepsProvided && o.Steps < 1:
 		return usageError{fmt.Errorf("--steps must be at least 1, got %d", o.Steps)}
+	case o.Shard != "" && o.Phase == compare.PhaseAll:
+		return usageError{errors.New("a sharded comparison runs in two stages: --phase tune on every shard, then --phase final --tuned DIR... (the tuning output directories) on every shard, then `compare-optimizers report DIR...`")}
 	case len(o.Tuned) > 0 && o.Phase != compare.PhaseFinal:
 		return usageError{fmt.Errorf("--tuned gives the tuning shards' directories to --phase final; this is --phase %s", o.Phase)}
 	}
