@@ -1,24 +1,74 @@
 package train
 
 import (
-	"github.com/nettrain/nettrain/internal/model"
-
 	"bufio"
 	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/nettrain/nettrain/internal/model"
 )
 
 // MemoryLimit is what a run may hold in memory, and its name for
-// messages: training.memory_limit when set, else the machine's memory (0,
-// no limit, when that cannot be read). Data files and checkpoints larger
-// than it are refused before they are read.
+// messages: training.memory_limit when set, else the least of the
+// machine's memory, the process's memory cgroup limit and three quarters
+// of its address-space limit (ulimit -v; Go reserves address space beyond
+// what it uses); 0, no limit, when none can be read. Data files,
+// checkpoints and networks larger than it are refused before they are
+// read or allocated, not met by an out-of-memory crash.
 func MemoryLimit(cfg *model.Config) (int64, string) {
 	if l := cfg.Training.MemoryLimit; l != nil {
 		n, _ := model.ParseBytes(*l)
 		return n, "training.memory_limit " + *l
 	}
-	return machineMemory(), "the machine's memory"
+	n, what := machineMemory(), "the machine's memory"
+	if c := cgroupMemory(); c > 0 && (n == 0 || c < n) {
+		n, what = c, "the memory limit of the process's cgroup"
+	}
+	if as := addressSpace(); as > 0 && (n == 0 || as*3/4 < n) {
+		n, what = as*3/4, "three quarters of the process's address-space limit (ulimit -v)"
+	}
+	return n, what
+}
+
+// cgroupMemory is the memory limit of the process's own cgroup (v2's
+// memory.max, else v1's memory.limit_in_bytes), 0 when there is none or
+// it cannot be read.
+func cgroupMemory() int64 {
+	b, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		return 0
+	}
+	read := func(path string) int64 {
+		v, err := os.ReadFile(path)
+		if err != nil {
+			return 0
+		}
+		n, err := strconv.ParseInt(strings.TrimSpace(string(v)), 10, 64)
+		if err != nil || n <= 0 || n >= 1<<62 { // "max", or v1's "unlimited" page-rounded MaxInt64
+			return 0
+		}
+		return n
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		parts := strings.SplitN(line, ":", 3)
+		if len(parts) != 3 {
+			continue
+		}
+		switch {
+		case parts[0] == "0" && parts[1] == "":
+			if n := read(filepath.Join("/sys/fs/cgroup", parts[2], "memory.max")); n > 0 {
+				return n
+			}
+		case slices.Contains(strings.Split(parts[1], ","), "memory"):
+			if n := read(filepath.Join("/sys/fs/cgroup/memory", parts[2], "memory.limit_in_bytes")); n > 0 {
+				return n
+			}
+		}
+	}
+	return 0
 }
 
 // machineMemory is the machine's total memory in bytes from

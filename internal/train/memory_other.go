@@ -1,0 +1,6 @@
+//go:build !unix
+
+package train
+
+// addressSpace is 0: no address-space limit is read on this system.
+func addressSpace() int64 { return 0 }

@@ -1,0 +1,79 @@
+package train
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/nettrain/nettrain/internal/model"
+)
+
+// TestMemoryLimitChild is the process TestMemoryLimitFollowsTheProcess
+// starts under a limit: it prints MemoryLimit of a config that sets none.
+func TestMemoryLimitChild(t *testing.T) {
+	if os.Getenv("NETTRAIN_MEMLIMIT_CHILD") == "" {
+		return
+	}
+	n, what := MemoryLimit(&model.Config{})
+	fmt.Printf("limit=%d what=%s\n", n, what)
+}
+
+// TestMemoryLimitFollowsTheProcess: without training.memory_limit, a
+// process under an address-space limit (prlimit --as) or in a memory
+// cgroup gets the smaller bound, so that a network too large for it is
+// refused with an estimate instead of crashing out of memory.
+func TestMemoryLimitFollowsTheProcess(t *testing.T) {
+	child := func(t *testing.T, prefix ...string) (int64, string) {
+		t.Helper()
+		args := append(prefix, os.Args[0], "-test.run=^TestMemoryLimitChild$")
+		cmd := exec.Command(args[0], args[1:]...)
+		cmd.Env = append(os.Environ(), "NETTRAIN_MEMLIMIT_CHILD=1")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, out)
+		}
+		i := strings.Index(string(out), "limit=")
+		if i < 0 {
+			t.Fatalf("the child printed no limit:\n%s", out)
+		}
+		var n int64
+		fmt.Sscanf(string(out[i:]), "limit=%d", &n)
+		what := strings.TrimSpace(strings.SplitN(string(out[i:]), "what=", 2)[1])
+		return n, strings.SplitN(what, "\n", 2)[0]
+	}
+	t.Run("address space", func(t *testing.T) {
+		if _, err := exec.LookPath("prlimit"); err != nil {
+			t.Skip("needs prlimit (util-linux)")
+		}
+		n, what := child(t, "prlimit", "--as=3000000000")
+		if n != 2250000000 || !strings.Contains(what, "ulimit -v") {
+			t.Errorf("under --as=3e9: %d (%s), want 2250000000 from the address-space limit", n, what)
+		}
+	})
+	t.Run("memory cgroup", func(t *testing.T) {
+		root := "/sys/fs/cgroup/memory"
+		if _, err := os.Stat(filepath.Join(root, "memory.limit_in_bytes")); err != nil {
+			t.Skipf("needs cgroup v1's memory controller at %s: %v", root, err)
+		}
+		dir := filepath.Join(root, fmt.Sprintf("nettrain-mem-test-%d-%d", os.Getpid(), rand.Uint32()))
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			t.Skipf("cannot make a cgroup (needs root): %v", err)
+		}
+		t.Cleanup(func() {
+			if err := os.Remove(dir); err != nil {
+				t.Errorf("removing the test's cgroup: %v", err)
+			}
+		})
+		if err := os.WriteFile(filepath.Join(dir, "memory.limit_in_bytes"), []byte("1073741824"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		n, what := child(t, "sh", "-c", `echo $$ > "$0" && exec "$@"`, filepath.Join(dir, "cgroup.procs"))
+		if n != 1<<30 || !strings.Contains(what, "cgroup") {
+			t.Errorf("in a 1 GiB memory cgroup: %d (%s), want 1073741824 from the cgroup", n, what)
+		}
+	})
+}
