@@ -92,6 +92,26 @@ func TestOverrides(t *testing.T) {
 	}
 }
 
+// TestOverridesIntoEmptySections: --set and NETTRAIN_* reach the keys of
+// a section (or a layer's parameters) left empty in the file.
+func TestOverridesIntoEmptySections(t *testing.T) {
+	src := strings.Replace(strings.Replace(base, "- dense: {units: 16}", "- dense:", 1), "training:\n  epochs: 2\n", "training:\n", 1)
+	if !strings.HasSuffix(src, "training:\n") || !strings.Contains(src, "- dense:\n") {
+		t.Fatalf("the base config changed: update this test:\n%s", src)
+	}
+	t.Setenv("NETTRAIN_TRAINING_BATCH_SIZE", "32")
+	c, err := parse(t, src, "training.epochs=5", "model.layers.0.dense.units=8")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, src)
+	}
+	if c.Training.Epochs != 5 || c.Training.BatchSize != 32 {
+		t.Errorf("training %+v", c.Training)
+	}
+	if u := mustBuild(t, c, nil).Specs[0].(backprop.DenseSpec).Units; u != 8 {
+		t.Errorf("units %d", u)
+	}
+}
+
 func TestConfigErrors(t *testing.T) {
 	tests := []struct {
 		name string

@@ -124,6 +124,11 @@ func (d *decoder) setPath(root *yaml.Node, key, value, origin string) error {
 				}
 				return nil
 			}
+			if child.Kind == yaml.ScalarNode && child.Tag == "!!null" && i+1 < len(parts) {
+				// "training:" left empty: a section with no keys yet.
+				child.Kind, child.Tag, child.Value = yaml.MappingNode, "!!map", ""
+				d.noteChange(child, origin)
+			}
 			n = child
 		case yaml.SequenceNode:
 			idx, err := strconv.Atoi(p)
