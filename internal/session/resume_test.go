@@ -195,6 +195,29 @@ func TestResumeIntoANewDirectoryTwice(t *testing.T) {
 	}
 }
 
+// TestResumedSummaryWithoutABest: a run resumed into a new directory that
+// stops before any evaluation that could beat the best it resumed with
+// writes no best.safetensors there, and its summary sends the user to
+// the last checkpoint, not to a file that does not exist.
+func TestResumedSummaryWithoutABest(t *testing.T) {
+	dir := t.TempDir()
+	writeBlobs(t, dir, 200)
+	interruptedRun(t, dir, filepath.Join(dir, "a")) // step 14, inside epoch 2
+	var log strings.Builder
+	cfg := loadConfig(t, dir, blobsConfig, "training.steps=17")
+	if _, err := Run(cfg, Options{OutDir: filepath.Join(dir, "c"), Resume: filepath.Join(dir, "a", "last.safetensors"), Log: &log}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "c", "best.safetensors")); err == nil {
+		t.Fatal("c has a best.safetensors: this test needs a resumed run that evaluates no candidate")
+	}
+	if strings.Contains(log.String(), filepath.Join(dir, "c", "best.safetensors")) ||
+		!strings.Contains(log.String(), "--checkpoint "+filepath.Join(dir, "c", "last.safetensors")) ||
+		!strings.Contains(log.String(), "no evaluation of this run beat the best it resumed with") {
+		t.Errorf("the summary of a run resumed into c:\n%s", log.String())
+	}
+}
+
 // TestChangedDataIsRefused: a resume, and an evaluation on the training or
 // validation split, refuse data whose contents differ from what the
 // checkpoint was trained on, naming the data key and what changed. Before,

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -123,7 +124,15 @@ func (s *session[T]) printSummary(w io.Writer) {
 		}
 	}
 	d := s.dir
-	fmt.Fprintf(w, "checkpoints: %s (best), %s (last)\n", filepath.Join(d, "best.safetensors"), filepath.Join(d, "last.safetensors"))
+	best := filepath.Join(d, "best.safetensors")
+	if _, err := os.Stat(best); err == nil {
+		fmt.Fprintf(w, "checkpoints: %s (best), %s (last)\n", best, filepath.Join(d, "last.safetensors"))
+	} else {
+		// Resumed into another directory, and no evaluation since beat
+		// the best it resumed with (which stays where it was written).
+		best = filepath.Join(d, "last.safetensors")
+		fmt.Fprintf(w, "checkpoints: %s (last; no evaluation of this run beat the best it resumed with, whose best.safetensors is in the directory it resumed from)\n", best)
+	}
 	fmt.Fprintf(w, "curves: %s (and .svg); metrics: %s\n", filepath.Join(d, "curves.png"), filepath.Join(d, "metrics.csv"))
 	if s.tb != nil {
 		fmt.Fprintf(w, "tensorboard: tensorboard --logdir %s\n", shellQuote(filepath.Dir(s.tb.Path())))
@@ -132,7 +141,7 @@ func (s *session[T]) printSummary(w io.Writer) {
 	if s.cfg.Data.Test == "" {
 		split = " --split validation"
 	}
-	fmt.Fprintf(w, "next: nettrain eval %s --checkpoint %s%s\n", shellQuote(filepath.Join(d, "config.yaml")), shellQuote(filepath.Join(d, "best.safetensors")), split)
+	fmt.Fprintf(w, "next: nettrain eval %s --checkpoint %s%s\n", shellQuote(filepath.Join(d, "config.yaml")), shellQuote(best), split)
 }
 
 // ending says how the run ended, for the summary.
