@@ -447,8 +447,10 @@ func (c *Config) ModelHash() string {
 
 // ResumeSections hashes the parts of a config that a resumed run must share
 // with the run that wrote its checkpoint: everything that shapes the
-// trajectory. training.epochs, training.steps, training.threads,
-// training.on_nan, training.memory_limit, checkpoint, compare and name may
+// trajectory: seed, dtype, data, model and loss, optimizer, schedule,
+// and training's batch_size, shuffle, clip_norm and clip_value. The rest
+// (training.epochs, steps, threads, on_nan, memory_limit, early_stopping,
+// eval_every_steps, tensorboard; checkpoint, compare, trace, name) may
 // change between the two.
 func (c *Config) ResumeSections() map[string]string {
 	h := func(v any) string {
