@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/nettrain/nettrain/internal/backprop"
 	"github.com/nettrain/nettrain/internal/infer"
 	"github.com/nettrain/nettrain/internal/model"
 	"github.com/nettrain/nettrain/internal/train"
@@ -81,7 +82,11 @@ func printEval(w io.Writer, o *EvalOptions, r train.EvalResult) {
 		if b.MSE != nil {
 			fmt.Fprintf(w, "baseline  %s: mse %.6g, mae %.6g\n", b.Name, *b.MSE, *b.MAE)
 		} else {
-			fmt.Fprintf(w, "baseline  %s: loss %.6f (the model is %.3f nats better)\n", b.Name, b.Loss, b.Loss-r.Loss)
+			unit := " nats" // cross-entropy's
+			if r.LossKind != backprop.CrossEntropy {
+				unit = ""
+			}
+			fmt.Fprintf(w, "baseline  %s: loss %.6f (the model's is %.3f%s lower)\n", b.Name, b.Loss, b.Loss-r.Loss, unit)
 		}
 	}
 	if r.Accuracy != nil {

@@ -85,8 +85,9 @@ func (s *tabular[T]) forTrainer() Split[T] {
 }
 
 // baseline is, for regression, the MSE and MAE of always predicting the
-// training targets' mean.
-func (s *tabular[T]) baseline() *Baseline {
+// training targets' mean; for classification, the loss (of kind loss) of
+// always predicting the training class frequencies.
+func (s *tabular[T]) baseline(loss string) *Baseline {
 	if s.sub.Len() == 0 {
 		return nil
 	}
@@ -101,19 +102,37 @@ func (s *tabular[T]) baseline() *Baseline {
 				most = c
 			}
 		}
-		var loss float64
+		// Against a one-hot target, the squared error of the frequencies p
+		// is sum_k p_k^2 - 2 p_c + 1: mse averages it over the C outputs,
+		// half_sse halves it.
+		var sumSq float64
+		for _, n := range s.freq {
+			sumSq += (n + 1) / total * (n + 1) / total
+		}
+		var sum float64
 		hits := 0
 		for _, i := range s.sub.Idx {
 			c := int(s.sub.DS.Labels[i])
+			pc := 0.0
 			if c < len(s.freq) {
-				loss -= math.Log((s.freq[c] + 1) / total)
+				pc = (s.freq[c] + 1) / total
+			}
+			switch loss {
+			case backprop.MSE:
+				sum += (sumSq - 2*pc + 1) / float64(len(s.freq))
+			case backprop.HalfSSE:
+				sum += (sumSq - 2*pc + 1) / 2
+			default:
+				if pc > 0 {
+					sum -= math.Log(pc)
+				}
 			}
 			if c == most {
 				hits++
 			}
 		}
 		acc := float64(hits) / float64(s.sub.Len())
-		return &Baseline{Name: "training class frequencies", Loss: loss / float64(s.sub.Len()), Accuracy: &acc}
+		return &Baseline{Name: "training class frequencies", Loss: sum / float64(s.sub.Len()), Accuracy: &acc}
 	}
 	if s.mean == nil {
 		return nil

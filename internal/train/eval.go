@@ -21,8 +21,9 @@ type Split[T backprop.Float] interface {
 
 // EvalResult summarises a network's predictions on a split.
 type EvalResult struct {
-	Loss  float64 `json:"loss"`
-	Count int     `json:"samples"`
+	Loss     float64 `json:"loss"`
+	LossKind string  `json:"loss_kind"` // the config's loss: what Loss and Baseline.Loss are
+	Count    int     `json:"samples"`
 	// Classification (cross_entropy, or mse/half_sse against labels).
 	Accuracy *float64 `json:"accuracy,omitempty"`
 	Classes  int      `json:"classes,omitempty"`
@@ -50,7 +51,7 @@ type denormalizer interface {
 
 // baseliner is a Split with a trivial predictor to compare with.
 type baseliner interface {
-	baseline() *Baseline
+	baseline(loss string) *Baseline
 }
 
 // Evaluate runs net over every sample of s in evaluation mode, in batches
@@ -109,8 +110,9 @@ func Evaluate[T backprop.Float](ctx *backprop.Ctx, net *backprop.Network[T], s S
 		r.Loss = lossSum / float64(lossCount)
 	}
 	if b, ok := s.(baseliner); ok {
-		r.Baseline = b.baseline()
+		r.Baseline = b.baseline(net.Loss.Kind)
 	}
+	r.LossKind = net.Loss.Kind
 	if classify {
 		r.Precision = make([]float64, r.Classes)
 		r.Recall = make([]float64, r.Classes)

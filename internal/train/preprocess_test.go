@@ -13,6 +13,7 @@ import (
 
 	"github.com/nettrain/nettrain/internal/backprop"
 	"github.com/nettrain/nettrain/internal/checkpoint"
+	"github.com/nettrain/nettrain/internal/data"
 	"github.com/nettrain/nettrain/internal/testutil"
 )
 
@@ -93,7 +94,7 @@ training: {epochs: 1, batch_size: 8}
 				for _, l := range labels {
 					values = append(values, float64(l))
 				}
-				return x, values, s.(baseliner).baseline()
+				return x, values, s.(baseliner).baseline(backprop.CrossEntropy)
 			}
 			x1, y1, b1 := fill(fitted)
 			x2, y2, b2 := fill(stored)
@@ -122,5 +123,38 @@ training: {epochs: 1, batch_size: 8}
 	want := "model.input is [784], but runs/cnn/best.safetensors was trained on inputs of shape [1 28 28]"
 	if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), cfg.File) {
 		t.Fatalf("error %v, want %q after the config's name", err, want)
+	}
+}
+
+// TestBaselineInTheRunsLoss: the class-frequency baseline's loss is the
+// config's loss of always outputting the smoothed training frequencies p
+// (for cross_entropy, as logits log p), computed here with the loss
+// itself: eval compared a half_sse model with a cross-entropy baseline.
+func TestBaselineInTheRunsLoss(t *testing.T) {
+	labels := []int32{0, 0, 0, 1, 2, 2, 0, 2, 1, 0, 0, 2}
+	idx := make([]int, len(labels))
+	for i := range idx {
+		idx[i] = i
+	}
+	s := &tabular[float64]{sub: data.Subset{DS: &data.Dataset{N: len(labels), Labels: labels}, Idx: idx}, freq: []float64{40, 7, 23}}
+	total := 40 + 7 + 23 + 3.0
+	n := len(labels)
+	for _, loss := range backprop.Losses {
+		got := s.baseline(loss)
+		out := make([]float64, 0, n*3)
+		for range n {
+			for _, f := range s.freq {
+				p := (f + 1) / total
+				if loss == backprop.CrossEntropy {
+					p = math.Log(p)
+				}
+				out = append(out, p)
+			}
+		}
+		fn := backprop.NewLoss[float64](loss, []int{3}, n)
+		want, _, _ := fn.Forward(out, backprop.Target[float64]{Labels: labels}, n)
+		if got == nil || math.Abs(got.Loss-want) > 1e-12*math.Max(1, want) {
+			t.Errorf("%s: baseline %+v, want loss %g", loss, got, want)
+		}
 	}
 }

@@ -41,7 +41,7 @@ func (s *Windows[T]) denorm(k int, v float64) float64 {
 // vocabulary), scored by cross-entropy; for a series, the last observed
 // value (the value Horizon steps before each target), scored by MSE and MAE
 // in the series' units.
-func (s *Windows[T]) baseline() *Baseline {
+func (s *Windows[T]) baseline(string) *Baseline {
 	seq, w := s.W.Seq, s.W
 	if w.Len() == 0 {
 		return nil
@@ -93,7 +93,7 @@ func (s *Windows[T]) baseline() *Baseline {
 // Baseline is a trivial predictor's score on the same split.
 type Baseline struct {
 	Name     string   `json:"name"`
-	Loss     float64  `json:"loss,omitempty"`     // classification: cross-entropy in nats
+	Loss     float64  `json:"loss,omitempty"`     // classification: in the run's loss (cross-entropy in nats)
 	Accuracy *float64 `json:"accuracy,omitempty"` // classification: always the most frequent class
 	MSE      *float64 `json:"mse,omitempty"`      // series, in the series' units
 	MAE      *float64 `json:"mae,omitempty"`
