@@ -402,22 +402,29 @@ func (s *session[T]) interruption(sig os.Signal, save bool) error {
 func (s *session[T]) EpochStart(l *train.Loop[T], epoch int) error {
 	s.epochStart, s.epochSamples = time.Now(), l.Pos.Stats.Samples
 	if s.o.Progress != nil {
-		s.newBar(l)
+		s.newBar(l, 0)
 	}
 	return nil
 }
 
-// newBar shows the current epoch's progress bar.
-func (s *session[T]) newBar(l *train.Loop[T]) {
+// newBar shows the current epoch's progress bar, at the batches done but
+// the last pending of them, which Stepped is still to add (a bar made
+// after a measurement, which comes before Stepped).
+func (s *session[T]) newBar(l *train.Loop[T], pending int) {
 	n, bs := s.m.Data.Train.Len(), s.cfg.Training.BatchSize
 	s.bar = newBar(s.o.Progress, int64(n), fmt.Sprintf("epoch %d/%d", l.Pos.Epoch+1, l.Epochs))
-	s.bar.Set64(int64(min(l.Pos.BatchInEpoch*bs, n)))
+	s.bar.Set64(int64(min(max(0, l.Pos.BatchInEpoch-pending)*bs, n)))
 }
 
-// finishBar ends the current progress bar's line.
+// finishBar ends the current progress bar's line: full at an epoch's end,
+// where it stands inside one (a measurement's row, a stop, a rollback).
 func (s *session[T]) finishBar() {
 	if s.bar != nil {
-		s.bar.Finish()
+		if s.loop != nil && s.loop.Pos.BatchInEpoch == 0 {
+			s.bar.Finish()
+		} else {
+			s.bar.Exit()
+		}
 		fmt.Fprintln(s.o.Progress)
 		s.bar = nil
 	}
@@ -536,7 +543,7 @@ func (s *session[T]) printRow(r Row) {
 		fmt.Fprintln(s.log, "stopped: "+r.Stop)
 	}
 	if s.o.Progress != nil && s.loop.Pos.BatchInEpoch > 0 && !s.loop.Halted {
-		s.newBar(s.loop) // for the rest of the epoch
+		s.newBar(s.loop, 1) // for the rest of the epoch; Stepped adds this batch
 	}
 }
 

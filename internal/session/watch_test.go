@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"image/png"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestCurvesStatusAndSummary: a run draws curves.png and curves.svg, writes
@@ -72,5 +74,31 @@ func TestCurvesStatusAndSummary(t *testing.T) {
 				t.Errorf("a run of whole epochs has no stop evaluation to explain:\n%s", log.String())
 			}
 		})
+	}
+}
+
+// TestProgressBarAroundMeasurements: the terminal's progress bar is full
+// (100%) once per epoch, at its end, not at each measurement inside it,
+// and never counts more samples than the epoch has (a bar made after a
+// measurement counted that batch twice).
+func TestProgressBarAroundMeasurements(t *testing.T) {
+	dir := t.TempDir()
+	writeBlobs(t, dir, 200) // 160 training samples, 10 batches of 16
+	var bar bytes.Buffer
+	o := Options{OutDir: filepath.Join(dir, "run"), Log: io.Discard, Progress: &bar, StepDelay: 30 * time.Millisecond}
+	if _, err := Run(loadConfig(t, dir, blobsConfig, "training.eval_every_steps=4", "training.epochs=2"), o); err != nil {
+		t.Fatal(err)
+	}
+	out := bar.String()
+	if n := strings.Count(out, "100%"); n != 2 {
+		t.Errorf("the bar was full %d times in 2 epochs:\n%q", n, out)
+	}
+	for _, over := range []string{"(176/160", "(192/160", "(208/160"} {
+		if strings.Contains(out, over) {
+			t.Errorf("the bar counted past the epoch: %s in\n%q", over, out)
+		}
+	}
+	if !strings.Contains(out, "(160/160") {
+		t.Errorf("no bar reached the epoch's 160 samples:\n%q", out)
 	}
 }
