@@ -129,12 +129,21 @@ func checkCompareFlags(o *CompareOptions) error {
 		return usageError{fmt.Errorf("--epochs must be at least 1, got %d", o.Epochs)}
 	case o.StepsProvided && o.Steps < 1:
 		return usageError{fmt.Errorf("--steps must be at least 1, got %d", o.Steps)}
-	case o.Shard != "" && o.Phase == compare.PhaseAll:
+	case o.Phase == compare.PhaseAll && shards(o.Shard) > 1:
 		return usageError{errors.New("a sharded comparison runs in two stages: --phase tune on every shard, then --phase final --tuned DIR... (the tuning output directories) on every shard, then `compare-optimizers report DIR...`")}
 	case len(o.Tuned) > 0 && o.Phase != compare.PhaseFinal:
 		return usageError{fmt.Errorf("--tuned gives the tuning shards' directories to --phase final; this is --phase %s", o.Phase)}
 	}
 	return nil
+}
+
+// shards is N of a well-formed --shard I/N, else 0 (runCompare words the
+// malformed one).
+func shards(s string) int {
+	if _, n, ok := parseShard(s); ok {
+		return n
+	}
+	return 0
 }
 
 func runCompare(o *CompareOptions) error {

@@ -295,6 +295,7 @@ func TestCompareBadFlags(t *testing.T) {
 		{[]string{"--epochs", "-1"}, exitUsage, "--epochs must be at least 1, got -1"},
 		{[]string{"--steps", "-5"}, exitUsage, "--steps must be at least 1, got -5"},
 		{[]string{"--shard", "1/2"}, exitUsage, "a sharded comparison runs in two stages"},
+		{[]string{"--shard", "abc"}, exitUsage, `--shard wants I/N with 1 <= I <= N, got "abc"`},
 		{[]string{"--tuned", "x"}, exitUsage, "--tuned gives the tuning shards' directories to --phase final; this is --phase all"},
 		{[]string{"--phase", "final", "--tuned", "/nonexistent"}, 1, "--tuned /nonexistent: not a directory: give the --out directory of a --phase tune shard"},
 	} {

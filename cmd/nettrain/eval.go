@@ -86,7 +86,11 @@ func printEval(w io.Writer, o *EvalOptions, r train.EvalResult) {
 			if r.LossKind != backprop.CrossEntropy {
 				unit = ""
 			}
-			fmt.Fprintf(w, "baseline  %s: loss %.6f (the model's is %.3f%s lower)\n", b.Name, b.Loss, b.Loss-r.Loss, unit)
+			d, how := b.Loss-r.Loss, "lower"
+			if d < 0 {
+				d, how = -d, "higher: the model does worse than the baseline"
+			}
+			fmt.Fprintf(w, "baseline  %s: loss %.6f (the model's is %.3f%s %s)\n", b.Name, b.Loss, d, unit, how)
 		}
 	}
 	if r.Accuracy != nil {

@@ -228,7 +228,8 @@ type TrainingConfig struct {
 	// rate).
 	OnNaN OnNaN `yaml:"on_nan"`
 	// MemoryLimit refuses a model and batch whose buffers would need more
-	// memory, e.g. "4GiB"; null (default): the machine's memory.
+	// memory, e.g. "4GiB"; null (default): train.MemoryLimit's bound (the
+	// machine, the memory cgroup, ulimit -v and -d).
 	MemoryLimit *string `yaml:"memory_limit"`
 	// EvalEverySteps also evaluates the validation data every N steps
 	// (besides each epoch's end); null (default): at epoch ends only.

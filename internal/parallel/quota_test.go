@@ -109,57 +109,59 @@ func TestFitQuotaInCgroup(t *testing.T) {
 		{quota: 1.5, mask: true, before: halves, after: 1, whatGoChooses: "1.5 rounded up, then the mask"},
 		{quota: 1, godebug: "containermaxprocs=0", before: cpus, after: cpus, whatGoChooses: "the CPUs, as GODEBUG asks"},
 	} {
-		name := fmt.Sprintf("quota %g, GOMAXPROCS=%q, mask narrowed %v", c.quota, c.env, c.mask)
-		period := 100000
-		quota := -1
-		if c.quota > 0 {
-			quota = int(c.quota * float64(period))
-		}
-		if err := os.WriteFile(filepath.Join(dir, "cpu.cfs_period_us"), []byte(fmt.Sprint(period)), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, "cpu.cfs_quota_us"), []byte(fmt.Sprint(quota)), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		// The shell moves itself into the cgroup, then becomes the test
-		// binary, which starts there.
-		cmd := exec.Command("sh", "-c", `echo $$ > "$0" && exec "$@"`, filepath.Join(dir, "cgroup.procs"),
-			os.Args[0], "-test.run=^TestFitQuotaChild$")
-		for _, e := range os.Environ() {
-			if !strings.HasPrefix(e, "GOMAXPROCS=") && !strings.HasPrefix(e, "GODEBUG=") {
-				cmd.Env = append(cmd.Env, e)
+		name := fmt.Sprintf("quota %g, GOMAXPROCS=%q, GODEBUG=%q, mask narrowed %v", c.quota, c.env, c.godebug, c.mask)
+		t.Run(name, func(t *testing.T) {
+			if _, err := exec.LookPath("taskset"); c.mask && err != nil {
+				t.Skip("needs taskset (util-linux) to narrow the CPU mask")
 			}
-		}
-		mode := "plain"
-		if c.mask {
-			mode = "mask"
-		}
-		cmd.Env = append(cmd.Env, "NETTRAIN_QUOTA_CHILD="+mode)
-		if c.env != "" {
-			cmd.Env = append(cmd.Env, "GOMAXPROCS="+c.env)
-		}
-		if c.godebug != "" {
-			cmd.Env = append(cmd.Env, "GODEBUG="+c.godebug)
-		}
-		if _, err := exec.LookPath("taskset"); c.mask && err != nil {
-			t.Logf("%s: skipped: needs taskset (util-linux) to narrow the CPU mask", name)
-			continue
-		}
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("%s: %v\n%s", name, err, out)
-		}
-		var before, after, cores int
-		i := strings.Index(string(out), "before=")
-		if i < 0 {
-			t.Fatalf("%s: the child printed no counts:\n%s", name, out)
-		}
-		if _, err := fmt.Sscanf(string(out[i:]), "before=%d after=%d cores=%d", &before, &after, &cores); err != nil {
-			t.Fatalf("%s: %v in %q", name, err, out)
-		}
-		if before != c.before || after != c.after || cores != c.after {
-			t.Errorf("%s: GOMAXPROCS %d (Go: %s), then %d, Cores %d; want %d, %d, %d",
-				name, before, c.whatGoChooses, after, cores, c.before, c.after, c.after)
-		}
+			period := 100000
+			quota := -1
+			if c.quota > 0 {
+				quota = int(c.quota * float64(period))
+			}
+			if err := os.WriteFile(filepath.Join(dir, "cpu.cfs_period_us"), []byte(fmt.Sprint(period)), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, "cpu.cfs_quota_us"), []byte(fmt.Sprint(quota)), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			// The shell moves itself into the cgroup, then becomes the test
+			// binary, which starts there.
+			cmd := exec.Command("sh", "-c", `echo $$ > "$0" && exec "$@"`, filepath.Join(dir, "cgroup.procs"),
+				os.Args[0], "-test.run=^TestFitQuotaChild$")
+			for _, e := range os.Environ() {
+				if !strings.HasPrefix(e, "GOMAXPROCS=") && !strings.HasPrefix(e, "GODEBUG=") {
+					cmd.Env = append(cmd.Env, e)
+				}
+			}
+			mode := "plain"
+			if c.mask {
+				mode = "mask"
+			}
+			cmd.Env = append(cmd.Env, "NETTRAIN_QUOTA_CHILD="+mode)
+			if c.env != "" {
+				cmd.Env = append(cmd.Env, "GOMAXPROCS="+c.env)
+			}
+			if c.godebug != "" {
+				cmd.Env = append(cmd.Env, "GODEBUG="+c.godebug)
+			}
+
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("%s: %v\n%s", name, err, out)
+			}
+			var before, after, cores int
+			i := strings.Index(string(out), "before=")
+			if i < 0 {
+				t.Fatalf("%s: the child printed no counts:\n%s", name, out)
+			}
+			if _, err := fmt.Sscanf(string(out[i:]), "before=%d after=%d cores=%d", &before, &after, &cores); err != nil {
+				t.Fatalf("%s: %v in %q", name, err, out)
+			}
+			if before != c.before || after != c.after || cores != c.after {
+				t.Errorf("%s: GOMAXPROCS %d (Go: %s), then %d, Cores %d; want %d, %d, %d",
+					name, before, c.whatGoChooses, after, cores, c.before, c.after, c.after)
+			}
+		})
 	}
 }

@@ -542,7 +542,7 @@ func (s *session[T]) printRow(r Row) {
 	if r.Stop != "" {
 		fmt.Fprintln(s.log, "stopped: "+r.Stop)
 	}
-	if s.o.Progress != nil && s.loop.Pos.BatchInEpoch > 0 && !s.loop.Halted {
+	if s.o.Progress != nil && s.loop.Pos.BatchInEpoch > 0 && !s.loop.Halted && !s.loop.Stopped {
 		s.newBar(s.loop, 1) // for the rest of the epoch; Stepped adds this batch
 	}
 }

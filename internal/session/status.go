@@ -128,10 +128,14 @@ func (s *session[T]) printSummary(w io.Writer) {
 	if _, err := os.Stat(best); err == nil {
 		fmt.Fprintf(w, "checkpoints: %s (best), %s (last)\n", best, filepath.Join(d, "last.safetensors"))
 	} else {
-		// Resumed into another directory, and no evaluation since beat
-		// the best it resumed with (which stays where it was written).
 		best = filepath.Join(d, "last.safetensors")
-		fmt.Fprintf(w, "checkpoints: %s (last; no evaluation of this run beat the best it resumed with, whose best.safetensors is in the directory it resumed from)\n", best)
+		why := "no evaluation gave a finite loss"
+		if s.o.Resume != "" {
+			// Resumed into another directory, and no evaluation since
+			// beat the best it resumed with (which stays where it was).
+			why = "no evaluation of this run beat the best it resumed with, whose best.safetensors is in the directory it resumed from"
+		}
+		fmt.Fprintf(w, "checkpoints: %s (last; %s)\n", best, why)
 	}
 	fmt.Fprintf(w, "curves: %s (and .svg); metrics: %s\n", filepath.Join(d, "curves.png"), filepath.Join(d, "metrics.csv"))
 	if s.tb != nil {

@@ -87,7 +87,7 @@ func (s *tabular[T]) forTrainer() Split[T] {
 // baseline is, for regression, the MSE and MAE of always predicting the
 // training targets' mean; for classification, the loss (of kind loss) of
 // always predicting the training class frequencies.
-func (s *tabular[T]) baseline(loss string) *Baseline {
+func (s *tabular[T]) baseline(loss string, width int) *Baseline {
 	if s.sub.Len() == 0 {
 		return nil
 	}
@@ -118,8 +118,8 @@ func (s *tabular[T]) baseline(loss string) *Baseline {
 				pc = (s.freq[c] + 1) / total
 			}
 			switch loss {
-			case backprop.MSE:
-				sum += (sumSq - 2*pc + 1) / float64(len(s.freq))
+			case backprop.MSE: // averaged over the model's outputs, which may be more than the classes seen
+				sum += (sumSq - 2*pc + 1) / float64(max(width, len(s.freq)))
 			case backprop.HalfSSE:
 				sum += (sumSq - 2*pc + 1) / 2
 			default:

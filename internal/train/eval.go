@@ -51,7 +51,7 @@ type denormalizer interface {
 
 // baseliner is a Split with a trivial predictor to compare with.
 type baseliner interface {
-	baseline(loss string) *Baseline
+	baseline(loss string, width int) *Baseline // width: the model's outputs per sample
 }
 
 // Evaluate runs net over every sample of s in evaluation mode, in batches
@@ -110,7 +110,7 @@ func Evaluate[T backprop.Float](ctx *backprop.Ctx, net *backprop.Network[T], s S
 		r.Loss = lossSum / float64(lossCount)
 	}
 	if b, ok := s.(baseliner); ok {
-		r.Baseline = b.baseline(net.Loss.Kind)
+		r.Baseline = b.baseline(net.Loss.Kind, backprop.Prod(net.OutShape()))
 	}
 	r.LossKind = net.Loss.Kind
 	if classify {

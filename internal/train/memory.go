@@ -13,11 +13,13 @@ import (
 
 // MemoryLimit is what a run may hold in memory, and its name for
 // messages: training.memory_limit when set, else the least of the
-// machine's memory, the process's memory cgroup limit and three quarters
-// of its address-space limit (ulimit -v; Go reserves address space beyond
-// what it uses); 0, no limit, when none can be read. Data files,
-// checkpoints and networks larger than it are refused before they are
-// read or allocated, not met by an out-of-memory crash.
+// machine's memory, the process's memory cgroup limit, and three quarters
+// of what its address-space and data limits (ulimit -v, ulimit -d) leave
+// beyond what the process has mapped already (the Go runtime reserves
+// about a gigabyte of address space at start); 0, no limit, when none
+// can be read. Data files, checkpoints and networks larger than it are
+// refused before they are read or allocated, not met by an out-of-memory
+// crash.
 func MemoryLimit(cfg *model.Config) (int64, string) {
 	if l := cfg.Training.MemoryLimit; l != nil {
 		n, _ := model.ParseBytes(*l)
@@ -27,10 +29,54 @@ func MemoryLimit(cfg *model.Config) (int64, string) {
 	if c := cgroupMemory(); c > 0 && (n == 0 || c < n) {
 		n, what = c, "the memory limit of the process's cgroup"
 	}
-	if as := addressSpace(); as > 0 && (n == 0 || as*3/4 < n) {
-		n, what = as*3/4, "three quarters of the process's address-space limit (ulimit -v)"
+	if left := processLimitLeft(); left > 0 && (n == 0 || left < n) {
+		n, what = left, "three quarters of what the process's ulimit -v or -d leaves"
 	}
 	return n, what
+}
+
+// processLimitLeft is three quarters of the least that the address-space
+// and data limits leave beyond the process's current mappings (VmSize,
+// VmData of /proc/self/status), 0 when neither limit is set; at least 1
+// byte when one is set (nothing fits).
+func processLimitLeft() int64 {
+	as, data := addressSpace(), dataLimit()
+	if as == 0 && data == 0 {
+		return 0
+	}
+	vm := statusBytes()
+	left := int64(-1)
+	for _, c := range []struct {
+		limit int64
+		key   string
+	}{{as, "VmSize:"}, {data, "VmData:"}} {
+		if c.limit == 0 {
+			continue
+		}
+		l := (c.limit - vm[c.key]) / 4 * 3
+		if left < 0 || l < left {
+			left = l
+		}
+	}
+	return max(1, left)
+}
+
+// statusBytes reads the Vm* sizes of /proc/self/status, in bytes.
+func statusBytes() map[string]int64 {
+	m := map[string]int64{}
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return m
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 3 && strings.HasPrefix(f[0], "Vm") && f[2] == "kB" {
+			if kb, err := strconv.ParseInt(f[1], 10, 64); err == nil {
+				m[f[0]] = kb * 1024
+			}
+		}
+	}
+	return m
 }
 
 // cgroupMemory is the memory limit of the process's own cgroup (v2's

@@ -86,7 +86,7 @@ func (m *Model[T]) Classes() int {
 }
 
 // CheckMemory refuses a model and batch whose buffers would need more than
-// training.memory_limit (default: the machine's memory).
+// training.memory_limit (default: MemoryLimit's bound).
 func (m *Model[T]) CheckMemory(maxBatch int) error {
 	cfg := m.Config
 	limit, what := MemoryLimit(cfg)

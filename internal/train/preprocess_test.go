@@ -94,7 +94,7 @@ training: {epochs: 1, batch_size: 8}
 				for _, l := range labels {
 					values = append(values, float64(l))
 				}
-				return x, values, s.(baseliner).baseline(backprop.CrossEntropy)
+				return x, values, s.(baseliner).baseline(backprop.CrossEntropy, 1)
 			}
 			x1, y1, b1 := fill(fitted)
 			x2, y2, b2 := fill(stored)
@@ -139,22 +139,29 @@ func TestBaselineInTheRunsLoss(t *testing.T) {
 	s := &tabular[float64]{sub: data.Subset{DS: &data.Dataset{N: len(labels), Labels: labels}, Idx: idx}, freq: []float64{40, 7, 23}}
 	total := 40 + 7 + 23 + 3.0
 	n := len(labels)
-	for _, loss := range backprop.Losses {
-		got := s.baseline(loss)
-		out := make([]float64, 0, n*3)
-		for range n {
-			for _, f := range s.freq {
-				p := (f + 1) / total
-				if loss == backprop.CrossEntropy {
-					p = math.Log(p)
+	// The model may have more outputs than the training data has classes
+	// (the extra ones predicted 0).
+	for _, width := range []int{3, 5} {
+		for _, loss := range backprop.Losses {
+			got := s.baseline(loss, width)
+			out := make([]float64, 0, n*width)
+			for range n {
+				for k := range width {
+					p := 0.0
+					if k < len(s.freq) {
+						p = (s.freq[k] + 1) / total
+					}
+					if loss == backprop.CrossEntropy {
+						p = math.Log(p) // -Inf for the extra outputs: exp gives 0
+					}
+					out = append(out, p)
 				}
-				out = append(out, p)
 			}
-		}
-		fn := backprop.NewLoss[float64](loss, []int{3}, n)
-		want, _, _ := fn.Forward(out, backprop.Target[float64]{Labels: labels}, n)
-		if got == nil || math.Abs(got.Loss-want) > 1e-12*math.Max(1, want) {
-			t.Errorf("%s: baseline %+v, want loss %g", loss, got, want)
+			fn := backprop.NewLoss[float64](loss, []int{width}, n)
+			want, _, _ := fn.Forward(out, backprop.Target[float64]{Labels: labels}, n)
+			if got == nil || math.Abs(got.Loss-want) > 1e-12*math.Max(1, want) {
+				t.Errorf("%s, %d outputs: baseline %+v, want loss %g", loss, width, got, want)
+			}
 		}
 	}
 }

@@ -41,7 +41,7 @@ func (s *Windows[T]) denorm(k int, v float64) float64 {
 // vocabulary), scored by cross-entropy; for a series, the last observed
 // value (the value Horizon steps before each target), scored by MSE and MAE
 // in the series' units.
-func (s *Windows[T]) baseline(string) *Baseline {
+func (s *Windows[T]) baseline(string, int) *Baseline {
 	seq, w := s.W.Seq, s.W
 	if w.Len() == 0 {
 		return nil
