@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -91,9 +90,6 @@ Scale-out: run --phase tune --shard I/N on N machines, then --phase final
 					return usageError{fmt.Errorf("%s must be between %d and %d, got %d", c.flag, c.lo, c.hi, c.v)}
 				}
 			}
-			if err := checkCompareFlags(opts); err != nil {
-				return err
-			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -118,39 +114,14 @@ Scale-out: run --phase tune --shard I/N on N machines, then --phase final
 	return cmd
 }
 
-// checkCompareFlags refuses a command line that cannot mean anything: an
-// unknown --phase, --epochs or --steps below 1, --tuned outside --phase
-// final.
-func checkCompareFlags(o *CompareOptions) error {
-	switch {
-	case o.Phase != compare.PhaseAll && o.Phase != compare.PhaseTune && o.Phase != compare.PhaseFinal:
-		return usageError{fmt.Errorf("--phase must be all, tune or final, got %q", o.Phase)}
-	case o.EpochsProvided && o.Epochs < 1:
-		return usageError{fmt.Errorf("--epochs must be at least 1, got %d", o.Epochs)}
-	case o.StepsProvided && o.Steps < 1:
-		return usageError{fmt.Errorf("--steps must be at least 1, got %d", o.Steps)}
-	case o.Phase == compare.PhaseAll && shards(o.Shard) > 1:
-		return usageError{errors.New("a sharded comparison runs in two stages: --phase tune on every shard, then --phase final --tuned DIR... (the tuning output directories) on every shard, then `compare-optimizers report DIR...`")}
-	case len(o.Tuned) > 0 && o.Phase != compare.PhaseFinal:
-		return usageError{fmt.Errorf("--tuned gives the tuning shards' directories to --phase final; this is --phase %s", o.Phase)}
-	}
-	return nil
-}
-
-// shards is N of a well-formed --shard I/N, else 0 (runCompare words the
-// malformed one).
-func shards(s string) int {
-	if _, n, ok := parseShard(s); ok {
-		return n
-	}
-	return 0
-}
-
 func runCompare(o *CompareOptions) error {
 	// A --tuned path that is not a directory (a typo) would count as a
 	// shard that ran nothing (which a shard with no trials of its own
 	// does, writing no records).
 	for _, dir := range o.Tuned {
+		if o.Phase != compare.PhaseFinal {
+			break // compare.Options.Validate refuses --tuned here
+		}
 		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 			return fmt.Errorf("--tuned %s: not a directory: give the --out directory of a --phase tune shard", dir)
 		}

@@ -294,7 +294,8 @@ func TestCompareBadFlags(t *testing.T) {
 		{[]string{"--phase", "bogus"}, exitUsage, `--phase must be all, tune or final, got "bogus"`},
 		{[]string{"--epochs", "-1"}, exitUsage, "--epochs must be at least 1, got -1"},
 		{[]string{"--steps", "-5"}, exitUsage, "--steps must be at least 1, got -5"},
-		{[]string{"--shard", "1/2"}, exitUsage, "a sharded comparison runs in two stages"},
+		{[]string{"--shard", "1/2"}, exitUsage, "a sharded sweep runs in two stages"},
+		{[]string{"--shard", "1/1"}, 0, ""}, // one shard: the whole comparison
 		{[]string{"--shard", "abc"}, exitUsage, `--shard wants I/N with 1 <= I <= N, got "abc"`},
 		{[]string{"--tuned", "x"}, exitUsage, "--tuned gives the tuning shards' directories to --phase final; this is --phase all"},
 		{[]string{"--phase", "final", "--tuned", "/nonexistent"}, 1, "--tuned /nonexistent: not a directory: give the --out directory of a --phase tune shard"},

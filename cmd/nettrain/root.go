@@ -9,6 +9,8 @@ import (
 
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
+
+	"github.com/nettrain/nettrain/internal/compare"
 )
 
 // IOStreams are the command's input and outputs, injected so tests can
@@ -111,6 +113,7 @@ func Main(args []string, s *IOStreams) (code int) {
 	msg = strings.Join(strings.Fields(strings.ReplaceAll(msg, "\n", " ")), " ")
 	fmt.Fprintln(s.ErrOut, "nettrain: "+msg)
 	var ue usageError
+	var fe compare.FlagError
 	var ee *ExitError
 	if code, ok := interruptCode(err); ok {
 		return code
@@ -118,7 +121,7 @@ func Main(args []string, s *IOStreams) (code int) {
 	switch {
 	case errors.As(err, &ee):
 		return ee.Code
-	case errors.As(err, &ue), isCobraUsage(err):
+	case errors.As(err, &ue), errors.As(err, &fe), isCobraUsage(err):
 		return exitUsage
 	}
 	return exitError

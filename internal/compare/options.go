@@ -51,7 +51,15 @@ func (o *Options) grid(name string) []float64 {
 	return Grid(v.DefaultLR(), o.LRGrid)
 }
 
-// Validate checks the options against the known variants.
+// FlagError is a Validate error in a value the command line gives (or
+// overrides): the command reports it as a usage error.
+type FlagError struct{ Err error }
+
+func (e FlagError) Error() string { return e.Err.Error() }
+func (e FlagError) Unwrap() error { return e.Err }
+
+// Validate checks the options against the known variants; errors in the
+// counts, phase, shard and --tuned are FlagErrors.
 func (o *Options) Validate() error {
 	if len(o.Optimizers) == 0 {
 		return errors.New("no optimizers to compare")
@@ -88,23 +96,26 @@ func (o *Options) Validate() error {
 	if t := o.TargetLoss; t != nil && !validTarget(*t) {
 		return fmt.Errorf("compare.target_loss or --target-loss must be a finite validation loss > 0, got %g", *t)
 	}
+	flag := func(format string, args ...any) error { return FlagError{fmt.Errorf(format, args...)} }
 	switch {
 	case o.LRGrid < 1:
-		return fmt.Errorf("--lr-grid must be at least 1, got %d", o.LRGrid)
+		return flag("--lr-grid must be at least 1, got %d", o.LRGrid)
 	case o.Seeds < 1:
-		return fmt.Errorf("--seeds must be at least 1, got %d", o.Seeds)
+		return flag("--seeds must be at least 1, got %d", o.Seeds)
 	case o.Epochs < 1:
-		return fmt.Errorf("--epochs must be at least 1, got %d", o.Epochs)
+		return flag("--epochs must be at least 1, got %d", o.Epochs)
 	case o.Steps != nil && *o.Steps < 1:
-		return fmt.Errorf("--steps must be at least 1, got %d", *o.Steps)
+		return flag("--steps must be at least 1, got %d", *o.Steps)
 	case o.Workers < 1:
-		return fmt.Errorf("--workers must be at least 1, got %d", o.Workers)
+		return flag("--workers must be at least 1, got %d", o.Workers)
 	case o.Phase != PhaseAll && o.Phase != PhaseTune && o.Phase != PhaseFinal:
-		return fmt.Errorf("--phase must be all, tune or final, got %q", o.Phase)
+		return flag("--phase must be all, tune or final, got %q", o.Phase)
 	case o.Shards > 0 && (o.Shard < 1 || o.Shard > o.Shards):
-		return fmt.Errorf("--shard %d/%d: the index must be between 1 and %d", o.Shard, o.Shards, o.Shards)
+		return flag("--shard %d/%d: the index must be between 1 and %d", o.Shard, o.Shards, o.Shards)
 	case o.Shards > 1 && o.Phase == PhaseAll:
-		return errors.New("a sharded sweep runs in two stages: --phase tune on every shard, then --phase final --tuned DIR... (the tuning output directories) on every shard, then `compare-optimizers report DIR...`")
+		return FlagError{errors.New("a sharded sweep runs in two stages: --phase tune on every shard, then --phase final --tuned DIR... (the tuning output directories) on every shard, then `compare-optimizers report DIR...`")}
+	case len(o.Tuned) > 0 && o.Phase != PhaseFinal:
+		return flag("--tuned gives the tuning shards' directories to --phase final; this is --phase %s", o.Phase)
 	}
 	return nil
 }
