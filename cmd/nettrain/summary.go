@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -9,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/nettrain/nettrain/internal/backprop"
+	"github.com/nettrain/nettrain/internal/finitejson"
 	"github.com/nettrain/nettrain/internal/model"
 	"github.com/nettrain/nettrain/internal/train"
 )
@@ -231,8 +231,6 @@ func printTable(w io.Writer, rows [][]string, right []bool) {
 	}
 }
 
-func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
-}
+// writeJSON prints v as indented JSON; a NaN or infinite value (a model
+// whose outputs overflow) is written as null.
+func writeJSON(w io.Writer, v any) error { return finitejson.Encode(w, v, "  ") }

@@ -34,6 +34,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/nettrain/nettrain/internal/finitejson"
 	"github.com/nettrain/nettrain/internal/safeio"
 	"github.com/nettrain/nettrain/internal/session"
 )
@@ -427,7 +428,7 @@ func (s *Server) apiImage(w http.ResponseWriter, r *http.Request) {
 
 func writeJSON(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "application/json")
-	b, err := json.Marshal(v)
+	b, err := finitejson.Marshal(v)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return

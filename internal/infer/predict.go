@@ -2,7 +2,6 @@ package infer
 
 import (
 	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +15,7 @@ import (
 	"github.com/nettrain/nettrain/internal/backprop"
 	"github.com/nettrain/nettrain/internal/checkpoint"
 	"github.com/nettrain/nettrain/internal/data"
+	"github.com/nettrain/nettrain/internal/finitejson"
 	"github.com/nettrain/nettrain/internal/model"
 	"github.com/nettrain/nettrain/internal/safeio"
 	"github.com/nettrain/nettrain/internal/train"
@@ -417,7 +417,7 @@ func topK(probs []float64, k int, names []string) []ClassProb {
 type predictionWriter struct {
 	format string
 	csv    *csv.Writer
-	enc    *json.Encoder
+	w      io.Writer // JSON lines
 	r      *InputResult
 	top    int
 	header bool
@@ -428,7 +428,7 @@ func newPredictionWriter(w io.Writer, format string, r *InputResult, top int) *p
 	if format == "csv" {
 		pw.csv = csv.NewWriter(w)
 	} else {
-		pw.enc = json.NewEncoder(w)
+		pw.w = w
 	}
 	return pw
 }
@@ -436,8 +436,8 @@ func newPredictionWriter(w io.Writer, format string, r *InputResult, top int) *p
 func fmtFloat(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 
 func (pw *predictionWriter) write(p Prediction) error {
-	if pw.enc != nil {
-		return pw.enc.Encode(p)
+	if pw.w != nil {
+		return finitejson.Encode(pw.w, p, "")
 	}
 	if !pw.header {
 		pw.header = true

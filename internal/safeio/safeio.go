@@ -50,7 +50,7 @@ func Open(path string) (*os.File, int64, error) {
 	}
 	// Back to blocking reads (a regular file ignores the flag, but be
 	// explicit for the file's later users).
-	if err := syscall.SetNonblock(int(f.Fd()), false); err != nil {
+	if err := setBlocking(f); err != nil {
 		f.Close()
 		return nil, 0, err
 	}
