@@ -96,5 +96,54 @@ func TestMemoryLimitFollowsTheProcess(t *testing.T) {
 		if n != 1<<30 || !strings.Contains(what, "cgroup") {
 			t.Errorf("in a 1 GiB memory cgroup: %d (%s), want 1073741824 from the cgroup", n, what)
 		}
+		// A cgroup without a limit of its own inside the limited one (a
+		// Slurm step's cgroup inside its job's, a container inside a
+		// systemd slice): the parent's limit holds.
+		inner := filepath.Join(dir, "inner")
+		if err := os.Mkdir(inner, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			if err := os.Remove(inner); err != nil {
+				t.Errorf("removing the test's cgroup: %v", err)
+			}
+		})
+		n, what = child(t, "sh", "-c", `echo $$ > "$0" && exec "$@"`, filepath.Join(inner, "cgroup.procs"))
+		if n != 1<<30 || !strings.Contains(what, "cgroup") {
+			t.Errorf("in a cgroup inside a 1 GiB memory cgroup: %d (%s), want 1073741824 from the parent", n, what)
+		}
 	})
+}
+
+// TestCgroupMounts: a cgroup's directory is found under the mount that
+// holds it, also when a container's mount is rooted at its own cgroup.
+func TestCgroupMounts(t *testing.T) {
+	const info = `30 22 0:27 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
+34 30 0:31 /kubepods/pod1/c1 /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory
+35 30 0:32 / /sys/fs/cgroup/cpu,cpuacct rw,relatime - cgroup cgroup rw,cpu,cpuacct
+40 30 0:37 / /mnt/cgroup\040two rw,relatime - cgroup2 cgroup2 rw
+bad line`
+	none := cgroupMount{"-", "-"}
+	v1, v2 := parseCgroupMounts(info, none, none)
+	if v1 != (cgroupMount{"/sys/fs/cgroup/memory", "/kubepods/pod1/c1"}) || v2 != (cgroupMount{"/mnt/cgroup two", "/"}) {
+		t.Fatalf("parsed v1 %+v, v2 %+v", v1, v2)
+	}
+	if a, b := parseCgroupMounts("", none, none); a != none || b != none {
+		t.Errorf("no mounts listed: %+v %+v, want the defaults kept", a, b)
+	}
+	for _, tc := range []struct {
+		m          cgroupMount
+		path, want string
+	}{
+		{cgroupMount{"/sys/fs/cgroup", "/"}, "/user.slice/job_1/step_0", "/sys/fs/cgroup/user.slice/job_1/step_0"},
+		{cgroupMount{"/sys/fs/cgroup", "/"}, "/", "/sys/fs/cgroup"},
+		{v1, "/kubepods/pod1/c1", "/sys/fs/cgroup/memory"},
+		{v1, "/kubepods/pod1/c1/sub", "/sys/fs/cgroup/memory/sub"},
+		{v1, "/", "/sys/fs/cgroup/memory"},                  // a cgroup namespace shows its root as /
+		{v1, "/kubepods/pod1/c10", "/sys/fs/cgroup/memory"}, // not under the root: the mount itself
+	} {
+		if got := tc.m.dir(tc.path); got != tc.want {
+			t.Errorf("%+v.dir(%q) = %q, want %q", tc.m, tc.path, got, tc.want)
+		}
+	}
 }
