@@ -84,15 +84,6 @@ func (s Conv2DSpec) FLOPs() int64 {
 	return 2 * int64(s.Filters) * int64(oh*ow) * int64(s.fanIn())
 }
 
-// WorkspaceElems approximates a convolution's buffers beyond its output and
-// input gradient, per sample: the padded image and the output grid the
-// per-sample products write (the per-thread scratch is small and bounded).
-func (s Conv2DSpec) WorkspaceElems() int64 {
-	oh, ow := s.OutHW()
-	padded := int64(s.In[0]) * int64(s.In[1]+s.PadT+s.PadB) * int64(s.In[2]+s.PadL+s.PadR)
-	return padded + int64(s.Filters)*int64(oh*ow)
-}
-
 func (s Conv2DSpec) String() string {
 	return fmt.Sprintf("conv2d(%d, %dx%d, stride %dx%d, pad %d,%d,%d,%d)", s.Filters, s.KH, s.KW, s.SH, s.SW, s.PadT, s.PadL, s.PadB, s.PadR)
 }
@@ -218,7 +209,7 @@ func fillPad[T Float](g *padImage, dst, src []T) {
 // tapOffsets returns the start of row (c, u, v) of the patch matrix for a
 // kh x kw kernel, in the order (c, u, v), or (u, v, c) when tapsFirst.
 func (g *padImage) tapOffsets(kh, kw int, tapsFirst bool) []int {
-	var offs []int
+	offs := make([]int, 0, g.c*kh*kw+1) // +1: offF's row of ones
 	if tapsFirst {
 		for u := 0; u < kh; u++ {
 			for v := 0; v < kw; v++ {
@@ -239,71 +230,158 @@ func (g *padImage) tapOffsets(kh, kw int, tapsFirst bool) []int {
 	return offs
 }
 
-func newConv2D[T Float](s Conv2DSpec, p []*Param[T], maxBatch int) *conv2d[T] {
+// planConv2D is a conv2d's layout: its sizes, chunking and padded
+// images, with no buffer allocated (newConv2D allocates them;
+// BufferElems counts them).
+func planConv2D[T Float](s Conv2DSpec) *conv2d[T] {
 	oh, ow := s.OutHW()
 	l := &conv2d[T]{s: s, c: s.In[0], h: s.In[1], w: s.In[2], f: s.Filters, oh: oh, ow: ow,
-		kk: s.fanIn(), plane: oh * ow, wt: p[0]}
+		kk: s.fanIn(), plane: oh * ow}
 	l.kb = l.kk
 	if s.Bias {
-		l.b = p[1]
 		l.kb++
 	}
 	l.g = chunkSamples(l.kb, l.plane, false)
 	l.rb = l.kb
-	l.y = make([]T, maxBatch*l.f*l.plane)
-	l.dx = make([]T, maxBatch*l.c*l.h*l.w)
-	l.wb = make([]T, l.kb*l.f)
 	l.px = newPadImage(l.c, l.h, l.w, s.PadT, s.PadL, s.PadB, s.PadR, s.KW, ow)
 	if s.SH == 1 && s.SW == 1 {
 		l.rows = true
 		l.gridF = oh * l.px.pitch
 		l.g = chunkSamples(l.kb, l.plane, true)
 		l.rb = min(l.kb, blockRows)
-		l.offF = l.px.tapOffsets(s.KH, s.KW, false)
-		if l.b != nil {
-			l.offF = append(l.offF, l.px.len()) // the ones after the image
-		}
 		// dy padded for the transposed convolution (see Backward).
 		pt, pl, pb, pr := s.KH-1-s.PadT, s.KW-1-s.PadL, s.KH-1-s.PadB, s.KW-1-s.PadR
 		if pt >= 0 && pl >= 0 && pb >= 0 && pr >= 0 {
 			l.tconv = true
 			l.pd = newPadImage(l.f, oh, ow, pt, pl, pb, pr, s.KW, l.w)
 			l.gridT = l.h * l.pd.pitch
-			l.offT = l.pd.tapOffsets(s.KH, s.KW, true)
-			l.wf = make([]T, l.f*s.KH*s.KW*l.c)
 		}
 	}
-	chunks := (maxBatch + l.g - 1) / l.g
-	l.part = make([]T, chunks*l.f*l.kb)
+	return l
+}
+
+// chunks is the number of chunks of a batch of maxBatch samples.
+func (l *conv2d[T]) chunks(maxBatch int) int { return (maxBatch + l.g - 1) / l.g }
+
+// tapsT is the number of rows of the transposed convolution's product
+// (offT): one per tap and filter.
+func (l *conv2d[T]) tapsT() int { return l.s.KH * l.s.KW * l.f }
+
+func newConv2D[T Float](s Conv2DSpec, p []*Param[T], maxBatch int) *conv2d[T] {
+	l := planConv2D[T](s)
+	l.wt = p[0]
+	if s.Bias {
+		l.b = p[1]
+	}
+	l.y = make([]T, maxBatch*l.f*l.plane)
+	l.dx = make([]T, maxBatch*l.c*l.h*l.w)
+	l.wb = make([]T, l.kb*l.f)
+	if l.rows {
+		l.offF = l.px.tapOffsets(s.KH, s.KW, false)
+		if l.b != nil {
+			l.offF = append(l.offF, l.px.len()) // the ones after the image
+		}
+	}
+	if l.tconv {
+		l.offT = l.pd.tapOffsets(s.KH, s.KW, true)
+		l.wf = make([]T, l.tapsT()*l.c)
+	}
+	l.part = make([]T, l.chunks(maxBatch)*l.f*l.kb)
 	l.fwd.l, l.bwd.l, l.red.l = l, l, l
 	return l
+}
+
+// BufferElems counts a convolution's buffers beyond its output and input
+// gradient, for a batch of maxBatch samples on threads goroutines, in
+// elements of elemSize bytes: Wb^T, the flipped weights, the chunks'
+// partial gradients, the offset tables, and each goroutine's scratch.
+// A kernel as large as its input makes these the bulk of the layer.
+func (s Conv2DSpec) BufferElems(maxBatch, threads int, elemSize int64) int64 {
+	var n, offsets int64
+	var scratch convScratchLens
+	if elemSize == 4 {
+		l := planConv2D[float32](s)
+		n = int64(l.kb*l.f) + int64(l.chunks(maxBatch))*int64(l.f*l.kb)
+		if l.tconv {
+			n += int64(l.tapsT()) * int64(l.c)
+			offsets += int64(l.tapsT())
+		}
+		if l.rows {
+			offsets += int64(l.kb)
+		}
+		scratch = l.scratchLens()
+	} else {
+		l := planConv2D[float64](s)
+		n = int64(l.kb*l.f) + int64(l.chunks(maxBatch))*int64(l.f*l.kb)
+		if l.tconv {
+			n += int64(l.tapsT()) * int64(l.c)
+			offsets += int64(l.tapsT())
+		}
+		if l.rows {
+			offsets += int64(l.kb)
+		}
+		scratch = l.scratchLens()
+	}
+	return n + offsets*8/elemSize + int64(threads)*scratch.total()
+}
+
+// convScratchLens are the lengths of one goroutine's buffers (convScratch).
+type convScratchLens struct{ xp, xg, col, yc, grid, dyp, dcol, tmp int }
+
+func (c convScratchLens) total() int64 {
+	return int64(c.xp) + int64(c.xg) + int64(c.col) + int64(c.yc) + int64(c.grid) + int64(c.dyp) + int64(c.dcol) + int64(c.tmp)
+}
+
+// rowsTmpMax bounds the float64 gemmRows' materialised B (elements): the
+// product goes in blocks of columns of that many values, at least one
+// column (a column holds k values).
+const rowsTmpMax = 1 << 20
+
+// rowsTmp is the length of the float64 gemmRows' buffer for a (k, n) B.
+func rowsTmp(k, n int) int { return k * max(1, min(n, rowsTmpMax/k)) }
+
+func (l *conv2d[T]) scratchLens() convScratchLens {
+	ld := l.ld()
+	c := convScratchLens{col: l.rb * ld, yc: l.f * ld, xp: l.px.len()}
+	if l.rows {
+		c.xg = l.g * l.px.len()
+		if l.s.Bias {
+			c.xp += l.gridF
+		}
+		c.grid = max(l.f*l.gridF, l.c*l.gridT)
+	}
+	if l.tconv {
+		c.dyp = l.pd.len()
+	} else {
+		c.dcol = l.kk * l.plane
+	}
+	if l.rows && !Is32[T]() {
+		c.tmp = max(rowsTmp(l.kb, l.gridF), rowsTmp(l.tapsT(), l.gridT))
+	}
+	return c
 }
 
 // scratch makes sure every goroutine of ctx has its buffers (allocated on
 // the first call with that many threads).
 func (l *conv2d[T]) scratch(ctx *Ctx) {
 	for len(l.ws) < ctx.Threads() {
-		ld := l.ld()
-		sc := convScratch[T]{col: make([]T, l.rb*ld), yc: make([]T, l.f*ld)}
-		if l.rows {
-			sc.xg = make([]T, l.g*l.px.len())
+		n := l.scratchLens()
+		sc := convScratch[T]{col: make([]T, n.col), yc: make([]T, n.yc), xp: make([]T, n.xp)}
+		if n.xg > 0 {
+			sc.xg = make([]T, n.xg)
 		}
-		xp := l.px.len()
-		if l.rows && l.b != nil {
-			xp += l.gridF
-		}
-		sc.xp = make([]T, xp)
 		fill(sc.xp[l.px.len():], 1)
-		if l.rows {
-			sc.grid = make([]T, max(l.f*l.gridF, l.c*l.gridT))
+		if n.grid > 0 {
+			sc.grid = make([]T, n.grid)
 		}
-		if l.tconv {
-			sc.dyp = make([]T, l.pd.len())
-		} else {
-			sc.dcol = make([]T, l.kk*l.plane)
+		if n.dyp > 0 {
+			sc.dyp = make([]T, n.dyp)
 		}
-		if l.rows && !Is32[T]() {
-			sc.tmp = make([]T, max(l.kb*l.gridF, len(l.offT)*l.gridT))
+		if n.dcol > 0 {
+			sc.dcol = make([]T, n.dcol)
+		}
+		if n.tmp > 0 {
+			sc.tmp = make([]T, n.tmp)
 		}
 		l.ws = append(l.ws, sc)
 	}
@@ -562,7 +640,8 @@ func gatherStride[T Float](o, src []T, ow, rowStride, stride int) {
 // gemmRows is gemm.SgemmRows for T, run by goroutine w of a parallel
 // loop (in its own workspace, as gemmSerial): c (m, n) = a^T b, a stored
 // (k, m), with row p of b starting at offs[p]. For float64 it
-// materialises b in tmp (k*n values) and calls the context's Dgemm.
+// materialises b in tmp, in blocks of len(tmp)/k columns (rowsTmp), and
+// calls the context's Dgemm on each.
 func gemmRows[T Float](ctx *Ctx, w int, m, n, k int, a []T, lda int, b []T, offs []int, c []T, ldc int, tmp []T) {
 	if ctx != nil && ctx.GemmLog != nil {
 		ctx.GemmLog(GemmCall{TA: true, M: m, N: n, K: k, Rows: true})
@@ -575,10 +654,15 @@ func gemmRows[T Float](ctx *Ctx, w int, m, n, k int, a []T, lda int, b []T, offs
 		g.SgemmRowsOn(w, true, m, n, k, 1, as32(a), lda, as32(b), offs, 0, as32(c), ldc)
 		return
 	}
-	for p, o := range offs[:k] {
-		copy(tmp[p*n:(p+1)*n], b[o:o+n])
+	// In blocks of nb columns (rowsTmp), each materialised in tmp as (k, nb).
+	nb := len(tmp) / k
+	for j := 0; j < n; j += nb {
+		w := min(nb, n-j)
+		for p, o := range offs[:k] {
+			copy(tmp[p*w:(p+1)*w], b[o+j:o+j+w])
+		}
+		ctx.dgemm()(true, false, m, w, k, 1, as64(a), lda, as64(tmp), w, 0, as64(c[j:]), ldc)
 	}
-	ctx.dgemm()(true, false, m, n, k, 1, as64(a), lda, as64(tmp), n, 0, as64(c), ldc)
 }
 
 // span returns the output columns [lo, hi) whose input column

@@ -106,6 +106,21 @@ func (s ResidualSpec) WorkspaceElems() int64 {
 	return n
 }
 
+// BufferElems is the inner layers' buffers that do not grow with the batch
+// alone (fixedWorkspacer, bufferer), for the memory estimate.
+func (s ResidualSpec) BufferElems(maxBatch, threads int, elemSize int64) int64 {
+	var n int64
+	for _, c := range s.Children() {
+		if w, ok := c.(fixedWorkspacer); ok {
+			n += w.FixedWorkspaceElems()
+		}
+		if b, ok := c.(bufferer); ok {
+			n += b.BufferElems(maxBatch, threads, elemSize)
+		}
+	}
+	return n
+}
+
 // SplitTensors splits the tensors a layer of a block receives (all its
 // parameters, then all its buffers, in order) into each child's (its
 // parameters, then its buffers), as each child's constructor takes them.

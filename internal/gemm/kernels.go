@@ -59,3 +59,12 @@ func useKernelSet(ks *kernelSet) (restore func()) {
 	kernels = ks
 	return func() { kernels = prev }
 }
+
+// WorkspaceBytes is the size of one goroutine's packing buffers with the
+// kernel set this CPU runs (the most a workspace grows to): what each
+// goroutine of a pool, and each Sgemm outside one, may hold. Memory
+// estimates count it per thread.
+func WorkspaceBytes() int64 {
+	ks := activeKernels()
+	return 4 * int64(ks.kc) * int64(roundUp(ks.mc, ks.mr)+roundUp(ks.nc, ks.nr))
+}

@@ -98,7 +98,10 @@ func (m *Model[T]) CheckMemory(maxBatch int) error {
 		size = 8
 	}
 	slots := len(optim.New[T](cfg.Optimizer.Optim, 0).Slots())
-	need := backprop.EstimateBytes(m.Graph.Input, m.Graph.Specs, maxBatch, size, slots)
+	// Per-thread buffers for the config's threads or every core, whichever
+	// is more (a --threads above the cores is warned about).
+	threads := max(Threads(cfg, 0), parallel.Cores())
+	need := backprop.EstimateBytes(m.Graph.Input, m.Graph.Specs, maxBatch, size, slots, threads)
 	if need > limit || need < 0 {
 		return fmt.Errorf("%s: the model with batch size %d needs about %s for its parameters, optimizer state and batch buffers, more than %s (%s); use a smaller batch or model, or raise training.memory_limit",
 			cfg.File, maxBatch, safeio.Bytes(need), what, safeio.Bytes(limit))
