@@ -64,6 +64,10 @@ func runExport(o *ExportOptions) error {
 	if err != nil {
 		return err
 	}
+	if err := refuseOverwritingInputs([]namedFile{{"--out", o.Out}},
+		readFiles(cfg, o.Config, namedFile{"the checkpoint", o.Checkpoint})); err != nil {
+		return err
+	}
 	if o.Format == infer.Weights {
 		n, err := infer.ExportWeights(cfg, o.Checkpoint, o.Out)
 		if err != nil {

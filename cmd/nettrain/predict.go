@@ -127,6 +127,13 @@ func runPredict(o *PredictOptions) error {
 	if err != nil {
 		return err
 	}
+	ins := readFiles(cfg, o.Config, namedFile{"the checkpoint", o.Checkpoint})
+	for _, in := range o.Inputs {
+		ins = append(ins, namedFile{"an input", in})
+	}
+	if err := refuseOverwritingInputs([]namedFile{{"--out", o.Out}, {"--plot", o.Plot}}, ins); err != nil {
+		return err
+	}
 	switch {
 	case len(o.Inputs) > 0:
 		return predictInputs(o, cfg)

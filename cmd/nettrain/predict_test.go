@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -38,10 +41,7 @@ func TestPredictSequenceFlags(t *testing.T) {
 // predict's JSON lines write them as null instead of failing with
 // encoding/json's "unsupported value: NaN".
 func TestOverflowingModelWritesJSON(t *testing.T) {
-	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "d.csv"), []byte(ckData(30)), 0o644)
-	os.WriteFile(filepath.Join(dir, "config.yaml"), []byte(ckConfig), 0o644)
-	runNettrain(t, dir, "train", "config.yaml", "--set", "training.steps=2", "--out", "run")
+	dir := trainSmall(t)
 	err := cktest.Edit(filepath.Join(dir, "run", "last.safetensors"), filepath.Join(dir, "big.safetensors"),
 		func(meta map[string]string, ts map[string]any) {
 			for name, v := range ts {
@@ -88,4 +88,51 @@ func TestOverflowingModelWritesJSON(t *testing.T) {
 			}
 		}
 	}
+}
+
+// trainSmall trains ckConfig for 2 steps in a new directory: config.yaml,
+// d.csv and run/ with its checkpoints.
+func trainSmall(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "d.csv"), []byte(ckData(30)), 0o644)
+	os.WriteFile(filepath.Join(dir, "config.yaml"), []byte(ckConfig), 0o644)
+	runNettrain(t, dir, "train", "config.yaml", "--set", "training.steps=2", "--out", "run")
+	return dir
+}
+
+// TestOutputsNeverOverwriteInputs: an --out, --plot, --html or --png
+// naming a file the command reads (the checkpoint, the config, a data
+// file, an input; also by another path) is refused before anything is
+// written, and the file is left as it was.
+func TestOutputsNeverOverwriteInputs(t *testing.T) {
+	dir := trainSmall(t)
+	os.WriteFile(filepath.Join(dir, "in.csv"), []byte("a,b,c,d\n0.1,0.2,0.3,0.4\n"), 0o644)
+	ck := "run/last.safetensors"
+	for _, tc := range []struct {
+		args []string
+		file string // the file that must survive
+		want string
+	}{
+		{[]string{"export", "config.yaml", "--checkpoint", ck, "--out", ck}, ck, "--out run/last.safetensors is the checkpoint"},
+		{[]string{"export", "config.yaml", "--checkpoint", ck, "--format", "safetensors", "--out", "./run/../run/last.safetensors"}, ck, "is the checkpoint"},
+		{[]string{"export", "config.yaml", "--checkpoint", ck, "--out", "config.yaml"}, "config.yaml", "--out config.yaml is the config"},
+		{[]string{"predict", "config.yaml", "--checkpoint", ck, "in.csv", "--out", "in.csv"}, "in.csv", "--out in.csv is an input"},
+		{[]string{"predict", "config.yaml", "--checkpoint", ck, "in.csv", "--out", "d.csv"}, "d.csv", "is the data file data.train"},
+		{[]string{"trace", "config.yaml", "--weights", ck, "--html", ck}, ck, "--html run/last.safetensors is the weights"},
+		{[]string{"trace", "config.yaml", "--png", "d.csv"}, "d.csv", "--png d.csv is the data file data.train"},
+	} {
+		before, _ := os.ReadFile(filepath.Join(dir, tc.file))
+		out, err := nettrainCmd(t, dir, tc.args...).CombinedOutput()
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) || exit.ExitCode() != exitUsage || !strings.Contains(string(out), tc.want) {
+			t.Errorf("%v: %v\n%s\nwant exit %d and %q", tc.args, err, out, exitUsage, tc.want)
+		}
+		if after, _ := os.ReadFile(filepath.Join(dir, tc.file)); !bytes.Equal(before, after) || len(before) == 0 {
+			t.Errorf("%v: %s changed (%d bytes before, %d after)", tc.args, tc.file, len(before), len(after))
+		}
+	}
+	// A new file, or one that is not read, is written.
+	runNettrain(t, dir, "export", "config.yaml", "--checkpoint", ck, "--out", "m.onnx")
+	runNettrain(t, dir, "export", "config.yaml", "--checkpoint", ck, "--out", "m.onnx")
 }

@@ -97,6 +97,13 @@ func runTrace(o *TraceOptions) error {
 	if err != nil {
 		return err
 	}
+	ins := readFiles(cfg, o.Config, namedFile{"the weights (--weights)", o.Weights})
+	if o.Input != "" && !isLiteral(o.Input) {
+		ins = append(ins, namedFile{"the input (--input)", o.Input})
+	}
+	if err := refuseOverwritingInputs([]namedFile{{"--html", o.HTML}, {"--png", o.PNG}}, ins); err != nil {
+		return err
+	}
 	to := inspect.TraceOptions{Weights: o.Weights, Samples: o.Samples}
 	// Flags first; the config's trace keys fill the rest (WithConfig).
 	literal := func(flag, text string) (*inspect.Literal, error) {

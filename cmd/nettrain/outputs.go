@@ -1,0 +1,54 @@
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/nettrain/nettrain/internal/model"
+)
+
+// namedFile is a file a command reads or writes, with what it is for
+// messages ("--out", "the checkpoint (--checkpoint)").
+type namedFile struct{ what, path string }
+
+// readFiles are the files every command given cfg reads: the config and
+// its data files and initial weights, then more.
+func readFiles(cfg *model.Config, configPath string, more ...namedFile) []namedFile {
+	ins := []namedFile{{"the config", configPath}}
+	if cfg != nil {
+		for _, d := range []namedFile{{"data.train", cfg.Data.Train}, {"data.validation", cfg.Data.Validation}, {"data.test", cfg.Data.Test}} {
+			if d.path != "" {
+				ins = append(ins, namedFile{"the data file " + d.what, cfg.Path(d.path)})
+			}
+		}
+		if p := cfg.Model.InitFrom; p != nil && *p != "" {
+			ins = append(ins, namedFile{"model.init_from", cfg.Path(*p)})
+		}
+	}
+	return append(ins, more...)
+}
+
+// refuseOverwritingInputs is a usage error when an output names a file the
+// command reads (the same file, also by another path or through a link):
+// writing it would destroy the input, and a failure after that would
+// leave neither.
+func refuseOverwritingInputs(outs, ins []namedFile) error {
+	for _, o := range outs {
+		if o.path == "" {
+			continue
+		}
+		ost, err := os.Stat(o.path)
+		if err != nil {
+			continue // a new file
+		}
+		for _, in := range ins {
+			if in.path == "" {
+				continue
+			}
+			if ist, err := os.Stat(in.path); err == nil && os.SameFile(ost, ist) {
+				return usageError{fmt.Errorf("%s %s is %s (%s): writing it would destroy what the command reads; name another file", o.what, o.path, in.what, in.path)}
+			}
+		}
+	}
+	return nil
+}
