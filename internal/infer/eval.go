@@ -89,6 +89,9 @@ func evalCheckpoint[T backprop.Float](cfg *model.Config, path string, split Spli
 	if err := checkpoint.LoadWeights(f, net, m.LayerName); err != nil {
 		return train.EvalResult{}, err
 	}
+	if err := train.CheckTrainedModel(cfg, path, st); err != nil {
+		return train.EvalResult{}, err
+	}
 	pool := train.NewPool(train.Threads(cfg, threads))
 	defer pool.Close()
 	r := train.Evaluate(pool.Ctx(), net, s, ds.Classes)

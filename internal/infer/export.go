@@ -78,6 +78,9 @@ func ExportONNX(cfg *model.Config, ckpt, out string) (string, error) {
 	if err := checkpoint.LoadWeights(f, net, m.LayerName); err != nil {
 		return "", err
 	}
+	if err := train.CheckTrainedModel(cfg, ckpt, st); err != nil {
+		return "", err
+	}
 	pm, err := export.ONNX(net, export.Options{
 		Norm:       norm,
 		Denorm:     denorm,

@@ -375,7 +375,8 @@ func osErr(err error) string {
 var yamlLineRe = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 // Parse is Load on config text; v is the viper instance that layers
-// overrides (a fresh viper.New() in normal use).
+// overrides (a fresh viper.New() in normal use; nil reads the text alone,
+// without the NETTRAIN_* environment, as for a checkpoint's own config).
 func Parse(file string, src []byte, sets []string, v *viper.Viper) (*Config, error) {
 	d := &decoder{file: file, origins: map[*yaml.Node]string{}}
 	var doc yaml.Node
@@ -402,8 +403,13 @@ func Parse(file string, src []byte, sets []string, v *viper.Viper) (*Config, err
 	if root.Kind != yaml.MappingNode {
 		return nil, d.errAt(root, "", "a config is a mapping of keys (name, data, model, ...), got %s", describe(root))
 	}
-	if err := d.applyOverrides(root, sets, v); err != nil {
-		return nil, err
+	if v != nil || len(sets) > 0 {
+		if v == nil {
+			v = viper.New()
+		}
+		if err := d.applyOverrides(root, sets, v); err != nil {
+			return nil, err
+		}
 	}
 	c := Default()
 	c.File = file

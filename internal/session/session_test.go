@@ -231,6 +231,19 @@ func TestCheckpointMismatch(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `tensor "0.weight" has shape [16 4], but layer 0 (dense) needs [8 4]`) {
 		t.Fatalf("loading into a different architecture: %v", err)
 	}
+	// The same shapes, another function: refused by eval, predict and
+	// export alike (the weights' config is the checkpoint's own).
+	tanh := loadConfig(t, dir, blobsConfig, "model.layers.1=tanh")
+	ck := filepath.Join(out, "last.safetensors")
+	want := "was trained with model.layers.1: relu, but " + tanh.File + " has tanh there"
+	_, err = infer.EvalCheckpoint(tanh, ck, "train", 1)
+	_, err2 := infer.PredictInputs(tanh, infer.InputOptions{Checkpoint: ck, Inputs: []string{filepath.Join(dir, "blobs.csv")}, Threads: 1})
+	_, err3 := infer.ExportONNX(tanh, ck, filepath.Join(dir, "m.onnx"))
+	for i, err := range []error{err, err2, err3} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s with relu changed to tanh: %v, want %q", []string{"eval", "predict", "export"}[i], err, want)
+		}
+	}
 	r, err := infer.EvalCheckpoint(cfg, filepath.Join(out, "last.safetensors"), "validation", 1)
 	if err != nil {
 		t.Fatal(err)

@@ -132,7 +132,10 @@ func (m *Model[T]) InitNetwork(maxBatch int) (*backprop.Network[T], error) {
 	cfg := m.Config
 	net.Init(rand.New(rand.NewPCG(cfg.Seed, StreamInit)))
 	if p := cfg.Model.InitFrom; p != nil && *p != "" {
-		if err := m.LoadWeights(net, cfg.Path(*p)); err != nil {
+		// Initial weights may come from another model (fine-tuning with
+		// another head activation or loss): shapes are checked, not the
+		// config they were trained with.
+		if err := m.loadWeights(net, cfg.Path(*p), false); err != nil {
 			return nil, fmt.Errorf("%s: model.init_from: %w", cfg.File, err)
 		}
 	}
@@ -154,14 +157,27 @@ func SetGiven[T backprop.Float](net *backprop.Network[T], g *model.Graph) {
 	}
 }
 
-// LoadWeights reads a checkpoint or weights file into net's parameters.
+// LoadWeights reads a checkpoint or weights file into net's parameters,
+// after checking that the checkpoint's model computes what the config's
+// does (CheckTrainedModel).
 func (m *Model[T]) LoadWeights(net *backprop.Network[T], path string) error {
+	return m.loadWeights(net, path, true)
+}
+
+func (m *Model[T]) loadWeights(net *backprop.Network[T], path string, sameModel bool) error {
 	limit, what := MemoryLimit(m.Config)
-	f, _, err := checkpoint.ReadLimit(path, limit, what)
+	f, st, err := checkpoint.ReadLimit(path, limit, what)
 	if err != nil {
 		return err
 	}
-	return checkpoint.LoadWeights(f, net, m.LayerName)
+	if err := checkpoint.LoadWeights(f, net, m.LayerName); err != nil {
+		return err
+	}
+	if sameModel {
+		// After the shapes, which name the tensor that differs.
+		return CheckTrainedModel(m.Config, path, st)
+	}
+	return nil
 }
 
 // Threads is the number of threads a run uses: override when > 0, else
