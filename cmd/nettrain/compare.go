@@ -249,7 +249,7 @@ func runCompareReport(o *CompareReportOptions) error {
 		ro.Target = &o.TargetLoss
 	}
 	// The records of a general sweep get its report.
-	if sweep, err := compare.IsSweep(o.Dirs[0]); err != nil {
+	if sweep, err := compare.IsSweep(o.Dirs...); err != nil {
 		return err
 	} else if sweep {
 		_, err := compare.SweepReportDirs(o.Dirs, ro)

@@ -333,3 +333,54 @@ func TestCompareCountCaps(t *testing.T) {
 		}
 	}
 }
+
+// TestMoreShardsThanTrials: shards whose part of the plan is empty (a
+// narrowed --optimizers with the deploy scripts' 8 shards) leave an empty
+// records file and the merged report is the single process's; a directory
+// without records is still refused.
+func TestMoreShardsThanTrials(t *testing.T) {
+	dir := t.TempDir()
+	writeSmallSweep(t, dir)
+	flags := []string{"--optimizers", "sgd,adam", "--lr-grid", "2", "--seeds", "1", "--workers", "1"}
+	runNettrain(t, dir, append([]string{"compare-optimizers", "c.yaml", "--out", "single"}, flags...)...)
+	const n = 5 // 4 tuning runs, 2 final runs
+	var tuned, dirs []string
+	for i := 1; i <= n; i++ {
+		d := fmt.Sprintf("tune-%d", i)
+		runNettrain(t, dir, append([]string{"compare-optimizers", "c.yaml", "--phase", "tune", "--shard", fmt.Sprintf("%d/%d", i, n), "--out", d}, flags...)...)
+		tuned = append(tuned, d)
+	}
+	for i := n; i >= 1; i-- { // the empty shards first: the report's kind comes from any records
+		d := fmt.Sprintf("final-%d", i)
+		args := append([]string{"compare-optimizers", "c.yaml", "--phase", "final", "--shard", fmt.Sprintf("%d/%d", i, n), "--out", d}, flags...)
+		for _, tdir := range tuned {
+			args = append(args, "--tuned", tdir)
+		}
+		out := runNettrain(t, dir, args...)
+		if _, err := os.Stat(filepath.Join(dir, d, "trials.jsonl")); err != nil {
+			t.Errorf("%s: %v (it printed %q)", d, err, out)
+		}
+		dirs = append(dirs, d)
+	}
+	runNettrain(t, dir, append(append([]string{"compare-optimizers", "report", "--out", "merged"}, dirs...), tuned...)...)
+	if a, b := stableTrials(t, filepath.Join(dir, "single/trials.csv")), stableTrials(t, filepath.Join(dir, "merged/trials.csv")); a != b {
+		t.Errorf("merged shards differ from the single process:\n%s\n---\n%s", a, b)
+	}
+	os.Mkdir(filepath.Join(dir, "stray"), 0o755)
+	b, err := nettrainCmd(t, dir, append([]string{"compare-optimizers", "report", "--out", "refused", "stray"}, dirs...)...).CombinedOutput()
+	if err == nil || !strings.Contains(string(b), "stray holds no trial records (trials.jsonl)") {
+		t.Errorf("a directory without records: %v\n%s", err, b)
+	}
+	// A general sweep likewise.
+	sweep := []string{"sweep", "c.yaml", "--grid", "training.batch_size=10,30", "--seeds", "1", "--workers", "1"}
+	var sdirs []string
+	for i := 3; i >= 1; i-- {
+		d := fmt.Sprintf("sweep-%d", i)
+		runNettrain(t, dir, append(sweep, "--shard", fmt.Sprintf("%d/3", i), "--out", d)...)
+		sdirs = append(sdirs, d)
+	}
+	out := runNettrain(t, dir, append([]string{"compare-optimizers", "report", "--out", "sweep-merged"}, sdirs...)...)
+	if !strings.Contains(out, "# Sweep:") {
+		t.Errorf("the merged sweep printed:\n%s", out)
+	}
+}

@@ -47,6 +47,31 @@ func appendRecord(dir string, rec Record) error {
 	return nil
 }
 
+// touchRecords creates dir/trials.jsonl, empty, if it does not exist: a
+// shard whose part of the plan is empty (more shards than trials) leaves
+// a records file all the same, which the report reads as "this shard ran
+// and had nothing to do" (a directory without one is refused).
+func touchRecords(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(filepath.Join(dir, RecordsFile), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		return fmt.Errorf("cannot write the trial records: %w", err)
+	}
+	return f.Close()
+}
+
+// readShardRecords is readRecords for a directory given to a report: it
+// must hold a records file, which may be empty (a shard with nothing to
+// do).
+func readShardRecords(dir string) ([]Record, error) {
+	if _, err := os.Stat(filepath.Join(dir, RecordsFile)); err != nil {
+		return nil, fmt.Errorf("%s holds no trial records (%s): is it an output directory of compare-optimizers or sweep?", dir, RecordsFile)
+	}
+	return readRecords(dir)
+}
+
 // recordJSON replaces non-finite numbers (diverged runs), which JSON
 // cannot hold, by -1 markers.
 func recordJSON(r Record) Record {

@@ -54,6 +54,11 @@ func Run(cfg *model.Config, o Options) (*Summary, error) {
 		r.discard()
 		return nil, err
 	}
+	if o.Shards > 1 {
+		if err := touchRecords(o.OutDir); err != nil {
+			return nil, err
+		}
+	}
 	recs, err := readRecords(o.OutDir)
 	if err != nil {
 		return nil, err
@@ -67,7 +72,7 @@ func Run(cfg *model.Config, o Options) (*Summary, error) {
 	if o.Phase == PhaseFinal {
 		// The tuning records live in the --tuned directories.
 		for _, dir := range o.Tuned {
-			t, err := readRecords(dir)
+			t, err := readShardRecords(dir)
 			if err != nil {
 				return nil, err
 			}

@@ -333,12 +333,9 @@ func gridWarnings(p *Plan) []string {
 func ReportDirs(dirs []string, o ReportOptions) (*Summary, error) {
 	var sets [][]Record
 	for _, d := range dirs {
-		recs, err := readRecords(d)
+		recs, err := readShardRecords(d)
 		if err != nil {
 			return nil, err
-		}
-		if len(recs) == 0 {
-			return nil, fmt.Errorf("%s holds no trial records (%s)", d, RecordsFile)
 		}
 		sets = append(sets, recs)
 	}

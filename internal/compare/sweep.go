@@ -245,6 +245,9 @@ func Sweep(o SweepOptions) (*SweepSummary, error) {
 		return nil, err
 	}
 	if o.Shards > 1 {
+		if err := touchRecords(o.OutDir); err != nil {
+			return nil, err
+		}
 		recs, err := readRecords(o.OutDir)
 		if err != nil {
 			return nil, err

@@ -88,14 +88,20 @@ func sweepPlanOf(recs []Record) (*Plan, error) {
 	return plan, nil
 }
 
-// IsSweep tells whether the records in dir are a general sweep's (else a
-// comparison's).
-func IsSweep(dir string) (bool, error) {
-	recs, err := readRecords(dir)
-	if err != nil {
-		return false, err
+// IsSweep tells whether the records in dirs are a general sweep's (else a
+// comparison's), by the first record any of them holds (a shard may have
+// had nothing to do).
+func IsSweep(dirs ...string) (bool, error) {
+	for _, dir := range dirs {
+		recs, err := readRecords(dir)
+		if err != nil {
+			return false, err
+		}
+		if len(recs) > 0 {
+			return recs[0].Phase == PhaseSweep, nil
+		}
 	}
-	return len(recs) > 0 && recs[0].Phase == PhaseSweep, nil
+	return false, nil
 }
 
 // SweepReportDirs merges the records of several output directories
@@ -103,12 +109,9 @@ func IsSweep(dir string) (bool, error) {
 func SweepReportDirs(dirs []string, o ReportOptions) (*SweepSummary, error) {
 	var sets [][]Record
 	for _, d := range dirs {
-		recs, err := readRecords(d)
+		recs, err := readShardRecords(d)
 		if err != nil {
 			return nil, err
-		}
-		if len(recs) == 0 {
-			return nil, fmt.Errorf("%s holds no trial records (%s)", d, RecordsFile)
 		}
 		sets = append(sets, recs)
 	}
