@@ -9,6 +9,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/nettrain/nettrain/internal/session"
 )
 
 // TestSecondTrainProcessFailsAtOnce: two real `nettrain train` processes
@@ -62,5 +64,36 @@ func TestSecondTrainProcessFailsAtOnce(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "run", "last.safetensors")); err != nil {
 		t.Errorf("the first run's checkpoint: %v", err)
+	}
+}
+
+// TestSweepOutputIsLocked: compare-optimizers and sweep take their --out
+// directory's lock: a second process there fails at once naming the
+// holder (two appending to one trials.jsonl ran every trial twice), and
+// the lock file is gone after a run.
+func TestSweepOutputIsLocked(t *testing.T) {
+	dir := t.TempDir()
+	writeSmallSweep(t, dir)
+	lock, err := session.LockDir(filepath.Join(dir, "out"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"compare-optimizers", "c.yaml", "--optimizers", "sgd", "--lr-grid", "2", "--seeds", "1", "--out", "out"},
+		{"sweep", "c.yaml", "--grid", "training.batch_size=10,30", "--seeds", "1", "--out", "out"},
+	} {
+		out, err := nettrainCmd(t, dir, args...).CombinedOutput()
+		want := fmt.Sprintf("nettrain: run directory out is in use by another nettrain run (pid %d", os.Getpid())
+		if err == nil || !strings.HasPrefix(string(out), want) {
+			t.Errorf("%v while the directory is locked: %v\n%s", args[0], err, out)
+		}
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "out", "trials.jsonl")); len(b) > 0 {
+		t.Errorf("a refused run wrote records:\n%s", b)
+	}
+	lock.Unlock()
+	runNettrain(t, dir, "sweep", "c.yaml", "--grid", "training.batch_size=10,30", "--seeds", "1", "--out", "out")
+	if _, err := os.Stat(filepath.Join(dir, "out", "nettrain.lock")); !os.IsNotExist(err) {
+		t.Errorf("the lock file is left after the sweep: %v", err)
 	}
 }

@@ -44,6 +44,7 @@ func Run(cfg *model.Config, o Options) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer r.close()
 	r.cfg = cfg
 	if cfg.DType == "float64" {
 		err = runPhases[float64](r)
@@ -51,7 +52,6 @@ func Run(cfg *model.Config, o Options) (*Summary, error) {
 		err = runPhases[float32](r)
 	}
 	if err != nil {
-		r.discard()
 		return nil, err
 	}
 	if o.Shards > 1 {
@@ -89,24 +89,27 @@ func Run(cfg *model.Config, o Options) (*Summary, error) {
 // and refuses records of another sweep. Every sweep (compare-optimizers,
 // sweep) runs its trials through a runner.
 func openRunner(o *Options, sweep string, plan *Plan) (*runner, error) {
-	_, statErr := os.Stat(o.OutDir)
-	created := os.IsNotExist(statErr)
-	if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
-		return nil, fmt.Errorf("cannot create output directory: %w", err)
-	}
-	if err := repairRecords(o.OutDir); err != nil {
-		return nil, err
-	}
-	own, err := readRecords(o.OutDir)
+	lock, err := session.LockDir(o.OutDir, o.Log)
 	if err != nil {
 		return nil, err
 	}
+	fail := func(err error) (*runner, error) {
+		lock.Unlock()
+		return nil, err
+	}
+	if err := repairRecords(o.OutDir); err != nil {
+		return fail(err)
+	}
+	own, err := readRecords(o.OutDir)
+	if err != nil {
+		return fail(err)
+	}
 	for _, r := range own {
 		if r.Sweep != sweep {
-			return nil, fmt.Errorf("%s already holds trials of a different sweep (another model, data or budget); use another --out directory", o.OutDir)
+			return fail(fmt.Errorf("%s already holds trials of a different sweep (another model, data or budget); use another --out directory", o.OutDir))
 		}
 	}
-	r := &runner{o: o, sweep: sweep, plan: plan, done: map[Key]Record{}, created: created}
+	r := &runner{o: o, sweep: sweep, plan: plan, done: map[Key]Record{}, lock: lock}
 	for _, rec := range own {
 		r.done[rec.Key] = rec
 	}
@@ -121,19 +124,15 @@ type runner struct {
 	mu    sync.Mutex
 	done  map[Key]Record
 	logMu sync.Mutex // workers share the log
-	// created: openRunner made the output directory, which discard
-	// removes again when a failed run left it empty.
-	created bool
+	// lock is the output directory's, held until close (which also
+	// removes the directory when openRunner made it and a failed run left
+	// it empty).
+	lock *session.DirLock
 }
 
-// discard removes the output directory when openRunner made it and the
-// run that failed wrote nothing into it: a failed command leaves no empty
+// close releases the output directory: a failed command leaves no empty
 // directory behind.
-func (r *runner) discard() {
-	if r.created {
-		os.Remove(r.o.OutDir) // fails, harmlessly, unless empty
-	}
-}
+func (r *runner) close() { r.lock.Unlock() }
 
 func (r *runner) logf(format string, args ...any) {
 	r.logMu.Lock()

@@ -234,6 +234,7 @@ func Sweep(o SweepOptions) (*SweepSummary, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer r.close()
 	keys := shardOf(sweepKeys(settings, base.Seed, o.Seeds), o.Shard, o.Shards)
 	if base.DType == "float64" {
 		err = runKeys(r, keys, "sweep", settingTrial[float64](cfgs))
@@ -241,7 +242,6 @@ func Sweep(o SweepOptions) (*SweepSummary, error) {
 		err = runKeys(r, keys, "sweep", settingTrial[float32](cfgs))
 	}
 	if err != nil {
-		r.discard()
 		return nil, err
 	}
 	if o.Shards > 1 {

@@ -54,7 +54,7 @@ func lockDir(dir string, log io.Writer) (*dirLock, error) {
 				if pid > 0 {
 					who = "pid " + strconv.Itoa(pid)
 				}
-				return nil, fmt.Errorf("run directory %s is in use by another nettrain run (%s, lock file %s): wait for it to end or stop it; two runs in one directory would overwrite each other's checkpoints and metrics",
+				return nil, fmt.Errorf("run directory %s is in use by another nettrain run (%s, lock file %s): wait for it to end or stop it; two runs in one directory would overwrite each other's files",
 					dir, who, l.path)
 			}
 			return nil, fmt.Errorf("cannot lock run directory %s: %v", dir, err)
@@ -76,6 +76,29 @@ func lockDir(dir string, log io.Writer) (*dirLock, error) {
 	}
 	l.cleanup()
 	return nil, fmt.Errorf("cannot lock run directory %s: its lock file %s keeps changing", dir, l.path)
+}
+
+// DirLock is a run or sweep directory's lock (see LockDir).
+type DirLock struct{ l *dirLock }
+
+// LockDir creates dir if needed and takes its lock for as long as a
+// command writes there (a comparison's or sweep's trial records), or fails
+// at once naming the pid that holds it: two processes appending to one
+// trials.jsonl would run every trial twice. Unlock releases it and removes
+// dir again when LockDir created it and nothing was written into it.
+func LockDir(dir string, log io.Writer) (*DirLock, error) {
+	l, err := lockDir(dir, log)
+	if err != nil {
+		return nil, err
+	}
+	return &DirLock{l}, nil
+}
+
+// Unlock releases the lock; a nil lock does nothing.
+func (d *DirLock) Unlock() {
+	if d != nil {
+		d.l.unlock()
+	}
 }
 
 // readPid reads the pid in a lock file (0 when there is none).
