@@ -251,3 +251,45 @@ func TestEveryOptimizerDecodes(t *testing.T) {
 		t.Errorf("environment override of an inlined key: %v %+v", err, c)
 	}
 }
+
+// TestEnvironmentSetsKeysTheFileOmits: NETTRAIN_* reaches what --set
+// reaches though the file does not mention it: a layer's parameter left
+// at its default, and the keys of sections that decode themselves
+// (training.early_stopping, data.image, data.sequence); a bad value is
+// an error naming the variable.
+func TestEnvironmentSetsKeysTheFileOmits(t *testing.T) {
+	for _, tc := range []struct {
+		env, value string
+		check      func(c *Config) bool
+		want       string // an error, or "" when accepted
+	}{
+		{"NETTRAIN_MODEL_LAYERS_0_DENSE_BIAS", "false", func(c *Config) bool {
+			return !mustBuild(t, c, nil).Specs[0].(backprop.DenseSpec).Bias
+		}, ""},
+		{"NETTRAIN_MODEL_LAYERS_2_DENSE_BIAS", "false", func(c *Config) bool {
+			return !mustBuild(t, c, nil).Specs[2].(backprop.DenseSpec).Bias
+		}, ""},
+		{"NETTRAIN_TRAINING_EARLY_STOPPING_PATIENCE", "3", func(c *Config) bool {
+			return c.Training.EarlyStopping != nil && c.Training.EarlyStopping.Patience == 3
+		}, ""},
+		{"NETTRAIN_TRAINING_EARLY_STOPPING_PATIENCE", "x", nil, "NETTRAIN_TRAINING_EARLY_STOPPING_PATIENCE=x: training.early_stopping.patience: expected an integer"},
+		{"NETTRAIN_DATA_IMAGE_RESIZE", "nearest", func(c *Config) bool {
+			return c.Data.Image != nil && c.Data.Image.Resize == "nearest"
+		}, ""},
+	} {
+		t.Run(tc.env+"="+tc.value, func(t *testing.T) {
+			t.Setenv(tc.env, tc.value)
+			c, err := parse(t, base)
+			switch {
+			case tc.want != "":
+				if err == nil || !strings.Contains(err.Error(), tc.want) {
+					t.Errorf("got %v, want %q", err, tc.want)
+				}
+			case err != nil:
+				t.Fatal(err)
+			case !tc.check(c):
+				t.Errorf("%s=%s did not reach the config:\n%s", tc.env, tc.value, c.Resolved)
+			}
+		})
+	}
+}

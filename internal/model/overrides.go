@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/viper"
 	"gopkg.in/yaml.v3"
 
+	"github.com/nettrain/nettrain/internal/backprop"
 	"github.com/nettrain/nettrain/internal/optim"
 )
 
@@ -49,6 +50,7 @@ func (d *decoder) applyOverrides(root *yaml.Node, sets []string, v *viper.Viper)
 		keys[k] = true
 	}
 	leafPaths(root, "", keys)
+	layerParamKeys(root, keys)
 	addSections(keys)
 	sorted := make([]string, 0, len(keys))
 	for k := range keys {
@@ -193,6 +195,54 @@ func leafPaths(n *yaml.Node, prefix string, keys map[string]bool) {
 	}
 }
 
+// sectionDecoders are the sections that decode themselves (nodeDecoder)
+// from a mapping of ordinary keys, which the environment may set one by
+// one.
+var sectionDecoders = map[reflect.Type]bool{
+	reflect.TypeFor[ImageConfig]():    true,
+	reflect.TypeFor[SequenceConfig](): true,
+	reflect.TypeFor[EarlyStopping]():  true,
+}
+
+// layerParamKeys adds the keys of every parameter of each layer the file's
+// model.layers lists (model.layers.0.dense.bias), so that an environment
+// variable can set a parameter the file leaves at its default, as --set
+// does.
+func layerParamKeys(root *yaml.Node, keys map[string]bool) {
+	_, m := keyNode(root, "model")
+	_, layers := keyNode(m, "layers")
+	if layers = resolve(layers); layers == nil || layers.Kind != yaml.SequenceNode {
+		return
+	}
+	for i, l := range layers.Content {
+		kind := ""
+		switch l = resolve(l); {
+		case l == nil:
+		case l.Kind == yaml.ScalarNode:
+			kind = l.Value
+		case l.Kind == yaml.MappingNode && len(l.Content) >= 2:
+			kind = l.Content[0].Value
+		}
+		k, ok := backprop.LookupKind(kind)
+		if !ok || k.Params == nil || k.Block {
+			continue
+		}
+		t := reflect.TypeOf(k.Params())
+		for t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		if t.Kind() != reflect.Struct {
+			continue
+		}
+		for j := range t.NumField() {
+			name, _, _ := strings.Cut(t.Field(j).Tag.Get("yaml"), ",")
+			if name != "" && name != "-" {
+				keys[fmt.Sprintf("model.layers.%d.%s.%s", i, strings.ToLower(kind), name)] = true
+			}
+		}
+	}
+}
+
 // schemaKeys lists the dotted paths of every scalar or list key of the config
 // schema (and every optimizer's hyperparameters), so that an environment
 // variable can set a key the file does not mention.
@@ -207,7 +257,12 @@ func schemaKeys() []string {
 			if prefix != "" {
 				keys = append(keys, prefix)
 			}
-			return
+			// A section that decodes itself from a scalar or a mapping
+			// (data.image, data.sequence, training.early_stopping) is set
+			// whole or key by key.
+			if t.Kind() != reflect.Struct || !sectionDecoders[t] {
+				return
+			}
 		}
 		for i := 0; i < t.NumField(); i++ {
 			name, opts, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
