@@ -36,6 +36,10 @@ type Axis struct {
 	// "uniform" over [Lo, Hi].
 	Dist   string
 	Lo, Hi float64
+	// Int draws whole numbers (the key takes an integer, as
+	// training.batch_size or a layer's units): uniform over the integers
+	// in [Lo, Hi], or log-uniform rounded to the nearest.
+	Int bool
 }
 
 var randomRe = regexp.MustCompile(`^(log-uniform|uniform)\(\s*([^,\s]+)\s*,\s*([^)\s]+)\s*\)$`)
@@ -48,7 +52,7 @@ func ParseGrid(s string) (Axis, error) {
 		return Axis{}, fmt.Errorf("--grid %q: want key=v1,v2,...", s)
 	}
 	a := Axis{Key: k}
-	for _, x := range strings.Split(v, ",") {
+	for _, x := range splitTop(v) {
 		x = strings.TrimSpace(x)
 		if x == "" || strings.ContainsAny(x, " \t") {
 			return Axis{}, fmt.Errorf("--grid %q: empty value or a value with spaces", s)
@@ -61,6 +65,27 @@ func ParseGrid(s string) (Axis, error) {
 		a.Values = append(a.Values, x)
 	}
 	return a, nil
+}
+
+// splitTop splits a --grid list at the commas outside brackets and braces,
+// so that a value may be a YAML list or mapping ([0.9,0.99]).
+func splitTop(s string) []string {
+	var out []string
+	depth, start := 0, 0
+	for i, r := range s {
+		switch r {
+		case '[', '{':
+			depth++
+		case ']', '}':
+			depth--
+		case ',':
+			if depth == 0 {
+				out = append(out, s[start:i])
+				start = i + 1
+			}
+		}
+	}
+	return append(out, s[start:])
 }
 
 // ParseRandom parses --random key=log-uniform(a,b) or key=uniform(a,b).
@@ -129,6 +154,16 @@ func Settings(grid, random []Axis, trials int, seed uint64) []string {
 			if a.Dist == "log-uniform" {
 				v = math.Exp(math.Log(a.Lo) + u*(math.Log(a.Hi)-math.Log(a.Lo)))
 			}
+			if a.Int {
+				lo, hi := math.Ceil(a.Lo), math.Floor(a.Hi)
+				if a.Dist == "log-uniform" {
+					v = min(max(math.Round(v), lo), hi)
+				} else {
+					v = min(lo+math.Floor(u*(hi-lo+1)), hi)
+				}
+				draw = append(draw, a.Key+"="+strconv.FormatFloat(v, 'f', 0, 64))
+				continue
+			}
 			draw = append(draw, a.Key+"="+strconv.FormatFloat(v, 'g', 4, 64))
 		}
 		for _, c := range combos {
@@ -171,6 +206,23 @@ func (o *SweepOptions) Validate() error {
 	return nil
 }
 
+// integerAxes marks the random axes whose key takes an integer (the config
+// refuses a fraction there), which then draw whole numbers.
+func (o *SweepOptions) integerAxes() error {
+	for i := range o.Random {
+		a := &o.Random[i]
+		_, err := o.Load([]string{a.Key + "=0.5"})
+		if err == nil || !strings.Contains(err.Error(), "expected an integer") {
+			continue
+		}
+		a.Int = true
+		if math.Ceil(a.Lo) > math.Floor(a.Hi) {
+			return fmt.Errorf("--random %s=%s(%g,%g): %s takes an integer, and there is none between the bounds", a.Key, a.Dist, a.Lo, a.Hi, a.Key)
+		}
+	}
+	return nil
+}
+
 // sweepKeys lists the sweep's trials in their fixed order: each setting
 // with each seed.
 func sweepKeys(settings []string, seed uint64, seeds int) []Key {
@@ -207,6 +259,9 @@ func Sweep(o SweepOptions) (*SweepSummary, error) {
 	}
 	base, err := o.Load(nil)
 	if err != nil {
+		return nil, err
+	}
+	if err := o.integerAxes(); err != nil {
 		return nil, err
 	}
 	settings := Settings(o.Grid, o.Random, o.Trials, base.Seed)

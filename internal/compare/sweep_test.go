@@ -1,0 +1,88 @@
+package compare
+
+import (
+	"errors"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/nettrain/nettrain/internal/model"
+)
+
+// TestParseGrid: values are split at the commas outside brackets and
+// braces, so a list- or mapping-valued key can be swept.
+func TestParseGrid(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want []string
+		err  string
+	}{
+		{"optimizer.lr=0.1,0.01", []string{"0.1", "0.01"}, ""},
+		{"optimizer.betas=[0.9,0.99],[0.8,0.9]", []string{"[0.9,0.99]", "[0.8,0.9]"}, ""},
+		{"model.layers.0={dense:{units:8}},{dense:{units:16,bias:false}}", []string{"{dense:{units:8}}", "{dense:{units:16,bias:false}}"}, ""},
+		{"a=1,,2", nil, "empty value"},
+		{"a=1,1", nil, "lists 1 twice"},
+		{"=1", nil, "want key=v1,v2"},
+	} {
+		a, err := ParseGrid(tc.in)
+		switch {
+		case tc.err != "":
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%s: %v, want %q", tc.in, err, tc.err)
+			}
+		case err != nil:
+			t.Errorf("%s: %v", tc.in, err)
+		case !slices.Equal(a.Values, tc.want):
+			t.Errorf("%s: %q, want %q", tc.in, a.Values, tc.want)
+		}
+	}
+}
+
+// TestIntegerRandomAxes: a random axis over a key that takes an integer
+// draws whole numbers within the bounds (both ends reachable); other keys
+// keep 4 significant digits; an integer key without an integer between the
+// bounds is refused.
+func TestIntegerRandomAxes(t *testing.T) {
+	load := func(sets []string) (*model.Config, error) {
+		for _, s := range sets {
+			if strings.HasPrefix(s, "training.batch_size=") && strings.Contains(s, ".") {
+				return nil, errors.New(`--set ` + s + `: training.batch_size: expected an integer, got "0.5"`)
+			}
+		}
+		return &model.Config{}, nil
+	}
+	// integerAxes reads the decoder's refusal of a fraction: pin its words.
+	if _, err := model.Parse("c.yaml", []byte("data: {train: d.csv}\nmodel: {layers: [{dense: {units: 2}}]}\n"), []string{"training.batch_size=0.5"}, nil); err == nil || !strings.Contains(err.Error(), "expected an integer") {
+		t.Fatalf("the config's refusal of a fractional batch size: %v", err)
+	}
+	o := SweepOptions{Load: load, Random: []Axis{
+		{Key: "training.batch_size", Dist: "uniform", Lo: 16, Hi: 20},
+		{Key: "optimizer.lr", Dist: "log-uniform", Lo: 0.001, Hi: 0.1},
+	}}
+	if err := o.integerAxes(); err != nil {
+		t.Fatal(err)
+	}
+	if !o.Random[0].Int || o.Random[1].Int {
+		t.Fatalf("integer axes %+v", o.Random)
+	}
+	seen := map[int]bool{}
+	for _, st := range Settings(nil, o.Random, 200, 1) {
+		f := strings.Fields(st)
+		b, err := strconv.Atoi(strings.TrimPrefix(f[0], "training.batch_size="))
+		if err != nil || b < 16 || b > 20 {
+			t.Fatalf("setting %q: batch size not an integer in [16, 20]", st)
+		}
+		seen[b] = true
+		if !strings.HasPrefix(f[1], "optimizer.lr=0.0") {
+			t.Fatalf("setting %q: the learning rate", st)
+		}
+	}
+	if len(seen) != 5 {
+		t.Errorf("drew %v, want every integer from 16 to 20", seen)
+	}
+	o.Random = []Axis{{Key: "training.batch_size", Dist: "uniform", Lo: 16.2, Hi: 16.8}}
+	if err := o.integerAxes(); err == nil || !strings.Contains(err.Error(), "there is none between the bounds") {
+		t.Errorf("no integer in [16.2, 16.8]: %v", err)
+	}
+}
