@@ -41,3 +41,34 @@ func TestShippedConfigs(t *testing.T) {
 		})
 	}
 }
+
+// TestEveryShippedConfigHasATorchModule: the README's Export section has
+// a PyTorch module for every config in configs/ (a block whose first line
+// names it), which scripts/exportcheck/check_torch.py loads the exported
+// weights into; a new config without one would make that check fail.
+func TestEveryShippedConfigHasATorchModule(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(b)
+	i, j := strings.Index(text, "\n## Export\n"), strings.Index(text, "\n## Reliability\n")
+	if i < 0 || j < i {
+		t.Fatal("the README has no Export section before Reliability (check_torch.py reads it)")
+	}
+	var firsts []string
+	for _, block := range strings.Split(text[i:j], "```python\n")[1:] {
+		firsts = append(firsts, strings.SplitN(block, "\n", 2)[0])
+	}
+	paths, _ := filepath.Glob("../../configs/*.yaml")
+	for _, p := range paths {
+		name := "configs/" + filepath.Base(p)
+		found := false
+		for _, f := range firsts {
+			found = found || strings.HasPrefix(f, "# configs/") && strings.Contains(f, name)
+		}
+		if !found {
+			t.Errorf("the README's Export section has no PyTorch module for %s", name)
+		}
+	}
+}
