@@ -136,3 +136,33 @@ func TestOutputsNeverOverwriteInputs(t *testing.T) {
 	runNettrain(t, dir, "export", "config.yaml", "--checkpoint", ck, "--out", "m.onnx")
 	runNettrain(t, dir, "export", "config.yaml", "--checkpoint", ck, "--out", "m.onnx")
 }
+
+// TestDataErrorsNameTheOverride: a data file or init_from that cannot be
+// read names the --set or NETTRAIN_* that set it, else the key's
+// line:column.
+func TestDataErrorsNameTheOverride(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "config.yaml"), []byte(ckConfig), 0o644)
+	for _, tc := range []struct {
+		args []string
+		env  string
+		want string
+	}{
+		{[]string{"train", "config.yaml"}, "", "nettrain: config.yaml:3:10: data.train: cannot read d.csv: no such file or directory"},
+		{[]string{"train", "config.yaml", "--set", "data.train=other.csv"}, "", "nettrain: --set data.train=other.csv: data.train: cannot read other.csv"},
+		{[]string{"train", "config.yaml"}, "NETTRAIN_DATA_TRAIN=env.csv", "nettrain: NETTRAIN_DATA_TRAIN=env.csv: data.train: cannot read env.csv"},
+		{[]string{"train", "config.yaml", "--set", "model.init_from=w.safetensors"}, "", "nettrain: --set model.init_from=w.safetensors: model.init_from: "},
+	} {
+		if strings.Contains(tc.args[len(tc.args)-1], "init_from") {
+			os.WriteFile(filepath.Join(dir, "d.csv"), []byte(ckData(30)), 0o644)
+		}
+		cmd := nettrainCmd(t, dir, tc.args...)
+		if tc.env != "" {
+			cmd.Env = append(cmd.Env, tc.env)
+		}
+		out, err := cmd.CombinedOutput()
+		if err == nil || !strings.HasPrefix(string(out), tc.want) || strings.Count(string(out), "\n") != 1 {
+			t.Errorf("%v %s: %v\n%s\nwant one line starting %q", tc.args, tc.env, err, out, tc.want)
+		}
+	}
+}

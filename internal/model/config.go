@@ -151,6 +151,17 @@ func (c *Config) KeyError(path, format string, args ...any) error {
 	return c.dec.errAt(n, path, format, args...)
 }
 
+// KeyCause is KeyError for a failure of what the key names (a data file
+// that cannot be read): msg is the message, and errors.Is and errors.As
+// see cause.
+func (c *Config) KeyCause(path, msg string, cause error) error {
+	if e, ok := c.KeyError(path, "%s", msg).(*Error); ok {
+		e.cause = cause
+		return e
+	}
+	return &Error{File: c.File, Path: path, Msg: msg, cause: cause}
+}
+
 // decodeNode fills the defaults before decoding the keys given.
 func (s *SequenceConfig) decodeNode(d *decoder, n *yaml.Node, path string) error {
 	*s = SequenceConfig{Kind: "text", Stride: 1, Horizon: 1, Target: "next"}

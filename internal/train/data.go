@@ -407,9 +407,9 @@ func (d *Data[T]) checkFit(ds *data.Dataset) error {
 func dataErr(cfg *model.Config, key string, err error) error {
 	var pe *os.PathError
 	if errors.As(err, &pe) {
-		return fmt.Errorf("%s: %s: cannot read %s: %v", cfg.File, key, pe.Path, pe.Err)
+		return cfg.KeyCause(key, fmt.Sprintf("cannot read %s: %v", pe.Path, pe.Err), err)
 	}
-	return fmt.Errorf("%s: %s: %w", cfg.File, key, err)
+	return cfg.KeyCause(key, err.Error(), err)
 }
 
 // LoadFile reads a data file (any format data.Load reads) with the

@@ -136,7 +136,7 @@ func (m *Model[T]) InitNetwork(maxBatch int) (*backprop.Network[T], error) {
 		// another head activation or loss): shapes are checked, not the
 		// config they were trained with.
 		if err := m.loadWeights(net, cfg.Path(*p), false); err != nil {
-			return nil, fmt.Errorf("%s: model.init_from: %w", cfg.File, err)
+			return nil, cfg.KeyCause("model.init_from", err.Error(), err)
 		}
 	}
 	SetGiven(net, m.Graph)
