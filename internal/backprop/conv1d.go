@@ -252,7 +252,7 @@ func init() {
 				return nil, fmt.Errorf("needs a sequence input (time steps, features), got %v", in)
 			}
 			if cp.Filters < 1 {
-				return nil, ParamErr("filters", "must be at least 1, got %d", cp.Filters)
+				return nil, ParamErr("filters", "must be at least 1, got %d%s", cp.Filters, required(cp.Filters, "the number of output channels, e.g. filters: 16"))
 			}
 			if cp.Kernel == nil {
 				return nil, ParamErr("kernel", "required: the kernel length, e.g. 3")

@@ -756,7 +756,7 @@ func init() {
 				return nil, err
 			}
 			if cp.Filters < 1 {
-				return nil, ParamErr("filters", "must be at least 1, got %d", cp.Filters)
+				return nil, ParamErr("filters", "must be at least 1, got %d%s", cp.Filters, required(cp.Filters, "the number of output channels, e.g. filters: 16"))
 			}
 			if !cp.Kernel.set {
 				return nil, ParamErr("kernel", "required: the kernel size, e.g. 5 or [3, 5]")

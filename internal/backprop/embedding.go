@@ -241,7 +241,7 @@ func init() {
 				return nil, err
 			}
 			if ep.Dim < 1 {
-				return nil, ParamErr("dim", "must be at least 1, got %d", ep.Dim)
+				return nil, ParamErr("dim", "must be at least 1, got %d%s", ep.Dim, required(ep.Dim, "the size of each token's vector, e.g. dim: 16"))
 			}
 			v, err := vocabOf(ep.Vocab, info)
 			if err != nil {

@@ -461,7 +461,7 @@ func init() {
 				return nil, fmt.Errorf("needs a sequence input (time steps, features), got %v; text needs an embedding or onehot layer first", in)
 			}
 			if gp.Units < 1 {
-				return nil, ParamErr("units", "must be at least 1, got %d", gp.Units)
+				return nil, ParamErr("units", "must be at least 1, got %d%s", gp.Units, required(gp.Units, "the hidden state's size, e.g. units: 32"))
 			}
 			if gp.Layers < 1 {
 				return nil, ParamErr("layers", "must be at least 1, got %d", gp.Layers)

@@ -789,7 +789,7 @@ func init() {
 				return nil, fmt.Errorf("needs a sequence input (time steps, features), got %v; text needs an embedding or onehot layer first", in)
 			}
 			if lp.Units < 1 {
-				return nil, ParamErr("units", "must be at least 1, got %d", lp.Units)
+				return nil, ParamErr("units", "must be at least 1, got %d%s", lp.Units, required(lp.Units, "the hidden state's size, e.g. units: 32"))
 			}
 			if lp.Layers < 1 {
 				return nil, ParamErr("layers", "must be at least 1, got %d", lp.Layers)

@@ -66,6 +66,15 @@ type Parent interface {
 	ChildNames() []string
 }
 
+// required is the note a size-like parameter's error adds when the value
+// is 0, the value of a key the config did not give: " (required: what)".
+func required(v int, what string) string {
+	if v != 0 {
+		return ""
+	}
+	return " (required: " + what + ")"
+}
+
 // Walk calls f for every spec of specs and, depth first, of their
 // children, with its path of state_dict indexes ("3", "3.body.1").
 func Walk(specs []Spec, f func(path string, s Spec)) {
