@@ -18,6 +18,7 @@ import (
 // CompareOptions are the parsed arguments of `nettrain compare-optimizers`.
 type CompareOptions struct {
 	IO            *IOStreams
+	Check         bool // --check: validate, run nothing
 	Config        string
 	Sets          []string
 	Optimizers    []string
@@ -110,6 +111,7 @@ Scale-out: run --phase tune --shard I/N on N machines, then --phase final
 	f.StringVar((*string)(&opts.Phase), "phase", string(compare.PhaseAll), "all, tune or final (sharded sweeps run tune, then final)")
 	f.StringArrayVar(&opts.Tuned, "tuned", nil, "directory with tuning results of other shards (phase final; repeatable)")
 	f.Float64Var(&opts.TargetLoss, "target-loss", 0, "validation loss for \"steps to target\" (default: compare.target_loss, else 1.25 x the lowest mean best)")
+	f.BoolVar(&opts.Check, "check", false, "check the flags and the config, then stop (the data and --tuned are not read): what the Slurm and Kubernetes scripts run before submitting")
 	cmd.AddCommand(newCmdCompareReport(s, nil))
 	return cmd
 }
@@ -119,7 +121,7 @@ func runCompare(o *CompareOptions) error {
 	// shard that ran nothing (which a shard with no trials of its own
 	// does, writing no records).
 	for _, dir := range o.Tuned {
-		if o.Phase != compare.PhaseFinal {
+		if o.Phase != compare.PhaseFinal || o.Check {
 			break // compare.Options.Validate refuses --tuned here
 		}
 		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
@@ -169,6 +171,13 @@ func runCompare(o *CompareOptions) error {
 			return usageError{fmt.Errorf("--shard wants I/N with 1 <= I <= N, got %q", o.Shard)}
 		}
 		co.Shard, co.Shards = i, n
+	}
+	if o.Check {
+		if err := co.Validate(); err != nil {
+			return err
+		}
+		fmt.Fprintf(o.IO.Out, "ok: %s and the flags are valid (%d optimizers; the data was not read)\n", o.Config, len(co.Optimizers))
+		return nil
 	}
 	if o.IO.Terminal {
 		co.Progress = o.IO.ErrOut

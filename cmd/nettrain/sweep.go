@@ -15,6 +15,7 @@ import (
 // SweepOptions are the parsed arguments of `nettrain sweep`.
 type SweepOptions struct {
 	IO            *IOStreams
+	Check         bool // --check: validate and say how many trials, run nothing
 	Config        string
 	Sets          []string
 	Grid          []string
@@ -100,6 +101,7 @@ processes, merged by
 	f.IntVar(&opts.EvalsPerEpoch, "evals-per-epoch", 10, "validation measurements per epoch")
 	f.StringVar(&opts.Out, "out", "", "output directory (default runs/<name>-sweep)")
 	f.StringVar(&opts.Shard, "shard", "", "run only shard I of N of the trial list, as I/N")
+	f.BoolVar(&opts.Check, "check", false, "check the flags and every setting's config, then stop (the data is not read): what the Slurm and Kubernetes scripts run before submitting")
 	cmd.AddCommand(newCmdSweepReport(s, nil))
 	return cmd
 }
@@ -148,6 +150,14 @@ func runSweep(o *SweepOptions) error {
 			return usageError{fmt.Errorf("--shard wants I/N with 1 <= I <= N, got %q", o.Shard)}
 		}
 		so.Shard, so.Shards = i, n
+	}
+	if o.Check {
+		n, err := compare.CheckSweep(so)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(o.IO.Out, "ok: %s and the flags give %d trials (the data was not read)\n", o.Config, n)
+		return nil
 	}
 	if o.IO.Terminal {
 		so.Progress = o.IO.ErrOut

@@ -6,7 +6,8 @@
 #  1. installs slurm-wlm and munge if missing (fails when it cannot);
 #  2. starts munged, slurmctld and slurmd with a minimal slurm.conf in a
 #     temporary directory (proctrack/linuxproc, task/none: no cgroups);
-#  3. runs a small MNIST-MLP sweep (2 optimizers, 3 rates, 2 seeds, short
+#  3. checks that a misspelt flag stops either script before it submits
+#     anything, then runs a small MNIST-MLP sweep (2 optimizers, 3 rates, 2 seeds, short
 #     budget) as one process, then through the Slurm script with 3 shards,
 #     and checks the merged report equals the single-process one: trials.csv
 #     row for row and summary.json without the wall seconds, summary.md and
@@ -172,6 +173,19 @@ same_report() {
   done
   [ "$(wc -l <"$1/trials.csv")" -eq 11 ] || fail "$1/trials.csv has $(wc -l <"$1/trials.csv") lines, want 11"
 }
+
+# A typo in the flags stops the submission (preflight): nothing queued.
+before=$(squeue --noheader | wc -l)
+if o=$(deploy/slurm/compare-optimizers.sh "$work/mnist mlp.yaml" 3 "$work/typo" -- --optimizers sgd,adamm 2>&1); then
+  fail "a misspelt optimizer was submitted: $o"
+fi
+case $o in *'did you mean "adam"'*) ;; *) fail "the refusal does not name the typo: $o" ;; esac
+case $o in *"nothing was submitted"*) ;; *) fail "the refusal does not say nothing was submitted: $o" ;; esac
+[ "$(squeue --noheader | wc -l)" -eq "$before" ] || fail "jobs were queued for a refused sweep"
+if o=$(deploy/slurm/sweep.sh "$work/mnist mlp.yaml" 3 "$work/typo" -- --grid training.batch_size=16,x 2>&1); then
+  fail "a bad --grid value was submitted: $o"
+fi
+say "flag typos are refused before submission"
 
 say "sharded sweep, 3 shards"
 submit "$work/run 1"

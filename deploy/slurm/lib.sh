@@ -42,6 +42,16 @@ slurm_args() {
   common=(--parsable --cpus-per-task="$cpus" --mem="$mem" --time="$time" --open-mode=append --kill-on-invalid-dep=no --requeue)
 }
 
+# preflight WORD...: runs WORD... FLAGS... --check on this node, so that a
+# typo in FLAGS or the config stops the submission here instead of failing
+# every shard task and leaving the later stages pending for good.
+preflight() {
+  "$@" "${flags[@]}" --check >/dev/null || {
+    echo "$0: nothing was submitted: $2 refused the flags or the config (above)" >&2
+    exit 2
+  }
+}
+
 # q WORD...: the words quoted for bash, separated by spaces.
 q() { [ $# -eq 0 ] || printf ' %q' "$@"; }
 

@@ -248,21 +248,25 @@ func generalHash(cfg *model.Config, evals int) string {
 	return "sweep-" + hex.EncodeToString(h[:8])
 }
 
-// Sweep runs the general sweep the options describe (resuming from the
-// records in OutDir) and, unless sharded, writes its report.
-func Sweep(o SweepOptions) (*SweepSummary, error) {
+// CheckSweep checks a sweep without running it: the options, and that
+// every setting's config loads (a bad key or value in --grid or --random
+// fails here); the data is not read. It returns the number of trials.
+func CheckSweep(o SweepOptions) (int, error) {
+	_, settings, _, err := o.prepare()
+	return len(settings) * o.Seeds, err
+}
+
+// prepare validates o, loads the base config and every setting's.
+func (o *SweepOptions) prepare() (*model.Config, []string, map[string]*model.Config, error) {
 	if err := o.Validate(); err != nil {
-		return nil, err
-	}
-	if o.Log == nil {
-		o.Log = io.Discard
+		return nil, nil, nil, err
 	}
 	base, err := o.Load(nil)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	if err := o.integerAxes(); err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	settings := Settings(o.Grid, o.Random, o.Trials, base.Seed)
 	// Every setting must load: a bad key or value fails before training.
@@ -270,12 +274,25 @@ func Sweep(o SweepOptions) (*SweepSummary, error) {
 	for _, st := range settings {
 		c, err := o.Load(sets(st))
 		if err != nil {
-			return nil, fmt.Errorf("setting %s: %w", st, err)
+			return nil, nil, nil, fmt.Errorf("setting %s: %w", st, err)
 		}
 		if c.Seed != base.Seed {
-			return nil, fmt.Errorf("setting %s changes the seed: sweep seeds with --seeds", st)
+			return nil, nil, nil, fmt.Errorf("setting %s changes the seed: sweep seeds with --seeds", st)
 		}
 		cfgs[st] = c
+	}
+	return base, settings, cfgs, nil
+}
+
+// Sweep runs the general sweep the options describe (resuming from the
+// records in OutDir) and, unless sharded, writes its report.
+func Sweep(o SweepOptions) (*SweepSummary, error) {
+	if o.Log == nil {
+		o.Log = io.Discard
+	}
+	base, settings, cfgs, err := o.prepare()
+	if err != nil {
+		return nil, err
 	}
 	var axes []string
 	for _, a := range append(append([]Axis(nil), o.Grid...), o.Random...) {
