@@ -384,3 +384,30 @@ func TestMoreShardsThanTrials(t *testing.T) {
 		t.Errorf("the merged sweep printed:\n%s", out)
 	}
 }
+
+// TestCheckRunsNothing: --check validates the flags and the config (and a
+// sweep's every setting), prints one line and writes nothing; a typo fails.
+func TestCheckRunsNothing(t *testing.T) {
+	dir := t.TempDir()
+	writeSmallSweep(t, dir)
+	for _, tc := range []struct {
+		args []string
+		want string
+		ok   bool
+	}{
+		{[]string{"compare-optimizers", "c.yaml", "--optimizers", "sgd,adam", "--phase", "tune", "--shard", "1/8", "--check", "--out", "o"}, "ok: c.yaml and the flags are valid (2 optimizers", true},
+		{[]string{"compare-optimizers", "c.yaml", "--phase", "final", "--tuned", "not-yet", "--check", "--out", "o"}, "ok: c.yaml", true},
+		{[]string{"compare-optimizers", "c.yaml", "--optimizers", "sgd,adamm", "--check", "--out", "o"}, `did you mean "adam"`, false},
+		{[]string{"compare-optimizers", "c.yaml", "--set", "optimizer.lrr=1", "--check", "--out", "o"}, `optimizer.lrr: unknown key`, false},
+		{[]string{"sweep", "c.yaml", "--grid", "training.batch_size=10,30", "--seeds", "2", "--check", "--out", "o"}, "ok: c.yaml and the flags give 4 trials", true},
+		{[]string{"sweep", "c.yaml", "--grid", "training.batch_size=10,x", "--check", "--out", "o"}, `setting training.batch_size=x`, false},
+	} {
+		out, err := nettrainCmd(t, dir, tc.args...).CombinedOutput()
+		if (err == nil) != tc.ok || !strings.Contains(string(out), tc.want) {
+			t.Errorf("%v: %v\n%s\nwant ok=%v and %q", tc.args, err, out, tc.ok, tc.want)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "o")); err == nil {
+			t.Fatalf("%v wrote its output directory", tc.args)
+		}
+	}
+}
