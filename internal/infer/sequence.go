@@ -336,7 +336,7 @@ func ForecastAhead(cfg *model.Config, ckpt string, steps int, csvPath, plotPath 
 		return nil, fmt.Errorf("%s: --steps forecasts a series; this is a text model (use --prompt or generate)", cfg.File)
 	}
 	if seq.Horizon != 1 {
-		return nil, fmt.Errorf("%s: forecasting beyond the data feeds each forecast back as the next row, which needs data.sequence.horizon 1 (it is %d)", cfg.File, seq.Horizon)
+		return nil, cfg.KeyError("data.sequence.horizon", "forecasting beyond the data feeds each forecast back as the next row, which needs horizon 1 (it is %d)", seq.Horizon)
 	}
 	for _, c := range seq.In {
 		if !slices.Contains(seq.Out, c) {
@@ -345,7 +345,7 @@ func ForecastAhead(cfg *model.Config, ckpt string, steps int, csvPath, plotPath 
 	}
 	W, C := seq.Window, len(seq.Columns)
 	if seq.N < W {
-		return nil, fmt.Errorf("%s: the series has %d rows, fewer than a window (%d)", cfg.File, seq.N, W)
+		return nil, cfg.KeyError("data.sequence.window", "the series has %d rows, fewer than a window (%d)", seq.N, W)
 	}
 	// hist holds the stored values (changes, when differenced) of the last
 	// W positions, row-major, and grows with the forecasts.

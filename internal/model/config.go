@@ -143,6 +143,11 @@ func (c *Config) KeyError(path, format string, args ...any) error {
 	n := c.root
 	for _, p := range strings.Split(path, ".") {
 		_, next := keyNode(n, p)
+		if i, err := strconv.Atoi(p); err == nil && next == nil {
+			if s := resolve(n); s != nil && s.Kind == yaml.SequenceNode && i >= 0 && i < len(s.Content) {
+				next = s.Content[i] // a list entry: model.layers.3
+			}
+		}
 		if next == nil {
 			break
 		}

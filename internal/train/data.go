@@ -300,11 +300,11 @@ func loadData[T backprop.Float](cfg *model.Config) (*Data[T], error) {
 	} else {
 		trainSub, valSub, err = data.Split(ds, cfg.Data.ValidationSplit, cfg.Seed)
 		if err != nil {
-			return nil, fmt.Errorf("%s: data.validation_split: %w", cfg.File, err)
+			return nil, cfg.KeyCause("data.validation_split", err.Error(), err)
 		}
 	}
 	if trainSub.Len() == 0 {
-		return nil, fmt.Errorf("%s: no training samples left after holding out data.validation_split = %g of %d", cfg.File, cfg.Data.ValidationSplit, ds.N)
+		return nil, cfg.KeyError("data.validation_split", "no training samples left after holding out %g of %d", cfg.Data.ValidationSplit, ds.N)
 	}
 	d.Norm, err = data.Fit(trainSub, data.Method(cfg.Data.Normalize))
 	if err != nil {
@@ -380,26 +380,32 @@ func (d *Data[T]) checkFit(ds *data.Dataset) error {
 	}
 	if ds.Labels == nil {
 		if cfg.Loss == backprop.CrossEntropy {
-			return fmt.Errorf("%s: loss cross_entropy needs class labels, but %s holds regression targets; use loss mse for regression", cfg.File, ds.Source)
+			return cfg.KeyError("loss", "cross_entropy needs class labels, but %s holds regression targets; use loss mse for regression", ds.Source)
 		}
 		if ds.TargetDim != backprop.Prod(out) {
-			return fmt.Errorf("%s: %s has %d regression targets per sample, but the model's output %s is %v (%d values)",
-				cfg.File, ds.Source, ds.TargetDim, last, out, backprop.Prod(out))
+			return cfg.KeyError(lastKey(cfg), "%s has %d regression targets per sample, but the model's output %s is %v (%d values)",
+				ds.Source, ds.TargetDim, last, out, backprop.Prod(out))
 		}
 		return nil
 	}
 	if positions := backprop.Prod(out) / width; positions != 1 {
-		return fmt.Errorf("%s: the model's output is %v: one prediction of %d classes for each of %d positions, but %s has one label per sample; is a flatten layer missing before the dense layers?",
-			cfg.File, out, width, positions, ds.Source)
+		return cfg.KeyError(lastKey(cfg), "the model's output is %v: one prediction of %d classes for each of %d positions, but %s has one label per sample; is a flatten layer missing before the dense layers?",
+			out, width, positions, ds.Source)
 	}
 	if width < ds.NumClasses {
-		return fmt.Errorf("%s: %s has %d classes, but %s outputs %d values; it needs one per class",
-			cfg.File, ds.Source, ds.NumClasses, last, width)
+		return cfg.KeyError(lastKey(cfg), "%s has %d classes, but %s outputs %d values; it needs one per class",
+			ds.Source, ds.NumClasses, last, width)
 	}
 	if cfg.Loss != backprop.CrossEntropy && !slices.Equal(out, []int{width}) {
-		return fmt.Errorf("%s: with class labels, loss %s compares %s's output %v with one-hot labels; it must be a vector", cfg.File, cfg.Loss, last, out)
+		return cfg.KeyError("loss", "with class labels, %s compares %s's output %v with one-hot labels; it must be a vector", cfg.Loss, last, out)
 	}
 	return nil
+}
+
+// lastKey is the config key of the model's last layer (model.layers.N),
+// where errors about the model's output point.
+func lastKey(cfg *model.Config) string {
+	return fmt.Sprintf("model.layers.%d", len(cfg.Model.Layers)-1)
 }
 
 // dataErr puts the config and the key that named the data in front of a

@@ -157,16 +157,16 @@ func checkSeqFit(cfg *model.Config, g *model.Graph, seq *data.Sequence) error {
 	}
 	if backprop.DiscreteInput(g.Specs) != (seq.Kind == data.SeqText) {
 		if seq.Kind == data.SeqText {
-			return fmt.Errorf("%s: a text's windows are token ids: start the model with an embedding or onehot layer", cfg.File)
+			return cfg.KeyError("model.layers.0", "a text's windows are token ids: start the model with an embedding or onehot layer")
 		}
-		return fmt.Errorf("%s: layer 0 (%s) takes token ids, but a series holds numbers", cfg.File, g.Specs[0].Kind())
+		return cfg.KeyError("model.layers.0", "layer 0 (%s) takes token ids, but a series holds numbers", g.Specs[0].Kind())
 	}
 	out := g.Specs[len(g.Specs)-1].OutShape()
 	last := fmt.Sprintf("layer %d (%s)", len(g.Specs)-1, g.Specs[len(g.Specs)-1].Kind())
 	width := out[len(out)-1]
 	if seq.Kind == data.SeqText {
 		if cfg.Loss != backprop.CrossEntropy {
-			return fmt.Errorf("%s: a text model predicts characters: use loss cross_entropy", cfg.File)
+			return cfg.KeyError("loss", "a text model predicts characters: use loss cross_entropy")
 		}
 		want := 1
 		if seq.Target == data.TargetSequence {
@@ -177,15 +177,15 @@ func checkSeqFit(cfg *model.Config, g *model.Graph, seq *data.Sequence) error {
 				cfg.File, seq.Target, want, last, out, got, want > 1)
 		}
 		if width < seq.NumClasses() {
-			return fmt.Errorf("%s: the text has %d distinct characters (with <unk>), but %s outputs %d values; use dense units: classes", cfg.File, seq.NumClasses(), last, width)
+			return cfg.KeyError(lastKey(cfg), "the text has %d distinct characters (with <unk>), but %s outputs %d values; use dense units: classes", seq.NumClasses(), last, width)
 		}
 		return nil
 	}
 	if cfg.Loss == backprop.CrossEntropy {
-		return fmt.Errorf("%s: a series is a regression: use loss mse or half_sse", cfg.File)
+		return cfg.KeyError("loss", "a series is a regression: use loss mse or half_sse")
 	}
 	if backprop.Prod(out) != seq.TargetLen() {
-		return fmt.Errorf("%s: each window has targets of shape %v (%d values), but %s outputs %v", cfg.File, seq.TargetShape(), seq.TargetLen(), last, out)
+		return cfg.KeyError(lastKey(cfg), "each window has targets of shape %v (%d values), but %s outputs %v", seq.TargetShape(), seq.TargetLen(), last, out)
 	}
 	return nil
 }
