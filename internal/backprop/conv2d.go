@@ -297,32 +297,28 @@ func newConv2D[T Float](s Conv2DSpec, p []*Param[T], maxBatch int) *conv2d[T] {
 // partial gradients, the offset tables, and each goroutine's scratch.
 // A kernel as large as its input makes these the bulk of the layer.
 func (s Conv2DSpec) BufferElems(maxBatch, threads int, elemSize int64) int64 {
-	var n, offsets int64
-	var scratch convScratchLens
+	var elems, offsets, scratch int64
 	if elemSize == 4 {
-		l := planConv2D[float32](s)
-		n = int64(l.kb*l.f) + int64(l.chunks(maxBatch))*int64(l.f*l.kb)
-		if l.tconv {
-			n += int64(l.tapsT()) * int64(l.c)
-			offsets += int64(l.tapsT())
-		}
-		if l.rows {
-			offsets += int64(l.kb)
-		}
-		scratch = l.scratchLens()
+		elems, offsets, scratch = planConv2D[float32](s).bufferElems(maxBatch)
 	} else {
-		l := planConv2D[float64](s)
-		n = int64(l.kb*l.f) + int64(l.chunks(maxBatch))*int64(l.f*l.kb)
-		if l.tconv {
-			n += int64(l.tapsT()) * int64(l.c)
-			offsets += int64(l.tapsT())
-		}
-		if l.rows {
-			offsets += int64(l.kb)
-		}
-		scratch = l.scratchLens()
+		elems, offsets, scratch = planConv2D[float64](s).bufferElems(maxBatch)
 	}
-	return n + offsets*8/elemSize + int64(threads)*scratch.total()
+	return elems + offsets*8/elemSize + int64(threads)*scratch
+}
+
+// bufferElems is what newConv2D and scratch allocate beyond y and dx:
+// elements shared by the goroutines, offsets (ints), and elements per
+// goroutine.
+func (l *conv2d[T]) bufferElems(maxBatch int) (elems, offsets, perThread int64) {
+	elems = int64(l.kb*l.f) + int64(l.chunks(maxBatch))*int64(l.f*l.kb)
+	if l.tconv {
+		elems += int64(l.tapsT()) * int64(l.c)
+		offsets += int64(l.tapsT())
+	}
+	if l.rows {
+		offsets += int64(l.kb)
+	}
+	return elems, offsets, l.scratchLens().total()
 }
 
 // convScratchLens are the lengths of one goroutine's buffers (convScratch).
