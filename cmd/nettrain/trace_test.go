@@ -1,6 +1,11 @@
 package main
 
 import (
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/spf13/cobra"
@@ -20,4 +25,30 @@ func TestTraceFlags(t *testing.T) {
 		{[]string{"c.yaml", "--digits", "18"}, "--digits must be from 1 to 17, got 18"},
 		{[]string{"c.yaml", "--samples", "0"}, "--samples must be at least 1, got 0"},
 	})
+}
+
+// TestBatchNormNeedsTwoSamples: trace and gradcheck of one sample through
+// a batchnorm over vectors (one value per channel in training mode) say
+// to use more samples, instead of stopping with an internal error.
+func TestBatchNormNeedsTwoSamples(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "bn.yaml"), []byte("model:\n  input: [6]\n  layers: [{dense: {units: 5}}, batchnorm, tanh, {dense: {units: 3}}]\nloss: cross_entropy\n"), 0o644)
+	for _, tc := range []struct {
+		args []string
+		want string // "" when it runs
+	}{
+		{[]string{"trace", "bn.yaml"}, "layer 1 (batchnorm) on [5] would see one value per channel in a batch of 1 sample(s) in training mode; torch refuses it too (\"Expected more than 1 value per channel when training\"): trace at least 2 samples (--samples 2)"},
+		{[]string{"gradcheck", "bn.yaml", "--samples", "1"}, "check at least 2 samples (--samples 2), or the evaluation mode (--eval)"},
+		{[]string{"trace", "bn.yaml", "--samples", "2"}, ""},
+		{[]string{"gradcheck", "bn.yaml", "--samples", "1", "--eval"}, ""},
+	} {
+		out, err := nettrainCmd(t, dir, tc.args...).CombinedOutput()
+		var exit *exec.ExitError
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%v: %v\n%s", tc.args, err, out)
+		case tc.want != "" && (!errors.As(err, &exit) || exit.ExitCode() != 1 || !strings.Contains(string(out), tc.want) || strings.Count(string(out), "\n") != 1):
+			t.Errorf("%v: %v\n%s\nwant exit 1 and one line with %q", tc.args, err, out, tc.want)
+		}
+	}
 }

@@ -129,6 +129,9 @@ func RunTrace(cfg *model.Config, o TraceOptions) (*Trace, error) {
 		}
 		gradOut = g.Values
 	}
+	if err := model.CheckBatchNormBatch(cfg, m.Graph, n, "trace at least 2 samples (--samples 2)"); err != nil {
+		return nil, err
+	}
 	net, err := m.InitNetwork(n)
 	if err != nil {
 		return nil, err
@@ -288,6 +291,11 @@ func RunGradCheck(cfg *model.Config, o GradCheckOptions) (*GradCheckReport, erro
 		return nil, err
 	}
 	n := in.n
+	if !o.Eval {
+		if err := model.CheckBatchNormBatch(cfg, m.Graph, n, "check at least 2 samples (--samples 2), or the evaluation mode (--eval)"); err != nil {
+			return nil, err
+		}
+	}
 	net, err := m.InitNetwork(n)
 	if err != nil {
 		return nil, err

@@ -154,6 +154,20 @@ func checkBatchNorm(d *decoder, c *Config, specs []backprop.Spec) error {
 	return err
 }
 
+// CheckBatchNormBatch refuses a training-mode batch of n samples in which a
+// batchnorm would see one value per channel (torch refuses it; the engine
+// would stop): trace and gradcheck run batches of --samples. what names the
+// flag to change.
+func CheckBatchNormBatch(c *Config, g *Graph, n int, what string) error {
+	var err error
+	backprop.Walk(g.Specs, func(path string, s backprop.Spec) {
+		if b, ok := s.(backprop.BatchNormSpec); ok && err == nil && n*b.ValuesPerSample() <= 1 {
+			err = fmt.Errorf("%s: layer %s (batchnorm) on %v would see one value per channel in a batch of %d sample(s) in training mode; torch refuses it too (\"Expected more than 1 value per channel when training\"): %s", c.File, path, b.In, n, what)
+		}
+	})
+	return err
+}
+
 // CheckLastBatch refuses a training split whose last batch of an epoch
 // holds one sample when a batchnorm would then see one value per channel
 // (torch refuses such a batch in training; so would the engine).
