@@ -173,6 +173,36 @@ func run[T backprop.Float](cfg *model.Config, o Options) (*Result, error) {
 			}
 		}
 	}
+	// A --tensorboard directory of its own is opened before the run
+	// directory is touched: one that cannot be written leaves the run
+	// directory as it was (not a run without a checkpoint, not an
+	// --overwrite that cleared the old run for nothing).
+	tbDir := o.TensorBoard
+	if tbDir == "" && cfg.Training.TensorBoard {
+		tbDir = s.dir
+	}
+	openTB := func() error {
+		if tbDir == "" || s.tb != nil {
+			return nil
+		}
+		if s.tb, err = tfevents.Create(tbDir, time.Now()); err != nil {
+			if o.TensorBoard != "" {
+				return fmt.Errorf("--tensorboard %s: %w", tbDir, err)
+			}
+			return err
+		}
+		return nil
+	}
+	if !sameDir(tbDir, s.dir) {
+		if err := openTB(); err != nil {
+			return nil, err
+		}
+	}
+	defer func() {
+		if s.tb != nil {
+			s.tb.CloseOrRemove()
+		}
+	}()
 	if err := prepareDir(s.dir, o); err != nil {
 		return nil, err
 	}
@@ -192,14 +222,8 @@ func run[T backprop.Float](cfg *model.Config, o Options) (*Result, error) {
 	}
 	defer s.metrics.close()
 	s.start = time.Now().Add(-time.Duration(s.st.ElapsedS * float64(time.Second)))
-	if tbDir := o.TensorBoard; tbDir != "" || cfg.Training.TensorBoard {
-		if tbDir == "" {
-			tbDir = s.dir
-		}
-		if s.tb, err = tfevents.Create(tbDir, time.Now()); err != nil {
-			return nil, err
-		}
-		defer s.tb.Close()
+	if err := openTB(); err != nil { // in the run directory, after prepareDir
+		return nil, err
 	}
 	if o.Resume == "" {
 		// A first last.safetensors: the last good state rollback and

@@ -341,3 +341,39 @@ optimizer: {name: adamw, lr: 0.01, weight_decay: 0.1}`, 1)
 		t.Error("no optimizer state for the batchnorm weight")
 	}
 }
+
+// TestBadTensorBoardDirTouchesNothing: a --tensorboard directory that
+// cannot be written is refused before the run directory is touched: a
+// new run leaves no directory, and --overwrite keeps the old run; an
+// event file of a run refused later (or with nothing to train) is removed.
+func TestBadTensorBoardDirTouchesNothing(t *testing.T) {
+	dir := t.TempDir()
+	writeBlobs(t, dir, 60)
+	cfg := loadConfig(t, dir, blobsConfig, "training.epochs=1")
+	out := filepath.Join(dir, "run")
+	bad := filepath.Join(dir, "file")
+	os.WriteFile(bad, []byte("x"), 0o644) // a file where the directory should be
+	if _, err := Run(cfg, Options{OutDir: out, TensorBoard: filepath.Join(bad, "tb")}); err == nil || !strings.Contains(err.Error(), "--tensorboard "+filepath.Join(bad, "tb")) {
+		t.Fatalf("new run: %v", err)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("the refused run left its directory: %v", err)
+	}
+	if _, err := Run(cfg, Options{OutDir: out}); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadDir(out)
+	if _, err := Run(cfg, Options{OutDir: out, Overwrite: true, TensorBoard: filepath.Join(bad, "tb")}); err == nil {
+		t.Fatal("--overwrite with a bad --tensorboard ran")
+	}
+	if after, _ := os.ReadDir(out); len(after) != len(before) || len(before) < 5 {
+		t.Errorf("--overwrite with a bad --tensorboard changed the old run: %d files before, %d after", len(before), len(after))
+	}
+	tb := filepath.Join(dir, "tb")
+	if _, err := Run(cfg, Options{OutDir: out, TensorBoard: tb}); err == nil || !strings.Contains(err.Error(), "already holds a run") {
+		t.Fatalf("into the old run: %v", err)
+	}
+	if files, _ := os.ReadDir(tb); len(files) != 0 {
+		t.Errorf("a refused run left %d event file(s) in %s", len(files), tb)
+	}
+}

@@ -65,6 +65,8 @@ type Writer struct {
 	sum  tfpb.Summary
 	what tfpb.Event_Summary
 	vals []*tfpb.Summary_Value
+	// scalars counts the Scalars events written.
+	scalars int
 }
 
 // Create starts a new event file in dir (created if needed), stamped with
@@ -120,6 +122,7 @@ func (w *Writer) Scalars(step int64, now time.Time, values ...Scalar) error {
 	w.ev.WallTime, w.ev.Step = wallTime(now), step
 	w.what.Summary = &w.sum
 	w.ev.What = &w.what
+	w.scalars++
 	return w.write(&w.ev)
 }
 
@@ -149,6 +152,17 @@ func (w *Writer) Flush() error {
 		return fmt.Errorf("cannot write %s: %w", w.path, err)
 	}
 	return nil
+}
+
+// CloseOrRemove closes the file, or removes it when no Scalars were
+// written (a run that failed before its first measurement, or a resume
+// with nothing left to train): TensorBoard would list it as an empty run.
+func (w *Writer) CloseOrRemove() error {
+	err := w.Close()
+	if w.scalars == 0 {
+		os.Remove(w.path)
+	}
+	return err
 }
 
 // Close flushes and closes the file.
