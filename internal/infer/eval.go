@@ -72,7 +72,7 @@ func evalCheckpoint[T backprop.Float](cfg *model.Config, path string, split Spli
 
 	case Validation:
 		if ds.Val == nil || ds.Val.Len() == 0 {
-			return train.EvalResult{}, fmt.Errorf("%s: there is no validation data (data.validation_split is 0 and data.validation is not set)", cfg.File)
+			return train.EvalResult{}, fmt.Errorf("%s: there is no validation data (data.validation_split is 0 and data.validation is not set); evaluate with --split train, or --split test with data.test", cfg.File)
 		}
 		s = ds.Val
 	case Test:

@@ -142,8 +142,12 @@ func (s *session[T]) printSummary(w io.Writer) {
 		fmt.Fprintf(w, "tensorboard: tensorboard --logdir %s\n", shellQuote(filepath.Dir(s.tb.Path())))
 	}
 	split := "" // eval's default, the test data
-	if s.cfg.Data.Test == "" {
+	switch {
+	case s.cfg.Data.Test != "":
+	case s.cfg.Data.Validation != "" || s.cfg.Data.ValidationSplit > 0:
 		split = " --split validation"
+	default: // neither held out: only the training data is left
+		split = " --split train"
 	}
 	fmt.Fprintf(w, "next: nettrain eval %s --checkpoint %s%s\n", shellQuote(filepath.Join(d, "config.yaml")), shellQuote(best), split)
 }

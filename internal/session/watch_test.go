@@ -32,6 +32,7 @@ func TestCurvesStatusAndSummary(t *testing.T) {
 			"note: the evaluation at step 14, where training.steps stopped the run inside an epoch, had a lower val_loss"}, "stopped by training.steps", false},
 		{"steps-first-epoch", []string{"training.steps=3"}, StatusFinished, []string{"done: stopped by training.steps at step 3 (epoch 1)",
 			"best: none yet: training.steps stopped the first epoch, and best.safetensors holds the weights at step 3"}, "stopped by training.steps", true},
+		{"no-validation", []string{"data.validation_split=0"}, StatusFinished, []string{"done: finished at step 39 (epoch 3)", "best: epoch 3, step 39: train_loss 0.5786 (no validation data)"}, "", false},
 		{"early", []string{"training.eval_every_steps=2", "training.early_stopping={patience: 3, min_delta: 0.04}"}, StatusStoppedEarly,
 			[]string{"stopped: early stopping: val_loss did not improve by more than 0.04 for 3 evaluations", "done: stopped early at step 26 (epoch 3)"},
 			"early stopping: val_loss did not improve by more than 0.04 for 3 evaluations", false},
@@ -43,8 +44,12 @@ func TestCurvesStatusAndSummary(t *testing.T) {
 			if _, err := Run(loadConfig(t, dir, blobsConfig, tc.sets...), Options{OutDir: out, Log: &log}); err != nil {
 				t.Fatal(err)
 			}
+			split := " --split validation" // no data.test
+			if tc.name == "no-validation" {
+				split = " --split train" // nor validation data
+			}
 			want := append(tc.log, "checkpoints: "+filepath.Join(out, "best.safetensors"), "curves: "+filepath.Join(out, "curves.png"),
-				"next: nettrain eval "+filepath.Join(out, "config.yaml")+" --checkpoint "+filepath.Join(out, "best.safetensors")+" --split validation\n") // no data.test
+				"next: nettrain eval "+filepath.Join(out, "config.yaml")+" --checkpoint "+filepath.Join(out, "best.safetensors")+split+"\n")
 			for _, w := range want {
 				if !strings.Contains(log.String(), w) {
 					t.Errorf("the log lacks %q:\n%s", w, log.String())

@@ -346,7 +346,11 @@ func (d *Data[T]) LoadTest() (Split[T], error) {
 		return nil, fmt.Errorf("%s: sequence data has no test split (the validation part is the last data.validation_split of the sequence); evaluate with --split validation", d.cfg.File)
 	}
 	if d.cfg.Data.Test == "" {
-		return nil, fmt.Errorf("%s: data.test is not set; add it to the config or evaluate with --split validation", d.cfg.File)
+		other := "--split validation"
+		if d.cfg.Data.Validation == "" && !(d.cfg.Data.ValidationSplit > 0) {
+			other = "--split train (there is no validation data either)"
+		}
+		return nil, fmt.Errorf("%s: data.test is not set; add it to the config or evaluate with %s", d.cfg.File, other)
 	}
 	o := d.otherOptions()
 	o.Classes = d.classMap()
