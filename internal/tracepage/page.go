@@ -48,6 +48,25 @@ type Tensor struct {
 	Data  []float64
 }
 
+// Number is a float64 written to JSON as a number, or as "NaN",
+// "Infinity" or "-Infinity" (as Tensor writes its values; the page reads
+// them with Number()), so that a loss that overflowed is shown as it is.
+type Number float64
+
+// MarshalJSON writes the number, or its non-finite value as a string.
+func (n Number) MarshalJSON() ([]byte, error) {
+	v := float64(n)
+	switch {
+	case math.IsNaN(v):
+		return []byte(`"NaN"`), nil
+	case math.IsInf(v, 1):
+		return []byte(`"Infinity"`), nil
+	case math.IsInf(v, -1):
+		return []byte(`"-Infinity"`), nil
+	}
+	return strconv.AppendFloat(nil, v, 'g', -1, 64), nil
+}
+
 // ExactLimit is the size up to which a tensor's values are embedded
 // exactly (shortest round-trip form).
 const ExactLimit = 4096
@@ -149,7 +168,7 @@ type Page struct {
 	Source  string   `json:"source"`
 	Samples int      `json:"samples"`
 	LossFn  string   `json:"loss_fn"`
-	Loss    float64  `json:"loss"`
+	Loss    Number   `json:"loss"`
 	Input   Tensor   `json:"input"`
 	Labels  []int32  `json:"labels,omitempty"`
 	Targets *Tensor  `json:"targets,omitempty"`
@@ -166,12 +185,8 @@ func Build(cfg *model.Config, tr *inspect.Trace) *Page {
 	if lossFn == inspect.NoLoss {
 		lossFn = "" // backprop starts from a gradient given at the output
 	}
-	p := &Page{Samples: tr.Samples, Source: tr.Source, LossFn: lossFn, Loss: tr.Loss,
+	p := &Page{Samples: tr.Samples, Source: tr.Source, LossFn: lossFn, Loss: Number(tr.Loss),
 		Input: tensor(tr.Input), Labels: tr.Labels, Targets: tensorPtr(tr.Targets), Layers: []Layer{}}
-	if math.IsNaN(p.Loss) || math.IsInf(p.Loss, 0) {
-		p.Notes = append(p.Notes, fmt.Sprintf("the loss is %v", p.Loss))
-		p.Loss = 0
-	}
 	if cfg != nil {
 		p.Title = cfg.Name
 	}

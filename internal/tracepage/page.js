@@ -901,7 +901,7 @@
     main.appendChild(inCard);
     D.layers.forEach((L, li) => main.appendChild(layerCard(L, li, maxPx)));
     const lc = el("section", "layer loss");
-    lc.appendChild(el("h2", "", D.loss_fn ? "loss " + D.loss_fn + " = " + full(D.loss) : "no loss: backprop starts from the gradient given at the output"));
+    lc.appendChild(el("h2", "", D.loss_fn ? "loss " + D.loss_fn + " = " + full(Number(D.loss)) : "no loss: backprop starts from the gradient given at the output"));
     if (D.labels) lc.appendChild(el("div", "", "labels: " + D.labels.join(", ") + (N > 1 ? "   (this sample's: " + D.labels[S] + ")" : "")));
     if (D.targets) {
       const r2 = el("div", "cols");
@@ -915,7 +915,7 @@
   document.getElementById("title").textContent = "nettrain trace" + (D.title ? ": " + D.title : "");
   document.title = "trace " + (D.title || "");
   document.getElementById("summary").textContent =
-    D.source + " · " + N + (N === 1 ? " sample" : " samples") + " · float64" + (D.loss_fn ? " · loss " + D.loss_fn + " = " + full(D.loss) : "") +
+    D.source + " · " + N + (N === 1 ? " sample" : " samples") + " · float64" + (D.loss_fn ? " · loss " + D.loss_fn + " = " + full(Number(D.loss)) : "") +
     (D.notes && D.notes.length ? " · " + D.notes.join("; ") : "");
   if (N > 1) {
     const sel = document.getElementById("sample");

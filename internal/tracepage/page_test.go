@@ -307,3 +307,36 @@ func TestPNG(t *testing.T) {
 		}
 	}
 }
+
+// TestNonFiniteLoss: a loss that overflowed is shown as it is, in the
+// page's data and the PNG's text (it read "loss = 0"), and a heatmap whose
+// values include Inf or NaN says its scale is of the finite ones.
+func TestNonFiniteLoss(t *testing.T) {
+	for _, tc := range []struct {
+		loss      float64
+		json, png string
+	}{
+		{math.Inf(1), `"loss":"Infinity"`, "loss half_sse = +Inf"},
+		{math.Inf(-1), `"loss":"-Infinity"`, "loss half_sse = -Inf"},
+		{math.NaN(), `"loss":"NaN"`, "loss half_sse = NaN"},
+		{0.25, `"loss":0.25`, "loss half_sse = 0.25"},
+	} {
+		p := &Page{Samples: 1, LossFn: "half_sse", Loss: Number(tc.loss), Input: Tensor{Shape: []int{1, 1}, Data: []float64{1}}, Layers: []Layer{}}
+		b, err := p.JSON()
+		if err != nil {
+			t.Fatalf("%v: %v", tc.loss, err)
+		}
+		if !strings.Contains(string(b), tc.json) {
+			t.Errorf("%v: the page's data lacks %s:\n%s", tc.loss, tc.json, b)
+		}
+		if got := p.lossText(); got != tc.png {
+			t.Errorf("%v: the PNG reads %q, want %q", tc.loss, got, tc.png)
+		}
+	}
+	if h := newHeat("g", []float64{math.Inf(1), 2}, []int{2}); !strings.Contains(h.sub, "|max| 2 (finite values; some are Inf or NaN)") {
+		t.Errorf("heatmap subtitle %q", h.sub)
+	}
+	if h := newHeat("g", []float64{1, 2}, []int{2}); strings.Contains(h.sub, "Inf") {
+		t.Errorf("heatmap subtitle %q", h.sub)
+	}
+}

@@ -158,6 +158,9 @@ func newHeatSized(cap string, data []float64, shape []int, cellMax, panelMaxPx f
 	h.kx, h.ky = scaleFor(tw, th, cellMax, panelMaxPx)
 	h.w, h.h = max(1, int(math.Round(float64(tw)*h.kx))), max(1, int(math.Round(float64(th)*h.ky)))
 	h.sub = shapeStr(shape) + "  |max| " + short(h.scale)
+	if nonFinite(data) {
+		h.sub += " (finite values; some are Inf or NaN)"
+	}
 	if h.kx < 1 || h.ky < 1 {
 		h.sub += "  (downscaled: largest |value| per pixel)"
 	}
@@ -195,6 +198,17 @@ func maxAbs(d []float64) float64 {
 		}
 	}
 	return m
+}
+
+// nonFinite tells whether d holds an Inf or a NaN (which the colour scale,
+// from the finite values, leaves out).
+func nonFinite(d []float64) bool {
+	for _, v := range d {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return true
+		}
+	}
+	return false
 }
 
 func shapeStr(s []int) string {
