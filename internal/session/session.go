@@ -532,7 +532,7 @@ func (s *session[T]) Stepped(l *train.Loop[T], st train.StepInfo) error {
 func (s *session[T]) Measure(l *train.Loop[T], val *train.EvalResult) error {
 	pos, st := l.Pos, &s.st
 	row := s.row(l, pos.Epoch, pos.Stats, s.epochSamples, time.Since(s.epochStart), val)
-	improved := val != nil && val.Loss < st.BestValLoss
+	improved, prevBest := val != nil && val.Loss < st.BestValLoss, st.BestValLoss
 	if improved {
 		st.BestValLoss = val.Loss
 	}
@@ -542,7 +542,10 @@ func (s *session[T]) Measure(l *train.Loop[T], val *train.EvalResult) error {
 	}
 	s.printRow(row)
 	if improved {
-		return s.save("best.safetensors", s.metrics.rows)
+		if err := s.save("best.safetensors", s.metrics.rows); err != nil {
+			st.BestValLoss = prevBest // status.json names the best that was saved
+			return err
+		}
 	}
 	return nil
 }
@@ -643,7 +646,7 @@ func (s *session[T]) EpochEnd(l *train.Loop[T], e train.EpochEnd) error {
 		return nil
 	}
 	row := s.row(l, e.Epoch, e.Stats, e.SamplesBefore, e.TrainTime, e.Val)
-	improved := false
+	improved, prevBest := false, st.BestValLoss
 	if e.Complete {
 		if improved = e.Score < st.BestValLoss; improved {
 			st.BestValLoss = e.Score
@@ -669,6 +672,7 @@ func (s *session[T]) EpochEnd(l *train.Loop[T], e train.EpochEnd) error {
 	}
 	if improved {
 		if err := s.save("best.safetensors", keep); err != nil {
+			st.BestValLoss = prevBest // status.json names the best that was saved
 			return err
 		}
 	}

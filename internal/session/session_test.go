@@ -1,6 +1,8 @@
 package session
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -375,5 +377,52 @@ func TestBadTensorBoardDirTouchesNothing(t *testing.T) {
 	}
 	if files, _ := os.ReadDir(tb); len(files) != 0 {
 		t.Errorf("a refused run left %d event file(s) in %s", len(files), tb)
+	}
+}
+
+// breakBestAt is a log that, when the run prints its n-th metrics row,
+// turns best.safetensors into a directory, so that the save of a better
+// best after that row fails (as on a full disk).
+type breakBestAt struct {
+	dir  string
+	n    int
+	rows int
+	buf  bytes.Buffer
+}
+
+func (b *breakBestAt) Write(p []byte) (int, error) {
+	b.buf.Write(p)
+	if strings.Contains(string(p), "val_loss") {
+		if b.rows++; b.rows == b.n {
+			best := filepath.Join(b.dir, "best.safetensors")
+			os.Remove(best)
+			os.MkdirAll(filepath.Join(best, "blocked"), 0o755)
+		}
+	}
+	return len(p), nil
+}
+
+// TestFailedBestSaveKeepsTheSavedBest: when writing a better
+// best.safetensors fails, status.json names the best that was saved, not
+// the one whose weights were lost.
+func TestFailedBestSaveKeepsTheSavedBest(t *testing.T) {
+	dir := t.TempDir()
+	writeBlobs(t, dir, 200)
+	out := filepath.Join(dir, "run")
+	log := &breakBestAt{dir: out, n: 2}
+	_, err := Run(loadConfig(t, dir, blobsConfig, "training.eval_every_steps=2", "training.epochs=1"), Options{OutDir: out, Log: log})
+	if err == nil || !strings.Contains(err.Error(), "best.safetensors") {
+		t.Fatalf("the run: %v\n%s", err, log.buf.String())
+	}
+	b, err := os.ReadFile(filepath.Join(out, StatusFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st Status
+	if err := json.Unmarshal(b, &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Best == nil || st.Best.Step != 2 {
+		t.Errorf("status.json's best is %+v, want the first evaluation's (step 2), the last best saved:\n%s\n%s", st.Best, b, log.buf.String())
 	}
 }
