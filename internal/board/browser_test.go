@@ -2,10 +2,12 @@ package board
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -60,6 +62,7 @@ func TestBoardInBrowser(t *testing.T) {
 	data, runs := t.TempDir(), t.TempDir()
 	writeBlobs(t, data, 200) // 160 training samples: 10 batches of 16
 	train(t, data, runs, "<script>", session.Options{}, "optimizer.lr=0.003")
+	train(t, data, runs, "noval", session.Options{}, "data.validation_split=0", "training.epochs=2")
 	writeReport(t, filepath.Join(runs, "blobs-compare"), filepath.Join(runs, "<script>", "curves.png"))
 	srv := httptest.NewServer(New(runs))
 	defer srv.Close()
@@ -98,14 +101,36 @@ func TestBoardInBrowser(t *testing.T) {
 		t.Errorf("%d script elements: a name was parsed as markup", n)
 	}
 
-	// Overlay: tick both runs.
-	for _, name := range []string{"live", "<script>"} {
+	// Overlay: tick three runs, the first without validation data (so
+	// not in the accuracy chart): each run keeps its colour in both charts.
+	for _, name := range []string{"noval", "live", "<script>"} {
 		if err := click(ctx, `tr[data-run="`+name+`"] input[type=checkbox]`); err != nil {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, ctx, "the overlay draws both runs",
-		`state.charts["overlay-loss"] && state.charts["overlay-loss"].plot.series.length === 3 && !document.getElementById("overlay-section").hidden`, 10*time.Second)
+	waitFor(t, ctx, "the overlay draws the three runs",
+		`state.charts["overlay-loss"] && state.charts["overlay-loss"].plot.series.length === 4 && state.charts["overlay-metric"] && state.charts["overlay-metric"].plot.series.length === 3 && !document.getElementById("overlay-section").hidden`, 10*time.Second)
+	colours := eval[string](t, ctx, `(() => {
+		const col = (s) => (typeof s.stroke === "function" ? s.stroke() : s.stroke);
+		const byRun = (id) => Object.fromEntries(state.charts[id].plot.series.slice(1).map((s) => [s.label.split(" (")[0], col(s)]));
+		const l = byRun("overlay-loss"), m = byRun("overlay-metric");
+		return JSON.stringify({loss: l, metric: m, labels: state.charts["overlay-loss"].plot.series.map((s) => s.label)});
+	})()`)
+	var got struct {
+		Loss, Metric map[string]string
+		Labels       []string
+	}
+	if err := json.Unmarshal([]byte(colours), &got); err != nil {
+		t.Fatal(err)
+	}
+	for run, c := range got.Metric {
+		if got.Loss[run] != c || c == "" {
+			t.Errorf("run %s is %s in the loss chart and %s in the accuracy chart: %s", run, got.Loss[run], c, colours)
+		}
+	}
+	if len(got.Metric) != 2 || !slices.Contains(got.Labels, "noval (training loss: no validation data)") {
+		t.Errorf("overlay series %s", colours)
+	}
 
 	// The comparison view.
 	if err := click(ctx, `a[data-report="blobs-compare"]`); err != nil {

@@ -90,7 +90,7 @@ function chartWidth() { return Math.max(320, Math.min(560, Math.floor((window.in
 // draw makes or updates the uPlot chart in the div id: x values, series
 // [{label, values}], a title and the y scale (log when asked and possible).
 function draw(id, title, xlabel, x, series, log) {
-  const key = id + "|" + series.map((s) => s.label).join("|") + "|" + log;
+  const key = id + "|" + series.map((s) => s.label + "/" + (s.color || "")).join("|") + "|" + log;
   const data = [x, ...series.map((s) => s.values)];
   const old = state.charts[id];
   if (old && old.key === key) {
@@ -104,7 +104,7 @@ function draw(id, title, xlabel, x, series, log) {
     title: title, width: chartWidth(), height: 260,
     scales: { x: { time: false }, y: log ? { distr: 3 } : {} },
     axes: [{ label: xlabel }, { size: 64, values: (u, vals) => vals.map(tickText) }],
-    series: [{ label: xlabel }, ...series.map((s, i) => ({ label: s.label, stroke: colors[i % colors.length], width: 2, points: { show: x.length < 40 }, spanGaps: true }))],
+    series: [{ label: xlabel }, ...series.map((s, i) => ({ label: s.label, stroke: s.color || colors[i % colors.length], width: 2, points: { show: x.length < 40 }, spanGaps: true }))],
   };
   state.charts[id] = { key: key, plot: new uPlot(opts, data, div) };
 }
@@ -225,10 +225,16 @@ async function refreshOverlay() {
     const m = new Map(r.metrics.map((row) => [row.step, row[k]]));
     return steps.map((s) => (m.has(s) && m.get(s) !== null ? m.get(s) : null));
   };
-  const ok = runs.filter((r) => r);
-  const loss = ok.map((r) => ({ label: r.name, values: at(r, r.metrics.some((m) => m.val_loss !== null) ? "val_loss" : "train_loss") }));
-  draw("overlay-loss", "validation loss", "step", steps, loss, wantsLog(loss.map((s) => s.values)));
-  const acc = ok.filter((r) => r.metrics.some((m) => m.val_accuracy !== null)).map((r) => ({ label: r.name, values: at(r, "val_accuracy") }));
+  // Each run keeps its colour in both charts (the accuracy chart leaves
+  // out regression runs).
+  const ok = runs.filter((r) => r).map((r, i) => ({ r: r, color: colors[i % colors.length] }));
+  const loss = ok.map(({ r, color }) => {
+    const val = r.metrics.some((m) => m.val_loss !== null);
+    return { label: val ? r.name : r.name + " (training loss: no validation data)", color: color, values: at(r, val ? "val_loss" : "train_loss") };
+  });
+  const title = ok.length > 0 && loss.every((s) => s.label.endsWith("no validation data)")) ? "training loss" : "validation loss";
+  draw("overlay-loss", title, "step", steps, loss, wantsLog(loss.map((s) => s.values)));
+  const acc = ok.filter(({ r }) => r.metrics.some((m) => m.val_accuracy !== null)).map(({ r, color }) => ({ label: r.name, color: color, values: at(r, "val_accuracy") }));
   document.getElementById("overlay-metric").hidden = acc.length === 0;
   if (acc.length > 0) draw("overlay-metric", "validation accuracy", "step", steps, acc, false);
 }
