@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/nettrain/nettrain/internal/model"
 )
@@ -28,11 +29,32 @@ func readFiles(cfg *model.Config, configPath string, more ...namedFile) []namedF
 	return append(ins, more...)
 }
 
-// refuseOverwritingInputs is a usage error when an output names a file the
-// command reads (the same file, also by another path or through a link):
-// writing it would destroy the input, and a failure after that would
-// leave neither.
+// sameFile tells whether two paths name one file: the same path once
+// cleaned and made absolute, or, when both exist, the same file.
+func sameFile(a, b string) bool {
+	aa, err1 := filepath.Abs(a)
+	bb, err2 := filepath.Abs(b)
+	if err1 == nil && err2 == nil && aa == bb {
+		return true
+	}
+	sa, err1 := os.Stat(a)
+	sb, err2 := os.Stat(b)
+	return err1 == nil && err2 == nil && os.SameFile(sa, sb)
+}
+
+// refuseOverwritingInputs is a usage error when two outputs name one file,
+// or when an output names a file the command reads (the same file, also
+// by another path or through a link): writing it would destroy the input,
+// and a failure after that would leave neither.
 func refuseOverwritingInputs(outs, ins []namedFile) error {
+	// Two outputs naming one file: one would silently replace the other.
+	for i, a := range outs {
+		for _, b := range outs[:i] {
+			if a.path != "" && b.path != "" && sameFile(a.path, b.path) {
+				return usageError{fmt.Errorf("%s and %s name the same file (%s): one would replace the other; name two files", b.what, a.what, a.path)}
+			}
+		}
+	}
 	for _, o := range outs {
 		if o.path == "" {
 			continue

@@ -121,6 +121,7 @@ func TestOutputsNeverOverwriteInputs(t *testing.T) {
 		{[]string{"predict", "config.yaml", "--checkpoint", ck, "in.csv", "--out", "d.csv"}, "d.csv", "is the data file data.train"},
 		{[]string{"trace", "config.yaml", "--weights", ck, "--html", ck}, ck, "--html run/last.safetensors is the weights"},
 		{[]string{"trace", "config.yaml", "--png", "d.csv"}, "d.csv", "--png d.csv is the data file data.train"},
+		{[]string{"trace", "config.yaml", "--html", "t.out", "--png", "./t.out"}, "in.csv", "--html and --png name the same file (./t.out)"},
 	} {
 		before, _ := os.ReadFile(filepath.Join(dir, tc.file))
 		out, err := nettrainCmd(t, dir, tc.args...).CombinedOutput()
