@@ -92,6 +92,11 @@ func trainTrial[T backprop.Float](m *train.Model[T], pool *train.Pool, o TrialOp
 	if e := cfg.Training.EvalEverySteps; e != nil {
 		// Also every training.eval_every_steps steps, as `train` does.
 		loop.EvalEvery = int64(*e)
+	} else if o.Steps != nil && *o.Steps < loop.Batches() && o.EvalsPerEpoch > 1 {
+		// A budget shorter than an epoch gets its EvalsPerEpoch
+		// measurements over the budget, not one at its end (a curve of
+		// one point, and no steps to a target).
+		loop.EvalEvery = int64(max(1, *o.Steps/o.EvalsPerEpoch))
 	}
 	if err := loop.Run(); err != nil {
 		return TrialResult{}, nil, err

@@ -112,3 +112,38 @@ func TestTrialBudgetSetsTheSchedule(t *testing.T) {
 		t.Error("a 2-epoch trial depends on training.epochs: its schedule does not span its budget")
 	}
 }
+
+// TestShortBudgetMeasuresAlongIt: a step budget shorter than an epoch gets
+// its evals_per_epoch measurements spread over the budget (it had one, at
+// its end: a curve of one point).
+func TestShortBudgetMeasuresAlongIt(t *testing.T) {
+	dir := t.TempDir()
+	writeBlobs(t, dir)
+	m, err := train.LoadWithData[float32](config(t, dir), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := train.NewPool(1)
+	defer pool.Close()
+	for _, tc := range []struct {
+		steps, evals int
+		want         []int64
+	}{
+		{6, 3, []int64{2, 4, 6}},
+		{5, 2, []int64{2, 4, 5}},
+		{4, 10, []int64{1, 2, 3, 4}},
+	} {
+		steps := tc.steps
+		res, _, err := trainTrial(m, pool, TrialOptions{Epochs: 1, Steps: &steps, EvalsPerEpoch: tc.evals})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []int64
+		for _, p := range res.Curve {
+			got = append(got, p.Step)
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%d steps, %d measurements per epoch: measured at steps %v, want %v", tc.steps, tc.evals, got, tc.want)
+		}
+	}
+}
