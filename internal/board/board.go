@@ -31,6 +31,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -62,7 +64,26 @@ const (
 type Server struct {
 	dir string
 	mux *http.ServeMux
+
+	// rows caches each run's parsed metrics by the file's size and
+	// modification time: the page polls every second, and re-reading
+	// every run's metrics.jsonl each time took seconds for long runs.
+	mu        sync.Mutex
+	rows      map[string]cachedRows
+	cachedLen int64 // bytes of the cached files
 }
+
+// cachedRows are the rows read from one metrics.jsonl of a size and time.
+type cachedRows struct {
+	size int64
+	mod  time.Time
+	rows []session.Row
+	err  error
+}
+
+// maxCached bounds the metrics files whose rows the board keeps between
+// requests (by file size); past it the cache starts over.
+const maxCached = 256 << 20
 
 // New serves the runs and reports under dir.
 func New(dir string) *Server {
@@ -170,7 +191,7 @@ func isFile(p string) bool {
 func (s *Server) runInfo(name, p string, rows []session.Row) RunInfo {
 	ri := RunInfo{Name: name}
 	if rows == nil {
-		rows, _ = readRows(p)
+		rows, _ = s.readRows(p)
 	}
 	ri.Rows = len(rows)
 	if len(rows) > 0 {
@@ -220,6 +241,35 @@ func bestOf(rows []session.Row) *session.Row {
 		}
 	}
 	return best
+}
+
+// readRows returns a run's metrics rows, read again only when its
+// metrics.jsonl changed size or time. The rows are shared: callers must not
+// change them.
+func (s *Server) readRows(dir string) ([]session.Row, error) {
+	path := filepath.Join(dir, "metrics.jsonl")
+	st, err := os.Stat(path)
+	if err != nil {
+		return readRows(dir)
+	}
+	s.mu.Lock()
+	c, ok := s.rows[path]
+	s.mu.Unlock()
+	if ok && c.size == st.Size() && c.mod.Equal(st.ModTime()) {
+		return c.rows, c.err
+	}
+	rows, err := readRows(dir)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.rows == nil || s.cachedLen+st.Size() > maxCached {
+		s.rows, s.cachedLen = map[string]cachedRows{}, 0
+	}
+	if old, ok := s.rows[path]; ok {
+		s.cachedLen -= old.size
+	}
+	s.rows[path] = cachedRows{size: st.Size(), mod: st.ModTime(), rows: rows, err: err}
+	s.cachedLen += st.Size()
+	return rows, err
 }
 
 func readRows(dir string) ([]session.Row, error) {
@@ -300,7 +350,7 @@ func (s *Server) apiRun(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := RunDetail{}
-	rows, err := readRows(dir)
+	rows, err := s.readRows(dir)
 	if err != nil {
 		d.Error = err.Error()
 	}

@@ -204,3 +204,33 @@ func TestTraces(t *testing.T) {
 		t.Errorf("a link or a directory is listed as a trace: %.400s", body)
 	}
 }
+
+// TestMetricsAreCachedUntilTheFileChanges: the board parses a run's
+// metrics.jsonl again only when it changed (the page polls every second),
+// and a changed file is read again.
+func TestMetricsAreCachedUntilTheFileChanges(t *testing.T) {
+	runs := t.TempDir()
+	dir := filepath.Join(runs, "r")
+	os.MkdirAll(dir, 0o755)
+	path := filepath.Join(dir, "metrics.jsonl")
+	row := func(step int) string {
+		return fmt.Sprintf(`{"epoch":1,"step":%d,"train_loss":0.5,"val_loss":0.4,"val_accuracy":null,"val_mae":null,"lr":0.1,"grad_norm":1,"samples_per_s":10,"elapsed_s":1}`+"\n", step)
+	}
+	os.WriteFile(path, []byte(row(1)+row(2)), 0o644)
+	s := New(runs)
+	a, err := s.readRows(dir)
+	if err != nil || len(a) != 2 {
+		t.Fatalf("%d rows, %v", len(a), err)
+	}
+	b, _ := s.readRows(dir)
+	if &a[0] != &b[0] {
+		t.Error("an unchanged metrics.jsonl was parsed again")
+	}
+	f, _ := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString(row(3))
+	f.Close()
+	c, err := s.readRows(dir)
+	if err != nil || len(c) != 3 || c[2].Step != 3 {
+		t.Errorf("after a row was appended: %d rows, %v", len(c), err)
+	}
+}
