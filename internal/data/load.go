@@ -131,6 +131,9 @@ func Load(spec string, opts LoadOptions) (*Dataset, error) {
 		if images, labelsTag, ok := idxImagesPath(path); ok {
 			return nil, fmt.Errorf("%s: is an IDX labels file; give its images file, %s (the name with %s in place of %s)", path, images, idxTags[labelsTag], labelsTag)
 		}
+		if _, err := os.Stat(path); err != nil {
+			return nil, err // no such file: say so before guessing at a format
+		}
 		return nil, fmt.Errorf("%s: cannot tell the format: want a .csv or .safetensors file, a folder of class folders of images, an IDX images file whose name contains \"images-idx3\" or \"images.idx3\", or one of mnist:train, mnist:test, fashion-mnist:train, fashion-mnist:test", path)
 	}
 	if _, err := os.Stat(path); err != nil {
