@@ -155,7 +155,7 @@ func TestDataErrorsNameTheOverride(t *testing.T) {
 	}{
 		{[]string{"train", "config.yaml"}, "", "nettrain: config.yaml:3:10: data.train: cannot read d.csv: no such file or directory"},
 		{[]string{"train", "config.yaml", "--set", "data.train=other.csv"}, "", "nettrain: --set data.train=other.csv: data.train: cannot read other.csv"},
-		{[]string{"train", "config.yaml", "--set", "data.train=nodir/"}, "", "nettrain: --set data.train=nodir/: data.train: cannot read nodir/: no such file or directory"},
+		{[]string{"train", "config.yaml", "--set", "data.train=nodir/"}, "", "nettrain: --set data.train=nodir/: data.train: cannot read nodir: no such file or directory"},
 		{[]string{"train", "config.yaml"}, "NETTRAIN_DATA_TRAIN=env.csv", "nettrain: NETTRAIN_DATA_TRAIN=env.csv: data.train: cannot read env.csv"},
 		{[]string{"train", "config.yaml", "--set", "model.init_from=w.safetensors"}, "", "nettrain: --set model.init_from=w.safetensors: model.init_from: "},
 		// Found once the data is read: the key, at its override or place.

@@ -58,6 +58,9 @@ func TestLoad(t *testing.T) {
 		})
 	}
 
+	if err := os.WriteFile(filepath.Join(base, "notes.txt"), []byte("x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	errTests := []struct {
 		spec string
 		want string // BASE stands for the base directory
@@ -66,7 +69,8 @@ func TestLoad(t *testing.T) {
 		{"cifar:train", `unknown data set "cifar" in "cifar:train" (built in: mnist, fashion-mnist; or give a path to a .csv, .safetensors or IDX file)`},
 		{"mnist:validation", `unknown split "validation" in "mnist:validation" (want mnist:train or mnist:test)`},
 		{"fashion-mnist:", `unknown split "" in "fashion-mnist:" (want fashion-mnist:train or fashion-mnist:test)`},
-		{"data.txt", `BASE/data.txt: cannot tell the format: want a .csv or .safetensors file, a folder of class folders of images, an IDX images file whose name contains "images-idx3" or "images.idx3", or one of mnist:train, mnist:test, fashion-mnist:train, fashion-mnist:test`},
+		{"data.txt", "stat BASE/data.txt: no such file or directory"}, // missing: said before guessing at a format
+		{"notes.txt", `BASE/notes.txt: cannot tell the format: want a .csv or .safetensors file, a folder of class folders of images, an IDX images file whose name contains "images-idx3" or "images.idx3", or one of mnist:train, mnist:test, fashion-mnist:train, fashion-mnist:test`},
 		{"sub/odd-images-idx3-ubyte", "BASE/sub/odd-images-idx3-ubyte: labels file BASE/sub/odd-labels-idx1-ubyte not found (its name is the images file's with labels-idx1 in place of images-idx3)"},
 		{"kaggle/t10k-images.idx3-ubyte", "BASE/kaggle/t10k-images.idx3-ubyte: labels file BASE/kaggle/t10k-labels.idx1-ubyte not found (its name is the images file's with labels.idx1 in place of images.idx3)"},
 		{"kaggle/train-labels.idx1-ubyte", "BASE/kaggle/train-labels.idx1-ubyte: is an IDX labels file; give its images file, BASE/kaggle/train-images.idx3-ubyte (the name with images.idx3 in place of labels.idx1)"},
