@@ -52,3 +52,22 @@ func TestBatchNormNeedsTwoSamples(t *testing.T) {
 		}
 	}
 }
+
+// TestTraceErrorsNameTheFlag: a missing --input file and a --samples too
+// large for memory name the flag.
+func TestTraceErrorsNameTheFlag(t *testing.T) {
+	dir := trainSmall(t)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"trace", "config.yaml", "--input", "nofile.csv"}, "nettrain: --input nofile.csv: no such file or directory"},
+		{[]string{"trace", "config.yaml", "--samples", "20", "--set", "training.memory_limit=1KB"}, "nettrain: --samples 20: config.yaml: the model with batch size 20 needs about"},
+		{[]string{"gradcheck", "config.yaml", "--samples", "20", "--set", "training.memory_limit=1KB"}, "nettrain: --samples 20: config.yaml: the model with batch size 20 needs about"},
+	} {
+		out, err := nettrainCmd(t, dir, tc.args...).CombinedOutput()
+		if err == nil || !strings.HasPrefix(string(out), tc.want) || strings.Count(string(out), "\n") != 1 {
+			t.Errorf("%v: %v\n%s\nwant one line starting %q", tc.args, err, out, tc.want)
+		}
+	}
+}

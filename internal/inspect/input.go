@@ -1,8 +1,10 @@
 package inspect
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
 
 	"github.com/nettrain/nettrain/internal/backprop"
 	"github.com/nettrain/nettrain/internal/train"
@@ -31,8 +33,12 @@ func inputOf(m *train.Model[float64], path string, n int) (input, error) {
 			source: fmt.Sprintf("%d random sample(s) drawn from seed %d (the config has no data.train)", n, m.Config.Seed)}, nil
 	case path != "":
 		s, err := m.Data.LoadFile(path)
-		if err != nil {
-			return input{}, err
+		var pe *os.PathError
+		switch {
+		case errors.As(err, &pe) && pe.Path == path:
+			return input{}, fmt.Errorf("--input %s: %v", path, pe.Err)
+		case err != nil:
+			return input{}, fmt.Errorf("--input: %w", err)
 		}
 		n = min(n, s.Len())
 		return input{split: s, n: n, classes: m.Data.Classes, source: fmt.Sprintf("the first %d sample(s) of %s", n, path)}, nil

@@ -132,6 +132,9 @@ func RunTrace(cfg *model.Config, o TraceOptions) (*Trace, error) {
 	if err := model.CheckBatchNormBatch(cfg, m.Graph, n, "trace at least 2 samples (--samples 2)"); err != nil {
 		return nil, err
 	}
+	if err := m.CheckMemory(n); err != nil {
+		return nil, fmt.Errorf("--samples %d: %w", o.Samples, err) // the batch is the samples traced
+	}
 	net, err := m.InitNetwork(n)
 	if err != nil {
 		return nil, err
@@ -295,6 +298,9 @@ func RunGradCheck(cfg *model.Config, o GradCheckOptions) (*GradCheckReport, erro
 		if err := model.CheckBatchNormBatch(cfg, m.Graph, n, "check at least 2 samples (--samples 2), or the evaluation mode (--eval)"); err != nil {
 			return nil, err
 		}
+	}
+	if err := m.CheckMemory(n); err != nil {
+		return nil, fmt.Errorf("--samples %d: %w", o.Samples, err) // the batch is the samples checked
 	}
 	net, err := m.InitNetwork(n)
 	if err != nil {
