@@ -142,10 +142,10 @@ func run[T backprop.Float](cfg *model.Config, o Options) (*Result, error) {
 	}
 	if es := cfg.Training.EarlyStopping; es != nil {
 		if lenOf(d.Val) == 0 {
-			return nil, fmt.Errorf("%s: training.early_stopping monitors the validation data, and there is none: set data.validation or data.validation_split > 0, or remove early_stopping", cfg.File)
+			return nil, cfg.KeyError("training.early_stopping", "monitors the validation data, and there is none: set data.validation or data.validation_split > 0, or remove early_stopping")
 		}
 		if es.Monitor == model.MonitorValAccuracy && d.Classes == 0 {
-			return nil, fmt.Errorf("%s: training.early_stopping.monitor is val_accuracy, but the targets are not classes (a regression has no accuracy): monitor val_loss", cfg.File)
+			return nil, cfg.KeyError("training.early_stopping.monitor", "is val_accuracy, but the targets are not classes (a regression has no accuracy): monitor val_loss")
 		}
 	}
 	s.dir = o.RunDir(cfg)
