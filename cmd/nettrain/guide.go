@@ -101,6 +101,9 @@ func runGuide(o *GuideOptions) error {
 	if len(o.Problems) > 0 {
 		cmdline = append(cmdline, "--problems "+strings.Join(o.Problems, ","))
 	}
+	if o.Configs != "configs" {
+		cmdline = append(cmdline, "--configs "+o.Configs)
+	}
 	gopts := guide.Options{ConfigsDir: o.Configs, Out: o.Out, Problems: o.Problems, LRGrid: o.LRGrid, Seeds: o.Seeds,
 		Workers: o.Workers, Scale: o.Scale, ReportOnly: o.Report, Command: strings.Join(cmdline, " "), Log: o.IO.Out}
 	if o.IO.Terminal {

@@ -316,7 +316,7 @@ func shardedForm(results []Result, o *Options) string {
 	r := results[0]
 	var b strings.Builder
 	fmt.Fprintf(&b, "\n**Larger budgets, sharded.** Each problem is an ordinary comparison; the guide runs, for %s,\n\n```\n%s\n```\n\n", r.Problem.Name, strings.Join(ProblemCommand(r.Problem, r.Steps, o), " "))
-	b.WriteString("(`" + guideFlagsNote + "`). Run it with `--phase tune --shard I/N`, then `--phase final --shard I/N --tuned DIR...`, merge with `nettrain compare-optimizers report DIR... --out " + o.Out + "/" + r.Problem.Name + "`, and rebuild this page with `nettrain guide --report` (same `--out`, `--lr-grid`, `--seeds`); `--scale` multiplies the steps.\n")
+	b.WriteString("(`" + guideFlagsNote + "`). Run it with `--phase tune --shard I/N`, then `--phase final --shard I/N --tuned DIR...`, merge with `nettrain compare-optimizers report DIR... --out " + o.Out + "/" + r.Problem.Name + "`, and rebuild this page with the command above and `--report` (the same `--out`, `--lr-grid`, `--seeds`, `--scale` and `--problems`, which the records must match); `--scale` multiplies the steps.\n")
 	return b.String()
 }
 
