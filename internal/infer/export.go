@@ -27,6 +27,10 @@ const (
 // ExportFormats lists the formats, the default first.
 var ExportFormats = []ExportFormat{ONNX, Weights}
 
+// maxONNXBytes is protobuf's limit on a message, 2 GiB - 1 (a variable
+// for the test).
+var maxONNXBytes = 1<<31 - 1
+
 // DefaultExportName is the file a format is written to by default
 // (beside the checkpoint).
 func DefaultExportName(f ExportFormat) string {
@@ -89,6 +93,12 @@ func ExportONNX(cfg *model.Config, ckpt, out string) (string, error) {
 	})
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", cfg.File, err)
+	}
+	// A protobuf message is at most 2 GiB: ONNX Runtime and onnx refuse a
+	// larger model file (weights beyond it go in external data files,
+	// which this export does not write).
+	if n := proto.Size(pm); n > maxONNXBytes {
+		return "", fmt.Errorf("%s: the ONNX model would be %s, more than the 2 GiB a protobuf file may hold; export the weights alone (--format safetensors)", ckpt, safeio.Bytes(int64(n)))
 	}
 	b, err := proto.Marshal(pm)
 	if err != nil {
