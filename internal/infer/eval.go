@@ -89,7 +89,7 @@ func evalCheckpoint[T backprop.Float](cfg *model.Config, path string, split Spli
 	if err := checkpoint.LoadWeights(f, net, m.LayerName); err != nil {
 		return train.EvalResult{}, err
 	}
-	if err := train.CheckTrainedModel(cfg, path, st); err != nil {
+	if err := train.CheckTrainedModel(cfg, m.Graph, path, st); err != nil {
 		return train.EvalResult{}, err
 	}
 	pool := train.NewPool(train.Threads(cfg, threads))

@@ -82,7 +82,7 @@ func ExportONNX(cfg *model.Config, ckpt, out string) (string, error) {
 	if err := checkpoint.LoadWeights(f, net, m.LayerName); err != nil {
 		return "", err
 	}
-	if err := train.CheckTrainedModel(cfg, ckpt, st); err != nil {
+	if err := train.CheckTrainedModel(cfg, m.Graph, ckpt, st); err != nil {
 		return "", err
 	}
 	pm, err := export.ONNX(net, export.Options{

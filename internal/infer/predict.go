@@ -146,7 +146,7 @@ func predictInputs[T backprop.Float](cfg *model.Config, o InputOptions) (*InputR
 	if err := checkpoint.LoadWeights(f, net, m.LayerName); err != nil {
 		return nil, err
 	}
-	if err := train.CheckTrainedModel(cfg, o.Checkpoint, st); err != nil {
+	if err := train.CheckTrainedModel(cfg, m.Graph, o.Checkpoint, st); err != nil {
 		return nil, err
 	}
 	classes := m.Classes()

@@ -50,7 +50,7 @@ func loadForInference(cfg *model.Config, ckpt string, maxBatch int) (*train.Data
 	if err := checkpoint.LoadWeights(f, net, m.LayerName); err != nil {
 		return nil, nil, err
 	}
-	if err := train.CheckTrainedModel(cfg, ckpt, st); err != nil {
+	if err := train.CheckTrainedModel(cfg, m.Graph, ckpt, st); err != nil {
 		return nil, nil, err
 	}
 	return m.Data, net, nil

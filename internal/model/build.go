@@ -20,6 +20,9 @@ type Graph struct {
 	// state_dict name ("0.weight", "3.body.1.bias" inside a block). They
 	// override the initialisers and model.init_from.
 	Given []Given
+	// Info is what the data said when the graph was built (nil without
+	// data): another config's graph for the same data is built with it.
+	Info *DataInfo
 }
 
 // OutShape is the per-sample shape of the network's output.
@@ -73,7 +76,7 @@ func Build(c *Config, info *DataInfo) (*Graph, error) {
 		}
 		return nil, d.errAt(ln, "model.layers", "required: at least one layer")
 	}
-	g := &Graph{Input: input, Loss: c.Loss}
+	g := &Graph{Input: input, Loss: c.Loss, Info: info}
 	specs, err := buildLayers(d, c.Model.Layers, input, info, "", "model.layers", &g.Given)
 	if err != nil {
 		return nil, err

@@ -237,7 +237,7 @@ func TestCheckpointMismatch(t *testing.T) {
 	// export alike (the weights' config is the checkpoint's own).
 	tanh := loadConfig(t, dir, blobsConfig, "model.layers.1=tanh")
 	ck := filepath.Join(out, "last.safetensors")
-	want := "was trained with model.layers.1: relu, but " + tanh.File + " has tanh there"
+	want := "--set model.layers.1=tanh: model.layers.1: layer 1 is tanh, but " + filepath.Join(out, "last.safetensors") + " was trained with relu there"
 	_, err = infer.EvalCheckpoint(tanh, ck, "train", 1)
 	_, err2 := infer.PredictInputs(tanh, infer.InputOptions{Checkpoint: ck, Inputs: []string{filepath.Join(dir, "blobs.csv")}, Threads: 1})
 	_, err3 := infer.ExportONNX(tanh, ck, filepath.Join(dir, "m.onnx"))

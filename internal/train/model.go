@@ -175,7 +175,7 @@ func (m *Model[T]) loadWeights(net *backprop.Network[T], path string, sameModel 
 	}
 	if sameModel {
 		// After the shapes, which name the tensor that differs.
-		return CheckTrainedModel(m.Config, path, st)
+		return CheckTrainedModel(m.Config, m.Graph, path, st)
 	}
 	return nil
 }

@@ -1,113 +1,150 @@
 package train
 
 import (
-	"encoding/json"
 	"fmt"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 
+	"github.com/nettrain/nettrain/internal/backprop"
 	"github.com/nettrain/nettrain/internal/checkpoint"
 	"github.com/nettrain/nettrain/internal/model"
 )
 
 // CheckTrainedModel refuses to run a checkpoint under a config whose model
 // computes another function with the same weights: a layer of another
-// kind or with other settings (relu for tanh, another negative slope or
-// padding), another loss (softmax probabilities or raw outputs), another
+// kind or with other settings (tanh for relu, another negative slope or
+// padding), another loss (probabilities for raw outputs), another
 // model.input. Tensor shapes alone do not catch these, and the
-// predictions would be silently wrong. The checkpoint's own config (its
-// "config" metadata, the resolved config of the run) is the reference;
-// files without one (exported weights, PyTorch's) are not checked.
-// Settings that only matter in training (a dropout rate, batchnorm's
-// momentum, the initialisation) may differ.
-func CheckTrainedModel(cfg *model.Config, ckpt string, st checkpoint.State) error {
-	if st.Config == "" {
+// predictions would be silently wrong.
+//
+// The reference is the checkpoint's own config (its "config" metadata,
+// the run's resolved config), built into layers with the data g was built
+// with, so that spellings of the same layer agree (padding: same and 1,
+// slope and negative_slope, a default written out, units: classes).
+// Settings that only act in training (dropout's p, batchnorm's momentum,
+// an LSTM's forget_bias) may differ, and so may mse and half_sse. Files
+// without a config (exported weights, PyTorch's) and configs that no
+// longer build are not checked.
+func CheckTrainedModel(cfg *model.Config, g *model.Graph, ckpt string, st checkpoint.State) error {
+	if st.Config == "" || g == nil {
 		return nil
 	}
 	trained, err := model.Parse(ckpt, []byte(st.Config), nil, nil)
 	if err != nil {
 		return nil // a config an older nettrain wrote; the shapes are still checked
 	}
+	tg, err := model.Build(trained, g.Info)
+	if err != nil {
+		return nil
+	}
 	use := "; use the config the run trained with (its resolved copy is config.yaml in the run directory)"
-	if trained.Loss != cfg.Loss {
-		return fmt.Errorf("%s was trained with loss %s, but %s sets loss %s, which changes what the outputs mean%s", ckpt, trained.Loss, cfg.File, cfg.Loss, use)
+	if lossKind(tg.Loss) != lossKind(g.Loss) {
+		return cfg.KeyError("loss", "is %s, but %s was trained with loss %s, which changes what the outputs mean%s", g.Loss, ckpt, tg.Loss, use)
 	}
-	if a, b := trained.Model.Input, cfg.Model.Input; a != nil && b != nil && !slices.Equal(a, b) {
-		return fmt.Errorf("%s was trained with model.input %v, but %s sets %v%s", ckpt, a, cfg.File, b, use)
+	if !slices.Equal(tg.Input, g.Input) {
+		return cfg.KeyError("model.input", "is %v, but %s was trained on inputs of shape %v%s", g.Input, ckpt, tg.Input, use)
 	}
-	if path, a, b := firstLayerDifference(trained.Model.Layers, cfg.Model.Layers, "model.layers"); path != "" {
-		return fmt.Errorf("%s was trained with %s: %s, but %s has %s there: the weights would compute another function%s", ckpt, path, a, cfg.File, b, use)
+	a, b := flatSpecs(tg.Specs), flatSpecs(g.Specs)
+	for i := range max(len(a), len(b)) {
+		switch {
+		case i >= len(a):
+			return cfg.KeyError("model.layers", "has layer %s (%s), which %s was not trained with%s", b[i].path, describeSpec(b[i].spec), ckpt, use)
+		case i >= len(b):
+			return cfg.KeyError("model.layers", "has no layer %s, which %s was trained with (%s)%s", a[i].path, ckpt, describeSpec(a[i].spec), use)
+		case a[i].path != b[i].path || !reflect.DeepEqual(a[i].norm, b[i].norm):
+			return cfg.KeyError("model.layers."+topIndex(b[i].path), "layer %s is %s, but %s was trained with %s there: the weights would compute another function%s",
+				b[i].path, describeSpec(b[i].spec), ckpt, describeSpec(a[i].spec), use)
+		}
 	}
 	return nil
 }
 
-// trainingOnly are layer settings that do not change what a trained
-// network computes (at evaluation): they may differ between the
-// checkpoint's config and the one running it.
-var trainingOnly = map[string][]string{
-	"dropout":   {"p"},
-	"batchnorm": {"momentum"},
-	"lstm":      {"forget_bias"},
-	"gru":       {"forget_bias"},
+// lossKind groups losses whose trained outputs mean the same: mse and
+// half_sse both train raw regression outputs.
+func lossKind(loss string) string {
+	if loss == backprop.HalfSSE {
+		return backprop.MSE
+	}
+	return loss
 }
 
-// firstLayerDifference compares two layer lists kind by kind and setting
-// by setting, returning the first difference's key and both sides
-// (described), or "" when they agree.
-func firstLayerDifference(a, b []model.LayerConfig, path string) (string, string, string) {
-	for i := range max(len(a), len(b)) {
-		p := fmt.Sprintf("%s.%d", path, i)
-		switch {
-		case i >= len(a):
-			return p, "no layer", describeLayer(b[i])
-		case i >= len(b):
-			return p, describeLayer(a[i]), "no layer"
-		}
-		da, db := describeLayer(a[i]), describeLayer(b[i])
-		if a[i].Kind != b[i].Kind || da != db {
-			return p, da, db
-		}
-		if q, x, y := firstLayerDifference(a[i].Body, b[i].Body, p+"."+a[i].Kind+".layers"); q != "" {
-			return q, x, y
-		}
-	}
-	return "", "", ""
+// flatSpec is one layer of a graph, blocks' inner layers included: its
+// state_dict path ("3", "3.body.1"), its spec, and the spec with the
+// training-only settings and the inner layers cleared, for comparison.
+type flatSpec struct {
+	path string
+	spec backprop.Spec
+	norm any
 }
 
-// describeLayer is a layer's kind and settings as JSON, without its inner
-// layers and without training-only settings: {"conv2d":{"filters":8,...}}.
-func describeLayer(l model.LayerConfig) string {
-	var params map[string]any
-	if l.Params != nil {
-		b, err := json.Marshal(l.Params)
-		if err != nil || json.Unmarshal(b, &params) != nil {
-			return l.Kind
+func flatSpecs(specs []backprop.Spec) []flatSpec {
+	var out []flatSpec
+	backprop.Walk(specs, func(path string, s backprop.Spec) {
+		out = append(out, flatSpec{path: path, spec: s, norm: normalSpec(s)})
+	})
+	return out
+}
+
+// trainingOnly are the spec fields that act only in training: they do not
+// change what the trained weights compute.
+var trainingOnly = map[string]bool{"P": true, "Momentum": true, "ForgetBias": true}
+
+// normalSpec is a copy of s with its training-only fields and its inner
+// layers (compared on their own) zeroed.
+func normalSpec(s backprop.Spec) any {
+	v := reflect.ValueOf(s)
+	if v.Kind() != reflect.Struct {
+		return s
+	}
+	c := reflect.New(v.Type()).Elem()
+	c.Set(v)
+	specType := reflect.TypeFor[backprop.Spec]()
+	for i := range c.NumField() {
+		f, t := c.Field(i), c.Type().Field(i)
+		inner := t.Type == specType || t.Type.Kind() == reflect.Slice && t.Type.Elem() == specType
+		if (trainingOnly[t.Name] || inner) && f.CanSet() {
+			f.Set(reflect.Zero(t.Type))
 		}
 	}
-	// Name the settings as the config does (yaml tags), not by Go field.
-	if t := reflect.TypeOf(l.Params); t != nil && t.Kind() == reflect.Pointer && t.Elem().Kind() == reflect.Struct {
-		for i := range t.Elem().NumField() {
-			f := t.Elem().Field(i)
-			name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-			if v, ok := params[f.Name]; ok && name != "" && name != "-" && f.Tag.Get("json") == "" {
-				delete(params, f.Name)
-				params[name] = v
-			}
+	return c.Interface()
+}
+
+// describeSpec names a layer for messages: its String when it has one,
+// else its kind and its settings (not its input shape): "leaky_relu
+// (Slope 0.2)", "tanh".
+func describeSpec(s backprop.Spec) string {
+	if st, ok := s.(fmt.Stringer); ok {
+		return st.String()
+	}
+	v := reflect.ValueOf(normalSpec(s))
+	if v.Kind() != reflect.Struct {
+		return s.Kind()
+	}
+	var fields []string
+	for i := range v.NumField() {
+		f, t := v.Field(i), v.Type().Field(i)
+		if t.Name == "In" || f.IsZero() || fmt.Sprint(f.Interface()) == s.Kind() {
+			continue
 		}
-	}
-	for _, k := range trainingOnly[l.Kind] {
-		delete(params, k)
-	}
-	delete(params, "layers")
-	for k, v := range params {
-		if v == nil { // unset (a default, or an alias of another key)
-			delete(params, k)
+		if f.Kind() == reflect.Pointer {
+			f = f.Elem()
 		}
+		fields = append(fields, fmt.Sprintf("%s %v", t.Name, f.Interface()))
 	}
-	if len(params) == 0 {
-		return l.Kind
+	if len(fields) == 0 {
+		return s.Kind()
 	}
-	b, _ := json.Marshal(map[string]any{l.Kind: params})
-	return string(b)
+	return s.Kind() + " (" + strings.Join(fields, ", ") + ")"
+}
+
+// topIndex is the top-level layer of a state_dict path ("3" of
+// "3.body.1"), for the config key.
+func topIndex(path string) string {
+	i, _, _ := strings.Cut(path, ".")
+	if _, err := strconv.Atoi(i); err != nil {
+		return ""
+	}
+	return i
 }

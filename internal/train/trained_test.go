@@ -9,9 +9,9 @@ import (
 )
 
 // TestCheckTrainedModel: a config whose model computes another function
-// with the checkpoint's weights is refused, naming the first difference;
-// training-only settings, other sections, and checkpoints without a config
-// pass.
+// with the checkpoint's weights is refused, naming the layer and the
+// override; spellings of the same layers, training-only settings, other
+// sections, and checkpoints without a config pass.
 func TestCheckTrainedModel(t *testing.T) {
 	const trained = `name: t
 data: {train: d.csv}
@@ -21,15 +21,17 @@ model:
     - conv2d: {filters: 4, kernel: 3, padding: 1}
     - batchnorm
     - leaky_relu
+    - maxpool2d: {size: 2}
     - residual:
         - conv2d: {filters: 4, kernel: 3, padding: 1}
         - relu
     - dropout: {p: 0.3}
     - flatten
-    - dense: {units: 3}
+    - dense: {units: classes}
 loss: cross_entropy
 training: {epochs: 2}
 `
+	info := &model.DataInfo{Input: []int{1, 8, 8}, Classes: 3}
 	for _, tc := range []struct {
 		name string
 		sets []string
@@ -37,21 +39,30 @@ training: {epochs: 2}
 	}{
 		{"the same config", nil, ""},
 		{"other training settings", []string{"training.epochs=9", "optimizer.lr=0.5", "seed=4"}, ""},
-		{"another dropout rate", []string{"model.layers.4.dropout.p=0.1"}, ""},
+		{"another dropout rate", []string{"model.layers.5.dropout.p=0.1"}, ""},
 		{"another batchnorm momentum", []string{"model.layers.1={batchnorm: {momentum: 0.5}}"}, ""},
-		{"another activation", []string{"model.layers.2=tanh"}, "trained with model.layers.2: leaky_relu, but c.yaml has tanh there"},
-		{"another slope", []string{"model.layers.2={leaky_relu: {negative_slope: 0.2}}"}, `model.layers.2: leaky_relu, but c.yaml has {"leaky_relu":{"negative_slope":0.2}} there`},
-		{"another padding", []string{"model.layers.0.conv2d.padding=0"}, "trained with model.layers.0:"},
-		{"inside a block", []string{"model.layers.3.residual.1=sigmoid"}, "model.layers.3.residual.layers.1: relu, but c.yaml has sigmoid there"},
-		{"another loss", []string{"loss=mse"}, "trained with loss cross_entropy, but c.yaml sets loss mse"},
-		{"another input", []string{"model.input=[1,4,16]"}, "model.input [1 8 8], but c.yaml sets [1 4 16]"},
+		{"padding same", []string{"model.layers.0.conv2d.padding=same"}, ""},
+		{"kernel as a pair", []string{"model.layers.0.conv2d.kernel=[3, 3]"}, ""},
+		{"the default slope written out", []string{"model.layers.2={leaky_relu: {negative_slope: 0.01}}"}, ""},
+		{"the slope's alias", []string{"model.layers.2={leaky_relu: {slope: 0.01}}"}, ""},
+		{"the pool's stride written out", []string{"model.layers.3.maxpool2d.stride=2"}, ""},
+		{"units as a number", []string{"model.layers.7.dense.units=3"}, ""},
+		{"another activation", []string{"model.layers.2=tanh"}, "--set model.layers.2=tanh: model.layers.2: layer 2 is tanh, but ck.safetensors was trained with leaky_relu"},
+		{"another slope", []string{"model.layers.2={leaky_relu: {negative_slope: 0.2}}"}, "layer 2 is leaky_relu"},
+		{"another padding", []string{"model.layers.0.conv2d.padding=0"}, "layer 0 is conv2d(4, 3x3, stride 1x1, pad 0,0,0,0), but ck.safetensors was trained with conv2d(4, 3x3, stride 1x1, pad 1,1,1,1)"},
+		{"inside a block", []string{"model.layers.4.residual.1=sigmoid"}, "model.layers.4: layer 4.body.1 is sigmoid, but ck.safetensors was trained with relu there"},
+		{"another loss", []string{"loss=mse"}, "--set loss=mse: loss: is mse, but ck.safetensors was trained with loss cross_entropy"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg, err := model.Parse("c.yaml", []byte(trained), tc.sets, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			err = CheckTrainedModel(cfg, "ck.safetensors", checkpoint.State{Config: trained})
+			g, err := model.Build(cfg, info)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = CheckTrainedModel(cfg, g, "ck.safetensors", checkpoint.State{Config: trained})
 			switch {
 			case tc.want == "" && err != nil:
 				t.Errorf("refused: %v", err)
@@ -60,12 +71,24 @@ training: {epochs: 2}
 			}
 		})
 	}
-	cfg, err := model.Parse("c.yaml", []byte(trained), []string{"model.layers.2=tanh"}, nil)
+	// A regression trained with mse runs under half_sse: the same outputs.
+	reg := strings.NewReplacer("loss: cross_entropy", "loss: mse", "units: classes", "units: 1").Replace(trained)
+	cfg, err := model.Parse("c.yaml", []byte(reg), []string{"loss=half_sse"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	g, err := model.Build(cfg, &model.DataInfo{Input: []int{1, 8, 8}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckTrainedModel(cfg, g, "ck.safetensors", checkpoint.State{Config: reg}); err != nil {
+		t.Errorf("half_sse for mse: %v", err)
+	}
+	// No config, or one that no longer reads: not checked.
+	cfg, _ = model.Parse("c.yaml", []byte(trained), []string{"model.layers.2=tanh"}, nil)
+	g, _ = model.Build(cfg, info)
 	for _, own := range []string{"", "not: [a config"} {
-		if err := CheckTrainedModel(cfg, "w.safetensors", checkpoint.State{Config: own}); err != nil {
+		if err := CheckTrainedModel(cfg, g, "w.safetensors", checkpoint.State{Config: own}); err != nil {
 			t.Errorf("checkpoint config %q: %v, want no check", own, err)
 		}
 	}
