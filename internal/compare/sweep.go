@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -170,7 +171,14 @@ func Settings(grid, random []Axis, trials int, seed uint64) []string {
 			out = append(out, strings.TrimSpace(c+" "+strings.Join(draw, " ")))
 		}
 	}
-	return out
+	// Draws that repeat a setting (likely on integer axes) are dropped:
+	// each setting is trained once per seed.
+	seen := map[string]bool{}
+	return slices.DeleteFunc(out, func(s string) bool {
+		dup := seen[s]
+		seen[s] = true
+		return dup
+	})
 }
 
 // sets is a setting's overrides.
@@ -293,6 +301,15 @@ func Sweep(o SweepOptions) (*SweepSummary, error) {
 	base, settings, cfgs, err := o.prepare()
 	if err != nil {
 		return nil, err
+	}
+	if len(o.Random) > 0 {
+		drawn := o.Trials
+		for _, a := range o.Grid {
+			drawn *= len(a.Values)
+		}
+		if len(settings) < drawn {
+			fmt.Fprintf(o.Log, "note: %d of the %d settings drawn repeat another (whole numbers repeat often); each distinct setting is trained once per seed\n", drawn-len(settings), drawn)
+		}
 	}
 	var axes []string
 	for _, a := range append(append([]Axis(nil), o.Grid...), o.Random...) {

@@ -81,6 +81,10 @@ func TestIntegerRandomAxes(t *testing.T) {
 	if len(seen) != 5 {
 		t.Errorf("drew %v, want every integer from 16 to 20", seen)
 	}
+	// 200 draws of 5 batch sizes repeat settings; each is trained once.
+	if st := Settings(nil, o.Random[:1], 200, 1); len(st) != 5 {
+		t.Errorf("200 draws over 5 integers gave %d settings, want 5 distinct: %q", len(st), st)
+	}
 	o.Random = []Axis{{Key: "training.batch_size", Dist: "uniform", Lo: 16.2, Hi: 16.8}}
 	if err := o.integerAxes(); err == nil || !strings.Contains(err.Error(), "there is none between the bounds") {
 		t.Errorf("no integer in [16.2, 16.8]: %v", err)
