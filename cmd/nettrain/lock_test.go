@@ -48,7 +48,7 @@ func TestSecondTrainProcessFailsAtOnce(t *testing.T) {
 	if !ok || ee.ExitCode() != 1 {
 		t.Errorf("second process: %v (want exit 1)\n%s", err, out)
 	}
-	want := fmt.Sprintf("nettrain: run directory run is in use by another nettrain run (pid %d, lock file %s)", first.Process.Pid, filepath.Join("run", "nettrain.lock"))
+	want := fmt.Sprintf("nettrain: run directory run is in use by another nettrain process (pid %d, lock file %s)", first.Process.Pid, filepath.Join("run", "nettrain.lock"))
 	if msg := string(out); strings.Count(msg, "\n") != 1 || !strings.HasPrefix(msg, want) {
 		t.Errorf("second process said\n  %s\nwant\n  %s...", msg, want)
 	}
@@ -83,7 +83,7 @@ func TestSweepOutputIsLocked(t *testing.T) {
 		{"sweep", "c.yaml", "--grid", "training.batch_size=10,30", "--seeds", "1", "--out", "out"},
 	} {
 		out, err := nettrainCmd(t, dir, args...).CombinedOutput()
-		want := fmt.Sprintf("nettrain: run directory out is in use by another nettrain run (pid %d", os.Getpid())
+		want := fmt.Sprintf("nettrain: output directory out is in use by another nettrain process (pid %d", os.Getpid())
 		if err == nil || !strings.HasPrefix(string(out), want) {
 			t.Errorf("%v while the directory is locked: %v\n%s", args[0], err, out)
 		}

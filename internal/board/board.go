@@ -173,12 +173,20 @@ func (s *Server) list() Listing {
 		if isFile(filepath.Join(p, "summary.json")) && isFile(filepath.Join(p, "trials.csv")) {
 			l.Reports = append(l.Reports, ReportInfo{Name: name})
 		}
-		if isFile(filepath.Join(p, "metrics.jsonl")) || isFile(filepath.Join(p, "nettrain.lock")) {
+		if isRunDir(p) {
 			l.Runs = append(l.Runs, s.runInfo(name, p, nil))
 		}
 		return nil
 	})
 	return l
+}
+
+// isRunDir tells whether p is a training run's directory: it has metrics,
+// or a lock and the config train writes at once (a compare-optimizers or
+// sweep output directory holds a lock too, and no config.yaml).
+func isRunDir(p string) bool {
+	return isFile(filepath.Join(p, "metrics.jsonl")) ||
+		isFile(filepath.Join(p, "nettrain.lock")) && isFile(filepath.Join(p, "config.yaml"))
 }
 
 func isFile(p string) bool {
@@ -345,7 +353,7 @@ type RunDetail struct {
 func (s *Server) apiRun(w http.ResponseWriter, r *http.Request) {
 	name := r.URL.Query().Get("name")
 	dir, err := s.resolve(name)
-	if err != nil || !(isFile(filepath.Join(dir, "metrics.jsonl")) || isFile(filepath.Join(dir, "nettrain.lock"))) {
+	if err != nil || !isRunDir(dir) {
 		http.Error(w, fmt.Sprintf("no run %q", name), http.StatusNotFound)
 		return
 	}

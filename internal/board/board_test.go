@@ -234,3 +234,25 @@ func TestMetricsAreCachedUntilTheFileChanges(t *testing.T) {
 		t.Errorf("after a row was appended: %d rows, %v", len(c), err)
 	}
 }
+
+// TestSweepDirectoryIsNotARun: a compare-optimizers or sweep output
+// directory, locked while it runs, is not listed as a training run.
+func TestSweepDirectoryIsNotARun(t *testing.T) {
+	runs := t.TempDir()
+	lock, err := session.LockDir(filepath.Join(runs, "mysweep"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Unlock()
+	srv := httptest.NewServer(New(runs))
+	defer srv.Close()
+	res, err := http.Get(srv.URL + "/api/runs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if strings.Contains(string(b), "mysweep") {
+		t.Errorf("a locked sweep directory is listed: %s", b)
+	}
+}

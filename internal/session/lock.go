@@ -31,7 +31,7 @@ type dirLock struct {
 // lockDir creates the run directory if needed and takes its lock, or
 // fails at once, naming the pid of the run that holds it. A stale lock
 // file (its process gone) is taken over, with a note in log.
-func lockDir(dir string, log io.Writer) (*dirLock, error) {
+func lockDir(dir, what string, log io.Writer) (*dirLock, error) {
 	_, statErr := os.Stat(dir)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("cannot create run directory: %w", err)
@@ -43,7 +43,7 @@ func lockDir(dir string, log io.Writer) (*dirLock, error) {
 		f, err := os.OpenFile(l.path, os.O_RDWR|os.O_CREATE, 0o644)
 		if err != nil {
 			l.cleanup()
-			return nil, fmt.Errorf("cannot lock run directory %s: %w", dir, err)
+			return nil, fmt.Errorf("cannot lock %s %s: %w", what, dir, err)
 		}
 		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 			pid := readPid(f)
@@ -54,10 +54,10 @@ func lockDir(dir string, log io.Writer) (*dirLock, error) {
 				if pid > 0 {
 					who = "pid " + strconv.Itoa(pid)
 				}
-				return nil, fmt.Errorf("run directory %s is in use by another nettrain run (%s, lock file %s): wait for it to end or stop it; two runs in one directory would overwrite each other's files",
-					dir, who, l.path)
+				return nil, fmt.Errorf("%s %s is in use by another nettrain process (%s, lock file %s): wait for it to end or stop it; two processes in one directory would overwrite each other's files",
+					what, dir, who, l.path)
 			}
-			return nil, fmt.Errorf("cannot lock run directory %s: %v", dir, err)
+			return nil, fmt.Errorf("cannot lock %s %s: %v", what, dir, err)
 		}
 		held, err1 := f.Stat()
 		named, err2 := os.Stat(l.path)
@@ -75,7 +75,7 @@ func lockDir(dir string, log io.Writer) (*dirLock, error) {
 		return l, nil
 	}
 	l.cleanup()
-	return nil, fmt.Errorf("cannot lock run directory %s: its lock file %s keeps changing", dir, l.path)
+	return nil, fmt.Errorf("cannot lock %s %s: its lock file %s keeps changing", what, dir, l.path)
 }
 
 // DirLock is a run or sweep directory's lock (see LockDir).
@@ -87,7 +87,7 @@ type DirLock struct{ l *dirLock }
 // trials.jsonl would run every trial twice. Unlock releases it and removes
 // dir again when LockDir created it and nothing was written into it.
 func LockDir(dir string, log io.Writer) (*DirLock, error) {
-	l, err := lockDir(dir, log)
+	l, err := lockDir(dir, "output directory", log)
 	if err != nil {
 		return nil, err
 	}

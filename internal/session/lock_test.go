@@ -43,7 +43,7 @@ func TestRunDirectoryLock(t *testing.T) {
 	}
 
 	cfg := loadConfig(t, dir, blobsConfig, "training.epochs=1")
-	want := fmt.Sprintf("run directory %s is in use by another nettrain run (pid %d", out, os.Getpid())
+	want := fmt.Sprintf("run directory %s is in use by another nettrain process (pid %d", out, os.Getpid())
 	for _, o := range []Options{
 		{OutDir: out, Overwrite: true},
 		{OutDir: out},
@@ -127,7 +127,7 @@ func TestStaleLockIsTakenOver(t *testing.T) {
 	time.Sleep(200 * time.Millisecond) // until flock holds it
 	os.WriteFile(lock, []byte(fmt.Sprintf("%d\n", holder.Process.Pid)), 0o644)
 	_, err := Run(cfg, Options{OutDir: out, Overwrite: true})
-	if want := fmt.Sprintf("is in use by another nettrain run (pid %d", holder.Process.Pid); err == nil || !strings.Contains(err.Error(), want) {
+	if want := fmt.Sprintf("is in use by another nettrain process (pid %d", holder.Process.Pid); err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("with the lock held by another process: %v\nwant %s", err, want)
 	}
 }
@@ -138,7 +138,7 @@ func TestLockHeld(t *testing.T) {
 	if _, held := LockHeld(dir); held {
 		t.Fatal("held without a lock file")
 	}
-	l, err := lockDir(dir, nil)
+	l, err := lockDir(dir, "run directory", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -153,7 +153,7 @@ func run[T backprop.Float](cfg *model.Config, o Options) (*Result, error) {
 	s.st = checkpoint.State{BestValLoss: math.Inf(1), LRScale: 1}
 	// One run at a time in a directory; the lock comes first, so that no
 	// other run changes the files while this one checks and uses them.
-	lock, err := lockDir(s.dir, s.log)
+	lock, err := lockDir(s.dir, "run directory", s.log)
 	if err != nil {
 		return nil, err
 	}
