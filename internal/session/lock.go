@@ -26,6 +26,8 @@ type dirLock struct {
 	// created is true when lockDir created the directory: unlock removes
 	// it again if nothing else was written into it.
 	created bool
+	// noLock: the file system does not support flock; nothing is held.
+	noLock bool
 }
 
 // lockDir creates the run directory if needed and takes its lock, or
@@ -45,9 +47,22 @@ func lockDir(dir, what string, log io.Writer) (*dirLock, error) {
 			l.cleanup()
 			return nil, fmt.Errorf("cannot lock %s %s: %w", what, dir, err)
 		}
-		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		if err := flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 			pid := readPid(f)
 			f.Close()
+			if lockUnsupported(err) {
+				// A file system without flock (Lustre mounted without
+				// -o flock, NFS without a lock daemon): go on unlocked
+				// rather than refuse every run there.
+				if pid == 0 {
+					os.Remove(l.path)
+				}
+				if log != nil {
+					fmt.Fprintf(log, "note: the file system of %s does not support locks (%v): running without the %s's lock, so make sure no other nettrain process writes there\n", dir, err, what)
+				}
+				l.noLock = true
+				return l, nil
+			}
 			l.cleanup()
 			if errors.Is(err, syscall.EWOULDBLOCK) {
 				who := "pid unknown"
@@ -101,6 +116,17 @@ func (d *DirLock) Unlock() {
 	}
 }
 
+// flock is syscall.Flock (a variable for the test of file systems without
+// locks).
+var flock = syscall.Flock
+
+// lockUnsupported tells whether a flock error means the file system has no
+// locks (rather than that another process holds this one).
+func lockUnsupported(err error) bool {
+	return errors.Is(err, syscall.ENOSYS) || errors.Is(err, syscall.ENOLCK) ||
+		errors.Is(err, syscall.EOPNOTSUPP) || errors.Is(err, syscall.EINVAL)
+}
+
 // readPid reads the pid in a lock file (0 when there is none).
 func readPid(f *os.File) int {
 	b := make([]byte, 32)
@@ -115,6 +141,10 @@ func readPid(f *os.File) int {
 // unlock removes the lock file, then releases the lock (in this order:
 // whoever opens the file after that finds a new one, see lockDir).
 func (l *dirLock) unlock() {
+	if l != nil && l.noLock {
+		l.cleanup()
+		return
+	}
 	if l == nil || l.f == nil {
 		return
 	}

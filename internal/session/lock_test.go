@@ -150,3 +150,34 @@ func TestLockHeld(t *testing.T) {
 		t.Error("held after unlock")
 	}
 }
+
+// TestLockWithoutFileSystemLocks: where flock is not supported (ENOLCK,
+// ENOSYS: Lustre without -o flock, NFS without a lock daemon) a run goes
+// on without the lock, saying so, and leaves no lock file; another error
+// still refuses.
+func TestLockWithoutFileSystemLocks(t *testing.T) {
+	defer func(f func(int, int) error) { flock = f }(flock)
+	for _, errno := range []syscall.Errno{syscall.ENOLCK, syscall.ENOSYS} {
+		flock = func(int, int) error { return errno }
+		dir := filepath.Join(t.TempDir(), "out")
+		var log strings.Builder
+		l, err := lockDir(dir, "output directory", &log)
+		if err != nil {
+			t.Fatalf("%v: %v", errno, err)
+		}
+		if !strings.Contains(log.String(), "does not support locks") {
+			t.Errorf("%v: no note: %q", errno, log.String())
+		}
+		if _, err := os.Stat(filepath.Join(dir, lockName)); !os.IsNotExist(err) {
+			t.Errorf("%v: a lock file is left: %v", errno, err)
+		}
+		l.unlock()
+		if _, err := os.Stat(dir); !os.IsNotExist(err) {
+			t.Errorf("%v: the empty directory it created is left: %v", errno, err)
+		}
+	}
+	flock = func(int, int) error { return syscall.EIO }
+	if _, err := lockDir(filepath.Join(t.TempDir(), "out"), "run directory", nil); err == nil || !strings.Contains(err.Error(), "cannot lock run directory") {
+		t.Errorf("EIO: %v", err)
+	}
+}
