@@ -222,7 +222,12 @@ func (s *Server) runInfo(name, p string, rows []session.Row) RunInfo {
 	default:
 		ri.Status = StatusInterrupted // killed: no status.json
 	}
-	if b := bestOf(rows); b != nil {
+	// A finished run's status.json names the best whose weights were saved
+	// (after a failed write of best.safetensors, not the lowest row).
+	var saved session.Row
+	if hasStatus && len(st.Best) > 0 && string(st.Best) != "null" && json.Unmarshal(st.Best, &saved) == nil && saved.Step > 0 && ri.Status != StatusRunning {
+		ri.Best = saved.JSON()
+	} else if b := bestOf(rows); b != nil {
 		ri.Best = b.JSON()
 	}
 	ri.About = about(p)

@@ -256,3 +256,26 @@ func TestSweepDirectoryIsNotARun(t *testing.T) {
 		t.Errorf("a locked sweep directory is listed: %s", b)
 	}
 }
+
+// TestBestFromStatus: a finished run's best is the one status.json names
+// (the weights saved), not the lowest row of its metrics (whose
+// best.safetensors write may have failed).
+func TestBestFromStatus(t *testing.T) {
+	runs := t.TempDir()
+	dir := filepath.Join(runs, "r")
+	os.MkdirAll(dir, 0o755)
+	row := func(step int, val float64) string {
+		return fmt.Sprintf(`{"epoch":1,"step":%d,"train_loss":0.5,"val_loss":%g,"val_accuracy":null,"val_mae":null,"lr":0.1,"grad_norm":1,"samples_per_s":10,"elapsed_s":1}`+"\n", step, val)
+	}
+	os.WriteFile(filepath.Join(dir, "metrics.jsonl"), []byte(row(100, 0.5)+row(200, 0.3)), 0o644)
+	os.WriteFile(filepath.Join(dir, session.StatusFile), []byte(`{"status":"failed","reason":"cannot write best.safetensors","steps":200,"ended":"2026-12-05T00:00:00Z","best":`+strings.TrimSpace(row(100, 0.5))+`}`), 0o644)
+	s := New(runs)
+	ri := s.runInfo("r", dir, nil)
+	if ri.Best == nil || ri.Best["step"] != int64(100) {
+		t.Errorf("best %v, want step 100 from status.json", ri.Best)
+	}
+	os.Remove(filepath.Join(dir, session.StatusFile)) // killed: no status.json
+	if ri := s.runInfo("r", dir, nil); ri.Best == nil || ri.Best["step"] != int64(200) {
+		t.Errorf("without status.json: best %v, want the lowest row (step 200)", ri.Best)
+	}
+}
