@@ -401,6 +401,7 @@ func TestCheckRunsNothing(t *testing.T) {
 		{[]string{"compare-optimizers", "c.yaml", "--set", "optimizer.lrr=1", "--check", "--out", "o"}, `optimizer.lrr: unknown key`, false},
 		{[]string{"sweep", "c.yaml", "--grid", "training.batch_size=10,30", "--seeds", "2", "--check", "--out", "o"}, "ok: c.yaml and the flags give 4 trials", true},
 		{[]string{"sweep", "c.yaml", "--grid", "training.batch_size=10,x", "--check", "--out", "o"}, `setting training.batch_size=x`, false},
+		{[]string{"sweep", "c.yaml", "--grid", `model.layers.0={"dense":{"units":4}},{"dense":{"units":8,"bias":false}}`, "--grid", "optimizer.betas=[0.9,0.99],[0.8,0.9]", "--seeds", "1", "--check", "--out", "o"}, "ok: c.yaml and the flags give 4 trials", true},
 	} {
 		out, err := nettrainCmd(t, dir, tc.args...).CombinedOutput()
 		if (err == nil) != tc.ok || !strings.Contains(string(out), tc.want) {

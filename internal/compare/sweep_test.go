@@ -20,7 +20,7 @@ func TestParseGrid(t *testing.T) {
 	}{
 		{"optimizer.lr=0.1,0.01", []string{"0.1", "0.01"}, ""},
 		{"optimizer.betas=[0.9,0.99],[0.8,0.9]", []string{"[0.9,0.99]", "[0.8,0.9]"}, ""},
-		{"model.layers.0={dense:{units:8}},{dense:{units:16,bias:false}}", []string{"{dense:{units:8}}", "{dense:{units:16,bias:false}}"}, ""},
+		{`model.layers.0={"dense":{"units":8}},{"dense":{"units":16,"bias":false}}`, []string{`{"dense":{"units":8}}`, `{"dense":{"units":16,"bias":false}}`}, ""},
 		{"a=1,,2", nil, "empty value"},
 		{"a=1,1", nil, "lists 1 twice"},
 		{"=1", nil, "want key=v1,v2"},
