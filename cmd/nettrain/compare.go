@@ -117,9 +117,9 @@ Scale-out: run --phase tune --shard I/N on N machines, then --phase final
 }
 
 func runCompare(o *CompareOptions) error {
-	// A --tuned path that is not a directory (a typo) would count as a
-	// shard that ran nothing (which a shard with no trials of its own
-	// does, writing no records).
+	// A --tuned path that is not a directory (a typo) is refused here with
+	// the flag's name (a shard with no trials of its own leaves an empty
+	// records file in its directory).
 	for _, dir := range o.Tuned {
 		if o.Phase != compare.PhaseFinal || o.Check {
 			break // compare.Options.Validate refuses --tuned here

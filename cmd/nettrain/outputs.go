@@ -68,7 +68,7 @@ func refuseOverwritingInputs(outs, ins []namedFile) error {
 				continue
 			}
 			if ist, err := os.Stat(in.path); err == nil && os.SameFile(ost, ist) {
-				return usageError{fmt.Errorf("%s %s is %s (%s): writing it would destroy what the command reads; name another file", o.what, o.path, in.what, in.path)}
+				return usageError{fmt.Errorf("%s %s is %s (%s), which nettrain does not overwrite; name another file", o.what, o.path, in.what, in.path)}
 			}
 		}
 	}

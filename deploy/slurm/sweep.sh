@@ -11,9 +11,8 @@
 # ...); the same flags must reach every shard, so give them here rather
 # than editing the jobs.
 #
-# Use at most as many shards as the sweep has trials (settings x seeds): a
-# shard without trials writes no records, and `sweep report` refuses a
-# directory without records.
+# A shard without trials (more shards than settings x seeds) writes an
+# empty trials.jsonl, which `sweep report` accepts.
 #
 # Task I of the array runs shard I of SHARDS into OUT/sweep-I; the report
 # job waits on each task by its own id (afterok:S_1:S_2:...) and merges

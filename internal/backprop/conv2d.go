@@ -334,7 +334,12 @@ func (c convScratchLens) total() int64 {
 const rowsTmpMax = 1 << 20
 
 // rowsTmp is the length of the float64 gemmRows' buffer for a (k, n) B.
-func rowsTmp(k, n int) int { return k * max(1, min(n, rowsTmpMax/k)) }
+func rowsTmp(k, n int) int {
+	if k == 0 || n == 0 {
+		return 0
+	}
+	return k * max(1, min(n, rowsTmpMax/k))
+}
 
 func (l *conv2d[T]) scratchLens() convScratchLens {
 	ld := l.ld()

@@ -193,7 +193,13 @@ func run[T backprop.Float](cfg *model.Config, o Options) (*Result, error) {
 		}
 		return nil
 	}
-	if !sameDir(tbDir, s.dir) {
+	inRunDir := sameDir(tbDir, s.dir)
+	if a, err1 := os.Stat(tbDir); err1 == nil {
+		if b, err2 := os.Stat(s.dir); err2 == nil && os.SameFile(a, b) {
+			inRunDir = true // the run directory by another path or a link
+		}
+	}
+	if !inRunDir {
 		if err := openTB(); err != nil {
 			return nil, err
 		}
