@@ -67,11 +67,16 @@ type Writer struct {
 	vals []*tfpb.Summary_Value
 	// scalars counts the Scalars events written.
 	scalars int
+	// createdDir: Create made the directory (CloseOrRemove removes it
+	// again when it is left empty).
+	createdDir bool
 }
 
 // Create starts a new event file in dir (created if needed), stamped with
 // now, and writes its file_version record.
 func Create(dir string, now time.Time) (*Writer, error) {
+	_, statErr := os.Stat(dir)
+	createdDir := os.IsNotExist(statErr)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("cannot create the TensorBoard directory: %w", err)
 	}
@@ -92,7 +97,7 @@ func Create(dir string, now time.Time) (*Writer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot create a TensorBoard event file: %w", err)
 	}
-	w := &Writer{f: f, w: bufio.NewWriterSize(f, 64<<10), path: path}
+	w := &Writer{f: f, w: bufio.NewWriterSize(f, 64<<10), path: path, createdDir: createdDir}
 	first := &tfpb.Event{WallTime: wallTime(now), What: &tfpb.Event_FileVersion{FileVersion: FileVersion}}
 	if err := w.write(first); err == nil {
 		err = w.Flush()
@@ -161,6 +166,9 @@ func (w *Writer) CloseOrRemove() error {
 	err := w.Close()
 	if w.scalars == 0 {
 		os.Remove(w.path)
+		if w.createdDir {
+			os.Remove(filepath.Dir(w.path)) // fails, harmlessly, unless empty
+		}
 	}
 	return err
 }
