@@ -133,6 +133,9 @@ func RunTrace(cfg *model.Config, o TraceOptions) (*Trace, error) {
 		return nil, err
 	}
 	if err := m.CheckMemory(n); err != nil {
+		if o.Literal != nil {
+			return nil, err // the samples typed in
+		}
 		return nil, fmt.Errorf("--samples %d: %w", o.Samples, err) // the batch is the samples traced
 	}
 	net, err := m.InitNetwork(n)
