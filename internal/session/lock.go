@@ -1,14 +1,12 @@
 package session
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 )
 
 // lockName is the run directory's lock file: it exists while a run trains
@@ -47,7 +45,7 @@ func lockDir(dir, what string, log io.Writer) (*dirLock, error) {
 			l.cleanup()
 			return nil, fmt.Errorf("cannot lock %s %s: %w", what, dir, err)
 		}
-		if err := flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		if err := tryLock(f); err != nil {
 			pid := readPid(f)
 			f.Close()
 			if lockUnsupported(err) {
@@ -64,7 +62,7 @@ func lockDir(dir, what string, log io.Writer) (*dirLock, error) {
 				return l, nil
 			}
 			l.cleanup()
-			if errors.Is(err, syscall.EWOULDBLOCK) {
+			if lockBusy(err) {
 				who := "pid unknown"
 				if pid > 0 {
 					who = "pid " + strconv.Itoa(pid)
@@ -114,17 +112,6 @@ func (d *DirLock) Unlock() {
 	if d != nil {
 		d.l.unlock()
 	}
-}
-
-// flock is syscall.Flock (a variable for the test of file systems without
-// locks).
-var flock = syscall.Flock
-
-// lockUnsupported tells whether a flock error means the file system has no
-// locks (rather than that another process holds this one).
-func lockUnsupported(err error) bool {
-	return errors.Is(err, syscall.ENOSYS) || errors.Is(err, syscall.ENOLCK) ||
-		errors.Is(err, syscall.EOPNOTSUPP) || errors.Is(err, syscall.EINVAL)
 }
 
 // readPid reads the pid in a lock file (0 when there is none).
@@ -179,40 +166,5 @@ func LockHeld(dir string) (pid int, held bool) {
 		pid = readPid(f)
 		f.Close()
 	}
-	sys, ok := st.Sys().(*syscall.Stat_t)
-	locks, err := os.ReadFile("/proc/locks")
-	if !ok || err != nil {
-		return pid, pid > 0 && syscall.Kill(pid, 0) != syscall.ESRCH
-	}
-	// Lines read "1: FLOCK  ADVISORY  WRITE 1234 08:01:56789 0 EOF":
-	// the holder's pid, then major:minor:inode.
-	want := ":" + strconv.FormatUint(sys.Ino, 10)
-	for _, line := range strings.Split(string(locks), "\n") {
-		f := strings.Fields(line)
-		if len(f) < 6 || f[1] != "FLOCK" || !strings.HasSuffix(f[5], want) {
-			continue
-		}
-		dev := strings.Split(f[5], ":")
-		if len(dev) != 3 || !sameDev(dev[0], dev[1], uint64(sys.Dev)) {
-			continue
-		}
-		if p, err := strconv.Atoi(f[4]); err == nil && p > 0 {
-			pid = p
-		}
-		return pid, true
-	}
-	return pid, false
-}
-
-// sameDev compares /proc/locks' hexadecimal major and minor device numbers
-// with a stat's device.
-func sameDev(maj, min string, dev uint64) bool {
-	a, err1 := strconv.ParseUint(maj, 16, 32)
-	b, err2 := strconv.ParseUint(min, 16, 32)
-	if err1 != nil || err2 != nil {
-		return false
-	}
-	major := (dev >> 8) & 0xfff
-	minor := (dev & 0xff) | ((dev >> 12) & 0xfff00)
-	return a == major && b == minor
+	return lockHeld(st, pid)
 }
