@@ -24,9 +24,12 @@ Workloads: mlp, cnn, lstm, resnet (training samples/s: `nettrain bench`
 against bench/pytorch_twin.py, or scripts/twins/fashion_resnet.py for the
 Fashion-MNIST ResNet, which is not in the default list; PyTorch gets its best thread setting: torch and
 OpenBLAS threads, with and without OMP_WAIT_POLICY=PASSIVE, with the
-machine's OPENBLAS_CORETYPE and with OpenBLAS's own choice), gemm-pairs
-(1024^3 float32 GFLOP/s: nettrain's kernel against OpenBLAS through torch,
-with the machine's OPENBLAS_CORETYPE and without it, timed in turns: each
+machine's OPENBLAS_CORETYPE and with OpenBLAS's own choice; on a CPU with
+AVX-512 that this OpenBLAS does not recognise, and so runs its Prescott
+kernels on, with its AVX-512 kernels named instead of its own choice),
+gemm-pairs (1024^3 float32 GFLOP/s: nettrain's kernel against OpenBLAS
+through torch, with the machine's OPENBLAS_CORETYPE, without it, and with
+the AVX-512 kernels named when OpenBLAS's own choice missed them, timed in turns: each
 round --pairs pairs of one nettrain and one OpenBLAS timing about a second
 apart, each program first in half of them, each pair its own ratio), gemm
 (the same product, one nettrain run and then one OpenBLAS run per round,
@@ -157,10 +160,44 @@ def machine():
     return info
 
 
-def coretypes(env):
-    """The environments OpenBLAS's GEMM is timed in: with the machine's
-    OPENBLAS_CORETYPE, if it sets one, and with OpenBLAS's own choice."""
-    for core in (env.get("OPENBLAS_CORETYPE"), None):
+# OpenBLAS's names of its AVX-512 core types (openblas_get_corename), and
+# the one to ask for when its own detection misses a CPU that has AVX-512.
+AVX512_CORES = ("SkylakeX", "Cooperlake", "SapphireRapids")
+
+
+def auto_corename(env):
+    """The core type OpenBLAS picks on its own in PyTorch's process."""
+    r = subprocess.run([PY, "-c", "import sys; sys.path.insert(0, 'bench'); import pytorch_twin as p; "
+                        "lib = p.openblas(); print(lib.openblas_get_corename().decode() if lib else '')"],
+                       cwd=ROOT, env=env, capture_output=True, text=True)
+    return r.stdout.strip()
+
+
+def openblas_cores(env, info):
+    """The OPENBLAS_CORETYPE settings PyTorch is timed with (None: OpenBLAS's
+    own choice): the machine's, if it sets one; OpenBLAS's own; and, on a
+    CPU with AVX-512 whose model this OpenBLAS does not know (0.3.21 runs
+    its Prescott kernels, five times slower, on Intel's Emerald Rapids), its
+    AVX-512 kernels by name (Cooperlake with bfloat16, else SkylakeX), so
+    that PyTorch gets the kernels the CPU can run. Sets info's
+    openblas_auto_corename and openblas_added_coretype."""
+    cores = [env.get("OPENBLAS_CORETYPE")] if env.get("OPENBLAS_CORETYPE") else []
+    cores.append(None)
+    auto = auto_corename({k: v for k, v in env.items() if k != "OPENBLAS_CORETYPE"})
+    info["openblas_auto_corename"] = auto
+    flags = info.get("flags", [])
+    known = [c.lower() for c in AVX512_CORES]
+    if "avx512f" in flags and auto.lower() not in known and not any((c or "").lower() in known for c in cores):
+        added = "Cooperlake" if "avx512_bf16" in flags else "SkylakeX"
+        info["openblas_added_coretype"] = added
+        cores.append(added)
+    return cores
+
+
+def coretypes(env, cores):
+    """The environments OpenBLAS's GEMM is timed in, one per core type of
+    openblas_cores."""
+    for core in cores:
         e = dict(env)
         e.pop("OPENBLAS_CORETYPE", None)
         if core:
@@ -223,7 +260,7 @@ def main():
                                 datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ") + ".jsonl")
     os.makedirs(os.path.dirname(out), exist_ok=True)
     rec = Recorder(out, a)
-    rec.emit(machine())
+    info = machine()
     nt = os.path.join(tempfile.mkdtemp(), "nettrain")
     subprocess.run(["go", "build", "-o", nt, "./cmd/nettrain"], cwd=ROOT, check=True)
     env = dict(os.environ)
@@ -235,6 +272,8 @@ def main():
     # PyTorch's processes (not nettrain's, which does not use glibc's
     # malloc) keep the memory they free: see TORCH_MALLOC.
     torch_env = dict(env, GLIBC_TUNABLES=TORCH_MALLOC)
+    cores = openblas_cores(torch_env, info)
+    rec.emit(info)
     for w in a.workloads.split(","):
         if w.startswith("scale-"):
             # Scaling: nettrain alone, one process per round timing every
@@ -262,12 +301,13 @@ def main():
                     rec.run(dict(base, program="nettrain"), [nt, "bench", CONFIGS[w], "--threads", str(t), "--steps", str(a.steps),
                                                                     "--min-time", a.min_time, "--json"], e)
                     settings = [(t, t)] if t == 1 else [(1, t), (t, 1), (t, t)]
-                    # The machine's OPENBLAS_CORETYPE (if any) and OpenBLAS's own
-                    # choice of kernels: PyTorch gets the better.
-                    cores = [env.get("OPENBLAS_CORETYPE")] + ([None] if env.get("OPENBLAS_CORETYPE") else [])
+                    # The core types of openblas_cores, PyTorch getting the best;
+                    # without OpenBLAS's own choice when it missed the CPU's
+                    # AVX-512 (the GEMM workloads time that choice).
+                    train_cores = [c for c in cores if c] if info.get("openblas_added_coretype") else cores
                     for tt, bt in settings:
                         for wait in ("", "PASSIVE"):
-                            for core in cores:
+                            for core in train_cores:
                                 e = dict(torch_env)
                                 e.pop("OPENBLAS_CORETYPE", None)
                                 if core:
@@ -282,14 +322,14 @@ def main():
                     # bench's peak_gflops: nettrain's 1024^3 float32 GEMM on t threads,
                     # best of 5 rounds of at least 20 ms (as the twin times torch.mm)
                     rec.run(dict(base, program="nettrain"), [nt, "bench", CONFIGS["mlp"], "--threads", str(t), "--steps", "1", "--json"], e)
-                    for core, e in coretypes(torch_env):
+                    for core, e in coretypes(torch_env, cores):
                         rec.run(dict(base, program="pytorch", openblas_coretype=core or "(auto)"),
                                 [PY, "bench/pytorch_twin.py", "--workload", "gemm", "--threads", str(t)], e)
                 elif w == "gemm-pairs":
                     # The 1024^3 product again, nettrain and OpenBLAS timed in
                     # turns (pairs about a second apart, each program first in
                     # half), each pair a ratio of its own.
-                    for core, e in coretypes(torch_env):
+                    for core, e in coretypes(torch_env, cores):
                         rec.run(dict(base, program="pairs", openblas_coretype=core or "(auto)"),
                                 [PY, "bench/pytorch_twin.py", "--workload", "gemm-pairs", "--threads", str(t), "--nettrain", nt,
                                  "--pairs", str(a.pairs)], e)
@@ -301,7 +341,7 @@ def main():
                     shapes = os.path.join(os.path.dirname(nt), f"{w}-{t}-{r}.json")
                     with open(shapes, "w") as f:
                         json.dump(ours["result"], f)
-                    for core, e in coretypes(torch_env):
+                    for core, e in coretypes(torch_env, cores):
                         rec.run(dict(base, program="pytorch", openblas_coretype=core or "(auto)"),
                                 [PY, "bench/pytorch_twin.py", "--workload", "gemm", "--threads", str(t), "--shapes", shapes], e)
                 elif w.startswith("infer-"):
