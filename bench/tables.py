@@ -14,7 +14,9 @@ With --readme the tables replace the text between the lines
 gives the scaling goals record by record instead (each file on its own,
 one row each, and the rounds meeting each goal counted by the host's
 state in them), between <!-- bench-rounds:begin --> and
-<!-- bench-rounds:end -->.
+<!-- bench-rounds:end -->. --block NAME writes between <!-- NAME:begin -->
+and <!-- NAME:end --> instead (the README keeps each machine kind's
+records in blocks of their own).
 
 Each figure is the median over rounds of the last attempt of each run
 (compare.py repeats a disturbed run), but for gemm-pairs, whose figures
@@ -556,6 +558,7 @@ def main():
     ap.add_argument("--readme")
     ap.add_argument("--rounds", action="store_true",
                     help="the scaling goals record by record (each file on its own) instead of the tables of one run")
+    ap.add_argument("--block", help="with --readme: the README block to rewrite (default bench-tables, or bench-rounds with --rounds)")
     a = ap.parse_args()
     if a.rounds:
         text, block, flag = rounds_table(a.results), "bench-rounds", "--rounds "
@@ -564,6 +567,8 @@ def main():
     if not a.readme:
         print(text)
         return
+    if a.block:
+        block = a.block
     s = open(a.readme).read()
     b, e = f"<!-- {block}:begin -->", f"<!-- {block}:end -->"
     if b not in s or e not in s:

@@ -134,3 +134,44 @@ func BenchmarkSgemmRows(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSgemmBlocking times the 1024^3 products (op(B) = B and B^T) on
+// one thread with the blocking Select gives this CPU ("selected") and with
+// other panel heights mc and block widths nc, kc kept (it decides the
+// rounding): how far the selection is from the best blocking on the
+// machine at hand. Run it pinned, with -count, and compare medians:
+//
+//	taskset -c 0 go test ./internal/gemm -run - -bench SgemmBlocking -count 5
+func BenchmarkSgemmBlocking(b *testing.B) {
+	sel := KernelSelection()
+	base := activeKernels()
+	rng := rand.New(rand.NewPCG(1, 1))
+	mcs := []int{roundUp(384, base.mr), roundUp(1024, base.mr), roundUp(2048, base.mr), sel.MC}
+	ncs := []int{256, 512, 1024, sel.NC}
+	for _, tB := range []bool{false, true} {
+		o := newOperands(rng, gemmCase{tB: tB, m: 1024, n: 1024, k: 1024})
+		seen := map[[2]int]bool{}
+		for _, mc := range mcs {
+			for _, nc := range ncs {
+				if seen[[2]int{mc, nc}] {
+					continue
+				}
+				seen[[2]int{mc, nc}] = true
+				s := sel
+				s.MC, s.NC = mc, nc
+				name := fmt.Sprintf("tB=%v/mc=%d/nc=%d", tB, mc, nc)
+				if mc == sel.MC && nc == sel.NC {
+					name += "/selected"
+				}
+				b.Run(name, func(b *testing.B) {
+					defer useKernelSet(base.tuned(s))()
+					b.ReportAllocs()
+					for b.Loop() {
+						Sgemm(false, tB, 1024, 1024, 1024, 1, o.a, o.lda, o.b, o.ldb, 0, o.c, o.ldc)
+					}
+					b.ReportMetric(2*1024*1024*1024*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				})
+			}
+		}
+	}
+}
