@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -63,6 +64,35 @@ type podRun struct {
 // FLAGS becomes flags(the ConfigMap's FLAGS).
 func runPods(t *testing.T, dir string, stages []string, flags func(string) string) podRun {
 	t.Helper()
+	r, env, jobs := setupPods(t, dir, flags)
+	order := func(j *batchv1.Job) int { return slices.Index(stages, j.Labels["stage"]) }
+	sort.Slice(jobs, func(i, j int) bool { return order(jobs[i]) < order(jobs[j]) })
+	var got []string
+	for _, j := range jobs {
+		got = append(got, j.Labels["stage"])
+	}
+	if !slices.Equal(got, stages) {
+		t.Fatalf("%s: want one Job per stage %v, got stages %v", dir, stages, got)
+	}
+	for _, job := range jobs {
+		n := int32(1)
+		if job.Spec.Completions != nil {
+			n = *job.Spec.Completions
+		}
+		for i := range n {
+			if out, err := r.pod(env, job, int(i)).CombinedOutput(); err != nil {
+				t.Fatalf("Job %s, pod %d: %v\n%s", job.Name, i, err, out)
+			}
+		}
+	}
+	return r
+}
+
+// setupPods builds nettrain and reads the example in dir: the pods'
+// environment (the ConfigMap's data, FLAGS becoming flags(FLAGS)) and its
+// Jobs, in file order.
+func setupPods(t *testing.T, dir string, flags func(string) string) (podRun, []string, []*batchv1.Job) {
+	t.Helper()
 	docs, err := decodeDir(t, dir)
 	if err != nil {
 		t.Fatal(err)
@@ -99,31 +129,67 @@ func runPods(t *testing.T, dir string, stages []string, flags func(string) strin
 			jobs = append(jobs, o)
 		}
 	}
-	order := func(j *batchv1.Job) int { return slices.Index(stages, j.Labels["stage"]) }
-	sort.Slice(jobs, func(i, j int) bool { return order(jobs[i]) < order(jobs[j]) })
-	var got []string
-	for _, j := range jobs {
-		got = append(got, j.Labels["stage"])
-	}
-	if !slices.Equal(got, stages) {
-		t.Fatalf("%s: want one Job per stage %v, got stages %v", dir, stages, got)
-	}
-	for _, job := range jobs {
-		n := int32(1)
-		if job.Spec.Completions != nil {
-			n = *job.Spec.Completions
-		}
-		c := job.Spec.Template.Spec.Containers[0]
-		script := strings.ReplaceAll(c.Args[0], "/work", r.work)
-		for i := range n {
-			cmd := exec.Command(c.Command[0], append(c.Command[1:], script)...)
-			cmd.Env = append(append(os.Environ(), env...), "PATH="+r.bin+":"+os.Getenv("PATH"), fmt.Sprintf("JOB_COMPLETION_INDEX=%d", i))
-			if out, err := cmd.CombinedOutput(); err != nil {
-				t.Fatalf("Job %s, pod %d: %v\n%s", job.Name, i, err, out)
+	return r, env, jobs
+}
+
+// pod is the command of pod i of job: its /bin/sh -c script with /work
+// the run's work directory, JOB_COMPLETION_INDEX i and env.
+func (r podRun) pod(env []string, job *batchv1.Job, i int) *exec.Cmd {
+	c := job.Spec.Template.Spec.Containers[0]
+	script := strings.ReplaceAll(c.Args[0], "/work", r.work)
+	cmd := exec.Command(c.Command[0], append(c.Command[1:], script)...)
+	cmd.Env = append(append(os.Environ(), env...), "PATH="+r.bin+":"+os.Getenv("PATH"), fmt.Sprintf("JOB_COMPLETION_INDEX=%d", i))
+	return cmd
+}
+
+// TestBadFlagsFailTheJob runs the first pod of each example's first Job
+// with a mistake in FLAGS that only the config reveals: the pod must stop
+// before writing anything, print the line that names the mistake, and
+// exit with a code on which the Job's podFailurePolicy fails the whole
+// Job (without it, every shard would be retried backoffLimitPerIndex
+// times, each failing the same way).
+func TestBadFlagsFailTheJob(t *testing.T) {
+	for _, tc := range []struct {
+		dir, stage, bad, want string
+	}{
+		{"../compare-optimizers", "tune", " --optimizers sgd,adamm", "adamm"},
+		{"../sweep", "sweep", " --grid optimizer.lrr=0.1,0.2", "lrr"},
+	} {
+		t.Run(filepath.Base(tc.dir), func(t *testing.T) {
+			r, env, jobs := setupPods(t, tc.dir, func(shipped string) string { return shipped + tc.bad })
+			i := slices.IndexFunc(jobs, func(j *batchv1.Job) bool { return j.Labels["stage"] == tc.stage })
+			if i < 0 {
+				t.Fatalf("%s: no Job of stage %s", tc.dir, tc.stage)
 			}
-		}
+			job := jobs[i]
+			out, err := r.pod(env, job, 0).CombinedOutput()
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) {
+				t.Fatalf("pod 0 of %s with FLAGS ...%s: want a failure, got %v\n%s", job.Name, tc.bad, err, out)
+			}
+			if !strings.Contains(string(out), tc.want) || strings.Count(strings.TrimSpace(string(out)), "\n") > 0 {
+				t.Errorf("pod 0 of %s: want one line naming %q, got\n%s", job.Name, tc.want, out)
+			}
+			if left, _ := os.ReadDir(r.work); len(left) > 0 {
+				t.Errorf("pod 0 of %s wrote %s before stopping", job.Name, left[0].Name())
+			}
+			code := int32(ee.ExitCode())
+			failsJob := false
+			if p := job.Spec.PodFailurePolicy; p != nil {
+				for _, rule := range p.Rules {
+					e := rule.OnExitCodes
+					if rule.Action == batchv1.PodFailurePolicyActionFailJob && e != nil &&
+						(e.ContainerName == nil || *e.ContainerName == job.Spec.Template.Spec.Containers[0].Name) &&
+						e.Operator == batchv1.PodFailurePolicyOnExitCodesOpIn && slices.Contains(e.Values, code) {
+						failsJob = true
+					}
+				}
+			}
+			if !failsJob {
+				t.Errorf("Job %s: its pod exits %d on a bad config or FLAGS, and no podFailurePolicy rule fails the Job on that code", job.Name, code)
+			}
+		})
 	}
-	return r
 }
 
 // single runs nettrain ARGS... --out r.singleOut --workers 2 in one process.
