@@ -10,7 +10,8 @@
 // (session.LockHeld), never by taking the lock. The page is index.html
 // (html/template) with app.js and the vendored uPlot chart library, all
 // embedded in the binary; the script polls /api/runs and /api/run about
-// once a second and puts every string from the files into the page with
+// once a second (asking only for the metrics rows it does not hold: see
+// RunDetail) and puts every string from the files into the page with
 // textContent, never as markup. Runs and reports are named by their path
 // relative to the runs directory; a name that leaves it, or names no run,
 // is refused.
@@ -21,6 +22,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"html/template"
 	"io/fs"
 	"math"
@@ -30,6 +32,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -345,11 +348,23 @@ func (s *Server) resolve(name string) (string, error) {
 }
 
 // RunDetail is /api/run: a run's metrics rows, config and status.
+//
+// A page that polls a run asks only for the rows it does not have:
+// /api/run?name=NAME&from=N&sig=SIG, with N the rows it holds and SIG the
+// MetricsSig of the answer that gave it the last of them. When row N-1 of
+// the file still has that signature, Metrics holds rows N onwards and
+// MetricsFrom is N; otherwise (the file was rewritten, say by a run
+// started again with --overwrite) every row, and MetricsFrom is 0.
 type RunDetail struct {
 	RunInfo
 	Config  string           `json:"config"`
 	Metrics []map[string]any `json:"metrics"`
-	Error   string           `json:"error,omitempty"`
+	// MetricsFrom is the index of Metrics' first row in the run's rows.
+	MetricsFrom int `json:"metrics_from"`
+	// MetricsSig is the signature of the run's last row ("" without rows):
+	// what the next request's sig names.
+	MetricsSig string `json:"metrics_sig"`
+	Error      string `json:"error,omitempty"`
 	// Traces are the trace pages in the run's directory (trace*.html, as
 	// nettrain trace --html writes them), sorted.
 	Traces []string `json:"traces"`
@@ -368,15 +383,35 @@ func (s *Server) apiRun(w http.ResponseWriter, r *http.Request) {
 		d.Error = err.Error()
 	}
 	d.RunInfo = s.runInfo(path.Clean(name), dir, rows)
-	d.Metrics = make([]map[string]any, len(rows))
-	for i, r := range rows {
-		d.Metrics[i] = r.JSON()
+	q := r.URL.Query()
+	if from, err := strconv.Atoi(q.Get("from")); err == nil && from > 0 && from <= len(rows) && rowSig(rows[from-1]) == q.Get("sig") {
+		d.MetricsFrom = from
+	}
+	d.Metrics = make([]map[string]any, 0, len(rows)-d.MetricsFrom)
+	for _, r := range rows[d.MetricsFrom:] {
+		d.Metrics = append(d.Metrics, r.JSON())
+	}
+	if len(rows) > 0 {
+		d.MetricsSig = rowSig(rows[len(rows)-1])
 	}
 	if b, err := safeio.ReadFile(filepath.Join(dir, "config.yaml"), maxConfig, "config"); err == nil {
 		d.Config = string(b)
 	}
 	d.Traces = traces(dir)
 	writeJSON(w, d)
+}
+
+// rowSig is a metrics row's signature: an FNV-1a hash of its JSON, so
+// that a row rewritten with other values, or another row at its index,
+// has another.
+func rowSig(r session.Row) string {
+	b, err := finitejson.Marshal(r.JSON())
+	if err != nil {
+		return ""
+	}
+	h := fnv.New64a()
+	h.Write(b)
+	return strconv.FormatUint(h.Sum64(), 36)
 }
 
 // traceName is the name of a trace page the board shows: trace*.html,

@@ -1,6 +1,7 @@
 package board
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -8,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -232,6 +234,66 @@ func TestMetricsAreCachedUntilTheFileChanges(t *testing.T) {
 	c, err := s.readRows(dir)
 	if err != nil || len(c) != 3 || c[2].Step != 3 {
 		t.Errorf("after a row was appended: %d rows, %v", len(c), err)
+	}
+}
+
+// TestRunSendsOnlyNewRows: a page that holds a run's first rows gets only
+// the rows after them (the board polls every second, and a long run's
+// metrics run to megabytes), and every row again when the rows it holds
+// are no longer the file's (a run started again with --overwrite), or
+// when it asks with a signature or a count that does not fit.
+func TestRunSendsOnlyNewRows(t *testing.T) {
+	runs := t.TempDir()
+	dir := filepath.Join(runs, "r")
+	os.MkdirAll(dir, 0o755)
+	path := filepath.Join(dir, "metrics.jsonl")
+	row := func(step int, loss float64) string {
+		return fmt.Sprintf(`{"epoch":1,"step":%d,"train_loss":%g,"val_loss":0.4,"val_accuracy":null,"val_mae":null,"lr":0.1,"grad_norm":1,"samples_per_s":10,"elapsed_s":1}`+"\n", step, loss)
+	}
+	srv := httptest.NewServer(New(runs))
+	defer srv.Close()
+	fetch := func(query string) RunDetail {
+		t.Helper()
+		code, body := get(t, srv, "/api/run?name=r"+query)
+		var d RunDetail
+		if err := json.Unmarshal([]byte(body), &d); code != 200 || err != nil {
+			t.Fatalf("/api/run?name=r%s: %d %v\n%s", query, code, err, body)
+		}
+		return d
+	}
+	steps := func(d RunDetail) []float64 {
+		var out []float64
+		for _, m := range d.Metrics {
+			out = append(out, m["step"].(float64))
+		}
+		return out
+	}
+	os.WriteFile(path, []byte(row(1, 0.9)+row(2, 0.8)), 0o644)
+	first := fetch("")
+	if first.MetricsFrom != 0 || !slices.Equal(steps(first), []float64{1, 2}) || first.MetricsSig == "" {
+		t.Fatalf("first request: from %d, steps %v, sig %q", first.MetricsFrom, steps(first), first.MetricsSig)
+	}
+	f, _ := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString(row(3, 0.7) + row(4, 0.6))
+	f.Close()
+	next := fetch("&from=2&sig=" + first.MetricsSig)
+	if next.MetricsFrom != 2 || !slices.Equal(steps(next), []float64{3, 4}) || next.MetricsSig == first.MetricsSig {
+		t.Errorf("after two rows were appended: from %d, steps %v, sig %q", next.MetricsFrom, steps(next), next.MetricsSig)
+	}
+	none := fetch("&from=4&sig=" + next.MetricsSig)
+	if none.MetricsFrom != 4 || len(none.Metrics) != 0 || none.MetricsSig != next.MetricsSig {
+		t.Errorf("with nothing new: from %d, %d rows, sig %q", none.MetricsFrom, len(none.Metrics), none.MetricsSig)
+	}
+	for _, q := range []string{"&from=2&sig=nope", "&from=5&sig=" + next.MetricsSig, "&from=-1&sig=", "&from=x"} {
+		if d := fetch(q); d.MetricsFrom != 0 || len(d.Metrics) != 4 {
+			t.Errorf("%s: want every row, got from %d and %d rows", q, d.MetricsFrom, len(d.Metrics))
+		}
+	}
+	// The run started again: same steps, other losses, more rows.
+	os.WriteFile(path, []byte(row(1, 1.9)+row(2, 1.8)+row(3, 1.7)+row(4, 1.6)+row(5, 1.5)), 0o644)
+	again := fetch("&from=4&sig=" + next.MetricsSig)
+	if again.MetricsFrom != 0 || len(again.Metrics) != 5 || again.Metrics[0]["train_loss"] != 1.9 {
+		t.Errorf("after the file was rewritten: from %d, %d rows", again.MetricsFrom, len(again.Metrics))
 	}
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -64,7 +66,28 @@ func TestBoardInBrowser(t *testing.T) {
 	train(t, data, runs, "<script>", session.Options{}, "optimizer.lr=0.003")
 	train(t, data, runs, "noval", session.Options{}, "data.validation_split=0", "training.epochs=2")
 	writeReport(t, filepath.Join(runs, "blobs-compare"), filepath.Join(runs, "<script>", "curves.png"))
-	srv := httptest.NewServer(New(runs))
+	// liveFrom records metrics_from of every /api/run answer about the
+	// live run: whether the page asked for the new rows only.
+	var mu sync.Mutex
+	var liveFrom []int
+	board := New(runs)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/api/run" || r.URL.Query().Get("name") != "live" {
+			board.ServeHTTP(w, r)
+			return
+		}
+		rec := httptest.NewRecorder()
+		board.ServeHTTP(rec, r)
+		var d RunDetail
+		if json.Unmarshal(rec.Body.Bytes(), &d) == nil {
+			mu.Lock()
+			liveFrom = append(liveFrom, d.MetricsFrom)
+			mu.Unlock()
+		}
+		maps.Copy(w.Header(), rec.Header())
+		w.WriteHeader(rec.Code)
+		w.Write(rec.Body.Bytes())
+	}))
 	defer srv.Close()
 
 	// The live run: 40 steps, slowed to about 100 ms each, evaluated every
@@ -144,6 +167,40 @@ func TestBoardInBrowser(t *testing.T) {
 	if n := eval[int](t, ctx, `document.querySelectorAll("#report-findings img").length`); n != 0 {
 		t.Error("a finding was parsed as markup")
 	}
+
+	// Once the live run has finished, the rows the page put together from
+	// its polls (each asking only for the rows after those it held) are
+	// the file's, in order, none twice.
+	waitFor(t, ctx, "the live run has finished", `document.querySelector('tr[data-run="live"] .status') && !document.querySelector('tr[data-run="live"] .status.running')`, 30*time.Second)
+	time.Sleep(1500 * time.Millisecond) // a poll after the last row
+	rows, err := session.BoardMetrics(filepath.Join(runs, "live", "metrics.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := make([]int64, len(rows))
+	for i, r := range rows {
+		want[i] = r.Step
+	}
+	var pageSteps []int64
+	if err := json.Unmarshal([]byte(eval[string](t, ctx, `JSON.stringify(state.metrics.get("live").rows.map((r) => r.step))`)), &pageSteps); err != nil {
+		t.Fatal(err)
+	}
+	if len(want) < 10 || !slices.Equal(pageSteps, want) {
+		t.Errorf("the page holds the live run's rows at steps %v, the file %v", pageSteps, want)
+	}
+	mu.Lock()
+	full := 0
+	for _, f := range liveFrom {
+		if f == 0 {
+			full++
+		}
+	}
+	// The first look at the run, its first in the overlay (asked for at
+	// the same time, both from the start): the rest only new rows.
+	if full > 2 || len(liveFrom)-full < 5 {
+		t.Errorf("the page asked for every row of the live run %d times in %d requests (metrics_from %v)", full, len(liveFrom), liveFrom)
+	}
+	mu.Unlock()
 
 	// Back to the top, with the live run selected, for the picture.
 	chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void]("window.scrollTo(0, 0)"))

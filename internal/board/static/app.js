@@ -4,7 +4,7 @@
 "use strict";
 
 const colors = ["#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000", "#c8b400"];
-const state = { selected: null, ticked: new Set(), runs: [], charts: {}, report: null, traceKey: null };
+const state = { selected: null, ticked: new Set(), runs: [], charts: {}, report: null, traceKey: null, metrics: new Map() };
 
 function el(tag, text, cls) {
   const e = document.createElement(tag);
@@ -23,6 +23,39 @@ async function getJSON(url) {
   const r = await fetch(url, { cache: "no-store" });
   if (!r.ok) throw new Error(url + ": " + r.status);
   return r.json();
+}
+
+// getRun fetches /api/run for a run, asking only for the metrics rows the
+// page does not hold yet (from, with the signature of the last one it
+// holds: the server sends every row again if that row has changed), and
+// returns the answer with all the run's rows in metrics.
+async function getRun(name) {
+  const have = state.metrics.get(name);
+  let url = "/api/run?name=" + encodeURIComponent(name);
+  if (have && have.rows.length > 0) url += "&from=" + have.rows.length + "&sig=" + encodeURIComponent(have.sig);
+  const d = await getJSON(url);
+  let rows = d.metrics;
+  if (d.metrics_from > 0) {
+    // The rows before metrics_from are those the page held when it asked
+    // (another request for the run may have added to them meanwhile).
+    const cur = state.metrics.get(name);
+    if (!cur || cur.rows.length < d.metrics_from) {
+      state.metrics.delete(name);
+      return getRun(name);
+    }
+    rows = cur.rows.length === d.metrics_from ? cur.rows : cur.rows.slice(0, d.metrics_from);
+    for (const r of d.metrics) rows.push(r);
+  }
+  state.metrics.set(name, { rows: rows, sig: d.metrics_sig });
+  d.metrics = rows;
+  return d;
+}
+
+// forgetRuns drops the rows of runs neither selected nor ticked.
+function forgetRuns() {
+  for (const name of [...state.metrics.keys()]) {
+    if (name !== state.selected && !state.ticked.has(name)) state.metrics.delete(name);
+  }
 }
 
 // ---- the runs table ----
@@ -151,7 +184,7 @@ async function selectRun(name) {
 
 async function refreshRun() {
   if (!state.selected) return;
-  const d = await getJSON("/api/run?name=" + encodeURIComponent(state.selected));
+  const d = await getRun(state.selected);
   document.getElementById("run-section").hidden = false;
   document.getElementById("run-name").textContent = d.name;
   const st = document.getElementById("run-status");
@@ -217,7 +250,7 @@ async function refreshOverlay() {
   const names = [...state.ticked];
   document.getElementById("overlay-section").hidden = names.length === 0;
   if (names.length === 0) return;
-  const runs = await Promise.all(names.map((n) => getJSON("/api/run?name=" + encodeURIComponent(n)).catch(() => null)));
+  const runs = await Promise.all(names.map((n) => getRun(n).catch(() => null)));
   // One x axis: the union of the runs' steps; a run without a row at a
   // step has a gap there.
   const steps = [...new Set(runs.flatMap((r) => (r ? r.metrics.map((m) => m.step) : [])))].sort((a, b) => a - b);
@@ -285,6 +318,7 @@ async function tick() {
     const list = await getJSON("/api/runs");
     renderRuns(list);
     renderReports(list);
+    forgetRuns();
     await refreshRun();
     await refreshOverlay();
     live.textContent = "live, updated " + new Date().toLocaleTimeString();
