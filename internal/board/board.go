@@ -69,19 +69,23 @@ type Server struct {
 	mux *http.ServeMux
 
 	// rows caches each run's parsed metrics by the file's size and
-	// modification time: the page polls every second, and re-reading
-	// every run's metrics.jsonl each time took seconds for long runs.
+	// modification time, and parses only the lines appended since (a
+	// session.MetricsFollower): the page polls every second, and
+	// re-reading every run's metrics.jsonl each time took seconds for
+	// long runs, a growing one on every poll.
 	mu        sync.Mutex
-	rows      map[string]cachedRows
+	rows      map[string]*cachedRows
 	cachedLen int64 // bytes of the cached files
 }
 
 // cachedRows are the rows read from one metrics.jsonl of a size and time.
 type cachedRows struct {
-	size int64
-	mod  time.Time
-	rows []session.Row
-	err  error
+	mu     sync.Mutex // held while follow reads
+	follow session.MetricsFollower
+	size   int64
+	mod    time.Time
+	rows   []session.Row
+	err    error
 }
 
 // maxCached bounds the metrics files whose rows the board keeps between
@@ -260,8 +264,8 @@ func bestOf(rows []session.Row) *session.Row {
 }
 
 // readRows returns a run's metrics rows, read again only when its
-// metrics.jsonl changed size or time. The rows are shared: callers must not
-// change them.
+// metrics.jsonl changed size or time, and then only its new lines. The
+// rows are shared: callers must not change them.
 func (s *Server) readRows(dir string) ([]session.Row, error) {
 	path := filepath.Join(dir, "metrics.jsonl")
 	st, err := os.Stat(path)
@@ -270,21 +274,29 @@ func (s *Server) readRows(dir string) ([]session.Row, error) {
 	}
 	s.mu.Lock()
 	c, ok := s.rows[path]
+	if !ok {
+		if s.rows == nil || s.cachedLen+st.Size() > maxCached {
+			s.rows, s.cachedLen = map[string]*cachedRows{}, 0
+		}
+		c = &cachedRows{follow: session.MetricsFollower{Path: path}, size: -1}
+		s.rows[path] = c
+	}
 	s.mu.Unlock()
-	if ok && c.size == st.Size() && c.mod.Equal(st.ModTime()) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.size == st.Size() && c.mod.Equal(st.ModTime()) {
 		return c.rows, c.err
 	}
-	rows, err := readRows(dir)
+	rows, err := c.follow.Read()
+	if rows == nil {
+		rows = []session.Row{}
+	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.rows == nil || s.cachedLen+st.Size() > maxCached {
-		s.rows, s.cachedLen = map[string]cachedRows{}, 0
+	if s.rows[path] == c {
+		s.cachedLen += st.Size() - max(c.size, 0)
 	}
-	if old, ok := s.rows[path]; ok {
-		s.cachedLen -= old.size
-	}
-	s.rows[path] = cachedRows{size: st.Size(), mod: st.ModTime(), rows: rows, err: err}
-	s.cachedLen += st.Size()
+	s.mu.Unlock()
+	c.size, c.mod, c.rows, c.err = st.Size(), st.ModTime(), rows, err
 	return rows, err
 }
 

@@ -1,10 +1,11 @@
 package session
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"math"
 
 	"github.com/nettrain/nettrain/internal/safeio"
@@ -51,18 +52,24 @@ func readMetrics(path string, limit int64) ([]Row, error) {
 	if err != nil {
 		return nil, err
 	}
-	if i := bytes.LastIndexByte(b, '\n'); i >= 0 {
-		b = b[:i+1]
-	} else {
-		b = nil
-	}
-	var rows []Row
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for line := 1; sc.Scan(); line++ {
+	rows, _, err := parseMetrics(nil, b, path, 1)
+	return rows, err
+}
+
+// parseMetrics appends to rows the rows of b's complete lines (a last line
+// without its newline is left out), the first being line first of path;
+// it returns them and the bytes of b it parsed (up to the end of the last
+// good line: a line that is not a row stops it, with an error naming it).
+func parseMetrics(rows []Row, b []byte, path string, first int) ([]Row, int, error) {
+	done, line := 0, first
+	for {
+		i := bytes.IndexByte(b[done:], '\n')
+		if i < 0 {
+			return rows, done, nil
+		}
 		var j jsonRow
-		if err := json.Unmarshal(sc.Bytes(), &j); err != nil {
-			return rows, fmt.Errorf("%s:%d: not a metrics row: %v", path, line, err)
+		if err := json.Unmarshal(b[done:done+i], &j); err != nil {
+			return rows, done, fmt.Errorf("%s:%d: not a metrics row: %v", path, line, err)
 		}
 		nan := func(v *float64) float64 {
 			if v == nil {
@@ -73,9 +80,63 @@ func readMetrics(path string, limit int64) ([]Row, error) {
 		rows = append(rows, Row{Epoch: j.Epoch, Step: j.Step, TrainLoss: nan(j.TrainLoss), ValLoss: j.ValLoss,
 			ValAccuracy: j.ValAccuracy, ValMAE: j.ValMAE, LR: nan(j.LR), GradNorm: nan(j.GradNorm),
 			SamplesPerS: j.SamplesPerS, ElapsedS: j.ElapsedS, Stop: j.Stop})
+		done += i + 1
+		line++
 	}
-	if err := sc.Err(); err != nil {
-		return rows, fmt.Errorf("cannot read %s: %w", path, err)
+}
+
+// MetricsFollower reads a metrics.jsonl that a running run appends to, as
+// the board polls it: each Read parses only the complete lines added since
+// the last, and starts over from the beginning when the part already read
+// has changed (a run started again with --overwrite) or the file shrank.
+// The file is bounded by MaxMetricsBytes, as BoardMetrics reads it. Not
+// safe for concurrent use; the rows it returns are shared and never
+// changed afterwards (later rows are appended past them).
+type MetricsFollower struct {
+	Path string
+
+	rows  []Row
+	off   int64  // bytes of whole lines parsed
+	last  []byte // the last line parsed, with its newline
+	lines int    // lines parsed
+}
+
+// Read returns the file's rows as they are now.
+func (m *MetricsFollower) Read() ([]Row, error) {
+	f, size, err := safeio.Open(m.Path)
+	if err != nil {
+		return nil, err
 	}
-	return rows, nil
+	defer f.Close()
+	if size > MaxMetricsBytes {
+		return nil, &safeio.TooLargeError{Path: m.Path, Size: size, Limit: MaxMetricsBytes, What: "metrics"}
+	}
+	if m.off > 0 {
+		keep := size >= m.off
+		if keep {
+			// The last line read must still be where it was.
+			at := m.off - int64(len(m.last))
+			b := make([]byte, len(m.last))
+			_, err := f.ReadAt(b, at)
+			keep = err == nil && bytes.Equal(b, m.last)
+		}
+		if !keep {
+			*m = MetricsFollower{Path: m.Path}
+		}
+	}
+	b := make([]byte, size-m.off)
+	n, err := f.ReadAt(b, m.off)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return m.rows, fmt.Errorf("cannot read %s: %w", m.Path, err)
+	}
+	b = b[:n]
+	rows, done, perr := parseMetrics(m.rows, b, m.Path, m.lines+1)
+	if done > 0 {
+		start := bytes.LastIndexByte(b[:done-1], '\n') + 1
+		m.last = append(m.last[:0], b[start:done]...)
+		m.lines += len(rows) - len(m.rows)
+		m.off += int64(done)
+	}
+	m.rows = rows
+	return m.rows, perr
 }
