@@ -165,12 +165,19 @@ def machine():
 AVX512_CORES = ("SkylakeX", "Cooperlake", "SapphireRapids")
 
 
+# OpenBLAS's names of core types whose kernels use AVX2 or wider: when
+# OpenBLAS picks one of these itself, its own choice stays in the training
+# runs beside any core type added.
+AVX2_CORES = ("Haswell", "Zen", "SkylakeX", "Cooperlake", "SapphireRapids")
+
+
 def auto_corename(env):
-    """The core type OpenBLAS picks on its own in PyTorch's process."""
+    """The core type OpenBLAS picks on its own in PyTorch's process; "" when
+    torch does not multiply in OpenBLAS or the question fails."""
     r = subprocess.run([PY, "-c", "import sys; sys.path.insert(0, 'bench'); import pytorch_twin as p; "
                         "lib = p.openblas(); print(lib.openblas_get_corename().decode() if lib else '')"],
                        cwd=ROOT, env=env, capture_output=True, text=True)
-    return r.stdout.strip()
+    return r.stdout.strip() if r.returncode == 0 else ""
 
 
 def openblas_cores(env, info):
@@ -187,10 +194,14 @@ def openblas_cores(env, info):
     info["openblas_auto_corename"] = auto
     flags = info.get("flags", [])
     known = [c.lower() for c in AVX512_CORES]
-    if "avx512f" in flags and auto.lower() not in known and not any((c or "").lower() in known for c in cores):
+    if auto and "avx512f" in flags and auto.lower() not in known and not any((c or "").lower() in known for c in cores):
         added = "Cooperlake" if "avx512_bf16" in flags else "SkylakeX"
         info["openblas_added_coretype"] = added
         cores.append(added)
+        if auto.lower() not in [c.lower() for c in AVX2_CORES]:
+            # Kernels older than AVX2 (Prescott, Sandybridge, ...): left
+            # out of the training runs, which they would only slow down.
+            info["openblas_auto_left_out_of_training"] = True
     return cores
 
 
@@ -302,9 +313,9 @@ def main():
                                                                     "--min-time", a.min_time, "--json"], e)
                     settings = [(t, t)] if t == 1 else [(1, t), (t, 1), (t, t)]
                     # The core types of openblas_cores, PyTorch getting the best;
-                    # without OpenBLAS's own choice when it missed the CPU's
-                    # AVX-512 (the GEMM workloads time that choice).
-                    train_cores = [c for c in cores if c] if info.get("openblas_added_coretype") else cores
+                    # without OpenBLAS's own choice when it fell back to kernels
+                    # older than AVX2 (the GEMM workloads time that choice).
+                    train_cores = [c for c in cores if c] if info.get("openblas_auto_left_out_of_training") else cores
                     for tt, bt in settings:
                         for wait in ("", "PASSIVE"):
                             for core in train_cores:

@@ -560,6 +560,8 @@ def main():
                     help="the scaling goals record by record (each file on its own) instead of the tables of one run")
     ap.add_argument("--block", help="with --readme: the README block to rewrite (default bench-tables, or bench-rounds with --rounds)")
     a = ap.parse_args()
+    if a.block and not a.readme:
+        sys.exit("--block names the README block to rewrite: give --readme too")
     if a.rounds:
         text, block, flag = rounds_table(a.results), "bench-rounds", "--rounds "
     else:

@@ -90,7 +90,7 @@ type cachedRows struct {
 
 // maxCached bounds the metrics files whose rows the board keeps between
 // requests (by file size); past it the cache starts over.
-const maxCached = 256 << 20
+var maxCached int64 = 256 << 20 // a variable for the tests
 
 // New serves the runs and reports under dir.
 func New(dir string) *Server {
@@ -288,12 +288,18 @@ func (s *Server) readRows(dir string) ([]session.Row, error) {
 		return c.rows, c.err
 	}
 	rows, err := c.follow.Read()
+	if errors.Is(err, fs.ErrNotExist) { // removed since the Stat
+		rows, err = nil, nil
+	}
 	if rows == nil {
 		rows = []session.Row{}
 	}
 	s.mu.Lock()
 	if s.rows[path] == c {
 		s.cachedLen += st.Size() - max(c.size, 0)
+		if s.cachedLen > maxCached { // grown past the bound: keep this run only
+			s.rows, s.cachedLen = map[string]*cachedRows{path: c}, st.Size()
+		}
 	}
 	s.mu.Unlock()
 	c.size, c.mod, c.rows, c.err = st.Size(), st.ModTime(), rows, err

@@ -297,6 +297,33 @@ func TestRunSendsOnlyNewRows(t *testing.T) {
 	}
 }
 
+// TestMetricsCacheStaysBounded: the rows the board keeps stay within
+// maxCached bytes of metrics files when a cached file grows, not only when
+// a new one is read.
+func TestMetricsCacheStaysBounded(t *testing.T) {
+	defer func(m int64) { maxCached = m }(maxCached)
+	runs := t.TempDir()
+	line := `{"epoch":1,"step":1,"train_loss":0.5,"val_loss":0.4,"val_accuracy":null,"val_mae":null,"lr":0.1,"grad_norm":1,"samples_per_s":10,"elapsed_s":1}` + "\n"
+	maxCached = int64(len(line)) * 5
+	s := New(runs)
+	for _, name := range []string{"a", "b"} {
+		os.MkdirAll(filepath.Join(runs, name), 0o755)
+		os.WriteFile(filepath.Join(runs, name, "metrics.jsonl"), []byte(strings.Repeat(line, 2)), 0o644)
+		if rows, err := s.readRows(filepath.Join(runs, name)); err != nil || len(rows) != 2 {
+			t.Fatalf("%s: %d rows, %v", name, len(rows), err)
+		}
+	}
+	f, _ := os.OpenFile(filepath.Join(runs, "a", "metrics.jsonl"), os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString(strings.Repeat(line, 2))
+	f.Close()
+	if rows, err := s.readRows(filepath.Join(runs, "a")); err != nil || len(rows) != 4 {
+		t.Fatalf("a after it grew: %d rows, %v", len(rows), err)
+	}
+	if s.cachedLen > maxCached || len(s.rows) != 1 {
+		t.Errorf("after a cached file grew past the bound: %d bytes of %d cached, %d files", s.cachedLen, maxCached, len(s.rows))
+	}
+}
+
 // TestSweepDirectoryIsNotARun: a compare-optimizers or sweep output
 // directory, locked while it runs, is not listed as a training run.
 func TestSweepDirectoryIsNotARun(t *testing.T) {

@@ -109,6 +109,7 @@ func (m *MetricsFollower) Read() ([]Row, error) {
 	}
 	defer f.Close()
 	if size > MaxMetricsBytes {
+		*m = MetricsFollower{Path: m.Path} // let the rows go
 		return nil, &safeio.TooLargeError{Path: m.Path, Size: size, Limit: MaxMetricsBytes, What: "metrics"}
 	}
 	if m.off > 0 {

@@ -174,19 +174,14 @@ func TestBadFlagsFailTheJob(t *testing.T) {
 				t.Errorf("pod 0 of %s wrote %s before stopping", job.Name, left[0].Name())
 			}
 			code := int32(ee.ExitCode())
-			failsJob := false
-			if p := job.Spec.PodFailurePolicy; p != nil {
-				for _, rule := range p.Rules {
-					e := rule.OnExitCodes
-					if rule.Action == batchv1.PodFailurePolicyActionFailJob && e != nil &&
-						(e.ContainerName == nil || *e.ContainerName == job.Spec.Template.Spec.Containers[0].Name) &&
-						e.Operator == batchv1.PodFailurePolicyOnExitCodesOpIn && slices.Contains(e.Values, code) {
-						failsJob = true
-					}
-				}
+			if a := exitAction(job, code); a != batchv1.PodFailurePolicyActionFailJob {
+				t.Errorf("Job %s: its pod exits %d on a bad config or FLAGS, on which its podFailurePolicy's action is %q, not FailJob", job.Name, code, a)
 			}
-			if !failsJob {
-				t.Errorf("Job %s: its pod exits %d on a bad config or FLAGS, and no podFailurePolicy rule fails the Job on that code", job.Name, code)
+			// Any other failure (a crash, the memory limit) is retried.
+			for _, other := range []int32{1, 2, 70, 137} {
+				if a := exitAction(job, other); a == batchv1.PodFailurePolicyActionFailJob {
+					t.Errorf("Job %s: exit code %d fails the whole Job", job.Name, other)
+				}
 			}
 		})
 	}
@@ -263,4 +258,27 @@ func trialsWithoutWall(t *testing.T, path string) string {
 		rows = append(rows, strings.Join(slices.Delete(f, wall, wall+1), ","))
 	}
 	return strings.Join(rows, "\n")
+}
+
+// exitAction is what job's podFailurePolicy does when its container exits
+// with code: the action of the first rule whose onExitCodes match it, as
+// the Job controller applies them ("" when none does: the failure counts
+// against the backoff limit).
+func exitAction(job *batchv1.Job, code int32) batchv1.PodFailurePolicyAction {
+	p := job.Spec.PodFailurePolicy
+	if p == nil {
+		return ""
+	}
+	name := job.Spec.Template.Spec.Containers[0].Name
+	for _, rule := range p.Rules {
+		e := rule.OnExitCodes
+		if e == nil || (e.ContainerName != nil && *e.ContainerName != name) {
+			continue
+		}
+		in := slices.Contains(e.Values, code)
+		if (e.Operator == batchv1.PodFailurePolicyOnExitCodesOpIn) == in {
+			return rule.Action
+		}
+	}
+	return ""
 }

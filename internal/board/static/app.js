@@ -36,14 +36,11 @@ async function getRun(name) {
   const d = await getJSON(url);
   let rows = d.metrics;
   if (d.metrics_from > 0) {
-    // The rows before metrics_from are those the page held when it asked
-    // (another request for the run may have added to them meanwhile).
-    const cur = state.metrics.get(name);
-    if (!cur || cur.rows.length < d.metrics_from) {
-      state.metrics.delete(name);
-      return getRun(name);
-    }
-    rows = cur.rows.length === d.metrics_from ? cur.rows : cur.rows.slice(0, d.metrics_from);
+    // The new rows follow those the page held when it asked; if another
+    // request for the run has answered meanwhile, those may be gone: ask
+    // again, from what the page holds now.
+    if (state.metrics.get(name) !== have) return getRun(name);
+    rows = have.rows;
     for (const r of d.metrics) rows.push(r);
   }
   state.metrics.set(name, { rows: rows, sig: d.metrics_sig });
