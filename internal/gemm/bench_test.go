@@ -21,6 +21,7 @@ var benchShapes = []struct {
 	{"mlp_fwd_64x128x256_NT", false, true, 64, 128, 256},  // X * W^T
 	{"mlp_fwd_64x10x128_NT", false, true, 64, 10, 128},    // X * W^T
 	{"mlp_dx_64x784x256_NN", false, false, 64, 784, 256},  // dY * W
+	{"mlp_dx_64x128x10_NN", false, false, 64, 128, 10},    // the last layer's dY * W
 	{"mlp_dw_256x784x64_TN", true, false, 256, 784, 64},   // dY^T * X
 	{"conv1_fwd_16x784x25_NN", false, false, 16, 784, 25}, // W * col
 	{"conv1_dw_16x25x784_NT", false, true, 16, 25, 784},   // dY * col^T
@@ -137,7 +138,8 @@ func BenchmarkSgemmRows(b *testing.B) {
 
 // BenchmarkSgemmBlocking times the 1024^3 products (op(B) = B and B^T) on
 // one thread with the blocking Select gives this CPU ("selected") and with
-// other panel heights mc and block widths nc, kc kept (it decides the
+// other panel heights mc and block widths nc, and with Select's mc and nc
+// at other depths kc (which the kernel set fixes, since it decides the
 // rounding): how far the selection is from the best blocking on the
 // machine at hand. Run it pinned, with -count, and compare medians:
 //
@@ -163,15 +165,22 @@ func BenchmarkSgemmBlocking(b *testing.B) {
 				if mc == sel.MC && nc == sel.NC {
 					name += "/selected"
 				}
-				b.Run(name, func(b *testing.B) {
-					defer useKernelSet(base.tuned(s))()
-					b.ReportAllocs()
-					for b.Loop() {
-						Sgemm(false, tB, 1024, 1024, 1024, 1, o.a, o.lda, o.b, o.ldb, 0, o.c, o.ldc)
-					}
-					b.ReportMetric(2*1024*1024*1024*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-				})
+				b.Run(name, func(b *testing.B) { timeBlocking(b, base.tuned(s), tB, o) })
 			}
 		}
+		for _, kc := range []int{384, 512} {
+			ks := base.tuned(sel)
+			ks.kc = kc
+			b.Run(fmt.Sprintf("tB=%v/mc=%d/nc=%d/kc=%d", tB, sel.MC, sel.NC, kc), func(b *testing.B) { timeBlocking(b, ks, tB, o) })
+		}
 	}
+}
+
+func timeBlocking(b *testing.B, ks *kernelSet, tB bool, o *operands) {
+	defer useKernelSet(ks)()
+	b.ReportAllocs()
+	for b.Loop() {
+		Sgemm(false, tB, 1024, 1024, 1024, 1, o.a, o.lda, o.b, o.ldb, 0, o.c, o.ldc)
+	}
+	b.ReportMetric(2*1024*1024*1024*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
