@@ -38,7 +38,8 @@ this machine's speed moves by more than the two differ within seconds,
 and 3 rounds give 3 ratios), gemm-mlp, gemm-cnn
 (every matrix product one training step of the MNIST MLP or CNN runs, as
 `nettrain bench --gemm` lists and times them, against torch.mm on the same
-shapes, timed the same way), scale-mlp, scale-cnn, scale-lstm (nettrain's
+shapes, timed the same way; --gemm-rounds rounds, each the two programs
+back to back, nettrain first in half of them), scale-mlp, scale-cnn, scale-lstm (nettrain's
 scaling with threads: each round one `nettrain bench --threads 1,2`,
 which times the thread counts' steps in turns, so that each round gives
 its own speed-up over the same stretch of time), infer-mlp, infer-cnn
@@ -254,6 +255,8 @@ def main():
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--scale-rounds", type=int, default=5, help="rounds of the scale-* workloads")
+    ap.add_argument("--gemm-rounds", type=int, default=6,
+                    help="rounds of gemm-mlp and gemm-cnn (even: each program first in half of them)")
     ap.add_argument("--steps", type=int, default=200)
     ap.add_argument("--min-time", default="1s",
                     help="nettrain bench --min-time: time at least this long (200 of the MLP's 0.3 ms steps would be 60 ms)")
@@ -305,7 +308,8 @@ def main():
             continue
         for t in threads:
             log(f"{w}, {t} thread(s)")
-            for r in range(a.rounds):
+            shape_rounds = w.startswith("gemm-") and w != "gemm-pairs"
+            for r in range(a.gemm_rounds if shape_rounds else a.rounds):
                 base = {"kind": "measure", "workload": w, "threads": t, "round": r}
                 if w in CONFIGS:
                     e = dict(env, GOMAXPROCS=str(t))
@@ -346,15 +350,29 @@ def main():
                                  "--pairs", str(a.pairs)], e)
                 elif w.startswith("gemm-"):
                     # The products of one training step: nettrain lists and times
-                    # them, torch.mm times the same list.
-                    e = dict(env, GOMAXPROCS=str(t))
-                    ours = rec.run(dict(base, program="nettrain"), [nt, "bench", CONFIGS[w[5:]], "--gemm", "--threads", str(t), "--json"], e)
-                    shapes = os.path.join(os.path.dirname(nt), f"{w}-{t}-{r}.json")
-                    with open(shapes, "w") as f:
-                        json.dump(ours["result"], f)
-                    for core, e in coretypes(torch_env, cores):
-                        rec.run(dict(base, program="pytorch", openblas_coretype=core or "(auto)"),
-                                [PY, "bench/pytorch_twin.py", "--workload", "gemm", "--threads", str(t), "--shapes", shapes], e)
+                    # them, torch.mm times the same list (the list round 0's
+                    # nettrain run wrote: the same in every round). Rounds of
+                    # both programs back to back, nettrain first in the even
+                    # ones and last in the odd ones, each round its own ratios:
+                    # the machine's speed moves between one program's run and
+                    # the other's.
+                    shapes = os.path.join(os.path.dirname(nt), f"{w}-{t}.json")
+                    first = "nettrain" if r % 2 == 0 else "pytorch"
+
+                    def ours():
+                        res = rec.run(dict(base, program="nettrain", first=first),
+                                      [nt, "bench", CONFIGS[w[5:]], "--gemm", "--threads", str(t), "--json"], dict(env, GOMAXPROCS=str(t)))
+                        if r == 0:
+                            with open(shapes, "w") as f:
+                                json.dump(res["result"], f)
+
+                    def theirs():
+                        for core, e in coretypes(torch_env, cores):
+                            rec.run(dict(base, program="pytorch", openblas_coretype=core or "(auto)", first=first),
+                                    [PY, "bench/pytorch_twin.py", "--workload", "gemm", "--threads", str(t), "--shapes", shapes], e)
+
+                    for step in ((ours, theirs) if first == "nettrain" else (theirs, ours)):
+                        step()
                 elif w.startswith("infer-"):
                     cfg = CONFIGS[w[len("infer-"):]]
                     model = os.path.join(os.path.dirname(nt), w + ".onnx")
