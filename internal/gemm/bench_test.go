@@ -29,8 +29,9 @@ var benchShapes = []struct {
 	{"conv2_fwd_32x196x400_NN", false, false, 32, 196, 400},
 	{"conv2_dw_32x400x196_NT", false, true, 32, 400, 196},
 	{"conv2_dx_400x196x32_TN", true, false, 400, 196, 32},
-	{"lstm_step_64x512x128_NN", false, false, 64, 512, 128}, // h_{t-1} * W_hh^T
-	{"lstm_step_32x512x128_NN", false, false, 32, 512, 128}, // half the batch
+	{"cnn_dense_fwd_64x128x1568_NT", false, true, 64, 128, 1568}, // X * W^T, the CNN's dense layer
+	{"lstm_step_64x512x128_NN", false, false, 64, 512, 128},      // h_{t-1} * W_hh^T
+	{"lstm_step_32x512x128_NN", false, false, 32, 512, 128},      // half the batch
 	{"lstm_step_16x512x128_NN", false, false, 16, 512, 128},
 	{"lstm_dh_16x128x512_NN", false, false, 16, 128, 512},
 	{"lstm_dh_64x128x512_NN", false, false, 64, 128, 512},    // dz_t * W_hh

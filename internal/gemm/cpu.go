@@ -91,17 +91,20 @@ const (
 //     while at other strides (n = 1000, 1536, 2000) or shallower depths
 //     (400x196x32) reading in place is faster;
 //   - such a core also sends C = A*B^T to the outer-product nest unless
-//     it is skinny (min(m, n) <= 48: 64x10x128, 32x48x1568) or between
-//     512 and L1D/(4*(4+6)) deep and not big (min(m, n) <= 96,
-//     fullDeepMaxMN: 64x256x784), where the dot product's 4
-//     rows of A and 6 of B stay in L1: past that depth they streamed from
-//     L2 (64x128x1568: outer 170 GFLOP/s, dot 135), below it the
-//     reduction does not pay (64x512x128: 185 against 136). Since the
-//     AVX-512 dot product cuts k into blocks that fit a 48 KiB L1 (dkc), the dot
-//     product gives 187 at 64x128x1568, but the outer product still wins
-//     from 128 rows up (128x256x2048: 189 against 161), and moving the
-//     limit would change the rounding of the shipped CNNs' dense layers
-//     for 0.1% of their step, so it stays;
+//     it is skinny (min(m, n) <= 48: 64x10x128, 32x48x1568) or at least
+//     512 deep and not big (min(m, n) <= 96, fullDeepMaxMN: 64x256x784),
+//     where the dot product's 4 rows of A and 6 of B stay in L1. Its
+//     blocks of k are at most dkc (1216, dotKC512) deep, which 4+6 rows
+//     fill 48 KiB of L1 with: on such a core (Zen 5, Intel from Golden
+//     Cove) any depth up to 4096 qualifies, on a smaller L1 only up to
+//     L1D/(4*(4+6)), past which the rows stream from L2 (64x128x1568
+//     in one block: outer 170 GFLOP/s, dot 135 on Zen 5). Below 512 the
+//     reduction does not pay (64x512x128: 185 against 136), and from 128
+//     rows up the outer product wins (128x256x2048: 189 against 161). At
+//     64x128x1568, the CNN's dense layer, the dot product in two blocks
+//     gives 187 against the outer product's 170 on Zen 5, and 105 to 131
+//     against 89 to 94 on one Emerald Rapids core (183 to 223 against 163
+//     to 177 on two);
 //   - a half-width one (Zen 4) was measured faster reading B in place at
 //     any size and with the dot-product nest for deep products; AVX2 packs
 //     from 256 rows and keeps the dot-product nest for skinny products.
@@ -123,7 +126,11 @@ func Select(c CPU) Selection {
 			if l1 <= 0 {
 				l1 = defaultL1D
 			}
-			s.Dot = DotRule{Skinny: 48, MinK: 512, DeepMaxK: roundDown(l1/(4*(dotRows512+dotCols512)), 16), DeepMaxMN: fullDeepMaxMN}
+			deep := roundDown(l1/(4*(dotRows512+dotCols512)), 16)
+			if deep >= dotKC512 {
+				deep = dotMaxK // every block of k (dkc deep at most) stays in L1
+			}
+			s.Dot = DotRule{Skinny: 48, MinK: 512, DeepMaxK: deep, DeepMaxMN: fullDeepMaxMN}
 			s.Why = "full-width AVX-512"
 		} else {
 			s.NC = roundDown(l2/2/(4*kc), nr)
@@ -173,6 +180,7 @@ const (
 	outerRows256 = 6
 	dotRows512   = 4
 	dotCols512   = 6
+	dotKC512     = 1216 // the avx512 set's dkc: blocks of 4+6 rows fit a 48 KiB L1
 )
 
 // detectCPU describes the machine it runs on.

@@ -14,11 +14,11 @@ var selectCases = []struct {
 	want Selection
 }{
 	{"Zen 5 (EPYC 9005)", CPU{Vendor: "AMD", Family: 26, AVX512: true, AVX2FMA: true, L1D: 48 << 10, L2: 1 << 20},
-		Selection{Set: "avx512", MC: 1032, NC: 256, PackBMinRows: 256, PackBMinK: 256, PackBStride: 1024, Dot: fullDot(1216)}},
+		Selection{Set: "avx512", MC: 1032, NC: 256, PackBMinRows: 256, PackBMinK: 256, PackBStride: 1024, Dot: fullDot(dotMaxK)}},
 	{"Zen 4 (EPYC 9004), AVX-512 on 256-bit units", CPU{Vendor: "AMD", Family: 25, AVX512: true, AVX2FMA: true, L1D: 32 << 10, L2: 1 << 20},
 		Selection{Set: "avx512", MC: 1032, NC: 512, PackBMinRows: math.MaxInt, Dot: bigDot}},
 	{"Sapphire Rapids, 2 MiB L2", CPU{Vendor: "Intel", Family: 6, AVX512: true, AVX2FMA: true, L1D: 48 << 10, L2: 2 << 20},
-		Selection{Set: "avx512", MC: 2052, NC: 512, PackBMinRows: 256, PackBMinK: 256, PackBStride: 1024, Dot: fullDot(1216)}},
+		Selection{Set: "avx512", MC: 2052, NC: 512, PackBMinRows: 256, PackBMinK: 256, PackBStride: 1024, Dot: fullDot(dotMaxK)}},
 	{"Skylake-SP, 1 MiB L2", CPU{Vendor: "Intel", Family: 6, AVX512: true, AVX2FMA: true, L1D: 32 << 10, L2: 1 << 20},
 		Selection{Set: "avx512", MC: 1032, NC: 256, PackBMinRows: 256, PackBMinK: 256, PackBStride: 1024, Dot: fullDot(816)}},
 	{"unknown maker with AVX-512: taken as half width", CPU{Vendor: "Other", Family: 7, AVX512: true, AVX2FMA: true, L2: 1 << 20},
@@ -184,7 +184,7 @@ func TestBlockingKeepsBits(t *testing.T) {
 // TestPlanFollowsSelection: the shapes TestEverySelectionMatchesRef uses
 // do take the paths the selection table promises.
 func TestPlanFollowsSelection(t *testing.T) {
-	zen5, zen4 := selectKernels(selectCases[0].cpu), selectKernels(selectCases[1].cpu)
+	zen5, zen4, skx := selectKernels(selectCases[0].cpu), selectKernels(selectCases[1].cpu), selectKernels(selectCases[3].cpu)
 	if zen5.name != "avx512" {
 		t.Skip("no AVX-512 kernels here")
 	}
@@ -203,7 +203,9 @@ func TestPlanFollowsSelection(t *testing.T) {
 		{"zen5 NT in L1 depth, 96 rows: dot product", zen5, false, true, 96, 256, 784, 784, true, false},
 		{"zen5 NT in L1 depth, 128 rows: outer product", zen5, false, true, 128, 256, 784, 784, false, true},
 		{"zen4 NT in L1 depth, 256 rows: dot product", zen4, false, true, 256, 256, 784, 784, true, false},
-		{"zen5 NT deeper than L1: outer product", zen5, false, true, 64, 128, 1568, 1568, false, true},
+		{"zen5 NT deep, in blocks that fit L1: dot product", zen5, false, true, 64, 128, 1568, 1568, true, false},
+		{"skylake NT deeper than L1: outer product", skx, false, true, 64, 128, 1568, 1568, false, true},
+		{"skylake NT in L1 depth: dot product", skx, false, true, 64, 128, 800, 800, true, false},
 		{"zen5 NT shallow: outer product", zen5, false, true, 64, 512, 128, 128, false, true},
 		{"zen5 NT skinny and deep: dot product", zen5, false, true, 32, 48, 1568, 1568, true, false},
 		{"zen4 NN ldb 1024: B in place", zen4, false, false, 260, 1024, 260, 1024, false, false},

@@ -438,6 +438,33 @@ func TestSplitCoversEvenly(t *testing.T) {
 	}
 }
 
+// TestSplitChunks checks split's choice between chunksPerThread chunks per
+// goroutine and one: one only when the work every chunk repeats (packing
+// the operand it does not cut) makes that at least an eighth cheaper.
+func TestSplitChunks(t *testing.T) {
+	ks := &kernelSet{name: "12x32", mr: 12, nr: 32, dmr: 4, dnr: 6}
+	for _, tc := range []struct {
+		name         string
+		pl           plan
+		m, n, k      int
+		alongM       bool
+		parts, units int
+	}{
+		// Four chunks of 32 columns would pack all of A four times.
+		{"the CNN's dense layer", plan{ks: ks, packA: true, packB: true}, 64, 128, 1568, false, 2, 8},
+		{"the MLP's second layer", plan{ks: ks, packA: true, packB: true}, 64, 128, 256, false, 2, 8},
+		// Packing is a twentieth of the work: keep four chunks.
+		{"1024^3", plan{ks: ks, packA: true, packB: true}, 1024, 1024, 1024, true, 4, 256},
+		{"B read in place", plan{ks: ks, packA: true}, 64, 784, 256, true, 4, 16},
+		{"dot product", plan{ks: ks, dot: true}, 64, 256, 784, false, 4, 43},
+	} {
+		ct := split(&tc.pl, tc.m, tc.n, tc.k, 2)
+		if ct.alongM != tc.alongM || ct.parts != tc.parts || ct.units != tc.units {
+			t.Errorf("%s (%dx%dx%d): %+v, want alongM %v, %d parts of %d units", tc.name, tc.m, tc.n, tc.k, ct, tc.alongM, tc.parts, tc.units)
+		}
+	}
+}
+
 // TestNoAllocs checks that steady-state calls, on one thread and through a
 // Parallel, allocate nothing on every loop nest.
 func TestNoAllocs(t *testing.T) {

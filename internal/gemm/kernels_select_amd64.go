@@ -31,7 +31,7 @@ var avx512Kernels = &kernelSet{
 	outerRows:    outerAVX512r,
 	dmr:          dot512Rows,
 	dnr:          dot512Cols,
-	dkc:          1216, // blocks of 4+6 rows fit a 48 KiB L1 (Zen 5); a constant: it decides the rounding
+	dkc:          dotKC512, // blocks of 4+6 rows fit a 48 KiB L1 (Zen 5); a constant: it decides the rounding
 	dot:          dotAVX512,
 	dotRule:      bigDot,
 	packBMinRows: math.MaxInt,
