@@ -67,7 +67,8 @@
 // m*n*k <= 2^22 and deep k >= 256 (with AVX2 only while min(m, n) <= 256);
 // on full-width AVX-512 cores, skinny is min(m, n) <= 48 and deep is 512
 // <= k <= L1D/(4*(4+6)), the depth at which the tile's 4 rows of A and 6
-// of B still fit L1, for min(m, n) <= 96. Otherwise C = A*B^T goes through
+// of B still fit L1 (up to 4096 when L1 holds a whole block of dkc), for
+// min(m, n) <= 96. Otherwise C = A*B^T goes through
 // the outer-product nest with B^T packed.
 //
 // makePlan applies these rules; they move work between code paths
@@ -122,7 +123,8 @@
 //
 // # Threads and determinism
 //
-// A Parallel cuts C into chunks, about two per goroutine, of as nearly
+// A Parallel cuts C into chunks, about two per goroutine (one when what
+// every chunk repeats makes that an eighth cheaper), of as nearly
 // equal sizes as possible, along rows or along columns (whichever is
 // estimated faster, counting what each chunk repeats: the packing on the
 // outer-product path, the reading of the uncut operand on the dot-product

@@ -163,9 +163,9 @@ func (ct *cut) bounds(c, dim int) (lo, hi int) {
 }
 
 // split cuts C for up to threads goroutines: along rows or columns, in
-// about chunksPerThread chunks per goroutine of as nearly equal sizes as
-// whole units allow, and picks the direction with the smaller estimated
-// time, counting what every chunk repeats: on the outer-product path the
+// about chunksPerThread chunks per goroutine (or one, when that is at
+// least an eighth cheaper) of as nearly equal sizes as whole units allow,
+// and picks the direction and count with the smaller estimated time, counting what every chunk repeats: on the outer-product path the
 // packing (cutting along columns makes each chunk pack its rows of A, if
 // the plan packs A; along rows, its columns of B), on the dot-product
 // path the reading of the operand it does not cut (readCost). Ties go to
