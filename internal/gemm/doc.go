@@ -124,8 +124,9 @@
 // # Threads and determinism
 //
 // A Parallel cuts C into chunks, about two per goroutine (one when what
-// every chunk repeats makes that an eighth cheaper), of as nearly
-// equal sizes as possible, along rows or along columns (whichever is
+// every chunk repeats makes that an eighth cheaper, or when chunks of rows
+// would be shorter than two slivers), of as nearly equal sizes as
+// possible, along rows or along columns (whichever is
 // estimated faster, counting what each chunk repeats: the packing on the
 // outer-product path, the reading of the uncut operand on the dot-product
 // path, so that the goroutines share the smaller operand and split the

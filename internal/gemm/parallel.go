@@ -164,7 +164,8 @@ func (ct *cut) bounds(c, dim int) (lo, hi int) {
 
 // split cuts C for up to threads goroutines: along rows or columns, in
 // about chunksPerThread chunks per goroutine (or one, when that is at
-// least an eighth cheaper) of as nearly equal sizes as whole units allow,
+// least an eighth cheaper or chunks of rows would be shorter than two
+// slivers) of as nearly equal sizes as whole units allow,
 // and picks the direction and count with the smaller estimated time, counting what every chunk repeats: on the outer-product path the
 // packing (cutting along columns makes each chunk pack its rows of A, if
 // the plan packs A; along rows, its columns of B), on the dot-product
@@ -191,6 +192,12 @@ func split(pl *plan, m, n, k, threads int) cut {
 	}
 	want := max(threads, min(threads*chunksPerThread, 2*m*n*k/minChunkFlops))
 	try := func(alongM bool, dim, unit, other int, dup bool, want int) (cut, int) {
+		if alongM && !pl.dot {
+			// Chunks of at least two slivers of mr rows where the
+			// threads allow: every sliver streams the chunk's B, and
+			// shorter ones do fewer flops per value of B they read.
+			want = max(threads, min(want, dim/(2*pl.ks.mr)))
+		}
 		units := (dim + unit - 1) / unit
 		ct := cut{alongM: alongM, parts: min(want, units, parallel.MaxChunks), unit: unit, units: units}
 		size := min((units+ct.parts-1)/ct.parts*unit, dim)
