@@ -44,7 +44,9 @@ scaling with threads: each round one `nettrain bench --threads 1,2`,
 which times the thread counts' steps in turns, so that each round gives
 its own speed-up over the same stretch of time), infer-mlp, infer-cnn
 (predictions at batch 1 and 64: `nettrain bench --inference` against
-onnxruntime-node running nettrain's own ONNX export, scripts/onnxcheck).
+onnxruntime-node running nettrain's own ONNX export, scripts/onnxcheck;
+--infer-rounds rounds, each the two programs back to back, nettrain first
+in the even ones and last in the odd ones, recorded as first).
 """
 import argparse
 import datetime
@@ -255,6 +257,8 @@ def main():
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--scale-rounds", type=int, default=5, help="rounds of the scale-* workloads")
+    ap.add_argument("--infer-rounds", type=int, default=6,
+                    help="rounds of infer-mlp and infer-cnn (even: each program first in half of them)")
     ap.add_argument("--gemm-rounds", type=int, default=6,
                     help="rounds of gemm-mlp and gemm-cnn (even: each program first in half of them)")
     ap.add_argument("--steps", type=int, default=200)
@@ -309,7 +313,12 @@ def main():
         for t in threads:
             log(f"{w}, {t} thread(s)")
             shape_rounds = w.startswith("gemm-") and w != "gemm-pairs"
-            for r in range(a.gemm_rounds if shape_rounds else a.rounds):
+            n_rounds = a.rounds
+            if shape_rounds:
+                n_rounds = a.gemm_rounds
+            elif w.startswith("infer-"):
+                n_rounds = a.infer_rounds
+            for r in range(n_rounds):
                 base = {"kind": "measure", "workload": w, "threads": t, "round": r}
                 if w in CONFIGS:
                     e = dict(env, GOMAXPROCS=str(t))
@@ -381,12 +390,20 @@ def main():
                         subprocess.run([nt, "train", cfg, "--set", "training.steps=1", "--out", run], cwd=ROOT, env=env, check=True, capture_output=True)
                         subprocess.run([nt, "export", cfg, "--checkpoint", os.path.join(run, "last.safetensors"), "--out", model],
                                        cwd=ROOT, env=env, check=True, capture_output=True)
+                    # Both programs back to back at each batch size, nettrain
+                    # first in the even rounds and last in the odd ones: the
+                    # machine's speed moves between one run and the next.
+                    first = "nettrain" if r % 2 == 0 else "onnxruntime"
                     for batch in (1, 64):
-                        passes = str(2000 if batch == 1 else 300)
-                        b = dict(base, batch=batch)
-                        rec.run(dict(b, program="nettrain"), [nt, "bench", cfg, "--inference", "--batch", str(batch), "--threads", str(t),
-                                                              "--steps", passes, "--json"], dict(env, GOMAXPROCS=str(t)))
-                        rec.run(dict(b, program="onnxruntime"), ["node", "scripts/onnxcheck/bench.js", model, str(batch), str(t), passes], env)
+                        passes = str(2000 if batch == 1 else 1000)
+                        b = dict(base, batch=batch, first=first)
+                        runs = [
+                            (dict(b, program="nettrain"), [nt, "bench", cfg, "--inference", "--batch", str(batch), "--threads", str(t),
+                                                           "--steps", passes, "--json"], dict(env, GOMAXPROCS=str(t))),
+                            (dict(b, program="onnxruntime"), ["node", "scripts/onnxcheck/bench.js", model, str(batch), str(t), passes], env),
+                        ]
+                        for rec_args in (runs if first == "nettrain" else runs[::-1]):
+                            rec.run(*rec_args)
                 else:
                     raise SystemExit(f"unknown workload {w}")
     log(f"wrote {out}; tables: {PY} bench/tables.py {out}")

@@ -451,7 +451,8 @@ func TestSplitChunks(t *testing.T) {
 		alongM       bool
 		parts, units int
 	}{
-		// Four chunks of 32 columns would pack all of A four times.
+		// Four chunks of 32 columns would pack all of A four times (the
+		// CNN's dense layer where it takes the outer product).
 		{"the CNN's dense layer", plan{ks: ks, packA: true, packB: true}, 64, 128, 1568, false, 2, 8},
 		{"the MLP's second layer", plan{ks: ks, packA: true, packB: true}, 64, 128, 256, false, 2, 8},
 		// Packing is a twentieth of the work: keep four chunks.

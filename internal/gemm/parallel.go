@@ -220,9 +220,9 @@ func split(pl *plan, m, n, k, threads int) cut {
 	}
 	best, bt := pick(want)
 	// One chunk per goroutine instead when what every chunk repeats makes
-	// that at least an eighth cheaper (the CNN's dense layer, 64x128x1568
-	// A*B^T cut along columns: four chunks pack all of A four times, two
-	// chunks twice). Otherwise more chunks, which let the others cover
+	// that at least an eighth cheaper (the MLP's second dense layer,
+	// 64x128x256 A*B^T cut along columns: four chunks pack all of A four
+	// times, two chunks twice). Otherwise more chunks, which let the others cover
 	// for a goroutine that starts late.
 	if one, t := pick(threads); 8*t < 7*bt {
 		best = one
