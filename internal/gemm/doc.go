@@ -124,7 +124,7 @@
 // # Threads and determinism
 //
 // A Parallel cuts C into chunks, about two per goroutine (one when what
-// every chunk repeats makes that an eighth cheaper, or when chunks of rows
+// every chunk repeats makes that a 32nd cheaper, or when chunks of rows
 // would be shorter than two slivers), of as nearly equal sizes as
 // possible, along rows or along columns (whichever is
 // estimated faster, counting what each chunk repeats: the packing on the

@@ -439,8 +439,9 @@ func TestSplitCoversEvenly(t *testing.T) {
 }
 
 // TestSplitChunks checks split's choice between chunksPerThread chunks per
-// goroutine and one: one when the work every chunk repeats (packing the
-// operand it does not cut) makes that at least an eighth cheaper, or when
+// goroutine and one: one when the work every chunk repeats (packing or
+// reading the operand it does not cut) makes that at least a 32nd
+// cheaper, or when
 // chunks of rows would be shorter than two slivers.
 func TestSplitChunks(t *testing.T) {
 	ks := &kernelSet{name: "12x32", mr: 12, nr: 32, dmr: 4, dnr: 6}
@@ -455,14 +456,16 @@ func TestSplitChunks(t *testing.T) {
 		// CNN's dense layer where it takes the outer product).
 		{"the CNN's dense layer", plan{ks: ks, packA: true, packB: true}, 64, 128, 1568, false, 2, 8},
 		{"the MLP's second layer", plan{ks: ks, packA: true, packB: true}, 64, 128, 256, false, 2, 8},
-		// Packing is a twentieth of the work: keep four chunks.
-		{"1024^3", plan{ks: ks, packA: true, packB: true}, 1024, 1024, 1024, true, 4, 256},
+		// Packing B four times is 5% of the work.
+		{"1024^3", plan{ks: ks, packA: true, packB: true}, 1024, 1024, 1024, true, 2, 256},
 		// Along rows, chunks of at least two slivers where the threads
 		// allow: 64 rows in two chunks, not four of 16 (slivers of 8).
 		{"B read in place, 64 rows", plan{ks: ks, packA: true}, 64, 784, 256, true, 2, 16},
 		{"B read in place, 16 rows", plan{ks: ks, packA: true}, 16, 512, 128, true, 2, 4},
-		{"B read in place, 256 rows", plan{ks: ks}, 256, 784, 64, true, 4, 64},
-		{"dot product", plan{ks: ks, dot: true}, 64, 256, 784, false, 4, 43},
+		// Nothing repeated: keep four chunks.
+		{"nothing packed, 256 rows", plan{ks: ks}, 256, 784, 64, true, 4, 64},
+		// Each chunk reads all of A: two chunks read it twice.
+		{"dot product", plan{ks: ks, dot: true}, 64, 256, 784, false, 2, 43},
 	} {
 		ct := split(&tc.pl, tc.m, tc.n, tc.k, 2)
 		if ct.alongM != tc.alongM || ct.parts != tc.parts || ct.units != tc.units {

@@ -164,7 +164,7 @@ func (ct *cut) bounds(c, dim int) (lo, hi int) {
 
 // split cuts C for up to threads goroutines: along rows or columns, in
 // about chunksPerThread chunks per goroutine (or one, when that is at
-// least an eighth cheaper or chunks of rows would be shorter than two
+// least a 32nd cheaper or chunks of rows would be shorter than two
 // slivers) of as nearly equal sizes as whole units allow,
 // and picks the direction and count with the smaller estimated time, counting what every chunk repeats: on the outer-product path the
 // packing (cutting along columns makes each chunk pack its rows of A, if
@@ -220,11 +220,12 @@ func split(pl *plan, m, n, k, threads int) cut {
 	}
 	best, bt := pick(want)
 	// One chunk per goroutine instead when what every chunk repeats makes
-	// that at least an eighth cheaper (the MLP's second dense layer,
+	// that at least a 32nd cheaper (the MLP's second dense layer,
 	// 64x128x256 A*B^T cut along columns: four chunks pack all of A four
-	// times, two chunks twice). Otherwise more chunks, which let the others cover
-	// for a goroutine that starts late.
-	if one, t := pick(threads); 8*t < 7*bt {
+	// times, two chunks twice; 1024^3, where four chunks pack all of B
+	// four times, 5% of the work). Otherwise more chunks, which let the
+	// others cover for a goroutine that starts late.
+	if one, t := pick(threads); 32*t < 31*bt {
 		best = one
 	}
 	return best
