@@ -4,8 +4,8 @@
 # bench/results/ with its conditions (see bench/compare.py), then the
 # tables (bench/tables.py). Arguments go to compare.py:
 #
-#   bench/compare.sh                                   # everything, 1 and 2 threads, 3 rounds
-#   bench/compare.sh --workloads mlp,infer-mlp --rounds 1
+#   bench/compare.sh                                   # everything, 1 and 2 threads (rounds: compare.py --help)
+#   bench/compare.sh --workloads mlp,infer-mlp --rounds 1 --infer-rounds 2
 #
 # Needs Debian's PyTorch with OpenBLAS (apt-get install python3-torch
 # libopenblas0-pthread: without OpenBLAS, torch multiplies in the slow

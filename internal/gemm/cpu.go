@@ -74,7 +74,9 @@ const (
 //
 //   - the set is the widest the CPU runs: avx512, else avx2, else generic;
 //   - kc is the set's constant (256): it decides how k is cut, and so the
-//     rounding, which must not depend on a cache size; mc and nc only
+//     rounding, which must not depend on a cache size (the one exception:
+//     the L1 size decides which deep products a full-width AVX-512 core
+//     sends to the dot product, below); mc and nc only
 //     decide which parts of C are computed when, never how, so they follow
 //     the caches;
 //   - mc: the panel of A is about the size of L2 (kc*mc*4 bytes), rounded
@@ -95,8 +97,8 @@ const (
 //     512 deep and not big (min(m, n) <= 96, fullDeepMaxMN: 64x256x784),
 //     where the dot product's 4 rows of A and 6 of B stay in L1. Its
 //     blocks of k are at most dkc (1216, dotKC512) deep, which 4+6 rows
-//     fill 48 KiB of L1 with: on such a core (Zen 5, Intel from Golden
-//     Cove) any depth up to 4096 qualifies, on a smaller L1 only up to
+//     fill 48 KiB of L1 with: on such a core (Zen 5, Intel from Ice
+//     Lake) any depth up to 4096 qualifies, on a smaller L1 only up to
 //     L1D/(4*(4+6)), past which the rows stream from L2 (64x128x1568
 //     in one block: outer 170 GFLOP/s, dot 135 on Zen 5). Below 512 the
 //     reduction does not pay (64x512x128: 185 against 136), and from 128
@@ -104,7 +106,9 @@ const (
 //     64x128x1568, the CNN's dense layer, the dot product in two blocks
 //     gives 187 against the outer product's 170 on Zen 5, and 105 to 131
 //     against 89 to 94 on one Emerald Rapids core (183 to 223 against 163
-//     to 177 on two);
+//     to 177 on two). So the bits of such a product (the CNN's dense
+//     layer since commit 72b126a) differ between a core with a 48 KiB L1
+//     and one with 32 KiB, as they do between kernel sets;
 //   - a half-width one (Zen 4) was measured faster reading B in place at
 //     any size and with the dot-product nest for deep products; AVX2 packs
 //     from 256 rows and keeps the dot-product nest for skinny products.

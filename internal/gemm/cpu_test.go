@@ -101,6 +101,7 @@ func TestEverySelectionMatchesRef(t *testing.T) {
 		{tB: true, m: 300, n: 300, k: 300, alpha: 1, beta: 0},                     // C = A*B^T, big: outer or dot by the rule
 		{tB: true, m: 64, n: 256, k: 784, alpha: 1, beta: 0},                      // skinny: dot everywhere
 		{tB: true, m: 32, n: 48, k: 2500, alpha: 1, beta: 0.5},                    // skinny and deep: dot in k-blocks on AVX-512
+		{tB: true, m: 64, n: 128, k: 1568, alpha: 1, beta: 0.5},                   // deep: dot in k-blocks on a 48 KiB L1, outer on 32 KiB
 		{tA: true, tB: true, m: 33, n: 530, k: 257, alpha: 0.5, beta: 2, padB: 2}, // both transposed
 	}
 	seen := map[Selection]bool{}
@@ -204,6 +205,8 @@ func TestPlanFollowsSelection(t *testing.T) {
 		{"zen5 NT in L1 depth, 128 rows: outer product", zen5, false, true, 128, 256, 784, 784, false, true},
 		{"zen4 NT in L1 depth, 256 rows: dot product", zen4, false, true, 256, 256, 784, 784, true, false},
 		{"zen5 NT deep, in blocks that fit L1: dot product", zen5, false, true, 64, 128, 1568, 1568, true, false},
+		{"zen5 NT deeper than 4096: outer product", zen5, false, true, 64, 128, 4097, 4097, false, true},
+		{"zen5 NT deep, 97 rows: outer product", zen5, false, true, 97, 128, 1568, 1568, false, true},
 		{"skylake NT deeper than L1: outer product", skx, false, true, 64, 128, 1568, 1568, false, true},
 		{"skylake NT in L1 depth: dot product", skx, false, true, 64, 128, 800, 800, true, false},
 		{"zen5 NT shallow: outer product", zen5, false, true, 64, 512, 128, 128, false, true},

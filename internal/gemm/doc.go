@@ -93,8 +93,8 @@
 // packs op(B) = B when m >= 256, k >= 256 and B's rows are a multiple of
 // 4 KiB apart (in place, such rows share cache sets and pages: packing
 // gains 20% at 1024^3 and loses elsewhere), and sends C = A*B^T to the
-// outer-product nest unless it is skinny, or its rows fit L1 and
-// min(m, n) <= 96 (above); Zen 4,
+// outer-product nest unless it is skinny, or at least 512 deep with
+// k-blocks that fit L1 and min(m, n) <= 96 (above); Zen 4,
 // whose AVX-512 runs on 256-bit units, reads B in place and keeps the
 // dot-product nest for deep products, as measured on it. KernelSelection reports the choice and why; TestSelectTable holds
 // the choices for the CPU kinds nettrain is measured on and must not lose
@@ -124,8 +124,8 @@
 // # Threads and determinism
 //
 // A Parallel cuts C into chunks, about two per goroutine (one when what
-// every chunk repeats makes that a 32nd cheaper, or when chunks of rows
-// would be shorter than two slivers), of as nearly equal sizes as
+// every chunk repeats makes that more than a 32nd cheaper, or when chunks
+// of rows would be shorter than two slivers), of as nearly equal sizes as
 // possible, along rows or along columns (whichever is
 // estimated faster, counting what each chunk repeats: the packing on the
 // outer-product path, the reading of the uncut operand on the dot-product

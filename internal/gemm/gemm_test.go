@@ -440,9 +440,8 @@ func TestSplitCoversEvenly(t *testing.T) {
 
 // TestSplitChunks checks split's choice between chunksPerThread chunks per
 // goroutine and one: one when the work every chunk repeats (packing or
-// reading the operand it does not cut) makes that at least a 32nd
-// cheaper, or when
-// chunks of rows would be shorter than two slivers.
+// reading the operand it does not cut) makes that more than a 32nd
+// cheaper, or when chunks of rows would be shorter than two slivers.
 func TestSplitChunks(t *testing.T) {
 	ks := &kernelSet{name: "12x32", mr: 12, nr: 32, dmr: 4, dnr: 6}
 	for _, tc := range []struct {
@@ -451,23 +450,32 @@ func TestSplitChunks(t *testing.T) {
 		m, n, k      int
 		alongM       bool
 		parts, units int
+		threads      int // 0: 2
 	}{
 		// Four chunks of 32 columns would pack all of A four times (the
 		// CNN's dense layer where it takes the outer product).
-		{"the CNN's dense layer", plan{ks: ks, packA: true, packB: true}, 64, 128, 1568, false, 2, 8},
-		{"the MLP's second layer", plan{ks: ks, packA: true, packB: true}, 64, 128, 256, false, 2, 8},
+		{"the CNN's dense layer", plan{ks: ks, packA: true, packB: true}, 64, 128, 1568, false, 2, 8, 0},
+		{"the MLP's second layer", plan{ks: ks, packA: true, packB: true}, 64, 128, 256, false, 2, 8, 0},
 		// Packing B four times is 5% of the work.
-		{"1024^3", plan{ks: ks, packA: true, packB: true}, 1024, 1024, 1024, true, 2, 256},
-		// Along rows, chunks of at least two slivers where the threads
-		// allow: 64 rows in two chunks, not four of 16 (slivers of 8).
-		{"B read in place, 64 rows", plan{ks: ks, packA: true}, 64, 784, 256, true, 2, 16},
-		{"B read in place, 16 rows", plan{ks: ks, packA: true}, 16, 512, 128, true, 2, 4},
+		{"1024^3", plan{ks: ks, packA: true, packB: true}, 1024, 1024, 1024, true, 2, 256, 0},
+		// Along rows, one chunk per goroutine when two would be shorter
+		// than two slivers: 64 rows in two chunks, not four of 16
+		// (slivers of 8).
+		{"B read in place, 64 rows", plan{ks: ks, packA: true}, 64, 784, 256, true, 2, 16, 0},
+		{"B read in place, 16 rows", plan{ks: ks, packA: true}, 16, 512, 128, true, 2, 4, 0},
+		// Three goroutines, 100 rows: three chunks of 36 or 32 rows, not
+		// six of 16 or 20.
+		{"B read in place, 100 rows, 3 threads", plan{ks: ks, packA: true}, 100, 512, 128, true, 3, 25, 3},
 		// Nothing repeated: keep four chunks.
-		{"nothing packed, 256 rows", plan{ks: ks}, 256, 784, 64, true, 4, 64},
+		{"nothing packed, 256 rows", plan{ks: ks}, 256, 784, 64, true, 4, 64, 0},
 		// Each chunk reads all of A: two chunks read it twice.
-		{"dot product", plan{ks: ks, dot: true}, 64, 256, 784, false, 2, 43},
+		{"dot product", plan{ks: ks, dot: true}, 64, 256, 784, false, 2, 43, 0},
 	} {
-		ct := split(&tc.pl, tc.m, tc.n, tc.k, 2)
+		threads := tc.threads
+		if threads == 0 {
+			threads = 2
+		}
+		ct := split(&tc.pl, tc.m, tc.n, tc.k, threads)
 		if ct.alongM != tc.alongM || ct.parts != tc.parts || ct.units != tc.units {
 			t.Errorf("%s (%dx%dx%d): %+v, want alongM %v, %d parts of %d units", tc.name, tc.m, tc.n, tc.k, ct, tc.alongM, tc.parts, tc.units)
 		}

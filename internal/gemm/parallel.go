@@ -163,13 +163,14 @@ func (ct *cut) bounds(c, dim int) (lo, hi int) {
 }
 
 // split cuts C for up to threads goroutines: along rows or columns, in
-// about chunksPerThread chunks per goroutine (or one, when that is at
-// least a 32nd cheaper or chunks of rows would be shorter than two
-// slivers) of as nearly equal sizes as whole units allow,
-// and picks the direction and count with the smaller estimated time, counting what every chunk repeats: on the outer-product path the
-// packing (cutting along columns makes each chunk pack its rows of A, if
-// the plan packs A; along rows, its columns of B), on the dot-product
-// path the reading of the operand it does not cut (readCost). Ties go to
+// about chunksPerThread chunks per goroutine (one, when that is more
+// than a 32nd cheaper, or along rows when chunks would be shorter than
+// two slivers) of as nearly equal sizes as whole units allow, and picks
+// the direction and count with the smaller estimated time, counting
+// what every chunk repeats: on the outer-product path the packing
+// (cutting along columns makes each chunk pack its rows of A, if the
+// plan packs A; along rows, its columns of B), on the dot-product path
+// the reading of the operand it does not cut (readCost). Ties go to
 // rows: each goroutine's part of C is then one contiguous block, as are
 // the chunks of the element-wise loops that read it next (a gradient
 // slab, an activation).
@@ -192,11 +193,12 @@ func split(pl *plan, m, n, k, threads int) cut {
 	}
 	want := max(threads, min(threads*chunksPerThread, 2*m*n*k/minChunkFlops))
 	try := func(alongM bool, dim, unit, other int, dup bool, want int) (cut, int) {
-		if alongM && !pl.dot {
-			// Chunks of at least two slivers of mr rows where the
-			// threads allow: every sliver streams the chunk's B, and
-			// shorter ones do fewer flops per value of B they read.
-			want = max(threads, min(want, dim/(2*pl.ks.mr)))
+		if alongM && !pl.dot && dim < want*2*pl.ks.mr {
+			// One chunk per goroutine when want chunks of rows would
+			// be shorter than two slivers of mr rows: every sliver
+			// streams the chunk's B, and shorter ones do fewer flops
+			// per value of B they read.
+			want = threads
 		}
 		units := (dim + unit - 1) / unit
 		ct := cut{alongM: alongM, parts: min(want, units, parallel.MaxChunks), unit: unit, units: units}
@@ -220,7 +222,7 @@ func split(pl *plan, m, n, k, threads int) cut {
 	}
 	best, bt := pick(want)
 	// One chunk per goroutine instead when what every chunk repeats makes
-	// that at least a 32nd cheaper (the MLP's second dense layer,
+	// that more than a 32nd cheaper (the MLP's second dense layer,
 	// 64x128x256 A*B^T cut along columns: four chunks pack all of A four
 	// times, two chunks twice; 1024^3, where four chunks pack all of B
 	// four times, 5% of the work). Otherwise more chunks, which let the
