@@ -31,7 +31,10 @@ gemm-pairs (1024^3 float32 GFLOP/s: nettrain's kernel against OpenBLAS
 through torch, with the machine's OPENBLAS_CORETYPE, without it, and with
 the AVX-512 kernels named when OpenBLAS's own choice missed them, timed in turns: each
 round --pairs pairs of one nettrain and one OpenBLAS timing about a second
-apart, each program first in half of them, each pair its own ratio), gemm
+apart, each program first in half of them, each pair its own ratio),
+gemm-avx2 (the same pairs with nettrain restricted to its AVX2 kernels,
+NETTRAIN_GEMM_KERNELS=avx2, and OpenBLAS to its Haswell ones: what a core
+without AVX-512 would get), gemm
 (the same product, one nettrain run and then one OpenBLAS run per round,
 4 to 5 s apart, nettrain always first: not in the default list, since
 this machine's speed moves by more than the two differ within seconds,
@@ -253,7 +256,7 @@ class Recorder:
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--workloads", default="mlp,cnn,lstm,scale-mlp,scale-cnn,scale-lstm,gemm-pairs,gemm-mlp,gemm-cnn,infer-mlp,infer-cnn")
+    ap.add_argument("--workloads", default="mlp,cnn,lstm,scale-mlp,scale-cnn,scale-lstm,gemm-pairs,gemm-avx2,gemm-mlp,gemm-cnn,infer-mlp,infer-cnn")
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--scale-rounds", type=int, default=5, help="rounds of the scale-* workloads")
@@ -312,7 +315,7 @@ def main():
             continue
         for t in threads:
             log(f"{w}, {t} thread(s)")
-            shape_rounds = w.startswith("gemm-") and w != "gemm-pairs"
+            shape_rounds = w.startswith("gemm-") and w not in ("gemm-pairs", "gemm-avx2")
             n_rounds = a.rounds
             if shape_rounds:
                 n_rounds = a.gemm_rounds
@@ -357,6 +360,16 @@ def main():
                         rec.run(dict(base, program="pairs", openblas_coretype=core or "(auto)"),
                                 [PY, "bench/pytorch_twin.py", "--workload", "gemm-pairs", "--threads", str(t), "--nettrain", nt,
                                  "--pairs", str(a.pairs)], e)
+                elif w == "gemm-avx2":
+                    # What a core without AVX-512 gets: the 1024^3 product timed
+                    # in turns as gemm-pairs does, nettrain restricted to its
+                    # AVX2 kernels (NETTRAIN_GEMM_KERNELS=avx2, with the blocking
+                    # Select gives such a CPU with these caches) and OpenBLAS to
+                    # its Haswell (AVX2) kernels.
+                    e = dict(torch_env, OPENBLAS_CORETYPE="Haswell", NETTRAIN_GEMM_KERNELS="avx2")
+                    rec.run(dict(base, program="pairs", openblas_coretype="Haswell", nettrain_kernels="avx2"),
+                            [PY, "bench/pytorch_twin.py", "--workload", "gemm-pairs", "--threads", str(t), "--nettrain", nt,
+                             "--pairs", str(a.pairs)], e)
                 elif w.startswith("gemm-"):
                     # The products of one training step: nettrain lists and times
                     # them, torch.mm times the same list (the list round 0's

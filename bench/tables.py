@@ -134,7 +134,7 @@ def tables(machines, runs):
                 core = rs[-1]["result"].get("blas", {}).get("openblas_corename") or k[4]
                 out.append(f"| gemm | {g[1]} | {fmt(*ours[:2], 1)} | {fmt(*m[:2], 1)} ({core}; OPENBLAS_CORETYPE {k[4]}) | {ours[0] / m[0]:.2f} |")
         out.append("")
-    pairs = [g for g in sorted(groups) if g[0] == "gemm-pairs"]
+    pairs = [g for g in sorted(groups) if g[0] in ("gemm-pairs", "gemm-avx2")]
     if pairs:
         out += ["| 1024^3 float32 GEMM, in turns | threads | nettrain GFLOP/s | OpenBLAS GFLOP/s (core type) | "
                 "ratio, median of the pairs (lowest to highest) | pairs at 1.0x or more |", "|---|---|---|---|---|---|"]
@@ -144,11 +144,12 @@ def tables(machines, runs):
                 dist = all(r["conditions"]["disturbed"] for r in rs)
                 core = rs[-1]["result"].get("blas", {}).get("openblas_corename") or k[4]
                 rat = [p["ratio"] for p in ps]
-                out.append(f"| gemm-pairs | {g[1]} | {fmt(statistics.median(p['nettrain_gflops'] for p in ps), dist, 1)} | "
+                label = "gemm-pairs" if g[0] == "gemm-pairs" else "gemm-avx2 (nettrain's AVX2 kernels)"
+                out.append(f"| {label} | {g[1]} | {fmt(statistics.median(p['nettrain_gflops'] for p in ps), dist, 1)} | "
                            f"{fmt(statistics.median(p['openblas_gflops'] for p in ps), dist, 1)} ({core}; OPENBLAS_CORETYPE {k[4]}) | "
                            f"{statistics.median(rat):.2f} ({min(rat):.2f} to {max(rat):.2f}) | {sum(r >= 1 for r in rat)} of {len(rat)} |")
         out.append("")
-    shp = [g for g in sorted(groups) if g[0].startswith("gemm-") and g[0] != "gemm-pairs"]
+    shp = [g for g in sorted(groups) if g[0].startswith("gemm-") and g[0] not in ("gemm-pairs", "gemm-avx2")]
     if shp:
         out += shape_tables(groups, shp)
     inf = [g for g in sorted(groups, key=lambda g: (g[0], g[2] or 0, g[1])) if g[0].startswith("infer-")]
@@ -341,6 +342,18 @@ def goals_table(groups):
         rows.append(f"| 1024^3 GEMM, {threads_name(g[1])}, against OpenBLAS's AVX-512 kernels, timed in turns: at least 1.0x | "
                     f"{x(m)} (lowest round {x(min(per))}, pairs {x(min(rat))} to {x(max(rat))}) | {met} |")
         paired.add(g[1])
+    for g in sorted(g for g in groups if g[0] == "gemm-avx2"):
+        for k, rs in groups[g].items():
+            rat = [p["ratio"] for p in all_pairs(rs)]
+            per = [r["result"]["ratio"] for r in rounds_of(rs).values()]
+            if not rat:
+                continue
+            need, m = 1.0, statistics.median(rat)
+            met = "yes" if m >= need else "no"
+            met += f"; {sum(v >= need for v in per)} of {len(per)} rounds, {sum(v >= need for v in rat)} of {len(rat)} pairs"
+            rows.append(f"| 1024^3 GEMM, {threads_name(g[1])}, without AVX-512 (nettrain's AVX2 kernels against OpenBLAS's "
+                        f"Haswell kernels), timed in turns: at least 1.0x | "
+                        f"{x(m)} (lowest round {x(min(per))}, pairs {x(min(rat))} to {x(max(rat))}) | {met} |")
     for g in sorted(g for g in groups if g[0] == "gemm" and g[1] not in paired):
         ours = next((rs for k, rs in groups[g].items() if k[0] == "nettrain"), None)
         theirs = [(med(rs, "gflops")[0], rs) for k, rs in groups[g].items() if k[0] == "pytorch" and avx512(rs)]
@@ -351,7 +364,7 @@ def goals_table(groups):
         per = [a[i] / b[i] for i in a if i in b]
         row(f"1024^3 GEMM, {threads_name(g[1])}, against OpenBLAS's AVX-512 kernels: at least 1.0x", 1.0,
             med(ours, "peak_gflops")[0] / med(best, "gflops")[0], per, x)
-    for g in sorted(g for g in groups if g[0].startswith("gemm-") and g[0] != "gemm-pairs"):
+    for g in sorted(g for g in groups if g[0].startswith("gemm-") and g[0] not in ("gemm-pairs", "gemm-avx2")):
         ours = next((rs for k, rs in groups[g].items() if k[0] == "nettrain"), None)
         theirs = [rs for k, rs in groups[g].items() if k[0] == "pytorch"]
         if not ours or not theirs:

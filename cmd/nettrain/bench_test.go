@@ -268,3 +268,32 @@ func TestSlowCoreNote(t *testing.T) {
 		}
 	}
 }
+
+// TestGemmKernelsEnv: NETTRAIN_GEMM_KERNELS naming a set this machine runs
+// reaches bench's report; any other value stops every command with one
+// line naming the variable and the sets it could be.
+func TestGemmKernelsEnv(t *testing.T) {
+	dir := t.TempDir()
+	writeSmallSweep(t, dir)
+	for _, tc := range []struct {
+		value, want string
+		code        int
+	}{
+		{"generic", "kernels generic (", 0},
+		{"avx1024", "nettrain: NETTRAIN_GEMM_KERNELS=avx1024: not a kernel set this machine runs; want one of ", 1},
+	} {
+		cmd := nettrainCmd(t, dir, "bench", "c.yaml", "--gemm", "--threads", "1")
+		cmd.Env = append(cmd.Env, "NETTRAIN_GEMM_KERNELS="+tc.value)
+		out, err := cmd.CombinedOutput()
+		code := 0
+		if err != nil {
+			code = cmd.ProcessState.ExitCode()
+		}
+		if code != tc.code || !strings.Contains(string(out), tc.want) {
+			t.Errorf("%s: exit %d, output:\n%s\nwant exit %d and %q", tc.value, code, out, tc.code, tc.want)
+		}
+		if tc.code != 0 && strings.Count(strings.TrimSpace(string(out)), "\n") != 0 {
+			t.Errorf("%s: more than one line:\n%s", tc.value, out)
+		}
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/nettrain/nettrain/internal/compare"
+	"github.com/nettrain/nettrain/internal/gemm"
 )
 
 // IOStreams are the command's input and outputs, injected so tests can
@@ -66,6 +67,9 @@ described in YAML config files, with PyTorch-exact layers and optimizers.
   nettrain summary configs/mnist-mlp.yaml`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// A NETTRAIN_GEMM_KERNELS that names no kernel set this
+		// machine runs is an error, not a silent fallback.
+		PersistentPreRunE: func(*cobra.Command, []string) error { return gemm.KernelsEnvError() },
 	}
 	root.SetIn(s.In)
 	root.SetOut(s.Out)

@@ -3,6 +3,8 @@ package gemm
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -217,6 +219,39 @@ func TestPlanFollowsSelection(t *testing.T) {
 		p := makePlan(tc.ks, tc.tA, tc.tB, tc.m, tc.n, tc.k, tc.ldb)
 		if p.dot != tc.dot || (!p.dot && p.packB != tc.packB) {
 			t.Errorf("%s: plan dot=%v packB=%v, want dot=%v packB=%v", tc.name, p.dot, p.packB, tc.dot, tc.packB)
+		}
+	}
+}
+
+// TestEnvKernels: NETTRAIN_GEMM_KERNELS picks a set this machine runs,
+// with the blocking Select gives a CPU without the features above it, and
+// anything else keeps the default and says what was expected.
+func TestEnvKernels(t *testing.T) {
+	def := selectKernels(hostCPU)
+	for _, tc := range []struct {
+		value, set, err string
+	}{
+		{"", def.name, ""},
+		{"generic", "generic", ""},
+		{"avx2", "avx2", ""},
+		{"AVX2", def.name, "NETTRAIN_GEMM_KERNELS=AVX2: not a kernel set this machine runs; want one of "},
+		{"avx1024", def.name, "NETTRAIN_GEMM_KERNELS=avx1024: not a kernel set this machine runs; want one of "},
+	} {
+		if tc.value == "avx2" && !slices.ContainsFunc(supportedKernels(), func(ks *kernelSet) bool { return ks.name == "avx2" }) {
+			tc.set, tc.err = def.name, "NETTRAIN_GEMM_KERNELS=avx2: not a kernel set"
+		}
+		ks, err := envKernels(tc.value)
+		if ks.name != tc.set || ks.sel.Set != tc.set {
+			t.Errorf("%q: set %s (selection %s), want %s", tc.value, ks.name, ks.sel.Set, tc.set)
+		}
+		if tc.set != def.name && ks.sel != Select(withoutAbove(hostCPU, tc.set)) {
+			t.Errorf("%q: blocking %+v, want Select's for a CPU without the features above it", tc.value, ks.sel)
+		}
+		switch {
+		case tc.err == "" && err != nil:
+			t.Errorf("%q: %v", tc.value, err)
+		case tc.err != "" && (err == nil || !strings.HasPrefix(err.Error(), tc.err) || !strings.HasSuffix(err.Error(), "or unset for "+def.name)):
+			t.Errorf("%q: error %v, want %q ... or unset for %s", tc.value, err, tc.err, def.name)
 		}
 	}
 }

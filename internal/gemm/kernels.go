@@ -1,9 +1,46 @@
 package gemm
 
+import (
+	"fmt"
+	"os"
+	"strings"
+)
+
+// KernelsEnv names the environment variable that restricts the kernel
+// set to one the CPU runs, at or below what Select would choose: avx2 on
+// an AVX-512 machine, generic anywhere. It is for timing what a CPU
+// without the wider units would get (bench/compare.sh's gemm-avx2
+// workload); the set and its blocking are then those Select gives a CPU
+// with this one's caches and without the features above that set.
+const KernelsEnv = "NETTRAIN_GEMM_KERNELS"
+
 // kernels is the kernel set used by new calls: the one Select chooses for
-// this CPU among those the build supports, with its blocking, chosen once
-// at start-up. Tests switch it with useKernels.
-var kernels = selectKernels(hostCPU)
+// this CPU among those the build supports (or the one KernelsEnv names),
+// with its blocking, chosen once at start-up. Tests switch it with
+// useKernels.
+var kernels, kernelsEnvErr = envKernels(os.Getenv(KernelsEnv))
+
+// envKernels returns the kernel set for the value of KernelsEnv: the
+// default for "", the named set when this CPU and build run it, else the
+// default and an error that says what was expected.
+func envKernels(name string) (*kernelSet, error) {
+	def := selectKernels(hostCPU)
+	if name == "" {
+		return def, nil
+	}
+	var names []string
+	for _, ks := range supportedKernels() {
+		names = append(names, ks.name)
+		if ks.name == name {
+			return ks.tuned(Select(withoutAbove(hostCPU, name))), nil
+		}
+	}
+	return def, fmt.Errorf("%s=%s: not a kernel set this machine runs; want one of %s, or unset for %s", KernelsEnv, name, strings.Join(names, ", "), def.name)
+}
+
+// KernelsEnvError reports a KernelsEnv value that named no kernel set
+// this machine runs (the default set is used then); nil otherwise.
+func KernelsEnvError() error { return kernelsEnvErr }
 
 // selectKernels returns the supported kernel set Select names for c, tuned
 // to c's caches; the first supported set when the build lacks it (purego).
