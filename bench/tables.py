@@ -344,6 +344,9 @@ def goals_table(groups):
         paired.add(g[1])
     for g in sorted(g for g in groups if g[0] == "gemm-avx2"):
         for k, rs in groups[g].items():
+            # Only where OpenBLAS reported its Haswell kernels.
+            if (rs[-1]["result"].get("blas", {}).get("openblas_corename") or "").lower() != "haswell":
+                continue
             rat = [p["ratio"] for p in all_pairs(rs)]
             per = [r["result"]["ratio"] for r in rounds_of(rs).values()]
             if not rat:

@@ -280,7 +280,7 @@ func TestGemmKernelsEnv(t *testing.T) {
 		code        int
 	}{
 		{"generic", "kernels generic (", 0},
-		{"avx1024", "nettrain: NETTRAIN_GEMM_KERNELS=avx1024: not a kernel set this machine runs; want one of ", 1},
+		{"avx1024", `nettrain: NETTRAIN_GEMM_KERNELS="avx1024": not a kernel set this machine runs; want one of `, 1},
 	} {
 		cmd := nettrainCmd(t, dir, "bench", "c.yaml", "--gemm", "--threads", "1")
 		cmd.Env = append(cmd.Env, "NETTRAIN_GEMM_KERNELS="+tc.value)
@@ -294,6 +294,15 @@ func TestGemmKernelsEnv(t *testing.T) {
 		}
 		if tc.code != 0 && strings.Count(strings.TrimSpace(string(out)), "\n") != 0 {
 			t.Errorf("%s: more than one line:\n%s", tc.value, out)
+		}
+	}
+	// Help and shell completion multiply nothing: they work whatever the
+	// variable says.
+	for _, args := range [][]string{{"help", "bench"}, {"completion", "bash"}, {"__complete", "be"}} {
+		cmd := nettrainCmd(t, dir, args...)
+		cmd.Env = append(cmd.Env, "NETTRAIN_GEMM_KERNELS=avx1024")
+		if out, err := cmd.CombinedOutput(); err != nil || strings.Contains(string(out), "NETTRAIN_GEMM_KERNELS") {
+			t.Errorf("%v with a bad NETTRAIN_GEMM_KERNELS: %v\n%.300s", args, err, out)
 		}
 	}
 }

@@ -68,8 +68,18 @@ described in YAML config files, with PyTorch-exact layers and optimizers.
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		// A NETTRAIN_GEMM_KERNELS that names no kernel set this
-		// machine runs is an error, not a silent fallback.
-		PersistentPreRunE: func(*cobra.Command, []string) error { return gemm.KernelsEnvError() },
+		// machine runs is an error, not a silent fallback, for every
+		// command but help and shell completion, which multiply nothing.
+		// (A subcommand's own persistent hook would replace this one.)
+		PersistentPreRunE: func(c *cobra.Command, _ []string) error {
+			for p := c; p != nil; p = p.Parent() {
+				switch p.Name() {
+				case "help", "completion", cobra.ShellCompRequestCmd, cobra.ShellCompNoDescRequestCmd:
+					return nil
+				}
+			}
+			return gemm.KernelsEnvError()
+		},
 	}
 	root.SetIn(s.In)
 	root.SetOut(s.Out)

@@ -3,6 +3,7 @@ package gemm
 import (
 	"math"
 	"math/rand/v2"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -63,6 +64,9 @@ func TestSelectTable(t *testing.T) {
 // TestHostSelection: the active set is the one Select names for this
 // machine, with its blocking.
 func TestHostSelection(t *testing.T) {
+	if os.Getenv(KernelsEnv) != "" {
+		t.Skipf("%s is set: the active kernels are the ones it names", KernelsEnv)
+	}
 	sel := Select(hostCPU)
 	t.Logf("this machine: %+v -> %s", hostCPU, sel.Why)
 	if KernelName() != sel.Set {
@@ -234,24 +238,29 @@ func TestEnvKernels(t *testing.T) {
 		{"", def.name, ""},
 		{"generic", "generic", ""},
 		{"avx2", "avx2", ""},
-		{"AVX2", def.name, "NETTRAIN_GEMM_KERNELS=AVX2: not a kernel set this machine runs; want one of "},
-		{"avx1024", def.name, "NETTRAIN_GEMM_KERNELS=avx1024: not a kernel set this machine runs; want one of "},
+		{"AVX2", def.name, `NETTRAIN_GEMM_KERNELS="AVX2": not a kernel set this machine runs; want one of `},
+		{"avx1024", def.name, `NETTRAIN_GEMM_KERNELS="avx1024": not a kernel set this machine runs; want one of `},
 	} {
 		if tc.value == "avx2" && !slices.ContainsFunc(supportedKernels(), func(ks *kernelSet) bool { return ks.name == "avx2" }) {
-			tc.set, tc.err = def.name, "NETTRAIN_GEMM_KERNELS=avx2: not a kernel set"
+			tc.set, tc.err = def.name, `NETTRAIN_GEMM_KERNELS="avx2": not a kernel set`
 		}
 		ks, err := envKernels(tc.value)
 		if ks.name != tc.set || ks.sel.Set != tc.set {
 			t.Errorf("%q: set %s (selection %s), want %s", tc.value, ks.name, ks.sel.Set, tc.set)
 		}
-		if tc.set != def.name && ks.sel != Select(withoutAbove(hostCPU, tc.set)) {
-			t.Errorf("%q: blocking %+v, want Select's for a CPU without the features above it", tc.value, ks.sel)
+		// The blocking Select gives a CPU with this one's caches and
+		// only the features of the named set.
+		narrow := CPU{Vendor: hostCPU.Vendor, Family: hostCPU.Family, L1D: hostCPU.L1D, L2: hostCPU.L2, AVX2FMA: tc.set == "avx2"}
+		if tc.set != def.name && (ks.sel != Select(narrow) || ks.mc != ks.sel.MC || ks.nc != ks.sel.NC) {
+			t.Errorf("%q: blocking %+v (mc %d, nc %d), want %+v", tc.value, ks.sel, ks.mc, ks.nc, Select(narrow))
 		}
 		switch {
 		case tc.err == "" && err != nil:
 			t.Errorf("%q: %v", tc.value, err)
 		case tc.err != "" && (err == nil || !strings.HasPrefix(err.Error(), tc.err) || !strings.HasSuffix(err.Error(), "or unset for "+def.name)):
 			t.Errorf("%q: error %v, want %q ... or unset for %s", tc.value, err, tc.err, def.name)
+		case err != nil && !strings.Contains(err.Error(), "generic"):
+			t.Errorf("%q: error %v does not list the sets", tc.value, err)
 		}
 	}
 }

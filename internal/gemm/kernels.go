@@ -35,7 +35,7 @@ func envKernels(name string) (*kernelSet, error) {
 			return ks.tuned(Select(withoutAbove(hostCPU, name))), nil
 		}
 	}
-	return def, fmt.Errorf("%s=%s: not a kernel set this machine runs; want one of %s, or unset for %s", KernelsEnv, name, strings.Join(names, ", "), def.name)
+	return def, fmt.Errorf("%s=%q: not a kernel set this machine runs; want one of %s, or unset for %s", KernelsEnv, name, strings.Join(names, ", "), def.name)
 }
 
 // KernelsEnvError reports a KernelsEnv value that named no kernel set
