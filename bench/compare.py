@@ -85,8 +85,7 @@ def twin(w, tt, bt, steps):
 # settings (113,000 faults, 0.7 s). PyTorch's performance guide gives the
 # same advice (an allocator that keeps memory: jemalloc or tcmalloc).
 TORCH_MALLOC = "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=17179869184"
-ENV_PREFIXES = ("GLIBC_TUNABLES", "MALLOC_", "OPENBLAS_", "GOTO", "OMP_", "MKL_", "KMP_", "GOMP_", "DNNL_", "ATEN_", "TORCH_", "GOMAXPROCS", "GOGC",
-                "NETTRAIN_GEMM_KERNELS")
+ENV_PREFIXES = ("GLIBC_TUNABLES", "MALLOC_", "OPENBLAS_", "GOTO", "OMP_", "MKL_", "KMP_", "GOMP_", "DNNL_", "ATEN_", "TORCH_", "GOMAXPROCS", "GOGC")
 
 
 def log(*a):
@@ -286,7 +285,9 @@ def main():
     nt = os.path.join(tempfile.mkdtemp(), "nettrain")
     subprocess.run(["go", "build", "-o", nt, "./cmd/nettrain"], cwd=ROOT, check=True)
     env = dict(os.environ)
-    # nettrain's own kernels everywhere but in gemm-avx2, which names its own.
+    # nettrain's own kernels everywhere but in gemm-avx2, which names its
+    # own: a NETTRAIN_GEMM_KERNELS of the caller's changes nothing here, so
+    # it is neither passed on nor recorded.
     env.pop("NETTRAIN_GEMM_KERNELS", None)
     if "MNIST_DIR" not in env:
         d = tempfile.mkdtemp()
