@@ -28,12 +28,12 @@ func envKernels(name string) (*kernelSet, error) {
 	if name == "" {
 		return def, nil
 	}
+	if ks := namedKernels(name); ks != nil {
+		return ks, nil
+	}
 	var names []string
 	for _, ks := range supportedKernels() {
 		names = append(names, ks.name)
-		if ks.name == name {
-			return ks.tuned(Select(withoutAbove(hostCPU, name))), nil
-		}
 	}
 	return def, fmt.Errorf("%s=%q: not a kernel set this machine runs; want one of %s, or unset for %s", KernelsEnv, name, strings.Join(names, ", "), def.name)
 }
@@ -81,12 +81,22 @@ func withoutAbove(c CPU, name string) CPU {
 // the previous one. It reports false if the CPU (or the build) does not
 // support that set. Not safe to call while GEMMs are running.
 func useKernels(name string) (restore func(), ok bool) {
-	for _, ks := range supportedKernels() {
-		if ks.name == name {
-			return useKernelSet(ks.tuned(Select(withoutAbove(hostCPU, name)))), true
-		}
+	if ks := namedKernels(name); ks != nil {
+		return useKernelSet(ks), true
 	}
 	return func() {}, false
+}
+
+// namedKernels returns the named kernel set with the blocking Select gives
+// this machine's caches without the features above it; nil when the CPU
+// (or the build) does not run that set.
+func namedKernels(name string) *kernelSet {
+	for _, ks := range supportedKernels() {
+		if ks.name == name {
+			return ks.tuned(Select(withoutAbove(hostCPU, name)))
+		}
+	}
+	return nil
 }
 
 // useKernelSet makes ks active and returns the function that restores the
