@@ -139,10 +139,12 @@ func BenchmarkSgemmRows(b *testing.B) {
 
 // BenchmarkSgemmBlocking times the 1024^3 products (op(B) = B and B^T) on
 // one thread with the blocking Select gives this CPU ("selected") and with
-// other panel heights mc and block widths nc, and with Select's mc and nc
-// at other depths kc (which the kernel set fixes, since it decides the
-// rounding): how far the selection is from the best blocking on the
-// machine at hand. Run it pinned, with -count, and compare medians:
+// other panel heights mc and block widths nc, and at other depths kc (which
+// the kernel set fixes, since it decides the rounding) with Select's mc and
+// nc and with the mc and nc that keep the packed blocks' sizes: how far the
+// selection is from the best blocking on the machine at hand. Run it
+// pinned, with -count, and compare medians (NETTRAIN_GEMM_KERNELS=avx2 for
+// the AVX2 set's):
 //
 //	taskset -c 0 go test ./internal/gemm -run - -bench SgemmBlocking -count 5
 func BenchmarkSgemmBlocking(b *testing.B) {
@@ -169,10 +171,17 @@ func BenchmarkSgemmBlocking(b *testing.B) {
 				b.Run(name, func(b *testing.B) { timeBlocking(b, base.tuned(s), tB, o) })
 			}
 		}
-		for _, kc := range []int{384, 512} {
-			ks := base.tuned(sel)
-			ks.kc = kc
-			b.Run(fmt.Sprintf("tB=%v/mc=%d/nc=%d/kc=%d", tB, sel.MC, sel.NC, kc), func(b *testing.B) { timeBlocking(b, ks, tB, o) })
+		for _, kc := range []int{320, 384, 512} {
+			// Select's nc, and the nc that keeps the B block's size
+			// (kc*nc) Select's; mc likewise for the A panel.
+			for _, nc := range []int{sel.NC, roundUp(sel.NC*base.kc/kc, base.nr)} {
+				ks := base.tuned(sel)
+				ks.kc, ks.nc = kc, nc
+				if nc != sel.NC {
+					ks.mc = roundUp(sel.MC*base.kc/kc, base.mr)
+				}
+				b.Run(fmt.Sprintf("tB=%v/mc=%d/nc=%d/kc=%d", tB, ks.mc, nc, kc), func(b *testing.B) { timeBlocking(b, ks, tB, o) })
+			}
 		}
 	}
 }

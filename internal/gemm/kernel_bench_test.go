@@ -1,6 +1,9 @@
 package gemm
 
-import "testing"
+import (
+	"fmt"
+	"testing"
+)
 
 // BenchmarkMicroKernel measures the register-tile kernels alone on
 // L1-resident packed operands: the ceiling for the loop nests around them.
@@ -27,5 +30,26 @@ func BenchmarkMicroKernel(b *testing.B) {
 			}
 			b.ReportMetric(2*float64(ks.dmr*ks.dnr*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})
+	}
+}
+
+// BenchmarkMicroKernelDepth is BenchmarkMicroKernel's outer-product
+// kernels at depths from 64 to 1024: what a call costs beyond its
+// arithmetic (at the deepest, the B sliver no longer fits in L1 with
+// every set's width).
+func BenchmarkMicroKernelDepth(b *testing.B) {
+	for _, ks := range supportedKernels() {
+		for _, k := range []int{64, 128, 256, 512, 1024} {
+			b.Run(fmt.Sprintf("%s/k=%d", ks.name, k), func(b *testing.B) {
+				a := make([]float32, k*ks.mr)
+				bb := make([]float32, k*ks.nr)
+				c := make([]float32, ks.mr*ks.nr)
+				b.ReportAllocs()
+				for b.Loop() {
+					ks.outer(ks.mr, ks.nr, k, a, ks.mr, bb, ks.nr, c, ks.nr, 1, 1, false)
+				}
+				b.ReportMetric(2*float64(ks.mr*ks.nr*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
 	}
 }
