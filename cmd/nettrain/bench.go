@@ -68,7 +68,8 @@ running on that physical core).
 
 With --inference it times predictions instead: the evaluation-mode forward
 pass with the batch's preprocessing, at --batch samples per pass
-(throughput, and the median and 90th-percentile latency of a pass). With
+(throughput, and the median and 90th-percentile latency of a pass);
+training steps run at training.batch_size (--set training.batch_size=N). With
 --gemm it lists the matrix products one training step runs (shape, calls
 per step) and times each with nettrain's GEMM as a BLAS call, best of 5
 rounds: the list bench/compare.sh gives PyTorch's BLAS to time too.`,
@@ -88,6 +89,9 @@ rounds: the list bench/compare.sh gives PyTorch's BLAS to time too.`,
 			if opts.MinTime > 0 && (opts.Gemm || opts.Inference) {
 				return usageError{fmt.Errorf("--min-time applies to training steps; --gemm and --inference time their own way")}
 			}
+			if c.Flags().Changed("batch") && !opts.Inference {
+				return usageError{fmt.Errorf("--batch %d: --batch applies with --inference only; training steps are timed at training.batch_size (--set training.batch_size=N)", opts.Batch)}
+			}
 			if opts.Batch < 0 || opts.Batch > model.MaxBatchSize {
 				return usageError{fmt.Errorf("--batch must be 1 to %d (0: training.batch_size), got %d", model.MaxBatchSize, opts.Batch)}
 			}
@@ -106,7 +110,7 @@ rounds: the list bench/compare.sh gives PyTorch's BLAS to time too.`,
 	cmd.Flags().StringVar(&threads, "threads", "", fmt.Sprintf("threads, at most %d, or a list such as 1,2,4 for a scaling table (default: training.threads, else every core the process may use)", maxThreads))
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print JSON (a list with several thread counts)")
 	cmd.Flags().BoolVar(&opts.Inference, "inference", false, "time predictions (evaluation-mode forward passes) instead of training steps")
-	cmd.Flags().IntVar(&opts.Batch, "batch", 0, "with --inference: samples per forward pass (default: training.batch_size)")
+	cmd.Flags().IntVar(&opts.Batch, "batch", 0, "with --inference only: samples per forward pass (default: training.batch_size; training steps: --set training.batch_size=N)")
 	cmd.Flags().BoolVar(&opts.Gemm, "gemm", false, "list the matrix products of a training step and time each shape")
 	return cmd
 }

@@ -14,7 +14,8 @@ import (
 )
 
 // TestBenchFlags: --threads takes one count or a list; --batch and
-// --inference reach the options; bad lists are usage errors.
+// --inference reach the options; bad lists, and --batch without
+// --inference, are usage errors.
 func TestBenchFlags(t *testing.T) {
 	for _, c := range []struct {
 		args      []string
@@ -33,6 +34,9 @@ func TestBenchFlags(t *testing.T) {
 		{[]string{"c.yaml", "--threads", "0,2"}, nil, false, 0, "a list names thread counts from 1"},
 		{[]string{"c.yaml", "--threads", "5000"}, nil, false, 0, "--threads must be at most"},
 		{[]string{"c.yaml", "--inference", "--batch", "-1"}, nil, false, 0, "--batch must be 1 to"},
+		{[]string{"c.yaml", "--batch", "8"}, nil, false, 0, "--batch applies with --inference only"},
+		{[]string{"c.yaml", "--batch", "0", "--threads", "1,2"}, nil, false, 0, "--batch applies with --inference only"},
+		{[]string{"c.yaml", "--inference", "--batch", "0"}, []int{0}, true, 0, ""},
 		{[]string{"c.yaml", "--gemm", "--inference"}, nil, false, 0, "--gemm and --inference time different things"},
 		{[]string{"c.yaml", "--min-time", "2s"}, []int{0}, false, 0, ""},
 		{[]string{"c.yaml", "--min-time", "-1s"}, nil, false, 0, "--min-time must be 0 to 1h"},

@@ -32,3 +32,22 @@ func checkFlagCases(t *testing.T, mk func(ran *bool) *cobra.Command, cases []fla
 		}
 	}
 }
+
+// TestFlagErrorsExitUsage: a flag that does not apply to the command line
+// it is on, that contradicts another flag, or whose value is of the wrong
+// kind, is a command-line error: exit 2 and one line naming the flag.
+func TestFlagErrorsExitUsage(t *testing.T) {
+	for _, c := range []struct {
+		args string // split at spaces
+		want string
+	}{
+		{"bench c.yaml --batch 8 --steps 5", "--batch 8: --batch applies with --inference only"},
+		{"bench c.yaml --gemm --batch 8", "--batch applies with --inference only"},
+	} {
+		s, out, errOut := streams()
+		code := Main(strings.Fields(c.args), s)
+		if msg := errOut.String(); code != exitUsage || !strings.Contains(msg, c.want) || strings.Count(msg, "\n") != 1 || out.Len() > 0 {
+			t.Errorf("%s: exit %d, %q; want exit %d and one line with %q", c.args, code, msg, exitUsage, c.want)
+		}
+	}
+}
