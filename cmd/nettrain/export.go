@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -28,19 +29,21 @@ func NewCmdExport(s *IOStreams, runF func(*ExportOptions) error) *cobra.Command 
 	cmd := &cobra.Command{
 		Use:   "export CONFIG --checkpoint FILE [--format onnx|safetensors] [--out FILE]",
 		Short: "Export a checkpoint as an ONNX model or as plain PyTorch weights",
-		Long: `Export a checkpoint: --format onnx (the default) writes an ONNX model
-(opset 17) that takes the raw values the data files hold, the input
-normalisation included, and gives the network's output (a classifier's
-logits and probabilities); --format safetensors writes the weights alone,
-with PyTorch state_dict names, for load_state_dict(..., strict=True).
-The file goes beside the checkpoint (model.onnx, weights.safetensors)
-unless --out says where.`,
+		Long: `Export a checkpoint: --format onnx writes an ONNX model (opset 17) that
+takes the raw values the data files hold, the input normalisation
+included, and gives the network's output (a classifier's logits and
+probabilities); --format safetensors writes the weights alone, with
+PyTorch state_dict names, for load_state_dict(..., strict=True). Without
+--format, --out's extension says which (.onnx or .safetensors; another
+name, or no --out: onnx); a --format that contradicts --out's extension
+is refused. The file goes beside the checkpoint (model.onnx,
+weights.safetensors) unless --out says where.`,
 		Args: configArg,
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.Config = args[0]
-			opts.Format = infer.ExportFormat(format)
-			if !slices.Contains(infer.ExportFormats, opts.Format) {
-				return usageError{fmt.Errorf("--format must be onnx or safetensors, got %q", format)}
+			var err error
+			if opts.Format, err = exportFormat(format, c.Flags().Changed("format"), opts.Out); err != nil {
+				return err
 			}
 			if opts.Out == "" {
 				opts.Out = filepath.Join(filepath.Dir(opts.Checkpoint), infer.DefaultExportName(opts.Format))
@@ -53,10 +56,36 @@ unless --out says where.`,
 	}
 	addSetFlag(cmd, &opts.Sets)
 	cmd.Flags().StringVar(&opts.Checkpoint, "checkpoint", "", "checkpoint to export (required)")
-	cmd.Flags().StringVar(&format, "format", string(infer.ONNX), "onnx or safetensors")
+	cmd.Flags().StringVar(&format, "format", "", "onnx or safetensors (default: --out's extension, .onnx or .safetensors, else onnx)")
 	cmd.Flags().StringVar(&opts.Out, "out", "", "file to write (default: model.onnx or weights.safetensors beside the checkpoint)")
 	cmd.MarkFlagRequired("checkpoint")
 	return cmd
+}
+
+// exportFormat is the format export writes: --format when given (and
+// then --out must not name a file of the other format), else the one
+// --out's extension names (.onnx, .safetensors), else ONNX.
+func exportFormat(flag string, given bool, out string) (infer.ExportFormat, error) {
+	f := infer.ExportFormat(flag)
+	if given && !slices.Contains(infer.ExportFormats, f) {
+		return "", usageError{fmt.Errorf("--format must be onnx or safetensors, got %q", flag)}
+	}
+	ext := strings.ToLower(filepath.Ext(out))
+	var byExt infer.ExportFormat
+	for _, e := range infer.ExportFormats {
+		if ext == "."+string(e) {
+			byExt = e
+		}
+	}
+	switch {
+	case !given && byExt != "":
+		return byExt, nil
+	case !given:
+		return infer.ONNX, nil
+	case byExt != "" && byExt != f:
+		return "", usageError{fmt.Errorf("--format %s contradicts --out %s (a .%s file): drop --format, or name a .%s file", f, out, byExt, f)}
+	}
+	return f, nil
 }
 
 func runExport(o *ExportOptions) error {

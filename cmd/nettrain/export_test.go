@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -19,6 +20,8 @@ import (
 	"github.com/nettrain/nettrain/internal/train"
 )
 
+// TestExportFlags: --format, else --out's extension, else onnx; a
+// --format that contradicts --out's extension is a usage error.
 func TestExportFlags(t *testing.T) {
 	for _, c := range []struct {
 		args    []string
@@ -30,6 +33,17 @@ func TestExportFlags(t *testing.T) {
 		{[]string{"c.yaml", "--checkpoint", "runs/x/best.safetensors", "--format", "safetensors"}, infer.Weights, "runs/x/weights.safetensors", ""},
 		{[]string{"c.yaml", "--checkpoint", "b.safetensors", "--out", "m.onnx", "--set", "seed=2"}, infer.ONNX, "m.onnx", ""},
 		{[]string{"c.yaml", "--checkpoint", "b.safetensors", "--format", "tflite"}, "", "", `--format must be onnx or safetensors, got "tflite"`},
+		{[]string{"c.yaml", "--checkpoint", "b.safetensors", "--format", ""}, "", "", `--format must be onnx or safetensors, got ""`},
+		// Without --format, --out's extension says the format.
+		{[]string{"c.yaml", "--checkpoint", "b.safetensors", "--out", "t/x.safetensors"}, infer.Weights, "t/x.safetensors", ""},
+		{[]string{"c.yaml", "--checkpoint", "b.safetensors", "--out", "W.SafeTensors"}, infer.Weights, "W.SafeTensors", ""},
+		{[]string{"c.yaml", "--checkpoint", "b.safetensors", "--out", "m.ONNX"}, infer.ONNX, "m.ONNX", ""},
+		{[]string{"c.yaml", "--checkpoint", "b.safetensors", "--out", "model"}, infer.ONNX, "model", ""},
+		{[]string{"c.yaml", "--checkpoint", "b.safetensors", "--out", "w.bin", "--format", "safetensors"}, infer.Weights, "w.bin", ""},
+		{[]string{"c.yaml", "--checkpoint", "b.safetensors", "--out", "w.safetensors", "--format", "safetensors"}, infer.Weights, "w.safetensors", ""},
+		// A --format that contradicts --out's extension.
+		{[]string{"c.yaml", "--checkpoint", "b.safetensors", "--out", "x.safetensors", "--format", "onnx"}, "", "", "--format onnx contradicts --out x.safetensors (a .safetensors file): drop --format, or name a .onnx file"},
+		{[]string{"c.yaml", "--checkpoint", "b.safetensors", "--out", "m.onnx", "--format", "safetensors"}, "", "", "--format safetensors contradicts --out m.onnx"},
 		{[]string{"c.yaml"}, "", "", `required flag(s) "checkpoint" not set`},
 	} {
 		s, _, _ := streams()
@@ -39,8 +53,9 @@ func TestExportFlags(t *testing.T) {
 		cmd.SilenceErrors, cmd.SilenceUsage = true, true
 		err := cmd.Execute()
 		if c.wantErr != "" {
-			if err == nil || !strings.Contains(err.Error(), c.wantErr) {
-				t.Errorf("%v: error %v, want %q", c.args, err, c.wantErr)
+			var ue usageError
+			if err == nil || !strings.Contains(err.Error(), c.wantErr) || (!errors.As(err, &ue) && !isCobraUsage(err)) {
+				t.Errorf("%v: error %v, want the usage error %q", c.args, err, c.wantErr)
 			}
 			continue
 		}

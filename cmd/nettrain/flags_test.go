@@ -43,6 +43,7 @@ func TestFlagErrorsExitUsage(t *testing.T) {
 	}{
 		{"bench c.yaml --batch 8 --steps 5", "--batch 8: --batch applies with --inference only"},
 		{"bench c.yaml --gemm --batch 8", "--batch applies with --inference only"},
+		{"export c.yaml --checkpoint k.safetensors --format onnx --out x.safetensors", "--format onnx contradicts --out x.safetensors"},
 	} {
 		s, out, errOut := streams()
 		code := Main(strings.Fields(c.args), s)
