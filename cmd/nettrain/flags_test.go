@@ -44,6 +44,8 @@ func TestFlagErrorsExitUsage(t *testing.T) {
 		{"bench c.yaml --batch 8 --steps 5", "--batch 8: --batch applies with --inference only"},
 		{"bench c.yaml --gemm --batch 8", "--batch applies with --inference only"},
 		{"export c.yaml --checkpoint k.safetensors --format onnx --out x.safetensors", "--format onnx contradicts --out x.safetensors"},
+		{"predict c.yaml --checkpoint k.safetensors d.csv --out preds.txt", "--out preds.txt: predictions are written as CSV or JSON lines"},
+		{"predict c.yaml --checkpoint k.safetensors digits --plot x.png", "--plot is for series models, which take no INPUT files"},
 	} {
 		s, out, errOut := streams()
 		code := Main(strings.Fields(c.args), s)

@@ -32,6 +32,9 @@ type PredictOptions struct {
 	Prompt string
 	Plot   string
 	NoPlot bool
+	// Given holds the flags given on the command line (by name), which
+	// must apply to the model's kind.
+	Given map[string]bool
 }
 
 // NewCmdPredict builds `nettrain predict`.
@@ -54,7 +57,12 @@ regression outputs in the targets' units; --out writes every prediction as
 Without INPUT, a series model forecasts its validation part (CSV and a
 plot, with the naive last-value forecast) and, with --steps N, N rows
 beyond the end of its data, feeding each forecast back; a text model gives
-the distribution of the character after --prompt.`,
+the distribution of the character after --prompt.
+
+A flag for another kind of model is a usage error: --top is for
+classifiers on INPUT files and text models; --show (with --out) and
+--threads for INPUT files; --out for INPUT files and series; --steps,
+--plot and --no-plot for series; --prompt for text models.`,
 		Args: func(c *cobra.Command, args []string) error {
 			if len(args) < 1 {
 				return usageError{fmt.Errorf("%s needs a CONFIG file argument (usage: %s)", c.CommandPath(), c.UseLine())}
@@ -63,6 +71,10 @@ the distribution of the character after --prompt.`,
 		},
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.Config, opts.Inputs = args[0], args[1:]
+			opts.Given = map[string]bool{}
+			for _, f := range predictKindFlags {
+				opts.Given[f.flag] = c.Flags().Changed(f.flag)
+			}
 			if err := checkThreads(opts.Threads); err != nil {
 				return err
 			}
@@ -72,8 +84,11 @@ the distribution of the character after --prompt.`,
 			if opts.Steps < 0 || opts.Steps > infer.MaxForecastSteps {
 				return usageError{fmt.Errorf("--steps must be 0 to %d, got %d", infer.MaxForecastSteps, opts.Steps)}
 			}
-			if len(opts.Inputs) > 0 && (opts.Steps > 0 || c.Flags().Changed("prompt")) {
-				return usageError{fmt.Errorf("--steps and --prompt are for sequence models, which take no INPUT files")}
+			if opts.Given["plot"] && opts.Given["no-plot"] {
+				return usageError{fmt.Errorf("--plot names the plot's file and --no-plot draws none: give one")}
+			}
+			if err := checkInputFlags(opts); err != nil {
+				return err
 			}
 			if err := checkSequenceFlags(opts, c.Flags().Changed("prompt")); err != nil {
 				return err
@@ -86,17 +101,109 @@ the distribution of the character after --prompt.`,
 	}
 	addSetFlag(cmd, &opts.Sets)
 	cmd.Flags().StringVar(&opts.Checkpoint, "checkpoint", "", "checkpoint of the model (required)")
-	cmd.Flags().IntVar(&opts.Top, "top", 3, "classes shown per input, most likely first")
+	cmd.Flags().IntVar(&opts.Top, "top", 3, "classifiers and text models: classes shown per input, most likely first")
 	cmd.Flags().StringVar(&opts.Out, "out", "", "file to write: every prediction as .csv or .jsonl (series: the forecast CSV, default beside the checkpoint)")
-	cmd.Flags().IntVar(&opts.Show, "show", 20, "rows of the table printed when --out is set (0: none); without --out every row is printed")
+	cmd.Flags().IntVar(&opts.Show, "show", 20, "INPUT files, with --out: rows of the table printed (0: none; without --out every row is)")
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the summary as JSON (the predictions go to --out)")
-	cmd.Flags().IntVar(&opts.Threads, "threads", 0, fmt.Sprintf("threads to use, at most %d (default: training.threads, else every core the process may use)", maxThreads))
+	cmd.Flags().IntVar(&opts.Threads, "threads", 0, fmt.Sprintf("INPUT files: threads to use, at most %d (default: training.threads, else every core the process may use)", maxThreads))
 	cmd.Flags().IntVar(&opts.Steps, "steps", 0, "series: forecast this many rows beyond the end of the data")
 	cmd.Flags().StringVar(&opts.Prompt, "prompt", "", "text model: give the distribution of the character after this text")
-	cmd.Flags().StringVar(&opts.Plot, "plot", "", "series: PNG file to write (default beside the CSV)")
+	cmd.Flags().StringVar(&opts.Plot, "plot", "", "series: the plot's file, .png or .svg (default: a .png beside the CSV)")
 	cmd.Flags().BoolVar(&opts.NoPlot, "no-plot", false, "series: do not draw the plot")
 	cmd.MarkFlagRequired("checkpoint")
 	return cmd
+}
+
+// checkInputFlags refuses flags of predict on INPUT files that would be
+// ignored or fail only once the model is loaded: a sequence model's flag,
+// an --out other than .csv or .jsonl.
+func checkInputFlags(o *PredictOptions) error {
+	if len(o.Inputs) == 0 {
+		return nil
+	}
+	for _, f := range predictKindFlags {
+		if o.Given[f.flag] && !slices.Contains(f.kinds, kindInputs) {
+			return usageError{fmt.Errorf("--%s is for %s, which take no INPUT files", f.flag, f.what)}
+		}
+	}
+	if o.Out != "" && !slices.Contains([]string{".csv", ".jsonl"}, strings.ToLower(filepath.Ext(o.Out))) {
+		return usageError{fmt.Errorf("--out %s: predictions are written as CSV or JSON lines: name a .csv or .jsonl file", o.Out)}
+	}
+	return nil
+}
+
+// predictKind is what a model's predict does.
+type predictKind int
+
+const (
+	kindInputs predictKind = iota // predicts on INPUT files
+	kindSeries                    // forecasts its series
+	kindText                      // gives the character after --prompt
+)
+
+// kindOf is the kind of cfg's model.
+func kindOf(cfg *model.Config) predictKind {
+	switch sq := cfg.Data.Sequence; {
+	case sq == nil:
+		return kindInputs
+	case sq.Kind == "text":
+		return kindText
+	}
+	return kindSeries
+}
+
+// kindName says what cfg's model is, for an error.
+func kindName(cfg *model.Config) string {
+	switch kindOf(cfg) {
+	case kindSeries:
+		return cfg.File + " is a series model (data.sequence.kind: series)"
+	case kindText:
+		return cfg.File + " is a text model (data.sequence.kind: text)"
+	}
+	return cfg.File + " predicts on INPUT files (it has no data.sequence)"
+}
+
+// predictKindFlags are the flags of predict that apply to some kinds of
+// model only: the kinds, and what they are for.
+var predictKindFlags = []struct {
+	flag  string
+	kinds []predictKind
+	what  string
+}{
+	{"top", []predictKind{kindInputs, kindText}, "classifiers on INPUT files and text models (--prompt)"},
+	{"show", []predictKind{kindInputs}, "predictions on INPUT files with --out"},
+	{"threads", []predictKind{kindInputs}, "predictions on INPUT files"},
+	{"out", []predictKind{kindInputs, kindSeries}, "predictions on INPUT files and series forecasts"},
+	{"steps", []predictKind{kindSeries}, "series models"},
+	{"plot", []predictKind{kindSeries}, "series models"},
+	{"no-plot", []predictKind{kindSeries}, "series models"},
+	{"prompt", []predictKind{kindText}, "text models"},
+}
+
+// checkPredictKind refuses, once the config says the model's kind, INPUT
+// files a sequence model would not read, a text model without --prompt,
+// and each flag given that does not apply to the kind.
+func checkPredictKind(o *PredictOptions, cfg *model.Config) error {
+	kind := kindOf(cfg)
+	if kind != kindInputs && len(o.Inputs) > 0 {
+		return usageError{fmt.Errorf("%s, which predicts from its own data: give no INPUT files", kindName(cfg))}
+	}
+	for _, f := range predictKindFlags {
+		if o.Given[f.flag] && !slices.Contains(f.kinds, kind) {
+			return usageError{fmt.Errorf("--%s is for %s, but %s", f.flag, f.what, kindName(cfg))}
+		}
+	}
+	switch {
+	case kind == kindInputs && len(o.Inputs) == 0:
+		return usageError{fmt.Errorf("predict: give INPUT files (images, folders of images, CSV or safetensors files) to predict on")}
+	case kind == kindText && !o.Given["prompt"]:
+		return usageError{fmt.Errorf("%s: give --prompt TEXT for the distribution of the next character (or use generate to write text)", kindName(cfg))}
+	case o.Given["show"] && o.Out == "":
+		return usageError{fmt.Errorf("--show sets the rows of the table printed with --out; without --out every row is printed")}
+	case o.Given["show"] && o.JSON:
+		return usageError{fmt.Errorf("--show sets the rows of the table, and --json prints no table")}
+	}
+	return nil
 }
 
 // checkSequenceFlags refuses flags of a sequence model's predict that
@@ -125,6 +232,9 @@ func checkSequenceFlags(o *PredictOptions, promptGiven bool) error {
 func runPredict(o *PredictOptions) error {
 	cfg, err := model.Load(o.Config, o.Sets)
 	if err != nil {
+		return err
+	}
+	if err := checkPredictKind(o, cfg); err != nil {
 		return err
 	}
 	ins := readFiles(cfg, o.Config, namedFile{"the checkpoint", o.Checkpoint})
@@ -158,8 +268,6 @@ func runPredict(o *PredictOptions) error {
 			fmt.Fprintf(tw, "  %s\t%.4f\n", quoteChar(p.Name), p.Probability)
 		}
 		return tw.Flush()
-	case cfg.Data.Sequence == nil:
-		return usageError{fmt.Errorf("predict: give INPUT files (images, folders of images, CSV or safetensors files) to predict on")}
 	}
 	out := o.Out
 	if out == "" {
@@ -250,6 +358,14 @@ func quoteChar(s string) string {
 func predictInputs(o *PredictOptions, cfg *model.Config) error {
 	warnThreads(o.IO.ErrOut, cfg, o.Threads)
 	po := infer.InputOptions{Checkpoint: o.Checkpoint, Inputs: o.Inputs, Top: o.Top, Out: o.Out, Threads: o.Threads}
+	if o.Given["top"] {
+		po.Check = func(classes int) error {
+			if classes == 0 {
+				return usageError{fmt.Errorf("--top is for classifiers on INPUT files and text models (--prompt), but %s is a regression model (its outputs are values, not classes)", cfg.File)}
+			}
+			return nil
+		}
+	}
 	table := newPredictionTable(o.IO.Out, o.Top)
 	shown := 0
 	if !o.JSON {

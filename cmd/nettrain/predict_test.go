@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -16,9 +17,10 @@ import (
 	"github.com/nettrain/nettrain/internal/checkpoint/cktest"
 )
 
-// TestPredictSequenceFlags: flags of a sequence model's predict that would
-// be ignored, or fail only after a file was written, are usage errors
-// before anything runs.
+// TestPredictSequenceFlags: flags of predict that would be ignored, or
+// fail only after a file was written, are usage errors before anything
+// runs: a sequence model's flags with INPUT files, files of the wrong
+// kind, flags that contradict each other.
 func TestPredictSequenceFlags(t *testing.T) {
 	checkFlagCases(t, func(ran *bool) *cobra.Command {
 		s, _, _ := streams()
@@ -33,7 +35,73 @@ func TestPredictSequenceFlags(t *testing.T) {
 		{[]string{"c.yaml", "--checkpoint", "k", "--prompt", "abc", "--out", "p.csv"}, "--out and --plot are for a series model's forecasts"},
 		{[]string{"c.yaml", "--checkpoint", "k", "--prompt", "abc", "--json"}, ""},
 		{[]string{"c.yaml", "--checkpoint", "k", "in.csv", "--out", "p.jsonl"}, ""},
+		// INPUT files: no sequence model's flag; predictions go to .csv or .jsonl.
+		{[]string{"c.yaml", "--checkpoint", "k", "in.csv", "--out", "P.JSONL", "--show", "2", "--top", "1", "--threads", "1"}, ""},
+		{[]string{"c.yaml", "--checkpoint", "k", "in.csv", "--out", "preds.txt"}, "--out preds.txt: predictions are written as CSV or JSON lines: name a .csv or .jsonl file"},
+		{[]string{"c.yaml", "--checkpoint", "k", "in.csv", "--out", "preds"}, "name a .csv or .jsonl file"},
+		{[]string{"c.yaml", "--checkpoint", "k", "in.csv", "--plot", "p.png"}, "--plot is for series models, which take no INPUT files"},
+		{[]string{"c.yaml", "--checkpoint", "k", "in.csv", "--no-plot"}, "--no-plot is for series models, which take no INPUT files"},
+		{[]string{"c.yaml", "--checkpoint", "k", "in.csv", "--steps", "0"}, "--steps is for series models, which take no INPUT files"},
+		{[]string{"c.yaml", "--checkpoint", "k", "in.csv", "--prompt", "a"}, "--prompt is for text models, which take no INPUT files"},
+		{[]string{"c.yaml", "--checkpoint", "k", "--plot", "p.png", "--no-plot"}, "--plot names the plot's file and --no-plot draws none: give one"},
 	})
+}
+
+// TestPredictFlagsForKind: a flag of predict that does not apply to the
+// model's kind (predictions on INPUT files, by a classifier or a
+// regression; a series' forecast; a text's next character) is a usage
+// error naming the flag, what it is for and the model's kind, before
+// anything is read or written; flags that apply are accepted.
+func TestPredictFlagsForKind(t *testing.T) {
+	dir := trainSmall(t) // a classifier of CSV rows: config.yaml, d.csv, run/
+	var reg strings.Builder
+	reg.WriteString("a,b,y\n")
+	for i := range 20 {
+		fmt.Fprintf(&reg, "%d,%d,%d\n", i%3, i%5, i%7)
+	}
+	os.WriteFile(filepath.Join(dir, "r.csv"), []byte(reg.String()), 0o644)
+	os.WriteFile(filepath.Join(dir, "reg.yaml"), []byte("data: {train: r.csv}\nmodel:\n  layers: [{dense: {units: 1}}]\nloss: mse\ntraining: {batch_size: 8}\n"), 0o644)
+	runNettrain(t, dir, "train", "reg.yaml", "--set", "training.steps=2", "--out", "regrun")
+	series, _ := filepath.Abs("../../configs/series-lstm.yaml")
+	text, _ := filepath.Abs("../../configs/alphabet-lstm.yaml")
+	const ck = "--checkpoint run/last.safetensors"
+	for _, tc := range []struct {
+		args string // split at spaces; SERIES and TEXT are the shipped configs
+		want string // "": it runs
+	}{
+		{"config.yaml " + ck + " d.csv --top 2 --out p.csv --show 1 --threads 1", ""},
+		{"config.yaml " + ck + " d.csv --plot x.png", "--plot is for series models, which take no INPUT files"},
+		{"config.yaml " + ck + " d.csv --show 2", "--show sets the rows of the table printed with --out; without --out every row is printed"},
+		{"config.yaml " + ck + " d.csv --show 2 --out x.csv --json", "--show sets the rows of the table, and --json prints no table"},
+		{"config.yaml " + ck + " --steps 3", "--steps is for series models, but config.yaml predicts on INPUT files (it has no data.sequence)"},
+		{"config.yaml " + ck + " --prompt ab", "--prompt is for text models, but config.yaml predicts on INPUT files"},
+		{"config.yaml " + ck, "predict: give INPUT files"},
+		{"reg.yaml --checkpoint regrun/last.safetensors r.csv --out p.jsonl --show 1", ""},
+		{"reg.yaml --checkpoint regrun/last.safetensors r.csv --top 2", "--top is for classifiers on INPUT files and text models (--prompt), but reg.yaml is a regression model (its outputs are values, not classes)"},
+		{"SERIES --checkpoint none.safetensors --top 5 --show 2", "--top is for classifiers on INPUT files and text models (--prompt), but " + series + " is a series model (data.sequence.kind: series)"},
+		{"SERIES --checkpoint none.safetensors --show 2 --out x.csv", "--show is for predictions on INPUT files with --out, but"},
+		{"SERIES --checkpoint none.safetensors --threads 2", "--threads is for predictions on INPUT files, but"},
+		{"SERIES --checkpoint none.safetensors --prompt ab", "--prompt is for text models, but " + series + " is a series model"},
+		{"SERIES --checkpoint none.safetensors d.csv", series + " is a series model (data.sequence.kind: series), which predicts from its own data: give no INPUT files"},
+		{"TEXT --checkpoint none.safetensors", text + " is a text model (data.sequence.kind: text): give --prompt TEXT"},
+		{"TEXT --checkpoint none.safetensors --out x.csv", "--out is for predictions on INPUT files and series forecasts, but " + text + " is a text model"},
+		{"TEXT --checkpoint none.safetensors --steps 2", "--steps is for series models, but"},
+		{"TEXT --checkpoint none.safetensors --no-plot", "--no-plot is for series models, but"},
+		{"TEXT --checkpoint none.safetensors --prompt ab --show 2", "--show is for predictions on INPUT files with --out, but"},
+	} {
+		args := append([]string{"predict"}, strings.Fields(strings.NewReplacer("SERIES", series, "TEXT", text).Replace(tc.args))...)
+		out, err := nettrainCmd(t, dir, args...).CombinedOutput()
+		var exit *exec.ExitError
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%s: %v\n%s", tc.args, err, out)
+		case tc.want != "" && (!errors.As(err, &exit) || exit.ExitCode() != exitUsage || !strings.Contains(string(out), tc.want) || strings.Count(string(out), "\n") != 1):
+			t.Errorf("%s: %v\n%s\nwant exit %d and one line with %q", tc.args, err, out, exitUsage, tc.want)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "x.csv")); tc.want != "" && err == nil {
+			t.Errorf("%s: x.csv was written", tc.args)
+		}
+	}
 }
 
 // TestOverflowingModelWritesJSON: a checkpoint whose finite weights make

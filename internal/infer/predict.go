@@ -43,6 +43,11 @@ type InputOptions struct {
 	// Progress, when set, is told the samples done and the total (-1 when
 	// unknown) after every batch.
 	Progress func(done, total int)
+	// Check, when set, is given the model's number of classes (0: a
+	// regression) once the checkpoint is loaded, before any input is read
+	// or anything written; an error it returns is returned as it is (the
+	// command refuses a flag that does not apply to the model).
+	Check func(classes int) error
 }
 
 // ClassProb is a class and its probability.
@@ -150,6 +155,11 @@ func predictInputs[T backprop.Float](cfg *model.Config, o InputOptions) (*InputR
 		return nil, err
 	}
 	classes := m.Classes()
+	if o.Check != nil {
+		if err := o.Check(classes); err != nil {
+			return nil, err
+		}
+	}
 	r := &InputResult{}
 	if classes > 0 {
 		for c := range classes {
