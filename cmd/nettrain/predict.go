@@ -418,7 +418,10 @@ func predictInputs(o *PredictOptions, cfg *model.Config) error {
 		fmt.Fprintf(o.IO.Out, "; %d with targets: MSE %.6g, MAE %.6g", r.Labelled, *r.MSE, *r.MAE)
 	}
 	fmt.Fprintln(o.IO.Out)
-	if r.Skipped > 0 {
+	switch {
+	case r.Skipped == 1:
+		fmt.Fprintln(o.IO.Out, "skipped 1 file in the input folders that is not an image")
+	case r.Skipped > 1:
 		fmt.Fprintf(o.IO.Out, "skipped %d files in the input folders that are not images\n", r.Skipped)
 	}
 	if r.Out != "" {

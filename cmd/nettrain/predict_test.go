@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/nettrain/nettrain/internal/checkpoint/cktest"
+	"github.com/nettrain/nettrain/internal/testutil"
 )
 
 // TestPredictSequenceFlags: flags of predict that would be ignored, or
@@ -247,6 +248,31 @@ func TestDataErrorsNameTheOverride(t *testing.T) {
 		out, err := cmd.CombinedOutput()
 		if err == nil || !strings.HasPrefix(string(out), tc.want) || strings.Count(string(out), "\n") != 1 {
 			t.Errorf("%v %s: %v\n%s\nwant one line starting %q", tc.args, tc.env, err, out, tc.want)
+		}
+	}
+}
+
+// TestPredictCountsSkippedFiles: the files of input folders that are not
+// images are counted in the summary, in the singular for one.
+func TestPredictCountsSkippedFiles(t *testing.T) {
+	dir := t.TempDir()
+	testutil.WriteImageFolder(t, filepath.Join(dir, "images"), 2, 4, 4, 4, false)
+	os.WriteFile(filepath.Join(dir, "c.yaml"), []byte("data: {train: images, validation_split: 0.25}\nmodel:\n  layers: [flatten, {dense: {units: classes}}]\ntraining: {batch_size: 4}\n"), 0o644)
+	runNettrain(t, dir, "train", "c.yaml", "--set", "training.steps=1", "--out", "run")
+	for _, tc := range []struct {
+		extra []string // files in images/c0 that are not images
+		want  string   // "": no line about skipped files
+	}{
+		{nil, ""},
+		{[]string{"notes.txt"}, "skipped 1 file in the input folders that is not an image\n"},
+		{[]string{"notes.txt", "x.csv"}, "skipped 2 files in the input folders that are not images\n"},
+	} {
+		for _, f := range tc.extra {
+			os.WriteFile(filepath.Join(dir, "images", "c0", f), []byte("x\n"), 0o644)
+		}
+		out := runNettrain(t, dir, "predict", "c.yaml", "--checkpoint", "run/last.safetensors", "images")
+		if got := strings.Contains(out, "skipped"); tc.want == "" && got || tc.want != "" && !strings.Contains(out, tc.want) {
+			t.Errorf("%v: output\n%s\nwant %q", tc.extra, out, tc.want)
 		}
 	}
 }
