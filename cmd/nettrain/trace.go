@@ -3,7 +3,10 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
+	"unicode"
 
 	"github.com/spf13/cobra"
 
@@ -61,6 +64,9 @@ or trace.output_grad, e.g. "0.3,-0.1": backprop starts from it, no loss).`,
 			if opts.Digits < 0 || opts.Digits > 17 || c.Flags().Changed("digits") && opts.Digits == 0 {
 				return usageError{fmt.Errorf("--digits must be from 1 to 17, got %d", opts.Digits)}
 			}
+			if opts.Target != "" && opts.OutputGrad != "" {
+				return usageError{fmt.Errorf("--target and --output-grad both say where backprop starts: a target starts it from the loss, an output gradient from the output; give one")}
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -82,14 +88,27 @@ or trace.output_grad, e.g. "0.3,-0.1": backprop starts from it, no loss).`,
 }
 
 // isLiteral reports whether --input holds a sample typed in rather than a
-// path: a list or a number.
+// path: a list or a number; or, when no file has that name, text that
+// reads as a list of numbers gone wrong ("NaN,1", "1,x": a comma, or a
+// number's start, and no path separator or file extension), whose error
+// is then the sample's rather than a missing file's.
 func isLiteral(s string) bool {
 	s = strings.TrimSpace(s)
-	if strings.HasPrefix(s, "[") {
+	if s == "" || strings.HasPrefix(s, "[") {
+		return true // blank: ParseTensor says it is empty
+	}
+	if strings.ContainsAny(s, "/\\") {
+		return false
+	}
+	if _, err := model.ParseTensor("", s); err == nil {
 		return true
 	}
-	_, err := model.ParseTensor("", s)
-	return err == nil && !strings.ContainsAny(s, "/\\")
+	if _, err := os.Stat(s); err == nil || strings.ContainsFunc(filepath.Ext(s), unicode.IsLetter) {
+		return false
+	}
+	low := strings.ToLower(s)
+	return strings.Contains(s, ",") || strings.ContainsAny(s[:1], "0123456789+-.") ||
+		strings.HasPrefix(low, "nan") || strings.HasPrefix(low, "inf")
 }
 
 func runTrace(o *TraceOptions) error {

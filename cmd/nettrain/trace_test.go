@@ -24,7 +24,37 @@ func TestTraceFlags(t *testing.T) {
 		{[]string{"c.yaml", "--digits", "-3"}, "--digits must be from 1 to 17, got -3"},
 		{[]string{"c.yaml", "--digits", "18"}, "--digits must be from 1 to 17, got 18"},
 		{[]string{"c.yaml", "--samples", "0"}, "--samples must be at least 1, got 0"},
+		{[]string{"c.yaml", "--target", "1,2", "--output-grad", "1,2"}, "--target and --output-grad both say where backprop starts"},
+		{[]string{"c.yaml", "--target", "1,2"}, ""},
 	})
+}
+
+// TestTraceTypedInput: an --input that no file holds and that reads as a
+// sample typed in with a mistake ("NaN,1") is refused for what is wrong
+// with the value, as a command-line error (exit 2), not as a missing file
+// or a missing data.train; a path stays a path.
+func TestTraceTypedInput(t *testing.T) {
+	const cfg = "../../configs/learn/mlp-relu.yaml" // no data.train
+	for _, tc := range []struct {
+		input string
+		code  int
+		want  string // the message; "" when it runs
+	}{
+		{"0.5,1", 0, ""},
+		{"NaN,1", exitUsage, `--input "NaN,1": at column 1: expected a number, got "NaN"`},
+		{"nan", exitUsage, `--input "nan": at column 1: expected a number, got "nan"`},
+		{"1,x", exitUsage, `--input "1,x": at column 3: expected a number, got "x"`},
+		{"-2,abc", exitUsage, `--input "-2,abc": at column 4: expected a number, got "abc"`},
+		{" ", exitUsage, "--input: empty"},
+		{"nofile.csv", exitError, "--input needs the config's data.train"},
+		{"1,2.csv", exitError, "--input needs the config's data.train"},
+	} {
+		s, _, errOut := streams()
+		code := Main([]string{"trace", cfg, "--input", tc.input, "--target", "0.6,-0.15"}, s)
+		if msg := errOut.String(); code != tc.code || !strings.Contains(msg, tc.want) || tc.want != "" && strings.Count(msg, "\n") != 1 {
+			t.Errorf("--input %q: exit %d, %q; want exit %d and %q", tc.input, code, msg, tc.code, tc.want)
+		}
+	}
 }
 
 // TestBatchNormNeedsTwoSamples: trace and gradcheck of one sample through
