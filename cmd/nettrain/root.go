@@ -67,6 +67,8 @@ described in YAML config files, with PyTorch-exact layers and optimizers.
   nettrain summary configs/mnist-mlp.yaml`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// --version (and -v) prints it: the module version and commit.
+		Version: version(),
 		// A NETTRAIN_GEMM_KERNELS that names no kernel set this
 		// machine runs is an error, not a silent fallback, for every
 		// command but help and shell completion, which multiply nothing.
