@@ -1,6 +1,7 @@
 package model
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -403,12 +404,20 @@ func Parse(file string, src []byte, sets []string, v *viper.Viper) (*Config, err
 		}
 		msg := err.Error()
 		if m := yamlLineRe.FindStringSubmatch(msg); m != nil {
-			line, _ := strconv.Atoi(m[1])
+			reported, _ := strconv.Atoi(m[1])
+			line := syntaxErrorLine(src, err, reported)
 			text := m[2]
-			if lines := strings.Split(string(src), "\n"); line >= 1 && line <= len(lines) && strings.Contains(lines[line-1], "\t") {
-				text += " (this line has a tab: YAML indents with spaces only)"
+			if ends := yamlLines(src); line >= 1 && line <= len(ends) {
+				start := 0
+				if line > 1 {
+					start = ends[line-2]
+				}
+				if bytes.Contains(src[start:ends[line-1]], []byte("\t")) {
+					text += " (this line has a tab: YAML indents with spaces only)"
+				}
 			}
-			return nil, &Error{File: file, Line: line, Col: 1, Msg: "invalid YAML: " + text}
+			// yaml.v3 does not tell the column: the message does not invent one.
+			return nil, &Error{File: file, Line: line, Msg: "invalid YAML: " + text}
 		}
 		return nil, &Error{File: file, Msg: "invalid YAML: " + strings.TrimPrefix(msg, "yaml: ")}
 	}

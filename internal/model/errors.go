@@ -14,7 +14,7 @@ import (
 // override (or several, separated by ", ") changed what is at Line:Col.
 type Error struct {
 	File      string // config file
-	Line, Col int    // 1-based; 0 when the value came from an override
+	Line, Col int    // 1-based; 0 when the value came from an override (Col alone: not known)
 	Origin    string // "--set key=value" or "NETTRAIN_X=value" for overrides
 	Path      string // config path, e.g. "training.epochs" or "layer 3 (maxpool2d)"
 	Msg       string
@@ -29,11 +29,11 @@ func (e *Error) Error() string {
 	var b strings.Builder
 	switch {
 	case e.Origin != "" && e.Line > 0:
-		fmt.Fprintf(&b, "%s (%s:%d:%d)", e.Origin, e.File, e.Line, e.Col)
+		fmt.Fprintf(&b, "%s (%s)", e.Origin, e.position())
 	case e.Origin != "":
 		b.WriteString(e.Origin)
 	case e.Line > 0:
-		fmt.Fprintf(&b, "%s:%d:%d", e.File, e.Line, e.Col)
+		b.WriteString(e.position())
 	default:
 		b.WriteString(e.File)
 	}
@@ -44,6 +44,15 @@ func (e *Error) Error() string {
 	b.WriteString(": ")
 	b.WriteString(e.Msg)
 	return printable(b.String())
+}
+
+// position is file:line:column, or file:line when the column is not known
+// (a YAML syntax error).
+func (e *Error) position() string {
+	if e.Col > 0 {
+		return fmt.Sprintf("%s:%d:%d", e.File, e.Line, e.Col)
+	}
+	return fmt.Sprintf("%s:%d", e.File, e.Line)
 }
 
 // printable escapes what a terminal would act on or hide (newlines, escape

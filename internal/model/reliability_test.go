@@ -56,7 +56,38 @@ func TestMultipleDocuments(t *testing.T) {
 		{name: "trailing ---", src: base + "---\n", want: second},
 		{name: "second document after an end marker", src: base + "...\n---\nname: u\n", want: strings.Replace(second, ":13:", ":14:", 1)},
 		{name: "empty first document", src: "---\n---\n" + base, want: strings.Replace(second, ":13:", ":2:", 1)},
-		{name: "invalid second document", src: base + "--- [\n", want: "c.yaml:13:1: invalid YAML: did not find expected node content"},
+		{name: "invalid second document", src: base + "--- [\n", want: "c.yaml:13: invalid YAML: did not find expected node content"},
+	})
+}
+
+// TestYAMLSyntaxErrorLine: a YAML syntax error names the line where the
+// problem is, not the line yaml.v3 reports (where the enclosing block or
+// flow starts), and no column, which yaml.v3 does not tell.
+func TestYAMLSyntaxErrorLine(t *testing.T) {
+	// edit replaces line n (1-based) of base with text.
+	edit := func(n int, text string) string {
+		lines := strings.Split(base, "\n")
+		lines[n-1] = text
+		return strings.Join(lines, "\n")
+	}
+	tabHint := " (this line has a tab: YAML indents with spaces only)"
+	check(t, []parseCase{
+		{name: "list item indented one space less", src: edit(8, "   - relu"),
+			want: "c.yaml:8: invalid YAML: did not find expected key"},
+		{name: "stray closing brace", src: edit(9, "    - dense: {units: 10}}"),
+			want: "c.yaml:9: invalid YAML: did not find expected key"},
+		{name: "unclosed brace", src: edit(7, "    - dense: {units: 16"),
+			want: "c.yaml:7: invalid YAML: did not find expected ',' or '}'"},
+		{name: "tab indentation after a line with a tab", src: base + "  batch_size:\t64\n\tshuffle: true\n",
+			want: "c.yaml:14: invalid YAML: found a tab character that violates indentation" + tabHint},
+		{name: "tab-indented list item", src: edit(8, "\t- relu"),
+			want: "c.yaml:8: invalid YAML: found character that cannot start any token" + tabHint},
+		{name: "after a multi-line flow mapping", src: edit(10, "optimizer: {name: sgd,\n  lr: 0.1}\ntraining:\n   epochs: 2\n batch_size: 8"),
+			want: "c.yaml:14: invalid YAML: did not find expected key"},
+		{name: "CRLF line ends", src: strings.ReplaceAll(edit(8, "   - relu"), "\n", "\r\n"),
+			want: "c.yaml:8: invalid YAML: did not find expected key"},
+		{name: "CR line ends", src: strings.ReplaceAll(edit(9, "    - dense: {units: 10}}"), "\n", "\r"),
+			want: "c.yaml:9: invalid YAML: did not find expected key"},
 	})
 }
 
