@@ -45,6 +45,7 @@ func TestMainExitCodes(t *testing.T) {
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.yaml")
 	os.WriteFile(bad, []byte("name: x\ntraining: {epochz: 1}\n"), 0o644)
+	good := "../../configs/mnist-mlp.yaml"
 	tests := []struct {
 		args []string
 		code int
@@ -57,6 +58,17 @@ func TestMainExitCodes(t *testing.T) {
 		{[]string{"eval", bad, "--checkpoint", "x", "--split", "dev"}, exitUsage, "--split must be test, validation or train"},
 		{[]string{"frobnicate"}, exitUsage, "unknown command"},
 		{[]string{"train", bad, "--bogus"}, exitUsage, "unknown flag: --bogus"},
+		// A malformed --set is a bad command line, on every command that
+		// takes it; an unknown key or a bad value in a well-formed one is
+		// a config error, as in the file.
+		{[]string{"summary", good, "--set", "foo"}, exitUsage, `invalid argument "foo" for "--set" flag: expected key=value, e.g. --set training.epochs=1 (see 'nettrain summary --help')`},
+		{[]string{"train", good, "--set", "=1"}, exitUsage, `invalid argument "=1" for "--set" flag: expected key=value`},
+		{[]string{"eval", good, "--checkpoint", "x", "--set", " =1"}, exitUsage, `invalid argument " =1" for "--set" flag: expected key=value`},
+		{[]string{"compare-optimizers", good, "--set", "a..b=1"}, exitUsage, `invalid argument "a..b=1" for "--set" flag: key "a..b" has an empty part`},
+		{[]string{"sweep", good, "--grid", "optimizer.lr=0.1,0.01", "--set", "training.=1"}, exitUsage, `key "training." has an empty part`},
+		{[]string{"summary", good, "--set", "training.epochs=2", "--set", "seed"}, exitUsage, `invalid argument "seed" for "--set" flag`},
+		{[]string{"summary", good, "--set", "training.bogus=1"}, exitError, `--set training.bogus=1: training.bogus: unknown key`},
+		{[]string{"summary", good, "--set", "training.epochs="}, exitError, `--set training.epochs=: training.epochs: expected an integer, got null`},
 	}
 	for _, tc := range tests {
 		s, _, errOut := streams()

@@ -78,8 +78,28 @@ func shellQuote(s string) string {
 }
 
 func addSetFlag(cmd *cobra.Command, sets *[]string) {
-	cmd.Flags().StringArrayVar(sets, "set", nil, "override a config key, e.g. --set training.epochs=1 (repeatable)")
+	cmd.Flags().Var(&setFlag{sets}, "set", "override a config key, e.g. --set training.epochs=1 (repeatable)")
 }
+
+// setFlag is --set: repeatable key=value overrides, like a StringArray
+// flag, each checked as it is parsed, so that a malformed one (no '=', no
+// key, an empty part in the key) is a usage error (exit 2). A key the
+// config does not have, or a wrong value, is a config error (exit 1),
+// found when the config is loaded, as it would be in the file.
+type setFlag struct{ sets *[]string }
+
+func (f *setFlag) Set(s string) error {
+	if _, _, err := model.SplitSet(s); err != nil {
+		return err
+	}
+	*f.sets = append(*f.sets, s)
+	return nil
+}
+
+// Type names the value in --help, as for a StringArray flag.
+func (f *setFlag) Type() string { return "stringArray" }
+
+func (f *setFlag) String() string { return strings.Join(*f.sets, " ") }
 
 func runTrain(o *TrainOptions) error {
 	cfg, err := model.Load(o.Config, o.Sets)

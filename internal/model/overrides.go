@@ -1,8 +1,10 @@
 package model
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -23,6 +25,23 @@ func EnvName(key string) string {
 	return EnvPrefix + "_" + strings.ToUpper(strings.NewReplacer(".", "_", "-", "_").Replace(key))
 }
 
+// SplitSet splits a --set override, key=value, into its key (without the
+// spaces around it) and its value (which may be empty: null). A missing
+// '=', an empty key or an empty part of a dotted key (a..b, training.) is
+// an error in the command line itself, found before any config is read;
+// whether the key exists is the config's business.
+func SplitSet(s string) (key, value string, err error) {
+	key, value, ok := strings.Cut(s, "=")
+	key = strings.TrimSpace(key)
+	if !ok || key == "" {
+		return "", "", errors.New("expected key=value, e.g. --set training.epochs=1")
+	}
+	if slices.Contains(strings.Split(key, "."), "") {
+		return "", "", fmt.Errorf("key %q has an empty part; a key is a dotted path such as optimizer.lr or model.layers.0.dense.units", key)
+	}
+	return key, value, nil
+}
+
 // applyOverrides layers --set key=value overrides (highest precedence) and
 // NETTRAIN_* environment variables over the file's node tree, through a
 // viper instance: viper resolves which source wins for each key, the node
@@ -30,10 +49,9 @@ func EnvName(key string) string {
 func (d *decoder) applyOverrides(root *yaml.Node, sets []string, v *viper.Viper) error {
 	setKeys := map[string]string{} // key -> "--set key=value"
 	for _, s := range sets {
-		key, val, ok := strings.Cut(s, "=")
-		key = strings.TrimSpace(key)
-		if !ok || key == "" {
-			return &Error{Origin: "--set " + s, Msg: "expected key=value, e.g. --set training.epochs=1"}
+		key, val, err := SplitSet(s)
+		if err != nil {
+			return &Error{Origin: "--set " + s, Msg: err.Error()}
 		}
 		v.Set(key, val)
 		setKeys[strings.ToLower(key)] = "--set " + s
