@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -54,5 +56,44 @@ func TestFlagErrorsExitUsage(t *testing.T) {
 		if msg := errOut.String(); code != exitUsage || !strings.Contains(msg, c.want) || strings.Count(msg, "\n") != 1 || out.Len() > 0 {
 			t.Errorf("%s: exit %d, %q; want exit %d and one line with %q", c.args, code, msg, exitUsage, c.want)
 		}
+	}
+}
+
+// TestREADMENamesTheSetCommands: the README's list of the commands that
+// accept --set is exactly the commands that have the flag.
+func TestREADMENamesTheSetCommands(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const lead = "Every command that takes a CONFIG ("
+	text := string(b)
+	i := strings.Index(text, lead)
+	if i < 0 {
+		t.Fatalf("the README does not list the commands that accept --set (no %q)", lead)
+	}
+	list, _, _ := strings.Cut(text[i+len(lead):], ")")
+	var documented []string
+	for j, s := range strings.Split(list, "`") {
+		if j%2 == 1 {
+			documented = append(documented, s)
+		}
+	}
+	var have []string
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		if c.Flags().Lookup("set") != nil {
+			have = append(have, strings.TrimPrefix(c.CommandPath(), "nettrain "))
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	s, _, _ := streams()
+	walk(NewRootCmd(s))
+	slices.Sort(documented)
+	slices.Sort(have)
+	if !slices.Equal(documented, have) {
+		t.Errorf("the README lists %v as accepting --set; the commands with the flag are %v", documented, have)
 	}
 }
