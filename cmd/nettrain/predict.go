@@ -358,6 +358,7 @@ func quoteChar(s string) string {
 func predictInputs(o *PredictOptions, cfg *model.Config) error {
 	warnThreads(o.IO.ErrOut, cfg, o.Threads)
 	po := infer.InputOptions{Checkpoint: o.Checkpoint, Inputs: o.Inputs, Top: o.Top, Out: o.Out, Threads: o.Threads}
+	po.Warn = func(msg string) { fmt.Fprintln(o.IO.ErrOut, "warning:", msg) }
 	if o.Given["top"] {
 		po.Check = func(classes int) error {
 			if classes == 0 {

@@ -48,6 +48,10 @@ type InputOptions struct {
 	// or anything written; an error it returns is returned as it is (the
 	// command refuses a flag that does not apply to the model).
 	Check func(classes int) error
+	// Warn, when set, is told of an input that reads but most likely
+	// does not hold what the model was trained on (floats within [0, 1]
+	// for a model trained on bytes 0..255), before anything is computed.
+	Warn func(msg string)
 }
 
 // ClassProb is a class and its probability.
@@ -181,6 +185,9 @@ func predictInputs[T backprop.Float](cfg *model.Config, o InputOptions) (*InputR
 		s, skipped, err := openInput[T](m, in, limit, what)
 		if err != nil {
 			return nil, err
+		}
+		if msg := unitScaleBytes(m.Data, s, in); msg != "" && o.Warn != nil {
+			o.Warn(msg)
 		}
 		r.Skipped += skipped
 		sources = append(sources, s)
@@ -353,6 +360,28 @@ func openInput[T backprop.Float](m *train.Model[T], in string, limit int64, what
 		}
 		return &setSource{ds: ds}, 0, nil
 	}
+}
+
+// unitScaleBytes describes a safetensors input of floats all within
+// [0, 1] (PyTorch's ToTensor, Keras' rescaling) for a model trained on
+// bytes 0..255, which it normalises from that scale: "" for any other
+// input.
+func unitScaleBytes[T backprop.Float](d *train.Data[T], s source, in string) string {
+	st, ok := s.(*setSource)
+	if !ok || !d.ByteFeatures() || st.ds.U8 != nil {
+		return ""
+	}
+	largest := math.Inf(-1)
+	for _, v := range st.ds.F32 {
+		largest = max(largest, float64(v))
+	}
+	for _, v := range st.ds.F64 {
+		largest = max(largest, v)
+	}
+	if largest > 1 || math.IsInf(largest, -1) {
+		return ""
+	}
+	return fmt.Sprintf("%s: tensor \"x\" holds floats within [0, 1] (the largest %g), but the model was trained on bytes 0..255 and normalises from that scale: multiply x by 255, or store it as U8", in, largest)
 }
 
 // className names class c: its name, or its id when the data named none.

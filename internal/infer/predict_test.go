@@ -100,6 +100,41 @@ func TestPredictImagesEqualsEval(t *testing.T) {
 			t.Errorf("%s: accuracy %v, loss %v; eval: %v, %v", tc.input, *r.Accuracy, *r.Loss, *ev.Accuracy, ev.Loss)
 		}
 	}
+	// The same digits as floats: 0..255 reads as the bytes do, without a
+	// warning; within [0, 1] (x/255, as PyTorch's ToTensor gives them) it
+	// warns, naming the file, before anything is computed.
+	raw, unit := make([]float32, n*f), make([]float32, n*f)
+	for i, v := range x {
+		raw[i], unit[i] = float32(v), float32(v)/255
+	}
+	for _, tc := range []struct {
+		file string
+		x    []float32
+		warn string
+	}{
+		{"raw.safetensors", raw, ""},
+		{"unit.safetensors", unit, `unit.safetensors: tensor "x" holds floats within [0, 1] (the largest 1), but the model was trained on bytes 0..255`},
+	} {
+		file := filepath.Join(dir, tc.file)
+		if err := safetensors.Write(file, []safetensors.Tensor{
+			{Name: "x", Shape: []int{n, 1, 28, 28}, Data: tc.x}, {Name: "y", Shape: []int{n}, Data: y}}, nil); err != nil {
+			t.Fatal(err)
+		}
+		var warned []string
+		r, err := PredictInputs(cfg, InputOptions{Checkpoint: ckpt, Inputs: []string{file}, Top: 1,
+			Warn: func(msg string) { warned = append(warned, msg) }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case tc.warn == "" && len(warned) > 0:
+			t.Errorf("%s: warned %q", tc.file, warned)
+		case tc.warn != "" && (len(warned) != 1 || !strings.Contains(warned[0], tc.warn)):
+			t.Errorf("%s: warned %q, want one warning with %q", tc.file, warned, tc.warn)
+		case tc.warn == "" && *r.Accuracy != *ev.Accuracy:
+			t.Errorf("%s: accuracy %v, eval's %v", tc.file, *r.Accuracy, *ev.Accuracy)
+		}
+	}
 	// Each digit: the same answer from its PNG file and its tensor.
 	for i := range n {
 		a, b := byInput[fmt.Sprintf("test.safetensors[%d]", i)], byInput[name[i]]
