@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -89,6 +90,11 @@ Scale-out: run --phase tune --shard I/N on N machines, then --phase final
 			} {
 				if c.given && (c.v < c.lo || c.v > c.hi) {
 					return usageError{fmt.Errorf("%s must be between %d and %d, got %d", c.flag, c.lo, c.hi, c.v)}
+				}
+			}
+			if opts.OptimizersProvided {
+				if err := checkOptimizersFlag(opts.Optimizers); err != nil {
+					return err
 				}
 			}
 			if runF != nil {
@@ -187,6 +193,25 @@ func runCompare(o *CompareOptions) error {
 	co.Interrupt = interrupt
 	_, err = compare.Run(cfg, co)
 	return err
+}
+
+// checkOptimizersFlag refuses, as a usage error, an --optimizers list that
+// is empty, names an optimizer that does not exist or names one twice.
+// (compare.Options.Validate checks compare.optimizers, from the config.)
+func checkOptimizersFlag(names []string) error {
+	known := compare.VariantNames()
+	if len(names) == 0 {
+		return usageError{fmt.Errorf("--optimizers is empty: name at least one of %s", strings.Join(known, ", "))}
+	}
+	for i, n := range names {
+		if !slices.Contains(known, n) {
+			return usageError{fmt.Errorf("--optimizers: unknown optimizer %q%s; known: %s", n, model.DidYouMean(n, known), strings.Join(known, ", "))}
+		}
+		if slices.Contains(names[:i], n) {
+			return usageError{fmt.Errorf("--optimizers lists %q twice", n)}
+		}
+	}
+	return nil
 }
 
 func parseShard(s string) (i, n int, ok bool) {

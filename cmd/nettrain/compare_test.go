@@ -208,7 +208,7 @@ func TestCompareBadOptions(t *testing.T) {
 		{"compare: {optimizers: [sgd, sgd]}", nil, `compare.optimizers or --optimizers lists "sgd" twice`},
 		{"compare: {optimizers: [sgd, adamm]}", nil,
 			`unknown optimizer "adamm" in compare.optimizers or --optimizers (did you mean "adam"?); known: sgd, momentum, nesterov, adagrad, adadelta, rmsprop, adam, adamw, nadam`},
-		{"", []string{"--optimizers", "sgd,adamm"}, `unknown optimizer "adamm" in compare.optimizers or --optimizers (did you mean "adam"?)`},
+		{"", []string{"--optimizers", "sgd,adamm"}, `--optimizers: unknown optimizer "adamm" (did you mean "adam"?)`},
 		{"compare: {target_loss: 0}", nil, "compare.target_loss or --target-loss must be a finite validation loss > 0, got 0"},
 		{"compare: {target_loss: -0.5}", nil, "compare.target_loss or --target-loss must be a finite validation loss > 0, got -0.5"},
 		{"", []string{"--target-loss", "-1"}, "compare.target_loss or --target-loss must be a finite validation loss > 0, got -1"},
@@ -299,6 +299,12 @@ func TestCompareBadFlags(t *testing.T) {
 		{[]string{"--shard", "abc"}, exitUsage, `--shard wants I/N with 1 <= I <= N, got "abc"`},
 		{[]string{"--tuned", "x"}, exitUsage, "--tuned gives the tuning shards' directories to --phase final; this is --phase all"},
 		{[]string{"--phase", "final", "--tuned", "/nonexistent"}, 1, "--tuned /nonexistent: not a directory: give the --out directory of a --phase tune shard"},
+		// An optimizer the flag names wrongly is a command-line error.
+		{[]string{"--optimizers", "sgd,adamm"}, exitUsage,
+			`nettrain: --optimizers: unknown optimizer "adamm" (did you mean "adam"?); known: sgd, momentum, nesterov, adagrad, adadelta, rmsprop, adam, adamw, nadam` + "\n"},
+		{[]string{"--optimizers", "sgd,adamm", "--check"}, exitUsage, `--optimizers: unknown optimizer "adamm"`},
+		{[]string{"--optimizers", "sgd,sgd", "--check"}, exitUsage, `--optimizers lists "sgd" twice`},
+		{[]string{"--optimizers=", "--check"}, exitUsage, "--optimizers is empty: name at least one of sgd, momentum"},
 	} {
 		s, _, errOut := streams()
 		code := Main(append([]string{"compare-optimizers", "../../configs/regression-mlp.yaml", "--out", t.TempDir()}, c.args...), s)
