@@ -92,6 +92,12 @@ Scale-out: run --phase tune --shard I/N on N machines, then --phase final
 					return usageError{fmt.Errorf("%s must be between %d and %d, got %d", c.flag, c.lo, c.hi, c.v)}
 				}
 			}
+			// --epochs below 1 is compare.Options.Validate's; above it,
+			// the cap of training.epochs (the schedule's length in steps
+			// must not overflow), as train and sweep refuse it.
+			if opts.EpochsProvided && opts.Epochs > model.MaxEpochs {
+				return usageError{fmt.Errorf("--epochs must be at most %d (the cap of training.epochs), got %d", model.MaxEpochs, opts.Epochs)}
+			}
 			if opts.OptimizersProvided {
 				if err := checkOptimizersFlag(opts.Optimizers); err != nil {
 					return err
@@ -108,7 +114,7 @@ Scale-out: run --phase tune --shard I/N on N machines, then --phase final
 	f.StringSliceVar(&opts.Optimizers, "optimizers", nil, "optimizers to compare (default: compare.optimizers, else all)")
 	f.IntVar(&opts.LRGrid, "lr-grid", 0, "learning rates per optimizer (default: compare.grid_points, 7)")
 	f.IntVar(&opts.Seeds, "seeds", 0, "seeds of the final runs (default: compare.seeds, 3)")
-	f.IntVar(&opts.Epochs, "epochs", 0, "epochs per trial (default: training.epochs)")
+	f.IntVar(&opts.Epochs, "epochs", 0, fmt.Sprintf("epochs per trial, at most %d (default: training.epochs)", model.MaxEpochs))
 	f.IntVar(&opts.Steps, "steps", 0, "cap on steps per trial (default: training.steps)")
 	f.IntVar(&opts.Workers, "workers", parallel.Cores(), "trials in parallel, each single-threaded; the default is the number of cores the process may use")
 	f.IntVar(&opts.EvalsPerEpoch, "evals-per-epoch", 0, "validation measurements per epoch (default: compare.evals_per_epoch, 10)")

@@ -299,6 +299,10 @@ func TestCompareBadFlags(t *testing.T) {
 		{[]string{"--shard", "abc"}, exitUsage, `--shard wants I/N with 1 <= I <= N, got "abc"`},
 		{[]string{"--tuned", "x"}, exitUsage, "--tuned gives the tuning shards' directories to --phase final; this is --phase all"},
 		{[]string{"--phase", "final", "--tuned", "/nonexistent"}, 1, "--tuned /nonexistent: not a directory: give the --out directory of a --phase tune shard"},
+		// --epochs has the cap of training.epochs, as in train and sweep.
+		{[]string{"--epochs", "2147483647", "--phase", "final"}, exitUsage, "nettrain: --epochs must be at most 1000000 (the cap of training.epochs), got 2147483647\n"},
+		{[]string{"--epochs", "1000001", "--check"}, exitUsage, "--epochs must be at most 1000000 (the cap of training.epochs), got 1000001"},
+		{[]string{"--epochs", "1000000", "--check"}, 0, ""},
 		// An optimizer the flag names wrongly is a command-line error.
 		{[]string{"--optimizers", "sgd,adamm"}, exitUsage,
 			`nettrain: --optimizers: unknown optimizer "adamm" (did you mean "adam"?); known: sgd, momentum, nesterov, adagrad, adadelta, rmsprop, adam, adamw, nadam` + "\n"},

@@ -3,8 +3,13 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/nettrain/nettrain/internal/guide"
+	"github.com/nettrain/nettrain/internal/model"
 )
 
 // TestGuideSmall runs the guide on two cheap problems with a tiny budget,
@@ -59,5 +64,37 @@ func TestGuideSmall(t *testing.T) {
 	cmd = nettrainCmd(t, dir, "guide", "--problems", "mnist", "--out", "x")
 	if b, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(b), `unknown problem "mnist"`) {
 		t.Errorf("unknown problem: %v\n%s", err, b)
+	}
+}
+
+// TestGuideProblemCommands: the compare-optimizers command the guide's
+// page gives for each problem is one compare-optimizers accepts (its
+// --epochs within the cap), and run on the committed records of
+// docs/guide it resumes them: the guide's trials are those trials.
+func TestGuideProblemCommands(t *testing.T) {
+	o := &guide.Options{ConfigsDir: "../../configs", LRGrid: 5, Seeds: 3}
+	for _, p := range guide.Suite {
+		args := strings.Fields(strings.Join(guide.ProblemCommand(p, p.Steps, o), " "))[1:] // without "nettrain"
+		if i := slices.Index(args, "--epochs"); i < 0 {
+			t.Errorf("%s: no --epochs in %v", p.Name, args)
+		} else if n, err := strconv.Atoi(args[i+1]); err != nil || n < 1 || n > model.MaxEpochs {
+			t.Errorf("%s: --epochs %s, want 1 to %d", p.Name, args[i+1], model.MaxEpochs)
+		}
+		s, _, errOut := streams()
+		if code := Main(append(args, "--check"), s); code != 0 {
+			t.Errorf("%s: %v --check: exit %d: %s", p.Name, args, code, errOut)
+		}
+		if p.Name != "regression-mlp" {
+			continue
+		}
+		out := filepath.Join(t.TempDir(), p.Name)
+		if err := os.CopyFS(out, os.DirFS(filepath.Join("../../docs/guide", p.Name))); err != nil {
+			t.Fatal(err)
+		}
+		s, stdout, errOut := streams()
+		if code := Main(append(args, "--out", out, "--workers", "1"), s); code != 0 ||
+			!strings.Contains(stdout.String(), "tuning: 45 of 45 trials already done") || !strings.Contains(stdout.String(), "final runs: 18 of 18 trials already done") {
+			t.Errorf("%s on the committed records: exit %d: %s\n%s", p.Name, code, errOut, stdout)
+		}
 	}
 }

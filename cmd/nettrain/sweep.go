@@ -80,6 +80,8 @@ processes, merged by
 			switch {
 			case opts.EpochsProvided && opts.Epochs < 1:
 				return usageError{fmt.Errorf("--epochs must be at least 1, got %d", opts.Epochs)}
+			case opts.EpochsProvided && opts.Epochs > model.MaxEpochs:
+				return usageError{fmt.Errorf("--epochs must be at most %d (the cap of training.epochs), got %d", model.MaxEpochs, opts.Epochs)}
 			case opts.StepsProvided && opts.Steps < 1:
 				return usageError{fmt.Errorf("--steps must be at least 1, got %d", opts.Steps)}
 			}
@@ -95,7 +97,7 @@ processes, merged by
 	f.StringArrayVar(&opts.Random, "random", nil, "draw a key's values, key=log-uniform(a,b) or key=uniform(a,b) (repeatable; with --trials)")
 	f.IntVar(&opts.Trials, "trials", 0, "random draws (with --random)")
 	f.IntVar(&opts.Seeds, "seeds", 3, "seeds per setting")
-	f.IntVar(&opts.Epochs, "epochs", 0, "epochs per trial (default: training.epochs)")
+	f.IntVar(&opts.Epochs, "epochs", 0, fmt.Sprintf("epochs per trial, at most %d (default: training.epochs)", model.MaxEpochs))
 	f.IntVar(&opts.Steps, "steps", 0, "steps per trial (default: training.steps)")
 	f.IntVar(&opts.Workers, "workers", parallel.Cores(), "trials in parallel, each single-threaded; the default is the number of cores the process may use")
 	f.IntVar(&opts.EvalsPerEpoch, "evals-per-epoch", 10, "validation measurements per epoch")

@@ -108,6 +108,7 @@ func TestSweepBadOptions(t *testing.T) {
 		{[]string{"--grid", "training.batch_size=1,2", "--trials", "3"}, "--trials counts random draws"},
 		{[]string{"--grid", "training.batch_size=1,2", "--epochs", "0"}, "--epochs must be at least 1, got 0"},
 		{[]string{"--grid", "training.batch_size=1,2", "--steps", "-5"}, "--steps must be at least 1, got -5"},
+		{[]string{"--grid", "training.batch_size=1,2", "--epochs", "2147483647"}, "--epochs must be at most 1000000 (the cap of training.epochs), got 2147483647"},
 	} {
 		cmd := nettrainCmd(t, dir, append([]string{"sweep", "c.yaml", "--out", "x"}, c.args...)...)
 		b, err := cmd.CombinedOutput()

@@ -48,12 +48,20 @@ func sweepHash(cfg *model.Config, o *Options) string {
 	c := *cfg
 	c.Optimizer = model.OptimizerConfig{}
 	c.Seed = 0
+	// A step budget with model.MaxEpochs epochs (the guide's: the steps
+	// are the budget) hashes as math.MaxInt32 epochs, which the guide ran
+	// before --epochs was capped at model.MaxEpochs: the records of those
+	// runs (docs/guide) stay this sweep's, and a rerun resumes them.
+	epochs := o.Epochs
+	if epochs == model.MaxEpochs && o.Steps != nil {
+		epochs = math.MaxInt32
+	}
 	b, _ := json.Marshal(struct {
 		C             *model.Config
 		Epochs        int
 		Steps         *int
 		EvalsPerEpoch int
-	}{&c, o.Epochs, o.Steps, o.EvalsPerEpoch})
+	}{&c, epochs, o.Steps, o.EvalsPerEpoch})
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:8])
 }

@@ -139,8 +139,9 @@ func runProblem(p Problem, steps int, dir string, o *Options) (*compare.Summary,
 	}
 	co := compare.Options{
 		Optimizers: compare.VariantNames(), LRGrid: o.LRGrid, Seeds: o.Seeds, Seed: cfg.Seed,
-		// The budget is the steps: epochs never end a trial first.
-		Epochs: math.MaxInt32, Steps: &steps, Workers: o.Workers,
+		// The budget is the steps: epochs (as many as --epochs allows)
+		// never end a trial first.
+		Epochs: model.MaxEpochs, Steps: &steps, Workers: o.Workers,
 		EvalsPerEpoch: 1,
 		Phase:         compare.PhaseAll, OutDir: dir, Log: o.Log, Progress: o.Progress, Interrupt: o.Interrupt,
 	}

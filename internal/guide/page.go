@@ -2,13 +2,13 @@ package guide
 
 import (
 	"fmt"
-	"math"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/nettrain/nettrain/internal/compare"
+	"github.com/nettrain/nettrain/internal/model"
 	"github.com/nettrain/nettrain/internal/optim"
 )
 
@@ -321,7 +321,7 @@ func shardedForm(results []Result, o *Options) string {
 }
 
 // guideFlagsNote explains the flags of ProblemCommand.
-const guideFlagsNote = "--epochs 2147483647: the steps are the budget; training.eval_every_steps: eight measurements per trial"
+var guideFlagsNote = fmt.Sprintf("--epochs %d (the most it takes): the steps are the budget; training.eval_every_steps: eight measurements per trial", model.MaxEpochs)
 
 // ProblemCommand is the compare-optimizers command line that runs the
 // trials the guide runs for problem p at the given step budget (the
@@ -332,5 +332,5 @@ func ProblemCommand(p Problem, steps int, o *Options) []string {
 	for _, s := range problemSets(p, steps) {
 		c = append(c, "--set "+s)
 	}
-	return append(c, fmt.Sprintf("--steps %d --epochs %d --evals-per-epoch 1 --lr-grid %d --seeds %d", steps, math.MaxInt32, o.LRGrid, o.Seeds))
+	return append(c, fmt.Sprintf("--steps %d --epochs %d --evals-per-epoch 1 --lr-grid %d --seeds %d", steps, model.MaxEpochs, o.LRGrid, o.Seeds))
 }
