@@ -123,7 +123,7 @@ Scale-out: run --phase tune --shard I/N on N machines, then --phase final
 	f.StringVar((*string)(&opts.Phase), "phase", string(compare.PhaseAll), "all, tune or final (sharded sweeps run tune, then final)")
 	f.StringArrayVar(&opts.Tuned, "tuned", nil, "directory with tuning results of other shards (phase final; repeatable)")
 	f.Float64Var(&opts.TargetLoss, "target-loss", 0, "validation loss for \"steps to target\" (default: compare.target_loss, else 1.25 x the lowest mean best)")
-	f.BoolVar(&opts.Check, "check", false, "check the flags and the config, then stop (the data and --tuned are not read): what the Slurm and Kubernetes scripts run before submitting")
+	f.BoolVar(&opts.Check, "check", false, "check the flags and the config (with --phase final, also that the trial records in --out and --tuned hold every tuning result), then stop; the data is not read: what the Slurm and Kubernetes scripts run before submitting")
 	cmd.AddCommand(newCmdCompareReport(s, nil))
 	return cmd
 }
@@ -131,9 +131,9 @@ Scale-out: run --phase tune --shard I/N on N machines, then --phase final
 func runCompare(o *CompareOptions) error {
 	// A --tuned path that is not a directory (a typo) is refused here with
 	// the flag's name (a shard with no trials of its own leaves an empty
-	// records file in its directory).
+	// records file in its directory), by --check too.
 	for _, dir := range o.Tuned {
-		if o.Phase != compare.PhaseFinal || o.Check {
+		if o.Phase != compare.PhaseFinal {
 			break // compare.Options.Validate refuses --tuned here
 		}
 		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
@@ -185,7 +185,9 @@ func runCompare(o *CompareOptions) error {
 		co.Shard, co.Shards = i, n
 	}
 	if o.Check {
-		if err := co.Validate(); err != nil {
+		// The final phase's tuning results too: a final phase without
+		// them fails at once, which --check must say.
+		if err := compare.Check(cfg, co); err != nil {
 			return err
 		}
 		fmt.Fprintf(o.IO.Out, "ok: %s and the flags are valid (%d optimizers; the data was not read)\n", o.Config, len(co.Optimizers))

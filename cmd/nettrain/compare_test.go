@@ -406,7 +406,7 @@ func TestCheckRunsNothing(t *testing.T) {
 		ok   bool
 	}{
 		{[]string{"compare-optimizers", "c.yaml", "--optimizers", "sgd,adam", "--phase", "tune", "--shard", "1/8", "--check", "--out", "o"}, "ok: c.yaml and the flags are valid (2 optimizers", true},
-		{[]string{"compare-optimizers", "c.yaml", "--phase", "final", "--tuned", "not-yet", "--check", "--out", "o"}, "ok: c.yaml", true},
+		{[]string{"compare-optimizers", "c.yaml", "--phase", "final", "--tuned", "not-yet", "--check", "--out", "o"}, "--tuned not-yet: not a directory", false},
 		{[]string{"compare-optimizers", "c.yaml", "--optimizers", "sgd,adamm", "--check", "--out", "o"}, `did you mean "adam"`, false},
 		{[]string{"compare-optimizers", "c.yaml", "--set", "optimizer.lrr=1", "--check", "--out", "o"}, `optimizer.lrr: unknown key`, false},
 		{[]string{"sweep", "c.yaml", "--grid", "training.batch_size=10,30", "--seeds", "2", "--check", "--out", "o"}, "ok: c.yaml and the flags give 4 trials", true},
@@ -419,6 +419,52 @@ func TestCheckRunsNothing(t *testing.T) {
 		}
 		if _, err := os.Stat(filepath.Join(dir, "o")); err == nil {
 			t.Fatalf("%v wrote its output directory", tc.args)
+		}
+	}
+}
+
+// TestCheckFinalPhase: --check with --phase final fails, with the run's
+// own line and exit code, when the run would fail before its first trial
+// for want of tuning results (none, an empty shard's, another sweep's),
+// and says ok when they are all there (in --tuned or in --out).
+func TestCheckFinalPhase(t *testing.T) {
+	dir := t.TempDir()
+	writeSmallSweep(t, dir)
+	flags := []string{"--optimizers", "sgd,adam", "--lr-grid", "2", "--seeds", "2", "--workers", "1"}
+	runNettrain(t, dir, append([]string{"compare-optimizers", "c.yaml", "--phase", "tune", "--out", "tune"}, flags...)...)
+	os.Mkdir(filepath.Join(dir, "empty"), 0o755)
+	os.WriteFile(filepath.Join(dir, "empty", "trials.jsonl"), nil, 0o644) // a shard with no trials
+	const missing = "nettrain: the final phase needs every tuning result; 4 are missing (e.g. tune sgd lr=1e-05 seed=1): run --phase tune for every shard first and pass their directories with --tuned\n"
+	for _, c := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"--out", "final"}, 1, missing},
+		{[]string{"--out", "final", "--tuned", "empty"}, 1, missing},
+		{[]string{"--out", "final", "--tuned", "tune", "--steps", "3"}, 1, "nettrain: tune holds trials of a different sweep (another model, data or budget)\n"},
+		{[]string{"--out", "final", "--tuned", "nope"}, 1, "nettrain: --tuned nope: not a directory: give the --out directory of a --phase tune shard\n"},
+		{[]string{"--out", "final", "--tuned", "tune"}, 0, ""},
+		{[]string{"--out", "final", "--tuned", "empty", "--tuned", "tune"}, 0, ""},
+		{[]string{"--out", "tune"}, 0, ""}, // the tuning results in the output directory itself
+	} {
+		args := append(append([]string{"compare-optimizers", "c.yaml", "--phase", "final"}, flags...), c.args...)
+		runs := [][]string{append(args, "--check")}
+		if c.code != 0 {
+			runs = append(runs, args) // the run itself fails alike, before any trial
+		}
+		for _, a := range runs {
+			out, err := nettrainCmd(t, dir, a...).CombinedOutput()
+			code := 0
+			if ee, ok := err.(*exec.ExitError); ok {
+				code = ee.ExitCode()
+			}
+			if code != c.code || c.code != 0 && string(out) != c.want || c.code == 0 && !strings.HasPrefix(string(out), "ok: c.yaml") {
+				t.Errorf("%v: exit %d, want %d: %q\nwant %q", a[4:], code, c.code, out, c.want)
+			}
+		}
+		if _, err := os.Stat(filepath.Join(dir, "final")); err == nil {
+			t.Fatalf("%v wrote its output directory", c.args)
 		}
 	}
 }

@@ -100,20 +100,84 @@ func openRunner(o *Options, sweep string, plan *Plan) (*runner, error) {
 	if err := repairRecords(o.OutDir); err != nil {
 		return fail(err)
 	}
-	own, err := readRecords(o.OutDir)
+	own, err := ownRecords(o.OutDir, sweep)
 	if err != nil {
 		return fail(err)
-	}
-	for _, r := range own {
-		if r.Sweep != sweep {
-			return fail(fmt.Errorf("%s already holds trials of a different sweep (another model, data or budget); use another --out directory", o.OutDir))
-		}
 	}
 	r := &runner{o: o, sweep: sweep, plan: plan, done: map[Key]Record{}, lock: lock}
 	for _, rec := range own {
 		r.done[rec.Key] = rec
 	}
 	return r, nil
+}
+
+// ownRecords reads the records already in an output directory, refusing
+// records of another sweep.
+func ownRecords(dir, sweep string) ([]Record, error) {
+	own, err := readRecords(dir)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range own {
+		if r.Sweep != sweep {
+			return nil, fmt.Errorf("%s already holds trials of a different sweep (another model, data or budget); use another --out directory", dir)
+		}
+	}
+	return own, nil
+}
+
+// Check checks a comparison without running it (the data is not read):
+// the options and, for the final phase, the records it starts from, those
+// in OutDir and the Tuned directories, which must be of this sweep and
+// hold every tuning result. It fails as Run would before its first trial.
+func Check(cfg *model.Config, o Options) error {
+	if err := o.Validate(); err != nil {
+		return err
+	}
+	if o.Phase != PhaseFinal {
+		return nil
+	}
+	sweep := sweepHash(cfg, &o)
+	own, err := ownRecords(o.OutDir, sweep)
+	if err != nil {
+		return err
+	}
+	_, err = tuningRecords(own, &o, sweep)
+	return err
+}
+
+// tuningRecords are the records the final phase chooses the rates from:
+// own (the output directory's) and those of the Tuned directories, which
+// must be of the same sweep and hold every tuning trial.
+func tuningRecords(own []Record, o *Options, sweep string) ([]Record, error) {
+	tuned := own
+	for _, dir := range o.Tuned {
+		recs, err := readRecords(dir)
+		if err != nil {
+			return nil, err
+		}
+		for _, rec := range recs {
+			if rec.Sweep != sweep {
+				return nil, fmt.Errorf("%s holds trials of a different sweep (another model, data or budget)", dir)
+			}
+		}
+		tuned = append(tuned, recs...)
+	}
+	want := tuneKeys(o)
+	have := map[Key]bool{}
+	for _, rec := range tuned {
+		have[rec.Key] = true
+	}
+	var missing []string
+	for _, k := range want {
+		if !have[k] {
+			missing = append(missing, k.String())
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("the final phase needs every tuning result; %d are missing (e.g. %s): run --phase tune for every shard first and pass their directories with --tuned", len(missing), missing[0])
+	}
+	return tuned, nil
 }
 
 type runner struct {
@@ -152,32 +216,9 @@ func runPhases[T backprop.Float](r *runner) error {
 	if o.Phase == PhaseTune {
 		return nil
 	}
-	tuned := r.records()
-	for _, dir := range o.Tuned {
-		recs, err := readRecords(dir)
-		if err != nil {
-			return err
-		}
-		for _, rec := range recs {
-			if rec.Sweep != r.sweep {
-				return fmt.Errorf("%s holds trials of a different sweep (another model, data or budget)", dir)
-			}
-		}
-		tuned = append(tuned, recs...)
-	}
-	want := tuneKeys(o)
-	have := map[Key]bool{}
-	for _, rec := range tuned {
-		have[rec.Key] = true
-	}
-	var missing []string
-	for _, k := range want {
-		if !have[k] {
-			missing = append(missing, k.String())
-		}
-	}
-	if len(missing) > 0 {
-		return fmt.Errorf("the final phase needs every tuning result; %d are missing (e.g. %s): run --phase tune for every shard first and pass their directories with --tuned", len(missing), missing[0])
+	tuned, err := tuningRecords(r.records(), o, r.sweep)
+	if err != nil {
+		return err
 	}
 	chosen := choose(tuned)
 	finals := shardOf(finalKeys(o, chosen), o.Shard, o.Shards)
