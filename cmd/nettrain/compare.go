@@ -196,7 +196,7 @@ func runCompare(o *CompareOptions) error {
 	if o.IO.Terminal {
 		co.Progress = o.IO.ErrOut
 	}
-	interrupt, stop := watchSignals(o.IO)
+	interrupt, stop := watchSignals(o.IO, trialSignals)
 	defer stop()
 	co.Interrupt = interrupt
 	_, err = compare.Run(cfg, co)

@@ -109,7 +109,7 @@ func runGuide(o *GuideOptions) error {
 	if o.IO.Terminal {
 		gopts.Progress = o.IO.ErrOut
 	}
-	interrupt, stop := watchSignals(o.IO)
+	interrupt, stop := watchSignals(o.IO, trialSignals)
 	defer stop()
 	gopts.Interrupt = interrupt
 	_, err := guide.Run(gopts)

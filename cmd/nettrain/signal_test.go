@@ -159,3 +159,52 @@ func stableMetrics(t *testing.T, path string) string {
 	}
 	return strings.Join(rows, "\n")
 }
+
+// TestCompareInterruptedBeforeAnyTrial: compare-optimizers stopped by a
+// signal before any trial finished says what is true: no checkpoint
+// (trials have none), nothing recorded, and the output directory it
+// created removed again (one that existed is kept).
+func TestCompareInterruptedBeforeAnyTrial(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a few seconds")
+	}
+	dir := t.TempDir()
+	writeSignalData(t, dir)
+	os.Mkdir(filepath.Join(dir, "existing"), 0o755)
+	const first = "stopping the running trials after their current step; finished trials stay recorded, unfinished ones rerun next time (signal again to exit at once)\n"
+	for _, c := range []struct {
+		out  string
+		sig  syscall.Signal
+		code int
+		want string
+		kept bool
+	}{
+		{"new/cmp", syscall.SIGINT, 130, "nettrain: SIGINT: " + first +
+			"nettrain: interrupted by SIGINT before any trial finished: nothing was recorded, and new/cmp, which this run created, was removed; run the same command again to start afresh\n", false},
+		{"existing", syscall.SIGTERM, 143, "nettrain: SIGTERM: " + first +
+			"nettrain: interrupted by SIGTERM before any trial finished: nothing was recorded in existing; run the same command again to start afresh\n", true},
+	} {
+		cmd := nettrainCmd(t, dir, "compare-optimizers", "c.yaml", "--optimizers", "adam", "--lr-grid", "1", "--seeds", "1", "--workers", "1", "--out", c.out)
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		// The lock is taken once the signals are caught; then a trial runs.
+		for i := 0; i < 200; i++ {
+			if _, err := os.Stat(filepath.Join(dir, c.out, "nettrain.lock")); err == nil {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		time.Sleep(100 * time.Millisecond) // a trial takes seconds
+		cmd.Process.Signal(c.sig)
+		err := cmd.Wait()
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != c.code || stderr.String() != c.want {
+			t.Errorf("%s: %v, want exit %d; stderr:\n%s\nwant:\n%s", c.out, err, c.code, stderr.String(), c.want)
+		}
+		if _, err := os.Stat(filepath.Join(dir, c.out)); (err == nil) != c.kept {
+			t.Errorf("%s: kept %v, want %v", c.out, err == nil, c.kept)
+		}
+	}
+}

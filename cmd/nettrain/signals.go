@@ -20,13 +20,28 @@ func signalExit(s os.Signal) int {
 	return 130
 }
 
+// signalNotes are what a long-running command says on the first SIGINT or
+// SIGTERM (what it does before it stops) and on a second (what it leaves
+// on disk as it exits at once).
+type signalNotes struct{ first, again string }
+
+var (
+	// trainSignals: train finishes its step and saves a checkpoint;
+	// checkpoints are written atomically.
+	trainSignals = signalNotes{"finishing the current step and saving a checkpoint", "the last checkpoint on disk is intact"}
+	// trialSignals: compare-optimizers, sweep and guide save no
+	// checkpoint: the running trials stop and rerun next time, and each
+	// finished trial was recorded (a whole line, synced) as it finished.
+	trialSignals = signalNotes{"stopping the running trials after their current step; finished trials stay recorded, unfinished ones rerun next time",
+		"the records of the finished trials on disk are intact"}
+)
+
 // watchSignals catches SIGINT and SIGTERM for a long-running command. The
 // first one is delivered on the returned channel (the command finishes its
-// step and saves); a second one exits at once, which leaves the last
-// checkpoint intact because checkpoints are written atomically (through
-// streams.Exit: os.Exit in the binary, a recorder in tests). stop releases
-// the signals.
-func watchSignals(streams *IOStreams) (first <-chan os.Signal, stop func()) {
+// step and saves what it has), with notes.first on standard error; a second
+// one exits at once, with notes.again (through streams.Exit: os.Exit in
+// the binary, a recorder in tests). stop releases the signals.
+func watchSignals(streams *IOStreams, notes signalNotes) (first <-chan os.Signal, stop func()) {
 	errOut, exit := streams.ErrOut, streams.Exit
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
@@ -35,14 +50,14 @@ func watchSignals(streams *IOStreams) (first <-chan os.Signal, stop func()) {
 	go func() {
 		select {
 		case s := <-sigs:
-			fmt.Fprintf(errOut, "nettrain: %s: finishing the current step and saving a checkpoint (signal again to exit at once)\n", session.SignalName(s))
+			fmt.Fprintf(errOut, "nettrain: %s: %s (signal again to exit at once)\n", session.SignalName(s), notes.first)
 			out <- s
 		case <-quit:
 			return
 		}
 		select {
 		case s := <-sigs:
-			fmt.Fprintf(errOut, "nettrain: %s again: exiting now; the last checkpoint on disk is intact\n", session.SignalName(s))
+			fmt.Fprintf(errOut, "nettrain: %s again: exiting now; %s\n", session.SignalName(s), notes.again)
 			exit(signalExit(s))
 		case <-quit:
 		}

@@ -164,7 +164,7 @@ func runSweep(o *SweepOptions) error {
 	if o.IO.Terminal {
 		so.Progress = o.IO.ErrOut
 	}
-	interrupt, stop := watchSignals(o.IO)
+	interrupt, stop := watchSignals(o.IO, trialSignals)
 	defer stop()
 	so.Interrupt = interrupt
 	_, err = compare.Sweep(so)

@@ -106,7 +106,7 @@ func runTrain(o *TrainOptions) error {
 	if err != nil {
 		return err
 	}
-	interrupt, stop := watchSignals(o.IO)
+	interrupt, stop := watchSignals(o.IO, trainSignals)
 	defer stop()
 	to := session.Options{OutDir: o.OutDir, Resume: o.Resume, Overwrite: o.Overwrite, Log: o.IO.Out, Threads: o.Threads, Interrupt: interrupt,
 		ResumeHint: resumeHint(o), TensorBoard: o.TensorBoard}

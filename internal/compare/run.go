@@ -22,11 +22,21 @@ import (
 type Interrupted struct {
 	Signal os.Signal
 	Dir    string
-	Done   int
+	Done   int // finished trials recorded in Dir (earlier runs' too)
+	// Removed: no trial was recorded and Dir, which the run created, was
+	// removed again as it closed.
+	Removed bool
 }
 
 func (e *Interrupted) Error() string {
-	return fmt.Sprintf("interrupted by %s; %d finished trials are recorded in %s; run the same command again to continue", session.SignalName(e.Signal), e.Done, filepath.Join(e.Dir, RecordsFile))
+	sig := session.SignalName(e.Signal)
+	switch {
+	case e.Done > 0:
+		return fmt.Sprintf("interrupted by %s; %d finished trials are recorded in %s; run the same command again to continue", sig, e.Done, filepath.Join(e.Dir, RecordsFile))
+	case e.Removed:
+		return fmt.Sprintf("interrupted by %s before any trial finished: nothing was recorded, and %s, which this run created, was removed; run the same command again to start afresh", sig, e.Dir)
+	}
+	return fmt.Sprintf("interrupted by %s before any trial finished: nothing was recorded in %s; run the same command again to start afresh", sig, e.Dir)
 }
 
 // Run runs the comparison the options describe (resuming from the records
@@ -52,7 +62,7 @@ func Run(cfg *model.Config, o Options) (*Summary, error) {
 		err = runPhases[float32](r)
 	}
 	if err != nil {
-		return nil, err
+		return nil, r.closeWith(err)
 	}
 	if o.Shards > 1 {
 		if err := touchRecords(o.OutDir); err != nil {
@@ -195,8 +205,25 @@ type runner struct {
 }
 
 // close releases the output directory: a failed command leaves no empty
-// directory behind.
-func (r *runner) close() { r.lock.Unlock() }
+// directory behind. Closing again does nothing.
+func (r *runner) close() {
+	r.lock.Unlock()
+	r.lock = nil
+}
+
+// closeWith closes the runner after err ended its trials; an interruption
+// then says whether the output directory was removed (made by this run,
+// and empty).
+func (r *runner) closeWith(err error) error {
+	r.close()
+	var ie *Interrupted
+	if errors.As(err, &ie) && ie.Done == 0 {
+		if _, serr := os.Stat(ie.Dir); os.IsNotExist(serr) {
+			ie.Removed = true
+		}
+	}
+	return err
+}
 
 func (r *runner) logf(format string, args ...any) {
 	r.logMu.Lock()

@@ -331,7 +331,7 @@ func Sweep(o SweepOptions) (*SweepSummary, error) {
 		err = runKeys(r, keys, "sweep", settingTrial[float32](cfgs))
 	}
 	if err != nil {
-		return nil, err
+		return nil, r.closeWith(err)
 	}
 	if o.Shards > 1 {
 		if err := touchRecords(o.OutDir); err != nil {
