@@ -73,7 +73,7 @@ from --configs).`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&opts.Configs, "configs", "configs", "directory of the suite's configs")
-	f.StringVar(&opts.Out, "out", "docs/guide", "output directory")
+	f.StringVar(&opts.Out, "out", "docs/guide", "output directory: new, empty or a guide's; one holding other files is refused")
 	f.StringSliceVar(&opts.Problems, "problems", nil, "problems to run (default: all)")
 	f.IntVar(&opts.LRGrid, "lr-grid", 5, "learning rates per optimizer (the default rate always among them)")
 	f.IntVar(&opts.Seeds, "seeds", 3, "seeds of the final runs")

@@ -101,7 +101,7 @@ processes, merged by
 	f.IntVar(&opts.Steps, "steps", 0, "steps per trial (default: training.steps)")
 	f.IntVar(&opts.Workers, "workers", parallel.Cores(), "trials in parallel, each single-threaded; the default is the number of cores the process may use")
 	f.IntVar(&opts.EvalsPerEpoch, "evals-per-epoch", 10, "validation measurements per epoch")
-	f.StringVar(&opts.Out, "out", "", "output directory (default runs/<name>-sweep)")
+	f.StringVar(&opts.Out, "out", "", "output directory (default runs/<name>-sweep): new, empty or a sweep's; one holding other files is refused")
 	f.StringVar(&opts.Shard, "shard", "", "run only shard I of N of the trial list, as I/N")
 	f.BoolVar(&opts.Check, "check", false, "check the flags and every setting's config, then stop (the data is not read): what the Slurm and Kubernetes scripts run before submitting")
 	cmd.AddCommand(newCmdSweepReport(s, nil))

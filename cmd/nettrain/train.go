@@ -48,7 +48,7 @@ status.json when it ends.`,
 		},
 	}
 	addSetFlag(cmd, &opts.Sets)
-	cmd.Flags().StringVar(&opts.OutDir, "out", "", "run directory (default runs/<config name>)")
+	cmd.Flags().StringVar(&opts.OutDir, "out", "", "run directory (default runs/<config name>): new, empty or a run's; one holding other files is refused")
 	cmd.Flags().StringVar(&opts.Resume, "resume", "", "continue training from this checkpoint")
 	cmd.Flags().BoolVar(&opts.Overwrite, "overwrite", false, "start afresh in an existing run directory")
 	cmd.Flags().StringVar(&opts.TensorBoard, "tensorboard", "", "also write TensorBoard event files into this directory (training.tensorboard: true writes them into the run directory)")

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -99,6 +100,13 @@ func Run(cfg *model.Config, o Options) (*Summary, error) {
 // and refuses records of another sweep. Every sweep (compare-optimizers,
 // sweep) runs its trials through a runner.
 func openRunner(o *Options, sweep string, plan *Plan) (*runner, error) {
+	// A directory of other files is no output directory: refused before
+	// anything (the lock) is written into it.
+	if foreign := session.ForeignFiles(o.OutDir, isOutputFile); len(foreign) > 0 {
+		if _, err := os.Stat(filepath.Join(o.OutDir, RecordsFile)); err != nil {
+			return nil, session.ForeignDirError("output directory", o.OutDir, "comparison or sweep", RecordsFile, foreign)
+		}
+	}
 	lock, err := session.LockDir(o.OutDir, o.Log)
 	if err != nil {
 		return nil, err
@@ -119,6 +127,18 @@ func openRunner(o *Options, sweep string, plan *Plan) (*runner, error) {
 		r.done[rec.Key] = rec
 	}
 	return r, nil
+}
+
+// isOutputFile tells whether name is a file a comparison or sweep writes
+// into its output directory: the records, the report and its plots.
+func isOutputFile(name string) bool {
+	switch name {
+	case RecordsFile, "trials.csv", "summary.md", "summary.json":
+		return true
+	}
+	ext := filepath.Ext(name)
+	plot := strings.TrimSuffix(name, ext)
+	return (ext == ".png" || ext == ".svg") && (plot == "curves" || plot == "lr-sensitivity" || strings.HasPrefix(plot, "by-"))
 }
 
 // ownRecords reads the records already in an output directory, refusing

@@ -13,6 +13,7 @@ import (
 	"github.com/nettrain/nettrain/internal/compare"
 	"github.com/nettrain/nettrain/internal/model"
 	"github.com/nettrain/nettrain/internal/safeio"
+	"github.com/nettrain/nettrain/internal/session"
 )
 
 // Options are the choices of a guide run.
@@ -77,6 +78,9 @@ func Run(o Options) ([]Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkOut(o.Out); err != nil {
+		return nil, err
+	}
 	var results []Result
 	for _, p := range probs {
 		dir := filepath.Join(o.Out, p.Name)
@@ -102,6 +106,45 @@ func Run(o Options) ([]Result, error) {
 	}
 	fmt.Fprintf(o.Log, "\nThe guide is in %s\n", filepath.Join(o.Out, "README.md"))
 	return results, nil
+}
+
+// checkOut refuses an output directory that is not a guide's but holds
+// other files: the guide would scatter its problem directories among
+// them, and replace a README.md that is not its page. A missing or empty
+// directory is fine, and so is a guide's: its page, or a problem's
+// records.
+func checkOut(out string) error {
+	readme := filepath.Join(out, "README.md")
+	page := isPage(readme)
+	if _, err := os.Stat(readme); err == nil && !page {
+		return fmt.Errorf("output directory %s holds a README.md that is not a guide's page, which the guide would replace: give --out a new or empty directory", out)
+	}
+	problem := func(name string) bool {
+		return slices.ContainsFunc(Suite, func(p Problem) bool { return p.Name == name })
+	}
+	foreign := session.ForeignFiles(out, func(n string) bool { return n == "README.md" || problem(n) })
+	if len(foreign) == 0 || page {
+		return nil
+	}
+	for _, p := range Suite {
+		if _, err := os.Stat(filepath.Join(out, p.Name, compare.RecordsFile)); err == nil {
+			return nil
+		}
+	}
+	return session.ForeignDirError("output directory", out, "guide", "guide page README.md or problem directory with "+compare.RecordsFile, foreign)
+}
+
+// isPage tells whether path is a page the guide wrote: its first line is
+// the page's title.
+func isPage(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	b := make([]byte, len(pageTitle)+1)
+	n, _ := io.ReadFull(f, b)
+	return string(b[:n]) == pageTitle+"\n"
 }
 
 // sameRun refuses to describe records (--report) as run with other

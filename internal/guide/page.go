@@ -46,10 +46,13 @@ func names(ss []compare.OptimizerSummary) []string {
 
 func g3(v float64) string { return strconv.FormatFloat(v, 'g', 3, 64) }
 
+// pageTitle is the first line of the guide's page.
+const pageTitle = "# Optimizer guide: which optimizer to start with, by kind of data"
+
 // Page is the guide's one-page report.
 func Page(results []Result, o *Options) string {
 	var b strings.Builder
-	b.WriteString("# Optimizer guide: which optimizer to start with, by kind of data\n\n")
+	b.WriteString(pageTitle + "\n\n")
 	fmt.Fprintf(&b, "Measured by `nettrain guide` with the compare-optimizers protocol on each problem: every optimizer's learning rate tuned on a grid of %d rates around its default (the default included) with one seed, then %d seeds at the chosen rate; the same steps, initial weights and batches for every optimizer. Regenerate with:\n\n```\n%s\n```\n\n", o.LRGrid, o.Seeds, o.Command)
 	b.WriteString("The budgets are small (a few hundred steps per trial, chosen so that the whole guide runs in under an hour on two cores): the rankings say which optimizer makes the most progress early, at a tuned rate, not which reaches the best final model. Each problem's directory holds its full report (summary.md, trials.csv, plots).\n\n")
 	// Where to start.

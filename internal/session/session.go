@@ -173,6 +173,12 @@ func run[T backprop.Float](cfg *model.Config, o Options) (*Result, error) {
 			}
 		}
 	}
+	// A directory of other files is no run directory: refused before
+	// anything but the lock (removed again) is written into it, after the
+	// checkpoint's checks (a resume in the checkpoint's directory).
+	if err := checkRunDir(s.dir, o); err != nil {
+		return nil, err
+	}
 	// A --tensorboard directory of its own is opened before the run
 	// directory is touched: one that cannot be written leaves the run
 	// directory as it was (not a run without a checkpoint, not an
