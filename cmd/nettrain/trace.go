@@ -5,8 +5,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
-	"unicode"
 
 	"github.com/spf13/cobra"
 
@@ -103,13 +103,17 @@ func isLiteral(s string) bool {
 	if _, err := model.ParseTensor("", s); err == nil {
 		return true
 	}
-	if _, err := os.Stat(s); err == nil || strings.ContainsFunc(filepath.Ext(s), unicode.IsLetter) {
+	if _, err := os.Stat(s); err == nil || fileExt.MatchString(filepath.Ext(s)) {
 		return false
 	}
 	low := strings.ToLower(s)
 	return strings.Contains(s, ",") || strings.ContainsAny(s[:1], "0123456789+-.") ||
 		strings.HasPrefix(low, "nan") || strings.HasPrefix(low, "inf")
 }
+
+// fileExt matches a file name's extension (".csv", ".safetensors"), not
+// the decimals of a number ("0.5,abc" has the "extension" ".5,abc").
+var fileExt = regexp.MustCompile(`^\.[A-Za-z][A-Za-z0-9]*$`)
 
 func runTrace(o *TraceOptions) error {
 	cfg, err := model.Load(o.Config, o.Sets)

@@ -45,6 +45,8 @@ func TestTraceTypedInput(t *testing.T) {
 		{"nan", exitUsage, `--input "nan": at column 1: expected a number, got "nan"`},
 		{"1,x", exitUsage, `--input "1,x": at column 3: expected a number, got "x"`},
 		{"-2,abc", exitUsage, `--input "-2,abc": at column 4: expected a number, got "abc"`},
+		{"0.5,abc", exitUsage, `--input "0.5,abc": at column 5: expected a number, got "abc"`},
+		{"0.1,NaN", exitUsage, `--input "0.1,NaN": at column 5: expected a number, got "NaN"`},
 		{" ", exitUsage, "--input: empty"},
 		{"nofile.csv", exitError, "--input needs the config's data.train"},
 		{"1,2.csv", exitError, "--input needs the config's data.train"},
