@@ -371,15 +371,15 @@ func unitScaleBytes[T backprop.Float](d *train.Data[T], s source, in string) str
 	if !ok || !d.ByteFeatures() || st.ds.U8 != nil {
 		return ""
 	}
-	largest := math.Inf(-1)
+	smallest, largest := math.Inf(1), math.Inf(-1)
 	for _, v := range st.ds.F32 {
-		largest = max(largest, float64(v))
+		smallest, largest = min(smallest, float64(v)), max(largest, float64(v))
 	}
 	for _, v := range st.ds.F64 {
-		largest = max(largest, v)
+		smallest, largest = min(smallest, v), max(largest, v)
 	}
-	if largest > 1 || math.IsInf(largest, -1) {
-		return ""
+	if smallest < 0 || largest > 1 || math.IsInf(largest, -1) {
+		return "" // not [0, 1] (e.g. [-1, 1], normalised): no guess at its scale
 	}
 	return fmt.Sprintf("%s: tensor \"x\" holds floats within [0, 1] (the largest %g), but the model was trained on bytes 0..255 and normalises from that scale: multiply x by 255, or store it as U8", in, largest)
 }

@@ -102,18 +102,21 @@ func TestPredictImagesEqualsEval(t *testing.T) {
 	}
 	// The same digits as floats: 0..255 reads as the bytes do, without a
 	// warning; within [0, 1] (x/255, as PyTorch's ToTensor gives them) it
-	// warns, naming the file, before anything is computed.
-	raw, unit := make([]float32, n*f), make([]float32, n*f)
+	// warns, naming the file, before anything is computed; within [-1, 1]
+	// (another normalisation) it does not guess.
+	raw, unit, signed := make([]float32, n*f), make([]float32, n*f), make([]float32, n*f)
 	for i, v := range x {
-		raw[i], unit[i] = float32(v), float32(v)/255
+		raw[i], unit[i], signed[i] = float32(v), float32(v)/255, float32(v)/127.5-1
 	}
 	for _, tc := range []struct {
-		file string
-		x    []float32
-		warn string
+		file        string
+		x           []float32
+		warn        string // "": none
+		sameAsBytes bool   // eval's accuracy
 	}{
-		{"raw.safetensors", raw, ""},
-		{"unit.safetensors", unit, `unit.safetensors: tensor "x" holds floats within [0, 1] (the largest 1), but the model was trained on bytes 0..255`},
+		{"raw.safetensors", raw, "", true},
+		{"signed.safetensors", signed, "", false},
+		{"unit.safetensors", unit, `unit.safetensors: tensor "x" holds floats within [0, 1] (the largest 1), but the model was trained on bytes 0..255`, false},
 	} {
 		file := filepath.Join(dir, tc.file)
 		if err := safetensors.Write(file, []safetensors.Tensor{
@@ -131,7 +134,7 @@ func TestPredictImagesEqualsEval(t *testing.T) {
 			t.Errorf("%s: warned %q", tc.file, warned)
 		case tc.warn != "" && (len(warned) != 1 || !strings.Contains(warned[0], tc.warn)):
 			t.Errorf("%s: warned %q, want one warning with %q", tc.file, warned, tc.warn)
-		case tc.warn == "" && *r.Accuracy != *ev.Accuracy:
+		case tc.sameAsBytes && *r.Accuracy != *ev.Accuracy:
 			t.Errorf("%s: accuracy %v, eval's %v", tc.file, *r.Accuracy, *ev.Accuracy)
 		}
 	}
