@@ -12,8 +12,9 @@ import (
 // TestOutDirOfOtherFiles: an --out directory that holds other files and
 // no output of the command (a typo, --out .) is refused with one line
 // naming it, exit 1 (like a directory that holds another run), and left
-// as it was; a new or empty directory, and the command's own (with a file
-// of the user's added), are used as before.
+// as it was; a new or empty directory (hidden files such as .gitkeep
+// aside), and the command's own (with a file of the user's added), are
+// used as before.
 func TestOutDirOfOtherFiles(t *testing.T) {
 	dir := t.TempDir()
 	writeSmallSweep(t, dir)
@@ -25,10 +26,10 @@ func TestOutDirOfOtherFiles(t *testing.T) {
 	guide := []string{"guide", "--configs", configs, "--problems", "regression-mlp", "--scale", "0.01", "--lr-grid", "1", "--seeds", "1", "--workers", "1"}
 	runNettrain(t, dir, "train", "c.yaml", "--out", "run", "--set", "training.steps=2")
 	runNettrain(t, dir, append([]string{"compare-optimizers", "c.yaml", "--out", "cmp"}, small...)...)
-	for _, d := range []string{"user", "empty", "readme", "lone"} {
+	for _, d := range []string{"user", "empty", "readme", "lone", "hidden"} {
 		os.Mkdir(filepath.Join(dir, d), 0o755)
 	}
-	for _, f := range []string{"user/notes.txt", "run/notes.txt", "cmp/notes.txt"} {
+	for _, f := range []string{"user/notes.txt", "run/notes.txt", "cmp/notes.txt", "hidden/.gitkeep", "hidden/.DS_Store"} {
 		os.WriteFile(filepath.Join(dir, f), []byte("mine\n"), 0o644)
 	}
 	os.WriteFile(filepath.Join(dir, "readme/README.md"), []byte("# My project\n"), 0o644)
@@ -45,8 +46,9 @@ func TestOutDirOfOtherFiles(t *testing.T) {
 	}{
 		{[]string{"train", "c.yaml", "--set", "training.steps=2", "--out", "user"}, "user", 1,
 			"nettrain: run directory user" + other + "nettrain run (it has notes.txt, and no metrics.csv, metrics.jsonl or status.json" + tail},
-		{[]string{"train", "c.yaml", "--set", "training.steps=2", "--out", "."}, ".", 1, "nettrain: run directory ." + other + "nettrain run (it has c.yaml, cmp, d.csv and 5 more, and no metrics.csv"},
+		{[]string{"train", "c.yaml", "--set", "training.steps=2", "--out", "."}, ".", 1, "nettrain: run directory ." + other + "nettrain run (it has c.yaml, cmp, d.csv and 6 more, and no metrics.csv"},
 		{[]string{"train", "c.yaml", "--set", "training.steps=2", "--out", "empty"}, "", 0, ""},
+		{[]string{"train", "c.yaml", "--set", "training.steps=2", "--out", "hidden"}, "", 0, ""}, // empty to its user
 		{[]string{"train", "c.yaml", "--set", "training.steps=4", "--resume", "run/last.safetensors"}, "", 0, ""},
 		{[]string{"train", "c.yaml", "--set", "training.steps=4", "--resume", "lone/mine.safetensors"}, "", 0, ""},
 		{append([]string{"compare-optimizers", "c.yaml", "--out", "user"}, small...), "user", 1,

@@ -10,8 +10,9 @@ import (
 // ForeignFiles lists, in name order, the entries of the output directory
 // dir that are not nettrain's: neither named by own (the files the command
 // writes there) nor the lock and the temporary files of interrupted writes
-// that nettrain leaves in any output directory. It is empty when dir is
-// missing, empty or not a directory (creating it reports that).
+// that nettrain leaves in any output directory, nor hidden files (.gitkeep,
+// .DS_Store: a folder holding only those is empty to its user). It is empty
+// when dir is missing, empty or not a directory (creating it reports that).
 func ForeignFiles(dir string, own func(name string) bool) []string {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -20,8 +21,7 @@ func ForeignFiles(dir string, own func(name string) bool) []string {
 	var foreign []string
 	for _, e := range entries {
 		n := e.Name()
-		temp := strings.HasPrefix(n, ".tmp-") || strings.HasPrefix(n, ".") && strings.Contains(n, ".tmp")
-		if n == lockName || temp || own(n) {
+		if n == lockName || strings.HasPrefix(n, ".") || own(n) {
 			continue
 		}
 		foreign = append(foreign, n)
