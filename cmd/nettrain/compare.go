@@ -5,7 +5,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -211,13 +210,8 @@ func checkOptimizersFlag(names []string) error {
 	if len(names) == 0 {
 		return usageError{fmt.Errorf("--optimizers is empty: name at least one of %s", strings.Join(known, ", "))}
 	}
-	for i, n := range names {
-		if !slices.Contains(known, n) {
-			return usageError{fmt.Errorf("--optimizers: unknown optimizer %q%s; known: %s", n, model.DidYouMean(n, known), strings.Join(known, ", "))}
-		}
-		if slices.Contains(names[:i], n) {
-			return usageError{fmt.Errorf("--optimizers lists %q twice", n)}
-		}
+	if err := compare.CheckOptimizerNames(names, "--optimizers"); err != nil {
+		return usageError{err}
 	}
 	return nil
 }

@@ -205,9 +205,9 @@ func TestCompareBadOptions(t *testing.T) {
 		want    string
 	}{
 		{"compare: {lr_grid: {sgd: []}}", nil, "compare.lr_grid.sgd is empty: give at least one learning rate, or remove it to use the default grid"},
-		{"compare: {optimizers: [sgd, sgd]}", nil, `compare.optimizers or --optimizers lists "sgd" twice`},
+		{"compare: {optimizers: [sgd, sgd]}", nil, `compare.optimizers lists "sgd" twice`},
 		{"compare: {optimizers: [sgd, adamm]}", nil,
-			`unknown optimizer "adamm" in compare.optimizers or --optimizers (did you mean "adam"?); known: sgd, momentum, nesterov, adagrad, adadelta, rmsprop, adam, adamw, nadam`},
+			`compare.optimizers: unknown optimizer "adamm" (did you mean "adam"?); known: sgd, momentum, nesterov, adagrad, adadelta, rmsprop, adam, adamw, nadam`},
 		{"", []string{"--optimizers", "sgd,adamm"}, `--optimizers: unknown optimizer "adamm" (did you mean "adam"?)`},
 		{"compare: {target_loss: 0}", nil, "compare.target_loss or --target-loss must be a finite validation loss > 0, got 0"},
 		{"compare: {target_loss: -0.5}", nil, "compare.target_loss or --target-loss must be a finite validation loss > 0, got -0.5"},
@@ -400,6 +400,8 @@ func TestMoreShardsThanTrials(t *testing.T) {
 func TestCheckRunsNothing(t *testing.T) {
 	dir := t.TempDir()
 	writeSmallSweep(t, dir)
+	os.Mkdir(filepath.Join(dir, "mine"), 0o755)
+	os.WriteFile(filepath.Join(dir, "mine", "notes.txt"), []byte("mine\n"), 0o644)
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -409,6 +411,8 @@ func TestCheckRunsNothing(t *testing.T) {
 		{[]string{"compare-optimizers", "c.yaml", "--phase", "final", "--tuned", "not-yet", "--check", "--out", "o"}, "--tuned not-yet: not a directory", false},
 		{[]string{"compare-optimizers", "c.yaml", "--optimizers", "sgd,adamm", "--check", "--out", "o"}, `did you mean "adam"`, false},
 		{[]string{"compare-optimizers", "c.yaml", "--set", "optimizer.lrr=1", "--check", "--out", "o"}, `optimizer.lrr: unknown key`, false},
+		{[]string{"compare-optimizers", "c.yaml", "--check", "--out", "mine"}, "output directory mine is not empty and holds no comparison or sweep", false},
+		{[]string{"sweep", "c.yaml", "--grid", "training.batch_size=10,30", "--check", "--out", "mine"}, "output directory mine is not empty and holds no comparison or sweep", false},
 		{[]string{"sweep", "c.yaml", "--grid", "training.batch_size=10,30", "--seeds", "2", "--check", "--out", "o"}, "ok: c.yaml and the flags give 4 trials", true},
 		{[]string{"sweep", "c.yaml", "--grid", "training.batch_size=10,x", "--check", "--out", "o"}, `setting training.batch_size=x`, false},
 		{[]string{"sweep", "c.yaml", "--grid", `model.layers.0={"dense":{"units":4}},{"dense":{"units":8,"bias":false}}`, "--grid", "optimizer.betas=[0.9,0.99],[0.8,0.9]", "--seeds", "1", "--check", "--out", "o"}, "ok: c.yaml and the flags give 4 trials", true},

@@ -20,11 +20,11 @@ func TestValidate(t *testing.T) {
 		want string
 	}{
 		{"unknown", func(o *Options) { o.Optimizers = []string{"sgd", "adamm"} },
-			`unknown optimizer "adamm" in compare.optimizers or --optimizers (did you mean "adam"?); known: sgd, momentum, nesterov, adagrad, adadelta, rmsprop, adam, adamw, nadam`},
+			`compare.optimizers: unknown optimizer "adamm" (did you mean "adam"?); known: sgd, momentum, nesterov, adagrad, adadelta, rmsprop, adam, adamw, nadam`},
 		{"unknown, nothing close", func(o *Options) { o.Optimizers = []string{"lbfgs"} },
-			`unknown optimizer "lbfgs" in compare.optimizers or --optimizers; known: sgd, momentum,`},
+			`compare.optimizers: unknown optimizer "lbfgs"; known: sgd, momentum,`},
 		{"duplicate", func(o *Options) { o.Optimizers = []string{"sgd", "adam", "sgd"} },
-			`compare.optimizers or --optimizers lists "sgd" twice`},
+			`compare.optimizers lists "sgd" twice`},
 		{"empty grid", func(o *Options) { o.LRs = map[string][]float64{"sgd": {}} },
 			"compare.lr_grid.sgd is empty: give at least one learning rate, or remove it to use the default grid"},
 		{"nil grid", func(o *Options) { o.LRs = map[string][]float64{"sgd": nil} },

@@ -58,21 +58,32 @@ type FlagError struct{ Err error }
 func (e FlagError) Error() string { return e.Err.Error() }
 func (e FlagError) Unwrap() error { return e.Err }
 
+// CheckOptimizerNames refuses, naming where the list came from (source),
+// an unknown optimizer variant in names (with the closest known name) or
+// one listed twice.
+func CheckOptimizerNames(names []string, source string) error {
+	known := VariantNames()
+	for i, n := range names {
+		if _, ok := variant(n); !ok {
+			return fmt.Errorf("%s: unknown optimizer %q%s; known: %s", source, n, model.DidYouMean(n, known), strings.Join(known, ", "))
+		}
+		if slices.Contains(names[:i], n) {
+			return fmt.Errorf("%s lists %q twice", source, n)
+		}
+	}
+	return nil
+}
+
 // Validate checks the options against the known variants; errors in the
 // counts, phase, shard and --tuned are FlagErrors.
 func (o *Options) Validate() error {
 	if len(o.Optimizers) == 0 {
 		return errors.New("no optimizers to compare")
 	}
-	known := strings.Join(VariantNames(), ", ")
-	for i, n := range o.Optimizers {
-		if _, ok := variant(n); !ok {
-			return fmt.Errorf("unknown optimizer %q in compare.optimizers or --optimizers%s; known: %s", n, model.DidYouMean(n, VariantNames()), known)
-		}
-		if slices.Contains(o.Optimizers[:i], n) {
-			return fmt.Errorf("compare.optimizers or --optimizers lists %q twice", n)
-		}
+	if err := CheckOptimizerNames(o.Optimizers, "compare.optimizers"); err != nil {
+		return err
 	}
+	known := strings.Join(VariantNames(), ", ")
 	for _, n := range slices.Sorted(maps.Keys(o.LRs)) {
 		g := o.LRs[n]
 		if _, ok := variant(n); !ok {

@@ -33,7 +33,11 @@ func (e *Interrupted) Error() string {
 	sig := session.SignalName(e.Signal)
 	switch {
 	case e.Done > 0:
-		return fmt.Sprintf("interrupted by %s; %d finished trials are recorded in %s; run the same command again to continue", sig, e.Done, filepath.Join(e.Dir, RecordsFile))
+		trials := "trials are"
+		if e.Done == 1 {
+			trials = "trial is"
+		}
+		return fmt.Sprintf("interrupted by %s; %d finished %s recorded in %s; run the same command again to continue", sig, e.Done, trials, filepath.Join(e.Dir, RecordsFile))
 	case e.Removed:
 		return fmt.Sprintf("interrupted by %s before any trial finished: nothing was recorded, and %s, which this run created, was removed; run the same command again to start afresh", sig, e.Dir)
 	}
@@ -95,17 +99,25 @@ func Run(cfg *model.Config, o Options) (*Summary, error) {
 	return Report(sets, ReportOptions{Plan: plan, Out: o.OutDir, Target: o.TargetLoss, Partial: true, Log: o.Log})
 }
 
+// checkOutDir refuses an output directory of other files, which holds no
+// comparison's or sweep's records.
+func checkOutDir(dir string) error {
+	if foreign := session.ForeignFiles(dir, isOutputFile); len(foreign) > 0 {
+		if _, err := os.Stat(filepath.Join(dir, RecordsFile)); err != nil {
+			return session.ForeignDirError("output directory", dir, "comparison or sweep", RecordsFile, foreign)
+		}
+	}
+	return nil
+}
+
 // openRunner prepares a runner of o's trials in o.OutDir: it creates the
 // directory, repairs and reads the records already there (the trials done),
 // and refuses records of another sweep. Every sweep (compare-optimizers,
 // sweep) runs its trials through a runner.
 func openRunner(o *Options, sweep string, plan *Plan) (*runner, error) {
-	// A directory of other files is no output directory: refused before
-	// anything (the lock) is written into it.
-	if foreign := session.ForeignFiles(o.OutDir, isOutputFile); len(foreign) > 0 {
-		if _, err := os.Stat(filepath.Join(o.OutDir, RecordsFile)); err != nil {
-			return nil, session.ForeignDirError("output directory", o.OutDir, "comparison or sweep", RecordsFile, foreign)
-		}
+	// Refused before anything (the lock) is written into it.
+	if err := checkOutDir(o.OutDir); err != nil {
+		return nil, err
 	}
 	lock, err := session.LockDir(o.OutDir, o.Log)
 	if err != nil {
@@ -157,11 +169,15 @@ func ownRecords(dir, sweep string) ([]Record, error) {
 }
 
 // Check checks a comparison without running it (the data is not read):
-// the options and, for the final phase, the records it starts from, those
-// in OutDir and the Tuned directories, which must be of this sweep and
-// hold every tuning result. It fails as Run would before its first trial.
+// the options, OutDir (not a directory of other files) and, for the final
+// phase, the records it starts from, those in OutDir and the Tuned
+// directories, which must be of this sweep and hold every tuning result.
+// It fails as Run would before its first trial.
 func Check(cfg *model.Config, o Options) error {
 	if err := o.Validate(); err != nil {
+		return err
+	}
+	if err := checkOutDir(o.OutDir); err != nil {
 		return err
 	}
 	if o.Phase != PhaseFinal {

@@ -256,11 +256,15 @@ func generalHash(cfg *model.Config, evals int) string {
 	return "sweep-" + hex.EncodeToString(h[:8])
 }
 
-// CheckSweep checks a sweep without running it: the options, and that
-// every setting's config loads (a bad key or value in --grid or --random
-// fails here); the data is not read. It returns the number of trials.
+// CheckSweep checks a sweep without running it: the options, that every
+// setting's config loads (a bad key or value in --grid or --random fails
+// here) and OutDir (not a directory of other files); the data is not
+// read. It returns the number of trials.
 func CheckSweep(o SweepOptions) (int, error) {
 	_, settings, _, err := o.prepare()
+	if err == nil {
+		err = checkOutDir(o.OutDir)
+	}
 	return len(settings) * o.Seeds, err
 }
 

@@ -147,3 +147,36 @@ func TestShortBudgetMeasuresAlongIt(t *testing.T) {
 		}
 	}
 }
+
+// TestSweepHashOfTheGuidesBudget: a step budget with model.MaxEpochs
+// epochs, the most --epochs takes, hashes as the math.MaxInt32 epochs the
+// guide ran before that cap, so that its records (docs/guide) resume; but
+// only where the two run the same trials: a constant rate, and steps that
+// end every trial before the epochs do.
+func TestSweepHashOfTheGuidesBudget(t *testing.T) {
+	dir := t.TempDir()
+	steps, many := 100, model.MaxEpochs
+	for _, c := range []struct {
+		name  string
+		sets  []string
+		steps *int
+		same  bool
+	}{
+		{"constant rate, a step budget", nil, &steps, true},
+		{"no step budget", nil, nil, false},
+		{"steps as many as the epochs", nil, &many, false},
+		{"a cosine schedule", []string{"schedule=cosine"}, &steps, false},
+		{"an exponential schedule", []string{"schedule.name=exponential", "schedule.gamma=0.9"}, &steps, false},
+	} {
+		cfg := config(t, dir, c.sets...)
+		o := options(cfg, dir)
+		o.Steps = c.steps
+		o.Epochs = model.MaxEpochs
+		now := sweepHash(cfg, &o)
+		o.Epochs = math.MaxInt32
+		before := sweepHash(cfg, &o)
+		if (now == before) != c.same {
+			t.Errorf("%s: the hash with %d epochs and with %d equal: %v, want %v", c.name, model.MaxEpochs, math.MaxInt32, now == before, c.same)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"math"
 
 	"github.com/nettrain/nettrain/internal/model"
+	"github.com/nettrain/nettrain/internal/optim"
 )
 
 // Phase is a stage of the protocol: a trial's phase (tune or final), or
@@ -51,9 +52,12 @@ func sweepHash(cfg *model.Config, o *Options) string {
 	// A step budget with model.MaxEpochs epochs (the guide's: the steps
 	// are the budget) hashes as math.MaxInt32 epochs, which the guide ran
 	// before --epochs was capped at model.MaxEpochs: the records of those
-	// runs (docs/guide) stay this sweep's, and a rerun resumes them.
+	// runs (docs/guide) stay this sweep's, and a rerun resumes them. Only
+	// where the two run the same trials: the steps end every trial first
+	// (fewer than MaxEpochs, so before the last epoch), and the rate is
+	// constant (a schedule's length is epochs, or epochs times batches).
 	epochs := o.Epochs
-	if epochs == model.MaxEpochs && o.Steps != nil {
+	if _, constant := cfg.Schedule.Sched.(*optim.ConstantSchedule); epochs == model.MaxEpochs && o.Steps != nil && *o.Steps < model.MaxEpochs && constant {
 		epochs = math.MaxInt32
 	}
 	b, _ := json.Marshal(struct {
