@@ -50,6 +50,7 @@ func TestFlagErrorsExitUsage(t *testing.T) {
 		{"predict c.yaml --checkpoint k.safetensors digits --plot x.png", "--plot is for series models, which take no INPUT files"},
 		{"trace ../../configs/learn/mlp-relu.yaml --target 1,2 --output-grad 1,2", "--target and --output-grad both say where backprop starts"},
 		{"trace ../../configs/learn/mlp-relu.yaml --input NaN,1", `--input "NaN,1": at column 1: expected a number, got "NaN"`},
+		{"guide --problems mnist --out x", `--problems: unknown problem "mnist"`},
 	} {
 		s, out, errOut := streams()
 		code := Main(strings.Fields(c.args), s)

@@ -65,6 +65,9 @@ from --configs).`,
 			if !(opts.Scale > 0) || opts.Scale > 1000 {
 				return usageError{fmt.Errorf("--scale must be in (0, 1000], got %g", opts.Scale)}
 			}
+			if err := guide.CheckProblems(opts.Problems); err != nil {
+				return usageError{fmt.Errorf("--problems: %w", err)}
+			}
 			if runF != nil {
 				return runF(opts)
 			}

@@ -42,6 +42,13 @@ type Result struct {
 	Summary *compare.Summary
 }
 
+// CheckProblems refuses a name in names that is no problem of the suite,
+// as Run would.
+func CheckProblems(names []string) error {
+	_, err := (&Options{Problems: names}).problems()
+	return err
+}
+
 // problems is the selected part of the suite, in suite order.
 func (o *Options) problems() ([]Problem, error) {
 	if len(o.Problems) == 0 {
