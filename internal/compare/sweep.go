@@ -52,6 +52,9 @@ func ParseGrid(s string) (Axis, error) {
 	if !ok || k == "" || strings.TrimSpace(v) == "" {
 		return Axis{}, fmt.Errorf("--grid %q: want key=v1,v2,...", s)
 	}
+	if err := model.CheckKeyPath(k); err != nil {
+		return Axis{}, fmt.Errorf("--grid %q: %w", s, err)
+	}
 	a := Axis{Key: k}
 	for _, x := range splitTop(v) {
 		x = strings.TrimSpace(x)
@@ -96,6 +99,9 @@ func ParseRandom(s string) (Axis, error) {
 	m := randomRe.FindStringSubmatch(strings.TrimSpace(v))
 	if !ok || k == "" || m == nil {
 		return Axis{}, fmt.Errorf("--random %q: want key=log-uniform(a,b) or key=uniform(a,b)", s)
+	}
+	if err := model.CheckKeyPath(k); err != nil {
+		return Axis{}, fmt.Errorf("--random %q: %w", s, err)
 	}
 	lo, err1 := strconv.ParseFloat(m[2], 64)
 	hi, err2 := strconv.ParseFloat(m[3], 64)

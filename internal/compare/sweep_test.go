@@ -24,6 +24,8 @@ func TestParseGrid(t *testing.T) {
 		{"a=1,,2", nil, "empty value"},
 		{"a=1,1", nil, "lists 1 twice"},
 		{"=1", nil, "want key=v1,v2"},
+		{"optimizer..lr=0.1,0.2", nil, `--grid "optimizer..lr=0.1,0.2": key "optimizer..lr" has an empty part`},
+		{"training.=1,2", nil, `key "training." has an empty part`},
 	} {
 		a, err := ParseGrid(tc.in)
 		switch {
@@ -88,5 +90,21 @@ func TestIntegerRandomAxes(t *testing.T) {
 	o.Random = []Axis{{Key: "training.batch_size", Dist: "uniform", Lo: 16.2, Hi: 16.8}}
 	if err := o.integerAxes(); err == nil || !strings.Contains(err.Error(), "there is none between the bounds") {
 		t.Errorf("no integer in [16.2, 16.8]: %v", err)
+	}
+}
+
+// TestParseRandomForm: --random takes key=uniform(a,b) or
+// key=log-uniform(a,b), with a dotted key whose parts are all there.
+func TestParseRandomForm(t *testing.T) {
+	for _, tc := range []struct{ in, err string }{
+		{"optimizer.lr=log-uniform(1e-4,1e-1)", ""},
+		{"optimizer.lr=normal(0,1)", "want key=log-uniform(a,b) or key=uniform(a,b)"},
+		{"=uniform(0,1)", "want key=log-uniform(a,b) or key=uniform(a,b)"},
+		{"optimizer..lr=uniform(0,1)", `--random "optimizer..lr=uniform(0,1)": key "optimizer..lr" has an empty part`},
+	} {
+		_, err := ParseRandom(tc.in)
+		if tc.err == "" && err != nil || tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)) {
+			t.Errorf("%s: %v, want %q", tc.in, err, tc.err)
+		}
 	}
 }

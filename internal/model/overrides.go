@@ -36,10 +36,20 @@ func SplitSet(s string) (key, value string, err error) {
 	if !ok || key == "" {
 		return "", "", errors.New("expected key=value, e.g. --set training.epochs=1")
 	}
-	if slices.Contains(strings.Split(key, "."), "") {
-		return "", "", fmt.Errorf("key %q has an empty part; a key is a dotted path such as optimizer.lr or model.layers.0.dense.units", key)
+	if err := CheckKeyPath(key); err != nil {
+		return "", "", err
 	}
 	return key, value, nil
+}
+
+// CheckKeyPath refuses a dotted config key with an empty part (a..b,
+// training.): an override's (--set, --grid, --random) key that is wrong in
+// its form, before any config is read.
+func CheckKeyPath(key string) error {
+	if slices.Contains(strings.Split(key, "."), "") {
+		return fmt.Errorf("key %q has an empty part; a key is a dotted path such as optimizer.lr or model.layers.0.dense.units", key)
+	}
+	return nil
 }
 
 // applyOverrides layers --set key=value overrides (highest precedence) and
