@@ -10,8 +10,8 @@ import (
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 
-	"github.com/nettrain/nettrain/internal/compare"
 	"github.com/nettrain/nettrain/internal/gemm"
+	"github.com/nettrain/nettrain/internal/model"
 )
 
 // IOStreams are the command's input and outputs, injected so tests can
@@ -129,7 +129,7 @@ func Main(args []string, s *IOStreams) (code int) {
 	msg = strings.Join(strings.Fields(strings.ReplaceAll(msg, "\n", " ")), " ")
 	fmt.Fprintln(s.ErrOut, "nettrain: "+msg)
 	var ue usageError
-	var fe compare.FlagError
+	var fe model.FlagError
 	var ee *ExitError
 	if code, ok := interruptCode(err); ok {
 		return code

@@ -48,6 +48,7 @@ func TestTraceTypedInput(t *testing.T) {
 		{"0.5,abc", exitUsage, `--input "0.5,abc": at column 5: expected a number, got "abc"`},
 		{"0.1,NaN", exitUsage, `--input "0.1,NaN": at column 5: expected a number, got "NaN"`},
 		{" ", exitUsage, "--input: empty"},
+		{"1,2,3", exitUsage, "--input: has shape (3), but the model's input (model.input) is (2)"},
 		{"nofile.csv", exitError, "--input needs the config's data.train"},
 		{"1,2.csv", exitError, "--input needs the config's data.train"},
 	} {

@@ -53,10 +53,7 @@ func (o *Options) grid(name string) []float64 {
 
 // FlagError is a Validate error in a value the command line gives (or
 // overrides): the command reports it as a usage error.
-type FlagError struct{ Err error }
-
-func (e FlagError) Error() string { return e.Err.Error() }
-func (e FlagError) Unwrap() error { return e.Err }
+type FlagError = model.FlagError
 
 // CheckOptimizerNames refuses, naming where the list came from (source),
 // an unknown optimizer variant in names (with the closest known name) or
@@ -107,7 +104,7 @@ func (o *Options) Validate() error {
 	if t := o.TargetLoss; t != nil && !validTarget(*t) {
 		return fmt.Errorf("compare.target_loss or --target-loss must be a finite validation loss > 0, got %g", *t)
 	}
-	flag := func(format string, args ...any) error { return FlagError{fmt.Errorf(format, args...)} }
+	flag := func(format string, args ...any) error { return FlagError{Err: fmt.Errorf(format, args...)} }
 	switch {
 	case o.LRGrid < 1:
 		return flag("--lr-grid must be at least 1, got %d", o.LRGrid)
@@ -124,7 +121,7 @@ func (o *Options) Validate() error {
 	case o.Shards > 0 && (o.Shard < 1 || o.Shard > o.Shards):
 		return flag("--shard %d/%d: the index must be between 1 and %d", o.Shard, o.Shards, o.Shards)
 	case o.Shards > 1 && o.Phase == PhaseAll:
-		return FlagError{errors.New("a sharded sweep runs in two stages: --phase tune on every shard, then --phase final --tuned DIR... (the tuning output directories) on every shard, then `compare-optimizers report DIR...`")}
+		return FlagError{Err: errors.New("a sharded sweep runs in two stages: --phase tune on every shard, then --phase final --tuned DIR... (the tuning output directories) on every shard, then `compare-optimizers report DIR...`")}
 	case len(o.Tuned) > 0 && o.Phase != PhaseFinal:
 		return flag("--tuned gives the tuning shards' directories to --phase final; this is --phase %s", o.Phase)
 	}

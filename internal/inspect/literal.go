@@ -21,11 +21,11 @@ type Literal struct {
 	Key string
 }
 
-// errf returns an error about the literal: the flag's, or located at the
-// config key.
+// errf returns an error about the literal: the flag's (a FlagError), or
+// located at the config key.
 func (l *Literal) errf(cfg *model.Config, format string, args ...any) error {
 	if strings.HasPrefix(l.Key, "--") {
-		return fmt.Errorf("%s: %s", l.Key, fmt.Sprintf(format, args...))
+		return model.FlagError{Err: fmt.Errorf("%s: %s", l.Key, fmt.Sprintf(format, args...))}
 	}
 	return cfg.KeyError(l.Key, format, args...)
 }

@@ -129,3 +129,11 @@ func editDistance(a, b string) int {
 	}
 	return prev[len(b)]
 }
+
+// FlagError is an error in a value a command-line flag gives (a typed-in
+// tensor of the wrong shape, a count out of range), found past the flag's
+// parsing: the command reports it as a usage error (exit 2).
+type FlagError struct{ Err error }
+
+func (e FlagError) Error() string { return e.Err.Error() }
+func (e FlagError) Unwrap() error { return e.Err }
