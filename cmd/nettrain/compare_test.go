@@ -151,6 +151,15 @@ func TestCompareShardsAsProcesses(t *testing.T) {
 	if !strings.Contains(out, "\nwarning: incomplete report: ") {
 		t.Errorf("no warning line on stdout:\n%s", out)
 	}
+	// A folder of other files is no place for it: its summary.md would be
+	// replaced.
+	os.Mkdir(filepath.Join(dir, "notes"), 0o755)
+	os.WriteFile(filepath.Join(dir, "notes", "summary.md"), []byte("my notes\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "notes", "todo.txt"), []byte("mine\n"), 0o644)
+	b, err := nettrainCmd(t, dir, append([]string{"compare-optimizers", "report", "--out", "notes"}, dirs...)...).CombinedOutput()
+	if mine, _ := os.ReadFile(filepath.Join(dir, "notes", "summary.md")); err == nil || !strings.Contains(string(b), "output directory notes is not empty and holds no comparison or sweep") || string(mine) != "my notes\n" {
+		t.Errorf("report --out a folder of other files: %v\n%s", err, b)
+	}
 	// Without --out, the report goes into the first directory, and says so.
 	out = runNettrain(t, dir, append([]string{"compare-optimizers", "report"}, dirs...)...)
 	if !strings.Contains(out, "Report written to tune-1\n") {

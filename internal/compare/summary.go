@@ -140,6 +140,9 @@ func Report(sets [][]Record, o ReportOptions) (*Summary, error) {
 	if dropped > 0 {
 		fmt.Fprintf(log, "note: %d trial record(s) outside this sweep's plan (other optimizers, learning rates or seeds, e.g. of an earlier run in the same directory) are left out\n", dropped)
 	}
+	if err := checkOutDir(o.Out); err != nil { // a report among other files would replace theirs
+		return nil, err
+	}
 	if err := os.MkdirAll(o.Out, 0o755); err != nil {
 		return nil, fmt.Errorf("cannot create %s: %w", o.Out, err)
 	}

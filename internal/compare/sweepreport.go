@@ -170,6 +170,9 @@ func SweepReport(sets [][]Record, o ReportOptions) (*SweepSummary, error) {
 	if len(missing) > 0 && !o.Partial {
 		return nil, &IncompleteError{Missing: missing}
 	}
+	if err := checkOutDir(o.Out); err != nil { // a report among other files would replace theirs
+		return nil, err
+	}
 	if err := os.MkdirAll(o.Out, 0o755); err != nil {
 		return nil, fmt.Errorf("cannot create %s: %w", o.Out, err)
 	}
