@@ -480,4 +480,17 @@ func TestCheckFinalPhase(t *testing.T) {
 			t.Fatalf("%v wrote its output directory", c.args)
 		}
 	}
+	// Any phase, and a sweep: --check refuses an --out holding another
+	// sweep's records (another budget), as the run does.
+	const other = "nettrain: tune already holds trials of a different sweep (another model, data or budget); use another --out directory\n"
+	for _, a := range [][]string{
+		append(append([]string{"compare-optimizers", "c.yaml", "--phase", "tune", "--steps", "3"}, flags...), "--out", "tune", "--check"),
+		append(append([]string{"compare-optimizers", "c.yaml", "--steps", "3"}, flags...), "--out", "tune", "--check"),
+		{"sweep", "c.yaml", "--grid", "training.batch_size=10,30", "--seeds", "1", "--out", "tune", "--check"},
+	} {
+		out, err := nettrainCmd(t, dir, a...).CombinedOutput()
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || string(out) != other {
+			t.Errorf("%v: %v, %q; want exit 1 and %q", a, err, out, other)
+		}
+	}
 }

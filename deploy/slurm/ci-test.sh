@@ -185,7 +185,16 @@ case $o in *"nothing was submitted"*) ;; *) fail "the refusal does not say nothi
 if o=$(deploy/slurm/sweep.sh "$work/mnist mlp.yaml" 3 "$work/typo" -- --grid training.batch_size=16,x 2>&1); then
   fail "a bad --grid value was submitted: $o"
 fi
-say "flag typos are refused before submission"
+# So is an output directory a shard task would refuse (here tune-2 holds a
+# file of the user's).
+mkdir -p "$work/busy/tune-2"
+echo mine >"$work/busy/tune-2/notes.txt"
+if o=$(deploy/slurm/compare-optimizers.sh "$work/mnist mlp.yaml" 3 "$work/busy" 2>&1); then
+  fail "a sweep into an output directory of other files was submitted: $o"
+fi
+case $o in *"tune-2 is not empty"*"nothing was submitted"*) ;; *) fail "the refusal does not name tune-2: $o" ;; esac
+[ "$(squeue --noheader | wc -l)" -eq "$before" ] || fail "jobs were queued for a refused output directory"
+say "flag typos and busy output directories are refused before submission"
 
 say "sharded sweep, 3 shards"
 submit "$work/run 1"

@@ -44,7 +44,7 @@ set -euo pipefail
 slurm_args "usage: $0 CONFIG [SHARDS] [OUT] [-- COMPARE-OPTIMIZERS FLAGS...]" runs/compare-sharded "$@"
 
 run=("$nettrain" compare-optimizers "$config" --workers "$cpus")
-preflight "${run[@]}" --phase tune --shard "1/$shards"
+preflight tune "${run[@]}" --phase tune
 tune=$(submit_array tune final "" "${run[@]}" --phase tune)
 
 tuned=()

@@ -42,14 +42,21 @@ slurm_args() {
   common=(--parsable --cpus-per-task="$cpus" --mem="$mem" --time="$time" --open-mode=append --kill-on-invalid-dep=no --requeue)
 }
 
-# preflight WORD...: runs WORD... FLAGS... --check on this node, so that a
-# typo in FLAGS or the config stops the submission here instead of failing
-# every shard task and leaving the later stages pending for good.
+# preflight STAGE WORD...: runs, for every shard I, WORD... --shard
+# I/SHARDS --out OUT/STAGE-I FLAGS... --check on this node (as
+# shard_script's tasks will run them), so that a typo in FLAGS or the
+# config, or an output directory a task would refuse (other files, another
+# sweep's records), stops the submission here instead of failing every
+# shard task and leaving the later stages pending for good.
 preflight() {
-  "$@" "${flags[@]}" --check >/dev/null || {
-    echo "$0: nothing was submitted: $2 refused the flags or the config (above)" >&2
-    exit 2
-  }
+  local stage=$1 i
+  shift
+  for i in $(seq 1 "$shards"); do
+    "$@" --shard "$i/$shards" --out "$out/$stage-$i" "${flags[@]}" --check >/dev/null || {
+      echo "$0: nothing was submitted: $2 refused the flags, the config or $out/$stage-$i (above)" >&2
+      exit 2
+    }
+  done
 }
 
 # q WORD...: the words quoted for bash, separated by spaces.

@@ -36,7 +36,7 @@ set -euo pipefail
 . "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
 slurm_args "usage: $0 CONFIG [SHARDS] [OUT] [-- SWEEP FLAGS...]" runs/sweep-sharded "$@"
 
-preflight "$nettrain" sweep "$config" --workers "$cpus" --shard "1/$shards"
+preflight sweep "$nettrain" sweep "$config" --workers "$cpus"
 sweep=$(submit_array sweep report "" "$nettrain" sweep "$config" --workers "$cpus")
 
 dirs=()

@@ -169,27 +169,32 @@ func ownRecords(dir, sweep string) ([]Record, error) {
 }
 
 // Check checks a comparison without running it (the data is not read):
-// the options, OutDir (not a directory of other files) and, for the final
-// phase, the records it starts from, those in OutDir and the Tuned
-// directories, which must be of this sweep and hold every tuning result.
-// It fails as Run would before its first trial.
+// the options, OutDir (not a directory of other files, nor one with
+// another sweep's records) and, for the final phase, the records it starts
+// from, those in OutDir and the Tuned directories, which must be of this
+// sweep and hold every tuning result. It fails as Run would before its
+// first trial.
 func Check(cfg *model.Config, o Options) error {
 	if err := o.Validate(); err != nil {
 		return err
 	}
-	if err := checkOutDir(o.OutDir); err != nil {
-		return err
-	}
-	if o.Phase != PhaseFinal {
-		return nil
-	}
 	sweep := sweepHash(cfg, &o)
-	own, err := ownRecords(o.OutDir, sweep)
-	if err != nil {
+	own, err := checkOutRecords(o.OutDir, sweep)
+	if err != nil || o.Phase != PhaseFinal {
 		return err
 	}
 	_, err = tuningRecords(own, &o, sweep)
 	return err
+}
+
+// checkOutRecords is what openRunner refuses in an output directory,
+// found without writing to it: other files, or another sweep's records.
+// It returns the records of this one.
+func checkOutRecords(dir, sweep string) ([]Record, error) {
+	if err := checkOutDir(dir); err != nil {
+		return nil, err
+	}
+	return ownRecords(dir, sweep)
 }
 
 // tuningRecords are the records the final phase chooses the rates from:

@@ -264,12 +264,12 @@ func generalHash(cfg *model.Config, evals int) string {
 
 // CheckSweep checks a sweep without running it: the options, that every
 // setting's config loads (a bad key or value in --grid or --random fails
-// here) and OutDir (not a directory of other files); the data is not
-// read. It returns the number of trials.
+// here) and OutDir (not a directory of other files, nor one with another
+// sweep's records); the data is not read. It returns the number of trials.
 func CheckSweep(o SweepOptions) (int, error) {
-	_, settings, _, err := o.prepare()
+	base, settings, _, err := o.prepare()
 	if err == nil {
-		err = checkOutDir(o.OutDir)
+		_, err = checkOutRecords(o.OutDir, generalHash(base, o.EvalsPerEpoch))
 	}
 	return len(settings) * o.Seeds, err
 }
