@@ -2,6 +2,7 @@ package guide
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"strconv"
@@ -12,28 +13,47 @@ import (
 	"github.com/nettrain/nettrain/internal/optim"
 )
 
-// leaders are the optimizers a problem's measurements cannot tell apart
-// from its leader: every seed finished, and the gap in mean best
-// validation loss to the leader is within the sum of the two standard
-// deviations over seeds (with one seed, only the leader).
+// leaders is the group of a problem's optimizers tied with the best (see
+// tiedGroup).
 func leaders(sum *compare.Summary) []compare.OptimizerSummary {
-	var ranked []compare.OptimizerSummary
-	for _, s := range sum.Optimizers {
-		if s.Seeds > 0 && s.DivergedSeeds == 0 && s.BestMean == s.BestMean {
-			ranked = append(ranked, s)
+	l, _ := tiedGroup(sum)
+	return l
+}
+
+// tiedGroup is the group tied with the best: the top of the problem's
+// ranking (compare's: by mean over seeds of the best validation loss,
+// complete rows first) down to, not including, the first optimizer not
+// shown to be within the seed spread of the best: one whose mean exceeds
+// the best's by more than the two standard deviations over seeds added,
+// one with a diverged final seed, or, when the best or it has a single
+// seed (no spread to judge by; noSpread is then true), the runner-up. As
+// a top part of the ranking, the group never holds an optimizer ranked
+// below one that it leaves out: a lower-ranked optimizer whose seeds
+// spread widely may cover its gap to the best with its own spread, but
+// its mean is worse than that of one the best is separated from. Nil when
+// the first-ranked optimizer did not finish every seed.
+func tiedGroup(sum *compare.Summary) (tied []compare.OptimizerSummary, noSpread bool) {
+	complete := func(s compare.OptimizerSummary) bool {
+		return s.Seeds > 0 && s.DivergedSeeds == 0 && !math.IsNaN(s.BestMean) && !math.IsInf(s.BestMean, 0)
+	}
+	if len(sum.Optimizers) == 0 || !complete(sum.Optimizers[0]) {
+		return nil, false
+	}
+	a := sum.Optimizers[0]
+	tied = []compare.OptimizerSummary{a}
+	for _, b := range sum.Optimizers[1:] {
+		if !complete(b) {
+			break
 		}
-	}
-	if len(ranked) == 0 {
-		return nil
-	}
-	a := ranked[0]
-	out := []compare.OptimizerSummary{a}
-	for _, b := range ranked[1:] {
-		if a.Seeds >= 2 && b.Seeds >= 2 && b.BestMean-a.BestMean <= a.BestStd+b.BestStd {
-			out = append(out, b)
+		if a.Seeds < 2 || b.Seeds < 2 {
+			return tied, true
 		}
+		if b.BestMean-a.BestMean > a.BestStd+b.BestStd {
+			break
+		}
+		tied = append(tied, b)
 	}
-	return out
+	return tied, false
 }
 
 func names(ss []compare.OptimizerSummary) []string {
@@ -56,7 +76,8 @@ func Page(results []Result, o *Options) string {
 	fmt.Fprintf(&b, "Measured by `nettrain guide` with the compare-optimizers protocol on each problem: every optimizer's learning rate tuned on a grid of %d rates around its default (the default included) with one seed, then %d seeds at the chosen rate; the same steps, initial weights and batches for every optimizer. Regenerate with:\n\n```\n%s\n```\n\n", o.LRGrid, o.Seeds, o.Command)
 	b.WriteString("The budgets are small (a few hundred steps per trial, chosen so that the whole guide runs in under an hour on two cores): the rankings say which optimizer makes the most progress early, at a tuned rate, not which reaches the best final model. Each problem's directory holds its full report (summary.md, trials.csv, plots).\n\n")
 	// Where to start.
-	b.WriteString("## Where to start\n\n| kind of data | start with | as good within the seed spread | most robust to the rate | diverged at the default rate or in a final run |\n|---|---|---|---|---|\n")
+	b.WriteString("## Where to start\n\n")
+	b.WriteString("| kind of data | start with | tied with it (within the seed spread) | most robust to the rate | diverged at the default rate or in a final run |\n|---|---|---|---|---|\n")
 	lead := map[string]int{}
 	robust := map[string]float64{}
 	for _, r := range results {
@@ -105,7 +126,7 @@ func Page(results []Result, o *Options) string {
 		}
 		fmt.Fprintf(&b, "| [%s](%s/summary.md) | %s | %s | %s | %s |\n", r.Problem.Kind, r.Problem.Name, start, tied, mostText, divText)
 	}
-	b.WriteString("\n")
+	b.WriteString("\n" + tiedRule + "\n\n")
 	b.WriteString(acrossProblems(results, lead, robust))
 	// The matrix.
 	b.WriteString("\n## Rank and best validation loss (mean ± sd over seeds) per problem\n\n| optimizer |")
@@ -145,7 +166,7 @@ func Page(results []Result, o *Options) string {
 		}
 		b.WriteString("\n")
 	}
-	b.WriteString("\nBold: the leader and the optimizers within the seed spread of it. `@` the chosen learning rate. ⚠: some final seeds diverged (ranked after the complete rows).\n")
+	b.WriteString("\nBold: the group tied with the best (the leader, and those tied with it as defined above). `@` the chosen learning rate. ⚠: some final seeds diverged (ranked after the complete rows).\n")
 	b.WriteString(shardedForm(results, o))
 	// Why, per problem.
 	b.WriteString("\n## What the gradients say\n\n")
@@ -160,6 +181,10 @@ func Page(results []Result, o *Options) string {
 	}
 	return b.String()
 }
+
+// tiedRule states on the page which optimizers count as tied with the
+// best (tiedGroup).
+const tiedRule = "**Tied with the best** is the top of a problem's ranking (by the mean over seeds of the best validation loss) down to, not including, the first optimizer these runs separate from the leader: one whose mean exceeds the leader's by more than the two standard deviations over seeds added, or one with a diverged final seed; with a single seed there is no spread to judge by, and the leader stands alone. With a few seeds this is a rough screen, not a significance test: tied says these runs do not separate the two, not that they are as good. An optimizer ranked below one separated from the leader is never counted as tied, even when its seeds spread so widely that its own spread covers its gap to the leader: its mean is worse than that of an optimizer shown to be worse."
 
 // divergedAtDefault tells whether the tuning run at the optimizer's
 // default rate diverged.
@@ -208,17 +233,21 @@ func acrossProblems(results []Result, lead map[string]int, robust map[string]flo
 	for _, c := range cs {
 		parts = append(parts, fmt.Sprintf("%s on %d", c.name, c.n))
 	}
-	fmt.Fprintf(&b, "Among the leaders (or within the seed spread of the leader) of the %d problems: %s. ", len(results), strings.Join(parts, ", "))
+	fmt.Fprintf(&b, "In the group tied with the best, of the %d problems: %s. ", len(results), strings.Join(parts, ", "))
 	var top []string
 	for _, c := range cs {
 		if c.n == cs[0].n {
 			top = append(top, c.name)
 		}
 	}
+	verb := "was"
+	if len(top) > 1 {
+		verb = "were"
+	}
 	if cs[0].n == len(results) {
-		fmt.Fprintf(&b, "Never separated from the best on any problem: %s; start there. ", strings.Join(top, " and "))
+		fmt.Fprintf(&b, "In the group tied with the best on every problem: %s; start there. ", strings.Join(top, " and "))
 	} else {
-		fmt.Fprintf(&b, "No optimizer led on every problem; %s led or tied on the most (%d of %d), so start there and check the row of your kind of data. ", strings.Join(top, " and "), cs[0].n, len(results))
+		fmt.Fprintf(&b, "No optimizer was in the group tied with the best on every problem; %s %s on the most (%d of %d), so start there and check the row of your kind of data. ", strings.Join(top, " and "), verb, cs[0].n, len(results))
 	}
 	// Whether their default rate was the one chosen: starting with an
 	// optimizer usually means starting at its default.
@@ -247,8 +276,8 @@ func acrossProblems(results []Result, lead map[string]int, robust map[string]flo
 		rates = append(rates, line)
 	}
 	b.WriteString(strings.Join(rates, "; ") + ". ")
-	// Mean rank: being "not separated" is weak evidence where the spread
-	// over seeds is large, so the ranks themselves too.
+	// Mean rank: a tie is weak evidence where the spread over seeds is
+	// large, so the ranks themselves too.
 	sumRank := map[string]int{}
 	for _, r := range results {
 		for i, s := range r.Summary.Optimizers {
@@ -263,7 +292,7 @@ func acrossProblems(results []Result, lead map[string]int, robust map[string]flo
 			mr = append(mr, fmt.Sprintf("%s %.1f", n, float64(sumRank[n])/float64(len(results))))
 		}
 	}
-	fmt.Fprintf(&b, "Mean rank over the problems (where the spread over seeds is large, \"not separated\" is weak evidence): %s. ", strings.Join(mr, ", "))
+	fmt.Fprintf(&b, "Mean rank over the problems (where the spread over seeds is large, a tie is weak evidence): %s. ", strings.Join(mr, ", "))
 	b.WriteString(sensitivity(robust, len(results)))
 	b.WriteString("\n")
 	return b.String()

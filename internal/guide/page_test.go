@@ -1,8 +1,12 @@
 package guide
 
 import (
+	"math"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/nettrain/nettrain/internal/compare"
 )
 
 // TestSensitivity: the most and least sensitive optimizers, ties named
@@ -20,6 +24,87 @@ func TestSensitivity(t *testing.T) {
 		got := sensitivity(c.robust, 5)
 		if !strings.HasSuffix(got, c.want) || (c.want == "") != (got == "") {
 			t.Errorf("%v: %q, want it to end %q", c.robust, got, c.want)
+		}
+	}
+}
+
+// row is one optimizer's final runs in a test summary.
+type row struct {
+	name           string
+	seeds, diverge int
+	mean, sd       float64
+}
+
+// summary is a compare summary of rows, in compare's ranking order.
+func summary(rows []row, findings, warnings []string) *compare.Summary {
+	s := &compare.Summary{Name: "p", Seeds: 3, Findings: findings, Warnings: warnings}
+	for _, r := range rows {
+		lr := 0.01
+		s.Optimizers = append(s.Optimizers, compare.OptimizerSummary{Name: r.name, Grid: []float64{lr}, ChosenLR: &lr,
+			Seeds: r.seeds, DivergedSeeds: r.diverge, BestMean: r.mean, BestStd: r.sd})
+	}
+	return s
+}
+
+// textLSTM is the committed guide's text-lstm ranking (docs/guide): rmsprop,
+// ranked 5th, spreads so widely over its seeds (2.17, 3.49, 2.44) that its
+// spread covers its gap to nadam, while adamw, adam and adadelta, ranked
+// 2nd to 4th with tight seeds, are separated from it.
+var textLSTM = []row{
+	{"nadam", 3, 0, 2.153, 0.0685}, {"adamw", 3, 0, 2.317, 0.0344}, {"adam", 3, 0, 2.327, 0.0616},
+	{"adadelta", 3, 0, 2.380, 0.0269}, {"rmsprop", 3, 0, 2.699, 0.697}, {"adagrad", 3, 0, 2.744, 0.488},
+	{"nesterov", 3, 0, 3.037, 0.0622}, {"momentum", 3, 0, 3.056, 0.0550}, {"sgd", 3, 0, 3.467, 0.0042},
+}
+
+// smallRegression is `guide --problems regression-mlp --scale 0.01
+// --lr-grid 3 --seeds 2`: sgd, ranked 6th, within its wide spread of
+// nadam; adam, ranked 2nd, not.
+var smallRegression = []row{
+	{"nadam", 2, 0, 5651, 79.3}, {"adam", 2, 0, 7898, 1407}, {"adamw", 2, 0, 7934, 1405}, {"rmsprop", 2, 0, 7968, 1391},
+	{"adadelta", 2, 0, 9342, 435}, {"sgd", 2, 0, 17897, 13976}, {"momentum", 2, 0, 20202, 2442}, {"adagrad", 2, 0, 30494, 781},
+	{"nesterov", 1, 1, 23407, 0},
+}
+
+// TestTiedGroup: the optimizers tied with the best are the top of the
+// ranking down to the first one separated from it; a lower-ranked one
+// whose seeds spread widely is not tied while a better-ranked one is
+// separated, and the page neither marks it nor recommends it.
+func TestTiedGroup(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		rows []row
+		want []string
+	}{
+		{"text-lstm", textLSTM, []string{"nadam"}},
+		{"small regression", smallRegression, []string{"nadam"}},
+		{"all within the spread", []row{{"a", 3, 0, 1, 0.1}, {"b", 3, 0, 1.1, 0.1}, {"c", 3, 0, 1.3, 0.2}}, []string{"a", "b", "c"}},
+		{"the second tied, the third not", []row{{"a", 3, 0, 1, 0.1}, {"b", 3, 0, 1.1, 0.1}, {"c", 3, 0, 1.5, 0.1}, {"d", 3, 0, 1.6, 1}}, []string{"a", "b"}},
+		{"a diverged seed ends the group", []row{{"a", 3, 0, 1, 0.1}, {"b", 2, 1, 1, 0.1}}, []string{"a"}},
+		{"one seed: the leader alone", []row{{"a", 1, 0, 1, 0}, {"b", 1, 0, 1.01, 0}}, []string{"a"}},
+		{"nothing finished", []row{{"a", 0, 3, math.NaN(), 0}}, nil},
+	} {
+		sum := summary(c.rows, nil, nil)
+		if got := names(leaders(sum)); !slices.Equal(got, c.want) {
+			t.Errorf("%s: tied with the best %v, want %v", c.name, got, c.want)
+		}
+	}
+	for _, c := range []struct {
+		name string
+		rows []row
+		bold string // a row of the matrix that must not be bold
+	}{
+		{"text-lstm", textLSTM, "| rmsprop | 5: 2.7 ± 0.697 @0.01 |"},
+		{"small regression", smallRegression, "| sgd | 6: 1.79e+04 ± 1.4e+04 @0.01 |"},
+	} {
+		page := Page([]Result{{Problem: Suite[2], Steps: 500, Summary: summary(c.rows, nil, nil)}}, &Options{LRGrid: 1, Seeds: 3, Out: "g"})
+		for _, want := range []string{
+			"| [" + Suite[2].Kind + "](text-lstm/summary.md) | nadam | - |",
+			"In the group tied with the best on every problem: nadam; start there.",
+			c.bold,
+		} {
+			if !strings.Contains(page, want) {
+				t.Errorf("%s: the page lacks %q:\n%s", c.name, want, page)
+			}
 		}
 	}
 }
