@@ -77,18 +77,28 @@ func Page(results []Result, o *Options) string {
 	b.WriteString("The budgets are small (a few hundred steps per trial, chosen so that the whole guide runs in under an hour on two cores): the rankings say which optimizer makes the most progress early, at a tuned rate, not which reaches the best final model. Each problem's directory holds its full report (summary.md, trials.csv, plots).\n\n")
 	// Where to start.
 	b.WriteString("## Where to start\n\n")
+	// The comparisons' own warnings (too few rates, say): the page's
+	// ranking is theirs, and as far from trustworthy.
+	for _, r := range results {
+		for _, w := range r.Summary.Warnings {
+			fmt.Fprintf(&b, "**Warning (%s):** %s\n\n", r.Problem.Name, w)
+		}
+	}
 	b.WriteString("| kind of data | start with | tied with it (within the seed spread) | most robust to the rate | diverged at the default rate or in a final run |\n|---|---|---|---|---|\n")
 	lead := map[string]int{}
 	robust := map[string]float64{}
 	for _, r := range results {
 		s := r.Summary
-		l := leaders(s)
+		l, noSpread := tiedGroup(s)
 		start, tied := "-", "-"
 		if len(l) > 0 {
 			start = l[0].Name
 			lead[l[0].Name]++
-			if len(l) > 1 {
+			switch {
+			case len(l) > 1:
 				tied = strings.Join(names(l[1:]), ", ")
+			case noSpread:
+				tied = "? (one seed: no spread to judge by)"
 			}
 			for _, x := range l[1:] {
 				lead[x.Name]++
@@ -171,13 +181,7 @@ func Page(results []Result, o *Options) string {
 	// Why, per problem.
 	b.WriteString("\n## What the gradients say\n\n")
 	for _, r := range results {
-		var why []string
-		for _, f := range r.Summary.Findings {
-			if strings.HasPrefix(f, "Gradients are") || strings.HasPrefix(f, "The gradient noise scale") || strings.Contains(f, "diverged at its default learning rate") {
-				why = append(why, f)
-			}
-		}
-		fmt.Fprintf(&b, "- **%s** (plots: [curves](%s/curves.png), [learning-rate sensitivity](%s/lr-sensitivity.png)): %s\n", r.Problem.Name, r.Problem.Name, r.Problem.Name, strings.Join(why, " "))
+		fmt.Fprintf(&b, "- **%s** (plots: [curves](%s/curves.png), [learning-rate sensitivity](%s/lr-sensitivity.png)): %s\n", r.Problem.Name, r.Problem.Name, r.Problem.Name, gradientsSay(r))
 	}
 	return b.String()
 }
@@ -185,6 +189,35 @@ func Page(results []Result, o *Options) string {
 // tiedRule states on the page which optimizers count as tied with the
 // best (tiedGroup).
 const tiedRule = "**Tied with the best** is the top of a problem's ranking (by the mean over seeds of the best validation loss) down to, not including, the first optimizer these runs separate from the leader: one whose mean exceeds the leader's by more than the two standard deviations over seeds added, or one with a diverged final seed; with a single seed there is no spread to judge by, and the leader stands alone. With a few seeds this is a rough screen, not a significance test: tied says these runs do not separate the two, not that they are as good. An optimizer ranked below one separated from the leader is never counted as tied, even when its seeds spread so widely that its own spread covers its gap to the leader: its mean is worse than that of an optimizer shown to be worse."
+
+// gradientsSay is a problem's bullet of "What the gradients say": the
+// comparison's findings on its gradients (sparsity, noise) and on the
+// measured cause of a divergence; that there are no gradient diagnostics
+// when no final run took any (a budget too short for one).
+func gradientsSay(r Result) string {
+	var why []string
+	for _, f := range r.Summary.Findings {
+		if strings.HasPrefix(f, "Gradients are") || strings.HasPrefix(f, "The gradient noise scale") || divergenceCause(f) {
+			why = append(why, f)
+		}
+	}
+	if !slices.ContainsFunc(r.Summary.Optimizers, func(s compare.OptimizerSummary) bool { return s.Grad != nil }) {
+		why = append(why, fmt.Sprintf("No gradient diagnostics (sparsity, noise scale) in these records: a trial takes them every few steps, and this budget is %d steps.", r.Steps))
+	}
+	if len(why) == 0 {
+		return "The comparison's findings say nothing about the gradients here."
+	}
+	return strings.Join(why, " ")
+}
+
+// divergenceCause tells whether a finding of the comparison is its
+// measured cause of an optimizer family's divergence (at its default
+// rate, at every rate, or in final runs): those state the first
+// gradient's norm, or that the records carry none.
+func divergenceCause(f string) bool {
+	return strings.Contains(f, "diverged at its default learning rate") ||
+		strings.Contains(f, " diverged") && (strings.Contains(f, "Measured: the gradient norm at the first step") || strings.Contains(f, "(These records carry no gradient norms to say why.)"))
+}
 
 // divergedAtDefault tells whether the tuning run at the optimizer's
 // default rate diverged.
@@ -240,14 +273,24 @@ func acrossProblems(results []Result, lead map[string]int, robust map[string]flo
 			top = append(top, c.name)
 		}
 	}
+	var warned []string
+	for _, r := range results {
+		if len(r.Summary.Warnings) > 0 {
+			warned = append(warned, r.Problem.Name)
+		}
+	}
+	caveat := ""
+	if len(warned) > 0 {
+		caveat = ", but see the warning above on " + strings.Join(warned, ", ")
+	}
 	verb := "was"
 	if len(top) > 1 {
 		verb = "were"
 	}
 	if cs[0].n == len(results) {
-		fmt.Fprintf(&b, "In the group tied with the best on every problem: %s; start there. ", strings.Join(top, " and "))
+		fmt.Fprintf(&b, "In the group tied with the best on every problem: %s; start there%s. ", strings.Join(top, " and "), caveat)
 	} else {
-		fmt.Fprintf(&b, "No optimizer was in the group tied with the best on every problem; %s %s on the most (%d of %d), so start there and check the row of your kind of data. ", strings.Join(top, " and "), verb, cs[0].n, len(results))
+		fmt.Fprintf(&b, "No optimizer was in the group tied with the best on every problem; %s %s on the most (%d of %d), so start there and check the row of your kind of data%s. ", strings.Join(top, " and "), verb, cs[0].n, len(results), caveat)
 	}
 	// Whether their default rate was the one chosen: starting with an
 	// optimizer usually means starting at its default.

@@ -108,3 +108,34 @@ func TestTiedGroup(t *testing.T) {
 		}
 	}
 }
+
+// TestPageSmallRun: a run too small for gradient measurements, with a
+// grid of one rate: the page carries the comparison's warning, and its
+// gradient bullet says what there is (rmsprop's divergence, or that
+// nothing was measured), never nothing.
+func TestPageSmallRun(t *testing.T) {
+	warn := "The ranking is unreliable: fewer than 3 learning rates were tried (sgd 1, adagrad 1, rmsprop 1); an optimizer can rank low only because its good rates were not on the grid. Use --lr-grid 3 or more (7 by default)."
+	div := "rmsprop diverged at every rate of its grid. Measured: the gradient norm at the first step is 0.2764 (largest finite one in any run: 261), against initial weights of norm 11.47."
+	rows := []row{{"adagrad", 1, 0, 1.19, 0}, {"sgd", 1, 0, 2.3, 0}, {"rmsprop", 0, 0, math.NaN(), 0}}
+	mnist := summary(rows, []string{"Lowest validation loss: adagrad.", "Diverged: rmsprop at 0.01 (tune, seed 1).", "rmsprop diverged at every learning rate of its grid and has no final runs.", div}, []string{warn})
+	quiet := summary(rows[:2], []string{"Lowest validation loss: adagrad.", "No trial diverged."}, nil)
+	page := Page([]Result{{Problem: Suite[0], Steps: 8, Summary: mnist}, {Problem: Suite[3], Steps: 6, Summary: quiet}}, &Options{LRGrid: 1, Seeds: 1, Out: "g"})
+	for _, want := range []string{
+		"**Warning (mnist-mlp):** " + warn,
+		"[learning-rate sensitivity](mnist-mlp/lr-sensitivity.png)): " + div + " No gradient diagnostics",
+		"[learning-rate sensitivity](regression-mlp/lr-sensitivity.png)): No gradient diagnostics",
+		"| [" + Suite[0].Kind + "](mnist-mlp/summary.md) | adagrad | ? (one seed: no spread to judge by) |",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page lacks %q:\n%s", want, page)
+		}
+	}
+	if i := strings.Index(page, "start there"); i < 0 || !strings.Contains(page[i:], "warning") {
+		t.Errorf("the recommendation does not point to the warning:\n%s", page)
+	}
+	for _, l := range strings.Split(page, "\n") {
+		if strings.HasPrefix(l, "- **") && strings.HasSuffix(strings.TrimSpace(l), ":") {
+			t.Errorf("an empty bullet: %q", l)
+		}
+	}
+}
