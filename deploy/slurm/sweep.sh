@@ -4,7 +4,7 @@
 # node sees:
 #
 #   deploy/slurm/sweep.sh CONFIG [SHARDS] [OUT] [-- SWEEP FLAGS...]
-#   deploy/slurm/sweep.sh configs/text-lstm.yaml 4 runs/stride -- --grid data.sequence.stride=1,4,16,32 --steps 1500 --seeds 2
+#   deploy/slurm/sweep.sh configs/text-lstm.yaml 4 runs/stride -- --grid data.sequence.stride=1,4,16,32 --steps 1500 --epochs 100000 --seeds 2
 #
 # FLAGS (everything after --) go to every shard of `nettrain sweep` (--grid,
 # --random, --trials, --seeds, --epochs, --steps, --set k=v, --workers,
