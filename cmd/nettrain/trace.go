@@ -161,18 +161,23 @@ func runTrace(o *TraceOptions) error {
 	if o.Samples > tr.Samples {
 		fmt.Fprintf(o.IO.ErrOut, "nettrain: note: --samples %d: the input has %d sample(s); tracing those\n", o.Samples, tr.Samples)
 	}
-	if err := tracepage.WriteFiles(cfg, tr, o.HTML, o.PNG); err != nil {
-		return err
-	}
-	if o.JSON {
-		return writeJSON(o.IO.Out, tr)
-	}
-	digits := 6
+	digits := tracepage.DefaultDigits
 	if tc := cfg.Trace; tc != nil && tc.Digits != nil {
 		digits = *tc.Digits
 	}
 	if o.Digits > 0 {
 		digits = o.Digits
+	}
+	if o.HTML != "" || o.PNG != "" {
+		// The pictures write their numbers as the text does.
+		p := tracepage.Build(cfg, tr)
+		p.Digits = digits
+		if err := p.WriteFiles(o.HTML, o.PNG); err != nil {
+			return err
+		}
+	}
+	if o.JSON {
+		return writeJSON(o.IO.Out, tr)
 	}
 	printTrace(o.IO.Out, tr, o.Limit, digits)
 	return nil

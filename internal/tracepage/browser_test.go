@@ -2,9 +2,12 @@ package tracepage
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,6 +18,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/nettrain/nettrain/internal/browsertest"
+	"github.com/nettrain/nettrain/internal/inspect"
+	"github.com/nettrain/nettrain/internal/model"
 )
 
 // scriptErrors collects the page's uncaught exceptions, console errors
@@ -292,4 +297,123 @@ func TestPageInBrowser(t *testing.T) {
 	if e := errs.get(); len(e) > 0 {
 		t.Errorf("script errors: %q", e)
 	}
+}
+
+// TestPageDigits: the page writes the loss as the text trace prints it,
+// with --digits or trace.digits significant digits (it showed the raw
+// float, "0.049999999999999975", whatever the digits), in its header and
+// its loss band, the full value only in a tooltip; and page.js's fmtG
+// writes every number as Go's %g does.
+func TestPageDigits(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a browser test (-short)")
+	}
+	ctx := browsertest.Start(t, 1400, 1000)
+	var errs scriptErrors
+	errs.listen(t, ctx)
+	for _, tc := range []struct {
+		sets  []string
+		loss  string // as `nettrain trace` prints it
+		title string // the loss's tooltip
+	}{
+		{nil, "0.05", "in full: 0.049999999999999975"},
+		{[]string{"trace.digits=3"}, "0.05", "in full: 0.049999999999999975"},
+		{[]string{"trace.digits=16"}, "0.04999999999999998", "in full: 0.049999999999999975"},
+		{[]string{"trace.digits=17"}, "0.049999999999999975", ""},
+	} {
+		cfg, err := model.Load(learnMLP, tc.sets)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr, err := inspect.RunTrace(cfg, inspect.TraceOptions{Samples: 1}.WithConfig(cfg))
+		if err != nil {
+			t.Fatal(err)
+		}
+		file := filepath.Join(t.TempDir(), "trace.html")
+		if err := WriteFiles(cfg, tr, file, ""); err != nil {
+			t.Fatal(err)
+		}
+		if err := chromedp.Do(ctx, chromedp.Navigate("file://"+file)); err != nil {
+			t.Fatal(err)
+		}
+		for deadline := time.Now().Add(10 * time.Second); !eval[bool](t, ctx, `window.traceReady === true`); time.Sleep(100 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%v: the page did not finish drawing; script errors: %q", tc.sets, errs.get())
+			}
+		}
+		want := "loss half_sse = " + tc.loss
+		if got := eval[string](t, ctx, `document.getElementById("summary").textContent`); !strings.HasSuffix(got, " · "+want) {
+			t.Errorf("%v: the header reads %q, want it to end in %q", tc.sets, got, want)
+		}
+		if got := eval[string](t, ctx, `document.querySelector("section.loss h2").textContent`); got != want {
+			t.Errorf("%v: the loss band reads %q, want %q", tc.sets, got, want)
+		}
+		if tc.loss != "0.049999999999999975" {
+			if body := eval[string](t, ctx, `document.body.innerText`); strings.Contains(body, "0.049999999999999975") {
+				t.Errorf("%v: the page shows the raw loss:\n%s", tc.sets, body)
+			}
+		}
+		titles := eval[[]string](t, ctx, `Array.from(document.querySelectorAll("[title]"), (e) => e.title)`)
+		for _, got := range titles {
+			if got != tc.title {
+				t.Errorf("%v: a tooltip %q, want %q", tc.sets, got, tc.title)
+			}
+		}
+		if n := 2 * b2i(tc.title != ""); len(titles) != n {
+			t.Errorf("%v: %d tooltips %q, want %d (the loss in the header and in its band)", tc.sets, len(titles), titles, n)
+		}
+	}
+
+	// fmtG against strconv.FormatFloat(v, 'g', d, 64), the text trace's %g.
+	src := regexp.MustCompile(`(?s)\n  function fmtG\(v, d\) \{\n.*?\n  \}\n`).FindString(pageJS)
+	if src == "" {
+		t.Fatal("page.js has no function fmtG(v, d)")
+	}
+	values := []float64{0.049999999999999975, 0.1, 0.3, -0.0591006203, 1, -1, 100, 1000, 1234567, 123456.5, 0.125, 2.5, 0.5, 9.9999999,
+		99.95, 0.00001234, 1e-5, 1e-4, 0.00012345, 1e-7, 1e21, 1.5e22, 5e-324, math.MaxFloat64, -2.25e-10, 1.0 / 3, 2.0 / 3, 8.5, 0.45}
+	type row struct {
+		V string `json:"v"` // the value, in JavaScript's shortest form
+		D int    `json:"d"`
+		W string `json:"w"`
+	}
+	var rows []row
+	for _, v := range values {
+		for _, d := range []int{1, 2, 3, 4, 6, 10, 15, 16, 17} {
+			rows = append(rows, row{strconv.FormatFloat(v, 'g', -1, 64), d, textNumber(v, d)})
+		}
+	}
+	for _, v := range []float64{math.NaN(), math.Inf(1), math.Inf(-1), math.Copysign(0, -1), 0} {
+		rows = append(rows, row{jsNumber(v), 6, textNumber(v, 6)}) // -0 is "-0"
+	}
+	js, _ := json.Marshal(rows)
+	bad := eval[[]string](t, ctx, `(() => { const fmtG = (function () {`+src+` return fmtG; })();
+		return `+string(js)+`.filter((r) => fmtG(Number(r.v), r.d) !== r.w).map((r) => r.v + " d=" + r.d + ": " + fmtG(Number(r.v), r.d) + ", want " + r.w); })()`)
+	for _, b := range bad {
+		t.Errorf("fmtG(%s", b)
+	}
+	if e := errs.get(); len(e) > 0 {
+		t.Errorf("script errors: %q", e)
+	}
+}
+
+// textNumber writes v as the text trace does (cmd/nettrain's
+// formatNumber): %g with d digits, -0 as 0.
+func textNumber(v float64, d int) string {
+	if v == 0 {
+		v = 0
+	}
+	return strconv.FormatFloat(v, 'g', d, 64)
+}
+
+// jsNumber writes v as JavaScript's Number() reads it.
+func jsNumber(v float64) string {
+	switch {
+	case math.IsNaN(v):
+		return "NaN"
+	case math.IsInf(v, 1):
+		return "Infinity"
+	case math.IsInf(v, -1):
+		return "-Infinity"
+	}
+	return strconv.FormatFloat(v, 'g', -1, 64)
 }

@@ -174,21 +174,51 @@ type Page struct {
 	Targets *Tensor  `json:"targets,omitempty"`
 	Layers  []Layer  `json:"layers"`
 	Notes   []string `json:"notes,omitempty"`
+	// Digits is the significant digits of the numbers the page and the
+	// picture write out (the loss, the values and formulas on hover), as
+	// `nettrain trace` prints them (%g); 0 means DefaultDigits. The values
+	// written in the heatmaps' cells have at most 3.
+	Digits int `json:"digits"`
+}
+
+// DefaultDigits is the significant digits of the numbers shown when
+// neither --digits nor trace.digits says.
+const DefaultDigits = 6
+
+// digits is p.Digits, or DefaultDigits.
+func (p *Page) digits() int {
+	if p.Digits > 0 {
+		return p.Digits
+	}
+	return DefaultDigits
+}
+
+// FormatNumber writes v with digits significant digits as `nettrain trace`
+// prints its numbers (strconv's %g; -0 as 0). page.js's num does the same.
+func FormatNumber(v float64, digits int) string {
+	if v == 0 {
+		v = 0
+	}
+	return strconv.FormatFloat(v, 'g', digits, 64)
 }
 
 // Build turns a trace of cfg's network into the page's data. cfg gives
-// the name and the layers' parameters (for the geometry of convolutions and
-// pooling); it may be nil, and a layer it does not describe is drawn
-// without its geometry.
+// the name, the layers' parameters (for the geometry of convolutions and
+// pooling) and trace.digits (Digits; set it to follow --digits); it may be
+// nil, and a layer it does not describe is drawn without its geometry.
 func Build(cfg *model.Config, tr *inspect.Trace) *Page {
 	lossFn := tr.LossFn
 	if lossFn == inspect.NoLoss {
 		lossFn = "" // backprop starts from a gradient given at the output
 	}
 	p := &Page{Samples: tr.Samples, Source: tr.Source, LossFn: lossFn, Loss: Number(tr.Loss),
-		Input: tensor(tr.Input), Labels: tr.Labels, Targets: tensorPtr(tr.Targets), Layers: []Layer{}}
+		Input: tensor(tr.Input), Labels: tr.Labels, Targets: tensorPtr(tr.Targets), Layers: []Layer{},
+		Digits: DefaultDigits}
 	if cfg != nil {
 		p.Title = cfg.Name
+		if tc := cfg.Trace; tc != nil && tc.Digits != nil {
+			p.Digits = *tc.Digits
+		}
 	}
 	in := tr.Input
 	for i, tl := range tr.Layers {

@@ -23,14 +23,63 @@
   let S = 0; // the sample shown
 
   // ---- numbers
-  const full = (v) => (Number.isNaN(v) ? "NaN" : String(v));
-  const p6 = (v) => {
-    if (!Number.isFinite(v)) return full(v);
-    const s = String(Number(v.toPrecision(6)));
-    return v < 0 ? "(" + s + ")" : s;
-  };
+  // DIGITS is the significant digits of the numbers written out (the loss,
+  // the values and formulas on hover): --digits or trace.digits, as the
+  // text trace prints them.
+  const DIGITS = D.digits > 0 ? D.digits : 6;
+  // fmtG writes v as Go's strconv.FormatFloat(v, 'g', d, 64) does (the
+  // text trace's %g): d significant digits, rounded half to even, trailing
+  // zeros dropped, an exponent of two digits or more when it is below -4
+  // or at least d; -0 as 0.
+  function fmtG(v, d) {
+    if (Number.isNaN(v)) return "NaN";
+    if (v === Infinity) return "+Inf";
+    if (v === -Infinity) return "-Inf";
+    if (v === 0) return "0";
+    // the exact decimal digits of |v| (to 101), rounded to d below
+    const [m, ex] = Math.abs(v).toExponential(100).split("e");
+    const all = m.replace(".", "");
+    let exp = Number(ex);
+    const ds = all.slice(0, d).split("").map(Number);
+    const rest = all.slice(d);
+    if (rest[0] > "5" || (rest[0] === "5" && (/[1-9]/.test(rest.slice(1)) || ds[d - 1] % 2 === 1))) {
+      let i = d - 1;
+      for (; i >= 0 && ds[i] === 9; i--) ds[i] = 0;
+      if (i >= 0) ds[i]++;
+      else {
+        ds.unshift(1);
+        ds.pop();
+        exp++;
+      }
+    }
+    let nd = ds.length;
+    while (nd > 1 && ds[nd - 1] === 0) nd--;
+    const digs = ds.slice(0, nd).join(""), dp = exp + 1;
+    const sign = v < 0 ? "-" : "";
+    let eprec = d;
+    if (eprec > nd && nd >= dp) eprec = nd;
+    if (exp < -4 || exp >= eprec) {
+      const p = Math.min(d, nd);
+      const a = Math.abs(exp);
+      return sign + digs[0] + (p > 1 ? "." + digs.slice(1, p) : "") + "e" + (exp < 0 ? "-" : "+") + (a < 10 ? "0" : "") + a;
+    }
+    const p = d > dp ? nd : d, frac = Math.max(p - dp, 0);
+    const at = (j) => (j >= 0 && j < nd ? digs[j] : "0");
+    let s = "";
+    if (dp > 0) for (let j = 0; j < dp; j++) s += at(j);
+    else s = "0";
+    if (frac > 0) {
+      s += ".";
+      for (let i = 1; i <= frac; i++) s += at(dp + i - 1);
+    }
+    return sign + s;
+  }
+  // num writes a value with DIGITS digits; term does too, a negative one
+  // in parentheses (a term of a formula).
+  const num = (v) => fmtG(v, DIGITS);
+  const term = (v) => (Number.isFinite(v) && v < 0 ? "(" + num(v) + ")" : num(v));
   const short = (v) => {
-    if (!Number.isFinite(v)) return full(v);
+    if (!Number.isFinite(v)) return num(v);
     if (v === 0) return "0";
     const a = Math.abs(v);
     if (a >= 1000 || a < 0.001) return v.toExponential(1);
@@ -270,7 +319,7 @@
         if (opt.onHover) opt.onHover(null);
         return;
       }
-      let lines = [opt.name + idx(i, opt.shape) + " = " + full(d[i])];
+      let lines = [opt.name + idx(i, opt.shape) + " = " + num(d[i])];
       if (opt.hover) {
         try {
           lines = lines.concat(opt.hover(i));
@@ -365,8 +414,8 @@
     if ((D.loss_fn === "half_sse" || D.loss_fn === "mse") && D.targets) {
       const t = sample(D.targets)[o];
       if (D.loss_fn === "half_sse")
-        return ["from the loss half_sse: dL/dy = (y − t) / N = (" + p6(y[o]) + " − " + p6(t) + ") / " + n];
-      return ["from the loss mse: dL/dy = 2 (y − t) / E = 2 (" + p6(y[o]) + " − " + p6(t) + ") / " + y.length * n];
+        return ["from the loss half_sse: dL/dy = (y − t) / N = (" + term(y[o]) + " − " + term(t) + ") / " + n];
+      return ["from the loss mse: dL/dy = 2 (y − t) / E = 2 (" + term(y[o]) + " − " + term(t) + ") / " + y.length * n];
     }
     if (D.loss_fn === "cross_entropy" && D.labels && L.out.length === 1) {
       const lab = D.labels[S];
@@ -376,7 +425,7 @@
       for (const v of y) z += Math.exp(v - mx);
       const sm = Math.exp(y[o] - mx) / z;
       return ["from the loss cross_entropy: dL/dz = (softmax(z) − onehot(label)) / N",
-              "   = (" + p6(sm) + " − " + (o === lab ? 1 : 0) + ") / " + n + "   (label " + lab + ")"];
+              "   = (" + term(sm) + " − " + (o === lab ? 1 : 0) + ") / " + n + "   (label " + lab + ")"];
     }
     return ["from the loss " + D.loss_fn];
   }
@@ -400,46 +449,46 @@
         const o = i, ts = [];
         for (let j = 0; j < I; j++) ts.push([W.value.d[o * I + j], X[j], j]);
         const lines = ["z[" + o + "] = Σ_j W[" + o + ",j] x[j] + b[" + o + "]",
-          "   = " + terms(ts, 8, (t) => p6(t[0]) + "·" + p6(t[1])) + (B ? " + " + p6(B.value.d[o]) : "")];
+          "   = " + terms(ts, 8, (t) => term(t[0]) + "·" + term(t[1])) + (B ? " + " + term(B.value.d[o]) : "")];
         if (ts.length > 8) {
           ts.sort((a, b) => Math.abs(b[0] * b[1]) - Math.abs(a[0] * a[1]));
-          lines.push("   largest terms: " + ts.slice(0, 3).map((t) => "W[" + o + "," + t[2] + "]·x[" + t[2] + "] = " + p6(t[0] * t[1])).join(", "));
+          lines.push("   largest terms: " + ts.slice(0, 3).map((t) => "W[" + o + "," + t[2] + "]·x[" + t[2] + "] = " + term(t[0] * t[1])).join(", "));
         }
         return lines;
       }
       if (which === "gx") {
         const j = i, ts = [];
         for (let o = 0; o < O; o++) ts.push([W.value.d[o * I + j], GY[o]]);
-        return ["dL/dx[" + j + "] = (Wᵀδ)[" + j + "] = Σ_o W[o," + j + "] δ[o]", "   = " + terms(ts, 10, (t) => p6(t[0]) + "·" + p6(t[1]))];
+        return ["dL/dx[" + j + "] = (Wᵀδ)[" + j + "] = Σ_o W[o," + j + "] δ[o]", "   = " + terms(ts, 10, (t) => term(t[0]) + "·" + term(t[1]))];
       }
       if (which === "pg" && p.role === "weight") {
         const o = Math.floor(i / I), j = i % I;
-        return ["dL/dW[" + o + "," + j + "] = δ[" + o + "] · x[" + j + "] = " + p6(GY[o]) + " · " + p6(X[j]) + (N > 1 ? " = " + p6(GY[o] * X[j]) : "")].concat(samplesNote);
+        return ["dL/dW[" + o + "," + j + "] = δ[" + o + "] · x[" + j + "] = " + term(GY[o]) + " · " + term(X[j]) + (N > 1 ? " = " + term(GY[o] * X[j]) : "")].concat(samplesNote);
       }
-      if (which === "pg" && p.role === "bias") return ["dL/db[" + i + "] = δ[" + i + "] = " + p6(GY[i])].concat(samplesNote);
+      if (which === "pg" && p.role === "bias") return ["dL/db[" + i + "] = δ[" + i + "] = " + term(GY[i])].concat(samplesNote);
     }
     if (ACT[L.kind] && which === "gx") {
       const z = X[i], y = Y[i], g = GY[i];
       switch (L.kind) {
         case "sigmoid":
-          return ["δ = dL/dz = dL/dy · y(1 − y)", "   = " + p6(g) + " · " + p6(y) + "·(1 − " + p6(y) + ")"];
+          return ["δ = dL/dz = dL/dy · y(1 − y)", "   = " + term(g) + " · " + term(y) + "·(1 − " + term(y) + ")"];
         case "relu":
-          return ["δ = dL/dz = dL/dy · [z > 0]", "   = " + p6(g) + " · [" + p6(z) + " > 0] = " + p6(g) + " · " + (z > 0 ? 1 : 0)];
+          return ["δ = dL/dz = dL/dy · [z > 0]", "   = " + term(g) + " · [" + term(z) + " > 0] = " + term(g) + " · " + (z > 0 ? 1 : 0)];
         case "tanh":
-          return ["δ = dL/dz = dL/dy · (1 − y²)", "   = " + p6(g) + " · (1 − " + p6(y) + "²)"];
+          return ["δ = dL/dz = dL/dy · (1 − y²)", "   = " + term(g) + " · (1 − " + term(y) + "²)"];
         case "leaky_relu":
-          return ["δ = dL/dz = dL/dy · (1 if z > 0, else " + L.slope + ")", "   = " + p6(g) + " · " + (z > 0 ? 1 : L.slope) + "   (z = " + p6(z) + ")"];
+          return ["δ = dL/dz = dL/dy · (1 if z > 0, else " + L.slope + ")", "   = " + term(g) + " · " + (z > 0 ? 1 : L.slope) + "   (z = " + term(z) + ")"];
         case "softmax": {
           const last = L.out[L.out.length - 1], r0 = i - (i % last);
           let dot = 0;
           for (let k = 0; k < last; k++) dot += GY[r0 + k] * Y[r0 + k];
-          return ["δ_i = y_i (dL/dy_i − Σ_j dL/dy_j y_j)", "   = " + p6(y) + " · (" + p6(g) + " − " + p6(dot) + ")"];
+          return ["δ_i = y_i (dL/dy_i − Σ_j dL/dy_j y_j)", "   = " + term(y) + " · (" + term(g) + " − " + term(dot) + ")"];
         }
       }
     }
     if (ACT[L.kind] && which === "y") {
       const z = X[i];
-      return [nm.y[0] + " = " + L.kind + "(z) = " + L.kind + "(" + p6(z) + ")"];
+      return [nm.y[0] + " = " + L.kind + "(z) = " + L.kind + "(" + term(z) + ")"];
     }
     if (L.kind === "conv2d" && L.conv && W) {
       return convExplain(L, which, i, p, X, GY, W, B);
@@ -467,7 +516,7 @@
             cells.push((c * H + h) * Wd + w);
           }
       return ["z[" + [f, oi, oj] + "] = Σ W[" + f + ",c,u,v] · x[c,h,w] over its window + b[" + f + "]",
-        "   = " + terms(ts, 9, (t) => p6(t[0]) + "·" + p6(t[1])) + (B ? " + " + p6(B.value.d[f]) : ""),
+        "   = " + terms(ts, 9, (t) => term(t[0]) + "·" + term(t[1])) + (B ? " + " + term(B.value.d[f]) : ""),
         "   (the window is outlined on x)"];
     }
     if (which === "gx") {
@@ -482,7 +531,7 @@
             ts.push([Wv[at4(f, c, u, v)], GY[(f * OH + oi) * OW + oj], "W[" + [f, c, u, v] + "]·δ[" + [f, oi, oj] + "]"]);
           }
       const lines = ["dL/dx[" + [c, h, w] + "] = Σ W[f," + c + ",u,v] · δ[f,i,j] over the windows that read x[" + [c, h, w] + "]",
-        "   = " + terms(ts, 12, (t) => p6(t[0]) + "·" + p6(t[1]))];
+        "   = " + terms(ts, 12, (t) => term(t[0]) + "·" + term(t[1]))];
       if (ts.length <= 6) lines.push("   (" + ts.map((t) => t[2]).join(" + ") + ")");
       return lines;
     }
@@ -495,12 +544,12 @@
           ts.push([GY[(f * OH + oi) * OW + oj], X[(c * H + h) * Wd + w]]);
         }
       return ["dL/dW[" + [f, c, u, v] + "] = Σ_i,j δ[" + f + ",i,j] · x[" + c + ", i·" + g.sh + "+" + u + "−" + g.pt + ", j·" + g.sw + "+" + v + "−" + g.pl + "]",
-        "   = " + terms(ts, 16, (t) => p6(t[0]) + "·" + p6(t[1]))].concat(samplesNote);
+        "   = " + terms(ts, 16, (t) => term(t[0]) + "·" + term(t[1]))].concat(samplesNote);
     }
     if (which === "pg" && p.role === "bias") {
       const f = i, ts = [];
       for (let k = 0; k < OH * OW; k++) ts.push(GY[f * OH * OW + k]);
-      return ["dL/db[" + f + "] = Σ_i,j δ[" + f + ",i,j]", "   = " + terms(ts, 16, p6)].concat(samplesNote);
+      return ["dL/db[" + f + "] = Σ_i,j δ[" + f + ",i,j]", "   = " + terms(ts, 16, term)].concat(samplesNote);
     }
     return [];
   }
@@ -540,18 +589,18 @@
         if (max) {
           const a = argmaxOf(L, c, oi, oj);
           if (a === h * W + w) {
-            lines.push("  window (" + oi + "," + oj + "): its maximum is here, so it passes its dL/dy = " + p6(d));
+            lines.push("  window (" + oi + "," + oj + "): its maximum is here, so it passes its dL/dy = " + term(d));
             parts.push(d);
           } else lines.push("  window (" + oi + "," + oj + "): its maximum is at (" + Math.floor(a / W) + "," + (a % W) + "), not here: 0");
         } else {
-          lines.push("  window (" + oi + "," + oj + "): dL/dy / " + n + " = " + p6(d) + " / " + n);
+          lines.push("  window (" + oi + "," + oj + "): dL/dy / " + n + " = " + term(d) + " / " + n);
           parts.push(d / n);
         }
       }
       const head = "dL/dx[" + [c, h, w] + "] receives from " + ws.length + (ws.length === 1 ? " window" : " windows") + " containing it:";
       const tail = parts.length === 0 ? "   sum = 0 (no window " + (max ? "has its maximum" : "reaches") + " here)" :
-        parts.length === 1 ? "   sum = " + p6(parts[0]) + " (one window)" :
-        "   sum = " + parts.map(p6).join(" + ") + " = " + p6(sum(parts)) + "   (" + parts.length + " overlapping windows add up)";
+        parts.length === 1 ? "   sum = " + term(parts[0]) + " (one window)" :
+        "   sum = " + parts.map(term).join(" + ") + " = " + term(sum(parts)) + "   (" + parts.length + " overlapping windows add up)";
       return { lines: [head].concat(lines, [tail]), windows: ws.map(([a, b]) => [c, a, b]) };
     }
     return { lines: [], windows: [] };
@@ -746,7 +795,7 @@
         let lines, ws;
         if (which === "x") {
           const wins = windowsOf(g, h, w);
-          lines = ["x[" + [ch, h, w] + "] = " + full(X[i]), "in " + wins.length + (wins.length === 1 ? " window" : " windows") + ": " + wins.map((q) => "(" + q + ")").join(" ")];
+          lines = ["x[" + [ch, h, w] + "] = " + num(X[i]), "in " + wins.length + (wins.length === 1 ? " window" : " windows") + ": " + wins.map((q) => "(" + q + ")").join(" ")];
           if (max) {
             const mx = wins.filter(([a, b]) => argmaxOf(L, ch, a, b) === h * W + w);
             lines.push(mx.length ? "the maximum of " + mx.map((q) => "(" + q + ")").join(" ") : "the maximum of no window");
@@ -754,7 +803,7 @@
           ws = wins.map(([a, b]) => [ch, a, b]);
         } else {
           const r2 = poolExplain(L, "gx", i, GY);
-          lines = ["dL/dx[" + [ch, h, w] + "] = " + full(GX[i])].concat(r2.lines);
+          lines = ["dL/dx[" + [ch, h, w] + "] = " + num(GX[i])].concat(r2.lines);
           ws = r2.windows;
         }
         showTip(e, lines);
@@ -785,6 +834,14 @@
   }
 
   // ---- the page
+  // lossValue is the loss with DIGITS digits, as the text trace prints
+  // it; when those are not all of it, hovering shows it in full.
+  function lossValue() {
+    const v = toNum(D.loss), sp = el("span", "lossvalue", num(v));
+    if (Number.isFinite(v) && Number(num(v)) !== v) sp.title = "in full: " + String(v);
+    return sp;
+  }
+
   function scaleOf(t) {
     if (!t) return 0;
     if (t.m === undefined) t.m = maxAbs(t.d);
@@ -901,7 +958,9 @@
     main.appendChild(inCard);
     D.layers.forEach((L, li) => main.appendChild(layerCard(L, li, maxPx)));
     const lc = el("section", "layer loss");
-    lc.appendChild(el("h2", "", D.loss_fn ? "loss " + D.loss_fn + " = " + full(Number(D.loss)) : "no loss: backprop starts from the gradient given at the output"));
+    const lh = el("h2", "", D.loss_fn ? "loss " + D.loss_fn + " = " : "no loss: backprop starts from the gradient given at the output");
+    if (D.loss_fn) lh.appendChild(lossValue());
+    lc.appendChild(lh);
     if (D.labels) lc.appendChild(el("div", "", "labels: " + D.labels.join(", ") + (N > 1 ? "   (this sample's: " + D.labels[S] + ")" : "")));
     if (D.targets) {
       const r2 = el("div", "cols");
@@ -914,9 +973,10 @@
 
   document.getElementById("title").textContent = "nettrain trace" + (D.title ? ": " + D.title : "");
   document.title = "trace " + (D.title || "");
-  document.getElementById("summary").textContent =
-    D.source + " · " + N + (N === 1 ? " sample" : " samples") + " · float64" + (D.loss_fn ? " · loss " + D.loss_fn + " = " + full(Number(D.loss)) : "") +
-    (D.notes && D.notes.length ? " · " + D.notes.join("; ") : "");
+  const summary = document.getElementById("summary");
+  summary.textContent = D.source + " · " + N + (N === 1 ? " sample" : " samples") + " · float64" + (D.loss_fn ? " · loss " + D.loss_fn + " = " : "");
+  if (D.loss_fn) summary.appendChild(lossValue());
+  if (D.notes && D.notes.length) summary.appendChild(document.createTextNode(" · " + D.notes.join("; ")));
   if (N > 1) {
     const sel = document.getElementById("sample");
     for (let s = 0; s < N; s++) sel.appendChild(el("option", "", String(s)));

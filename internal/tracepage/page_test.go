@@ -340,3 +340,39 @@ func TestNonFiniteLoss(t *testing.T) {
 		t.Errorf("heatmap subtitle %q", h.sub)
 	}
 }
+
+// TestLossDigits: the page and the picture write the loss with
+// trace.digits significant digits, as `nettrain trace` prints it (the PNG
+// had 10 whatever the digits, the page the raw float).
+func TestLossDigits(t *testing.T) {
+	for _, tc := range []struct {
+		sets   []string
+		digits string // in the page's data
+		png    string
+	}{
+		{nil, `"digits":6`, "loss half_sse = 0.05"},
+		{[]string{"trace.digits=3"}, `"digits":3`, "loss half_sse = 0.05"},
+		{[]string{"trace.digits=16"}, `"digits":16`, "loss half_sse = 0.04999999999999998"},
+		{[]string{"trace.digits=17"}, `"digits":17`, "loss half_sse = 0.049999999999999975"},
+	} {
+		cfg, err := model.Load(learnMLP, tc.sets)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr, err := inspect.RunTrace(cfg, inspect.TraceOptions{Samples: 1}.WithConfig(cfg))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := Build(cfg, tr)
+		if got := p.lossText(); got != tc.png {
+			t.Errorf("%v: the PNG reads %q, want %q", tc.sets, got, tc.png)
+		}
+		b, err := p.JSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), tc.digits) {
+			t.Errorf("%v: the page's data lacks %s", tc.sets, tc.digits)
+		}
+	}
+}

@@ -22,12 +22,18 @@ import (
 )
 
 // WriteFiles writes the trace of cfg's network as an HTML page (html, when
-// not "") and as a PNG picture (png, when not "").
+// not "") and as a PNG picture (png, when not ""), their numbers with the
+// config's trace.digits significant digits (else DefaultDigits).
 func WriteFiles(cfg *model.Config, tr *inspect.Trace, html, pngPath string) error {
 	if html == "" && pngPath == "" {
 		return nil
 	}
-	p := Build(cfg, tr)
+	return Build(cfg, tr).WriteFiles(html, pngPath)
+}
+
+// WriteFiles writes the page (html, when not "") and the picture (png,
+// when not "").
+func (p *Page) WriteFiles(html, pngPath string) error {
 	if html != "" {
 		if err := safeio.WriteWith(html, p.WriteHTML); err != nil {
 			return err
@@ -753,10 +759,10 @@ func named(sym, name string) string {
 	return sym + " = " + name
 }
 
-// lossText is the loss in words.
+// lossText is the loss in words, with the page's digits.
 func (p *Page) lossText() string {
 	if p.LossFn == "" {
 		return "no loss: backprop starts from the gradient given at the output"
 	}
-	return fmt.Sprintf("loss %s = %.10g", p.LossFn, p.Loss)
+	return fmt.Sprintf("loss %s = %s", p.LossFn, FormatNumber(float64(p.Loss), p.digits()))
 }
