@@ -376,3 +376,65 @@ func TestLossDigits(t *testing.T) {
 		}
 	}
 }
+
+// TestPNGLossBand: the picture ends with the loss's band, as the page
+// does: the loss, and the first sample's targets as a heatmap or the
+// labels in words (it had the loss alone).
+func TestPNGLossBand(t *testing.T) {
+	many := &Page{Samples: 64, LossFn: "cross_entropy", Loss: 2.5, Input: Tensor{Shape: []int{64, 1}, Data: make([]float64, 64)}, Layers: []Layer{}}
+	for i := 0; i < 64; i++ {
+		many.Labels = append(many.Labels, int32(i%10))
+	}
+	noLoss := &Page{Samples: 1, Input: Tensor{Shape: []int{1, 1}, Data: []float64{1}}, Layers: []Layer{}}
+	for _, tc := range []struct {
+		name    string
+		page    func() *Page
+		title   string
+		lines   []string
+		targets []float64 // the heatmap's values; nil: none
+		shape   []int
+	}{
+		{"mlp-relu", func() *Page { return Build(traceOf(t, learnMLP, 1)) }, "loss half_sse = 0.05", nil, []float64{0.6, -0.15}, []int{2}},
+		{"worked example", func() *Page { return Build(traceOf(t, workedExample, 1)) }, "loss half_sse = 0.160095", nil, []float64{1, 0}, []int{2}},
+		{"lstm", func() *Page { return Build(traceOf(t, learnLSTM, 1)) }, "loss half_sse = 0.134555", nil, []float64{0.5}, []int{1}},
+		{"two samples of a classifier", func() *Page {
+			p := Build(traceOf(t, overlapCNN, 2))
+			p.Labels = []int32{2, 1}
+			return p
+		}, "", []string{"labels: 2, 1   (the first sample's: 2)"}, nil, nil},
+		{"64 samples", func() *Page { return many }, "loss cross_entropy = 2.5",
+			[]string{"labels: 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, … (64 in all)   (the first sample's: 0)"}, nil, nil},
+		{"no loss", func() *Page { return noLoss }, "no loss: backprop starts from the gradient given at the output", nil, nil, nil},
+	} {
+		p := tc.page()
+		bs := p.bands()
+		b := bs[len(bs)-1]
+		if want := tc.title; want == "" && b.title != p.lossText() || want != "" && b.title != want {
+			t.Errorf("%s: the last band is %q, want the loss, %q", tc.name, b.title, p.lossText())
+		}
+		if strings.Join(b.lines, "\n") != strings.Join(tc.lines, "\n") {
+			t.Errorf("%s: the loss band's lines %q, want %q", tc.name, b.lines, tc.lines)
+		}
+		if len(b.bwd) != 0 {
+			t.Errorf("%s: the loss band has %d backward panels", tc.name, len(b.bwd))
+		}
+		if tc.targets == nil {
+			if len(b.fwd) != 0 {
+				t.Errorf("%s: the loss band has %d panels, want none", tc.name, len(b.fwd))
+			}
+			continue
+		}
+		if len(b.fwd) != 1 {
+			t.Fatalf("%s: the loss band has %d panels, want the targets'", tc.name, len(b.fwd))
+		}
+		h := b.fwd[0]
+		if !strings.HasPrefix(h.cap, "t, the targets") || !slicesEqual(h.shape, tc.shape) || len(h.data) != len(tc.targets) {
+			t.Fatalf("%s: the loss band's panel %q %v %v, want the targets %v %v", tc.name, h.cap, h.shape, h.data, tc.shape, tc.targets)
+		}
+		for i, v := range tc.targets {
+			if h.data[i] != v {
+				t.Errorf("%s: target %d is %v, want %v", tc.name, i, h.data[i], v)
+			}
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"strings"
 
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/gofont/gobold"
@@ -515,6 +516,8 @@ type band struct {
 	lines []string
 	fwd   []*heat
 	bwd   []*heat
+	// plain: no FORWARD and BACKWARD over the panels (the loss's band)
+	plain bool
 }
 
 func (p *Page) bands() []band {
@@ -585,7 +588,61 @@ func (p *Page) bands() []band {
 		}
 		bs = append(bs, b)
 	}
-	return bs
+	return append(bs, p.lossBand())
+}
+
+// lossBand is the picture's last band, as the page's: the loss and what
+// it compares the output with, the first sample's targets (a heatmap) or
+// labels.
+func (p *Page) lossBand() band {
+	b := band{title: p.lossText(), plain: true}
+	if p.LossFn == "" {
+		return b
+	}
+	if p.Labels != nil {
+		b.lines = append(b.lines, labelsText(p.Labels, p.Samples))
+	}
+	if p.Targets != nil {
+		t := *p.Targets
+		d, s := t.Data, t.Shape
+		if len(s) > 0 && s[0] > 0 {
+			d, s = d[:len(d)/s[0]], s[1:]
+		}
+		cap := "t, the targets"
+		if p.Samples > 1 {
+			cap += " (the first sample's)"
+		}
+		b.fwd = append(b.fwd, newHeat(cap, d, s))
+	}
+	return b
+}
+
+// maxLabels is the most labels the picture lists.
+const maxLabels = 40
+
+// labelsText lists the labels of a batch of n samples (one per sample, or
+// per position of a sequence), the first sample's apart when there are
+// several, as the page does.
+func labelsText(labels []int32, n int) string {
+	list := func(ls []int32) string {
+		var b strings.Builder
+		for i, l := range ls {
+			if i == maxLabels {
+				fmt.Fprintf(&b, ", … (%d in all)", len(ls))
+				break
+			}
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(strconv.Itoa(int(l)))
+		}
+		return b.String()
+	}
+	s := "labels: " + list(labels)
+	if n > 1 && len(labels)%n == 0 {
+		s += "   (the first sample's: " + list(labels[:len(labels)/n]) + ")"
+	}
+	return s
 }
 
 // pngNames are the captions of the output, the gradient arriving and the
@@ -687,11 +744,15 @@ func (p *Page) Image() (*image.RGBA, error) {
 			ts = append(ts, text{f.small, pngMargin, y + 12, l, color.Gray{50}})
 			y += 16
 		}
-		ts = append(ts, text{f.small, pngMargin, y + 12, "FORWARD", color.Gray{120}})
-		if len(b.bwd) > 0 {
-			ts = append(ts, text{f.small, half + pngMargin, y + 12, "BACKWARD", color.RGBA{170, 51, 51, 255}})
+		if !b.plain {
+			ts = append(ts, text{f.small, pngMargin, y + 12, "FORWARD", color.Gray{120}})
+			if len(b.bwd) > 0 {
+				ts = append(ts, text{f.small, half + pngMargin, y + 12, "BACKWARD", color.RGBA{170, 51, 51, 255}})
+			}
+			y += 18
+		} else if len(b.fwd) > 0 {
+			y += 4
 		}
-		y += 18
 		place := func(list []*heat, x0, x1 int) int {
 			x, yy, rowH := x0, y, 0
 			for _, h := range list {
@@ -713,8 +774,6 @@ func (p *Page) Image() (*image.RGBA, error) {
 		bottom = max(bottom, place(b.bwd, half+pngMargin, pngWidth-pngMargin))
 		y = bottom + 12
 	}
-	ts = append(ts, text{f.cap, pngMargin, y + 16, p.lossText(), color.Black})
-	y += 28
 	img := image.NewRGBA(image.Rect(0, 0, pngWidth, y+pngMargin))
 	draw.Draw(img, img.Bounds(), image.White, image.Point{}, draw.Src)
 	for _, r := range rules {
