@@ -312,14 +312,17 @@ func TestPageDigits(t *testing.T) {
 	var errs scriptErrors
 	errs.listen(t, ctx)
 	for _, tc := range []struct {
-		sets  []string
-		loss  string // as `nettrain trace` prints it
-		title string // the loss's tooltip
+		sets   []string
+		loss   string // as `nettrain trace` prints it
+		title  string // the loss's tooltip
+		legend string // of layer 0's dL/dx, -0.245 and 0.21: 3 digits at most
 	}{
-		{nil, "0.05", "in full: 0.049999999999999975"},
-		{[]string{"trace.digits=3"}, "0.05", "in full: 0.049999999999999975"},
-		{[]string{"trace.digits=16"}, "0.04999999999999998", "in full: 0.049999999999999975"},
-		{[]string{"trace.digits=17"}, "0.049999999999999975", ""},
+		{nil, "0.05", "in full: 0.049999999999999975", "-0.245 0.245"},
+		{[]string{"trace.digits=1"}, "0.05", "in full: 0.049999999999999975", "-0.2 0.2"},
+		{[]string{"trace.digits=2"}, "0.05", "in full: 0.049999999999999975", "-0.24 0.24"},
+		{[]string{"trace.digits=3"}, "0.05", "in full: 0.049999999999999975", "-0.245 0.245"},
+		{[]string{"trace.digits=16"}, "0.04999999999999998", "in full: 0.049999999999999975", "-0.245 0.245"},
+		{[]string{"trace.digits=17"}, "0.049999999999999975", "", "-0.245 0.245"},
 	} {
 		cfg, err := model.Load(learnMLP, tc.sets)
 		if err != nil {
@@ -352,6 +355,9 @@ func TestPageDigits(t *testing.T) {
 			if body := eval[string](t, ctx, `document.body.innerText`); strings.Contains(body, "0.049999999999999975") {
 				t.Errorf("%v: the page shows the raw loss:\n%s", tc.sets, body)
 			}
+		}
+		if got := eval[string](t, ctx, `Array.from(document.querySelector('section[data-layer="0"] canvas[data-q="gx"]').parentElement.querySelectorAll(".legend span"), (e) => e.textContent).filter((s) => s).join(" ")`); got != tc.legend {
+			t.Errorf("%v: layer 0's dL/dx has the scale %q, want %q", tc.sets, got, tc.legend)
 		}
 		titles := eval[[]string](t, ctx, `Array.from(document.querySelectorAll("[title]"), (e) => e.title)`)
 		for _, got := range titles {

@@ -177,7 +177,8 @@ type Page struct {
 	// Digits is the significant digits of the numbers the page and the
 	// picture write out (the loss, the values and formulas on hover), as
 	// `nettrain trace` prints them (%g); 0 means DefaultDigits. The values
-	// written in the heatmaps' cells have at most 3.
+	// written in the heatmaps' cells, and their scales, have 3 (fewer when
+	// Digits are fewer).
 	Digits int `json:"digits"`
 }
 

@@ -78,12 +78,15 @@
   // in parentheses (a term of a formula).
   const num = (v) => fmtG(v, DIGITS);
   const term = (v) => (Number.isFinite(v) && v < 0 ? "(" + num(v) + ")" : num(v));
+  // CELL is the significant digits of a value written in a cell or a
+  // legend: 3, fewer when DIGITS are fewer (as the PNG writes them).
+  const CELL = Math.min(3, DIGITS);
   const short = (v) => {
     if (!Number.isFinite(v)) return num(v);
     if (v === 0) return "0";
     const a = Math.abs(v);
-    if (a >= 1000 || a < 0.001) return v.toExponential(1);
-    return String(Number(v.toPrecision(3)));
+    if (a >= 1000 || a < 0.001) return v.toExponential(Math.min(1, CELL - 1));
+    return fmtG(v, CELL);
   };
   const prod = (a) => a.reduce((x, y) => x * y, 1);
   const maxAbs = (d) => {
@@ -143,11 +146,11 @@
     if (tw > w) ctx.font = Math.max(7, Math.floor((px * w) / tw)) + MONO;
     ctx.fillText(s, x, y);
   }
-  // shorter: 2 significant digits, no leading zero (".0039")
+  // shorter: 2 significant digits (at most CELL), no leading zero (".0039")
   const shorter = (v) => {
     if (!Number.isFinite(v) || v === 0) return short(v);
     const a = Math.abs(v);
-    const s = a >= 1000 || a < 0.001 ? v.toExponential(0) : String(Number(v.toPrecision(2)));
+    const s = a >= 1000 || a < 0.001 ? v.toExponential(0) : fmtG(v, Math.min(2, CELL));
     return s.replace(/^(-?)0\./, "$1.");
   };
 

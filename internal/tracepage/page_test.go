@@ -438,3 +438,36 @@ func TestPNGLossBand(t *testing.T) {
 		}
 	}
 }
+
+// TestCellDigits: the picture's cells and scales have 3 significant
+// digits, fewer when trace.digits (or --digits) are fewer, as the text
+// prints them.
+func TestCellDigits(t *testing.T) {
+	for _, tc := range []struct {
+		sets []string
+		sub  string // of layer 0's dL/dx, -0.245 and 0.21
+	}{
+		{nil, "(2)  |max| 0.245"},
+		{[]string{"trace.digits=3"}, "(2)  |max| 0.245"},
+		{[]string{"trace.digits=2"}, "(2)  |max| 0.24"},
+		{[]string{"trace.digits=1"}, "(2)  |max| 0.2"},
+	} {
+		cfg, err := model.Load(learnMLP, tc.sets)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr, err := inspect.RunTrace(cfg, inspect.TraceOptions{Samples: 1}.WithConfig(cfg))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, h := range Build(cfg, tr).bands()[1].bwd {
+			if h.cap == "dL/dx (passed below)" {
+				got = append(got, h.sub)
+			}
+		}
+		if len(got) != 1 || got[0] != tc.sub {
+			t.Errorf("%v: layer 0's dL/dx reads %q, want %q", tc.sets, got, tc.sub)
+		}
+	}
+}

@@ -94,6 +94,7 @@ type heat struct {
 	kx, ky   float64 // pixels per cell, across and down
 	w, h     int     // of the map, in pixels
 	pool     *poolMarks
+	nd       int // significant digits of the values written in
 }
 
 // poolMarks draws pooling windows and arrows to their maxima on a plane.
@@ -154,17 +155,27 @@ func (g grid) at(i int) (int, int) {
 	return (p%g.gc)*(g.pw+g.gap) + r%g.pw, (p/g.gc)*(g.ph+g.gap) + r/g.pw
 }
 
+// cellDigits is the most significant digits of a value written in a cell
+// (and of a map's |max|); fewer when the page's digits are fewer.
+const cellDigits = 3
+
 func newHeat(cap string, data []float64, shape []int) *heat {
-	return newHeatSized(cap, data, shape, cellMax, panelMaxPx)
+	return newHeatSized(cap, data, shape, cellMax, panelMaxPx, cellDigits)
 }
 
-func newHeatSized(cap string, data []float64, shape []int, cellMax, panelMaxPx float64) *heat {
-	h := &heat{cap: cap, data: data, shape: shape, lay: layoutOf(shape)}
+// heat is a heatmap of the page's picture, its values written with the
+// page's digits, 3 at most.
+func (p *Page) heat(cap string, data []float64, shape []int) *heat {
+	return newHeatSized(cap, data, shape, cellMax, panelMaxPx, p.digits())
+}
+
+func newHeatSized(cap string, data []float64, shape []int, cellMax, panelMaxPx float64, nd int) *heat {
+	h := &heat{cap: cap, data: data, shape: shape, lay: layoutOf(shape), nd: min(nd, cellDigits)}
 	h.scale = maxAbs(data)
 	tw, th := h.lay.cells()
 	h.kx, h.ky = scaleFor(tw, th, cellMax, panelMaxPx)
 	h.w, h.h = max(1, int(math.Round(float64(tw)*h.kx))), max(1, int(math.Round(float64(th)*h.ky)))
-	h.sub = shapeStr(shape) + "  |max| " + short(h.scale)
+	h.sub = shapeStr(shape) + "  |max| " + short(h.scale, h.nd)
 	if nonFinite(data) {
 		h.sub += " (finite values; some are Inf or NaN)"
 	}
@@ -230,14 +241,11 @@ func shapeStr(s []int) string {
 }
 
 // shorter formats a value in fewer characters than short: 2 significant
-// digits, no leading zero.
-func shorter(v float64) string {
-	s := short(v)
+// digits (at most n), no leading zero.
+func shorter(v float64, n int) string {
+	s := short(v, min(n, 2))
 	if math.IsNaN(v) || math.IsInf(v, 0) || v == 0 {
 		return s
-	}
-	if a := math.Abs(v); a >= 0.001 && a < 1000 {
-		s = strconv.FormatFloat(v, 'g', 2, 64)
 	}
 	if len(s) > 1 && s[0] == '0' && s[1] == '.' {
 		s = s[1:]
@@ -247,17 +255,19 @@ func shorter(v float64) string {
 	return s
 }
 
-// short formats a value in a few characters, as written in a cell.
-func short(v float64) string {
+// short formats a value in a few characters, as written in a cell: n
+// significant digits (3 at most, 2 in the exponent form).
+func short(v float64, n int) string {
+	n = max(1, min(n, cellDigits))
 	switch {
 	case math.IsNaN(v) || math.IsInf(v, 0):
 		return strconv.FormatFloat(v, 'g', -1, 64)
 	case v == 0:
 		return "0"
 	case math.Abs(v) >= 1000 || math.Abs(v) < 0.001:
-		return strconv.FormatFloat(v, 'e', 1, 64)
+		return strconv.FormatFloat(v, 'e', min(1, n-1), 64)
 	}
-	return strconv.FormatFloat(v, 'g', 3, 64)
+	return strconv.FormatFloat(v, 'g', n, 64)
 }
 
 func colourOf(v, m float64) color.RGBA {
@@ -341,7 +351,7 @@ func (h *heat) draw(img *image.RGBA, f *fonts, x, y int) {
 	if k >= 28 {
 		for i := 0; i < h.lay.n; i++ {
 			cx, cy := h.lay.at(i)
-			s := short(h.data[i])
+			s := short(h.data[i], h.nd)
 			var tc color.Color = color.RGBA{17, 17, 17, 255}
 			if h.scale > 0 && math.Abs(h.data[i])/h.scale > 0.6 {
 				tc = color.White
@@ -351,7 +361,7 @@ func (h *heat) draw(img *image.RGBA, f *fonts, x, y int) {
 				face, dy = f.tiny, 3
 			}
 			if textWidth(face, s) > int(k)-3 {
-				s = shorter(h.data[i])
+				s = shorter(h.data[i], h.nd)
 			}
 			if textWidth(face, s) > int(k)-2 {
 				continue
@@ -388,12 +398,12 @@ func (h *heat) drawBadges(img *image.RGBA, f *fonts, x0, y0 int) {
 		}
 		// the sum written out under the value, where it fits
 		if k >= 40 {
-			terms := shorter(ps[0])
+			terms := shorter(ps[0], h.nd)
 			for _, v := range ps[1:] {
 				if v < 0 {
-					terms += "−" + shorter(-v)
+					terms += "−" + shorter(-v, h.nd)
 				} else {
-					terms += "+" + shorter(v)
+					terms += "+" + shorter(v, h.nd)
 				}
 			}
 			if w := textWidth(f.tiny, terms); w <= int(k)-4 {
@@ -530,7 +540,7 @@ func (p *Page) bands() []band {
 	}
 	var bs []band
 	d, s := first(p.Input)
-	bs = append(bs, band{title: "input x " + shapeStr(s), fwd: []*heat{newHeat("x, the input", d, s)}})
+	bs = append(bs, band{title: "input x " + shapeStr(s), fwd: []*heat{p.heat("x, the input", d, s)}})
 	for li, l := range p.Layers {
 		last := li == len(p.Layers)-1
 		next := ""
@@ -540,7 +550,7 @@ func (p *Page) bands() []band {
 		n := pngNames(l.Kind, next, l.Index, p.LossFn == "")
 		b := band{title: fmt.Sprintf("layer %d: %s   %s -> %s", l.Index, l.About, shapeStr(l.In), shapeStr(l.Out)), lines: pngFormulas(l)}
 		for _, pr := range l.Params {
-			b.fwd = append(b.fwd, newHeat(named(symbol(pr), pr.Name), pr.Value.Data, pr.Value.Shape))
+			b.fwd = append(b.fwd, p.heat(named(symbol(pr), pr.Name), pr.Value.Data, pr.Value.Shape))
 		}
 		if l.Pool != nil && len(l.In) == 3 {
 			var in Tensor
@@ -550,7 +560,7 @@ func (p *Page) bands() []band {
 				in = p.Layers[li-1].Output
 			}
 			d, s := first(in)
-			h := newHeatSized("x, the input, with the windows (channel 0)", d[:s[1]*s[2]], s[1:], 64, 320)
+			h := newHeatSized("x, the input, with the windows (channel 0)", d[:s[1]*s[2]], s[1:], 64, 320, p.digits())
 			h.pool = &poolMarks{g: l.Pool, w: s[2]}
 			if l.Argmax != nil {
 				h.pool.argmax = l.Argmax[:l.Pool.OutH*l.Pool.OutW]
@@ -562,19 +572,19 @@ func (p *Page) bands() []band {
 			b.fwd = append(b.fwd, h)
 		}
 		d, s := first(l.Output)
-		b.fwd = append(b.fwd, newHeat(n[0], d, s))
+		b.fwd = append(b.fwd, p.heat(n[0], d, s))
 		if l.GradOutput != nil {
 			d, s := first(*l.GradOutput)
-			b.bwd = append(b.bwd, newHeat(n[1], d, s))
+			b.bwd = append(b.bwd, p.heat(n[1], d, s))
 		}
 		for _, pr := range l.Params {
-			b.bwd = append(b.bwd, newHeat(named("dL/d"+symbol(pr), "dL/d"+pr.Name), pr.Grad.Data, pr.Grad.Shape))
+			b.bwd = append(b.bwd, p.heat(named("dL/d"+symbol(pr), "dL/d"+pr.Name), pr.Grad.Data, pr.Grad.Shape))
 		}
 		if l.GradInput != nil {
 			d, s := first(*l.GradInput)
-			b.bwd = append(b.bwd, newHeat(n[2], d, s))
+			b.bwd = append(b.bwd, p.heat(n[2], d, s))
 			if l.Pool != nil && l.Argmax != nil && len(s) == 3 && (l.Pool.SH < l.Pool.KH || l.Pool.SW < l.Pool.KW) {
-				h := newHeatSized("dL/dx, channel 0: each window's dL/dy routed to its maximum", d[:s[1]*s[2]], s[1:], 64, 320)
+				h := newHeatSized("dL/dx, channel 0: each window's dL/dy routed to its maximum", d[:s[1]*s[2]], s[1:], 64, 320, p.digits())
 				h.pool = &poolMarks{g: l.Pool, w: s[2], routed: true, argmax: l.Argmax[:l.Pool.OutH*l.Pool.OutW]}
 				if l.GradOutput != nil {
 					dy, _ := first(*l.GradOutput)
@@ -612,7 +622,7 @@ func (p *Page) lossBand() band {
 		if p.Samples > 1 {
 			cap += " (the first sample's)"
 		}
-		b.fwd = append(b.fwd, newHeat(cap, d, s))
+		b.fwd = append(b.fwd, p.heat(cap, d, s))
 	}
 	return b
 }
