@@ -83,6 +83,9 @@ func (c *Config) validate(d *decoder, root *yaml.Node) error {
 	if s := c.Training.Steps; s != nil && *s < 1 {
 		return d.errAt(at("training.steps"), "training.steps", "must be at least 1 (or null for no limit), got %d", *s)
 	}
+	if t := c.Trace; t != nil && t.Digits != nil && (*t.Digits < 1 || *t.Digits > 17) {
+		return d.errAt(at("trace.digits"), "trace.digits", "must be from 1 to 17 significant digits (or null for 6), got %d", *t.Digits)
+	}
 	if c.Training.BatchSize < 1 {
 		return d.errAt(at("training.batch_size"), "training.batch_size", "must be at least 1, got %d", c.Training.BatchSize)
 	}
