@@ -11,6 +11,9 @@ import (
 // nearly the same weights).
 const diagEvery = 16
 
+// DiagEvery is diagEvery, for the pages that explain its absence.
+const DiagEvery = diagEvery
+
 // Diagnostics are a trial's cheap gradient measurements, taken on pairs of
 // consecutive steps every diagEvery steps into buffers allocated once per
 // trial, so a step still allocates nothing.

@@ -201,8 +201,12 @@ func gradientsSay(r Result) string {
 			why = append(why, f)
 		}
 	}
-	if !slices.ContainsFunc(r.Summary.Optimizers, func(s compare.OptimizerSummary) bool { return s.Grad != nil }) {
-		why = append(why, fmt.Sprintf("No gradient diagnostics (sparsity, noise scale) in these records: a trial takes them every few steps, and this budget is %d steps.", r.Steps))
+	switch {
+	case slices.ContainsFunc(r.Summary.Optimizers, func(s compare.OptimizerSummary) bool { return s.Grad != nil }):
+	case r.Steps <= compare.DiagEvery:
+		why = append(why, fmt.Sprintf("No gradient diagnostics (sparsity, noise scale) in these records: a trial takes them every %d steps, and this budget is %d steps.", compare.DiagEvery, r.Steps))
+	default:
+		why = append(why, "No gradient diagnostics (sparsity, noise scale) in these records: no final run recorded any (every optimizer diverged, or the records predate them).")
 	}
 	if len(why) == 0 {
 		return "The comparison's findings say nothing about the gradients here."

@@ -119,11 +119,12 @@ func TestPageSmallRun(t *testing.T) {
 	rows := []row{{"adagrad", 1, 0, 1.19, 0}, {"sgd", 1, 0, 2.3, 0}, {"rmsprop", 0, 0, math.NaN(), 0}}
 	mnist := summary(rows, []string{"Lowest validation loss: adagrad.", "Diverged: rmsprop at 0.01 (tune, seed 1).", "rmsprop diverged at every learning rate of its grid and has no final runs.", div}, []string{warn})
 	quiet := summary(rows[:2], []string{"Lowest validation loss: adagrad.", "No trial diverged."}, nil)
-	page := Page([]Result{{Problem: Suite[0], Steps: 8, Summary: mnist}, {Problem: Suite[3], Steps: 6, Summary: quiet}}, &Options{LRGrid: 1, Seeds: 1, Out: "g"})
+	page := Page([]Result{{Problem: Suite[0], Steps: 8, Summary: mnist}, {Problem: Suite[3], Steps: 600, Summary: quiet}}, &Options{LRGrid: 1, Seeds: 1, Out: "g"})
 	for _, want := range []string{
 		"**Warning (mnist-mlp):** " + warn,
-		"[learning-rate sensitivity](mnist-mlp/lr-sensitivity.png)): " + div + " No gradient diagnostics",
-		"[learning-rate sensitivity](regression-mlp/lr-sensitivity.png)): No gradient diagnostics",
+		"[learning-rate sensitivity](mnist-mlp/lr-sensitivity.png)): " + div + " No gradient diagnostics (sparsity, noise scale) in these records: a trial takes them every 16 steps, and this budget is 8 steps.",
+		// A budget long enough for them: not the budget's fault.
+		"[learning-rate sensitivity](regression-mlp/lr-sensitivity.png)): No gradient diagnostics (sparsity, noise scale) in these records: no final run recorded any",
 		"| [" + Suite[0].Kind + "](mnist-mlp/summary.md) | adagrad | ? (one seed: no spread to judge by) |",
 	} {
 		if !strings.Contains(page, want) {
