@@ -1,10 +1,10 @@
 package main
 
 import (
-	"strconv"
 	"strings"
 
 	"github.com/nettrain/nettrain/internal/inspect"
+	"github.com/nettrain/nettrain/internal/tracepage"
 )
 
 // formatTensor prints t with nested brackets like numpy, each number with
@@ -59,11 +59,6 @@ func formatTensor(t inspect.Tensor, limit int, indent string, digits int) string
 	return b.String()
 }
 
-// formatNumber prints v with digits significant digits, %g style; -0
-// prints as 0 (a gradient that is zero, whatever its sign bit).
-func formatNumber(v float64, digits int) string {
-	if v == 0 {
-		v = 0
-	}
-	return strconv.FormatFloat(v, 'g', digits, 64)
-}
+// formatNumber prints v with digits significant digits, %g style, as the
+// trace's pictures do (tracepage.FormatNumber; -0 prints as 0).
+func formatNumber(v float64, digits int) string { return tracepage.FormatNumber(v, digits) }

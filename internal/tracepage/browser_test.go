@@ -370,10 +370,13 @@ func TestPageDigits(t *testing.T) {
 		}
 	}
 
-	// fmtG against strconv.FormatFloat(v, 'g', d, 64), the text trace's %g.
-	src := regexp.MustCompile(`(?s)\n  function fmtG\(v, d\) \{\n.*?\n  \}\n`).FindString(pageJS)
+	// fmtG against strconv.FormatFloat(v, 'g', d, 64), the text trace's %g,
+	// and fmtE against strconv.FormatFloat(v, 'e', p, 64), the PNG's cells'
+	// exponent form (fmtG, fmtE, expText and digitsOf, which they share, are
+	// one block of page.js).
+	src := regexp.MustCompile(`(?s)\n  function fmtG\(v, d\) \{\n.*?\n  function digitsOf\(v, d\) \{\n.*?\n  \}\n`).FindString(pageJS)
 	if src == "" {
-		t.Fatal("page.js has no function fmtG(v, d)")
+		t.Fatal("page.js has no function fmtG(v, d) ... function digitsOf(v, d)")
 	}
 	values := []float64{0.049999999999999975, 0.1, 0.3, -0.0591006203, 1, -1, 100, 1000, 1234567, 123456.5, 0.125, 2.5, 0.5, 9.9999999,
 		99.95, 0.00001234, 1e-5, 1e-4, 0.00012345, 1e-7, 1e21, 1.5e22, 5e-324, math.MaxFloat64, -2.25e-10, 1.0 / 3, 2.0 / 3, 8.5, 0.45}
@@ -396,6 +399,21 @@ func TestPageDigits(t *testing.T) {
 		return `+string(js)+`.filter((r) => fmtG(Number(r.v), r.d) !== r.w).map((r) => r.v + " d=" + r.d + ": " + fmtG(Number(r.v), r.d) + ", want " + r.w); })()`)
 	for _, b := range bad {
 		t.Errorf("fmtG(%s", b)
+	}
+	rows = rows[:0]
+	for _, v := range append(values, 1250, -1250, 0.00125, 1350, 9.95e5, 9.96e5, -0.000995) {
+		if v == 0 || math.IsInf(v, 0) || math.IsNaN(v) {
+			continue
+		}
+		for _, p := range []int{0, 1, 2} {
+			rows = append(rows, row{strconv.FormatFloat(v, 'g', -1, 64), p, strconv.FormatFloat(v, 'e', p, 64)})
+		}
+	}
+	js, _ = json.Marshal(rows)
+	bad = eval[[]string](t, ctx, `(() => { const fmtE = (function () {`+src+` return fmtE; })();
+		return `+string(js)+`.filter((r) => fmtE(Number(r.v), r.d) !== r.w).map((r) => r.v + " p=" + r.d + ": " + fmtE(Number(r.v), r.d) + ", want " + r.w); })()`)
+	for _, b := range bad {
+		t.Errorf("fmtE(%s", b)
 	}
 	if e := errs.get(); len(e) > 0 {
 		t.Errorf("script errors: %q", e)

@@ -36,6 +36,39 @@
     if (v === Infinity) return "+Inf";
     if (v === -Infinity) return "-Inf";
     if (v === 0) return "0";
+    const [digs, nd, exp] = digitsOf(v, d);
+    const dp = exp + 1;
+    const sign = v < 0 ? "-" : "";
+    let eprec = d;
+    if (eprec > nd && nd >= dp) eprec = nd;
+    if (exp < -4 || exp >= eprec) {
+      const p = Math.min(d, nd);
+      return sign + digs[0] + (p > 1 ? "." + digs.slice(1, p) : "") + expText(exp);
+    }
+    const p = d > dp ? nd : d, frac = Math.max(p - dp, 0);
+    const at = (j) => (j >= 0 && j < nd ? digs[j] : "0");
+    let s = "";
+    if (dp > 0) for (let j = 0; j < dp; j++) s += at(j);
+    else s = "0";
+    if (frac > 0) {
+      s += ".";
+      for (let i = 1; i <= frac; i++) s += at(dp + i - 1);
+    }
+    return sign + s;
+  }
+  // fmtE writes a finite, non-zero v as Go's strconv.FormatFloat(v, 'e', p,
+  // 64) does: p digits after the point (trailing zeros kept), rounded half
+  // to even, an exponent of two digits or more.
+  function fmtE(v, p) {
+    const [digs, , exp] = digitsOf(v, p + 1);
+    const all = digs.padEnd(p + 1, "0");
+    return (v < 0 ? "-" : "") + all[0] + (p > 0 ? "." + all.slice(1) : "") + expText(exp);
+  }
+  const expText = (exp) => "e" + (exp < 0 ? "-" : "+") + (Math.abs(exp) < 10 ? "0" : "") + Math.abs(exp);
+  // digitsOf rounds |v| (finite, non-zero) to d significant digits, half to
+  // even, from its exact decimal digits: [the digits, trailing zeros
+  // dropped (at least one); how many; the decimal exponent].
+  function digitsOf(v, d) {
     // the exact decimal digits of |v| (to 101), rounded to d below
     const [m, ex] = Math.abs(v).toExponential(100).split("e");
     const all = m.replace(".", "");
@@ -54,25 +87,7 @@
     }
     let nd = ds.length;
     while (nd > 1 && ds[nd - 1] === 0) nd--;
-    const digs = ds.slice(0, nd).join(""), dp = exp + 1;
-    const sign = v < 0 ? "-" : "";
-    let eprec = d;
-    if (eprec > nd && nd >= dp) eprec = nd;
-    if (exp < -4 || exp >= eprec) {
-      const p = Math.min(d, nd);
-      const a = Math.abs(exp);
-      return sign + digs[0] + (p > 1 ? "." + digs.slice(1, p) : "") + "e" + (exp < 0 ? "-" : "+") + (a < 10 ? "0" : "") + a;
-    }
-    const p = d > dp ? nd : d, frac = Math.max(p - dp, 0);
-    const at = (j) => (j >= 0 && j < nd ? digs[j] : "0");
-    let s = "";
-    if (dp > 0) for (let j = 0; j < dp; j++) s += at(j);
-    else s = "0";
-    if (frac > 0) {
-      s += ".";
-      for (let i = 1; i <= frac; i++) s += at(dp + i - 1);
-    }
-    return sign + s;
+    return [ds.slice(0, nd).join(""), nd, exp];
   }
   // num writes a value with DIGITS digits; term does too, a negative one
   // in parentheses (a term of a formula).
@@ -85,7 +100,7 @@
     if (!Number.isFinite(v)) return num(v);
     if (v === 0) return "0";
     const a = Math.abs(v);
-    if (a >= 1000 || a < 0.001) return v.toExponential(Math.min(1, CELL - 1));
+    if (a >= 1000 || a < 0.001) return fmtE(v, Math.min(1, CELL - 1));
     return fmtG(v, CELL);
   };
   const prod = (a) => a.reduce((x, y) => x * y, 1);
@@ -150,7 +165,7 @@
   const shorter = (v) => {
     if (!Number.isFinite(v) || v === 0) return short(v);
     const a = Math.abs(v);
-    const s = a >= 1000 || a < 0.001 ? v.toExponential(0) : fmtG(v, Math.min(2, CELL));
+    const s = a >= 1000 || a < 0.001 ? fmtE(v, Math.min(1, Math.min(2, CELL) - 1)) : fmtG(v, Math.min(2, CELL));
     return s.replace(/^(-?)0\./, "$1.");
   };
 

@@ -530,14 +530,18 @@ type band struct {
 	plain bool
 }
 
-func (p *Page) bands() []band {
-	first := func(t Tensor) ([]float64, []int) {
-		if len(t.Shape) == 0 || t.Shape[0] == 0 {
-			return t.Data, t.Shape
-		}
-		per := len(t.Data) / t.Shape[0]
-		return t.Data[:per], t.Shape[1:]
+// firstSample is the first sample of a batched tensor: its values and
+// shape (the tensor itself when it has no samples axis).
+func firstSample(t Tensor) ([]float64, []int) {
+	if len(t.Shape) == 0 || t.Shape[0] == 0 {
+		return t.Data, t.Shape
 	}
+	per := len(t.Data) / t.Shape[0]
+	return t.Data[:per], t.Shape[1:]
+}
+
+func (p *Page) bands() []band {
+	first := firstSample
 	var bs []band
 	d, s := first(p.Input)
 	bs = append(bs, band{title: "input x " + shapeStr(s), fwd: []*heat{p.heat("x, the input", d, s)}})
@@ -613,11 +617,7 @@ func (p *Page) lossBand() band {
 		b.lines = append(b.lines, labelsText(p.Labels, p.Samples))
 	}
 	if p.Targets != nil {
-		t := *p.Targets
-		d, s := t.Data, t.Shape
-		if len(s) > 0 && s[0] > 0 {
-			d, s = d[:len(d)/s[0]], s[1:]
-		}
+		d, s := firstSample(*p.Targets)
 		cap := "t, the targets"
 		if p.Samples > 1 {
 			cap += " (the first sample's)"
