@@ -122,7 +122,7 @@ Scale-out: run --phase tune --shard I/N on N machines, then --phase final
 	f.StringVar((*string)(&opts.Phase), "phase", string(compare.PhaseAll), "all, tune or final (sharded sweeps run tune, then final)")
 	f.StringArrayVar(&opts.Tuned, "tuned", nil, "directory with tuning results of other shards (phase final; repeatable)")
 	f.Float64Var(&opts.TargetLoss, "target-loss", 0, "validation loss for \"steps to target\" (default: compare.target_loss, else 1.25 x the lowest mean best)")
-	f.BoolVar(&opts.Check, "check", false, "check the flags and the config (with --phase final, also that the trial records in --out and --tuned hold every tuning result), then stop; the data is not read: what the Slurm and Kubernetes scripts run before submitting")
+	f.BoolVar(&opts.Check, "check", false, "check the flags, the config and --out (new, empty, or this comparison's: not other files or another sweep's records; with --phase final, also that the records in --out and --tuned hold every tuning result), then stop; the data is not read: what the Slurm and Kubernetes scripts run before submitting")
 	cmd.AddCommand(newCmdCompareReport(s, nil))
 	return cmd
 }

@@ -103,7 +103,7 @@ processes, merged by
 	f.IntVar(&opts.EvalsPerEpoch, "evals-per-epoch", 10, "validation measurements per epoch")
 	f.StringVar(&opts.Out, "out", "", "output directory (default runs/<name>-sweep): new, empty or a sweep's; one holding other files is refused")
 	f.StringVar(&opts.Shard, "shard", "", "run only shard I of N of the trial list, as I/N")
-	f.BoolVar(&opts.Check, "check", false, "check the flags and every setting's config, then stop (the data is not read): what the Slurm and Kubernetes scripts run before submitting")
+	f.BoolVar(&opts.Check, "check", false, "check the flags, every setting's config and --out (new, empty, or this sweep's: not other files or another sweep's records), then stop (the data is not read): what the Slurm and Kubernetes scripts run before submitting")
 	cmd.AddCommand(newCmdSweepReport(s, nil))
 	return cmd
 }
