@@ -193,6 +193,13 @@ if o=$(deploy/slurm/compare-optimizers.sh "$work/mnist mlp.yaml" 3 "$work/busy" 
   fail "a sweep into an output directory of other files was submitted: $o"
 fi
 case $o in *"tune-2 is not empty"*"nothing was submitted"*) ;; *) fail "the refusal does not name tune-2: $o" ;; esac
+rm -r "$work/busy/tune-2"
+mkdir -p "$work/busy/final-3"
+echo mine >"$work/busy/final-3/notes.txt"
+if o=$(deploy/slurm/compare-optimizers.sh "$work/mnist mlp.yaml" 3 "$work/busy" 2>&1); then
+  fail "a sweep with a final stage's output directory of other files was submitted: $o"
+fi
+case $o in *"nothing was submitted"*"final-3 holds other files"*) ;; *) fail "the refusal does not name final-3: $o" ;; esac
 [ "$(squeue --noheader | wc -l)" -eq "$before" ] || fail "jobs were queued for a refused output directory"
 say "flag typos and busy output directories are refused before submission"
 

@@ -45,6 +45,9 @@ slurm_args "usage: $0 CONFIG [SHARDS] [OUT] [-- COMPARE-OPTIMIZERS FLAGS...]" ru
 
 run=("$nettrain" compare-optimizers "$config" --workers "$cpus")
 preflight tune "${run[@]}" --phase tune
+finals=()
+for i in $(seq 1 "$shards"); do finals+=("$out/final-$i"); done
+clear_later "${finals[@]}" "$out/report"
 tune=$(submit_array tune final "" "${run[@]}" --phase tune)
 
 tuned=()

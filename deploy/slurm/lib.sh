@@ -52,10 +52,25 @@ preflight() {
   local stage=$1 i
   shift
   for i in $(seq 1 "$shards"); do
-    "$@" --shard "$i/$shards" --out "$out/$stage-$i" "${flags[@]}" --check >/dev/null || {
+    "$@" --shard "$i/$shards" --out "$out/$stage-$i" ${flags[@]+"${flags[@]}"} --check >/dev/null || {
       echo "$0: nothing was submitted: $2 refused the flags, the config or $out/$stage-$i (above)" >&2
       exit 2
     }
+  done
+}
+
+# clear_later DIR...: stops the submission when a later stage's output
+# directory (a final shard's, the report's) already holds files but none
+# of a comparison's, a sweep's or a report's (trials.jsonl, summary.json):
+# its task would refuse it after the first stage had run. (--check cannot
+# look at them: the final phase's records do not exist yet.)
+clear_later() {
+  local d
+  for d in "$@"; do
+    [ -d "$d" ] && [ -n "$(ls -A -- "$d" | grep -v '^\.')" ] || continue
+    [ -e "$d/trials.jsonl" ] || [ -e "$d/summary.json" ] && continue
+    echo "$0: nothing was submitted: $d holds other files, and no trials.jsonl or summary.json; its task would refuse it: give another OUT, or empty it" >&2
+    exit 2
   done
 }
 
@@ -98,7 +113,7 @@ if [ "\${SLURM_RESTART_COUNT:-0}" -gt 0 ]; then
     echo "rerun: could not reset the dependency of the $next stage (job \$next); see the README" >&2
   fi
 fi
-exec$(q "$@") --shard "\$i"/$shards --out$(q "$out/$stage")-"\$i"$(q "${flags[@]}")
+exec$(q "$@") --shard "\$i"/$shards --out$(q "$out/$stage")-"\$i"$(q ${flags[@]+"${flags[@]}"})
 EOF
 }
 
@@ -111,7 +126,7 @@ submit_array() {
   shift 3
   [ -z "$deps" ] || dep=(--dependency="$deps")
   id=$(shard_script "$stage" "$next" "$@" | sbatch "${common[@]}" --job-name=nettrain-"$stage" --array=1-"$shards" \
-    "${dep[@]}" --output="$logs/slurm-$stage-%a.log") || return
+    ${dep[@]+"${dep[@]}"} --output="$logs/slurm-$stage-%a.log") || return
   echo "${id%%;*}" # --parsable prints ID[;CLUSTER]
 }
 

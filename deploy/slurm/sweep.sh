@@ -37,6 +37,7 @@ set -euo pipefail
 slurm_args "usage: $0 CONFIG [SHARDS] [OUT] [-- SWEEP FLAGS...]" runs/sweep-sharded "$@"
 
 preflight sweep "$nettrain" sweep "$config" --workers "$cpus"
+clear_later "$out/report"
 sweep=$(submit_array sweep report "" "$nettrain" sweep "$config" --workers "$cpus")
 
 dirs=()
