@@ -18,8 +18,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/nettrain/nettrain/internal/browsertest"
-	"github.com/nettrain/nettrain/internal/inspect"
-	"github.com/nettrain/nettrain/internal/model"
 )
 
 // scriptErrors collects the page's uncaught exceptions, console errors
@@ -324,14 +322,7 @@ func TestPageDigits(t *testing.T) {
 		{[]string{"trace.digits=16"}, "0.04999999999999998", "in full: 0.049999999999999975", "-0.245 0.245"},
 		{[]string{"trace.digits=17"}, "0.049999999999999975", "", "-0.245 0.245"},
 	} {
-		cfg, err := model.Load(learnMLP, tc.sets)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tr, err := inspect.RunTrace(cfg, inspect.TraceOptions{Samples: 1}.WithConfig(cfg))
-		if err != nil {
-			t.Fatal(err)
-		}
+		cfg, tr := traceLearnMLP(t, tc.sets)
 		file := filepath.Join(t.TempDir(), "trace.html")
 		if err := WriteFiles(cfg, tr, file, ""); err != nil {
 			t.Fatal(err)

@@ -355,14 +355,7 @@ func TestLossDigits(t *testing.T) {
 		{[]string{"trace.digits=16"}, `"digits":16`, "loss half_sse = 0.04999999999999998"},
 		{[]string{"trace.digits=17"}, `"digits":17`, "loss half_sse = 0.049999999999999975"},
 	} {
-		cfg, err := model.Load(learnMLP, tc.sets)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tr, err := inspect.RunTrace(cfg, inspect.TraceOptions{Samples: 1}.WithConfig(cfg))
-		if err != nil {
-			t.Fatal(err)
-		}
+		cfg, tr := traceLearnMLP(t, tc.sets)
 		p := Build(cfg, tr)
 		if got := p.lossText(); got != tc.png {
 			t.Errorf("%v: the PNG reads %q, want %q", tc.sets, got, tc.png)
@@ -452,14 +445,7 @@ func TestCellDigits(t *testing.T) {
 		{[]string{"trace.digits=2"}, "(2)  |max| 0.24"},
 		{[]string{"trace.digits=1"}, "(2)  |max| 0.2"},
 	} {
-		cfg, err := model.Load(learnMLP, tc.sets)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tr, err := inspect.RunTrace(cfg, inspect.TraceOptions{Samples: 1}.WithConfig(cfg))
-		if err != nil {
-			t.Fatal(err)
-		}
+		cfg, tr := traceLearnMLP(t, tc.sets)
 		var got []string
 		for _, h := range Build(cfg, tr).bands()[1].bwd {
 			if h.cap == "dL/dx (passed below)" {
@@ -470,4 +456,18 @@ func TestCellDigits(t *testing.T) {
 			t.Errorf("%v: layer 0's dL/dx reads %q, want %q", tc.sets, got, tc.sub)
 		}
 	}
+}
+
+// traceLearnMLP traces the mlp-relu example with the overrides sets.
+func traceLearnMLP(t *testing.T, sets []string) (*model.Config, *inspect.Trace) {
+	t.Helper()
+	cfg, err := model.Load(learnMLP, sets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := inspect.RunTrace(cfg, inspect.TraceOptions{Samples: 1}.WithConfig(cfg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg, tr
 }
