@@ -54,7 +54,9 @@ func runGenerate(o *GenerateOptions) error {
 	if err != nil {
 		return err
 	}
-	text, err := infer.Generate(cfg, o.GenerateOptions)
+	g := o.GenerateOptions
+	g.Warn = func(msg string) { fmt.Fprintln(o.IO.ErrOut, "note: "+msg) }
+	text, err := infer.Generate(cfg, g)
 	if err != nil {
 		return err
 	}

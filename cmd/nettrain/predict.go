@@ -256,7 +256,7 @@ func runPredict(o *PredictOptions) error {
 			return writeJSON(o.IO.Out, map[string]any{"prompt": o.Prompt, "next": probs, "unknown": unknown})
 		}
 		if len(unknown) > 0 {
-			fmt.Fprintf(o.IO.ErrOut, "note: the training text has no %s: read as <unk>\n", strings.Join(quoteAll(unknown), ", "))
+			fmt.Fprintln(o.IO.ErrOut, "note: "+infer.UnknownNote(unknown))
 		}
 		shown := o.Prompt
 		if r := []rune(shown); len(r) > 60 {
@@ -329,14 +329,6 @@ func runPredict(o *PredictOptions) error {
 		fmt.Fprintf(o.IO.Out, "wrote %s\n", f)
 	}
 	return nil
-}
-
-func quoteAll(s []string) []string {
-	q := make([]string, len(s))
-	for i, c := range s {
-		q[i] = fmt.Sprintf("%q", c)
-	}
-	return q
 }
 
 // quoteChar shows a character readably: "\n" for a newline, "' '" for a

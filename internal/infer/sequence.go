@@ -71,6 +71,9 @@ type GenerateOptions struct {
 	// character.
 	Temperature float64
 	Seed        uint64
+	// Warn, when set, is told of the prime's characters the training text
+	// does not have (read as <unk>), before any is generated.
+	Warn func(msg string)
 }
 
 // check refuses options Generate cannot honour.
@@ -101,7 +104,10 @@ func Generate(cfg *model.Config, o GenerateOptions) (string, error) {
 	}
 	seq := d.Seq
 	if seq.Kind != data.SeqText {
-		return "", fmt.Errorf("%s: generate samples text; this model forecasts a series (use predict)", cfg.File)
+		return "", model.FlagError{Err: fmt.Errorf("%s: generate samples text; this model forecasts a series (use predict)", cfg.File)}
+	}
+	if u := unknownChars(seq, o.Prime); len(u) > 0 && o.Warn != nil {
+		o.Warn(UnknownNote(u))
 	}
 	w := seq.Window
 	ids := promptIDs(seq, o.Prime)
@@ -336,7 +342,8 @@ func ForecastAhead(cfg *model.Config, ckpt string, steps int, csvPath, plotPath 
 		return nil, fmt.Errorf("%s: --steps forecasts a series; this is a text model (use --prompt or generate)", cfg.File)
 	}
 	if seq.Horizon != 1 {
-		return nil, cfg.KeyError("data.sequence.horizon", "forecasting beyond the data feeds each forecast back as the next row, which needs horizon 1 (it is %d)", seq.Horizon)
+		// --steps asked of a model that cannot: the command line's error.
+		return nil, model.FlagError{Err: cfg.KeyError("data.sequence.horizon", "--steps: forecasting beyond the data feeds each forecast back as the next row, which needs horizon 1 (it is %d)", seq.Horizon)}
 	}
 	for _, c := range seq.In {
 		if !slices.Contains(seq.Out, c) {
@@ -465,6 +472,28 @@ func plotAhead(cfg *model.Config, seq *data.Sequence, r *AheadResult, plotPath s
 	return nil
 }
 
+// unknownChars lists, once each in order, the characters of text that the
+// training text does not have (encoded as <unk>, id 0); never nil.
+func unknownChars(seq *data.Sequence, text string) []string {
+	unknown := []string{}
+	runes := []rune(text)
+	for i, id := range seq.Encode(text) {
+		if c := string(runes[i]); id == 0 && !slices.Contains(unknown, c) {
+			unknown = append(unknown, c)
+		}
+	}
+	return unknown
+}
+
+// UnknownNote says that the characters unknown were read as <unk>.
+func UnknownNote(unknown []string) string {
+	q := make([]string, len(unknown))
+	for i, c := range unknown {
+		q[i] = strconv.Quote(c)
+	}
+	return "the training text has no " + strings.Join(q, ", ") + ": read as <unk>"
+}
+
 // NextChars is the distribution of the character after a prompt: the top
 // characters, most likely first, and the prompt's characters that the
 // training text does not have (read as <unk>).
@@ -477,13 +506,7 @@ func NextChars(cfg *model.Config, ckpt, prompt string, top int) ([]ClassProb, []
 	if seq.Kind != data.SeqText {
 		return nil, nil, fmt.Errorf("%s: --prompt gives the next character of a text model; this model forecasts a series (use --steps)", cfg.File)
 	}
-	var unknown []string
-	runes := []rune(prompt)
-	for i, id := range seq.Encode(prompt) {
-		if c := string(runes[i]); id == 0 && !slices.Contains(unknown, c) {
-			unknown = append(unknown, c)
-		}
-	}
+	unknown := unknownChars(seq, prompt)
 	w := seq.Window
 	ids := promptIDs(seq, prompt)
 	x := make([]float64, w)

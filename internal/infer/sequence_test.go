@@ -1,6 +1,7 @@
 package infer
 
 import (
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nettrain/nettrain/internal/model"
 	"github.com/nettrain/nettrain/internal/session"
 	"github.com/nettrain/nettrain/internal/testutil"
 )
@@ -61,8 +63,19 @@ func TestAlphabetLSTM(t *testing.T) {
 	if len(next) != 3 || !(next[0].Probability >= next[1].Probability && next[1].Probability >= next[2].Probability) || len(unknown) != 1 || unknown[0] != "m" {
 		t.Errorf("next after KLm: %+v, unknown %q", next, unknown)
 	}
-	if next, _, _ = NextChars(cfg, filepath.Join(out, "best.safetensors"), "KLM", 1); next[0].Name != "N" || next[0].Probability < 0.9 {
-		t.Errorf("next after KLM: %+v", next)
+	if next, unknown, _ = NextChars(cfg, filepath.Join(out, "best.safetensors"), "KLM", 1); next[0].Name != "N" || next[0].Probability < 0.9 || unknown == nil || len(unknown) != 0 {
+		t.Errorf("next after KLM: %+v, unknown %#v (want an empty list: JSON [])", next, unknown)
+	}
+	// A prime with characters the text lacks: generated all the same, with
+	// a note naming them, as --prompt's.
+	var notes []string
+	warn := func(msg string) { notes = append(notes, msg) }
+	if _, err := Generate(cfg, GenerateOptions{Checkpoint: filepath.Join(out, "best.safetensors"), Prime: "XYé z", Length: 3, Warn: warn}); err != nil || len(notes) != 1 || notes[0] != `the training text has no "é", " ", "z": read as <unk>` {
+		t.Errorf("generate after a prime with unknown characters: %v, notes %q", err, notes)
+	}
+	notes = nil
+	if _, err := Generate(cfg, GenerateOptions{Checkpoint: filepath.Join(out, "best.safetensors"), Prime: "XYZ", Length: 3, Warn: warn}); err != nil || len(notes) != 0 {
+		t.Errorf("generate after a known prime: %v, notes %q", err, notes)
 	}
 	if _, err := EvalCheckpoint(cfg, filepath.Join(out, "best.safetensors"), "test", 1); err == nil || !strings.Contains(err.Error(), "no test split") {
 		t.Errorf("test split of a sequence: %v", err)
@@ -152,6 +165,13 @@ training: {epochs: 60, batch_size: 8}
 	}
 	if want := []string{filepath.Join(out, "f.csv"), filepath.Join(out, "f.png")}; !slices.Equal(append(ah.CSV, ah.Plots...), want) {
 		t.Errorf("files %v %v, want %v", ah.CSV, ah.Plots, want)
+	}
+	// generate on a series model: the command line's mistake (exit 2), as
+	// predict's flags for another kind of model are.
+	_, err = Generate(cfg, GenerateOptions{Checkpoint: filepath.Join(out, "best.safetensors"), Prime: "1", Length: 2})
+	var fe model.FlagError
+	if !errors.As(err, &fe) || !strings.Contains(err.Error(), "generate samples text; this model forecasts a series (use predict)") {
+		t.Errorf("generate on a series model: %#v", err)
 	}
 }
 
