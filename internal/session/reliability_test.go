@@ -182,7 +182,7 @@ func TestResumeSafety(t *testing.T) {
 	// A different seed (another validation split) or optimizer is refused.
 	other := loadConfig(t, dir, blobsConfig, "training.epochs=3", "seed=4", "optimizer.lr=0.5")
 	_, err = Run(other, Options{Resume: "a/last.safetensors"})
-	if err == nil || !strings.Contains(err.Error(), "was trained with a different seed, optimizer than") {
+	if err == nil || !strings.Contains(err.Error(), "was trained with other settings of seed, optimizer than") {
 		t.Errorf("resume with another seed and rate: %v", err)
 	}
 	// A run stopped by training.steps is done: resuming it adds no step.
@@ -224,7 +224,7 @@ func TestEvalSplitGuard(t *testing.T) {
 		t.Fatal(err)
 	}
 	plain := loadConfig(t, dir, blobsConfig)
-	if _, err := infer.EvalCheckpoint(plain, filepath.Join(out, "best.safetensors"), "validation", 1); err == nil || !strings.Contains(err.Error(), "different seed") {
+	if _, err := infer.EvalCheckpoint(plain, filepath.Join(out, "best.safetensors"), "validation", 1); err == nil || !strings.Contains(err.Error(), "other settings of seed") {
 		t.Errorf("validation with another seed: %v", err)
 	}
 	saved, err := model.Load(filepath.Join(out, "config.yaml"), nil)

@@ -59,6 +59,7 @@ function forgetRuns() {
 
 function renderRuns(list) {
   state.runs = list.runs;
+  state.dir = list.dir;
   const tbody = document.querySelector("#runs tbody");
   tbody.replaceChildren();
   if (list.runs.length === 0) {
@@ -213,9 +214,9 @@ function showTraces(run, traces) {
   if (traces.length === 0) {
     frame.hidden = true;
     frame.removeAttribute("src");
+    const dir = (state.dir ? state.dir + "/" : "") + run;
     links.appendChild(el("span", "No trace page in this run. Draw one with: "));
-    links.appendChild(el("code", "nettrain trace CONFIG --weights " + run + "/best.safetensors --html " + run + "/trace.html"));
-    links.appendChild(el("span", " (paths under the runs directory)."));
+    links.appendChild(el("code", "nettrain trace " + dir + "/config.yaml --weights " + dir + "/best.safetensors --html " + dir + "/trace.html"));
     return;
   }
   const pick = (file) => {
