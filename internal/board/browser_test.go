@@ -252,6 +252,8 @@ func TestBoardTraceInBrowser(t *testing.T) {
 	run := filepath.Join(runs, "worked")
 	os.MkdirAll(run, 0o755)
 	os.WriteFile(filepath.Join(run, "metrics.jsonl"), nil, 0o644)
+	os.MkdirAll(filepath.Join(runs, "plain"), 0o755) // a run without a trace page
+	os.WriteFile(filepath.Join(runs, "plain", "metrics.jsonl"), nil, 0o644)
 	cfg, err := model.Load("../../configs/cnn-worked-example.yaml", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -307,6 +309,14 @@ func TestBoardTraceInBrowser(t *testing.T) {
 	if st, err := browsertest.Inspect(shot); err != nil || st.Colours < 64 || st.NonWhite < 0.03 {
 		t.Errorf("the screenshot looks blank: %+v %v", st, err)
 	}
+	// A run without one: the command that draws it, runnable as printed
+	// (its paths under the runs directory the board was given).
+	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/?#run=plain")); err != nil { // a new load, not a hash change
+		t.Fatal(err)
+	}
+	p := filepath.Join(runs, "plain")
+	want := "nettrain trace " + p + "/config.yaml --weights " + p + "/best.safetensors --html " + p + "/trace.html"
+	waitFor(t, ctx, "the hint of a run without a trace page", `(document.querySelector("#trace-links code") || {}).textContent === `+strconv.Quote(want), 10*time.Second)
 	mu.Lock()
 	defer mu.Unlock()
 	if len(errs) > 0 {
