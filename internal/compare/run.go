@@ -156,16 +156,22 @@ func isOutputFile(name string) bool {
 // ownRecords reads the records already in an output directory, refusing
 // records of another sweep.
 func ownRecords(dir, sweep string) ([]Record, error) {
-	own, err := readRecords(dir)
+	return sweepRecords(dir, sweep, "already holds trials of a different sweep (another model, data or budget); use another --out directory")
+}
+
+// sweepRecords reads the records in dir, all of which must be of sweep;
+// refusal says what dir is otherwise (after its name).
+func sweepRecords(dir, sweep, refusal string) ([]Record, error) {
+	recs, err := readRecords(dir)
 	if err != nil {
 		return nil, err
 	}
-	for _, r := range own {
+	for _, r := range recs {
 		if r.Sweep != sweep {
-			return nil, fmt.Errorf("%s already holds trials of a different sweep (another model, data or budget); use another --out directory", dir)
+			return nil, fmt.Errorf("%s %s", dir, refusal)
 		}
 	}
-	return own, nil
+	return recs, nil
 }
 
 // Check checks a comparison without running it (the data is not read):
@@ -203,14 +209,9 @@ func checkOutRecords(dir, sweep string) ([]Record, error) {
 func tuningRecords(own []Record, o *Options, sweep string) ([]Record, error) {
 	tuned := own
 	for _, dir := range o.Tuned {
-		recs, err := readRecords(dir)
+		recs, err := sweepRecords(dir, sweep, "holds trials of a different sweep (another model, data or budget)")
 		if err != nil {
 			return nil, err
-		}
-		for _, rec := range recs {
-			if rec.Sweep != sweep {
-				return nil, fmt.Errorf("%s holds trials of a different sweep (another model, data or budget)", dir)
-			}
 		}
 		tuned = append(tuned, recs...)
 	}

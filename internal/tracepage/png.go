@@ -541,9 +541,8 @@ func firstSample(t Tensor) ([]float64, []int) {
 }
 
 func (p *Page) bands() []band {
-	first := firstSample
 	var bs []band
-	d, s := first(p.Input)
+	d, s := firstSample(p.Input)
 	bs = append(bs, band{title: "input x " + shapeStr(s), fwd: []*heat{p.heat("x, the input", d, s)}})
 	for li, l := range p.Layers {
 		last := li == len(p.Layers)-1
@@ -563,7 +562,7 @@ func (p *Page) bands() []band {
 			} else {
 				in = p.Layers[li-1].Output
 			}
-			d, s := first(in)
+			d, s := firstSample(in)
 			h := newHeatSized("x, the input, with the windows (channel 0)", d[:s[1]*s[2]], s[1:], 64, 320, p.digits())
 			h.pool = &poolMarks{g: l.Pool, w: s[2]}
 			if l.Argmax != nil {
@@ -575,23 +574,23 @@ func (p *Page) bands() []band {
 			}
 			b.fwd = append(b.fwd, h)
 		}
-		d, s := first(l.Output)
+		d, s := firstSample(l.Output)
 		b.fwd = append(b.fwd, p.heat(n[0], d, s))
 		if l.GradOutput != nil {
-			d, s := first(*l.GradOutput)
+			d, s := firstSample(*l.GradOutput)
 			b.bwd = append(b.bwd, p.heat(n[1], d, s))
 		}
 		for _, pr := range l.Params {
 			b.bwd = append(b.bwd, p.heat(named("dL/d"+symbol(pr), "dL/d"+pr.Name), pr.Grad.Data, pr.Grad.Shape))
 		}
 		if l.GradInput != nil {
-			d, s := first(*l.GradInput)
+			d, s := firstSample(*l.GradInput)
 			b.bwd = append(b.bwd, p.heat(n[2], d, s))
 			if l.Pool != nil && l.Argmax != nil && len(s) == 3 && (l.Pool.SH < l.Pool.KH || l.Pool.SW < l.Pool.KW) {
 				h := newHeatSized("dL/dx, channel 0: each window's dL/dy routed to its maximum", d[:s[1]*s[2]], s[1:], 64, 320, p.digits())
 				h.pool = &poolMarks{g: l.Pool, w: s[2], routed: true, argmax: l.Argmax[:l.Pool.OutH*l.Pool.OutW]}
 				if l.GradOutput != nil {
-					dy, _ := first(*l.GradOutput)
+					dy, _ := firstSample(*l.GradOutput)
 					h.pool.dy = dy[:l.Pool.OutH*l.Pool.OutW]
 				} else {
 					h.pool.dy = make([]float64, l.Pool.OutH*l.Pool.OutW)
