@@ -115,7 +115,9 @@
 // both sets peak near 112 GFLOP/s per core and AVX-512 wins on edges and
 // skinny shapes thanks to its masks and 32 registers; on Zen 5 (full-width
 // FMA) the AVX-512 kernel reaches 227 GFLOP/s per core on L1-resident
-// operands (BenchmarkMicroKernel) and about 205 at 1024^3. The build tag
+// operands (BenchmarkMicroKernel) and about 205 at 1024^3. BenchmarkFMAPeak
+// times each set's FMA loop with no loads (generated beside the kernels):
+// the ceiling at the clock the core runs at, to judge the tiles by. The build tag
 // purego, or any GOARCH but amd64, leaves only the generic set.
 //
 // Tests force a set with useKernels("avx2"), useKernels("generic"), and run

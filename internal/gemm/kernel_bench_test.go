@@ -24,6 +24,32 @@ func BenchmarkMicroKernel(b *testing.B) {
 	}
 }
 
+// BenchmarkFMAPeak runs each assembly set's FMA loop (12 ymm or 24 zmm
+// accumulators, no loads): the most GFLOP/s the core gives at the clock it
+// runs at during the benchmark, against which BenchmarkMicroKernel's tiles
+// are judged. The host's clock moves, so compare the two within one run.
+func BenchmarkFMAPeak(b *testing.B) {
+	const rounds = 1 << 16
+	for _, ks := range supportedKernels() {
+		peak, ok := fmaPeaks[ks.name]
+		if !ok {
+			continue
+		}
+		b.Run(ks.name, func(b *testing.B) {
+			for b.Loop() {
+				peak.run(rounds)
+			}
+			b.ReportMetric(float64(peak.flops*rounds)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
+
+// fmaLoop is an FMA-throughput loop: run(n) does n rounds of flops each.
+type fmaLoop struct {
+	run   func(n int)
+	flops int
+}
+
 // BenchmarkMicroKernelDepth is BenchmarkMicroKernel's outer-product
 // kernels at depths from 64 to 1024: what a call costs beyond its
 // arithmetic (at the deepest, the B sliver no longer fits in L1 with

@@ -480,3 +480,7 @@ func copy2DAVX(n1 int, n2 int, cols int, dst *float32, d1 int, d2 int, src *floa
 
 //go:noescape
 func copy2DAVX512(n1 int, n2 int, cols int, dst *float32, d1 int, d2 int, src *float32, s1 int, s2 int)
+
+func fmaPeakAVX2(n int)
+
+func fmaPeakAVX512(n int)

@@ -117,6 +117,8 @@ func main() {
 	transpose4x8()
 	copy2D()
 	copy2D512()
+	fmaPeak("AVX2", ymm, 12)
+	fmaPeak("AVX512", zmm, 24)
 	Generate()
 	if err := writeTables(*tables); err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -949,4 +951,32 @@ func paramAddr(name string) Mem {
 		panic(err)
 	}
 	return b.Addr
+}
+
+// fmaPeak generates fmaPeak<isa>(n): n rounds of chains independent
+// FMAs into as many accumulators as the set's largest register tile uses,
+// with no loads, so that only the FMA units' throughput limits it. It
+// measures the core's arithmetic ceiling at the clock it runs at now
+// (BenchmarkFMAPeak), against which the tile kernels are judged.
+func fmaPeak(isa string, reg []VecPhysical, chains int) {
+	TEXT("fmaPeak"+isa, NOSPLIT, "func(n int)")
+	n := Load(Param("n"), GP64())
+	for i := 0; i < chains+2; i++ {
+		if isa == "AVX512" {
+			VPXORD(reg[i], reg[i], reg[i])
+		} else {
+			VXORPS(reg[i], reg[i], reg[i])
+		}
+	}
+	TESTQ(n, n)
+	JZ(LabelRef("done"))
+	Label("loop")
+	for i := 0; i < chains; i++ {
+		VFMADD231PS(reg[chains], reg[chains+1], reg[i])
+	}
+	DECQ(n)
+	JNZ(LabelRef("loop"))
+	Label("done")
+	VZEROUPPER()
+	RET()
 }
