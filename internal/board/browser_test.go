@@ -317,6 +317,14 @@ func TestBoardTraceInBrowser(t *testing.T) {
 	p := filepath.Join(runs, "plain")
 	want := "nettrain trace " + p + "/config.yaml --weights " + p + "/best.safetensors --html " + p + "/trace.html"
 	waitFor(t, ctx, "the hint of a run without a trace page", `(document.querySelector("#trace-links code") || {}).textContent === `+strconv.Quote(want), 10*time.Second)
+	// The address follows the page and the page the address: a changed
+	// hash (by hand, or back and forward) switches the run without a load.
+	eval[bool](t, ctx, `(window.notReloaded = true, location.hash = "#run=worked&overlay=plain", true)`)
+	waitFor(t, ctx, "the run named by a changed hash", `document.getElementById("run-name").textContent === "worked" && !document.getElementById("overlay-section").hidden && window.notReloaded === true`, 10*time.Second)
+	eval[bool](t, ctx, `(document.querySelector('#runs tbody tr[data-run="plain"]').click(), true)`)
+	waitFor(t, ctx, "the clicked run in the address", `location.hash === "#run=plain&overlay=plain" && document.getElementById("run-name").textContent === "plain"`, 10*time.Second)
+	eval[bool](t, ctx, `(location.hash = "#run=worked", true)`)
+	waitFor(t, ctx, "no overlay when the hash names none", `document.getElementById("run-name").textContent === "worked" && document.getElementById("overlay-section").hidden && window.notReloaded === true`, 10*time.Second)
 	mu.Lock()
 	defer mu.Unlock()
 	if len(errs) > 0 {

@@ -79,6 +79,7 @@ function renderRuns(list) {
     box.addEventListener("click", (ev) => {
       ev.stopPropagation();
       if (box.checked) state.ticked.add(run.name); else state.ticked.delete(run.name);
+      toHash();
       refreshOverlay();
     });
     const tdBox = el("td");
@@ -175,6 +176,7 @@ function drawRun(d) {
 
 async function selectRun(name) {
   state.selected = name;
+  toHash();
   for (const tr of document.querySelectorAll("#runs tbody tr")) tr.classList.toggle("selected", tr.dataset.run === name);
   await refreshRun();
   document.getElementById("run-section").scrollIntoView({ block: "nearest" });
@@ -205,7 +207,7 @@ function traceURL(run, file) {
 // redraws only when the list changes, so the page in the frame keeps its
 // state between polls.
 function showTraces(run, traces) {
-  const key = JSON.stringify([run, traces]);
+  const key = JSON.stringify([state.dir, run, traces]);
   if (state.traceKey === key) return;
   state.traceKey = key;
   const links = document.getElementById("trace-links");
@@ -275,6 +277,7 @@ async function refreshOverlay() {
 async function showReport(name) {
   const d = await getJSON("/api/report?name=" + encodeURIComponent(name));
   state.report = name;
+  toHash();
   const s = d.summary;
   document.getElementById("report").hidden = false;
   document.getElementById("report-title").textContent = "Optimizer comparison: " + (s.name || d.name) + " (" + d.name + ")";
@@ -329,15 +332,36 @@ async function tick() {
 }
 
 // The address may name a run, runs to overlay and a report:
-// #run=NAME&overlay=A,B&report=NAME (each URI-encoded).
+// #run=NAME&overlay=A,B&report=NAME (each URI-encoded). The page keeps it
+// up to date (so that it can be bookmarked or shared) and follows it when
+// it is changed: by hand, or by the browser's back and forward.
 function fromHash() {
   const p = new URLSearchParams(location.hash.slice(1));
-  if (p.get("run")) state.selected = p.get("run");
-  for (const n of (p.get("overlay") || "").split(",")) if (n) state.ticked.add(n);
-  if (p.get("report")) showReport(p.get("report")).catch(() => {});
+  state.ticked = new Set((p.get("overlay") || "").split(",").filter((n) => n));
+  for (const box of document.querySelectorAll("#runs tbody tr[data-run] input[type=checkbox]")) {
+    box.checked = state.ticked.has(box.closest("tr").dataset.run);
+  }
+  if (p.get("report") && p.get("report") !== state.report) showReport(p.get("report")).catch(() => {});
+  if (p.get("run") && p.get("run") !== state.selected) {
+    if (state.dir === undefined) state.selected = p.get("run"); // the first poll shows it
+    else selectRun(p.get("run")).catch(() => {});
+  }
+  if (state.dir !== undefined) refreshOverlay().catch(() => {});
+}
+
+// toHash writes the state into the address without adding a history entry
+// or firing hashchange.
+function toHash() {
+  const p = new URLSearchParams();
+  if (state.selected) p.set("run", state.selected);
+  if (state.ticked.size > 0) p.set("overlay", [...state.ticked].join(","));
+  if (state.report) p.set("report", state.report);
+  const h = "#" + p.toString();
+  if (location.hash !== h) history.replaceState(null, "", h);
 }
 
 fromHash();
+window.addEventListener("hashchange", fromHash);
 for (const tr of document.querySelectorAll("#runs tbody tr[data-run]")) tr.addEventListener("click", () => selectRun(tr.dataset.run));
 for (const a of document.querySelectorAll("#reports a[data-report]")) a.addEventListener("click", (ev) => { ev.preventDefault(); showReport(a.dataset.report); });
 tick();
