@@ -208,3 +208,46 @@ func TestCompareInterruptedBeforeAnyTrial(t *testing.T) {
 		}
 	}
 }
+
+// TestClosedStdoutStopsCleanly: `nettrain train ... | head -1` closes the
+// pipe after the first line. The next write raises SIGPIPE, which used to
+// kill the process and leave no status.json and the lock in place; now the
+// run stops as after SIGINT, saving a checkpoint, its status and exit code
+// 141 (128 + SIGPIPE), and releases its lock.
+func TestClosedStdoutStopsCleanly(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a few seconds")
+	}
+	dir := t.TempDir()
+	writeSignalData(t, dir)
+	cmd := nettrainCmd(t, dir, "train", "c.yaml", "--out", "run", "--set", "training.epochs=50")
+	stdout, _ := cmd.StdoutPipe()
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, "training ") {
+		t.Fatalf("first line %q: %v", line, err)
+	}
+	stdout.Close() // as head does after its line
+	err = cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 141 {
+		t.Fatalf("run: %v, want exit 141; stderr:\n%s", err, stderr.String())
+	}
+	if !strings.HasPrefix(stderr.String(), "nettrain: SIGPIPE (a closed output pipe): finishing the current step and saving a checkpoint\n") ||
+		!strings.Contains(stderr.String(), "resume with: nettrain train c.yaml") {
+		t.Errorf("stderr:\n%s", stderr.String())
+	}
+	st, err := os.ReadFile(filepath.Join(dir, "run", "status.json"))
+	if err != nil || !strings.Contains(string(st), `"status": "interrupted"`) || !strings.Contains(string(st), "interrupted by SIGPIPE") {
+		t.Errorf("status.json: %s %v", st, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "run", "nettrain.lock")); !os.IsNotExist(err) {
+		t.Errorf("the lock is left: %v", err)
+	}
+	if _, err := safetensors.Read(filepath.Join(dir, "run", "last.safetensors")); err != nil {
+		t.Errorf("the checkpoint: %v", err)
+	}
+}

@@ -36,30 +36,45 @@ var (
 		"the records of the finished trials on disk are intact"}
 )
 
-// watchSignals catches SIGINT and SIGTERM for a long-running command. The
-// first one is delivered on the returned channel (the command finishes its
-// step and saves what it has), with notes.first on standard error; a second
-// one exits at once, with notes.again (through streams.Exit: os.Exit in
-// the binary, a recorder in tests). stop releases the signals.
+// watchSignals catches SIGINT, SIGTERM and SIGPIPE for a long-running
+// command. The first one is delivered on the returned channel (the command
+// finishes its step and saves what it has), with notes.first on standard
+// error; a second SIGINT or SIGTERM exits at once, with notes.again
+// (through streams.Exit: os.Exit in the binary, a recorder in tests). A
+// SIGPIPE comes from a write to a closed pipe, such as standard output
+// piped into head: without this, Go would kill the process there and
+// leave the run without its status and its lock in place; with it, the
+// write fails and the command stops as after SIGINT, and the SIGPIPEs of
+// its later writes change nothing. stop releases the signals.
 func watchSignals(streams *IOStreams, notes signalNotes) (first <-chan os.Signal, stop func()) {
 	errOut, exit := streams.ErrOut, streams.Exit
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGPIPE)
 	out := make(chan os.Signal, 1)
 	quit := make(chan struct{})
 	go func() {
 		select {
 		case s := <-sigs:
-			fmt.Fprintf(errOut, "nettrain: %s: %s (signal again to exit at once)\n", session.SignalName(s), notes.first)
+			if s == syscall.SIGPIPE {
+				fmt.Fprintf(errOut, "nettrain: SIGPIPE (a closed output pipe): %s\n", notes.first)
+			} else {
+				fmt.Fprintf(errOut, "nettrain: %s: %s (signal again to exit at once)\n", session.SignalName(s), notes.first)
+			}
 			out <- s
 		case <-quit:
 			return
 		}
-		select {
-		case s := <-sigs:
-			fmt.Fprintf(errOut, "nettrain: %s again: exiting now; %s\n", session.SignalName(s), notes.again)
-			exit(signalExit(s))
-		case <-quit:
+		for {
+			select {
+			case s := <-sigs:
+				if s == syscall.SIGPIPE {
+					continue
+				}
+				fmt.Fprintf(errOut, "nettrain: %s again: exiting now; %s\n", session.SignalName(s), notes.again)
+				exit(signalExit(s))
+			case <-quit:
+				return
+			}
 		}
 	}()
 	return out, func() {

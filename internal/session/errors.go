@@ -27,6 +27,8 @@ func SignalName(s os.Signal) string {
 		return "SIGINT"
 	case syscall.SIGTERM:
 		return "SIGTERM"
+	case syscall.SIGPIPE:
+		return "SIGPIPE"
 	}
 	return s.String()
 }
