@@ -36,9 +36,9 @@ func NewCmdBoard(s *IOStreams, runF func(*BoardOptions) error) *cobra.Command {
 		Use:   "board [RUNS_DIR]",
 		Short: "Watch training runs in the browser: curves, status, comparisons",
 		Long: `Serve a local web page over RUNS_DIR (default runs): every run in it with
-its config, status (running, finished, stopped_early, interrupted, diverged)
-and best metrics; each run's curves, updating live while it trains; the
-curves of several runs overlaid; and compare-optimizers reports. It only
+its config, status (running, finished, stopped_early, interrupted, diverged,
+failed) and best metrics; each run's curves, updating live while it trains;
+the curves of several runs overlaid; and compare-optimizers reports. It only
 reads the run directories, and listens on 127.0.0.1:6006 unless --addr
 says otherwise.`,
 		Args: cobra.MaximumNArgs(1),

@@ -116,7 +116,7 @@ Scale-out: run --phase tune --shard I/N on N machines, then --phase final
 	f.IntVar(&opts.Epochs, "epochs", 0, fmt.Sprintf("epochs per trial, at most %d (default: training.epochs)", model.MaxEpochs))
 	f.IntVar(&opts.Steps, "steps", 0, "cap on steps per trial (default: training.steps)")
 	f.IntVar(&opts.Workers, "workers", parallel.Cores(), "trials in parallel, each single-threaded; the default is the number of cores the process may use")
-	f.IntVar(&opts.EvalsPerEpoch, "evals-per-epoch", 0, "validation measurements per epoch (default: compare.evals_per_epoch, 10)")
+	f.IntVar(&opts.EvalsPerEpoch, "evals-per-epoch", 0, "about this many validation measurements per epoch, one every max(1, batches/N) steps (default: compare.evals_per_epoch, 10)")
 	f.StringVar(&opts.Out, "out", "", "output directory (default runs/<name>-compare): new, empty or a comparison's; one holding other files is refused")
 	f.StringVar(&opts.Shard, "shard", "", "run only shard I of N of the trial list, as I/N")
 	f.StringVar((*string)(&opts.Phase), "phase", string(compare.PhaseAll), "all, tune or final (sharded sweeps run tune, then final)")

@@ -21,7 +21,7 @@ type GenerateOptions struct {
 func NewCmdGenerate(s *IOStreams, runF func(*GenerateOptions) error) *cobra.Command {
 	opts := &GenerateOptions{IO: s}
 	cmd := &cobra.Command{
-		Use:   "generate CONFIG --checkpoint FILE --prime TEXT --length N",
+		Use:   "generate CONFIG --checkpoint FILE [--prime TEXT] [--length N]",
 		Short: "Sample text from a character model",
 		Long: `Sample text from a character-level model: feed the last window of characters
 (the prime, left-padded with spaces when shorter than a window), draw the next

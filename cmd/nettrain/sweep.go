@@ -100,7 +100,7 @@ processes, merged by
 	f.IntVar(&opts.Epochs, "epochs", 0, fmt.Sprintf("epochs per trial, at most %d (default: training.epochs)", model.MaxEpochs))
 	f.IntVar(&opts.Steps, "steps", 0, "steps per trial (default: training.steps)")
 	f.IntVar(&opts.Workers, "workers", parallel.Cores(), "trials in parallel, each single-threaded; the default is the number of cores the process may use")
-	f.IntVar(&opts.EvalsPerEpoch, "evals-per-epoch", 10, "validation measurements per epoch")
+	f.IntVar(&opts.EvalsPerEpoch, "evals-per-epoch", 10, "about this many validation measurements per epoch (one every max(1, batches/N) steps)")
 	f.StringVar(&opts.Out, "out", "", "output directory (default runs/<name>-sweep): new, empty or a sweep's; one holding other files is refused")
 	f.StringVar(&opts.Shard, "shard", "", "run only shard I of N of the trial list, as I/N")
 	f.BoolVar(&opts.Check, "check", false, "check the flags, every setting's config and --out (new, empty, or this sweep's: not other files or another sweep's records), then stop (the data is not read): what the Slurm and Kubernetes scripts run before submitting")

@@ -108,3 +108,17 @@ func TestParseRandomForm(t *testing.T) {
 		}
 	}
 }
+
+// TestSweepReportDirsOfAComparison: a sweep report over a comparison's
+// directory says which directory and which command reports it.
+func TestSweepReportDirsOfAComparison(t *testing.T) {
+	dir := t.TempDir()
+	if err := appendRecord(dir, Record{Key: Key{Phase: PhaseTune, Optimizer: "adam", LR: 0.001}, Sweep: "s"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := SweepReportDirs([]string{dir}, ReportOptions{Out: t.TempDir()})
+	want := dir + " holds the records of an optimizer comparison, not of a sweep: report it with nettrain compare-optimizers report " + dir
+	if err == nil || err.Error() != want {
+		t.Errorf("got %v\nwant %s", err, want)
+	}
+}

@@ -113,6 +113,9 @@ func SweepReportDirs(dirs []string, o ReportOptions) (*SweepSummary, error) {
 		if err != nil {
 			return nil, err
 		}
+		if len(recs) > 0 && recs[0].Phase != PhaseSweep {
+			return nil, fmt.Errorf("%s holds the records of an optimizer comparison, not of a sweep: report it with nettrain compare-optimizers report %s", d, d)
+		}
 		sets = append(sets, recs)
 	}
 	return SweepReport(sets, o)

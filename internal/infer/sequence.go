@@ -98,6 +98,9 @@ func Generate(cfg *model.Config, o GenerateOptions) (string, error) {
 	if err := o.check(); err != nil {
 		return "", err
 	}
+	if cfg.Data.Sequence == nil { // the command line's mistake, as on a series
+		return "", model.FlagError{Err: fmt.Errorf("%s: generate samples text from a character model (data.sequence); this model is not one (use predict)", cfg.File)}
+	}
 	d, net, err := loadForInference(cfg, o.Checkpoint, 1)
 	if err != nil {
 		return "", err

@@ -248,3 +248,19 @@ func TestGenerateChecksItsOptions(t *testing.T) {
 		}
 	}
 }
+
+// TestGenerateOnAnMLP: generate on a model that is not a sequence model is
+// the command line's mistake (exit 2), as on a series model, refused
+// before the checkpoint is read.
+func TestGenerateOnAnMLP(t *testing.T) {
+	dir := t.TempDir()
+	cfg := testutil.LoadConfig(t, dir, `name: m
+data: {train: d.safetensors}
+model: {input: [3], layers: [{dense: {units: 2}}]}
+`)
+	_, err := Generate(cfg, GenerateOptions{Checkpoint: filepath.Join(dir, "none.safetensors"), Length: 2})
+	var fe model.FlagError
+	if !errors.As(err, &fe) || !strings.Contains(err.Error(), "generate samples text from a character model (data.sequence); this model is not one (use predict)") {
+		t.Errorf("generate on an MLP: %#v", err)
+	}
+}

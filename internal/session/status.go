@@ -23,7 +23,7 @@ const StatusFile = "status.json"
 const (
 	StatusFinished     = "finished"      // every epoch, or training.steps
 	StatusStoppedEarly = "stopped_early" // training.early_stopping
-	StatusInterrupted  = "interrupted"   // a signal; resumable
+	StatusInterrupted  = "interrupted"   // a signal (SIGINT, SIGTERM, or SIGPIPE from a closed output); resumable
 	StatusDiverged     = "diverged"      // a non-finite loss (training.on_nan)
 	StatusFailed       = "failed"        // any other error
 )
