@@ -47,8 +47,8 @@ func evalCheckpoint[T backprop.Float](cfg *model.Config, path string, split Spli
 		cur := cfg.ResumeSections()
 		for _, k := range []string{"seed", "data"} {
 			if v, ok := st.Sections[k]; ok && v != cur[k] {
-				return train.EvalResult{}, fmt.Errorf("%s was trained with other settings of %s than %s gives now, so the %s split would not be the one held out in training; evaluate with the config and --set options the run used (its resolved copy is config.yaml in the run directory)",
-					path, k, cfg.File, split)
+				return train.EvalResult{}, fmt.Errorf("%s was trained with other settings of %s than %s gives now%s, so the %s split would not be the one held out in training; evaluate with the config and --set options the run used (its resolved copy is config.yaml in the run directory)",
+					path, k, cfg.File, cfg.ResumeOverrides([]string{k}), split)
 			}
 		}
 	}

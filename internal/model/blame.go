@@ -53,6 +53,22 @@ func (d *decoder) withOverrides(err error, sections ...string) error {
 	if !errors.As(err, &e) || e.Origin != "" {
 		return err
 	}
+	e.Origin = strings.Join(d.overridesOf(sections...), ", ")
+	return err
+}
+
+// OverridesOf names the overrides (--set or NETTRAIN_*) of this load that
+// set one of the given sections (dotted config keys) or something under
+// it, in the order they were applied; for messages about a section as a
+// whole, such as a checkpoint trained with other settings of it.
+func (c *Config) OverridesOf(sections ...string) []string {
+	if c.dec == nil {
+		return nil
+	}
+	return c.dec.overridesOf(sections...)
+}
+
+func (d *decoder) overridesOf(sections ...string) []string {
 	var names []string
 	for _, a := range d.applied {
 		for _, s := range sections {
@@ -61,6 +77,5 @@ func (d *decoder) withOverrides(err error, sections ...string) error {
 			}
 		}
 	}
-	e.Origin = strings.Join(names, ", ")
-	return err
+	return names
 }

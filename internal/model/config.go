@@ -154,7 +154,9 @@ func (c *Config) KeyError(path, format string, args ...any) error {
 		}
 		n = next
 	}
-	return c.dec.errAt(n, path, format, args...)
+	// An error about a key that an override set, or under which one set
+	// something, names the override(s) beside the file's position.
+	return c.dec.withOverrides(c.dec.errAt(n, path, format, args...), path)
 }
 
 // KeyCause is KeyError for a failure of what the key names (a data file
@@ -520,6 +522,29 @@ func (c *Config) ResumeSections() map[string]string {
 			CN, CV *float64
 		}{c.Training.BatchSize, c.Training.Shuffle, c.Training.ClipNorm, c.Training.ClipValue}),
 	}
+}
+
+// resumeKeys are the config keys each of ResumeSections' sections hashes.
+var resumeKeys = map[string][]string{
+	"seed": {"seed"}, "dtype": {"dtype"}, "data": {"data"}, "model": {"model", "loss"},
+	"optimizer": {"optimizer"}, "schedule": {"schedule"},
+	"training": {"training.batch_size", "training.shuffle", "training.clip_norm", "training.clip_value"},
+}
+
+// ResumeOverrides names this load's overrides of the keys that the given
+// ResumeSections sections hash: the likely cause when a checkpoint was
+// trained with other settings of them. Empty when no override touched
+// them.
+func (c *Config) ResumeOverrides(sections []string) string {
+	var keys []string
+	for _, s := range sections {
+		keys = append(keys, resumeKeys[s]...)
+	}
+	o := c.OverridesOf(keys...)
+	if len(o) == 0 {
+		return ""
+	}
+	return " (this command sets " + strings.Join(o, ", ") + ")"
 }
 
 // Path resolves a path from the config against the config's directory.

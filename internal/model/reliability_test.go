@@ -409,3 +409,39 @@ func TestDeepNestingIsCheap(t *testing.T) {
 		})
 	}
 }
+
+// TestKeyErrorsAfterLoadNameOverrides: errors found after the config is
+// loaded (the data does not fit the model, a checkpoint was trained with
+// other settings) name the overrides of the key they are about, or under
+// it, beside the file position; ResumeOverrides names those of a
+// checkpoint's sections (model covers the loss; training only what a
+// resume must keep).
+func TestKeyErrorsAfterLoadNameOverrides(t *testing.T) {
+	for _, tc := range []struct {
+		sets     []string
+		key      string
+		want     string
+		sections []string
+		resume   string
+	}{
+		{[]string{"model.layers.0.dense.units=64"}, "model.layers.0",
+			"--set model.layers.0.dense.units=64 (c.yaml:7:7): model.layers.0: msg", []string{"model"}, " (this command sets --set model.layers.0.dense.units=64)"},
+		{[]string{"model.layers.0.dense.units=64"}, "model.layers.2", "c.yaml:9:7: model.layers.2: msg", []string{"training"}, ""},
+		{[]string{"model.input=[784]"}, "model.input", "--set model.input=[784]: model.input: msg", []string{"data", "seed"}, ""},
+		{[]string{"training.epochs=3", "training.batch_size=32"}, "training.batch_size",
+			"--set training.batch_size=32: training.batch_size: msg", []string{"training"}, " (this command sets --set training.batch_size=32)"},
+		{[]string{"loss=mse"}, "loss", "--set loss=mse: loss: msg", []string{"model"}, " (this command sets --set loss=mse)"},
+		{nil, "model.layers.0", "c.yaml:7:7: model.layers.0: msg", []string{"model"}, ""},
+	} {
+		c, err := Parse("c.yaml", []byte(base), tc.sets, viper.New())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.KeyError(tc.key, "msg").Error(); got != tc.want {
+			t.Errorf("%v %s: %s, want %s", tc.sets, tc.key, got, tc.want)
+		}
+		if got := c.ResumeOverrides(tc.sections); got != tc.resume {
+			t.Errorf("%v %v: %q, want %q", tc.sets, tc.sections, got, tc.resume)
+		}
+	}
+}

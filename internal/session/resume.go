@@ -28,8 +28,8 @@ func (s *session[T]) checkState(path string, rs checkpoint.State) error {
 		return fmt.Errorf("%s: metadata \"format\" is %q, not a checkpoint format this nettrain can resume (it reads nettrain-checkpoint/1 and /2); start a new run from its weights with model.init_from", path, rs.Format)
 	}
 	if d := checkpoint.SectionsDiffer(rs, s.cfg.ResumeSections()); len(d) > 0 {
-		return fmt.Errorf("%s was trained with other settings of %s than %s gives now, so resuming would not continue the same run; resume with the same config and --set options (the seed, dtype, data, model, loss, optimizer, schedule and training.batch_size, shuffle, clip_norm and clip_value must stay; the rest, such as training.epochs, training.steps or training.early_stopping, may change), or start a new run from these weights with model.init_from",
-			path, strings.Join(d, ", "), s.cfg.File)
+		return fmt.Errorf("%s was trained with other settings of %s than %s gives now%s, so resuming would not continue the same run; resume with the same config and --set options (the seed, dtype, data, model, loss, optimizer, schedule and training.batch_size, shuffle, clip_norm and clip_value must stay; the rest, such as training.epochs, training.steps or training.early_stopping, may change), or start a new run from these weights with model.init_from",
+			path, strings.Join(d, ", "), s.cfg.File, s.cfg.ResumeOverrides(d))
 	}
 	if d := checkpoint.DataDiffers(rs.Data, s.m.Data.Fingerprints); d != "" {
 		return fmt.Errorf("%s was trained on other data than %s reads now: %s; resume with the data the run was trained on, or start a new run from these weights with model.init_from",

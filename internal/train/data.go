@@ -370,8 +370,8 @@ func (d *Data[T]) checkFit(ds *data.Dataset) error {
 	cfg, g := d.cfg, d.graph
 	in := backprop.Prod(g.Input)
 	if ds.FeatureLen() != in {
-		return fmt.Errorf("%s: the samples of %s have shape %v (%d values), but model.input is %v (%d values)",
-			cfg.File, ds.Source, ds.Shape, ds.FeatureLen(), g.Input, in)
+		return cfg.KeyError("model.input", "the samples of %s have shape %v (%d values), but model.input is %v (%d values)",
+			ds.Source, ds.Shape, ds.FeatureLen(), g.Input, in)
 	}
 	out := g.Input
 	if len(g.Specs) > 0 {
