@@ -202,7 +202,8 @@ func TestCompareReportHelpAndFlags(t *testing.T) {
 }
 
 // TestCompareBadOptions: the comparison's settings, from the config or the
-// flags, are checked before any trial runs.
+// flags, are checked before any trial runs; the config's when it is read,
+// at their place in the file (FILE).
 func TestCompareBadOptions(t *testing.T) {
 	dir := t.TempDir()
 	writeSmallSweep(t, dir)
@@ -213,13 +214,13 @@ func TestCompareBadOptions(t *testing.T) {
 		args    []string
 		want    string
 	}{
-		{"compare: {lr_grid: {sgd: []}}", nil, "compare.lr_grid.sgd is empty: give at least one learning rate, or remove it to use the default grid"},
-		{"compare: {optimizers: [sgd, sgd]}", nil, `compare.optimizers lists "sgd" twice`},
+		{"compare: {lr_grid: {sgd: []}}", nil, "FILE:7:26: compare.lr_grid.sgd: is empty: give at least one learning rate, or remove it to use the default grid"},
+		{"compare: {optimizers: [sgd, sgd]}", nil, `FILE:7:23: compare.optimizers: lists "sgd" twice`},
 		{"compare: {optimizers: [sgd, adamm]}", nil,
-			`compare.optimizers: unknown optimizer "adamm" (did you mean "adam"?); known: sgd, momentum, nesterov, adagrad, adadelta, rmsprop, adam, adamw, nadam`},
+			`FILE:7:23: compare.optimizers: unknown optimizer "adamm" (did you mean "adam"?); known: sgd, momentum, nesterov, adagrad, adadelta, rmsprop, adam, adamw, nadam`},
 		{"", []string{"--optimizers", "sgd,adamm"}, `--optimizers: unknown optimizer "adamm" (did you mean "adam"?)`},
-		{"compare: {target_loss: 0}", nil, "compare.target_loss or --target-loss must be a finite validation loss > 0, got 0"},
-		{"compare: {target_loss: -0.5}", nil, "compare.target_loss or --target-loss must be a finite validation loss > 0, got -0.5"},
+		{"compare: {target_loss: 0}", nil, "FILE:7:24: compare.target_loss: must be a finite validation loss > 0 (or null), got 0"},
+		{"compare: {target_loss: -0.5}", nil, "FILE:7:24: compare.target_loss: must be a finite validation loss > 0 (or null), got -0.5"},
 		{"", []string{"--target-loss", "-1"}, "compare.target_loss or --target-loss must be a finite validation loss > 0, got -1"},
 	} {
 		path := filepath.Join(dir, "bad.yaml")
@@ -227,7 +228,7 @@ func TestCompareBadOptions(t *testing.T) {
 		s, _, errOut := streams()
 		args := append([]string{"compare-optimizers", path, "--out", filepath.Join(dir, "out")}, c.args...)
 		code := Main(args, s)
-		if code == 0 || !strings.HasPrefix(errOut.String(), "nettrain: "+c.want) {
+		if want := strings.ReplaceAll(c.want, "FILE", path); code == 0 || !strings.HasPrefix(errOut.String(), "nettrain: "+want) {
 			t.Errorf("%s %v: exit %d, %q\nwant %q", c.compare, c.args, code, errOut.String(), c.want)
 		}
 	}

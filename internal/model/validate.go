@@ -2,6 +2,9 @@ package model
 
 import (
 	"errors"
+	"maps"
+	"math"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -105,6 +108,12 @@ func (c *Config) validate(d *decoder, root *yaml.Node) error {
 		if k.v < 1 {
 			return d.errAt(at("compare."+k.key), "compare."+k.key, "must be at least 1, got %d", k.v)
 		}
+	}
+	if err := c.checkCompare(d, at); err != nil {
+		return err
+	}
+	if t := c.Trace; t != nil && t.Target != nil && t.OutputGrad != nil {
+		return d.errIn(at("trace"), "trace", "trace.target and trace.output_grad both say where backprop starts: a target starts it from the loss, an output gradient from the output; give one")
 	}
 	if err := c.checkCaps(d, at); err != nil {
 		return err
@@ -231,6 +240,50 @@ func (c *Config) checkImage(d *decoder, at func(string) *yaml.Node, enum func(pa
 		if rc := a.RandomCrop; rc != nil && rc.Padding < 1 {
 			return d.errAt(at("data.augment.random_crop.padding"), "data.augment.random_crop.padding", "must be at least 1 (the zero padding on each side), got %d", rc.Padding)
 		}
+	}
+	return nil
+}
+
+// checkCompare checks the compare section's names and rates when the file
+// is read, so that every command refuses a misspelt optimizer at its place
+// in the file (compare-optimizers checks its flags against the same names).
+func (c *Config) checkCompare(d *decoder, at func(string) *yaml.Node) error {
+	var known []string
+	for _, v := range optim.Variants() {
+		known = append(known, v.Name)
+	}
+	cc := c.Compare
+	for i, n := range cc.Optimizers {
+		if !slices.Contains(known, n) {
+			return d.errAt(at("compare.optimizers"), "compare.optimizers", "unknown optimizer %q%s; known: %s", n, didYouMean(n, known), strings.Join(known, ", "))
+		}
+		if slices.Contains(cc.Optimizers[:i], n) {
+			return d.errAt(at("compare.optimizers"), "compare.optimizers", "lists %q twice", n)
+		}
+	}
+	for _, n := range slices.Sorted(maps.Keys(cc.LRGrid)) {
+		key := "compare.lr_grid." + n
+		if !slices.Contains(known, n) {
+			return d.errAt(at(key), "compare.lr_grid", "unknown optimizer %q%s; known: %s", n, didYouMean(n, known), strings.Join(known, ", "))
+		}
+		if len(cc.Optimizers) > 0 && !slices.Contains(cc.Optimizers, n) {
+			return d.errAt(at(key), key, "%q is not compared (compare.optimizers: %s)", n, strings.Join(cc.Optimizers, ", "))
+		}
+		g := cc.LRGrid[n]
+		if len(g) == 0 {
+			return d.errAt(at(key), key, "is empty: give at least one learning rate, or remove it to use the default grid")
+		}
+		for i, lr := range g {
+			if !(lr > 0) || math.IsInf(lr, 0) {
+				return d.errAt(at(key), key, "learning rates must be finite and > 0, got %g", lr)
+			}
+			if slices.Contains(g[:i], lr) {
+				return d.errAt(at(key), key, "lists %g twice", lr)
+			}
+		}
+	}
+	if t := cc.TargetLoss; t != nil && (!(*t > 0) || math.IsInf(*t, 0)) {
+		return d.errAt(at("compare.target_loss"), "compare.target_loss", "must be a finite validation loss > 0 (or null), got %g", *t)
 	}
 	return nil
 }
