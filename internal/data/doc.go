@@ -217,7 +217,10 @@
 //     standardize, minmax, per column) is fitted on the training region
 //     and applied to inputs and targets; Denormalize undoes it. With
 //     SeqOptions.Float64 the values are float64 (and differences are
-//     taken in float64).
+//     taken in float64). With SeqOptions.Difference every change from
+//     one row to the next must be finite in the stored precision (3e38
+//     after -3e38 is not a float32): one that is not is an error naming
+//     the line and column, found as the rows are read.
 //
 // A window starting at s has inputs at s..s+W-1 (W = Window); its target
 // is the value at s+W-1+H (H = Horizon; target next, many-to-one) or the

@@ -65,6 +65,8 @@ type SeqOptions struct {
 	// normalisation: a model of the changes extrapolates a trend that a
 	// model of the levels cannot. It needs Horizon 1, so that a predicted
 	// change plus the last known level is a genuine one-step forecast.
+	// A change that is not finite in the stored precision (float32, or
+	// float64 with Float64) is an error naming its line and column.
 	Difference bool
 	// MaxBytes bounds the memory, in bytes, that reading the sequence may
 	// fill: a text's bytes and token ids, a series' stored values (twice

@@ -148,6 +148,14 @@ func ParseSeriesCSV(name string, r io.Reader, opts SeqOptions) (seq *Sequence, t
 				seq.values = append(seq.values, float32(v))
 			}
 		}
+		if opts.Difference && seq.N > 0 {
+			if err := checkChange(seq, len(stored), func(k int) string {
+				l, _ := cr.FieldPos(stored[k])
+				return fmt.Sprintf("%s:%d: %s", name, l, colName(stored[k]))
+			}); err != nil {
+				return fail(err)
+			}
+		}
 		seq.N++
 	}
 	if seq.N < 2 {
@@ -207,6 +215,33 @@ func difference[E float32 | float64](rows []E, c int) []E {
 		d[i] = rows[i+c] - rows[i]
 	}
 	return d
+}
+
+// checkChange checks that the change from the previous row to the row
+// just appended to seq (c values each) is finite in the stored precision:
+// two finite values far apart, such as 3e38 and -3e38 as float32, have a
+// difference that is not. where(k) names the row's line and stored
+// column k for the message.
+func checkChange(seq *Sequence, c int, where func(k int) string) error {
+	for k := range c {
+		var prev, cur, d float64
+		bits, kind := 64, "float64"
+		if seq.values64 != nil {
+			i := len(seq.values64) - c + k
+			prev, cur = seq.values64[i-c], seq.values64[i]
+			d = cur - prev
+		} else {
+			bits, kind = 32, "float32"
+			i := len(seq.values) - c + k
+			prev, cur = float64(seq.values[i-c]), float64(seq.values[i])
+			d = float64(seq.values[i] - seq.values[i-c]) // rounded to float32, as difference takes it
+		}
+		if math.IsInf(d, 0) || math.IsNaN(d) {
+			return fmt.Errorf("%s: the change from the previous row, %s - (%s), is not a finite %s (difference: true takes the changes from one row to the next; scale the column down)",
+				where(k), strconv.FormatFloat(cur, 'g', -1, bits), strconv.FormatFloat(prev, 'g', -1, bits), kind)
+		}
+	}
+	return nil
 }
 
 // parseCell parses a numeric cell as float32, or as float64 when f64;

@@ -644,6 +644,12 @@ func TestSequenceErrors(t *testing.T) {
 		{"unknown normalisation", series(csv, func(o *SeqOptions) { o.Normalize = "zscore" }), `s.csv: unknown normalisation "zscore" (want one of [none unit standardize minmax])`},
 		{"no normalisation named", series(csv, func(o *SeqOptions) { o.Normalize = "" }), `s.csv: unknown normalisation "" (want one of [none unit standardize minmax])`},
 		{"wrong kind for CSV", series(csv, func(o *SeqOptions) { o.Kind = SeqText }), `s.csv: sequence kind "text" given to the series reader`},
+		{"change out of float32 range", series("t,v\n0,1\n1,-3e38\n2,3e38\n3,0\n", func(o *SeqOptions) { o.Inputs, o.Difference = []string{"v"}, true }),
+			`s.csv:4: column "v" (index 1): the change from the previous row, 3e+38 - (-3e+38), is not a finite float32 (difference: true takes the changes from one row to the next; scale the column down)`},
+		{"change out of float32 range in the second column", series("a,b\n1,2\n1,3.4e38\n1,-1e38\n", func(o *SeqOptions) { o.Difference = true }),
+			`s.csv:4: column "b" (index 1): the change from the previous row, -1e+38 - (3.4e+38), is not a finite float32 (difference: true takes the changes from one row to the next; scale the column down)`},
+		{"change out of float64 range", series("v\n1.7e308\n-1.7e308\n", func(o *SeqOptions) { o.Difference, o.Float64 = true, true }),
+			`s.csv:3: column "v" (index 0): the change from the previous row, -1.7e+308 - (1.7e+308), is not a finite float64 (difference: true takes the changes from one row to the next; scale the column down)`},
 
 		{"unknown kind", func() error {
 			_, _, _, err := LoadSequence("x.dat", SeqOptions{Kind: "audio"})
@@ -821,6 +827,16 @@ func TestSeriesDifference(t *testing.T) {
 	FillWindows(train, []int{0, 1}, x, nil, y)
 	if fmt.Sprint(x, y) != "[2 3 3 4] [4 5]" {
 		t.Errorf("windows %v targets %v", x, y)
+	}
+	// Changes beyond float32's range are kept exact in float64.
+	opts64 := opts
+	opts64.Float64 = true
+	seq, _, _, err = ParseSeriesCSV("d.csv", strings.NewReader("x\n3e38\n-3e38\n3e38\n-3e38\n"), opts64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := seq.Value(0, 0); v != -6e38 {
+		t.Errorf("float64 change = %v, want -6e38", v)
 	}
 	opts.Horizon = 2
 	if _, _, _, err := ParseSeriesCSV("d.csv", strings.NewReader("x\n1\n3\n6\n10\n15\n"), opts); err == nil || !strings.Contains(err.Error(), "difference needs horizon 1") {
