@@ -65,10 +65,34 @@ type CSVOptions struct {
 	// Dataset gets NumClasses and ClassNames from the mapping. Ignored
 	// for Regression.
 	Classes *ClassMap
+	// Trained, when not nil, names the columns a model was trained on,
+	// for reading validation and test files: it replaces Features and
+	// Labels, and a column missing from the file, or one the model was
+	// not trained on, is an error naming it (see TrainedColumns).
+	Trained *TrainedColumns
 	// Float64 keeps features and regression targets as float64 (F64,
 	// Targets64), each value as strconv.ParseFloat(.., 64) reads it, for
 	// float64 training; false stores them as float32 (F32, Targets).
 	Float64 bool
+}
+
+// TrainedColumns are the columns of a training CSV file, as its Dataset
+// names them (FeatureColumns, LabelColumns), for reading validation and
+// test files with them: each is found by name, in any order (by index when
+// the names are indexes, from a training file without a header row), so
+// that a file whose columns are reordered is read as training read its
+// own, and a file without one of them (x1..x4 for a..d) is an error naming
+// the file and the column, not read by position.
+type TrainedColumns struct {
+	// Features and Labels name the training features and the label or
+	// target columns, distinct, in the model's order.
+	Features, Labels []string
+	// AllFeatures says that the training features were every column that
+	// is not a label (CSVOptions.Features empty): a column of the file
+	// that is neither is then an error, since the training file would
+	// have fed it to the model. Without it (the features were picked by
+	// name) other columns are ignored, as training ignored them.
+	AllFeatures bool
 }
 
 // ReadCSV reads a CSV data set from path, a regular file (a FIFO or a
@@ -160,50 +184,9 @@ func parseCSV(name string, r io.Reader, opts CSVOptions, lim limit) (*Dataset, e
 	}
 
 	// Resolve the label and feature columns.
-	labelRefs := opts.Labels
-	if len(labelRefs) == 0 {
-		labelRefs = []string{strconv.Itoa(ncols - 1)}
-		if header != nil {
-			labelRefs = []string{header[ncols-1]}
-		}
-	}
-	if task == Classification && len(labelRefs) != 1 {
-		return nil, fmt.Errorf("%s: classification needs exactly one label column, got %d (%s)", name, len(labelRefs), strings.Join(labelRefs, ", "))
-	}
-	used := map[int]string{}
-	resolveAll := func(refs []string, role string) ([]int, error) {
-		cols := make([]int, len(refs))
-		for k, ref := range refs {
-			j, err := resolveColumn(ref, header, ncols)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %s column %s", name, role, err)
-			}
-			if prev, dup := used[j]; dup {
-				return nil, fmt.Errorf("%s: %s is named twice (as %s and as %s)", name, colName(j), prev, role)
-			}
-			used[j] = role
-			cols[k] = j
-		}
-		return cols, nil
-	}
-	labelCols, err := resolveAll(labelRefs, "label")
+	labelCols, featCols, err := resolveCSVColumns(name, opts, task, header, ncols, colName)
 	if err != nil {
 		return nil, err
-	}
-	var featCols []int
-	if len(opts.Features) > 0 {
-		if featCols, err = resolveAll(opts.Features, "feature"); err != nil {
-			return nil, err
-		}
-	} else {
-		for j := range ncols {
-			if _, isLabel := used[j]; !isLabel {
-				featCols = append(featCols, j)
-			}
-		}
-	}
-	if len(featCols) == 0 {
-		return nil, fmt.Errorf("%s: no feature columns: the file has %d columns and all are labels", name, ncols)
 	}
 
 	ds := &Dataset{Source: name, Shape: []int{len(featCols)}}
@@ -464,6 +447,102 @@ func resolveColumn(ref string, header []string, ncols int) (int, error) {
 		return 0, fmt.Errorf("index %d is out of range: the file has %d columns (0 to %d)", j, ncols, ncols-1)
 	}
 	return j, nil
+}
+
+// resolveCSVColumns finds the label and feature columns of a CSV file
+// by opts.Labels and opts.Features, or by opts.Trained.
+func resolveCSVColumns(name string, opts CSVOptions, task Task, header []string, ncols int, colName func(int) string) (labelCols, featCols []int, err error) {
+	if t := opts.Trained; t != nil {
+		return trainedColumns(name, t, task, header, ncols, colName)
+	}
+	labelRefs := opts.Labels
+	if len(labelRefs) == 0 {
+		labelRefs = []string{strconv.Itoa(ncols - 1)}
+		if header != nil {
+			labelRefs = []string{header[ncols-1]}
+		}
+	}
+	if task == Classification && len(labelRefs) != 1 {
+		return nil, nil, fmt.Errorf("%s: classification needs exactly one label column, got %d (%s)", name, len(labelRefs), strings.Join(labelRefs, ", "))
+	}
+	used := map[int]string{}
+	resolveAll := func(refs []string, role string) ([]int, error) {
+		cols := make([]int, len(refs))
+		for k, ref := range refs {
+			j, err := resolveColumn(ref, header, ncols)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %s column %s", name, role, err)
+			}
+			if prev, dup := used[j]; dup {
+				return nil, fmt.Errorf("%s: %s is named twice (as %s and as %s)", name, colName(j), prev, role)
+			}
+			used[j] = role
+			cols[k] = j
+		}
+		return cols, nil
+	}
+	if labelCols, err = resolveAll(labelRefs, "label"); err != nil {
+		return nil, nil, err
+	}
+	if len(opts.Features) > 0 {
+		if featCols, err = resolveAll(opts.Features, "feature"); err != nil {
+			return nil, nil, err
+		}
+	} else {
+		for j := range ncols {
+			if _, isLabel := used[j]; !isLabel {
+				featCols = append(featCols, j)
+			}
+		}
+	}
+	if len(featCols) == 0 {
+		return nil, nil, fmt.Errorf("%s: no feature columns: the file has %d columns and all are labels", name, ncols)
+	}
+	return labelCols, featCols, nil
+}
+
+// trainedColumns finds the columns a model was trained on (t) in a
+// validation or test file by name: a missing one, or with t.AllFeatures a
+// column that is neither a feature nor a label, is an error naming it.
+func trainedColumns(name string, t *TrainedColumns, task Task, header []string, ncols int, colName func(int) string) (labelCols, featCols []int, err error) {
+	if task == Classification && len(t.Labels) != 1 {
+		return nil, nil, fmt.Errorf("%s: classification needs exactly one label column, got %d (%s)", name, len(t.Labels), strings.Join(t.Labels, ", "))
+	}
+	has := "the columns " + listColumns(header)
+	if header == nil {
+		has = fmt.Sprintf("%d columns and no header row", ncols)
+	}
+	used := map[int]bool{}
+	find := func(refs []string, what string) ([]int, error) {
+		cols := make([]int, len(refs))
+		for k, ref := range refs {
+			j, err := resolveColumn(ref, header, ncols)
+			if err != nil || used[j] {
+				return nil, fmt.Errorf("%s: has no column %q, %s the model was trained on (the file has %s)", name, ref, what, has)
+			}
+			used[j], cols[k] = true, j
+		}
+		return cols, nil
+	}
+	what, labels := "the label column", "its label column is "
+	if task == Regression {
+		what, labels = "a target column", "its target columns are "
+	}
+	if featCols, err = find(t.Features, "a feature"); err != nil {
+		return nil, nil, err
+	}
+	if labelCols, err = find(t.Labels, what); err != nil {
+		return nil, nil, err
+	}
+	if t.AllFeatures && len(used) < ncols {
+		for j := range ncols {
+			if !used[j] {
+				return nil, nil, fmt.Errorf("%s: %s is not a column the model was trained on (its features are %s; %s%s)",
+					name, colName(j), listColumns(t.Features), labels, listColumns(t.Labels))
+			}
+		}
+	}
+	return labelCols, featCols, nil
 }
 
 // truncate shortens a cell for a message.

@@ -343,3 +343,50 @@ func TestCSVColumns(t *testing.T) {
 		})
 	}
 }
+
+// TestCSVTrainedColumns: with the columns a model was trained on
+// (CSVOptions.Trained), a file is read by their names in the training
+// order, whatever its own order; a missing or unknown column is an error
+// naming it.
+func TestCSVTrainedColumns(t *testing.T) {
+	named := &TrainedColumns{Features: []string{"a", "b"}, Labels: []string{"y"}, AllFeatures: true}
+	targets := &TrainedColumns{Features: []string{"a"}, Labels: []string{"t1", "t0"}}
+	indexes := &TrainedColumns{Features: []string{"0", "1"}, Labels: []string{"2"}, AllFeatures: true}
+	for _, tt := range []struct {
+		name, in string
+		cols     *TrainedColumns
+		task     Task
+		want     string // features and labels or targets, or the error
+	}{
+		{"same order", "a,b,y\n1,2,0\n", named, Classification, "[1 2] [0]"},
+		{"reordered", "y,b,a\n0,2,1\n", named, Classification, "[1 2] [0]"},
+		{"targets reordered, another column ignored", "t0,x,a,t1\n5,9,1,6\n", targets, Regression, "[1] [6 5]"},
+		{"training without a header", "1,2,0\n", indexes, Classification, "[1 2] [0]"},
+		{"other names", "x1,x2,y\n1,2,0\n", named, Classification,
+			`d.csv: has no column "a", a feature the model was trained on (the file has the columns x1, x2, y)`},
+		{"no header", "1,2,0\n", named, Classification,
+			`d.csv: has no column "a", a feature the model was trained on (the file has 3 columns and no header row)`},
+		{"a target missing", "t0,a\n5,1\n", targets, Regression,
+			`d.csv: has no column "t1", a target column the model was trained on (the file has the columns t0, a)`},
+		{"unknown column", "a,b,c,y\n1,2,3,0\n", named, Classification,
+			`d.csv: column "c" (index 2) is not a column the model was trained on (its features are a, b; its label column is y)`},
+		{"unknown column, no header", "1,2,3,0\n", indexes, Classification,
+			`d.csv: column index 3 is not a column the model was trained on (its features are 0, 1; its label column is 2)`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ds, err := ParseCSV("d.csv", strings.NewReader(tt.in), CSVOptions{Trained: tt.cols, Task: tt.task})
+			got := ""
+			switch {
+			case err != nil:
+				got = err.Error()
+			case tt.task == Regression:
+				got = fmt.Sprint(ds.F32, ds.Targets)
+			default:
+				got = fmt.Sprint(ds.F32, ds.Labels)
+			}
+			if got != tt.want {
+				t.Errorf("got\n  %s\nwant\n  %s", got, tt.want)
+			}
+		})
+	}
+}

@@ -62,6 +62,14 @@
 // The Dataset read has the training NumClasses and ClassNames, so the
 // caller needs no checks of its own.
 //
+// Their CSV columns are the training file's too, found by name
+// (CSVOptions.Trained, from the training set's FeatureColumns and
+// LabelColumns), never by position: a file with the columns in another
+// order is read in the training order, and one that lacks a training
+// column (or a header row to find it in), or that has a column neither
+// feature nor label when the training features were every other column,
+// is an error naming the file and the column.
+//
 // Readers treat their input as hostile:
 //
 //   - Files are opened through internal/safeio: only regular files are

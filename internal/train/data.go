@@ -461,6 +461,13 @@ func (d *Data[T]) otherOptions() data.LoadOptions {
 	if d.Image != nil {
 		o.Image.Channels, o.Image.Size = d.Image.Channels, d.Image.Size
 	}
+	// A CSV file's columns are found by the names the model was trained
+	// on, not by position (unless two training columns share a name).
+	names := slices.Concat(d.featureCols, d.labelCols)
+	slices.Sort(names)
+	if d.featureCols != nil && len(slices.Compact(names)) == len(d.featureCols)+len(d.labelCols) {
+		o.CSV.Trained = &data.TrainedColumns{Features: d.featureCols, Labels: d.labelCols, AllFeatures: len(d.cfg.Data.CSV.Features) == 0}
+	}
 	return o
 }
 
