@@ -80,8 +80,8 @@ rounds: the list bench/compare.sh gives PyTorch's BLAS to time too.`,
 			if opts.Threads, err = parseThreadList(threads); err != nil {
 				return err
 			}
-			if opts.Steps < 1 {
-				return usageError{fmt.Errorf("--steps must be at least 1, got %d", opts.Steps)}
+			if err := checkIntFlag("steps", opts.Steps, 1, maxBenchSteps); err != nil {
+				return err
 			}
 			if opts.MinTime < 0 || opts.MinTime > time.Hour {
 				return usageError{fmt.Errorf("--min-time must be 0 to 1h, got %s", opts.MinTime)}

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"math"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -43,11 +44,17 @@ failure.`,
 			if opts.Samples < 1 {
 				return usageError{fmt.Errorf("--samples must be at least 1, got %d", opts.Samples)}
 			}
-			if !(opts.Tol > 0) {
-				return usageError{fmt.Errorf("--tol must be > 0, got %g", opts.Tol)}
+			// A relative error is at most 2, so --tol 2 (or +Inf) passed
+			// anything; --jitter moves the normalised inputs, and 1e308
+			// made them infinite.
+			if err := checkFloatFlag("tol", opts.Tol, opts.Tol > 0 && opts.Tol <= 1, "a number > 0 and at most 1 (the largest relative error that passes)"); err != nil {
+				return err
 			}
-			if opts.MaxEntries < 0 || opts.Jitter < 0 {
-				return usageError{fmt.Errorf("--max-entries and --jitter must be >= 0")}
+			if err := checkFloatFlag("jitter", opts.Jitter, opts.Jitter >= 0 && opts.Jitter <= 1, "a number from 0 to 1 (the largest noise added to each input value, after normalisation)"); err != nil {
+				return err
+			}
+			if err := checkIntFlag("max-entries", opts.MaxEntries, 0, math.MaxInt); err != nil {
+				return err
 			}
 			if runF != nil {
 				return runF(opts)

@@ -38,6 +38,33 @@ func warnThreads(w io.Writer, cfg *model.Config, threads int) {
 	}
 }
 
+// maxBenchSteps caps bench --steps (timed training steps, or with
+// --inference forward passes), as infer.MaxForecastSteps caps predict
+// --steps: 10^12 steps ran for ever.
+const maxBenchSteps = 1_000_000
+
+// checkIntFlag refuses an integer flag (named without its dashes) outside
+// lo..hi with a usage error naming it; hi math.MaxInt means no cap.
+func checkIntFlag(flag string, v, lo, hi int) error {
+	switch {
+	case v >= lo && v <= hi:
+		return nil
+	case hi == math.MaxInt:
+		return usageError{fmt.Errorf("--%s must be at least %d, got %d", flag, lo, v)}
+	}
+	return usageError{fmt.Errorf("--%s must be %d to %d, got %d", flag, lo, hi, v)}
+}
+
+// checkFloatFlag refuses a float flag (named without its dashes) that is
+// NaN, infinite or not inRange, with a usage error naming it and saying
+// what it must be (want).
+func checkFloatFlag(flag string, v float64, inRange bool, want string) error {
+	if inRange && !math.IsNaN(v) && !math.IsInf(v, 0) {
+		return nil
+	}
+	return usageError{fmt.Errorf("--%s must be %s, got %s", flag, want, strconv.FormatFloat(v, 'g', -1, 64))}
+}
+
 // checkGenerate validates generate's --length (0 to
 // infer.MaxGenerateLength: the text is held in memory) and --temperature
 // (a finite number >= 0).
@@ -47,8 +74,6 @@ func checkGenerate(o *GenerateOptions) error {
 		return usageError{fmt.Errorf("--length must be >= 0, got %d", o.Length)}
 	case o.Length > infer.MaxGenerateLength:
 		return usageError{fmt.Errorf("--length must be at most %d characters, got %d", infer.MaxGenerateLength, o.Length)}
-	case !(o.Temperature >= 0) || math.IsInf(o.Temperature, 1):
-		return usageError{fmt.Errorf("--temperature must be a finite number >= 0, got %s", strconv.FormatFloat(o.Temperature, 'g', -1, 64))}
 	}
-	return nil
+	return checkFloatFlag("temperature", o.Temperature, o.Temperature >= 0, "a finite number >= 0")
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"math"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -81,8 +82,11 @@ classifiers on INPUT files and text models; --show (with --out) and
 			if opts.Top < 1 {
 				return usageError{fmt.Errorf("--top must be at least 1, got %d", opts.Top)}
 			}
-			if opts.Steps < 0 || opts.Steps > infer.MaxForecastSteps {
-				return usageError{fmt.Errorf("--steps must be 0 to %d, got %d", infer.MaxForecastSteps, opts.Steps)}
+			if err := checkIntFlag("steps", opts.Steps, 0, infer.MaxForecastSteps); err != nil {
+				return err
+			}
+			if err := checkIntFlag("show", opts.Show, 0, math.MaxInt); err != nil {
+				return err
 			}
 			if opts.Given["plot"] && opts.Given["no-plot"] {
 				return usageError{fmt.Errorf("--plot names the plot's file and --no-plot draws none: give one")}
