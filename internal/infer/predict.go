@@ -31,7 +31,8 @@ type InputOptions struct {
 	// least 1; at most the number of classes).
 	Top int
 	// Out, when set, is a .csv or .jsonl file that receives every
-	// prediction, written atomically.
+	// prediction, written atomically: an error in the inputs leaves it as
+	// it was and is reported as itself, not as a failure to write Out.
 	Out string
 	// Threads for the forward passes (0: training.threads, else the
 	// cores the process may use, GOMAXPROCS); image decoding uses
@@ -281,13 +282,27 @@ func predictInputs[T backprop.Float](cfg *model.Config, o InputOptions) (*InputR
 	if o.Out == "" {
 		err = run(func(Prediction) error { return nil })
 	} else {
+		// An error of the inputs (a bad row of a CSV file) is reported as
+		// itself, not as a failure to write o.Out, which is left as it was.
+		var inputErr error
 		err = safeio.WriteWith(o.Out, func(w io.Writer) error {
 			pw := newPredictionWriter(w, format, r, top)
-			if err := run(pw.write); err != nil {
+			var writeErr error
+			err := run(func(p Prediction) error {
+				writeErr = pw.write(p)
+				return writeErr
+			})
+			if err != nil {
+				if writeErr == nil {
+					inputErr = err
+				}
 				return err
 			}
 			return pw.flush()
 		})
+		if inputErr != nil {
+			err = inputErr
+		}
 		r.Out = o.Out
 	}
 	if err != nil {

@@ -346,3 +346,55 @@ func TestPredictRGBFolderEqualsEval(t *testing.T) {
 		t.Errorf("accuracy %v after 12 epochs: hardly better than chance", *r.Accuracy)
 	}
 }
+
+// TestPredictOutBadInput: with --out, an error in the inputs (a bad cell
+// in a later batch, after predictions were written to the temporary
+// file) is reported as itself, naming the input file, its line and
+// column, not as a failure to write the output; the output file keeps
+// its old contents and no temporary file is left.
+func TestPredictOutBadInput(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("a,b,kind\n")
+	for i := range 40 {
+		fmt.Fprintf(&b, "%d,%d,%d\n", i%5, i%3, i%2)
+	}
+	os.WriteFile(filepath.Join(dir, "d.csv"), []byte(b.String()), 0o644)
+	cfg := testutil.LoadConfig(t, dir, `name: c
+data: {train: d.csv, normalize: standardize}
+model: {layers: [{dense: {units: 2}}]}
+loss: cross_entropy
+training: {epochs: 1, batch_size: 8}
+`)
+	run := filepath.Join(dir, "run")
+	if _, err := session.Run(cfg, session.Options{OutDir: run}); err != nil {
+		t.Fatal(err)
+	}
+	// 30 good rows (more than a batch of 8) and then a bad one.
+	bad := filepath.Join(dir, "bad.csv")
+	os.WriteFile(bad, []byte(strings.Repeat("a,b,kind\n", 1)+strings.Repeat("1,2,0\n", 30)+"1,x,0\n"), 0o644)
+	short := filepath.Join(dir, "short.csv")
+	os.WriteFile(short, []byte("b,a\n1,2\n3\n"), 0o644)
+	for _, tt := range []struct {
+		name, out, input, want string
+	}{
+		{"a bad cell, CSV out", "p.csv", bad, bad + `:32: column "b" (index 1): "x" is not a number`},
+		{"a bad cell, JSON lines out", "p.jsonl", bad, bad + `:32: column "b" (index 1): "x" is not a number`},
+		{"a short row", "p.csv", short, short + ":3: row has 1 fields, but line 1 has 2"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), tt.out)
+			os.WriteFile(out, []byte("old"), 0o644)
+			_, err := PredictInputs(cfg, InputOptions{Checkpoint: filepath.Join(run, "last.safetensors"), Inputs: []string{tt.input}, Top: 1, Out: out})
+			if err == nil || err.Error() != tt.want {
+				t.Errorf("error\n  %v\nwant\n  %s", err, tt.want)
+			}
+			if got, _ := os.ReadFile(out); string(got) != "old" {
+				t.Errorf("%s now holds %q", out, got)
+			}
+			if entries, _ := os.ReadDir(filepath.Dir(out)); len(entries) != 1 {
+				t.Errorf("files left beside %s: %v", out, entries)
+			}
+		})
+	}
+}
