@@ -11,10 +11,13 @@
 //     path swapped between a check and the open cannot slip through.
 //   - Every read is bounded: ReadFile refuses a file larger than its limit
 //     before reading it, and never reads more than limit bytes even if the
-//     file grows while it is read. Readers that stream a file wrap it in
-//     LimitSize, which ends it at the size Open returned and fails when the
-//     file grows, so a file another process keeps appending to cannot make
-//     a reader run without end.
+//     file grows while it is read. It holds the file once: a file that
+//     keeps its size costs one buffer of its size plus one byte (the byte
+//     that tells a file that grew), never a copy into a larger buffer.
+//     Readers that stream a file wrap it in LimitSize, which ends it at
+//     the size Open returned and fails when the file grows, so a file
+//     another process keeps appending to cannot make a reader run without
+//     end.
 //   - A file whose header or size claims more memory than a caller's limit
 //     is refused with a *TooLargeError, which names the file, the size and
 //     the limit; Content says what needs the memory when it is not the
@@ -168,9 +171,11 @@ func ReadFile(path string, limit int64, what string) ([]byte, error) {
 		max = limit
 	}
 	// Read at most max+1 bytes: one more than allowed tells a file that
-	// grew after the stat.
-	b := make([]byte, 0, size)
-	b, err = readAll(io.LimitReader(f, max+1), b)
+	// grew after the stat. The buffer has room for that byte, so a file
+	// that kept its size is read with one allocation of its size (plus
+	// one byte), not copied into a larger buffer to probe for more.
+	b := make([]byte, 0, size+1)
+	b, err = readAll(io.LimitReader(f, max+1), b, max+1)
 	if err != nil {
 		return nil, err
 	}
@@ -183,8 +188,13 @@ func ReadFile(path string, limit int64, what string) ([]byte, error) {
 	return b, nil
 }
 
-func readAll(r io.Reader, b []byte) ([]byte, error) {
+// readAll appends what r holds to b, reading at most stop bytes in all:
+// the buffer grows only while it is below stop (a file that grew).
+func readAll(r io.Reader, b []byte, stop int64) ([]byte, error) {
 	for {
+		if int64(len(b)) >= stop {
+			return b, nil
+		}
 		if len(b) == cap(b) {
 			b = append(b, 0)[:len(b)]
 		}
