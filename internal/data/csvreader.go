@@ -13,11 +13,18 @@ import (
 	"github.com/nettrain/nettrain/internal/safeio"
 )
 
-// csvReader reads the records of a CSV file for ParseCSV and
-// ParseSeriesCSV: a UTF-8 byte order mark skipped, rows of any length
-// (callers check them with better messages), leading spaces trimmed. With
-// a limit, the text of one row may not exceed it, so that a quote left
-// open cannot make the reader hold a whole file as one field. Its errors
+// MaxCSVRow bounds the text of one CSV row whatever the memory limit (a
+// smaller limit bounds it more): reading a row holds about 4.5 times its
+// text (the reader's buffers and the record's fields), and 16 MiB of text
+// holds over a million numbers.
+const MaxCSVRow = 16 << 20
+
+// csvReader reads the records of a CSV file for ParseCSV, ParseSeriesCSV
+// and CSVStream: a UTF-8 byte order mark skipped, rows of any number of
+// fields (callers check them with better messages), leading spaces
+// trimmed. The text of one row may not exceed the limit, nor MaxCSVRow
+// without one, so that a quote left open cannot make the reader hold a
+// whole file as one field, nor one long line several copies of it. Its errors
 // name the file and the line (and column) where the failing row or
 // quoted field starts, not where the reader gave up.
 type csvReader struct {
@@ -61,8 +68,11 @@ func (l *rowLimitReader) Read(p []byte) (int, error) {
 }
 
 // newCSVReader returns a reader of CSV records from r whose rows' text
-// may not exceed lim.
+// may not exceed lim, nor MaxCSVRow.
 func newCSVReader(name string, r io.Reader, lim limit) *csvReader {
+	if lim.max <= 0 || lim.max > MaxCSVRow {
+		lim = limit{max: MaxCSVRow, name: "nettrain's limit on one row of a CSV"}
+	}
 	c := &csvReader{name: name, in: &rowLimitReader{r: r}, lim: lim}
 	c.br = bufio.NewReader(c.in)
 	if bom, _ := c.br.Peek(3); string(bom) == "\ufeff" {
@@ -80,15 +90,13 @@ func newCSVReader(name string, r io.Reader, lim limit) *csvReader {
 // error that names the file and the line.
 func (c *csvReader) next() ([]string, error) {
 	start := c.InputOffset()
-	if c.lim.max > 0 {
-		// The csv.Reader's buffer reads ahead by at most its size.
-		c.in.stop = c.bom + start + c.lim.max + int64(c.br.Size())
-	}
+	// The csv.Reader's buffer reads ahead by at most its size.
+	c.in.stop = c.bom + start + c.lim.max + int64(c.br.Size())
 	blank, col := c.peekRow()
 	c.rowLine, c.openCol = c.endLine+1+blank, col
 	rec, err := c.Read()
 	switch {
-	case c.in.err != nil, c.lim.max > 0 && c.InputOffset()-start > c.lim.max:
+	case c.in.err != nil, c.InputOffset()-start > c.lim.max:
 		return nil, c.tooLong()
 	case errors.Is(err, io.EOF):
 		return nil, io.EOF

@@ -30,23 +30,14 @@ type CSVStream struct {
 	pendLine  int
 }
 
-// MaxStreamRow bounds the text of one row of a streamed CSV whatever the
-// memory limit: reading a row holds about 4.5 times its text (the
-// reader's buffers and the record's fields), and 16 MiB of text holds
-// over a million numbers.
-const MaxStreamRow = 16 << 20
-
 // OpenCSVStream opens path and reads its header. opts.Features names the
 // feature columns (required) and opts.Labels the label or target columns
 // (optional in the file); opts.Task and opts.Classes say how labels read,
 // as for ReadCSV. rowLimit bounds the text of one row (0: none), and
-// MaxStreamRow does in any case.
+// MaxCSVRow does in any case.
 func OpenCSVStream(path string, opts CSVOptions, rowLimit int64, limitName string) (*CSVStream, error) {
 	if len(opts.Features) == 0 {
 		return nil, fmt.Errorf("%s: no feature columns to read", path)
-	}
-	if rowLimit <= 0 || rowLimit > MaxStreamRow {
-		rowLimit, limitName = MaxStreamRow, "nettrain's limit on one row of a CSV it streams"
 	}
 	f, size, err := safeio.Open(path)
 	if err != nil {

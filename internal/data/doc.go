@@ -96,8 +96,10 @@
 //     character; CSV rows as they add up (4 bytes per feature, target or
 //     series value, 8 per class label, and the class names' text),
 //     refused at the line where they pass the limit. The text of one CSV
-//     row may not exceed the limit either, so a quote left open is
-//     refused after reading about the limit, not the rest of the file.
+//     row may not exceed the limit either, nor MaxCSVRow (16 MiB) under a
+//     larger limit or none, so a quote left open or one very long line is
+//     refused after reading about that much, not the rest of the file, and
+//     the CSV reader's copies of a row stay small.
 //   - gzip is recognised by its magic bytes; truncated data and trailing
 //     garbage are errors giving the expected and actual sizes; features
 //     and regression targets must be finite in every format (NaN or Inf

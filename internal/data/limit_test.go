@@ -11,9 +11,11 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nettrain/nettrain/internal/safeio"
 	"github.com/nettrain/nettrain/internal/safetensors"
+	"github.com/nettrain/nettrain/internal/testutil"
 )
 
 // countingReader counts the bytes read through it.
@@ -327,10 +329,12 @@ func TestSequenceLimit(t *testing.T) {
 	}
 }
 
-// TestCSVStreamRowCap: a streamed CSV (predict's inputs) refuses a row
-// longer than MaxStreamRow even when the caller's limit is larger or none,
-// having read about that much: a 1 GB line once took 4.5 GB to refuse.
-func TestCSVStreamRowCap(t *testing.T) {
+// TestCSVRowCap: every CSV reader (a training or evaluation set, a
+// series, predict's streamed inputs) refuses a row longer than MaxCSVRow
+// even when the caller's limit is larger or none, having read about that
+// much: a 1 GB line once took 4.5 GB to refuse, and a training set's
+// 400 MB line under training.memory_limit crashed out of memory.
+func TestCSVRowCap(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "long.csv")
 	f, err := os.Create(path)
 	if err != nil {
@@ -338,27 +342,54 @@ func TestCSVStreamRowCap(t *testing.T) {
 	}
 	f.WriteString("a,b\n1,2\n")
 	chunk := []byte(strings.Repeat("1", 1<<20)) // 1 MiB of one field
-	for range MaxStreamRow/len(chunk) + 2 {
+	for range MaxCSVRow/len(chunk) + 2 {
 		f.Write(chunk)
 	}
-	f.WriteString("1\n")
+	f.WriteString(",1\n")
 	f.Close()
-	for _, lim := range []int64{0, 1 << 40} {
-		s, err := OpenCSVStream(path, CSVOptions{Features: []string{"a"}}, lim, "the memory limit")
-		if err != nil {
-			t.Fatal(err)
-		}
-		var rerr error
-		for rerr == nil {
-			var d *Dataset
-			if d, _, rerr = s.Next(100); d == nil && rerr == nil {
-				break
+	stream := func(lim int64) func() error {
+		return func() error {
+			s, err := OpenCSVStream(path, CSVOptions{Features: []string{"a"}}, lim, "the memory limit")
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			for {
+				if _, _, err := s.Next(100); err != nil {
+					return err
+				}
 			}
 		}
-		s.Close()
-		want := "long.csv:3: the row that starts on this line is longer than nettrain's limit on one row of a CSV it streams (16.0 MiB) allows"
-		if rerr == nil || !strings.HasSuffix(rerr.Error(), want) {
-			t.Errorf("limit %d: error %v, want one ending %q", lim, rerr, want)
-		}
+	}
+	tests := []struct {
+		name string
+		read func() error
+	}{
+		{"stream, no limit", stream(0)},
+		{"stream, a limit larger than the cap", stream(1 << 40)},
+		{"ReadCSV", func() error { _, err := ReadCSV(path, CSVOptions{}); return err }},
+		{"Load, no limit", func() error { _, err := Load(path, LoadOptions{}); return err }},
+		{"Load, a limit larger than the cap", func() error {
+			_, err := Load(path, LoadOptions{MaxBytes: 1 << 40, LimitName: "the memory limit"})
+			return err
+		}},
+		{"series, a limit larger than the cap", func() error {
+			_, _, _, err := LoadSequence(path, seqOpts(SeqSeries, 1, func(o *SeqOptions) {
+				o.Inputs, o.MaxBytes, o.LimitName = []string{"b"}, 1<<40, "the memory limit"
+			}))
+			return err
+		}},
+	}
+	want := path + ":3: the row that starts on this line is longer than nettrain's limit on one row of a CSV (16.0 MiB) allows"
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var err error
+			// Reading the row whole held several copies of it: stop a
+			// reader that still does before it grows much further.
+			testutil.Bounded(t, 30*time.Second, 8*MaxCSVRow, func() { err = tt.read() })
+			if err == nil || err.Error() != want {
+				t.Errorf("error\n  %v\nwant\n  %s", err, want)
+			}
+		})
 	}
 }
