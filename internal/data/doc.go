@@ -138,8 +138,11 @@
 // its header is read first and an image claiming more than
 // MaxImagePixels pixels (or whose decoded pixels alone would pass the
 // limit) is refused before it is decoded, so a small file that inflates
-// to gigabytes costs nothing; the data set's N*C*H*W bytes are checked
-// against the limit before they are allocated. Headers and then pixels
+// to gigabytes costs nothing; so is one whose bilinear resizing to the
+// sample's size would need more than MaxResizeBytes (the scaler's memory
+// grows with the source's sides: 30,000,000x1 pixels would need a
+// gigabyte); the data set's N*C*H*W bytes are checked against the limit
+// before they are allocated. Headers and then pixels
 // are read in parallel (GOMAXPROCS workers), each image decoded once
 // into its place; errors are those of the first bad file in sample
 // order, so a message does not depend on scheduling.

@@ -43,6 +43,45 @@ type ImageOptions struct {
 // refused without allocating its pixels.
 const MaxImagePixels = 1 << 25
 
+// MaxResizeBytes bounds the memory that resizing one image may take.
+// golang.org/x/image/draw's BiLinear keeps a weight for every source
+// column and row that each output pixel reads, and a float64 buffer of
+// the image resized in width only (4 per pixel): 30,000,000x1 pixels,
+// within MaxImagePixels, would need about a gigabyte. An image that needs
+// more than this (resizeBytes) is refused before it is decoded, so the
+// images decoded at once cannot exhaust memory; 224x224 samples can be
+// resized from any image of at most 32768 pixels a side.
+const MaxResizeBytes = 256 << 20
+
+// resizeBytes is an upper bound of the memory that BiLinear's Scale of
+// an sw x sh image to dw x dh allocates (golang.org/x/image/draw
+// v0.48.0, kernel.newScaler): per axis, a 24-byte source per output pixel
+// and a 16-byte contribution per tap, at most 2*max(1, s/d)+2 taps per
+// output pixel; and the dw x sh buffer of [4]float64 between the passes;
+// plus an eighth for the allocator's rounding and 64 KiB for the rest.
+// NearestNeighbor allocates nothing.
+func resizeBytes(dw, dh, sw, sh int) int64 {
+	axis := func(d, s int) int64 {
+		return 24*int64(d) + 16*(2*int64(max(d, s))+2*int64(d))
+	}
+	n := axis(dw, sw) + axis(dh, sh) + 32*int64(dw)*int64(sh)
+	return n + n/8 + 64<<10
+}
+
+// checkResize refuses an image whose resizing to the sample's size would
+// need more than MaxResizeBytes.
+func checkResize(path string, h imageHeader, o ImageOptions) error {
+	H, W := o.Size[0], o.Size[1]
+	if (h.w == W && h.h == H) || o.Resize == "nearest" {
+		return nil
+	}
+	if need := resizeBytes(W, H, h.w, h.h); need > MaxResizeBytes {
+		return fmt.Errorf("%s: resizing this %s image of %dx%d pixels (width x height) to %dx%d would need %s of memory, more than nettrain allows for one image (%s)",
+			path, h.format.name, h.w, h.h, W, H, safeio.Bytes(need), safeio.Bytes(MaxResizeBytes))
+	}
+	return nil
+}
+
 // imageExts are the extensions of the image files read (lower case).
 var imageExts = map[string]bool{".png": true, ".jpg": true, ".jpeg": true, ".gif": true, ".bmp": true, ".webp": true}
 
@@ -222,6 +261,9 @@ func readImage(path string, o ImageOptions, dst []uint8, lim limit) error {
 // decodeInto decodes the image file f (at its start) whose header is h
 // into dst.
 func decodeInto(f *os.File, path string, size int64, h imageHeader, o ImageOptions, dst []uint8) error {
+	if err := checkResize(path, h, o); err != nil {
+		return err
+	}
 	img, err := h.format.decode(bufio.NewReader(safeio.LimitSize(f, path, size)))
 	if err != nil {
 		return decodeErr(path, h.format.name, "pixel data", err)

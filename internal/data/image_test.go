@@ -3,6 +3,7 @@ package data
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"hash/crc32"
 	"image"
 	"image/color"
@@ -11,10 +12,15 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/image/bmp"
+	"golang.org/x/image/draw"
+
+	"github.com/nettrain/nettrain/internal/testutil"
 )
 
 // testImage is a w x h NRGBA image whose pixels all differ, with some
@@ -281,5 +287,104 @@ func TestReadImage16Bit(t *testing.T) {
 	}
 	if want := []uint8{0x12, 0xff, 0x56, 0x00, 0x9a, 0x80}; !bytes.Equal(got, want) {
 		t.Errorf("got % x, want % x", got, want)
+	}
+}
+
+// grayPNG writes a w x h 8-bit gray PNG of zeros to path; a long thin
+// one compresses to a few KiB.
+func grayPNG(t *testing.T, path string, w, h int) string {
+	t.Helper()
+	var b bytes.Buffer
+	enc := png.Encoder{CompressionLevel: png.BestCompression}
+	if err := enc.Encode(&b, image.NewGray(image.Rect(0, 0, w, h))); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestReadImageResizeBound: an image whose bilinear resizing would need
+// more than MaxResizeBytes is refused before it is decoded, with one line
+// naming it, its size and the limit (four PNGs of 30,000,000x1 pixels,
+// 233 KB each, once crashed predict out of memory); nearest resizing
+// allocates nothing and reads it. The images here are smaller than that,
+// and each read runs under a bound on the heap, so that a reader that
+// resizes them anyway fails the test rather than exhausting the machine
+// (the full-size ones are bad-input cases of cmd/nettrain, run under a
+// memory cap).
+func TestReadImageResizeBound(t *testing.T) {
+	dir := t.TempDir()
+	wide := grayPNG(t, filepath.Join(dir, "wide.png"), 10_000_000, 1)
+	tall := grayPNG(t, filepath.Join(dir, "tall.png"), 1, 400_000)
+	big := grayPNG(t, filepath.Join(dir, "big.png"), 1024, 4096)
+	tests := []struct {
+		name string
+		path string
+		o    ImageOptions
+		want string // "" = read
+	}{
+		{"wide, bilinear", wide, ImageOptions{1, [2]int{32, 32}, "bilinear"},
+			"wide.png: resizing this PNG image of 10000000x1 pixels (width x height) to 32x32 would need 343.4 MiB of memory, more than nettrain allows for one image (256.0 MiB)"},
+		{"tall, bilinear", tall, ImageOptions{1, [2]int{32, 32}, ""},
+			"tall.png: resizing this PNG image of 1x400000 pixels (width x height) to 32x32 would need 453.3 MiB of memory, more than nettrain allows for one image (256.0 MiB)"},
+		{"wide, nearest", wide, ImageOptions{1, [2]int{32, 32}, "nearest"}, ""},
+		{"large, bilinear to 224x224", big, ImageOptions{3, [2]int{224, 224}, "bilinear"}, ""},
+		{"wide, its own size", wide, ImageOptions{1, [2]int{1, 10_000_000}, "bilinear"}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dst := make([]uint8, tt.o.Channels*tt.o.Size[0]*tt.o.Size[1])
+			var err error
+			testutil.Bounded(t, time.Minute, 512<<20, func() { err = ReadImage(tt.path, tt.o, dst) })
+			if tt.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil || err.Error() != filepath.Join(dir, tt.want) {
+				t.Errorf("error\n  %v\nwant\n  %s", err, filepath.Join(dir, tt.want))
+			}
+		})
+	}
+}
+
+// TestResizeBytes checks that resizeBytes bounds what BiLinear's Scale
+// allocates, and not by much: measured on shapes that shrink, enlarge,
+// and are long and thin either way.
+func TestResizeBytes(t *testing.T) {
+	tests := []struct{ dw, dh, sw, sh int }{
+		{28, 28, 6, 6},
+		{6, 6, 28, 28},
+		{32, 32, 300_000, 1},
+		{32, 32, 1, 30_000},
+		{224, 224, 1024, 768},
+		{224, 224, 4096, 1024},
+		{7, 3000, 5000, 2},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%dx%d to %dx%d", tt.sw, tt.sh, tt.dw, tt.dh), func(t *testing.T) {
+			src := image.NewGray(image.Rect(0, 0, tt.sw, tt.sh))
+			dst := image.NewGray(image.Rect(0, 0, tt.dw, tt.dh))
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			draw.BiLinear.Scale(dst, dst.Bounds(), src, src.Bounds(), draw.Src, nil)
+			runtime.ReadMemStats(&after)
+			used := int64(after.TotalAlloc - before.TotalAlloc)
+			bound := resizeBytes(tt.dw, tt.dh, tt.sw, tt.sh)
+			if used > bound || bound > 2*used+128<<10 {
+				t.Errorf("Scale allocated %d bytes; resizeBytes says %d", used, bound)
+			}
+		})
+	}
+	// The claim of MaxResizeBytes: a 224x224 sample from any image of at
+	// most 32768 pixels a side (and MaxImagePixels).
+	for _, s := range [][2]int{{1024, 32768}, {32768, 1024}, {5792, 5792}} {
+		if need := resizeBytes(224, 224, s[0], s[1]); need > MaxResizeBytes {
+			t.Errorf("%dx%d to 224x224 needs %d bytes, more than MaxResizeBytes", s[0], s[1], need)
+		}
 	}
 }
