@@ -68,14 +68,14 @@ func fromSafetensors(path string, f *safetensors.File, cm *ClassMap, lim limit, 
 	if !ok {
 		return nil, errf("no tensor \"x\": a data file holds x (features) and y (labels or targets)")
 	}
+	if len(xi.Shape) == 0 || xi.Shape[0] == 0 {
+		return nil, errf("tensor \"x\" has shape %v; want (N, ...) with N > 0 samples", xi.Shape)
+	}
 	yi, hasY := f.Info("y")
 	if !hasY && !needY {
 		yi = safetensors.TensorInfo{DType: safetensors.U8, Shape: []int{xi.Shape[0]}}
 	} else if !hasY {
 		return nil, errf("no tensor \"y\": a data file holds x (features) and y (labels or targets)")
-	}
-	if len(xi.Shape) == 0 || xi.Shape[0] == 0 {
-		return nil, errf("tensor \"x\" has shape %v; want (N, ...) with N > 0 samples", xi.Shape)
 	}
 	n := xi.Shape[0]
 	ds := &Dataset{Source: path, N: n, Shape: append([]int{}, xi.Shape[1:]...)}

@@ -1,6 +1,7 @@
 package data
 
 import (
+	"fmt"
 	"math"
 	"path/filepath"
 	"reflect"
@@ -118,6 +119,41 @@ func TestReadSafetensorsErrors(t *testing.T) {
 			_, err := ReadSafetensors(p)
 			if want := p + ": " + tt.want; err == nil || !strings.HasPrefix(err.Error(), want) {
 				t.Errorf("error:\n  %v\nwant prefix\n  %s", err, want)
+			}
+		})
+	}
+}
+
+// TestReadSafetensorsInputsErrors: new inputs for predict, whose y is
+// optional, are checked as a data set's are: a scalar x without y was an
+// index out of range (predict exited 70 with "internal error").
+func TestReadSafetensorsInputsErrors(t *testing.T) {
+	dir := t.TempDir()
+	y := safetensors.Tensor{Name: "y", Shape: []int{2}, Data: []int32{0, 1}}
+	tests := []struct {
+		name    string
+		tensors []safetensors.Tensor
+		want    string // after "PATH: "
+	}{
+		{"scalar x without y", []safetensors.Tensor{{Name: "x", Data: []float32{1}}}, `tensor "x" has shape []; want (N, ...) with N > 0 samples`},
+		{"scalar x with y", []safetensors.Tensor{{Name: "x", Data: []float32{1}}, y}, `tensor "x" has shape []; want (N, ...) with N > 0 samples`},
+		{"no samples without y", []safetensors.Tensor{{Name: "x", Shape: []int{0, 4}, Data: []float32{}}}, `tensor "x" has shape [0 4]; want (N, ...) with N > 0 samples`},
+		{"no x", []safetensors.Tensor{y}, `no tensor "x": a data file holds x (features) and y (labels or targets)`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := writeST(t, dir, "in.safetensors", tt.tensors, nil)
+			var err error
+			func() {
+				defer func() {
+					if r := recover(); r != nil {
+						err = fmt.Errorf("panic: %v", r)
+					}
+				}()
+				_, err = ReadSafetensorsInputs(p, nil, 0, "", false)
+			}()
+			if want := p + ": " + tt.want; err == nil || err.Error() != want {
+				t.Errorf("error:\n  %v\nwant\n  %s", err, want)
 			}
 		})
 	}
