@@ -102,19 +102,20 @@ func printEval(w io.Writer, o *EvalOptions, r train.EvalResult) {
 }
 
 // printClassification prints the accuracy, the per-class scores and, for
-// up to 20 classes, the confusion matrix.
+// up to 20 classes, the confusion matrix (which Evaluate keeps for up to
+// train.MaxConfusionClasses).
 func printClassification(w io.Writer, r train.EvalResult) {
 	fmt.Fprintf(w, "accuracy  %.4f\n\n", *r.Accuracy)
 	rows := [][]string{{"class", "precision", "recall", "f1", "support"}}
 	for c := 0; c < r.Classes; c++ {
-		support := 0
-		for _, v := range r.Confusion[c] {
-			support += v
-		}
 		rows = append(rows, []string{className(r, c), fmt.Sprintf("%.4f", r.Precision[c]),
-			fmt.Sprintf("%.4f", r.Recall[c]), fmt.Sprintf("%.4f", r.F1[c]), fmt.Sprint(support)})
+			fmt.Sprintf("%.4f", r.Recall[c]), fmt.Sprintf("%.4f", r.F1[c]), fmt.Sprint(r.Support[c])})
 	}
 	printTable(w, rows, []bool{true, true, true, true, true})
+	if r.Confusion == nil {
+		fmt.Fprintf(w, "\n(no confusion matrix: %s)\n", r.ConfusionOmitted)
+		return
+	}
 	if r.Classes > 20 {
 		fmt.Fprintf(w, "\n(the %dx%d confusion matrix is in the --json output)\n", r.Classes, r.Classes)
 		return

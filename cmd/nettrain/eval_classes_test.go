@@ -1,0 +1,47 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestEvalManyClasses: a model of more than 1000 outputs trains and is
+// evaluated without a confusion matrix, and eval says so in its text and
+// JSON; up to 20 classes the matrix is printed. Before, eval kept a
+// classes x classes matrix whatever the count (3.2 GB at 20000: "fatal
+// error: out of memory").
+func TestEvalManyClasses(t *testing.T) {
+	for _, tc := range []struct {
+		units int
+		text  string // in eval's text output
+	}{
+		{3, "confusion matrix (rows: true class, columns: predicted)"},
+		{30, "(the 30x30 confusion matrix is in the --json output)"},
+		{1500, "(no confusion matrix: 1500 classes: a confusion matrix is kept for up to 1000)"},
+	} {
+		t.Run(fmt.Sprint(tc.units), func(t *testing.T) {
+			dir := t.TempDir()
+			os.WriteFile(filepath.Join(dir, "d.csv"), []byte(ckData(30)), 0o644)
+			os.WriteFile(filepath.Join(dir, "config.yaml"), []byte(ckConfig), 0o644)
+			units := fmt.Sprintf("model.layers.2.dense.units=%d", tc.units)
+			runNettrain(t, dir, "train", "config.yaml", "--set", units, "--set", "training.steps=2", "--out", "run")
+			eval := []string{"eval", "config.yaml", "--set", units, "--checkpoint", "run/last.safetensors", "--split", "validation"}
+			if out := runNettrain(t, dir, eval...); !strings.Contains(out, tc.text) {
+				t.Errorf("eval's output lacks %q:\n%.2000s", tc.text, out)
+			}
+			var r map[string]any
+			if err := json.Unmarshal([]byte(runNettrain(t, dir, append(eval, "--json")...)), &r); err != nil {
+				t.Fatal(err)
+			}
+			_, matrix := r["confusion"]
+			omitted, _ := r["confusion_omitted"].(string)
+			if support, _ := r["support"].([]any); len(support) != tc.units || matrix != (tc.units <= 1000) || (omitted != "") == matrix {
+				t.Errorf("eval --json: %d supports, confusion %v, confusion_omitted %q", len(support), matrix, omitted)
+			}
+		})
+	}
+}
