@@ -235,7 +235,7 @@ func TestDataErrorsNameTheOverride(t *testing.T) {
 		{[]string{"train", "config.yaml"}, "NETTRAIN_DATA_TRAIN=env.csv", "nettrain: NETTRAIN_DATA_TRAIN=env.csv: data.train: cannot read env.csv"},
 		{[]string{"train", "config.yaml", "--set", "model.init_from=w.safetensors"}, "", "nettrain: --set model.init_from=w.safetensors: model.init_from: "},
 		// Found once the data is read: the key, at its override or place.
-		{[]string{"train", "config.yaml", "--set", "model.layers.2.dense.units=2"}, "", "nettrain: --set model.layers.2.dense.units=2 (config.yaml:10:7): model.layers.2: d.csv has 3 classes, but layer 2 (dense) outputs 2 values"},
+		{[]string{"train", "config.yaml", "--set", "model.layers.2.dense.units=2"}, "", `nettrain: --set model.layers.2.dense.units=2 (config.yaml:10:7): model.layers.2: d.csv has 3 classes (d.csv:4: column "label" (index 4): class id 2), but layer 2 (dense) outputs 2 values`},
 		{[]string{"train", series, "--set", "loss=cross_entropy"}, "", "nettrain: --set loss=cross_entropy: loss: a series is a regression"},
 	} {
 		if len(tc.args) > 2 && !strings.Contains(tc.args[len(tc.args)-1], "data.train") {

@@ -352,10 +352,13 @@ func setLabels(ds *Dataset, raw []int32, texts []string, lines []int, col string
 				return errf(k, "class id %s is too large", truncate(s))
 			}
 			ids[k] = int32(v)
-			ds.NumClasses = max(ds.NumClasses, int(v)+1)
+			if int(v)+1 > ds.NumClasses {
+				ds.NumClasses = int(v) + 1
+				ds.ClassesFrom = fmt.Sprintf("%s:%d: %s: class id %s", ds.Source, lines[k], col, truncate(s))
+			}
 		}
 		if cm != nil {
-			ds.NumClasses = cm.NumClasses
+			ds.NumClasses, ds.ClassesFrom = cm.NumClasses, ""
 		}
 	}
 	ds.Labels = make([]int32, len(raw))

@@ -22,7 +22,7 @@ func TestParseCSV(t *testing.T) {
 		{
 			name: "auto: no header, integer ids",
 			in:   "1,2,0\n3,4,2\n",
-			want: Dataset{N: 2, F32: []float32{1, 2, 3, 4}, Labels: []int32{0, 2}, NumClasses: 3},
+			want: Dataset{N: 2, F32: []float32{1, 2, 3, 4}, Labels: []int32{0, 2}, NumClasses: 3, ClassesFrom: "d.csv:2: column index 2: class id 2"},
 		},
 		{
 			name: "auto: no header, named classes",
@@ -33,26 +33,26 @@ func TestParseCSV(t *testing.T) {
 			name: "header forced absent keeps the first row",
 			in:   "1,2,3\n4,5,6\n",
 			opts: CSVOptions{Header: HeaderAbsent},
-			want: Dataset{N: 2, F32: []float32{1, 2, 4, 5}, Labels: []int32{3, 6}, NumClasses: 7},
+			want: Dataset{N: 2, F32: []float32{1, 2, 4, 5}, Labels: []int32{3, 6}, NumClasses: 7, ClassesFrom: "d.csv:2: column index 2: class id 6"},
 		},
 		{
 			name: "header forced present with numeric names",
 			in:   "1,2,3\n4,5,6\n",
 			opts: CSVOptions{Header: HeaderPresent, Labels: []string{"1"}},
 			// "1" names column 0 (a header name wins over an index).
-			want: Dataset{N: 1, F32: []float32{5, 6}, Labels: []int32{4}, NumClasses: 5},
+			want: Dataset{N: 1, F32: []float32{5, 6}, Labels: []int32{4}, NumClasses: 5, ClassesFrom: `d.csv:2: column "1" (index 0): class id 4`},
 		},
 		{
 			name: "label by name first, features by name and index",
 			in:   "y,a,b,c\n1,10,20,30\n0,11,21,31\n",
 			opts: CSVOptions{Labels: []string{"y"}, Features: []string{"c", "1"}},
-			want: Dataset{N: 2, F32: []float32{30, 10, 31, 11}, Labels: []int32{1, 0}, NumClasses: 2},
+			want: Dataset{N: 2, F32: []float32{30, 10, 31, 11}, Labels: []int32{1, 0}, NumClasses: 2, ClassesFrom: `d.csv:2: column "y" (index 0): class id 1`},
 		},
 		{
 			name: "label by index without header",
 			in:   "1,10,20\n0,11,21\n",
 			opts: CSVOptions{Labels: []string{"0"}},
-			want: Dataset{N: 2, F32: []float32{10, 20, 11, 21}, Labels: []int32{1, 0}, NumClasses: 2},
+			want: Dataset{N: 2, F32: []float32{10, 20, 11, 21}, Labels: []int32{1, 0}, NumClasses: 2, ClassesFrom: "d.csv:1: column index 0: class id 1"},
 		},
 		{
 			name: "regression with two targets",
@@ -69,12 +69,12 @@ func TestParseCSV(t *testing.T) {
 		{
 			name: "integer ids written as floats",
 			in:   "1,1.0\n2,2.00\n3,3e0\n4,0\n5,-0\n6,+2\n",
-			want: Dataset{N: 6, F32: []float32{1, 2, 3, 4, 5, 6}, Labels: []int32{1, 2, 3, 0, 0, 2}, NumClasses: 4},
+			want: Dataset{N: 6, F32: []float32{1, 2, 3, 4, 5, 6}, Labels: []int32{1, 2, 3, 0, 0, 2}, NumClasses: 4, ClassesFrom: "d.csv:3: column index 1: class id 3e0"},
 		},
 		{
 			name: "one float-written id among integers keeps integer ids",
 			in:   "a,y\n1,0\n2,1.0\n3,10\n4,1\n",
-			want: Dataset{N: 4, F32: []float32{1, 2, 3, 4}, Labels: []int32{0, 1, 10, 1}, NumClasses: 11},
+			want: Dataset{N: 4, F32: []float32{1, 2, 3, 4}, Labels: []int32{0, 1, 10, 1}, NumClasses: 11, ClassesFrom: `d.csv:4: column "y" (index 1): class id 10`},
 		},
 		{
 			name: "a word makes every label a name, numbers too",

@@ -42,6 +42,14 @@ type Dataset struct {
 	// the names in sorted order. When loaded with a ClassMap, its Names.
 	// Nil when classes are plain integers.
 	ClassNames []string
+	// ClassesFrom says, for messages, what in the file sets NumClasses
+	// when it holds class ids as numbers: where the largest id first
+	// appears (`d.csv:31: column "label" (index 4): class id 999`,
+	// `d.safetensors: tensor "y": class id 999 of sample 7`) or a
+	// safetensors file's metadata num_classes. Empty when the classes
+	// are names, folders, a ClassMap's or a known count (IDX aliases),
+	// and for regression.
+	ClassesFrom string
 	// Targets holds N*TargetDim regression targets, sample-major; nil for
 	// classification and when Targets64 holds them.
 	Targets []float32
@@ -139,7 +147,7 @@ func (ds *Dataset) useClasses(cm *ClassMap, what string) error {
 			return fmt.Errorf("%s: label %d of sample %d is not a training class (%s)", what, l, i, cm.describe())
 		}
 	}
-	ds.NumClasses, ds.ClassNames = cm.NumClasses, slices.Clone(cm.Names)
+	ds.NumClasses, ds.ClassNames, ds.ClassesFrom = cm.NumClasses, slices.Clone(cm.Names), ""
 	return nil
 }
 

@@ -67,9 +67,21 @@ func (n *Normalizer) withLUT() *Normalizer {
 	return n
 }
 
+// FitBytes is the most memory Fit and NewNormalizer allocate for
+// features values per sample: 8 bytes of Offset and 8 of Scale per
+// feature, kept, and 8 more while Fit fits standardize or minmax. It
+// saturates at math.MaxInt64. Callers with a memory limit check it
+// before fitting (a [3, 5000, 5000] input needs 1.8 GB).
+func FitBytes(features int) int64 {
+	if features > 0 && features > math.MaxInt64/24 {
+		return math.MaxInt64
+	}
+	return 24 * int64(max(features, 0))
+}
+
 // Fit fits a normalizer of the given method on the samples of s, which
 // should be the training subset only, so that nothing is learnt from
-// validation or test data.
+// validation or test data. It allocates FitBytes(s.DS.FeatureLen()).
 func Fit(s Subset, method Method) (*Normalizer, error) {
 	ds := s.DS
 	f := ds.FeatureLen()

@@ -133,7 +133,10 @@ func fromSafetensors(path string, f *safetensors.File, cm *ClassMap, lim limit, 
 			if l == 1<<31-1 {
 				return nil, errf("tensor \"y\": label %d of sample %d is too large", l, i)
 			}
-			ds.NumClasses = max(ds.NumClasses, int(l)+1)
+			if int(l)+1 > ds.NumClasses {
+				ds.NumClasses = int(l) + 1
+				ds.ClassesFrom = fmt.Sprintf("%s: tensor \"y\": class id %d of sample %d", path, l, i)
+			}
 		}
 		if s, ok := f.Metadata["num_classes"]; ok {
 			k, err := strconv.Atoi(s)
@@ -142,6 +145,9 @@ func fromSafetensors(path string, f *safetensors.File, cm *ClassMap, lim limit, 
 			}
 			if cm != nil && k != cm.NumClasses {
 				return nil, errf("metadata num_classes = %q, but %s", s, cm.describe())
+			}
+			if k > ds.NumClasses {
+				ds.ClassesFrom = fmt.Sprintf("%s: metadata num_classes = %q", path, s)
 			}
 			ds.NumClasses = k
 		}

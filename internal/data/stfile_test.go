@@ -34,7 +34,7 @@ func TestReadSafetensors(t *testing.T) {
 				{Name: "x", Shape: []int{2, 1, 2, 2}, Data: []uint8{1, 2, 3, 4, 5, 6, 7, 8}},
 				{Name: "y", Shape: []int{2}, Data: []int64{3, 1}},
 			},
-			want: Dataset{Shape: []int{1, 2, 2}, N: 2, U8: []uint8{1, 2, 3, 4, 5, 6, 7, 8}, Labels: []int32{3, 1}, NumClasses: 4},
+			want: Dataset{Shape: []int{1, 2, 2}, N: 2, U8: []uint8{1, 2, 3, 4, 5, 6, 7, 8}, Labels: []int32{3, 1}, NumClasses: 4, ClassesFrom: `: tensor "y": class id 3 of sample 0`},
 		},
 		{
 			name: "num_classes from metadata, y first in file",
@@ -43,7 +43,7 @@ func TestReadSafetensors(t *testing.T) {
 				{Name: "x", Shape: []int{2}, Data: []float64{0.5, -1}},
 			},
 			meta: map[string]string{"num_classes": "10"},
-			want: Dataset{Shape: []int{1}, N: 2, F32: []float32{0.5, -1}, Labels: []int32{0, 1}, NumClasses: 10},
+			want: Dataset{Shape: []int{1}, N: 2, F32: []float32{0.5, -1}, Labels: []int32{0, 1}, NumClasses: 10, ClassesFrom: `: metadata num_classes = "10"`},
 		},
 		{
 			name: "float targets (N, D)",
@@ -71,6 +71,9 @@ func TestReadSafetensors(t *testing.T) {
 			}
 			want := tt.want
 			want.Source = p
+			if want.ClassesFrom != "" { // after the file's path
+				want.ClassesFrom = p + want.ClassesFrom
+			}
 			if !reflect.DeepEqual(*got, want) {
 				t.Errorf("got\n  %+v\nwant\n  %+v", *got, want)
 			}

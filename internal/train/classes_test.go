@@ -1,14 +1,18 @@
 package train
 
 import (
+	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/nettrain/nettrain/internal/checkpoint"
 	"github.com/nettrain/nettrain/internal/testutil"
 )
 
@@ -107,5 +111,139 @@ func TestEvaluateManyClasses(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// stLabels writes a safetensors file of n samples of two float features
+// (x) and int32 labels (y), with metadata when not nil.
+func stLabels(t *testing.T, path string, labels []int32, meta map[string]string) {
+	t.Helper()
+	n := len(labels)
+	x := make([]byte, 4*2*n)
+	y := make([]byte, 4*n)
+	for i, l := range labels {
+		binary.LittleEndian.PutUint32(y[4*i:], uint32(l))
+	}
+	h := map[string]any{
+		"x": map[string]any{"dtype": "F32", "shape": []int{n, 2}, "data_offsets": []int{0, len(x)}},
+		"y": map[string]any{"dtype": "I32", "shape": []int{n}, "data_offsets": []int{len(x), len(x) + len(y)}},
+	}
+	if meta != nil {
+		h["__metadata__"] = meta
+	}
+	hb, _ := json.Marshal(h)
+	for len(hb)%8 != 0 {
+		hb = append(hb, ' ')
+	}
+	b := binary.LittleEndian.AppendUint64(nil, uint64(len(hb)))
+	b = append(append(append(b, hb...), x...), y...)
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestLoadRefusesArraysBeyondTheLimit: Load checks the arrays it
+// allocates for the data beyond the samples (the normaliser, per feature;
+// the class counts and Evaluate's per-class arrays) against the memory
+// limit before allocating them: a class id that makes too many classes
+// is named where the file gives it, other data gets the memory estimate's
+// message. Before, a CSV label of 1000000000 allocated an 8 GB array of
+// class counts (Go's "fatal error: out of memory"), and a [3, 5000, 5000]
+// image input a 1.8 GB normaliser, with no check.
+func TestLoadRefusesArraysBeyondTheLimit(t *testing.T) {
+	wide := func() string { // 1 row of 50000 features: 1.2 MB of normaliser
+		var b strings.Builder
+		for j := 0; j < 50000; j++ {
+			fmt.Fprintf(&b, "f%d,", j)
+		}
+		b.WriteString("label\n")
+		for range 2 {
+			b.WriteString(strings.Repeat("1,", 50000) + "0\n")
+		}
+		return b.String()
+	}
+	many := make([]int32, 10)
+	many[3] = 20_000_000
+	for _, tc := range []struct {
+		name string
+		file string // d.csv, d.safetensors or images
+		data func(t *testing.T, path string)
+		sets []string
+		want string // "" for no error; the test's directory is left out
+	}{
+		{"a CSV class id of 20000000", "d.csv", writeText(classesCSV("20000000")), nil,
+			`c.yaml:2:15: data.train: d.csv:41: column "label" (index 2): class id 20000000 makes 20000001 classes, whose per-class counts and scores alone need about 1.0 GiB, more than training.memory_limit 64MiB (64.0 MiB); class ids run from 0 to the number of classes minus 1`},
+		{"the same beyond a model's 3 outputs", "d.csv", writeText(classesCSV("20000000")), []string{"model.layers.0.dense.units=3"},
+			`c.yaml:5:7: model.layers.0: d.csv has 20000001 classes (d.csv:41: column "label" (index 2): class id 20000000), but layer 0 (dense) outputs 3 values; it needs one per class`},
+		{"a CSV class id of 60000 fits", "d.csv", writeText(classesCSV("60000")), nil, ""},
+		{"a safetensors class id of 20000000", "d.safetensors", func(t *testing.T, p string) { stLabels(t, p, many, nil) }, nil,
+			`d.safetensors: tensor "y": class id 20000000 of sample 3 makes 20000001 classes, whose per-class counts and scores alone need about 1.0 GiB, more than training.memory_limit 64MiB (64.0 MiB)`},
+		{"a safetensors num_classes of 20000000", "d.safetensors", func(t *testing.T, p string) {
+			stLabels(t, p, make([]int32, 10), map[string]string{"num_classes": "20000000"})
+		}, nil,
+			`d.safetensors: metadata num_classes = "20000000" makes 20000000 classes, whose per-class counts and scores alone need about 1.0 GiB`},
+		{"50000 CSV features", "d.csv", writeText(wide()), []string{"training.memory_limit=1MiB"},
+			"c.yaml: the model with batch size 1 needs about"},
+		{"[3, 300, 300] images", "images", func(t *testing.T, p string) { testutil.WriteImageFolder(t, p, 2, 2, 8, 8, true) },
+			[]string{"training.memory_limit=4MiB", "data.image.size=[300,300]", "model.input=[3,300,300]"},
+			"c.yaml: the model with batch size 1 needs about"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			tc.data(t, filepath.Join(dir, tc.file))
+			src := strings.Replace(classesConfig, "d.csv", tc.file, 1)
+			if tc.file == "images" {
+				src = imagesConfig
+			}
+			cfg := testutil.LoadConfig(t, dir, src, tc.sets...)
+			var err error
+			testutil.Bounded(t, 30*time.Second, 256<<20, func() { _, err = Load[float32](cfg) })
+			if err != nil {
+				err = errors.New(strings.ReplaceAll(err.Error(), dir+string(filepath.Separator), ""))
+			}
+			switch {
+			case tc.want == "" && err != nil:
+				t.Errorf("Load: %v", err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Errorf("Load: %v\nwant an error with %s", err, tc.want)
+			}
+			if tc.want != "" && err != nil && strings.HasPrefix(tc.want, "c.yaml: the model") && !strings.Contains(err.Error(), "per-feature and per-class arrays, more than training.memory_limit") {
+				t.Errorf("Load: %v\nwant the estimate's message", err)
+			}
+		})
+	}
+}
+
+func writeText(s string) func(*testing.T, string) {
+	return func(t *testing.T, path string) {
+		if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestFromPreprocessChecksTheNormaliser: a checkpoint's input shape sizes
+// the normaliser FromPreprocess allocates; one beyond the memory limit is
+// refused with the estimate's message first. Before, it was allocated.
+func TestFromPreprocessChecksTheNormaliser(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		input []int
+		want  string
+	}{
+		{[]int{2}, ""},
+		{[]int{1 << 22}, "c.yaml: the model with batch size 1 needs about"},
+	} {
+		cfg := testutil.LoadConfig(t, dir, `name: p
+model: {input: [`+fmt.Sprint(tc.input[0])+`], layers: [{dense: {units: 3}}]}
+loss: cross_entropy
+training: {memory_limit: 16MiB}
+`)
+		cfg.File = "c.yaml"
+		p := &checkpoint.Preprocess{Kind: checkpoint.KindTabular, Input: tc.input, Normalize: "standardize", Offset: []float64{0}, Scale: []float64{1}, Classes: 3}
+		_, err := FromPreprocess[float32](cfg, p, "ck.safetensors")
+		if (tc.want == "") != (err == nil) || err != nil && !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("input %v: %v, want %q", tc.input, err, tc.want)
+		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/nettrain/nettrain/internal/checkpoint"
 	"github.com/nettrain/nettrain/internal/data"
 	"github.com/nettrain/nettrain/internal/model"
+	"github.com/nettrain/nettrain/internal/safeio"
 )
 
 // Data is a config's data, split and normalised, ready for batches.
@@ -282,6 +283,9 @@ func loadData[T backprop.Float](cfg *model.Config) (*Data[T], error) {
 	if err := d.checkFit(ds); err != nil {
 		return nil, err
 	}
+	if err := d.checkArrays(ds); err != nil {
+		return nil, err
+	}
 	var trainSub, valSub data.Subset
 	if cfg.Data.Validation != "" {
 		trainSub = data.All(ds)
@@ -364,6 +368,34 @@ func (d *Data[T]) LoadTest() (Split[T], error) {
 	return d.split(data.All(ds)), nil
 }
 
+// checkArrays refuses training data whose per-feature and per-class
+// arrays (dataBytes: the normaliser, the class counts, Evaluate's
+// per-class counts and scores) would need more than the memory limit on
+// their own, before Load allocates them: when the classes alone do and a
+// class id in the file makes them (Dataset.ClassesFrom), naming that id;
+// else with CheckMemory's estimate for batches of one sample.
+func (d *Data[T]) checkArrays(ds *data.Dataset) error {
+	cfg := d.cfg
+	limit, what := MemoryLimit(cfg)
+	if limit <= 0 {
+		return nil
+	}
+	classes := 0
+	if ds.Labels != nil {
+		out := d.graph.OutShape()
+		classes = max(ds.NumClasses, out[len(out)-1]) // as Evaluate counts them
+	}
+	if need := classBytes(ds.NumClasses); ds.Labels != nil && ds.ClassesFrom != "" && need > limit {
+		return cfg.KeyError("data.train", "%s makes %d classes, whose per-class counts and scores alone need about %s, more than %s (%s); class ids run from 0 to the number of classes minus 1",
+			ds.ClassesFrom, ds.NumClasses, safeio.Bytes(need), what, safeio.Bytes(limit))
+	}
+	features := ds.FeatureLen()
+	if dataBytes(features, classes) <= limit {
+		return nil
+	}
+	return memoryError(cfg, 1, needBytes[T](cfg, d.graph, 1, features, classes), limit, what)
+}
+
 // checkFit reports data that does not fit the model or the loss, naming
 // both shapes.
 func (d *Data[T]) checkFit(ds *data.Dataset) error {
@@ -397,8 +429,12 @@ func (d *Data[T]) checkFit(ds *data.Dataset) error {
 			out, width, positions, ds.Source)
 	}
 	if width < ds.NumClasses {
-		return cfg.KeyError(lastKey(cfg), "%s has %d classes, but %s outputs %d values; it needs one per class",
-			ds.Source, ds.NumClasses, last, width)
+		from := ""
+		if ds.ClassesFrom != "" {
+			from = " (" + ds.ClassesFrom + ")"
+		}
+		return cfg.KeyError(lastKey(cfg), "%s has %d classes%s, but %s outputs %d values; it needs one per class",
+			ds.Source, ds.NumClasses, from, last, width)
 	}
 	if cfg.Loss != backprop.CrossEntropy && !slices.Equal(out, []int{width}) {
 		return cfg.KeyError("loss", "with class labels, %s compares %s's output %v with one-hot labels; it must be a vector", cfg.Loss, last, out)

@@ -25,6 +25,12 @@
 //     validation, test, Data.TrainForEval and LoadFile never are.
 //   - A step allocates nothing; every buffer is sized once for the
 //     network's largest batch (Batch, Trainer).
+//   - Memory is checked against MemoryLimit before it is allocated: Load
+//     checks the data's arrays beyond the samples (the normaliser, per
+//     feature; class counts and Evaluate's per-class arrays), NewNetwork
+//     the network's estimate with them (CheckMemory). Evaluate's memory
+//     grows with the classes, not their square: it keeps a confusion
+//     matrix for up to MaxConfusionClasses only.
 //   - Every parallel loop works in chunks fixed by the data's size, never
 //     by the thread count: the same seed gives the same bits on any number
 //     of threads.

@@ -66,9 +66,21 @@ type baseliner interface {
 // (EvalResult.ConfusionOmitted says so) rather than refused.
 const MaxConfusionClasses = 1000
 
+// evalClassBytes is what Evaluate allocates per class for classes
+// classes: three counts and three scores per class, and a row of the
+// confusion matrix when it is kept (MaxConfusionClasses).
+func evalClassBytes(classes int) int64 {
+	per := int64(6 * 8)
+	if classes <= MaxConfusionClasses {
+		per += 8 * int64(classes)
+	}
+	return per
+}
+
 // Evaluate runs net over every sample of s in evaluation mode, in batches
 // of net.MaxBatch, and reports the loss and classification or regression
-// metrics. classes > 0 means the targets are class labels.
+// metrics. classes > 0 means the targets are class labels. Its memory
+// beyond net is evalClassBytes per class, which CheckMemory counts.
 func Evaluate[T backprop.Float](ctx *backprop.Ctx, net *backprop.Network[T], s Split[T], classes int) EvalResult {
 	ectx := *ctx
 	ectx.Train = false

@@ -3,10 +3,12 @@ package train
 import (
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 
 	"github.com/nettrain/nettrain/internal/backprop"
 	"github.com/nettrain/nettrain/internal/checkpoint"
+	"github.com/nettrain/nettrain/internal/data"
 	"github.com/nettrain/nettrain/internal/model"
 	"github.com/nettrain/nettrain/internal/optim"
 	"github.com/nettrain/nettrain/internal/parallel"
@@ -86,13 +88,33 @@ func (m *Model[T]) Classes() int {
 }
 
 // CheckMemory refuses a model and batch whose buffers would need more than
-// training.memory_limit (default: MemoryLimit's bound).
+// training.memory_limit (default: MemoryLimit's bound): the network's
+// (backprop.EstimateBytes) and the arrays held for its data (dataBytes).
 func (m *Model[T]) CheckMemory(maxBatch int) error {
-	cfg := m.Config
-	limit, what := MemoryLimit(cfg)
+	limit, what := MemoryLimit(m.Config)
 	if limit <= 0 {
 		return nil
 	}
+	features, classes := 0, m.Classes()
+	if m.Data != nil && m.Data.Norm != nil {
+		features = len(m.Data.Norm.Offset)
+	}
+	if classes > 0 {
+		out := m.Graph.OutShape()
+		classes = max(classes, out[len(out)-1]) // as Evaluate counts them
+	}
+	if need := needBytes[T](m.Config, m.Graph, maxBatch, features, classes); need > limit || need < 0 {
+		return memoryError(m.Config, maxBatch, need, limit, what)
+	}
+	return nil
+}
+
+// needBytes is the memory estimate of a run of g: the network for batches
+// of up to maxBatch (backprop.EstimateBytes: parameters, optimizer state,
+// batch buffers) and the arrays held for the data (dataBytes) for
+// features normalised values per sample and classes classes. It
+// saturates at math.MaxInt64.
+func needBytes[T backprop.Float](cfg *model.Config, g *model.Graph, maxBatch, features, classes int) int64 {
 	size := int64(4)
 	if !backprop.Is32[T]() {
 		size = 8
@@ -101,12 +123,48 @@ func (m *Model[T]) CheckMemory(maxBatch int) error {
 	// Per-thread buffers for the config's threads or every core, whichever
 	// is more (a --threads above the cores is warned about).
 	threads := max(Threads(cfg, 0), parallel.Cores())
-	need := backprop.EstimateBytes(m.Graph.Input, m.Graph.Specs, maxBatch, size, slots, threads)
-	if need > limit || need < 0 {
-		return fmt.Errorf("%s: the model with batch size %d needs about %s for its parameters, optimizer state and batch buffers, more than %s (%s); use a smaller batch or model, or raise training.memory_limit",
-			cfg.File, maxBatch, safeio.Bytes(need), what, safeio.Bytes(limit))
+	need := backprop.EstimateBytes(g.Input, g.Specs, maxBatch, size, slots, threads)
+	return addBytes(need, dataBytes(features, classes))
+}
+
+// memoryError is CheckMemory's message: the estimate need against the limit.
+func memoryError(cfg *model.Config, maxBatch int, need, limit int64, what string) error {
+	smaller := "a smaller batch or model"
+	if maxBatch <= 1 {
+		smaller = "a smaller model or input"
 	}
-	return nil
+	return fmt.Errorf("%s: the model with batch size %d needs about %s for its parameters, optimizer state, batch buffers and the data's per-feature and per-class arrays, more than %s (%s); use %s, or raise training.memory_limit",
+		cfg.File, maxBatch, safeio.Bytes(need), what, safeio.Bytes(limit), smaller)
+}
+
+// dataBytes is what a run holds for its data besides the samples, which
+// the data readers count: the normaliser, fitted per feature
+// (data.FitBytes), and for classification the per-class arrays
+// (classBytes).
+func dataBytes(features, classes int) int64 {
+	return addBytes(data.FitBytes(features), classBytes(classes))
+}
+
+// classBytes is the per-class arrays of classes classes: the training
+// labels' counts (Data's, 8 bytes a class) and what Evaluate holds per
+// class (evalClassBytes).
+func classBytes(classes int) int64 {
+	if classes <= 0 {
+		return 0
+	}
+	per := 8 + evalClassBytes(classes)
+	if int64(classes) > math.MaxInt64/per {
+		return math.MaxInt64
+	}
+	return int64(classes) * per
+}
+
+// addBytes is a+b for non-negative sizes, saturated at math.MaxInt64.
+func addBytes(a, b int64) int64 {
+	if a > math.MaxInt64-b {
+		return math.MaxInt64
+	}
+	return a + b
 }
 
 // NewNetwork builds the network for batches of up to maxBatch, after
