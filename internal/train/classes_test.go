@@ -174,7 +174,7 @@ func TestLoadRefusesArraysBeyondTheLimit(t *testing.T) {
 		{"a CSV class id of 20000000", "d.csv", writeText(classesCSV("20000000")), nil,
 			`c.yaml:2:15: data.train: d.csv:41: column "label" (index 2): class id 20000000 makes 20000001 classes, whose per-class counts and scores alone need about 1.0 GiB, more than training.memory_limit 64MiB (64.0 MiB); class ids run from 0 to the number of classes minus 1`},
 		{"the same beyond a model's 3 outputs", "d.csv", writeText(classesCSV("20000000")), []string{"model.layers.0.dense.units=3"},
-			`c.yaml:5:7: model.layers.0: d.csv has 20000001 classes (d.csv:41: column "label" (index 2): class id 20000000), but layer 0 (dense) outputs 3 values; it needs one per class`},
+			`--set model.layers.0.dense.units=3 (c.yaml:5:7): model.layers.0: d.csv has 20000001 classes (d.csv:41: column "label" (index 2): class id 20000000), but layer 0 (dense) outputs 3 values; it needs one per class`},
 		{"a CSV class id of 60000 fits", "d.csv", writeText(classesCSV("60000")), nil, ""},
 		{"a safetensors class id of 20000000", "d.safetensors", func(t *testing.T, p string) { stLabels(t, p, many, nil) }, nil,
 			`d.safetensors: tensor "y": class id 20000000 of sample 3 makes 20000001 classes, whose per-class counts and scores alone need about 1.0 GiB, more than training.memory_limit 64MiB (64.0 MiB)`},
