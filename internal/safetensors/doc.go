@@ -37,7 +37,8 @@
 //     or has any other key (the reader is strict where the Python library
 //     ignores unknown keys: nettrain prefers a clear error to a silent
 //     guess);
-//   - an unsupported dtype; shape entries that are negative, not integers
+//   - an unsupported dtype; a shape of more than MaxDims (64)
+//     dimensions; shape entries that are negative, not integers
 //     or too large; an element count whose size overflows or exceeds the
 //     data section;
 //   - data_offsets that are not two non-negative integers, begin after

@@ -19,6 +19,11 @@ import (
 // file or not a safetensors file at all.
 const MaxHeaderSize = 100_000_000
 
+// MaxDims is the most dimensions a tensor's shape may have (NumPy 2 and
+// PyTorch stay well within it), so that a shape named in a message stays
+// short.
+const MaxDims = 64
+
 // metadataKey is the reserved header key holding the string metadata.
 const metadataKey = "__metadata__"
 
@@ -260,6 +265,9 @@ func parseEntry(raw json.RawMessage, dataLen int) (TensorInfo, error) {
 		return t, fmt.Errorf("unsupported dtype %q (supported: %s)", *e.DType, supportedList())
 	}
 
+	if len(*e.Shape) > MaxDims {
+		return t, fmt.Errorf("shape has %d dimensions; at most %d are read", len(*e.Shape), MaxDims)
+	}
 	t.Shape = make([]int, len(*e.Shape))
 	count, overflow, zero := uint64(1), false, false
 	for i, r := range *e.Shape {

@@ -237,6 +237,7 @@ func parseErrorTests() []struct {
 		{"negative dim", file(`{`+u8("a", "[-1]", 0, 1)+`}`, []byte{0}), `tensor "a": shape[0]: -1 is negative`},
 		{"fractional dim", file(`{`+u8("a", "[2.5]", 0, 1)+`}`, []byte{0}), `tensor "a": shape[0]: 2.5 is not an integer`},
 		{"string dim", file(`{`+u8("a", `["2"]`, 0, 2)+`}`, []byte{0, 0}), `tensor "a": shape[0]: "2" is not a number`},
+		{"too many dims", file(`{`+u8("a", "["+strings.Repeat("1,", MaxDims)+"1]", 0, 1)+`}`, []byte{0}), `tensor "a": shape has 65 dimensions; at most 64 are read`},
 		{"huge dim", file(`{`+u8("a", `[99999999999999999999]`, 0, 2)+`}`, []byte{0, 0}), `tensor "a": shape[0]: 99999999999999999999 is too large`},
 		{"overflowing shape", file(`{`+u8("a", "[4294967296,4294967296]", 0, 1)+`}`, []byte{0}), `tensor "a": U8 shape [4294967296 4294967296] needs more bytes than the whole data section holds (1)`},
 		{"10^12 elements", file(`{"a":{"dtype":"F32","shape":[1000000,1000000],"data_offsets":[0,4000000000000]}}`, []byte{0, 0, 0, 0}), `tensor "a": F32 shape [1000000 1000000] needs more bytes than the whole data section holds (4)`},
