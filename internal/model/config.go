@@ -417,6 +417,9 @@ func Parse(file string, src []byte, sets []string, v *viper.Viper) (*Config, err
 				if bytes.Contains(src[start:ends[line-1]], []byte("\t")) {
 					text += " (this line has a tab: YAML indents with spaces only)"
 				}
+				if endOfStream(err) {
+					text += " (a quoted string opened on this line is not closed)"
+				}
 			}
 			// yaml.v3 does not tell the column: the message does not invent one.
 			return nil, &Error{File: file, Line: line, Msg: "invalid YAML: " + text}

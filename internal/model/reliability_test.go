@@ -71,6 +71,7 @@ func TestYAMLSyntaxErrorLine(t *testing.T) {
 		return strings.Join(lines, "\n")
 	}
 	tabHint := " (this line has a tab: YAML indents with spaces only)"
+	quoteHint := " (a quoted string opened on this line is not closed)"
 	check(t, []parseCase{
 		{name: "list item indented one space less", src: edit(8, "   - relu"),
 			want: "c.yaml:8: invalid YAML: did not find expected key"},
@@ -84,6 +85,12 @@ func TestYAMLSyntaxErrorLine(t *testing.T) {
 			want: "c.yaml:8: invalid YAML: found character that cannot start any token" + tabHint},
 		{name: "after a multi-line flow mapping", src: edit(10, "optimizer: {name: sgd,\n  lr: 0.1}\ntraining:\n   epochs: 2\n batch_size: 8"),
 			want: "c.yaml:14: invalid YAML: did not find expected key"},
+		{name: "double quote never closed", src: edit(1, `name: "t`),
+			want: "c.yaml:1: invalid YAML: found unexpected end of stream" + quoteHint},
+		{name: "single quote never closed", src: edit(3, "  train: 'mnist:train"),
+			want: "c.yaml:3: invalid YAML: found unexpected end of stream" + quoteHint},
+		{name: "quote never closed after a multi-line flow list", src: edit(7, "    - dense: {units: 16,\n      bias: true}") + `loss: "mse` + "\n",
+			want: "c.yaml:14: invalid YAML: found unexpected end of stream" + quoteHint},
 		{name: "CRLF line ends", src: strings.ReplaceAll(edit(8, "   - relu"), "\n", "\r\n"),
 			want: "c.yaml:8: invalid YAML: did not find expected key"},
 		{name: "CR line ends", src: strings.ReplaceAll(edit(9, "    - dense: {units: 10}}"), "\n", "\r"),

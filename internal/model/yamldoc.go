@@ -3,6 +3,7 @@ package model
 import (
 	"bytes"
 	"io"
+	"strings"
 	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
@@ -49,6 +50,11 @@ func decodeOne(file string, r io.Reader, doc *yaml.Node) error {
 // problem (its lookahead); parses of shorter prefixes, a line, two, four,
 // ... shorter, then bisecting, towards reported (yaml's line, at or above
 // the problem) find the shortest, usually in one or two.
+//
+// A file that ends inside a quoted string gives "found unexpected end of
+// stream" at its last line; there the search runs down to the first line
+// and counts a prefix that ends the same way, whatever line it names: the
+// shortest is the one that opened the string.
 func syntaxErrorLine(src []byte, err error, reported int) int {
 	ends := yamlLines(src)
 	n := len(ends)
@@ -56,16 +62,25 @@ func syntaxErrorLine(src []byte, err error, reported int) int {
 		return reported
 	}
 	want := err.Error()
+	lo := min(max(reported, 1), n) - 1 // the first lo lines are taken to pass
+	same := func(e error) bool { return e.Error() == want }
+	if endOfStream(err) {
+		// The file ended inside a quoted string (or another construct
+		// that spans lines): yaml reports the last line, and every prefix
+		// from the line that opened it on fails the same way, with its
+		// own last line in the message.
+		lo = 0
+		same = endOfStream
+	}
 	fails := func(k int) bool { // the first k lines fail as src does
 		e := unmarshalOne("", src[:ends[k-1]], &yaml.Node{})
-		return e != nil && e.Error() == want
+		return e != nil && same(e)
 	}
-	lo := min(max(reported, 1), n) - 1 // the first lo lines are taken to pass
 	hi := n                            // the first hi lines fail (all of src do)
 	// The parser stops where it fails: the lines it had read by then fail
 	// as src does, since it never saw the rest.
 	lr := &lineReader{src: src, ends: ends}
-	if e := decodeOne("", lr, &yaml.Node{}); e != nil && e.Error() == want && lr.read > lo {
+	if e := decodeOne("", lr, &yaml.Node{}); e != nil && same(e) && lr.read > lo {
 		hi = min(hi, lr.read)
 	}
 	for top, d := hi, 1; top-d > lo; d *= 2 {
@@ -84,6 +99,12 @@ func syntaxErrorLine(src []byte, err error, reported int) int {
 		}
 	}
 	return hi
+}
+
+// endOfStream tells whether a syntax error is yaml's "found unexpected end
+// of stream": the file ended inside a construct that was never closed.
+func endOfStream(err error) bool {
+	return strings.HasSuffix(err.Error(), "found unexpected end of stream")
 }
 
 // lineReader gives src to the YAML parser at most a line per Read, so read,
