@@ -76,7 +76,7 @@ func syntaxErrorLine(src []byte, err error, reported int) int {
 		e := unmarshalOne("", src[:ends[k-1]], &yaml.Node{})
 		return e != nil && same(e)
 	}
-	hi := n                            // the first hi lines fail (all of src do)
+	hi := n // the first hi lines fail (all of src do)
 	// The parser stops where it fails: the lines it had read by then fail
 	// as src does, since it never saw the rest.
 	lr := &lineReader{src: src, ends: ends}
