@@ -250,7 +250,9 @@ typically its sharded --phase tune and --phase final runs, and write
 trials.csv, summary.md, summary.json and the plots.
 
 Without --out the report is written into the first DIR (replacing the report
-files there; the trial records are left alone).
+files there; the trial records are left alone). A report replaces the one
+before it whole: when one of its files cannot be written (a full disk), the
+old report is left as it was.
 
 The report needs every trial the sweep expects: each optimizer's tuning run at
 every rate of its grid, and a final run for every seed of each optimizer with a

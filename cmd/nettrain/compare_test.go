@@ -20,6 +20,9 @@ func TestMain(m *testing.M) {
 		if mib := os.Getenv("GO_TEST_MEMORY_MIB"); mib != "" {
 			capMemory(mib)
 		}
+		if b := os.Getenv("GO_TEST_FILE_SIZE"); b != "" {
+			capFileSize(b)
+		}
 		os.Exit(Main(os.Args[1:], DefaultStreams()))
 	}
 	os.Exit(m.Run())

@@ -189,7 +189,9 @@ func newCmdSweepReport(s *IOStreams, runF func(*SweepReportOptions) error) *cobr
 		Long: `Merge the trial records (trials.jsonl) of the output directories of one sweep,
 typically its --shard runs, and write trials.csv, summary.md, summary.json and
 the plots. It needs every setting with every seed; --partial writes the report
-of what there is, with a warning.`,
+of what there is, with a warning. A report replaces the one before it whole:
+when one of its files cannot be written (a full disk), the old report is left
+as it was.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(c *cobra.Command, dirs []string) error {
 			opts.Dirs = dirs

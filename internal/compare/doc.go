@@ -33,6 +33,12 @@
 // validation loss against the learning rate (how sensitive each optimizer
 // is to tuning), diverged trials marked by crosses at the top.
 //
+// A report replaces the one before it whole (reportfiles.go): its files
+// are written as temporaries and renamed into place only once all were
+// written, then the old report's files it does not have are removed, so a
+// failure (a full disk) leaves the old report as it was, never files of
+// two reports side by side. The records are never touched by a report.
+//
 // # Soundness
 //
 // The default grids always hold each optimizer's default rate; a grid of
@@ -93,5 +99,5 @@
 // OptimizerSummary per optimizer, sets the target and ranks them (Report,
 // ReportDirs); stats.go holds the statistics, findings.go the findings in
 // prose, and output.go writes trials.csv, the plots, summary.md and
-// summary.json.
+// summary.json, through reportfiles.go (writeReport).
 package compare

@@ -4,13 +4,10 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
-	"github.com/nettrain/nettrain/internal/safeio"
-	"path/filepath"
+	"io"
 	"slices"
 	"strconv"
 	"strings"
-
-	"gonum.org/v1/plot/vg"
 
 	"github.com/nettrain/nettrain/internal/plots"
 )
@@ -140,32 +137,30 @@ func sanitized(sum *Summary) any {
 }
 
 // writeOutputs writes the report into out: trials.csv, the plots, then
-// summary.md and summary.json, which list the files written. It sets
-// sum.Files and sum.Markdown.
-func writeOutputs(sum *Summary, recs []Record, out string) error {
-	if err := writeTrialsCSV(sum, recs, out); err != nil {
-		return err
-	}
-	files := []string{"trials.csv", "summary.md", "summary.json"}
-	plotted, err := writePlots(sum, out)
-	if err != nil {
-		return err
-	}
-	sum.Files = append(files, plotted...)
-	sum.Markdown = markdown(sum)
-	if err := safeio.WriteFile(filepath.Join(out, "summary.md"), []byte(sum.Markdown)); err != nil {
-		return fmt.Errorf("cannot write summary: %w", err)
-	}
-	js, _ := json.MarshalIndent(sanitized(sum), "", "  ")
-	if err := safeio.WriteFile(filepath.Join(out, "summary.json"), append(js, '\n')); err != nil {
-		return fmt.Errorf("cannot write summary: %w", err)
-	}
-	return nil
+// summary.md and summary.json, which list the files written; all of them
+// or none (writeReport). It sets sum.Files and sum.Markdown.
+func writeOutputs(sum *Summary, recs []Record, out string, log io.Writer) error {
+	return writeReport(out, log, func(r *reportFiles) error {
+		if err := writeTrialsCSV(sum, recs, r); err != nil {
+			return err
+		}
+		plotted, err := writePlots(sum, r)
+		if err != nil {
+			return err
+		}
+		sum.Files = append([]string{"trials.csv", "summary.md", "summary.json"}, plotted...)
+		sum.Markdown = markdown(sum)
+		if err := r.write("summary.md", []byte(sum.Markdown)); err != nil {
+			return err
+		}
+		js, _ := json.MarshalIndent(sanitized(sum), "", "  ")
+		return r.write("summary.json", append(js, '\n'))
+	})
 }
 
 // writeTrialsCSV writes trials.csv: one row per trial, in the records'
 // order.
-func writeTrialsCSV(sum *Summary, recs []Record, out string) error {
+func writeTrialsCSV(sum *Summary, recs []Record, rf *reportFiles) error {
 	var b strings.Builder
 	w := csv.NewWriter(&b)
 	w.Write([]string{"phase", "optimizer", "lr", "seed", "final_val_loss", "best_val_loss", "final_val_accuracy", "best_val_accuracy", "steps_to_target", "steps", "wall_s", "diverged", "grad_sparsity", "noise_scale", "update_ratio"})
@@ -201,15 +196,12 @@ func writeTrialsCSV(sum *Summary, recs []Record, out string) error {
 			opt(r.FinalAcc), opt(r.BestAcc), st, strconv.FormatInt(r.Steps, 10), strconv.FormatFloat(r.WallS, 'f', 2, 64), div, sp, ns, ur})
 	}
 	w.Flush()
-	if err := safeio.WriteFile(filepath.Join(out, "trials.csv"), []byte(b.String())); err != nil {
-		return fmt.Errorf("cannot write trials.csv: %w", err)
-	}
-	return nil
+	return rf.write("trials.csv", []byte(b.String()))
 }
 
 // writePlots writes the plots that have data, as PNG and SVG, and lists
 // their files.
-func writePlots(sum *Summary, out string) ([]string, error) {
+func writePlots(sum *Summary, rf *reportFiles) ([]string, error) {
 	var files []string
 	xLabel, x := "epoch", func(p CurvePoint) float64 { return p.Epoch }
 	if sum.StepBudget {
@@ -295,7 +287,7 @@ func writePlots(sum *Summary, out string) ([]string, error) {
 			continue
 		}
 		for _, ext := range []string{".png", ".svg"} {
-			if err := p.chart.Save(filepath.Join(out, p.name+ext), 10*vg.Inch, 5*vg.Inch); err != nil {
+			if err := rf.plot(p.chart, p.name+ext); err != nil {
 				return nil, err
 			}
 			files = append(files, p.name+ext)

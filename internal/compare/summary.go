@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -143,9 +142,6 @@ func Report(sets [][]Record, o ReportOptions) (*Summary, error) {
 	if err := checkOutDir(o.Out); err != nil { // a report among other files would replace theirs
 		return nil, err
 	}
-	if err := os.MkdirAll(o.Out, 0o755); err != nil {
-		return nil, fmt.Errorf("cannot create %s: %w", o.Out, err)
-	}
 	sum := &Summary{Name: name, Incomplete: missing, Seeds: plan.Seeds}
 	for _, r := range recs {
 		if !r.Diverged {
@@ -178,7 +174,7 @@ func Report(sets [][]Record, o ReportOptions) (*Summary, error) {
 	sum.Loss, sum.StepBudget = plan.Loss, plan.StepBudget
 	sum.Warnings = gridWarnings(plan)
 	sum.Findings = findings(sum)
-	if err := writeOutputs(sum, recs, o.Out); err != nil {
+	if err := writeOutputs(sum, recs, o.Out, log); err != nil {
 		return nil, err
 	}
 	fmt.Fprint(log, sum.Markdown)

@@ -6,16 +6,11 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 
-	"gonum.org/v1/plot/vg"
-
 	"github.com/nettrain/nettrain/internal/plots"
-	"github.com/nettrain/nettrain/internal/safeio"
 )
 
 // SettingSummary is one setting's results over its seeds.
@@ -176,9 +171,6 @@ func SweepReport(sets [][]Record, o ReportOptions) (*SweepSummary, error) {
 	if err := checkOutDir(o.Out); err != nil { // a report among other files would replace theirs
 		return nil, err
 	}
-	if err := os.MkdirAll(o.Out, 0o755); err != nil {
-		return nil, fmt.Errorf("cannot create %s: %w", o.Out, err)
-	}
 	sum := &SweepSummary{Name: plan.Config, Axes: plan.Axes, Incomplete: missing, StepBudget: plan.StepBudget}
 	for _, st := range plan.Settings {
 		sum.Settings = append(sum.Settings, summariseSetting(st, recs))
@@ -188,7 +180,7 @@ func SweepReport(sets [][]Record, o ReportOptions) (*SweepSummary, error) {
 			OptimizerSummary{Seeds: b.Seeds, DivergedSeeds: b.DivergedSeeds, BestMean: b.BestMean})
 	})
 	sum.Findings = sweepFindings(sum)
-	if err := writeSweepOutputs(sum, recs, o.Out); err != nil {
+	if err := writeSweepOutputs(sum, recs, o.Out, log); err != nil {
 		return nil, err
 	}
 	fmt.Fprint(log, sum.Markdown)
@@ -370,8 +362,13 @@ func numericAxis(sum *SweepSummary) (string, map[string]float64, bool) {
 }
 
 // writeSweepOutputs writes trials.csv, the plots, summary.md and
-// summary.json.
-func writeSweepOutputs(sum *SweepSummary, recs []Record, out string) error {
+// summary.json: all of them or none (writeReport).
+func writeSweepOutputs(sum *SweepSummary, recs []Record, out string, log io.Writer) error {
+	return writeReport(out, log, func(r *reportFiles) error { return writeSweepFiles(sum, recs, r) })
+}
+
+// writeSweepFiles stages a sweep report's files in r.
+func writeSweepFiles(sum *SweepSummary, recs []Record, rf *reportFiles) error {
 	var b strings.Builder
 	w := csv.NewWriter(&b)
 	w.Write([]string{"setting", "seed", "final_val_loss", "best_val_loss", "final_train_loss", "gap", "best_val_accuracy", "steps", "wall_s", "diverged", "grad_sparsity", "noise_scale", "update_ratio"})
@@ -405,17 +402,17 @@ func writeSweepOutputs(sum *SweepSummary, recs []Record, out string) error {
 			strconv.FormatInt(r.Steps, 10), strconv.FormatFloat(r.WallS, 'f', 2, 64), div, sp, ns, ur})
 	}
 	w.Flush()
-	if err := safeio.WriteFile(filepath.Join(out, "trials.csv"), []byte(b.String())); err != nil {
-		return fmt.Errorf("cannot write trials.csv: %w", err)
+	if err := rf.write("trials.csv", []byte(b.String())); err != nil {
+		return err
 	}
-	plotted, err := writeSweepPlots(sum, out)
+	plotted, err := writeSweepPlots(sum, rf)
 	if err != nil {
 		return err
 	}
 	sum.Files = append([]string{"trials.csv", "summary.md", "summary.json"}, plotted...)
 	sum.Markdown = sweepMarkdown(sum)
-	if err := safeio.WriteFile(filepath.Join(out, "summary.md"), []byte(sum.Markdown)); err != nil {
-		return fmt.Errorf("cannot write summary: %w", err)
+	if err := rf.write("summary.md", []byte(sum.Markdown)); err != nil {
+		return err
 	}
 	c := *sum
 	c.Settings = slices.Clone(sum.Settings)
@@ -428,10 +425,7 @@ func writeSweepOutputs(sum *SweepSummary, recs []Record, out string) error {
 		}
 	}
 	js, _ := json.MarshalIndent(c, "", "  ")
-	if err := safeio.WriteFile(filepath.Join(out, "summary.json"), append(js, '\n')); err != nil {
-		return fmt.Errorf("cannot write summary: %w", err)
-	}
-	return nil
+	return rf.write("summary.json", append(js, '\n'))
 }
 
 // sweepMarkdown is a general sweep's summary.md.
@@ -474,7 +468,7 @@ func sweepMarkdown(sum *SweepSummary) string {
 
 // writeSweepPlots draws the validation curves of every setting and, for
 // one numeric axis, the losses and the gap against its value.
-func writeSweepPlots(sum *SweepSummary, out string) ([]string, error) {
+func writeSweepPlots(sum *SweepSummary, rf *reportFiles) ([]string, error) {
 	xLabel, x := "epoch", func(p CurvePoint) float64 { return p.Epoch }
 	if sum.StepBudget {
 		xLabel, x = "step", func(p CurvePoint) float64 { return float64(p.Step) }
@@ -549,7 +543,7 @@ func writeSweepPlots(sum *SweepSummary, out string) ([]string, error) {
 			continue
 		}
 		for _, ext := range []string{".png", ".svg"} {
-			if err := p.chart.Save(filepath.Join(out, p.name+ext), 10*vg.Inch, 5*vg.Inch); err != nil {
+			if err := rf.plot(p.chart, p.name+ext); err != nil {
 				return nil, err
 			}
 			files = append(files, p.name+ext)

@@ -80,11 +80,22 @@ func (c Chart) Save(path string, width, height vg.Length) error {
 	return SaveStack(path, []Chart{c}, width, height)
 }
 
+// SaveWith is Save writing the file through write (a safeio.Batch's
+// WriteWith, say: the plot then lands with the files written with it).
+func (c Chart) SaveWith(path string, width, height vg.Length, write func(path string, content func(io.Writer) error) error) error {
+	return saveStack(path, []Chart{c}, width, height, write)
+}
+
 // SaveStack draws charts one above the other into one image at path (the
 // panels of a figure, e.g. loss, accuracy and learning rate over the same
 // training), their plot areas aligned; the extension (.png or .svg) picks
 // the format. The file is written atomically.
-func SaveStack(path string, charts []Chart, width, height vg.Length) (err error) {
+func SaveStack(path string, charts []Chart, width, height vg.Length) error {
+	return saveStack(path, charts, width, height, safeio.WriteWith)
+}
+
+// saveStack is SaveStack writing the file through write.
+func saveStack(path string, charts []Chart, width, height vg.Length, write func(path string, content func(io.Writer) error) error) (err error) {
 	defer func() {
 		if r := recover(); r != nil { // gonum/plot panics on some degenerate inputs
 			err = fmt.Errorf("cannot draw plot %s: %v", path, r)
@@ -135,7 +146,7 @@ func SaveStack(path string, charts []Chart, width, height vg.Length) (err error)
 		}
 	}
 	// Atomically, as every file nettrain writes.
-	return safeio.WriteWith(path, func(w io.Writer) error {
+	return write(path, func(w io.Writer) error {
 		_, err := canvas.WriteTo(w)
 		return err
 	})

@@ -1,6 +1,7 @@
 // Package safeio opens and reads the files a user names (configs, data
 // files, checkpoints) so that no file can make nettrain hang or exhaust
-// memory.
+// memory, and writes nettrain's files so that no failure leaves one half
+// written.
 //
 // Invariants:
 //   - Only regular files are read. A FIFO, a character device such as
@@ -22,6 +23,12 @@
 //     is refused with a *TooLargeError, which names the file, the size and
 //     the limit; Content says what needs the memory when it is not the
 //     file's bytes themselves (the data set an IDX header describes, say).
+//   - Every file nettrain writes is written atomically (WriteFile,
+//     WriteWith): a temporary file beside it, synced and renamed over it,
+//     so a failure or a crash leaves the old file or the new one. Files
+//     that belong together (a report's) go through a Batch: all are
+//     written as temporaries first and renamed into place only when every
+//     one was written, so a failure while writing leaves all the old files.
 //
 // Errors are *os.PathError values (for "cannot open" failures) or plain
 // errors whose text names the path; they never panic.
