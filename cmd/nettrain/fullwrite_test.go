@@ -101,3 +101,66 @@ func TestFailedReportLeavesTheOldOne(t *testing.T) {
 		})
 	}
 }
+
+// TestFailureBeforeAnyTrialLeavesNothing: compare-optimizers and sweep
+// that cannot record their first trial (every file capped at 100 bytes,
+// less than a record) leave the output directory as they found it, as an
+// interruption does: a directory they created is removed, and in one that
+// existed no records file (nor a partial line in one) is left.
+func TestFailureBeforeAnyTrialLeavesNothing(t *testing.T) {
+	dir := t.TempDir()
+	writeSmallSweep(t, dir)
+	os.WriteFile(filepath.Join(dir, "file"), nil, 0o644)
+	compareArgs := []string{"compare-optimizers", "c.yaml", "--optimizers", "sgd", "--lr-grid", "1", "--seeds", "1", "--epochs", "1", "--workers", "1", "--out"}
+	sweepArgs := []string{"sweep", "c.yaml", "--grid", "training.batch_size=10", "--seeds", "1", "--epochs", "1", "--workers", "1", "--out"}
+	tests := []struct {
+		name   string
+		args   []string
+		out    string
+		exists bool // out exists (empty) before
+		size   int  // the cap on every file, 0: none
+		want   []string
+	}{
+		{"compare-optimizers, new directory", compareArgs, "c1", false, 100,
+			[]string{"nettrain: trial ", "cannot record a trial: ", "trials.jsonl: file too large; no trial was recorded, and c1, which this run created, was removed"}},
+		{"sweep, new directory", sweepArgs, "s1", false, 100,
+			[]string{"nettrain: trial ", "cannot record a trial: ", "trials.jsonl: file too large; no trial was recorded, and s1, which this run created, was removed"}},
+		{"compare-optimizers, existing directory", compareArgs, "c2", true, 100,
+			[]string{"nettrain: trial ", "cannot record a trial: ", "trials.jsonl: file too large"}},
+		{"sweep, existing directory", sweepArgs, "s2", true, 100,
+			[]string{"nettrain: trial ", "cannot record a trial: ", "trials.jsonl: file too large"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.exists {
+				os.Mkdir(filepath.Join(dir, tt.out), 0o755)
+			}
+			args := append(append([]string(nil), tt.args...), tt.out)
+			var out string
+			var failed bool
+			if tt.size > 0 {
+				out, failed = nettrainCapped(t, dir, tt.size, args...)
+			} else {
+				b, err := nettrainCmd(t, dir, args...).CombinedOutput()
+				out, failed = string(b), err != nil
+			}
+			lines := strings.Split(strings.TrimSpace(out), "\n")
+			last := lines[len(lines)-1]
+			if !failed || !strings.HasPrefix(last, tt.want[0]) || !strings.HasSuffix(last, tt.want[len(tt.want)-1]) {
+				t.Errorf("failed %v, last line %q, want %q", failed, last, tt.want)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(last, w) {
+					t.Errorf("last line %q lacks %q", last, w)
+				}
+			}
+			entries, err := os.ReadDir(filepath.Join(dir, tt.out))
+			switch {
+			case tt.exists && (err != nil || len(entries) > 0):
+				t.Errorf("%s, which existed, is not left empty: %v %v", tt.out, entries, err)
+			case !tt.exists && err == nil:
+				t.Errorf("%s, which did not exist, is left: %v %v", tt.out, entries, err)
+			}
+		})
+	}
+}

@@ -37,7 +37,11 @@
 // are written as temporaries and renamed into place only once all were
 // written, then the old report's files it does not have are removed, so a
 // failure (a full disk) leaves the old report as it was, never files of
-// two reports side by side. The records are never touched by a report.
+// two reports side by side. A report never touches the records, which
+// are only appended to, a whole line at a time: a write that fails is cut
+// off again. A run that ends before any trial was recorded (interrupted,
+// or failing) leaves the output directory as it found it: the records
+// file it created is removed, and the directory too if it created it.
 //
 // # Soundness
 //

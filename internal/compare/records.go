@@ -27,18 +27,28 @@ type Record struct {
 const RecordsFile = "trials.jsonl"
 
 // appendRecord appends a finished trial to dir/trials.jsonl: one JSON
-// line, written and synced.
+// line, written and synced. A write that fails (a full disk) is cut off
+// again, so that the file keeps whole lines only and a later record does
+// not land on the same line as a partial one.
 func appendRecord(dir string, rec Record) error {
 	b, err := json.Marshal(recordJSON(rec))
 	if err != nil {
 		return err
 	}
-	f, err := os.OpenFile(filepath.Join(dir, RecordsFile), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	path := filepath.Join(dir, RecordsFile)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
 		return fmt.Errorf("cannot record a trial: %w", err)
 	}
 	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("cannot record a trial: %w", err)
+	}
 	if _, err := f.Write(append(b, '\n')); err != nil {
+		if terr := f.Truncate(st.Size()); terr != nil {
+			return fmt.Errorf("cannot record a trial: %w; nor cut the partial line off again (%v): the next run drops it", err, terr)
+		}
 		return fmt.Errorf("cannot record a trial: %w", err)
 	}
 	if err := f.Sync(); err != nil {

@@ -119,6 +119,7 @@ func openRunner(o *Options, sweep string, plan *Plan) (*runner, error) {
 	if err := checkOutDir(o.OutDir); err != nil {
 		return nil, err
 	}
+	_, statErr := os.Stat(filepath.Join(o.OutDir, RecordsFile))
 	lock, err := session.LockDir(o.OutDir, o.Log)
 	if err != nil {
 		return nil, err
@@ -134,7 +135,7 @@ func openRunner(o *Options, sweep string, plan *Plan) (*runner, error) {
 	if err != nil {
 		return fail(err)
 	}
-	r := &runner{o: o, sweep: sweep, plan: plan, done: map[Key]Record{}, lock: lock}
+	r := &runner{o: o, sweep: sweep, plan: plan, done: map[Key]Record{}, lock: lock, newRecords: os.IsNotExist(statErr)}
 	for _, rec := range own {
 		r.done[rec.Key] = rec
 	}
@@ -244,6 +245,9 @@ type runner struct {
 	// removes the directory when openRunner made it and a failed run left
 	// it empty).
 	lock *session.DirLock
+	// newRecords: the records file did not exist when the runner opened
+	// (closeWith removes it again if no trial was recorded in it).
+	newRecords bool
 }
 
 // close releases the output directory: a failed command leaves no empty
@@ -253,16 +257,30 @@ func (r *runner) close() {
 	r.lock = nil
 }
 
-// closeWith closes the runner after err ended its trials; an interruption
-// then says whether the output directory was removed (made by this run,
-// and empty).
+// closeWith closes the runner after err ended its trials. When no trial
+// is recorded, it leaves the output directory as the run found it,
+// whatever ended the run (an interruption, a full disk): the records file
+// this run created, empty, is removed, and so is the directory if this run
+// created it (close). An interruption then says so, and so does a failure
+// that had created the records file (one that wrote nothing needs no word).
 func (r *runner) closeWith(err error) error {
-	r.close()
-	var ie *Interrupted
-	if errors.As(err, &ie) && ie.Done == 0 {
-		if _, serr := os.Stat(ie.Dir); os.IsNotExist(serr) {
-			ie.Removed = true
+	none := len(r.records()) == 0
+	wrote := false
+	if none && r.newRecords {
+		path := filepath.Join(r.o.OutDir, RecordsFile)
+		if st, serr := os.Stat(path); serr == nil && st.Size() == 0 {
+			wrote = os.Remove(path) == nil
 		}
+	}
+	r.close()
+	_, serr := os.Stat(r.o.OutDir)
+	removed := none && os.IsNotExist(serr)
+	var ie *Interrupted
+	switch {
+	case errors.As(err, &ie):
+		ie.Removed = ie.Done == 0 && removed
+	case removed && wrote:
+		err = fmt.Errorf("%w; no trial was recorded, and %s, which this run created, was removed", err, r.o.OutDir)
 	}
 	return err
 }
