@@ -106,7 +106,8 @@ func TestFailedReportLeavesTheOldOne(t *testing.T) {
 // that cannot record their first trial (every file capped at 100 bytes,
 // less than a record) leave the output directory as they found it, as an
 // interruption does: a directory they created is removed, and in one that
-// existed no records file (nor a partial line in one) is left.
+// existed no records file (nor a partial line in one) is left. A directory
+// that cannot be created is named for what it is.
 func TestFailureBeforeAnyTrialLeavesNothing(t *testing.T) {
 	dir := t.TempDir()
 	writeSmallSweep(t, dir)
@@ -129,6 +130,10 @@ func TestFailureBeforeAnyTrialLeavesNothing(t *testing.T) {
 			[]string{"nettrain: trial ", "cannot record a trial: ", "trials.jsonl: file too large"}},
 		{"sweep, existing directory", sweepArgs, "s2", true, 100,
 			[]string{"nettrain: trial ", "cannot record a trial: ", "trials.jsonl: file too large"}},
+		{"compare-optimizers, uncreatable directory", compareArgs, "file/c", false, 0,
+			[]string{"nettrain: cannot create the comparison's output directory file/c: mkdir file: not a directory"}},
+		{"sweep, uncreatable directory", sweepArgs, "file/s", false, 0,
+			[]string{"nettrain: cannot create the sweep's output directory file/s: mkdir file: not a directory"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -74,16 +74,20 @@ func TestSecondTrainProcessFailsAtOnce(t *testing.T) {
 func TestSweepOutputIsLocked(t *testing.T) {
 	dir := t.TempDir()
 	writeSmallSweep(t, dir)
-	lock, err := session.LockDir(filepath.Join(dir, "out"), nil)
+	lock, err := session.LockDir(filepath.Join(dir, "out"), "comparison's output directory", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, args := range [][]string{
-		{"compare-optimizers", "c.yaml", "--optimizers", "sgd", "--lr-grid", "2", "--seeds", "1", "--out", "out"},
-		{"sweep", "c.yaml", "--grid", "training.batch_size=10,30", "--seeds", "1", "--out", "out"},
+	for _, tt := range []struct {
+		what string
+		args []string
+	}{
+		{"comparison's", []string{"compare-optimizers", "c.yaml", "--optimizers", "sgd", "--lr-grid", "2", "--seeds", "1", "--out", "out"}},
+		{"sweep's", []string{"sweep", "c.yaml", "--grid", "training.batch_size=10,30", "--seeds", "1", "--out", "out"}},
 	} {
+		args := tt.args
 		out, err := nettrainCmd(t, dir, args...).CombinedOutput()
-		want := fmt.Sprintf("nettrain: output directory out is in use by another nettrain process (pid %d", os.Getpid())
+		want := fmt.Sprintf("nettrain: %s output directory out is in use by another nettrain process (pid %d", tt.what, os.Getpid())
 		if err == nil || !strings.HasPrefix(string(out), want) {
 			t.Errorf("%v while the directory is locked: %v\n%s", args[0], err, out)
 		}

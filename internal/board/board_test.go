@@ -328,7 +328,7 @@ func TestMetricsCacheStaysBounded(t *testing.T) {
 // directory, locked while it runs, is not listed as a training run.
 func TestSweepDirectoryIsNotARun(t *testing.T) {
 	runs := t.TempDir()
-	lock, err := session.LockDir(filepath.Join(runs, "mysweep"), nil)
+	lock, err := session.LockDir(filepath.Join(runs, "mysweep"), "sweep's output directory", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -55,7 +55,7 @@ func Run(cfg *model.Config, o Options) (*Summary, error) {
 	}
 	sweep := sweepHash(cfg, &o)
 	plan := o.plan(cfg)
-	r, err := openRunner(&o, sweep, plan)
+	r, err := openRunner(&o, sweep, plan, "comparison's output directory")
 	if err != nil {
 		return nil, err
 	}
@@ -111,16 +111,17 @@ func checkOutDir(dir string) error {
 }
 
 // openRunner prepares a runner of o's trials in o.OutDir: it creates the
-// directory, repairs and reads the records already there (the trials done),
-// and refuses records of another sweep. Every sweep (compare-optimizers,
+// directory (what names it in messages: "comparison's output directory"),
+// repairs and reads the records already there (the trials done), and
+// refuses records of another sweep. Every sweep (compare-optimizers,
 // sweep) runs its trials through a runner.
-func openRunner(o *Options, sweep string, plan *Plan) (*runner, error) {
+func openRunner(o *Options, sweep string, plan *Plan, what string) (*runner, error) {
 	// Refused before anything (the lock) is written into it.
 	if err := checkOutDir(o.OutDir); err != nil {
 		return nil, err
 	}
 	_, statErr := os.Stat(filepath.Join(o.OutDir, RecordsFile))
-	lock, err := session.LockDir(o.OutDir, o.Log)
+	lock, err := session.LockDir(o.OutDir, what, o.Log)
 	if err != nil {
 		return nil, err
 	}

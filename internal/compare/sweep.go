@@ -329,7 +329,7 @@ func Sweep(o SweepOptions) (*SweepSummary, error) {
 		StepBudget: base.Training.Steps != nil, Grids: map[string][]float64{}}
 	ro := Options{Workers: o.Workers, EvalsPerEpoch: o.EvalsPerEpoch, OutDir: o.OutDir, Log: o.Log,
 		Progress: o.Progress, Interrupt: o.Interrupt}
-	r, err := openRunner(&ro, generalHash(base, o.EvalsPerEpoch), plan)
+	r, err := openRunner(&ro, generalHash(base, o.EvalsPerEpoch), plan, "sweep's output directory")
 	if err != nil {
 		return nil, err
 	}

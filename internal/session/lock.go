@@ -34,7 +34,7 @@ type dirLock struct {
 func lockDir(dir, what string, log io.Writer) (*dirLock, error) {
 	_, statErr := os.Stat(dir)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("cannot create run directory: %w", err)
+		return nil, fmt.Errorf("cannot create the %s %s: %w", what, dir, err)
 	}
 	l := &dirLock{path: filepath.Join(dir, lockName), created: os.IsNotExist(statErr)}
 	// A few tries: between our open and our flock, the holder may end and
@@ -97,10 +97,11 @@ type DirLock struct{ l *dirLock }
 // LockDir creates dir if needed and takes its lock for as long as a
 // command writes there (a comparison's or sweep's trial records), or fails
 // at once naming the pid that holds it: two processes appending to one
-// trials.jsonl would run every trial twice. Unlock releases it and removes
+// trials.jsonl would run every trial twice. what names the directory in
+// messages ("sweep's output directory"). Unlock releases it and removes
 // dir again when LockDir created it and nothing was written into it.
-func LockDir(dir string, log io.Writer) (*DirLock, error) {
-	l, err := lockDir(dir, "output directory", log)
+func LockDir(dir, what string, log io.Writer) (*DirLock, error) {
+	l, err := lockDir(dir, what, log)
 	if err != nil {
 		return nil, err
 	}

@@ -135,7 +135,7 @@ func TestCheckpointWriteFailure(t *testing.T) {
 	// created under it.
 	os.WriteFile(filepath.Join(dir, "file"), nil, 0o644)
 	_, err := Run(cfg, Options{OutDir: filepath.Join(dir, "file", "run")})
-	if err == nil || !strings.Contains(err.Error(), "cannot create run directory") {
+	if err == nil || !strings.Contains(err.Error(), "cannot create the run directory") {
 		t.Errorf("unwritable run directory: %v", err)
 	}
 }
