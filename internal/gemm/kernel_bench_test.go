@@ -3,6 +3,7 @@ package gemm
 import (
 	"fmt"
 	"testing"
+	"time"
 )
 
 // BenchmarkMicroKernel measures the register-tile kernels alone on
@@ -40,6 +41,46 @@ func BenchmarkFMAPeak(b *testing.B) {
 				peak.run(rounds)
 			}
 			b.ReportMetric(float64(peak.flops*rounds)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
+
+// BenchmarkTileOfPeak times each assembly set's outer-product tile at
+// depth 256 and its FMA loop in turns, each turn about 50 us of each, so
+// that both see the same clock: the host's speed moves between
+// benchmarks by more than the two differ. It reports the tile's and the
+// loop's GFLOP/s over all turns and the tile's share of the loop's
+// ("%peak").
+func BenchmarkTileOfPeak(b *testing.B) {
+	const k = 256
+	for _, ks := range supportedKernels() {
+		peak, ok := fmaPeaks[ks.name]
+		if !ok {
+			continue
+		}
+		b.Run(ks.name, func(b *testing.B) {
+			a := make([]float32, k*ks.mr)
+			bb := make([]float32, k*ks.nr)
+			c := make([]float32, ks.mr*ks.nr)
+			tileFlops := 2 * ks.mr * ks.nr * k
+			calls := max(1, 2_000_000/tileFlops) // about 2 MFLOP a turn
+			rounds := max(1, calls*tileFlops/peak.flops)
+			var tileTime, peakTime time.Duration
+			for b.Loop() {
+				t0 := time.Now()
+				for range calls {
+					ks.outer(ks.mr, ks.nr, k, a, ks.mr, bb, ks.nr, c, ks.nr, 1, 1, false)
+				}
+				t1 := time.Now()
+				peak.run(rounds)
+				tileTime += t1.Sub(t0)
+				peakTime += time.Since(t1)
+			}
+			tile := float64(tileFlops*calls*b.N) / tileTime.Seconds() / 1e9
+			ceiling := float64(peak.flops*rounds*b.N) / peakTime.Seconds() / 1e9
+			b.ReportMetric(tile, "tile-GFLOP/s")
+			b.ReportMetric(ceiling, "peak-GFLOP/s")
+			b.ReportMetric(100*tile/ceiling, "%peak")
 		})
 	}
 }
