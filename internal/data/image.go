@@ -82,6 +82,31 @@ func checkResize(path string, h imageHeader, o ImageOptions) error {
 	return nil
 }
 
+// imageBytes bounds what decoding one image of header h into a sample of
+// o takes at once: the decoded image (h.bpp a pixel), its conversion to
+// gray or RGBA (4 a pixel at most) and, when it is resized with
+// interpolation, resizeBytes.
+func imageBytes(h imageHeader, o ImageOptions) int64 {
+	px := int64(h.w) * int64(h.h)
+	n := px * int64(max(h.bpp, 1)+4)
+	if H, W := o.Size[0], o.Size[1]; (h.w != W || h.h != H) && o.Resize != "nearest" {
+		n += resizeBytes(W, H, h.w, h.h)
+	}
+	return n
+}
+
+// decodeWorkers is how many images are decoded at once: one a processor
+// (procs), but no more than the memory left beside the data set (limit
+// minus held; limit 0: none) holds when each takes per bytes; always at
+// least one.
+func decodeWorkers(procs int, limit, held, per int64) int {
+	if limit <= 0 || per <= 0 {
+		return max(procs, 1)
+	}
+	left := limit - held
+	return int(max(1, min(int64(procs), left/per)))
+}
+
 // imageExts are the extensions of the image files read (lower case).
 var imageExts = map[string]bool{".png": true, ".jpg": true, ".jpeg": true, ".gif": true, ".bmp": true, ".webp": true}
 

@@ -388,3 +388,36 @@ func TestResizeBytes(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeWorkers: images are decoded on one goroutine a processor, but
+// only as many at once as the memory limit, less the data set, holds
+// (each takes imageBytes), and always on one at least.
+func TestDecodeWorkers(t *testing.T) {
+	for _, tc := range []struct {
+		procs            int
+		limit, held, per int64
+		want             int
+	}{
+		{8, 0, 0, 1 << 30, 8},             // no limit
+		{8, 4 << 30, 1 << 30, 1 << 20, 8}, // room for many
+		{8, 4 << 30, 1 << 30, 1 << 30, 3}, // 3 GiB left, 1 GiB each
+		{64, 4 << 30, 0, 384 << 20, 10},
+		{8, 1 << 30, 1 << 30, 1 << 20, 1}, // nothing left: still one
+		{8, 1 << 30, 2 << 30, 1 << 20, 1},
+		{1, 0, 0, 0, 1},
+	} {
+		if got := decodeWorkers(tc.procs, tc.limit, tc.held, tc.per); got != tc.want {
+			t.Errorf("decodeWorkers(%d, %d, %d, %d) = %d, want %d", tc.procs, tc.limit, tc.held, tc.per, got, tc.want)
+		}
+	}
+	// A 30,000,000 x 1 image resized to 28 x 28 takes resizeBytes and its
+	// decoded pixels; one already at the sample's size, its pixels alone.
+	big := imageHeader{w: 30_000_000, h: 1, bpp: 1}
+	o := ImageOptions{Channels: 1, Size: [2]int{28, 28}, Resize: "bilinear"}
+	if got, want := imageBytes(big, o), int64(30_000_000*5)+resizeBytes(28, 28, 30_000_000, 1); got != want {
+		t.Errorf("imageBytes of the wide image: %d, want %d", got, want)
+	}
+	if got := imageBytes(imageHeader{w: 28, h: 28, bpp: 4}, o); got != 28*28*8 {
+		t.Errorf("imageBytes at the sample's size: %d, want %d", got, 28*28*8)
+	}
+}

@@ -57,7 +57,9 @@ type folderFile struct {
 // MaxImagePixels is refused, the size and channels are settled (see
 // FolderOptions), and the data set's N*C*H*W bytes and N labels are
 // checked against lim before they are allocated. Then the images are
-// decoded in parallel (GOMAXPROCS workers, each image once) straight into
+// decoded in parallel (GOMAXPROCS workers, fewer when lim, less the data
+// set, cannot hold that many images being decoded and resized at once:
+// imageBytes, decodeWorkers; each image once) straight into
 // their place in Dataset.U8, shape [C H W] as IDX images are. Errors
 // are reported for the first bad file in sample order, whatever the
 // scheduling, so the message does not change between runs.
@@ -153,11 +155,18 @@ func loadImageFolder(root string, o FolderOptions, cm *ClassMap, lim limit) (*Da
 		return nil, err
 	}
 
-	// Pixels, in parallel, each image into its place.
+	// Pixels, in parallel, each image into its place, on as many
+	// goroutines as the memory left beside the data set lets decode at
+	// once (a large image takes hundreds of MiB while it is decoded and
+	// resized).
+	var per int64
+	for _, h := range heads {
+		per = max(per, imageBytes(h, iopt))
+	}
 	u8 := make([]uint8, n*f)
 	clear(errs[:n])
 	errs = errs[:n]
-	parallel(n, func(i int) {
+	parallelN(decodeWorkers(runtime.GOMAXPROCS(0), lim.max, need, per), n, func(i int) {
 		fh, size, h, err := openImage(files[i].path, lim)
 		if err != nil {
 			errs[i] = err
@@ -343,8 +352,11 @@ func unwrapPath(err error) error {
 }
 
 // parallel runs fn(i) for i in [0, n) on GOMAXPROCS goroutines.
-func parallel(n int, fn func(i int)) {
-	workers := min(runtime.GOMAXPROCS(0), n)
+func parallel(n int, fn func(i int)) { parallelN(runtime.GOMAXPROCS(0), n, fn) }
+
+// parallelN runs fn(i) for i in [0, n) on at most workers goroutines.
+func parallelN(workers, n int, fn func(i int)) {
+	workers = min(workers, n)
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range workers {
