@@ -143,7 +143,9 @@
 // grows with the source's sides: 30,000,000x1 pixels would need a
 // gigabyte); the data set's N*C*H*W bytes are checked against the limit
 // before they are allocated. Headers and then pixels
-// are read in parallel (GOMAXPROCS workers), each image decoded once
+// are read in parallel (GOMAXPROCS workers; for pixels, no more than the
+// limit left beside the data set holds while each is decoded and
+// resized), each image decoded once
 // into its place; errors are those of the first bad file in sample
 // order, so a message does not depend on scheduling.
 //

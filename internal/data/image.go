@@ -95,6 +95,20 @@ func imageBytes(h imageHeader, o ImageOptions) int64 {
 	return n
 }
 
+// maxImageBytes bounds imageBytes for any image nettrain decodes: the
+// most pixels at 8 bytes each plus their conversion, and the most a
+// resize may take.
+const maxImageBytes = MaxImagePixels*(8+4) + MaxResizeBytes
+
+// ImageWorkers is how many images of unknown size to decode at once on
+// procs processors within a memory limit (0: none): as many as the limit
+// holds of the largest image nettrain decodes, one at least. predict,
+// which reads its images batch by batch without their headers first,
+// uses it.
+func ImageWorkers(procs int, limit int64) int {
+	return decodeWorkers(procs, limit, 0, maxImageBytes)
+}
+
 // decodeWorkers is how many images are decoded at once: one a processor
 // (procs), but no more than the memory left beside the data set (limit
 // minus held; limit 0: none) holds when each takes per bytes; always at

@@ -417,6 +417,13 @@ func TestDecodeWorkers(t *testing.T) {
 	if got, want := imageBytes(big, o), int64(30_000_000*5)+resizeBytes(28, 28, 30_000_000, 1); got != want {
 		t.Errorf("imageBytes of the wide image: %d, want %d", got, want)
 	}
+	// predict, without the headers, counts the largest image: 640 MiB.
+	if got := ImageWorkers(8, 2<<30); got != 3 {
+		t.Errorf("ImageWorkers(8, 2 GiB) = %d, want 3", got)
+	}
+	if got := ImageWorkers(8, 0); got != 8 {
+		t.Errorf("ImageWorkers(8, no limit) = %d, want 8", got)
+	}
 	if got := imageBytes(imageHeader{w: 28, h: 28, bpp: 4}, o); got != 28*28*8 {
 		t.Errorf("imageBytes at the sample's size: %d, want %d", got, 28*28*8)
 	}
