@@ -240,6 +240,32 @@ func TestCompareBadOptions(t *testing.T) {
 	}
 }
 
+// TestCompareFlagsDecideTheGrid: the config's lr_grid may name an
+// optimizer its compare.optimizers leaves out when --optimizers adds it
+// (flags override the config); without the flag, the run refuses it.
+func TestCompareFlagsDecideTheGrid(t *testing.T) {
+	dir := t.TempDir()
+	writeSmallSweep(t, dir)
+	base, _ := os.ReadFile(filepath.Join(dir, "c.yaml"))
+	cfg := strings.Replace(string(base), "compare: {optimizers: [sgd, momentum, adagrad, adam], grid_points: 3, seeds: 2, evals_per_epoch: 2}\n", "", 1)
+	path := filepath.Join(dir, "g.yaml")
+	os.WriteFile(path, []byte(cfg+"compare: {optimizers: [sgd], lr_grid: {adam: [0.001, 0.01]}}\n"), 0o644)
+	for _, c := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"--optimizers", "sgd,adam"}, 0, "ok"},
+		{nil, 1, `nettrain: compare.lr_grid names "adam", which is not compared (optimizers: sgd)`},
+	} {
+		s, out, errOut := streams()
+		code := Main(append([]string{"compare-optimizers", path, "--out", filepath.Join(dir, "out"), "--check"}, c.args...), s)
+		if code != c.code || !strings.Contains(out.String()+errOut.String(), c.want) {
+			t.Errorf("%v: exit %d, %q %q; want exit %d and %q", c.args, code, out.String(), errOut.String(), c.code, c.want)
+		}
+	}
+}
+
 // TestCompareFlags: argv to parsed options, including which of the flags
 // that override the config were given.
 func TestCompareFlags(t *testing.T) {
@@ -320,7 +346,7 @@ func TestCompareBadFlags(t *testing.T) {
 		{[]string{"--optimizers", "sgd,adamm"}, exitUsage,
 			`nettrain: --optimizers: unknown optimizer "adamm" (did you mean "adam"?); known: sgd, momentum, nesterov, adagrad, adadelta, rmsprop, adam, adamw, nadam` + "\n"},
 		{[]string{"--optimizers", "sgd,adamm", "--check"}, exitUsage, `--optimizers: unknown optimizer "adamm"`},
-		{[]string{"--optimizers", "sgd,sgd", "--check"}, exitUsage, `--optimizers lists "sgd" twice`},
+		{[]string{"--optimizers", "sgd,sgd", "--check"}, exitUsage, `--optimizers: lists "sgd" twice`},
 		{[]string{"--optimizers=", "--check"}, exitUsage, "--optimizers is empty: name at least one of sgd, momentum"},
 	} {
 		s, _, errOut := streams()

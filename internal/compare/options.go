@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"math"
 	"os"
 	"slices"
 	"sort"
@@ -57,16 +56,10 @@ type FlagError = model.FlagError
 
 // CheckOptimizerNames refuses, naming where the list came from (source),
 // an unknown optimizer variant in names (with the closest known name) or
-// one listed twice.
+// one listed twice (model.CheckOptimizerList).
 func CheckOptimizerNames(names []string, source string) error {
-	known := VariantNames()
-	for i, n := range names {
-		if _, ok := variant(n); !ok {
-			return fmt.Errorf("%s: unknown optimizer %q%s; known: %s", source, n, model.DidYouMean(n, known), strings.Join(known, ", "))
-		}
-		if slices.Contains(names[:i], n) {
-			return fmt.Errorf("%s lists %q twice", source, n)
-		}
+	if err := model.CheckOptimizerList(names); err != nil {
+		return fmt.Errorf("%s: %v", source, err)
 	}
 	return nil
 }
@@ -80,25 +73,15 @@ func (o *Options) Validate() error {
 	if err := CheckOptimizerNames(o.Optimizers, "compare.optimizers"); err != nil {
 		return err
 	}
-	known := strings.Join(VariantNames(), ", ")
 	for _, n := range slices.Sorted(maps.Keys(o.LRs)) {
-		g := o.LRs[n]
-		if _, ok := variant(n); !ok {
-			return fmt.Errorf("compare.lr_grid names unknown optimizer %q%s; known: %s", n, model.DidYouMean(n, VariantNames()), known)
+		if err := CheckOptimizerNames([]string{n}, "compare.lr_grid"); err != nil {
+			return err
 		}
 		if !slices.Contains(o.Optimizers, n) {
 			return fmt.Errorf("compare.lr_grid names %q, which is not compared (optimizers: %s)", n, strings.Join(o.Optimizers, ", "))
 		}
-		if len(g) == 0 {
-			return fmt.Errorf("compare.lr_grid.%s is empty: give at least one learning rate, or remove it to use the default grid", n)
-		}
-		for i, lr := range g {
-			if !(lr > 0) || math.IsInf(lr, 0) {
-				return fmt.Errorf("compare.lr_grid.%s: learning rates must be finite and > 0, got %g", n, lr)
-			}
-			if slices.Contains(g[:i], lr) {
-				return fmt.Errorf("compare.lr_grid.%s lists %g twice", n, lr)
-			}
+		if err := model.CheckRateGrid(o.LRs[n]); err != nil {
+			return fmt.Errorf("compare.lr_grid.%s: %v", n, err)
 		}
 	}
 	if t := o.TargetLoss; t != nil && !validTarget(*t) {

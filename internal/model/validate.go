@@ -2,6 +2,7 @@ package model
 
 import (
 	"errors"
+	"fmt"
 	"maps"
 	"math"
 	"slices"
@@ -111,9 +112,6 @@ func (c *Config) validate(d *decoder, root *yaml.Node) error {
 	}
 	if err := c.checkCompare(d, at); err != nil {
 		return err
-	}
-	if t := c.Trace; t != nil && t.Target != nil && t.OutputGrad != nil {
-		return d.errIn(at("trace"), "trace", "trace.target and trace.output_grad both say where backprop starts: a target starts it from the loss, an output gradient from the output; give one")
 	}
 	if err := c.checkCaps(d, at); err != nil {
 		return err
@@ -246,44 +244,67 @@ func (c *Config) checkImage(d *decoder, at func(string) *yaml.Node, enum func(pa
 
 // checkCompare checks the compare section's names and rates when the file
 // is read, so that every command refuses a misspelt optimizer at its place
-// in the file (compare-optimizers checks its flags against the same names).
+// in the file. What depends on the flags (an lr_grid entry for an
+// optimizer that --optimizers leaves out) is compare-optimizers' to
+// check, after they are applied.
 func (c *Config) checkCompare(d *decoder, at func(string) *yaml.Node) error {
-	var known []string
-	for _, v := range optim.Variants() {
-		known = append(known, v.Name)
-	}
 	cc := c.Compare
-	for i, n := range cc.Optimizers {
-		if !slices.Contains(known, n) {
-			return d.errAt(at("compare.optimizers"), "compare.optimizers", "unknown optimizer %q%s; known: %s", n, didYouMean(n, known), strings.Join(known, ", "))
-		}
-		if slices.Contains(cc.Optimizers[:i], n) {
-			return d.errAt(at("compare.optimizers"), "compare.optimizers", "lists %q twice", n)
-		}
+	if err := CheckOptimizerList(cc.Optimizers); err != nil {
+		return d.errAt(at("compare.optimizers"), "compare.optimizers", "%v", err)
 	}
 	for _, n := range slices.Sorted(maps.Keys(cc.LRGrid)) {
-		key := "compare.lr_grid." + n
-		if !slices.Contains(known, n) {
-			return d.errAt(at(key), "compare.lr_grid", "unknown optimizer %q%s; known: %s", n, didYouMean(n, known), strings.Join(known, ", "))
+		if err := CheckOptimizerList([]string{n}); err != nil {
+			return d.errAt(at("compare.lr_grid."+n), "compare.lr_grid", "%v", err)
 		}
-		if len(cc.Optimizers) > 0 && !slices.Contains(cc.Optimizers, n) {
-			return d.errAt(at(key), key, "%q is not compared (compare.optimizers: %s)", n, strings.Join(cc.Optimizers, ", "))
-		}
-		g := cc.LRGrid[n]
-		if len(g) == 0 {
-			return d.errAt(at(key), key, "is empty: give at least one learning rate, or remove it to use the default grid")
-		}
-		for i, lr := range g {
-			if !(lr > 0) || math.IsInf(lr, 0) {
-				return d.errAt(at(key), key, "learning rates must be finite and > 0, got %g", lr)
-			}
-			if slices.Contains(g[:i], lr) {
-				return d.errAt(at(key), key, "lists %g twice", lr)
-			}
+		if err := CheckRateGrid(cc.LRGrid[n]); err != nil {
+			return d.errAt(at("compare.lr_grid."+n), "compare.lr_grid."+n, "%v", err)
 		}
 	}
 	if t := cc.TargetLoss; t != nil && (!(*t > 0) || math.IsInf(*t, 0)) {
 		return d.errAt(at("compare.target_loss"), "compare.target_loss", "must be a finite validation loss > 0 (or null), got %g", *t)
+	}
+	return nil
+}
+
+// OptimizerNames are the optimizer variants compare-optimizers compares
+// (optim.Variants), in their order.
+func OptimizerNames() []string {
+	var known []string
+	for _, v := range optim.Variants() {
+		known = append(known, v.Name)
+	}
+	return known
+}
+
+// CheckOptimizerList refuses an optimizer name in names that is not one of
+// OptimizerNames (naming the closest) or that is listed twice; the message
+// leaves out where the list came from.
+func CheckOptimizerList(names []string) error {
+	known := OptimizerNames()
+	for i, n := range names {
+		if !slices.Contains(known, n) {
+			return fmt.Errorf("unknown optimizer %q%s; known: %s", n, didYouMean(n, known), strings.Join(known, ", "))
+		}
+		if slices.Contains(names[:i], n) {
+			return fmt.Errorf("lists %q twice", n)
+		}
+	}
+	return nil
+}
+
+// CheckRateGrid refuses an explicit learning-rate grid that is empty, has
+// a rate that is not finite and > 0, or lists one twice.
+func CheckRateGrid(g []float64) error {
+	if len(g) == 0 {
+		return fmt.Errorf("is empty: give at least one learning rate, or remove it to use the default grid")
+	}
+	for i, lr := range g {
+		if !(lr > 0) || math.IsInf(lr, 0) {
+			return fmt.Errorf("learning rates must be finite and > 0, got %g", lr)
+		}
+		if slices.Contains(g[:i], lr) {
+			return fmt.Errorf("lists %g twice", lr)
+		}
 	}
 	return nil
 }
