@@ -52,26 +52,30 @@ func decodeOne(file string, r io.Reader, doc *yaml.Node) error {
 // the problem) find the shortest, usually in one or two.
 //
 // A file that ends inside a quoted string gives "found unexpected end of
-// stream" at its last line; there the search runs down to the first line
-// and counts a prefix that ends the same way, whatever line it names: the
-// shortest is the one that opened the string.
+// stream" at the line that opened the string, except when that is the
+// first line: then yaml names the last, and one more parse tells.
 func syntaxErrorLine(src []byte, err error, reported int) int {
 	ends := yamlLines(src)
 	n := len(ends)
 	if n == 0 {
 		return reported
 	}
+	if endOfStream(err) {
+		// The file ended inside a quoted string: yaml reports the line
+		// that opened it, but for one opened on the first line, the last
+		// line. A string opened on the first line still open a line
+		// before the end fails the shorter file the same way.
+		if reported < n || n == 1 {
+			return reported
+		}
+		if e := unmarshalOne("", src[:ends[n-2]], &yaml.Node{}); e != nil && endOfStream(e) {
+			return 1
+		}
+		return n
+	}
 	want := err.Error()
 	lo := min(max(reported, 1), n) - 1 // the first lo lines are taken to pass
 	same := func(e error) bool { return e.Error() == want }
-	if endOfStream(err) {
-		// The file ended inside a quoted string (or another construct
-		// that spans lines): yaml reports the last line, and every prefix
-		// from the line that opened it on fails the same way, with its
-		// own last line in the message.
-		lo = 0
-		same = endOfStream
-	}
 	fails := func(k int) bool { // the first k lines fail as src does
 		e := unmarshalOne("", src[:ends[k-1]], &yaml.Node{})
 		return e != nil && same(e)
