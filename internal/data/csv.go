@@ -520,6 +520,9 @@ func trainedColumns(name string, t *TrainedColumns, task Task, header []string, 
 		cols := make([]int, len(refs))
 		for k, ref := range refs {
 			j, err := resolveColumn(ref, header, ncols)
+			if err != nil && strings.Contains(err.Error(), "is ambiguous") {
+				return nil, fmt.Errorf("%s: column %v; the model was trained on one column of that name", name, err)
+			}
 			if err != nil || used[j] {
 				return nil, fmt.Errorf("%s: has no column %q, %s the model was trained on (the file has %s)", name, ref, what, has)
 			}

@@ -368,6 +368,8 @@ func TestCSVTrainedColumns(t *testing.T) {
 			`d.csv: has no column "a", a feature the model was trained on (the file has 3 columns and no header row)`},
 		{"a target missing", "t0,a\n5,1\n", targets, Regression,
 			`d.csv: has no column "t1", a target column the model was trained on (the file has the columns t0, a)`},
+		{"a column named twice", "a,a,b,y\n1,1,2,0\n", named, Classification,
+			`d.csv: column "a" is ambiguous: columns 0 and 1 both have that name; the model was trained on one column of that name`},
 		{"unknown column", "a,b,c,y\n1,2,3,0\n", named, Classification,
 			`d.csv: column "c" (index 2) is not a column the model was trained on (its features are a, b; its label column is y)`},
 		{"unknown column, no header", "1,2,3,0\n", indexes, Classification,

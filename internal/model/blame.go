@@ -58,8 +58,8 @@ func (d *decoder) withOverrides(err error, sections ...string) error {
 }
 
 // OverridesOf names the overrides (--set or NETTRAIN_*) of this load that
-// set one of the given sections (dotted config keys) or something under
-// it, in the order they were applied; for messages about a section as a
+// set one of the given sections (dotted config keys), something under it
+// or a section above it as a whole, in the order they were applied; for messages about a section as a
 // whole, such as a checkpoint trained with other settings of it.
 func (c *Config) OverridesOf(sections ...string) []string {
 	if c.dec == nil {
@@ -72,7 +72,9 @@ func (d *decoder) overridesOf(sections ...string) []string {
 	var names []string
 	for _, a := range d.applied {
 		for _, s := range sections {
-			if (a.key == s || strings.HasPrefix(a.key, s+".")) && !slices.Contains(names, a.origin) {
+			// The key itself, something under it, or a section above it
+			// set as a whole (--set training={batch_size: 32}).
+			if (a.key == s || strings.HasPrefix(a.key, s+".") || strings.HasPrefix(s, a.key+".")) && !slices.Contains(names, a.origin) {
 				names = append(names, a.origin)
 			}
 		}

@@ -457,6 +457,8 @@ func TestKeyErrorsAfterLoadNameOverrides(t *testing.T) {
 		{[]string{"training.epochs=3", "training.batch_size=32"}, "training.batch_size",
 			"--set training.batch_size=32: training.batch_size: msg", []string{"training"}, " (this command sets --set training.batch_size=32)"},
 		{[]string{"loss=mse"}, "loss", "--set loss=mse: loss: msg", []string{"model"}, " (this command sets --set loss=mse)"},
+		{[]string{"training={batch_size: 32, epochs: 2}"}, "training.batch_size",
+			"--set training={batch_size: 32, epochs: 2}: training.batch_size: msg", []string{"training"}, " (this command sets --set training={batch_size: 32, epochs: 2})"},
 		{nil, "model.layers.0", "c.yaml:7:7: model.layers.0: msg", []string{"model"}, ""},
 	} {
 		c, err := Parse("c.yaml", []byte(base), tc.sets, viper.New())
