@@ -325,6 +325,14 @@ func TestBoardTraceInBrowser(t *testing.T) {
 	waitFor(t, ctx, "the clicked run in the address", `location.hash === "#run=plain&overlay=plain" && document.getElementById("run-name").textContent === "plain"`, 10*time.Second)
 	eval[bool](t, ctx, `(location.hash = "#run=worked", true)`)
 	waitFor(t, ctx, "no overlay when the hash names none", `document.getElementById("run-name").textContent === "worked" && document.getElementById("overlay-section").hidden && window.notReloaded === true`, 10*time.Second)
+	// An address without a run closes the run view, and the page leaves
+	// the address as typed.
+	eval[bool](t, ctx, `(location.hash = "#overlay=plain", true)`)
+	waitFor(t, ctx, "no run view when the hash names none", `document.getElementById("run-section").hidden && !document.getElementById("overlay-section").hidden && window.notReloaded === true`, 10*time.Second)
+	time.Sleep(1200 * time.Millisecond) // a poll
+	if h := eval[string](t, ctx, `location.hash`); h != "#overlay=plain" {
+		t.Errorf("the page rewrote the address to %q", h)
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	if len(errs) > 0 {

@@ -342,6 +342,15 @@ function fromHash() {
     box.checked = state.ticked.has(box.closest("tr").dataset.run);
   }
   if (p.get("report") && p.get("report") !== state.report) showReport(p.get("report")).catch(() => {});
+  if (!p.get("report") && state.report) { // an address without one closes it
+    state.report = null;
+    document.getElementById("report").hidden = true;
+  }
+  if (!p.get("run") && state.selected) {
+    state.selected = null;
+    document.getElementById("run-section").hidden = true;
+    for (const tr of document.querySelectorAll("#runs tbody tr")) tr.classList.remove("selected");
+  }
   if (p.get("run") && p.get("run") !== state.selected) {
     if (state.dir === undefined) state.selected = p.get("run"); // the first poll shows it
     else selectRun(p.get("run")).catch(() => {});
