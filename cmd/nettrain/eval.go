@@ -30,8 +30,10 @@ func NewCmdEval(s *IOStreams, runF func(*EvalOptions) error) *cobra.Command {
 		Use:   "eval CONFIG --checkpoint FILE",
 		Short: "Evaluate a checkpoint on the test, validation or training data",
 		Long: `Evaluate a checkpoint: the loss, and for classification the accuracy,
-per-class precision, recall and F1 and the confusion matrix; for regression
-the MSE and MAE.`,
+per-class precision, recall and F1 and the confusion matrix (up to 1000
+classes; above, the scores alone); for regression the MSE and MAE. A CSV
+test or validation file is read by the training file's column names, in
+any order.`,
 		Args: configArg,
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.Config = args[0]
