@@ -29,6 +29,14 @@
 //     very step inside an epoch may be kept or redone), so that no row of
 //     an earlier evaluation is ever dropped. Errors name the
 //     file and the field.
+//   - A run opens every file it writes to (metrics, TensorBoard, config.yaml
+//     written atomically) before status.json is removed and the metrics
+//     cut to the checkpoint's rows (openRun): a resume that fails before
+//     it trains leaves the run directory as it was (a failure after that
+//     point, which only truncating the metrics can cause, is recorded as
+//     failed in status.json), and a new run that fails before its first
+//     last.safetensors removes what it wrote, so that its directory never
+//     holds a run without a checkpoint to resume.
 //   - Early stopping's record (best value, its step, evaluations without
 //     improvement) is part of every checkpoint, so a resumed run stops at
 //     the same evaluation.

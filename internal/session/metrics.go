@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/schollz/progressbar/v3"
+
+	"github.com/nettrain/nettrain/internal/safeio"
 )
 
 // Row is one line of metrics.csv / metrics.jsonl: the state at the end of
@@ -58,45 +60,148 @@ type metricsLog struct {
 	rows        int
 	// all are the rows the directory holds (for the curves).
 	all []Row
+	// csvNew and jsonNew: openMetrics created the file (discard removes
+	// it again); csvOff and jsonOff are where commit cuts the files.
+	csvNew, jsonNew bool
+	csvOff, jsonOff int64
 }
 
-// openMetrics opens the metrics files of dir. keep is the number of rows to
-// keep from an earlier run (resume); rows beyond it (written after the
-// checkpoint being resumed) are dropped, so none is duplicated. The log
-// counts the rows the directory holds: fewer than keep when a run is
-// resumed into a new directory, which starts its metrics afresh.
+// openMetricsFile opens a metrics file for reading and appending, creating
+// it when it is missing (a variable, so that tests can make it fail as a
+// full or read-only disk would).
+var openMetricsFile = func(path string) (*os.File, error) {
+	return os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o644)
+}
+
+// openMetrics opens the metrics files of dir without changing what they
+// hold (a missing file is created empty, and discard removes it again):
+// everything that can refuse them is tried before commit changes them.
+// keep is the number of rows to keep from an earlier run (resume); commit
+// drops the rows beyond it (written after the checkpoint being resumed),
+// so none is duplicated. The log counts the rows the directory holds:
+// fewer than keep when a run is resumed into a new directory, which starts
+// its metrics afresh.
 func openMetrics(dir string, keep int) (*metricsLog, error) {
 	csvPath, jsonPath := dir+"/metrics.csv", dir+"/metrics.jsonl"
-	lines, err := truncateLines(csvPath, keep+1)
+	m := &metricsLog{}
+	var err error
+	if m.csvF, m.csvNew, err = openMetricsPath(csvPath); err != nil {
+		return nil, err
+	}
+	if m.jsonF, m.jsonNew, err = openMetricsPath(jsonPath); err != nil {
+		m.discard()
+		return nil, err
+	}
+	lines, csvOff, err := lineOffset(m.csvF, keep+1)
 	if err != nil {
+		m.discard()
 		return nil, err
 	}
-	if _, err := truncateLines(jsonPath, keep); err != nil {
+	_, jsonOff, err := lineOffset(m.jsonF, keep)
+	if err != nil {
+		m.discard()
 		return nil, err
 	}
-	m := &metricsLog{rows: max(lines-1, 0)}
+	m.rows, m.csvOff, m.jsonOff = max(lines-1, 0), csvOff, jsonOff
 	if m.rows > 0 {
-		if m.all, err = ReadMetrics(jsonPath); err != nil {
+		if jsonOff > maxResumeMetricsBytes {
+			m.discard()
+			return nil, &safeio.TooLargeError{Path: jsonPath, Size: jsonOff, Limit: maxResumeMetricsBytes, What: "metrics"}
+		}
+		b := make([]byte, jsonOff)
+		if _, err := m.jsonF.ReadAt(b, 0); err != nil {
+			m.discard()
+			return nil, fmt.Errorf("cannot read %s: %w", jsonPath, err)
+		}
+		if m.all, _, err = parseMetrics(nil, b, jsonPath, 1); err != nil {
+			m.discard()
 			return nil, err
 		}
 		if len(m.all) != m.rows {
+			m.discard()
 			return nil, fmt.Errorf("%s holds %d rows, %s %d: restore the metrics, or resume into a new directory with --out", csvPath, m.rows, jsonPath, len(m.all))
 		}
 	}
-	if m.csvF, err = os.OpenFile(csvPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644); err != nil {
-		return nil, fmt.Errorf("cannot open metrics: %w", err)
+	return m, nil
+}
+
+// openMetricsPath opens one metrics file (openMetricsFile) and tells
+// whether it created it.
+func openMetricsPath(path string) (*os.File, bool, error) {
+	_, statErr := os.Lstat(path)
+	f, err := openMetricsFile(path)
+	if err != nil {
+		return nil, false, fmt.Errorf("cannot open metrics: %w", err)
 	}
-	if m.jsonF, err = os.OpenFile(jsonPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644); err != nil {
-		m.csvF.Close()
-		return nil, fmt.Errorf("cannot open metrics: %w", err)
+	created := os.IsNotExist(statErr)
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		f.Close()
+		if created {
+			os.Remove(path)
+		}
+		return nil, false, fmt.Errorf("%s is not a regular file; a run's metrics must be one", path)
 	}
-	if st, _ := m.csvF.Stat(); st != nil && st.Size() == 0 {
-		if _, err := m.csvF.WriteString(strings.Join(metricsHeader, ",") + "\n"); err != nil {
-			m.close()
-			return nil, fmt.Errorf("cannot write %s: %w", csvPath, err)
+	return f, created, nil
+}
+
+// commit drops the rows beyond the ones kept (openMetrics) and starts a new
+// metrics.csv with its header.
+func (m *metricsLog) commit() error {
+	for _, f := range []struct {
+		file *os.File
+		off  int64
+	}{{m.csvF, m.csvOff}, {m.jsonF, m.jsonOff}} {
+		if err := f.file.Truncate(f.off); err != nil {
+			return fmt.Errorf("cannot truncate %s: %w", f.file.Name(), err)
 		}
 	}
-	return m, nil
+	if m.csvOff == 0 {
+		if _, err := m.csvF.WriteString(strings.Join(metricsHeader, ",") + "\n"); err != nil {
+			return fmt.Errorf("cannot write %s: %w", m.csvF.Name(), err)
+		}
+	}
+	return nil
+}
+
+// discard closes the files and removes those openMetrics created.
+func (m *metricsLog) discard() {
+	for _, f := range []struct {
+		file    *os.File
+		created bool
+	}{{m.csvF, m.csvNew}, {m.jsonF, m.jsonNew}} {
+		if f.file == nil {
+			continue
+		}
+		f.file.Close()
+		if f.created {
+			os.Remove(f.file.Name())
+		}
+	}
+	m.csvF, m.jsonF = nil, nil
+}
+
+// lineOffset reads up to n lines of f from its start and returns how many
+// complete ones (ending in a newline) it holds and the offset after them:
+// a last line without its newline (a row a crash cut short) is not one.
+func lineOffset(f *os.File, n int) (int, int64, error) {
+	st, err := f.Stat()
+	if err != nil {
+		return 0, 0, fmt.Errorf("cannot read %s: %w", f.Name(), err)
+	}
+	r := bufio.NewReader(io.NewSectionReader(f, 0, st.Size()))
+	var off int64
+	kept := 0
+	for ; kept < n; kept++ {
+		line, err := r.ReadString('\n')
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return 0, 0, fmt.Errorf("cannot read %s: %w", f.Name(), err)
+		}
+		off += int64(len(line))
+	}
+	return kept, off, nil
 }
 
 // truncateLines keeps the first n lines of path (if it exists), drops a
@@ -194,8 +299,12 @@ func (m *metricsLog) truncate(keep int) error {
 }
 
 func (m *metricsLog) close() {
-	m.csvF.Close()
-	m.jsonF.Close()
+	if m.csvF != nil {
+		m.csvF.Close()
+	}
+	if m.jsonF != nil {
+		m.jsonF.Close()
+	}
 }
 
 // Line formats a metrics row for the log.

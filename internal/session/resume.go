@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/nettrain/nettrain/internal/checkpoint"
+	"github.com/nettrain/nettrain/internal/safeio"
 )
 
 // checkState refuses a checkpoint the session cannot continue from: one
@@ -100,7 +101,7 @@ func checkMetrics(dir, path string, rs checkpoint.State) error {
 // complete row (a last line without its newline, cut short by a crash, is
 // not a row). Steps never decrease from one row to the next.
 func metricsSteps(path string) ([]int64, error) {
-	f, err := os.Open(path)
+	f, _, err := safeio.Open(path) // a regular file: a FIFO would block
 	if err != nil {
 		return nil, err
 	}

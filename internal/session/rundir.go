@@ -36,8 +36,15 @@ func prepareDir(dir string, o Options) error {
 				if o.Resume != "" {
 					return fmt.Errorf("run directory %s already holds another run (%s); resume into the checkpoint's own directory (leave out --out), choose an empty --out, or pass --overwrite", dir, f)
 				}
+				last := filepath.Join(dir, "last.safetensors")
+				if _, err := os.Stat(last); err != nil {
+					// Nothing to resume from (a run that failed before its
+					// first checkpoint, by an earlier nettrain).
+					return fmt.Errorf("run directory %s already holds a run (%s) but no last.safetensors to resume it from; pass --overwrite to start over, or --out DIR for a new directory",
+						dir, f)
+				}
 				return fmt.Errorf("run directory %s already holds a run (%s); pass --resume %s to continue it, --overwrite to start over, or --out DIR for a new directory",
-					dir, f, filepath.Join(dir, "last.safetensors"))
+					dir, f, last)
 			}
 			old, _ := filepath.Glob(filepath.Join(dir, "step-*.safetensors"))
 			events, _ := filepath.Glob(filepath.Join(dir, "events.out.tfevents.*"))

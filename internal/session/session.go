@@ -1,9 +1,10 @@
 package session
 
 import (
+	"errors"
 	"fmt"
-	"github.com/nettrain/nettrain/internal/safeio"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 	"github.com/nettrain/nettrain/internal/model"
 	"github.com/nettrain/nettrain/internal/optim"
 	"github.com/nettrain/nettrain/internal/parallel"
+	"github.com/nettrain/nettrain/internal/safeio"
 	"github.com/nettrain/nettrain/internal/tfevents"
 	"github.com/nettrain/nettrain/internal/train"
 )
@@ -218,31 +220,12 @@ func run[T backprop.Float](cfg *model.Config, o Options) (*Result, error) {
 	if err := prepareDir(s.dir, o); err != nil {
 		return nil, err
 	}
-	if o.Resume != "" {
-		fmt.Fprintf(s.log, "resuming %s at epoch %d, step %d\n", o.Resume, s.st.Epoch+1, s.st.Step)
-	}
-	// How an earlier process ended no longer holds: this one writes its
-	// own status.json when it ends (a killed run leaves none).
-	if err := os.Remove(filepath.Join(s.dir, StatusFile)); err != nil && !os.IsNotExist(err) {
-		return nil, fmt.Errorf("cannot clear run directory: %w", err)
-	}
-	if err := safeio.WriteFile(filepath.Join(s.dir, "config.yaml"), cfg.Resolved); err != nil {
-		return nil, err
-	}
-	if s.metrics, err = openMetrics(s.dir, s.st.MetricsRows); err != nil {
+	if err := s.openRun(openTB); err != nil {
 		return nil, err
 	}
 	defer s.metrics.close()
-	s.start = time.Now().Add(-time.Duration(s.st.ElapsedS * float64(time.Second)))
-	if err := openTB(); err != nil { // in the run directory, after prepareDir
-		return nil, err
-	}
-	if o.Resume == "" {
-		// A first last.safetensors: the last good state rollback and
-		// interruption can always fall back to.
-		if err := s.save("last.safetensors", 0); err != nil {
-			return nil, err
-		}
+	if o.Resume != "" {
+		fmt.Fprintf(s.log, "resuming %s at epoch %d, step %d\n", o.Resume, s.st.Epoch+1, s.st.Step)
 	}
 	if w := train.ThreadsWarning(pool.Threads(), parallel.Cores()); w != "" {
 		fmt.Fprintln(s.log, w)
@@ -265,6 +248,81 @@ func run[T backprop.Float](cfg *model.Config, o Options) (*Result, error) {
 		s.printSummary(s.log)
 	}
 	return s.res, err
+}
+
+// openRun opens the run's files in its directory, which prepareDir made,
+// and writes config.yaml. Everything that can fail comes before what
+// cannot be undone: the metrics files are opened (commit, which drops the
+// rows a resume does not keep, comes last), the TensorBoard event file is
+// created, config.yaml is written (atomically) and only then status.json
+// removed (a failure there puts the old config.yaml back). Until then a
+// failure leaves the directory as it was: the files it created are
+// removed, and a resume in the checkpoint's directory keeps the status
+// and config of the run it would have continued. A new run writes its
+// first last.safetensors here; a new directory (a new run, or a resume
+// into another --out) that fails before that is emptied of what it
+// wrote. Of a resume in its own directory, a later failure (the metrics
+// cannot be truncated) is recorded in status.json as failed.
+func (s *session[T]) openRun(openTB func() error) (err error) {
+	ownDir := s.o.Resume != "" && sameDir(s.dir, filepath.Dir(s.o.Resume))
+	var undo []func()
+	removed := false // status.json is gone: the directory changed
+	defer func() {
+		if err == nil {
+			return
+		}
+		if removed && ownDir {
+			s.writeStatus(err)
+			s.metrics.close()
+			return
+		}
+		for i := len(undo) - 1; i >= 0; i-- {
+			undo[i]()
+		}
+	}()
+	if s.metrics, err = openMetrics(s.dir, s.st.MetricsRows); err != nil {
+		return err
+	}
+	undo = append(undo, s.metrics.discard)
+	if err := openTB(); err != nil { // in the run directory, after prepareDir
+		return err
+	}
+	// (The event file, with no scalars in it, goes with run's CloseOrRemove.)
+	cfgPath := filepath.Join(s.dir, "config.yaml")
+	// The config.yaml to put back (4 times a config's limit: a resolved
+	// config inlines nothing that large).
+	old, oldErr := safeio.ReadFile(cfgPath, 4*model.MaxConfigSize, "the config size limit")
+	if oldErr != nil && !errors.Is(oldErr, fs.ErrNotExist) {
+		return oldErr
+	}
+	if err := safeio.WriteFile(cfgPath, s.cfg.Resolved); err != nil {
+		return err
+	}
+	undo = append(undo, func() {
+		if oldErr != nil {
+			os.Remove(cfgPath)
+		} else if err := safeio.WriteFile(cfgPath, old); err != nil {
+			fmt.Fprintf(s.log, "note: could not put back the run's config.yaml: %v\n", err)
+		}
+	})
+	// How an earlier process ended no longer holds: this one writes its
+	// own status.json when it ends (a killed run leaves none).
+	if err := os.Remove(filepath.Join(s.dir, StatusFile)); err != nil && !os.IsNotExist(err) {
+		return fmt.Errorf("cannot clear run directory: %w", err)
+	}
+	removed = true
+	if err := s.metrics.commit(); err != nil {
+		return err
+	}
+	s.start = time.Now().Add(-time.Duration(s.st.ElapsedS * float64(time.Second)))
+	if s.o.Resume == "" {
+		// A first last.safetensors: the last good state rollback and
+		// interruption can always fall back to.
+		if err := s.save("last.safetensors", 0); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // warnSkipped reports the image files data.image.skip_bad skipped: their

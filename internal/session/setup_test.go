@@ -1,0 +1,217 @@
+package session
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// block puts a non-empty directory where the file name of dir is (after
+// moving the file aside), so that opening, replacing or removing it fails
+// as on an immutable file; the returned function puts the file back.
+func block(t *testing.T, dir, name string) func() {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	aside := p + ".aside"
+	if err := os.Rename(p, aside); err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(p, "blocked"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return func() {
+		os.RemoveAll(p)
+		os.Rename(aside, p)
+	}
+}
+
+// fifo puts a named pipe where the file name of dir is; the returned
+// function puts the file back.
+func fifo(t *testing.T, dir, name string) func() {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	aside := p + ".aside"
+	if err := os.Rename(p, aside); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(p, 0o644); err != nil {
+		t.Skipf("no named pipes here: %v", err)
+	}
+	return func() {
+		os.Remove(p)
+		os.Rename(aside, p)
+	}
+}
+
+// regularSnapshot is snapshot with the type of what is not a regular file
+// in place of its content (a named pipe is not read).
+func regularSnapshot(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]string{}
+	for _, e := range entries {
+		if e.Type().IsRegular() {
+			b, _ := os.ReadFile(filepath.Join(dir, e.Name()))
+			m[e.Name()] = string(b)
+		} else {
+			m[e.Name()] = e.Type().String()
+		}
+	}
+	return m
+}
+
+// TestFailedResumeLeavesTheRunAsItWas: a resume that fails before it
+// trains (a metrics file or config.yaml it cannot replace, a status.json
+// it cannot remove) leaves the run directory exactly as it was: its
+// status.json says the run finished, config.yaml is the run's. Before,
+// status.json was removed and config.yaml rewritten first, and the board
+// then listed the finished run as interrupted; a named pipe for a metrics
+// file blocked the resume for ever.
+func TestFailedResumeLeavesTheRunAsItWas(t *testing.T) {
+	dir := t.TempDir()
+	writeBlobs(t, dir, 200)
+	base := filepath.Join(dir, "base")
+	if _, err := Run(loadConfig(t, dir, blobsConfig, "training.epochs=2"), Options{OutDir: base}); err != nil {
+		t.Fatal(err)
+	}
+	more := loadConfig(t, dir, blobsConfig, "training.epochs=4")
+	for _, tc := range []struct {
+		blocked string
+		fifo    bool // a named pipe stands for it (which must not block)
+	}{
+		{"metrics.jsonl", false}, {"metrics.csv", false}, {"config.yaml", false}, {StatusFile, false},
+		{"metrics.jsonl", true}, {"metrics.csv", true},
+	} {
+		blocked := tc.blocked
+		name := blocked
+		if tc.fifo {
+			name += "-fifo"
+		}
+		t.Run(name, func(t *testing.T) {
+			run := filepath.Join(dir, name)
+			copyRun(t, base, run)
+			last := filepath.Join(run, "last.safetensors")
+			var unblock func()
+			if tc.fifo {
+				unblock = fifo(t, run, blocked)
+			} else {
+				unblock = block(t, run, blocked)
+			}
+			before := regularSnapshot(t, run)
+			_, err := Run(more, Options{Resume: last})
+			after := regularSnapshot(t, run)
+			unblock()
+			if err == nil || !strings.Contains(err.Error(), filepath.Join(run, blocked)) {
+				t.Fatalf("resume with %s blocked: %v, want an error naming it", blocked, err)
+			}
+			if d := sameFiles(before, after); d != "" {
+				t.Errorf("the failed resume changed the run directory: %s", d)
+			}
+			// Unblocked, the same resume trains on.
+			if _, err := Run(more, Options{Resume: last}); err != nil {
+				t.Fatal(err)
+			}
+			if b, _ := os.ReadFile(filepath.Join(run, "config.yaml")); !bytes.Contains(b, []byte("epochs: 4")) {
+				t.Errorf("config.yaml after the resume:\n%s", b)
+			}
+		})
+	}
+}
+
+// TestRunDirWithoutCheckpointSuggestsOverwrite: a directory that holds a
+// run but no last.safetensors (one that failed before its first
+// checkpoint, by an earlier nettrain) is refused without suggesting a
+// --resume from a file that does not exist.
+func TestRunDirWithoutCheckpointSuggestsOverwrite(t *testing.T) {
+	dir := t.TempDir()
+	writeBlobs(t, dir, 60)
+	cfg := loadConfig(t, dir, blobsConfig, "training.epochs=1")
+	for _, tc := range []struct {
+		name       string
+		files      []string
+		wantResume bool
+	}{
+		{"no checkpoint", []string{"config.yaml", "metrics.csv", "metrics.jsonl"}, false},
+		{"checkpoint", []string{"config.yaml", "metrics.csv", "metrics.jsonl", "last.safetensors"}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "-"))
+			os.MkdirAll(out, 0o755)
+			for _, f := range tc.files {
+				os.WriteFile(filepath.Join(out, f), nil, 0o644)
+			}
+			_, err := Run(cfg, Options{OutDir: out})
+			if err == nil || !strings.Contains(err.Error(), "--overwrite") {
+				t.Fatalf("%v, want a refusal suggesting --overwrite", err)
+			}
+			if got := strings.Contains(err.Error(), "--resume"); got != tc.wantResume {
+				t.Errorf("suggests --resume: %v, want %v: %v", got, tc.wantResume, err)
+			}
+		})
+	}
+}
+
+// TestNewRunFailingBeforeItsFirstCheckpointLeavesNothing: a new run whose
+// metrics cannot be opened or written (a full or read-only disk) removes
+// what it wrote, and its directory when it created it, so that the same
+// command runs again; before, config.yaml and empty metrics were left, and
+// the rerun was told to resume from a last.safetensors that did not exist.
+func TestNewRunFailingBeforeItsFirstCheckpointLeavesNothing(t *testing.T) {
+	dir := t.TempDir()
+	writeBlobs(t, dir, 60)
+	open := openMetricsFile
+	defer func() { openMetricsFile = open }()
+	for _, tc := range []struct {
+		name   string
+		failOn string // the metrics file that fails
+		write  bool   // opening works, writing fails
+		exists bool   // the run directory exists (empty) before
+		sets   []string
+	}{
+		{"csv open", "metrics.csv", false, false, nil},
+		{"jsonl open", "metrics.jsonl", false, false, nil},
+		{"csv header", "metrics.csv", true, false, nil},
+		{"csv header in an existing directory", "metrics.csv", true, true, nil},
+		{"tensorboard", "metrics.csv", true, false, []string{"training.tensorboard=true"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "-"))
+			if tc.exists {
+				os.Mkdir(out, 0o755)
+			}
+			openMetricsFile = func(path string) (*os.File, error) {
+				if filepath.Base(path) != tc.failOn {
+					return open(path)
+				}
+				if tc.write { // as a full disk: the file opens, the write fails
+					f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o644)
+					return f, err
+				}
+				return nil, &os.PathError{Op: "open", Path: path, Err: syscall.EROFS}
+			}
+			cfg := loadConfig(t, dir, blobsConfig, append([]string{"training.epochs=1"}, tc.sets...)...)
+			_, err := Run(cfg, Options{OutDir: out})
+			if err == nil || !strings.Contains(err.Error(), tc.failOn) {
+				t.Fatalf("%v, want an error naming %s", err, tc.failOn)
+			}
+			entries, statErr := os.ReadDir(out)
+			if tc.exists && (statErr != nil || len(entries) > 0) || !tc.exists && !os.IsNotExist(statErr) {
+				var names []string
+				for _, e := range entries {
+					names = append(names, e.Name())
+				}
+				t.Errorf("the failed run left %v (%v)", names, statErr)
+			}
+			openMetricsFile = open
+			if _, err := Run(cfg, Options{OutDir: out}); err != nil {
+				t.Errorf("the same command again: %v", err)
+			}
+		})
+	}
+}
