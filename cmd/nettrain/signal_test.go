@@ -2,10 +2,12 @@ package main
 
 import (
 	"bufio"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -249,5 +251,91 @@ func TestClosedStdoutStopsCleanly(t *testing.T) {
 	}
 	if _, err := safetensors.Read(filepath.Join(dir, "run", "last.safetensors")); err != nil {
 		t.Errorf("the checkpoint: %v", err)
+	}
+}
+
+// writeSlowData writes a CSV that takes a while to load (over a second
+// here: 400000 rows of 10 features) and a config training on it.
+func writeSlowData(t *testing.T, dir string) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(5, 5))
+	b := []byte("a,b,c,d,e,f,g,h,i,j,y\n")
+	for i := 0; i < 400000; i++ {
+		for k := 0; k < 11; k++ {
+			b = strconv.AppendFloat(b, rng.NormFloat64(), 'f', 5, 64)
+			if k < 10 {
+				b = append(b, ',')
+			}
+		}
+		b = append(b, '\n')
+	}
+	if err := os.WriteFile(filepath.Join(dir, "slow.csv"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "slow.yaml"), []byte(`name: slow
+data: {train: slow.csv, validation_split: 0.2, csv: {label: y}}
+model:
+  input: [10]
+  layers: [{dense: {units: 8}}, relu, {dense: {units: 1}}]
+loss: mse
+training: {epochs: 1, batch_size: 32, steps: 1, threads: 1}
+`), 0o644)
+}
+
+// TestSignalWhileLoadingWritesNothing: SIGINT while train loads its data
+// stops it at once, before it writes anything: no run directory is
+// created (a rerun of the same command is not refused), a resumed run's
+// directory stays as it was, and the messages speak of no checkpoint.
+// Before, loading went on, the run created its directory, trained a step
+// and saved a checkpoint.
+func TestSignalWhileLoadingWritesNothing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("loads a large CSV")
+	}
+	dir := t.TempDir()
+	writeSlowData(t, dir)
+	runNettrain(t, dir, "train", "slow.yaml", "--out", "old")
+	const want = "nettrain: SIGINT: stopping before training starts; nothing is written (signal again to exit at once)\n" +
+		"nettrain: interrupted by SIGINT before training started: nothing was written; run the same command again to train\n"
+	for _, c := range []struct {
+		name string
+		args []string
+		dir  string // stays as it was (missing: is not created)
+	}{
+		{"new run", []string{"--out", "new"}, "new"},
+		{"resume", []string{"--set", "training.steps=2", "--resume", "old/last.safetensors"}, "old"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			before := map[string]string{}
+			entries, _ := os.ReadDir(filepath.Join(dir, c.dir))
+			for _, e := range entries {
+				b, _ := os.ReadFile(filepath.Join(dir, c.dir, e.Name()))
+				before[e.Name()] = string(b)
+			}
+			cmd := nettrainCmd(t, dir, append([]string{"train", "slow.yaml"}, c.args...)...)
+			var stderr strings.Builder
+			cmd.Stderr = &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(300 * time.Millisecond) // the signals are caught; the CSV loads
+			cmd.Process.Signal(syscall.SIGINT)
+			err := cmd.Wait()
+			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 || stderr.String() != want {
+				t.Errorf("%v, want exit 130; stderr:\n%s\nwant:\n%s", err, stderr.String(), want)
+			}
+			entries, err = os.ReadDir(filepath.Join(dir, c.dir))
+			if len(before) == 0 && !os.IsNotExist(err) {
+				t.Errorf("%s was created: %v", c.dir, err)
+			}
+			after := map[string]string{}
+			for _, e := range entries {
+				b, _ := os.ReadFile(filepath.Join(dir, c.dir, e.Name()))
+				after[e.Name()] = string(b)
+			}
+			if len(before) > 0 && !maps.Equal(before, after) {
+				t.Errorf("%s changed: %d files before, %d after", c.dir, len(before), len(after))
+			}
+		})
 	}
 }

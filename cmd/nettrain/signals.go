@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 
 	"github.com/nettrain/nettrain/internal/compare"
@@ -22,18 +23,23 @@ func signalExit(s os.Signal) int {
 
 // signalNotes are what a long-running command says on the first SIGINT or
 // SIGTERM (what it does before it stops) and on a second (what it leaves
-// on disk as it exits at once).
-type signalNotes struct{ first, again string }
+// on disk as it exits at once). With a gate (watchSignalsGated), the
+// notes before and againBefore replace them until the command began
+// (gate.begin): a command that has written nothing yet stops at once.
+type signalNotes struct{ first, again, before, againBefore string }
 
 var (
 	// trainSignals: train finishes its step and saves a checkpoint;
-	// checkpoints are written atomically.
-	trainSignals = signalNotes{"finishing the current step and saving a checkpoint", "the last checkpoint on disk is intact"}
+	// checkpoints are written atomically. Before training starts (the
+	// data loading, the checkpoint checked), it stops at once and writes
+	// nothing.
+	trainSignals = signalNotes{"finishing the current step and saving a checkpoint", "the last checkpoint on disk is intact",
+		"stopping before training starts; nothing is written", "nothing was written"}
 	// trialSignals: compare-optimizers, sweep and guide save no
 	// checkpoint: the running trials stop and rerun next time, and each
 	// finished trial was recorded (a whole line, synced) as it finished.
-	trialSignals = signalNotes{"stopping the running trials after their current step; finished trials stay recorded, unfinished ones rerun next time",
-		"the records of the finished trials on disk are intact"}
+	trialSignals = signalNotes{first: "stopping the running trials after their current step; finished trials stay recorded, unfinished ones rerun next time",
+		again: "the records of the finished trials on disk are intact"}
 )
 
 // watchSignals catches SIGINT, SIGTERM and SIGPIPE for a long-running
@@ -47,20 +53,61 @@ var (
 // write fails and the command stops as after SIGINT, and the SIGPIPEs of
 // its later writes change nothing. stop releases the signals.
 func watchSignals(streams *IOStreams, notes signalNotes) (first <-chan os.Signal, stop func()) {
+	return watchSignalsGated(streams, notes, nil)
+}
+
+// signalGate tells the signal watcher whether the command has begun to
+// change things on disk: until begin, the first signal's notes are
+// signalNotes.before and .againBefore. The watcher decides and delivers
+// the signal under mu, and begin answers under mu, so the note printed is
+// always what the command does.
+type signalGate struct {
+	mu               sync.Mutex
+	begun, signalled bool
+}
+
+// begin is called once before the command changes anything: it returns
+// false when a signal came already (it is on the watcher's channel, and
+// its note said nothing would be written).
+func (g *signalGate) begin() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.signalled {
+		return false
+	}
+	g.begun = true
+	return true
+}
+
+// watchSignalsGated is watchSignals whose notes follow gate (nil: always
+// the notes of a command that began).
+func watchSignalsGated(streams *IOStreams, notes signalNotes, gate *signalGate) (first <-chan os.Signal, stop func()) {
 	errOut, exit := streams.ErrOut, streams.Exit
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGPIPE)
 	out := make(chan os.Signal, 1)
 	quit := make(chan struct{})
 	go func() {
+		again := notes.again
 		select {
 		case s := <-sigs:
+			note := notes.first
+			if gate != nil {
+				gate.mu.Lock()
+				if !gate.begun {
+					note, again = notes.before, notes.againBefore
+				}
+				gate.signalled = true
+			}
 			if s == syscall.SIGPIPE {
-				fmt.Fprintf(errOut, "nettrain: SIGPIPE (a closed output pipe): %s\n", notes.first)
+				fmt.Fprintf(errOut, "nettrain: SIGPIPE (a closed output pipe): %s\n", note)
 			} else {
-				fmt.Fprintf(errOut, "nettrain: %s: %s (signal again to exit at once)\n", session.SignalName(s), notes.first)
+				fmt.Fprintf(errOut, "nettrain: %s: %s (signal again to exit at once)\n", session.SignalName(s), note)
 			}
 			out <- s
+			if gate != nil {
+				gate.mu.Unlock()
+			}
 		case <-quit:
 			return
 		}
@@ -70,7 +117,7 @@ func watchSignals(streams *IOStreams, notes signalNotes) (first <-chan os.Signal
 				if s == syscall.SIGPIPE {
 					continue
 				}
-				fmt.Fprintf(errOut, "nettrain: %s again: exiting now; %s\n", session.SignalName(s), notes.again)
+				fmt.Fprintf(errOut, "nettrain: %s again: exiting now; %s\n", session.SignalName(s), again)
 				exit(signalExit(s))
 			case <-quit:
 				return

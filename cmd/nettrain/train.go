@@ -106,10 +106,11 @@ func runTrain(o *TrainOptions) error {
 	if err != nil {
 		return err
 	}
-	interrupt, stop := watchSignals(o.IO, trainSignals)
+	gate := &signalGate{}
+	interrupt, stop := watchSignalsGated(o.IO, trainSignals, gate)
 	defer stop()
 	to := session.Options{OutDir: o.OutDir, Resume: o.Resume, Overwrite: o.Overwrite, Log: o.IO.Out, Threads: o.Threads, Interrupt: interrupt,
-		ResumeHint: resumeHint(o), TensorBoard: o.TensorBoard}
+		BeginTraining: gate.begin, ResumeHint: resumeHint(o), TensorBoard: o.TensorBoard}
 	if o.IO.Terminal {
 		to.Progress = o.IO.ErrOut
 	}

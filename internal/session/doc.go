@@ -49,5 +49,7 @@
 //     process, so its leftover lock file is taken over.
 //   - Nothing here exits the process: interruption and divergence are
 //     errors (*InterruptedError, *DivergedError) the command maps to exit
-//     codes.
+//     codes. A signal before the run changes its directory (while the data
+//     loads: the wait is abandoned) stops it there with nothing written
+//     (an *InterruptedError without a checkpoint).
 package session

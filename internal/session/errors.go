@@ -7,7 +7,8 @@ import (
 )
 
 // InterruptedError reports a run stopped by a signal after saving a
-// checkpoint.
+// checkpoint, or, without a Checkpoint, before training started, having
+// changed nothing in the run directory.
 type InterruptedError struct {
 	Signal     os.Signal
 	Checkpoint string
@@ -16,6 +17,9 @@ type InterruptedError struct {
 }
 
 func (e *InterruptedError) Error() string {
+	if e.Checkpoint == "" {
+		return fmt.Sprintf("interrupted by %s before training started: nothing was written; run the same command again to train", SignalName(e.Signal))
+	}
 	return fmt.Sprintf("interrupted by %s after step %d; saved %s; resume with: %s --resume %s",
 		SignalName(e.Signal), e.Step, e.Checkpoint, e.Hint, e.Checkpoint)
 }

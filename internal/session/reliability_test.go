@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/nettrain/nettrain/internal/checkpoint"
@@ -285,9 +284,10 @@ func TestInterruptAndStopAtAnEpochsEnd(t *testing.T) {
 	writeBlobs(t, dir, 200)
 	// One batch per epoch: every step is an epoch's last.
 	cfg := loadConfig(t, dir, blobsConfig, "training.batch_size=512", "training.epochs=5", "checkpoint.every_epochs=1000")
-	sig := make(chan os.Signal, 1)
-	sig <- syscall.SIGINT
-	_, err := Run(cfg, Options{OutDir: filepath.Join(dir, "int"), Interrupt: sig})
+	// The signal comes once training started (one before stops the run
+	// before it writes anything).
+	log := &signalAtStart{sig: make(chan os.Signal, 1)}
+	_, err := Run(cfg, Options{OutDir: filepath.Join(dir, "int"), Interrupt: log.sig, Log: log})
 	var ie *InterruptedError
 	if !errors.As(err, &ie) || ie.Step != 1 {
 		t.Fatalf("want an interruption after step 1, got %v", err)

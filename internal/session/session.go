@@ -39,8 +39,18 @@ type Options struct {
 	// Threads overrides training.threads when > 0.
 	Threads int
 	// Interrupt delivers SIGINT/SIGTERM: training finishes the current
-	// step, saves last.safetensors and returns an *InterruptedError.
+	// step, saves last.safetensors and returns an *InterruptedError. A
+	// signal before training starts stops the run before anything in the
+	// run directory changes (at once while the data loads; after the
+	// checkpoint's checks), with an *InterruptedError without a
+	// checkpoint.
 	Interrupt <-chan os.Signal
+	// BeginTraining, when not nil, is called once, just before the run
+	// changes its directory: false means a signal came (it is on
+	// Interrupt), and the run stops without writing anything; after true,
+	// a signal stops the run after a step, with a checkpoint. It lets
+	// whoever catches the signals say which of the two a signal does.
+	BeginTraining func() bool
 	// StepDelay, when > 0, pauses after every step: a short run slowed
 	// down to be watched (the board's browser test, demos).
 	StepDelay time.Duration
@@ -122,7 +132,7 @@ func run[T backprop.Float](cfg *model.Config, o Options) (*Result, error) {
 		s.log = io.Discard
 	}
 	var err error
-	if s.m, err = train.LoadWithData[T](cfg, "to train"); err != nil {
+	if s.m, err = loadData[T](cfg, o.Interrupt); err != nil {
 		return nil, err
 	}
 	d := s.m.Data
@@ -217,6 +227,11 @@ func run[T backprop.Float](cfg *model.Config, o Options) (*Result, error) {
 			s.tb.CloseOrRemove()
 		}
 	}()
+	// A signal that came while the data loaded or the checkpoint was
+	// checked stops the run here, before anything changes.
+	if sig := s.signalBeforeStart(); sig != nil {
+		return nil, &InterruptedError{Signal: sig, Step: s.st.Step}
+	}
 	if err := prepareDir(s.dir, o); err != nil {
 		return nil, err
 	}
@@ -248,6 +263,53 @@ func run[T backprop.Float](cfg *model.Config, o Options) (*Result, error) {
 		s.printSummary(s.log)
 	}
 	return s.res, err
+}
+
+// loadData loads the config's data and graph (train.LoadWithData). A
+// signal on interrupt stops the wait at once: the loading's result is
+// discarded, and the error is an *InterruptedError without a checkpoint.
+func loadData[T backprop.Float](cfg *model.Config, interrupt <-chan os.Signal) (*train.Model[T], error) {
+	if interrupt == nil {
+		return train.LoadWithData[T](cfg, "to train")
+	}
+	type loaded struct {
+		m     *train.Model[T]
+		err   error
+		panic any
+	}
+	done := make(chan loaded, 1)
+	go func() {
+		var l loaded
+		defer func() {
+			if r := recover(); r != nil {
+				l.panic = r
+			}
+			done <- l
+		}()
+		l.m, l.err = train.LoadWithData[T](cfg, "to train")
+	}()
+	select {
+	case l := <-done:
+		if l.panic != nil {
+			panic(l.panic) // where the command's recover reports it
+		}
+		return l.m, l.err
+	case sig := <-interrupt:
+		return nil, &InterruptedError{Signal: sig}
+	}
+}
+
+// signalBeforeStart is the signal that stops the run before it changes its
+// directory (nil: train). With BeginTraining, its answer decides, so that
+// a signal after it is taken by the training loop, as its catcher said.
+func (s *session[T]) signalBeforeStart() os.Signal {
+	if s.o.BeginTraining != nil && s.o.BeginTraining() {
+		return nil
+	}
+	if sig := s.interrupted(); sig != nil || s.o.BeginTraining == nil {
+		return sig
+	}
+	return os.Interrupt // BeginTraining said a signal came, and none is on Interrupt
 }
 
 // openRun opens the run's files in its directory, which prepareDir made,

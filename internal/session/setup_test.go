@@ -2,6 +2,7 @@ package session
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -211,6 +212,68 @@ func TestNewRunFailingBeforeItsFirstCheckpointLeavesNothing(t *testing.T) {
 			openMetricsFile = open
 			if _, err := Run(cfg, Options{OutDir: out}); err != nil {
 				t.Errorf("the same command again: %v", err)
+			}
+		})
+	}
+}
+
+// signalAtStart is a run's log that sends SIGINT on sig when the run says
+// it starts training (its "training ..." line): a signal that comes once
+// training has begun.
+type signalAtStart struct {
+	sig chan os.Signal
+	buf bytes.Buffer
+}
+
+func (s *signalAtStart) Write(p []byte) (int, error) {
+	if bytes.HasPrefix(p, []byte("training ")) {
+		s.sig <- syscall.SIGINT
+	}
+	return s.buf.Write(p)
+}
+
+// TestSignalBeforeTrainingWritesNothing: a signal that comes before
+// training starts (while the data loads, the checkpoint is checked) stops
+// the run before it changes anything: no directory is created, an
+// existing run (resumed or --overwrite) stays as it was, and the error
+// names no checkpoint. Before, the run created its directory, trained a
+// step and saved a checkpoint.
+func TestSignalBeforeTrainingWritesNothing(t *testing.T) {
+	dir := t.TempDir()
+	writeBlobs(t, dir, 60)
+	old := filepath.Join(dir, "old")
+	if _, err := Run(loadConfig(t, dir, blobsConfig, "training.epochs=1"), Options{OutDir: old}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		o    Options
+		dir  string // the directory that must stay as it was
+	}{
+		{"new run", Options{OutDir: filepath.Join(dir, "new")}, filepath.Join(dir, "new")},
+		{"resume", Options{Resume: filepath.Join(old, "last.safetensors")}, old},
+		{"overwrite", Options{OutDir: old, Overwrite: true}, old},
+		{"resume into a new directory", Options{Resume: filepath.Join(old, "last.safetensors"), OutDir: filepath.Join(dir, "new2")}, filepath.Join(dir, "new2")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var before map[string]string
+			if _, err := os.Stat(tc.dir); err == nil {
+				before = snapshot(t, tc.dir)
+			}
+			sig := make(chan os.Signal, 1)
+			sig <- syscall.SIGTERM
+			tc.o.Interrupt = sig
+			_, err := Run(loadConfig(t, dir, blobsConfig, "training.epochs=3"), tc.o)
+			var ie *InterruptedError
+			if !errors.As(err, &ie) || ie.Checkpoint != "" || strings.Contains(err.Error(), "saved") {
+				t.Fatalf("%v, want an interruption before training, without a checkpoint", err)
+			}
+			if before == nil {
+				if _, err := os.Stat(tc.dir); !os.IsNotExist(err) {
+					t.Errorf("the interrupted run created %s: %v", tc.dir, err)
+				}
+			} else if d := sameFiles(before, snapshot(t, tc.dir)); d != "" {
+				t.Errorf("the interrupted run changed %s: %s", tc.dir, d)
 			}
 		})
 	}
