@@ -51,5 +51,6 @@
 //     errors (*InterruptedError, *DivergedError) the command maps to exit
 //     codes. A signal before the run changes its directory (while the data
 //     loads: the wait is abandoned) stops it there with nothing written
-//     (an *InterruptedError without a checkpoint).
+//     (an *InterruptedError without a checkpoint); a signal after the
+//     run's last step is no interruption: the run is complete.
 package session

@@ -43,7 +43,9 @@ type Options struct {
 	// signal before training starts stops the run before anything in the
 	// run directory changes (at once while the data loads; after the
 	// checkpoint's checks), with an *InterruptedError without a
-	// checkpoint.
+	// checkpoint. A signal after the run's last step (during its final
+	// evaluation) changes nothing: the run is complete (see README,
+	// Reliability).
 	Interrupt <-chan os.Signal
 	// BeginTraining, when not nil, is called once, just before the run
 	// changes its directory: false means a signal came (it is on
@@ -258,6 +260,11 @@ func run[T backprop.Float](cfg *model.Config, o Options) (*Result, error) {
 	}
 	err = s.loop.Run()
 	s.res.Stopped = s.loop.Stopped
+	if sig := s.interrupted(); sig != nil && err == nil {
+		// The signal came after the last step (during the final
+		// evaluation, or as the run stopped): nothing was left to skip.
+		fmt.Fprintf(s.log, "note: %s came after the run's last step: the run is complete, and ends as it would have\n", SignalName(sig))
+	}
 	s.writeStatus(err)
 	if err == nil && len(s.metrics.all) > 0 {
 		s.printSummary(s.log)
@@ -650,7 +657,10 @@ func (s *session[T]) Stepped(l *train.Loop[T], st train.StepInfo) error {
 			return err
 		}
 	}
-	if inEpoch { // at an epoch's end, EpochEnd takes the signal
+	// At an epoch's end, EpochEnd takes the signal; after the run's last
+	// step (training.steps), none is taken: the run is complete once its
+	// final evaluation is written.
+	if last := l.MaxSteps > 0 && pos.Step >= l.MaxSteps; inEpoch && !last {
 		if sig := s.interrupted(); sig != nil {
 			return s.interruption(sig, true)
 		}
@@ -769,13 +779,8 @@ func (s *session[T]) EpochEnd(l *train.Loop[T], e train.EpochEnd) error {
 				return err
 			}
 		}
-		if err := s.save("last.safetensors", s.metrics.rows); err != nil {
-			return err
-		}
-		if sig := s.interrupted(); sig != nil {
-			return s.interruption(sig, false)
-		}
-		return nil
+		// The run ends here, complete: a signal changes nothing.
+		return s.save("last.safetensors", s.metrics.rows)
 	}
 	row := s.row(l, e.Epoch, e.Stats, e.SamplesBefore, e.TrainTime, e.Val)
 	improved, prevBest := false, st.BestValLoss
@@ -808,9 +813,11 @@ func (s *session[T]) EpochEnd(l *train.Loop[T], e train.EpochEnd) error {
 			return err
 		}
 	}
-	// A signal that came during the epoch's last batch is taken here.
+	// A signal that came during the epoch's last batch is taken here,
+	// unless the run ends here anyway (its last epoch, training.steps, an
+	// early stop): then it is complete, and recorded so.
 	var sig os.Signal
-	if pos.Epoch < l.Epochs {
+	if pos.Epoch < l.Epochs && !l.Stopped && !l.Halted {
 		sig = s.interrupted()
 	}
 	// last.safetensors: every checkpoint.every_epochs epochs, and whenever

@@ -2,12 +2,15 @@ package session
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/nettrain/nettrain/internal/checkpoint"
 )
 
 // block puts a non-empty directory where the file name of dir is (after
@@ -274,6 +277,55 @@ func TestSignalBeforeTrainingWritesNothing(t *testing.T) {
 				}
 			} else if d := sameFiles(before, snapshot(t, tc.dir)); d != "" {
 				t.Errorf("the interrupted run changed %s: %s", tc.dir, d)
+			}
+		})
+	}
+}
+
+// TestSignalAfterTheLastStep: a signal that comes during the run's last
+// step (training.steps, its last epoch) or its final evaluation leaves the
+// run complete and recorded as finished: nothing was left to skip, and a
+// resume would have nothing to do. (The signal comes as training starts;
+// in all but the last case the first step is the last.) A signal before
+// the last step still interrupts. Before, a run stopped by training.steps
+// was recorded as interrupted (exit 130).
+func TestSignalAfterTheLastStep(t *testing.T) {
+	dir := t.TempDir()
+	writeBlobs(t, dir, 200) // 160 training samples
+	for _, tc := range []struct {
+		name        string
+		sets        []string
+		interrupted bool
+		step        int64 // of last.safetensors
+	}{
+		{"steps inside an epoch", []string{"training.steps=1"}, false, 1},
+		{"steps at a measurement", []string{"training.steps=1", "training.eval_every_steps=1"}, false, 1},
+		{"steps at an epoch's end", []string{"training.batch_size=160", "training.steps=1"}, false, 1},
+		{"last epoch", []string{"training.batch_size=512", "training.epochs=1"}, false, 1},
+		{"steps left", []string{"training.steps=5"}, true, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "-"))
+			log := &signalAtStart{sig: make(chan os.Signal, 1)}
+			_, err := Run(loadConfig(t, dir, blobsConfig, tc.sets...), Options{OutDir: out, Interrupt: log.sig, Log: log})
+			var ie *InterruptedError
+			if errors.As(err, &ie) != tc.interrupted || !tc.interrupted && err != nil {
+				t.Fatalf("%v, want interrupted %v\n%s", err, tc.interrupted, log.buf.String())
+			}
+			var st Status
+			b, _ := os.ReadFile(filepath.Join(out, StatusFile))
+			json.Unmarshal(b, &st)
+			want := StatusFinished
+			if tc.interrupted {
+				want = StatusInterrupted
+			} else if !strings.Contains(log.buf.String(), "note: SIGINT came after the run's last step") {
+				t.Errorf("the log does not say the signal came after the last step:\n%s", log.buf.String())
+			}
+			if st.Status != want {
+				t.Errorf("status.json: %s, want %s", b, want)
+			}
+			if _, cs, err := checkpoint.Read(filepath.Join(out, "last.safetensors")); err != nil || cs.Step != tc.step {
+				t.Errorf("last.safetensors at step %d (%v), want %d", cs.Step, err, tc.step)
 			}
 		})
 	}
