@@ -53,4 +53,7 @@
 //     loads: the wait is abandoned) stops it there with nothing written
 //     (an *InterruptedError without a checkpoint); a signal after the
 //     run's last step is no interruption: the run is complete.
+//   - The summary names curves.png as current only when this process's
+//     last drawing of it succeeded (or it drew none: a resume with
+//     nothing to do); every evaluation draws the curves again.
 package session

@@ -118,8 +118,9 @@ type session[T backprop.Float] struct {
 	rollbacks, skippedInARow int
 	// tb writes TensorBoard event files (nil: off).
 	tb *tfevents.Writer
-	// curvesFailed is set once drawing the curves failed (noted once).
-	curvesFailed bool
+	// curvesErr is why the last drawing of the curves failed (nil: it
+	// did not, or there was none): the summary says so.
+	curvesErr error
 	// epochStart is when this process entered the current epoch, and
 	// epochSamples the samples its stats held then.
 	epochStart   time.Time
@@ -483,11 +484,16 @@ func (s *session[T]) writeRow(row Row) error {
 		}
 	}
 	ax := curveAxis{bySteps: s.cfg.Training.Steps != nil, batches: s.loop.Batches()}
-	if err := writeCurves(s.dir, s.metrics.all, ax); err != nil && !s.curvesFailed {
-		// The curves are a view of the metrics: training goes on.
-		s.curvesFailed = true
-		fmt.Fprintf(s.log, "note: %v; training goes on without curves.png\n", err)
+	// The curves are a view of the metrics: training goes on without
+	// them, and every evaluation tries again (noted when that changes).
+	err := writeCurves(s.dir, s.metrics.all, ax)
+	switch {
+	case err != nil && s.curvesErr == nil:
+		fmt.Fprintf(s.log, "note: %v; training goes on, and curves.png and curves.svg are not up to date until a later evaluation can draw them\n", err)
+	case err == nil && s.curvesErr != nil:
+		fmt.Fprintln(s.log, "note: curves.png and curves.svg are drawn again")
 	}
+	s.curvesErr = err
 	return nil
 }
 

@@ -330,3 +330,68 @@ func TestSignalAfterTheLastStep(t *testing.T) {
 		})
 	}
 }
+
+// TestSummaryNamesCurvesAsTheyAre: when drawing the curves fails (a full
+// disk), the summary says they are missing or not up to date instead of
+// naming them as current; each evaluation tries again, and once one
+// succeeds the curves are current again.
+func TestSummaryNamesCurvesAsTheyAre(t *testing.T) {
+	dir := t.TempDir()
+	writeBlobs(t, dir, 200)
+	base := filepath.Join(dir, "base")
+	if _, err := Run(loadConfig(t, dir, blobsConfig, "training.epochs=1"), Options{OutDir: base}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name    string
+		blocked string // the file a directory stands for while the run trains
+		unblock int    // at this metrics row (0: never)
+		want    []string
+		notWant string
+	}{
+		{"svg fails on a resume", "curves.svg", 0, []string{"curves.png (and .svg) not up to date: the last redraw failed", "curves.svg"}, "(and .svg); metrics"},
+		{"png fails on a resume", "curves.png", 0, []string{"curves: none (", "curves.png"}, "(and .svg); metrics"},
+		{"drawn again", "curves.png", 1, []string{"note: curves.png and curves.svg are drawn again", "curves.png (and .svg); metrics"}, "not up to date: the last"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "-"))
+			copyRun(t, base, out)
+			p := filepath.Join(out, tc.blocked)
+			os.Remove(p)
+			os.MkdirAll(filepath.Join(p, "blocked"), 0o755)
+			log := &unblockAt{path: p, n: tc.unblock}
+			_, err := Run(loadConfig(t, dir, blobsConfig, "training.epochs=3"), Options{Resume: filepath.Join(out, "last.safetensors"), Log: log})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := log.buf.String()
+			summary := s[strings.Index(s, "\ndone: "):]
+			for _, w := range tc.want {
+				if !strings.Contains(s, w) {
+					t.Errorf("the log lacks %q:\n%s", w, s)
+				}
+			}
+			if strings.Contains(summary, tc.notWant) {
+				t.Errorf("the summary has %q:\n%s", tc.notWant, summary)
+			}
+		})
+	}
+}
+
+// unblockAt is a run's log that removes the directory at path once the
+// run printed its n-th metrics row (n = 0: never).
+type unblockAt struct {
+	path string
+	n    int
+	rows int
+	buf  bytes.Buffer
+}
+
+func (u *unblockAt) Write(p []byte) (int, error) {
+	if bytes.HasPrefix(p, []byte("epoch ")) {
+		if u.rows++; u.rows == u.n {
+			os.RemoveAll(u.path)
+		}
+	}
+	return u.buf.Write(p)
+}

@@ -137,7 +137,19 @@ func (s *session[T]) printSummary(w io.Writer) {
 		}
 		fmt.Fprintf(w, "checkpoints: %s (last; %s)\n", best, why)
 	}
-	fmt.Fprintf(w, "curves: %s (and .svg); metrics: %s\n", filepath.Join(d, "curves.png"), filepath.Join(d, "metrics.csv"))
+	curves, metrics := filepath.Join(d, "curves.png"), filepath.Join(d, "metrics.csv")
+	fi, err := os.Stat(curves)
+	noCurves := err != nil || !fi.Mode().IsRegular()
+	switch {
+	case s.curvesErr != nil && !noCurves:
+		fmt.Fprintf(w, "curves: %s (and .svg) not up to date: the last redraw failed: %v; metrics: %s\n", curves, s.curvesErr, metrics)
+	case s.curvesErr != nil:
+		fmt.Fprintf(w, "curves: none (%v); metrics: %s\n", s.curvesErr, metrics)
+	case noCurves:
+		fmt.Fprintf(w, "curves: none; metrics: %s\n", metrics)
+	default:
+		fmt.Fprintf(w, "curves: %s (and .svg); metrics: %s\n", curves, metrics)
+	}
 	if s.tb != nil {
 		fmt.Fprintf(w, "tensorboard: tensorboard --logdir %s\n", shellQuote(filepath.Dir(s.tb.Path())))
 	}
