@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -338,4 +339,61 @@ func TestSignalWhileLoadingWritesNothing(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSignalAfterSIGPIPE: after a closed output (SIGPIPE) started the
+// stop, the first SIGINT or SIGTERM says that a further one exits at once
+// rather than exiting, and a second one exits. The signals are sent to
+// this test process, whose Notify delivers them to watchSignals.
+func TestSignalAfterSIGPIPE(t *testing.T) {
+	for _, tc := range []struct {
+		sigs []syscall.Signal // after the first SIGPIPE
+		exit int              // -1: none
+		want string
+	}{
+		{[]syscall.Signal{syscall.SIGPIPE, syscall.SIGINT}, -1, "nettrain: SIGINT: already stopping (standard output was closed) (signal again to exit at once)\n"},
+		{[]syscall.Signal{syscall.SIGTERM, syscall.SIGTERM}, 143, "nettrain: SIGTERM again: exiting now"},
+	} {
+		var errOut syncBuffer
+		exited := make(chan int, 1)
+		s := &IOStreams{ErrOut: &errOut, Exit: func(code int) { exited <- code }}
+		first, stop := watchSignals(s, trainSignals)
+		syscall.Kill(os.Getpid(), syscall.SIGPIPE)
+		select {
+		case <-first:
+		case <-time.After(5 * time.Second):
+			t.Fatal("SIGPIPE was not delivered")
+		}
+		for _, sig := range tc.sigs {
+			syscall.Kill(os.Getpid(), sig)
+			time.Sleep(100 * time.Millisecond)
+		}
+		code := -1
+		select {
+		case code = <-exited:
+		case <-time.After(300 * time.Millisecond):
+		}
+		stop()
+		if code != tc.exit || !strings.Contains(errOut.String(), tc.want) {
+			t.Errorf("%v: exit %d, stderr:\n%s\nwant exit %d and %q", tc.sigs, code, errOut.String(), tc.exit, tc.want)
+		}
+	}
+}
+
+// syncBuffer is a strings.Builder safe for the signal goroutine's writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -89,8 +89,10 @@ func watchSignalsGated(streams *IOStreams, notes signalNotes, gate *signalGate) 
 	quit := make(chan struct{})
 	go func() {
 		again := notes.again
+		warned := true // the user has been told a second signal exits at once
 		select {
 		case s := <-sigs:
+			warned = s != syscall.SIGPIPE
 			note := notes.first
 			if gate != nil {
 				gate.mu.Lock()
@@ -115,6 +117,11 @@ func watchSignalsGated(streams *IOStreams, notes signalNotes, gate *signalGate) 
 			select {
 			case s := <-sigs:
 				if s == syscall.SIGPIPE {
+					continue
+				}
+				if !warned { // the first SIGINT or SIGTERM after a SIGPIPE
+					warned = true
+					fmt.Fprintf(errOut, "nettrain: %s: already stopping (standard output was closed) (signal again to exit at once)\n", session.SignalName(s))
 					continue
 				}
 				fmt.Fprintf(errOut, "nettrain: %s again: exiting now; %s\n", session.SignalName(s), again)
