@@ -216,18 +216,9 @@ func truncateLines(path string, n int) (int, error) {
 		return 0, fmt.Errorf("cannot open metrics: %w", err)
 	}
 	defer f.Close()
-	r := bufio.NewReader(f)
-	var off int64
-	kept := 0
-	for ; kept < n; kept++ {
-		line, err := r.ReadString('\n')
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return 0, fmt.Errorf("cannot read %s: %w", path, err)
-		}
-		off += int64(len(line))
+	kept, off, err := lineOffset(f, n)
+	if err != nil {
+		return 0, err
 	}
 	return kept, f.Truncate(off)
 }

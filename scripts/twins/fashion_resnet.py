@@ -33,9 +33,6 @@ safetensors files are read and written here directly (a JSON header and
 raw little-endian data), without the safetensors package.
 """
 import argparse
-import ctypes
-import ctypes.util
-import gzip
 import json
 import os
 import struct
@@ -45,19 +42,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from twinlib import evaluate, read_idx, set_threads
 
-def set_threads(torch_threads, blas_threads):
-    """torch.set_num_threads does not reach the OpenBLAS that Debian's torch
-    multiplies in; set both."""
-    torch.set_num_threads(torch_threads)
-    for name in ("openblas", "openblas64", "openblaso", "openblasp"):
-        path = ctypes.util.find_library(name)
-        if path:
-            try:
-                ctypes.CDLL(path).openblas_set_num_threads(blas_threads)
-                return
-            except (OSError, AttributeError):
-                pass
+
 
 
 class Residual(nn.Module):
@@ -133,12 +120,6 @@ def save_safetensors(path, tensors):
 
 # --- data -------------------------------------------------------------------
 
-def read_idx(path):
-    with gzip.open(path, "rb") as f:
-        raw = f.read()
-    ndim = raw[3]
-    dims = struct.unpack(">" + "I" * ndim, raw[4:4 + 4 * ndim])
-    return torch.frombuffer(bytearray(raw[4 + 4 * ndim:]), dtype=torch.uint8).reshape(dims)
 
 
 def fashion(split):
@@ -149,16 +130,6 @@ def fashion(split):
     return x, y
 
 
-def evaluate(model, x, y, batch=1000):
-    model.eval()
-    loss, correct = 0.0, 0
-    with torch.no_grad():
-        for i in range(0, len(x), batch):
-            out = model(x[i:i + batch])
-            loss += F.cross_entropy(out, y[i:i + batch], reduction="sum").item()
-            correct += (out.argmax(1) == y[i:i + batch]).sum().item()
-    model.train()
-    return loss / len(x), correct / len(x)
 
 
 def cmd_init(a):

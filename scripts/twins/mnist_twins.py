@@ -47,15 +47,11 @@ dataset-fashion-mnist). Needs /usr/bin/python3 with Debian's python3-torch
 and python3-yaml.
 """
 import argparse
-import ctypes
-import ctypes.util
 import glob
-import gzip
 import json
 import math
 import os
 import statistics
-import struct
 import sys
 import time
 
@@ -64,21 +60,11 @@ import torch.nn as nn
 import torch.nn.functional as F
 import yaml
 
+from twinlib import evaluate, read_idx, set_threads
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def set_threads(torch_threads, blas_threads):
-    """torch.set_num_threads does not reach the OpenBLAS that Debian's torch
-    multiplies in; set both."""
-    torch.set_num_threads(torch_threads)
-    for name in ("openblas", "openblas64", "openblaso", "openblasp"):
-        path = ctypes.util.find_library(name)
-        if path:
-            try:
-                ctypes.CDLL(path).openblas_set_num_threads(blas_threads)
-                return
-            except (OSError, AttributeError):
-                pass
 
 
 def fail(msg):
@@ -193,12 +179,6 @@ def network(cfg):
 
 # --- data -------------------------------------------------------------------
 
-def read_idx(path):
-    with gzip.open(path, "rb") as f:
-        raw = f.read()
-    ndim = raw[3]
-    dims = struct.unpack(">" + "I" * ndim, raw[4:4 + 4 * ndim])
-    return torch.frombuffer(bytearray(raw[4 + 4 * ndim:]), dtype=torch.uint8).reshape(dims)
 
 
 def data_dir(name):
@@ -223,16 +203,6 @@ def dataset(cfg, split):
     return x.reshape([len(x)] + list(cfg["input"])), y
 
 
-def evaluate(model, x, y, batch=1000):
-    model.eval()
-    loss, correct = 0.0, 0
-    with torch.no_grad():
-        for i in range(0, len(x), batch):
-            out = model(x[i:i + batch])
-            loss += F.cross_entropy(out, y[i:i + batch], reduction="sum").item()
-            correct += (out.argmax(1) == y[i:i + batch]).sum().item()
-    model.train()
-    return loss / len(x), correct / len(x)
 
 
 def train(cfg, seed, epochs, threads, x, y, xs, ys):
