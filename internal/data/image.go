@@ -100,13 +100,27 @@ func imageBytes(h imageHeader, o ImageOptions) int64 {
 // resize may take.
 const maxImageBytes = MaxImagePixels*(8+4) + MaxResizeBytes
 
-// ImageWorkers is how many images of unknown size to decode at once on
-// procs processors within a memory limit (0: none): as many as the limit
-// holds of the largest image nettrain decodes, one at least. predict,
-// which reads its images batch by batch without their headers first,
-// uses it.
-func ImageWorkers(procs int, limit int64) int {
-	return decodeWorkers(procs, limit, 0, maxImageBytes)
+// ImageWorkers is how many of the images at paths to decode at once into
+// samples of o on procs processors within a memory limit (0: none): as
+// many as the limit holds of the largest of them (by its header,
+// imageBytes; an image whose header cannot be read counts as the largest
+// nettrain decodes, maxImageBytes, and ReadImage reports its error), one
+// at least. predict, which decodes its images batch by batch, uses it.
+func ImageWorkers(paths []string, o ImageOptions, procs int, memLimit int64) int {
+	if memLimit <= 0 {
+		return max(procs, 1)
+	}
+	var per int64
+	for _, p := range paths {
+		f, _, h, err := openImage(p, limit{})
+		if err != nil {
+			per = maxImageBytes
+			break
+		}
+		f.Close()
+		per = max(per, imageBytes(h, o))
+	}
+	return decodeWorkers(procs, memLimit, 0, per)
 }
 
 // decodeWorkers is how many images are decoded at once: one a processor

@@ -417,14 +417,43 @@ func TestDecodeWorkers(t *testing.T) {
 	if got, want := imageBytes(big, o), int64(30_000_000*5)+resizeBytes(28, 28, 30_000_000, 1); got != want {
 		t.Errorf("imageBytes of the wide image: %d, want %d", got, want)
 	}
-	// predict, without the headers, counts the largest image: 640 MiB.
-	if got := ImageWorkers(8, 2<<30); got != 3 {
-		t.Errorf("ImageWorkers(8, 2 GiB) = %d, want 3", got)
-	}
-	if got := ImageWorkers(8, 0); got != 8 {
-		t.Errorf("ImageWorkers(8, no limit) = %d, want 8", got)
-	}
 	if got := imageBytes(imageHeader{w: 28, h: 28, bpp: 4}, o); got != 28*28*8 {
 		t.Errorf("imageBytes at the sample's size: %d, want %d", got, 28*28*8)
+	}
+}
+
+// TestImageWorkers: predict decodes a batch of images on as many
+// goroutines as the memory limit holds of the batch's largest image (by
+// its header); a file whose header cannot be read counts as the largest
+// image nettrain decodes.
+func TestImageWorkers(t *testing.T) {
+	dir := t.TempDir()
+	small := filepath.Join(dir, "small.png")
+	wide := filepath.Join(dir, "wide.png")
+	for _, f := range []struct {
+		path string
+		w, h int
+	}{{small, 28, 28}, {wide, 4_000_000, 1}} {
+		var b bytes.Buffer
+		if err := png.Encode(&b, image.NewGray(image.Rect(0, 0, f.w, f.h))); err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(f.path, b.Bytes(), 0o644)
+	}
+	o := ImageOptions{Channels: 1, Size: [2]int{28, 28}, Resize: "bilinear"}
+	wideBytes := imageBytes(imageHeader{w: 4_000_000, h: 1, bpp: 1}, o)
+	for _, tc := range []struct {
+		paths []string
+		limit int64
+		want  int
+	}{
+		{[]string{small, small}, 1 << 30, 8},
+		{[]string{small, small}, 0, 8},
+		{[]string{small, wide}, 3 * wideBytes, 3},
+		{[]string{small, filepath.Join(dir, "missing.png")}, 2 * maxImageBytes, 2},
+	} {
+		if got := ImageWorkers(tc.paths, o, 8, tc.limit); got != tc.want {
+			t.Errorf("ImageWorkers(%v, limit %d) = %d, want %d", tc.paths, tc.limit, got, tc.want)
+		}
 	}
 }

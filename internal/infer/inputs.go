@@ -65,7 +65,8 @@ type imageSource struct {
 	// classes and names of the labels (the training classes).
 	classes int
 	names   []string
-	workers int
+	workers int   // at most, one a processor
+	limit   int64 // the memory limit, which bounds the images decoded at once (data.ImageWorkers)
 	pos     int
 	buf     []uint8
 }
@@ -100,7 +101,7 @@ func (s *imageSource) next(max int) (*data.Dataset, []string, error) {
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	next := make(chan int)
-	for range min(s.workers, n) {
+	for range min(data.ImageWorkers(files, s.opts, s.workers, s.limit), n) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -37,7 +37,7 @@ type InputOptions struct {
 	// Threads for the forward passes (0: training.threads, else the
 	// cores the process may use, GOMAXPROCS); image decoding uses
 	// GOMAXPROCS goroutines, fewer when the memory limit cannot hold that
-	// many of the largest images being decoded at once (data.ImageWorkers).
+	// many of a batch's largest image being decoded at once (data.ImageWorkers).
 	Threads int
 	// Each, when set, receives every prediction in input order, as it is
 	// made (the command's table).
@@ -341,7 +341,7 @@ func openInput[T backprop.Float](m *train.Model[T], in string, limit int64, what
 		if err != nil {
 			return nil, 0, err
 		}
-		s := &imageSource{opts: opts, shape: slices.Clone(m.Graph.Input), workers: data.ImageWorkers(runtime.GOMAXPROCS(0), limit)}
+		s := &imageSource{opts: opts, shape: slices.Clone(m.Graph.Input), workers: runtime.GOMAXPROCS(0), limit: limit}
 		skipped := 0
 		if kind == "image" {
 			s.files = []string{in}
