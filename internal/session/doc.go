@@ -37,6 +37,13 @@
 //     failed in status.json), and a new run that fails before its first
 //     last.safetensors removes what it wrote, so that its directory never
 //     holds a run without a checkpoint to resume.
+//   - Nothing written is lost to --overwrite before the new run can be
+//     resumed: prepareDir moves the old run's files into the hidden
+//     .nettrain-overwritten (marked complete once all are there), save
+//     removes it with the first last.safetensors, and a failure before
+//     that removes the new run's files and moves the old ones back (the
+//     error says so). A killed run's leftover is finished or undone by the
+//     next run, under the lock, before its checks (recoverAside).
 //   - Early stopping's record (best value, its step, evaluations without
 //     improvement) is part of every checkpoint, so a resumed run stops at
 //     the same evaluation.

@@ -24,8 +24,9 @@ func (o Options) RunDir(cfg *model.Config) string {
 }
 
 // prepareDir creates the run directory, refusing to clobber an earlier run
-// unless asked to, and removes what an interrupted write left behind.
-func prepareDir(dir string, o Options) error {
+// unless asked to, and removes what an interrupted write left behind. With
+// --overwrite, the old run's files are set aside (returned), not removed.
+func prepareDir(dir string, o Options) (set *aside, err error) {
 	sameRun := o.Resume != "" && sameDir(dir, filepath.Dir(o.Resume))
 	if !sameRun {
 		for _, f := range runFiles {
@@ -34,34 +35,33 @@ func prepareDir(dir string, o Options) error {
 			}
 			if !o.Overwrite {
 				if o.Resume != "" {
-					return fmt.Errorf("run directory %s already holds another run (%s); resume into the checkpoint's own directory (leave out --out), choose an empty --out, or pass --overwrite", dir, f)
+					return nil, fmt.Errorf("run directory %s already holds another run (%s); resume into the checkpoint's own directory (leave out --out), choose an empty --out, or pass --overwrite", dir, f)
 				}
 				last := filepath.Join(dir, "last.safetensors")
 				if _, err := os.Stat(last); err != nil {
 					// Nothing to resume from (a run that failed before its
 					// first checkpoint, by an earlier nettrain).
-					return fmt.Errorf("run directory %s already holds a run (%s) but no last.safetensors to resume it from; pass --overwrite to start over, or --out DIR for a new directory",
+					return nil, fmt.Errorf("run directory %s already holds a run (%s) but no last.safetensors to resume it from; pass --overwrite to start over, or --out DIR for a new directory",
 						dir, f)
 				}
-				return fmt.Errorf("run directory %s already holds a run (%s); pass --resume %s to continue it, --overwrite to start over, or --out DIR for a new directory",
+				return nil, fmt.Errorf("run directory %s already holds a run (%s); pass --resume %s to continue it, --overwrite to start over, or --out DIR for a new directory",
 					dir, f, last)
 			}
-			old, _ := filepath.Glob(filepath.Join(dir, "step-*.safetensors"))
-			events, _ := filepath.Glob(filepath.Join(dir, "events.out.tfevents.*"))
-			old = append(old, events...)
-			for _, f := range runFiles {
-				old = append(old, filepath.Join(dir, f))
+			// The old run is set aside, not removed: until the new one has
+			// its first last.safetensors, a failure puts it back.
+			a, err := setAside(dir)
+			if err != nil {
+				return nil, err
 			}
-			for _, g := range old {
-				if err := os.Remove(g); err != nil && !os.IsNotExist(err) {
-					return fmt.Errorf("cannot clear run directory: %w", err)
-				}
-			}
+			set = a
 			break
 		}
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("cannot create run directory: %w", err)
+		if set != nil {
+			return nil, set.failed(fmt.Errorf("cannot create run directory: %w", err))
+		}
+		return nil, fmt.Errorf("cannot create run directory: %w", err)
 	}
 	// Temporary files of writes a killed process never finished.
 	stale, _ := filepath.Glob(filepath.Join(dir, ".*.tmp*"))
@@ -69,7 +69,7 @@ func prepareDir(dir string, o Options) error {
 	for _, f := range append(stale, more...) {
 		os.Remove(f)
 	}
-	return nil
+	return set, nil
 }
 
 func sameDir(a, b string) bool {

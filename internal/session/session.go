@@ -30,7 +30,8 @@ type Options struct {
 	// Resume continues from this checkpoint (weights, optimizer state,
 	// position in the data, RNG state).
 	Resume string
-	// Overwrite starts afresh in an existing run directory.
+	// Overwrite starts afresh in an existing run directory; the old run is
+	// set aside until the new one has its first last.safetensors.
 	Overwrite bool
 	// Log receives one plain line per epoch (and notes); nil discards.
 	Log io.Writer
@@ -125,16 +126,18 @@ type session[T backprop.Float] struct {
 	// epochSamples the samples its stats held then.
 	epochStart   time.Time
 	epochSamples int
+	// aside is the old run --overwrite set aside until this run's first
+	// last.safetensors (nil: none, or dropped).
+	aside *aside
 }
 
 var _ train.Hooks[float32] = (*session[float32])(nil)
 
-func run[T backprop.Float](cfg *model.Config, o Options) (*Result, error) {
+func run[T backprop.Float](cfg *model.Config, o Options) (_ *Result, err error) {
 	s := &session[T]{cfg: cfg, o: o, log: o.Log, res: &Result{}}
 	if s.log == nil {
 		s.log = io.Discard
 	}
-	var err error
 	if s.m, err = loadData[T](cfg, o.Interrupt); err != nil {
 		return nil, err
 	}
@@ -173,6 +176,11 @@ func run[T backprop.Float](cfg *model.Config, o Options) (*Result, error) {
 		return nil, err
 	}
 	defer lock.unlock()
+	// What a killed --overwrite left: finished or undone before the
+	// directory is checked.
+	if err := recoverAside(s.dir, s.log); err != nil {
+		return nil, err
+	}
 	if o.Resume != "" {
 		// Everything about the checkpoint is checked before anything in
 		// the run directory changes: the metrics too when the run goes on
@@ -197,7 +205,7 @@ func run[T backprop.Float](cfg *model.Config, o Options) (*Result, error) {
 	// A --tensorboard directory of its own is opened before the run
 	// directory is touched: one that cannot be written leaves the run
 	// directory as it was (not a run without a checkpoint, not an
-	// --overwrite that cleared the old run for nothing).
+	// --overwrite that set the old run aside for nothing).
 	tbDir := o.TensorBoard
 	if tbDir == "" && cfg.Training.TensorBoard {
 		tbDir = s.dir
@@ -235,9 +243,30 @@ func run[T backprop.Float](cfg *model.Config, o Options) (*Result, error) {
 	if sig := s.signalBeforeStart(); sig != nil {
 		return nil, &InterruptedError{Signal: sig, Step: s.st.Step}
 	}
-	if err := prepareDir(s.dir, o); err != nil {
+	if s.aside, err = prepareDir(s.dir, o); err != nil {
 		return nil, err
 	}
+	// --overwrite's old run goes once this run has its first
+	// last.safetensors (save) or ends well; a failure before that puts it
+	// back, after this run's files are closed.
+	defer func() {
+		if s.aside == nil {
+			return
+		}
+		if err == nil {
+			s.aside.drop(s.log)
+			s.aside = nil
+			return
+		}
+		if s.metrics != nil {
+			s.metrics.close()
+		}
+		if s.tb != nil {
+			s.tb.CloseOrRemove()
+			s.tb = nil
+		}
+		err = s.aside.failed(err)
+	}()
 	if err := s.openRun(openTB); err != nil {
 		return nil, err
 	}
@@ -469,7 +498,15 @@ func (s *session[T]) save(name string, keepRows int) error {
 	st.Sections = s.cfg.ResumeSections()
 	st.Data = s.m.Data.Fingerprints
 	st.Preprocess = s.m.Data.Preprocess()
-	return checkpoint.Save(filepath.Join(s.dir, name), s.net, s.opt, *st)
+	if err := checkpoint.Save(filepath.Join(s.dir, name), s.net, s.opt, *st); err != nil {
+		return err
+	}
+	if name == "last.safetensors" && s.aside != nil {
+		// The point of no return: the new run can be resumed.
+		s.aside.drop(s.log)
+		s.aside = nil
+	}
+	return nil
 }
 
 // writeRow appends a row to the metrics files and redraws the curves.
