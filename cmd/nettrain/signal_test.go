@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nettrain/nettrain/internal/model"
 	"github.com/nettrain/nettrain/internal/safetensors"
 )
 
@@ -396,4 +397,27 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// TestTrainNotes: with --overwrite, the note of a second signal says where
+// the old run is until the new run's first checkpoint, and what puts it
+// back; without it, the note is the usual one.
+func TestTrainNotes(t *testing.T) {
+	dir := t.TempDir()
+	cfg, err := model.Parse(filepath.Join(dir, "c.yaml"), []byte("name: r\ndata: {train: d.csv}\nmodel: {input: [2], layers: [{dense: {units: 1}}]}\nloss: mse\n"), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		o    TrainOptions
+		want string
+	}{
+		{TrainOptions{}, "the last checkpoint on disk is intact"},
+		{TrainOptions{Overwrite: true, OutDir: "out"}, "the last checkpoint on disk is intact; if the new run had no checkpoint yet, the run --overwrite was replacing is in out/.nettrain-overwritten and the next nettrain train there puts it back"},
+		{TrainOptions{Overwrite: true}, "is in runs/r/.nettrain-overwritten and"},
+	} {
+		if got := trainNotes(&tc.o, cfg).again; !strings.Contains(got, tc.want) || (!tc.o.Overwrite && got != tc.want) {
+			t.Errorf("%+v: %q, want %q", tc.o, got, tc.want)
+		}
+	}
 }

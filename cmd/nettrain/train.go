@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -101,13 +102,25 @@ func (f *setFlag) Type() string { return "stringArray" }
 
 func (f *setFlag) String() string { return strings.Join(*f.sets, " ") }
 
+// trainNotes are train's signal notes: with --overwrite, an exit at once
+// before the new run's first checkpoint leaves the old run set aside, and
+// the note says where and what puts it back.
+func trainNotes(o *TrainOptions, cfg *model.Config) signalNotes {
+	notes := trainSignals
+	if o.Overwrite {
+		aside := filepath.Join(session.Options{OutDir: o.OutDir}.RunDir(cfg), session.OverwriteAside)
+		notes.again += fmt.Sprintf("; if the new run had no checkpoint yet, the run --overwrite was replacing is in %s and the next nettrain train there puts it back", aside)
+	}
+	return notes
+}
+
 func runTrain(o *TrainOptions) error {
 	cfg, err := model.Load(o.Config, o.Sets)
 	if err != nil {
 		return err
 	}
 	gate := &signalGate{}
-	interrupt, stop := watchSignalsGated(o.IO, trainSignals, gate)
+	interrupt, stop := watchSignalsGated(o.IO, trainNotes(o, cfg), gate)
 	defer stop()
 	to := session.Options{OutDir: o.OutDir, Resume: o.Resume, Overwrite: o.Overwrite, Log: o.IO.Out, Threads: o.Threads, Interrupt: interrupt,
 		BeginTraining: gate.begin, ResumeHint: resumeHint(o), TensorBoard: o.TensorBoard}

@@ -20,6 +20,9 @@ const (
 	asideDone = ".complete"
 )
 
+// OverwriteAside is asideName, for messages outside the package.
+const OverwriteAside = asideName
+
 // aside is the old run --overwrite set aside in its run directory.
 type aside struct{ dir, sub string }
 
@@ -88,8 +91,16 @@ func (a *aside) putBack() error {
 }
 
 // moveBack moves the files set aside back into the run directory, never
-// over a file there, and removes the subdirectory.
+// over a file there, and removes the subdirectory. The marker goes first:
+// a process killed halfway leaves the old run partly back and no marker,
+// which recoverAside finishes moving back (with the marker, the old
+// run's last.safetensors back in place would pass for the new run's
+// first checkpoint, and the rest would be removed).
 func (a *aside) moveBack() error {
+	if err := os.Remove(filepath.Join(a.sub, asideDone)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	syncDirs(a.sub)
 	entries, err := os.ReadDir(a.sub)
 	if err != nil {
 		return err
@@ -106,9 +117,6 @@ func (a *aside) moveBack() error {
 		if err := os.Rename(filepath.Join(a.sub, n), to); err != nil {
 			return err
 		}
-	}
-	if err := os.Remove(filepath.Join(a.sub, asideDone)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
 	}
 	if err := os.Remove(a.sub); err != nil {
 		return err

@@ -2,6 +2,7 @@ package session
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -152,5 +153,60 @@ func TestKilledOverwriteIsRecovered(t *testing.T) {
 				t.Errorf("the run directory afterwards: %s", d)
 			}
 		})
+	}
+}
+
+// TestMoveBackDropsTheMarkerFirst: putting an overwritten run back starts
+// by removing the marker of a complete move aside, so that a process
+// stopped halfway (here: a file in the way) leaves a state recoverAside
+// moves back, not one it takes for a new run's first checkpoint (the old
+// last.safetensors already back) and deletes.
+func TestMoveBackDropsTheMarkerFirst(t *testing.T) {
+	dir := t.TempDir()
+	sub := filepath.Join(dir, asideName)
+	os.MkdirAll(sub, 0o755)
+	old := map[string]string{"best.safetensors": "old best", "last.safetensors": "old last", "metrics.csv": "old metrics"}
+	for n, v := range old {
+		os.WriteFile(filepath.Join(sub, n), []byte(v), 0o644)
+	}
+	os.WriteFile(filepath.Join(sub, asideDone), nil, 0o644)
+	os.WriteFile(filepath.Join(dir, "metrics.csv"), []byte("in the way"), 0o644)
+	a := &aside{dir: dir, sub: sub}
+	if err := a.moveBack(); err == nil {
+		t.Fatal("moveBack over a file in the way succeeded")
+	}
+	if _, err := os.Stat(filepath.Join(sub, asideDone)); err == nil {
+		t.Fatal("the marker is still there with the old last.safetensors back: recovery would delete the old run")
+	}
+	os.Remove(filepath.Join(dir, "metrics.csv"))
+	var log bytes.Buffer
+	if err := recoverAside(dir, &log); err != nil {
+		t.Fatal(err)
+	}
+	for n, v := range old {
+		if b, err := os.ReadFile(filepath.Join(dir, n)); err != nil || string(b) != v {
+			t.Errorf("%s: %q %v, want %q", n, b, err, v)
+		}
+	}
+	if _, err := os.Stat(sub); err == nil {
+		t.Errorf("%s is left", asideName)
+	}
+}
+
+// TestResumeFromASetAsideRun: resuming into another directory from a
+// checkpoint that an interrupted --overwrite set aside says where it is and
+// how to put it back, rather than only that the file does not exist.
+func TestResumeFromASetAsideRun(t *testing.T) {
+	dir := t.TempDir()
+	writeBlobs(t, dir, 60)
+	cfg := loadConfig(t, dir, blobsConfig, "training.epochs=1")
+	src := filepath.Join(dir, "src")
+	sub := filepath.Join(src, asideName)
+	os.MkdirAll(sub, 0o755)
+	os.WriteFile(filepath.Join(sub, "last.safetensors"), []byte("old"), 0o644)
+	_, err := Run(cfg, Options{OutDir: filepath.Join(dir, "other"), Resume: filepath.Join(src, "last.safetensors"), Log: io.Discard})
+	want := "an interrupted --overwrite set the run of " + src + " aside in " + sub + ": run nettrain train with --out " + src + " to put it back first"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("got %v\nwant it to say %q", err, want)
 	}
 }

@@ -440,6 +440,12 @@ func warnSkipped(w io.Writer, skipped []string) {
 	}
 }
 
+// isDir tells whether path is a directory.
+func isDir(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.IsDir()
+}
+
 // restore loads a checkpoint's weights, optimizer state, position and RNG
 // state into the session, after checking that this config and its data
 // can continue from it (checkState).
@@ -447,6 +453,12 @@ func (s *session[T]) restore(path string) error {
 	limit, what := train.MemoryLimit(s.cfg)
 	f, rs, err := checkpoint.ReadLimit(path, limit, what)
 	if err != nil {
+		if _, serr := os.Stat(path); errors.Is(serr, fs.ErrNotExist) {
+			if sub := filepath.Join(filepath.Dir(path), asideName); isDir(sub) {
+				return fmt.Errorf("%w; an interrupted --overwrite set the run of %s aside in %s: run nettrain train with --out %s to put it back first",
+					err, filepath.Dir(path), sub, filepath.Dir(path))
+			}
+		}
 		return err
 	}
 	if err := s.checkState(path, rs); err != nil {
