@@ -82,7 +82,7 @@ func evalCheckpoint[T backprop.Float](cfg *model.Config, path string, split Spli
 	default:
 		return train.EvalResult{}, fmt.Errorf("unknown split %q (want test, validation or train)", split)
 	}
-	net, err := m.NewNetwork(cfg.Training.BatchSize)
+	net, err := m.NewPredictNetwork(cfg.Training.BatchSize)
 	if err != nil {
 		return train.EvalResult{}, err
 	}

@@ -75,7 +75,7 @@ func ExportONNX(cfg *model.Config, ckpt, out string) (string, error) {
 			}
 		}
 	}
-	net, err := m.NewNetwork(1)
+	net, err := m.NewPredictNetwork(1)
 	if err != nil {
 		return "", err
 	}
@@ -210,7 +210,7 @@ func exportWeights[T backprop.Float](cfg *model.Config, ckpt, out string) (int, 
 		return 0, err
 	}
 	m := &train.Model[T]{Config: cfg, Graph: g}
-	net, err := m.NewNetwork(1)
+	net, err := m.NewPredictNetwork(1)
 	if err != nil {
 		return 0, err
 	}

@@ -150,7 +150,7 @@ func predictInputs[T backprop.Float](cfg *model.Config, o InputOptions) (*InputR
 		return nil, err
 	}
 	batch := max(1, cfg.Training.BatchSize)
-	net, err := m.NewNetwork(batch)
+	net, err := m.NewPredictNetwork(batch)
 	if err != nil {
 		return nil, err
 	}

@@ -43,7 +43,7 @@ func loadForInference(cfg *model.Config, ckpt string, maxBatch int) (*train.Data
 		return nil, nil, fmt.Errorf("%s was trained on other data than %s reads now: %s; the vocabulary, normalisation and validation part come from the data, so use the data the run was trained on",
 			ckpt, cfg.File, d)
 	}
-	net, err := m.NewNetwork(maxBatch)
+	net, err := m.NewPredictNetwork(maxBatch)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -247,3 +247,44 @@ training: {memory_limit: 16MiB}
 		}
 	}
 }
+
+// TestPredictNetworkLeavesOutTheOptimizer: evaluation, prediction and
+// export hold no optimizer state, so their memory check leaves it out: a
+// model whose Adam state would pass the limit is refused for training
+// (NewNetwork) and built for predictions (NewPredictNetwork), whose
+// message, when it is refused too, does not mention optimizer state.
+func TestPredictNetworkLeavesOutTheOptimizer(t *testing.T) {
+	dir := t.TempDir()
+	src := "name: p\nmodel: {input: [784], layers: [{dense: {units: 4096}}, {dense: {units: 10}}]}\nloss: cross_entropy\noptimizer: {name: adam}\ntraining: {batch_size: 1}\n"
+	base := testutil.LoadConfig(t, dir, src)
+	m, err := Load[float32](base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	train, predict := needBytes[float32](base, m.Graph, 1, 0, 0, true), needBytes[float32](base, m.Graph, 1, 0, 0, false)
+	if train <= predict {
+		t.Fatalf("training's estimate %d is not above prediction's %d", train, predict)
+	}
+	for _, tc := range []struct {
+		limit           int64
+		trainOK, predOK bool
+	}{
+		{predict + 1<<20, false, true}, // the per-class arrays take a few KiB beside the network
+		{train + 1<<20, true, true},
+		{predict - 1<<20, false, false},
+	} {
+		cfg := testutil.LoadConfig(t, dir, src, fmt.Sprintf("training.memory_limit=%d", tc.limit))
+		m, err := Load[float32](cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, terr := m.NewNetwork(1)
+		_, perr := m.NewPredictNetwork(1)
+		if (terr == nil) != tc.trainOK || (perr == nil) != tc.predOK {
+			t.Errorf("limit %d: training %v, predictions %v", tc.limit, terr, perr)
+		}
+		if perr != nil && strings.Contains(perr.Error(), "optimizer state") {
+			t.Errorf("the prediction network's message counts optimizer state: %v", perr)
+		}
+	}
+}

@@ -393,7 +393,7 @@ func (d *Data[T]) checkArrays(ds *data.Dataset) error {
 	if dataBytes(features, classes) <= limit {
 		return nil
 	}
-	return memoryError(cfg, 1, needBytes[T](cfg, d.graph, 1, features, classes), limit, what)
+	return memoryError(cfg, 1, needBytes[T](cfg, d.graph, 1, features, classes, true), limit, what, true)
 }
 
 // checkFit reports data that does not fit the model or the loss, naming

@@ -89,8 +89,13 @@ func (m *Model[T]) Classes() int {
 
 // CheckMemory refuses a model and batch whose buffers would need more than
 // training.memory_limit (default: MemoryLimit's bound): the network's
-// (backprop.EstimateBytes) and the arrays held for its data (dataBytes).
-func (m *Model[T]) CheckMemory(maxBatch int) error {
+// (backprop.EstimateBytes) with its optimizer's state, and the arrays held
+// for its data (dataBytes).
+func (m *Model[T]) CheckMemory(maxBatch int) error { return m.checkMemory(maxBatch, true) }
+
+// checkMemory is CheckMemory, counting the optimizer's state when the
+// network is for training.
+func (m *Model[T]) checkMemory(maxBatch int, training bool) error {
 	limit, what := MemoryLimit(m.Config)
 	if limit <= 0 {
 		return nil
@@ -103,23 +108,26 @@ func (m *Model[T]) CheckMemory(maxBatch int) error {
 		out := m.Graph.OutShape()
 		classes = max(classes, out[len(out)-1]) // as Evaluate counts them
 	}
-	if need := needBytes[T](m.Config, m.Graph, maxBatch, features, classes); need > limit || need < 0 {
-		return memoryError(m.Config, maxBatch, need, limit, what)
+	if need := needBytes[T](m.Config, m.Graph, maxBatch, features, classes, training); need > limit || need < 0 {
+		return memoryError(m.Config, maxBatch, need, limit, what, training)
 	}
 	return nil
 }
 
 // needBytes is the memory estimate of a run of g: the network for batches
-// of up to maxBatch (backprop.EstimateBytes: parameters, optimizer state,
-// batch buffers) and the arrays held for the data (dataBytes) for
-// features normalised values per sample and classes classes. It
-// saturates at math.MaxInt64.
-func needBytes[T backprop.Float](cfg *model.Config, g *model.Graph, maxBatch, features, classes int) int64 {
+// of up to maxBatch (backprop.EstimateBytes: parameters, optimizer state
+// when training, batch buffers) and the arrays held for the data
+// (dataBytes) for features normalised values per sample and classes
+// classes. It saturates at math.MaxInt64.
+func needBytes[T backprop.Float](cfg *model.Config, g *model.Graph, maxBatch, features, classes int, training bool) int64 {
 	size := int64(4)
 	if !backprop.Is32[T]() {
 		size = 8
 	}
-	slots := len(optim.New[T](cfg.Optimizer.Optim, 0).Slots())
+	slots := 0
+	if training {
+		slots = len(optim.New[T](cfg.Optimizer.Optim, 0).Slots())
+	}
 	// Per-thread buffers for the config's threads or every core, whichever
 	// is more (a --threads above the cores is warned about).
 	threads := max(Threads(cfg, 0), parallel.Cores())
@@ -128,13 +136,17 @@ func needBytes[T backprop.Float](cfg *model.Config, g *model.Graph, maxBatch, fe
 }
 
 // memoryError is CheckMemory's message: the estimate need against the limit.
-func memoryError(cfg *model.Config, maxBatch int, need, limit int64, what string) error {
+func memoryError(cfg *model.Config, maxBatch int, need, limit int64, what string, training bool) error {
 	smaller := "a smaller batch or model"
 	if maxBatch <= 1 {
 		smaller = "a smaller model or input"
 	}
-	return fmt.Errorf("%s: the model with batch size %d needs about %s for its parameters, optimizer state, batch buffers and the data's per-feature and per-class arrays, more than %s (%s); use %s, or raise training.memory_limit",
-		cfg.File, maxBatch, safeio.Bytes(need), what, safeio.Bytes(limit), smaller)
+	state := "parameters, optimizer state, batch buffers"
+	if !training {
+		state = "parameters, batch buffers"
+	}
+	return fmt.Errorf("%s: the model with batch size %d needs about %s for its %s and the data's per-feature and per-class arrays, more than %s (%s); use %s, or raise training.memory_limit",
+		cfg.File, maxBatch, safeio.Bytes(need), state, what, safeio.Bytes(limit), smaller)
 }
 
 // dataBytes is what a run holds for its data besides the samples, which
@@ -168,10 +180,22 @@ func addBytes(a, b int64) int64 {
 }
 
 // NewNetwork builds the network for batches of up to maxBatch, after
-// checking that it fits in memory. Its parameters are zero: see
-// InitNetwork.
+// checking that it fits in memory with its optimizer's state (training).
+// Its parameters are zero: see InitNetwork.
 func (m *Model[T]) NewNetwork(maxBatch int) (*backprop.Network[T], error) {
-	if err := m.CheckMemory(maxBatch); err != nil {
+	return m.newNetwork(maxBatch, true)
+}
+
+// NewPredictNetwork is NewNetwork for evaluation, prediction and export,
+// which hold no optimizer state: the memory check leaves it out, so that
+// a model that fits for predictions is not refused for what training it
+// would take.
+func (m *Model[T]) NewPredictNetwork(maxBatch int) (*backprop.Network[T], error) {
+	return m.newNetwork(maxBatch, false)
+}
+
+func (m *Model[T]) newNetwork(maxBatch int, training bool) (*backprop.Network[T], error) {
+	if err := m.checkMemory(maxBatch, training); err != nil {
 		return nil, err
 	}
 	g := m.Graph
