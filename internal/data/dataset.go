@@ -398,3 +398,10 @@ func splitmix(x uint64) uint64 {
 	x = (x ^ x>>27) * 0x94d049bb133111eb
 	return x ^ x>>31
 }
+
+// MemBytes is what the data set's samples, labels and targets hold in
+// memory.
+func (ds *Dataset) MemBytes() int64 {
+	return int64(len(ds.U8)) + 4*int64(len(ds.F32)) + 8*int64(len(ds.F64)) +
+		4*int64(len(ds.Labels)) + 4*int64(len(ds.Targets)) + 8*int64(len(ds.Targets64))
+}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/nettrain/nettrain/internal/checkpoint"
+	"github.com/nettrain/nettrain/internal/safeio"
 	"github.com/nettrain/nettrain/internal/testutil"
 )
 
@@ -285,6 +286,47 @@ func TestPredictNetworkLeavesOutTheOptimizer(t *testing.T) {
 		}
 		if perr != nil && strings.Contains(perr.Error(), "optimizer state") {
 			t.Errorf("the prediction network's message counts optimizer state: %v", perr)
+		}
+	}
+}
+
+// TestCheckMemoryCountsTheData: the data sets read count with the network:
+// each was checked against the limit on its own when it was read, and a
+// limit that holds either but not both refuses the network, naming the
+// data's share.
+func TestCheckMemoryCountsTheData(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("a,b,c,d,e,f,g,h,label\n")
+	for i := range 40000 {
+		fmt.Fprintf(&b, "%d,1,2,3,4,5,6,7,%d\n", i%7, i%3)
+	}
+	os.WriteFile(filepath.Join(dir, "d.csv"), []byte(b.String()), 0o644)
+	src := "name: m\ndata: {train: d.csv, validation_split: 0.1}\nmodel: {layers: [{dense: {units: 512}}, relu, {dense: {units: 512}}, relu, {dense: {units: classes}}]}\nloss: cross_entropy\ntraining: {batch_size: 8}\n"
+	m, err := Load[float32](testutil.LoadConfig(t, dir, src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	held := m.Data.held
+	classes := max(m.Classes(), m.Graph.OutShape()[0])
+	net := needBytes[float32](m.Config, m.Graph, 8, len(m.Data.Norm.Offset), classes, true)
+	if held < 1<<20 || net < held {
+		t.Fatalf("the data holds %d bytes and the network %d: the test wants about 1.4 MiB and more", held, net)
+	}
+	for _, tc := range []struct {
+		limit int64
+		ok    bool
+	}{
+		{net + held/2, false},
+		{net + held + 64<<10, true},
+	} {
+		m, err := Load[float32](testutil.LoadConfig(t, dir, src, fmt.Sprintf("training.memory_limit=%d", tc.limit)))
+		if err != nil {
+			t.Fatal(err) // the data alone fits
+		}
+		_, err = m.NewNetwork(8)
+		if (err == nil) != tc.ok || err != nil && !strings.Contains(err.Error(), "the data read ("+safeio.Bytes(held)+")") {
+			t.Errorf("limit %d: %v", tc.limit, err)
 		}
 	}
 }

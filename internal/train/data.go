@@ -50,6 +50,11 @@ type Data[T backprop.Float] struct {
 	sample                 []int // the data's sample shape
 	pre                    *checkpoint.Preprocess
 
+	// held is what the data sets read (data.train, data.validation) hold
+	// in memory: CheckMemory counts it with the network, since each was
+	// checked against the limit on its own when it was read.
+	held int64
+
 	cfg   *model.Config
 	graph *model.Graph // built against this data
 }
@@ -272,7 +277,8 @@ func loadData[T backprop.Float](cfg *model.Config) (*Data[T], error) {
 	}
 	d := &Data[T]{Classes: ds.NumClasses, ClassNames: ds.ClassNames, cfg: cfg, graph: g, Image: ds.Image, Skipped: skipped("data.train", ds),
 		Fingerprints: []checkpoint.DataFingerprint{fingerprintDataset("data.train", cfg.Data.Train, cfg.Path(cfg.Data.Train), ds)},
-		bytes:        ds.U8 != nil, sample: ds.Shape, featureCols: ds.FeatureColumns, labelCols: ds.LabelColumns, targetDim: ds.TargetDim}
+		bytes:        ds.U8 != nil, sample: ds.Shape, featureCols: ds.FeatureColumns, labelCols: ds.LabelColumns, targetDim: ds.TargetDim,
+		held: ds.MemBytes()}
 	if err := checkImageKeys(cfg, "data.train", cfg.Data.Train, ds); err != nil {
 		return nil, err
 	}
@@ -299,6 +305,7 @@ func loadData[T backprop.Float](cfg *model.Config) (*Data[T], error) {
 			return nil, err
 		}
 		d.Skipped = append(d.Skipped, skipped("data.validation", vds)...)
+		d.held += vds.MemBytes()
 		valSub = data.All(vds)
 		d.Fingerprints = append(d.Fingerprints, fingerprintDataset("data.validation", cfg.Data.Validation, cfg.Path(cfg.Data.Validation), vds))
 	} else {
@@ -393,7 +400,7 @@ func (d *Data[T]) checkArrays(ds *data.Dataset) error {
 	if dataBytes(features, classes) <= limit {
 		return nil
 	}
-	return memoryError(cfg, 1, needBytes[T](cfg, d.graph, 1, features, classes, true), limit, what, true)
+	return memoryError(cfg, 1, needBytes[T](cfg, d.graph, 1, features, classes, true), limit, what, true, 0)
 }
 
 // checkFit reports data that does not fit the model or the loss, naming

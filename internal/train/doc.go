@@ -28,7 +28,9 @@
 //   - Memory is checked against MemoryLimit before it is allocated: Load
 //     checks the data's arrays beyond the samples (the normaliser, per
 //     feature; class counts and Evaluate's per-class arrays), NewNetwork
-//     the network's estimate with them (CheckMemory). Evaluate's memory
+//     the network's estimate with them and the data sets read
+//     (CheckMemory; NewPredictNetwork without the optimizer's state,
+//     which evaluation and prediction do not hold). Evaluate's memory
 //     grows with the classes, not their square: it keeps a confusion
 //     matrix for up to MaxConfusionClasses only.
 //   - Every parallel loop works in chunks fixed by the data's size, never

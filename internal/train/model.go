@@ -108,8 +108,12 @@ func (m *Model[T]) checkMemory(maxBatch int, training bool) error {
 		out := m.Graph.OutShape()
 		classes = max(classes, out[len(out)-1]) // as Evaluate counts them
 	}
-	if need := needBytes[T](m.Config, m.Graph, maxBatch, features, classes, training); need > limit || need < 0 {
-		return memoryError(m.Config, maxBatch, need, limit, what, training)
+	var held int64
+	if m.Data != nil {
+		held = m.Data.held
+	}
+	if need := addBytes(needBytes[T](m.Config, m.Graph, maxBatch, features, classes, training), held); need > limit || need < 0 {
+		return memoryError(m.Config, maxBatch, need, limit, what, training, held)
 	}
 	return nil
 }
@@ -136,7 +140,7 @@ func needBytes[T backprop.Float](cfg *model.Config, g *model.Graph, maxBatch, fe
 }
 
 // memoryError is CheckMemory's message: the estimate need against the limit.
-func memoryError(cfg *model.Config, maxBatch int, need, limit int64, what string, training bool) error {
+func memoryError(cfg *model.Config, maxBatch int, need, limit int64, what string, training bool, held int64) error {
 	smaller := "a smaller batch or model"
 	if maxBatch <= 1 {
 		smaller = "a smaller model or input"
@@ -144,6 +148,9 @@ func memoryError(cfg *model.Config, maxBatch int, need, limit int64, what string
 	state := "parameters, optimizer state, batch buffers"
 	if !training {
 		state = "parameters, batch buffers"
+	}
+	if held > 0 {
+		state += ", the data read (" + safeio.Bytes(held) + ")"
 	}
 	return fmt.Errorf("%s: the model with batch size %d needs about %s for its %s and the data's per-feature and per-class arrays, more than %s (%s); use %s, or raise training.memory_limit",
 		cfg.File, maxBatch, safeio.Bytes(need), state, what, safeio.Bytes(limit), smaller)

@@ -91,7 +91,7 @@ func FromPreprocess[T backprop.Float](cfg *model.Config, p *checkpoint.Preproces
 	if p.Sequence == nil {
 		n := backprop.Prod(p.Input)
 		if limit, what := MemoryLimit(cfg); limit > 0 && dataBytes(n, info.Classes) > limit {
-			return nil, memoryError(cfg, 1, needBytes[T](cfg, g, 1, n, info.Classes, false), limit, what, false)
+			return nil, memoryError(cfg, 1, needBytes[T](cfg, g, 1, n, info.Classes, false), limit, what, false, 0)
 		}
 		off, sc := p.Offset, p.Scale
 		if len(off) == 0 {
