@@ -13,6 +13,7 @@ import (
 	"github.com/nettrain/nettrain/internal/compare"
 	"github.com/nettrain/nettrain/internal/model"
 	"github.com/nettrain/nettrain/internal/parallel"
+	"github.com/nettrain/nettrain/internal/session"
 )
 
 // CompareOptions are the parsed arguments of `nettrain compare-optimizers`.
@@ -278,11 +279,23 @@ with a warning.`,
 	return cmd
 }
 
+// lockReport takes the lock of a report's output directory, so that a
+// report is not written where a comparison, a sweep or another report is
+// writing (it fails at once, naming the holder).
+func lockReport(out string, s *IOStreams) (*session.DirLock, error) {
+	return session.LockDir(out, "report's output directory", s.Out)
+}
+
 func runCompareReport(o *CompareReportOptions) error {
 	ro := compare.ReportOptions{Out: o.Out, Partial: o.Partial, Log: o.IO.Out}
 	if ro.Out == "" {
 		ro.Out = o.Dirs[0]
 	}
+	lock, err := lockReport(ro.Out, o.IO)
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
 	if o.TargetLossProvided {
 		ro.Target = &o.TargetLoss
 	}
@@ -293,6 +306,6 @@ func runCompareReport(o *CompareReportOptions) error {
 		_, err := compare.SweepReportDirs(o.Dirs, ro)
 		return err
 	}
-	_, err := compare.ReportDirs(o.Dirs, ro)
+	_, err = compare.ReportDirs(o.Dirs, ro)
 	return err
 }

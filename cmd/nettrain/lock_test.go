@@ -101,3 +101,35 @@ func TestSweepOutputIsLocked(t *testing.T) {
 		t.Errorf("the lock file is left after the sweep: %v", err)
 	}
 }
+
+// TestReportOutputIsLocked: compare-optimizers report and sweep report
+// take their output directory's lock, so that a report is not written
+// where a comparison or another report is writing; the lock is released
+// after the report.
+func TestReportOutputIsLocked(t *testing.T) {
+	dir := t.TempDir()
+	writeSmallSweep(t, dir)
+	runNettrain(t, dir, "sweep", "c.yaml", "--grid", "training.batch_size=10,30", "--seeds", "1", "--out", "sw")
+	lock, err := session.LockDir(filepath.Join(dir, "rep"), "sweep's output directory", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("nettrain: report's output directory rep is in use by another nettrain process (pid %d", os.Getpid())
+	for _, args := range [][]string{
+		{"compare-optimizers", "report", "sw", "--out", "rep"},
+		{"sweep", "report", "sw", "--out", "rep"},
+	} {
+		out, err := nettrainCmd(t, dir, args...).CombinedOutput()
+		if err == nil || !strings.HasPrefix(string(out), want) {
+			t.Errorf("%v while rep is locked: %v\n%s", args, err, out)
+		}
+	}
+	lock.Unlock()
+	runNettrain(t, dir, "sweep", "report", "sw", "--out", "rep")
+	if _, err := os.Stat(filepath.Join(dir, "rep", "summary.md")); err != nil {
+		t.Errorf("no report after the lock was released: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "rep", "nettrain.lock")); !os.IsNotExist(err) {
+		t.Errorf("the lock file is left after the report: %v", err)
+	}
+}

@@ -202,7 +202,12 @@ as it was.`,
 			if ro.Out == "" {
 				ro.Out = dirs[0]
 			}
-			_, err := compare.SweepReportDirs(dirs, ro)
+			lock, err := lockReport(ro.Out, opts.IO)
+			if err != nil {
+				return err
+			}
+			defer lock.Unlock()
+			_, err = compare.SweepReportDirs(dirs, ro)
 			return err
 		},
 	}
