@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 )
 
@@ -38,15 +37,7 @@ func TestOverwriteFailingBeforeItsFirstCheckpointKeepsTheOldRun(t *testing.T) {
 				t.Fatal(err)
 			}
 			before := snapshot(t, old)
-			openMetricsFile = func(path string) (*os.File, error) {
-				if filepath.Base(path) != tc.failOn {
-					return open(path)
-				}
-				if tc.write { // as a full disk: the file opens, the write fails
-					return os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o644)
-				}
-				return nil, &os.PathError{Op: "open", Path: path, Err: syscall.EROFS}
-			}
+			openMetricsFile = failingOpen(open, tc.failOn, tc.write)
 			_, err := Run(cfg, Options{OutDir: old, Overwrite: true})
 			openMetricsFile = open
 			if err == nil || !strings.Contains(err.Error(), tc.failOn) || !strings.Contains(err.Error(), "is back in") || strings.Contains(err.Error(), "\n") {

@@ -166,6 +166,21 @@ func TestRunDirWithoutCheckpointSuggestsOverwrite(t *testing.T) {
 // what it wrote, and its directory when it created it, so that the same
 // command runs again; before, config.yaml and empty metrics were left, and
 // the rerun was told to resume from a last.safetensors that did not exist.
+// failingOpen is openMetricsFile (open) but for the metrics file failOn:
+// its open fails as on a read-only disk, or with write it opens read-only
+// so that its first write fails, as on a full disk.
+func failingOpen(open func(string) (*os.File, error), failOn string, write bool) func(string) (*os.File, error) {
+	return func(path string) (*os.File, error) {
+		if filepath.Base(path) != failOn {
+			return open(path)
+		}
+		if write {
+			return os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o644)
+		}
+		return nil, &os.PathError{Op: "open", Path: path, Err: syscall.EROFS}
+	}
+}
+
 func TestNewRunFailingBeforeItsFirstCheckpointLeavesNothing(t *testing.T) {
 	dir := t.TempDir()
 	writeBlobs(t, dir, 60)
@@ -189,16 +204,7 @@ func TestNewRunFailingBeforeItsFirstCheckpointLeavesNothing(t *testing.T) {
 			if tc.exists {
 				os.Mkdir(out, 0o755)
 			}
-			openMetricsFile = func(path string) (*os.File, error) {
-				if filepath.Base(path) != tc.failOn {
-					return open(path)
-				}
-				if tc.write { // as a full disk: the file opens, the write fails
-					f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o644)
-					return f, err
-				}
-				return nil, &os.PathError{Op: "open", Path: path, Err: syscall.EROFS}
-			}
+			openMetricsFile = failingOpen(open, tc.failOn, tc.write)
 			cfg := loadConfig(t, dir, blobsConfig, append([]string{"training.epochs=1"}, tc.sets...)...)
 			_, err := Run(cfg, Options{OutDir: out})
 			if err == nil || !strings.Contains(err.Error(), tc.failOn) {
