@@ -198,6 +198,10 @@ func TestFamilyDivergenceNamesTheCause(t *testing.T) {
 			t.Errorf("findings lack %q:\n%s", want, f)
 		}
 	}
+	// The guide quotes the measured cause among the gradient findings.
+	if all, grad := findings(sum); !slices.Equal(grad, familyFindings(sum)) || !slices.Contains(all, grad[0]) {
+		t.Errorf("gradient findings %q, want the family's cause %q", grad, familyFindings(sum))
+	}
 	// A family with one member that trains at its default names no cause.
 	recs = append(recs[:0:0], recs...)
 	for i := range recs {
@@ -369,7 +373,8 @@ func TestFindingsFromNumbers(t *testing.T) {
 		{Name: "rmsprop", Grid: []float64{1e-3}, Seeds: 3, BestMean: 0.6, Reached: 1, FinalSeeds: 3},
 		{Name: "adadelta", Grid: []float64{1}, Seeds: 3, BestMean: 0.9, FinalSeeds: 3},
 	}}
-	f := strings.Join(findings(sum), "\n")
+	all, _ := findings(sum)
+	f := strings.Join(all, "\n")
 	for _, want := range []string{
 		"Lowest validation loss: adam, 0.3 ± 0.01 over 3 seed(s) at learning rate 0.001. It leads the runner-up, sgd (0.4 ± 0.02), by 0.1, more than the spread over seeds.",
 		"Fastest to the target validation loss 0.5: adam, in a median of 120 steps (sgd 300). Reached by only half of their seeds or fewer (no median): rmsprop (1 of 3 seeds). Never reached it within the budget: adadelta.",

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -113,7 +114,8 @@ func TestWhyFindings(t *testing.T) {
 	for _, n := range []string{"adagrad", "momentum", "sgd"} {
 		sum.Optimizers = append(sum.Optimizers, summarise(n, recs))
 	}
-	f := strings.Join(whyFindings(sum), "\n")
+	shape, steps := whyFindings(sum)
+	f := strings.Join(append(shape, steps...), "\n")
 	for _, want := range []string{
 		"Gradients are sparse: 97% of the gradient of 0.weight (dense) (5000 values) are exact zeros, 90% over all weights",
 		"Here the best adaptive optimizer, adagrad, ranked 1 and the best SGD variant, momentum, ranked 2, within the seed spread of each other",
@@ -125,6 +127,16 @@ func TestWhyFindings(t *testing.T) {
 		if !strings.Contains(f, want) {
 			t.Errorf("findings lack %q:\n%s", want, f)
 		}
+	}
+	// The findings the guide quotes under "What the gradients say": those
+	// on the gradients themselves, in the report's order, and not the
+	// step sizes.
+	all, grad := findings(sum)
+	if len(grad) != 2 || !strings.HasPrefix(grad[0], "Gradients are sparse") || !strings.HasPrefix(grad[1], "The gradient noise scale") {
+		t.Errorf("gradient findings %q, want the sparsity and the noise scale", grad)
+	}
+	if i := slices.Index(all, grad[0]); i < 0 || len(all) < i+2 || all[i+1] != grad[1] {
+		t.Errorf("gradient findings %q are not in the findings %q in order", grad, all)
 	}
 }
 

@@ -7,9 +7,11 @@ import (
 	"strings"
 )
 
-// findings states what the numbers show, and only that.
-func findings(sum *Summary) []string {
-	var f []string
+// findings states what the numbers show, and only that. gradient is the
+// part of them about the gradients themselves (sparsity, noise) and the
+// measured causes of divergence, in the same order: what the optimizer
+// guide quotes under "What the gradients say".
+func findings(sum *Summary) (f, gradient []string) {
 	var ranked []OptimizerSummary
 	for _, s := range sum.Optimizers {
 		if s.Seeds > 0 && finite(s.BestMean) {
@@ -34,9 +36,13 @@ func findings(sum *Summary) []string {
 		f = append(f, fmt.Sprintf("Highest validation loss among those that finished: %s (%s).", l[len(l)-1].Name, g4(l[len(l)-1].BestMean)))
 	}
 	f = append(f, moreFindings(sum)...)
-	f = append(f, familyFindings(sum)...)
-	f = append(f, whyFindings(sum)...)
-	return f
+	causes := familyFindings(sum)
+	shape, steps := whyFindings(sum)
+	f = append(f, causes...)
+	f = append(f, shape...)
+	f = append(f, steps...)
+	gradient = append(causes, shape...)
+	return f, gradient
 }
 
 // rankFinding states the leader and how far ahead of the runner-up it is.

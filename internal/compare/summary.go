@@ -73,8 +73,12 @@ type Summary struct {
 	Target     float64            `json:"target_val_loss"`
 	Optimizers []OptimizerSummary `json:"optimizers"` // ranked, best first
 	Findings   []string           `json:"findings"`
-	Files      []string           `json:"files"`
-	Markdown   string             `json:"-"`
+	// GradientFindings are the findings about the gradients (sparsity,
+	// noise scale) and the measured causes of divergence, also in
+	// Findings.
+	GradientFindings []string `json:"gradient_findings,omitempty"`
+	Files            []string `json:"files"`
+	Markdown         string   `json:"-"`
 }
 
 // ReportOptions are the choices of a report.
@@ -173,7 +177,7 @@ func Report(sets [][]Record, o ReportOptions) (*Summary, error) {
 	slices.SortStableFunc(sum.Optimizers, rankOrder)
 	sum.Loss, sum.StepBudget = plan.Loss, plan.StepBudget
 	sum.Warnings = gridWarnings(plan)
-	sum.Findings = findings(sum)
+	sum.Findings, sum.GradientFindings = findings(sum)
 	if err := writeOutputs(sum, recs, o.Out, log); err != nil {
 		return nil, err
 	}

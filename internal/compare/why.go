@@ -65,8 +65,10 @@ const (
 )
 
 // whyFindings relate the ranking to the gradient diagnostics in plain
-// words, stating what was measured and which optimizers ranked where.
-func whyFindings(sum *Summary) []string {
+// words, stating what was measured and which optimizers ranked where:
+// shape about the gradients (sparsity, noise scale), steps about the
+// optimizers' step sizes.
+func whyFindings(sum *Summary) (shape, steps []string) {
 	var f []string
 	rank := map[string]int{}
 	var withGrad []OptimizerSummary
@@ -82,7 +84,7 @@ func whyFindings(sum *Summary) []string {
 	}
 	prob := gradSummary(all)
 	if prob == nil || len(rank) == 0 {
-		return nil
+		return nil, nil
 	}
 	bestOf := func(adaptive bool) (OptimizerSummary, int) {
 		for i, s := range sum.Optimizers {
@@ -137,6 +139,7 @@ func whyFindings(sum *Summary) []string {
 		f = append(f, line)
 	}
 	// Step sizes.
+	shape = f
 	if len(withGrad) > 0 {
 		var parts, stalled []string
 		for _, s := range withGrad {
@@ -153,9 +156,9 @@ func whyFindings(sum *Summary) []string {
 		if len(stalled) > 0 {
 			line += fmt.Sprintf(" Even added up over the whole budget, these moved the weights by less than %s of their norm, i.e. they barely left the initial weights, which alone can explain their rank: %s.", pct(stalledMotion), strings.Join(stalled, ", "))
 		}
-		f = append(f, line)
+		steps = append(steps, line)
 	}
-	return f
+	return shape, steps
 }
 
 // pct formats a fraction as a percentage.

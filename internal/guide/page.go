@@ -195,12 +195,7 @@ const tiedRule = "**Tied with the best** is the top of a problem's ranking (by t
 // measured cause of a divergence; that there are no gradient diagnostics
 // when no final run took any (a budget too short for one).
 func gradientsSay(r Result) string {
-	var why []string
-	for _, f := range r.Summary.Findings {
-		if strings.HasPrefix(f, "Gradients are") || strings.HasPrefix(f, "The gradient noise scale") || divergenceCause(f) {
-			why = append(why, f)
-		}
-	}
+	why := slices.Clone(r.Summary.GradientFindings)
 	switch {
 	case slices.ContainsFunc(r.Summary.Optimizers, func(s compare.OptimizerSummary) bool { return s.Grad != nil }):
 	case r.Steps <= compare.DiagEvery:
@@ -212,15 +207,6 @@ func gradientsSay(r Result) string {
 		return "The comparison's findings say nothing about the gradients here."
 	}
 	return strings.Join(why, " ")
-}
-
-// divergenceCause tells whether a finding of the comparison is its
-// measured cause of an optimizer family's divergence (at its default
-// rate, at every rate, or in final runs): those state the first
-// gradient's norm, or that the records carry none.
-func divergenceCause(f string) bool {
-	return strings.Contains(f, "diverged at its default learning rate") ||
-		strings.Contains(f, " diverged") && (strings.Contains(f, "Measured: the gradient norm at the first step") || strings.Contains(f, "(These records carry no gradient norms to say why.)"))
 }
 
 // divergedAtDefault tells whether the tuning run at the optimizer's

@@ -118,6 +118,7 @@ func TestPageSmallRun(t *testing.T) {
 	div := "rmsprop diverged at every rate of its grid. Measured: the gradient norm at the first step is 0.2764 (largest finite one in any run: 261), against initial weights of norm 11.47."
 	rows := []row{{"adagrad", 1, 0, 1.19, 0}, {"sgd", 1, 0, 2.3, 0}, {"rmsprop", 0, 0, math.NaN(), 0}}
 	mnist := summary(rows, []string{"Lowest validation loss: adagrad.", "Diverged: rmsprop at 0.01 (tune, seed 1).", "rmsprop diverged at every learning rate of its grid and has no final runs.", div}, []string{warn})
+	mnist.GradientFindings = []string{div}
 	quiet := summary(rows[:2], []string{"Lowest validation loss: adagrad.", "No trial diverged."}, nil)
 	page := Page([]Result{{Problem: Suite[0], Steps: 8, Summary: mnist}, {Problem: Suite[3], Steps: 600, Summary: quiet}}, &Options{LRGrid: 1, Seeds: 1, Out: "g"})
 	for _, want := range []string{
