@@ -103,7 +103,7 @@ func Run(o Options) ([]Result, error) {
 			sum, err = runProblem(p, steps, dir, &o)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", p.Name, err)
+			return nil, fmt.Errorf("%s: %w%s", p.Name, err, notRebuilt(results, &o))
 		}
 		results = append(results, Result{Problem: p, Steps: steps, Summary: sum})
 	}
@@ -113,6 +113,30 @@ func Run(o Options) ([]Result, error) {
 	}
 	fmt.Fprintf(o.Log, "\nThe guide is in %s\n", filepath.Join(o.Out, "README.md"))
 	return results, nil
+}
+
+// notRebuilt is what a failure leaves, added to its message when some
+// problems' reports were already written: the page is written last, so
+// it still describes the runs before (or is missing), and rerunning the
+// command goes on from the records.
+func notRebuilt(done []Result, o *Options) string {
+	if len(done) == 0 {
+		return ""
+	}
+	var names []string
+	for _, r := range done {
+		names = append(names, r.Problem.Name)
+	}
+	page := filepath.Join(o.Out, "README.md")
+	state := "was not written"
+	if _, err := os.Stat(page); err == nil {
+		state = "was not rebuilt and still describes the earlier records"
+	}
+	again := "run the same command again: the trials done are kept"
+	if o.ReportOnly {
+		again = "rebuild it with the same command once the records are there"
+	}
+	return fmt.Sprintf(" (the reports of %s are new, but the page %s %s; %s)", strings.Join(names, ", "), page, state, again)
 }
 
 // checkOut refuses an output directory that is not a guide's but holds
