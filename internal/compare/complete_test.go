@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -295,5 +296,40 @@ func TestReportRejectsBadTarget(t *testing.T) {
 		if _, err := Report([][]Record{recs}, ReportOptions{Out: t.TempDir(), Target: &v}); err == nil || !strings.Contains(err.Error(), "must be a finite number > 0") {
 			t.Errorf("target %g: %v", v, err)
 		}
+	}
+}
+
+// TestFirstFailureStopsTheComparison: once a trial's record cannot be
+// written, no more trials start and the running ones are abandoned; the
+// error names the trial, and the records written before are kept.
+func TestFirstFailureStopsTheComparison(t *testing.T) {
+	dir := t.TempDir()
+	writeBlobs(t, dir)
+	cfg := config(t, dir)
+	o := options(cfg, filepath.Join(dir, "out"))
+	var mu sync.Mutex
+	calls := 0
+	defer func(w func(string, Record) error) { writeRecord = w }(writeRecord)
+	writeRecord = func(dir string, rec Record) error {
+		mu.Lock()
+		defer mu.Unlock()
+		calls++
+		if calls >= 2 {
+			return errors.New("no space left on device")
+		}
+		return appendRecord(dir, rec)
+	}
+	_, err := Run(cfg, o)
+	if err == nil || !strings.Contains(err.Error(), "no space left on device") || !strings.Contains(err.Error(), "trial ") {
+		t.Fatalf("error %v, want the failed trial's", err)
+	}
+	// 9 tuning trials on 2 workers: the failing one and at most one
+	// running beside it reach the record.
+	if calls > 3 {
+		t.Errorf("%d trials finished after the first failure, want at most the one running beside it", calls-2)
+	}
+	recs, rerr := os.ReadFile(filepath.Join(o.OutDir, RecordsFile))
+	if rerr != nil || strings.Count(string(recs), "\n") != 1 {
+		t.Errorf("records kept: %q (%v), want the first trial's", recs, rerr)
 	}
 }

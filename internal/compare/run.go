@@ -345,10 +345,13 @@ func (r *runner) records() []Record {
 }
 
 // append records a finished trial in the output directory and as done.
+// writeRecord is appendRecord; tests make it fail.
+var writeRecord = appendRecord
+
 func (r *runner) append(rec Record) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if err := appendRecord(r.o.OutDir, rec); err != nil {
+	if err := writeRecord(r.o.OutDir, rec); err != nil {
 		return err
 	}
 	r.done[rec.Key] = rec
@@ -411,7 +414,12 @@ func runKeys[T backprop.Float](r *runner, keys []Key, what string, build func(Ke
 	}
 	jobs := make(chan Key)
 	errs := make(chan error, len(todo))
+	// The first failure (a record that cannot be written, data that
+	// cannot be read) stops the comparison: no more trials are started,
+	// and those running are abandoned, as their records would fail too.
 	var abort atomic.Bool
+	failed := make(chan struct{})
+	var failOnce sync.Once
 	var wg sync.WaitGroup
 	for range min(r.o.Workers, len(todo)) {
 		wg.Add(1)
@@ -429,6 +437,10 @@ func runKeys[T backprop.Float](r *runner, keys []Key, what string, build func(Ke
 				}
 				if err != nil {
 					errs <- fmt.Errorf("trial %s: %w", k, err)
+					failOnce.Do(func() {
+						abort.Store(true)
+						close(failed)
+					})
 					continue
 				}
 				if bar != nil {
@@ -450,6 +462,8 @@ dispatch:
 		case jobs <- k:
 		case sig = <-r.o.Interrupt:
 			abort.Store(true)
+			break dispatch
+		case <-failed:
 			break dispatch
 		}
 	}
