@@ -175,7 +175,7 @@ func init() {
 					return nil, ParamErr("stride", "must be at least 1, got %d", stride)
 				}
 				if pp.Padding < 0 || 2*pp.Padding > *pp.Size {
-					return nil, ParamErr("padding", "must be between 0 and half the window size %d, got %d", *pp.Size, pp.Padding)
+					return nil, ParamErr("padding", "must be between 0 and half the window size (at most %d for a window of %d, as in PyTorch), got %d", *pp.Size/2, *pp.Size, pp.Padding)
 				}
 				s := Pool1DSpec{Op: op, In: in, K: *pp.Size, Stride: stride, Pad: pp.Padding}
 				if s.OutLen() < 1 {

@@ -507,8 +507,8 @@ func init() {
 					return nil, ParamErr("stride", "must be at least 1, got [%d, %d]", stride.H, stride.W)
 				}
 				if pp.Padding.H < 0 || pp.Padding.W < 0 || 2*pp.Padding.H > pp.Size.H || 2*pp.Padding.W > pp.Size.W {
-					return nil, ParamErr("padding", "must be between 0 and half the window size [%d, %d], got [%d, %d]",
-						pp.Size.H, pp.Size.W, pp.Padding.H, pp.Padding.W)
+					return nil, ParamErr("padding", "must be between 0 and half the window size (at most [%d, %d] for a window of [%d, %d], as in PyTorch), got [%d, %d]",
+						pp.Size.H/2, pp.Size.W/2, pp.Size.H, pp.Size.W, pp.Padding.H, pp.Padding.W)
 				}
 				s := Pool2DSpec{Op: op, In: in, KH: pp.Size.H, KW: pp.Size.W, SH: stride.H, SW: stride.W,
 					PH: pp.Padding.H, PW: pp.Padding.W}

@@ -61,7 +61,7 @@ func TestCNNConfigErrors(t *testing.T) {
 		{"[1, 5, 5]", []string{"conv2d: {filters: 2, kernel: 7}"}, "layer 0 (conv2d): kernel 7x7 does not fit the input [1 5 5] padded to 5x5"},
 		{"[1, 5, 5]", []string{"conv2d: {filters: 2, kernel: [8, 3], padding: 1}"}, "layer 0 (conv2d): kernel 8x3 does not fit the input [1 5 5] padded to 7x7"},
 		{"[1, 6, 6]", []string{"conv2d: {filters: 2, kernel: 3}", "maxpool2d: {size: 5}"}, "layer 1 (maxpool2d): the 5x5 window does not fit the input [2 4 4] padded to 4x4"},
-		{"[1, 6, 6]", []string{"maxpool2d: {size: 2, padding: 2}"}, "layer 0 (maxpool2d): padding: must be between 0 and half the window size"},
+		{"[1, 6, 6]", []string{"maxpool2d: {size: 2, padding: 2}"}, "layer 0 (maxpool2d): padding: must be between 0 and half the window size (at most [1, 1] for a window of [2, 2], as in PyTorch), got [2, 2]"},
 		{"[1, 6, 6]", []string{"conv2d: {filters: 2, kernel: 3}", "dense: {units: 3}"}, "layer 1 (dense): input is [2 4 4]; dense works on the last axis of a vector or a (time, features) sequence: add a flatten layer before it"},
 		{"[36]", []string{"conv2d: {filters: 2, kernel: 3}"}, "layer 0 (conv2d): needs a 3-D input (channels, height, width), got [36]"},
 		{"[1, 6, 6]", []string{"conv2d: {filters: 0, kernel: 3}"}, "layer 0 (conv2d): filters: must be at least 1, got 0"},

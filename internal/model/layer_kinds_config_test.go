@@ -77,7 +77,7 @@ func TestLayerKindConfigErrors(t *testing.T) {
 		{"[12, 3]", []string{"conv1d: {filters: 2, kernel: 3, padding: full}"}, `c.yaml:5:48: model.layers[0].conv1d.padding: expected an integer, "same" or "valid", got "full"`},
 		{"[5, 3]", []string{"conv1d: {filters: 2, kernel: 3, dilation: 3}"}, `layer 0 (conv1d): kernel 3 with dilation 3 spans 7 steps, more than the input [5 3] padded to 5`},
 		{"[12, 3]", []string{"conv1d: {filters: 2, kernel: 3, dilation: 0}"}, `c.yaml:5:49: layer 0 (conv1d): dilation: must be at least 1, got 0`},
-		{"[12, 3]", []string{"maxpool1d: {size: 2, padding: 2}"}, `c.yaml:5:37: layer 0 (maxpool1d): padding: must be between 0 and half the window size 2, got 2`},
+		{"[12, 3]", []string{"maxpool1d: {size: 2, padding: 2}"}, `c.yaml:5:37: layer 0 (maxpool1d): padding: must be between 0 and half the window size (at most 1 for a window of 2, as in PyTorch), got 2`},
 		{"[12, 3]", []string{"avgpool1d: {stride: 2}"}, `layer 0 (avgpool1d): size: required: the window length, e.g. 2`},
 		{"[3, 4, 5]", []string{"maxpool1d: {size: 2}"}, `layer 0 (maxpool1d): needs a sequence input (time steps, features), got [3 4 5]`},
 		{"[12]", []string{"gru: {units: 3}"}, `layer 0 (gru): needs a sequence input (time steps, features), got [12]`},
