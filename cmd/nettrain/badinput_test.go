@@ -2,12 +2,14 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"flag"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -59,6 +61,15 @@ func TestBadInput(t *testing.T) {
 	cases, err := filepath.Glob("testdata/badinput/*")
 	if err != nil || len(cases) < 30 {
 		t.Fatalf("%d cases: %v", len(cases), err)
+	}
+	// The README states how many there are.
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stated := regexp.MustCompile("`cmd/nettrain/testdata/badinput/` holds (\\d+) broken").FindSubmatch(bytes.Join(bytes.Fields(readme), []byte(" ")))
+	if stated == nil || string(stated[1]) != strconv.Itoa(len(cases)) {
+		t.Errorf("the README states %q cases of testdata/badinput, there are %d", stated, len(cases))
 	}
 	for _, dir := range cases {
 		name := filepath.Base(dir)
