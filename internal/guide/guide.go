@@ -88,6 +88,11 @@ func Run(o Options) ([]Result, error) {
 	if err := checkOut(o.Out); err != nil {
 		return nil, err
 	}
+	if !o.ReportOnly {
+		if err := checkConfigs(o.ConfigsDir, probs); err != nil {
+			return nil, err
+		}
+	}
 	var results []Result
 	for _, p := range probs {
 		dir := filepath.Join(o.Out, p.Name)
@@ -113,6 +118,19 @@ func Run(o Options) ([]Result, error) {
 	}
 	fmt.Fprintf(o.Log, "\nThe guide is in %s\n", filepath.Join(o.Out, "README.md"))
 	return results, nil
+}
+
+// checkConfigs refuses, before any work, a configs directory without the
+// problems' configs: the guide run from another directory than the
+// repository's root finds none in ./configs.
+func checkConfigs(dir string, probs []Problem) error {
+	for _, p := range probs {
+		path := filepath.Join(dir, p.Config)
+		if _, err := os.Stat(path); err != nil {
+			return fmt.Errorf("--configs %s: no %s there (%v): the suite's configs are the repository's configs/ directory; run from the repository's root or give --configs that directory", dir, p.Config, errors.Unwrap(err))
+		}
+	}
+	return nil
 }
 
 // notRebuilt is what a failure leaves, added to its message when some

@@ -1,6 +1,7 @@
 package guide
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -59,5 +60,29 @@ func TestFailureSaysThePageIsStale(t *testing.T) {
 	}
 	if s := notRebuilt([]Result{{Problem: Suite[0]}}, &Options{Out: "g"}); !strings.Contains(s, "run the same command again: the trials done are kept") {
 		t.Errorf("a run's note %q does not say how to go on", s)
+	}
+}
+
+// TestConfigsMissing: run from another directory than the repository's
+// root, the guide says where the suite's configs are before any work.
+func TestConfigsMissing(t *testing.T) {
+	for _, c := range []struct {
+		dir  string
+		want string
+	}{
+		{"configs", "--configs configs: no mnist-mlp.yaml there (no such file or directory): the suite's configs are the repository's configs/ directory; run from the repository's root or give --configs that directory"},
+		{filepath.Join("..", "..", "configs"), ""},
+	} {
+		err := checkConfigs(c.dir, Suite[:1])
+		if got := fmt.Sprint(err); (c.want == "") != (err == nil) || c.want != "" && got != c.want {
+			t.Errorf("checkConfigs(%s) = %v, want %q", c.dir, err, c.want)
+		}
+	}
+	out := t.TempDir()
+	if _, err := Run(Options{ConfigsDir: filepath.Join(out, "configs"), Out: filepath.Join(out, "g"), LRGrid: 1, Seeds: 1, Workers: 1, Scale: 1}); err == nil || !strings.Contains(err.Error(), "run from the repository's root") {
+		t.Errorf("Run without configs: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(out, "g")); err == nil {
+		t.Error("Run without configs left an output directory")
 	}
 }
