@@ -246,10 +246,10 @@ func init() {
 			Params:  map[string]string{"weight": "delta correlated with x over time", "bias": "delta summed over time and the batch"},
 		},
 		Params: func() any { return &Conv1DParams{Stride: 1, Dilation: 1, Bias: true} },
-		Build: func(p any, in []int, _ *DataInfo) (Spec, error) {
+		Build: func(p any, in []int, info *DataInfo) (Spec, error) {
 			cp := p.(*Conv1DParams)
 			if len(in) != 2 {
-				return nil, fmt.Errorf("needs a sequence input (time steps, features), got %v", in)
+				return nil, needsSequence(in, info)
 			}
 			if cp.Filters < 1 {
 				return nil, ParamErr("filters", "must be at least 1, got %d%s", cp.Filters, required(cp.Filters, "the number of output channels, e.g. filters: 16"))

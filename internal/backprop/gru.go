@@ -455,10 +455,10 @@ func init() {
 			GradIn:  "dL/dx, through every gate and back through time (passed below)",
 		},
 		Params: func() any { return &GRUParams{Layers: 1} },
-		Build: func(p any, in []int, _ *DataInfo) (Spec, error) {
+		Build: func(p any, in []int, info *DataInfo) (Spec, error) {
 			gp := p.(*GRUParams)
 			if len(in) != 2 {
-				return nil, fmt.Errorf("needs a sequence input (time steps, features), got %v; text needs an embedding or onehot layer first", in)
+				return nil, needsSequence(in, info)
 			}
 			if gp.Units < 1 {
 				return nil, ParamErr("units", "must be at least 1, got %d%s", gp.Units, required(gp.Units, "the hidden state's size, e.g. units: 32"))

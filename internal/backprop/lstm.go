@@ -783,10 +783,10 @@ func init() {
 			GradIn:  "dL/dx (through the gates and back through time; passed below)",
 		},
 		Params: func() any { return &LSTMParams{Layers: 1} },
-		Build: func(p any, in []int, _ *DataInfo) (Spec, error) {
+		Build: func(p any, in []int, info *DataInfo) (Spec, error) {
 			lp := p.(*LSTMParams)
 			if len(in) != 2 {
-				return nil, fmt.Errorf("needs a sequence input (time steps, features), got %v; text needs an embedding or onehot layer first", in)
+				return nil, needsSequence(in, info)
 			}
 			if lp.Units < 1 {
 				return nil, ParamErr("units", "must be at least 1, got %d%s", lp.Units, required(lp.Units, "the hidden state's size, e.g. units: 32"))

@@ -156,10 +156,10 @@ func init() {
 		Register(string(op)+"pool1d", Kind{
 			Trace:  poolTrace[op],
 			Params: func() any { return &Pool1DParams{} },
-			Build: func(p any, in []int, _ *DataInfo) (Spec, error) {
+			Build: func(p any, in []int, info *DataInfo) (Spec, error) {
 				pp := p.(*Pool1DParams)
 				if len(in) != 2 {
-					return nil, fmt.Errorf("needs a sequence input (time steps, features), got %v", in)
+					return nil, needsSequence(in, info)
 				}
 				if pp.Size == nil {
 					return nil, ParamErr("size", "required: the window length, e.g. 2")

@@ -1,7 +1,9 @@
 package backprop
 
 import (
+	"errors"
 	"fmt"
+	"slices"
 	"sort"
 )
 
@@ -133,6 +135,27 @@ type DataInfo struct {
 	Vocab   int
 	// Tokens is true when the samples are token ids (text).
 	Tokens bool
+}
+
+// needsSequence is the error of a layer over time (lstm, gru, conv1d,
+// pool1d) given an input of another rank than (time steps, features),
+// with what most likely gave it: text's token ids (no embedding), the
+// data's vectors (a CSV's features), or a layer below that keeps only the
+// last step (an lstm or gru without return_sequences), or a flattened one.
+func needsSequence(in []int, info *DataInfo) error {
+	msg := fmt.Sprintf("needs a sequence input (time steps, features), got %v", in)
+	switch {
+	case len(in) != 1:
+	case info != nil && info.Tokens && slices.Equal(in, info.Input):
+		msg += ": text's samples are token ids; put an embedding or onehot layer first"
+	case info != nil && slices.Equal(in, info.Input):
+		msg += ": the data gives one vector per sample (a CSV's feature columns, say); read a CSV series in windows with data.sequence"
+	case info != nil:
+		msg += ": the layer below gives one vector per sample; an lstm or gru below passes every step with return_sequences: true"
+	default:
+		msg += ": one vector per sample; an lstm or gru below passes every step with return_sequences: true, and text needs an embedding or onehot layer first"
+	}
+	return errors.New(msg)
 }
 
 // ParamError is a problem with one parameter of a layer: Key names it.

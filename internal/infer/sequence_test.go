@@ -210,7 +210,7 @@ func TestSequenceBadInput(t *testing.T) {
 		{[]string{"data.train=empty.txt"}, "empty.txt"},
 		{[]string{"data.validation_split=0.9"}, "abc.txt: validation fraction 0.9"},
 		{[]string{"data.train=s.csv", "data.sequence.kind=series", "data.sequence.inputs=[c]"}, `s.csv`},
-		{[]string{"data.train=long.txt", "model.layers.0=lstm"}, "layer 0 (lstm): needs a sequence input (time steps, features), got [3]; text needs an embedding or onehot layer first"},
+		{[]string{"data.train=long.txt", "model.layers.0=lstm"}, "layer 0 (lstm): needs a sequence input (time steps, features), got [3]: text's samples are token ids; put an embedding or onehot layer first"},
 		{[]string{"data.train=long.txt", "model.layers.2.dense.units=5"}, "the text has 11 distinct characters (with <unk>), but layer 2 (dense) outputs 5 values; use dense units: classes"},
 	}
 	for _, tc := range tests {

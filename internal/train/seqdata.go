@@ -185,7 +185,11 @@ func checkSeqFit(cfg *model.Config, g *model.Graph, seq *data.Sequence) error {
 		return cfg.KeyError("loss", "a series is a regression: use loss mse or half_sse")
 	}
 	if backprop.Prod(out) != seq.TargetLen() {
-		return cfg.KeyError(lastKey(cfg), "each window has targets of shape %v (%d values), but %s outputs %v", seq.TargetShape(), seq.TargetLen(), last, out)
+		hint := ""
+		if seq.Target == data.TargetSequence && len(out) == 1 {
+			hint = fmt.Sprintf("; with data.sequence.target %s every step has a target: an lstm or gru passes every step on with return_sequences: true", seq.Target)
+		}
+		return cfg.KeyError(lastKey(cfg), "each window has targets of shape %v (%d values), but %s outputs %v%s", seq.TargetShape(), seq.TargetLen(), last, out, hint)
 	}
 	return nil
 }
