@@ -200,6 +200,19 @@ if o=$(deploy/slurm/compare-optimizers.sh "$work/mnist mlp.yaml" 3 "$work/busy" 
   fail "a sweep with a final stage's output directory of other files was submitted: $o"
 fi
 case $o in *"nothing was submitted"*"final-3 holds other files"*) ;; *) fail "the refusal does not name final-3: $o" ;; esac
+# A report's summary.json beside the user's file does not make final-3 a
+# comparison's directory: its task would refuse it all the same.
+echo '{}' >"$work/busy/final-3/summary.json"
+if o=$(deploy/slurm/compare-optimizers.sh "$work/mnist mlp.yaml" 3 "$work/busy" 2>&1); then
+  fail "a final stage's output directory of a summary.json and other files was submitted: $o"
+fi
+case $o in *"final-3 holds other files (notes.txt)"*) ;; *) fail "the refusal does not name final-3's notes.txt: $o" ;; esac
+# Nothing submitted, nothing created: a refused submission into a new OUT
+# leaves no OUT behind.
+if o=$(deploy/slurm/compare-optimizers.sh "$work/mnist mlp.yaml" 3 "$work/new out" -- --optimizers sgd,adamm 2>&1); then
+  fail "a misspelt optimizer was submitted: $o"
+fi
+[ ! -e "$work/new out" ] || fail "a refused submission created its OUT: $(ls -la "$work/new out")"
 [ "$(squeue --noheader | wc -l)" -eq "$before" ] || fail "jobs were queued for a refused output directory"
 say "flag typos and busy output directories are refused before submission"
 

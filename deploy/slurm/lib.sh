@@ -6,7 +6,7 @@
 # shellcheck shell=bash
 
 # slurm_args USAGE DEFAULT-OUT ARG...: parses CONFIG [SHARDS] [OUT] [--
-# FLAGS...] and the environment; sets config, shards, out (absolute, created),
+# FLAGS...] and the environment; sets config, shards, out (absolute),
 # flags, nettrain (absolute), cpus, mem, time, report_mem, report_time, logs
 # (out for --output) and common (the shard arrays' sbatch options).
 slurm_args() {
@@ -34,9 +34,10 @@ slurm_args() {
   report_mem=${NETTRAIN_SLURM_REPORT_MEM:-1G}
   report_time=${NETTRAIN_SLURM_REPORT_TIME:-1:00:00}
 
-  # Absolute paths: the jobs may start in another directory.
-  mkdir -p -- "$out"
-  out=$(realpath -- "$out")
+  # Absolute paths: the jobs may start in another directory. OUT itself is
+  # created only when the first array is submitted, so that a refused
+  # submission leaves nothing behind.
+  out=$(realpath -m -- "$out")
   config=$(realpath -- "$config")
   logs=${out//%/%%} # --output expands %-patterns; %% is a literal %
   common=(--parsable --cpus-per-task="$cpus" --mem="$mem" --time="$time" --open-mode=append --kill-on-invalid-dep=no --requeue)
@@ -60,16 +61,19 @@ preflight() {
 }
 
 # clear_later DIR...: stops the submission when a later stage's output
-# directory (a final shard's, the report's) already holds files but none
-# of a comparison's, a sweep's or a report's (trials.jsonl, summary.json):
-# its task would refuse it after the first stage had run. (--check cannot
-# look at them: the final phase's records do not exist yet.)
+# directory (a final shard's, the report's) holds files other than
+# nettrain's own (its records, report files and lock) and no trial records
+# (trials.jsonl): its task would refuse it after the first stage had run,
+# by the rule of nettrain's output directories (internal/compare,
+# checkOutDir). (--check cannot look at them: the final phase's records
+# do not exist yet.)
 clear_later() {
-  local d
+  local d others
   for d in "$@"; do
-    [ -d "$d" ] && [ -n "$(ls -A -- "$d" | grep -v '^\.')" ] || continue
-    [ -e "$d/trials.jsonl" ] || [ -e "$d/summary.json" ] && continue
-    echo "$0: nothing was submitted: $d holds other files, and no trials.jsonl or summary.json; its task would refuse it: give another OUT, or empty it" >&2
+    [ -d "$d" ] && [ ! -e "$d/trials.jsonl" ] || continue
+    others=$(ls -A -- "$d" | grep -v -E '^\.|^(nettrain\.lock|trials\.csv|summary\.md|summary\.json)$|^(curves|lr-sensitivity|by-.*)\.(png|svg)$' || true)
+    [ -n "$others" ] || continue
+    echo "$0: nothing was submitted: $d holds other files ($(echo "$others" | head -3 | paste -sd, -)) and no trials.jsonl; its task would refuse it: give another OUT, or empty it" >&2
     exit 2
   done
 }
@@ -125,6 +129,7 @@ submit_array() {
   local stage=$1 next=$2 deps=$3 id dep=()
   shift 3
   [ -z "$deps" ] || dep=(--dependency="$deps")
+  mkdir -p -- "$out"
   id=$(shard_script "$stage" "$next" "$@" | sbatch "${common[@]}" --job-name=nettrain-"$stage" --array=1-"$shards" \
     ${dep[@]+"${dep[@]}"} --output="$logs/slurm-$stage-%a.log") || return
   echo "${id%%;*}" # --parsable prints ID[;CLUSTER]
