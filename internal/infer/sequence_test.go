@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nettrain/nettrain/internal/data"
 	"github.com/nettrain/nettrain/internal/model"
 	"github.com/nettrain/nettrain/internal/session"
 	"github.com/nettrain/nettrain/internal/testutil"
@@ -262,5 +263,29 @@ model: {input: [3], layers: [{dense: {units: 2}}]}
 	var fe model.FlagError
 	if !errors.As(err, &fe) || !strings.Contains(err.Error(), "generate samples text from a character model (data.sequence); this model is not one (use predict)") {
 		t.Errorf("generate on an MLP: %#v", err)
+	}
+}
+
+// TestPromptIDs: a prompt shorter than the window is left-padded with the
+// space's id, or <unk> (0) when the text has no space; a longer one is
+// kept whole (the caller reads its last window), as the README tells
+// users of the ONNX export.
+func TestPromptIDs(t *testing.T) {
+	for _, c := range []struct {
+		text, prompt string
+		want         []int32
+	}{
+		{"ab ba ab", "ab", []int32{1, 1, 2, 3}},       // vocab <unk>, ' ', a, b
+		{"abbaab", "a", []int32{0, 0, 0, 1}},          // no space: <unk>
+		{"ab ba ab", "ba ab", []int32{3, 2, 1, 2, 3}}, // longer than the window
+		{"ab ba ab", "xa", []int32{1, 1, 0, 2}},       // an unknown character is <unk>
+	} {
+		seq, _, _, err := data.ParseText("t.txt", []byte(c.text), data.SeqOptions{Kind: data.SeqText, Window: 4, Stride: 1, Horizon: 1, Target: data.TargetNext})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := promptIDs(seq, c.prompt); !slices.Equal(got, c.want) {
+			t.Errorf("text %q, prompt %q: %v, want %v (vocabulary %q)", c.text, c.prompt, got, c.want, seq.Vocab)
+		}
 	}
 }
