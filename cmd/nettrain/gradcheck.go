@@ -18,6 +18,7 @@ type GradCheckOptions struct {
 	Config         string
 	Sets           []string
 	Samples        int
+	SamplesSet     bool // --samples given (trace.input's samples otherwise go unremarked)
 	MaxEntries     int
 	Tol            float64
 	Jitter         float64
@@ -41,6 +42,7 @@ failure.`,
 		Args: configArg,
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.Config = args[0]
+			opts.SamplesSet = c.Flags().Changed("samples")
 			if opts.Samples < 1 {
 				return usageError{fmt.Errorf("--samples must be at least 1, got %d", opts.Samples)}
 			}
@@ -82,7 +84,10 @@ func runGradCheck(o *GradCheckOptions) error {
 	if err != nil {
 		return err
 	}
-	if o.Samples > rep.Samples {
+	switch {
+	case rep.TraceInput && o.SamplesSet && o.Samples != rep.Samples:
+		fmt.Fprintf(o.IO.ErrOut, "nettrain: note: --samples %d: checking the %d sample(s) of the config's trace.input\n", o.Samples, rep.Samples)
+	case !rep.TraceInput && o.Samples > rep.Samples:
 		fmt.Fprintf(o.IO.ErrOut, "nettrain: note: --samples %d: the data has %d sample(s); checking those\n", o.Samples, rep.Samples)
 	}
 	if o.JSON {

@@ -282,17 +282,31 @@ type GradCheckReport struct {
 	// as for token ids): the loss is of the jittered inputs.
 	Jitter  float64 `json:"jitter"`
 	Samples int     `json:"samples"`
+	// TraceInput is true when the samples are the config's trace.input
+	// (with its trace.target).
+	TraceInput bool `json:"trace_input,omitempty"`
 }
 
 // RunGradCheck builds the config's network in float64 and compares the
 // analytic gradient of every parameter tensor and of the input with central
-// finite differences on a batch of training samples.
+// finite differences on a batch of training samples, or on the config's
+// trace.input with its trace.target when it has both.
 func RunGradCheck(cfg *model.Config, o GradCheckOptions) (*GradCheckReport, error) {
 	m, err := train.Load[float64](cfg)
 	if err != nil {
 		return nil, err
 	}
-	in, err := inputOf(m, "", o.Samples)
+	var in input
+	tc := cfg.Trace
+	typed := tc != nil && tc.Input != nil && tc.Target != nil
+	if typed {
+		// The sample the config types in (a textbook example), with its
+		// target: a loss to differentiate. (An output gradient gives
+		// none: the data's or random samples then.)
+		in, err = literalInput(m, TraceOptions{Literal: &Literal{Tensor: tc.Input, Key: "trace.input"}, Target: &Literal{Tensor: tc.Target, Key: "trace.target"}})
+	} else {
+		in, err = inputOf(m, "", o.Samples)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -323,7 +337,7 @@ func RunGradCheck(cfg *model.Config, o GradCheckOptions) (*GradCheckReport, erro
 	}
 	tgt := buf.Target(n)
 	res := backprop.GradCheck(net, x, tgt, n, backprop.CheckOptions{MaxPerTensor: o.MaxEntries, Seed: cfg.Seed, Input: true, Eval: o.Eval})
-	rep := &GradCheckReport{Results: res, Tol: o.Tol, Source: in.source, Samples: n, Jitter: jitter}
+	rep := &GradCheckReport{Results: res, Tol: o.Tol, Source: in.source, Samples: n, Jitter: jitter, TraceInput: typed}
 	rep.Pass, rep.Unchecked = judge(res, o.Tol, o.AllowUnchecked)
 	y := net.Forward(&backprop.Ctx{Train: !o.Eval, RNG: rand.New(rand.NewPCG(cfg.Seed, 0x9e3779b97f4a7c15))}, x, n)
 	rep.Loss, _, _ = net.Loss.Forward(y, tgt, n)
