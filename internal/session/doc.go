@@ -22,7 +22,8 @@
 //     computes, which every checkpoint records).
 //   - A resume checks the checkpoint before it touches the run directory:
 //     it must hold nettrain's training state (not a plain weights file),
-//     and its position must fit the config and the data (batch_in_epoch
+//     its stored config must read, build and have the config's model
+//     (train.CheckTrainedModel), and its position must fit the config and the data (batch_in_epoch
 //     below the batches per epoch, epoch within training.epochs, step =
 //     epoch * batches + batch_in_epoch), and metrics_rows must be exactly
 //     the rows of metrics.csv up to the checkpoint's step (a row at that

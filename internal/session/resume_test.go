@@ -111,6 +111,16 @@ func TestResumeChecksTheCheckpoint(t *testing.T) {
 			want: "holds no nettrain training state"},
 		{name: "unknown format", edit: set("format", "nettrain-checkpoint/9"),
 			want: `metadata "format" is "nettrain-checkpoint/9"`},
+		// The stored config is what the model is checked against: one that
+		// does not read, or none, is refused rather than left unchecked.
+		{name: "stored config unreadable", edit: set("config", "model: [layers"),
+			want: `metadata "config" (the config the run trained with) does not read, so the model it was trained with cannot be checked against|invalid YAML`},
+		{name: "stored config removed", edit: set("config", ""),
+			want: `metadata "config" (the config the run trained with) is missing or empty`},
+		{name: "stored config of another activation", edit: func(meta map[string]string, _ map[string]any) {
+			delete(meta, "resume_sections") // as in a checkpoint written before them
+			meta["config"] = strings.Replace(meta["config"], "- relu", "- tanh", 1)
+		}, want: `model.layers.1: layer 1 is relu, but |was trained with tanh there`},
 	}
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

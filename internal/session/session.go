@@ -448,7 +448,8 @@ func isDir(path string) bool {
 
 // restore loads a checkpoint's weights, optimizer state, position and RNG
 // state into the session, after checking that this config and its data
-// can continue from it (checkState).
+// can continue from it (checkState) and that its model is the config's
+// (train.CheckTrainedModel).
 func (s *session[T]) restore(path string) error {
 	limit, what := train.MemoryLimit(s.cfg)
 	f, rs, err := checkpoint.ReadLimit(path, limit, what)
@@ -465,6 +466,12 @@ func (s *session[T]) restore(path string) error {
 		return err
 	}
 	if err := checkpoint.LoadWeights(f, s.net, s.m.LayerName); err != nil {
+		return err
+	}
+	// After the shapes, which name the tensor that differs; resume_sections
+	// compare hashes, this names the layer (and refuses a checkpoint whose
+	// stored config does not read).
+	if err := train.CheckTrainedModel(s.cfg, s.m.Graph, path, rs); err != nil {
 		return err
 	}
 	if err := checkpoint.LoadOptimizer(f, rs, s.net, s.opt, s.cfg.Optimizer.Name); err != nil {

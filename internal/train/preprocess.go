@@ -67,11 +67,7 @@ func (d *Data[T]) Preprocess() *checkpoint.Preprocess {
 // nil). LoadTest and LoadFile read files with it exactly as training did.
 // ckpt names the checkpoint in errors.
 func FromPreprocess[T backprop.Float](cfg *model.Config, p *checkpoint.Preprocess, ckpt string) (*Model[T], error) {
-	info := &model.DataInfo{Input: slices.Clone(p.Input), Classes: p.Classes}
-	if p.Kind == checkpoint.KindText {
-		info.Classes = len(p.Sequence.Vocab)
-		info.Vocab, info.Tokens = info.Classes, true
-	}
+	info := PreprocessInfo(p)
 	g, err := model.Build(cfg, info)
 	if err != nil {
 		return nil, err
@@ -102,6 +98,18 @@ func FromPreprocess[T backprop.Float](cfg *model.Config, p *checkpoint.Preproces
 		}
 	}
 	return &Model[T]{Config: cfg, Graph: g, Data: d}, nil
+}
+
+// PreprocessInfo is what a checkpoint's preprocessing says about its data,
+// as model.Build takes it: the input shape, the classes, a text's
+// vocabulary.
+func PreprocessInfo(p *checkpoint.Preprocess) *model.DataInfo {
+	info := &model.DataInfo{Input: slices.Clone(p.Input), Classes: p.Classes}
+	if p.Kind == checkpoint.KindText {
+		info.Classes = len(p.Sequence.Vocab)
+		info.Vocab, info.Tokens = info.Classes, true
+	}
+	return info
 }
 
 // Stored returns the checkpoint preprocessing the Data was made from

@@ -1,6 +1,7 @@
 package train
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -24,20 +25,39 @@ import (
 // with, so that spellings of the same layer agree (padding: same and 1,
 // slope and negative_slope, a default written out, units: classes).
 // Settings that only act in training (dropout's p, batchnorm's momentum,
-// an LSTM's forget_bias) may differ, and so may mse and half_sse. Files
-// without a config (exported weights, PyTorch's) and configs that no
-// longer build are not checked.
+// an LSTM's forget_bias) may differ, and so may mse and half_sse.
+//
+// Plain files (exported weights, PyTorch's: st.Plain) carry no config and
+// are not checked. A nettrain checkpoint always carries its config (every
+// version wrote it), so one without it, or with a config that does not
+// read or does not build on the data g was built with, is refused, naming
+// the checkpoint: its model cannot be checked, and a forged or damaged
+// file must not skip the check. The one config that is not built is one
+// that takes its sizes from the data when g had none (a model-only
+// config): it is built with the checkpoint's stored preprocessing when
+// there is one, else left unchecked (the shapes are still checked).
 func CheckTrainedModel(cfg *model.Config, g *model.Graph, ckpt string, st checkpoint.State) error {
-	if st.Config == "" || g == nil {
+	if st.Plain || g == nil {
 		return nil
+	}
+	cannot := fmt.Sprintf("so the model it was trained with cannot be checked against %s's", cfg.File)
+	if strings.TrimSpace(st.Config) == "" {
+		return fmt.Errorf("%s: metadata \"config\" (the config the run trained with) is missing or empty, %s; every nettrain checkpoint stores it: the file was altered or written by another program", ckpt, cannot)
 	}
 	trained, err := model.Parse(ckpt, []byte(st.Config), nil, nil)
 	if err != nil {
-		return nil // a config an older nettrain wrote; the shapes are still checked
+		return fmt.Errorf("%s: metadata \"config\" (the config the run trained with) does not read, %s: %v", ckpt, cannot, err)
 	}
-	tg, err := model.Build(trained, g.Info)
+	info := g.Info
+	if info == nil && st.Preprocess != nil {
+		info = PreprocessInfo(st.Preprocess)
+	}
+	tg, err := model.Build(trained, info)
+	if errors.Is(err, model.ErrNeedsData) && info == nil {
+		return nil // a model-only config, and a checkpoint without its preprocessing: the shapes are checked
+	}
 	if err != nil {
-		return nil
+		return fmt.Errorf("%s: metadata \"config\" (the config the run trained with) does not build on the data %s's model was built with, %s: %v", ckpt, cfg.File, cannot, err)
 	}
 	use := "; use the config the run trained with (its resolved copy is config.yaml in the run directory)"
 	if lossKind(tg.Loss) != lossKind(g.Loss) {

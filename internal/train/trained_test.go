@@ -84,12 +84,47 @@ training: {epochs: 2}
 	if err := CheckTrainedModel(cfg, g, "ck.safetensors", checkpoint.State{Config: reg}); err != nil {
 		t.Errorf("half_sse for mse: %v", err)
 	}
-	// No config, or one that no longer reads: not checked.
+	// A plain weights file carries no config: not checked. A nettrain
+	// checkpoint whose config is missing, does not read or does not build
+	// cannot be checked: refused, naming the checkpoint.
 	cfg, _ = model.Parse("c.yaml", []byte(trained), []string{"model.layers.2=tanh"}, nil)
 	g, _ = model.Build(cfg, info)
-	for _, own := range []string{"", "not: [a config"} {
-		if err := CheckTrainedModel(cfg, g, "w.safetensors", checkpoint.State{Config: own}); err != nil {
-			t.Errorf("checkpoint config %q: %v, want no check", own, err)
-		}
+	if err := CheckTrainedModel(cfg, g, "w.safetensors", checkpoint.State{Plain: true}); err != nil {
+		t.Errorf("plain weights file: %v, want no check", err)
+	}
+	for _, tc := range []struct {
+		name, own, want string
+	}{
+		{"no config", "", `w.safetensors: metadata "config" (the config the run trained with) is missing or empty, so the model it was trained with cannot be checked against c.yaml's`},
+		{"a config that does not read", "not: [a config", `w.safetensors: metadata "config" (the config the run trained with) does not read, so the model it was trained with cannot be checked against c.yaml's: w.safetensors:1: invalid YAML`},
+		{"an unknown layer", strings.Replace(trained, "- relu", "- relux", 1), `does not read, so the model it was trained with cannot be checked against c.yaml's: w.safetensors:12:11: model.layers[4].residual[1]: unknown layer kind "relux"`},
+		{"a config that does not build", strings.Replace(trained, "kernel: 3, padding: 1}\n    - batchnorm", "kernel: 30, padding: 1}\n    - batchnorm", 1),
+			`w.safetensors: metadata "config" (the config the run trained with) does not build on the data c.yaml's model was built with, so the model it was trained with cannot be checked against c.yaml's: w.safetensors:6:7: layer 0 (conv2d)`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := CheckTrainedModel(cfg, g, "w.safetensors", checkpoint.State{Config: tc.own})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("got %v, want an error with %q", err, tc.want)
+			}
+		})
+	}
+	// A model-only config (no data) against a checkpoint whose config
+	// takes its sizes from the data: built with the stored preprocessing,
+	// so another activation is still refused; without it, not checked.
+	own := strings.Replace(trained, "input: [1, 8, 8]\n", "", 1)
+	only := strings.Replace(strings.Replace(trained, "data: {train: d.csv}\n", "", 1), "units: classes", "units: 3", 1)
+	cfg, err = model.Parse("c.yaml", []byte(only), []string{"model.layers.2=tanh"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g, err = model.Build(cfg, nil); err != nil {
+		t.Fatal(err)
+	}
+	pre := &checkpoint.Preprocess{Kind: checkpoint.KindImages, Input: []int{1, 8, 8}, Classes: 3}
+	if err := CheckTrainedModel(cfg, g, "ck.safetensors", checkpoint.State{Config: own, Preprocess: pre}); err == nil || !strings.Contains(err.Error(), "layer 2 is tanh") {
+		t.Errorf("model-only config, stored preprocessing: %v, want tanh refused", err)
+	}
+	if err := CheckTrainedModel(cfg, g, "ck.safetensors", checkpoint.State{Config: own}); err != nil {
+		t.Errorf("model-only config, no stored preprocessing: %v, want no check", err)
 	}
 }
