@@ -58,6 +58,53 @@ func TestFit(t *testing.T) {
 	}
 }
 
+// TestFitScaleBound: a feature whose spread (standard deviation or range)
+// is below the smallest normal number of its type would get a scale
+// beyond MaxScale, which a checkpoint may not hold: Fit refuses it,
+// naming it, rather than write a checkpoint that does not load (a range
+// of one float64 subnormal gave +Inf, which broke the checkpoint's
+// metadata). A constant feature gets scale 1; a spread at the bound
+// itself is fitted.
+func TestFitScaleBound(t *testing.T) {
+	f32 := func(v ...float32) *Dataset {
+		return &Dataset{Source: "d.csv", Shape: []int{1}, N: len(v), F32: v, FeatureColumns: []string{"x"}, Labels: make([]int32, len(v)), NumClasses: 1}
+	}
+	f64 := func(v ...float64) *Dataset {
+		return &Dataset{Source: "d.csv", Shape: []int{1}, N: len(v), F64: v, Labels: make([]int32, len(v)), NumClasses: 1}
+	}
+	tests := []struct {
+		name   string
+		ds     *Dataset
+		method Method
+		scale  float64 // when fitted
+		want   string  // the error, "" when fitted
+	}{
+		{"constant", f32(3, 3, 3), Standardize, 1, ""},
+		{"constant minmax", f64(-2, -2), MinMax, 1, ""},
+		{"float32 range at the bound", f32(0, 0x1p-126), MinMax, MaxScale32, ""},
+		{"float32 subnormal range", f32(0, 1e-40), MinMax, 0,
+			`d.csv: column "x" (feature 0) has a range of only 1e-40 over the training part: minmax would scale it by 1e+40, beyond 2^126 (8.5e+37, the reciprocal of float32's smallest normal number); rescale it, or set data.normalize to none`},
+		{"float32 subnormal deviation", f32(0, 1e-40), Standardize, 0,
+			`d.csv: column "x" (feature 0) has a standard deviation of only 5e-41 over the training part: standardize would scale it by 2e+40, beyond 2^126`},
+		{"float64 tiny range", f64(0, 1e-300), MinMax, 9.999999999999999e+299, ""}, // 1/1e-300 as float64 division rounds it,
+		{"float64 subnormal range", f64(0, 5e-324), MinMax, 0,
+			`d.csv: feature 0 has a range of only 4.94e-324 over the training part: minmax would scale it by +Inf, beyond 2^1022 (4.5e+307, the reciprocal of float64's smallest normal number)`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			n, err := Fit(All(tt.ds), tt.method)
+			switch {
+			case tt.want == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case tt.want == "" && n.Scale[0] != tt.scale:
+				t.Errorf("scale %v, want %v", n.Scale[0], tt.scale)
+			case tt.want != "" && (err == nil || !strings.HasPrefix(err.Error(), tt.want)):
+				t.Errorf("error:\n  %v\nwant\n  %s", err, tt.want)
+			}
+		})
+	}
+}
+
 func near(a, b []float64) bool {
 	if len(a) != len(b) {
 		return false

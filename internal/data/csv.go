@@ -501,6 +501,26 @@ func resolveCSVColumns(name string, opts CSVOptions, task Task, header []string,
 	if len(featCols) == 0 {
 		return nil, nil, fmt.Errorf("%s: no feature columns: the file has %d columns and all are labels", name, ncols)
 	}
+	// Validation, test and predict files are read by the names of the
+	// columns used here (trainedColumns): each needs a name of its own.
+	if header != nil {
+		first, twice := make(map[string]int, len(header)), map[string]int{}
+		for k, h := range header {
+			if _, seen := first[h]; seen {
+				if _, ok := twice[h]; !ok {
+					twice[h] = k
+				}
+			} else {
+				first[h] = k
+			}
+		}
+		for _, j := range slices.Concat(featCols, labelCols) {
+			if k, dup := twice[header[j]]; dup {
+				return nil, nil, fmt.Errorf("%s: %s and %s have the same name; the model finds the columns it uses by name in validation, test and predict files, so each needs a name of its own: rename one",
+					name, colName(first[header[j]]), colName(k))
+			}
+		}
+	}
 	return labelCols, featCols, nil
 }
 

@@ -158,6 +158,12 @@ func TestParseCSVErrors(t *testing.T) {
 		{"index out of range", "1,2,3\n", CSVOptions{Labels: []string{"3"}}, `d.csv: label column index 3 is out of range: the file has 3 columns (0 to 2)`},
 		{"ambiguous name", "a,a,y\n1,2,3\n", CSVOptions{Features: []string{"a"}}, `d.csv: feature column "a" is ambiguous: columns 0 and 1 both have that name`},
 		{"label is a feature", "a,b,y\n1,2,3\n", CSVOptions{Features: []string{"a", "y"}}, `d.csv: column "y" (index 2) is named twice (as label and as feature)`},
+		// New files are read by the names of the columns the model uses:
+		// two of one name would be ambiguous there.
+		{"two features of one name", "a,a,y\n1,2,3\n", CSVOptions{},
+			`d.csv: column "a" (index 0) and column "a" (index 1) have the same name; the model finds the columns it uses by name in validation, test and predict files, so each needs a name of its own: rename one`},
+		{"a feature named as the label", "y,b,y\n1,2,3\n", CSVOptions{Labels: []string{"2"}}, `d.csv: column "y" (index 0) and column "y" (index 2) have the same name; the model finds the columns it uses by name in validation, test and predict files, so each needs a name of its own: rename one`},
+		{"features by index of one name", "a,b,a,y\n1,2,3,4\n", CSVOptions{Features: []string{"0", "2"}}, `d.csv: column "a" (index 0) and column "a" (index 2) have the same name; the model finds the columns it uses by name in validation, test and predict files, so each needs a name of its own: rename one`},
 		{"two class labels", "a,b,y\n1,2,3\n", CSVOptions{Labels: []string{"b", "y"}}, "d.csv: classification needs exactly one label column, got 2 (b, y)"},
 		{"no features", "y\n1\n", CSVOptions{}, "d.csv: no feature columns: the file has 1 columns and all are labels"},
 		{"unknown task", "1,2\n", CSVOptions{Task: "clustering"}, `d.csv: unknown task "clustering" (want "classification" or "regression")`},
@@ -331,6 +337,8 @@ func TestCSVColumns(t *testing.T) {
 		{"header, chosen order", "a,b,c,y\n1,2,3,0\n", CSVOptions{Labels: []string{"a"}, Features: []string{"c", "1"}}, []string{"c", "b"}, []string{"a"}},
 		{"no header", "1,2,0\n", CSVOptions{}, []string{"0", "1"}, []string{"2"}},
 		{"regression targets", "a,b,c\n1,2,3\n", CSVOptions{Task: Regression, Labels: []string{"c", "a"}}, []string{"b"}, []string{"c", "a"}},
+		// Columns of one name that the model does not use do no harm.
+		{"unused columns of one name", "n,n,b,y\n1,2,3,0\n", CSVOptions{Features: []string{"b"}}, []string{"b"}, []string{"y"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			ds, err := ParseCSV("d.csv", strings.NewReader(tt.in), tt.opts)

@@ -27,6 +27,44 @@ const (
 // Methods lists the normalisation methods, for messages and help texts.
 var Methods = []Method{None, Unit, Standardize, MinMax}
 
+// MaxScale32 and MaxScale64 bound the scale standardize and minmax fit for
+// features held as float32 or bytes, and as float64 (dtype float64): the
+// reciprocals of the smallest normal numbers of float32 (2^126, about
+// 8.5e37) and float64 (2^1022). A scale is the reciprocal of a training
+// feature's spread (standard deviation or range); Fit refuses a feature
+// whose spread is below the smallest normal number of its type (a scale
+// beyond the bound, up to +Inf for a range of one float64 subnormal), and a
+// checkpoint that claims a larger scale is refused on load (package
+// checkpoint): a forged 1e38 turned every float32 input into an overflow.
+const (
+	MaxScale32 = 0x1p126
+	MaxScale64 = 0x1p1022
+)
+
+// MaxScale is the bound of a fitted scale for features held as float64
+// (f64) or else as float32 or bytes.
+func MaxScale(f64 bool) float64 {
+	if f64 {
+		return MaxScale64
+	}
+	return MaxScale32
+}
+
+// scaleError is Fit's (and fitColumns') error for a feature whose spread
+// is too small to scale: source and feature name it.
+func scaleError(source, feature string, method Method, spread float64, f64 bool) error {
+	what, typ := "standard deviation", "float32"
+	if method == MinMax {
+		what = "range"
+	}
+	bound := "2^126"
+	if f64 {
+		typ, bound = "float64", "2^1022"
+	}
+	return fmt.Errorf("%s: %s has a %s of only %.3g over the training part: %s would scale it by %.3g, beyond %s (%.2g, the reciprocal of %s's smallest normal number); rescale it, or set data.normalize to none",
+		source, feature, what, spread, method, 1/spread, bound, MaxScale(f64), typ)
+}
+
 // Normalizer is a fitted per-feature affine map, applied by FillBatch as
 //
 //	x'[j] = (x[j] - Offset[j]) * Scale[j]
@@ -81,7 +119,9 @@ func FitBytes(features int) int64 {
 
 // Fit fits a normalizer of the given method on the samples of s, which
 // should be the training subset only, so that nothing is learnt from
-// validation or test data. It allocates FitBytes(s.DS.FeatureLen()).
+// validation or test data. It allocates FitBytes(s.DS.FeatureLen()). A
+// feature whose spread is too small to scale within MaxScale is an error
+// naming it; a constant one (spread 0) gets scale 1.
 func Fit(s Subset, method Method) (*Normalizer, error) {
 	ds := s.DS
 	f := ds.FeatureLen()
@@ -106,6 +146,7 @@ func Fit(s Subset, method Method) (*Normalizer, error) {
 	if s.Len() == 0 {
 		return nil, fmt.Errorf("%s: cannot fit %s normalisation on no samples", ds.Source, method)
 	}
+	maxScale := MaxScale(ds.F64 != nil)
 	if method == MinMax {
 		lo, hi := n.Offset, make([]float64, f)
 		for j := range lo {
@@ -119,7 +160,9 @@ func Fit(s Subset, method Method) (*Normalizer, error) {
 		}
 		for j := range lo {
 			if hi[j] > lo[j] {
-				n.Scale[j] = 1 / (hi[j] - lo[j])
+				if n.Scale[j] = 1 / (hi[j] - lo[j]); !(n.Scale[j] <= maxScale) {
+					return nil, scaleError(ds.Source, featureName(ds, j), method, hi[j]-lo[j], ds.F64 != nil)
+				}
 			}
 		}
 		return n, nil
@@ -138,10 +181,21 @@ func Fit(s Subset, method Method) (*Normalizer, error) {
 	}
 	for j := range ss {
 		if std := math.Sqrt(ss[j] / float64(s.Len())); std > 0 {
-			n.Scale[j] = 1 / std
+			if n.Scale[j] = 1 / std; !(n.Scale[j] <= maxScale) {
+				return nil, scaleError(ds.Source, featureName(ds, j), method, std, ds.F64 != nil)
+			}
 		}
 	}
 	return n, nil
+}
+
+// featureName names feature j of ds for a message: its CSV column, or its
+// index.
+func featureName(ds *Dataset, j int) string {
+	if j < len(ds.FeatureColumns) {
+		return fmt.Sprintf("column %q (feature %d)", ds.FeatureColumns[j], j)
+	}
+	return fmt.Sprintf("feature %d", j)
 }
 
 // forEach calls fn for every feature value of sample i.

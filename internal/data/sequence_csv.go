@@ -179,9 +179,12 @@ func ParseSeriesCSV(name string, r io.Reader, opts SeqOptions) (seq *Sequence, t
 	}
 	seq.setSpec(opts, trainEnd, valStart)
 	if opts.Float64 {
-		seq.Norm = fitColumns(seq.values64[:trainEnd*len(stored)], len(stored), opts.Normalize)
+		seq.Norm, err = fitColumns(name, seq.Columns, seq.values64[:trainEnd*len(stored)], opts.Normalize)
 	} else {
-		seq.Norm = fitColumns(seq.values[:trainEnd*len(stored)], len(stored), opts.Normalize)
+		seq.Norm, err = fitColumns(name, seq.Columns, seq.values[:trainEnd*len(stored)], opts.Normalize)
+	}
+	if err != nil {
+		return fail(err)
 	}
 	train, val = seq.split()
 	return seq, train, val, nil
@@ -266,10 +269,19 @@ func parseCell(cell string, f64 bool) (v float64, problem string) {
 	return f, ""
 }
 
-// fitColumns fits a per-column normalisation on rows of c values
-// (position-major), which must be the training region only. The methods
-// are those of Fit: Unit leaves float data unchanged.
-func fitColumns[E float32 | float64](rows []E, c int, method Method) *Normalizer {
+// fitColumns fits a per-column normalisation on rows of len(columns)
+// values (position-major), which must be the training region only. The
+// methods are those of Fit: Unit leaves float data unchanged, and a
+// column whose spread is too small to scale within MaxScale is an error
+// naming source and the column.
+func fitColumns[E float32 | float64](source string, columns []string, rows []E, method Method) (*Normalizer, error) {
+	c := len(columns)
+	var e E
+	f64 := any(e) != any(float32(0))
+	maxScale := MaxScale(f64)
+	tooSmall := func(j int, spread float64) error {
+		return scaleError(source, fmt.Sprintf("column %q", columns[j]), method, spread, f64)
+	}
 	n := &Normalizer{Method: method, Offset: make([]float64, c), Scale: make([]float64, c)}
 	for j := range n.Scale {
 		n.Scale[j] = 1
@@ -288,7 +300,9 @@ func fitColumns[E float32 | float64](rows []E, c int, method Method) *Normalizer
 		}
 		for j := range lo {
 			if hi[j] > lo[j] {
-				n.Scale[j] = 1 / (hi[j] - lo[j])
+				if n.Scale[j] = 1 / (hi[j] - lo[j]); !(n.Scale[j] <= maxScale) {
+					return nil, tooSmall(j, hi[j]-lo[j])
+				}
 			}
 		}
 	case Standardize: // two passes, for accuracy
@@ -306,9 +320,11 @@ func fitColumns[E float32 | float64](rows []E, c int, method Method) *Normalizer
 		}
 		for j := range ss {
 			if std := math.Sqrt(ss[j] / float64(m)); std > 0 {
-				n.Scale[j] = 1 / std
+				if n.Scale[j] = 1 / std; !(n.Scale[j] <= maxScale) {
+					return nil, tooSmall(j, std)
+				}
 			}
 		}
 	}
-	return n
+	return n, nil
 }

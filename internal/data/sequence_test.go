@@ -651,6 +651,14 @@ func TestSequenceErrors(t *testing.T) {
 		{"change out of float64 range", series("v\n1.7e308\n-1.7e308\n", func(o *SeqOptions) { o.Difference, o.Float64 = true, true }),
 			`s.csv:3: column "v" (index 0): the change from the previous row, -1.7e+308 - (1.7e+308), is not a finite float64 (difference: true takes the changes from one row to the next; scale the column down)`},
 
+		// A column whose spread over the training part is below the
+		// smallest normal number would be scaled beyond MaxScale, which
+		// a checkpoint may not hold: refused, naming it.
+		{"spread too small to standardize", series("a,v\n1,0\n2,1e-40\n3,0\n4,1e-40\n5,0\n6,1e-40\n7,0\n8,1e-40\n9,0\n10,1e-40\n", func(o *SeqOptions) { o.Normalize = Standardize }),
+			`s.csv: column "v" has a standard deviation of only 5e-41 over the training part: standardize would scale it by 2e+40, beyond 2^126 (8.5e+37, the reciprocal of float32's smallest normal number); rescale it, or set data.normalize to none`},
+		{"range too small for minmax in float64", series("v\n0\n5e-324\n0\n5e-324\n0\n", func(o *SeqOptions) { o.Normalize, o.Float64 = MinMax, true }),
+			`s.csv: column "v" has a range of only 4.94e-324 over the training part: minmax would scale it by +Inf, beyond 2^1022 (4.5e+307, the reciprocal of float64's smallest normal number); rescale it, or set data.normalize to none`},
+
 		{"unknown kind", func() error {
 			_, _, _, err := LoadSequence("x.dat", SeqOptions{Kind: "audio"})
 			return err
