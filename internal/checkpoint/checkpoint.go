@@ -379,7 +379,7 @@ func parseState(path string, m map[string]string) (State, error) {
 		st.Data, r.err = parseFingerprints(path, js)
 	}
 	if js, ok := m["preprocess"]; ok && r.err == nil {
-		st.Preprocess, r.err = parsePreprocess(path, js)
+		st.Preprocess, r.err = parsePreprocess(path, js, st.DType)
 	}
 	if r.err == nil {
 		var e error

@@ -3,6 +3,7 @@ package checkpoint_test
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -12,6 +13,7 @@ import (
 	"github.com/nettrain/nettrain/internal/backprop"
 	"github.com/nettrain/nettrain/internal/checkpoint"
 	"github.com/nettrain/nettrain/internal/checkpoint/cktest"
+	"github.com/nettrain/nettrain/internal/data"
 	"github.com/nettrain/nettrain/internal/optim"
 	"github.com/nettrain/nettrain/internal/testutil"
 	"github.com/nettrain/nettrain/internal/train"
@@ -143,6 +145,36 @@ func TestReadChecksMetadata(t *testing.T) {
 			p["image"] = map[string]any{"channels": 2, "size": []int{2, 2}, "resize": "nearest"}
 		}), want: "image spec"},
 		{name: "preprocess sample shape", edit: editPre(func(p map[string]any) { p["sample"] = []int{1, 3} }), want: "the sample shape [1 3] does not hold the 4 values"},
+		// Forged normalisations (checksums recomputed): what training
+		// never fits is refused, naming the entry. A scale of 1e38 made
+		// every float32 input overflow (NaN probabilities).
+		{name: "preprocess scale beyond float32's", edit: editPre(func(p map[string]any) { p["scale"] = []float64{1e38, 2, 0.25, 1} }),
+			want: `metadata "preprocess" is invalid: scale[0] is 1e+38, more than standardize fits for float32 features: 2^126 (8.5e+37), the reciprocal of float32's smallest normal number`},
+		{name: "preprocess zero scale", edit: editPre(func(p map[string]any) { p["scale"] = []float64{1, 0, 0.25, 1} }),
+			want: `scale[1] is 0; a fitted scale is > 0 (a constant feature gets 1)`},
+		{name: "preprocess negative scale", edit: editPre(func(p map[string]any) { p["scale"] = []float64{-1}; p["offset"] = []float64{0} }),
+			want: `scale[0] is -1; a fitted scale is > 0`},
+		{name: "preprocess offset beyond float32's", edit: editPre(func(p map[string]any) { p["offset"] = []float64{0, 0, 1e300, 0} }),
+			want: `offset[2] is 1e+300, outside the range of the float32 training features`},
+		{name: "preprocess offset beyond bytes", edit: editPre(func(p map[string]any) { p["bytes"] = true; p["offset"] = []float64{0, 0, 256, 0} }),
+			want: `offset[2] is 256, outside the range of the bytes training features`},
+		{name: "preprocess unknown method", edit: editPre(func(p map[string]any) { p["normalize"] = "zscore" }),
+			want: `normalize "zscore" is not one of [none unit standardize minmax]`},
+		{name: "preprocess unit with another scale", edit: editPre(func(p map[string]any) {
+			p["normalize"] = "unit"
+			p["bytes"] = true
+			p["offset"] = []float64{0}
+			p["scale"] = []float64{1}
+		}),
+			want: `offset[0] is 0 and scale[0] 1, but unit normalisation of bytes features is offset 0 and scale 0.00392156862745098`},
+		{name: "preprocess none with an offset", edit: editPre(func(p map[string]any) { p["normalize"] = "none" }),
+			want: `offset[0] is 0.5 and scale[0] 1, but none normalisation of float32 features is offset 0 and scale 1`},
+		{name: "preprocess without a normalisation", edit: editPre(func(p map[string]any) { delete(p, "offset"); delete(p, "scale") }),
+			want: `no offsets and scales for the standardize normalisation of a tabular input`},
+		{name: "preprocess feature named twice", edit: editPre(func(p map[string]any) { p["features"] = []string{"a", "b", "a", "d"} }),
+			want: `column "a" is named twice (as feature 0 and as feature 2)`},
+		{name: "preprocess feature named as the label", edit: editPre(func(p map[string]any) { p["features"] = []string{"a", "b", "c", "label"} }),
+			want: `column "label" is named twice (as feature 3 and as target 0)`},
 		{name: "preprocess sequence on tabular", edit: editPre(func(p map[string]any) {
 			p["sequence"] = map[string]any{"window": 2, "horizon": 1, "target": "next"}
 		}), want: "kind tabular with a sequence spec"},
@@ -207,6 +239,15 @@ func TestReadsValidMetadata(t *testing.T) {
 		// Without nettrain's format the file is plain weights: no state.
 		{"no format", set("format", ""), true},
 		{"unknown format", set("format", "nettrain-checkpoint/9"), true},
+		// float64 features are scaled up to 2^1022, their smallest normal
+		// number's reciprocal; a minmax of 0..1 bytes is offset 0, scale 1.
+		{"float64 scale", func(meta map[string]string, ts map[string]any) {
+			meta["dtype"] = "float64"
+			editPre(func(p map[string]any) { p["scale"] = []float64{1, 2, 0.25, data.MaxScale64} })(meta, ts)
+		}, false},
+		{"bytes", editPre(func(p map[string]any) {
+			p["bytes"], p["normalize"], p["offset"], p["scale"] = true, "minmax", []float64{0, 255, 3, 0}, []float64{1, 1, 1.0 / 252, 1.0 / 255}
+		}), false},
 		{"no metadata", func(meta map[string]string, _ map[string]any) { clear(meta) }, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -231,10 +272,11 @@ func TestReadsValidMetadata(t *testing.T) {
 }
 
 // fixturePreprocess is the fixture's preprocessing: 4 standardised
-// features from named CSV columns, 3 named classes.
+// float32 features from named CSV columns (offsets and scales up to the
+// ends of what training fits for them), 3 named classes.
 func fixturePreprocess() *checkpoint.Preprocess {
 	return &checkpoint.Preprocess{Kind: checkpoint.KindTabular, Input: []int{4}, Normalize: "standardize",
-		Offset: []float64{0.5, -1, 2, 1e-300}, Scale: []float64{1, 2, 0.25, 1e300},
+		Offset: []float64{0.5, -math.MaxFloat32, 2, 1e-300}, Scale: []float64{1, 2, 0x1p-1000, data.MaxScale32},
 		Features: []string{"a", "b", "c", "d"}, Targets: []string{"label"}, Classes: 3, ClassNames: []string{"x", "y", "z"},
 		ClassFreq: []float64{1, 2, 3}}
 }
@@ -253,7 +295,7 @@ func editPre(fn func(map[string]any)) func(map[string]string, map[string]any) {
 }
 
 // TestPreprocessRoundTrip: the preprocessing saved is the one read, bit
-// for bit (offsets and scales at the ends of float64's range included).
+// for bit (offsets and scales at the ends of their ranges included).
 func TestPreprocessRoundTrip(t *testing.T) {
 	fx := newFixture(t)
 	_, st, err := checkpoint.Read(fx.path)

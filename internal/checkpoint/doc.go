@@ -18,8 +18,10 @@
 // over a canonical encoding of every other entry); Read verifies them all
 // before anything is used, then range-checks every field of the state
 // (counts are whole numbers from 0 to 2^53, sums and rates finite and
-// non-negative, the fields consistent with each other) and errors name the
-// file and the field. Checks against a config and its data are the
+// non-negative, the fields consistent with each other; the stored
+// preprocessing as training writes it: a known normalisation with scales
+// > 0 and within data.MaxScale, no CSV column named twice) and errors
+// name the file and the field. Checks against a config and its data are the
 // resume's (package session). LoadWeights refuses a file that lacks a
 // parameter of the network, holds one of the wrong shape, or holds a
 // tensor that belongs to no layer, naming the tensor and the layer.

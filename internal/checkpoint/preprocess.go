@@ -6,6 +6,8 @@ import (
 	"math"
 	"slices"
 	"strings"
+
+	"github.com/nettrain/nettrain/internal/data"
 )
 
 // Preprocess is how training turned raw data into the network's input,
@@ -157,8 +159,11 @@ func CompactNorm(offset, scale []float64) ([]float64, []float64) {
 }
 
 // parsePreprocess reads and checks the "preprocess" metadata: shapes and
-// counts in range and consistent, every offset and scale finite.
-func parsePreprocess(path, js string) (*Preprocess, error) {
+// counts in range and consistent, the normalisation one that training
+// fits (checkNorm), and no CSV column named twice among the features and
+// targets (they are found by name in new files). dtype is the
+// checkpoint's ("float32", "float64"; "" read as float32).
+func parsePreprocess(path, js, dtype string) (*Preprocess, error) {
 	bad := func(format string, a ...any) error {
 		return fmt.Errorf("%s: metadata \"preprocess\" is invalid: %s", path, fmt.Sprintf(format, a...))
 	}
@@ -203,14 +208,12 @@ func parsePreprocess(path, js string) (*Preprocess, error) {
 		if len(v) != 0 && len(v) != 1 && len(v) != want {
 			return nil, bad("%d normalisation values for %d features", len(v), want)
 		}
-		for _, x := range v {
-			if math.IsNaN(x) || math.IsInf(x, 0) {
-				return nil, bad("a normalisation value is not finite")
-			}
-		}
 	}
 	if len(p.Offset) != len(p.Scale) {
 		return nil, bad("%d offsets but %d scales", len(p.Offset), len(p.Scale))
+	}
+	if msg := checkNorm(&p, dtype); msg != "" {
+		return nil, bad("%s", msg)
 	}
 	if p.Classes < 0 || p.Classes > maxPreprocessValues || (p.ClassNames != nil && len(p.ClassNames) != p.Classes) {
 		return nil, bad("%d class names for %d classes", len(p.ClassNames), p.Classes)
@@ -220,6 +223,9 @@ func parsePreprocess(path, js string) (*Preprocess, error) {
 	}
 	if p.Features != nil && len(p.Features) != n {
 		return nil, bad("%d feature columns for %d features", len(p.Features), n)
+	}
+	if msg := checkColumnNames(p.Features, p.Targets); msg != "" {
+		return nil, bad("%s", msg)
 	}
 	if l := len(p.TargetMean); l != 0 && l != p.TargetDim {
 		return nil, bad("%d target means for %d targets", l, p.TargetDim)
@@ -249,4 +255,90 @@ func parsePreprocess(path, js string) (*Preprocess, error) {
 		return nil, bad("kind %s with a sequence spec %v", p.Kind, p.Sequence != nil)
 	}
 	return &p, nil
+}
+
+// checkNorm checks a preprocessing's normalisation against what training
+// fits (data.Fit, and per column for a series): a known method; offsets
+// and scales for every kind but text; none and unit exactly their fixed
+// values (offset 0; scale 1, or 1/255 for bytes under unit); every
+// offset and scale finite, every scale > 0 (a constant feature gets 1) and
+// at most data.MaxScale of the type the features were held in (bytes and
+// dtype float32: 2^126; float64: 2^1022), and an offset (a mean or a
+// minimum of the training values) within that type's range, 0..255 for
+// bytes. It returns "" or what is wrong, naming the entry.
+func checkNorm(p *Preprocess, dtype string) string {
+	method := data.Method(p.Normalize)
+	if !slices.Contains(data.Methods, method) {
+		return fmt.Sprintf("normalize %q is not one of %v", p.Normalize, data.Methods)
+	}
+	if p.Kind == KindText {
+		if method != data.None || len(p.Offset) != 0 {
+			return fmt.Sprintf("a text's token ids are not normalised, but normalize is %q with %d offsets", p.Normalize, len(p.Offset))
+		}
+		return ""
+	}
+	if len(p.Offset) == 0 {
+		return fmt.Sprintf("no offsets and scales for the %s normalisation of a %s input", p.Normalize, p.Kind)
+	}
+	f64 := dtype == "float64" && !p.Bytes
+	maxScale, maxOffset, typ := data.MaxScale(f64), math.MaxFloat64, "float64"
+	switch {
+	case p.Bytes:
+		maxOffset, typ = 255, "bytes"
+	case !f64:
+		maxOffset, typ = math.MaxFloat32, "float32"
+	}
+	for j := range p.Offset {
+		o, s := p.Offset[j], p.Scale[j]
+		switch {
+		case math.IsNaN(o) || math.IsInf(o, 0):
+			return fmt.Sprintf("offset[%d] is %v, not a finite number", j, o)
+		case math.IsNaN(s) || math.IsInf(s, 0):
+			return fmt.Sprintf("scale[%d] is %v, not a finite number", j, s)
+		case !(s > 0):
+			return fmt.Sprintf("scale[%d] is %v; a fitted scale is > 0 (a constant feature gets 1)", j, s)
+		}
+		switch method {
+		case data.None, data.Unit:
+			fixed := 1.0
+			if method == data.Unit && p.Bytes {
+				fixed = 1.0 / 255
+			}
+			if o != 0 || s != fixed {
+				return fmt.Sprintf("offset[%d] is %v and scale[%d] %v, but %s normalisation of %s features is offset 0 and scale %v", j, o, j, s, method, typ, fixed)
+			}
+		default:
+			if s > maxScale {
+				bound := "2^126 (8.5e+37), the reciprocal of float32's smallest normal number"
+				if f64 {
+					bound = "2^1022 (4.5e+307), the reciprocal of float64's smallest normal number"
+				}
+				return fmt.Sprintf("scale[%d] is %v, more than %s fits for %s features: %s", j, s, method, typ, bound)
+			}
+			if p.Bytes && !(o >= 0 && o <= 255) || math.Abs(o) > maxOffset {
+				return fmt.Sprintf("offset[%d] is %v, outside the range of the %s training features it was fitted on", j, o, typ)
+			}
+		}
+	}
+	return ""
+}
+
+// checkColumnNames refuses a CSV column named twice among the features
+// and the targets: new files are read by these names, and training
+// refuses a file whose columns share a name.
+func checkColumnNames(features, targets []string) string {
+	seen := make(map[string]string, len(features)+len(targets))
+	for _, l := range []struct {
+		what  string
+		names []string
+	}{{"feature", features}, {"target", targets}} {
+		for i, name := range l.names {
+			role := fmt.Sprintf("%s %d", l.what, i)
+			if prev, ok := seen[name]; ok {
+				return fmt.Sprintf("column %q is named twice (as %s and as %s); the columns are found by name in new files", name, prev, role)
+			}
+			seen[name] = role
+		}
+	}
+	return ""
 }

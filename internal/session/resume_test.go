@@ -1,12 +1,14 @@
 package session
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/nettrain/nettrain/internal/checkpoint"
 	"github.com/nettrain/nettrain/internal/checkpoint/cktest"
 	"github.com/nettrain/nettrain/internal/infer"
 )
@@ -332,5 +334,67 @@ func TestPlainWeightsStillLoad(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "resumed")); !os.IsNotExist(err) {
 		t.Errorf("the refused resume left its directory behind: %v", err)
+	}
+}
+
+// TestWrittenCheckpointsLoad: every checkpoint training writes passes the
+// checks on its stored preprocessing (a known method, no column named
+// twice, scales > 0 and within data.MaxScale), whatever the normalisation
+// and dtype, with a constant column (scale 1) and one whose spread is a
+// few of float32's smallest normal numbers (a scale near 2^126), for
+// tables and series: the checks refuse only what training never writes.
+func TestWrittenCheckpointsLoad(t *testing.T) {
+	dir := t.TempDir()
+	var tab, ser strings.Builder
+	tab.WriteString("a,const,tiny,label\n")
+	ser.WriteString("a,const,tiny\n")
+	for i := range 60 {
+		tiny := float32(0)
+		if i%2 == 1 {
+			tiny = 0x1p-124
+		}
+		fmt.Fprintf(&tab, "%g,7,%g,%d\n", float64(i%5)-2, tiny, i%3)
+		fmt.Fprintf(&ser, "%g,7,%g\n", float64(i%5)-2+float64(i)/10, tiny)
+	}
+	os.WriteFile(filepath.Join(dir, "t.csv"), []byte(tab.String()), 0o644)
+	os.WriteFile(filepath.Join(dir, "s.csv"), []byte(ser.String()), 0o644)
+	const table = `data: {train: t.csv, validation_split: 0.2}
+model:
+  layers: [{dense: {units: 4}}, relu, {dense: {units: classes}}]
+training: {epochs: 1, batch_size: 16}
+`
+	const series = `data:
+  train: s.csv
+  validation_split: 0.2
+  sequence: {kind: series, window: 3, difference: true}
+model:
+  layers: [{lstm: {units: 4}}, {dense: {units: 3}}]
+loss: mse
+training: {epochs: 1, batch_size: 16}
+`
+	for _, src := range []struct{ name, cfg string }{{"table", table}, {"series", series}} {
+		for _, dtype := range []string{"float32", "float64"} {
+			for _, norm := range []string{"none", "unit", "standardize", "minmax"} {
+				name := src.name + "-" + dtype + "-" + norm
+				t.Run(name, func(t *testing.T) {
+					cfg := loadConfig(t, dir, src.cfg, "name="+name, "dtype="+dtype, "data.normalize="+norm)
+					out := filepath.Join(dir, name)
+					if _, err := Run(cfg, Options{OutDir: out}); err != nil {
+						t.Fatal(err)
+					}
+					_, st, err := checkpoint.Read(filepath.Join(out, "last.safetensors"))
+					if err != nil {
+						t.Fatal(err)
+					}
+					// A series stores unit as none: floats are left as they are.
+					if p := st.Preprocess; p == nil || p.Normalize != norm && !(norm == "unit" && p.Normalize == "none") {
+						t.Fatalf("preprocess %+v", st.Preprocess)
+					}
+					if _, err := infer.EvalCheckpoint(cfg, filepath.Join(out, "last.safetensors"), infer.Validation, 1); err != nil {
+						t.Errorf("eval: %v", err)
+					}
+				})
+			}
+		}
 	}
 }
