@@ -319,7 +319,7 @@ func loadData[T backprop.Float](cfg *model.Config) (*Data[T], error) {
 	}
 	d.Norm, err = data.Fit(trainSub, data.Method(cfg.Data.Normalize))
 	if err != nil {
-		return nil, err
+		return nil, cfg.KeyCause("data.normalize", err.Error(), err)
 	}
 	if ds.Labels != nil {
 		d.classFreq = make([]float64, max(ds.NumClasses, 1))
