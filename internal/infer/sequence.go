@@ -210,6 +210,7 @@ func ForecastValidation(cfg *model.Config, ckpt, csvPath, plotPath string) (*For
 	nOut := len(seq.Out)
 	outSize := backprop.Prod(net.OutShape())
 	buf := train.NewBatch(net, false)
+	f64 := cfg.DType == "float64"
 	for start := 0; start < val.Len(); start += net.MaxBatch {
 		n := min(net.MaxBatch, val.Len()-start)
 		x := buf.FillFirst(val, start, n)
@@ -224,6 +225,10 @@ func ForecastValidation(cfg *model.Config, ckpt, csvPath, plotPath string) (*For
 				v := seq.Denormalize(col, y[i*outSize+outSize-nOut+k])
 				if seq.Differenced {
 					v += seq.Level(p-1, col)
+				}
+				if !inSeriesRange(v, f64) {
+					return nil, fmt.Errorf("%s: the validation forecast of column %q for row %d is %s, beyond the range of the series' values under dtype %s: the model's output overflows",
+						cfg.File, seq.Columns[col], pr.Row, strconv.FormatFloat(v, 'g', 6, 64), cfg.DType)
 				}
 				actual, naive := seq.Level(p, col), seq.Level(p-seq.Horizon, col)
 				pr.Actual = append(pr.Actual, actual)
@@ -331,7 +336,10 @@ func columnPlot(plotPath, column string, n int) string {
 // the data, the forecast joins the window as if observed, and so on. It
 // needs a model that forecasts one step ahead (horizon 1) every column it
 // reads. It writes the forecast as CSV to csvPath and, when plotPath is not
-// empty, plots the end of the history and the forecast.
+// empty, plots the end of the history and the forecast. A forecast value
+// the series cannot hold (beyond float32's range, or float64's under dtype
+// float64: a recursion that diverges) is an error naming the column, the
+// row and how many rows stay in range, and nothing is written.
 func ForecastAhead(cfg *model.Config, ckpt string, steps int, csvPath, plotPath string) (*AheadResult, error) {
 	if steps < 1 || steps > MaxForecastSteps {
 		return nil, fmt.Errorf("predict: --steps %d is out of range: want 1 to %d", steps, MaxForecastSteps)
@@ -380,6 +388,7 @@ func ForecastAhead(cfg *model.Config, ckpt string, steps int, csvPath, plotPath 
 	nIn, nOut := len(seq.In), len(seq.Out)
 	outSize := backprop.Prod(net.OutShape())
 	x := make([]float64, W*nIn)
+	f64 := cfg.DType == "float64"
 	for s := range steps {
 		start := len(hist)/C - W
 		for t := range W {
@@ -394,8 +403,11 @@ func ForecastAhead(cfg *model.Config, ckpt string, steps int, csvPath, plotPath 
 			v := seq.Denormalize(c, y[outSize-nOut+k])
 			row[c] = v
 			if seq.Differenced {
-				level[c] += v
+				level[c] += v // a change beyond the range takes the level with it
 				v = level[c]
+			}
+			if !inSeriesRange(v, f64) {
+				return nil, leavesRange(cfg, steps, s, res.LastRow+1+s, seq.Columns[c], v, f64)
 			}
 			out[k] = v
 		}
@@ -413,6 +425,33 @@ func ForecastAhead(cfg *model.Config, ckpt string, steps int, csvPath, plotPath 
 		}
 	}
 	return res, nil
+}
+
+// inSeriesRange reports whether v is a value the series can hold: a finite
+// float64 under dtype float64 (f64), else a finite float32, as the data
+// file's values must be.
+func inSeriesRange(v float64, f64 bool) bool {
+	if f64 {
+		return !math.IsNaN(v) && !math.IsInf(v, 0)
+	}
+	return math.Abs(v) <= math.MaxFloat32
+}
+
+// leavesRange is ForecastAhead's error when forecast step s (0-based) of
+// steps, file row row, gives column a value that the series cannot hold:
+// the recursive forecast diverges, and the rows before it are the most
+// --steps can give.
+func leavesRange(cfg *model.Config, steps, s, row int, column string, v float64, f64 bool) error {
+	typ := "float32"
+	if f64 {
+		typ = "float64"
+	}
+	fit := fmt.Sprintf("the first %d forecast rows stay in range (--steps %d)", s, s)
+	if s == 0 {
+		fit = "no forecast row stays in range"
+	}
+	return fmt.Errorf("%s: predict --steps %d: the forecast of column %q at row %d is %s, beyond the range of %s (the series' values under dtype %s), where the recursive forecast (each row fed back as the next input) cannot go on; %s",
+		cfg.File, steps, column, row, strconv.FormatFloat(v, 'g', 6, 64), typ, cfg.DType, fit)
 }
 
 // writeAhead writes a forecast as CSV: row, then one column per target.

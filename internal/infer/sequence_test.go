@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nettrain/nettrain/internal/checkpoint/cktest"
 	"github.com/nettrain/nettrain/internal/data"
 	"github.com/nettrain/nettrain/internal/model"
 	"github.com/nettrain/nettrain/internal/session"
@@ -287,5 +288,111 @@ func TestPromptIDs(t *testing.T) {
 		if got := promptIDs(seq, c.prompt); !slices.Equal(got, c.want) {
 			t.Errorf("text %q, prompt %q: %v, want %v (vocabulary %q)", c.text, c.prompt, got, c.want, seq.Vocab)
 		}
+	}
+}
+
+// TestForecastLeavesTheRange: a forecast that leaves the values the series
+// can hold (a finite float32, or float64 under dtype float64) is an error
+// naming the column, the row and how many rows stay in range, and nothing
+// is written; before, a recursive forecast that diverged wrote values
+// beyond float32 or +Inf rows, silently. The model doubles its input (in
+// normalised units) at every step: dense weight 2, bias 0.
+func TestForecastLeavesTheRange(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("v\n")
+	for i := range 40 {
+		b.WriteString(strconv.Itoa(10+i%7+i) + "\n")
+	}
+	os.WriteFile(filepath.Join(dir, "s.csv"), []byte(b.String()), 0o644)
+	// The same shape near float32's end: the validation forecast 2x - mean
+	// of a value of 3.3e38 is beyond it.
+	b.Reset()
+	b.WriteString("v\n")
+	for i := range 40 {
+		b.WriteString(strconv.Itoa(i%5+1) + "e37\n")
+	}
+	b.WriteString("3.3e38\n3.3e38\n")
+	os.WriteFile(filepath.Join(dir, "big.csv"), []byte(b.String()), 0o644)
+	const src = `data:
+  train: s.csv
+  validation_split: 0.2
+  normalize: standardize
+  sequence: {kind: series, window: 1, difference: false}
+model:
+  layers: [flatten, {dense: {units: 1}}]
+loss: mse
+training: {epochs: 1, batch_size: 8}
+`
+	for _, tc := range []struct {
+		name string
+		sets []string
+		want string
+	}{
+		{"float32", []string{"dtype=float32"}, `: predict --steps 5000: the forecast of column "v" at row `},
+		{"float64", []string{"dtype=float64"}, `: predict --steps 5000: the forecast of column "v" at row `},
+		{"float32 differenced", []string{"dtype=float32", "data.sequence.difference=true"}, `: predict --steps 5000: the forecast of column "v" at row `},
+		{"float64 differenced", []string{"dtype=float64", "data.sequence.difference=true"}, `: predict --steps 5000: the forecast of column "v" at row `},
+		{"validation", []string{"dtype=float32", "data.train=big.csv"}, `: the validation forecast of column "v" for row 41 is 6.3`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			name := strings.ReplaceAll(tc.name, " ", "-")
+			cfg := testutil.LoadConfig(t, dir, src, append(tc.sets, "name="+name)...)
+			out := filepath.Join(dir, name)
+			if _, err := session.Run(cfg, session.Options{OutDir: out}); err != nil {
+				t.Fatal(err)
+			}
+			ck := filepath.Join(out, "last.safetensors")
+			err := cktest.Edit(ck, ck, func(_ map[string]string, ts map[string]any) {
+				for name, v := range ts {
+					w := 0.0
+					if name == "1.weight" {
+						w = 2
+					}
+					switch v := v.(type) {
+					case []float32:
+						if !strings.HasPrefix(name, "optimizer.") {
+							v[0] = float32(w)
+						}
+					case []float64:
+						if !strings.HasPrefix(name, "optimizer.") {
+							v[0] = w
+						}
+					}
+				}
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			typ := strings.Fields(tc.name)[0]
+			csvPath := filepath.Join(out, "f.csv")
+			if tc.name == "validation" {
+				_, err = ForecastValidation(cfg, ck, csvPath, "")
+			} else {
+				_, err = ForecastAhead(cfg, ck, 5000, csvPath, "")
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "beyond the range of") || strings.Contains(err.Error(), "\n") {
+				t.Fatalf("got %v, want one line with %q", err, tc.want)
+			}
+			if _, serr := os.Stat(csvPath); serr == nil {
+				t.Errorf("%s was written", csvPath)
+			}
+			if tc.name == "validation" {
+				return
+			}
+			// The rows the message says stay in range do.
+			_, steps, ok := strings.Cut(err.Error(), "stay in range (--steps ")
+			n, _ := strconv.Atoi(strings.TrimSuffix(steps, ")"))
+			if !ok || n < 10 || !strings.Contains(err.Error(), "beyond the range of "+typ) {
+				t.Fatalf("%v: want the rows in range of %s", err, typ)
+			}
+			r, err := ForecastAhead(cfg, ck, n, csvPath, "")
+			if err != nil {
+				t.Fatalf("--steps %d: %v", n, err)
+			}
+			if last := r.Values[len(r.Values)-1][0]; len(r.Values) != n || !inSeriesRange(last, typ == "float64") {
+				t.Errorf("--steps %d: %d rows, the last %v", n, len(r.Values), last)
+			}
+		})
 	}
 }
