@@ -68,7 +68,13 @@ func TestMainExitCodes(t *testing.T) {
 		{[]string{"sweep", good, "--grid", "optimizer.lr=0.1,0.01", "--set", "training.=1"}, exitUsage, `key "training." has an empty part`},
 		{[]string{"summary", good, "--set", "training.epochs=2", "--set", "seed"}, exitUsage, `invalid argument "seed" for "--set" flag`},
 		{[]string{"summary", good, "--set", "training.bogus=1"}, exitError, `--set training.bogus=1: training.bogus: unknown key`},
-		{[]string{"summary", good, "--set", "training.epochs="}, exitError, `--set training.epochs=: training.epochs: expected an integer, got null`},
+		// An empty value is a bad command line too, naming the key: read
+		// as null it silently cleared name, data.test, model.init_from or
+		// training.steps (an unset shell variable); key=null clears one.
+		{[]string{"summary", good, "--set", "training.epochs="}, exitUsage, `invalid argument "training.epochs=" for "--set" flag: no value for training.epochs after the '=' (an unset shell variable?); give one, or training.epochs=null to clear the key`},
+		{[]string{"summary", good, "--set", "name="}, exitUsage, `invalid argument "name=" for "--set" flag: no value for name after the '='`},
+		{[]string{"summary", good, "--set", "model.init_from= "}, exitUsage, `invalid argument "model.init_from= " for "--set" flag: no value for model.init_from after the '='`},
+		{[]string{"summary", good, "--set", "training.epochs=null"}, exitError, `--set training.epochs=null: training.epochs: expected an integer, got null`},
 	}
 	for _, tc := range tests {
 		s, _, errOut := streams()

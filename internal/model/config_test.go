@@ -301,3 +301,35 @@ func TestEnvironmentSetsKeysTheFileOmits(t *testing.T) {
 		})
 	}
 }
+
+// TestSplitSet: a --set is key=value with a dotted key of non-empty parts
+// and a value; an empty value (only spaces too) is refused naming the key,
+// rather than read as YAML's null, which cleared the key silently. null
+// itself is a value.
+func TestSplitSet(t *testing.T) {
+	for _, tc := range []struct {
+		in, key, value, err string
+	}{
+		{in: "training.epochs=3", key: "training.epochs", value: "3"},
+		{in: " optimizer.lr = 0.1", key: "optimizer.lr", value: " 0.1"},
+		{in: "training.steps=null", key: "training.steps", value: "null"},
+		{in: "name=a=b", key: "name", value: "a=b"},
+		{in: "name", err: "expected key=value"},
+		{in: "=1", err: "expected key=value"},
+		{in: "a..b=1", err: `key "a..b" has an empty part`},
+		{in: "model.init_from=", err: "no value for model.init_from after the '=' (an unset shell variable?); give one, or model.init_from=null to clear the key"},
+		{in: "name=  ", err: "no value for name after the '='"},
+	} {
+		key, value, err := SplitSet(tc.in)
+		switch {
+		case tc.err == "" && (err != nil || key != tc.key || value != tc.value):
+			t.Errorf("SplitSet(%q) = %q, %q, %v; want %q, %q", tc.in, key, value, err, tc.key, tc.value)
+		case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)):
+			t.Errorf("SplitSet(%q): %v, want an error with %q", tc.in, err, tc.err)
+		}
+	}
+	// Parse refuses it too (overrides that do not come through the flag).
+	if _, err := Parse("c.yaml", []byte("name: x\n"), []string{"name="}, nil); err == nil || err.Error() != "--set name=: no value for name after the '=' (an unset shell variable?); give one, or name=null to clear the key" {
+		t.Errorf("Parse: %v", err)
+	}
+}

@@ -53,7 +53,9 @@
 // the --set does (and NETTRAIN_TRAINING=5 is the same error as
 // --set training=5). Variables that name no config key are ignored, and so
 // is NETTRAIN_DATA, which is the directory of the built-in data sets, not
-// the data section. An empty variable counts as unset (viper's default).
+// the data section. An empty variable counts as unset (viper's default),
+// and an empty --set value (key=) is refused (SplitSet): read as YAML's
+// null it would clear the key silently; key=null does that on purpose.
 //
 // A section and a key inside it cannot both be overridden, whether by two
 // --set flags, two variables or one of each (--set optimizer=sgd with

@@ -26,10 +26,19 @@ func EnvName(key string) string {
 }
 
 // SplitSet splits a --set override, key=value, into its key (without the
-// spaces around it) and its value (which may be empty: null). A missing
-// '=', an empty key or an empty part of a dotted key (a..b, training.) is
-// an error in the command line itself, found before any config is read;
-// whether the key exists is the config's business.
+// spaces around it) and its value, YAML. A missing '=', an empty key, an
+// empty part of a dotted key (a..b, training.) or an empty value (key=,
+// or only spaces after the '=') is an error in the command line itself,
+// found before any config is read; whether the key exists is the
+// config's business.
+//
+// An empty value is refused rather than read: YAML reads it as null,
+// which silently clears a key (name, data.test, model.init_from,
+// training.steps all fall back to their defaults), Helm and viper as the
+// empty string, which no key takes; typically a shell variable that was
+// not set (--set model.init_from=$CKPT). key=null clears a key on
+// purpose. (An empty NETTRAIN_* variable is ignored, as unset, as viper
+// reads the environment.)
 func SplitSet(s string) (key, value string, err error) {
 	key, value, ok := strings.Cut(s, "=")
 	key = strings.TrimSpace(key)
@@ -38,6 +47,9 @@ func SplitSet(s string) (key, value string, err error) {
 	}
 	if err := CheckKeyPath(key); err != nil {
 		return "", "", err
+	}
+	if strings.TrimSpace(value) == "" {
+		return "", "", fmt.Errorf("no value for %s after the '=' (an unset shell variable?); give one, or %s=null to clear the key", key, key)
 	}
 	return key, value, nil
 }

@@ -212,8 +212,8 @@ func TestOverrideErrorsNameTheOverride(t *testing.T) {
 	check(t, []parseCase{
 		{name: "a layer kind added to a layer", src: base, sets: []string{"model.layers.0.conv2d.filters=3"},
 			want: "--set model.layers.0.conv2d.filters=3 (c.yaml:7:7): model.layers[0]: a layer is one kind with its parameters, e.g. {dense: {units: 10}}; got 2 keys [dense conv2d] (indent the parameters under the kind)"},
-		{name: "required value emptied", src: base, sets: []string{"data.train="}, needData: true,
-			want: "--set data.train=: data.train: required: the training data (mnist:train, fashion-mnist:train, or a path to IDX, CSV or safetensors)"},
+		{name: "required value emptied", src: base, sets: []string{"data.train=null"}, needData: true,
+			want: "--set data.train=null: data.train: required: the training data (mnist:train, fashion-mnist:train, or a path to IDX, CSV or safetensors)"},
 		{name: "required value emptied by the environment", src: base, env: map[string]string{"NETTRAIN_DATA_TRAIN": "null"}, needData: true,
 			want: "NETTRAIN_DATA_TRAIN=null: data.train: required: the training data (mnist:train, fashion-mnist:train, or a path to IDX, CSV or safetensors)"},
 		{name: "csv targets added beside a label", src: csv, sets: []string{"data.csv.targets=[a, b]"},
