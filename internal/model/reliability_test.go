@@ -213,9 +213,9 @@ func TestOverrideErrorsNameTheOverride(t *testing.T) {
 		{name: "a layer kind added to a layer", src: base, sets: []string{"model.layers.0.conv2d.filters=3"},
 			want: "--set model.layers.0.conv2d.filters=3 (c.yaml:7:7): model.layers[0]: a layer is one kind with its parameters, e.g. {dense: {units: 10}}; got 2 keys [dense conv2d] (indent the parameters under the kind)"},
 		{name: "required value emptied", src: base, sets: []string{"data.train=null"}, needData: true,
-			want: "--set data.train=null: data.train: required: the training data (mnist:train, fashion-mnist:train, or a path to IDX, CSV or safetensors)"},
+			want: "--set data.train=null: data.train: required: the training data (mnist:train, fashion-mnist:train, or a path to an IDX, CSV or safetensors file, a folder of images in class folders, or a text or series file with data.sequence)"},
 		{name: "required value emptied by the environment", src: base, env: map[string]string{"NETTRAIN_DATA_TRAIN": "null"}, needData: true,
-			want: "NETTRAIN_DATA_TRAIN=null: data.train: required: the training data (mnist:train, fashion-mnist:train, or a path to IDX, CSV or safetensors)"},
+			want: "NETTRAIN_DATA_TRAIN=null: data.train: required: the training data (mnist:train, fashion-mnist:train, or a path to an IDX, CSV or safetensors file, a folder of images in class folders, or a text or series file with data.sequence)"},
 		{name: "csv targets added beside a label", src: csv, sets: []string{"data.csv.targets=[a, b]"},
 			want: "--set data.csv.targets=[a, b] (c.yaml:4:8): data.csv: give label (one column) or targets (several regression columns), not both"},
 		{name: "sequence made text with inputs", src: series, sets: []string{"data.sequence.kind=text"},
@@ -254,7 +254,7 @@ func TestOverrideErrorsNameTheOverride(t *testing.T) {
 		{name: "an error in another layer stays on the file", src: strings.Replace(base, "units: 10", "units: 0", 1), sets: []string{"model.layers.0.dense.units=64"},
 			want: "c.yaml:9:22: layer 2 (dense): units: must be at least 1, got 0"},
 		{name: "a missing key stays on the file", src: strings.Replace(base, "train: mnist:train", "validation: v.csv", 1), sets: []string{"data.test=t.csv"},
-			want: "c.yaml:3:3: data.train: required with data.sequence, data.test or data.validation: the training data (mnist:train, fashion-mnist:train, or a path to IDX, CSV or safetensors)"},
+			want: "c.yaml:3:3: data.train: required with data.sequence, data.test or data.validation: the training data (mnist:train, fashion-mnist:train, or a path to an IDX, CSV or safetensors file, a folder of images in class folders, or a text or series file with data.sequence)"},
 	})
 }
 

@@ -197,7 +197,7 @@ func (c *Config) RequireData(what string) error {
 	if c.dataNode != nil && c.dataNode.Kind == yaml.ScalarNode {
 		errAt = c.dec.errIn
 	}
-	return errAt(c.dataNode, "data.train", "required%s: the training data (mnist:train, fashion-mnist:train, or a path to IDX, CSV or safetensors)", what)
+	return errAt(c.dataNode, "data.train", "required%s: the training data (mnist:train, fashion-mnist:train, or a path to an IDX, CSV or safetensors file, a folder of images in class folders, or a text or series file with data.sequence)", what)
 }
 
 // checkImage validates data.image and data.augment; whether the data is
