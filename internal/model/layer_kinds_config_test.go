@@ -92,3 +92,30 @@ func TestLayerKindConfigErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestFrameworkLayerNames: Keras's and PyTorch's names of a kind that
+// nettrain spells otherwise get nettrain's name.
+func TestFrameworkLayerNames(t *testing.T) {
+	for _, c := range []struct{ name, want string }{
+		{"BatchNormalization", `unknown layer kind "BatchNormalization" (Keras's name; here it is "batchnorm")`},
+		{"batch_normalization", `unknown layer kind "batch_normalization" (Keras's name; here it is "batchnorm")`},
+		{"nn.BatchNorm2d", `unknown layer kind "nn.BatchNorm2d" (PyTorch's name; here it is "batchnorm")`},
+		{"Linear", `unknown layer kind "Linear" (PyTorch's name; here it is "dense")`},
+		{"MaxPooling2D", `unknown layer kind "MaxPooling2D" (Keras's name; here it is "maxpool2d")`},
+		{"GlobalAveragePooling2D", `unknown layer kind "GlobalAveragePooling2D" (Keras's name; here it is "global_avgpool")`},
+		{"AdaptiveAvgPool2d", `unknown layer kind "AdaptiveAvgPool2d" (PyTorch's name; here it is "global_avgpool")`},
+		{"LeakyReLU", `unknown layer kind "LeakyReLU" (Keras's and PyTorch's name; here it is "leaky_relu")`},
+		{"desne", `unknown layer kind "desne" (did you mean "dense"?)`},
+	} {
+		src := "model:\n  input: [4]\n  layers:\n    - " + c.name + "\nloss: mse\n"
+		_, err := Parse("c.yaml", []byte(src), nil, nil)
+		if want := "c.yaml:4:7: model.layers[0]: " + c.want; err == nil || err.Error() != want {
+			t.Errorf("%s: %v, want %q", c.name, err, want)
+		}
+	}
+	for name, e := range frameworkNames {
+		if !slices.Contains(LayerKinds(), e.kind) {
+			t.Errorf("%s stands for %q, which is no layer kind", name, e.kind)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 
@@ -51,7 +52,11 @@ func (l *LayerConfig) decodeNode(d *decoder, n *yaml.Node, path string) error {
 	l.Kind = kindNode.Value
 	k, ok := backprop.LookupKind(l.Kind)
 	if !ok {
-		// A close name is suggested; otherwise every known kind is listed.
+		// Keras's and PyTorch's name of a kind, or a close name, is
+		// suggested; otherwise every known kind is listed.
+		if kind, from, ok := frameworkKind(l.Kind); ok {
+			return d.errAt(kindNode, path, "unknown layer kind %q (%s name; here it is %q)", l.Kind, from, kind)
+		}
 		if hint := didYouMean(l.Kind, LayerKinds()); hint != "" {
 			return d.errAt(kindNode, path, "unknown layer kind %q%s", l.Kind, hint)
 		}
@@ -179,4 +184,38 @@ func checkSize(s backprop.Spec) error {
 		return fmt.Errorf("%.3g parameters, more than nettrain supports (2^40)", params)
 	}
 	return nil
+}
+
+// frameworkNames are Keras's and PyTorch's names of layer kinds that
+// nettrain spells otherwise, by their folded form (lower case, no "_" or
+// "nn." prefix): what a user coming from them types.
+var frameworkNames = map[string]struct{ kind, from string }{
+	"batchnormalization":     {"batchnorm", "Keras's"},
+	"batchnorm1d":            {"batchnorm", "PyTorch's"},
+	"batchnorm2d":            {"batchnorm", "PyTorch's"},
+	"layernormalization":     {"layernorm", "Keras's"},
+	"linear":                 {"dense", "PyTorch's"},
+	"maxpooling1d":           {"maxpool1d", "Keras's"},
+	"maxpooling2d":           {"maxpool2d", "Keras's"},
+	"averagepooling1d":       {"avgpool1d", "Keras's"},
+	"averagepooling2d":       {"avgpool2d", "Keras's"},
+	"globalaveragepooling1d": {"global_avgpool", "Keras's"},
+	"globalaveragepooling2d": {"global_avgpool", "Keras's"},
+	"globalmaxpooling1d":     {"global_maxpool", "Keras's"},
+	"globalmaxpooling2d":     {"global_maxpool", "Keras's"},
+	"adaptiveavgpool2d":      {"global_avgpool", "PyTorch's"},
+	"adaptivemaxpool2d":      {"global_maxpool", "PyTorch's"},
+	"leakyrelu":              {"leaky_relu", "Keras's and PyTorch's"},
+}
+
+// frameworkKind is the nettrain kind a Keras or PyTorch layer name stands
+// for, when nettrain spells it otherwise (BatchNormalization, nn.Linear,
+// MaxPooling2D), and which framework uses the name.
+func frameworkKind(name string) (kind, from string, ok bool) {
+	f := strings.ToLower(strings.TrimPrefix(name, "nn."))
+	f = strings.ReplaceAll(f, "_", "")
+	if e, ok := frameworkNames[f]; ok {
+		return e.kind, e.from, true
+	}
+	return "", "", false
 }
