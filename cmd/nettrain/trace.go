@@ -161,6 +161,9 @@ func runTrace(o *TraceOptions) error {
 	if o.Samples > tr.Samples {
 		fmt.Fprintf(o.IO.ErrOut, "nettrain: note: --samples %d: the input has %d sample(s); tracing those\n", o.Samples, tr.Samples)
 	}
+	if tr.Unnormalised != "" {
+		fmt.Fprintf(o.IO.ErrOut, "nettrain: note: the sample typed in is the network's input as given, but this model's data is normalised (%s): type it normalised, or give it in a file (--input FILE), which is read as in training\n", tr.Unnormalised)
+	}
 	digits := tracepage.DefaultDigits
 	if tc := cfg.Trace; tc != nil && tc.Digits != nil {
 		digits = *tc.Digits

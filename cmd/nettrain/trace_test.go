@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -101,6 +102,39 @@ func TestTraceErrorsNameTheFlag(t *testing.T) {
 		out, err := nettrainCmd(t, dir, tc.args...).CombinedOutput()
 		if err == nil || !strings.HasPrefix(string(out), tc.want) || strings.Count(string(out), "\n") != 1 {
 			t.Errorf("%v: %v\n%s\nwant one line starting %q", tc.args, err, out, tc.want)
+		}
+	}
+}
+
+// TestTraceTypedInputOfNormalisedData: a sample typed in skips the data's
+// normalisation, which a note says when the model's data has one.
+func TestTraceTypedInputOfNormalisedData(t *testing.T) {
+	dir := t.TempDir()
+	var csv strings.Builder
+	csv.WriteString("a,b,label\n")
+	for i := range 20 {
+		fmt.Fprintf(&csv, "%d,%d,%d\n", 10*i, 100+i%3, i%2)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "d.csv"), []byte(csv.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		normalize, note string
+	}{
+		{"standardize", "nettrain: note: the sample typed in is the network's input as given, but this model's data is normalised (standardize, fitted on the training data): type it normalised, or give it in a file (--input FILE), which is read as in training\n"},
+		{"minmax", "(minmax, fitted on the training data)"},
+		{"none", ""},
+		{"unit", ""}, // floats: unchanged
+	} {
+		cfg := filepath.Join(dir, tc.normalize+".yaml")
+		src := "data: {train: d.csv, normalize: " + tc.normalize + ", csv: {label: label}}\nmodel:\n  layers:\n    - dense: {units: classes}\n"
+		if err := os.WriteFile(cfg, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		s, _, errOut := streams()
+		code := Main([]string{"trace", cfg, "--input", "1,2", "--target", "1"}, s)
+		if msg := errOut.String(); code != 0 || !strings.Contains(msg, tc.note) || tc.note == "" && msg != "" {
+			t.Errorf("%s: exit %d, stderr %q; want the note %q", tc.normalize, code, msg, tc.note)
 		}
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 
 	"github.com/nettrain/nettrain/internal/backprop"
+	"github.com/nettrain/nettrain/internal/checkpoint"
+	"github.com/nettrain/nettrain/internal/data"
 	"github.com/nettrain/nettrain/internal/model"
 	"github.com/nettrain/nettrain/internal/train"
 )
@@ -64,6 +66,24 @@ type Trace struct {
 	// backprop started from, when given instead of a loss.
 	OutputGrad *Tensor      `json:"output_grad,omitempty"`
 	Layers     []TraceLayer `json:"layers"`
+	// Unnormalised names the normalisation of the model's data that a
+	// sample typed in did not go through (it is the network's input as
+	// given): "" when there is none, or no data.
+	Unnormalised string `json:"unnormalised,omitempty"`
+}
+
+// normalisation describes the preprocessing p applies to raw inputs, ""
+// when it leaves them as they are (none; unit on floats; token ids).
+func normalisation(p *checkpoint.Preprocess) string {
+	switch {
+	case p == nil || p.Kind == checkpoint.KindText || p.Normalize == string(data.None):
+		return ""
+	case p.Normalize == string(data.Unit) && !p.Bytes:
+		return ""
+	case p.Normalize == string(data.Unit):
+		return "unit: bytes divided by 255"
+	}
+	return p.Normalize + ", fitted on the training data"
 }
 
 // TraceOptions says what to trace.
@@ -156,6 +176,9 @@ func RunTrace(cfg *model.Config, o TraceOptions) (*Trace, error) {
 	y := net.Forward(ctx, x, n)
 	batched := func(shape []int) []int { return append([]int{n}, shape...) }
 	tr := &Trace{Samples: n, Source: in.source, Input: tensorOf(batched(net.In), x), LossFn: cfg.Loss}
+	if o.Literal != nil && m.Data != nil {
+		tr.Unnormalised = normalisation(m.Data.Preprocess())
+	}
 	if gradOut == nil {
 		tr.Loss, _, _ = net.Loss.Forward(y, tgt, n)
 		gradOut = net.Loss.Grad(n)
