@@ -128,8 +128,8 @@
 //
 // Pixels are stored as bytes in U8, shape [C H W], as IDX images are, so
 // normalisation and batches treat both alike. C = 1 is the luminance
-// (color.GrayModel: 0.299 R + 0.587 G + 0.114 B, the weights of PIL's
-// convert("L")); C = 3 is R, G, B with alpha dropped, never composited,
+// 0.299 R + 0.587 G + 0.114 B, computed as PIL's convert("L") does
+// (luminance); C = 3 is R, G, B with alpha dropped, never composited,
 // as PIL's convert("RGB") does. An image whose size differs from the
 // sample's is resized (golang.org/x/image/draw, BiLinear or
 // NearestNeighbor) after that conversion.

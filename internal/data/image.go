@@ -23,10 +23,9 @@ import (
 
 // ImageOptions says how images become samples: Channels 1 or 3, Size [H, W], Resize "bilinear" or "nearest".
 type ImageOptions struct {
-	// Channels is 1 (grayscale: the luminance Y = 0.299 R + 0.587 G +
-	// 0.114 B, as color.GrayModel and PIL's convert("L") compute it) or 3
-	// (R, G, B; alpha is dropped, not composited, as PIL's
-	// convert("RGB") does).
+	// Channels is 1 (grayscale: the luminance 0.299 R + 0.587 G +
+	// 0.114 B in PIL's convert("L") integer arithmetic) or 3 (R, G, B;
+	// alpha is dropped, not composited, as PIL's convert("RGB") does).
 	Channels int
 	// Size is the sample's [height, width]; an image of another size is
 	// resized to it.
@@ -404,9 +403,7 @@ func rgbAt(img image.Image, x, y int) (r, g, b uint8) {
 }
 
 // grayAt is the luminance of pixel (x, y), from its colour without alpha
-// (rgbAt): Y = (19595 R + 38470 G + 7471 B + 2^15) >> 16 on 16-bit
-// values, exactly color.GrayModel's ITU-R BT.601 weights 0.299, 0.587,
-// 0.114 (PIL's convert("L") uses the same weights).
+// (rgbAt; luminance), or the stored value of a grayscale image.
 func grayAt(img image.Image, x, y int) uint8 {
 	switch m := img.(type) {
 	case *image.Gray:
@@ -418,8 +415,12 @@ func grayAt(img image.Image, x, y int) uint8 {
 	return luminance(r, g, b)
 }
 
-// luminance is color.GrayModel's conversion of an opaque colour.
+// luminance is PIL's convert("L") of an 8-bit colour, exactly:
+// L = (19595 R + 38470 G + 7471 B + 2^15) >> 16, the ITU-R BT.601
+// weights 0.299, 0.587, 0.114 in 16-bit fixed point, rounded (Pillow's
+// libImaging/Convert.c, L24). color.GrayModel has the same weights but
+// applies them to 16-bit values and truncates to 8 bits, which differs
+// by one on about a sixth of colours.
 func luminance(r, g, b uint8) uint8 {
-	r16, g16, b16 := uint32(r)*0x101, uint32(g)*0x101, uint32(b)*0x101
-	return uint8((19595*r16 + 38470*g16 + 7471*b16 + 1<<15) >> 24)
+	return uint8((19595*uint32(r) + 38470*uint32(g) + 7471*uint32(b) + 1<<15) >> 16)
 }

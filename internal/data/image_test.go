@@ -35,6 +35,13 @@ func testImage(w, h int) *image.NRGBA {
 	return m
 }
 
+// pilL is PIL's convert("L") of one colour, as Pillow's
+// libImaging/Convert.c writes it (TestReadImagePIL checks nettrain
+// against PIL itself).
+func pilL(r, g, b uint8) uint8 {
+	return uint8((int(r)*19595 + int(g)*38470 + int(b)*7471 + 0x8000) >> 16)
+}
+
 // encode writes img in a format ("png", "gif", "bmp", "jpeg") to path.
 func encode(t *testing.T, path string, img image.Image, format string) {
 	t.Helper()
@@ -65,7 +72,7 @@ func encode(t *testing.T, path string, img image.Image, format string) {
 
 // TestReadImageLossless checks the bytes of lossless formats exactly:
 // CHW order, alpha dropped (PNG keeps the colour of a translucent pixel
-// as stored), luminance as color.GrayModel.
+// as stored), luminance as PIL's convert("L") (pilL).
 func TestReadImageLossless(t *testing.T) {
 	const w, h = 5, 3
 	src := testImage(w, h)
@@ -109,7 +116,7 @@ func TestReadImageLossless(t *testing.T) {
 					if got := [3]uint8{rgb[i], rgb[h*w+i], rgb[2*h*w+i]}; got != [3]uint8{c.R, c.G, c.B} {
 						t.Fatalf("pixel (%d, %d): RGB %v, want %v", x, y, got, [3]uint8{c.R, c.G, c.B})
 					}
-					want := color.GrayModel.Convert(color.NRGBA{c.R, c.G, c.B, 255}).(color.Gray).Y
+					want := pilL(c.R, c.G, c.B)
 					if gray[i] != want {
 						t.Fatalf("pixel (%d, %d): gray %d, want %d", x, y, gray[i], want)
 					}

@@ -3,7 +3,6 @@ package data
 import (
 	"errors"
 	"image"
-	"image/color"
 	"os"
 	"path/filepath"
 	"slices"
@@ -125,7 +124,7 @@ func TestLoadImageFolderChannelsAndSize(t *testing.T) {
 	// Nearest neighbour from 4x4 to 2x2 takes source pixel (1, 1) for
 	// (0, 0); its luminance ignores its alpha.
 	c := rgb.NRGBAAt(1, 1)
-	want := color.GrayModel.Convert(color.NRGBA{c.R, c.G, c.B, 255}).(color.Gray).Y
+	want := pilL(c.R, c.G, c.B)
 	if !slices.Equal(ds.Shape, []int{1, 2, 2}) || ds.N != 3 || ds.U8[4] != want {
 		t.Errorf("shape %v, N %d, first pixel of b/1 %d", ds.Shape, ds.N, ds.U8[4])
 	}

@@ -92,6 +92,9 @@ func TestReadImagePIL(t *testing.T) {
 		{"colours.png", 3, "RGB as stored"},
 		{"gradient.png", 3, "RGB as stored"},
 		{"alpha-lossless.webp", 3, "lossless WebP: a transparent pixel keeps its stored colour"},
+		{"colours.png", 1, "convert(\"L\")'s integer luminance"},
+		{"gradient.png", 1, "convert(\"L\")'s integer luminance"},
+		{"alpha-lossless.webp", 1, "luminance of the stored colour"},
 	} {
 		t.Run(fmt.Sprintf("%s C=%d", tc.name, tc.channels), func(t *testing.T) {
 			g, ok := golden[tc.name]
