@@ -164,7 +164,7 @@ var imageFormats = []imageFormat{
 		return strings.HasPrefix(string(h), "GIF87a") || strings.HasPrefix(string(h), "GIF89a")
 	}, gif.DecodeConfig, gif.Decode},
 	{"BMP", func(h []byte) bool { return strings.HasPrefix(string(h), "BM") }, bmp.DecodeConfig, bmp.Decode},
-	{"WebP", func(h []byte) bool { return len(h) >= 12 && string(h[:4]) == "RIFF" && string(h[8:12]) == "WEBP" }, webp.DecodeConfig, webp.Decode},
+	{"WebP", func(h []byte) bool { return len(h) >= 12 && string(h[:4]) == "RIFF" && string(h[8:12]) == "WEBP" }, webp.DecodeConfig, decodeWebP},
 }
 
 // imageHeader is what an image's header says.
@@ -391,7 +391,7 @@ func rgbAt(img image.Image, x, y int) (r, g, b uint8) {
 	case *image.Gray:
 		v := m.Pix[m.PixOffset(x, y)]
 		return v, v, v
-	case *image.YCbCr:
+	case *image.YCbCr: // a JPEG (decodeWebP converts a lossy WebP's)
 		c := m.YCbCrAt(x, y)
 		return color.YCbCrToRGB(c.Y, c.Cb, c.Cr)
 	case *image.Paletted:

@@ -95,6 +95,17 @@ func TestReadImagePIL(t *testing.T) {
 		{"colours.png", 1, "convert(\"L\")'s integer luminance"},
 		{"gradient.png", 1, "convert(\"L\")'s integer luminance"},
 		{"alpha-lossless.webp", 1, "luminance of the stored colour"},
+		{"white.webp", 3, "lossy WebP: limited-range YCbCr, white is 255"},
+		{"black.webp", 3, "lossy WebP: limited-range YCbCr, black is 0"},
+		{"grey.webp", 3, "lossy WebP: limited-range YCbCr"},
+		{"flat.webp", 3, "lossy WebP: limited-range YCbCr"},
+		{"flat.webp", 1, "lossy WebP: limited-range YCbCr"},
+		{"gradient-odd.webp", 3, "lossy WebP: libwebp's fancy chroma upsampling, odd sides"},
+		{"gradient-odd.webp", 1, "lossy WebP: libwebp's fancy chroma upsampling, odd sides"},
+		{"gradient-even.webp", 3, "lossy WebP: libwebp's fancy chroma upsampling, even sides"},
+		{"gradient-even.webp", 1, "lossy WebP: libwebp's fancy chroma upsampling, even sides"},
+		{"alpha-lossy.webp", 3, "lossy WebP with alpha: a transparent pixel keeps its stored colour"},
+		{"alpha-lossy.webp", 1, "lossy WebP with alpha: the stored colour's luminance"},
 	} {
 		t.Run(fmt.Sprintf("%s C=%d", tc.name, tc.channels), func(t *testing.T) {
 			g, ok := golden[tc.name]
