@@ -152,19 +152,23 @@ type imageFormat struct {
 	magic  func(head []byte) bool
 	config func(io.Reader) (image.Config, error)
 	decode func(io.Reader) (image.Image, error)
+	// restore, if not nil, returns the decoded image with what the
+	// decoder dropped and PIL reads (a GIF's transparent colour) put
+	// back, reading the file again from its start with r.
+	restore func(img image.Image, r io.Reader) (image.Image, error)
 }
 
 // imageFormats are the formats read. The standard library's registry
 // (image.Decode) is not used, so that what is read does not depend on
 // which other packages the binary links.
 var imageFormats = []imageFormat{
-	{"PNG", func(h []byte) bool { return strings.HasPrefix(string(h), "\x89PNG\r\n\x1a\n") }, png.DecodeConfig, png.Decode},
-	{"JPEG", func(h []byte) bool { return strings.HasPrefix(string(h), "\xff\xd8") }, jpeg.DecodeConfig, jpeg.Decode},
+	{"PNG", func(h []byte) bool { return strings.HasPrefix(string(h), "\x89PNG\r\n\x1a\n") }, png.DecodeConfig, png.Decode, nil},
+	{"JPEG", func(h []byte) bool { return strings.HasPrefix(string(h), "\xff\xd8") }, jpeg.DecodeConfig, jpeg.Decode, nil},
 	{"GIF", func(h []byte) bool {
 		return strings.HasPrefix(string(h), "GIF87a") || strings.HasPrefix(string(h), "GIF89a")
-	}, gif.DecodeConfig, gif.Decode},
-	{"BMP", func(h []byte) bool { return strings.HasPrefix(string(h), "BM") }, bmp.DecodeConfig, bmp.Decode},
-	{"WebP", func(h []byte) bool { return len(h) >= 12 && string(h[:4]) == "RIFF" && string(h[8:12]) == "WEBP" }, webp.DecodeConfig, decodeWebP},
+	}, gif.DecodeConfig, gif.Decode, gifStoredColour},
+	{"BMP", func(h []byte) bool { return strings.HasPrefix(string(h), "BM") }, bmp.DecodeConfig, bmp.Decode, nil},
+	{"WebP", func(h []byte) bool { return len(h) >= 12 && string(h[:4]) == "RIFF" && string(h[8:12]) == "WEBP" }, webp.DecodeConfig, decodeWebP, nil},
 }
 
 // imageHeader is what an image's header says.
@@ -323,6 +327,14 @@ func decodeInto(f *os.File, path string, size int64, h imageHeader, o ImageOptio
 	if b := img.Bounds(); b.Dx() != h.w || b.Dy() != h.h {
 		return fmt.Errorf("%s: corrupt %s image: the header says %dx%d pixels, the data %dx%d", path, h.format.name, h.w, h.h, b.Dx(), b.Dy())
 	}
+	if h.format.restore != nil {
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return fmt.Errorf("%s: cannot read: %v", path, err)
+		}
+		if img, err = h.format.restore(img, safeio.LimitSize(f, path, size)); err != nil {
+			return decodeErr(path, h.format.name, "header", err)
+		}
+	}
 	toSample(img, o, dst)
 	return nil
 }
@@ -373,9 +385,11 @@ func toSample(img image.Image, o ImageOptions, dst []uint8) {
 }
 
 // rgbAt is the colour of pixel (x, y) without its alpha: the stored
-// (non-premultiplied) colour, as PIL's convert("RGB") keeps it. A format
-// that stores premultiplied colour has it divided by alpha first
-// (color.NRGBAModel); a fully transparent pixel then reads black.
+// (non-premultiplied) colour, as PIL's convert("RGB") keeps it. The
+// decoders give it as stored: PNG, BMP and WebP (decodeWebP) as NRGBA or
+// opaque, a GIF's transparent palette entry as NRGBA with alpha 0
+// (gifStoredColour). Any other premultiplied colour would be divided by
+// alpha (color.NRGBAModel), and a fully transparent pixel read black.
 func rgbAt(img image.Image, x, y int) (r, g, b uint8) {
 	switch m := img.(type) {
 	case *image.NRGBA:
@@ -394,7 +408,7 @@ func rgbAt(img image.Image, x, y int) (r, g, b uint8) {
 	case *image.YCbCr: // a JPEG (decodeWebP converts a lossy WebP's)
 		c := m.YCbCrAt(x, y)
 		return color.YCbCrToRGB(c.Y, c.Cb, c.Cr)
-	case *image.Paletted:
+	case *image.Paletted: // opaque entries, or a GIF's transparent one as NRGBA
 		c := color.NRGBAModel.Convert(m.Palette[m.ColorIndexAt(x, y)]).(color.NRGBA)
 		return c.R, c.G, c.B
 	}

@@ -263,8 +263,11 @@ func FuzzReadImage(f *testing.F) {
 		}
 		f.Add(b)
 	}
-	if b, err := os.ReadFile("testdata/images/gopher.webp"); err == nil {
-		f.Add(b)
+	seeds, _ := filepath.Glob("testdata/images/pil/*") // lossy and lossless WebP, GIF with transparency
+	for _, p := range append(seeds, "testdata/images/gopher.webp") {
+		if b, err := os.ReadFile(p); err == nil {
+			f.Add(b)
+		}
 	}
 	f.Add(pngHeader(1<<16, 1<<16))
 	f.Fuzz(func(t *testing.T, b []byte) {

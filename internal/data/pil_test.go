@@ -106,6 +106,10 @@ func TestReadImagePIL(t *testing.T) {
 		{"gradient-even.webp", 1, "lossy WebP: libwebp's fancy chroma upsampling, even sides"},
 		{"alpha-lossy.webp", 3, "lossy WebP with alpha: a transparent pixel keeps its stored colour"},
 		{"alpha-lossy.webp", 1, "lossy WebP with alpha: the stored colour's luminance"},
+		{"trans-global.gif", 3, "GIF: the transparent index keeps its colour in the global table"},
+		{"trans-global.gif", 1, "GIF: the transparent index keeps its colour in the global table"},
+		{"trans-local.gif", 3, "GIF: the transparent index keeps its colour in the local table"},
+		{"trans-local.gif", 1, "GIF: the transparent index keeps its colour in the local table"},
 	} {
 		t.Run(fmt.Sprintf("%s C=%d", tc.name, tc.channels), func(t *testing.T) {
 			g, ok := golden[tc.name]
