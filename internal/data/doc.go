@@ -120,7 +120,8 @@
 // samples come in order of class, then file name. Validation and test
 // folders use the training classes (LoadOptions.Classes): a folder that
 // is not a training class is an error naming it. Files are PNG, JPEG,
-// GIF (the first frame), BMP and WebP, by extension (IsImageFile) and
+// GIF (the first frame), BMP and WebP (still: an animated WebP is
+// refused), by extension (IsImageFile) and
 // then by their magic bytes; names starting with "." are ignored, any
 // other file in a class folder is an error unless FolderOptions.SkipBad,
 // which skips and lists it (Dataset.Skipped). ReadImage reads one file

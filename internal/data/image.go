@@ -248,7 +248,7 @@ func readHeader(f *os.File, path string, size int64, lim limit) (imageHeader, er
 		return h, fmt.Errorf("%s: empty file, want a PNG, JPEG, GIF, BMP or WebP image", path)
 	}
 	r := bufio.NewReader(safeio.LimitSize(f, path, size))
-	head, _ := r.Peek(12)
+	head, _ := r.Peek(21)
 	for i := range imageFormats {
 		if imageFormats[i].magic(head) {
 			h.format = &imageFormats[i]
@@ -257,6 +257,11 @@ func readHeader(f *os.File, path string, size int64, lim limit) (imageHeader, er
 	}
 	if h.format == nil {
 		return h, fmt.Errorf("%s: not a PNG, JPEG, GIF, BMP or WebP image (unrecognised first bytes % x)", path, head[:min(len(head), 8)])
+	}
+	if webpAnimated(head) {
+		// golang.org/x/image/webp reads no animation (it would say
+		// "invalid format"), and an animation is no one image.
+		return h, fmt.Errorf("%s: animated WebP image: not supported; nettrain reads still WebP images", path)
 	}
 	cfg, err := h.format.config(r)
 	if err != nil {

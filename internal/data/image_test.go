@@ -208,6 +208,10 @@ func TestReadImageBad(t *testing.T) {
 		os.WriteFile(p, b, 0o644)
 		return p
 	}
+	anim, err := os.ReadFile("testdata/images/pil/anim.webp")
+	if err != nil {
+		t.Fatal(err)
+	}
 	loop := filepath.Join(dir, "loop.png")
 	os.Symlink("loop.png", loop)
 	cases := []struct {
@@ -221,6 +225,7 @@ func TestReadImageBad(t *testing.T) {
 		{write("head.png", good.Bytes()[:20]), ImageOptions{3, [2]int{6, 6}, ""}, "head.png: PNG image is truncated or corrupt: the file ends inside its header"},
 		{write("corrupt.png", corrupt), ImageOptions{3, [2]int{6, 6}, ""}, "corrupt.png: corrupt PNG image: png: invalid format: invalid checksum"},
 		{write("bomb.png", pngHeader(100000, 100000)), ImageOptions{1, [2]int{6, 6}, ""}, "bomb.png: PNG header claims 100000x100000 pixels (width x height), more than nettrain reads (33554432 pixels); is it a decompression bomb?"},
+		{write("anim.webp", anim), ImageOptions{3, [2]int{4, 4}, ""}, "anim.webp: animated WebP image: not supported; nettrain reads still WebP images"},
 		{loop, ImageOptions{3, [2]int{6, 6}, ""}, "loop.png: cannot read: too many levels of symbolic links"},
 		{dir, ImageOptions{3, [2]int{6, 6}, ""}, " is a directory, not a regular file"},
 		{write("ok.png", good.Bytes()), ImageOptions{2, [2]int{6, 6}, ""}, "ok.png: image channels 2: want 1 (grayscale) or 3 (RGB)"},

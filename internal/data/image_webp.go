@@ -35,6 +35,13 @@ func decodeWebP(r io.Reader) (image.Image, error) {
 	return img, nil
 }
 
+// webpAnimated reports whether a file starting with head is an animated
+// WebP: its first chunk, VP8X (extended format), has the animation flag
+// (https://developers.google.com/speed/webp/docs/riff_container).
+func webpAnimated(head []byte) bool {
+	return len(head) >= 21 && string(head[:4]) == "RIFF" && string(head[8:16]) == "WEBPVP8X" && head[20]&0x02 != 0
+}
+
 // webpRGBA converts the 4:2:0 planes of a lossy WebP, and its alpha
 // plane a (stride aStride; nil: opaque), to non-premultiplied RGBA as
 // libwebp 1.2's WebPDecode to MODE_RGBA does, with its defaults (which
