@@ -413,6 +413,9 @@ func rgbAt(img image.Image, x, y int) (r, g, b uint8) {
 	case *image.YCbCr: // a JPEG (decodeWebP converts a lossy WebP's)
 		c := m.YCbCrAt(x, y)
 		return color.YCbCrToRGB(c.Y, c.Cb, c.Cr)
+	case *image.CMYK: // a CMYK JPEG
+		c := m.CMYKAt(x, y)
+		return cmykToRGB(c.C, c.K), cmykToRGB(c.M, c.K), cmykToRGB(c.Y, c.K)
 	case *image.Paletted: // opaque entries, or a GIF's transparent one as NRGBA
 		c := color.NRGBAModel.Convert(m.Palette[m.ColorIndexAt(x, y)]).(color.NRGBA)
 		return c.R, c.G, c.B
@@ -432,6 +435,16 @@ func grayAt(img image.Image, x, y int) uint8 {
 	}
 	r, g, b := rgbAt(img, x, y)
 	return luminance(r, g, b)
+}
+
+// cmykToRGB is one channel of PIL's convert("RGB") of a CMYK colour,
+// exactly (Pillow's libImaging/Convert.c, cmyk2rgb): (255 - K) minus ink
+// times (255 - K) / 255, rounded. color.CMYKToRGB computes it on 16-bit
+// values and differs by one on about 30% of (ink, K) pairs.
+func cmykToRGB(ink, k uint8) uint8 {
+	nk := 255 - int(k)
+	t := int(ink)*nk + 128
+	return uint8(nk - ((t>>8)+t)>>8)
 }
 
 // luminance is PIL's convert("L") of an 8-bit colour, exactly:

@@ -110,6 +110,8 @@ func TestReadImagePIL(t *testing.T) {
 		{"trans-global.gif", 1, "GIF: the transparent index keeps its colour in the global table"},
 		{"trans-local.gif", 3, "GIF: the transparent index keeps its colour in the local table"},
 		{"trans-local.gif", 1, "GIF: the transparent index keeps its colour in the local table"},
+		{"cmyk-blocks.jpg", 3, "CMYK JPEG: PIL's cmyk2rgb"},
+		{"cmyk-blocks.jpg", 1, "CMYK JPEG: PIL's cmyk2rgb, then convert(\"L\")"},
 	} {
 		t.Run(fmt.Sprintf("%s C=%d", tc.name, tc.channels), func(t *testing.T) {
 			g, ok := golden[tc.name]

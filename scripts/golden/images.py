@@ -126,6 +126,18 @@ def rgb_colours():
     return Image.fromarray(a, "RGB")
 
 
+def cmyk_blocks():
+    """16x16 CMYK in four flat 8x8 blocks: a JPEG of it decodes to the
+    same CMYK in any decoder, so that it tests the conversion to RGB."""
+    a = np.zeros((16, 16, 4), np.uint8)
+    for i, c in enumerate([(201, 33, 202, 0), (18, 132, 103, 40), (60, 121, 178, 200), (250, 5, 128, 99)]):
+        y, x = divmod(i, 2)
+        a[8 * y:8 * y + 8, 8 * x:8 * x + 8] = c
+    b = io.BytesIO()
+    Image.fromarray(a, "CMYK").save(b, "JPEG", quality=100, subsampling=0)
+    return b.getvalue()
+
+
 def png(im):
     b = io.BytesIO()
     im.save(b, "PNG")
@@ -151,6 +163,8 @@ def files():
         # PNG: convert("L")'s integer luminance, and resizing.
         ("colours.png", png(rgb_colours()), [(5, 7), (20, 24), (16, 9)]),
         ("gradient.png", png(gradient(13, 9)), [(28, 28), (4, 6)]),
+        # JPEG: the CMYK to RGB conversion (the decoding itself differs).
+        ("cmyk-blocks.jpg", cmyk_blocks(), []),
     ]
 
 
