@@ -132,8 +132,9 @@
 // 0.299 R + 0.587 G + 0.114 B, computed as PIL's convert("L") does
 // (luminance); C = 3 is R, G, B with alpha dropped, never composited,
 // as PIL's convert("RGB") does. An image whose size differs from the
-// sample's is resized (golang.org/x/image/draw, BiLinear or
-// NearestNeighbor) after that conversion.
+// sample's is resized after that conversion: bilinear with
+// golang.org/x/image/draw's BiLinear (within one level of PIL's), or to
+// the nearest pixel as PIL's resize(NEAREST) exactly.
 //
 // Images are hostile input too: each file is opened through safeio;
 // its header is read first and an image claiming more than

@@ -31,8 +31,9 @@ type ImageOptions struct {
 	// resized to it.
 	Size [2]int
 	// Resize is "bilinear" (golang.org/x/image/draw's BiLinear: a tent
-	// filter that widens when shrinking, like PIL's bilinear) or
-	// "nearest" (NearestNeighbor); empty means bilinear.
+	// filter that widens when shrinking, like PIL's BILINEAR, within one
+	// level of it) or "nearest" (scaleNearest: PIL's NEAREST exactly);
+	// empty means bilinear.
 	Resize string
 }
 
@@ -58,7 +59,8 @@ const MaxResizeBytes = 256 << 20
 // and a 16-byte contribution per tap, at most 2*max(1, s/d)+2 taps per
 // output pixel; and the dw x sh buffer of [4]float64 between the passes;
 // plus an eighth for the allocator's rounding and 64 KiB for the rest.
-// NearestNeighbor allocates nothing.
+// Nearest resizing (scaleNearest) allocates only a source index for each
+// of the sample's columns and rows.
 func resizeBytes(dw, dh, sw, sh int) int64 {
 	axis := func(d, s int) int64 {
 		return 24*int64(d) + 16*(2*int64(max(d, s))+2*int64(d))
@@ -193,15 +195,63 @@ func (o ImageOptions) check() (int, error) {
 	return o.Channels * o.Size[0] * o.Size[1], nil
 }
 
-// resizer returns the interpolator a Resize name stands for.
-func resizer(name string) (draw.Interpolator, error) {
+// resizer returns the resizing a Resize name stands for: it scales all of
+// src to all of dst, both *image.Gray or both *image.RGBA.
+func resizer(name string) (func(dst, src draw.Image), error) {
 	switch name {
 	case "", "bilinear":
-		return draw.BiLinear, nil
+		return func(dst, src draw.Image) {
+			draw.BiLinear.Scale(dst, dst.Bounds(), src, src.Bounds(), draw.Src, nil)
+		}, nil
 	case "nearest":
-		return draw.NearestNeighbor, nil
+		return scaleNearest, nil
 	}
 	return nil, fmt.Errorf("image resize %q: want bilinear or nearest", name)
+}
+
+// scaleNearest is PIL's resize(NEAREST) (Pillow's ImagingScaleAffine),
+// exactly: target pixel i of an axis of d pixels takes source pixel
+// int(p_i) of the s pixels there, where p_0 = (s/d)/2 and p_(i+1) = p_i +
+// s/d, accumulated in float64 as PIL does. Where a target pixel's centre
+// falls exactly between two source pixels ((i+0.5) s/d a whole number,
+// e.g. 16 pixels to 7 or 24), the rounding of that sum decides which one,
+// and draw.NearestNeighbor's exact integer arithmetic may take the other.
+// It allocates a table of source columns and rows.
+func scaleNearest(dst, src draw.Image) {
+	var dPix, sPix []uint8
+	var dStride, sStride, bpp int
+	switch d := dst.(type) {
+	case *image.Gray:
+		s := src.(*image.Gray)
+		dPix, dStride, sPix, sStride, bpp = d.Pix, d.Stride, s.Pix, s.Stride, 1
+	case *image.RGBA:
+		s := src.(*image.RGBA)
+		dPix, dStride, sPix, sStride, bpp = d.Pix, d.Stride, s.Pix, s.Stride, 4
+	default:
+		panic(fmt.Sprintf("data: scaleNearest of a %T", dst))
+	}
+	W, H := dst.Bounds().Dx(), dst.Bounds().Dy()
+	xs := nearestIndex(W, src.Bounds().Dx())
+	ys := nearestIndex(H, src.Bounds().Dy())
+	for y, sy := range ys {
+		out, in := dPix[y*dStride:], sPix[sy*sStride:]
+		for x, sx := range xs {
+			copy(out[bpp*x:bpp*x+bpp], in[bpp*sx:bpp*sx+bpp])
+		}
+	}
+}
+
+// nearestIndex is the source pixel, of s, that each of d target pixels
+// along an axis takes (scaleNearest).
+func nearestIndex(d, s int) []int {
+	idx := make([]int, d)
+	step := float64(s) / float64(d)
+	p := step * 0.5
+	for i := range idx {
+		idx[i] = min(int(p), s-1) // p < s - step/2 but for rounding
+		p += step
+	}
+	return idx
 }
 
 // ReadImage decodes one image file (PNG, JPEG, GIF, BMP, WebP) into dst, which has Channels*H*W bytes, CHW order, exactly as training folders are read. Errors are one line naming the file.
@@ -360,8 +410,8 @@ func toSample(img image.Image, o ImageOptions, dst []uint8) {
 		}
 		if w != W || h != H {
 			s := image.NewGray(image.Rect(0, 0, W, H))
-			interp, _ := resizer(o.Resize)
-			interp.Scale(s, s.Bounds(), g, g.Bounds(), draw.Src, nil)
+			resize, _ := resizer(o.Resize)
+			resize(s, g)
 			g = s
 		}
 		copy(dst, g.Pix) // Stride == W
@@ -379,8 +429,8 @@ func toSample(img image.Image, o ImageOptions, dst []uint8) {
 	}
 	if w != W || h != H {
 		s := image.NewRGBA(image.Rect(0, 0, W, H))
-		interp, _ := resizer(o.Resize)
-		interp.Scale(s, s.Bounds(), c, c.Bounds(), draw.Src, nil)
+		resize, _ := resizer(o.Resize)
+		resize(s, c)
 		c = s
 	}
 	plane := H * W

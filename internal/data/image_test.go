@@ -324,7 +324,7 @@ func grayPNG(t *testing.T, path string, w, h int) string {
 // more than MaxResizeBytes is refused before it is decoded, with one line
 // naming it, its size and the limit (four PNGs of 30,000,000x1 pixels,
 // 233 KB each, once crashed predict out of memory); nearest resizing
-// allocates nothing and reads it. The images here are smaller than that,
+// allocates only the sample's index tables and reads it. The images here are smaller than that,
 // and each read runs under a bound on the heap, so that a reader that
 // resizes them anyway fails the test rather than exhausting the machine
 // (the full-size ones are bad-input cases of cmd/nettrain, run under a

@@ -18,19 +18,23 @@ never run Python.
 Everything is deterministic: a rerun with the same PIL and libwebp
 rewrites the same bytes (the files record the versions that made them).
 
-    /usr/bin/python3 scripts/golden/images.py compare FILE...
+    /usr/bin/python3 scripts/golden/images.py compare [FILE...]
 
-measures instead how far nettrain's pixels are from PIL's for any image
-files (the README's figures for JPEG and resizing): for each file, at its
-own size and resized to 20x20 and to twice its size, the largest
-difference and the share of values that differ, for 1 and 3 channels. It
-runs `go run ./scripts/golden/dumpimage` for nettrain's side.
+measures instead how far nettrain's pixels are from PIL's, for image
+files or, without any, for the set the README's figures come from (JPEG,
+lossy WebP and PNG, written to a temporary folder): for each file and 1
+and 3 channels, at its own size and resized (bilinear to 20x20 and to
+twice its size, nearest to those and to 100x13), the largest difference
+and the share of values that differ. It builds scripts/golden/dumpimage
+for nettrain's side.
 
 JSON layout: {"pil": version, "libwebp": version, "images": [{"name",
 "height", "width", "rgb": [C*H*W bytes, CHW order], "l": [H*W bytes],
-"resized": [{"height", "width", "rgb", "l"}]}]}. "resized" is PIL's
-resize(BILINEAR) of the converted image; nettrain is held to it within 1
-(see the README's Images).
+"resized": [{"method", "height", "width", "rgb", "l"}]}]}. "resized" is
+PIL's resize(BILINEAR) or resize(NEAREST) of the converted image;
+nettrain is held to the nearest one exactly, to the bilinear one within 1
+(see the README's Images). The sizes include ones where a target pixel's
+centre falls exactly between two source pixels (16 to 5, 7 or 9).
 """
 
 import io
@@ -187,9 +191,11 @@ def generate():
         entry = {"name": name, "height": im.height, "width": im.width,
                  "rgb": rgb.ravel().tolist(), "l": lum.ravel().tolist(), "resized": []}
         for h, w in sizes:
-            r = np.asarray(im.convert("RGB").resize((w, h), Image.BILINEAR), np.uint8).transpose(2, 0, 1)
-            l = np.asarray(im.convert("L").resize((w, h), Image.BILINEAR), np.uint8)
-            entry["resized"].append({"height": h, "width": w, "rgb": r.ravel().tolist(), "l": l.ravel().tolist()})
+            for method, resample in [("bilinear", Image.BILINEAR), ("nearest", Image.NEAREST)]:
+                r = np.asarray(im.convert("RGB").resize((w, h), resample), np.uint8).transpose(2, 0, 1)
+                l = np.asarray(im.convert("L").resize((w, h), resample), np.uint8)
+                entry["resized"].append({"method": method, "height": h, "width": w,
+                                         "rgb": r.ravel().tolist(), "l": l.ravel().tolist()})
         out["images"].append(entry)
     with open(os.path.join(OUT, "pil.json"), "w") as f:
         json.dump(out, f, separators=(",", ":"))
@@ -198,30 +204,60 @@ def generate():
         f.write(anim_webp())
 
 
-def pil_sample(path, c, h, w):
+def pil_sample(path, c, h, w, method):
     im = Image.open(path).convert("L" if c == 1 else "RGB")
     if im.size != (w, h):
-        im = im.resize((w, h), Image.BILINEAR)
+        im = im.resize((w, h), Image.NEAREST if method == "nearest" else Image.BILINEAR)
     a = np.asarray(im, np.uint8)
     return a[None] if c == 1 else a.transpose(2, 0, 1)
 
 
+def measure_set(d):
+    """Writes the images the README's figures were measured on to d: 28x28
+    uniform noise (the worst case for a lossy codec) as JPEG (4:2:0,
+    quality 75, baseline and progressive; grayscale), lossy WebP and PNG,
+    and a smooth 64x48 gradient with mild noise as JPEG (quality 90)."""
+    rng = np.random.default_rng(0)
+    noise = Image.fromarray(rng.integers(0, 256, (28, 28, 3), dtype=np.uint8), "RGB")
+    y, x = np.mgrid[0:48, 0:64]
+    smooth = np.stack([x * 4, y * 5, 255 - x * 2 - y * 2], -1) + rng.normal(0, 4, (48, 64, 3))
+    photo = Image.fromarray(smooth.round().clip(0, 255).astype(np.uint8), "RGB")
+    noise.save(os.path.join(d, "noise.jpg"), quality=75)
+    noise.save(os.path.join(d, "noise-progressive.jpg"), quality=75, progressive=True)
+    noise.convert("L").save(os.path.join(d, "noise-gray.jpg"), quality=75)
+    photo.save(os.path.join(d, "smooth.jpg"), quality=90)
+    noise.save(os.path.join(d, "noise.webp"), quality=75)
+    noise.save(os.path.join(d, "noise.png"))
+    return sorted(os.path.join(d, f) for f in os.listdir(d))
+
+
 def compare(paths):
+    """Prints, for each file, channel count and size (its own, 20x20, twice
+    its own; resized bilinear and nearest), the largest difference between
+    nettrain's and PIL's values and the share of values that differ."""
     tmp = tempfile.mkdtemp()
     exe = os.path.join(tmp, "dumpimage")
     subprocess.run(["go", "build", "-o", exe, "./scripts/golden/dumpimage"], cwd=ROOT, check=True)
     try:
+        if not paths:
+            os.mkdir(os.path.join(tmp, "set"))
+            paths = measure_set(os.path.join(tmp, "set"))
         for p in paths:
             w, h = Image.open(p).size
+            name = os.path.basename(p) if p.startswith(tmp) else p
             for c in (1, 3):
-                for H, W in [(h, w), (20, 20), (2 * h, 2 * w)]:
-                    r = subprocess.run([exe, p, str(c), str(H), str(W)], capture_output=True)
+                for H, W, method in [(h, w, "bilinear"), (20, 20, "bilinear"), (2 * h, 2 * w, "bilinear"),
+                                     (20, 20, "nearest"), (2 * h, 2 * w, "nearest"), (100, 13, "nearest")]:
+                    r = subprocess.run([exe, p, str(c), str(H), str(W), method], capture_output=True)
                     if r.returncode:
-                        print(f"{p}: {r.stderr.decode().strip()}")
+                        print(f"{name}: {r.stderr.decode().strip()}")
                         break
+                    if (H, W) == (h, w) and method == "nearest":
+                        continue
                     got = np.frombuffer(r.stdout, np.uint8).reshape(c, H, W).astype(int)
-                    d = np.abs(got - pil_sample(p, c, H, W).astype(int))
-                    print(f"{p:32s} C={c} {H:4d}x{W:<4d} max {d.max():3d}  differ {100 * np.mean(d > 0):5.1f}%")
+                    d = np.abs(got - pil_sample(p, c, H, W, method).astype(int))
+                    how = "own size" if (H, W) == (h, w) else method
+                    print(f"{name:32s} C={c} {H:4d}x{W:<4d} {how:9s} max {d.max():3d}  differ {100 * np.mean(d > 0):5.1f}%")
     finally:
         shutil.rmtree(tmp)
 
