@@ -481,7 +481,7 @@ func grayAt(img image.Image, x, y int) uint8 {
 	case *image.Gray:
 		return m.Pix[m.PixOffset(x, y)]
 	case *image.Gray16:
-		return m.Pix[m.PixOffset(x, y)] // the high byte
+		return m.Pix[m.PixOffset(x, y)] // the high byte (PIL clips at 255 instead: see the README)
 	}
 	r, g, b := rgbAt(img, x, y)
 	return luminance(r, g, b)

@@ -289,19 +289,43 @@ func FuzzReadImage(f *testing.F) {
 	})
 }
 
-// TestReadImage16Bit: 16-bit PNGs read as their high bytes, alpha dropped.
+// TestReadImage16Bit: 16-bit PNGs read as their high bytes, alpha
+// dropped. For colour that is what PIL reads too (its PNG reader keeps the
+// high byte); for grayscale it differs from PIL on purpose: PIL opens a
+// 16-bit grayscale PNG as 32-bit integers and its convert("L") and
+// convert("RGB") clip them to 255, so that 0x0100 and up read white
+// (see the README's Images).
 func TestReadImage16Bit(t *testing.T) {
-	m := image.NewNRGBA64(image.Rect(0, 0, 2, 1))
-	m.SetNRGBA64(0, 0, color.NRGBA64{0x1234, 0x5678, 0x9abc, 0x0100})
-	m.SetNRGBA64(1, 0, color.NRGBA64{0xffff, 0x00ff, 0x8000, 0xffff})
-	p := filepath.Join(t.TempDir(), "16.png")
-	encode(t, p, m, "png")
-	got := make([]uint8, 6)
-	if err := ReadImage(p, ImageOptions{Channels: 3, Size: [2]int{1, 2}}, got); err != nil {
-		t.Fatal(err)
+	colour := image.NewNRGBA64(image.Rect(0, 0, 2, 1))
+	colour.SetNRGBA64(0, 0, color.NRGBA64{0x1234, 0x5678, 0x9abc, 0x0100})
+	colour.SetNRGBA64(1, 0, color.NRGBA64{0xffff, 0x00ff, 0x8000, 0xffff})
+	gray := image.NewGray16(image.Rect(0, 0, 4, 1))
+	for x, v := range []uint16{0x00ff, 0x0100, 0x7fff, 0xfe01} { // PIL: 255, 255, 255, 255
+		gray.SetGray16(x, 0, color.Gray16{v})
 	}
-	if want := []uint8{0x12, 0xff, 0x56, 0x00, 0x9a, 0x80}; !bytes.Equal(got, want) {
-		t.Errorf("got % x, want % x", got, want)
+	for _, tc := range []struct {
+		name     string
+		img      image.Image
+		channels int
+		want     []uint8
+	}{
+		{"RGBA, 3 channels", colour, 3, []uint8{0x12, 0xff, 0x56, 0x00, 0x9a, 0x80}},
+		{"RGBA, 1 channel", colour, 1, []uint8{pilL(0x12, 0x56, 0x9a), pilL(0xff, 0x00, 0x80)}},
+		{"gray, 1 channel", gray, 1, []uint8{0x00, 0x01, 0x7f, 0xfe}},
+		{"gray, 3 channels", gray, 3, []uint8{0x00, 0x01, 0x7f, 0xfe, 0x00, 0x01, 0x7f, 0xfe, 0x00, 0x01, 0x7f, 0xfe}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "16.png")
+			encode(t, p, tc.img, "png")
+			b := tc.img.Bounds()
+			got := make([]uint8, tc.channels*b.Dx()*b.Dy())
+			if err := ReadImage(p, ImageOptions{Channels: tc.channels, Size: [2]int{b.Dy(), b.Dx()}}, got); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, tc.want) {
+				t.Errorf("got % x, want % x", got, tc.want)
+			}
+		})
 	}
 }
 
