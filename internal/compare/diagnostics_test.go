@@ -102,14 +102,14 @@ func TestProbeAllocatesNothing(t *testing.T) {
 // TestWhyFindings: the report relates the ranking to the measured
 // gradients in plain words.
 func TestWhyFindings(t *testing.T) {
-	final := func(opt string, sparsity, noise, ratio float64) Record {
+	final := func(opt string, sparsity, noise, ratio, moved float64) Record {
 		r := Record{Key: Key{Phase: PhaseFinal, Optimizer: opt, LR: 0.1, Seed: 1}}
-		r.BestVal, r.FinalVal, r.Steps = 1, 1, 100
+		r.BestVal, r.FinalVal, r.Steps, r.Displacement = 1, 1, 100, &moved
 		r.Grad = &Diagnostics{Pairs: 5, Sparsity: sparsity, NoiseScale: noise, UpdateRatio: ratio, BatchSize: 32,
 			Params: []ParamDiag{{Name: "0.weight (dense)", Size: 5000, Sparsity: 0.97}, {Name: "0.bias (dense)", Size: 50, Sparsity: 0}}}
 		return r
 	}
-	recs := []Record{final("adagrad", 0.9, 1000, 1e-3), final("momentum", 0.9, 1000, 2e-3), final("sgd", 0.9, 1000, 1e-5)}
+	recs := []Record{final("adagrad", 0.9, 1000, 1e-3, 0.5), final("momentum", 0.9, 1000, 2e-3, 0.8), final("sgd", 0.9, 1000, 1e-5, 1e-3)}
 	sum := &Summary{}
 	for _, n := range []string{"adagrad", "momentum", "sgd"} {
 		sum.Optimizers = append(sum.Optimizers, summarise(n, recs))
@@ -122,7 +122,7 @@ func TestWhyFindings(t *testing.T) {
 		"The gradient noise scale is about 1000 samples against a batch of 32 (31 times the batch): each batch gradient is mostly noise",
 		"Momentum ranked 2, plain sgd 3.",
 		"adagrad 0.001, momentum 0.002, sgd 1e-05.",
-		"barely left the initial weights, which alone can explain their rank: sgd (0.1% in 100 steps)",
+		"barely left the initial weights, which alone can explain a low rank: sgd (0.1% after 100 steps).",
 	} {
 		if !strings.Contains(f, want) {
 			t.Errorf("findings lack %q:\n%s", want, f)

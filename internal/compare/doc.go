@@ -85,7 +85,9 @@
 // Every trial measures its gradients every diagEvery steps on a pair of
 // consecutive steps, into buffers allocated once per trial
 // (diagnostics.go): per-parameter sparsity, the gradient noise scale and
-// the update/weight ratio. why.go turns them into findings; causes.go
+// the update/weight ratio; when it ends, it records how far it moved the
+// weights in all (|w_end - w_0| / |w_0|, trial.go). why.go turns them into
+// findings; causes.go
 // names the measured cause when a whole optimizer family diverges.
 //
 // # Source layout

@@ -94,15 +94,35 @@ func gradMarkdown(b *strings.Builder, sum *Summary) {
 	if !any {
 		return
 	}
-	fmt.Fprintf(b, "## Gradients\n\nMeasured every %d steps on a pair of consecutive steps (medians over the final runs): the step's size relative to the weights, the gradient noise scale (the batch size at which a batch gradient's noise equals its signal) and the fraction of gradient entries that are exactly zero. A noise scale of - means consecutive gradients did not agree on average (they alternate in sign at a large rate), so it cannot be estimated from them.\n\n", diagEvery)
-	b.WriteString("| optimizer | \\|Δw\\|/\\|w\\| per step | noise scale (samples) | zero gradients |\n|---|---|---|---|\n")
+	moved := slices.ContainsFunc(sum.Optimizers, func(s OptimizerSummary) bool { return s.Displacement != nil })
+	fmt.Fprintf(b, "## Gradients\n\nMeasured every %d steps on a pair of consecutive steps (medians over the final runs): the step's size relative to the weights, the gradient noise scale (the batch size at which a batch gradient's noise equals its signal) and the fraction of gradient entries that are exactly zero. A noise scale of - means consecutive gradients did not agree on average (they alternate in sign at a large rate), so it cannot be estimated from them.", diagEvery)
+	if moved {
+		b.WriteString(" Moved in all: how far the weights ended from the initial ones, |w_end − w_0|/|w_0|, measured when each run ended.")
+	}
+	b.WriteString("\n\n| optimizer | \\|Δw\\|/\\|w\\| per step | noise scale (samples) | zero gradients |")
+	if moved {
+		b.WriteString(" moved in all |")
+	}
+	b.WriteString("\n|---|---|---|---|")
+	if moved {
+		b.WriteString("---|")
+	}
+	b.WriteString("\n")
 	for _, s := range sum.Optimizers {
 		if g := s.Grad; g != nil {
 			ns := "-"
 			if g.NoiseScale >= 0 {
 				ns = g4(g.NoiseScale)
 			}
-			fmt.Fprintf(b, "| %s | %s | %s | %s |\n", s.Name, g4(g.UpdateRatio), ns, pct(g.Sparsity))
+			fmt.Fprintf(b, "| %s | %s | %s | %s |", s.Name, g4(g.UpdateRatio), ns, pct(g.Sparsity))
+			if moved {
+				d := "-"
+				if s.Displacement != nil {
+					d = g4(*s.Displacement)
+				}
+				fmt.Fprintf(b, " %s |", d)
+			}
+			b.WriteString("\n")
 		}
 	}
 	if p := gradSummary(all); p != nil && len(p.Params) > 0 {
@@ -163,7 +183,7 @@ func writeOutputs(sum *Summary, recs []Record, out string, log io.Writer) error 
 func writeTrialsCSV(sum *Summary, recs []Record, rf *reportFiles) error {
 	var b strings.Builder
 	w := csv.NewWriter(&b)
-	w.Write([]string{"phase", "optimizer", "lr", "seed", "final_val_loss", "best_val_loss", "final_val_accuracy", "best_val_accuracy", "steps_to_target", "steps", "wall_s", "diverged", "grad_sparsity", "noise_scale", "update_ratio"})
+	w.Write([]string{"phase", "optimizer", "lr", "seed", "final_val_loss", "best_val_loss", "final_val_accuracy", "best_val_accuracy", "steps_to_target", "steps", "wall_s", "diverged", "grad_sparsity", "noise_scale", "update_ratio", "displacement"})
 	num := func(v float64) string {
 		if !finite(v) {
 			return ""
@@ -193,7 +213,7 @@ func writeTrialsCSV(sum *Summary, recs []Record, rf *reportFiles) error {
 			}
 		}
 		w.Write([]string{string(r.Phase), r.Optimizer, num(r.LR), strconv.FormatUint(r.Seed, 10), num(r.FinalVal), num(r.BestVal),
-			opt(r.FinalAcc), opt(r.BestAcc), st, strconv.FormatInt(r.Steps, 10), strconv.FormatFloat(r.WallS, 'f', 2, 64), div, sp, ns, ur})
+			opt(r.FinalAcc), opt(r.BestAcc), st, strconv.FormatInt(r.Steps, 10), strconv.FormatFloat(r.WallS, 'f', 2, 64), div, sp, ns, ur, opt(r.Displacement)})
 	}
 	w.Flush()
 	return rf.write("trials.csv", []byte(b.String()))

@@ -50,7 +50,11 @@ type OptimizerSummary struct {
 	WallMean    float64  `json:"wall_s_mean"`
 	// Grad is the gradient diagnostics of the final runs (medians; nil
 	// for records without them).
-	Grad         *GradSummary `json:"gradients,omitempty"`
+	Grad *GradSummary `json:"gradients,omitempty"`
+	// Displacement is the median over the final runs that finished of
+	// how far each moved the weights in all, |w_end - w_0| / |w_0|; nil
+	// when one of them lacks it (a record of an older nettrain).
+	Displacement *float64 `json:"displacement_median,omitempty"`
 	finalRecords []Record
 	tuneRecords  []Record
 	tuneMissing  int // grid rates without a tuning run (a partial report)
@@ -268,7 +272,29 @@ func summarise(opt string, recs []Record) OptimizerSummary {
 		s.WallMean, _ = meanStd(walls)
 	}
 	s.Grad = gradSummary(s.finalRecords)
+	s.Displacement = medianDisplacement(s.finalRecords)
 	return s
+}
+
+// medianDisplacement is the median of the distances moved by the runs of
+// recs that finished without diverging: nil when there are none, or when
+// one lacks it (the median of the others would be no median of the runs).
+func medianDisplacement(recs []Record) *float64 {
+	var d []float64
+	for _, r := range recs {
+		if r.Diverged || !finite(r.BestVal) {
+			continue
+		}
+		if r.Displacement == nil {
+			return nil
+		}
+		d = append(d, *r.Displacement)
+	}
+	if len(d) == 0 {
+		return nil
+	}
+	m := median(d)
+	return &m
 }
 
 // rankOrder is the ranking rule: first the rows whose every final seed

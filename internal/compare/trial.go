@@ -3,6 +3,7 @@ package compare
 import (
 	"errors"
 	"math"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -59,6 +60,11 @@ type TrialResult struct {
 	// Grad holds the gradient diagnostics (nil: too short a trial, or a
 	// record of an older nettrain).
 	Grad *Diagnostics `json:"gradients,omitempty"`
+	// Displacement is how far the trial moved the weights in all,
+	// |w_end - w_0| / |w_0| over every parameter, measured when it ends
+	// (nil: a record of an older nettrain, initial weights of norm 0, or
+	// weights no longer finite).
+	Displacement *float64 `json:"displacement,omitempty"`
 }
 
 // RunTrial trains the config's network (its seed, optimizer and learning
@@ -86,6 +92,7 @@ func trainTrial[T backprop.Float](m *train.Model[T], pool *train.Pool, o TrialOp
 	}
 	opt := optim.New[T](cfg.Optimizer.Optim, net.NumParams())
 	tr := train.NewTrainer(cfg, net, opt, pool.Ctx(), d.Train, d.Classes)
+	w0 := slices.Clone(net.W) // for the distance moved, once the trial ends
 	h := &trialHooks[T]{o: o, res: TrialResult{BestVal: math.Inf(1), WeightNorm: norm(net.W)}, probe: newGradProbe(net)}
 	loop := train.NewLoop(tr, d.Val, h) // epochs and steps from the budget
 	loop.EvalsPerEpoch = o.EvalsPerEpoch
@@ -103,6 +110,7 @@ func trainTrial[T backprop.Float](m *train.Model[T], pool *train.Pool, o TrialOp
 	}
 	res := h.res
 	res.Grad = h.probe.result()
+	res.Displacement = displacement(w0, net.W)
 	if res.Diverged {
 		res.FinalVal = math.NaN()
 	}
@@ -184,6 +192,22 @@ func (h *trialHooks[T]) point(l *train.Loop[T], val *train.EvalResult) {
 		a := *p.ValAcc
 		res.BestAcc = &a
 	}
+}
+
+// displacement is |w - w0| / |w0|, nil when |w0| is 0 or the result is
+// not finite.
+func displacement[T backprop.Float](w0, w []T) *float64 {
+	var d2, n2 float64
+	for i, x := range w0 {
+		d := float64(w[i]) - float64(x)
+		d2 += d * d
+		n2 += float64(x) * float64(x)
+	}
+	r := math.Sqrt(d2 / n2)
+	if n2 == 0 || !finite(r) {
+		return nil
+	}
+	return &r
 }
 
 // norm is the Euclidean norm of v.

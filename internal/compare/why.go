@@ -67,9 +67,9 @@ const (
 // whyFindings relate the ranking to the gradient diagnostics in plain
 // words, stating what was measured and which optimizers ranked where:
 // shape about the gradients (sparsity, noise scale), steps about the
-// optimizers' step sizes.
+// optimizers' step sizes and how far they moved the weights
+// (motionFindings).
 func whyFindings(sum *Summary) (shape, steps []string) {
-	var f []string
 	rank := map[string]int{}
 	var withGrad []OptimizerSummary
 	var all []Record
@@ -82,10 +82,22 @@ func whyFindings(sum *Summary) (shape, steps []string) {
 		}
 		all = append(all, s.finalRecords...)
 	}
-	prob := gradSummary(all)
-	if prob == nil || len(rank) == 0 {
+	if len(rank) == 0 {
 		return nil, nil
 	}
+	steps = motionFindings(sum, withGrad)
+	prob := gradSummary(all)
+	if prob == nil {
+		return nil, steps
+	}
+	shape = whyShape(sum, prob, rank)
+	return shape, steps
+}
+
+// whyShape is whyFindings' part about the gradients themselves: prob is
+// the diagnostics of every final run, rank each optimizer's rank.
+func whyShape(sum *Summary, prob *GradSummary, rank map[string]int) []string {
+	var f []string
 	bestOf := func(adaptive bool) (OptimizerSummary, int) {
 		for i, s := range sum.Optimizers {
 			if s.Seeds > 0 && (family(s.Name) != "sgd") == adaptive {
@@ -138,27 +150,40 @@ func whyFindings(sum *Summary) (shape, steps []string) {
 		}
 		f = append(f, line)
 	}
-	// Step sizes.
-	shape = f
+	return f
+}
+
+// motionFindings are the findings on how far the optimizers moved the
+// weights: the size of one step (withGrad, the optimizers with gradient
+// diagnostics), and the optimizers whose final runs ended within
+// stalledMotion of the initial weights, as measured when they ended
+// (records without that measurement get no such finding).
+func motionFindings(sum *Summary, withGrad []OptimizerSummary) []string {
+	var f []string
 	if len(withGrad) > 0 {
-		var parts, stalled []string
+		var parts []string
 		for _, s := range withGrad {
 			parts = append(parts, fmt.Sprintf("%s %s", s.Name, g4(s.Grad.UpdateRatio)))
-			var steps []float64
-			for _, r := range s.finalRecords {
+		}
+		f = append(f, fmt.Sprintf("Step size relative to the weights, |Δw|/|w| of one step at the chosen rate, averaged over the measured steps (every %dth; in ranking order): %s.", diagEvery, strings.Join(parts, ", ")))
+	}
+	var stalled []string
+	for _, s := range sum.Optimizers {
+		if s.Displacement == nil || *s.Displacement >= stalledMotion {
+			continue
+		}
+		var steps []float64
+		for _, r := range s.finalRecords {
+			if !r.Diverged && finite(r.BestVal) {
 				steps = append(steps, float64(r.Steps))
 			}
-			if len(steps) > 0 && s.Grad.UpdateRatio*median(steps) < stalledMotion {
-				stalled = append(stalled, fmt.Sprintf("%s (%s in %.0f steps)", s.Name, pct(s.Grad.UpdateRatio*median(steps)), median(steps)))
-			}
 		}
-		line := "Step size relative to the weights, |Δw|/|w| per step at the chosen rate (in ranking order): " + strings.Join(parts, ", ") + "."
-		if len(stalled) > 0 {
-			line += fmt.Sprintf(" Even added up over the whole budget, these moved the weights by less than %s of their norm, i.e. they barely left the initial weights, which alone can explain their rank: %s.", pct(stalledMotion), strings.Join(stalled, ", "))
-		}
-		steps = append(steps, line)
+		stalled = append(stalled, fmt.Sprintf("%s (%s after %.0f steps)", s.Name, pct(*s.Displacement), median(steps)))
 	}
-	return shape, steps
+	if len(stalled) > 0 {
+		f = append(f, fmt.Sprintf("Measured at the end of the final runs, these optimizers left the weights less than %s of their initial norm away from where they started (|w_end − w_0|/|w_0|, median over seeds), i.e. they barely left the initial weights, which alone can explain a low rank: %s.", pct(stalledMotion), strings.Join(stalled, ", ")))
+	}
+	return f
 }
 
 // pct formats a fraction as a percentage.
