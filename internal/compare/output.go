@@ -95,7 +95,17 @@ func gradMarkdown(b *strings.Builder, sum *Summary) {
 		return
 	}
 	moved := slices.ContainsFunc(sum.Optimizers, func(s OptimizerSummary) bool { return s.Displacement != nil })
-	fmt.Fprintf(b, "## Gradients\n\nMeasured every %d steps on a pair of consecutive steps (medians over the final runs): the step's size relative to the weights, the gradient noise scale (the batch size at which a batch gradient's noise equals its signal) and the fraction of gradient entries that are exactly zero. A noise scale of - means consecutive gradients did not agree on average (they alternate in sign at a large rate), so it cannot be estimated from them.", diagEvery)
+	pairs := ""
+	if p := gradSummary(all); p != nil {
+		pairs = strconv.Itoa(p.PairsMin) + " pairs per run; "
+		switch {
+		case p.PairsMax != p.PairsMin:
+			pairs = fmt.Sprintf("%d to %d pairs per run; ", p.PairsMin, p.PairsMax)
+		case p.PairsMin == 1:
+			pairs = "1 pair per run; "
+		}
+	}
+	fmt.Fprintf(b, "## Gradients\n\nMeasured every %d steps on a pair of consecutive steps (%smedians over the final runs): the step's size relative to the weights, the gradient noise scale (the batch size at which a batch gradient's noise equals its signal; 2 significant digits, the median over the runs that gave an estimate, with their number when some did not) and the fraction of gradient entries that are exactly zero. A noise scale of - means consecutive gradients did not agree on average in any run (they alternate in sign at a large rate), so it cannot be estimated from them. The findings interpret the noise scale only when every run measured at least %d pairs and at least half of the final runs (%d or more) gave an estimate.", diagEvery, pairs, minNoisePairs, minNoiseRuns)
 	if moved {
 		b.WriteString(" Moved in all: how far the weights ended from the initial ones, |w_end − w_0|/|w_0|, measured when each run ended.")
 	}
@@ -112,7 +122,10 @@ func gradMarkdown(b *strings.Builder, sum *Summary) {
 		if g := s.Grad; g != nil {
 			ns := "-"
 			if g.NoiseScale >= 0 {
-				ns = g4(g.NoiseScale)
+				ns = sig2(g.NoiseScale)
+				if g.NoiseRuns < g.Runs {
+					ns += fmt.Sprintf(" (%d of %d runs)", g.NoiseRuns, g.Runs)
+				}
 			}
 			fmt.Fprintf(b, "| %s | %s | %s | %s |", s.Name, g4(g.UpdateRatio), ns, pct(g.Sparsity))
 			if moved {
