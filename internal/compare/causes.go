@@ -113,8 +113,8 @@ func familyFindings(sum *Summary) []string {
 			g4(g), g4(slices.Max(append(gmax, g))), g4(w))
 		if c, ok := optim.Defaults(f); ok && stepScalesWithGradient(f) && w > 0 {
 			lr := c.LearningRate()
-			line += fmt.Sprintf(" An %s step is the learning rate times the gradient: at its default %s, the first step alone moves the weights by %s, %s times their norm.",
-				f, g4(lr), g4(lr*g), g4(lr*g/w))
+			line += fmt.Sprintf(" An %s step is the learning rate times the gradient: at its default %s, the first step alone moves the weights by %s, %s times their norm%s.",
+				f, g4(lr), g4(lr*g), g4(lr*g/w), firstStepsApart(members[f]))
 		}
 		if isMSE(sum.Loss) && l > largeLoss {
 			line += fmt.Sprintf(" The first batch's mean squared error is %s: the regression targets are unscaled (of the order of %s), and the gradient of the squared error grows with them; standardising the target column (or a smaller rate) would address it.",
@@ -126,7 +126,7 @@ func familyFindings(sum *Summary) []string {
 		case !stepScalesWithGradient(f):
 			// An adaptive step does not grow with the gradient: the
 			// default rate itself is too large for this network.
-			line += fmt.Sprintf(" A step of %s moves each weight by about the learning rate whatever the gradient's size, so divergence at its default means the default rate is too large for this network", f)
+			line += " " + adaptiveStep(f) + " So divergence at its default rate points at the rate rather than at the gradients' scale: the default is too large for this network"
 			var best []string
 			for _, s := range members[f] {
 				if s.ChosenLR != nil {
@@ -143,10 +143,68 @@ func familyFindings(sum *Summary) []string {
 	return out
 }
 
-// stepScalesWithGradient tells whether the optimizer's step is
-// proportional to the gradient (SGD and its momentum variants), rather than
-// normalised per parameter by a running scale (the adaptive methods).
-func stepScalesWithGradient(opt string) bool { return opt == "sgd" }
+// stepScalesWithGradient tells whether the optimizer's step grows with
+// the gradient (SGD and its momentum variants) rather than being divided
+// by a measure of the gradient's size (the adaptive methods), as its rule
+// runs at its defaults: its first step under a gradient of 1000 against
+// one under a gradient of 1.
+func stepScalesWithGradient(opt string) bool {
+	c, ok := optim.Defaults(opt)
+	if !ok {
+		return false
+	}
+	return optim.ConstantGradientSteps(c, 1000, 1)[0] > 10*optim.ConstantGradientSteps(c, 1, 1)[0]
+}
+
+// firstStepsApart names the members of a family of SGD variants whose
+// first step differs from plain SGD's lr·g at their defaults (Nesterov's
+// is (1 + momentum) times it), as ", nesterov's first step is 1.9 times
+// that"; "" when none does.
+func firstStepsApart(members []OptimizerSummary) string {
+	var out []string
+	for _, s := range members {
+		v, ok := variant(s.Name)
+		if !ok {
+			continue
+		}
+		if r := optim.ConstantGradientSteps(v.Config(v.DefaultLR()), 1, 1)[0]; sig2(r) != "1" {
+			out = append(out, fmt.Sprintf("%s's first step is %s times that", s.Name, sig2(r)))
+		}
+	}
+	if len(out) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(out, "; ") + ")"
+}
+
+// adaptiveStep describes, in a sentence, the step of an optimizer that
+// divides it by a measure of the gradient's size, from its rule at its
+// defaults (optim.ConstantGradientSteps): how far it moves a weight, in
+// learning rates, at steps 1, 10 and 100 under a constant gradient, which
+// is far from "about the learning rate" for some (RMSprop's average of
+// g² starts at zero, so its first step is 10 times the rate; AdaDelta's
+// is a small fraction of it).
+func adaptiveStep(opt string) string {
+	c, ok := optim.Defaults(opt)
+	if !ok {
+		return ""
+	}
+	at := []int{1, 10, 100}
+	small, large := optim.ConstantGradientSteps(c, 1, at...), optim.ConstantGradientSteps(c, 1000, at...)
+	var fs []string
+	size := ", of size 1 or 1000 alike"
+	for i := range at {
+		fs = append(fs, sig2(small[i]))
+		if sig2(small[i]) != sig2(large[i]) {
+			size = " of size 1"
+		}
+	}
+	by := fmt.Sprintf("%s×, %s× and %s× the learning rate at steps 1, 10 and 100", fs[0], fs[1], fs[2])
+	if fs[0] == fs[1] && fs[1] == fs[2] {
+		by = fmt.Sprintf("%s× the learning rate at steps 1, 10 and 100 alike", fs[0])
+	}
+	return fmt.Sprintf("A step of %s is divided by a measure of the gradient's size from its history, so it does not grow with the gradient: under a constant gradient%s, torch's rule at its defaults moves a weight by %s.", opt, size, by)
+}
 
 // isMSE reports whether the loss is a squared error.
 func isMSE(loss string) bool { return loss == "mse" || loss == "half_sse" }

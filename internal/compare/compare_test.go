@@ -224,7 +224,7 @@ func TestFamilyDivergenceNamesTheCause(t *testing.T) {
 	}
 	sum = &Summary{Loss: "cross_entropy", Optimizers: []OptimizerSummary{summarise("rmsprop", rms)}}
 	f = strings.Join(familyFindings(sum), "\n")
-	if !strings.Contains(f, "A step of rmsprop moves each weight by about the learning rate whatever the gradient's size, so divergence at its default means the default rate is too large for this network (best rate here: rmsprop 0.0001).") ||
+	if !strings.Contains(f, "So divergence at its default rate points at the rate rather than at the gradients' scale: the default is too large for this network (best rate here: rmsprop 0.0001).") ||
 		strings.Contains(f, "less exposed") || strings.Contains(f, "unscaled") {
 		t.Errorf("adaptive family finding:\n%s", f)
 	}

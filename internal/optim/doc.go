@@ -19,6 +19,10 @@
 // trainer runs Update over fixed chunks on the engine's threads, fused
 // with gradient clipping.
 //
+// ConstantGradientSteps runs an optimizer on one weight under a constant
+// gradient and reports its steps in learning rates (RMSprop's first is 10,
+// Adam's 1): compare-optimizers' findings describe a divergence with it.
+//
 // # Reference and kernel
 //
 // The element-wise update of each optimizer is written out in this
