@@ -91,7 +91,9 @@ func moreFindings(sum *Summary) []string {
 		}
 		return 0
 	})
-	if len(fast)+len(few) > 0 {
+	if sum.TargetAboveStart {
+		f = append(f, targetAboveStart(sum))
+	} else if len(fast)+len(few) > 0 {
 		line := fmt.Sprintf("No optimizer reached the target validation loss %s in more than half of its seeds.", g4(sum.Target))
 		if len(fast) > 0 {
 			var others []string
@@ -170,6 +172,18 @@ func moreFindings(sum *Summary) []string {
 		}
 	}
 	return f
+}
+
+// targetAboveStart says why no optimizer is called fastest: the target is
+// not below the loss the runs start from, so every run meets it at its
+// first measurement.
+func targetAboveStart(sum *Summary) string {
+	start := fmt.Sprintf("the validation loss at the initial weights (%s, median over the final runs)", g4(*sum.Start))
+	if sum.StartFromBatch {
+		start = fmt.Sprintf("the loss at the initial weights (%s: the first batch's training loss, median over the final runs; these records do not hold the validation loss there)", g4(*sum.Start))
+	}
+	return fmt.Sprintf("The target validation loss %s is not below %s: every run meets it from its first measurement, so steps to it measure no speed, and none are counted. (The default target is %g times the lowest mean best validation loss, above the start when training barely improved on it; --target-loss or compare.target_loss below the start sets one that ranks speed.)",
+		g4(sum.Target), start, defaultTargetFactor)
 }
 
 // plural lists items after a noun: "seed 6", "seeds 6, 7", at most 6

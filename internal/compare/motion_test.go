@@ -111,9 +111,10 @@ func TestMotionFindingIsMeasured(t *testing.T) {
 	}
 }
 
-// stripped is recs as a nettrain without the measured distance from the
-// initial weights wrote them: the records through JSON without that key.
-func stripped(t *testing.T, recs []Record) []Record {
+// stripped is recs as a nettrain without some measurements wrote them:
+// the records through JSON without those keys (by default the distance
+// from the initial weights).
+func stripped(t *testing.T, recs []Record, keys ...string) []Record {
 	t.Helper()
 	var out []Record
 	for _, r := range recs {
@@ -125,7 +126,12 @@ func stripped(t *testing.T, recs []Record) []Record {
 		if err := json.Unmarshal(b, &m); err != nil {
 			t.Fatal(err)
 		}
-		delete(m, "displacement")
+		if len(keys) == 0 {
+			keys = []string{"displacement"}
+		}
+		for _, k := range keys {
+			delete(m, k)
+		}
 		b, _ = json.Marshal(m)
 		var o Record
 		if err := json.Unmarshal(b, &o); err != nil {

@@ -59,6 +59,9 @@ func markdown(sum *Summary) string {
 		}
 	}
 	target := "Target validation loss: " + g4(sum.Target) + "."
+	if sum.TargetAboveStart {
+		target = fmt.Sprintf("Target validation loss: %s, not below the loss at the initial weights (%s), so no steps to it are counted (see the findings).", g4(sum.Target), g4(*sum.Start))
+	}
 	if !finite(sum.Target) {
 		target = "No target validation loss: there are no final runs."
 		for _, s := range sum.Optimizers {
@@ -211,7 +214,7 @@ func writeTrialsCSV(sum *Summary, recs []Record, rf *reportFiles) error {
 	}
 	for _, r := range recs {
 		st := ""
-		if s := stepsTo(r, sum.Target); s >= 0 {
+		if s := stepsTo(r, sum.Target); s >= 0 && !sum.TargetAboveStart {
 			st = strconv.FormatInt(s, 10)
 		}
 		div := "no"

@@ -72,11 +72,20 @@ type Summary struct {
 	// Seeds is the final runs' seeds per optimizer, and Steps the most
 	// steps a trial that did not diverge ran: what the records were run
 	// with.
-	Seeds      int                `json:"seeds,omitempty"`
-	Steps      int64              `json:"steps,omitempty"`
-	Target     float64            `json:"target_val_loss"`
-	Optimizers []OptimizerSummary `json:"optimizers"` // ranked, best first
-	Findings   []string           `json:"findings"`
+	Seeds  int     `json:"seeds,omitempty"`
+	Steps  int64   `json:"steps,omitempty"`
+	Target float64 `json:"target_val_loss"`
+	// Start is the validation loss at the initial weights (the median
+	// over the final runs; StartFromBatch: the first batch's training
+	// loss instead, for records of an older nettrain, which did not
+	// measure it); nil when unknown. A Target at or above it
+	// (TargetAboveStart) is reached at the first measurement: no steps to
+	// it are counted.
+	Start            *float64           `json:"start_val_loss,omitempty"`
+	StartFromBatch   bool               `json:"start_from_first_batch,omitempty"`
+	TargetAboveStart bool               `json:"target_not_below_start,omitempty"`
+	Optimizers       []OptimizerSummary `json:"optimizers"` // ranked, best first
+	Findings         []string           `json:"findings"`
 	// GradientFindings are the findings about the gradients (sparsity,
 	// noise scale) and the measured causes of divergence, also in
 	// Findings.
@@ -174,8 +183,14 @@ func Report(sets [][]Record, o ReportOptions) (*Summary, error) {
 		}
 		sum.Target = roundSig(defaultTargetFactor * sum.Target)
 	}
+	sum.Start, sum.StartFromBatch = startLoss(recs)
+	sum.TargetAboveStart = sum.Start != nil && sum.Target >= *sum.Start
 	for i := range sum.Optimizers {
 		s := &sum.Optimizers[i]
+		if sum.TargetAboveStart {
+			s.FinalSeeds = len(s.finalRecords)
+			continue
+		}
 		s.StepsMedian, s.Reached, s.FinalSeeds = targetSteps(s.finalRecords, sum.Target)
 	}
 	slices.SortStableFunc(sum.Optimizers, rankOrder)
@@ -372,6 +387,38 @@ func ReportDirs(dirs []string, o ReportOptions) (*Summary, error) {
 		o.Name = strings.TrimSuffix(filepath.Base(filepath.Clean(dirs[0])), "-compare")
 	}
 	return Report(sets, o)
+}
+
+// startLoss is the loss the final runs of recs start from: the median of
+// their validation losses at the initial weights (for a given seed every
+// optimizer starts from the same weights), or, when a record lacks it (an
+// older nettrain), the median of their first batches' training losses
+// (fromBatch); nil without final runs.
+func startLoss(recs []Record) (start *float64, fromBatch bool) {
+	var init, first []float64
+	missing := false
+	for _, r := range recs {
+		if r.Phase != PhaseFinal {
+			continue
+		}
+		if r.InitVal != nil {
+			init = append(init, *r.InitVal)
+		} else {
+			missing = true
+		}
+		if r.FirstLoss > 0 {
+			first = append(first, r.FirstLoss)
+		}
+	}
+	switch {
+	case len(init) > 0 && !missing:
+		m := median(init)
+		return &m, false
+	case len(first) > 0:
+		m := median(first)
+		return &m, true
+	}
+	return nil, false
 }
 
 // targetSteps is the median over the final runs recs of the steps to the

@@ -53,10 +53,16 @@ type TrialResult struct {
 	// Scale of the problem at the start, for the findings on divergence:
 	// the first batch's loss and gradient norm, the largest finite
 	// gradient norm of the trial, and the norm of the initial weights.
-	FirstLoss     float64 `json:"first_loss"`
-	FirstGradNorm float64 `json:"first_grad_norm"`
-	MaxGradNorm   float64 `json:"max_grad_norm"`
-	WeightNorm    float64 `json:"init_weight_norm"`
+	FirstLoss float64 `json:"first_loss"`
+	// InitVal is the validation loss at the initial weights, before the
+	// first step (without validation data, the first batch's training
+	// loss, which the curve's training losses compare with): a target
+	// loss at or above it says nothing about speed. Nil: a record of an
+	// older nettrain, or not finite.
+	InitVal       *float64 `json:"init_val_loss,omitempty"`
+	FirstGradNorm float64  `json:"first_grad_norm"`
+	MaxGradNorm   float64  `json:"max_grad_norm"`
+	WeightNorm    float64  `json:"init_weight_norm"`
 	// Grad holds the gradient diagnostics (nil: too short a trial, or a
 	// record of an older nettrain).
 	Grad *Diagnostics `json:"gradients,omitempty"`
@@ -94,6 +100,15 @@ func trainTrial[T backprop.Float](m *train.Model[T], pool *train.Pool, o TrialOp
 	tr := train.NewTrainer(cfg, net, opt, pool.Ctx(), d.Train, d.Classes)
 	w0 := slices.Clone(net.W) // for the distance moved, once the trial ends
 	h := &trialHooks[T]{o: o, res: TrialResult{BestVal: math.Inf(1), WeightNorm: norm(net.W)}, probe: newGradProbe(net)}
+	if d.Val != nil && d.Val.Len() > 0 {
+		// The start the target is measured against; evaluation changes
+		// nothing training uses (TestTrialEqualsTrain).
+		if ev := train.Evaluate(pool.Ctx(), net, d.Val, d.Classes); finite(ev.Loss) {
+			h.res.InitVal = &ev.Loss
+		}
+	} else {
+		h.initFromBatch = true
+	}
 	loop := train.NewLoop(tr, d.Val, h) // epochs and steps from the budget
 	loop.EvalsPerEpoch = o.EvalsPerEpoch
 	if e := cfg.Training.EvalEverySteps; e != nil {
@@ -130,6 +145,9 @@ type trialHooks[T backprop.Float] struct {
 	sumLoss float64
 	sumN    int
 	probe   *gradProbe[T] // gradient diagnostics
+	// initFromBatch: no validation data, so InitVal is the first batch's
+	// loss.
+	initFromBatch bool
 }
 
 func (h *trialHooks[T]) AfterStep(l *train.Loop[T], s train.StepInfo) (train.Action, error) {
@@ -137,6 +155,10 @@ func (h *trialHooks[T]) AfterStep(l *train.Loop[T], s train.StepInfo) (train.Act
 	if h.res.Steps == 1 {
 		h.first = s.Loss
 		h.res.FirstLoss, h.res.FirstGradNorm = finiteOr(s.Loss, -1), finiteOr(s.GradNorm, -1)
+		if h.initFromBatch && finite(s.Loss) {
+			l := s.Loss
+			h.res.InitVal = &l
+		}
 	}
 	if s.OK && s.GradNorm > h.res.MaxGradNorm {
 		h.res.MaxGradNorm = s.GradNorm
