@@ -58,6 +58,13 @@ func markdown(sum *Summary) string {
 			break
 		}
 	}
+	var names []string
+	for _, s := range sum.Optimizers {
+		names = append(names, s.Name)
+	}
+	if forms := ConfigForms(names); forms != "" {
+		b.WriteString("\n" + forms + "\n")
+	}
 	target := "Target validation loss: " + g4(sum.Target) + "."
 	if sum.TargetAboveStart {
 		target = fmt.Sprintf("Target validation loss: %s, not below the loss at the initial weights (%s), so no steps to it are counted (see the findings).", g4(sum.Target), g4(*sum.Start))

@@ -1,7 +1,9 @@
 package compare
 
 import (
+	"fmt"
 	"math"
+	"strings"
 
 	"github.com/nettrain/nettrain/internal/optim"
 )
@@ -21,13 +23,27 @@ func VariantNames() []string {
 	return n
 }
 
-func variant(name string) (Variant, bool) {
-	for _, v := range optim.Variants() {
-		if v.Name == name {
-			return v, true
+func variant(name string) (Variant, bool) { return optim.VariantNamed(name) }
+
+// ConfigForms is a sentence giving the config form of each of names that
+// is no optimizer name of a config (momentum, nesterov), in their order:
+// "In a config, `momentum` is `optimizer: {name: sgd, momentum: 0.9}`,
+// with `lr:` the rate ...". "" when there is none.
+func ConfigForms(names []string) string {
+	var parts []string
+	for _, n := range names {
+		if v, ok := variant(n); ok && v.Name != v.Optimizer {
+			parts = append(parts, fmt.Sprintf("`%s` is `optimizer: %s`", n, v.ConfigForm()))
 		}
 	}
-	return Variant{}, false
+	if len(parts) == 0 {
+		return ""
+	}
+	list := parts[0]
+	if len(parts) > 1 {
+		list = strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
+	}
+	return "In a config, " + list + ", with `lr:` the rate: these are compare-optimizers' names, not optimizer names (`optimizer.name` is one of " + strings.Join(optim.Names(), ", ") + ")."
 }
 
 // Grid is n learning rates log-spaced over two decades either side of

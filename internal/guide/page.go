@@ -136,6 +136,19 @@ func Page(results []Result, o *Options) string {
 		}
 		fmt.Fprintf(&b, "| [%s](%s/summary.md) | %s | %s | %s | %s |\n", r.Problem.Kind, r.Problem.Name, start, tied, mostText, divText)
 	}
+	// The names the page ranks that a config does not take as they are
+	// (momentum, nesterov), in report order.
+	var ranked []string
+	for _, n := range compare.VariantNames() {
+		if slices.ContainsFunc(results, func(r Result) bool {
+			return slices.ContainsFunc(r.Summary.Optimizers, func(s compare.OptimizerSummary) bool { return s.Name == n })
+		}) {
+			ranked = append(ranked, n)
+		}
+	}
+	if forms := compare.ConfigForms(ranked); forms != "" {
+		b.WriteString("\n" + forms + "\n")
+	}
 	b.WriteString("\n" + tiedRule + "\n\n")
 	b.WriteString(acrossProblems(results, lead, robust))
 	// The matrix.

@@ -141,3 +141,35 @@ func TestPageSmallRun(t *testing.T) {
 		}
 	}
 }
+
+// TestPageWritesVariantsAsConfig: the page states the config form of
+// every name it ranks that is no optimizer name of a config (momentum,
+// nesterov), so that its recommendation can be used as it stands.
+func TestPageWritesVariantsAsConfig(t *testing.T) {
+	const (
+		momentum = "`momentum` is `optimizer: {name: sgd, momentum: 0.9}`"
+		nesterov = "`nesterov` is `optimizer: {name: sgd, momentum: 0.9, nesterov: true}`"
+	)
+	for _, c := range []struct {
+		name string
+		rows []row
+		want []string
+		not  []string
+	}{
+		{"text-lstm", textLSTM, []string{"In a config, " + momentum, nesterov}, nil},
+		{"no variants", []row{{"adam", 3, 0, 1, 0.1}, {"sgd", 3, 0, 2, 0.1}}, nil, []string{"In a config"}},
+		{"nesterov alone", []row{{"nesterov", 3, 0, 1, 0.1}, {"adam", 3, 0, 2, 0.1}}, []string{"In a config, " + nesterov}, []string{momentum}},
+	} {
+		page := Page([]Result{{Problem: Suite[2], Steps: 500, Summary: summary(c.rows, nil, nil)}}, &Options{LRGrid: 3, Seeds: 3, Out: "g"})
+		for _, w := range c.want {
+			if !strings.Contains(page, w) {
+				t.Errorf("%s: the page lacks %q:\n%s", c.name, w, page)
+			}
+		}
+		for _, w := range c.not {
+			if strings.Contains(page, w) {
+				t.Errorf("%s: the page has %q", c.name, w)
+			}
+		}
+	}
+}

@@ -3,6 +3,7 @@ package model
 import (
 	"encoding/json"
 	"reflect"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 
@@ -39,6 +40,16 @@ func (o *OptimizerConfig) decodeNode(d *decoder, n *yaml.Node, path string) erro
 
 func (o *OptimizerConfig) setName(d *decoder, n *yaml.Node, name, path string) error {
 	c, ok := optim.Defaults(name)
+	if v, isVariant := optim.VariantNamed(name); !ok && isVariant {
+		// A name compare-optimizers reports (momentum, nesterov): say
+		// which optimizer and keys it stands for.
+		with := "its defaults"
+		if s := v.Settings(); len(s) > 0 {
+			with = strings.Join(s, " and ")
+		}
+		return d.errAt(n, path, "unknown optimizer %q: that is compare-optimizers' name for %s with %s, written optimizer: %s; known: %s",
+			name, v.Optimizer, with, v.ConfigForm(), oneOf(optim.Names()))
+	}
 	if !ok {
 		return d.errAt(n, path, "unknown optimizer %q%s; known: %s", name, didYouMean(name, optim.Names()), oneOf(optim.Names()))
 	}

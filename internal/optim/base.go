@@ -2,7 +2,11 @@ package optim
 
 import (
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
+
+	"gopkg.in/yaml.v3"
 
 	"github.com/nettrain/nettrain/internal/backprop"
 )
@@ -102,6 +106,16 @@ func Variants() []Variant {
 	return v
 }
 
+// VariantNamed is the variant of that name, or false.
+func VariantNamed(name string) (Variant, bool) {
+	for _, v := range allVariants {
+		if v.Name == name {
+			return v, true
+		}
+	}
+	return Variant{}, false
+}
+
 // Config returns the variant's optimizer config at learning rate lr.
 func (v Variant) Config(lr float64) Config {
 	c, ok := Defaults(v.Optimizer)
@@ -136,4 +150,62 @@ func nonNegative(ps ...param) error {
 		}
 	}
 	return nil
+}
+
+// Settings are the config keys in which the variant differs from its
+// optimizer's defaults, as "key value" in the config's key order (e.g.
+// "momentum 0.9", "nesterov true"); none for a variant that is its
+// optimizer with torch's defaults. The learning rate is left out.
+func (v Variant) Settings() []string {
+	var out []string
+	for _, kv := range v.settings() {
+		out = append(out, kv[0]+" "+kv[1])
+	}
+	return out
+}
+
+// ConfigForm is the variant written as the config's optimizer mapping,
+// e.g. "{name: sgd, momentum: 0.9, nesterov: true}" (without lr).
+func (v Variant) ConfigForm() string {
+	s := "{name: " + v.Optimizer
+	for _, kv := range v.settings() {
+		s += ", " + kv[0] + ": " + kv[1]
+	}
+	return s + "}"
+}
+
+// settings are the keys and YAML values (flow style) of the variant's
+// config that differ from its optimizer's defaults, lr aside.
+func (v Variant) settings() [][2]string {
+	d, ok := Defaults(v.Optimizer)
+	if !ok {
+		panic(fmt.Sprintf("optim: variant %s of unknown optimizer %s", v.Name, v.Optimizer))
+	}
+	var dn, vn yaml.Node
+	if err := dn.Encode(d); err != nil {
+		panic(err)
+	}
+	if err := vn.Encode(v.Config(d.LearningRate())); err != nil {
+		panic(err)
+	}
+	flow := func(n *yaml.Node) string {
+		n.Style = yaml.FlowStyle
+		b, err := yaml.Marshal(n)
+		if err != nil {
+			panic(err)
+		}
+		return strings.TrimSpace(string(b))
+	}
+	var out [][2]string
+	for i := 0; i+1 < len(vn.Content); i += 2 {
+		key, val := vn.Content[i].Value, flow(vn.Content[i+1])
+		if key == "lr" {
+			continue
+		}
+		if j := slices.IndexFunc(dn.Content, func(n *yaml.Node) bool { return n.Value == key }); j >= 0 && j%2 == 0 && flow(dn.Content[j+1]) == val {
+			continue
+		}
+		out = append(out, [2]string{key, val})
+	}
+	return out
 }
