@@ -28,8 +28,9 @@ type Series struct {
 	Dashed bool
 	Points bool // mark the points
 	// Diverged are the x positions of runs of this series that diverged
-	// (no finite value to draw): each is marked by a cross at the top of
-	// the plotting area, in the series' colour.
+	// (no finite value to draw): each is marked by a cross in the
+	// series' colour, in a band above the data that the y axis names
+	// "diverged" (divergedStrip).
 	Diverged []float64
 }
 
@@ -254,34 +255,29 @@ func (c Chart) plot(path string) (*plot.Plot, *plot.Legend, error) {
 		}
 		legend = &l
 	}
-	// Diverged runs are crosses in a strip above the data, at the top of
-	// the axis.
-	anyDiverged, top := false, hi[1]
+	// Diverged runs are crosses in a strip above the data, apart from it:
+	// a grey band, named "diverged" where the y axis labels values,
+	// with no tick above the data (a cross must not read as a loss).
 	nDiverging, kDiverging := 0, 0 // series with diverged runs; drawn so far
+	anyDiverged := false
 	for _, s := range c.Series {
 		if len(s.Diverged) > 0 {
 			nDiverging++
 		}
 	}
-	// The strip's height, a fraction of the data's range: room for a row
-	// of crosses per series with diverged runs.
-	strip := min(0.3, 0.04*float64(nDiverging+1))
-	for _, s := range c.Series {
-		if len(s.Diverged) > 0 && hi[1] >= lo[1] {
-			switch {
-			case c.LogY && hi[1] > lo[1]:
-				top = hi[1] * math.Pow(hi[1]/lo[1], strip)
-			case hi[1] > lo[1]:
-				top = hi[1] + strip*(hi[1]-lo[1])
-			default:
-				top = hi[1] + math.Max(math.Abs(hi[1])*0.1, 1e-3)
-			}
-			if c.LegendRoom > 0 && !c.LegendBottom {
-				top = math.Max(top, p.Y.Max)
-			}
-			p.Y.Max = top
-			break
+	var strip *divergedStrip
+	if nDiverging > 0 && hi[1] >= lo[1] {
+		strip = newStrip(lo[1], hi[1], nDiverging, c.LogY)
+		top := strip.top
+		if c.LegendRoom > 0 && !c.LegendBottom {
+			top = math.Max(top, p.Y.Max)
 		}
+		if c.LogY && lo[1] == hi[1] {
+			p.Y.Min = lo[1] / 10 // the decade around the one value, as above
+		}
+		p.Y.Max = top
+		p.Y.Tick.Marker = strip.ticks(p.Y.Tick.Marker)
+		p.Add(strip)
 	}
 	for i, s := range c.Series {
 		col := c.color(i)
@@ -321,19 +317,11 @@ func (c Chart) plot(path string) (*plot.Plot, *plot.Legend, error) {
 			p.Add(sc)
 			thumbs = append(thumbs, sc)
 		}
-		if len(s.Diverged) > 0 && hi[1] >= lo[1] {
-			// Each series with diverged runs at a height of its own in
-			// the strip, so that crosses at the same x do not hide
-			// one another.
-			y := top
-			if nDiverging > 1 {
-				f := float64(kDiverging+1) / float64(nDiverging)
-				if c.LogY && hi[1] > 0 {
-					y = hi[1] * math.Pow(top/hi[1], 0.1+0.75*f)
-				} else {
-					y = hi[1] + (top-hi[1])*(0.1+0.75*f)
-				}
-			}
+		if len(s.Diverged) > 0 && strip != nil {
+			// Each series with diverged runs in a row of its own in the
+			// strip, so that crosses at the same x do not hide one
+			// another.
+			y := strip.row(kDiverging)
 			kDiverging++
 			var xs plotter.XYs
 			for _, x := range s.Diverged {
@@ -355,7 +343,7 @@ func (c Chart) plot(path string) (*plot.Plot, *plot.Legend, error) {
 		// A scatter only for its thumbnail: it is not added to the plot.
 		thumb, _ := plotter.NewScatter(plotter.XYs{{}})
 		thumb.GlyphStyle = draw.GlyphStyle{Color: color.Black, Shape: draw.CrossGlyph{}, Radius: vg.Points(5)}
-		legend.Add("diverged (at the top)", thumb)
+		legend.Add("diverged (band at the top)", thumb)
 	}
 	if c.LegendOutside {
 		return p, legend, nil
