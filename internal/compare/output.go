@@ -242,6 +242,16 @@ func writeTrialsCSV(sum *Summary, recs []Record, rf *reportFiles) error {
 	return rf.write("trials.csv", []byte(b.String()))
 }
 
+// plotStyle is the optimizer's style in the plots: its place among every
+// variant (VariantNames), so that it looks the same in every report
+// whatever its rank; nil for a name that is no variant.
+func plotStyle(name string) *int {
+	if i := slices.Index(VariantNames(), name); i >= 0 {
+		return &i
+	}
+	return nil
+}
+
 // writePlots writes the plots that have data, as PNG and SVG, and lists
 // their files.
 func writePlots(sum *Summary, rf *reportFiles) ([]string, error) {
@@ -267,7 +277,7 @@ func writePlots(sum *Summary, rf *reportFiles) ([]string, error) {
 	}
 	for _, s := range sum.Optimizers {
 		var rs []Record
-		ser := plots.Series{Label: fmt.Sprintf("%s (lr %s)", s.Name, lrText(s.ChosenLR))}
+		ser := plots.Series{Label: fmt.Sprintf("%s (lr %s)", s.Name, lrText(s.ChosenLR)), Style: plotStyle(s.Name)}
 		for _, r := range s.finalRecords {
 			switch {
 			case r.Diverged:
@@ -309,7 +319,7 @@ func writePlots(sum *Summary, rf *reportFiles) ([]string, error) {
 		XLabel: "learning rate", YLabel: "best validation loss", LogX: true, AutoLogY: true,
 		LegendOutside: true, Distinct: true}
 	for _, s := range sum.Optimizers {
-		ser := plots.Series{Label: s.Name, Points: true}
+		ser := plots.Series{Label: s.Name, Points: true, Style: plotStyle(s.Name)}
 		for i, lr := range s.Grid {
 			if s.TuneBest[i] != nil {
 				ser.X = append(ser.X, lr)

@@ -27,6 +27,11 @@ type Series struct {
 	Lo, Hi []float64 // optional, same length as X
 	Dashed bool
 	Points bool // mark the points
+	// Style, when set, is the index of the series' colour, dash pattern
+	// and marker among the chart's styles (wrapping around): the same
+	// index gives the same look on every chart, e.g. one per optimizer
+	// across reports. Nil: the series' position in the chart.
+	Style *int
 	// Diverged are the x positions of runs of this series that diverged
 	// (no finite value to draw): each is marked by a cross in the
 	// series' colour, in a band above the data that the y axis names
@@ -67,12 +72,20 @@ var palette = []color.RGBA{
 	{128, 128, 128, 255}, {140, 70, 20, 255},
 }
 
-// color is series i's colour: its line's, its band's, its crosses'.
-func (c Chart) color(i int) color.RGBA {
-	if c.Distinct {
-		return distinct[i%len(distinct)]
+// style is series i's index among the styles: its Style, else i.
+func (c Chart) style(i int) int {
+	if s := c.Series[i].Style; s != nil && *s >= 0 {
+		return *s
 	}
-	return palette[i%len(palette)]
+	return i
+}
+
+// color is the colour of style k: a line's, its band's, its crosses'.
+func (c Chart) color(k int) color.RGBA {
+	if c.Distinct {
+		return distinct[k%len(distinct)]
+	}
+	return palette[k%len(palette)]
 }
 
 // Save draws the chart into path; the extension (.png or .svg) picks the
@@ -224,7 +237,7 @@ func (c Chart) plot(path string) (*plot.Plot, *plot.Legend, error) {
 	p.Add(plotter.NewGrid())
 	// Bands first, so that every line is drawn above every band.
 	for i, s := range c.Series {
-		col := c.color(i)
+		col := c.color(c.style(i))
 		if len(s.Lo) == len(s.X) && len(s.Hi) == len(s.X) && len(s.X) > 1 {
 			poly := make(plotter.XYs, 0, 2*len(s.X))
 			for k := range s.X {
@@ -280,7 +293,8 @@ func (c Chart) plot(path string) (*plot.Plot, *plot.Legend, error) {
 		p.Add(strip)
 	}
 	for i, s := range c.Series {
-		col := c.color(i)
+		k := c.style(i)
+		col := c.color(k)
 		xys := make(plotter.XYs, len(s.X))
 		for k := range s.X {
 			xys[k] = plotter.XY{X: s.X[k], Y: s.Y[k]}
@@ -295,14 +309,14 @@ func (c Chart) plot(path string) (*plot.Plot, *plot.Legend, error) {
 			line.Width = vg.Points(1.5)
 			switch {
 			case c.Distinct:
-				line.Dashes = dashes[i%len(dashes)]
-			case s.Dashed || i >= len(palette):
+				line.Dashes = dashes[k%len(dashes)]
+			case s.Dashed || k >= len(palette):
 				line.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
 			}
 			p.Add(line)
 			thumbs = append(thumbs, line)
 		}
-		if marks := markers(xys, i, s.Points, c.Distinct); len(marks) > 0 {
+		if marks := markers(xys, k, s.Points, c.Distinct); len(marks) > 0 {
 			sc, err := plotter.NewScatter(marks)
 			if err != nil {
 				return nil, nil, fmt.Errorf("plot %s: %w", path, err)
@@ -311,7 +325,7 @@ func (c Chart) plot(path string) (*plot.Plot, *plot.Legend, error) {
 			sc.GlyphStyle.Shape = draw.CircleGlyph{}
 			sc.GlyphStyle.Radius = vg.Points(2)
 			if c.Distinct {
-				sc.GlyphStyle.Shape = glyphs[i%len(glyphs)]
+				sc.GlyphStyle.Shape = glyphs[k%len(glyphs)]
 				sc.GlyphStyle.Radius = vg.Points(3)
 			}
 			p.Add(sc)
@@ -376,9 +390,10 @@ var glyphs = []draw.GlyphDrawer{
 	draw.BoxGlyph{}, draw.PyramidGlyph{}, draw.PlusGlyph{}, draw.CircleGlyph{}, draw.SquareGlyph{},
 }
 
-// markers are the points of series i to mark: every point with Points,
-// else for a Distinct chart about eight points along the line, shifted
-// per series so that coinciding lines keep their markers apart.
+// markers are the points to mark of the series of style i: every point
+// with Points, else for a Distinct chart about eight points along the
+// line, shifted per style so that coinciding lines keep their markers
+// apart.
 func markers(xys plotter.XYs, i int, points, distinct bool) plotter.XYs {
 	switch {
 	case points:
