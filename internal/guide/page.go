@@ -74,7 +74,7 @@ func Page(results []Result, o *Options) string {
 	var b strings.Builder
 	b.WriteString(pageTitle + "\n\n")
 	fmt.Fprintf(&b, "Measured by `nettrain guide` with the compare-optimizers protocol on each problem: every optimizer's learning rate tuned on a grid of %d rates around its default (the default included) with one seed, then %d seeds at the chosen rate; the same steps, initial weights and batches for every optimizer. Regenerate with:\n\n```\n%s\n```\n\n", o.LRGrid, o.Seeds, o.Command)
-	b.WriteString("The budgets are small (a few hundred steps per trial, chosen so that the whole guide runs in under an hour on two cores): the rankings say which optimizer makes the most progress early, at a tuned rate, not which reaches the best final model. Each problem's directory holds its full report (summary.md, trials.csv, plots).\n\n")
+	fmt.Fprintf(&b, "The budgets are %s: the rankings say which optimizer makes the most progress in that many steps, at a tuned rate, not which reaches the best final model. Each problem's directory holds its full report (summary.md, trials.csv, plots).\n\n", budgets(results, o))
 	// Where to start.
 	b.WriteString("## Where to start\n\n")
 	// The comparisons' own warnings (too few rates, say): the page's
@@ -394,12 +394,44 @@ func shardedForm(results []Result, o *Options) string {
 	r := results[0]
 	var b strings.Builder
 	fmt.Fprintf(&b, "\n**Larger budgets, sharded.** Each problem is an ordinary comparison; the guide runs, for %s,\n\n```\n%s\n```\n\n", r.Problem.Name, strings.Join(ProblemCommand(r.Problem, r.Steps, o), " "))
-	b.WriteString("(`" + guideFlagsNote + "`). Run it with `--phase tune --shard I/N`, then `--phase final --shard I/N --tuned DIR...`, merge with `nettrain compare-optimizers report DIR... --out " + o.Out + "/" + r.Problem.Name + "`, and rebuild this page with the command above and `--report` (the same `--out`, `--lr-grid`, `--seeds`, `--scale` and `--problems`, which the records must match); `--scale` multiplies the steps.\n")
+	b.WriteString("(" + guideFlagsNote + "). Run it with `--phase tune --shard I/N`, then `--phase final --shard I/N --tuned DIR...`, merge with `nettrain compare-optimizers report DIR... --out " + o.Out + "/" + r.Problem.Name + "`, and rebuild this page with the command above and `--report` (the same `--out`, `--lr-grid`, `--seeds`, `--scale` and `--problems`, which the records must match); `--scale` multiplies the steps.\n")
 	return b.String()
 }
 
-// guideFlagsNote explains the flags of ProblemCommand.
-var guideFlagsNote = fmt.Sprintf("--epochs %d (the most it takes): the steps are the budget; training.eval_every_steps: eight measurements per trial", model.MaxEpochs)
+// guideFlagsNote explains the flags of ProblemCommand, in prose with the
+// flags in code spans.
+var guideFlagsNote = fmt.Sprintf("`--epochs %d`, the most it takes, so that the steps are the budget; `training.eval_every_steps`, eight measurements per trial", model.MaxEpochs)
+
+// budgets states the steps per trial the results ran: the suite's
+// budgets, or with --scale the suite's times the scale.
+func budgets(results []Result, o *Options) string {
+	if len(results) == 0 {
+		return "the suite's"
+	}
+	lo, hi := results[0].Steps, results[0].Steps
+	for _, r := range results {
+		lo, hi = min(lo, r.Steps), max(hi, r.Steps)
+	}
+	steps := fmt.Sprintf("%d to %d steps per trial", lo, hi)
+	what := "budgets"
+	if lo == hi {
+		steps = fmt.Sprintf("%d steps per trial", lo)
+		if len(results) == 1 {
+			what = "budget"
+		}
+	}
+	why := "chosen so that the whole guide runs in under an hour on two cores"
+	if o.Scale == 1 {
+		return fmt.Sprintf("small (%s, %s)", steps, why)
+	}
+	rounded := ""
+	for _, r := range results {
+		if float64(r.Steps) != float64(r.Problem.Steps)*o.Scale {
+			rounded = ", rounded"
+		}
+	}
+	return fmt.Sprintf("%s (the suite's %s, %s, times `--scale %g`%s)", steps, what, why, o.Scale, rounded)
+}
 
 // ProblemCommand is the compare-optimizers command line that runs the
 // trials the guide runs for problem p at the given step budget (the

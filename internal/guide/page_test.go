@@ -96,7 +96,7 @@ func TestTiedGroup(t *testing.T) {
 		{"text-lstm", textLSTM, "| rmsprop | 5: 2.7 ± 0.697 @0.01 |"},
 		{"small regression", smallRegression, "| sgd | 6: 1.79e+04 ± 1.4e+04 @0.01 |"},
 	} {
-		page := Page([]Result{{Problem: Suite[2], Steps: 500, Summary: summary(c.rows, nil, nil)}}, &Options{LRGrid: 1, Seeds: 3, Out: "g"})
+		page := Page([]Result{{Problem: Suite[2], Steps: 500, Summary: summary(c.rows, nil, nil)}}, &Options{LRGrid: 1, Seeds: 3, Out: "g", Scale: 1})
 		for _, want := range []string{
 			"| [" + Suite[2].Kind + "](text-lstm/summary.md) | nadam | - |",
 			"In the group tied with the best on every problem: nadam; start there.",
@@ -120,7 +120,7 @@ func TestPageSmallRun(t *testing.T) {
 	mnist := summary(rows, []string{"Lowest validation loss: adagrad.", "Diverged: rmsprop at 0.01 (tune, seed 1).", "rmsprop diverged at every learning rate of its grid and has no final runs.", div}, []string{warn})
 	mnist.GradientFindings = []string{div}
 	quiet := summary(rows[:2], []string{"Lowest validation loss: adagrad.", "No trial diverged."}, nil)
-	page := Page([]Result{{Problem: Suite[0], Steps: 8, Summary: mnist}, {Problem: Suite[3], Steps: 600, Summary: quiet}}, &Options{LRGrid: 1, Seeds: 1, Out: "g"})
+	page := Page([]Result{{Problem: Suite[0], Steps: 8, Summary: mnist}, {Problem: Suite[3], Steps: 600, Summary: quiet}}, &Options{LRGrid: 1, Seeds: 1, Out: "g", Scale: 1})
 	for _, want := range []string{
 		"**Warning (mnist-mlp):** " + warn,
 		"[learning-rate sensitivity](mnist-mlp/lr-sensitivity.png)): " + div + " No gradient diagnostics (sparsity, noise scale) in these records: a trial takes them every 16 steps, and this budget is 8 steps.",
@@ -160,13 +160,47 @@ func TestPageWritesVariantsAsConfig(t *testing.T) {
 		{"no variants", []row{{"adam", 3, 0, 1, 0.1}, {"sgd", 3, 0, 2, 0.1}}, nil, []string{"In a config"}},
 		{"nesterov alone", []row{{"nesterov", 3, 0, 1, 0.1}, {"adam", 3, 0, 2, 0.1}}, []string{"In a config, " + nesterov}, []string{momentum}},
 	} {
-		page := Page([]Result{{Problem: Suite[2], Steps: 500, Summary: summary(c.rows, nil, nil)}}, &Options{LRGrid: 3, Seeds: 3, Out: "g"})
+		page := Page([]Result{{Problem: Suite[2], Steps: 500, Summary: summary(c.rows, nil, nil)}}, &Options{LRGrid: 3, Seeds: 3, Out: "g", Scale: 1})
 		for _, w := range c.want {
 			if !strings.Contains(page, w) {
 				t.Errorf("%s: the page lacks %q:\n%s", c.name, w, page)
 			}
 		}
 		for _, w := range c.not {
+			if strings.Contains(page, w) {
+				t.Errorf("%s: the page has %q", c.name, w)
+			}
+		}
+	}
+}
+
+// TestPageStatesTheBudgets: the page states the steps per trial the runs
+// used (not "a few hundred" at --scale 0.1), and keeps prose out of code
+// spans.
+func TestPageStatesTheBudgets(t *testing.T) {
+	rows := []row{{"adam", 3, 0, 1, 0.1}, {"sgd", 3, 0, 2, 0.1}}
+	for _, c := range []struct {
+		name  string
+		scale float64
+		steps []int // per problem, in suite order
+		want  []string
+		not   []string
+	}{
+		{"the suite's budgets", 1, []int{800, 300, 500, 600, 600}, []string{"(300 to 800 steps per trial, chosen so that the whole guide runs in under an hour on two cores)"}, []string{"few hundred", "times `--scale"}},
+		{"scaled down", 0.1, []int{80, 30, 50, 60, 60}, []string{"30 to 80 steps per trial (the suite's budgets, chosen so that the whole guide runs in under an hour on two cores, times `--scale 0.1`)"}, []string{"few hundred"}},
+		{"one problem, scaled", 0.1, []int{60}, []string{"60 steps per trial (the suite's budget"}, []string{"few hundred", " to 60 "}},
+	} {
+		var results []Result
+		for i, st := range c.steps {
+			results = append(results, Result{Problem: Suite[i], Steps: st, Summary: summary(rows, nil, nil)})
+		}
+		page := Page(results, &Options{LRGrid: 3, Seeds: 3, Out: "g", Scale: c.scale, ConfigsDir: "configs"})
+		for _, w := range append(c.want, "`--epochs 1000000`, the most it takes") {
+			if !strings.Contains(page, w) {
+				t.Errorf("%s: the page lacks %q:\n%s", c.name, w, page)
+			}
+		}
+		for _, w := range append(c.not, "(the most it takes):") {
 			if strings.Contains(page, w) {
 				t.Errorf("%s: the page has %q", c.name, w)
 			}
