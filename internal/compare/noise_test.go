@@ -27,6 +27,8 @@ func TestNoiseFindingStatesItsBasis(t *testing.T) {
 			false, []string{"median over the 2 of 6 final runs that gave an estimate", "not interpreted, since most final runs gave no estimate"}},
 		{"no run gave an estimate", 30, []float64{-1, -1, -1},
 			false, []string{"could not be estimated", "none of the 3 final runs"}},
+		{"three pairs per run", 3, []float64{7, 8, 9, 6},
+			false, []string{"3 pairs of consecutive batches per run", "too few pairs per run to interpret (at least 8 are needed: from few pairs,"}},
 		{"enough pairs, two runs", 10, []float64{300, 500},
 			false, []string{"median over the 2 final runs", "too few runs to interpret"}},
 		{"enough pairs, accurate batches", 8, []float64{5, 6, 7, -1},

@@ -205,7 +205,7 @@ func noiseFinding(prob *GradSummary, rank map[string]int) string {
 		sig2(n), prob.BatchSize, runs, spread, pairs)
 	switch {
 	case prob.PairsMin < minNoisePairs:
-		return line + fmt.Sprintf(": too few pairs per run to interpret (at least %d are needed: from a single pair, the estimate of the mean gradient's size can come out near zero or negative).", minNoisePairs)
+		return line + fmt.Sprintf(": too few pairs per run to interpret (at least %d are needed: from few pairs, the estimate of the mean gradient's size can come out near zero or negative).", minNoisePairs)
 	case 2*prob.NoiseRuns < prob.Runs:
 		return line + ": not interpreted, since most final runs gave no estimate (their consecutive gradients did not agree on average) and the others need not describe them; an interpretation needs an estimate from at least half of the final runs."
 	case prob.NoiseRuns < minNoiseRuns:
