@@ -31,7 +31,9 @@
 // for each optimizer at its chosen rate (mean, with the range over seeds as
 // a band; against steps when the budget is in steps) and the best
 // validation loss against the learning rate (how sensitive each optimizer
-// is to tuning), diverged trials marked by crosses at the top.
+// is to tuning), diverged trials marked by crosses in a band above the
+// data. Each optimizer has the same style (colour, dashes, marker) in every
+// report (plotStyle).
 //
 // A report replaces the one before it whole (reportfiles.go): its files
 // are written as temporaries and renamed into place only once all were
@@ -48,7 +50,10 @@
 // The default grids always hold each optimizer's default rate; a grid of
 // fewer than 3 rates (or an explicit one without the default) puts a
 // warning at the top of the report; a row with diverged final seeds is
-// ranked after every complete row (rankOrder).
+// ranked after every complete row (rankOrder). Every trial measures the
+// validation loss at its initial weights before its first step: a target
+// loss not below it (every run meets it at once) counts no steps, and the
+// findings say so rather than name a fastest optimizer.
 //
 // # Scale-out
 //
@@ -87,8 +92,12 @@
 // (diagnostics.go): per-parameter sparsity, the gradient noise scale and
 // the update/weight ratio; when it ends, it records how far it moved the
 // weights in all (|w_end - w_0| / |w_0|, trial.go). why.go turns them into
-// findings; causes.go
-// names the measured cause when a whole optimizer family diverges.
+// findings, each stating what it rests on: the noise scale is interpreted
+// only from minNoisePairs pairs per run and estimates from half the runs,
+// and "barely left the initial weights" only from the measured distance.
+// causes.go names the measured cause when a whole optimizer family
+// diverges, describing each family's step from its rule
+// (optim.ConstantGradientSteps).
 //
 // # Source layout
 //

@@ -314,7 +314,7 @@ func writePlots(sum *Summary, rf *reportFiles) ([]string, error) {
 		curves.Series = append(curves.Series, ser)
 	}
 	// Sensitivity: best validation loss of each tuning run against its
-	// rate; a diverged run is a cross at the top.
+	// rate; a diverged run is a cross in the band above the data.
 	sens := plots.Chart{Title: sum.Name + ": sensitivity to the learning rate (tuning runs)",
 		XLabel: "learning rate", YLabel: "best validation loss", LogX: true, AutoLogY: true,
 		LegendOutside: true, Distinct: true}
