@@ -117,7 +117,7 @@ func familyFindings(sum *Summary) []string {
 				f, g4(lr), g4(lr*g), g4(lr*g/w), firstStepsApart(members[f]))
 		}
 		if isMSE(sum.Loss) && l > largeLoss {
-			line += fmt.Sprintf(" The first batch's mean squared error is %s: the regression targets are unscaled (of the order of %s), and the gradient of the squared error grows with them; standardising the target column (or a smaller rate) would address it.",
+			line += fmt.Sprintf(" The first batch's mean squared error is %s: the regression targets are unscaled (of the order of %s), and the gradient of the squared error grows with them; standardising the target column in the data file (data.normalize scales the features, not a regression's targets), or a smaller rate, would address it.",
 				g4(l), g4(math.Sqrt(l)))
 		}
 		switch {
