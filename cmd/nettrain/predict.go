@@ -326,13 +326,31 @@ func runPredict(o *PredictOptions) error {
 	if o.JSON {
 		return writeJSON(o.IO.Out, r)
 	}
-	fmt.Fprintf(o.IO.Out, "%d validation forecasts of %v\n", len(r.Predictions), r.Columns)
-	fmt.Fprintf(o.IO.Out, "model:              MSE %.6g  MAE %.6g\n", r.MSE, r.MAE)
-	fmt.Fprintf(o.IO.Out, "naive (last value): MSE %.6g  MAE %.6g\n", r.NaiveMSE, r.NaiveMAE)
+	printForecastErrors(o.IO.Out, r)
 	for _, f := range append(r.CSV, r.Plots...) {
 		fmt.Fprintf(o.IO.Out, "wrote %s\n", f)
 	}
 	return nil
+}
+
+// printForecastErrors prints the errors of a series' validation
+// forecasts: the model's and the naive forecast's MSE and MAE, for
+// several columns one row per column, each in its own units (an average
+// over columns of different units would mean nothing).
+func printForecastErrors(w io.Writer, r *infer.ForecastResult) {
+	if len(r.PerColumn) == 1 {
+		fmt.Fprintf(w, "%d validation forecasts of %s\n", len(r.Predictions), r.Columns[0])
+		fmt.Fprintf(w, "model:              MSE %.6g  MAE %.6g\n", r.MSE, r.MAE)
+		fmt.Fprintf(w, "naive (last value): MSE %.6g  MAE %.6g\n", r.NaiveMSE, r.NaiveMAE)
+		return
+	}
+	fmt.Fprintf(w, "%d validation forecasts of %d columns, each scored in its own units (naive: the last value)\n", len(r.Predictions), len(r.PerColumn))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "column\tmodel MSE\tmodel MAE\tnaive MSE\tnaive MAE")
+	for _, c := range r.PerColumn {
+		fmt.Fprintf(tw, "%s\t%.6g\t%.6g\t%.6g\t%.6g\n", c.Column, c.MSE, c.MAE, c.NaiveMSE, c.NaiveMAE)
+	}
+	tw.Flush()
 }
 
 // quoteChar shows a character readably: "\n" for a newline, "' '" for a

@@ -174,12 +174,29 @@ type Forecast struct {
 type ForecastResult struct {
 	Columns     []string   `json:"columns"`
 	Predictions []Forecast `json:"predictions"`
-	MSE         float64    `json:"mse"` // of the model
-	MAE         float64    `json:"mae"`
-	NaiveMSE    float64    `json:"naive_mse"`
-	NaiveMAE    float64    `json:"naive_mae"`
-	CSV         []string   `json:"csv"` // files written
-	Plots       []string   `json:"plots,omitempty"`
+	// MSE, MAE, NaiveMSE and NaiveMAE are the model's and the naive
+	// forecast's errors over every forecast of every column: with several
+	// columns, a mean over columns in their own (different) units, which
+	// PerColumn breaks down.
+	MSE      float64 `json:"mse"`
+	MAE      float64 `json:"mae"`
+	NaiveMSE float64 `json:"naive_mse"`
+	NaiveMAE float64 `json:"naive_mae"`
+	// PerColumn scores each target column, in Columns' order, in its own
+	// units.
+	PerColumn []ColumnErrors `json:"per_column"`
+	CSV       []string       `json:"csv"` // files written
+	Plots     []string       `json:"plots,omitempty"`
+}
+
+// ColumnErrors are the errors of the forecasts of one column, in its own
+// units: the model's and the naive last-value forecast's.
+type ColumnErrors struct {
+	Column   string  `json:"column"`
+	MSE      float64 `json:"mse"`
+	MAE      float64 `json:"mae"`
+	NaiveMSE float64 `json:"naive_mse"`
+	NaiveMAE float64 `json:"naive_mae"`
 }
 
 // ForecastValidation forecasts every validation window of a series model (the last
@@ -206,6 +223,7 @@ func ForecastValidation(cfg *model.Config, ckpt, csvPath, plotPath string) (*For
 	res := &ForecastResult{}
 	for _, c := range seq.Out {
 		res.Columns = append(res.Columns, seq.Columns[c])
+		res.PerColumn = append(res.PerColumn, ColumnErrors{Column: seq.Columns[c]})
 	}
 	nOut := len(seq.Out)
 	outSize := backprop.Prod(net.OutShape())
@@ -234,16 +252,24 @@ func ForecastValidation(cfg *model.Config, ckpt, csvPath, plotPath string) (*For
 				pr.Actual = append(pr.Actual, actual)
 				pr.Predicted = append(pr.Predicted, v)
 				pr.Naive = append(pr.Naive, naive)
-				res.MSE += (v - actual) * (v - actual)
-				res.MAE += math.Abs(v - actual)
-				res.NaiveMSE += (naive - actual) * (naive - actual)
-				res.NaiveMAE += math.Abs(naive - actual)
+				ce := &res.PerColumn[k]
+				ce.MSE += (v - actual) * (v - actual)
+				ce.MAE += math.Abs(v - actual)
+				ce.NaiveMSE += (naive - actual) * (naive - actual)
+				ce.NaiveMAE += math.Abs(naive - actual)
 			}
 			res.Predictions = append(res.Predictions, pr)
 		}
 	}
-	cnt := float64(len(res.Predictions) * nOut)
-	res.MSE, res.MAE, res.NaiveMSE, res.NaiveMAE = res.MSE/cnt, res.MAE/cnt, res.NaiveMSE/cnt, res.NaiveMAE/cnt
+	n := float64(len(res.Predictions))
+	for k := range res.PerColumn {
+		ce := &res.PerColumn[k]
+		ce.MSE, ce.MAE, ce.NaiveMSE, ce.NaiveMAE = ce.MSE/n, ce.MAE/n, ce.NaiveMSE/n, ce.NaiveMAE/n
+		res.MSE += ce.MSE / float64(nOut)
+		res.MAE += ce.MAE / float64(nOut)
+		res.NaiveMSE += ce.NaiveMSE / float64(nOut)
+		res.NaiveMAE += ce.NaiveMAE / float64(nOut)
+	}
 	if err := writePredictions(csvPath, res); err != nil {
 		return nil, err
 	}
@@ -259,7 +285,7 @@ func ForecastValidation(cfg *model.Config, ckpt, csvPath, plotPath string) (*For
 				naive = append(naive, p.Naive[k])
 			}
 			ch := plots.Chart{
-				Title:  fmt.Sprintf("%s: %s, validation forecasts (MSE %.4g, naive %.4g)", cfg.Name, name, res.MSE, res.NaiveMSE),
+				Title:  fmt.Sprintf("%s: %s, validation forecasts (MSE %.4g, naive %.4g)", cfg.Name, name, res.PerColumn[k].MSE, res.PerColumn[k].NaiveMSE),
 				XLabel: "row of " + filepath.Base(seq.Source), YLabel: name,
 				LegendRoom: 0.35,
 				Series: []plots.Series{

@@ -1,7 +1,9 @@
 package infer
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -392,6 +394,90 @@ training: {epochs: 1, batch_size: 8}
 			}
 			if last := r.Values[len(r.Values)-1][0]; len(r.Values) != n || !inSeriesRange(last, typ == "float64") {
 				t.Errorf("--steps %d: %d rows, the last %v", n, len(r.Values), last)
+			}
+		})
+	}
+}
+
+// TestForecastErrorsPerColumn: the validation forecasts of a series of
+// columns in different units are scored per column, in each column's
+// units: the result lists each column's MSE and MAE (and the naive
+// forecast's), and each column's plot title gives that column's, not an
+// average over columns of different units.
+func TestForecastErrorsPerColumn(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		columns []string
+	}{
+		{"one column", []string{"big"}},
+		{"two columns in other units", []string{"big", "small"}},
+		{"three columns", []string{"small", "big", "mid"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			var b strings.Builder
+			b.WriteString("big,small,mid\n")
+			for i := range 60 {
+				x := float64(i)
+				fmt.Fprintf(&b, "%g,%g,%g\n", 1000+300*math.Sin(x/3), 0.01*math.Cos(x/4), 5+math.Sin(x/5))
+			}
+			os.WriteFile(filepath.Join(dir, "s.csv"), []byte(b.String()), 0o644)
+			src := fmt.Sprintf(`name: s
+data:
+  train: s.csv
+  validation_split: 0.25
+  normalize: standardize
+  sequence: {kind: series, window: 4, inputs: [%s]}
+model:
+  layers:
+    - lstm: {units: 4}
+    - dense: {units: %d}
+loss: mse
+training: {epochs: 1, batch_size: 8}
+`, strings.Join(tc.columns, ", "), len(tc.columns))
+			cfg := testutil.LoadConfig(t, dir, src)
+			out := filepath.Join(dir, "run")
+			if _, err := session.Run(cfg, session.Options{OutDir: out}); err != nil {
+				t.Fatal(err)
+			}
+			r, err := ForecastValidation(cfg, filepath.Join(out, "best.safetensors"), filepath.Join(out, "p.csv"), filepath.Join(out, "p.svg"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			js, _ := json.Marshal(r)
+			var got struct {
+				PerColumn []struct {
+					Column   string
+					MSE, MAE float64
+					NaiveMSE float64 `json:"naive_mse"`
+					NaiveMAE float64 `json:"naive_mae"`
+				} `json:"per_column"`
+			}
+			json.Unmarshal(js, &got)
+			if len(got.PerColumn) != len(tc.columns) {
+				t.Errorf("per_column %+v, want one entry per column %v", got.PerColumn, tc.columns)
+			}
+			for k, col := range tc.columns {
+				var mse, mae, nmse, nmae float64
+				for _, p := range r.Predictions {
+					d, e := p.Predicted[k]-p.Actual[k], p.Naive[k]-p.Actual[k]
+					mse, mae, nmse, nmae = mse+d*d, mae+math.Abs(d), nmse+e*e, nmae+math.Abs(e)
+				}
+				n := float64(len(r.Predictions))
+				mse, mae, nmse, nmae = mse/n, mae/n, nmse/n, nmae/n
+				close := func(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(b)) }
+				if k >= len(got.PerColumn) {
+					// reported above
+				} else if pc := got.PerColumn[k]; pc.Column != col || !close(pc.MSE, mse) || !close(pc.MAE, mae) || !close(pc.NaiveMSE, nmse) || !close(pc.NaiveMAE, nmae) {
+					t.Errorf("column %q: per_column %+v, want mse %g mae %g naive %g %g", col, got.PerColumn[k], mse, mae, nmse, nmae)
+				}
+				svg, err := os.ReadFile(r.Plots[k])
+				if err != nil {
+					t.Fatal(err)
+				}
+				if want := fmt.Sprintf("MSE %.4g, naive %.4g", mse, nmse); !strings.Contains(string(svg), want) {
+					t.Errorf("plot %s of column %q: no %q in its title", r.Plots[k], col, want)
+				}
 			}
 		})
 	}
