@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"math"
 	"os"
@@ -95,6 +96,74 @@ training: {epochs: 1, batch_size: 8}
 				if m == nil || !closeTo(m[1], sum[0]) || !closeTo(m[2], sum[1]) || !closeTo(m[3], sum[2]) || !closeTo(m[4], sum[3]) {
 					t.Errorf("output\n%s\nwant a line %q with model MSE %.6g MAE %.6g, naive MSE %.6g MAE %.6g", out, col, sum[0], sum[1], sum[2], sum[3])
 				}
+			}
+		})
+	}
+}
+
+// TestEvalPrintsEachColumn: eval of a model with several regression
+// target columns prints each column's MSE and MAE, and its baseline's,
+// in the column's own units (the numbers of --json's columns), and no
+// single figure averaged over columns of different units.
+func TestEvalPrintsEachColumn(t *testing.T) {
+	dir := t.TempDir()
+	seriesCSV(t, dir)
+	var b strings.Builder
+	b.WriteString("x1,x2,price k,rooms\n")
+	for i := range 60 {
+		x1, x2 := math.Sin(float64(i)), math.Cos(float64(i)*0.7)
+		fmt.Fprintf(&b, "%g,%g,%g,%g\n", x1, x2, 300+100*x1, 3+x2)
+	}
+	os.WriteFile(filepath.Join(dir, "h.csv"), []byte(b.String()), 0o644)
+	os.WriteFile(filepath.Join(dir, "s.yaml"), []byte(`data:
+  train: s.csv
+  validation_split: 0.25
+  normalize: standardize
+  sequence: {kind: series, window: 4, inputs: [big, small, mid]}
+model: {layers: [{lstm: {units: 4}}, {dense: {units: 3}}]}
+loss: mse
+training: {epochs: 1, batch_size: 8}
+`), 0o644)
+	os.WriteFile(filepath.Join(dir, "h.yaml"), []byte(`data: {train: h.csv, validation_split: 0.25, normalize: standardize, csv: {targets: [price k, rooms]}}
+model: {layers: [{dense: {units: 4}}, relu, {dense: {units: 2}}]}
+loss: mse
+training: {epochs: 1, batch_size: 8}
+`), 0o644)
+	for _, tc := range []struct {
+		config   string
+		columns  []string
+		baseline string
+	}{
+		{"s.yaml", []string{"big", "small", "mid"}, "last value"},
+		{"h.yaml", []string{"price k", "rooms"}, "training mean"},
+	} {
+		t.Run(tc.config, func(t *testing.T) {
+			run := "run-" + tc.config
+			runNettrain(t, dir, "train", tc.config, "--out", run)
+			args := []string{"eval", tc.config, "--checkpoint", run + "/best.safetensors", "--split", "validation"}
+			js := runNettrain(t, dir, append(args, "--json")...)
+			var r struct {
+				Columns []struct {
+					Column   string
+					MSE, MAE float64
+					Baseline struct{ MSE, MAE float64 }
+				}
+			}
+			if err := json.Unmarshal([]byte(js), &r); err != nil {
+				t.Fatal(err)
+			}
+			out := runNettrain(t, dir, args...)
+			if len(r.Columns) != len(tc.columns) {
+				t.Fatalf("--json columns %+v, want %v\n%s", r.Columns, tc.columns, js)
+			}
+			for k, c := range r.Columns {
+				m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(tc.columns[k]) + ` +(\S+) +(\S+) +(\S+) +(\S+)$`).FindStringSubmatch(out)
+				if c.Column != tc.columns[k] || m == nil || !closeTo(m[1], c.MSE) || !closeTo(m[2], c.MAE) || !closeTo(m[3], c.Baseline.MSE) || !closeTo(m[4], c.Baseline.MAE) {
+					t.Errorf("column %+v: output\n%s\nwant a line %q with its mse, mae and baseline's", c, out, tc.columns[k])
+				}
+			}
+			if regexp.MustCompile(`(?m)^(mse|mae) `).MatchString(out) || !strings.Contains(out, tc.baseline) {
+				t.Errorf("output\n%s\nwant no mse or mae over all columns, and the baseline named %q", out, tc.baseline)
 			}
 		})
 	}

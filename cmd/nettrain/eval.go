@@ -31,7 +31,8 @@ func NewCmdEval(s *IOStreams, runF func(*EvalOptions) error) *cobra.Command {
 		Short: "Evaluate a checkpoint on the test, validation or training data",
 		Long: `Evaluate a checkpoint: the loss, and for classification the accuracy,
 per-class precision, recall and F1 and the confusion matrix (up to 1000
-classes; above, the scores alone); for regression the MSE and MAE. A CSV
+classes; above, the scores alone); for regression the MSE and MAE (per
+target column, each in its own units, when there are several). A CSV
 test or validation file is read by the training file's column names, in
 any order.`,
 		Args: configArg,
@@ -80,6 +81,10 @@ func runEval(o *EvalOptions) error {
 func printEval(w io.Writer, o *EvalOptions, r train.EvalResult) {
 	fmt.Fprintf(w, "%s on the %s split (%d samples)\n", o.Checkpoint, o.Split, r.Count)
 	fmt.Fprintf(w, "loss      %.6f\n", r.Loss)
+	if r.Columns != nil {
+		printColumns(w, r)
+		return
+	}
 	if b := r.Baseline; b != nil {
 		if b.MSE != nil {
 			fmt.Fprintf(w, "baseline  %s: mse %.6g, mae %.6g\n", b.Name, *b.MSE, *b.MAE)
@@ -100,6 +105,28 @@ func printEval(w io.Writer, o *EvalOptions, r train.EvalResult) {
 	}
 	if r.MSE != nil {
 		fmt.Fprintf(w, "mse       %.6g\nmae       %.6g\n", *r.MSE, *r.MAE)
+	}
+}
+
+// printColumns prints the MSE and MAE of each regression target column,
+// and its baseline's, each in the column's own units: their mean over
+// columns of different units (EvalResult.MSE) would mean nothing.
+func printColumns(w io.Writer, r train.EvalResult) {
+	rows := [][]string{{"column", "mse", "mae"}}
+	if r.Baseline != nil {
+		rows[0] = append(rows[0], "baseline mse", "baseline mae")
+	}
+	for _, c := range r.Columns {
+		row := []string{c.Column, fmt.Sprintf("%.6g", c.MSE), fmt.Sprintf("%.6g", c.MAE)}
+		if b := c.Baseline; b != nil {
+			row = append(row, fmt.Sprintf("%.6g", b.MSE), fmt.Sprintf("%.6g", b.MAE))
+		}
+		rows = append(rows, row)
+	}
+	fmt.Fprintln(w)
+	printTable(w, rows, []bool{false, true, true, true, true})
+	if b := r.Baseline; b != nil {
+		fmt.Fprintf(w, "\n(each column in its own units; baseline: %s)\n", b.Name)
 	}
 }
 

@@ -68,6 +68,9 @@ type tabular[T backprop.Float] struct {
 	tdim int // regression targets per sample
 	// mean is the training targets' mean (regression), the baseline.
 	mean []float64
+	// cols names the regression targets (the training CSV's target
+	// columns; nil for other data).
+	cols []string
 	// freq counts the training labels per class (classification), for the
 	// baseline of predicting the training class frequencies.
 	freq []float64
@@ -144,16 +147,43 @@ func (s *tabular[T]) baseline(loss string, width int) *Baseline {
 		return nil
 	}
 	var sq, ab float64
+	cols := make([]ColumnBaseline, s.tdim)
 	for _, i := range s.sub.Idx {
 		for k := 0; k < s.tdim; k++ {
 			d := s.sub.DS.Target(i*s.tdim+k) - s.mean[k]
 			sq += d * d
 			ab += math.Abs(d)
+			cols[k].MSE += d * d
+			cols[k].MAE += math.Abs(d)
 		}
 	}
 	n := float64(s.sub.Len() * s.tdim)
 	mse, mae := sq/n, ab/n
-	return &Baseline{Name: "training mean", MSE: &mse, MAE: &mae}
+	b := &Baseline{Name: "training mean", MSE: &mse, MAE: &mae}
+	if s.tdim > 1 {
+		for k := range cols {
+			cols[k].MSE /= float64(s.sub.Len())
+			cols[k].MAE /= float64(s.sub.Len())
+		}
+		b.Columns = cols
+	}
+	return b
+}
+
+// targetColumns names the regression targets: the CSV target columns,
+// else y0, y1, ...
+func (s *tabular[T]) targetColumns() []string {
+	if s.tdim == 0 {
+		return nil
+	}
+	if len(s.cols) == s.tdim {
+		return s.cols
+	}
+	names := make([]string, s.tdim)
+	for k := range names {
+		names[k] = fmt.Sprintf("y%d", k)
+	}
+	return names
 }
 
 func (s *tabular[T]) Len() int { return s.sub.Len() }
@@ -174,7 +204,7 @@ func (s *tabular[T]) Fill(pos []int, x []T, labels []int32, values []T) {
 }
 
 func (c *Data[T]) split(sub data.Subset) Split[T] {
-	return &tabular[T]{sub: sub, norm: c.Norm, feat: sub.DS.FeatureLen(), tdim: sub.DS.TargetDim, mean: c.targetMean, freq: c.classFreq}
+	return &tabular[T]{sub: sub, norm: c.Norm, feat: sub.DS.FeatureLen(), tdim: sub.DS.TargetDim, mean: c.targetMean, freq: c.classFreq, cols: c.labelCols}
 }
 
 func loadOptions(cfg *model.Config) data.LoadOptions {

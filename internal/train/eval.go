@@ -40,9 +40,15 @@ type EvalResult struct {
 	Precision        []float64 `json:"precision,omitempty"`
 	Recall           []float64 `json:"recall,omitempty"`
 	F1               []float64 `json:"f1,omitempty"`
-	// Regression (for a series, in the series' units).
+	// Regression (for a series, in the series' units). With several
+	// target columns, MSE and MAE are the mean over them, each in its own
+	// units, and Columns gives each column's.
 	MSE *float64 `json:"mse,omitempty"`
 	MAE *float64 `json:"mae,omitempty"`
+	// Columns scores each regression target column in its own units (a
+	// series' target columns, a CSV file's targets), with the baseline's
+	// scores of that column; nil for one column and for classification.
+	Columns []ColumnScores `json:"columns,omitempty"`
 	// Baseline is a trivial predictor's score on the same data (sequence
 	// data): the number the model has to beat.
 	Baseline *Baseline `json:"baseline,omitempty"`
@@ -52,6 +58,29 @@ type EvalResult struct {
 // maps target element k of a sample back to the data's units.
 type denormalizer interface {
 	denorm(k int, v float64) float64
+}
+
+// ColumnScores are the regression errors of one target column, in its
+// own units.
+type ColumnScores struct {
+	Column string  `json:"column"`
+	MSE    float64 `json:"mse"`
+	MAE    float64 `json:"mae"`
+	// Baseline is the trivial predictor's errors on the column (nil:
+	// none).
+	Baseline *ColumnBaseline `json:"baseline,omitempty"`
+}
+
+// ColumnBaseline is a trivial predictor's errors on one column.
+type ColumnBaseline struct {
+	MSE float64 `json:"mse"`
+	MAE float64 `json:"mae"`
+}
+
+// columnNamer is a Split whose regression targets are named columns:
+// element k of a sample's targets belongs to column k % len(columns).
+type columnNamer interface {
+	targetColumns() []string
 }
 
 // baseliner is a Split with a trivial predictor to compare with.
@@ -93,6 +122,15 @@ func Evaluate[T backprop.Float](ctx *backprop.Ctx, net *backprop.Network[T], s S
 	var r EvalResult
 	var lossSum, absSum, sqSum float64
 	var lossCount, valCount int
+	// colSq and colAbs sum the errors per target column, when the split
+	// names several.
+	var columns []string
+	if cn, ok := s.(columnNamer); ok && !classify {
+		if columns = cn.targetColumns(); len(columns) < 2 || outSize%len(columns) != 0 {
+			columns = nil
+		}
+	}
+	colSq, colAbs := make([]float64, len(columns)), make([]float64, len(columns))
 	// tp, support and predicted count, per class, the samples predicted
 	// right, the samples of the class and the samples predicted as it.
 	var tp, support, predicted []int
@@ -127,19 +165,20 @@ func Evaluate[T backprop.Float](ctx *backprop.Ctx, net *backprop.Network[T], s S
 					r.Confusion[t][pred]++
 				}
 			}
-		} else if dn, ok := s.(denormalizer); ok {
+		} else {
+			dn, denorm := s.(denormalizer)
 			for i, v := range y[:n*outSize] {
 				k := i % outSize
-				d := dn.denorm(k, float64(v)) - dn.denorm(k, float64(buf.Values[i]))
-				absSum += math.Abs(d)
-				sqSum += d * d
-			}
-			valCount += n * outSize
-		} else {
-			for i, v := range y[:n*outSize] {
 				d := float64(v) - float64(buf.Values[i])
+				if denorm {
+					d = dn.denorm(k, float64(v)) - dn.denorm(k, float64(buf.Values[i]))
+				}
 				absSum += math.Abs(d)
 				sqSum += d * d
+				if columns != nil {
+					colAbs[k%len(columns)] += math.Abs(d)
+					colSq[k%len(columns)] += d * d
+				}
 			}
 			valCount += n * outSize
 		}
@@ -172,6 +211,14 @@ func Evaluate[T backprop.Float](ctx *backprop.Ctx, net *backprop.Network[T], s S
 	} else if valCount > 0 {
 		mse, mae := sqSum/float64(valCount), absSum/float64(valCount)
 		r.MSE, r.MAE = &mse, &mae
+		for c, name := range columns {
+			per := float64(valCount / len(columns)) // values of each column
+			cs := ColumnScores{Column: name, MSE: colSq[c] / per, MAE: colAbs[c] / per}
+			if b := r.Baseline; b != nil && len(b.Columns) == len(columns) {
+				cs.Baseline = &b.Columns[c]
+			}
+			r.Columns = append(r.Columns, cs)
+		}
 	}
 	return r
 }

@@ -75,19 +75,45 @@ func (s *Windows[T]) baseline(string, int) *Baseline {
 	}
 	var sq, ab float64
 	var n int
+	cols := make([]ColumnBaseline, len(seq.Out))
 	for i := 0; i < w.Len(); i++ {
 		for _, p := range targets(i) {
-			for _, col := range seq.Out {
+			for k, col := range seq.Out {
 				// The last value forecast: the level Horizon steps before.
 				d := seq.Level(p-seq.Horizon, col) - seq.Level(p, col)
 				sq += d * d
 				ab += math.Abs(d)
+				cols[k].MSE += d * d
+				cols[k].MAE += math.Abs(d)
 				n++
 			}
 		}
 	}
 	mse, mae := sq/float64(n), ab/float64(n)
-	return &Baseline{Name: "last value", MSE: &mse, MAE: &mae}
+	b := &Baseline{Name: "last value", MSE: &mse, MAE: &mae}
+	if len(cols) > 1 {
+		per := float64(n / len(cols))
+		for k := range cols {
+			cols[k].MSE /= per
+			cols[k].MAE /= per
+		}
+		b.Columns = cols
+	}
+	return b
+}
+
+// targetColumns names the series' target columns, in the order of the
+// model's outputs.
+func (s *Windows[T]) targetColumns() []string {
+	seq := s.W.Seq
+	if seq.Kind != data.SeqSeries {
+		return nil
+	}
+	names := make([]string, len(seq.Out))
+	for k, c := range seq.Out {
+		names[k] = seq.Columns[c]
+	}
+	return names
 }
 
 // Baseline is a trivial predictor's score on the same split.
@@ -95,8 +121,11 @@ type Baseline struct {
 	Name     string   `json:"name"`
 	Loss     float64  `json:"loss,omitempty"`     // classification: in the run's loss (cross-entropy in nats)
 	Accuracy *float64 `json:"accuracy,omitempty"` // classification: always the most frequent class
-	MSE      *float64 `json:"mse,omitempty"`      // series, in the series' units
+	MSE      *float64 `json:"mse,omitempty"`      // regression, in the targets' units (several: their mean)
 	MAE      *float64 `json:"mae,omitempty"`
+	// Columns are the errors per target column, when there are several
+	// (EvalResult.Columns gives each with the model's).
+	Columns []ColumnBaseline `json:"-"`
 }
 
 func seqOptions(cfg *model.Config) data.SeqOptions {
