@@ -168,3 +168,80 @@ training: {epochs: 1, batch_size: 8}
 		})
 	}
 }
+
+// TestPredictNamesEachTarget: predict with a model of several regression
+// targets names each output by its target column in the table, and gives
+// the MSE and MAE of each target in its own units (those of the
+// predictions it wrote), not one figure over targets of different units.
+func TestPredictNamesEachTarget(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("x1,x2,price k,rooms,y\n")
+	for i := range 40 {
+		x1, x2 := math.Sin(float64(i)), math.Cos(float64(i)*0.7)
+		fmt.Fprintf(&b, "%g,%g,%g,%g,%g\n", x1, x2, 300+100*x1, 3+x2, x1+x2)
+	}
+	os.WriteFile(filepath.Join(dir, "h.csv"), []byte(b.String()), 0o644)
+	os.WriteFile(filepath.Join(dir, "new.csv"), []byte("x2,x1\n0.5,0.1\n"), 0o644)
+	for _, tc := range []struct {
+		targets []string
+	}{
+		{[]string{"price k", "rooms"}},
+		{[]string{"rooms", "y", "price k"}},
+		{[]string{"price k"}},
+	} {
+		t.Run(strings.Join(tc.targets, "+"), func(t *testing.T) {
+			os.WriteFile(filepath.Join(dir, "c.yaml"), []byte(fmt.Sprintf(`data: {train: h.csv, validation_split: 0.25, normalize: standardize, csv: {features: [x1, x2], targets: [%s]}}
+model: {layers: [{dense: {units: 4}}, relu, {dense: {units: %d}}]}
+loss: mse
+training: {epochs: 1, batch_size: 8}
+`, strings.Join(tc.targets, ", "), len(tc.targets))), 0o644)
+			runNettrain(t, dir, "train", "c.yaml", "--out", "run", "--overwrite")
+			out := runNettrain(t, dir, "predict", "c.yaml", "--checkpoint", "run/best.safetensors", "new.csv", "h.csv", "--out", "p.csv", "--show", "3")
+			lines := strings.Split(out, "\n")
+			head := `^input`
+			for _, c := range tc.targets {
+				head += ` +` + regexp.QuoteMeta(c)
+			}
+			for _, c := range tc.targets {
+				head += ` +actual ` + regexp.QuoteMeta(c)
+			}
+			if !regexp.MustCompile(head + `$`).MatchString(lines[0]) {
+				t.Errorf("table header %q, want the target columns %q, then their actual values", lines[0], tc.targets)
+			}
+			f, err := os.Open(filepath.Join(dir, "p.csv"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			rows, err := csv.NewReader(f).ReadAll()
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := len(tc.targets)
+			for k, col := range tc.targets {
+				var sq, ab float64
+				cnt := 0
+				for _, r := range rows[1:] {
+					if r[1+n+k] == "" {
+						continue // new.csv: no targets
+					}
+					p, _ := strconv.ParseFloat(r[1+k], 64)
+					a, _ := strconv.ParseFloat(r[1+n+k], 64)
+					sq += (p - a) * (p - a)
+					ab += math.Abs(p - a)
+					cnt++
+				}
+				sq, ab = sq/float64(cnt), ab/float64(cnt)
+				re := `(?m)^` + regexp.QuoteMeta(col) + ` +MSE (\S+) +MAE (\S+)$`
+				if n == 1 {
+					re = `(?m)with targets: MSE (\S+), MAE (\S+)$`
+				}
+				m := regexp.MustCompile(re).FindStringSubmatch(out)
+				if m == nil || !closeTo(m[1], sq) || !closeTo(m[2], ab) {
+					t.Errorf("output\n%s\nwant %q's MSE %.6g and MAE %.6g", out, col, sq, ab)
+				}
+			}
+		})
+	}
+}

@@ -382,6 +382,7 @@ func predictInputs(o *PredictOptions, cfg *model.Config) error {
 		}
 	}
 	table := newPredictionTable(o.IO.Out, o.Top)
+	po.Targets = func(names []string) { table.targets = names }
 	shown := 0
 	if !o.JSON {
 		po.Each = func(p infer.Prediction) {
@@ -429,10 +430,19 @@ func predictInputs(o *PredictOptions, cfg *model.Config) error {
 		if r.Loss != nil {
 			fmt.Fprintf(o.IO.Out, ", loss %.6g", *r.Loss)
 		}
+	case r.Columns != nil:
+		fmt.Fprintf(o.IO.Out, "; %d with targets, each scored in its own units:", r.Labelled)
 	case r.MSE != nil:
 		fmt.Fprintf(o.IO.Out, "; %d with targets: MSE %.6g, MAE %.6g", r.Labelled, *r.MSE, *r.MAE)
 	}
 	fmt.Fprintln(o.IO.Out)
+	if r.Columns != nil {
+		tw := tabwriter.NewWriter(o.IO.Out, 0, 0, 2, ' ', 0)
+		for _, c := range r.Columns {
+			fmt.Fprintf(tw, "%s\tMSE %.6g\tMAE %.6g\n", c.Column, c.MSE, c.MAE)
+		}
+		tw.Flush()
+	}
 	switch {
 	case r.Skipped == 1:
 		fmt.Fprintln(o.IO.Out, "skipped 1 file in the input folders that is not an image")
@@ -447,9 +457,12 @@ func predictInputs(o *PredictOptions, cfg *model.Config) error {
 
 // predictionTable prints predictions as aligned columns.
 type predictionTable struct {
-	tw     *tabwriter.Writer
-	top    int
-	header bool
+	tw  *tabwriter.Writer
+	top int
+	// targets names a regression model's outputs: a column each, and one
+	// for each target's actual value.
+	targets []string
+	header  bool
 }
 
 func newPredictionTable(w io.Writer, top int) *predictionTable {
@@ -462,7 +475,11 @@ func (t *predictionTable) row(p infer.Prediction) {
 		if p.Top != nil {
 			fmt.Fprintf(t.tw, "input\tpredicted\tprobability\ttop %d\tlabel\n", len(p.Top))
 		} else {
-			fmt.Fprintf(t.tw, "input\tprediction\ttarget\n")
+			head := append([]string{"input"}, t.targets...)
+			for _, c := range t.targets {
+				head = append(head, "actual "+c)
+			}
+			fmt.Fprintln(t.tw, strings.Join(head, "\t"))
 		}
 	}
 	if p.Top != nil {
@@ -480,15 +497,18 @@ func (t *predictionTable) row(p infer.Prediction) {
 		fmt.Fprintf(t.tw, "%s\t%s\t%.4f\t%s\t%s\n", p.Input, p.Top[0].Name, p.Top[0].Probability, strings.Join(top, ", "), label)
 		return
 	}
-	fmt.Fprintf(t.tw, "%s\t%s\t%s\n", p.Input, floats(p.Values), floats(p.Targets))
-}
-
-func floats(v []float64) string {
-	s := make([]string, len(v))
-	for i, x := range v {
-		s[i] = fmt.Sprintf("%.6g", x)
+	row := []string{p.Input}
+	for _, v := range p.Values {
+		row = append(row, fmt.Sprintf("%.6g", v))
 	}
-	return strings.Join(s, " ")
+	for k := range t.targets {
+		s := "" // an input without targets: the cells stay, so that the columns line up
+		if k < len(p.Targets) {
+			s = fmt.Sprintf("%.6g", p.Targets[k])
+		}
+		row = append(row, s)
+	}
+	fmt.Fprintln(t.tw, strings.Join(row, "\t"))
 }
 
 func (t *predictionTable) flush() { t.tw.Flush() }

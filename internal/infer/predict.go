@@ -50,6 +50,10 @@ type InputOptions struct {
 	// or anything written; an error it returns is returned as it is (the
 	// command refuses a flag that does not apply to the model).
 	Check func(classes int) error
+	// Targets, when set, is given the names of a regression model's
+	// outputs (its target columns) once the checkpoint is loaded and
+	// checked, before any prediction (the command's table header).
+	Targets func(names []string)
 	// Warn, when set, is told of an input that reads but most likely
 	// does not hold what the model was trained on (floats within [0, 1]
 	// for a model trained on bytes 0..255), before anything is computed.
@@ -90,9 +94,12 @@ type InputResult struct {
 	// the labels under the predicted probabilities, as eval's loss).
 	Accuracy *float64 `json:"accuracy,omitempty"`
 	Loss     *float64 `json:"loss,omitempty"`
-	// Regression: mean squared and absolute errors over every target.
-	MSE *float64 `json:"mse,omitempty"`
-	MAE *float64 `json:"mae,omitempty"`
+	// Regression: mean squared and absolute errors over every target
+	// (several targets: the mean over targets in their own, different,
+	// units), and with several targets each one's in Columns.
+	MSE     *float64       `json:"mse,omitempty"`
+	MAE     *float64       `json:"mae,omitempty"`
+	Columns []TargetErrors `json:"columns,omitempty"`
 	// Classes names the classes (ids as text when the data named none);
 	// Targets the regression outputs.
 	Classes []string `json:"classes,omitempty"`
@@ -100,6 +107,14 @@ type InputResult struct {
 	// Skipped counts files in input folders that are not images.
 	Skipped int    `json:"skipped_files,omitempty"`
 	Out     string `json:"out,omitempty"`
+}
+
+// TargetErrors are the errors of the predictions of one regression
+// target, in its own units.
+type TargetErrors struct {
+	Column string  `json:"column"`
+	MSE    float64 `json:"mse"`
+	MAE    float64 `json:"mae"`
 }
 
 // PredictInputs runs a checkpoint's model on new inputs, preprocessed
@@ -173,6 +188,9 @@ func predictInputs[T backprop.Float](cfg *model.Config, o InputOptions) (*InputR
 		}
 	} else {
 		r.Targets = targetNames(m.Data.LabelColumns(), backprop.Prod(net.OutShape()))
+		if o.Targets != nil {
+			o.Targets(r.Targets)
+		}
 	}
 	top := min(max(o.Top, 1), max(classes, 1))
 
@@ -207,8 +225,10 @@ func predictInputs[T backprop.Float](cfg *model.Config, o InputOptions) (*InputR
 	defer pool.Close()
 	ctx := pool.Ctx()
 	ctx.Train = false
-	var lossSum, sqSum, absSum float64
-	correct, values := 0, 0
+	var lossSum float64
+	correct := 0
+	// sq and ab sum each target's squared and absolute errors.
+	sq, ab := make([]float64, len(r.Targets)), make([]float64, len(r.Targets))
 	run := func(emit func(Prediction) error) error {
 		buf := train.NewBatch(net, false)
 		pos := make([]int, batch)
@@ -259,9 +279,8 @@ func predictInputs[T backprop.Float](cfg *model.Config, o InputOptions) (*InputR
 								t := ds.Target(i*td + k)
 								p.Targets = append(p.Targets, t)
 								d := p.Values[k] - t
-								sqSum += d * d
-								absSum += math.Abs(d)
-								values++
+								sq[k] += d * d
+								ab[k] += math.Abs(d)
 							}
 						}
 					}
@@ -316,8 +335,16 @@ func predictInputs[T backprop.Float](cfg *model.Config, o InputOptions) (*InputR
 			r.Loss = &loss
 		}
 	}
-	if values > 0 {
-		mse, mae := sqSum/float64(values), absSum/float64(values)
+	if r.Labelled > 0 && classes == 0 {
+		var mse, mae float64
+		for k, name := range r.Targets {
+			te := TargetErrors{Column: name, MSE: sq[k] / float64(r.Labelled), MAE: ab[k] / float64(r.Labelled)}
+			mse += te.MSE / float64(len(r.Targets))
+			mae += te.MAE / float64(len(r.Targets))
+			if len(r.Targets) > 1 {
+				r.Columns = append(r.Columns, te)
+			}
+		}
 		r.MSE, r.MAE = &mse, &mae
 	}
 	return r, nil
