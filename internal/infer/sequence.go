@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"gonum.org/v1/plot/vg"
 
@@ -275,8 +276,9 @@ func ForecastValidation(cfg *model.Config, ckpt, csvPath, plotPath string) (*For
 	}
 	res.CSV = []string{csvPath}
 	if plotPath != "" {
+		paths := columnPlots(plotPath, res.Columns)
 		for k, name := range res.Columns {
-			path := columnPlot(plotPath, name, len(res.Columns))
+			path := paths[k]
 			var xs, act, pred, naive []float64
 			for _, p := range res.Predictions {
 				xs = append(xs, float64(p.Row))
@@ -346,15 +348,39 @@ type AheadResult struct {
 	Plots   []string  `json:"plots,omitempty"` // one per column
 }
 
-// columnPlot is the plot file of one of n forecast columns: plotPath
-// itself for one, else plotPath with "-<column>" before its extension
-// (kept, and so the format: .png or .svg).
-func columnPlot(plotPath, column string, n int) string {
-	if n == 1 {
-		return plotPath
+// columnPlots are the plot files of forecast columns: plotPath itself for
+// one column, else plotPath with "-<column>" before its extension (kept,
+// and so the format: .png or .svg), the column's name with every
+// character other than a letter, a digit, '.', '_' or '-' (a space, a path
+// separator) made '_', and "-<k>" added for the k-th column (from 1) when
+// two columns would get the same name.
+func columnPlots(plotPath string, columns []string) []string {
+	if len(columns) == 1 {
+		return []string{plotPath}
+	}
+	names := make([]string, len(columns))
+	count := map[string]int{}
+	for k, c := range columns {
+		names[k] = strings.Map(func(r rune) rune {
+			if unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune("._-", r) {
+				return r
+			}
+			return '_'
+		}, c)
+		if names[k] == "" {
+			names[k] = "_"
+		}
+		count[names[k]]++
 	}
 	ext := filepath.Ext(plotPath)
-	return strings.TrimSuffix(plotPath, ext) + "-" + column + ext
+	paths := make([]string, len(columns))
+	for k, name := range names {
+		if count[name] > 1 {
+			name += "-" + strconv.Itoa(k+1)
+		}
+		paths[k] = strings.TrimSuffix(plotPath, ext) + "-" + name + ext
+	}
+	return paths
 }
 
 // ForecastAhead forecasts steps rows beyond the end of a series,
@@ -504,9 +530,10 @@ func writeAhead(path string, r *AheadResult) error {
 // (one file per column, suffixed with its name, when there are several).
 func plotAhead(cfg *model.Config, seq *data.Sequence, r *AheadResult, plotPath string) error {
 	back := min(max(len(r.Rows), 50), seq.N)
+	paths := columnPlots(plotPath, r.Columns)
 	for k, name := range r.Columns {
 		col := seq.Out[k]
-		path := columnPlot(plotPath, name, len(r.Columns))
+		path := paths[k]
 		r.Plots = append(r.Plots, path)
 		var hx, hy, fx, fy []float64
 		for p := seq.N - back; p < seq.N; p++ {

@@ -179,21 +179,24 @@ training: {epochs: 60, batch_size: 8}
 	}
 }
 
-// TestColumnPlot: one plot per forecast column, each keeping the
+// TestColumnPlots: one plot per forecast column, each keeping the
 // extension (and so the format) asked for.
-func TestColumnPlot(t *testing.T) {
+func TestColumnPlots(t *testing.T) {
 	for _, c := range []struct {
-		path, column string
-		n            int
-		want         string
+		path    string
+		columns []string
+		want    []string
 	}{
-		{"f.png", "v", 1, "f.png"},
-		{"f.png", "a", 2, "f-a.png"},
-		{"out/p.svg", "b", 2, "out/p-b.svg"},
-		{"P.PNG", "a", 3, "P-a.PNG"},
+		{"f.png", []string{"v"}, []string{"f.png"}},
+		{"f.png", []string{"a b"}, []string{"f.png"}},
+		{"f.png", []string{"a", "b"}, []string{"f-a.png", "f-b.png"}},
+		{"out/p.svg", []string{"b", "c/d"}, []string{"out/p-b.svg", "out/p-c_d.svg"}},
+		{"P.PNG", []string{"a", "b", "c"}, []string{"P-a.PNG", "P-b.PNG", "P-c.PNG"}},
+		{"f.png", []string{"x", "a b", "a_b"}, []string{"f-x.png", "f-a_b-2.png", "f-a_b-3.png"}},
+		{"f.png", []string{"", "-"}, []string{"f-_.png", "f--.png"}},
 	} {
-		if got := columnPlot(c.path, c.column, c.n); got != c.want {
-			t.Errorf("columnPlot(%q, %q, %d) = %q, want %q", c.path, c.column, c.n, got, c.want)
+		if got := columnPlots(c.path, c.columns); !slices.Equal(got, c.want) {
+			t.Errorf("columnPlots(%q, %q) = %q, want %q", c.path, c.columns, got, c.want)
 		}
 	}
 }
@@ -477,6 +480,81 @@ training: {epochs: 1, batch_size: 8}
 				}
 				if want := fmt.Sprintf("MSE %.4g, naive %.4g", mse, nmse); !strings.Contains(string(svg), want) {
 					t.Errorf("plot %s of column %q: no %q in its title", r.Plots[k], col, want)
+				}
+			}
+		})
+	}
+}
+
+// TestForecastPlotFileNames: each forecast column's plot is named after
+// the column, with characters other than letters, digits, '.', '_' and
+// '-' (a space, a path separator, '*') made '_', and a number added where two
+// columns would get the same name; one column keeps the name asked for.
+func TestForecastPlotFileNames(t *testing.T) {
+	for _, tc := range []struct {
+		columns []string
+		want    []string // the plots of the validation forecast (p.svg) and of --steps (f.png)
+	}{
+		{[]string{"temp C"}, []string{"p.svg", "f.png"}},
+		{[]string{"temp C", "humidity"}, []string{"p-temp_C.svg", "p-humidity.svg", "f-temp_C.png", "f-humidity.png"}},
+		{[]string{"in/out", "..", "größe", "a*b"}, []string{"p-in_out.svg", "p-...svg", "p-größe.svg", "p-a_b.svg", "f-in_out.png", "f-...png", "f-größe.png", "f-a_b.png"}},
+		{[]string{"a b", "a_b", "a?b"}, []string{"p-a_b-1.svg", "p-a_b-2.svg", "p-a_b-3.svg", "f-a_b-1.png", "f-a_b-2.png", "f-a_b-3.png"}},
+	} {
+		t.Run(strings.Join(tc.columns, ","), func(t *testing.T) {
+			dir := t.TempDir()
+			var b strings.Builder
+			for i, c := range tc.columns {
+				if i > 0 {
+					b.WriteString(",")
+				}
+				b.WriteString(strconv.Quote(c))
+			}
+			b.WriteString("\n")
+			for i := range 40 {
+				for k := range tc.columns {
+					if k > 0 {
+						b.WriteString(",")
+					}
+					fmt.Fprintf(&b, "%g", math.Sin(float64(i+k)/3))
+				}
+				b.WriteString("\n")
+			}
+			os.WriteFile(filepath.Join(dir, "s.csv"), []byte(b.String()), 0o644)
+			cfg := testutil.LoadConfig(t, dir, fmt.Sprintf(`name: s
+data:
+  train: s.csv
+  validation_split: 0.25
+  sequence: {kind: series, window: 3}
+model: {layers: [{lstm: {units: 2}}, {dense: {units: %d}}]}
+loss: mse
+training: {epochs: 1, batch_size: 8}
+`, len(tc.columns)))
+			out := filepath.Join(dir, "run")
+			if _, err := session.Run(cfg, session.Options{OutDir: out}); err != nil {
+				t.Fatal(err)
+			}
+			ck := filepath.Join(out, "best.safetensors")
+			var got []string
+			if r, err := ForecastValidation(cfg, ck, filepath.Join(out, "p.csv"), filepath.Join(out, "p.svg")); err != nil {
+				t.Errorf("validation forecast: %v", err)
+			} else {
+				got = append(got, r.Plots...)
+			}
+			if r, err := ForecastAhead(cfg, ck, 2, filepath.Join(out, "f.csv"), filepath.Join(out, "f.png")); err != nil {
+				t.Errorf("forecast beyond the data: %v", err)
+			} else {
+				got = append(got, r.Plots...)
+			}
+			var want []string
+			for _, f := range tc.want {
+				want = append(want, filepath.Join(out, f))
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("plots %q, want %q", got, want)
+			}
+			for _, f := range got {
+				if _, err := os.Stat(f); err != nil {
+					t.Error(err)
 				}
 			}
 		})
