@@ -17,7 +17,12 @@ type Header int
 
 const (
 	// HeaderAuto (the zero value) takes the first row as a header when
-	// none of its cells is a number.
+	// none of its cells is a number, or when one that is not a number
+	// sits above a number on the second row: a column of numbers does not
+	// start with a word, so "2019,2020,y" over "1,2,0" is a header. When
+	// only a classification label column says so and that column holds
+	// words further down too, the file is refused as ambiguous
+	// (data.csv.header decides).
 	HeaderAuto Header = iota
 	// HeaderPresent: the first row names the columns.
 	HeaderPresent
@@ -155,23 +160,22 @@ func parseCSV(name string, r io.Reader, opts CSVOptions, lim limit) (*Dataset, e
 	}
 
 	var header []string
+	var decided []int // the columns that made HeaderAuto take line 1 as a header, when words elsewhere on it did not
 	switch opts.Header {
 	case HeaderPresent:
 		header = slices.Clone(rec)
 	case HeaderAbsent:
 	case HeaderAuto:
-		numeric := false
-		for _, c := range rec {
-			if _, err := strconv.ParseFloat(strings.TrimSpace(c), 64); err == nil {
-				numeric = true
-				break
-			}
-		}
-		if !numeric {
+		var isHeader bool
+		if isHeader, decided = autoHeader(rec, cr); isHeader {
 			header = slices.Clone(rec)
 		}
 	default:
 		return nil, fmt.Errorf("%s: bad Header option %d", name, opts.Header)
+	}
+	var first []string // line 1 as data, for the hint of a column name not found
+	if header == nil {
+		first = slices.Clone(rec)
 	}
 	for i := range header {
 		header[i] = strings.TrimSpace(header[i])
@@ -184,9 +188,16 @@ func parseCSV(name string, r io.Reader, opts CSVOptions, lim limit) (*Dataset, e
 	}
 
 	// Resolve the label and feature columns.
-	labelCols, featCols, err := resolveCSVColumns(name, opts, task, header, ncols, colName)
+	labelCols, featCols, err := resolveCSVColumns(name, opts, task, header, first, ncols, colName)
 	if err != nil {
 		return nil, err
+	}
+	// A header that only a classification label column told apart is
+	// uncertain: that column may hold class names, one of them on line 1.
+	// It is checked once the labels are read.
+	var unsure []int
+	if task == Classification && !slices.ContainsFunc(decided, func(j int) bool { return j != labelCols[0] }) {
+		unsure = decided
 	}
 
 	ds := &Dataset{Source: name, Shape: []int{len(featCols)}}
@@ -285,6 +296,13 @@ func parseCSV(name string, r io.Reader, opts CSVOptions, lim limit) (*Dataset, e
 		ds.N++
 	}
 
+	if len(unsure) > 0 {
+		if k := slices.IndexFunc(names, func(s string) bool { return !isNumber(s) }); k >= 0 {
+			j := unsure[0]
+			return nil, fmt.Errorf("%s:%d: cannot tell whether line %d is a header row: column index %d holds %q there, above the number %s on line %d, but also words such as %q (line %d); set data.csv.header: true or false",
+				name, firstLine, firstLine, j, truncate(header[j]), truncate(names[0]), nameLine[0], truncate(names[k]), nameLine[k])
+		}
+	}
 	if task == Regression {
 		ds.TargetDim = len(labelCols)
 	} else if err := setLabels(ds, rawLabels, names, nameLine, colName(labelCols[0]), classes); err != nil {
@@ -367,6 +385,37 @@ func setLabels(ds *Dataset, raw []int32, texts []string, lines []int, col string
 	}
 	return nil
 }
+
+// autoHeader decides whether first, the first row, is a header row
+// (HeaderAuto): when none of its cells is a number, or when a cell that
+// is not a number sits above a number on the next row, which it peeks
+// at; decided lists the columns of the second case.
+func autoHeader(first []string, cr *csvReader) (header bool, decided []int) {
+	num := func(c string) bool {
+		_, err := strconv.ParseFloat(strings.TrimSpace(c), 64)
+		return err == nil
+	}
+	if !slices.ContainsFunc(first, num) {
+		return true, nil
+	}
+	if !slices.ContainsFunc(first, func(c string) bool { return !num(c) }) {
+		return false, nil // all numbers
+	}
+	second, err := cr.peek()
+	if err != nil || len(second) != len(first) {
+		return false, nil // the error, or the ragged row, is reported as a data row's
+	}
+	for j := range first {
+		if !num(first[j]) && num(second[j]) {
+			decided = append(decided, j)
+		}
+	}
+	return decided != nil, decided
+}
+
+// headerHint is the hint of an error that would not be one if line 1
+// were a header row.
+const headerHint = "if line 1 names the columns, set data.csv.header: true"
 
 // isNumber reports whether a label is a number: anything strconv.ParseFloat
 // reads, out of range or not ("1", "1.0", "3e0", "-2", "1e999", "NaN").
@@ -452,9 +501,24 @@ func resolveColumn(ref string, header []string, ncols int) (int, error) {
 	return j, nil
 }
 
+// isInt reports whether a column reference is a 0-based index.
+func isInt(ref string) bool {
+	_, err := strconv.Atoi(strings.TrimSpace(ref))
+	return err == nil
+}
+
+// trimmed is a row's cells with their spaces trimmed.
+func trimmed(rec []string) []string {
+	out := make([]string, len(rec))
+	for i, c := range rec {
+		out[i] = strings.TrimSpace(c)
+	}
+	return out
+}
+
 // resolveCSVColumns finds the label and feature columns of a CSV file
 // by opts.Labels and opts.Features, or by opts.Trained.
-func resolveCSVColumns(name string, opts CSVOptions, task Task, header []string, ncols int, colName func(int) string) (labelCols, featCols []int, err error) {
+func resolveCSVColumns(name string, opts CSVOptions, task Task, header, first []string, ncols int, colName func(int) string) (labelCols, featCols []int, err error) {
 	if t := opts.Trained; t != nil {
 		return trainedColumns(name, t, task, header, ncols, colName)
 	}
@@ -473,6 +537,10 @@ func resolveCSVColumns(name string, opts CSVOptions, task Task, header []string,
 		cols := make([]int, len(refs))
 		for k, ref := range refs {
 			j, err := resolveColumn(ref, header, ncols)
+			if err != nil && header == nil && (!isInt(ref) || slices.Contains(trimmed(first), strings.TrimSpace(ref))) {
+				// A name, or a number that line 1 holds: line 1 may be a header.
+				return nil, fmt.Errorf("%s: %s column %s (%s)", name, role, err, headerHint)
+			}
 			if err != nil {
 				return nil, fmt.Errorf("%s: %s column %s", name, role, err)
 			}
@@ -625,7 +693,7 @@ func parseNumCell(name, cell string, line int, col string, firstRow, f64 bool) (
 	if sep := otherSeparator(s); sep != "" {
 		msg += fmt.Sprintf(" (the file looks separated by %s; nettrain reads comma-separated files)", sep)
 	} else if firstRow {
-		msg += " (if line 1 is a header row, set the header option to true)"
+		msg += " (if line 1 is a header row, set data.csv.header: true)"
 	}
 	return 0, errors.New(msg)
 }

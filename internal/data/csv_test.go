@@ -1,8 +1,13 @@
 package data
 
 import (
+	"errors"
 	"fmt"
+	"io"
+	"os"
+	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -28,6 +33,26 @@ func TestParseCSV(t *testing.T) {
 			name: "auto: no header, named classes",
 			in:   "0.5, 1, cat\n2, 3, dog\n",
 			want: Dataset{N: 2, F32: []float32{0.5, 1, 2, 3}, Labels: []int32{0, 1}, NumClasses: 2, ClassNames: []string{"cat", "dog"}},
+		},
+		{
+			name: "auto: a word over a number is a header, whatever its other names",
+			in:   "2019,2020,y\n1,2,0\n3,4,1\n",
+			want: Dataset{N: 2, F32: []float32{1, 2, 3, 4}, Labels: []int32{0, 1}, NumClasses: 2, ClassesFrom: `d.csv:3: column "y" (index 2): class id 1`},
+		},
+		{
+			name: "auto: a word over a number in a feature column is a header",
+			in:   "x,7,label\n1,2,cat\n3,4,dog\n",
+			want: Dataset{N: 2, F32: []float32{1, 2, 3, 4}, Labels: []int32{0, 1}, NumClasses: 2, ClassNames: []string{"cat", "dog"}},
+		},
+		{
+			name: "auto: a word over a word is data",
+			in:   "5.3,3.0,setosa\n5.6,2.8,versicolor\n",
+			want: Dataset{N: 2, F32: []float32{5.3, 3, 5.6, 2.8}, Labels: []int32{0, 1}, NumClasses: 2, ClassNames: []string{"setosa", "versicolor"}},
+		},
+		{
+			name: "auto: one row with a word is data",
+			in:   "1,2,cat\n",
+			want: Dataset{N: 1, F32: []float32{1, 2}, Labels: []int32{0}, NumClasses: 1, ClassNames: []string{"cat"}},
 		},
 		{
 			name: "header forced absent keeps the first row",
@@ -143,7 +168,11 @@ func TestParseCSVErrors(t *testing.T) {
 		{"ragged long", "1,2,3\n4,5,6,7\n", CSVOptions{}, "d.csv:2: row has 4 fields, but line 1 has 3"},
 		{"non-numeric with header", "a,b,label\n1,2,x\n1,oops,y\n", CSVOptions{}, `d.csv:3: column "b" (index 1): "oops" is not a number`},
 		{"non-numeric without header", "1,2,0\n1,oops,1\n", CSVOptions{}, `d.csv:2: column index 1: "oops" is not a number`},
-		{"non-numeric on line 1 hints at the header", "1,b,label\n1,2,x\n", CSVOptions{}, `d.csv:1: column index 1: "b" is not a number (if line 1 is a header row, set the header option to true)`},
+		{"non-numeric on line 1 hints at the header", "1,b,label\n1,c,x\n", CSVOptions{}, `d.csv:1: column index 1: "b" is not a number (if line 1 is a header row, set data.csv.header: true)`},
+		{"a word over a number in the label column only, words below", "1,2,y\n3,4,0\n5,6,cat\n", CSVOptions{},
+			`d.csv:1: cannot tell whether line 1 is a header row: column index 2 holds "y" there, above the number 0 on line 2, but also words such as "cat" (line 3); set data.csv.header: true or false`},
+		{"numeric names without header", "2019,2020,2021\n1,2,0\n", CSVOptions{Labels: []string{"2021"}},
+			`d.csv: label column index 2021 is out of range: the file has 3 columns (0 to 2) (if line 1 names the columns, set data.csv.header: true)`},
 		{"empty cell", "a,b,label\n1,,x\n", CSVOptions{}, `d.csv:2: column "b" (index 1): "" is empty; want a number`},
 		{"NaN", "a,b,label\n1,NaN,x\n", CSVOptions{}, `d.csv:2: column "b" (index 1): "NaN" is not a finite number`},
 		{"out of range", "a,b,label\n1,1e39,x\n", CSVOptions{}, `d.csv:2: column "b" (index 1): "1e39" is out of float32 range`},
@@ -154,8 +183,8 @@ func TestParseCSVErrors(t *testing.T) {
 		{"missing column name", "a,b,c\n1,2,3\n", CSVOptions{Labels: []string{"z"}}, `d.csv: label column "z" not found (columns: a, b, c)`},
 		{"missing feature name", "a,b,c\n1,2,3\n", CSVOptions{Features: []string{"a", "q"}}, `d.csv: feature column "q" not found (columns: a, b, c)`},
 		{"column names that need quotes", "\"x\ny\",\"a,b\",,c\n1,2,3,4\n", CSVOptions{Labels: []string{"z"}}, `d.csv: label column "z" not found (columns: "x\ny", "a,b", "", c)`},
-		{"name without header", "1,2,3\n", CSVOptions{Labels: []string{"y"}}, `d.csv: label column "y": the file has no header row, so columns are named by 0-based index`},
-		{"index out of range", "1,2,3\n", CSVOptions{Labels: []string{"3"}}, `d.csv: label column index 3 is out of range: the file has 3 columns (0 to 2)`},
+		{"name without header", "1,2,3\n", CSVOptions{Labels: []string{"y"}}, `d.csv: label column "y": the file has no header row, so columns are named by 0-based index (if line 1 names the columns, set data.csv.header: true)`},
+		{"index out of range", "1,2,5\n", CSVOptions{Labels: []string{"3"}}, `d.csv: label column index 3 is out of range: the file has 3 columns (0 to 2)`},
 		{"ambiguous name", "a,a,y\n1,2,3\n", CSVOptions{Features: []string{"a"}}, `d.csv: feature column "a" is ambiguous: columns 0 and 1 both have that name`},
 		{"label is a feature", "a,b,y\n1,2,3\n", CSVOptions{Features: []string{"a", "y"}}, `d.csv: column "y" (index 2) is named twice (as label and as feature)`},
 		// New files are read by the names of the columns the model uses:
@@ -396,6 +425,57 @@ func TestCSVTrainedColumns(t *testing.T) {
 			}
 			if got != tt.want {
 				t.Errorf("got\n  %s\nwant\n  %s", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestCSVStreamHeader: a CSV file of new inputs is read with the header
+// detection of training files: a word above a number on line 2 makes
+// line 1 a header (so columns named like numbers are found by name), and
+// the rows of a file without a header keep their own line numbers,
+// also in errors, after line 2 was looked at.
+func TestCSVStreamHeader(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		in        string
+		features  []string
+		wantF     []float32
+		wantLines []int
+		wantErr   string
+	}{
+		{"names like numbers, found by name", "2019,2020,y\n1,2,0\n3,4,1\n", []string{"2020", "2019"}, []float32{2, 1, 4, 3}, []int{2, 3}, ""},
+		{"a word over a number", "x1,7\n1,2\n", []string{"7", "x1"}, []float32{2, 1}, []int{2}, ""},
+		{"numbers only: no header", "1,2\n3,4\n", []string{"1"}, []float32{2, 4}, []int{1, 2}, ""},
+		{"words over words: no header", "1,a\n2,b\n\n3,c\n", []string{"0"}, []float32{1, 2, 3}, []int{1, 2, 4}, ""},
+		{"an error on line 2, after it was looked at", "1,a\nx,b\n", []string{"0"}, nil, nil, `d.csv:2: column index 0: "x" is not a number`},
+		{"an error on line 1, after line 2 was looked at", "1,a,q\n2,b,r\n", []string{"0", "2"}, nil, nil, `d.csv:1: column index 2: "q" is not a number`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "d.csv")
+			os.WriteFile(path, []byte(tc.in), 0o644)
+			s, err := OpenCSVStream(path, CSVOptions{Features: tc.features, Task: Regression}, 0, "")
+			var f []float32
+			var lines []int
+			for err == nil {
+				var ds *Dataset
+				var l []int
+				if ds, l, err = s.Next(1); err == nil {
+					f, lines = append(f, ds.F32...), append(lines, l...)
+				}
+			}
+			if s != nil {
+				s.Close()
+			}
+			if errors.Is(err, io.EOF) {
+				err = nil
+			}
+			got := ""
+			if err != nil {
+				got = strings.Replace(err.Error(), path, "d.csv", 1)
+			}
+			if got != tc.wantErr || tc.wantErr == "" && (!slices.Equal(f, tc.wantF) || !slices.Equal(lines, tc.wantLines)) {
+				t.Errorf("features %v on lines %v, error %q; want %v on lines %v, error %q", f, lines, got, tc.wantF, tc.wantLines, tc.wantErr)
 			}
 		})
 	}

@@ -40,6 +40,73 @@ type csvReader struct {
 	// column of the quoted field still open at the end of that line (0:
 	// none, or unknown).
 	rowLine, openCol int
+	// ahead is the row peek read ahead, which next returns next; cur is
+	// the row next returned last when FieldPos can no longer ask the
+	// csv.Reader about it (a row was read ahead since, or it came from
+	// ahead); nil: the csv.Reader's last row is the current one.
+	ahead, cur *readRow
+	curFields  int // fields of the row next returned last
+}
+
+// readRow is a row kept with its fields' positions, or the error reading
+// it gave.
+type readRow struct {
+	rec       []string
+	line, col []int
+	err       error
+}
+
+// keep records the fields' positions of rec, the csv.Reader's last row.
+func (c *csvReader) keep(rec []string, err error) *readRow {
+	r := &readRow{rec: rec, err: err}
+	for j := range rec {
+		l, col := c.Reader.FieldPos(j)
+		r.line, r.col = append(r.line, l), append(r.col, col)
+	}
+	return r
+}
+
+// FieldPos is csv.Reader's FieldPos for the row next returned last, also
+// after peek read another.
+func (c *csvReader) FieldPos(field int) (line, column int) {
+	if c.cur != nil {
+		return c.cur.line[field], c.cur.col[field]
+	}
+	return c.Reader.FieldPos(field)
+}
+
+// peek reads the next row ahead, without consuming it: next returns it
+// (or its error) next. The row next returned last stays as it was, and
+// FieldPos still gives its fields' positions.
+func (c *csvReader) peek() ([]string, error) {
+	if c.ahead != nil {
+		return c.ahead.rec, c.ahead.err
+	}
+	if c.cur == nil {
+		c.cur = &readRow{}
+		for j := range c.curFields {
+			l, col := c.Reader.FieldPos(j)
+			c.cur.line, c.cur.col = append(c.cur.line, l), append(c.cur.col, col)
+		}
+	}
+	c.ReuseRecord = false // the last row's fields stay as they are
+	rec, err := c.read()
+	c.ReuseRecord = true
+	c.ahead = c.keep(rec, err)
+	return rec, err
+}
+
+// next reads the next row. It returns io.EOF at the end, and otherwise an
+// error that names the file and the line.
+func (c *csvReader) next() ([]string, error) {
+	if r := c.ahead; r != nil {
+		c.ahead, c.cur, c.curFields = nil, r, len(r.rec)
+		return r.rec, r.err
+	}
+	c.cur = nil
+	rec, err := c.read()
+	c.curFields = len(rec)
+	return rec, err
 }
 
 // rowLimitReader passes reads through until stop bytes (0: no stop),
@@ -86,9 +153,8 @@ func newCSVReader(name string, r io.Reader, lim limit) *csvReader {
 	return c
 }
 
-// next reads the next row. It returns io.EOF at the end, and otherwise an
-// error that names the file and the line.
-func (c *csvReader) next() ([]string, error) {
+// read reads the next row from the csv.Reader.
+func (c *csvReader) read() ([]string, error) {
 	start := c.InputOffset()
 	// The csv.Reader's buffer reads ahead by at most its size.
 	c.in.stop = c.bom + start + c.lim.max + int64(c.br.Size())

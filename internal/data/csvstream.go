@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/nettrain/nettrain/internal/safeio"
@@ -76,10 +75,7 @@ func (s *CSVStream) start() error {
 	case HeaderPresent:
 		header = true
 	case HeaderAuto:
-		header = !slices.ContainsFunc(rec, func(c string) bool {
-			_, err := strconv.ParseFloat(strings.TrimSpace(c), 64)
-			return err == nil
-		})
+		header, _ = autoHeader(rec, s.cr)
 	}
 	if header {
 		for _, c := range rec {

@@ -202,7 +202,9 @@ type SequenceConfig struct {
 
 // CSVConfig selects columns of CSV data files.
 type CSVConfig struct {
-	// Header: null (default) detects a header row; true or false forces it.
+	// Header: null (default) detects a header row (data.HeaderAuto: none of
+	// line 1's cells is a number, or one that is not sits above a number
+	// on line 2); true or false forces it.
 	Header *bool `yaml:"header"`
 	// Label is the label or target column, by name or 0-based index.
 	// Default: the last column.
