@@ -87,7 +87,9 @@ type CSVOptions struct {
 // the names are indexes, from a training file without a header row), so
 // that a file whose columns are reordered is read as training read its
 // own, and a file without one of them (x1..x4 for a..d) is an error naming
-// the file and the column, not read by position.
+// the file and the column, not read by position. A file with a header row
+// is an error when the names are all indexes that the header does not
+// hold: its columns would be read by position, whatever their names.
 type TrainedColumns struct {
 	// Features and Labels name the training features and the label or
 	// target columns, distinct, in the model's order.
@@ -599,6 +601,10 @@ func trainedColumns(name string, t *TrainedColumns, task Task, header []string, 
 	if task == Classification && len(t.Labels) != 1 {
 		return nil, nil, fmt.Errorf("%s: classification needs exactly one label column, got %d (%s)", name, len(t.Labels), strings.Join(t.Labels, ", "))
 	}
+	if positional(t.Features, t.Labels, header) {
+		return nil, nil, fmt.Errorf("%s: has a header row (%s), but the model was trained on a CSV file without one, so it knows its columns by position only and none by name: remove the header row to read the columns by position, as training did",
+			name, listColumns(header))
+	}
 	has := "the columns " + listColumns(header)
 	if header == nil {
 		has = fmt.Sprintf("%d columns and no header row", ncols)
@@ -637,6 +643,23 @@ func trainedColumns(name string, t *TrainedColumns, task Task, header []string, 
 		}
 	}
 	return labelCols, featCols, nil
+}
+
+// positional reports whether a file with header is read by position
+// although it names its columns: the columns of the model, features and
+// labels (as Dataset.FeatureColumns and LabelColumns name them), are all
+// indexes (its training file had no header row), and the header names
+// none of them.
+func positional(features, labels, header []string) bool {
+	if header == nil {
+		return false
+	}
+	for _, ref := range append(slices.Clone(features), labels...) {
+		if !isInt(ref) || slices.Contains(header, strings.TrimSpace(ref)) {
+			return false
+		}
+	}
+	return len(features) > 0
 }
 
 // truncate shortens a cell for a message.

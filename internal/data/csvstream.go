@@ -27,6 +27,9 @@ type CSVStream struct {
 	opts      CSVOptions
 	pending   []string // the first row, when it is data
 	pendLine  int
+	// note says that the file's columns are read by position although
+	// it has a header row (Note).
+	note string
 }
 
 // OpenCSVStream opens path and reads its header. opts.Features names the
@@ -53,6 +56,11 @@ func OpenCSVStream(path string, opts CSVOptions, rowLimit int64, limitName strin
 
 // Close closes the file.
 func (s *CSVStream) Close() error { return s.f.Close() }
+
+// Note is a note for the user when the file has a header row but its
+// columns are read by position, because the model's are indexes (its
+// training file had no header row): "" otherwise.
+func (s *CSVStream) Note() string { return s.note }
 
 // HasLabels reports whether the file has the label columns.
 func (s *CSVStream) HasLabels() bool { return s.lab != nil }
@@ -83,6 +91,10 @@ func (s *CSVStream) start() error {
 		}
 	} else {
 		s.pending, s.pendLine = rec, s.firstLine
+	}
+	if positional(s.opts.Features, s.opts.Labels, s.header) {
+		s.note = fmt.Sprintf("%s: the model was trained on a CSV file without a header row, so this file's columns are read by position (0 to %d), not by the names on its line %d (%s)",
+			s.name, s.ncols-1, s.firstLine, listColumns(s.header))
 	}
 	for _, ref := range s.opts.Features {
 		j, err := resolveColumn(ref, s.header, s.ncols)

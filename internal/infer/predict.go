@@ -56,7 +56,10 @@ type InputOptions struct {
 	Targets func(names []string)
 	// Warn, when set, is told of an input that reads but most likely
 	// does not hold what the model was trained on (floats within [0, 1]
-	// for a model trained on bytes 0..255), before anything is computed.
+	// for a model trained on bytes 0..255), or that is read in a way the
+	// user may not expect (the columns of a CSV file with a header row by
+	// position, for a model trained on a file without one), before
+	// anything is computed.
 	Warn func(msg string)
 }
 
@@ -208,6 +211,9 @@ func predictInputs[T backprop.Float](cfg *model.Config, o InputOptions) (*InputR
 		}
 		if msg := unitScaleBytes(m.Data, s, in); msg != "" && o.Warn != nil {
 			o.Warn(msg)
+		}
+		if cs, ok := s.(*csvSource); ok && cs.s.Note() != "" && o.Warn != nil {
+			o.Warn(cs.s.Note())
 		}
 		r.Skipped += skipped
 		sources = append(sources, s)
