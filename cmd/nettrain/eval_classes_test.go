@@ -25,11 +25,15 @@ func TestEvalManyClasses(t *testing.T) {
 	} {
 		t.Run(fmt.Sprint(tc.units), func(t *testing.T) {
 			dir := t.TempDir()
-			os.WriteFile(filepath.Join(dir, "d.csv"), []byte(ckData(30)), 0o644)
+			// The last sample has the largest class id, the others 0, 1, 2:
+			// the ids between are classes without rows (data.csv.classes: ids).
+			d := ckData(30)
+			d = d[:strings.LastIndex(d[:len(d)-1], ",")+1] + fmt.Sprintf("%d\n", tc.units-1)
+			os.WriteFile(filepath.Join(dir, "d.csv"), []byte(d), 0o644)
 			os.WriteFile(filepath.Join(dir, "config.yaml"), []byte(ckConfig), 0o644)
 			units := fmt.Sprintf("model.layers.2.dense.units=%d", tc.units)
-			runNettrain(t, dir, "train", "config.yaml", "--set", units, "--set", "training.steps=2", "--out", "run")
-			eval := []string{"eval", "config.yaml", "--set", units, "--checkpoint", "run/last.safetensors", "--split", "validation"}
+			runNettrain(t, dir, "train", "config.yaml", "--set", units, "--set", "data.csv.classes=ids", "--set", "training.steps=2", "--out", "run")
+			eval := []string{"eval", "config.yaml", "--set", units, "--set", "data.csv.classes=ids", "--checkpoint", "run/last.safetensors", "--split", "validation"}
 			if out := runNettrain(t, dir, eval...); !strings.Contains(out, tc.text) {
 				t.Errorf("eval's output lacks %q:\n%.2000s", tc.text, out)
 			}

@@ -30,6 +30,24 @@ const (
 	HeaderAbsent
 )
 
+// LabelKind says what a classification label column holds.
+type LabelKind int
+
+const (
+	// LabelsAuto (the zero value): class ids when every label is a number
+	// (see Classification), which must then leave no id from 0 to the
+	// largest without a row (labels 1 to 3, or codes 100, 200, 300, are an
+	// error asking for LabelsAreIDs or LabelsAreNames); class names when a
+	// label is not a number.
+	LabelsAuto LabelKind = iota
+	// LabelsAreIDs: class ids, every id from 0 to the largest a class,
+	// with rows or not; a label that is not a whole number is an error.
+	LabelsAreIDs
+	// LabelsAreNames: class names, numbers too ("1" and "1.0" are two
+	// names).
+	LabelsAreNames
+)
+
 // Task is what the label columns hold.
 type Task string
 
@@ -37,12 +55,14 @@ const (
 	// Classification: one label column of class ids or class names. The
 	// column holds class ids when every label in it is a number; each must
 	// then be a whole number from 0, written as an integer or not ("3",
-	// "3.0", "3e0" are class 3; "1.5" is an error). When any label is not
-	// a number, the column holds class names and every label is a name,
+	// "3.0", "3e0" are class 3; "1.5" is an error), and every id up to the
+	// largest must have a row (see LabelKind). When any label is not a
+	// number, the column holds class names and every label is a name,
 	// "1" and "1.0" included (two different names); ids are given in
 	// sorted name order. NaN and Inf count as numbers (and are not class
-	// ids). With CSVOptions.Classes, the training mapping decides instead.
-	// The empty Task means Classification.
+	// ids). CSVOptions.LabelKind may say ids or names instead; with
+	// CSVOptions.Classes, the training mapping decides. The empty Task
+	// means Classification.
 	Classification Task = "classification"
 	// Regression: one or more columns of numeric targets.
 	Regression Task = "regression"
@@ -62,6 +82,9 @@ type CSVOptions struct {
 	Features []string
 	// Task is Classification (also when empty) or Regression.
 	Task Task
+	// LabelKind says what a classification label column holds; with
+	// Classes, the mapping decides instead.
+	LabelKind LabelKind
 	// Classes, when not nil, is the training data's class mapping
 	// (Dataset.ClassMap of the training set): validation and test files
 	// are read with it. With Names, every label is a class name looked up
@@ -307,7 +330,7 @@ func parseCSV(name string, r io.Reader, opts CSVOptions, lim limit) (*Dataset, e
 	}
 	if task == Regression {
 		ds.TargetDim = len(labelCols)
-	} else if err := setLabels(ds, rawLabels, names, nameLine, colName(labelCols[0]), classes); err != nil {
+	} else if err := setLabels(ds, rawLabels, names, nameLine, colName(labelCols[0]), classes, opts.LabelKind); err != nil {
 		return nil, err
 	}
 	if err := ds.Check(); err != nil {
@@ -320,15 +343,24 @@ func parseCSV(name string, r io.Reader, opts CSVOptions, lim limit) (*Dataset, e
 // labels, lines where each first appears; raw gives each row's index into
 // texts. Without a mapping cm, the column holds class ids when every text
 // is a number, else class names numbered in sorted order; with one, cm
-// decides (see CSVOptions.Classes).
-func setLabels(ds *Dataset, raw []int32, texts []string, lines []int, col string, cm *ClassMap) error {
+// decides (see CSVOptions.Classes), and else kind.
+func setLabels(ds *Dataset, raw []int32, texts []string, lines []int, col string, cm *ClassMap, kind LabelKind) error {
 	errf := func(k int, format string, args ...any) error {
 		return fmt.Errorf("%s:%d: %s: %s", ds.Source, lines[k], col, fmt.Sprintf(format, args...))
 	}
 	ids := make([]int32, len(texts))
 	named := cm != nil && cm.Names != nil
 	if cm == nil {
-		named = slices.ContainsFunc(texts, func(s string) bool { return !isNumber(s) })
+		switch kind {
+		case LabelsAreNames:
+			named = true
+		case LabelsAreIDs:
+			if k := slices.IndexFunc(texts, func(s string) bool { return !isNumber(s) }); k >= 0 {
+				return errf(k, "label %q is not a class id (data.csv.classes is ids)", truncate(texts[k]))
+			}
+		default:
+			named = slices.ContainsFunc(texts, func(s string) bool { return !isNumber(s) })
+		}
 	}
 	switch {
 	case named && cm != nil:
@@ -379,6 +411,10 @@ func setLabels(ds *Dataset, raw []int32, texts []string, lines []int, col string
 		}
 		if cm != nil {
 			ds.NumClasses, ds.ClassesFrom = cm.NumClasses, ""
+		} else if kind == LabelsAuto {
+			if err := everyID(ds, ids, texts, lines, errf); err != nil {
+				return err
+			}
 		}
 	}
 	ds.Labels = make([]int32, len(raw))
@@ -419,12 +455,51 @@ func autoHeader(first []string, cr *csvReader) (header bool, decided []int) {
 // were a header row.
 const headerHint = "if line 1 names the columns, set data.csv.header: true"
 
+// everyID refuses class ids read without data.csv.classes that leave an
+// id from 0 to the largest without a row: labels 1 to 3 would make a
+// class 0 no sample has, codes 100, 200, 300 a model of 301 classes.
+// ids are the ids of the distinct label texts.
+func everyID(ds *Dataset, ids []int32, texts []string, lines []int, errf func(int, string, ...any) error) error {
+	seen := slices.Clone(ids)
+	slices.Sort(seen)
+	seen = slices.Compact(seen)
+	if len(seen) == ds.NumClasses {
+		return nil
+	}
+	// The missing ids, as ranges: at most 5, then "...".
+	var gaps []string
+	next := int32(0)
+	for _, id := range append(seen, int32(ds.NumClasses)) {
+		if id > next && len(gaps) == 5 {
+			gaps = append(gaps, "...")
+			break
+		}
+		switch {
+		case id == next+1:
+			gaps = append(gaps, strconv.Itoa(int(next)))
+		case id > next:
+			gaps = append(gaps, fmt.Sprintf("%d to %d", next, id-1))
+		}
+		next = id + 1
+	}
+	what := "class " + gaps[0]
+	if len(gaps) > 1 || strings.Contains(gaps[0], " to ") {
+		what = "classes " + strings.Join(gaps, ", ")
+	}
+	top := slices.Index(ids, seen[len(seen)-1]) // the label text of the largest id
+	return errf(top, "the labels are numbers, read as class ids 0 to %d, but no row has %s; set data.csv.classes: names to read them as the names of %d classes, or ids to keep every id from 0 to %d as a class",
+		ds.NumClasses-1, what, len(seen), ds.NumClasses-1)
+}
+
 // isNumber reports whether a label is a number: anything strconv.ParseFloat
 // reads, out of range or not ("1", "1.0", "3e0", "-2", "1e999", "NaN").
 func isNumber(s string) bool {
 	_, err := strconv.ParseFloat(s, 64)
 	return err == nil || errors.Is(err, strconv.ErrRange)
 }
+
+// ListNames lists class names for a message: quoted, at most 20.
+func ListNames(names []string) string { return listNames(names) }
 
 // listNames lists class names for a message: quoted, at most 20.
 func listNames(names []string) string {

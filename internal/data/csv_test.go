@@ -25,8 +25,9 @@ func TestParseCSV(t *testing.T) {
 			want: Dataset{N: 3, F32: []float32{1, 2, 3, 4.5, -5, 60}, Labels: []int32{1, 0, 1}, NumClasses: 2, ClassNames: []string{"setosa", "virginica"}},
 		},
 		{
-			name: "auto: no header, integer ids",
+			name: "no header, integer ids, one without a row",
 			in:   "1,2,0\n3,4,2\n",
+			opts: CSVOptions{LabelKind: LabelsAreIDs},
 			want: Dataset{N: 2, F32: []float32{1, 2, 3, 4}, Labels: []int32{0, 2}, NumClasses: 3, ClassesFrom: "d.csv:2: column index 2: class id 2"},
 		},
 		{
@@ -57,13 +58,13 @@ func TestParseCSV(t *testing.T) {
 		{
 			name: "header forced absent keeps the first row",
 			in:   "1,2,3\n4,5,6\n",
-			opts: CSVOptions{Header: HeaderAbsent},
+			opts: CSVOptions{Header: HeaderAbsent, LabelKind: LabelsAreIDs},
 			want: Dataset{N: 2, F32: []float32{1, 2, 4, 5}, Labels: []int32{3, 6}, NumClasses: 7, ClassesFrom: "d.csv:2: column index 2: class id 6"},
 		},
 		{
 			name: "header forced present with numeric names",
 			in:   "1,2,3\n4,5,6\n",
-			opts: CSVOptions{Header: HeaderPresent, Labels: []string{"1"}},
+			opts: CSVOptions{Header: HeaderPresent, Labels: []string{"1"}, LabelKind: LabelsAreIDs},
 			// "1" names column 0 (a header name wins over an index).
 			want: Dataset{N: 1, F32: []float32{5, 6}, Labels: []int32{4}, NumClasses: 5, ClassesFrom: `d.csv:2: column "1" (index 0): class id 4`},
 		},
@@ -99,7 +100,19 @@ func TestParseCSV(t *testing.T) {
 		{
 			name: "one float-written id among integers keeps integer ids",
 			in:   "a,y\n1,0\n2,1.0\n3,10\n4,1\n",
+			opts: CSVOptions{LabelKind: LabelsAreIDs},
 			want: Dataset{N: 4, F32: []float32{1, 2, 3, 4}, Labels: []int32{0, 1, 10, 1}, NumClasses: 11, ClassesFrom: `d.csv:4: column "y" (index 1): class id 10`},
+		},
+		{
+			name: "auto: ids with a row each",
+			in:   "a,y\n1,2\n2,0\n3,1.0\n",
+			want: Dataset{N: 3, F32: []float32{1, 2, 3}, Labels: []int32{2, 0, 1}, NumClasses: 3, ClassesFrom: `d.csv:2: column "y" (index 1): class id 2`},
+		},
+		{
+			name: "classes read as names: numbers are names",
+			in:   "a,y\n1,300\n2,100\n3,300\n",
+			opts: CSVOptions{LabelKind: LabelsAreNames},
+			want: Dataset{N: 3, F32: []float32{1, 2, 3}, Labels: []int32{1, 0, 1}, NumClasses: 2, ClassNames: []string{"100", "300"}},
 		},
 		{
 			name: "a word makes every label a name, numbers too",
@@ -171,6 +184,13 @@ func TestParseCSVErrors(t *testing.T) {
 		{"non-numeric on line 1 hints at the header", "1,b,label\n1,c,x\n", CSVOptions{}, `d.csv:1: column index 1: "b" is not a number (if line 1 is a header row, set data.csv.header: true)`},
 		{"a word over a number in the label column only, words below", "1,2,y\n3,4,0\n5,6,cat\n", CSVOptions{},
 			`d.csv:1: cannot tell whether line 1 is a header row: column index 2 holds "y" there, above the number 0 on line 2, but also words such as "cat" (line 3); set data.csv.header: true or false`},
+		{"ids from 1 leave class 0 without a row", "a,y\n1,1\n2,2\n3,3\n", CSVOptions{},
+			`d.csv:4: column "y" (index 1): the labels are numbers, read as class ids 0 to 3, but no row has class 0; set data.csv.classes: names to read them as the names of 3 classes, or ids to keep every id from 0 to 3 as a class`},
+		{"codes", "a,y\n1,100\n2,200.0\n3,300\n4,2e2\n", CSVOptions{},
+			`d.csv:4: column "y" (index 1): the labels are numbers, read as class ids 0 to 300, but no row has classes 0 to 99, 101 to 199, 201 to 299; set data.csv.classes: names to read them as the names of 3 classes, or ids to keep every id from 0 to 300 as a class`},
+		{"many gaps", "a,y\n1,1\n2,3\n3,5\n4,7\n5,9\n6,11\n7,13\n", CSVOptions{},
+			`d.csv:8: column "y" (index 1): the labels are numbers, read as class ids 0 to 13, but no row has classes 0, 2, 4, 6, 8, ...; set data.csv.classes: names to read them as the names of 7 classes, or ids to keep every id from 0 to 13 as a class`},
+		{"a name among ids", "a,y\n1,0\n2,cat\n", CSVOptions{LabelKind: LabelsAreIDs}, `d.csv:3: column "y" (index 1): label "cat" is not a class id (data.csv.classes is ids)`},
 		{"numeric names without header", "2019,2020,2021\n1,2,0\n", CSVOptions{Labels: []string{"2021"}},
 			`d.csv: label column index 2021 is out of range: the file has 3 columns (0 to 2) (if line 1 names the columns, set data.csv.header: true)`},
 		{"empty cell", "a,b,label\n1,,x\n", CSVOptions{}, `d.csv:2: column "b" (index 1): "" is empty; want a number`},
@@ -284,6 +304,7 @@ func TestCSVTrainingMapping(t *testing.T) {
 		wantVal    []int32
 		classes    int
 		names      []string
+		kind       LabelKind // of the training file
 	}{
 		{
 			name:  "named classes, validation without bird",
@@ -296,18 +317,18 @@ func TestCSVTrainingMapping(t *testing.T) {
 			name:      "float-written ids in training, clean integers in validation",
 			train:     "a,y\n1,0\n2,1.0\n3,10\n4,2\n",
 			val:       "a,y\n1,10\n2,2\n",
-			wantTrain: []int32{0, 1, 10, 2}, wantVal: []int32{10, 2}, classes: 11,
+			wantTrain: []int32{0, 1, 10, 2}, wantVal: []int32{10, 2}, classes: 11, kind: LabelsAreIDs,
 		},
 		{
 			name:      "validation with fewer integer classes",
 			train:     "a,y\n1,0\n2,5\n",
 			val:       "a,y\n1,1\n",
-			wantTrain: []int32{0, 5}, wantVal: []int32{1}, classes: 6,
+			wantTrain: []int32{0, 5}, wantVal: []int32{1}, classes: 6, kind: LabelsAreIDs,
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			train, err := ParseCSV("train.csv", strings.NewReader(tt.train), CSVOptions{})
+			train, err := ParseCSV("train.csv", strings.NewReader(tt.train), CSVOptions{LabelKind: tt.kind})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -363,7 +384,7 @@ func TestCSVColumns(t *testing.T) {
 		feats, targets []string
 	}{
 		{"header, defaults", "a,b,y\n1,2,0\n", CSVOptions{}, []string{"a", "b"}, []string{"y"}},
-		{"header, chosen order", "a,b,c,y\n1,2,3,0\n", CSVOptions{Labels: []string{"a"}, Features: []string{"c", "1"}}, []string{"c", "b"}, []string{"a"}},
+		{"header, chosen order", "a,b,c,y\n0,2,3,0\n", CSVOptions{Labels: []string{"a"}, Features: []string{"c", "1"}}, []string{"c", "b"}, []string{"a"}},
 		{"no header", "1,2,0\n", CSVOptions{}, []string{"0", "1"}, []string{"2"}},
 		{"regression targets", "a,b,c\n1,2,3\n", CSVOptions{Task: Regression, Labels: []string{"c", "a"}}, []string{"b"}, []string{"c", "a"}},
 		// Columns of one name that the model does not use do no harm.

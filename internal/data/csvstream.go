@@ -203,7 +203,7 @@ func (s *CSVStream) Next(max int) (*Dataset, []int, error) {
 	case s.opts.Task == Regression:
 		ds.TargetDim = len(s.lab)
 	default:
-		if err := setLabels(ds, raw, texts, nameLine, s.colName(s.lab[0]), s.opts.Classes); err != nil {
+		if err := setLabels(ds, raw, texts, nameLine, s.colName(s.lab[0]), s.opts.Classes, s.opts.LabelKind); err != nil {
 			return nil, nil, err
 		}
 	}

@@ -45,9 +45,15 @@
 // (as strconv.ParseFloat reads it, NaN and Inf included); each must then
 // be a whole number from 0, however written: "3", "3.0" and "3e0" are
 // class 3, while "1.5", "NaN" or "-1" is an error naming the line and
-// column. When any label is not a number the column holds class names,
-// and then every label is a name ("1" and "1.0" are two names); class i
-// is the i-th name in sorted order (ClassNames).
+// column; and every id from 0 to the largest must have a row, since
+// labels 1 to 3 would make a class 0 no sample has and codes 100, 200,
+// 300 a model of 301 classes: such a column is an error naming the line
+// and the ids without rows, unless CSVOptions.LabelKind
+// (data.csv.classes) says ids (every id up to the largest a class) or
+// names. When any label is not a number, or with LabelsAreNames, the
+// column holds class names, and then every label is a name ("1" and
+// "1.0" are two names); class i is the i-th name in sorted order
+// (ClassNames).
 //
 // Validation and test data must use the training data's classes, not
 // their own: a validation file holding only cat and dog would otherwise
@@ -68,7 +74,9 @@
 // order is read in the training order, and one that lacks a training
 // column (or a header row to find it in), or that has a column neither
 // feature nor label when the training features were every other column,
-// is an error naming the file and the column.
+// is an error naming the file and the column. A training file without a
+// header row names its columns by index; a file with a header row is then
+// an error (ReadCSV) or read by position with a note (CSVStream.Note).
 //
 // Readers treat their input as hostile:
 //

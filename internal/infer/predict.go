@@ -179,6 +179,12 @@ func predictInputs[T backprop.Float](cfg *model.Config, o InputOptions) (*InputR
 		return nil, err
 	}
 	classes := m.Classes()
+	if out := net.OutShape(); classes > 0 && out[len(out)-1] != classes {
+		// Training refuses this now: outputs beyond the classes are classes
+		// no sample has, which the table would name by number.
+		return nil, fmt.Errorf("%s: the model outputs %d values, but was trained on %d classes; it needs one output per class: retrain it with units: classes in its last layer",
+			o.Checkpoint, out[len(out)-1], classes)
+	}
 	if o.Check != nil {
 		if err := o.Check(classes); err != nil {
 			return nil, err

@@ -213,6 +213,16 @@ type CSVConfig struct {
 	Targets []string `yaml:"targets"`
 	// Features are the input columns by name or index. Default: all others.
 	Features []string `yaml:"features"`
+	// Classes says what a class label column holds: ids (whole numbers
+	// from 0, each id up to the largest a class) or names (every label a
+	// class name, numbers too). null (default): ids when every label is a
+	// number and every id from 0 to the largest has a row, names when a
+	// label is not a number, and an error otherwise (labels 1 to 3, codes
+	// 100, 200, 300), which asks for one of the two. Only with loss
+	// cross_entropy.
+	// Omitted from the JSON of hashes when null, so that the hashes of
+	// configs without it (sweep records, checkpoints) stay as they were.
+	Classes *string `yaml:"classes" json:"Classes,omitempty"`
 }
 
 // ModelConfig is the network.

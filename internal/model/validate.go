@@ -50,6 +50,14 @@ func (c *Config) validate(d *decoder, root *yaml.Node) error {
 	if c.Data.CSV.Label != "" && len(c.Data.CSV.Targets) > 0 {
 		return d.errIn(at("data.csv"), "data.csv", "give label (one column) or targets (several regression columns), not both")
 	}
+	if cl := c.Data.CSV.Classes; cl != nil {
+		if err := enum("data.csv.classes", *cl, []string{"ids", "names"}); err != nil {
+			return err
+		}
+		if c.Loss != backprop.CrossEntropy {
+			return d.errAt(at("data.csv.classes"), "data.csv.classes", "reads class labels (loss cross_entropy); with loss %s the label column holds regression targets", c.Loss)
+		}
+	}
 	if sq := c.Data.Sequence; sq != nil {
 		if err := enum("data.sequence.kind", sq.Kind, []string{"text", "series"}); err != nil {
 			return err

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -59,13 +60,15 @@ training: {batch_size: 8, memory_limit: 64MiB}
 // "fatal error: out of memory" at the first epoch's end).
 func TestEvaluateManyClasses(t *testing.T) {
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "d.csv"), []byte(classesCSV("")), 0o644)
 	for _, tc := range []struct {
 		units  int
 		matrix bool
 	}{{3, true}, {1000, true}, {1001, false}, {4000, false}} {
 		t.Run(fmt.Sprint(tc.units), func(t *testing.T) {
-			m, err := Load[float32](testutil.LoadConfig(t, dir, classesConfig, fmt.Sprintf("model.layers.0.dense.units=%d", tc.units)))
+			// The last label is the largest class id, the others 0, 1, 2 in
+			// turn: the ids between have no rows (data.csv.classes: ids).
+			os.WriteFile(filepath.Join(dir, "d.csv"), []byte(classesCSV(fmt.Sprint(tc.units-1))), 0o644)
+			m, err := Load[float32](testutil.LoadConfig(t, dir, classesConfig, fmt.Sprintf("model.layers.0.dense.units=%d", tc.units), "data.csv.classes=ids"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -97,8 +100,11 @@ func TestEvaluateManyClasses(t *testing.T) {
 				t.Fatalf("%d classes, %d supports, %d precisions, %d recalls, %d F1s; want %d each",
 					r.Classes, len(r.Support), len(r.Precision), len(r.Recall), len(r.F1), tc.units)
 			}
-			if r.Support[0] != 14 || r.Support[1] != 13 || r.Support[2] != 13 || r.Count != 40 {
-				t.Errorf("support %v of %d samples, want 14, 13, 13 of 40", r.Support[:3], r.Count)
+			want := make([]int, tc.units)
+			want[0], want[1], want[2] = 13, 13, 13
+			want[tc.units-1]++
+			if !slices.Equal(r.Support, want) || r.Count != 40 {
+				t.Errorf("support %v... of %d samples, want %v... of 40", r.Support[:3], r.Count, want[:3])
 			}
 			// The scores agree with the matrix when there is one.
 			for c := 0; c < len(r.Confusion); c++ {
@@ -165,6 +171,7 @@ func TestLoadRefusesArraysBeyondTheLimit(t *testing.T) {
 	}
 	many := make([]int32, 10)
 	many[3] = 20_000_000
+	ids := "data.csv.classes=ids" // the ids between have no rows
 	for _, tc := range []struct {
 		name string
 		file string // d.csv, d.safetensors or images
@@ -172,11 +179,13 @@ func TestLoadRefusesArraysBeyondTheLimit(t *testing.T) {
 		sets []string
 		want string // "" for no error; the test's directory is left out
 	}{
-		{"a CSV class id of 20000000", "d.csv", writeText(classesCSV("20000000")), nil,
+		{"a CSV class id of 20000000", "d.csv", writeText(classesCSV("20000000")), []string{ids},
 			`c.yaml:2:15: data.train: d.csv:41: column "label" (index 2): class id 20000000 makes 20000001 classes, whose per-class counts and scores alone need about 1.0 GiB, more than training.memory_limit 64MiB (64.0 MiB); class ids run from 0 to the number of classes minus 1`},
-		{"the same beyond a model's 3 outputs", "d.csv", writeText(classesCSV("20000000")), []string{"model.layers.0.dense.units=3"},
+		{"the same beyond a model's 3 outputs", "d.csv", writeText(classesCSV("20000000")), []string{ids, "model.layers.0.dense.units=3"},
 			`--set model.layers.0.dense.units=3 (c.yaml:5:7): model.layers.0: d.csv has 20000001 classes (d.csv:41: column "label" (index 2): class id 20000000), but layer 0 (dense) outputs 3 values; it needs one per class`},
-		{"a CSV class id of 60000 fits", "d.csv", writeText(classesCSV("60000")), nil, ""},
+		{"a CSV class id of 60000 fits", "d.csv", writeText(classesCSV("60000")), []string{ids}, ""},
+		{"without data.csv.classes, a CSV class id of 20000000 leaves ids without rows", "d.csv", writeText(classesCSV("20000000")), nil,
+			`c.yaml:2:15: data.train: d.csv:41: column "label" (index 2): the labels are numbers, read as class ids 0 to 20000000, but no row has classes 3 to 19999999; set data.csv.classes: names`},
 		{"a safetensors class id of 20000000", "d.safetensors", func(t *testing.T, p string) { stLabels(t, p, many, nil) }, nil,
 			`d.safetensors: tensor "y": class id 20000000 of sample 3 makes 20000001 classes, whose per-class counts and scores alone need about 1.0 GiB, more than training.memory_limit 64MiB (64.0 MiB)`},
 		{"a safetensors num_classes of 20000000", "d.safetensors", func(t *testing.T, p string) {

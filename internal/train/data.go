@@ -220,6 +220,9 @@ func loadOptions(cfg *model.Config) data.LoadOptions {
 	}
 	o.Image = folderOptions(cfg)
 	o.CSV.Features = c.Features
+	if c.Classes != nil {
+		o.CSV.LabelKind = map[string]data.LabelKind{"ids": data.LabelsAreIDs, "names": data.LabelsAreNames}[*c.Classes]
+	}
 	o.CSV.Task = data.Classification
 	if cfg.Loss != backprop.CrossEntropy {
 		o.CSV.Task = data.Regression
@@ -465,13 +468,22 @@ func (d *Data[T]) checkFit(ds *data.Dataset) error {
 		return cfg.KeyError(lastKey(cfg), "the model's output is %v: one prediction of %d classes for each of %d positions, but %s has one label per sample; is a flatten layer missing before the dense layers?",
 			out, width, positions, ds.Source)
 	}
-	if width < ds.NumClasses {
+	if width != ds.NumClasses {
 		from := ""
-		if ds.ClassesFrom != "" {
+		switch {
+		case ds.ClassNames != nil:
+			from = " (" + data.ListNames(ds.ClassNames) + ")"
+		case ds.ClassesFrom != "":
 			from = " (" + ds.ClassesFrom + ")"
 		}
-		return cfg.KeyError(lastKey(cfg), "%s has %d classes%s, but %s outputs %d values; it needs one per class",
-			ds.Source, ds.NumClasses, from, last, width)
+		more := ""
+		if width > ds.NumClasses {
+			// Outputs for classes no sample has: never trained towards, yet
+			// predict would answer them.
+			more = " (units: classes): the other outputs would be classes no sample has"
+		}
+		return cfg.KeyError(lastKey(cfg), "%s has %d classes%s, but %s outputs %d values; it needs one per class%s",
+			ds.Source, ds.NumClasses, from, last, width, more)
 	}
 	if cfg.Loss != backprop.CrossEntropy && !slices.Equal(out, []int{width}) {
 		return cfg.KeyError("loss", "with class labels, %s compares %s's output %v with one-hot labels; it must be a vector", cfg.Loss, last, out)
