@@ -128,3 +128,76 @@ training: {epochs: 2}
 		t.Errorf("model-only config, no stored preprocessing: %v, want no check", err)
 	}
 }
+
+// TestCheckTrainedData: a config whose data settings would preprocess
+// inputs otherwise than the checkpoint's training did (another
+// normalisation, other CSV columns or label reading, another image size,
+// another window) is refused, naming the key and the override, rather
+// than silently ignored (eval, predict and export apply the checkpoint's
+// preprocessing) or applied to weights trained on other inputs (a
+// series' normalisation is fitted again). Settings that do not change
+// how an input is preprocessed pass.
+func TestCheckTrainedData(t *testing.T) {
+	const tabular = `name: t
+data: {train: d.csv, normalize: standardize, csv: {label: y}}
+model: {layers: [{dense: {units: classes}}]}
+`
+	const images = `name: t
+data: {train: pics, image: {size: [8, 8]}}
+model: {layers: [flatten, {dense: {units: classes}}]}
+`
+	const series = `name: t
+data: {train: s.csv, normalize: standardize, sequence: {kind: series, window: 4, inputs: [a]}}
+model: {layers: [{lstm: {units: 2}}, {dense: {units: 1}}]}
+loss: mse
+`
+	for _, tc := range []struct {
+		name, trained string
+		sets          []string
+		want          string // "" when accepted
+	}{
+		{"the same config", tabular, nil, ""},
+		{"the data moved", tabular, []string{"data.train=elsewhere/d.csv", "data.test=t.csv"}, ""},
+		{"another validation split", tabular, []string{"data.validation_split=0.3", "seed=3"}, ""},
+		{"the default written out", tabular, []string{"data.csv.header=null"}, ""},
+		{"another normalisation", tabular, []string{"data.normalize=minmax"},
+			"--set data.normalize=minmax: data.normalize: is minmax, but ck.safetensors was trained with standardize, and its weights expect inputs preprocessed as in that training; use the config the run trained with"},
+		{"another label column", tabular, []string{"data.csv.label=z"}, "--set data.csv.label=z: data.csv.label: is z, but ck.safetensors was trained with y"},
+		{"features picked", tabular, []string{"data.csv.features=[a, b]"}, "data.csv.features: is [a, b], but ck.safetensors was trained with []"},
+		{"labels read as names", tabular, []string{"data.csv.classes=names"}, "data.csv.classes: is names, but ck.safetensors was trained with null"},
+		{"a header forced", tabular, []string{"data.csv.header=true"}, "data.csv.header: is true, but ck.safetensors was trained with null"},
+		{"another image size", images, []string{"data.image.size=[16, 16]"}, "data.image.size: is [16, 16], but ck.safetensors was trained with [8, 8]"},
+		{"nearest resizing", images, []string{"data.image.resize=nearest"}, "data.image.resize: is nearest, but ck.safetensors was trained with bilinear"},
+		{"skip_bad", images, []string{"data.image.skip_bad=true"}, ""},
+		{"augmentation", images, []string{"data.augment={flip_horizontal: true}"}, ""},
+		{"another window", series, []string{"data.sequence.window=6"}, "data.sequence.window: is 6, but ck.safetensors was trained with 4"},
+		{"differences", series, []string{"data.sequence.difference=true"}, "data.sequence.difference: is true, but ck.safetensors was trained with false"},
+		{"another stride", series, []string{"data.sequence.stride=2"}, ""},
+		{"a series normalised otherwise", series, []string{"data.normalize=none"}, "data.normalize: is none, but ck.safetensors was trained with standardize"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := model.Parse("c.yaml", []byte(tc.trained), tc.sets, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			info := &model.DataInfo{Input: []int{3}, Classes: 2}
+			if cfg.Data.Image != nil {
+				info.Input = []int{1, 8, 8}
+			}
+			if cfg.Data.Sequence != nil {
+				info = &model.DataInfo{Input: []int{4, 1}}
+			}
+			g, err := model.Build(cfg, info)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = CheckTrainedModel(cfg, g, "ck.safetensors", checkpoint.State{Config: tc.trained})
+			switch {
+			case tc.want == "" && err != nil:
+				t.Errorf("refused: %v", err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Errorf("got %v, want an error with %q", err, tc.want)
+			}
+		})
+	}
+}
