@@ -87,7 +87,7 @@ func evalCheckpoint[T backprop.Float](cfg *model.Config, path string, split Spli
 		return train.EvalResult{}, err
 	}
 	if err := checkpoint.LoadWeights(f, net, m.LayerName); err != nil {
-		return train.EvalResult{}, err
+		return train.EvalResult{}, train.OtherModel(cfg, path, st, err)
 	}
 	if err := train.CheckTrainedModel(cfg, m.Graph, path, st); err != nil {
 		return train.EvalResult{}, err
@@ -104,10 +104,15 @@ func evalCheckpoint[T backprop.Float](cfg *model.Config, path string, split Spli
 // unless needTrain (the validation and training splits are parts of the
 // training data) or the checkpoint predates stored preprocessing; then the
 // training data is read and the normalisation fitted again, as training
-// did.
+// did. An error of a checkpoint of another model says so
+// (train.OtherModel).
 func modelFor[T backprop.Float](cfg *model.Config, ckpt string, st checkpoint.State, needTrain bool, what string) (*train.Model[T], error) {
+	var m *train.Model[T]
+	var err error
 	if p := st.Preprocess; p != nil && !needTrain && p.Sequence == nil {
-		return train.FromPreprocess[T](cfg, p, ckpt)
+		m, err = train.FromPreprocess[T](cfg, p, ckpt)
+	} else {
+		m, err = train.LoadWithData[T](cfg, what)
 	}
-	return train.LoadWithData[T](cfg, what)
+	return m, train.OtherModel(cfg, ckpt, st, err)
 }

@@ -54,14 +54,14 @@ func ExportONNX(cfg *model.Config, ckpt, out string) (string, error) {
 	if p := st.Preprocess; p != nil {
 		// The normalisation training fitted, as the checkpoint stores it.
 		if m, err = train.FromPreprocess[float32](cfg, p, ckpt); err != nil {
-			return "", err
+			return "", train.OtherModel(cfg, ckpt, st, err)
 		}
 		norm, denorm = storedNormalization(p), storedDenormalization(p)
 	} else {
 		// A checkpoint from before the preprocessing was stored: fit the
 		// normalisation again on the training part, as training did.
 		if m, err = train.Load[float32](cfg); err != nil {
-			return "", err
+			return "", train.OtherModel(cfg, ckpt, st, err)
 		}
 		if err := sameTrainingData(cfg, ckpt, st, m); err != nil {
 			return "", err
@@ -80,7 +80,7 @@ func ExportONNX(cfg *model.Config, ckpt, out string) (string, error) {
 		return "", err
 	}
 	if err := checkpoint.LoadWeights(f, net, m.LayerName); err != nil {
-		return "", err
+		return "", train.OtherModel(cfg, ckpt, st, err)
 	}
 	if err := train.CheckTrainedModel(cfg, m.Graph, ckpt, st); err != nil {
 		return "", err

@@ -173,7 +173,7 @@ func predictInputs[T backprop.Float](cfg *model.Config, o InputOptions) (*InputR
 		return nil, err
 	}
 	if err := checkpoint.LoadWeights(f, net, m.LayerName); err != nil {
-		return nil, err
+		return nil, train.OtherModel(cfg, o.Checkpoint, st, err)
 	}
 	if err := train.CheckTrainedModel(cfg, m.Graph, o.Checkpoint, st); err != nil {
 		return nil, err

@@ -41,15 +41,15 @@ func loadForInference(cfg *model.Config, ckpt string, maxBatch int) (*train.Data
 		return nil, nil, err
 	}
 	if d := checkpoint.DataDiffers(st.Data, m.Data.Fingerprints); d != "" {
-		return nil, nil, fmt.Errorf("%s was trained on other data than %s reads now: %s; the vocabulary, normalisation and validation part come from the data, so use the data the run was trained on",
-			ckpt, cfg.File, d)
+		return nil, nil, train.OtherModel(cfg, ckpt, st, fmt.Errorf("%s was trained on other data than %s reads now: %s; the vocabulary, normalisation and validation part come from the data, so use the data the run was trained on",
+			ckpt, cfg.File, d))
 	}
 	net, err := m.NewPredictNetwork(maxBatch)
 	if err != nil {
 		return nil, nil, err
 	}
 	if err := checkpoint.LoadWeights(f, net, m.LayerName); err != nil {
-		return nil, nil, err
+		return nil, nil, train.OtherModel(cfg, ckpt, st, err)
 	}
 	if err := train.CheckTrainedModel(cfg, m.Graph, ckpt, st); err != nil {
 		return nil, nil, err

@@ -260,6 +260,9 @@ func (m *Model[T]) loadWeights(net *backprop.Network[T], path string, sameModel 
 		return err
 	}
 	if err := checkpoint.LoadWeights(f, net, m.LayerName); err != nil {
+		if sameModel {
+			return OtherModel(m.Config, path, st, err)
+		}
 		return err
 	}
 	if sameModel {

@@ -3,6 +3,7 @@ package train
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strconv"
@@ -85,6 +86,50 @@ func CheckTrainedModel(cfg *model.Config, g *model.Graph, ckpt string, st checkp
 		}
 	}
 	return nil
+}
+
+// OtherModel explains err, a failure to build cfg's model for a
+// checkpoint's data or to load the checkpoint's weights into it, when the
+// checkpoint was trained with another model: layers of other kinds, or
+// another number of them (blocks' inner layers included), or another loss
+// (a regression's checkpoint for a classifier), as the config the
+// checkpoint stores says. Such an error is about cfg's model on data
+// it was never meant for ("add a flatten layer"); the mistake is the
+// checkpoint. It returns err itself otherwise, and for files without a
+// config or with one that no longer parses.
+func OtherModel(cfg *model.Config, ckpt string, st checkpoint.State, err error) error {
+	if err == nil || st.Config == "" {
+		return err
+	}
+	trained, perr := model.Parse(ckpt, []byte(st.Config), nil, nil)
+	if perr != nil {
+		return err
+	}
+	a, b := layerKinds(trained.Model.Layers), layerKinds(cfg.Model.Layers)
+	if slices.Equal(a, b) && lossKind(trained.Loss) == lossKind(cfg.Loss) {
+		return err
+	}
+	on := ""
+	if d := trained.Data.Train; d != "" {
+		if rel, rerr := filepath.Rel(cfg.Dir, d); rerr == nil && filepath.IsAbs(d) {
+			d = rel
+		}
+		on = " on " + d
+	}
+	return fmt.Errorf("%s was trained with another model than %s: %s, loss %s%s, where %s has %s, loss %s; give a checkpoint of %s's model, or use the config the checkpoint's run trained with (its resolved copy is config.yaml in the run directory)",
+		ckpt, cfg.File, strings.Join(a, ", "), trained.Loss, on, cfg.File, strings.Join(b, ", "), cfg.Loss, cfg.File)
+}
+
+// layerKinds lists the kinds of layers, a block's as kind[inner, ...].
+func layerKinds(layers []model.LayerConfig) []string {
+	kinds := make([]string, len(layers))
+	for i, l := range layers {
+		kinds[i] = l.Kind
+		if l.Body != nil {
+			kinds[i] += "[" + strings.Join(layerKinds(l.Body), ", ") + "]"
+		}
+	}
+	return kinds
 }
 
 // checkTrainedData refuses data settings of cfg that preprocess inputs
