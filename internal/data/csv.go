@@ -21,8 +21,9 @@ const (
 	// sits above a number on the second row: a column of numbers does not
 	// start with a word, so "2019,2020,y" over "1,2,0" is a header. When
 	// only a classification label column says so and that column holds
-	// words further down too, the file is refused as ambiguous
-	// (data.csv.header decides).
+	// words further down too, ReadCSV refuses the file as ambiguous
+	// (data.csv.header decides); CSVStream, whose label column is optional,
+	// takes the header.
 	HeaderAuto Header = iota
 	// HeaderPresent: the first row names the columns.
 	HeaderPresent
