@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -243,5 +244,50 @@ training: {epochs: 1, batch_size: 8}
 				}
 			}
 		})
+	}
+}
+
+// TestForecastFromAFileCommand: predict with a CSV file of a series
+// model's columns forecasts after the file's end: the table, --out's CSV
+// and --plot's plot per column; the same rows as the forecast beyond the
+// data when the file is the data's end.
+func TestForecastFromAFileCommand(t *testing.T) {
+	dir := t.TempDir()
+	seriesCSV(t, dir)
+	os.WriteFile(filepath.Join(dir, "c.yaml"), []byte(`data:
+  train: s.csv
+  validation_split: 0.25
+  normalize: standardize
+  sequence: {kind: series, window: 4, inputs: [big, small]}
+model: {layers: [{lstm: {units: 4}}, {dense: {units: 2}}]}
+loss: mse
+training: {epochs: 1, batch_size: 8}
+`), 0o644)
+	runNettrain(t, dir, "train", "c.yaml", "--out", "run")
+	b, _ := os.ReadFile(filepath.Join(dir, "s.csv"))
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	os.WriteFile(filepath.Join(dir, "recent.csv"), []byte(lines[0]+"\n"+strings.Join(lines[len(lines)-5:], "\n")+"\n"), 0o644)
+	out := runNettrain(t, dir, "predict", "c.yaml", "--checkpoint", "run/best.safetensors", "recent.csv", "--steps", "2", "--out", "f.csv", "--plot", "f.png")
+	ahead := runNettrain(t, dir, "predict", "c.yaml", "--checkpoint", "run/best.safetensors", "--steps", "2", "--out", "a.csv", "--no-plot")
+	for _, want := range []string{"forecast of 2 row(s) after row 4 of recent.csv ([big small]):", "wrote f.csv", "wrote f-big.png", "wrote f-small.png"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	rowsOf := func(s string) []string { // the table's values, without the row numbers
+		var v []string
+		for _, l := range strings.Split(s, "\n") {
+			if f := strings.Fields(l); len(f) == 3 && f[0] != "row" {
+				v = append(v, f[1]+" "+f[2])
+			}
+		}
+		return v
+	}
+	if a, b := rowsOf(out), rowsOf(ahead); len(a) != 2 || !slices.Equal(a, b) {
+		t.Errorf("forecast after recent.csv %v, beyond the data %v: want the same two rows", a, b)
+	}
+	f, err := os.ReadFile(filepath.Join(dir, "f.csv"))
+	if err != nil || !strings.HasPrefix(string(f), "row,big,small\n5,") {
+		t.Errorf("f.csv: %q (%v)", f, err)
 	}
 }

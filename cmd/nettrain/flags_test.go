@@ -47,7 +47,7 @@ func TestFlagErrorsExitUsage(t *testing.T) {
 		{"bench c.yaml --gemm --batch 8", "--batch applies with --inference only"},
 		{"export c.yaml --checkpoint k.safetensors --format onnx --out x.safetensors", "--format onnx contradicts --out x.safetensors"},
 		{"predict c.yaml --checkpoint k.safetensors d.csv --out preds.txt", "--out preds.txt: predictions are written as CSV or JSON lines"},
-		{"predict c.yaml --checkpoint k.safetensors digits --plot x.png", "--plot is for series models, which take no INPUT files"},
+		{"predict c.yaml --checkpoint k.safetensors digits --prompt ab", "--prompt is for text models, which take no INPUT files"},
 		{"trace ../../configs/learn/mlp-relu.yaml --target 1,2 --output-grad 1,2", "--target and --output-grad both say where backprop starts"},
 		{"trace ../../configs/learn/mlp-relu.yaml --input NaN,1", `--input "NaN,1": at column 1: expected a number, got "NaN"`},
 		{"guide --problems mnist --out x", `--problems: unknown problem "mnist"`},

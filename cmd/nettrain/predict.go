@@ -58,7 +58,11 @@ regression outputs in the targets' units; --out writes every prediction as
 Without INPUT, a series model forecasts its validation part (CSV and a
 plot, with the naive last-value forecast) and, with --steps N, N rows
 beyond the end of its data, feeding each forecast back; a text model gives
-the distribution of the character after --prompt.
+the distribution of the character after --prompt. Given one CSV file (the
+latest rows of the series, say, with the model's columns by name), a
+series model forecasts the row after the file's end (--steps N: N rows)
+from the file's last window of rows; --out writes that forecast as CSV
+and --plot its plot.
 
 A flag for another kind of model is a usage error: --top is for
 classifiers on INPUT files and text models; --show (with --out) and
@@ -126,7 +130,9 @@ func checkInputFlags(o *PredictOptions) error {
 		return nil
 	}
 	for _, f := range predictKindFlags {
-		if o.Given[f.flag] && !slices.Contains(f.kinds, kindInputs) {
+		// A series model takes a CSV file too: its flags are checked once
+		// the config says the kind (checkPredictKind).
+		if o.Given[f.flag] && !slices.Contains(f.kinds, kindInputs) && !slices.Contains(f.kinds, kindSeries) {
 			return usageError{fmt.Errorf("--%s is for %s, which take no INPUT files", f.flag, f.what)}
 		}
 	}
@@ -189,12 +195,25 @@ var predictKindFlags = []struct {
 // and each flag given that does not apply to the kind.
 func checkPredictKind(o *PredictOptions, cfg *model.Config) error {
 	kind := kindOf(cfg)
-	if kind != kindInputs && len(o.Inputs) > 0 {
-		return usageError{fmt.Errorf("%s, which predicts from its own data: give no INPUT files", kindName(cfg))}
+	switch {
+	case kind == kindText && len(o.Inputs) > 0:
+		return usageError{fmt.Errorf("%s, which takes its input with --prompt: give no INPUT files", kindName(cfg))}
+	case kind == kindSeries && len(o.Inputs) > 1:
+		return usageError{fmt.Errorf("%s: give one CSV file of its columns (the rows the forecast continues), not %d", kindName(cfg), len(o.Inputs))}
 	}
 	for _, f := range predictKindFlags {
 		if o.Given[f.flag] && !slices.Contains(f.kinds, kind) {
 			return usageError{fmt.Errorf("--%s is for %s, but %s", f.flag, f.what, kindName(cfg))}
+		}
+	}
+	if kind == kindSeries && len(o.Inputs) == 1 {
+		switch {
+		case o.Out != "" && !strings.EqualFold(filepath.Ext(o.Out), ".csv"):
+			return usageError{fmt.Errorf("--out %s: a series model's forecasts are written as CSV: name a .csv file", o.Out)}
+		case o.NoPlot:
+			return usageError{fmt.Errorf("--no-plot: the forecast from a file is plotted only with --plot FILE")}
+		case o.Plot != "" && !slices.Contains([]string{".png", ".svg"}, strings.ToLower(filepath.Ext(o.Plot))):
+			return usageError{fmt.Errorf("--plot %s: the plot is written as PNG or SVG: name a .png or .svg file", o.Plot)}
 		}
 	}
 	switch {
@@ -249,6 +268,17 @@ func runPredict(o *PredictOptions) error {
 		return err
 	}
 	switch {
+	case len(o.Inputs) > 0 && kindOf(cfg) == kindSeries:
+		steps := max(o.Steps, 1)
+		r, err := infer.ForecastFrom(cfg, o.Checkpoint, o.Inputs[0], steps, o.Out, o.Plot)
+		if err != nil {
+			return err
+		}
+		if o.JSON {
+			return writeJSON(o.IO.Out, r)
+		}
+		printForecast(o.IO.Out, fmt.Sprintf("forecast of %d row(s) after row %d of %s (%v):", len(r.Rows), r.LastRow, o.Inputs[0], r.Columns), r)
+		return nil
 	case len(o.Inputs) > 0:
 		return predictInputs(o, cfg)
 	case o.Prompt != "":
@@ -297,26 +327,7 @@ func runPredict(o *PredictOptions) error {
 		if o.JSON {
 			return writeJSON(o.IO.Out, r)
 		}
-		fmt.Fprintf(o.IO.Out, "forecast of %d rows beyond row %d of the data (%v):\n", len(r.Rows), r.LastRow, r.Columns)
-		tw := tabwriter.NewWriter(o.IO.Out, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintf(tw, "row\t%s\t\n", strings.Join(r.Columns, "\t"))
-		for i, row := range r.Rows {
-			if i == 10 && len(r.Rows) > 12 {
-				fmt.Fprintf(tw, "...%s\t\n", strings.Repeat("\t...", len(r.Columns)))
-			}
-			if i >= 10 && i < len(r.Rows)-2 && len(r.Rows) > 12 {
-				continue
-			}
-			fmt.Fprintf(tw, "%d", row)
-			for _, v := range r.Values[i] {
-				fmt.Fprintf(tw, "\t%.6g", v)
-			}
-			fmt.Fprintf(tw, "\t\n")
-		}
-		tw.Flush()
-		for _, f := range append(r.CSV, r.Plots...) {
-			fmt.Fprintf(o.IO.Out, "wrote %s\n", f)
-		}
+		printForecast(o.IO.Out, fmt.Sprintf("forecast of %d rows beyond row %d of the data (%v):", len(r.Rows), r.LastRow, r.Columns), r)
 		return nil
 	}
 	r, err := infer.ForecastValidation(cfg, o.Checkpoint, out, plotFor(out, "predictions"))
@@ -512,3 +523,29 @@ func (t *predictionTable) row(p infer.Prediction) {
 }
 
 func (t *predictionTable) flush() { t.tw.Flush() }
+
+// printForecast prints a forecast under its title: a row per forecast
+// row (the first ten and the last two of a long one), then the files
+// written.
+func printForecast(w io.Writer, title string, r *infer.AheadResult) {
+	fmt.Fprintln(w, title)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "row\t%s\t\n", strings.Join(r.Columns, "\t"))
+	for i, row := range r.Rows {
+		if i == 10 && len(r.Rows) > 12 {
+			fmt.Fprintf(tw, "...%s\t\n", strings.Repeat("\t...", len(r.Columns)))
+		}
+		if i >= 10 && i < len(r.Rows)-2 && len(r.Rows) > 12 {
+			continue
+		}
+		fmt.Fprintf(tw, "%d", row)
+		for _, v := range r.Values[i] {
+			fmt.Fprintf(tw, "\t%.6g", v)
+		}
+		fmt.Fprintf(tw, "\t\n")
+	}
+	tw.Flush()
+	for _, f := range append(r.CSV, r.Plots...) {
+		fmt.Fprintf(w, "wrote %s\n", f)
+	}
+}

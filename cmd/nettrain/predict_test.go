@@ -40,9 +40,10 @@ func TestPredictSequenceFlags(t *testing.T) {
 		{[]string{"c.yaml", "--checkpoint", "k", "in.csv", "--out", "P.JSONL", "--show", "2", "--top", "1", "--threads", "1"}, ""},
 		{[]string{"c.yaml", "--checkpoint", "k", "in.csv", "--out", "preds.txt"}, "--out preds.txt: predictions are written as CSV or JSON lines: name a .csv or .jsonl file"},
 		{[]string{"c.yaml", "--checkpoint", "k", "in.csv", "--out", "preds"}, "name a .csv or .jsonl file"},
-		{[]string{"c.yaml", "--checkpoint", "k", "in.csv", "--plot", "p.png"}, "--plot is for series models, which take no INPUT files"},
-		{[]string{"c.yaml", "--checkpoint", "k", "in.csv", "--no-plot"}, "--no-plot is for series models, which take no INPUT files"},
-		{[]string{"c.yaml", "--checkpoint", "k", "in.csv", "--steps", "0"}, "--steps is for series models, which take no INPUT files"},
+		// A series model's flags go with a CSV file of its rows: the
+		// config decides (TestPredictFlagsForKind).
+		{[]string{"c.yaml", "--checkpoint", "k", "in.csv", "--plot", "p.png"}, ""},
+		{[]string{"c.yaml", "--checkpoint", "k", "in.csv", "--steps", "3"}, ""},
 		{[]string{"c.yaml", "--checkpoint", "k", "in.csv", "--prompt", "a"}, "--prompt is for text models, which take no INPUT files"},
 		{[]string{"c.yaml", "--checkpoint", "k", "--plot", "p.png", "--no-plot"}, "--plot names the plot's file and --no-plot draws none: give one"},
 	})
@@ -71,7 +72,8 @@ func TestPredictFlagsForKind(t *testing.T) {
 		want string // "": it runs
 	}{
 		{"config.yaml " + ck + " d.csv --top 2 --out p.csv --show 1 --threads 1", ""},
-		{"config.yaml " + ck + " d.csv --plot x.png", "--plot is for series models, which take no INPUT files"},
+		{"config.yaml " + ck + " d.csv --plot x.png", "--plot is for series models, but config.yaml predicts on INPUT files (it has no data.sequence)"},
+		{"config.yaml " + ck + " d.csv --steps 2", "--steps is for series models, but config.yaml predicts on INPUT files"},
 		{"config.yaml " + ck + " d.csv --show 2", "--show sets the rows of the table printed with --out; without --out every row is printed"},
 		{"config.yaml " + ck + " d.csv --show 2 --out x.csv --json", "--show sets the rows of the table, and --json prints no table"},
 		{"config.yaml " + ck + " --steps 3", "--steps is for series models, but config.yaml predicts on INPUT files (it has no data.sequence)"},
@@ -83,7 +85,11 @@ func TestPredictFlagsForKind(t *testing.T) {
 		{"SERIES --checkpoint none.safetensors --show 2 --out x.csv", "--show is for predictions on INPUT files with --out, but"},
 		{"SERIES --checkpoint none.safetensors --threads 2", "--threads is for predictions on INPUT files, but"},
 		{"SERIES --checkpoint none.safetensors --prompt ab", "--prompt is for text models, but " + series + " is a series model"},
-		{"SERIES --checkpoint none.safetensors d.csv", series + " is a series model (data.sequence.kind: series), which predicts from its own data: give no INPUT files"},
+		{"SERIES --checkpoint none.safetensors d.csv r.csv", series + " is a series model (data.sequence.kind: series): give one CSV file of its columns (the rows the forecast continues), not 2"},
+		{"SERIES --checkpoint none.safetensors d.csv --no-plot", "--no-plot: the forecast from a file is plotted only with --plot FILE"},
+		{"SERIES --checkpoint none.safetensors d.csv --out x.jsonl", "--out x.jsonl: a series model's forecasts are written as CSV: name a .csv file"},
+		{"SERIES --checkpoint none.safetensors d.csv --plot x.txt", "--plot x.txt: the plot is written as PNG or SVG"},
+		{"TEXT --checkpoint none.safetensors d.csv", text + " is a text model (data.sequence.kind: text), which takes its input with --prompt: give no INPUT files"},
 		{"TEXT --checkpoint none.safetensors", text + " is a text model (data.sequence.kind: text): give --prompt TEXT"},
 		{"TEXT --checkpoint none.safetensors --out x.csv", "--out is for predictions on INPUT files and series forecasts, but " + text + " is a text model"},
 		{"TEXT --checkpoint none.safetensors --steps 2", "--steps is for series models, but"},

@@ -404,35 +404,121 @@ func ForecastAhead(cfg *model.Config, ckpt string, steps int, csvPath, plotPath 
 	if seq.Kind != data.SeqSeries {
 		return nil, fmt.Errorf("%s: --steps forecasts a series; this is a text model (use --prompt or generate)", cfg.File)
 	}
+	if err := canRecurse(cfg, seq, steps, "beyond the data"); err != nil {
+		return nil, err
+	}
+	if seq.N < seq.Window {
+		return nil, cfg.KeyError("data.sequence.window", "the series has %d rows, fewer than a window (%d)", seq.N, seq.Window)
+	}
+	cols := make([]int, len(seq.Columns))
+	for c := range cols {
+		cols[c] = c
+	}
+	return forecast(cfg, net, seq, seriesTail{seq: seq, col: cols}, steps, csvPath, plotPath)
+}
+
+// ForecastFrom forecasts steps rows after the end of the series in the
+// CSV file path, a continuation of the model's data (the latest rows, say)
+// with its columns by name: the model reads the last window of its rows
+// (one more with difference: true) and, for more than one step, each
+// forecast is fed back as the next row, as ForecastAhead does after the
+// training data. The checkpoint's normalisation applies. It writes the
+// forecast as CSV to csvPath and the plot to plotPath when they are not
+// empty.
+func ForecastFrom(cfg *model.Config, ckpt, path string, steps int, csvPath, plotPath string) (*AheadResult, error) {
+	if steps < 1 || steps > MaxForecastSteps {
+		return nil, fmt.Errorf("predict: --steps %d is out of range: want 1 to %d", steps, MaxForecastSteps)
+	}
+	d, net, err := loadForInference(cfg, ckpt, 1)
+	if err != nil {
+		return nil, err
+	}
+	seq := d.Seq
+	if seq.Kind != data.SeqSeries {
+		return nil, fmt.Errorf("%s is a text model: give its input with --prompt, not a file", cfg.File)
+	}
+	if err := canRecurse(cfg, seq, steps, "more than one row after the file"); err != nil {
+		return nil, err
+	}
+	// The file read as a series of the model's columns, inputs and
+	// targets by name, without normalisation: the model's applies.
+	o := data.DefaultSeqOptions(data.SeqSeries, 1)
+	o.Normalize, o.Validation, o.Difference, o.Float64 = data.None, 0, seq.Differenced, cfg.DType == "float64"
+	o.MaxBytes, o.LimitName = train.MemoryLimit(cfg)
+	for _, c := range seq.In {
+		o.Inputs = append(o.Inputs, seq.Columns[c])
+	}
+	for _, c := range seq.Out {
+		o.Targets = append(o.Targets, seq.Columns[c])
+	}
+	rows := seq.Window + b2i(seq.Differenced)
+	fs, _, _, err := data.LoadSequence(path, o)
+	if err != nil {
+		if strings.Contains(err.Error(), "needs at least 2") || strings.Contains(err.Error(), "positions, but the sequence has only") {
+			return nil, fmt.Errorf("%s: has too few rows: the model reads the last %d (its window%s)", path, rows, map[bool]string{true: " and one more, to difference", false: ""}[seq.Differenced])
+		}
+		return nil, err
+	}
+	if fs.N < seq.Window {
+		return nil, fmt.Errorf("%s: has %d rows, but the model reads the last %d (its window%s)", path, fs.N+b2i(seq.Differenced), rows, map[bool]string{true: " and one more, to difference", false: ""}[seq.Differenced])
+	}
+	cols := make([]int, len(seq.Columns))
+	for c, name := range seq.Columns {
+		cols[c] = slices.Index(fs.Columns, name)
+	}
+	return forecast(cfg, net, seq, seriesTail{seq: fs, col: cols}, steps, csvPath, plotPath)
+}
+
+// canRecurse refuses a forecast of more than one step (each fed back as
+// the next row) from a model that cannot make one: it must forecast the
+// next row (horizon 1) of every column it reads.
+func canRecurse(cfg *model.Config, seq *data.Sequence, steps int, where string) error {
+	if steps == 1 {
+		return nil
+	}
 	if seq.Horizon != 1 {
 		// --steps asked of a model that cannot: the command line's error.
-		return nil, model.FlagError{Err: cfg.KeyError("data.sequence.horizon", "--steps: forecasting beyond the data feeds each forecast back as the next row, which needs horizon 1 (it is %d)", seq.Horizon)}
+		return model.FlagError{Err: cfg.KeyError("data.sequence.horizon", "--steps: forecasting %s feeds each forecast back as the next row, which needs horizon 1 (it is %d)", where, seq.Horizon)}
 	}
 	for _, c := range seq.In {
 		if !slices.Contains(seq.Out, c) {
-			return nil, fmt.Errorf("%s: forecasting beyond the data feeds each forecast back as the next row, but the model reads column %q, which it does not forecast; make every input column a target", cfg.File, seq.Columns[c])
+			return fmt.Errorf("%s: forecasting %s feeds each forecast back as the next row, but the model reads column %q, which it does not forecast; make every input column a target", cfg.File, where, seq.Columns[c])
 		}
 	}
+	return nil
+}
+
+// seriesTail is the series a forecast continues: the model's own data, or
+// a file of its columns; col maps each of the model's columns to the
+// series' column.
+type seriesTail struct {
+	seq *data.Sequence
+	col []int
+}
+
+// lastRow is the 0-based data row of the series' last row.
+func (t seriesTail) lastRow() int { return t.seq.N - 1 + b2i(t.seq.Differenced) }
+
+// forecast runs the model over the last window of tail and, for steps
+// > 1, feeds each forecast back as the next row (canRecurse checked that
+// the model can); seq is the model's series (columns, normalisation).
+func forecast(cfg *model.Config, net *backprop.Network[float64], seq *data.Sequence, tail seriesTail, steps int, csvPath, plotPath string) (*AheadResult, error) {
 	W, C := seq.Window, len(seq.Columns)
-	if seq.N < W {
-		return nil, cfg.KeyError("data.sequence.window", "the series has %d rows, fewer than a window (%d)", seq.N, W)
-	}
-	// hist holds the stored values (changes, when differenced) of the last
-	// W positions, row-major, and grows with the forecasts.
+	ts := tail.seq
+	// hist holds the stored values (changes, when differenced) of the
+	// last W positions, row-major by the model's columns, and grows with
+	// the forecasts.
 	hist := make([]float64, 0, (W+steps)*C)
-	for p := seq.N - W; p < seq.N; p++ {
+	for p := ts.N - W; p < ts.N; p++ {
 		for c := range C {
-			hist = append(hist, seq.Value(p, c))
+			hist = append(hist, ts.Value(p, tail.col[c]))
 		}
 	}
 	level := make([]float64, C)
 	for c := range C {
-		level[c] = seq.Level(seq.N-1, c)
+		level[c] = ts.Level(ts.N-1, tail.col[c])
 	}
-	res := &AheadResult{LastRow: seq.N - 1}
-	if seq.Differenced {
-		res.LastRow = seq.N
-	}
+	res := &AheadResult{LastRow: tail.lastRow()}
 	for _, c := range seq.Out {
 		res.Columns = append(res.Columns, seq.Columns[c])
 		res.Last = append(res.Last, level[c])
@@ -451,6 +537,7 @@ func ForecastAhead(cfg *model.Config, ckpt string, steps int, csvPath, plotPath 
 		y := net.Forward(&backprop.Ctx{}, x, 1)
 		row := make([]float64, C)
 		out := make([]float64, nOut)
+		at := res.LastRow + seq.Horizon + s // the row forecast
 		for k, c := range seq.Out {
 			v := seq.Denormalize(c, y[outSize-nOut+k])
 			row[c] = v
@@ -459,20 +546,22 @@ func ForecastAhead(cfg *model.Config, ckpt string, steps int, csvPath, plotPath 
 				v = level[c]
 			}
 			if !inSeriesRange(v, f64) {
-				return nil, leavesRange(cfg, steps, s, res.LastRow+1+s, seq.Columns[c], v, f64)
+				return nil, leavesRange(cfg, steps, s, at, seq.Columns[c], v, f64)
 			}
 			out[k] = v
 		}
 		hist = append(hist, row...)
-		res.Rows = append(res.Rows, res.LastRow+1+s)
+		res.Rows = append(res.Rows, at)
 		res.Values = append(res.Values, out)
 	}
-	if err := writeAhead(csvPath, res); err != nil {
-		return nil, err
+	if csvPath != "" {
+		if err := writeAhead(csvPath, res); err != nil {
+			return nil, err
+		}
+		res.CSV = []string{csvPath}
 	}
-	res.CSV = []string{csvPath}
 	if plotPath != "" {
-		if err := plotAhead(cfg, seq, res, plotPath); err != nil {
+		if err := plotAhead(cfg, seq, tail, res, plotPath); err != nil {
 			return nil, err
 		}
 	}
@@ -528,21 +617,22 @@ func writeAhead(path string, r *AheadResult) error {
 // plotAhead draws the end of the history (as many rows as the forecast,
 // at least 50) and the forecast after it, one panel per target column
 // (one file per column, suffixed with its name, when there are several).
-func plotAhead(cfg *model.Config, seq *data.Sequence, r *AheadResult, plotPath string) error {
-	back := min(max(len(r.Rows), 50), seq.N)
+func plotAhead(cfg *model.Config, seq *data.Sequence, tail seriesTail, r *AheadResult, plotPath string) error {
+	ts := tail.seq
+	back := min(max(len(r.Rows), 50), ts.N)
 	paths := columnPlots(plotPath, r.Columns)
 	for k, name := range r.Columns {
-		col := seq.Out[k]
+		col := tail.col[seq.Out[k]]
 		path := paths[k]
 		r.Plots = append(r.Plots, path)
 		var hx, hy, fx, fy []float64
-		for p := seq.N - back; p < seq.N; p++ {
+		for p := ts.N - back; p < ts.N; p++ {
 			row := p
-			if seq.Differenced {
+			if ts.Differenced {
 				row = p + 1
 			}
 			hx = append(hx, float64(row))
-			hy = append(hy, seq.Level(p, col))
+			hy = append(hy, ts.Level(p, col))
 		}
 		// The forecast line starts at the last observed row, so that the
 		// two lines join.
@@ -553,7 +643,7 @@ func plotAhead(cfg *model.Config, seq *data.Sequence, r *AheadResult, plotPath s
 		}
 		ch := plots.Chart{
 			Title:  fmt.Sprintf("%s: %s, %d rows forecast beyond the data", cfg.Name, name, len(r.Rows)),
-			XLabel: "row of " + filepath.Base(seq.Source), YLabel: name,
+			XLabel: "row of " + filepath.Base(ts.Source), YLabel: name,
 			LegendRoom: 0.35,
 			Series: []plots.Series{
 				{Label: "data", X: hx, Y: hy},
@@ -627,4 +717,11 @@ func promptIDs(seq *data.Sequence, prompt string) []int32 {
 		ids = append(prefix, ids...)
 	}
 	return ids
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -555,6 +556,92 @@ training: {epochs: 1, batch_size: 8}
 			for _, f := range got {
 				if _, err := os.Stat(f); err != nil {
 					t.Error(err)
+				}
+			}
+		})
+	}
+}
+
+// TestForecastFromAFile: a series model forecasts after the end of a CSV
+// file of its columns (found by name, in any order, among others), from
+// the file's last window: from the training data's own last rows it is
+// the forecast beyond the data, bit for bit; a file too short, or
+// without one of the model's columns, is refused naming it.
+func TestForecastFromAFile(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("date,a,b\n")
+	for i := range 60 {
+		fmt.Fprintf(&b, "d%d,%d,%g\n", i, 10+i%7+i, 50-0.5*float64(i%9))
+	}
+	os.WriteFile(filepath.Join(dir, "s.csv"), []byte(b.String()), 0o644)
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	write := func(name string, rows []string) string {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(strings.Join(rows, "\n")+"\n"), 0o644)
+		return p
+	}
+	// The last 6 rows, columns reordered, another column added.
+	var swapped []string
+	swapped = append(swapped, "b,other,a")
+	for _, l := range lines[len(lines)-6:] {
+		f := strings.Split(l, ",")
+		swapped = append(swapped, f[2]+",x,"+f[1])
+	}
+	const src = `data:
+  train: s.csv
+  validation_split: 0.2
+  normalize: standardize
+  sequence: {kind: series, window: 4, inputs: [a, b]}
+model:
+  layers: [{lstm: {units: 5}}, {dense: {units: 2}}]
+loss: mse
+training: {epochs: 2, batch_size: 8}
+`
+	for _, tc := range []struct {
+		name string
+		sets []string
+	}{
+		{"float32", nil},
+		{"differenced", []string{"data.sequence.difference=true"}},
+		{"float64", []string{"dtype=float64"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := testutil.LoadConfig(t, dir, src, append(tc.sets, "name="+tc.name)...)
+			out := filepath.Join(dir, tc.name)
+			if _, err := session.Run(cfg, session.Options{OutDir: out}); err != nil {
+				t.Fatal(err)
+			}
+			ck := filepath.Join(out, "last.safetensors")
+			want, err := ForecastAhead(cfg, ck, 3, filepath.Join(out, "ahead.csv"), "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			tail := write(tc.name+"-tail.csv", append([]string{lines[0]}, lines[len(lines)-6:]...))
+			for _, path := range []string{tail, write(tc.name+"-swapped.csv", swapped)} {
+				got, err := ForecastFrom(cfg, ck, path, 3, "", "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !reflect.DeepEqual(got.Values, want.Values) || !slices.Equal(got.Columns, want.Columns) || got.LastRow != 5 || !slices.Equal(got.Rows, []int{6, 7, 8}) {
+					t.Errorf("%s: %v at rows %v after %d, want %v (the forecast beyond the data)", filepath.Base(path), got.Values, got.Rows, got.LastRow, want.Values)
+				}
+			}
+			short := 4 // the window; one more to difference
+			need := "the model reads the last 4 (its window)"
+			if tc.name == "differenced" {
+				short, need = 5, "the model reads the last 5 (its window and one more, to difference)"
+			}
+			for _, c := range []struct {
+				rows []string
+				want string
+			}{
+				{append([]string{lines[0]}, lines[len(lines)-short+1:]...), need},
+				{[]string{"date,a", "d1,1", "d2,2", "d3,3", "d4,4", "d5,5", "d6,6"}, `input column "b" not found (columns: date, a)`},
+			} {
+				path := write(tc.name+"-bad.csv", c.rows)
+				if _, err := ForecastFrom(cfg, ck, path, 1, "", ""); err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), path) {
+					t.Errorf("%q: %v, want %q naming the file", c.rows, err, c.want)
 				}
 			}
 		})
