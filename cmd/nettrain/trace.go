@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -148,7 +149,12 @@ func runTrace(o *TraceOptions) error {
 		to.Input = o.Input
 	}
 	if to.Target, err = literal("--target", o.Target); err != nil {
-		return err
+		// Class names (--target setosa): the model's data says which.
+		names := classNamesTyped(o.Target)
+		if names == nil {
+			return err
+		}
+		to.Target = &inspect.Literal{Key: "--target", Names: names}
 	}
 	if to.OutputGrad, err = literal("--output-grad", o.OutputGrad); err != nil {
 		return err
@@ -247,4 +253,18 @@ func labelled(label string, shape []int) string {
 		rest = " " + rest
 	}
 	return sym + " " + shapeStr(shape) + rest
+}
+
+// classNamesTyped reads --target as class names separated by commas
+// ("setosa" or "cat,dog"), when none of them is a number; else nil.
+func classNamesTyped(text string) []string {
+	var names []string
+	for _, f := range strings.Split(strings.Trim(strings.TrimSpace(text), "[]"), ",") {
+		f = strings.Trim(strings.TrimSpace(f), `"'`)
+		if _, err := strconv.ParseFloat(f, 64); err == nil || f == "" {
+			return nil
+		}
+		names = append(names, f)
+	}
+	return names
 }

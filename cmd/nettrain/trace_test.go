@@ -138,3 +138,47 @@ func TestTraceTypedInputOfNormalisedData(t *testing.T) {
 		}
 	}
 }
+
+// TestTraceTargetClassNames: --target takes the model's class names as
+// well as ids, when its data names its classes: the same trace as the
+// id's; an unknown name, or names for a model with ids, is a usage error
+// naming the flag.
+func TestTraceTargetClassNames(t *testing.T) {
+	dir := t.TempDir()
+	var csv strings.Builder
+	csv.WriteString("a,b,animal\n")
+	for i := range 20 {
+		fmt.Fprintf(&csv, "%d,%d,%s\n", i, i%3, []string{"cat", "dog"}[i%2])
+	}
+	os.WriteFile(filepath.Join(dir, "d.csv"), []byte(csv.String()), 0o644)
+	cfg := filepath.Join(dir, "c.yaml")
+	os.WriteFile(cfg, []byte("data: {train: d.csv, normalize: none, csv: {label: animal}}\nmodel:\n  layers:\n    - dense: {units: classes}\n"), 0o644)
+	trace := func(target string) (int, string, string) {
+		s, out, errOut := streams()
+		code := Main([]string{"trace", cfg, "--input", "1,2", "--target", target}, s)
+		return code, out.String(), errOut.String()
+	}
+	_, byID0, _ := trace("0")
+	_, byID1, _ := trace("1")
+	for _, name := range []string{"cat", "dog", "[dog]", `"dog"`} {
+		code, out, errOut := trace(name)
+		if code != 0 || out != byID0 && out != byID1 || out == "" {
+			t.Errorf("--target %s: exit %d, %s; want the trace of its class id", name, code, errOut)
+		}
+	}
+	if _, a, _ := trace("cat"); a == byID1 {
+		if _, b, _ := trace("dog"); b == byID1 {
+			t.Error("cat and dog give the same trace")
+		}
+	}
+	for _, c := range []struct{ cfg, target, want string }{
+		{cfg, "cow", `--target: "cow" is not a class of the model; its classes: `},
+		{cfg, "dogg", `(did you mean "dog"?)`},
+		{"../../configs/learn/mlp-relu.yaml", "abc", `--target: "abc": class names need a model whose data names its classes`},
+	} {
+		s, _, errOut := streams()
+		if code := Main([]string{"trace", c.cfg, "--input", "1,2", "--target", c.target}, s); code != exitUsage || !strings.Contains(errOut.String(), c.want) {
+			t.Errorf("--target %s: exit %d, %q; want exit %d and %q", c.target, code, errOut, exitUsage, c.want)
+		}
+	}
+}

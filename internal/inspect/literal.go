@@ -19,6 +19,31 @@ type Literal struct {
 	// Key names it in messages: a flag ("--input") or a config key
 	// ("trace.input"), which messages locate at its line and column.
 	Key string
+	// Names, when not nil, are class names typed in for a target
+	// (--target setosa): classNames turns them into the class ids.
+	Names []string
+}
+
+// classNames sets a target typed in as class names to their ids among
+// the model's classes: the data must name its classes (CSV labels, image
+// folders), and each name must be one of them.
+func (l *Literal) classNames(cfg *model.Config, classes []string) error {
+	if l == nil || l.Names == nil {
+		return nil
+	}
+	if len(classes) == 0 {
+		return l.errf(cfg, "%q: class names need a model whose data names its classes (CSV labels, image folders); give class ids", strings.Join(l.Names, ","))
+	}
+	t := &model.Tensor{Shape: []int{len(l.Names)}}
+	for _, name := range l.Names {
+		i := slices.Index(classes, name)
+		if i < 0 {
+			return l.errf(cfg, "%q is not a class of the model%s; its classes: %s", name, model.DidYouMean(name, classes), strings.Join(classes[:min(len(classes), 20)], ", "))
+		}
+		t.Values = append(t.Values, float64(i))
+	}
+	l.Tensor = t
+	return nil
 }
 
 // errf returns an error about the literal: the flag's (a FlagError), or

@@ -118,6 +118,15 @@ func RunTrace(cfg *model.Config, o TraceOptions) (*Trace, error) {
 	if o.Target != nil && o.OutputGrad != nil {
 		return nil, fmt.Errorf("%s and %s both say where backprop starts: a target starts it from the loss, an output gradient from the output; give one", o.Target.Key, o.OutputGrad.Key)
 	}
+	if o.Target != nil && o.Target.Names != nil {
+		var names []string
+		if m.Data != nil {
+			names = m.Data.ClassNames
+		}
+		if err := o.Target.classNames(cfg, names); err != nil {
+			return nil, err
+		}
+	}
 	var in input
 	if o.Literal != nil {
 		in, err = literalInput(m, o)
