@@ -32,6 +32,7 @@ type TraceOptions struct {
 	// Digits is the significant digits printed; 0: trace.digits, else 6.
 	Digits int
 	JSON   bool
+	Step   bool   // --step: the parameters after one optimizer step
 	HTML   string // --html FILE: the trace as a page of pictures
 	PNG    string // --png FILE: the trace as a static picture
 }
@@ -83,6 +84,7 @@ or trace.output_grad, e.g. "0.3,-0.1": backprop starts from it, no loss).`,
 	cmd.Flags().IntVar(&opts.Limit, "limit", 1000, "summarise tensors with more values than this (0: print everything)")
 	cmd.Flags().IntVar(&opts.Digits, "digits", 0, "significant digits of the numbers printed (default: trace.digits, else 6)")
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print JSON")
+	cmd.Flags().BoolVar(&opts.Step, "step", false, "also take one step of the config's optimizer from these gradients and print the parameters after it")
 	cmd.Flags().StringVar(&opts.HTML, "html", "", "also write the trace as pictures: one self-contained HTML page (heatmaps, formulas on hover)")
 	cmd.Flags().StringVar(&opts.PNG, "png", "", "also write the trace as a static PNG picture")
 	return cmd
@@ -128,7 +130,7 @@ func runTrace(o *TraceOptions) error {
 	if err := refuseOverwritingInputs([]namedFile{{"--html", o.HTML}, {"--png", o.PNG}}, ins); err != nil {
 		return err
 	}
-	to := inspect.TraceOptions{Weights: o.Weights, Samples: o.Samples}
+	to := inspect.TraceOptions{Weights: o.Weights, Samples: o.Samples, Step: o.Step}
 	// Flags first; the config's trace keys fill the rest (WithConfig).
 	literal := func(flag, text string) (*inspect.Literal, error) {
 		if text == "" {
@@ -238,6 +240,16 @@ func printTrace(w io.Writer, tr *inspect.Trace, limit, digits int) {
 			fmt.Fprintf(w, "  %s\n    %s\n", labelled(l.Labels.GradIn, l.GradInput.Shape), f(*l.GradInput))
 		} else {
 			fmt.Fprintf(w, "  dL/dx: none (the input is token ids)\n")
+		}
+	}
+	if st := tr.Step; st != nil {
+		fmt.Fprintf(w, "\n== after one %s step (lr %s", st.Optimizer, g(st.LR))
+		if st.Clipped != "" {
+			fmt.Fprintf(w, "; the gradients clipped first: %s", st.Clipped)
+		}
+		fmt.Fprintf(w, ")\n")
+		for _, p := range st.Params {
+			fmt.Fprintf(w, "  %s %s\n    %s\n", p.Name, shapeStr(p.Value.Shape), f(p.Value))
 		}
 	}
 }

@@ -1,14 +1,18 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/nettrain/nettrain/internal/checkpoint/cktest"
+	"github.com/nettrain/nettrain/internal/inspect"
 	"github.com/spf13/cobra"
 )
 
@@ -179,6 +183,87 @@ func TestTraceTargetClassNames(t *testing.T) {
 		s, _, errOut := streams()
 		if code := Main([]string{"trace", c.cfg, "--input", "1,2", "--target", c.target}, s); code != exitUsage || !strings.Contains(errOut.String(), c.want) {
 			t.Errorf("--target %s: exit %d, %q; want exit %d and %q", c.target, code, errOut, exitUsage, c.want)
+		}
+	}
+}
+
+// TestTraceStep: trace --step prints the parameters after one step of the
+// config's optimizer: Matt Mazur's worked example's updated weights
+// (sgd, lr 0.5), and, on a batch of the whole data, the weights training's
+// first step writes (adam with warmup and both clippings), to rounding.
+func TestTraceStep(t *testing.T) {
+	dir := t.TempDir()
+	mazur := filepath.Join(dir, "mazur.yaml")
+	os.WriteFile(mazur, []byte("dtype: float64\nmodel:\n  input: [2]\n  layers:\n    - dense: {units: 2, weight: [[0.15, 0.20], [0.25, 0.30]], bias: [0.35, 0.35]}\n    - sigmoid\n    - dense: {units: 2, weight: [[0.40, 0.45], [0.50, 0.55]], bias: [0.60, 0.60]}\n    - sigmoid\nloss: half_sse\noptimizer: {name: sgd, lr: 0.5}\ntrace:\n  input: [0.05, 0.10]\n  target: [0.01, 0.99]\n"), 0o644)
+	step := func(args ...string) *inspect.TraceStep {
+		t.Helper()
+		s, out, errOut := streams()
+		if code := Main(append([]string{"trace"}, append(args, "--step", "--json")...), s); code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, errOut)
+		}
+		var tr inspect.Trace
+		if err := json.Unmarshal(out.Bytes(), &tr); err != nil || tr.Step == nil {
+			t.Fatalf("%v: %v, step %v", args, err, tr.Step)
+		}
+		return tr.Step
+	}
+	st := step(mazur)
+	want := map[string][]float64{ // w1..w4 and w5..w8 of the tutorial
+		"0.weight": {0.149780716, 0.19956143, 0.24975114, 0.29950229},
+		"2.weight": {0.35891648, 0.408666186, 0.511301270, 0.561370121},
+	}
+	for _, p := range st.Params {
+		for i, w := range want[p.Name] {
+			if math.Abs(p.Value.Data[i]-w) > 5e-9 {
+				t.Errorf("%s[%d] after the step = %.10g, want %.9g", p.Name, i, p.Value.Data[i], w)
+			}
+		}
+	}
+	if st.Optimizer != "sgd" || st.LR != 0.5 {
+		t.Errorf("step of %s at lr %g, want sgd at 0.5", st.Optimizer, st.LR)
+	}
+
+	// Against training's first step: 8 samples, one batch of all of them.
+	var csv strings.Builder
+	csv.WriteString("a,b,c,y\n")
+	for i := range 8 {
+		fmt.Fprintf(&csv, "%g,%g,%g,%g\n", float64(i)/3, float64(i%3)-1, math.Sin(float64(i)), 2*float64(i%4)-3)
+	}
+	os.WriteFile(filepath.Join(dir, "d.csv"), []byte(csv.String()), 0o644)
+	cfg := filepath.Join(dir, "c.yaml")
+	os.WriteFile(cfg, []byte(`dtype: float64
+data: {train: d.csv, validation_split: 0, normalize: none, csv: {label: y}}
+model:
+  layers: [{dense: {units: 5}}, tanh, {dense: {units: 1}}]
+loss: mse
+optimizer: {name: adam, lr: 0.05}
+schedule: {name: cosine, warmup: 4}
+training: {batch_size: 8, epochs: 1, clip_value: 0.3, clip_norm: 0.5}
+`), 0o644)
+	st = step(cfg, "--samples", "8")
+	if st.Clipped == "" || st.LR != 0.05/4 {
+		t.Errorf("clipped %q at lr %g, want both clippings at the warmup's first rate %g", st.Clipped, st.LR, 0.05/4)
+	}
+	runNettrain(t, dir, "train", "c.yaml", "--out", "run", "--set", "training.steps=1")
+	trained := map[string][]float64{}
+	if err := cktest.Edit(filepath.Join(dir, "run", "last.safetensors"), filepath.Join(dir, "copy.safetensors"), func(_ map[string]string, ts map[string]any) {
+		for name, v := range ts {
+			if w, ok := v.([]float64); ok {
+				trained[name] = w
+			}
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range st.Params {
+		w, ok := trained[p.Name]
+		if !ok || len(w) != len(p.Value.Data) {
+			t.Fatalf("%s: not in the checkpoint (%v)", p.Name, ok)
+		}
+		for i := range w {
+			if math.Abs(w[i]-p.Value.Data[i]) > 1e-12 {
+				t.Errorf("%s[%d]: trace's step %.15g, training's %.15g", p.Name, i, p.Value.Data[i], w[i])
+			}
 		}
 	}
 }

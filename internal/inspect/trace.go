@@ -4,11 +4,14 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
+	"strings"
 
 	"github.com/nettrain/nettrain/internal/backprop"
 	"github.com/nettrain/nettrain/internal/checkpoint"
 	"github.com/nettrain/nettrain/internal/data"
 	"github.com/nettrain/nettrain/internal/model"
+	"github.com/nettrain/nettrain/internal/optim"
 	"github.com/nettrain/nettrain/internal/train"
 )
 
@@ -70,6 +73,9 @@ type Trace struct {
 	// sample typed in did not go through (it is the network's input as
 	// given): "" when there is none, or no data.
 	Unnormalised string `json:"unnormalised,omitempty"`
+	// Step, with TraceOptions.Step, is the parameters after one step of
+	// the config's optimizer.
+	Step *TraceStep `json:"step,omitempty"`
 }
 
 // normalisation describes the preprocessing p applies to raw inputs, ""
@@ -101,6 +107,20 @@ type TraceOptions struct {
 	// OutputGrad, when not nil, is the gradient dL/dy at the output that
 	// backprop starts from, instead of the loss's.
 	OutputGrad *Literal
+	// Step takes one step of the config's optimizer from the gradients
+	// and records the parameters after it (Trace.Step).
+	Step bool
+}
+
+// TraceStep is the parameters after one step of the config's optimizer
+// from the traced gradients: training's first step on this batch.
+type TraceStep struct {
+	Optimizer string  `json:"optimizer"`
+	LR        float64 `json:"lr"` // the first step's rate (the schedule's, warmup included)
+	// Clipped says how training.clip_value or clip_norm changed the
+	// gradients first, "" when they did not.
+	Clipped string       `json:"clipped,omitempty"`
+	Params  []TraceParam `json:"params"` // Value: after the step; Grad: the gradient it used
 }
 
 // NoLoss is Trace.LossFn when backprop starts from a given output
@@ -227,7 +247,46 @@ func RunTrace(cfg *model.Config, o TraceOptions) (*Trace, error) {
 		tr.Layers = append(tr.Layers, l)
 		tr.Layers = append(tr.Layers, traceInner(i, l.Path, sp, net.Layers[i], append(net.ByLayer[i], net.BufByLayer[i]...), gy, batched)...)
 	}
+	if o.Step {
+		tr.Step = optimizerStep(cfg, net)
+	}
 	return tr, nil
+}
+
+// optimizerStep takes one step of the config's optimizer from the
+// network's gradients, as training's first step does (clipping, then the
+// update at the schedule's first rate), and returns the parameters after
+// it with the gradients it used.
+func optimizerStep(cfg *model.Config, net *backprop.Network[float64]) *TraceStep {
+	lr := optim.NewScheduler(cfg.Schedule.Sched, cfg.Optimizer.Optim.LearningRate(), 1).LR(0)
+	st := &TraceStep{Optimizer: cfg.Optimizer.Name, LR: lr}
+	g := net.G
+	norm := net.GradNorm() // before clipping, as Trainer.Update
+	if c := cfg.Training.ClipValue; c != nil {
+		before := slices.Clone(g)
+		optim.ClipValue(g, *c)
+		if !slices.Equal(before, g) {
+			st.Clipped = fmt.Sprintf("clip_value %g", *c)
+		}
+	}
+	if c := cfg.Training.ClipNorm; c != nil {
+		if coef := *c / (norm + 1e-6); coef < 1 {
+			for i := range g {
+				g[i] *= coef
+			}
+			st.Clipped = strings.TrimPrefix(st.Clipped+fmt.Sprintf(", clip_norm %g (gradient norm %.6g scaled by %.6g)", *c, norm, coef), ", ")
+		}
+	}
+	opt := optim.New[float64](cfg.Optimizer.Optim, len(net.W))
+	opt.SetLR(lr)
+	opt.Begin()
+	opt.Update(net.W, g, 0, len(net.W))
+	for i := range net.Specs {
+		for _, p := range net.ByLayer[i] {
+			st.Params = append(st.Params, TraceParam{Name: p.Name, Value: tensorOf(p.Shape, p.W), Grad: tensorOf(p.Shape, p.G)})
+		}
+	}
+	return st
 }
 
 // labelsOf names a layer kind's quantities: the registry's names with the
