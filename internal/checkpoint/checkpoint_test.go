@@ -178,6 +178,14 @@ func TestReadChecksMetadata(t *testing.T) {
 		{name: "preprocess sequence on tabular", edit: editPre(func(p map[string]any) {
 			p["sequence"] = map[string]any{"window": 2, "horizon": 1, "target": "next"}
 		}), want: "kind tabular with a sequence spec"},
+		{name: "preprocess range of three values", edit: editPre(func(p map[string]any) { p["range"] = []float64{0, 1, 2} }),
+			want: "the range [0 1 2] has 3 values, not 2"},
+		{name: "preprocess range largest first", edit: editPre(func(p map[string]any) { p["range"] = []float64{1, 0} }),
+			want: "the range [1 0] is not two finite numbers, the smallest first"},
+		{name: "preprocess range beyond float32's", edit: editPre(func(p map[string]any) { p["range"] = []float64{0, 1e300} }),
+			want: "the range [0 1e+300] is not two finite numbers, the smallest first"},
+		{name: "preprocess range of bytes", edit: editPre(func(p map[string]any) { p["bytes"] = true; p["offset"] = []float64{0, 0, 2, 0} }),
+			want: "a range [-1.5 255.5] for byte features (0..255), which have none recorded"},
 		{name: "NaN best_val_loss", edit: set("best_val_loss", "NaN"), want: `"best_val_loss" is "NaN"`},
 		{name: "negative best_val_loss", edit: set("best_val_loss", "-1"), want: `"best_val_loss" is "-1"`},
 		{name: "NaN lr", edit: set("lr", "NaN"), want: `"lr" is "NaN"`},
@@ -247,7 +255,11 @@ func TestReadsValidMetadata(t *testing.T) {
 		}, false},
 		{"bytes", editPre(func(p map[string]any) {
 			p["bytes"], p["normalize"], p["offset"], p["scale"] = true, "minmax", []float64{0, 255, 3, 0}, []float64{1, 1, 1.0 / 252, 1.0 / 255}
+			delete(p, "range") // bytes are 0..255
 		}), false},
+		// A checkpoint written before the range of float features was
+		// recorded.
+		{"no range", editPre(func(p map[string]any) { delete(p, "range") }), false},
 		{"no metadata", func(meta map[string]string, _ map[string]any) { clear(meta) }, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -278,7 +290,7 @@ func fixturePreprocess() *checkpoint.Preprocess {
 	return &checkpoint.Preprocess{Kind: checkpoint.KindTabular, Input: []int{4}, Normalize: "standardize",
 		Offset: []float64{0.5, -math.MaxFloat32, 2, 1e-300}, Scale: []float64{1, 2, 0x1p-1000, data.MaxScale32},
 		Features: []string{"a", "b", "c", "d"}, Targets: []string{"label"}, Classes: 3, ClassNames: []string{"x", "y", "z"},
-		ClassFreq: []float64{1, 2, 3}}
+		ClassFreq: []float64{1, 2, 3}, Range: []float64{-1.5, 255.5}}
 }
 
 // editPre edits the fixture's "preprocess" metadata as JSON.

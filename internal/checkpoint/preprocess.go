@@ -38,6 +38,14 @@ type Preprocess struct {
 	Normalize string    `json:"normalize"`
 	Offset    []float64 `json:"offset,omitempty"`
 	Scale     []float64 `json:"scale,omitempty"`
+	// Range is the smallest and the largest feature value of the
+	// training part, before normalisation, when the features are floats
+	// (kind tabular, Bytes false); nil for bytes (0..255), sequences, and
+	// checkpoints written before nettrain recorded it. Predict puts image
+	// pixels (bytes 0..255) on this scale: divided by 255 for a range
+	// within [0, 1], as they are for one within [0, 255], and refused for
+	// any other or none.
+	Range []float64 `json:"range,omitempty"`
 	// Features and Targets name the CSV columns the features and the
 	// regression targets (or the class label) came from, in order: the
 	// header's names, or 0-based column indexes in decimal when the file
@@ -254,6 +262,9 @@ func parsePreprocess(path, js, dtype string) (*Preprocess, error) {
 	if (p.Kind == KindSeries || p.Kind == KindText) != (p.Sequence != nil) {
 		return nil, bad("kind %s with a sequence spec %v", p.Kind, p.Sequence != nil)
 	}
+	if msg := checkRange(&p, dtype); msg != "" {
+		return nil, bad("%s", msg)
+	}
 	return &p, nil
 }
 
@@ -319,6 +330,32 @@ func checkNorm(p *Preprocess, dtype string) string {
 				return fmt.Sprintf("offset[%d] is %v, outside the range of the %s training features it was fitted on", j, o, typ)
 			}
 		}
+	}
+	return ""
+}
+
+// checkRange checks a preprocessing's feature range: none, or for float
+// features (not bytes, not a sequence) two finite numbers, the smallest
+// first, within the range of the type the features were held in (dtype
+// float64: float64, else float32). It returns "" or what is wrong.
+func checkRange(p *Preprocess, dtype string) string {
+	r := p.Range
+	switch {
+	case r == nil:
+		return ""
+	case p.Bytes:
+		return fmt.Sprintf("a range %v for byte features (0..255), which have none recorded", r)
+	case p.Sequence != nil:
+		return fmt.Sprintf("a range %v for a sequence, which has none recorded", r)
+	case len(r) != 2:
+		return fmt.Sprintf("the range %v has %d values, not 2 (the smallest and the largest feature value)", r, len(r))
+	}
+	bound := math.MaxFloat32
+	if dtype == "float64" {
+		bound = math.MaxFloat64
+	}
+	if !(r[0] <= r[1]) || math.Abs(r[0]) > bound || math.Abs(r[1]) > bound {
+		return fmt.Sprintf("the range %v is not two finite numbers, the smallest first", r)
 	}
 	return ""
 }

@@ -298,6 +298,18 @@ func All(ds *Dataset) Subset {
 // Len returns the number of samples in s.
 func (s Subset) Len() int { return len(s.Idx) }
 
+// Range returns the smallest and the largest feature value of the samples
+// of s (+Inf and -Inf when it has none).
+func (s Subset) Range() (lo, hi float64) {
+	lo, hi = math.Inf(1), math.Inf(-1)
+	for _, i := range s.Idx {
+		forEach(s.DS, i, func(_ int, v float64) {
+			lo, hi = min(lo, v), max(hi, v)
+		})
+	}
+	return lo, hi
+}
+
 // Split divides ds at random into a training and a validation subset, the
 // latter holding round(valFraction*N) samples. The split is a pure function
 // of (N, valFraction, seed); each subset lists its samples in increasing

@@ -58,8 +58,9 @@ type InputOptions struct {
 	// does not hold what the model was trained on (floats within [0, 1]
 	// for a model trained on bytes 0..255), or that is read in a way the
 	// user may not expect (the columns of a CSV file with a header row by
-	// position, for a model trained on a file without one), before
-	// anything is computed.
+	// position, for a model trained on a file without one; the pixels of
+	// images given to a model trained on floats, divided by 255 or taken
+	// as they are, once for all such inputs), before anything is computed.
 	Warn func(msg string)
 }
 
@@ -124,7 +125,10 @@ type TargetErrors struct {
 // exactly as its training data was (the preprocessing stored in the
 // checkpoint, or fitted again on the config's training data for a
 // checkpoint older than that), streaming them in batches so that memory
-// stays constant however many there are.
+// stays constant however many there are. Bytes (image pixels, U8
+// tensors) given to a model trained on floats are put on the scale of its
+// training data, as its recorded range allows, or refused
+// (bytesOnFloatScale).
 func PredictInputs(cfg *model.Config, o InputOptions) (*InputResult, error) {
 	if cfg.DType == "float64" {
 		return predictInputs[float64](cfg, o)
@@ -210,6 +214,7 @@ func predictInputs[T backprop.Float](cfg *model.Config, o InputOptions) (*InputR
 			s.close()
 		}
 	}()
+	var byteInputs []string // byte inputs (images, U8 tensors) of a model trained on floats
 	for _, in := range o.Inputs {
 		s, skipped, err := openInput[T](m, in, limit, what)
 		if err != nil {
@@ -218,11 +223,25 @@ func predictInputs[T backprop.Float](cfg *model.Config, o InputOptions) (*InputR
 		if msg := unitScaleBytes(m.Data, s, in); msg != "" && o.Warn != nil {
 			o.Warn(msg)
 		}
+		if holdsBytes(s) && !m.Data.ByteFeatures() {
+			divide, err := bytesOnFloatScale(m.Data, o.Checkpoint, s, in)
+			if err != nil {
+				s.close()
+				return nil, err
+			}
+			if divide {
+				s = &unitSource{source: s, f64: !backprop.Is32[T]()}
+			}
+			byteInputs = append(byteInputs, in)
+		}
 		if cs, ok := s.(*csvSource); ok && cs.s.Note() != "" && o.Warn != nil {
 			o.Warn(cs.s.Note())
 		}
 		r.Skipped += skipped
 		sources = append(sources, s)
+	}
+	if msg := bytesOnFloatNote(m.Data, byteInputs); msg != "" && o.Warn != nil {
+		o.Warn(msg)
 	}
 	total := 0
 	for _, s := range sources {
@@ -437,6 +456,105 @@ func unitScaleBytes[T backprop.Float](d *train.Data[T], s source, in string) str
 		return "" // not [0, 1] (e.g. [-1, 1], normalised): no guess at its scale
 	}
 	return fmt.Sprintf("%s: tensor \"x\" holds floats within [0, 1] (the largest %g), but the model was trained on bytes 0..255 and normalises from that scale: multiply x by 255, or store it as U8", in, largest)
+}
+
+// holdsBytes reports whether a source yields bytes 0..255: image files,
+// and safetensors files whose x is U8.
+func holdsBytes(s source) bool {
+	switch s := s.(type) {
+	case *imageSource:
+		return true
+	case *setSource:
+		return s.ds.U8 != nil
+	}
+	return false
+}
+
+// bytesOnFloatScale decides how the bytes 0..255 of input in (image
+// pixels, a U8 tensor) become the features of a model trained on floats
+// whose range the checkpoint ckpt records: divided by 255 (divide true, as
+// torchvision's ToTensor does) for a range within [0, 1], as they are for
+// one within [0, 255]. Any other range, or none recorded, says nothing of
+// the scale the bytes should be on: an error naming in.
+func bytesOnFloatScale[T backprop.Float](d *train.Data[T], ckpt string, s source, in string) (divide bool, err error) {
+	what := in + ": its pixels are bytes 0..255"
+	if _, ok := s.(*setSource); ok {
+		what = in + `: tensor "x" holds U8 bytes 0..255`
+	}
+	lo, hi, ok := d.FloatRange()
+	switch {
+	case !ok:
+		return false, fmt.Errorf("%s, but the model was trained on floats whose range %s does not record (written before nettrain recorded it), so their scale is unknown: give a safetensors file with x on the training data's scale, or train again",
+			what, ckpt)
+	case lo >= 0 && hi <= 1:
+		return true, nil
+	case lo >= 0 && hi <= 255:
+		return false, nil
+	}
+	return false, fmt.Errorf("%s, but the model was trained on floats within [%.6g, %.6g], neither within [0, 1] (pixels / 255) nor within [0, 255] (pixels): give a safetensors file with x on the training data's scale",
+		what, lo, hi)
+}
+
+// bytesOnFloatNote says, once for all the byte inputs (image files, U8
+// tensors) given to a model trained on floats, how their bytes were put
+// on the training data's scale (bytesOnFloatScale): "" when there are
+// none.
+func bytesOnFloatNote[T backprop.Float](d *train.Data[T], inputs []string) string {
+	if len(inputs) == 0 {
+		return ""
+	}
+	lo, hi, _ := d.FloatRange()
+	in := inputs[0]
+	switch len(inputs) {
+	case 1:
+	case 2:
+		in += " and 1 other input"
+	default:
+		in += fmt.Sprintf(" and %d other inputs", len(inputs)-1)
+	}
+	how := "divided by 255, as torchvision's ToTensor does"
+	if hi > 1 {
+		how = "taken as they are"
+	}
+	return fmt.Sprintf("%s: the model was trained on floats within [%.6g, %.6g], not on bytes: the pixel values 0..255 are %s", in, lo, hi, how)
+}
+
+// unitSource divides the bytes of a source by 255, giving floats within
+// [0, 1] as torchvision's ToTensor does (float32(v) / 255; float64(v) /
+// 255 for a float64 model, f64), for a model trained on floats within
+// [0, 1]. Its buffers hold one batch.
+type unitSource struct {
+	source
+	f64 bool
+	b32 []float32
+	b64 []float64
+}
+
+func (u *unitSource) next(max int) (*data.Dataset, []string, error) {
+	ds, ids, err := u.source.next(max)
+	if err != nil || ds.U8 == nil {
+		return ds, ids, err
+	}
+	c := *ds
+	c.U8 = nil
+	if u.f64 {
+		if cap(u.b64) < len(ds.U8) {
+			u.b64 = make([]float64, len(ds.U8))
+		}
+		c.F64 = u.b64[:len(ds.U8)]
+		for i, v := range ds.U8 {
+			c.F64[i] = float64(v) / 255
+		}
+		return &c, ids, nil
+	}
+	if cap(u.b32) < len(ds.U8) {
+		u.b32 = make([]float32, len(ds.U8))
+	}
+	c.F32 = u.b32[:len(ds.U8)]
+	for i, v := range ds.U8 {
+		c.F32[i] = float32(v) / 255
+	}
+	return &c, ids, nil
 }
 
 // className names class c: its name, or its id when the data named none.

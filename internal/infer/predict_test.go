@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -394,6 +395,141 @@ training: {epochs: 1, batch_size: 8}
 			}
 			if entries, _ := os.ReadDir(filepath.Dir(out)); len(entries) != 1 {
 				t.Errorf("files left beside %s: %v", out, entries)
+			}
+		})
+	}
+}
+
+// TestPredictBytesOnFloatModel: image files and U8 tensors (bytes 0..255)
+// given to a model trained on float tensors are put on the training
+// data's scale, which the checkpoint records as the features' range:
+// divided by 255 for floats within [0, 1] (torchvision's ToTensor), as
+// they are within [0, 255], each with one warning naming the inputs; for
+// any other range, or a checkpoint without one, they are refused naming
+// the input, since their scale would be a guess.
+func TestPredictBytesOnFloatModel(t *testing.T) {
+	const n, f = 64, 64 // samples of [1, 8, 8]
+	pix := make([]uint8, n*f)
+	y := make([]int32, n)
+	for i := range n {
+		y[i] = int32(i % 2)
+		for j := range f {
+			pix[i*f+j] = uint8((i*37 + j*11 + int(y[i])*90) % 256)
+		}
+	}
+	// The new input: one 8x8 grey image, as a PNG file, as a U8 tensor,
+	// and as floats on each training scale.
+	in := pix[:f]
+	for _, tc := range []struct {
+		name  string
+		scale func(v uint8) float32 // the training data's floats (and the expected input's)
+		norm  string
+		old   bool   // the checkpoint does not record the range
+		warn  string // the warning, when the bytes are accepted
+		err   string // the error, when they are refused
+	}{
+		{name: "within [0, 1]", scale: func(v uint8) float32 { return float32(v) / 255 }, norm: "unit",
+			warn: "the model was trained on floats within [0, 1], not on bytes: the pixel values 0..255 are divided by 255, as torchvision's ToTensor does"},
+		{name: "within [0, 1], standardised", scale: func(v uint8) float32 { return float32(v) / 255 }, norm: "standardize",
+			warn: "divided by 255"},
+		{name: "within [0, 255]", scale: func(v uint8) float32 { return float32(v) }, norm: "minmax",
+			warn: "the model was trained on floats within [0, 255], not on bytes: the pixel values 0..255 are taken as they are"},
+		{name: "within [-1, 1]", scale: func(v uint8) float32 { return float32(v)/127.5 - 1 }, norm: "unit",
+			err: "bytes 0..255, but the model was trained on floats within [-1, 1], neither within [0, 1] (pixels / 255) nor within [0, 255] (pixels)"},
+		{name: "beyond 255", scale: func(v uint8) float32 { return float32(v) * 4 }, norm: "standardize",
+			err: "trained on floats within [0, 1020], neither"},
+		{name: "range not recorded", scale: func(v uint8) float32 { return float32(v) / 255 }, norm: "unit", old: true,
+			err: "bytes 0..255, but the model was trained on floats whose range"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			x := make([]float32, n*f)
+			for i, v := range pix {
+				x[i] = tc.scale(v)
+			}
+			if err := safetensors.Write(filepath.Join(dir, "x.safetensors"), []safetensors.Tensor{
+				{Name: "x", Shape: []int{n, 1, 8, 8}, Data: x}, {Name: "y", Shape: []int{n}, Data: y}}, nil); err != nil {
+				t.Fatal(err)
+			}
+			want := make([]float32, f)
+			for j, v := range in {
+				want[j] = tc.scale(v)
+			}
+			img := image.NewGray(image.Rect(0, 0, 8, 8))
+			copy(img.Pix, in)
+			files := map[string]func() error{
+				"want.safetensors": func() error {
+					return safetensors.Write(filepath.Join(dir, "want.safetensors"), []safetensors.Tensor{{Name: "x", Shape: []int{1, 1, 8, 8}, Data: want}}, nil)
+				},
+				"u8.safetensors": func() error {
+					return safetensors.Write(filepath.Join(dir, "u8.safetensors"), []safetensors.Tensor{{Name: "x", Shape: []int{1, 1, 8, 8}, Data: slices.Clone(in)}}, nil)
+				},
+				"in.png": func() error {
+					w, err := os.Create(filepath.Join(dir, "in.png"))
+					if err != nil {
+						return err
+					}
+					defer w.Close()
+					return png.Encode(w, img)
+				},
+			}
+			for name, write := range files {
+				if err := write(); err != nil {
+					t.Fatalf("%s: %v", name, err)
+				}
+			}
+			cfg := testutil.LoadConfig(t, dir, fmt.Sprintf(`name: f
+seed: 1
+data: {train: x.safetensors, validation_split: 0.25, normalize: %s}
+model: {layers: [flatten, {dense: {units: 4}}, tanh, {dense: {units: classes}}]}
+training: {epochs: 2, batch_size: 16}
+`, tc.norm))
+			run := filepath.Join(dir, "run")
+			if _, err := session.Run(cfg, session.Options{OutDir: run}); err != nil {
+				t.Fatal(err)
+			}
+			ckpt := filepath.Join(run, "last.safetensors")
+			if tc.old {
+				old := filepath.Join(dir, "old.safetensors")
+				if err := cktest.Edit(ckpt, old, func(meta map[string]string, _ map[string]any) {
+					var p map[string]any
+					json.Unmarshal([]byte(meta["preprocess"]), &p)
+					delete(p, "range")
+					b, _ := json.Marshal(p)
+					meta["preprocess"] = string(b)
+				}); err != nil {
+					t.Fatal(err)
+				}
+				ckpt = old
+			}
+			predict := func(input string) (Prediction, []string, error) {
+				var got Prediction
+				var warned []string
+				_, err := PredictInputs(cfg, InputOptions{Checkpoint: ckpt, Inputs: []string{filepath.Join(dir, input)}, Top: 2,
+					Each: func(p Prediction) { got = p }, Warn: func(msg string) { warned = append(warned, msg) }})
+				return got, warned, err
+			}
+			ref, warned, err := predict("want.safetensors")
+			if err != nil || len(warned) > 0 {
+				t.Fatalf("floats on the training scale: %v, warned %q", err, warned)
+			}
+			for _, input := range []string{"in.png", "u8.safetensors"} {
+				got, warned, err := predict(input)
+				if tc.err != "" {
+					if err == nil || !strings.Contains(err.Error(), tc.err) || !strings.HasPrefix(err.Error(), filepath.Join(dir, input)+": ") {
+						t.Errorf("%s: error %v, want one naming it with %q", input, err, tc.err)
+					}
+					continue
+				}
+				if err != nil {
+					t.Fatalf("%s: %v", input, err)
+				}
+				if len(warned) != 1 || !strings.Contains(warned[0], tc.warn) || !strings.HasPrefix(warned[0], filepath.Join(dir, input)+": ") {
+					t.Errorf("%s: warned %q, want one warning naming it with %q", input, warned, tc.warn)
+				}
+				if !reflect.DeepEqual(got.Top, ref.Top) {
+					t.Errorf("%s: %+v; the same pixels on the training scale: %+v", input, got.Top, ref.Top)
+				}
 			}
 		})
 	}

@@ -42,9 +42,11 @@ type Data[T backprop.Float] struct {
 	targetMean []float64
 	classFreq  []float64
 	// What Preprocess records of the training data: byte features, the
-	// CSV columns, the target count, the sample shape; pre is the
-	// checkpoint preprocessing a Data made by FromPreprocess came from.
+	// range of float ones (nil: bytes, or not recorded), the CSV columns,
+	// the target count, the sample shape; pre is the checkpoint
+	// preprocessing a Data made by FromPreprocess came from.
 	bytes                  bool
+	floatRange             []float64
 	featureCols, labelCols []string
 	targetDim              int
 	sample                 []int // the data's sample shape
@@ -353,6 +355,10 @@ func loadData[T backprop.Float](cfg *model.Config) (*Data[T], error) {
 	d.Norm, err = data.Fit(trainSub, data.Method(cfg.Data.Normalize))
 	if err != nil {
 		return nil, cfg.KeyCause("data.normalize", err.Error(), err)
+	}
+	if !d.bytes {
+		lo, hi := trainSub.Range()
+		d.floatRange = []float64{lo, hi}
 	}
 	if ds.Labels != nil {
 		d.classFreq = make([]float64, max(ds.NumClasses, 1))

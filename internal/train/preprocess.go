@@ -46,6 +46,7 @@ func (d *Data[T]) Preprocess() *checkpoint.Preprocess {
 		p.Kind = checkpoint.KindImages
 	}
 	p.Bytes = d.bytes
+	p.Range = slices.Clone(d.floatRange)
 	if im := d.Image; im != nil {
 		p.Image = &checkpoint.ImageSpec{Channels: im.Channels, Size: im.Size, Resize: im.Resize}
 		if p.Image.Resize == "" {
@@ -76,7 +77,7 @@ func FromPreprocess[T backprop.Float](cfg *model.Config, p *checkpoint.Preproces
 		return nil, fmt.Errorf("%s: model.input is %v, but %s was trained on inputs of shape %v: is it this config's checkpoint?", cfg.File, g.Input, ckpt, p.Input)
 	}
 	d := &Data[T]{Classes: info.Classes, ClassNames: p.ClassNames, cfg: cfg, graph: g,
-		bytes: p.Bytes, sample: p.ImageShape(), featureCols: p.Features, labelCols: p.Targets, targetDim: p.TargetDim,
+		bytes: p.Bytes, floatRange: p.Range, sample: p.ImageShape(), featureCols: p.Features, labelCols: p.Targets, targetDim: p.TargetDim,
 		targetMean: p.TargetMean, classFreq: p.ClassFreq, pre: p}
 	if p.Kind == checkpoint.KindText {
 		d.ClassNames = p.Sequence.Vocab
@@ -125,6 +126,16 @@ func (d *Data[T]) LabelColumns() []string { return d.labelCols }
 
 // ByteFeatures reports whether the training features were bytes (0..255).
 func (d *Data[T]) ByteFeatures() bool { return d.bytes }
+
+// FloatRange returns the smallest and the largest feature value of the
+// training part when the features were floats and the range is known
+// (ok false: bytes, or a checkpoint written before nettrain recorded it).
+func (d *Data[T]) FloatRange() (lo, hi float64, ok bool) {
+	if len(d.floatRange) != 2 {
+		return 0, 0, false
+	}
+	return d.floatRange[0], d.floatRange[1], true
+}
 
 // SampleShape is the shape of one sample as the training data held it
 // (MNIST's [1, 28, 28] also for an MLP whose input is [784]).
