@@ -51,9 +51,10 @@ images (searched recursively; when its subfolders are named after the
 training classes they are the labels), a CSV file (the feature columns the
 model was trained on, found by name; the label column, when present, gives
 the accuracy or MSE), or a safetensors file with x (and y). Prints a table:
-the input, the predicted class and the top --top probabilities, or the
-regression outputs in the targets' units; --out writes every prediction as
-.csv or .jsonl.
+the input, the predicted class and the top --top probabilities (scores,
+the raw outputs, for a classifier trained with mse or half_sse, which has
+no softmax), or the regression outputs in the targets' units; --out writes
+every prediction as .csv or .jsonl.
 
 Without INPUT, a series model forecasts its validation part (CSV and a
 plot, with the naive last-value forecast) and, with --steps N, N rows
@@ -484,7 +485,11 @@ func (t *predictionTable) row(p infer.Prediction) {
 	if !t.header {
 		t.header = true
 		if p.Top != nil {
-			fmt.Fprintf(t.tw, "input\tpredicted\tprobability\ttop %d\tlabel\n", len(p.Top))
+			value := "probability"
+			if p.Top[0].Score {
+				value = "score" // a model trained with mse or half_sse: its raw outputs
+			}
+			fmt.Fprintf(t.tw, "input\tpredicted\t%s\ttop %d\tlabel\n", value, len(p.Top))
 		} else {
 			head := append([]string{"input"}, t.targets...)
 			for _, c := range t.targets {

@@ -282,3 +282,50 @@ func TestPredictCountsSkippedFiles(t *testing.T) {
 		}
 	}
 }
+
+// TestPredictScoresForOtherLosses: a classifier trained with mse or
+// half_sse has no softmax, so its outputs are scores, not probabilities
+// (they may be negative): the table, the CSV and the JSON lines name them
+// "score", and --json says "scores": true; a cross-entropy model's stay
+// probabilities.
+func TestPredictScoresForOtherLosses(t *testing.T) {
+	dir := t.TempDir()
+	testutil.WriteImageFolder(t, filepath.Join(dir, "images"), 3, 4, 4, 4, false)
+	os.WriteFile(filepath.Join(dir, "c.yaml"), []byte("data: {train: images, validation_split: 0.25}\nmodel:\n  layers: [flatten, {dense: {units: classes}}]\ntraining: {batch_size: 4}\n"), 0o644)
+	for _, tc := range []struct {
+		loss  string
+		value string // what the values are called
+		other string // what they must not be called
+	}{
+		{"cross_entropy", "probability", "score"},
+		{"mse", "score", "probability"},
+		{"half_sse", "score", "probability"},
+	} {
+		t.Run(tc.loss, func(t *testing.T) {
+			run := "run-" + tc.loss
+			runNettrain(t, dir, "train", "c.yaml", "--set", "loss="+tc.loss, "--set", "training.steps=2", "--out", run)
+			predict := func(extra ...string) string {
+				return runNettrain(t, dir, append([]string{"predict", run + "/config.yaml", "--checkpoint", run + "/last.safetensors", "images", "--top", "2"}, extra...)...)
+			}
+			table := predict()
+			head, _, _ := strings.Cut(table, "\n")
+			if !strings.Contains(head, "predicted  "+tc.value) || strings.Contains(head, tc.other) {
+				t.Errorf("the table's header %q; want the values called %q", head, tc.value)
+			}
+			predict("--out", "p.csv")
+			b, _ := os.ReadFile(filepath.Join(dir, "p.csv"))
+			want := fmt.Sprintf("input,predicted,%s,class_2,%[1]s_2,label\n", tc.value)
+			if head, _, _ := strings.Cut(string(b), "\n"); head+"\n" != want {
+				t.Errorf("the CSV's header %q; want %q", head, want)
+			}
+			summary := predict("--out", "p.jsonl", "--json")
+			b, _ = os.ReadFile(filepath.Join(dir, "p.jsonl"))
+			if !strings.Contains(string(b), `"`+tc.value+`":`) || strings.Contains(string(b), `"`+tc.other+`":`) {
+				t.Errorf("JSON lines %s; want the values called %q", b, tc.value)
+			}
+			if got := strings.Contains(summary, `"scores": true`); got != (tc.value == "score") {
+				t.Errorf("--json %s; want \"scores\": true exactly for scores", summary)
+			}
+		})
+	}
+}

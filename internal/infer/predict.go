@@ -2,6 +2,7 @@ package infer
 
 import (
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -64,11 +65,38 @@ type InputOptions struct {
 	Warn func(msg string)
 }
 
-// ClassProb is a class and its probability.
+// ClassProb is a class and its probability (or its score: Score).
 type ClassProb struct {
 	Class       int     `json:"class"`
 	Name        string  `json:"name"`
 	Probability float64 `json:"probability"`
+	// Score says that Probability is the model's raw output for the
+	// class, a score and no probability (a model trained with mse or
+	// half_sse has no softmax: it may be negative, or above 1); JSON then
+	// names it "score".
+	Score bool `json:"-"`
+}
+
+// MarshalJSON writes c as {"class", "name", "probability"} (or "score"
+// for a Score), a value that is not finite as null, as package
+// finitejson does.
+func (c ClassProb) MarshalJSON() ([]byte, error) {
+	v := &c.Probability
+	if math.IsNaN(*v) || math.IsInf(*v, 0) {
+		v = nil
+	}
+	if c.Score {
+		return json.Marshal(struct {
+			Class int      `json:"class"`
+			Name  string   `json:"name"`
+			Score *float64 `json:"score"`
+		}{c.Class, c.Name, v})
+	}
+	return json.Marshal(struct {
+		Class       int      `json:"class"`
+		Name        string   `json:"name"`
+		Probability *float64 `json:"probability"`
+	}{c.Class, c.Name, v})
 }
 
 // Prediction is the model's answer for one input sample.
@@ -108,6 +136,10 @@ type InputResult struct {
 	// Targets the regression outputs.
 	Classes []string `json:"classes,omitempty"`
 	Targets []string `json:"targets,omitempty"`
+	// Scores says that the classes' values are the model's raw outputs,
+	// scores and no probabilities: a classifier trained with mse or
+	// half_sse, which has no softmax (ClassProb.Score).
+	Scores bool `json:"scores,omitempty"`
 	// Skipped counts files in input folders that are not images.
 	Skipped int    `json:"skipped_files,omitempty"`
 	Out     string `json:"out,omitempty"`
@@ -199,6 +231,7 @@ func predictInputs[T backprop.Float](cfg *model.Config, o InputOptions) (*InputR
 		for c := range classes {
 			r.Classes = append(r.Classes, className(m.Data.ClassNames, c))
 		}
+		r.Scores = cfg.Loss != backprop.CrossEntropy
 	} else {
 		r.Targets = targetNames(m.Data.LabelColumns(), backprop.Prod(net.OutShape()))
 		if o.Targets != nil {
@@ -289,6 +322,9 @@ func predictInputs[T backprop.Float](cfg *model.Config, o InputOptions) (*InputR
 					if classes > 0 {
 						probs := softmax(row, cfg.Loss == backprop.CrossEntropy)
 						p.Top = topK(probs, top, m.Data.ClassNames)
+						for k := range p.Top {
+							p.Top[k].Score = r.Scores
+						}
 						if ds.Labels != nil {
 							l := int(ds.Labels[i])
 							p.Label, p.LabelName = &l, className(m.Data.ClassNames, l)
@@ -658,9 +694,13 @@ func (pw *predictionWriter) write(p Prediction) error {
 		pw.header = true
 		h := []string{"input"}
 		if pw.r.Classes != nil {
-			h = append(h, "predicted", "probability")
+			value := "probability"
+			if pw.r.Scores {
+				value = "score"
+			}
+			h = append(h, "predicted", value)
 			for i := 2; i <= pw.top; i++ {
-				h = append(h, fmt.Sprintf("class_%d", i), fmt.Sprintf("probability_%d", i))
+				h = append(h, fmt.Sprintf("class_%d", i), fmt.Sprintf("%s_%d", value, i))
 			}
 			h = append(h, "label")
 		} else {
