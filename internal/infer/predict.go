@@ -449,7 +449,11 @@ func openInput[T backprop.Float](m *train.Model[T], in string, limit int64, what
 	case "csv":
 		cols := d.FeatureColumns()
 		if cols == nil {
-			return nil, 0, fmt.Errorf("%s: the model was not trained on a CSV file, so it has no feature columns to find in one; give images or a safetensors file with x", in)
+			give := "a safetensors file with x of shape " + shapeN(d.SampleShape())
+			if takesImages(d) {
+				give = "images or " + give
+			}
+			return nil, 0, fmt.Errorf("%s: the model was not trained on a CSV file, so it has no feature columns to find in one; give %s", in, give)
 		}
 		task := data.Classification
 		if m.Classes() == 0 {
@@ -517,18 +521,47 @@ func bytesOnFloatScale[T backprop.Float](d *train.Data[T], ckpt string, s source
 	if _, ok := s.(*setSource); ok {
 		what = in + `: tensor "x" holds U8 bytes 0..255`
 	}
-	lo, hi, ok := d.FloatRange()
-	switch {
-	case !ok:
+	if divide, ok := floatScale(d); ok {
+		return divide, nil
+	}
+	lo, hi, known := d.FloatRange()
+	if !known {
 		return false, fmt.Errorf("%s, but the model was trained on floats whose range %s does not record (written before nettrain recorded it), so their scale is unknown: give a safetensors file with x on the training data's scale, or train again",
 			what, ckpt)
-	case lo >= 0 && hi <= 1:
-		return true, nil
-	case lo >= 0 && hi <= 255:
-		return false, nil
 	}
 	return false, fmt.Errorf("%s, but the model was trained on floats within [%.6g, %.6g], neither within [0, 1] (pixels / 255) nor within [0, 255] (pixels): give a safetensors file with x on the training data's scale",
 		what, lo, hi)
+}
+
+// floatScale says how bytes 0..255 become the features of a model trained
+// on floats: divided by 255 (divide) when their recorded range lies within
+// [0, 1], as they are within [0, 255]; ok is false for any other range,
+// or none recorded.
+func floatScale[T backprop.Float](d *train.Data[T]) (divide, ok bool) {
+	lo, hi, known := d.FloatRange()
+	return known && lo >= 0 && hi <= 1, known && lo >= 0 && hi <= 255
+}
+
+// takesImages reports whether image files can be given to the model: its
+// samples are images of 1 or 3 channels, [C, H, W], of bytes or of floats
+// whose scale the pixels can be put on (floatScale).
+func takesImages[T backprop.Float](d *train.Data[T]) bool {
+	if _, err := imageOptions(d.Image, d.SampleShape(), ""); err != nil {
+		return false
+	}
+	_, ok := floatScale(d)
+	return d.ByteFeatures() || ok
+}
+
+// shapeN writes the shape of a tensor of samples of the given shape, as
+// PyTorch users write it: "(N, 1, 28, 28)".
+func shapeN(sample []int) string {
+	var b strings.Builder
+	b.WriteString("(N")
+	for _, v := range sample {
+		fmt.Fprintf(&b, ", %d", v)
+	}
+	return b.String() + ")"
 }
 
 // bytesOnFloatNote says, once for all the byte inputs (image files, U8

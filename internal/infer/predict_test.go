@@ -534,3 +534,70 @@ training: {epochs: 2, batch_size: 16}
 		})
 	}
 }
+
+// TestPredictCSVForModelOfOtherData: a CSV file given to a model trained on
+// a safetensors file is refused naming it, with what the model does take:
+// a safetensors x of the model's sample shape, and images only when its
+// samples are images whose scale pixels can be put on (bytes, or floats
+// within [0, 255]).
+func TestPredictCSVForModelOfOtherData(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "new.csv"), []byte("a,b,c,d,e,f\n1,2,3,4,5,6\n"), 0o644)
+	const n = 16
+	y := make([]int32, n)
+	for i := range y {
+		y[i] = int32(i % 2)
+	}
+	floats := func(f int, v func(i int) float32) []float32 {
+		x := make([]float32, n*f)
+		for i := range x {
+			x[i] = v(i)
+		}
+		return x
+	}
+	px := make([]uint8, n*16)
+	for i := range px {
+		px[i] = uint8(i * 7)
+	}
+	for _, tc := range []struct {
+		name  string
+		shape []int
+		x     any
+		want  string
+	}{
+		{"tabular floats", []int{6}, floats(6, func(i int) float32 { return float32(i % 5) }),
+			"give a safetensors file with x of shape (N, 6)"},
+		{"image bytes", []int{1, 4, 4}, px,
+			"give images or a safetensors file with x of shape (N, 1, 4, 4)"},
+		{"image floats within [0, 1]", []int{1, 4, 4}, floats(16, func(i int) float32 { return float32(i%9) / 8 }),
+			"give images or a safetensors file with x of shape (N, 1, 4, 4)"},
+		{"image floats within [-1, 1]", []int{1, 4, 4}, floats(16, func(i int) float32 { return float32(i%9)/4 - 1 }),
+			"give a safetensors file with x of shape (N, 1, 4, 4)"},
+		{"samples of two channels", []int{2, 2, 2}, floats(8, func(i int) float32 { return float32(i % 3) }),
+			"give a safetensors file with x of shape (N, 2, 2, 2)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sub := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "-"))
+			os.MkdirAll(sub, 0o755)
+			if err := safetensors.Write(filepath.Join(sub, "x.safetensors"), []safetensors.Tensor{
+				{Name: "x", Shape: append([]int{n}, tc.shape...), Data: tc.x}, {Name: "y", Shape: []int{n}, Data: y}}, nil); err != nil {
+				t.Fatal(err)
+			}
+			cfg := testutil.LoadConfig(t, sub, `name: s
+data: {train: x.safetensors, validation_split: 0.25}
+model: {layers: [flatten, {dense: {units: classes}}]}
+training: {epochs: 1, batch_size: 4}
+`)
+			run := filepath.Join(sub, "run")
+			if _, err := session.Run(cfg, session.Options{OutDir: run}); err != nil {
+				t.Fatal(err)
+			}
+			in := filepath.Join(dir, "new.csv")
+			_, err := PredictInputs(cfg, InputOptions{Checkpoint: filepath.Join(run, "last.safetensors"), Inputs: []string{in}, Top: 1})
+			want := in + ": the model was not trained on a CSV file, so it has no feature columns to find in one; " + tc.want
+			if err == nil || err.Error() != want {
+				t.Errorf("error\n  %v\nwant\n  %s", err, want)
+			}
+		})
+	}
+}
