@@ -245,8 +245,14 @@ func parseCSV(name string, r io.Reader, opts CSVOptions, lim limit) (*Dataset, e
 		nameLine  []int    // line where each name first appears
 		nameIdx   = map[string]int32{}
 	)
-	parseNum := func(cell string, line, j int) (float64, error) {
-		return parseNumCell(name, cell, line, colName(j), line == firstLine && opts.Header == HeaderAuto, opts.Float64)
+	parseNum := func(cell string, line, j int, wordHint string) (float64, error) {
+		return parseNumCell(name, cell, line, colName(j), line == firstLine && opts.Header == HeaderAuto, opts.Float64, wordHint)
+	}
+	// A word in a feature column of a training file whose features are
+	// every other column: one the user may not mean as a feature.
+	featureHint := ""
+	if len(opts.Features) == 0 && opts.Trained == nil {
+		featureHint = "; leave the column out by listing the feature columns in data.csv.features, or encode it as numbers"
 	}
 
 	// The memory the data set needs, counted as rows are read: a float32
@@ -287,7 +293,7 @@ func parseCSV(name string, r io.Reader, opts CSVOptions, lim limit) (*Dataset, e
 		}
 		for _, j := range featCols {
 			l, _ := cr.FieldPos(j)
-			v, err := parseNum(rec[j], l, j)
+			v, err := parseNum(rec[j], l, j, featureHint)
 			if err != nil {
 				return nil, err
 			}
@@ -296,7 +302,7 @@ func parseCSV(name string, r io.Reader, opts CSVOptions, lim limit) (*Dataset, e
 		if task == Regression {
 			for _, j := range labelCols {
 				l, _ := cr.FieldPos(j)
-				v, err := parseNum(rec[j], l, j)
+				v, err := parseNum(rec[j], l, j, "")
 				if err != nil {
 					return nil, err
 				}
@@ -396,7 +402,11 @@ func setLabels(ds *Dataset, raw []int32, texts []string, lines []int, col string
 				if cm != nil {
 					return errf(k, "label %s is not a class id (%s)", truncate(s), cm.describe())
 				}
-				return errf(k, "label %s is not a class id (class ids are whole numbers from 0)", truncate(s))
+				hint := regressionHint
+				if math.IsNaN(v) {
+					hint = "" // no target either
+				}
+				return errf(k, "label %s is not a class id (class ids are whole numbers from 0)%s", truncate(s), hint)
 			case v < 0:
 				return errf(k, "class id %s is negative; class ids run from 0", truncate(s))
 			case cm != nil && v >= float64(cm.NumClasses):
@@ -491,6 +501,12 @@ func everyID(ds *Dataset, ids []int32, texts []string, lines []int, errf func(in
 	return errf(top, "the labels are numbers, read as class ids 0 to %d, but no row has %s; set data.csv.classes: names to read them as the names of %d classes, or ids to keep every id from 0 to %d as a class",
 		ds.NumClasses-1, what, len(seen), ds.NumClasses-1)
 }
+
+// regressionHint ends the error of a training file's label of a number
+// with a fraction (108.4), never a class id: the column is read as class
+// labels because the loss is cross_entropy, the default, and most likely
+// holds a regression's targets.
+const regressionHint = "; for a regression on this column, set loss: mse"
 
 // isNumber reports whether a label is a number: anything strconv.ParseFloat
 // reads, out of range or not ("1", "1.0", "3e0", "-2", "1e999", "NaN").
@@ -767,8 +783,10 @@ func (ds *Dataset) appendTarget(v float64, f64 bool) {
 // parseNumCell reads a feature or target value: a finite float32, or a
 // finite float64 when f64 (the value returned is then exactly
 // strconv.ParseFloat(.., 64)'s). Its error names the file, line and
-// column; firstRow adds the hint that line 1 may be a header.
-func parseNumCell(name, cell string, line int, col string, firstRow, f64 bool) (float64, error) {
+// column; firstRow adds the hint that line 1 may be a header, and
+// wordHint (when no other hint applies) ends the error of a cell that is
+// not a number.
+func parseNumCell(name, cell string, line int, col string, firstRow, f64 bool, wordHint string) (float64, error) {
 	s := strings.TrimSpace(cell)
 	bits, kind := 32, "float32"
 	if f64 {
@@ -793,6 +811,8 @@ func parseNumCell(name, cell string, line int, col string, firstRow, f64 bool) (
 		msg += fmt.Sprintf(" (the file looks separated by %s; nettrain reads comma-separated files)", sep)
 	} else if firstRow {
 		msg += " (if line 1 is a header row, set data.csv.header: true)"
+	} else if problem == "is not a number" {
+		msg += wordHint
 	}
 	return 0, errors.New(msg)
 }

@@ -179,8 +179,14 @@ func TestParseCSVErrors(t *testing.T) {
 		{"header only", "a,b,c\n", CSVOptions{}, "d.csv: has a header row but no data rows"},
 		{"ragged", "a,b,c\n1,2,3\n4,5\n", CSVOptions{}, "d.csv:3: row has 2 fields, but line 1 has 3"},
 		{"ragged long", "1,2,3\n4,5,6,7\n", CSVOptions{}, "d.csv:2: row has 4 fields, but line 1 has 3"},
-		{"non-numeric with header", "a,b,label\n1,2,x\n1,oops,y\n", CSVOptions{}, `d.csv:3: column "b" (index 1): "oops" is not a number`},
-		{"non-numeric without header", "1,2,0\n1,oops,1\n", CSVOptions{}, `d.csv:2: column index 1: "oops" is not a number`},
+		// A word in a training file's feature column, when the features
+		// are every other column: it can be left out.
+		{"non-numeric with header", "a,b,label\n1,2,x\n1,oops,y\n", CSVOptions{}, `d.csv:3: column "b" (index 1): "oops" is not a number; leave the column out by listing the feature columns in data.csv.features, or encode it as numbers`},
+		{"non-numeric without header", "1,2,0\n1,oops,1\n", CSVOptions{}, `d.csv:2: column index 1: "oops" is not a number; leave the column out by listing the feature columns in data.csv.features, or encode it as numbers`},
+		{"non-numeric in a regression's feature", "a,city,t\n1,lyon,2\n", CSVOptions{Task: Regression}, `d.csv:2: column "city" (index 1): "lyon" is not a number; leave the column out by listing the feature columns in data.csv.features, or encode it as numbers`},
+		{"non-numeric in a feature picked", "a,b,label\n1,oops,y\n", CSVOptions{Features: []string{"b"}}, `d.csv:2: column "b" (index 1): "oops" is not a number`},
+		{"non-numeric in a feature the model was trained on", "a,b,label\n1,oops,y\n", CSVOptions{Trained: &TrainedColumns{Features: []string{"a", "b"}, Labels: []string{"label"}, AllFeatures: true}},
+			`d.csv:2: column "b" (index 1): "oops" is not a number`},
 		{"non-numeric on line 1 hints at the header", "1,b,label\n1,c,x\n", CSVOptions{}, `d.csv:1: column index 1: "b" is not a number (if line 1 is a header row, set data.csv.header: true)`},
 		{"a word over a number in the label column only, words below", "1,2,y\n3,4,0\n5,6,cat\n", CSVOptions{},
 			`d.csv:1: cannot tell whether line 1 is a header row: column index 2 holds "y" there, above the number 0 on line 2, but also words such as "cat" (line 3); set data.csv.header: true or false`},
@@ -234,7 +240,8 @@ func TestParseCSVErrors(t *testing.T) {
 		{"bare quote", "a,b\n1,2\n3,x\"y\n", CSVOptions{}, `d.csv:3:4: malformed CSV: bare " in non-quoted-field`},
 
 		// Integer class ids: whole numbers, however written.
-		{"fractional label", "a,y\n1,0\n2,1\n3,1.5\n", CSVOptions{}, `d.csv:4: column "y" (index 1): label 1.5 is not a class id (class ids are whole numbers from 0)`},
+		{"fractional label", "a,y\n1,0\n2,1\n3,1.5\n", CSVOptions{}, `d.csv:4: column "y" (index 1): label 1.5 is not a class id (class ids are whole numbers from 0); for a regression on this column, set loss: mse`},
+		{"NaN label", "a,y\n1,0\n2,NaN\n", CSVOptions{}, `d.csv:3: column "y" (index 1): label NaN is not a class id (class ids are whole numbers from 0)`},
 		{"NaN label", "a,y\n1,0\n2,NaN\n", CSVOptions{}, `d.csv:3: column "y" (index 1): label NaN is not a class id (class ids are whole numbers from 0)`},
 		{"negative float label", "a,y\n1,0\n2,-1.0\n", CSVOptions{}, `d.csv:3: column "y" (index 1): class id -1.0 is negative; class ids run from 0`},
 		{"label beyond float64", "a,y\n1,0\n2,1e999\n", CSVOptions{}, `d.csv:3: column "y" (index 1): class id 1e999 is too large`},

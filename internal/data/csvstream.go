@@ -162,7 +162,7 @@ func (s *CSVStream) Next(max int) (*Dataset, []int, error) {
 		}
 		for _, j := range s.feat {
 			l, _ := s.cr.FieldPos(j) // of the last row read, also the pending one
-			v, err := parseNumCell(s.name, rec[j], l, s.colName(j), false, s.opts.Float64)
+			v, err := parseNumCell(s.name, rec[j], l, s.colName(j), false, s.opts.Float64, "")
 			if err != nil {
 				return nil, nil, err
 			}
@@ -172,7 +172,7 @@ func (s *CSVStream) Next(max int) (*Dataset, []int, error) {
 		case s.lab == nil:
 		case s.opts.Task == Regression:
 			for _, j := range s.lab {
-				v, err := parseNumCell(s.name, rec[j], line, s.colName(j), false, s.opts.Float64)
+				v, err := parseNumCell(s.name, rec[j], line, s.colName(j), false, s.opts.Float64, "")
 				if err != nil {
 					return nil, nil, err
 				}
