@@ -3,6 +3,9 @@ package main
 import (
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
+	"unicode"
 
 	"github.com/spf13/cobra"
 
@@ -166,10 +169,22 @@ func printClassification(w io.Writer, r train.EvalResult) {
 	printTable(w, cm, right)
 }
 
-// className labels class c: its name when the data names classes.
+// className labels class c: its name when the data names classes
+// (tableName), else its id.
 func className(r train.EvalResult, c int) string {
 	if c < len(r.ClassNames) {
-		return fmt.Sprintf("%q", r.ClassNames[c])
+		return tableName(r.ClassNames[c])
 	}
 	return fmt.Sprint(c)
+}
+
+// tableName shows a class name in a table of eval or predict: as it is
+// (setosa), or quoted in Go syntax ("Iris setosa") when it is empty or
+// holds a space, a comma, a quote or a character that does not print,
+// which would blur the table's columns.
+func tableName(name string) string {
+	if name == "" || strings.ContainsFunc(name, func(r rune) bool { return unicode.IsSpace(r) || r == ',' || r == '"' || !unicode.IsPrint(r) }) {
+		return strconv.Quote(name)
+	}
+	return name
 }

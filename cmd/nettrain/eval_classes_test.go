@@ -49,3 +49,34 @@ func TestEvalManyClasses(t *testing.T) {
 		})
 	}
 }
+
+// TestClassNamesInTables: eval's and predict's tables show a class name
+// the same way: as it is, or quoted when a space, a comma or a quote in it
+// would blur the columns.
+func TestClassNamesInTables(t *testing.T) {
+	dir := t.TempDir()
+	names := []string{"low", "high one", `"x,y"`}
+	var b strings.Builder
+	b.WriteString("a,b,c,d,label\n")
+	for i, line := range strings.Split(strings.TrimSpace(ckData(30)), "\n")[1:] {
+		b.WriteString(line[:strings.LastIndex(line, ",")+1] + names[i%3] + "\n")
+	}
+	os.WriteFile(filepath.Join(dir, "d.csv"), []byte(b.String()), 0o644)
+	os.WriteFile(filepath.Join(dir, "config.yaml"), []byte(ckConfig), 0o644)
+	runNettrain(t, dir, "train", "config.yaml", "--set", "training.steps=2", "--out", "run")
+	eval := runNettrain(t, dir, "eval", "config.yaml", "--checkpoint", "run/last.safetensors", "--split", "train")
+	predict := runNettrain(t, dir, "predict", "config.yaml", "--checkpoint", "run/last.safetensors", "d.csv", "--top", "3")
+	for _, tc := range []struct {
+		shown, not string
+	}{
+		{"low", `"low"`},
+		{`"high one"`, "high one  "},
+		{`"x,y"`, "x,y  "},
+	} {
+		for cmd, out := range map[string]string{"eval": eval, "predict": predict} {
+			if !strings.Contains(out, tc.shown) || strings.Contains(out, tc.not) {
+				t.Errorf("%s shows %s otherwise than as %s:\n%s", cmd, tc.shown, tc.shown, out)
+			}
+		}
+	}
+}

@@ -501,16 +501,16 @@ func (t *predictionTable) row(p infer.Prediction) {
 	if p.Top != nil {
 		var top []string
 		for _, c := range p.Top {
-			top = append(top, fmt.Sprintf("%s %.3f", c.Name, c.Probability))
+			top = append(top, fmt.Sprintf("%s %.3f", tableName(c.Name), c.Probability))
 		}
 		label := ""
 		if p.Label != nil {
-			label = p.LabelName
+			label = tableName(p.LabelName)
 			if *p.Label != p.Top[0].Class {
 				label += " (wrong)"
 			}
 		}
-		fmt.Fprintf(t.tw, "%s\t%s\t%.4f\t%s\t%s\n", p.Input, p.Top[0].Name, p.Top[0].Probability, strings.Join(top, ", "), label)
+		fmt.Fprintf(t.tw, "%s\t%s\t%.4f\t%s\t%s\n", p.Input, tableName(p.Top[0].Name), p.Top[0].Probability, strings.Join(top, ", "), label)
 		return
 	}
 	row := []string{p.Input}
