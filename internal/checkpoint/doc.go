@@ -20,7 +20,8 @@
 // (counts are whole numbers from 0 to 2^53, sums and rates finite and
 // non-negative, the fields consistent with each other; the stored
 // preprocessing as training writes it: a known normalisation with scales
-// > 0 and within data.MaxScale, no CSV column named twice) and errors
+// > 0 and within data.MaxScale, a float features' range of two finite
+// numbers in order, no CSV column named twice) and errors
 // name the file and the field. Checks against a config and its data are the
 // resume's (package session). LoadWeights refuses a file that lacks a
 // parameter of the network, holds one of the wrong shape, or holds a
