@@ -111,13 +111,13 @@ classifiers on INPUT files and text models; --show (with --out) and
 	addSetFlag(cmd, &opts.Sets)
 	cmd.Flags().StringVar(&opts.Checkpoint, "checkpoint", "", "checkpoint of the model (required)")
 	cmd.Flags().IntVar(&opts.Top, "top", 3, "classifiers and text models: classes shown per input, most likely first")
-	cmd.Flags().StringVar(&opts.Out, "out", "", "file to write: every prediction as .csv or .jsonl (series: the forecast CSV, default beside the checkpoint)")
+	cmd.Flags().StringVar(&opts.Out, "out", "", "file to write: every prediction as .csv or .jsonl (series: the forecast CSV, default beside the checkpoint; after a file, none by default)")
 	cmd.Flags().IntVar(&opts.Show, "show", 20, "INPUT files, with --out: rows of the table printed (0: none; without --out every row is)")
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the summary as JSON (the predictions go to --out)")
 	cmd.Flags().IntVar(&opts.Threads, "threads", 0, fmt.Sprintf("INPUT files: threads to use, at most %d (default: training.threads, else every core the process may use)", maxThreads))
-	cmd.Flags().IntVar(&opts.Steps, "steps", 0, "series: forecast this many rows beyond the end of the data")
+	cmd.Flags().IntVar(&opts.Steps, "steps", 0, "series: forecast this many rows beyond the end of the data, or of the CSV file given (1 by default with a file)")
 	cmd.Flags().StringVar(&opts.Prompt, "prompt", "", "text model: give the distribution of the character after this text")
-	cmd.Flags().StringVar(&opts.Plot, "plot", "", "series: the plot's file, .png or .svg (default: a .png beside the CSV)")
+	cmd.Flags().StringVar(&opts.Plot, "plot", "", "series: the plot's file, .png or .svg (default: a .png beside the CSV; after a file, only with --plot)")
 	cmd.Flags().BoolVar(&opts.NoPlot, "no-plot", false, "series: do not draw the plot")
 	cmd.MarkFlagRequired("checkpoint")
 	return cmd
@@ -213,6 +213,8 @@ func checkPredictKind(o *PredictOptions, cfg *model.Config) error {
 			return usageError{fmt.Errorf("--out %s: a series model's forecasts are written as CSV: name a .csv file", o.Out)}
 		case o.NoPlot:
 			return usageError{fmt.Errorf("--no-plot: the forecast from a file is plotted only with --plot FILE")}
+		case o.Given["steps"] && o.Steps < 1:
+			return usageError{fmt.Errorf("--steps %d: the forecast after a file has at least one row", o.Steps)}
 		case o.Plot != "" && !slices.Contains([]string{".png", ".svg"}, strings.ToLower(filepath.Ext(o.Plot))):
 			return usageError{fmt.Errorf("--plot %s: the plot is written as PNG or SVG: name a .png or .svg file", o.Plot)}
 		}

@@ -87,6 +87,7 @@ func TestPredictFlagsForKind(t *testing.T) {
 		{"SERIES --checkpoint none.safetensors --prompt ab", "--prompt is for text models, but " + series + " is a series model"},
 		{"SERIES --checkpoint none.safetensors d.csv r.csv", series + " is a series model (data.sequence.kind: series): give one CSV file of its columns (the rows the forecast continues), not 2"},
 		{"SERIES --checkpoint none.safetensors d.csv --no-plot", "--no-plot: the forecast from a file is plotted only with --plot FILE"},
+		{"SERIES --checkpoint none.safetensors d.csv --steps 0", "--steps 0: the forecast after a file has at least one row"},
 		{"SERIES --checkpoint none.safetensors d.csv --out x.jsonl", "--out x.jsonl: a series model's forecasts are written as CSV: name a .csv file"},
 		{"SERIES --checkpoint none.safetensors d.csv --plot x.txt", "--plot x.txt: the plot is written as PNG or SVG"},
 		{"TEXT --checkpoint none.safetensors d.csv", text + " is a text model (data.sequence.kind: text), which takes its input with --prompt: give no INPUT files"},

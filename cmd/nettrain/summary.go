@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -202,7 +203,7 @@ func printTable(w io.Writer, rows [][]string, right []bool) {
 	widths := make([]int, len(rows[0]))
 	for _, r := range rows {
 		for i, c := range r {
-			widths[i] = max(widths[i], len(c))
+			widths[i] = max(widths[i], utf8.RuneCountInString(c))
 		}
 	}
 	for ri, r := range rows {
@@ -211,7 +212,7 @@ func printTable(w io.Writer, rows [][]string, right []bool) {
 			if i > 0 {
 				b.WriteString("  ")
 			}
-			pad := strings.Repeat(" ", widths[i]-len(c))
+			pad := strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c)) // columns by character, not byte
 			if right[i] {
 				b.WriteString(pad + c)
 			} else if i == len(r)-1 {

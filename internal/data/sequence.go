@@ -83,6 +83,11 @@ type SeqOptions struct {
 	// strconv.ParseFloat(.., 64) reads it (and differences taken in
 	// float64), for float64 training; false stores float32.
 	Float64 bool
+	// RowsOnly reads a series' rows and nothing more: no windows are cut
+	// (Window, Horizon and Validation are not checked against the rows),
+	// no normalisation is fitted (Norm is nil), and one row is enough (none
+	// left with Difference): the rows a trained model's forecast continues.
+	RowsOnly bool
 }
 
 // DefaultSeqOptions returns the options a config starts from: the given

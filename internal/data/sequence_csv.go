@@ -158,8 +158,8 @@ func ParseSeriesCSV(name string, r io.Reader, opts SeqOptions) (seq *Sequence, t
 		}
 		seq.N++
 	}
-	if seq.N < 2 {
-		return fail(fmt.Errorf("%s: has %d data rows after the header; a series needs at least 2", name, seq.N))
+	if least := map[bool]int{false: 2, true: 1}[opts.RowsOnly]; seq.N < least {
+		return fail(fmt.Errorf("%s: has %d data rows after the header; a series needs at least %d", name, seq.N, least))
 	}
 	seq.values, seq.values64 = slices.Clip(seq.values), slices.Clip(seq.values64)
 	if opts.Difference {
@@ -172,6 +172,9 @@ func ParseSeriesCSV(name string, r io.Reader, opts SeqOptions) (seq *Sequence, t
 		seq.levels64, seq.values64 = seq.values64, difference(seq.values64, c)
 		seq.N--
 		seq.Differenced = true
+	}
+	if opts.RowsOnly {
+		return seq, Windows{}, Windows{}, nil
 	}
 	trainEnd, valStart, err := splitRegions(name, seq.N, opts)
 	if err != nil {

@@ -851,3 +851,34 @@ func TestSeriesDifference(t *testing.T) {
 		t.Errorf("difference with horizon 2: %v", err)
 	}
 }
+
+// TestSeriesRowsOnly: RowsOnly reads the rows a forecast continues, from
+// one row on (two with Difference), with no windows cut and nothing
+// fitted; no rows at all is still an error.
+func TestSeriesRowsOnly(t *testing.T) {
+	for _, c := range []struct {
+		csv  string
+		diff bool
+		n    int
+		err  string
+	}{
+		{"x,y\n1,2\n", false, 1, ""},
+		{"x,y\n1,2\n3,5\n", true, 1, ""},
+		{"x,y\n1,2\n", true, 0, ""},
+		{"x,y\n", false, 0, "has 0 data rows after the header; a series needs at least 1"},
+	} {
+		o := DefaultSeqOptions(SeqSeries, 4)
+		o.RowsOnly, o.Difference, o.Validation = true, c.diff, 0.5
+		seq, _, _, err := ParseSeriesCSV("s.csv", strings.NewReader(c.csv), o)
+		switch {
+		case c.err != "":
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("%q: %v, want %q", c.csv, err, c.err)
+			}
+		case err != nil || seq.N != c.n || seq.Norm != nil:
+			t.Errorf("%q (difference %v): %v, N %d, want %d rows and no normalisation", c.csv, c.diff, err, seq.N, c.n)
+		case c.diff && c.n == 1 && seq.Value(0, 1) != 3:
+			t.Errorf("%q: change %v, want 3", c.csv, seq.Value(0, 1))
+		}
+	}
+}

@@ -344,7 +344,7 @@ type AheadResult struct {
 	// LastRow is the last row of the data; Last its values.
 	LastRow int       `json:"last_row"`
 	Last    []float64 `json:"last"`
-	CSV     []string  `json:"csv"`             // the file written
+	CSV     []string  `json:"csv,omitempty"`   // the file written
 	Plots   []string  `json:"plots,omitempty"` // one per column
 }
 
@@ -374,10 +374,17 @@ func columnPlots(plotPath string, columns []string) []string {
 	}
 	ext := filepath.Ext(plotPath)
 	paths := make([]string, len(columns))
+	used := map[string]bool{}
 	for k, name := range names {
 		if count[name] > 1 {
 			name += "-" + strconv.Itoa(k+1)
 		}
+		// A numbered name may be another column's own ("a_b-2"): number
+		// it again until it is free.
+		for base, i := name, 2; used[name]; i++ {
+			name = base + "-" + strconv.Itoa(i)
+		}
+		used[name] = true
 		paths[k] = strings.TrimSuffix(plotPath, ext) + "-" + name + ext
 	}
 	return paths
@@ -443,7 +450,7 @@ func ForecastFrom(cfg *model.Config, ckpt, path string, steps int, csvPath, plot
 	// The file read as a series of the model's columns, inputs and
 	// targets by name, without normalisation: the model's applies.
 	o := data.DefaultSeqOptions(data.SeqSeries, 1)
-	o.Normalize, o.Validation, o.Difference, o.Float64 = data.None, 0, seq.Differenced, cfg.DType == "float64"
+	o.Normalize, o.Difference, o.Float64, o.RowsOnly = data.None, seq.Differenced, cfg.DType == "float64", true
 	o.MaxBytes, o.LimitName = train.MemoryLimit(cfg)
 	for _, c := range seq.In {
 		o.Inputs = append(o.Inputs, seq.Columns[c])
@@ -454,9 +461,6 @@ func ForecastFrom(cfg *model.Config, ckpt, path string, steps int, csvPath, plot
 	rows := seq.Window + b2i(seq.Differenced)
 	fs, _, _, err := data.LoadSequence(path, o)
 	if err != nil {
-		if strings.Contains(err.Error(), "needs at least 2") || strings.Contains(err.Error(), "positions, but the sequence has only") {
-			return nil, fmt.Errorf("%s: has too few rows: the model reads the last %d (its window%s)", path, rows, map[bool]string{true: " and one more, to difference", false: ""}[seq.Differenced])
-		}
 		return nil, err
 	}
 	if fs.N < seq.Window {
@@ -466,7 +470,7 @@ func ForecastFrom(cfg *model.Config, ckpt, path string, steps int, csvPath, plot
 	for c, name := range seq.Columns {
 		cols[c] = slices.Index(fs.Columns, name)
 	}
-	return forecast(cfg, net, seq, seriesTail{seq: fs, col: cols}, steps, csvPath, plotPath)
+	return forecast(cfg, net, seq, seriesTail{seq: fs, col: cols, file: true}, steps, csvPath, plotPath)
 }
 
 // canRecurse refuses a forecast of more than one step (each fed back as
@@ -492,8 +496,18 @@ func canRecurse(cfg *model.Config, seq *data.Sequence, steps int, where string) 
 // a file of its columns; col maps each of the model's columns to the
 // series' column.
 type seriesTail struct {
-	seq *data.Sequence
-	col []int
+	seq  *data.Sequence
+	col  []int
+	file bool // a file given to predict, not the model's data
+}
+
+// what names the forecast in messages: predict's --steps beyond the
+// model's data, or the forecast after a file.
+func (t seriesTail) what(steps int) string {
+	if t.file {
+		return fmt.Sprintf("the forecast of %d row(s) after %s", steps, t.seq.Source)
+	}
+	return fmt.Sprintf("predict --steps %d", steps)
 }
 
 // lastRow is the 0-based data row of the series' last row.
@@ -546,7 +560,7 @@ func forecast(cfg *model.Config, net *backprop.Network[float64], seq *data.Seque
 				v = level[c]
 			}
 			if !inSeriesRange(v, f64) {
-				return nil, leavesRange(cfg, steps, s, at, seq.Columns[c], v, f64)
+				return nil, leavesRange(cfg, tail.what(steps), s, at, seq.Columns[c], v, f64)
 			}
 			out[k] = v
 		}
@@ -582,7 +596,7 @@ func inSeriesRange(v float64, f64 bool) bool {
 // steps, file row row, gives column a value that the series cannot hold:
 // the recursive forecast diverges, and the rows before it are the most
 // --steps can give.
-func leavesRange(cfg *model.Config, steps, s, row int, column string, v float64, f64 bool) error {
+func leavesRange(cfg *model.Config, what string, s, row int, column string, v float64, f64 bool) error {
 	typ := "float32"
 	if f64 {
 		typ = "float64"
@@ -591,8 +605,8 @@ func leavesRange(cfg *model.Config, steps, s, row int, column string, v float64,
 	if s == 0 {
 		fit = "no forecast row stays in range"
 	}
-	return fmt.Errorf("%s: predict --steps %d: the forecast of column %q at row %d is %s, beyond the range of %s (the series' values under dtype %s), where the recursive forecast (each row fed back as the next input) cannot go on; %s",
-		cfg.File, steps, column, row, strconv.FormatFloat(v, 'g', 6, 64), typ, cfg.DType, fit)
+	return fmt.Errorf("%s: %s: the forecast of column %q at row %d is %s, beyond the range of %s (the series' values under dtype %s), where the recursive forecast (each row fed back as the next input) cannot go on; %s",
+		cfg.File, what, column, row, strconv.FormatFloat(v, 'g', 6, 64), typ, cfg.DType, fit)
 }
 
 // writeAhead writes a forecast as CSV: row, then one column per target.

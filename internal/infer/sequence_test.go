@@ -195,6 +195,8 @@ func TestColumnPlots(t *testing.T) {
 		{"P.PNG", []string{"a", "b", "c"}, []string{"P-a.PNG", "P-b.PNG", "P-c.PNG"}},
 		{"f.png", []string{"x", "a b", "a_b"}, []string{"f-x.png", "f-a_b-2.png", "f-a_b-3.png"}},
 		{"f.png", []string{"", "-"}, []string{"f-_.png", "f--.png"}},
+		// A numbered name that is another column's own: numbered again.
+		{"f.png", []string{"a b", "a_b", "a_b-2"}, []string{"f-a_b-1.png", "f-a_b-2.png", "f-a_b-2-2.png"}},
 	} {
 		if got := columnPlots(c.path, c.columns); !slices.Equal(got, c.want) {
 			t.Errorf("columnPlots(%q, %q) = %q, want %q", c.path, c.columns, got, c.want)
@@ -631,6 +633,12 @@ training: {epochs: 2, batch_size: 8}
 			need := "the model reads the last 4 (its window)"
 			if tc.name == "differenced" {
 				short, need = 5, "the model reads the last 5 (its window and one more, to difference)"
+			}
+			// Exactly the rows the model reads are enough: the forecast
+			// beyond the data's end again.
+			exact := write(tc.name+"-exact.csv", append([]string{lines[0]}, lines[len(lines)-short:]...))
+			if got, err := ForecastFrom(cfg, ck, exact, 3, "", ""); err != nil || !reflect.DeepEqual(got.Values, want.Values) {
+				t.Errorf("%d rows: %v, %v; want %v", short, got, err, want.Values)
 			}
 			for _, c := range []struct {
 				rows []string

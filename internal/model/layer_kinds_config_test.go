@@ -106,6 +106,8 @@ func TestFrameworkLayerNames(t *testing.T) {
 		{"AdaptiveAvgPool2d", `unknown layer kind "AdaptiveAvgPool2d" (PyTorch's name; here it is "global_avgpool")`},
 		{"LeakyReLU", `unknown layer kind "LeakyReLU" (Keras's and PyTorch's name; here it is "leaky_relu")`},
 		{"desne", `unknown layer kind "desne" (did you mean "dense"?)`},
+		{"nn.Conv2d", `unknown layer kind "nn.Conv2d" (did you mean "conv2d"?)`},
+		{"nn.ReLU", `unknown layer kind "nn.ReLU" (did you mean "relu"?)`},
 	} {
 		src := "model:\n  input: [4]\n  layers:\n    - " + c.name + "\nloss: mse\n"
 		_, err := Parse("c.yaml", []byte(src), nil, nil)

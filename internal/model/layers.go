@@ -57,7 +57,7 @@ func (l *LayerConfig) decodeNode(d *decoder, n *yaml.Node, path string) error {
 		if kind, from, ok := frameworkKind(l.Kind); ok {
 			return d.errAt(kindNode, path, "unknown layer kind %q (%s name; here it is %q)", l.Kind, from, kind)
 		}
-		if hint := didYouMean(l.Kind, LayerKinds()); hint != "" {
+		if hint := didYouMean(strings.TrimPrefix(l.Kind, "nn."), LayerKinds()); hint != "" {
 			return d.errAt(kindNode, path, "unknown layer kind %q%s", l.Kind, hint)
 		}
 		return d.errAt(kindNode, path, "unknown layer kind %q; known: %s", l.Kind, oneOf(LayerKinds()))
