@@ -54,7 +54,50 @@ func loadForInference(cfg *model.Config, ckpt string, maxBatch int) (*train.Data
 	if err := train.CheckTrainedModel(cfg, m.Graph, ckpt, st); err != nil {
 		return nil, nil, err
 	}
+	if p := st.Preprocess; p != nil && p.Kind == checkpoint.KindSeries {
+		// The normalisation the weights were trained with, not one
+		// fitted again on a training part another validation_split
+		// would cut otherwise.
+		spec, err := train.SeriesSpec(p)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: the checkpoint's series: %v", ckpt, err)
+		}
+		if !slices.Equal(spec.Columns, m.Data.Seq.Columns) {
+			return nil, nil, fmt.Errorf("%s was trained on the columns %v, but %s reads %v", ckpt, spec.Columns, cfg.File, m.Data.Seq.Columns)
+		}
+		m.Data.Seq.Norm = spec.Norm
+	}
 	return m.Data, net, nil
+}
+
+// loadSeriesFromCheckpoint loads a series model from its checkpoint alone,
+// the preprocessing it stores (columns, window, normalisation), without
+// reading the training data; ok is false for a checkpoint that stores
+// none (an older one), whose caller reads the data instead.
+func loadSeriesFromCheckpoint(cfg *model.Config, ckpt string) (seq *data.Sequence, net *backprop.Network[float64], ok bool, err error) {
+	limit, what := train.MemoryLimit(cfg)
+	f, st, err := checkpoint.ReadLimit(ckpt, limit, what)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	p := st.Preprocess
+	if p == nil || p.Kind != checkpoint.KindSeries {
+		return nil, nil, false, nil
+	}
+	m, err := train.FromPreprocess[float64](cfg, p, ckpt)
+	if err != nil {
+		return nil, nil, false, train.OtherModel(cfg, ckpt, st, err)
+	}
+	if net, err = m.NewPredictNetwork(1); err != nil {
+		return nil, nil, false, err
+	}
+	if err := checkpoint.LoadWeights(f, net, m.LayerName); err != nil {
+		return nil, nil, false, train.OtherModel(cfg, ckpt, st, err)
+	}
+	if err := train.CheckTrainedModel(cfg, m.Graph, ckpt, st); err != nil {
+		return nil, nil, false, err
+	}
+	return m.Data.Seq, net, true, nil
 }
 
 // MaxGenerateLength caps GenerateOptions.Length: the text is held in
@@ -271,7 +314,11 @@ func ForecastValidation(cfg *model.Config, ckpt, csvPath, plotPath string) (*For
 		res.NaiveMSE += ce.NaiveMSE / float64(nOut)
 		res.NaiveMAE += ce.NaiveMAE / float64(nOut)
 	}
-	if err := writePredictions(csvPath, res); err != nil {
+	// The CSV and the plots land together, or none of them (an old
+	// --out is kept when a plot cannot be written).
+	var batch safeio.Batch
+	defer batch.Discard()
+	if err := writePredictions(&batch, csvPath, res); err != nil {
 		return nil, err
 	}
 	res.CSV = []string{csvPath}
@@ -296,16 +343,19 @@ func ForecastValidation(cfg *model.Config, ckpt, csvPath, plotPath string) (*For
 					{Label: "naive (last value)", X: xs, Y: naive, Dashed: true},
 				},
 			}
-			if err := ch.Save(path, 8*vg.Inch, 4*vg.Inch); err != nil {
+			if err := ch.SaveWith(path, 8*vg.Inch, 4*vg.Inch, batch.WriteWith); err != nil {
 				return nil, err
 			}
 			res.Plots = append(res.Plots, path)
 		}
 	}
+	if err := batch.Commit(); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 
-func writePredictions(path string, r *ForecastResult) error {
+func writePredictions(batch *safeio.Batch, path string, r *ForecastResult) error {
 	var b strings.Builder
 	w := csv.NewWriter(&b)
 	head := []string{"row"}
@@ -323,7 +373,7 @@ func writePredictions(path string, r *ForecastResult) error {
 		w.Write(rec)
 	}
 	w.Flush()
-	if err := safeio.WriteFile(path, []byte(b.String())); err != nil {
+	if err := batch.WriteFile(path, []byte(b.String())); err != nil {
 		return fmt.Errorf("cannot write predictions: %w", err)
 	}
 	return nil
@@ -436,13 +486,19 @@ func ForecastFrom(cfg *model.Config, ckpt, path string, steps int, csvPath, plot
 	if steps < 1 || steps > MaxForecastSteps {
 		return nil, fmt.Errorf("predict: --steps %d is out of range: want 1 to %d", steps, MaxForecastSteps)
 	}
-	d, net, err := loadForInference(cfg, ckpt, 1)
+	if cfg.Data.Sequence == nil || cfg.Data.Sequence.Kind != string(data.SeqSeries) {
+		return nil, fmt.Errorf("%s: a forecast after a file is a series model's (data.sequence.kind: series)", cfg.File)
+	}
+	seq, net, ok, err := loadSeriesFromCheckpoint(cfg, ckpt)
 	if err != nil {
 		return nil, err
 	}
-	seq := d.Seq
-	if seq.Kind != data.SeqSeries {
-		return nil, fmt.Errorf("%s is a text model: give its input with --prompt, not a file", cfg.File)
+	if !ok { // a checkpoint without its preprocessing: from the training data
+		d, n, err := loadForInference(cfg, ckpt, 1)
+		if err != nil {
+			return nil, err
+		}
+		seq, net = d.Seq, n
 	}
 	if err := canRecurse(cfg, seq, steps, "more than one row after the file"); err != nil {
 		return nil, err
@@ -519,10 +575,19 @@ func (t seriesTail) lastRow() int { return t.seq.N - 1 + b2i(t.seq.Differenced) 
 func forecast(cfg *model.Config, net *backprop.Network[float64], seq *data.Sequence, tail seriesTail, steps int, csvPath, plotPath string) (*AheadResult, error) {
 	W, C := seq.Window, len(seq.Columns)
 	ts := tail.seq
+	nIn, nOut := len(seq.In), len(seq.Out)
+	// The forecast rows are held until written: refused before they are
+	// made when they would not fit (a wide series, a large --steps).
+	if limit, what := train.MemoryLimit(cfg); limit > 0 {
+		if need := int64(steps) * int64(8*nOut+8+24+8*C); need > limit {
+			return nil, fmt.Errorf("%s: %s: %d rows of %d columns need %s of memory, more than %s (%s) allows; forecast fewer rows",
+				cfg.File, tail.what(steps), steps, nOut, safeio.Bytes(need), what, safeio.Bytes(limit))
+		}
+	}
 	// hist holds the stored values (changes, when differenced) of the
-	// last W positions, row-major by the model's columns, and grows with
-	// the forecasts.
-	hist := make([]float64, 0, (W+steps)*C)
+	// last W positions, row-major by the model's columns; each forecast
+	// row slides it on.
+	hist := make([]float64, 0, W*C)
 	for p := ts.N - W; p < ts.N; p++ {
 		for c := range C {
 			hist = append(hist, ts.Value(p, tail.col[c]))
@@ -537,19 +602,18 @@ func forecast(cfg *model.Config, net *backprop.Network[float64], seq *data.Seque
 		res.Columns = append(res.Columns, seq.Columns[c])
 		res.Last = append(res.Last, level[c])
 	}
-	nIn, nOut := len(seq.In), len(seq.Out)
 	outSize := backprop.Prod(net.OutShape())
 	x := make([]float64, W*nIn)
 	f64 := cfg.DType == "float64"
+	row := make([]float64, C)
 	for s := range steps {
-		start := len(hist)/C - W
 		for t := range W {
 			for a, c := range seq.In {
-				x[t*nIn+a] = (hist[(start+t)*C+c] - seq.Norm.Offset[c]) * seq.Norm.Scale[c]
+				x[t*nIn+a] = (hist[t*C+c] - seq.Norm.Offset[c]) * seq.Norm.Scale[c]
 			}
 		}
 		y := net.Forward(&backprop.Ctx{}, x, 1)
-		row := make([]float64, C)
+		clear(row)
 		out := make([]float64, nOut)
 		at := res.LastRow + seq.Horizon + s // the row forecast
 		for k, c := range seq.Out {
@@ -564,20 +628,27 @@ func forecast(cfg *model.Config, net *backprop.Network[float64], seq *data.Seque
 			}
 			out[k] = v
 		}
-		hist = append(hist, row...)
+		copy(hist, hist[C:]) // the window slides by the row forecast
+		copy(hist[(W-1)*C:], row)
 		res.Rows = append(res.Rows, at)
 		res.Values = append(res.Values, out)
 	}
+	// The CSV and the plots land together, or none of them.
+	var batch safeio.Batch
+	defer batch.Discard()
 	if csvPath != "" {
-		if err := writeAhead(csvPath, res); err != nil {
+		if err := writeAhead(&batch, csvPath, res); err != nil {
 			return nil, err
 		}
 		res.CSV = []string{csvPath}
 	}
 	if plotPath != "" {
-		if err := plotAhead(cfg, seq, tail, res, plotPath); err != nil {
+		if err := plotAhead(&batch, cfg, seq, tail, res, plotPath); err != nil {
 			return nil, err
 		}
+	}
+	if err := batch.Commit(); err != nil {
+		return nil, err
 	}
 	return res, nil
 }
@@ -610,7 +681,7 @@ func leavesRange(cfg *model.Config, what string, s, row int, column string, v fl
 }
 
 // writeAhead writes a forecast as CSV: row, then one column per target.
-func writeAhead(path string, r *AheadResult) error {
+func writeAhead(batch *safeio.Batch, path string, r *AheadResult) error {
 	var b strings.Builder
 	w := csv.NewWriter(&b)
 	w.Write(append([]string{"row"}, r.Columns...))
@@ -622,7 +693,7 @@ func writeAhead(path string, r *AheadResult) error {
 		w.Write(rec)
 	}
 	w.Flush()
-	if err := safeio.WriteFile(path, []byte(b.String())); err != nil {
+	if err := batch.WriteFile(path, []byte(b.String())); err != nil {
 		return fmt.Errorf("cannot write the forecast: %w", err)
 	}
 	return nil
@@ -631,7 +702,7 @@ func writeAhead(path string, r *AheadResult) error {
 // plotAhead draws the end of the history (as many rows as the forecast,
 // at least 50) and the forecast after it, one panel per target column
 // (one file per column, suffixed with its name, when there are several).
-func plotAhead(cfg *model.Config, seq *data.Sequence, tail seriesTail, r *AheadResult, plotPath string) error {
+func plotAhead(batch *safeio.Batch, cfg *model.Config, seq *data.Sequence, tail seriesTail, r *AheadResult, plotPath string) error {
 	ts := tail.seq
 	back := min(max(len(r.Rows), 50), ts.N)
 	paths := columnPlots(plotPath, r.Columns)
@@ -664,7 +735,7 @@ func plotAhead(cfg *model.Config, seq *data.Sequence, tail seriesTail, r *AheadR
 				{Label: "forecast (recursive)", X: fx, Y: fy, Dashed: true, Points: len(fx) <= 60},
 			},
 		}
-		if err := ch.Save(path, 8*vg.Inch, 4*vg.Inch); err != nil {
+		if err := ch.SaveWith(path, 8*vg.Inch, 4*vg.Inch, batch.WriteWith); err != nil {
 			return err
 		}
 	}

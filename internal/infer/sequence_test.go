@@ -619,7 +619,21 @@ training: {epochs: 2, batch_size: 8}
 			if err != nil {
 				t.Fatal(err)
 			}
+			// Another validation_split fits no other normalisation: the
+			// checkpoint's applies.
+			cfgSplit := testutil.LoadConfig(t, dir, src, append(tc.sets, "name="+tc.name, "data.validation_split=0.5")...)
+			if got, err := ForecastAhead(cfgSplit, ck, 3, filepath.Join(out, "ahead-split.csv"), ""); err != nil || !reflect.DeepEqual(got.Values, want.Values) {
+				t.Errorf("validation_split 0.5: %v, %v; want %v", got, err, want.Values)
+			}
 			tail := write(tc.name+"-tail.csv", append([]string{lines[0]}, lines[len(lines)-6:]...))
+			// The forecast after a file needs the checkpoint, not the
+			// training data: the same without s.csv.
+			os.Rename(filepath.Join(dir, "s.csv"), filepath.Join(dir, "s.csv.away"))
+			got, err := ForecastFrom(cfgSplit, ck, tail, 3, "", "")
+			os.Rename(filepath.Join(dir, "s.csv.away"), filepath.Join(dir, "s.csv"))
+			if err != nil || !reflect.DeepEqual(got.Values, want.Values) {
+				t.Errorf("without the training data: %v, %v; want %v", got, err, want.Values)
+			}
 			for _, path := range []string{tail, write(tc.name+"-swapped.csv", swapped)} {
 				got, err := ForecastFrom(cfg, ck, path, 3, "", "")
 				if err != nil {
@@ -633,6 +647,27 @@ training: {epochs: 2, batch_size: 8}
 			need := "the model reads the last 4 (its window)"
 			if tc.name == "differenced" {
 				short, need = 5, "the model reads the last 5 (its window and one more, to difference)"
+			}
+			// A plot that cannot be written leaves an old --out as it was.
+			old := filepath.Join(out, "old.csv")
+			os.WriteFile(old, []byte("old\n"), 0o644)
+			if _, err := ForecastFrom(cfg, ck, tail, 2, old, filepath.Join(dir, "missing", "p.png")); err == nil {
+				t.Error("a plot into a missing directory wrote")
+			}
+			if _, err := ForecastAhead(cfg, ck, 2, old, filepath.Join(dir, "missing", "p.png")); err == nil {
+				t.Error("a plot into a missing directory wrote")
+			}
+			if _, err := ForecastValidation(cfg, ck, old, filepath.Join(dir, "missing", "p.png")); err == nil {
+				t.Error("a plot into a missing directory wrote")
+			}
+			if b, _ := os.ReadFile(old); string(b) != "old\n" {
+				t.Errorf("--out after a failed plot: %q, want the old file", b)
+			}
+			// Rows that would not fit in memory are refused before they
+			// are made.
+			cfgSmall := testutil.LoadConfig(t, dir, src, append(tc.sets, "name="+tc.name, "training.memory_limit=4MiB")...)
+			if _, err := ForecastFrom(cfgSmall, ck, tail, 1000000, "", ""); err == nil || !strings.Contains(err.Error(), "1000000 rows of 2 columns need") || !strings.Contains(err.Error(), "more than training.memory_limit 4MiB") {
+				t.Errorf("a million rows in 4 MiB: %v", err)
 			}
 			// Exactly the rows the model reads are enough: the forecast
 			// beyond the data's end again.

@@ -85,6 +85,11 @@ func FromPreprocess[T backprop.Float](cfg *model.Config, p *checkpoint.Preproces
 	if im := p.Image; im != nil {
 		d.Image = &data.ImageOptions{Channels: im.Channels, Size: im.Size, Resize: im.Resize}
 	}
+	if p.Kind == checkpoint.KindSeries {
+		if d.Seq, err = SeriesSpec(p); err != nil {
+			return nil, fmt.Errorf("%s: the checkpoint's series: %v", ckpt, err)
+		}
+	}
 	if p.Sequence == nil {
 		n := backprop.Prod(p.Input)
 		if limit, what := MemoryLimit(cfg); limit > 0 && dataBytes(n, info.Classes) > limit {
@@ -99,6 +104,27 @@ func FromPreprocess[T backprop.Float](cfg *model.Config, p *checkpoint.Preproces
 		}
 	}
 	return &Model[T]{Config: cfg, Graph: g, Data: d}, nil
+}
+
+// SeriesSpec is the series a checkpoint's preprocessing describes, without
+// its rows: the columns, the inputs and targets, the window and horizon,
+// whether it holds changes, and the normalisation fitted in training, as
+// forecasts from new rows need them (N is 0).
+func SeriesSpec(p *checkpoint.Preprocess) (*data.Sequence, error) {
+	sp := p.Sequence
+	if p.Kind != checkpoint.KindSeries || sp == nil {
+		return nil, fmt.Errorf("not a series (kind %q)", p.Kind)
+	}
+	off, sc := p.Offset, p.Scale
+	if len(off) == 0 {
+		off, sc = []float64{0}, []float64{1}
+	}
+	norm, err := data.NewNormalizer(data.Method(p.Normalize), off, sc, len(sp.Columns))
+	if err != nil {
+		return nil, err
+	}
+	return &data.Sequence{Kind: data.SeqSeries, Source: "the checkpoint", Window: sp.Window, Horizon: sp.Horizon, Target: data.SeqTarget(sp.Target),
+		Columns: slices.Clone(sp.Columns), In: slices.Clone(sp.In), Out: slices.Clone(sp.Out), Norm: norm, Differenced: sp.Differenced}, nil
 }
 
 // PreprocessInfo is what a checkpoint's preprocessing says about its data,
