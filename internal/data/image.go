@@ -84,22 +84,46 @@ func checkResize(path string, h imageHeader, o ImageOptions) error {
 }
 
 // imageBytes bounds what decoding one image of header h into a sample of
-// o takes at once: the decoded image (h.bpp a pixel), its conversion to
+// o takes at once: the decoded image (decodedBytes), its conversion to
 // gray or RGBA (4 a pixel at most) and, when it is resized with
 // interpolation, resizeBytes.
 func imageBytes(h imageHeader, o ImageOptions) int64 {
 	px := int64(h.w) * int64(h.h)
-	n := px * int64(max(h.bpp, 1)+4)
+	n := h.decodedBytes() + 4*px
 	if H, W := o.Size[0], o.Size[1]; (h.w != W || h.h != H) && o.Resize != "nearest" {
 		n += resizeBytes(W, H, h.w, h.h)
 	}
 	return n
 }
 
+// decodedBytes bounds what decoding the image takes: h.bpp a pixel, the
+// decoded image; for a lossy WebP, everything decodeWebP allocates
+// (golang.org/x/image/webp v0.48.0, then webpRGBA), 5.5 bytes a pixel
+// and 8 more with alpha: the VP8 data, read whole (at most the file's
+// size); the 4:2:0 planes in whole macroblocks of 16x16 pixels (384
+// bytes each: 256 luma, 2x64 chroma); the alpha plane (1 a pixel), which
+// VP8L-compressed alpha (libwebp's default) decodes through an ARGB
+// image (4), colour indexes packed up to 2 a byte (2) and tile images
+// (at most 1); the NRGBA image webpRGBA converts to (4) and its upsampler
+// (4 a column); and 64 KiB for the decoders' own state and buffers.
+func (h imageHeader) decodedBytes() int64 {
+	px := int64(h.w) * int64(h.h)
+	if !h.lossyWebP {
+		return px * int64(max(h.bpp, 1))
+	}
+	mbs := int64((h.w+15)/16) * int64((h.h+15)/16)
+	n := h.size + 384*mbs + 4*px + 4*int64(h.w) + 64<<10
+	if h.alpha {
+		n += 8 * px
+	}
+	return n
+}
+
 // maxImageBytes bounds imageBytes for any image nettrain decodes: the
-// most pixels at 8 bytes each plus their conversion, and the most a
-// resize may take.
-const maxImageBytes = MaxImagePixels*(8+4) + MaxResizeBytes
+// most pixels at 14 bytes each (a lossy WebP with alpha, decodedBytes;
+// its file's size aside) plus their conversion, and the most a resize
+// may take.
+const maxImageBytes = MaxImagePixels*(14+4) + MaxResizeBytes
 
 // ImageWorkers is how many of the images at paths to decode at once into
 // samples of o on procs processors within a memory limit (0: none): as
@@ -178,7 +202,12 @@ type imageHeader struct {
 	format *imageFormat
 	w, h   int
 	gray   bool // the color model is grayscale (Gray or Gray16)
-	bpp    int  // bytes per pixel of the decoded image
+	bpp    int  // bytes per pixel of the decoded image (but lossyWebP)
+	// lossyWebP is a lossy (VP8) WebP, whose YCbCr planes decodeWebP
+	// converts to NRGBA; alpha, that it has an alpha plane. size is the
+	// file's size in bytes. decodedBytes counts them.
+	lossyWebP, alpha bool
+	size             int64
 }
 
 // check validates o and returns the bytes of one sample, Channels*H*W.
@@ -331,13 +360,18 @@ func readHeader(f *os.File, path string, size int64, lim limit) (imageHeader, er
 		h.gray, h.bpp = true, 2
 	case color.RGBA64Model, color.NRGBA64Model:
 		h.bpp = 8
+	case color.YCbCrModel, color.NYCbCrAModel:
+		h.bpp = 4
+		h.lossyWebP = h.format.name == "WebP" // JPEG's YCbCr: 4 bounds its planes
+		h.alpha = cfg.ColorModel == color.NYCbCrAModel
 	default:
 		h.bpp = 4
 		if _, ok := cfg.ColorModel.(color.Palette); ok {
 			h.bpp = 1
 		}
 	}
-	need := mulBytes(int64(h.w)*int64(h.h), int64(h.bpp))
+	h.size = size
+	need := h.decodedBytes()
 	if err := lim.check(path, fmt.Sprintf("the decoded %s image (%dx%d pixels)", h.format.name, h.w, h.h), need); err != nil {
 		return h, err
 	}
