@@ -28,7 +28,14 @@ type DataFingerprint struct {
 	// Hash is the 64-bit FNV-1a, in 16 hex digits, of the data as loaded:
 	// its shape, classes and every feature, label and target value.
 	Hash string `json:"fnv64a"`
+	// ImageDecoder, for an image folder, is the version of the image
+	// decoding that read it (data.ImageDecoder); 0 for other data, and in
+	// checkpoints written before it was recorded (by version 1).
+	ImageDecoder int `json:"image_decoder,omitempty"`
 }
+
+// maxImageDecoder bounds DataFingerprint.ImageDecoder on read.
+const maxImageDecoder = 1 << 16
 
 // parseFingerprints reads and checks the "data_fingerprint" metadata.
 func parseFingerprints(path, js string) ([]DataFingerprint, error) {
@@ -50,6 +57,8 @@ func parseFingerprints(path, js string) ([]DataFingerprint, error) {
 			bad = fmt.Sprintf("the sample count %d is out of range", fp.Samples)
 		case len(fp.Hash) != 16 || strings.Trim(fp.Hash, "0123456789abcdef") != "":
 			bad = fmt.Sprintf("the hash %q is not 16 hex digits", fp.Hash)
+		case fp.ImageDecoder < 0 || fp.ImageDecoder > maxImageDecoder:
+			bad = fmt.Sprintf("the image decoder %d is out of range", fp.ImageDecoder)
 		}
 		if bad != "" {
 			return nil, fmt.Errorf("%s: metadata \"data_fingerprint\" is invalid: %s", path, bad)
@@ -80,6 +89,9 @@ func DataDiffers(trained, now []DataFingerprint) string {
 			return fmt.Sprintf("%s (%s): the checkpoint was trained without it", fp.Key, fp.Source)
 		case fp.Samples != old.Samples:
 			return fmt.Sprintf("%s (%s): the file has %d %s, the checkpoint was trained on %d", fp.Key, fp.Source, fp.Samples, fp.Unit, old.Samples)
+		case fp.Hash != old.Hash && decoderVersion(old) > decoderVersion(fp) && fp.ImageDecoder > 0:
+			return fmt.Sprintf("%s (%s): the checkpoint was trained by a newer nettrain, whose image decoding (version %d) reads other pixels than this one's (version %d)",
+				fp.Key, fp.Source, old.ImageDecoder, fp.ImageDecoder)
 		case fp.Hash != old.Hash:
 			size := ""
 			if fp.Size >= 0 && old.Size >= 0 {
@@ -95,4 +107,46 @@ func DataDiffers(trained, now []DataFingerprint) string {
 		}
 	}
 	return ""
+}
+
+// decoderVersion is the image decoding that read fp's data: version 1
+// when none is recorded.
+func decoderVersion(fp DataFingerprint) int { return max(fp.ImageDecoder, 1) }
+
+// DecoderChange is data whose fingerprint differs from a checkpoint's
+// only in its hash, and which was read by a newer image decoding than the
+// checkpoint's data was (version Was).
+type DecoderChange struct {
+	Key, Source string
+	Was         int
+}
+
+// DecoderChanged returns the data of now whose fingerprints differ from
+// trained (a checkpoint's) only in their hash, read by a newer image
+// decoding (DataFingerprint.ImageDecoder), when that is all DataDiffers
+// would find; nil when the fingerprints agree, or differ otherwise too.
+// Whether the decoding explains the hash is for the caller, who knows the
+// images (data.ImageDecoding).
+func DecoderChanged(trained, now []DataFingerprint) []DecoderChange {
+	if len(trained) == 0 || len(trained) != len(now) {
+		return nil
+	}
+	was := map[string]DataFingerprint{}
+	for _, fp := range trained {
+		was[fp.Key] = fp
+	}
+	var changes []DecoderChange
+	for _, fp := range now {
+		old, ok := was[fp.Key]
+		switch {
+		case !ok || fp.Samples != old.Samples:
+			return nil
+		case fp.Hash == old.Hash:
+		case fp.ImageDecoder > 0 && decoderVersion(fp) > decoderVersion(old):
+			changes = append(changes, DecoderChange{Key: fp.Key, Source: fp.Source, Was: decoderVersion(old)})
+		default:
+			return nil
+		}
+	}
+	return changes
 }

@@ -73,6 +73,10 @@ type Dataset struct {
 	// channels settled: ReadImage with it reads another image as these
 	// were. Nil for other sources.
 	Image *ImageOptions
+	// Decoding, for an image folder, is the version of the image decoding
+	// that read it and which of its images that version reads otherwise
+	// than earlier ones. Nil for other sources.
+	Decoding *ImageDecoding
 }
 
 // ClassMap is the class mapping of a training data set. Validation and

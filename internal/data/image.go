@@ -400,32 +400,34 @@ func readImage(path string, o ImageOptions, dst []uint8, lim limit) error {
 		return err
 	}
 	defer f.Close()
-	return decodeInto(f, path, size, h, o, dst)
+	_, err = decodeInto(f, path, size, h, o, dst)
+	return err
 }
 
 // decodeInto decodes the image file f (at its start) whose header is h
-// into dst.
-func decodeInto(f *os.File, path string, size int64, h imageHeader, o ImageOptions, dst []uint8) error {
+// into dst, and tells which changes of the decoding since version 1 may
+// have given it other pixels (changesOf).
+func decodeInto(f *os.File, path string, size int64, h imageHeader, o ImageOptions, dst []uint8) (decodeChanges, error) {
 	if err := checkResize(path, h, o); err != nil {
-		return err
+		return 0, err
 	}
 	img, err := h.format.decode(bufio.NewReader(safeio.LimitSize(f, path, size)))
 	if err != nil {
-		return decodeErr(path, h.format.name, "pixel data", err)
+		return 0, decodeErr(path, h.format.name, "pixel data", err)
 	}
 	if b := img.Bounds(); b.Dx() != h.w || b.Dy() != h.h {
-		return fmt.Errorf("%s: corrupt %s image: the header says %dx%d pixels, the data %dx%d", path, h.format.name, h.w, h.h, b.Dx(), b.Dy())
+		return 0, fmt.Errorf("%s: corrupt %s image: the header says %dx%d pixels, the data %dx%d", path, h.format.name, h.w, h.h, b.Dx(), b.Dy())
 	}
 	if h.format.restore != nil {
 		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			return fmt.Errorf("%s: cannot read: %v", path, err)
+			return 0, fmt.Errorf("%s: cannot read: %v", path, err)
 		}
 		if img, err = h.format.restore(img, safeio.LimitSize(f, path, size)); err != nil {
-			return decodeErr(path, h.format.name, "header", err)
+			return 0, decodeErr(path, h.format.name, "header", err)
 		}
 	}
 	toSample(img, o, dst)
-	return nil
+	return changesOf(h, img, o), nil
 }
 
 // toSample converts img to o.Channels channels, resizes it to o.Size

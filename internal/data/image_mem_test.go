@@ -26,7 +26,7 @@ func TestImageBytesWebP(t *testing.T) {
 				dst := make([]uint8, c*h.h*h.w)
 				var before, after runtime.MemStats
 				runtime.ReadMemStats(&before)
-				err = decodeInto(f, path, size, h, o, dst)
+				_, err = decodeInto(f, path, size, h, o, dst)
 				runtime.ReadMemStats(&after)
 				if err != nil {
 					t.Fatal(err)

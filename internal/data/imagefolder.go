@@ -166,6 +166,7 @@ func loadImageFolder(root string, o FolderOptions, cm *ClassMap, lim limit) (*Da
 	u8 := make([]uint8, n*f)
 	clear(errs[:n])
 	errs = errs[:n]
+	changes := make([]decodeChanges, n)
 	parallelN(decodeWorkers(runtime.GOMAXPROCS(0), lim.max, need, per), n, func(i int) {
 		fh, size, h, err := openImage(files[i].path, lim)
 		if err != nil {
@@ -177,8 +178,9 @@ func loadImageFolder(root string, o FolderOptions, cm *ClassMap, lim limit) (*Da
 			errs[i] = fmt.Errorf("%s: changed while it was read (%dx%d pixels, then %dx%d)", files[i].path, heads[i].w, heads[i].h, h.w, h.h)
 			return
 		}
-		errs[i] = decodeInto(fh, files[i].path, size, h, iopt, u8[i*f:(i+1)*f])
+		changes[i], errs[i] = decodeInto(fh, files[i].path, size, h, iopt, u8[i*f:(i+1)*f])
 	})
+	ds.Decoding = &ImageDecoding{Version: ImageDecoder}
 	// Drop the samples that failed, moving the rest down in order.
 	kept := 0
 	for i := range files {
@@ -189,6 +191,7 @@ func loadImageFolder(root string, o FolderOptions, cm *ClassMap, lim limit) (*Da
 			ds.Skipped = append(ds.Skipped, errs[i].Error())
 			continue
 		}
+		ds.Decoding.add(changes[i])
 		if kept != i {
 			copy(u8[kept*f:(kept+1)*f], u8[i*f:(i+1)*f])
 		}

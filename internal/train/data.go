@@ -37,6 +37,9 @@ type Data[T backprop.Float] struct {
 	// data.validation when set), computed once at load: checkpoints record
 	// them, and a resume or an evaluation compares them.
 	Fingerprints []checkpoint.DataFingerprint
+	// decoding is how the image folders read were decoded, by key
+	// (data.train, data.validation): ImageDecodingChanged.
+	decoding map[string]*data.ImageDecoding
 	// targetMean is the training targets' mean (regression); classFreq
 	// counts the training labels per class (classification).
 	targetMean []float64
@@ -313,7 +316,7 @@ func loadData[T backprop.Float](cfg *model.Config) (*Data[T], error) {
 	d := &Data[T]{Classes: ds.NumClasses, ClassNames: ds.ClassNames, cfg: cfg, graph: g, Image: ds.Image, Skipped: skipped("data.train", ds),
 		Fingerprints: []checkpoint.DataFingerprint{fingerprintDataset("data.train", cfg.Data.Train, cfg.Path(cfg.Data.Train), ds)},
 		bytes:        ds.U8 != nil, sample: ds.Shape, featureCols: ds.FeatureColumns, labelCols: ds.LabelColumns, targetDim: ds.TargetDim,
-		held: ds.MemBytes()}
+		held: ds.MemBytes(), decoding: map[string]*data.ImageDecoding{"data.train": ds.Decoding}}
 	if err := checkImageKeys(cfg, "data.train", cfg.Data.Train, ds); err != nil {
 		return nil, err
 	}
@@ -343,6 +346,7 @@ func loadData[T backprop.Float](cfg *model.Config) (*Data[T], error) {
 		d.held += vds.MemBytes()
 		valSub = data.All(vds)
 		d.Fingerprints = append(d.Fingerprints, fingerprintDataset("data.validation", cfg.Data.Validation, cfg.Path(cfg.Data.Validation), vds))
+		d.decoding["data.validation"] = vds.Decoding
 	} else {
 		trainSub, valSub, err = data.Split(ds, cfg.Data.ValidationSplit, cfg.Seed)
 		if err != nil {

@@ -39,6 +39,7 @@
 //   - A Model does not change after Load; the config it holds is never
 //     modified.
 //   - Load fingerprints every data file it reads once (Data.Fingerprints:
-//     sample count and an FNV-1a of the arrays as loaded), so that
-//     checkpoints can record the data and resumes compare it.
+//     sample count and an FNV-1a of the arrays as loaded; for an image
+//     folder, the version of the image decoding), so that checkpoints can
+//     record the data and resumes compare it.
 package train

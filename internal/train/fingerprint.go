@@ -37,7 +37,13 @@ func fingerprintDataset(key, spec, path string, ds *data.Dataset) checkpoint.Dat
 	writeArray(h, 'f', orRounded(ds.F32, ds.F64))
 	writeArray(h, 'l', ds.Labels)
 	writeArray(h, 't', orRounded(ds.Targets, ds.Targets64))
-	return checkpoint.DataFingerprint{Key: key, Source: spec, Size: fileSize(path), Samples: ds.N, Unit: "samples", Hash: fmt.Sprintf("%016x", h.Sum64())}
+	fp := checkpoint.DataFingerprint{Key: key, Source: spec, Size: fileSize(path), Samples: ds.N, Unit: "samples", Hash: fmt.Sprintf("%016x", h.Sum64())}
+	if ds.Decoding != nil {
+		// Not hashed: the pixels are, and a checkpoint of version 1 has
+		// none (ImageDecodingChanged).
+		fp.ImageDecoder = ds.Decoding.Version
+	}
+	return fp
 }
 
 // orRounded is v32, or v64 rounded to float32 when v32 is nil.
