@@ -24,6 +24,10 @@ type EvalOptions struct {
 	Split      string
 	JSON       bool
 	Threads    int
+	// AcceptImageDecoding is --accept-image-decoding: evaluate the
+	// validation or training split of a run trained before nettrain's
+	// image decoding changed on the images as they decode now.
+	AcceptImageDecoding bool
 }
 
 // NewCmdEval builds `nettrain eval`.
@@ -49,6 +53,9 @@ any order.`,
 			default:
 				return usageError{fmt.Errorf("--split must be test, validation or train, got %q", opts.Split)}
 			}
+			if opts.AcceptImageDecoding && opts.Split == "test" {
+				return usageError{fmt.Errorf("--accept-image-decoding applies to --split validation or train (the test split is not compared with the data the run was trained on)")}
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -60,6 +67,7 @@ any order.`,
 	cmd.Flags().StringVar(&opts.Split, "split", "test", "data to evaluate on: test, validation or train")
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print JSON")
 	cmd.Flags().IntVar(&opts.Threads, "threads", 0, fmt.Sprintf("threads to use, at most %d (default: training.threads, else every core the process may use)", maxThreads))
+	cmd.Flags().BoolVar(&opts.AcceptImageDecoding, "accept-image-decoding", false, "evaluate the validation or training split of a run trained before nettrain's image decoding changed on the images as decoded now")
 	cmd.MarkFlagRequired("checkpoint")
 	return cmd
 }
@@ -70,7 +78,7 @@ func runEval(o *EvalOptions) error {
 		return err
 	}
 	warnThreads(o.IO.ErrOut, cfg, o.Threads)
-	r, err := infer.EvalCheckpoint(cfg, o.Checkpoint, infer.Split(o.Split), o.Threads)
+	r, err := infer.EvalCheckpointWith(cfg, o.Checkpoint, infer.Split(o.Split), infer.EvalOptions{Threads: o.Threads, AcceptImageDecoding: o.AcceptImageDecoding, Log: o.IO.ErrOut})
 	if err != nil {
 		return err
 	}

@@ -51,6 +51,8 @@ func TestFlagErrorsExitUsage(t *testing.T) {
 		{"trace ../../configs/learn/mlp-relu.yaml --target 1,2 --output-grad 1,2", "--target and --output-grad both say where backprop starts"},
 		{"trace ../../configs/learn/mlp-relu.yaml --input NaN,1", `--input "NaN,1": at column 1: expected a number, got "NaN"`},
 		{"guide --problems mnist --out x", `--problems: unknown problem "mnist"`},
+		{"train c.yaml --accept-image-decoding", "--accept-image-decoding applies to a resume (--resume CKPT)"},
+		{"eval c.yaml --checkpoint k.safetensors --accept-image-decoding", "--accept-image-decoding applies to --split validation or train"},
 	} {
 		s, out, errOut := streams()
 		code := Main(strings.Fields(c.args), s)

@@ -19,11 +19,11 @@ func TestTrainFlags(t *testing.T) {
 	s, _, _ := streams()
 	var got *TrainOptions
 	cmd := NewCmdTrain(s, func(o *TrainOptions) error { got = o; return nil })
-	cmd.SetArgs([]string{"c.yaml", "--set", "training.epochs=1", "--set", "optimizer.lr=0.1", "--out", "d", "--resume", "r.safetensors", "--threads", "2", "--tensorboard", "tb"})
+	cmd.SetArgs([]string{"c.yaml", "--set", "training.epochs=1", "--set", "optimizer.lr=0.1", "--out", "d", "--resume", "r.safetensors", "--threads", "2", "--tensorboard", "tb", "--accept-image-decoding"})
 	if err := cmd.Execute(); err != nil {
 		t.Fatal(err)
 	}
-	if got.Config != "c.yaml" || len(got.Sets) != 2 || got.Sets[1] != "optimizer.lr=0.1" || got.OutDir != "d" || got.Resume != "r.safetensors" || got.Threads != 2 || got.TensorBoard != "tb" {
+	if got.Config != "c.yaml" || len(got.Sets) != 2 || got.Sets[1] != "optimizer.lr=0.1" || got.OutDir != "d" || got.Resume != "r.safetensors" || got.Threads != 2 || got.TensorBoard != "tb" || !got.AcceptImageDecoding {
 		t.Errorf("parsed %+v", got)
 	}
 }
@@ -32,11 +32,11 @@ func TestEvalFlags(t *testing.T) {
 	s, _, _ := streams()
 	var got *EvalOptions
 	cmd := NewCmdEval(s, func(o *EvalOptions) error { got = o; return nil })
-	cmd.SetArgs([]string{"c.yaml", "--checkpoint", "x.safetensors", "--split", "validation", "--json"})
+	cmd.SetArgs([]string{"c.yaml", "--checkpoint", "x.safetensors", "--split", "validation", "--json", "--accept-image-decoding"})
 	if err := cmd.Execute(); err != nil {
 		t.Fatal(err)
 	}
-	if got.Checkpoint != "x.safetensors" || got.Split != "validation" || !got.JSON {
+	if got.Checkpoint != "x.safetensors" || got.Split != "validation" || !got.JSON || !got.AcceptImageDecoding {
 		t.Errorf("parsed %+v", got)
 	}
 }

@@ -23,6 +23,10 @@ type TrainOptions struct {
 	// TensorBoard is --tensorboard: a directory for TensorBoard event
 	// files.
 	TensorBoard string
+	// AcceptImageDecoding is --accept-image-decoding: resume a run trained
+	// before nettrain's image decoding changed on the images as they
+	// decode now.
+	AcceptImageDecoding bool
 }
 
 // NewCmdTrain builds `nettrain train`; runF replaces runTrain in tests.
@@ -42,6 +46,9 @@ status.json when it ends.`,
 			if err := checkThreads(opts.Threads); err != nil {
 				return err
 			}
+			if opts.AcceptImageDecoding && opts.Resume == "" {
+				return usageError{fmt.Errorf("--accept-image-decoding applies to a resume (--resume CKPT)")}
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -54,6 +61,7 @@ status.json when it ends.`,
 	cmd.Flags().BoolVar(&opts.Overwrite, "overwrite", false, "start afresh in an existing run directory")
 	cmd.Flags().StringVar(&opts.TensorBoard, "tensorboard", "", "also write TensorBoard event files into this directory (training.tensorboard: true writes them into the run directory)")
 	cmd.Flags().IntVar(&opts.Threads, "threads", 0, fmt.Sprintf("threads to use, at most %d (default: training.threads, else every core the process may use)", maxThreads))
+	cmd.Flags().BoolVar(&opts.AcceptImageDecoding, "accept-image-decoding", false, "resume a run trained before nettrain's image decoding changed on the images as decoded now (not bit-identical)")
 	return cmd
 }
 
@@ -123,7 +131,7 @@ func runTrain(o *TrainOptions) error {
 	interrupt, stop := watchSignalsGated(o.IO, trainNotes(o, cfg), gate)
 	defer stop()
 	to := session.Options{OutDir: o.OutDir, Resume: o.Resume, Overwrite: o.Overwrite, Log: o.IO.Out, Threads: o.Threads, Interrupt: interrupt,
-		BeginTraining: gate.begin, ResumeHint: resumeHint(o), TensorBoard: o.TensorBoard}
+		BeginTraining: gate.begin, ResumeHint: resumeHint(o), TensorBoard: o.TensorBoard, AcceptImageDecoding: o.AcceptImageDecoding}
 	if o.IO.Terminal {
 		to.Progress = o.IO.ErrOut
 	}

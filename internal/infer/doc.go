@@ -10,7 +10,9 @@
 // which verifies every checksum, shape and value before use. Evaluating
 // on the validation or training split refuses a config whose seed, data
 // section or data contents (checkpoint.DataDiffers) differ from the run's:
-// those splits would not be the run's. Predict and Generate refuse changed
+// those splits would not be the run's (images that only decode otherwise
+// since, train.Data.ImageDecodingChanged, are said to, and evaluated as
+// they decode now with EvalOptions.AcceptImageDecoding). Predict and Generate refuse changed
 // data too: a text's vocabulary and a series' normalisation and
 // validation part come from it, and so does ExportONNX: the input
 // normalisation it puts in the model is refitted from the data. Nothing

@@ -2,6 +2,7 @@ package infer
 
 import (
 	"fmt"
+	"io"
 
 	"github.com/nettrain/nettrain/internal/backprop"
 	"github.com/nettrain/nettrain/internal/checkpoint"
@@ -24,13 +25,34 @@ var Splits = []Split{Test, Validation, Training}
 // EvalCheckpoint loads a checkpoint into the config's network and evaluates
 // it on the named split.
 func EvalCheckpoint(cfg *model.Config, path string, split Split, threads int) (train.EvalResult, error) {
-	if cfg.DType == "float64" {
-		return evalCheckpoint[float64](cfg, path, split, threads)
-	}
-	return evalCheckpoint[float32](cfg, path, split, threads)
+	return EvalCheckpointWith(cfg, path, split, EvalOptions{Threads: threads})
 }
 
-func evalCheckpoint[T backprop.Float](cfg *model.Config, path string, split Split, threads int) (train.EvalResult, error) {
+// EvalOptions are EvalCheckpointWith's options.
+type EvalOptions struct {
+	// Threads overrides training.threads when > 0.
+	Threads int
+	// AcceptImageDecoding evaluates the validation or training split of
+	// a checkpoint trained before nettrain's image decoding changed
+	// (train.Data.ImageDecodingChanged) on the images as they decode now,
+	// with a note on Log, instead of refusing it.
+	AcceptImageDecoding bool
+	// Log receives notes; nil discards them.
+	Log io.Writer
+}
+
+// EvalCheckpointWith is EvalCheckpoint with options.
+func EvalCheckpointWith(cfg *model.Config, path string, split Split, o EvalOptions) (train.EvalResult, error) {
+	if o.Log == nil {
+		o.Log = io.Discard
+	}
+	if cfg.DType == "float64" {
+		return evalCheckpoint[float64](cfg, path, split, o)
+	}
+	return evalCheckpoint[float32](cfg, path, split, o)
+}
+
+func evalCheckpoint[T backprop.Float](cfg *model.Config, path string, split Split, o EvalOptions) (train.EvalResult, error) {
 	if cfg.Data.Train == "" && (split != Test || cfg.Data.Test == "") {
 		if err := cfg.RequireData("to evaluate"); err != nil {
 			return train.EvalResult{}, err
@@ -60,7 +82,13 @@ func evalCheckpoint[T backprop.Float](cfg *model.Config, path string, split Spli
 	if split != Test {
 		// The same goes for the data's contents: the split of other data
 		// is not the one the run held out (or trained on).
-		if d := checkpoint.DataDiffers(st.Data, ds.Fingerprints); d != "" {
+		if d := ds.ImageDecodingChanged(st.Data); d != "" {
+			if !o.AcceptImageDecoding {
+				return train.EvalResult{}, train.ImageDecodingError(path, d, fmt.Sprintf("so the %s split does not hold the pixels the run used", split),
+					"evaluate with --split test, or on the images as decoded now with --accept-image-decoding")
+			}
+			fmt.Fprintf(o.Log, "note: evaluating the %s split on the images as nettrain decodes them now (--accept-image-decoding), not on the pixels %s was trained on: %s\n", split, path, d)
+		} else if d := checkpoint.DataDiffers(st.Data, ds.Fingerprints); d != "" {
 			return train.EvalResult{}, fmt.Errorf("%s was trained on other data than %s reads now: %s; the %s split would not be the one the run used; evaluate with the data the run was trained on",
 				path, cfg.File, d, split)
 		}
@@ -92,7 +120,7 @@ func evalCheckpoint[T backprop.Float](cfg *model.Config, path string, split Spli
 	if err := train.CheckTrainedModel(cfg, m.Graph, path, st); err != nil {
 		return train.EvalResult{}, err
 	}
-	pool := train.NewPool(train.Threads(cfg, threads))
+	pool := train.NewPool(train.Threads(cfg, o.Threads))
 	defer pool.Close()
 	r := train.Evaluate(pool.Ctx(), net, s, ds.Classes)
 	r.ClassNames = ds.ClassNames

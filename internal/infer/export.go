@@ -124,6 +124,10 @@ func sameTrainingData(cfg *model.Config, ckpt string, st checkpoint.State, m *tr
 				ckpt, k, cfg.File)
 		}
 	}
+	if d := m.Data.ImageDecodingChanged(st.Data); d != "" {
+		return train.ImageDecodingError(ckpt, d, "so the input normalisation fitted again on the training part would not be the one training used",
+			"train a new run, whose checkpoints store their normalisation")
+	}
 	if d := checkpoint.DataDiffers(st.Data, m.Data.Fingerprints); d != "" {
 		return fmt.Errorf("%s was trained on other data than %s reads now: %s; the input normalisation comes from the data, so export with the data the run was trained on", ckpt, cfg.File, d)
 	}

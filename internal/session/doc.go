@@ -19,7 +19,10 @@
 //     state and the metrics rows to keep; a resume refuses a config that
 //     changes the trajectory (checkpoint.SectionsDiffer) and data whose
 //     contents changed (checkpoint.DataDiffers: the fingerprints train.Load
-//     computes, which every checkpoint records).
+//     computes, which every checkpoint records). Images that decode
+//     otherwise since the checkpoint (train.Data.ImageDecodingChanged) are
+//     refused as such, or with Options.AcceptImageDecoding resumed on as
+//     they decode now: the one resume that is not bit-identical.
 //   - A resume checks the checkpoint before it touches the run directory:
 //     it must hold nettrain's training state (not a plain weights file),
 //     its stored config must read, build and have the config's model

@@ -12,6 +12,7 @@ import (
 
 	"github.com/nettrain/nettrain/internal/checkpoint"
 	"github.com/nettrain/nettrain/internal/safeio"
+	"github.com/nettrain/nettrain/internal/train"
 )
 
 // checkState refuses a checkpoint the session cannot continue from: one
@@ -32,7 +33,13 @@ func (s *session[T]) checkState(path string, rs checkpoint.State) error {
 		return fmt.Errorf("%s was trained with other settings of %s than %s gives now%s, so resuming would not continue the same run; resume with the same config and --set options (the seed, dtype, data, model, loss, optimizer, schedule and training.batch_size, shuffle, clip_norm and clip_value must stay; the rest, such as training.epochs, training.steps or training.early_stopping, may change), or start a new run from these weights with model.init_from",
 			path, strings.Join(d, ", "), s.cfg.File, s.cfg.ResumeOverrides(d))
 	}
-	if d := checkpoint.DataDiffers(rs.Data, s.m.Data.Fingerprints); d != "" {
+	if d := s.m.Data.ImageDecodingChanged(rs.Data); d != "" {
+		if !s.o.AcceptImageDecoding {
+			return train.ImageDecodingError(path, d, "so a resume cannot continue the run as it was",
+				"resume on the images as decoded now with --accept-image-decoding (no longer bit-identical to a run without a break), or train a new run")
+		}
+		fmt.Fprintf(s.log, "note: resuming on the images as nettrain decodes them now (--accept-image-decoding), not on the pixels %s was trained on: %s\n", path, d)
+	} else if d := checkpoint.DataDiffers(rs.Data, s.m.Data.Fingerprints); d != "" {
 		return fmt.Errorf("%s was trained on other data than %s reads now: %s; resume with the data the run was trained on, or start a new run from these weights with model.init_from",
 			path, s.cfg.File, d)
 	}

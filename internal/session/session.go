@@ -60,6 +60,11 @@ type Options struct {
 	// TensorBoard, when not "", writes TensorBoard event files into this
 	// directory (training.tensorboard: the run directory).
 	TensorBoard string
+	// AcceptImageDecoding resumes a checkpoint trained before nettrain's
+	// image decoding changed (train.Data.ImageDecodingChanged) on the
+	// images as they decode now, with a note, instead of refusing it: the
+	// run is then not the one an uninterrupted run would have been.
+	AcceptImageDecoding bool
 	// ResumeHint is the command line that resumes this run, without
 	// --resume (e.g. "nettrain train c.yaml --set training.epochs=2"),
 	// for the message after an interruption.
