@@ -147,11 +147,21 @@ func printColumns(w io.Writer, r train.EvalResult) {
 func printClassification(w io.Writer, r train.EvalResult) {
 	fmt.Fprintf(w, "accuracy  %.4f\n\n", *r.Accuracy)
 	rows := [][]string{{"class", "precision", "recall", "f1", "support"}}
+	hidden := 0
 	for c := 0; c < r.Classes; c++ {
+		// Beyond the classes a confusion matrix is kept for (ids up to a
+		// large label, say), classes without samples would be most rows.
+		if r.Classes > train.MaxConfusionClasses && r.Support[c] == 0 {
+			hidden++
+			continue
+		}
 		rows = append(rows, []string{className(r, c), fmt.Sprintf("%.4f", r.Precision[c]),
 			fmt.Sprintf("%.4f", r.Recall[c]), fmt.Sprintf("%.4f", r.F1[c]), fmt.Sprint(r.Support[c])})
 	}
 	printTable(w, rows, []bool{true, true, true, true, true})
+	if hidden > 0 {
+		fmt.Fprintf(w, "(%d of the %d classes have no samples here and are not shown; --json has every class)\n", hidden, r.Classes)
+	}
 	if r.Confusion == nil {
 		fmt.Fprintf(w, "\n(no confusion matrix: %s)\n", r.ConfusionOmitted)
 		return

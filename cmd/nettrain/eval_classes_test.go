@@ -34,8 +34,14 @@ func TestEvalManyClasses(t *testing.T) {
 			units := fmt.Sprintf("model.layers.2.dense.units=%d", tc.units)
 			runNettrain(t, dir, "train", "config.yaml", "--set", units, "--set", "data.csv.classes=ids", "--set", "training.steps=2", "--out", "run")
 			eval := []string{"eval", "config.yaml", "--set", units, "--set", "data.csv.classes=ids", "--checkpoint", "run/last.safetensors", "--split", "validation"}
-			if out := runNettrain(t, dir, eval...); !strings.Contains(out, tc.text) {
+			out := runNettrain(t, dir, eval...)
+			if !strings.Contains(out, tc.text) {
 				t.Errorf("eval's output lacks %q:\n%.2000s", tc.text, out)
+			}
+			// Above 1000 classes, the table leaves out those without
+			// samples (most of the ids here) and says so.
+			if hidden := strings.Contains(out, "classes have no samples here and are not shown"); hidden != (tc.units > 1000) || tc.units > 1000 && strings.Count(out, "\n") > 60 {
+				t.Errorf("%d classes: %d lines, note of hidden classes %v", tc.units, strings.Count(out, "\n"), hidden)
 			}
 			var r map[string]any
 			if err := json.Unmarshal([]byte(runNettrain(t, dir, append(eval, "--json")...)), &r); err != nil {
