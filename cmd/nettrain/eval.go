@@ -38,7 +38,8 @@ func NewCmdEval(s *IOStreams, runF func(*EvalOptions) error) *cobra.Command {
 		Short: "Evaluate a checkpoint on the test, validation or training data",
 		Long: `Evaluate a checkpoint: the loss, and for classification the accuracy,
 per-class precision, recall and F1 and the confusion matrix (up to 1000
-classes; above, the scores alone); for regression the MSE and MAE (per
+classes; above, the scores alone, the table listing the classes with
+samples); for regression the MSE and MAE (per
 target column, each in its own units, when there are several). A CSV
 test or validation file is read by the training file's column names, in
 any order.`,
