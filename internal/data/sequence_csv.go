@@ -34,6 +34,12 @@ func ParseSeriesCSV(name string, r io.Reader, opts SeqOptions) (seq *Sequence, t
 		return fail(err)
 	}
 	headerLine, _ := cr.FieldPos(0)
+	if sep := otherSeparator(rec[0]); len(rec) == 1 && sep != "" {
+		return fail(fmt.Errorf("%s:%d: the first row is a single field, %q, which looks separated by %s; nettrain reads comma-separated files", name, headerLine, truncate(rec[0]), sep))
+	}
+	if slices.ContainsFunc(rec, func(f string) bool { return strings.Contains(f, "\r") }) {
+		return fail(fmt.Errorf("%s:%d: the first row holds carriage returns but no line feed: lines end in CR alone (old Mac style); nettrain reads LF or CRLF line ends", name, headerLine))
+	}
 	header := slices.Clone(rec)
 	allNumeric := true
 	for i := range header {

@@ -882,3 +882,19 @@ func TestSeriesRowsOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestSeriesSeparatorHints: a series file separated by semicolons or tabs,
+// or with lines ending in CR alone, is told so at its first line.
+func TestSeriesSeparatorHints(t *testing.T) {
+	for _, c := range []struct{ csv, want string }{
+		{"date;v\n1;2\n3;4\n", `s.csv:1: the first row is a single field, "date;v", which looks separated by ';'; nettrain reads comma-separated files`},
+		{"date\tv\n1\t2\n3\t4\n", "which looks separated by tabs"},
+		{"date,v\r1,2\r3,4\r", "s.csv:1: the first row holds carriage returns but no line feed"},
+	} {
+		o := DefaultSeqOptions(SeqSeries, 1)
+		o.Inputs = []string{"v"}
+		if _, _, _, err := ParseSeriesCSV("s.csv", strings.NewReader(c.csv), o); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: %v, want %q", c.csv, err, c.want)
+		}
+	}
+}
