@@ -17,9 +17,11 @@ type Header int
 
 const (
 	// HeaderAuto (the zero value) takes the first row as a header when
-	// none of its cells is a number, or when one that is not a number
+	// one of its cells is a word and none is a number, or when a word
 	// sits above a number on the second row: a column of numbers does not
-	// start with a word, so "2019,2020,y" over "1,2,0" is a header. When
+	// start with a word, so "2019,2020,y" over "1,2,0" is a header. An
+	// empty cell or a missing-value marker (NA, N/A, NULL, ?, ...) is no
+	// word: "1.5,,0.7" is data, whose empty cell is an error. When
 	// only a classification label column says so and that column holds
 	// words further down too, ReadCSV refuses the file as ambiguous
 	// (data.csv.header decides); CSVStream, whose label column is optional,
@@ -436,31 +438,49 @@ func setLabels(ds *Dataset, raw []int32, texts []string, lines []int, col string
 }
 
 // autoHeader decides whether first, the first row, is a header row
-// (HeaderAuto): when none of its cells is a number, or when a cell that
-// is not a number sits above a number on the next row, which it peeks
-// at; decided lists the columns of the second case.
+// (HeaderAuto): when a cell is a word and none is a number, or when a
+// word sits above a number on the next row, which it peeks at; decided
+// lists the columns of the second case. An empty cell or a missing-value
+// marker (missingValue) is neither a word nor a number: it says nothing
+// about a header, so a first row whose other cells are numbers is data
+// (and its missing value an error at its line).
 func autoHeader(first []string, cr *csvReader) (header bool, decided []int) {
 	num := func(c string) bool {
 		_, err := strconv.ParseFloat(strings.TrimSpace(c), 64)
 		return err == nil
 	}
+	word := func(c string) bool { return !num(c) && !missingValue(c) }
+	if !slices.ContainsFunc(first, word) {
+		return false, nil // numbers and missing values only
+	}
 	if !slices.ContainsFunc(first, num) {
 		return true, nil
-	}
-	if !slices.ContainsFunc(first, func(c string) bool { return !num(c) }) {
-		return false, nil // all numbers
 	}
 	second, err := cr.peek()
 	if err != nil || len(second) != len(first) {
 		return false, nil // the error, or the ragged row, is reported as a data row's
 	}
 	for j := range first {
-		if !num(first[j]) && num(second[j]) {
+		if word(first[j]) && num(second[j]) {
 			decided = append(decided, j)
 		}
 	}
 	return decided != nil, decided
 }
+
+// missingValues are the cells that mark a missing value in CSV files:
+// pandas.read_csv's default na_values that strconv.ParseFloat does not
+// read as a number (it reads NaN and nan), and "?" (the UCI
+// repository's). They are no column names for HeaderAuto.
+var missingValues = map[string]bool{
+	"": true, "#N/A": true, "#N/A N/A": true, "#NA": true, "-1.#IND": true, "-1.#QNAN": true,
+	"1.#IND": true, "1.#QNAN": true, "<NA>": true, "N/A": true, "NA": true, "NULL": true,
+	"None": true, "n/a": true, "null": true, "-NaN": true, "-nan": true, "?": true,
+}
+
+// missingValue reports whether a cell is empty (spaces aside) or a
+// missing-value marker (missingValues).
+func missingValue(c string) bool { return missingValues[strings.TrimSpace(c)] }
 
 // headerHint is the hint of an error that would not be one if line 1
 // were a header row.
@@ -809,9 +829,10 @@ func parseNumCell(name, cell string, line int, col string, firstRow, f64 bool, w
 	msg := fmt.Sprintf("%s:%d: %s: %q %s", name, line, col, truncate(cell), problem)
 	if sep := otherSeparator(s); sep != "" {
 		msg += fmt.Sprintf(" (the file looks separated by %s; nettrain reads comma-separated files)", sep)
-	} else if firstRow {
+	} else if firstRow && !missingValue(cell) {
+		// (A missing value is no column name: no hint.)
 		msg += " (if line 1 is a header row, set data.csv.header: true)"
-	} else if problem == "is not a number" {
+	} else if problem == "is not a number" && !missingValue(cell) {
 		msg += wordHint
 	}
 	return 0, errors.New(msg)

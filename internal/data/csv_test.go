@@ -508,3 +508,54 @@ func TestCSVStreamHeader(t *testing.T) {
 		})
 	}
 }
+
+// TestAutoHeaderMissingValues: an empty cell or a missing-value marker
+// (NA, N/A, NULL, ?, ...) on line 1 says nothing about a header: a first
+// row whose other cells are numbers is data, so its missing value is an
+// error at its line and column rather than a data row silently taken as
+// the column names. A word on line 1 still makes it a header, missing
+// names or not.
+func TestAutoHeaderMissingValues(t *testing.T) {
+	for _, tc := range []struct {
+		name, in string
+		task     Task
+		header   []string // the column names of a header row; nil: line 1 is data
+		wantErr  string
+	}{
+		{"an empty cell among numbers", "1.5,,0.7\n0.2,0.3,1\n", Regression, nil, `d.csv:1: column index 1: "" is empty; want a number`},
+		{"an empty cell over a number, classes", "1.5,,0\n0.2,0.3,1\n", Classification, nil, `d.csv:1: column index 1: "" is empty; want a number`},
+		{"NA among numbers", "1.5,NA,0.7\n0.2,0.3,1\n", Regression, nil, `d.csv:1: column index 1: "NA" is not a number`},
+		{"N/A and ? among numbers", "N/A,2,?\n0.2,0.3,1\n", Regression, nil, `d.csv:1: column index 0: "N/A" is not a number`},
+		{"spaces only", "1, ,2\n3,4,5\n", Regression, nil, `d.csv:1: column index 1: "" is empty; want a number`},
+		{"every cell missing", ",NA,\n1,2,3\n", Regression, nil, `d.csv:1: column index 0: "" is empty; want a number`},
+		{"words and an empty name", "a,,y\n1,2,3\n", Regression, []string{"a", "", "y"}, ""},
+		{"a word over a number beside a missing value", "x,NA,0.7\n1,2,3\n", Regression, []string{"x", "NA", "0.7"}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ds, err := ParseCSV("d.csv", strings.NewReader(tc.in), CSVOptions{Task: tc.task, Labels: []string{"2"}})
+			got := ""
+			if err != nil {
+				got = err.Error()
+			}
+			if got != tc.wantErr {
+				t.Fatalf("error %q, want %q", got, tc.wantErr)
+			}
+			if err == nil {
+				if cols := slices.Concat(ds.FeatureColumns, ds.LabelColumns); !slices.Equal(cols, tc.header) {
+					t.Errorf("columns %q, want the header %q", cols, tc.header)
+				}
+			}
+			// predict's reader (CSVStream) decides line 1 the same way.
+			path := filepath.Join(t.TempDir(), "d.csv")
+			os.WriteFile(path, []byte(tc.in), 0o644)
+			s, err := OpenCSVStream(path, CSVOptions{Features: []string{"0", "1"}, Task: Regression}, 0, "")
+			if err == nil {
+				_, _, err = s.Next(1)
+				s.Close()
+			}
+			if tc.header == nil && (err == nil || !strings.HasPrefix(strings.Replace(err.Error(), path, "d.csv", 1), "d.csv:1: column index ")) {
+				t.Errorf("CSVStream: %v, want line 1 read as data and refused", err)
+			}
+		})
+	}
+}

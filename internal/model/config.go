@@ -202,9 +202,10 @@ type SequenceConfig struct {
 
 // CSVConfig selects columns of CSV data files.
 type CSVConfig struct {
-	// Header: null (default) detects a header row (data.HeaderAuto: none of
-	// line 1's cells is a number, or one that is not sits above a number
-	// on line 2); true or false forces it.
+	// Header: null (default) detects a header row (data.HeaderAuto: line
+	// 1 has a word and no number, or a word above a number on line 2;
+	// empty cells and missing-value markers such as NA are neither); true
+	// or false forces it.
 	Header *bool `yaml:"header"`
 	// Label is the label or target column, by name or 0-based index.
 	// Default: the last column.
