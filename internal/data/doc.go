@@ -208,7 +208,8 @@
 // (bytes/255, floats unchanged), standardize ((x-mean)/std per feature,
 // std 0 taken as 1) or minmax ((x-min)/(max-min) per feature). A spread
 // (std or max-min) below the smallest normal number of the features' type
-// is an error naming the feature, so that no scale exceeds MaxScale (the
+// is an error naming the feature (a *ScaleError, from Fit and from a
+// series' LoadSequence alike), so that no scale exceeds MaxScale (the
 // bound checkpoints are checked against). It is a
 // per-feature Offset and Scale, applied as x' = (x - Offset[j]) * Scale[j],
 // plain data that can be saved with a checkpoint and applied unchanged to

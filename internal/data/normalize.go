@@ -50,6 +50,14 @@ func MaxScale(f64 bool) float64 {
 	return MaxScale32
 }
 
+// ScaleError is the error of a feature (or a series' column) whose
+// spread is too small to scale within MaxScale, from Fit and from
+// LoadSequence's fitting: the normalisation's error rather than the
+// data's, which callers may name as such (errors.As).
+type ScaleError struct{ msg string }
+
+func (e *ScaleError) Error() string { return e.msg }
+
 // scaleError is Fit's (and fitColumns') error for a feature whose spread
 // is too small to scale: source and feature name it.
 func scaleError(source, feature string, method Method, spread float64, f64 bool) error {
@@ -61,8 +69,8 @@ func scaleError(source, feature string, method Method, spread float64, f64 bool)
 	if f64 {
 		typ, bound = "float64", "2^1022"
 	}
-	return fmt.Errorf("%s: %s has a %s of only %.3g over the training part: %s would scale it by %.3g, beyond %s (%.2g, the reciprocal of %s's smallest normal number); rescale it, or set data.normalize to none",
-		source, feature, what, spread, method, 1/spread, bound, MaxScale(f64), typ)
+	return &ScaleError{fmt.Sprintf("%s: %s has a %s of only %.3g over the training part: %s would scale it by %.3g, beyond %s (%.2g, the reciprocal of %s's smallest normal number); rescale it, or set data.normalize to none",
+		source, feature, what, spread, method, 1/spread, bound, MaxScale(f64), typ)}
 }
 
 // Normalizer is a fitted per-feature affine map, applied by FillBatch as

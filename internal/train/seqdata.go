@@ -1,6 +1,7 @@
 package train
 
 import (
+	"errors"
 	"fmt"
 	"math"
 
@@ -149,6 +150,12 @@ func seqOptions(cfg *model.Config) data.SeqOptions {
 // loadSequence is LoadData for data.sequence configs.
 func loadSequence[T backprop.Float](cfg *model.Config) (*Data[T], error) {
 	seq, tr, val, err := data.LoadSequence(cfg.Path(cfg.Data.Train), seqOptions(cfg))
+	var scale *data.ScaleError
+	if errors.As(err, &scale) {
+		// A column too narrow to scale: data.normalize's error, as the
+		// tabular data's is.
+		return nil, cfg.KeyCause("data.normalize", err.Error(), err)
+	}
 	if err != nil {
 		return nil, dataErr(cfg, "data.train", err)
 	}
