@@ -42,4 +42,6 @@
 //     sample count and an FNV-1a of the arrays as loaded; for an image
 //     folder, the version of the image decoding), so that checkpoints can
 //     record the data and resumes compare it.
+//   - A config's data settings are checked against a checkpoint's as
+//     resolved on its data (CheckTrainedModel), not as text.
 package train

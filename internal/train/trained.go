@@ -29,7 +29,8 @@ import (
 // an LSTM's forget_bias) may differ, and so may mse and half_sse. The
 // data settings that decide how an input is preprocessed (the
 // normalisation, the CSV columns, header and classes, the image size, the
-// windows) must be the checkpoint's too (checkTrainedData).
+// windows) must resolve to the checkpoint's preprocessing too
+// (checkTrainedData, compareData).
 //
 // Plain files (exported weights, PyTorch's: st.Plain) carry no config and
 // are not checked. A nettrain checkpoint always carries its config (every
@@ -53,7 +54,7 @@ func CheckTrainedModel(cfg *model.Config, g *model.Graph, ckpt string, st checkp
 		return fmt.Errorf("%s: metadata \"config\" (the config the run trained with) does not read, %s: %v", ckpt, cannot, err)
 	}
 	use := "; use the config the run trained with (its resolved copy is config.yaml in the run directory)"
-	if err := checkTrainedData(cfg, trained, ckpt, use); err != nil {
+	if err := checkTrainedData(cfg, trained, st.Preprocess, ckpt, use); err != nil {
 		return err
 	}
 	info := g.Info
@@ -130,66 +131,6 @@ func layerKinds(layers []model.LayerConfig) []string {
 		}
 	}
 	return kinds
-}
-
-// checkTrainedData refuses data settings of cfg that preprocess inputs
-// otherwise than trained, the checkpoint's config, did: eval, predict and
-// export apply the checkpoint's preprocessing and would ignore them, and
-// a series' normalisation fitted again would feed the weights inputs of
-// another scale. Where the data is and how it is split do not count.
-func checkTrainedData(cfg, trained *model.Config, ckpt, use string) error {
-	a, b := dataSettings(trained), dataSettings(cfg)
-	if len(a) != len(b) { // one is a sequence model, the other not
-		return cfg.KeyError("data.sequence", "is %s, but %s was trained with data.sequence %s%s", show(cfg.Data.Sequence), ckpt, show(trained.Data.Sequence), use)
-	}
-	for i := range a {
-		if a[i].value != b[i].value {
-			return cfg.KeyError(b[i].key, "is %s, but %s was trained with %s, and its weights expect inputs preprocessed as in that training%s", b[i].value, ckpt, a[i].value, use)
-		}
-	}
-	return nil
-}
-
-// setting is a config key and its value, as a message shows it.
-type setting struct{ key, value string }
-
-// dataSettings are the data keys of c that decide how an input is
-// preprocessed, with their values (defaults filled in).
-func dataSettings(c *model.Config) []setting {
-	d := c.Data
-	s := []setting{{"data.normalize", show(d.Normalize)}, {"data.csv.header", show(d.CSV.Header)}, {"data.csv.label", show(d.CSV.Label)},
-		{"data.csv.targets", show(d.CSV.Targets)}, {"data.csv.features", show(d.CSV.Features)}, {"data.csv.classes", show(d.CSV.Classes)}}
-	im := d.Image
-	if im == nil {
-		im = &model.ImageConfig{Resize: "bilinear"}
-	}
-	s = append(s, setting{"data.image.channels", show(im.Channels)}, setting{"data.image.size", show(im.Size)}, setting{"data.image.resize", show(im.Resize)})
-	if sq := d.Sequence; sq != nil {
-		s = append(s, setting{"data.sequence.kind", show(sq.Kind)}, setting{"data.sequence.window", show(sq.Window)}, setting{"data.sequence.horizon", show(sq.Horizon)},
-			setting{"data.sequence.target", show(sq.Target)}, setting{"data.sequence.inputs", show(sq.Inputs)}, setting{"data.sequence.targets", show(sq.Targets)},
-			setting{"data.sequence.difference", show(sq.Difference)})
-	}
-	return s
-}
-
-// show writes a setting's value as YAML would: null, [a, b].
-func show(v any) string {
-	r := reflect.ValueOf(v)
-	switch {
-	case !r.IsValid(), r.Kind() == reflect.Pointer && r.IsNil():
-		return "null"
-	case r.Kind() == reflect.Pointer && r.Elem().Kind() == reflect.Struct:
-		return "set"
-	case r.Kind() == reflect.Pointer:
-		return show(r.Elem().Interface())
-	case r.Kind() == reflect.Slice:
-		items := make([]string, r.Len())
-		for i := range items {
-			items[i] = show(r.Index(i).Interface())
-		}
-		return "[" + strings.Join(items, ", ") + "]"
-	}
-	return fmt.Sprint(v)
 }
 
 // lossKind groups losses whose trained outputs mean the same: mse and

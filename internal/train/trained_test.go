@@ -201,3 +201,103 @@ loss: mse
 		})
 	}
 }
+
+// TestCheckTrainedDataResolved: the data settings are compared as the
+// checkpoint's training resolved them (its stored preprocessing: the CSV
+// columns, whether the file had a header row, how the labels were read,
+// the image size, a series' columns), not as config text: a default
+// written out (data.csv.label: y for the last column, the features it
+// took), or data.csv.header and data.csv.classes set to what detection
+// found, pass, with checkpoints written before data.csv.classes too;
+// settings that would preprocess otherwise are refused, the checkpoint's
+// defaults shown readably, never as an empty value.
+func TestCheckTrainedDataResolved(t *testing.T) {
+	const plain = "name: t\ndata: {train: k.csv}\nmodel: {layers: [{dense: {units: classes}}]}\n"
+	const picked = "name: t\ndata: {train: k.csv, csv: {label: y, features: [b, a]}}\nmodel: {layers: [{dense: {units: classes}}]}\n"
+	const regression = "name: t\ndata: {train: k.csv, csv: {targets: [t1, t2]}}\nmodel: {layers: [{dense: {units: 2}}]}\nloss: mse\n"
+	const images = "name: t\ndata: {train: pics}\nmodel: {layers: [flatten, {dense: {units: classes}}]}\n"
+	const series = "name: t\ndata: {train: s.csv, normalize: standardize, sequence: {kind: series, window: 4}}\nmodel: {layers: [{lstm: {units: 2}}, {dense: {units: 2}}]}\nloss: mse\n"
+	const seriesIn = "name: t\ndata: {train: s.csv, sequence: {kind: series, window: 4, inputs: [a, b], targets: [b]}}\nmodel: {layers: [{lstm: {units: 2}}, {dense: {units: 1}}]}\nloss: mse\n"
+	withHeader := &checkpoint.Preprocess{Kind: checkpoint.KindTabular, Input: []int{2}, Normalize: "unit", Offset: []float64{0}, Scale: []float64{1},
+		Features: []string{"a", "b"}, Targets: []string{"y"}, Classes: 3}
+	noHeader := &checkpoint.Preprocess{Kind: checkpoint.KindTabular, Input: []int{2}, Normalize: "unit", Offset: []float64{0}, Scale: []float64{1},
+		Features: []string{"0", "1"}, Targets: []string{"2"}, Classes: 3}
+	named := &checkpoint.Preprocess{Kind: checkpoint.KindTabular, Input: []int{2}, Normalize: "unit", Offset: []float64{0}, Scale: []float64{1},
+		Features: []string{"b", "a"}, Targets: []string{"y"}, Classes: 2, ClassNames: []string{"cat", "dog"}}
+	targets := &checkpoint.Preprocess{Kind: checkpoint.KindTabular, Input: []int{2}, Normalize: "unit", Offset: []float64{0}, Scale: []float64{1},
+		Features: []string{"a", "b"}, Targets: []string{"t1", "t2"}, TargetDim: 2}
+	pics := &checkpoint.Preprocess{Kind: checkpoint.KindImages, Input: []int{1, 8, 8}, Bytes: true, Normalize: "unit", Offset: []float64{0}, Scale: []float64{1.0 / 255},
+		Classes: 2, ClassNames: []string{"x", "y"}, Image: &checkpoint.ImageSpec{Channels: 1, Size: [2]int{8, 8}, Resize: "bilinear"}}
+	seq := &checkpoint.Preprocess{Kind: checkpoint.KindSeries, Input: []int{4, 2}, Normalize: "standardize", Offset: []float64{0, 0}, Scale: []float64{1, 1},
+		Sequence: &checkpoint.SequenceSpec{Window: 4, Horizon: 1, Target: "next", Columns: []string{"a", "b"}, In: []int{0, 1}, Out: []int{0, 1}}}
+	seqIn := &checkpoint.Preprocess{Kind: checkpoint.KindSeries, Input: []int{4, 2}, Normalize: "unit", Offset: []float64{0, 0}, Scale: []float64{1, 1},
+		Sequence: &checkpoint.SequenceSpec{Window: 4, Horizon: 1, Target: "next", Columns: []string{"a", "b"}, In: []int{0, 1}, Out: []int{1}}}
+	for _, tc := range []struct {
+		name, trained string
+		pre           *checkpoint.Preprocess
+		sets          []string
+		want          string // "" when accepted
+	}{
+		{"the label column, the default", plain, withHeader, []string{"data.csv.label=y"}, ""},
+		{"the label column by index", plain, withHeader, []string{"data.csv.label=2"}, ""},
+		{"the features, the default", plain, withHeader, []string{"data.csv.features=[a, b]"}, ""},
+		{"the features by index", plain, withHeader, []string{"data.csv.features=[0, 1]"}, ""},
+		{"the header detection found", plain, withHeader, []string{"data.csv.header=true"}, ""},
+		{"the classes detection found", plain, withHeader, []string{"data.csv.classes=ids"}, ""},
+		{"all of them", plain, withHeader, []string{"data.csv={header: true, label: y, features: [a, b], classes: ids}"}, ""},
+		{"none for unit on floats", plain, withHeader, []string{"data.normalize=none"}, ""},
+		{"another label column", plain, withHeader, []string{"data.csv.label=a"},
+			"--set data.csv.label=a: data.csv.label: is a, but ck.safetensors was trained with null (default: the last column, y), and its weights expect inputs preprocessed as in that training"},
+		{"the features reordered", plain, withHeader, []string{"data.csv.features=[b, a]"},
+			"data.csv.features: is [b, a], but ck.safetensors was trained with [] (default: every other column: a, b)"},
+		{"no header, against the one detected", plain, withHeader, []string{"data.csv.header=false"},
+			"data.csv.header: is false, but ck.safetensors was trained with null (detected: a header row)"},
+		{"names, against ids", plain, withHeader, []string{"data.csv.classes=names"},
+			"data.csv.classes: is names, but ck.safetensors was trained with null (the labels read as class ids)"},
+		{"minmax", plain, withHeader, []string{"data.normalize=minmax"}, "data.normalize: is minmax, but ck.safetensors was trained with unit"},
+		{"a headerless file: no header", plain, noHeader, []string{"data.csv.header=false", "data.csv.label=2", "data.csv.features=[0, 1]"}, ""},
+		{"a headerless file: a header", plain, noHeader, []string{"data.csv.header=true"},
+			"data.csv.header: is true, but ck.safetensors was trained with null (detected: no header row)"},
+		{"a headerless file: a name", plain, noHeader, []string{"data.csv.label=y"},
+			"data.csv.label: is y, but ck.safetensors was trained with null (default: the last column, 2)"},
+		{"names picked: the same", picked, named, []string{"data.csv.classes=names", "data.csv.label=y"}, ""},
+		{"names picked: the default label", picked, named, []string{"data.csv.label=null"},
+			"data.csv.label: is null (default: the last column), but ck.safetensors was trained with y"},
+		{"names picked: every column", picked, named, []string{"data.csv.features=[]"},
+			"data.csv.features: is [] (default: every other column), but ck.safetensors was trained with [b, a]"},
+		{"names picked: ids", picked, named, []string{"data.csv.classes=ids"},
+			"data.csv.classes: is ids, but ck.safetensors was trained with null (the labels read as class names)"},
+		{"targets: the same", regression, targets, []string{"data.csv.targets=[t1, t2]", "data.csv.features=[a, b]"}, ""},
+		{"targets: one label", regression, targets, []string{"data.csv.targets=null", "data.csv.label=t1"},
+			"data.csv.label: is t1, but ck.safetensors was trained with data.csv.targets [t1, t2]"},
+		{"images: the size found", images, pics, []string{"data.image={size: [8, 8], channels: 1}"}, ""},
+		{"images: another size", images, pics, []string{"data.image={size: [16, 16]}"},
+			"data.image.size: is [16, 16], but ck.safetensors was trained with null (taken as [8, 8])"},
+		{"images: colour", images, pics, []string{"data.image={channels: 3}"},
+			"data.image.channels: is 3, but ck.safetensors was trained with null (taken as 1)"},
+		{"series: the inputs, the default", series, seq, []string{"data.sequence.inputs=[a, b]", "data.sequence.targets=[a, b]"}, ""},
+		{"series: other inputs", series, seq, []string{"data.sequence.inputs=[b]"},
+			"data.sequence.inputs: is [b], but ck.safetensors was trained with [] (default: every column: a, b)"},
+		{"series: the targets, the default", seriesIn, seqIn, []string{"data.sequence.targets=[b]", "data.normalize=none"}, ""},
+		{"series: other targets", seriesIn, seqIn, []string{"data.sequence.targets=null"},
+			"data.sequence.targets: is [] (default: the inputs), but ck.safetensors was trained with [b]"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := model.Parse("c.yaml", []byte(tc.trained), tc.sets, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			g, err := model.Build(cfg, PreprocessInfo(tc.pre))
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = CheckTrainedModel(cfg, g, "ck.safetensors", checkpoint.State{Config: tc.trained, Preprocess: tc.pre})
+			switch {
+			case tc.want == "" && err != nil:
+				t.Errorf("refused: %v", err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Errorf("got %v\nwant an error with %q", err, tc.want)
+			}
+		})
+	}
+}
