@@ -66,7 +66,7 @@ func evalCheckpoint[T backprop.Float](cfg *model.Config, path string, split Spli
 	if split != Test {
 		// The validation split depends on the seed and the data: with
 		// others, "validation" would hold samples the model trained on.
-		cur := cfg.ResumeSections()
+		cur := train.ResumeSections(cfg, st)
 		for _, k := range []string{"seed", "data"} {
 			if v, ok := st.Sections[k]; ok && v != cur[k] {
 				return train.EvalResult{}, fmt.Errorf("%s was trained with other settings of %s than %s gives now%s, so the %s split would not be the one held out in training; evaluate with the config and --set options the run used (its resolved copy is config.yaml in the run directory)",
@@ -131,16 +131,16 @@ func evalCheckpoint[T backprop.Float](cfg *model.Config, path string, split Spli
 // preprocessing the checkpoint stores, without reading the training data,
 // unless needTrain (the validation and training splits are parts of the
 // training data) or the checkpoint predates stored preprocessing; then the
-// training data is read and the normalisation fitted again, as training
-// did. An error of a checkpoint of another model says so
-// (train.OtherModel).
+// training data is read as the checkpoint's training read it
+// (train.ReadingOf) and the normalisation fitted again, as training did.
+// An error of a checkpoint of another model says so (train.OtherModel).
 func modelFor[T backprop.Float](cfg *model.Config, ckpt string, st checkpoint.State, needTrain bool, what string) (*train.Model[T], error) {
 	var m *train.Model[T]
 	var err error
 	if p := st.Preprocess; p != nil && !needTrain && p.Sequence == nil {
 		m, err = train.FromPreprocess[T](cfg, p, ckpt)
-	} else {
-		m, err = train.LoadWithData[T](cfg, what)
+	} else if err = cfg.RequireData(what); err == nil {
+		m, err = train.LoadAs[T](cfg, train.ReadingOf(st))
 	}
 	return m, train.OtherModel(cfg, ckpt, st, err)
 }

@@ -60,7 +60,7 @@ func ExportONNX(cfg *model.Config, ckpt, out string) (string, error) {
 	} else {
 		// A checkpoint from before the preprocessing was stored: fit the
 		// normalisation again on the training part, as training did.
-		if m, err = train.Load[float32](cfg); err != nil {
+		if m, err = train.LoadAs[float32](cfg, train.ReadingOf(st)); err != nil {
 			return "", train.OtherModel(cfg, ckpt, st, err)
 		}
 		if err := sameTrainingData(cfg, ckpt, st, m); err != nil {
@@ -117,7 +117,7 @@ func sameTrainingData(cfg *model.Config, ckpt string, st checkpoint.State, m *tr
 	if m.Data == nil {
 		return nil
 	}
-	cur := cfg.ResumeSections()
+	cur := train.ResumeSections(cfg, st)
 	for _, k := range []string{"seed", "data"} {
 		if v, ok := st.Sections[k]; ok && v != cur[k] {
 			return fmt.Errorf("%s was trained with other %s settings than %s has now, so the input normalisation fitted on the training part would not be the one training used; export with the config and --set options the run used (its resolved copy is config.yaml in the run directory)",

@@ -17,12 +17,18 @@
 //     (wall-clock columns aside) as one that was not. A checkpoint records
 //     the loop's position, the epoch's running sums, the RNG and schedule
 //     state and the metrics rows to keep; a resume refuses a config that
-//     changes the trajectory (checkpoint.SectionsDiffer) and data whose
-//     contents changed (checkpoint.DataDiffers: the fingerprints train.Load
-//     computes, which every checkpoint records). Images that decode
-//     otherwise since the checkpoint (train.Data.ImageDecodingChanged) are
-//     refused as such, or with Options.AcceptImageDecoding resumed on as
-//     they decode now: the one resume that is not bit-identical.
+//     changes the trajectory (checkpoint.SectionsDiffer, with the data
+//     section as train.ResumeSections hashes it: a data setting that
+//     resolves to the checkpoint's preprocessing is no change) and data
+//     whose contents changed (checkpoint.DataDiffers: the fingerprints
+//     train.Load computes, which every checkpoint records). data.train
+//     is read as the checkpoint's run read it (train.ReadingOf: what the
+//     config leaves to detection, such as data.csv.header and classes,
+//     the run's nettrain decided), so that a run of an older nettrain
+//     resumes on the data it trained on. Images that decode otherwise
+//     since the checkpoint (train.Data.ImageDecodingChanged) are refused
+//     as such, or with Options.AcceptImageDecoding resumed on as they
+//     decode now: the one resume that is not bit-identical.
 //   - A resume checks the checkpoint before it touches the run directory:
 //     it must hold nettrain's training state (not a plain weights file),
 //     its stored config must read, build and have the config's model

@@ -29,7 +29,7 @@ func (s *session[T]) checkState(path string, rs checkpoint.State) error {
 		}
 		return fmt.Errorf("%s: metadata \"format\" is %q, not a checkpoint format this nettrain can resume (it reads nettrain-checkpoint/1 and /2); start a new run from its weights with model.init_from", path, rs.Format)
 	}
-	if d := checkpoint.SectionsDiffer(rs, s.cfg.ResumeSections()); len(d) > 0 {
+	if d := checkpoint.SectionsDiffer(rs, train.ResumeSections(s.cfg, rs)); len(d) > 0 {
 		return fmt.Errorf("%s was trained with other settings of %s than %s gives now%s, so resuming would not continue the same run; resume with the same config and --set options (the seed, dtype, data, model, loss, optimizer, schedule and training.batch_size, shuffle, clip_norm and clip_value must stay; the rest, such as training.epochs, training.steps or training.early_stopping, may change), or start a new run from these weights with model.init_from",
 			path, strings.Join(d, ", "), s.cfg.File, s.cfg.ResumeOverrides(d))
 	}

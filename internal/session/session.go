@@ -134,6 +134,9 @@ type session[T backprop.Float] struct {
 	// aside is the old run --overwrite set aside until this run's first
 	// last.safetensors (nil: none, or dropped).
 	aside *aside
+	// reading is how data.train was read: as the checkpoint a resume
+	// continues read it (train.ReadingOf), else as the data says.
+	reading train.Reading
 }
 
 var _ train.Hooks[float32] = (*session[float32])(nil)
@@ -143,7 +146,7 @@ func run[T backprop.Float](cfg *model.Config, o Options) (_ *Result, err error) 
 	if s.log == nil {
 		s.log = io.Discard
 	}
-	if s.m, err = loadData[T](cfg, o.Interrupt); err != nil {
+	if s.m, s.reading, err = loadData[T](cfg, o.Resume, o.Interrupt); err != nil {
 		return nil, err
 	}
 	d := s.m.Data
@@ -192,7 +195,7 @@ func run[T backprop.Float](cfg *model.Config, o Options) (_ *Result, err error) 
 		// in the checkpoint's directory (another directory starts its own
 		// metrics, or holds another run, which prepareDir refuses or
 		// clears).
-		if err := s.restore(o.Resume); err != nil {
+		if err := s.restore(o.Resume, true); err != nil {
 			return nil, err
 		}
 		if sameDir(s.dir, filepath.Dir(o.Resume)) {
@@ -307,15 +310,37 @@ func run[T backprop.Float](cfg *model.Config, o Options) (_ *Result, err error) 
 	return s.res, err
 }
 
-// loadData loads the config's data and graph (train.LoadWithData). A
-// signal on interrupt stops the wait at once: the loading's result is
-// discarded, and the error is an *InterruptedError without a checkpoint.
-func loadData[T backprop.Float](cfg *model.Config, interrupt <-chan os.Signal) (*train.Model[T], error) {
+// loadData loads the config's data and graph (train.LoadWithData); for a
+// resume, data.train is read as the checkpoint's training read it
+// (train.ReadingOf: what the config leaves to the data, such as
+// data.csv.header and classes), which it returns. The checkpoint is read
+// for that before the run directory's lock; restore reads it again under
+// the lock and checks that it still says the same. A signal on interrupt
+// stops the wait at once: the loading's result is discarded, and the
+// error is an *InterruptedError without a checkpoint.
+func loadData[T backprop.Float](cfg *model.Config, resume string, interrupt <-chan os.Signal) (*train.Model[T], train.Reading, error) {
+	load := func() (*train.Model[T], train.Reading, error) {
+		var as train.Reading
+		if resume != "" {
+			// A checkpoint that cannot be read is restore's error, after
+			// the data's.
+			limit, what := train.MemoryLimit(cfg)
+			if _, rs, err := checkpoint.ReadLimit(resume, limit, what); err == nil {
+				as = train.ReadingOf(rs)
+			}
+		}
+		if err := cfg.RequireData("to train"); err != nil {
+			return nil, as, err
+		}
+		m, err := train.LoadAs[T](cfg, as)
+		return m, as, err
+	}
 	if interrupt == nil {
-		return train.LoadWithData[T](cfg, "to train")
+		return load()
 	}
 	type loaded struct {
 		m     *train.Model[T]
+		as    train.Reading
 		err   error
 		panic any
 	}
@@ -328,16 +353,16 @@ func loadData[T backprop.Float](cfg *model.Config, interrupt <-chan os.Signal) (
 			}
 			done <- l
 		}()
-		l.m, l.err = train.LoadWithData[T](cfg, "to train")
+		l.m, l.as, l.err = load()
 	}()
 	select {
 	case l := <-done:
 		if l.panic != nil {
 			panic(l.panic) // where the command's recover reports it
 		}
-		return l.m, l.err
+		return l.m, l.as, l.err
 	case sig := <-interrupt:
-		return nil, &InterruptedError{Signal: sig}
+		return nil, train.Reading{}, &InterruptedError{Signal: sig}
 	}
 }
 
@@ -454,8 +479,10 @@ func isDir(path string) bool {
 // restore loads a checkpoint's weights, optimizer state, position and RNG
 // state into the session, after checking that this config and its data
 // can continue from it (checkState) and that its model is the config's
-// (train.CheckTrainedModel).
-func (s *session[T]) restore(path string) error {
+// (train.CheckTrainedModel). resume says that it is the checkpoint a
+// resume continues, whose reading of the data loadData followed (a
+// rollback restores the run's own).
+func (s *session[T]) restore(path string, resume bool) error {
 	limit, what := train.MemoryLimit(s.cfg)
 	f, rs, err := checkpoint.ReadLimit(path, limit, what)
 	if err != nil {
@@ -466,6 +493,9 @@ func (s *session[T]) restore(path string) error {
 			}
 		}
 		return err
+	}
+	if resume && !train.ReadingOf(rs).Equal(s.reading) {
+		return fmt.Errorf("%s changed while the training data was read as it says its run read it; run the command again", path)
 	}
 	if err := s.checkState(path, rs); err != nil {
 		return err
@@ -685,7 +715,7 @@ func (s *session[T]) AfterStep(l *train.Loop[T], st train.StepInfo) (train.Actio
 				Hint: fmt.Sprintf(" (gave up after %d rollbacks, the learning rate down to x%g; lower optimizer.lr)", maxRollbacks, l.Pos.LRScale)}
 		}
 		scale := l.Pos.LRScale / 2
-		if err := s.restore(s.lastCheckpoint()); err != nil {
+		if err := s.restore(s.lastCheckpoint(), false); err != nil {
 			return train.Stop, fmt.Errorf("rollback after a non-finite loss at step %d: %w", step, err)
 		}
 		l.Pos.LRScale, s.st.LRScale = scale, scale

@@ -226,7 +226,7 @@ func loadOptions(cfg *model.Config) data.LoadOptions {
 	o.Image = folderOptions(cfg)
 	o.CSV.Features = c.Features
 	if c.Classes != nil {
-		o.CSV.LabelKind = map[string]data.LabelKind{"ids": data.LabelsAreIDs, "names": data.LabelsAreNames}[*c.Classes]
+		o.CSV.LabelKind = labelKinds[*c.Classes]
 	}
 	o.CSV.Task = data.Classification
 	if cfg.Loss != backprop.CrossEntropy {
@@ -300,12 +300,16 @@ func skipped(key string, ds *data.Dataset) []string {
 // loadData loads the config's training data, builds the model against it,
 // holds out the validation part (or loads data.validation), fits the
 // normaliser on the training part, and checks that the data fits the model
-// and the loss.
-func loadData[T backprop.Float](cfg *model.Config) (*Data[T], error) {
+// and the loss. data.train is read as as says where the config leaves the
+// reading to the data (a checkpoint's Reading; the zero Reading: as the
+// data says).
+func loadData[T backprop.Float](cfg *model.Config, as Reading) (*Data[T], error) {
 	if cfg.Data.Sequence != nil {
 		return loadSequence[T](cfg)
 	}
-	ds, err := data.Load(cfg.Data.Train, loadOptions(cfg))
+	o := loadOptions(cfg)
+	as.apply(cfg, &o)
+	ds, err := data.Load(cfg.Data.Train, o)
 	if err != nil {
 		return nil, dataErr(cfg, "data.train", err)
 	}

@@ -42,6 +42,11 @@
 //     sample count and an FNV-1a of the arrays as loaded; for an image
 //     folder, the version of the image decoding), so that checkpoints can
 //     record the data and resumes compare it.
-//   - A config's data settings are checked against a checkpoint's as
-//     resolved on its data (CheckTrainedModel), not as text.
+//   - The training data of a checkpoint is read as the checkpoint's run
+//     read it (LoadAs with ReadingOf): what a config leaves to detection
+//     (data.csv.header and classes, data.image's channels and size) is
+//     what that run decided, by the rules of the nettrain that trained.
+//     A config's data settings are checked against a checkpoint's as
+//     resolved on its data (CheckTrainedModel, ResumeSections), not as
+//     text.
 package train

@@ -45,6 +45,15 @@ type Model[T backprop.Float] struct {
 // from the model section alone for a model-only config (an error names
 // the keys to set when the model takes sizes from the data).
 func Load[T backprop.Float](cfg *model.Config) (*Model[T], error) {
+	return LoadAs[T](cfg, Reading{})
+}
+
+// LoadAs is Load reading data.train as a checkpoint read it (ReadingOf):
+// what the config leaves to the data (data.csv.header and classes,
+// data.image's channels and size) is what the checkpoint's training
+// decided, so that a resume, eval of its validation or training split and
+// export read the data it was trained on as it did.
+func LoadAs[T backprop.Float](cfg *model.Config, as Reading) (*Model[T], error) {
 	if cfg.Data.Train == "" {
 		g, err := model.Build(cfg, nil)
 		if err != nil {
@@ -52,7 +61,7 @@ func Load[T backprop.Float](cfg *model.Config) (*Model[T], error) {
 		}
 		return &Model[T]{Config: cfg, Graph: g}, nil
 	}
-	d, err := loadData[T](cfg)
+	d, err := loadData[T](cfg, as)
 	if err != nil {
 		return nil, err
 	}

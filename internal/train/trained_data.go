@@ -51,7 +51,8 @@ type dataSetting struct {
 //
 //   - A setting cfg leaves to the data (data.csv.header and classes,
 //     data.image.channels and size null) agrees with any: the
-//     checkpoint's preprocessing applies.
+//     checkpoint's data is read as the checkpoint read it (Reading), and
+//     predict's inputs as the checkpoint's preprocessing says.
 //   - data.csv.label, targets and features name the columns p stores, by
 //     name, or by index where the file's columns are known (the training
 //     took every column, the label last); their defaults agree with the
@@ -335,7 +336,10 @@ func show(v any) string {
 // a config may leave to the data: whether the CSV file has a header row
 // (data.csv.header), what its labels are (data.csv.classes: "ids" or
 // "names"), the channels and size of image folders (data.image). Nil and
-// zero fields are not known.
+// zero fields are not known. LoadAs reads a checkpoint's data.train with
+// it, so that what detection decided then is decided again, by the rules
+// of the nettrain that trained (labels 1 to 3 were class ids before
+// data.csv.classes, for instance).
 type Reading struct {
 	Header   *bool
 	Classes  *string
@@ -343,11 +347,24 @@ type Reading struct {
 	Size     [2]int
 }
 
-// readingOf is how a checkpoint of config trained and stored
-// preprocessing p read its training data: the settings of its config, and
-// where the config left them to the data, what p shows the data gave (a
-// header row unless every CSV column it names is an index; class names
-// when it names its classes, else ids; the image size).
+// ReadingOf is how the checkpoint st read its training data: the settings
+// of its config, and where the config left them to the data, what its
+// stored preprocessing shows the data gave (a header row unless every CSV
+// column it names is an index; class names when it names its classes,
+// else ids; the image size). Nothing is known of a plain weights file.
+func ReadingOf(st checkpoint.State) Reading {
+	if st.Plain || strings.TrimSpace(st.Config) == "" {
+		return Reading{}
+	}
+	trained, err := model.Parse("checkpoint", []byte(st.Config), nil, nil)
+	if err != nil {
+		return Reading{} // CheckTrainedModel says so
+	}
+	return readingOf(trained, st.Preprocess)
+}
+
+// readingOf is ReadingOf of a checkpoint of config trained and stored
+// preprocessing p (nil when it has none).
 func readingOf(trained *model.Config, p *checkpoint.Preprocess) Reading {
 	c := trained.Data.CSV
 	r := Reading{Header: c.Header, Classes: c.Classes}
@@ -377,6 +394,38 @@ func readingOf(trained *model.Config, p *checkpoint.Preprocess) Reading {
 	return r
 }
 
+// Equal reports whether two Readings say the same.
+func (r Reading) Equal(o Reading) bool {
+	eq := func(a, b *bool) bool { return a == nil && b == nil || a != nil && b != nil && *a == *b }
+	es := func(a, b *string) bool { return a == nil && b == nil || a != nil && b != nil && *a == *b }
+	return eq(r.Header, o.Header) && es(r.Classes, o.Classes) && r.Channels == o.Channels && r.Size == o.Size
+}
+
+// apply sets the load options of data.train that cfg leaves to the data
+// to r's.
+func (r Reading) apply(cfg *model.Config, o *data.LoadOptions) {
+	c := cfg.Data.CSV
+	if c.Header == nil && r.Header != nil {
+		o.CSV.Header = data.HeaderAbsent
+		if *r.Header {
+			o.CSV.Header = data.HeaderPresent
+		}
+	}
+	if c.Classes == nil && r.Classes != nil {
+		o.CSV.LabelKind = labelKinds[*r.Classes]
+	}
+	im := cfg.Data.Image
+	if (im == nil || im.Channels == nil) && r.Channels > 0 {
+		o.Image.Channels = r.Channels
+	}
+	if (im == nil || len(im.Size) != 2) && r.Size != [2]int{} {
+		o.Image.Size = r.Size
+	}
+}
+
+// labelKinds are data.csv.classes' values.
+var labelKinds = map[string]data.LabelKind{"ids": data.LabelsAreIDs, "names": data.LabelsAreNames}
+
 // indexNames reports whether every column name is a 0-based index as the
 // data package names the columns of a file without a header row.
 func indexNames(names []string) bool {
@@ -386,4 +435,59 @@ func indexNames(names []string) bool {
 		}
 	}
 	return len(names) > 0
+}
+
+// ResumeSections is cfg.ResumeSections() for comparing with the
+// checkpoint st's: when cfg's data settings resolve to the preprocessing
+// the checkpoint's training had (compareData: a default written out,
+// data.csv.header or classes set to what detection found, a setting left
+// to the data that the checkpoint set), the data section is hashed with
+// the checkpoint's own values of those settings, so that a resume, and
+// eval's and export's checks of the training data, take them as the
+// same. Other settings of the data section (its files, validation_split,
+// augment, skip_bad, stride) must be the same as before.
+func ResumeSections(cfg *model.Config, st checkpoint.State) map[string]string {
+	cur := cfg.ResumeSections()
+	if st.Plain || strings.TrimSpace(st.Config) == "" {
+		return cur
+	}
+	trained, err := model.Parse("checkpoint", []byte(st.Config), nil, nil)
+	if err != nil || (cfg.Data.Sequence == nil) != (trained.Data.Sequence == nil) {
+		return cur
+	}
+	for _, s := range compareData(cfg, trained, st.Preprocess) {
+		if !s.same {
+			return cur
+		}
+	}
+	aligned := *cfg
+	aligned.Data = alignedData(cfg.Data, trained.Data)
+	cur["data"] = aligned.ResumeSections()["data"]
+	return cur
+}
+
+// alignedData is c with the preprocessing settings of t (compareData's:
+// data.normalize, data.csv, data.image's channels, size and resize,
+// data.sequence but its stride).
+func alignedData(c, t model.DataConfig) model.DataConfig {
+	a := c
+	a.Normalize = t.Normalize
+	a.CSV = t.CSV
+	if c.Sequence != nil && t.Sequence != nil {
+		s := *t.Sequence
+		s.Stride = c.Sequence.Stride
+		a.Sequence = &s
+	}
+	skip := c.Image != nil && c.Image.SkipBad
+	switch {
+	case t.Image == nil && !skip:
+		a.Image = nil
+	case t.Image == nil:
+		a.Image = &model.ImageConfig{Resize: "bilinear", SkipBad: true}
+	default:
+		im := *t.Image
+		im.SkipBad = skip
+		a.Image = &im
+	}
+	return a
 }

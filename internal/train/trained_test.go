@@ -301,3 +301,61 @@ func TestCheckTrainedDataResolved(t *testing.T) {
 		})
 	}
 }
+
+// TestResumeSectionsResolved: the data section a resume (and eval of the
+// validation and training splits, and export's refit) compares is hashed
+// with the checkpoint's own values of the settings that resolve to its
+// preprocessing, so that a default written out or a setting made
+// explicit as detection found it is the same data; anything else in the
+// data section, or a setting resolved otherwise, still differs.
+func TestResumeSectionsResolved(t *testing.T) {
+	const plain = "name: t\ndata: {train: /d/k.csv, validation_split: 0.2}\nmodel: {layers: [{dense: {units: classes}}]}\n"
+	const images = "name: t\ndata: {train: /d/pics, image: {resize: bilinear}}\nmodel: {layers: [flatten, {dense: {units: classes}}]}\n"
+	const series = "name: t\ndata: {train: /d/s.csv, sequence: {kind: series, window: 4}}\nmodel: {layers: [{lstm: {units: 2}}, {dense: {units: 2}}]}\nloss: mse\n"
+	tab := &checkpoint.Preprocess{Kind: checkpoint.KindTabular, Input: []int{2}, Normalize: "unit", Offset: []float64{0}, Scale: []float64{1},
+		Features: []string{"a", "b"}, Targets: []string{"y"}, Classes: 4}
+	pics := &checkpoint.Preprocess{Kind: checkpoint.KindImages, Input: []int{1, 8, 8}, Bytes: true, Normalize: "unit", Offset: []float64{0}, Scale: []float64{1.0 / 255},
+		Classes: 2, ClassNames: []string{"x", "y"}, Image: &checkpoint.ImageSpec{Channels: 1, Size: [2]int{8, 8}, Resize: "bilinear"}}
+	seq := &checkpoint.Preprocess{Kind: checkpoint.KindSeries, Input: []int{4, 2}, Normalize: "none", Offset: []float64{0, 0}, Scale: []float64{1, 1},
+		Sequence: &checkpoint.SequenceSpec{Window: 4, Horizon: 1, Target: "next", Columns: []string{"a", "b"}, In: []int{0, 1}, Out: []int{0, 1}}}
+	for _, tc := range []struct {
+		name, trained string
+		pre           *checkpoint.Preprocess
+		sets          []string
+		same          bool
+	}{
+		{"the same config", plain, tab, nil, true},
+		{"classes as read", plain, tab, []string{"data.csv.classes=ids"}, true},
+		{"the header as detected, the label and features written out", plain, tab, []string{"data.csv={header: true, label: y, features: [a, b]}"}, true},
+		{"none for unit on floats", plain, tab, []string{"data.normalize=none"}, true},
+		{"classes as names", plain, tab, []string{"data.csv.classes=names"}, false},
+		{"another validation split", plain, tab, []string{"data.validation_split=0.3"}, false},
+		{"other data", plain, tab, []string{"data.train=/d/other.csv"}, false},
+		{"the image size as found", images, pics, []string{"data.image={size: [8, 8], channels: 1}"}, true},
+		{"no image settings", images, pics, []string{"data.image=null"}, true},
+		{"skip_bad", images, pics, []string{"data.image={skip_bad: true}"}, false},
+		{"the series' columns written out", series, seq, []string{"data.sequence.inputs=[a, b]", "data.sequence.targets=[a, b]", "data.normalize=none"}, true},
+		{"another stride", series, seq, []string{"data.sequence.stride=2"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			trained, err := model.Parse("c.yaml", []byte(tc.trained), nil, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := model.Parse("c.yaml", []byte(tc.trained), tc.sets, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st := checkpoint.State{Config: tc.trained, Preprocess: tc.pre, Sections: trained.ResumeSections()}
+			got := ResumeSections(cfg, st)
+			if same := got["data"] == st.Sections["data"]; same != tc.same {
+				t.Errorf("the data sections agree: %v, want %v", same, tc.same)
+			}
+			for _, k := range []string{"seed", "model", "optimizer"} {
+				if got[k] != st.Sections[k] {
+					t.Errorf("section %s changed", k)
+				}
+			}
+		})
+	}
+}
