@@ -310,9 +310,6 @@ const maxCount = 1 << 53
 // config and the data are the resume's (package session).
 func parseState(path string, m map[string]string) (State, error) {
 	st := State{BestValLoss: math.Inf(1), Format: m["format"]}
-	if strings.HasPrefix(st.Format, "nettrain-checkpoint/") && st.Format != checkpointFormat && st.Format != formatV1 {
-		return st, fmt.Errorf("%s: metadata \"format\" is %q, which this nettrain does not read (it reads %s and %s): the file was written by a newer nettrain, or altered", path, st.Format, checkpointFormat, formatV1)
-	}
 	if st.Format != checkpointFormat && st.Format != formatV1 {
 		// A plain weights file (e.g. exported from PyTorch): no state.
 		st.Plain = true

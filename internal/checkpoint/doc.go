@@ -28,10 +28,8 @@
 // tensor that belongs to no layer, naming the tensor and the layer.
 //
 // Formats: "nettrain-checkpoint/2" is written; "nettrain-checkpoint/1"
-// (before the metadata checksum) still reads; another
-// "nettrain-checkpoint/N" (a newer nettrain's) is refused rather than read
-// without its preprocessing. A file with no such format (a plain weights
-// file, e.g. exported from PyTorch, or one whose metadata was stripped)
-// reads with a zero State marked Plain: its weights load, but it cannot
-// be resumed.
+// (before the metadata checksum) still reads. A file with neither (a
+// plain weights file, e.g. exported from PyTorch, or one whose metadata
+// was stripped) reads with a zero State marked Plain: its weights load,
+// but it cannot be resumed.
 package checkpoint
