@@ -323,7 +323,7 @@ func TestSplitSet(t *testing.T) {
 		{in: "name", err: "expected key=value"},
 		{in: "=1", err: "expected key=value"},
 		{in: "a..b=1", err: `key "a..b" has an empty part`},
-		{in: "model.init_from=", err: "no value for model.init_from after the '=' (an unset shell variable?); give one, or model.init_from=null to clear the key"},
+		{in: "model.init_from=", err: "no value for model.init_from after the '=' (an unset shell variable?); give one, or model.init_from=null for the key's default"},
 		{in: "name=  ", err: "no value for name after the '='"},
 	} {
 		key, value, err := SplitSet(tc.in)
@@ -335,7 +335,7 @@ func TestSplitSet(t *testing.T) {
 		}
 	}
 	// Parse refuses it too (overrides that do not come through the flag).
-	if _, err := Parse("c.yaml", []byte("name: x\n"), []string{"name="}, nil); err == nil || err.Error() != "--set name=: no value for name after the '=' (an unset shell variable?); give one, or name=null to clear the key" {
+	if _, err := Parse("c.yaml", []byte("name: x\n"), []string{"name="}, nil); err == nil || err.Error() != "--set name=: no value for name after the '=' (an unset shell variable?); give one, or name=null for the key's default" {
 		t.Errorf("Parse: %v", err)
 	}
 }

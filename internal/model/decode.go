@@ -287,6 +287,11 @@ func (d *decoder) decodeFields(n *yaml.Node, v reflect.Value, path string, skip 
 			}
 			return d.errAt(k, kp, "unknown key%s; known keys %s: %s", didYouMean(key, names), where, oneOf(names))
 		}
+		if isNull(resolve(val)) {
+			// key: null (in the file, --set key=null, NETTRAIN_KEY=null)
+			// is the key left out: its default, whatever its type.
+			continue
+		}
 		if err := d.decode(val, v.FieldByIndex(fi), kp); err != nil {
 			return err
 		}

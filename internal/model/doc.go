@@ -32,7 +32,11 @@
 // ---) is an error at the line where it starts. Decoding is strict: an
 // unknown key, a key given twice, a value of the wrong type or out of range
 // is an error, never ignored or replaced by a default; so is a YAML merge
-// key (<<), which the node tree does not expand. Aliases are followed, up
+// key (<<), which the node tree does not expand. A known key whose value
+// is null (key: null, --set key=null, NETTRAIN_KEY=null) is the key left
+// out: its default, whatever its type (training.epochs: null is 1,
+// data.normalize: null is unit, optimizer: null is adam with its
+// defaults; a required key stays unset and is reported as missing). Aliases are followed, up
 // to 2^20 decoded values in all. Counts that size memory or loops are
 // capped (MaxThreads, MaxBatchSize, MaxEpochs, MaxCheckpointKeep,
 // MaxGridPoints, MaxSeeds, MaxEvalsPerEpoch, MaxLSTMLayers; layer sizes

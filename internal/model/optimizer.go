@@ -26,8 +26,8 @@ func (o *OptimizerConfig) decodeNode(d *decoder, n *yaml.Node, path string) erro
 	if n.Kind != yaml.MappingNode {
 		return d.errAt(n, path, "expected a mapping such as {name: adam, lr: 0.001}, got %s", describe(n))
 	}
-	if _, nn := keyNode(n, "name"); nn != nil {
-		if nn.Kind != yaml.ScalarNode || isNull(nn) {
+	if _, nn := keyNode(n, "name"); nn != nil && !isNull(nn) { // name: null is no name: the default
+		if nn.Kind != yaml.ScalarNode {
 			return d.errAt(nn, path+".name", "expected an optimizer name, got %s", describe(nn))
 		}
 		if err := o.setName(d, nn, nn.Value, path+".name"); err != nil {
@@ -87,8 +87,8 @@ func (s *ScheduleSpec) decodeNode(d *decoder, n *yaml.Node, path string) error {
 	if n.Kind != yaml.MappingNode {
 		return d.errAt(n, path, "expected a mapping such as {name: cosine, warmup: 1}, got %s", describe(n))
 	}
-	if _, nn := keyNode(n, "name"); nn != nil {
-		if nn.Kind != yaml.ScalarNode || isNull(nn) {
+	if _, nn := keyNode(n, "name"); nn != nil && !isNull(nn) { // name: null is no name: the default
+		if nn.Kind != yaml.ScalarNode {
 			return d.errAt(nn, path+".name", "expected a schedule name, got %s", describe(nn))
 		}
 		if err := set(nn, nn.Value, path+".name"); err != nil {

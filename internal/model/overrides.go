@@ -36,9 +36,9 @@ func EnvName(key string) string {
 // which silently clears a key (name, data.test, model.init_from,
 // training.steps all fall back to their defaults), Helm and viper as the
 // empty string, which no key takes; typically a shell variable that was
-// not set (--set model.init_from=$CKPT). key=null clears a key on
-// purpose. (An empty NETTRAIN_* variable is ignored, as unset, as viper
-// reads the environment.)
+// not set (--set model.init_from=$CKPT). key=null gives any key its
+// default on purpose, as if the file left it out. (An empty NETTRAIN_*
+// variable is ignored, as unset, as viper reads the environment.)
 func SplitSet(s string) (key, value string, err error) {
 	key, value, ok := strings.Cut(s, "=")
 	key = strings.TrimSpace(key)
@@ -49,7 +49,7 @@ func SplitSet(s string) (key, value string, err error) {
 		return "", "", err
 	}
 	if strings.TrimSpace(value) == "" {
-		return "", "", fmt.Errorf("no value for %s after the '=' (an unset shell variable?); give one, or %s=null to clear the key", key, key)
+		return "", "", fmt.Errorf("no value for %s after the '=' (an unset shell variable?); give one, or %s=null for the key's default", key, key)
 	}
 	return key, value, nil
 }
