@@ -56,6 +56,9 @@ func TestTraceTypedInput(t *testing.T) {
 		{"1,2,3", exitUsage, "--input: has shape (3), but the model's input (model.input) is (2)"},
 		{"nofile.csv", exitError, "--input needs the config's data.train"},
 		{"1,2.csv", exitError, "--input needs the config's data.train"},
+		// A second YAML document was silently dropped.
+		{"[0.5, 1]\n...", 0, ""},
+		{"[0.5, 1]\n--- [9, 9]", exitUsage, `--input "[0.5, 1]\n--- [9, 9]": a second YAML document starts on line 2; want a number or a list such as [[0.5, -1], [2, 0]] (JSON or YAML flow syntax)`},
 	} {
 		s, _, errOut := streams()
 		code := Main([]string{"trace", cfg, "--input", tc.input, "--target", "0.6,-0.15"}, s)

@@ -51,7 +51,8 @@
 // the environment, and both over the file. The key is dotted, list entries
 // by index (model.layers.0.dense.units); the variable is the key in upper
 // case with '.' and '-' as '_' (EnvName: NETTRAIN_TRAINING_BATCH_SIZE). The
-// value is YAML, so it can be a whole section or list entry:
+// value is one YAML document (a second one, after ---, is an error naming
+// the override, as in a file), so it can be a whole section or list entry:
 // --set optimizer=sgd, --set 'training={epochs: 3}', or the same from the
 // environment, NETTRAIN_OPTIMIZER=sgd, which replaces the section just as
 // the --set does (and NETTRAIN_TRAINING=5 is the same error as

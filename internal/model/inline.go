@@ -101,9 +101,14 @@ func ParseTensor(flag, text string) (*Tensor, error) {
 		shift--
 	}
 	var doc yaml.Node
-	if err := yaml.Unmarshal([]byte(src), &doc); err != nil || len(doc.Content) != 1 {
+	if err := unmarshalOne("", []byte(src), &doc); err != nil || len(doc.Content) != 1 {
 		msg := "not a number or a list"
-		if err != nil {
+		var second *Error
+		switch {
+		case errors.As(err, &second):
+			// yaml.Unmarshal would keep the first document alone.
+			msg = fmt.Sprintf("a second YAML document starts on line %d", second.Line)
+		case err != nil:
 			msg = strings.TrimPrefix(err.Error(), "yaml: ")
 		}
 		return nil, fmt.Errorf("%s %q: %s; want a number or a list such as [[0.5, -1], [2, 0]] (JSON or YAML flow syntax)", flag, text, msg)

@@ -130,7 +130,13 @@ func (d *decoder) applyOverrides(root *yaml.Node, sets []string, v *viper.Viper)
 // parsed as YAML, remembering the override as its origin.
 func (d *decoder) setPath(root *yaml.Node, key, value, origin string) error {
 	var val yaml.Node
-	if err := yaml.Unmarshal([]byte(value), &val); err != nil {
+	if err := unmarshalOne("", []byte(value), &val); err != nil {
+		var second *Error
+		if errors.As(err, &second) {
+			// yaml.Unmarshal would keep the first document and drop the
+			// rest; a config file with a second document is refused too.
+			return &Error{Origin: origin, Path: key, Msg: fmt.Sprintf("the value holds a second YAML document (from the --- on its line %d); an override's value is a single document", second.Line)}
+		}
 		return &Error{Origin: origin, Path: key, Msg: "value is not valid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}
 	}
 	nv := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Value: "null"}

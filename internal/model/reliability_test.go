@@ -57,6 +57,17 @@ func TestMultipleDocuments(t *testing.T) {
 		{name: "second document after an end marker", src: base + "...\n---\nname: u\n", want: strings.Replace(second, ":13:", ":14:", 1)},
 		{name: "empty first document", src: "---\n---\n" + base, want: strings.Replace(second, ":13:", ":2:", 1)},
 		{name: "invalid second document", src: base + "--- [\n", want: "c.yaml:13: invalid YAML: did not find expected node content"},
+		// An override's value is one YAML document too: the rest was
+		// silently cut, so --set $'name=a\n---\nb: [1' trained run "a".
+		{name: "override with an explicit end", src: base, sets: []string{"name=a\n..."}},
+		{name: "override with a second document", src: base, sets: []string{"name=a\n---\nname: b"},
+			want: `--set name=a\n---\nname: b: name: the value holds a second YAML document (from the --- on its line 2); an override's value is a single document`},
+		{name: "override with an invalid second document", src: base, sets: []string{"name=a\n---\nb: [1"},
+			want: `--set name=a\n---\nb: [1: name: value is not valid YAML: line 2: did not find expected ',' or ']'`},
+		{name: "override with an empty second document", src: base, sets: []string{"training.epochs=3\n---"},
+			want: `--set training.epochs=3\n---: training.epochs: the value holds a second YAML document (from the --- on its line 2); an override's value is a single document`},
+		{name: "variable with a second document", src: base, env: map[string]string{"NETTRAIN_TRAINING_EPOCHS": "3\n--- 4"},
+			want: `NETTRAIN_TRAINING_EPOCHS=3\n--- 4: training.epochs: the value holds a second YAML document (from the --- on its line 2); an override's value is a single document`},
 	})
 }
 
