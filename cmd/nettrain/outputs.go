@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 
 	"github.com/nettrain/nettrain/internal/model"
+	"github.com/nettrain/nettrain/internal/safeio"
 )
 
 // namedFile is a file a command reads or writes, with what it is for
@@ -43,9 +44,10 @@ func sameFile(a, b string) bool {
 }
 
 // refuseOverwritingInputs is a usage error when two outputs name one file,
-// or when an output names a file the command reads (the same file, also
+// when an output names a file the command reads (the same file, also
 // by another path or through a link): writing it would destroy the input,
-// and a failure after that would leave neither.
+// and a failure after that would leave neither; or when an output names
+// something other than a regular file (safeio.CheckOutput).
 func refuseOverwritingInputs(outs, ins []namedFile) error {
 	// Two outputs naming one file: one would silently replace the other.
 	for i, a := range outs {
@@ -58,6 +60,11 @@ func refuseOverwritingInputs(outs, ins []namedFile) error {
 	for _, o := range outs {
 		if o.path == "" {
 			continue
+		}
+		// A FIFO, a device or a directory (also behind a symlink) would
+		// fail the write after the work; say so before.
+		if err := safeio.CheckOutput(o.path); err != nil {
+			return usageError{fmt.Errorf("%s: %w", o.what, err)}
 		}
 		ost, err := os.Stat(o.path)
 		if err != nil {

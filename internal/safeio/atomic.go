@@ -58,6 +58,13 @@ func syncDir(dir string) error {
 // the same directory, synced and renamed over path, the directory synced;
 // on failure path is untouched and the error says what failed. nettrain
 // writes every file it produces this way (or through WriteWith).
+//
+// Only regular files are written, as only regular files are read: a path
+// that exists as anything else (a FIFO, a device, a socket, a directory)
+// is refused and left alone, also behind a symlink, and so is a symlink
+// to nothing or one that loops. A symlink to a regular file is written
+// through: the file it names is replaced (atomically, beside itself), the
+// link stays. An existing file keeps its permissions; a new one is 0644.
 func WriteFile(path string, data []byte) error {
 	return writeAtomic(path, osFS, func(w io.Writer) error {
 		_, err := w.Write(data)
@@ -73,40 +80,89 @@ func WriteWith(path string, write func(io.Writer) error) error {
 // writeAtomic writes a file through write into a temporary file next to
 // path and renames it over path. See WriteFile.
 func writeAtomic(path string, fsys fileSystem, write func(io.Writer) error) error {
-	tmp, err := stage(path, fsys, write)
+	tmp, target, err := stage(path, fsys, write)
 	if err != nil {
 		return err
 	}
-	if err := fsys.rename(tmp, path); err != nil {
+	if err := fsys.rename(tmp, target); err != nil {
 		fsys.remove(tmp)
 		return fmt.Errorf("cannot write %s: renaming %s over it: %w%s", path, tmp, cause(err), hint(err, false))
 	}
-	dir := filepath.Dir(path)
+	dir := filepath.Dir(target)
 	if err := fsys.syncDir(dir); err != nil {
 		return fmt.Errorf("wrote %s but could not sync directory %s, so the file may not survive a crash: %w", path, dir, cause(err))
 	}
 	return nil
 }
 
-// stage writes a file through write into a temporary file next to path,
-// with path's mode (0644 for a new file), synced and closed, and returns
-// the temporary's name; renaming it over path is the caller's. On failure
+// CheckOutput returns the error that writing path would give for what is
+// already there (see WriteFile): commands check their output flags with
+// it before doing any work.
+func CheckOutput(path string) error {
+	if _, _, err := outputTarget(path); err != nil {
+		return fmt.Errorf("cannot write %s: %w", path, err)
+	}
+	return nil
+}
+
+// outputTarget is the file that writing path replaces, and the
+// permissions the new file gets: path itself with its permissions, or
+// 0644 when it does not exist; for a symlink to a regular file, the file
+// it names, with that file's permissions. Anything else that exists at
+// path is an error (see WriteFile).
+func outputTarget(path string) (target string, perm fs.FileMode, err error) {
+	fi, err := os.Lstat(path)
+	switch {
+	case err != nil:
+		// Nothing there (or the directory cannot be searched: creating
+		// the temporary file says why).
+		return path, 0o644, nil
+	case fi.Mode().IsRegular():
+		return path, fi.Mode().Perm(), nil
+	case fi.Mode()&fs.ModeSymlink == 0:
+		return "", 0, fmt.Errorf("it is %s, not a regular file; nettrain writes only regular files", describeMode(fi.Mode()))
+	}
+	st, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		// Name what is missing at the end of the links, as far as
+		// EvalSymlinks gets; else what the link itself says.
+		missing, _ := os.Readlink(path)
+		var pe *fs.PathError
+		if _, err := filepath.EvalSymlinks(path); errors.As(err, &pe) && errors.Is(err, fs.ErrNotExist) {
+			missing = pe.Path
+		}
+		return "", 0, fmt.Errorf("it is a symlink to %s, which does not exist", missing)
+	}
+	if err == nil {
+		target, err = filepath.EvalSymlinks(path)
+	}
+	switch {
+	case err != nil:
+		return "", 0, fmt.Errorf("it is a symlink that cannot be followed: %w", cause(err))
+	case !st.Mode().IsRegular():
+		return "", 0, fmt.Errorf("it is a symlink to %s, %s, not a regular file; nettrain writes only regular files", target, describeMode(st.Mode()))
+	}
+	return target, st.Mode().Perm(), nil
+}
+
+// stage writes a file through write into a temporary file next to the
+// file that path names (outputTarget: path, or the regular file a
+// symlink at path names), with that file's permissions (0644 for a new
+// file), synced and closed, and returns the temporary's name and that
+// file's; renaming the one over the other is the caller's. On failure
 // the temporary is removed and path is untouched.
-func stage(path string, fsys fileSystem, write func(io.Writer) error) (_ string, err error) {
+func stage(path string, fsys fileSystem, write func(io.Writer) error) (_, target string, err error) {
 	fail := func(what string, err error) error {
 		return fmt.Errorf("cannot write %s: %s: %w%s", path, what, cause(err), hint(err, false))
 	}
-	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
-		return "", fmt.Errorf("cannot write %s: it is a directory", path)
-	}
-	mode := fs.FileMode(0o644)
-	if fi, err := os.Stat(path); err == nil {
-		mode = fi.Mode().Perm()
-	}
-	dir := filepath.Dir(path)
-	f, err := fsys.createTemp(dir, "."+filepath.Base(path)+".tmp*")
+	target, mode, err := outputTarget(path)
 	if err != nil {
-		return "", fmt.Errorf("cannot write %s: cannot create a temporary file in %s: %w%s", path, dir, cause(err), hint(err, true))
+		return "", "", fmt.Errorf("cannot write %s: %w", path, err)
+	}
+	dir := filepath.Dir(target)
+	f, err := fsys.createTemp(dir, "."+filepath.Base(target)+".tmp*")
+	if err != nil {
+		return "", "", fmt.Errorf("cannot write %s: cannot create a temporary file in %s: %w%s", path, dir, cause(err), hint(err, true))
 	}
 	tmp := f.Name()
 	closed := false
@@ -120,19 +176,19 @@ func stage(path string, fsys fileSystem, write func(io.Writer) error) (_ string,
 		fsys.remove(tmp)
 	}()
 	if err := write(f); err != nil {
-		return "", fail("writing temporary file "+tmp, err)
+		return "", "", fail("writing temporary file "+tmp, err)
 	}
 	if err := f.Chmod(mode); err != nil {
-		return "", fail("setting the mode of "+tmp, err)
+		return "", "", fail("setting the mode of "+tmp, err)
 	}
 	if err := f.Sync(); err != nil {
-		return "", fail("flushing "+tmp+" to disk", err)
+		return "", "", fail("flushing "+tmp+" to disk", err)
 	}
 	closed = true
 	if err := f.Close(); err != nil {
-		return "", fail("closing "+tmp, err)
+		return "", "", fail("closing "+tmp, err)
 	}
-	return tmp, nil
+	return tmp, target, nil
 }
 
 // Batch writes files that belong together (the files of a report), so
@@ -148,7 +204,9 @@ type Batch struct {
 	placed int // files the last Commit renamed into place
 }
 
-type staged struct{ tmp, path string }
+// staged is a temporary file, the path it was written for, and the file
+// it replaces (path, or the regular file a symlink at path names).
+type staged struct{ tmp, path, target string }
 
 func (b *Batch) fs() fileSystem {
 	if b.fsys == nil {
@@ -165,21 +223,21 @@ func (b *Batch) WriteFile(path string, data []byte) error {
 	})
 }
 
-// WriteWith stages the content write streams for path (see Batch). A
-// path staged twice keeps the later content.
+// WriteWith stages the content write streams for path (see Batch and
+// WriteFile). A file staged twice keeps the later content.
 func (b *Batch) WriteWith(path string, write func(io.Writer) error) error {
-	tmp, err := stage(path, b.fs(), write)
+	tmp, target, err := stage(path, b.fs(), write)
 	if err != nil {
 		return err
 	}
 	for i, s := range b.staged {
-		if s.path == path {
+		if s.target == target {
 			b.fs().remove(s.tmp)
 			b.staged[i].tmp = tmp
 			return nil
 		}
 	}
-	b.staged = append(b.staged, staged{tmp: tmp, path: path})
+	b.staged = append(b.staged, staged{tmp: tmp, path: path, target: target})
 	return nil
 }
 
@@ -205,14 +263,14 @@ func (b *Batch) Commit() error {
 	b.staged, b.placed = nil, 0
 	var dirs []string
 	for i, s := range all {
-		if err := fsys.rename(s.tmp, s.path); err != nil {
+		if err := fsys.rename(s.tmp, s.target); err != nil {
 			var removed, kept []string
 			for _, r := range all[i:] {
 				fsys.remove(r.tmp)
 				if i == 0 {
 					continue // nothing new is in place: the old files stay
 				}
-				switch rerr := fsys.remove(r.path); {
+				switch rerr := fsys.remove(r.target); {
 				case rerr == nil:
 					removed = append(removed, r.path)
 				case !errors.Is(rerr, fs.ErrNotExist):
@@ -229,7 +287,7 @@ func (b *Batch) Commit() error {
 			return fmt.Errorf("cannot write %s: renaming %s over it: %w%s%s", s.path, s.tmp, cause(err), hint(err, false), more)
 		}
 		b.placed++
-		if d := filepath.Dir(s.path); !slices.Contains(dirs, d) {
+		if d := filepath.Dir(s.target); !slices.Contains(dirs, d) {
 			dirs = append(dirs, d)
 		}
 	}

@@ -25,7 +25,12 @@
 //     file's bytes themselves (the data set an IDX header describes, say).
 //   - Every file nettrain writes is written atomically (WriteFile,
 //     WriteWith): a temporary file beside it, synced and renamed over it,
-//     so a failure or a crash leaves the old file or the new one. Files
+//     so a failure or a crash leaves the old file or the new one. Only
+//     regular files are written: a path that exists as a FIFO, a device,
+//     a socket or a directory, also behind a symlink, or a symlink to
+//     nothing is refused and left alone (CheckOutput says so before any
+//     work); a symlink to a regular file is written through, the link
+//     kept. A replaced file keeps its permissions, a new one is 0644. Files
 //     that belong together (a report's) go through a Batch: all are
 //     written as temporaries first and renamed into place only when every
 //     one was written, so a failure while writing leaves all the old files.

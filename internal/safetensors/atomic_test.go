@@ -119,7 +119,7 @@ func TestWriteBadPath(t *testing.T) {
 		t.Errorf("missing dir: %v", err)
 	}
 	err = Write(dir, sample, nil)
-	if err == nil || err.Error() != "cannot write "+dir+": it is a directory" {
+	if err == nil || err.Error() != "cannot write "+dir+": it is a directory, not a regular file; nettrain writes only regular files" {
 		t.Errorf("directory: %v", err)
 	}
 }
