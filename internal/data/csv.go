@@ -398,7 +398,7 @@ func setLabels(ds *Dataset, raw []int32, texts []string, lines []int, col string
 			if !isNumber(s) { // only with a mapping of integer ids
 				return errf(k, "label %q is not a class id (%s)", truncate(s), cm.describe())
 			}
-			v, _ := strconv.ParseFloat(s, 64) // ±Inf when out of range
+			v, _ := parseFloat(s, 64) // ±Inf when out of range
 			switch {
 			case math.IsNaN(v) || !math.IsInf(v, 0) && v != math.Trunc(v):
 				if cm != nil {
@@ -446,7 +446,7 @@ func setLabels(ds *Dataset, raw []int32, texts []string, lines []int, col string
 // (and its missing value an error at its line).
 func autoHeader(first []string, cr *csvReader) (header bool, decided []int) {
 	num := func(c string) bool {
-		_, err := strconv.ParseFloat(strings.TrimSpace(c), 64)
+		_, err := parseFloat(strings.TrimSpace(c), 64)
 		return err == nil
 	}
 	word := func(c string) bool { return !num(c) && !missingValue(c) }
@@ -528,10 +528,10 @@ func everyID(ds *Dataset, ids []int32, texts []string, lines []int, errf func(in
 // holds a regression's targets.
 const regressionHint = "; for a regression on this column, set loss: mse"
 
-// isNumber reports whether a label is a number: anything strconv.ParseFloat
+// isNumber reports whether a label is a number: anything parseFloat
 // reads, out of range or not ("1", "1.0", "3e0", "-2", "1e999", "NaN").
 func isNumber(s string) bool {
-	_, err := strconv.ParseFloat(s, 64)
+	_, err := parseFloat(s, 64)
 	return err == nil || errors.Is(err, strconv.ErrRange)
 }
 
@@ -812,13 +812,15 @@ func parseNumCell(name, cell string, line int, col string, firstRow, f64 bool, w
 	if f64 {
 		bits, kind = 64, "float64"
 	}
-	v, err := strconv.ParseFloat(s, bits)
+	v, err := parseFloat(s, bits)
 	var problem string
 	switch {
 	case s == "":
 		problem = "is empty; want a number"
 	case err != nil && errors.Is(err, strconv.ErrRange):
 		problem = "is out of " + kind + " range"
+	case errors.Is(err, errNotDecimal):
+		problem = notDecimal
 	case err != nil:
 		problem = "is not a number"
 	case math.IsNaN(v) || math.IsInf(v, 0):

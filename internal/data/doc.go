@@ -42,7 +42,9 @@
 // # Class labels
 //
 // A CSV label column holds class ids when every label in it is a number
-// (as strconv.ParseFloat reads it, NaN and Inf included); each must then
+// (as parseFloat reads it: a decimal number, NaN and Inf included; Go's
+// syntax that strconv.ParseFloat also reads, 1_000 and 0x1p3, is not a
+// number in a data file, as in pandas and NumPy); each must then
 // be a whole number from 0, however written: "3", "3.0" and "3e0" are
 // class 3, while "1.5", "NaN" or "-1" is an error naming the line and
 // column; and every id from 0 to the largest must have a row, since

@@ -44,7 +44,7 @@ func ParseSeriesCSV(name string, r io.Reader, opts SeqOptions) (seq *Sequence, t
 	allNumeric := true
 	for i := range header {
 		header[i] = strings.TrimSpace(header[i])
-		if _, err := strconv.ParseFloat(header[i], 64); err != nil {
+		if _, err := parseFloat(header[i], 64); err != nil {
 			allNumeric = false
 		}
 	}
@@ -143,7 +143,7 @@ func ParseSeriesCSV(name string, r io.Reader, opts SeqOptions) (seq *Sequence, t
 			if problem != "" {
 				l, _ := cr.FieldPos(j)
 				msg := fmt.Sprintf("%s:%d: %s: %q %s", name, l, colName(j), truncate(rec[j]), problem)
-				if byDefault(j) {
+				if byDefault(j) && problem != notDecimal { // a number, written otherwise
 					msg += " (inputs default to every column; name the numeric ones)"
 				}
 				return fail(errors.New(msg))
@@ -264,12 +264,14 @@ func parseCell(cell string, f64 bool) (v float64, problem string) {
 	if f64 {
 		bits, kind = 64, "float64"
 	}
-	f, err := strconv.ParseFloat(s, bits)
+	f, err := parseFloat(s, bits)
 	switch {
 	case s == "":
 		return 0, "is empty; want a number"
 	case err != nil && errors.Is(err, strconv.ErrRange):
 		return 0, "is out of " + kind + " range"
+	case errors.Is(err, errNotDecimal):
+		return 0, notDecimal
 	case err != nil:
 		return 0, "is not a number"
 	case math.IsNaN(f) || math.IsInf(f, 0):
