@@ -607,23 +607,26 @@ func (u *unitSource) next(max int) (*data.Dataset, []string, error) {
 	c := *ds
 	c.U8 = nil
 	if u.f64 {
-		if cap(u.b64) < len(ds.U8) {
-			u.b64 = make([]float64, len(ds.U8))
-		}
-		c.F64 = u.b64[:len(ds.U8)]
-		for i, v := range ds.U8 {
-			c.F64[i] = float64(v) / 255
-		}
-		return &c, ids, nil
-	}
-	if cap(u.b32) < len(ds.U8) {
-		u.b32 = make([]float32, len(ds.U8))
-	}
-	c.F32 = u.b32[:len(ds.U8)]
-	for i, v := range ds.U8 {
-		c.F32[i] = float32(v) / 255
+		u.b64 = unitScaled(u.b64, ds.U8)
+		c.F64 = u.b64
+	} else {
+		u.b32 = unitScaled(u.b32, ds.U8)
+		c.F32 = u.b32
 	}
 	return &c, ids, nil
+}
+
+// unitScaled is bytes b divided by 255 (in F's arithmetic), in buf when
+// it holds them.
+func unitScaled[F float32 | float64](buf []F, b []uint8) []F {
+	if cap(buf) < len(b) {
+		buf = make([]F, len(b))
+	}
+	buf = buf[:len(b)]
+	for i, v := range b {
+		buf[i] = F(v) / 255
+	}
+	return buf
 }
 
 // className names class c: its name, or its id when the data named none.
