@@ -337,6 +337,15 @@ func parseCSV(name string, r io.Reader, opts CSVOptions, lim limit) (*Dataset, e
 				name, firstLine, firstLine, j, truncate(header[j]), truncate(names[0]), nameLine[0], truncate(names[k]), nameLine[k])
 		}
 	}
+	// Line 1 read as data whose label is a word no other line has (a
+	// header "1,2,label" over "0.4,0.5,cat": numeric column names) would
+	// make a class of one sample, the column's name.
+	if opts.Header == HeaderAuto && header == nil && task == Classification && ds.N > 2 && len(rawLabels) > 0 &&
+		!isNumber(names[rawLabels[0]]) && !missingValue(names[rawLabels[0]]) &&
+		slices.Index(rawLabels[1:], rawLabels[0]) < 0 {
+		return nil, fmt.Errorf("%s:%d: cannot tell whether line %d is a header row: it was read as data, but its label, %q in %s, is on no other line; set data.csv.header: true (line %d names the columns) or false (it is data)",
+			name, firstLine, firstLine, truncate(names[rawLabels[0]]), colName(labelCols[0]), firstLine)
+	}
 	if task == Regression {
 		ds.TargetDim = len(labelCols)
 	} else if err := setLabels(ds, rawLabels, names, nameLine, colName(labelCols[0]), classes, opts.LabelKind); err != nil {

@@ -179,6 +179,9 @@ func TestParseCSVErrors(t *testing.T) {
 		{"header only", "a,b,c\n", CSVOptions{}, "d.csv: has a header row but no data rows"},
 		{"ragged", "a,b,c\n1,2,3\n4,5\n", CSVOptions{}, "d.csv:3: row has 2 fields, but line 1 has 3"},
 		{"ragged long", "1,2,3\n4,5,6,7\n", CSVOptions{}, "d.csv:2: row has 4 fields, but line 1 has 3"},
+		// Numeric column names over a class column of words: line 1 read
+		// as data would make a class of its label alone.
+		{"numeric names over words", "1,2,label\n0.4,0.5,cat\n0.1,0.2,dog\n0.3,0.3,cat\n", CSVOptions{}, `d.csv:1: cannot tell whether line 1 is a header row: it was read as data, but its label, "label" in column index 2, is on no other line; set data.csv.header: true (line 1 names the columns) or false (it is data)`},
 		// A word in a training file's feature column, when the features
 		// are every other column: it can be left out.
 		{"non-numeric with header", "a,b,label\n1,2,x\n1,oops,y\n", CSVOptions{}, `d.csv:3: column "b" (index 1): "oops" is not a number; leave the column out by listing the feature columns in data.csv.features, or encode it as numbers`},
