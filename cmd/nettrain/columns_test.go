@@ -12,19 +12,15 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/nettrain/nettrain/internal/testutil"
 )
 
 // seriesCSV writes s.csv: columns big (about 1000, swinging by 300),
 // small (about 0.01) and mid (about 5), 60 rows.
 func seriesCSV(t *testing.T, dir string) {
 	t.Helper()
-	var b strings.Builder
-	b.WriteString("big,small,mid\n")
-	for i := range 60 {
-		x := float64(i)
-		fmt.Fprintf(&b, "%g,%g,%g\n", 1000+300*math.Sin(x/3), 0.01*math.Cos(x/4), 5+math.Sin(x/5))
-	}
-	if err := os.WriteFile(filepath.Join(dir, "s.csv"), []byte(b.String()), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "s.csv"), []byte(testutil.ThreeScaleSeries()), 0o644); err != nil {
 		t.Fatal(err)
 	}
 }

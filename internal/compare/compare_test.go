@@ -17,7 +17,12 @@ import (
 )
 
 // writeBlobs writes a small 3-class data set: points around three centres.
-func writeBlobs(t *testing.T, dir string) {
+func writeBlobs(t *testing.T, dir string) { writeBlobsApart(t, dir, 1, 0.7) }
+
+// writeBlobsApart writes blobs.csv: 240 rows of three classes whose
+// centres are apart apart in every other feature, with normal noise of
+// standard deviation noise.
+func writeBlobsApart(t *testing.T, dir string, apart, noise float64) {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(7, 7))
 	var b strings.Builder
@@ -25,7 +30,7 @@ func writeBlobs(t *testing.T, dir string) {
 	for i := 0; i < 240; i++ {
 		c := i % 3
 		for k := 0; k < 4; k++ {
-			fmt.Fprintf(&b, "%.4f,", float64(c*(k%2))+rng.NormFloat64()*0.7)
+			fmt.Fprintf(&b, "%.4f,", apart*float64(c*(k%2))+rng.NormFloat64()*noise)
 		}
 		fmt.Fprintf(&b, "%d\n", c)
 	}

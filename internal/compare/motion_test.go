@@ -2,10 +2,7 @@ package compare
 
 import (
 	"encoding/json"
-	"fmt"
 	"math"
-	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -144,19 +141,4 @@ func stripped(t *testing.T, recs []Record, keys ...string) []Record {
 
 // writeSeparated writes blobs.csv as three classes far apart (centres 8
 // apart, noise 0.3), which a network soon classifies with a loss near 0.
-func writeSeparated(t *testing.T, dir string) {
-	t.Helper()
-	rng := rand.New(rand.NewPCG(7, 7))
-	var b strings.Builder
-	b.WriteString("a,b,c,d,label\n")
-	for i := 0; i < 240; i++ {
-		c := i % 3
-		for k := 0; k < 4; k++ {
-			fmt.Fprintf(&b, "%.4f,", float64(8*c*(k%2))+rng.NormFloat64()*0.3)
-		}
-		fmt.Fprintf(&b, "%d\n", c)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "blobs.csv"), []byte(b.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
+func writeSeparated(t *testing.T, dir string) { writeBlobsApart(t, dir, 8, 0.3) }

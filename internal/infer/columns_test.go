@@ -48,11 +48,7 @@ func TestEvalErrorsPerColumn(t *testing.T) {
 			var b strings.Builder
 			var src string
 			if tc.series {
-				b.WriteString("big,small,mid\n")
-				for i := range 60 {
-					x := float64(i)
-					fmt.Fprintf(&b, "%g,%g,%g\n", 1000+300*math.Sin(x/3), 0.01*math.Cos(x/4), 5+math.Sin(x/5))
-				}
+				b.WriteString(testutil.ThreeScaleSeries())
 				src = fmt.Sprintf(`name: s
 data:
   train: d.csv

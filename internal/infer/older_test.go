@@ -1,15 +1,12 @@
 package infer
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 
-	"github.com/nettrain/nettrain/internal/checkpoint/cktest"
 	"github.com/nettrain/nettrain/internal/session"
 	"github.com/nettrain/nettrain/internal/testutil"
 )
@@ -25,19 +22,12 @@ func olderCheckpoint(t *testing.T, dir, src string) string {
 	if _, err := session.Run(cfg, session.Options{OutDir: filepath.Join(dir, "run")}); err != nil {
 		t.Fatal(err)
 	}
-	csvLine := regexp.MustCompile(`(?m)^ *csv: .*\n`)
-	older := testutil.LoadConfig(t, dir, csvLine.ReplaceAllString(src, ""))
+	if !testutil.CSVLine.MatchString(src) {
+		t.Fatalf("no csv line in the config:\n%s", src)
+	}
+	older := testutil.LoadConfig(t, dir, testutil.CSVLine.ReplaceAllString(src, ""))
 	ck := filepath.Join(dir, "older.safetensors")
-	err := cktest.Edit(filepath.Join(dir, "run", "last.safetensors"), ck, func(meta map[string]string, _ map[string]any) {
-		if !csvLine.MatchString(meta["config"]) {
-			t.Fatalf("no csv line in the stored config:\n%s", meta["config"])
-		}
-		meta["config"] = csvLine.ReplaceAllString(meta["config"], "")
-		meta["config_hash"] = older.Hash()
-		js, _ := json.Marshal(older.ResumeSections())
-		meta["resume_sections"] = string(js)
-	})
-	if err != nil {
+	if err := testutil.AsOlderCheckpoint(filepath.Join(dir, "run", "last.safetensors"), ck, older); err != nil {
 		t.Fatal(err)
 	}
 	return ck
@@ -54,20 +44,12 @@ func olderCheckpoint(t *testing.T, dir, src string) string {
 // the errors about such data ask; another setting is refused.
 func TestOlderCheckpointReadsItsData(t *testing.T) {
 	const base = "name: o\ndata:\n  train: d.csv\n  test: d.csv\n  csv: {%s}\nmodel: {layers: [{dense: {units: classes}}]}\ntraining: {epochs: 1, batch_size: 8}\n"
-	var ids, headerless strings.Builder
-	ids.WriteString("a,b,y\n")
-	for i := range 60 {
-		fmt.Fprintf(&ids, "%d,%d,%d\n", i%5, i%7, 1+i%3)
-	}
-	headerless.WriteString("0.5,0.25,y\n")
-	for i := range 40 {
-		fmt.Fprintf(&headerless, "%d,%d,%d\n", i%5, i%7, i%2)
-	}
+	ids, headerless := testutil.OlderCSVData()
 	dirs := map[string]string{}
 	checkpoints := map[string]string{}
 	for kind, tc := range map[string]struct{ file, setting string }{
-		"ids":        {ids.String(), "classes: ids"},
-		"headerless": {headerless.String(), "header: false"},
+		"ids":        {ids, "classes: ids"},
+		"headerless": {headerless, "header: false"},
 	} {
 		dir := t.TempDir()
 		os.WriteFile(filepath.Join(dir, "d.csv"), []byte(tc.file), 0o644)

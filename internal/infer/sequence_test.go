@@ -422,11 +422,7 @@ func TestForecastErrorsPerColumn(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			var b strings.Builder
-			b.WriteString("big,small,mid\n")
-			for i := range 60 {
-				x := float64(i)
-				fmt.Fprintf(&b, "%g,%g,%g\n", 1000+300*math.Sin(x/3), 0.01*math.Cos(x/4), 5+math.Sin(x/5))
-			}
+			b.WriteString(testutil.ThreeScaleSeries())
 			os.WriteFile(filepath.Join(dir, "s.csv"), []byte(b.String()), 0o644)
 			src := fmt.Sprintf(`name: s
 data:

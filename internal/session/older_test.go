@@ -1,16 +1,14 @@
 package session
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
-	"regexp"
 	"strings"
 	"testing"
 
-	"github.com/nettrain/nettrain/internal/checkpoint/cktest"
+	"github.com/nettrain/nettrain/internal/testutil"
 )
 
 // TestResumeOlderCheckpoint: a run trained before data.csv.classes on
@@ -23,29 +21,20 @@ import (
 // checkpoint whose config says so); another setting is refused.
 func TestResumeOlderCheckpoint(t *testing.T) {
 	const base = "name: o\ndata:\n  train: d.csv\n  csv: {%s}\nmodel: {layers: [{dense: {units: classes}}]}\ntraining: {epochs: 1, batch_size: 8}\n"
-	var ids, headerless strings.Builder
-	ids.WriteString("a,b,y\n")
-	for i := range 60 {
-		fmt.Fprintf(&ids, "%d,%d,%d\n", i%5, i%7, 1+i%3)
-	}
-	headerless.WriteString("0.5,0.25,y\n")
-	for i := range 40 {
-		fmt.Fprintf(&headerless, "%d,%d,%d\n", i%5, i%7, i%2)
-	}
-	csvLine := regexp.MustCompile(`(?m)^ *csv: .*\n`)
-	plain := csvLine.ReplaceAllString(base, "")
+	ids, headerless := testutil.OlderCSVData()
+	plain := testutil.CSVLine.ReplaceAllString(base, "")
 	for _, tc := range []struct {
 		name, file, setting string
 		sets                []string
 		want                string // an error with this; "": none
 	}{
-		{"ids", ids.String(), "classes: ids", nil, ""},
-		{"ids, classes ids", ids.String(), "classes: ids", []string{"data.csv.classes=ids"}, ""},
-		{"ids, classes names", ids.String(), "classes: ids", []string{"data.csv.classes=names"},
+		{"ids", ids, "classes: ids", nil, ""},
+		{"ids, classes ids", ids, "classes: ids", []string{"data.csv.classes=ids"}, ""},
+		{"ids, classes names", ids, "classes: ids", []string{"data.csv.classes=names"},
 			"older.safetensors was trained with other settings of data than c.yaml gives now (this command sets --set data.csv.classes=names)"},
-		{"headerless", headerless.String(), "header: false", nil, ""},
-		{"headerless, no header", headerless.String(), "header: false", []string{"data.csv.header=false"}, ""},
-		{"headerless, a header", headerless.String(), "header: false", []string{"data.csv.header=true"},
+		{"headerless", headerless, "header: false", nil, ""},
+		{"headerless, no header", headerless, "header: false", []string{"data.csv.header=false"}, ""},
+		{"headerless, a header", headerless, "header: false", []string{"data.csv.header=true"},
 			"older.safetensors was trained with other settings of data than c.yaml gives now (this command sets --set data.csv.header=true)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -59,16 +48,10 @@ func TestResumeOlderCheckpoint(t *testing.T) {
 			// config hash and resume sections without the csv line.
 			older := loadConfig(t, dir, plain)
 			ck := filepath.Join(dir, "older.safetensors")
-			err := cktest.Edit(filepath.Join(dir, "run", "last.safetensors"), ck, func(meta map[string]string, _ map[string]any) {
-				meta["config"] = csvLine.ReplaceAllString(meta["config"], "")
-				meta["config_hash"] = older.Hash()
-				js, _ := json.Marshal(older.ResumeSections())
-				meta["resume_sections"] = string(js)
-			})
-			if err != nil {
+			if err := testutil.AsOlderCheckpoint(filepath.Join(dir, "run", "last.safetensors"), ck, older); err != nil {
 				t.Fatal(err)
 			}
-			_, err = Run(loadConfig(t, dir, plain, append([]string{"training.epochs=2"}, tc.sets...)...), Options{OutDir: filepath.Join(dir, "older"), Resume: ck})
+			_, err := Run(loadConfig(t, dir, plain, append([]string{"training.epochs=2"}, tc.sets...)...), Options{OutDir: filepath.Join(dir, "older"), Resume: ck})
 			switch {
 			case tc.want != "":
 				if err == nil || !strings.Contains(strings.ReplaceAll(err.Error(), dir+string(filepath.Separator), ""), tc.want) {
