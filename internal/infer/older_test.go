@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nettrain/nettrain/internal/checkpoint/cktest"
 	"github.com/nettrain/nettrain/internal/session"
 	"github.com/nettrain/nettrain/internal/testutil"
 )
@@ -27,7 +28,7 @@ func olderCheckpoint(t *testing.T, dir, src string) string {
 	}
 	older := testutil.LoadConfig(t, dir, testutil.CSVLine.ReplaceAllString(src, ""))
 	ck := filepath.Join(dir, "older.safetensors")
-	if err := testutil.AsOlderCheckpoint(filepath.Join(dir, "run", "last.safetensors"), ck, older); err != nil {
+	if err := cktest.AsOlder(filepath.Join(dir, "run", "last.safetensors"), ck, testutil.CSVLine, older.Hash(), older.ResumeSections()); err != nil {
 		t.Fatal(err)
 	}
 	return ck

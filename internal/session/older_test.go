@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nettrain/nettrain/internal/checkpoint/cktest"
 	"github.com/nettrain/nettrain/internal/testutil"
 )
 
@@ -48,7 +49,7 @@ func TestResumeOlderCheckpoint(t *testing.T) {
 			// config hash and resume sections without the csv line.
 			older := loadConfig(t, dir, plain)
 			ck := filepath.Join(dir, "older.safetensors")
-			if err := testutil.AsOlderCheckpoint(filepath.Join(dir, "run", "last.safetensors"), ck, older); err != nil {
+			if err := cktest.AsOlder(filepath.Join(dir, "run", "last.safetensors"), ck, testutil.CSVLine, older.Hash(), older.ResumeSections()); err != nil {
 				t.Fatal(err)
 			}
 			_, err := Run(loadConfig(t, dir, plain, append([]string{"training.epochs=2"}, tc.sets...)...), Options{OutDir: filepath.Join(dir, "older"), Resume: ck})

@@ -1,14 +1,10 @@
 package testutil
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
 	"regexp"
 	"strings"
-
-	"github.com/nettrain/nettrain/internal/checkpoint/cktest"
-	"github.com/nettrain/nettrain/internal/model"
 )
 
 // CSVLine is a config's data.csv line ("  csv: {...}"), which settings
@@ -31,18 +27,6 @@ func OlderCSVData() (ids, headerless string) {
 		fmt.Fprintf(&b, "%d,%d,%d\n", i%5, i%7, i%2)
 	}
 	return a.String(), b.String()
-}
-
-// AsOlderCheckpoint writes the checkpoint src to dst as a nettrain before
-// the data.csv settings wrote it: its stored config without the csv line,
-// the config hash and resume sections of older, that config.
-func AsOlderCheckpoint(src, dst string, older *model.Config) error {
-	return cktest.Edit(src, dst, func(meta map[string]string, _ map[string]any) {
-		meta["config"] = CSVLine.ReplaceAllString(meta["config"], "")
-		meta["config_hash"] = older.Hash()
-		js, _ := json.Marshal(older.ResumeSections())
-		meta["resume_sections"] = string(js)
-	})
 }
 
 // ThreeScaleSeries is a series CSV of 60 rows in three columns of very

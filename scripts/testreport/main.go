@@ -32,7 +32,12 @@ type report struct {
 	passed, failed, skipped int
 	skips                   []string // "pkg TestX: reason"
 	failedPkgs              int
-	lines                   []string // package result lines, in order
+	// lostPkgs counts the packages that failed with no failed test of
+	// their own (a setup or build failure, a crash before any test
+	// reported): each counts as one failure in the closing line.
+	lostPkgs int
+	failedIn map[string]int // failed tests per package
+	lines    []string       // package result lines, in order
 }
 
 func key(e event) string { return e.Package + " " + e.Test }
@@ -54,9 +59,13 @@ func (r *report) add(e event) {
 	case "fail":
 		if e.Test != "" {
 			r.failed++
+			r.failedIn[e.Package]++
 			r.lines = append(r.lines, strings.TrimRight(strings.Join(r.out[key(e)], ""), "\n"))
 		} else {
 			r.failedPkgs++
+			if r.failedIn[e.Package] == 0 {
+				r.lostPkgs++
+			}
 		}
 	case "skip":
 		if e.Test != "" {
@@ -84,7 +93,7 @@ func reason(lines []string) string {
 }
 
 func run(in io.Reader, w io.Writer) int {
-	r := &report{out: map[string][]string{}}
+	r := &report{out: map[string][]string{}, failedIn: map[string]int{}}
 	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 1<<20), 64<<20)
 	for sc.Scan() {
@@ -94,6 +103,7 @@ func run(in io.Reader, w io.Writer) int {
 			fmt.Fprintln(w, sc.Text())
 			if strings.TrimSpace(sc.Text()) != "" {
 				r.failedPkgs++
+				r.lostPkgs++
 			}
 			continue
 		}
@@ -110,7 +120,10 @@ func run(in io.Reader, w io.Writer) int {
 	if len(r.skips) == 0 {
 		fmt.Fprintln(w, "  none")
 	}
-	fmt.Fprintf(w, "\n%d passed, %d failed, %d skipped\n", r.passed, r.failed, r.skipped)
+	if r.lostPkgs > 0 {
+		fmt.Fprintf(w, "\n%d package(s) failed before any test of theirs could (a build or setup failure: see the FAIL lines above); each counts as one failure below\n", r.lostPkgs)
+	}
+	fmt.Fprintf(w, "\n%d passed, %d failed, %d skipped\n", r.passed, r.failed+r.lostPkgs, r.skipped)
 	if r.failed > 0 || r.failedPkgs > 0 {
 		return 1
 	}

@@ -34,4 +34,11 @@ func TestReport(t *testing.T) {
 	if code := run(strings.NewReader("# p\nfoo.go:1: syntax error\n"), &b); code != 1 {
 		t.Errorf("build error: exit %d", code)
 	}
+	// A package that fails before any test (an import cycle in its tests:
+	// "[setup failed]") counts as a failure in the closing line.
+	setup := `{"Action":"output","Package":"s","Output":"FAIL\ts [setup failed]\n"}` + "\n" + `{"Action":"fail","Package":"s"}` + "\n" + in
+	b.Reset()
+	if code := run(strings.NewReader(setup), &b); code != 1 || !strings.Contains(b.String(), "1 passed, 1 failed, 1 skipped") || !strings.Contains(b.String(), "FAIL\ts [setup failed]") {
+		t.Errorf("setup failure: exit %d\n%s", code, b.String())
+	}
 }

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"math"
+	"regexp"
 	"slices"
 	"strconv"
 
@@ -129,4 +130,20 @@ func rawLE(data any) []byte {
 		return b
 	}
 	panic(fmt.Sprintf("cktest: tensor data of type %T", data))
+}
+
+// AsOlder writes the checkpoint src to dst as an older nettrain wrote it:
+// its stored config without the lines drop matches, and the config hash
+// and resume sections of that older config (configHash, and
+// resumeSections as JSON).
+func AsOlder(src, dst string, drop *regexp.Regexp, configHash string, resumeSections any) error {
+	js, err := json.Marshal(resumeSections)
+	if err != nil {
+		return err
+	}
+	return Edit(src, dst, func(meta map[string]string, _ map[string]any) {
+		meta["config"] = drop.ReplaceAllString(meta["config"], "")
+		meta["config_hash"] = configHash
+		meta["resume_sections"] = string(js)
+	})
 }
