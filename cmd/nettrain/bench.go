@@ -48,7 +48,12 @@ the GFLOP/s achieved against the machine's float32 GEMM peak on the same
 threads, allocations per step and peak memory. It times --steps steps, and
 more until they take --min-time (as go test -benchtime does): a step of a
 fraction of a millisecond timed over a few milliseconds is at the mercy of
-one stall of the machine.
+one stall of the machine. The steps timed are always steps 11 to 10+N of
+training (N = --steps): past them the run goes back to its state after the
+warm-up and times the same steps again, since a step's cost changes as
+training goes on (Adam's moments decaying into subnormal numbers, slow on
+x86), and a longer run, or a thread count getting through more steps in
+its turns, would otherwise time other work.
 
 With --threads 1,2,4 it times each thread count and adds a scaling table:
 the speed-up of the step and of each layer, the parallel fraction that
