@@ -378,7 +378,11 @@ func printBench(w io.Writer, r *inspect.BenchResult) {
 	if r.Blocks > 1 {
 		turns = fmt.Sprintf(" in %d turns", r.Blocks)
 	}
-	fmt.Fprintf(w, "%s: batch %d, %s, %d steps%s\n", r.Config, r.BatchSize, threads, r.Steps, turns)
+	replayed := ""
+	if r.Replays > 0 {
+		replayed = fmt.Sprintf(" (training steps %d to %d, replayed %s)", r.FirstStep, r.LastStep, times(r.Replays))
+	}
+	fmt.Fprintf(w, "%s: batch %d, %s, %d steps%s%s\n", r.Config, r.BatchSize, threads, r.Steps, turns, replayed)
 	fmt.Fprintf(w, "%.0f samples/s, %.3f ms per step\n", r.SamplesPerS, r.StepMS)
 	if c := r.CrossCore; c != nil {
 		fmt.Fprintf(w, "%s during the run: cache-line round trip %.0f ns (%.0f to %.0f, %d measurements), 1 MiB read from the other core +%.1f us\n",
@@ -461,4 +465,15 @@ func writeRuns[R any](o *BenchOptions, rs []R, err error) error {
 		return writeJSON(o.IO.Out, rs[0])
 	}
 	return writeJSON(o.IO.Out, rs)
+}
+
+// times is "once", "twice" or "n times".
+func times(n int) string {
+	switch n {
+	case 1:
+		return "once"
+	case 2:
+		return "twice"
+	}
+	return fmt.Sprintf("%d times", n)
 }

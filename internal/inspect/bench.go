@@ -65,6 +65,13 @@ type BenchResult struct {
 	// Blocks is the number of stretches the timed steps ran in: 1, or
 	// with BenchThreads several, taking turns with the other thread counts.
 	Blocks int `json:"blocks"`
+	// FirstStep and LastStep are the steps of training timed (from 1:
+	// the first after the warm-up, and at most Steps after it); Replays
+	// is how many times the run went back to FirstStep to time them
+	// again (benchState).
+	FirstStep int `json:"first_step"`
+	LastStep  int `json:"last_step"`
+	Replays   int `json:"replays"`
 	// CrossCore is what moving data between two cores cost during the
 	// run, measured between its turns (or before and after a run that
 	// took none); nil for one thread, or where it could not be measured.
@@ -254,7 +261,8 @@ func newBenchRun(cfg *model.Config, o BenchOptions) (*benchRun, error) {
 // result is the run's BenchResult once its loop has stopped.
 func (b *benchRun) result() *BenchResult {
 	h, net := b.hooks, b.net
-	r := &BenchResult{Config: b.cfg.File, Threads: b.pool.Threads(), BatchSize: b.bs, Steps: h.timed, Blocks: h.blocks}
+	r := &BenchResult{Config: b.cfg.File, Threads: b.pool.Threads(), BatchSize: b.bs, Steps: h.timed, Blocks: h.blocks,
+		FirstStep: h.warmup + 1, LastStep: h.warmup + min(h.timed, h.steps), Replays: h.replays}
 	steps := float64(h.timed)
 	tm := b.tr.Times
 	perStep := func(t time.Duration) float64 { return t.Seconds() * 1000 / steps }
@@ -330,6 +338,7 @@ type benchHooks struct {
 	hadEnough     bool // a turn has ended with enough steps and time
 	finished      bool // the loop has returned (set by its goroutine before it reports)
 	start         *benchState
+	replays       int
 }
 
 // benchState is a run's state after its warm-up steps, which the timed
@@ -428,6 +437,7 @@ func (h *benchHooks) AfterStep(l *train.Loop[float32], s train.StepInfo) (train.
 		if err := h.start.restore(l); err != nil {
 			return train.Stop, err
 		}
+		h.replays++
 		act = train.Restart
 	}
 	h.startBlock()
@@ -441,6 +451,7 @@ func (h *benchHooks) replay(l *train.Loop[float32], now time.Time) (train.Action
 	runtime.ReadMemStats(&h.ms)
 	h.mallocs += h.ms.Mallocs
 	err := h.start.restore(l)
+	h.replays++
 	runtime.ReadMemStats(&h.ms)
 	h.mallocs -= h.ms.Mallocs
 	h.begin = time.Now()

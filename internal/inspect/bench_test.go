@@ -48,6 +48,9 @@ training: {epochs: 1, batch_size: 2}
 			if timed <= 2*steps {
 				t.Fatalf("steps %d: %d steps timed in 30 ms, want more than %d", steps, timed, 2*steps)
 			}
+			if long.hooks.replays != (timed-1)/steps {
+				t.Errorf("steps %d: %d steps timed with %d replays, want %d", steps, timed, long.hooks.replays, (timed-1)/steps)
+			}
 			last := timed - steps*((timed-1)/steps) // steps since the last replay, 1 to steps
 			short, err := newBenchRun(cfg, BenchOptions{Steps: last, Threads: threads})
 			if err != nil {
