@@ -22,7 +22,9 @@ results file into the README's tables; nothing is copied by hand.
 
 Workloads: mlp, cnn, lstm, resnet (training samples/s: `nettrain bench`
 against bench/pytorch_twin.py, or scripts/twins/fashion_resnet.py for the
-Fashion-MNIST ResNet, which is not in the default list; PyTorch gets its best thread setting: torch and
+Fashion-MNIST ResNet, which is not in the default list; both time steps
+11 to 10+--steps of training, nettrain replaying them until --min-time,
+since later steps cost more (Adam's subnormal moments); PyTorch gets its best thread setting: torch and
 OpenBLAS threads, with and without OMP_WAIT_POLICY=PASSIVE, with the
 machine's OPENBLAS_CORETYPE and with OpenBLAS's own choice; on a CPU with
 AVX-512 that this OpenBLAS does not recognise, and so runs its Prescott
