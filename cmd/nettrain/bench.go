@@ -50,7 +50,8 @@ more until they take --min-time (as go test -benchtime does): a step of a
 fraction of a millisecond timed over a few milliseconds is at the mercy of
 one stall of the machine. The steps timed are always steps 11 to 10+N of
 training (N = --steps): past them the run goes back to its state after the
-warm-up and times the same steps again, since a step's cost changes as
+warm-up and times the same steps again, ending at the end of such a pass
+(the header says which steps, and how many times), since a step's cost changes as
 training goes on (Adam's moments decaying into subnormal numbers, slow on
 x86), and a longer run, or a thread count getting through more steps in
 its turns, would otherwise time other work.
@@ -110,7 +111,7 @@ rounds: the list bench/compare.sh gives PyTorch's BLAS to time too.`,
 		},
 	}
 	addSetFlag(cmd, &opts.Sets)
-	cmd.Flags().IntVar(&opts.Steps, "steps", 100, "timed steps (with --inference: timed forward passes)")
+	cmd.Flags().IntVar(&opts.Steps, "steps", 100, "timed steps: training steps 11 to 10+N, timed again until --min-time (with --inference: timed forward passes)")
 	cmd.Flags().DurationVar(&opts.MinTime, "min-time", 0, "keep timing training steps until they take at least this long, e.g. 2s")
 	cmd.Flags().StringVar(&threads, "threads", "", fmt.Sprintf("threads, at most %d, or a list such as 1,2,4 for a scaling table (default: training.threads, else every core the process may use)", maxThreads))
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print JSON (a list with several thread counts)")
@@ -378,11 +379,18 @@ func printBench(w io.Writer, r *inspect.BenchResult) {
 	if r.Blocks > 1 {
 		turns = fmt.Sprintf(" in %d turns", r.Blocks)
 	}
-	replayed := ""
-	if r.Replays > 0 {
-		replayed = fmt.Sprintf(" (training steps %d to %d, replayed %s)", r.FirstStep, r.LastStep, times(r.Replays))
+	which := fmt.Sprintf("training steps %d to %d", r.FirstStep, r.LastStep)
+	if r.FirstStep == r.LastStep {
+		which = fmt.Sprintf("training step %d", r.FirstStep)
 	}
-	fmt.Fprintf(w, "%s: batch %d, %s, %d steps%s%s\n", r.Config, r.BatchSize, threads, r.Steps, turns, replayed)
+	if r.Replays > 0 {
+		which += ", " + times(r.Replays+1)
+	}
+	steps := fmt.Sprintf("%d steps", r.Steps)
+	if r.Steps == 1 {
+		steps = "1 step"
+	}
+	fmt.Fprintf(w, "%s: batch %d, %s, %s%s (%s)\n", r.Config, r.BatchSize, threads, steps, turns, which)
 	fmt.Fprintf(w, "%.0f samples/s, %.3f ms per step\n", r.SamplesPerS, r.StepMS)
 	if c := r.CrossCore; c != nil {
 		fmt.Fprintf(w, "%s during the run: cache-line round trip %.0f ns (%.0f to %.0f, %d measurements), 1 MiB read from the other core +%.1f us\n",
@@ -467,12 +475,9 @@ func writeRuns[R any](o *BenchOptions, rs []R, err error) error {
 	return writeJSON(o.IO.Out, rs)
 }
 
-// times is "once", "twice" or "n times".
+// times is "twice" or "n times" (n > 1).
 func times(n int) string {
-	switch n {
-	case 1:
-		return "once"
-	case 2:
+	if n == 2 {
 		return "twice"
 	}
 	return fmt.Sprintf("%d times", n)

@@ -131,17 +131,38 @@ func BenchThreads(cfg *model.Config, o BenchOptions, threads []int) ([]*BenchRes
 		r, err := Bench(cfg, o)
 		return []*BenchResult{r}, err
 	}
-	var runs []*benchRun
+	var cc crossCoreLog
+	runs, err := benchInTurns(cfg, o, threads, &cc)
 	defer func() {
 		for _, b := range runs {
 			b.pool.Close()
 		}
 	}()
+	if err != nil {
+		return nil, err
+	}
+	var rs []*BenchResult
+	for _, b := range runs {
+		r := b.result()
+		if r.Threads > 1 {
+			r.CrossCore = parallel.SummarizeCrossCore(cc.ms)
+		}
+		rs = append(rs, r)
+	}
+	return rs, nil
+}
+
+// benchInTurns builds a run for each thread count and runs them in turns
+// until all have their steps and o.MinTime, measuring the cost of moving
+// data between cores into cc. It returns the runs built (the caller closes
+// their pools), also with an error.
+func benchInTurns(cfg *model.Config, o BenchOptions, threads []int, cc *crossCoreLog) ([]*benchRun, error) {
+	var runs []*benchRun
 	for _, t := range threads {
 		o.Threads = t
 		b, err := newBenchRun(cfg, o)
 		if err != nil {
-			return nil, err
+			return runs, err
 		}
 		b.hooks.turns = &benchTurns{resume: make(chan struct{}), pause: make(chan error), block: benchBlock}
 		runs = append(runs, b)
@@ -152,7 +173,6 @@ func BenchThreads(cfg *model.Config, o BenchOptions, threads []int) ([]*BenchRes
 	// A turn for each run in order, until all have what they need; then
 	// each is told to stop at the end of its turn. The cost of moving data
 	// between cores is measured before each round of turns and at the end.
-	var cc crossCoreLog
 	for {
 		cc.measure()
 		done := true
@@ -163,7 +183,7 @@ func BenchThreads(cfg *model.Config, o BenchOptions, threads []int) ([]*BenchRes
 					err = fmt.Errorf("the %d-thread run stopped before its steps were timed", b.pool.Threads())
 				}
 				stopTurns(runs)
-				return nil, err
+				return runs, err
 			}
 			done = done && b.hooks.enough()
 		}
@@ -172,18 +192,10 @@ func BenchThreads(cfg *model.Config, o BenchOptions, threads []int) ([]*BenchRes
 		}
 	}
 	if err := stopTurns(runs); err != nil {
-		return nil, err
+		return runs, err
 	}
 	cc.measure()
-	var rs []*BenchResult
-	for _, b := range runs {
-		r := b.result()
-		if r.Threads > 1 {
-			r.CrossCore = parallel.SummarizeCrossCore(cc.ms)
-		}
-		rs = append(rs, r)
-	}
-	return rs, nil
+	return runs, nil
 }
 
 // runInTurns runs the loop on its own goroutine as BenchThreads gives it
@@ -238,6 +250,9 @@ type benchRun struct {
 }
 
 func newBenchRun(cfg *model.Config, o BenchOptions) (*benchRun, error) {
+	if o.Steps < 1 {
+		return nil, fmt.Errorf("bench: %d timed steps; at least 1", o.Steps)
+	}
 	m, err := train.LoadWithData[float32](cfg, "to benchmark the training step")
 	if err != nil {
 		return nil, err
@@ -255,6 +270,7 @@ func newBenchRun(cfg *model.Config, o BenchOptions) (*benchRun, error) {
 	h := &benchHooks{warmup: benchWarmup, steps: o.Steps, minTime: o.MinTime}
 	loop := train.NewLoop(tr, nil, h) // no validation: only steps are timed
 	loop.Epochs = math.MaxInt32       // the hooks stop the run
+	loop.MaxSteps = 0                 // training.steps too: the run replays steps 11 to 10+o.Steps
 	return &benchRun{cfg: cfg, net: net, pool: pool, tr: tr, hooks: h, loop: loop, bs: min(bs, d.Train.Len())}, nil
 }
 
@@ -339,6 +355,7 @@ type benchHooks struct {
 	finished      bool // the loop has returned (set by its goroutine before it reports)
 	start         *benchState
 	replays       int
+	pending       int // what the next EpochStart starts (pendClock, pendBlock)
 }
 
 // benchState is a run's state after its warm-up steps, which the timed
@@ -348,8 +365,9 @@ type benchHooks struct {
 // every run times the same stretch of training. A step's cost changes as
 // training goes on: Adam's first moment of a weight whose input is rarely
 // non-zero decays into subnormal numbers, on which x86 multiplies take a
-// microcode assist, and the MNIST MLP's optimizer took 0.2 ms a step over
-// steps 11 to 245 and 0.65 over steps 11 to 2,150 on one thread.
+// microcode assist: the MNIST MLP's optimizer took 0.20 and 0.24 ms a step
+// over its first 175 and 235 timed steps and 0.65 and 0.66 over its first
+// 2,141 and 2,320 on one thread.
 type benchState struct {
 	pos      train.Position
 	w        []float32   // the parameter slab
@@ -357,12 +375,13 @@ type benchState struct {
 	slots    [][]float32 // the optimizer's state
 	optSteps int64
 	dropout  []byte
+	sched    optim.Scheduler // plateau's state changes at epoch ends
 }
 
 // saveState records the loop's state (allocating: before the clock starts).
 func saveState(l *train.Loop[float32]) *benchState {
 	tr := l.Trainer
-	s := &benchState{pos: l.Pos, w: slices.Clone(tr.Net.W), optSteps: tr.Opt.Steps(), dropout: tr.DropoutState()}
+	s := &benchState{pos: l.Pos, w: slices.Clone(tr.Net.W), optSteps: tr.Opt.Steps(), dropout: tr.DropoutState(), sched: *l.Sched}
 	for _, b := range tr.Net.Buffers {
 		s.buffers = append(s.buffers, slices.Clone(b.W))
 	}
@@ -384,6 +403,7 @@ func (s *benchState) restore(l *train.Loop[float32]) error {
 		copy(sl.Data, s.slots[i])
 	}
 	tr.Opt.SetSteps(s.optSteps)
+	*l.Sched = s.sched
 	return tr.SetDropoutState(s.dropout)
 }
 
@@ -402,25 +422,34 @@ func (h *benchHooks) AfterStep(l *train.Loop[float32], s train.StepInfo) (train.
 	h.timed++
 	h.samples += s.Samples
 	now := time.Now()
-	enough := h.timed >= h.steps && h.elapsed+now.Sub(h.begin) >= h.minTime
-	// After each steps timed steps the run goes back to the state after
-	// the warm-up (benchState), off the clock.
-	replay := h.timed%h.steps == 0
+	// A run ends only at the end of a pass over its steps, so that each
+	// of them is timed as often as the others; after a pass it goes back
+	// to the state after the warm-up (benchState), off the clock.
+	passEnd := h.timed%h.steps == 0
+	enough := passEnd && h.elapsed+now.Sub(h.begin) >= h.minTime
 	if h.turns == nil {
 		if enough {
 			h.endBlock(now)
 			return train.Stop, nil
 		}
-		if replay {
+		if passEnd {
 			return h.replay(l, now)
 		}
 		return train.Continue, nil
 	}
 	// A turn ends after a block, and the first time the run has enough
 	// (so that when every run has enough in its first turn, none waits
-	// out a block); BenchThreads stops the runs once all have enough.
-	if now.Sub(h.turnBegin) < h.turns.block && (h.hadEnough || !enough) {
-		if replay {
+	// out a block); once the run has had enough, only at the end of a pass
+	// (BenchThreads stops the runs, once all have enough, when their next
+	// turn begins).
+	turnOver := now.Sub(h.turnBegin) >= h.turns.block
+	if h.hadEnough {
+		turnOver = turnOver && passEnd
+	} else {
+		turnOver = turnOver || enough
+	}
+	if !turnOver {
+		if passEnd {
 			return h.replay(l, now)
 		}
 		return train.Continue, nil
@@ -432,33 +461,52 @@ func (h *benchHooks) AfterStep(l *train.Loop[float32], s train.StepInfo) (train.
 	if h.turns.stop {
 		return train.Stop, nil
 	}
-	act := train.Continue
-	if replay {
-		if err := h.start.restore(l); err != nil {
-			return train.Stop, err
-		}
-		h.replays++
-		act = train.Restart
+	if passEnd {
+		h.pending = pendBlock
+		return h.restore(l)
 	}
 	h.startBlock()
-	return act, nil
+	return train.Continue, nil
 }
 
-// replay stops the clock at now, puts the run back in its state after the
-// warm-up and starts the clock again: the loop restarts from there.
+// What EpochStart starts after a replay: the loop shuffles the data
+// again as it restarts, which is not a step's work, so the clock starts
+// once that is done.
+const (
+	pendNothing = iota
+	pendClock   // the clock and allocation count within a block
+	pendBlock   // a new block (a turn)
+)
+
+// replay stops the clock at now and puts the run back in its state after
+// the warm-up: the loop restarts from there, and the clock with it.
 func (h *benchHooks) replay(l *train.Loop[float32], now time.Time) (train.Action, error) {
 	h.elapsed += now.Sub(h.begin)
 	runtime.ReadMemStats(&h.ms)
 	h.mallocs += h.ms.Mallocs
-	err := h.start.restore(l)
-	h.replays++
-	runtime.ReadMemStats(&h.ms)
-	h.mallocs -= h.ms.Mallocs
-	h.begin = time.Now()
-	if err != nil {
+	h.pending = pendClock
+	return h.restore(l)
+}
+
+func (h *benchHooks) restore(l *train.Loop[float32]) (train.Action, error) {
+	if err := h.start.restore(l); err != nil {
 		return train.Stop, err
 	}
+	h.replays++
 	return train.Restart, nil
+}
+
+func (h *benchHooks) EpochStart(l *train.Loop[float32], epoch int) error {
+	switch h.pending {
+	case pendClock:
+		runtime.ReadMemStats(&h.ms)
+		h.mallocs -= h.ms.Mallocs
+		h.begin = time.Now()
+	case pendBlock:
+		h.startBlock()
+	}
+	h.pending = pendNothing
+	return nil
 }
 
 func (h *benchHooks) Stepped(l *train.Loop[float32], s train.StepInfo) error {
@@ -473,8 +521,11 @@ func (h *benchHooks) Stepped(l *train.Loop[float32], s train.StepInfo) error {
 	return nil
 }
 
-// enough reports whether the run has its steps and its time.
-func (h *benchHooks) enough() bool { return h.timed >= h.steps && h.elapsed >= h.minTime }
+// enough reports whether the run has its steps and its time, at the end
+// of a pass.
+func (h *benchHooks) enough() bool {
+	return h.timed > 0 && h.timed%h.steps == 0 && h.elapsed >= h.minTime
+}
 
 // startBlock starts the clock and the allocation count of a block.
 func (h *benchHooks) startBlock() {

@@ -14,16 +14,18 @@ import (
 )
 
 // TestBenchReplaysTheSameSteps: a run timed past its --steps comes back to
-// its state after the warm-up every --steps steps, so that it only ever
-// times steps 11 to 10+steps of training, however long it runs: the state
-// it ends in (weights, batchnorm's running statistics, Adam's moments and
-// step count, the dropout stream) is that of a run that timed only the
-// steps since its last replay, bit for bit.
+// its state after the warm-up every --steps steps and ends at the end of
+// such a pass, so that it only ever times steps 11 to 10+steps of
+// training, each as often as the others, however long it runs and whether
+// or not it takes turns with other thread counts: the state it ends in
+// (the loop's position and sums, weights, batchnorm's running statistics,
+// Adam's moments and step count, the plateau schedule, the dropout stream)
+// is that of a run that timed the steps once, bit for bit.
 func TestBenchReplaysTheSameSteps(t *testing.T) {
 	dir := t.TempDir()
 	var rows strings.Builder
 	rows.WriteString("a,b,y\n")
-	for i := range 30 { // 15 batches of 2: the warm-up and a replay both cross an epoch's end
+	for i := range 30 { // 15 batches of 2: the warm-up and the passes cross epochs' ends
 		fmt.Fprintf(&rows, "%g,%g,%d\n", math.Sin(float64(i)), math.Cos(float64(3*i)), i%2)
 	}
 	os.WriteFile(filepath.Join(dir, "d.csv"), []byte(rows.String()), 0o644)
@@ -32,9 +34,45 @@ data: {train: d.csv, validation_split: 0}
 model: {layers: [{dense: {units: 4}}, batchnorm, relu, {dropout: {p: 0.3}}, {dense: {units: 2}}]}
 loss: cross_entropy
 optimizer: {name: adam, lr: 0.01}
-training: {epochs: 1, batch_size: 2}
+schedule: {name: plateau, patience: 0, factor: 0.5}
+training: {epochs: 1, steps: 12, batch_size: 2}
 `)
-	for _, steps := range []int{1, 3, 7} {
+	once := func(steps, threads int) *benchRun {
+		b, err := newBenchRun(cfg, BenchOptions{Steps: steps, Threads: threads})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := b.loop.Run(); err != nil {
+			t.Fatal(err)
+		}
+		b.pool.Close()
+		return b
+	}
+	check := func(what string, long, short *benchRun, steps int) {
+		t.Helper()
+		timed := long.hooks.timed
+		if timed <= steps || timed%steps != 0 || long.hooks.replays != timed/steps-1 {
+			t.Fatalf("%s: %d steps timed with %d replays: want whole passes of %d steps, more than one", what, timed, long.hooks.replays, steps)
+		}
+		if short.hooks.timed != steps || short.hooks.replays != 0 || long.loop.Pos != short.loop.Pos || long.tr.Opt.Steps() != short.tr.Opt.Steps() {
+			t.Fatalf("%s: the single pass timed %d steps; positions %+v and %+v, optimizer steps %d and %d", what, short.hooks.timed,
+				long.loop.Pos, short.loop.Pos, long.tr.Opt.Steps(), short.tr.Opt.Steps())
+		}
+		if *long.loop.Sched != *short.loop.Sched || long.tr.Opt.LR() != short.tr.Opt.LR() {
+			t.Errorf("%s: schedules %+v and %+v, rates %v and %v", what, *long.loop.Sched, *short.loop.Sched, long.tr.Opt.LR(), short.tr.Opt.LR())
+		}
+		simdtest.CheckBits(t, what+": weights", long.net.W, short.net.W)
+		for i, b := range long.net.Buffers {
+			simdtest.CheckBits(t, what+": "+b.Name, b.W, short.net.Buffers[i].W)
+		}
+		for i, s := range long.tr.Opt.Slots() {
+			simdtest.CheckBits(t, what+": "+s.Name, s.Data, short.tr.Opt.Slots()[i].Data)
+		}
+		if a, b := string(long.tr.DropoutState()), string(short.tr.DropoutState()); a != b {
+			t.Errorf("%s: the dropout streams differ", what)
+		}
+	}
+	for _, steps := range []int{1, 7, 16} { // 16 passes training.steps: bench ignores it
 		for _, threads := range []int{1, 2} {
 			long, err := newBenchRun(cfg, BenchOptions{Steps: steps, MinTime: 30 * time.Millisecond, Threads: threads})
 			if err != nil {
@@ -44,37 +82,23 @@ training: {epochs: 1, batch_size: 2}
 				t.Fatal(err)
 			}
 			long.pool.Close()
-			timed := long.hooks.timed
-			if timed <= 2*steps {
-				t.Fatalf("steps %d: %d steps timed in 30 ms, want more than %d", steps, timed, 2*steps)
+			check(fmt.Sprintf("steps %d, %d threads", steps, threads), long, once(steps, threads), steps)
+		}
+		// In turns (BenchThreads): each thread count's run ends at the end
+		// of a pass too, replaying at the ends of turns as within them.
+		var cc crossCoreLog
+		runs, err := benchInTurns(cfg, BenchOptions{Steps: steps, MinTime: 250 * time.Millisecond}, []int{1, 2}, &cc)
+		for _, b := range runs {
+			b.pool.Close()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, b := range runs {
+			if b.hooks.blocks < 2 {
+				t.Errorf("steps %d in turns: the %d-thread run took %d turns, want at least 2", steps, i+1, b.hooks.blocks)
 			}
-			if long.hooks.replays != (timed-1)/steps {
-				t.Errorf("steps %d: %d steps timed with %d replays, want %d", steps, timed, long.hooks.replays, (timed-1)/steps)
-			}
-			last := timed - steps*((timed-1)/steps) // steps since the last replay, 1 to steps
-			short, err := newBenchRun(cfg, BenchOptions{Steps: last, Threads: threads})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := short.loop.Run(); err != nil {
-				t.Fatal(err)
-			}
-			short.pool.Close()
-			what := fmt.Sprintf("steps %d, %d threads, %d timed (%d since the last replay)", steps, threads, timed, last)
-			if short.hooks.timed != last || long.loop.Pos.Step != short.loop.Pos.Step || long.tr.Opt.Steps() != short.tr.Opt.Steps() {
-				t.Fatalf("%s: the short run timed %d steps; at step %d and %d, optimizer steps %d and %d", what, short.hooks.timed,
-					long.loop.Pos.Step, short.loop.Pos.Step, long.tr.Opt.Steps(), short.tr.Opt.Steps())
-			}
-			simdtest.CheckBits(t, what+": weights", long.net.W, short.net.W)
-			for i, b := range long.net.Buffers {
-				simdtest.CheckBits(t, what+": "+b.Name, b.W, short.net.Buffers[i].W)
-			}
-			for i, s := range long.tr.Opt.Slots() {
-				simdtest.CheckBits(t, what+": "+s.Name, s.Data, short.tr.Opt.Slots()[i].Data)
-			}
-			if a, b := string(long.tr.DropoutState()), string(short.tr.DropoutState()); a != b {
-				t.Errorf("%s: the dropout streams differ", what)
-			}
+			check(fmt.Sprintf("steps %d in turns, %d threads", steps, i+1), b, once(steps, i+1), steps)
 		}
 	}
 }
