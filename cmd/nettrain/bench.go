@@ -60,7 +60,9 @@ With --threads 1,2,4 it times each thread count and adds a scaling table:
 the speed-up of the step and of each layer, the parallel fraction that
 Amdahl's law gives for it, and what that fraction predicts at 16 cores.
 The thread counts' training steps are timed in turns of about 0.1 s each
-(their networks side by side), so that a machine whose speed drifts over
+(their networks side by side; a run that already has its steps and
+--min-time takes its later turns to the end of a pass, where it can
+stop), so that a machine whose speed drifts over
 the run (a virtual machine's neighbours) slows every thread count alike.
 Before each round of turns and at the end it also measures, for a few
 tens of milliseconds with two threads pinned to the first two cores the
