@@ -120,38 +120,74 @@ func TestSIMDMatchesReference(t *testing.T) {
 			return simd.Adadelta(w, g, s[0], s[1], &pd)
 		}})
 	}
+	// The inputs: random values, and values near the bottom of float32's
+	// range, where the kernels take their exact pass (subnormal state,
+	// zero or tiny gradients whose products underflow), mixed lane by
+	// lane with ordinary ones.
+	type inputs func(rng *rand.Rand, n, slots int) (w, g []float32, s [][]float32)
+	random := func(rng *rand.Rand, n, slots int) ([]float32, []float32, [][]float32) {
+		w, g := simdtest.RandSlice(rng, n, -1, 1), simdtest.RandSlice(rng, n, -0.1, 0.1)
+		var s [][]float32
+		for k := 0; k < slots; k++ {
+			s = append(s, simdtest.RandSlice(rng, n, 0, 0.01))
+		}
+		return w, g, s
+	}
+	subnormal := func(rng *rand.Rand, n, slots int) ([]float32, []float32, [][]float32) {
+		w, g, s := random(rng, n, slots)
+		sub := func() float32 { return math.Float32frombits(1 + rng.Uint32N(0x7fffff)) }
+		for i := range n {
+			switch rng.IntN(6) {
+			case 0, 1: // a state decayed below 2^-126, its gradient zero
+				g[i] = 0
+				for k := range s {
+					s[k][i] = sub()
+				}
+			case 2: // one slot subnormal
+				if len(s) > 0 {
+					s[rng.IntN(len(s))][i] = sub()
+				}
+			case 3: // a gradient so small that its square and products underflow
+				g[i] = float32(rng.Float64()-0.5) * 1e-20
+			case 4: // a subnormal gradient, and weight
+				g[i], w[i] = -sub(), sub()
+			}
+		}
+		return w, g, s
+	}
 	forEachSIMDSet(t, func(t *testing.T) {
 		for _, o := range opts {
-			t.Run(o.name, func(t *testing.T) {
-				rng := rand.New(rand.NewPCG(1, 2))
-				for _, n := range simdtest.Lengths {
-					w0, g := simdtest.RandSlice(rng, n, -1, 1), simdtest.RandSlice(rng, n, -0.1, 0.1)
-					var s0 [][]float32
-					for k := 0; k < o.slots; k++ {
-						s0 = append(s0, simdtest.RandSlice(rng, n, 0, 0.01))
-					}
-					// Three steps, so the state evolves (and vmax sees both cases).
-					wr, wk := simdtest.Clone(w0), simdtest.Clone(w0)
-					wk, wbuf := simdtest.Offset(wk, -7)
-					var sr, sk [][]float32
-					for _, s := range s0 {
-						sr = append(sr, simdtest.Clone(s))
-						sk = append(sk, simdtest.Clone(s))
-					}
-					for step := 0; step < 3; step++ {
-						o.run(wr, g, sr, true)
-						if !o.run(wk, g, sk, false) {
-							t.Fatal("the kernel reported that it did not run")
+			for _, in := range []struct {
+				name string
+				gen  inputs
+			}{{"random", random}, {"subnormal", subnormal}} {
+				t.Run(o.name+"/"+in.name, func(t *testing.T) {
+					rng := rand.New(rand.NewPCG(1, 2))
+					for _, n := range simdtest.Lengths {
+						w0, g, s0 := in.gen(rng, n, o.slots)
+						// Three steps, so the state evolves (and vmax sees both cases).
+						wr, wk := simdtest.Clone(w0), simdtest.Clone(w0)
+						wk, wbuf := simdtest.Offset(wk, -7)
+						var sr, sk [][]float32
+						for _, s := range s0 {
+							sr = append(sr, simdtest.Clone(s))
+							sk = append(sk, simdtest.Clone(s))
 						}
-						g = simdtest.RandSlice(rng, n, -0.1, 0.1)
+						for step := 0; step < 3; step++ {
+							o.run(wr, g, sr, true)
+							if !o.run(wk, g, sk, false) {
+								t.Fatal("the kernel reported that it did not run")
+							}
+							_, g, _ = in.gen(rng, n, 0)
+						}
+						simdtest.CheckBits(t, fmt.Sprintf("n=%d w", n), wk, wr)
+						simdtest.CheckGuard(t, wbuf, n, -7)
+						for k := range sr {
+							simdtest.CheckBits(t, fmt.Sprintf("n=%d slot %d", n, k), sk[k], sr[k])
+						}
 					}
-					simdtest.CheckBits(t, fmt.Sprintf("n=%d w", n), wk, wr)
-					simdtest.CheckGuard(t, wbuf, n, -7)
-					for k := range sr {
-						simdtest.CheckBits(t, fmt.Sprintf("n=%d slot %d", n, k), sk[k], sr[k])
-					}
-				}
-			})
+				})
+			}
 		}
 	})
 }

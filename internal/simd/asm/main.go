@@ -41,8 +41,11 @@
 // backward formulas) use one instruction per Go operation of their pure-Go
 // reference (ref.go in package simd; package optim's for the optimizers):
 // a multiply and an add, never a fused multiply-add, where the reference
-// rounds twice. So they are bit-identical to it. exp, sigmoid and tanh are polynomial
-// approximations (see expv and tanhv).
+// rounds twice. So they are bit-identical to it. The optimizers are
+// guarded kernels (guard.go): a vector that loads a subnormal value takes
+// a pass whose multiplications, divisions and square roots run in float64,
+// rounded to float32 at once, with the same bits and no microcode assist.
+// exp, sigmoid and tanh are polynomial approximations (see expv and tanhv).
 package main
 
 import (
@@ -138,6 +141,11 @@ func init() {
 	defF("ntMax", 16) // Phi(-16) and phi(16) are 0 in float32
 	defF("negHalf", -0.5)
 	defF("invSqrt2Pi", float32(1/math.Sqrt(2*math.Pi)))
+	// The check of guarded kernels (guard.go).
+	defConst("allOnes", 0xffffffff)
+	defConst("zero", 0)
+	defConst("subMax", 0x7fffff)
+	defConst("subMaxM1", 0x7ffffe)
 }
 
 var constTab, tailTab, kTab Mem
@@ -177,11 +185,12 @@ func emitData() {
 // kern emits one kernel body for an isa; masked is set while emitting the
 // tail, whose loads and stores go through the mask.
 type kern struct {
-	isa    *isa
-	masked bool
-	k      reg.OpmaskVirtual // AVX-512 tail mask
-	ym     reg.VecVirtual    // AVX2 tail mask
-	consts map[string]reg.VecVirtual
+	isa     *isa
+	masked  bool
+	k       reg.OpmaskVirtual // AVX-512 tail mask
+	ym      reg.VecVirtual    // AVX2 tail mask
+	consts  map[string]reg.VecVirtual
+	guarded // the passes of a guarded kernel (guard.go)
 }
 
 func (e *kern) is512() bool { return e.isa.lanes == 16 }
@@ -220,6 +229,13 @@ func (e *kern) R(name string) reg.VecVirtual {
 }
 
 func (e *kern) load(m Mem) reg.VecVirtual {
+	if e.pass != passPlain {
+		return e.guardedLoad(m)
+	}
+	return e.load1(m)
+}
+
+func (e *kern) load1(m Mem) reg.VecVirtual {
 	v := e.V()
 	switch {
 	case !e.masked:
@@ -233,6 +249,9 @@ func (e *kern) load(m Mem) reg.VecVirtual {
 }
 
 func (e *kern) store(v reg.VecVirtual, m Mem) {
+	if e.pass != passPlain && e.guardedStore(v, m) {
+		return
+	}
 	switch {
 	case !e.masked:
 		VMOVUPS(v, m)
@@ -257,6 +276,9 @@ func (e *kern) reg(a Op) reg.VecVirtual {
 // Binary operations d = a op b; b may be memory. a*b and a+b are
 // commutative in IEEE arithmetic, so a memory a is swapped into b.
 func (e *kern) mul(a, b Op) reg.VecVirtual {
+	if d, ok := e.guardedOp(opMul, a, b); ok {
+		return d
+	}
 	if _, ok := a.(Mem); ok {
 		a, b = b, a
 	}
@@ -266,6 +288,9 @@ func (e *kern) mul(a, b Op) reg.VecVirtual {
 }
 
 func (e *kern) add(a, b Op) reg.VecVirtual {
+	if d, ok := e.guardedOp(opAdd, a, b); ok {
+		return d
+	}
 	if _, ok := a.(Mem); ok {
 		a, b = b, a
 	}
@@ -275,18 +300,27 @@ func (e *kern) add(a, b Op) reg.VecVirtual {
 }
 
 func (e *kern) sub(a, b Op) reg.VecVirtual {
+	if d, ok := e.guardedOp(opSub, a, b); ok {
+		return d
+	}
 	d := e.V()
 	VSUBPS(b, e.reg(a), d)
 	return d
 }
 
 func (e *kern) div(a, b Op) reg.VecVirtual {
+	if d, ok := e.guardedOp(opDiv, a, b); ok {
+		return d
+	}
 	d := e.V()
 	VDIVPS(b, e.reg(a), d)
 	return d
 }
 
 func (e *kern) sqrt(a Op) reg.VecVirtual {
+	if d, ok := e.guardedOp(opSqrt, a, nil); ok {
+		return d
+	}
 	d := e.V()
 	VSQRTPS(a, d)
 	return d
@@ -302,6 +336,9 @@ func (e *kern) fma(a, b reg.VecVirtual, c Op) reg.VecVirtual {
 
 // maxNaN is x86 max(a, b): a > b ? a : b, so b when either is NaN.
 func (e *kern) maxNaN(a, b Op) reg.VecVirtual {
+	if d, ok := e.guardedOp(opMax, a, b); ok {
+		return d
+	}
 	d := e.V()
 	VMAXPS(b, e.reg(a), d)
 	return d
@@ -441,7 +478,7 @@ type param struct {
 // over n elements. body gets the address of each stream's current vector
 // (block b of a blocked stream is b*n elements further) and the broadcast
 // parameters.
-func mapKernel(in *isa, name string, ptrs []param, nparams int, body func(e *kern, at func(ptr string, block int) Mem, p []reg.VecVirtual)) {
+func mapKernel(in *isa, name string, ptrs []param, nparams int, guard bool, body func(e *kern, at func(ptr string, block int) Mem, p []reg.VecVirtual)) {
 	sig := "func(n int"
 	for _, p := range ptrs {
 		sig += ", " + p.name + " *float32"
@@ -468,14 +505,31 @@ func mapKernel(in *isa, name string, ptrs []param, nparams int, body func(e *ker
 		hb3 = GP64()
 		LEAQ(Mem{Base: hb, Index: hb, Scale: 2}, hb3)
 	}
-	var ps []reg.VecVirtual
-	if nparams > 0 {
-		pp := Load(Param("p"), GP64())
+	var pp reg.Register
+	broadcast := func() []reg.VecVirtual {
+		var ps []reg.VecVirtual
 		for i := 0; i < nparams; i++ {
 			v := e.V()
 			VBROADCASTSS(Mem{Base: pp, Disp: 4 * i}, v)
 			ps = append(ps, v)
 		}
+		return ps
+	}
+	// The parameters are broadcast once, but for a guarded AVX2 kernel,
+	// which has too few registers to keep them through its exact pass:
+	// it broadcasts them in each pass that uses them.
+	var ps []reg.VecVirtual
+	if nparams > 0 {
+		pp = Load(Param("p"), GP64())
+		if !guard || e.is512() {
+			ps = broadcast()
+		}
+	}
+	params := func() []reg.VecVirtual {
+		if ps != nil {
+			return ps
+		}
+		return broadcast()
 	}
 	at := func(ptr string, block int) Mem {
 		m := Mem{Base: regs[ptr]}
@@ -490,10 +544,18 @@ func mapKernel(in *isa, name string, ptrs []param, nparams int, body func(e *ker
 		}
 		return m
 	}
+	if guard && e.is512() {
+		e.checkK = [2]reg.VecVirtual{e.R("absMask"), e.R("allOnes")}
+	}
 	Label("loop")
 	CMPQ(n, U32(in.lanes))
 	JL(LabelRef("tail"))
-	body(e, at, ps)
+	if guard {
+		e.guardedBody("exact", "next", nparams, params, func(p []reg.VecVirtual) { body(e, at, p) })
+		Label("next")
+	} else {
+		body(e, at, ps)
+	}
 	for _, p := range ptrs {
 		ADDQ(U32(e.vbytes()), regs[p.name])
 	}
@@ -515,7 +577,11 @@ func mapKernel(in *isa, name string, ptrs []param, nparams int, body func(e *ker
 		NEGQ(n)
 		VMOVUPS(Mem{Base: t, Index: n, Scale: 4, Disp: 32}, e.ym)
 	}
-	body(e, at, ps)
+	if guard {
+		e.guardedBody("tailexact", "done", nparams, params, func(p []reg.VecVirtual) { body(e, at, p) })
+	} else {
+		body(e, at, ps)
+	}
 	Label("done")
 	VZEROUPPER()
 	RET()
@@ -540,10 +606,19 @@ func variantName(base string, v int, nvar int) string {
 }
 
 func defFamily(name string, ptrs []param, nparams, variants int, body func(v int) func(e *kern, at func(string, int) Mem, p []reg.VecVirtual)) {
+	defFamilyOf(name, ptrs, nparams, variants, false, body)
+}
+
+// defGuarded is defFamily for guarded kernels (guard.go): the optimizers.
+func defGuarded(name string, ptrs []param, nparams, variants int, body func(v int) func(e *kern, at func(string, int) Mem, p []reg.VecVirtual)) {
+	defFamilyOf(name, ptrs, nparams, variants, true, body)
+}
+
+func defFamilyOf(name string, ptrs []param, nparams, variants int, guard bool, body func(v int) func(e *kern, at func(string, int) Mem, p []reg.VecVirtual)) {
 	families = append(families, family{name, ptrs, nparams, variants})
 	for _, in := range isas {
 		for v := 0; v < variants; v++ {
-			mapKernel(in, variantName(name, v, variants), ptrs, nparams, body(v))
+			mapKernel(in, variantName(name, v, variants), ptrs, nparams, guard, body(v))
 		}
 	}
 }
@@ -562,7 +637,7 @@ func ps(names ...string) []param {
 func optimizers() {
 	// adam: p = [b1, c1, b2, c2, step, bc2sqrt, eps, wd]; variant bit 0:
 	// L2 weight decay, bit 1: AMSGrad.
-	defFamily("adam", ps("w", "gr", "m", "v", "vmax"), 8, 4, func(v int) func(*kern, func(string, int) Mem, []reg.VecVirtual) {
+	defGuarded("adam", ps("w", "gr", "m", "v", "vmax"), 8, 4, func(v int) func(*kern, func(string, int) Mem, []reg.VecVirtual) {
 		return func(e *kern, at func(string, int) Mem, p []reg.VecVirtual) {
 			w := e.load(at("w", 0))
 			g := e.load(at("gr", 0))
@@ -585,7 +660,7 @@ func optimizers() {
 	// sgd: p = [lr, wd, mu, damp]; variant = wd + 2*mode, mode 0: plain,
 	// 1: momentum (first step), 2: momentum, 3: nesterov (first step),
 	// 4: nesterov.
-	defFamily("sgd", ps("w", "gr", "buf"), 4, 10, func(v int) func(*kern, func(string, int) Mem, []reg.VecVirtual) {
+	defGuarded("sgd", ps("w", "gr", "buf"), 4, 10, func(v int) func(*kern, func(string, int) Mem, []reg.VecVirtual) {
 		return func(e *kern, at func(string, int) Mem, p []reg.VecVirtual) {
 			w := e.load(at("w", 0))
 			g := e.load(at("gr", 0))
@@ -609,7 +684,7 @@ func optimizers() {
 		}
 	})
 	// adagrad: p = [clr, wd, eps]; variant bit 0: weight decay.
-	defFamily("adagrad", ps("w", "gr", "s"), 3, 2, func(v int) func(*kern, func(string, int) Mem, []reg.VecVirtual) {
+	defGuarded("adagrad", ps("w", "gr", "s"), 3, 2, func(v int) func(*kern, func(string, int) Mem, []reg.VecVirtual) {
 		return func(e *kern, at func(string, int) Mem, p []reg.VecVirtual) {
 			w := e.load(at("w", 0))
 			g := e.load(at("gr", 0))
@@ -624,7 +699,7 @@ func optimizers() {
 	})
 	// rmsprop: p = [alpha, c1, eps, wd, -lr, mu]; variant bit 0: weight
 	// decay, bit 1: centered, bit 2: momentum.
-	defFamily("rmsprop", ps("w", "gr", "v", "m", "b"), 6, 8, func(v int) func(*kern, func(string, int) Mem, []reg.VecVirtual) {
+	defGuarded("rmsprop", ps("w", "gr", "v", "m", "b"), 6, 8, func(v int) func(*kern, func(string, int) Mem, []reg.VecVirtual) {
 		return func(e *kern, at func(string, int) Mem, p []reg.VecVirtual) {
 			w := e.load(at("w", 0))
 			g := e.load(at("gr", 0))
@@ -653,7 +728,7 @@ func optimizers() {
 		}
 	})
 	// adadelta: p = [rho, c1, eps, wd, -lr]; variant bit 0: weight decay.
-	defFamily("adadelta", ps("w", "gr", "v", "u"), 5, 2, func(v int) func(*kern, func(string, int) Mem, []reg.VecVirtual) {
+	defGuarded("adadelta", ps("w", "gr", "v", "u"), 5, 2, func(v int) func(*kern, func(string, int) Mem, []reg.VecVirtual) {
 		return func(e *kern, at func(string, int) Mem, p []reg.VecVirtual) {
 			w := e.load(at("w", 0))
 			g := e.load(at("gr", 0))
