@@ -771,46 +771,36 @@ loop:
 	CMPQ         AX, $0x00000010
 	JL           tail
 	VMOVUPS      (CX), Z9
-	VBROADCASTSS consts<>+960(SB), Z10
-	VBROADCASTSS consts<>+2560(SB), Z10
-	VPANDD       Z7, Z9, Z10
-	VPADDD       Z8, Z10, Z10
-	VMOVUPS      (DX), Z11
+	VMOVUPS      (DX), Z10
+	VMOVUPS      (BX), Z11
 	VBROADCASTSS consts<>+960(SB), Z12
 	VBROADCASTSS consts<>+2560(SB), Z12
 	VPANDD       Z7, Z11, Z12
 	VPADDD       Z8, Z12, Z12
-	VPMINUD      Z12, Z10, Z10
-	VMOVUPS      (BX), Z12
-	VBROADCASTSS consts<>+960(SB), Z13
-	VBROADCASTSS consts<>+2560(SB), Z13
-	VPANDD       Z7, Z12, Z13
-	VPADDD       Z8, Z13, Z13
-	VPMINUD      Z13, Z10, Z10
 	VMOVUPS      (SI), Z13
 	VBROADCASTSS consts<>+960(SB), Z14
 	VBROADCASTSS consts<>+2560(SB), Z14
 	VPANDD       Z7, Z13, Z14
 	VPADDD       Z8, Z14, Z14
-	VPMINUD      Z14, Z10, Z10
+	VPMINUD      Z14, Z12, Z12
 	VBROADCASTSS consts<>+2688(SB), Z14
-	VPCMPUD      $0x01, Z14, Z10, K1
+	VPCMPUD      $0x01, Z14, Z12, K1
 	KORTESTW     K1, K1
 	JNZ          exact
-	VMULPS       Z0, Z12, Z10
-	VMULPS       Z1, Z11, Z12
-	VADDPS       Z12, Z10, Z10
+	VMULPS       Z0, Z11, Z11
+	VMULPS       Z1, Z10, Z12
+	VADDPS       Z12, Z11, Z11
 	VMULPS       Z2, Z13, Z12
-	VMULPS       Z11, Z3, Z13
-	VMULPS       Z11, Z13, Z11
-	VADDPS       Z11, Z12, Z11
-	VMOVUPS      Z10, (BX)
-	VMOVUPS      Z11, (SI)
-	VSQRTPS      Z11, Z11
-	VDIVPS       Z5, Z11, Z11
-	VADDPS       Z6, Z11, Z11
-	VMULPS       Z10, Z4, Z10
-	VDIVPS       Z11, Z10, Z10
+	VMULPS       Z10, Z3, Z13
+	VMULPS       Z10, Z13, Z10
+	VADDPS       Z10, Z12, Z10
+	VMOVUPS      Z11, (BX)
+	VMOVUPS      Z10, (SI)
+	VSQRTPS      Z10, Z10
+	VDIVPS       Z5, Z10, Z10
+	VADDPS       Z6, Z10, Z10
+	VMULPS       Z11, Z4, Z11
+	VDIVPS       Z10, Z11, Z10
 	VADDPS       Z10, Z9, Z9
 	VMOVUPS      Z9, (CX)
 	JMP          next
@@ -930,38 +920,28 @@ tail:
 	LEAQ         kmask<>+0(SB), DI
 	KMOVW        (DI)(AX*2), K1
 	VMOVUPS.Z    (CX), K1, Z9
-	VBROADCASTSS consts<>+960(SB), Z10
-	VBROADCASTSS consts<>+2560(SB), Z10
-	VPANDD       Z7, Z9, Z10
-	VPADDD       Z8, Z10, Z10
-	VMOVUPS.Z    (DX), K1, Z11
+	VMOVUPS.Z    (DX), K1, Z10
+	VMOVUPS.Z    (BX), K1, Z11
 	VBROADCASTSS consts<>+960(SB), Z12
 	VBROADCASTSS consts<>+2560(SB), Z12
 	VPANDD       Z7, Z11, Z12
 	VPADDD       Z8, Z12, Z12
-	VPMINUD      Z12, Z10, Z10
-	VMOVUPS.Z    (BX), K1, Z12
-	VBROADCASTSS consts<>+960(SB), Z13
-	VBROADCASTSS consts<>+2560(SB), Z13
-	VPANDD       Z7, Z12, Z13
-	VPADDD       Z8, Z13, Z13
-	VPMINUD      Z13, Z10, Z10
 	VMOVUPS.Z    (SI), K1, Z13
 	VBROADCASTSS consts<>+960(SB), Z14
 	VBROADCASTSS consts<>+2560(SB), Z14
 	VPANDD       Z7, Z13, Z7
 	VPADDD       Z8, Z7, Z7
-	VPMINUD      Z7, Z10, Z10
+	VPMINUD      Z7, Z12, Z12
 	VBROADCASTSS consts<>+2688(SB), Z7
-	VPCMPUD      $0x01, Z7, Z10, K2
+	VPCMPUD      $0x01, Z7, Z12, K2
 	KORTESTW     K2, K2
 	JNZ          tailexact
-	VMULPS       Z0, Z12, Z0
-	VMULPS       Z1, Z11, Z1
+	VMULPS       Z0, Z11, Z0
+	VMULPS       Z1, Z10, Z1
 	VADDPS       Z1, Z0, Z0
 	VMULPS       Z2, Z13, Z1
-	VMULPS       Z11, Z3, Z2
-	VMULPS       Z11, Z2, Z2
+	VMULPS       Z10, Z3, Z2
+	VMULPS       Z10, Z2, Z2
 	VADDPS       Z2, Z1, Z1
 	VMOVUPS      Z0, K1, (BX)
 	VMOVUPS      Z1, K1, (SI)
@@ -1103,35 +1083,25 @@ loop:
 	CMPQ         AX, $0x00000010
 	JL           tail
 	VMOVUPS      (CX), Z10
-	VBROADCASTSS consts<>+960(SB), Z11
-	VBROADCASTSS consts<>+2560(SB), Z11
-	VPANDD       Z8, Z10, Z11
-	VPADDD       Z9, Z11, Z11
-	VMOVUPS      (DX), Z12
+	VMOVUPS      (DX), Z11
+	VMOVUPS      (BX), Z12
 	VBROADCASTSS consts<>+960(SB), Z13
 	VBROADCASTSS consts<>+2560(SB), Z13
 	VPANDD       Z8, Z12, Z13
 	VPADDD       Z9, Z13, Z13
-	VPMINUD      Z13, Z11, Z11
-	VMOVUPS      (BX), Z13
-	VBROADCASTSS consts<>+960(SB), Z14
-	VBROADCASTSS consts<>+2560(SB), Z14
-	VPANDD       Z8, Z13, Z14
-	VPADDD       Z9, Z14, Z14
-	VPMINUD      Z14, Z11, Z11
 	VMOVUPS      (SI), Z14
 	VBROADCASTSS consts<>+960(SB), Z15
 	VBROADCASTSS consts<>+2560(SB), Z15
 	VPANDD       Z8, Z14, Z15
 	VPADDD       Z9, Z15, Z15
-	VPMINUD      Z15, Z11, Z11
+	VPMINUD      Z15, Z13, Z13
 	VBROADCASTSS consts<>+2688(SB), Z15
-	VPCMPUD      $0x01, Z15, Z11, K1
+	VPCMPUD      $0x01, Z15, Z13, K1
 	KORTESTW     K1, K1
 	JNZ          exact
-	VMULPS       Z10, Z7, Z11
-	VADDPS       Z11, Z12, Z11
-	VMULPS       Z0, Z13, Z12
+	VMULPS       Z10, Z7, Z13
+	VADDPS       Z13, Z11, Z11
+	VMULPS       Z0, Z12, Z12
 	VMULPS       Z1, Z11, Z13
 	VADDPS       Z13, Z12, Z12
 	VMULPS       Z2, Z14, Z13
@@ -1275,35 +1245,25 @@ tail:
 	LEAQ         kmask<>+0(SB), DI
 	KMOVW        (DI)(AX*2), K1
 	VMOVUPS.Z    (CX), K1, Z10
-	VBROADCASTSS consts<>+960(SB), Z11
-	VBROADCASTSS consts<>+2560(SB), Z11
-	VPANDD       Z8, Z10, Z11
-	VPADDD       Z9, Z11, Z11
-	VMOVUPS.Z    (DX), K1, Z12
+	VMOVUPS.Z    (DX), K1, Z11
+	VMOVUPS.Z    (BX), K1, Z12
 	VBROADCASTSS consts<>+960(SB), Z13
 	VBROADCASTSS consts<>+2560(SB), Z13
 	VPANDD       Z8, Z12, Z13
 	VPADDD       Z9, Z13, Z13
-	VPMINUD      Z13, Z11, Z11
-	VMOVUPS.Z    (BX), K1, Z13
-	VBROADCASTSS consts<>+960(SB), Z14
-	VBROADCASTSS consts<>+2560(SB), Z14
-	VPANDD       Z8, Z13, Z14
-	VPADDD       Z9, Z14, Z14
-	VPMINUD      Z14, Z11, Z11
 	VMOVUPS.Z    (SI), K1, Z14
 	VBROADCASTSS consts<>+960(SB), Z15
 	VBROADCASTSS consts<>+2560(SB), Z15
 	VPANDD       Z8, Z14, Z8
 	VPADDD       Z9, Z8, Z8
-	VPMINUD      Z8, Z11, Z11
+	VPMINUD      Z8, Z13, Z13
 	VBROADCASTSS consts<>+2688(SB), Z8
-	VPCMPUD      $0x01, Z8, Z11, K2
+	VPCMPUD      $0x01, Z8, Z13, K2
 	KORTESTW     K2, K2
 	JNZ          tailexact
 	VMULPS       Z10, Z7, Z7
-	VADDPS       Z7, Z12, Z7
-	VMULPS       Z0, Z13, Z0
+	VADDPS       Z7, Z11, Z7
+	VMULPS       Z0, Z12, Z0
 	VMULPS       Z1, Z7, Z1
 	VADDPS       Z1, Z0, Z0
 	VMULPS       Z2, Z14, Z1
@@ -1461,54 +1421,44 @@ loop:
 	CMPQ         AX, $0x00000010
 	JL           tail
 	VMOVUPS      (CX), Z9
-	VBROADCASTSS consts<>+960(SB), Z10
-	VBROADCASTSS consts<>+2560(SB), Z10
-	VPANDD       Z7, Z9, Z10
-	VPADDD       Z8, Z10, Z10
-	VMOVUPS      (DX), Z11
+	VMOVUPS      (DX), Z10
+	VMOVUPS      (BX), Z11
 	VBROADCASTSS consts<>+960(SB), Z12
 	VBROADCASTSS consts<>+2560(SB), Z12
 	VPANDD       Z7, Z11, Z12
 	VPADDD       Z8, Z12, Z12
-	VPMINUD      Z12, Z10, Z10
-	VMOVUPS      (BX), Z12
-	VBROADCASTSS consts<>+960(SB), Z13
-	VBROADCASTSS consts<>+2560(SB), Z13
-	VPANDD       Z7, Z12, Z13
-	VPADDD       Z8, Z13, Z13
-	VPMINUD      Z13, Z10, Z10
 	VMOVUPS      (SI), Z13
 	VBROADCASTSS consts<>+960(SB), Z14
 	VBROADCASTSS consts<>+2560(SB), Z14
 	VPANDD       Z7, Z13, Z14
 	VPADDD       Z8, Z14, Z14
-	VPMINUD      Z14, Z10, Z10
+	VPMINUD      Z14, Z12, Z12
 	VMOVUPS      (DI), Z14
 	VBROADCASTSS consts<>+960(SB), Z15
 	VBROADCASTSS consts<>+2560(SB), Z15
 	VPANDD       Z7, Z14, Z15
 	VPADDD       Z8, Z15, Z15
-	VPMINUD      Z15, Z10, Z10
+	VPMINUD      Z15, Z12, Z12
 	VBROADCASTSS consts<>+2688(SB), Z15
-	VPCMPUD      $0x01, Z15, Z10, K1
+	VPCMPUD      $0x01, Z15, Z12, K1
 	KORTESTW     K1, K1
 	JNZ          exact
-	VMULPS       Z0, Z12, Z10
-	VMULPS       Z1, Z11, Z12
-	VADDPS       Z12, Z10, Z10
+	VMULPS       Z0, Z11, Z11
+	VMULPS       Z1, Z10, Z12
+	VADDPS       Z12, Z11, Z11
 	VMULPS       Z2, Z13, Z12
-	VMULPS       Z11, Z3, Z13
-	VMULPS       Z11, Z13, Z11
-	VADDPS       Z11, Z12, Z11
-	VMOVUPS      Z10, (BX)
-	VMOVUPS      Z11, (SI)
-	VMAXPS       Z11, Z14, Z11
-	VMOVUPS      Z11, (DI)
-	VSQRTPS      Z11, Z11
-	VDIVPS       Z5, Z11, Z11
-	VADDPS       Z6, Z11, Z11
-	VMULPS       Z10, Z4, Z10
-	VDIVPS       Z11, Z10, Z10
+	VMULPS       Z10, Z3, Z13
+	VMULPS       Z10, Z13, Z10
+	VADDPS       Z10, Z12, Z10
+	VMOVUPS      Z11, (BX)
+	VMOVUPS      Z10, (SI)
+	VMAXPS       Z10, Z14, Z10
+	VMOVUPS      Z10, (DI)
+	VSQRTPS      Z10, Z10
+	VDIVPS       Z5, Z10, Z10
+	VADDPS       Z6, Z10, Z10
+	VMULPS       Z11, Z4, Z11
+	VDIVPS       Z10, Z11, Z10
 	VADDPS       Z10, Z9, Z9
 	VMOVUPS      Z9, (CX)
 	JMP          next
@@ -1631,44 +1581,34 @@ tail:
 	LEAQ         kmask<>+0(SB), R8
 	KMOVW        (R8)(AX*2), K1
 	VMOVUPS.Z    (CX), K1, Z9
-	VBROADCASTSS consts<>+960(SB), Z10
-	VBROADCASTSS consts<>+2560(SB), Z10
-	VPANDD       Z7, Z9, Z10
-	VPADDD       Z8, Z10, Z10
-	VMOVUPS.Z    (DX), K1, Z11
+	VMOVUPS.Z    (DX), K1, Z10
+	VMOVUPS.Z    (BX), K1, Z11
 	VBROADCASTSS consts<>+960(SB), Z12
 	VBROADCASTSS consts<>+2560(SB), Z12
 	VPANDD       Z7, Z11, Z12
 	VPADDD       Z8, Z12, Z12
-	VPMINUD      Z12, Z10, Z10
-	VMOVUPS.Z    (BX), K1, Z12
-	VBROADCASTSS consts<>+960(SB), Z13
-	VBROADCASTSS consts<>+2560(SB), Z13
-	VPANDD       Z7, Z12, Z13
-	VPADDD       Z8, Z13, Z13
-	VPMINUD      Z13, Z10, Z10
 	VMOVUPS.Z    (SI), K1, Z13
 	VBROADCASTSS consts<>+960(SB), Z14
 	VBROADCASTSS consts<>+2560(SB), Z14
 	VPANDD       Z7, Z13, Z14
 	VPADDD       Z8, Z14, Z14
-	VPMINUD      Z14, Z10, Z10
+	VPMINUD      Z14, Z12, Z12
 	VMOVUPS.Z    (DI), K1, Z14
 	VBROADCASTSS consts<>+960(SB), Z15
 	VBROADCASTSS consts<>+2560(SB), Z15
 	VPANDD       Z7, Z14, Z7
 	VPADDD       Z8, Z7, Z7
-	VPMINUD      Z7, Z10, Z10
+	VPMINUD      Z7, Z12, Z12
 	VBROADCASTSS consts<>+2688(SB), Z7
-	VPCMPUD      $0x01, Z7, Z10, K2
+	VPCMPUD      $0x01, Z7, Z12, K2
 	KORTESTW     K2, K2
 	JNZ          tailexact
-	VMULPS       Z0, Z12, Z0
-	VMULPS       Z1, Z11, Z1
+	VMULPS       Z0, Z11, Z0
+	VMULPS       Z1, Z10, Z1
 	VADDPS       Z1, Z0, Z0
 	VMULPS       Z2, Z13, Z1
-	VMULPS       Z11, Z3, Z2
-	VMULPS       Z11, Z2, Z2
+	VMULPS       Z10, Z3, Z2
+	VMULPS       Z10, Z2, Z2
 	VADDPS       Z2, Z1, Z1
 	VMOVUPS      Z0, K1, (BX)
 	VMOVUPS      Z1, K1, (SI)
@@ -1815,41 +1755,31 @@ loop:
 	CMPQ         AX, $0x00000010
 	JL           tail
 	VMOVUPS      (CX), Z10
-	VBROADCASTSS consts<>+960(SB), Z11
-	VBROADCASTSS consts<>+2560(SB), Z11
-	VPANDD       Z8, Z10, Z11
-	VPADDD       Z9, Z11, Z11
-	VMOVUPS      (DX), Z12
+	VMOVUPS      (DX), Z11
+	VMOVUPS      (BX), Z12
 	VBROADCASTSS consts<>+960(SB), Z13
 	VBROADCASTSS consts<>+2560(SB), Z13
 	VPANDD       Z8, Z12, Z13
 	VPADDD       Z9, Z13, Z13
-	VPMINUD      Z13, Z11, Z11
-	VMOVUPS      (BX), Z13
-	VBROADCASTSS consts<>+960(SB), Z14
-	VBROADCASTSS consts<>+2560(SB), Z14
-	VPANDD       Z8, Z13, Z14
-	VPADDD       Z9, Z14, Z14
-	VPMINUD      Z14, Z11, Z11
 	VMOVUPS      (SI), Z14
 	VBROADCASTSS consts<>+960(SB), Z15
 	VBROADCASTSS consts<>+2560(SB), Z15
 	VPANDD       Z8, Z14, Z15
 	VPADDD       Z9, Z15, Z15
-	VPMINUD      Z15, Z11, Z11
+	VPMINUD      Z15, Z13, Z13
 	VMOVUPS      (DI), Z15
 	VBROADCASTSS consts<>+960(SB), Z16
 	VBROADCASTSS consts<>+2560(SB), Z16
 	VPANDD       Z8, Z15, Z16
 	VPADDD       Z9, Z16, Z16
-	VPMINUD      Z16, Z11, Z11
+	VPMINUD      Z16, Z13, Z13
 	VBROADCASTSS consts<>+2688(SB), Z16
-	VPCMPUD      $0x01, Z16, Z11, K1
+	VPCMPUD      $0x01, Z16, Z13, K1
 	KORTESTW     K1, K1
 	JNZ          exact
-	VMULPS       Z10, Z7, Z11
-	VADDPS       Z11, Z12, Z11
-	VMULPS       Z0, Z13, Z12
+	VMULPS       Z10, Z7, Z13
+	VADDPS       Z13, Z11, Z11
+	VMULPS       Z0, Z12, Z12
 	VMULPS       Z1, Z11, Z13
 	VADDPS       Z13, Z12, Z12
 	VMULPS       Z2, Z14, Z13
@@ -1998,41 +1928,31 @@ tail:
 	LEAQ         kmask<>+0(SB), R8
 	KMOVW        (R8)(AX*2), K1
 	VMOVUPS.Z    (CX), K1, Z10
-	VBROADCASTSS consts<>+960(SB), Z11
-	VBROADCASTSS consts<>+2560(SB), Z11
-	VPANDD       Z8, Z10, Z11
-	VPADDD       Z9, Z11, Z11
-	VMOVUPS.Z    (DX), K1, Z12
+	VMOVUPS.Z    (DX), K1, Z11
+	VMOVUPS.Z    (BX), K1, Z12
 	VBROADCASTSS consts<>+960(SB), Z13
 	VBROADCASTSS consts<>+2560(SB), Z13
 	VPANDD       Z8, Z12, Z13
 	VPADDD       Z9, Z13, Z13
-	VPMINUD      Z13, Z11, Z11
-	VMOVUPS.Z    (BX), K1, Z13
-	VBROADCASTSS consts<>+960(SB), Z14
-	VBROADCASTSS consts<>+2560(SB), Z14
-	VPANDD       Z8, Z13, Z14
-	VPADDD       Z9, Z14, Z14
-	VPMINUD      Z14, Z11, Z11
 	VMOVUPS.Z    (SI), K1, Z14
 	VBROADCASTSS consts<>+960(SB), Z15
 	VBROADCASTSS consts<>+2560(SB), Z15
 	VPANDD       Z8, Z14, Z15
 	VPADDD       Z9, Z15, Z15
-	VPMINUD      Z15, Z11, Z11
+	VPMINUD      Z15, Z13, Z13
 	VMOVUPS.Z    (DI), K1, Z15
 	VBROADCASTSS consts<>+960(SB), Z16
 	VBROADCASTSS consts<>+2560(SB), Z16
 	VPANDD       Z8, Z15, Z8
 	VPADDD       Z9, Z8, Z8
-	VPMINUD      Z8, Z11, Z11
+	VPMINUD      Z8, Z13, Z13
 	VBROADCASTSS consts<>+2688(SB), Z8
-	VPCMPUD      $0x01, Z8, Z11, K2
+	VPCMPUD      $0x01, Z8, Z13, K2
 	KORTESTW     K2, K2
 	JNZ          tailexact
 	VMULPS       Z10, Z7, Z7
-	VADDPS       Z7, Z12, Z7
-	VMULPS       Z0, Z13, Z0
+	VADDPS       Z7, Z11, Z7
+	VMULPS       Z0, Z12, Z0
 	VMULPS       Z1, Z7, Z1
 	VADDPS       Z1, Z0, Z0
 	VMULPS       Z2, Z14, Z1
@@ -2185,25 +2105,19 @@ loop:
 	CMPQ         AX, $0x00000008
 	JL           tail
 	VMOVUPS      (CX), Y0
-	VANDPS       consts<>+960(SB), Y0, Y1
-	VPADDD       consts<>+2560(SB), Y1, Y1
-	VMOVUPS      (DX), Y2
+	VMOVUPS      (DX), Y1
+	VMOVUPS      (BX), Y2
 	VANDPS       consts<>+960(SB), Y2, Y3
 	VPADDD       consts<>+2560(SB), Y3, Y3
-	VPMINUD      Y3, Y1, Y1
-	VMOVUPS      (BX), Y3
-	VANDPS       consts<>+960(SB), Y3, Y4
-	VPADDD       consts<>+2560(SB), Y4, Y4
-	VPMINUD      Y4, Y1, Y1
 	VMOVUPS      (SI), Y4
 	VANDPS       consts<>+960(SB), Y4, Y5
 	VPADDD       consts<>+2560(SB), Y5, Y5
-	VPMINUD      Y5, Y1, Y1
-	VPMINUD      consts<>+2752(SB), Y1, Y5
-	VPCMPEQD     Y1, Y5, Y5
+	VPMINUD      Y5, Y3, Y3
+	VPMINUD      consts<>+2752(SB), Y3, Y5
+	VPCMPEQD     Y3, Y5, Y5
 	VPTEST       Y5, Y5
 	JNZ          exact
-	VBROADCASTSS (R8), Y1
+	VBROADCASTSS (R8), Y3
 	VBROADCASTSS 4(R8), Y5
 	VBROADCASTSS 8(R8), Y6
 	VBROADCASTSS 12(R8), Y7
@@ -2211,20 +2125,20 @@ loop:
 	VBROADCASTSS 20(R8), Y9
 	VBROADCASTSS 24(R8), Y10
 	VBROADCASTSS 28(R8), Y11
-	VMULPS       Y1, Y3, Y1
-	VMULPS       Y5, Y2, Y3
-	VADDPS       Y3, Y1, Y1
+	VMULPS       Y3, Y2, Y2
+	VMULPS       Y5, Y1, Y3
+	VADDPS       Y3, Y2, Y2
 	VMULPS       Y6, Y4, Y3
-	VMULPS       Y2, Y7, Y4
-	VMULPS       Y2, Y4, Y2
-	VADDPS       Y2, Y3, Y2
-	VMOVUPS      Y1, (BX)
-	VMOVUPS      Y2, (SI)
-	VSQRTPS      Y2, Y2
-	VDIVPS       Y9, Y2, Y2
-	VADDPS       Y10, Y2, Y2
-	VMULPS       Y1, Y8, Y1
-	VDIVPS       Y2, Y1, Y1
+	VMULPS       Y1, Y7, Y4
+	VMULPS       Y1, Y4, Y1
+	VADDPS       Y1, Y3, Y1
+	VMOVUPS      Y2, (BX)
+	VMOVUPS      Y1, (SI)
+	VSQRTPS      Y1, Y1
+	VDIVPS       Y9, Y1, Y1
+	VADDPS       Y10, Y1, Y1
+	VMULPS       Y2, Y8, Y2
+	VDIVPS       Y1, Y2, Y1
 	VADDPS       Y1, Y0, Y0
 	VMOVUPS      Y0, (CX)
 	JMP          next
@@ -2353,25 +2267,19 @@ tail:
 	NEGQ         AX
 	VMOVUPS      32(DI)(AX*4), Y0
 	VMASKMOVPS   (CX), Y0, Y1
-	VANDPS       consts<>+960(SB), Y1, Y2
-	VPADDD       consts<>+2560(SB), Y2, Y2
-	VMASKMOVPS   (DX), Y0, Y3
+	VMASKMOVPS   (DX), Y0, Y2
+	VMASKMOVPS   (BX), Y0, Y3
 	VANDPS       consts<>+960(SB), Y3, Y4
 	VPADDD       consts<>+2560(SB), Y4, Y4
-	VPMINUD      Y4, Y2, Y2
-	VMASKMOVPS   (BX), Y0, Y4
-	VANDPS       consts<>+960(SB), Y4, Y5
-	VPADDD       consts<>+2560(SB), Y5, Y5
-	VPMINUD      Y5, Y2, Y2
 	VMASKMOVPS   (SI), Y0, Y5
 	VANDPS       consts<>+960(SB), Y5, Y6
 	VPADDD       consts<>+2560(SB), Y6, Y6
-	VPMINUD      Y6, Y2, Y2
-	VPMINUD      consts<>+2752(SB), Y2, Y6
-	VPCMPEQD     Y2, Y6, Y6
+	VPMINUD      Y6, Y4, Y4
+	VPMINUD      consts<>+2752(SB), Y4, Y6
+	VPCMPEQD     Y4, Y6, Y6
 	VPTEST       Y6, Y6
 	JNZ          tailexact
-	VBROADCASTSS (R8), Y2
+	VBROADCASTSS (R8), Y4
 	VBROADCASTSS 4(R8), Y6
 	VBROADCASTSS 8(R8), Y7
 	VBROADCASTSS 12(R8), Y8
@@ -2379,20 +2287,20 @@ tail:
 	VBROADCASTSS 20(R8), Y10
 	VBROADCASTSS 24(R8), Y11
 	VBROADCASTSS 28(R8), Y12
-	VMULPS       Y2, Y4, Y2
-	VMULPS       Y6, Y3, Y4
-	VADDPS       Y4, Y2, Y2
+	VMULPS       Y4, Y3, Y3
+	VMULPS       Y6, Y2, Y4
+	VADDPS       Y4, Y3, Y3
 	VMULPS       Y7, Y5, Y4
-	VMULPS       Y3, Y8, Y5
-	VMULPS       Y3, Y5, Y3
-	VADDPS       Y3, Y4, Y3
-	VMASKMOVPS   Y2, Y0, (BX)
-	VMASKMOVPS   Y3, Y0, (SI)
-	VSQRTPS      Y3, Y3
-	VDIVPS       Y10, Y3, Y3
-	VADDPS       Y11, Y3, Y3
-	VMULPS       Y2, Y9, Y2
-	VDIVPS       Y3, Y2, Y2
+	VMULPS       Y2, Y8, Y5
+	VMULPS       Y2, Y5, Y2
+	VADDPS       Y2, Y4, Y2
+	VMASKMOVPS   Y3, Y0, (BX)
+	VMASKMOVPS   Y2, Y0, (SI)
+	VSQRTPS      Y2, Y2
+	VDIVPS       Y10, Y2, Y2
+	VADDPS       Y11, Y2, Y2
+	VMULPS       Y3, Y9, Y3
+	VDIVPS       Y2, Y3, Y2
 	VADDPS       Y2, Y1, Y1
 	VMASKMOVPS   Y1, Y0, (CX)
 	JMP          done
@@ -2524,25 +2432,19 @@ loop:
 	CMPQ         AX, $0x00000008
 	JL           tail
 	VMOVUPS      (CX), Y0
-	VANDPS       consts<>+960(SB), Y0, Y1
-	VPADDD       consts<>+2560(SB), Y1, Y1
-	VMOVUPS      (DX), Y2
+	VMOVUPS      (DX), Y1
+	VMOVUPS      (BX), Y2
 	VANDPS       consts<>+960(SB), Y2, Y3
 	VPADDD       consts<>+2560(SB), Y3, Y3
-	VPMINUD      Y3, Y1, Y1
-	VMOVUPS      (BX), Y3
-	VANDPS       consts<>+960(SB), Y3, Y4
-	VPADDD       consts<>+2560(SB), Y4, Y4
-	VPMINUD      Y4, Y1, Y1
 	VMOVUPS      (SI), Y4
 	VANDPS       consts<>+960(SB), Y4, Y5
 	VPADDD       consts<>+2560(SB), Y5, Y5
-	VPMINUD      Y5, Y1, Y1
-	VPMINUD      consts<>+2752(SB), Y1, Y5
-	VPCMPEQD     Y1, Y5, Y5
+	VPMINUD      Y5, Y3, Y3
+	VPMINUD      consts<>+2752(SB), Y3, Y5
+	VPCMPEQD     Y3, Y5, Y5
 	VPTEST       Y5, Y5
 	JNZ          exact
-	VBROADCASTSS (R8), Y1
+	VBROADCASTSS (R8), Y3
 	VBROADCASTSS 4(R8), Y5
 	VBROADCASTSS 8(R8), Y6
 	VBROADCASTSS 12(R8), Y7
@@ -2551,21 +2453,21 @@ loop:
 	VBROADCASTSS 24(R8), Y10
 	VBROADCASTSS 28(R8), Y11
 	VMULPS       Y0, Y11, Y11
-	VADDPS       Y11, Y2, Y2
-	VMULPS       Y1, Y3, Y1
-	VMULPS       Y5, Y2, Y3
-	VADDPS       Y3, Y1, Y1
+	VADDPS       Y11, Y1, Y1
+	VMULPS       Y3, Y2, Y2
+	VMULPS       Y5, Y1, Y3
+	VADDPS       Y3, Y2, Y2
 	VMULPS       Y6, Y4, Y3
-	VMULPS       Y2, Y7, Y4
-	VMULPS       Y2, Y4, Y2
-	VADDPS       Y2, Y3, Y2
-	VMOVUPS      Y1, (BX)
-	VMOVUPS      Y2, (SI)
-	VSQRTPS      Y2, Y2
-	VDIVPS       Y9, Y2, Y2
-	VADDPS       Y10, Y2, Y2
-	VMULPS       Y1, Y8, Y1
-	VDIVPS       Y2, Y1, Y1
+	VMULPS       Y1, Y7, Y4
+	VMULPS       Y1, Y4, Y1
+	VADDPS       Y1, Y3, Y1
+	VMOVUPS      Y2, (BX)
+	VMOVUPS      Y1, (SI)
+	VSQRTPS      Y1, Y1
+	VDIVPS       Y9, Y1, Y1
+	VADDPS       Y10, Y1, Y1
+	VMULPS       Y2, Y8, Y2
+	VDIVPS       Y1, Y2, Y1
 	VADDPS       Y1, Y0, Y0
 	VMOVUPS      Y0, (CX)
 	JMP          next
@@ -2705,25 +2607,19 @@ tail:
 	NEGQ         AX
 	VMOVUPS      32(DI)(AX*4), Y0
 	VMASKMOVPS   (CX), Y0, Y1
-	VANDPS       consts<>+960(SB), Y1, Y2
-	VPADDD       consts<>+2560(SB), Y2, Y2
-	VMASKMOVPS   (DX), Y0, Y3
+	VMASKMOVPS   (DX), Y0, Y2
+	VMASKMOVPS   (BX), Y0, Y3
 	VANDPS       consts<>+960(SB), Y3, Y4
 	VPADDD       consts<>+2560(SB), Y4, Y4
-	VPMINUD      Y4, Y2, Y2
-	VMASKMOVPS   (BX), Y0, Y4
-	VANDPS       consts<>+960(SB), Y4, Y5
-	VPADDD       consts<>+2560(SB), Y5, Y5
-	VPMINUD      Y5, Y2, Y2
 	VMASKMOVPS   (SI), Y0, Y5
 	VANDPS       consts<>+960(SB), Y5, Y6
 	VPADDD       consts<>+2560(SB), Y6, Y6
-	VPMINUD      Y6, Y2, Y2
-	VPMINUD      consts<>+2752(SB), Y2, Y6
-	VPCMPEQD     Y2, Y6, Y6
+	VPMINUD      Y6, Y4, Y4
+	VPMINUD      consts<>+2752(SB), Y4, Y6
+	VPCMPEQD     Y4, Y6, Y6
 	VPTEST       Y6, Y6
 	JNZ          tailexact
-	VBROADCASTSS (R8), Y2
+	VBROADCASTSS (R8), Y4
 	VBROADCASTSS 4(R8), Y6
 	VBROADCASTSS 8(R8), Y7
 	VBROADCASTSS 12(R8), Y8
@@ -2732,21 +2628,21 @@ tail:
 	VBROADCASTSS 24(R8), Y11
 	VBROADCASTSS 28(R8), Y12
 	VMULPS       Y1, Y12, Y12
-	VADDPS       Y12, Y3, Y3
-	VMULPS       Y2, Y4, Y2
-	VMULPS       Y6, Y3, Y4
-	VADDPS       Y4, Y2, Y2
+	VADDPS       Y12, Y2, Y2
+	VMULPS       Y4, Y3, Y3
+	VMULPS       Y6, Y2, Y4
+	VADDPS       Y4, Y3, Y3
 	VMULPS       Y7, Y5, Y4
-	VMULPS       Y3, Y8, Y5
-	VMULPS       Y3, Y5, Y3
-	VADDPS       Y3, Y4, Y3
-	VMASKMOVPS   Y2, Y0, (BX)
-	VMASKMOVPS   Y3, Y0, (SI)
-	VSQRTPS      Y3, Y3
-	VDIVPS       Y10, Y3, Y3
-	VADDPS       Y11, Y3, Y3
-	VMULPS       Y2, Y9, Y2
-	VDIVPS       Y3, Y2, Y2
+	VMULPS       Y2, Y8, Y5
+	VMULPS       Y2, Y5, Y2
+	VADDPS       Y2, Y4, Y2
+	VMASKMOVPS   Y3, Y0, (BX)
+	VMASKMOVPS   Y2, Y0, (SI)
+	VSQRTPS      Y2, Y2
+	VDIVPS       Y10, Y2, Y2
+	VADDPS       Y11, Y2, Y2
+	VMULPS       Y3, Y9, Y3
+	VDIVPS       Y2, Y3, Y2
 	VADDPS       Y2, Y1, Y1
 	VMASKMOVPS   Y1, Y0, (CX)
 	JMP          done
@@ -2889,29 +2785,23 @@ loop:
 	CMPQ         AX, $0x00000008
 	JL           tail
 	VMOVUPS      (CX), Y0
-	VANDPS       consts<>+960(SB), Y0, Y1
-	VPADDD       consts<>+2560(SB), Y1, Y1
-	VMOVUPS      (DX), Y2
+	VMOVUPS      (DX), Y1
+	VMOVUPS      (BX), Y2
 	VANDPS       consts<>+960(SB), Y2, Y3
 	VPADDD       consts<>+2560(SB), Y3, Y3
-	VPMINUD      Y3, Y1, Y1
-	VMOVUPS      (BX), Y3
-	VANDPS       consts<>+960(SB), Y3, Y4
-	VPADDD       consts<>+2560(SB), Y4, Y4
-	VPMINUD      Y4, Y1, Y1
 	VMOVUPS      (SI), Y4
 	VANDPS       consts<>+960(SB), Y4, Y5
 	VPADDD       consts<>+2560(SB), Y5, Y5
-	VPMINUD      Y5, Y1, Y1
+	VPMINUD      Y5, Y3, Y3
 	VMOVUPS      (DI), Y5
 	VANDPS       consts<>+960(SB), Y5, Y6
 	VPADDD       consts<>+2560(SB), Y6, Y6
-	VPMINUD      Y6, Y1, Y1
-	VPMINUD      consts<>+2752(SB), Y1, Y6
-	VPCMPEQD     Y1, Y6, Y6
+	VPMINUD      Y6, Y3, Y3
+	VPMINUD      consts<>+2752(SB), Y3, Y6
+	VPCMPEQD     Y3, Y6, Y6
 	VPTEST       Y6, Y6
 	JNZ          exact
-	VBROADCASTSS (R8), Y1
+	VBROADCASTSS (R8), Y3
 	VBROADCASTSS 4(R8), Y6
 	VBROADCASTSS 8(R8), Y7
 	VBROADCASTSS 12(R8), Y8
@@ -2919,22 +2809,22 @@ loop:
 	VBROADCASTSS 20(R8), Y10
 	VBROADCASTSS 24(R8), Y11
 	VBROADCASTSS 28(R8), Y12
-	VMULPS       Y1, Y3, Y1
-	VMULPS       Y6, Y2, Y3
-	VADDPS       Y3, Y1, Y1
+	VMULPS       Y3, Y2, Y2
+	VMULPS       Y6, Y1, Y3
+	VADDPS       Y3, Y2, Y2
 	VMULPS       Y7, Y4, Y3
-	VMULPS       Y2, Y8, Y4
-	VMULPS       Y2, Y4, Y2
-	VADDPS       Y2, Y3, Y2
-	VMOVUPS      Y1, (BX)
-	VMOVUPS      Y2, (SI)
-	VMAXPS       Y2, Y5, Y2
-	VMOVUPS      Y2, (DI)
-	VSQRTPS      Y2, Y2
-	VDIVPS       Y10, Y2, Y2
-	VADDPS       Y11, Y2, Y2
-	VMULPS       Y1, Y9, Y1
-	VDIVPS       Y2, Y1, Y1
+	VMULPS       Y1, Y8, Y4
+	VMULPS       Y1, Y4, Y1
+	VADDPS       Y1, Y3, Y1
+	VMOVUPS      Y2, (BX)
+	VMOVUPS      Y1, (SI)
+	VMAXPS       Y1, Y5, Y1
+	VMOVUPS      Y1, (DI)
+	VSQRTPS      Y1, Y1
+	VDIVPS       Y10, Y1, Y1
+	VADDPS       Y11, Y1, Y1
+	VMULPS       Y2, Y9, Y2
+	VDIVPS       Y1, Y2, Y1
 	VADDPS       Y1, Y0, Y0
 	VMOVUPS      Y0, (CX)
 	JMP          next
@@ -3066,29 +2956,23 @@ tail:
 	NEGQ         AX
 	VMOVUPS      32(R9)(AX*4), Y0
 	VMASKMOVPS   (CX), Y0, Y1
-	VANDPS       consts<>+960(SB), Y1, Y2
-	VPADDD       consts<>+2560(SB), Y2, Y2
-	VMASKMOVPS   (DX), Y0, Y3
+	VMASKMOVPS   (DX), Y0, Y2
+	VMASKMOVPS   (BX), Y0, Y3
 	VANDPS       consts<>+960(SB), Y3, Y4
 	VPADDD       consts<>+2560(SB), Y4, Y4
-	VPMINUD      Y4, Y2, Y2
-	VMASKMOVPS   (BX), Y0, Y4
-	VANDPS       consts<>+960(SB), Y4, Y5
-	VPADDD       consts<>+2560(SB), Y5, Y5
-	VPMINUD      Y5, Y2, Y2
 	VMASKMOVPS   (SI), Y0, Y5
 	VANDPS       consts<>+960(SB), Y5, Y6
 	VPADDD       consts<>+2560(SB), Y6, Y6
-	VPMINUD      Y6, Y2, Y2
+	VPMINUD      Y6, Y4, Y4
 	VMASKMOVPS   (DI), Y0, Y6
 	VANDPS       consts<>+960(SB), Y6, Y7
 	VPADDD       consts<>+2560(SB), Y7, Y7
-	VPMINUD      Y7, Y2, Y2
-	VPMINUD      consts<>+2752(SB), Y2, Y7
-	VPCMPEQD     Y2, Y7, Y7
+	VPMINUD      Y7, Y4, Y4
+	VPMINUD      consts<>+2752(SB), Y4, Y7
+	VPCMPEQD     Y4, Y7, Y7
 	VPTEST       Y7, Y7
 	JNZ          tailexact
-	VBROADCASTSS (R8), Y2
+	VBROADCASTSS (R8), Y4
 	VBROADCASTSS 4(R8), Y7
 	VBROADCASTSS 8(R8), Y8
 	VBROADCASTSS 12(R8), Y9
@@ -3096,22 +2980,22 @@ tail:
 	VBROADCASTSS 20(R8), Y11
 	VBROADCASTSS 24(R8), Y12
 	VBROADCASTSS 28(R8), Y13
-	VMULPS       Y2, Y4, Y2
-	VMULPS       Y7, Y3, Y4
-	VADDPS       Y4, Y2, Y2
+	VMULPS       Y4, Y3, Y3
+	VMULPS       Y7, Y2, Y4
+	VADDPS       Y4, Y3, Y3
 	VMULPS       Y8, Y5, Y4
-	VMULPS       Y3, Y9, Y5
-	VMULPS       Y3, Y5, Y3
-	VADDPS       Y3, Y4, Y3
-	VMASKMOVPS   Y2, Y0, (BX)
-	VMASKMOVPS   Y3, Y0, (SI)
-	VMAXPS       Y3, Y6, Y3
-	VMASKMOVPS   Y3, Y0, (DI)
-	VSQRTPS      Y3, Y3
-	VDIVPS       Y11, Y3, Y3
-	VADDPS       Y12, Y3, Y3
-	VMULPS       Y2, Y10, Y2
-	VDIVPS       Y3, Y2, Y2
+	VMULPS       Y2, Y9, Y5
+	VMULPS       Y2, Y5, Y2
+	VADDPS       Y2, Y4, Y2
+	VMASKMOVPS   Y3, Y0, (BX)
+	VMASKMOVPS   Y2, Y0, (SI)
+	VMAXPS       Y2, Y6, Y2
+	VMASKMOVPS   Y2, Y0, (DI)
+	VSQRTPS      Y2, Y2
+	VDIVPS       Y11, Y2, Y2
+	VADDPS       Y12, Y2, Y2
+	VMULPS       Y3, Y10, Y3
+	VDIVPS       Y2, Y3, Y2
 	VADDPS       Y2, Y1, Y1
 	VMASKMOVPS   Y1, Y0, (CX)
 	JMP          done
@@ -3246,29 +3130,23 @@ loop:
 	CMPQ         AX, $0x00000008
 	JL           tail
 	VMOVUPS      (CX), Y0
-	VANDPS       consts<>+960(SB), Y0, Y1
-	VPADDD       consts<>+2560(SB), Y1, Y1
-	VMOVUPS      (DX), Y2
+	VMOVUPS      (DX), Y1
+	VMOVUPS      (BX), Y2
 	VANDPS       consts<>+960(SB), Y2, Y3
 	VPADDD       consts<>+2560(SB), Y3, Y3
-	VPMINUD      Y3, Y1, Y1
-	VMOVUPS      (BX), Y3
-	VANDPS       consts<>+960(SB), Y3, Y4
-	VPADDD       consts<>+2560(SB), Y4, Y4
-	VPMINUD      Y4, Y1, Y1
 	VMOVUPS      (SI), Y4
 	VANDPS       consts<>+960(SB), Y4, Y5
 	VPADDD       consts<>+2560(SB), Y5, Y5
-	VPMINUD      Y5, Y1, Y1
+	VPMINUD      Y5, Y3, Y3
 	VMOVUPS      (DI), Y5
 	VANDPS       consts<>+960(SB), Y5, Y6
 	VPADDD       consts<>+2560(SB), Y6, Y6
-	VPMINUD      Y6, Y1, Y1
-	VPMINUD      consts<>+2752(SB), Y1, Y6
-	VPCMPEQD     Y1, Y6, Y6
+	VPMINUD      Y6, Y3, Y3
+	VPMINUD      consts<>+2752(SB), Y3, Y6
+	VPCMPEQD     Y3, Y6, Y6
 	VPTEST       Y6, Y6
 	JNZ          exact
-	VBROADCASTSS (R8), Y1
+	VBROADCASTSS (R8), Y3
 	VBROADCASTSS 4(R8), Y6
 	VBROADCASTSS 8(R8), Y7
 	VBROADCASTSS 12(R8), Y8
@@ -3277,23 +3155,23 @@ loop:
 	VBROADCASTSS 24(R8), Y11
 	VBROADCASTSS 28(R8), Y12
 	VMULPS       Y0, Y12, Y12
-	VADDPS       Y12, Y2, Y2
-	VMULPS       Y1, Y3, Y1
-	VMULPS       Y6, Y2, Y3
-	VADDPS       Y3, Y1, Y1
+	VADDPS       Y12, Y1, Y1
+	VMULPS       Y3, Y2, Y2
+	VMULPS       Y6, Y1, Y3
+	VADDPS       Y3, Y2, Y2
 	VMULPS       Y7, Y4, Y3
-	VMULPS       Y2, Y8, Y4
-	VMULPS       Y2, Y4, Y2
-	VADDPS       Y2, Y3, Y2
-	VMOVUPS      Y1, (BX)
-	VMOVUPS      Y2, (SI)
-	VMAXPS       Y2, Y5, Y2
-	VMOVUPS      Y2, (DI)
-	VSQRTPS      Y2, Y2
-	VDIVPS       Y10, Y2, Y2
-	VADDPS       Y11, Y2, Y2
-	VMULPS       Y1, Y9, Y1
-	VDIVPS       Y2, Y1, Y1
+	VMULPS       Y1, Y8, Y4
+	VMULPS       Y1, Y4, Y1
+	VADDPS       Y1, Y3, Y1
+	VMOVUPS      Y2, (BX)
+	VMOVUPS      Y1, (SI)
+	VMAXPS       Y1, Y5, Y1
+	VMOVUPS      Y1, (DI)
+	VSQRTPS      Y1, Y1
+	VDIVPS       Y10, Y1, Y1
+	VADDPS       Y11, Y1, Y1
+	VMULPS       Y2, Y9, Y2
+	VDIVPS       Y1, Y2, Y1
 	VADDPS       Y1, Y0, Y0
 	VMOVUPS      Y0, (CX)
 	JMP          next
@@ -3436,29 +3314,23 @@ tail:
 	NEGQ         AX
 	VMOVUPS      32(R9)(AX*4), Y0
 	VMASKMOVPS   (CX), Y0, Y1
-	VANDPS       consts<>+960(SB), Y1, Y2
-	VPADDD       consts<>+2560(SB), Y2, Y2
-	VMASKMOVPS   (DX), Y0, Y3
+	VMASKMOVPS   (DX), Y0, Y2
+	VMASKMOVPS   (BX), Y0, Y3
 	VANDPS       consts<>+960(SB), Y3, Y4
 	VPADDD       consts<>+2560(SB), Y4, Y4
-	VPMINUD      Y4, Y2, Y2
-	VMASKMOVPS   (BX), Y0, Y4
-	VANDPS       consts<>+960(SB), Y4, Y5
-	VPADDD       consts<>+2560(SB), Y5, Y5
-	VPMINUD      Y5, Y2, Y2
 	VMASKMOVPS   (SI), Y0, Y5
 	VANDPS       consts<>+960(SB), Y5, Y6
 	VPADDD       consts<>+2560(SB), Y6, Y6
-	VPMINUD      Y6, Y2, Y2
+	VPMINUD      Y6, Y4, Y4
 	VMASKMOVPS   (DI), Y0, Y6
 	VANDPS       consts<>+960(SB), Y6, Y7
 	VPADDD       consts<>+2560(SB), Y7, Y7
-	VPMINUD      Y7, Y2, Y2
-	VPMINUD      consts<>+2752(SB), Y2, Y7
-	VPCMPEQD     Y2, Y7, Y7
+	VPMINUD      Y7, Y4, Y4
+	VPMINUD      consts<>+2752(SB), Y4, Y7
+	VPCMPEQD     Y4, Y7, Y7
 	VPTEST       Y7, Y7
 	JNZ          tailexact
-	VBROADCASTSS (R8), Y2
+	VBROADCASTSS (R8), Y4
 	VBROADCASTSS 4(R8), Y7
 	VBROADCASTSS 8(R8), Y8
 	VBROADCASTSS 12(R8), Y9
@@ -3467,23 +3339,23 @@ tail:
 	VBROADCASTSS 24(R8), Y12
 	VBROADCASTSS 28(R8), Y13
 	VMULPS       Y1, Y13, Y13
-	VADDPS       Y13, Y3, Y3
-	VMULPS       Y2, Y4, Y2
-	VMULPS       Y7, Y3, Y4
-	VADDPS       Y4, Y2, Y2
+	VADDPS       Y13, Y2, Y2
+	VMULPS       Y4, Y3, Y3
+	VMULPS       Y7, Y2, Y4
+	VADDPS       Y4, Y3, Y3
 	VMULPS       Y8, Y5, Y4
-	VMULPS       Y3, Y9, Y5
-	VMULPS       Y3, Y5, Y3
-	VADDPS       Y3, Y4, Y3
-	VMASKMOVPS   Y2, Y0, (BX)
-	VMASKMOVPS   Y3, Y0, (SI)
-	VMAXPS       Y3, Y6, Y3
-	VMASKMOVPS   Y3, Y0, (DI)
-	VSQRTPS      Y3, Y3
-	VDIVPS       Y11, Y3, Y3
-	VADDPS       Y12, Y3, Y3
-	VMULPS       Y2, Y10, Y2
-	VDIVPS       Y3, Y2, Y2
+	VMULPS       Y2, Y9, Y5
+	VMULPS       Y2, Y5, Y2
+	VADDPS       Y2, Y4, Y2
+	VMASKMOVPS   Y3, Y0, (BX)
+	VMASKMOVPS   Y2, Y0, (SI)
+	VMAXPS       Y2, Y6, Y2
+	VMASKMOVPS   Y2, Y0, (DI)
+	VSQRTPS      Y2, Y2
+	VDIVPS       Y11, Y2, Y2
+	VADDPS       Y12, Y2, Y2
+	VMULPS       Y3, Y10, Y3
+	VDIVPS       Y2, Y3, Y2
 	VADDPS       Y2, Y1, Y1
 	VMASKMOVPS   Y1, Y0, (CX)
 	JMP          done
@@ -3627,94 +3499,32 @@ TEXT ·sgd_0AVX512(SB), NOSPLIT, $0-40
 	VBROADCASTSS 8(SI), Z1
 	VBROADCASTSS 12(SI), Z1
 	VBROADCASTSS consts<>+960(SB), Z1
-	VBROADCASTSS consts<>+2560(SB), Z2
+	VBROADCASTSS consts<>+2560(SB), Z1
 
 loop:
-	CMPQ         AX, $0x00000010
-	JL           tail
-	VMOVUPS      (CX), Z3
-	VBROADCASTSS consts<>+960(SB), Z4
-	VBROADCASTSS consts<>+2560(SB), Z4
-	VPANDD       Z1, Z3, Z4
-	VPADDD       Z2, Z4, Z4
-	VMOVUPS      (DX), Z5
-	VBROADCASTSS consts<>+960(SB), Z6
-	VBROADCASTSS consts<>+2560(SB), Z6
-	VPANDD       Z1, Z5, Z6
-	VPADDD       Z2, Z6, Z6
-	VPMINUD      Z6, Z4, Z4
-	VBROADCASTSS consts<>+2688(SB), Z6
-	VPCMPUD      $0x01, Z6, Z4, K1
-	KORTESTW     K1, K1
-	JNZ          exact
-	VMULPS       Z5, Z0, Z4
-	VSUBPS       Z4, Z3, Z3
-	VMOVUPS      Z3, (CX)
-	JMP          next
-
-exact:
-	VMOVUPS       (CX), Z3
-	VMOVUPS       (DX), Z4
-	VCVTPS2PD     Y0, Z5
-	VCVTPS2PD     Y4, Z6
-	VEXTRACTF64X4 $0x01, Z4, Y4
-	VCVTPS2PD     Y4, Z4
-	VMULPD        Z6, Z5, Z6
-	VMULPD        Z4, Z5, Z4
-	VBROADCASTSS  consts<>+2624(SB), Z5
-	VCVTPD2PS     Z6, Y5
-	VCVTPD2PS     Z4, Y4
-	VINSERTF64X4  $0x01, Y4, Z5, Z5
-	VSUBPS        Z5, Z3, Z3
-	VMOVUPS       Z3, (CX)
-
-next:
-	ADDQ $0x00000040, CX
-	ADDQ $0x00000040, DX
-	ADDQ $0x00000040, BX
-	SUBQ $0x00000010, AX
-	JMP  loop
+	CMPQ    AX, $0x00000010
+	JL      tail
+	VMOVUPS (CX), Z1
+	VMOVUPS (DX), Z2
+	VMULPS  Z2, Z0, Z2
+	VSUBPS  Z2, Z1, Z1
+	VMOVUPS Z1, (CX)
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	ADDQ    $0x00000040, BX
+	SUBQ    $0x00000010, AX
+	JMP     loop
 
 tail:
-	TESTQ        AX, AX
-	JZ           done
-	LEAQ         kmask<>+0(SB), BX
-	KMOVW        (BX)(AX*2), K1
-	VMOVUPS.Z    (CX), K1, Z3
-	VBROADCASTSS consts<>+960(SB), Z4
-	VBROADCASTSS consts<>+2560(SB), Z4
-	VPANDD       Z1, Z3, Z4
-	VPADDD       Z2, Z4, Z4
-	VMOVUPS.Z    (DX), K1, Z5
-	VBROADCASTSS consts<>+960(SB), Z6
-	VBROADCASTSS consts<>+2560(SB), Z6
-	VPANDD       Z1, Z5, Z1
-	VPADDD       Z2, Z1, Z1
-	VPMINUD      Z1, Z4, Z4
-	VBROADCASTSS consts<>+2688(SB), Z1
-	VPCMPUD      $0x01, Z1, Z4, K2
-	KORTESTW     K2, K2
-	JNZ          tailexact
-	VMULPS       Z5, Z0, Z0
-	VSUBPS       Z0, Z3, Z0
-	VMOVUPS      Z0, K1, (CX)
-	JMP          done
-
-tailexact:
-	VMOVUPS.Z     (CX), K1, Z1
-	VMOVUPS.Z     (DX), K1, Z2
-	VCVTPS2PD     Y0, Z0
-	VCVTPS2PD     Y2, Z3
-	VEXTRACTF64X4 $0x01, Z2, Y2
-	VCVTPS2PD     Y2, Z2
-	VMULPD        Z3, Z0, Z3
-	VMULPD        Z2, Z0, Z0
-	VBROADCASTSS  consts<>+2624(SB), Z2
-	VCVTPD2PS     Z3, Y2
-	VCVTPD2PS     Z0, Y0
-	VINSERTF64X4  $0x01, Y0, Z2, Z2
-	VSUBPS        Z2, Z1, Z0
-	VMOVUPS       Z0, K1, (CX)
+	TESTQ     AX, AX
+	JZ        done
+	LEAQ      kmask<>+0(SB), BX
+	KMOVW     (BX)(AX*2), K1
+	VMOVUPS.Z (CX), K1, Z1
+	VMOVUPS.Z (DX), K1, Z2
+	VMULPS    Z2, Z0, Z0
+	VSUBPS    Z0, Z1, Z0
+	VMOVUPS   Z0, K1, (CX)
 
 done:
 	VZEROUPPER
@@ -3733,120 +3543,36 @@ TEXT ·sgd_1AVX512(SB), NOSPLIT, $0-40
 	VBROADCASTSS 8(SI), Z2
 	VBROADCASTSS 12(SI), Z2
 	VBROADCASTSS consts<>+960(SB), Z2
-	VBROADCASTSS consts<>+2560(SB), Z3
+	VBROADCASTSS consts<>+2560(SB), Z2
 
 loop:
-	CMPQ         AX, $0x00000010
-	JL           tail
-	VMOVUPS      (CX), Z4
-	VBROADCASTSS consts<>+960(SB), Z5
-	VBROADCASTSS consts<>+2560(SB), Z5
-	VPANDD       Z2, Z4, Z5
-	VPADDD       Z3, Z5, Z5
-	VMOVUPS      (DX), Z6
-	VBROADCASTSS consts<>+960(SB), Z7
-	VBROADCASTSS consts<>+2560(SB), Z7
-	VPANDD       Z2, Z6, Z7
-	VPADDD       Z3, Z7, Z7
-	VPMINUD      Z7, Z5, Z5
-	VBROADCASTSS consts<>+2688(SB), Z7
-	VPCMPUD      $0x01, Z7, Z5, K1
-	KORTESTW     K1, K1
-	JNZ          exact
-	VMULPS       Z4, Z1, Z5
-	VADDPS       Z5, Z6, Z5
-	VMULPS       Z5, Z0, Z5
-	VSUBPS       Z5, Z4, Z4
-	VMOVUPS      Z4, (CX)
-	JMP          next
-
-exact:
-	VMOVUPS       (CX), Z4
-	VMOVUPS       (DX), Z5
-	VCVTPS2PD     Y1, Z6
-	VCVTPS2PD     Y4, Z7
-	VEXTRACTF64X4 $0x01, Z4, Y8
-	VCVTPS2PD     Y8, Z8
-	VMULPD        Z7, Z6, Z7
-	VMULPD        Z8, Z6, Z6
-	VBROADCASTSS  consts<>+2624(SB), Z8
-	VCVTPD2PS     Z7, Y8
-	VCVTPD2PS     Z6, Y6
-	VINSERTF64X4  $0x01, Y6, Z8, Z8
-	VADDPS        Z8, Z5, Z5
-	VCVTPS2PD     Y0, Z6
-	VCVTPS2PD     Y5, Z7
-	VEXTRACTF64X4 $0x01, Z5, Y5
-	VCVTPS2PD     Y5, Z5
-	VMULPD        Z7, Z6, Z7
-	VMULPD        Z5, Z6, Z5
-	VBROADCASTSS  consts<>+2624(SB), Z6
-	VCVTPD2PS     Z7, Y6
-	VCVTPD2PS     Z5, Y5
-	VINSERTF64X4  $0x01, Y5, Z6, Z6
-	VSUBPS        Z6, Z4, Z4
-	VMOVUPS       Z4, (CX)
-
-next:
-	ADDQ $0x00000040, CX
-	ADDQ $0x00000040, DX
-	ADDQ $0x00000040, BX
-	SUBQ $0x00000010, AX
-	JMP  loop
+	CMPQ    AX, $0x00000010
+	JL      tail
+	VMOVUPS (CX), Z2
+	VMOVUPS (DX), Z3
+	VMULPS  Z2, Z1, Z4
+	VADDPS  Z4, Z3, Z3
+	VMULPS  Z3, Z0, Z3
+	VSUBPS  Z3, Z2, Z2
+	VMOVUPS Z2, (CX)
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	ADDQ    $0x00000040, BX
+	SUBQ    $0x00000010, AX
+	JMP     loop
 
 tail:
-	TESTQ        AX, AX
-	JZ           done
-	LEAQ         kmask<>+0(SB), BX
-	KMOVW        (BX)(AX*2), K1
-	VMOVUPS.Z    (CX), K1, Z4
-	VBROADCASTSS consts<>+960(SB), Z5
-	VBROADCASTSS consts<>+2560(SB), Z5
-	VPANDD       Z2, Z4, Z5
-	VPADDD       Z3, Z5, Z5
-	VMOVUPS.Z    (DX), K1, Z6
-	VBROADCASTSS consts<>+960(SB), Z7
-	VBROADCASTSS consts<>+2560(SB), Z7
-	VPANDD       Z2, Z6, Z2
-	VPADDD       Z3, Z2, Z2
-	VPMINUD      Z2, Z5, Z5
-	VBROADCASTSS consts<>+2688(SB), Z2
-	VPCMPUD      $0x01, Z2, Z5, K2
-	KORTESTW     K2, K2
-	JNZ          tailexact
-	VMULPS       Z4, Z1, Z1
-	VADDPS       Z1, Z6, Z1
-	VMULPS       Z1, Z0, Z0
-	VSUBPS       Z0, Z4, Z0
-	VMOVUPS      Z0, K1, (CX)
-	JMP          done
-
-tailexact:
-	VMOVUPS.Z     (CX), K1, Z2
-	VMOVUPS.Z     (DX), K1, Z3
-	VCVTPS2PD     Y1, Z1
-	VCVTPS2PD     Y2, Z4
-	VEXTRACTF64X4 $0x01, Z2, Y5
-	VCVTPS2PD     Y5, Z5
-	VMULPD        Z4, Z1, Z4
-	VMULPD        Z5, Z1, Z1
-	VBROADCASTSS  consts<>+2624(SB), Z5
-	VCVTPD2PS     Z4, Y5
-	VCVTPD2PS     Z1, Y1
-	VINSERTF64X4  $0x01, Y1, Z5, Z5
-	VADDPS        Z5, Z3, Z1
-	VCVTPS2PD     Y0, Z0
-	VCVTPS2PD     Y1, Z3
-	VEXTRACTF64X4 $0x01, Z1, Y1
-	VCVTPS2PD     Y1, Z1
-	VMULPD        Z3, Z0, Z3
-	VMULPD        Z1, Z0, Z0
-	VBROADCASTSS  consts<>+2624(SB), Z1
-	VCVTPD2PS     Z3, Y1
-	VCVTPD2PS     Z0, Y0
-	VINSERTF64X4  $0x01, Y0, Z1, Z1
-	VSUBPS        Z1, Z2, Z0
-	VMOVUPS       Z0, K1, (CX)
+	TESTQ     AX, AX
+	JZ        done
+	LEAQ      kmask<>+0(SB), BX
+	KMOVW     (BX)(AX*2), K1
+	VMOVUPS.Z (CX), K1, Z2
+	VMOVUPS.Z (DX), K1, Z3
+	VMULPS    Z2, Z1, Z1
+	VADDPS    Z1, Z3, Z1
+	VMULPS    Z1, Z0, Z0
+	VSUBPS    Z0, Z2, Z0
+	VMOVUPS   Z0, K1, (CX)
 
 done:
 	VZEROUPPER
@@ -3865,98 +3591,34 @@ TEXT ·sgd_2AVX512(SB), NOSPLIT, $0-40
 	VBROADCASTSS 8(SI), Z1
 	VBROADCASTSS 12(SI), Z1
 	VBROADCASTSS consts<>+960(SB), Z1
-	VBROADCASTSS consts<>+2560(SB), Z2
+	VBROADCASTSS consts<>+2560(SB), Z1
 
 loop:
-	CMPQ         AX, $0x00000010
-	JL           tail
-	VMOVUPS      (CX), Z3
-	VBROADCASTSS consts<>+960(SB), Z4
-	VBROADCASTSS consts<>+2560(SB), Z4
-	VPANDD       Z1, Z3, Z4
-	VPADDD       Z2, Z4, Z4
-	VMOVUPS      (DX), Z5
-	VBROADCASTSS consts<>+960(SB), Z6
-	VBROADCASTSS consts<>+2560(SB), Z6
-	VPANDD       Z1, Z5, Z6
-	VPADDD       Z2, Z6, Z6
-	VPMINUD      Z6, Z4, Z4
-	VBROADCASTSS consts<>+2688(SB), Z6
-	VPCMPUD      $0x01, Z6, Z4, K1
-	KORTESTW     K1, K1
-	JNZ          exact
-	VMOVUPS      Z5, (BX)
-	VMULPS       Z5, Z0, Z4
-	VSUBPS       Z4, Z3, Z3
-	VMOVUPS      Z3, (CX)
-	JMP          next
-
-exact:
-	VMOVUPS       (CX), Z3
-	VMOVUPS       (DX), Z4
-	VMOVUPS       Z4, (BX)
-	VCVTPS2PD     Y0, Z5
-	VCVTPS2PD     Y4, Z6
-	VEXTRACTF64X4 $0x01, Z4, Y4
-	VCVTPS2PD     Y4, Z4
-	VMULPD        Z6, Z5, Z6
-	VMULPD        Z4, Z5, Z4
-	VBROADCASTSS  consts<>+2624(SB), Z5
-	VCVTPD2PS     Z6, Y5
-	VCVTPD2PS     Z4, Y4
-	VINSERTF64X4  $0x01, Y4, Z5, Z5
-	VSUBPS        Z5, Z3, Z3
-	VMOVUPS       Z3, (CX)
-
-next:
-	ADDQ $0x00000040, CX
-	ADDQ $0x00000040, DX
-	ADDQ $0x00000040, BX
-	SUBQ $0x00000010, AX
-	JMP  loop
+	CMPQ    AX, $0x00000010
+	JL      tail
+	VMOVUPS (CX), Z1
+	VMOVUPS (DX), Z2
+	VMOVUPS Z2, (BX)
+	VMULPS  Z2, Z0, Z2
+	VSUBPS  Z2, Z1, Z1
+	VMOVUPS Z1, (CX)
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	ADDQ    $0x00000040, BX
+	SUBQ    $0x00000010, AX
+	JMP     loop
 
 tail:
-	TESTQ        AX, AX
-	JZ           done
-	LEAQ         kmask<>+0(SB), SI
-	KMOVW        (SI)(AX*2), K1
-	VMOVUPS.Z    (CX), K1, Z3
-	VBROADCASTSS consts<>+960(SB), Z4
-	VBROADCASTSS consts<>+2560(SB), Z4
-	VPANDD       Z1, Z3, Z4
-	VPADDD       Z2, Z4, Z4
-	VMOVUPS.Z    (DX), K1, Z5
-	VBROADCASTSS consts<>+960(SB), Z6
-	VBROADCASTSS consts<>+2560(SB), Z6
-	VPANDD       Z1, Z5, Z1
-	VPADDD       Z2, Z1, Z1
-	VPMINUD      Z1, Z4, Z4
-	VBROADCASTSS consts<>+2688(SB), Z1
-	VPCMPUD      $0x01, Z1, Z4, K2
-	KORTESTW     K2, K2
-	JNZ          tailexact
-	VMOVUPS      Z5, K1, (BX)
-	VMULPS       Z5, Z0, Z0
-	VSUBPS       Z0, Z3, Z0
-	VMOVUPS      Z0, K1, (CX)
-	JMP          done
-
-tailexact:
-	VMOVUPS.Z     (CX), K1, Z1
-	VMOVUPS.Z     (DX), K1, Z2
-	VMOVUPS       Z2, K1, (BX)
-	VCVTPS2PD     Y0, Z0
-	VCVTPS2PD     Y2, Z3
-	VEXTRACTF64X4 $0x01, Z2, Y2
-	VCVTPS2PD     Y2, Z2
-	VMULPD        Z3, Z0, Z3
-	VMULPD        Z2, Z0, Z0
-	VBROADCASTSS  consts<>+2624(SB), Z2
-	VCVTPD2PS     Z3, Y2
-	VCVTPD2PS     Z0, Y0
-	VINSERTF64X4  $0x01, Y0, Z2, Z2
-	VSUBPS        Z2, Z1, Z0
-	VMOVUPS       Z0, K1, (CX)
+	TESTQ     AX, AX
+	JZ        done
+	LEAQ      kmask<>+0(SB), SI
+	KMOVW     (SI)(AX*2), K1
+	VMOVUPS.Z (CX), K1, Z1
+	VMOVUPS.Z (DX), K1, Z2
+	VMOVUPS   Z2, K1, (BX)
+	VMULPS    Z2, Z0, Z0
+	VSUBPS    Z0, Z1, Z0
+	VMOVUPS   Z0, K1, (CX)
 
 done:
 	VZEROUPPER
@@ -3975,124 +3637,38 @@ TEXT ·sgd_3AVX512(SB), NOSPLIT, $0-40
 	VBROADCASTSS 8(SI), Z2
 	VBROADCASTSS 12(SI), Z2
 	VBROADCASTSS consts<>+960(SB), Z2
-	VBROADCASTSS consts<>+2560(SB), Z3
+	VBROADCASTSS consts<>+2560(SB), Z2
 
 loop:
-	CMPQ         AX, $0x00000010
-	JL           tail
-	VMOVUPS      (CX), Z4
-	VBROADCASTSS consts<>+960(SB), Z5
-	VBROADCASTSS consts<>+2560(SB), Z5
-	VPANDD       Z2, Z4, Z5
-	VPADDD       Z3, Z5, Z5
-	VMOVUPS      (DX), Z6
-	VBROADCASTSS consts<>+960(SB), Z7
-	VBROADCASTSS consts<>+2560(SB), Z7
-	VPANDD       Z2, Z6, Z7
-	VPADDD       Z3, Z7, Z7
-	VPMINUD      Z7, Z5, Z5
-	VBROADCASTSS consts<>+2688(SB), Z7
-	VPCMPUD      $0x01, Z7, Z5, K1
-	KORTESTW     K1, K1
-	JNZ          exact
-	VMULPS       Z4, Z1, Z5
-	VADDPS       Z5, Z6, Z5
-	VMOVUPS      Z5, (BX)
-	VMULPS       Z5, Z0, Z5
-	VSUBPS       Z5, Z4, Z4
-	VMOVUPS      Z4, (CX)
-	JMP          next
-
-exact:
-	VMOVUPS       (CX), Z4
-	VMOVUPS       (DX), Z5
-	VCVTPS2PD     Y1, Z6
-	VCVTPS2PD     Y4, Z7
-	VEXTRACTF64X4 $0x01, Z4, Y8
-	VCVTPS2PD     Y8, Z8
-	VMULPD        Z7, Z6, Z7
-	VMULPD        Z8, Z6, Z6
-	VBROADCASTSS  consts<>+2624(SB), Z8
-	VCVTPD2PS     Z7, Y8
-	VCVTPD2PS     Z6, Y6
-	VINSERTF64X4  $0x01, Y6, Z8, Z8
-	VADDPS        Z8, Z5, Z5
-	VMOVUPS       Z5, (BX)
-	VCVTPS2PD     Y0, Z6
-	VCVTPS2PD     Y5, Z7
-	VEXTRACTF64X4 $0x01, Z5, Y5
-	VCVTPS2PD     Y5, Z5
-	VMULPD        Z7, Z6, Z7
-	VMULPD        Z5, Z6, Z5
-	VBROADCASTSS  consts<>+2624(SB), Z6
-	VCVTPD2PS     Z7, Y6
-	VCVTPD2PS     Z5, Y5
-	VINSERTF64X4  $0x01, Y5, Z6, Z6
-	VSUBPS        Z6, Z4, Z4
-	VMOVUPS       Z4, (CX)
-
-next:
-	ADDQ $0x00000040, CX
-	ADDQ $0x00000040, DX
-	ADDQ $0x00000040, BX
-	SUBQ $0x00000010, AX
-	JMP  loop
+	CMPQ    AX, $0x00000010
+	JL      tail
+	VMOVUPS (CX), Z2
+	VMOVUPS (DX), Z3
+	VMULPS  Z2, Z1, Z4
+	VADDPS  Z4, Z3, Z3
+	VMOVUPS Z3, (BX)
+	VMULPS  Z3, Z0, Z3
+	VSUBPS  Z3, Z2, Z2
+	VMOVUPS Z2, (CX)
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	ADDQ    $0x00000040, BX
+	SUBQ    $0x00000010, AX
+	JMP     loop
 
 tail:
-	TESTQ        AX, AX
-	JZ           done
-	LEAQ         kmask<>+0(SB), SI
-	KMOVW        (SI)(AX*2), K1
-	VMOVUPS.Z    (CX), K1, Z4
-	VBROADCASTSS consts<>+960(SB), Z5
-	VBROADCASTSS consts<>+2560(SB), Z5
-	VPANDD       Z2, Z4, Z5
-	VPADDD       Z3, Z5, Z5
-	VMOVUPS.Z    (DX), K1, Z6
-	VBROADCASTSS consts<>+960(SB), Z7
-	VBROADCASTSS consts<>+2560(SB), Z7
-	VPANDD       Z2, Z6, Z2
-	VPADDD       Z3, Z2, Z2
-	VPMINUD      Z2, Z5, Z5
-	VBROADCASTSS consts<>+2688(SB), Z2
-	VPCMPUD      $0x01, Z2, Z5, K2
-	KORTESTW     K2, K2
-	JNZ          tailexact
-	VMULPS       Z4, Z1, Z1
-	VADDPS       Z1, Z6, Z1
-	VMOVUPS      Z1, K1, (BX)
-	VMULPS       Z1, Z0, Z0
-	VSUBPS       Z0, Z4, Z0
-	VMOVUPS      Z0, K1, (CX)
-	JMP          done
-
-tailexact:
-	VMOVUPS.Z     (CX), K1, Z2
-	VMOVUPS.Z     (DX), K1, Z3
-	VCVTPS2PD     Y1, Z1
-	VCVTPS2PD     Y2, Z4
-	VEXTRACTF64X4 $0x01, Z2, Y5
-	VCVTPS2PD     Y5, Z5
-	VMULPD        Z4, Z1, Z4
-	VMULPD        Z5, Z1, Z1
-	VBROADCASTSS  consts<>+2624(SB), Z5
-	VCVTPD2PS     Z4, Y5
-	VCVTPD2PS     Z1, Y1
-	VINSERTF64X4  $0x01, Y1, Z5, Z5
-	VADDPS        Z5, Z3, Z1
-	VMOVUPS       Z1, K1, (BX)
-	VCVTPS2PD     Y0, Z0
-	VCVTPS2PD     Y1, Z3
-	VEXTRACTF64X4 $0x01, Z1, Y1
-	VCVTPS2PD     Y1, Z1
-	VMULPD        Z3, Z0, Z3
-	VMULPD        Z1, Z0, Z0
-	VBROADCASTSS  consts<>+2624(SB), Z1
-	VCVTPD2PS     Z3, Y1
-	VCVTPD2PS     Z0, Y0
-	VINSERTF64X4  $0x01, Y0, Z1, Z1
-	VSUBPS        Z1, Z2, Z0
-	VMOVUPS       Z0, K1, (CX)
+	TESTQ     AX, AX
+	JZ        done
+	LEAQ      kmask<>+0(SB), SI
+	KMOVW     (SI)(AX*2), K1
+	VMOVUPS.Z (CX), K1, Z2
+	VMOVUPS.Z (DX), K1, Z3
+	VMULPS    Z2, Z1, Z1
+	VADDPS    Z1, Z3, Z1
+	VMOVUPS   Z1, K1, (BX)
+	VMULPS    Z1, Z0, Z0
+	VSUBPS    Z0, Z2, Z0
+	VMOVUPS   Z0, K1, (CX)
 
 done:
 	VZEROUPPER
@@ -4117,29 +3693,19 @@ loop:
 	CMPQ         AX, $0x00000010
 	JL           tail
 	VMOVUPS      (CX), Z5
-	VBROADCASTSS consts<>+960(SB), Z6
-	VBROADCASTSS consts<>+2560(SB), Z6
-	VPANDD       Z3, Z5, Z6
-	VPADDD       Z4, Z6, Z6
-	VMOVUPS      (DX), Z7
+	VMOVUPS      (DX), Z6
+	VMOVUPS      (BX), Z7
 	VBROADCASTSS consts<>+960(SB), Z8
 	VBROADCASTSS consts<>+2560(SB), Z8
 	VPANDD       Z3, Z7, Z8
 	VPADDD       Z4, Z8, Z8
-	VPMINUD      Z8, Z6, Z6
-	VMOVUPS      (BX), Z8
-	VBROADCASTSS consts<>+960(SB), Z9
-	VBROADCASTSS consts<>+2560(SB), Z9
-	VPANDD       Z3, Z8, Z9
-	VPADDD       Z4, Z9, Z9
-	VPMINUD      Z9, Z6, Z6
 	VBROADCASTSS consts<>+2688(SB), Z9
-	VPCMPUD      $0x01, Z9, Z6, K1
+	VPCMPUD      $0x01, Z9, Z8, K1
 	KORTESTW     K1, K1
 	JNZ          exact
-	VMULPS       Z8, Z1, Z6
-	VMULPS       Z7, Z2, Z7
-	VADDPS       Z7, Z6, Z6
+	VMULPS       Z7, Z1, Z7
+	VMULPS       Z6, Z2, Z6
+	VADDPS       Z6, Z7, Z6
 	VMOVUPS      Z6, (BX)
 	VMULPS       Z6, Z0, Z6
 	VSUBPS       Z6, Z5, Z5
@@ -4198,28 +3764,18 @@ tail:
 	LEAQ         kmask<>+0(SB), SI
 	KMOVW        (SI)(AX*2), K1
 	VMOVUPS.Z    (CX), K1, Z5
-	VBROADCASTSS consts<>+960(SB), Z6
-	VBROADCASTSS consts<>+2560(SB), Z6
-	VPANDD       Z3, Z5, Z6
-	VPADDD       Z4, Z6, Z6
-	VMOVUPS.Z    (DX), K1, Z7
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (BX), K1, Z7
 	VBROADCASTSS consts<>+960(SB), Z8
 	VBROADCASTSS consts<>+2560(SB), Z8
-	VPANDD       Z3, Z7, Z8
-	VPADDD       Z4, Z8, Z8
-	VPMINUD      Z8, Z6, Z6
-	VMOVUPS.Z    (BX), K1, Z8
-	VBROADCASTSS consts<>+960(SB), Z9
-	VBROADCASTSS consts<>+2560(SB), Z9
-	VPANDD       Z3, Z8, Z3
+	VPANDD       Z3, Z7, Z3
 	VPADDD       Z4, Z3, Z3
-	VPMINUD      Z3, Z6, Z6
-	VBROADCASTSS consts<>+2688(SB), Z3
-	VPCMPUD      $0x01, Z3, Z6, K2
+	VBROADCASTSS consts<>+2688(SB), Z4
+	VPCMPUD      $0x01, Z4, Z3, K2
 	KORTESTW     K2, K2
 	JNZ          tailexact
-	VMULPS       Z8, Z1, Z1
-	VMULPS       Z7, Z2, Z2
+	VMULPS       Z7, Z1, Z1
+	VMULPS       Z6, Z2, Z2
 	VADDPS       Z2, Z1, Z1
 	VMOVUPS      Z1, K1, (BX)
 	VMULPS       Z1, Z0, Z0
@@ -4289,29 +3845,19 @@ loop:
 	CMPQ         AX, $0x00000010
 	JL           tail
 	VMOVUPS      (CX), Z6
-	VBROADCASTSS consts<>+960(SB), Z7
-	VBROADCASTSS consts<>+2560(SB), Z7
-	VPANDD       Z4, Z6, Z7
-	VPADDD       Z5, Z7, Z7
-	VMOVUPS      (DX), Z8
+	VMOVUPS      (DX), Z7
+	VMOVUPS      (BX), Z8
 	VBROADCASTSS consts<>+960(SB), Z9
 	VBROADCASTSS consts<>+2560(SB), Z9
 	VPANDD       Z4, Z8, Z9
 	VPADDD       Z5, Z9, Z9
-	VPMINUD      Z9, Z7, Z7
-	VMOVUPS      (BX), Z9
-	VBROADCASTSS consts<>+960(SB), Z10
-	VBROADCASTSS consts<>+2560(SB), Z10
-	VPANDD       Z4, Z9, Z10
-	VPADDD       Z5, Z10, Z10
-	VPMINUD      Z10, Z7, Z7
 	VBROADCASTSS consts<>+2688(SB), Z10
-	VPCMPUD      $0x01, Z10, Z7, K1
+	VPCMPUD      $0x01, Z10, Z9, K1
 	KORTESTW     K1, K1
 	JNZ          exact
-	VMULPS       Z6, Z1, Z7
-	VADDPS       Z7, Z8, Z7
-	VMULPS       Z9, Z2, Z8
+	VMULPS       Z6, Z1, Z9
+	VADDPS       Z9, Z7, Z7
+	VMULPS       Z8, Z2, Z8
 	VMULPS       Z7, Z3, Z7
 	VADDPS       Z7, Z8, Z7
 	VMOVUPS      Z7, (BX)
@@ -4383,29 +3929,19 @@ tail:
 	LEAQ         kmask<>+0(SB), SI
 	KMOVW        (SI)(AX*2), K1
 	VMOVUPS.Z    (CX), K1, Z6
-	VBROADCASTSS consts<>+960(SB), Z7
-	VBROADCASTSS consts<>+2560(SB), Z7
-	VPANDD       Z4, Z6, Z7
-	VPADDD       Z5, Z7, Z7
-	VMOVUPS.Z    (DX), K1, Z8
+	VMOVUPS.Z    (DX), K1, Z7
+	VMOVUPS.Z    (BX), K1, Z8
 	VBROADCASTSS consts<>+960(SB), Z9
 	VBROADCASTSS consts<>+2560(SB), Z9
-	VPANDD       Z4, Z8, Z9
-	VPADDD       Z5, Z9, Z9
-	VPMINUD      Z9, Z7, Z7
-	VMOVUPS.Z    (BX), K1, Z9
-	VBROADCASTSS consts<>+960(SB), Z10
-	VBROADCASTSS consts<>+2560(SB), Z10
-	VPANDD       Z4, Z9, Z4
+	VPANDD       Z4, Z8, Z4
 	VPADDD       Z5, Z4, Z4
-	VPMINUD      Z4, Z7, Z7
-	VBROADCASTSS consts<>+2688(SB), Z4
-	VPCMPUD      $0x01, Z4, Z7, K2
+	VBROADCASTSS consts<>+2688(SB), Z5
+	VPCMPUD      $0x01, Z5, Z4, K2
 	KORTESTW     K2, K2
 	JNZ          tailexact
 	VMULPS       Z6, Z1, Z1
-	VADDPS       Z1, Z8, Z1
-	VMULPS       Z9, Z2, Z2
+	VADDPS       Z1, Z7, Z1
+	VMULPS       Z8, Z2, Z2
 	VMULPS       Z1, Z3, Z1
 	VADDPS       Z1, Z2, Z1
 	VMOVUPS      Z1, K1, (BX)
@@ -4481,124 +4017,38 @@ TEXT ·sgd_6AVX512(SB), NOSPLIT, $0-40
 	VBROADCASTSS 8(SI), Z1
 	VBROADCASTSS 12(SI), Z2
 	VBROADCASTSS consts<>+960(SB), Z2
-	VBROADCASTSS consts<>+2560(SB), Z3
+	VBROADCASTSS consts<>+2560(SB), Z2
 
 loop:
-	CMPQ         AX, $0x00000010
-	JL           tail
-	VMOVUPS      (CX), Z4
-	VBROADCASTSS consts<>+960(SB), Z5
-	VBROADCASTSS consts<>+2560(SB), Z5
-	VPANDD       Z2, Z4, Z5
-	VPADDD       Z3, Z5, Z5
-	VMOVUPS      (DX), Z6
-	VBROADCASTSS consts<>+960(SB), Z7
-	VBROADCASTSS consts<>+2560(SB), Z7
-	VPANDD       Z2, Z6, Z7
-	VPADDD       Z3, Z7, Z7
-	VPMINUD      Z7, Z5, Z5
-	VBROADCASTSS consts<>+2688(SB), Z7
-	VPCMPUD      $0x01, Z7, Z5, K1
-	KORTESTW     K1, K1
-	JNZ          exact
-	VMOVUPS      Z6, (BX)
-	VMULPS       Z6, Z1, Z5
-	VADDPS       Z5, Z6, Z5
-	VMULPS       Z5, Z0, Z5
-	VSUBPS       Z5, Z4, Z4
-	VMOVUPS      Z4, (CX)
-	JMP          next
-
-exact:
-	VMOVUPS       (CX), Z4
-	VMOVUPS       (DX), Z5
-	VMOVUPS       Z5, (BX)
-	VCVTPS2PD     Y1, Z6
-	VCVTPS2PD     Y5, Z7
-	VEXTRACTF64X4 $0x01, Z5, Y8
-	VCVTPS2PD     Y8, Z8
-	VMULPD        Z7, Z6, Z7
-	VMULPD        Z8, Z6, Z6
-	VBROADCASTSS  consts<>+2624(SB), Z8
-	VCVTPD2PS     Z7, Y8
-	VCVTPD2PS     Z6, Y6
-	VINSERTF64X4  $0x01, Y6, Z8, Z8
-	VADDPS        Z8, Z5, Z5
-	VCVTPS2PD     Y0, Z6
-	VCVTPS2PD     Y5, Z7
-	VEXTRACTF64X4 $0x01, Z5, Y5
-	VCVTPS2PD     Y5, Z5
-	VMULPD        Z7, Z6, Z7
-	VMULPD        Z5, Z6, Z5
-	VBROADCASTSS  consts<>+2624(SB), Z6
-	VCVTPD2PS     Z7, Y6
-	VCVTPD2PS     Z5, Y5
-	VINSERTF64X4  $0x01, Y5, Z6, Z6
-	VSUBPS        Z6, Z4, Z4
-	VMOVUPS       Z4, (CX)
-
-next:
-	ADDQ $0x00000040, CX
-	ADDQ $0x00000040, DX
-	ADDQ $0x00000040, BX
-	SUBQ $0x00000010, AX
-	JMP  loop
+	CMPQ    AX, $0x00000010
+	JL      tail
+	VMOVUPS (CX), Z2
+	VMOVUPS (DX), Z3
+	VMOVUPS Z3, (BX)
+	VMULPS  Z3, Z1, Z4
+	VADDPS  Z4, Z3, Z3
+	VMULPS  Z3, Z0, Z3
+	VSUBPS  Z3, Z2, Z2
+	VMOVUPS Z2, (CX)
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	ADDQ    $0x00000040, BX
+	SUBQ    $0x00000010, AX
+	JMP     loop
 
 tail:
-	TESTQ        AX, AX
-	JZ           done
-	LEAQ         kmask<>+0(SB), SI
-	KMOVW        (SI)(AX*2), K1
-	VMOVUPS.Z    (CX), K1, Z4
-	VBROADCASTSS consts<>+960(SB), Z5
-	VBROADCASTSS consts<>+2560(SB), Z5
-	VPANDD       Z2, Z4, Z5
-	VPADDD       Z3, Z5, Z5
-	VMOVUPS.Z    (DX), K1, Z6
-	VBROADCASTSS consts<>+960(SB), Z7
-	VBROADCASTSS consts<>+2560(SB), Z7
-	VPANDD       Z2, Z6, Z2
-	VPADDD       Z3, Z2, Z2
-	VPMINUD      Z2, Z5, Z5
-	VBROADCASTSS consts<>+2688(SB), Z2
-	VPCMPUD      $0x01, Z2, Z5, K2
-	KORTESTW     K2, K2
-	JNZ          tailexact
-	VMOVUPS      Z6, K1, (BX)
-	VMULPS       Z6, Z1, Z1
-	VADDPS       Z1, Z6, Z1
-	VMULPS       Z1, Z0, Z0
-	VSUBPS       Z0, Z4, Z0
-	VMOVUPS      Z0, K1, (CX)
-	JMP          done
-
-tailexact:
-	VMOVUPS.Z     (CX), K1, Z2
-	VMOVUPS.Z     (DX), K1, Z3
-	VMOVUPS       Z3, K1, (BX)
-	VCVTPS2PD     Y1, Z1
-	VCVTPS2PD     Y3, Z4
-	VEXTRACTF64X4 $0x01, Z3, Y5
-	VCVTPS2PD     Y5, Z5
-	VMULPD        Z4, Z1, Z4
-	VMULPD        Z5, Z1, Z1
-	VBROADCASTSS  consts<>+2624(SB), Z5
-	VCVTPD2PS     Z4, Y5
-	VCVTPD2PS     Z1, Y1
-	VINSERTF64X4  $0x01, Y1, Z5, Z5
-	VADDPS        Z5, Z3, Z1
-	VCVTPS2PD     Y0, Z0
-	VCVTPS2PD     Y1, Z3
-	VEXTRACTF64X4 $0x01, Z1, Y1
-	VCVTPS2PD     Y1, Z1
-	VMULPD        Z3, Z0, Z3
-	VMULPD        Z1, Z0, Z0
-	VBROADCASTSS  consts<>+2624(SB), Z1
-	VCVTPD2PS     Z3, Y1
-	VCVTPD2PS     Z0, Y0
-	VINSERTF64X4  $0x01, Y0, Z1, Z1
-	VSUBPS        Z1, Z2, Z0
-	VMOVUPS       Z0, K1, (CX)
+	TESTQ     AX, AX
+	JZ        done
+	LEAQ      kmask<>+0(SB), SI
+	KMOVW     (SI)(AX*2), K1
+	VMOVUPS.Z (CX), K1, Z2
+	VMOVUPS.Z (DX), K1, Z3
+	VMOVUPS   Z3, K1, (BX)
+	VMULPS    Z3, Z1, Z1
+	VADDPS    Z1, Z3, Z1
+	VMULPS    Z1, Z0, Z0
+	VSUBPS    Z0, Z2, Z0
+	VMOVUPS   Z0, K1, (CX)
 
 done:
 	VZEROUPPER
@@ -4617,150 +4067,42 @@ TEXT ·sgd_7AVX512(SB), NOSPLIT, $0-40
 	VBROADCASTSS 8(SI), Z2
 	VBROADCASTSS 12(SI), Z3
 	VBROADCASTSS consts<>+960(SB), Z3
-	VBROADCASTSS consts<>+2560(SB), Z4
+	VBROADCASTSS consts<>+2560(SB), Z3
 
 loop:
-	CMPQ         AX, $0x00000010
-	JL           tail
-	VMOVUPS      (CX), Z5
-	VBROADCASTSS consts<>+960(SB), Z6
-	VBROADCASTSS consts<>+2560(SB), Z6
-	VPANDD       Z3, Z5, Z6
-	VPADDD       Z4, Z6, Z6
-	VMOVUPS      (DX), Z7
-	VBROADCASTSS consts<>+960(SB), Z8
-	VBROADCASTSS consts<>+2560(SB), Z8
-	VPANDD       Z3, Z7, Z8
-	VPADDD       Z4, Z8, Z8
-	VPMINUD      Z8, Z6, Z6
-	VBROADCASTSS consts<>+2688(SB), Z8
-	VPCMPUD      $0x01, Z8, Z6, K1
-	KORTESTW     K1, K1
-	JNZ          exact
-	VMULPS       Z5, Z1, Z6
-	VADDPS       Z6, Z7, Z6
-	VMOVUPS      Z6, (BX)
-	VMULPS       Z6, Z2, Z7
-	VADDPS       Z7, Z6, Z6
-	VMULPS       Z6, Z0, Z6
-	VSUBPS       Z6, Z5, Z5
-	VMOVUPS      Z5, (CX)
-	JMP          next
-
-exact:
-	VMOVUPS       (CX), Z5
-	VMOVUPS       (DX), Z6
-	VCVTPS2PD     Y1, Z7
-	VCVTPS2PD     Y5, Z8
-	VEXTRACTF64X4 $0x01, Z5, Y9
-	VCVTPS2PD     Y9, Z9
-	VMULPD        Z8, Z7, Z8
-	VMULPD        Z9, Z7, Z7
-	VBROADCASTSS  consts<>+2624(SB), Z9
-	VCVTPD2PS     Z8, Y9
-	VCVTPD2PS     Z7, Y7
-	VINSERTF64X4  $0x01, Y7, Z9, Z9
-	VADDPS        Z9, Z6, Z6
-	VMOVUPS       Z6, (BX)
-	VCVTPS2PD     Y2, Z7
-	VCVTPS2PD     Y6, Z8
-	VEXTRACTF64X4 $0x01, Z6, Y9
-	VCVTPS2PD     Y9, Z9
-	VMULPD        Z8, Z7, Z8
-	VMULPD        Z9, Z7, Z7
-	VBROADCASTSS  consts<>+2624(SB), Z9
-	VCVTPD2PS     Z8, Y9
-	VCVTPD2PS     Z7, Y7
-	VINSERTF64X4  $0x01, Y7, Z9, Z9
-	VADDPS        Z9, Z6, Z6
-	VCVTPS2PD     Y0, Z7
-	VCVTPS2PD     Y6, Z8
-	VEXTRACTF64X4 $0x01, Z6, Y6
-	VCVTPS2PD     Y6, Z6
-	VMULPD        Z8, Z7, Z8
-	VMULPD        Z6, Z7, Z6
-	VBROADCASTSS  consts<>+2624(SB), Z7
-	VCVTPD2PS     Z8, Y7
-	VCVTPD2PS     Z6, Y6
-	VINSERTF64X4  $0x01, Y6, Z7, Z7
-	VSUBPS        Z7, Z5, Z5
-	VMOVUPS       Z5, (CX)
-
-next:
-	ADDQ $0x00000040, CX
-	ADDQ $0x00000040, DX
-	ADDQ $0x00000040, BX
-	SUBQ $0x00000010, AX
-	JMP  loop
+	CMPQ    AX, $0x00000010
+	JL      tail
+	VMOVUPS (CX), Z3
+	VMOVUPS (DX), Z4
+	VMULPS  Z3, Z1, Z5
+	VADDPS  Z5, Z4, Z4
+	VMOVUPS Z4, (BX)
+	VMULPS  Z4, Z2, Z5
+	VADDPS  Z5, Z4, Z4
+	VMULPS  Z4, Z0, Z4
+	VSUBPS  Z4, Z3, Z3
+	VMOVUPS Z3, (CX)
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	ADDQ    $0x00000040, BX
+	SUBQ    $0x00000010, AX
+	JMP     loop
 
 tail:
-	TESTQ        AX, AX
-	JZ           done
-	LEAQ         kmask<>+0(SB), SI
-	KMOVW        (SI)(AX*2), K1
-	VMOVUPS.Z    (CX), K1, Z5
-	VBROADCASTSS consts<>+960(SB), Z6
-	VBROADCASTSS consts<>+2560(SB), Z6
-	VPANDD       Z3, Z5, Z6
-	VPADDD       Z4, Z6, Z6
-	VMOVUPS.Z    (DX), K1, Z7
-	VBROADCASTSS consts<>+960(SB), Z8
-	VBROADCASTSS consts<>+2560(SB), Z8
-	VPANDD       Z3, Z7, Z3
-	VPADDD       Z4, Z3, Z3
-	VPMINUD      Z3, Z6, Z6
-	VBROADCASTSS consts<>+2688(SB), Z3
-	VPCMPUD      $0x01, Z3, Z6, K2
-	KORTESTW     K2, K2
-	JNZ          tailexact
-	VMULPS       Z5, Z1, Z1
-	VADDPS       Z1, Z7, Z1
-	VMOVUPS      Z1, K1, (BX)
-	VMULPS       Z1, Z2, Z2
-	VADDPS       Z2, Z1, Z1
-	VMULPS       Z1, Z0, Z0
-	VSUBPS       Z0, Z5, Z0
-	VMOVUPS      Z0, K1, (CX)
-	JMP          done
-
-tailexact:
-	VMOVUPS.Z     (CX), K1, Z3
-	VMOVUPS.Z     (DX), K1, Z4
-	VCVTPS2PD     Y1, Z1
-	VCVTPS2PD     Y3, Z5
-	VEXTRACTF64X4 $0x01, Z3, Y6
-	VCVTPS2PD     Y6, Z6
-	VMULPD        Z5, Z1, Z5
-	VMULPD        Z6, Z1, Z1
-	VBROADCASTSS  consts<>+2624(SB), Z6
-	VCVTPD2PS     Z5, Y6
-	VCVTPD2PS     Z1, Y1
-	VINSERTF64X4  $0x01, Y1, Z6, Z6
-	VADDPS        Z6, Z4, Z1
-	VMOVUPS       Z1, K1, (BX)
-	VCVTPS2PD     Y2, Z2
-	VCVTPS2PD     Y1, Z4
-	VEXTRACTF64X4 $0x01, Z1, Y5
-	VCVTPS2PD     Y5, Z5
-	VMULPD        Z4, Z2, Z4
-	VMULPD        Z5, Z2, Z2
-	VBROADCASTSS  consts<>+2624(SB), Z5
-	VCVTPD2PS     Z4, Y5
-	VCVTPD2PS     Z2, Y2
-	VINSERTF64X4  $0x01, Y2, Z5, Z5
-	VADDPS        Z5, Z1, Z1
-	VCVTPS2PD     Y0, Z0
-	VCVTPS2PD     Y1, Z2
-	VEXTRACTF64X4 $0x01, Z1, Y1
-	VCVTPS2PD     Y1, Z1
-	VMULPD        Z2, Z0, Z2
-	VMULPD        Z1, Z0, Z0
-	VBROADCASTSS  consts<>+2624(SB), Z1
-	VCVTPD2PS     Z2, Y1
-	VCVTPD2PS     Z0, Y0
-	VINSERTF64X4  $0x01, Y0, Z1, Z1
-	VSUBPS        Z1, Z3, Z0
-	VMOVUPS       Z0, K1, (CX)
+	TESTQ     AX, AX
+	JZ        done
+	LEAQ      kmask<>+0(SB), SI
+	KMOVW     (SI)(AX*2), K1
+	VMOVUPS.Z (CX), K1, Z3
+	VMOVUPS.Z (DX), K1, Z4
+	VMULPS    Z3, Z1, Z1
+	VADDPS    Z1, Z4, Z1
+	VMOVUPS   Z1, K1, (BX)
+	VMULPS    Z1, Z2, Z2
+	VADDPS    Z2, Z1, Z1
+	VMULPS    Z1, Z0, Z0
+	VSUBPS    Z0, Z3, Z0
+	VMOVUPS   Z0, K1, (CX)
 
 done:
 	VZEROUPPER
@@ -4785,32 +4127,22 @@ loop:
 	CMPQ         AX, $0x00000010
 	JL           tail
 	VMOVUPS      (CX), Z5
-	VBROADCASTSS consts<>+960(SB), Z6
-	VBROADCASTSS consts<>+2560(SB), Z6
-	VPANDD       Z3, Z5, Z6
-	VPADDD       Z4, Z6, Z6
-	VMOVUPS      (DX), Z7
+	VMOVUPS      (DX), Z6
+	VMOVUPS      (BX), Z7
 	VBROADCASTSS consts<>+960(SB), Z8
 	VBROADCASTSS consts<>+2560(SB), Z8
 	VPANDD       Z3, Z7, Z8
 	VPADDD       Z4, Z8, Z8
-	VPMINUD      Z8, Z6, Z6
-	VMOVUPS      (BX), Z8
-	VBROADCASTSS consts<>+960(SB), Z9
-	VBROADCASTSS consts<>+2560(SB), Z9
-	VPANDD       Z3, Z8, Z9
-	VPADDD       Z4, Z9, Z9
-	VPMINUD      Z9, Z6, Z6
 	VBROADCASTSS consts<>+2688(SB), Z9
-	VPCMPUD      $0x01, Z9, Z6, K1
+	VPCMPUD      $0x01, Z9, Z8, K1
 	KORTESTW     K1, K1
 	JNZ          exact
-	VMULPS       Z8, Z1, Z6
-	VMULPS       Z7, Z2, Z8
-	VADDPS       Z8, Z6, Z6
-	VMOVUPS      Z6, (BX)
-	VMULPS       Z6, Z1, Z6
-	VADDPS       Z6, Z7, Z6
+	VMULPS       Z7, Z1, Z7
+	VMULPS       Z6, Z2, Z8
+	VADDPS       Z8, Z7, Z7
+	VMOVUPS      Z7, (BX)
+	VMULPS       Z7, Z1, Z7
+	VADDPS       Z7, Z6, Z6
 	VMULPS       Z6, Z0, Z6
 	VSUBPS       Z6, Z5, Z5
 	VMOVUPS      Z5, (CX)
@@ -4878,32 +4210,22 @@ tail:
 	LEAQ         kmask<>+0(SB), SI
 	KMOVW        (SI)(AX*2), K1
 	VMOVUPS.Z    (CX), K1, Z5
-	VBROADCASTSS consts<>+960(SB), Z6
-	VBROADCASTSS consts<>+2560(SB), Z6
-	VPANDD       Z3, Z5, Z6
-	VPADDD       Z4, Z6, Z6
-	VMOVUPS.Z    (DX), K1, Z7
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (BX), K1, Z7
 	VBROADCASTSS consts<>+960(SB), Z8
 	VBROADCASTSS consts<>+2560(SB), Z8
-	VPANDD       Z3, Z7, Z8
-	VPADDD       Z4, Z8, Z8
-	VPMINUD      Z8, Z6, Z6
-	VMOVUPS.Z    (BX), K1, Z8
-	VBROADCASTSS consts<>+960(SB), Z9
-	VBROADCASTSS consts<>+2560(SB), Z9
-	VPANDD       Z3, Z8, Z3
+	VPANDD       Z3, Z7, Z3
 	VPADDD       Z4, Z3, Z3
-	VPMINUD      Z3, Z6, Z6
-	VBROADCASTSS consts<>+2688(SB), Z3
-	VPCMPUD      $0x01, Z3, Z6, K2
+	VBROADCASTSS consts<>+2688(SB), Z4
+	VPCMPUD      $0x01, Z4, Z3, K2
 	KORTESTW     K2, K2
 	JNZ          tailexact
-	VMULPS       Z8, Z1, Z3
-	VMULPS       Z7, Z2, Z2
+	VMULPS       Z7, Z1, Z3
+	VMULPS       Z6, Z2, Z2
 	VADDPS       Z2, Z3, Z2
 	VMOVUPS      Z2, K1, (BX)
 	VMULPS       Z2, Z1, Z1
-	VADDPS       Z1, Z7, Z1
+	VADDPS       Z1, Z6, Z1
 	VMULPS       Z1, Z0, Z0
 	VSUBPS       Z0, Z5, Z0
 	VMOVUPS      Z0, K1, (CX)
@@ -4981,29 +4303,19 @@ loop:
 	CMPQ         AX, $0x00000010
 	JL           tail
 	VMOVUPS      (CX), Z6
-	VBROADCASTSS consts<>+960(SB), Z7
-	VBROADCASTSS consts<>+2560(SB), Z7
-	VPANDD       Z4, Z6, Z7
-	VPADDD       Z5, Z7, Z7
-	VMOVUPS      (DX), Z8
+	VMOVUPS      (DX), Z7
+	VMOVUPS      (BX), Z8
 	VBROADCASTSS consts<>+960(SB), Z9
 	VBROADCASTSS consts<>+2560(SB), Z9
 	VPANDD       Z4, Z8, Z9
 	VPADDD       Z5, Z9, Z9
-	VPMINUD      Z9, Z7, Z7
-	VMOVUPS      (BX), Z9
-	VBROADCASTSS consts<>+960(SB), Z10
-	VBROADCASTSS consts<>+2560(SB), Z10
-	VPANDD       Z4, Z9, Z10
-	VPADDD       Z5, Z10, Z10
-	VPMINUD      Z10, Z7, Z7
 	VBROADCASTSS consts<>+2688(SB), Z10
-	VPCMPUD      $0x01, Z10, Z7, K1
+	VPCMPUD      $0x01, Z10, Z9, K1
 	KORTESTW     K1, K1
 	JNZ          exact
-	VMULPS       Z6, Z1, Z7
-	VADDPS       Z7, Z8, Z7
-	VMULPS       Z9, Z2, Z8
+	VMULPS       Z6, Z1, Z9
+	VADDPS       Z9, Z7, Z7
+	VMULPS       Z8, Z2, Z8
 	VMULPS       Z7, Z3, Z9
 	VADDPS       Z9, Z8, Z8
 	VMOVUPS      Z8, (BX)
@@ -5087,29 +4399,19 @@ tail:
 	LEAQ         kmask<>+0(SB), SI
 	KMOVW        (SI)(AX*2), K1
 	VMOVUPS.Z    (CX), K1, Z6
-	VBROADCASTSS consts<>+960(SB), Z7
-	VBROADCASTSS consts<>+2560(SB), Z7
-	VPANDD       Z4, Z6, Z7
-	VPADDD       Z5, Z7, Z7
-	VMOVUPS.Z    (DX), K1, Z8
+	VMOVUPS.Z    (DX), K1, Z7
+	VMOVUPS.Z    (BX), K1, Z8
 	VBROADCASTSS consts<>+960(SB), Z9
 	VBROADCASTSS consts<>+2560(SB), Z9
-	VPANDD       Z4, Z8, Z9
-	VPADDD       Z5, Z9, Z9
-	VPMINUD      Z9, Z7, Z7
-	VMOVUPS.Z    (BX), K1, Z9
-	VBROADCASTSS consts<>+960(SB), Z10
-	VBROADCASTSS consts<>+2560(SB), Z10
-	VPANDD       Z4, Z9, Z4
+	VPANDD       Z4, Z8, Z4
 	VPADDD       Z5, Z4, Z4
-	VPMINUD      Z4, Z7, Z7
-	VBROADCASTSS consts<>+2688(SB), Z4
-	VPCMPUD      $0x01, Z4, Z7, K2
+	VBROADCASTSS consts<>+2688(SB), Z5
+	VPCMPUD      $0x01, Z5, Z4, K2
 	KORTESTW     K2, K2
 	JNZ          tailexact
 	VMULPS       Z6, Z1, Z1
-	VADDPS       Z1, Z8, Z1
-	VMULPS       Z9, Z2, Z4
+	VADDPS       Z1, Z7, Z1
+	VMULPS       Z8, Z2, Z4
 	VMULPS       Z1, Z3, Z3
 	VADDPS       Z3, Z4, Z3
 	VMOVUPS      Z3, K1, (BX)
@@ -5185,7 +4487,7 @@ done:
 	RET
 
 // func sgd_0AVX2(n int, w *float32, gr *float32, buf *float32, p *float32)
-// Requires: AVX, AVX2
+// Requires: AVX
 TEXT ·sgd_0AVX2(SB), NOSPLIT, $0-40
 	MOVQ n+0(FP), AX
 	MOVQ w+8(FP), CX
@@ -5197,51 +4499,19 @@ loop:
 	CMPQ         AX, $0x00000008
 	JL           tail
 	VMOVUPS      (CX), Y0
-	VANDPS       consts<>+960(SB), Y0, Y1
-	VPADDD       consts<>+2560(SB), Y1, Y1
-	VMOVUPS      (DX), Y2
-	VANDPS       consts<>+960(SB), Y2, Y3
-	VPADDD       consts<>+2560(SB), Y3, Y3
-	VPMINUD      Y3, Y1, Y1
-	VPMINUD      consts<>+2752(SB), Y1, Y3
-	VPCMPEQD     Y1, Y3, Y3
-	VPTEST       Y3, Y3
-	JNZ          exact
-	VBROADCASTSS (SI), Y1
+	VMOVUPS      (DX), Y1
+	VBROADCASTSS (SI), Y2
 	VBROADCASTSS 4(SI), Y3
 	VBROADCASTSS 8(SI), Y3
 	VBROADCASTSS 12(SI), Y3
-	VMULPS       Y2, Y1, Y1
+	VMULPS       Y1, Y2, Y1
 	VSUBPS       Y1, Y0, Y0
 	VMOVUPS      Y0, (CX)
-	JMP          next
-
-exact:
-	VBROADCASTSS (SI), Y0
-	VBROADCASTSS 4(SI), Y1
-	VBROADCASTSS 8(SI), Y1
-	VBROADCASTSS 12(SI), Y1
-	VMOVUPS      (CX), Y1
-	VMOVUPS      (DX), Y2
-	VCVTPS2PD    X0, Y0
-	VCVTPS2PD    X2, Y3
-	VEXTRACTF128 $0x01, Y2, X2
-	VCVTPS2PD    X2, Y2
-	VMULPD       Y3, Y0, Y3
-	VMULPD       Y2, Y0, Y0
-	VMOVUPS      consts<>+2624(SB), Y2
-	VCVTPD2PSY   Y3, X2
-	VCVTPD2PSY   Y0, X0
-	VINSERTF128  $0x01, X0, Y2, Y2
-	VSUBPS       Y2, Y1, Y0
-	VMOVUPS      Y0, (CX)
-
-next:
-	ADDQ $0x00000020, CX
-	ADDQ $0x00000020, DX
-	ADDQ $0x00000020, BX
-	SUBQ $0x00000008, AX
-	JMP  loop
+	ADDQ         $0x00000020, CX
+	ADDQ         $0x00000020, DX
+	ADDQ         $0x00000020, BX
+	SUBQ         $0x00000008, AX
+	JMP          loop
 
 tail:
 	TESTQ        AX, AX
@@ -5250,43 +4520,13 @@ tail:
 	NEGQ         AX
 	VMOVUPS      32(BX)(AX*4), Y0
 	VMASKMOVPS   (CX), Y0, Y1
-	VANDPS       consts<>+960(SB), Y1, Y2
-	VPADDD       consts<>+2560(SB), Y2, Y2
-	VMASKMOVPS   (DX), Y0, Y3
-	VANDPS       consts<>+960(SB), Y3, Y4
-	VPADDD       consts<>+2560(SB), Y4, Y4
-	VPMINUD      Y4, Y2, Y2
-	VPMINUD      consts<>+2752(SB), Y2, Y4
-	VPCMPEQD     Y2, Y4, Y4
-	VPTEST       Y4, Y4
-	JNZ          tailexact
-	VBROADCASTSS (SI), Y2
+	VMASKMOVPS   (DX), Y0, Y2
+	VBROADCASTSS (SI), Y3
 	VBROADCASTSS 4(SI), Y4
 	VBROADCASTSS 8(SI), Y4
 	VBROADCASTSS 12(SI), Y4
-	VMULPS       Y3, Y2, Y2
+	VMULPS       Y2, Y3, Y2
 	VSUBPS       Y2, Y1, Y1
-	VMASKMOVPS   Y1, Y0, (CX)
-	JMP          done
-
-tailexact:
-	VBROADCASTSS (SI), Y1
-	VBROADCASTSS 4(SI), Y2
-	VBROADCASTSS 8(SI), Y2
-	VBROADCASTSS 12(SI), Y2
-	VMASKMOVPS   (CX), Y0, Y2
-	VMASKMOVPS   (DX), Y0, Y3
-	VCVTPS2PD    X1, Y1
-	VCVTPS2PD    X3, Y4
-	VEXTRACTF128 $0x01, Y3, X3
-	VCVTPS2PD    X3, Y3
-	VMULPD       Y4, Y1, Y4
-	VMULPD       Y3, Y1, Y1
-	VMOVUPS      consts<>+2624(SB), Y3
-	VCVTPD2PSY   Y4, X3
-	VCVTPD2PSY   Y1, X1
-	VINSERTF128  $0x01, X1, Y3, Y3
-	VSUBPS       Y3, Y2, Y1
 	VMASKMOVPS   Y1, Y0, (CX)
 
 done:
@@ -5294,7 +4534,7 @@ done:
 	RET
 
 // func sgd_1AVX2(n int, w *float32, gr *float32, buf *float32, p *float32)
-// Requires: AVX, AVX2
+// Requires: AVX
 TEXT ·sgd_1AVX2(SB), NOSPLIT, $0-40
 	MOVQ n+0(FP), AX
 	MOVQ w+8(FP), CX
@@ -5306,64 +4546,21 @@ loop:
 	CMPQ         AX, $0x00000008
 	JL           tail
 	VMOVUPS      (CX), Y0
-	VANDPS       consts<>+960(SB), Y0, Y1
-	VPADDD       consts<>+2560(SB), Y1, Y1
-	VMOVUPS      (DX), Y2
-	VANDPS       consts<>+960(SB), Y2, Y3
-	VPADDD       consts<>+2560(SB), Y3, Y3
-	VPMINUD      Y3, Y1, Y1
-	VPMINUD      consts<>+2752(SB), Y1, Y3
-	VPCMPEQD     Y1, Y3, Y3
-	VPTEST       Y3, Y3
-	JNZ          exact
-	VBROADCASTSS (SI), Y1
+	VMOVUPS      (DX), Y1
+	VBROADCASTSS (SI), Y2
 	VBROADCASTSS 4(SI), Y3
 	VBROADCASTSS 8(SI), Y4
 	VBROADCASTSS 12(SI), Y4
 	VMULPS       Y0, Y3, Y3
-	VADDPS       Y3, Y2, Y2
-	VMULPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VMULPS       Y1, Y2, Y1
 	VSUBPS       Y1, Y0, Y0
 	VMOVUPS      Y0, (CX)
-	JMP          next
-
-exact:
-	VBROADCASTSS (SI), Y0
-	VBROADCASTSS 4(SI), Y1
-	VBROADCASTSS 8(SI), Y2
-	VBROADCASTSS 12(SI), Y2
-	VMOVUPS      (CX), Y2
-	VMOVUPS      (DX), Y3
-	VCVTPS2PD    X1, Y1
-	VCVTPS2PD    X2, Y4
-	VEXTRACTF128 $0x01, Y2, X5
-	VCVTPS2PD    X5, Y5
-	VMULPD       Y4, Y1, Y4
-	VMULPD       Y5, Y1, Y1
-	VMOVUPS      consts<>+2624(SB), Y5
-	VCVTPD2PSY   Y4, X5
-	VCVTPD2PSY   Y1, X1
-	VINSERTF128  $0x01, X1, Y5, Y5
-	VADDPS       Y5, Y3, Y1
-	VCVTPS2PD    X0, Y0
-	VCVTPS2PD    X1, Y3
-	VEXTRACTF128 $0x01, Y1, X1
-	VCVTPS2PD    X1, Y1
-	VMULPD       Y3, Y0, Y3
-	VMULPD       Y1, Y0, Y0
-	VMOVUPS      consts<>+2624(SB), Y1
-	VCVTPD2PSY   Y3, X1
-	VCVTPD2PSY   Y0, X0
-	VINSERTF128  $0x01, X0, Y1, Y1
-	VSUBPS       Y1, Y2, Y0
-	VMOVUPS      Y0, (CX)
-
-next:
-	ADDQ $0x00000020, CX
-	ADDQ $0x00000020, DX
-	ADDQ $0x00000020, BX
-	SUBQ $0x00000008, AX
-	JMP  loop
+	ADDQ         $0x00000020, CX
+	ADDQ         $0x00000020, DX
+	ADDQ         $0x00000020, BX
+	SUBQ         $0x00000008, AX
+	JMP          loop
 
 tail:
 	TESTQ        AX, AX
@@ -5372,56 +4569,15 @@ tail:
 	NEGQ         AX
 	VMOVUPS      32(BX)(AX*4), Y0
 	VMASKMOVPS   (CX), Y0, Y1
-	VANDPS       consts<>+960(SB), Y1, Y2
-	VPADDD       consts<>+2560(SB), Y2, Y2
-	VMASKMOVPS   (DX), Y0, Y3
-	VANDPS       consts<>+960(SB), Y3, Y4
-	VPADDD       consts<>+2560(SB), Y4, Y4
-	VPMINUD      Y4, Y2, Y2
-	VPMINUD      consts<>+2752(SB), Y2, Y4
-	VPCMPEQD     Y2, Y4, Y4
-	VPTEST       Y4, Y4
-	JNZ          tailexact
-	VBROADCASTSS (SI), Y2
+	VMASKMOVPS   (DX), Y0, Y2
+	VBROADCASTSS (SI), Y3
 	VBROADCASTSS 4(SI), Y4
 	VBROADCASTSS 8(SI), Y5
 	VBROADCASTSS 12(SI), Y5
 	VMULPS       Y1, Y4, Y4
-	VADDPS       Y4, Y3, Y3
-	VMULPS       Y3, Y2, Y2
+	VADDPS       Y4, Y2, Y2
+	VMULPS       Y2, Y3, Y2
 	VSUBPS       Y2, Y1, Y1
-	VMASKMOVPS   Y1, Y0, (CX)
-	JMP          done
-
-tailexact:
-	VBROADCASTSS (SI), Y1
-	VBROADCASTSS 4(SI), Y2
-	VBROADCASTSS 8(SI), Y3
-	VBROADCASTSS 12(SI), Y3
-	VMASKMOVPS   (CX), Y0, Y3
-	VMASKMOVPS   (DX), Y0, Y4
-	VCVTPS2PD    X2, Y2
-	VCVTPS2PD    X3, Y5
-	VEXTRACTF128 $0x01, Y3, X6
-	VCVTPS2PD    X6, Y6
-	VMULPD       Y5, Y2, Y5
-	VMULPD       Y6, Y2, Y2
-	VMOVUPS      consts<>+2624(SB), Y6
-	VCVTPD2PSY   Y5, X6
-	VCVTPD2PSY   Y2, X2
-	VINSERTF128  $0x01, X2, Y6, Y6
-	VADDPS       Y6, Y4, Y2
-	VCVTPS2PD    X1, Y1
-	VCVTPS2PD    X2, Y4
-	VEXTRACTF128 $0x01, Y2, X2
-	VCVTPS2PD    X2, Y2
-	VMULPD       Y4, Y1, Y4
-	VMULPD       Y2, Y1, Y1
-	VMOVUPS      consts<>+2624(SB), Y2
-	VCVTPD2PSY   Y4, X2
-	VCVTPD2PSY   Y1, X1
-	VINSERTF128  $0x01, X1, Y2, Y2
-	VSUBPS       Y2, Y3, Y1
 	VMASKMOVPS   Y1, Y0, (CX)
 
 done:
@@ -5429,7 +4585,7 @@ done:
 	RET
 
 // func sgd_2AVX2(n int, w *float32, gr *float32, buf *float32, p *float32)
-// Requires: AVX, AVX2
+// Requires: AVX
 TEXT ·sgd_2AVX2(SB), NOSPLIT, $0-40
 	MOVQ n+0(FP), AX
 	MOVQ w+8(FP), CX
@@ -5441,53 +4597,20 @@ loop:
 	CMPQ         AX, $0x00000008
 	JL           tail
 	VMOVUPS      (CX), Y0
-	VANDPS       consts<>+960(SB), Y0, Y1
-	VPADDD       consts<>+2560(SB), Y1, Y1
-	VMOVUPS      (DX), Y2
-	VANDPS       consts<>+960(SB), Y2, Y3
-	VPADDD       consts<>+2560(SB), Y3, Y3
-	VPMINUD      Y3, Y1, Y1
-	VPMINUD      consts<>+2752(SB), Y1, Y3
-	VPCMPEQD     Y1, Y3, Y3
-	VPTEST       Y3, Y3
-	JNZ          exact
-	VBROADCASTSS (SI), Y1
+	VMOVUPS      (DX), Y1
+	VBROADCASTSS (SI), Y2
 	VBROADCASTSS 4(SI), Y3
 	VBROADCASTSS 8(SI), Y3
 	VBROADCASTSS 12(SI), Y3
-	VMOVUPS      Y2, (BX)
-	VMULPS       Y2, Y1, Y1
+	VMOVUPS      Y1, (BX)
+	VMULPS       Y1, Y2, Y1
 	VSUBPS       Y1, Y0, Y0
 	VMOVUPS      Y0, (CX)
-	JMP          next
-
-exact:
-	VBROADCASTSS (SI), Y0
-	VBROADCASTSS 4(SI), Y1
-	VBROADCASTSS 8(SI), Y1
-	VBROADCASTSS 12(SI), Y1
-	VMOVUPS      (CX), Y1
-	VMOVUPS      (DX), Y2
-	VMOVUPS      Y2, (BX)
-	VCVTPS2PD    X0, Y0
-	VCVTPS2PD    X2, Y3
-	VEXTRACTF128 $0x01, Y2, X2
-	VCVTPS2PD    X2, Y2
-	VMULPD       Y3, Y0, Y3
-	VMULPD       Y2, Y0, Y0
-	VMOVUPS      consts<>+2624(SB), Y2
-	VCVTPD2PSY   Y3, X2
-	VCVTPD2PSY   Y0, X0
-	VINSERTF128  $0x01, X0, Y2, Y2
-	VSUBPS       Y2, Y1, Y0
-	VMOVUPS      Y0, (CX)
-
-next:
-	ADDQ $0x00000020, CX
-	ADDQ $0x00000020, DX
-	ADDQ $0x00000020, BX
-	SUBQ $0x00000008, AX
-	JMP  loop
+	ADDQ         $0x00000020, CX
+	ADDQ         $0x00000020, DX
+	ADDQ         $0x00000020, BX
+	SUBQ         $0x00000008, AX
+	JMP          loop
 
 tail:
 	TESTQ        AX, AX
@@ -5496,45 +4619,14 @@ tail:
 	NEGQ         AX
 	VMOVUPS      32(DI)(AX*4), Y0
 	VMASKMOVPS   (CX), Y0, Y1
-	VANDPS       consts<>+960(SB), Y1, Y2
-	VPADDD       consts<>+2560(SB), Y2, Y2
-	VMASKMOVPS   (DX), Y0, Y3
-	VANDPS       consts<>+960(SB), Y3, Y4
-	VPADDD       consts<>+2560(SB), Y4, Y4
-	VPMINUD      Y4, Y2, Y2
-	VPMINUD      consts<>+2752(SB), Y2, Y4
-	VPCMPEQD     Y2, Y4, Y4
-	VPTEST       Y4, Y4
-	JNZ          tailexact
-	VBROADCASTSS (SI), Y2
+	VMASKMOVPS   (DX), Y0, Y2
+	VBROADCASTSS (SI), Y3
 	VBROADCASTSS 4(SI), Y4
 	VBROADCASTSS 8(SI), Y4
 	VBROADCASTSS 12(SI), Y4
-	VMASKMOVPS   Y3, Y0, (BX)
-	VMULPS       Y3, Y2, Y2
+	VMASKMOVPS   Y2, Y0, (BX)
+	VMULPS       Y2, Y3, Y2
 	VSUBPS       Y2, Y1, Y1
-	VMASKMOVPS   Y1, Y0, (CX)
-	JMP          done
-
-tailexact:
-	VBROADCASTSS (SI), Y1
-	VBROADCASTSS 4(SI), Y2
-	VBROADCASTSS 8(SI), Y2
-	VBROADCASTSS 12(SI), Y2
-	VMASKMOVPS   (CX), Y0, Y2
-	VMASKMOVPS   (DX), Y0, Y3
-	VMASKMOVPS   Y3, Y0, (BX)
-	VCVTPS2PD    X1, Y1
-	VCVTPS2PD    X3, Y4
-	VEXTRACTF128 $0x01, Y3, X3
-	VCVTPS2PD    X3, Y3
-	VMULPD       Y4, Y1, Y4
-	VMULPD       Y3, Y1, Y1
-	VMOVUPS      consts<>+2624(SB), Y3
-	VCVTPD2PSY   Y4, X3
-	VCVTPD2PSY   Y1, X1
-	VINSERTF128  $0x01, X1, Y3, Y3
-	VSUBPS       Y3, Y2, Y1
 	VMASKMOVPS   Y1, Y0, (CX)
 
 done:
@@ -5542,7 +4634,7 @@ done:
 	RET
 
 // func sgd_3AVX2(n int, w *float32, gr *float32, buf *float32, p *float32)
-// Requires: AVX, AVX2
+// Requires: AVX
 TEXT ·sgd_3AVX2(SB), NOSPLIT, $0-40
 	MOVQ n+0(FP), AX
 	MOVQ w+8(FP), CX
@@ -5554,66 +4646,22 @@ loop:
 	CMPQ         AX, $0x00000008
 	JL           tail
 	VMOVUPS      (CX), Y0
-	VANDPS       consts<>+960(SB), Y0, Y1
-	VPADDD       consts<>+2560(SB), Y1, Y1
-	VMOVUPS      (DX), Y2
-	VANDPS       consts<>+960(SB), Y2, Y3
-	VPADDD       consts<>+2560(SB), Y3, Y3
-	VPMINUD      Y3, Y1, Y1
-	VPMINUD      consts<>+2752(SB), Y1, Y3
-	VPCMPEQD     Y1, Y3, Y3
-	VPTEST       Y3, Y3
-	JNZ          exact
-	VBROADCASTSS (SI), Y1
+	VMOVUPS      (DX), Y1
+	VBROADCASTSS (SI), Y2
 	VBROADCASTSS 4(SI), Y3
 	VBROADCASTSS 8(SI), Y4
 	VBROADCASTSS 12(SI), Y4
 	VMULPS       Y0, Y3, Y3
-	VADDPS       Y3, Y2, Y2
-	VMOVUPS      Y2, (BX)
-	VMULPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VMOVUPS      Y1, (BX)
+	VMULPS       Y1, Y2, Y1
 	VSUBPS       Y1, Y0, Y0
 	VMOVUPS      Y0, (CX)
-	JMP          next
-
-exact:
-	VBROADCASTSS (SI), Y0
-	VBROADCASTSS 4(SI), Y1
-	VBROADCASTSS 8(SI), Y2
-	VBROADCASTSS 12(SI), Y2
-	VMOVUPS      (CX), Y2
-	VMOVUPS      (DX), Y3
-	VCVTPS2PD    X1, Y1
-	VCVTPS2PD    X2, Y4
-	VEXTRACTF128 $0x01, Y2, X5
-	VCVTPS2PD    X5, Y5
-	VMULPD       Y4, Y1, Y4
-	VMULPD       Y5, Y1, Y1
-	VMOVUPS      consts<>+2624(SB), Y5
-	VCVTPD2PSY   Y4, X5
-	VCVTPD2PSY   Y1, X1
-	VINSERTF128  $0x01, X1, Y5, Y5
-	VADDPS       Y5, Y3, Y1
-	VMOVUPS      Y1, (BX)
-	VCVTPS2PD    X0, Y0
-	VCVTPS2PD    X1, Y3
-	VEXTRACTF128 $0x01, Y1, X1
-	VCVTPS2PD    X1, Y1
-	VMULPD       Y3, Y0, Y3
-	VMULPD       Y1, Y0, Y0
-	VMOVUPS      consts<>+2624(SB), Y1
-	VCVTPD2PSY   Y3, X1
-	VCVTPD2PSY   Y0, X0
-	VINSERTF128  $0x01, X0, Y1, Y1
-	VSUBPS       Y1, Y2, Y0
-	VMOVUPS      Y0, (CX)
-
-next:
-	ADDQ $0x00000020, CX
-	ADDQ $0x00000020, DX
-	ADDQ $0x00000020, BX
-	SUBQ $0x00000008, AX
-	JMP  loop
+	ADDQ         $0x00000020, CX
+	ADDQ         $0x00000020, DX
+	ADDQ         $0x00000020, BX
+	SUBQ         $0x00000008, AX
+	JMP          loop
 
 tail:
 	TESTQ        AX, AX
@@ -5622,58 +4670,16 @@ tail:
 	NEGQ         AX
 	VMOVUPS      32(DI)(AX*4), Y0
 	VMASKMOVPS   (CX), Y0, Y1
-	VANDPS       consts<>+960(SB), Y1, Y2
-	VPADDD       consts<>+2560(SB), Y2, Y2
-	VMASKMOVPS   (DX), Y0, Y3
-	VANDPS       consts<>+960(SB), Y3, Y4
-	VPADDD       consts<>+2560(SB), Y4, Y4
-	VPMINUD      Y4, Y2, Y2
-	VPMINUD      consts<>+2752(SB), Y2, Y4
-	VPCMPEQD     Y2, Y4, Y4
-	VPTEST       Y4, Y4
-	JNZ          tailexact
-	VBROADCASTSS (SI), Y2
+	VMASKMOVPS   (DX), Y0, Y2
+	VBROADCASTSS (SI), Y3
 	VBROADCASTSS 4(SI), Y4
 	VBROADCASTSS 8(SI), Y5
 	VBROADCASTSS 12(SI), Y5
 	VMULPS       Y1, Y4, Y4
-	VADDPS       Y4, Y3, Y3
-	VMASKMOVPS   Y3, Y0, (BX)
-	VMULPS       Y3, Y2, Y2
-	VSUBPS       Y2, Y1, Y1
-	VMASKMOVPS   Y1, Y0, (CX)
-	JMP          done
-
-tailexact:
-	VBROADCASTSS (SI), Y1
-	VBROADCASTSS 4(SI), Y2
-	VBROADCASTSS 8(SI), Y3
-	VBROADCASTSS 12(SI), Y3
-	VMASKMOVPS   (CX), Y0, Y3
-	VMASKMOVPS   (DX), Y0, Y4
-	VCVTPS2PD    X2, Y2
-	VCVTPS2PD    X3, Y5
-	VEXTRACTF128 $0x01, Y3, X6
-	VCVTPS2PD    X6, Y6
-	VMULPD       Y5, Y2, Y5
-	VMULPD       Y6, Y2, Y2
-	VMOVUPS      consts<>+2624(SB), Y6
-	VCVTPD2PSY   Y5, X6
-	VCVTPD2PSY   Y2, X2
-	VINSERTF128  $0x01, X2, Y6, Y6
-	VADDPS       Y6, Y4, Y2
+	VADDPS       Y4, Y2, Y2
 	VMASKMOVPS   Y2, Y0, (BX)
-	VCVTPS2PD    X1, Y1
-	VCVTPS2PD    X2, Y4
-	VEXTRACTF128 $0x01, Y2, X2
-	VCVTPS2PD    X2, Y2
-	VMULPD       Y4, Y1, Y4
-	VMULPD       Y2, Y1, Y1
-	VMOVUPS      consts<>+2624(SB), Y2
-	VCVTPD2PSY   Y4, X2
-	VCVTPD2PSY   Y1, X1
-	VINSERTF128  $0x01, X1, Y2, Y2
-	VSUBPS       Y2, Y3, Y1
+	VMULPS       Y2, Y3, Y2
+	VSUBPS       Y2, Y1, Y1
 	VMASKMOVPS   Y1, Y0, (CX)
 
 done:
@@ -5693,29 +4699,23 @@ loop:
 	CMPQ         AX, $0x00000008
 	JL           tail
 	VMOVUPS      (CX), Y0
-	VANDPS       consts<>+960(SB), Y0, Y1
-	VPADDD       consts<>+2560(SB), Y1, Y1
-	VMOVUPS      (DX), Y2
+	VMOVUPS      (DX), Y1
+	VMOVUPS      (BX), Y2
 	VANDPS       consts<>+960(SB), Y2, Y3
 	VPADDD       consts<>+2560(SB), Y3, Y3
-	VPMINUD      Y3, Y1, Y1
-	VMOVUPS      (BX), Y3
-	VANDPS       consts<>+960(SB), Y3, Y4
-	VPADDD       consts<>+2560(SB), Y4, Y4
-	VPMINUD      Y4, Y1, Y1
-	VPMINUD      consts<>+2752(SB), Y1, Y4
-	VPCMPEQD     Y1, Y4, Y4
+	VPMINUD      consts<>+2752(SB), Y3, Y4
+	VPCMPEQD     Y3, Y4, Y4
 	VPTEST       Y4, Y4
 	JNZ          exact
-	VBROADCASTSS (SI), Y1
+	VBROADCASTSS (SI), Y3
 	VBROADCASTSS 4(SI), Y4
 	VBROADCASTSS 8(SI), Y4
 	VBROADCASTSS 12(SI), Y5
-	VMULPS       Y3, Y4, Y3
-	VMULPS       Y2, Y5, Y2
-	VADDPS       Y2, Y3, Y2
-	VMOVUPS      Y2, (BX)
-	VMULPS       Y2, Y1, Y1
+	VMULPS       Y2, Y4, Y2
+	VMULPS       Y1, Y5, Y1
+	VADDPS       Y1, Y2, Y1
+	VMOVUPS      Y1, (BX)
+	VMULPS       Y1, Y3, Y1
 	VSUBPS       Y1, Y0, Y0
 	VMOVUPS      Y0, (CX)
 	JMP          next
@@ -5777,29 +4777,23 @@ tail:
 	NEGQ         AX
 	VMOVUPS      32(DI)(AX*4), Y0
 	VMASKMOVPS   (CX), Y0, Y1
-	VANDPS       consts<>+960(SB), Y1, Y2
-	VPADDD       consts<>+2560(SB), Y2, Y2
-	VMASKMOVPS   (DX), Y0, Y3
+	VMASKMOVPS   (DX), Y0, Y2
+	VMASKMOVPS   (BX), Y0, Y3
 	VANDPS       consts<>+960(SB), Y3, Y4
 	VPADDD       consts<>+2560(SB), Y4, Y4
-	VPMINUD      Y4, Y2, Y2
-	VMASKMOVPS   (BX), Y0, Y4
-	VANDPS       consts<>+960(SB), Y4, Y5
-	VPADDD       consts<>+2560(SB), Y5, Y5
-	VPMINUD      Y5, Y2, Y2
-	VPMINUD      consts<>+2752(SB), Y2, Y5
-	VPCMPEQD     Y2, Y5, Y5
+	VPMINUD      consts<>+2752(SB), Y4, Y5
+	VPCMPEQD     Y4, Y5, Y5
 	VPTEST       Y5, Y5
 	JNZ          tailexact
-	VBROADCASTSS (SI), Y2
+	VBROADCASTSS (SI), Y4
 	VBROADCASTSS 4(SI), Y5
 	VBROADCASTSS 8(SI), Y5
 	VBROADCASTSS 12(SI), Y6
-	VMULPS       Y4, Y5, Y4
-	VMULPS       Y3, Y6, Y3
-	VADDPS       Y3, Y4, Y3
-	VMASKMOVPS   Y3, Y0, (BX)
-	VMULPS       Y3, Y2, Y2
+	VMULPS       Y3, Y5, Y3
+	VMULPS       Y2, Y6, Y2
+	VADDPS       Y2, Y3, Y2
+	VMASKMOVPS   Y2, Y0, (BX)
+	VMULPS       Y2, Y4, Y2
 	VSUBPS       Y2, Y1, Y1
 	VMASKMOVPS   Y1, Y0, (CX)
 	JMP          done
@@ -5864,31 +4858,25 @@ loop:
 	CMPQ         AX, $0x00000008
 	JL           tail
 	VMOVUPS      (CX), Y0
-	VANDPS       consts<>+960(SB), Y0, Y1
-	VPADDD       consts<>+2560(SB), Y1, Y1
-	VMOVUPS      (DX), Y2
+	VMOVUPS      (DX), Y1
+	VMOVUPS      (BX), Y2
 	VANDPS       consts<>+960(SB), Y2, Y3
 	VPADDD       consts<>+2560(SB), Y3, Y3
-	VPMINUD      Y3, Y1, Y1
-	VMOVUPS      (BX), Y3
-	VANDPS       consts<>+960(SB), Y3, Y4
-	VPADDD       consts<>+2560(SB), Y4, Y4
-	VPMINUD      Y4, Y1, Y1
-	VPMINUD      consts<>+2752(SB), Y1, Y4
-	VPCMPEQD     Y1, Y4, Y4
+	VPMINUD      consts<>+2752(SB), Y3, Y4
+	VPCMPEQD     Y3, Y4, Y4
 	VPTEST       Y4, Y4
 	JNZ          exact
-	VBROADCASTSS (SI), Y1
+	VBROADCASTSS (SI), Y3
 	VBROADCASTSS 4(SI), Y4
 	VBROADCASTSS 8(SI), Y5
 	VBROADCASTSS 12(SI), Y6
 	VMULPS       Y0, Y4, Y4
-	VADDPS       Y4, Y2, Y2
-	VMULPS       Y3, Y5, Y3
-	VMULPS       Y2, Y6, Y2
-	VADDPS       Y2, Y3, Y2
-	VMOVUPS      Y2, (BX)
-	VMULPS       Y2, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VMULPS       Y2, Y5, Y2
+	VMULPS       Y1, Y6, Y1
+	VADDPS       Y1, Y2, Y1
+	VMOVUPS      Y1, (BX)
+	VMULPS       Y1, Y3, Y1
 	VSUBPS       Y1, Y0, Y0
 	VMOVUPS      Y0, (CX)
 	JMP          next
@@ -5961,31 +4949,25 @@ tail:
 	NEGQ         AX
 	VMOVUPS      32(DI)(AX*4), Y0
 	VMASKMOVPS   (CX), Y0, Y1
-	VANDPS       consts<>+960(SB), Y1, Y2
-	VPADDD       consts<>+2560(SB), Y2, Y2
-	VMASKMOVPS   (DX), Y0, Y3
+	VMASKMOVPS   (DX), Y0, Y2
+	VMASKMOVPS   (BX), Y0, Y3
 	VANDPS       consts<>+960(SB), Y3, Y4
 	VPADDD       consts<>+2560(SB), Y4, Y4
-	VPMINUD      Y4, Y2, Y2
-	VMASKMOVPS   (BX), Y0, Y4
-	VANDPS       consts<>+960(SB), Y4, Y5
-	VPADDD       consts<>+2560(SB), Y5, Y5
-	VPMINUD      Y5, Y2, Y2
-	VPMINUD      consts<>+2752(SB), Y2, Y5
-	VPCMPEQD     Y2, Y5, Y5
+	VPMINUD      consts<>+2752(SB), Y4, Y5
+	VPCMPEQD     Y4, Y5, Y5
 	VPTEST       Y5, Y5
 	JNZ          tailexact
-	VBROADCASTSS (SI), Y2
+	VBROADCASTSS (SI), Y4
 	VBROADCASTSS 4(SI), Y5
 	VBROADCASTSS 8(SI), Y6
 	VBROADCASTSS 12(SI), Y7
 	VMULPS       Y1, Y5, Y5
-	VADDPS       Y5, Y3, Y3
-	VMULPS       Y4, Y6, Y4
-	VMULPS       Y3, Y7, Y3
-	VADDPS       Y3, Y4, Y3
-	VMASKMOVPS   Y3, Y0, (BX)
-	VMULPS       Y3, Y2, Y2
+	VADDPS       Y5, Y2, Y2
+	VMULPS       Y3, Y6, Y3
+	VMULPS       Y2, Y7, Y2
+	VADDPS       Y2, Y3, Y2
+	VMASKMOVPS   Y2, Y0, (BX)
+	VMULPS       Y2, Y4, Y2
 	VSUBPS       Y2, Y1, Y1
 	VMASKMOVPS   Y1, Y0, (CX)
 	JMP          done
@@ -6049,7 +5031,7 @@ done:
 	RET
 
 // func sgd_6AVX2(n int, w *float32, gr *float32, buf *float32, p *float32)
-// Requires: AVX, AVX2
+// Requires: AVX
 TEXT ·sgd_6AVX2(SB), NOSPLIT, $0-40
 	MOVQ n+0(FP), AX
 	MOVQ w+8(FP), CX
@@ -6061,66 +5043,22 @@ loop:
 	CMPQ         AX, $0x00000008
 	JL           tail
 	VMOVUPS      (CX), Y0
-	VANDPS       consts<>+960(SB), Y0, Y1
-	VPADDD       consts<>+2560(SB), Y1, Y1
-	VMOVUPS      (DX), Y2
-	VANDPS       consts<>+960(SB), Y2, Y3
-	VPADDD       consts<>+2560(SB), Y3, Y3
-	VPMINUD      Y3, Y1, Y1
-	VPMINUD      consts<>+2752(SB), Y1, Y3
-	VPCMPEQD     Y1, Y3, Y3
-	VPTEST       Y3, Y3
-	JNZ          exact
-	VBROADCASTSS (SI), Y1
+	VMOVUPS      (DX), Y1
+	VBROADCASTSS (SI), Y2
 	VBROADCASTSS 4(SI), Y3
 	VBROADCASTSS 8(SI), Y3
 	VBROADCASTSS 12(SI), Y4
-	VMOVUPS      Y2, (BX)
-	VMULPS       Y2, Y3, Y3
-	VADDPS       Y3, Y2, Y2
-	VMULPS       Y2, Y1, Y1
+	VMOVUPS      Y1, (BX)
+	VMULPS       Y1, Y3, Y3
+	VADDPS       Y3, Y1, Y1
+	VMULPS       Y1, Y2, Y1
 	VSUBPS       Y1, Y0, Y0
 	VMOVUPS      Y0, (CX)
-	JMP          next
-
-exact:
-	VBROADCASTSS (SI), Y0
-	VBROADCASTSS 4(SI), Y1
-	VBROADCASTSS 8(SI), Y1
-	VBROADCASTSS 12(SI), Y2
-	VMOVUPS      (CX), Y2
-	VMOVUPS      (DX), Y3
-	VMOVUPS      Y3, (BX)
-	VCVTPS2PD    X1, Y1
-	VCVTPS2PD    X3, Y4
-	VEXTRACTF128 $0x01, Y3, X5
-	VCVTPS2PD    X5, Y5
-	VMULPD       Y4, Y1, Y4
-	VMULPD       Y5, Y1, Y1
-	VMOVUPS      consts<>+2624(SB), Y5
-	VCVTPD2PSY   Y4, X5
-	VCVTPD2PSY   Y1, X1
-	VINSERTF128  $0x01, X1, Y5, Y5
-	VADDPS       Y5, Y3, Y1
-	VCVTPS2PD    X0, Y0
-	VCVTPS2PD    X1, Y3
-	VEXTRACTF128 $0x01, Y1, X1
-	VCVTPS2PD    X1, Y1
-	VMULPD       Y3, Y0, Y3
-	VMULPD       Y1, Y0, Y0
-	VMOVUPS      consts<>+2624(SB), Y1
-	VCVTPD2PSY   Y3, X1
-	VCVTPD2PSY   Y0, X0
-	VINSERTF128  $0x01, X0, Y1, Y1
-	VSUBPS       Y1, Y2, Y0
-	VMOVUPS      Y0, (CX)
-
-next:
-	ADDQ $0x00000020, CX
-	ADDQ $0x00000020, DX
-	ADDQ $0x00000020, BX
-	SUBQ $0x00000008, AX
-	JMP  loop
+	ADDQ         $0x00000020, CX
+	ADDQ         $0x00000020, DX
+	ADDQ         $0x00000020, BX
+	SUBQ         $0x00000008, AX
+	JMP          loop
 
 tail:
 	TESTQ        AX, AX
@@ -6129,58 +5067,16 @@ tail:
 	NEGQ         AX
 	VMOVUPS      32(DI)(AX*4), Y0
 	VMASKMOVPS   (CX), Y0, Y1
-	VANDPS       consts<>+960(SB), Y1, Y2
-	VPADDD       consts<>+2560(SB), Y2, Y2
-	VMASKMOVPS   (DX), Y0, Y3
-	VANDPS       consts<>+960(SB), Y3, Y4
-	VPADDD       consts<>+2560(SB), Y4, Y4
-	VPMINUD      Y4, Y2, Y2
-	VPMINUD      consts<>+2752(SB), Y2, Y4
-	VPCMPEQD     Y2, Y4, Y4
-	VPTEST       Y4, Y4
-	JNZ          tailexact
-	VBROADCASTSS (SI), Y2
+	VMASKMOVPS   (DX), Y0, Y2
+	VBROADCASTSS (SI), Y3
 	VBROADCASTSS 4(SI), Y4
 	VBROADCASTSS 8(SI), Y4
 	VBROADCASTSS 12(SI), Y5
-	VMASKMOVPS   Y3, Y0, (BX)
-	VMULPS       Y3, Y4, Y4
-	VADDPS       Y4, Y3, Y3
-	VMULPS       Y3, Y2, Y2
+	VMASKMOVPS   Y2, Y0, (BX)
+	VMULPS       Y2, Y4, Y4
+	VADDPS       Y4, Y2, Y2
+	VMULPS       Y2, Y3, Y2
 	VSUBPS       Y2, Y1, Y1
-	VMASKMOVPS   Y1, Y0, (CX)
-	JMP          done
-
-tailexact:
-	VBROADCASTSS (SI), Y1
-	VBROADCASTSS 4(SI), Y2
-	VBROADCASTSS 8(SI), Y2
-	VBROADCASTSS 12(SI), Y3
-	VMASKMOVPS   (CX), Y0, Y3
-	VMASKMOVPS   (DX), Y0, Y4
-	VMASKMOVPS   Y4, Y0, (BX)
-	VCVTPS2PD    X2, Y2
-	VCVTPS2PD    X4, Y5
-	VEXTRACTF128 $0x01, Y4, X6
-	VCVTPS2PD    X6, Y6
-	VMULPD       Y5, Y2, Y5
-	VMULPD       Y6, Y2, Y2
-	VMOVUPS      consts<>+2624(SB), Y6
-	VCVTPD2PSY   Y5, X6
-	VCVTPD2PSY   Y2, X2
-	VINSERTF128  $0x01, X2, Y6, Y6
-	VADDPS       Y6, Y4, Y2
-	VCVTPS2PD    X1, Y1
-	VCVTPS2PD    X2, Y4
-	VEXTRACTF128 $0x01, Y2, X2
-	VCVTPS2PD    X2, Y2
-	VMULPD       Y4, Y1, Y4
-	VMULPD       Y2, Y1, Y1
-	VMOVUPS      consts<>+2624(SB), Y2
-	VCVTPD2PSY   Y4, X2
-	VCVTPD2PSY   Y1, X1
-	VINSERTF128  $0x01, X1, Y2, Y2
-	VSUBPS       Y2, Y3, Y1
 	VMASKMOVPS   Y1, Y0, (CX)
 
 done:
@@ -6188,7 +5084,7 @@ done:
 	RET
 
 // func sgd_7AVX2(n int, w *float32, gr *float32, buf *float32, p *float32)
-// Requires: AVX, AVX2
+// Requires: AVX
 TEXT ·sgd_7AVX2(SB), NOSPLIT, $0-40
 	MOVQ n+0(FP), AX
 	MOVQ w+8(FP), CX
@@ -6200,79 +5096,24 @@ loop:
 	CMPQ         AX, $0x00000008
 	JL           tail
 	VMOVUPS      (CX), Y0
-	VANDPS       consts<>+960(SB), Y0, Y1
-	VPADDD       consts<>+2560(SB), Y1, Y1
-	VMOVUPS      (DX), Y2
-	VANDPS       consts<>+960(SB), Y2, Y3
-	VPADDD       consts<>+2560(SB), Y3, Y3
-	VPMINUD      Y3, Y1, Y1
-	VPMINUD      consts<>+2752(SB), Y1, Y3
-	VPCMPEQD     Y1, Y3, Y3
-	VPTEST       Y3, Y3
-	JNZ          exact
-	VBROADCASTSS (SI), Y1
+	VMOVUPS      (DX), Y1
+	VBROADCASTSS (SI), Y2
 	VBROADCASTSS 4(SI), Y3
 	VBROADCASTSS 8(SI), Y4
 	VBROADCASTSS 12(SI), Y5
 	VMULPS       Y0, Y3, Y3
-	VADDPS       Y3, Y2, Y2
-	VMOVUPS      Y2, (BX)
-	VMULPS       Y2, Y4, Y3
-	VADDPS       Y3, Y2, Y2
-	VMULPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VMOVUPS      Y1, (BX)
+	VMULPS       Y1, Y4, Y3
+	VADDPS       Y3, Y1, Y1
+	VMULPS       Y1, Y2, Y1
 	VSUBPS       Y1, Y0, Y0
 	VMOVUPS      Y0, (CX)
-	JMP          next
-
-exact:
-	VBROADCASTSS (SI), Y0
-	VBROADCASTSS 4(SI), Y1
-	VBROADCASTSS 8(SI), Y2
-	VBROADCASTSS 12(SI), Y3
-	VMOVUPS      (CX), Y3
-	VMOVUPS      (DX), Y4
-	VCVTPS2PD    X1, Y1
-	VCVTPS2PD    X3, Y5
-	VEXTRACTF128 $0x01, Y3, X6
-	VCVTPS2PD    X6, Y6
-	VMULPD       Y5, Y1, Y5
-	VMULPD       Y6, Y1, Y1
-	VMOVUPS      consts<>+2624(SB), Y6
-	VCVTPD2PSY   Y5, X6
-	VCVTPD2PSY   Y1, X1
-	VINSERTF128  $0x01, X1, Y6, Y6
-	VADDPS       Y6, Y4, Y1
-	VMOVUPS      Y1, (BX)
-	VCVTPS2PD    X2, Y2
-	VCVTPS2PD    X1, Y4
-	VEXTRACTF128 $0x01, Y1, X5
-	VCVTPS2PD    X5, Y5
-	VMULPD       Y4, Y2, Y4
-	VMULPD       Y5, Y2, Y2
-	VMOVUPS      consts<>+2624(SB), Y5
-	VCVTPD2PSY   Y4, X5
-	VCVTPD2PSY   Y2, X2
-	VINSERTF128  $0x01, X2, Y5, Y5
-	VADDPS       Y5, Y1, Y1
-	VCVTPS2PD    X0, Y0
-	VCVTPS2PD    X1, Y2
-	VEXTRACTF128 $0x01, Y1, X1
-	VCVTPS2PD    X1, Y1
-	VMULPD       Y2, Y0, Y2
-	VMULPD       Y1, Y0, Y0
-	VMOVUPS      consts<>+2624(SB), Y1
-	VCVTPD2PSY   Y2, X1
-	VCVTPD2PSY   Y0, X0
-	VINSERTF128  $0x01, X0, Y1, Y1
-	VSUBPS       Y1, Y3, Y0
-	VMOVUPS      Y0, (CX)
-
-next:
-	ADDQ $0x00000020, CX
-	ADDQ $0x00000020, DX
-	ADDQ $0x00000020, BX
-	SUBQ $0x00000008, AX
-	JMP  loop
+	ADDQ         $0x00000020, CX
+	ADDQ         $0x00000020, DX
+	ADDQ         $0x00000020, BX
+	SUBQ         $0x00000008, AX
+	JMP          loop
 
 tail:
 	TESTQ        AX, AX
@@ -6281,71 +5122,18 @@ tail:
 	NEGQ         AX
 	VMOVUPS      32(DI)(AX*4), Y0
 	VMASKMOVPS   (CX), Y0, Y1
-	VANDPS       consts<>+960(SB), Y1, Y2
-	VPADDD       consts<>+2560(SB), Y2, Y2
-	VMASKMOVPS   (DX), Y0, Y3
-	VANDPS       consts<>+960(SB), Y3, Y4
-	VPADDD       consts<>+2560(SB), Y4, Y4
-	VPMINUD      Y4, Y2, Y2
-	VPMINUD      consts<>+2752(SB), Y2, Y4
-	VPCMPEQD     Y2, Y4, Y4
-	VPTEST       Y4, Y4
-	JNZ          tailexact
-	VBROADCASTSS (SI), Y2
+	VMASKMOVPS   (DX), Y0, Y2
+	VBROADCASTSS (SI), Y3
 	VBROADCASTSS 4(SI), Y4
 	VBROADCASTSS 8(SI), Y5
 	VBROADCASTSS 12(SI), Y6
 	VMULPS       Y1, Y4, Y4
-	VADDPS       Y4, Y3, Y3
-	VMASKMOVPS   Y3, Y0, (BX)
-	VMULPS       Y3, Y5, Y4
-	VADDPS       Y4, Y3, Y3
-	VMULPS       Y3, Y2, Y2
-	VSUBPS       Y2, Y1, Y1
-	VMASKMOVPS   Y1, Y0, (CX)
-	JMP          done
-
-tailexact:
-	VBROADCASTSS (SI), Y1
-	VBROADCASTSS 4(SI), Y2
-	VBROADCASTSS 8(SI), Y3
-	VBROADCASTSS 12(SI), Y4
-	VMASKMOVPS   (CX), Y0, Y4
-	VMASKMOVPS   (DX), Y0, Y5
-	VCVTPS2PD    X2, Y2
-	VCVTPS2PD    X4, Y6
-	VEXTRACTF128 $0x01, Y4, X7
-	VCVTPS2PD    X7, Y7
-	VMULPD       Y6, Y2, Y6
-	VMULPD       Y7, Y2, Y2
-	VMOVUPS      consts<>+2624(SB), Y7
-	VCVTPD2PSY   Y6, X7
-	VCVTPD2PSY   Y2, X2
-	VINSERTF128  $0x01, X2, Y7, Y7
-	VADDPS       Y7, Y5, Y2
+	VADDPS       Y4, Y2, Y2
 	VMASKMOVPS   Y2, Y0, (BX)
-	VCVTPS2PD    X3, Y3
-	VCVTPS2PD    X2, Y5
-	VEXTRACTF128 $0x01, Y2, X6
-	VCVTPS2PD    X6, Y6
-	VMULPD       Y5, Y3, Y5
-	VMULPD       Y6, Y3, Y3
-	VMOVUPS      consts<>+2624(SB), Y6
-	VCVTPD2PSY   Y5, X6
-	VCVTPD2PSY   Y3, X3
-	VINSERTF128  $0x01, X3, Y6, Y6
-	VADDPS       Y6, Y2, Y2
-	VCVTPS2PD    X1, Y1
-	VCVTPS2PD    X2, Y3
-	VEXTRACTF128 $0x01, Y2, X2
-	VCVTPS2PD    X2, Y2
-	VMULPD       Y3, Y1, Y3
-	VMULPD       Y2, Y1, Y1
-	VMOVUPS      consts<>+2624(SB), Y2
-	VCVTPD2PSY   Y3, X2
-	VCVTPD2PSY   Y1, X1
-	VINSERTF128  $0x01, X1, Y2, Y2
-	VSUBPS       Y2, Y4, Y1
+	VMULPS       Y2, Y5, Y4
+	VADDPS       Y4, Y2, Y2
+	VMULPS       Y2, Y3, Y2
+	VSUBPS       Y2, Y1, Y1
 	VMASKMOVPS   Y1, Y0, (CX)
 
 done:
@@ -6365,31 +5153,25 @@ loop:
 	CMPQ         AX, $0x00000008
 	JL           tail
 	VMOVUPS      (CX), Y0
-	VANDPS       consts<>+960(SB), Y0, Y1
-	VPADDD       consts<>+2560(SB), Y1, Y1
-	VMOVUPS      (DX), Y2
+	VMOVUPS      (DX), Y1
+	VMOVUPS      (BX), Y2
 	VANDPS       consts<>+960(SB), Y2, Y3
 	VPADDD       consts<>+2560(SB), Y3, Y3
-	VPMINUD      Y3, Y1, Y1
-	VMOVUPS      (BX), Y3
-	VANDPS       consts<>+960(SB), Y3, Y4
-	VPADDD       consts<>+2560(SB), Y4, Y4
-	VPMINUD      Y4, Y1, Y1
-	VPMINUD      consts<>+2752(SB), Y1, Y4
-	VPCMPEQD     Y1, Y4, Y4
+	VPMINUD      consts<>+2752(SB), Y3, Y4
+	VPCMPEQD     Y3, Y4, Y4
 	VPTEST       Y4, Y4
 	JNZ          exact
-	VBROADCASTSS (SI), Y1
+	VBROADCASTSS (SI), Y3
 	VBROADCASTSS 4(SI), Y4
 	VBROADCASTSS 8(SI), Y4
 	VBROADCASTSS 12(SI), Y5
-	VMULPS       Y3, Y4, Y3
-	VMULPS       Y2, Y5, Y5
-	VADDPS       Y5, Y3, Y3
-	VMOVUPS      Y3, (BX)
-	VMULPS       Y3, Y4, Y3
-	VADDPS       Y3, Y2, Y2
-	VMULPS       Y2, Y1, Y1
+	VMULPS       Y2, Y4, Y2
+	VMULPS       Y1, Y5, Y5
+	VADDPS       Y5, Y2, Y2
+	VMOVUPS      Y2, (BX)
+	VMULPS       Y2, Y4, Y2
+	VADDPS       Y2, Y1, Y1
+	VMULPS       Y1, Y3, Y1
 	VSUBPS       Y1, Y0, Y0
 	VMOVUPS      Y0, (CX)
 	JMP          next
@@ -6461,31 +5243,25 @@ tail:
 	NEGQ         AX
 	VMOVUPS      32(DI)(AX*4), Y0
 	VMASKMOVPS   (CX), Y0, Y1
-	VANDPS       consts<>+960(SB), Y1, Y2
-	VPADDD       consts<>+2560(SB), Y2, Y2
-	VMASKMOVPS   (DX), Y0, Y3
+	VMASKMOVPS   (DX), Y0, Y2
+	VMASKMOVPS   (BX), Y0, Y3
 	VANDPS       consts<>+960(SB), Y3, Y4
 	VPADDD       consts<>+2560(SB), Y4, Y4
-	VPMINUD      Y4, Y2, Y2
-	VMASKMOVPS   (BX), Y0, Y4
-	VANDPS       consts<>+960(SB), Y4, Y5
-	VPADDD       consts<>+2560(SB), Y5, Y5
-	VPMINUD      Y5, Y2, Y2
-	VPMINUD      consts<>+2752(SB), Y2, Y5
-	VPCMPEQD     Y2, Y5, Y5
+	VPMINUD      consts<>+2752(SB), Y4, Y5
+	VPCMPEQD     Y4, Y5, Y5
 	VPTEST       Y5, Y5
 	JNZ          tailexact
-	VBROADCASTSS (SI), Y2
+	VBROADCASTSS (SI), Y4
 	VBROADCASTSS 4(SI), Y5
 	VBROADCASTSS 8(SI), Y5
 	VBROADCASTSS 12(SI), Y6
-	VMULPS       Y4, Y5, Y4
-	VMULPS       Y3, Y6, Y6
-	VADDPS       Y6, Y4, Y4
-	VMASKMOVPS   Y4, Y0, (BX)
-	VMULPS       Y4, Y5, Y4
-	VADDPS       Y4, Y3, Y3
-	VMULPS       Y3, Y2, Y2
+	VMULPS       Y3, Y5, Y3
+	VMULPS       Y2, Y6, Y6
+	VADDPS       Y6, Y3, Y3
+	VMASKMOVPS   Y3, Y0, (BX)
+	VMULPS       Y3, Y5, Y3
+	VADDPS       Y3, Y2, Y2
+	VMULPS       Y2, Y4, Y2
 	VSUBPS       Y2, Y1, Y1
 	VMASKMOVPS   Y1, Y0, (CX)
 	JMP          done
@@ -6560,33 +5336,27 @@ loop:
 	CMPQ         AX, $0x00000008
 	JL           tail
 	VMOVUPS      (CX), Y0
-	VANDPS       consts<>+960(SB), Y0, Y1
-	VPADDD       consts<>+2560(SB), Y1, Y1
-	VMOVUPS      (DX), Y2
+	VMOVUPS      (DX), Y1
+	VMOVUPS      (BX), Y2
 	VANDPS       consts<>+960(SB), Y2, Y3
 	VPADDD       consts<>+2560(SB), Y3, Y3
-	VPMINUD      Y3, Y1, Y1
-	VMOVUPS      (BX), Y3
-	VANDPS       consts<>+960(SB), Y3, Y4
-	VPADDD       consts<>+2560(SB), Y4, Y4
-	VPMINUD      Y4, Y1, Y1
-	VPMINUD      consts<>+2752(SB), Y1, Y4
-	VPCMPEQD     Y1, Y4, Y4
+	VPMINUD      consts<>+2752(SB), Y3, Y4
+	VPCMPEQD     Y3, Y4, Y4
 	VPTEST       Y4, Y4
 	JNZ          exact
-	VBROADCASTSS (SI), Y1
+	VBROADCASTSS (SI), Y3
 	VBROADCASTSS 4(SI), Y4
 	VBROADCASTSS 8(SI), Y5
 	VBROADCASTSS 12(SI), Y6
 	VMULPS       Y0, Y4, Y4
+	VADDPS       Y4, Y1, Y1
+	VMULPS       Y2, Y5, Y2
+	VMULPS       Y1, Y6, Y4
 	VADDPS       Y4, Y2, Y2
-	VMULPS       Y3, Y5, Y3
-	VMULPS       Y2, Y6, Y4
-	VADDPS       Y4, Y3, Y3
-	VMOVUPS      Y3, (BX)
-	VMULPS       Y3, Y5, Y3
-	VADDPS       Y3, Y2, Y2
-	VMULPS       Y2, Y1, Y1
+	VMOVUPS      Y2, (BX)
+	VMULPS       Y2, Y5, Y2
+	VADDPS       Y2, Y1, Y1
+	VMULPS       Y1, Y3, Y1
 	VSUBPS       Y1, Y0, Y0
 	VMOVUPS      Y0, (CX)
 	JMP          next
@@ -6669,33 +5439,27 @@ tail:
 	NEGQ         AX
 	VMOVUPS      32(DI)(AX*4), Y0
 	VMASKMOVPS   (CX), Y0, Y1
-	VANDPS       consts<>+960(SB), Y1, Y2
-	VPADDD       consts<>+2560(SB), Y2, Y2
-	VMASKMOVPS   (DX), Y0, Y3
+	VMASKMOVPS   (DX), Y0, Y2
+	VMASKMOVPS   (BX), Y0, Y3
 	VANDPS       consts<>+960(SB), Y3, Y4
 	VPADDD       consts<>+2560(SB), Y4, Y4
-	VPMINUD      Y4, Y2, Y2
-	VMASKMOVPS   (BX), Y0, Y4
-	VANDPS       consts<>+960(SB), Y4, Y5
-	VPADDD       consts<>+2560(SB), Y5, Y5
-	VPMINUD      Y5, Y2, Y2
-	VPMINUD      consts<>+2752(SB), Y2, Y5
-	VPCMPEQD     Y2, Y5, Y5
+	VPMINUD      consts<>+2752(SB), Y4, Y5
+	VPCMPEQD     Y4, Y5, Y5
 	VPTEST       Y5, Y5
 	JNZ          tailexact
-	VBROADCASTSS (SI), Y2
+	VBROADCASTSS (SI), Y4
 	VBROADCASTSS 4(SI), Y5
 	VBROADCASTSS 8(SI), Y6
 	VBROADCASTSS 12(SI), Y7
 	VMULPS       Y1, Y5, Y5
+	VADDPS       Y5, Y2, Y2
+	VMULPS       Y3, Y6, Y3
+	VMULPS       Y2, Y7, Y5
 	VADDPS       Y5, Y3, Y3
-	VMULPS       Y4, Y6, Y4
-	VMULPS       Y3, Y7, Y5
-	VADDPS       Y5, Y4, Y4
-	VMASKMOVPS   Y4, Y0, (BX)
-	VMULPS       Y4, Y6, Y4
-	VADDPS       Y4, Y3, Y3
-	VMULPS       Y3, Y2, Y2
+	VMASKMOVPS   Y3, Y0, (BX)
+	VMULPS       Y3, Y6, Y3
+	VADDPS       Y3, Y2, Y2
+	VMULPS       Y2, Y4, Y2
 	VSUBPS       Y2, Y1, Y1
 	VMASKMOVPS   Y1, Y0, (CX)
 	JMP          done
@@ -6786,33 +5550,23 @@ loop:
 	CMPQ         AX, $0x00000010
 	JL           tail
 	VMOVUPS      (CX), Z4
-	VBROADCASTSS consts<>+960(SB), Z5
-	VBROADCASTSS consts<>+2560(SB), Z5
-	VPANDD       Z2, Z4, Z5
-	VPADDD       Z3, Z5, Z5
-	VMOVUPS      (DX), Z6
+	VMOVUPS      (DX), Z5
+	VMOVUPS      (BX), Z6
 	VBROADCASTSS consts<>+960(SB), Z7
 	VBROADCASTSS consts<>+2560(SB), Z7
 	VPANDD       Z2, Z6, Z7
 	VPADDD       Z3, Z7, Z7
-	VPMINUD      Z7, Z5, Z5
-	VMOVUPS      (BX), Z7
-	VBROADCASTSS consts<>+960(SB), Z8
-	VBROADCASTSS consts<>+2560(SB), Z8
-	VPANDD       Z2, Z7, Z8
-	VPADDD       Z3, Z8, Z8
-	VPMINUD      Z8, Z5, Z5
 	VBROADCASTSS consts<>+2688(SB), Z8
-	VPCMPUD      $0x01, Z8, Z5, K1
+	VPCMPUD      $0x01, Z8, Z7, K1
 	KORTESTW     K1, K1
 	JNZ          exact
-	VMULPS       Z6, Z6, Z5
-	VADDPS       Z5, Z7, Z5
-	VMOVUPS      Z5, (BX)
-	VMULPS       Z6, Z0, Z6
-	VSQRTPS      Z5, Z5
-	VADDPS       Z1, Z5, Z5
-	VDIVPS       Z5, Z6, Z5
+	VMULPS       Z5, Z5, Z7
+	VADDPS       Z7, Z6, Z6
+	VMOVUPS      Z6, (BX)
+	VMULPS       Z5, Z0, Z5
+	VSQRTPS      Z6, Z6
+	VADDPS       Z1, Z6, Z6
+	VDIVPS       Z6, Z5, Z5
 	VADDPS       Z5, Z4, Z4
 	VMOVUPS      Z4, (CX)
 	JMP          next
@@ -6877,30 +5631,20 @@ tail:
 	LEAQ         kmask<>+0(SB), SI
 	KMOVW        (SI)(AX*2), K1
 	VMOVUPS.Z    (CX), K1, Z4
-	VBROADCASTSS consts<>+960(SB), Z5
-	VBROADCASTSS consts<>+2560(SB), Z5
-	VPANDD       Z2, Z4, Z5
-	VPADDD       Z3, Z5, Z5
-	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX), K1, Z5
+	VMOVUPS.Z    (BX), K1, Z6
 	VBROADCASTSS consts<>+960(SB), Z7
 	VBROADCASTSS consts<>+2560(SB), Z7
-	VPANDD       Z2, Z6, Z7
-	VPADDD       Z3, Z7, Z7
-	VPMINUD      Z7, Z5, Z5
-	VMOVUPS.Z    (BX), K1, Z7
-	VBROADCASTSS consts<>+960(SB), Z8
-	VBROADCASTSS consts<>+2560(SB), Z8
-	VPANDD       Z2, Z7, Z2
+	VPANDD       Z2, Z6, Z2
 	VPADDD       Z3, Z2, Z2
-	VPMINUD      Z2, Z5, Z5
-	VBROADCASTSS consts<>+2688(SB), Z2
-	VPCMPUD      $0x01, Z2, Z5, K2
+	VBROADCASTSS consts<>+2688(SB), Z3
+	VPCMPUD      $0x01, Z3, Z2, K2
 	KORTESTW     K2, K2
 	JNZ          tailexact
-	VMULPS       Z6, Z6, Z2
-	VADDPS       Z2, Z7, Z2
+	VMULPS       Z5, Z5, Z2
+	VADDPS       Z2, Z6, Z2
 	VMOVUPS      Z2, K1, (BX)
-	VMULPS       Z6, Z0, Z0
+	VMULPS       Z5, Z0, Z0
 	VSQRTPS      Z2, Z2
 	VADDPS       Z1, Z2, Z1
 	VDIVPS       Z1, Z0, Z0
@@ -6977,30 +5721,20 @@ loop:
 	CMPQ         AX, $0x00000010
 	JL           tail
 	VMOVUPS      (CX), Z5
-	VBROADCASTSS consts<>+960(SB), Z6
-	VBROADCASTSS consts<>+2560(SB), Z6
-	VPANDD       Z3, Z5, Z6
-	VPADDD       Z4, Z6, Z6
-	VMOVUPS      (DX), Z7
+	VMOVUPS      (DX), Z6
+	VMOVUPS      (BX), Z7
 	VBROADCASTSS consts<>+960(SB), Z8
 	VBROADCASTSS consts<>+2560(SB), Z8
 	VPANDD       Z3, Z7, Z8
 	VPADDD       Z4, Z8, Z8
-	VPMINUD      Z8, Z6, Z6
-	VMOVUPS      (BX), Z8
-	VBROADCASTSS consts<>+960(SB), Z9
-	VBROADCASTSS consts<>+2560(SB), Z9
-	VPANDD       Z3, Z8, Z9
-	VPADDD       Z4, Z9, Z9
-	VPMINUD      Z9, Z6, Z6
 	VBROADCASTSS consts<>+2688(SB), Z9
-	VPCMPUD      $0x01, Z9, Z6, K1
+	VPCMPUD      $0x01, Z9, Z8, K1
 	KORTESTW     K1, K1
 	JNZ          exact
-	VMULPS       Z5, Z1, Z6
-	VADDPS       Z6, Z7, Z6
-	VMULPS       Z6, Z6, Z7
-	VADDPS       Z7, Z8, Z7
+	VMULPS       Z5, Z1, Z8
+	VADDPS       Z8, Z6, Z6
+	VMULPS       Z6, Z6, Z8
+	VADDPS       Z8, Z7, Z7
 	VMOVUPS      Z7, (BX)
 	VMULPS       Z6, Z0, Z6
 	VSQRTPS      Z7, Z7
@@ -7081,30 +5815,20 @@ tail:
 	LEAQ         kmask<>+0(SB), SI
 	KMOVW        (SI)(AX*2), K1
 	VMOVUPS.Z    (CX), K1, Z5
-	VBROADCASTSS consts<>+960(SB), Z6
-	VBROADCASTSS consts<>+2560(SB), Z6
-	VPANDD       Z3, Z5, Z6
-	VPADDD       Z4, Z6, Z6
-	VMOVUPS.Z    (DX), K1, Z7
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (BX), K1, Z7
 	VBROADCASTSS consts<>+960(SB), Z8
 	VBROADCASTSS consts<>+2560(SB), Z8
-	VPANDD       Z3, Z7, Z8
-	VPADDD       Z4, Z8, Z8
-	VPMINUD      Z8, Z6, Z6
-	VMOVUPS.Z    (BX), K1, Z8
-	VBROADCASTSS consts<>+960(SB), Z9
-	VBROADCASTSS consts<>+2560(SB), Z9
-	VPANDD       Z3, Z8, Z3
+	VPANDD       Z3, Z7, Z3
 	VPADDD       Z4, Z3, Z3
-	VPMINUD      Z3, Z6, Z6
-	VBROADCASTSS consts<>+2688(SB), Z3
-	VPCMPUD      $0x01, Z3, Z6, K2
+	VBROADCASTSS consts<>+2688(SB), Z4
+	VPCMPUD      $0x01, Z4, Z3, K2
 	KORTESTW     K2, K2
 	JNZ          tailexact
 	VMULPS       Z5, Z1, Z1
-	VADDPS       Z1, Z7, Z1
+	VADDPS       Z1, Z6, Z1
 	VMULPS       Z1, Z1, Z3
-	VADDPS       Z3, Z8, Z3
+	VADDPS       Z3, Z7, Z3
 	VMOVUPS      Z3, K1, (BX)
 	VMULPS       Z1, Z0, Z0
 	VSQRTPS      Z3, Z1
@@ -7189,28 +5913,22 @@ loop:
 	CMPQ         AX, $0x00000008
 	JL           tail
 	VMOVUPS      (CX), Y0
-	VANDPS       consts<>+960(SB), Y0, Y1
-	VPADDD       consts<>+2560(SB), Y1, Y1
-	VMOVUPS      (DX), Y2
+	VMOVUPS      (DX), Y1
+	VMOVUPS      (BX), Y2
 	VANDPS       consts<>+960(SB), Y2, Y3
 	VPADDD       consts<>+2560(SB), Y3, Y3
-	VPMINUD      Y3, Y1, Y1
-	VMOVUPS      (BX), Y3
-	VANDPS       consts<>+960(SB), Y3, Y4
-	VPADDD       consts<>+2560(SB), Y4, Y4
-	VPMINUD      Y4, Y1, Y1
-	VPMINUD      consts<>+2752(SB), Y1, Y4
-	VPCMPEQD     Y1, Y4, Y4
+	VPMINUD      consts<>+2752(SB), Y3, Y4
+	VPCMPEQD     Y3, Y4, Y4
 	VPTEST       Y4, Y4
 	JNZ          exact
-	VBROADCASTSS (SI), Y1
+	VBROADCASTSS (SI), Y3
 	VBROADCASTSS 4(SI), Y4
 	VBROADCASTSS 8(SI), Y4
-	VMULPS       Y2, Y2, Y5
-	VADDPS       Y5, Y3, Y3
-	VMOVUPS      Y3, (BX)
-	VMULPS       Y2, Y1, Y1
-	VSQRTPS      Y3, Y2
+	VMULPS       Y1, Y1, Y5
+	VADDPS       Y5, Y2, Y2
+	VMOVUPS      Y2, (BX)
+	VMULPS       Y1, Y3, Y1
+	VSQRTPS      Y2, Y2
 	VADDPS       Y4, Y2, Y2
 	VDIVPS       Y2, Y1, Y1
 	VADDPS       Y1, Y0, Y0
@@ -7281,28 +5999,22 @@ tail:
 	NEGQ         AX
 	VMOVUPS      32(DI)(AX*4), Y0
 	VMASKMOVPS   (CX), Y0, Y1
-	VANDPS       consts<>+960(SB), Y1, Y2
-	VPADDD       consts<>+2560(SB), Y2, Y2
-	VMASKMOVPS   (DX), Y0, Y3
+	VMASKMOVPS   (DX), Y0, Y2
+	VMASKMOVPS   (BX), Y0, Y3
 	VANDPS       consts<>+960(SB), Y3, Y4
 	VPADDD       consts<>+2560(SB), Y4, Y4
-	VPMINUD      Y4, Y2, Y2
-	VMASKMOVPS   (BX), Y0, Y4
-	VANDPS       consts<>+960(SB), Y4, Y5
-	VPADDD       consts<>+2560(SB), Y5, Y5
-	VPMINUD      Y5, Y2, Y2
-	VPMINUD      consts<>+2752(SB), Y2, Y5
-	VPCMPEQD     Y2, Y5, Y5
+	VPMINUD      consts<>+2752(SB), Y4, Y5
+	VPCMPEQD     Y4, Y5, Y5
 	VPTEST       Y5, Y5
 	JNZ          tailexact
-	VBROADCASTSS (SI), Y2
+	VBROADCASTSS (SI), Y4
 	VBROADCASTSS 4(SI), Y5
 	VBROADCASTSS 8(SI), Y5
-	VMULPS       Y3, Y3, Y6
-	VADDPS       Y6, Y4, Y4
-	VMASKMOVPS   Y4, Y0, (BX)
-	VMULPS       Y3, Y2, Y2
-	VSQRTPS      Y4, Y3
+	VMULPS       Y2, Y2, Y6
+	VADDPS       Y6, Y3, Y3
+	VMASKMOVPS   Y3, Y0, (BX)
+	VMULPS       Y2, Y4, Y2
+	VSQRTPS      Y3, Y3
 	VADDPS       Y5, Y3, Y3
 	VDIVPS       Y3, Y2, Y2
 	VADDPS       Y2, Y1, Y1
@@ -7376,30 +6088,24 @@ loop:
 	CMPQ         AX, $0x00000008
 	JL           tail
 	VMOVUPS      (CX), Y0
-	VANDPS       consts<>+960(SB), Y0, Y1
-	VPADDD       consts<>+2560(SB), Y1, Y1
-	VMOVUPS      (DX), Y2
+	VMOVUPS      (DX), Y1
+	VMOVUPS      (BX), Y2
 	VANDPS       consts<>+960(SB), Y2, Y3
 	VPADDD       consts<>+2560(SB), Y3, Y3
-	VPMINUD      Y3, Y1, Y1
-	VMOVUPS      (BX), Y3
-	VANDPS       consts<>+960(SB), Y3, Y4
-	VPADDD       consts<>+2560(SB), Y4, Y4
-	VPMINUD      Y4, Y1, Y1
-	VPMINUD      consts<>+2752(SB), Y1, Y4
-	VPCMPEQD     Y1, Y4, Y4
+	VPMINUD      consts<>+2752(SB), Y3, Y4
+	VPCMPEQD     Y3, Y4, Y4
 	VPTEST       Y4, Y4
 	JNZ          exact
-	VBROADCASTSS (SI), Y1
+	VBROADCASTSS (SI), Y3
 	VBROADCASTSS 4(SI), Y4
 	VBROADCASTSS 8(SI), Y5
 	VMULPS       Y0, Y4, Y4
+	VADDPS       Y4, Y1, Y1
+	VMULPS       Y1, Y1, Y4
 	VADDPS       Y4, Y2, Y2
-	VMULPS       Y2, Y2, Y4
-	VADDPS       Y4, Y3, Y3
-	VMOVUPS      Y3, (BX)
-	VMULPS       Y2, Y1, Y1
-	VSQRTPS      Y3, Y2
+	VMOVUPS      Y2, (BX)
+	VMULPS       Y1, Y3, Y1
+	VSQRTPS      Y2, Y2
 	VADDPS       Y5, Y2, Y2
 	VDIVPS       Y2, Y1, Y1
 	VADDPS       Y1, Y0, Y0
@@ -7481,30 +6187,24 @@ tail:
 	NEGQ         AX
 	VMOVUPS      32(DI)(AX*4), Y0
 	VMASKMOVPS   (CX), Y0, Y1
-	VANDPS       consts<>+960(SB), Y1, Y2
-	VPADDD       consts<>+2560(SB), Y2, Y2
-	VMASKMOVPS   (DX), Y0, Y3
+	VMASKMOVPS   (DX), Y0, Y2
+	VMASKMOVPS   (BX), Y0, Y3
 	VANDPS       consts<>+960(SB), Y3, Y4
 	VPADDD       consts<>+2560(SB), Y4, Y4
-	VPMINUD      Y4, Y2, Y2
-	VMASKMOVPS   (BX), Y0, Y4
-	VANDPS       consts<>+960(SB), Y4, Y5
-	VPADDD       consts<>+2560(SB), Y5, Y5
-	VPMINUD      Y5, Y2, Y2
-	VPMINUD      consts<>+2752(SB), Y2, Y5
-	VPCMPEQD     Y2, Y5, Y5
+	VPMINUD      consts<>+2752(SB), Y4, Y5
+	VPCMPEQD     Y4, Y5, Y5
 	VPTEST       Y5, Y5
 	JNZ          tailexact
-	VBROADCASTSS (SI), Y2
+	VBROADCASTSS (SI), Y4
 	VBROADCASTSS 4(SI), Y5
 	VBROADCASTSS 8(SI), Y6
 	VMULPS       Y1, Y5, Y5
+	VADDPS       Y5, Y2, Y2
+	VMULPS       Y2, Y2, Y5
 	VADDPS       Y5, Y3, Y3
-	VMULPS       Y3, Y3, Y5
-	VADDPS       Y5, Y4, Y4
-	VMASKMOVPS   Y4, Y0, (BX)
-	VMULPS       Y3, Y2, Y2
-	VSQRTPS      Y4, Y3
+	VMASKMOVPS   Y3, Y0, (BX)
+	VMULPS       Y2, Y4, Y2
+	VSQRTPS      Y3, Y3
 	VADDPS       Y6, Y3, Y3
 	VDIVPS       Y3, Y2, Y2
 	VADDPS       Y2, Y1, Y1
@@ -7599,35 +6299,25 @@ loop:
 	CMPQ         AX, $0x00000010
 	JL           tail
 	VMOVUPS      (CX), Z6
-	VBROADCASTSS consts<>+960(SB), Z7
-	VBROADCASTSS consts<>+2560(SB), Z7
-	VPANDD       Z4, Z6, Z7
-	VPADDD       Z5, Z7, Z7
-	VMOVUPS      (DX), Z8
+	VMOVUPS      (DX), Z7
+	VMOVUPS      (BX), Z8
 	VBROADCASTSS consts<>+960(SB), Z9
 	VBROADCASTSS consts<>+2560(SB), Z9
 	VPANDD       Z4, Z8, Z9
 	VPADDD       Z5, Z9, Z9
-	VPMINUD      Z9, Z7, Z7
-	VMOVUPS      (BX), Z9
-	VBROADCASTSS consts<>+960(SB), Z10
-	VBROADCASTSS consts<>+2560(SB), Z10
-	VPANDD       Z4, Z9, Z10
-	VPADDD       Z5, Z10, Z10
-	VPMINUD      Z10, Z7, Z7
 	VBROADCASTSS consts<>+2688(SB), Z10
-	VPCMPUD      $0x01, Z10, Z7, K1
+	VPCMPUD      $0x01, Z10, Z9, K1
 	KORTESTW     K1, K1
 	JNZ          exact
-	VMULPS       Z0, Z9, Z7
-	VMULPS       Z8, Z1, Z9
-	VMULPS       Z8, Z9, Z9
-	VADDPS       Z9, Z7, Z7
-	VMOVUPS      Z7, (BX)
-	VSQRTPS      Z7, Z7
-	VADDPS       Z2, Z7, Z7
-	VMULPS       Z8, Z3, Z8
-	VDIVPS       Z7, Z8, Z7
+	VMULPS       Z0, Z8, Z8
+	VMULPS       Z7, Z1, Z9
+	VMULPS       Z7, Z9, Z9
+	VADDPS       Z9, Z8, Z8
+	VMOVUPS      Z8, (BX)
+	VSQRTPS      Z8, Z8
+	VADDPS       Z2, Z8, Z8
+	VMULPS       Z7, Z3, Z7
+	VDIVPS       Z8, Z7, Z7
 	VADDPS       Z7, Z6, Z6
 	VMOVUPS      Z6, (CX)
 	JMP          next
@@ -7714,34 +6404,24 @@ tail:
 	LEAQ         kmask<>+0(SB), SI
 	KMOVW        (SI)(AX*2), K1
 	VMOVUPS.Z    (CX), K1, Z6
-	VBROADCASTSS consts<>+960(SB), Z7
-	VBROADCASTSS consts<>+2560(SB), Z7
-	VPANDD       Z4, Z6, Z7
-	VPADDD       Z5, Z7, Z7
-	VMOVUPS.Z    (DX), K1, Z8
+	VMOVUPS.Z    (DX), K1, Z7
+	VMOVUPS.Z    (BX), K1, Z8
 	VBROADCASTSS consts<>+960(SB), Z9
 	VBROADCASTSS consts<>+2560(SB), Z9
-	VPANDD       Z4, Z8, Z9
-	VPADDD       Z5, Z9, Z9
-	VPMINUD      Z9, Z7, Z7
-	VMOVUPS.Z    (BX), K1, Z9
-	VBROADCASTSS consts<>+960(SB), Z10
-	VBROADCASTSS consts<>+2560(SB), Z10
-	VPANDD       Z4, Z9, Z4
+	VPANDD       Z4, Z8, Z4
 	VPADDD       Z5, Z4, Z4
-	VPMINUD      Z4, Z7, Z7
-	VBROADCASTSS consts<>+2688(SB), Z4
-	VPCMPUD      $0x01, Z4, Z7, K2
+	VBROADCASTSS consts<>+2688(SB), Z5
+	VPCMPUD      $0x01, Z5, Z4, K2
 	KORTESTW     K2, K2
 	JNZ          tailexact
-	VMULPS       Z0, Z9, Z0
-	VMULPS       Z8, Z1, Z1
-	VMULPS       Z8, Z1, Z1
+	VMULPS       Z0, Z8, Z0
+	VMULPS       Z7, Z1, Z1
+	VMULPS       Z7, Z1, Z1
 	VADDPS       Z1, Z0, Z0
 	VMOVUPS      Z0, K1, (BX)
 	VSQRTPS      Z0, Z0
 	VADDPS       Z2, Z0, Z0
-	VMULPS       Z8, Z3, Z1
+	VMULPS       Z7, Z3, Z1
 	VDIVPS       Z0, Z1, Z0
 	VADDPS       Z0, Z6, Z0
 	VMOVUPS      Z0, K1, (CX)
@@ -7841,29 +6521,19 @@ loop:
 	CMPQ         AX, $0x00000010
 	JL           tail
 	VMOVUPS      (CX), Z7
-	VBROADCASTSS consts<>+960(SB), Z8
-	VBROADCASTSS consts<>+2560(SB), Z8
-	VPANDD       Z5, Z7, Z8
-	VPADDD       Z6, Z8, Z8
-	VMOVUPS      (DX), Z9
+	VMOVUPS      (DX), Z8
+	VMOVUPS      (BX), Z9
 	VBROADCASTSS consts<>+960(SB), Z10
 	VBROADCASTSS consts<>+2560(SB), Z10
 	VPANDD       Z5, Z9, Z10
 	VPADDD       Z6, Z10, Z10
-	VPMINUD      Z10, Z8, Z8
-	VMOVUPS      (BX), Z10
-	VBROADCASTSS consts<>+960(SB), Z11
-	VBROADCASTSS consts<>+2560(SB), Z11
-	VPANDD       Z5, Z10, Z11
-	VPADDD       Z6, Z11, Z11
-	VPMINUD      Z11, Z8, Z8
 	VBROADCASTSS consts<>+2688(SB), Z11
-	VPCMPUD      $0x01, Z11, Z8, K1
+	VPCMPUD      $0x01, Z11, Z10, K1
 	KORTESTW     K1, K1
 	JNZ          exact
-	VMULPS       Z7, Z3, Z8
-	VADDPS       Z8, Z9, Z8
-	VMULPS       Z0, Z10, Z9
+	VMULPS       Z7, Z3, Z10
+	VADDPS       Z10, Z8, Z8
+	VMULPS       Z0, Z9, Z9
 	VMULPS       Z8, Z1, Z10
 	VMULPS       Z8, Z10, Z10
 	VADDPS       Z10, Z9, Z9
@@ -7969,29 +6639,19 @@ tail:
 	LEAQ         kmask<>+0(SB), SI
 	KMOVW        (SI)(AX*2), K1
 	VMOVUPS.Z    (CX), K1, Z7
-	VBROADCASTSS consts<>+960(SB), Z8
-	VBROADCASTSS consts<>+2560(SB), Z8
-	VPANDD       Z5, Z7, Z8
-	VPADDD       Z6, Z8, Z8
-	VMOVUPS.Z    (DX), K1, Z9
+	VMOVUPS.Z    (DX), K1, Z8
+	VMOVUPS.Z    (BX), K1, Z9
 	VBROADCASTSS consts<>+960(SB), Z10
 	VBROADCASTSS consts<>+2560(SB), Z10
-	VPANDD       Z5, Z9, Z10
-	VPADDD       Z6, Z10, Z10
-	VPMINUD      Z10, Z8, Z8
-	VMOVUPS.Z    (BX), K1, Z10
-	VBROADCASTSS consts<>+960(SB), Z11
-	VBROADCASTSS consts<>+2560(SB), Z11
-	VPANDD       Z5, Z10, Z5
+	VPANDD       Z5, Z9, Z5
 	VPADDD       Z6, Z5, Z5
-	VPMINUD      Z5, Z8, Z8
-	VBROADCASTSS consts<>+2688(SB), Z5
-	VPCMPUD      $0x01, Z5, Z8, K2
+	VBROADCASTSS consts<>+2688(SB), Z6
+	VPCMPUD      $0x01, Z6, Z5, K2
 	KORTESTW     K2, K2
 	JNZ          tailexact
 	VMULPS       Z7, Z3, Z3
-	VADDPS       Z3, Z9, Z3
-	VMULPS       Z0, Z10, Z0
+	VADDPS       Z3, Z8, Z3
+	VMULPS       Z0, Z9, Z0
 	VMULPS       Z3, Z1, Z1
 	VMULPS       Z3, Z1, Z1
 	VADDPS       Z1, Z0, Z0
@@ -8109,47 +6769,37 @@ loop:
 	CMPQ         AX, $0x00000010
 	JL           tail
 	VMOVUPS      (CX), Z6
-	VBROADCASTSS consts<>+960(SB), Z7
-	VBROADCASTSS consts<>+2560(SB), Z7
-	VPANDD       Z4, Z6, Z7
-	VPADDD       Z5, Z7, Z7
-	VMOVUPS      (DX), Z8
+	VMOVUPS      (DX), Z7
+	VMOVUPS      (BX), Z8
 	VBROADCASTSS consts<>+960(SB), Z9
 	VBROADCASTSS consts<>+2560(SB), Z9
 	VPANDD       Z4, Z8, Z9
 	VPADDD       Z5, Z9, Z9
-	VPMINUD      Z9, Z7, Z7
-	VMOVUPS      (BX), Z9
-	VBROADCASTSS consts<>+960(SB), Z10
-	VBROADCASTSS consts<>+2560(SB), Z10
-	VPANDD       Z4, Z9, Z10
-	VPADDD       Z5, Z10, Z10
-	VPMINUD      Z10, Z7, Z7
 	VMOVUPS      (SI), Z10
 	VBROADCASTSS consts<>+960(SB), Z11
 	VBROADCASTSS consts<>+2560(SB), Z11
 	VPANDD       Z4, Z10, Z11
 	VPADDD       Z5, Z11, Z11
-	VPMINUD      Z11, Z7, Z7
+	VPMINUD      Z11, Z9, Z9
 	VBROADCASTSS consts<>+2688(SB), Z11
-	VPCMPUD      $0x01, Z11, Z7, K1
+	VPCMPUD      $0x01, Z11, Z9, K1
 	KORTESTW     K1, K1
 	JNZ          exact
-	VMULPS       Z0, Z9, Z7
-	VMULPS       Z8, Z1, Z9
-	VMULPS       Z8, Z9, Z9
-	VADDPS       Z9, Z7, Z7
-	VMOVUPS      Z7, (BX)
+	VMULPS       Z0, Z8, Z8
+	VMULPS       Z7, Z1, Z9
+	VMULPS       Z7, Z9, Z9
+	VADDPS       Z9, Z8, Z8
+	VMOVUPS      Z8, (BX)
 	VMULPS       Z0, Z10, Z9
-	VMULPS       Z1, Z8, Z10
+	VMULPS       Z1, Z7, Z10
 	VADDPS       Z10, Z9, Z9
 	VMOVUPS      Z9, (SI)
 	VMULPS       Z9, Z9, Z9
-	VSUBPS       Z9, Z7, Z7
-	VSQRTPS      Z7, Z7
-	VADDPS       Z2, Z7, Z7
-	VMULPS       Z8, Z3, Z8
-	VDIVPS       Z7, Z8, Z7
+	VSUBPS       Z9, Z8, Z8
+	VSQRTPS      Z8, Z8
+	VADDPS       Z2, Z8, Z8
+	VMULPS       Z7, Z3, Z7
+	VDIVPS       Z8, Z7, Z7
 	VADDPS       Z7, Z6, Z6
 	VMOVUPS      Z6, (CX)
 	JMP          next
@@ -8264,46 +6914,36 @@ tail:
 	LEAQ         kmask<>+0(SB), DI
 	KMOVW        (DI)(AX*2), K1
 	VMOVUPS.Z    (CX), K1, Z6
-	VBROADCASTSS consts<>+960(SB), Z7
-	VBROADCASTSS consts<>+2560(SB), Z7
-	VPANDD       Z4, Z6, Z7
-	VPADDD       Z5, Z7, Z7
-	VMOVUPS.Z    (DX), K1, Z8
+	VMOVUPS.Z    (DX), K1, Z7
+	VMOVUPS.Z    (BX), K1, Z8
 	VBROADCASTSS consts<>+960(SB), Z9
 	VBROADCASTSS consts<>+2560(SB), Z9
 	VPANDD       Z4, Z8, Z9
 	VPADDD       Z5, Z9, Z9
-	VPMINUD      Z9, Z7, Z7
-	VMOVUPS.Z    (BX), K1, Z9
-	VBROADCASTSS consts<>+960(SB), Z10
-	VBROADCASTSS consts<>+2560(SB), Z10
-	VPANDD       Z4, Z9, Z10
-	VPADDD       Z5, Z10, Z10
-	VPMINUD      Z10, Z7, Z7
 	VMOVUPS.Z    (SI), K1, Z10
 	VBROADCASTSS consts<>+960(SB), Z11
 	VBROADCASTSS consts<>+2560(SB), Z11
 	VPANDD       Z4, Z10, Z4
 	VPADDD       Z5, Z4, Z4
-	VPMINUD      Z4, Z7, Z7
+	VPMINUD      Z4, Z9, Z9
 	VBROADCASTSS consts<>+2688(SB), Z4
-	VPCMPUD      $0x01, Z4, Z7, K2
+	VPCMPUD      $0x01, Z4, Z9, K2
 	KORTESTW     K2, K2
 	JNZ          tailexact
-	VMULPS       Z0, Z9, Z4
-	VMULPS       Z8, Z1, Z5
-	VMULPS       Z8, Z5, Z5
+	VMULPS       Z0, Z8, Z4
+	VMULPS       Z7, Z1, Z5
+	VMULPS       Z7, Z5, Z5
 	VADDPS       Z5, Z4, Z4
 	VMOVUPS      Z4, K1, (BX)
 	VMULPS       Z0, Z10, Z0
-	VMULPS       Z1, Z8, Z1
+	VMULPS       Z1, Z7, Z1
 	VADDPS       Z1, Z0, Z0
 	VMOVUPS      Z0, K1, (SI)
 	VMULPS       Z0, Z0, Z0
 	VSUBPS       Z0, Z4, Z0
 	VSQRTPS      Z0, Z0
 	VADDPS       Z2, Z0, Z0
-	VMULPS       Z8, Z3, Z1
+	VMULPS       Z7, Z3, Z1
 	VDIVPS       Z0, Z1, Z0
 	VADDPS       Z0, Z6, Z0
 	VMOVUPS      Z0, K1, (CX)
@@ -8431,35 +7071,25 @@ loop:
 	CMPQ         AX, $0x00000010
 	JL           tail
 	VMOVUPS      (CX), Z7
-	VBROADCASTSS consts<>+960(SB), Z8
-	VBROADCASTSS consts<>+2560(SB), Z8
-	VPANDD       Z5, Z7, Z8
-	VPADDD       Z6, Z8, Z8
-	VMOVUPS      (DX), Z9
+	VMOVUPS      (DX), Z8
+	VMOVUPS      (BX), Z9
 	VBROADCASTSS consts<>+960(SB), Z10
 	VBROADCASTSS consts<>+2560(SB), Z10
 	VPANDD       Z5, Z9, Z10
 	VPADDD       Z6, Z10, Z10
-	VPMINUD      Z10, Z8, Z8
-	VMOVUPS      (BX), Z10
-	VBROADCASTSS consts<>+960(SB), Z11
-	VBROADCASTSS consts<>+2560(SB), Z11
-	VPANDD       Z5, Z10, Z11
-	VPADDD       Z6, Z11, Z11
-	VPMINUD      Z11, Z8, Z8
 	VMOVUPS      (SI), Z11
 	VBROADCASTSS consts<>+960(SB), Z12
 	VBROADCASTSS consts<>+2560(SB), Z12
 	VPANDD       Z5, Z11, Z12
 	VPADDD       Z6, Z12, Z12
-	VPMINUD      Z12, Z8, Z8
+	VPMINUD      Z12, Z10, Z10
 	VBROADCASTSS consts<>+2688(SB), Z12
-	VPCMPUD      $0x01, Z12, Z8, K1
+	VPCMPUD      $0x01, Z12, Z10, K1
 	KORTESTW     K1, K1
 	JNZ          exact
-	VMULPS       Z7, Z3, Z8
-	VADDPS       Z8, Z9, Z8
-	VMULPS       Z0, Z10, Z9
+	VMULPS       Z7, Z3, Z10
+	VADDPS       Z10, Z8, Z8
+	VMULPS       Z0, Z9, Z9
 	VMULPS       Z8, Z1, Z10
 	VMULPS       Z8, Z10, Z10
 	VADDPS       Z10, Z9, Z9
@@ -8599,35 +7229,25 @@ tail:
 	LEAQ         kmask<>+0(SB), DI
 	KMOVW        (DI)(AX*2), K1
 	VMOVUPS.Z    (CX), K1, Z7
-	VBROADCASTSS consts<>+960(SB), Z8
-	VBROADCASTSS consts<>+2560(SB), Z8
-	VPANDD       Z5, Z7, Z8
-	VPADDD       Z6, Z8, Z8
-	VMOVUPS.Z    (DX), K1, Z9
+	VMOVUPS.Z    (DX), K1, Z8
+	VMOVUPS.Z    (BX), K1, Z9
 	VBROADCASTSS consts<>+960(SB), Z10
 	VBROADCASTSS consts<>+2560(SB), Z10
 	VPANDD       Z5, Z9, Z10
 	VPADDD       Z6, Z10, Z10
-	VPMINUD      Z10, Z8, Z8
-	VMOVUPS.Z    (BX), K1, Z10
-	VBROADCASTSS consts<>+960(SB), Z11
-	VBROADCASTSS consts<>+2560(SB), Z11
-	VPANDD       Z5, Z10, Z11
-	VPADDD       Z6, Z11, Z11
-	VPMINUD      Z11, Z8, Z8
 	VMOVUPS.Z    (SI), K1, Z11
 	VBROADCASTSS consts<>+960(SB), Z12
 	VBROADCASTSS consts<>+2560(SB), Z12
 	VPANDD       Z5, Z11, Z5
 	VPADDD       Z6, Z5, Z5
-	VPMINUD      Z5, Z8, Z8
+	VPMINUD      Z5, Z10, Z10
 	VBROADCASTSS consts<>+2688(SB), Z5
-	VPCMPUD      $0x01, Z5, Z8, K2
+	VPCMPUD      $0x01, Z5, Z10, K2
 	KORTESTW     K2, K2
 	JNZ          tailexact
 	VMULPS       Z7, Z3, Z3
-	VADDPS       Z3, Z9, Z3
-	VMULPS       Z0, Z10, Z5
+	VADDPS       Z3, Z8, Z3
+	VMULPS       Z0, Z9, Z5
 	VMULPS       Z3, Z1, Z6
 	VMULPS       Z3, Z6, Z6
 	VADDPS       Z6, Z5, Z5
@@ -8779,41 +7399,31 @@ loop:
 	CMPQ         AX, $0x00000010
 	JL           tail
 	VMOVUPS      (CX), Z7
-	VBROADCASTSS consts<>+960(SB), Z8
-	VBROADCASTSS consts<>+2560(SB), Z8
-	VPANDD       Z5, Z7, Z8
-	VPADDD       Z6, Z8, Z8
-	VMOVUPS      (DX), Z9
+	VMOVUPS      (DX), Z8
+	VMOVUPS      (BX), Z9
 	VBROADCASTSS consts<>+960(SB), Z10
 	VBROADCASTSS consts<>+2560(SB), Z10
 	VPANDD       Z5, Z9, Z10
 	VPADDD       Z6, Z10, Z10
-	VPMINUD      Z10, Z8, Z8
-	VMOVUPS      (BX), Z10
-	VBROADCASTSS consts<>+960(SB), Z11
-	VBROADCASTSS consts<>+2560(SB), Z11
-	VPANDD       Z5, Z10, Z11
-	VPADDD       Z6, Z11, Z11
-	VPMINUD      Z11, Z8, Z8
 	VMOVUPS      (DI), Z11
 	VBROADCASTSS consts<>+960(SB), Z12
 	VBROADCASTSS consts<>+2560(SB), Z12
 	VPANDD       Z5, Z11, Z12
 	VPADDD       Z6, Z12, Z12
-	VPMINUD      Z12, Z8, Z8
+	VPMINUD      Z12, Z10, Z10
 	VBROADCASTSS consts<>+2688(SB), Z12
-	VPCMPUD      $0x01, Z12, Z8, K1
+	VPCMPUD      $0x01, Z12, Z10, K1
 	KORTESTW     K1, K1
 	JNZ          exact
-	VMULPS       Z0, Z10, Z8
-	VMULPS       Z9, Z1, Z10
-	VMULPS       Z9, Z10, Z10
-	VADDPS       Z10, Z8, Z8
-	VMOVUPS      Z8, (BX)
-	VSQRTPS      Z8, Z8
-	VADDPS       Z2, Z8, Z8
+	VMULPS       Z0, Z9, Z9
+	VMULPS       Z8, Z1, Z10
+	VMULPS       Z8, Z10, Z10
+	VADDPS       Z10, Z9, Z9
+	VMOVUPS      Z9, (BX)
+	VSQRTPS      Z9, Z9
+	VADDPS       Z2, Z9, Z9
 	VMULPS       Z4, Z11, Z10
-	VDIVPS       Z8, Z9, Z8
+	VDIVPS       Z9, Z8, Z8
 	VADDPS       Z8, Z10, Z8
 	VMOVUPS      Z8, (DI)
 	VMULPS       Z8, Z3, Z8
@@ -8916,41 +7526,31 @@ tail:
 	LEAQ         kmask<>+0(SB), SI
 	KMOVW        (SI)(AX*2), K1
 	VMOVUPS.Z    (CX), K1, Z7
-	VBROADCASTSS consts<>+960(SB), Z8
-	VBROADCASTSS consts<>+2560(SB), Z8
-	VPANDD       Z5, Z7, Z8
-	VPADDD       Z6, Z8, Z8
-	VMOVUPS.Z    (DX), K1, Z9
+	VMOVUPS.Z    (DX), K1, Z8
+	VMOVUPS.Z    (BX), K1, Z9
 	VBROADCASTSS consts<>+960(SB), Z10
 	VBROADCASTSS consts<>+2560(SB), Z10
 	VPANDD       Z5, Z9, Z10
 	VPADDD       Z6, Z10, Z10
-	VPMINUD      Z10, Z8, Z8
-	VMOVUPS.Z    (BX), K1, Z10
-	VBROADCASTSS consts<>+960(SB), Z11
-	VBROADCASTSS consts<>+2560(SB), Z11
-	VPANDD       Z5, Z10, Z11
-	VPADDD       Z6, Z11, Z11
-	VPMINUD      Z11, Z8, Z8
 	VMOVUPS.Z    (DI), K1, Z11
 	VBROADCASTSS consts<>+960(SB), Z12
 	VBROADCASTSS consts<>+2560(SB), Z12
 	VPANDD       Z5, Z11, Z5
 	VPADDD       Z6, Z5, Z5
-	VPMINUD      Z5, Z8, Z8
+	VPMINUD      Z5, Z10, Z10
 	VBROADCASTSS consts<>+2688(SB), Z5
-	VPCMPUD      $0x01, Z5, Z8, K2
+	VPCMPUD      $0x01, Z5, Z10, K2
 	KORTESTW     K2, K2
 	JNZ          tailexact
-	VMULPS       Z0, Z10, Z0
-	VMULPS       Z9, Z1, Z1
-	VMULPS       Z9, Z1, Z1
+	VMULPS       Z0, Z9, Z0
+	VMULPS       Z8, Z1, Z1
+	VMULPS       Z8, Z1, Z1
 	VADDPS       Z1, Z0, Z0
 	VMOVUPS      Z0, K1, (BX)
 	VSQRTPS      Z0, Z0
 	VADDPS       Z2, Z0, Z0
 	VMULPS       Z4, Z11, Z1
-	VDIVPS       Z0, Z9, Z0
+	VDIVPS       Z0, Z8, Z0
 	VADDPS       Z0, Z1, Z0
 	VMOVUPS      Z0, K1, (DI)
 	VMULPS       Z0, Z3, Z0
@@ -9065,35 +7665,25 @@ loop:
 	CMPQ         AX, $0x00000010
 	JL           tail
 	VMOVUPS      (CX), Z8
-	VBROADCASTSS consts<>+960(SB), Z9
-	VBROADCASTSS consts<>+2560(SB), Z9
-	VPANDD       Z6, Z8, Z9
-	VPADDD       Z7, Z9, Z9
-	VMOVUPS      (DX), Z10
+	VMOVUPS      (DX), Z9
+	VMOVUPS      (BX), Z10
 	VBROADCASTSS consts<>+960(SB), Z11
 	VBROADCASTSS consts<>+2560(SB), Z11
 	VPANDD       Z6, Z10, Z11
 	VPADDD       Z7, Z11, Z11
-	VPMINUD      Z11, Z9, Z9
-	VMOVUPS      (BX), Z11
-	VBROADCASTSS consts<>+960(SB), Z12
-	VBROADCASTSS consts<>+2560(SB), Z12
-	VPANDD       Z6, Z11, Z12
-	VPADDD       Z7, Z12, Z12
-	VPMINUD      Z12, Z9, Z9
 	VMOVUPS      (DI), Z12
 	VBROADCASTSS consts<>+960(SB), Z13
 	VBROADCASTSS consts<>+2560(SB), Z13
 	VPANDD       Z6, Z12, Z13
 	VPADDD       Z7, Z13, Z13
-	VPMINUD      Z13, Z9, Z9
+	VPMINUD      Z13, Z11, Z11
 	VBROADCASTSS consts<>+2688(SB), Z13
-	VPCMPUD      $0x01, Z13, Z9, K1
+	VPCMPUD      $0x01, Z13, Z11, K1
 	KORTESTW     K1, K1
 	JNZ          exact
-	VMULPS       Z8, Z3, Z9
-	VADDPS       Z9, Z10, Z9
-	VMULPS       Z0, Z11, Z10
+	VMULPS       Z8, Z3, Z11
+	VADDPS       Z11, Z9, Z9
+	VMULPS       Z0, Z10, Z10
 	VMULPS       Z9, Z1, Z11
 	VMULPS       Z9, Z11, Z11
 	VADDPS       Z11, Z10, Z10
@@ -9215,35 +7805,25 @@ tail:
 	LEAQ         kmask<>+0(SB), SI
 	KMOVW        (SI)(AX*2), K1
 	VMOVUPS.Z    (CX), K1, Z8
-	VBROADCASTSS consts<>+960(SB), Z9
-	VBROADCASTSS consts<>+2560(SB), Z9
-	VPANDD       Z6, Z8, Z9
-	VPADDD       Z7, Z9, Z9
-	VMOVUPS.Z    (DX), K1, Z10
+	VMOVUPS.Z    (DX), K1, Z9
+	VMOVUPS.Z    (BX), K1, Z10
 	VBROADCASTSS consts<>+960(SB), Z11
 	VBROADCASTSS consts<>+2560(SB), Z11
 	VPANDD       Z6, Z10, Z11
 	VPADDD       Z7, Z11, Z11
-	VPMINUD      Z11, Z9, Z9
-	VMOVUPS.Z    (BX), K1, Z11
-	VBROADCASTSS consts<>+960(SB), Z12
-	VBROADCASTSS consts<>+2560(SB), Z12
-	VPANDD       Z6, Z11, Z12
-	VPADDD       Z7, Z12, Z12
-	VPMINUD      Z12, Z9, Z9
 	VMOVUPS.Z    (DI), K1, Z12
 	VBROADCASTSS consts<>+960(SB), Z13
 	VBROADCASTSS consts<>+2560(SB), Z13
 	VPANDD       Z6, Z12, Z6
 	VPADDD       Z7, Z6, Z6
-	VPMINUD      Z6, Z9, Z9
+	VPMINUD      Z6, Z11, Z11
 	VBROADCASTSS consts<>+2688(SB), Z6
-	VPCMPUD      $0x01, Z6, Z9, K2
+	VPCMPUD      $0x01, Z6, Z11, K2
 	KORTESTW     K2, K2
 	JNZ          tailexact
 	VMULPS       Z8, Z3, Z3
-	VADDPS       Z3, Z10, Z3
-	VMULPS       Z0, Z11, Z0
+	VADDPS       Z3, Z9, Z3
+	VMULPS       Z0, Z10, Z0
 	VMULPS       Z3, Z1, Z1
 	VMULPS       Z3, Z1, Z1
 	VADDPS       Z1, Z0, Z0
@@ -9377,53 +7957,43 @@ loop:
 	CMPQ         AX, $0x00000010
 	JL           tail
 	VMOVUPS      (CX), Z7
-	VBROADCASTSS consts<>+960(SB), Z8
-	VBROADCASTSS consts<>+2560(SB), Z8
-	VPANDD       Z5, Z7, Z8
-	VPADDD       Z6, Z8, Z8
-	VMOVUPS      (DX), Z9
+	VMOVUPS      (DX), Z8
+	VMOVUPS      (BX), Z9
 	VBROADCASTSS consts<>+960(SB), Z10
 	VBROADCASTSS consts<>+2560(SB), Z10
 	VPANDD       Z5, Z9, Z10
 	VPADDD       Z6, Z10, Z10
-	VPMINUD      Z10, Z8, Z8
-	VMOVUPS      (BX), Z10
-	VBROADCASTSS consts<>+960(SB), Z11
-	VBROADCASTSS consts<>+2560(SB), Z11
-	VPANDD       Z5, Z10, Z11
-	VPADDD       Z6, Z11, Z11
-	VPMINUD      Z11, Z8, Z8
 	VMOVUPS      (SI), Z11
 	VBROADCASTSS consts<>+960(SB), Z12
 	VBROADCASTSS consts<>+2560(SB), Z12
 	VPANDD       Z5, Z11, Z12
 	VPADDD       Z6, Z12, Z12
-	VPMINUD      Z12, Z8, Z8
+	VPMINUD      Z12, Z10, Z10
 	VMOVUPS      (DI), Z12
 	VBROADCASTSS consts<>+960(SB), Z13
 	VBROADCASTSS consts<>+2560(SB), Z13
 	VPANDD       Z5, Z12, Z13
 	VPADDD       Z6, Z13, Z13
-	VPMINUD      Z13, Z8, Z8
+	VPMINUD      Z13, Z10, Z10
 	VBROADCASTSS consts<>+2688(SB), Z13
-	VPCMPUD      $0x01, Z13, Z8, K1
+	VPCMPUD      $0x01, Z13, Z10, K1
 	KORTESTW     K1, K1
 	JNZ          exact
-	VMULPS       Z0, Z10, Z8
-	VMULPS       Z9, Z1, Z10
-	VMULPS       Z9, Z10, Z10
-	VADDPS       Z10, Z8, Z8
-	VMOVUPS      Z8, (BX)
+	VMULPS       Z0, Z9, Z9
+	VMULPS       Z8, Z1, Z10
+	VMULPS       Z8, Z10, Z10
+	VADDPS       Z10, Z9, Z9
+	VMOVUPS      Z9, (BX)
 	VMULPS       Z0, Z11, Z10
-	VMULPS       Z1, Z9, Z11
+	VMULPS       Z1, Z8, Z11
 	VADDPS       Z11, Z10, Z10
 	VMOVUPS      Z10, (SI)
 	VMULPS       Z10, Z10, Z10
-	VSUBPS       Z10, Z8, Z8
-	VSQRTPS      Z8, Z8
-	VADDPS       Z2, Z8, Z8
+	VSUBPS       Z10, Z9, Z9
+	VSQRTPS      Z9, Z9
+	VADDPS       Z2, Z9, Z9
 	VMULPS       Z4, Z12, Z10
-	VDIVPS       Z8, Z9, Z8
+	VDIVPS       Z9, Z8, Z8
 	VADDPS       Z8, Z10, Z8
 	VMOVUPS      Z8, (DI)
 	VMULPS       Z8, Z3, Z8
@@ -9554,45 +8124,35 @@ tail:
 	LEAQ         kmask<>+0(SB), R8
 	KMOVW        (R8)(AX*2), K1
 	VMOVUPS.Z    (CX), K1, Z7
-	VBROADCASTSS consts<>+960(SB), Z8
-	VBROADCASTSS consts<>+2560(SB), Z8
-	VPANDD       Z5, Z7, Z8
-	VPADDD       Z6, Z8, Z8
-	VMOVUPS.Z    (DX), K1, Z9
+	VMOVUPS.Z    (DX), K1, Z8
+	VMOVUPS.Z    (BX), K1, Z9
 	VBROADCASTSS consts<>+960(SB), Z10
 	VBROADCASTSS consts<>+2560(SB), Z10
 	VPANDD       Z5, Z9, Z10
 	VPADDD       Z6, Z10, Z10
-	VPMINUD      Z10, Z8, Z8
-	VMOVUPS.Z    (BX), K1, Z10
-	VBROADCASTSS consts<>+960(SB), Z11
-	VBROADCASTSS consts<>+2560(SB), Z11
-	VPANDD       Z5, Z10, Z11
-	VPADDD       Z6, Z11, Z11
-	VPMINUD      Z11, Z8, Z8
 	VMOVUPS.Z    (SI), K1, Z11
 	VBROADCASTSS consts<>+960(SB), Z12
 	VBROADCASTSS consts<>+2560(SB), Z12
 	VPANDD       Z5, Z11, Z12
 	VPADDD       Z6, Z12, Z12
-	VPMINUD      Z12, Z8, Z8
+	VPMINUD      Z12, Z10, Z10
 	VMOVUPS.Z    (DI), K1, Z12
 	VBROADCASTSS consts<>+960(SB), Z13
 	VBROADCASTSS consts<>+2560(SB), Z13
 	VPANDD       Z5, Z12, Z5
 	VPADDD       Z6, Z5, Z5
-	VPMINUD      Z5, Z8, Z8
+	VPMINUD      Z5, Z10, Z10
 	VBROADCASTSS consts<>+2688(SB), Z5
-	VPCMPUD      $0x01, Z5, Z8, K2
+	VPCMPUD      $0x01, Z5, Z10, K2
 	KORTESTW     K2, K2
 	JNZ          tailexact
-	VMULPS       Z0, Z10, Z5
-	VMULPS       Z9, Z1, Z6
-	VMULPS       Z9, Z6, Z6
+	VMULPS       Z0, Z9, Z5
+	VMULPS       Z8, Z1, Z6
+	VMULPS       Z8, Z6, Z6
 	VADDPS       Z6, Z5, Z5
 	VMOVUPS      Z5, K1, (BX)
 	VMULPS       Z0, Z11, Z0
-	VMULPS       Z1, Z9, Z1
+	VMULPS       Z1, Z8, Z1
 	VADDPS       Z1, Z0, Z0
 	VMOVUPS      Z0, K1, (SI)
 	VMULPS       Z0, Z0, Z0
@@ -9600,7 +8160,7 @@ tail:
 	VSQRTPS      Z0, Z0
 	VADDPS       Z2, Z0, Z0
 	VMULPS       Z4, Z12, Z1
-	VDIVPS       Z0, Z9, Z0
+	VDIVPS       Z0, Z8, Z0
 	VADDPS       Z0, Z1, Z0
 	VMOVUPS      Z0, K1, (DI)
 	VMULPS       Z0, Z3, Z0
@@ -9743,41 +8303,31 @@ loop:
 	CMPQ         AX, $0x00000010
 	JL           tail
 	VMOVUPS      (CX), Z8
-	VBROADCASTSS consts<>+960(SB), Z9
-	VBROADCASTSS consts<>+2560(SB), Z9
-	VPANDD       Z6, Z8, Z9
-	VPADDD       Z7, Z9, Z9
-	VMOVUPS      (DX), Z10
+	VMOVUPS      (DX), Z9
+	VMOVUPS      (BX), Z10
 	VBROADCASTSS consts<>+960(SB), Z11
 	VBROADCASTSS consts<>+2560(SB), Z11
 	VPANDD       Z6, Z10, Z11
 	VPADDD       Z7, Z11, Z11
-	VPMINUD      Z11, Z9, Z9
-	VMOVUPS      (BX), Z11
-	VBROADCASTSS consts<>+960(SB), Z12
-	VBROADCASTSS consts<>+2560(SB), Z12
-	VPANDD       Z6, Z11, Z12
-	VPADDD       Z7, Z12, Z12
-	VPMINUD      Z12, Z9, Z9
 	VMOVUPS      (SI), Z12
 	VBROADCASTSS consts<>+960(SB), Z13
 	VBROADCASTSS consts<>+2560(SB), Z13
 	VPANDD       Z6, Z12, Z13
 	VPADDD       Z7, Z13, Z13
-	VPMINUD      Z13, Z9, Z9
+	VPMINUD      Z13, Z11, Z11
 	VMOVUPS      (DI), Z13
 	VBROADCASTSS consts<>+960(SB), Z14
 	VBROADCASTSS consts<>+2560(SB), Z14
 	VPANDD       Z6, Z13, Z14
 	VPADDD       Z7, Z14, Z14
-	VPMINUD      Z14, Z9, Z9
+	VPMINUD      Z14, Z11, Z11
 	VBROADCASTSS consts<>+2688(SB), Z14
-	VPCMPUD      $0x01, Z14, Z9, K1
+	VPCMPUD      $0x01, Z14, Z11, K1
 	KORTESTW     K1, K1
 	JNZ          exact
-	VMULPS       Z8, Z3, Z9
-	VADDPS       Z9, Z10, Z9
-	VMULPS       Z0, Z11, Z10
+	VMULPS       Z8, Z3, Z11
+	VADDPS       Z11, Z9, Z9
+	VMULPS       Z0, Z10, Z10
 	VMULPS       Z9, Z1, Z11
 	VMULPS       Z9, Z11, Z11
 	VADDPS       Z11, Z10, Z10
@@ -9933,41 +8483,31 @@ tail:
 	LEAQ         kmask<>+0(SB), R8
 	KMOVW        (R8)(AX*2), K1
 	VMOVUPS.Z    (CX), K1, Z8
-	VBROADCASTSS consts<>+960(SB), Z9
-	VBROADCASTSS consts<>+2560(SB), Z9
-	VPANDD       Z6, Z8, Z9
-	VPADDD       Z7, Z9, Z9
-	VMOVUPS.Z    (DX), K1, Z10
+	VMOVUPS.Z    (DX), K1, Z9
+	VMOVUPS.Z    (BX), K1, Z10
 	VBROADCASTSS consts<>+960(SB), Z11
 	VBROADCASTSS consts<>+2560(SB), Z11
 	VPANDD       Z6, Z10, Z11
 	VPADDD       Z7, Z11, Z11
-	VPMINUD      Z11, Z9, Z9
-	VMOVUPS.Z    (BX), K1, Z11
-	VBROADCASTSS consts<>+960(SB), Z12
-	VBROADCASTSS consts<>+2560(SB), Z12
-	VPANDD       Z6, Z11, Z12
-	VPADDD       Z7, Z12, Z12
-	VPMINUD      Z12, Z9, Z9
 	VMOVUPS.Z    (SI), K1, Z12
 	VBROADCASTSS consts<>+960(SB), Z13
 	VBROADCASTSS consts<>+2560(SB), Z13
 	VPANDD       Z6, Z12, Z13
 	VPADDD       Z7, Z13, Z13
-	VPMINUD      Z13, Z9, Z9
+	VPMINUD      Z13, Z11, Z11
 	VMOVUPS.Z    (DI), K1, Z13
 	VBROADCASTSS consts<>+960(SB), Z14
 	VBROADCASTSS consts<>+2560(SB), Z14
 	VPANDD       Z6, Z13, Z6
 	VPADDD       Z7, Z6, Z6
-	VPMINUD      Z6, Z9, Z9
+	VPMINUD      Z6, Z11, Z11
 	VBROADCASTSS consts<>+2688(SB), Z6
-	VPCMPUD      $0x01, Z6, Z9, K2
+	VPCMPUD      $0x01, Z6, Z11, K2
 	KORTESTW     K2, K2
 	JNZ          tailexact
 	VMULPS       Z8, Z3, Z3
-	VADDPS       Z3, Z10, Z3
-	VMULPS       Z0, Z11, Z6
+	VADDPS       Z3, Z9, Z3
+	VMULPS       Z0, Z10, Z6
 	VMULPS       Z3, Z1, Z7
 	VMULPS       Z3, Z7, Z7
 	VADDPS       Z7, Z6, Z6
@@ -10127,35 +8667,29 @@ loop:
 	CMPQ         AX, $0x00000008
 	JL           tail
 	VMOVUPS      (CX), Y0
-	VANDPS       consts<>+960(SB), Y0, Y1
-	VPADDD       consts<>+2560(SB), Y1, Y1
-	VMOVUPS      (DX), Y2
+	VMOVUPS      (DX), Y1
+	VMOVUPS      (BX), Y2
 	VANDPS       consts<>+960(SB), Y2, Y3
 	VPADDD       consts<>+2560(SB), Y3, Y3
-	VPMINUD      Y3, Y1, Y1
-	VMOVUPS      (BX), Y3
-	VANDPS       consts<>+960(SB), Y3, Y4
-	VPADDD       consts<>+2560(SB), Y4, Y4
-	VPMINUD      Y4, Y1, Y1
-	VPMINUD      consts<>+2752(SB), Y1, Y4
-	VPCMPEQD     Y1, Y4, Y4
+	VPMINUD      consts<>+2752(SB), Y3, Y4
+	VPCMPEQD     Y3, Y4, Y4
 	VPTEST       Y4, Y4
 	JNZ          exact
-	VBROADCASTSS (R8), Y1
+	VBROADCASTSS (R8), Y3
 	VBROADCASTSS 4(R8), Y4
 	VBROADCASTSS 8(R8), Y5
 	VBROADCASTSS 12(R8), Y6
 	VBROADCASTSS 16(R8), Y6
 	VBROADCASTSS 20(R8), Y7
-	VMULPS       Y1, Y3, Y1
-	VMULPS       Y2, Y4, Y3
-	VMULPS       Y2, Y3, Y3
-	VADDPS       Y3, Y1, Y1
-	VMOVUPS      Y1, (BX)
-	VSQRTPS      Y1, Y1
-	VADDPS       Y5, Y1, Y1
-	VMULPS       Y2, Y6, Y2
-	VDIVPS       Y1, Y2, Y1
+	VMULPS       Y3, Y2, Y2
+	VMULPS       Y1, Y4, Y3
+	VMULPS       Y1, Y3, Y3
+	VADDPS       Y3, Y2, Y2
+	VMOVUPS      Y2, (BX)
+	VSQRTPS      Y2, Y2
+	VADDPS       Y5, Y2, Y2
+	VMULPS       Y1, Y6, Y1
+	VDIVPS       Y2, Y1, Y1
 	VADDPS       Y1, Y0, Y0
 	VMOVUPS      Y0, (CX)
 	JMP          next
@@ -10249,35 +8783,29 @@ tail:
 	NEGQ         AX
 	VMOVUPS      32(SI)(AX*4), Y0
 	VMASKMOVPS   (CX), Y0, Y1
-	VANDPS       consts<>+960(SB), Y1, Y2
-	VPADDD       consts<>+2560(SB), Y2, Y2
-	VMASKMOVPS   (DX), Y0, Y3
+	VMASKMOVPS   (DX), Y0, Y2
+	VMASKMOVPS   (BX), Y0, Y3
 	VANDPS       consts<>+960(SB), Y3, Y4
 	VPADDD       consts<>+2560(SB), Y4, Y4
-	VPMINUD      Y4, Y2, Y2
-	VMASKMOVPS   (BX), Y0, Y4
-	VANDPS       consts<>+960(SB), Y4, Y5
-	VPADDD       consts<>+2560(SB), Y5, Y5
-	VPMINUD      Y5, Y2, Y2
-	VPMINUD      consts<>+2752(SB), Y2, Y5
-	VPCMPEQD     Y2, Y5, Y5
+	VPMINUD      consts<>+2752(SB), Y4, Y5
+	VPCMPEQD     Y4, Y5, Y5
 	VPTEST       Y5, Y5
 	JNZ          tailexact
-	VBROADCASTSS (R8), Y2
+	VBROADCASTSS (R8), Y4
 	VBROADCASTSS 4(R8), Y5
 	VBROADCASTSS 8(R8), Y6
 	VBROADCASTSS 12(R8), Y7
 	VBROADCASTSS 16(R8), Y7
 	VBROADCASTSS 20(R8), Y8
-	VMULPS       Y2, Y4, Y2
-	VMULPS       Y3, Y5, Y4
-	VMULPS       Y3, Y4, Y4
-	VADDPS       Y4, Y2, Y2
-	VMASKMOVPS   Y2, Y0, (BX)
-	VSQRTPS      Y2, Y2
-	VADDPS       Y6, Y2, Y2
-	VMULPS       Y3, Y7, Y3
-	VDIVPS       Y2, Y3, Y2
+	VMULPS       Y4, Y3, Y3
+	VMULPS       Y2, Y5, Y4
+	VMULPS       Y2, Y4, Y4
+	VADDPS       Y4, Y3, Y3
+	VMASKMOVPS   Y3, Y0, (BX)
+	VSQRTPS      Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VMULPS       Y2, Y7, Y2
+	VDIVPS       Y3, Y2, Y2
 	VADDPS       Y2, Y1, Y1
 	VMASKMOVPS   Y1, Y0, (CX)
 	JMP          done
@@ -10374,37 +8902,31 @@ loop:
 	CMPQ         AX, $0x00000008
 	JL           tail
 	VMOVUPS      (CX), Y0
-	VANDPS       consts<>+960(SB), Y0, Y1
-	VPADDD       consts<>+2560(SB), Y1, Y1
-	VMOVUPS      (DX), Y2
+	VMOVUPS      (DX), Y1
+	VMOVUPS      (BX), Y2
 	VANDPS       consts<>+960(SB), Y2, Y3
 	VPADDD       consts<>+2560(SB), Y3, Y3
-	VPMINUD      Y3, Y1, Y1
-	VMOVUPS      (BX), Y3
-	VANDPS       consts<>+960(SB), Y3, Y4
-	VPADDD       consts<>+2560(SB), Y4, Y4
-	VPMINUD      Y4, Y1, Y1
-	VPMINUD      consts<>+2752(SB), Y1, Y4
-	VPCMPEQD     Y1, Y4, Y4
+	VPMINUD      consts<>+2752(SB), Y3, Y4
+	VPCMPEQD     Y3, Y4, Y4
 	VPTEST       Y4, Y4
 	JNZ          exact
-	VBROADCASTSS (R8), Y1
+	VBROADCASTSS (R8), Y3
 	VBROADCASTSS 4(R8), Y4
 	VBROADCASTSS 8(R8), Y5
 	VBROADCASTSS 12(R8), Y6
 	VBROADCASTSS 16(R8), Y7
 	VBROADCASTSS 20(R8), Y8
 	VMULPS       Y0, Y6, Y6
-	VADDPS       Y6, Y2, Y2
-	VMULPS       Y1, Y3, Y1
-	VMULPS       Y2, Y4, Y3
-	VMULPS       Y2, Y3, Y3
-	VADDPS       Y3, Y1, Y1
-	VMOVUPS      Y1, (BX)
-	VSQRTPS      Y1, Y1
-	VADDPS       Y5, Y1, Y1
-	VMULPS       Y2, Y7, Y2
-	VDIVPS       Y1, Y2, Y1
+	VADDPS       Y6, Y1, Y1
+	VMULPS       Y3, Y2, Y2
+	VMULPS       Y1, Y4, Y3
+	VMULPS       Y1, Y3, Y3
+	VADDPS       Y3, Y2, Y2
+	VMOVUPS      Y2, (BX)
+	VSQRTPS      Y2, Y2
+	VADDPS       Y5, Y2, Y2
+	VMULPS       Y1, Y7, Y1
+	VDIVPS       Y2, Y1, Y1
 	VADDPS       Y1, Y0, Y0
 	VMOVUPS      Y0, (CX)
 	JMP          next
@@ -10509,37 +9031,31 @@ tail:
 	NEGQ         AX
 	VMOVUPS      32(SI)(AX*4), Y0
 	VMASKMOVPS   (CX), Y0, Y1
-	VANDPS       consts<>+960(SB), Y1, Y2
-	VPADDD       consts<>+2560(SB), Y2, Y2
-	VMASKMOVPS   (DX), Y0, Y3
+	VMASKMOVPS   (DX), Y0, Y2
+	VMASKMOVPS   (BX), Y0, Y3
 	VANDPS       consts<>+960(SB), Y3, Y4
 	VPADDD       consts<>+2560(SB), Y4, Y4
-	VPMINUD      Y4, Y2, Y2
-	VMASKMOVPS   (BX), Y0, Y4
-	VANDPS       consts<>+960(SB), Y4, Y5
-	VPADDD       consts<>+2560(SB), Y5, Y5
-	VPMINUD      Y5, Y2, Y2
-	VPMINUD      consts<>+2752(SB), Y2, Y5
-	VPCMPEQD     Y2, Y5, Y5
+	VPMINUD      consts<>+2752(SB), Y4, Y5
+	VPCMPEQD     Y4, Y5, Y5
 	VPTEST       Y5, Y5
 	JNZ          tailexact
-	VBROADCASTSS (R8), Y2
+	VBROADCASTSS (R8), Y4
 	VBROADCASTSS 4(R8), Y5
 	VBROADCASTSS 8(R8), Y6
 	VBROADCASTSS 12(R8), Y7
 	VBROADCASTSS 16(R8), Y8
 	VBROADCASTSS 20(R8), Y9
 	VMULPS       Y1, Y7, Y7
-	VADDPS       Y7, Y3, Y3
-	VMULPS       Y2, Y4, Y2
-	VMULPS       Y3, Y5, Y4
-	VMULPS       Y3, Y4, Y4
-	VADDPS       Y4, Y2, Y2
-	VMASKMOVPS   Y2, Y0, (BX)
-	VSQRTPS      Y2, Y2
-	VADDPS       Y6, Y2, Y2
-	VMULPS       Y3, Y8, Y3
-	VDIVPS       Y2, Y3, Y2
+	VADDPS       Y7, Y2, Y2
+	VMULPS       Y4, Y3, Y3
+	VMULPS       Y2, Y5, Y4
+	VMULPS       Y2, Y4, Y4
+	VADDPS       Y4, Y3, Y3
+	VMASKMOVPS   Y3, Y0, (BX)
+	VSQRTPS      Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VMULPS       Y2, Y8, Y2
+	VDIVPS       Y3, Y2, Y2
 	VADDPS       Y2, Y1, Y1
 	VMASKMOVPS   Y1, Y0, (CX)
 	JMP          done
@@ -10647,45 +9163,39 @@ loop:
 	CMPQ         AX, $0x00000008
 	JL           tail
 	VMOVUPS      (CX), Y0
-	VANDPS       consts<>+960(SB), Y0, Y1
-	VPADDD       consts<>+2560(SB), Y1, Y1
-	VMOVUPS      (DX), Y2
+	VMOVUPS      (DX), Y1
+	VMOVUPS      (BX), Y2
 	VANDPS       consts<>+960(SB), Y2, Y3
 	VPADDD       consts<>+2560(SB), Y3, Y3
-	VPMINUD      Y3, Y1, Y1
-	VMOVUPS      (BX), Y3
-	VANDPS       consts<>+960(SB), Y3, Y4
-	VPADDD       consts<>+2560(SB), Y4, Y4
-	VPMINUD      Y4, Y1, Y1
 	VMOVUPS      (SI), Y4
 	VANDPS       consts<>+960(SB), Y4, Y5
 	VPADDD       consts<>+2560(SB), Y5, Y5
-	VPMINUD      Y5, Y1, Y1
-	VPMINUD      consts<>+2752(SB), Y1, Y5
-	VPCMPEQD     Y1, Y5, Y5
+	VPMINUD      Y5, Y3, Y3
+	VPMINUD      consts<>+2752(SB), Y3, Y5
+	VPCMPEQD     Y3, Y5, Y5
 	VPTEST       Y5, Y5
 	JNZ          exact
-	VBROADCASTSS (R8), Y1
+	VBROADCASTSS (R8), Y3
 	VBROADCASTSS 4(R8), Y5
 	VBROADCASTSS 8(R8), Y6
 	VBROADCASTSS 12(R8), Y7
 	VBROADCASTSS 16(R8), Y7
 	VBROADCASTSS 20(R8), Y8
-	VMULPS       Y1, Y3, Y3
-	VMULPS       Y2, Y5, Y8
-	VMULPS       Y2, Y8, Y8
-	VADDPS       Y8, Y3, Y3
-	VMOVUPS      Y3, (BX)
-	VMULPS       Y1, Y4, Y1
-	VMULPS       Y5, Y2, Y4
-	VADDPS       Y4, Y1, Y1
-	VMOVUPS      Y1, (SI)
-	VMULPS       Y1, Y1, Y1
-	VSUBPS       Y1, Y3, Y1
-	VSQRTPS      Y1, Y1
-	VADDPS       Y6, Y1, Y1
-	VMULPS       Y2, Y7, Y2
-	VDIVPS       Y1, Y2, Y1
+	VMULPS       Y3, Y2, Y2
+	VMULPS       Y1, Y5, Y8
+	VMULPS       Y1, Y8, Y8
+	VADDPS       Y8, Y2, Y2
+	VMOVUPS      Y2, (BX)
+	VMULPS       Y3, Y4, Y3
+	VMULPS       Y5, Y1, Y4
+	VADDPS       Y4, Y3, Y3
+	VMOVUPS      Y3, (SI)
+	VMULPS       Y3, Y3, Y3
+	VSUBPS       Y3, Y2, Y2
+	VSQRTPS      Y2, Y2
+	VADDPS       Y6, Y2, Y2
+	VMULPS       Y1, Y7, Y1
+	VDIVPS       Y2, Y1, Y1
 	VADDPS       Y1, Y0, Y0
 	VMOVUPS      Y0, (CX)
 	JMP          next
@@ -10807,45 +9317,39 @@ tail:
 	NEGQ         AX
 	VMOVUPS      32(DI)(AX*4), Y0
 	VMASKMOVPS   (CX), Y0, Y1
-	VANDPS       consts<>+960(SB), Y1, Y2
-	VPADDD       consts<>+2560(SB), Y2, Y2
-	VMASKMOVPS   (DX), Y0, Y3
+	VMASKMOVPS   (DX), Y0, Y2
+	VMASKMOVPS   (BX), Y0, Y3
 	VANDPS       consts<>+960(SB), Y3, Y4
 	VPADDD       consts<>+2560(SB), Y4, Y4
-	VPMINUD      Y4, Y2, Y2
-	VMASKMOVPS   (BX), Y0, Y4
-	VANDPS       consts<>+960(SB), Y4, Y5
-	VPADDD       consts<>+2560(SB), Y5, Y5
-	VPMINUD      Y5, Y2, Y2
 	VMASKMOVPS   (SI), Y0, Y5
 	VANDPS       consts<>+960(SB), Y5, Y6
 	VPADDD       consts<>+2560(SB), Y6, Y6
-	VPMINUD      Y6, Y2, Y2
-	VPMINUD      consts<>+2752(SB), Y2, Y6
-	VPCMPEQD     Y2, Y6, Y6
+	VPMINUD      Y6, Y4, Y4
+	VPMINUD      consts<>+2752(SB), Y4, Y6
+	VPCMPEQD     Y4, Y6, Y6
 	VPTEST       Y6, Y6
 	JNZ          tailexact
-	VBROADCASTSS (R8), Y2
+	VBROADCASTSS (R8), Y4
 	VBROADCASTSS 4(R8), Y6
 	VBROADCASTSS 8(R8), Y7
 	VBROADCASTSS 12(R8), Y8
 	VBROADCASTSS 16(R8), Y8
 	VBROADCASTSS 20(R8), Y9
-	VMULPS       Y2, Y4, Y4
-	VMULPS       Y3, Y6, Y9
-	VMULPS       Y3, Y9, Y9
-	VADDPS       Y9, Y4, Y4
-	VMASKMOVPS   Y4, Y0, (BX)
-	VMULPS       Y2, Y5, Y2
-	VMULPS       Y6, Y3, Y5
-	VADDPS       Y5, Y2, Y2
-	VMASKMOVPS   Y2, Y0, (SI)
-	VMULPS       Y2, Y2, Y2
-	VSUBPS       Y2, Y4, Y2
-	VSQRTPS      Y2, Y2
-	VADDPS       Y7, Y2, Y2
-	VMULPS       Y3, Y8, Y3
-	VDIVPS       Y2, Y3, Y2
+	VMULPS       Y4, Y3, Y3
+	VMULPS       Y2, Y6, Y9
+	VMULPS       Y2, Y9, Y9
+	VADDPS       Y9, Y3, Y3
+	VMASKMOVPS   Y3, Y0, (BX)
+	VMULPS       Y4, Y5, Y4
+	VMULPS       Y6, Y2, Y5
+	VADDPS       Y5, Y4, Y4
+	VMASKMOVPS   Y4, Y0, (SI)
+	VMULPS       Y4, Y4, Y4
+	VSUBPS       Y4, Y3, Y3
+	VSQRTPS      Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMULPS       Y2, Y8, Y2
+	VDIVPS       Y3, Y2, Y2
 	VADDPS       Y2, Y1, Y1
 	VMASKMOVPS   Y1, Y0, (CX)
 	JMP          done
@@ -10970,47 +9474,41 @@ loop:
 	CMPQ         AX, $0x00000008
 	JL           tail
 	VMOVUPS      (CX), Y0
-	VANDPS       consts<>+960(SB), Y0, Y1
-	VPADDD       consts<>+2560(SB), Y1, Y1
-	VMOVUPS      (DX), Y2
+	VMOVUPS      (DX), Y1
+	VMOVUPS      (BX), Y2
 	VANDPS       consts<>+960(SB), Y2, Y3
 	VPADDD       consts<>+2560(SB), Y3, Y3
-	VPMINUD      Y3, Y1, Y1
-	VMOVUPS      (BX), Y3
-	VANDPS       consts<>+960(SB), Y3, Y4
-	VPADDD       consts<>+2560(SB), Y4, Y4
-	VPMINUD      Y4, Y1, Y1
 	VMOVUPS      (SI), Y4
 	VANDPS       consts<>+960(SB), Y4, Y5
 	VPADDD       consts<>+2560(SB), Y5, Y5
-	VPMINUD      Y5, Y1, Y1
-	VPMINUD      consts<>+2752(SB), Y1, Y5
-	VPCMPEQD     Y1, Y5, Y5
+	VPMINUD      Y5, Y3, Y3
+	VPMINUD      consts<>+2752(SB), Y3, Y5
+	VPCMPEQD     Y3, Y5, Y5
 	VPTEST       Y5, Y5
 	JNZ          exact
-	VBROADCASTSS (R8), Y1
+	VBROADCASTSS (R8), Y3
 	VBROADCASTSS 4(R8), Y5
 	VBROADCASTSS 8(R8), Y6
 	VBROADCASTSS 12(R8), Y7
 	VBROADCASTSS 16(R8), Y8
 	VBROADCASTSS 20(R8), Y9
 	VMULPS       Y0, Y7, Y7
+	VADDPS       Y7, Y1, Y1
+	VMULPS       Y3, Y2, Y2
+	VMULPS       Y1, Y5, Y7
+	VMULPS       Y1, Y7, Y7
 	VADDPS       Y7, Y2, Y2
-	VMULPS       Y1, Y3, Y3
-	VMULPS       Y2, Y5, Y7
-	VMULPS       Y2, Y7, Y7
-	VADDPS       Y7, Y3, Y3
-	VMOVUPS      Y3, (BX)
-	VMULPS       Y1, Y4, Y1
-	VMULPS       Y5, Y2, Y4
-	VADDPS       Y4, Y1, Y1
-	VMOVUPS      Y1, (SI)
-	VMULPS       Y1, Y1, Y1
-	VSUBPS       Y1, Y3, Y1
-	VSQRTPS      Y1, Y1
-	VADDPS       Y6, Y1, Y1
-	VMULPS       Y2, Y8, Y2
-	VDIVPS       Y1, Y2, Y1
+	VMOVUPS      Y2, (BX)
+	VMULPS       Y3, Y4, Y3
+	VMULPS       Y5, Y1, Y4
+	VADDPS       Y4, Y3, Y3
+	VMOVUPS      Y3, (SI)
+	VMULPS       Y3, Y3, Y3
+	VSUBPS       Y3, Y2, Y2
+	VSQRTPS      Y2, Y2
+	VADDPS       Y6, Y2, Y2
+	VMULPS       Y1, Y8, Y1
+	VDIVPS       Y2, Y1, Y1
 	VADDPS       Y1, Y0, Y0
 	VMOVUPS      Y0, (CX)
 	JMP          next
@@ -11143,47 +9641,41 @@ tail:
 	NEGQ         AX
 	VMOVUPS      32(DI)(AX*4), Y0
 	VMASKMOVPS   (CX), Y0, Y1
-	VANDPS       consts<>+960(SB), Y1, Y2
-	VPADDD       consts<>+2560(SB), Y2, Y2
-	VMASKMOVPS   (DX), Y0, Y3
+	VMASKMOVPS   (DX), Y0, Y2
+	VMASKMOVPS   (BX), Y0, Y3
 	VANDPS       consts<>+960(SB), Y3, Y4
 	VPADDD       consts<>+2560(SB), Y4, Y4
-	VPMINUD      Y4, Y2, Y2
-	VMASKMOVPS   (BX), Y0, Y4
-	VANDPS       consts<>+960(SB), Y4, Y5
-	VPADDD       consts<>+2560(SB), Y5, Y5
-	VPMINUD      Y5, Y2, Y2
 	VMASKMOVPS   (SI), Y0, Y5
 	VANDPS       consts<>+960(SB), Y5, Y6
 	VPADDD       consts<>+2560(SB), Y6, Y6
-	VPMINUD      Y6, Y2, Y2
-	VPMINUD      consts<>+2752(SB), Y2, Y6
-	VPCMPEQD     Y2, Y6, Y6
+	VPMINUD      Y6, Y4, Y4
+	VPMINUD      consts<>+2752(SB), Y4, Y6
+	VPCMPEQD     Y4, Y6, Y6
 	VPTEST       Y6, Y6
 	JNZ          tailexact
-	VBROADCASTSS (R8), Y2
+	VBROADCASTSS (R8), Y4
 	VBROADCASTSS 4(R8), Y6
 	VBROADCASTSS 8(R8), Y7
 	VBROADCASTSS 12(R8), Y8
 	VBROADCASTSS 16(R8), Y9
 	VBROADCASTSS 20(R8), Y10
 	VMULPS       Y1, Y8, Y8
+	VADDPS       Y8, Y2, Y2
+	VMULPS       Y4, Y3, Y3
+	VMULPS       Y2, Y6, Y8
+	VMULPS       Y2, Y8, Y8
 	VADDPS       Y8, Y3, Y3
-	VMULPS       Y2, Y4, Y4
-	VMULPS       Y3, Y6, Y8
-	VMULPS       Y3, Y8, Y8
-	VADDPS       Y8, Y4, Y4
-	VMASKMOVPS   Y4, Y0, (BX)
-	VMULPS       Y2, Y5, Y2
-	VMULPS       Y6, Y3, Y5
-	VADDPS       Y5, Y2, Y2
-	VMASKMOVPS   Y2, Y0, (SI)
-	VMULPS       Y2, Y2, Y2
-	VSUBPS       Y2, Y4, Y2
-	VSQRTPS      Y2, Y2
-	VADDPS       Y7, Y2, Y2
-	VMULPS       Y3, Y9, Y3
-	VDIVPS       Y2, Y3, Y2
+	VMASKMOVPS   Y3, Y0, (BX)
+	VMULPS       Y4, Y5, Y4
+	VMULPS       Y6, Y2, Y5
+	VADDPS       Y5, Y4, Y4
+	VMASKMOVPS   Y4, Y0, (SI)
+	VMULPS       Y4, Y4, Y4
+	VSUBPS       Y4, Y3, Y3
+	VSQRTPS      Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMULPS       Y2, Y9, Y2
+	VDIVPS       Y3, Y2, Y2
 	VADDPS       Y2, Y1, Y1
 	VMASKMOVPS   Y1, Y0, (CX)
 	JMP          done
@@ -11319,39 +9811,33 @@ loop:
 	CMPQ         AX, $0x00000008
 	JL           tail
 	VMOVUPS      (CX), Y0
-	VANDPS       consts<>+960(SB), Y0, Y1
-	VPADDD       consts<>+2560(SB), Y1, Y1
-	VMOVUPS      (DX), Y2
+	VMOVUPS      (DX), Y1
+	VMOVUPS      (BX), Y2
 	VANDPS       consts<>+960(SB), Y2, Y3
 	VPADDD       consts<>+2560(SB), Y3, Y3
-	VPMINUD      Y3, Y1, Y1
-	VMOVUPS      (BX), Y3
-	VANDPS       consts<>+960(SB), Y3, Y4
-	VPADDD       consts<>+2560(SB), Y4, Y4
-	VPMINUD      Y4, Y1, Y1
 	VMOVUPS      (DI), Y4
 	VANDPS       consts<>+960(SB), Y4, Y5
 	VPADDD       consts<>+2560(SB), Y5, Y5
-	VPMINUD      Y5, Y1, Y1
-	VPMINUD      consts<>+2752(SB), Y1, Y5
-	VPCMPEQD     Y1, Y5, Y5
+	VPMINUD      Y5, Y3, Y3
+	VPMINUD      consts<>+2752(SB), Y3, Y5
+	VPCMPEQD     Y3, Y5, Y5
 	VPTEST       Y5, Y5
 	JNZ          exact
-	VBROADCASTSS (R8), Y1
+	VBROADCASTSS (R8), Y3
 	VBROADCASTSS 4(R8), Y5
 	VBROADCASTSS 8(R8), Y6
 	VBROADCASTSS 12(R8), Y7
 	VBROADCASTSS 16(R8), Y7
 	VBROADCASTSS 20(R8), Y8
-	VMULPS       Y1, Y3, Y1
-	VMULPS       Y2, Y5, Y3
-	VMULPS       Y2, Y3, Y3
-	VADDPS       Y3, Y1, Y1
-	VMOVUPS      Y1, (BX)
-	VSQRTPS      Y1, Y1
-	VADDPS       Y6, Y1, Y1
+	VMULPS       Y3, Y2, Y2
+	VMULPS       Y1, Y5, Y3
+	VMULPS       Y1, Y3, Y3
+	VADDPS       Y3, Y2, Y2
+	VMOVUPS      Y2, (BX)
+	VSQRTPS      Y2, Y2
+	VADDPS       Y6, Y2, Y2
 	VMULPS       Y8, Y4, Y3
-	VDIVPS       Y1, Y2, Y1
+	VDIVPS       Y2, Y1, Y1
 	VADDPS       Y1, Y3, Y1
 	VMOVUPS      Y1, (DI)
 	VMULPS       Y1, Y7, Y1
@@ -11461,39 +9947,33 @@ tail:
 	NEGQ         AX
 	VMOVUPS      32(SI)(AX*4), Y0
 	VMASKMOVPS   (CX), Y0, Y1
-	VANDPS       consts<>+960(SB), Y1, Y2
-	VPADDD       consts<>+2560(SB), Y2, Y2
-	VMASKMOVPS   (DX), Y0, Y3
+	VMASKMOVPS   (DX), Y0, Y2
+	VMASKMOVPS   (BX), Y0, Y3
 	VANDPS       consts<>+960(SB), Y3, Y4
 	VPADDD       consts<>+2560(SB), Y4, Y4
-	VPMINUD      Y4, Y2, Y2
-	VMASKMOVPS   (BX), Y0, Y4
-	VANDPS       consts<>+960(SB), Y4, Y5
-	VPADDD       consts<>+2560(SB), Y5, Y5
-	VPMINUD      Y5, Y2, Y2
 	VMASKMOVPS   (DI), Y0, Y5
 	VANDPS       consts<>+960(SB), Y5, Y6
 	VPADDD       consts<>+2560(SB), Y6, Y6
-	VPMINUD      Y6, Y2, Y2
-	VPMINUD      consts<>+2752(SB), Y2, Y6
-	VPCMPEQD     Y2, Y6, Y6
+	VPMINUD      Y6, Y4, Y4
+	VPMINUD      consts<>+2752(SB), Y4, Y6
+	VPCMPEQD     Y4, Y6, Y6
 	VPTEST       Y6, Y6
 	JNZ          tailexact
-	VBROADCASTSS (R8), Y2
+	VBROADCASTSS (R8), Y4
 	VBROADCASTSS 4(R8), Y6
 	VBROADCASTSS 8(R8), Y7
 	VBROADCASTSS 12(R8), Y8
 	VBROADCASTSS 16(R8), Y8
 	VBROADCASTSS 20(R8), Y9
-	VMULPS       Y2, Y4, Y2
-	VMULPS       Y3, Y6, Y4
-	VMULPS       Y3, Y4, Y4
-	VADDPS       Y4, Y2, Y2
-	VMASKMOVPS   Y2, Y0, (BX)
-	VSQRTPS      Y2, Y2
-	VADDPS       Y7, Y2, Y2
+	VMULPS       Y4, Y3, Y3
+	VMULPS       Y2, Y6, Y4
+	VMULPS       Y2, Y4, Y4
+	VADDPS       Y4, Y3, Y3
+	VMASKMOVPS   Y3, Y0, (BX)
+	VSQRTPS      Y3, Y3
+	VADDPS       Y7, Y3, Y3
 	VMULPS       Y9, Y5, Y4
-	VDIVPS       Y2, Y3, Y2
+	VDIVPS       Y3, Y2, Y2
 	VADDPS       Y2, Y4, Y2
 	VMASKMOVPS   Y2, Y0, (DI)
 	VMULPS       Y2, Y8, Y2
@@ -11606,41 +10086,35 @@ loop:
 	CMPQ         AX, $0x00000008
 	JL           tail
 	VMOVUPS      (CX), Y0
-	VANDPS       consts<>+960(SB), Y0, Y1
-	VPADDD       consts<>+2560(SB), Y1, Y1
-	VMOVUPS      (DX), Y2
+	VMOVUPS      (DX), Y1
+	VMOVUPS      (BX), Y2
 	VANDPS       consts<>+960(SB), Y2, Y3
 	VPADDD       consts<>+2560(SB), Y3, Y3
-	VPMINUD      Y3, Y1, Y1
-	VMOVUPS      (BX), Y3
-	VANDPS       consts<>+960(SB), Y3, Y4
-	VPADDD       consts<>+2560(SB), Y4, Y4
-	VPMINUD      Y4, Y1, Y1
 	VMOVUPS      (DI), Y4
 	VANDPS       consts<>+960(SB), Y4, Y5
 	VPADDD       consts<>+2560(SB), Y5, Y5
-	VPMINUD      Y5, Y1, Y1
-	VPMINUD      consts<>+2752(SB), Y1, Y5
-	VPCMPEQD     Y1, Y5, Y5
+	VPMINUD      Y5, Y3, Y3
+	VPMINUD      consts<>+2752(SB), Y3, Y5
+	VPCMPEQD     Y3, Y5, Y5
 	VPTEST       Y5, Y5
 	JNZ          exact
-	VBROADCASTSS (R8), Y1
+	VBROADCASTSS (R8), Y3
 	VBROADCASTSS 4(R8), Y5
 	VBROADCASTSS 8(R8), Y6
 	VBROADCASTSS 12(R8), Y7
 	VBROADCASTSS 16(R8), Y8
 	VBROADCASTSS 20(R8), Y9
 	VMULPS       Y0, Y7, Y7
-	VADDPS       Y7, Y2, Y2
-	VMULPS       Y1, Y3, Y1
-	VMULPS       Y2, Y5, Y3
-	VMULPS       Y2, Y3, Y3
-	VADDPS       Y3, Y1, Y1
-	VMOVUPS      Y1, (BX)
-	VSQRTPS      Y1, Y1
-	VADDPS       Y6, Y1, Y1
+	VADDPS       Y7, Y1, Y1
+	VMULPS       Y3, Y2, Y2
+	VMULPS       Y1, Y5, Y3
+	VMULPS       Y1, Y3, Y3
+	VADDPS       Y3, Y2, Y2
+	VMOVUPS      Y2, (BX)
+	VSQRTPS      Y2, Y2
+	VADDPS       Y6, Y2, Y2
 	VMULPS       Y9, Y4, Y3
-	VDIVPS       Y1, Y2, Y1
+	VDIVPS       Y2, Y1, Y1
 	VADDPS       Y1, Y3, Y1
 	VMOVUPS      Y1, (DI)
 	VMULPS       Y1, Y8, Y1
@@ -11761,41 +10235,35 @@ tail:
 	NEGQ         AX
 	VMOVUPS      32(SI)(AX*4), Y0
 	VMASKMOVPS   (CX), Y0, Y1
-	VANDPS       consts<>+960(SB), Y1, Y2
-	VPADDD       consts<>+2560(SB), Y2, Y2
-	VMASKMOVPS   (DX), Y0, Y3
+	VMASKMOVPS   (DX), Y0, Y2
+	VMASKMOVPS   (BX), Y0, Y3
 	VANDPS       consts<>+960(SB), Y3, Y4
 	VPADDD       consts<>+2560(SB), Y4, Y4
-	VPMINUD      Y4, Y2, Y2
-	VMASKMOVPS   (BX), Y0, Y4
-	VANDPS       consts<>+960(SB), Y4, Y5
-	VPADDD       consts<>+2560(SB), Y5, Y5
-	VPMINUD      Y5, Y2, Y2
 	VMASKMOVPS   (DI), Y0, Y5
 	VANDPS       consts<>+960(SB), Y5, Y6
 	VPADDD       consts<>+2560(SB), Y6, Y6
-	VPMINUD      Y6, Y2, Y2
-	VPMINUD      consts<>+2752(SB), Y2, Y6
-	VPCMPEQD     Y2, Y6, Y6
+	VPMINUD      Y6, Y4, Y4
+	VPMINUD      consts<>+2752(SB), Y4, Y6
+	VPCMPEQD     Y4, Y6, Y6
 	VPTEST       Y6, Y6
 	JNZ          tailexact
-	VBROADCASTSS (R8), Y2
+	VBROADCASTSS (R8), Y4
 	VBROADCASTSS 4(R8), Y6
 	VBROADCASTSS 8(R8), Y7
 	VBROADCASTSS 12(R8), Y8
 	VBROADCASTSS 16(R8), Y9
 	VBROADCASTSS 20(R8), Y10
 	VMULPS       Y1, Y8, Y8
-	VADDPS       Y8, Y3, Y3
-	VMULPS       Y2, Y4, Y2
-	VMULPS       Y3, Y6, Y4
-	VMULPS       Y3, Y4, Y4
-	VADDPS       Y4, Y2, Y2
-	VMASKMOVPS   Y2, Y0, (BX)
-	VSQRTPS      Y2, Y2
-	VADDPS       Y7, Y2, Y2
+	VADDPS       Y8, Y2, Y2
+	VMULPS       Y4, Y3, Y3
+	VMULPS       Y2, Y6, Y4
+	VMULPS       Y2, Y4, Y4
+	VADDPS       Y4, Y3, Y3
+	VMASKMOVPS   Y3, Y0, (BX)
+	VSQRTPS      Y3, Y3
+	VADDPS       Y7, Y3, Y3
 	VMULPS       Y10, Y5, Y4
-	VDIVPS       Y2, Y3, Y2
+	VDIVPS       Y3, Y2, Y2
 	VADDPS       Y2, Y4, Y2
 	VMASKMOVPS   Y2, Y0, (DI)
 	VMULPS       Y2, Y9, Y2
@@ -11919,49 +10387,43 @@ loop:
 	CMPQ         AX, $0x00000008
 	JL           tail
 	VMOVUPS      (CX), Y0
-	VANDPS       consts<>+960(SB), Y0, Y1
-	VPADDD       consts<>+2560(SB), Y1, Y1
-	VMOVUPS      (DX), Y2
+	VMOVUPS      (DX), Y1
+	VMOVUPS      (BX), Y2
 	VANDPS       consts<>+960(SB), Y2, Y3
 	VPADDD       consts<>+2560(SB), Y3, Y3
-	VPMINUD      Y3, Y1, Y1
-	VMOVUPS      (BX), Y3
-	VANDPS       consts<>+960(SB), Y3, Y4
-	VPADDD       consts<>+2560(SB), Y4, Y4
-	VPMINUD      Y4, Y1, Y1
 	VMOVUPS      (SI), Y4
 	VANDPS       consts<>+960(SB), Y4, Y5
 	VPADDD       consts<>+2560(SB), Y5, Y5
-	VPMINUD      Y5, Y1, Y1
+	VPMINUD      Y5, Y3, Y3
 	VMOVUPS      (DI), Y5
 	VANDPS       consts<>+960(SB), Y5, Y6
 	VPADDD       consts<>+2560(SB), Y6, Y6
-	VPMINUD      Y6, Y1, Y1
-	VPMINUD      consts<>+2752(SB), Y1, Y6
-	VPCMPEQD     Y1, Y6, Y6
+	VPMINUD      Y6, Y3, Y3
+	VPMINUD      consts<>+2752(SB), Y3, Y6
+	VPCMPEQD     Y3, Y6, Y6
 	VPTEST       Y6, Y6
 	JNZ          exact
-	VBROADCASTSS (R8), Y1
+	VBROADCASTSS (R8), Y3
 	VBROADCASTSS 4(R8), Y6
 	VBROADCASTSS 8(R8), Y7
 	VBROADCASTSS 12(R8), Y8
 	VBROADCASTSS 16(R8), Y8
 	VBROADCASTSS 20(R8), Y9
-	VMULPS       Y1, Y3, Y3
-	VMULPS       Y2, Y6, Y10
-	VMULPS       Y2, Y10, Y10
-	VADDPS       Y10, Y3, Y3
-	VMOVUPS      Y3, (BX)
-	VMULPS       Y1, Y4, Y1
-	VMULPS       Y6, Y2, Y4
-	VADDPS       Y4, Y1, Y1
-	VMOVUPS      Y1, (SI)
-	VMULPS       Y1, Y1, Y1
-	VSUBPS       Y1, Y3, Y1
-	VSQRTPS      Y1, Y1
-	VADDPS       Y7, Y1, Y1
+	VMULPS       Y3, Y2, Y2
+	VMULPS       Y1, Y6, Y10
+	VMULPS       Y1, Y10, Y10
+	VADDPS       Y10, Y2, Y2
+	VMOVUPS      Y2, (BX)
+	VMULPS       Y3, Y4, Y3
+	VMULPS       Y6, Y1, Y4
+	VADDPS       Y4, Y3, Y3
+	VMOVUPS      Y3, (SI)
+	VMULPS       Y3, Y3, Y3
+	VSUBPS       Y3, Y2, Y2
+	VSQRTPS      Y2, Y2
+	VADDPS       Y7, Y2, Y2
 	VMULPS       Y9, Y5, Y3
-	VDIVPS       Y1, Y2, Y1
+	VDIVPS       Y2, Y1, Y1
 	VADDPS       Y1, Y3, Y1
 	VMOVUPS      Y1, (DI)
 	VMULPS       Y1, Y8, Y1
@@ -12099,49 +10561,43 @@ tail:
 	NEGQ         AX
 	VMOVUPS      32(R9)(AX*4), Y0
 	VMASKMOVPS   (CX), Y0, Y1
-	VANDPS       consts<>+960(SB), Y1, Y2
-	VPADDD       consts<>+2560(SB), Y2, Y2
-	VMASKMOVPS   (DX), Y0, Y3
+	VMASKMOVPS   (DX), Y0, Y2
+	VMASKMOVPS   (BX), Y0, Y3
 	VANDPS       consts<>+960(SB), Y3, Y4
 	VPADDD       consts<>+2560(SB), Y4, Y4
-	VPMINUD      Y4, Y2, Y2
-	VMASKMOVPS   (BX), Y0, Y4
-	VANDPS       consts<>+960(SB), Y4, Y5
-	VPADDD       consts<>+2560(SB), Y5, Y5
-	VPMINUD      Y5, Y2, Y2
 	VMASKMOVPS   (SI), Y0, Y5
 	VANDPS       consts<>+960(SB), Y5, Y6
 	VPADDD       consts<>+2560(SB), Y6, Y6
-	VPMINUD      Y6, Y2, Y2
+	VPMINUD      Y6, Y4, Y4
 	VMASKMOVPS   (DI), Y0, Y6
 	VANDPS       consts<>+960(SB), Y6, Y7
 	VPADDD       consts<>+2560(SB), Y7, Y7
-	VPMINUD      Y7, Y2, Y2
-	VPMINUD      consts<>+2752(SB), Y2, Y7
-	VPCMPEQD     Y2, Y7, Y7
+	VPMINUD      Y7, Y4, Y4
+	VPMINUD      consts<>+2752(SB), Y4, Y7
+	VPCMPEQD     Y4, Y7, Y7
 	VPTEST       Y7, Y7
 	JNZ          tailexact
-	VBROADCASTSS (R8), Y2
+	VBROADCASTSS (R8), Y4
 	VBROADCASTSS 4(R8), Y7
 	VBROADCASTSS 8(R8), Y8
 	VBROADCASTSS 12(R8), Y9
 	VBROADCASTSS 16(R8), Y9
 	VBROADCASTSS 20(R8), Y10
-	VMULPS       Y2, Y4, Y4
-	VMULPS       Y3, Y7, Y11
-	VMULPS       Y3, Y11, Y11
-	VADDPS       Y11, Y4, Y4
-	VMASKMOVPS   Y4, Y0, (BX)
-	VMULPS       Y2, Y5, Y2
-	VMULPS       Y7, Y3, Y5
-	VADDPS       Y5, Y2, Y2
-	VMASKMOVPS   Y2, Y0, (SI)
-	VMULPS       Y2, Y2, Y2
-	VSUBPS       Y2, Y4, Y2
-	VSQRTPS      Y2, Y2
-	VADDPS       Y8, Y2, Y2
+	VMULPS       Y4, Y3, Y3
+	VMULPS       Y2, Y7, Y11
+	VMULPS       Y2, Y11, Y11
+	VADDPS       Y11, Y3, Y3
+	VMASKMOVPS   Y3, Y0, (BX)
+	VMULPS       Y4, Y5, Y4
+	VMULPS       Y7, Y2, Y5
+	VADDPS       Y5, Y4, Y4
+	VMASKMOVPS   Y4, Y0, (SI)
+	VMULPS       Y4, Y4, Y4
+	VSUBPS       Y4, Y3, Y3
+	VSQRTPS      Y3, Y3
+	VADDPS       Y8, Y3, Y3
 	VMULPS       Y10, Y6, Y4
-	VDIVPS       Y2, Y3, Y2
+	VDIVPS       Y3, Y2, Y2
 	VADDPS       Y2, Y4, Y2
 	VMASKMOVPS   Y2, Y0, (DI)
 	VMULPS       Y2, Y9, Y2
@@ -12282,51 +10738,45 @@ loop:
 	CMPQ         AX, $0x00000008
 	JL           tail
 	VMOVUPS      (CX), Y0
-	VANDPS       consts<>+960(SB), Y0, Y1
-	VPADDD       consts<>+2560(SB), Y1, Y1
-	VMOVUPS      (DX), Y2
+	VMOVUPS      (DX), Y1
+	VMOVUPS      (BX), Y2
 	VANDPS       consts<>+960(SB), Y2, Y3
 	VPADDD       consts<>+2560(SB), Y3, Y3
-	VPMINUD      Y3, Y1, Y1
-	VMOVUPS      (BX), Y3
-	VANDPS       consts<>+960(SB), Y3, Y4
-	VPADDD       consts<>+2560(SB), Y4, Y4
-	VPMINUD      Y4, Y1, Y1
 	VMOVUPS      (SI), Y4
 	VANDPS       consts<>+960(SB), Y4, Y5
 	VPADDD       consts<>+2560(SB), Y5, Y5
-	VPMINUD      Y5, Y1, Y1
+	VPMINUD      Y5, Y3, Y3
 	VMOVUPS      (DI), Y5
 	VANDPS       consts<>+960(SB), Y5, Y6
 	VPADDD       consts<>+2560(SB), Y6, Y6
-	VPMINUD      Y6, Y1, Y1
-	VPMINUD      consts<>+2752(SB), Y1, Y6
-	VPCMPEQD     Y1, Y6, Y6
+	VPMINUD      Y6, Y3, Y3
+	VPMINUD      consts<>+2752(SB), Y3, Y6
+	VPCMPEQD     Y3, Y6, Y6
 	VPTEST       Y6, Y6
 	JNZ          exact
-	VBROADCASTSS (R8), Y1
+	VBROADCASTSS (R8), Y3
 	VBROADCASTSS 4(R8), Y6
 	VBROADCASTSS 8(R8), Y7
 	VBROADCASTSS 12(R8), Y8
 	VBROADCASTSS 16(R8), Y9
 	VBROADCASTSS 20(R8), Y10
 	VMULPS       Y0, Y8, Y8
+	VADDPS       Y8, Y1, Y1
+	VMULPS       Y3, Y2, Y2
+	VMULPS       Y1, Y6, Y8
+	VMULPS       Y1, Y8, Y8
 	VADDPS       Y8, Y2, Y2
-	VMULPS       Y1, Y3, Y3
-	VMULPS       Y2, Y6, Y8
-	VMULPS       Y2, Y8, Y8
-	VADDPS       Y8, Y3, Y3
-	VMOVUPS      Y3, (BX)
-	VMULPS       Y1, Y4, Y1
-	VMULPS       Y6, Y2, Y4
-	VADDPS       Y4, Y1, Y1
-	VMOVUPS      Y1, (SI)
-	VMULPS       Y1, Y1, Y1
-	VSUBPS       Y1, Y3, Y1
-	VSQRTPS      Y1, Y1
-	VADDPS       Y7, Y1, Y1
+	VMOVUPS      Y2, (BX)
+	VMULPS       Y3, Y4, Y3
+	VMULPS       Y6, Y1, Y4
+	VADDPS       Y4, Y3, Y3
+	VMOVUPS      Y3, (SI)
+	VMULPS       Y3, Y3, Y3
+	VSUBPS       Y3, Y2, Y2
+	VSQRTPS      Y2, Y2
+	VADDPS       Y7, Y2, Y2
 	VMULPS       Y10, Y5, Y3
-	VDIVPS       Y1, Y2, Y1
+	VDIVPS       Y2, Y1, Y1
 	VADDPS       Y1, Y3, Y1
 	VMOVUPS      Y1, (DI)
 	VMULPS       Y1, Y9, Y1
@@ -12475,51 +10925,45 @@ tail:
 	NEGQ         AX
 	VMOVUPS      32(R9)(AX*4), Y0
 	VMASKMOVPS   (CX), Y0, Y1
-	VANDPS       consts<>+960(SB), Y1, Y2
-	VPADDD       consts<>+2560(SB), Y2, Y2
-	VMASKMOVPS   (DX), Y0, Y3
+	VMASKMOVPS   (DX), Y0, Y2
+	VMASKMOVPS   (BX), Y0, Y3
 	VANDPS       consts<>+960(SB), Y3, Y4
 	VPADDD       consts<>+2560(SB), Y4, Y4
-	VPMINUD      Y4, Y2, Y2
-	VMASKMOVPS   (BX), Y0, Y4
-	VANDPS       consts<>+960(SB), Y4, Y5
-	VPADDD       consts<>+2560(SB), Y5, Y5
-	VPMINUD      Y5, Y2, Y2
 	VMASKMOVPS   (SI), Y0, Y5
 	VANDPS       consts<>+960(SB), Y5, Y6
 	VPADDD       consts<>+2560(SB), Y6, Y6
-	VPMINUD      Y6, Y2, Y2
+	VPMINUD      Y6, Y4, Y4
 	VMASKMOVPS   (DI), Y0, Y6
 	VANDPS       consts<>+960(SB), Y6, Y7
 	VPADDD       consts<>+2560(SB), Y7, Y7
-	VPMINUD      Y7, Y2, Y2
-	VPMINUD      consts<>+2752(SB), Y2, Y7
-	VPCMPEQD     Y2, Y7, Y7
+	VPMINUD      Y7, Y4, Y4
+	VPMINUD      consts<>+2752(SB), Y4, Y7
+	VPCMPEQD     Y4, Y7, Y7
 	VPTEST       Y7, Y7
 	JNZ          tailexact
-	VBROADCASTSS (R8), Y2
+	VBROADCASTSS (R8), Y4
 	VBROADCASTSS 4(R8), Y7
 	VBROADCASTSS 8(R8), Y8
 	VBROADCASTSS 12(R8), Y9
 	VBROADCASTSS 16(R8), Y10
 	VBROADCASTSS 20(R8), Y11
 	VMULPS       Y1, Y9, Y9
+	VADDPS       Y9, Y2, Y2
+	VMULPS       Y4, Y3, Y3
+	VMULPS       Y2, Y7, Y9
+	VMULPS       Y2, Y9, Y9
 	VADDPS       Y9, Y3, Y3
-	VMULPS       Y2, Y4, Y4
-	VMULPS       Y3, Y7, Y9
-	VMULPS       Y3, Y9, Y9
-	VADDPS       Y9, Y4, Y4
-	VMASKMOVPS   Y4, Y0, (BX)
-	VMULPS       Y2, Y5, Y2
-	VMULPS       Y7, Y3, Y5
-	VADDPS       Y5, Y2, Y2
-	VMASKMOVPS   Y2, Y0, (SI)
-	VMULPS       Y2, Y2, Y2
-	VSUBPS       Y2, Y4, Y2
-	VSQRTPS      Y2, Y2
-	VADDPS       Y8, Y2, Y2
+	VMASKMOVPS   Y3, Y0, (BX)
+	VMULPS       Y4, Y5, Y4
+	VMULPS       Y7, Y2, Y5
+	VADDPS       Y5, Y4, Y4
+	VMASKMOVPS   Y4, Y0, (SI)
+	VMULPS       Y4, Y4, Y4
+	VSUBPS       Y4, Y3, Y3
+	VSQRTPS      Y3, Y3
+	VADDPS       Y8, Y3, Y3
 	VMULPS       Y11, Y6, Y4
-	VDIVPS       Y2, Y3, Y2
+	VDIVPS       Y3, Y2, Y2
 	VADDPS       Y2, Y4, Y2
 	VMASKMOVPS   Y2, Y0, (DI)
 	VMULPS       Y2, Y10, Y2
@@ -12677,43 +11121,33 @@ loop:
 	CMPQ         AX, $0x00000010
 	JL           tail
 	VMOVUPS      (CX), Z6
-	VBROADCASTSS consts<>+960(SB), Z7
-	VBROADCASTSS consts<>+2560(SB), Z7
-	VPANDD       Z4, Z6, Z7
-	VPADDD       Z5, Z7, Z7
-	VMOVUPS      (DX), Z8
+	VMOVUPS      (DX), Z7
+	VMOVUPS      (BX), Z8
 	VBROADCASTSS consts<>+960(SB), Z9
 	VBROADCASTSS consts<>+2560(SB), Z9
 	VPANDD       Z4, Z8, Z9
 	VPADDD       Z5, Z9, Z9
-	VPMINUD      Z9, Z7, Z7
-	VMOVUPS      (BX), Z9
-	VBROADCASTSS consts<>+960(SB), Z10
-	VBROADCASTSS consts<>+2560(SB), Z10
-	VPANDD       Z4, Z9, Z10
-	VPADDD       Z5, Z10, Z10
-	VPMINUD      Z10, Z7, Z7
 	VMOVUPS      (SI), Z10
 	VBROADCASTSS consts<>+960(SB), Z11
 	VBROADCASTSS consts<>+2560(SB), Z11
 	VPANDD       Z4, Z10, Z11
 	VPADDD       Z5, Z11, Z11
-	VPMINUD      Z11, Z7, Z7
+	VPMINUD      Z11, Z9, Z9
 	VBROADCASTSS consts<>+2688(SB), Z11
-	VPCMPUD      $0x01, Z11, Z7, K1
+	VPCMPUD      $0x01, Z11, Z9, K1
 	KORTESTW     K1, K1
 	JNZ          exact
-	VMULPS       Z0, Z9, Z7
-	VMULPS       Z8, Z1, Z9
-	VMULPS       Z8, Z9, Z9
-	VADDPS       Z9, Z7, Z7
-	VMOVUPS      Z7, (BX)
-	VADDPS       Z2, Z7, Z7
-	VSQRTPS      Z7, Z7
+	VMULPS       Z0, Z8, Z8
+	VMULPS       Z7, Z1, Z9
+	VMULPS       Z7, Z9, Z9
+	VADDPS       Z9, Z8, Z8
+	VMOVUPS      Z8, (BX)
+	VADDPS       Z2, Z8, Z8
+	VSQRTPS      Z8, Z8
 	VADDPS       Z2, Z10, Z9
 	VSQRTPS      Z9, Z9
-	VDIVPS       Z7, Z9, Z7
-	VMULPS       Z8, Z7, Z7
+	VDIVPS       Z8, Z9, Z8
+	VMULPS       Z7, Z8, Z7
 	VMULPS       Z0, Z10, Z8
 	VMULPS       Z7, Z1, Z9
 	VMULPS       Z7, Z9, Z9
@@ -12854,35 +11288,25 @@ tail:
 	LEAQ         kmask<>+0(SB), DI
 	KMOVW        (DI)(AX*2), K1
 	VMOVUPS.Z    (CX), K1, Z6
-	VBROADCASTSS consts<>+960(SB), Z7
-	VBROADCASTSS consts<>+2560(SB), Z7
-	VPANDD       Z4, Z6, Z7
-	VPADDD       Z5, Z7, Z7
-	VMOVUPS.Z    (DX), K1, Z8
+	VMOVUPS.Z    (DX), K1, Z7
+	VMOVUPS.Z    (BX), K1, Z8
 	VBROADCASTSS consts<>+960(SB), Z9
 	VBROADCASTSS consts<>+2560(SB), Z9
 	VPANDD       Z4, Z8, Z9
 	VPADDD       Z5, Z9, Z9
-	VPMINUD      Z9, Z7, Z7
-	VMOVUPS.Z    (BX), K1, Z9
-	VBROADCASTSS consts<>+960(SB), Z10
-	VBROADCASTSS consts<>+2560(SB), Z10
-	VPANDD       Z4, Z9, Z10
-	VPADDD       Z5, Z10, Z10
-	VPMINUD      Z10, Z7, Z7
 	VMOVUPS.Z    (SI), K1, Z10
 	VBROADCASTSS consts<>+960(SB), Z11
 	VBROADCASTSS consts<>+2560(SB), Z11
 	VPANDD       Z4, Z10, Z4
 	VPADDD       Z5, Z4, Z4
-	VPMINUD      Z4, Z7, Z7
+	VPMINUD      Z4, Z9, Z9
 	VBROADCASTSS consts<>+2688(SB), Z4
-	VPCMPUD      $0x01, Z4, Z7, K2
+	VPCMPUD      $0x01, Z4, Z9, K2
 	KORTESTW     K2, K2
 	JNZ          tailexact
-	VMULPS       Z0, Z9, Z4
-	VMULPS       Z8, Z1, Z5
-	VMULPS       Z8, Z5, Z5
+	VMULPS       Z0, Z8, Z4
+	VMULPS       Z7, Z1, Z5
+	VMULPS       Z7, Z5, Z5
 	VADDPS       Z5, Z4, Z4
 	VMOVUPS      Z4, K1, (BX)
 	VADDPS       Z2, Z4, Z4
@@ -12890,7 +11314,7 @@ tail:
 	VADDPS       Z2, Z10, Z2
 	VSQRTPS      Z2, Z2
 	VDIVPS       Z4, Z2, Z2
-	VMULPS       Z8, Z2, Z2
+	VMULPS       Z7, Z2, Z2
 	VMULPS       Z0, Z10, Z0
 	VMULPS       Z2, Z1, Z1
 	VMULPS       Z2, Z1, Z1
@@ -13042,35 +11466,25 @@ loop:
 	CMPQ         AX, $0x00000010
 	JL           tail
 	VMOVUPS      (CX), Z7
-	VBROADCASTSS consts<>+960(SB), Z8
-	VBROADCASTSS consts<>+2560(SB), Z8
-	VPANDD       Z5, Z7, Z8
-	VPADDD       Z6, Z8, Z8
-	VMOVUPS      (DX), Z9
+	VMOVUPS      (DX), Z8
+	VMOVUPS      (BX), Z9
 	VBROADCASTSS consts<>+960(SB), Z10
 	VBROADCASTSS consts<>+2560(SB), Z10
 	VPANDD       Z5, Z9, Z10
 	VPADDD       Z6, Z10, Z10
-	VPMINUD      Z10, Z8, Z8
-	VMOVUPS      (BX), Z10
-	VBROADCASTSS consts<>+960(SB), Z11
-	VBROADCASTSS consts<>+2560(SB), Z11
-	VPANDD       Z5, Z10, Z11
-	VPADDD       Z6, Z11, Z11
-	VPMINUD      Z11, Z8, Z8
 	VMOVUPS      (SI), Z11
 	VBROADCASTSS consts<>+960(SB), Z12
 	VBROADCASTSS consts<>+2560(SB), Z12
 	VPANDD       Z5, Z11, Z12
 	VPADDD       Z6, Z12, Z12
-	VPMINUD      Z12, Z8, Z8
+	VPMINUD      Z12, Z10, Z10
 	VBROADCASTSS consts<>+2688(SB), Z12
-	VPCMPUD      $0x01, Z12, Z8, K1
+	VPCMPUD      $0x01, Z12, Z10, K1
 	KORTESTW     K1, K1
 	JNZ          exact
-	VMULPS       Z7, Z3, Z8
-	VADDPS       Z8, Z9, Z8
-	VMULPS       Z0, Z10, Z9
+	VMULPS       Z7, Z3, Z10
+	VADDPS       Z10, Z8, Z8
+	VMULPS       Z0, Z9, Z9
 	VMULPS       Z8, Z1, Z10
 	VMULPS       Z8, Z10, Z10
 	VADDPS       Z10, Z9, Z9
@@ -13232,35 +11646,25 @@ tail:
 	LEAQ         kmask<>+0(SB), DI
 	KMOVW        (DI)(AX*2), K1
 	VMOVUPS.Z    (CX), K1, Z7
-	VBROADCASTSS consts<>+960(SB), Z8
-	VBROADCASTSS consts<>+2560(SB), Z8
-	VPANDD       Z5, Z7, Z8
-	VPADDD       Z6, Z8, Z8
-	VMOVUPS.Z    (DX), K1, Z9
+	VMOVUPS.Z    (DX), K1, Z8
+	VMOVUPS.Z    (BX), K1, Z9
 	VBROADCASTSS consts<>+960(SB), Z10
 	VBROADCASTSS consts<>+2560(SB), Z10
 	VPANDD       Z5, Z9, Z10
 	VPADDD       Z6, Z10, Z10
-	VPMINUD      Z10, Z8, Z8
-	VMOVUPS.Z    (BX), K1, Z10
-	VBROADCASTSS consts<>+960(SB), Z11
-	VBROADCASTSS consts<>+2560(SB), Z11
-	VPANDD       Z5, Z10, Z11
-	VPADDD       Z6, Z11, Z11
-	VPMINUD      Z11, Z8, Z8
 	VMOVUPS.Z    (SI), K1, Z11
 	VBROADCASTSS consts<>+960(SB), Z12
 	VBROADCASTSS consts<>+2560(SB), Z12
 	VPANDD       Z5, Z11, Z5
 	VPADDD       Z6, Z5, Z5
-	VPMINUD      Z5, Z8, Z8
+	VPMINUD      Z5, Z10, Z10
 	VBROADCASTSS consts<>+2688(SB), Z5
-	VPCMPUD      $0x01, Z5, Z8, K2
+	VPCMPUD      $0x01, Z5, Z10, K2
 	KORTESTW     K2, K2
 	JNZ          tailexact
 	VMULPS       Z7, Z3, Z3
-	VADDPS       Z3, Z9, Z3
-	VMULPS       Z0, Z10, Z5
+	VADDPS       Z3, Z8, Z3
+	VMULPS       Z0, Z9, Z5
 	VMULPS       Z3, Z1, Z6
 	VMULPS       Z3, Z6, Z6
 	VADDPS       Z6, Z5, Z5
@@ -13426,46 +11830,40 @@ loop:
 	CMPQ         AX, $0x00000008
 	JL           tail
 	VMOVUPS      (CX), Y0
-	VANDPS       consts<>+960(SB), Y0, Y1
-	VPADDD       consts<>+2560(SB), Y1, Y1
-	VMOVUPS      (DX), Y2
+	VMOVUPS      (DX), Y1
+	VMOVUPS      (BX), Y2
 	VANDPS       consts<>+960(SB), Y2, Y3
 	VPADDD       consts<>+2560(SB), Y3, Y3
-	VPMINUD      Y3, Y1, Y1
-	VMOVUPS      (BX), Y3
-	VANDPS       consts<>+960(SB), Y3, Y4
-	VPADDD       consts<>+2560(SB), Y4, Y4
-	VPMINUD      Y4, Y1, Y1
 	VMOVUPS      (SI), Y4
 	VANDPS       consts<>+960(SB), Y4, Y5
 	VPADDD       consts<>+2560(SB), Y5, Y5
-	VPMINUD      Y5, Y1, Y1
-	VPMINUD      consts<>+2752(SB), Y1, Y5
-	VPCMPEQD     Y1, Y5, Y5
+	VPMINUD      Y5, Y3, Y3
+	VPMINUD      consts<>+2752(SB), Y3, Y5
+	VPCMPEQD     Y3, Y5, Y5
 	VPTEST       Y5, Y5
 	JNZ          exact
-	VBROADCASTSS (DI), Y1
+	VBROADCASTSS (DI), Y3
 	VBROADCASTSS 4(DI), Y5
 	VBROADCASTSS 8(DI), Y6
 	VBROADCASTSS 12(DI), Y7
 	VBROADCASTSS 16(DI), Y7
-	VMULPS       Y1, Y3, Y3
-	VMULPS       Y2, Y5, Y8
-	VMULPS       Y2, Y8, Y8
-	VADDPS       Y8, Y3, Y3
-	VMOVUPS      Y3, (BX)
-	VADDPS       Y6, Y3, Y3
-	VSQRTPS      Y3, Y3
+	VMULPS       Y3, Y2, Y2
+	VMULPS       Y1, Y5, Y8
+	VMULPS       Y1, Y8, Y8
+	VADDPS       Y8, Y2, Y2
+	VMOVUPS      Y2, (BX)
+	VADDPS       Y6, Y2, Y2
+	VSQRTPS      Y2, Y2
 	VADDPS       Y6, Y4, Y6
 	VSQRTPS      Y6, Y6
-	VDIVPS       Y3, Y6, Y3
-	VMULPS       Y2, Y3, Y2
-	VMULPS       Y1, Y4, Y1
-	VMULPS       Y2, Y5, Y3
-	VMULPS       Y2, Y3, Y3
-	VADDPS       Y3, Y1, Y1
-	VMOVUPS      Y1, (SI)
-	VMULPS       Y2, Y7, Y1
+	VDIVPS       Y2, Y6, Y2
+	VMULPS       Y1, Y2, Y1
+	VMULPS       Y3, Y4, Y2
+	VMULPS       Y1, Y5, Y3
+	VMULPS       Y1, Y3, Y3
+	VADDPS       Y3, Y2, Y2
+	VMOVUPS      Y2, (SI)
+	VMULPS       Y1, Y7, Y1
 	VADDPS       Y1, Y0, Y0
 	VMOVUPS      Y0, (CX)
 	JMP          next
@@ -13606,46 +12004,40 @@ tail:
 	NEGQ         AX
 	VMOVUPS      32(R8)(AX*4), Y0
 	VMASKMOVPS   (CX), Y0, Y1
-	VANDPS       consts<>+960(SB), Y1, Y2
-	VPADDD       consts<>+2560(SB), Y2, Y2
-	VMASKMOVPS   (DX), Y0, Y3
+	VMASKMOVPS   (DX), Y0, Y2
+	VMASKMOVPS   (BX), Y0, Y3
 	VANDPS       consts<>+960(SB), Y3, Y4
 	VPADDD       consts<>+2560(SB), Y4, Y4
-	VPMINUD      Y4, Y2, Y2
-	VMASKMOVPS   (BX), Y0, Y4
-	VANDPS       consts<>+960(SB), Y4, Y5
-	VPADDD       consts<>+2560(SB), Y5, Y5
-	VPMINUD      Y5, Y2, Y2
 	VMASKMOVPS   (SI), Y0, Y5
 	VANDPS       consts<>+960(SB), Y5, Y6
 	VPADDD       consts<>+2560(SB), Y6, Y6
-	VPMINUD      Y6, Y2, Y2
-	VPMINUD      consts<>+2752(SB), Y2, Y6
-	VPCMPEQD     Y2, Y6, Y6
+	VPMINUD      Y6, Y4, Y4
+	VPMINUD      consts<>+2752(SB), Y4, Y6
+	VPCMPEQD     Y4, Y6, Y6
 	VPTEST       Y6, Y6
 	JNZ          tailexact
-	VBROADCASTSS (DI), Y2
+	VBROADCASTSS (DI), Y4
 	VBROADCASTSS 4(DI), Y6
 	VBROADCASTSS 8(DI), Y7
 	VBROADCASTSS 12(DI), Y8
 	VBROADCASTSS 16(DI), Y8
-	VMULPS       Y2, Y4, Y4
-	VMULPS       Y3, Y6, Y9
-	VMULPS       Y3, Y9, Y9
-	VADDPS       Y9, Y4, Y4
-	VMASKMOVPS   Y4, Y0, (BX)
-	VADDPS       Y7, Y4, Y4
-	VSQRTPS      Y4, Y4
+	VMULPS       Y4, Y3, Y3
+	VMULPS       Y2, Y6, Y9
+	VMULPS       Y2, Y9, Y9
+	VADDPS       Y9, Y3, Y3
+	VMASKMOVPS   Y3, Y0, (BX)
+	VADDPS       Y7, Y3, Y3
+	VSQRTPS      Y3, Y3
 	VADDPS       Y7, Y5, Y7
 	VSQRTPS      Y7, Y7
-	VDIVPS       Y4, Y7, Y4
-	VMULPS       Y3, Y4, Y3
-	VMULPS       Y2, Y5, Y2
-	VMULPS       Y3, Y6, Y4
-	VMULPS       Y3, Y4, Y4
-	VADDPS       Y4, Y2, Y2
-	VMASKMOVPS   Y2, Y0, (SI)
-	VMULPS       Y3, Y8, Y2
+	VDIVPS       Y3, Y7, Y3
+	VMULPS       Y2, Y3, Y2
+	VMULPS       Y4, Y5, Y3
+	VMULPS       Y2, Y6, Y4
+	VMULPS       Y2, Y4, Y4
+	VADDPS       Y4, Y3, Y3
+	VMASKMOVPS   Y3, Y0, (SI)
+	VMULPS       Y2, Y8, Y2
 	VADDPS       Y2, Y1, Y1
 	VMASKMOVPS   Y1, Y0, (CX)
 	JMP          done
@@ -13789,48 +12181,42 @@ loop:
 	CMPQ         AX, $0x00000008
 	JL           tail
 	VMOVUPS      (CX), Y0
-	VANDPS       consts<>+960(SB), Y0, Y1
-	VPADDD       consts<>+2560(SB), Y1, Y1
-	VMOVUPS      (DX), Y2
+	VMOVUPS      (DX), Y1
+	VMOVUPS      (BX), Y2
 	VANDPS       consts<>+960(SB), Y2, Y3
 	VPADDD       consts<>+2560(SB), Y3, Y3
-	VPMINUD      Y3, Y1, Y1
-	VMOVUPS      (BX), Y3
-	VANDPS       consts<>+960(SB), Y3, Y4
-	VPADDD       consts<>+2560(SB), Y4, Y4
-	VPMINUD      Y4, Y1, Y1
 	VMOVUPS      (SI), Y4
 	VANDPS       consts<>+960(SB), Y4, Y5
 	VPADDD       consts<>+2560(SB), Y5, Y5
-	VPMINUD      Y5, Y1, Y1
-	VPMINUD      consts<>+2752(SB), Y1, Y5
-	VPCMPEQD     Y1, Y5, Y5
+	VPMINUD      Y5, Y3, Y3
+	VPMINUD      consts<>+2752(SB), Y3, Y5
+	VPCMPEQD     Y3, Y5, Y5
 	VPTEST       Y5, Y5
 	JNZ          exact
-	VBROADCASTSS (DI), Y1
+	VBROADCASTSS (DI), Y3
 	VBROADCASTSS 4(DI), Y5
 	VBROADCASTSS 8(DI), Y6
 	VBROADCASTSS 12(DI), Y7
 	VBROADCASTSS 16(DI), Y8
 	VMULPS       Y0, Y7, Y7
+	VADDPS       Y7, Y1, Y1
+	VMULPS       Y3, Y2, Y2
+	VMULPS       Y1, Y5, Y7
+	VMULPS       Y1, Y7, Y7
 	VADDPS       Y7, Y2, Y2
-	VMULPS       Y1, Y3, Y3
-	VMULPS       Y2, Y5, Y7
-	VMULPS       Y2, Y7, Y7
-	VADDPS       Y7, Y3, Y3
-	VMOVUPS      Y3, (BX)
-	VADDPS       Y6, Y3, Y3
-	VSQRTPS      Y3, Y3
+	VMOVUPS      Y2, (BX)
+	VADDPS       Y6, Y2, Y2
+	VSQRTPS      Y2, Y2
 	VADDPS       Y6, Y4, Y6
 	VSQRTPS      Y6, Y6
-	VDIVPS       Y3, Y6, Y3
-	VMULPS       Y2, Y3, Y2
-	VMULPS       Y1, Y4, Y1
-	VMULPS       Y2, Y5, Y3
-	VMULPS       Y2, Y3, Y3
-	VADDPS       Y3, Y1, Y1
-	VMOVUPS      Y1, (SI)
-	VMULPS       Y2, Y8, Y1
+	VDIVPS       Y2, Y6, Y2
+	VMULPS       Y1, Y2, Y1
+	VMULPS       Y3, Y4, Y2
+	VMULPS       Y1, Y5, Y3
+	VMULPS       Y1, Y3, Y3
+	VADDPS       Y3, Y2, Y2
+	VMOVUPS      Y2, (SI)
+	VMULPS       Y1, Y8, Y1
 	VADDPS       Y1, Y0, Y0
 	VMOVUPS      Y0, (CX)
 	JMP          next
@@ -13982,48 +12368,42 @@ tail:
 	NEGQ         AX
 	VMOVUPS      32(R8)(AX*4), Y0
 	VMASKMOVPS   (CX), Y0, Y1
-	VANDPS       consts<>+960(SB), Y1, Y2
-	VPADDD       consts<>+2560(SB), Y2, Y2
-	VMASKMOVPS   (DX), Y0, Y3
+	VMASKMOVPS   (DX), Y0, Y2
+	VMASKMOVPS   (BX), Y0, Y3
 	VANDPS       consts<>+960(SB), Y3, Y4
 	VPADDD       consts<>+2560(SB), Y4, Y4
-	VPMINUD      Y4, Y2, Y2
-	VMASKMOVPS   (BX), Y0, Y4
-	VANDPS       consts<>+960(SB), Y4, Y5
-	VPADDD       consts<>+2560(SB), Y5, Y5
-	VPMINUD      Y5, Y2, Y2
 	VMASKMOVPS   (SI), Y0, Y5
 	VANDPS       consts<>+960(SB), Y5, Y6
 	VPADDD       consts<>+2560(SB), Y6, Y6
-	VPMINUD      Y6, Y2, Y2
-	VPMINUD      consts<>+2752(SB), Y2, Y6
-	VPCMPEQD     Y2, Y6, Y6
+	VPMINUD      Y6, Y4, Y4
+	VPMINUD      consts<>+2752(SB), Y4, Y6
+	VPCMPEQD     Y4, Y6, Y6
 	VPTEST       Y6, Y6
 	JNZ          tailexact
-	VBROADCASTSS (DI), Y2
+	VBROADCASTSS (DI), Y4
 	VBROADCASTSS 4(DI), Y6
 	VBROADCASTSS 8(DI), Y7
 	VBROADCASTSS 12(DI), Y8
 	VBROADCASTSS 16(DI), Y9
 	VMULPS       Y1, Y8, Y8
+	VADDPS       Y8, Y2, Y2
+	VMULPS       Y4, Y3, Y3
+	VMULPS       Y2, Y6, Y8
+	VMULPS       Y2, Y8, Y8
 	VADDPS       Y8, Y3, Y3
-	VMULPS       Y2, Y4, Y4
-	VMULPS       Y3, Y6, Y8
-	VMULPS       Y3, Y8, Y8
-	VADDPS       Y8, Y4, Y4
-	VMASKMOVPS   Y4, Y0, (BX)
-	VADDPS       Y7, Y4, Y4
-	VSQRTPS      Y4, Y4
+	VMASKMOVPS   Y3, Y0, (BX)
+	VADDPS       Y7, Y3, Y3
+	VSQRTPS      Y3, Y3
 	VADDPS       Y7, Y5, Y7
 	VSQRTPS      Y7, Y7
-	VDIVPS       Y4, Y7, Y4
-	VMULPS       Y3, Y4, Y3
-	VMULPS       Y2, Y5, Y2
-	VMULPS       Y3, Y6, Y4
-	VMULPS       Y3, Y4, Y4
-	VADDPS       Y4, Y2, Y2
-	VMASKMOVPS   Y2, Y0, (SI)
-	VMULPS       Y3, Y9, Y2
+	VDIVPS       Y3, Y7, Y3
+	VMULPS       Y2, Y3, Y2
+	VMULPS       Y4, Y5, Y3
+	VMULPS       Y2, Y6, Y4
+	VMULPS       Y2, Y4, Y4
+	VADDPS       Y4, Y3, Y3
+	VMASKMOVPS   Y3, Y0, (SI)
+	VMULPS       Y2, Y9, Y2
 	VADDPS       Y2, Y1, Y1
 	VMASKMOVPS   Y1, Y0, (CX)
 	JMP          done

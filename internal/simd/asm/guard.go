@@ -16,8 +16,8 @@ import (
 //
 // So each vector of a guarded kernel is emitted three times:
 //
-//   - the probe pass loads the vector's streams and checks every value
-//     for a subnormal one, emitting nothing else;
+//   - the probe pass loads the vector's streams and checks the values of
+//     the optimizer's state for a subnormal one, emitting nothing else;
 //   - when there is none, the fast pass computes in float32 from the
 //     loaded registers, as a plain kernel does;
 //   - else the exact pass computes as the fast one but for its
@@ -52,6 +52,11 @@ type guarded struct {
 	halves map[reg.VecVirtual][2]reg.VecVirtual
 	checkK [2]reg.VecVirtual // AVX-512: absMask and allOnes, broadcast once
 	params map[reg.VecVirtual]bool
+	// unchecked are the streams the probe does not check, by base
+	// register: the weights and the gradient, rarely subnormal (a
+	// subnormal one then takes the assist, with the right result). The
+	// optimizers' state decays into the subnormal range; it is checked.
+	unchecked map[reg.Register]bool
 }
 
 // isParam reports whether v is one of the body's (broadcast) parameters.
@@ -67,6 +72,12 @@ func (e *kern) guardedBody(exact, cont string, nparams int, params func() []reg.
 		none[i] = e.V()
 	}
 	body(none)
+	if e.subn == nil { // no state: nothing to check (plain SGD)
+		e.pass = passFast
+		body(params())
+		e.pass, e.loaded = passPlain, nil
+		return
+	}
 	e.anySubnormal(exact)
 	e.pass = passFast
 	body(params())
@@ -85,7 +96,9 @@ func (e *kern) guardedLoad(m Mem) reg.VecVirtual {
 	switch e.pass {
 	case passProbe:
 		v := e.load1(m)
-		e.checkSubnormal(v)
+		if !e.unchecked[m.Base] {
+			e.checkSubnormal(v)
+		}
 		e.loaded[m] = v
 		return v
 	case passFast:

@@ -547,6 +547,9 @@ func mapKernel(in *isa, name string, ptrs []param, nparams int, guard bool, body
 	if guard && e.is512() {
 		e.checkK = [2]reg.VecVirtual{e.R("absMask"), e.R("allOnes")}
 	}
+	if guard {
+		e.unchecked = map[reg.Register]bool{regs["w"]: true, regs["gr"]: true}
+	}
 	Label("loop")
 	CMPQ(n, U32(in.lanes))
 	JL(LabelRef("tail"))
