@@ -50,7 +50,9 @@ func BenchmarkAdamThreads(b *testing.B) {
 // weight whose input is rarely non-zero do after a few hundred steps
 // (about 5% of the MLP's after two epochs): on x86 a float32 multiply or
 // divide with a subnormal operand or result takes a microcode assist, per
-// instruction. "tiny" holds 1e-30 instead, normal, as a control.
+// instruction, which the kernels' float64 pass for such vectors avoids
+// (internal/simd/asm/guard.go). "tiny" holds 1e-30 instead, normal, as a
+// control.
 func BenchmarkAdamSubnormal(b *testing.B) {
 	const n = 235146
 	for _, c := range []struct {

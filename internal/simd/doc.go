@@ -66,11 +66,14 @@
 // so that no compiler fuses it. The optimizer kernels follow the
 // references in package optim (torch.optim's single-tensor order of
 // operations); AMSGrad's max(vmax, v) is x86's there too: v when either is
-// NaN. A vector of an optimizer update that loads a subnormal value (a
-// moment decayed below 2^-126) runs its multiplications, divisions and
-// square roots in float64, each rounded to float32 at once: the same
-// bits, without the microcode assist of about 60 ns that an x86 float32
-// multiply takes on a subnormal operand or result (asm/guard.go).
+// NaN. A vector of an optimizer update whose state (moments, momentum,
+// sums; not the weights or gradients) holds a subnormal value (a moment
+// decayed below 2^-126) runs its multiplications, divisions and square
+// roots in float64, each rounded to float32 at once: the same bits,
+// without the microcode assist of about 60 ns that an x86 float32
+// multiply takes on a subnormal operand or result (asm/guard.go). "The
+// same bits" leaves out NaN payloads, here as in every kernel: the tests
+// count every NaN equal to every other.
 //
 // Exp, Sigmoid and Tanh in float32 are polynomial approximations (Cephes'
 // expf and tanhf, evaluated with FMAs): exp within 2 ulp of the correctly

@@ -30,6 +30,9 @@ import (
 //
 // Both passes give the reference's bits with the MXCSR as the caller has
 // it (no flush to zero): the check decides the speed only, never a result.
+// (NaN payloads aside, as everywhere in this package: the Go references
+// let the compiler order a commutative operation's operands, x86 returns
+// the first operand's NaN; the two passes agree with each other there.)
 // A result that underflows from operands that are not subnormal (a value
 // entering the subnormal range) takes the assist in the fast pass, once:
 // the next update loads it, subnormal, and takes the exact pass.
@@ -221,9 +224,11 @@ func (e *kern) join(lo, hi reg.VecVirtual) reg.VecVirtual {
 // integers, of |x| bits - 1, which is below 0x7fffff exactly when some
 // loaded x was subnormal (a zero wraps to 0xffffffff).
 func (e *kern) checkSubnormal(v reg.VecVirtual) {
-	abs, ones := e.C("absMask"), e.C("allOnes")
+	var abs, ones Op
 	if e.is512() {
 		abs, ones = e.checkK[0], e.checkK[1]
+	} else {
+		abs, ones = constant("absMask"), constant("allOnes")
 	}
 	t := e.and(v, abs)
 	VPADDD(ones, t, t)

@@ -41,10 +41,11 @@
 // backward formulas) use one instruction per Go operation of their pure-Go
 // reference (ref.go in package simd; package optim's for the optimizers):
 // a multiply and an add, never a fused multiply-add, where the reference
-// rounds twice. So they are bit-identical to it. The optimizers are
-// guarded kernels (guard.go): a vector that loads a subnormal value takes
-// a pass whose multiplications, divisions and square roots run in float64,
-// rounded to float32 at once, with the same bits and no microcode assist.
+// rounds twice. So they are bit-identical to it (NaN payloads aside). The
+// optimizers are guarded kernels (guard.go): a vector whose optimizer
+// state holds a subnormal value takes a pass whose multiplications,
+// divisions and square roots run in float64, rounded to float32 at once,
+// with the same bits and no microcode assist.
 // exp, sigmoid and tanh are polynomial approximations (see expv and tanhv).
 package main
 
