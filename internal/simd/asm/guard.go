@@ -114,12 +114,6 @@ func (e *kern) guardedLoad(m Mem) reg.VecVirtual {
 	return e.load1(m)
 }
 
-// guardedStore reports whether it handled the store: the probe stores
-// nothing; the others store as usual.
-func (e *kern) guardedStore(v reg.VecVirtual, m Mem) bool {
-	return e.pass == passProbe
-}
-
 type fop int
 
 const (
