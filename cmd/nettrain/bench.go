@@ -21,6 +21,8 @@ type BenchOptions struct {
 	Config string
 	Sets   []string
 	Steps  int
+	// Warmup: untimed training steps before the timed ones.
+	Warmup int
 	// MinTime: with training steps, keep timing until at least this long.
 	MinTime time.Duration
 	Threads []int // one run per entry; 0: the config's setting
@@ -42,19 +44,21 @@ func NewCmdBench(s *IOStreams, runF func(*BenchOptions) error) *cobra.Command {
 		Use:   "bench CONFIG",
 		Short: "Time the training step (or predictions): samples/s, per-layer time, GFLOP/s, scaling with threads",
 		Long: `Time the training step of a config (forward, backward and optimizer) at its
-batch size, on its data, after 10 warm-up steps: samples per second, time per
+batch size, on its data, after --warmup untimed steps (10): samples per second, time per
 layer forward and backward (as caffe time does), the loss and optimizer time,
 the GFLOP/s achieved against the machine's float32 GEMM peak on the same
 threads, allocations per step and peak memory. It times --steps steps, and
 more until they take --min-time (as go test -benchtime does): a step of a
 fraction of a millisecond timed over a few milliseconds is at the mercy of
-one stall of the machine. The steps timed are always steps 11 to 10+N of
-training (N = --steps): past them the run goes back to its state after the
-warm-up and times the same steps again, ending at the end of such a pass
-(the header says which steps, and how many times), since a step's cost changes as
-training goes on (Adam's moments decaying into subnormal numbers, slow on
-x86), and a longer run, or a thread count getting through more steps in
-its turns, would otherwise time other work.
+one stall of the machine. The steps timed are always steps W+1 to W+N of
+training (W = --warmup, N = --steps): past them the run goes back to its
+state after the warm-up and times the same steps again, ending at the end
+of such a pass (the header says which steps, and how many times), since a
+step's cost changes as training goes on (Adam's moments decaying into
+subnormal numbers, slow on x86), and a longer run, or a thread count
+getting through more steps in its turns, would otherwise time other work.
+A larger --warmup times steps later in training: --warmup 2000 on the
+MNIST MLP times its third epoch's steps.
 
 With --threads 1,2,4 it times each thread count and adds a scaling table:
 the speed-up of the step and of each layer, the parallel fraction that
@@ -91,6 +95,12 @@ rounds: the list bench/compare.sh gives PyTorch's BLAS to time too.`,
 			if err := checkIntFlag("steps", opts.Steps, 1, maxBenchSteps); err != nil {
 				return err
 			}
+			if err := checkIntFlag("warmup", opts.Warmup, 1, maxBenchSteps); err != nil {
+				return err
+			}
+			if c.Flags().Changed("warmup") && (opts.Gemm || opts.Inference) {
+				return usageError{fmt.Errorf("--warmup applies to training steps; --gemm and --inference time their own way")}
+			}
 			if opts.MinTime < 0 || opts.MinTime > time.Hour {
 				return usageError{fmt.Errorf("--min-time must be 0 to 1h, got %s", opts.MinTime)}
 			}
@@ -113,7 +123,8 @@ rounds: the list bench/compare.sh gives PyTorch's BLAS to time too.`,
 		},
 	}
 	addSetFlag(cmd, &opts.Sets)
-	cmd.Flags().IntVar(&opts.Steps, "steps", 100, "timed steps: training steps 11 to 10+N, timed again until --min-time (with --inference: timed forward passes)")
+	cmd.Flags().IntVar(&opts.Steps, "steps", 100, "timed steps: training steps W+1 to W+N (W: --warmup), timed again until --min-time (with --inference: timed forward passes)")
+	cmd.Flags().IntVar(&opts.Warmup, "warmup", 10, "untimed training steps before the timed ones (e.g. 2000 to time the third epoch's steps)")
 	cmd.Flags().DurationVar(&opts.MinTime, "min-time", 0, "keep timing training steps until they take at least this long, e.g. 2s")
 	cmd.Flags().StringVar(&threads, "threads", "", fmt.Sprintf("threads, at most %d, or a list such as 1,2,4 for a scaling table (default: training.threads, else every core the process may use)", maxThreads))
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print JSON (a list with several thread counts)")
@@ -176,7 +187,7 @@ func runBench(o *BenchOptions) error {
 		printTable(o.IO.Out, rows, []bool{true, true, true, true, true})
 		return nil
 	}
-	rs, err := inspect.BenchThreads(cfg, inspect.BenchOptions{Steps: o.Steps, MinTime: o.MinTime}, o.Threads)
+	rs, err := inspect.BenchThreads(cfg, inspect.BenchOptions{Steps: o.Steps, Warmup: o.Warmup, MinTime: o.MinTime}, o.Threads)
 	if err != nil {
 		return err
 	}

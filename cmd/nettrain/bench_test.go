@@ -43,6 +43,9 @@ func TestBenchFlags(t *testing.T) {
 		{[]string{"c.yaml", "--min-time", "-1s"}, nil, false, 0, "--min-time must be 0 to 1h"},
 		{[]string{"c.yaml", "--min-time", "2"}, nil, false, 0, "invalid argument"},
 		{[]string{"c.yaml", "--gemm", "--min-time", "1s"}, nil, false, 0, "--min-time applies to training steps"},
+		{[]string{"c.yaml", "--warmup", "2000"}, []int{0}, false, 0, ""},
+		{[]string{"c.yaml", "--warmup", "0"}, nil, false, 0, "--warmup must be 1 to"},
+		{[]string{"c.yaml", "--inference", "--warmup", "50"}, nil, false, 0, "--warmup applies to training steps"},
 	} {
 		s, _, _ := streams()
 		var got *BenchOptions
@@ -93,6 +96,14 @@ func TestBenchMinTime(t *testing.T) {
 	}
 	if first, _, _ := strings.Cut(out.String(), "\n"); !regexp.MustCompile(`, \d+ steps \(training steps 11 to 13, \d+ times\)$`).MatchString(first) {
 		t.Errorf("header %q: want the steps timed and how many times", first)
+	}
+	// --warmup: the steps timed come after that many.
+	s, out, errOut = streams()
+	if code := Main([]string{"bench", cfgPath, "--threads", "1", "--steps", "3", "--warmup", "25", "--min-time", "50ms"}, s); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if first, _, _ := strings.Cut(out.String(), "\n"); !regexp.MustCompile(`, \d+ steps \(training steps 26 to 28, \d+ times\)$`).MatchString(first) {
+		t.Errorf("header %q with --warmup 25: want training steps 26 to 28", first)
 	}
 }
 

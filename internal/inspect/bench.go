@@ -1,6 +1,7 @@
 package inspect
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"os"
@@ -19,7 +20,11 @@ import (
 
 // BenchOptions are the choices of `nettrain bench`.
 type BenchOptions struct {
-	Steps int // timed steps (after 10 warm-up steps), at least
+	Steps int // timed steps (after the warm-up steps), at least
+	// Warmup is the number of untimed training steps before the timed
+	// ones (0: 10, benchWarmup); a larger one times steps later in
+	// training, e.g. the third epoch's.
+	Warmup int
 	// MinTime: time steps until they take at least this long as well (as
 	// go test -benchtime does), so that a short step is not timed over a
 	// few milliseconds in which one stall of the host weighs heavily.
@@ -267,7 +272,11 @@ func newBenchRun(cfg *model.Config, o BenchOptions) (*benchRun, error) {
 	pool := train.NewPool(train.Threads(cfg, o.Threads))
 	tr := train.NewTrainer(cfg, net, opt, pool.Ctx(), d.Train, d.Classes) // training mode, dropout RNG from the seed
 	tr.Times = &train.StepTimes{}
-	h := &benchHooks{warmup: benchWarmup, steps: o.Steps, minTime: o.MinTime}
+	if o.Warmup < 0 {
+		return nil, fmt.Errorf("bench: %d warm-up steps; at least 0 (0: %d)", o.Warmup, benchWarmup)
+	}
+	warmup := cmp.Or(o.Warmup, benchWarmup)
+	h := &benchHooks{warmup: warmup, steps: o.Steps, minTime: o.MinTime}
 	loop := train.NewLoop(tr, nil, h) // no validation: only steps are timed
 	loop.Epochs = math.MaxInt32       // the hooks stop the run
 	loop.MaxSteps = 0                 // training.steps too: the run replays steps 11 to 10+o.Steps
@@ -328,8 +337,8 @@ func innerTimes(path string, i int, sp backprop.Spec, l backprop.Layer[float32],
 	return rows
 }
 
-// benchWarmup is the number of untimed steps before the timed ones: every
-// buffer and every goroutine's workspace exists after them.
+// benchWarmup is the default number of untimed steps before the timed
+// ones: every buffer and every goroutine's workspace exists after them.
 const benchWarmup = 10
 
 // benchHooks start the clock once the warm-up steps are done, count the

@@ -15,8 +15,8 @@ import (
 
 // TestBenchReplaysTheSameSteps: a run timed past its --steps comes back to
 // its state after the warm-up every --steps steps and ends at the end of
-// such a pass, so that it only ever times steps 11 to 10+steps of
-// training, each as often as the others, however long it runs and whether
+// such a pass, so that it only ever times steps W+1 to W+steps of
+// training (W warm-up steps, 10 or --warmup), each as often as the others, however long it runs and whether
 // or not it takes turns with other thread counts: the state it ends in
 // (the loop's position and sums, weights, batchnorm's running statistics,
 // Adam's moments and step count, the plateau schedule, the dropout stream)
@@ -37,8 +37,8 @@ optimizer: {name: adam, lr: 0.01}
 schedule: {name: plateau, patience: 0, factor: 0.5}
 training: {epochs: 1, steps: 12, batch_size: 2}
 `)
-	once := func(steps, threads int) *benchRun {
-		b, err := newBenchRun(cfg, BenchOptions{Steps: steps, Threads: threads})
+	once := func(steps, threads, warmup int) *benchRun {
+		b, err := newBenchRun(cfg, BenchOptions{Steps: steps, Threads: threads, Warmup: warmup})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -48,8 +48,12 @@ training: {epochs: 1, steps: 12, batch_size: 2}
 		b.pool.Close()
 		return b
 	}
-	check := func(what string, long, short *benchRun, steps int) {
+	check := func(what string, long, short *benchRun, steps, warmup int) {
 		t.Helper()
+		// (the loop stops at its last step's index from 0)
+		if w := max(warmup, 10); short.loop.Pos.Step != int64(w+steps-1) || short.hooks.warmup != w {
+			t.Fatalf("%s: the single pass ended at step %d after %d warm-up steps, want %d after %d", what, short.loop.Pos.Step+1, short.hooks.warmup, w+steps, w)
+		}
 		timed := long.hooks.timed
 		if timed <= steps || timed%steps != 0 || long.hooks.replays != timed/steps-1 {
 			t.Fatalf("%s: %d steps timed with %d replays: want whole passes of %d steps, more than one", what, timed, long.hooks.replays, steps)
@@ -72,9 +76,13 @@ training: {epochs: 1, steps: 12, batch_size: 2}
 			t.Errorf("%s: the dropout streams differ", what)
 		}
 	}
-	for _, steps := range []int{1, 7, 16} { // 16 passes training.steps: bench ignores it
+	for _, c := range []struct{ steps, warmup int }{
+		{1, 0}, {7, 0}, {16, 0}, // 16 passes training.steps: bench ignores it
+		{5, 23}, // --warmup 23: the timed steps start in the second epoch
+	} {
+		steps, warmup := c.steps, c.warmup
 		for _, threads := range []int{1, 2} {
-			long, err := newBenchRun(cfg, BenchOptions{Steps: steps, MinTime: 30 * time.Millisecond, Threads: threads})
+			long, err := newBenchRun(cfg, BenchOptions{Steps: steps, MinTime: 30 * time.Millisecond, Threads: threads, Warmup: warmup})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -82,12 +90,12 @@ training: {epochs: 1, steps: 12, batch_size: 2}
 				t.Fatal(err)
 			}
 			long.pool.Close()
-			check(fmt.Sprintf("steps %d, %d threads", steps, threads), long, once(steps, threads), steps)
+			check(fmt.Sprintf("steps %d after %d, %d threads", steps, warmup, threads), long, once(steps, threads, warmup), steps, warmup)
 		}
 		// In turns (BenchThreads): each thread count's run ends at the end
 		// of a pass too, replaying at the ends of turns as within them.
 		var cc crossCoreLog
-		runs, err := benchInTurns(cfg, BenchOptions{Steps: steps, MinTime: 250 * time.Millisecond}, []int{1, 2}, &cc)
+		runs, err := benchInTurns(cfg, BenchOptions{Steps: steps, MinTime: 250 * time.Millisecond, Warmup: warmup}, []int{1, 2}, &cc)
 		for _, b := range runs {
 			b.pool.Close()
 		}
@@ -98,7 +106,7 @@ training: {epochs: 1, steps: 12, batch_size: 2}
 			if b.hooks.blocks < 2 {
 				t.Errorf("steps %d in turns: the %d-thread run took %d turns, want at least 2", steps, i+1, b.hooks.blocks)
 			}
-			check(fmt.Sprintf("steps %d in turns, %d threads", steps, i+1), b, once(steps, i+1), steps)
+			check(fmt.Sprintf("steps %d after %d in turns, %d threads", steps, warmup, i+1), b, once(steps, i+1, warmup), steps, warmup)
 		}
 	}
 }
