@@ -174,6 +174,12 @@ func TestSIMDMatchesReference(t *testing.T) {
 				g[i] = float32(rng.Float64()-0.5) * 1e-20
 			case 4: // a subnormal gradient, and weight
 				g[i], w[i] = -sub(), sub()
+			case 6: // the first slot alone decayed below 2^-126, its gradient
+				// zero (Adam's first moment; its second stays normal)
+				g[i] = 0
+				if len(s) > 0 {
+					s[0][i] = sub()
+				}
 			case 5: // a zero weight, so that a subnormal update is the result
 				w[i], g[i] = 0, 0
 				for k := range s {

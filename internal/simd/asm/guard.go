@@ -9,33 +9,62 @@ import (
 // Guarded kernels: the optimizers' updates, whose state decays into the
 // subnormal range where a gradient stays zero (Adam's first moment of a
 // weight whose input is rarely non-zero: 5% of the MNIST MLP's after two
-// epochs). On x86 a float32 multiply, divide or square root with a
-// subnormal operand or result takes a microcode assist (about 60 ns here,
-// per instruction, against 3 to 4), while additions, maxima and
-// conversions between float32 and float64 take none.
+// epochs, in nearly half of its 16-lane vectors, since the border pixels'
+// weights are strewn along every row). On x86 a float32 multiply, divide
+// or square root with a subnormal operand or result takes a microcode
+// assist (about 60 ns on the Emerald Rapids host, per instruction,
+// against 0.2 to 5), as does an addition whose subnormal result comes
+// from normal operands; additions and maxima with a subnormal operand,
+// and conversions between float32 and float64, take none.
 //
-// So each vector of a guarded kernel is emitted three times:
+// So each vector of a guarded kernel is emitted in several passes:
 //
 //   - the probe pass loads the vector's streams and checks the values of
-//     the optimizer's state for a subnormal one, emitting nothing else;
+//     the optimizer's state for a subnormal one (or one about to become
+//     subnormal, guardBelow), emitting nothing else;
+//     it keeps two verdicts where there are several state streams: one
+//     for the first (Adam's first moment, the one that decays fastest)
+//     and one for the others;
 //   - when there is none, the fast pass computes in float32 from the
 //     loaded registers, as a plain kernel does;
-//   - else the exact pass computes as the fast one but for its
-//     multiplications, divisions and square roots, done in float64 and
-//     rounded to float32 (convert both halves of the vector up, operate,
-//     convert down): a product of two float32 values is exact in float64,
-//     and a float64 quotient or square root rounded to float32 is the
-//     float32 operation's result (double rounding from 53 to 24 bits is
-//     innocuous, 53 >= 2*24+2), subnormal results included.
+//   - else an exact pass computes as the fast one but for the
+//     multiplications, divisions and square roots of values that may be
+//     subnormal, done in float64 and rounded to float32 (convert both
+//     halves of the vector up, operate, convert down): a product of two
+//     float32 values is exact in float64, and a float64 quotient or square
+//     root rounded to float32 is the float32 operation's result (double
+//     rounding from 53 to 24 bits is innocuous, 53 >= 2*24+2), subnormal
+//     results included. The values that may be subnormal are those loaded
+//     from a state stream whose verdict sent the vector there, and what
+//     products, quotients (by their dividend), sums and maxima make of
+//     them; a square root of one is normal. There is one exact pass for
+//     "only the first state stream", one for "any": Adam's first moment
+//     alone then costs one division in float64, not two divisions and a
+//     square root (which are two to four times as slow in float64 on
+//     this core, and all an Adam vector's time in float32).
 //
-// Both passes give the reference's bits with the MXCSR as the caller has
-// it (no flush to zero): the check decides the speed only, never a result.
+// Every pass gives the reference's bits with the MXCSR as the caller has
+// it (no flush to zero): which pass runs decides the speed only, never a
+// result, and so does which operations an exact pass widens.
 // (NaN payloads aside, as everywhere in this package: the Go references
 // let the compiler order a commutative operation's operands, x86 returns
-// the first operand's NaN; the two passes agree with each other there.)
-// A result that underflows from operands that are not subnormal (a value
-// entering the subnormal range) takes the assist in the fast pass, once:
-// the next update loads it, subnormal, and takes the exact pass.
+// the first operand's NaN; the passes agree with each other there.)
+// A result that underflows in the fast pass all the same (a product with a
+// factor below 2^-26) takes the assist, with the right result; so does
+// an operation on a subnormal weight or gradient, which the probe does
+// not check.
+
+// guardBelow is the bits of the least magnitude the probe lets through to
+// the fast pass: 2^-100, so that a state value about to decay into the
+// subnormal range takes an exact pass too: below it, one multiplication
+// by an ordinary coefficient (a learning rate of 1e-3 is 2^-10, a decay
+// 0.9) can underflow, and each such lane would cost its vector an assist
+// in the fast pass, step after step, until the value is subnormal (26
+// binades: 170 of Adam's steps at beta1 = 0.9). At or above it, no
+// product with a factor of 2^-26 (1.5e-8) or more underflows. The MNIST
+// MLP's optimizer after 2,000 steps: 5% faster with 2^-100 than with
+// 2^-126 (float32's least normal), as fast at its first steps.
+const guardBelow = uint32(127-100) << 23
 
 // pass is the emission mode of a guarded kernel's body.
 type pass int
@@ -49,8 +78,11 @@ const (
 
 // guarded is the state of kern for guarded kernels.
 type guarded struct {
-	pass   pass
-	subn   reg.VecVirtual         // probe: per lane the least of |x| bits - 1, unsigned
+	pass pass
+	// subn: probe, per lane the least of |x| bits - 1, unsigned, over the
+	// first state stream ([0]) and over the others ([1], nil if none).
+	subn   [2]reg.VecVirtual
+	group  map[reg.Register]int   // probe: each state stream's subn, by base register
 	loaded map[Mem]reg.VecVirtual // probe: the registers of the loads, for the fast pass
 	halves map[reg.VecVirtual][2]reg.VecVirtual
 	checkK [2]reg.VecVirtual // AVX-512: absMask and allOnes, broadcast once
@@ -60,39 +92,62 @@ type guarded struct {
 	// subnormal one then takes the assist, with the right result). The
 	// optimizers' state decays into the subnormal range; it is checked.
 	unchecked map[reg.Register]bool
+	// exact pass: the streams whose values may be subnormal (hot), and
+	// the registers holding values that may be (tainted).
+	hot     map[reg.Register]bool
+	tainted map[reg.VecVirtual]bool
 }
 
 // isParam reports whether v is one of the body's (broadcast) parameters.
 func (e *kern) isParam(v reg.VecVirtual) bool { return e.params[v] }
 
 // guardedBody emits one vector of a guarded kernel: probe, then the fast
-// pass and a jump to cont, then at label exact the exact pass, which falls
-// through to cont. params gives the body its nparams parameters.
+// pass and a jump to cont, then the exact passes at labels exact+"first"
+// (only the first state stream subnormal; kernels with several) and exact
+// (any), the last falling through to cont. params gives the body its
+// nparams parameters.
 func (e *kern) guardedBody(exact, cont string, nparams int, params func() []reg.VecVirtual, body func(p []reg.VecVirtual)) {
-	e.pass, e.subn, e.loaded = passProbe, nil, map[Mem]reg.VecVirtual{}
+	e.pass, e.subn, e.group, e.loaded = passProbe, [2]reg.VecVirtual{}, map[reg.Register]int{}, map[Mem]reg.VecVirtual{}
 	none := make([]reg.VecVirtual, nparams) // the probe's arithmetic emits nothing
 	for i := range none {
 		none[i] = e.V()
 	}
 	body(none)
-	if e.subn == nil { // no state: nothing to check (plain SGD)
+	if e.subn[0] == nil { // no state: nothing to check (plain SGD)
 		e.pass = passFast
 		body(params())
 		e.pass, e.loaded = passPlain, nil
 		return
 	}
-	e.anySubnormal(exact)
+	first := exact + "first"
+	if e.subn[1] != nil {
+		e.anySubnormal(e.subn[1], exact)
+		e.anySubnormal(e.subn[0], first)
+	} else {
+		e.anySubnormal(e.subn[0], exact)
+	}
 	e.pass = passFast
 	body(params())
 	JMP(LabelRef(cont))
-	Label(exact)
-	e.pass, e.halves, e.params = passExact, map[reg.VecVirtual][2]reg.VecVirtual{}, map[reg.VecVirtual]bool{}
-	p := params()
-	for _, v := range p {
-		e.params[v] = true
+	exactPass := func(label string, hot func(group int) bool) {
+		Label(label)
+		e.pass, e.halves, e.params = passExact, map[reg.VecVirtual][2]reg.VecVirtual{}, map[reg.VecVirtual]bool{}
+		e.hot, e.tainted = map[reg.Register]bool{}, map[reg.VecVirtual]bool{}
+		for r, g := range e.group {
+			e.hot[r] = hot(g)
+		}
+		p := params()
+		for _, v := range p {
+			e.params[v] = true
+		}
+		body(p)
 	}
-	body(p)
-	e.pass, e.loaded, e.halves, e.params = passPlain, nil, nil, nil
+	if e.subn[1] != nil {
+		exactPass(first, func(g int) bool { return g == 0 })
+		JMP(LabelRef(cont))
+	}
+	exactPass(exact, func(int) bool { return true })
+	e.pass, e.loaded, e.halves, e.params, e.hot, e.tainted = passPlain, nil, nil, nil, nil, nil
 }
 
 func (e *kern) guardedLoad(m Mem) reg.VecVirtual {
@@ -100,7 +155,7 @@ func (e *kern) guardedLoad(m Mem) reg.VecVirtual {
 	case passProbe:
 		v := e.load1(m)
 		if !e.unchecked[m.Base] {
-			e.checkSubnormal(v)
+			e.checkSubnormal(v, m.Base)
 		}
 		e.loaded[m] = v
 		return v
@@ -108,6 +163,12 @@ func (e *kern) guardedLoad(m Mem) reg.VecVirtual {
 		v, ok := e.loaded[m]
 		if !ok {
 			panic("guarded kernel: the fast pass loads what the probe did not")
+		}
+		return v
+	case passExact:
+		v := e.load1(m)
+		if e.hot[m.Base] {
+			e.tainted[v] = true
 		}
 		return v
 	}
@@ -126,16 +187,45 @@ const (
 )
 
 // guardedOp is d = a op b in the probe and exact passes (ok false in the
-// others, and for the exact pass's float32 operations): the probe emits
-// nothing and returns a placeholder; the exact pass multiplies, divides
-// and takes square roots in float64.
+// others): the probe emits nothing and returns a placeholder; the exact
+// pass multiplies, divides and takes square roots of values that may be
+// subnormal in float64, everything else in float32, and follows which
+// results may be subnormal.
 func (e *kern) guardedOp(op fop, a, b Op) (reg.VecVirtual, bool) {
-	switch {
-	case e.pass == passProbe:
+	switch e.pass {
+	case passProbe:
 		return e.V(), true
-	case e.pass != passExact || (op != opMul && op != opDiv && op != opSqrt):
+	case passExact:
+	default:
 		return nil, false
 	}
+	ta, tb := e.isTainted(a), b != nil && e.isTainted(b)
+	var d reg.VecVirtual
+	if (ta || tb) && (op == opMul || op == opDiv || op == opSqrt) {
+		d = e.wideOp(op, a, b)
+	} else {
+		d = e.plainOp(op, a, b)
+	}
+	switch op {
+	case opDiv: // a subnormal divisor gives a large quotient
+		e.tainted[d] = ta
+	case opSqrt: // at least 2^-75
+	default:
+		e.tainted[d] = ta || tb
+	}
+	return d, true
+}
+
+// isTainted reports whether a holds values that may be subnormal in the
+// current exact pass.
+func (e *kern) isTainted(a Op) bool {
+	v, ok := a.(reg.VecVirtual)
+	return ok && e.tainted[v]
+}
+
+// wideOp is d = a op b (multiplication, division or square root, b nil)
+// computed in float64 and rounded to float32.
+func (e *kern) wideOp(op fop, a, b Op) reg.VecVirtual {
 	alo, ahi := e.wide(a)
 	var blo, bhi reg.VecVirtual
 	if b != nil {
@@ -153,7 +243,7 @@ func (e *kern) guardedOp(op fop, a, b Op) (reg.VecVirtual, bool) {
 		}
 		return d
 	}
-	return e.join(half(alo, blo), half(ahi, bhi)), true
+	return e.join(half(alo, blo), half(ahi, bhi))
 }
 
 // dv is a register of float64 lanes for half a vector.
@@ -214,10 +304,16 @@ func (e *kern) join(lo, hi reg.VecVirtual) reg.VecVirtual {
 	return d
 }
 
-// checkSubnormal folds v into sub: per lane the least, as unsigned
-// integers, of |x| bits - 1, which is below 0x7fffff exactly when some
-// loaded x was subnormal (a zero wraps to 0xffffffff).
-func (e *kern) checkSubnormal(v reg.VecVirtual) {
+// checkSubnormal folds v, loaded from the stream at base, into its
+// group's subn: per lane the least, as unsigned integers, of |x| bits - 1,
+// which is below guardBelow - 1 exactly when some loaded x was nonzero
+// and below guardBelow in magnitude (a zero wraps to 0xffffffff). The first state stream is group 0, the others 1.
+func (e *kern) checkSubnormal(v reg.VecVirtual, base reg.Register) {
+	g, ok := e.group[base]
+	if !ok {
+		g = min(len(e.group), 1)
+		e.group[base] = g
+	}
 	var abs, ones Op
 	if e.is512() {
 		abs, ones = e.checkK[0], e.checkK[1]
@@ -226,25 +322,26 @@ func (e *kern) checkSubnormal(v reg.VecVirtual) {
 	}
 	t := e.and(v, abs)
 	VPADDD(ones, t, t)
-	if e.subn == nil {
-		e.subn = t
+	if e.subn[g] == nil {
+		e.subn[g] = t
 		return
 	}
-	VPMINUD(t, e.subn, e.subn)
+	VPMINUD(t, e.subn[g], e.subn[g])
 }
 
-// anySubnormal jumps to label when a lane of sub saw a subnormal value.
-func (e *kern) anySubnormal(label string) {
+// anySubnormal jumps to label when a lane of subn saw a value that is
+// subnormal or about to be (guardBelow).
+func (e *kern) anySubnormal(subn reg.VecVirtual, label string) {
 	if e.is512() {
 		k := K()
-		VPCMPUD(U8(1), e.C("subMax"), e.subn, k) // sub < 0x7fffff
+		VPCMPUD(U8(1), e.C("subMax"), subn, k) // subn < guardBelow - 1
 		KORTESTW(k, k)
 		JNZ(LabelRef(label))
 		return
 	}
 	m := e.V()
-	VPMINUD(constant("subMaxM1"), e.subn, m)
-	VPCMPEQD(e.subn, m, m) // sub <= 0x7ffffe
+	VPMINUD(constant("subMaxM1"), subn, m)
+	VPCMPEQD(subn, m, m) // subn <= guardBelow - 2
 	VPTEST(m, m)
 	JNZ(LabelRef(label))
 }

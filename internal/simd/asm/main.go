@@ -145,8 +145,8 @@ func init() {
 	// The check of guarded kernels (guard.go).
 	defConst("allOnes", 0xffffffff)
 	defConst("zero", 0)
-	defConst("subMax", 0x7fffff)
-	defConst("subMaxM1", 0x7ffffe)
+	defConst("subMax", guardBelow-1)
+	defConst("subMaxM1", guardBelow-2)
 }
 
 var constTab, tailTab, kTab Mem
@@ -274,56 +274,46 @@ func (e *kern) reg(a Op) reg.VecVirtual {
 	return v
 }
 
-// Binary operations d = a op b; b may be memory. a*b and a+b are
+// Binary operations d = a op b; b may be memory (plainOp).
+func (e *kern) mul(a, b Op) reg.VecVirtual { return e.op(opMul, a, b) }
+func (e *kern) add(a, b Op) reg.VecVirtual { return e.op(opAdd, a, b) }
+func (e *kern) sub(a, b Op) reg.VecVirtual { return e.op(opSub, a, b) }
+func (e *kern) div(a, b Op) reg.VecVirtual { return e.op(opDiv, a, b) }
+func (e *kern) sqrt(a Op) reg.VecVirtual   { return e.op(opSqrt, a, nil) }
+
+// maxNaN is x86 max(a, b): a > b ? a : b, so b when either is NaN.
+func (e *kern) maxNaN(a, b Op) reg.VecVirtual { return e.op(opMax, a, b) }
+
+// op is d = a op b, as a guarded kernel's pass has it (guardedOp) or else
+// plainOp.
+func (e *kern) op(op fop, a, b Op) reg.VecVirtual {
+	if d, ok := e.guardedOp(op, a, b); ok {
+		return d
+	}
+	return e.plainOp(op, a, b)
+}
+
+// plainOp is d = a op b in float32, b possibly memory. a*b and a+b are
 // commutative in IEEE arithmetic, so a memory a is swapped into b.
-func (e *kern) mul(a, b Op) reg.VecVirtual {
-	if d, ok := e.guardedOp(opMul, a, b); ok {
-		return d
-	}
-	if _, ok := a.(Mem); ok {
+func (e *kern) plainOp(op fop, a, b Op) reg.VecVirtual {
+	if _, ok := a.(Mem); ok && (op == opMul || op == opAdd) {
 		a, b = b, a
 	}
 	d := e.V()
-	VMULPS(b, e.reg(a), d)
-	return d
-}
-
-func (e *kern) add(a, b Op) reg.VecVirtual {
-	if d, ok := e.guardedOp(opAdd, a, b); ok {
-		return d
+	switch op {
+	case opMul:
+		VMULPS(b, e.reg(a), d)
+	case opAdd:
+		VADDPS(b, e.reg(a), d)
+	case opSub:
+		VSUBPS(b, e.reg(a), d)
+	case opDiv:
+		VDIVPS(b, e.reg(a), d)
+	case opSqrt:
+		VSQRTPS(a, d)
+	case opMax:
+		VMAXPS(b, e.reg(a), d)
 	}
-	if _, ok := a.(Mem); ok {
-		a, b = b, a
-	}
-	d := e.V()
-	VADDPS(b, e.reg(a), d)
-	return d
-}
-
-func (e *kern) sub(a, b Op) reg.VecVirtual {
-	if d, ok := e.guardedOp(opSub, a, b); ok {
-		return d
-	}
-	d := e.V()
-	VSUBPS(b, e.reg(a), d)
-	return d
-}
-
-func (e *kern) div(a, b Op) reg.VecVirtual {
-	if d, ok := e.guardedOp(opDiv, a, b); ok {
-		return d
-	}
-	d := e.V()
-	VDIVPS(b, e.reg(a), d)
-	return d
-}
-
-func (e *kern) sqrt(a Op) reg.VecVirtual {
-	if d, ok := e.guardedOp(opSqrt, a, nil); ok {
-		return d
-	}
-	d := e.V()
-	VSQRTPS(a, d)
 	return d
 }
 
@@ -332,16 +322,6 @@ func (e *kern) fma(a, b reg.VecVirtual, c Op) reg.VecVirtual {
 	d := e.V()
 	VMOVAPS(a, d)
 	VFMADD213PS(c, b, d)
-	return d
-}
-
-// maxNaN is x86 max(a, b): a > b ? a : b, so b when either is NaN.
-func (e *kern) maxNaN(a, b Op) reg.VecVirtual {
-	if d, ok := e.guardedOp(opMax, a, b); ok {
-		return d
-	}
-	d := e.V()
-	VMAXPS(b, e.reg(a), d)
 	return d
 }
 
