@@ -67,13 +67,14 @@
 // references in package optim (torch.optim's single-tensor order of
 // operations); AMSGrad's max(vmax, v) is x86's there too: v when either is
 // NaN. A vector of an optimizer update whose state (moments, momentum,
-// sums; not the weights or gradients) holds a subnormal value (a moment
-// decayed below 2^-126) runs its multiplications, divisions and square
-// roots in float64, each rounded to float32 at once: the same bits,
-// without the microcode assist of about 60 ns that an x86 float32
-// multiply takes on a subnormal operand or result (asm/guard.go). "The
-// same bits" leaves out NaN payloads, here as in every kernel: the tests
-// count every NaN equal to every other.
+// sums; not the weights or gradients) holds a subnormal value, or one
+// about to become subnormal (a moment decayed below 2^-100), runs the
+// multiplications, divisions and square roots of those values in
+// float64, each rounded to float32 at once: the same bits, without the
+// microcode assist of about 60 ns that an x86 float32 multiply takes on a
+// subnormal operand or result (asm/guard.go). "The same bits" leaves out
+// NaN payloads, here as in every kernel: the tests count every NaN equal
+// to every other.
 //
 // Exp, Sigmoid and Tanh in float32 are polynomial approximations (Cephes'
 // expf and tanhf, evaluated with FMAs): exp within 2 ulp of the correctly
