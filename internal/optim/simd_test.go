@@ -133,10 +133,13 @@ func TestSIMDMatchesReference(t *testing.T) {
 			return simd.Adadelta(w, g, s[0], s[1], &pd)
 		}})
 	}
-	// The inputs: random values, and values near the bottom of float32's
-	// range, where the kernels take their exact pass (subnormal state,
-	// zero or tiny gradients whose products underflow), mixed lane by
-	// lane with ordinary ones.
+	// The inputs: random values; values near the bottom of float32's
+	// range (subnormal state, which sends a vector to an exact pass, and
+	// zero or tiny gradients whose products underflow and subnormal
+	// weights, which the probe does not check), mixed lane by lane with
+	// ordinary ones; and whole vectors where one state slot alone is
+	// small, so that each exact pass, the primary stream's included, runs
+	// on full vectors and on the masked tail.
 	type inputs func(rng *rand.Rand, n, slots int) (w, g []float32, s [][]float32)
 	random := func(rng *rand.Rand, n, slots int) ([]float32, []float32, [][]float32) {
 		w, g := simdtest.RandSlice(rng, n, -1, 1), simdtest.RandSlice(rng, n, -0.1, 0.1)
@@ -192,12 +195,34 @@ func TestSIMDMatchesReference(t *testing.T) {
 		}
 		return w, g, s
 	}
+	// One slot small in whole blocks of 16 (a vector of either width),
+	// its gradient zero: subnormal, or in [2^-126, 2^-100), where the
+	// probe sends a vector to an exact pass too.
+	oneSlot := func(rng *rand.Rand, n, slots int) ([]float32, []float32, [][]float32) {
+		w, g, s := random(rng, n, slots)
+		small := func() float32 {
+			if rng.IntN(2) == 0 {
+				return math.Float32frombits(1 + rng.Uint32N(0x7fffff))
+			}
+			return math.Float32frombits(0x00800000 + rng.Uint32N(0x0d800000-0x00800000))
+		}
+		for b := 0; b < n; b += 16 {
+			k := rng.IntN(slots + 2) // slots and 1: a random block
+			if k >= slots {
+				continue
+			}
+			for i := b; i < min(b+16, n); i++ {
+				g[i], s[k][i] = 0, small()
+			}
+		}
+		return w, g, s
+	}
 	forEachSIMDSet(t, func(t *testing.T) {
 		for _, o := range opts {
 			for _, in := range []struct {
 				name string
 				gen  inputs
-			}{{"random", random}, {"subnormal", subnormal}} {
+			}{{"random", random}, {"subnormal", subnormal}, {"one-slot", oneSlot}} {
 				t.Run(o.name+"/"+in.name, func(t *testing.T) {
 					rng := rand.New(rand.NewPCG(1, 2))
 					for _, n := range simdtest.Lengths {

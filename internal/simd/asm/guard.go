@@ -23,8 +23,9 @@ import (
 //     the optimizer's state for a subnormal one (or one about to become
 //     subnormal, guardBelow), emitting nothing else;
 //     it keeps two verdicts where there are several state streams: one
-//     for the first (Adam's first moment, the one that decays fastest)
-//     and one for the others;
+//     for the kernel's primary stream, the one that decays fastest while
+//     its gradient is zero (Adam's first moment, RMSprop's momentum
+//     buffer; defGuarded names it), and one for the others;
 //   - when there is none, the fast pass computes in float32 from the
 //     loaded registers, as a plain kernel does;
 //   - else an exact pass computes as the fast one but for the
@@ -38,7 +39,7 @@ import (
 //     from a state stream whose verdict sent the vector there, and what
 //     products, quotients (by their dividend), sums and maxima make of
 //     them; a square root of one is normal. There is one exact pass for
-//     "only the first state stream", one for "any": Adam's first moment
+//     "only the primary stream", one for "any": Adam's first moment
 //     alone then costs one division in float64, not two divisions and a
 //     square root (which are two to four times as slow in float64 on
 //     this core, and all an Adam vector's time in float32).
@@ -61,7 +62,9 @@ import (
 // 0.9) can underflow, and each such lane would cost its vector an assist
 // in the fast pass, step after step, until the value is subnormal (26
 // binades: 170 of Adam's steps at beta1 = 0.9). At or above it, no
-// product with a factor of 2^-26 (1.5e-8) or more underflows. The MNIST
+// product with a factor of 2^-26 (1.5e-8) or more underflows (a product
+// of two state values can: centered RMSprop's m*m from 2^-63 down takes
+// the assist in the fast pass, left so). The MNIST
 // MLP's optimizer after 2,000 steps: 5% faster with 2^-100 than with
 // 2^-126 (float32's least normal), as fast at its first steps.
 const guardBelow = uint32(127-100) << 23
@@ -80,13 +83,15 @@ const (
 type guarded struct {
 	pass pass
 	// subn: probe, per lane the least of |x| bits - 1, unsigned, over the
-	// first state stream ([0]) and over the others ([1], nil if none).
-	subn   [2]reg.VecVirtual
-	group  map[reg.Register]int   // probe: each state stream's subn, by base register
-	loaded map[Mem]reg.VecVirtual // probe: the registers of the loads, for the fast pass
-	halves map[reg.VecVirtual][2]reg.VecVirtual
-	checkK [2]reg.VecVirtual // AVX-512: absMask and allOnes, broadcast once
-	params map[reg.VecVirtual]bool
+	// primary state stream ([0]) and over the others ([1], nil if none;
+	// a variant without the primary stream keeps its verdict in [0]).
+	subn    [2]reg.VecVirtual
+	primary reg.Register           // the primary state stream's base register (defGuarded)
+	group   map[reg.Register]int   // probe: each state stream's subn, by base register
+	loaded  map[Mem]reg.VecVirtual // probe: the registers of the loads, for the fast pass
+	halves  map[reg.VecVirtual][2]reg.VecVirtual
+	checkK  [3]reg.VecVirtual // AVX-512: absMask, allOnes and subMax, broadcast once
+	params  map[reg.VecVirtual]bool
 	// unchecked are the streams the probe does not check, by base
 	// register: the weights and the gradient, rarely subnormal (a
 	// subnormal one then takes the assist, with the right result). The
@@ -103,8 +108,8 @@ func (e *kern) isParam(v reg.VecVirtual) bool { return e.params[v] }
 
 // guardedBody emits one vector of a guarded kernel: probe, then the fast
 // pass and a jump to cont, then the exact passes at labels exact+"first"
-// (only the first state stream subnormal; kernels with several) and exact
-// (any), the last falling through to cont. params gives the body its
+// (only the primary state stream flagged; variants with others too) and
+// exact (any), the last falling through to cont. params gives the body its
 // nparams parameters.
 func (e *kern) guardedBody(exact, cont string, nparams int, params func() []reg.VecVirtual, body func(p []reg.VecVirtual)) {
 	e.pass, e.subn, e.group, e.loaded = passProbe, [2]reg.VecVirtual{}, map[reg.Register]int{}, map[Mem]reg.VecVirtual{}
@@ -113,6 +118,12 @@ func (e *kern) guardedBody(exact, cont string, nparams int, params func() []reg.
 		none[i] = e.V()
 	}
 	body(none)
+	if e.subn[0] == nil { // no primary stream: the others' verdict is the only one
+		e.subn[0], e.subn[1] = e.subn[1], nil
+		for r := range e.group {
+			e.group[r] = 0
+		}
+	}
 	if e.subn[0] == nil { // no state: nothing to check (plain SGD)
 		e.pass = passFast
 		body(params())
@@ -307,13 +318,14 @@ func (e *kern) join(lo, hi reg.VecVirtual) reg.VecVirtual {
 // checkSubnormal folds v, loaded from the stream at base, into its
 // group's subn: per lane the least, as unsigned integers, of |x| bits - 1,
 // which is below guardBelow - 1 exactly when some loaded x was nonzero
-// and below guardBelow in magnitude (a zero wraps to 0xffffffff). The first state stream is group 0, the others 1.
+// and below guardBelow in magnitude (a zero wraps to 0xffffffff). The
+// primary stream is group 0, the others 1.
 func (e *kern) checkSubnormal(v reg.VecVirtual, base reg.Register) {
-	g, ok := e.group[base]
-	if !ok {
-		g = min(len(e.group), 1)
-		e.group[base] = g
+	g := 1
+	if base == e.primary {
+		g = 0
 	}
+	e.group[base] = g
 	var abs, ones Op
 	if e.is512() {
 		abs, ones = e.checkK[0], e.checkK[1]
@@ -334,7 +346,7 @@ func (e *kern) checkSubnormal(v reg.VecVirtual, base reg.Register) {
 func (e *kern) anySubnormal(subn reg.VecVirtual, label string) {
 	if e.is512() {
 		k := K()
-		VPCMPUD(U8(1), e.C("subMax"), subn, k) // subn < guardBelow - 1
+		VPCMPUD(U8(1), e.checkK[2], subn, k) // subn < guardBelow - 1
 		KORTESTW(k, k)
 		JNZ(LabelRef(label))
 		return

@@ -43,9 +43,10 @@
 // a multiply and an add, never a fused multiply-add, where the reference
 // rounds twice. So they are bit-identical to it (NaN payloads aside). The
 // optimizers are guarded kernels (guard.go): a vector whose optimizer
-// state holds a subnormal value takes a pass whose multiplications,
-// divisions and square roots run in float64, rounded to float32 at once,
-// with the same bits and no microcode assist.
+// state holds a value below 2^-100 takes a pass in which the
+// multiplications, divisions and square roots of such values run in
+// float64, rounded to float32 at once, with the same bits and no
+// microcode assist.
 // exp, sigmoid and tanh are polynomial approximations (see expv and tanhv).
 package main
 
@@ -459,7 +460,11 @@ type param struct {
 // over n elements. body gets the address of each stream's current vector
 // (block b of a blocked stream is b*n elements further) and the broadcast
 // parameters.
-func mapKernel(in *isa, name string, ptrs []param, nparams int, guard bool, body func(e *kern, at func(ptr string, block int) Mem, p []reg.VecVirtual)) {
+// mapKernel emits one kernel; primary is "" for a plain kernel, else the
+// kernel is guarded (guard.go) and primary names its state stream that
+// the probe judges apart from the others.
+func mapKernel(in *isa, name string, ptrs []param, nparams int, primary string, body func(e *kern, at func(ptr string, block int) Mem, p []reg.VecVirtual)) {
+	guard := primary != ""
 	sig := "func(n int"
 	for _, p := range ptrs {
 		sig += ", " + p.name + " *float32"
@@ -526,10 +531,11 @@ func mapKernel(in *isa, name string, ptrs []param, nparams int, guard bool, body
 		return m
 	}
 	if guard && e.is512() {
-		e.checkK = [2]reg.VecVirtual{e.R("absMask"), e.R("allOnes")}
+		e.checkK = [3]reg.VecVirtual{e.R("absMask"), e.R("allOnes"), e.R("subMax")}
 	}
 	if guard {
 		e.unchecked = map[reg.Register]bool{regs["w"]: true, regs["gr"]: true}
+		e.primary = regs[primary]
 	}
 	Label("loop")
 	CMPQ(n, U32(in.lanes))
@@ -590,19 +596,25 @@ func variantName(base string, v int, nvar int) string {
 }
 
 func defFamily(name string, ptrs []param, nparams, variants int, body func(v int) func(e *kern, at func(string, int) Mem, p []reg.VecVirtual)) {
-	defFamilyOf(name, ptrs, nparams, variants, false, body)
+	defFamilyOf(name, ptrs, nparams, variants, nil, body)
 }
 
 // defGuarded is defFamily for guarded kernels (guard.go): the optimizers.
-func defGuarded(name string, ptrs []param, nparams, variants int, body func(v int) func(e *kern, at func(string, int) Mem, p []reg.VecVirtual)) {
-	defFamilyOf(name, ptrs, nparams, variants, true, body)
+// primary names, for each variant, the state stream the probe judges
+// apart (the one that decays fastest while its gradient is zero).
+func defGuarded(name string, ptrs []param, nparams, variants int, primary func(v int) string, body func(v int) func(e *kern, at func(string, int) Mem, p []reg.VecVirtual)) {
+	defFamilyOf(name, ptrs, nparams, variants, primary, body)
 }
 
-func defFamilyOf(name string, ptrs []param, nparams, variants int, guard bool, body func(v int) func(e *kern, at func(string, int) Mem, p []reg.VecVirtual)) {
+func defFamilyOf(name string, ptrs []param, nparams, variants int, primary func(v int) string, body func(v int) func(e *kern, at func(string, int) Mem, p []reg.VecVirtual)) {
 	families = append(families, family{name, ptrs, nparams, variants})
 	for _, in := range isas {
 		for v := 0; v < variants; v++ {
-			mapKernel(in, variantName(name, v, variants), ptrs, nparams, guard, body(v))
+			pr := ""
+			if primary != nil {
+				pr = primary(v)
+			}
+			mapKernel(in, variantName(name, v, variants), ptrs, nparams, pr, body(v))
 		}
 	}
 }
@@ -621,7 +633,7 @@ func ps(names ...string) []param {
 func optimizers() {
 	// adam: p = [b1, c1, b2, c2, step, bc2sqrt, eps, wd]; variant bit 0:
 	// L2 weight decay, bit 1: AMSGrad.
-	defGuarded("adam", ps("w", "gr", "m", "v", "vmax"), 8, 4, func(v int) func(*kern, func(string, int) Mem, []reg.VecVirtual) {
+	defGuarded("adam", ps("w", "gr", "m", "v", "vmax"), 8, 4, func(int) string { return "m" }, func(v int) func(*kern, func(string, int) Mem, []reg.VecVirtual) {
 		return func(e *kern, at func(string, int) Mem, p []reg.VecVirtual) {
 			w := e.load(at("w", 0))
 			g := e.load(at("gr", 0))
@@ -644,7 +656,7 @@ func optimizers() {
 	// sgd: p = [lr, wd, mu, damp]; variant = wd + 2*mode, mode 0: plain,
 	// 1: momentum (first step), 2: momentum, 3: nesterov (first step),
 	// 4: nesterov.
-	defGuarded("sgd", ps("w", "gr", "buf"), 4, 10, func(v int) func(*kern, func(string, int) Mem, []reg.VecVirtual) {
+	defGuarded("sgd", ps("w", "gr", "buf"), 4, 10, func(int) string { return "buf" }, func(v int) func(*kern, func(string, int) Mem, []reg.VecVirtual) {
 		return func(e *kern, at func(string, int) Mem, p []reg.VecVirtual) {
 			w := e.load(at("w", 0))
 			g := e.load(at("gr", 0))
@@ -668,7 +680,7 @@ func optimizers() {
 		}
 	})
 	// adagrad: p = [clr, wd, eps]; variant bit 0: weight decay.
-	defGuarded("adagrad", ps("w", "gr", "s"), 3, 2, func(v int) func(*kern, func(string, int) Mem, []reg.VecVirtual) {
+	defGuarded("adagrad", ps("w", "gr", "s"), 3, 2, func(int) string { return "s" }, func(v int) func(*kern, func(string, int) Mem, []reg.VecVirtual) {
 		return func(e *kern, at func(string, int) Mem, p []reg.VecVirtual) {
 			w := e.load(at("w", 0))
 			g := e.load(at("gr", 0))
@@ -683,7 +695,7 @@ func optimizers() {
 	})
 	// rmsprop: p = [alpha, c1, eps, wd, -lr, mu]; variant bit 0: weight
 	// decay, bit 1: centered, bit 2: momentum.
-	defGuarded("rmsprop", ps("w", "gr", "v", "m", "b"), 6, 8, func(v int) func(*kern, func(string, int) Mem, []reg.VecVirtual) {
+	defGuarded("rmsprop", ps("w", "gr", "v", "m", "b"), 6, 8, rmspropPrimary, func(v int) func(*kern, func(string, int) Mem, []reg.VecVirtual) {
 		return func(e *kern, at func(string, int) Mem, p []reg.VecVirtual) {
 			w := e.load(at("w", 0))
 			g := e.load(at("gr", 0))
@@ -712,7 +724,7 @@ func optimizers() {
 		}
 	})
 	// adadelta: p = [rho, c1, eps, wd, -lr]; variant bit 0: weight decay.
-	defGuarded("adadelta", ps("w", "gr", "v", "u"), 5, 2, func(v int) func(*kern, func(string, int) Mem, []reg.VecVirtual) {
+	defGuarded("adadelta", ps("w", "gr", "v", "u"), 5, 2, func(int) string { return "v" }, func(v int) func(*kern, func(string, int) Mem, []reg.VecVirtual) {
 		return func(e *kern, at func(string, int) Mem, p []reg.VecVirtual) {
 			w := e.load(at("w", 0))
 			g := e.load(at("gr", 0))
@@ -1328,4 +1340,18 @@ func writeTables(path string) error {
 		}
 	}
 	return nil
+}
+
+// rmspropPrimary is the state stream of an RMSprop variant (bit 1:
+// centered, bit 2: momentum) that decays fastest while its gradient is
+// zero: the momentum buffer (times the momentum, 0.9 say) if there is
+// one, else the centered mean or the square average (times alpha).
+func rmspropPrimary(v int) string {
+	switch {
+	case v&4 != 0:
+		return "b"
+	case v&2 != 0:
+		return "m"
+	}
+	return "v"
 }
