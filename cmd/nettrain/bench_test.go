@@ -46,6 +46,7 @@ func TestBenchFlags(t *testing.T) {
 		{[]string{"c.yaml", "--warmup", "2000"}, []int{0}, false, 0, ""},
 		{[]string{"c.yaml", "--warmup", "0"}, nil, false, 0, "--warmup must be 1 to"},
 		{[]string{"c.yaml", "--inference", "--warmup", "50"}, nil, false, 0, "--warmup applies to training steps"},
+		{[]string{"c.yaml", "--gemm", "--warmup", "10"}, nil, false, 0, "--warmup applies to training steps"},
 	} {
 		s, _, _ := streams()
 		var got *BenchOptions

@@ -279,7 +279,7 @@ func newBenchRun(cfg *model.Config, o BenchOptions) (*benchRun, error) {
 	h := &benchHooks{warmup: warmup, steps: o.Steps, minTime: o.MinTime}
 	loop := train.NewLoop(tr, nil, h) // no validation: only steps are timed
 	loop.Epochs = math.MaxInt32       // the hooks stop the run
-	loop.MaxSteps = 0                 // training.steps too: the run replays steps 11 to 10+o.Steps
+	loop.MaxSteps = 0                 // training.steps too: the run replays steps W+1 to W+o.Steps
 	return &benchRun{cfg: cfg, net: net, pool: pool, tr: tr, hooks: h, loop: loop, bs: min(bs, d.Train.Len())}, nil
 }
 

@@ -1,6 +1,7 @@
 package inspect
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"os"
@@ -51,7 +52,7 @@ training: {epochs: 1, steps: 12, batch_size: 2}
 	check := func(what string, long, short *benchRun, steps, warmup int) {
 		t.Helper()
 		// (the loop stops at its last step's index from 0)
-		if w := max(warmup, 10); short.loop.Pos.Step != int64(w+steps-1) || short.hooks.warmup != w {
+		if w := cmp.Or(warmup, 10); short.loop.Pos.Step != int64(w+steps-1) || short.hooks.warmup != w {
 			t.Fatalf("%s: the single pass ended at step %d after %d warm-up steps, want %d after %d", what, short.loop.Pos.Step+1, short.hooks.warmup, w+steps, w)
 		}
 		timed := long.hooks.timed
@@ -79,6 +80,7 @@ training: {epochs: 1, steps: 12, batch_size: 2}
 	for _, c := range []struct{ steps, warmup int }{
 		{1, 0}, {7, 0}, {16, 0}, // 16 passes training.steps: bench ignores it
 		{5, 23}, // --warmup 23: the timed steps start in the second epoch
+		{3, 1},  // a warm-up shorter than the default
 	} {
 		steps, warmup := c.steps, c.warmup
 		for _, threads := range []int{1, 2} {
