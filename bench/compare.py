@@ -24,7 +24,12 @@ Workloads: mlp, cnn, lstm, resnet (training samples/s: `nettrain bench`
 against bench/pytorch_twin.py, or scripts/twins/fashion_resnet.py for the
 Fashion-MNIST ResNet, which is not in the default list; both time steps
 11 to 10+--steps of training, nettrain replaying them until --min-time,
-since later steps cost more (Adam's subnormal moments); PyTorch gets its best thread setting: torch and
+since later steps cost more (Adam's subnormal moments); mlp-late, cnn-late, lstm-late,
+not in the default list, time steps 2,001 to 2,000+--steps of the same
+training instead, both programs after 2,000 untimed steps (the MNIST MLP's
+third epoch), where x86's microcode assists on subnormal numbers weigh on
+an Adam that takes them;
+PyTorch gets its best thread setting: torch and
 OpenBLAS threads, with and without OMP_WAIT_POLICY=PASSIVE, with the
 machine's OPENBLAS_CORETYPE and with OpenBLAS's own choice; on a CPU with
 AVX-512 that this OpenBLAS does not recognise, and so runs its Prescott
@@ -71,11 +76,25 @@ CONFIGS = {"mlp": "configs/mnist-mlp.yaml", "cnn": "configs/mnist-cnn.yaml", "ls
            "resnet": "configs/fashion-mnist-resnet.yaml"}
 
 
-def twin(w, tt, bt, steps):
+# The untimed steps before a *-late workload's timed ones (both programs).
+LATE_WARMUP = 2000
+
+
+def training(w):
+    """The config of training workload w (mlp, or mlp-late for its later
+    steps) and its warm-up steps, or (None, 0)."""
+    base = w.removesuffix("-late")
+    if base not in CONFIGS or w == "resnet-late":  # the ResNet's twin has no --warmup
+        return None, 0
+    return CONFIGS[base], (LATE_WARMUP if w.endswith("-late") else 10)
+
+
+def twin(w, tt, bt, steps, warmup=10):
     """The PyTorch twin's command for training workload w."""
     if w == "resnet":
         return [PY, "scripts/twins/fashion_resnet.py", "bench", "--threads", str(tt), "--blas-threads", str(bt), "--steps", str(steps)]
-    return [PY, "bench/pytorch_twin.py", "--workload", w, "--threads", str(tt), "--blas-threads", str(bt), "--steps", str(steps)]
+    return [PY, "bench/pytorch_twin.py", "--workload", w.removesuffix("-late"), "--threads", str(tt), "--blas-threads", str(bt),
+            "--steps", str(steps), "--warmup", str(warmup)]
 # glibc's malloc settings for every PyTorch process: blocks up to 32 MiB
 # come from the heap rather than from their own mmap, and freed memory
 # stays in the process (trim threshold 16 GiB). With glibc's defaults a
@@ -329,10 +348,12 @@ def main():
                 n_rounds = a.infer_rounds
             for r in range(n_rounds):
                 base = {"kind": "measure", "workload": w, "threads": t, "round": r}
-                if w in CONFIGS:
+                cfg, warmup = training(w)
+                if cfg:
+                    base["warmup"] = warmup
                     e = dict(env, GOMAXPROCS=str(t))
-                    rec.run(dict(base, program="nettrain"), [nt, "bench", CONFIGS[w], "--threads", str(t), "--steps", str(a.steps),
-                                                                    "--min-time", a.min_time, "--json"], e)
+                    rec.run(dict(base, program="nettrain"), [nt, "bench", cfg, "--threads", str(t), "--steps", str(a.steps),
+                                                                    "--warmup", str(warmup), "--min-time", a.min_time, "--json"], e)
                     settings = [(t, t)] if t == 1 else [(1, t), (t, 1), (t, t)]
                     # The core types of openblas_cores, PyTorch getting the best;
                     # without OpenBLAS's own choice when it fell back to kernels
@@ -349,7 +370,7 @@ def main():
                                     e["OMP_WAIT_POLICY"] = wait
                                 rec.run(dict(base, program="pytorch", torch_threads=tt, blas_threads=bt, omp_wait_policy=wait or None,
                                              openblas_coretype=core or "(auto)", glibc_tunables=TORCH_MALLOC),
-                                        twin(w, tt, bt, a.steps), e)
+                                        twin(w, tt, bt, a.steps, warmup), e)
                 elif w == "gemm":
                     e = dict(env, GOMAXPROCS=str(t))
                     # bench's peak_gflops: nettrain's 1024^3 float32 GEMM on t threads,

@@ -103,7 +103,7 @@ def tables(machines, runs):
     groups = collections.defaultdict(dict)
     for k, rs in runs.items():
         groups[(k[0], k[1], k[2])][k[3:]] = rs
-    train = [g for g in sorted(groups) if g[0] in ("mlp", "cnn", "lstm", "resnet")]
+    train = [g for g in sorted(groups) if g[0].removesuffix("-late") in ("mlp", "cnn", "lstm", "resnet")]
     if train:
         out += ["| training | threads | nettrain samples/s | PyTorch samples/s (best setting) | ratio |", "|---|---|---|---|---|"]
         for g in train:
@@ -118,7 +118,11 @@ def tables(machines, runs):
                                   (f", OPENBLAS_CORETYPE {k[4]}" if k[4] else "") +
                                   (", malloc keeping freed memory" if rs[-1].get("glibc_tunables") else ""))
             if ours and theirs:
-                out.append(f"| {g[0]} | {g[1]} | {fmt(*ours[:2])} | {fmt(*theirs[0][:2])} ({theirs[1]}) | {ours[0] / theirs[0][0]:.2f} |")
+                name = g[0]
+                if name.endswith("-late"):
+                    wu = next(iter(groups[g].values()))[-1].get("warmup")
+                    name = f"{name.removesuffix('-late')}, after {wu:,} steps"
+                out.append(f"| {name} | {g[1]} | {fmt(*ours[:2])} | {fmt(*theirs[0][:2])} ({theirs[1]}) | {ours[0] / theirs[0][0]:.2f} |")
         out.append("")
     out += scaling_table(groups)
     gemm = [g for g in sorted(groups) if g[0] == "gemm"]
