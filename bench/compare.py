@@ -24,12 +24,7 @@ Workloads: mlp, cnn, lstm, resnet (training samples/s: `nettrain bench`
 against bench/pytorch_twin.py, or scripts/twins/fashion_resnet.py for the
 Fashion-MNIST ResNet, which is not in the default list; both time steps
 11 to 10+--steps of training, nettrain replaying them until --min-time,
-since later steps cost more (Adam's subnormal moments); mlp-late, cnn-late, lstm-late,
-not in the default list, time steps 2,001 to 2,000+--steps of the same
-training instead, both programs after 2,000 untimed steps (the MNIST MLP's
-third epoch), where x86's microcode assists on subnormal numbers weigh on
-an Adam that takes them;
-PyTorch gets its best thread setting: torch and
+since later steps cost more (Adam's subnormal moments); PyTorch gets its best thread setting: torch and
 OpenBLAS threads, with and without OMP_WAIT_POLICY=PASSIVE, with the
 machine's OPENBLAS_CORETYPE and with OpenBLAS's own choice; on a CPU with
 AVX-512 that this OpenBLAS does not recognise, and so runs its Prescott
@@ -57,6 +52,13 @@ its own speed-up over the same stretch of time), infer-mlp, infer-cnn
 onnxruntime-node running nettrain's own ONNX export, scripts/onnxcheck;
 --infer-rounds rounds, each the two programs back to back, nettrain first
 in the even ones and last in the odd ones, recorded as first).
+
+mlp-late, cnn-late, lstm-late (not in the default list; no resnet-late,
+whose twin has no --warmup) time steps 2,001 to 2,000+--steps of the same
+training as mlp, cnn, lstm, both programs after 2,000 untimed steps (the
+MNIST MLP's third epoch), where x86's microcode assists on subnormal
+numbers weigh on an Adam that takes them; each run spends its warm-up
+first (PyTorch's CNN about 30 s of it a run).
 """
 import argparse
 import datetime
@@ -89,8 +91,21 @@ def training(w):
     return CONFIGS[base], (LATE_WARMUP if w.endswith("-late") else 10)
 
 
+def check_workload(w):
+    """Refuses, before anything runs, a workload name compare.py does not
+    know, saying why where that is not obvious."""
+    if w == "resnet-late":
+        raise SystemExit("resnet-late: the ResNet's twin (scripts/twins/fashion_resnet.py) has no --warmup; "
+                         "the -late workloads are mlp-late, cnn-late and lstm-late")
+    ok = (training(w)[0] is not None or w.removeprefix("scale-") in CONFIGS and w.startswith("scale-")
+          or w in ("gemm", "gemm-pairs", "gemm-avx2", "gemm-mlp", "gemm-cnn", "infer-mlp", "infer-cnn"))
+    if not ok:
+        raise SystemExit(f"unknown workload {w} (see bench/compare.py --help)")
+
+
 def twin(w, tt, bt, steps, warmup=10):
-    """The PyTorch twin's command for training workload w."""
+    """The PyTorch twin's command for training workload w (the ResNet's
+    twin takes 10 warm-up steps of its own, as training() gives it)."""
     if w == "resnet":
         return [PY, "scripts/twins/fashion_resnet.py", "bench", "--threads", str(tt), "--blas-threads", str(bt), "--steps", str(steps)]
     return [PY, "bench/pytorch_twin.py", "--workload", w.removesuffix("-late"), "--threads", str(tt), "--blas-threads", str(bt),
@@ -301,6 +316,8 @@ def main():
     out = a.out or os.path.join(ROOT, "bench", "results",
                                 datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ") + ".jsonl")
     os.makedirs(os.path.dirname(out), exist_ok=True)
+    for w in a.workloads.split(","):
+        check_workload(w)
     rec = Recorder(out, a)
     info = machine()
     nt = os.path.join(tempfile.mkdtemp(), "nettrain")

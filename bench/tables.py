@@ -119,9 +119,10 @@ def tables(machines, runs):
                                   (", malloc keeping freed memory" if rs[-1].get("glibc_tunables") else ""))
             if ours and theirs:
                 name = g[0]
-                if name.endswith("-late"):
-                    wu = next(iter(groups[g].values()))[-1].get("warmup")
-                    name = f"{name.removesuffix('-late')}, after {wu:,} steps"
+                if name.endswith("-late"):  # the steps nettrain timed, which the twin's match
+                    res = next((rs[-1]["result"] for k, rs in groups[g].items() if k[0] == "nettrain"), {})
+                    fs, ls = res.get("first_step"), res.get("last_step")
+                    name = name.removesuffix("-late") + (f", steps {fs:,} to {ls:,}" if fs and ls else ", later steps")
                 out.append(f"| {name} | {g[1]} | {fmt(*ours[:2])} | {fmt(*theirs[0][:2])} ({theirs[1]}) | {ours[0] / theirs[0][0]:.2f} |")
         out.append("")
     out += scaling_table(groups)
