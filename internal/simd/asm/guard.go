@@ -87,7 +87,6 @@ type guarded struct {
 	// a variant without the primary stream keeps its verdict in [0]).
 	subn    [2]reg.VecVirtual
 	primary reg.Register           // the primary state stream's base register (defGuarded)
-	group   map[reg.Register]int   // probe: each state stream's subn, by base register
 	loaded  map[Mem]reg.VecVirtual // probe: the registers of the loads, for the fast pass
 	halves  map[reg.VecVirtual][2]reg.VecVirtual
 	checkK  [3]reg.VecVirtual // AVX-512: absMask, allOnes and subMax, broadcast once
@@ -99,7 +98,7 @@ type guarded struct {
 	unchecked map[reg.Register]bool
 	// exact pass: the streams whose values may be subnormal (hot), and
 	// the registers holding values that may be (tainted).
-	hot     map[reg.Register]bool
+	hot     func(base reg.Register) bool
 	tainted map[reg.VecVirtual]bool
 }
 
@@ -112,7 +111,7 @@ func (e *kern) isParam(v reg.VecVirtual) bool { return e.params[v] }
 // exact (any), the last falling through to cont. params gives the body its
 // nparams parameters.
 func (e *kern) guardedBody(exact, cont string, nparams int, params func() []reg.VecVirtual, body func(p []reg.VecVirtual)) {
-	e.pass, e.subn, e.group, e.loaded = passProbe, [2]reg.VecVirtual{}, map[reg.Register]int{}, map[Mem]reg.VecVirtual{}
+	e.pass, e.subn, e.loaded = passProbe, [2]reg.VecVirtual{}, map[Mem]reg.VecVirtual{}
 	none := make([]reg.VecVirtual, nparams) // the probe's arithmetic emits nothing
 	for i := range none {
 		none[i] = e.V()
@@ -120,9 +119,6 @@ func (e *kern) guardedBody(exact, cont string, nparams int, params func() []reg.
 	body(none)
 	if e.subn[0] == nil { // no primary stream: the others' verdict is the only one
 		e.subn[0], e.subn[1] = e.subn[1], nil
-		for r := range e.group {
-			e.group[r] = 0
-		}
 	}
 	if e.subn[0] == nil { // no state: nothing to check (plain SGD)
 		e.pass = passFast
@@ -140,13 +136,10 @@ func (e *kern) guardedBody(exact, cont string, nparams int, params func() []reg.
 	e.pass = passFast
 	body(params())
 	JMP(LabelRef(cont))
-	exactPass := func(label string, hot func(group int) bool) {
+	exactPass := func(label string, hot func(base reg.Register) bool) {
 		Label(label)
 		e.pass, e.halves, e.params = passExact, map[reg.VecVirtual][2]reg.VecVirtual{}, map[reg.VecVirtual]bool{}
-		e.hot, e.tainted = map[reg.Register]bool{}, map[reg.VecVirtual]bool{}
-		for r, g := range e.group {
-			e.hot[r] = hot(g)
-		}
+		e.hot, e.tainted = hot, map[reg.VecVirtual]bool{}
 		p := params()
 		for _, v := range p {
 			e.params[v] = true
@@ -154,10 +147,10 @@ func (e *kern) guardedBody(exact, cont string, nparams int, params func() []reg.
 		body(p)
 	}
 	if e.subn[1] != nil {
-		exactPass(first, func(g int) bool { return g == 0 })
+		exactPass(first, func(base reg.Register) bool { return base == e.primary })
 		JMP(LabelRef(cont))
 	}
-	exactPass(exact, func(int) bool { return true })
+	exactPass(exact, func(base reg.Register) bool { return !e.unchecked[base] })
 	e.pass, e.loaded, e.halves, e.params, e.hot, e.tainted = passPlain, nil, nil, nil, nil, nil
 }
 
@@ -178,7 +171,7 @@ func (e *kern) guardedLoad(m Mem) reg.VecVirtual {
 		return v
 	case passExact:
 		v := e.load1(m)
-		if e.hot[m.Base] {
+		if e.hot(m.Base) {
 			e.tainted[v] = true
 		}
 		return v
@@ -315,17 +308,15 @@ func (e *kern) join(lo, hi reg.VecVirtual) reg.VecVirtual {
 	return d
 }
 
-// checkSubnormal folds v, loaded from the stream at base, into its
-// group's subn: per lane the least, as unsigned integers, of |x| bits - 1,
+// checkSubnormal folds v, loaded from the stream at base, into subn[0]
+// for the primary stream, subn[1] for the others: per lane the least, as unsigned integers, of |x| bits - 1,
 // which is below guardBelow - 1 exactly when some loaded x was nonzero
-// and below guardBelow in magnitude (a zero wraps to 0xffffffff). The
-// primary stream is group 0, the others 1.
+// and below guardBelow in magnitude (a zero wraps to 0xffffffff).
 func (e *kern) checkSubnormal(v reg.VecVirtual, base reg.Register) {
 	g := 1
 	if base == e.primary {
 		g = 0
 	}
-	e.group[base] = g
 	var abs, ones Op
 	if e.is512() {
 		abs, ones = e.checkK[0], e.checkK[1]
