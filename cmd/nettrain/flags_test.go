@@ -53,11 +53,33 @@ func TestFlagErrorsExitUsage(t *testing.T) {
 		{"guide --problems mnist --out x", `--problems: unknown problem "mnist"`},
 		{"train c.yaml --accept-image-decoding", "--accept-image-decoding applies to a resume (--resume CKPT)"},
 		{"eval c.yaml --checkpoint k.safetensors --accept-image-decoding", "--accept-image-decoding applies to --split validation or train"},
+		// A flag without its value would take the next flag as it.
+		{"train c.yaml --out --overwrite", `--out needs a value, but the next argument is the flag --overwrite (to name a file "--overwrite", write ./--overwrite)`},
+		{"eval c.yaml --checkpoint --json", "--checkpoint needs a value, but the next argument is the flag --json"},
+		{"export c.yaml --checkpoint k.safetensors --out --format=onnx", "--out needs a value, but the next argument is the flag --format=onnx"},
+		{"predict c.yaml --checkpoint k.safetensors x.csv --out -h", "--out needs a value, but the next argument is the flag -h"},
+		{"compare-optimizers c.yaml --optimizers --out", "--optimizers needs a value, but the next argument is the flag --out"},
 	} {
 		s, out, errOut := streams()
 		code := Main(strings.Fields(c.args), s)
 		if msg := errOut.String(); code != exitUsage || !strings.Contains(msg, c.want) || strings.Count(msg, "\n") != 1 || out.Len() > 0 {
 			t.Errorf("%s: exit %d, %q; want exit %d and one line with %q", c.args, code, msg, exitUsage, c.want)
+		}
+	}
+}
+
+// TestFlagValueLikeAFlag: a value that starts with a dash but names no
+// flag of the command (a negative number, ./--name) is a value.
+func TestFlagValueLikeAFlag(t *testing.T) {
+	for _, args := range []string{
+		"eval c.yaml --checkpoint ./--json",
+		"trace c.yaml --input -1,2",
+		"eval c.yaml --checkpoint --no-such-flag",
+	} {
+		s, _, errOut := streams()
+		Main(strings.Fields(args), s)
+		if msg := errOut.String(); strings.Contains(msg, "needs a value") || !strings.Contains(msg, "c.yaml") {
+			t.Errorf("%s: %q; want the value taken and the missing config named", args, msg)
 		}
 	}
 }

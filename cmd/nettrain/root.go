@@ -9,6 +9,7 @@ import (
 
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/nettrain/nettrain/internal/gemm"
 	"github.com/nettrain/nettrain/internal/model"
@@ -79,6 +80,9 @@ described in YAML config files, with PyTorch-exact layers and optimizers.
 				case "help", "completion", cobra.ShellCompRequestCmd, cobra.ShellCompNoDescRequestCmd:
 					return nil
 				}
+			}
+			if err := flagValueIsFlag(c); err != nil {
+				return err
 			}
 			return gemm.KernelsEnvError()
 		},
@@ -155,6 +159,48 @@ func isCobraUsage(err error) bool {
 func configArg(c *cobra.Command, args []string) error {
 	if len(args) != 1 {
 		return usageError{fmt.Errorf("%s needs exactly one CONFIG file argument, got %d (usage: %s)", c.CommandPath(), len(args), c.UseLine())}
+	}
+	return nil
+}
+
+// flagValueIsFlag is a usage error when a flag that takes a value got
+// another of the command's flags as it: pflag gives a flag without its
+// value the next argument, so `--out --overwrite` would name a file
+// "--overwrite" and lose the flag. argparse refuses this ("expected one
+// argument"); so does nettrain. A file whose name starts with a dash is
+// still named as ./--name.
+func flagValueIsFlag(c *cobra.Command) error {
+	var err error
+	c.Flags().Visit(func(f *pflag.Flag) {
+		if err != nil || f.NoOptDefVal != "" { // a bool flag takes no value
+			return
+		}
+		vals := []string{f.Value.String()}
+		if sv, ok := f.Value.(pflag.SliceValue); ok {
+			vals = sv.GetSlice()
+		}
+		for _, v := range vals {
+			if other := flagNamed(c, v); other != nil {
+				err = usageError{fmt.Errorf("--%s needs a value, but the next argument is the flag %s (to name a file %q, write ./%s)", f.Name, v, v, v)}
+				return
+			}
+		}
+	})
+	return err
+}
+
+// flagNamed returns the flag of c that arg names ("--name", "--name=x",
+// "-n"), or nil.
+func flagNamed(c *cobra.Command, arg string) *pflag.Flag {
+	if name, ok := strings.CutPrefix(arg, "--"); ok {
+		name, _, _ = strings.Cut(name, "=")
+		return c.Flag(name)
+	}
+	if name, ok := strings.CutPrefix(arg, "-"); ok && name != "" {
+		if f := c.Flags().ShorthandLookup(name[:1]); f != nil {
+			return f
+		}
+		return c.InheritedFlags().ShorthandLookup(name[:1])
 	}
 	return nil
 }
