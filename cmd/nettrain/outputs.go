@@ -5,8 +5,10 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/nettrain/nettrain/internal/compare"
 	"github.com/nettrain/nettrain/internal/model"
 	"github.com/nettrain/nettrain/internal/safeio"
+	"github.com/nettrain/nettrain/internal/session"
 )
 
 // namedFile is a file a command reads or writes, with what it is for
@@ -46,8 +48,10 @@ func sameFile(a, b string) bool {
 // refuseOverwritingInputs is a usage error when two outputs name one file,
 // when an output names a file the command reads (the same file, also
 // by another path or through a link): writing it would destroy the input,
-// and a failure after that would leave neither; or when an output names
-// something other than a regular file (safeio.CheckOutput).
+// and a failure after that would leave neither; when an output names a
+// file of a training run or comparison in its own directory (a checkpoint,
+// the metrics, the resolved config); or when an output names something
+// other than a regular file (safeio.CheckOutput).
 func refuseOverwritingInputs(outs, ins []namedFile) error {
 	// Two outputs naming one file: one would silently replace the other.
 	for i, a := range outs {
@@ -66,17 +70,24 @@ func refuseOverwritingInputs(outs, ins []namedFile) error {
 		if err := safeio.CheckOutput(o.path); err != nil {
 			return usageError{fmt.Errorf("%s: %w", o.what, err)}
 		}
-		ost, err := os.Stat(o.path)
-		if err != nil {
-			continue // a new file
+		if ost, err := os.Stat(o.path); err == nil {
+			for _, in := range ins {
+				if in.path == "" {
+					continue
+				}
+				if ist, err := os.Stat(in.path); err == nil && os.SameFile(ost, ist) {
+					return usageError{fmt.Errorf("%s %s is %s (%s), which nettrain does not overwrite; name another file", o.what, o.path, in.what, in.path)}
+				}
+			}
 		}
-		for _, in := range ins {
-			if in.path == "" {
-				continue
-			}
-			if ist, err := os.Stat(in.path); err == nil && os.SameFile(ost, ist) {
-				return usageError{fmt.Errorf("%s %s is %s (%s), which nettrain does not overwrite; name another file", o.what, o.path, in.what, in.path)}
-			}
+		// A file of a run (or a comparison) in its directory: replacing it
+		// would break a resume, the board or a report, though the command
+		// does not read it.
+		if session.OwnedRunFile(o.path) {
+			return usageError{fmt.Errorf("%s %s is a file of the training run in %s, which nettrain does not overwrite; name another file", o.what, o.path, filepath.Dir(o.path))}
+		}
+		if compare.OwnedOutputFile(o.path) {
+			return usageError{fmt.Errorf("%s %s is a file of the comparison in %s, which nettrain does not overwrite; name another file", o.what, o.path, filepath.Dir(o.path))}
 		}
 	}
 	return nil

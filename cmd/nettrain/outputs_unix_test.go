@@ -28,7 +28,7 @@ func TestOutputsOnlyRegularFiles(t *testing.T) {
 	if err := syscall.Mkfifo(filepath.Join(dir, "f.png"), 0o666); err != nil {
 		t.Fatal(err)
 	}
-	for _, l := range [][2]string{{"/dev/zero", "z.csv"}, {"/dev/null", "n.onnx"}, {"run", "d.png"}, {"real.csv", "r.csv"}} {
+	for _, l := range [][2]string{{"/dev/zero", "z.csv"}, {"/dev/null", "n.onnx"}, {"run", "d.html"}, {"real.csv", "r.csv"}} {
 		if err := os.Symlink(l[0], filepath.Join(dir, l[1])); err != nil {
 			t.Fatal(err)
 		}
@@ -52,12 +52,12 @@ func TestOutputsOnlyRegularFiles(t *testing.T) {
 		{args: export("n.onnx"), want: "nettrain: --out: cannot write n.onnx: it is a symlink to /dev/null, a character device, not a regular file; nettrain writes only regular files"},
 		{args: export("dir.onnx"), want: "nettrain: --out: cannot write dir.onnx: it is a directory, not a regular file; nettrain writes only regular files"},
 		{args: []string{"trace", "config.yaml", "--png", "f.png"}, want: "nettrain: --png: cannot write f.png: it is a named pipe (FIFO), not a regular file; nettrain writes only regular files"},
-		{args: []string{"trace", "config.yaml", "--html", "d.png"}, want: "nettrain: --html: cannot write d.png: it is a symlink to run, a directory, not a regular file; nettrain writes only regular files"},
+		{args: []string{"trace", "config.yaml", "--html", "d.html"}, want: "nettrain: --html: cannot write d.html: it is a symlink to run, a directory, not a regular file; nettrain writes only regular files"},
 		{args: predict("r.csv"), file: "real.csv", mode: 0o600},
 		{args: predict("new.csv"), file: "new.csv", mode: 0o644},
 	} {
 		var before []fs.FileInfo
-		for _, n := range []string{"f.csv", "f.png", "z.csv", "n.onnx", "d.png", "r.csv", "dir.onnx"} {
+		for _, n := range []string{"f.csv", "f.png", "z.csv", "n.onnx", "d.html", "r.csv", "dir.onnx"} {
 			fi, _ := os.Lstat(filepath.Join(dir, n))
 			before = append(before, fi)
 		}
@@ -72,7 +72,7 @@ func TestOutputsOnlyRegularFiles(t *testing.T) {
 		} else if fi, err := os.Lstat(filepath.Join(dir, tc.file)); err != nil || fi.Mode() != tc.mode {
 			t.Errorf("%v: %s is %v, want a regular file of mode %v", tc.args, tc.file, fi.Mode(), tc.mode)
 		}
-		for i, n := range []string{"f.csv", "f.png", "z.csv", "n.onnx", "d.png", "r.csv", "dir.onnx"} {
+		for i, n := range []string{"f.csv", "f.png", "z.csv", "n.onnx", "d.html", "r.csv", "dir.onnx"} {
 			if fi, _ := os.Lstat(filepath.Join(dir, n)); fi == nil || fi.Mode() != before[i].Mode() {
 				t.Errorf("%v: %s changed from %v to %v", tc.args, n, before[i].Mode(), fi)
 			}

@@ -179,11 +179,19 @@ func trainSmall(t *testing.T) string {
 
 // TestOutputsNeverOverwriteInputs: an --out, --plot, --html or --png
 // naming a file the command reads (the checkpoint, the config, a data
-// file, an input; also by another path) is refused before anything is
-// written, and the file is left as it was.
+// file, an input; also by another path), or a file of a training run in
+// its directory, is refused before anything is written, and the file is
+// left as it was.
 func TestOutputsNeverOverwriteInputs(t *testing.T) {
 	dir := trainSmall(t)
 	os.WriteFile(filepath.Join(dir, "in.csv"), []byte("a,b,c,d\n0.1,0.2,0.3,0.4\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "t.html"), []byte("page"), 0o644)
+	if err := os.Symlink("t.html", filepath.Join(dir, "l.png")); err != nil { // two outputs, one file
+		t.Fatal(err)
+	}
+	os.Mkdir(filepath.Join(dir, "cmp"), 0o755) // a comparison's output, by its files
+	os.WriteFile(filepath.Join(dir, "cmp", "trials.jsonl"), []byte("{}\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "cmp", "trials.csv"), []byte("trial\n"), 0o644)
 	ck := "run/last.safetensors"
 	for _, tc := range []struct {
 		args []string
@@ -195,9 +203,17 @@ func TestOutputsNeverOverwriteInputs(t *testing.T) {
 		{[]string{"export", "config.yaml", "--checkpoint", ck, "--out", "config.yaml"}, "config.yaml", "--out config.yaml is the config"},
 		{[]string{"predict", "config.yaml", "--checkpoint", ck, "in.csv", "--out", "in.csv"}, "in.csv", "--out in.csv is an input"},
 		{[]string{"predict", "config.yaml", "--checkpoint", ck, "in.csv", "--out", "d.csv"}, "d.csv", "is the data file data.train"},
-		{[]string{"trace", "config.yaml", "--weights", ck, "--html", ck}, ck, "--html run/last.safetensors is the weights"},
-		{[]string{"trace", "config.yaml", "--png", "d.csv"}, "d.csv", "--png d.csv is the data file data.train"},
-		{[]string{"trace", "config.yaml", "--html", "t.out", "--png", "./t.out"}, "", "--html and --png name the same file (./t.out)"},
+		{[]string{"trace", "config.yaml", "--weights", ck, "--html", ck}, ck, "--html run/last.safetensors: the file is written as HTML"},
+		{[]string{"trace", "config.yaml", "--png", "d.csv"}, "d.csv", "--png d.csv: the file is written as PNG; name a .png file"},
+		{[]string{"trace", "config.yaml", "--html", "d.csv"}, "d.csv", "--html d.csv: the file is written as HTML; name a .html file"},
+		{[]string{"trace", "config.yaml", "--html", "t.html", "--png", "l.png"}, "t.html", "--html and --png name the same file (l.png)"},
+		// A file of the run in its directory, though the command does
+		// not read it: a resume, the board or a report would break.
+		{[]string{"export", "config.yaml", "--checkpoint", "run/best.safetensors", "--format", "safetensors", "--out", ck}, ck, "--out run/last.safetensors is a file of the training run in run, which nettrain does not overwrite"},
+		{[]string{"export", "config.yaml", "--checkpoint", ck, "--format", "onnx", "--out", "run/config.yaml"}, "run/config.yaml", "--out run/config.yaml is a file of the training run in run"},
+		{[]string{"predict", "config.yaml", "--checkpoint", ck, "in.csv", "--out", "run/metrics.csv"}, "run/metrics.csv", "--out run/metrics.csv is a file of the training run in run"},
+		{[]string{"trace", "config.yaml", "--weights", "run/best.safetensors", "--png", "run/curves.png"}, "run/curves.png", "--png run/curves.png is a file of the training run in run"},
+		{[]string{"predict", "config.yaml", "--checkpoint", ck, "in.csv", "--out", "cmp/trials.csv"}, "cmp/trials.csv", "--out cmp/trials.csv is a file of the comparison in cmp"},
 	} {
 		var before []byte
 		if tc.file != "" {
@@ -208,17 +224,16 @@ func TestOutputsNeverOverwriteInputs(t *testing.T) {
 		if !errors.As(err, &exit) || exit.ExitCode() != exitUsage || !strings.Contains(string(out), tc.want) {
 			t.Errorf("%v: %v\n%s\nwant exit %d and %q", tc.args, err, out, exitUsage, tc.want)
 		}
-		if tc.file == "" { // two outputs: neither written
-			if _, err := os.Stat(filepath.Join(dir, "t.out")); !os.IsNotExist(err) {
-				t.Errorf("%v: t.out was written", tc.args)
-			}
-		} else if after, _ := os.ReadFile(filepath.Join(dir, tc.file)); !bytes.Equal(before, after) || len(before) == 0 {
+		if after, _ := os.ReadFile(filepath.Join(dir, tc.file)); !bytes.Equal(before, after) || len(before) == 0 {
 			t.Errorf("%v: %s changed (%d bytes before, %d after)", tc.args, tc.file, len(before), len(after))
 		}
 	}
-	// A new file, or one that is not read, is written.
+	// A new file, or one that is not read, is written; so is a file of
+	// the user's own in a run directory.
 	runNettrain(t, dir, "export", "config.yaml", "--checkpoint", ck, "--out", "m.onnx")
 	runNettrain(t, dir, "export", "config.yaml", "--checkpoint", ck, "--out", "m.onnx")
+	runNettrain(t, dir, "predict", "config.yaml", "--checkpoint", ck, "in.csv", "--out", "run/predictions.csv")
+	runNettrain(t, dir, "predict", "config.yaml", "--checkpoint", ck, "in.csv", "--out", "run/predictions.csv")
 }
 
 // TestDataErrorsNameTheOverride: a data file or init_from that cannot be

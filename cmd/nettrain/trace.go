@@ -66,6 +66,13 @@ or trace.output_grad, e.g. "0.3,-0.1": backprop starts from it, no loss).`,
 			if opts.Digits < 0 || opts.Digits > 17 || c.Flags().Changed("digits") && opts.Digits == 0 {
 				return usageError{fmt.Errorf("--digits must be from 1 to 17, got %d", opts.Digits)}
 			}
+			// The page and the picture are written whatever the name:
+			// one ending otherwise (a .safetensors, a .csv) is a slip.
+			for _, f := range []struct{ flag, path, ext string }{{"--html", opts.HTML, ".html"}, {"--png", opts.PNG, ".png"}} {
+				if ext := strings.ToLower(filepath.Ext(f.path)); f.path != "" && ext != f.ext && !(f.ext == ".html" && ext == ".htm") {
+					return usageError{fmt.Errorf("%s %s: the file is written as %s; name a %s file", f.flag, f.path, strings.ToUpper(f.ext[1:]), f.ext)}
+				}
+			}
 			if opts.Target != "" && opts.OutputGrad != "" {
 				return usageError{fmt.Errorf("--target and --output-grad both say where backprop starts: a target starts it from the loss, an output gradient from the output; give one")}
 			}

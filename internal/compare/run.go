@@ -145,6 +145,14 @@ func openRunner(o *Options, sweep string, plan *Plan, what string) (*runner, err
 
 // isOutputFile tells whether name is a file a comparison or sweep writes
 // into its output directory: the records, the report and its plots.
+// OwnedOutputFile tells whether path names a file a comparison or sweep
+// writes into its output directory (trials, summary, plots) inside a
+// directory that holds one's records.
+func OwnedOutputFile(path string) bool {
+	st, err := os.Stat(filepath.Join(filepath.Dir(path), RecordsFile))
+	return isOutputFile(filepath.Base(path)) && err == nil && st.Mode().IsRegular()
+}
+
 func isOutputFile(name string) bool {
 	switch name {
 	case RecordsFile, "trials.csv", "summary.md", "summary.json":

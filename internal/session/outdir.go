@@ -86,3 +86,23 @@ func checkRunDir(dir string, o Options) error {
 	}
 	return ForeignDirError("run directory", dir, "nettrain run", orList(runMarkers), foreign)
 }
+
+// OwnedRunFile tells whether path names a file a training run writes into
+// its run directory (config.yaml, last.safetensors, metrics.csv, a step-N
+// checkpoint, ...) inside a directory that holds a run (one of its markers,
+// or the lock of a run in progress), whether the file exists yet or not:
+// another command writing there (export's --out, predict's --out, trace's
+// --png) would replace the run's own file, and a resume or the board would
+// then fail or show another thing.
+func OwnedRunFile(path string) bool {
+	if !isRunFile(filepath.Base(path)) {
+		return false
+	}
+	dir := filepath.Dir(path)
+	for _, m := range append([]string{lockName}, runMarkers...) {
+		if st, err := os.Stat(filepath.Join(dir, m)); err == nil && st.Mode().IsRegular() {
+			return true
+		}
+	}
+	return false
+}
