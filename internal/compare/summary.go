@@ -362,7 +362,7 @@ func gridWarnings(p *Plan) []string {
 		}
 	}
 	if len(small) > 0 {
-		w = append(w, fmt.Sprintf("The ranking is unreliable: fewer than %d learning rates were tried (%s); an optimizer can rank low only because its good rates were not on the grid. Use --lr-grid %d or more (7 by default).",
+		w = append(w, fmt.Sprintf("The ranking is unreliable: fewer than %d learning rates were tried (%s); an optimizer can rank low only because its good rates were not on the grid. Use --lr-grid %d or more (compare-optimizers tries 7 by default, guide 5).",
 			minGridPoints, strings.Join(small, ", "), minGridPoints))
 	}
 	if len(nodef) > 0 {

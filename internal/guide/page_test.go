@@ -114,7 +114,7 @@ func TestTiedGroup(t *testing.T) {
 // gradient bullet says what there is (rmsprop's divergence, or that
 // nothing was measured), never nothing.
 func TestPageSmallRun(t *testing.T) {
-	warn := "The ranking is unreliable: fewer than 3 learning rates were tried (sgd 1, adagrad 1, rmsprop 1); an optimizer can rank low only because its good rates were not on the grid. Use --lr-grid 3 or more (7 by default)."
+	warn := "The ranking is unreliable: fewer than 3 learning rates were tried (sgd 1, adagrad 1, rmsprop 1); an optimizer can rank low only because its good rates were not on the grid. Use --lr-grid 3 or more (compare-optimizers tries 7 by default, guide 5)."
 	div := "rmsprop diverged at every rate of its grid. Measured: the gradient norm at the first step is 0.2764 (largest finite one in any run: 261), against initial weights of norm 11.47."
 	rows := []row{{"adagrad", 1, 0, 1.19, 0}, {"sgd", 1, 0, 2.3, 0}, {"rmsprop", 0, 0, math.NaN(), 0}}
 	mnist := summary(rows, []string{"Lowest validation loss: adagrad.", "Diverged: rmsprop at 0.01 (tune, seed 1).", "rmsprop diverged at every learning rate of its grid and has no final runs.", div}, []string{warn})
