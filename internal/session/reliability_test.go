@@ -196,6 +196,18 @@ func TestResumeSafety(t *testing.T) {
 	if _, st, _ := checkpoint.Read("c/last.safetensors"); st.Step != 5 {
 		t.Errorf("step %d after resuming a finished run, want 5", st.Step)
 	}
+	// A run that finished its epochs resumes after its last one, not at
+	// an epoch past the end.
+	one := loadConfig(t, dir, blobsConfig, "training.epochs=1")
+	if _, err := Run(one, Options{OutDir: "e"}); err != nil {
+		t.Fatal(err)
+	}
+	log.Reset()
+	if _, err := Run(one, Options{Resume: "e/last.safetensors", Log: &log}); err != nil ||
+		!strings.Contains(log.String(), "resuming e/last.safetensors, which ended after epoch 1, step ") ||
+		!strings.Contains(log.String(), "the run already finished its 1 epoch (training.epochs is 1): nothing to do") || strings.Contains(log.String(), "at epoch 2") {
+		t.Errorf("resume of a run that finished its epochs: %v\n%s", err, log.String())
+	}
 	// --overwrite clears step checkpoints and stale temporary files too.
 	os.WriteFile("a/step-000000099.safetensors", []byte("x"), 0o644)
 	os.WriteFile("a/.last.safetensors.tmp123", []byte("x"), 0o644)

@@ -280,7 +280,11 @@ func run[T backprop.Float](cfg *model.Config, o Options) (_ *Result, err error) 
 	}
 	defer s.metrics.close()
 	if o.Resume != "" {
-		fmt.Fprintf(s.log, "resuming %s at epoch %d, step %d\n", o.Resume, s.st.Epoch+1, s.st.Step)
+		if s.st.Epoch >= s.loop.Epochs { // every epoch done: there is no epoch st.Epoch+1
+			fmt.Fprintf(s.log, "resuming %s, which ended after epoch %d, step %d\n", o.Resume, s.st.Epoch, s.st.Step)
+		} else {
+			fmt.Fprintf(s.log, "resuming %s at epoch %d, step %d\n", o.Resume, s.st.Epoch+1, s.st.Step)
+		}
 	}
 	if w := train.ThreadsWarning(pool.Threads(), parallel.Cores()); w != "" {
 		fmt.Fprintln(s.log, w)
@@ -294,7 +298,7 @@ func run[T backprop.Float](cfg *model.Config, o Options) (_ *Result, err error) 
 			es.Monitor, plural(rec.Bad, "evaluation"), es.Patience)
 		s.loop.Halted = true
 	} else if s.loop.Pos.Epoch >= s.loop.Epochs {
-		fmt.Fprintf(s.log, "the run already finished its %d epochs (training.epochs is %d): nothing to do; raise training.epochs to train on\n", s.loop.Pos.Epoch, s.loop.Epochs)
+		fmt.Fprintf(s.log, "the run already finished its %s (training.epochs is %d): nothing to do; raise training.epochs to train on\n", plural(s.loop.Pos.Epoch, "epoch"), s.loop.Epochs)
 	}
 	err = s.loop.Run()
 	s.res.Stopped = s.loop.Stopped
