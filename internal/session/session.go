@@ -858,8 +858,11 @@ func (s *session[T]) earlyStop(l *train.Loop[T], val *train.EvalResult) string {
 		return ""
 	}
 	l.Halted = true
-	return fmt.Sprintf("early stopping: %s did not improve by more than %g for %s (best %.6g at step %d)",
-		es.Monitor, es.MinDelta, plural(rec.Bad, "evaluation"), rec.Best, rec.BestStep)
+	// rec.Best is the value of the last improvement by more than
+	// min_delta (as Keras's EarlyStopping keeps it), not the best value:
+	// a smaller gain since then leaves it, so say which it is.
+	return fmt.Sprintf("early stopping: %s did not improve on %.6g (step %d) by more than %g for %s",
+		es.Monitor, rec.Best, rec.BestStep, es.MinDelta, plural(rec.Bad, "evaluation"))
 }
 
 // EpochEnd writes the epoch's metrics row and the checkpoints: best when
