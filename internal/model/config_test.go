@@ -339,3 +339,25 @@ func TestSplitSet(t *testing.T) {
 		t.Errorf("Parse: %v", err)
 	}
 }
+
+// TestDidYouMean: the closest candidate within two edits, or the one
+// candidate that the word begins (a shortening such as "val_acc").
+func TestDidYouMean(t *testing.T) {
+	monitors := []string{MonitorValLoss, MonitorValAccuracy}
+	for _, tc := range []struct {
+		word  string
+		cands []string
+		want  string
+	}{
+		{"val_acc", monitors, ` (did you mean "val_accuracy"?)`},
+		{"VAL_ACC", monitors, ` (did you mean "val_accuracy"?)`},
+		{"val_los", monitors, ` (did you mean "val_loss"?)`},
+		{"accuracy", monitors, ""},
+		{"epochz", []string{"epochs", "batch_size"}, ` (did you mean "epochs"?)`},
+		{"rellu", []string{"relu", "tanh"}, ` (did you mean "relu"?)`},
+	} {
+		if got := didYouMean(tc.word, tc.cands); got != tc.want {
+			t.Errorf("didYouMean(%q, %v) = %q, want %q", tc.word, tc.cands, got, tc.want)
+		}
+	}
+}

@@ -85,6 +85,17 @@ func printable(s string) string {
 func DidYouMean(word string, candidates []string) string { return didYouMean(word, candidates) }
 
 func didYouMean(word string, candidates []string) string {
+	// A word that begins exactly one candidate is a shortening of it
+	// ("val_acc" of val_accuracy), however far apart they are in edits.
+	var prefixed []string
+	for _, c := range candidates {
+		if len(word) >= 3 && len(word) < len(c) && strings.HasPrefix(strings.ToLower(c), strings.ToLower(word)) {
+			prefixed = append(prefixed, c)
+		}
+	}
+	if len(prefixed) == 1 {
+		return fmt.Sprintf(" (did you mean %q?)", prefixed[0])
+	}
 	best, bestD := "", 1<<30
 	for _, c := range candidates {
 		d := editDistance(strings.ToLower(word), strings.ToLower(c))
