@@ -594,7 +594,16 @@ func ParseBytes(s string) (int64, error) {
 	if err != nil || !(v > 0) {
 		return 0, fmt.Errorf("expected a positive size such as 512MiB or 4GiB, got %q", s)
 	}
-	return int64(v * mult), nil
+	// A fraction of a byte would be 0, which is no limit at all; 2^62
+	// bytes and more would wrap in int64 (or be no bound any machine has).
+	switch b := v * mult; {
+	case b < 1:
+		return 0, fmt.Errorf("expected a size of at least 1 byte such as 512MiB or 4GiB, got %q (%g bytes)", s, b)
+	case b >= 1<<62:
+		return 0, fmt.Errorf("expected a size below 4EiB such as 512MiB or 4GiB, got %q", s)
+	default:
+		return int64(b), nil
+	}
 }
 
 // aliasRe matches the built-in data sets (mnist:train), which are not paths.

@@ -361,3 +361,33 @@ func TestDidYouMean(t *testing.T) {
 		}
 	}
 }
+
+// TestParseBytes: sizes with and without units; a fraction of a byte (0,
+// which would mean no limit) and sizes that would wrap int64 are refused.
+func TestParseBytes(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want int64
+		err  string
+	}{
+		{"512MiB", 512 << 20, ""},
+		{"4GiB", 4 << 30, ""},
+		{"2GB", 2e9, ""},
+		{" 1000000 ", 1000000, ""},
+		{"1.5KiB", 1536, ""},
+		{"1", 1, ""},
+		{"0.5", 0, `expected a size of at least 1 byte such as 512MiB or 4GiB, got "0.5" (0.5 bytes)`},
+		{"0", 0, `expected a positive size`},
+		{"-1GiB", 0, `expected a positive size`},
+		{"NaN", 0, `expected a positive size`},
+		{"9223372036854775807", 0, `expected a size below 4EiB`},
+		{"1e30", 0, `expected a size below 4EiB`},
+		{"8589934592GiB", 0, `expected a size below 4EiB`},
+		{"Inf", 0, `expected a size below 4EiB`},
+	} {
+		got, err := ParseBytes(tc.in)
+		if tc.err == "" && (err != nil || got != tc.want) || tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)) {
+			t.Errorf("ParseBytes(%q) = %d, %v; want %d, %q", tc.in, got, err, tc.want, tc.err)
+		}
+	}
+}
