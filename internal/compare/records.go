@@ -2,13 +2,18 @@ package compare
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/nettrain/nettrain/internal/safeio"
 )
 
 // Record is one finished trial in trials.jsonl.
@@ -36,7 +41,7 @@ func appendRecord(dir string, rec Record) error {
 		return err
 	}
 	path := filepath.Join(dir, RecordsFile)
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	f, err := safeio.OpenAppend(path)
 	if err != nil {
 		return fmt.Errorf("cannot record a trial: %w", err)
 	}
@@ -65,7 +70,7 @@ func touchRecords(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	f, err := os.OpenFile(filepath.Join(dir, RecordsFile), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	f, err := safeio.OpenAppend(filepath.Join(dir, RecordsFile))
 	if err != nil {
 		return fmt.Errorf("cannot write the trial records: %w", err)
 	}
@@ -105,8 +110,8 @@ func recordJSON(r Record) Record {
 // so that records appended later start on a line of their own.
 func repairRecords(dir string) error {
 	path := filepath.Join(dir, RecordsFile)
-	b, err := os.ReadFile(path)
-	if os.IsNotExist(err) || len(b) == 0 {
+	b, err := safeio.ReadFile(path, maxRecordsBytes, recordsLimit)
+	if errors.Is(err, fs.ErrNotExist) || err == nil && len(b) == 0 {
 		return nil
 	}
 	if err != nil {
@@ -127,37 +132,53 @@ func repairRecords(dir string) error {
 	return nil
 }
 
-// readRecords reads dir/trials.jsonl (missing: none). A truncated last line
-// (a process killed while writing) is ignored.
+// maxRecordsBytes bounds trials.jsonl, and maxRecordLine one record in it
+// (its learning curve, mostly: some 60 bytes a point), so that a file
+// that is not a comparison's (/dev/zero behind a symlink, a huge line)
+// cannot exhaust memory; real ones are far smaller (a 7-rate, 3-seed
+// comparison of 9 optimizers with 10 points an epoch over 20 epochs: a
+// few megabytes).
+const (
+	maxRecordsBytes = 256 << 20
+	maxRecordLine   = 16 << 20
+	recordsLimit    = "the bound of a comparison's records"
+)
+
+// readRecords reads dir/trials.jsonl (missing: none), a regular file of at
+// most maxRecordsBytes. A truncated last line (a process killed while
+// writing) is ignored.
 func readRecords(dir string) ([]Record, error) {
-	f, err := os.Open(filepath.Join(dir, RecordsFile))
-	if os.IsNotExist(err) {
+	path := filepath.Join(dir, RecordsFile)
+	f, size, err := safeio.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	var lines []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<28)
-	for sc.Scan() {
-		lines = append(lines, sc.Text())
+	if size > maxRecordsBytes {
+		return nil, &safeio.TooLargeError{Path: path, Size: size, Limit: maxRecordsBytes, What: recordsLimit}
 	}
-	if err := sc.Err(); err != nil {
-		return nil, err
-	}
+	sc := bufio.NewScanner(safeio.LimitSize(f, path, size))
+	sc.Buffer(make([]byte, 64<<10), maxRecordLine)
 	var recs []Record
-	for i, text := range lines {
-		if strings.TrimSpace(text) == "" {
+	var bad error // a line that is no record: an error unless it is the last
+	line := 0
+	for sc.Scan() {
+		line++
+		if bad != nil {
+			return nil, bad
+		}
+		text := sc.Bytes()
+		if len(bytes.TrimSpace(text)) == 0 {
 			continue
 		}
 		var r Record
-		if err := json.Unmarshal([]byte(text), &r); err != nil {
-			if i == len(lines)-1 {
-				break // cut short by a killed process: that trial reruns
-			}
-			return nil, fmt.Errorf("%s:%d: not a trial record: %v", filepath.Join(dir, RecordsFile), i+1, err)
+		if err := json.Unmarshal(text, &r); err != nil {
+			// Cut short by a killed process, if last: that trial reruns.
+			bad = fmt.Errorf("%s:%d: not a trial record: %v", path, line, err)
+			continue
 		}
 		if r.BestVal < 0 { // written as -1: no finite value (diverged)
 			r.BestVal = math.NaN()
@@ -166,6 +187,12 @@ func readRecords(dir string) ([]Record, error) {
 			r.FinalVal = math.NaN()
 		}
 		recs = append(recs, r)
+	}
+	if err := sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			return nil, fmt.Errorf("%s:%d: line longer than %s, which no trial record is", path, line+1, safeio.Bytes(maxRecordLine))
+		}
+		return nil, err
 	}
 	return recs, nil
 }

@@ -186,7 +186,7 @@ func checkOut(out string) error {
 // isPage tells whether path is a page the guide wrote: its first line is
 // the page's title.
 func isPage(path string) bool {
-	f, err := os.Open(path)
+	f, _, err := safeio.Open(path) // a FIFO would block a plain open
 	if err != nil {
 		return false
 	}

@@ -72,6 +72,35 @@ func Open(path string) (*os.File, int64, error) {
 	return f, st.Size(), nil
 }
 
+// OpenAppend opens path for appending, creating it (0644) when it is
+// missing, if it is a regular file: a FIFO, a device or a directory (also
+// behind a symlink) is refused with an error naming the path and what it
+// is, and the open cannot block on a FIFO without a reader (O_NONBLOCK;
+// the descriptor is checked with fstat, as Open does).
+func OpenAppend(path string) (*os.File, error) {
+	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is %s, not a regular file; nettrain writes only regular files", path, describeMode(st.Mode()))
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND|syscall.O_NONBLOCK, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("%s is %s, not a regular file; nettrain writes only regular files", path, describeMode(st.Mode()))
+	}
+	if err := setBlocking(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
 // describeMode names a non-regular file type for messages.
 func describeMode(m fs.FileMode) string {
 	switch {

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/nettrain/nettrain/internal/safeio"
 )
 
 // lockName is the run directory's lock file: it exists while a run trains
@@ -162,7 +164,7 @@ func LockHeld(dir string) (pid int, held bool) {
 	if err != nil {
 		return 0, false
 	}
-	f, err := os.Open(path)
+	f, _, err := safeio.Open(path) // a FIFO would block a plain open
 	if err == nil {
 		pid = readPid(f)
 		f.Close()
