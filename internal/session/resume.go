@@ -3,6 +3,7 @@ package session
 import (
 	"bufio"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -108,17 +109,22 @@ func checkMetrics(dir, path string, rs checkpoint.State) error {
 // complete row (a last line without its newline, cut short by a crash, is
 // not a row). Steps never decrease from one row to the next.
 func metricsSteps(path string) ([]int64, error) {
-	f, _, err := safeio.Open(path) // a regular file: a FIFO would block
+	f, size, err := safeio.Open(path) // a regular file: a FIFO would block
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	r := bufio.NewReader(f)
+	// A row is ten numbers: a line longer than maxMetricsLine is none, and
+	// is not read whole (a file appended to without a newline would be).
+	r := bufio.NewReaderSize(safeio.LimitSize(f, path, size), maxMetricsLine)
 	var steps []int64
 	for line := 0; ; line++ {
-		s, err := r.ReadString('\n')
+		b, err := r.ReadSlice('\n')
 		if err == io.EOF {
 			return steps, nil
+		}
+		if errors.Is(err, bufio.ErrBufferFull) {
+			return nil, fmt.Errorf("%s:%d: a line of more than %s, which no metrics row is; was the file edited?", path, line+1, safeio.Bytes(maxMetricsLine))
 		}
 		if err != nil {
 			return nil, fmt.Errorf("cannot read %s: %w", path, err)
@@ -126,17 +132,29 @@ func metricsSteps(path string) ([]int64, error) {
 		if line == 0 {
 			continue // the header
 		}
+		s := string(b)
 		rec, err := csv.NewReader(strings.NewReader(s)).Read()
 		if err != nil || len(rec) < 2 {
-			return nil, fmt.Errorf("%s:%d: not a metrics row (%q); was the file edited?", path, line+1, strings.TrimSpace(s))
+			return nil, fmt.Errorf("%s:%d: not a metrics row (%q); was the file edited?", path, line+1, clip(strings.TrimSpace(s)))
 		}
 		if e, err := strconv.Atoi(rec[0]); err != nil || e < 1 {
-			return nil, fmt.Errorf("%s:%d: the epoch is %q, not a number from 1 up; was the file edited?", path, line+1, rec[0])
+			return nil, fmt.Errorf("%s:%d: the epoch is %q, not a number from 1 up; was the file edited?", path, line+1, clip(rec[0]))
 		}
 		st, err := strconv.ParseInt(rec[1], 10, 64)
 		if err != nil || st < 0 || len(steps) > 0 && st < steps[len(steps)-1] {
-			return nil, fmt.Errorf("%s:%d: the step is %q, not a count at least the previous row's; was the file edited?", path, line+1, rec[1])
+			return nil, fmt.Errorf("%s:%d: the step is %q, not a count at least the previous row's; was the file edited?", path, line+1, clip(rec[1]))
 		}
 		steps = append(steps, st)
 	}
+}
+
+// maxMetricsLine bounds a line of metrics.csv (a row is some 150 bytes).
+const maxMetricsLine = 64 << 10
+
+// clip shortens text quoted in a message to its first 60 bytes.
+func clip(s string) string {
+	if len(s) <= 60 {
+		return s
+	}
+	return s[:60] + "..."
 }
