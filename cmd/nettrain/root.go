@@ -13,6 +13,7 @@ import (
 
 	"github.com/nettrain/nettrain/internal/gemm"
 	"github.com/nettrain/nettrain/internal/model"
+	"github.com/nettrain/nettrain/internal/train"
 )
 
 // IOStreams are the command's input and outputs, injected so tests can
@@ -121,6 +122,7 @@ func Main(args []string, s *IOStreams) (code int) {
 			code = exitInternal
 		}
 	}()
+	train.FitRuntimeToLimits()
 	root := NewRootCmd(s)
 	root.SetArgs(args)
 	err := root.Execute()

@@ -4,9 +4,11 @@ import (
 	"bufio"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/nettrain/nettrain/internal/model"
 )
@@ -14,10 +16,11 @@ import (
 // MemoryLimit is what a run may hold in memory, and its name for
 // messages: training.memory_limit when set, else the least of the
 // machine's memory, the memory limit of the process's cgroup and of the
-// cgroups above it, and three quarters of what its address-space and data
+// cgroups above it, and a third of what its address-space and data
 // limits (ulimit -v, ulimit -d) leave beyond what the process has mapped
 // already (the Go runtime reserves about a gigabyte of address space at
-// start); 0, no limit, when none can be read. Data files, checkpoints and networks larger than it are
+// start; the rest has to hold the arrays of a data file while they grow,
+// old and new at once, and the garbage between collections); 0, no limit, when none can be read. Data files, checkpoints and networks larger than it are
 // refused before they are read or allocated, not met by an out-of-memory
 // crash.
 func MemoryLimit(cfg *model.Config) (int64, string) {
@@ -30,16 +33,40 @@ func MemoryLimit(cfg *model.Config) (int64, string) {
 		n, what = c, "the memory limit of the process's cgroup"
 	}
 	if left := processLimitLeft(); left > 0 && (n == 0 || left < n) {
-		n, what = left, "three quarters of what the process's ulimit -v or -d leaves"
+		n, what = left, "a third of what the process's ulimit -v or -d leaves"
 	}
 	return n, what
 }
 
-// processLimitLeft is three quarters of the least that the address-space
-// and data limits leave beyond the process's current mappings (VmSize,
-// VmData of /proc/self/status), 0 when neither limit is set; at least 1
-// byte when one is set (nothing fits).
+// processLimitLeft is a third of the least that the address-space and
+// data limits leave beyond the process's current mappings (VmSize, VmData
+// of /proc/self/status), 0 when neither limit is set; at least 1 byte
+// when one is set (nothing fits). A third: a data file of n bytes by the
+// estimate held up to about 2.7n while it was read (a CSV of 20 million
+// rows under prlimit --as=2000000000: 152 MiB counted, 330 to 406 MiB in
+// use when the next allocation failed; three quarters let it through).
 func processLimitLeft() int64 {
+	limitLeftOnce.Do(func() {
+		if left := addressSpaceLeft(); left > 0 {
+			limitLeft = max(1, left/3)
+		}
+	})
+	return limitLeft
+}
+
+// limitLeft is processLimitLeft as the process's first call measured it,
+// before any data was read: measured again later, what the run already
+// holds (the data set) would count twice, once in the mappings and once
+// in the estimate it is compared with.
+var (
+	limitLeftOnce sync.Once
+	limitLeft     int64
+)
+
+// addressSpaceLeft is the least that the address-space and data limits
+// leave beyond the process's current mappings, 0 when neither is set; at
+// least 1 when one is.
+func addressSpaceLeft() int64 {
 	as, data := addressSpace(), dataLimit()
 	if as == 0 && data == 0 {
 		return 0
@@ -53,12 +80,25 @@ func processLimitLeft() int64 {
 		if c.limit == 0 {
 			continue
 		}
-		l := (c.limit - vm[c.key]) / 4 * 3
-		if left < 0 || l < left {
+		if l := c.limit - vm[c.key]; left < 0 || l < left {
 			left = l
 		}
 	}
 	return max(1, left)
+}
+
+// FitRuntimeToLimits tells the Go runtime (debug.SetMemoryLimit) that the
+// process cannot map more than nine tenths of what ulimit -v or -d leaves,
+// unless GOMEMLIMIT says otherwise: the collector then frees the garbage
+// of grown arrays before the next allocation meets the limit, rather than
+// letting the heap double first. Nothing changes without such a limit.
+func FitRuntimeToLimits() {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	if left := addressSpaceLeft(); left > 0 {
+		debug.SetMemoryLimit(left / 10 * 9)
+	}
 }
 
 // statusBytes reads the Vm* sizes of /proc/self/status, in bytes.
