@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/http"
 	"os"
@@ -58,8 +59,12 @@ says otherwise.`,
 }
 
 func runBoard(o *BoardOptions) error {
+	// A directory that does not exist yet is watched all the same, as
+	// TensorBoard watches a log directory before the first run: the page
+	// says there are no runs until training writes one there.
 	st, err := os.Stat(o.Dir)
-	if err != nil || !st.IsDir() {
+	missing := errors.Is(err, fs.ErrNotExist)
+	if !missing && (err != nil || !st.IsDir()) {
 		return fmt.Errorf("%s: not a directory of runs (nettrain train writes runs/<name>/; pass the directory that holds them)", o.Dir)
 	}
 	host, port, err := net.SplitHostPort(o.Addr)
@@ -81,6 +86,9 @@ func runBoard(o *BoardOptions) error {
 	}
 	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
 		fmt.Fprintf(o.IO.ErrOut, "nettrain: note: listening on %s: the board is reachable from other machines, and shows every run's config\n", ln.Addr())
+	}
+	if missing {
+		fmt.Fprintf(o.IO.ErrOut, "nettrain: note: %s does not exist yet; the board shows the runs training writes there (nettrain train writes runs/<name>/)\n", o.Dir)
 	}
 	srv := &http.Server{Handler: board.New(o.Dir), ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(o.IO.Out, "board: http://%s/ (runs in %s); Ctrl-C to stop\n", ln.Addr(), o.Dir)

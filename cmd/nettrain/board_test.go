@@ -41,7 +41,7 @@ func TestBoardArgs(t *testing.T) {
 }
 
 // TestRunBoard: the board serves the runs directory on loopback until
-// stopped, and refuses a directory that does not exist.
+// stopped, also one that does not exist yet, and refuses a file.
 func TestRunBoard(t *testing.T) {
 	dir := t.TempDir()
 	os.MkdirAll(filepath.Join(dir, "r1"), 0o755)
@@ -70,9 +70,33 @@ func TestRunBoard(t *testing.T) {
 	if !strings.Contains(out.String(), "board: http://127.0.0.1:") {
 		t.Errorf("output: %q", out.String())
 	}
+	// A directory that does not exist yet is served (no runs), with a
+	// note; a file is refused.
+	s, _, errOut := streams()
+	stop = make(chan struct{})
+	go func() {
+		done <- runBoard(&BoardOptions{IO: s, Dir: filepath.Join(dir, "none"), Addr: "127.0.0.1:0", Stop: stop, Ready: func(a string) { addr <- a }})
+	}()
+	a = <-addr
+	if r, err := http.Get("http://" + a + "/api/runs"); err != nil {
+		t.Error(err)
+	} else {
+		b, _ := io.ReadAll(r.Body)
+		r.Body.Close()
+		if r.StatusCode != http.StatusOK || strings.Contains(string(b), `"name"`) {
+			t.Errorf("/api/runs of a missing directory: %d %s", r.StatusCode, b)
+		}
+	}
+	close(stop)
+	if err := <-done; err != nil {
+		t.Error(err)
+	}
+	if !strings.Contains(errOut.String(), "none does not exist yet; the board shows the runs training writes there") {
+		t.Errorf("a missing directory: %q", errOut.String())
+	}
 	s, _, _ = streams()
-	if err := runBoard(&BoardOptions{IO: s, Dir: filepath.Join(dir, "none"), Addr: "127.0.0.1:0"}); err == nil || !strings.Contains(err.Error(), "not a directory of runs") {
-		t.Errorf("a missing directory: %v", err)
+	if err := runBoard(&BoardOptions{IO: s, Dir: filepath.Join(dir, "r1", "metrics.jsonl"), Addr: "127.0.0.1:0"}); err == nil || !strings.Contains(err.Error(), "not a directory of runs") {
+		t.Errorf("a file: %v", err)
 	}
 	// A bad --addr is a usage error (exit 2); a port in use is named as such.
 	for _, c := range []struct{ addr, want string }{
