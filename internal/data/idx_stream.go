@@ -10,6 +10,7 @@ import (
 	"io"
 	"math"
 	"math/bits"
+	"strings"
 
 	"github.com/nettrain/nettrain/internal/safeio"
 )
@@ -148,7 +149,7 @@ func newIDXStream(name string, r io.Reader, size int64) (*idxStream, error) {
 	s.headerLen = int64(4 + 4*ndim)
 	hi, want := bits.Mul64(count, uint64(s.typ.Size()))
 	if overflow || hi != 0 || want > math.MaxInt64-1 {
-		return fail(s.errf("dimensions %v of %s values overflow", s.dims, s.typ))
+		return fail(s.errf("dimensions %s of %s values overflow", dimsText(s.dims), s.typ))
 	}
 	s.count, s.want = int64(count), int64(want)
 
@@ -166,12 +167,22 @@ func newIDXStream(name string, r io.Reader, size int64) (*idxStream, error) {
 
 // need says how much data the header claims, for messages.
 func (s *idxStream) need() string {
-	return fmt.Sprintf("dimensions %v of %s (%d bytes each) need %d bytes of data", s.dims, s.typ, s.typ.Size(), s.want)
+	return fmt.Sprintf("dimensions %s of %s (%d bytes each) need %d bytes of data", dimsText(s.dims), s.typ, s.typ.Size(), s.want)
 }
 
 // describe names the data for messages about memory.
 func (s *idxStream) describe() string {
-	return fmt.Sprintf("dimensions %v of %s", s.dims, s.typ)
+	return fmt.Sprintf("dimensions %s of %s", dimsText(s.dims), s.typ)
+}
+
+// dimsText formats a header's dimensions for a one-line message: all of
+// them up to 8 (an IDX header may claim 255), else the first six, the
+// last and how many there are.
+func dimsText(dims []int) string {
+	if len(dims) <= 8 {
+		return fmt.Sprint(dims)
+	}
+	return fmt.Sprintf("%v ... %d] (%d dimensions)", strings.TrimSuffix(fmt.Sprint(dims[:6]), "]"), dims[len(dims)-1], len(dims))
 }
 
 // memBytes is the memory the values need once read: a byte per element

@@ -248,3 +248,24 @@ func noise(n int) []byte {
 	}
 	return b
 }
+
+// TestDimsText: an IDX header's dimensions in a message, at most eight
+// of them written out.
+func TestDimsText(t *testing.T) {
+	many := make([]int, 255)
+	for i := range many {
+		many[i] = i + 1
+	}
+	for _, tc := range []struct {
+		dims []int
+		want string
+	}{
+		{[]int{60000, 28, 28}, "[60000 28 28]"},
+		{[]int{1, 2, 3, 4, 5, 6, 7, 8}, "[1 2 3 4 5 6 7 8]"},
+		{many, "[1 2 3 4 5 6 ... 255] (255 dimensions)"},
+	} {
+		if got := dimsText(tc.dims); got != tc.want {
+			t.Errorf("dimsText(%d dims) = %q, want %q", len(tc.dims), got, tc.want)
+		}
+	}
+}
