@@ -230,7 +230,7 @@ func TestCheckpointMismatch(t *testing.T) {
 	}
 	other := loadConfig(t, dir, blobsConfig, "model.layers.0.dense.units=8")
 	_, err := infer.EvalCheckpoint(other, filepath.Join(out, "last.safetensors"), "train", 1)
-	if err == nil || !strings.Contains(err.Error(), `tensor "0.weight" has shape [16 4], but layer 0 (dense) needs [8 4]`) {
+	if err == nil || !strings.Contains(err.Error(), `tensor "0.weight" has shape [16 4], but layer 0 (dense) needs [8 4] (the config's model as --set model.layers.0.dense.units=8 changed it; leave that out to use the checkpoint's)`) {
 		t.Fatalf("loading into a different architecture: %v", err)
 	}
 	// The same shapes, another function: refused by eval, predict and

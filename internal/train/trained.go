@@ -108,6 +108,11 @@ func OtherModel(cfg *model.Config, ckpt string, st checkpoint.State, err error) 
 	}
 	a, b := layerKinds(trained.Model.Layers), layerKinds(cfg.Model.Layers)
 	if slices.Equal(a, b) && lossKind(trained.Loss) == lossKind(cfg.Loss) {
+		// The same layers with other sizes: name what changed them
+		// when an override did.
+		if o := cfg.OverridesOf("model"); len(o) > 0 {
+			return fmt.Errorf("%w (the config's model as %s changed it; leave that out to use the checkpoint's)", err, strings.Join(o, ", "))
+		}
 		return err
 	}
 	on := ""
