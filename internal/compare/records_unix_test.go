@@ -37,7 +37,7 @@ func TestRecordsNotAFile(t *testing.T) {
 
 	for _, tc := range []struct {
 		name, dir, want string
-		appendToo      bool
+		appendToo       bool
 	}{
 		{"fifo", fifo, "trials.jsonl is a named pipe (FIFO), not a regular file", true},
 		{"dev-zero", zero, "trials.jsonl is a character device", true},
