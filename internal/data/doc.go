@@ -134,8 +134,9 @@
 // refused), by extension (IsImageFile) and
 // then by their magic bytes; names starting with "." are ignored, any
 // other file in a class folder is an error unless FolderOptions.SkipBad,
-// which skips and lists it (Dataset.Skipped). ReadImage reads one file
-// the same way, for prediction.
+// which skips and lists it (Dataset.Skipped). ReadImageLimit reads one
+// file the same way, for prediction, within a memory limit (ReadImage
+// without one).
 //
 // Pixels are stored as bytes in U8, shape [C H W], as IDX images are, so
 // normalisation and batches treat both alike. C = 1 is the luminance
@@ -148,16 +149,26 @@
 //
 // Images are hostile input too: each file is opened through safeio;
 // its header is read first and an image claiming more than
-// MaxImagePixels pixels (or whose decoded pixels alone would pass the
-// limit) is refused before it is decoded, so a small file that inflates
-// to gigabytes costs nothing; so is one whose bilinear resizing to the
-// sample's size would need more than MaxResizeBytes (the scaler's memory
-// grows with the source's sides: 30,000,000x1 pixels would need a
-// gigabyte); the data set's N*C*H*W bytes are checked against the limit
-// before they are allocated. Headers and then pixels
+// MaxImagePixels pixels is refused before it is decoded, so
+// a small file that inflates to gigabytes costs nothing; so is one whose
+// bilinear resizing to the sample's size would need more than
+// MaxResizeBytes (the scaler's memory grows with the source's sides:
+// 30,000,000x1 pixels would need a gigabyte); the data set's N*C*H*W
+// bytes are checked against the limit before they are allocated. Within
+// MaxImagePixels, what an image takes depends on more than its pixels:
+// imageBytes bounds everything that decoding it (by its format's own
+// header: a progressive JPEG's coefficients, 4 bytes a sample; an
+// interlaced PNG's passes, each decoded as an image of its own; the
+// NRGBA image of a grayscale PNG with a transparent colour; a lossless
+// WebP's Huffman trees; see decodedBytes), converting and resizing it
+// allocates, garbage included, and an image that needs more than the
+// limit (less the data set) is refused undecoded, by its header alone
+// when decoding it would pass the limit. Headers and then pixels
 // are read in parallel (GOMAXPROCS workers; for pixels, no more than the
 // limit left beside the data set holds while each is decoded and
-// resized), each image decoded once
+// resized; the collector runs before an image of 32 MiB or more, so
+// that the garbage of the images before it does not add up), each image
+// decoded once
 // into its place; errors are those of the first bad file in sample
 // order, so a message does not depend on scheduling.
 //

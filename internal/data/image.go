@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 
 	"golang.org/x/image/bmp"
@@ -83,54 +84,13 @@ func checkResize(path string, h imageHeader, o ImageOptions) error {
 	return nil
 }
 
-// imageBytes bounds what decoding one image of header h into a sample of
-// o takes at once: the decoded image (decodedBytes), its conversion to
-// gray or RGBA (4 a pixel at most) and, when it is resized with
-// interpolation, resizeBytes.
-func imageBytes(h imageHeader, o ImageOptions) int64 {
-	px := int64(h.w) * int64(h.h)
-	n := h.decodedBytes() + 4*px
-	if H, W := o.Size[0], o.Size[1]; (h.w != W || h.h != H) && o.Resize != "nearest" {
-		n += resizeBytes(W, H, h.w, h.h)
-	}
-	return n
-}
-
-// decodedBytes bounds what decoding the image takes: h.bpp a pixel, the
-// decoded image; for a lossy WebP, everything decodeWebP allocates
-// (golang.org/x/image/webp v0.48.0, then webpRGBA), 5.5 bytes a pixel
-// and 8 more with alpha: the VP8 data, read whole (at most the file's
-// size); the 4:2:0 planes in whole macroblocks of 16x16 pixels (384
-// bytes each: 256 luma, 2x64 chroma); the alpha plane (1 a pixel), which
-// VP8L-compressed alpha (libwebp's default) decodes through an ARGB
-// image (4), colour indexes packed up to 2 a byte (2) and tile images
-// (at most 1); the NRGBA image webpRGBA converts to (4) and its upsampler
-// (4 a column); and 64 KiB for the decoders' own state and buffers.
-func (h imageHeader) decodedBytes() int64 {
-	px := int64(h.w) * int64(h.h)
-	if !h.lossyWebP {
-		return px * int64(max(h.bpp, 1))
-	}
-	mbs := int64((h.w+15)/16) * int64((h.h+15)/16)
-	n := h.size + 384*mbs + 4*px + 4*int64(h.w) + 64<<10
-	if h.alpha {
-		n += 8 * px
-	}
-	return n
-}
-
-// maxImageBytes bounds imageBytes for any image nettrain decodes: the
-// most pixels at 14 bytes each (a lossy WebP with alpha, decodedBytes;
-// its file's size aside) plus their conversion, and the most a resize
-// may take.
-const maxImageBytes = MaxImagePixels*(14+4) + MaxResizeBytes
-
 // ImageWorkers is how many of the images at paths to decode at once into
 // samples of o on procs processors within a memory limit (0: none): as
-// many as the limit holds of the largest of them (by its header,
-// imageBytes; an image whose header cannot be read counts as the largest
-// nettrain decodes, maxImageBytes, and ReadImage reports its error), one
-// at least. predict, which decodes its images batch by batch, uses it.
+// many as the limit holds of the largest of them that it holds at all
+// (by its header, imageBytes; ReadImageLimit refuses the others without
+// decoding them; an image whose header cannot be read counts as the
+// largest the limit holds, and ReadImageLimit reports its error), one at
+// least. predict, which decodes its images batch by batch, uses it.
 func ImageWorkers(paths []string, o ImageOptions, procs int, memLimit int64) int {
 	if memLimit <= 0 {
 		return max(procs, 1)
@@ -139,11 +99,13 @@ func ImageWorkers(paths []string, o ImageOptions, procs int, memLimit int64) int
 	for _, p := range paths {
 		f, _, h, err := openImage(p, limit{})
 		if err != nil {
-			per = maxImageBytes
+			per = memLimit
 			break
 		}
 		f.Close()
-		per = max(per, imageBytes(h, o))
+		if n := imageBytes(h, o); n <= memLimit {
+			per = max(per, n)
+		}
 	}
 	return decodeWorkers(procs, memLimit, 0, per)
 }
@@ -151,7 +113,9 @@ func ImageWorkers(paths []string, o ImageOptions, procs int, memLimit int64) int
 // decodeWorkers is how many images are decoded at once: one a processor
 // (procs), but no more than the memory left beside the data set (limit
 // minus held; limit 0: none) holds when each takes per bytes; always at
-// least one.
+// least one. per is the most that an image the limit holds takes:
+// decodeInto refuses any image that would need more than the limit
+// leaves, so that one worker never decodes an image too large for it.
 func decodeWorkers(procs int, limit, held, per int64) int {
 	if limit <= 0 || per <= 0 {
 		return max(procs, 1)
@@ -202,12 +166,18 @@ type imageHeader struct {
 	format *imageFormat
 	w, h   int
 	gray   bool // the color model is grayscale (Gray or Gray16)
-	bpp    int  // bytes per pixel of the decoded image (but lossyWebP)
+	bpp    int  // bytes per pixel of the decoded image (but JPEG, GIF and WebP)
 	// lossyWebP is a lossy (VP8) WebP, whose YCbCr planes decodeWebP
 	// converts to NRGBA; alpha, that it has an alpha plane. size is the
 	// file's size in bytes. decodedBytes counts them.
 	lossyWebP, alpha bool
 	size             int64
+	// What the format's own header says of the memory decoding takes
+	// (readLayout), for decodedBytes: a PNG's bits a pixel and Adam7
+	// interlacing, a JPEG's frame.
+	pngBits    int
+	interlaced bool
+	jpeg       *jpegFrame
 }
 
 // check validates o and returns the bytes of one sample, Channels*H*W.
@@ -283,10 +253,19 @@ func nearestIndex(d, s int) []int {
 	return idx
 }
 
-// ReadImage decodes one image file (PNG, JPEG, GIF, BMP, WebP) into dst, which has Channels*H*W bytes, CHW order, exactly as training folders are read. Errors are one line naming the file.
+// ReadImage decodes one image file (PNG, JPEG, GIF, BMP, WebP) into dst, which has Channels*H*W bytes, CHW order, exactly as training folders are read, with no memory limit but MaxImagePixels and MaxResizeBytes. Errors are one line naming the file.
 //
 // A dst of another length is a programming error and panics.
 func ReadImage(path string, o ImageOptions, dst []uint8) error {
+	return ReadImageLimit(path, o, dst, 0, "")
+}
+
+// ReadImageLimit is ReadImage within a memory limit of maxBytes (0: none),
+// named limitName in messages (e.g. "training.memory_limit 64MiB"): an
+// image whose decoding, conversion and resizing would need more
+// (imageBytes, by its header) is refused before it is decoded, with a
+// *safeio.TooLargeError naming the file. predict reads its images so.
+func ReadImageLimit(path string, o ImageOptions, dst []uint8, maxBytes int64, limitName string) error {
 	n, err := o.check()
 	if err != nil {
 		return fmt.Errorf("%s: %v", path, err)
@@ -294,12 +273,17 @@ func ReadImage(path string, o ImageOptions, dst []uint8) error {
 	if len(dst) != n {
 		panic(fmt.Sprintf("data: ReadImage: dst has %d bytes, want %d channels x %d x %d", len(dst), o.Channels, o.Size[0], o.Size[1]))
 	}
-	return readImage(path, o, dst, limit{})
+	lim, err := newLimit(path, maxBytes, limitName)
+	if err != nil {
+		return err
+	}
+	return readImage(path, o, dst, lim)
 }
 
 // openImage opens the regular file at path and reads its header,
-// refusing an image of more than MaxImagePixels, or whose decoded pixels
-// would need more than lim. The file is positioned at its start.
+// refusing an image of more than MaxImagePixels, or whose decoding alone
+// would need more than lim (decodedBytes). The file is positioned at its
+// start.
 func openImage(path string, lim limit) (*os.File, int64, imageHeader, error) {
 	f, size, err := safeio.Open(path)
 	if err != nil {
@@ -371,11 +355,33 @@ func readHeader(f *os.File, path string, size int64, lim limit) (imageHeader, er
 		}
 	}
 	h.size = size
+	if h.format.name == "PNG" || h.format.name == "JPEG" {
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return h, fmt.Errorf("%s: cannot read: %v", path, err)
+		}
+		readLayout(bufio.NewReader(safeio.LimitSize(f, path, size)), &h)
+	}
 	need := h.decodedBytes()
-	if err := lim.check(path, fmt.Sprintf("the decoded %s image (%dx%d pixels)", h.format.name, h.w, h.h), need); err != nil {
+	if err := lim.check(path, fmt.Sprintf("decoding this %s (%dx%d pixels)", h.describe(), h.w, h.h), need); err != nil {
 		return h, err
 	}
 	return h, nil
+}
+
+// describe names the kind of image h is for messages: "PNG image",
+// "progressive JPEG image", "interlaced PNG image".
+func (h imageHeader) describe() string {
+	switch {
+	case h.jpeg != nil && h.jpeg.progressive:
+		return "progressive JPEG image"
+	case h.interlaced:
+		return "interlaced PNG image"
+	case h.format.name == "WebP" && h.lossyWebP:
+		return "lossy WebP image"
+	case h.format.name == "WebP":
+		return "lossless WebP image"
+	}
+	return h.format.name + " image"
 }
 
 // decodeErr words a decoder's error for people: a truncated file says so.
@@ -400,16 +406,36 @@ func readImage(path string, o ImageOptions, dst []uint8, lim limit) error {
 		return err
 	}
 	defer f.Close()
-	_, err = decodeInto(f, path, size, h, o, dst)
+	_, err = decodeInto(f, path, size, h, o, dst, lim, 0)
 	return err
 }
 
+// collectBefore is the size (imageBytes) of an image before whose
+// decoding decodeInto has the garbage collector run, so that the garbage
+// of the images decoded before it (as large) is freed, not left to
+// double the memory in use until the collector's next cycle.
+const collectBefore = 32 << 20
+
 // decodeInto decodes the image file f (at its start) whose header is h
 // into dst, and tells which changes of the decoding since version 1 may
-// have given it other pixels (changesOf).
-func decodeInto(f *os.File, path string, size int64, h imageHeader, o ImageOptions, dst []uint8) (decodeChanges, error) {
+// have given it other pixels (changesOf). An image whose resizing needs
+// more than MaxResizeBytes, or whose decoding, conversion and resizing
+// (imageBytes) need more than lim leaves beside held bytes (a data set's)
+// is refused before it is decoded.
+func decodeInto(f *os.File, path string, size int64, h imageHeader, o ImageOptions, dst []uint8, lim limit, held int64) (decodeChanges, error) {
 	if err := checkResize(path, h, o); err != nil {
 		return 0, err
+	}
+	need := imageBytes(h, o)
+	what := fmt.Sprintf("decoding this %s (%dx%d pixels) into a sample of %dx%d", h.describe(), h.w, h.h, o.Size[1], o.Size[0])
+	if held > 0 {
+		what += fmt.Sprintf(", beside the data set's %s,", safeio.Bytes(held))
+	}
+	if err := lim.check(path, what, need+held); err != nil {
+		return 0, err
+	}
+	if need >= collectBefore {
+		runtime.GC()
 	}
 	img, err := h.format.decode(bufio.NewReader(safeio.LimitSize(f, path, size)))
 	if err != nil {
@@ -433,6 +459,16 @@ func decodeInto(f *os.File, path string, size int64, h imageHeader, o ImageOptio
 // toSample converts img to o.Channels channels, resizes it to o.Size
 // when its size differs, and writes it to dst in CHW order.
 func toSample(img image.Image, o ImageOptions, dst []uint8) {
+	if m, ok := img.(*image.Paletted); ok {
+		// Its colours converted once, not a pixel at a time (which
+		// allocates a colour a pixel: memory imageBytes does not count).
+		p := *m
+		p.Palette = make(color.Palette, len(m.Palette))
+		for i, c := range m.Palette {
+			p.Palette[i] = color.NRGBAModel.Convert(c)
+		}
+		img = &p
+	}
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()
 	H, W := o.Size[0], o.Size[1]
@@ -487,12 +523,19 @@ func rgbAt(img image.Image, x, y int) (r, g, b uint8) {
 		i := m.PixOffset(x, y)
 		return m.Pix[i], m.Pix[i+1], m.Pix[i+2]
 	case *image.RGBA: // an opaque PNG or a BMP
-		if c := m.RGBAAt(x, y); c.A == 0xff {
+		c := m.RGBAAt(x, y)
+		if c.A == 0xff {
 			return c.R, c.G, c.B
 		}
+		return unpremultiply(c.RGBA())
 	case *image.NRGBA64: // 16-bit PNG with alpha: the high bytes
 		i := m.PixOffset(x, y)
 		return m.Pix[i], m.Pix[i+2], m.Pix[i+4]
+	case *image.RGBA64: // an opaque 16-bit PNG: the high bytes
+		return unpremultiply(m.RGBA64At(x, y).RGBA())
+	case *image.Gray16: // the high byte
+		v := m.Pix[m.PixOffset(x, y)]
+		return v, v, v
 	case *image.Gray:
 		v := m.Pix[m.PixOffset(x, y)]
 		return v, v, v
@@ -503,11 +546,27 @@ func rgbAt(img image.Image, x, y int) (r, g, b uint8) {
 		c := m.CMYKAt(x, y)
 		return cmykToRGB(c.C, c.K), cmykToRGB(c.M, c.K), cmykToRGB(c.Y, c.K)
 	case *image.Paletted: // opaque entries, or a GIF's transparent one as NRGBA
+		// (toSample converts the palette to NRGBA, which Convert then
+		// returns as it is, allocating nothing)
 		c := color.NRGBAModel.Convert(m.Palette[m.ColorIndexAt(x, y)]).(color.NRGBA)
 		return c.R, c.G, c.B
 	}
+	// Any other image (none that the decoders give) allocates a colour
+	// a pixel here.
 	c := color.NRGBAModel.Convert(img.At(x, y)).(color.NRGBA)
 	return c.R, c.G, c.B
+}
+
+// unpremultiply is the colour of a premultiplied one (16 bits a channel)
+// as color.NRGBAModel converts it, without its allocation.
+func unpremultiply(r, g, b, a uint32) (uint8, uint8, uint8) {
+	switch a {
+	case 0xffff:
+		return uint8(r >> 8), uint8(g >> 8), uint8(b >> 8)
+	case 0:
+		return 0, 0, 0
+	}
+	return uint8(r * 0xffff / a >> 8), uint8(g * 0xffff / a >> 8), uint8(b * 0xffff / a >> 8)
 }
 
 // grayAt is the luminance of pixel (x, y), from its colour without alpha

@@ -44,7 +44,7 @@ func TestDecodingChanges(t *testing.T) {
 			t.Fatal(err)
 		}
 		o := ImageOptions{Channels: tc.channels, Size: [2]int{h.h, h.w}}
-		got, err := decodeInto(f, tc.path, size, h, o, make([]uint8, tc.channels*h.h*h.w))
+		got, err := decodeInto(f, tc.path, size, h, o, make([]uint8, tc.channels*h.h*h.w), limit{}, 0)
 		f.Close()
 		if err != nil {
 			t.Fatal(err)

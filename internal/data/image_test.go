@@ -449,22 +449,25 @@ func TestDecodeWorkers(t *testing.T) {
 			t.Errorf("decodeWorkers(%d, %d, %d, %d) = %d, want %d", tc.procs, tc.limit, tc.held, tc.per, got, tc.want)
 		}
 	}
-	// A 30,000,000 x 1 image resized to 28 x 28 takes resizeBytes and its
-	// decoded pixels; one already at the sample's size, its pixels alone.
+	// A 30,000,000 x 1 image resized to 28 x 28 takes its decoded
+	// pixels, their gray conversion, the resized image and resizeBytes;
+	// one already at the sample's size, its pixels and their conversion
+	// (each as the allocator rounds it: mallocBytes).
 	big := imageHeader{w: 30_000_000, h: 1, bpp: 1}
 	o := ImageOptions{Channels: 1, Size: [2]int{28, 28}, Resize: "bilinear"}
-	if got, want := imageBytes(big, o), int64(30_000_000*5)+resizeBytes(28, 28, 30_000_000, 1); got != want {
+	if got, want := imageBytes(big, o), int64(30_000_000)+mallocBytes(30_000_000)+mallocBytes(28*28)+resizeBytes(28, 28, 30_000_000, 1); got != want {
 		t.Errorf("imageBytes of the wide image: %d, want %d", got, want)
 	}
-	if got := imageBytes(imageHeader{w: 28, h: 28, bpp: 4}, o); got != 28*28*8 {
-		t.Errorf("imageBytes at the sample's size: %d, want %d", got, 28*28*8)
+	if got, want := imageBytes(imageHeader{w: 28, h: 28, bpp: 4}, o), 28*28*4+mallocBytes(28*28); got != want {
+		t.Errorf("imageBytes at the sample's size: %d, want %d", got, want)
 	}
 }
 
 // TestImageWorkers: predict decodes a batch of images on as many
 // goroutines as the memory limit holds of the batch's largest image (by
-// its header); a file whose header cannot be read counts as the largest
-// image nettrain decodes.
+// its header) that the limit holds at all (ReadImageLimit refuses the
+// others undecoded); a file whose header cannot be read counts as the
+// largest image the limit holds.
 func TestImageWorkers(t *testing.T) {
 	dir := t.TempDir()
 	small := filepath.Join(dir, "small.png")
@@ -480,7 +483,12 @@ func TestImageWorkers(t *testing.T) {
 		os.WriteFile(f.path, b.Bytes(), 0o644)
 	}
 	o := ImageOptions{Channels: 1, Size: [2]int{28, 28}, Resize: "bilinear"}
-	wideBytes := imageBytes(imageHeader{w: 4_000_000, h: 1, bpp: 1}, o)
+	f, _, h, err := openImage(wide, limit{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	wideBytes := imageBytes(h, o)
 	for _, tc := range []struct {
 		paths []string
 		limit int64
@@ -489,7 +497,8 @@ func TestImageWorkers(t *testing.T) {
 		{[]string{small, small}, 1 << 30, 8},
 		{[]string{small, small}, 0, 8},
 		{[]string{small, wide}, 3 * wideBytes, 3},
-		{[]string{small, filepath.Join(dir, "missing.png")}, 2 * maxImageBytes, 2},
+		{[]string{small, filepath.Join(dir, "missing.png")}, 1 << 30, 1}, // counts as large as the limit
+		{[]string{small, wide}, wideBytes - 1, 8},                        // wide is refused undecoded: small ones fit 8 times
 	} {
 		if got := ImageWorkers(tc.paths, o, 8, tc.limit); got != tc.want {
 			t.Errorf("ImageWorkers(%v, limit %d) = %d, want %d", tc.paths, tc.limit, got, tc.want)

@@ -59,7 +59,8 @@ type folderFile struct {
 // checked against lim before they are allocated. Then the images are
 // decoded in parallel (GOMAXPROCS workers, fewer when lim, less the data
 // set, cannot hold that many images being decoded and resized at once:
-// imageBytes, decodeWorkers; each image once) straight into
+// imageBytes, decodeWorkers; an image that lim, less the data set, cannot
+// hold on its own is refused undecoded; each image once) straight into
 // their place in Dataset.U8, shape [C H W] as IDX images are. Errors
 // are reported for the first bad file in sample order, whatever the
 // scheduling, so the message does not change between runs.
@@ -158,10 +159,13 @@ func loadImageFolder(root string, o FolderOptions, cm *ClassMap, lim limit) (*Da
 	// Pixels, in parallel, each image into its place, on as many
 	// goroutines as the memory left beside the data set lets decode at
 	// once (a large image takes hundreds of MiB while it is decoded and
-	// resized).
+	// resized); an image that does not fit beside the data set on its
+	// own is refused by decodeInto, undecoded.
 	var per int64
 	for _, h := range heads {
-		per = max(per, imageBytes(h, iopt))
+		if n := imageBytes(h, iopt); lim.max <= 0 || n <= lim.max-need {
+			per = max(per, n)
+		}
 	}
 	u8 := make([]uint8, n*f)
 	clear(errs[:n])
@@ -178,7 +182,7 @@ func loadImageFolder(root string, o FolderOptions, cm *ClassMap, lim limit) (*Da
 			errs[i] = fmt.Errorf("%s: changed while it was read (%dx%d pixels, then %dx%d)", files[i].path, heads[i].w, heads[i].h, h.w, h.h)
 			return
 		}
-		changes[i], errs[i] = decodeInto(fh, files[i].path, size, h, iopt, u8[i*f:(i+1)*f])
+		changes[i], errs[i] = decodeInto(fh, files[i].path, size, h, iopt, u8[i*f:(i+1)*f], lim, need)
 	})
 	ds.Decoding = &ImageDecoding{Version: ImageDecoder}
 	// Drop the samples that failed, moving the rest down in order.

@@ -192,18 +192,36 @@ func TestLoadImageFolderBad(t *testing.T) {
 	}
 }
 
+// TestLoadImageFolderLimit: the data set's bytes are checked against the
+// limit before they are allocated; then each image, decoded and resized
+// beside them (imageBytes): a limit that holds the data set and the
+// largest image's decoding reads the folder, one byte less refuses that
+// image, undecoded.
 func TestLoadImageFolderLimit(t *testing.T) {
 	dir := t.TempDir()
-	writeFiles(t, dir, map[string]any{"a/1.png": grayImage(10, 10, 1), "b/1.png": grayImage(10, 10, 2)})
-	_, err := Load(dir, LoadOptions{MaxBytes: 150, LimitName: "training.memory_limit 150B"})
+	writeFiles(t, dir, map[string]any{"a/1.png": grayImage(10, 10, 1), "b/1.png": grayImage(20, 10, 2)})
+	o := FolderOptions{Size: [2]int{200, 300}} // 60000 bytes a sample
+	_, err := Load(dir, LoadOptions{Image: o, MaxBytes: 100000, LimitName: "training.memory_limit 100000B"})
 	var tl *safeio.TooLargeError
-	if !errors.As(err, &tl) || tl.Size != 2*(100+4) {
-		t.Fatalf("error %v, want a TooLargeError for 208 bytes", err)
+	if !errors.As(err, &tl) || tl.Size != 2*(60000+4) {
+		t.Fatalf("error %v, want a TooLargeError for 120008 bytes", err)
 	}
-	if want := dir + ": the data set (2 images of [1 10 10] and 2 labels) needs 208 B of memory, more than training.memory_limit 150B (150 B) allows"; err.Error() != want {
+	if want := dir + ": the data set (2 images of [1 200 300] and 2 labels) needs 117.2 KiB of memory, more than training.memory_limit 100000B (97.7 KiB) allows"; err.Error() != want {
 		t.Errorf("error\n  %s\nwant\n  %s", err, want)
 	}
-	if _, err := Load(dir, LoadOptions{MaxBytes: 208}); err != nil {
+	f, _, h, err := openImage(filepath.Join(dir, "b", "1.png"), limit{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	need := 2*(60000+4) + imageBytes(h, ImageOptions{Channels: 1, Size: o.Size})
+	if _, err := Load(dir, LoadOptions{Image: o, MaxBytes: need}); err != nil {
 		t.Errorf("at the limit: %v", err)
+	}
+	_, err = Load(dir, LoadOptions{Image: o, MaxBytes: need - 1, LimitName: "the limit"})
+	want := (&safeio.TooLargeError{Path: filepath.Join(dir, "b", "1.png"), Size: need, Limit: need - 1, What: "the limit",
+		Content: "decoding this PNG image (20x10 pixels) into a sample of 300x200, beside the data set's 117.2 KiB,"}).Error()
+	if err == nil || err.Error() != want {
+		t.Errorf("a byte less: error\n  %v\nwant\n  %s", err, want)
 	}
 }
