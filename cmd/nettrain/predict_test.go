@@ -9,8 +9,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -341,6 +343,90 @@ func TestPredictScoresForOtherLosses(t *testing.T) {
 			}
 			if got := strings.Contains(summary, `"scores": true`); got != (tc.value == "score") {
 				t.Errorf("--json %s; want \"scores\": true exactly for scores", summary)
+			}
+		})
+	}
+}
+
+// TestImageMemoryLimitEndToEnd: predict and train check each image against
+// the memory limit before decoding it, by what decoding, converting and
+// resizing it allocates, and refuse one that needs more with one line.
+// A 190-byte progressive JPEG claiming 5792x5792 pixels (image/jpeg
+// allocates 400 MiB of coefficients for it, and the planes and RGBA
+// images beside them) crashed predict out of memory under prlimit
+// --as=2000000000, with a 190-line trace: predict read images without a
+// limit. So did train on a folder holding two copies of it, decoded at
+// once. Each case runs as a real nettrain process under an address-space
+// cap (capMemory, as TestBadInput): without training.memory_limit the
+// limit is a third of what the cap leaves, about 170 MiB.
+func TestImageMemoryLimitEndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	testutil.WriteImageFolder(t, filepath.Join(dir, "images"), 2, 4, 8, 8, true)
+	config := "data: {train: images, validation_split: 0.25, image: {channels: 3, size: [8, 8]}}\nmodel:\n  layers: [flatten, {dense: {units: classes}}]\ntraining: {batch_size: 4}\n"
+	os.WriteFile(filepath.Join(dir, "c.yaml"), []byte(config), 0o644)
+	runNettrain(t, dir, "train", "c.yaml", "--set", "training.steps=1", "--out", "run")
+	jpg := testutil.ProgressiveJPEG(5792, 5792, []byte{0x11, 0x11, 0x11}, true)
+	if len(jpg) != 190 {
+		t.Fatalf("the JPEG has %d bytes, want the reviewer's 190", len(jpg))
+	}
+	files := map[string][]byte{
+		"x.jpg":        jpg,
+		"il16.png":     testutil.PNG(5792, 5792, 16, 2, true, false, false), // valid, 200 KB: 512 MiB with its passes
+		"trunc.png":    testutil.PNG(5792, 5792, 16, 6, false, false, true),
+		"bomb/a/1.jpg": jpg,
+		"bomb/b/1.jpg": jpg,
+	}
+	for name, b := range files {
+		os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755)
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.WriteFile(filepath.Join(dir, "bomb.yaml"), []byte(strings.Replace(config, "{train: images, validation_split: 0.25,", "{train: bomb, validation_split: 0.5,", 1)), 0o644)
+	const jpegNeeds = "x.jpg: decoding this progressive JPEG image (5792x5792 pixels) needs 608.0 MiB of memory, more than "
+	const ulimit = "a third of what the process's ulimit -v or -d leaves ("
+	predict := []string{"predict", "c.yaml", "--checkpoint", "run/last.safetensors"}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string // the line's start, after "nettrain: "
+	}{
+		{"predict progressive JPEG", append(predict, "x.jpg"), jpegNeeds + ulimit},
+		{"predict progressive JPEG, memory_limit", append(predict, "x.jpg", "--set", "training.memory_limit=64MiB"),
+			jpegNeeds + "training.memory_limit 64MiB (64.0 MiB) allows"},
+		{"predict interlaced PNG", append(predict, "il16.png"),
+			"il16.png: decoding this interlaced PNG image (5792x5792 pixels) needs 512.3 MiB of memory, more than " + ulimit},
+		{"predict truncated PNG, memory_limit", append(predict, "trunc.png", "--set", "training.memory_limit=64MiB"),
+			"trunc.png: decoding this PNG image (5792x5792 pixels) needs 256.1 MiB of memory, more than training.memory_limit 64MiB (64.0 MiB) allows"},
+		{"train two progressive JPEGs", []string{"train", "bomb.yaml", "--out", "bombrun"}, "bomb.yaml:1:15: data.train: bomb/a/1." + jpegNeeds[2:] + ulimit},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cmd := nettrainCmd(t, dir, tc.args...)
+			cmd.Env = append(cmd.Env, "GO_TEST_MEMORY_MIB="+strconv.Itoa(badInputMemoryMiB))
+			var stdout, stderr strings.Builder
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			done := make(chan error, 1)
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			go func() { done <- cmd.Wait() }()
+			var err error
+			select {
+			case err = <-done:
+			case <-time.After(badInputTimeout):
+				cmd.Process.Kill()
+				t.Fatalf("still running after %v (killed); stderr %q", badInputTimeout, stderr.String())
+			}
+			msg := stderr.String()
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+				t.Errorf("exit: %v, want status 1", err)
+			}
+			if !strings.HasPrefix(msg, "nettrain: "+tc.want) || strings.Count(msg, "\n") != 1 || strings.Contains(msg, "goroutine ") {
+				t.Errorf("stderr (%d lines)\n%.2000s\nwant one line starting\n  nettrain: %s", strings.Count(msg, "\n"), msg, tc.want)
+			}
+			if stdout.Len() > 0 {
+				t.Errorf("wrote to stdout: %q", stdout.String())
 			}
 		})
 	}

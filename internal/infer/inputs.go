@@ -54,7 +54,8 @@ func errorsUnwrapPath(err error) error {
 }
 
 // imageSource decodes image files in chunks, in parallel, exactly as
-// training reads image folders (data.ReadImage). Labels come from the
+// training reads image folders (data.ReadImageLimit, within the memory
+// limit). Labels come from the
 // class folders an input folder holds, when their names are training
 // classes.
 type imageSource struct {
@@ -65,8 +66,9 @@ type imageSource struct {
 	// classes and names of the labels (the training classes).
 	classes int
 	names   []string
-	workers int   // at most, one a processor
-	limit   int64 // the memory limit, which bounds the images decoded at once (data.ImageWorkers)
+	workers int    // at most, one a processor
+	limit   int64  // the memory limit: no image needing more is decoded, and it bounds the images decoded at once (data.ImageWorkers)
+	what    string // names the limit in messages
 	pos     int
 	buf     []uint8
 }
@@ -106,7 +108,7 @@ func (s *imageSource) next(max int) (*data.Dataset, []string, error) {
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				errs[i] = data.ReadImage(files[i], s.opts, ds.U8[i*f:(i+1)*f])
+				errs[i] = data.ReadImageLimit(files[i], s.opts, ds.U8[i*f:(i+1)*f], s.limit, s.what)
 			}
 		}()
 	}

@@ -435,7 +435,7 @@ func openInput[T backprop.Float](m *train.Model[T], in string, limit int64, what
 		if err != nil {
 			return nil, 0, err
 		}
-		s := &imageSource{opts: opts, shape: slices.Clone(m.Graph.Input), workers: runtime.GOMAXPROCS(0), limit: limit}
+		s := &imageSource{opts: opts, shape: slices.Clone(m.Graph.Input), workers: runtime.GOMAXPROCS(0), limit: limit, what: what}
 		skipped := 0
 		if kind == "image" {
 			s.files = []string{in}
