@@ -120,8 +120,10 @@
 //     reported where it starts, and a quote left open at the line and
 //     byte column of its opening quote, not where the reader gave up.
 //
-// FuzzIDX, FuzzCSV, FuzzSeriesCSV, FuzzSafetensorsData and FuzzReadImage
-// check that no input makes a reader panic, with and without a limit.
+// FuzzIDX, FuzzCSV, FuzzSeriesCSV and FuzzSafetensorsData check that no
+// input makes a reader panic, with and without a limit; FuzzReadImage
+// does within a limit (an image header may claim gigabytes that decoding
+// takes).
 //
 // # Images
 //
@@ -149,7 +151,7 @@
 //
 // Images are hostile input too: each file is opened through safeio;
 // its header is read first and an image claiming more than
-// MaxImagePixels pixels is refused before it is decoded, so
+// MaxImagePixels pixels (PIL's bound) is refused before it is decoded, so
 // a small file that inflates to gigabytes costs nothing; so is one whose
 // bilinear resizing to the sample's size would need more than
 // MaxResizeBytes (the scaler's memory grows with the source's sides:

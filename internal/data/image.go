@@ -38,11 +38,15 @@ type ImageOptions struct {
 	Resize string
 }
 
-// MaxImagePixels bounds the width x height an image's header may claim.
-// Headers are read before anything is decoded, so an image claiming more
-// (a decompression bomb: a few KiB of PNG that inflates to gigabytes) is
-// refused without allocating its pixels.
-const MaxImagePixels = 1 << 25
+// MaxImagePixels bounds the width x height an image's header may claim:
+// PIL's (Image.MAX_IMAGE_PIXELS, 89,478,485, twice: where PIL's warning
+// becomes a DecompressionBombError), so that a 48 or 100 megapixel photo
+// reads as in PIL. Headers are read before anything is decoded, so an
+// image claiming more (a decompression bomb: a few KiB of PNG that
+// inflates to gigabytes) is refused without allocating its pixels; within
+// it, what decoding an image takes (imageBytes) is checked against the
+// memory limit before it is decoded.
+const MaxImagePixels = 2 * 89478485
 
 // MaxResizeBytes bounds the memory that resizing one image may take.
 // golang.org/x/image/draw's BiLinear keeps a weight for every source

@@ -224,13 +224,13 @@ func TestReadImageBad(t *testing.T) {
 		{write("short.png", good.Bytes()[:good.Len()/2]), ImageOptions{3, [2]int{6, 6}, ""}, "short.png: PNG image is truncated or corrupt: png: invalid format: not enough pixel data"},
 		{write("head.png", good.Bytes()[:20]), ImageOptions{3, [2]int{6, 6}, ""}, "head.png: PNG image is truncated or corrupt: the file ends inside its header"},
 		{write("corrupt.png", corrupt), ImageOptions{3, [2]int{6, 6}, ""}, "corrupt.png: corrupt PNG image: png: invalid format: invalid checksum"},
-		{write("bomb.png", pngHeader(100000, 100000)), ImageOptions{1, [2]int{6, 6}, ""}, "bomb.png: PNG header claims 100000x100000 pixels (width x height), more than nettrain reads (33554432 pixels); is it a decompression bomb?"},
+		{write("bomb.png", pngHeader(100000, 100000)), ImageOptions{1, [2]int{6, 6}, ""}, "bomb.png: PNG header claims 100000x100000 pixels (width x height), more than nettrain reads (178956970 pixels); is it a decompression bomb?"},
 		{write("anim.webp", anim), ImageOptions{3, [2]int{4, 4}, ""}, "anim.webp: animated WebP image: not supported; nettrain reads still WebP images"},
 		{loop, ImageOptions{3, [2]int{6, 6}, ""}, "loop.png: cannot read: too many levels of symbolic links"},
 		{dir, ImageOptions{3, [2]int{6, 6}, ""}, " is a directory, not a regular file"},
 		{write("ok.png", good.Bytes()), ImageOptions{2, [2]int{6, 6}, ""}, "ok.png: image channels 2: want 1 (grayscale) or 3 (RGB)"},
 		{write("ok.png", good.Bytes()), ImageOptions{3, [2]int{6, 6}, "cubic"}, `ok.png: image resize "cubic": want bilinear or nearest`},
-		{write("ok.png", good.Bytes()), ImageOptions{3, [2]int{0, 6}, ""}, "ok.png: image size 0x6 (height x width): want positive sides and at most 33554432 pixels"},
+		{write("ok.png", good.Bytes()), ImageOptions{3, [2]int{0, 6}, ""}, "ok.png: image size 0x6 (height x width): want positive sides and at most 178956970 pixels"},
 	}
 	for _, tc := range cases {
 		t.Run(filepath.Base(tc.path), func(t *testing.T) {
@@ -257,7 +257,9 @@ func TestIsImageFile(t *testing.T) {
 }
 
 // FuzzReadImage checks that no file makes ReadImage panic, whatever its
-// format claims, in both channel counts and with resizing.
+// format claims, in both channel counts and with resizing, within a limit
+// of 256 MiB (without one, a header may claim gigabytes that decoding
+// would take, as for a user's photo of 100 megapixels).
 func FuzzReadImage(f *testing.F) {
 	for _, format := range []string{"png", "gif", "bmp", "jpeg"} {
 		p := filepath.Join(f.TempDir(), "seed."+format)
@@ -281,7 +283,7 @@ func FuzzReadImage(f *testing.F) {
 			t.Fatal(err)
 		}
 		for _, o := range []ImageOptions{{1, [2]int{4, 5}, "nearest"}, {3, [2]int{3, 3}, "bilinear"}} {
-			err := ReadImage(p, o, make([]uint8, o.Channels*o.Size[0]*o.Size[1]))
+			err := ReadImageLimit(p, o, make([]uint8, o.Channels*o.Size[0]*o.Size[1]), 256<<20, "the fuzz limit")
 			if err != nil && (!strings.HasPrefix(err.Error(), p) || strings.Contains(err.Error(), "\n")) {
 				t.Errorf("error %q does not name the file on one line", err)
 			}

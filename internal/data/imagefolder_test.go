@@ -161,7 +161,7 @@ func TestLoadImageFolderBad(t *testing.T) {
 			want: `DIR/10: class folder "10" is not a training class: the training classes have no names, so a folder must be named for a class id (the training data has 10 classes, ids 0 to 9)`},
 		{name: "channels", files: map[string]any{"a/x.png": good}, o: FolderOptions{Channels: 4}, want: "DIR: image channels 4: want 1 (grayscale) or 3 (RGB)"},
 		{name: "bomb", files: map[string]any{"a/x.png": good, "a/y.png": string(pngHeader(1<<20, 1<<20))},
-			want: "DIR/a/y.png: PNG header claims 1048576x1048576 pixels (width x height), more than nettrain reads (33554432 pixels); is it a decompression bomb?"},
+			want: "DIR/a/y.png: PNG header claims 1048576x1048576 pixels (width x height), more than nettrain reads (178956970 pixels); is it a decompression bomb?"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
