@@ -1,3 +1,5 @@
+//go:build linux
+
 package main
 
 import (
@@ -63,7 +65,7 @@ training: {epochs: 1, batch_size: 64, steps: 2}
 		case tc.want == "" && err != nil:
 			t.Errorf("%s: %v\n%.2000s", tc.data, err, out)
 		case tc.want != "" && (!errors.As(err, &exit) || exit.ExitCode() != 1 || strings.Count(string(out), "\n") != 1 ||
-			!strings.Contains(string(out), tc.want) || !strings.Contains(string(out), "a third of what the process's ulimit -v or -d leaves")):
+			!strings.Contains(string(out), tc.want) || !strings.Contains(string(out), "a data file's share (a third) of what the process's ulimit -v or -d leaves")):
 			t.Errorf("%s: %v\n%.2000s\nwant exit 1 and one line with %q", tc.data, err, out, tc.want)
 		}
 	}

@@ -507,7 +507,7 @@ func ForecastFrom(cfg *model.Config, ckpt, path string, steps int, csvPath, plot
 	// targets by name, without normalisation: the model's applies.
 	o := data.DefaultSeqOptions(data.SeqSeries, 1)
 	o.Normalize, o.Difference, o.Float64, o.RowsOnly = data.None, seq.Differenced, cfg.DType == "float64", true
-	o.MaxBytes, o.LimitName = train.MemoryLimit(cfg)
+	o.MaxBytes, o.LimitName = train.DataMemoryLimit(cfg)
 	for _, c := range seq.In {
 		o.Inputs = append(o.Inputs, seq.Columns[c])
 	}

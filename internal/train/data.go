@@ -215,7 +215,7 @@ func (c *Data[T]) split(sub data.Subset) Split[T] {
 func loadOptions(cfg *model.Config) data.LoadOptions {
 	// Under dtype float64 numbers stay float64 from the file to the loss.
 	o := data.LoadOptions{BaseDir: cfg.Dir, Float64: cfg.DType == "float64"}
-	o.MaxBytes, o.LimitName = MemoryLimit(cfg)
+	o.MaxBytes, o.LimitName = DataMemoryLimit(cfg)
 	c := cfg.Data.CSV
 	if c.Header != nil {
 		o.CSV.Header = data.HeaderAbsent

@@ -16,14 +16,25 @@ import (
 // MemoryLimit is what a run may hold in memory, and its name for
 // messages: training.memory_limit when set, else the least of the
 // machine's memory, the memory limit of the process's cgroup and of the
-// cgroups above it, and a third of what its address-space and data
-// limits (ulimit -v, ulimit -d) leave beyond what the process has mapped
-// already (the Go runtime reserves about a gigabyte of address space at
-// start; the rest has to hold the arrays of a data file while they grow,
-// old and new at once, and the garbage between collections); 0, no limit, when none can be read. Data files, checkpoints and networks larger than it are
-// refused before they are read or allocated, not met by an out-of-memory
-// crash.
-func MemoryLimit(cfg *model.Config) (int64, string) {
+// cgroups above it, and three quarters of what its address-space and data
+// limits (ulimit -v, ulimit -d) leave beyond what the process had mapped
+// when it first asked (the Go runtime reserves about a gigabyte of
+// address space at start); 0, no limit, when none can be read. Data
+// files, checkpoints and networks larger than it are refused before they
+// are read or allocated, not met by an out-of-memory crash.
+func MemoryLimit(cfg *model.Config) (int64, string) { return memoryLimit(cfg, false) }
+
+// DataMemoryLimit is MemoryLimit for reading a data file, whose arrays
+// grow as its rows are read: under ulimit -v or -d, a third of what the
+// limits leave rather than three quarters, since such arrays held up to
+// about 2.7 times their size by the estimate while they grew (old and
+// new at once, and the garbage between collections: a CSV of 20 million
+// rows under prlimit --as=2000000000, 152 MiB counted, 330 to 406 MiB in
+// use when the next allocation failed). Parameters and buffers, allocated
+// once at their size, keep MemoryLimit.
+func DataMemoryLimit(cfg *model.Config) (int64, string) { return memoryLimit(cfg, true) }
+
+func memoryLimit(cfg *model.Config, data bool) (int64, string) {
 	if l := cfg.Training.MemoryLimit; l != nil {
 		n, _ := model.ParseBytes(*l)
 		return n, "training.memory_limit " + *l
@@ -32,32 +43,28 @@ func MemoryLimit(cfg *model.Config) (int64, string) {
 	if c := cgroupMemory(); c > 0 && (n == 0 || c < n) {
 		n, what = c, "the memory limit of the process's cgroup"
 	}
-	if left := processLimitLeft(); left > 0 && (n == 0 || left < n) {
-		n, what = left, "a third of what the process's ulimit -v or -d leaves"
+	if left := processLimitLeft(); left > 0 {
+		share, name := max(1, left/4*3), "three quarters of what the process's ulimit -v or -d leaves"
+		if data {
+			share, name = max(1, left/3), "a data file's share (a third) of what the process's ulimit -v or -d leaves"
+		}
+		if n == 0 || share < n {
+			n, what = share, name
+		}
 	}
 	return n, what
 }
 
-// processLimitLeft is a third of the least that the address-space and
-// data limits leave beyond the process's current mappings (VmSize, VmData
-// of /proc/self/status), 0 when neither limit is set; at least 1 byte
-// when one is set (nothing fits). A third: a data file of n bytes by the
-// estimate held up to about 2.7n while it was read (a CSV of 20 million
-// rows under prlimit --as=2000000000: 152 MiB counted, 330 to 406 MiB in
-// use when the next allocation failed; three quarters let it through).
+// processLimitLeft is what the address-space and data limits left beyond
+// the process's mappings at its first call (addressSpaceLeft), before any
+// data was read: measured again later, what the run already holds (the
+// data set) would count twice, once in the mappings and once in the
+// estimate it is compared with. 0 when neither limit is set.
 func processLimitLeft() int64 {
-	limitLeftOnce.Do(func() {
-		if left := addressSpaceLeft(); left > 0 {
-			limitLeft = max(1, left/3)
-		}
-	})
+	limitLeftOnce.Do(func() { limitLeft = addressSpaceLeft() })
 	return limitLeft
 }
 
-// limitLeft is processLimitLeft as the process's first call measured it,
-// before any data was read: measured again later, what the run already
-// holds (the data set) would count twice, once in the mappings and once
-// in the estimate it is compared with.
 var (
 	limitLeftOnce sync.Once
 	limitLeft     int64

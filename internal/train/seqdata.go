@@ -134,7 +134,7 @@ func seqOptions(cfg *model.Config) data.SeqOptions {
 	o := data.DefaultSeqOptions(data.SeqKind(sq.Kind), sq.Window)
 	o.Stride, o.Horizon, o.Target = sq.Stride, sq.Horizon, data.SeqTarget(sq.Target)
 	o.Validation = cfg.Data.ValidationSplit
-	o.MaxBytes, o.LimitName = MemoryLimit(cfg)
+	o.MaxBytes, o.LimitName = DataMemoryLimit(cfg)
 	o.Inputs, o.Targets = sq.Inputs, sq.Targets
 	o.Difference = sq.Difference
 	o.Float64 = cfg.DType == "float64" // values stay float64 from the file to the loss
