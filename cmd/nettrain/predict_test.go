@@ -216,6 +216,7 @@ func TestOutputsNeverOverwriteInputs(t *testing.T) {
 		{[]string{"predict", "config.yaml", "--checkpoint", ck, "in.csv", "--out", "run/metrics.csv"}, "run/metrics.csv", "--out run/metrics.csv is a file of the training run in run"},
 		{[]string{"trace", "config.yaml", "--weights", "run/best.safetensors", "--png", "run/curves.png"}, "run/curves.png", "--png run/curves.png is a file of the training run in run"},
 		{[]string{"predict", "config.yaml", "--checkpoint", ck, "in.csv", "--out", "cmp/trials.csv"}, "cmp/trials.csv", "--out cmp/trials.csv is a file of the comparison in cmp"},
+		{[]string{"predict", "config.yaml", "--checkpoint", ck, "in.csv", "--out", "cmp/trials.jsonl"}, "cmp/trials.jsonl", "--out cmp/trials.jsonl is a file of the comparison in cmp"},
 	} {
 		var before []byte
 		if tc.file != "" {
@@ -236,6 +237,15 @@ func TestOutputsNeverOverwriteInputs(t *testing.T) {
 	runNettrain(t, dir, "export", "config.yaml", "--checkpoint", ck, "--out", "m.onnx")
 	runNettrain(t, dir, "predict", "config.yaml", "--checkpoint", ck, "in.csv", "--out", "run/predictions.csv")
 	runNettrain(t, dir, "predict", "config.yaml", "--checkpoint", ck, "in.csv", "--out", "run/predictions.csv")
+	// A file of its own that is named as a run's or a comparison's
+	// marker makes no run or comparison of its directory: it is written
+	// again.
+	for _, name := range []string{"mine/metrics.csv", "mine/metrics.jsonl", "mine/trials.jsonl"} {
+		os.MkdirAll(filepath.Join(dir, "mine"), 0o755)
+		runNettrain(t, dir, "predict", "config.yaml", "--checkpoint", ck, "in.csv", "--out", name)
+		runNettrain(t, dir, "predict", "config.yaml", "--checkpoint", ck, "in.csv", "--out", name)
+		os.RemoveAll(filepath.Join(dir, "mine"))
+	}
 }
 
 // TestDataErrorsNameTheOverride: a data file or init_from that cannot be

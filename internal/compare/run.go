@@ -143,16 +143,30 @@ func openRunner(o *Options, sweep string, plan *Plan, what string) (*runner, err
 	return r, nil
 }
 
-// isOutputFile tells whether name is a file a comparison or sweep writes
-// into its output directory: the records, the report and its plots.
 // OwnedOutputFile tells whether path names a file a comparison or sweep
 // writes into its output directory (trials, summary, plots) inside a
-// directory that holds one's records.
+// directory that holds one's records, trials.jsonl; when path is the
+// records themselves, one that also holds its report or its lock (a
+// user's own trials.jsonl alone makes no comparison).
 func OwnedOutputFile(path string) bool {
-	st, err := os.Stat(filepath.Join(filepath.Dir(path), RecordsFile))
-	return isOutputFile(filepath.Base(path)) && err == nil && st.Mode().IsRegular()
+	dir, base := filepath.Dir(path), filepath.Base(path)
+	if !isOutputFile(base) {
+		return false
+	}
+	markers := []string{RecordsFile}
+	if base == RecordsFile {
+		markers = []string{"nettrain.lock", "summary.json", "summary.md", "trials.csv"}
+	}
+	for _, m := range markers {
+		if st, err := os.Stat(filepath.Join(dir, m)); err == nil && st.Mode().IsRegular() {
+			return true
+		}
+	}
+	return false
 }
 
+// isOutputFile tells whether name is a file a comparison or sweep writes
+// into its output directory: the records, the report and its plots.
 func isOutputFile(name string) bool {
 	switch name {
 	case RecordsFile, "trials.csv", "summary.md", "summary.json":

@@ -98,8 +98,13 @@ func OwnedRunFile(path string) bool {
 	if !isRunFile(filepath.Base(path)) {
 		return false
 	}
-	dir := filepath.Dir(path)
+	// A marker other than the file itself: a user's own metrics.csv (a
+	// predict --out written there before) makes no run of its directory.
+	dir, base := filepath.Dir(path), filepath.Base(path)
 	for _, m := range append([]string{lockName}, runMarkers...) {
+		if m == base {
+			continue
+		}
 		if st, err := os.Stat(filepath.Join(dir, m)); err == nil && st.Mode().IsRegular() {
 			return true
 		}
