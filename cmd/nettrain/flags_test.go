@@ -54,11 +54,15 @@ func TestFlagErrorsExitUsage(t *testing.T) {
 		{"train c.yaml --accept-image-decoding", "--accept-image-decoding applies to a resume (--resume CKPT)"},
 		{"eval c.yaml --checkpoint k.safetensors --accept-image-decoding", "--accept-image-decoding applies to --split validation or train"},
 		// A flag without its value would take the next flag as it.
-		{"train c.yaml --out --overwrite", `--out needs a value, but the next argument is the flag --overwrite (to name a file "--overwrite", write ./--overwrite)`},
-		{"eval c.yaml --checkpoint --json", "--checkpoint needs a value, but the next argument is the flag --json"},
-		{"export c.yaml --checkpoint k.safetensors --out --format=onnx", "--out needs a value, but the next argument is the flag --format=onnx"},
-		{"predict c.yaml --checkpoint k.safetensors x.csv --out -h", "--out needs a value, but the next argument is the flag -h"},
-		{"compare-optimizers c.yaml --optimizers --out", "--optimizers needs a value, but the next argument is the flag --out"},
+		{"train c.yaml --out --overwrite", `--out needs a value, but its value is the flag --overwrite (to name a file "--overwrite", write ./--overwrite)`},
+		{"eval c.yaml --checkpoint --json", "--checkpoint needs a value, but its value is the flag --json"},
+		{"export c.yaml --checkpoint k.safetensors --out --format=onnx", "--out needs a value, but its value is the flag --format=onnx"},
+		{"predict c.yaml --checkpoint k.safetensors x.csv --out -h", "--out needs a value, but its value is the flag -h"},
+		{"compare-optimizers c.yaml --optimizers --out x", "--optimizers needs a value, but its value is the flag --out\n"}, // no file hint
+		// The swallowed flag's value left as an extra argument: the
+		// cause is named, not the count of arguments.
+		{"train c.yaml --out --set training.epochs=1", "--out needs a value, but its value is the flag --set"},
+		{"eval c.yaml --checkpoint --split validation", "--checkpoint needs a value, but its value is the flag --split"},
 	} {
 		s, out, errOut := streams()
 		code := Main(strings.Fields(c.args), s)

@@ -109,7 +109,30 @@ described in YAML config files, with PyTorch-exact layers and optimizers.
 		NewCmdExport(s, nil),
 		NewCmdBoard(s, nil),
 	)
+	checkFlagValuesFirst(root)
 	return root
+}
+
+// checkFlagValuesFirst makes every command refuse a flag that took
+// another flag as its value (flagValueIsFlag) before it counts its
+// arguments: in `train c.yaml --out --set k=v`, the swallowed --set
+// leaves k=v as a second argument, and the count's error would hide the
+// cause. (The root's PersistentPreRunE checks it again, for commands
+// without an argument rule.)
+func checkFlagValuesFirst(c *cobra.Command) {
+	for _, sub := range c.Commands() {
+		checkFlagValuesFirst(sub)
+	}
+	args := c.Args
+	if args == nil { // cobra's own rules (unknown subcommands): left as they are
+		return
+	}
+	c.Args = func(cmd *cobra.Command, a []string) error {
+		if err := flagValueIsFlag(cmd); err != nil {
+			return err
+		}
+		return args(cmd, a)
+	}
 }
 
 // Main runs nettrain with args and returns the process exit code. Errors
@@ -183,13 +206,21 @@ func flagValueIsFlag(c *cobra.Command) error {
 		}
 		for _, v := range vals {
 			if other := flagNamed(c, v); other != nil {
-				err = usageError{fmt.Errorf("--%s needs a value, but the next argument is the flag %s (to name a file %q, write ./%s)", f.Name, v, v, v)}
+				hint := ""
+				if fileFlags[f.Name] {
+					hint = fmt.Sprintf(" (to name a file %q, write ./%s)", v, v)
+				}
+				err = usageError{fmt.Errorf("--%s needs a value, but its value is the flag %s%s", f.Name, v, hint)}
 				return
 			}
 		}
 	})
 	return err
 }
+
+// fileFlags are the flags whose value names a file or directory.
+var fileFlags = map[string]bool{"checkpoint": true, "configs": true, "html": true, "input": true, "out": true,
+	"plot": true, "png": true, "resume": true, "tensorboard": true, "weights": true, "write-licences": true}
 
 // flagNamed returns the flag of c that arg names ("--name", "--name=x",
 // "-n"), or nil.
