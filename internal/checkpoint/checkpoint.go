@@ -444,6 +444,15 @@ func (r *metaReader) atMost(a string, va int64, b string, vb int64) {
 	}
 }
 
+// ShapeError is LoadWeights' error for a tensor whose shape is not the
+// network's: Layer is the index of the network's layer that needs it.
+type ShapeError struct {
+	Layer int
+	msg   string
+}
+
+func (e *ShapeError) Error() string { return e.msg }
+
 // LoadWeights copies the parameters and buffers stored in f into net,
 // converting the element type if needed. Every parameter and buffer of net
 // must be present with the right shape and finite values (an int64 buffer,
@@ -460,7 +469,7 @@ func LoadWeights[T backprop.Float](f *safetensors.File, net *backprop.Network[T]
 				return fmt.Errorf("%s: no tensor %q for %s (shape %v); is it a checkpoint of this model?", f.Path, p.Name, layerOf(li), p.Shape)
 			}
 			if !slices.Equal(info.Shape, p.Shape) {
-				return fmt.Errorf("%s: tensor %q has shape %v, but %s needs %v", f.Path, p.Name, info.Shape, layerOf(li), p.Shape)
+				return &ShapeError{Layer: li, msg: fmt.Sprintf("%s: tensor %q has shape %v, but %s needs %v", f.Path, p.Name, info.Shape, layerOf(li), p.Shape)}
 			}
 			if p.Int {
 				if err := readCount(f, p.Name, p.W); err != nil {

@@ -230,8 +230,14 @@ func TestCheckpointMismatch(t *testing.T) {
 	}
 	other := loadConfig(t, dir, blobsConfig, "model.layers.0.dense.units=8")
 	_, err := infer.EvalCheckpoint(other, filepath.Join(out, "last.safetensors"), "train", 1)
-	if err == nil || !strings.Contains(err.Error(), `tensor "0.weight" has shape [16 4], but layer 0 (dense) needs [8 4] (the config's model as --set model.layers.0.dense.units=8 changed it; leave that out to use the checkpoint's)`) {
+	if err == nil || !strings.Contains(err.Error(), `tensor "0.weight" has shape [16 4], but layer 0 (dense) needs [8 4] (--set model.layers.0.dense.units=8 changed it; leave it out to match the checkpoint)`) {
 		t.Fatalf("loading into a different architecture: %v", err)
+	}
+	// An override of a later layer did not change layer 0: not named.
+	wider := loadConfig(t, dir, strings.Replace(blobsConfig, "units: 16", "units: 12", 1), "model.layers.2.dropout.p=0.3")
+	_, err = infer.EvalCheckpoint(wider, filepath.Join(out, "last.safetensors"), "train", 1)
+	if err == nil || !strings.HasSuffix(err.Error(), `needs [12 4]`) {
+		t.Fatalf("loading into a wider layer 0, with an override of layer 2: %v", err)
 	}
 	// The same shapes, another function: refused by eval, predict and
 	// export alike (the weights' config is the checkpoint's own).

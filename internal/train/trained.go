@@ -108,10 +108,18 @@ func OtherModel(cfg *model.Config, ckpt string, st checkpoint.State, err error) 
 	}
 	a, b := layerKinds(trained.Model.Layers), layerKinds(cfg.Model.Layers)
 	if slices.Equal(a, b) && lossKind(trained.Loss) == lossKind(cfg.Loss) {
-		// The same layers with other sizes: name what changed them
-		// when an override did.
-		if o := cfg.OverridesOf("model"); len(o) > 0 {
-			return fmt.Errorf("%w (the config's model as %s changed it; leave that out to use the checkpoint's)", err, strings.Join(o, ", "))
+		// The same layers with other sizes: name the overrides that may
+		// have changed the layer's shape (its own, an earlier layer's
+		// width, the input's).
+		var se *checkpoint.ShapeError
+		if errors.As(err, &se) {
+			keys := []string{"model.input"}
+			for i := 0; i <= se.Layer; i++ {
+				keys = append(keys, fmt.Sprintf("model.layers.%d", i))
+			}
+			if o := cfg.OverridesOf(keys...); len(o) > 0 {
+				return fmt.Errorf("%w (%s changed it; leave it out to match the checkpoint)", err, strings.Join(o, ", "))
+			}
 		}
 		return err
 	}
