@@ -117,8 +117,11 @@ func trainTrial[T backprop.Float](m *train.Model[T], pool *train.Pool, o TrialOp
 	} else if o.Steps != nil && *o.Steps < loop.Batches() && o.EvalsPerEpoch > 1 {
 		// A budget shorter than an epoch gets its EvalsPerEpoch
 		// measurements over the budget, not one at its end (a curve of
-		// one point, and no steps to a target).
+		// one point, and no steps to a target): those alone, not the
+		// epoch's grid as well (every batches/N steps, which put a point
+		// off this grid, at step 84 of a 100-step budget).
 		loop.EvalEvery = int64(max(1, *o.Steps/o.EvalsPerEpoch))
+		loop.EvalsPerEpoch = 1
 	}
 	if err := loop.Run(); err != nil {
 		return TrialResult{}, nil, err

@@ -132,6 +132,10 @@ func TestShortBudgetMeasuresAlongIt(t *testing.T) {
 		{6, 3, []int64{2, 4, 6}},
 		{5, 2, []int64{2, 4, 5}},
 		{4, 10, []int64{1, 2, 3, 4}},
+		// The epoch's own grid (every batches/N steps) adds no point off
+		// the budget's.
+		{9, 3, []int64{3, 6, 9}},
+		{10, 4, []int64{2, 4, 6, 8, 10}},
 	} {
 		steps := tc.steps
 		res, _, err := trainTrial(m, pool, TrialOptions{Epochs: 1, Steps: &steps, EvalsPerEpoch: tc.evals})
