@@ -113,7 +113,7 @@ func openMetrics(dir string, keep int) (*metricsLog, error) {
 			m.discard()
 			return nil, fmt.Errorf("cannot read %s: %w", jsonPath, err)
 		}
-		if m.all, _, err = parseMetrics(nil, b, jsonPath, 1); err != nil {
+		if m.all, _, err = parseMetrics(nil, b, jsonPath, 1, 0); err != nil {
 			m.discard()
 			return nil, err
 		}

@@ -23,14 +23,28 @@ const MaxMetricsBytes = 64 << 20
 // evaluations).
 const maxResumeMetricsBytes = 1 << 30
 
-// BoardMetrics is ReadMetrics within MaxMetricsBytes, for the board.
-func BoardMetrics(path string) ([]Row, error) { return readMetrics(path, MaxMetricsBytes) }
+// MaxBoardRows bounds the rows the board reads of a run: MaxMetricsBytes
+// alone does not, as a row may be 20 bytes (a forged file of 10 MB of
+// such rows, 3.5 million of them, took the board to 6 GB). A run that
+// evaluates more often is shown with an error naming the bound.
+const MaxBoardRows = 1 << 18
+
+// BoardMetrics is ReadMetrics within MaxMetricsBytes and MaxBoardRows,
+// for the board.
+func BoardMetrics(path string) ([]Row, error) {
+	b, err := safeio.ReadFile(path, MaxMetricsBytes, "metrics")
+	if err != nil {
+		return nil, err
+	}
+	rows, _, err := parseMetrics(nil, b, path, 1, MaxBoardRows)
+	return rows, err
+}
 
 // jsonRow is a metrics.jsonl line as written: null for a missing value or
 // a non-finite one (sanitize).
 type jsonRow struct {
-	Epoch       int      `json:"epoch"`
-	Step        int64    `json:"step"`
+	Epoch       *int     `json:"epoch"`
+	Step        *int64   `json:"step"`
 	TrainLoss   *float64 `json:"train_loss"`
 	ValLoss     *float64 `json:"val_loss"`
 	ValAccuracy *float64 `json:"val_accuracy"`
@@ -52,7 +66,7 @@ func readMetrics(path string, limit int64) ([]Row, error) {
 	if err != nil {
 		return nil, err
 	}
-	rows, _, err := parseMetrics(nil, b, path, 1)
+	rows, _, err := parseMetrics(nil, b, path, 1, 0)
 	return rows, err
 }
 
@@ -60,16 +74,22 @@ func readMetrics(path string, limit int64) ([]Row, error) {
 // without its newline is left out), the first being line first of path;
 // it returns them and the bytes of b it parsed (up to the end of the last
 // good line: a line that is not a row stops it, with an error naming it).
-func parseMetrics(rows []Row, b []byte, path string, first int) ([]Row, int, error) {
+func parseMetrics(rows []Row, b []byte, path string, first, maxRows int) ([]Row, int, error) {
 	done, line := 0, first
 	for {
 		i := bytes.IndexByte(b[done:], '\n')
 		if i < 0 {
 			return rows, done, nil
 		}
+		if maxRows > 0 && len(rows) >= maxRows {
+			return rows, done, fmt.Errorf("%s:%d: more than %d rows, more than the board shows of a run", path, line, maxRows)
+		}
 		var j jsonRow
 		if err := json.Unmarshal(b[done:done+i], &j); err != nil {
 			return rows, done, fmt.Errorf("%s:%d: not a metrics row: %v", path, line, err)
+		}
+		if j.Epoch == nil || j.Step == nil { // every row train writes has both
+			return rows, done, fmt.Errorf("%s:%d: not a metrics row: no epoch or step", path, line)
 		}
 		nan := func(v *float64) float64 {
 			if v == nil {
@@ -77,7 +97,7 @@ func parseMetrics(rows []Row, b []byte, path string, first int) ([]Row, int, err
 			}
 			return *v
 		}
-		rows = append(rows, Row{Epoch: j.Epoch, Step: j.Step, TrainLoss: nan(j.TrainLoss), ValLoss: j.ValLoss,
+		rows = append(rows, Row{Epoch: *j.Epoch, Step: *j.Step, TrainLoss: nan(j.TrainLoss), ValLoss: j.ValLoss,
 			ValAccuracy: j.ValAccuracy, ValMAE: j.ValMAE, LR: nan(j.LR), GradNorm: nan(j.GradNorm),
 			SamplesPerS: j.SamplesPerS, ElapsedS: j.ElapsedS, Stop: j.Stop})
 		done += i + 1
@@ -131,7 +151,7 @@ func (m *MetricsFollower) Read() ([]Row, error) {
 		return m.rows, fmt.Errorf("cannot read %s: %w", m.Path, err)
 	}
 	b = b[:n]
-	rows, done, perr := parseMetrics(m.rows, b, m.Path, m.lines+1)
+	rows, done, perr := parseMetrics(m.rows, b, m.Path, m.lines+1, MaxBoardRows)
 	if done > 0 {
 		start := bytes.LastIndexByte(b[:done-1], '\n') + 1
 		m.last = append(m.last[:0], b[start:done]...)

@@ -77,3 +77,30 @@ func TestMetricsFollowerReadsOnlyNewLines(t *testing.T) {
 		t.Error("a fresh read of the changed file found no bad line: the test proves nothing")
 	}
 }
+
+// TestBoardMetricsBounded: a line without epoch or step is no row (a
+// file of "{}" lines took the board to gigabytes), and the board reads at
+// most MaxBoardRows rows of a run, which a resume still reads whole.
+func TestBoardMetricsBounded(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty.jsonl")
+	os.WriteFile(empty, []byte(strings.Repeat("{}\n", 1000)), 0o644)
+	for name, read := range map[string]func(string) ([]Row, error){"ReadMetrics": ReadMetrics, "BoardMetrics": BoardMetrics} {
+		if _, err := read(empty); err == nil || !strings.Contains(err.Error(), "empty.jsonl:1: not a metrics row: no epoch or step") {
+			t.Errorf("%s of {} lines: %v", name, err)
+		}
+	}
+	many := filepath.Join(dir, "many.jsonl")
+	os.WriteFile(many, []byte(strings.Repeat(`{"epoch":1,"step":1}`+"\n", MaxBoardRows+1)), 0o644)
+	if rows, err := ReadMetrics(many); err != nil || len(rows) != MaxBoardRows+1 {
+		t.Errorf("ReadMetrics: %d rows, %v", len(rows), err)
+	}
+	want := fmt.Sprintf("many.jsonl:%d: more than %d rows, more than the board shows of a run", MaxBoardRows+1, MaxBoardRows)
+	if _, err := BoardMetrics(many); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("BoardMetrics: %v, want %q", err, want)
+	}
+	f := MetricsFollower{Path: many}
+	if rows, err := f.Read(); err == nil || !strings.Contains(err.Error(), want) || len(rows) > MaxBoardRows {
+		t.Errorf("MetricsFollower: %d rows, %v, want %q", len(rows), err, want)
+	}
+}
