@@ -218,7 +218,7 @@ func (s *Server) runInfo(name, p string, rows []session.Row) RunInfo {
 		Best   json.RawMessage `json:"best"`
 	}
 	hasStatus := false
-	if b, err := safeio.ReadFile(filepath.Join(p, session.StatusFile), maxStatus, "status"); err == nil && json.Unmarshal(b, &st) == nil {
+	if b, err := readOwn(filepath.Join(p, session.StatusFile), maxStatus, "status"); err == nil && json.Unmarshal(b, &st) == nil {
 		hasStatus = true
 	}
 	switch pid, held := session.LockHeld(p); {
@@ -320,7 +320,7 @@ func readRows(dir string) ([]session.Row, error) {
 // about summarises a run's config.yaml in a line: optimizer, loss,
 // epochs or steps.
 func about(dir string) string {
-	b, err := safeio.ReadFile(filepath.Join(dir, "config.yaml"), maxConfig, "config")
+	b, err := readOwn(filepath.Join(dir, "config.yaml"), maxConfig, "config")
 	if err != nil {
 		return ""
 	}
@@ -353,7 +353,8 @@ func about(dir string) string {
 }
 
 // resolve maps a run or report name from a request to its directory,
-// refusing one outside the runs directory.
+// refusing one outside the runs directory, by its name or through a
+// symlink.
 func (s *Server) resolve(name string) (string, error) {
 	if name == "" || path.IsAbs(name) || strings.Contains(name, "\\") {
 		return "", fmt.Errorf("bad name %q", name)
@@ -362,7 +363,25 @@ func (s *Server) resolve(name string) (string, error) {
 	if clean != "." && (clean == ".." || strings.HasPrefix(clean, "../")) {
 		return "", fmt.Errorf("bad name %q", name)
 	}
-	return filepath.Join(s.dir, filepath.FromSlash(clean)), nil
+	p := filepath.Join(s.dir, filepath.FromSlash(clean))
+	// Nor through a symlink: a run directory linked from elsewhere would
+	// serve what lies outside the runs directory.
+	root, err1 := filepath.EvalSymlinks(s.dir)
+	real, err2 := filepath.EvalSymlinks(p)
+	if err1 == nil && err2 == nil && real != root && !strings.HasPrefix(real, root+string(filepath.Separator)) {
+		return "", fmt.Errorf("bad name %q", name)
+	}
+	return p, nil
+}
+
+// readOwn reads a file of a run or report directory, at most limit
+// bytes, if it is a regular file of its own: a symlink (a config.yaml
+// linked to /etc/passwd) is not served.
+func readOwn(p string, limit int64, what string) ([]byte, error) {
+	if st, err := os.Lstat(p); err != nil || !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file of the run", p)
+	}
+	return safeio.ReadFile(p, limit, what)
 }
 
 // RunDetail is /api/run: a run's metrics rows, config and status.
@@ -412,7 +431,7 @@ func (s *Server) apiRun(w http.ResponseWriter, r *http.Request) {
 	if len(rows) > 0 {
 		d.MetricsSig = rowSig(rows[len(rows)-1])
 	}
-	if b, err := safeio.ReadFile(filepath.Join(dir, "config.yaml"), maxConfig, "config"); err == nil {
+	if b, err := readOwn(filepath.Join(dir, "config.yaml"), maxConfig, "config"); err == nil {
 		d.Config = string(b)
 	}
 	d.Traces = traces(dir)
@@ -505,7 +524,7 @@ func (s *Server) apiReport(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	b, err := safeio.ReadFile(filepath.Join(dir, "summary.json"), maxSummary, "summary")
+	b, err := readOwn(filepath.Join(dir, "summary.json"), maxSummary, "summary")
 	if err != nil || !json.Valid(b) {
 		http.Error(w, fmt.Sprintf("%s: unreadable summary.json", name), http.StatusUnprocessableEntity)
 		return
@@ -533,7 +552,7 @@ func (s *Server) apiImage(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no such image", http.StatusNotFound)
 		return
 	}
-	b, err := safeio.ReadFile(filepath.Join(dir, file), maxImage, "image")
+	b, err := readOwn(filepath.Join(dir, file), maxImage, "image")
 	if err != nil {
 		http.Error(w, "no such image", http.StatusNotFound)
 		return

@@ -109,8 +109,24 @@ func TestServer(t *testing.T) {
 	if err := os.Truncate(filepath.Join(runs, "huge", "metrics.jsonl"), session.MaxMetricsBytes+1); err != nil {
 		t.Fatal(err)
 	}
+	// Symlinks out of the runs directory: a run linked from elsewhere,
+	// and a run's config.yaml linked to a file outside it.
+	outside := t.TempDir()
+	os.WriteFile(filepath.Join(outside, "metrics.jsonl"), []byte(`{"epoch":1,"step":1,"train_loss":1.0}`+"\n"), 0o644)
+	os.WriteFile(filepath.Join(outside, "config.yaml"), []byte("outside-secret"), 0o644)
+	if err := os.Symlink(outside, filepath.Join(runs, "link")); err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(filepath.Join(runs, "leak"), 0o755)
+	os.WriteFile(filepath.Join(runs, "leak", "metrics.jsonl"), []byte(`{"epoch":1,"step":1,"train_loss":1.0}`+"\n"), 0o644)
+	if err := os.Symlink(filepath.Join(outside, "config.yaml"), filepath.Join(runs, "leak", "config.yaml")); err != nil {
+		t.Fatal(err)
+	}
 	srv := httptest.NewServer(New(runs))
 	defer srv.Close()
+	if _, body := get(t, srv, "/api/run?name=leak"); strings.Contains(body, "outside-secret") {
+		t.Errorf("a symlinked config.yaml was served: %.300s", body)
+	}
 
 	code, page := get(t, srv, "/")
 	if code != 200 || !strings.Contains(page, `<td class="name">&lt;script&gt;</td>`) || strings.Contains(page, "<td class=\"name\"><script>") {
@@ -127,6 +143,7 @@ func TestServer(t *testing.T) {
 		{"/api/run?name=steps", 200, []string{`"rows":2`}}, // an evaluation at step 5 and the cut epoch at 7
 		{"/api/run?name=../" + filepath.Base(runs), 404, nil},
 		{"/api/run?name=/etc", 404, nil},
+		{"/api/run?name=link", 404, nil},
 		{"/api/run?name=cmp", 404, nil},
 		{"/api/report?name=cmp", 200, []string{`"images":["curves.png"]`, `"findings"`}},
 		{"/api/report?name=steps", 404, nil},
