@@ -217,8 +217,28 @@ func (o *SweepOptions) Validate() error {
 	case o.Shards > 0 && (o.Shard < 1 || o.Shard > o.Shards):
 		return fmt.Errorf("--shard %d/%d: the index must be between 1 and %d", o.Shard, o.Shards, o.Shards)
 	}
+	// The settings are listed, and each one's config loaded, before any
+	// trial runs: count them first (300 x 300 grid values took 3 GB to
+	// check; a million random draws crashed out of memory).
+	n, counts := 1, []string{}
+	for _, a := range o.Grid {
+		n = min(n*len(a.Values), MaxSweepSettings+1) // no overflow: both factors are bounded
+		counts = append(counts, fmt.Sprint(len(a.Values)))
+	}
+	if len(o.Random) > 0 {
+		n = min(n*o.Trials, MaxSweepSettings+1)
+		counts = append(counts, fmt.Sprintf("%d draws", o.Trials))
+	}
+	if n > MaxSweepSettings {
+		return fmt.Errorf("the sweep has more than %d settings (%s): narrow the grid or draw fewer (--trials)",
+			MaxSweepSettings, strings.Join(counts, " x "))
+	}
 	return nil
 }
+
+// MaxSweepSettings bounds a sweep's settings (grid combinations times
+// random draws): each is listed and its config loaded before training.
+const MaxSweepSettings = 10_000
 
 // integerAxes marks the random axes whose key takes an integer (the config
 // refuses a fraction there), which then draw whole numbers.

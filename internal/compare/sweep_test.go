@@ -2,6 +2,7 @@ package compare
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -120,5 +121,41 @@ func TestSweepReportDirsOfAComparison(t *testing.T) {
 	want := dir + " holds the records of an optimizer comparison, not of a sweep: report it with nettrain compare-optimizers report " + dir
 	if err == nil || err.Error() != want {
 		t.Errorf("got %v\nwant %s", err, want)
+	}
+}
+
+// TestSweepSettingsBounded: a sweep of more than MaxSweepSettings
+// settings (grid combinations times random draws) is refused before any
+// is listed; as many is fine.
+func TestSweepSettingsBounded(t *testing.T) {
+	values := func(n int) []string {
+		v := make([]string, n)
+		for i := range v {
+			v[i] = fmt.Sprint(i + 1)
+		}
+		return v
+	}
+	for _, tc := range []struct {
+		grid   []int
+		trials int
+		want   string
+	}{
+		{[]int{100, 100}, 0, ""},
+		{[]int{101, 100}, 0, "the sweep has more than 10000 settings (101 x 100)"},
+		{[]int{1000, 1000, 1000}, 0, "(1000 x 1000 x 1000)"},
+		{nil, 10000, ""},
+		{[]int{2}, 1000000, "the sweep has more than 10000 settings (2 x 1000000 draws)"},
+	} {
+		o := SweepOptions{Seeds: 1, Workers: 1, Trials: tc.trials}
+		for i, n := range tc.grid {
+			o.Grid = append(o.Grid, Axis{Key: fmt.Sprintf("k%d", i), Values: values(n)})
+		}
+		if tc.trials > 0 {
+			o.Random = []Axis{{Key: "optimizer.lr", Lo: 1e-5, Hi: 1}}
+		}
+		err := o.Validate()
+		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("grid %v, %d draws: %v, want %q", tc.grid, tc.trials, err, tc.want)
+		}
 	}
 }
