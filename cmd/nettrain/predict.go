@@ -57,8 +57,8 @@ no softmax), or the regression outputs in the targets' units; --out writes
 every prediction as .csv or .jsonl.
 
 Without INPUT, a series model forecasts its validation part (CSV and a
-plot, with the naive last-value forecast) and, with --steps N, N rows
-beyond the end of its data, feeding each forecast back; a text model gives
+plot, with the naive last-value forecast) or, with --steps N, instead N
+rows beyond the end of its data, feeding each forecast back; a text model gives
 the distribution of the character after --prompt. Given one CSV file (the
 latest rows of the series, say, with the model's columns by name), a
 series model forecasts the row after the file's end (--steps N: N rows)

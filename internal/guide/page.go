@@ -400,7 +400,7 @@ func shardedForm(results []Result, o *Options) string {
 
 // guideFlagsNote explains the flags of ProblemCommand, in prose with the
 // flags in code spans.
-var guideFlagsNote = fmt.Sprintf("`--epochs %d`, the most it takes, so that the steps are the budget; `training.eval_every_steps`, eight measurements per trial", model.MaxEpochs)
+var guideFlagsNote = fmt.Sprintf("`--epochs %d`, the most it takes, so that the steps are the budget; `training.eval_every_steps` at an eighth of the steps, eight measurements per trial (one a step below eight steps)", model.MaxEpochs)
 
 // budgets states the steps per trial the results ran: the suite's
 // budgets, or with --scale the suite's times the scale.
