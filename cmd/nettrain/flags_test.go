@@ -63,6 +63,8 @@ func TestFlagErrorsExitUsage(t *testing.T) {
 		// cause is named, not the count of arguments.
 		{"train c.yaml --out --set training.epochs=1", "--out needs a value, but its value is the flag --set"},
 		{"eval c.yaml --checkpoint --split validation", "--checkpoint needs a value, but its value is the flag --split"},
+		{"train c.yaml --tensorboard=", "--tensorboard needs a file or directory, but its value is empty (a shell variable that is not set?)"},
+		{"predict c.yaml --checkpoint k.safetensors x.csv --out=", "--out needs a file or directory, but its value is empty"},
 	} {
 		s, out, errOut := streams()
 		code := Main(strings.Fields(c.args), s)

@@ -203,6 +203,11 @@ func flagValueIsFlag(c *cobra.Command) error {
 		vals := []string{f.Value.String()}
 		if sv, ok := f.Value.(pflag.SliceValue); ok {
 			vals = sv.GetSlice()
+		} else if fileFlags[f.Name] && vals[0] == "" {
+			// --tensorboard "" wrote nothing and said nothing: an empty
+			// file name is most often a shell variable that was not set.
+			err = usageError{fmt.Errorf("--%s needs a file or directory, but its value is empty (a shell variable that is not set?)", f.Name)}
+			return
 		}
 		for _, v := range vals {
 			if other := flagNamed(c, v); other != nil {
