@@ -56,10 +56,10 @@ func runGenerate(o *GenerateOptions) error {
 	}
 	g := o.GenerateOptions
 	g.Warn = func(msg string) { fmt.Fprintln(o.IO.ErrOut, "note: "+msg) }
-	text, err := infer.Generate(cfg, g)
-	if err != nil {
+	g.Out = o.IO.Out // each character as it is drawn
+	if _, err := infer.Generate(cfg, g); err != nil {
 		return err
 	}
-	fmt.Fprintln(o.IO.Out, text)
+	fmt.Fprintln(o.IO.Out)
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"github.com/nettrain/nettrain/internal/safeio"
+	"io"
 	"math"
 	"math/rand/v2"
 	"path/filepath"
@@ -118,6 +119,10 @@ type GenerateOptions struct {
 	// Warn, when set, is told of the prime's characters the training text
 	// does not have (read as <unk>), before any is generated.
 	Warn func(msg string)
+	// Out, when set, gets the prime and then each character as it is
+	// drawn (a long run shows its text as it goes, and an interrupted one
+	// keeps what it drew).
+	Out io.Writer
 }
 
 // check refuses options Generate cannot honour.
@@ -162,6 +167,11 @@ func Generate(cfg *model.Config, o GenerateOptions) (string, error) {
 	x := make([]float64, w)
 	probs := make([]float64, seq.NumClasses())
 	var out []int32
+	if o.Out != nil {
+		if _, err := io.WriteString(o.Out, o.Prime); err != nil {
+			return "", err
+		}
+	}
 	for range o.Length {
 		for i, id := range ids[len(ids)-w:] {
 			x[i] = float64(id)
@@ -171,6 +181,11 @@ func Generate(cfg *model.Config, o GenerateOptions) (string, error) {
 		next := sample(logits[:len(probs)], probs, o.Temperature, rng)
 		ids = append(ids, int32(next))
 		out = append(out, int32(next))
+		if o.Out != nil {
+			if _, err := io.WriteString(o.Out, seq.Decode(out[len(out)-1:])); err != nil {
+				return "", err
+			}
+		}
 	}
 	return o.Prime + seq.Decode(out), nil
 }

@@ -61,6 +61,12 @@ func TestAlphabetLSTM(t *testing.T) {
 	if text != "XYZABCDEFGHIJ" {
 		t.Errorf("generated %q", text)
 	}
+	// With Out, the prime and each character go there as they are drawn.
+	var writes []string
+	streamed, err := Generate(cfg, GenerateOptions{Checkpoint: filepath.Join(out, "best.safetensors"), Prime: "XYZ", Length: 10, Out: writerFunc(func(b []byte) { writes = append(writes, string(b)) })})
+	if err != nil || streamed != text || strings.Join(writes, "") != text || len(writes) != 11 {
+		t.Errorf("streamed %q in %d writes %q (%v), want %q in 11", streamed, len(writes), writes, err, text)
+	}
 	next, unknown, err := NextChars(cfg, filepath.Join(out, "best.safetensors"), "KLm", 3)
 	if err != nil {
 		t.Fatal(err)
@@ -686,3 +692,8 @@ training: {epochs: 2, batch_size: 8}
 		})
 	}
 }
+
+// writerFunc is an io.Writer that hands each write to a function.
+type writerFunc func([]byte)
+
+func (f writerFunc) Write(b []byte) (int, error) { f(b); return len(b), nil }
