@@ -89,6 +89,7 @@ func exportFormat(flag string, given bool, out string) (infer.ExportFormat, erro
 }
 
 func runExport(o *ExportOptions) error {
+	defer exitOnSignal(o.IO)()
 	cfg, err := model.Load(o.Config, o.Sets)
 	if err != nil {
 		return err

@@ -256,6 +256,7 @@ func checkSequenceFlags(o *PredictOptions, promptGiven bool) error {
 }
 
 func runPredict(o *PredictOptions) error {
+	defer exitOnSignal(o.IO)()
 	cfg, err := model.Load(o.Config, o.Sets)
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"fmt"
 	"maps"
 	"math/rand/v2"
 	"os"
@@ -419,5 +420,55 @@ func TestTrainNotes(t *testing.T) {
 		if got := trainNotes(&tc.o, cfg).again; !strings.Contains(got, tc.want) || (!tc.o.Overwrite && got != tc.want) {
 			t.Errorf("%+v: %q, want %q", tc.o, got, tc.want)
 		}
+	}
+}
+
+// TestPredictSignalLeavesNoTemporary: predict stopped by SIGTERM while it
+// writes its predictions exits 143, leaves the file it was replacing as
+// it was, and removes its partial temporary file (one of 27 MB was left
+// beside the output, which nothing removes).
+func TestPredictSignalLeavesNoTemporary(t *testing.T) {
+	dir := trainSmall(t)
+	var b strings.Builder
+	b.WriteString("a,b,c,d\n")
+	for i := range 1_500_000 {
+		fmt.Fprintf(&b, "%d.5,0.25,-1,%d\n", i%7, i%3)
+	}
+	os.WriteFile(filepath.Join(dir, "in.csv"), []byte(b.String()), 0o644)
+	os.WriteFile(filepath.Join(dir, "p.csv"), []byte("old"), 0o644)
+	cmd := nettrainCmd(t, dir, "predict", "config.yaml", "--checkpoint", "run/last.safetensors", "in.csv", "--out", "p.csv", "--show", "0")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	temps := func() []string { m, _ := filepath.Glob(filepath.Join(dir, ".p.csv.tmp*")); return m }
+	var err error
+wait:
+	for {
+		select {
+		case err = <-done:
+			t.Fatalf("predict ended (%v) before its temporary file was seen; stderr %q", err, stderr.String())
+		case <-time.After(time.Millisecond):
+			if len(temps()) > 0 {
+				cmd.Process.Signal(syscall.SIGTERM)
+				err = <-done
+				break wait
+			}
+		}
+	}
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 143 {
+		t.Errorf("exit %v, want 143; stderr %q", err, stderr.String())
+	}
+	if left := temps(); len(left) > 0 {
+		t.Errorf("temporary files left: %v", left)
+	}
+	if got, _ := os.ReadFile(filepath.Join(dir, "p.csv")); string(got) != "old" {
+		t.Errorf("p.csv changed: %.40q", got)
+	}
+	if !strings.Contains(stderr.String(), "nettrain: stopped by terminated; a file being written was left as it was") {
+		t.Errorf("stderr %q", stderr.String())
 	}
 }

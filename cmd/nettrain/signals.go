@@ -9,6 +9,7 @@ import (
 	"syscall"
 
 	"github.com/nettrain/nettrain/internal/compare"
+	"github.com/nettrain/nettrain/internal/safeio"
 	"github.com/nettrain/nettrain/internal/session"
 )
 
@@ -148,4 +149,29 @@ func interruptCode(err error) (int, bool) {
 		return signalExit(ci.Signal), true
 	}
 	return 0, false
+}
+
+// exitOnSignal makes a short command that writes files (predict, export,
+// trace) exit at once on SIGINT or SIGTERM, as it would by default, but
+// first remove the temporary files of the writes in progress
+// (safeio.RemoveTemps): without it, a partial .NAME.tmpNNN was left
+// beside the output, which nothing removes. The files already written, or
+// being replaced, stay as they were. stop releases the signals.
+func exitOnSignal(streams *IOStreams) (stop func()) {
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	quit := make(chan struct{})
+	go func() {
+		select {
+		case s := <-sigs:
+			safeio.RemoveTemps()
+			fmt.Fprintf(streams.ErrOut, "nettrain: stopped by %v; a file being written was left as it was\n", s)
+			streams.Exit(signalExit(s))
+		case <-quit:
+		}
+	}()
+	return func() {
+		signal.Stop(sigs)
+		close(quit)
+	}
 }

@@ -126,6 +126,7 @@ func isLiteral(s string) bool {
 var fileExt = regexp.MustCompile(`^\.[A-Za-z][A-Za-z0-9]*$`)
 
 func runTrace(o *TraceOptions) error {
+	defer exitOnSignal(o.IO)()
 	cfg, err := model.Load(o.Config, o.Sets)
 	if err != nil {
 		return err

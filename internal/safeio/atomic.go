@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"sync"
 	"strings"
 	"syscall"
 )
@@ -32,10 +33,60 @@ type fileSystem struct {
 }
 
 var osFS = fileSystem{
-	createTemp: func(dir, pattern string) (tempFile, error) { return os.CreateTemp(dir, pattern) },
-	rename:     os.Rename,
-	remove:     os.Remove,
-	syncDir:    syncDir,
+	createTemp: func(dir, pattern string) (tempFile, error) {
+		f, err := os.CreateTemp(dir, pattern)
+		if err == nil {
+			temps.add(f.Name())
+		}
+		return f, err
+	},
+	rename: func(oldpath, newpath string) error {
+		err := os.Rename(oldpath, newpath)
+		if err == nil {
+			temps.drop(oldpath)
+		}
+		return err
+	},
+	remove: func(name string) error {
+		err := os.Remove(name)
+		temps.drop(name)
+		return err
+	},
+	syncDir: syncDir,
+}
+
+// temps are the temporary files of writes in progress (neither renamed
+// into place nor removed yet), for RemoveTemps.
+var temps = tempSet{names: map[string]bool{}}
+
+type tempSet struct {
+	mu    sync.Mutex
+	names map[string]bool
+}
+
+func (t *tempSet) add(name string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.names[name] = true
+}
+
+func (t *tempSet) drop(name string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.names, name)
+}
+
+// RemoveTemps removes the temporary files of the writes in progress, for
+// a command that exits on a signal: what it was writing is left as it
+// was, with no partial temporary file beside it (nothing would remove
+// one later outside a run directory).
+func RemoveTemps() {
+	temps.mu.Lock()
+	defer temps.mu.Unlock()
+	for name := range temps.names {
+		os.Remove(name)
+		delete(temps.names, name)
+	}
 }
 
 // syncDir makes a rename in dir durable.
