@@ -301,7 +301,7 @@ func (c Chart) plot(path string) (*plot.Plot, *plot.Legend, error) {
 		}
 		thumbs := []plot.Thumbnailer{}
 		if len(xys) > 0 {
-			line, err := plotter.NewLine(xys)
+			line, err := plotter.NewLine(thin(xys))
 			if err != nil {
 				return nil, nil, fmt.Errorf("plot %s: series %q: %w", path, s.Label, err)
 			}
@@ -394,6 +394,55 @@ var glyphs = []draw.GlyphDrawer{
 // with Points, else for a Distinct chart about eight points along the
 // line, shifted per style so that coinciding lines keep their markers
 // apart.
+// maxLinePoints bounds the points of a drawn line: a chart is some
+// 1,000 pixels wide, and gonum keeps a glyph box for every point of a
+// line while it lays the chart out (a forecast of 10^6 rows ran out of
+// memory there under a 2 GB cap).
+const maxLinePoints = 4096
+
+// thin returns xys, or when it has more than maxLinePoints points, its
+// first and last points and, of each of maxLinePoints/2-1 runs of
+// consecutive points between them, the lowest and the highest (in their
+// order): the line's envelope at the chart's resolution. A run whose
+// values are all NaN keeps its first point, so the line keeps its gap.
+func thin(xys plotter.XYs) plotter.XYs {
+	n := len(xys)
+	if n <= maxLinePoints {
+		return xys
+	}
+	runs := maxLinePoints/2 - 1
+	out := make(plotter.XYs, 0, maxLinePoints)
+	out = append(out, xys[0])
+	inner := xys[1 : n-1]
+	for r := range runs {
+		lo, hi := r*len(inner)/runs, (r+1)*len(inner)/runs
+		minI, maxI := -1, -1
+		for i := lo; i < hi; i++ {
+			y := inner[i].Y
+			if math.IsNaN(y) {
+				continue
+			}
+			if minI < 0 || y < inner[minI].Y {
+				minI = i
+			}
+			if maxI < 0 || y > inner[maxI].Y {
+				maxI = i
+			}
+		}
+		switch {
+		case minI < 0:
+			out = append(out, inner[lo])
+		case minI == maxI:
+			out = append(out, inner[minI])
+		case minI < maxI:
+			out = append(out, inner[minI], inner[maxI])
+		default:
+			out = append(out, inner[maxI], inner[minI])
+		}
+	}
+	return append(out, xys[n-1])
+}
+
 func markers(xys plotter.XYs, i int, points, distinct bool) plotter.XYs {
 	switch {
 	case points:

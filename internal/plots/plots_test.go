@@ -1,11 +1,13 @@
 package plots
 
 import (
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 )
 
@@ -103,5 +105,74 @@ func TestAutoLogYAndDiverged(t *testing.T) {
 	}
 	if err := c.Save(filepath.Join(t.TempDir(), "c.png"), 6*vg.Inch, 3*vg.Inch); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestThin: a line of more than maxLinePoints points is drawn through at
+// most that many, keeping its ends, its extremes, the order of x and a
+// gap where a run of it is NaN; a shorter one is drawn whole.
+func TestThin(t *testing.T) {
+	line := func(n int, y func(i int) float64) plotter.XYs {
+		xys := make(plotter.XYs, n)
+		for i := range xys {
+			xys[i] = plotter.XY{X: float64(i), Y: y(i)}
+		}
+		return xys
+	}
+	short := line(maxLinePoints, func(i int) float64 { return float64(i % 7) })
+	if got := thin(short); len(got) != len(short) {
+		t.Errorf("%d points thinned to %d", len(short), len(got))
+	}
+	for _, tc := range []struct {
+		name string
+		n    int
+		y    func(i int) float64
+	}{
+		{"ramp", 1_000_000, func(i int) float64 { return float64(i) }},
+		{"spikes", 100_003, func(i int) float64 {
+			switch i {
+			case 54_321:
+				return 1e6
+			case 77_777:
+				return -1e6
+			}
+			return math.Sin(float64(i) / 100)
+		}},
+		{"nan run", 50_000, func(i int) float64 {
+			if i >= 20_000 && i < 30_000 {
+				return math.NaN()
+			}
+			return float64(i % 13)
+		}},
+	} {
+		xys := line(tc.n, tc.y)
+		got := thin(xys)
+		if len(got) > maxLinePoints || got[0] != xys[0] || got[len(got)-1] != xys[len(xys)-1] {
+			t.Errorf("%s: %d points, ends %v %v", tc.name, len(got), got[0], got[len(got)-1])
+			continue
+		}
+		lo, hi, nan := math.Inf(1), math.Inf(-1), false
+		for i, p := range got {
+			if i > 0 && p.X <= got[i-1].X {
+				t.Errorf("%s: x not increasing at %d", tc.name, i)
+				break
+			}
+			if math.IsNaN(p.Y) {
+				nan = true
+				continue
+			}
+			lo, hi = min(lo, p.Y), max(hi, p.Y)
+		}
+		wantLo, wantHi, wantNaN := math.Inf(1), math.Inf(-1), false
+		for _, p := range xys {
+			if math.IsNaN(p.Y) {
+				wantNaN = true
+				continue
+			}
+			wantLo, wantHi = min(wantLo, p.Y), max(wantHi, p.Y)
+		}
+		if lo != wantLo || hi != wantHi || nan != wantNaN {
+			t.Errorf("%s: range [%g, %g] NaN %v, want [%g, %g] NaN %v", tc.name, lo, hi, nan, wantLo, wantHi, wantNaN)
+		}
 	}
 }
