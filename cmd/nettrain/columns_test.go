@@ -265,7 +265,7 @@ training: {epochs: 1, batch_size: 8}
 	os.WriteFile(filepath.Join(dir, "recent.csv"), []byte(lines[0]+"\n"+strings.Join(lines[len(lines)-5:], "\n")+"\n"), 0o644)
 	out := runNettrain(t, dir, "predict", "c.yaml", "--checkpoint", "run/best.safetensors", "recent.csv", "--steps", "2", "--out", "f.csv", "--plot", "f.png")
 	ahead := runNettrain(t, dir, "predict", "c.yaml", "--checkpoint", "run/best.safetensors", "--steps", "2", "--out", "a.csv", "--no-plot")
-	for _, want := range []string{"forecast of 2 row(s) after row 4 of recent.csv ([big small]):", "wrote f.csv", "wrote f-big.png", "wrote f-small.png"} {
+	for _, want := range []string{"forecast of 2 rows after row 4 of recent.csv (big, small):", "wrote f.csv", "wrote f-big.png", "wrote f-small.png"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}

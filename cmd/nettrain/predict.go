@@ -281,7 +281,7 @@ func runPredict(o *PredictOptions) error {
 		if o.JSON {
 			return writeJSON(o.IO.Out, r)
 		}
-		printForecast(o.IO.Out, fmt.Sprintf("forecast of %d row(s) after row %d of %s (%v):", len(r.Rows), r.LastRow, o.Inputs[0], r.Columns), r)
+		printForecast(o.IO.Out, fmt.Sprintf("forecast of %s after row %d of %s (%s):", countOf(len(r.Rows), "row"), r.LastRow, o.Inputs[0], strings.Join(r.Columns, ", ")), r)
 		return nil
 	case len(o.Inputs) > 0:
 		return predictInputs(o, cfg)
@@ -331,7 +331,7 @@ func runPredict(o *PredictOptions) error {
 		if o.JSON {
 			return writeJSON(o.IO.Out, r)
 		}
-		printForecast(o.IO.Out, fmt.Sprintf("forecast of %d rows beyond row %d of the data (%v):", len(r.Rows), r.LastRow, r.Columns), r)
+		printForecast(o.IO.Out, fmt.Sprintf("forecast of %s beyond row %d of the data (%s):", countOf(len(r.Rows), "row"), r.LastRow, strings.Join(r.Columns, ", ")), r)
 		return nil
 	}
 	r, err := infer.ForecastValidation(cfg, o.Checkpoint, out, plotFor(out, "predictions"))
@@ -438,7 +438,7 @@ func predictInputs(o *PredictOptions, cfg *model.Config) error {
 	if r.Count > shown {
 		fmt.Fprintf(o.IO.Out, "... %d more in %s\n", r.Count-shown, r.Out)
 	}
-	fmt.Fprintf(o.IO.Out, "%d predictions", r.Count)
+	fmt.Fprint(o.IO.Out, countOf(r.Count, "prediction"))
 	switch {
 	case r.Accuracy != nil:
 		fmt.Fprintf(o.IO.Out, "; %d labelled: accuracy %.4f", r.Labelled, *r.Accuracy)
@@ -556,4 +556,12 @@ func printForecast(w io.Writer, title string, r *infer.AheadResult) {
 	for _, f := range append(r.CSV, r.Plots...) {
 		fmt.Fprintf(w, "wrote %s\n", f)
 	}
+}
+
+// countOf is "1 row", "2 rows".
+func countOf(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }

@@ -73,7 +73,7 @@ const pageTitle = "# Optimizer guide: which optimizer to start with, by kind of 
 func Page(results []Result, o *Options) string {
 	var b strings.Builder
 	b.WriteString(pageTitle + "\n\n")
-	fmt.Fprintf(&b, "Measured by `nettrain guide` with the compare-optimizers protocol on each problem: every optimizer's learning rate tuned on a grid of %d rates around its default (the default included) with one seed, then %d seeds at the chosen rate; the same steps, initial weights and batches for every optimizer. Regenerate with:\n\n```\n%s\n```\n\n", o.LRGrid, o.Seeds, o.Command)
+	fmt.Fprintf(&b, "Measured by `nettrain guide` with the compare-optimizers protocol on each problem: every optimizer's learning rate tuned on a grid of %d rates around its default (the default included) with one seed, then %d seed%s at the chosen rate; the same steps, initial weights and batches for every optimizer. Regenerate with:\n\n```\n%s\n```\n\n", o.LRGrid, o.Seeds, map[bool]string{true: "", false: "s"}[o.Seeds == 1], o.Command)
 	fmt.Fprintf(&b, "The budgets are %s: the rankings say which optimizer makes the most progress in that many steps, at a tuned rate, not which reaches the best final model. Each problem's directory holds its full report (summary.md, trials.csv, plots).\n\n", budgets(results, o))
 	// Where to start.
 	b.WriteString("## Where to start\n\n")

@@ -742,7 +742,7 @@ func plotAhead(batch *safeio.Batch, cfg *model.Config, seq *data.Sequence, tail 
 			fy = append(fy, r.Values[i][k])
 		}
 		ch := plots.Chart{
-			Title:  fmt.Sprintf("%s: %s, %d rows forecast beyond the data", cfg.Name, name, len(r.Rows)),
+			Title:  fmt.Sprintf("%s: %s, %d %s forecast beyond the data", cfg.Name, name, len(r.Rows), map[bool]string{true: "row", false: "rows"}[len(r.Rows) == 1]),
 			XLabel: "row of " + filepath.Base(ts.Source), YLabel: name,
 			LegendRoom: 0.35,
 			Series: []plots.Series{
