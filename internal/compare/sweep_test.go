@@ -3,6 +3,8 @@ package compare
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -157,5 +159,16 @@ func TestSweepSettingsBounded(t *testing.T) {
 		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
 			t.Errorf("grid %v, %d draws: %v, want %q", tc.grid, tc.trials, err, tc.want)
 		}
+	}
+}
+
+// TestSweepReportOfNoRecords: a report of directories without a record
+// names those directories, not the output.
+func TestSweepReportOfNoRecords(t *testing.T) {
+	in, out := t.TempDir(), t.TempDir()
+	os.WriteFile(filepath.Join(in, RecordsFile), nil, 0o644)
+	_, err := SweepReportDirs([]string{in}, ReportOptions{Out: out})
+	if err == nil || !strings.Contains(err.Error(), "no trial records to report in "+in) || strings.Contains(err.Error(), out) {
+		t.Errorf("%v, want the input directory named", err)
 	}
 }

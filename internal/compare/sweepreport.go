@@ -113,6 +113,11 @@ func SweepReportDirs(dirs []string, o ReportOptions) (*SweepSummary, error) {
 		}
 		sets = append(sets, recs)
 	}
+	if slices.IndexFunc(sets, func(r []Record) bool { return len(r) > 0 }) < 0 {
+		// Named here, where the directories read are known: SweepReport
+		// knows only where the report goes.
+		return nil, fmt.Errorf("no trial records to report in %s (the output directories of a sweep's shards hold them in %s)", strings.Join(dirs, ", "), RecordsFile)
+	}
 	return SweepReport(sets, o)
 }
 
