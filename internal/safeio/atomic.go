@@ -9,8 +9,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
-	"sync"
 	"strings"
+	"sync"
 	"syscall"
 )
 
