@@ -193,7 +193,7 @@ func (s *Server) list() Listing {
 // sweep output directory holds a lock too, and no config.yaml).
 func isRunDir(p string) bool {
 	return isFile(filepath.Join(p, "metrics.jsonl")) ||
-		isFile(filepath.Join(p, "nettrain.lock")) && isFile(filepath.Join(p, "config.yaml"))
+		isFile(filepath.Join(p, session.LockFile)) && isFile(filepath.Join(p, "config.yaml"))
 }
 
 func isFile(p string) bool {
@@ -482,12 +482,7 @@ func (s *Server) apiTrace(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no such trace", http.StatusNotFound)
 		return
 	}
-	p := filepath.Join(dir, file)
-	if st, err := os.Lstat(p); err != nil || !st.Mode().IsRegular() {
-		http.Error(w, "no such trace", http.StatusNotFound)
-		return
-	}
-	b, err := safeio.ReadFile(p, maxTrace, "trace")
+	b, err := readOwn(filepath.Join(dir, file), maxTrace, "trace")
 	if err != nil {
 		http.Error(w, "no such trace", http.StatusNotFound)
 		return

@@ -155,7 +155,7 @@ func OwnedOutputFile(path string) bool {
 	}
 	markers := []string{RecordsFile}
 	if base == RecordsFile {
-		markers = []string{"nettrain.lock", "summary.json", "summary.md", "trials.csv"}
+		markers = []string{session.LockFile, "summary.json", "summary.md", "trials.csv"}
 	}
 	for _, m := range markers {
 		if st, err := os.Stat(filepath.Join(dir, m)); err == nil && st.Mode().IsRegular() {

@@ -783,13 +783,8 @@ func positional(features, labels, header []string) bool {
 	return len(features) > 0
 }
 
-// truncate shortens a cell for a message.
-func truncate(s string) string {
-	if len(s) <= 40 {
-		return s
-	}
-	return s[:40] + "..."
-}
+// truncate shortens text a message quotes (safeio.Clip).
+func truncate(s string) string { return safeio.Clip(s, 40) }
 
 // appendFeature appends a feature value to F64 (f64) or F32.
 func (ds *Dataset) appendFeature(v float64, f64 bool) {

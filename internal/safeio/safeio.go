@@ -50,7 +50,15 @@ import (
 // Open opens path for reading if it is a regular file, and returns the file
 // and its size.
 func Open(path string) (*os.File, int64, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	return openRegular(path, os.O_RDONLY, "reads")
+}
+
+// openRegular opens path with flag if it is a regular file: non-blocking
+// (a FIFO without a peer cannot block the open), checked with fstat on the
+// descriptor, then back to blocking I/O. verb says what nettrain does
+// with such files, for the error.
+func openRegular(path string, flag int, verb string) (*os.File, int64, error) {
+	f, err := os.OpenFile(path, flag|syscall.O_NONBLOCK, 0o644)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -61,10 +69,8 @@ func Open(path string) (*os.File, int64, error) {
 	}
 	if !st.Mode().IsRegular() {
 		f.Close()
-		return nil, 0, fmt.Errorf("%s is %s, not a regular file; nettrain reads only regular files", path, describeMode(st.Mode()))
+		return nil, 0, fmt.Errorf("%s is %s, not a regular file; nettrain %s only regular files", path, describeMode(st.Mode()), verb)
 	}
-	// Back to blocking reads (a regular file ignores the flag, but be
-	// explicit for the file's later users).
 	if err := setBlocking(f); err != nil {
 		f.Close()
 		return nil, 0, err
@@ -78,27 +84,13 @@ func Open(path string) (*os.File, int64, error) {
 // is, and the open cannot block on a FIFO without a reader (O_NONBLOCK;
 // the descriptor is checked with fstat, as Open does).
 func OpenAppend(path string) (*os.File, error) {
+	// An existing FIFO or device is named as such (opening a FIFO for
+	// writing without a reader fails with ENXIO, which says less).
 	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s is %s, not a regular file; nettrain writes only regular files", path, describeMode(st.Mode()))
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND|syscall.O_NONBLOCK, 0o644)
-	if err != nil {
-		return nil, err
-	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	if !st.Mode().IsRegular() {
-		f.Close()
-		return nil, fmt.Errorf("%s is %s, not a regular file; nettrain writes only regular files", path, describeMode(st.Mode()))
-	}
-	if err := setBlocking(f); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return f, nil
+	f, _, err := openRegular(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, "writes")
+	return f, err
 }
 
 // describeMode names a non-regular file type for messages.
@@ -248,6 +240,16 @@ func readAll(r io.Reader, b []byte, stop int64) ([]byte, error) {
 			return b, err
 		}
 	}
+}
+
+// Clip shortens text a message quotes from a file (a cell, a row, a
+// name) to its first n bytes and "...", so that a forged file cannot make
+// the one-line message megabytes long.
+func Clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
 }
 
 // Bytes formats a byte count for messages: "512 B", "1.5 MiB".

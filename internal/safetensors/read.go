@@ -339,11 +339,5 @@ func parseNonNegInt(r json.RawMessage) (int, error) {
 	return int(v), nil
 }
 
-// truncate shortens s for an error message.
-func truncate(s string) string {
-	const max = 40
-	if len(s) <= max {
-		return s
-	}
-	return s[:max] + "..."
-}
+// truncate shortens text a message quotes (safeio.Clip).
+func truncate(s string) string { return safeio.Clip(s, 40) }

@@ -11,11 +11,11 @@ import (
 	"github.com/nettrain/nettrain/internal/safeio"
 )
 
-// lockName is the run directory's lock file: it exists while a run trains
-// there and holds its pid.
-const lockName = "nettrain.lock"
+// LockFile is the lock file of a run's (or a comparison's) directory: it
+// exists while a process writes there and holds its pid.
+const LockFile = "nettrain.lock"
 
-// dirLock is a run directory's lock: lockName, held with flock(2) for as
+// dirLock is a run directory's lock: LockFile, held with flock(2) for as
 // long as the run trains. The kernel drops the flock when the process
 // dies, however it dies, so a lock file left by a killed run is stale by
 // construction and the next run takes it over; the pid in the file is
@@ -38,7 +38,7 @@ func lockDir(dir, what string, log io.Writer) (*dirLock, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("cannot create the %s %s: %w", what, dir, err)
 	}
-	l := &dirLock{path: filepath.Join(dir, lockName), created: os.IsNotExist(statErr)}
+	l := &dirLock{path: filepath.Join(dir, LockFile), created: os.IsNotExist(statErr)}
 	// A few tries: between our open and our flock, the holder may end and
 	// remove the file, leaving us a lock on a file nobody else sees.
 	for try := 0; try < 10; try++ {
@@ -159,7 +159,7 @@ func (l *dirLock) cleanup() {
 // held. (Taking the lock, even shared, to test it could make a run that
 // starts at that moment fail.)
 func LockHeld(dir string) (pid int, held bool) {
-	path := filepath.Join(dir, lockName)
+	path := filepath.Join(dir, LockFile)
 	st, err := os.Stat(path)
 	if err != nil {
 		return 0, false

@@ -168,7 +168,7 @@ func TestLockWithoutFileSystemLocks(t *testing.T) {
 		if !strings.Contains(log.String(), "does not support locks") {
 			t.Errorf("%v: no note: %q", errno, log.String())
 		}
-		if _, err := os.Stat(filepath.Join(dir, lockName)); !os.IsNotExist(err) {
+		if _, err := os.Stat(filepath.Join(dir, LockFile)); !os.IsNotExist(err) {
 			t.Errorf("%v: a lock file is left: %v", errno, err)
 		}
 		l.unlock()

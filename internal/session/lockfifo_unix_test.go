@@ -14,7 +14,7 @@ import (
 // directory, and hung on one).
 func TestLockHeldFIFO(t *testing.T) {
 	dir := t.TempDir()
-	if err := syscall.Mkfifo(filepath.Join(dir, lockName), 0o644); err != nil {
+	if err := syscall.Mkfifo(filepath.Join(dir, LockFile), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan bool)

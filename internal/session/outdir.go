@@ -21,7 +21,7 @@ func ForeignFiles(dir string, own func(name string) bool) []string {
 	var foreign []string
 	for _, e := range entries {
 		n := e.Name()
-		if n == lockName || strings.HasPrefix(n, ".") || own(n) {
+		if n == LockFile || strings.HasPrefix(n, ".") || own(n) {
 			continue
 		}
 		foreign = append(foreign, n)
@@ -101,7 +101,7 @@ func OwnedRunFile(path string) bool {
 	// A marker other than the file itself: a user's own metrics.csv (a
 	// predict --out written there before) makes no run of its directory.
 	dir, base := filepath.Dir(path), filepath.Base(path)
-	for _, m := range append([]string{lockName}, runMarkers...) {
+	for _, m := range append([]string{LockFile}, runMarkers...) {
 		if m == base {
 			continue
 		}

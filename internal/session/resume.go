@@ -151,10 +151,5 @@ func metricsSteps(path string) ([]int64, error) {
 // maxMetricsLine bounds a line of metrics.csv (a row is some 150 bytes).
 const maxMetricsLine = 64 << 10
 
-// clip shortens text quoted in a message to its first 60 bytes.
-func clip(s string) string {
-	if len(s) <= 60 {
-		return s
-	}
-	return s[:60] + "..."
-}
+// clip shortens text a message quotes (safeio.Clip).
+func clip(s string) string { return safeio.Clip(s, 60) }
